@@ -1,0 +1,162 @@
+"""The desk file itself, with the standard library only: identity, creation, upgrade, backup.
+
+The shell's fast read path and the SQLAlchemy engine both start here, so a foreign or damaged
+file is refused before anything (SQLAlchemy included) opens it for writing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+from repdesk import migrations
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DeskError(Exception):
+    """A problem with the desk file a rep must read: the message names the path and the fix."""
+
+
+def _describe_header(path: Path) -> tuple[int, int, bool] | None:
+    """(application_id, user_version, in WAL mode) from the file header; None for a new file.
+
+    Reads bytes only: a file that is not ours is never opened by SQLite, so it stays
+    byte-for-byte as it was (no -wal or -shm appears beside it).
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise DeskError(f"{path} is a directory, not a repdesk desk file") from None
+    except PermissionError:
+        raise DeskError(f"{path} cannot be read: permission denied") from None
+    if not header:
+        return None
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise DeskError(f"{path} is not a repdesk desk: it is not a SQLite database")
+    user_version, application_id = (
+        struct.unpack(">i", header[60:64])[0],
+        struct.unpack(">i", header[68:72])[0],
+    )
+    return application_id & 0xFFFFFFFF, user_version, header[18] == 2
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A raw sqlite3 connection with the desk's pragmas (the engine sets the same ones)."""
+    if readonly:
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    apply_pragmas(conn)
+    return conn
+
+
+def apply_pragmas(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # FULL: a call the rep saw logged survives a power cut, not just a crash.
+    conn.execute("PRAGMA synchronous = FULL")
+
+
+def prepare(path: Path) -> int:
+    """Make `path` a desk at the latest schema: create it, or check and upgrade it.
+
+    Returns the schema version. Raises DeskError for anything that is not a usable desk.
+    """
+    header = _describe_header(path)
+    if header is None:
+        return _create(path)
+    application_id, header_version, wal = header
+    if application_id != migrations.APPLICATION_ID:
+        raise DeskError(
+            f"{path} is not a repdesk desk: it is a SQLite database of another program "
+            "(move it away or point --home elsewhere)"
+        )
+    if header_version > migrations.LATEST:
+        raise _newer(path, header_version)
+    try:
+        with closing(connect(path)) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > migrations.LATEST:
+                raise _newer(path, version)
+            if not wal:  # e.g. a desk restored from a plain copy
+                conn.execute("PRAGMA journal_mode = WAL")
+            if version < migrations.LATEST:
+                _upgrade(path, conn, version)
+            return migrations.LATEST
+    except sqlite3.DatabaseError as exc:
+        raise DeskError(
+            f"{path} is damaged ({exc}): restore a backup with `repdesk restore`"
+        ) from None
+
+
+def _newer(path: Path, version: int) -> DeskError:
+    return DeskError(
+        f"{path} was written by a newer repdesk (schema {version}; this version knows up to "
+        f"{migrations.LATEST}): upgrade repdesk to open it"
+    )
+
+
+def _create(path: Path) -> int:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise DeskError(f"cannot create the desk at {path}: {exc}") from None
+    with closing(conn):
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # The identity goes in with the schema, so a half-created file is never "ours".
+            migrations.apply(conn.execute, from_version=0, dialect="sqlite")
+            conn.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {migrations.LATEST}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return migrations.LATEST
+
+
+def _upgrade(path: Path, conn: sqlite3.Connection, version: int) -> None:
+    backup(conn, path.with_name(f"{path.name}.pre-v{migrations.LATEST}-{_stamp()}.bak"))
+    # Table rebuilds must not cascade-delete children: keys off for the whole upgrade (this
+    # pragma is a no-op inside a transaction, so it goes first), checked before commit.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have finished the upgrade while we waited for the lock.
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        if current < migrations.LATEST:
+            migrations.apply(conn.execute, from_version=current, dialect="sqlite")
+            problems = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise DeskError(f"upgrading {path} would break {len(problems)} references")
+            conn.execute(f"PRAGMA user_version = {migrations.LATEST}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def backup(conn: sqlite3.Connection, target: Path) -> Path:
+    """A consistent copy through SQLite's backup API, safe while others write."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(target)) as dest:
+        conn.backup(dest)
+    return target

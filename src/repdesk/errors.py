@@ -1,0 +1,25 @@
+"""Errors a rep reads. The shell prints the message and exits 2; the app shows it by the field."""
+
+from __future__ import annotations
+
+
+class RepdeskError(Exception):
+    """Base for refusals with a message meant for the rep."""
+
+
+class InvalidInput(RepdeskError):
+    """A value that cannot be used: names the field, the value and the accepted form."""
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field}: {value!r} is not valid: {expected}")
+
+
+class NotFound(RepdeskError):
+    """No deal, stage, follow-up or objection matches what was asked for."""
+
+
+class Ambiguous(RepdeskError):
+    """Text that matches several deals; the message lists them so the rep can pick an id."""

@@ -1,0 +1,57 @@
+"""Words and numbers for people, shared by the shell and the app so they read the same."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from repdesk.kpi import Kpis
+from repdesk.money import format_money
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def when(day: date | None, at: time | None = None) -> str:
+    if day is None:
+        return "-"
+    text = day.strftime("%a %d %b")
+    return f"{text} {at.strftime('%H:%M')}" if at else text
+
+
+def pace(k: Kpis, currency: str) -> str:
+    delta = k.pace_delta
+    if delta is None:
+        return "no quota"
+    if delta == 0:
+        return "on pace"
+    return f"{format_money(abs(delta), currency)} " + (
+        "ahead of pace" if delta > 0 else "behind pace"
+    )
+
+
+def quota_line(k: Kpis, currency: str) -> str:
+    """The one line a rep reads at a glance: won, quota, attainment, pace, days left."""
+    won = format_money(k.won_value, currency)
+    if k.quota is None:
+        return (
+            f"{k.period}: won {won} · no quota set (repdesk quota set {k.period} AMOUNT) · "
+            f"{k.days_left} days left"
+        )
+    return (
+        f"{k.period}: won {won} of {format_money(k.quota, currency)} ({pct(k.attainment)}) · "
+        f"{pace(k, currency)} · {k.days_left} days left"
+    )
+
+
+def quota_short(k: Kpis, currency: str) -> str:
+    """A status-bar form: "€12k/€60k 20% ▼28k 10d"."""
+    won = format_money(k.won_value, currency, compact=True)
+    if k.quota is None:
+        return f"{k.period} {won} won, no quota"
+    delta = k.pace_delta or 0
+    arrow = "▲" if delta >= 0 else "▼"
+    return (
+        f"{won}/{format_money(k.quota, currency, compact=True)} {pct(k.attainment)} "
+        f"{arrow}{format_money(abs(delta), '', compact=True)} {k.days_left}d"
+    )

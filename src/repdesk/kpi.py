@@ -1,0 +1,164 @@
+"""The KPI maths, pure: aggregate figures in, the domain page's formulas out.
+
+Money stays in integer cents; a figure whose inputs are missing (no closed deals, no quota,
+nothing remaining) is None: null in JSON and a dash on screen, never an error, NaN or infinity.
+Both the services (through a session) and the fast shell path (through sqlite3) feed this one
+function, so the app, `repdesk kpi` and `repdesk quota` can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class KpiInputs:
+    period: str
+    start: date
+    end: date
+    days_in_period: int
+    days_elapsed: int  # days of the period up to and including the as-of date
+    quota_cents: int | None
+    won_value_cents: int
+    won_count: int
+    lost_count: int
+    cycle_days_sum: float  # sum over closed deals of (closed date - first contact) in days
+    open_count: int
+    open_value_cents: int
+    # sum of value x probability (percent) over open deals expected to close in the period
+    weighted_x100: int
+    open_in_period_cents: int  # value of open deals expected to close in the period
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    period: str
+    start: date
+    end: date
+    days_left: int
+    quota: int | None
+    won_value: int
+    won_count: int
+    lost_count: int
+    attainment: float | None
+    expected_by_now: int | None
+    win_rate: float | None
+    avg_cycle_days: float | None
+    avg_deal_size: int | None
+    open_count: int
+    open_value: int
+    weighted_pipeline: int
+    forecast: int
+    coverage: float | None
+    velocity_per_day: int | None
+    deals_needed: int | None
+    pipeline_needed: int | None
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.quota is None else max(self.quota - self.won_value, 0)
+
+    @property
+    def pace_delta(self) -> int | None:
+        """Won so far minus what the quota expects by now: positive is ahead of pace."""
+        return None if self.expected_by_now is None else self.won_value - self.expected_by_now
+
+    def to_json(self) -> dict[str, Any]:
+        """The `kpi --json` contract: exactly these keys, money in major units."""
+        return {
+            "period": self.period,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "quota": money_json(self.quota),
+            "won_value": money_json(self.won_value),
+            "won_count": self.won_count,
+            "lost_count": self.lost_count,
+            "attainment": ratio_json(self.attainment),
+            "expected_by_now": money_json(self.expected_by_now),
+            "win_rate": ratio_json(self.win_rate),
+            "avg_cycle_days": None
+            if self.avg_cycle_days is None
+            else round(self.avg_cycle_days, 2),
+            "avg_deal_size": money_json(self.avg_deal_size),
+            "open_count": self.open_count,
+            "open_value": money_json(self.open_value),
+            "weighted_pipeline": money_json(self.weighted_pipeline),
+            "forecast": money_json(self.forecast),
+            "coverage": ratio_json(self.coverage),
+            "velocity_per_day": money_json(self.velocity_per_day),
+            "deals_needed": self.deals_needed,
+            "pipeline_needed": money_json(self.pipeline_needed),
+        }
+
+
+def _cents(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def money_json(cents: int | None) -> int | float | None:
+    if cents is None:
+        return None
+    return cents // 100 if cents % 100 == 0 else float(Decimal(cents) / 100)
+
+
+def ratio_json(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def compute(inputs: KpiInputs) -> Kpis:
+    i = inputs
+    quota = i.quota_cents
+    closed = i.won_count + i.lost_count
+    attainment = i.won_value_cents / quota if quota else None
+    expected = (
+        _cents(Decimal(quota) * i.days_elapsed / i.days_in_period) if quota is not None else None
+    )
+    win_rate = i.won_count / closed if closed else None
+    avg_cycle = i.cycle_days_sum / closed if closed else None
+    avg_size = _cents(Decimal(i.won_value_cents) / i.won_count) if i.won_count else None
+    weighted = _cents(Decimal(i.weighted_x100) / 100)
+    remaining = max(quota - i.won_value_cents, 0) if quota is not None else None
+    coverage = i.open_in_period_cents / remaining if remaining else None
+    velocity = (
+        _cents(Decimal(i.open_count * avg_size) * Decimal(win_rate) / Decimal(avg_cycle))
+        if avg_size is not None and win_rate is not None and avg_cycle
+        else None
+    )
+    if remaining is None or avg_size is None:
+        deals_needed = None
+    elif remaining == 0:
+        deals_needed = 0
+    else:
+        deals_needed = math.ceil(remaining / avg_size) if avg_size else None
+    pipeline_needed = (
+        _cents(Decimal(remaining) / Decimal(win_rate))
+        if remaining is not None and win_rate
+        else None
+    )
+    return Kpis(
+        period=i.period,
+        start=i.start,
+        end=i.end,
+        days_left=i.days_in_period - i.days_elapsed,
+        quota=quota,
+        won_value=i.won_value_cents,
+        won_count=i.won_count,
+        lost_count=i.lost_count,
+        attainment=attainment,
+        expected_by_now=expected,
+        win_rate=win_rate,
+        avg_cycle_days=avg_cycle,
+        avg_deal_size=avg_size,
+        open_count=i.open_count,
+        open_value=i.open_value_cents,
+        weighted_pipeline=weighted,
+        forecast=i.won_value_cents + weighted,
+        coverage=coverage,
+        velocity_per_day=velocity,
+        deals_needed=deals_needed,
+        pipeline_needed=pipeline_needed,
+    )

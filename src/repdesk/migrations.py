@@ -1,0 +1,142 @@
+"""Numbered schema steps, applied in order, recorded in the desk's schema version.
+
+Why numbered SQL steps and not Alembic: the fast shell commands (`repdesk quota`, `today`) must
+open, check and if needed upgrade a desk with the standard library's sqlite3 alone (importing
+SQLAlchemy costs ~210 ms, Alembic more), and a desk's history is short and linear. Each step is
+plain SQL with a few dialect tokens, so the same steps serve PostgreSQL. Steps that rebuild a
+table must run with foreign keys off (a dropped parent would cascade-delete children); the
+runner turns them off for the whole upgrade and checks `foreign_key_check` before it commits.
+
+Never edit a released step: add a new one. tests/fixtures/ keeps a desk of every old version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# The identity in every desk file's header (PRAGMA application_id): "RPDK".
+APPLICATION_ID = 0x5250444B
+
+_TOKENS = {
+    "sqlite": {"pk": "INTEGER PRIMARY KEY", "ts": "DATETIME"},
+    "postgresql": {"pk": "SERIAL PRIMARY KEY", "ts": "TIMESTAMP WITH TIME ZONE"},
+}
+
+_V1 = [
+    """CREATE TABLE stage (
+        id {pk},
+        name VARCHAR NOT NULL UNIQUE,
+        position INTEGER NOT NULL,
+        probability INTEGER NOT NULL,
+        kind VARCHAR NOT NULL DEFAULT 'open',
+        rot_days INTEGER
+    )""",
+    """CREATE TABLE deal (
+        id {pk},
+        title VARCHAR NOT NULL,
+        company VARCHAR NOT NULL DEFAULT '',
+        contact VARCHAR NOT NULL DEFAULT '',
+        email VARCHAR NOT NULL DEFAULT '',
+        phone VARCHAR NOT NULL DEFAULT '',
+        value_cents BIGINT NOT NULL DEFAULT 0,
+        currency VARCHAR NOT NULL DEFAULT 'EUR',
+        stage_id INTEGER NOT NULL REFERENCES stage (id),
+        status VARCHAR NOT NULL DEFAULT 'open',
+        source VARCHAR NOT NULL DEFAULT '',
+        product VARCHAR NOT NULL DEFAULT '',
+        region VARCHAR NOT NULL DEFAULT '',
+        segment VARCHAR NOT NULL DEFAULT 'new',
+        first_contact DATE NOT NULL,
+        expected_close DATE,
+        closed_on DATE,
+        lost_reason VARCHAR NOT NULL DEFAULT '',
+        stage_entered_at {ts} NOT NULL,
+        created_at {ts} NOT NULL,
+        updated_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_deal_status_stage ON deal (status, stage_id)",
+    "CREATE INDEX ix_deal_closed_on ON deal (closed_on)",
+    """CREATE TABLE stage_change (
+        id {pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        from_stage_id INTEGER REFERENCES stage (id),
+        to_stage_id INTEGER NOT NULL REFERENCES stage (id),
+        changed_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_stage_change_deal ON stage_change (deal_id, changed_at)",
+    """CREATE TABLE activity (
+        id {pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        kind VARCHAR NOT NULL,
+        at {ts} NOT NULL,
+        outcome VARCHAR NOT NULL DEFAULT '',
+        minutes INTEGER,
+        text VARCHAR NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX ix_activity_deal_at ON activity (deal_id, at)",
+    "CREATE INDEX ix_activity_at ON activity (at)",
+    """CREATE TABLE follow_up (
+        id {pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        due_on DATE NOT NULL,
+        due_time TIME,
+        note VARCHAR NOT NULL DEFAULT '',
+        created_at {ts} NOT NULL,
+        done_at {ts},
+        outcome VARCHAR NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX ix_follow_up_pending ON follow_up (done_at, due_on)",
+    "CREATE INDEX ix_follow_up_deal ON follow_up (deal_id, done_at)",
+    """CREATE TABLE objection (
+        id {pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        category VARCHAR NOT NULL,
+        said VARCHAR NOT NULL,
+        answer VARCHAR NOT NULL DEFAULT '',
+        status VARCHAR NOT NULL DEFAULT 'open',
+        raised_at {ts} NOT NULL,
+        resolved_at {ts}
+    )""",
+    "CREATE INDEX ix_objection_deal ON objection (deal_id)",
+    "CREATE INDEX ix_objection_category ON objection (category)",
+    """CREATE TABLE quota (
+        id {pk},
+        period VARCHAR NOT NULL UNIQUE,
+        amount_cents BIGINT NOT NULL
+    )""",
+    # The default pipeline from the domain page; the rep can rename and reorder it.
+    """INSERT INTO stage (name, position, probability, kind, rot_days) VALUES
+        ('Prospect', 1, 10, 'open', 14),
+        ('Contacted', 2, 15, 'open', 14),
+        ('Qualified', 3, 25, 'open', 21),
+        ('Demo', 4, 40, 'open', 21),
+        ('Proposal', 5, 55, 'open', 30),
+        ('Negotiation', 6, 70, 'open', 30),
+        ('Won', 7, 100, 'won', NULL),
+        ('Lost', 8, 0, 'lost', NULL)""",
+]
+
+_V2 = [
+    # Imported deals remember their id in the CRM they came from, so a re-import updates them.
+    "ALTER TABLE deal ADD COLUMN source_id VARCHAR",
+    "CREATE INDEX ix_deal_source_id ON deal (source_id)",
+    # Recurring follow-ups (post-sale check-ins every N days).
+    "ALTER TABLE follow_up ADD COLUMN recur_days INTEGER",
+]
+
+STEPS: list[list[str]] = [_V1, _V2]
+LATEST = len(STEPS)
+
+
+def step_sql(version: int, dialect: str) -> list[str]:
+    """The statements that take a desk from `version - 1` to `version`."""
+    tokens = _TOKENS[dialect]
+    return [statement.format(**tokens) for statement in STEPS[version - 1]]
+
+
+def apply(execute: Callable[[str], object], *, from_version: int, dialect: str) -> int:
+    """Run every step after `from_version` through `execute`; the caller owns the transaction."""
+    for version in range(from_version + 1, LATEST + 1):
+        for statement in step_sql(version, dialect):
+            execute(statement)
+    return LATEST

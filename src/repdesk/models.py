@@ -1,0 +1,175 @@
+"""The desk's tables (SQLModel). The schema itself is created by the numbered migrations in
+`repdesk.migrations`; a test checks that these models and the migrated schema agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import DateTime, Index, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+STATUSES = ("open", "won", "lost")
+STAGE_KINDS = ("open", "won", "lost")
+ACTIVITY_KINDS = ("call", "email", "meeting", "note")
+OBJECTION_CATEGORIES = (
+    "price",
+    "budget",
+    "timing",
+    "competitor",
+    "authority",
+    "need",
+    "confusion",
+    "other",
+)
+OBJECTION_STATUSES = ("open", "addressed", "resolved")
+SEGMENTS = ("new", "existing")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant, always aware UTC in Python.
+
+    SQLite has no time zones: the value is stored as naive UTC text ("2026-11-22 14:40:00.000000"),
+    which julianday() and plain text comparison both understand. PostgreSQL keeps timestamptz.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: repdesk stores aware UTC instants")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _instant(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class Stage(SQLModel, table=True):
+    __tablename__ = "stage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    position: int
+    probability: int  # percent, 0-100
+    kind: str = "open"  # open | won | lost
+    rot_days: int | None = None  # a deal in this stage longer than this is "rotting"
+
+
+class Deal(SQLModel, table=True):
+    __tablename__ = "deal"
+    __table_args__ = (
+        # The board reads open deals stage by stage; KPIs read closed deals by close date.
+        Index("ix_deal_status_stage", "status", "stage_id"),
+        Index("ix_deal_closed_on", "closed_on"),
+        Index("ix_deal_source_id", "source_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    company: str = ""
+    contact: str = ""
+    email: str = ""
+    phone: str = ""
+    value_cents: int = 0
+    currency: str = "EUR"
+    stage_id: int = Field(foreign_key="stage.id")
+    status: str = "open"  # open | won | lost
+    source: str = ""
+    product: str = ""
+    region: str = ""
+    segment: str = "new"  # new | existing
+    first_contact: date
+    expected_close: date | None = None
+    closed_on: date | None = None
+    lost_reason: str = ""
+    # Kept beside the history so a card's "days in stage" needs no join over it.
+    stage_entered_at: datetime = _instant(default_factory=utcnow)
+    created_at: datetime = _instant(default_factory=utcnow)
+    updated_at: datetime = _instant(default_factory=utcnow)
+    # Where an imported deal came from ("pipedrive:123"), so a re-import updates it (schema v2).
+    source_id: str | None = None
+
+
+class StageChange(SQLModel, table=True):
+    __tablename__ = "stage_change"
+    __table_args__ = (Index("ix_stage_change_deal", "deal_id", "changed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    from_stage_id: int | None = Field(default=None, foreign_key="stage.id")
+    to_stage_id: int = Field(foreign_key="stage.id")
+    changed_at: datetime = _instant(default_factory=utcnow)
+
+
+class Activity(SQLModel, table=True):
+    __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_deal_at", "deal_id", "at"), Index("ix_activity_at", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    kind: str  # call | email | meeting | note
+    at: datetime = _instant(default_factory=utcnow)
+    outcome: str = ""
+    minutes: int | None = None
+    text: str = ""
+
+
+class FollowUp(SQLModel, table=True):
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        Index("ix_follow_up_pending", "done_at", "due_on"),
+        Index("ix_follow_up_deal", "deal_id", "done_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    due_on: date
+    due_time: time | None = None
+    note: str = ""
+    created_at: datetime = _instant(default_factory=utcnow)
+    done_at: datetime | None = _instant(default=None)
+    outcome: str = ""
+    # Post-sale check-ins repeat: completing one schedules the next this many days on (v2).
+    recur_days: int | None = None
+
+
+class Objection(SQLModel, table=True):
+    __tablename__ = "objection"
+    __table_args__ = (
+        Index("ix_objection_deal", "deal_id"),
+        Index("ix_objection_category", "category"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    category: str
+    said: str
+    answer: str = ""
+    status: str = "open"  # open | addressed | resolved
+    raised_at: datetime = _instant(default_factory=utcnow)
+    resolved_at: datetime | None = _instant(default=None)
+
+
+class Quota(SQLModel, table=True):
+    __tablename__ = "quota"
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(unique=True)  # "2026-11", "2026-Q4", "2026"
+    amount_cents: int
+
+
+ALL_TABLES = ("stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota")

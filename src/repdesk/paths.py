@@ -1,0 +1,51 @@
+"""Every file location repdesk uses, and nowhere else.
+
+By default the desk lives in platformdirs' user data dir and the settings in the user config
+dir. `REPDESK_HOME=DIR` or `--home DIR` puts both under DIR (every test does this).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DESK_FILE = "desk.sqlite"
+SETTINGS_FILE = "settings.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    data_dir: Path
+    config_dir: Path
+
+    @property
+    def desk(self) -> Path:
+        return self.data_dir / DESK_FILE
+
+    @property
+    def settings(self) -> Path:
+        return self.config_dir / SETTINGS_FILE
+
+    @property
+    def backups(self) -> Path:
+        return self.data_dir / "backups"
+
+    @property
+    def demo(self) -> Home:
+        """The demo desk's own place, beside (never inside) the rep's desk file."""
+        root = self.data_dir / "demo"
+        return Home(data_dir=root, config_dir=root)
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None) -> Home:
+    chosen = home if home is not None else os.environ.get("REPDESK_HOME") or None
+    if chosen is not None:
+        root = Path(chosen).expanduser().resolve()
+        return Home(data_dir=root, config_dir=root)
+    import platformdirs  # only when no home is given: tests never reach the user's directories
+
+    return Home(
+        data_dir=Path(platformdirs.user_data_dir("repdesk", appauthor=False)),
+        config_dir=Path(platformdirs.user_config_dir("repdesk", appauthor=False)),
+    )

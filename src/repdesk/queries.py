@@ -1,0 +1,135 @@
+"""The read queries the reports need, each written once.
+
+The same SQL runs through a SQLAlchemy session (the app and the services, on any engine) and
+through the standard library's sqlite3 (the fast `repdesk quota` and `repdesk today`, which
+must not pay for importing SQLAlchemy). Dialect differences are tokens filled in here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+_DIALECT_TOKENS = {
+    "sqlite": {"days_between": "(julianday({a}) - julianday({b}))"},
+    "postgresql": {"days_between": "(({a}) - ({b}))"},
+}
+
+_SQL = {
+    # Closed deals of a period: won value and count, lost count, summed cycle days.
+    "closed_in_period": """
+        SELECT
+            COALESCE(SUM(CASE WHEN status = 'won' THEN value_cents END), 0),
+            COUNT(CASE WHEN status = 'won' THEN 1 END),
+            COUNT(CASE WHEN status = 'lost' THEN 1 END),
+            COALESCE(SUM({days_between:closed_on:first_contact}), 0)
+        FROM deal
+        WHERE status IN ('won', 'lost') AND closed_on >= :start AND closed_on <= :end
+    """,
+    # Open pipeline: all open deals, and the part expected to close in the period.
+    "open_pipeline": """
+        SELECT
+            COUNT(*),
+            COALESCE(SUM(d.value_cents), 0),
+            COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
+                              THEN d.value_cents * s.probability END), 0),
+            COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
+                              THEN d.value_cents END), 0)
+        FROM deal d JOIN stage s ON s.id = d.stage_id
+        WHERE d.status = 'open'
+    """,
+    "quota_of_period": "SELECT amount_cents FROM quota WHERE period = :period",
+    # Pending follow-ups due up to a horizon, on deals that are not lost (post-sale ones count).
+    "pending_follow_ups": """
+        SELECT f.id, f.deal_id, f.due_on, f.due_time, f.note, f.recur_days,
+               d.title, d.company, d.value_cents, d.currency, s.name, s.probability, d.status,
+               (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id AND a.kind != 'note')
+        FROM follow_up f
+        JOIN deal d ON d.id = f.deal_id
+        JOIN stage s ON s.id = d.stage_id
+        WHERE f.done_at IS NULL AND f.due_on <= :horizon AND d.status != 'lost'
+    """,
+    # Open deals with their last touch (a note to self touches nobody) and whether any
+    # follow-up is pending.
+    "open_deal_touches": """
+        SELECT d.id, d.title, d.company, d.value_cents, d.currency, s.name, s.probability,
+               s.rot_days, d.created_at,
+               (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id AND a.kind != 'note'),
+               EXISTS (SELECT 1 FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL)
+        FROM deal d JOIN stage s ON s.id = d.stage_id
+        WHERE d.status = 'open'
+    """,
+    # Board cards: one row per deal with its earliest pending follow-up and open objections.
+    # Correlated subqueries ride the (deal_id, done_at) and (deal_id) indexes.
+    "board_cards": """
+        SELECT d.id, d.title, d.company, d.contact, d.value_cents, d.currency, d.stage_id,
+               d.stage_entered_at, s.rot_days,
+               (SELECT f.due_on FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
+                ORDER BY f.due_on, f.due_time LIMIT 1),
+               (SELECT f.due_time FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
+                ORDER BY f.due_on, f.due_time LIMIT 1),
+               (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open')
+        FROM deal d JOIN stage s ON s.id = d.stage_id
+        WHERE d.status = 'open' OR :include_closed = 1
+    """,
+}
+
+
+def sql_for(name: str, dialect: str) -> str:
+    """The statement `name` for a dialect, with its tokens filled in."""
+    statement = _SQL[name]
+    tokens = _DIALECT_TOKENS[dialect]
+    # {days_between:a:b} -> the dialect's day difference between columns a and b.
+    while "{days_between:" in statement:
+        start = statement.index("{days_between:")
+        stop = statement.index("}", start)
+        _, a, b = statement[start + 1 : stop].split(":")
+        statement = (
+            statement[:start] + tokens["days_between"].format(a=a, b=b) + statement[stop + 1 :]
+        )
+    return statement
+
+
+def fetch(conn: Any, name: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Run query `name` on a sqlite3 connection or a SQLAlchemy session/connection."""
+    if isinstance(conn, sqlite3.Connection):
+        plain = {k: _sqlite_param(v) for k, v in params.items()}
+        return conn.execute(sql_for(name, "sqlite"), plain).fetchall()
+    from sqlalchemy import text  # only the slow path pays for SQLAlchemy
+
+    dialect = conn.get_bind().dialect.name
+    if dialect == "sqlite":
+        params = {k: _sqlite_param(v) for k, v in params.items()}
+    return [tuple(row) for row in conn.execute(text(sql_for(name, dialect)), params).all()]
+
+
+def _sqlite_param(value: Any) -> Any:
+    # SQLite stores dates as ISO text and instants as naive UTC text (see models.UTCDateTime).
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    return date.fromisoformat(str(value)[:10])
+
+
+def as_time(value: Any) -> time | None:
+    if value is None or isinstance(value, time):
+        return value
+    return time.fromisoformat(str(value))
+
+
+def as_instant(value: Any) -> datetime | None:
+    """An instant from either engine, aware UTC."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

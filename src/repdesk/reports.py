@@ -1,0 +1,155 @@
+"""Read-only reports shared by the app, the services and the fast shell path.
+
+Each function takes `conn`: a SQLAlchemy session or a plain sqlite3 connection (see
+`queries.fetch`). They read, they never write, and they import nothing heavy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from repdesk import kpi, queries
+from repdesk.dates import Period
+
+
+def kpi_report(conn: Any, *, period: Period, as_of: date) -> kpi.Kpis:
+    """The KPIs of `period` as of `as_of` (the domain page's formulas, see repdesk.kpi)."""
+    won_value, won_count, lost_count, cycle_sum = queries.fetch(
+        conn, "closed_in_period", start=period.start, end=period.end
+    )[0]
+    open_count, open_value, weighted_x100, open_in_period = queries.fetch(
+        conn, "open_pipeline", start=period.start, end=period.end
+    )[0]
+    quota_rows = queries.fetch(conn, "quota_of_period", period=period.label)
+    return kpi.compute(
+        kpi.KpiInputs(
+            period=period.label,
+            start=period.start,
+            end=period.end,
+            days_in_period=period.days,
+            days_elapsed=period.days_elapsed(as_of),
+            quota_cents=int(quota_rows[0][0]) if quota_rows else None,
+            won_value_cents=int(won_value),
+            won_count=int(won_count),
+            lost_count=int(lost_count),
+            cycle_days_sum=float(cycle_sum),
+            open_count=int(open_count),
+            open_value_cents=int(open_value),
+            weighted_x100=int(weighted_x100),
+            open_in_period_cents=int(open_in_period),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One line of a follow-up queue: a pending follow-up, or a deal that needs one."""
+
+    deal_id: int
+    title: str
+    company: str
+    value_cents: int
+    currency: str
+    stage: str
+    probability: int
+    last_touch: datetime | None  # the last logged activity, None if never touched
+    urgency_days: int  # days overdue (negative: days until due) or days since the last touch
+    follow_up_id: int | None = None
+    due_on: date | None = None
+    due_time: time | None = None
+    note: str = ""
+    recurring: bool = False
+
+    @property
+    def rank_key(self) -> tuple[int, int, int, time]:
+        """Most urgent first: later/colder first, then bigger, then likelier to close."""
+        return (-self.urgency_days, -self.value_cents, -self.probability, self.due_time or time())
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("due_on", "due_time", "last_touch"):
+            value = data[key]
+            data[key] = value.isoformat() if value is not None else None
+        data["value"] = kpi.money_json(data.pop("value_cents"))
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class DayQueues:
+    overdue: list[QueueRow] = field(default_factory=list)
+    today: list[QueueRow] = field(default_factory=list)
+    upcoming: list[QueueRow] = field(default_factory=list)
+    no_next_step: list[QueueRow] = field(default_factory=list)
+    going_cold: list[QueueRow] = field(default_factory=list)
+
+    SECTIONS = (
+        ("overdue", "Overdue"),
+        ("today", "Today"),
+        ("upcoming", "Upcoming (7 days)"),
+        ("no_next_step", "No next step"),
+        ("going_cold", "Going cold"),
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            key: {"count": len(rows), "items": [row.to_json() for row in rows]}
+            for key, rows in ((key, getattr(self, key)) for key, _ in self.SECTIONS)
+        }
+
+
+UPCOMING_DAYS = 7
+
+
+def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -> DayQueues:
+    """The day's queues: overdue, today, upcoming (7 days), no next step, going cold."""
+    queues = DayQueues()
+    for row in queries.fetch(conn, "pending_follow_ups", horizon=today + timedelta(UPCOMING_DAYS)):
+        (fid, deal_id, due_on, due_time, note, recur, title, company, value, currency, stage,
+         probability, _status, last_touch) = row  # fmt: skip
+        due = queries.as_date(due_on)
+        assert due is not None
+        item = QueueRow(
+            deal_id=deal_id,
+            title=title,
+            company=company,
+            value_cents=int(value),
+            currency=currency,
+            stage=stage,
+            probability=int(probability),
+            last_touch=queries.as_instant(last_touch),
+            urgency_days=(today - due).days,
+            follow_up_id=fid,
+            due_on=due,
+            due_time=queries.as_time(due_time),
+            note=note,
+            recurring=bool(recur),
+        )
+        section = (
+            queues.overdue if due < today else queues.today if due == today else queues.upcoming
+        )
+        section.append(item)
+    for row in queries.fetch(conn, "open_deal_touches"):
+        (deal_id, title, company, value, currency, stage, probability, rot_days, created_at,
+         last_touch, has_pending) = row  # fmt: skip
+        touched = queries.as_instant(last_touch)
+        since = (now - (touched or queries.as_instant(created_at) or now)).days
+        item = QueueRow(
+            deal_id=deal_id,
+            title=title,
+            company=company,
+            value_cents=int(value),
+            currency=currency,
+            stage=stage,
+            probability=int(probability),
+            last_touch=touched,
+            urgency_days=since,
+        )
+        if not has_pending:
+            queues.no_next_step.append(item)
+        if since >= (rot_days or going_cold_days):
+            queues.going_cold.append(item)
+    for key, _ in DayQueues.SECTIONS:
+        getattr(queues, key).sort(key=lambda item: item.rank_key)
+    return queues

@@ -1,0 +1,83 @@
+"""Activities: calls, emails, meetings and notes logged on a deal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from repdesk import clock
+from repdesk.errors import InvalidInput
+from repdesk.models import ACTIVITY_KINDS, Activity, FollowUp
+from repdesk.services.deals import get_deal
+from repdesk.services.followups import When, add_follow_up, complete_follow_up
+
+CALL_OUTCOMES = ("connected", "left voicemail", "no answer", "meeting booked", "not interested")
+
+
+def log_activity(
+    *,
+    session: Session,
+    deal_id: int,
+    kind: str,
+    outcome: str = "",
+    minutes: int | None = None,
+    text: str = "",
+    at: datetime | None = None,
+    next_when: When | None = None,
+    next_note: str = "",
+    now: datetime | None = None,
+) -> tuple[Activity, FollowUp | None]:
+    """Log an activity. It answers the deal's due follow-up (completes the earliest one due
+    today or before) and, with `next_when`, schedules the next step in the same transaction.
+
+    Returns (the activity, the new follow-up or None).
+    """
+    moment = now or clock.now()
+    if kind not in ACTIVITY_KINDS:
+        raise InvalidInput("kind", kind, "call, email, meeting or note")
+    if minutes is not None and not 0 <= minutes <= 24 * 60:
+        raise InvalidInput("minutes", minutes, "a whole number of minutes from 0 to 1440")
+    get_deal(session=session, deal_id=deal_id)
+    activity = Activity(
+        deal_id=deal_id, kind=kind, at=at or moment, outcome=outcome, minutes=minutes, text=text
+    )
+    session.add(activity)
+    following = None
+    if kind != "note":  # a note to self answers nobody
+        due = session.exec(
+            select(FollowUp)
+            .where(
+                FollowUp.deal_id == deal_id,
+                col(FollowUp.done_at).is_(None),
+                FollowUp.due_on <= clock.local_date(moment),
+            )
+            .order_by(col(FollowUp.due_on), col(FollowUp.id))
+        ).first()
+        if due is not None:
+            _, following = complete_follow_up(
+                session=session,
+                follow_up_id=due.id,  # type: ignore[arg-type]
+                outcome=outcome or kind,
+                next_when=next_when,
+                next_note=next_note,
+                now=moment,
+            )
+            next_when = None  # already scheduled by completing the follow-up
+    if next_when is not None:
+        following = add_follow_up(
+            session=session, deal_id=deal_id, when=next_when, note=next_note, now=moment
+        )
+    session.flush()
+    return activity, following
+
+
+def timeline_activities(*, session: Session, deal_id: int, limit: int = 200) -> list[Activity]:
+    return list(
+        session.exec(
+            select(Activity)
+            .where(Activity.deal_id == deal_id)
+            .order_by(col(Activity.at).desc(), col(Activity.id).desc())
+            .limit(limit)
+        )
+    )

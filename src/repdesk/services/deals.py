@@ -1,0 +1,337 @@
+"""Deals: create, edit, move, win, lose, reopen; each stage change recorded in the history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from repdesk import clock
+from repdesk.errors import Ambiguous, InvalidInput, NotFound
+from repdesk.models import SEGMENTS, STATUSES, Deal, Stage, StageChange
+
+EDITABLE = (
+    "title",
+    "company",
+    "contact",
+    "email",
+    "phone",
+    "value_cents",
+    "currency",
+    "source",
+    "product",
+    "region",
+    "segment",
+    "first_contact",
+    "expected_close",
+    "lost_reason",
+)
+
+
+def stages(*, session: Session) -> list[Stage]:
+    """Every stage in pipeline order."""
+    return list(session.exec(select(Stage).order_by(col(Stage.position))))
+
+
+def open_stages(*, session: Session) -> list[Stage]:
+    return [stage for stage in stages(session=session) if stage.kind == "open"]
+
+
+def find_stage(*, session: Session, name: str) -> Stage:
+    """A stage by name (any case) or id."""
+    text = name.strip()
+    stage = None
+    if text.isdigit():
+        stage = session.get(Stage, int(text))
+    if stage is None:
+        stage = session.exec(select(Stage).where(func.lower(Stage.name) == text.lower())).first()
+    if stage is None:
+        names = ", ".join(s.name for s in stages(session=session))
+        raise InvalidInput("stage", name, f"one of {names}")
+    return stage
+
+
+def _stage_of_kind(session: Session, kind: str) -> Stage:
+    stage = session.exec(
+        select(Stage).where(Stage.kind == kind).order_by(col(Stage.position))
+    ).first()
+    if stage is None:
+        raise NotFound(f"the pipeline has no {kind} stage")
+    return stage
+
+
+def get_deal(*, session: Session, deal_id: int) -> Deal:
+    deal = session.get(Deal, deal_id)
+    if deal is None:
+        raise NotFound(f"no deal has id {deal_id}")
+    return deal
+
+
+def find_deal(*, session: Session, ref: str) -> Deal:
+    """A deal by id, or by text matching exactly one deal's title or company.
+
+    Exact (case-insensitive) matches win over partial ones; several matches is an error that
+    lists them so the rep can pick by id.
+    """
+    text = ref.strip()
+    if not text:
+        raise InvalidInput("deal", ref, "a deal id or text matching one deal's title or company")
+    if text.isdigit() and (deal := session.get(Deal, int(text))) is not None:
+        return deal
+    lowered = text.lower()
+    exact = list(
+        session.exec(
+            select(Deal)
+            .where(or_(func.lower(Deal.title) == lowered, func.lower(Deal.company) == lowered))
+            .limit(11)
+        )
+    )
+    matches = exact or list(
+        session.exec(
+            select(Deal)
+            .where(
+                or_(
+                    func.instr(func.lower(Deal.title), lowered) > 0,
+                    func.instr(func.lower(Deal.company), lowered) > 0,
+                )
+            )
+            .order_by(col(Deal.id))
+            .limit(11)
+        )
+    )
+    # Several deals of one company: prefer the single open one.
+    open_matches = [d for d in matches if d.status == "open"]
+    if len(matches) > 1 and len(open_matches) == 1 and not exact:
+        return open_matches[0]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFound(f"no deal matches {ref!r}: use a deal id (see `repdesk deal list`)")
+    listed = "; ".join(f"{d.id}: {d.title} ({d.company or '-'}, {d.status})" for d in matches[:10])
+    more = " and more" if len(matches) > 10 else ""
+    raise Ambiguous(f"{ref!r} matches several deals: {listed}{more}. Use the id.")
+
+
+def _check(deal: Deal) -> None:
+    if not deal.title.strip():
+        raise InvalidInput("title", deal.title, "a non-empty title")
+    if deal.value_cents < 0:
+        raise InvalidInput("value", deal.value_cents, "an amount of 0 or more")
+    if deal.segment not in SEGMENTS:
+        raise InvalidInput("segment", deal.segment, "new or existing")
+    if len(deal.currency) != 3 or not deal.currency.isalpha() or not deal.currency.isupper():
+        raise InvalidInput("currency", deal.currency, "a three-letter code such as EUR")
+    if deal.expected_close and deal.expected_close < deal.first_contact:
+        raise InvalidInput(
+            "expected close",
+            deal.expected_close.isoformat(),
+            f"a date on or after the first contact ({deal.first_contact.isoformat()})",
+        )
+
+
+def create_deal(
+    *,
+    session: Session,
+    title: str,
+    currency: str,
+    company: str = "",
+    contact: str = "",
+    email: str = "",
+    phone: str = "",
+    value_cents: int = 0,
+    stage: str | None = None,
+    source: str = "",
+    product: str = "",
+    region: str = "",
+    segment: str = "new",
+    first_contact: date | None = None,
+    expected_close: date | None = None,
+    now: datetime | None = None,
+) -> Deal:
+    """A new open deal, in `stage` (default: the first stage of the pipeline)."""
+    moment = now or clock.now()
+    target = find_stage(session=session, name=stage) if stage else open_stages(session=session)[0]
+    if target.kind != "open":
+        raise InvalidInput("stage", stage, "an open stage (use `deal won`/`deal lost` to close)")
+    deal = Deal(
+        title=title,
+        company=company,
+        contact=contact,
+        email=email,
+        phone=phone,
+        value_cents=value_cents,
+        currency=currency,
+        stage_id=target.id,  # type: ignore[arg-type]
+        source=source,
+        product=product,
+        region=region,
+        segment=segment,
+        first_contact=first_contact or clock.local_date(moment),
+        expected_close=expected_close,
+        stage_entered_at=moment,
+        created_at=moment,
+        updated_at=moment,
+    )
+    _check(deal)
+    session.add(deal)
+    session.flush()
+    session.add(StageChange(deal_id=deal.id, to_stage_id=target.id, changed_at=moment))  # type: ignore[arg-type]
+    return deal
+
+
+def edit_deal(
+    *, session: Session, deal_id: int, now: datetime | None = None, **changes: Any
+) -> Deal:
+    """Change a deal's fields (not its stage or status: use move/win/lose/reopen)."""
+    deal = get_deal(session=session, deal_id=deal_id)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput("field", ", ".join(sorted(unknown)), f"one of {', '.join(EDITABLE)}")
+    for name, value in changes.items():
+        setattr(deal, name, value)
+    _check(deal)
+    deal.updated_at = now or clock.now()
+    session.add(deal)
+    return deal
+
+
+def _record_move(session: Session, deal: Deal, to: Stage, moment: datetime) -> None:
+    if deal.stage_id == to.id:
+        return
+    session.add(
+        StageChange(
+            deal_id=deal.id,  # type: ignore[arg-type]
+            from_stage_id=deal.stage_id,
+            to_stage_id=to.id,  # type: ignore[arg-type]
+            changed_at=moment,
+        )
+    )
+    deal.stage_id = to.id  # type: ignore[assignment]
+    deal.stage_entered_at = moment
+
+
+def move_deal(
+    *, session: Session, deal_id: int, stage: str | int, now: datetime | None = None
+) -> Deal:
+    """Move a deal to an open stage; a closed deal moved back to one is reopened."""
+    moment = now or clock.now()
+    deal = get_deal(session=session, deal_id=deal_id)
+    target = find_stage(session=session, name=str(stage))
+    if target.kind == "won":
+        return win_deal(session=session, deal_id=deal_id, now=moment)
+    if target.kind == "lost":
+        raise InvalidInput("stage", target.name, "an open stage; to lose a deal give a reason")
+    _record_move(session, deal, target, moment)
+    if deal.status != "open":
+        deal.status, deal.closed_on, deal.lost_reason = "open", None, ""
+    deal.updated_at = moment
+    session.add(deal)
+    return deal
+
+
+def win_deal(
+    *, session: Session, deal_id: int, on: date | None = None, now: datetime | None = None
+) -> Deal:
+    moment = now or clock.now()
+    deal = get_deal(session=session, deal_id=deal_id)
+    closed_on = on or clock.local_date(moment)
+    if closed_on < deal.first_contact:
+        raise InvalidInput(
+            "date", closed_on.isoformat(), f"on or after the first contact ({deal.first_contact})"
+        )
+    _record_move(session, deal, _stage_of_kind(session, "won"), moment)
+    deal.status, deal.closed_on, deal.lost_reason = "won", closed_on, ""
+    deal.updated_at = moment
+    session.add(deal)
+    return deal
+
+
+def lose_deal(
+    *,
+    session: Session,
+    deal_id: int,
+    reason: str,
+    on: date | None = None,
+    now: datetime | None = None,
+) -> Deal:
+    moment = now or clock.now()
+    if not reason.strip():
+        raise InvalidInput("reason", reason, "why the deal was lost, e.g. 'price' or 'not a fit'")
+    deal = get_deal(session=session, deal_id=deal_id)
+    closed_on = on or clock.local_date(moment)
+    if closed_on < deal.first_contact:
+        raise InvalidInput(
+            "date", closed_on.isoformat(), f"on or after the first contact ({deal.first_contact})"
+        )
+    _record_move(session, deal, _stage_of_kind(session, "lost"), moment)
+    deal.status, deal.closed_on, deal.lost_reason = "lost", closed_on, reason.strip()
+    deal.updated_at = moment
+    session.add(deal)
+    return deal
+
+
+def reopen_deal(
+    *, session: Session, deal_id: int, stage: str | None = None, now: datetime | None = None
+) -> Deal:
+    """Reopen a won or lost deal in `stage`, by default the stage it was closed from."""
+    deal = get_deal(session=session, deal_id=deal_id)
+    if deal.status == "open":
+        return deal
+    if stage is None:
+        last_open = session.exec(
+            select(StageChange.from_stage_id)
+            .join(Stage, col(Stage.id) == StageChange.from_stage_id)
+            .where(StageChange.deal_id == deal_id, Stage.kind == "open")
+            .order_by(col(StageChange.changed_at).desc(), col(StageChange.id).desc())
+        ).first()
+        stage = str(last_open or open_stages(session=session)[0].id)
+    return move_deal(session=session, deal_id=deal_id, stage=stage, now=now)
+
+
+def list_deals(*, session: Session, status: str = "open", stage: str | None = None) -> list[Deal]:
+    if status not in (*STATUSES, "all"):
+        raise InvalidInput("status", status, "open, won, lost or all")
+    query = select(Deal).join(Stage, col(Stage.id) == Deal.stage_id)
+    if status != "all":
+        query = query.where(Deal.status == status)
+    if stage:
+        query = query.where(Deal.stage_id == find_stage(session=session, name=stage).id)
+    return list(session.exec(query.order_by(col(Stage.position), col(Deal.id))))
+
+
+def lost_reasons(*, session: Session) -> list[str]:
+    """Reasons used before, most used first: the board offers them when a deal is lost."""
+    rows = session.exec(
+        select(Deal.lost_reason, func.count())
+        .where(Deal.status == "lost", Deal.lost_reason != "")
+        .group_by(Deal.lost_reason)
+        .order_by(func.count().desc(), Deal.lost_reason)
+    )
+    return [reason for reason, _ in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    from_stage: str | None
+    to_stage: str
+
+
+def history(*, session: Session, deal_id: int) -> list[HistoryEntry]:
+    names = {s.id: s.name for s in stages(session=session)}
+    changes = session.exec(
+        select(StageChange)
+        .where(StageChange.deal_id == deal_id)
+        .order_by(col(StageChange.changed_at), col(StageChange.id))
+    )
+    return [
+        HistoryEntry(
+            at=c.changed_at,
+            from_stage=names.get(c.from_stage_id) if c.from_stage_id else None,
+            to_stage=names[c.to_stage_id],
+        )
+        for c in changes
+    ]

@@ -1,0 +1,127 @@
+"""Follow-ups: the next step on a deal. Add, complete (and schedule the next), snooze."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import Session, col, select
+
+from repdesk import clock
+from repdesk.errors import InvalidInput, NotFound
+from repdesk.models import FollowUp
+from repdesk.services.deals import get_deal
+
+When = tuple[date, time | None]
+
+
+def get_follow_up(*, session: Session, follow_up_id: int) -> FollowUp:
+    follow_up = session.get(FollowUp, follow_up_id)
+    if follow_up is None:
+        raise NotFound(f"no follow-up has id {follow_up_id}")
+    return follow_up
+
+
+def add_follow_up(
+    *,
+    session: Session,
+    deal_id: int,
+    when: When,
+    note: str = "",
+    recur_days: int | None = None,
+    now: datetime | None = None,
+) -> FollowUp:
+    get_deal(session=session, deal_id=deal_id)
+    if recur_days is not None and not 1 <= recur_days <= 366:
+        raise InvalidInput("every", recur_days, "a repeat of 1 to 366 days")
+    follow_up = FollowUp(
+        deal_id=deal_id,
+        due_on=when[0],
+        due_time=when[1],
+        note=note,
+        recur_days=recur_days,
+        created_at=now or clock.now(),
+    )
+    session.add(follow_up)
+    session.flush()
+    return follow_up
+
+
+def pending(*, session: Session, deal_id: int) -> list[FollowUp]:
+    return list(
+        session.exec(
+            select(FollowUp)
+            .where(FollowUp.deal_id == deal_id, col(FollowUp.done_at).is_(None))
+            .order_by(col(FollowUp.due_on), col(FollowUp.due_time), col(FollowUp.id))
+        )
+    )
+
+
+def complete_follow_up(
+    *,
+    session: Session,
+    follow_up_id: int,
+    outcome: str = "",
+    next_when: When | None = None,
+    next_note: str = "",
+    now: datetime | None = None,
+) -> tuple[FollowUp, FollowUp | None]:
+    """Mark a follow-up done; schedule the next one (given, or the recurrence) in the same step.
+
+    Returns (the completed follow-up, the next one or None).
+    """
+    moment = now or clock.now()
+    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
+    if follow_up.done_at is not None:
+        raise InvalidInput("follow-up", follow_up_id, "a pending follow-up (this one is done)")
+    follow_up.done_at = moment
+    follow_up.outcome = outcome
+    session.add(follow_up)
+    following = None
+    if next_when is not None:
+        following = add_follow_up(
+            session=session,
+            deal_id=follow_up.deal_id,
+            when=next_when,
+            note=next_note or follow_up.note,
+            recur_days=follow_up.recur_days,
+            now=moment,
+        )
+    elif follow_up.recur_days:
+        following = add_follow_up(
+            session=session,
+            deal_id=follow_up.deal_id,
+            when=(
+                next_recurrence(follow_up.due_on, follow_up.recur_days, clock.local_date(moment)),
+                follow_up.due_time,
+            ),
+            note=follow_up.note,
+            recur_days=follow_up.recur_days,
+            now=moment,
+        )
+    return follow_up, following
+
+
+def next_recurrence(due_on: date, every_days: int, today: date) -> date:
+    """The next date on the rhythm of `due_on` that is after today (missed ones are skipped)."""
+    candidate = due_on + timedelta(days=every_days)
+    if candidate <= today:
+        missed = (today - candidate).days // every_days + 1
+        candidate += timedelta(days=missed * every_days)
+    return candidate
+
+
+def reschedule_follow_up(
+    *, session: Session, follow_up_id: int, when: When, note: str | None = None
+) -> FollowUp:
+    """Move a pending follow-up to another date (snooze is the same with a relative date)."""
+    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
+    if follow_up.done_at is not None:
+        raise InvalidInput("follow-up", follow_up_id, "a pending follow-up (this one is done)")
+    follow_up.due_on, follow_up.due_time = when
+    if note is not None:
+        follow_up.note = note
+    session.add(follow_up)
+    return follow_up
+
+
+snooze_follow_up = reschedule_follow_up

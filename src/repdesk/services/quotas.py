@@ -1,0 +1,25 @@
+"""Quotas: the amount the rep must win in a month, quarter or year."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from repdesk.dates import Period
+from repdesk.errors import InvalidInput
+from repdesk.models import Quota
+
+
+def set_quota(*, session: Session, period: Period, amount_cents: int) -> Quota:
+    if amount_cents <= 0:
+        raise InvalidInput("amount", amount_cents, "a quota above 0")
+    quota = session.exec(select(Quota).where(Quota.period == period.label)).first()
+    if quota is None:
+        quota = Quota(period=period.label, amount_cents=amount_cents)
+    quota.amount_cents = amount_cents
+    session.add(quota)
+    return quota
+
+
+def get_quota(*, session: Session, period: Period) -> int | None:
+    quota = session.exec(select(Quota).where(Quota.period == period.label)).first()
+    return None if quota is None else quota.amount_cents

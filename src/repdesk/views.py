@@ -1,0 +1,29 @@
+"""Plain, immutable rows that services hand to the shell commands and the UI.
+
+They carry no session and no ORM state, so a widget can keep thousands of them cheaply and
+draw them without touching the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+
+
+@dataclass(frozen=True, slots=True)
+class CardRow:
+    """One deal as a board card shows it."""
+
+    deal_id: int
+    title: str
+    company: str
+    contact: str
+    value_cents: int
+    currency: str
+    stage_id: int
+    days_in_stage: int
+    next_due: date | None  # the earliest pending follow-up, None = "no next step"
+    next_due_time: time | None
+    overdue: bool
+    open_objections: int
+    rotting: bool  # in its stage longer than the stage's rot limit

@@ -1,0 +1,206 @@
+"""The shell contract: names, flags, output, exit codes, and bad input that changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from repdesk.cli import main
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process (fast); the subprocess tests below cover the real entry point."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def ok(*args: str) -> str:
+    code, out, err = run(*args)
+    assert code == 0, err
+    return out
+
+
+def desk_digest(home: Path) -> str:
+    """A checksum of every table's rows: bad input must leave it unchanged."""
+    conn = sqlite3.connect(home / "desk.sqlite")
+    digest = hashlib.sha256()
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1"):
+        for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1"):
+            digest.update(repr(row).encode())
+    conn.close()
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def desk(home: Path) -> Path:
+    ok("deal", "add", "Fleet rollout", "--company", "Acme Logistics", "--value", "45,000",
+       "--stage", "Proposal", "--expected-close", "2026-11-28",
+       "--first-contact", "2026-10-01")  # fmt: skip
+    ok("deal", "add", "Seats renewal", "--company", "Nordwind Bank", "--value", "12k",
+       "--first-contact", "2026-09-01")  # fmt: skip
+    ok("quota", "set", "2026-11", "60000")
+    return home
+
+
+def test_a_day_from_the_shell(desk: Path) -> None:
+    assert "Won #2 Seats renewal" in ok("deal", "won", "nordwind", "--on", "2026-11-10")
+    out = ok("log", "call", "acme", "--outcome", "connected", "--minutes", "15",
+             "--note", "asked for 10% off", "--next", "fri 10:00",
+             "--next-note", "send revised quote")  # fmt: skip
+    assert "next step Fri 27 Nov 10:00" in out
+    out = ok("objection", "add", "1", "--category", "price", "--said", "Too expensive")
+    assert "Objection 1 (price, open)" in out
+    ok("objection", "answer", "1", "Fuel savings pay for it in 6 months")
+    ok("objection", "resolve", "1")
+    assert "Fuel savings" in ok("playbook", "price")
+    out = ok("today")
+    assert "Upcoming (7 days) (1)" in out and "send revised quote" in out
+    data = json.loads(ok("today", "--json"))
+    assert data["upcoming"]["count"] == 1
+    assert data["upcoming"]["items"][0]["due_time"] == "10:00:00"
+
+
+def test_quota_line_and_short_form(desk: Path) -> None:
+    ok("deal", "won", "nordwind", "--on", "2026-11-10")
+    line = ok("quota").strip()
+    # 12,000 won of 60,000 = 20%; expected by Nov 20: 60,000 x 20/30 = 40,000 -> 28,000 behind
+    assert line == ("2026-11: won €12,000 of €60,000 (20%) · €28,000 behind pace · 10 days left")
+    assert ok("quota", "--short").strip() == "€12k/€60k 20% ▼28k 10d"
+    assert json.loads(ok("quota", "--json"))["attainment"] == 0.2
+
+
+def test_kpi_json_matches_the_contract(desk: Path) -> None:
+    ok("deal", "won", "nordwind", "--on", "2026-11-10")  # first contact 2026-09-01: 70 days
+    data = json.loads(ok("kpi", "--period", "2026-11", "--as-of", "2026-11-15", "--json"))
+    assert data["won_value"] == 12000 and data["won_count"] == 1 and data["lost_count"] == 0
+    assert data["expected_by_now"] == 30000  # 60,000 x 15/30
+    assert data["avg_cycle_days"] == 70
+    assert data["weighted_pipeline"] == 24750  # 45,000 x 55%, expected to close 2026-11-28
+    assert data["forecast"] == 36750
+    assert data["deals_needed"] == 4  # ceil(48,000 / 12,000)
+    assert data["pipeline_needed"] == 48000  # win rate 100%
+
+
+def test_deal_list_json_and_text(desk: Path) -> None:
+    data = json.loads(ok("deal", "list", "--json"))
+    assert [d["title"] for d in data] == ["Seats renewal", "Fleet rollout"]  # pipeline order
+    assert data[1]["value"] == 45000 and data[1]["stage"] == "Proposal"
+    assert "2 deals" in ok("deal", "list")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("deal", "add", "X", "--value", "lots"), "'lots' is not an amount"),
+        (("deal", "add", "X", "--value", "-5"), "negative"),
+        (
+            ("deal", "add", "X", "--stage", "Heaven"),
+            "stage: 'Heaven' is not valid: one of Prospect",
+        ),
+        (("deal", "add", "X", "--first-contact", "2026-02-30"), "2026-02-30"),
+        (("deal", "move", "acme", "Nowhere"), "stage: 'Nowhere'"),
+        (("deal", "won", "acme", "--on", "someday"), "'someday' is not a date"),
+        (("deal", "won", "nobody"), "no deal matches 'nobody'"),
+        (("deal", "won", "999"), "no deal matches '999'"),
+        (("log", "call", "acme", "--next", "fryday"), "'fryday' is not a date"),
+        (("log", "call", "acme", "--minutes", "ten"), "minutes: 'ten'"),
+        (("log", "call", "acme", "--next-note", "x"), "--next-note needs --next"),
+        (("log", "fax", "acme"), "invalid choice: 'fax'"),
+        (("follow-up", "snooze", "abc", "tomorrow"), "follow-up: 'abc'"),
+        (("follow-up", "done", "42"), "no follow-up has id 42"),
+        (
+            ("objection", "add", "acme", "--category", "weather", "--said", "x"),
+            "category: 'weather'",
+        ),
+        (("quota", "2026-13"), "'2026-13' is not a period"),
+        (("quota", "set", "2026-11", "zero"), "'zero' is not an amount"),
+        (("quota", "set", "2026-11", "0"), "a quota above 0"),
+        (("kpi", "--period", "Q4"), "'Q4' is not a period"),
+        (("deal", "lost", "acme"), "--reason"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_changes_nothing(
+    desk: Path, args: tuple[str, ...], message: str
+) -> None:
+    before = desk_digest(desk)
+    code, _, err = run(*args)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert desk_digest(desk) == before
+
+
+def test_ambiguous_deal_lists_the_candidates(desk: Path) -> None:
+    ok("deal", "add", "Seats expansion", "--company", "Nordwind Bank")
+    code, _, err = run("deal", "won", "nordwind")
+    assert code == 2
+    assert "#" not in err and "2: Seats renewal" in err and "3: Seats expansion" in err
+
+
+def test_native_csv_import_is_all_or_nothing(home: Path, tmp_path: Path) -> None:
+    good = tmp_path / "deals.csv"
+    good.write_text(
+        "\ufefftitle,company,value,stage,status,first_contact,closed_on,lost_reason\n"
+        'Fleet,"Acme, Inc.",12500.50,Demo,open,2026-10-01,,\n'
+        "Seats,Nordwind,8000,,won,2026-09-01,2026-11-02,\n"
+        "Pilot,Müller,3000,,lost,2026-08-01,2026-08-20,price\n",
+        encoding="utf-8",
+    )
+    out = ok("import", str(good))
+    assert "Imported 3 deals" in out
+    data = {d["title"]: d for d in json.loads(ok("deal", "list", "--status", "all", "--json"))}
+    assert data["Fleet"]["company"] == "Acme, Inc." and data["Fleet"]["value"] == 12500.5
+    assert data["Seats"]["status"] == "won" and data["Seats"]["closed_on"] == "2026-11-02"
+    assert data["Pilot"]["lost_reason"] == "price"
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "title,value,status,closed_on\nOne,100,open,\nTwo,abc,open,\nThree,5,won,\n",
+        encoding="utf-8",
+    )
+    before = desk_digest(home)
+    code, _, err = run("import", str(bad))
+    assert code == 2
+    assert f"{bad}:3: value 'abc'" in err
+    assert f"{bad}:4: closed_on" in err
+    assert desk_digest(home) == before
+
+
+def test_shell_commands_never_import_textual_or_sqlalchemy_for_reads(home: Path) -> None:
+    ok("deal", "add", "X")
+    probe = (
+        "import sys\n"
+        "from repdesk.cli import main\n"
+        "for args in (['quota'], ['today'], ['kpi', '--json'], ['quota', '--short']):\n"
+        "    assert main(args) == 0\n"
+        "assert 'textual' not in sys.modules, 'textual imported'\n"
+        "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'\n"
+        "main(['deal', 'add', 'Y'])\n"
+        "main(['log', 'call', 'Y', '--next', 'tomorrow'])\n"
+        "assert 'textual' not in sys.modules, 'textual imported by a write'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_console_entry_point_runs(home: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "repdesk", "quota"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no quota set" in result.stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "repdesk", "deal", "won", "7"], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and result.stderr.startswith("repdesk: ")

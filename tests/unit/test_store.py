@@ -1,0 +1,197 @@
+"""The desk file: identity, pragmas, refusal of what is not ours, upgrades, BEGIN IMMEDIATE."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from sqlmodel import select
+
+from repdesk import desk_file, migrations
+from repdesk.models import SQLModel
+from repdesk.store import make_engine, read_session, write_session
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _siblings(path: Path) -> list[str]:
+    return sorted(p.name for p in path.parent.iterdir())
+
+
+def test_new_desk_has_identity_wal_and_default_pipeline(home: Path) -> None:
+    path = home / "desk.sqlite"
+    make_engine(path).dispose()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == migrations.APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    stages = conn.execute("SELECT name, probability, kind FROM stage ORDER BY position").fetchall()
+    assert stages == [
+        ("Prospect", 10, "open"),
+        ("Contacted", 15, "open"),
+        ("Qualified", 25, "open"),
+        ("Demo", 40, "open"),
+        ("Proposal", 55, "open"),
+        ("Negotiation", 70, "open"),
+        ("Won", 100, "won"),
+        ("Lost", 0, "lost"),
+    ]
+
+
+def test_every_session_has_the_pragmas(engine) -> None:  # type: ignore[no-untyped-def]
+    with read_session(engine) as session:
+        conn = session.connection()
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == desk_file.BUSY_TIMEOUT_MS
+
+
+def test_models_match_the_migrated_schema(engine) -> None:  # type: ignore[no-untyped-def]
+    inspector = inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        migrated = {c["name"] for c in inspector.get_columns(table.name)}
+        assert migrated == {c.name for c in table.columns}, table.name
+        migrated_indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        assert {i.name for i in table.indexes} <= migrated_indexes, table.name
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"name,value\nacme,12\n" * 20, "not a SQLite database"),
+        (b"", None),  # an empty file is a new desk, not a refusal
+    ],
+)
+def test_text_file_is_refused_untouched(home: Path, content: bytes, problem: str | None) -> None:
+    home.mkdir(parents=True)
+    path = home / "desk.sqlite"
+    path.write_bytes(content)
+    if problem is None:
+        desk_file.prepare(path)
+        return
+    before = _digest(path)
+    with pytest.raises(desk_file.DeskError, match=problem) as info:
+        desk_file.prepare(path)
+    assert str(path) in str(info.value)
+    assert _digest(path) == before
+    assert _siblings(path) == ["desk.sqlite"]
+
+
+def test_another_programs_sqlite_file_is_refused_untouched(home: Path) -> None:
+    home.mkdir(parents=True)
+    path = home / "desk.sqlite"
+    other = sqlite3.connect(path)
+    other.execute("PRAGMA journal_mode = WAL")
+    other.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+    other.execute("INSERT INTO moz_places (url) VALUES ('https://example.org')")
+    other.commit()
+    other.close()
+    before = _digest(path)
+    with pytest.raises(desk_file.DeskError, match="another program") as info:
+        desk_file.prepare(path)
+    assert str(path) in str(info.value)
+    assert _digest(path) == before
+    assert _siblings(path) == ["desk.sqlite"]
+
+
+def test_desk_from_a_newer_repdesk_is_refused_untouched(home: Path) -> None:
+    path = home / "desk.sqlite"
+    make_engine(path).dispose()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {migrations.LATEST + 1}")
+    conn.close()
+    before = _digest(path)
+    with pytest.raises(desk_file.DeskError, match="newer repdesk"):
+        desk_file.prepare(path)
+    assert _digest(path) == before
+    assert _siblings(path) == ["desk.sqlite"]
+
+
+def test_damaged_desk_gives_a_clear_message_and_is_left_as_it_was(home: Path) -> None:
+    path = home / "desk.sqlite"
+    make_engine(path).dispose()
+    data = bytearray(path.read_bytes())
+    for offset in range(4096, len(data), 97):  # flip bytes on every page after the header
+        data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+    before = _digest(path)
+    with pytest.raises((desk_file.DeskError, sqlite3.DatabaseError)):
+        conn = desk_file.connect(path)
+        conn.execute("SELECT * FROM stage").fetchall()
+    result = subprocess.run(
+        [sys.executable, "-m", "repdesk", "--home", str(home), "deal", "list"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "damaged" in result.stderr and str(path) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _digest(path) == before
+
+
+def test_upgrade_from_the_first_schema_keeps_every_row(home: Path) -> None:
+    home.mkdir(parents=True)
+    path = home / "desk.sqlite"
+    shutil.copy(FIXTURES / "desk-v1.sqlite", path)
+    old = sqlite3.connect(FIXTURES / "desk-v1.sqlite")
+    tables = ("stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota")
+    before = {t: old.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in tables}
+    old.close()
+
+    engine = make_engine(path)
+    engine.dispose()
+
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for table, rows in before.items():
+        after = conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+        width = len(rows[0]) if rows else 0
+        assert [row[:width] for row in after] == rows, table  # new columns are appended
+    assert conn.execute("SELECT source_id FROM deal WHERE id = 1").fetchone() == (None,)
+    backups = [p for p in path.parent.iterdir() if ".pre-v" in p.name]
+    assert len(backups) == 1
+    copy = sqlite3.connect(backups[0])
+    assert copy.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert copy.execute("SELECT count(*) FROM activity").fetchone()[0] == 3
+
+
+def test_a_write_waits_for_another_writer_instead_of_failing(engine, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """BEGIN IMMEDIATE: a read-then-write transaction waits for the lock instead of failing
+    at once with "database is locked" (what a deferred transaction does)."""
+    from repdesk.models import Quota
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            f"c = sqlite3.connect({str(home / 'desk.sqlite')!r}, isolation_level=None)\n"
+            "c.execute('BEGIN IMMEDIATE')\n"
+            "c.execute(\"INSERT INTO quota (period, amount_cents) VALUES ('2026', 1)\")\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(1.0)\n"
+            "c.execute('COMMIT')\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with write_session(engine) as session:
+        count = len(list(session.exec(select(Quota))))  # read first ...
+        session.add(Quota(period="2026-11", amount_cents=100 + count))  # ... then write
+    holder.wait(timeout=10)
+    with read_session(engine) as session:
+        assert {q.period for q in session.exec(select(Quota))} == {"2026", "2026-11"}
