@@ -122,6 +122,10 @@ _V2 = [
     "CREATE INDEX ix_deal_source_id ON deal (source_id)",
     # Recurring follow-ups (post-sale check-ins every N days).
     "ALTER TABLE follow_up ADD COLUMN recur_days INTEGER",
+    # A deal's next step is its earliest pending follow-up: with due_on in the index the board
+    # finds it in one seek per deal (without it SQLite walked every pending follow-up: O(n²)).
+    "DROP INDEX ix_follow_up_deal",
+    "CREATE INDEX ix_follow_up_deal ON follow_up (deal_id, done_at, due_on)",
 ]
 
 STEPS: list[list[str]] = [_V1, _V2]

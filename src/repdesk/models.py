@@ -132,7 +132,7 @@ class FollowUp(SQLModel, table=True):
     __tablename__ = "follow_up"
     __table_args__ = (
         Index("ix_follow_up_pending", "done_at", "due_on"),
-        Index("ix_follow_up_deal", "deal_id", "done_at"),
+        Index("ix_follow_up_deal", "deal_id", "done_at", "due_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

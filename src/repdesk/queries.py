@@ -40,25 +40,30 @@ _SQL = {
         WHERE d.status = 'open'
     """,
     "quota_of_period": "SELECT amount_cents FROM quota WHERE period = :period",
+    "stage_rot_limits": "SELECT rot_days FROM stage WHERE kind = 'open' AND rot_days IS NOT NULL",
     # Pending follow-ups due up to a horizon, on deals that are not lost (post-sale ones count).
     "pending_follow_ups": """
         SELECT f.id, f.deal_id, f.due_on, f.due_time, f.note, f.recur_days,
                d.title, d.company, d.value_cents, d.currency, s.name, s.probability, d.status,
-               (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id AND a.kind != 'note')
+               (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id)
         FROM follow_up f
         JOIN deal d ON d.id = f.deal_id
         JOIN stage s ON s.id = d.stage_id
         WHERE f.done_at IS NULL AND f.due_on <= :horizon AND d.status != 'lost'
     """,
-    # Open deals with their last touch (a note to self touches nobody) and whether any
-    # follow-up is pending.
+    # Open deals that may need attention: no pending follow-up, or untouched since
+    # :touch_cutoff (the shortest going-cold limit; the caller applies each stage's own).
     "open_deal_touches": """
-        SELECT d.id, d.title, d.company, d.value_cents, d.currency, s.name, s.probability,
-               s.rot_days, d.created_at,
-               (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id AND a.kind != 'note'),
-               EXISTS (SELECT 1 FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL)
-        FROM deal d JOIN stage s ON s.id = d.stage_id
-        WHERE d.status = 'open'
+        SELECT * FROM (
+            SELECT d.id, d.title, d.company, d.value_cents, d.currency, s.name, s.probability,
+                   s.rot_days, d.created_at,
+                   (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id) AS last_touch,
+                   EXISTS (SELECT 1 FROM follow_up f
+                           WHERE f.deal_id = d.id AND f.done_at IS NULL) AS has_pending
+            FROM deal d JOIN stage s ON s.id = d.stage_id
+            WHERE d.status = 'open'
+        ) AS touches
+        WHERE has_pending = 0 OR COALESCE(last_touch, created_at) < :touch_cutoff
     """,
     # Board cards: one row per deal with its earliest pending follow-up and open objections.
     # Correlated subqueries ride the (deal_id, done_at) and (deal_id) indexes.

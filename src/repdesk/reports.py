@@ -130,7 +130,9 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
             queues.overdue if due < today else queues.today if due == today else queues.upcoming
         )
         section.append(item)
-    for row in queries.fetch(conn, "open_deal_touches"):
+    shortest = min([going_cold_days, *_rot_limits(conn)])
+    cutoff = now - timedelta(days=shortest)
+    for row in queries.fetch(conn, "open_deal_touches", touch_cutoff=cutoff):
         (deal_id, title, company, value, currency, stage, probability, rot_days, created_at,
          last_touch, has_pending) = row  # fmt: skip
         touched = queries.as_instant(last_touch)
@@ -153,3 +155,7 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
     for key, _ in DayQueues.SECTIONS:
         getattr(queues, key).sort(key=lambda item: item.rank_key)
     return queues
+
+
+def _rot_limits(conn: Any) -> list[int]:
+    return [int(days) for (days,) in queries.fetch(conn, "stage_rot_limits")]
