@@ -62,7 +62,7 @@ def test_accepted_forms(text: str, expected: tuple[date, time | None]) -> None:
         "1/2/2026",
         "tomorrow 10:00 extra",
         "+99999d",
-    ],  # fmt: skip
+    ],
 )
 def test_rejected_forms_name_the_value_and_the_accepted_forms(text: str) -> None:
     with pytest.raises(DateInputError) as info:

@@ -1,0 +1,356 @@
+"""The deal actions shared by the board, the deal page and the queues: each opens a form (or a
+question), writes through the services when it is valid, and returns what changed.
+
+Screens call these and then refresh what they show; the undo entry is returned so the board
+can keep its stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+from textual.app import App
+
+from repdesk import clock
+from repdesk.dates import parse_date, parse_when
+from repdesk.errors import InvalidInput
+from repdesk.models import OBJECTION_CATEGORIES, Deal
+from repdesk.money import format_money, parse_amount
+from repdesk.services import activities, deals, followups, objections
+from repdesk.services.activities import CALL_OUTCOMES
+from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
+from repdesk.tui.gateway import DeskGateway
+
+
+@dataclass(frozen=True)
+class Undo:
+    """How to take one board change back: a description and the write that reverses it."""
+
+    description: str
+    deal_id: int
+    revert: Callable[[Session], Any]
+
+
+def _when(text: str) -> Any:
+    try:
+        return parse_when(text, today=clock.today())
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
+
+
+def _date(text: str) -> date:
+    try:
+        return parse_date(text, today=clock.today())
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
+
+
+def _amount(text: str) -> int:
+    try:
+        return parse_amount(text)
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
+
+
+def _minutes(text: str) -> int:
+    if not text.isdigit() or int(text) > 24 * 60:
+        raise FieldError(f"{text!r} is not a number of minutes: use a whole number such as 15")
+    return int(text)
+
+
+def _every(text: str) -> int:
+    raw = text.strip().lower()
+    unit = 7 if raw.endswith("w") else 1
+    number = raw.rstrip("dw")
+    if not number.isdigit() or not 1 <= int(number) * unit <= 366:
+        raise FieldError(f"{text!r} is not a repeat: use days or weeks such as 30d or 2w")
+    return int(number) * unit
+
+
+WHEN_HINT = "e.g. tomorrow, fri 10:00, +3d, 2026-12-01"
+
+
+def _snapshot(deal: Deal) -> dict[str, Any]:
+    return {name: getattr(deal, name) for name in deals.EDITABLE}
+
+
+async def deal_form(
+    app: App[Any], desk: DeskGateway, *, deal_id: int | None, stage_id: int | None
+) -> Any:
+    """New deal (in the stage under the cursor) or edit; returns (deal, Undo | None) or None."""
+
+    def load(session: Session) -> tuple[Deal | None, list[tuple[str, str]]]:
+        stage_options = [(s.name, str(s.id)) for s in deals.open_stages(session=session)]
+        return (
+            deals.get_deal(session=session, deal_id=deal_id) if deal_id else None
+        ), stage_options
+
+    deal, stage_options = await desk.read(load)
+    currency = deal.currency if deal else desk.settings.currency
+    fields = [
+        FieldSpec("title", "Title", deal.title if deal else "", required=True),
+        FieldSpec("company", "Company", deal.company if deal else ""),
+        FieldSpec("contact", "Contact", deal.contact if deal else ""),
+        FieldSpec(
+            "value",
+            f"Value ({currency})",
+            f"{deal.value_cents / 100:.2f}".removesuffix(".00") if deal else "",
+            parse=_amount,
+            placeholder="e.g. 12500 or 12.5k",
+            aliases=("value_cents",),
+        ),
+        FieldSpec(
+            "expected_close",
+            "Expected close",
+            deal.expected_close.isoformat() if deal and deal.expected_close else "",
+            parse=_date,
+            placeholder=WHEN_HINT,
+            aliases=("expected close",),
+        ),
+        FieldSpec("email", "Email", deal.email if deal else ""),
+        FieldSpec("phone", "Phone", deal.phone if deal else ""),
+        FieldSpec("source", "Source", deal.source if deal else ""),
+        FieldSpec("product", "Product", deal.product if deal else ""),
+        FieldSpec("region", "Region", deal.region if deal else ""),
+        FieldSpec(
+            "segment",
+            "Segment",
+            deal.segment if deal else "new",
+            kind="select",
+            options=[("new customer", "new"), ("existing customer", "existing")],
+            required=True,
+        ),
+    ]
+    if deal is None:
+        fields.insert(
+            3,
+            FieldSpec(
+                "stage",
+                "Stage",
+                str(stage_id or stage_options[0][1]),
+                kind="select",
+                options=stage_options,
+                required=True,
+            ),
+        )
+
+    async def submit(values: dict[str, Any]) -> Any:
+        text = {k: values.get(k) or "" for k in ("title", "company", "contact", "email", "phone",
+                                                   "source", "product", "region")}  # fmt: skip
+        if deal is None:
+
+            def create(session: Session) -> tuple[Deal, Undo | None]:
+                new = deals.create_deal(
+                    session=session,
+                    currency=currency,
+                    value_cents=values["value"] or 0,
+                    stage=values["stage"],
+                    segment=values["segment"],
+                    expected_close=values["expected_close"],
+                    **text,
+                )
+                return new, None
+
+            return await desk.write(create)
+        before = _snapshot(deal)
+
+        def edit(session: Session) -> tuple[Deal, Undo]:
+            changed = deals.edit_deal(
+                session=session,
+                deal_id=deal.id,  # type: ignore[arg-type]
+                value_cents=values["value"] or 0,
+                segment=values["segment"],
+                expected_close=values["expected_close"],
+                **text,
+            )
+            undo = Undo(
+                f"edit of {changed.title}",
+                changed.id,  # type: ignore[arg-type]
+                lambda s: deals.edit_deal(session=s, deal_id=changed.id, **before),  # type: ignore[arg-type]
+            )
+            return changed, undo
+
+        return await desk.write(edit)
+
+    title = "New deal" if deal is None else f"Edit deal #{deal.id}"
+    return await app.push_screen_wait(FormScreen(title, fields, submit))
+
+
+async def log_call_form(app: App[Any], desk: DeskGateway, *, deal_id: int, title: str) -> Any:
+    """The most frequent action: outcome + next step in a handful of keys.
+
+    The form opens at once from what the screen already shows (no read first), so keys
+    typed right after `c` land in the form."""
+    fields = [
+        FieldSpec(
+            "outcome",
+            "Outcome",
+            suggestions=CALL_OUTCOMES,
+            placeholder="connected, left voicemail, no answer, meeting booked… (→ completes)",
+            required=True,
+        ),
+        FieldSpec("next", "Next step", parse=_when, placeholder=WHEN_HINT, aliases=("next",)),
+        FieldSpec("next_note", "Next step note"),
+        FieldSpec("minutes", "Minutes", parse=_minutes),
+        FieldSpec("notes", "Notes", kind="area"),
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        if values["next_note"] and not values["next"]:
+            raise InvalidInput("next", "", "a date for the next step (the note needs one)")
+        return await desk.write(
+            lambda s: activities.log_activity(
+                session=s,
+                deal_id=deal_id,
+                kind="call",
+                outcome=values["outcome"],
+                minutes=values["minutes"],
+                text=values["notes"] or "",
+                next_when=values["next"],
+                next_note=values["next_note"] or "",
+            )
+        )
+
+    return await app.push_screen_wait(FormScreen(f"Log a call: {title}", fields, submit))
+
+
+async def follow_up_form(app: App[Any], desk: DeskGateway, *, deal_id: int, title: str) -> Any:
+    fields = [
+        FieldSpec("when", "When", parse=_when, required=True, placeholder=WHEN_HINT),
+        FieldSpec("note", "Note"),
+        FieldSpec("every", "Repeat every", parse=_every, placeholder="e.g. 30d or 2w (optional)"),
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        return await desk.write(
+            lambda s: followups.add_follow_up(
+                session=s,
+                deal_id=deal_id,
+                when=values["when"],
+                note=values["note"] or "",
+                recur_days=values["every"],
+            )
+        )
+
+    return await app.push_screen_wait(FormScreen(f"Follow-up: {title}", fields, submit))
+
+
+async def objection_form(
+    app: App[Any],
+    desk: DeskGateway,
+    *,
+    deal_id: int,
+    title: str,
+    objection_id: int | None = None,
+) -> Any:
+    existing = None
+    if objection_id is not None:
+        existing = await desk.read(
+            lambda s: objections.get_objection(session=s, objection_id=objection_id)
+        )
+    fields = [
+        FieldSpec(
+            "category",
+            "Category",
+            existing.category if existing else "price",
+            kind="select",
+            options=[(c, c) for c in OBJECTION_CATEGORIES],
+            required=True,
+        ),
+        FieldSpec("said", "What they said", existing.said if existing else "", required=True),
+        FieldSpec("answer", "Your answer", existing.answer if existing else "", kind="area"),
+        FieldSpec(
+            "status",
+            "Status",
+            existing.status if existing else "open",
+            kind="select",
+            options=[("open", "open"), ("addressed", "addressed"), ("resolved", "resolved")],
+            required=True,
+        ),
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        def write(session: Session) -> Any:
+            if existing is None:
+                created = objections.add_objection(
+                    session=session,
+                    deal_id=deal_id,
+                    category=values["category"],
+                    said=values["said"],
+                    answer=values["answer"] or "",
+                )
+                if values["status"] != created.status:
+                    objections.update_objection(
+                        session=session,
+                        objection_id=created.id,
+                        status=values["status"],  # type: ignore[arg-type]
+                    )
+                return created
+            return objections.update_objection(
+                session=session,
+                objection_id=existing.id,
+                category=values["category"],
+                said=values["said"],
+                answer=values["answer"] or "",
+                status=values["status"],
+            )
+
+        return await desk.write(write)
+
+    heading = f"Objection: {title}" if existing is None else f"Objection #{existing.id}: {title}"
+    return await app.push_screen_wait(FormScreen(heading, fields, submit))
+
+
+async def win(app: App[Any], desk: DeskGateway, *, deal_id: int) -> Undo | None:
+    deal = await desk.read(lambda s: deals.get_deal(session=s, deal_id=deal_id))
+    if deal.status == "won":
+        app.notify("This deal is already won.")
+        return None
+    question = f"Mark '{deal.title}' ({format_money(deal.value_cents, deal.currency)}) won today?"
+    if not await app.push_screen_wait(ConfirmScreen(question)):
+        return None
+    previous = str(deal.stage_id)
+    await desk.write(lambda s: deals.win_deal(session=s, deal_id=deal_id))
+    return Undo(
+        f"won {deal.title}",
+        deal_id,
+        lambda s: deals.move_deal(session=s, deal_id=deal_id, stage=previous),
+    )
+
+
+async def lose(app: App[Any], desk: DeskGateway, *, deal_id: int) -> Undo | None:
+    def load(session: Session) -> tuple[Deal, list[str]]:
+        return deals.get_deal(session=session, deal_id=deal_id), deals.lost_reasons(session=session)
+
+    deal, reasons = await desk.read(load)
+    if deal.status == "lost":
+        app.notify("This deal is already lost.")
+        return None
+    previous = str(deal.stage_id)
+    hint = ("Used before: " + ", ".join(reasons[:8])) if reasons else "e.g. price, not a fit"
+    fields = [
+        FieldSpec(
+            "reason",
+            "Why was it lost?",
+            suggestions=reasons,
+            required=True,
+            hint=hint + " (→ completes)",
+        )
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        return await desk.write(
+            lambda s: deals.lose_deal(session=s, deal_id=deal_id, reason=values["reason"])
+        )
+
+    if await app.push_screen_wait(FormScreen(f"Lost: {deal.title}", fields, submit)) is None:
+        return None
+    return Undo(
+        f"lost {deal.title}",
+        deal_id,
+        lambda s: deals.move_deal(session=s, deal_id=deal_id, stage=previous),
+    )

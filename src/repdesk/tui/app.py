@@ -1,0 +1,116 @@
+"""RepdeskApp: built by a factory, never at import. Global keys, the quota strip on every
+screen, and the cheap watch that shows changes written by other processes (the shell)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import HelpPanel
+
+from repdesk import clock
+from repdesk.paths import Home
+from repdesk.settings import Settings, save_value
+from repdesk.tui.actions import Undo
+from repdesk.tui.commands import JumpToDeal, ScreenActions
+from repdesk.tui.gateway import DeskGateway
+from repdesk.tui.screens.board import BoardScreen
+from repdesk.tui.screens.deal import DealScreen
+from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+# How often the app asks the desk "did anyone else write?" (one cheap pragma).
+WATCH_SECONDS = 1.0
+
+
+class RepdeskApp(App[int]):
+    TITLE = "repdesk"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {JumpToDeal, ScreenActions}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
+        Binding("1", "board", "Board", id="app.board", show=False),
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
+    ]
+
+    def __init__(self, desk: DeskGateway) -> None:
+        super().__init__()
+        self.desk = desk
+        self.board = BoardScreen()
+        self.set_keymap(desk.settings.keys)
+
+    def on_mount(self) -> None:
+        try:
+            self.theme = self.desk.settings.theme
+        except Exception:  # an unknown theme name in the settings: keep the default
+            self.notify(f"Unknown theme {self.desk.settings.theme!r}; using the default.")
+        self.desk.changed_elsewhere()  # the baseline: later writes by anyone count as changes
+        self.push_screen(self.board)
+        self.set_interval(WATCH_SECONDS, self.check_for_changes)
+
+    def watch_theme(self, theme: str) -> None:
+        if self.is_mounted and theme != self.desk.settings.theme:
+            self.desk.settings = self.desk.settings.with_theme(theme)
+            try:
+                save_value(self.desk.home.settings, "theme", theme)
+            except OSError:
+                self.notify("Could not save the theme in the settings file.", severity="warning")
+
+    def check_for_changes(self) -> None:
+        """Another process (e.g. `repdesk log call` in another terminal) wrote: show it."""
+        if self.desk.changed_elsewhere():
+            screen = self.screen
+            if isinstance(screen, BoardScreen | DealScreen):
+                screen.reload()
+            if screen is not self.board:
+                self.board.reload()
+            self.refresh_quota()
+
+    @work(exclusive=True, group="quota")
+    async def refresh_quota(self) -> None:
+        import asyncio
+
+        figures = await asyncio.to_thread(self.desk.quota_figures)
+        for screen in self.screen_stack:
+            for strip in screen.query(QuotaStrip):
+                strip.show_figures(figures, self.desk.settings.currency)
+
+    def open_deal(self, deal_id: int) -> None:
+        def back(_: Any) -> None:
+            self.board.reload()
+
+        self.push_screen(DealScreen(deal_id), back)
+
+    def jump_to_deal(self, deal_id: int) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.open_deal(deal_id)
+
+    def remember_undo(self, undo: Undo) -> None:
+        self.board.undo_stack.append(undo)
+
+    def action_board(self) -> None:
+        while self.screen is not self.board and len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def on_unmount(self) -> None:
+        self.desk.close()
+
+
+def create_app(home: Home, settings: Settings) -> RepdeskApp:
+    return RepdeskApp(DeskGateway(home, settings))
+
+
+def run_app(home: Home, settings: Settings) -> int:
+    _ = clock.now()  # a malformed REPDESK_NOW fails here, before the screen is taken over
+    app = create_app(home, settings)
+    app.run()
+    return 0

@@ -1,0 +1,258 @@
+"""Modal forms with inline validation: a message next to the field, nothing saved until valid.
+
+A form is a list of `FieldSpec`s and a `submit` coroutine that does the write. The form stays
+open, with everything the rep typed, until the write succeeded: a refusal from a service or a
+full disk shows as a message in the form, never as a lost note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, TextArea
+
+from repdesk.errors import InvalidInput, RepdeskError
+
+Parser = Callable[[str], Any]
+
+
+class FieldError(ValueError):
+    """Raised by a field parser; the message is shown next to the field."""
+
+
+@dataclass
+class FieldSpec:
+    name: str
+    label: str
+    value: str = ""
+    kind: str = "text"  # text | select | area
+    options: Sequence[tuple[str, str]] = ()  # (label, value) for a select
+    suggestions: Sequence[str] = ()  # completions for a text field (→ accepts)
+    placeholder: str = ""
+    required: bool = False
+    parse: Parser | None = None
+    hint: str = ""
+    aliases: tuple[str, ...] = field(default_factory=tuple)  # service field names shown here
+
+
+class _FieldList(VerticalScroll, can_focus=False):
+    """The fields, scrollable when the terminal is short; tab goes field to field."""
+
+
+class FormScreen(ModalScreen[Any]):
+    """A modal form. `submit(values)` performs the write and returns what the caller gets."""
+
+    DEFAULT_CSS = """
+    FormScreen {
+        align: center middle;
+        background: $background 60%;
+    }
+    FormScreen > #form-box {
+        width: 72;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    FormScreen #form-title { text-style: bold; width: 100%; padding-bottom: 1; }
+    FormScreen .field-label { color: $text-muted; height: 1; }
+    FormScreen Input, FormScreen Select { width: 100%; }
+    FormScreen TextArea { height: 5; width: 100%; }
+    FormScreen .field-error { color: $error; height: auto; }
+    FormScreen .field-error.-empty { display: none; }
+    FormScreen .field-hint { color: $text-muted; height: auto; }
+    FormScreen #form-error { color: $error; height: auto; }
+    FormScreen #form-keys { color: $text-muted; height: 1; padding-top: 1; }
+    FormScreen #form-fields { height: auto; max-height: 100%; }
+    """
+
+    # Typing starts in the first field; the scroll container itself never takes the focus.
+    AUTO_FOCUS = "#form-fields Input, #form-fields Select, #form-fields TextArea"
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "save", "Save", id="form.save", priority=True),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[FieldSpec],
+        submit: Callable[[dict[str, Any]], Awaitable[Any]],
+        *,
+        side: Widget | None = None,
+    ) -> None:
+        super().__init__()
+        self.form_title = title
+        self.fields = list(fields)
+        self.submit = submit
+        self.side = side
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="form-box") if self.side else Vertical(id="form-box"):
+            with Vertical(id="form-main"):
+                yield Static(Text(self.form_title), id="form-title")
+                with _FieldList(id="form-fields"):
+                    for spec in self.fields:
+                        yield Label(
+                            spec.label + (" *" if spec.required else ""), classes="field-label"
+                        )
+                        yield self._input_for(spec)
+                        if spec.hint:
+                            yield Static(Text(spec.hint), classes="field-hint")
+                        yield Static("", id=f"error-{spec.name}", classes="field-error -empty")
+                yield Static("", id="form-error")
+                yield Static(
+                    "ctrl+s or enter: save · esc: cancel · tab: next field", id="form-keys"
+                )
+            if self.side is not None:
+                yield self.side
+
+    def _input_for(self, spec: FieldSpec) -> Widget:
+        ident = f"field-{spec.name}"
+        if spec.kind == "select":
+            values = [value for _, value in spec.options]
+            return Select(
+                list(spec.options),
+                value=spec.value if spec.value in values else Select.NULL,
+                allow_blank=not spec.required,
+                id=ident,
+            )
+        if spec.kind == "area":
+            return TextArea(spec.value, id=ident, soft_wrap=True)
+        suggester = (
+            SuggestFromList(list(spec.suggestions), case_sensitive=False)
+            if spec.suggestions
+            else None
+        )
+        return Input(spec.value, placeholder=spec.placeholder, suggester=suggester, id=ident)
+
+    def raw_values(self) -> dict[str, str]:
+        """What is typed in every field, as text (kept across a failed save)."""
+        values: dict[str, str] = {}
+        for spec in self.fields:
+            widget = self.query_one(f"#field-{spec.name}")
+            if isinstance(widget, Select):
+                values[spec.name] = "" if widget.value is Select.NULL else str(widget.value)
+            elif isinstance(widget, TextArea):
+                values[spec.name] = widget.text
+            else:
+                assert isinstance(widget, Input)
+                values[spec.name] = widget.value
+        return values
+
+    def set_error(self, name: str | None, message: str) -> None:
+        target = self.query_one(f"#error-{name}" if name else "#form-error", Static)
+        target.update(Text(message))
+        target.set_class(not message, "-empty")
+
+    def _clear_errors(self) -> None:
+        for spec in self.fields:
+            self.set_error(spec.name, "")
+        self.set_error(None, "")
+
+    def validate(self) -> dict[str, Any] | None:
+        """Parse every field; show each problem by its field. None when anything is wrong."""
+        self._clear_errors()
+        parsed: dict[str, Any] = {}
+        ok = True
+        for spec in self.fields:
+            raw = self.raw_values()[spec.name]
+            text = raw if spec.kind == "area" else raw.strip()
+            if spec.required and not text.strip():
+                self.set_error(spec.name, f"{spec.label} is needed")
+                ok = False
+                continue
+            try:
+                parsed[spec.name] = spec.parse(text) if spec.parse and text else (text or None)
+            except (FieldError, ValueError) as exc:
+                self.set_error(spec.name, str(exc))
+                ok = False
+        if not ok:
+            self._focus_first_error()
+        return parsed if ok else None
+
+    def _focus_first_error(self) -> None:
+        for spec in self.fields:
+            if not self.query_one(f"#error-{spec.name}").has_class("-empty"):
+                self.query_one(f"#field-{spec.name}").focus()
+                return
+
+    def _field_for(self, service_field: str) -> str | None:
+        for spec in self.fields:
+            if service_field in (spec.name, *spec.aliases):
+                return spec.name
+        return None
+
+    async def action_save(self) -> None:
+        if self.saving:
+            return
+        values = self.validate()
+        if values is None:
+            return
+        self.saving = True
+        try:
+            result = await self.submit(values)
+        except InvalidInput as exc:
+            self.set_error(self._field_for(exc.field), str(exc))
+            return
+        except RepdeskError as exc:
+            self.set_error(None, str(exc))
+            return
+        except Exception as exc:  # disk full, read-only folder, locked: keep what was typed
+            cause = getattr(exc, "orig", None) or exc
+            self.set_error(None, f"Not saved ({cause}). Your input is kept: fix it and save again.")
+            return
+        finally:
+            self.saving = False
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    async def _enter_saves(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self.action_save()
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question: `y` or enter confirms, `n` or esc declines."""
+
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; background: $background 60%; }
+    ConfirmScreen > Vertical {
+        width: 60; max-width: 100%; height: auto; border: thick $primary;
+        background: $surface; padding: 1 2;
+    }
+    ConfirmScreen #confirm-keys { color: $text-muted; padding-top: 1; }
+    """
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question))
+            yield Static("y / enter: yes · n / esc: no", id="confirm-keys")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

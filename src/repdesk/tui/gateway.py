@@ -1,0 +1,71 @@
+"""The app's one door to the desk: short sessions for each action, run off the UI thread.
+
+Screens call `await desk.read(fn)` / `await desk.write(fn)` with a function of a session; the
+work runs in a thread (SQLite work, fsync included, never blocks a key press) and every call
+opens and closes its own short transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from repdesk import clock, desk_file, reports, store
+from repdesk.dates import period_containing
+from repdesk.paths import Home
+from repdesk.settings import Settings
+
+T = TypeVar("T")
+
+
+class DeskGateway:
+    def __init__(self, home: Home, settings: Settings) -> None:
+        self.home = home
+        self.settings = settings
+        self.engine: Engine = store.make_engine(home.desk)
+        # A connection kept only to ask "did anyone write?" (PRAGMA data_version). It never
+        # opens a transaction, so it holds no snapshot and blocks no checkpoint.
+        self._watch: sqlite3.Connection | None = None
+        self._version: int | None = None
+
+    def read_now(self, fn: Callable[[Session], T]) -> T:
+        with store.read_session(self.engine) as session:
+            return fn(session)
+
+    def write_now(self, fn: Callable[[Session], T]) -> T:
+        with store.write_session(self.engine) as session:
+            return fn(session)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        return await asyncio.to_thread(self.read_now, fn)
+
+    async def write(self, fn: Callable[[Session], T]) -> T:
+        return await asyncio.to_thread(self.write_now, fn)
+
+    def changed_elsewhere(self) -> bool:
+        """True when any connection (another process included) committed since the last call.
+
+        Costs one pragma on an open connection: cheap enough for a one-second timer.
+        """
+        if self._watch is None:
+            self._watch = desk_file.connect(self.home.desk)
+        version = self._watch.execute("PRAGMA data_version").fetchone()[0]
+        changed = self._version is not None and version != self._version
+        self._version = version
+        return changed
+
+    def quota_figures(self) -> reports.kpi.Kpis:
+        """This month against quota, for the strip on every screen."""
+        period = period_containing(clock.today(), "month")
+        return self.read_now(lambda s: reports.kpi_report(s, period=period, as_of=clock.today()))
+
+    def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+        self.engine.dispose()

@@ -1,0 +1,362 @@
+"""The deal board: one column per stage, deals as cards, driven entirely by keys."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from repdesk import clock
+from repdesk.models import Stage
+from repdesk.services import board, deals
+from repdesk.tui import actions
+from repdesk.tui.actions import Undo
+from repdesk.tui.widgets.quota_strip import QuotaStrip
+from repdesk.tui.widgets.stage_column import StageColumnBox
+from repdesk.views import CardRow
+
+MOVE = Binding.Group("Move", compact=True)
+NAV = Binding.Group("Navigate", compact=True)
+
+
+class BoardScreen(Screen[None]):
+    """Each binding has an id (keymaps rebind it) and a description (footer, help, palette)."""
+
+    BINDINGS = [
+        Binding("h,left", "column(-1)", "Column", id="board.left", group=NAV),
+        Binding("l,right", "column(1)", "Column", id="board.right", group=NAV),
+        Binding("k,up", "card(-1)", "Card", id="board.up", group=NAV, show=False),
+        Binding("j,down", "card(1)", "Card", id="board.down", group=NAV, show=False),
+        Binding("g", "first", "First card", id="board.first", show=False),
+        Binding("G", "last", "Last card", id="board.last", show=False),
+        Binding("H", "move(-1)", "Previous stage", id="board.previous_stage", group=MOVE),
+        Binding("L", "move(1)", "Next stage", id="board.next_stage", group=MOVE),
+        Binding("enter", "open", "Open", id="board.open"),
+        Binding("c", "log_call", "Call", id="board.log_call"),
+        Binding("f", "follow_up", "Follow-up", id="board.follow_up"),
+        Binding("o", "objection", "Objection", id="board.objection", show=False),
+        Binding("n", "new", "New", id="board.new"),
+        Binding("e", "edit", "Edit", id="board.edit", show=False),
+        Binding("w", "won", "Won", id="board.won"),
+        Binding("x", "lost", "Lost", id="board.lost"),
+        Binding("u", "undo", "Undo", id="board.undo"),
+        Binding("slash", "filter", "Filter", id="board.filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False),
+        Binding("v", "toggle_closed", "Won/Lost", id="board.toggle_closed", show=False),
+        Binding("s", "cycle_order", "Sort", id="board.sort", show=False),
+    ]
+
+    # The board focuses its current column itself once the cards are in.
+    AUTO_FOCUS = ""
+
+    DEFAULT_CSS = """
+    BoardScreen #columns { height: 1fr; overflow-x: auto; overflow-y: hidden; }
+    BoardScreen StageColumnBox { width: 1fr; min-width: 24; height: 1fr; }
+    BoardScreen #filter { dock: bottom; }
+    BoardScreen #board-status { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stages: list[Stage] = []
+        self.cards: dict[int, list[CardRow]] = {}
+        self.order = "due"
+        self.needle = ""
+        self.show_closed = False
+        self.column_index = 0
+        self.undo_stack: list[Undo] = []
+        self.loaded = False
+
+    @property
+    def desk(self) -> Any:
+        return self.app.desk  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield QuotaStrip(id="quota-strip")
+        # A plain Horizontal: a scroll container would take the arrow keys for scrolling.
+        yield Horizontal(id="columns")
+        yield Static("", id="board-status")
+        filter_field = Input(
+            placeholder="filter: title, company or contact (esc clears)", id="filter"
+        )
+        filter_field.display = False  # shown by `/`; hidden, it can never take the focus
+        yield filter_field
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.stages = await self.desk.read(lambda s: deals.stages(session=s))
+        await self._mount_columns()
+        self.reload()
+
+    async def _mount_columns(self) -> None:
+        container = self.query_one("#columns", Horizontal)
+        await container.remove_children()
+        visible = [s for s in self.stages if s.kind == "open" or self.show_closed]
+        await container.mount_all(
+            StageColumnBox(s.id, s.name, id=f"stage-{s.id}")  # type: ignore[arg-type]
+            for s in visible
+        )
+        self.column_index = min(self.column_index, len(visible) - 1)
+
+    # ------------------------------------------------------------- data
+
+    @work(exclusive=True, group="board-load")
+    async def reload(self) -> None:
+        """Load every card off the UI thread, then redraw keeping the cursor where it was."""
+        today, now = clock.today(), clock.now()
+        include_closed = self.show_closed
+        cards = await self.desk.read(
+            lambda s: board.card_rows(s, today=today, now=now, include_closed=include_closed)
+        )
+        self.cards = cards
+        self.redraw()
+        self.loaded = True
+        self.app.refresh_quota()  # type: ignore[attr-defined]
+
+    def boxes(self) -> list[StageColumnBox]:
+        return list(self.query(StageColumnBox))
+
+    def current_box(self) -> StageColumnBox | None:
+        boxes = self.boxes()
+        return boxes[self.column_index] if boxes else None
+
+    def selected(self) -> CardRow | None:
+        box = self.current_box()
+        return box.column.selected if box else None
+
+    def redraw(self, *, keep: dict[int, int | None] | None = None) -> None:
+        needle = self.needle.lower()
+        today = clock.today()
+        currency = self.desk.settings.currency
+        shown = 0
+        for box in self.boxes():
+            cards = self.cards.get(box.column.stage_id, [])
+            if needle:
+                cards = [c for c in cards if board.matches(c, needle)]
+            cards = board.ordered(cards, self.order)
+            shown += len(cards)
+            box.column.today = today
+            keep_deal = (keep or {}).get(box.column.stage_id)
+            if keep_deal is None and box.column.selected is not None:
+                keep_deal = box.column.selected.deal_id
+            box.set_cards(cards, keep_deal=keep_deal, currency=currency)
+        self._focus_current()
+        status = f"{shown} deals · sorted by {board.ORDER_LABELS[self.order]}"
+        if needle:
+            status += f" · filter: {self.needle}"
+        if self.show_closed:
+            status += " · showing won and lost"
+        self.query_one("#board-status", Static).update(Text(status))
+
+    def _focus_current(self) -> None:
+        box = self.current_box()
+        if box is not None and not isinstance(self.focused, Input):
+            box.column.focus()
+            box.scroll_visible()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        # A click on a card in another column makes that column the current one.
+        for index, box in enumerate(self.boxes()):
+            if box.column is event.widget:
+                self.column_index = index
+
+    # ------------------------------------------------------------- navigation
+
+    def action_column(self, delta: int) -> None:
+        boxes = self.boxes()
+        if boxes:
+            self.column_index = max(0, min(len(boxes) - 1, self.column_index + delta))
+            self._focus_current()
+
+    def action_card(self, delta: int) -> None:
+        if box := self.current_box():
+            box.column.move_cursor(delta)
+
+    def action_first(self) -> None:
+        if box := self.current_box():
+            box.column.cursor_first()
+
+    def action_last(self) -> None:
+        if box := self.current_box():
+            box.column.cursor_last()
+
+    # ------------------------------------------------------------- changes
+
+    def _require_card(self) -> CardRow | None:
+        card = self.selected()
+        if card is None:
+            self.notify("No deal here: move to a card first (h/l, j/k).", severity="warning")
+        return card
+
+    async def action_move(self, delta: int) -> None:
+        card = self._require_card()
+        if card is None:
+            return
+        open_stages = [s for s in self.stages if s.kind == "open"]
+        ids = [s.id for s in open_stages]
+        if card.stage_id not in ids:
+            self.notify("Reopen a closed deal by moving it from the deal page.", severity="warning")
+            return
+        index = ids.index(card.stage_id) + delta
+        if index < 0:
+            self.notify(f"{open_stages[0].name} is the first stage.")
+            return
+        if index >= len(ids):
+            self.notify(f"{open_stages[-1].name} is the last open stage: w marks the deal won.")
+            return
+        target = open_stages[index]
+        previous = card.stage_id
+        await self.desk.write(
+            lambda s: deals.move_deal(session=s, deal_id=card.deal_id, stage=str(target.id))
+        )
+        self.undo_stack.append(
+            Undo(
+                f"move of {card.title} to {target.name}",
+                card.deal_id,
+                lambda s: deals.move_deal(session=s, deal_id=card.deal_id, stage=str(previous)),
+            )
+        )
+        self._move_locally(card, target.id)  # type: ignore[arg-type]
+        self.reload()
+
+    def _move_locally(self, card: CardRow, stage_id: int) -> None:
+        """Show the move at once (the reload that follows only confirms it)."""
+        from dataclasses import replace
+
+        self.cards[card.stage_id] = [c for c in self.cards.get(card.stage_id, []) if c != card]
+        moved = replace(card, stage_id=stage_id, days_in_stage=0, rotting=False)
+        self.cards.setdefault(stage_id, []).append(moved)
+        for index, box in enumerate(self.boxes()):
+            if box.column.stage_id == stage_id:
+                self.column_index = index
+        self.redraw(keep={stage_id: card.deal_id})
+
+    async def _with_card(
+        self, run: Callable[[CardRow], Awaitable[Any]], *, undoable: bool = False
+    ) -> None:
+        card = self._require_card()
+        if card is None:
+            return
+        result = await run(card)
+        if result is None:
+            return
+        if undoable:
+            undo = result[1] if isinstance(result, tuple) else result
+            if isinstance(undo, Undo):
+                self.undo_stack.append(undo)
+        self.reload()
+
+    @work
+    async def action_log_call(self) -> None:
+        await self._with_card(
+            lambda c: actions.log_call_form(self.app, self.desk, deal_id=c.deal_id, title=c.title)
+        )
+
+    @work
+    async def action_follow_up(self) -> None:
+        await self._with_card(
+            lambda c: actions.follow_up_form(self.app, self.desk, deal_id=c.deal_id, title=c.title)
+        )
+
+    @work
+    async def action_objection(self) -> None:
+        await self._with_card(
+            lambda c: actions.objection_form(self.app, self.desk, deal_id=c.deal_id, title=c.title)
+        )
+
+    @work
+    async def action_edit(self) -> None:
+        await self._with_card(
+            lambda c: actions.deal_form(self.app, self.desk, deal_id=c.deal_id, stage_id=None),
+            undoable=True,
+        )
+
+    @work
+    async def action_won(self) -> None:
+        await self._with_card(
+            lambda c: actions.win(self.app, self.desk, deal_id=c.deal_id), undoable=True
+        )
+
+    @work
+    async def action_lost(self) -> None:
+        await self._with_card(
+            lambda c: actions.lose(self.app, self.desk, deal_id=c.deal_id), undoable=True
+        )
+
+    @work
+    async def action_new(self) -> None:
+        box = self.current_box()
+        stage_id = box.column.stage_id if box else None
+        if stage_id is not None and not any(
+            s.id == stage_id and s.kind == "open" for s in self.stages
+        ):
+            stage_id = None
+        result = await actions.deal_form(self.app, self.desk, deal_id=None, stage_id=stage_id)
+        if result is None:
+            return
+        deal, _ = result
+        self.reload()
+        self.notify(Text(f"Added {deal.title}").plain)
+
+    async def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify("Nothing to undo.")
+            return
+        undo = self.undo_stack.pop()
+        await self.desk.write(undo.revert)
+        self.notify(f"Undid the {undo.description}.", markup=False)
+        self.reload()
+
+    def action_open(self) -> None:
+        card = self._require_card()
+        if card is not None:
+            self.app.open_deal(card.deal_id)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------- filter and views
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        self.needle = ""
+        self.redraw()
+        self._focus_current()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value.strip()
+        self.redraw()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.display = False
+        self.set_focus(None)
+        self._focus_current()
+
+    async def action_toggle_closed(self) -> None:
+        self.show_closed = not self.show_closed
+        await self._mount_columns()
+        self.reload()
+
+    def action_cycle_order(self) -> None:
+        self.order = board.ORDERS[(board.ORDERS.index(self.order) + 1) % len(board.ORDERS)]
+        self.redraw()
+        self.notify(f"Sorted by {board.ORDER_LABELS[self.order]}.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While typing a filter, letters go to the filter, not to the board's actions.
+        typing = isinstance(self.focused, Input)
+        return not typing or action == "clear_filter"

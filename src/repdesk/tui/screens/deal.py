@@ -1,0 +1,240 @@
+"""The deal page: the fields, the timeline, the objections and the pending follow-ups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from sqlmodel import Session
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from repdesk import clock, formatting
+from repdesk.models import Activity, Deal, FollowUp, Objection
+from repdesk.money import format_money
+from repdesk.services import activities, deals, followups, objections
+from repdesk.services.deals import HistoryEntry
+from repdesk.text import printable
+from repdesk.tui import actions
+from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+
+@dataclass(frozen=True)
+class DealPage:
+    """Everything the page shows, read in one short session."""
+
+    deal: Deal
+    stage: str
+    history: list[HistoryEntry]
+    activities: list[Activity]
+    objections: list[Objection]
+    follow_ups: list[FollowUp]
+
+
+def load_page(session: Session, deal_id: int) -> DealPage:
+    deal = deals.get_deal(session=session, deal_id=deal_id)
+    names = {s.id: s.name for s in deals.stages(session=session)}
+    return DealPage(
+        deal=deal,
+        stage=names[deal.stage_id],
+        history=deals.history(session=session, deal_id=deal_id),
+        activities=activities.timeline_activities(session=session, deal_id=deal_id),
+        objections=objections.objections_of(session=session, deal_id=deal_id),
+        follow_ups=followups.pending(session=session, deal_id=deal_id),
+    )
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone().strftime("%d %b %Y %H:%M")
+
+
+def render_fields(page: DealPage) -> Text:
+    d = page.deal
+    text = Text()
+    text.append(printable(d.title) + "\n", style="bold")
+    text.append(f"{printable(d.company) or '-'} · {page.stage} · ", style="")
+    text.append(format_money(d.value_cents, d.currency), style="bold")
+    text.append(f" · {d.status}\n")
+    rows = [
+        ("Contact", d.contact),
+        ("Email", d.email),
+        ("Phone", d.phone),
+        ("First contact", d.first_contact.isoformat()),
+        ("Expected close", d.expected_close.isoformat() if d.expected_close else ""),
+        ("Closed", d.closed_on.isoformat() if d.closed_on else ""),
+        ("Lost reason", d.lost_reason),
+        ("Source", d.source),
+        ("Product", d.product),
+        ("Region", d.region),
+        ("Segment", d.segment),
+    ]
+    for label, value in rows:
+        if value:
+            text.append(f"{label:<15}", style="dim")
+            text.append(printable(value) + "\n")
+    return text
+
+
+def render_next_steps(page: DealPage) -> Text:
+    text = Text("Next steps\n", style="bold")
+    if not page.follow_ups:
+        text.append("no next step: press f to schedule one\n", style="yellow")
+    today = clock.today()
+    for fu in page.follow_ups:
+        style = "red" if fu.due_on < today else ""
+        text.append(f"{formatting.when(fu.due_on, fu.due_time):<18}", style=style)
+        text.append(printable(fu.note))
+        if fu.recur_days:
+            text.append(f"  (every {fu.recur_days} days)", style="dim")
+        text.append("\n")
+    return text
+
+
+def render_objections(page: DealPage) -> Text:
+    open_count = sum(1 for o in page.objections if o.status == "open")
+    text = Text(f"Objections ({open_count} open)\n", style="bold")
+    if not page.objections:
+        text.append("none recorded: press o to add one\n", style="dim")
+    for obj in page.objections:
+        style = {"open": "red", "addressed": "yellow", "resolved": "green"}[obj.status]
+        text.append(f"[{obj.status}] ", style=style)
+        text.append(f"{obj.category}: ", style="bold")
+        text.append(printable(obj.said) + "\n")
+        if obj.answer:
+            text.append("  ↳ " + printable(obj.answer) + "\n", style="dim")
+    return text
+
+
+def render_timeline(page: DealPage) -> Text:
+    """Activities, stage changes and objections in time order, newest first."""
+    events: list[tuple[datetime, str, str]] = []
+    for act in page.activities:
+        detail = " · ".join(p for p in (act.outcome, act.text) if p)
+        minutes = f" ({act.minutes} min)" if act.minutes else ""
+        events.append((act.at, act.kind + minutes, detail))
+    for change in page.history:
+        move = f"{change.from_stage} → {change.to_stage}" if change.from_stage else change.to_stage
+        events.append((change.at, "stage", move))
+    for obj in page.objections:
+        events.append((obj.raised_at, "objection", f"{obj.category}: {obj.said}"))
+    events.sort(key=lambda e: e[0], reverse=True)
+    text = Text("Timeline\n", style="bold")
+    for at, kind, detail in events:
+        text.append(f"{_local(at)}  ", style="dim")
+        text.append(f"{kind:<12}", style="bold")
+        text.append(printable(detail) + "\n")
+    return text
+
+
+class DealScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="deal.back"),
+        Binding("c", "log_call", "Call", id="deal.log_call"),
+        Binding("f", "follow_up", "Follow-up", id="deal.follow_up"),
+        Binding("o", "objection", "Objection", id="deal.objection"),
+        Binding("e", "edit", "Edit", id="deal.edit"),
+        Binding("w", "won", "Won", id="deal.won"),
+        Binding("x", "lost", "Lost", id="deal.lost"),
+        Binding("r", "reopen", "Reopen", id="deal.reopen", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    DealScreen #deal-body { height: 1fr; }
+    DealScreen #deal-side { width: 1fr; padding: 0 1; }
+    DealScreen #deal-main { width: 2fr; padding: 0 1; border-left: solid $panel; }
+    DealScreen Static { margin-bottom: 1; }
+    """
+
+    def __init__(self, deal_id: int) -> None:
+        super().__init__()
+        self.deal_id = deal_id
+        self.page: DealPage | None = None
+
+    @property
+    def desk(self) -> Any:
+        return self.app.desk  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield QuotaStrip(id="quota-strip")
+        with Horizontal(id="deal-body"):
+            with VerticalScroll(id="deal-side"):
+                yield Static(id="deal-fields")
+                yield Static(id="deal-next")
+                yield Static(id="deal-objections")
+            with VerticalScroll(id="deal-main"):
+                yield Static(id="deal-timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.app.refresh_quota()  # type: ignore[attr-defined]
+
+    @work(exclusive=True, group="deal-load")
+    async def reload(self) -> None:
+        deal_id = self.deal_id
+        self.page = page = await self.desk.read(lambda s: load_page(s, deal_id))
+        self.query_one("#deal-fields", Static).update(render_fields(page))
+        self.query_one("#deal-next", Static).update(render_next_steps(page))
+        self.query_one("#deal-objections", Static).update(render_objections(page))
+        self.query_one("#deal-timeline", Static).update(render_timeline(page))
+
+    def _title(self) -> str:
+        return self.page.deal.title if self.page else f"deal #{self.deal_id}"
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    async def _after(self, result: Any) -> None:
+        if result is not None:
+            undo = result[1] if isinstance(result, tuple) else result
+            if isinstance(undo, actions.Undo):
+                self.app.remember_undo(undo)  # type: ignore[attr-defined]
+            self.reload()
+
+    @work
+    async def action_log_call(self) -> None:
+        await self._after(
+            await actions.log_call_form(
+                self.app, self.desk, deal_id=self.deal_id, title=self._title()
+            )
+        )
+
+    @work
+    async def action_follow_up(self) -> None:
+        await self._after(
+            await actions.follow_up_form(
+                self.app, self.desk, deal_id=self.deal_id, title=self._title()
+            )
+        )
+
+    @work
+    async def action_objection(self) -> None:
+        await self._after(
+            await actions.objection_form(
+                self.app, self.desk, deal_id=self.deal_id, title=self._title()
+            )
+        )
+
+    @work
+    async def action_edit(self) -> None:
+        await self._after(
+            await actions.deal_form(self.app, self.desk, deal_id=self.deal_id, stage_id=None)
+        )
+
+    @work
+    async def action_won(self) -> None:
+        await self._after(await actions.win(self.app, self.desk, deal_id=self.deal_id))
+
+    @work
+    async def action_lost(self) -> None:
+        await self._after(await actions.lose(self.app, self.desk, deal_id=self.deal_id))
+
+    async def action_reopen(self) -> None:
+        await self.desk.write(lambda s: deals.reopen_deal(session=s, deal_id=self.deal_id))
+        self.reload()

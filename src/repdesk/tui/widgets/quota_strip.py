@@ -1,0 +1,40 @@
+"""One line at the top of every screen: this month's won against quota, and the pace."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from repdesk import formatting
+from repdesk.kpi import Kpis
+from repdesk.money import format_money
+
+
+class QuotaStrip(Static):
+    DEFAULT_CSS = """
+    QuotaStrip {
+        height: 1;
+        width: 100%;
+        background: $panel;
+        color: $text;
+        padding: 0 1;
+    }
+    """
+
+    def show_figures(self, k: Kpis, currency: str) -> None:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{k.period}  ", style="bold")
+        line.append(f"won {format_money(k.won_value, currency)}")
+        if k.quota is None:
+            line.append(f"  ·  no quota: press 3 or run repdesk quota set {k.period} AMOUNT", "dim")
+        else:
+            line.append(f" of {format_money(k.quota, currency)}  ")
+            line.append(formatting.pct(k.attainment), style="bold")
+            line.append("  ·  ")
+            ahead = (k.pace_delta or 0) >= 0
+            line.append(
+                ("▲ " if ahead else "▼ ") + formatting.pace(k, currency),
+                style="green" if ahead else "red",
+            )
+        line.append(f"  ·  {k.days_left} days left", style="dim")
+        self.update(line)

@@ -1,0 +1,314 @@
+"""One board column: a virtualised list of deal cards on Textual's line API.
+
+A widget per card costs seconds and hundreds of MB at 10,000 deals; ready-made list widgets
+build every row up front. This column keeps plain `CardRow` tuples and draws only the lines on
+screen (`render_line`), so its cost does not grow with the number of deals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
+
+from repdesk.money import format_money
+from repdesk.text import printable
+from repdesk.views import CardRow
+
+CARD_HEIGHT = 4  # three lines of card and a blank line between cards
+_CACHE_LIMIT = 512
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut to `width` cells with an ellipsis (cards are narrow; titles are not)."""
+    if width <= 0:
+        return ""
+    plain = Text(text)
+    if plain.cell_len <= width:
+        return text
+    plain.truncate(width - 1)
+    return plain.plain + "…"
+
+
+class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
+    # Arrows belong to the board (column and card moves), not to scrolling: the view follows
+    # the cursor. Page keys move the cursor a screenful.
+    BINDINGS = [
+        Binding("pageup", "page(-1)", "Page up", id="column.page_up", show=False),
+        Binding("pagedown", "page(1)", "Page down", id="column.page_down", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "stage-column--title",
+        "stage-column--cursor",
+        "stage-column--cursor-blurred",
+        "stage-column--overdue",
+        "stage-column--warning",
+        "stage-column--muted",
+        "stage-column--good",
+    }
+
+    DEFAULT_CSS = """
+    StageColumn {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    StageColumn > .stage-column--title { text-style: bold; }
+    StageColumn > .stage-column--cursor { background: $accent 45%; }
+    StageColumn > .stage-column--cursor-blurred { background: $panel-lighten-2; }
+    StageColumn > .stage-column--overdue { color: $error; text-style: bold; }
+    StageColumn > .stage-column--warning { color: $warning; }
+    StageColumn > .stage-column--muted { color: $text-muted; }
+    StageColumn > .stage-column--good { color: $success; }
+    """
+
+    class CursorMoved(Message):
+        """The selected card changed (or the column emptied)."""
+
+        def __init__(self, column: StageColumn, card: CardRow | None) -> None:
+            super().__init__()
+            self.column = column
+            self.card = card
+
+        @property
+        def control(self) -> StageColumn:
+            return self.column
+
+    def __init__(self, stage_id: int, stage_name: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.stage_id = stage_id
+        self.stage_name = stage_name
+        self.today = date.today()
+        self._cards: Sequence[CardRow] = ()
+        self._cursor = 0
+        self._strips: dict[tuple[int, int, int, str], list[Strip]] = {}
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def cards(self) -> Sequence[CardRow]:
+        return self._cards
+
+    @property
+    def cursor_index(self) -> int:
+        return self._cursor
+
+    @property
+    def selected(self) -> CardRow | None:
+        return self._cards[self._cursor] if self._cards else None
+
+    def set_cards(self, cards: Sequence[CardRow], *, keep_deal: int | None = None) -> None:
+        before = self.selected
+        self._cards = cards
+        self._strips.clear()
+        index = None
+        if keep_deal is not None:
+            index = next((i for i, c in enumerate(cards) if c.deal_id == keep_deal), None)
+        self._cursor = index if index is not None else max(0, min(self._cursor, len(cards) - 1))
+        self.virtual_size = Size(self.size.width, max(1, len(cards) * CARD_HEIGHT))
+        self._scroll_cursor_visible()
+        self.refresh()
+        if self.selected != before:
+            self.post_message(self.CursorMoved(self, self.selected))
+
+    def select_deal(self, deal_id: int) -> bool:
+        for index, card in enumerate(self._cards):
+            if card.deal_id == deal_id:
+                self._set_cursor(index)
+                return True
+        return False
+
+    # ------------------------------------------------------------------ cursor
+
+    def _set_cursor(self, index: int) -> None:
+        if not self._cards:
+            return
+        index = max(0, min(len(self._cards) - 1, index))
+        if index == self._cursor:
+            return
+        old = self._cursor
+        self._cursor = index
+        self._refresh_card(old)
+        self._refresh_card(index)
+        self._scroll_cursor_visible()
+        self.post_message(self.CursorMoved(self, self.selected))
+
+    def move_cursor(self, delta: int) -> None:
+        self._set_cursor(self._cursor + delta)
+
+    def cursor_first(self) -> None:
+        self._set_cursor(0)
+
+    def cursor_last(self) -> None:
+        self._set_cursor(len(self._cards) - 1)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(direction * max(1, self.size.height // CARD_HEIGHT))
+
+    def _refresh_card(self, index: int) -> None:
+        top = index * CARD_HEIGHT - round(self.scroll_offset.y)
+        self.refresh(Region(0, top, self.size.width, CARD_HEIGHT))
+
+    def _scroll_cursor_visible(self) -> None:
+        if self._cards:
+            region = Region(0, self._cursor * CARD_HEIGHT, 1, CARD_HEIGHT - 1)
+            self.scroll_to_region(region, animate=False, immediate=True, force=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._strips.clear()
+        self.virtual_size = Size(event.size.width, max(1, len(self._cards) * CARD_HEIGHT))
+        self._scroll_cursor_visible()
+
+    def on_focus(self) -> None:
+        self._refresh_card(self._cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_card(self._cursor)
+
+    def on_click(self, event: events.Click) -> None:
+        index = (event.y + round(self.scroll_offset.y)) // CARD_HEIGHT
+        self.focus()
+        if 0 <= index < len(self._cards):
+            self._set_cursor(index)
+
+    # ------------------------------------------------------------------ drawing
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        line = y + round(self.scroll_offset.y)
+        index, offset = divmod(line, CARD_HEIGHT)
+        base = self.rich_style
+        if not self._cards:
+            if line == 1:
+                muted = self.get_component_rich_style("stage-column--muted")
+                return Strip([Segment(_fit(" no deals", width), base + muted)]).adjust_cell_length(
+                    width, base
+                )
+            return Strip.blank(width, base)
+        if index >= len(self._cards) or offset == CARD_HEIGHT - 1:
+            return Strip.blank(width, base)
+        return self._card_strips(index, width)[offset]
+
+    def _card_strips(self, index: int, width: int) -> list[Strip]:
+        card = self._cards[index]
+        state = ("focused" if self.has_focus else "blurred") if index == self._cursor else ""
+        key = (card.deal_id, index, width, state)
+        strips = self._strips.get(key)
+        if strips is None:
+            if len(self._strips) > _CACHE_LIMIT:
+                self._strips.clear()
+            strips = self._strips[key] = self._draw(card, width, state)
+        return strips
+
+    def _draw(self, card: CardRow, width: int, state: str) -> list[Strip]:
+        base = self.rich_style
+        if state == "focused":
+            base = base + self.get_component_rich_style("stage-column--cursor")
+        elif state == "blurred":
+            base = base + self.get_component_rich_style("stage-column--cursor-blurred")
+        style = self.get_component_rich_style
+        inner = max(0, width - 2)  # one cell of padding each side
+
+        title = Text(_fit(printable(card.title), inner), style=style("stage-column--title"))
+
+        value = format_money(card.value_cents, card.currency, compact=True)
+        company_room = max(0, inner - len(value) - 1)
+        company = Text(
+            _fit(printable(card.company), company_room), style=style("stage-column--muted")
+        )
+        company.pad_right(max(0, inner - company.cell_len - len(value)))
+        company.append(value, style=Style(bold=True))
+
+        facts = Text()
+        facts.append(f"{card.days_in_stage}d", style=style("stage-column--muted"))
+        facts.append(" · ")
+        if card.next_due is None:
+            facts.append("no next step", style=style("stage-column--warning"))
+        else:
+            when = card.next_due.strftime("%d %b")
+            at = f" {card.next_due_time.strftime('%H:%M')}" if card.next_due_time else ""
+            if card.overdue:
+                facts.append(f"overdue {when}", style=style("stage-column--overdue"))
+            elif card.next_due == self.today:
+                facts.append(f"today{at}", style=style("stage-column--good"))
+            else:
+                facts.append(f"next {card.next_due.strftime('%a')} {when}{at}")
+        if card.open_objections:
+            facts.append(f" ⚑{card.open_objections}", style=style("stage-column--warning"))
+        if card.rotting:
+            facts.append(" rotting", style=style("stage-column--overdue"))
+        facts.truncate(inner, overflow="ellipsis")
+
+        strips = []
+        for text in (title, company, facts):
+            segments = [Segment(" "), *text.render(self.app.console)]
+            # The card's background (cursor or not) under the text's own colours.
+            strips.append(Strip(segments).apply_style(base).adjust_cell_length(width, base))
+        strips.append(Strip.blank(width, self.rich_style))
+        return strips
+
+
+class StageHeader(Static):
+    DEFAULT_CSS = """
+    StageHeader {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text;
+        text-style: bold;
+    }
+    """
+
+    def update_summary(self, name: str, count: int, total_cents: int, currency: str) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(printable(name))
+        text.append(f" · {count} · ", style="not bold")
+        text.append(format_money(total_cents, currency, compact=True))
+        self.update(text)
+
+
+class StageColumnBox(Vertical):
+    """A stage's header above its column of cards."""
+
+    DEFAULT_CSS = """
+    StageColumnBox {
+        border-right: vkey $panel;
+    }
+    StageColumnBox:focus-within > StageHeader {
+        background: $accent;
+        color: $text;
+    }
+    """
+
+    def __init__(self, stage_id: int, stage_name: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._header = StageHeader(printable(stage_name))
+        self._column = StageColumn(stage_id, stage_name)
+
+    @property
+    def column(self) -> StageColumn:
+        return self._column
+
+    def compose(self) -> ComposeResult:
+        yield self._header
+        yield self._column
+
+    def set_cards(
+        self, cards: Sequence[CardRow], *, keep_deal: int | None = None, currency: str = "EUR"
+    ) -> None:
+        self._column.set_cards(cards, keep_deal=keep_deal)
+        total = sum(card.value_cents for card in cards)
+        self._header.update_summary(self._column.stage_name, len(cards), total, currency)

@@ -1,0 +1,108 @@
+"""Small, fixed desks for the app's tests and snapshots (pinned clock: tests/pinned.py)."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from pathlib import Path
+
+from tests.pinned import NOW, TODAY
+
+from repdesk.dates import parse_period
+from repdesk.paths import Home
+from repdesk.services import activities, deals, followups, objections, quotas
+from repdesk.settings import Settings
+from repdesk.store import make_engine, write_session
+
+DEALS = [
+    # title, company, contact, value (cents), stage, days ago created
+    ("Fleet tracking rollout", "Acme Logistics", "Ana Ruiz", 4_500_000, "Proposal", 30),
+    ("40 seats renewal", "Nordwind Bank", "Ole Berg", 1_200_000, "Negotiation", 20),
+    ("Warehouse pilot", "Müller & Söhne GmbH", "Jonas Müller", 800_000, "Demo", 40),
+    ("[bold]ACME[/] expansion [", "Lone [ Bracket Ltd", "Eve", 300_000, "Prospect", 5),
+    ("Route planning", "Łódź Foods", "Piotr Nowak", 2_000_000, "Qualified", 12),
+    ("Cold lead", "Iberia Tiles", "Lucía Gómez", 150_000, "Contacted", 50),
+]
+
+
+def build_small_desk(home: Path) -> Home:
+    """Six open deals across the stages, one won, one lost, follow-ups of every kind."""
+    engine = make_engine(home / "desk.sqlite")
+    ids: dict[str, int] = {}
+    with write_session(engine) as session:
+        for title, company, contact, value, stage, ago in DEALS:
+            created = NOW - timedelta(days=ago)
+            deal = deals.create_deal(
+                session=session,
+                title=title,
+                company=company,
+                contact=contact,
+                value_cents=value,
+                currency="EUR",
+                stage=stage,
+                first_contact=created.date(),
+                expected_close=TODAY + timedelta(days=8),
+                now=created,
+            )
+            assert deal.id is not None
+            ids[title] = deal.id
+        won = deals.create_deal(
+            session=session,
+            title="Support contract",
+            company="Nordwind Bank",
+            value_cents=900_000,
+            currency="EUR",
+            first_contact=date(2026, 10, 1),
+            now=NOW - timedelta(days=50),
+        )
+        deals.win_deal(session=session, deal_id=won.id, on=date(2026, 11, 5), now=NOW)  # type: ignore[arg-type]
+        lost = deals.create_deal(
+            session=session,
+            title="Kiosk screens",
+            company="Iberia Tiles",
+            value_cents=400_000,
+            currency="EUR",
+            first_contact=date(2026, 9, 1),
+            now=NOW - timedelta(days=80),
+        )
+        deals.lose_deal(session=session, deal_id=lost.id, reason="price", on=date(2026, 11, 2))  # type: ignore[arg-type]
+        f = followups.add_follow_up
+        f(session=session, deal_id=ids["Fleet tracking rollout"], when=(TODAY - timedelta(2), None),
+          note="Chase the signature", now=NOW)  # fmt: skip
+        f(session=session, deal_id=ids["40 seats renewal"], when=(TODAY, time(10, 0)),
+          note="Call the CFO", now=NOW)  # fmt: skip
+        f(session=session, deal_id=ids["Warehouse pilot"], when=(TODAY + timedelta(3), None),
+          note="Demo follow-up", now=NOW)  # fmt: skip
+        f(session=session, deal_id=ids["Route planning"], when=(TODAY + timedelta(12), None),
+          now=NOW)  # fmt: skip
+        activities.log_activity(
+            session=session,
+            deal_id=ids["Fleet tracking rollout"],
+            kind="call",
+            outcome="connected",
+            minutes=20,
+            text="Asked for 10% off",
+            at=NOW - timedelta(days=5),
+            now=NOW - timedelta(days=5),
+        )
+        objections.add_objection(
+            session=session,
+            deal_id=ids["Fleet tracking rollout"],
+            category="price",
+            said="Too expensive compared to last year",
+            now=NOW - timedelta(days=5),
+        )
+        objections.add_objection(
+            session=session,
+            deal_id=won.id,  # type: ignore[arg-type]
+            category="price",
+            said="Over budget",
+            answer="Split the licence over two budget years",
+            now=NOW - timedelta(days=20),
+        )
+        quotas.set_quota(session=session, period=parse_period("2026-11"), amount_cents=6_000_000)
+    engine.dispose()
+    return Home(data_dir=home, config_dir=home)
+
+
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,337 @@
+"""The board and the deal page, driven by keys through Textual's Pilot."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.tui.desks import build_small_desk, settings
+from textual.pilot import Pilot
+
+from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.forms import ConfirmScreen, FormScreen
+from repdesk.tui.screens.board import BoardScreen
+from repdesk.tui.screens.deal import DealScreen
+
+SIZE = (140, 40)
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    return create_app(build_small_desk(home), settings())
+
+
+def db(home: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(home / "desk.sqlite")
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+async def ready(pilot: Pilot[int]) -> BoardScreen:
+    app = pilot.app
+    assert isinstance(app, RepdeskApp)
+    for _ in range(50):
+        await pilot.pause()
+        if app.board.loaded:
+            break
+    await pilot.pause()
+    return app.board
+
+
+async def until(pilot: Pilot[int], condition: object, tries: int = 100) -> None:
+    """Let the app run until `condition()` holds (forms open after a worker starts)."""
+    for _ in range(tries):
+        if condition():  # type: ignore[operator]
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the app never reached the expected state")
+
+
+async def form_open(pilot: Pilot[int]) -> FormScreen:
+    await until(pilot, lambda: isinstance(pilot.app.screen, FormScreen | ConfirmScreen))
+    return pilot.app.screen  # type: ignore[return-value]
+
+
+def column_titles(board: BoardScreen, stage: str) -> list[str]:
+    for box in board.boxes():
+        if box.column.stage_name == stage:
+            return [c.title for c in box.column.cards]
+    raise AssertionError(f"no column {stage}")
+
+
+def current(board: BoardScreen) -> tuple[str, str | None]:
+    box = board.current_box()
+    assert box is not None
+    card = box.column.selected
+    return box.column.stage_name, card.title if card else None
+
+
+async def test_board_shows_open_stages_in_order_and_hides_won_and_lost(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        names = [box.column.stage_name for box in board.boxes()]
+        assert names == ["Prospect", "Contacted", "Qualified", "Demo", "Proposal", "Negotiation"]
+        assert column_titles(board, "Proposal") == ["Fleet tracking rollout"]
+        await pilot.press("v")
+        await ready(pilot)
+        for _ in range(10):
+            await pilot.pause()
+        assert [b.column.stage_name for b in board.boxes()][-2:] == ["Won", "Lost"]
+        assert column_titles(board, "Won") == ["Support contract"]
+
+
+async def test_keys_move_between_columns_and_cards(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        assert current(board)[0] == "Prospect"
+        await pilot.press("l", "l", "l")
+        assert current(board) == ("Demo", "Warehouse pilot")
+        await pilot.press("right")
+        assert current(board) == ("Proposal", "Fleet tracking rollout")
+        await pilot.press("h")
+        assert current(board)[0] == "Demo"
+        await pilot.press("j", "k", "G", "g")
+        assert current(board) == ("Demo", "Warehouse pilot")
+
+
+async def test_shift_l_moves_the_deal_and_the_cursor_follows_and_u_undoes(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l", "l", "l")  # Demo: Warehouse pilot
+        await pilot.press("L")
+        await ready(pilot)
+        assert current(board) == ("Proposal", "Warehouse pilot")
+        stage = db(home, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
+                   "WHERE d.title = 'Warehouse pilot'")  # fmt: skip
+        assert stage == [("Proposal",)]
+        history = db(home, "SELECT count(*) FROM stage_change c JOIN deal d ON d.id = c.deal_id "
+                     "WHERE d.title = 'Warehouse pilot'")  # fmt: skip
+        assert history == [(2,)]
+        await pilot.press("H", "H")
+        await ready(pilot)
+        assert current(board) == ("Qualified", "Warehouse pilot")
+        await pilot.press("u")
+        await ready(pilot)
+        assert db(home, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
+                  "WHERE d.title = 'Warehouse pilot'") == [("Demo",)]  # fmt: skip
+        await pilot.press("u", "u")
+        await ready(pilot)
+        assert db(home, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
+                  "WHERE d.title = 'Warehouse pilot'") == [("Demo",)]  # fmt: skip
+
+
+async def test_w_asks_then_marks_won_and_x_takes_a_reason(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "l")  # Negotiation: 40 seats renewal
+        await pilot.press("w")
+        assert isinstance(await form_open(pilot), ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert db(home, "SELECT status FROM deal WHERE title = '40 seats renewal'") == [("open",)]
+        await pilot.press("w")
+        await form_open(pilot)
+        await pilot.press("y")
+        await ready(pilot)
+        assert db(home, "SELECT status, closed_on FROM deal WHERE title = '40 seats renewal'") == [
+            ("won", "2026-11-20")
+        ]
+        assert column_titles(board, "Negotiation") == []
+        await pilot.press("h")  # Proposal: Fleet tracking rollout
+        await pilot.press("x")
+        assert isinstance(await form_open(pilot), FormScreen)
+        await pilot.press("enter")  # empty reason: refused by the field
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        assert "needed" in str(app.screen.query_one("#error-reason").render())
+        await pilot.press("p")  # "price" was used before: → accepts the suggestion
+        await pilot.press("right", "enter")
+        await ready(pilot)
+        assert db(home, "SELECT status, lost_reason FROM deal WHERE title LIKE 'Fleet%'") == [
+            ("lost", "price")
+        ]
+
+
+async def test_n_adds_a_deal_in_the_current_column_with_inline_validation(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l", "l")  # Qualified
+        await pilot.press("n")
+        form = await form_open(pilot)
+        assert isinstance(form, FormScreen)
+        await pilot.press(*"Solar roofs")
+        await pilot.press("tab", *"Sunny SA", "tab", "tab", "tab")  # title, company, contact
+        await pilot.press(*"lots")  # the value field
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        assert "'lots' is not an amount" in str(form.query_one("#error-value").render())
+        assert db(home, "SELECT count(*) FROM deal WHERE title = 'Solar roofs'") == [(0,)]
+        form.query_one("#field-value").value = "12.5k"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await ready(pilot)
+        assert not isinstance(app.screen, FormScreen)
+        rows = db(home, "SELECT d.value_cents, s.name, d.company FROM deal d "
+                  "JOIN stage s ON s.id = d.stage_id WHERE d.title = 'Solar roofs'")  # fmt: skip
+        assert rows == [(1_250_000, "Qualified", "Sunny SA")]
+        assert "Solar roofs" in column_titles(board, "Qualified")
+
+
+async def test_esc_cancels_a_form_and_saves_nothing(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        before = db(home, "SELECT count(*) FROM activity")
+        await pilot.press("c")
+        await form_open(pilot)
+        await pilot.press(*"connected", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        assert db(home, "SELECT count(*) FROM activity") == before
+
+
+async def test_c_logs_a_call_with_the_next_step_in_a_few_keys(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l")  # Proposal: Fleet tracking rollout (overdue)
+        await pilot.press("c")
+        await form_open(pilot)
+        await pilot.press("c", "o", "right", "tab", *"mon 10:00", "enter")
+        await ready(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        rows = db(home, "SELECT a.kind, a.outcome FROM activity a JOIN deal d ON d.id = a.deal_id "
+                  "WHERE d.title LIKE 'Fleet%' ORDER BY a.id DESC LIMIT 1")  # fmt: skip
+        assert rows == [("call", "connected")]
+        pending = db(
+            home,
+            "SELECT f.due_on, f.due_time FROM follow_up f JOIN deal d ON d.id = f.deal_id "
+            "WHERE d.title LIKE 'Fleet%' AND f.done_at IS NULL",
+        )
+        # The overdue follow-up was answered by the call; the next step is Monday 10:00.
+        assert pending == [("2026-11-23", "10:00:00.000000")]
+
+
+async def test_c_refuses_a_bad_next_date_by_the_field(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        await form_open(pilot)
+        await pilot.press(*"no answer", "tab", *"someday", "enter")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert "'someday' is not a date" in str(form.query_one("#error-next").render())
+        assert form.raw_values()["outcome"] == "no answer"  # what was typed is kept
+
+
+async def test_f_and_o_add_a_follow_up_and_an_objection(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l")  # Contacted: Cold lead, no next step
+        await pilot.press("f")
+        await form_open(pilot)
+        await pilot.press(*"tomorrow 9:00", "tab", *"Send case study", "enter")
+        await ready(pilot)
+        assert db(home, "SELECT f.due_on, f.note FROM follow_up f JOIN deal d ON d.id = f.deal_id "
+                  "WHERE d.title = 'Cold lead'") == [("2026-11-21", "Send case study")]  # fmt: skip
+        await pilot.press("o")
+        await form_open(pilot)
+        await pilot.press("tab", *"We already use a spreadsheet", "ctrl+s")
+        await ready(pilot)
+        assert db(home, "SELECT o.category, o.said, o.status FROM objection o JOIN deal d "
+                  "ON d.id = o.deal_id WHERE d.title = 'Cold lead'") == [
+            ("price", "We already use a spreadsheet", "open")
+        ]  # fmt: skip
+
+
+async def test_slash_filters_as_you_type_and_esc_clears(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("slash", *"nordwind")
+        await pilot.pause()
+        shown = {t for box in board.boxes() for t in (c.title for c in box.column.cards)}
+        assert shown == {"40 seats renewal"}
+        await pilot.press("escape")
+        await pilot.pause()
+        shown = {t for box in board.boxes() for t in (c.title for c in box.column.cards)}
+        assert len(shown) == 6
+
+
+async def test_enter_opens_the_deal_page_and_esc_returns_to_the_same_card(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "enter")
+        for _ in range(5):
+            await pilot.pause()
+        page = app.screen
+        assert isinstance(page, DealScreen)
+        text = str(page.query_one("#deal-timeline").render())
+        assert "Asked for 10% off" in text and "objection" in text
+        objections = str(page.query_one("#deal-objections").render())
+        assert "Too expensive compared to last year" in objections
+        await pilot.press("escape")
+        await pilot.pause()
+        assert current(board) == ("Proposal", "Fleet tracking rollout")
+
+
+async def test_markup_like_titles_are_shown_literally(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        box = board.boxes()[0]
+        lines = "\n".join(box.column.render_line(y).text for y in range(3))
+        assert "[bold]ACME[/] expansion [" in lines
+        await pilot.press("enter")
+        for _ in range(5):
+            await pilot.pause()
+        fields = str(app.screen.query_one("#deal-fields").render())
+        assert "[bold]ACME[/] expansion [" in fields and "Lone [ Bracket Ltd" in fields
+
+
+async def test_a_call_logged_from_the_shell_shows_up_within_two_seconds(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l")  # Contacted: Cold lead (no next step)
+        result = subprocess.run(
+            [sys.executable, "-m", "repdesk", "--home", str(home), "log", "call", "Cold lead",
+             "--outcome", "connected", "--next", "tomorrow"],
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        for _ in range(40):
+            await pilot.pause(0.05)
+            card = board.selected()
+            if card and card.next_due is not None:
+                break
+        card = board.selected()
+        assert card is not None and card.title == "Cold lead"
+        assert str(card.next_due) == "2026-11-21"
+
+
+async def test_quota_strip_shows_this_month_and_updates_when_a_deal_is_won(
+    app: RepdeskApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for _ in range(5):
+            await pilot.pause()
+        strip = str(app.screen.query_one("#quota-strip").render())
+        assert "won €9,000 of €60,000" in strip and "15%" in strip and "behind pace" in strip
+        await pilot.press("l", "l", "l", "l", "l", "w")
+        await form_open(pilot)
+        await pilot.press("y")  # 40 seats renewal: €12,000
+        await ready(pilot)
+        for _ in range(5):
+            await pilot.pause()
+        strip = str(app.screen.query_one("#quota-strip").render())
+        assert "won €21,000 of €60,000" in strip and "35%" in strip
