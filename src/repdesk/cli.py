@@ -751,6 +751,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_DESK_PROBLEM)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `repdesk today | head`: the reader left; that is not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # the last line of defence: never a traceback at the rep
         cause = _unwrap(exc)
         if isinstance(cause, sqlite3.OperationalError):

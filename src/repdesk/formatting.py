@@ -25,9 +25,9 @@ def pace(k: Kpis, currency: str) -> str:
         return "no quota"
     if delta == 0:
         return "on pace"
-    return f"{format_money(abs(delta), currency)} " + (
-        "ahead of pace" if delta > 0 else "behind pace"
-    )
+    # Whole units ("€3,100 behind pace") read at a glance; the cents live in `kpi --json`.
+    whole = round(abs(delta), -2)
+    return f"{format_money(whole, currency)} " + ("ahead of pace" if delta > 0 else "behind pace")
 
 
 def quota_line(k: Kpis, currency: str) -> str:

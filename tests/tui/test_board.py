@@ -287,7 +287,8 @@ async def test_markup_like_titles_are_shown_literally(app: RepdeskApp) -> None:
         board = await ready(pilot)
         box = board.boxes()[0]
         lines = "\n".join(box.column.render_line(y).text for y in range(3))
-        assert "[bold]ACME[/] expansion [" in lines
+        # The narrow card cuts the title, but what shows is the literal text, brackets included.
+        assert "[bold]ACME[/] expan" in lines and "Lone [ Bracket" in lines
         await pilot.press("enter")
         for _ in range(5):
             await pilot.pause()

@@ -1,8 +1,9 @@
-"""The deal actions shared by the board, the deal page and the queues: each opens a form (or a
-question), writes through the services when it is valid, and returns what changed.
+"""The deal actions shared by the board, the deal page and the queues.
 
-Screens call these and then refresh what they show; the undo entry is returned so the board
-can keep its stack.
+Each builds its form (or question) at once, on the key press, so keys typed right after `c`
+land in the form and never in the screen below. The form writes through the services when it
+is valid and is dismissed with what changed (with an `Undo` where the change can be taken
+back); the screen pushes it with a callback that refreshes what it shows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from sqlmodel import Session
-from textual.app import App
 
 from repdesk import clock
 from repdesk.dates import parse_date, parse_when
@@ -78,10 +78,8 @@ def _snapshot(deal: Deal) -> dict[str, Any]:
     return {name: getattr(deal, name) for name in deals.EDITABLE}
 
 
-async def deal_form(
-    app: App[Any], desk: DeskGateway, *, deal_id: int | None, stage_id: int | None
-) -> Any:
-    """New deal (in the stage under the cursor) or edit; returns (deal, Undo | None) or None."""
+def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -> FormScreen:
+    """New deal (in the stage under the cursor) or edit; dismissed with (deal, Undo | None)."""
 
     def load(session: Session) -> tuple[Deal | None, list[tuple[str, str]]]:
         stage_options = [(s.name, str(s.id)) for s in deals.open_stages(session=session)]
@@ -89,7 +87,7 @@ async def deal_form(
             deals.get_deal(session=session, deal_id=deal_id) if deal_id else None
         ), stage_options
 
-    deal, stage_options = await desk.read(load)
+    deal, stage_options = desk.read_now(load)  # one row and the stage names: a millisecond
     currency = deal.currency if deal else desk.settings.currency
     fields = [
         FieldSpec("title", "Title", deal.title if deal else "", required=True),
@@ -177,14 +175,11 @@ async def deal_form(
         return await desk.write(edit)
 
     title = "New deal" if deal is None else f"Edit deal #{deal.id}"
-    return await app.push_screen_wait(FormScreen(title, fields, submit))
+    return FormScreen(title, fields, submit)
 
 
-async def log_call_form(app: App[Any], desk: DeskGateway, *, deal_id: int, title: str) -> Any:
-    """The most frequent action: outcome + next step in a handful of keys.
-
-    The form opens at once from what the screen already shows (no read first), so keys
-    typed right after `c` land in the form."""
+def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
+    """The most frequent action: outcome + next step in a handful of keys."""
     fields = [
         FieldSpec(
             "outcome",
@@ -215,10 +210,10 @@ async def log_call_form(app: App[Any], desk: DeskGateway, *, deal_id: int, title
             )
         )
 
-    return await app.push_screen_wait(FormScreen(f"Log a call: {title}", fields, submit))
+    return FormScreen(f"Log a call: {title}", fields, submit)
 
 
-async def follow_up_form(app: App[Any], desk: DeskGateway, *, deal_id: int, title: str) -> Any:
+def follow_up_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
     fields = [
         FieldSpec("when", "When", parse=_when, required=True, placeholder=WHEN_HINT),
         FieldSpec("note", "Note"),
@@ -236,20 +231,19 @@ async def follow_up_form(app: App[Any], desk: DeskGateway, *, deal_id: int, titl
             )
         )
 
-    return await app.push_screen_wait(FormScreen(f"Follow-up: {title}", fields, submit))
+    return FormScreen(f"Follow-up: {title}", fields, submit)
 
 
-async def objection_form(
-    app: App[Any],
+def objection_form(
     desk: DeskGateway,
     *,
     deal_id: int,
     title: str,
     objection_id: int | None = None,
-) -> Any:
+) -> FormScreen:
     existing = None
     if objection_id is not None:
-        existing = await desk.read(
+        existing = desk.read_now(
             lambda s: objections.get_objection(session=s, objection_id=objection_id)
         )
     fields = [
@@ -302,34 +296,35 @@ async def objection_form(
         return await desk.write(write)
 
     heading = f"Objection: {title}" if existing is None else f"Objection #{existing.id}: {title}"
-    return await app.push_screen_wait(FormScreen(heading, fields, submit))
+    return FormScreen(heading, fields, submit)
 
 
-async def win(app: App[Any], desk: DeskGateway, *, deal_id: int) -> Undo | None:
-    deal = await desk.read(lambda s: deals.get_deal(session=s, deal_id=deal_id))
+def win(desk: DeskGateway, *, deal_id: int) -> ConfirmScreen | str:
+    """The question before a deal is won, or why it cannot be (a message to show)."""
+    deal = desk.read_now(lambda s: deals.get_deal(session=s, deal_id=deal_id))
     if deal.status == "won":
-        app.notify("This deal is already won.")
-        return None
-    question = f"Mark '{deal.title}' ({format_money(deal.value_cents, deal.currency)}) won today?"
-    if not await app.push_screen_wait(ConfirmScreen(question)):
-        return None
+        return "This deal is already won."
     previous = str(deal.stage_id)
-    await desk.write(lambda s: deals.win_deal(session=s, deal_id=deal_id))
-    return Undo(
-        f"won {deal.title}",
-        deal_id,
-        lambda s: deals.move_deal(session=s, deal_id=deal_id, stage=previous),
-    )
+    question = f"Mark '{deal.title}' ({format_money(deal.value_cents, deal.currency)}) won today?"
+
+    async def confirm() -> Undo:
+        await desk.write(lambda s: deals.win_deal(session=s, deal_id=deal_id))
+        return Undo(
+            f"won {deal.title}",
+            deal_id,
+            lambda s: deals.move_deal(session=s, deal_id=deal_id, stage=previous),
+        )
+
+    return ConfirmScreen(question, on_yes=confirm)
 
 
-async def lose(app: App[Any], desk: DeskGateway, *, deal_id: int) -> Undo | None:
+def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
     def load(session: Session) -> tuple[Deal, list[str]]:
         return deals.get_deal(session=session, deal_id=deal_id), deals.lost_reasons(session=session)
 
-    deal, reasons = await desk.read(load)
+    deal, reasons = desk.read_now(load)
     if deal.status == "lost":
-        app.notify("This deal is already lost.")
-        return None
+        return "This deal is already lost."
     previous = str(deal.stage_id)
     hint = ("Used before: " + ", ".join(reasons[:8])) if reasons else "e.g. price, not a fit"
     fields = [
@@ -342,15 +337,14 @@ async def lose(app: App[Any], desk: DeskGateway, *, deal_id: int) -> Undo | None
         )
     ]
 
-    async def submit(values: dict[str, Any]) -> Any:
-        return await desk.write(
+    async def submit(values: dict[str, Any]) -> Undo:
+        await desk.write(
             lambda s: deals.lose_deal(session=s, deal_id=deal_id, reason=values["reason"])
         )
+        return Undo(
+            f"lost {deal.title}",
+            deal_id,
+            lambda s: deals.move_deal(session=s, deal_id=deal_id, stage=previous),
+        )
 
-    if await app.push_screen_wait(FormScreen(f"Lost: {deal.title}", fields, submit)) is None:
-        return None
-    return Undo(
-        f"lost {deal.title}",
-        deal_id,
-        lambda s: deals.move_deal(session=s, deal_id=deal_id, stage=previous),
-    )
+    return FormScreen(f"Lost: {deal.title}", fields, submit)

@@ -229,7 +229,7 @@ class FormScreen(ModalScreen[Any]):
         await self.action_save()
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(ModalScreen[Any]):
     """A yes/no question: `y` or enter confirms, `n` or esc declines."""
 
     DEFAULT_CSS = """
@@ -245,14 +245,30 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(
+        self, question: str, *, on_yes: Callable[[], Awaitable[Any]] | None = None
+    ) -> None:
         super().__init__()
         self.question = question
+        self.on_yes = on_yes
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.question))
             yield Static("y / enter: yes · n / esc: no", id="confirm-keys")
 
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
+    async def action_answer(self, answer: bool) -> None:
+        """Yes runs `on_yes` (the write) and dismisses with its result; no dismisses None."""
+        if not answer:
+            self.dismiss(None if self.on_yes else False)
+            return
+        if self.on_yes is None:
+            self.dismiss(True)
+            return
+        try:
+            result = await self.on_yes()
+        except Exception as exc:  # a refusal or a full disk: say so, keep the question open
+            cause = getattr(exc, "orig", None) or exc
+            self.query_one("#confirm-keys", Static).update(Text(f"Not saved: {cause}"))
+            return
+        self.dismiss(result)

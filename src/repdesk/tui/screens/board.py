@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -58,7 +58,7 @@ class BoardScreen(Screen[None]):
 
     DEFAULT_CSS = """
     BoardScreen #columns { height: 1fr; overflow-x: auto; overflow-y: hidden; }
-    BoardScreen StageColumnBox { width: 1fr; min-width: 24; height: 1fr; }
+    BoardScreen StageColumnBox { height: 1fr; }
     BoardScreen #filter { dock: bottom; }
     BoardScreen #board-status { height: 1; color: $text-muted; padding: 0 1; }
     """
@@ -104,6 +104,22 @@ class BoardScreen(Screen[None]):
             for s in visible
         )
         self.column_index = min(self.column_index, len(visible) - 1)
+        self._fit_columns()
+
+    MIN_COLUMN_WIDTH = 20
+
+    def _fit_columns(self) -> None:
+        """Share the width between the columns; below a readable width, scroll sideways."""
+        container = self.query_one("#columns", Horizontal)
+        boxes = self.boxes()
+        if not boxes or not container.size.width:
+            return
+        width = max(self.MIN_COLUMN_WIDTH, container.size.width // len(boxes))
+        for box in boxes:
+            box.styles.width = width
+
+    def on_resize(self) -> None:
+        self._fit_columns()
 
     # ------------------------------------------------------------- data
 
@@ -238,72 +254,59 @@ class BoardScreen(Screen[None]):
                 self.column_index = index
         self.redraw(keep={stage_id: card.deal_id})
 
-    async def _with_card(
-        self, run: Callable[[CardRow], Awaitable[Any]], *, undoable: bool = False
+    def _open(
+        self, screen: Screen[Any] | str, *, then: Callable[[Any], None] | None = None
     ) -> None:
-        card = self._require_card()
-        if card is None:
+        """Push a form or question built by `actions`; a string is a reason not to (shown)."""
+        if isinstance(screen, str):
+            self.notify(screen)
             return
-        result = await run(card)
+        self.app.push_screen(screen, then or self._after_change)
+
+    def _after_change(self, result: Any) -> None:
         if result is None:
-            return
-        if undoable:
-            undo = result[1] if isinstance(result, tuple) else result
-            if isinstance(undo, Undo):
-                self.undo_stack.append(undo)
+            return  # cancelled: nothing was written
+        undo = result[1] if isinstance(result, tuple) else result
+        if isinstance(undo, Undo):
+            self.undo_stack.append(undo)
         self.reload()
 
-    @work
-    async def action_log_call(self) -> None:
-        await self._with_card(
-            lambda c: actions.log_call_form(self.app, self.desk, deal_id=c.deal_id, title=c.title)
-        )
+    def action_log_call(self) -> None:
+        if card := self._require_card():
+            self._open(actions.log_call_form(self.desk, deal_id=card.deal_id, title=card.title))
 
-    @work
-    async def action_follow_up(self) -> None:
-        await self._with_card(
-            lambda c: actions.follow_up_form(self.app, self.desk, deal_id=c.deal_id, title=c.title)
-        )
+    def action_follow_up(self) -> None:
+        if card := self._require_card():
+            self._open(actions.follow_up_form(self.desk, deal_id=card.deal_id, title=card.title))
 
-    @work
-    async def action_objection(self) -> None:
-        await self._with_card(
-            lambda c: actions.objection_form(self.app, self.desk, deal_id=c.deal_id, title=c.title)
-        )
+    def action_objection(self) -> None:
+        if card := self._require_card():
+            self._open(actions.objection_form(self.desk, deal_id=card.deal_id, title=card.title))
 
-    @work
-    async def action_edit(self) -> None:
-        await self._with_card(
-            lambda c: actions.deal_form(self.app, self.desk, deal_id=c.deal_id, stage_id=None),
-            undoable=True,
-        )
+    def action_edit(self) -> None:
+        if card := self._require_card():
+            self._open(actions.deal_form(self.desk, deal_id=card.deal_id, stage_id=None))
 
-    @work
-    async def action_won(self) -> None:
-        await self._with_card(
-            lambda c: actions.win(self.app, self.desk, deal_id=c.deal_id), undoable=True
-        )
+    def action_won(self) -> None:
+        if card := self._require_card():
+            self._open(actions.win(self.desk, deal_id=card.deal_id))
 
-    @work
-    async def action_lost(self) -> None:
-        await self._with_card(
-            lambda c: actions.lose(self.app, self.desk, deal_id=c.deal_id), undoable=True
-        )
+    def action_lost(self) -> None:
+        if card := self._require_card():
+            self._open(actions.lose(self.desk, deal_id=card.deal_id))
 
-    @work
-    async def action_new(self) -> None:
+    def action_new(self) -> None:
         box = self.current_box()
         stage_id = box.column.stage_id if box else None
-        if stage_id is not None and not any(
-            s.id == stage_id and s.kind == "open" for s in self.stages
-        ):
+        if not any(s.id == stage_id and s.kind == "open" for s in self.stages):
             stage_id = None
-        result = await actions.deal_form(self.app, self.desk, deal_id=None, stage_id=stage_id)
-        if result is None:
-            return
-        deal, _ = result
-        self.reload()
-        self.notify(Text(f"Added {deal.title}").plain)
+
+        def added(result: Any) -> None:
+            if result is not None:
+                self.reload()
+                self.notify(f"Added {result[0].title}", markup=False)
+
+        self._open(actions.deal_form(self.desk, deal_id=None, stage_id=stage_id), then=added)
 
     async def action_undo(self) -> None:
         if not self.undo_stack:

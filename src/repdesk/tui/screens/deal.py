@@ -190,50 +190,36 @@ class DealScreen(Screen[None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
-    async def _after(self, result: Any) -> None:
+    def _open(self, screen: Screen[Any] | str) -> None:
+        if isinstance(screen, str):
+            self.notify(screen)
+        else:
+            self.app.push_screen(screen, self._after)
+
+    def _after(self, result: Any) -> None:
         if result is not None:
             undo = result[1] if isinstance(result, tuple) else result
             if isinstance(undo, actions.Undo):
                 self.app.remember_undo(undo)  # type: ignore[attr-defined]
             self.reload()
 
-    @work
-    async def action_log_call(self) -> None:
-        await self._after(
-            await actions.log_call_form(
-                self.app, self.desk, deal_id=self.deal_id, title=self._title()
-            )
-        )
+    def action_log_call(self) -> None:
+        self._open(actions.log_call_form(self.desk, deal_id=self.deal_id, title=self._title()))
 
-    @work
-    async def action_follow_up(self) -> None:
-        await self._after(
-            await actions.follow_up_form(
-                self.app, self.desk, deal_id=self.deal_id, title=self._title()
-            )
-        )
+    def action_follow_up(self) -> None:
+        self._open(actions.follow_up_form(self.desk, deal_id=self.deal_id, title=self._title()))
 
-    @work
-    async def action_objection(self) -> None:
-        await self._after(
-            await actions.objection_form(
-                self.app, self.desk, deal_id=self.deal_id, title=self._title()
-            )
-        )
+    def action_objection(self) -> None:
+        self._open(actions.objection_form(self.desk, deal_id=self.deal_id, title=self._title()))
 
-    @work
-    async def action_edit(self) -> None:
-        await self._after(
-            await actions.deal_form(self.app, self.desk, deal_id=self.deal_id, stage_id=None)
-        )
+    def action_edit(self) -> None:
+        self._open(actions.deal_form(self.desk, deal_id=self.deal_id, stage_id=None))
 
-    @work
-    async def action_won(self) -> None:
-        await self._after(await actions.win(self.app, self.desk, deal_id=self.deal_id))
+    def action_won(self) -> None:
+        self._open(actions.win(self.desk, deal_id=self.deal_id))
 
-    @work
-    async def action_lost(self) -> None:
-        await self._after(await actions.lose(self.app, self.desk, deal_id=self.deal_id))
+    def action_lost(self) -> None:
+        self._open(actions.lose(self.desk, deal_id=self.deal_id))
 
     async def action_reopen(self) -> None:
         await self.desk.write(lambda s: deals.reopen_deal(session=s, deal_id=self.deal_id))

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import date
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -42,6 +41,18 @@ def _fit(text: str, width: int) -> str:
     return plain.plain + "…"
 
 
+def _line(left: Text, right: Text, width: int) -> Text:
+    """`left` cut with an ellipsis so that `right` fits whole at the right edge."""
+    room = max(0, width - right.cell_len - (1 if right.cell_len else 0))
+    if left.cell_len > room:
+        left.truncate(max(0, room - 1))
+        left.append("…")
+    left.pad_right(max(0, width - left.cell_len - right.cell_len))
+    left.append_text(right)
+    left.truncate(width)
+    return left
+
+
 class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     # Arrows belong to the board (column and card moves), not to scrolling: the view follows
     # the cursor. Page keys move the cursor a screenful.
@@ -63,7 +74,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     DEFAULT_CSS = """
     StageColumn {
         height: 1fr;
-        scrollbar-size-vertical: 1;
+        scrollbar-size-vertical: 0;  /* the header's count says how many; every cell counts */
         overflow-x: hidden;
     }
     StageColumn > .stage-column--title { text-style: bold; }
@@ -222,35 +233,35 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         style = self.get_component_rich_style
         inner = max(0, width - 2)  # one cell of padding each side
 
-        title = Text(_fit(printable(card.title), inner), style=style("stage-column--title"))
-
-        value = format_money(card.value_cents, card.currency, compact=True)
-        company_room = max(0, inner - len(value) - 1)
-        company = Text(
-            _fit(printable(card.company), company_room), style=style("stage-column--muted")
+        # Each line: what may be cut on the left, what must stay whole on the right.
+        flags = Text()
+        if card.open_objections:
+            flags.append(f"⚑{card.open_objections}", style=style("stage-column--warning"))
+        title = _line(Text(printable(card.title), style=style("stage-column--title")), flags, inner)
+        value = Text(format_money(card.value_cents, card.currency, compact=True), style="bold")
+        company = _line(
+            Text(printable(card.company), style=style("stage-column--muted")), value, inner
         )
-        company.pad_right(max(0, inner - company.cell_len - len(value)))
-        company.append(value, style=Style(bold=True))
-
-        facts = Text()
-        facts.append(f"{card.days_in_stage}d", style=style("stage-column--muted"))
-        facts.append(" · ")
         if card.next_due is None:
-            facts.append("no next step", style=style("stage-column--warning"))
+            step = Text("no next step", style=style("stage-column--warning"))
         else:
-            when = card.next_due.strftime("%d %b")
+            day = card.next_due.strftime("%d %b")
             at = f" {card.next_due_time.strftime('%H:%M')}" if card.next_due_time else ""
             if card.overdue:
-                facts.append(f"overdue {when}", style=style("stage-column--overdue"))
+                step = Text(f"late {day}", style=style("stage-column--overdue"))
             elif card.next_due == self.today:
-                facts.append(f"today{at}", style=style("stage-column--good"))
+                step = Text(f"today{at}", style=style("stage-column--good"))
             else:
-                facts.append(f"next {card.next_due.strftime('%a')} {when}{at}")
-        if card.open_objections:
-            facts.append(f" ⚑{card.open_objections}", style=style("stage-column--warning"))
+                weekday = card.next_due.strftime("%a ")
+                long = f"next {weekday}{day}{at}"
+                step = Text(long if len(long) <= inner - 8 else f"next {day}")
         if card.rotting:
-            facts.append(" rotting", style=style("stage-column--overdue"))
-        facts.truncate(inner, overflow="ellipsis")
+            # "rot" when it fits beside the next step, else a red "!" (same meaning).
+            mark = " rot" if step.cell_len + len(f"{card.days_in_stage}d rot") < inner else "!"
+            age = Text(f"{card.days_in_stage}d{mark}", style=style("stage-column--overdue"))
+        else:
+            age = Text(f"{card.days_in_stage}d", style=style("stage-column--muted"))
+        facts = _line(step, age, inner)
 
         strips = []
         for text in (title, company, facts):
@@ -264,7 +275,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
 class StageHeader(Static):
     DEFAULT_CSS = """
     StageHeader {
-        height: 1;
+        height: 2;
         padding: 0 1;
         background: $panel;
         color: $text;
@@ -273,11 +284,18 @@ class StageHeader(Static):
     """
 
     def update_summary(self, name: str, count: int, total_cents: int, currency: str) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(printable(name))
-        text.append(f" · {count} · ", style="not bold")
-        text.append(format_money(total_cents, currency, compact=True))
-        self.update(text)
+        deals = "deal" if count == 1 else "deals"
+        total = format_money(total_cents, currency, compact=True)
+        self._summary = (printable(name), f"{count} {deals} · {total}")
+        self.refresh()
+
+    def render(self) -> Text:
+        # Two lines, so a narrow column keeps the whole stage name and its figures.
+        name, figures = getattr(self, "_summary", (str(self.content), ""))
+        width = self.content_region.width
+        text = Text(_fit(name, width), no_wrap=True)
+        text.append("\n" + _fit(figures, width), style="not bold")
+        return text
 
 
 class StageColumnBox(Vertical):
