@@ -45,7 +45,8 @@ def build(path: Path, *, deals: int = 10_000, activities_per_deal: int = 10, see
         closed_on = None if is_open else min(today, first + timedelta(days=rng.randint(5, 120)))
         entered = now - timedelta(days=rng.randint(0, 60))
         deal_rows.append((
-            n + 1, f"Deal {n + 1}", f"Company {n % 2000}", f"Contact {n}", rng.randint(1, 200) * 50_000,
+            n + 1, f"Deal {n + 1}", f"Company {n % 2000}", f"Contact {n}",
+            rng.randint(1, 200) * 50_000,
             "EUR", stage, status, first.isoformat(),
             (today + timedelta(days=rng.randint(0, 120))).isoformat() if is_open else None,
             closed_on.isoformat() if closed_on else None, "price" if status == "lost" else "",
@@ -58,7 +59,8 @@ def build(path: Path, *, deals: int = 10_000, activities_per_deal: int = 10, see
         deal_rows,
     )
     conn.executemany(
-        "INSERT INTO stage_change (deal_id, from_stage_id, to_stage_id, changed_at) VALUES (?,?,?,?)",
+        "INSERT INTO stage_change (deal_id, from_stage_id, to_stage_id, changed_at) "
+        "VALUES (?,?,?,?)",
         ((r[0], None, r[6], r[12]) for r in deal_rows),
     )
     conn.executemany(

@@ -195,25 +195,25 @@ def build_demo(engine: Engine, *, today: date, now: datetime, seed: int = 7) -> 
         path = [
             s
             for i, s in enumerate(open_stages)
-            if i <= last_open_index and (i == 0 or rng.random() > 0.2)
+            if i <= last_open_index and (i in (0, last_open_index) or rng.random() > 0.2)
         ]
         if status != "open":
             path.append(stage)
         end = closed_on or today
         span = max(1, (end - first).days)
+        start = _at(first, rng)
         moments = sorted(
             _at(first + timedelta(days=rng.randint(0, span)), rng) for _ in range(len(path) - 1)
         )
-        moments = [_at(first, rng), *moments]
-        if status != "open":
-            moments[-1] = _at(closed_on, rng)  # type: ignore[arg-type]
-        moments = [min(m, now) for m in moments]
-        moments = sorted(moments)
+        # The last change is the current stage: the close, or (rotting) long enough ago.
+        final = _at(closed_on, rng) if closed_on else (moments[-1] if moments else start)
         if status == "open" and rng.random() < 0.25:
-            # Rotting: in the stage longer than its limit.
             limit = stage[3] or 14
-            moments[-1] = min(moments[-1], now - timedelta(days=limit + rng.randint(3, 30)))
-            moments = sorted(max(m, _at(first, rng)) for m in moments)
+            final = min(final, now - timedelta(days=limit + rng.randint(3, 30)))
+        final = max(start, min(final, now))
+        moments = [start, *(min(max(m, start), final) for m in moments[:-1]), final][: len(path)]
+        if len(path) == 1:
+            moments = [final]
         previous = None
         for stage_row, moment in zip(path, moments, strict=True):
             changes.append(

@@ -336,3 +336,61 @@ async def test_quota_strip_shows_this_month_and_updates_when_a_deal_is_won(
             await pilot.pause()
         strip = str(app.screen.query_one("#quota-strip").render())
         assert "won €21,000 of €60,000" in strip and "35%" in strip
+
+
+async def test_a_keymap_in_the_settings_rebinds_an_action_by_its_id(home: Path) -> None:
+    from dataclasses import replace
+
+    desk_home = build_small_desk(home)
+    app = create_app(desk_home, replace(settings(), keys={"board.next_stage": "ctrl+n"}))
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l", "l", "l", "ctrl+n")
+        await ready(pilot)
+        assert current(board) == ("Proposal", "Warehouse pilot")
+        await pilot.press("L")  # the old key no longer moves the deal
+        await ready(pilot)
+        assert current(board) == ("Proposal", "Warehouse pilot")
+
+
+async def test_question_mark_shows_every_key_from_the_bindings(app: RepdeskApp) -> None:
+    from textual.widgets import HelpPanel
+
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert board.query(HelpPanel)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not board.query(HelpPanel)
+
+
+async def test_the_palette_jumps_to_a_deal_by_company(app: RepdeskApp) -> None:
+    from textual.command import CommandPalette
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"nordwind")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen))
+        for _ in range(10):
+            await pilot.pause()
+        assert "40 seats renewal" in str(app.screen.query_one("#deal-fields").render())
+
+
+async def test_the_palette_runs_a_board_action_by_name(app: RepdeskApp) -> None:
+    from textual.command import CommandPalette
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"new deal")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await form_open(pilot)
+        assert isinstance(app.screen, FormScreen) and app.screen.form_title == "New deal"

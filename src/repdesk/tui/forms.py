@@ -66,16 +66,21 @@ class FormScreen(ModalScreen[Any]):
         background: $surface;
         padding: 0 1;
     }
-    FormScreen #form-title { text-style: bold; width: 100%; padding-bottom: 1; }
-    FormScreen .field-label { color: $text-muted; height: 1; }
-    FormScreen Input, FormScreen Select { width: 100%; }
-    FormScreen TextArea { height: 5; width: 100%; }
+    FormScreen #form-title { text-style: bold; width: 100%; }
+    FormScreen .field-label { color: $text-muted; height: 1; margin-top: 1; }
+    FormScreen Input, FormScreen Select { width: 100%; background: $boost; }
+    FormScreen Input:focus, FormScreen Select:focus, FormScreen TextArea:focus {
+        background: $accent 20%;
+    }
+    FormScreen TextArea { height: 4; width: 100%; background: $boost; }
     FormScreen .field-error { color: $error; height: auto; }
     FormScreen .field-error.-empty { display: none; }
     FormScreen .field-hint { color: $text-muted; height: auto; }
-    FormScreen #form-error { color: $error; height: auto; }
-    FormScreen #form-keys { color: $text-muted; height: 1; padding-top: 1; }
-    FormScreen #form-fields { height: auto; max-height: 100%; }
+    /* Docked, so a long form scrolls its fields but never hides these two lines. */
+    FormScreen #form-keys { dock: bottom; color: $text-muted; height: 1; }
+    FormScreen #form-error { dock: bottom; color: $error; height: auto; }
+    FormScreen #form-fields { height: auto; max-height: 100%; scrollbar-size-vertical: 1; }
+    FormScreen #form-main { height: auto; max-height: 100%; }
     """
 
     # Typing starts in the first field; the scroll container itself never takes the focus.
@@ -130,15 +135,18 @@ class FormScreen(ModalScreen[Any]):
                 value=spec.value if spec.value in values else Select.NULL,
                 allow_blank=not spec.required,
                 id=ident,
+                compact=True,
             )
         if spec.kind == "area":
-            return TextArea(spec.value, id=ident, soft_wrap=True)
+            return TextArea(spec.value, id=ident, soft_wrap=True, compact=True)
         suggester = (
             SuggestFromList(list(spec.suggestions), case_sensitive=False)
             if spec.suggestions
             else None
         )
-        return Input(spec.value, placeholder=spec.placeholder, suggester=suggester, id=ident)
+        return Input(
+            spec.value, placeholder=spec.placeholder, suggester=suggester, id=ident, compact=True
+        )
 
     def raw_values(self) -> dict[str, str]:
         """What is typed in every field, as text (kept across a failed save)."""

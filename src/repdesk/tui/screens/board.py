@@ -30,27 +30,27 @@ class BoardScreen(Screen[None]):
     """Each binding has an id (keymaps rebind it) and a description (footer, help, palette)."""
 
     BINDINGS = [
-        Binding("h,left", "column(-1)", "Column", id="board.left", group=NAV),
-        Binding("l,right", "column(1)", "Column", id="board.right", group=NAV),
-        Binding("k,up", "card(-1)", "Card", id="board.up", group=NAV, show=False),
-        Binding("j,down", "card(1)", "Card", id="board.down", group=NAV, show=False),
+        Binding("h,left", "column(-1)", "Previous column", id="board.left", group=NAV),
+        Binding("l,right", "column(1)", "Next column", id="board.right", group=NAV),
+        Binding("k,up", "card(-1)", "Previous card", id="board.up", group=NAV, show=False),
+        Binding("j,down", "card(1)", "Next card", id="board.down", group=NAV, show=False),
         Binding("g", "first", "First card", id="board.first", show=False),
         Binding("G", "last", "Last card", id="board.last", show=False),
         Binding("H", "move(-1)", "Previous stage", id="board.previous_stage", group=MOVE),
         Binding("L", "move(1)", "Next stage", id="board.next_stage", group=MOVE),
         Binding("enter", "open", "Open", id="board.open"),
-        Binding("c", "log_call", "Call", id="board.log_call"),
+        Binding("c", "log_call", "Log call", id="board.log_call"),
         Binding("f", "follow_up", "Follow-up", id="board.follow_up"),
         Binding("o", "objection", "Objection", id="board.objection", show=False),
-        Binding("n", "new", "New", id="board.new"),
+        Binding("n", "new", "New deal", id="board.new"),
         Binding("e", "edit", "Edit", id="board.edit", show=False),
-        Binding("w", "won", "Won", id="board.won"),
-        Binding("x", "lost", "Lost", id="board.lost"),
-        Binding("u", "undo", "Undo", id="board.undo"),
+        Binding("w", "won", "Mark won", id="board.won"),
+        Binding("x", "lost", "Mark lost", id="board.lost"),
+        Binding("u", "undo", "Undo", id="board.undo", show=False),
         Binding("slash", "filter", "Filter", id="board.filter"),
         Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False),
-        Binding("v", "toggle_closed", "Won/Lost", id="board.toggle_closed", show=False),
-        Binding("s", "cycle_order", "Sort", id="board.sort", show=False),
+        Binding("v", "toggle_closed", "Show won/lost", id="board.toggle_closed", show=False),
+        Binding("s", "cycle_order", "Change order", id="board.sort", show=False),
     ]
 
     # The board focuses its current column itself once the cards are in.
@@ -88,7 +88,7 @@ class BoardScreen(Screen[None]):
         )
         filter_field.display = False  # shown by `/`; hidden, it can never take the focus
         yield filter_field
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.stages = await self.desk.read(lambda s: deals.stages(session=s))
@@ -169,6 +169,7 @@ class BoardScreen(Screen[None]):
             status += f" · filter: {self.needle}"
         if self.show_closed:
             status += " · showing won and lost"
+        status += " · ? every key · ctrl+p palette"
         self.query_one("#board-status", Static).update(Text(status))
 
     def _focus_current(self) -> None:

@@ -50,14 +50,20 @@ def load_page(session: Session, deal_id: int) -> DealPage:
     )
 
 
+def _heading(title: str) -> Text:
+    # The heading's style must not become the whole Text's base style.
+    text = Text()
+    text.append(title, style="bold")
+    return text
+
+
 def _local(moment: datetime) -> str:
     return moment.astimezone().strftime("%d %b %Y %H:%M")
 
 
 def render_fields(page: DealPage) -> Text:
     d = page.deal
-    text = Text()
-    text.append(printable(d.title) + "\n", style="bold")
+    text = _heading(printable(d.title) + "\n")
     text.append(f"{printable(d.company) or '-'} · {page.stage} · ", style="")
     text.append(format_money(d.value_cents, d.currency), style="bold")
     text.append(f" · {d.status}\n")
@@ -82,7 +88,7 @@ def render_fields(page: DealPage) -> Text:
 
 
 def render_next_steps(page: DealPage) -> Text:
-    text = Text("Next steps\n", style="bold")
+    text = _heading("Next steps\n")
     if not page.follow_ups:
         text.append("no next step: press f to schedule one\n", style="yellow")
     today = clock.today()
@@ -98,7 +104,7 @@ def render_next_steps(page: DealPage) -> Text:
 
 def render_objections(page: DealPage) -> Text:
     open_count = sum(1 for o in page.objections if o.status == "open")
-    text = Text(f"Objections ({open_count} open)\n", style="bold")
+    text = _heading(f"Objections ({open_count} open)\n")
     if not page.objections:
         text.append("none recorded: press o to add one\n", style="dim")
     for obj in page.objections:
@@ -124,10 +130,10 @@ def render_timeline(page: DealPage) -> Text:
     for obj in page.objections:
         events.append((obj.raised_at, "objection", f"{obj.category}: {obj.said}"))
     events.sort(key=lambda e: e[0], reverse=True)
-    text = Text("Timeline\n", style="bold")
+    text = _heading("Timeline\n")
     for at, kind, detail in events:
         text.append(f"{_local(at)}  ", style="dim")
-        text.append(f"{kind:<12}", style="bold")
+        text.append(f"{kind:<14}", style="bold")
         text.append(printable(detail) + "\n")
     return text
 

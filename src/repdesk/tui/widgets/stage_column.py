@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -230,7 +231,13 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
             base = base + self.get_component_rich_style("stage-column--cursor")
         elif state == "blurred":
             base = base + self.get_component_rich_style("stage-column--cursor-blurred")
-        style = self.get_component_rich_style
+
+        def style(name: str) -> Style:
+            # Only the text's own colour and weight: the card's background (cursor or not)
+            # must show through every cell of the line.
+            full = self.get_component_rich_style(name)
+            return Style(color=full.color, bold=full.bold, dim=full.dim, italic=full.italic)
+
         inner = max(0, width - 2)  # one cell of padding each side
 
         # Each line: what may be cut on the left, what must stay whole on the right.

@@ -1,0 +1,95 @@
+"""SVG snapshots of the board, the deal page and the forms, at a fixed size, clock and desk.
+
+After a deliberate UI change: `pytest tests/tui --snapshot-update`, then review every diff
+(the HTML report pytest prints) before committing the new SVGs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.tui.desks import build_small_desk, settings
+from textual.pilot import Pilot
+
+from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.forms import ConfirmScreen, FormScreen
+from repdesk.tui.screens.deal import DealScreen
+
+SIZE = (120, 34)
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    return create_app(build_small_desk(home), settings())
+
+
+def settle(
+    *keys: str, until: Callable[[Any], bool] | None = None
+) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """Wait for the board's cards, press `keys`, then wait for `until(app)`."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        for _ in range(200):
+            await pilot.pause(0.01)
+            if app.board.loaded:
+                break
+        await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+        for _ in range(200):
+            if until is None or until(app):
+                break
+            await pilot.pause(0.01)
+        for _ in range(5):
+            await pilot.pause()
+
+    return run
+
+
+def test_board(snap_compare: Any, app: RepdeskApp) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle("l", "l", "l", "l"))
+
+
+def test_board_80x24(snap_compare: Any, app: RepdeskApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle())
+
+
+def test_deal_page(snap_compare: Any, app: RepdeskApp) -> None:
+    ready = settle("l", "l", "l", "l", "enter", until=lambda a: isinstance(a.screen, DealScreen)
+                   and a.screen.page is not None)  # fmt: skip
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_call_form(snap_compare: Any, app: RepdeskApp) -> None:
+    ready = settle("l", "l", "l", "l", "c", until=lambda a: isinstance(a.screen, FormScreen))
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_new_deal_form_with_a_refused_amount(snap_compare: Any, app: RepdeskApp) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle("n", until=lambda a: isinstance(a.screen, FormScreen))(pilot)
+        await pilot.press(*"Solar roofs", "tab", *"Sunny SA", "tab", "tab", "tab", *"lots")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_lost_form_offers_earlier_reasons(snap_compare: Any, app: RepdeskApp) -> None:
+    ready = settle("l", "l", "l", "l", "x", until=lambda a: isinstance(a.screen, FormScreen))
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_won_question(snap_compare: Any, app: RepdeskApp) -> None:
+    ready = settle(
+        "l", "l", "l", "l", "l", "w", until=lambda a: isinstance(a.screen, ConfirmScreen)
+    )
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_help_lists_the_keys(snap_compare: Any, app: RepdeskApp) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle("question_mark"))
