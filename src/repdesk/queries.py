@@ -40,6 +40,7 @@ _SQL = {
         WHERE d.status = 'open'
     """,
     "quota_of_period": "SELECT amount_cents FROM quota WHERE period = :period",
+    "stages": "SELECT id, name, position, probability, kind, rot_days FROM stage ORDER BY position",
     "stage_rot_limits": "SELECT rot_days FROM stage WHERE kind = 'open' AND rot_days IS NOT NULL",
     # Pending follow-ups due up to a horizon, on deals that are not lost (post-sale ones count).
     "pending_follow_ups": """

@@ -11,6 +11,18 @@ from datetime import date, time
 
 
 @dataclass(frozen=True, slots=True)
+class StageRow:
+    """A pipeline stage as the board needs it."""
+
+    id: int
+    name: str
+    position: int
+    probability: int
+    kind: str  # open | won | lost
+    rot_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class CardRow:
     """One deal as a board card shows it."""
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from repdesk import queries
-from repdesk.views import CardRow
+from repdesk import clock, queries
+from repdesk.views import CardRow, StageRow
 
 ORDERS = ("due", "value", "age")
 ORDER_LABELS = {
@@ -48,6 +48,16 @@ def card_rows(
             )
         )
     return columns
+
+
+BoardData = tuple[list[StageRow], dict[int, list[CardRow]]]
+
+
+def load_board(conn: Any, *, include_closed: bool = False) -> BoardData:
+    """The stages and every card: the board's whole read (a session or a sqlite3 connection)."""
+    stages = [StageRow(*row) for row in queries.fetch(conn, "stages")]
+    cards = card_rows(conn, today=clock.today(), now=clock.now(), include_closed=include_closed)
+    return stages, cards
 
 
 def sort_key(order: str) -> Callable[[CardRow], tuple[Any, ...]]:

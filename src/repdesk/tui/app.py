@@ -12,6 +12,7 @@ from textual.widgets import HelpPanel
 
 from repdesk import clock
 from repdesk.paths import Home
+from repdesk.services.board import load_board
 from repdesk.settings import Settings, save_value
 from repdesk.tui.actions import Undo
 from repdesk.tui.commands import JumpToDeal, ScreenActions
@@ -38,7 +39,8 @@ class RepdeskApp(App[int]):
     def __init__(self, desk: DeskGateway) -> None:
         super().__init__()
         self.desk = desk
-        self.board = BoardScreen()
+        # The board's read starts now, in a thread, while Textual sets up the screen.
+        self.board = BoardScreen(first_load=desk.read_soon(load_board))
         self.set_keymap(desk.settings.keys)
 
     def on_mount(self) -> None:

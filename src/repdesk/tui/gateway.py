@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TypeVar
 
 from sqlalchemy import Engine
@@ -46,6 +48,19 @@ class DeskGateway:
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.write_now, fn)
+
+    def read_soon(self, fn: Callable[[Session], T]) -> Future[T]:
+        """Start a read now, in a thread, and collect it later (`asyncio.wrap_future`)."""
+        future: Future[T] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self.read_now(fn))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="repdesk-read", daemon=True).start()
+        return future
 
     def changed_elsewhere(self) -> bool:
         """True when any connection (another process included) committed since the last call.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from rich.text import Text
@@ -14,13 +16,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from repdesk import clock
-from repdesk.models import Stage
 from repdesk.services import board, deals
+from repdesk.services.board import BoardData, load_board
 from repdesk.tui import actions
 from repdesk.tui.actions import Undo
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 from repdesk.tui.widgets.stage_column import StageColumnBox
-from repdesk.views import CardRow
+from repdesk.views import CardRow, StageRow
 
 MOVE = Binding.Group("Move", compact=True)
 NAV = Binding.Group("Navigate", compact=True)
@@ -63,9 +65,10 @@ class BoardScreen(Screen[None]):
     BoardScreen #board-status { height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, first_load: Future[BoardData] | None = None) -> None:
         super().__init__()
-        self.stages: list[Stage] = []
+        self.first_load = first_load
+        self.stages: list[StageRow] = []
         self.cards: dict[int, list[CardRow]] = {}
         self.order = "due"
         self.needle = ""
@@ -91,9 +94,18 @@ class BoardScreen(Screen[None]):
         yield Footer(compact=True)
 
     async def on_mount(self) -> None:
-        self.stages = await self.desk.read(lambda s: deals.stages(session=s))
+        if self.first_load is not None:
+            self.stages, cards = await asyncio.wrap_future(self.first_load)
+            self.first_load = None
+        else:
+            self.stages, cards = await self.desk.read(
+                lambda s: load_board(s, include_closed=self.show_closed)
+            )
         await self._mount_columns()
-        self.reload()
+        self.cards = cards
+        self.redraw()
+        self.loaded = True
+        self.app.refresh_quota()  # type: ignore[attr-defined]
 
     async def _mount_columns(self) -> None:
         container = self.query_one("#columns", Horizontal)
@@ -126,12 +138,8 @@ class BoardScreen(Screen[None]):
     @work(exclusive=True, group="board-load")
     async def reload(self) -> None:
         """Load every card off the UI thread, then redraw keeping the cursor where it was."""
-        today, now = clock.today(), clock.now()
         include_closed = self.show_closed
-        cards = await self.desk.read(
-            lambda s: board.card_rows(s, today=today, now=now, include_closed=include_closed)
-        )
-        self.cards = cards
+        _, self.cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
         self.redraw()
         self.loaded = True
         self.app.refresh_quota()  # type: ignore[attr-defined]

@@ -106,7 +106,9 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         self.today = date.today()
         self._cards: Sequence[CardRow] = ()
         self._cursor = 0
-        self._strips: dict[tuple[int, int, int, str], list[Strip]] = {}
+        # Drawn cards by (card, width, cursor state): a card's strips depend on nothing else,
+        # so new data or a resize never needs the cache emptied (only bounded).
+        self._strips: dict[tuple[CardRow, int, str, date], list[Strip]] = {}
 
     # ------------------------------------------------------------------ data
 
@@ -125,7 +127,6 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     def set_cards(self, cards: Sequence[CardRow], *, keep_deal: int | None = None) -> None:
         before = self.selected
         self._cards = cards
-        self._strips.clear()
         index = None
         if keep_deal is not None:
             index = next((i for i, c in enumerate(cards) if c.deal_id == keep_deal), None)
@@ -167,6 +168,11 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     def cursor_last(self) -> None:
         self._set_cursor(len(self._cards) - 1)
 
+    def notify_style_update(self) -> None:
+        # A new theme or CSS: the drawn cards carry the old colours.
+        self._strips.clear()
+        super().notify_style_update()
+
     def action_page(self, direction: int) -> None:
         self.move_cursor(direction * max(1, self.size.height // CARD_HEIGHT))
 
@@ -180,7 +186,6 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
             self.scroll_to_region(region, animate=False, immediate=True, force=True)
 
     def on_resize(self, event: events.Resize) -> None:
-        self._strips.clear()
         self.virtual_size = Size(event.size.width, max(1, len(self._cards) * CARD_HEIGHT))
         self._scroll_cursor_visible()
 
@@ -217,7 +222,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     def _card_strips(self, index: int, width: int) -> list[Strip]:
         card = self._cards[index]
         state = ("focused" if self.has_focus else "blurred") if index == self._cursor else ""
-        key = (card.deal_id, index, width, state)
+        key = (card, width, state, self.today)
         strips = self._strips.get(key)
         if strips is None:
             if len(self._strips) > _CACHE_LIMIT:
