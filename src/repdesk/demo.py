@@ -207,11 +207,18 @@ def build_demo(engine: Engine, *, today: date, now: datetime, seed: int = 7) -> 
         )
         # The last change is the current stage: the close, or (rotting) long enough ago.
         final = _at(closed_on, rng) if closed_on else (moments[-1] if moments else start)
-        if status == "open" and rng.random() < 0.25:
+        if status == "open":
             limit = stage[3] or 14
-            final = min(final, now - timedelta(days=limit + rng.randint(3, 30)))
+            if rng.random() < 0.2:  # rotting: in the stage longer than its limit
+                final = min(final, now - timedelta(days=limit + rng.randint(3, 30)))
+            else:
+                final = max(final, now - timedelta(days=rng.randint(0, limit - 1)))
         final = max(start, min(final, now))
-        moments = [start, *(min(max(m, start), final) for m in moments[:-1]), final][: len(path)]
+        # The moves in between fall between the first contact and the current stage's entry.
+        between = sorted(
+            start + (final - start) * rng.random() for _ in range(max(0, len(path) - 2))
+        )
+        moments = [start, *between, final][: len(path)]
         if len(path) == 1:
             moments = [final]
         previous = None

@@ -394,3 +394,55 @@ async def test_the_palette_runs_a_board_action_by_name(app: RepdeskApp) -> None:
         await pilot.press("enter")
         await form_open(pilot)
         assert isinstance(app.screen, FormScreen) and app.screen.form_title == "New deal"
+
+
+async def test_a_shell_change_keeps_an_open_form_and_what_was_typed(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "c")
+        form = await form_open(pilot)
+        await pilot.press(*"half typed")
+        result = subprocess.run(
+            [sys.executable, "-m", "repdesk", "--home", str(home), "log", "call", "Cold lead"],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        await pilot.pause(1.5)
+        assert app.screen is form
+        assert form.raw_values()["outcome"] == "half typed"
+
+
+async def test_the_deal_page_shows_a_call_logged_from_the_shell(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        result = subprocess.run(
+            [sys.executable, "-m", "repdesk", "--home", str(home), "log", "call", "Fleet",
+             "--note", "Signed off by legal"],
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        await until(
+            pilot,
+            lambda: "Signed off by legal" in str(app.screen.query_one("#deal-timeline").render()),
+            tries=250,
+        )
+
+
+@pytest.mark.parametrize("size", [(20, 8), (40, 12), (80, 24), (200, 60)])
+async def test_the_board_survives_any_terminal_size(app: RepdeskApp, size: tuple[int, int]) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.resize_terminal(*size)
+        await pilot.press("j", "l", "L")
+        await ready(pilot)
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        assert board.selected() is not None

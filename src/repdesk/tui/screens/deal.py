@@ -133,7 +133,7 @@ def render_timeline(page: DealPage) -> Text:
     text = _heading("Timeline\n")
     for at, kind, detail in events:
         text.append(f"{_local(at)}  ", style="dim")
-        text.append(f"{kind:<14}", style="bold")
+        text.append(f"{kind:<17}", style="bold")
         text.append(printable(detail) + "\n")
     return text
 

@@ -42,6 +42,15 @@ def _fit(text: str, width: int) -> str:
     return plain.plain + "…"
 
 
+def _styled(text: str, style: Style | str = "") -> Text:
+    """Text whose style is a span: `Text.render` ignores a Text's base style when it has no
+    spans, so a plain title would lose its bold."""
+    styled = Text(text)
+    if style:
+        styled.stylize(style)
+    return styled
+
+
 def _line(left: Text, right: Text, width: int) -> Text:
     """`left` cut with an ellipsis so that `right` fits whole at the right edge."""
     room = max(0, width - right.cell_len - (1 if right.cell_len else 0))
@@ -79,7 +88,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         overflow-x: hidden;
     }
     StageColumn > .stage-column--title { text-style: bold; }
-    StageColumn > .stage-column--cursor { background: $accent 45%; }
+    StageColumn > .stage-column--cursor { background: $accent 30%; }
     StageColumn > .stage-column--cursor-blurred { background: $panel-lighten-2; }
     StageColumn > .stage-column--overdue { color: $error; text-style: bold; }
     StageColumn > .stage-column--warning { color: $warning; }
@@ -249,20 +258,20 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         flags = Text()
         if card.open_objections:
             flags.append(f"⚑{card.open_objections}", style=style("stage-column--warning"))
-        title = _line(Text(printable(card.title), style=style("stage-column--title")), flags, inner)
-        value = Text(format_money(card.value_cents, card.currency, compact=True), style="bold")
+        title = _line(_styled(printable(card.title), style("stage-column--title")), flags, inner)
+        value = _styled(format_money(card.value_cents, card.currency, compact=True), "bold")
         company = _line(
-            Text(printable(card.company), style=style("stage-column--muted")), value, inner
+            _styled(printable(card.company), style("stage-column--muted")), value, inner
         )
         if card.next_due is None:
-            step = Text("no next step", style=style("stage-column--warning"))
+            step = _styled("no next step", style("stage-column--warning"))
         else:
             day = card.next_due.strftime("%d %b")
             at = f" {card.next_due_time.strftime('%H:%M')}" if card.next_due_time else ""
             if card.overdue:
-                step = Text(f"late {day}", style=style("stage-column--overdue"))
+                step = _styled(f"late {day}", style("stage-column--overdue"))
             elif card.next_due == self.today:
-                step = Text(f"today{at}", style=style("stage-column--good"))
+                step = _styled(f"today{at}", style("stage-column--good"))
             else:
                 weekday = card.next_due.strftime("%a ")
                 long = f"next {weekday}{day}{at}"
@@ -270,9 +279,9 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         if card.rotting:
             # "rot" when it fits beside the next step, else a red "!" (same meaning).
             mark = " rot" if step.cell_len + len(f"{card.days_in_stage}d rot") < inner else "!"
-            age = Text(f"{card.days_in_stage}d{mark}", style=style("stage-column--overdue"))
+            age = _styled(f"{card.days_in_stage}d{mark}", style("stage-column--overdue"))
         else:
-            age = Text(f"{card.days_in_stage}d", style=style("stage-column--muted"))
+            age = _styled(f"{card.days_in_stage}d", style("stage-column--muted"))
         facts = _line(step, age, inner)
 
         strips = []
