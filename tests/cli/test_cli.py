@@ -204,3 +204,50 @@ def test_the_console_entry_point_runs(home: Path) -> None:
         [sys.executable, "-m", "repdesk", "deal", "won", "7"], capture_output=True, text=True
     )
     assert result.returncode == 2 and result.stderr.startswith("repdesk: ")
+
+
+def test_follow_up_done_with_next_and_snooze(desk: Path) -> None:
+    out = ok("follow-up", "add", "acme", "tomorrow", "--note", "send the contract")
+    assert "Follow-up 1 on #1 Fleet rollout: Sat 21 Nov" in out
+    assert "moved to Mon 23 Nov" in ok("follow-up", "snooze", "1", "mon")
+    out = ok("follow-up", "done", "1", "--outcome", "sent", "--next", "+1w")
+    assert "Done: follow-up 1; next Fri 27 Nov (follow-up 2)" in out
+    out = ok("follow-up", "add", "nordwind", "2026-12-01", "--every", "30d")
+    assert "every 30 days" in out
+
+
+def test_deal_show_and_reopen(desk: Path) -> None:
+    ok("deal", "lost", "acme", "--reason", "price")
+    assert "Reopened #1 Fleet rollout (Acme Logistics) · Proposal" in ok("deal", "reopen", "acme")
+    shown = json.loads(ok("deal", "show", "1", "--json"))
+    assert shown["status"] == "open" and shown["lost_reason"] == ""
+
+
+def test_a_bad_settings_file_is_named_with_the_key(home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.toml").write_text('currency = "euro"\n', encoding="utf-8")
+    code, _, err = run("quota")
+    assert code == 1
+    assert str(home / "settings.toml") in err and "currency = 'euro'" in err
+
+
+def test_first_run_writes_commented_settings(home: Path) -> None:
+    ok("quota")
+    text = (home / "settings.toml").read_text(encoding="utf-8")
+    assert 'currency = "EUR"' in text and "going_cold_days = 14" in text
+
+
+def test_saving_the_theme_keeps_the_reps_comments(home: Path) -> None:
+    from repdesk.settings import load, save_value
+
+    path = home / "settings.toml"
+    home.mkdir(parents=True, exist_ok=True)
+    path.write_text('# mine\ncurrency = "USD"\ntheme = "nord"\n\n[rates]\nEUR = 1.08\n')
+    save_value(path, "theme", "textual-light")
+    assert path.read_text().startswith("# mine\n")
+    settings = load(path)
+    assert (settings.theme, settings.currency, settings.rates) == (
+        "textual-light",
+        "USD",
+        {"EUR": 1.08},
+    )

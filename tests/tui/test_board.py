@@ -446,3 +446,41 @@ async def test_the_board_survives_any_terminal_size(app: RepdeskApp, size: tuple
         await pilot.resize_terminal(*SIZE)
         await pilot.pause()
         assert board.selected() is not None
+
+
+async def test_e_edits_the_deal_and_u_takes_the_edit_back(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "e")
+        form = await form_open(pilot)
+        assert isinstance(form, FormScreen)
+        assert form.raw_values()["title"] == "Fleet tracking rollout"
+        form.query_one("#field-value").value = "50k"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await ready(pilot)
+        assert db(home, "SELECT value_cents FROM deal WHERE title LIKE 'Fleet%'") == [(5_000_000,)]
+        await pilot.press("u")
+        await ready(pilot)
+        assert db(home, "SELECT value_cents FROM deal WHERE title LIKE 'Fleet%'") == [(4_500_000,)]
+
+
+async def test_s_switches_the_order_within_columns(home: Path) -> None:
+    from repdesk.services import deals as deal_service
+    from repdesk.store import make_engine, write_session
+
+    desk_home = build_small_desk(home)
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        for title, value in (("Small", 100_000), ("Big", 9_000_000)):
+            deal_service.create_deal(
+                session=session, title=title, currency="EUR", value_cents=value, stage="Proposal"
+            )
+    engine.dispose()
+    app = create_app(desk_home, settings())
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        # Overdue first, then next step, then value; deals with no next step last.
+        assert column_titles(board, "Proposal") == ["Fleet tracking rollout", "Big", "Small"]
+        await pilot.press("s")
+        await pilot.pause()
+        assert column_titles(board, "Proposal") == ["Big", "Fleet tracking rollout", "Small"]

@@ -140,7 +140,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         if keep_deal is not None:
             index = next((i for i, c in enumerate(cards) if c.deal_id == keep_deal), None)
         self._cursor = index if index is not None else max(0, min(self._cursor, len(cards) - 1))
-        self.virtual_size = Size(self.size.width, max(1, len(cards) * CARD_HEIGHT))
+        self._update_virtual_size()
         self._scroll_cursor_visible()
         self.refresh()
         if self.selected != before:
@@ -189,13 +189,33 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         top = index * CARD_HEIGHT - round(self.scroll_offset.y)
         self.refresh(Region(0, top, self.size.width, CARD_HEIGHT))
 
+    def _update_virtual_size(self) -> None:
+        # Padded so that even the furthest scroll starts on a card's first line.
+        total = len(self._cards) * CARD_HEIGHT
+        height = self.scrollable_content_region.height
+        if total > height:
+            total += (height - total) % CARD_HEIGHT
+        self.virtual_size = Size(self.size.width, max(1, total))
+
     def _scroll_cursor_visible(self) -> None:
-        if self._cards:
-            region = Region(0, self._cursor * CARD_HEIGHT, 1, CARD_HEIGHT - 1)
-            self.scroll_to_region(region, animate=False, immediate=True, force=True)
+        """Scroll just enough to show the cursor card, in whole cards: the top of the column
+        is never half a card."""
+        if not self._cards:
+            return
+        height = self.scrollable_content_region.height
+        top = self._cursor * CARD_HEIGHT
+        current = round(self.scroll_offset.y)
+        target = current
+        if top < current:
+            target = top
+        elif top + CARD_HEIGHT - 1 > current + height:
+            fits = max(1, (height + 1) // CARD_HEIGHT)  # the last card needs no blank line
+            target = (self._cursor - fits + 1) * CARD_HEIGHT
+        if target != current:
+            self.scroll_to(y=max(0, target), animate=False, immediate=True, force=True)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, max(1, len(self._cards) * CARD_HEIGHT))
+        self._update_virtual_size()
         self._scroll_cursor_visible()
 
     def on_focus(self) -> None:

@@ -1,0 +1,115 @@
+"""The virtualised board column on its own: cursor, scrolling, cost at 10,000 cards."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from textual.app import App, ComposeResult
+
+from repdesk.tui.widgets.stage_column import CARD_HEIGHT, StageColumn, StageColumnBox
+from repdesk.views import CardRow
+
+TODAY = date(2026, 11, 20)
+
+
+def card(n: int, **kw: object) -> CardRow:
+    base: dict[str, object] = dict(
+        deal_id=n, title=f"Deal {n}", company=f"Company {n}", contact="", value_cents=n * 100_000,
+        currency="EUR", stage_id=1, days_in_stage=3, next_due=TODAY, next_due_time=None,
+        overdue=False, open_objections=0, rotting=False,
+    )  # fmt: skip
+    base.update(kw)
+    return CardRow(**base)  # type: ignore[arg-type]
+
+
+class ColumnApp(App[None]):
+    def __init__(self, cards: list[CardRow]) -> None:
+        super().__init__()
+        self.cards = cards
+        self.moves: list[int | None] = []
+
+    def compose(self) -> ComposeResult:
+        yield StageColumnBox(1, "Proposal", id="box")
+
+    def on_mount(self) -> None:
+        box = self.query_one(StageColumnBox)
+        box.column.today = TODAY
+        box.set_cards(self.cards)
+        box.column.focus()
+
+    def on_stage_column_cursor_moved(self, event: StageColumn.CursorMoved) -> None:
+        self.moves.append(event.card.deal_id if event.card else None)
+
+
+async def test_cursor_moves_clamp_and_scroll_in_whole_cards() -> None:
+    app = ColumnApp([card(n) for n in range(1, 31)])
+    async with app.run_test(size=(30, 20)) as pilot:
+        column = app.query_one(StageColumn)
+        column.move_cursor(-1)
+        assert column.cursor_index == 0
+        column.cursor_last()
+        await pilot.pause()
+        assert column.selected is not None and column.selected.deal_id == 30
+        assert round(column.scroll_offset.y) % CARD_HEIGHT == 0
+        top = round(column.scroll_offset.y) // CARD_HEIGHT
+        visible = column.scrollable_content_region.height // CARD_HEIGHT
+        assert top <= 29 < top + visible + 1
+        column.move_cursor(100)
+        assert column.cursor_index == 29
+        column.cursor_first()
+        await pilot.pause()
+        assert column.scroll_offset.y == 0
+        assert app.moves[-1] == 1
+
+
+async def test_set_cards_keeps_the_selected_deal_after_reordering() -> None:
+    app = ColumnApp([card(n) for n in range(1, 6)])
+    async with app.run_test(size=(30, 20)) as pilot:
+        column = app.query_one(StageColumn)
+        column.move_cursor(2)
+        assert column.selected is not None and column.selected.deal_id == 3
+        column.set_cards([card(n) for n in (5, 3, 4, 2, 1)], keep_deal=3)
+        await pilot.pause()
+        assert column.cursor_index == 1 and column.selected.deal_id == 3  # type: ignore[union-attr]
+        column.set_cards([card(9)], keep_deal=3)  # gone: clamp
+        assert column.selected is not None and column.selected.deal_id == 9
+
+
+async def test_ten_thousand_cards_cost_what_ten_do() -> None:
+    app = ColumnApp([])
+    async with app.run_test(size=(40, 40)) as pilot:
+        widgets = len(app.query("*"))
+        box = app.query_one(StageColumnBox)
+        started = time.perf_counter()
+        box.set_cards([card(n) for n in range(10_000)])
+        await pilot.pause()
+        for _ in range(50):
+            box.column.move_cursor(1)
+        for y in range(40):
+            box.column.render_line(y)
+        assert time.perf_counter() - started < 1.0
+        assert len(app.query("*")) == widgets  # no widget per card
+
+
+async def test_marks_and_literal_text() -> None:
+    cards = [
+        card(1, title="[bold]ACME[/] [", overdue=True, next_due=date(2026, 11, 18)),
+        card(2, next_due=None, open_objections=2, rotting=True, days_in_stage=40),
+    ]
+    app = ColumnApp(cards)
+    async with app.run_test(size=(40, 20)) as pilot:
+        await pilot.pause()
+        column = app.query_one(StageColumn)
+        lines = [column.render_line(y).text for y in range(8)]
+        assert "[bold]ACME[/] [" in lines[0]
+        assert "late 18 Nov" in lines[2]
+        assert "⚑2" in lines[4] and "no next step" in lines[6] and "40d rot" in lines[6]
+
+
+async def test_a_click_selects_the_card_under_the_mouse() -> None:
+    app = ColumnApp([card(n) for n in range(1, 6)])
+    async with app.run_test(size=(30, 20)) as pilot:
+        column = app.query_one(StageColumn)
+        await pilot.click(StageColumn, offset=(3, CARD_HEIGHT * 2 + 1))
+        assert column.selected is not None and column.selected.deal_id == 3
