@@ -275,55 +275,64 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
-def _deal_id(desk: Desk, ref: str) -> int:
+def _change_deal(
+    desk: Desk, ref: str, change: Callable[[Session, int], Any], done: Callable[[Any, str], str]
+) -> int:
+    """Find DEAL, apply one service change in one write transaction, print `done`'s line."""
     from repdesk.services import deals
 
-    with desk.read() as session:
-        deal_id = deals.find_deal(session=session, ref=ref).id
-    assert deal_id is not None
-    return deal_id
+    with desk.write() as session:
+        found = deals.find_deal(session=session, ref=ref)
+        assert found.id is not None
+        deal = change(session, found.id)
+        _out(done(deal, _deal_line(deal, _stage_names(session))))
+    return 0
 
 
 def cmd_deal_move(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    with desk.write() as session:
-        deal = deals.find_deal(session=session, ref=args.deal)
-        deal = deals.move_deal(session=session, deal_id=deal.id, stage=args.stage)  # type: ignore[arg-type]
-        _out(f"Moved {_deal_line(deal, _stage_names(session))}")
-    return 0
+    return _change_deal(
+        desk,
+        args.deal,
+        lambda s, deal_id: deals.move_deal(session=s, deal_id=deal_id, stage=args.stage),
+        lambda deal, line: f"Moved {line}",
+    )
 
 
 def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
     on = _date(args.on) if args.on else None
-    with desk.write() as session:
-        deal = deals.find_deal(session=session, ref=args.deal)
-        deal = deals.win_deal(session=session, deal_id=deal.id, on=on)  # type: ignore[arg-type]
-        _out(f"Won {_deal_line(deal, _stage_names(session))} on {deal.closed_on}")
-    return 0
+    return _change_deal(
+        desk,
+        args.deal,
+        lambda s, deal_id: deals.win_deal(session=s, deal_id=deal_id, on=on),
+        lambda deal, line: f"Won {line} on {deal.closed_on}",
+    )
 
 
 def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
     on = _date(args.on) if args.on else None
-    with desk.write() as session:
-        deal = deals.find_deal(session=session, ref=args.deal)
-        deal = deals.lose_deal(session=session, deal_id=deal.id, reason=args.reason, on=on)  # type: ignore[arg-type]
-        _out(f"Lost {_deal_line(deal, _stage_names(session))}: {printable(deal.lost_reason)}")
-    return 0
+    return _change_deal(
+        desk,
+        args.deal,
+        lambda s, deal_id: deals.lose_deal(session=s, deal_id=deal_id, reason=args.reason, on=on),
+        lambda deal, line: f"Lost {line}: {printable(deal.lost_reason)}",
+    )
 
 
 def cmd_deal_reopen(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    with desk.write() as session:
-        deal = deals.find_deal(session=session, ref=args.deal)
-        deal = deals.reopen_deal(session=session, deal_id=deal.id, stage=args.stage)  # type: ignore[arg-type]
-        _out(f"Reopened {_deal_line(deal, _stage_names(session))}")
-    return 0
+    return _change_deal(
+        desk,
+        args.deal,
+        lambda s, deal_id: deals.reopen_deal(session=s, deal_id=deal_id, stage=args.stage),
+        lambda deal, line: f"Reopened {line}",
+    )
 
 
 def cmd_log(desk: Desk, args: argparse.Namespace) -> int:

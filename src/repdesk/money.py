@@ -44,10 +44,6 @@ def parse_amount(text: str) -> int:
     return cents
 
 
-def to_decimal(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
-
-
 def format_money(cents: int | float | None, currency: str = "", *, compact: bool = False) -> str:
     """Format for people: "€12,500" (whole) or "€12,500.50"; compact gives "€12.5k"."""
     if cents is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -102,6 +103,9 @@ class BoardScreen(Screen[None]):
                 lambda s: load_board(s, include_closed=self.show_closed)
             )
         await self._mount_columns()
+        self._show(cards)
+
+    def _show(self, cards: dict[int, list[CardRow]]) -> None:
         self.cards = cards
         self.redraw()
         self.loaded = True
@@ -139,10 +143,8 @@ class BoardScreen(Screen[None]):
     async def reload(self) -> None:
         """Load every card off the UI thread, then redraw keeping the cursor where it was."""
         include_closed = self.show_closed
-        _, self.cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
-        self.redraw()
-        self.loaded = True
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        _, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
+        self._show(cards)
 
     def boxes(self) -> list[StageColumnBox]:
         return list(self.query(StageColumnBox))
@@ -253,8 +255,6 @@ class BoardScreen(Screen[None]):
 
     def _move_locally(self, card: CardRow, stage_id: int) -> None:
         """Show the move at once (the reload that follows only confirms it)."""
-        from dataclasses import replace
-
         self.cards[card.stage_id] = [c for c in self.cards.get(card.stage_id, []) if c != card]
         moved = replace(card, stage_id=stage_id, days_in_stage=0, rotting=False)
         self.cards.setdefault(stage_id, []).append(moved)
