@@ -29,6 +29,7 @@ async def shoot() -> list[Path]:
     from repdesk.tui.app import create_app
     from repdesk.tui.forms import FormScreen
     from repdesk.tui.screens.deal import DealScreen
+    from repdesk.tui.screens.followups import FollowUpsScreen
 
     home_dir = Path(tempfile.mkdtemp(prefix="repdesk-shots-"))
     engine = make_engine(home_dir / "desk.sqlite")
@@ -63,6 +64,11 @@ async def shoot() -> list[Path]:
         await pilot.press(*"co", "right", "tab", *"mon 10:00", "tab", *"send the revised quote")
         await settle()
         save("call-form")
+        await pilot.press("escape", "escape")
+        await settle()
+        await pilot.press("2")
+        await settle(lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
+        save("follow-ups")
     return made
 
 

@@ -46,6 +46,10 @@ def settle(
             await pilot.pause(0.01)
         for _ in range(5):
             await pilot.pause()
+        # The launch notice is a timed toast: its own test covers it, and here it would make
+        # the picture depend on timing.
+        app.clear_notifications()
+        await pilot.pause()
 
     return run
 
@@ -74,6 +78,7 @@ def test_new_deal_form_with_a_refused_amount(snap_compare: Any, app: RepdeskApp)
         await settle("n", until=lambda a: isinstance(a.screen, FormScreen))(pilot)
         await pilot.press(*"Solar roofs", "tab", *"Sunny SA", "tab", "tab", "tab", *"lots")
         await pilot.press("ctrl+s")
+        pilot.app.clear_notifications()
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
@@ -93,3 +98,28 @@ def test_won_question(snap_compare: Any, app: RepdeskApp) -> None:
 
 def test_help_lists_the_keys(snap_compare: Any, app: RepdeskApp) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=settle("question_mark"))
+
+
+def test_follow_up_queues(snap_compare: Any, app: RepdeskApp) -> None:
+    from repdesk.tui.screens.followups import FollowUpsScreen
+
+    ready = settle("2", until=lambda a: isinstance(a.screen, FollowUpsScreen) and a.screen.loaded)
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_done_form(snap_compare: Any, app: RepdeskApp) -> None:
+    from repdesk.tui.screens.followups import FollowUpsScreen
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(
+            "2", until=lambda a: isinstance(a.screen, FollowUpsScreen) and a.screen.loaded
+        )(pilot)
+        await pilot.press("space")
+        for _ in range(100):
+            if isinstance(pilot.app.screen, FormScreen):
+                break
+            await pilot.pause(0.01)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from repdesk import clock
-from repdesk.dates import parse_date, parse_when
+from repdesk.dates import parse_date, parse_when, working_days_after
 from repdesk.errors import InvalidInput
 from repdesk.models import OBJECTION_CATEGORIES, Deal
 from repdesk.money import format_money, parse_amount
@@ -348,3 +348,77 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
         )
 
     return FormScreen(f"Lost: {deal.title}", fields, submit)
+
+
+def _snooze_when(text: str) -> Any:
+    """Quick choices first (1 = +1 day, 3 = +3 days, m = next Monday), else any date."""
+    quick = {"1": "+1d", "3": "+3d", "m": "mon"}
+    return _when(quick.get(text.strip().lower(), text))
+
+
+def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "") -> FormScreen:
+    """Complete a follow-up: the outcome, and the next step in the same go (default: three
+    working days out, so the deal never drops off the queues by accident)."""
+    suggested = working_days_after(clock.today(), 3).isoformat()
+    fields = [
+        FieldSpec("outcome", "Outcome", suggestions=CALL_OUTCOMES, required=True,
+                  placeholder="connected, left voicemail, meeting booked… (→ completes)"),
+        FieldSpec("next", "Next step", suggested, parse=_when, placeholder=WHEN_HINT,
+                  hint="clear it for no next step"),
+        FieldSpec("next_note", "Next step note", note),
+    ]  # fmt: skip
+
+    async def submit(values: dict[str, Any]) -> Any:
+        return await desk.write(
+            lambda s: followups.complete_follow_up(
+                session=s,
+                follow_up_id=follow_up_id,
+                outcome=values["outcome"],
+                next_when=values["next"],
+                next_note=values["next_note"] or "",
+            )
+        )
+
+    return FormScreen(f"Done: {title}", fields, submit)
+
+
+def snooze_form(desk: DeskGateway, *, follow_up_id: int, title: str) -> FormScreen:
+    fields = [
+        FieldSpec(
+            "when",
+            "Snooze until",
+            parse=_snooze_when,
+            required=True,
+            hint="1: tomorrow · 3: in three days · m: next Monday · or a date (fri 10:00)",
+        )
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        return await desk.write(
+            lambda s: followups.snooze_follow_up(
+                session=s, follow_up_id=follow_up_id, when=values["when"]
+            )
+        )
+
+    return FormScreen(f"Snooze: {title}", fields, submit)
+
+
+def reschedule_form(
+    desk: DeskGateway, *, follow_up_id: int, title: str, current: str, note: str
+) -> FormScreen:
+    fields = [
+        FieldSpec("when", "New date", current, parse=_when, required=True, placeholder=WHEN_HINT),
+        FieldSpec("note", "Note", note),
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        return await desk.write(
+            lambda s: followups.reschedule_follow_up(
+                session=s,
+                follow_up_id=follow_up_id,
+                when=values["when"],
+                note=values["note"] or "",
+            )
+        )
+
+    return FormScreen(f"Reschedule: {title}", fields, submit)

@@ -19,6 +19,7 @@ from repdesk.tui.commands import JumpToDeal, ScreenActions
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.deal import DealScreen
+from repdesk.tui.screens.followups import FollowUpsScreen, load_queues
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 # How often the app asks the desk "did anyone else write?" (one cheap pragma).
@@ -33,6 +34,7 @@ class RepdeskApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
         Binding("1", "board", "Board", id="app.board", show=False),
+        Binding("2", "followups", "Follow-ups", id="app.followups", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
     ]
 
@@ -51,6 +53,7 @@ class RepdeskApp(App[int]):
         self.desk.changed_elsewhere()  # the baseline: later writes by anyone count as changes
         self.push_screen(self.board)
         self.set_interval(WATCH_SECONDS, self.check_for_changes)
+        self.launch_notice()
 
     def watch_theme(self, theme: str) -> None:
         if self.is_mounted and theme != self.desk.settings.theme:
@@ -64,7 +67,7 @@ class RepdeskApp(App[int]):
         """Another process (e.g. `repdesk log call` in another terminal) wrote: show it."""
         if self.desk.changed_elsewhere():
             screen = self.screen
-            if isinstance(screen, BoardScreen | DealScreen):
+            if isinstance(screen, BoardScreen | DealScreen | FollowUpsScreen):
                 screen.reload()
             if screen is not self.board:
                 self.board.reload()
@@ -96,6 +99,26 @@ class RepdeskApp(App[int]):
     def action_board(self) -> None:
         while self.screen is not self.board and len(self.screen_stack) > 2:
             self.pop_screen()
+
+    def action_followups(self) -> None:
+        if isinstance(self.screen, FollowUpsScreen):
+            return
+        self.action_board()
+        self.push_screen(FollowUpsScreen(), lambda _: self.board.reload())
+
+    @work(exclusive=True, group="launch-notice")
+    async def launch_notice(self) -> None:
+        """On launch: how many follow-ups are overdue and due today."""
+        days = self.desk.settings.going_cold_days
+        queues = await self.desk.read(lambda s: load_queues(s, days))
+        overdue, today = len(queues.overdue), len(queues.today)
+        if overdue or today:
+            self.notify(
+                f"{overdue} overdue and {today} due today: press 2 for your queues.",
+                title="Follow-ups",
+                severity="warning" if overdue else "information",
+                timeout=8,
+            )
 
     def action_help(self) -> None:
         if self.screen.query(HelpPanel):

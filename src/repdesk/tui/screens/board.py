@@ -144,7 +144,8 @@ class BoardScreen(Screen[None]):
         """Load every card off the UI thread, then redraw keeping the cursor where it was."""
         include_closed = self.show_closed
         _, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
-        self._show(cards)
+        if self.is_attached:
+            self._show(cards)
 
     def boxes(self) -> list[StageColumnBox]:
         return list(self.query(StageColumnBox))

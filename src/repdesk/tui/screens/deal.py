@@ -184,7 +184,10 @@ class DealScreen(Screen[None]):
     @work(exclusive=True, group="deal-load")
     async def reload(self) -> None:
         deal_id = self.deal_id
-        self.page = page = await self.desk.read(lambda s: load_page(s, deal_id))
+        page = await self.desk.read(lambda s: load_page(s, deal_id))
+        if not self.is_attached:
+            return  # the rep went back while it was reading
+        self.page = page
         self.query_one("#deal-fields", Static).update(render_fields(page))
         self.query_one("#deal-next", Static).update(render_next_steps(page))
         self.query_one("#deal-objections", Static).update(render_objections(page))

@@ -1,0 +1,154 @@
+"""The follow-up queues (key 2): overdue, today, upcoming, no next step, going cold.
+
+A rep can empty the day from here: complete (with the next step in the same form), snooze,
+reschedule, log a call, or give a stepless deal its next step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from repdesk import clock, formatting, reports
+from repdesk.reports import DayQueues, QueueRow
+from repdesk.tui import actions
+from repdesk.tui.widgets.queue_list import QueueList
+from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+
+def load_queues(session: Any, going_cold_days: int) -> DayQueues:
+    return reports.day_queues(
+        session, today=clock.today(), now=clock.now(), going_cold_days=going_cold_days
+    )
+
+
+class FollowUpsScreen(Screen[None]):
+    AUTO_FOCUS = "QueueList"
+    BINDINGS = [
+        Binding("j,down", "move(1)", "Next", id="queues.down", show=False),
+        Binding("k,up", "move(-1)", "Previous", id="queues.up", show=False),
+        Binding("right_square_bracket", "section(1)", "Next section", id="queues.next_section",
+                key_display="]"),
+        Binding("left_square_bracket", "section(-1)", "Previous section",
+                id="queues.previous_section", key_display="[", show=False),
+        Binding("enter", "open", "Open deal", id="queues.open"),
+        Binding("space,d", "done", "Done", id="queues.done", key_display="space"),
+        Binding("s", "snooze", "Snooze", id="queues.snooze"),
+        Binding("r", "reschedule", "Reschedule", id="queues.reschedule"),
+        Binding("c", "log_call", "Log call", id="queues.log_call"),
+        Binding("f", "follow_up", "Add follow-up", id="queues.follow_up"),
+        Binding("escape", "back", "Board", id="queues.back", show=False),
+    ]  # fmt: skip
+    DEFAULT_CSS = """
+    FollowUpsScreen #queues-title { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = False
+
+    @property
+    def desk(self) -> Any:
+        return self.app.desk  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield QuotaStrip(id="quota-strip")
+        yield Static(id="queues-title")
+        yield QueueList(id="queues")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.app.refresh_quota()  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        # Back from the deal page: what was done there shows here.
+        if self.loaded:
+            self.reload()
+
+    @work(exclusive=True, group="queues-load")
+    async def reload(self) -> None:
+        days = self.desk.settings.going_cold_days
+        queues = await self.desk.read(lambda s: load_queues(s, days))
+        if not self.is_attached:
+            return  # the rep left the screen while it was reading
+        listing = self.query_one(QueueList)
+        listing.today, listing.now = clock.today(), clock.now()
+        listing.show(queues)
+        title = (
+            f"{formatting.when(clock.today())} · {len(queues.overdue)} overdue · "
+            f"{len(queues.today)} due today · most urgent first: days late (or since the last "
+            "touch), then value, then stage probability"
+        )
+        self.query_one("#queues-title", Static).update(Text(title))
+        self.loaded = True
+
+    @property
+    def row(self) -> QueueRow | None:
+        return self.query_one(QueueList).selected
+
+    def action_move(self, delta: int) -> None:
+        self.query_one(QueueList).move(delta)
+
+    def action_section(self, direction: int) -> None:
+        self.query_one(QueueList).next_section(direction)
+
+    def action_back(self) -> None:
+        self.app.action_board()  # type: ignore[attr-defined]
+
+    def action_open(self) -> None:
+        if row := self.row:
+            self.app.open_deal(row.deal_id)  # type: ignore[attr-defined]
+
+    def _open(self, screen: Screen[Any]) -> None:
+        self.app.push_screen(screen, lambda result: self.reload() if result is not None else None)
+
+    def _follow_up(self) -> QueueRow | None:
+        row = self.row
+        if row is not None and row.follow_up_id is None:
+            self.notify("This deal has no follow-up yet: f gives it a next step.")
+            return None
+        return row
+
+    def action_done(self) -> None:
+        if (row := self._follow_up()) and row.follow_up_id is not None:
+            self._open(
+                actions.done_form(
+                    self.desk, follow_up_id=row.follow_up_id, title=row.title, note=row.note
+                )
+            )
+
+    def action_snooze(self) -> None:
+        if (row := self._follow_up()) and row.follow_up_id is not None:
+            self._open(
+                actions.snooze_form(self.desk, follow_up_id=row.follow_up_id, title=row.title)
+            )
+
+    def action_reschedule(self) -> None:
+        if (row := self._follow_up()) and row.follow_up_id is not None and row.due_on:
+            current = row.due_on.isoformat() + (
+                f" {row.due_time.strftime('%H:%M')}" if row.due_time else ""
+            )
+            self._open(
+                actions.reschedule_form(
+                    self.desk,
+                    follow_up_id=row.follow_up_id,
+                    title=row.title,
+                    current=current,
+                    note=row.note,
+                )
+            )
+
+    def action_log_call(self) -> None:
+        if row := self.row:
+            self._open(actions.log_call_form(self.desk, deal_id=row.deal_id, title=row.title))
+
+    def action_follow_up(self) -> None:
+        if row := self.row:
+            self._open(actions.follow_up_form(self.desk, deal_id=row.deal_id, title=row.title))

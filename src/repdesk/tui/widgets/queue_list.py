@@ -1,0 +1,198 @@
+"""The follow-up queues as one virtualised list: section headings and rows, one line each.
+
+Like the board's columns it draws only the visible lines from plain `QueueRow`s, so a queue
+of thousands of stepless deals costs what ten do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from repdesk import formatting
+from repdesk.money import format_money
+from repdesk.reports import DayQueues, QueueRow
+from repdesk.text import printable
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    section: str
+    label: str
+    count: int
+
+
+Line = Heading | QueueRow
+
+
+def touched(row: QueueRow, now: datetime) -> str:
+    if row.last_touch is None:
+        return "never touched"
+    days = (now - row.last_touch).days
+    return "touched today" if days == 0 else f"touched {days}d ago"
+
+
+class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
+    BINDINGS = [
+        Binding("pageup", "page(-1)", "Page up", id="queues.page_up", show=False),
+        Binding("pagedown", "page(1)", "Page down", id="queues.page_down", show=False),
+    ]
+    COMPONENT_CLASSES = {
+        "queue-list--heading",
+        "queue-list--cursor",
+        "queue-list--late",
+        "queue-list--muted",
+    }
+    DEFAULT_CSS = """
+    QueueList { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
+    QueueList > .queue-list--heading { text-style: bold; color: $accent; }
+    QueueList > .queue-list--cursor { background: $accent 30%; }
+    QueueList > .queue-list--late { color: $error; }
+    QueueList > .queue-list--muted { color: $text-muted; }
+    """
+
+    class Moved(Message):
+        def __init__(self, row: QueueRow | None) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lines: list[Line] = []
+        self.cursor = 0
+        self.today = date.today()
+        self.now = datetime.now().astimezone()
+
+    @property
+    def selected(self) -> QueueRow | None:
+        line = self.lines[self.cursor] if self.lines else None
+        return line if isinstance(line, QueueRow) else None
+
+    def show(self, queues: DayQueues) -> None:
+        """Replace the rows, keeping the cursor on the same follow-up or deal if it is there."""
+        before = self.selected
+        lines: list[Line] = []
+        for key, label in DayQueues.SECTIONS:
+            rows = getattr(queues, key)
+            lines.append(Heading(key, label, len(rows)))
+            lines.extend(rows)
+        self.lines = lines
+        self.cursor = self._index_of(before) if before else self._first_row()
+        self.virtual_size = Size(self.size.width, len(lines))
+        self._keep_visible()
+        self.refresh()
+
+    def _index_of(self, wanted: QueueRow) -> int:
+        key = (wanted.follow_up_id, wanted.deal_id)
+        for index, line in enumerate(self.lines):
+            if isinstance(line, QueueRow) and (line.follow_up_id, line.deal_id) == key:
+                return index
+        return self._first_row()
+
+    def _first_row(self) -> int:
+        return next((i for i, line in enumerate(self.lines) if isinstance(line, QueueRow)), 0)
+
+    def move(self, delta: int) -> None:
+        """Move `delta` rows down (or up), stepping over the headings."""
+        step = 1 if delta > 0 else -1
+        index = probe = self.cursor
+        moved = 0
+        while moved < abs(delta):
+            probe += step
+            if not 0 <= probe < len(self.lines):
+                break
+            if isinstance(self.lines[probe], QueueRow):
+                index, moved = probe, moved + 1
+        self._set(index)
+
+    def next_section(self, direction: int) -> None:
+        """Jump to the first row of the next (or previous) section that has rows."""
+        headings = [i for i, line in enumerate(self.lines) if isinstance(line, Heading)]
+        current = max([h for h in headings if h <= self.cursor], default=0)
+        ordered = headings if direction > 0 else list(reversed(headings))
+        for heading in ordered:
+            if (heading > current if direction > 0 else heading < current) and (
+                heading + 1 < len(self.lines) and isinstance(self.lines[heading + 1], QueueRow)
+            ):
+                self._set(heading + 1)
+                return
+
+    def _set(self, index: int) -> None:
+        if index != self.cursor:
+            self.cursor = index
+            self._keep_visible()
+            self.refresh()
+            self.post_message(self.Moved(self.selected))
+
+    def action_page(self, direction: int) -> None:
+        self.move(direction * max(1, self.size.height - 2))
+
+    def _keep_visible(self) -> None:
+        top = round(self.scroll_offset.y)
+        height = self.scrollable_content_region.height
+        if self.cursor < top + 1:
+            self.scroll_to(y=max(0, self.cursor - 1), animate=False, immediate=True, force=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True, force=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self.lines))
+
+    def on_click(self, event: events.Click) -> None:
+        index = event.y + round(self.scroll_offset.y)
+        self.focus()
+        if 0 <= index < len(self.lines) and isinstance(self.lines[index], QueueRow):
+            self._set(index)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = y + round(self.scroll_offset.y)
+        base = self.rich_style
+        if index >= len(self.lines):
+            return Strip.blank(width, base)
+        line = self.lines[index]
+
+        def style(name: str) -> Style:
+            full = self.get_component_rich_style(name)
+            return Style(color=full.color, bold=full.bold)
+
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if isinstance(line, Heading):
+            text.append(f" {line.label} ({line.count})", style("queue-list--heading"))
+            if not line.count:
+                text.append("  nothing here", style("queue-list--muted"))
+        else:
+            if line.due_on is not None:
+                when = formatting.when(line.due_on, line.due_time)
+                late = line.due_on < self.today
+                text.append(f"   {when:<17}", style("queue-list--late") if late else "")
+            else:
+                text.append(f"   {'no next step':<17}", style("queue-list--muted"))
+            text.append(f"{_cut(line.title, 26):<27}")
+            text.append(f"{_cut(line.company, 20):<21}", style("queue-list--muted"))
+            text.append(f"{format_money(line.value_cents, line.currency, compact=True):>8}  ")
+            text.append(f"{_cut(line.stage, 12):<13}", style("queue-list--muted"))
+            text.append(f"{touched(line, self.now):<17}", style("queue-list--muted"))
+            if line.recurring:
+                text.append("↻ ", style("queue-list--muted"))
+            text.append(printable(line.note))
+        text.truncate(width, overflow="ellipsis", pad=True)
+        strip_style = base
+        if index == self.cursor and isinstance(line, QueueRow):
+            strip_style = base + self.get_component_rich_style("queue-list--cursor")
+        segments = list(text.render(self.app.console))
+        return Strip(segments).apply_style(strip_style).adjust_cell_length(width, strip_style)
+
+
+def _cut(text: str, width: int) -> str:
+    clean = printable(text)
+    return clean if len(clean) <= width else clean[: width - 1] + "…"

@@ -1,0 +1,162 @@
+"""The follow-up queues screen (key 2), driven by keys."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.tui.desks import build_small_desk, settings
+from textual.pilot import Pilot
+
+from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.forms import FormScreen
+from repdesk.tui.screens.board import BoardScreen
+from repdesk.tui.screens.deal import DealScreen
+from repdesk.tui.screens.followups import FollowUpsScreen
+from repdesk.tui.widgets.queue_list import Heading, QueueList
+
+SIZE = (140, 40)
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    return create_app(build_small_desk(home), settings())
+
+
+def db(home: Path, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(home / "desk.sqlite")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+async def until(pilot: Pilot[Any], condition: Any, tries: int = 300) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the app never reached the expected state")
+
+
+async def queues(pilot: Pilot[Any]) -> QueueList:
+    app = pilot.app
+    await until(pilot, lambda: app.board.loaded)
+    await pilot.press("2")
+    await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
+    await pilot.pause()
+    return app.screen.query_one(QueueList)
+
+
+def sections(listing: QueueList) -> dict[str, int]:
+    return {line.section: line.count for line in listing.lines if isinstance(line, Heading)}
+
+
+async def reloaded(pilot: Pilot[Any]) -> QueueList:
+    await until(pilot, lambda: isinstance(pilot.app.screen, FollowUpsScreen))
+    for _ in range(20):
+        await pilot.pause(0.01)
+    return pilot.app.screen.query_one(QueueList)  # type: ignore[no-any-return]
+
+
+async def test_key_2_shows_every_section_with_its_count(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await queues(pilot)
+        assert sections(listing) == {
+            "overdue": 1, "today": 1, "upcoming": 1, "no_next_step": 2, "going_cold": 2,
+        }  # fmt: skip
+        assert listing.selected is not None and listing.selected.title == "Fleet tracking rollout"
+        text = "\n".join(listing.render_line(y).text for y in range(12))
+        assert "Chase the signature" in text and "touched 5d ago" in text
+        assert "[bold]ACME[/] expansion [" in text  # user text stays literal
+        await pilot.press("1")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+async def test_done_completes_and_schedules_the_next_step_in_one_form(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await queues(pilot)
+        await pilot.press("space")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        assert form.raw_values()["next"] == "2026-11-25"  # three working days out
+        await pilot.press(*"co", "right", "enter")
+        listing = await reloaded(pilot)
+        assert sections(listing)["overdue"] == 0
+        assert db(home, "SELECT outcome FROM follow_up WHERE id = 1") == [("connected",)]
+        pending = "SELECT due_on, note FROM follow_up WHERE done_at IS NULL AND deal_id = 1"
+        assert db(home, pending) == [("2026-11-25", "Chase the signature")]
+
+
+async def test_snooze_with_a_quick_choice(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await queues(pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("m", "enter")
+        await reloaded(pilot)
+        assert db(home, "SELECT due_on FROM follow_up WHERE id = 1") == [("2026-11-23",)]
+
+
+async def test_reschedule_refuses_a_bad_date_by_the_field(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await queues(pilot)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        assert form.raw_values()["when"] == "2026-11-18"
+        form.query_one("#field-when").value = "2026-13-01"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "'2026-13-01' is not a date" in str(form.query_one("#error-when").render())
+        form.query_one("#field-when").value = "tomorrow 16:00"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await reloaded(pilot)
+        assert db(home, "SELECT due_on, due_time FROM follow_up WHERE id = 1") == [
+            ("2026-11-21", "16:00:00.000000")
+        ]
+
+
+async def test_f_gives_a_stepless_deal_its_next_step(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await queues(pilot)
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+        assert listing.selected is not None and listing.selected.follow_up_id is None
+        title = listing.selected.title
+        await pilot.press("space")  # no follow-up to complete: says so
+        await pilot.pause()
+        assert isinstance(app.screen, FollowUpsScreen)
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"+2d", "enter")
+        listing = await reloaded(pilot)
+        assert sections(listing)["no_next_step"] == 1
+        assert db(home, f"SELECT count(*) FROM follow_up f JOIN deal d ON d.id = f.deal_id "
+                  f"WHERE d.title = '{title}' AND f.done_at IS NULL") == [(1,)]  # fmt: skip
+
+
+async def test_enter_opens_the_deal_and_c_logs_a_call(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await queues(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen))
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"no answer", "enter")
+        listing = await reloaded(pilot)
+        # The call answered the overdue follow-up.
+        assert sections(listing)["overdue"] == 0
+
+
+async def test_launch_notice_counts_overdue_and_today(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded)
+        await until(pilot, lambda: any("overdue" in str(n.message) for n in app._notifications))
+        message = next(str(n.message) for n in app._notifications if "overdue" in str(n.message))
+        assert message == "1 overdue and 1 due today: press 2 for your queues."
