@@ -616,6 +616,16 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_ics(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io import ics
+
+    path = Path(args.file)
+    with desk.fast() as conn:
+        count = ics.write_ics(conn, path, now=clock.now())
+    _out(f"Wrote {count} pending follow-up{'s' if count != 1 else ''} to {path}")
+    return 0
+
+
 # ---------------------------------------------------------------- the parser
 
 Handler = Callable[[Desk, argparse.Namespace], int]
@@ -731,6 +741,13 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--period", help="2026-11, 2026-Q4 or 2026 (default: this month)")
     kpi.add_argument("--as-of", metavar="DATE")
     kpi.add_argument("--json", action="store_true")
+
+    export = command("export", _missing("export"), "write your desk to a file")
+    exports = export.add_subparsers(title="formats", metavar="FORMAT", parser_class=_Parser)
+    ics_export = command(
+        "ics", cmd_export_ics, "pending follow-ups as an iCalendar file (stable UIDs)", exports
+    )
+    ics_export.add_argument("file", metavar="FILE")
 
     imp = command("import", cmd_import, "import deals from a CSV file (native columns)")
     imp.add_argument("file", metavar="FILE")

@@ -251,3 +251,39 @@ def test_saving_the_theme_keeps_the_reps_comments(home: Path) -> None:
         "USD",
         {"EUR": 1.08},
     )
+
+
+def test_ics_export_round_trips_with_stable_uids(desk: Path, tmp_path: Path) -> None:
+    from datetime import date, datetime
+
+    from icalendar import Calendar
+
+    ok("follow-up", "add", "acme", "mon 10:00", "--note", "send the contract")
+    ok("follow-up", "add", "nordwind", "2026-12-01")
+    target = tmp_path / "follow-ups.ics"
+    assert "Wrote 2 pending follow-ups" in ok("export", "ics", str(target))
+
+    def events() -> dict[str, tuple[object, str]]:
+        calendar = Calendar.from_ical(target.read_bytes())
+        return {
+            str(e["uid"]): (e.decoded("dtstart"), str(e["summary"]))
+            for e in calendar.walk("VEVENT")
+        }
+
+    first = events()
+    assert first == {
+        "follow-up-1@repdesk": (datetime(2026, 11, 23, 10, 0), "Follow up: Fleet rollout (Acme Logistics)"),
+        "follow-up-2@repdesk": (date(2026, 12, 1), "Follow up: Seats renewal (Nordwind Bank)"),
+    }  # fmt: skip
+    ok("follow-up", "snooze", "2", "2026-12-03")
+    ok("follow-up", "done", "1")
+    ok("export", "ics", str(target))
+    # The same UID moves (a calendar updates it); a done follow-up leaves the file.
+    assert events() == {
+        "follow-up-2@repdesk": (date(2026, 12, 3), "Follow up: Seats renewal (Nordwind Bank)")
+    }
+
+
+def test_ics_export_to_a_missing_folder_is_refused(desk: Path, tmp_path: Path) -> None:
+    code, _, err = run("export", "ics", str(tmp_path / "nowhere" / "f.ics"))
+    assert code == 2 and "cannot write" in err

@@ -1,0 +1,70 @@
+"""Pending follow-ups as an iCalendar file (RFC 5545) a calendar app imports.
+
+Every follow-up keeps the same UID across exports ("follow-up-<id>@repdesk"), so importing a
+newer export updates the events instead of adding copies; done follow-ups are left out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from repdesk import queries
+from repdesk.errors import RepdeskError
+from repdesk.text import printable
+
+PRODID = "-//repdesk//follow-ups//EN"
+
+
+def uid_for(follow_up_id: int) -> str:
+    return f"follow-up-{follow_up_id}@repdesk"
+
+
+def build_calendar(conn: Any, *, now: datetime) -> Any:
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "repdesk follow-ups")
+    for row in queries.fetch(conn, "pending_follow_ups", horizon=date.max):
+        (fid, deal_id, due_on, due_time, note, recur, title, company, _value, _currency, stage,
+         _probability, _status, _last_touch) = row  # fmt: skip
+        day = queries.as_date(due_on)
+        at = queries.as_time(due_time)
+        assert day is not None
+        event = Event()
+        event.add("uid", uid_for(fid))
+        event.add("dtstamp", now.astimezone(UTC))
+        summary = f"Follow up: {printable(title)}" + (f" ({printable(company)})" if company else "")
+        event.add("summary", summary)
+        if at is None:
+            event.add("dtstart", day)  # an all-day event on the local day
+            event.add("dtend", day + timedelta(days=1))
+        else:
+            # The rep's wall-clock time ("fri 10:00") stays 10:00 wherever the calendar is.
+            start = datetime.combine(day, at)
+            event.add("dtstart", start)
+            event.add("dtend", start + timedelta(minutes=30))
+        details = [f"Deal #{deal_id} · {stage}"]
+        if note:
+            details.append(note)
+        if recur:
+            details.append(f"Repeats every {recur} days in repdesk")
+        event.add("description", "\n".join(details))
+        calendar.add_component(event)
+    return calendar
+
+
+def write_ics(conn: Any, path: Path, *, now: datetime) -> int:
+    calendar = build_calendar(conn, now=now)
+    data = calendar.to_ical()
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)  # a calendar app never reads half a file
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise RepdeskError(f"cannot write {path}: {exc.strerror}") from None
+    return len(calendar.subcomponents)
