@@ -270,11 +270,9 @@ def test_ics_export_round_trips_with_stable_uids(desk: Path, tmp_path: Path) -> 
             for e in calendar.walk("VEVENT")
         }
 
-    first = events()
-    assert first == {
-        "follow-up-1@repdesk": (datetime(2026, 11, 23, 10, 0), "Follow up: Fleet rollout (Acme Logistics)"),
-        "follow-up-2@repdesk": (date(2026, 12, 1), "Follow up: Seats renewal (Nordwind Bank)"),
-    }  # fmt: skip
+    fleet = (datetime(2026, 11, 23, 10, 0), "Follow up: Fleet rollout (Acme Logistics)")
+    seats = (date(2026, 12, 1), "Follow up: Seats renewal (Nordwind Bank)")
+    assert events() == {"follow-up-1@repdesk": fleet, "follow-up-2@repdesk": seats}
     ok("follow-up", "snooze", "2", "2026-12-03")
     ok("follow-up", "done", "1")
     ok("export", "ics", str(target))
