@@ -30,6 +30,7 @@ async def shoot() -> list[Path]:
     from repdesk.tui.forms import FormScreen
     from repdesk.tui.screens.deal import DealScreen
     from repdesk.tui.screens.followups import FollowUpsScreen
+    from repdesk.tui.screens.playbook import PlaybookScreen
 
     home_dir = Path(tempfile.mkdtemp(prefix="repdesk-shots-"))
     engine = make_engine(home_dir / "desk.sqlite")
@@ -69,6 +70,16 @@ async def shoot() -> list[Path]:
         await pilot.press("2")
         await settle(lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
         save("follow-ups")
+        await pilot.press("1")
+        await settle(lambda: app.screen is app.board)
+        await pilot.press("o")
+        await settle(lambda: isinstance(app.screen, FormScreen))
+        save("objection-form")
+        await pilot.press("escape")
+        await settle(lambda: app.screen is app.board)
+        await pilot.press("4")
+        await settle(lambda: isinstance(app.screen, PlaybookScreen) and app.screen.data)
+        save("playbook")
     return made
 
 

@@ -9,22 +9,6 @@ from typing import Any
 from sqlalchemy import DateTime, Index, TypeDecorator
 from sqlmodel import Field, SQLModel
 
-STATUSES = ("open", "won", "lost")
-STAGE_KINDS = ("open", "won", "lost")
-ACTIVITY_KINDS = ("call", "email", "meeting", "note")
-OBJECTION_CATEGORIES = (
-    "price",
-    "budget",
-    "timing",
-    "competitor",
-    "authority",
-    "need",
-    "confusion",
-    "other",
-)
-OBJECTION_STATUSES = ("open", "addressed", "resolved")
-SEGMENTS = ("new", "existing")
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -40,6 +40,20 @@ _SQL = {
         WHERE d.status = 'open'
     """,
     "quota_of_period": "SELECT amount_cents FROM quota WHERE period = :period",
+    # Per objection category: how many, how many open, and the decided deals that had one.
+    "objection_stats": """
+        SELECT o.category, COUNT(*),
+               COUNT(CASE WHEN o.status = 'open' THEN 1 END),
+               COUNT(DISTINCT CASE WHEN d.status = 'won' THEN d.id END),
+               COUNT(DISTINCT CASE WHEN d.status = 'lost' THEN d.id END)
+        FROM objection o JOIN deal d ON d.id = o.deal_id
+        GROUP BY o.category
+    """,
+    "decided_deals": """
+        SELECT COUNT(CASE WHEN status = 'won' THEN 1 END),
+               COUNT(CASE WHEN status = 'lost' THEN 1 END)
+        FROM deal
+    """,
     "stages": "SELECT id, name, position, probability, kind, rot_days FROM stage ORDER BY position",
     "stage_rot_limits": "SELECT rot_days FROM stage WHERE kind = 'open' AND rot_days IS NOT NULL",
     # Pending follow-ups due up to a horizon, on deals that are not lost (post-sale ones count).

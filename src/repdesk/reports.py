@@ -12,6 +12,7 @@ from typing import Any
 
 from repdesk import kpi, queries
 from repdesk.dates import Period
+from repdesk.domain import OBJECTION_CATEGORIES
 
 
 def kpi_report(conn: Any, *, period: Period, as_of: date) -> kpi.Kpis:
@@ -159,3 +160,33 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
 
 def _rot_limits(conn: Any) -> list[int]:
     return [int(days) for (days,) in queries.fetch(conn, "stage_rot_limits")]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionStats:
+    """One category of objection: how often, how many still open, and how deals that had it
+    ended, against all decided deals."""
+
+    category: str
+    count: int
+    open: int
+    won_deals: int
+    lost_deals: int
+
+    @property
+    def win_rate(self) -> float | None:
+        decided = self.won_deals + self.lost_deals
+        return self.won_deals / decided if decided else None
+
+
+def objection_stats(conn: Any) -> tuple[list[ObjectionStats], float | None]:
+    """Every category (the quiet ones too), lowest win rate first, and the overall win rate."""
+    found = {row[0]: row for row in queries.fetch(conn, "objection_stats")}
+    stats = [
+        ObjectionStats(category, *(int(v) for v in found.get(category, (category, 0, 0, 0, 0))[1:]))
+        for category in OBJECTION_CATEGORIES
+    ]
+    won, lost = queries.fetch(conn, "decided_deals")[0]
+    overall = won / (won + lost) if won + lost else None
+    stats.sort(key=lambda s: (s.win_rate is None, s.win_rate or 0.0, -s.count))
+    return stats, overall

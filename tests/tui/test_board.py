@@ -484,3 +484,28 @@ async def test_s_switches_the_order_within_columns(home: Path) -> None:
         await pilot.press("s")
         await pilot.pause()
         assert column_titles(board, "Proposal") == ["Big", "Fleet tracking rollout", "Small"]
+
+
+async def test_the_objection_form_offers_the_playbook_and_ctrl_y_copies(
+    app: RepdeskApp, home: Path
+) -> None:
+    from repdesk.tui.widgets.playbook import ObjectionFormScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.press("a")  # the open price objection on this deal
+        form = await form_open(pilot)
+        assert isinstance(form, ObjectionFormScreen)
+        chosen = form.playbook.chosen
+        assert chosen is not None and chosen.answer == "Split the licence over two budget years"
+        assert chosen.deal_status == "won"
+        await pilot.press("ctrl+y")
+        assert form.raw_values()["answer"] == "Split the licence over two budget years"
+        form.query_one("#field-status").value = "resolved"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen))
+        assert db(
+            home, "SELECT status, answer FROM objection WHERE said LIKE 'Too expensive%'"
+        ) == [("resolved", "Split the licence over two budget years")]

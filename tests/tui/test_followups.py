@@ -160,3 +160,20 @@ async def test_launch_notice_counts_overdue_and_today(app: RepdeskApp) -> None:
         await until(pilot, lambda: any("overdue" in str(n.message) for n in app._notifications))
         message = next(str(n.message) for n in app._notifications if "overdue" in str(n.message))
         assert message == "1 overdue and 1 due today: press 2 for your queues."
+
+
+async def test_key_4_shows_the_playbook_by_category(app: RepdeskApp) -> None:
+    from repdesk.tui.screens.playbook import PlaybookScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded)
+        await pilot.press("4")
+        await until(pilot, lambda: isinstance(app.screen, PlaybookScreen) and app.screen.data)
+        data = app.screen.data
+        price = next(s for s in data.stats if s.category == "price")
+        # Two price objections: one on the open Fleet deal, one on the won Support contract.
+        assert (price.count, price.open, price.won_deals, price.lost_deals) == (2, 1, 1, 0)
+        assert price.win_rate == 1.0 and data.overall == 0.5  # 1 won, 1 lost on the desk
+        assert [a.answer for a in data.best["price"]] == ["Split the licence over two budget years"]
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))

@@ -123,3 +123,15 @@ def test_done_form(snap_compare: Any, app: RepdeskApp) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_objection_form_with_the_playbook(snap_compare: Any, app: RepdeskApp) -> None:
+    ready = settle("l", "l", "l", "l", "o", until=lambda a: isinstance(a.screen, FormScreen))
+    assert snap_compare(app, terminal_size=(140, 36), run_before=ready)
+
+
+def test_playbook_screen(snap_compare: Any, app: RepdeskApp) -> None:
+    from repdesk.tui.screens.playbook import PlaybookScreen
+
+    ready = settle("4", until=lambda a: isinstance(a.screen, PlaybookScreen) and a.screen.data)
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)

@@ -243,3 +243,40 @@ def test_kpi_report_over_a_real_desk(engine) -> None:  # type: ignore[no-untyped
     assert (q4.won_value, q4.won_count, q4.lost_count) == (3_000_000, 2, 1)
     assert q4.avg_cycle_days == 30  # (20 + 30 + 40) / 3, the domain page's worked example
     assert q4.quota is None and q4.attainment is None
+
+
+def test_objection_stats_compare_each_category_with_the_overall_win_rate(engine) -> None:  # type: ignore[no-untyped-def]
+    won, lost_a, lost_b = (_deal(engine, t) for t in ("W", "L1", "L2"))
+    with write_session(engine) as session:
+        for deal_id in (won, lost_a):
+            objections.add_objection(session=session, deal_id=deal_id, category="price", said="x")
+        objections.add_objection(session=session, deal_id=lost_b, category="timing", said="y")
+        objections.add_objection(session=session, deal_id=lost_b, category="timing", said="z")
+        deals.win_deal(session=session, deal_id=won)
+        deals.lose_deal(session=session, deal_id=lost_a, reason="price")
+        deals.lose_deal(session=session, deal_id=lost_b, reason="timing")
+    with read_session(engine) as session:
+        stats, overall = reports.objection_stats(session)
+    assert overall == 1 / 3
+    by_category = {s.category: s for s in stats}
+    assert by_category["price"].win_rate == 0.5
+    assert (by_category["timing"].count, by_category["timing"].lost_deals) == (2, 1)
+    assert by_category["timing"].win_rate == 0.0
+    assert by_category["budget"].win_rate is None
+    assert [s.category for s in stats][:2] == ["timing", "price"]  # the most dangerous first
+
+
+def test_the_playbook_shows_an_answer_given_twice_once(engine) -> None:  # type: ignore[no-untyped-def]
+    a, b = _deal(engine, "A"), _deal(engine, "B")
+    with write_session(engine) as session:
+        for deal_id in (a, b):
+            objections.add_objection(
+                session=session, deal_id=deal_id, category="budget", said="No money",
+                answer="Split the  payment",
+            )  # fmt: skip
+        objections.add_objection(
+            session=session, deal_id=b, category="budget", said="Q2", answer="Start a pilot"
+        )
+    with read_session(engine) as session:
+        answers = [p.answer for p in objections.playbook(session=session, category="budget")]
+    assert answers == ["Start a pilot", "Split the  payment"]

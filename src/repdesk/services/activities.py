@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from repdesk import clock
+from repdesk.domain import ACTIVITY_KINDS
 from repdesk.errors import InvalidInput
-from repdesk.models import ACTIVITY_KINDS, Activity, FollowUp
+from repdesk.models import Activity, FollowUp
 from repdesk.services.deals import get_deal
 from repdesk.services.followups import When, add_follow_up, complete_follow_up
 

@@ -10,8 +10,9 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from repdesk import clock
+from repdesk.domain import SEGMENTS, STATUSES
 from repdesk.errors import Ambiguous, InvalidInput, NotFound
-from repdesk.models import SEGMENTS, STATUSES, Deal, Stage, StageChange
+from repdesk.models import Deal, Stage, StageChange
 
 EDITABLE = (
     "title",

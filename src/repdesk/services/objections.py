@@ -9,8 +9,9 @@ from sqlalchemy import case
 from sqlmodel import Session, col, select
 
 from repdesk import clock
+from repdesk.domain import OBJECTION_CATEGORIES, OBJECTION_STATUSES
 from repdesk.errors import InvalidInput, NotFound
-from repdesk.models import OBJECTION_CATEGORIES, OBJECTION_STATUSES, Deal, Objection
+from repdesk.models import Deal, Objection
 from repdesk.services.deals import get_deal
 
 
@@ -114,7 +115,9 @@ class PlaybookAnswer:
 def playbook(
     *, session: Session, category: str, exclude_deal: int | None = None, limit: int = 20
 ) -> list[PlaybookAnswer]:
-    """Earlier answers to objections of `category`: from deals later won first, then newest."""
+    """Earlier answers to objections of `category`: from deals later won first, then newest.
+
+    An answer given several times appears once, where it ranks best."""
     query = (
         select(Objection, Deal.title, Deal.status)
         .join(Deal, col(Deal.id) == Objection.deal_id)
@@ -126,16 +129,25 @@ def playbook(
         case((Deal.status == "won", 0), else_=1),
         col(Objection.raised_at).desc(),
         col(Objection.id).desc(),
-    ).limit(limit)
-    return [
-        PlaybookAnswer(
-            objection_id=o.id,  # type: ignore[arg-type]
-            deal_id=o.deal_id,
-            deal_title=title,
-            deal_status=status,
-            said=o.said,
-            answer=o.answer,
-            raised_at=o.raised_at,
+    )
+    found: list[PlaybookAnswer] = []
+    seen: set[str] = set()
+    for o, title, status in session.exec(query):
+        key = " ".join(o.answer.lower().split())
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(
+            PlaybookAnswer(
+                objection_id=o.id,  # type: ignore[arg-type]
+                deal_id=o.deal_id,
+                deal_title=title,
+                deal_status=status,
+                said=o.said,
+                answer=o.answer,
+                raised_at=o.raised_at,
+            )
         )
-        for o, title, status in session.exec(query)
-    ]
+        if len(found) == limit:
+            break
+    return found

@@ -17,13 +17,15 @@ from sqlmodel import Session
 
 from repdesk import clock
 from repdesk.dates import parse_date, parse_when, working_days_after
+from repdesk.domain import OBJECTION_CATEGORIES
 from repdesk.errors import InvalidInput
-from repdesk.models import OBJECTION_CATEGORIES, Deal
+from repdesk.models import Deal
 from repdesk.money import format_money, parse_amount
 from repdesk.services import activities, deals, followups, objections
 from repdesk.services.activities import CALL_OUTCOMES
 from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
 from repdesk.tui.gateway import DeskGateway
+from repdesk.tui.widgets.playbook import ObjectionFormScreen, PlaybookPanel
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,7 @@ def objection_form(
     deal_id: int,
     title: str,
     objection_id: int | None = None,
-) -> FormScreen:
+) -> ObjectionFormScreen:
     existing = None
     if objection_id is not None:
         existing = desk.read_now(
@@ -296,7 +298,16 @@ def objection_form(
         return await desk.write(write)
 
     heading = f"Objection: {title}" if existing is None else f"Objection #{existing.id}: {title}"
-    return FormScreen(heading, fields, submit)
+
+    def earlier_answers(category: str) -> list[objections.PlaybookAnswer]:
+        # A small indexed query (category, limit 8): quick enough for a key press.
+        return desk.read_now(
+            lambda s: objections.playbook(
+                session=s, category=category, exclude_deal=deal_id, limit=8
+            )
+        )
+
+    return ObjectionFormScreen(heading, fields, submit, playbook=PlaybookPanel(earlier_answers))
 
 
 def win(desk: DeskGateway, *, deal_id: int) -> ConfirmScreen | str:

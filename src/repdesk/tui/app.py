@@ -20,6 +20,7 @@ from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.deal import DealScreen
 from repdesk.tui.screens.followups import FollowUpsScreen, load_queues
+from repdesk.tui.screens.playbook import PlaybookScreen
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 # How often the app asks the desk "did anyone else write?" (one cheap pragma).
@@ -35,6 +36,7 @@ class RepdeskApp(App[int]):
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
         Binding("1", "board", "Board", id="app.board", show=False),
         Binding("2", "followups", "Follow-ups", id="app.followups", show=False),
+        Binding("4", "playbook", "Playbook", id="app.playbook", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
     ]
 
@@ -99,6 +101,11 @@ class RepdeskApp(App[int]):
     def action_board(self) -> None:
         while self.screen is not self.board and len(self.screen_stack) > 2:
             self.pop_screen()
+
+    def action_playbook(self) -> None:
+        if not isinstance(self.screen, PlaybookScreen):
+            self.action_board()
+            self.push_screen(PlaybookScreen())
 
     def action_followups(self) -> None:
         if isinstance(self.screen, FollowUpsScreen):

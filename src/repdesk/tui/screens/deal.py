@@ -144,6 +144,7 @@ class DealScreen(Screen[None]):
         Binding("c", "log_call", "Call", id="deal.log_call"),
         Binding("f", "follow_up", "Follow-up", id="deal.follow_up"),
         Binding("o", "objection", "Objection", id="deal.objection"),
+        Binding("a", "answer", "Answer objection", id="deal.answer"),
         Binding("e", "edit", "Edit", id="deal.edit"),
         Binding("w", "won", "Won", id="deal.won"),
         Binding("x", "lost", "Lost", id="deal.lost"),
@@ -220,6 +221,18 @@ class DealScreen(Screen[None]):
 
     def action_objection(self) -> None:
         self._open(actions.objection_form(self.desk, deal_id=self.deal_id, title=self._title()))
+
+    def action_answer(self) -> None:
+        """Edit, answer or resolve the oldest objection that is not resolved yet."""
+        pending = [o for o in (self.page.objections if self.page else []) if o.status != "resolved"]
+        if not pending:
+            self.notify("No open objections on this deal: o records one.")
+            return
+        self._open(
+            actions.objection_form(
+                self.desk, deal_id=self.deal_id, title=self._title(), objection_id=pending[0].id
+            )
+        )
 
     def action_edit(self) -> None:
         self._open(actions.deal_form(self.desk, deal_id=self.deal_id, stage_id=None))
