@@ -177,3 +177,25 @@ async def test_key_4_shows_the_playbook_by_category(app: RepdeskApp) -> None:
         assert [a.answer for a in data.best["price"]] == ["Split the licence over two budget years"]
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+async def test_d_is_done_too_and_an_empty_outcome_is_refused(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await queues(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+        assert "Outcome is needed" in str(form.query_one("#error-outcome").render())
+        assert db(home, "SELECT done_at FROM follow_up WHERE id = 1") == [(None,)]
+
+
+async def test_brackets_jump_between_sections(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await queues(pilot)
+        await pilot.press("right_square_bracket")
+        assert listing.selected is not None and listing.selected.title == "40 seats renewal"
+        await pilot.press("left_square_bracket")
+        assert listing.selected is not None and listing.selected.title == "Fleet tracking rollout"
