@@ -55,7 +55,6 @@ class RepdeskApp(App[int]):
         self.desk.changed_elsewhere()  # the baseline: later writes by anyone count as changes
         self.push_screen(self.board)
         self.set_interval(WATCH_SECONDS, self.check_for_changes)
-        self.launch_notice()
 
     def watch_theme(self, theme: str) -> None:
         if self.is_mounted and theme != self.desk.settings.theme:

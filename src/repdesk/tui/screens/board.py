@@ -106,10 +106,14 @@ class BoardScreen(Screen[None]):
         self._show(cards)
 
     def _show(self, cards: dict[int, list[CardRow]]) -> None:
+        first = not self.loaded
         self.cards = cards
         self.redraw()
         self.loaded = True
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        # After the first paint, not before: the figures and the notice must not delay it.
+        self.call_after_refresh(self.app.refresh_quota)  # type: ignore[attr-defined]
+        if first:
+            self.call_after_refresh(self.app.launch_notice)  # type: ignore[attr-defined]
 
     async def _mount_columns(self) -> None:
         container = self.query_one("#columns", Horizontal)
