@@ -12,7 +12,6 @@ import json
 import os
 import sqlite3
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import date, time
@@ -20,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from repdesk import __version__, clock, desk_file, formatting, paths
+from repdesk import __version__, clock, desk_file, formatting, paths, problems
 from repdesk import settings as settings_mod
 from repdesk.dates import DateInputError, Period, PeriodInputError, parse_date, parse_period
 from repdesk.dates import parse_when as _parse_when
@@ -785,38 +784,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # the last line of defence: never a traceback at the rep
-        cause = _unwrap(exc)
-        if isinstance(cause, sqlite3.OperationalError):
-            return _fail(f"{desk_path}: {_explain_sqlite(cause)}", EXIT_DESK_PROBLEM)
-        if isinstance(cause, sqlite3.DatabaseError):
-            return _fail(f"{desk_path} is damaged ({cause}): restore a backup", EXIT_DESK_PROBLEM)
-        log = _write_crash_log()
-        return _fail(f"unexpected error: {exc.__class__.__name__}: {exc} (details in {log})", 1)
-
-
-def _unwrap(exc: BaseException) -> BaseException:
-    """SQLAlchemy wraps the driver's errors; the driver's is the one that explains."""
-    return getattr(exc, "orig", None) or exc
-
-
-def _explain_sqlite(exc: sqlite3.Error) -> str:
-    text = str(exc)
-    if "readonly" in text or "read-only" in text:
-        return f"the desk cannot be written ({text}): check the permissions of its folder"
-    if "disk is full" in text or "full" in text:
-        return "the disk is full: nothing was written; free some space and try again"
-    if "locked" in text:
-        return "the desk stayed busy for 10 seconds (another repdesk is writing): try again"
-    return f"the desk could not be used: {text}"
-
-
-def _write_crash_log() -> str:
-    try:
-        path = Path(os.environ.get("TMPDIR", "/tmp")) / "repdesk-crash.log"
-        path.write_text(traceback.format_exc(), encoding="utf-8")
-        return str(path)
-    except OSError:
-        return "no log: the temp folder is not writable"
+        message, code = problems.describe(exc, desk_path)
+        return _fail(message, code)
 
 
 def _fail(message: str, code: int) -> int:

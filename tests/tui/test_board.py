@@ -509,3 +509,22 @@ async def test_the_objection_form_offers_the_playbook_and_ctrl_y_copies(
         assert db(
             home, "SELECT status, answer FROM objection WHERE said LIKE 'Too expensive%'"
         ) == [("resolved", "Split the licence over two budget years")]
+
+
+async def test_a_desk_damaged_under_the_app_stops_it_with_one_line(home: Path) -> None:
+    from repdesk.tui.app import RepdeskStopped
+
+    desk_home = build_small_desk(home)
+    app = create_app(desk_home, settings())
+    data = bytearray((home / "desk.sqlite").read_bytes())
+    for offset in range(4096, len(data), 97):
+        data[offset] ^= 0xFF
+    (home / "desk.sqlite").write_bytes(bytes(data))
+    with pytest.raises(RepdeskStopped) as info:
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(50):
+                await pilot.pause(0.01)
+    message = info.value.__rich__().plain
+    # The damage shows as "malformed" or as missing tables, depending on the pages hit.
+    assert message.startswith(f"repdesk: {home / 'desk.sqlite'}")
+    assert "Traceback" not in message

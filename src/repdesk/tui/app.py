@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.widgets import HelpPanel
 
-from repdesk import clock
+from repdesk import clock, problems
 from repdesk.paths import Home
 from repdesk.services.board import load_board
 from repdesk.settings import Settings, save_value
@@ -22,6 +23,14 @@ from repdesk.tui.screens.deal import DealScreen
 from repdesk.tui.screens.followups import FollowUpsScreen, load_queues
 from repdesk.tui.screens.playbook import PlaybookScreen
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+
+class RepdeskStopped(Exception):
+    """An error the app cannot go on after, rendered as one line (not a traceback)."""
+
+    def __rich__(self) -> Text:
+        return Text(f"repdesk: {self.args[0]}", style="bold red")
+
 
 # How often the app asks the desk "did anyone else write?" (one cheap pragma).
 WATCH_SECONDS = 1.0
@@ -132,6 +141,12 @@ class RepdeskApp(App[int]):
         else:
             self.action_show_help_panel()
 
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's default is a full traceback. A rep gets one line that names the desk and
+        # what to do (a damaged file, a full disk); the details go to a crash log.
+        message, _ = problems.describe(error, str(self.desk.home.desk))
+        super()._handle_exception(RepdeskStopped(message))
+
     def on_unmount(self) -> None:
         self.desk.close()
 
@@ -144,4 +159,4 @@ def run_app(home: Home, settings: Settings) -> int:
     _ = clock.now()  # a malformed REPDESK_NOW fails here, before the screen is taken over
     app = create_app(home, settings)
     app.run()
-    return 0
+    return app.return_code or 0
