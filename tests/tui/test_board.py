@@ -528,3 +528,26 @@ async def test_a_desk_damaged_under_the_app_stops_it_with_one_line(home: Path) -
     # The damage shows as "malformed" or as missing tables, depending on the pages hit.
     assert message.startswith(f"repdesk: {home / 'desk.sqlite'}")
     assert "Traceback" not in message
+
+
+async def test_a_move_on_a_busy_desk_says_why_and_the_app_goes_on(
+    app: RepdeskApp, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l", "l", "l")  # Demo: Warehouse pilot
+        # Another program holds the write lock longer than the busy timeout allows.
+        from repdesk import desk_file
+
+        monkeypatch.setattr(desk_file, "BUSY_TIMEOUT_MS", 50)
+        holder = sqlite3.connect(home / "desk.sqlite", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("L")
+            await until(pilot, lambda: any("busy" in str(n.message) for n in app._notifications))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert current(board) == ("Demo", "Warehouse pilot")
+        assert db(home, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
+                  "WHERE d.title = 'Warehouse pilot'") == [("Demo",)]  # fmt: skip

@@ -17,8 +17,9 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from repdesk import clock, desk_file, reports, store
+from repdesk import clock, desk_file, problems, reports, store
 from repdesk.dates import period_containing
+from repdesk.errors import RepdeskError
 from repdesk.paths import Home
 from repdesk.settings import Settings
 
@@ -48,6 +49,17 @@ class DeskGateway:
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.write_now, fn)
+
+    async def write_or_explain(self, fn: Callable[[Session], object]) -> str | None:
+        """Write, or say in one line why not (a refusal, a read-only folder, a full disk):
+        for key presses that have no form to keep the message in."""
+        try:
+            await self.write(fn)
+        except RepdeskError as exc:
+            return str(exc)
+        except Exception as exc:
+            return problems.describe(exc, str(self.home.desk))[0]
+        return None
 
     def read_soon(self, fn: Callable[[Session], T]) -> Future[T]:
         """Start a read now, in a thread, and collect it later (`asyncio.wrap_future`)."""

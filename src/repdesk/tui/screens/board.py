@@ -245,9 +245,12 @@ class BoardScreen(Screen[None]):
             return
         target = open_stages[index]
         previous = card.stage_id
-        await self.desk.write(
+        problem = await self.desk.write_or_explain(
             lambda s: deals.move_deal(session=s, deal_id=card.deal_id, stage=str(target.id))
         )
+        if problem:
+            self.notify(problem, severity="error", markup=False, timeout=10)
+            return
         self.undo_stack.append(
             Undo(
                 f"move of {card.title} to {target.name}",
@@ -327,7 +330,11 @@ class BoardScreen(Screen[None]):
             self.notify("Nothing to undo.")
             return
         undo = self.undo_stack.pop()
-        await self.desk.write(undo.revert)
+        problem = await self.desk.write_or_explain(undo.revert)
+        if problem:
+            self.undo_stack.append(undo)  # still there to try again
+            self.notify(problem, severity="error", markup=False, timeout=10)
+            return
         self.notify(f"Undid the {undo.description}.", markup=False)
         self.reload()
 

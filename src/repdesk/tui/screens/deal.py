@@ -244,5 +244,10 @@ class DealScreen(Screen[None]):
         self._open(actions.lose(self.desk, deal_id=self.deal_id))
 
     async def action_reopen(self) -> None:
-        await self.desk.write(lambda s: deals.reopen_deal(session=s, deal_id=self.deal_id))
+        problem = await self.desk.write_or_explain(
+            lambda s: deals.reopen_deal(session=s, deal_id=self.deal_id)
+        )
+        if problem:
+            self.notify(problem, severity="error", markup=False, timeout=10)
+            return
         self.reload()
