@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Literal
 
-_FORMS = (
-    "use YYYY-MM-DD, today, tomorrow, yesterday, a weekday (fri), +3d, +2w or -1d, "
-    "optionally followed by HH:MM"
-)
+_DAY_FORMS = "use YYYY-MM-DD, today, tomorrow, yesterday, a weekday (fri), +3d, +2w, -1d"
+_WHEN_FORMS = _DAY_FORMS + ", optionally followed by HH:MM"
+
 _WEEKDAYS = {
     name: index
     for index, names in enumerate(
@@ -28,115 +26,133 @@ _WEEKDAYS = {
     )
     for name in names
 }
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_RELATIVE = re.compile(r"^([+-]?)(\d{1,4})([dw])$")
+# [0-9], not \d: \d also matches other scripts' digits, which int() would happily read.
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_T = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})t(.+)")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+_RELATIVE = re.compile(r"([+-]?)([0-9]{1,4})([dw])")
 
 
 class DateInputError(ValueError):
     """A typed date that cannot be read; the message names the value and the accepted forms."""
 
 
-def _error(text: str, forms: str = _FORMS) -> DateInputError:
-    return DateInputError(f"{text!r} is not a date: {forms}")
-
-
-def _parse_time(text: str, original: str) -> time:
-    match = _TIME.match(text)
+def _parse_time(word: str) -> time | None:
+    match = _TIME.fullmatch(word)
     if not match:
-        raise _error(original)
+        return None
     hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise _error(original)
+        return None
     return time(hour, minute, second)
 
 
-def _parse_day(word: str, today: date, original: str) -> date:
-    if word == "today":
-        return today
-    if word == "tomorrow":
-        return today + timedelta(days=1)
-    if word == "yesterday":
-        return today - timedelta(days=1)
-    if word in _WEEKDAYS:
-        # The next one strictly after today: on a Friday, "fri" means a week later.
-        ahead = (_WEEKDAYS[word] - today.weekday() - 1) % 7 + 1
-        return today + timedelta(days=ahead)
-    relative = _RELATIVE.match(word)
-    if relative:
-        sign = -1 if relative[1] == "-" else 1
-        days = int(relative[2]) * (7 if relative[3] == "w" else 1)
-        try:
-            return today + timedelta(days=sign * days)
-        except OverflowError:
-            raise _error(original) from None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", word):
+def _parse_day(word: str, today: date) -> date | None:
+    if _ISO_DAY.fullmatch(word):
         try:
             return date.fromisoformat(word)
-        except ValueError:
-            raise _error(original) from None
-    raise _error(original)
+        except ValueError:  # 2026-02-30, 2026-13-01
+            return None
+    # Arithmetic near date.min/date.max overflows; that is a bad value, not a crash.
+    try:
+        if word == "today":
+            return today
+        if word == "tomorrow":
+            return today + timedelta(days=1)
+        if word == "yesterday":
+            return today - timedelta(days=1)
+        if word in _WEEKDAYS:
+            # The next one strictly after today: on a Friday, "fri" means a week later.
+            return today + timedelta(days=(_WEEKDAYS[word] - today.weekday() - 1) % 7 + 1)
+        if relative := _RELATIVE.fullmatch(word):
+            days = int(relative[2]) * (7 if relative[3] == "w" else 1)
+            return today + timedelta(days=-days if relative[1] == "-" else days)
+    except OverflowError:
+        return None
+    return None
+
+
+def _parse(text: str, today: date, forms: str) -> tuple[date, time | None]:
+    problem = DateInputError(f"{text!r} is not a date: {forms}")
+    words = text.strip().lower().split()
+    if len(words) == 1 and (iso_t := _ISO_T.fullmatch(words[0])):
+        words = [iso_t[1], iso_t[2]]
+    if len(words) > 1 and words[0] == "next" and words[1] in _WEEKDAYS:
+        words = words[1:]
+    if not 1 <= len(words) <= 2:
+        raise problem
+    day = _parse_day(words[0], today)
+    if day is None:
+        raise problem
+    if len(words) == 1:
+        return day, None
+    at = _parse_time(words[1])
+    if at is None:
+        raise problem
+    return day, at
 
 
 def parse_when(text: str, *, today: date) -> tuple[date, time | None]:
     """A day with an optional time: `2026-11-25 10:00`, `fri 10:00`, `tomorrow`, `+3d`."""
-    original = text
-    words = (
-        text.strip().lower().replace("t", " ", 1).split()
-        if _iso_t(text)
-        else (text.strip().lower().split())
-    )
-    if words[:1] == ["next"] and len(words) > 1 and words[1] in _WEEKDAYS:
-        words = words[1:]
-    if not words or len(words) > 2:
-        raise _error(original)
-    day = _parse_day(words[0], today, original)
-    at = _parse_time(words[1], original) if len(words) == 2 else None
-    return day, at
-
-
-def _iso_t(text: str) -> bool:
-    """`2026-11-25T10:00`: the ISO form with a T between date and time."""
-    return bool(re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}[Tt]\d{1,2}:\d{2}(:\d{2})?\s*", text))
+    return _parse(text, today, _WHEN_FORMS)
 
 
 def parse_date(text: str, *, today: date) -> date:
     """A day only (a close date, a first contact): a time part is refused."""
-    day, at = parse_when(text, today=today)
+    day, at = _parse(text, today, _DAY_FORMS)
     if at is not None:
-        raise _error(
-            text, "this field takes a day without a time: " + _FORMS.split(", optionally")[0]
+        raise DateInputError(
+            f"{text!r} is not a date: this field takes a day without a time; {_DAY_FORMS}"
         )
     return day
 
 
 def format_when(day: date, at: time | None = None) -> str:
-    return day.isoformat() if at is None else f"{day.isoformat()} {at.strftime('%H:%M')}"
+    """`2026-11-25`, or `2026-11-25 10:00` with a time (seconds dropped)."""
+    return day.isoformat() if at is None else f"{day.isoformat()} {at.hour:02d}:{at.minute:02d}"
 
 
 def working_days_after(day: date, n: int) -> date:
-    """The date `n` working days (Monday to Friday) after `day`."""
-    current = day
-    while n > 0:
-        current += timedelta(days=1)
+    """The date `n` working days (Monday to Friday) after `day`; a negative `n` counts back."""
+    step = timedelta(days=1 if n >= 0 else -1)
+    current, remaining = day, abs(n)
+    while remaining:
+        current += step
         if current.weekday() < 5:
-            n -= 1
+            remaining -= 1
     return current
 
 
 # ------------------------------------------------------------------ periods
 
 PeriodKind = Literal["month", "quarter", "year"]
+_PER_YEAR: dict[str, int] = {"month": 12, "quarter": 4, "year": 1}
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    # Worked out here rather than with `calendar`, which pulls in `locale` and slows startup.
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return 29 if month == 2 and leap else _MONTH_DAYS[month - 1]
 
 
 class PeriodInputError(ValueError):
-    """A period that cannot be read."""
+    """A typed period that cannot be read; the message names the value and the accepted forms."""
 
 
 @dataclass(frozen=True, slots=True)
 class Period:
+    """A calendar month, quarter or year."""
+
     kind: PeriodKind
     year: int
     index: int  # month 1-12, quarter 1-4, 1 for a year
+
+    def __post_init__(self) -> None:
+        # Refuse impossible periods here so `start`/`end` can never blow up later.
+        per_year = _PER_YEAR.get(self.kind)
+        if per_year is None or not 1 <= self.index <= per_year or not 1 <= self.year <= 9999:
+            raise ValueError(f"no such period: {self.kind} {self.year} #{self.index}")
 
     @property
     def label(self) -> str:
@@ -147,22 +163,22 @@ class Period:
         return f"{self.year:04d}"
 
     @property
-    def start(self) -> date:
+    def _months(self) -> tuple[int, int]:
+        """First and last month of the period."""
         if self.kind == "month":
-            return date(self.year, self.index, 1)
+            return self.index, self.index
         if self.kind == "quarter":
-            return date(self.year, 3 * self.index - 2, 1)
-        return date(self.year, 1, 1)
+            return 3 * self.index - 2, 3 * self.index
+        return 1, 12
+
+    @property
+    def start(self) -> date:
+        return date(self.year, self._months[0], 1)
 
     @property
     def end(self) -> date:
-        if self.kind == "month":
-            last = self.index
-        elif self.kind == "quarter":
-            last = 3 * self.index
-        else:
-            last = 12
-        return date(self.year, last, calendar.monthrange(self.year, last)[1])
+        last = self._months[1]
+        return date(self.year, last, _days_in_month(self.year, last))
 
     @property
     def days(self) -> int:
@@ -173,6 +189,7 @@ class Period:
         return max(0, min(self.days, (as_of - self.start).days + 1))
 
     def days_left(self, as_of: date) -> int:
+        """Days after `as_of` to the end, clamped to 0..days."""
         return self.days - self.days_elapsed(as_of)
 
     def contains(self, day: date) -> bool:
@@ -185,28 +202,35 @@ class Period:
         return self._shift(-1)
 
     def _shift(self, step: int) -> Period:
-        per_year = {"month": 12, "quarter": 4, "year": 1}[self.kind]
+        per_year = _PER_YEAR[self.kind]
         ordinal = self.year * per_year + (self.index - 1) + step
         return Period(self.kind, ordinal // per_year, ordinal % per_year + 1)
 
 
+_PERIOD_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_PERIOD_QUARTER = re.compile(r"([0-9]{4})-[qQ]([1-4])")
+_PERIOD_YEAR = re.compile(r"[0-9]{4}")
+
+
 def parse_period(text: str) -> Period:
+    """`2026-11` (a month), `2026-Q4` (a quarter) or `2026` (a year)."""
     raw = text.strip()
-    problem = PeriodInputError(
+    try:
+        if match := _PERIOD_MONTH.fullmatch(raw):
+            return Period("month", int(match[1]), int(match[2]))
+        if match := _PERIOD_QUARTER.fullmatch(raw):
+            return Period("quarter", int(match[1]), int(match[2]))
+        if _PERIOD_YEAR.fullmatch(raw):
+            return Period("year", int(raw), 1)
+    except ValueError:  # month 00 or 13, year 0000
+        pass
+    raise PeriodInputError(
         f"{text!r} is not a period: use YYYY-MM (2026-11), YYYY-Qn (2026-Q4) or YYYY (2026)"
     )
-    if match := re.fullmatch(r"(\d{4})-(\d{2})", raw):
-        if not 1 <= int(match[2]) <= 12:
-            raise problem
-        return Period("month", int(match[1]), int(match[2]))
-    if match := re.fullmatch(r"(\d{4})-[Qq]([1-4])", raw):
-        return Period("quarter", int(match[1]), int(match[2]))
-    if re.fullmatch(r"\d{4}", raw) and int(raw) >= 1:
-        return Period("year", int(raw), 1)
-    raise problem
 
 
 def period_containing(day: date, kind: str) -> Period:
+    """The month, quarter or year that `day` falls in."""
     if kind == "month":
         return Period("month", day.year, day.month)
     if kind == "quarter":

@@ -127,7 +127,10 @@ def fetch(conn: Any, name: str, **params: Any) -> list[tuple[Any, ...]]:
 def _sqlite_param(value: Any) -> Any:
     # SQLite stores dates as ISO text and instants as naive UTC text (see models.UTCDateTime).
     if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        # Always with microseconds, as SQLAlchemy stores them: text comparison must line up.
+        return (
+            value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        )
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -195,3 +195,20 @@ def test_a_write_waits_for_another_writer_instead_of_failing(engine, home: Path)
     holder.wait(timeout=10)
     with read_session(engine) as session:
         assert {q.period for q in session.exec(select(Quota))} == {"2026", "2026-11"}
+
+
+def test_instants_bound_to_raw_sql_compare_equal_to_stored_ones(engine) -> None:  # type: ignore[no-untyped-def]
+    """A whole-second instant is stored as '…:00.000000'; the raw-SQL parameter must match."""
+    from datetime import UTC, datetime
+
+    from repdesk import queries
+    from repdesk.models import Activity
+    from repdesk.services import deals
+
+    moment = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    with write_session(engine) as session:
+        deal = deals.create_deal(session=session, title="X", currency="EUR", now=moment)
+        session.add(Activity(deal_id=deal.id, kind="call", at=moment))  # type: ignore[arg-type]
+    conn = sqlite3.connect(engine.url.database)
+    stored = conn.execute("SELECT at FROM activity").fetchone()[0]
+    assert stored == queries._sqlite_param(moment) == "2026-11-20 09:30:00.000000"
