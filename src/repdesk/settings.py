@@ -48,10 +48,6 @@ class Settings:
     )  # binding id -> keys, e.g. "board.next_stage"
     database_url: str | None = None
 
-    @property
-    def week_start_index(self) -> int:
-        return WEEKDAYS.index(self.week_start)
-
     def with_theme(self, theme: str) -> Settings:
         return replace(self, theme=theme)
 

@@ -233,21 +233,28 @@ def move_deal(
     return deal
 
 
-def win_deal(
-    *, session: Session, deal_id: int, on: date | None = None, now: datetime | None = None
+def _close(
+    session: Session, deal_id: int, status: str, on: date | None, moment: datetime, reason: str = ""
 ) -> Deal:
-    moment = now or clock.now()
+    """Win or lose: move into the closed stage, record the close date (never before the first
+    contact, or the cycle length would go negative)."""
     deal = get_deal(session=session, deal_id=deal_id)
     closed_on = on or clock.local_date(moment)
     if closed_on < deal.first_contact:
         raise InvalidInput(
             "date", closed_on.isoformat(), f"on or after the first contact ({deal.first_contact})"
         )
-    _record_move(session, deal, _stage_of_kind(session, "won"), moment)
-    deal.status, deal.closed_on, deal.lost_reason = "won", closed_on, ""
+    _record_move(session, deal, _stage_of_kind(session, status), moment)
+    deal.status, deal.closed_on, deal.lost_reason = status, closed_on, reason
     deal.updated_at = moment
     session.add(deal)
     return deal
+
+
+def win_deal(
+    *, session: Session, deal_id: int, on: date | None = None, now: datetime | None = None
+) -> Deal:
+    return _close(session, deal_id, "won", on, now or clock.now())
 
 
 def lose_deal(
@@ -258,20 +265,9 @@ def lose_deal(
     on: date | None = None,
     now: datetime | None = None,
 ) -> Deal:
-    moment = now or clock.now()
     if not reason.strip():
         raise InvalidInput("reason", reason, "why the deal was lost, e.g. 'price' or 'not a fit'")
-    deal = get_deal(session=session, deal_id=deal_id)
-    closed_on = on or clock.local_date(moment)
-    if closed_on < deal.first_contact:
-        raise InvalidInput(
-            "date", closed_on.isoformat(), f"on or after the first contact ({deal.first_contact})"
-        )
-    _record_move(session, deal, _stage_of_kind(session, "lost"), moment)
-    deal.status, deal.closed_on, deal.lost_reason = "lost", closed_on, reason.strip()
-    deal.updated_at = moment
-    session.add(deal)
-    return deal
+    return _close(session, deal_id, "lost", on, now or clock.now(), reason.strip())
 
 
 def reopen_deal(

@@ -22,6 +22,7 @@ from repdesk import formatting
 from repdesk.money import format_money
 from repdesk.reports import DayQueues, QueueRow
 from repdesk.text import printable
+from repdesk.tui.widgets.styles import text_style
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +163,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         line = self.lines[index]
 
         def style(name: str) -> Style:
-            full = self.get_component_rich_style(name)
-            return Style(color=full.color, bold=full.bold)
+            return text_style(self, name)
 
         text = Text(no_wrap=True, overflow="ellipsis")
         if isinstance(line, Heading):

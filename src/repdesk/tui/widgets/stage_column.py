@@ -25,6 +25,7 @@ from textual.widgets import Static
 
 from repdesk.money import format_money
 from repdesk.text import printable
+from repdesk.tui.widgets.styles import text_style
 from repdesk.views import CardRow
 
 CARD_HEIGHT = 4  # three lines of card and a blank line between cards
@@ -267,10 +268,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
             base = base + self.get_component_rich_style("stage-column--cursor-blurred")
 
         def style(name: str) -> Style:
-            # Only the text's own colour and weight: the card's background (cursor or not)
-            # must show through every cell of the line.
-            full = self.get_component_rich_style(name)
-            return Style(color=full.color, bold=full.bold, dim=full.dim, italic=full.italic)
+            return text_style(self, name)
 
         inner = max(0, width - 2)  # one cell of padding each side
 
