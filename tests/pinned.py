@@ -2,5 +2,10 @@
 
 from datetime import UTC, date, datetime
 
+from repdesk.money import Conversion
+
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 20)
+
+# Sums in euros at face value: no other currency has a rate.
+EUR = Conversion("EUR")

@@ -188,6 +188,7 @@ def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
         summary = demo.build_demo(engine, today=clock.today(), now=clock.now())
         engine.dispose()
         demo.mark_built(home.desk, clock.today())
+        demo.write_settings(home.settings)
         _out(
             f"Built the demo desk at {home.desk}: {summary.deals} deals "
             f"({summary.open_deals} open), {summary.activities} activities."
@@ -531,7 +532,9 @@ def _kpis(desk: Desk, period: Period, as_of: date) -> Any:
     from repdesk import reports
 
     with desk.fast() as conn:
-        return reports.kpi_report(conn, period=period, as_of=as_of)
+        return reports.kpi_report(
+            conn, period=period, as_of=as_of, conversion=desk.settings.conversion
+        )
 
 
 def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
@@ -592,6 +595,8 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
         ("Deals needed", "—" if k.deals_needed is None else str(k.deals_needed)),
         ("Pipeline needed", money(k.pipeline_needed)),
     ]
+    if k.left_out_deals:
+        rows.append(("Left out", formatting.left_out(k)))
     for label, value in rows:
         _out(f"{label + ':':<19}{value}")
     return 0

@@ -609,6 +609,19 @@ def _fill(template: str, deal: _Deal, rng: random.Random, competitor: str = "") 
 # ------------------------------------------------------------------ the build
 
 
+def write_settings(path: Path) -> None:
+    """The demo desk's settings: a rate for pounds, none for dollars, so the KPI screen shows
+    both a converted currency and deals left out for want of a rate."""
+    from repdesk.settings import DEFAULT_TEXT
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            DEFAULT_TEXT + "GBP = 1.15\n# No USD rate on purpose: its deals are left out.\n",
+            encoding="utf-8",
+        )
+
+
 def build_demo(engine: Engine, *, today: date, now: datetime, seed: int = 7) -> DemoSummary:
     """Fill an empty, freshly created desk with the demo; the same inputs give the same rows."""
     if now.tzinfo is None:

@@ -30,6 +30,12 @@ def pace(k: Kpis, currency: str) -> str:
     return f"{format_money(whole, currency)} " + ("ahead of pace" if delta > 0 else "behind pace")
 
 
+def left_out(k: Kpis) -> str:
+    """Why some deals are missing from the sums: "3 deals in USD (no rate in settings)"."""
+    deals = "1 deal" if k.left_out_deals == 1 else f"{k.left_out_deals} deals"
+    return f"{deals} in {', '.join(k.left_out_currencies)} (no rate in settings)"
+
+
 def quota_line(k: Kpis, currency: str) -> str:
     """The one line a rep reads at a glance: won, quota, attainment, pace, days left."""
     won = format_money(k.won_value, currency)

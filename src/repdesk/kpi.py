@@ -32,6 +32,9 @@ class KpiInputs:
     # sum of value x probability (percent) over open deals expected to close in the period
     weighted_x100: int
     open_in_period_cents: int  # value of open deals expected to close in the period
+    # Deals in a currency with no rate: left out of every figure above, but counted.
+    left_out_deals: int = 0
+    left_out_currencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,8 @@ class Kpis:
     velocity_per_day: int | None
     deals_needed: int | None
     pipeline_needed: int | None
+    left_out_deals: int = 0
+    left_out_currencies: tuple[str, ...] = ()
 
     @property
     def remaining(self) -> int | None:
@@ -109,23 +114,40 @@ def ratio_json(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def win_rate(won_count: int, lost_count: int) -> float | None:
+    """Won / (won + lost): only decided deals count."""
+    closed = won_count + lost_count
+    return won_count / closed if closed else None
+
+
+def avg_cycle_days(cycle_days_sum: float, closed_count: int) -> float | None:
+    """Days from first contact to close, summed over closed deals, over their number."""
+    return cycle_days_sum / closed_count if closed_count else None
+
+
+def avg_deal_size(won_value_cents: int, won_count: int) -> int | None:
+    return _cents(Decimal(won_value_cents) / won_count) if won_count else None
+
+
+def expected_by(quota_cents: int, days_elapsed: int, days_in_period: int) -> int:
+    """The pace line: the share of the quota expected after `days_elapsed` days."""
+    return _cents(Decimal(quota_cents) * days_elapsed / days_in_period)
+
+
 def compute(inputs: KpiInputs) -> Kpis:
     i = inputs
     quota = i.quota_cents
-    closed = i.won_count + i.lost_count
     attainment = i.won_value_cents / quota if quota else None
-    expected = (
-        _cents(Decimal(quota) * i.days_elapsed / i.days_in_period) if quota is not None else None
-    )
-    win_rate = i.won_count / closed if closed else None
-    avg_cycle = i.cycle_days_sum / closed if closed else None
-    avg_size = _cents(Decimal(i.won_value_cents) / i.won_count) if i.won_count else None
+    expected = expected_by(quota, i.days_elapsed, i.days_in_period) if quota is not None else None
+    win_rate_ = win_rate(i.won_count, i.lost_count)
+    avg_cycle = avg_cycle_days(i.cycle_days_sum, i.won_count + i.lost_count)
+    avg_size = avg_deal_size(i.won_value_cents, i.won_count)
     weighted = _cents(Decimal(i.weighted_x100) / 100)
     remaining = max(quota - i.won_value_cents, 0) if quota is not None else None
     coverage = i.open_in_period_cents / remaining if remaining else None
     velocity = (
-        _cents(Decimal(i.open_count * avg_size) * Decimal(win_rate) / Decimal(avg_cycle))
-        if avg_size is not None and win_rate is not None and avg_cycle
+        _cents(Decimal(i.open_count * avg_size) * Decimal(win_rate_) / Decimal(avg_cycle))
+        if avg_size is not None and win_rate_ is not None and avg_cycle
         else None
     )
     if remaining is None or avg_size is None:
@@ -135,8 +157,8 @@ def compute(inputs: KpiInputs) -> Kpis:
     else:
         deals_needed = math.ceil(remaining / avg_size) if avg_size else None
     pipeline_needed = (
-        _cents(Decimal(remaining) / Decimal(win_rate))
-        if remaining is not None and win_rate
+        _cents(Decimal(remaining) / Decimal(win_rate_))
+        if remaining is not None and win_rate_
         else None
     )
     return Kpis(
@@ -150,7 +172,7 @@ def compute(inputs: KpiInputs) -> Kpis:
         lost_count=i.lost_count,
         attainment=attainment,
         expected_by_now=expected,
-        win_rate=win_rate,
+        win_rate=win_rate_,
         avg_cycle_days=avg_cycle,
         avg_deal_size=avg_size,
         open_count=i.open_count,
@@ -161,4 +183,6 @@ def compute(inputs: KpiInputs) -> Kpis:
         velocity_per_day=velocity,
         deals_needed=deals_needed,
         pipeline_needed=pipeline_needed,
+        left_out_deals=i.left_out_deals,
+        left_out_currencies=i.left_out_currencies,
     )

@@ -64,3 +64,27 @@ def format_money(cents: int | float | None, currency: str = "", *, compact: bool
     else:
         body = f"{units.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
     return f"{sign}{symbol}{body}{suffix}"
+
+
+class Conversion:
+    """How deals in other currencies count in the desk's sums: at the rates the rep set.
+
+    A currency with no rate has no factor: its deals are left out of the sums (and counted,
+    so a screen can say how many) rather than added at a made-up rate.
+    """
+
+    __slots__ = ("currency", "rates")
+
+    def __init__(self, currency: str, rates: dict[str, float] | None = None) -> None:
+        self.currency = currency.upper()
+        # Decimal from the text form, so 0.92 stays 0.92 and not 0.92000000000000003997.
+        self.rates = {code.upper(): Decimal(str(rate)) for code, rate in (rates or {}).items()}
+
+    def factor(self, currency: str) -> Decimal | None:
+        code = (currency or self.currency).upper()
+        return Decimal(1) if code == self.currency else self.rates.get(code)
+
+    def cents(self, amount: int | Decimal, currency: str) -> Decimal | None:
+        """`amount` (minor units of `currency`) in the desk's minor units, unrounded."""
+        factor = self.factor(currency)
+        return None if factor is None else Decimal(amount) * factor

@@ -17,19 +17,20 @@ _DIALECT_TOKENS = {
 }
 
 _SQL = {
-    # Closed deals of a period: won value and count, lost count, summed cycle days.
+    # Closed deals of a period by currency: won value and count, lost count, summed cycle days.
     "closed_in_period": """
-        SELECT
+        SELECT currency,
             COALESCE(SUM(CASE WHEN status = 'won' THEN value_cents END), 0),
             COUNT(CASE WHEN status = 'won' THEN 1 END),
             COUNT(CASE WHEN status = 'lost' THEN 1 END),
             COALESCE(SUM({days_between:closed_on:first_contact}), 0)
         FROM deal
         WHERE status IN ('won', 'lost') AND closed_on >= :start AND closed_on <= :end
+        GROUP BY currency
     """,
-    # Open pipeline: all open deals, and the part expected to close in the period.
+    # Open pipeline by currency: all open deals, and the part expected to close in the period.
     "open_pipeline": """
-        SELECT
+        SELECT d.currency,
             COUNT(*),
             COALESCE(SUM(d.value_cents), 0),
             COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
@@ -38,6 +39,43 @@ _SQL = {
                               THEN d.value_cents END), 0)
         FROM deal d JOIN stage s ON s.id = d.stage_id
         WHERE d.status = 'open'
+        GROUP BY d.currency
+    """,
+    # Won value per close day of a period, for the cumulative chart.
+    "won_by_day": """
+        SELECT closed_on, currency, SUM(value_cents)
+        FROM deal
+        WHERE status = 'won' AND closed_on >= :start AND closed_on <= :end
+        GROUP BY closed_on, currency
+        ORDER BY closed_on
+    """,
+    # The open pipeline stage by stage (empty stages too), for the funnel.
+    "open_by_stage": """
+        SELECT s.id, s.name, s.position, d.currency, COUNT(d.id), COALESCE(SUM(d.value_cents), 0)
+        FROM stage s LEFT JOIN deal d ON d.stage_id = s.id AND d.status = 'open'
+        WHERE s.kind = 'open'
+        GROUP BY s.id, s.name, s.position, d.currency
+        ORDER BY s.position
+    """,
+    # How far each deal ever got (the furthest stage position it entered, Lost aside), counted
+    # per position: stage-to-stage conversion follows from these counts.
+    "furthest_reached": """
+        SELECT furthest, COUNT(*) FROM (
+            SELECT c.deal_id, MAX(s.position) AS furthest
+            FROM stage_change c JOIN stage s ON s.id = c.to_stage_id
+            WHERE s.kind != 'lost'
+            GROUP BY c.deal_id
+        ) AS reached
+        GROUP BY furthest
+    """,
+    # Calls, emails, meetings and notes logged this week and the week before.
+    "activity_weeks": """
+        SELECT kind,
+               COUNT(CASE WHEN at >= :this_week THEN 1 END),
+               COUNT(CASE WHEN at < :this_week THEN 1 END)
+        FROM activity
+        WHERE at >= :last_week AND at < :next_week
+        GROUP BY kind
     """,
     "quota_of_period": "SELECT amount_cents FROM quota WHERE period = :period",
     # Per objection category: how many, how many open, and the decided deals that had one.
@@ -94,6 +132,22 @@ _SQL = {
         WHERE d.status = 'open' OR :include_closed = 1
     """,
 }
+
+
+SLICE_DIMENSIONS = ("source", "product", "region", "segment")
+
+# Closed deals of a period per slice value and currency: the closed_in_period figures, split.
+for _dimension in SLICE_DIMENSIONS:
+    _SQL[f"closed_by_{_dimension}"] = f"""
+        SELECT {_dimension}, currency,
+            COALESCE(SUM(CASE WHEN status = 'won' THEN value_cents END), 0),
+            COUNT(CASE WHEN status = 'won' THEN 1 END),
+            COUNT(CASE WHEN status = 'lost' THEN 1 END),
+            COALESCE(SUM({{days_between:closed_on:first_contact}}), 0)
+        FROM deal
+        WHERE status IN ('won', 'lost') AND closed_on >= :start AND closed_on <= :end
+        GROUP BY {_dimension}, currency
+    """
 
 
 def sql_for(name: str, dialect: str) -> str:

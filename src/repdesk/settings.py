@@ -9,6 +9,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from repdesk.money import Conversion
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 DEFAULT_TEXT = """\
@@ -50,6 +52,16 @@ class Settings:
 
     def with_theme(self, theme: str) -> Settings:
         return replace(self, theme=theme)
+
+    @property
+    def conversion(self) -> Conversion:
+        """How deals in other currencies count in the desk's sums."""
+        return Conversion(self.currency, self.rates)
+
+    @property
+    def week_start_index(self) -> int:
+        """The first day of the week, 0 (Monday) to 6 (Sunday), as date.weekday() counts."""
+        return WEEKDAYS.index(self.week_start)
 
 
 def _fail(path: Path, key: str, value: object, expected: str) -> SettingsError:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.pinned import NOW, TODAY
+from tests.pinned import EUR, NOW, TODAY
 
 from repdesk import reports
 from repdesk.dates import period_containing
@@ -362,7 +362,9 @@ def test_quotas_and_the_story(demo: tuple[Path, DemoSummary, float]) -> None:
     with read_session(engine) as session:
         queues = reports.day_queues(session, today=TODAY, now=NOW, going_cold_days=14)
         kpis = {
-            kind: reports.kpi_report(session, period=period_containing(TODAY, kind), as_of=TODAY)
+            kind: reports.kpi_report(
+                session, period=period_containing(TODAY, kind), as_of=TODAY, conversion=EUR
+            )
             for kind in ("month", "quarter", "year")
         }
     engine.dispose()
@@ -406,7 +408,9 @@ def test_any_day_builds_a_consistent_desk(tmp_path: Path, today: date) -> None:
     assert summary.open_deals == 110 and summary.won > 80 and summary.lost > 80
     engine = make_engine(tmp_path / "desk.sqlite")
     with read_session(engine) as session:
-        month = reports.kpi_report(session, period=period_containing(today, "month"), as_of=today)
+        month = reports.kpi_report(
+            session, period=period_containing(today, "month"), as_of=today, conversion=EUR
+        )
     engine.dispose()
     assert month.pace_delta is not None and month.pace_delta < 0
     conn = sqlite3.connect(tmp_path / "desk.sqlite")

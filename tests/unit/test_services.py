@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from tests.pinned import NOW, TODAY
+from tests.pinned import EUR, NOW, TODAY
 
 from repdesk import reports
 from repdesk.dates import parse_period
@@ -233,8 +233,10 @@ def test_kpi_report_over_a_real_desk(engine) -> None:  # type: ignore[no-untyped
         deals.move_deal(session=session, deal_id=ids[3], stage="Proposal")  # 55%
         quotas.set_quota(session=session, period=period, amount_cents=3_000_000)
     with read_session(engine) as session:
-        nov = reports.kpi_report(session, period=period, as_of=TODAY)
-        q4 = reports.kpi_report(session, period=parse_period("2026-Q4"), as_of=TODAY)
+        nov = reports.kpi_report(session, period=period, as_of=TODAY, conversion=EUR)
+        q4 = reports.kpi_report(
+            session, period=parse_period("2026-Q4"), as_of=TODAY, conversion=EUR
+        )
     assert (nov.won_value, nov.won_count, nov.lost_count) == (0, 0, 1)
     assert nov.avg_cycle_days == 40  # Oct 1 -> Nov 10
     assert nov.weighted_pipeline == 2_200_000  # 40,000 x 55%

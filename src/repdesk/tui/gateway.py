@@ -89,7 +89,11 @@ class DeskGateway:
     def quota_figures(self) -> reports.kpi.Kpis:
         """This month against quota, for the strip on every screen."""
         period = period_containing(clock.today(), "month")
-        return self.read_now(lambda s: reports.kpi_report(s, period=period, as_of=clock.today()))
+        return self.read_now(
+            lambda s: reports.kpi_report(
+                s, period=period, as_of=clock.today(), conversion=self.settings.conversion
+            )
+        )
 
     def close(self) -> None:
         if self._watch is not None:

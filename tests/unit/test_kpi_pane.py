@@ -1,0 +1,122 @@
+"""The KPI screen's figures over a real desk: currencies, the won curve, funnel, slices and
+activity weeks. The formulas themselves are in test_kpi.py; here they meet the data."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from tests.pinned import EUR, NOW, TODAY
+
+from repdesk import reports
+from repdesk.dates import parse_period
+from repdesk.money import Conversion
+from repdesk.services import activities, deals, quotas
+from repdesk.store import read_session, write_session
+
+NOV = parse_period("2026-11")
+
+
+def _won(session, title: str, cents: int, on: date, currency: str = "EUR", **kw) -> int:  # type: ignore[no-untyped-def]
+    deal = deals.create_deal(
+        session=session, title=title, value_cents=cents, currency=currency,
+        first_contact=on - timedelta(days=kw.pop("cycle", 30)), now=NOW, **kw,
+    )  # fmt: skip
+    deals.win_deal(session=session, deal_id=deal.id, on=on, now=NOW)
+    return deal.id  # type: ignore[return-value]
+
+
+def test_other_currencies_count_at_the_reps_rate_and_unrated_ones_are_left_out(engine) -> None:  # type: ignore[no-untyped-def]
+    with write_session(engine) as session:
+        _won(session, "Euro deal", 1_000_000, date(2026, 11, 3))
+        _won(session, "Pound deal", 1_000_000, date(2026, 11, 4), currency="GBP")
+        _won(session, "Dollar deal", 5_000_000, date(2026, 11, 5), currency="USD")
+        deals.create_deal(session=session, title="Open in dollars", value_cents=700_000,
+                          currency="USD", now=NOW)  # fmt: skip
+        quotas.set_quota(session=session, period=NOV, amount_cents=4_000_000)
+    rates = Conversion("EUR", {"GBP": 1.15})
+    with read_session(engine) as session:
+        k = reports.kpi_report(session, period=NOV, as_of=TODAY, conversion=rates)
+        face = reports.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
+    assert k.won_value == 2_150_000  # 10,000 EUR + 10,000 GBP x 1.15
+    assert (k.won_count, k.avg_deal_size) == (2, 1_075_000)
+    assert (k.left_out_deals, k.left_out_currencies) == (2, ("USD",))  # one won, one open
+    assert k.open_count == 0
+    assert face.won_value == 1_000_000 and face.left_out_currencies == ("GBP", "USD")
+
+
+def test_won_curve_is_cumulative_by_close_day_within_the_period(engine) -> None:  # type: ignore[no-untyped-def]
+    with write_session(engine) as session:
+        _won(session, "A", 100_000, date(2026, 11, 2))
+        _won(session, "B", 200_000, date(2026, 11, 2))
+        _won(session, "C", 50_000, date(2026, 11, 9))
+        _won(session, "October", 999_900, date(2026, 10, 31))
+    with read_session(engine) as session:
+        pane = reports.kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR)
+    assert pane.won_by_day == [(date(2026, 11, 2), 300_000), (date(2026, 11, 9), 350_000)]
+    assert pane.kpis.won_value == 350_000
+
+
+def test_funnel_counts_open_deals_per_stage_and_conversion_from_the_history(engine) -> None:  # type: ignore[no-untyped-def]
+    with write_session(engine) as session:
+        ids = [deals.create_deal(session=session, title=f"D{n}", value_cents=100_000,
+                                 currency="EUR", now=NOW).id for n in range(4)]  # fmt: skip
+        # D0: Prospect -> Qualified -> Won; D1: Prospect -> Qualified (open); D2 lost from
+        # Prospect; D3 still in Prospect.
+        deals.move_deal(session=session, deal_id=ids[0], stage="Qualified", now=NOW)
+        deals.win_deal(session=session, deal_id=ids[0], now=NOW)
+        deals.move_deal(session=session, deal_id=ids[1], stage="Qualified", now=NOW)
+        deals.lose_deal(session=session, deal_id=ids[2], reason="not a fit", now=NOW)
+    with read_session(engine) as session:
+        funnel = {s.name: s for s in reports.kpi_pane(
+            session, period=NOV, as_of=TODAY, conversion=EUR).funnel}  # fmt: skip
+    assert list(funnel) == ["Prospect", "Contacted", "Qualified", "Demo", "Proposal",
+                            "Negotiation"]  # fmt: skip
+    assert (funnel["Prospect"].open_count, funnel["Prospect"].open_value_cents) == (1, 100_000)
+    assert funnel["Qualified"].open_count == 1 and funnel["Demo"].open_count == 0
+    # All four reached Prospect; two went past it (skipping Contacted counts as going on).
+    assert (funnel["Prospect"].reached, funnel["Prospect"].went_on) == (4, 2)
+    assert funnel["Prospect"].conversion == 0.5
+    # Two reached Qualified; one went on (to Won).
+    assert (funnel["Qualified"].reached, funnel["Qualified"].went_on) == (2, 1)
+    assert funnel["Negotiation"].reached == 1 and funnel["Negotiation"].conversion == 1.0
+
+
+def test_slices_split_win_rate_cycle_and_deal_size_by_each_dimension(engine) -> None:  # type: ignore[no-untyped-def]
+    with write_session(engine) as session:
+        _won(session, "R1", 1_000_000, date(2026, 11, 3), source="referral", cycle=10)
+        _won(session, "R2", 3_000_000, date(2026, 11, 4), source="referral", cycle=30,
+             segment="existing")  # fmt: skip
+        lost = deals.create_deal(session=session, title="Cold", value_cents=500_000,
+                                 currency="EUR", source="cold call", now=NOW,
+                                 first_contact=date(2026, 10, 1))  # fmt: skip
+        deals.lose_deal(session=session, deal_id=lost.id, reason="price",
+                        on=date(2026, 11, 6), now=NOW)  # fmt: skip
+    with read_session(engine) as session:
+        slices = reports.kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR).slices
+    by_source = {row.value: row.figures for row in slices["source"]}
+    assert list(by_source) == ["referral", "cold call"]  # biggest won value first
+    referral = by_source["referral"]
+    assert (referral.win_rate, referral.avg_cycle_days, referral.avg_deal_size) == (
+        1.0, 20.0, 2_000_000)  # fmt: skip
+    assert (by_source["cold call"].win_rate, by_source["cold call"].avg_deal_size) == (0.0, None)
+    by_segment = {row.value: row.figures.won_count for row in slices["segment"]}
+    assert by_segment == {"new": 1, "existing": 1}
+    assert {row.value for row in slices["product"]} == {""}  # no product recorded
+
+
+def test_activity_counts_this_week_against_last_week(engine) -> None:  # type: ignore[no-untyped-def]
+    # TODAY is Friday 2026-11-20: the week (from Monday) began on the 16th.
+    with write_session(engine) as session:
+        deal_id = deals.create_deal(session=session, title="D", currency="EUR", now=NOW).id
+        for day, kind in ((16, "call"), (19, "call"), (20, "email"), (9, "call"), (15, "meeting"),
+                          (8, "call")):  # fmt: skip
+            activities.log_activity(session=session, deal_id=deal_id, kind=kind,
+                                    at=datetime(2026, 11, day, 12, tzinfo=UTC))  # fmt: skip
+    with read_session(engine) as session:
+        monday = reports.kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR)
+        sunday = reports.kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR, week_start=6)
+    weeks = {w.kind: (w.this_week, w.last_week) for w in monday.activity}
+    assert weeks == {"call": (2, 1), "email": (1, 0), "meeting": (0, 1), "note": (0, 0)}
+    # From Sunday the 15th: the meeting moves into this week, the call on the 8th into last.
+    weeks = {w.kind: (w.this_week, w.last_week) for w in sunday.activity}
+    assert weeks["meeting"] == (1, 0) and weeks["call"] == (2, 2)
