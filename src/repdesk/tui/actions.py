@@ -16,12 +16,12 @@ from typing import Any
 from sqlmodel import Session
 
 from repdesk import clock
-from repdesk.dates import parse_date, parse_when, working_days_after
+from repdesk.dates import Period, parse_date, parse_when, working_days_after
 from repdesk.domain import OBJECTION_CATEGORIES
 from repdesk.errors import InvalidInput
 from repdesk.models import Deal
 from repdesk.money import format_money, parse_amount
-from repdesk.services import activities, deals, followups, objections
+from repdesk.services import activities, deals, followups, objections, quotas
 from repdesk.services.activities import CALL_OUTCOMES
 from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
 from repdesk.tui.gateway import DeskGateway
@@ -433,3 +433,24 @@ def reschedule_form(
         )
 
     return FormScreen(f"Reschedule: {title}", fields, submit)
+
+
+def quota_form(desk: DeskGateway, *, period: Period, current: int | None) -> FormScreen:
+    """Q on the KPI screen: the quota of the period shown."""
+    fields = [
+        FieldSpec(
+            "amount",
+            f"Quota for {period.label}",
+            "" if current is None else f"{current / 100:.2f}".removesuffix(".00"),
+            parse=_amount,
+            required=True,
+            hint=f"the won value to reach in {period.label}, e.g. 60000 or 60k",
+        )
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        return await desk.write(
+            lambda s: quotas.set_quota(session=s, period=period, amount_cents=values["amount"])
+        )
+
+    return FormScreen(f"Quota: {period.label}", fields, submit)

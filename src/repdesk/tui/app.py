@@ -45,6 +45,7 @@ class RepdeskApp(App[int]):
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
         Binding("1", "board", "Board", id="app.board", show=False),
         Binding("2", "followups", "Follow-ups", id="app.followups", show=False),
+        Binding("3", "kpis", "KPIs", id="app.kpis", show=False),
         Binding("4", "playbook", "Playbook", id="app.playbook", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
     ]
@@ -77,8 +78,10 @@ class RepdeskApp(App[int]):
         """Another process (e.g. `repdesk log call` in another terminal) wrote: show it."""
         if self.desk.changed_elsewhere():
             screen = self.screen
-            if isinstance(screen, BoardScreen | DealScreen | FollowUpsScreen):
-                screen.reload()
+            # Every screen that shows desk data has a reload(); forms and help do not.
+            reload = getattr(screen, "reload", None)
+            if callable(reload):
+                reload()
             if screen is not self.board:
                 self.board.reload()
             self.refresh_quota()
@@ -120,6 +123,14 @@ class RepdeskApp(App[int]):
             return
         self.action_board()
         self.push_screen(FollowUpsScreen(), lambda _: self.board.reload())
+
+    def action_kpis(self) -> None:
+        # Imported on first use: the charts' plotting library is not needed for the board.
+        from repdesk.tui.screens.kpi import KpiScreen
+
+        if not isinstance(self.screen, KpiScreen):
+            self.action_board()
+            self.push_screen(KpiScreen())
 
     @work(exclusive=True, group="launch-notice")
     async def launch_notice(self) -> None:

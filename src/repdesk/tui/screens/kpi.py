@@ -1,0 +1,408 @@
+"""The KPI pane (key 3): will the rep make quota, and what does it take.
+
+One read per period (a worker, off the UI thread) fills every part: the headline against
+quota and pace, the tiles, the won curve, the funnel, the slices and the activity weeks.
+Every figure comes from `reports.kpi_pane`, the same code as `repdesk kpi --json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from repdesk import clock, formatting, reports
+from repdesk.dates import Period, period_containing
+from repdesk.kpi import Kpis
+from repdesk.money import format_money
+from repdesk.queries import SLICE_DIMENSIONS
+from repdesk.reports import ClosedFigures, KpiPane
+from repdesk.settings import Settings
+from repdesk.tui import actions
+from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
+from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+
+def load_pane(session: Any, period: Period, settings: Settings) -> KpiPane:
+    return reports.kpi_pane(
+        session,
+        period=period,
+        as_of=clock.today(),
+        conversion=settings.conversion,
+        week_start=settings.week_start_index,
+    )
+
+
+NO_QUOTA = "no quota set: Q sets it"
+
+
+def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
+    """(title, figure, caption, explanation) for each tile. The caption fits a narrow tile;
+    the explanation is its tooltip. A figure that cannot be computed is a dash, and both
+    say why."""
+
+    def money(cents: int | None) -> str:
+        return format_money(cents, currency)
+
+    closed = k.won_count + k.lost_count
+    no_closed = ("no closed deals", "No deal was won or lost in this period yet.")
+    no_won = ("no won deals", "No deal was won in this period yet.")
+    if k.coverage is not None:
+        coverage = (
+            f"{k.coverage:.1f}x",
+            "of the rest",
+            "Open value expected to close this period / quota still to win.",
+        )
+    elif k.quota is None:
+        coverage = ("—", "no quota (Q)", "Set a quota with Q to see coverage.")
+    else:
+        coverage = ("—", "quota made", "Nothing is left to win, so nothing to cover.")
+    if k.velocity_per_day is not None:
+        velocity = (
+            f"{money(round(k.velocity_per_day, -2))}/day",
+            "pipeline flow",
+            "Open deals x average deal size x win rate / average cycle, per day.",
+        )
+    elif not k.won_count:
+        velocity = ("—", *no_won)
+    elif not k.avg_cycle_days:
+        velocity = ("—", "no cycle", "Deals closed the day they started: no cycle length.")
+    else:
+        velocity = ("—", "no open deals", "No open deals to move.")
+    return [
+        ("Forecast", money(k.forecast), "won+weighted",
+         "Won so far plus open value x stage probability, for deals closing this period."),
+        ("Coverage", *coverage),
+        ("Win rate", formatting.pct(k.win_rate),
+         *((f"{k.won_count}/{closed} won", "Won / (won + lost), decided deals only.")
+           if closed else no_closed)),
+        ("Avg cycle", "—" if k.avg_cycle_days is None else f"{k.avg_cycle_days:.0f} days",
+         *(("contact→close", "Days from first contact to close, over closed deals.")
+           if closed else no_closed)),
+        ("Avg deal", money(k.avg_deal_size),
+         *(("mean won deal", "The mean value of deals won this period.")
+           if k.won_count else no_won)),
+        ("Velocity", *velocity),
+        ("Open", money(k.open_value), f"{k.open_count} deals",
+         "Every open deal, whenever it is expected to close."),
+    ]  # fmt: skip
+
+
+def headline(k: Kpis, currency: str, width: int) -> Text:
+    """Won against quota with a bar and a pace marker, then what it takes."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"Won {format_money(k.won_value, currency)}", style="bold")
+    if k.quota is None:
+        text.append(f" · {NO_QUOTA}", style="dim")
+        text.append(f" · {k.days_left} days left\n")
+        text.append(_bar(None, None, width))
+        text.append("\nSet a quota to see pace, what is left and the pipeline it takes.", "dim")
+        return text
+    text.append(f" of {format_money(k.quota, currency)} · ")
+    text.append(formatting.pct(k.attainment), style="bold")
+    ahead = (k.pace_delta or 0) >= 0
+    text.append(" · ")
+    text.append(
+        ("▲ " if ahead else "▼ ") + formatting.pace(k, currency), style="green" if ahead else "red"
+    )
+    text.append(f" · {k.days_left} days left\n")
+    expected = k.expected_by_now or 0
+    text.append(_bar(k.won_value / k.quota, expected / k.quota, width))
+    text.append(f"  │ pace: {format_money(round(expected, -2), currency)} by today\n", style="dim")
+    if k.remaining == 0:
+        text.append("Quota made. Everything from here is over target.", style="green")
+        return text
+    text.append(f"To go: {format_money(k.remaining, currency)}")
+    if k.deals_needed is not None:
+        deals = "1 deal" if k.deals_needed == 1 else f"{k.deals_needed} deals"
+        text.append(f" = {deals} of {format_money(k.avg_deal_size, currency)}")
+    if k.pipeline_needed is not None:
+        text.append(
+            f" · needs {format_money(k.pipeline_needed, currency)} of pipeline at "
+            f"{formatting.pct(k.win_rate)} win rate"
+        )
+    elif k.win_rate is None:
+        text.append(" · pipeline needed: — (no deals closed yet to give a win rate)", "dim")
+    return text
+
+
+def _bar(done: float | None, pace: float | None, width: int) -> Text:
+    """An attainment bar: filled to `done`, with │ where the pace expects the rep to be."""
+    cells = max(width, 10)
+    filled = 0 if done is None else min(cells, round(done * cells))
+    bar = Text(
+        "█" * filled, style="green" if done and pace is not None and done >= pace else "yellow"
+    )
+    bar.append("░" * (cells - filled), style="dim")
+    if pace is not None:
+        mark = min(cells - 1, round(pace * cells))
+        bar = bar[:mark] + Text("│", style="bold") + bar[mark + 1 :]
+    return bar
+
+
+SLICE_TITLES = {"source": "Source", "product": "Product", "region": "Region", "segment": "Segment"}
+SORTS = (
+    ("won value", lambda f: -f.won_value_cents),
+    ("win rate", lambda f: -(f.win_rate if f.win_rate is not None else -1)),
+    ("cycle", lambda f: f.avg_cycle_days if f.avg_cycle_days is not None else float("inf")),
+    ("deal size", lambda f: -(f.avg_deal_size or 0)),
+    ("closed", lambda f: -(f.won_count + f.lost_count)),
+)
+
+
+class Tile(Static):
+    DEFAULT_CSS = """
+    Tile { height: 4; border: round $primary-darken-1; padding: 0 1;
+           text-wrap: nowrap; text-overflow: ellipsis; }
+    Tile.-dash { border: round $panel-lighten-2; }
+    """
+
+    def show(self, title: str, figure: str, caption: str, explanation: str) -> None:
+        self.border_title = title
+        self.set_class(figure == "—", "-dash")
+        self.tooltip = explanation
+        self.update(
+            Text.assemble(
+                (figure, "bold"), "\n", (caption, "dim"), no_wrap=True, overflow="ellipsis"
+            )
+        )
+
+
+class KpiScreen(Screen[None]):
+    AUTO_FOCUS = "#kpi-body"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (118, "-wide")]
+    BINDINGS = [
+        Binding("m", "kind('month')", "Month", id="kpi.month"),
+        Binding("q", "kind('quarter')", "Quarter", id="kpi.quarter"),
+        Binding("y", "kind('year')", "Year", id="kpi.year"),
+        Binding("left_square_bracket", "shift(-1)", "Previous", id="kpi.previous", key_display="["),
+        Binding("right_square_bracket", "shift(1)", "Next", id="kpi.next", key_display="]"),
+        Binding("t", "current", "This period", id="kpi.current"),
+        Binding("Q", "set_quota", "Set quota", id="kpi.set_quota", key_display="Q"),
+        Binding("d", "dimension", "Slice by", id="kpi.dimension"),
+        Binding("s", "sort", "Sort slices", id="kpi.sort"),
+        Binding("escape", "back", "Board", id="kpi.back", show=False),
+    ]
+    DEFAULT_CSS = """
+    KpiScreen #kpi-body { height: 1fr; }
+    KpiScreen #kpi-period { height: 1; padding: 0 1; background: $boost; }
+    KpiScreen #kpi-headline { height: 3; padding: 0 1; margin-top: 1; }
+    KpiScreen #kpi-left-out { height: auto; padding: 0 1; color: $warning; }
+    KpiScreen #kpi-left-out.-none { display: none; }
+    KpiScreen #kpi-tiles { layout: grid; grid-size: 4; grid-gutter: 0 1; height: auto;
+                           padding: 0 1; margin-top: 1; }
+    KpiScreen.-wide #kpi-tiles { grid-size: 7; }
+    KpiScreen #kpi-charts { height: 14; margin-top: 1; }
+    KpiScreen.-narrow #kpi-charts { layout: vertical; height: 28; }
+    KpiScreen WonChart, KpiScreen FunnelChart { height: 1fr; width: 1fr; }
+    KpiScreen #kpi-lower { height: auto; margin-top: 1; padding: 0 1; }
+    KpiScreen.-narrow #kpi-lower { layout: vertical; }
+    KpiScreen #slices-box { width: 2fr; height: auto; }
+    KpiScreen.-narrow #slices-box { width: 100%; }
+    KpiScreen #slices-title, KpiScreen #activity-title { height: 1; text-style: bold; }
+    KpiScreen #slices { height: auto; max-height: 14; }
+    KpiScreen #activity-box { width: 1fr; height: auto; margin-left: 2; }
+    KpiScreen.-narrow #activity-box { margin: 1 0 0 0; width: 100%; }
+    KpiScreen #activity { height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.period = period_containing(clock.today(), "month")
+        self.pane: KpiPane | None = None
+        self.dimension = SLICE_DIMENSIONS[0]
+        self.sort_index = 0
+
+    @property
+    def desk(self) -> Any:
+        return self.app.desk  # type: ignore[attr-defined]
+
+    @property
+    def currency(self) -> str:
+        return str(self.desk.settings.currency)
+
+    def compose(self) -> ComposeResult:
+        yield QuotaStrip(id="quota-strip")
+        with VerticalScroll(id="kpi-body"):
+            yield Static(id="kpi-period")
+            yield Static(id="kpi-headline")
+            yield Static(id="kpi-left-out", classes="-none")
+            with Vertical(id="kpi-tiles"):
+                for n in range(7):
+                    yield Tile(id=f"tile-{n}")
+            with Horizontal(id="kpi-charts"):
+                yield WonChart(id="won-chart")
+                yield FunnelChart(id="funnel-chart")
+            with Horizontal(id="kpi-lower"):
+                with Vertical(id="slices-box"):
+                    yield Static(id="slices-title")
+                    table: DataTable[Any] = DataTable(
+                        id="slices", cursor_type="none", zebra_stripes=True
+                    )
+                    table.can_focus = False  # keys sort it; arrows scroll the pane
+                    yield table
+                with Vertical(id="activity-box"):
+                    yield Static("Activity: this week against last", id="activity-title")
+                    yield Static(id="activity")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.app.refresh_quota()  # type: ignore[attr-defined]
+
+    @work(exclusive=True, group="kpi-load")
+    async def reload(self) -> None:
+        period, settings = self.period, self.desk.settings
+        pane = await self.desk.read(lambda s: load_pane(s, period, settings))
+        if not self.is_attached or period != self.period:
+            return  # the rep moved on while this was reading
+        self.pane = pane
+        self.show_pane(pane)
+
+    def show_pane(self, pane: KpiPane) -> None:
+        k, cur, today = pane.kpis, self.currency, pane.as_of
+        state = (
+            "current"
+            if self.period.contains(today)
+            else "past"
+            if self.period.end < today
+            else "future"
+        )
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{_period_name(self.period)}", style="bold")
+        line.append(f"  {k.start:%d %b} – {k.end:%d %b %Y} · {state} {self.period.kind}")
+        line.append(f" · as of {formatting.when(today)}", style="dim")
+        line.append("   m q y · [ ] · t · Q quota", style="dim")
+        self.query_one("#kpi-period", Static).update(line)
+        width = max(10, self.size.width - 40)
+        self.query_one("#kpi-headline", Static).update(headline(k, cur, width))
+        left_out = self.query_one("#kpi-left-out", Static)
+        left_out.set_class(not k.left_out_deals, "-none")
+        if k.left_out_deals:
+            left_out.update(
+                Text(
+                    f"Left out of every figure: {formatting.left_out(k)}. "
+                    "Add a rate under [rates] in the settings to count them."
+                )
+            )
+        for n, figures in enumerate(tiles(k, cur)):
+            self.query_one(f"#tile-{n}", Tile).show(*figures)
+        self.query_one(WonChart).show(
+            period=self.period,
+            as_of=today,
+            won_by_day=pane.won_by_day,
+            quota=k.quota,
+            currency=cur,
+        )
+        self.query_one(FunnelChart).show(pane.funnel)
+        self.show_slices()
+        self.query_one("#activity", Static).update(_activity(pane))
+
+    def show_slices(self) -> None:
+        if self.pane is None:
+            return
+        sort_name, sort_key = SORTS[self.sort_index]
+        title = SLICE_TITLES[self.dimension]
+        self.query_one("#slices-title", Static).update(
+            Text.assemble(
+                f"By {title.lower()}",
+                (
+                    f"  sorted by {sort_name} · d: slice by "
+                    "source/product/region/segment · s: sort",
+                    "dim",
+                ),
+            )
+        )
+        table: DataTable[Any] = self.query_one("#slices", DataTable)
+        table.clear(columns=True)
+        table.add_columns(title, "Won", "Lost", "Win rate", "Avg cycle", "Avg deal", "Won value")
+        rows = sorted(self.pane.slices[self.dimension], key=lambda r: sort_key(r.figures))
+        for row in rows:
+            table.add_row(*_slice_cells(row.value, row.figures, self.currency))
+        if not rows:
+            table.add_row(Text("no deals closed in this period", style="dim"), *[""] * 6)
+
+    def action_kind(self, kind: str) -> None:
+        self._show_period(period_containing(clock.today(), kind))
+
+    def action_shift(self, step: int) -> None:
+        try:
+            self._show_period(self.period.next() if step > 0 else self.period.prev())
+        except ValueError:
+            self.notify("No periods before year 1 or after 9999.")
+
+    def action_current(self) -> None:
+        self._show_period(period_containing(clock.today(), self.period.kind))
+
+    def _show_period(self, period: Period) -> None:
+        self.period = period
+        self.reload()
+
+    def action_set_quota(self) -> None:
+        current = (
+            self.pane.kpis.quota
+            if self.pane and self.pane.kpis.period == (self.period.label)
+            else None
+        )
+
+        def saved(result: Any) -> None:
+            if result is not None:
+                self.reload()
+                self.app.refresh_quota()  # type: ignore[attr-defined]
+
+        self.app.push_screen(
+            actions.quota_form(self.desk, period=self.period, current=current), saved
+        )
+
+    def action_dimension(self) -> None:
+        index = SLICE_DIMENSIONS.index(self.dimension)
+        self.dimension = SLICE_DIMENSIONS[(index + 1) % len(SLICE_DIMENSIONS)]
+        self.show_slices()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.show_slices()
+
+    def action_back(self) -> None:
+        self.app.action_board()  # type: ignore[attr-defined]
+
+
+def _period_name(period: Period) -> str:
+    if period.kind == "month":
+        return period.start.strftime("%B %Y")
+    if period.kind == "quarter":
+        return f"Q{period.index} {period.year}"
+    return str(period.year)
+
+
+def _slice_cells(value: str, f: ClosedFigures, currency: str) -> list[Text]:
+    right = {"justify": "right"}
+    cells = [
+        Text(value or "(none)", style="" if value else "dim"),
+        Text(str(f.won_count), **right),  # type: ignore[arg-type]
+        Text(str(f.lost_count), **right),  # type: ignore[arg-type]
+        Text(formatting.pct(f.win_rate), **right),  # type: ignore[arg-type]
+        Text("—" if f.avg_cycle_days is None else f"{f.avg_cycle_days:.0f} d", **right),  # type: ignore[arg-type]
+        Text(format_money(f.avg_deal_size, currency), **right),  # type: ignore[arg-type]
+        Text(format_money(f.won_value_cents, currency), **right),  # type: ignore[arg-type]
+    ]
+    return cells
+
+
+def _activity(pane: KpiPane) -> Text:
+    text = Text()
+    for week in pane.activity:
+        delta = week.this_week - week.last_week
+        arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
+        style = "green" if delta > 0 else "red" if delta < 0 else "dim"
+        text.append(
+            f"{week.kind.capitalize() + 's':<10}{week.this_week:>5}  vs {week.last_week:<5}"
+        )
+        text.append(f"{arrow}{abs(delta) if delta else ''}\n", style=style)
+    return text

@@ -1,0 +1,84 @@
+"""The KPI screen's two charts, drawn by plotext: won so far against the pace line, and the
+open pipeline stage by stage with how often deals go on from each stage."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual_plotext import PlotextPlot
+
+from repdesk.dates import Period
+from repdesk.formatting import pct
+from repdesk.reports import FunnelStage
+
+
+def cumulative_by_day(
+    won_by_day: list[tuple[date, int]], period: Period, as_of: date
+) -> list[tuple[int, int]]:
+    """(day of the period, won so far in cents) for every day up to `as_of`: a step curve."""
+    last_day = period.days_elapsed(as_of)
+    points, running, changes = [], 0, dict(won_by_day)
+    for offset in range(last_day):
+        day = date.fromordinal(period.start.toordinal() + offset)
+        running = changes.get(day, running)
+        points.append((offset + 1, running))
+    return points
+
+
+class WonChart(PlotextPlot):
+    """Cumulative won value through the period, with the straight pace line to the quota."""
+
+    def show(
+        self,
+        *,
+        period: Period,
+        as_of: date,
+        won_by_day: list[tuple[date, int]],
+        quota: int | None,
+        currency: str,
+    ) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        unit = 1000 * 100  # thousands of the desk's currency, from cents
+        points = cumulative_by_day(won_by_day, period, as_of)
+        if quota is not None:
+            plt.plot([0, period.days], [0, quota / unit], label="pace", color="gray")
+        if points:
+            plt.plot(
+                [0] + [day for day, _ in points],
+                [0] + [cents / unit for _, cents in points],
+                label="won",
+                color="green",
+            )
+        ticks = sorted({1, period.days // 2, period.days} if period.days > 2 else {1})
+        labels = [
+            date.fromordinal(period.start.toordinal() + tick - 1).strftime("%d %b")
+            for tick in ticks
+        ]
+        plt.xticks(ticks, labels)
+        plt.xlim(0, period.days)
+        plt.ylim(0, max([quota / unit if quota else 0, *(c / unit for _, c in points), 1]))
+        plt.title(f"Won vs pace, thousands {currency}")
+        self.refresh()
+
+
+class FunnelChart(PlotextPlot):
+    """Open deals per stage as bars; each label carries how often deals went on from it."""
+
+    def show(self, funnel: list[FunnelStage]) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        if funnel:
+            labels = [f"{stage.name} →{pct(stage.conversion)}" for stage in reversed(funnel)]
+            plt.bar(
+                labels,
+                [stage.open_count for stage in reversed(funnel)],
+                orientation="horizontal",
+                width=0.6,
+                color="blue",
+            )
+            most = max(stage.open_count for stage in funnel)
+            step = max(1, -(-most // 4))  # about four whole-number ticks
+            plt.xticks(list(range(0, most + step, step)))
+        plt.title("Open deals by stage (→ went on to the next)")
+        self.refresh()

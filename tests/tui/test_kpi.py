@@ -1,0 +1,178 @@
+"""The KPI pane (key 3): its keys, its figures against `repdesk kpi --json`, and snapshots of
+a period behind pace and one ahead of it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import cli_env
+from tests.tui.desks import build_small_desk, settings
+from tests.tui.drive import db, until
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from repdesk.dates import parse_period
+from repdesk.money import format_money
+from repdesk.services import quotas
+from repdesk.store import make_engine, write_session
+from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.forms import FormScreen
+from repdesk.tui.screens.kpi import KpiScreen, Tile
+
+SIZE = (130, 50)
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    return create_app(build_small_desk(home), settings())
+
+
+async def kpi_screen(pilot: Pilot[Any], *keys: str) -> KpiScreen:
+    """Open the pane, press `keys`, and wait for the figures of the period they lead to."""
+    app = pilot.app
+    await until(pilot, lambda: app.board.loaded)
+    await pilot.press("3")
+    await until(pilot, lambda: isinstance(app.screen, KpiScreen) and app.screen.pane is not None)
+    screen = app.screen
+    assert isinstance(screen, KpiScreen)
+    for key in keys:
+        before = screen.pane
+        await pilot.press(key)
+        await until(pilot, lambda before=before: screen.pane is not before)
+    await pilot.pause()
+    return screen
+
+
+def shown(screen: KpiScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def kpi_json(home: Path, period: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "repdesk", "kpi", "--period", period, "--json"],
+        env=cli_env(home), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
+async def test_every_figure_matches_the_kpi_command(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await kpi_screen(pilot)
+        assert screen.pane is not None
+        k = screen.pane.kpis
+        assert k.to_json() == kpi_json(home, "2026-11")
+        tiles = {tile.border_title: str(tile.render()) for tile in screen.query(Tile)}
+        assert tiles["Forecast"].startswith(format_money(k.forecast, "EUR"))
+        assert tiles["Win rate"].startswith("50%")  # one won, one lost in November
+        assert tiles["Open"].startswith(format_money(k.open_value, "EUR"))
+        headline = shown(screen, "#kpi-headline")
+        assert "Won €9,000 of €60,000 · 15%" in headline
+        assert "▼ €31,000 behind pace" in headline  # 60,000 x 20/30 = 40,000 expected
+
+
+async def test_period_keys_move_through_months_quarters_and_years(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await kpi_screen(pilot, "q")
+        assert screen.period == parse_period("2026-Q4") and "Q4 2026" in shown(
+            screen, "#kpi-period")  # fmt: skip
+        await kpi_screen(pilot, "left_square_bracket")
+        assert screen.period == parse_period("2026-Q3")
+        await kpi_screen(pilot, "y")
+        assert screen.period == parse_period("2026")
+        await kpi_screen(pilot, "right_square_bracket")
+        assert screen.period == parse_period("2027") and "future year" in shown(
+            screen, "#kpi-period")  # fmt: skip
+        assert "no quota set" in shown(screen, "#kpi-headline")
+        await kpi_screen(pilot, "m", "left_square_bracket", "left_square_bracket")
+        assert screen.period == parse_period("2026-09")
+        await kpi_screen(pilot, "t")
+        assert screen.period == parse_period("2026-11")
+
+
+async def test_a_figure_without_inputs_shows_a_dash_and_says_why(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await kpi_screen(pilot, "right_square_bracket")  # December: nothing closed
+        tiles = {tile.border_title: tile for tile in screen.query(Tile)}
+        for title in ("Win rate", "Avg cycle", "Coverage"):
+            assert str(tiles[title].render()).startswith("—"), title
+        assert "no closed deals" in str(tiles["Win rate"].render())
+        assert "no quota" in str(tiles["Coverage"].render())
+        assert tiles["Coverage"].tooltip == "Set a quota with Q to see coverage."
+
+
+async def test_Q_sets_the_quota_of_the_shown_period(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await kpi_screen(pilot, "q")
+        await pilot.press("Q")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"12x", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)  # refused inline, nothing saved
+        assert db(home, "SELECT COUNT(*) FROM quota WHERE period = '2026-Q4'") == [(0,)]
+        await pilot.press("backspace", "k", "enter")
+        await until(pilot, lambda: app.screen is screen)
+        await until(pilot, lambda: screen.pane is not None and screen.pane.kpis.quota is not None)
+        assert db(home, "SELECT amount_cents FROM quota WHERE period = '2026-Q4'") == [(1_200_000,)]
+        assert "Won €9,000 of €12,000 · 75%" in shown(screen, "#kpi-headline")
+        assert "ahead of pace" in shown(screen, "#kpi-headline")
+
+
+async def test_slices_switch_dimension_and_sort(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await kpi_screen(pilot)
+        table = screen.query_one("#slices", DataTable)
+        assert str(table.ordered_columns[0].label) == "Source"
+        await pilot.press("d", "d", "d")
+        assert str(table.ordered_columns[0].label) == "Segment"
+        assert {str(table.get_row_at(n)[0]) for n in range(table.row_count)} == {"new"}
+        await pilot.press("s")
+        assert "sorted by win rate" in shown(screen, "#slices-title")
+
+
+async def test_a_win_elsewhere_updates_the_pane(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await kpi_screen(pilot)
+        deal_id = db(home, "SELECT id FROM deal WHERE title = 'Warehouse pilot'")[0][0]
+        subprocess.run([sys.executable, "-m", "repdesk", "deal", "won", str(deal_id)],
+                       env=cli_env(home), check=True, capture_output=True)  # fmt: skip
+        await until(pilot, lambda: screen.pane is not None and screen.pane.kpis.won_count == 2)
+        await pilot.pause()
+        assert "Won €17,000 of €60,000" in shown(screen, "#kpi-headline")
+
+
+def _ahead_in_q4(home: Path) -> None:
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        quotas.set_quota(session=session, period=parse_period("2026-Q4"), amount_cents=1_200_000)
+    engine.dispose()
+
+
+def snapshot(*keys: str) -> Any:
+    async def run(pilot: Pilot[Any]) -> None:
+        await kpi_screen(pilot, *keys)
+        for _ in range(5):
+            await pilot.pause()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run
+
+
+def test_snapshot_month_behind_pace(snap_compare: Any, app: RepdeskApp) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=snapshot())
+
+
+def test_snapshot_quarter_ahead_of_pace(snap_compare: Any, home: Path) -> None:
+    desk = build_small_desk(home)
+    _ahead_in_q4(home)
+    app = create_app(desk, settings())
+    assert snap_compare(app, terminal_size=SIZE, run_before=snapshot("q"))
+
+
+def test_snapshot_80x24(snap_compare: Any, app: RepdeskApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=snapshot())
