@@ -120,3 +120,27 @@ def test_activity_counts_this_week_against_last_week(engine) -> None:  # type: i
     # From Sunday the 15th: the meeting moves into this week, the call on the 8th into last.
     weeks = {w.kind: (w.this_week, w.last_week) for w in sunday.activity}
     assert weeks["meeting"] == (1, 0) and weeks["call"] == (2, 2)
+
+
+def test_deals_closed_on_the_first_and_last_day_count_and_pace_runs_to_the_whole_quota(
+    engine,
+) -> None:  # type: ignore[no-untyped-def]
+    feb = parse_period("2028-02")  # a leap February: 29 days
+    with write_session(engine) as session:
+        for day, cents in ((date(2028, 1, 31), 1), (date(2028, 2, 1), 100_000),
+                           (date(2028, 2, 29), 200_000), (date(2028, 3, 1), 1)):  # fmt: skip
+            _won(session, f"Closed {day}", cents, day)
+        quotas.set_quota(session=session, period=feb, amount_cents=2_900_000)
+    with read_session(engine) as session:
+        first = reports.kpi_report(session, period=feb, as_of=date(2028, 2, 1), conversion=EUR)
+        last = reports.kpi_report(session, period=feb, as_of=date(2028, 2, 29), conversion=EUR)
+        after = reports.kpi_report(session, period=feb, as_of=date(2028, 3, 9), conversion=EUR)
+        no_quota = reports.kpi_report(
+            session, period=parse_period("2028-03"), as_of=date(2028, 3, 9), conversion=EUR
+        )
+    assert (first.won_count, first.won_value) == (2, 300_000)  # the 31st and 1st stay out
+    assert (first.expected_by_now, first.days_left) == (100_000, 28)  # 1 day of 29
+    assert (last.expected_by_now, last.days_left) == (2_900_000, 0)
+    assert after.expected_by_now == 2_900_000  # a past period expects the whole quota
+    assert no_quota.quota is None and no_quota.attainment is None
+    assert no_quota.pipeline_needed is None and no_quota.won_count == 1
