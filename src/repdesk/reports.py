@@ -7,17 +7,17 @@ Each function takes `conn`: a SQLAlchemy session or a plain sqlite3 connection (
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from repdesk import kpi, queries
 from repdesk.dates import Period
-from repdesk.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES
+from repdesk.domain import OBJECTION_CATEGORIES
 from repdesk.money import Conversion
 
 
-class _Converter:
+class Converter:
     """Sums money of many currencies in the desk's, remembering what it had to leave out."""
 
     def __init__(self, conversion: Conversion) -> None:
@@ -33,7 +33,7 @@ class _Converter:
         return converted
 
 
-def _whole(amount: Decimal) -> int:
+def whole(amount: Decimal) -> int:
     return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -59,7 +59,7 @@ class ClosedFigures:
         return kpi.avg_deal_size(self.won_value_cents, self.won_count)
 
 
-def _closed(rows: list[tuple[Any, ...]], money: _Converter) -> ClosedFigures:
+def closed_figures(rows: list[tuple[Any, ...]], money: Converter) -> ClosedFigures:
     """Sum closed_in_period-shaped rows (currency, won value, won, lost, cycle days)."""
     won_value, won, lost, cycle = Decimal(0), 0, 0, 0.0
     for currency, value, won_count, lost_count, cycle_sum in rows:
@@ -68,7 +68,7 @@ def _closed(rows: list[tuple[Any, ...]], money: _Converter) -> ClosedFigures:
             continue
         won_value += converted
         won, lost, cycle = won + int(won_count), lost + int(lost_count), cycle + float(cycle_sum)
-    return ClosedFigures(_whole(won_value), won, lost, cycle)
+    return ClosedFigures(whole(won_value), won, lost, cycle)
 
 
 def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion) -> kpi.Kpis:
@@ -77,8 +77,8 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
     Deals in other currencies count at the rep's rates; those with no rate are left out of
     every figure and counted in `left_out_deals`.
     """
-    money = _Converter(conversion)
-    closed = _closed(
+    money = Converter(conversion)
+    closed = closed_figures(
         queries.fetch(conn, "closed_in_period", start=period.start, end=period.end), money
     )
     open_count, open_value, weighted, in_period = 0, Decimal(0), Decimal(0), Decimal(0)
@@ -106,157 +106,18 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
             lost_count=closed.lost_count,
             cycle_days_sum=closed.cycle_days_sum,
             open_count=open_count,
-            open_value_cents=_whole(open_value),
-            weighted_x100=_whole(weighted),
-            open_in_period_cents=_whole(in_period),
+            open_value_cents=whole(open_value),
+            weighted_x100=whole(weighted),
+            open_in_period_cents=whole(in_period),
             left_out_deals=money.left_out_deals,
             left_out_currencies=tuple(sorted(money.left_out_currencies)),
         )
     )
 
 
-@dataclass(frozen=True, slots=True)
-class FunnelStage:
-    """One open stage: what sits in it now, and how often deals that got this far went on."""
-
-    name: str
-    open_count: int
-    open_value_cents: int
-    reached: int  # deals that ever got to this stage or further (Lost aside)
-    went_on: int  # of those, deals that got past it (to a later stage or Won)
-
-    @property
-    def conversion(self) -> float | None:
-        return self.went_on / self.reached if self.reached else None
-
-
-@dataclass(frozen=True, slots=True)
-class SliceRow:
-    value: str  # e.g. "referral" for source, "" when the deals had none
-    figures: ClosedFigures
-
-
-@dataclass(frozen=True, slots=True)
-class ActivityWeeks:
-    kind: str
-    this_week: int
-    last_week: int
-
-
-@dataclass(frozen=True, slots=True)
-class KpiPane:
-    """Everything the KPI screen shows for one period, read in one go."""
-
-    kpis: kpi.Kpis
-    as_of: date
-    won_by_day: list[tuple[date, int]]  # cumulative won value at the end of each close day
-    funnel: list[FunnelStage]
-    slices: dict[str, list[SliceRow]]
-    activity: list[ActivityWeeks]
-
-
-def kpi_pane(
-    conn: Any, *, period: Period, as_of: date, conversion: Conversion, week_start: int = 0
-) -> KpiPane:
-    """The KPI screen's figures: the report, the won curve, the funnel, slices and activity.
-
-    `week_start` is the first day of the week (0 Monday .. 6 Sunday) for the activity counts.
-    """
-    kpis = kpi_report(conn, period=period, as_of=as_of, conversion=conversion)
-    money = _Converter(conversion)
-    by_day: dict[date, Decimal] = {}
-    for closed_on, currency, value in queries.fetch(
-        conn, "won_by_day", start=period.start, end=period.end
-    ):
-        converted = money.cents(value, currency, 1)
-        day = queries.as_date(closed_on)
-        if converted is not None and day is not None:
-            by_day[day] = by_day.get(day, Decimal(0)) + converted
-    running, won_by_day = Decimal(0), []
-    for day in sorted(by_day):
-        running += by_day[day]
-        won_by_day.append((day, _whole(running)))
-    return KpiPane(
-        kpis=kpis,
-        as_of=as_of,
-        won_by_day=won_by_day,
-        funnel=_funnel(conn, money),
-        slices={
-            dimension: _slices(conn, dimension, period, money)
-            for dimension in queries.SLICE_DIMENSIONS
-        },
-        activity=_activity_weeks(conn, as_of, week_start),
-    )
-
-
-def _funnel(conn: Any, money: _Converter) -> list[FunnelStage]:
-    stages = queries.fetch(conn, "stages")
-    furthest = {
-        int(position): int(count) for position, count in queries.fetch(conn, "furthest_reached")
-    }
-
-    def reached(position: int) -> int:
-        return sum(count for at, count in furthest.items() if at >= position)
-
-    open_now: dict[int, list[Any]] = {}
-    for stage_id, _name, _pos, currency, count, value in queries.fetch(conn, "open_by_stage"):
-        entry = open_now.setdefault(stage_id, [0, Decimal(0)])
-        if currency is None:  # an empty stage (the LEFT JOIN found no deal)
-            continue
-        converted = money.cents(value, currency, int(count))
-        if converted is not None:
-            entry[0] += int(count)
-            entry[1] += converted
-    funnel: list[FunnelStage] = []
-    later = [(int(pos), kind) for _id, _n, pos, _p, kind, _r in stages if kind != "lost"]
-    for stage_id, name, position, _prob, kind, _rot in stages:
-        if kind != "open":
-            continue
-        beyond = [pos for pos, _kind in later if pos > position]
-        count, value = open_now.get(stage_id, [0, Decimal(0)])
-        funnel.append(
-            FunnelStage(
-                name=name,
-                open_count=count,
-                open_value_cents=_whole(value),
-                reached=reached(int(position)),
-                went_on=reached(min(beyond)) if beyond else 0,
-            )
-        )
-    return funnel
-
-
-def _slices(conn: Any, dimension: str, period: Period, money: _Converter) -> list[SliceRow]:
-    grouped: dict[str, list[tuple[Any, ...]]] = {}
-    for value, *figures in queries.fetch(
-        conn, f"closed_by_{dimension}", start=period.start, end=period.end
-    ):
-        grouped.setdefault(value or "", []).append(tuple(figures))
-    rows = [SliceRow(value, _closed(rows, money)) for value, rows in grouped.items()]
-    rows.sort(key=lambda row: (-row.figures.won_value_cents, row.value))
-    return rows
-
-
-def _activity_weeks(conn: Any, as_of: date, week_start: int) -> list[ActivityWeeks]:
-    this_week = as_of - timedelta(days=(as_of.weekday() - week_start) % 7)
-
-    def instant(day: date) -> datetime:  # local midnight, as an instant
-        return datetime.combine(day, time()).astimezone(UTC)
-
-    counts = {
-        kind: (int(this), int(last))
-        for kind, this, last in queries.fetch(
-            conn,
-            "activity_weeks",
-            this_week=instant(this_week),
-            last_week=instant(this_week - timedelta(days=7)),
-            next_week=instant(this_week + timedelta(days=7)),
-        )
-    }
-    return [ActivityWeeks(kind, *counts.get(kind, (0, 0))) for kind in ACTIVITY_KINDS]
-
-
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and `repdesk
+# today` builds thousands of these on a command a rep may run every few seconds.
+@dataclass(slots=True)
 class QueueRow:
     """One line of a follow-up queue: a pending follow-up, or a deal that needs one."""
 

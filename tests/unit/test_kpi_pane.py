@@ -9,6 +9,7 @@ from tests.pinned import EUR, NOW, TODAY
 
 from repdesk import reports
 from repdesk.dates import parse_period
+from repdesk.kpi_pane import kpi_pane
 from repdesk.money import Conversion
 from repdesk.services import activities, deals, quotas
 from repdesk.store import read_session, write_session
@@ -51,7 +52,7 @@ def test_won_curve_is_cumulative_by_close_day_within_the_period(engine) -> None:
         _won(session, "C", 50_000, date(2026, 11, 9))
         _won(session, "October", 999_900, date(2026, 10, 31))
     with read_session(engine) as session:
-        pane = reports.kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR)
+        pane = kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR)
     assert pane.won_by_day == [(date(2026, 11, 2), 300_000), (date(2026, 11, 9), 350_000)]
     assert pane.kpis.won_value == 350_000
 
@@ -67,7 +68,7 @@ def test_funnel_counts_open_deals_per_stage_and_conversion_from_the_history(engi
         deals.move_deal(session=session, deal_id=ids[1], stage="Qualified", now=NOW)
         deals.lose_deal(session=session, deal_id=ids[2], reason="not a fit", now=NOW)
     with read_session(engine) as session:
-        funnel = {s.name: s for s in reports.kpi_pane(
+        funnel = {s.name: s for s in kpi_pane(
             session, period=NOV, as_of=TODAY, conversion=EUR).funnel}  # fmt: skip
     assert list(funnel) == ["Prospect", "Contacted", "Qualified", "Demo", "Proposal",
                             "Negotiation"]  # fmt: skip
@@ -92,7 +93,7 @@ def test_slices_split_win_rate_cycle_and_deal_size_by_each_dimension(engine) -> 
         deals.lose_deal(session=session, deal_id=lost.id, reason="price",
                         on=date(2026, 11, 6), now=NOW)  # fmt: skip
     with read_session(engine) as session:
-        slices = reports.kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR).slices
+        slices = kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR).slices
     by_source = {row.value: row.figures for row in slices["source"]}
     assert list(by_source) == ["referral", "cold call"]  # biggest won value first
     referral = by_source["referral"]
@@ -113,8 +114,8 @@ def test_activity_counts_this_week_against_last_week(engine) -> None:  # type: i
             activities.log_activity(session=session, deal_id=deal_id, kind=kind,
                                     at=datetime(2026, 11, day, 12, tzinfo=UTC))  # fmt: skip
     with read_session(engine) as session:
-        monday = reports.kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR)
-        sunday = reports.kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR, week_start=6)
+        monday = kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR)
+        sunday = kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR, week_start=6)
     weeks = {w.kind: (w.this_week, w.last_week) for w in monday.activity}
     assert weeks == {"call": (2, 1), "email": (1, 0), "meeting": (0, 1), "note": (0, 0)}
     # From Sunday the 15th: the meeting moves into this week, the call on the 8th into last.

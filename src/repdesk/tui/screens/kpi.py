@@ -17,12 +17,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from repdesk import clock, formatting, reports
+from repdesk import clock, formatting
 from repdesk.dates import Period, period_containing
 from repdesk.kpi import Kpis
+from repdesk.kpi_pane import KpiPane, kpi_pane
 from repdesk.money import format_money
 from repdesk.queries import SLICE_DIMENSIONS
-from repdesk.reports import ClosedFigures, KpiPane
+from repdesk.reports import ClosedFigures
 from repdesk.settings import Settings
 from repdesk.tui import actions
 from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
@@ -30,7 +31,7 @@ from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
 def load_pane(session: Any, period: Period, settings: Settings) -> KpiPane:
-    return reports.kpi_pane(
+    return kpi_pane(
         session,
         period=period,
         as_of=clock.today(),

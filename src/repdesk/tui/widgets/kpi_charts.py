@@ -9,7 +9,7 @@ from textual_plotext import PlotextPlot
 
 from repdesk.dates import Period
 from repdesk.formatting import pct
-from repdesk.reports import FunnelStage
+from repdesk.kpi_pane import FunnelStage
 
 
 def cumulative_by_day(
