@@ -208,5 +208,12 @@ def as_instant(value: Any) -> datetime | None:
     """An instant from either engine, aware UTC."""
     if value is None:
         return None
+    if isinstance(value, str):
+        # SQLite's naive UTC text. Parsing it with the offset appended is several times faster
+        # than .replace(tzinfo=...), and `repdesk today` reads thousands of these.
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            value = datetime.fromisoformat(value)  # text that carries its own offset
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -212,3 +212,18 @@ def test_instants_bound_to_raw_sql_compare_equal_to_stored_ones(engine) -> None:
     conn = sqlite3.connect(engine.url.database)
     stored = conn.execute("SELECT at FROM activity").fetchone()[0]
     assert stored == queries._sqlite_param(moment) == "2026-11-20 09:30:00.000000"
+
+
+def test_instants_read_back_from_either_engine_as_aware_utc() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from repdesk.queries import as_instant
+
+    moment = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)
+    assert as_instant("2026-11-10 09:30:00.000000") == moment  # SQLite's naive UTC text
+    assert as_instant("2026-11-10 09:30:00") == moment
+    assert as_instant("2026-11-10T11:30:00+02:00") == moment  # text with its own offset
+    assert as_instant(moment.astimezone(timezone(timedelta(hours=-5)))) == moment  # PostgreSQL
+    assert as_instant(datetime(2026, 11, 10, 9, 30)) == moment
+    assert as_instant("2026-11-10 09:30:00").tzinfo is UTC
+    assert as_instant(None) is None
