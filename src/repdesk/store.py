@@ -159,7 +159,7 @@ def _tables_here(conn: Connection) -> list[str]:
             text(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'S', 'p', 'f')"
-                " ORDER BY c.relname"
+                " ORDER BY c.relkind = 'S', c.relname"
             )
         ).scalars()
     )

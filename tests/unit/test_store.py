@@ -212,3 +212,35 @@ def test_instants_bound_to_raw_sql_compare_equal_to_stored_ones(sqlite_engine) -
     conn = sqlite3.connect(sqlite_engine.url.database)
     stored = conn.execute("SELECT at FROM activity").fetchone()[0]
     assert stored == queries._sqlite_param(moment) == "2026-11-20 09:30:00.000000"
+
+
+def test_the_app_notices_a_write_by_another_process(engine, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """The live refresh's question, on either engine: did anyone write since I last asked?"""
+    import os
+    import time
+
+    from repdesk.models import Deal
+    from repdesk.paths import resolve_home
+    from repdesk.settings import Settings
+    from repdesk.tui.gateway import DeskGateway
+
+    desk = DeskGateway(
+        resolve_home(), Settings(database_url=os.environ.get("REPDESK_DATABASE_URL"))
+    )
+    try:
+        assert desk.changed_elsewhere() is False  # the baseline
+        assert desk.changed_elsewhere() is False  # nobody wrote
+        subprocess.run(
+            [sys.executable, "-m", "repdesk", "deal", "add", "From the shell"],
+            check=True,
+            capture_output=True,
+        )
+        deadline = time.monotonic() + 5  # a server's notification may still be on its way
+        while not desk.changed_elsewhere():
+            assert time.monotonic() < deadline, "the write was not noticed"
+            time.sleep(0.02)
+        assert desk.changed_elsewhere() is False
+        with read_session(desk.engine) as session:
+            assert [d.title for d in session.exec(select(Deal))] == ["From the shell"]
+    finally:
+        desk.close()
