@@ -665,7 +665,8 @@ def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
     _out(f"Copied the desk at {source} to {shown}:")
     width = max(len(name) for name in counts)
     for name, (expected, copied) in counts.items():
-        _out(f"  {name:<{width}} {copied:>8} rows (the desk has {expected})")
+        rows = "row" if copied == 1 else "rows"
+        _out(f"  {name:<{width}} {copied:>8} {rows} (the desk has {expected})")
     _out("Every table's row count matches. To use the server from now on, set")
     _out(f"  export {settings_mod.DATABASE_URL_ENV}='{shown}'")
     _out(f'or in {desk.home.settings}:  database_url = "{shown}"')
