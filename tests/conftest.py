@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests import engines
 from tests.pinned import NOW
 
 
@@ -18,6 +19,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("REPDESK_HOME", str(home))
     monkeypatch.setenv("REPDESK_NOW", NOW.isoformat())
     monkeypatch.setenv("TZ", "UTC")
+    # The rep's own server must never be reached: a test's desk is its file unless it asks.
+    monkeypatch.delenv("REPDESK_DATABASE_URL", raising=False)
     # platformdirs must never be reached: point its inputs somewhere harmless too.
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
@@ -31,13 +34,39 @@ def home(isolated_home: Path) -> Path:
     return isolated_home
 
 
+@pytest.fixture(params=engines.ENGINES)
+def engine(request: pytest.FixtureRequest, home: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A fresh desk on each engine: the SQLite file in the test's home, and an empty database
+    on the test server (whose URL is also set for any `repdesk` the test runs)."""
+    from repdesk.store import make_engine, make_server_engine
+
+    if request.param == "sqlite":
+        eng = make_engine(home / "desk.sqlite")
+        yield eng
+        eng.dispose()
+        return
+    with engines.fresh_database() as url:
+        monkeypatch.setenv("REPDESK_DATABASE_URL", url)
+        eng = make_server_engine(url)
+        yield eng
+        eng.dispose()
+
+
 @pytest.fixture
-def engine(home: Path):  # type: ignore[no-untyped-def]
+def sqlite_engine(home: Path):  # type: ignore[no-untyped-def]
+    """The desk file only: for what is about the file itself (pragmas, header, BEGIN IMMEDIATE)."""
     from repdesk.store import make_engine
 
     eng = make_engine(home / "desk.sqlite")
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def server_url() -> Iterator[str]:
+    """An empty database on the test server (skipped locally without one, failed in CI)."""
+    with engines.fresh_database() as url:
+        yield url
 
 
 def cli_env(home: Path) -> dict[str, str]:

@@ -14,6 +14,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
+from dataclasses import replace
 from datetime import date, time
 from functools import cached_property
 from pathlib import Path
@@ -46,17 +47,34 @@ class _Parser(argparse.ArgumentParser):
 
 
 class Desk:
-    """What one command invocation works on: the home, its settings and (lazily) the store."""
+    """What one command invocation works on: the home, its settings and (lazily) the store.
 
-    def __init__(self, home: paths.Home) -> None:
+    The store is the SQLite file in the home, or the PostgreSQL server named by
+    REPDESK_DATABASE_URL or the settings' `database_url` (`server=False`: always the file).
+    """
+
+    def __init__(self, home: paths.Home, *, server: bool = True) -> None:
         self.home = home
-        self.settings = settings_mod.load(home.settings)
+        loaded = settings_mod.load(home.settings)
+        url = settings_mod.resolve_database_url(loaded) if server else None
+        self.settings = replace(loaded, database_url=url)
+
+    @property
+    def on_server(self) -> bool:
+        return self.settings.database_url is not None
 
     @cached_property
     def engine(self) -> Engine:
         from repdesk import store
 
-        return store.make_engine(self.home.desk)
+        return store.desk_engine(self.home.desk, self.settings.database_url)
+
+    def prepare(self) -> None:
+        """Refuse a foreign, damaged, newer or unreachable desk (creating or upgrading it)."""
+        if self.on_server:
+            self.engine.dispose()  # building it checked the server; nothing stays connected
+        else:
+            desk_file.prepare(self.home.desk)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -73,8 +91,13 @@ class Desk:
             yield session
 
     @contextmanager
-    def fast(self) -> Iterator[sqlite3.Connection]:
-        """A plain sqlite3 connection for the read-only fast commands."""
+    def fast(self) -> Iterator[sqlite3.Connection | Session]:
+        """A plain sqlite3 connection for the read-only fast commands; on a server, a read
+        session (the reports take either)."""
+        if self.on_server:
+            with self.read() as session:
+                yield session
+            return
         desk_file.prepare(self.home.desk)
         with closing(desk_file.connect(self.home.desk)) as conn:
             conn.execute("BEGIN")  # one consistent snapshot for all the report's queries
@@ -171,7 +194,7 @@ def _stage_names(session: Session) -> dict[int, str]:
 def cmd_open(desk: Desk, args: argparse.Namespace) -> int:
     # Refuse a foreign or damaged file before the screen is taken over. (Reading the board in
     # a thread while Textual imports was measured: it slowed the imports more than it saved.)
-    desk_file.prepare(desk.home.desk)
+    desk.prepare()
     from repdesk.tui.app import run_app
 
     return run_app(desk.home, desk.settings)
@@ -196,7 +219,7 @@ def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
     if args.no_open:
         _out(f"Demo desk ready: repdesk --home {home.data_dir}")
         return 0
-    demo_desk = Desk(home)
+    demo_desk = Desk(home, server=False)  # the demo never touches a server desk either
     return cmd_open(demo_desk, args)
 
 
@@ -630,6 +653,34 @@ def cmd_export_ics(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk import store
+
+    url = settings_mod.normalise_database_url(args.url)
+    if url is None:
+        raise UsageError(
+            f"URL: {settings_mod.display_url(args.url)!r} is not valid: expected "
+            f"{settings_mod.SERVER_URL_FORM}"
+        )
+    source = desk.home.desk
+    if not source.exists():
+        raise desk_file.DeskError(f"there is no desk at {source} to copy")
+    counts = store.copy_desk_to_server(source, url)
+    shown = settings_mod.display_url(url)
+    _out(f"Copied the desk at {source} to {shown}:")
+    width = max(len(name) for name in counts)
+    for name, (expected, copied) in counts.items():
+        rows = "row" if copied == 1 else "rows"
+        _out(f"  {name:<{width}} {copied:>8} {rows} (the desk has {expected})")
+    _out("Every table's row count matches. To use the server from now on, set")
+    _out(f"  export {settings_mod.DATABASE_URL_ENV}='{shown}'")
+    _out(f'or in {desk.home.settings}:  database_url = "{shown}"')
+    if shown != url:
+        _out("(with your password where *** stands)")
+    _out(f"{source} is left as it was; repdesk does not read it while the URL is set.")
+    return 0
+
+
 # ---------------------------------------------------------------- the parser
 
 Handler = Callable[[Desk, argparse.Namespace], int]
@@ -752,6 +803,13 @@ def build_parser() -> argparse.ArgumentParser:
         "ics", cmd_export_ics, "pending follow-ups as an iCalendar file (stable UIDs)", exports
     )
     ics_export.add_argument("file", metavar="FILE")
+
+    migrate = command(
+        "migrate-to",
+        cmd_migrate_to,
+        "copy this desk into an empty PostgreSQL database and check every table's rows",
+    )
+    migrate.add_argument("url", metavar="URL", help="postgresql+psycopg://USER@HOST:PORT/DB")
 
     imp = command("import", cmd_import, "import deals from a CSV file (native columns)")
     imp.add_argument("file", metavar="FILE")

@@ -7,6 +7,11 @@ plain SQL with a few dialect tokens, so the same steps serve PostgreSQL. Steps t
 table must run with foreign keys off (a dropped parent would cascade-delete children); the
 runner turns them off for the whole upgrade and checks `foreign_key_check` before it commits.
 
+On PostgreSQL the same steps run in one transaction with foreign keys on (its ALTER TABLE
+changes tables in place, and DDL is transactional); a step that rebuilds a table the SQLite way
+needs its own PostgreSQL statements there. A server desk keeps its identity and version in a
+one-row table (SERVER_SCHEMA_TABLE), where a file keeps them in its header.
+
 Never edit a released step: add a new one. tests/fixtures/ keeps a desk of every old version.
 """
 
@@ -130,6 +135,20 @@ _V2 = [
 
 STEPS: list[list[str]] = [_V1, _V2]
 LATEST = len(STEPS)
+
+
+# A server database's counterpart of PRAGMA application_id and user_version.
+SERVER_SCHEMA_TABLE = "repdesk_schema"
+
+
+def server_identity_sql() -> list[str]:
+    """The statements that mark a freshly migrated PostgreSQL database as a repdesk desk."""
+    return [
+        f"CREATE TABLE {SERVER_SCHEMA_TABLE} (application_id BIGINT NOT NULL, "
+        "version INTEGER NOT NULL)",
+        f"INSERT INTO {SERVER_SCHEMA_TABLE} (application_id, version) "
+        f"VALUES ({APPLICATION_ID}, {LATEST})",
+    ]
 
 
 def step_sql(version: int, dialect: str) -> list[str]:

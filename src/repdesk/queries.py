@@ -116,17 +116,18 @@ _SQL = {
             FROM deal d JOIN stage s ON s.id = d.stage_id
             WHERE d.status = 'open'
         ) AS touches
-        WHERE has_pending = 0 OR COALESCE(last_touch, created_at) < :touch_cutoff
+        WHERE NOT has_pending OR COALESCE(last_touch, created_at) < :touch_cutoff
     """,
     # Board cards: one row per deal with its earliest pending follow-up and open objections.
-    # Correlated subqueries ride the (deal_id, done_at) and (deal_id) indexes.
+    # Correlated subqueries ride the (deal_id, done_at) and (deal_id) indexes. NULLS FIRST: an
+    # all-day step comes first on both engines (PostgreSQL's default puts NULL last).
     "board_cards": """
         SELECT d.id, d.title, d.company, d.contact, d.value_cents, d.currency, d.stage_id,
                d.stage_entered_at, s.rot_days,
                (SELECT f.due_on FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
-                ORDER BY f.due_on, f.due_time LIMIT 1),
+                ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
                (SELECT f.due_time FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
-                ORDER BY f.due_on, f.due_time LIMIT 1),
+                ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
                (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open')
         FROM deal d JOIN stage s ON s.id = d.stage_id
         WHERE d.status = 'open' OR :include_closed = 1

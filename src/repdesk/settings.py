@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -117,7 +118,11 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
             raise _fail(path, f"rates.{code}", rate, "a positive number per three-letter code")
         rates[code] = float(rate)
     keys = {str(k): str(v) for k, v in dict(data.get("keys", {})).items()}
-    url = data.get("database_url")
+    raw_url = data.get("database_url") or None  # "" leaves the desk in its file
+    url = normalise_database_url(raw_url) if isinstance(raw_url, str) else None
+    if raw_url is not None and url is None:
+        shown = display_url(raw_url) if isinstance(raw_url, str) else raw_url
+        raise _fail(path, "database_url", shown, SERVER_URL_FORM)
     return Settings(
         currency=currency,
         going_cold_days=days,
@@ -127,8 +132,52 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
         theme=theme,
         rates=rates,
         keys=keys,
-        database_url=str(url) if url else None,
+        database_url=url or None,
     )
+
+
+# ---------------------------------------------------------------- where the desk lives
+
+DATABASE_URL_ENV = "REPDESK_DATABASE_URL"
+SERVER_URL_FORM = "a URL such as postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE"
+_SERVER_SCHEMES = ("postgresql+psycopg://", "postgresql://", "postgres://")
+
+
+def normalise_database_url(url: str) -> str | None:
+    """The URL in the form SQLAlchemy needs, or None if it names no PostgreSQL server.
+
+    `postgresql://` and `postgres://` (what hosting providers hand out) mean the same server;
+    repdesk speaks to it through psycopg 3, so they become `postgresql+psycopg://`.
+    """
+    url = url.strip()
+    for scheme in _SERVER_SCHEMES:
+        if url.startswith(scheme) and len(url) > len(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return None
+
+
+def resolve_database_url(settings: Settings, environ: dict[str, str] | None = None) -> str | None:
+    """The server the desk lives on: REPDESK_DATABASE_URL wins over `database_url` in the
+    settings; None keeps the desk in its SQLite file."""
+    raw = (os.environ if environ is None else environ).get(DATABASE_URL_ENV, "").strip()
+    if not raw:
+        return settings.database_url
+    url = normalise_database_url(raw)
+    if url is None:
+        raise SettingsError(
+            f"{DATABASE_URL_ENV} = {display_url(raw)!r} is not valid: expected {SERVER_URL_FORM}"
+        )
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL with its password masked, for messages."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 def save_value(path: Path, key: str, value: str) -> None:

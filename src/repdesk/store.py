@@ -1,25 +1,41 @@
-"""The SQLAlchemy side of the store: engine factory, pragmas, and short sessions.
+"""The SQLAlchemy side of the store: engine factory, sessions and change watching, for the
+desk's two homes: the SQLite file (the default) and a PostgreSQL server (a database URL).
 
-Every write runs in its own short transaction begun with BEGIN IMMEDIATE: a deferred
-transaction that reads and then writes fails at once with "database is locked" when another
-process holds the write lock, whatever the busy timeout. Reads use a plain BEGIN, so they never
-wait for a writer (WAL).
+Writers take turns. On SQLite every write runs in its own short transaction begun with BEGIN
+IMMEDIATE: a deferred transaction that reads and then writes fails at once with "database is
+locked" when another process holds the write lock, whatever the busy timeout. On PostgreSQL
+every write transaction first takes one transaction-scoped advisory lock, the same turn-taking
+in the server's own terms: a service reads, checks and writes as if alone, a second writer
+waits (up to the same 10 seconds) instead of failing, and the lock goes with the commit or
+rollback. Retrying on serialization failures would need every caller to hand over a function
+to replay; the shell's `with desk.write() as session:` blocks print as they go and cannot be
+replayed. Reads never wait for a writer on either engine (WAL; MVCC with REPEATABLE READ, so
+a report's several queries see one snapshot, as in SQLite's read transaction).
 """
 
 from __future__ import annotations
 
+import select as io_select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, text
+from sqlalchemy import select as sql_select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from repdesk import desk_file
+from repdesk import desk_file, migrations, settings
 
 _IMMEDIATE = "repdesk_immediate"
+
+# Any connection that commits a write notifies this channel (PostgreSQL); the app listens.
+CHANGES_CHANNEL = "repdesk_changes"
+# The key of the advisory lock every PostgreSQL write transaction holds: the desk's identity.
+_WRITE_TURN = migrations.APPLICATION_ID
+_LOCK_TIMEOUT = f"{desk_file.BUSY_TIMEOUT_MS}ms"
 
 
 def make_engine(path: Path) -> Engine:
@@ -43,15 +59,295 @@ def make_engine(path: Path) -> Engine:
     return engine
 
 
+def make_server_engine(url: str) -> Engine:
+    """Check the server's database (create the desk in an empty one, upgrade an older one)
+    and build an engine over it. Raises DeskError for a server that is not a usable desk."""
+    engine = _server_engine(url)
+    try:
+        with _server_connection(engine) as conn, conn.begin():
+            _take_turn(conn)
+            version = _server_version(conn)
+            if version is None:
+                _refuse_foreign_tables(conn)
+                _create_server_schema(conn)
+            elif version > migrations.LATEST:
+                raise desk_file.DeskError(
+                    f"{label(engine)} was written by a newer repdesk (schema {version}; this "
+                    f"version knows up to {migrations.LATEST}): upgrade repdesk to open it"
+                )
+            elif version < migrations.LATEST:
+                # PostgreSQL changes tables in place and inside the transaction: every step
+                # commits together or not at all, foreign keys checked all along.
+                migrations.apply(conn.exec_driver_sql, from_version=version, dialect="postgresql")
+                conn.execute(
+                    text(f"UPDATE {migrations.SERVER_SCHEMA_TABLE} SET version = :v"),
+                    {"v": migrations.LATEST},
+                )
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def desk_engine(path: Path, database_url: str | None) -> Engine:
+    """The engine for wherever the desk lives: the server when a URL is set, else the file."""
+    return make_server_engine(database_url) if database_url else make_engine(path)
+
+
+def label(engine: Engine) -> str:
+    """The desk's name in messages: the file's path, or the server URL without its password."""
+    if engine.dialect.name == "sqlite":
+        return str(engine.url.database)
+    return settings.display_url(engine.url.render_as_string(hide_password=False))
+
+
+def _server_engine(url: str) -> Engine:
+    # A small pool: a server connection costs a round trip or a TLS handshake to open, unlike
+    # a file. pre_ping replaces connections a sleeping laptop or a restarted server dropped.
+    return create_engine(
+        url,
+        pool_size=2,
+        max_overflow=4,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 10, "application_name": "repdesk"},
+    )
+
+
+@contextmanager
+def _server_connection(engine: Engine) -> Iterator[Connection]:
+    try:
+        conn = engine.connect()
+    except OperationalError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise desk_file.DeskError(
+            f"cannot reach the desk's server {label(engine)}: {reason}"
+        ) from None
+    with conn:
+        yield conn
+
+
+def _take_turn(conn: Connection) -> None:
+    """Wait (at most the busy timeout) for this transaction's turn to write."""
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}'")
+    try:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_TURN})
+    except OperationalError as exc:
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        raise desk_file.DeskError(
+            f"{label(conn.engine)}: the desk stayed busy for 10 seconds (another repdesk is "
+            "writing): try again"
+        ) from None
+
+
+def _server_version(conn: Connection) -> int | None:
+    table = migrations.SERVER_SCHEMA_TABLE
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar() is None:
+        return None
+    row = conn.execute(text(f"SELECT application_id, version FROM {table}")).first()
+    if row is None or row[0] != migrations.APPLICATION_ID:
+        raise desk_file.DeskError(
+            f"{label(conn.engine)} has a damaged {table} table: restore the database from a backup"
+        )
+    return int(row[1])
+
+
+def _tables_here(conn: Connection) -> list[str]:
+    """Tables, views and sequences already in the schema repdesk would use (its search path)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'S', 'p', 'f')"
+                " ORDER BY c.relkind = 'S', c.relname"
+            )
+        ).scalars()
+    )
+
+
+def _refuse_foreign_tables(conn: Connection) -> None:
+    found = _tables_here(conn)
+    if found:
+        shown = ", ".join(found[:5]) + (", …" if len(found) > 5 else "")
+        raise desk_file.DeskError(
+            f"{label(conn.engine)} is not a repdesk database: it already has {shown}. Give "
+            "repdesk an empty database of its own (createdb NAME)"
+        )
+
+
+def _create_server_schema(conn: Connection) -> None:
+    migrations.apply(conn.exec_driver_sql, from_version=0, dialect="postgresql")
+    for statement in migrations.server_identity_sql():
+        conn.exec_driver_sql(statement)
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One short write transaction: commits on success, rolls back on any error."""
+    server = engine.dialect.name == "postgresql"
     with Session(engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False) as session:
         with session.begin():
+            if server:
+                _take_turn(session.connection())
             yield session
+            if server:
+                # Delivered to listeners at commit, and only if it commits (see ServerWatch).
+                notify = text("SELECT pg_notify(:channel, '')")
+                session.execute(notify, {"channel": CHANGES_CHANNEL})
 
 
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+# ---------------------------------------------------------------- did anyone write?
+
+
+class ChangeWatch(Protocol):
+    def changed(self) -> bool:
+        """True when any connection (another process included) committed a write since the
+        last call; the first call only sets the baseline. Cheap enough for a 1-second timer."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def watch_changes(engine: Engine) -> ChangeWatch:
+    if engine.dialect.name == "sqlite":
+        return FileWatch(Path(str(engine.url.database)))
+    return ServerWatch(engine)
+
+
+class FileWatch:
+    """SQLite's PRAGMA data_version on a connection of its own: it changes whenever another
+    connection commits. The connection never opens a transaction, so it holds no snapshot and
+    blocks no checkpoint."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn = desk_file.connect(path)
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        changed = self._version is not None and version != self._version
+        self._version = version
+        return changed
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class ServerWatch:
+    """LISTEN on the channel every write transaction notifies at commit.
+
+    Checking costs no round trip: the notifications wait on the connection's socket, and a
+    zero-timeout select() tells whether any arrived, so the UI thread never waits on the
+    network. A dropped connection (server restart, laptop asleep) is opened again on the next
+    check, which then reports a change, since writes in between went unheard.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Any = None
+        self._lost = False  # True after a dropped connection: what happened since is unknown
+
+    def changed(self) -> bool:
+        if self._conn is None:
+            try:
+                self._listen()
+            except Exception:  # the server is away: try again on the next tick
+                self._lost = True
+                return False
+            reconnected, self._lost = self._lost, False
+            return reconnected
+        try:
+            ready, _, _ = io_select.select([self._conn.fileno()], [], [], 0)
+            if not ready:
+                return False
+            return any(True for _ in self._conn.notifies(timeout=0))
+        except Exception:  # the connection is gone: listen again on the next tick
+            self.close()
+            self._lost = True
+            return False
+
+    def _listen(self) -> None:
+        raw = self._engine.raw_connection()
+        conn = raw.driver_connection
+        raw.detach()  # an autocommit connection of its own, never handed back to the pool
+        conn.rollback()
+        conn.autocommit = True
+        conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+        self._conn = conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+
+# ---------------------------------------------------------------- migrate-to
+
+
+def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
+    """Copy the SQLite desk at `path` into the empty database at `url`, in one transaction.
+
+    Returns {table: (rows in the desk, rows on the server)}; the commit happens only when
+    every pair matches. Ids are kept, and each table's sequence continues after the largest.
+    """
+    from repdesk.models import ALL_TABLES, SQLModel
+
+    tables = [SQLModel.metadata.tables[name] for name in ALL_TABLES]
+    source = make_engine(path)  # an older desk is upgraded (with its backup) first
+    target = _server_engine(url)
+    counts: dict[str, tuple[int, int]] = {}
+    try:
+        with _server_connection(target) as out, out.begin():
+            _take_turn(out)
+            found = _tables_here(out)
+            if found:
+                what = (
+                    "a repdesk desk"
+                    if migrations.SERVER_SCHEMA_TABLE in found
+                    else (
+                        "tables (" + ", ".join(found[:5]) + (", …" if len(found) > 5 else "") + ")"
+                    )
+                )
+                raise desk_file.DeskError(
+                    f"{label(target)} is not empty: it already has {what}. migrate-to copies "
+                    "into an empty database only; create one with `createdb NAME`"
+                )
+            _create_server_schema(out)
+            out.execute(tables[0].delete())  # the default pipeline gives way to the desk's own
+            # One read transaction: a consistent snapshot even while the app writes the file.
+            with source.connect() as src, src.begin():
+                for table in tables:
+                    rows = src.execution_options(yield_per=5_000).execute(
+                        sql_select(table).order_by(table.c.id)
+                    )
+                    for chunk in rows.mappings().partitions():
+                        out.execute(insert(table), [dict(row) for row in chunk])
+                    expected = src.execute(sql_select(func.count()).select_from(table)).scalar()
+                    copied = out.execute(sql_select(func.count()).select_from(table)).scalar()
+                    counts[table.name] = (int(expected or 0), int(copied or 0))
+                    # Copied rows brought their ids; the sequence must not hand them out again.
+                    out.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"COALESCE(MAX(id), 0) + 1, false) FROM {table.name}"
+                        )
+                    )
+            wrong = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
+            if wrong:
+                raise desk_file.DeskError(
+                    f"copying to {label(target)} lost rows ({wrong}); nothing was committed"
+                )
+    finally:
+        source.dispose()
+        target.dispose()
+    return counts

@@ -48,8 +48,8 @@ def test_new_desk_has_identity_wal_and_default_pipeline(home: Path) -> None:
     ]
 
 
-def test_every_session_has_the_pragmas(engine) -> None:  # type: ignore[no-untyped-def]
-    with read_session(engine) as session:
+def test_every_session_has_the_pragmas(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
+    with read_session(sqlite_engine) as session:
         conn = session.connection()
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
@@ -168,7 +168,7 @@ def test_upgrade_from_the_first_schema_keeps_every_row(home: Path) -> None:
     assert copy.execute("SELECT count(*) FROM activity").fetchone()[0] == 3
 
 
-def test_a_write_waits_for_another_writer_instead_of_failing(engine, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_write_waits_for_another_writer_instead_of_failing(sqlite_engine, home: Path) -> None:  # type: ignore[no-untyped-def]
     """BEGIN IMMEDIATE: a read-then-write transaction waits for the lock instead of failing
     at once with "database is locked" (what a deferred transaction does)."""
     from repdesk.models import Quota
@@ -189,15 +189,15 @@ def test_a_write_waits_for_another_writer_instead_of_failing(engine, home: Path)
         text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    with write_session(engine) as session:
+    with write_session(sqlite_engine) as session:
         count = len(list(session.exec(select(Quota))))  # read first ...
         session.add(Quota(period="2026-11", amount_cents=100 + count))  # ... then write
     holder.wait(timeout=10)
-    with read_session(engine) as session:
+    with read_session(sqlite_engine) as session:
         assert {q.period for q in session.exec(select(Quota))} == {"2026", "2026-11"}
 
 
-def test_instants_bound_to_raw_sql_compare_equal_to_stored_ones(engine) -> None:  # type: ignore[no-untyped-def]
+def test_instants_bound_to_raw_sql_compare_equal_to_stored_ones(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
     """A whole-second instant is stored as '…:00.000000'; the raw-SQL parameter must match."""
     from datetime import UTC, datetime
 
@@ -206,10 +206,10 @@ def test_instants_bound_to_raw_sql_compare_equal_to_stored_ones(engine) -> None:
     from repdesk.services import deals
 
     moment = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-    with write_session(engine) as session:
+    with write_session(sqlite_engine) as session:
         deal = deals.create_deal(session=session, title="X", currency="EUR", now=moment)
         session.add(Activity(deal_id=deal.id, kind="call", at=moment))  # type: ignore[arg-type]
-    conn = sqlite3.connect(engine.url.database)
+    conn = sqlite3.connect(sqlite_engine.url.database)
     stored = conn.execute("SELECT at FROM activity").fetchone()[0]
     assert stored == queries._sqlite_param(moment) == "2026-11-20 09:30:00.000000"
 
@@ -227,3 +227,35 @@ def test_instants_read_back_from_either_engine_as_aware_utc() -> None:
     assert as_instant(datetime(2026, 11, 10, 9, 30)) == moment
     assert as_instant("2026-11-10 09:30:00").tzinfo is UTC
     assert as_instant(None) is None
+
+
+def test_the_app_notices_a_write_by_another_process(engine, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """The live refresh's question, on either engine: did anyone write since I last asked?"""
+    import os
+    import time
+
+    from repdesk.models import Deal
+    from repdesk.paths import resolve_home
+    from repdesk.settings import Settings
+    from repdesk.tui.gateway import DeskGateway
+
+    desk = DeskGateway(
+        resolve_home(), Settings(database_url=os.environ.get("REPDESK_DATABASE_URL"))
+    )
+    try:
+        assert desk.changed_elsewhere() is False  # the baseline
+        assert desk.changed_elsewhere() is False  # nobody wrote
+        subprocess.run(
+            [sys.executable, "-m", "repdesk", "deal", "add", "From the shell"],
+            check=True,
+            capture_output=True,
+        )
+        deadline = time.monotonic() + 5  # a server's notification may still be on its way
+        while not desk.changed_elsewhere():
+            assert time.monotonic() < deadline, "the write was not noticed"
+            time.sleep(0.02)
+        assert desk.changed_elsewhere() is False
+        with read_session(desk.engine) as session:
+            assert [d.title for d in session.exec(select(Deal))] == ["From the shell"]
+    finally:
+        desk.close()

@@ -94,9 +94,10 @@ def find_deal(*, session: Session, ref: str) -> Deal:
         session.exec(
             select(Deal)
             .where(
+                # LIKE with the text escaped: SQLite's instr() does not exist on PostgreSQL.
                 or_(
-                    func.instr(func.lower(Deal.title), lowered) > 0,
-                    func.instr(func.lower(Deal.company), lowered) > 0,
+                    func.lower(Deal.title).contains(lowered, autoescape=True),
+                    func.lower(Deal.company).contains(lowered, autoescape=True),
                 )
             )
             .order_by(col(Deal.id))

@@ -51,7 +51,8 @@ def pending(*, session: Session, deal_id: int) -> list[FollowUp]:
         session.exec(
             select(FollowUp)
             .where(FollowUp.deal_id == deal_id, col(FollowUp.done_at).is_(None))
-            .order_by(col(FollowUp.due_on), col(FollowUp.due_time), col(FollowUp.id))
+            # An all-day step first, on both engines (PostgreSQL sorts NULL last by default).
+            .order_by(col(FollowUp.due_on), col(FollowUp.due_time).nullsfirst(), col(FollowUp.id))
         )
     )
 

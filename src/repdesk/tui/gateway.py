@@ -8,7 +8,6 @@ opens and closes its own short transaction.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -17,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from repdesk import clock, desk_file, problems, reports, store
+from repdesk import clock, problems, reports, store
 from repdesk.dates import period_containing
 from repdesk.errors import RepdeskError
 from repdesk.paths import Home
@@ -30,11 +29,10 @@ class DeskGateway:
     def __init__(self, home: Home, settings: Settings) -> None:
         self.home = home
         self.settings = settings
-        self.engine: Engine = store.make_engine(home.desk)
-        # A connection kept only to ask "did anyone write?" (PRAGMA data_version). It never
-        # opens a transaction, so it holds no snapshot and blocks no checkpoint.
-        self._watch: sqlite3.Connection | None = None
-        self._version: int | None = None
+        self.engine: Engine = store.desk_engine(home.desk, settings.database_url)
+        # Asks "did anyone write?" once a second: SQLite's data_version, or PostgreSQL's
+        # LISTEN/NOTIFY on a server (see store.watch_changes).
+        self._watch: store.ChangeWatch | None = None
 
     def read_now(self, fn: Callable[[Session], T]) -> T:
         with store.read_session(self.engine) as session:
@@ -77,14 +75,12 @@ class DeskGateway:
     def changed_elsewhere(self) -> bool:
         """True when any connection (another process included) committed since the last call.
 
-        Costs one pragma on an open connection: cheap enough for a one-second timer.
+        Costs one pragma (SQLite) or a look at a socket (PostgreSQL): cheap enough for a
+        one-second timer. The first call sets the baseline.
         """
         if self._watch is None:
-            self._watch = desk_file.connect(self.home.desk)
-        version = self._watch.execute("PRAGMA data_version").fetchone()[0]
-        changed = self._version is not None and version != self._version
-        self._version = version
-        return changed
+            self._watch = store.watch_changes(self.engine)
+        return self._watch.changed()
 
     def quota_figures(self) -> reports.kpi.Kpis:
         """This month against quota, for the strip on every screen."""
