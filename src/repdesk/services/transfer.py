@@ -152,13 +152,12 @@ def _resolve_stages(
     problems: Problems,
 ) -> dict[str, Stage | None]:
     """The file's stage words (normalised) -> the desk's stage; unknown ones refused together."""
-    for theirs, ours in stage_map.items():
+    for ours in stage_map.values():
         if normalise(ours) not in stages.by_name:
             if not create:
                 raise RepdeskError(
-                    f"--stage-map {theirs}={ours}: the desk has no stage {ours!r} "
-                    f"(its stages: {', '.join(s.name for s in stages.rows)}; "
-                    "--create-stages adds it)"
+                    f"the desk has no stage {ours!r} (named in --stage-map; its stages: "
+                    f"{', '.join(s.name for s in stages.rows)}; --create-stages adds it)"
                 )
             stages.plan_new(ours, _last_open_probability(stages))
     resolved: dict[str, Stage | None] = {"": None}
