@@ -8,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.io.helpers import FIXTURES, MAVEN, MAVEN_ARGS, SALESFORCE, need, ok, refused, run
+from tests.io.helpers import FIXTURES, MAVEN, MAVEN_ARGS, ROOT, SALESFORCE, need, ok, refused, run
 
 
 def deals(status: str = "all") -> dict[str, dict[str, object]]:
@@ -206,3 +206,9 @@ def test_create_stages_adds_them_before_won_and_lost(home: Path) -> None:
     assert names[-4:] == ["Engaging", "Prospecting", "Won", "Lost"]
     code, out, _ = run("deal", "list", "--stage", "Engaging")
     assert code == 0 and "1589 deals" in out
+
+
+def test_the_readme_gives_the_maven_command_word_for_word() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "repdesk import sales_pipeline.csv " + " ".join(MAVEN_ARGS)
+    assert command in " ".join(readme.replace("\\\n", " ").split())
