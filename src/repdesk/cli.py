@@ -8,10 +8,12 @@ or Textual; only commands that write pay for SQLModel.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import replace
@@ -192,12 +194,39 @@ def _stage_names(session: Session) -> dict[int, str]:
 
 
 def cmd_open(desk: Desk, args: argparse.Namespace) -> int:
+    return _open_app(desk, auto_backup=True)
+
+
+def _open_app(desk: Desk, *, auto_backup: bool) -> int:
     # Refuse a foreign or damaged file before the screen is taken over. (Reading the board in
     # a thread while Textual imports was measured: it slowed the imports more than it saved.)
     desk.prepare()
+    if auto_backup and not desk.on_server:  # a server keeps its own backups (pg_dump)
+        _start_auto_backup(desk.home)
     from repdesk.tui.app import run_app
 
     return run_app(desk.home, desk.settings)
+
+
+def _start_auto_backup(home: paths.Home) -> threading.Thread:
+    """Today's rotating backup, in a thread beside the app's start so the first paint never
+    waits for it (the backup API releases the GIL while it copies pages). Not a daemon: a
+    quick quit waits for the copy to finish rather than cut it off."""
+    folder = home.backups / "auto"
+    failed = folder / "failed.txt"
+
+    def run() -> None:
+        try:
+            if desk_file.auto_backup(home.desk, folder, today=clock.today().isoformat()):
+                failed.unlink(missing_ok=True)
+        except Exception as exc:  # the app goes on; the next start tries again
+            with contextlib.suppress(OSError):
+                folder.mkdir(parents=True, exist_ok=True)
+                failed.write_text(f"{clock.now().isoformat()}: {exc}\n", encoding="utf-8")
+
+    thread = threading.Thread(target=run, name="repdesk-auto-backup")
+    thread.start()
+    return thread
 
 
 def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
@@ -219,8 +248,8 @@ def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
     if args.no_open:
         _out(f"Demo desk ready: repdesk --home {home.data_dir}")
         return 0
-    demo_desk = Desk(home, server=False)  # the demo never touches a server desk either
-    return cmd_open(demo_desk, args)
+    # The demo never touches a server desk, and needs no backups.
+    return _open_app(Desk(home, server=False), auto_backup=False)
 
 
 def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
@@ -625,21 +654,163 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.io import csv_import
+def _pairs(values: list[str], flag: str, *, split_last: bool) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        left, sep, right = value.rpartition("=") if split_last else value.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise UsageError(f'{flag} {value!r}: expected THEIRS=OURS, e.g. {flag} "Won=Won"')
+        pairs.append((left.strip(), right.strip()))
+    return pairs
 
-    path = Path(args.file)
-    plan = csv_import.read_native(
-        path, default_currency=desk.settings.currency, today=clock.today()
+
+def _import_options(desk: Desk, args: argparse.Namespace) -> Any:
+    from repdesk.io.csv_import import ImportOptions
+    from repdesk.io.formats import DEAL_FIELDS, normalise
+
+    column_map = {}
+    for name, column in _pairs(args.map, "--map", split_last=False):
+        if name.lower() not in DEAL_FIELDS:
+            raise UsageError(
+                f"--map {name}={column}: {name!r} is not a field; fields: {', '.join(DEAL_FIELDS)}"
+            )
+        column_map[name.lower()] = column
+    status_map = {}
+    for theirs, ours in _pairs(args.status_map, "--status-map", split_last=True):
+        if ours.lower() not in ("open", "won", "lost"):
+            raise UsageError(f"--status-map {theirs}={ours}: {ours!r} is not open, won or lost")
+        status_map[normalise(theirs)] = ours.lower()
+    stage_map = {
+        normalise(theirs): ours
+        for theirs, ours in _pairs(args.stage_map, "--stage-map", split_last=True)
+    }
+    if args.date_format is not None:
+        from datetime import datetime
+
+        sample = date(2026, 11, 20)
+        try:
+            readable = datetime.strptime(sample.strftime(args.date_format), args.date_format)
+        except ValueError:
+            readable = None
+        if "%" not in args.date_format or readable is None or readable.date() != sample:
+            raise UsageError(
+                f"--date-format {args.date_format!r}: expected a format that reads a whole "
+                "date, e.g. %m/%d/%Y (3/1/2017 is 1 March) or %d.%m.%Y"
+            )
+    return ImportOptions(
+        family=None if args.source == "auto" else args.source,
+        column_map=column_map,
+        stage_map=stage_map,
+        status_map=status_map,
+        date_format=args.date_format,
+        create_stages=args.create_stages,
+        default_currency=desk.settings.currency,
     )
+
+
+def _count_table(outcome: Any) -> list[str]:
+    keys = set(outcome.created) | set(outcome.updated) | set(outcome.unchanged)
+    order = {name: i for i, name in enumerate(outcome.stage_order)}
+    rows = sorted(keys, key=lambda k: (order.get(k[0], len(order)), k[1]))
+    width = max([len(stage) for stage, _ in rows] + [5])
+    lines = [f"  {'stage':<{width}}  status  created  updated  unchanged"]
+    for key in rows:
+        stage, status = key
+        lines.append(
+            f"  {printable(stage):<{width}}  {status:<6}  {outcome.created[key]:>7,}  "
+            f"{outcome.updated[key]:>7,}  {outcome.unchanged[key]:>9,}"
+        )
+    return lines
+
+
+def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
+    files = [Path(f) for f in args.files]
+    as_json = args.source == "json" or (
+        args.source == "auto" and all(f.suffix.lower() == ".json" for f in files)
+    )
+    if as_json:
+        return _import_json(desk, args, files)
+    from repdesk.io import csv_import
+    from repdesk.io.progress import ProgressBar
+    from repdesk.services import transfer
+
+    options = _import_options(desk, args)
+    bar = ProgressBar("Importing")
+    try:
+        plan = csv_import.read_files(files, options, progress=bar)
+        for source in plan.sources:
+            _out(f"Reading {source.path} as {source.format.name}: {source.rows:,} rows")
+            if args.dry_run and source.unused_columns and source.format.records == "deals":
+                _out(f"  not imported: {', '.join(printable(c) for c in source.unused_columns)}")
+        with desk.read() if args.dry_run else desk.write() as session:
+            outcome = transfer.import_plan(
+                session=session,
+                plan=plan,
+                stage_map=options.stage_map,
+                create_stages=options.create_stages,
+                today=clock.today(),
+                now=clock.now(),
+                dry_run=args.dry_run,
+                progress=bar,
+            )
+    finally:
+        bar.close()
+    created = sum(outcome.created.values())
+    updated = sum(outcome.updated.values())
+    unchanged = sum(outcome.unchanged.values())
+    names = ", ".join(str(s.path) for s in plan.sources if s.format.records == "deals")
     if args.dry_run:
         _out(
-            f"Would import {len(plan.rows)} deals from {path} ({plan.summary()}); nothing written."
+            f"Would import {created + updated + unchanged:,} deals from {names}: "
+            f"{created:,} to create, {updated:,} to update, {unchanged:,} unchanged"
         )
-        return 0
-    with desk.write() as session:
-        count = csv_import.apply(session=session, plan=plan)
-    _out(f"Imported {count} deals from {path} ({plan.summary()}).")
+    else:
+        _out(
+            f"Imported {created + updated + unchanged:,} deals from {names}: "
+            f"{created:,} created, {updated:,} updated, {unchanged:,} unchanged"
+        )
+    if created + updated + unchanged:
+        for line in _count_table(outcome):
+            _out(line)
+    if outcome.new_stages:
+        verb = "Would add" if args.dry_run else "Added"
+        _out(f"{verb} stages: {', '.join(printable(s) for s in outcome.new_stages)}")
+    if plan.activities:
+        verb = "would add" if args.dry_run else "added"
+        line = (
+            f"Activities: {outcome.activities_added:,} {verb}, "
+            f"{outcome.activities_present:,} already on the desk"
+        )
+        if outcome.activities_unlinked:
+            first = ", ".join(outcome.activities_unlinked[:3])
+            line += (
+                f"; {len(outcome.activities_unlinked):,} left out, linked to no opportunity "
+                f"or account of these deals (first: {first})"
+            )
+        _out(line)
+    if args.dry_run:
+        _out("Nothing was written (--dry-run).")
+    return 0
+
+
+def _import_json(desk: Desk, args: argparse.Namespace, files: list[Path]) -> int:
+    from repdesk.io import desk_json
+
+    if len(files) != 1:
+        raise UsageError("a JSON export is a whole desk: import one file at a time")
+    if args.map or args.stage_map or args.status_map or args.date_format or args.create_stages:
+        raise UsageError(
+            "--map, --stage-map, --status-map, --date-format and --create-stages are for CSV "
+            "files; a JSON export goes in as it is"
+        )
+    desk_file.prepare(desk.home.desk)
+    with closing(desk_file.connect(desk.home.desk)) as conn:
+        counts = desk_json.import_json(conn, files[0], dry_run=args.dry_run)
+    listed = ", ".join(f"{n:,} {table}" for table, n in counts.items())
+    if args.dry_run:
+        _out(f"Would import the desk in {files[0]}: {listed}. Nothing was written (--dry-run).")
+    else:
+        _out(f"Imported the desk in {files[0]}: {listed}")
     return 0
 
 
@@ -678,6 +849,60 @@ def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
     if shown != url:
         _out("(with your password where *** stands)")
     _out(f"{source} is left as it was; repdesk does not read it while the URL is set.")
+    return 0
+
+
+def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io import csv_export
+
+    path = Path(args.file)
+    with desk.fast() as conn:
+        count = csv_export.export_csv(conn, path)
+    _out(f"Wrote {count:,} deal{'s' if count != 1 else ''} to {path}")
+    return 0
+
+
+def cmd_export_json(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io import desk_json
+
+    path = Path(args.file)
+    with desk.fast() as conn:
+        counts = desk_json.export_json(conn, path, exported_at=clock.now().isoformat())
+    listed = ", ".join(f"{n:,} {table}" for table, n in counts.items())
+    _out(f"Wrote the whole desk to {path}: {listed}")
+    return 0
+
+
+def cmd_backup(desk: Desk, args: argparse.Namespace) -> int:
+    if not desk.home.desk.exists():
+        raise desk_file.DeskError(f"there is no desk at {desk.home.desk} to back up yet")
+    if args.file:
+        target = Path(args.file)
+        if target.exists():
+            raise UsageError(f"{target} already exists: give a new file name")
+    else:
+        stamp = clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
+        target = desk.home.backups / f"desk-{stamp}.sqlite"
+        number = 1
+        while target.exists():
+            number += 1
+            target = desk.home.backups / f"desk-{stamp}-{number}.sqlite"
+    desk_file.prepare(desk.home.desk)
+    desk_file.take_backup(desk.home.desk, target)
+    _out(f"Backed up {desk.home.desk} to {target}")
+    return 0
+
+
+def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
+    source = Path(args.file)
+    try:
+        version, kept = desk_file.restore_desk(desk.home.desk, source, desk.home.backups)
+    except desk_file.RestoreRefused as exc:
+        raise RepdeskError(f"not restored: {exc}; the desk is unchanged") from None
+    line = f"Restored {source} (schema {version}) into {desk.home.desk}"
+    if kept is not None:
+        line += f"; the desk it replaced is kept at {kept}"
+    _out(line)
     return 0
 
 
@@ -803,6 +1028,10 @@ def build_parser() -> argparse.ArgumentParser:
         "ics", cmd_export_ics, "pending follow-ups as an iCalendar file (stable UIDs)", exports
     )
     ics_export.add_argument("file", metavar="FILE")
+    csv_export = command("csv", cmd_export_csv, "every deal in the native CSV columns", exports)
+    csv_export.add_argument("file", metavar="FILE")
+    json_export = command("json", cmd_export_json, "the whole desk as one JSON file", exports)
+    json_export.add_argument("file", metavar="FILE")
 
     migrate = command(
         "migrate-to",
@@ -811,9 +1040,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("url", metavar="URL", help="postgresql+psycopg://USER@HOST:PORT/DB")
 
-    imp = command("import", cmd_import, "import deals from a CSV file (native columns)")
-    imp.add_argument("file", metavar="FILE")
+    imp = command(
+        "import",
+        cmd_import,
+        "import deals from CSV (native, Pipedrive, HubSpot, Salesforce, any CSV with --map) "
+        "or a desk from a JSON export",
+    )
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument(
+        "--from",
+        dest="source",
+        default="auto",
+        choices=("auto", "native", "pipedrive", "hubspot", "salesforce", "csv", "json"),
+        help="the file's format (default: recognised by its headers; .json files as exports)",
+    )
+    imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                     help="take FIELD from COLUMN (repeatable)")  # fmt: skip
+    imp.add_argument("--stage-map", action="append", default=[], metavar="THEIRS=OURS",
+                     help="their stage to one of the desk's (repeatable)")  # fmt: skip
+    imp.add_argument("--status-map", action="append", default=[], metavar="THEIRS=STATUS",
+                     help="their status word to open, won or lost (repeatable)")  # fmt: skip
+    imp.add_argument("--date-format", metavar="FMT",
+                     help="dates that are not ISO, e.g. %%m/%%d/%%Y (never guessed)")  # fmt: skip
+    imp.add_argument("--create-stages", action="store_true",
+                     help="add the file's unknown stages to the pipeline")  # fmt: skip
     imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+
+    backup = command("backup", cmd_backup, "a consistent copy of the desk, safe while it is open")
+    backup.add_argument("file", metavar="FILE", nargs="?",
+                        help="default: backups/desk-TIME.sqlite in the data directory")  # fmt: skip
+    restore = command("restore", cmd_restore, "put a backup in place of the desk (kept first)")
+    restore.add_argument("file", metavar="FILE")
     return parser
 
 
@@ -852,5 +1109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"repdesk: {printable(message)}\n")
+    # Line by line: an import lists one problem per line.
+    lines = (printable(line) for line in message.split("\n"))
+    sys.stderr.write(f"repdesk: {chr(10).join(lines)}\n")
     return code

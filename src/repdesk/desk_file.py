@@ -160,3 +160,179 @@ def backup(conn: sqlite3.Connection, target: Path) -> Path:
     with closing(sqlite3.connect(target)) as dest:
         conn.backup(dest)
     return target
+
+
+# ---------------------------------------------------------------- backup and restore
+
+
+def quick_check(conn: sqlite3.Connection) -> str | None:
+    """None if the database reads whole; else SQLite's first complaint."""
+    result = conn.execute("PRAGMA quick_check").fetchone()[0]
+    return None if result == "ok" else str(result)
+
+
+def take_backup(desk: Path, target: Path) -> Path:
+    """A consistent copy of `desk` at `target`, safe while the app writes.
+
+    The backup API copies every page in one step inside one read transaction, so the copy is
+    one moment of the desk even if a write lands meanwhile (WAL readers never block writers).
+    It goes to a temporary name first and is checked before it takes its real name, so a
+    backup file is never half written. The copy is a plain single file (no -wal beside it).
+    """
+    if not desk.is_file():
+        raise DeskError(f"there is no desk at {desk} to back up")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.unlink(missing_ok=True)
+        with closing(connect(desk)) as source:
+            with closing(sqlite3.connect(partial, isolation_level=None)) as dest:
+                source.backup(dest)
+                dest.execute("PRAGMA journal_mode = DELETE")
+                problem = quick_check(dest)
+        if problem is not None:
+            raise DeskError(f"{desk} is damaged ({problem}): the backup was not kept")
+        partial.replace(target)
+    except (OSError, sqlite3.Error) as exc:
+        raise DeskError(f"cannot back up {desk} to {target}: {exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+AUTO_KEEP = 7
+
+
+def auto_backup(desk: Path, folder: Path, *, today: str, keep: int = AUTO_KEEP) -> Path | None:
+    """Today's automatic backup (`desk-YYYY-MM-DD.sqlite` in `folder`), unless it exists;
+    then only the newest `keep` are kept. Costs one stat once today's is taken."""
+    target = folder / f"desk-{today}.sqlite"
+    if target.exists() or not desk.exists():
+        return None
+    take_backup(desk, target)
+    dated = sorted(p for p in folder.glob("desk-????-??-??.sqlite") if p.is_file())
+    for old in dated[:-keep]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+class RestoreRefused(Exception):
+    """The file offered to `repdesk restore` is not a desk we can put in place; nothing changed."""
+
+
+def check_restorable(path: Path) -> int:
+    """The schema version of a desk file fit to restore; RestoreRefused says why not.
+
+    Only the header is read here (no SQLite): `restore_desk` checks the pages on a copy.
+    """
+    if not path.exists():
+        raise RestoreRefused(f"{path}: no such file")
+    try:
+        header = _describe_header(path)
+    except DeskError as exc:
+        raise RestoreRefused(str(exc)) from None
+    if header is None:
+        raise RestoreRefused(f"{path} is empty: not a repdesk desk")
+    application_id, version, _wal = header
+    if application_id != migrations.APPLICATION_ID:
+        raise RestoreRefused(
+            f"{path} is not a repdesk desk: it is a SQLite database of another program"
+        )
+    if version > migrations.LATEST:
+        raise RestoreRefused(
+            f"{path} was written by a newer repdesk (schema {version}; this version knows up "
+            f"to {migrations.LATEST}): upgrade repdesk to restore it"
+        )
+    if version < 1:
+        raise RestoreRefused(f"{path} has no schema: it is not a finished repdesk desk")
+    return version
+
+
+def _copy_files(source: Path, target: Path) -> None:
+    """Copy a database file and its committed-but-not-checkpointed WAL, if it has one."""
+    import shutil
+
+    shutil.copyfile(source, target)
+    wal = Path(f"{source}-wal")
+    if wal.exists():
+        shutil.copyfile(wal, Path(f"{target}-wal"))
+
+
+def _remove_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def restore_desk(desk: Path, source: Path, keep_folder: Path) -> tuple[int, Path | None]:
+    """Put the desk in `source` in place of `desk`; returns (its schema, where the replaced
+    desk was kept). Checks run on a copy, so `source` is only read; the replaced desk is
+    kept before anything changes; the desk's content is swapped in one SQLite transaction,
+    so the open app sees the old desk or the new one, never a mix."""
+    version = check_restorable(source)
+    if desk.exists() and source.resolve() == desk.resolve():
+        raise RestoreRefused(f"{source} is the desk itself: restore from a backup file")
+    stamp = datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
+    staging = desk.with_name(f".restore-{stamp}.sqlite")
+    try:
+        desk.parent.mkdir(parents=True, exist_ok=True)
+        _remove_files(staging)
+        _copy_files(source, staging)
+        with closing(sqlite3.connect(staging, isolation_level=None)) as candidate:
+            try:
+                problem = quick_check(candidate)
+                broken = candidate.execute("PRAGMA foreign_key_check").fetchone()
+                identity = candidate.execute("PRAGMA application_id").fetchone()[0]
+                candidate.execute("PRAGMA journal_mode = DELETE")
+            except sqlite3.DatabaseError as exc:
+                raise RestoreRefused(f"{source} is damaged ({exc}): not restored") from None
+            if problem is not None:
+                raise RestoreRefused(f"{source} is damaged ({problem}): not restored")
+            if broken is not None:
+                raise RestoreRefused(
+                    f"{source} is damaged: its {broken[0]} rows point at missing rows"
+                )
+            if identity & 0xFFFFFFFF != migrations.APPLICATION_ID:
+                raise RestoreRefused(f"{source} is not a repdesk desk")
+        kept = _keep_current(desk, keep_folder, stamp) if desk.exists() else None
+        _swap_in(desk, staging)
+    except (OSError, sqlite3.Error) as exc:
+        raise DeskError(
+            f"cannot restore {source} into {desk}: {exc}; the desk is unchanged"
+        ) from None
+    finally:
+        _remove_files(staging)
+    prepare(desk)  # an older backup is upgraded (and its pre-upgrade copy kept) right away
+    return version, kept
+
+
+def _keep_current(desk: Path, folder: Path, stamp: str) -> Path:
+    kept = folder / f"desk-before-restore-{stamp}.sqlite"
+    try:
+        prepare(desk)
+        return take_backup(desk, kept)
+    except DeskError:
+        # Damaged or foreign: keep its bytes as they are, whatever they hold.
+        folder.mkdir(parents=True, exist_ok=True)
+        _copy_files(desk, kept)
+        return kept
+
+
+def _swap_in(desk: Path, staging: Path) -> None:
+    try:
+        usable = _describe_header(desk) is not None and prepare(desk) > 0
+    except DeskError:
+        usable = False
+    if usable:
+        # Into the live file through the backup API: one write transaction that other
+        # connections (an open app) wait for, then see whole.
+        with closing(sqlite3.connect(staging, isolation_level=None)) as source:
+            with closing(connect(desk)) as live:
+                live_size = live.execute("PRAGMA page_size").fetchone()[0]
+                if source.execute("PRAGMA page_size").fetchone()[0] != live_size:
+                    source.execute(f"PRAGMA page_size = {int(live_size)}")
+                    source.execute("VACUUM")
+                source.backup(live)
+        return
+    # The old file is damaged or not ours (its bytes are kept): the copy takes its place.
+    _remove_files(desk)
+    staging.replace(desk)

@@ -1,47 +1,35 @@
-"""Native CSV import: the columns `repdesk export csv` writes, one transaction, all or nothing.
+"""Import pipeline, first half: read CSV files into checked rows, without touching the desk.
 
-Reading and checking happen before any write, so a bad row imports nothing; every problem is
-reported as FILE:LINE, the column, the value and what was expected (up to 20 at once).
+One pipeline for every format: read the file (UTF-8, with or without a byte-order mark, quoted
+commas and line breaks), recognise its format by its headers (`repdesk.io.formats`), apply the
+column mapping (the format's, overridden by `--map`), and parse each cell with the value
+parsers (`repdesk.io.values`). Every problem is collected as `FILE:LINE: column 'value':
+expected ...`, up to 20 are reported at once, and nothing is written if there is any.
+The second half (stages, status, create or update, one transaction) is
+`repdesk.services.transfer`.
 """
 
 from __future__ import annotations
 
 import csv
-from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-from repdesk.dates import DateInputError, parse_date
 from repdesk.errors import RepdeskError
-from repdesk.money import AmountInputError, parse_amount
+from repdesk.io import formats, values
+from repdesk.io.csv_export import unescape_cell
+from repdesk.io.formats import DEAL_FIELDS, Format, normalise
 
-NATIVE_COLUMNS = (
-    "title",
-    "company",
-    "contact",
-    "email",
-    "phone",
-    "value",
-    "currency",
-    "stage",
-    "status",
-    "source",
-    "product",
-    "region",
-    "segment",
-    "first_contact",
-    "expected_close",
-    "closed_on",
-    "lost_reason",
-)
 MAX_REPORTED = 20
+Progress = Callable[[int, int], None]
 
 
 class ImportFailed(RepdeskError):
     def __init__(self, problems: list[str], total: int) -> None:
         self.problems = problems
+        self.total = total
         more = f"\n… and {total - len(problems)} more" if total > len(problems) else ""
         super().__init__(
             f"nothing was imported: {total} problem{'s' if total != 1 else ''}\n"
@@ -50,130 +38,403 @@ class ImportFailed(RepdeskError):
         )
 
 
+class Problems:
+    """Collects problems; keeps the first MAX_REPORTED, counts them all."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+        self.total = 0
+
+    def add(self, where: str, column: str, value: str, expected: str) -> None:
+        self.add_line(f"{where}: {column} {value!r}: expected {expected}")
+
+    def add_line(self, text: str) -> None:
+        self.total += 1
+        if len(self.shown) < MAX_REPORTED:
+            self.shown.append(text)
+
+    def add_first(self, text: str) -> None:
+        """A problem that matters more than the per-row ones (such as unknown stages)."""
+        self.total += 1
+        self.shown = [text, *self.shown][:MAX_REPORTED]
+
+    def check(self) -> None:
+        if self.total:
+            raise ImportFailed(self.shown, self.total)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    family: str | None = None  # None: recognise each file by its headers
+    column_map: dict[str, str] = field(default_factory=dict)  # our field -> their column
+    stage_map: dict[str, str] = field(default_factory=dict)  # their stage (normalised) -> ours
+    status_map: dict[str, str] = field(default_factory=dict)  # their status -> open/won/lost
+    date_format: str | None = None
+    create_stages: bool = False
+    default_currency: str = "EUR"
+
+
+@dataclass
+class Table:
+    path: Path
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]  # (line where the record starts, cells)
+
+
+@dataclass
+class DealRow:
+    where: str  # "FILE:LINE"
+    source_id: str | None
+    title: str
+    company: str = ""
+    contact: str = ""
+    email: str = ""
+    phone: str = ""
+    value_cents: int = 0
+    currency: str = "EUR"
+    stage: str = ""  # the file's stage name; "" for none
+    stage_column: str = "stage"
+    status: str | None = None  # None: the stage decides
+    source: str = ""
+    product: str = ""
+    region: str = ""
+    segment: str = "new"
+    first_contact: date | None = None
+    expected_close: date | None = None
+    closed_on: date | None = None
+    close_date: date | None = None
+    lost_reason: str = ""
+    probability: int | None = None
+    account: str = ""  # the CRM's account id: company names and task links go through it
+    created_is_first_contact: bool = False
+    known_stages: Mapping[str, str] = field(default_factory=dict)  # the format's stage words
+
+
+@dataclass
+class ActivityRow:
+    where: str
+    source_id: str
+    links: tuple[str, ...]  # the CRM ids it hangs on (an opportunity or an account)
+    kind: str
+    at: datetime
+    outcome: str = ""
+    minutes: int | None = None
+    text: str = ""
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    format: Format
+    rows: int
+    unused_columns: list[str]
+
+
 @dataclass
 class ImportPlan:
-    path: Path
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
+    deals: list[DealRow] = field(default_factory=list)
+    activities: list[ActivityRow] = field(default_factory=list)
+    accounts: dict[str, str] = field(default_factory=dict)  # CRM account id -> company name
+    # Problems found so far; the desk-side checks add theirs, then all are reported together.
+    problems: Problems = field(default_factory=Problems)
 
-    def summary(self) -> str:
-        counts = Counter((row["stage"] or "first stage", row["status"]) for row in self.rows)
-        return ", ".join(
-            f"{n} {status} in {stage}" for (stage, status), n in sorted(counts.items())
-        )
+    @property
+    def prefixes(self) -> set[str]:
+        return {s.format.id_prefix for s in self.sources if s.format.records == formats.DEALS}
 
 
-def read_native(path: Path, *, default_currency: str, today: date) -> ImportPlan:
+# ---------------------------------------------------------------- reading
+
+
+def read_table(path: Path) -> Table:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise RepdeskError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise RepdeskError(f"{path}: is a folder, not a CSV file") from None
     except OSError as exc:
         raise RepdeskError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
         text = raw.decode("utf-8-sig")  # with or without a byte-order mark
     except UnicodeDecodeError as exc:
         raise RepdeskError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    reader = csv.DictReader(text.splitlines(keepends=True))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "title" not in headers:
-        raise RepdeskError(
-            f"{path}:1: no 'title' column; native columns are: {', '.join(NATIVE_COLUMNS)}"
-        )
-    reader.fieldnames = headers
-    plan = ImportPlan(path=path)
-    problems: list[str] = []
-    total = 0
+    reader = csv.reader(text.splitlines(keepends=True))
+    try:
+        headers = next(reader, [])
+        rows: list[tuple[int, list[str]]] = []
+        start = reader.line_num + 1
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                rows.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise RepdeskError(f"{path}:{reader.line_num}: not readable as CSV ({exc})") from None
+    if not any(h.strip() for h in headers):
+        raise RepdeskError(f"{path}:1: no header line (the first line names the columns)")
+    return Table(path=path, headers=[h.strip() for h in headers], rows=rows)
 
-    def problem(line: int, column: str, value: str, expected: str) -> None:
-        nonlocal total
-        total += 1
-        if len(problems) < MAX_REPORTED:
-            problems.append(f"{path}:{line}: {column} {value!r}: expected {expected}")
 
-    for record in reader:
-        line = reader.line_num
-        cells = {k: (v or "").strip() for k, v in record.items() if k is not None}
-        if not any(cells.values()):
-            continue
-        row: dict[str, Any] = {name: cells.get(name, "") for name in NATIVE_COLUMNS}
-        if not row["title"]:
-            problem(line, "title", row["title"], "a deal title")
-        try:
-            row["value_cents"] = parse_amount(row["value"]) if row["value"] else 0
-        except AmountInputError:
-            problem(line, "value", row["value"], "an amount such as 12500 or 12500.50")
-        row["currency"] = (row["currency"] or default_currency).upper()
-        if len(row["currency"]) != 3 or not row["currency"].isalpha():
-            problem(line, "currency", row["currency"], "a three-letter code such as EUR")
-        row["status"] = (row["status"] or "open").lower()
-        if row["status"] not in ("open", "won", "lost"):
-            problem(line, "status", row["status"], "open, won or lost")
-        row["segment"] = (row["segment"] or "new").lower()
-        if row["segment"] not in ("new", "existing"):
-            problem(line, "segment", row["segment"], "new or existing")
-        for column in ("first_contact", "expected_close", "closed_on"):
-            value = row[column]
-            try:
-                # ISO only: a file is data, so `tomorrow` or `fri` would be a guess.
-                row[column] = date.fromisoformat(value) if value else None
-                if value:
-                    parse_date(value, today=today)
-            except (ValueError, DateInputError):
-                problem(line, column, value, "an ISO date such as 2026-11-22")
-                row[column] = None
-        if (
-            row["status"] != "open"
-            and row["closed_on"] is None
-            and row["status"] in ("won", "lost")
-        ):
-            problem(line, "closed_on", "", f"the date a {row['status']} deal closed")
-        if row["status"] == "lost" and not row["lost_reason"]:
-            row["lost_reason"] = "not given"
-        row["line"] = line
-        plan.rows.append(row)
-    if problems:
-        raise ImportFailed(problems, total)
+def _pick_format(table: Table, options: ImportOptions) -> Format:
+    found = formats.recognise(table.headers, options.family)
+    if found is not None:
+        return found
+    if options.family is not None:
+        # Named explicitly: trust the user; the title check below says what is missing.
+        return formats.family_default(options.family)
+    if options.column_map:
+        return formats.MAPPED
+    listed = ", ".join(table.headers[:12]) + (", …" if len(table.headers) > 12 else "")
+    raise RepdeskError(
+        f"{table.path}: not a format repdesk knows (native, Pipedrive, HubSpot, Salesforce); "
+        f"its columns are {listed}. Map them with --map FIELD=COLUMN, e.g. --map "
+        f"title={table.headers[0]} (fields: {', '.join(DEAL_FIELDS)})"
+    )
+
+
+def _columns(table: Table, fmt: Format, options: ImportOptions) -> dict[str, list[int]]:
+    """Our field -> the indexes of the columns that may hold it, in order of preference."""
+    index = {}
+    for position, header in enumerate(table.headers):
+        index.setdefault(normalise(header), position)
+    columns = {
+        name: [index[h] for h in candidates if h in index]
+        for name, candidates in fmt.columns.items()
+    }
+    if fmt.records == formats.DEALS:
+        for name, column in options.column_map.items():
+            if normalise(column) not in index:
+                raise RepdeskError(
+                    f"--map {name}={column}: {table.path} has no column {column!r} "
+                    f"(its columns: {', '.join(table.headers)})"
+                )
+            columns[name] = [index[normalise(column)]]
+        if not columns.get("title"):
+            raise RepdeskError(
+                f"{table.path}:1: no column for the deal title in {fmt.name}: "
+                f"give one with --map title=COLUMN (its columns: {', '.join(table.headers)})"
+            )
+    return {name: found for name, found in columns.items() if found}
+
+
+def read_files(
+    paths: Sequence[Path], options: ImportOptions, progress: Progress | None = None
+) -> ImportPlan:
+    """Read and check every file into a plan; the rows with problems are left out of it and
+    the problems kept in `plan.problems` (the desk-side checks add theirs, then report)."""
+    plan = ImportPlan()
+    problems = plan.problems
+    tables = [read_table(path) for path in paths]
+    total = sum(len(t.rows) for t in tables)
+    done = 0
+    for table in tables:
+        fmt = _pick_format(table, options)
+        if fmt.records == formats.UNSUPPORTED:
+            raise RepdeskError(
+                f"{table.path}: this is {fmt.name}; repdesk imports Salesforce Opportunity, "
+                "Account and Task exports"
+            )
+        columns = _columns(table, fmt, options)
+        used = {i for found in columns.values() for i in found}
+        unused = [h for i, h in enumerate(table.headers) if i not in used and h]
+        plan.sources.append(SourceFile(table.path, fmt, len(table.rows), unused))
+        for line, cells in table.rows:
+            cell = _CellReader(table, fmt, columns, line, cells)
+            if fmt.records == formats.DEALS:
+                row = _deal_row(cell, fmt, options, problems)
+                if row is not None:
+                    plan.deals.append(row)
+            elif fmt.records == formats.ACTIVITIES:
+                activity = _activity_row(cell, fmt, options, problems)
+                if activity is not None:
+                    plan.activities.append(activity)
+            elif (account_id := cell.text("id")[0]) and (name := cell.text("name")[0]):
+                plan.accounts[account_id] = name
+            done += 1
+            if progress is not None and done % 500 == 0:
+                progress(done, total)
+    _check_duplicate_ids(plan.deals, problems)
+    for row in plan.deals:
+        if not row.company and row.account in plan.accounts:
+            row.company = plan.accounts[row.account]
     return plan
 
 
-def apply(*, session: Any, plan: ImportPlan) -> int:
-    """Create every planned deal inside the caller's one transaction."""
-    from repdesk.services import deals
-
-    problems: list[str] = []
-    for row in plan.rows:
-        try:
-            stage = row["stage"] or None
-            if stage and deals.find_stage(session=session, name=stage).kind != "open":
-                stage = None  # a closed deal arrives through its first stage, then closes
-            deal = deals.create_deal(
-                session=session,
-                title=row["title"],
-                company=row["company"],
-                contact=row["contact"],
-                email=row["email"],
-                phone=row["phone"],
-                value_cents=row["value_cents"],
-                currency=row["currency"],
-                stage=stage,
-                source=row["source"],
-                product=row["product"],
-                region=row["region"],
-                segment=row["segment"],
-                first_contact=row["first_contact"] or row["closed_on"],
-                expected_close=row["expected_close"],
+def _check_duplicate_ids(rows: list[DealRow], problems: Problems) -> None:
+    first: dict[str, str] = {}
+    for row in rows:
+        if row.source_id is None:
+            continue
+        if row.source_id in first:
+            problems.add_line(
+                f"{row.where}: the deal {row.source_id!r} appears again (first at "
+                f"{first[row.source_id]}): each deal once per import"
             )
-            if row["status"] == "won":
-                deals.win_deal(session=session, deal_id=deal.id, on=row["closed_on"])
-            elif row["status"] == "lost":
-                deals.lose_deal(
-                    session=session, deal_id=deal.id, reason=row["lost_reason"], on=row["closed_on"]
-                )
-        except RepdeskError as exc:
-            problems.append(f"{plan.path}:{row['line']}: {exc}")
-            if len(problems) >= MAX_REPORTED:
-                break
-    if problems:
-        # Raising rolls back the caller's transaction: nothing of the file lands.
-        raise ImportFailed(problems, len(problems))
-    return len(plan.rows)
+        else:
+            first[row.source_id] = row.where
+
+
+class _CellReader:
+    """One record's cells by our field names: the first non-empty candidate column wins."""
+
+    def __init__(
+        self, table: Table, fmt: Format, columns: dict[str, list[int]], line: int, cells: list[str]
+    ) -> None:
+        self.table, self.fmt, self.columns, self.cells = table, fmt, columns, cells
+        self.where = f"{table.path}:{line}"
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+    def text(self, name: str) -> tuple[str, str]:
+        """(value, the header it came from); ("", our field name) when there is none."""
+        for position in self.columns.get(name, ()):
+            if position < len(self.cells):
+                value = self.cells[position]
+                if self.fmt.unescapes_formulas:
+                    value = unescape_cell(value)
+                value = value.strip()
+                if value:
+                    return value, self.table.headers[position]
+        found = self.columns.get(name)
+        return "", self.table.headers[found[0]] if found else name
+
+
+_STATUS_WORDS = {
+    "open": "open",
+    "won": "won",
+    "lost": "lost",
+    "closed won": "won",
+    "closed lost": "lost",
+}
+
+
+def _deal_row(
+    cell: _CellReader, fmt: Format, options: ImportOptions, problems: Problems
+) -> DealRow | None:
+    where = cell.where
+    before = problems.total
+
+    def parsed(name: str, parse: Callable[[str], object]) -> object | None:
+        value, column = cell.text(name)
+        if not value:
+            return None
+        try:
+            return parse(value)
+        except values.CellError as exc:
+            problems.add(where, column, value, exc.expected)
+            return None
+
+    title, title_column = cell.text("title")
+    if not title:
+        problems.add(where, title_column, title, "a deal title")
+    row = DealRow(where=where, source_id=None, title=title)
+    for name in ("company", "contact", "email", "phone", "source", "product", "region"):
+        setattr(row, name, cell.text(name)[0])
+    row.lost_reason = cell.text("lost_reason")[0]
+    row.account = cell.text("account")[0]
+    row.created_is_first_contact = fmt.created_is_first_contact
+    row.known_stages = fmt.stages
+    money = parsed("value", values.parse_money)
+    code = None
+    if isinstance(money, tuple):
+        row.value_cents, code = money
+    currency = parsed("currency", values.parse_currency)
+    row.currency = str(currency or code or options.default_currency)
+    segment = parsed("segment", values.parse_segment)
+    row.segment = str(segment or "new")
+    probability = parsed("probability", values.parse_probability)
+    row.probability = probability if isinstance(probability, int) else None
+    for name in formats.DATE_FIELDS:
+        day = parsed(name, lambda text: values.parse_day(text, options.date_format))
+        setattr(row, name, day if isinstance(day, date) else None)
+    row.stage, row.stage_column = cell.text("stage")
+    row.status = _status(cell, fmt, options, problems)
+    if cell.has("id") and (their_id := cell.text("id")[0]):
+        row.source_id = f"{fmt.id_prefix}:{their_id}" if fmt.id_prefix else their_id
+    elif fmt.id_prefix and title:
+        # No id to go by (a report without its id column): title and company identify it.
+        row.source_id = f"{fmt.id_prefix}:{title.casefold()}|{row.company.casefold()}"
+    return row if problems.total == before else None
+
+
+def _status(
+    cell: _CellReader, fmt: Format, options: ImportOptions, problems: Problems
+) -> str | None:
+    value, column = cell.text("status")
+    if value:
+        key = normalise(value)
+        status = options.status_map.get(key) or fmt.statuses.get(key) or _STATUS_WORDS.get(key)
+        if status is None:
+            problems.add(
+                cell.where,
+                column,
+                value,
+                "open, won or lost (map other words with --status-map THEIRS=open|won|lost)",
+            )
+        return status
+    if cell.has("is_won") or cell.has("is_closed"):
+        flags = []
+        for name in ("is_won", "is_closed"):
+            text, column = cell.text(name)
+            try:
+                flags.append(values.parse_flag(text))
+            except values.CellError as exc:
+                problems.add(cell.where, column, text, exc.expected)
+                return None
+        won, closed = flags
+        return "won" if won else "lost" if closed else "open"
+    return None
+
+
+def _activity_row(
+    cell: _CellReader, fmt: Format, options: ImportOptions, problems: Problems
+) -> ActivityRow | None:
+    before = problems.total
+    their_id, id_column = cell.text("id")
+    if not their_id:
+        problems.add(cell.where, id_column, their_id, "the task's id")
+    subtype = cell.text("subtype")[0].casefold()
+    kind_word = cell.text("type")[0].casefold()
+    seconds, seconds_column = cell.text("seconds")
+    minutes = None
+    try:
+        minutes = values.parse_seconds_as_minutes(seconds)
+    except values.CellError as exc:
+        problems.add(cell.where, seconds_column, seconds, exc.expected)
+    if subtype == "call" or cell.text("call_type")[0] or seconds:
+        kind = "call"
+    elif subtype in ("email", "listemail"):
+        kind = "email"
+    elif kind_word in ("call", "email", "meeting"):
+        kind = kind_word
+    else:
+        kind = "note"
+    at = None
+    day_text, day_column = cell.text("on")
+    created_text, created_column = cell.text("created")
+    try:
+        if day_text:
+            at = values.local_noon(values.parse_day(day_text, options.date_format))
+        elif created_text:
+            at = values.parse_instant(created_text, options.date_format)
+        else:
+            problems.add(cell.where, day_column, "", "the date of the task")
+    except values.CellError as exc:
+        text, column = (day_text, day_column) if day_text else (created_text, created_column)
+        problems.add(cell.where, column, text, exc.expected)
+    subject, description = cell.text("subject")[0], cell.text("description")[0]
+    links = tuple(link for link in (cell.text("what")[0], cell.text("account")[0]) if link)
+    if problems.total != before or at is None:
+        return None
+    return ActivityRow(
+        where=cell.where,
+        source_id=f"{fmt.id_prefix}:{their_id}",
+        links=links,
+        kind=kind,
+        at=at,
+        outcome=cell.text("disposition")[0],
+        minutes=minutes,
+        text=" — ".join(part for part in (subject, description) if part),
+    )

@@ -1,0 +1,147 @@
+"""Cell parsers for imports. Each returns the value or raises CellError with what was expected.
+
+A file is data, not typing: dates are ISO (a date, a date and time, or a timestamp with an
+offset such as Salesforce's `2024-01-22T16:14:25.000+0000`), and any other form only through an
+explicit `--date-format`. `3/1/2017` could be March or January: it is never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+
+from repdesk import clock
+from repdesk.money import AmountInputError, parse_amount
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_STAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?.*"
+)
+_CODE_AMOUNT = re.compile(r"([A-Za-z]{3})\s*(.+)")
+_TRUE = frozenset({"1", "true", "yes", "y", "x", "checked"})
+_FALSE = frozenset({"", "0", "false", "no", "n"})
+
+
+class CellError(ValueError):
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected
+
+
+def _expected_date(date_format: str | None) -> str:
+    if date_format:
+        example = date(2026, 11, 20).strftime(date_format)
+        return f"a date in --date-format {date_format} (e.g. {example}) or an ISO date"
+    return (
+        "an ISO date such as 2026-11-20 (for another form, say which with --date-format, "
+        "e.g. --date-format %m/%d/%Y)"
+    )
+
+
+def parse_instant(text: str, date_format: str | None = None) -> datetime:
+    """An aware UTC instant; a value without an offset is the rep's local time."""
+    raw = text.strip()
+    moment: datetime | None = None
+    if _ISO_DAY.fullmatch(raw) or _ISO_STAMP.fullmatch(raw):
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            moment = None
+    if moment is None and date_format:
+        try:
+            moment = datetime.strptime(raw, date_format)
+        except ValueError:
+            moment = None
+    if moment is None:
+        raise CellError(_expected_date(date_format))
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # local wall-clock time
+    return moment.astimezone(UTC)
+
+
+def parse_day(text: str, date_format: str | None = None) -> date:
+    """The rep's calendar day of a date or timestamp cell."""
+    raw = text.strip()
+    if _ISO_DAY.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise CellError(_expected_date(date_format)) from None
+    if _ISO_STAMP.fullmatch(raw):
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            raise CellError(_expected_date(date_format)) from None
+        # A timestamp with an offset is an instant: its day is the rep's local day.
+        return clock.local_date(moment) if moment.tzinfo else moment.date()
+    if date_format:
+        try:
+            return datetime.strptime(raw, date_format).date()
+        except ValueError:
+            pass
+    raise CellError(_expected_date(date_format))
+
+
+def local_noon(day: date) -> datetime:
+    """An activity known only by its day: noon local time keeps it on that day in any zone."""
+    return datetime.combine(day, time(12)).astimezone().astimezone(UTC)
+
+
+def parse_money(text: str) -> tuple[int, str | None]:
+    """Cents and the currency code written with it, if any ("USD 1,200.00")."""
+    raw = text.strip()
+    code = None
+    if match := _CODE_AMOUNT.fullmatch(raw):
+        code, raw = match[1].upper(), match[2]
+    try:
+        return parse_amount(raw), code
+    except AmountInputError:
+        raise CellError("an amount of 0 or more such as 12500 or 12500.50") from None
+
+
+def parse_flag(text: str) -> bool:
+    lowered = text.strip().casefold()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise CellError("true or false (or 1 or 0)")
+
+
+def parse_probability(text: str) -> int:
+    """Percent 0-100; a fraction with a decimal point (HubSpot's 0.2) is read as 20%."""
+    raw = text.strip().removesuffix("%").strip()
+    try:
+        number = float(raw)
+    except ValueError:
+        raise CellError("a probability in percent, 0 to 100") from None
+    if "." in raw and 0 < number <= 1:
+        number *= 100
+    if not 0 <= number <= 100:
+        raise CellError("a probability in percent, 0 to 100")
+    return round(number)
+
+
+def parse_segment(text: str) -> str:
+    lowered = text.strip().casefold()
+    if not lowered or lowered.startswith("new"):
+        return "new"
+    if lowered.startswith(("existing", "renewal", "upsell", "upgrade")):
+        return "existing"
+    raise CellError("new or existing")
+
+
+def parse_currency(text: str) -> str:
+    code = text.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise CellError("a three-letter code such as EUR")
+    return code
+
+
+def parse_seconds_as_minutes(text: str) -> int | None:
+    raw = text.strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise CellError("a whole number of seconds")
+    return min(24 * 60, (int(raw) + 59) // 60)

@@ -1,0 +1,74 @@
+"""Shared by the import/export tests: the CLI in-process, a digest of the desk, the data."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from repdesk.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DATA = ROOT.parent / "shared" / "data"
+MAVEN = DATA / "maven_crm_sales_opportunities"
+SALESFORCE = DATA / "salesforce_data_cloud_workshop"
+
+# The command line the README gives for Maven's sales_pipeline.csv, word for word.
+MAVEN_ARGS = [
+    "--map", "id=opportunity_id", "--map", "title=product", "--map", "product=product",
+    "--map", "company=account", "--map", "stage=deal_stage", "--map", "value=close_value",
+    "--map", "first_contact=engage_date", "--map", "close_date=close_date",
+    "--stage-map", "Prospecting=Prospect", "--stage-map", "Engaging=Contacted",
+]  # fmt: skip
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"the shared data is not here: {path}")
+    return path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def ok(*args: str) -> str:
+    code, out, err = run(*args)
+    assert code == 0, err
+    return out
+
+
+def refused(*args: str) -> str:
+    """Exit 2 with one message and no traceback; returns stderr."""
+    code, _, err = run(*args)
+    assert code == 2, err
+    assert "Traceback" not in err and err.startswith("repdesk: ")
+    return err
+
+
+def rows(desk: Path) -> dict[str, list[tuple[object, ...]]]:
+    conn = sqlite3.connect(desk)
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1"
+            )
+        ]
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    finally:
+        conn.close()
+
+
+def digest(desk: Path) -> str:
+    if not desk.exists():
+        return "no desk"
+    return hashlib.sha256(repr(rows(desk)).encode()).hexdigest()

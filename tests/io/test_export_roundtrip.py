@@ -1,0 +1,93 @@
+"""Export then import: CSV gives back the deals' text exactly (formula cells escaped on the way
+out and unescaped on the way in); JSON gives back an identical desk, every table and id."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+from tests.io.helpers import digest, ok, refused, rows
+from tests.pinned import NOW, TODAY
+
+from repdesk.io.csv_export import escape_cell, unescape_cell
+
+TRICKY = ['=HYPERLINK("http://x")', "+49 30 1234", "-5% discount", "@SUM(A1)", "'=quoted", "'plain"]
+
+
+@given(st.text())
+def test_unescape_undoes_escape_for_any_text(text: str) -> None:
+    assert unescape_cell(escape_cell(text)) == text
+    assert not escape_cell(text).startswith(("=", "+", "-", "@"))
+
+
+def test_export_csv_escapes_formulas_and_round_trips(home: Path, tmp_path: Path) -> None:
+    for text in TRICKY:
+        ok("deal", "add", text, "--company", f"{text} Co", "--contact", text, "--value", "1250.5",
+           "--first-contact", "2026-10-01")  # fmt: skip
+    ok("deal", "won", "2", "--on", "2026-11-02")
+    ok("deal", "lost", "3", "--reason", "=cmd|' /C calc'!A0", "--on", "2026-11-03")
+    exported = tmp_path / "deals.csv"
+    assert f"Wrote {len(TRICKY)} deals" in ok("export", "csv", exported)
+    with exported.open(encoding="utf-8", newline="") as handle:
+        cells = [c for row in csv.reader(handle) for c in row]
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+    assert '\'=HYPERLINK("http://x")' in cells and "''=quoted" in cells and "'plain" in cells
+    before = json.loads(ok("deal", "list", "--status", "all", "--json"))
+
+    other = tmp_path / "other-home"
+    out = ok("--home", other, "import", exported)
+    assert f"Imported {len(TRICKY)} deals" in out
+    after = json.loads(ok("--home", other, "deal", "list", "--status", "all", "--json"))
+    assert after == before
+
+
+def test_export_json_then_import_gives_an_identical_desk(home: Path, tmp_path: Path) -> None:
+    from repdesk import demo, store
+
+    engine = store.make_engine(home / "desk.sqlite")
+    demo.build_demo(engine, today=TODAY, now=NOW)
+    engine.dispose()
+    ok("quota", "set", "2026-11", "60000")
+    ok("import", Path(__file__).parent / "fixtures" / "pipedrive_deals.csv")
+    exported = tmp_path / "desk.json"
+    assert "Wrote the whole desk" in ok("export", "json", exported)
+    original = rows(home / "desk.sqlite")
+    assert all(original[t] for t in ("deal", "stage_change", "activity", "follow_up", "objection"))
+
+    fresh = tmp_path / "fresh"
+    dry = ok("--home", fresh, "import", exported, "--dry-run")
+    assert "Would import the desk" in dry and "Nothing was written" in dry
+    assert rows(fresh / "desk.sqlite")["deal"] == []
+    ok("--home", fresh, "import", exported)
+    assert rows(fresh / "desk.sqlite") == original
+
+
+def test_json_refused_on_a_desk_with_deals_and_when_malformed(home: Path, tmp_path: Path) -> None:
+    ok("deal", "add", "Kept", "--value", "10")
+    exported = tmp_path / "desk.json"
+    ok("export", "json", exported)
+    before = digest(home / "desk.sqlite")
+    assert "this desk is not empty (1 deals, 0 quotas)" in refused("import", exported)
+    fresh = tmp_path / "fresh"
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "repdesk-desk", "schema": 2,', encoding="utf-8")
+    assert "broken.json:1: not valid JSON" in refused("--home", fresh, "import", broken)
+    other = tmp_path / "other.json"
+    other.write_text('{"deals": []}', encoding="utf-8")
+    assert "not a repdesk JSON export" in refused("--home", fresh, "import", other)
+    newer = tmp_path / "newer.json"
+    newer.write_text('{"format": "repdesk-desk", "schema": 99, "tables": {}}', encoding="utf-8")
+    assert "written by a newer repdesk" in refused("--home", fresh, "import", newer)
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    document["tables"]["deal"][0]["value_cents"] = "lots"
+    document["tables"]["activity"] = [{"id": 1, "deal_id": 99, "kind": "call", "at": "x"}]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document), encoding="utf-8")
+    err = refused("--home", fresh, "import", bad)
+    assert "tables.deal[0].value_cents 'lots': expected int or null" in err
+    assert rows(fresh / "desk.sqlite")["deal"] == []
+    assert "JSON export goes in as it is" in refused("import", exported, "--map", "title=x")
+    assert digest(home / "desk.sqlite") == before

@@ -1,0 +1,214 @@
+"""Each format from real files: the shared Salesforce and Maven exports, and fixtures written to
+the documented Pipedrive, HubSpot and Salesforce-report header shapes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from tests.io.helpers import FIXTURES, MAVEN, MAVEN_ARGS, ROOT, SALESFORCE, need, ok, refused, run
+
+
+def deals(status: str = "all") -> dict[str, dict[str, object]]:
+    return {d["title"]: d for d in json.loads(ok("deal", "list", "--status", status, "--json"))}
+
+
+def test_pipedrive_export_is_recognised_and_mapped(home: Path) -> None:
+    out = ok("import", FIXTURES / "pipedrive_deals.csv")
+    assert "as a Pipedrive deals export: 4 rows" in out
+    found = deals()
+    fleet = found["Fleet tracking rollout"]
+    assert fleet["company"] == "Acme Logistics, GmbH"  # a quoted comma
+    assert (fleet["stage"], fleet["status"], fleet["value"]) == ("Negotiation", "open", 45000)
+    assert (fleet["first_contact"], fleet["expected_close"]) == ("2025-01-15", "2025-03-31")
+    assert (fleet["email"], fleet["source"], fleet["product"]) == (
+        "jana@acme.example",
+        "Referral",
+        "Fleet Pro",
+    )
+    seats = found["Seats renewal"]
+    assert (seats["status"], seats["closed_on"], seats["currency"]) == ("won", "2025-01-20", "USD")
+    assert seats["value"] == 12000.5
+    pilot = found["Pilot for warehouses"]
+    assert (pilot["status"], pilot["lost_reason"]) == ("lost", "Price too high")
+    assert found["Telematics, phase 2"]["stage"] == "Prospect"  # "Lead In"
+
+
+def test_a_won_deal_keeps_the_stage_it_was_won_from_in_its_history(home: Path) -> None:
+    ok("import", FIXTURES / "pipedrive_deals.csv")
+    conn = sqlite3.connect(home / "desk.sqlite")
+    history = conn.execute(
+        "SELECT f.name, t.name FROM stage_change c JOIN deal d ON d.id = c.deal_id "
+        "LEFT JOIN stage f ON f.id = c.from_stage_id JOIN stage t ON t.id = c.to_stage_id "
+        "WHERE d.title = 'Seats renewal' ORDER BY c.id"
+    ).fetchall()
+    assert history == [(None, "Proposal"), ("Proposal", "Won")]
+
+
+def test_hubspot_labels_and_internal_stage_ids(home: Path) -> None:
+    out = ok("import", FIXTURES / "hubspot_deals.csv")
+    assert "as a HubSpot deals export" in out
+    found = deals()
+    assert found["Website relaunch"]["stage"] == "Demo"  # presentationscheduled
+    assert found["Website relaunch"]["expected_close"] == "2025-04-30"
+    support = found["Support plan, 2 years"]
+    assert (support["status"], support["closed_on"]) == ("won", "2025-02-14")  # closedwon
+    lost = found["Analytics add-on"]
+    assert (lost["status"], lost["lost_reason"]) == ("lost", "Chose a competitor")
+    assert found["Onboarding package"]["stage"] == "Qualified"  # "Qualified To Buy"
+
+
+def test_salesforce_report_needs_its_date_format_said(home: Path) -> None:
+    report = FIXTURES / "salesforce_report.csv"
+    err = refused("import", report)
+    assert f"{report}:2: Close Date '3/15/2025': expected an ISO date" in err
+    assert "--date-format" in err
+    out = ok("import", report, "--date-format", "%m/%d/%Y")
+    assert "as a Salesforce opportunity report (column labels)" in out
+    found = deals()
+    hotel = found["Grand Hotel - Booking system"]
+    assert (hotel["company"], hotel["currency"], hotel["value"]) == (
+        "Grand Hotel, Ltd.",
+        "USD",
+        48000,
+    )
+    assert (hotel["stage"], hotel["expected_close"]) == ("Proposal", "2025-03-15")
+    gym = found["City Gym - Member app"]
+    assert (gym["status"], gym["closed_on"], gym["segment"]) == ("won", "2025-02-28", "existing")
+    assert found["Lakeside School - Tablets"]["lost_reason"] == "not given"
+
+
+def test_a_report_without_ids_is_matched_on_title_and_company(home: Path) -> None:
+    report = FIXTURES / "salesforce_report.csv"
+    ok("import", report, "--date-format", "%m/%d/%Y")
+    out = ok("import", report, "--date-format", "%m/%d/%Y")
+    assert "0 created, 0 updated, 4 unchanged" in out
+    assert len(deals()) == 4
+
+
+def test_salesforce_objects_with_accounts_and_tasks(home: Path) -> None:
+    opportunity = need(SALESFORCE / "Opportunity.csv")
+    files = [opportunity, SALESFORCE / "Account.csv", SALESFORCE / "Task.csv"]
+    err = refused("import", *files)
+    assert "stages the desk does not have: 'Discovery' (9 deals" in err
+    out = ok("import", *files, "--stage-map", "Discovery=Qualified")
+    assert "as a Salesforce Opportunity export (API field names): 50 rows" in out
+    assert "as a Salesforce Task export (activities): 75 rows" in out
+    assert "50 created" in out
+    # 35 tasks name an account with opportunities; 40 hang on contacts only.
+    assert "Activities: 35 added, 0 already on the desk; 40 left out" in out
+    found = deals()
+    assert len(found) == 50
+    # A quoted comma in the name; the company comes from Account.csv.
+    johnson = found["Johnson, Avery and Smith - Business Checking Account - July 2024"]
+    assert johnson["company"] == "Johnson Avery and Smith"
+    won = found["Hill Group - Business Loans - June 2023"]
+    assert (won["status"], won["closed_on"], won["value"]) == ("won", "2023-06-17", 1651993.36)
+    # Created 2024-01-22 (the data load), closed 2023: the first contact is the close date.
+    assert won["first_contact"] == "2023-06-17"
+    statuses = [d["status"] for d in found.values()]
+    assert (statuses.count("won"), statuses.count("lost")) == (12, 3)
+    again = ok("import", *files, "--stage-map", "Discovery=Qualified")
+    assert "50 unchanged" in again and "0 added, 35 already on the desk" in again
+
+
+def test_tasks_link_to_deals_imported_before(home: Path) -> None:
+    need(SALESFORCE)
+    ok("import", SALESFORCE / "Opportunity.csv", "--stage-map", "Discovery=Qualified")
+    out = ok("import", SALESFORCE / "Task.csv")
+    # On their own the tasks know only account ids, which the desk does not keep.
+    assert "0 added" in out and "75 left out" in out
+
+
+def test_salesforce_contact_export_is_named_and_refused(home: Path) -> None:
+    err = refused("import", need(SALESFORCE / "Contact.csv"))
+    assert "Salesforce Contact export" in err and "Opportunity, Account and Task" in err
+
+
+def test_maven_pipeline_with_the_documented_command(home: Path) -> None:
+    pipeline = need(MAVEN / "sales_pipeline.csv")
+    started = time.perf_counter()
+    out = ok("import", pipeline, *MAVEN_ARGS)
+    elapsed = time.perf_counter() - started
+    assert "Imported 8,800 deals" in out and "8,800 created" in out
+    assert "Prospect   open        500" in out
+    assert "Contacted  open      1,589" in out
+    assert "Won        won       4,238" in out
+    assert "Lost       lost      2,473" in out
+    assert elapsed < 3, f"8,800 rows took {elapsed:.2f} s"
+    conn = sqlite3.connect(home / "desk.sqlite")
+    # Engaging: no close date and no value yet; Prospecting: not engaged, so first contact is
+    # the day it lands on the desk; Lost rows keep their value of 0 and get "not given".
+    engaging = conn.execute(
+        "SELECT value_cents, expected_close FROM deal WHERE source_id = 'csv:OLVI7L8M'"
+    ).fetchall()
+    assert len(engaging) == 1 and engaging[0] == (0, None)
+    prospecting = conn.execute(
+        "SELECT COUNT(*) FROM deal d JOIN stage s ON s.id = d.stage_id "
+        "WHERE s.name = 'Prospect' AND d.first_contact = '2026-11-20'"
+    ).fetchone()
+    assert prospecting == (500,)
+    won = conn.execute(
+        "SELECT title, company, value_cents, first_contact, closed_on, status FROM deal "
+        "WHERE source_id = 'csv:1C1I7A6R'"
+    ).fetchone()
+    assert won == ("GTX Plus Basic", "Cancity", 105400, "2016-10-20", "2017-03-01", "won")
+    no_account = conn.execute("SELECT COUNT(*) FROM deal WHERE company = ''").fetchone()
+    assert no_account == (1425,)
+
+
+def test_maven_us_dates_only_with_date_format_and_then_the_same_deals(home: Path) -> None:
+    variant = need(MAVEN / "variants" / "sales_pipeline_us_dates_kisaraF.csv")
+    err = refused("import", variant, *MAVEN_ARGS)
+    assert f"{variant}:2: engage_date '10/20/2016': expected an ISO date" in err
+    assert "… and " in err and err.count("\n") == 22  # the header, 20 problems, "and more"
+    ok("import", need(MAVEN / "sales_pipeline.csv"), *MAVEN_ARGS)
+    out = ok("import", variant, *MAVEN_ARGS, "--date-format", "%m/%d/%Y")
+    assert "0 created, 0 updated, 8,800 unchanged" in out
+
+
+def test_reimport_updates_changed_deals_and_records_the_move(home: Path, tmp_path: Path) -> None:
+    source = (FIXTURES / "pipedrive_deals.csv").read_text(encoding="utf-8")
+    first = tmp_path / "deals.csv"
+    first.write_text(source, encoding="utf-8")
+    ok("import", first)
+    changed = source.replace("45000,EUR", "47500,EUR").replace(
+        "Negotiations Started,Open,2025-01-15 09:00:00,,,,",
+        "Negotiations Started,Won,2025-01-15 09:00:00,2025-03-02 12:00:00,,,",
+    )
+    first.write_text(changed, encoding="utf-8")
+    dry = ok("import", first, "--dry-run")
+    assert "0 to create, 1 to update, 3 unchanged" in dry
+    out = ok("import", first)
+    assert "0 created, 1 updated, 3 unchanged" in out
+    fleet = deals()["Fleet tracking rollout"]
+    assert (fleet["status"], fleet["value"], fleet["closed_on"]) == ("won", 47500, "2025-03-02")
+    assert len(deals()) == 4
+    conn = sqlite3.connect(home / "desk.sqlite")
+    moves = conn.execute(
+        "SELECT t.name FROM stage_change c JOIN stage t ON t.id = c.to_stage_id "
+        "JOIN deal d ON d.id = c.deal_id WHERE d.title = 'Fleet tracking rollout' ORDER BY c.id"
+    ).fetchall()
+    assert moves == [("Negotiation",), ("Won",)]
+
+
+def test_create_stages_adds_them_before_won_and_lost(home: Path) -> None:
+    pipeline = need(MAVEN / "sales_pipeline.csv")
+    args = MAVEN_ARGS[:-4]  # without the two --stage-map pairs
+    assert "--stage-map" not in args
+    dry = ok("import", pipeline, *args, "--create-stages", "--dry-run")
+    assert "Would add stages: Engaging, Prospecting" in dry
+    ok("import", pipeline, *args, "--create-stages")
+    conn = sqlite3.connect(home / "desk.sqlite")
+    names = [n for (n,) in conn.execute("SELECT name FROM stage ORDER BY position")]
+    assert names[-4:] == ["Engaging", "Prospecting", "Won", "Lost"]
+    code, out, _ = run("deal", "list", "--stage", "Engaging")
+    assert code == 0 and "1589 deals" in out
+
+
+def test_the_readme_gives_the_maven_command_word_for_word() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "repdesk import sales_pipeline.csv " + " ".join(MAVEN_ARGS)
+    assert command in " ".join(readme.replace("\\\n", " ").split())
