@@ -198,7 +198,7 @@ async def test_welcome_d_opens_the_demo_desk_and_leaves_yours_empty(
 
 
 async def test_a_theme_chosen_in_the_picker_is_saved_and_comes_back(home: Path) -> None:
-    from textual.command import CommandPalette
+    from textual.command import CommandList, CommandPalette
 
     desk_home = build_small_desk(home)
     app = create_app(desk_home, settings_mod.load(desk_home.settings))
@@ -207,7 +207,14 @@ async def test_a_theme_chosen_in_the_picker_is_saved_and_comes_back(home: Path) 
         await pilot.press("ctrl+t")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"textual-light")
-        await pilot.pause(0.5)
+        results = app.screen.query_one(CommandList)
+        await until(
+            pilot,
+            lambda: (
+                results.option_count
+                and "textual-light" in str(results.get_option_at_index(0).prompt)
+            ),
+        )
         await pilot.press("enter")
         await until(pilot, lambda: app.theme == "textual-light")
     saved = settings_mod.load(desk_home.settings)
