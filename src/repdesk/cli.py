@@ -908,6 +908,33 @@ def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- the parser
 
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
+    return int(text)
+
+
+def cmd_serve(desk: Desk, args: argparse.Namespace) -> int:
+    """The app in a browser (textual-serve): each browser tab runs its own `repdesk` process
+    on this desk. Anyone who can reach the address can use the desk: no password."""
+    import shlex
+
+    from textual_serve.server import Server
+
+    desk_file.prepare(desk.home.desk)  # a foreign or damaged desk is refused here, not per tab
+    command = [sys.executable, "-m", "repdesk"]
+    if args.home:
+        command += ["--home", str(desk.home.data_dir)]
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        sys.stderr.write(
+            f"repdesk: serving on {args.host}: anyone who can reach port {args.port} there can "
+            "read and change your desk (there is no password)\n"
+        )
+    Server(shlex.join(command), host=args.host, port=args.port, title="repdesk").serve()
+    return 0
+
+
 Handler = Callable[[Desk, argparse.Namespace], int]
 
 
@@ -1032,6 +1059,10 @@ def build_parser() -> argparse.ArgumentParser:
     csv_export.add_argument("file", metavar="FILE")
     json_export = command("json", cmd_export_json, "the whole desk as one JSON file", exports)
     json_export.add_argument("file", metavar="FILE")
+
+    serve = command("serve", cmd_serve, "serve the app to a browser (loopback only by default)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
 
     migrate = command(
         "migrate-to",

@@ -353,19 +353,6 @@ async def test_a_keymap_in_the_settings_rebinds_an_action_by_its_id(home: Path) 
         assert current(board) == ("Proposal", "Warehouse pilot")
 
 
-async def test_question_mark_shows_every_key_from_the_bindings(app: RepdeskApp) -> None:
-    from textual.widgets import HelpPanel
-
-    async with app.run_test(size=SIZE) as pilot:
-        board = await ready(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert board.query(HelpPanel)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert not board.query(HelpPanel)
-
-
 async def test_the_palette_jumps_to_a_deal_by_company(app: RepdeskApp) -> None:
     from textual.command import CommandPalette
 

@@ -7,6 +7,7 @@ After a deliberate UI change: `pytest tests/tui --snapshot-update`, then review 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,12 @@ import pytest
 from tests.tui.desks import build_small_desk, settings
 from textual.pilot import Pilot
 
+from repdesk.paths import Home
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import ConfirmScreen, FormScreen
 from repdesk.tui.screens.deal import DealScreen
+from repdesk.tui.screens.help import HelpScreen
+from repdesk.tui.screens.welcome import WelcomeScreen
 
 SIZE = (120, 34)
 
@@ -96,8 +100,30 @@ def test_won_question(snap_compare: Any, app: RepdeskApp) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
+def test_board_in_a_light_theme(snap_compare: Any, home: Path) -> None:
+    light = create_app(build_small_desk(home), replace(settings(), theme="textual-light"))
+    assert snap_compare(light, terminal_size=SIZE, run_before=settle("l", "l", "l", "l"))
+
+
+def test_board_80x24_in_a_light_theme(snap_compare: Any, home: Path) -> None:
+    light = create_app(build_small_desk(home), replace(settings(), theme="textual-light"))
+    assert snap_compare(light, terminal_size=(80, 24), run_before=settle())
+
+
 def test_help_lists_the_keys(snap_compare: Any, app: RepdeskApp) -> None:
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle("question_mark"))
+    ready = settle("question_mark", until=lambda a: isinstance(a.screen, HelpScreen))
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_help_at_80x24(snap_compare: Any, app: RepdeskApp) -> None:
+    ready = settle("question_mark", until=lambda a: isinstance(a.screen, HelpScreen))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
+def test_welcome_on_an_empty_desk(snap_compare: Any, home: Path) -> None:
+    empty = create_app(Home(home, home), settings())
+    ready = settle(until=lambda a: isinstance(a.screen, WelcomeScreen))
+    assert snap_compare(empty, terminal_size=SIZE, run_before=ready)
 
 
 def test_follow_up_queues(snap_compare: Any, app: RepdeskApp) -> None:

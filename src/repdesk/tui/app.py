@@ -3,15 +3,15 @@ screen, and the cheap watch that shows changes written by other processes (the s
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding
-from textual.widgets import HelpPanel
 
-from repdesk import clock, problems
+from repdesk import clock, problems, store
 from repdesk.paths import Home
 from repdesk.services.board import load_board
 from repdesk.settings import Settings, save_value
@@ -21,7 +21,9 @@ from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.deal import DealScreen
 from repdesk.tui.screens.followups import FollowUpsScreen, load_queues
+from repdesk.tui.screens.help import HelpScreen
 from repdesk.tui.screens.playbook import PlaybookScreen
+from repdesk.tui.screens.welcome import WelcomeScreen
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
@@ -40,6 +42,7 @@ class RepdeskApp(App[int]):
     TITLE = "repdesk"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {JumpToDeal, ScreenActions}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
@@ -48,11 +51,14 @@ class RepdeskApp(App[int]):
         Binding("3", "kpis", "KPIs", id="app.kpis", show=False),
         Binding("4", "playbook", "Playbook", id="app.playbook", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
+        Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
     ]
 
     def __init__(self, desk: DeskGateway) -> None:
         super().__init__()
         self.desk = desk
+        # The rep's own settings file, also while the app shows the demo desk.
+        self.settings_file = desk.home.settings
         # The board's read starts now, in a thread, while Textual sets up the screen.
         self.board = BoardScreen(first_load=desk.read_soon(load_board))
         self.set_keymap(desk.settings.keys)
@@ -70,7 +76,7 @@ class RepdeskApp(App[int]):
         if self.is_mounted and theme != self.desk.settings.theme:
             self.desk.settings = self.desk.settings.with_theme(theme)
             try:
-                save_value(self.desk.home.settings, "theme", theme)
+                save_value(self.settings_file, "theme", theme)
             except OSError:
                 self.notify("Could not save the theme in the settings file.", severity="warning")
 
@@ -88,8 +94,6 @@ class RepdeskApp(App[int]):
 
     @work(exclusive=True, group="quota")
     async def refresh_quota(self) -> None:
-        import asyncio
-
         figures = await asyncio.to_thread(self.desk.quota_figures)
         for screen in self.screen_stack:
             for strip in screen.query(QuotaStrip):
@@ -134,7 +138,12 @@ class RepdeskApp(App[int]):
 
     @work(exclusive=True, group="launch-notice")
     async def launch_notice(self) -> None:
-        """On launch: how many follow-ups are overdue and due today."""
+        """On launch: the welcome on an empty desk, else how many follow-ups are due."""
+        if not any(self.board.cards.values()):
+            _, every_card = await self.desk.read(lambda s: load_board(s, include_closed=True))
+            if not any(every_card.values()) and self.screen is self.board:
+                self.push_screen(WelcomeScreen())
+                return
         days = self.desk.settings.going_cold_days
         queues = await self.desk.read(lambda s: load_queues(s, days))
         overdue, today = len(queues.overdue), len(queues.today)
@@ -147,10 +156,28 @@ class RepdeskApp(App[int]):
             )
 
     def action_help(self) -> None:
-        if self.screen.query(HelpPanel):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    @work(exclusive=True, group="open-demo")
+    async def open_demo_desk(self) -> None:
+        """From the welcome: the demo desk in place of the (empty) desk, which stays as it is."""
+        home = self.desk.home.demo
+        await asyncio.to_thread(ensure_demo_desk, home)
+        old, self.desk = self.desk, DeskGateway(home, self.desk.settings)
+        old.close()
+        self.desk.changed_elsewhere()
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        self.board = BoardScreen(first_load=self.desk.read_soon(load_board))
+        await self.push_screen(self.board)
+        self.sub_title = "demo desk"
+        self.notify(
+            "This is the demo desk, made up and rebuilt daily. Your own desk is untouched: "
+            "`repdesk` opens it.",
+            title="Demo desk",
+            timeout=10,
+        )
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's default is a full traceback. A rep gets one line that names the desk and
@@ -160,6 +187,22 @@ class RepdeskApp(App[int]):
 
     def on_unmount(self) -> None:
         self.desk.close()
+
+
+def ensure_demo_desk(home: Home) -> None:
+    """Build the demo desk unless today's is there (its dates are relative to the day)."""
+    from repdesk import demo  # only on this path: the app's start does not pay for it
+
+    if demo.demo_is_current(home.desk, clock.today()):
+        return
+    for suffix in ("", "-wal", "-shm"):
+        home.desk.with_name(home.desk.name + suffix).unlink(missing_ok=True)
+    engine = store.make_engine(home.desk)
+    try:
+        demo.build_demo(engine, today=clock.today(), now=clock.now())
+    finally:
+        engine.dispose()
+    demo.mark_built(home.desk, clock.today())
 
 
 def create_app(home: Home, settings: Settings) -> RepdeskApp:

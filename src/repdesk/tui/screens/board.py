@@ -8,6 +8,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,6 +32,8 @@ NAV = Binding.Group("Navigate", compact=True)
 
 class BoardScreen(Screen[None]):
     """Each binding has an id (keymaps rebind it) and a description (footer, help, palette)."""
+
+    TITLE = "Board"  # the heading of its keys under `?`
 
     BINDINGS = [
         Binding("h,left", "column(-1)", "Previous column", id="board.left", group=NAV),
@@ -184,8 +187,12 @@ class BoardScreen(Screen[None]):
             status += f" · filter: {self.needle}"
         if self.show_closed:
             status += " · showing won and lost"
-        status += " · ? every key · ctrl+p palette"
-        self.query_one("#board-status", Static).update(Text(status))
+        # The way to every key stays in view on a narrow terminal: the rest gives way.
+        line = Table.grid(expand=True)
+        line.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        line.add_column(no_wrap=True, justify="right")
+        line.add_row(Text(status), Text("  ? every key · ctrl+p palette"))
+        self.query_one("#board-status", Static).update(line)
 
     def _focus_current(self) -> None:
         box = self.current_box()

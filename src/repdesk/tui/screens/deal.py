@@ -139,6 +139,7 @@ def render_timeline(page: DealPage) -> Text:
 
 
 class DealScreen(Screen[None]):
+    TITLE = "Deal page"  # the heading of its keys under `?`
     BINDINGS = [
         Binding("escape", "back", "Back", id="deal.back"),
         Binding("c", "log_call", "Call", id="deal.log_call"),

@@ -29,6 +29,7 @@ def load_queues(session: Any, going_cold_days: int) -> DayQueues:
 
 
 class FollowUpsScreen(Screen[None]):
+    TITLE = "Follow-up queues"  # the heading of its keys under `?`
     AUTO_FOCUS = "QueueList"
     BINDINGS = [
         Binding("j,down", "move(1)", "Next", id="queues.down", show=False),

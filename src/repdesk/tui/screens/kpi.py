@@ -49,7 +49,8 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
     say why."""
 
     def money(cents: int | None) -> str:
-        return format_money(cents, currency)
+        # Whole units read at a glance; the cents are in `repdesk kpi --json`.
+        return format_money(None if cents is None else round(cents, -2), currency)
 
     closed = k.won_count + k.lost_count
     no_closed = ("no closed deals", "No deal was won or lost in this period yet.")
@@ -176,6 +177,7 @@ class Tile(Static):
 
 
 class KpiScreen(Screen[None]):
+    TITLE = "KPIs against quota"  # the heading of its keys under `?`
     AUTO_FOCUS = "#kpi-body"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (118, "-wide")]
     BINDINGS = [

@@ -73,6 +73,7 @@ def render_playbook(data: PlaybookData) -> Table:
 
 
 class PlaybookScreen(Screen[None]):
+    TITLE = "Playbook"  # the heading of its keys under `?`
     BINDINGS = [Binding("escape", "back", "Board", id="playbook.back")]
     DEFAULT_CSS = """
     PlaybookScreen #playbook-summary { height: auto; padding: 0 1; color: $text-muted; }

@@ -95,6 +95,10 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     StageColumn > .stage-column--warning { color: $warning; }
     StageColumn > .stage-column--muted { color: $text-muted; }
     StageColumn > .stage-column--good { color: $success; }
+    /* On a light background the plain theme colours are too pale to read: their text shades. */
+    StageColumn:light > .stage-column--overdue { color: $text-error; }
+    StageColumn:light > .stage-column--warning { color: $text-warning; }
+    StageColumn:light > .stage-column--good { color: $text-success; }
     """
 
     class CursorMoved(Message):

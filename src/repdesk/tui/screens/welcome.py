@@ -1,0 +1,157 @@
+"""The first screen on an empty desk: how to get deals in, and the quota to measure them by.
+
+Shown over the (empty) board instead of leaving a newcomer in front of six blank columns.
+Every choice is a key (and a button): add the first deal, set this month's quota, look around
+the demo desk, or go to the empty board; importing is a shell command, named here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from repdesk import clock
+from repdesk.dates import Period, parse_period, period_containing
+from repdesk.money import format_money, parse_amount
+from repdesk.services import quotas
+from repdesk.tui.forms import FieldError, FieldSpec, FormScreen
+from repdesk.tui.gateway import DeskGateway
+from repdesk.tui.screens.help import key_for
+
+IMPORT_COLUMNS = "title (the one required), company, contact, value, stage, expected_close, ..."
+
+
+def _period(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
+
+
+def _amount(text: str) -> int:
+    try:
+        return parse_amount(text)
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
+
+
+def quota_form(desk: DeskGateway) -> FormScreen:
+    """The quota of a period (this month unless changed): the figure the strip measures."""
+    this_month = period_containing(clock.today(), "month")
+    fields = [
+        FieldSpec("period", "Period", this_month.label, parse=_period, required=True,
+                  hint="a month 2026-11, a quarter 2026-Q4 or a year 2026"),
+        FieldSpec("amount", "Quota", parse=_amount, required=True,
+                  placeholder="what you must win, e.g. 60k", aliases=("amount_cents",)),
+    ]  # fmt: skip
+
+    async def submit(values: dict[str, Any]) -> tuple[Period, int]:
+        period, amount = values["period"], values["amount"]
+        await desk.write(lambda s: quotas.set_quota(session=s, period=period, amount_cents=amount))
+        return period, amount
+
+    return FormScreen("Your quota", fields, submit)
+
+
+class Choice(Static):
+    """One choice: its key and what it does; a click runs it like the key."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(id=f"welcome-{action.replace('_', '-')}", classes="choice")
+        self.action = action
+
+    async def on_click(self, event: events.Click) -> None:
+        event.stop()
+        await self.screen.run_action(self.action)
+
+
+class WelcomeScreen(ModalScreen[None]):
+    TITLE = "Welcome"
+    BINDINGS = [
+        Binding("n", "first_deal", "Add your first deal", id="welcome.new_deal"),
+        Binding("s", "set_quota", "Set your quota", id="welcome.quota"),
+        Binding("d", "demo", "Look around the demo desk first", id="welcome.demo"),
+        Binding("escape", "close", "Go to the empty board", id="welcome.close", key_display="esc"),
+        Binding("q", "app.quit", "Quit", id="welcome.quit", show=False),
+    ]
+    CHOICES = ("first_deal", "set_quota", "demo", "close")
+    DEFAULT_CSS = """
+    WelcomeScreen { align: center middle; background: $background 60%; }
+    WelcomeScreen #welcome-box {
+        width: 84; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 2; overflow-y: auto;
+    }
+    WelcomeScreen #welcome-title { text-style: bold; color: $accent; margin-top: 1; }
+    WelcomeScreen #welcome-intro { margin-bottom: 1; }
+    WelcomeScreen .choice { height: 1; }
+    WelcomeScreen .choice:hover { background: $boost; }
+    WelcomeScreen #welcome-quota { color: $success; height: auto; }
+    WelcomeScreen #welcome-quota.-empty { display: none; }
+    WelcomeScreen #welcome-import { margin-top: 1; height: auto; }
+    WelcomeScreen #welcome-desk { color: $text-muted; margin: 1 0; height: auto; }
+    """
+
+    @property
+    def desk(self) -> DeskGateway:
+        return self.app.desk  # type: ignore[attr-defined, no-any-return]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="welcome-box"):
+            yield Static(Text("Welcome to repdesk"), id="welcome-title")
+            yield Static(
+                Text("Your desk is empty. Start whichever way suits you:"), id="welcome-intro"
+            )
+            for action in self.CHOICES:
+                yield Choice(action)
+            yield Static("", id="welcome-quota", classes="-empty")
+            intro = Text("Deals in a spreadsheet? Import them from the shell (UTF-8 CSV):\n")
+            intro.append("  repdesk import deals.csv --dry-run", style="bold")
+            intro.append("   checks every row, writes nothing\n", style="dim")
+            intro.append("  repdesk import deals.csv", style="bold")
+            intro.append("             all rows or none\n", style="dim")
+            intro.append(f"Columns: {IMPORT_COLUMNS} (README)", style="dim")
+            yield Static(intro, id="welcome-import")
+            yield Static(
+                Text("Everything stays in one SQLite file on this machine; works offline."),
+                id="welcome-desk",
+            )
+
+    def on_mount(self) -> None:
+        # The labels carry the keys as bound now: a keymap in the settings shows here too.
+        descriptions = {b.action: b.description for _key, b in self._bindings}
+        for choice in self.query(Choice):
+            label = Text()
+            label.append(f"{key_for(self, choice.action):<6}", style="bold")
+            label.append(descriptions.get(choice.action, ""))
+            choice.update(label)
+
+    def action_first_deal(self) -> None:
+        self.dismiss()
+        self.app.board.action_new()  # type: ignore[attr-defined]
+
+    def action_set_quota(self) -> None:
+        def saved(result: tuple[Period, int] | None) -> None:
+            if result is None:
+                return
+            period, amount = result
+            line = self.query_one("#welcome-quota", Static)
+            money = format_money(amount, self.desk.settings.currency)
+            line.update(Text(f"✓ Quota for {period.label}: {money}"))
+            line.remove_class("-empty")
+            self.app.refresh_quota()  # type: ignore[attr-defined]
+
+        self.app.push_screen(quota_form(self.desk), saved)
+
+    def action_demo(self) -> None:
+        self.query_one("#welcome-intro", Static).update(Text("Opening the demo desk…"))
+        self.app.open_demo_desk()  # type: ignore[attr-defined]
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,227 @@
+"""What a newcomer meets: `?` (every key, from the bindings), the welcome on an empty desk,
+and the theme that is saved and comes back."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from tests.tui.desks import build_small_desk, settings
+from tests.tui.test_board import current, form_open, ready, until
+from textual.binding import Binding
+from textual.pilot import Pilot
+
+from repdesk import settings as settings_mod
+from repdesk.paths import Home
+from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.forms import FormScreen
+from repdesk.tui.screens.board import BoardScreen
+from repdesk.tui.screens.deal import DealScreen
+from repdesk.tui.screens.help import HelpScreen, KeyEntry
+from repdesk.tui.screens.welcome import WelcomeScreen
+
+SIZE = (120, 34)
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    return create_app(build_small_desk(home), settings())
+
+
+def rows(home: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(home / "desk.sqlite")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+async def open_help(pilot: Pilot[int]) -> HelpScreen:
+    await pilot.press("question_mark")
+    await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+    return pilot.app.screen  # type: ignore[return-value]
+
+
+def by_id(entries: list[KeyEntry]) -> dict[str, KeyEntry]:
+    return {entry.binding_id: entry for entry in entries}
+
+
+def drawn(help_screen: HelpScreen, selector: str) -> str:
+    """The text of a key table as drawn at its width."""
+    table = help_screen.query_one(selector)
+    console = Console(width=table.size.width, record=True, file=io.StringIO())
+    console.print(table.render())
+    return console.export_text()
+
+
+# ------------------------------------------------------------------ help
+
+
+async def test_help_on_the_board_lists_its_keys_and_the_apps_and_closes(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l", "l")
+        before = current(board)
+        help_screen = await open_help(pilot)
+        screen_keys, app_keys = by_id(help_screen.screen_keys), by_id(help_screen.app_keys)
+        assert screen_keys["board.next_stage"].keys == ["L"]
+        assert screen_keys["board.left"].keys == ["h", "←"]
+        assert screen_keys["board.undo"].description == "Undo"  # hidden from the footer: here
+        assert screen_keys["column.page_down"].keys == ["pgdn"]  # the focused column's own
+        assert {"app.followups", "app.playbook", "app.help", "app.theme"} <= set(app_keys)
+        assert "board.next_stage" not in app_keys
+        lines = drawn(help_screen, "#help-screen-keys").splitlines()
+        assert any(re.search(r"L +Next stage +board\.next_stage", line) for line in lines)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.screen is board)
+        assert current(board) == before
+        await open_help(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is board)
+
+
+async def test_help_on_the_deal_page_lists_the_deal_pages_keys(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        help_screen = await open_help(pilot)
+        assert help_screen.query_one("#help-title").render().plain == "Keys: Deal page"  # type: ignore[union-attr]
+        screen_keys = by_id(help_screen.screen_keys)
+        assert screen_keys["deal.answer"].keys == ["a"]
+        assert screen_keys["deal.back"].keys == ["esc"]
+        assert "board.next_stage" not in screen_keys
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen))
+
+
+async def test_a_newly_added_binding_shows_in_help_without_editing_any_list(home: Path) -> None:
+    class BoardWithANewKey(BoardScreen):
+        BINDINGS = [Binding("z", "wave", "Wave hello", id="board.brand_new")]
+
+        def action_wave(self) -> None:
+            self.notify("hello")
+
+    app = create_app(build_small_desk(home), settings())
+    app.board = BoardWithANewKey()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        help_screen = await open_help(pilot)
+        entry = by_id(help_screen.screen_keys)["board.brand_new"]
+        assert (entry.keys, entry.description) == (["z"], "Wave hello")
+
+
+async def test_help_shows_the_keys_a_keymap_set(home: Path) -> None:
+    keys = {"board.next_stage": "ctrl+n", "app.followups": "f2"}
+    app = create_app(build_small_desk(home), replace(settings(), keys=keys))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        help_screen = await open_help(pilot)
+        assert by_id(help_screen.screen_keys)["board.next_stage"].keys == ["^n"]
+        assert by_id(help_screen.app_keys)["app.followups"].keys == ["f2"]
+
+
+# ------------------------------------------------------------------ welcome
+
+
+@pytest.fixture
+def empty_app(home: Path) -> RepdeskApp:
+    return create_app(Home(home, home), settings())
+
+
+async def welcome(pilot: Pilot[int]) -> WelcomeScreen:
+    await until(pilot, lambda: isinstance(pilot.app.screen, WelcomeScreen), tries=300)
+    await pilot.pause()
+    return pilot.app.screen  # type: ignore[return-value]
+
+
+async def test_an_empty_desk_opens_on_the_welcome_naming_the_import(empty_app: RepdeskApp) -> None:
+    async with empty_app.run_test(size=SIZE) as pilot:
+        screen = await welcome(pilot)
+        text = str(screen.query_one("#welcome-import").render())
+        assert "repdesk import deals.csv" in text and "--dry-run" in text
+        choices = [str(c.render()) for c in screen.query(".choice")]
+        assert [c.split()[0] for c in choices] == ["n", "s", "d", "esc"]
+        await pilot.press("escape")
+        await until(pilot, lambda: empty_app.screen is empty_app.board)
+
+
+async def test_a_desk_with_deals_opens_on_the_board(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.pause(0.2)
+        assert app.screen is app.board
+
+
+async def test_welcome_n_adds_the_first_deal(empty_app: RepdeskApp, home: Path) -> None:
+    async with empty_app.run_test(size=SIZE) as pilot:
+        await welcome(pilot)
+        await pilot.press("n")
+        form = await form_open(pilot)
+        assert isinstance(form, FormScreen) and form.form_title == "New deal"
+        await pilot.press(*"First deal", "tab", *"Acme", "ctrl+s")
+        await until(pilot, lambda: empty_app.screen is empty_app.board)
+        assert rows(home, "SELECT title, company FROM deal") == [("First deal", "Acme")]
+        await until(pilot, lambda: current(empty_app.board) == ("Prospect", "First deal"))
+
+
+async def test_welcome_s_sets_this_months_quota(empty_app: RepdeskApp, home: Path) -> None:
+    async with empty_app.run_test(size=SIZE) as pilot:
+        screen = await welcome(pilot)
+        await pilot.press("s")
+        await form_open(pilot)
+        await pilot.press("tab", *"60k", "enter")
+        await until(pilot, lambda: empty_app.screen is screen)
+        assert rows(home, "SELECT period, amount_cents FROM quota") == [("2026-11", 6_000_000)]
+        assert "Quota for 2026-11: €60,000" in str(screen.query_one("#welcome-quota").render())
+
+
+async def test_welcome_d_opens_the_demo_desk_and_leaves_yours_empty(
+    empty_app: RepdeskApp, home: Path
+) -> None:
+    async with empty_app.run_test(size=SIZE) as pilot:
+        await welcome(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: empty_app.desk.home == Home(home, home).demo, tries=500)
+        await until(pilot, lambda: empty_app.board.loaded and empty_app.board.cards, tries=500)
+        assert empty_app.screen is empty_app.board
+        assert sum(len(c) for c in empty_app.board.cards.values()) > 50
+        assert rows(home, "SELECT count(*) FROM deal") == [(0,)]
+
+
+# ------------------------------------------------------------------ themes
+
+
+async def test_a_theme_chosen_in_the_picker_is_saved_and_comes_back(home: Path) -> None:
+    from textual.command import CommandList, CommandPalette
+
+    desk_home = build_small_desk(home)
+    app = create_app(desk_home, settings_mod.load(desk_home.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"textual-light")
+        results = app.screen.query_one(CommandList)
+        await until(
+            pilot,
+            lambda: (
+                results.option_count
+                and "textual-light" in str(results.get_option_at_index(0).prompt)
+            ),
+        )
+        await pilot.press("enter")
+        await until(pilot, lambda: app.theme == "textual-light")
+    saved = settings_mod.load(desk_home.settings)
+    assert saved.theme == "textual-light"
+    assert "# The app's theme" in desk_home.settings.read_text()  # the comments stay
+
+    again = create_app(desk_home, saved)
+    async with again.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert again.theme == "textual-light"
