@@ -24,7 +24,7 @@ _IMMEDIATE = "repdesk_immediate"
 
 def make_engine(path: Path) -> Engine:
     """Prepare the desk file (create or upgrade it) and build an engine over it."""
-    desk_file.prepare(path)
+    desk_file.prepare(path, verify=True)  # the engine writes: check for damage first
     # NullPool: a connection per session, closed after; nothing holds the file between actions.
     engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
 
