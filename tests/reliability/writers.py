@@ -101,7 +101,8 @@ def shell_writer(home: Path, tag: str, rounds: int, shared: list[int], own: list
 
 
 def zygote(home: Path, deal_count: int) -> None:
-    """Pay the imports once, then fork a fresh writer for every "spawn" line on stdin.
+    """Pay the imports once, then fork a fresh writer for every "spawn" line on stdin (and say
+    "child PID" at once, so it can be killed from its first instruction on).
 
     A forked child is a real process with its own engine and connections: SIGKILL ends it
     wherever it is (Python code, SQLite, an fsync). "reap" waits for it and answers "reaped",
@@ -120,6 +121,7 @@ def zygote(home: Path, deal_count: int) -> None:
             continue
         child = os.fork()
         if child:
+            say(f"child {child}")
             continue
         try:
             # Startup is part of the window: preparing the desk (quick_check) can be killed too.
@@ -127,7 +129,6 @@ def zygote(home: Path, deal_count: int) -> None:
             with store.read_session(engine) as session:
                 done = session.connection().exec_driver_sql("SELECT count(*) FROM activity")
                 n = int(done.scalar() or 0)
-            say(f"ready {os.getpid()}")
             while True:
                 text, deal_id = f"K-{n}", n % deal_count + 1
                 with store.write_session(engine) as session:
