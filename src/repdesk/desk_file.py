@@ -85,6 +85,8 @@ def prepare(path: Path, *, verify: bool = False) -> int:
         )
     if header_version > migrations.LATEST:
         raise _newer(path, header_version)
+    companions = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    ours = [companion for companion in companions if not companion.exists()]
     try:
         with closing(connect(path)) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -103,6 +105,12 @@ def prepare(path: Path, *, verify: bool = False) -> int:
         # Not damage: a read-only folder, a full disk, a lock held too long.
         raise DeskError(f"{path}: {problems.explain_sqlite(exc)}") from None
     except sqlite3.DatabaseError as exc:
+        # SQLite cannot checkpoint a damaged file on close, so the -wal and -shm it made for us
+        # stay. Ours and empty: take them away, so the file is left exactly as it was found.
+        wal = companions[0]
+        if len(ours) == 2 and (not wal.exists() or wal.stat().st_size == 0):
+            for companion in ours:
+                companion.unlink(missing_ok=True)
         raise DeskError(
             f"{path} is damaged ({exc}): restore a backup with `repdesk restore`"
         ) from None
