@@ -7,6 +7,7 @@ reported as FILE:LINE, the column, the value and what was expected (up to 20 at 
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -73,7 +74,9 @@ def read_native(path: Path, *, default_currency: str, today: date) -> ImportPlan
         text = raw.decode("utf-8-sig")  # with or without a byte-order mark
     except UnicodeDecodeError as exc:
         raise RepdeskError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    # Not str.splitlines(): it also breaks at \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029,
+    # which a CSV writer leaves unquoted inside a cell; csv wants lines split at \r and \n only.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     headers = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "title" not in headers:
         raise RepdeskError(
