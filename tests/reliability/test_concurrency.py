@@ -119,7 +119,7 @@ def test_a_backup_taken_while_another_process_writes_is_whole_and_opens(
     home: Path, tmp_path: Path
 ) -> None:
     desk = build_desk(home, 6)
-    writer = start("app", home, "W", 400, [3, 4])
+    writer = start("app", home, "W", 5000, [3, 4])  # killed once the copies are taken
     copies: list[Path] = []
     try:
         go(writer)
