@@ -26,6 +26,7 @@ from repdesk import __version__, clock, desk_file, formatting, paths, problems
 from repdesk import settings as settings_mod
 from repdesk.dates import DateInputError, Period, PeriodInputError, parse_date, parse_period
 from repdesk.dates import parse_when as _parse_when
+from repdesk.domain import row_id
 from repdesk.errors import RepdeskError
 from repdesk.money import AmountInputError, format_money, parse_amount
 from repdesk.text import printable
@@ -128,7 +129,7 @@ def _every(text: str) -> int:
     raw = text.strip().lower()
     unit = 7 if raw.endswith("w") else 1
     number = raw.rstrip("dw")
-    if not number.isdigit() or int(number) == 0:
+    if not number.isascii() or not number.isdigit() or len(number) > 3 or int(number) == 0:
         raise UsageError(
             f"every: {text!r} is not valid: use a number of days or weeks, e.g. 30d or 2w"
         )
@@ -136,7 +137,7 @@ def _every(text: str) -> int:
 
 
 def _minutes(text: str) -> int:
-    if not text.strip().isdigit():
+    if not text.strip().isascii() or not text.strip().isdigit() or len(text.strip()) > 4:
         raise UsageError(f"minutes: {text!r} is not valid: use a whole number such as 15")
     return int(text)
 
@@ -436,9 +437,10 @@ def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def _id(text: str, what: str) -> int:
-    if not text.strip().isdigit():
+    number = row_id(text)
+    if number is None:
         raise UsageError(f"{what}: {text!r} is not valid: use the number shown by `repdesk today`")
-    return int(text)
+    return number
 
 
 def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:

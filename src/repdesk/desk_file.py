@@ -12,7 +12,7 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
-from repdesk import migrations
+from repdesk import migrations, problems
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
@@ -67,9 +67,11 @@ def apply_pragmas(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
 
 
-def prepare(path: Path) -> int:
+def prepare(path: Path, *, verify: bool = False) -> int:
     """Make `path` a desk at the latest schema: create it, or check and upgrade it.
 
+    `verify` also runs `PRAGMA quick_check` (~40 ms on a 17 MB desk): anything that may write
+    asks for it, so a damaged page is reported before a write lands on top of it.
     Returns the schema version. Raises DeskError for anything that is not a usable desk.
     """
     header = _describe_header(path)
@@ -83,17 +85,32 @@ def prepare(path: Path) -> int:
         )
     if header_version > migrations.LATEST:
         raise _newer(path, header_version)
+    companions = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    ours = [companion for companion in companions if not companion.exists()]
     try:
         with closing(connect(path)) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > migrations.LATEST:
                 raise _newer(path, version)
+            if verify:
+                problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if problem != "ok":
+                    raise sqlite3.DatabaseError(problem.removeprefix("*** in database main ***\n"))
             if not wal:  # e.g. a desk restored from a plain copy
                 conn.execute("PRAGMA journal_mode = WAL")
             if version < migrations.LATEST:
                 _upgrade(path, conn, version)
             return migrations.LATEST
+    except sqlite3.OperationalError as exc:
+        # Not damage: a read-only folder, a full disk, a lock held too long.
+        raise DeskError(f"{path}: {problems.explain_sqlite(exc)}") from None
     except sqlite3.DatabaseError as exc:
+        # SQLite cannot checkpoint a damaged file on close, so the -wal and -shm it made for us
+        # stay. Ours and empty: take them away, so the file is left exactly as it was found.
+        wal = companions[0]
+        if len(ours) == 2 and (not wal.exists() or wal.stat().st_size == 0):
+            for companion in ours:
+                companion.unlink(missing_ok=True)
         raise DeskError(
             f"{path} is damaged ({exc}): restore a backup with `repdesk restore`"
         ) from None

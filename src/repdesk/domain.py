@@ -1,6 +1,23 @@
 """The domain's fixed vocabulary (see ../shared/domain.md). Standard library only: the fast
 shell path and the models both use it."""
 
+import re
+
+# SQLite keeps integers in 64 bits: a longer number cannot be a row's id (binding it raises
+# OverflowError). ASCII digits only, as in dates.py: str.isdigit() also takes '²', which int()
+# refuses.
+_ROW_ID = re.compile(r"[0-9]{1,19}")
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_id(text: str) -> int | None:
+    """`text` as a row id, or None when it cannot be one."""
+    raw = text.strip()
+    if not _ROW_ID.fullmatch(raw) or int(raw) > MAX_ROW_ID:
+        return None
+    return int(raw)
+
+
 STATUSES = ("open", "won", "lost")
 STAGE_KINDS = ("open", "won", "lost")
 ACTIVITY_KINDS = ("call", "email", "meeting", "note")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 # Amounts beyond this are typos, not deals; refusing them also keeps every sum inside int64.
@@ -26,22 +26,25 @@ def parse_amount(text: str) -> int:
     if "," in raw and "." not in raw and raw.count(",") == 1 and len(raw.split(",")[1]) == 2:
         raw = raw.replace(",", ".")
     raw = raw.replace(",", "")
+    too_large = AmountInputError(
+        f"{text!r} is too large: the most a deal can be is 10,000,000,000,000"
+    )
     try:
         amount = Decimal(raw) * multiplier
     except InvalidOperation:
         raise AmountInputError(
             f"{text!r} is not an amount: use a number such as 12500, 12500.50 or 12.5k"
         ) from None
+    except DecimalException:  # an exponent beyond Decimal's range, e.g. 1e999999999
+        raise too_large from None
     if not amount.is_finite():
         raise AmountInputError(f"{text!r} is not an amount: use a number such as 12500")
     if amount < 0:
         raise AmountInputError(f"{text!r} is negative: a deal value is 0 or more")
-    cents = int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    if cents > MAX_CENTS:
-        raise AmountInputError(
-            f"{text!r} is too large: the most a deal can be is 10,000,000,000,000"
-        )
-    return cents
+    # Compared before rounding: quantizing 1e400 to cents fails instead of just being large.
+    if amount > Decimal(MAX_CENTS) / 100:
+        raise too_large
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def format_money(cents: int | float | None, currency: str = "", *, compact: bool = False) -> str:

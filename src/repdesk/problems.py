@@ -20,9 +20,16 @@ def unwrap(exc: BaseException) -> BaseException:
 
 def explain_sqlite(exc: sqlite3.Error) -> str:
     text = str(exc)
-    if "readonly" in text or "read-only" in text:
+    # The code tells what the text does not: in WAL mode a full disk often shows as a failed
+    # resize of the -shm file ("disk I/O error"), a read-only folder as "unable to open".
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    if (
+        "readonly" in text
+        or "read-only" in text
+        or code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN"))
+    ):
         return f"the desk cannot be written ({text}): check the permissions of its folder"
-    if "full" in text:
+    if "full" in text or code in ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE"):
         return "the disk is full: nothing was written; free some space and try again"
     if "locked" in text:
         return "the desk stayed busy for 10 seconds (another repdesk is writing): try again"

@@ -40,7 +40,7 @@ _LOCK_TIMEOUT = f"{desk_file.BUSY_TIMEOUT_MS}ms"
 
 def make_engine(path: Path) -> Engine:
     """Prepare the desk file (create or upgrade it) and build an engine over it."""
-    desk_file.prepare(path)
+    desk_file.prepare(path, verify=True)  # the engine writes: check for damage first
     # NullPool: a connection per session, closed after; nothing holds the file between actions.
     engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
 

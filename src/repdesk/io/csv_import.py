@@ -12,6 +12,7 @@ The second half (stages, status, create or update, one transaction) is
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -160,7 +161,9 @@ def read_table(path: Path) -> Table:
         text = raw.decode("utf-8-sig")  # with or without a byte-order mark
     except UnicodeDecodeError as exc:
         raise RepdeskError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    reader = csv.reader(text.splitlines(keepends=True))
+    # Not str.splitlines(): it also breaks at \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029,
+    # which a CSV writer leaves unquoted inside a cell; csv wants lines split at \r and \n only.
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         headers = next(reader, [])
         rows: list[tuple[int, list[str]]] = []

@@ -58,6 +58,8 @@ def build_calendar(conn: Any, *, now: datetime) -> Any:
 
 
 def write_ics(conn: Any, path: Path, *, now: datetime) -> int:
+    if path.is_dir():  # "/" has no name to put a temporary file beside
+        raise RepdeskError(f"cannot write {path}: it is a folder; give a file name")
     calendar = build_calendar(conn, now=now)
     data = calendar.to_ical()
     tmp = path.with_name(path.name + ".tmp")

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from repdesk import clock
-from repdesk.domain import SEGMENTS, STATUSES
+from repdesk.domain import SEGMENTS, STATUSES, row_id
 from repdesk.errors import Ambiguous, InvalidInput, NotFound
 from repdesk.models import Deal, Stage, StageChange
 
@@ -45,8 +45,8 @@ def find_stage(*, session: Session, name: str) -> Stage:
     """A stage by name (any case) or id."""
     text = name.strip()
     stage = None
-    if text.isdigit():
-        stage = session.get(Stage, int(text))
+    if (number := row_id(text)) is not None:
+        stage = session.get(Stage, number)
     if stage is None:
         stage = session.exec(select(Stage).where(func.lower(Stage.name) == text.lower())).first()
     if stage is None:
@@ -80,7 +80,7 @@ def find_deal(*, session: Session, ref: str) -> Deal:
     text = ref.strip()
     if not text:
         raise InvalidInput("deal", ref, "a deal id or text matching one deal's title or company")
-    if text.isdigit() and (deal := session.get(Deal, int(text))) is not None:
+    if (number := row_id(text)) is not None and (deal := session.get(Deal, number)) is not None:
         return deal
     lowered = text.lower()
     exact = list(

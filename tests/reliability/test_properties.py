@@ -1,0 +1,216 @@
+"""Any text a rep can type survives exactly and renders literally (issue 7, item 8).
+
+Every free-text field goes through the store, the shell commands (real processes), the native
+CSV import and the app's board and deal page: unicode of every script, right-to-left text and
+direction marks, emoji sequences, control characters, text that looks like Textual markup, and
+100 KB notes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+from tests.pinned import NOW
+from tests.reliability.helpers import repdesk, rows
+from tests.tui.test_board import ready, until
+
+from repdesk.models import Activity, Deal, FollowUp, Objection
+from repdesk.paths import Home
+from repdesk.services import activities, deals, objections
+from repdesk.settings import Settings
+from repdesk.store import make_engine, read_session, write_session
+from repdesk.text import printable
+from repdesk.tui.app import create_app
+from repdesk.tui.screens.deal import DealScreen
+
+NASTY = [
+    "[bold]x[/]", "[", "[/]", "[link=https://example.org]y[/link]", "[@click=app.quit]q[/]",
+    "\x1b[2J\x1b[H", "\x07\x08", "\x7f\x9b", "مرحبا بالعالم", "שלום עולם", "\u202eevil\u202c",
+    "\u200f\u200e", "👩🏽‍💻🇫🇮", "e\u0301", "\u200b", "漢字テキスト", "ﷺ", "a\tb\nc\r\nd",
+    "${x} %s {0}", "'; DROP TABLE deal; --", " padded ", "\u2028\u2029\x85\x0b\x0c\x1c",
+]  # fmt: skip
+TEXT = st.one_of(
+    st.text(max_size=40),  # every script
+    st.lists(st.sampled_from(NASTY), min_size=1, max_size=4).map("".join),
+    st.text(st.characters(categories=["Cc", "Cf", "Mn", "Zl", "Zp", "So"]), max_size=12),
+)
+BIG = ("Notes 👩🏽‍💻 [bold]x[/] مرحبا\n" * 4_000)[:100_000]  # ~100 KB, every kind at once
+FIELDS = ("title", "company", "contact", "email", "phone", "source", "product", "region")
+SHELL_EXAMPLES = 5  # each runs three real `repdesk` processes
+APP_EXAMPLES = 4  # each runs the whole app
+
+
+def non_blank(text: str) -> str:
+    """A title or an objection must say something; keep the generated text, add a letter."""
+    return text if text.strip() else f"x{text}"
+
+
+@pytest.fixture
+def desk_engine(home: Path) -> Any:
+    engine = make_engine(home / "desk.sqlite")
+    yield engine
+    engine.dispose()
+
+
+# ---------------------------------------------------------------- the store
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=TEXT, note=TEXT)
+@example(text="[bold]x[/] \x00 \x1b[2J", note=BIG)
+def test_every_text_field_round_trips_exactly_through_the_store(
+    desk_engine: Engine, text: str, note: str
+) -> None:
+    with write_session(desk_engine) as session:
+        deal = deals.create_deal(
+            session=session, currency="EUR", now=NOW,
+            **{field: non_blank(text) if field == "title" else text for field in FIELDS},
+        )  # fmt: skip
+        deals.lose_deal(session=session, deal_id=deal.id, reason=non_blank(note))  # type: ignore[arg-type]
+        activity, follow_up = activities.log_activity(
+            session=session, deal_id=deal.id, kind="call", outcome=text, text=note,  # type: ignore[arg-type]
+            next_when=(date(2026, 12, 1), None), next_note=note, now=NOW,
+        )  # fmt: skip
+        objection = objections.add_objection(
+            session=session, deal_id=deal.id, category="price", said=non_blank(text), answer=note,  # type: ignore[arg-type]
+        )  # fmt: skip
+        ids = deal.id, activity.id, follow_up.id, objection.id  # type: ignore[union-attr]
+    with read_session(desk_engine) as session:
+        stored = session.get(Deal, ids[0])
+        assert stored is not None
+        for field in FIELDS:
+            assert getattr(stored, field) == (non_blank(text) if field == "title" else text)
+        assert stored.lost_reason == non_blank(note).strip()
+        act = session.get(Activity, ids[1])
+        assert act is not None and (act.outcome, act.text) == (text, note)
+        fu = session.get(FollowUp, ids[2])
+        assert fu is not None and fu.note == note
+        obj = session.get(Objection, ids[3])
+        assert obj is not None and (obj.said, obj.answer) == (non_blank(text), note)
+
+
+# ---------------------------------------------------------------- the shell commands
+
+
+@pytest.mark.slow
+@settings(max_examples=SHELL_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=TEXT)
+@example(text="[bold]x[/] \x1b[2J مرحبا 👩🏽‍💻 -not-an-option")
+def test_text_typed_in_the_shell_is_stored_exactly_and_printed_safely(
+    home: Path, text: str
+) -> None:
+    text = text.replace("\x00", "")  # argv cannot carry NUL
+    title = non_blank(text)
+    options = [f"--{field}={text}" for field in FIELDS if field != "title"]
+    added = repdesk(home, "deal", "add", *options, "--", title)
+    assert added.returncode == 0, added.stderr
+    deal_id = added.stdout.split("#", 1)[1].split()[0]
+    assert "\x1b" not in added.stdout  # the terminal is never driven by user text
+    logged = repdesk(home, "log", "call", deal_id, f"--outcome={text}", f"--note={text}",
+                     "--next", "tomorrow", f"--next-note={text}")  # fmt: skip
+    assert logged.returncode == 0, logged.stderr
+    shown = repdesk(home, "deal", "show", deal_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert [data[field] for field in FIELDS] == [title] + [text] * (len(FIELDS) - 1)
+    desk = home / "desk.sqlite"
+    assert rows(desk, "SELECT outcome, text FROM activity WHERE deal_id = ?", deal_id) == [
+        (text, text)
+    ]
+    assert rows(desk, "SELECT note FROM follow_up WHERE deal_id = ?", deal_id) == [(text,)]
+
+
+# ---------------------------------------------------------------- native CSV
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(values=st.lists(TEXT, min_size=len(FIELDS), max_size=len(FIELDS)))
+@example(values=["[b]x[/]", "a\u2028b", "c\x0cd", "e\x85f", "\x1c", "g\r\nh", "i\x0bj", "k\rl"])
+def test_text_in_a_native_csv_arrives_exactly_as_written(
+    home: Path, tmp_path: Path, values: list[str]
+) -> None:
+    from repdesk.cli import main
+
+    values = [v.replace("\x00", "") for v in values]
+    values[0] = non_blank(values[0])
+    path = tmp_path / "deals.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(FIELDS)
+        writer.writerow(values)
+    engine = make_engine(home / "desk.sqlite")
+    with read_session(engine) as session:
+        known = {d.id for d in deals.list_deals(session=session, status="all")}
+    assert main(["import", str(path)]) == 0
+    with read_session(engine) as session:
+        [new] = [d for d in deals.list_deals(session=session, status="all") if d.id not in known]
+        # Cells are trimmed on import (a spreadsheet's stray spaces); nothing else changes.
+        assert [getattr(new, field) for field in FIELDS] == [v.strip() for v in values]
+    engine.dispose()
+
+
+# ---------------------------------------------------------------- the app's screens
+
+
+def _build(home: Path, text: str, note: str) -> int:
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        deal = deals.create_deal(
+            session=session, currency="EUR", now=NOW, stage="Demo",
+            **{field: non_blank(text) if field == "title" else text for field in FIELDS},
+        )  # fmt: skip
+        activities.log_activity(
+            session=session, deal_id=deal.id, kind="call", outcome=text, text=note,  # type: ignore[arg-type]
+            next_when=(NOW.date() - timedelta(days=1), None), next_note=note, now=NOW,
+        )  # fmt: skip
+        objections.add_objection(
+            session=session, deal_id=deal.id, category="need", said=non_blank(text), answer=note,  # type: ignore[arg-type]
+        )  # fmt: skip
+        deal_id = deal.id
+    engine.dispose()
+    assert deal_id is not None
+    return deal_id
+
+
+async def _show(home: Path, deal_id: int, title: str, text: str, note: str) -> None:
+    app = create_app(Home(home, home), Settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        board = await ready(pilot)
+        assert [c.title for b in board.boxes() for c in b.column.cards] == [title]
+        await pilot.press("l", "l", "l")  # the Demo column
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        screen = app.screen
+        fields = str(screen.query_one("#deal-fields").render())
+        assert printable(title) in fields
+        if text.strip():
+            assert printable(text) in fields
+        timeline = str(screen.query_one("#deal-timeline").render())
+        assert printable(note)[:2000] in timeline
+        await pilot.press("2")  # the queues show the overdue follow-up and its note
+        await pilot.pause()
+        await pilot.press("4")  # the playbook shows the answer
+        await pilot.pause()
+
+
+@pytest.mark.slow
+@settings(max_examples=APP_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=TEXT, note=TEXT)
+@example(text="[bold]ACME[/] [ \x1b[2J مرحبا 👩🏽‍💻", note=BIG)
+def test_the_board_and_the_deal_page_show_any_text_literally(
+    tmp_path_factory: pytest.TempPathFactory, text: str, note: str
+) -> None:
+    home = tmp_path_factory.mktemp("app-text")
+    deal_id = _build(home, text, note)
+    asyncio.run(_show(home, deal_id, non_blank(text), text, note))

@@ -1,0 +1,243 @@
+"""A desk that cannot be used is refused in one line and left as it was (issue 7, items 5, 6).
+
+tests/unit/test_store.py shows desk_file.prepare refusing a text file, another program's
+database and a newer desk; here every entry point (the app, a write, a read, the fast read)
+meets each of them and a damaged desk, and then a read-only folder and a full disk for real.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tests.reliability.helpers import (
+    digest,
+    fill,
+    flip_page,
+    health,
+    remount,
+    repdesk,
+    rows,
+    siblings,
+    table_checksums,
+    tmpfs,
+)
+from tests.tui.desks import build_small_desk
+
+from repdesk import desk_file, migrations
+from repdesk.cli import main
+
+ENTRY_POINTS = {
+    "write": ("log", "call", "1", "--note", "must not land"),
+    "read": ("deal", "list"),
+    "fast read": ("quota",),
+}
+
+
+def run(*args: str) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, err.getvalue()
+
+
+def newer(desk: Path) -> str:
+    with contextlib.closing(sqlite3.connect(desk)) as conn:
+        conn.execute(f"PRAGMA user_version = {migrations.LATEST + 1}")
+    return "newer repdesk"
+
+
+def text_file(desk: Path) -> str:
+    desk.write_text("title,company\nFleet,Acme\n" * 40, encoding="utf-8")
+    return "not a SQLite database"
+
+
+def other_program(desk: Path) -> str:
+    desk.unlink()
+    with contextlib.closing(sqlite3.connect(desk)) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+        conn.execute("INSERT INTO moz_places (url) VALUES ('https://example.org')")
+        conn.commit()
+    return "another program"
+
+
+def damaged_page(page_of: str) -> Callable[[Path], str]:
+    def damage(desk: Path) -> str:
+        with contextlib.closing(sqlite3.connect(desk)) as conn:
+            page = conn.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = ?", (page_of,)
+            ).fetchone()[0]
+        desk.write_bytes(bytes(flip_page(bytearray(desk.read_bytes()), page)))
+        return "damaged"
+
+    damage.__name__ = f"damaged {page_of} page"
+    return damage
+
+
+def damaged_header(desk: Path) -> str:
+    data = bytearray(desk.read_bytes())
+    data[28:32] = (10**6).to_bytes(4, "big")  # a page count far beyond the file
+    desk.write_bytes(bytes(data))
+    return "damaged"
+
+
+PROBLEMS = [newer, text_file, other_program, damaged_header] + [
+    damaged_page(table) for table in ("deal", "activity", "follow_up", "stage", "quota")
+]
+
+
+@pytest.fixture
+def desk(home: Path) -> Path:
+    build_small_desk(home)
+    path = home / "desk.sqlite"
+    # As the rep left it: no -wal or -shm beside it (the last connection checkpointed).
+    assert siblings(path) == ["desk.sqlite"]
+    return path
+
+
+@pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.__name__.replace("_", " "))
+def test_every_entry_point_refuses_an_unusable_desk_and_leaves_it_as_it_was(
+    desk: Path, problem: Callable[[Path], str]
+) -> None:
+    words = problem(desk)
+    before = digest(desk)
+    for entry, args in ENTRY_POINTS.items():
+        code, err = run(*args)
+        if entry == "fast read" and words == "damaged" and code == 0:
+            # `quota` reads with sqlite3 alone and skips the full check (speed): it may not
+            # meet a damaged page, but it never writes either.
+            assert err == ""
+        else:
+            assert code == 1, (entry, err)
+            assert err.startswith(f"repdesk: {desk}") and words in err, (entry, err)
+            assert err.count("\n") == 1 and "Traceback" not in err
+        assert digest(desk) == before, entry
+        assert siblings(desk) == ["desk.sqlite"], entry
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("problem", PROBLEMS[:4], ids=lambda p: p.__name__.replace("_", " "))
+def test_the_app_refuses_an_unusable_desk_before_taking_over_the_terminal(
+    desk: Path, problem: Callable[[Path], str]
+) -> None:
+    words = problem(desk)
+    before = digest(desk)
+    result = repdesk(desk.parent)  # no command: the app
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"repdesk: {desk}") and words in result.stderr
+    assert "Traceback" not in result.stderr and "\x1b[" not in result.stdout
+    assert digest(desk) == before
+    assert siblings(desk) == ["desk.sqlite"]
+
+
+@pytest.mark.slow
+def test_the_app_refuses_a_damaged_desk_before_taking_over_the_terminal(desk: Path) -> None:
+    damaged_page("deal")(desk)
+    before = digest(desk)
+    result = repdesk(desk.parent)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"repdesk: {desk} is damaged"), result.stderr
+    assert digest(desk) == before and siblings(desk) == ["desk.sqlite"]
+
+
+# ---------------------------------------------------------------- a real read-only folder
+
+
+@pytest.mark.slow
+def test_a_read_only_data_folder_is_named_and_the_desk_stays_intact(tmp_path: Path) -> None:
+    with tmpfs(tmp_path, 2048) as point:
+        home = point / "home"
+        home.mkdir()
+        build_small_desk(home)
+        desk = home / "desk.sqlite"
+        before = table_checksums(desk)
+        remount(point, "ro")
+        try:
+            for args in ((), *ENTRY_POINTS.values()):
+                result = repdesk(home, *args)
+                assert result.returncode == 1, (args, result.stderr)
+                assert result.stderr.startswith(f"repdesk: {desk}: the desk cannot be written")
+                assert "Traceback" not in result.stderr
+        finally:
+            remount(point, "rw")
+        assert table_checksums(desk) == before
+        assert health(desk) == ("ok", [])
+
+
+# ---------------------------------------------------------------- a real full disk
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("wal", ["closed", "held open by the app"])
+def test_a_full_disk_says_so_writes_nothing_and_the_next_try_after_freeing_space_works(
+    tmp_path: Path, wal: str
+) -> None:
+    with tmpfs(tmp_path, 1024) as point:
+        home = point / "home"
+        home.mkdir()
+        build_small_desk(home)
+        desk = home / "desk.sqlite"
+        before = table_checksums(desk)
+        holder = None
+        if wal != "closed":
+            # The app keeps a connection open: the -wal and -shm stay, emptied by a checkpoint.
+            holder = desk_file.connect(desk)
+            holder.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        filler = fill(point)
+        try:
+            result = repdesk(home, "log", "call", "1", "--note", "x" * 20_000)
+            assert result.returncode == 1, result.stderr
+            assert result.stderr == (
+                f"repdesk: {desk}: the disk is full: nothing was written; "
+                "free some space and try again\n"
+            )
+        finally:
+            filler.unlink()
+        assert table_checksums(desk) == before
+        assert health(desk) == ("ok", [])
+        result = repdesk(home, "log", "call", "1", "--note", "x" * 20_000)
+        assert result.returncode == 0, result.stderr
+        if holder is not None:
+            holder.close()
+        assert rows(desk, "SELECT count(*) FROM activity WHERE text = ?", "x" * 20_000) == [(1,)]
+        assert health(desk) == ("ok", [])
+
+
+# ---------------------------------------------------------------- simulated at the SQLite layer
+
+
+@pytest.mark.parametrize(
+    ("pragma", "words"),
+    [
+        # Where no file system can be mounted, SQLite itself refuses: query_only answers a
+        # write as a read-only file does (SQLITE_READONLY); max_page_count as a full disk does
+        # (SQLITE_FULL). The tmpfs tests above are the real thing.
+        ("PRAGMA query_only = ON", "the desk cannot be written"),
+        ("PRAGMA max_page_count = {pages}", "the disk is full: nothing was written"),
+    ],
+    ids=["read-only", "full"],
+)
+def test_a_refused_write_is_one_line_and_changes_nothing(
+    desk: Path, monkeypatch: pytest.MonkeyPatch, pragma: str, words: str
+) -> None:
+    pages = rows(desk, "PRAGMA page_count")[0][0]
+    real = desk_file.apply_pragmas
+
+    def refusing(conn: sqlite3.Connection) -> None:
+        real(conn)
+        conn.execute(pragma.format(pages=pages))
+
+    monkeypatch.setattr(desk_file, "apply_pragmas", refusing)
+    before = table_checksums(desk)
+    code, err = run("log", "call", "1", "--note", "x" * 100_000)
+    assert code == 1
+    assert err.startswith(f"repdesk: {desk}: {words}"), err
+    assert table_checksums(desk) == before
+    assert health(desk) == ("ok", [])
+    shutil.rmtree(desk.parent / "backups", ignore_errors=True)
