@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -72,7 +72,7 @@ _EXPECTED = {
 def format_instant(moment: datetime) -> str:
     """An instant as the export writes it: UTC, microseconds, `Z`; the same text on both
     engines and sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # -"+00:00"
 
 
 # ---------------------------------------------------------------- the columns
@@ -138,10 +138,15 @@ def export_json(conn: Connection, path: Path, *, exported_at: datetime) -> dict[
     rows per table."""
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in _model_tables():
-        kinds = {column.name: _kind(column) for column in table.columns}
-        result = conn.execute(sql_select(table).order_by(table.c.id)).mappings()
+        names = [column.name for column in table.columns]
+        forms = [_JSON_FORM.get(_kind(column)) for column in table.columns]
+        result = conn.execute(sql_select(table).order_by(table.c.id)).all()
         tables[table.name] = [
-            {name: _to_json(value, kinds[name]) for name, value in row.items()} for row in result
+            {
+                name: value if form is None or value is None else form(value)
+                for name, form, value in zip(names, forms, row, strict=True)
+            }
+            for row in result
         ]
     document = {
         "format": FORMAT,
@@ -154,14 +159,12 @@ def export_json(conn: Connection, path: Path, *, exported_at: datetime) -> dict[
     return {name: len(rows) for name, rows in tables.items()}
 
 
-def _to_json(value: Any, kind: str) -> Any:
-    if value is None:
-        return None
-    if kind == "instant":
-        return format_instant(value)
-    if kind in ("date", "time"):
-        return value.isoformat()
-    return value
+# How a value of a kind is written (ints and text as they are).
+_JSON_FORM: dict[str, Callable[[Any], str]] = {
+    "instant": format_instant,
+    "date": date.isoformat,
+    "time": time.isoformat,
+}
 
 
 def _schema_version(conn: Connection) -> int:
