@@ -805,9 +805,9 @@ def _import_json(desk: Desk, args: argparse.Namespace, files: list[Path]) -> int
             "--map, --stage-map, --status-map, --date-format and --create-stages are for CSV "
             "files; a JSON export goes in as it is"
         )
-    desk_file.prepare(desk.home.desk)
-    with closing(desk_file.connect(desk.home.desk)) as conn:
-        counts = desk_json.import_json(conn, files[0], dry_run=args.dry_run)
+    tables = desk_json.read_document(files[0])  # a file that is not one changes no desk
+    with desk.write() as session:  # one transaction, either engine: all or nothing
+        counts = desk_json.import_json(session.connection(), files[0], tables, dry_run=args.dry_run)
     listed = ", ".join(f"{n:,} {table}" for table, n in counts.items())
     if args.dry_run:
         _out(f"Would import the desk in {files[0]}: {listed}. Nothing was written (--dry-run).")
@@ -868,14 +868,32 @@ def cmd_export_json(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import desk_json
 
     path = Path(args.file)
-    with desk.fast() as conn:
-        counts = desk_json.export_json(conn, path, exported_at=clock.now().isoformat())
+    with desk.read() as session:  # one snapshot of every table, either engine
+        counts = desk_json.export_json(session.connection(), path, exported_at=clock.now())
     listed = ", ".join(f"{n:,} {table}" for table, n in counts.items())
     _out(f"Wrote the whole desk to {path}: {listed}")
     return 0
 
 
+def _refuse_on_server(desk: Desk, command: str, instead: str) -> None:
+    """backup and restore copy desk files; a server's database is copied by its own tools,
+    which know its transactions, roles and sequences. Exit 2: the desk is fine, the command
+    does not apply to where it lives, and nothing is touched."""
+    if desk.on_server:
+        server = settings_mod.display_url(desk.settings.database_url or "")
+        libpq = "postgresql://" + server.partition("://")[2]  # the form pg_dump reads
+        raise UsageError(
+            f"{command}: this desk is on a PostgreSQL server, and `repdesk {command}` works on "
+            f"desk files only: {instead.format(url=libpq)}"
+        )
+
+
 def cmd_backup(desk: Desk, args: argparse.Namespace) -> int:
+    _refuse_on_server(
+        desk,
+        "backup",
+        "back the database up with pg_dump, e.g. pg_dump --format=custom --file=desk.dump '{url}'",
+    )
     if not desk.home.desk.exists():
         raise desk_file.DeskError(f"there is no desk at {desk.home.desk} to back up yet")
     if args.file:
@@ -896,6 +914,12 @@ def cmd_backup(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
+    _refuse_on_server(
+        desk,
+        "restore",
+        "restore a pg_dump backup with pg_restore, e.g. "
+        "pg_restore --clean --if-exists --dbname='{url}' desk.dump",
+    )
     source = Path(args.file)
     try:
         version, kept = desk_file.restore_desk(desk.home.desk, source, desk.home.backups)

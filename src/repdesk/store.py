@@ -16,7 +16,7 @@ a report's several queries see one snapshot, as in SQLite's read transaction).
 from __future__ import annotations
 
 import select as io_select
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -291,6 +291,27 @@ class ServerWatch:
                 self._conn = None
 
 
+# ---------------------------------------------------------------- rows brought with their ids
+
+
+def continue_ids(conn: Connection, table_names: Iterable[str]) -> None:
+    """After inserting rows that brought their own ids (migrate-to, a JSON import): new rows
+    must continue after the largest id, never be handed one of them again.
+
+    SQLite's INTEGER PRIMARY KEY takes the largest id + 1 by itself; a PostgreSQL SERIAL
+    column's sequence knows nothing of ids given explicitly, so it is moved on here.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    for name in table_names:
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                f"COALESCE(MAX(id), 0) + 1, false) FROM {name}"
+            )
+        )
+
+
 # ---------------------------------------------------------------- migrate-to
 
 
@@ -335,13 +356,7 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
                     expected = src.execute(sql_select(func.count()).select_from(table)).scalar()
                     copied = out.execute(sql_select(func.count()).select_from(table)).scalar()
                     counts[table.name] = (int(expected or 0), int(copied or 0))
-                    # Copied rows brought their ids; the sequence must not hand them out again.
-                    out.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                            f"COALESCE(MAX(id), 0) + 1, false) FROM {table.name}"
-                        )
-                    )
+            continue_ids(out, [table.name for table in tables])
             wrong = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
             if wrong:
                 raise desk_file.DeskError(

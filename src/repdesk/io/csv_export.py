@@ -3,20 +3,22 @@
 A cell starting with `=`, `+`, `-` or `@` is a formula to Excel and LibreOffice (a title such as
 `=HYPERLINK(...)` would run). Such cells get a leading apostrophe, which spreadsheets show as
 text; our own import takes exactly that apostrophe off again, so the round trip gives back the
-original text. Standard library only.
+original text. Standard library only on a desk file (see `repdesk.queries`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from pathlib import Path
+from typing import Any
 
+from repdesk import queries
 from repdesk.errors import RepdeskError
 from repdesk.io.formats import NATIVE_COLUMNS
 
 _FORMULA_START = ("=", "+", "-", "@")
+_VALUE = NATIVE_COLUMNS.index("value")
 
 
 def _needs_escape(text: str) -> bool:
@@ -40,29 +42,21 @@ def _amount(cents: int) -> str:
     return f"{whole}.{part:02d}" if part else str(whole)
 
 
-_QUERY = """
-    SELECT d.source_id, d.title, d.company, d.contact, d.email, d.phone, d.value_cents,
-           d.currency, s.name, d.status, d.source, d.product, d.region, d.segment,
-           d.first_contact, d.expected_close, d.closed_on, d.lost_reason, d.id
-    FROM deal d JOIN stage s ON s.id = d.stage_id
-    ORDER BY d.id
-"""
-
-
-def export_csv(conn: sqlite3.Connection, path: Path) -> int:
-    """Write every deal (open, won and lost) to `path`; returns how many."""
+def export_csv(conn: Any, path: Path) -> int:
+    """Write every deal (open, won and lost) to `path`; returns how many. `conn` is a sqlite3
+    connection (a desk file, without SQLAlchemy) or a SQLAlchemy session (either engine)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(NATIVE_COLUMNS)
-    count = 0
-    for row in conn.execute(_QUERY):
-        cells = ["" if value is None else value for value in row[:-1]]
-        cells[6] = _amount(int(row[6]))
+    rows = queries.fetch(conn, "deals_for_export")
+    for row in rows:
+        # Dates come as ISO text from a file and as dates from a server: str() writes both alike.
+        cells = ["" if value is None else value for value in row]
+        cells[_VALUE] = _amount(int(row[_VALUE]))
         # A closed deal's stage is Won or Lost; the stage it closed from is in its history.
         writer.writerow([escape_cell(str(cell)) for cell in cells])
-        count += 1
     write_atomically(path, buffer.getvalue().encode("utf-8"))
-    return count
+    return len(rows)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

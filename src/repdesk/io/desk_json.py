@@ -1,57 +1,184 @@
 """`repdesk export json` and its import: the whole desk as one JSON document.
 
 Every table (stages, deals, stage history, activities, follow-ups, objections, quotas) with
-every column, values exactly as the desk stores them (ISO text for dates and instants, money in
-cents), so importing the file into an empty desk gives an identical desk, ids included.
+every column and id, so importing the file into an empty desk gives an identical desk. The
+values are the same whichever engine wrote them, so a desk moves between a SQLite file and a
+PostgreSQL server this way: dates `2026-11-20`, times `10:00:00`, instants UTC as
+`2026-11-20T09:30:00.000000Z`, money in cents. The import also reads what the first,
+SQLite-only exporter wrote (instants as SQLite's naive UTC text, `2026-11-20 09:30:00.000000`).
+
 A JSON export is a whole desk, not a list of deals: it is refused on a desk that already holds
-deals or quotas (`repdesk restore` replaces a desk; CSV merges deals into one). Standard library
-only.
+deals or quotas (`repdesk restore` replaces a desk file; CSV merges deals into one). Both
+directions run through SQLAlchemy Core over the models' tables, on either engine. The import
+checks every row before it writes any (types, required columns, duplicate ids and names, rows
+pointing at rows the file lacks), so it reports up to 20 problems at once on both engines: a
+PostgreSQL transaction cannot go on after its first failed insert.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from repdesk import migrations
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    Integer,
+    String,
+    Table,
+    Time,
+    TypeDecorator,
+    func,
+    insert,
+)
+from sqlalchemy import inspect as sql_inspect
+from sqlalchemy import select as sql_select
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import DBAPIError
+
+from repdesk import migrations, store
 from repdesk.errors import RepdeskError
 from repdesk.io.csv_export import write_atomically
+from repdesk.models import ALL_TABLES, SQLModel, UTCDateTime
+from repdesk.settings import DATABASE_URL_ENV
 
 FORMAT = "repdesk-desk"
-# Parents before children (models.ALL_TABLES, without importing SQLModel; a test checks).
-TABLES = ("stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota")
+TABLES = ALL_TABLES  # parents before children: the order rows are checked and inserted in
+MAX_PROBLEMS = 20
+_INSERT_BATCH = 5_000
+
+_INT32 = (-(2**31), 2**31 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# What a kind of value looks like, for messages.
+_EXPECTED = {
+    "int": "int",
+    "text": "text",
+    "date": "a date (YYYY-MM-DD)",
+    "time": "a time (HH:MM:SS)",
+    "instant": "a UTC instant (YYYY-MM-DDTHH:MM:SS.ffffffZ)",
+}
 
 
-def export_json(conn: sqlite3.Connection, path: Path, *, exported_at: str) -> dict[str, int]:
-    """Write the desk behind `conn` (read in one snapshot) to `path`; rows per table."""
+def format_instant(moment: datetime) -> str:
+    """An instant as the export writes it: UTC, microseconds, `Z`; the same text on both
+    engines and sortable as text."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # -"+00:00"
+
+
+# ---------------------------------------------------------------- the columns
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    kind: str  # int | text | date | time | instant
+    nullable: bool
+    required: bool  # NOT NULL without a default: a row must give it
+    unique: bool
+    int_range: tuple[int, int]
+    parent: str | None  # the table a foreign key points at
+
+
+def _kind(column: Any) -> str:
+    type_ = column.type
+    if isinstance(type_, UTCDateTime):
+        return "instant"
+    if isinstance(type_, TypeDecorator):  # SQLModel's AutoString: text underneath
+        type_ = type_.impl
+    if isinstance(type_, Date):
+        return "date"
+    if isinstance(type_, Time):
+        return "time"
+    if isinstance(type_, Integer):
+        return "int"
+    if isinstance(type_, String):
+        return "text"
+    raise TypeError(f"{column.table.name}.{column.name}: no JSON form for {type_!r}")
+
+
+def _model_tables() -> list[Table]:
+    return [SQLModel.metadata.tables[name] for name in TABLES]
+
+
+def _columns(conn: Connection, table: Table) -> dict[str, _Column]:
+    """The columns of `table`: kinds from the models, defaults and integer widths from the
+    desk's own schema (the same on both engines: migrations write BIGINT for money)."""
+    stored = {c["name"]: c for c in sql_inspect(conn).get_columns(table.name)}
+    columns = {}
+    for column in table.columns:
+        found = stored[column.name]
+        parents = [fk.column.table.name for fk in column.foreign_keys]
+        columns[column.name] = _Column(
+            name=column.name,
+            kind=_kind(column),
+            nullable=bool(found["nullable"]),
+            required=not found["nullable"] and found.get("default") is None,
+            unique=bool(column.unique),
+            int_range=_INT64 if isinstance(found["type"], BigInteger) else _INT32,
+            parent=parents[0] if parents else None,
+        )
+    return columns
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_json(conn: Connection, path: Path, *, exported_at: datetime) -> dict[str, int]:
+    """Write the desk behind `conn` (read in the caller's one snapshot) to `path`; returns the
+    rows per table."""
     tables: dict[str, list[dict[str, Any]]] = {}
-    for table in TABLES:
-        cursor = conn.execute(f"SELECT * FROM {table} ORDER BY id")
-        names = [d[0] for d in cursor.description]
-        tables[table] = [dict(zip(names, row, strict=True)) for row in cursor]
+    for table in _model_tables():
+        names = [column.name for column in table.columns]
+        forms = [_JSON_FORM.get(_kind(column)) for column in table.columns]
+        result = conn.execute(sql_select(table).order_by(table.c.id)).all()
+        tables[table.name] = [
+            {
+                name: value if form is None or value is None else form(value)
+                for name, form, value in zip(names, forms, row, strict=True)
+            }
+            for row in result
+        ]
     document = {
         "format": FORMAT,
-        "schema": conn.execute("PRAGMA user_version").fetchone()[0],
-        "exported_at": exported_at,
+        "schema": _schema_version(conn),
+        "exported_at": format_instant(exported_at),
         "tables": tables,
     }
     data = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
     write_atomically(path, data.encode("utf-8"))
-    return {table: len(rows) for table, rows in tables.items()}
+    return {name: len(rows) for name, rows in tables.items()}
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> dict[str, str]:
-    """Column name -> the kind of value it holds: int, text, or real."""
-    kinds = {}
-    for _cid, name, declared, *_ in conn.execute(f"PRAGMA table_info({table})"):
-        upper = (declared or "").upper()
-        kinds[name] = "int" if "INT" in upper else "real" if "REAL" in upper else "text"
-    return kinds
+# How a value of a kind is written (ints and text as they are).
+_JSON_FORM: dict[str, Callable[[Any], str]] = {
+    "instant": format_instant,
+    "date": date.isoformat,
+    "time": time.isoformat,
+}
 
 
-def read_document(path: Path) -> dict[str, list[dict[str, Any]]]:
+def _schema_version(conn: Connection) -> int:
+    # A file keeps its version in its header; a server in the one-row schema table.
+    if conn.dialect.name == "sqlite":
+        return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+    statement = sql_text(f"SELECT version FROM {migrations.SERVER_SCHEMA_TABLE}")
+    return int(conn.execute(statement).scalar_one())
+
+
+# ---------------------------------------------------------------- import
+
+
+def read_document(path: Path) -> dict[str, Any]:
     """The tables of a JSON export, checked for shape; RepdeskError names what is wrong."""
     try:
         document = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -82,81 +209,180 @@ def read_document(path: Path) -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
-def import_json(conn: sqlite3.Connection, path: Path, *, dry_run: bool) -> dict[str, int]:
-    """Load a JSON export into the empty desk behind `conn`, in one transaction."""
-    tables = read_document(path)
-    conn.execute("BEGIN IMMEDIATE")
+def import_json(
+    conn: Connection, path: Path, tables: dict[str, Any], *, dry_run: bool
+) -> dict[str, int]:
+    """Load the tables of a JSON export (see read_document) into the empty desk behind `conn`.
+
+    The caller owns the write transaction: all or nothing. Raises RepdeskError, with up to 20
+    problems and where each is, when anything does not fit; `dry_run` checks and inserts
+    everything, then takes it back.
+    """
+    held = {
+        name: conn.execute(
+            sql_select(func.count()).select_from(SQLModel.metadata.tables[name])
+        ).scalar_one()
+        for name in ("deal", "quota")
+    }
+    if any(held.values()):
+        elsewhere = (
+            "an empty desk (--home DIR), or use `repdesk restore` for a backup file"
+            if conn.dialect.name == "sqlite"
+            else f"an empty database (createdb NAME, then {DATABASE_URL_ENV} naming it)"
+        )
+        raise RepdeskError(
+            f"{path} is a whole desk and this desk is not empty ({held['deal']} deals, "
+            f"{held['quota']} quotas): import it into {elsewhere}"
+        )
+    checked = _check(conn, path, tables)
+    with _taken_back(conn) if dry_run else nullcontext():
+        conn.execute(SQLModel.metadata.tables["stage"].delete())  # the default pipeline gives way
+        for table in _model_tables():
+            _insert(conn, path, table, checked[table.name])
+        store.continue_ids(conn, TABLES)
+    return {name: len(rows) for name, rows in checked.items()}
+
+
+@contextmanager
+def _taken_back(conn: Connection) -> Iterator[None]:
+    savepoint = conn.begin_nested()
     try:
-        held = {
-            table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("deal", "quota")
-        }
-        if any(held.values()):
-            raise RepdeskError(
-                f"{path} is a whole desk and this desk is not empty ({held['deal']} deals, "
-                f"{held['quota']} quotas): import it into an empty desk (--home DIR), or use "
-                "`repdesk restore` for a backup file"
-            )
-        problems: list[str] = []
-        counts: dict[str, int] = {}
-        conn.execute("DELETE FROM stage")  # the new desk's default pipeline makes way
-        for table in TABLES:
-            rows = tables.get(table, [])
-            kinds = _columns(conn, table)
-            if not isinstance(rows, list):
-                problems.append(f"{path}: tables.{table}: expected a list of rows")
+        yield
+    finally:
+        savepoint.rollback()
+
+
+def _check(conn: Connection, path: Path, tables: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every row as the values to insert; or RepdeskError listing what does not fit."""
+    problems: list[str] = []
+    checked: dict[str, list[dict[str, Any]]] = {}
+    ids: dict[str, set[int]] = {}
+    for table in _model_tables():
+        columns = _columns(conn, table)
+        rows = tables.get(table.name, [])
+        checked[table.name] = []
+        ids[table.name] = set()
+        if not isinstance(rows, list):
+            problems.append(f"{path}: tables.{table.name}: expected a list of rows")
+            continue
+        seen: dict[str, dict[Any, int]] = {c.name: {} for c in columns.values() if c.unique}
+        for number, row in enumerate(rows):
+            place = f"{path}: tables.{table.name}[{number}]"
+            if not isinstance(row, dict) or not _is_int(row.get("id")):
+                problems.append(f"{place}: expected an object with an integer id")
                 continue
-            for number, row in enumerate(rows):
-                place = f"{path}: tables.{table}[{number}]"
-                if not isinstance(row, dict) or not isinstance(row.get("id"), int):
-                    problems.append(f"{place}: expected an object with an integer id")
+            values: dict[str, Any] = {}
+            for name, value in row.items():
+                column = columns.get(name)
+                if column is None:
+                    problems.append(f"{place}.{name}: not a column of {table.name}")
                     continue
-                fits = True
-                for name, value in row.items():
-                    if name not in kinds:
-                        problems.append(f"{place}.{name}: not a column of {table}")
-                        fits = False
-                    elif not _fits(value, kinds[name]):
-                        problems.append(f"{place}.{name} {value!r}: expected {kinds[name]} or null")
-                        fits = False
-                if not fits or problems:
-                    continue
-                names = list(row)
                 try:
-                    conn.execute(
-                        f"INSERT INTO {table} ({', '.join(names)}) "
-                        f"VALUES ({', '.join('?' for _ in names)})",
-                        [row[n] for n in names],
+                    values[name] = _from_json(value, column)
+                except ValueError as exc:
+                    problems.append(f"{place}.{name} {_shown(value)}: expected {exc}")
+                    continue
+                parent = column.parent
+                if parent is not None and value is not None and value not in ids[parent]:
+                    problems.append(f"{place}.{name} {value!r}: no {parent} of that id in the file")
+                if column.unique and value is not None:
+                    first = seen[name].setdefault(value, number)
+                    if first != number:
+                        problems.append(
+                            f"{place}.{name} {value!r}: the same as tables.{table.name}[{first}]; "
+                            f"each {table.name} needs its own"
+                        )
+            for column in columns.values():
+                if column.required and column.name not in row:
+                    problems.append(f"{place}.{column.name}: missing; expected {_expected(column)}")
+            checked[table.name].append(values)
+        # Foreign keys point at ids; a child table is checked after its parents (TABLES' order).
+        for number, row in enumerate(rows):
+            if isinstance(row, dict) and _is_int(row.get("id")):
+                if row["id"] in ids[table.name]:
+                    problems.append(
+                        f"{path}: tables.{table.name}[{number}].id {row['id']}: another "
+                        f"{table.name} has this id"
                     )
-                except sqlite3.IntegrityError as exc:
-                    problems.append(f"{place}: {exc}")
-            counts[table] = len(rows)
-        if problems:
-            plural = "s" if len(problems) != 1 else ""
-            raise RepdeskError(
-                f"nothing was imported: {len(problems)} problem{plural}\n"
-                + "\n".join(problems[:20])
-            )
-        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            table, rowid, parent, _ = broken[0]
-            raise RepdeskError(
-                f"nothing was imported: {path}: {len(broken)} rows point at missing rows "
-                f"(first: {table} row {rowid} -> {parent})"
-            )
-        conn.execute("ROLLBACK" if dry_run else "COMMIT")
-        return counts
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+                ids[table.name].add(row["id"])
+    if problems:
+        plural = "s" if len(problems) != 1 else ""
+        more = len(problems) - MAX_PROBLEMS
+        raise RepdeskError(
+            f"nothing was imported: {len(problems)} problem{plural}\n"
+            + "\n".join(problems[:MAX_PROBLEMS])
+            + (f"\n… and {more} more" if more > 0 else "")
+        )
+    return checked
 
 
-def _fits(value: Any, kind: str) -> bool:
+def _insert(conn: Connection, path: Path, table: Table, rows: list[dict[str, Any]]) -> None:
+    # One executemany per set of columns (a file from an older schema lacks the newer ones).
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_columns[tuple(row)].append(row)
+    try:
+        for group in by_columns.values():
+            for start in range(0, len(group), _INSERT_BATCH):
+                conn.execute(insert(table), group[start : start + _INSERT_BATCH])
+    except DBAPIError as exc:
+        # What the checks above did not foresee; the engine's own words, first line only.
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise RepdeskError(f"nothing was imported: {path}: tables.{table.name}: {reason}") from None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _expected(column: _Column) -> str:
+    words = _EXPECTED[column.kind]
+    if column.kind == "int" and column.int_range == _INT32:
+        words = f"int from {_INT32[0]} to {_INT32[1]}"
+    return words + (" or null" if column.nullable else "")
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else repr(value)
+
+
+def _from_json(value: Any, column: _Column) -> Any:
+    """The Python value for `column` (what SQLAlchemy binds on either engine); ValueError
+    carrying what was expected when it does not fit."""
     if value is None:
-        return True
+        if column.nullable:
+            return None
+        raise ValueError(_expected(column))
+    kind = column.kind
     if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "real":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, str)
+        if _is_int(value) and column.int_range[0] <= value <= column.int_range[1]:
+            return value
+    elif kind == "text":
+        if isinstance(value, str) and "\x00" not in value and _encodable(value):
+            return value
+    elif isinstance(value, str):
+        try:
+            if kind == "date" and _ISO_DATE.fullmatch(value):
+                return date.fromisoformat(value)
+            if kind == "time":
+                moment = time.fromisoformat(value)
+                if moment.tzinfo is None:
+                    return moment
+            if kind == "instant" and len(value) > 10:
+                instant = datetime.fromisoformat(value)
+                # Without an offset it is the first exporter's SQLite text: UTC.
+                if instant.tzinfo is None:
+                    return instant.replace(tzinfo=UTC)
+                return instant.astimezone(UTC)
+        except ValueError:
+            pass
+    raise ValueError(_expected(column))
+
+
+def _encodable(value: str) -> bool:
+    # JSON can carry lone surrogates ("\\ud800"); no database can store them.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
