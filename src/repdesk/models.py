@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import DateTime, Index, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Index, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -68,7 +68,8 @@ class Deal(SQLModel, table=True):
     contact: str = ""
     email: str = ""
     phone: str = ""
-    value_cents: int = 0
+    # BIGINT in the schema: a 32-bit column would stop at 21,474,836.48.
+    value_cents: int = Field(default=0, sa_type=BigInteger)
     currency: str = "EUR"
     stage_id: int = Field(foreign_key="stage.id")
     status: str = "open"  # open | won | lost
@@ -153,7 +154,7 @@ class Quota(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     period: str = Field(unique=True)  # "2026-11", "2026-Q4", "2026"
-    amount_cents: int
+    amount_cents: int = Field(sa_type=BigInteger)
 
 
 ALL_TABLES = ("stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota")

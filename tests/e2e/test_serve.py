@@ -8,6 +8,7 @@ web font service for its font) is refused before it leaves.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -90,11 +91,14 @@ def served(home: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 time.sleep(0.05)  # nothing to await on another process's socket
         yield f"http://127.0.0.1:{port}/", tmp_path / "serve.log"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        # A server that already exited (its log is the failure message) has no group to stop.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
 
