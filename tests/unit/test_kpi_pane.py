@@ -145,3 +145,13 @@ def test_deals_closed_on_the_first_and_last_day_count_and_pace_runs_to_the_whole
     assert after.expected_by_now == 2_900_000  # a past period expects the whole quota
     assert no_quota.quota is None and no_quota.attainment is None
     assert no_quota.pipeline_needed is None and no_quota.won_count == 1
+
+
+def test_amounts_beyond_32_bits_of_cents_are_kept_on_both_engines(engine) -> None:  # type: ignore[no-untyped-def]
+    big = 6_000_000_000  # 60 million: past the 21,474,836.47 a 32-bit column holds
+    with write_session(engine) as session:
+        _won(session, "Big one", big, date(2026, 11, 3))
+        quotas.set_quota(session=session, period=NOV, amount_cents=big)
+    with read_session(engine) as session:
+        k = reports.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
+    assert (k.won_value, k.quota, k.attainment) == (big, big, 1.0)
