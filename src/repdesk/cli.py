@@ -231,17 +231,11 @@ def _start_auto_backup(home: paths.Home) -> threading.Thread:
 
 
 def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk import demo, store
+    from repdesk import demo
 
     home = desk.home.demo
-    if args.reset or not demo.demo_is_current(home.desk, clock.today()):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{home.desk}{suffix}").unlink(missing_ok=True)
-        engine = store.make_engine(home.desk)
-        summary = demo.build_demo(engine, today=clock.today(), now=clock.now())
-        engine.dispose()
-        demo.mark_built(home.desk, clock.today())
-        demo.write_settings(home.settings)
+    summary = demo.ensure_built(home, today=clock.today(), now=clock.now(), force=args.reset)
+    if summary is not None:
         _out(
             f"Built the demo desk at {home.desk}: {summary.deals} deals "
             f"({summary.open_deals} open), {summary.activities} activities."

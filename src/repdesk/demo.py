@@ -27,6 +27,7 @@ from repdesk import store
 from repdesk.dates import Period, period_containing
 from repdesk.domain import OBJECTION_CATEGORIES
 from repdesk.models import Activity, Deal, FollowUp, Objection, Quota, Stage, StageChange
+from repdesk.paths import Home
 
 STAMP_FILE = "demo-built-on.txt"
 
@@ -607,6 +608,25 @@ def _fill(template: str, deal: _Deal, rng: random.Random, competitor: str = "") 
 
 
 # ------------------------------------------------------------------ the build
+
+
+def ensure_built(
+    home: Home, *, today: date, now: datetime, force: bool = False
+) -> DemoSummary | None:
+    """Build the demo desk in `home` unless today's is there (its dates are relative to the
+    day); returns what was built, or None when today's desk was kept."""
+    if not force and demo_is_current(home.desk, today):
+        return None
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{home.desk}{suffix}").unlink(missing_ok=True)
+    engine = store.make_engine(home.desk)
+    try:
+        summary = build_demo(engine, today=today, now=now)
+    finally:
+        engine.dispose()
+    mark_built(home.desk, today)
+    write_settings(home.settings)
+    return summary
 
 
 def write_settings(path: Path) -> None:

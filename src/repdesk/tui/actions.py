@@ -8,8 +8,6 @@ back); the screen pushes it with a callback that refreshes what it shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -25,16 +23,8 @@ from repdesk.services import activities, deals, followups, objections, quotas
 from repdesk.services.activities import CALL_OUTCOMES
 from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
 from repdesk.tui.gateway import DeskGateway
+from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.playbook import ObjectionFormScreen, PlaybookPanel
-
-
-@dataclass(frozen=True)
-class Undo:
-    """How to take one board change back: a description and the write that reverses it."""
-
-    description: str
-    deal_id: int
-    revert: Callable[[Session], Any]
 
 
 def _when(text: str) -> Any:

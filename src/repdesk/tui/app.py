@@ -4,27 +4,51 @@ screen, and the cheap watch that shows changes written by other processes (the s
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import importlib
+import threading
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from repdesk import clock, problems, store
+from repdesk import clock, problems
 from repdesk.paths import Home
 from repdesk.services.board import load_board
 from repdesk.settings import Settings, save_value
-from repdesk.tui.actions import Undo
-from repdesk.tui.commands import JumpToDeal, ScreenActions
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.screens.board import BoardScreen
-from repdesk.tui.screens.deal import DealScreen
-from repdesk.tui.screens.followups import FollowUpsScreen, load_queues
-from repdesk.tui.screens.help import HelpScreen
-from repdesk.tui.screens.playbook import PlaybookScreen
-from repdesk.tui.screens.welcome import WelcomeScreen
+from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+# Everything but the board loads after the first paint, in a thread (RepdeskApp.warm_up): the
+# board shows sooner, and by the first key press these are already imported.
+DEFERRED_MODULES = (
+    "repdesk.tui.actions",
+    "repdesk.tui.commands",
+    "repdesk.tui.screens.deal",
+    "repdesk.tui.screens.followups",
+    "repdesk.tui.screens.help",
+    "repdesk.tui.screens.playbook",
+    "repdesk.tui.screens.kpi",
+    "repdesk.tui.screens.welcome",
+)
+
+
+def _jump_to_deal() -> type[Provider]:
+    from repdesk.tui.commands import JumpToDeal
+
+    return JumpToDeal
+
+
+def _screen_actions() -> type[Provider]:
+    from repdesk.tui.commands import ScreenActions
+
+    return ScreenActions
 
 
 class RepdeskStopped(Exception):
@@ -41,7 +65,7 @@ WATCH_SECONDS = 1.0
 class RepdeskApp(App[int]):
     TITLE = "repdesk"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {JumpToDeal, ScreenActions}
+    COMMANDS = App.COMMANDS | {_jump_to_deal, _screen_actions}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -100,6 +124,8 @@ class RepdeskApp(App[int]):
                 strip.show_figures(figures, self.desk.settings.currency)
 
     def open_deal(self, deal_id: int) -> None:
+        from repdesk.tui.screens.deal import DealScreen
+
         def back(_: Any) -> None:
             self.board.reload()
 
@@ -118,18 +144,21 @@ class RepdeskApp(App[int]):
             self.pop_screen()
 
     def action_playbook(self) -> None:
+        from repdesk.tui.screens.playbook import PlaybookScreen
+
         if not isinstance(self.screen, PlaybookScreen):
             self.action_board()
             self.push_screen(PlaybookScreen())
 
     def action_followups(self) -> None:
+        from repdesk.tui.screens.followups import FollowUpsScreen
+
         if isinstance(self.screen, FollowUpsScreen):
             return
         self.action_board()
         self.push_screen(FollowUpsScreen(), lambda _: self.board.reload())
 
     def action_kpis(self) -> None:
-        # Imported on first use: the charts' plotting library is not needed for the board.
         from repdesk.tui.screens.kpi import KpiScreen
 
         if not isinstance(self.screen, KpiScreen):
@@ -139,6 +168,10 @@ class RepdeskApp(App[int]):
     @work(exclusive=True, group="launch-notice")
     async def launch_notice(self) -> None:
         """On launch: the welcome on an empty desk, else how many follow-ups are due."""
+        from repdesk.tui.screens.followups import load_queues
+        from repdesk.tui.screens.welcome import WelcomeScreen
+
+        self.warm_up()
         if not any(self.board.cards.values()):
             _, every_card = await self.desk.read(lambda s: load_board(s, include_closed=True))
             if not any(every_card.values()) and self.screen is self.board:
@@ -155,7 +188,18 @@ class RepdeskApp(App[int]):
                 timeout=8,
             )
 
+    def warm_up(self) -> None:
+        """Import the other screens and the forms in a thread, now that the board is up."""
+
+        def load() -> None:
+            for name in DEFERRED_MODULES:
+                importlib.import_module(name)
+
+        threading.Thread(target=load, name="repdesk-warm-up", daemon=True).start()
+
     def action_help(self) -> None:
+        from repdesk.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
@@ -163,7 +207,11 @@ class RepdeskApp(App[int]):
     async def open_demo_desk(self) -> None:
         """From the welcome: the demo desk in place of the (empty) desk, which stays as it is."""
         home = self.desk.home.demo
-        await asyncio.to_thread(ensure_demo_desk, home)
+        from repdesk import demo  # only on this path: the app's start does not pay for it
+
+        await asyncio.to_thread(
+            lambda: demo.ensure_built(home, today=clock.today(), now=clock.now())
+        )
         old, self.desk = self.desk, DeskGateway(home, self.desk.settings)
         old.close()
         self.desk.changed_elsewhere()
@@ -187,22 +235,6 @@ class RepdeskApp(App[int]):
 
     def on_unmount(self) -> None:
         self.desk.close()
-
-
-def ensure_demo_desk(home: Home) -> None:
-    """Build the demo desk unless today's is there (its dates are relative to the day)."""
-    from repdesk import demo  # only on this path: the app's start does not pay for it
-
-    if demo.demo_is_current(home.desk, clock.today()):
-        return
-    for suffix in ("", "-wal", "-shm"):
-        home.desk.with_name(home.desk.name + suffix).unlink(missing_ok=True)
-    engine = store.make_engine(home.desk)
-    try:
-        demo.build_demo(engine, today=clock.today(), now=clock.now())
-    finally:
-        engine.dispose()
-    demo.mark_built(home.desk, clock.today())
 
 
 def create_app(home: Home, settings: Settings) -> RepdeskApp:

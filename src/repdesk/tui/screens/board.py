@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
+from types import ModuleType
 from typing import Any
 
 from rich.table import Table
@@ -20,14 +21,21 @@ from textual.widgets import Footer, Input, Static
 from repdesk import clock
 from repdesk.services import board, deals
 from repdesk.services.board import BoardData, load_board
-from repdesk.tui import actions
-from repdesk.tui.actions import Undo
+from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 from repdesk.tui.widgets.stage_column import StageColumnBox
 from repdesk.views import CardRow, StageRow
 
 MOVE = Binding.Group("Move", compact=True)
 NAV = Binding.Group("Navigate", compact=True)
+
+
+def _actions() -> ModuleType:
+    """The forms, imported on first use: the app loads them in the background right after the
+    first paint (RepdeskApp.warm_up), so by the first key press this is a dict lookup."""
+    from repdesk.tui import actions
+
+    return actions
 
 
 class BoardScreen(Screen[None]):
@@ -297,27 +305,27 @@ class BoardScreen(Screen[None]):
 
     def action_log_call(self) -> None:
         if card := self._require_card():
-            self._open(actions.log_call_form(self.desk, deal_id=card.deal_id, title=card.title))
+            self._open(_actions().log_call_form(self.desk, deal_id=card.deal_id, title=card.title))
 
     def action_follow_up(self) -> None:
         if card := self._require_card():
-            self._open(actions.follow_up_form(self.desk, deal_id=card.deal_id, title=card.title))
+            self._open(_actions().follow_up_form(self.desk, deal_id=card.deal_id, title=card.title))
 
     def action_objection(self) -> None:
         if card := self._require_card():
-            self._open(actions.objection_form(self.desk, deal_id=card.deal_id, title=card.title))
+            self._open(_actions().objection_form(self.desk, deal_id=card.deal_id, title=card.title))
 
     def action_edit(self) -> None:
         if card := self._require_card():
-            self._open(actions.deal_form(self.desk, deal_id=card.deal_id, stage_id=None))
+            self._open(_actions().deal_form(self.desk, deal_id=card.deal_id, stage_id=None))
 
     def action_won(self) -> None:
         if card := self._require_card():
-            self._open(actions.win(self.desk, deal_id=card.deal_id))
+            self._open(_actions().win(self.desk, deal_id=card.deal_id))
 
     def action_lost(self) -> None:
         if card := self._require_card():
-            self._open(actions.lose(self.desk, deal_id=card.deal_id))
+            self._open(_actions().lose(self.desk, deal_id=card.deal_id))
 
     def action_new(self) -> None:
         box = self.current_box()
@@ -330,7 +338,7 @@ class BoardScreen(Screen[None]):
                 self.reload()
                 self.notify(f"Added {result[0].title}", markup=False)
 
-        self._open(actions.deal_form(self.desk, deal_id=None, stage_id=stage_id), then=added)
+        self._open(_actions().deal_form(self.desk, deal_id=None, stage_id=stage_id), then=added)
 
     async def action_undo(self) -> None:
         if not self.undo_stack:
