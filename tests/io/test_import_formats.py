@@ -8,7 +8,18 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.io.helpers import FIXTURES, MAVEN, MAVEN_ARGS, ROOT, SALESFORCE, need, ok, refused, run
+from tests.io.helpers import (
+    FIXTURES,
+    MAVEN,
+    MAVEN_ARGS,
+    MAVEN_SLICE,
+    ROOT,
+    SALESFORCE,
+    need,
+    ok,
+    refused,
+    run,
+)  # fmt: skip
 
 
 def deals(status: str = "all") -> dict[str, dict[str, object]]:
@@ -157,6 +168,39 @@ def test_maven_pipeline_with_the_documented_command(home: Path) -> None:
     assert won == ("GTX Plus Basic", "Cancity", 105400, "2016-10-20", "2017-03-01", "won")
     no_account = conn.execute("SELECT COUNT(*) FROM deal WHERE company = ''").fetchone()
     assert no_account == (1425,)
+
+
+def test_maven_records_with_the_documented_command_and_both_date_styles(home: Path) -> None:
+    """The same mapping on 300 real records that travel with the tests (every stage kind)."""
+    pipeline, us_dates = (
+        MAVEN_SLICE / "sales_pipeline.csv",
+        MAVEN_SLICE / "sales_pipeline_us_dates.csv",
+    )
+    err = refused("import", us_dates, *MAVEN_ARGS)
+    assert f"{us_dates}:2: engage_date '10/20/2016': expected an ISO date" in err
+    out = ok("import", pipeline, *MAVEN_ARGS)
+    assert "Imported 300 deals" in out
+    for line in ("Prospect   open         30", "Contacted  open         61",
+                 "Won        won         176", "Lost       lost         33"):  # fmt: skip
+        assert line in out, out
+    conn = sqlite3.connect(home / "desk.sqlite")
+    won = conn.execute(
+        "SELECT title, company, value_cents, first_contact, closed_on, status FROM deal "
+        "WHERE source_id = 'csv:1C1I7A6R'"
+    ).fetchone()
+    assert won == ("GTX Plus Basic", "Cancity", 105400, "2016-10-20", "2017-03-01", "won")
+    engaging = conn.execute(
+        "SELECT COUNT(*) FROM deal d JOIN stage s ON s.id = d.stage_id WHERE s.name = "
+        "'Contacted' AND d.value_cents = 0 AND d.expected_close IS NULL"
+    ).fetchone()
+    assert engaging == (61,)  # engaged, not closed: no value and no close date yet
+    prospecting = conn.execute(
+        "SELECT COUNT(*) FROM deal d JOIN stage s ON s.id = d.stage_id "
+        "WHERE s.name = 'Prospect' AND d.first_contact = '2026-11-20'"
+    ).fetchone()
+    assert prospecting == (30,)  # not engaged yet: first contact is the day they land
+    out = ok("import", us_dates, *MAVEN_ARGS, "--date-format", "%m/%d/%Y")
+    assert "0 created, 0 updated, 300 unchanged" in out
 
 
 def test_maven_us_dates_only_with_date_format_and_then_the_same_deals(home: Path) -> None:
