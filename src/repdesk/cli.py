@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from repdesk import __version__, clock, desk_file, formatting, paths, problems
+from repdesk import __version__, background, clock, desk_file, formatting, paths, problems
 from repdesk import settings as settings_mod
 from repdesk.dates import DateInputError, Period, PeriodInputError, parse_date, parse_period
 from repdesk.dates import parse_when as _parse_when
@@ -202,11 +202,20 @@ def _open_app(desk: Desk, *, auto_backup: bool) -> int:
     # Refuse a foreign or damaged file before the screen is taken over. (Reading the board in
     # a thread while Textual imports was measured: it slowed the imports more than it saved.)
     desk.prepare()
-    if auto_backup and not desk.on_server:  # a server keeps its own backups (pg_dump)
-        _start_auto_backup(desk.home)
+    damage_check = None
+    if not desk.on_server:
+        # The damage check (PRAGMA quick_check) is C code that lets go of the GIL: it runs
+        # beside the imports below instead of before them.
+        damage_check = background.start(
+            lambda: desk_file.prepare(desk.home.desk, verify=True), "repdesk-check"
+        )
+        if auto_backup:  # a server keeps its own backups (pg_dump)
+            _start_auto_backup(desk.home)
     from repdesk.tui.app import run_app
 
-    return run_app(desk.home, desk.settings)
+    if damage_check is not None:
+        damage_check.result()  # a damaged desk is refused here, the terminal still untouched
+    return run_app(desk.home, desk.settings, verified=True)
 
 
 def _start_auto_backup(home: paths.Home) -> threading.Thread:

@@ -38,9 +38,13 @@ _WRITE_TURN = migrations.APPLICATION_ID
 _LOCK_TIMEOUT = f"{desk_file.BUSY_TIMEOUT_MS}ms"
 
 
-def make_engine(path: Path) -> Engine:
-    """Prepare the desk file (create or upgrade it) and build an engine over it."""
-    desk_file.prepare(path, verify=True)  # the engine writes: check for damage first
+def make_engine(path: Path, *, verify: bool = True) -> Engine:
+    """Prepare the desk file (create or upgrade it) and build an engine over it.
+
+    `verify` checks the file for damage first (the engine writes). The app passes False and
+    checks in the thread of its first read instead, so the first paint does not wait for it.
+    """
+    desk_file.prepare(path, verify=verify)
     # NullPool: a connection per session, closed after; nothing holds the file between actions.
     engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
 
@@ -89,9 +93,9 @@ def make_server_engine(url: str) -> Engine:
     return engine
 
 
-def desk_engine(path: Path, database_url: str | None) -> Engine:
+def desk_engine(path: Path, database_url: str | None, *, verify: bool = True) -> Engine:
     """The engine for wherever the desk lives: the server when a URL is set, else the file."""
-    return make_server_engine(database_url) if database_url else make_engine(path)
+    return make_server_engine(database_url) if database_url else make_engine(path, verify=verify)
 
 
 def label(engine: Engine) -> str:

@@ -237,12 +237,13 @@ class RepdeskApp(App[int]):
         self.desk.close()
 
 
-def create_app(home: Home, settings: Settings) -> RepdeskApp:
-    return RepdeskApp(DeskGateway(home, settings))
+def create_app(home: Home, settings: Settings, *, verified: bool = False) -> RepdeskApp:
+    """`verified`: the caller already checked the desk file for damage (see DeskGateway)."""
+    return RepdeskApp(DeskGateway(home, settings, verified=verified))
 
 
-def run_app(home: Home, settings: Settings) -> int:
+def run_app(home: Home, settings: Settings, *, verified: bool = False) -> int:
     _ = clock.now()  # a malformed REPDESK_NOW fails here, before the screen is taken over
-    app = create_app(home, settings)
+    app = create_app(home, settings, verified=verified)
     app.run()
     return app.return_code or 0

@@ -8,7 +8,6 @@ opens and closes its own short transaction.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
@@ -16,7 +15,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from repdesk import clock, problems, reports, store
+from repdesk import background, clock, desk_file, problems, reports, store
 from repdesk.dates import period_containing
 from repdesk.errors import RepdeskError
 from repdesk.paths import Home
@@ -26,10 +25,12 @@ T = TypeVar("T")
 
 
 class DeskGateway:
-    def __init__(self, home: Home, settings: Settings) -> None:
+    def __init__(self, home: Home, settings: Settings, *, verified: bool = False) -> None:
         self.home = home
         self.settings = settings
-        self.engine: Engine = store.desk_engine(home.desk, settings.database_url)
+        # The damage check runs in the thread of the first read (read_soon), not here.
+        self.engine: Engine = store.desk_engine(home.desk, settings.database_url, verify=False)
+        self._verified = verified or settings.database_url is not None
         # Asks "did anyone write?" once a second: SQLite's data_version, or PostgreSQL's
         # LISTEN/NOTIFY on a server (see store.watch_changes).
         self._watch: store.ChangeWatch | None = None
@@ -38,7 +39,14 @@ class DeskGateway:
         with store.read_session(self.engine) as session:
             return fn(session)
 
+    def verify(self) -> None:
+        """Check the desk file for damage once, before anything is written to it."""
+        if not self._verified:
+            desk_file.prepare(self.home.desk, verify=True)
+            self._verified = True
+
     def write_now(self, fn: Callable[[Session], T]) -> T:
+        self.verify()
         with store.write_session(self.engine) as session:
             return fn(session)
 
@@ -60,17 +68,14 @@ class DeskGateway:
         return None
 
     def read_soon(self, fn: Callable[[Session], T]) -> Future[T]:
-        """Start a read now, in a thread, and collect it later (`asyncio.wrap_future`)."""
-        future: Future[T] = Future()
+        """Start a read now, in a thread, and collect it later (`asyncio.wrap_future`). The
+        first one also checks the desk for damage, off the UI thread."""
 
-        def run() -> None:
-            try:
-                future.set_result(self.read_now(fn))
-            except BaseException as exc:
-                future.set_exception(exc)
+        def run() -> T:
+            self.verify()
+            return self.read_now(fn)
 
-        threading.Thread(target=run, name="repdesk-read", daemon=True).start()
-        return future
+        return background.start(run, "repdesk-read")
 
     def changed_elsewhere(self) -> bool:
         """True when any connection (another process included) committed since the last call.
