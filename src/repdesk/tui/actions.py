@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from repdesk import clock
-from repdesk.dates import Period, parse_date, parse_when, working_days_after
+from repdesk.dates import Period, parse_date, parse_period, parse_when, working_days_after
 from repdesk.domain import OBJECTION_CATEGORIES
 from repdesk.errors import InvalidInput
 from repdesk.models import Deal
@@ -425,22 +425,33 @@ def reschedule_form(
     return FormScreen(f"Reschedule: {title}", fields, submit)
 
 
+def _period(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
+
+
 def quota_form(desk: DeskGateway, *, period: Period, current: int | None) -> FormScreen:
-    """Q on the KPI screen: the quota of the period shown."""
+    """The quota of a period (the one given unless changed): what the strip and the KPI pane
+    measure against. The form returns (period, amount) once saved."""
     fields = [
         FieldSpec(
             "amount",
-            f"Quota for {period.label}",
+            "Quota",
             "" if current is None else f"{current / 100:.2f}".removesuffix(".00"),
             parse=_amount,
             required=True,
-            hint=f"the won value to reach in {period.label}, e.g. 60000 or 60k",
-        )
-    ]
+            placeholder="what you must win, e.g. 60k",
+            aliases=("amount_cents",),
+        ),
+        FieldSpec("period", "Period", period.label, parse=_period, required=True,
+                  hint="a month 2026-11, a quarter 2026-Q4 or a year 2026"),
+    ]  # fmt: skip
 
-    async def submit(values: dict[str, Any]) -> Any:
-        return await desk.write(
-            lambda s: quotas.set_quota(session=s, period=period, amount_cents=values["amount"])
-        )
+    async def submit(values: dict[str, Any]) -> tuple[Period, int]:
+        chosen, amount = values["period"], values["amount"]
+        await desk.write(lambda s: quotas.set_quota(session=s, period=chosen, amount_cents=amount))
+        return chosen, amount
 
-    return FormScreen(f"Quota: {period.label}", fields, submit)
+    return FormScreen("Your quota", fields, submit)

@@ -7,8 +7,6 @@ the demo desk, or go to the empty board; importing is a shell command, named her
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -18,46 +16,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from repdesk import clock
-from repdesk.dates import Period, parse_period, period_containing
-from repdesk.money import format_money, parse_amount
-from repdesk.services import quotas
-from repdesk.tui.forms import FieldError, FieldSpec, FormScreen
+from repdesk.dates import Period, period_containing
+from repdesk.money import format_money
+from repdesk.tui import actions
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.screens.help import key_for
 
 IMPORT_COLUMNS = "title (the one required), company, contact, value, stage, expected_close, ..."
-
-
-def _period(text: str) -> Period:
-    try:
-        return parse_period(text)
-    except ValueError as exc:
-        raise FieldError(str(exc)) from None
-
-
-def _amount(text: str) -> int:
-    try:
-        return parse_amount(text)
-    except ValueError as exc:
-        raise FieldError(str(exc)) from None
-
-
-def quota_form(desk: DeskGateway) -> FormScreen:
-    """The quota of a period (this month unless changed): the figure the strip measures."""
-    this_month = period_containing(clock.today(), "month")
-    fields = [
-        FieldSpec("period", "Period", this_month.label, parse=_period, required=True,
-                  hint="a month 2026-11, a quarter 2026-Q4 or a year 2026"),
-        FieldSpec("amount", "Quota", parse=_amount, required=True,
-                  placeholder="what you must win, e.g. 60k", aliases=("amount_cents",)),
-    ]  # fmt: skip
-
-    async def submit(values: dict[str, Any]) -> tuple[Period, int]:
-        period, amount = values["period"], values["amount"]
-        await desk.write(lambda s: quotas.set_quota(session=s, period=period, amount_cents=amount))
-        return period, amount
-
-    return FormScreen("Your quota", fields, submit)
 
 
 class Choice(Static):
@@ -147,7 +112,8 @@ class WelcomeScreen(ModalScreen[None]):
             line.remove_class("-empty")
             self.app.refresh_quota()  # type: ignore[attr-defined]
 
-        self.app.push_screen(quota_form(self.desk), saved)
+        this_month = period_containing(clock.today(), "month")
+        self.app.push_screen(actions.quota_form(self.desk, period=this_month, current=None), saved)
 
     def action_demo(self) -> None:
         self.query_one("#welcome-intro", Static).update(Text("Opening the demo desk…"))
