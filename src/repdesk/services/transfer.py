@@ -23,29 +23,14 @@ from repdesk.errors import RepdeskError
 from repdesk.io.csv_import import ActivityRow, DealRow, ImportPlan, Problems
 from repdesk.io.formats import normalise
 from repdesk.models import Activity, Deal, Stage, StageChange
+from repdesk.services import deals
 
 Progress = Callable[[int, int], None]
 CHUNK = 500
 
-# The deal fields an import sets; a re-import compares and updates exactly these.
-FIELDS = (
-    "title",
-    "company",
-    "contact",
-    "email",
-    "phone",
-    "value_cents",
-    "currency",
-    "status",
-    "source",
-    "product",
-    "region",
-    "segment",
-    "first_contact",
-    "expected_close",
-    "closed_on",
-    "lost_reason",
-)
+# The deal fields an import sets; a re-import compares and updates exactly these: everything a
+# rep can edit, plus how the deal ended.
+FIELDS = (*deals.EDITABLE, "status", "closed_on")
 
 
 @dataclass
