@@ -47,13 +47,17 @@ class Floor(App):
 Floor().run(headless=True, size=(160, 48))
 """
 
+# The board as `repdesk` opens it (cli._open_app): the damage check runs beside the imports.
 BOARD_APP = """
 import os, resource, sys, time
+from repdesk import background, desk_file
 from repdesk.paths import resolve_home
 from repdesk.settings import load
-from repdesk.tui.app import create_app
 home = resolve_home()
-app = create_app(home, load(home.settings))
+check = background.start(lambda: desk_file.prepare(home.desk, verify=True), "check")
+from repdesk.tui.app import create_app
+check.result()
+app = create_app(home, load(home.settings), verified=True)
 def check():
     if app.board.loaded:
         app.call_after_refresh(finish)
