@@ -9,7 +9,10 @@ from repdesk.money import format_money
 
 
 def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
+    if value is None:
+        return "—"
+    # 99.6% of quota is not "100%": a share short of the whole never rounds up to it.
+    return "99%" if 0.995 <= value < 1 else f"{value * 100:.0f}%"
 
 
 def when(day: date | None, at: time | None = None) -> str:

@@ -141,7 +141,10 @@ def _slices(conn: Any, dimension: str, period: Period, money: reports.Converter)
 
 
 def _activity_weeks(conn: Any, as_of: date, week_start: int) -> list[ActivityWeeks]:
+    """This week up to `as_of` against the same days of last week."""
     this_week = as_of - timedelta(days=(as_of.weekday() - week_start) % 7)
+    days_so_far = timedelta(days=(as_of - this_week).days + 1)
+    last_week = this_week - timedelta(days=7)
 
     def instant(day: date) -> datetime:  # local midnight, as an instant
         return datetime.combine(day, time()).astimezone(UTC)
@@ -151,9 +154,10 @@ def _activity_weeks(conn: Any, as_of: date, week_start: int) -> list[ActivityWee
         for kind, this, last in queries.fetch(
             conn,
             "activity_weeks",
-            this_week=instant(this_week),
-            last_week=instant(this_week - timedelta(days=7)),
-            next_week=instant(this_week + timedelta(days=7)),
+            this_start=instant(this_week),
+            this_end=instant(this_week + days_so_far),
+            last_start=instant(last_week),
+            last_end=instant(last_week + days_so_far),
         )
     }
     return [ActivityWeeks(kind, *counts.get(kind, (0, 0))) for kind in ACTIVITY_KINDS]

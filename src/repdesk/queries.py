@@ -68,13 +68,14 @@ _SQL = {
         ) AS reached
         GROUP BY furthest
     """,
-    # Calls, emails, meetings and notes logged this week and the week before.
+    # Calls, emails, meetings and notes logged this week so far and in the same days of the
+    # week before (a Monday morning is not measured against a whole week).
     "activity_weeks": """
         SELECT kind,
-               COUNT(CASE WHEN at >= :this_week THEN 1 END),
-               COUNT(CASE WHEN at < :this_week THEN 1 END)
+               COUNT(CASE WHEN at >= :this_start THEN 1 END),
+               COUNT(CASE WHEN at < :last_end THEN 1 END)
         FROM activity
-        WHERE at >= :last_week AND at < :next_week
+        WHERE (at >= :last_start AND at < :last_end) OR (at >= :this_start AND at < :this_end)
         GROUP BY kind
     """,
     "quota_of_period": "SELECT amount_cents FROM quota WHERE period = :period",

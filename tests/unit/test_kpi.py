@@ -125,3 +125,11 @@ def test_json_has_exactly_the_contract_keys_and_money_in_major_units() -> None:
     assert data["quota"] == 60_000
     assert data["velocity_per_day"] == 2142.86
     assert data["start"] == "2026-11-01"
+
+
+def test_a_share_short_of_the_whole_never_reads_100_percent() -> None:
+    from repdesk.formatting import pct
+
+    assert pct(716_950 / 720_000) == "99%"  # €3,050 still to go
+    assert (pct(1.0), pct(1.004), pct(0.994), pct(0.5), pct(None)) == (
+        "100%", "100%", "99%", "50%", "—")  # fmt: skip

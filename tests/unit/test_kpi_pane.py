@@ -105,7 +105,7 @@ def test_slices_split_win_rate_cycle_and_deal_size_by_each_dimension(engine) -> 
     assert {row.value for row in slices["product"]} == {""}  # no product recorded
 
 
-def test_activity_counts_this_week_against_last_week(engine) -> None:  # type: ignore[no-untyped-def]
+def test_activity_counts_this_week_so_far_against_the_same_days_last_week(engine) -> None:  # type: ignore[no-untyped-def]
     # TODAY is Friday 2026-11-20: the week (from Monday) began on the 16th.
     with write_session(engine) as session:
         deal_id = deals.create_deal(session=session, title="D", currency="EUR", now=NOW).id
@@ -117,7 +117,8 @@ def test_activity_counts_this_week_against_last_week(engine) -> None:  # type: i
         monday = kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR)
         sunday = kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR, week_start=6)
     weeks = {w.kind: (w.this_week, w.last_week) for w in monday.activity}
-    assert weeks == {"call": (2, 1), "email": (1, 0), "meeting": (0, 1), "note": (0, 0)}
+    # Monday 16 to Friday 20 against Monday 9 to Friday 13: Sunday's meeting is in neither.
+    assert weeks == {"call": (2, 1), "email": (1, 0), "meeting": (0, 0), "note": (0, 0)}
     # From Sunday the 15th: the meeting moves into this week, the call on the 8th into last.
     weeks = {w.kind: (w.this_week, w.last_week) for w in sunday.activity}
     assert weeks["meeting"] == (1, 0) and weeks["call"] == (2, 2)

@@ -49,11 +49,10 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
     say why."""
 
     def money(cents: int | None) -> str:
-        # Whole units read at a glance; the cents are in `repdesk kpi --json`.
-        return format_money(None if cents is None else round(cents, -2), currency)
+        return format_money(_whole(cents), currency)
 
     closed = k.won_count + k.lost_count
-    no_closed = ("no closed deals", "No deal was won or lost in this period yet.")
+    no_closed = ("none closed", "No deal was won or lost in this period yet.")
     no_won = ("no won deals", "No deal was won in this period yet.")
     if k.coverage is not None:
         coverage = (
@@ -68,7 +67,7 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
     if k.velocity_per_day is not None:
         velocity = (
             f"{money(round(k.velocity_per_day, -2))}/day",
-            "pipeline flow",
+            "money flow",
             "Open deals x average deal size x win rate / average cycle, per day.",
         )
     elif not k.won_count:
@@ -76,7 +75,7 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
     elif not k.avg_cycle_days:
         velocity = ("—", "no cycle", "Deals closed the day they started: no cycle length.")
     else:
-        velocity = ("—", "no open deals", "No open deals to move.")
+        velocity = ("—", "none open", "No open deals to move.")
     return [
         ("Forecast", money(k.forecast), "won+weighted",
          "Won so far plus open value x stage probability, for deals closing this period."),
@@ -85,10 +84,10 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
          *((f"{k.won_count}/{closed} won", "Won / (won + lost), decided deals only.")
            if closed else no_closed)),
         ("Avg cycle", "—" if k.avg_cycle_days is None else f"{k.avg_cycle_days:.0f} days",
-         *(("contact→close", "Days from first contact to close, over closed deals.")
+         *(("first→close", "Days from first contact to close, over closed deals.")
            if closed else no_closed)),
         ("Avg deal", money(k.avg_deal_size),
-         *(("mean won deal", "The mean value of deals won this period.")
+         *(("per won deal", "The mean value of deals won this period.")
            if k.won_count else no_won)),
         ("Velocity", *velocity),
         ("Open", money(k.open_value), f"{k.open_count} deals",
@@ -96,17 +95,22 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
     ]  # fmt: skip
 
 
+def _whole(cents: int | None) -> int | None:
+    """Whole units read at a glance; the cents are in `repdesk kpi --json`."""
+    return None if cents is None else round(cents, -2)
+
+
 def headline(k: Kpis, currency: str, width: int) -> Text:
     """Won against quota with a bar and a pace marker, then what it takes."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"Won {format_money(k.won_value, currency)}", style="bold")
+    text.append(f"Won {format_money(_whole(k.won_value), currency)}", style="bold")
     if k.quota is None:
         text.append(f" · {NO_QUOTA}", style="dim")
         text.append(f" · {k.days_left} days left\n")
         text.append(_bar(None, None, width))
         text.append("\nSet a quota to see pace, what is left and the pipeline it takes.", "dim")
         return text
-    text.append(f" of {format_money(k.quota, currency)} · ")
+    text.append(f" of {format_money(_whole(k.quota), currency)} · ")
     text.append(formatting.pct(k.attainment), style="bold")
     ahead = (k.pace_delta or 0) >= 0
     text.append(" · ")
@@ -116,17 +120,17 @@ def headline(k: Kpis, currency: str, width: int) -> Text:
     text.append(f" · {k.days_left} days left\n")
     expected = k.expected_by_now or 0
     text.append(_bar(k.won_value / k.quota, expected / k.quota, width))
-    text.append(f"  │ pace: {format_money(round(expected, -2), currency)} by today\n", style="dim")
+    text.append(f"  │ pace: {format_money(_whole(expected), currency)} by today\n", style="dim")
     if k.remaining == 0:
         text.append("Quota made. Everything from here is over target.", style="green")
         return text
-    text.append(f"To go: {format_money(k.remaining, currency)}")
+    text.append(f"To go: {format_money(_whole(k.remaining), currency)}")
     if k.deals_needed is not None:
         deals = "1 deal" if k.deals_needed == 1 else f"{k.deals_needed} deals"
-        text.append(f" = {deals} of {format_money(k.avg_deal_size, currency)}")
+        text.append(f" = {deals} of {format_money(_whole(k.avg_deal_size), currency)}")
     if k.pipeline_needed is not None:
         text.append(
-            f" · needs {format_money(k.pipeline_needed, currency)} of pipeline at "
+            f" · needs {format_money(_whole(k.pipeline_needed), currency)} of pipeline at "
             f"{formatting.pct(k.win_rate)} win rate"
         )
     elif k.win_rate is None:
@@ -160,7 +164,7 @@ SORTS = (
 
 class Tile(Static):
     DEFAULT_CSS = """
-    Tile { height: 4; border: round $primary-darken-1; padding: 0 1;
+    Tile { height: 4; border: round $primary-darken-1; padding: 0 0 0 1;
            text-wrap: nowrap; text-overflow: ellipsis; }
     Tile.-dash { border: round $panel-lighten-2; }
     """
@@ -206,11 +210,11 @@ class KpiScreen(Screen[None]):
     KpiScreen WonChart, KpiScreen FunnelChart { height: 1fr; width: 1fr; }
     KpiScreen #kpi-lower { height: auto; margin-top: 1; padding: 0 1; }
     KpiScreen.-narrow #kpi-lower { layout: vertical; }
-    KpiScreen #slices-box { width: 2fr; height: auto; }
+    KpiScreen #slices-box { width: 1fr; height: auto; }
     KpiScreen.-narrow #slices-box { width: 100%; }
     KpiScreen #slices-title, KpiScreen #activity-title { height: 1; text-style: bold; }
     KpiScreen #slices { height: auto; max-height: 14; }
-    KpiScreen #activity-box { width: 1fr; height: auto; margin-left: 2; }
+    KpiScreen #activity-box { width: 38; height: auto; margin-left: 2; }
     KpiScreen.-narrow #activity-box { margin: 1 0 0 0; width: 100%; }
     KpiScreen #activity { height: auto; }
     """
@@ -251,7 +255,7 @@ class KpiScreen(Screen[None]):
                     table.can_focus = False  # keys sort it; arrows scroll the pane
                     yield table
                 with Vertical(id="activity-box"):
-                    yield Static("Activity: this week against last", id="activity-title")
+                    yield Static("Week so far vs same days last week", id="activity-title")
                     yield Static(id="activity")
         yield Footer(compact=True)
 
@@ -392,8 +396,8 @@ def _slice_cells(value: str, f: ClosedFigures, currency: str) -> list[Text]:
         Text(str(f.lost_count), **right),  # type: ignore[arg-type]
         Text(formatting.pct(f.win_rate), **right),  # type: ignore[arg-type]
         Text("—" if f.avg_cycle_days is None else f"{f.avg_cycle_days:.0f} d", **right),  # type: ignore[arg-type]
-        Text(format_money(f.avg_deal_size, currency), **right),  # type: ignore[arg-type]
-        Text(format_money(f.won_value_cents, currency), **right),  # type: ignore[arg-type]
+        Text(format_money(_whole(f.avg_deal_size), currency), **right),  # type: ignore[arg-type]
+        Text(format_money(_whole(f.won_value_cents), currency), **right),  # type: ignore[arg-type]
     ]
     return cells
 
