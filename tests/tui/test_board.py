@@ -353,6 +353,20 @@ async def test_a_keymap_in_the_settings_rebinds_an_action_by_its_id(home: Path) 
         assert current(board) == ("Proposal", "Warehouse pilot")
 
 
+async def test_a_keymap_entry_for_no_action_is_pointed_out(home: Path) -> None:
+    from dataclasses import replace
+
+    desk_home = build_small_desk(home)
+    keys = {"board.next_stage": "ctrl+n", "board.bogus": "z", "kpi.month": "M"}
+    app = create_app(desk_home, replace(settings(), keys=keys))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: any("[keys]" in str(n.message) for n in app._notifications))
+        (note,) = [n for n in app._notifications if "[keys]" in str(n.message)]
+        # Only the typo: the KPI pane's key is known although that screen was never opened.
+        assert "names no action: board.bogus." in str(note.message)
+
+
 async def test_the_palette_jumps_to_a_deal_by_company(app: RepdeskApp) -> None:
     from textual.command import CommandPalette
 

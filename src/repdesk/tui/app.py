@@ -194,6 +194,17 @@ class RepdeskApp(App[int]):
         def load() -> None:
             for name in DEFERRED_MODULES:
                 importlib.import_module(name)
+            # Every screen is known now: a [keys] entry for no binding is a typo to point out.
+            unknown = sorted(set(self.desk.settings.keys) - binding_ids())
+            if unknown:
+                self.call_from_thread(
+                    self.notify,
+                    f"{self.settings_file}: [keys] names no action: {', '.join(unknown)}. "
+                    "`?` shows each key's id.",
+                    title="Settings",
+                    severity="warning",
+                    timeout=12,
+                )
 
         threading.Thread(target=load, name="repdesk-warm-up", daemon=True).start()
 
@@ -235,6 +246,21 @@ class RepdeskApp(App[int]):
 
     def on_unmount(self) -> None:
         self.desk.close()
+
+
+def binding_ids() -> set[str]:
+    """The id of every binding of every screen and widget loaded (see DEFERRED_MODULES)."""
+    from textual.dom import DOMNode
+
+    found: set[str] = set()
+    classes: list[type] = [DOMNode]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        for binding in cls.__dict__.get("BINDINGS", []):
+            if getattr(binding, "id", None):
+                found.add(binding.id)
+    return found
 
 
 def create_app(home: Home, settings: Settings, *, verified: bool = False) -> RepdeskApp:
