@@ -967,7 +967,17 @@ def cmd_serve(desk: Desk, args: argparse.Namespace) -> int:
 Handler = Callable[[Desk, argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Unused:
+    """Stands in for the parsers of commands not being run: takes any call and does nothing."""
+
+    def __getattr__(self, _name: str) -> Callable[..., _Unused]:
+        return lambda *args, **kwargs: self
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only`, just that command's part (building every parser
+    costs a `repdesk quota` in a status bar more than its query). A name that is no command
+    gets the whole parser, for its help and its error."""
     parser = _Parser(
         prog="repdesk",
         description="A keyboard-driven terminal desk for one sales rep. Without a command, "
@@ -978,9 +988,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(handler=cmd_open)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
+    built: list[str] = []
+
     def command(name: str, handler: Handler, help: str, parent: Any = commands) -> Any:
+        if isinstance(parent, _Unused) or (parent is commands and only not in (None, name)):
+            return _Unused()
         sub = parent.add_parser(name, help=help, description=help)
         sub.set_defaults(handler=handler)
+        if parent is commands:
+            built.append(name)
         return sub
 
     demo = command("demo", cmd_demo, "open the app on the demo desk (never touches yours)")
@@ -1131,6 +1147,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="default: backups/desk-TIME.sqlite in the data directory")  # fmt: skip
     restore = command("restore", cmd_restore, "put a backup in place of the desk (kept first)")
     restore.add_argument("file", metavar="FILE")
+    if only is not None and only not in built:
+        return build_parser()
     return parser
 
 
@@ -1147,7 +1165,8 @@ def _missing(name: str) -> Handler:
 def main(argv: Sequence[str] | None = None) -> int:
     desk_path = "the desk"
     try:
-        args = build_parser().parse_args(argv)
+        words = list(sys.argv[1:] if argv is None else argv)
+        args = build_parser(only=words[0] if words else None).parse_args(words)
         home = paths.resolve_home(args.home)
         desk_path = str(home.desk)
         return int(args.handler(Desk(home), args))
