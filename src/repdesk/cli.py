@@ -601,7 +601,8 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
             raise UsageError(
                 "quota set takes a period and an amount, e.g. `quota set 2026-11 60000`"
             )
-        return _quota_set(desk, parse_period(words[1]), parse_amount(words[2]))
+        amount = parse_amount(words[2], what="a quota", least="above 0")
+        return _quota_set(desk, parse_period(words[1]), amount)
     if len(words) > 1:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
     period = _period(words[0] if words else None)

@@ -128,6 +128,17 @@ def test_deal_list_json_and_text(desk: Path) -> None:
         (("quota", "set", "2026-11", "0"), "a quota above 0"),
         (("kpi", "--period", "Q4"), "'Q4' is not a period"),
         (("deal", "lost", "acme"), "--reason"),
+        # Dates that cannot be true yet: a close to come, a first contact to come.
+        (("deal", "won", "acme", "--on", "tomorrow"), "'2026-11-21' is not valid: today"),
+        (("deal", "won", "acme", "--on", "+400d"), "today (2026-11-20) or earlier"),
+        (("deal", "lost", "acme", "--reason", "x", "--on", "+3d"), "'2026-11-23' is not valid"),
+        (("deal", "add", "X", "--first-contact", "+3d"), "first contact: '2026-11-23'"),
+        (("deal", "won", "acme", "--on", "2026-09-30"), "on or after the first contact"),
+        # A next step already overdue when scheduled.
+        (("log", "call", "acme", "--next", "yesterday"), "use today or later"),
+        (("follow-up", "add", "acme", "yesterday"), "when: '2026-11-19' is not valid: today"),
+        (("deal", "move", "acme", "Lost"), "use `repdesk deal lost DEAL --reason TEXT`"),
+        (("quota", "set", "2026-11", "-5"), "negative: a quota is above 0"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_changes_nothing(
@@ -214,6 +225,14 @@ def test_follow_up_done_with_next_and_snooze(desk: Path) -> None:
     assert "Done: follow-up 1; next Fri 27 Nov (follow-up 2)" in out
     out = ok("follow-up", "add", "nordwind", "2026-12-01", "--every", "30d")
     assert "every 30 days" in out
+    before = desk_digest(desk)
+    for args in (
+        ("follow-up", "snooze", "2", "yesterday"),
+        ("follow-up", "done", "2", "--next", "2026-11-18"),
+    ):
+        code, _, err = run(*args)
+        assert code == 2 and "use today or later" in err and err.count("\n") == 1
+    assert desk_digest(desk) == before
 
 
 def test_deal_show_and_reopen(desk: Path) -> None:

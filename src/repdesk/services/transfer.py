@@ -245,6 +245,12 @@ def _targets(
         if status != "open" and closed_on is None:
             problems.add(row.where, "closed_on", "", f"the date the {status} deal closed")
             continue
+        if closed_on is not None and closed_on > today:
+            # It would count in today's quota figures for a close that has not happened.
+            problems.add(
+                row.where, "closed_on", closed_on.isoformat(), f"today ({today}) or earlier"
+            )
+            continue
         expected = row.expected_close or (row.close_date if status == "open" else None)
         first = row.first_contact
         if first is None or row.created_is_first_contact:
