@@ -1151,6 +1151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         home = paths.resolve_home(args.home)
         desk_path = str(home.desk)
+        if (blocked := paths.not_a_folder(home)) is not None:
+            raise desk_file.DeskError(
+                f"{blocked} is a file, not a folder: give --home (or REPDESK_HOME) a folder"
+            )
         return int(args.handler(Desk(home), args))
     except UsageError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)

@@ -304,3 +304,18 @@ def test_ics_export_round_trips_with_stable_uids(desk: Path, tmp_path: Path) -> 
 def test_ics_export_to_a_missing_folder_is_refused(desk: Path, tmp_path: Path) -> None:
     code, _, err = run("export", "ics", str(tmp_path / "nowhere" / "f.ics"))
     assert code == 2 and "cannot write" in err
+
+
+FOLDER_HINT = "give --home (or REPDESK_HOME) a folder"
+
+
+@pytest.mark.parametrize("command", [("today",), ("deal", "add", "X"), ("quota",)])
+def test_a_home_that_is_a_file_is_named_in_one_line(tmp_path: Path, command: tuple[str]) -> None:
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine", encoding="utf-8")
+    for home in (afile, afile / "desk", Path("/dev/null")):
+        code, _, err = run("--home", str(home), *command)
+        blocked = Path("/dev/null") if home.parts[1] == "dev" else afile
+        assert code == 1, err
+        assert err == f"repdesk: {blocked} is a file, not a folder: {FOLDER_HINT}\n"
+    assert afile.read_text(encoding="utf-8") == "mine"
