@@ -70,7 +70,7 @@ def test_json_refused_on_a_desk_with_deals_and_when_malformed(home: Path, tmp_pa
     exported = tmp_path / "desk.json"
     ok("export", "json", exported)
     before = digest(home / "desk.sqlite")
-    assert "this desk is not empty (1 deals, 0 quotas)" in refused("import", exported)
+    assert "this desk is not empty (1 deal, 0 quotas)" in refused("import", exported)
     fresh = tmp_path / "fresh"
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": "repdesk-desk", "schema": 2,', encoding="utf-8")

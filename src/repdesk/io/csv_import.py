@@ -31,9 +31,9 @@ class ImportFailed(RepdeskError):
     def __init__(self, problems: list[str], total: int) -> None:
         self.problems = problems
         self.total = total
-        more = f"\n… and {total - len(problems)} more" if total > len(problems) else ""
+        more = f"\n… and {total - len(problems):,} more" if total > len(problems) else ""
         super().__init__(
-            f"nothing was imported: {total} problem{'s' if total != 1 else ''}\n"
+            f"nothing was imported: {total:,} problem{'s' if total != 1 else ''}\n"
             + "\n".join(problems)
             + more
         )
