@@ -178,9 +178,14 @@ def _deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def _title_and_company(title: str, company: str) -> str:
+    """`Fleet rollout (Acme)`, or the title alone for a deal without a company."""
+    return printable(title) + (f" ({printable(company)})" if company else "")
+
+
 def _deal_line(deal: Any, stage_names: dict[int, str]) -> str:
     return (
-        f"#{deal.id} {printable(deal.title)} ({printable(deal.company) or '-'}) · "
+        f"#{deal.id} {_title_and_company(deal.title, deal.company)} · "
         f"{stage_names[deal.stage_id]} · {format_money(deal.value_cents, deal.currency)}"
     )
 
@@ -295,8 +300,11 @@ def cmd_deal_list(desk: Desk, args: argparse.Namespace) -> int:
             return 0
         for deal in found:
             _out(_deal_line(deal, names) + ("" if deal.status == "open" else f" · {deal.status}"))
-        _out(f"{len(found)} deal{'s' if len(found) != 1 else ''}")
+        _out(f"{len(found):,} deal{'s' if len(found) != 1 else ''}")
     return 0
+
+
+RECENT_ACTIVITIES = 5  # `deal show`: the last few; the app's deal page has the whole timeline
 
 
 def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
@@ -306,28 +314,86 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         deal = deals.find_deal(session=session, ref=args.deal)
         names = _stage_names(session)
         assert deal.id is not None
-        if args.json:
-            _json(_deal_json(deal, names))
-            return 0
-        _out(_deal_line(deal, names) + f" · {deal.status}")
-        for label, value in (
-            ("contact", deal.contact),
-            ("email", deal.email),
-            ("phone", deal.phone),
-            ("lost reason", deal.lost_reason),
-        ):
-            if value:
-                _out(f"  {label}: {printable(value)}")
-        for fu in followups.pending(session=session, deal_id=deal.id):
-            _out(
-                f"  next: {formatting.when(fu.due_on, fu.due_time)} {printable(fu.note)}"
-                f" (follow-up {fu.id})"
-            )
-        for obj in objections.objections_of(session=session, deal_id=deal.id):
-            _out(f"  objection {obj.id} [{obj.category}, {obj.status}]: {printable(obj.said)}")
-        for act in activities.timeline_activities(session=session, deal_id=deal.id, limit=10):
-            when = clock.local_date(act.at).isoformat()
-            _out(f"  {when} {act.kind} {printable(act.outcome)} {printable(act.text)}".rstrip())
+        pending = followups.pending(session=session, deal_id=deal.id)
+        heard = objections.objections_of(session=session, deal_id=deal.id)
+        recent = activities.timeline_activities(
+            session=session, deal_id=deal.id, limit=RECENT_ACTIVITIES
+        )
+    if args.json:
+        _json(
+            _deal_json(deal, names)
+            | {
+                "follow_ups": [
+                    {
+                        "id": fu.id,
+                        "due_on": fu.due_on.isoformat(),
+                        "due_time": fu.due_time.strftime("%H:%M") if fu.due_time else None,
+                        "note": fu.note,
+                        "every_days": fu.recur_days,
+                    }
+                    for fu in pending
+                ],
+                "objections": [
+                    {
+                        "id": obj.id,
+                        "category": obj.category,
+                        "status": obj.status,
+                        "said": obj.said,
+                        "answer": obj.answer,
+                    }
+                    for obj in heard
+                ],
+                "recent_activities": [
+                    {
+                        "kind": act.kind,
+                        "on": clock.local_date(act.at).isoformat(),
+                        "outcome": act.outcome,
+                        "minutes": act.minutes,
+                        "text": act.text,
+                    }
+                    for act in recent
+                ],
+            }
+        )
+        return 0
+    _out(f"#{deal.id} {printable(deal.title)}")
+    fields = [
+        ("company", deal.company),
+        ("contact", deal.contact),
+        ("email", deal.email),
+        ("phone", deal.phone),
+        ("value", format_money(deal.value_cents, deal.currency)),
+        ("stage", names[deal.stage_id]),
+        ("status", deal.status),
+        ("expected close", deal.expected_close.isoformat() if deal.expected_close else ""),
+        ("source", deal.source),
+        ("product", deal.product),
+        ("region", deal.region),
+        ("segment", deal.segment),
+        ("first contact", deal.first_contact.isoformat()),
+    ]
+    if deal.closed_on is not None:
+        fields.append(("closed on", deal.closed_on.isoformat()))
+    if deal.status == "lost":
+        fields.append(("lost reason", deal.lost_reason))
+    for label, value in fields:
+        _out(f"  {label + ':':<15} {printable(value) or '-'}")
+    _out(f"Follow-ups ({len(pending)})" + ("" if pending else ": none pending"))
+    for fu in pending:
+        repeat = f" ↻ every {fu.recur_days} days" if fu.recur_days else ""
+        note = f"  {printable(fu.note)}" if fu.note else ""
+        _out(f"  [{fu.id}] {formatting.when(fu.due_on, fu.due_time)}{repeat}{note}")
+    _out(f"Objections ({len(heard)})" + ("" if heard else ": none"))
+    for obj in heard:
+        _out(f"  [{obj.id}] {obj.category}, {obj.status}: {printable(obj.said)}")
+        if obj.answer:
+            _out(f"       answer: {printable(obj.answer)}")
+    _out(f"Last activities ({len(recent)})" if recent else "Activities: none yet")
+    for act in recent:
+        when = clock.local_date(act.at).isoformat()
+        minutes = f" {act.minutes} min" if act.minutes else ""
+        words = " · ".join(printable(w) for w in (act.outcome, act.text) if w)
+        _out(f"  {when} {act.kind}{minutes}" + (f" · {words}" if words else ""))
     return 0
 
 
@@ -439,10 +505,10 @@ def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
-def _id(text: str, what: str) -> int:
+def _id(text: str, what: str, shown_by: str = "repdesk today") -> int:
     number = row_id(text)
     if number is None:
-        raise UsageError(f"{what}: {text!r} is not valid: use the number shown by `repdesk today`")
+        raise UsageError(f"{what}: {text!r} is not valid: use the number shown by `{shown_by}`")
     return number
 
 
@@ -502,7 +568,9 @@ def cmd_objection_answer(desk: Desk, args: argparse.Namespace) -> int:
 
     with desk.write() as session:
         obj = objections.update_objection(
-            session=session, objection_id=_id(args.id, "objection"), answer=args.answer
+            session=session,
+            objection_id=_id(args.id, "objection", "repdesk deal show DEAL"),
+            answer=args.answer,
         )
         _out(f"Objection {obj.id} is {obj.status}")
     return 0
@@ -512,7 +580,9 @@ def cmd_objection_resolve(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import objections
 
     with desk.write() as session:
-        obj = objections.resolve_objection(session=session, objection_id=_id(args.id, "objection"))
+        obj = objections.resolve_objection(
+            session=session, objection_id=_id(args.id, "objection", "repdesk deal show DEAL")
+        )
         _out(f"Objection {obj.id} is resolved")
     return 0
 
@@ -547,6 +617,12 @@ def cmd_playbook(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+# The widest usual when: "Mon 23 Nov 10:00 (10d late)" (a few more days late still fit).
+TODAY_WHEN_WIDTH = len("Mon 23 Nov 10:00 (100d late)")
+# "Upcoming (7 days) (30)" reads as two counts in the shell.
+TODAY_HEADINGS = {"upcoming": "Upcoming, next 7 days"}
+
+
 def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk import reports
 
@@ -563,7 +639,7 @@ def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
     today = clock.today()
     for key, label in reports.DayQueues.SECTIONS:
         rows = getattr(queues, key)
-        _out(f"{label} ({len(rows)})")
+        _out(f"{TODAY_HEADINGS.get(key, label)} ({len(rows):,})")
         shown = rows if args.all else rows[: args.limit]
         for row in shown:
             if row.due_on is not None:
@@ -576,12 +652,12 @@ def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
                 ref = ""
             note = f" · {printable(row.note)}" if row.note else ""
             _out(
-                f"  {ref:>6} {when:<22} #{row.deal_id} {printable(row.title)} "
-                f"({printable(row.company) or '-'}) · {format_money(row.value_cents, row.currency)}"
-                f" · {row.stage}{note}"
+                f"  {ref:>6} {when:<{TODAY_WHEN_WIDTH}} #{row.deal_id} "
+                f"{_title_and_company(row.title, row.company)} · "
+                f"{format_money(row.value_cents, row.currency)} · {row.stage}{note}"
             )
         if len(rows) > len(shown):
-            _out(f"         … and {len(rows) - len(shown)} more (--all shows them)")
+            _out(f"         … and {len(rows) - len(shown):,} more (--all shows them)")
     return 0
 
 
@@ -601,7 +677,8 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
             raise UsageError(
                 "quota set takes a period and an amount, e.g. `quota set 2026-11 60000`"
             )
-        return _quota_set(desk, parse_period(words[1]), parse_amount(words[2]))
+        amount = parse_amount(words[2], what="a quota", least="above 0")
+        return _quota_set(desk, parse_period(words[1]), amount)
     if len(words) > 1:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
     period = _period(words[0] if words else None)
@@ -637,14 +714,14 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
 
     rows = [
         ("Period", f"{k.period} ({k.start} to {k.end}), as of {as_of}"),
-        ("Won", f"{money(k.won_value)} in {k.won_count} deals"),
+        ("Won", f"{money(k.won_value)} in {k.won_count:,} deals"),
         ("Quota", money(k.quota)),
         ("Attainment", formatting.pct(k.attainment)),
         ("Expected by now", money(k.expected_by_now)),
-        ("Win rate", f"{formatting.pct(k.win_rate)} ({k.won_count} won, {k.lost_count} lost)"),
+        ("Win rate", f"{formatting.pct(k.win_rate)} ({k.won_count:,} won, {k.lost_count:,} lost)"),
         ("Avg cycle", "—" if k.avg_cycle_days is None else f"{k.avg_cycle_days:.1f} days"),
         ("Avg deal size", money(k.avg_deal_size)),
-        ("Open pipeline", f"{money(k.open_value)} in {k.open_count} deals"),
+        ("Open pipeline", f"{money(k.open_value)} in {k.open_count:,} deals"),
         ("Weighted pipeline", money(k.weighted_pipeline)),
         ("Forecast", money(k.forecast)),
         ("Coverage", "—" if k.coverage is None else f"{k.coverage:.2f}x"),
@@ -811,7 +888,7 @@ def _import_json(desk: Desk, args: argparse.Namespace, files: list[Path]) -> int
     tables = desk_json.read_document(files[0])  # a file that is not one changes no desk
     with desk.write() as session:  # one transaction, either engine: all or nothing
         counts = desk_json.import_json(session.connection(), files[0], tables, dry_run=args.dry_run)
-    listed = ", ".join(f"{n:,} {table}" for table, n in counts.items())
+    listed = _table_counts(counts)
     if args.dry_run:
         _out(f"Would import the desk in {files[0]}: {listed}. Nothing was written (--dry-run).")
     else:
@@ -825,7 +902,7 @@ def cmd_export_ics(desk: Desk, args: argparse.Namespace) -> int:
     path = Path(args.file)
     with desk.fast() as conn:
         count = ics.write_ics(conn, path, now=clock.now())
-    _out(f"Wrote {count} pending follow-up{'s' if count != 1 else ''} to {path}")
+    _out(f"Wrote {count:,} pending follow-up{'s' if count != 1 else ''} to {path}")
     return 0
 
 
@@ -847,7 +924,7 @@ def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
     width = max(len(name) for name in counts)
     for name, (expected, copied) in counts.items():
         rows = "row" if copied == 1 else "rows"
-        _out(f"  {name:<{width}} {copied:>8} {rows} (the desk has {expected})")
+        _out(f"  {name:<{width}} {copied:>9,} {rows} (the desk has {expected:,})")
     _out("Every table's row count matches. To use the server from now on, set")
     _out(f"  export {settings_mod.DATABASE_URL_ENV}='{shown}'")
     _out(f'or in {desk.home.settings}:  database_url = "{shown}"')
@@ -867,13 +944,33 @@ def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+# A JSON export's tables, as a rep counts them: "3 deals, 14 stage changes".
+_TABLE_WORDS = {
+    "stage": ("stage", "stages"),
+    "deal": ("deal", "deals"),
+    "stage_change": ("stage change", "stage changes"),
+    "activity": ("activity", "activities"),
+    "follow_up": ("follow-up", "follow-ups"),
+    "objection": ("objection", "objections"),
+    "quota": ("quota", "quotas"),
+}
+
+
+def _table_counts(counts: dict[str, int]) -> str:
+    def words(table: str, n: int) -> str:
+        one, many = _TABLE_WORDS.get(table, (table, table))
+        return f"{n:,} {one if n == 1 else many}"
+
+    return ", ".join(words(table, n) for table, n in counts.items())
+
+
 def cmd_export_json(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import desk_json
 
     path = Path(args.file)
     with desk.read() as session:  # one snapshot of every table, either engine
         counts = desk_json.export_json(session.connection(), path, exported_at=clock.now())
-    listed = ", ".join(f"{n:,} {table}" for table, n in counts.items())
+    listed = _table_counts(counts)
     _out(f"Wrote the whole desk to {path}: {listed}")
     return 0
 
@@ -1169,6 +1266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser(only=words[0] if words else None).parse_args(words)
         home = paths.resolve_home(args.home)
         desk_path = str(home.desk)
+        if (blocked := paths.not_a_folder(home)) is not None:
+            raise desk_file.DeskError(
+                f"{blocked} is a file, not a folder: give --home (or REPDESK_HOME) a folder"
+            )
         return int(args.handler(Desk(home), args))
     except UsageError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)

@@ -13,8 +13,9 @@ class AmountInputError(ValueError):
     """A typed amount that is not a usable sum of money."""
 
 
-def parse_amount(text: str) -> int:
-    """Parse what a rep types ("12500", "12,500.50", "12.5k", "1.2m") into cents."""
+def parse_amount(text: str, *, what: str = "a deal value", least: str = "0 or more") -> int:
+    """Parse what a rep types ("12500", "12,500.50", "12.5k", "1.2m") into cents. `what` names
+    the amount in messages ("a quota"), `least` says what it must be ("above 0")."""
     raw = text.strip().replace("_", "").replace(" ", "")
     for symbol in (*_SYMBOLS.values(), "$"):
         raw = raw.removeprefix(symbol)
@@ -27,7 +28,7 @@ def parse_amount(text: str) -> int:
         raw = raw.replace(",", ".")
     raw = raw.replace(",", "")
     too_large = AmountInputError(
-        f"{text!r} is too large: the most a deal can be is 10,000,000,000,000"
+        f"{text!r} is too large: the most {what} can be is 10,000,000,000,000"
     )
     try:
         amount = Decimal(raw) * multiplier
@@ -40,7 +41,7 @@ def parse_amount(text: str) -> int:
     if not amount.is_finite():
         raise AmountInputError(f"{text!r} is not an amount: use a number such as 12500")
     if amount < 0:
-        raise AmountInputError(f"{text!r} is negative: a deal value is 0 or more")
+        raise AmountInputError(f"{text!r} is negative: {what} is {least}")
     # Compared before rounding: quantizing 1e400 to cents fails instead of just being large.
     if amount > Decimal(MAX_CENTS) / 100:
         raise too_large

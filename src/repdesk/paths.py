@@ -49,3 +49,13 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Home:
         data_dir=Path(platformdirs.user_data_dir("repdesk", appauthor=False)),
         config_dir=Path(platformdirs.user_config_dir("repdesk", appauthor=False)),
     )
+
+
+def not_a_folder(home: Home) -> Path | None:
+    """The first path on the way to the desk or the settings that exists but is no folder (a
+    file, /dev/null): SQLite and mkdir would fail there with NotADirectoryError."""
+    for folder in dict.fromkeys((home.data_dir, home.config_dir)):
+        for path in (*reversed(folder.parents), folder):
+            if path.exists() and not path.is_dir():
+                return path
+    return None

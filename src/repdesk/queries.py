@@ -135,7 +135,9 @@ _SQL = {
     """,
     # `repdesk export csv`: every deal in the native columns' order (io.formats.NATIVE_COLUMNS).
     "deals_for_export": """
-        SELECT d.source_id, d.title, d.company, d.contact, d.email, d.phone, d.value_cents,
+        -- A deal made on the desk goes out as repdesk:ID, which a re-import recognises.
+        SELECT COALESCE(NULLIF(d.source_id, ''), 'repdesk:' || d.id), d.title, d.company,
+               d.contact, d.email, d.phone, d.value_cents,
                d.currency, s.name, d.status, d.source, d.product, d.region, d.segment,
                d.first_contact, d.expected_close, d.closed_on, d.lost_reason
         FROM deal d JOIN stage s ON s.id = d.stage_id

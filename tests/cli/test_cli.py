@@ -65,7 +65,7 @@ def test_a_day_from_the_shell(desk: Path) -> None:
     ok("objection", "resolve", "1")
     assert "Fuel savings" in ok("playbook", "price")
     out = ok("today")
-    assert "Upcoming (7 days) (1)" in out and "send revised quote" in out
+    assert "Upcoming, next 7 days (1)" in out and "send revised quote" in out
     data = json.loads(ok("today", "--json"))
     assert data["upcoming"]["count"] == 1
     assert data["upcoming"]["items"][0]["due_time"] == "10:00:00"
@@ -128,6 +128,17 @@ def test_deal_list_json_and_text(desk: Path) -> None:
         (("quota", "set", "2026-11", "0"), "a quota above 0"),
         (("kpi", "--period", "Q4"), "'Q4' is not a period"),
         (("deal", "lost", "acme"), "--reason"),
+        # Dates that cannot be true yet: a close to come, a first contact to come.
+        (("deal", "won", "acme", "--on", "tomorrow"), "'2026-11-21' is not valid: today"),
+        (("deal", "won", "acme", "--on", "+400d"), "today (2026-11-20) or earlier"),
+        (("deal", "lost", "acme", "--reason", "x", "--on", "+3d"), "'2026-11-23' is not valid"),
+        (("deal", "add", "X", "--first-contact", "+3d"), "first contact: '2026-11-23'"),
+        (("deal", "won", "acme", "--on", "2026-09-30"), "on or after the first contact"),
+        # A next step already overdue when scheduled.
+        (("log", "call", "acme", "--next", "yesterday"), "use today or later"),
+        (("follow-up", "add", "acme", "yesterday"), "when: '2026-11-19' is not valid: today"),
+        (("deal", "move", "acme", "Lost"), "use `repdesk deal lost DEAL --reason TEXT`"),
+        (("quota", "set", "2026-11", "-5"), "negative: a quota is above 0"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_changes_nothing(
@@ -214,6 +225,14 @@ def test_follow_up_done_with_next_and_snooze(desk: Path) -> None:
     assert "Done: follow-up 1; next Fri 27 Nov (follow-up 2)" in out
     out = ok("follow-up", "add", "nordwind", "2026-12-01", "--every", "30d")
     assert "every 30 days" in out
+    before = desk_digest(desk)
+    for args in (
+        ("follow-up", "snooze", "2", "yesterday"),
+        ("follow-up", "done", "2", "--next", "2026-11-18"),
+    ):
+        code, _, err = run(*args)
+        assert code == 2 and "use today or later" in err and err.count("\n") == 1
+    assert desk_digest(desk) == before
 
 
 def test_deal_show_and_reopen(desk: Path) -> None:
@@ -285,3 +304,89 @@ def test_ics_export_round_trips_with_stable_uids(desk: Path, tmp_path: Path) -> 
 def test_ics_export_to_a_missing_folder_is_refused(desk: Path, tmp_path: Path) -> None:
     code, _, err = run("export", "ics", str(tmp_path / "nowhere" / "f.ics"))
     assert code == 2 and "cannot write" in err
+
+
+FOLDER_HINT = "give --home (or REPDESK_HOME) a folder"
+
+
+@pytest.mark.parametrize("command", [("today",), ("deal", "add", "X"), ("quota",)])
+def test_a_home_that_is_a_file_is_named_in_one_line(tmp_path: Path, command: tuple[str]) -> None:
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine", encoding="utf-8")
+    for home in (afile, afile / "desk", Path("/dev/null")):
+        code, _, err = run("--home", str(home), *command)
+        blocked = Path("/dev/null") if home.parts[1] == "dev" else afile
+        assert code == 1, err
+        assert err == f"repdesk: {blocked} is a file, not a folder: {FOLDER_HINT}\n"
+    assert afile.read_text(encoding="utf-8") == "mine"
+
+
+def test_deal_show_gives_every_field_next_steps_objections_and_activity(desk: Path) -> None:
+    ok("follow-up", "add", "acme", "mon 10:00", "--note", "call the CFO")
+    ok("objection", "add", "acme", "--category", "price", "--said", "Too dear")
+    ok("log", "note", "acme", "--note", "met at the fair")
+    shown = ok("deal", "show", "acme").splitlines()
+    assert shown[0] == "#1 Fleet rollout"
+    fields = dict(map(str.strip, line.split(": ", 1)) for line in shown[1:14])
+    assert fields == {
+        "company": "Acme Logistics", "contact": "-", "email": "-", "phone": "-",
+        "value": "€45,000", "stage": "Proposal", "status": "open",
+        "expected close": "2026-11-28", "source": "-", "product": "-", "region": "-",
+        "segment": "new", "first contact": "2026-10-01",
+    }  # fmt: skip
+    assert shown[14:] == [
+        "Follow-ups (1)",
+        "  [1] Mon 23 Nov 10:00  call the CFO",
+        "Objections (1)",
+        "  [1] price, open: Too dear",
+        "Last activities (1)",
+        "  2026-11-20 note · met at the fair",
+    ]
+    # The objection's id is where the refusal of a bad one says to look.
+    code, _, err = run("objection", "resolve", "abc")
+    assert code == 2 and "shown by `repdesk deal show DEAL`" in err
+    ok("objection", "resolve", "1")
+    ok("deal", "lost", "acme", "--reason", "price", "--on", "2026-11-19")
+    lost = ok("deal", "show", "acme")
+    assert "  closed on:      2026-11-19\n  lost reason:    price\n" in lost
+    assert "[1] price, resolved: Too dear" in lost
+    data = json.loads(ok("deal", "show", "acme", "--json"))
+    assert [o["status"] for o in data["objections"]] == ["resolved"]
+    assert data["recent_activities"][0]["text"] == "met at the fair"
+
+
+def test_a_deal_without_a_company_shows_no_empty_brackets(home: Path) -> None:
+    assert ok("deal", "add", "After backup deal") == "Added #1 After backup deal · Prospect · €0\n"
+    assert ok("deal", "list").splitlines()[0] == "#1 After backup deal · Prospect · €0"
+    assert "()" not in ok("today") and "(-)" not in ok("today")
+
+
+def test_today_keeps_its_columns_whatever_the_when(
+    desk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-10T09:00:00Z")  # scheduled ten days ago
+    ok("follow-up", "add", "acme", "2026-11-10 10:00")
+    ok("follow-up", "add", "nordwind", "2026-11-12")
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-20T09:30:00Z")
+    ok("follow-up", "add", "acme", "tomorrow 09:00")
+    out = ok("today")
+    assert "Upcoming, next 7 days (1)" in out
+    rows = [line for line in out.splitlines() if line.startswith("  ")]
+    assert any("Tue 10 Nov 10:00 (10d late)" in row for row in rows)
+    assert len({row.index(" #") for row in rows}) == 1, rows  # the deal column lines up
+
+
+def test_counts_read_as_words_with_thousands_separators(home: Path, tmp_path: Path) -> None:
+    ok("deal", "add", "One", "--first-contact", "2026-10-01")
+    out = ok("export", "json", str(tmp_path / "desk.json"))
+    assert ": 8 stages, 1 deal, 1 stage change, 0 activities, 0 follow-ups, 0 objections" in out
+    rows = "".join(f"Deal {n},lots\n" for n in range(1_200))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,value\n" + rows, encoding="utf-8")
+    code, _, err = run("import", str(bad))
+    assert code == 2 and "nothing was imported: 1,200 problems" in err
+    assert "… and 1,180 more" in err
+    many = tmp_path / "many.csv"
+    many.write_text("title\n" + "".join(f"Deal {n}\n" for n in range(1_200)), encoding="utf-8")
+    assert "1,200 created" in ok("import", str(many))
+    assert ok("deal", "list").endswith("1,201 deals\n")

@@ -70,7 +70,7 @@ def test_json_refused_on_a_desk_with_deals_and_when_malformed(home: Path, tmp_pa
     exported = tmp_path / "desk.json"
     ok("export", "json", exported)
     before = digest(home / "desk.sqlite")
-    assert "this desk is not empty (1 deals, 0 quotas)" in refused("import", exported)
+    assert "this desk is not empty (1 deal, 0 quotas)" in refused("import", exported)
     fresh = tmp_path / "fresh"
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": "repdesk-desk", "schema": 2,', encoding="utf-8")
@@ -91,3 +91,88 @@ def test_json_refused_on_a_desk_with_deals_and_when_malformed(home: Path, tmp_pa
     assert rows(fresh / "desk.sqlite")["deal"] == []
     assert "JSON export goes in as it is" in refused("import", exported, "--map", "title=x")
     assert digest(home / "desk.sqlite") == before
+
+
+def _deal_count() -> int:
+    return len(json.loads(ok("deal", "list", "--status", "all", "--json")))
+
+
+def test_a_native_file_without_ids_is_matched_on_title_and_company(
+    home: Path, tmp_path: Path
+) -> None:
+    mine = tmp_path / "mydeals.csv"
+    mine.write_text(
+        "title,company,value,stage\n"
+        "Fleet rollout,Acme,1000,Qualified\n"
+        "Fleet rollout,Globex,2000,Qualified\n"
+        "Pilot,,300,Demo\n"
+        "Renewal,Initech,400,Proposal\n",
+        encoding="utf-8",
+    )
+    assert "4 created, 0 updated, 0 unchanged" in ok("import", mine)
+    # A second import, with the case changed and one value edited: matched, not duplicated.
+    mine.write_text(
+        "source_id,title,company,value,stage\n"
+        ",FLEET ROLLOUT,acme,1500,Qualified\n"
+        ",Fleet rollout,Globex,2000,Qualified\n"
+        ",Pilot,,300,Demo\n"
+        ",Renewal,Initech,400,Proposal\n",
+        encoding="utf-8",
+    )
+    assert "0 created, 1 updated, 3 unchanged" in ok("import", mine)
+    assert _deal_count() == 4
+    # Title and company are the key: the same pair twice in a file without ids is refused.
+    mine.write_text("title,company\nPilot,\npilot,\n", encoding="utf-8")
+    err = refused("import", mine)
+    assert "the deal 'pilot' at '' appears again" in err
+    assert _deal_count() == 4
+
+
+def test_export_csv_then_import_into_the_same_desk_keeps_every_deal(
+    home: Path, tmp_path: Path
+) -> None:
+    ok(
+        "deal",
+        "add",
+        "Twin",
+        "--company",
+        "Acme",
+        "--value",
+        "100",
+        "--first-contact",
+        "2026-10-01",
+    )
+    ok(
+        "deal",
+        "add",
+        "Twin",
+        "--company",
+        "Acme",
+        "--value",
+        "200",
+        "--first-contact",
+        "2026-10-01",
+    )
+    ok("deal", "add", "Solo", "--value", "300", "--first-contact", "2026-10-01")
+    ok("deal", "won", "3", "--on", "2026-11-02")
+    ok("import", Path(__file__).parent / "fixtures" / "pipedrive_deals.csv")
+    total = _deal_count()
+    exported = tmp_path / "deals.csv"
+    ok("export", "csv", exported)
+    with exported.open(encoding="utf-8", newline="") as handle:
+        ids = [row["source_id"] for row in csv.DictReader(handle)]
+    assert ids[:3] == ["repdesk:1", "repdesk:2", "repdesk:3"]
+    assert all(i.startswith("pipedrive:") for i in ids[3:])
+    assert f"0 to create, 0 to update, {total} unchanged" in ok("import", exported, "--dry-run")
+    text = exported.read_text(encoding="utf-8").replace("Twin,Acme,,,,200", "Twin,Acme,,,,250")
+    exported.write_text(text, encoding="utf-8")
+    assert f"0 created, 1 updated, {total - 1} unchanged" in ok("import", exported)
+    listed = json.loads(ok("deal", "list", "--status", "all", "--json"))
+    values = {d["id"]: d["value"] for d in listed}
+    assert len(listed) == total and [values[1], values[2], values[3]] == [100, 250, 300]
+    # Into another desk, `repdesk:N` creates the deals (never another desk's deal N) and keeps
+    # the id, so importing the same file there again changes nothing.
+    other = tmp_path / "other"
+    ok("--home", other, "deal", "add", "Unrelated", "--company", "Acme")
+    assert f"{total} created" in ok("--home", other, "import", exported)
+    assert f"0 created, 0 updated, {total} unchanged" in ok("--home", other, "import", exported)

@@ -249,7 +249,7 @@ def test_create_stages_adds_them_before_won_and_lost(home: Path) -> None:
     names = [n for (n,) in conn.execute("SELECT name FROM stage ORDER BY position")]
     assert names[-4:] == ["Engaging", "Prospecting", "Won", "Lost"]
     code, out, _ = run("deal", "list", "--stage", "Engaging")
-    assert code == 0 and "1589 deals" in out
+    assert code == 0 and "1,589 deals" in out
 
 
 def test_the_readme_gives_the_maven_command_word_for_word() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -58,7 +59,12 @@ def a_day_on_the_desk() -> None:
     ok("deal", "lost", "kite", "--reason", "no budget", "--on", "2026-11-12")
     ok("log", "call", "acme", "--outcome", "connected", "--minutes", "15",
        "--next", "fri 10:00", "--next-note", "send [bold]revised[/] quote")  # fmt: skip
-    ok("follow-up", "add", "acme", "2026-11-19", "--note", "overdue all-day")
+    # Scheduled before it fell due (a next step dated in the past is refused when made).
+    pinned, os.environ["REPDESK_NOW"] = os.environ["REPDESK_NOW"], "2026-11-17T09:00:00Z"
+    try:
+        ok("follow-up", "add", "acme", "2026-11-19", "--note", "overdue all-day")
+    finally:
+        os.environ["REPDESK_NOW"] = pinned
     ok("follow-up", "add", "nordwind", "+30d", "--every", "30d", "--note", "check-in")
     ok("objection", "add", "acme", "--category", "price", "--said", "Too expensive",
        "--answer", "Fuel savings pay for it")  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import itertools
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from tests.tui.test_board import ready, until
 
 from repdesk.models import Activity, Deal, FollowUp, Objection
 from repdesk.paths import Home
-from repdesk.services import activities, deals, objections
+from repdesk.services import activities, deals, followups, objections
 from repdesk.settings import Settings
 from repdesk.store import make_engine, read_session, write_session
 from repdesk.text import printable
@@ -134,6 +135,9 @@ def test_text_typed_in_the_shell_is_stored_exactly_and_printed_safely(
 # ---------------------------------------------------------------- native CSV
 
 
+_EXAMPLES = itertools.count(1)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(values=st.lists(TEXT, min_size=len(FIELDS), max_size=len(FIELDS)))
 @example(values=["[b]x[/]", "a\u2028b", "c\x0cd", "e\x85f", "\x1c", "g\r\nh", "i\x0bj", "k\rl"])
@@ -147,8 +151,10 @@ def test_text_in_a_native_csv_arrives_exactly_as_written(
     path = tmp_path / "deals.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(FIELDS)
-        writer.writerow(values)
+        # Examples share the desk: an id of its own keeps a repeated title and company from
+        # matching the deal an earlier example imported.
+        writer.writerow([*FIELDS, "source_id"])
+        writer.writerow([*values, f"example:{next(_EXAMPLES)}"])
     engine = make_engine(home / "desk.sqlite")
     with read_session(engine) as session:
         known = {d.id for d in deals.list_deals(session=session, status="all")}
@@ -171,8 +177,11 @@ def _build(home: Path, text: str, note: str) -> int:
             **{field: non_blank(text) if field == "title" else text for field in FIELDS},
         )  # fmt: skip
         activities.log_activity(
-            session=session, deal_id=deal.id, kind="call", outcome=text, text=note,  # type: ignore[arg-type]
-            next_when=(NOW.date() - timedelta(days=1), None), next_note=note, now=NOW,
+            session=session, deal_id=deal.id, kind="call", outcome=text, text=note, now=NOW,  # type: ignore[arg-type]
+        )  # fmt: skip
+        followups.add_follow_up(  # scheduled two days ago, overdue since yesterday
+            session=session, deal_id=deal.id, when=(NOW.date() - timedelta(days=1), None),  # type: ignore[arg-type]
+            note=note, now=NOW - timedelta(days=2),
         )  # fmt: skip
         objections.add_objection(
             session=session, deal_id=deal.id, category="need", said=non_blank(text), answer=note,  # type: ignore[arg-type]

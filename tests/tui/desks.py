@@ -66,8 +66,13 @@ def build_small_desk(home: Path) -> Home:
         )
         deals.lose_deal(session=session, deal_id=lost.id, reason="price", on=date(2026, 11, 2))  # type: ignore[arg-type]
         f = followups.add_follow_up
-        f(session=session, deal_id=ids["Fleet tracking rollout"], when=(TODAY - timedelta(2), None),
-          note="Chase the signature", now=NOW)  # fmt: skip
+        f(
+            session=session,
+            deal_id=ids["Fleet tracking rollout"],
+            when=(TODAY - timedelta(2), None),
+            note="Chase the signature",
+            now=NOW - timedelta(3),
+        )  # scheduled before it fell due
         f(session=session, deal_id=ids["40 seats renewal"], when=(TODAY, time(10, 0)),
           note="Call the CFO", now=NOW)  # fmt: skip
         f(session=session, deal_id=ids["Warehouse pilot"], when=(TODAY + timedelta(3), None),

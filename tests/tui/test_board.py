@@ -232,6 +232,19 @@ async def test_c_refuses_a_bad_next_date_by_the_field(app: RepdeskApp, home: Pat
         assert form.raw_values()["outcome"] == "no answer"  # what was typed is kept
 
 
+async def test_c_refuses_a_next_step_in_the_past_by_the_field(app: RepdeskApp, home: Path) -> None:
+    calls = db(home, "SELECT count(*) FROM activity")
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        form = await form_open(pilot)
+        await pilot.press(*"no answer", "tab", *"yesterday", "enter")
+        error = form.query_one("#error-next")
+        await until(pilot, lambda: "use today or later" in str(error.render()))
+        assert app.screen is form  # still open, nothing saved
+    assert db(home, "SELECT count(*) FROM activity") == calls
+
+
 async def test_f_and_o_add_a_follow_up_and_an_objection(app: RepdeskApp, home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)

@@ -18,11 +18,13 @@ NOV = parse_period("2026-11")
 
 
 def _won(session, title: str, cents: int, on: date, currency: str = "EUR", **kw) -> int:  # type: ignore[no-untyped-def]
+    # A deal closes on a day that has come: one closed after TODAY is written on that day.
+    moment = max(NOW, datetime(on.year, on.month, on.day, 12, tzinfo=UTC))
     deal = deals.create_deal(
         session=session, title=title, value_cents=cents, currency=currency,
-        first_contact=on - timedelta(days=kw.pop("cycle", 30)), now=NOW, **kw,
+        first_contact=on - timedelta(days=kw.pop("cycle", 30)), now=moment, **kw,
     )  # fmt: skip
-    deals.win_deal(session=session, deal_id=deal.id, on=on, now=NOW)
+    deals.win_deal(session=session, deal_id=deal.id, on=on, now=moment)
     return deal.id  # type: ignore[return-value]
 
 

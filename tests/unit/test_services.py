@@ -88,7 +88,11 @@ def test_logging_a_call_completes_the_due_follow_up_and_schedules_the_next(engin
     deal_id = _deal(engine)
     with write_session(engine) as session:
         due = followups.add_follow_up(
-            session=session, deal_id=deal_id, when=(TODAY - timedelta(days=2), None), note="chase"
+            session=session,
+            deal_id=deal_id,
+            when=(TODAY - timedelta(days=2), None),
+            note="chase",
+            now=NOW - timedelta(days=5),  # scheduled before it fell due
         )
         later = followups.add_follow_up(
             session=session, deal_id=deal_id, when=(TODAY + timedelta(days=10), None)
@@ -127,7 +131,11 @@ def test_recurring_follow_up_schedules_the_next_on_its_rhythm(engine) -> None:  
     deal_id = _deal(engine)
     with write_session(engine) as session:
         fu = followups.add_follow_up(
-            session=session, deal_id=deal_id, when=(date(2026, 10, 1), None), recur_days=30
+            session=session,
+            deal_id=deal_id,
+            when=(date(2026, 10, 1), None),
+            recur_days=30,
+            now=NOW - timedelta(days=60),
         )
     with write_session(engine) as session:
         _, following = followups.complete_follow_up(
@@ -207,7 +215,7 @@ def test_day_queues_sections_and_urgency(engine) -> None:  # type: ignore[no-unt
         )
         for deal_id, days in ((small, -2), (big, -2), (later, -5), (today_deal, 0), (soon, 3)):
             followups.add_follow_up(
-                session=session, deal_id=deal_id, when=(TODAY + timedelta(days=days), None)
+                session=session, deal_id=deal_id, when=(TODAY + timedelta(days=days), None), now=old
             )
         followups.add_follow_up(session=session, deal_id=soon, when=(TODAY + timedelta(30), None))
     with read_session(engine) as session:

@@ -31,9 +31,9 @@ class ImportFailed(RepdeskError):
     def __init__(self, problems: list[str], total: int) -> None:
         self.problems = problems
         self.total = total
-        more = f"\n… and {total - len(problems)} more" if total > len(problems) else ""
+        more = f"\n… and {total - len(problems):,} more" if total > len(problems) else ""
         super().__init__(
-            f"nothing was imported: {total} problem{'s' if total != 1 else ''}\n"
+            f"nothing was imported: {total:,} problem{'s' if total != 1 else ''}\n"
             + "\n".join(problems)
             + more
         )
@@ -266,8 +266,19 @@ def read_files(
 
 def _check_duplicate_ids(rows: list[DealRow], problems: Problems) -> None:
     first: dict[str, str] = {}
+    unnamed: dict[tuple[str, str], str] = {}
     for row in rows:
         if row.source_id is None:
+            # Without an id, title and company are what a re-import matches on.
+            key = (row.title.casefold(), row.company.casefold())
+            if key in unnamed:
+                problems.add_line(
+                    f"{row.where}: the deal {row.title!r} at {row.company!r} appears again "
+                    f"(first at {unnamed[key]}): without a source_id, title and company name a "
+                    "deal; give each row a source_id"
+                )
+            else:
+                unnamed[key] = row.where
             continue
         if row.source_id in first:
             problems.add_line(

@@ -231,8 +231,9 @@ def import_json(
             else f"an empty database (createdb NAME, then {DATABASE_URL_ENV} naming it)"
         )
         raise RepdeskError(
-            f"{path} is a whole desk and this desk is not empty ({held['deal']} deals, "
-            f"{held['quota']} quotas): import it into {elsewhere}"
+            f"{path} is a whole desk and this desk is not empty ({held['deal']:,} "
+            f"deal{'' if held['deal'] == 1 else 's'}, {held['quota']:,} "
+            f"quota{'' if held['quota'] == 1 else 's'}): import it into {elsewhere}"
         )
     checked = _check(conn, path, tables)
     with _taken_back(conn) if dry_run else nullcontext():
@@ -309,9 +310,9 @@ def _check(conn: Connection, path: Path, tables: dict[str, Any]) -> dict[str, li
         plural = "s" if len(problems) != 1 else ""
         more = len(problems) - MAX_PROBLEMS
         raise RepdeskError(
-            f"nothing was imported: {len(problems)} problem{plural}\n"
+            f"nothing was imported: {len(problems):,} problem{plural}\n"
             + "\n".join(problems[:MAX_PROBLEMS])
-            + (f"\n… and {more} more" if more > 0 else "")
+            + (f"\n… and {more:,} more" if more > 0 else "")
         )
     return checked
 

@@ -11,7 +11,7 @@ from repdesk.domain import ACTIVITY_KINDS
 from repdesk.errors import InvalidInput
 from repdesk.models import Activity, FollowUp
 from repdesk.services.deals import get_deal
-from repdesk.services.followups import When, add_follow_up, complete_follow_up
+from repdesk.services.followups import When, add_follow_up, check_not_past, complete_follow_up
 
 CALL_OUTCOMES = ("connected", "left voicemail", "no answer", "meeting booked", "not interested")
 
@@ -39,6 +39,8 @@ def log_activity(
         raise InvalidInput("kind", kind, "call, email, meeting or note")
     if minutes is not None and not 0 <= minutes <= 24 * 60:
         raise InvalidInput("minutes", minutes, "a whole number of minutes from 0 to 1440")
+    if next_when is not None:
+        check_not_past(next_when, clock.local_date(moment), "next")
     get_deal(session=session, deal_id=deal_id)
     activity = Activity(
         deal_id=deal_id, kind=kind, at=at or moment, outcome=outcome, minutes=minutes, text=text

@@ -117,7 +117,7 @@ def find_deal(*, session: Session, ref: str) -> Deal:
     raise Ambiguous(f"{ref!r} matches several deals: {listed}{more}. Use the id.")
 
 
-def _check(deal: Deal) -> None:
+def _check(deal: Deal, today: date) -> None:
     if not deal.title.strip():
         raise InvalidInput("title", deal.title, "a non-empty title")
     if deal.value_cents < 0:
@@ -126,6 +126,18 @@ def _check(deal: Deal) -> None:
         raise InvalidInput("segment", deal.segment, "new or existing")
     if len(deal.currency) != 3 or not deal.currency.isalpha() or not deal.currency.isupper():
         raise InvalidInput("currency", deal.currency, "a three-letter code such as EUR")
+    if deal.first_contact > today:
+        raise InvalidInput(
+            "first contact",
+            deal.first_contact.isoformat(),
+            f"today ({today.isoformat()}) or earlier: a first contact that has happened",
+        )
+    if deal.closed_on and deal.closed_on < deal.first_contact:
+        raise InvalidInput(
+            "first contact",
+            deal.first_contact.isoformat(),
+            f"on or before the day the deal closed ({deal.closed_on.isoformat()})",
+        )
     if deal.expected_close and deal.expected_close < deal.first_contact:
         raise InvalidInput(
             "expected close",
@@ -177,7 +189,7 @@ def create_deal(
         created_at=moment,
         updated_at=moment,
     )
-    _check(deal)
+    _check(deal, clock.local_date(moment))
     session.add(deal)
     session.flush()
     session.add(StageChange(deal_id=deal.id, to_stage_id=target.id, changed_at=moment))  # type: ignore[arg-type]
@@ -194,8 +206,9 @@ def edit_deal(
         raise InvalidInput("field", ", ".join(sorted(unknown)), f"one of {', '.join(EDITABLE)}")
     for name, value in changes.items():
         setattr(deal, name, value)
-    _check(deal)
-    deal.updated_at = now or clock.now()
+    moment = now or clock.now()
+    _check(deal, clock.local_date(moment))
+    deal.updated_at = moment
     session.add(deal)
     return deal
 
@@ -225,7 +238,12 @@ def move_deal(
     if target.kind == "won":
         return win_deal(session=session, deal_id=deal_id, now=moment)
     if target.kind == "lost":
-        raise InvalidInput("stage", target.name, "an open stage; to lose a deal give a reason")
+        raise InvalidInput(
+            "stage",
+            target.name,
+            "an open stage; to lose a deal give a reason: "
+            "use `repdesk deal lost DEAL --reason TEXT`",
+        )
     _record_move(session, deal, target, moment)
     if deal.status != "open":
         deal.status, deal.closed_on, deal.lost_reason = "open", None, ""
@@ -240,7 +258,15 @@ def _close(
     """Win or lose: move into the closed stage, record the close date (never before the first
     contact, or the cycle length would go negative)."""
     deal = get_deal(session=session, deal_id=deal_id)
-    closed_on = on or clock.local_date(moment)
+    today = clock.local_date(moment)
+    closed_on = on or today
+    if closed_on > today:
+        # A deal closed on a day to come would already count in today's quota figures.
+        raise InvalidInput(
+            "date",
+            closed_on.isoformat(),
+            f"today ({today.isoformat()}) or earlier: the day it closed",
+        )
     if closed_on < deal.first_contact:
         raise InvalidInput(
             "date", closed_on.isoformat(), f"on or after the first contact ({deal.first_contact})"

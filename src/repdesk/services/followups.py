@@ -21,6 +21,17 @@ def get_follow_up(*, session: Session, follow_up_id: int) -> FollowUp:
     return follow_up
 
 
+def check_not_past(when: When, today: date, field: str) -> None:
+    """A next step dated before today would be overdue the moment it is scheduled."""
+    if when[0] < today:
+        raise InvalidInput(
+            field,
+            when[0].isoformat(),
+            f"today ({today.isoformat()}) or later: a next step in the past is overdue "
+            "before it starts; use today or later",
+        )
+
+
 def add_follow_up(
     *,
     session: Session,
@@ -30,6 +41,7 @@ def add_follow_up(
     recur_days: int | None = None,
     now: datetime | None = None,
 ) -> FollowUp:
+    check_not_past(when, clock.local_date(now or clock.now()), "when")
     get_deal(session=session, deal_id=deal_id)
     if recur_days is not None and not 1 <= recur_days <= 366:
         raise InvalidInput("every", recur_days, "a repeat of 1 to 366 days")
@@ -71,6 +83,8 @@ def complete_follow_up(
     Returns (the completed follow-up, the next one or None).
     """
     moment = now or clock.now()
+    if next_when is not None:
+        check_not_past(next_when, clock.local_date(moment), "next")
     follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
     if follow_up.done_at is not None:
         raise InvalidInput("follow-up", follow_up_id, "a pending follow-up (this one is done)")
@@ -112,12 +126,19 @@ def next_recurrence(due_on: date, every_days: int, today: date) -> date:
 
 
 def reschedule_follow_up(
-    *, session: Session, follow_up_id: int, when: When, note: str | None = None
+    *,
+    session: Session,
+    follow_up_id: int,
+    when: When,
+    note: str | None = None,
+    now: datetime | None = None,
 ) -> FollowUp:
     """Move a pending follow-up to another date (snooze is the same with a relative date)."""
     follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
     if follow_up.done_at is not None:
         raise InvalidInput("follow-up", follow_up_id, "a pending follow-up (this one is done)")
+    if when[0] != follow_up.due_on:  # keeping an overdue date while changing the note is fine
+        check_not_past(when, clock.local_date(now or clock.now()), "when")
     follow_up.due_on, follow_up.due_time = when
     if note is not None:
         follow_up.note = note

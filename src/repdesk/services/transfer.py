@@ -245,6 +245,12 @@ def _targets(
         if status != "open" and closed_on is None:
             problems.add(row.where, "closed_on", "", f"the date the {status} deal closed")
             continue
+        if closed_on is not None and closed_on > today:
+            # It would count in today's quota figures for a close that has not happened.
+            problems.add(
+                row.where, "closed_on", closed_on.isoformat(), f"today ({today}) or earlier"
+            )
+            continue
         expected = row.expected_close or (row.close_date if status == "open" else None)
         first = row.first_contact
         if first is None or row.created_is_first_contact:
@@ -281,10 +287,18 @@ def _targets(
     return targets
 
 
+OWN_ID_PREFIX = "repdesk:"  # `repdesk export csv` writes a deal without a source id as this + id
+
+
+def _identity(title: str, company: str) -> tuple[str, str]:
+    return title.casefold(), company.casefold()
+
+
 def _match_existing(session: Session, targets: list[_Target]) -> None:
-    wanted = {t.row.source_id: t for t in targets if t.row.source_id is not None}
-    if not wanted:
-        return
+    """Find the deal each target updates: the one with its source id; for `repdesk:N` (a deal
+    exported by a desk) deal N itself while it has no source id and the same title and company
+    (so another desk's deal N is never overwritten); for a row without an id, the deal with the
+    same title and company (case-insensitive, exact)."""
     table = Deal.__table__  # type: ignore[attr-defined]
     columns = [
         table.c.id,
@@ -293,14 +307,46 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
         table.c.stage_entered_at,
         *(table.c[f] for f in FIELDS),
     ]
+
+    def take(target: _Target, record: dict[str, Any]) -> None:
+        if target.existing is None or record["id"] < target.existing["id"]:
+            target.existing = record
+
+    wanted = {t.row.source_id: t for t in targets if t.row.source_id is not None}
     ids = list(wanted)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         for found in session.execute(select(*columns).where(table.c.source_id.in_(chunk))):
             record = dict(found._mapping)
-            target = wanted[record["source_id"]]
-            if target.existing is None or record["id"] < target.existing["id"]:
-                target.existing = record
+            take(wanted[record["source_id"]], record)
+    own: dict[int, _Target] = {}
+    for source_id, target in wanted.items():
+        number = source_id.removeprefix(OWN_ID_PREFIX)
+        if target.existing is None and source_id.startswith(OWN_ID_PREFIX) and number.isdigit():
+            own[int(number)] = target
+    numbers = list(own)
+    for start in range(0, len(numbers), CHUNK):
+        query = select(*columns).where(
+            table.c.id.in_(numbers[start : start + CHUNK]),
+            (table.c.source_id.is_(None)) | (table.c.source_id == ""),
+        )
+        for found in session.execute(query):
+            record = dict(found._mapping)
+            target = own[record["id"]]
+            same = _identity(record["title"], record["company"] or "")
+            if same == _identity(target.row.title, target.row.company):
+                take(target, record)
+    without_id = {
+        _identity(t.row.title, t.row.company): t for t in targets if t.row.source_id is None
+    }
+    if not without_id:
+        return
+    # Case-insensitive in Python, not SQL: SQLite's lower() folds ASCII only.
+    for found in session.execute(select(*columns)):
+        record = dict(found._mapping)
+        target = without_id.get(_identity(record["title"], record["company"] or ""))
+        if target is not None:
+            take(target, record)
 
 
 def _changed(target: _Target) -> bool:
