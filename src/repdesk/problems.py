@@ -48,7 +48,11 @@ def write_crash_log(exc: BaseException) -> str:
 
 def describe(exc: BaseException, desk_path: str) -> tuple[str, int]:
     """One line for the rep and the exit code, for an error nothing else handled."""
+    from repdesk.desk_file import DeskError  # desk_file uses this module: imported late
+
     cause = unwrap(exc)
+    if isinstance(cause, DeskError):  # already one line that names the desk and the fix
+        return str(cause), 1
     if isinstance(cause, sqlite3.OperationalError):
         return f"{desk_path}: {explain_sqlite(cause)}", 1
     if isinstance(cause, sqlite3.DatabaseError):

@@ -536,7 +536,9 @@ async def test_a_desk_damaged_under_the_app_stops_it_with_one_line(home: Path) -
     (home / "desk.sqlite").write_bytes(bytes(data))
     with pytest.raises(RepdeskStopped) as info:
         async with app.run_test(size=SIZE) as pilot:
-            for _ in range(50):
+            for _ in range(500):  # until the first read meets the damage (slower under load)
+                if app._exception is not None:
+                    break
                 await pilot.pause(0.01)
     message = info.value.__rich__().plain
     # The damage shows as "malformed" or as missing tables, depending on the pages hit.
