@@ -127,6 +127,29 @@ async def test_shift_l_moves_the_deal_and_the_cursor_follows_and_u_undoes(
                   "WHERE d.title = 'Warehouse pilot'") == [("Demo",)]  # fmt: skip
 
 
+async def test_u_after_a_move_puts_back_the_days_in_stage_and_the_cursor_follows(
+    app: RepdeskApp, home: Path
+) -> None:
+    query = (
+        "SELECT s.name, d.stage_entered_at, d.updated_at, "
+        "(SELECT count(*) FROM stage_change c WHERE c.deal_id = d.id) "
+        "FROM deal d JOIN stage s ON s.id = d.stage_id WHERE d.title = 'Warehouse pilot'"
+    )
+    before = db(home, query)
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l", "l", "l")  # Demo: Warehouse pilot, 40 days in the stage
+        days = board.selected().days_in_stage  # type: ignore[union-attr]
+        assert days == 40
+        await pilot.press("L")
+        await ready(pilot)
+        assert current(board) == ("Proposal", "Warehouse pilot")
+        await pilot.press("u")
+        await until(pilot, lambda: current(board) == ("Demo", "Warehouse pilot"))
+        assert board.selected().days_in_stage == days  # type: ignore[union-attr]
+    assert db(home, query) == before  # stage, its start, the history: as before the move
+
+
 async def test_w_asks_then_marks_won_and_x_takes_a_reason(app: RepdeskApp, home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)
@@ -496,6 +519,24 @@ async def test_the_objection_form_offers_the_playbook_and_ctrl_y_copies(
         assert db(
             home, "SELECT status, answer FROM objection WHERE said LIKE 'Too expensive%'"
         ) == [("resolved", "Split the licence over two budget years")]
+
+
+async def test_ctrl_y_copies_the_answer_while_typing_in_the_answer_box(app: RepdeskApp) -> None:
+    from textual.widgets import TextArea
+
+    from repdesk.tui.widgets.playbook import ObjectionFormScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.press("a")
+        form = await form_open(pilot)
+        assert isinstance(form, ObjectionFormScreen)
+        form.query_one("#field-answer", TextArea).focus()
+        await pilot.press("O", "k")
+        await pilot.press("ctrl+y")  # the TextArea's own ctrl+y is redo
+        assert form.raw_values()["answer"] == "Ok\nSplit the licence over two budget years"
 
 
 async def test_a_desk_damaged_under_the_app_stops_it_with_one_line(home: Path) -> None:

@@ -88,6 +88,8 @@ class BoardScreen(Screen[None]):
         self.column_index = 0
         self.undo_stack: list[Undo] = []
         self.loaded = False
+        # After an undo: the (stage, deal) the cursor goes to once the cards are reloaded.
+        self.follow: tuple[int, int] | None = None
 
     @property
     def desk(self) -> Any:
@@ -119,7 +121,15 @@ class BoardScreen(Screen[None]):
     def _show(self, cards: dict[int, list[CardRow]]) -> None:
         first = not self.loaded
         self.cards = cards
-        self.redraw()
+        keep = None
+        if self.follow is not None:
+            stage_id, deal_id = self.follow
+            self.follow = None
+            for index, box in enumerate(self.boxes()):
+                if box.column.stage_id == stage_id:
+                    self.column_index = index
+            keep = {stage_id: deal_id}
+        self.redraw(keep=keep)
         self.loaded = True
         # After the first paint, not before: the figures and the notice must not delay it.
         self.call_after_refresh(self.app.refresh_quota)  # type: ignore[attr-defined]
@@ -259,18 +269,23 @@ class BoardScreen(Screen[None]):
             self.notify(f"{open_stages[-1].name} is the last open stage: w marks the deal won.")
             return
         target = open_stages[index]
-        previous = card.stage_id
-        problem = await self.desk.write_or_explain(
-            lambda s: deals.move_deal(session=s, deal_id=card.deal_id, stage=str(target.id))
-        )
+        before: list[deals.StagePosition] = []
+
+        def move(session: Any) -> None:
+            before.append(deals.stage_position(session=session, deal_id=card.deal_id))
+            deals.move_deal(session=session, deal_id=card.deal_id, stage=str(target.id))
+
+        problem = await self.desk.write_or_explain(move)
         if problem:
             self.notify(problem, severity="error", markup=False, timeout=10)
             return
+        # The undo puts back what the move changed, the days in the stage included.
         self.undo_stack.append(
             Undo(
                 f"move of {card.title} to {target.name}",
                 card.deal_id,
-                lambda s: deals.move_deal(session=s, deal_id=card.deal_id, stage=str(previous)),
+                lambda s: deals.restore_stage_position(session=s, position=before[0]),
+                stage_id=card.stage_id,
             )
         )
         self._move_locally(card, target.id)  # type: ignore[arg-type]
@@ -351,6 +366,9 @@ class BoardScreen(Screen[None]):
             self.notify(problem, severity="error", markup=False, timeout=10)
             return
         self.notify(f"Undid the {undo.description}.", markup=False)
+        if undo.stage_id is not None:
+            # The cursor follows the deal back to the column it returned to.
+            self.follow = (undo.stage_id, undo.deal_id)
         self.reload()
 
     def action_open(self) -> None:
