@@ -12,6 +12,11 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
+def count(number: int, noun: str) -> str:
+    """ "1 deal", "3 deals": a count with its noun in the right number (regular plurals)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def when(day: date | None, at: time | None = None) -> str:
     if day is None:
         return "-"

@@ -192,6 +192,34 @@ async def test_welcome_d_opens_the_demo_desk_and_leaves_yours_empty(
         assert empty_app.screen is empty_app.board
         assert sum(len(c) for c in empty_app.board.cards.values()) > 50
         assert rows(home, "SELECT count(*) FROM deal") == [(0,)]
+        await until(pilot, lambda: "demo desk" in quota_line(empty_app), tries=500)
+
+
+def quota_line(app: RepdeskApp) -> str:
+    from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+    strip = app.screen.query_one(QuotaStrip)
+    return "".join(segment.text for segment in strip.render_line(0))
+
+
+async def test_repdesk_demo_says_so_and_saves_the_theme_in_the_reps_own_settings(
+    home: Path,
+) -> None:
+    from repdesk import clock, demo
+
+    own = Home(home, home)
+    demo_home = own.demo
+    demo.ensure_built(demo_home, today=clock.today(), now=clock.now())  # as `repdesk demo` does
+    demo_settings = demo_home.settings.read_text()
+    app = create_app(demo_home, settings_mod.load(demo_home.settings))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: "demo desk" in quota_line(app), tries=500)
+        assert quota_line(app).rstrip().endswith("demo desk   10 days left")  # whole at 80
+        app.theme = "textual-light"  # what ctrl+t's picker does
+        await pilot.pause()
+    assert settings_mod.load(own.settings).theme == "textual-light"
+    assert demo_home.settings.read_text() == demo_settings  # rebuilt daily: not the place
 
 
 # ------------------------------------------------------------------ themes

@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from repdesk import clock
+from repdesk import clock, formatting
 from repdesk.services import board, deals
 from repdesk.services.board import BoardData, load_board
 from repdesk.tui.undo import Undo
@@ -200,7 +200,7 @@ class BoardScreen(Screen[None]):
                 keep_deal = box.column.selected.deal_id
             box.set_cards(cards, keep_deal=keep_deal, currency=currency)
         self._focus_current()
-        status = f"{shown} deals · sorted by {board.ORDER_LABELS[self.order]}"
+        status = f"{formatting.count(shown, 'deal')} · sorted by {board.ORDER_LABELS[self.order]}"
         if needle:
             status += f" · filter: {self.needle}"
         if self.show_closed:

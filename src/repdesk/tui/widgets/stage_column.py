@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
+from repdesk import formatting
 from repdesk.money import format_money
 from repdesk.text import printable
 from repdesk.tui.widgets.styles import text_style
@@ -380,20 +381,22 @@ class StageHeader(Static):
         if self._summary is None:
             return ""
         _, count, total_cents, currency = self._summary
-        deals = "deal" if count == 1 else "deals"
         total = format_money(total_cents, currency, compact=True)
         whole = _whole_money(total_cents, currency)
         above, below = self._hidden
         hidden = " ".join(
             part for part in (f"↑{above}" if above else "", f"↓{below}" if below else "") if part
         )
-        forms = [f"{count} {deals} · {total}", f"{count} {deals} · {whole}"]
+        deals = formatting.count(count, "deal")
+        forms = [f"{deals} · {total}", f"{deals} · {whole}"]
         if hidden:
             forms = [f"{form}  {hidden}" for form in forms]
             forms += [f"{count} · {whole} {hidden}", f"{hidden} of {count}", hidden]
         else:
             forms.append(f"{count} · {whole}")
-        return next((form for form in forms if Text(form).cell_len <= width), _fit(forms[-1], width))
+        return next(
+            (form for form in forms if Text(form).cell_len <= width), _fit(forms[-1], width)
+        )
 
     def render(self) -> Text:
         # Two lines, so a narrow column keeps the whole stage name and its figures.
