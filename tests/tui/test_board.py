@@ -283,7 +283,7 @@ async def test_slash_filters_as_you_type_and_esc_clears(app: RepdeskApp) -> None
         shown = {t for box in board.boxes() for t in (c.title for c in box.column.cards)}
         assert shown == {"40 seats renewal"}
         status = board.query_one("#board-status")
-        assert "".join(s.text for s in status.render_line(0)).startswith(" 1 deal · sorted")
+        assert "".join(s.text for s in status.render_line(0)).startswith("1 deal · sorted")
         await pilot.press("escape")
         await pilot.pause()
         shown = {t for box in board.boxes() for t in (c.title for c in box.column.cards)}

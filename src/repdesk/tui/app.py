@@ -4,6 +4,7 @@ screen, and the cheap watch that shows changes written by other processes (the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import threading
 from typing import TYPE_CHECKING, Any
@@ -246,10 +247,9 @@ def create_app(home: Home, settings: Settings, *, verified: bool = False) -> Rep
     own_home = demo_owner(home)
     if own_home is not None:
         # The demo keeps its own settings (currency rates) but wears the rep's theme.
-        try:
+        # A damaged settings file of the rep's: the demo's own theme will do.
+        with contextlib.suppress(Exception):
             settings = settings.with_theme(load_settings(own_home.settings).theme)
-        except Exception:  # a damaged settings file of the rep's: the demo's theme will do
-            pass
     return RepdeskApp(DeskGateway(home, settings, verified=verified), own_home=own_home)
 
 
