@@ -581,3 +581,21 @@ async def test_a_move_on_a_busy_desk_says_why_and_the_app_goes_on(
         assert current(board) == ("Demo", "Warehouse pilot")
         assert db(home, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
                   "WHERE d.title = 'Warehouse pilot'") == [("Demo",)]  # fmt: skip
+
+
+async def test_the_new_deal_form_opens_at_its_top_on_a_short_terminal(app: RepdeskApp) -> None:
+    from textual.containers import VerticalScroll
+    from textual.widgets import Input
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        form = await form_open(pilot)
+        for _ in range(5):
+            await pilot.pause()
+        fields = form.query_one("#form-fields", VerticalScroll)
+        assert fields.max_scroll_y > 0  # the form is taller than the screen here
+        assert fields.scroll_y == 0  # and shows "Title *" above the field that has the focus
+        assert form.focused is form.query_one("#field-title", Input)
+        await pilot.press(*"Ok")
+        assert form.raw_values()["title"] == "Ok"

@@ -126,6 +126,33 @@ async def test_help_shows_the_keys_a_keymap_set(home: Path) -> None:
         assert by_id(help_screen.app_keys)["app.followups"].keys == ["f2"]
 
 
+def footer_line(app: RepdeskApp) -> str:
+    """The footer as drawn: its bottom row of the screen."""
+    strips = app.screen._compositor.render_strips()  # what a terminal would show
+    return "".join(segment.text for segment in strips[-1])
+
+
+async def test_the_footer_keeps_a_group_together_under_a_keymap(home: Path) -> None:
+    keys = {"board.next_stage": "ctrl+l"}
+    app = create_app(build_small_desk(home), replace(settings(), keys=keys))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.pause()
+        line = footer_line(app)
+        assert "hl Navigate  H^l Move ⏎ Open" in line, line
+        assert "Previous stage" not in line
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_the_footer_cuts_no_key_in_the_middle(app: RepdeskApp, width: int) -> None:
+    async with app.run_test(size=(width, 24)) as pilot:
+        await ready(pilot)
+        await pilot.pause()
+        line = footer_line(app).rstrip()
+        assert line.endswith("? Keys") or line.endswith("^p Palette"), line
+        assert "HL Move ⏎ Open" in line
+
+
 # ------------------------------------------------------------------ welcome
 
 

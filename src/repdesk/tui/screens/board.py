@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from repdesk import clock, formatting
 from repdesk.services import board, deals
 from repdesk.services.board import BoardData, load_board
 from repdesk.tui.undo import Undo
+from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 from repdesk.tui.widgets.stage_column import StageColumnBox
 from repdesk.views import CardRow, StageRow
@@ -67,6 +68,9 @@ class BoardScreen(Screen[None]):
         Binding("s", "cycle_order", "Change order", id="board.sort", show=False),
     ]
 
+    # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
+    NARROW_FOOTER_HIDES = frozenset({"board.won", "board.lost", "board.filter", "app.quit"})
+
     # The board focuses its current column itself once the cards are in.
     AUTO_FOCUS = ""
 
@@ -105,7 +109,7 @@ class BoardScreen(Screen[None]):
         )
         filter_field.display = False  # shown by `/`; hidden, it can never take the focus
         yield filter_field
-        yield Footer(compact=True)
+        yield RepdeskFooter(compact=True)
 
     async def on_mount(self) -> None:
         if self.first_load is not None:
