@@ -234,7 +234,7 @@ def row_layout(width: int) -> RowLayout:
     title, extra = title + grow, extra - grow
     if extra >= 21:
         company, extra = 21, extra - 21
-    if extra >= 30:  # the long wording once the note has room anyway
+    if extra >= 25:  # the long wording once the note has room anyway (30 cells)
         touch, stage, extra = 17, 13, extra - 9
     if extra < 0:  # under 80 columns: the touch, then the stage give way to the note
         touch, extra = 0, extra + touch
