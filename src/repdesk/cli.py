@@ -619,8 +619,6 @@ def cmd_playbook(desk: Desk, args: argparse.Namespace) -> int:
 
 # The widest usual when: "Mon 23 Nov 10:00 (10d late)" (a few more days late still fit).
 TODAY_WHEN_WIDTH = len("Mon 23 Nov 10:00 (100d late)")
-# "Upcoming (7 days) (30)" reads as two counts in the shell.
-TODAY_HEADINGS = {"upcoming": "Upcoming, next 7 days"}
 
 
 def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
@@ -639,7 +637,7 @@ def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
     today = clock.today()
     for key, label in reports.DayQueues.SECTIONS:
         rows = getattr(queues, key)
-        _out(f"{TODAY_HEADINGS.get(key, label)} ({len(rows):,})")
+        _out(f"{label} ({len(rows):,})")
         shown = rows if args.all else rows[: args.limit]
         for row in shown:
             if row.due_on is not None:

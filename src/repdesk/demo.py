@@ -27,9 +27,9 @@ from repdesk import store
 from repdesk.dates import Period, period_containing
 from repdesk.domain import OBJECTION_CATEGORIES
 from repdesk.models import Activity, Deal, FollowUp, Objection, Quota, Stage, StageChange
-from repdesk.paths import Home
+from repdesk.paths import DEMO_STAMP, Home
 
-STAMP_FILE = "demo-built-on.txt"
+STAMP_FILE = DEMO_STAMP
 
 MONTH_QUOTA_CENTS = 6_000_000  # €60k
 QUARTER_QUOTA_CENTS = 18_000_000  # €180k

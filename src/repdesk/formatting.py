@@ -15,6 +15,11 @@ def pct(value: float | None) -> str:
     return "99%" if 0.995 <= value < 1 else f"{value * 100:.0f}%"
 
 
+def count(number: int, noun: str) -> str:
+    """ "1 deal", "3 deals": a count with its noun in the right number (regular plurals)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def when(day: date | None, at: time | None = None) -> str:
     if day is None:
         return "-"

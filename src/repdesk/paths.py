@@ -12,6 +12,7 @@ from pathlib import Path
 
 DESK_FILE = "desk.sqlite"
 SETTINGS_FILE = "settings.toml"
+DEMO_STAMP = "demo-built-on.txt"  # beside a demo desk: the day it was built for
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,4 +59,17 @@ def not_a_folder(home: Home) -> Path | None:
         for path in (*reversed(folder.parents), folder):
             if path.exists() and not path.is_dir():
                 return path
+    return None
+
+
+def demo_owner(home: Home) -> Home | None:
+    """The rep's own home when `home` is its demo desk (`repdesk demo` opens the demo's own
+    home), so that what the rep changes in the app (the theme) goes to the rep's settings."""
+    if home.data_dir.name != "demo" or not (home.data_dir / DEMO_STAMP).exists():
+        return None
+    parent = home.data_dir.parent
+    # REPDESK_HOME or the user's directories, else a `--home DIR` (data and settings in DIR).
+    for owner in (resolve_home(), Home(data_dir=parent, config_dir=parent)):
+        if owner.demo == home:
+            return owner
     return None

@@ -161,7 +161,7 @@ class DayQueues:
     SECTIONS = (
         ("overdue", "Overdue"),
         ("today", "Today"),
-        ("upcoming", "Upcoming (7 days)"),
+        ("upcoming", "Upcoming, next 7 days"),
         ("no_next_step", "No next step"),
         ("going_cold", "Going cold"),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import itertools
 import json
 from datetime import date, timedelta
@@ -19,10 +20,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 from sqlalchemy import Engine
 from tests.pinned import NOW
 from tests.reliability.helpers import repdesk, rows
 from tests.tui.test_board import ready, until
+from textual.widgets import Static
 
 from repdesk.models import Activity, Deal, FollowUp, Objection
 from repdesk.paths import Home
@@ -201,7 +204,10 @@ async def _show(home: Path, deal_id: int, title: str, text: str, note: str) -> N
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
         screen = app.screen
-        fields = str(screen.query_one("#deal-fields").render())
+        # Drawn at a width nothing wraps at: the fields are a group of lines, not one Text.
+        console = Console(width=100_000, record=True, file=io.StringIO())
+        console.print(screen.query_one("#deal-fields", Static).content)
+        fields = console.export_text()
         assert printable(title) in fields
         if text.strip():
             assert printable(text) in fields

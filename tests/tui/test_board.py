@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.tui.desks import build_small_desk, settings
@@ -55,6 +56,11 @@ async def until(pilot: Pilot[int], condition: object, tries: int = 100) -> None:
 async def form_open(pilot: Pilot[int]) -> FormScreen:
     await until(pilot, lambda: isinstance(pilot.app.screen, FormScreen | ConfirmScreen))
     return pilot.app.screen  # type: ignore[return-value]
+
+
+def drawn_text(widget: Any) -> str:
+    """The lines a widget shows, as text."""
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
 
 
 def column_titles(board: BoardScreen, stage: str) -> list[str]:
@@ -125,6 +131,29 @@ async def test_shift_l_moves_the_deal_and_the_cursor_follows_and_u_undoes(
         await ready(pilot)
         assert db(home, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
                   "WHERE d.title = 'Warehouse pilot'") == [("Demo",)]  # fmt: skip
+
+
+async def test_u_after_a_move_puts_back_the_days_in_stage_and_the_cursor_follows(
+    app: RepdeskApp, home: Path
+) -> None:
+    query = (
+        "SELECT s.name, d.stage_entered_at, d.updated_at, "
+        "(SELECT count(*) FROM stage_change c WHERE c.deal_id = d.id) "
+        "FROM deal d JOIN stage s ON s.id = d.stage_id WHERE d.title = 'Warehouse pilot'"
+    )
+    before = db(home, query)
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("l", "l", "l")  # Demo: Warehouse pilot, 40 days in the stage
+        days = board.selected().days_in_stage  # type: ignore[union-attr]
+        assert days == 40
+        await pilot.press("L")
+        await ready(pilot)
+        assert current(board) == ("Proposal", "Warehouse pilot")
+        await pilot.press("u")
+        await until(pilot, lambda: current(board) == ("Demo", "Warehouse pilot"))
+        assert board.selected().days_in_stage == days  # type: ignore[union-attr]
+    assert db(home, query) == before  # stage, its start, the history: as before the move
 
 
 async def test_w_asks_then_marks_won_and_x_takes_a_reason(app: RepdeskApp, home: Path) -> None:
@@ -272,6 +301,8 @@ async def test_slash_filters_as_you_type_and_esc_clears(app: RepdeskApp) -> None
         await pilot.pause()
         shown = {t for box in board.boxes() for t in (c.title for c in box.column.cards)}
         assert shown == {"40 seats renewal"}
+        status = board.query_one("#board-status")
+        assert "".join(s.text for s in status.render_line(0)).startswith("1 deal · sorted")
         await pilot.press("escape")
         await pilot.pause()
         shown = {t for box in board.boxes() for t in (c.title for c in box.column.cards)}
@@ -305,7 +336,7 @@ async def test_markup_like_titles_are_shown_literally(app: RepdeskApp) -> None:
         await pilot.press("enter")
         for _ in range(5):
             await pilot.pause()
-        fields = str(app.screen.query_one("#deal-fields").render())
+        fields = drawn_text(app.screen.query_one("#deal-fields"))
         assert "[bold]ACME[/] expansion [" in fields and "Lone [ Bracket Ltd" in fields
 
 
@@ -339,7 +370,7 @@ async def test_quota_strip_shows_this_month_and_updates_when_a_deal_is_won(
         await ready(pilot)
 
         def strip() -> str:
-            return str(app.screen.query_one("#quota-strip").render())
+            return app.screen.query_one("#quota-strip").render_line(0).text
 
         await until(pilot, lambda: "won €" in strip())  # the figures are read after the paint
         assert "won €9,000 of €60,000" in strip() and "15%" in strip()
@@ -393,7 +424,7 @@ async def test_the_palette_jumps_to_a_deal_by_company(app: RepdeskApp) -> None:
         await until(pilot, lambda: isinstance(app.screen, DealScreen))
         for _ in range(10):
             await pilot.pause()
-        assert "40 seats renewal" in str(app.screen.query_one("#deal-fields").render())
+        assert "40 seats renewal" in drawn_text(app.screen.query_one("#deal-fields"))
 
 
 async def test_the_palette_runs_a_board_action_by_name(app: RepdeskApp) -> None:
@@ -525,6 +556,24 @@ async def test_the_objection_form_offers_the_playbook_and_ctrl_y_copies(
         ) == [("resolved", "Split the licence over two budget years")]
 
 
+async def test_ctrl_y_copies_the_answer_while_typing_in_the_answer_box(app: RepdeskApp) -> None:
+    from textual.widgets import TextArea
+
+    from repdesk.tui.widgets.playbook import ObjectionFormScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.press("a")
+        form = await form_open(pilot)
+        assert isinstance(form, ObjectionFormScreen)
+        form.query_one("#field-answer", TextArea).focus()
+        await pilot.press("O", "k")
+        await pilot.press("ctrl+y")  # the TextArea's own ctrl+y is redo
+        assert form.raw_values()["answer"] == "Ok\nSplit the licence over two budget years"
+
+
 async def test_a_desk_damaged_under_the_app_stops_it_with_one_line(home: Path) -> None:
     from repdesk.tui.app import RepdeskStopped
 
@@ -567,3 +616,21 @@ async def test_a_move_on_a_busy_desk_says_why_and_the_app_goes_on(
         assert current(board) == ("Demo", "Warehouse pilot")
         assert db(home, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
                   "WHERE d.title = 'Warehouse pilot'") == [("Demo",)]  # fmt: skip
+
+
+async def test_the_new_deal_form_opens_at_its_top_on_a_short_terminal(app: RepdeskApp) -> None:
+    from textual.containers import VerticalScroll
+    from textual.widgets import Input
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        form = await form_open(pilot)
+        for _ in range(5):
+            await pilot.pause()
+        fields = form.query_one("#form-fields", VerticalScroll)
+        assert fields.max_scroll_y > 0  # the form is taller than the screen here
+        assert fields.scroll_y == 0  # and shows "Title *" above the field that has the focus
+        assert form.focused is form.query_one("#field-title", Input)
+        await pilot.press(*"Ok")
+        assert form.raw_values()["title"] == "Ok"

@@ -199,3 +199,20 @@ async def test_brackets_jump_between_sections(app: RepdeskApp) -> None:
         assert listing.selected is not None and listing.selected.title == "40 seats renewal"
         await pilot.press("left_square_bracket")
         assert listing.selected is not None and listing.selected.title == "Fleet tracking rollout"
+
+
+@pytest.mark.parametrize(("size", "note_cells"), [((80, 24), 14), ((120, 34), 20)])
+async def test_a_row_keeps_the_stage_the_last_touch_and_the_note(
+    app: RepdeskApp, size: tuple[int, int], note_cells: int
+) -> None:
+    from repdesk.reports import QueueRow
+
+    async with app.run_test(size=size) as pilot:
+        listing = await queues(pilot)
+        rows = [line for line in listing.lines if isinstance(line, QueueRow) and line.note]
+        row = max(rows, key=lambda r: len(r.note))
+        drawn = "".join(s.text for s in listing.render_line(listing.lines.index(row)))
+        assert row.stage in drawn
+        assert any(touch in drawn for touch in ("ago", "today", "never"))
+        note = drawn.rstrip().rsplit("  ", 1)[-1].strip()
+        assert row.note.startswith(note.rstrip("…")) and len(note) >= min(note_cells, len(row.note))

@@ -126,6 +126,33 @@ async def test_help_shows_the_keys_a_keymap_set(home: Path) -> None:
         assert by_id(help_screen.app_keys)["app.followups"].keys == ["f2"]
 
 
+def footer_line(app: RepdeskApp) -> str:
+    """The footer as drawn: its bottom row of the screen."""
+    strips = app.screen._compositor.render_strips()  # what a terminal would show
+    return "".join(segment.text for segment in strips[-1])
+
+
+async def test_the_footer_keeps_a_group_together_under_a_keymap(home: Path) -> None:
+    keys = {"board.next_stage": "ctrl+l"}
+    app = create_app(build_small_desk(home), replace(settings(), keys=keys))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.pause()
+        line = footer_line(app)
+        assert "hl Navigate  H^l Move ⏎ Open" in line, line
+        assert "Previous stage" not in line
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_the_footer_cuts_no_key_in_the_middle(app: RepdeskApp, width: int) -> None:
+    async with app.run_test(size=(width, 24)) as pilot:
+        await ready(pilot)
+        await pilot.pause()
+        line = footer_line(app).rstrip()
+        assert line.endswith("? Keys") or line.endswith("^p Palette"), line
+        assert "HL Move ⏎ Open" in line
+
+
 # ------------------------------------------------------------------ welcome
 
 
@@ -192,6 +219,34 @@ async def test_welcome_d_opens_the_demo_desk_and_leaves_yours_empty(
         assert empty_app.screen is empty_app.board
         assert sum(len(c) for c in empty_app.board.cards.values()) > 50
         assert rows(home, "SELECT count(*) FROM deal") == [(0,)]
+        await until(pilot, lambda: "demo desk" in quota_line(empty_app), tries=500)
+
+
+def quota_line(app: RepdeskApp) -> str:
+    from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+    strip = app.screen.query_one(QuotaStrip)
+    return "".join(segment.text for segment in strip.render_line(0))
+
+
+async def test_repdesk_demo_says_so_and_saves_the_theme_in_the_reps_own_settings(
+    home: Path,
+) -> None:
+    from repdesk import clock, demo
+
+    own = Home(home, home)
+    demo_home = own.demo
+    demo.ensure_built(demo_home, today=clock.today(), now=clock.now())  # as `repdesk demo` does
+    demo_settings = demo_home.settings.read_text()
+    app = create_app(demo_home, settings_mod.load(demo_home.settings))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: "demo desk" in quota_line(app), tries=500)
+        assert quota_line(app).rstrip().endswith("demo desk   10 days left")  # whole at 80
+        app.theme = "textual-light"  # what ctrl+t's picker does
+        await pilot.pause()
+    assert settings_mod.load(own.settings).theme == "textual-light"
+    assert demo_home.settings.read_text() == demo_settings  # rebuilt daily: not the place
 
 
 # ------------------------------------------------------------------ themes

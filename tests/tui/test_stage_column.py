@@ -113,3 +113,34 @@ async def test_a_click_selects_the_card_under_the_mouse() -> None:
         column = app.query_one(StageColumn)
         await pilot.click(StageColumn, offset=(3, CARD_HEIGHT * 2 + 1))
         assert column.selected is not None and column.selected.deal_id == 3
+
+
+def header_lines(app: App[None]) -> list[str]:
+    from repdesk.tui.widgets.stage_column import StageHeader
+
+    header = app.query_one(StageHeader)
+    return header.render().plain.splitlines()
+
+
+async def test_the_header_says_how_many_cards_are_out_of_sight() -> None:
+    app = ColumnApp([card(n) for n in range(1, 31)])
+    async with app.run_test(size=(30, 20)) as pilot:  # 18 lines of cards: four whole cards
+        column = app.query_one(StageColumn)
+        await pilot.pause()
+        assert header_lines(app)[1] == "30 deals · €465k  ↓26"
+        column.cursor_last()
+        await pilot.pause()
+        assert header_lines(app)[1] == "30 deals · €465k  ↑26"
+        column.move_cursor(-5)  # the cursor stays in view: one card above it, four below
+        await pilot.pause()
+        above, below = column.hidden_cards()
+        assert above + below == 26 and above > 0 and below > 0
+        assert f"↑{above} ↓{below}" in header_lines(app)[1]
+
+
+async def test_a_narrow_header_keeps_whole_figures() -> None:
+    app = ColumnApp([card(n, value_cents=1_579_000) for n in range(1, 27)])
+    async with app.run_test(size=(19, 20)) as pilot:  # 17 cells inside the padding
+        await pilot.pause()
+        line = header_lines(app)[1]
+        assert "…" not in line and line.startswith("26") and "€411k" in line, line

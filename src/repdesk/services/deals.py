@@ -252,6 +252,57 @@ def move_deal(
     return deal
 
 
+@dataclass(frozen=True, slots=True)
+class StagePosition:
+    """Where a deal stood before a move, win or loss: what `restore_stage_position` puts back."""
+
+    deal_id: int
+    stage_id: int
+    stage_entered_at: datetime
+    status: str
+    closed_on: date | None
+    lost_reason: str
+    updated_at: datetime
+    last_change_id: int  # the deal's newest StageChange then; later ones belong to the move
+
+
+def stage_position(*, session: Session, deal_id: int) -> StagePosition:
+    deal = get_deal(session=session, deal_id=deal_id)
+    last_change = session.exec(
+        select(func.max(StageChange.id)).where(StageChange.deal_id == deal_id)
+    ).one()
+    return StagePosition(
+        deal_id=deal_id,
+        stage_id=deal.stage_id,
+        stage_entered_at=deal.stage_entered_at,
+        status=deal.status,
+        closed_on=deal.closed_on,
+        lost_reason=deal.lost_reason,
+        updated_at=deal.updated_at,
+        last_change_id=last_change or 0,
+    )
+
+
+def restore_stage_position(*, session: Session, position: StagePosition) -> Deal:
+    """Take back the moves made since `position` was read (an undo): the deal's stage, its
+    days in the stage, its status, and no trace of the moves in its stage history."""
+    deal = get_deal(session=session, deal_id=position.deal_id)
+    later = session.exec(
+        select(StageChange).where(
+            StageChange.deal_id == position.deal_id, col(StageChange.id) > position.last_change_id
+        )
+    )
+    for change in later:
+        session.delete(change)
+    deal.stage_id = position.stage_id
+    deal.stage_entered_at = position.stage_entered_at
+    deal.status, deal.closed_on = position.status, position.closed_on
+    deal.lost_reason = position.lost_reason
+    deal.updated_at = position.updated_at
+    session.add(deal)
+    return deal
+
+
 def _close(
     session: Session, deal_id: int, status: str, on: date | None, moment: datetime, reason: str = ""
 ) -> Deal:

@@ -305,15 +305,21 @@ def win(desk: DeskGateway, *, deal_id: int) -> ConfirmScreen | str:
     deal = desk.read_now(lambda s: deals.get_deal(session=s, deal_id=deal_id))
     if deal.status == "won":
         return "This deal is already won."
-    previous = str(deal.stage_id)
+    previous = deal.stage_id
     question = f"Mark '{deal.title}' ({format_money(deal.value_cents, deal.currency)}) won today?"
 
     async def confirm() -> Undo:
-        await desk.write(lambda s: deals.win_deal(session=s, deal_id=deal_id))
+        def close(session: Session) -> deals.StagePosition:
+            before = deals.stage_position(session=session, deal_id=deal_id)
+            deals.win_deal(session=session, deal_id=deal_id)
+            return before
+
+        before = await desk.write(close)
         return Undo(
             f"won {deal.title}",
             deal_id,
-            lambda s: deals.move_deal(session=s, deal_id=deal_id, stage=previous),
+            lambda s: deals.restore_stage_position(session=s, position=before),
+            stage_id=previous,
         )
 
     return ConfirmScreen(question, on_yes=confirm)
@@ -326,7 +332,7 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
     deal, reasons = desk.read_now(load)
     if deal.status == "lost":
         return "This deal is already lost."
-    previous = str(deal.stage_id)
+    previous = deal.stage_id
     hint = ("Used before: " + ", ".join(reasons[:8])) if reasons else "e.g. price, not a fit"
     fields = [
         FieldSpec(
@@ -339,13 +345,17 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
     ]
 
     async def submit(values: dict[str, Any]) -> Undo:
-        await desk.write(
-            lambda s: deals.lose_deal(session=s, deal_id=deal_id, reason=values["reason"])
-        )
+        def close(session: Session) -> deals.StagePosition:
+            before = deals.stage_position(session=session, deal_id=deal_id)
+            deals.lose_deal(session=session, deal_id=deal_id, reason=values["reason"])
+            return before
+
+        before = await desk.write(close)
         return Undo(
             f"lost {deal.title}",
             deal_id,
-            lambda s: deals.move_deal(session=s, deal_id=deal_id, stage=previous),
+            lambda s: deals.restore_stage_position(session=s, position=before),
+            stage_id=previous,
         )
 
     return FormScreen(f"Lost: {deal.title}", fields, submit)

@@ -4,6 +4,7 @@ screen, and the cheap watch that shows changes written by other processes (the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import threading
 from typing import TYPE_CHECKING, Any
@@ -14,9 +15,10 @@ from textual.app import App
 from textual.binding import Binding
 
 from repdesk import clock, problems
-from repdesk.paths import Home
+from repdesk.paths import Home, demo_owner
 from repdesk.services.board import load_board
 from repdesk.settings import Settings, save_value
+from repdesk.settings import load as load_settings
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.undo import Undo
@@ -78,11 +80,13 @@ class RepdeskApp(App[int]):
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
     ]
 
-    def __init__(self, desk: DeskGateway) -> None:
+    def __init__(self, desk: DeskGateway, *, own_home: Home | None = None) -> None:
+        """`own_home`: the rep's home when `desk` is its demo desk (`repdesk demo`)."""
         super().__init__()
         self.desk = desk
+        self.on_demo = own_home is not None
         # The rep's own settings file, also while the app shows the demo desk.
-        self.settings_file = desk.home.settings
+        self.settings_file = (own_home or desk.home).settings
         # The board's read starts now, in a thread, while Textual sets up the screen.
         self.board = BoardScreen(first_load=desk.read_soon(load_board))
         self.set_keymap(desk.settings.keys)
@@ -121,7 +125,7 @@ class RepdeskApp(App[int]):
         figures = await asyncio.to_thread(self.desk.quota_figures)
         for screen in self.screen_stack:
             for strip in screen.query(QuotaStrip):
-                strip.show_figures(figures, self.desk.settings.currency)
+                strip.show_figures(figures, self.desk.settings.currency, demo=self.on_demo)
 
     def open_deal(self, deal_id: int) -> None:
         from repdesk.tui.screens.deal import DealScreen
@@ -225,6 +229,7 @@ class RepdeskApp(App[int]):
         )
         old, self.desk = self.desk, DeskGateway(home, self.desk.settings)
         old.close()
+        self.on_demo = True
         self.desk.changed_elsewhere()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
@@ -265,7 +270,13 @@ def binding_ids() -> set[str]:
 
 def create_app(home: Home, settings: Settings, *, verified: bool = False) -> RepdeskApp:
     """`verified`: the caller already checked the desk file for damage (see DeskGateway)."""
-    return RepdeskApp(DeskGateway(home, settings, verified=verified))
+    own_home = demo_owner(home)
+    if own_home is not None:
+        # The demo keeps its own settings (currency rates) but wears the rep's theme.
+        # A damaged settings file of the rep's: the demo's own theme will do.
+        with contextlib.suppress(Exception):
+            settings = settings.with_theme(load_settings(own_home.settings).theme)
+    return RepdeskApp(DeskGateway(home, settings, verified=verified), own_home=own_home)
 
 
 def run_app(home: Home, settings: Settings, *, verified: bool = False) -> int:

@@ -45,6 +45,9 @@ class FieldSpec:
     aliases: tuple[str, ...] = field(default_factory=tuple)  # service field names shown here
 
 
+FIELD_WIDGETS = "#form-fields Input, #form-fields Select, #form-fields TextArea"
+
+
 class _FieldList(VerticalScroll, can_focus=False):
     """The fields, scrollable when the terminal is short; tab goes field to field."""
 
@@ -83,8 +86,8 @@ class FormScreen(ModalScreen[Any]):
     FormScreen #form-main { height: auto; max-height: 100%; }
     """
 
-    # Typing starts in the first field; the scroll container itself never takes the focus.
-    AUTO_FOCUS = "#form-fields Input, #form-fields Select, #form-fields TextArea"
+    # The first field takes the focus in on_mount; the scroll container never does.
+    AUTO_FOCUS = ""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
@@ -125,6 +128,12 @@ class FormScreen(ModalScreen[Any]):
                 )
             if self.side is not None:
                 yield self.side
+
+    def on_mount(self) -> None:
+        # Typing starts in the first field, with the form at its top: Textual's auto focus
+        # would centre the field and, on a short terminal, hide its label ("Title *").
+        first = self.query(FIELD_WIDGETS).first()
+        self.set_focus(first, scroll_visible=False)
 
     def _input_for(self, spec: FieldSpec) -> Widget:
         ident = f"field-{spec.name}"

@@ -16,3 +16,5 @@ class Undo:
     description: str
     deal_id: int
     revert: Callable[[Session], Any]
+    # The open stage the deal is back in after the undo, when the board should follow it.
+    stage_id: int | None = None

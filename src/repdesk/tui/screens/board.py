@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
-from repdesk import clock
+from repdesk import clock, formatting
 from repdesk.services import board, deals
 from repdesk.services.board import BoardData, load_board
 from repdesk.tui.undo import Undo
+from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 from repdesk.tui.widgets.stage_column import StageColumnBox
 from repdesk.views import CardRow, StageRow
@@ -67,6 +68,9 @@ class BoardScreen(Screen[None]):
         Binding("s", "cycle_order", "Change order", id="board.sort", show=False),
     ]
 
+    # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
+    NARROW_FOOTER_HIDES = frozenset({"board.won", "board.lost", "board.filter", "app.quit"})
+
     # The board focuses its current column itself once the cards are in.
     AUTO_FOCUS = ""
 
@@ -88,6 +92,8 @@ class BoardScreen(Screen[None]):
         self.column_index = 0
         self.undo_stack: list[Undo] = []
         self.loaded = False
+        # After an undo: the (stage, deal) the cursor goes to once the cards are reloaded.
+        self.follow: tuple[int, int] | None = None
 
     @property
     def desk(self) -> Any:
@@ -103,7 +109,7 @@ class BoardScreen(Screen[None]):
         )
         filter_field.display = False  # shown by `/`; hidden, it can never take the focus
         yield filter_field
-        yield Footer(compact=True)
+        yield RepdeskFooter(compact=True)
 
     async def on_mount(self) -> None:
         if self.first_load is not None:
@@ -119,7 +125,15 @@ class BoardScreen(Screen[None]):
     def _show(self, cards: dict[int, list[CardRow]]) -> None:
         first = not self.loaded
         self.cards = cards
-        self.redraw()
+        keep = None
+        if self.follow is not None:
+            stage_id, deal_id = self.follow
+            self.follow = None
+            for index, box in enumerate(self.boxes()):
+                if box.column.stage_id == stage_id:
+                    self.column_index = index
+            keep = {stage_id: deal_id}
+        self.redraw(keep=keep)
         self.loaded = True
         # After the first paint, not before: the figures and the notice must not delay it.
         self.call_after_refresh(self.app.refresh_quota)  # type: ignore[attr-defined]
@@ -190,7 +204,7 @@ class BoardScreen(Screen[None]):
                 keep_deal = box.column.selected.deal_id
             box.set_cards(cards, keep_deal=keep_deal, currency=currency)
         self._focus_current()
-        status = f"{shown} deals · sorted by {board.ORDER_LABELS[self.order]}"
+        status = f"{formatting.count(shown, 'deal')} · sorted by {board.ORDER_LABELS[self.order]}"
         if needle:
             status += f" · filter: {self.needle}"
         if self.show_closed:
@@ -259,18 +273,23 @@ class BoardScreen(Screen[None]):
             self.notify(f"{open_stages[-1].name} is the last open stage: w marks the deal won.")
             return
         target = open_stages[index]
-        previous = card.stage_id
-        problem = await self.desk.write_or_explain(
-            lambda s: deals.move_deal(session=s, deal_id=card.deal_id, stage=str(target.id))
-        )
+        before: list[deals.StagePosition] = []
+
+        def move(session: Any) -> None:
+            before.append(deals.stage_position(session=session, deal_id=card.deal_id))
+            deals.move_deal(session=session, deal_id=card.deal_id, stage=str(target.id))
+
+        problem = await self.desk.write_or_explain(move)
         if problem:
             self.notify(problem, severity="error", markup=False, timeout=10)
             return
+        # The undo puts back what the move changed, the days in the stage included.
         self.undo_stack.append(
             Undo(
                 f"move of {card.title} to {target.name}",
                 card.deal_id,
-                lambda s: deals.move_deal(session=s, deal_id=card.deal_id, stage=str(previous)),
+                lambda s: deals.restore_stage_position(session=s, position=before[0]),
+                stage_id=card.stage_id,
             )
         )
         self._move_locally(card, target.id)  # type: ignore[arg-type]
@@ -351,6 +370,9 @@ class BoardScreen(Screen[None]):
             self.notify(problem, severity="error", markup=False, timeout=10)
             return
         self.notify(f"Undid the {undo.description}.", markup=False)
+        if undo.stage_id is not None:
+            # The cursor follows the deal back to the column it returned to.
+            self.follow = (undo.stage_id, undo.deal_id)
         self.reload()
 
     def action_open(self) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.text import Text
 from sqlmodel import Session
 from textual import work
@@ -13,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from repdesk import clock, formatting
 from repdesk.models import Activity, Deal, FollowUp, Objection
@@ -22,6 +23,7 @@ from repdesk.services import activities, deals, followups, objections
 from repdesk.services.deals import HistoryEntry
 from repdesk.text import printable
 from repdesk.tui import actions
+from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
@@ -61,7 +63,7 @@ def _local(moment: datetime) -> str:
     return moment.astimezone().strftime("%d %b %Y %H:%M")
 
 
-def render_fields(page: DealPage) -> Text:
+def render_fields(page: DealPage) -> Group:
     d = page.deal
     text = _heading(printable(d.title) + "\n")
     text.append(f"{printable(d.company) or '-'} · {page.stage} · ", style="")
@@ -80,11 +82,28 @@ def render_fields(page: DealPage) -> Text:
         ("Region", d.region),
         ("Segment", d.segment),
     ]
-    for label, value in rows:
-        if value:
-            text.append(f"{label:<15}", style="dim")
-            text.append(printable(value) + "\n")
-    return text
+    fields = [_Field(label, printable(value)) for label, value in rows if value]
+    text.rstrip()
+    return Group(text, *fields)
+
+
+class _Field:
+    """A label and its value on one line, or the value on its own line below the label when
+    both do not fit: an email address or a phone number is never split in the middle."""
+
+    LABEL = 15
+
+    def __init__(self, label: str, value: str) -> None:
+        self.label, self.value = label, value
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        line = Text(f"{self.label:<{self.LABEL}}", style="dim")
+        if self.LABEL + Text(self.value).cell_len <= options.max_width:
+            line.append(self.value)
+            yield line
+        else:
+            yield Text(self.label, style="dim")
+            yield Text("  " + self.value)
 
 
 def render_next_steps(page: DealPage) -> Text:
@@ -97,7 +116,8 @@ def render_next_steps(page: DealPage) -> Text:
         text.append(f"{formatting.when(fu.due_on, fu.due_time):<18}", style=style)
         text.append(printable(fu.note))
         if fu.recur_days:
-            text.append(f"  (every {fu.recur_days} days)", style="dim")
+            every = "day" if fu.recur_days == 1 else f"{fu.recur_days} days"
+            text.append(f"  (every {every})", style="dim")
         text.append("\n")
     return text
 
@@ -152,9 +172,13 @@ class DealScreen(Screen[None]):
         Binding("r", "reopen", "Reopen", id="deal.reopen", show=False),
     ]
 
+    # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
+    NARROW_FOOTER_HIDES = frozenset({"deal.answer", "deal.won", "deal.lost", "app.quit"})
+
     DEFAULT_CSS = """
     DealScreen #deal-body { height: 1fr; }
-    DealScreen #deal-side { width: 1fr; padding: 0 1; }
+    /* Wide enough for a whole email address under its label. */
+    DealScreen #deal-side { width: 1fr; min-width: 42; padding: 0 1; }
     DealScreen #deal-main { width: 2fr; padding: 0 1; border-left: solid $panel; }
     DealScreen Static { margin-bottom: 1; }
     """
@@ -177,7 +201,7 @@ class DealScreen(Screen[None]):
                 yield Static(id="deal-objections")
             with VerticalScroll(id="deal-main"):
                 yield Static(id="deal-timeline")
-        yield Footer()
+        yield RepdeskFooter(compact=True)
 
     def on_mount(self) -> None:
         self.reload()

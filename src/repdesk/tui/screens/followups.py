@@ -13,11 +13,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from repdesk import clock, formatting, reports
 from repdesk.reports import DayQueues, QueueRow
 from repdesk.tui import actions
+from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.queue_list import QueueList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
@@ -46,6 +47,8 @@ class FollowUpsScreen(Screen[None]):
         Binding("f", "follow_up", "Add follow-up", id="queues.follow_up"),
         Binding("escape", "back", "Board", id="queues.back", show=False),
     ]  # fmt: skip
+    # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
+    NARROW_FOOTER_HIDES = frozenset({"queues.reschedule", "queues.follow_up", "app.quit"})
     DEFAULT_CSS = """
     FollowUpsScreen #queues-title { height: 1; padding: 0 1; color: $text-muted; }
     """
@@ -62,7 +65,7 @@ class FollowUpsScreen(Screen[None]):
         yield QuotaStrip(id="quota-strip")
         yield Static(id="queues-title")
         yield QueueList(id="queues")
-        yield Footer(compact=True)
+        yield RepdeskFooter(compact=True)
 
     def on_mount(self) -> None:
         self.reload()

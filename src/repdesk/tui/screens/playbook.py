@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from repdesk import formatting, reports
 from repdesk.reports import ObjectionStats
 from repdesk.services import objections
 from repdesk.services.objections import PlaybookAnswer
 from repdesk.text import printable
+from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
@@ -89,7 +90,7 @@ class PlaybookScreen(Screen[None]):
         yield Static(id="playbook-summary")
         with VerticalScroll():
             yield Static(id="playbook-table")
-        yield Footer(compact=True)
+        yield RepdeskFooter(compact=True)
 
     def on_mount(self) -> None:
         self.reload()

@@ -86,7 +86,10 @@ class ObjectionFormScreen(FormScreen):
 
     BINDINGS = [
         Binding("ctrl+n", "next_answer", "Next earlier answer", id="objection.next_answer"),
-        Binding("ctrl+y", "use_answer", "Use this answer", id="objection.use_answer"),
+        # Priority: the answer box is a TextArea, whose own ctrl+y (redo) would win otherwise.
+        Binding(
+            "ctrl+y", "use_answer", "Use this answer", id="objection.use_answer", priority=True
+        ),
     ]
 
     def __init__(self, *args: Any, playbook: PlaybookPanel, **kwargs: Any) -> None:

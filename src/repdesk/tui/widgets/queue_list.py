@@ -6,6 +6,7 @@ of thousands of stepless deals costs what ten do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -35,10 +36,12 @@ class Heading:
 Line = Heading | QueueRow
 
 
-def touched(row: QueueRow, now: datetime) -> str:
+def touched(row: QueueRow, now: datetime, *, short: bool = False) -> str:
     if row.last_touch is None:
-        return "never touched"
+        return "never" if short else "never touched"
     days = (now - row.last_touch).days
+    if short:
+        return "today" if days == 0 else f"{days}d ago"
     return "touched today" if days == 0 else f"touched {days}d ago"
 
 
@@ -154,6 +157,33 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         if 0 <= index < len(self.lines) and isinstance(self.lines[index], QueueRow):
             self._set(index)
 
+    def _draw_row(
+        self, text: Text, row: QueueRow, width: int, style: Callable[[str], Style]
+    ) -> None:
+        layout = row_layout(width)
+        muted = style("queue-list--muted")
+        if row.due_on is not None:
+            when = formatting.when(row.due_on, row.due_time)
+            if layout.when < 17:
+                when = when[4:]  # without the weekday
+            late = row.due_on < self.today
+            text.append(f"   {when:<{layout.when}}", style("queue-list--late") if late else "")
+        else:
+            text.append(f"   {'no next step':<{layout.when}}", muted)
+        text.append(f"{_cut(row.title, layout.title - 1):<{layout.title}}")
+        if layout.company:
+            text.append(f"{_cut(row.company, layout.company - 1):<{layout.company}}", muted)
+        money = format_money(row.value_cents, row.currency, compact=True)
+        text.append(f"{money:>{VALUE_CELLS - 2}}  ")
+        if layout.stage:
+            text.append(f"{_cut(row.stage, layout.stage - 1):<{layout.stage}}", muted)
+        if layout.touch:
+            touch = touched(row, self.now, short=layout.touch < 17)
+            text.append(f"{touch:<{layout.touch}}", muted)
+        if row.recurring:
+            text.append("↻ ", muted)
+        text.append(printable(row.note))
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = y + round(self.scroll_offset.y)
@@ -171,26 +201,49 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             if not line.count:
                 text.append("  nothing here", style("queue-list--muted"))
         else:
-            if line.due_on is not None:
-                when = formatting.when(line.due_on, line.due_time)
-                late = line.due_on < self.today
-                text.append(f"   {when:<17}", style("queue-list--late") if late else "")
-            else:
-                text.append(f"   {'no next step':<17}", style("queue-list--muted"))
-            text.append(f"{_cut(line.title, 26):<27}")
-            text.append(f"{_cut(line.company, 20):<21}", style("queue-list--muted"))
-            text.append(f"{format_money(line.value_cents, line.currency, compact=True):>8}  ")
-            text.append(f"{_cut(line.stage, 12):<13}", style("queue-list--muted"))
-            text.append(f"{touched(line, self.now):<17}", style("queue-list--muted"))
-            if line.recurring:
-                text.append("↻ ", style("queue-list--muted"))
-            text.append(printable(line.note))
+            self._draw_row(text, line, width, style)
         text.truncate(width, overflow="ellipsis", pad=True)
         strip_style = base
         if index == self.cursor and isinstance(line, QueueRow):
             strip_style = base + self.get_component_rich_style("queue-list--cursor")
         segments = list(text.render(self.app.console))
         return Strip(segments).apply_style(strip_style).adjust_cell_length(width, strip_style)
+
+
+@dataclass(frozen=True, slots=True)
+class RowLayout:
+    """Cells per field of a row at one width (0: left out). The note takes what is left."""
+
+    when: int
+    title: int
+    company: int
+    stage: int
+    touch: int  # 9: "3d ago"; 17: "touched 3d ago"
+
+
+def row_layout(width: int) -> RowLayout:
+    """The fields a row keeps at `width`: the due day, title, value, stage, last touch and
+    the note come first; the company, the weekday and the longer wording only where there
+    is room. The note always has at least 14 cells down to 80 columns."""
+    narrow = width < 100
+    when = 13 if narrow else 17  # "16 Nov 09:00" or "Mon 16 Nov 09:00"
+    rest = width - 3 - when - VALUE_CELLS
+    title, note, stage, touch, company = 16, 14, 12, 9, 0
+    extra = rest - (title + note + stage + touch)
+    grow = min(max(extra, 0), 11)
+    title, extra = title + grow, extra - grow
+    if extra >= 21:
+        company, extra = 21, extra - 21
+    if extra >= 25:  # the long wording once the note has room anyway (30 cells)
+        touch, stage, extra = 17, 13, extra - 9
+    if extra < 0:  # under 80 columns: the touch, then the stage give way to the note
+        touch, extra = 0, extra + touch
+    if extra < 0:
+        stage = 0
+    return RowLayout(when, title, company, stage, touch)
+
+
+VALUE_CELLS = 10  # "  €19.2k  ": eight cells right-aligned and two after
 
 
 def _cut(text: str, width: int) -> str:

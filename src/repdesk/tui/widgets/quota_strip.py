@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -21,7 +22,7 @@ class QuotaStrip(Static):
     }
     """
 
-    def show_figures(self, k: Kpis, currency: str) -> None:
+    def show_figures(self, k: Kpis, currency: str, *, demo: bool = False) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{k.period}  ", style="bold")
         line.append(f"won {format_money(k.won_value, currency)}")
@@ -36,5 +37,14 @@ class QuotaStrip(Static):
                 ("▲ " if ahead else "▼ ") + formatting.pace(k, currency),
                 style="green" if ahead else "red",
             )
-        line.append(f"  ·  {k.days_left} days left", style="dim")
-        self.update(line)
+        # Kept whole at the right edge; on a narrow terminal the figures on the left give way.
+        right = Text("  ", no_wrap=True)
+        if demo:
+            right.append(" demo desk ", style="bold reverse")
+            right.append("  ")
+        right.append(formatting.count(k.days_left, "day") + " left", style="dim")
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(no_wrap=True, justify="right")
+        grid.add_row(line, right)
+        self.update(grid)

@@ -7,8 +7,9 @@ screen (`render_line`), so its cost does not grow with the number of deals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
+from repdesk import formatting
 from repdesk.money import format_money
 from repdesk.text import printable
 from repdesk.tui.widgets.styles import text_style
@@ -123,6 +125,28 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         # Drawn cards by (card, width, cursor state): a card's strips depend on nothing else,
         # so new data or a resize never needs the cache emptied (only bounded).
         self._strips: dict[tuple[CardRow, int, str, date], list[Strip]] = {}
+        # Told (above, below) whenever the cards out of sight change: the header shows them.
+        self.on_hidden: Callable[[int, int], None] | None = None
+
+    def hidden_cards(self) -> tuple[int, int]:
+        """How many cards are out of sight (wholly or in part) above and below the view."""
+        if not self._cards:
+            return 0, 0
+        top = round(self.scroll_offset.y)
+        bottom = top + self.scrollable_content_region.height  # the first line out of sight
+        above = min(len(self._cards), -(-top // CARD_HEIGHT))
+        # A card counts as seen when its three lines are; the blank line may be cut.
+        seen_to = max(above, (bottom - (CARD_HEIGHT - 1)) // CARD_HEIGHT + 1)
+        below = max(0, len(self._cards) - seen_to)
+        return above, below
+
+    def _report_hidden(self) -> None:
+        if self.on_hidden is not None:
+            self.on_hidden(*self.hidden_cards())
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._report_hidden()
 
     # ------------------------------------------------------------------ data
 
@@ -147,6 +171,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         self._cursor = index if index is not None else max(0, min(self._cursor, len(cards) - 1))
         self._update_virtual_size()
         self._scroll_cursor_visible()
+        self._report_hidden()
         self.refresh()
         if self.selected != before:
             self.post_message(self.CursorMoved(self, self.selected))
@@ -222,6 +247,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     def on_resize(self, event: events.Resize) -> None:
         self._update_virtual_size()
         self._scroll_cursor_visible()
+        self._report_hidden()
 
     def on_focus(self) -> None:
         self._refresh_card(self._cursor)
@@ -315,6 +341,16 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         return strips
 
 
+def _whole_money(cents: int, currency: str) -> str:
+    """Compact money without the decimal ("€410k", not "€410.5k"): for a narrow header."""
+    units = Decimal(cents) / 100
+    for limit in (Decimal(10**9), Decimal(10**6), Decimal(10**3)):
+        if abs(units) >= limit:
+            whole = (units / limit).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            return format_money(int(whole * limit * 100), currency, compact=True)
+    return format_money(cents, currency, compact=True)
+
+
 class StageHeader(Static):
     DEFAULT_CSS = """
     StageHeader {
@@ -326,18 +362,48 @@ class StageHeader(Static):
     }
     """
 
+    _summary: tuple[str, int, int, str] | None = None
+    _hidden: tuple[int, int] = (0, 0)
+
     def update_summary(self, name: str, count: int, total_cents: int, currency: str) -> None:
-        deals = "deal" if count == 1 else "deals"
-        total = format_money(total_cents, currency, compact=True)
-        self._summary = (printable(name), f"{count} {deals} · {total}")
+        self._summary = (printable(name), count, total_cents, currency)
         self.refresh()
+
+    def update_hidden(self, above: int, below: int) -> None:
+        """How many cards are scrolled out of sight above and below: a column never hides
+        its (most urgent) top cards without saying so."""
+        if (above, below) != self._hidden:
+            self._hidden = (above, below)
+            self.refresh()
+
+    def figures(self, width: int) -> str:
+        """The second line, the longest form that fits: count, total, then what is hidden."""
+        if self._summary is None:
+            return ""
+        _, count, total_cents, currency = self._summary
+        total = format_money(total_cents, currency, compact=True)
+        whole = _whole_money(total_cents, currency)
+        above, below = self._hidden
+        hidden = " ".join(
+            part for part in (f"↑{above}" if above else "", f"↓{below}" if below else "") if part
+        )
+        deals = formatting.count(count, "deal")
+        forms = [f"{deals} · {total}", f"{deals} · {whole}"]
+        if hidden:
+            forms = [f"{form}  {hidden}" for form in forms]
+            forms += [f"{count} · {whole} {hidden}", f"{hidden} of {count}", hidden]
+        else:
+            forms.append(f"{count} · {whole}")
+        return next(
+            (form for form in forms if Text(form).cell_len <= width), _fit(forms[-1], width)
+        )
 
     def render(self) -> Text:
         # Two lines, so a narrow column keeps the whole stage name and its figures.
-        name, figures = getattr(self, "_summary", (str(self.content), ""))
         width = self.content_region.width
+        name = self._summary[0] if self._summary else str(self.content)
         text = Text(_fit(name, width), no_wrap=True)
-        text.append("\n" + _fit(figures, width), style="not bold")
+        text.append("\n" + self.figures(width), style="not bold")
         return text
 
 
@@ -358,6 +424,7 @@ class StageColumnBox(Vertical):
         super().__init__(id=id)
         self._header = StageHeader(printable(stage_name))
         self._column = StageColumn(stage_id, stage_name)
+        self._column.on_hidden = self._header.update_hidden
 
     @property
     def column(self) -> StageColumn:
