@@ -10,25 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from repdesk.cli import main
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process (fast); the subprocess tests below cover the real entry point."""
-    import contextlib
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
-
-
-def ok(*args: str) -> str:
-    code, out, err = run(*args)
-    assert code == 0, err
-    return out
+from tests.shell import ok, run
 
 
 def desk_digest(home: Path) -> str:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import sqlite3
 from pathlib import Path
 
 import pytest
-
-from repdesk.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -34,27 +30,6 @@ def need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"the shared data is not here: {path}")
     return path
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in args])
-    return code, out.getvalue(), err.getvalue()
-
-
-def ok(*args: str) -> str:
-    code, out, err = run(*args)
-    assert code == 0, err
-    return out
-
-
-def refused(*args: str) -> str:
-    """Exit 2 with one message and no traceback; returns stderr."""
-    code, _, err = run(*args)
-    assert code == 2, err
-    assert "Traceback" not in err and err.startswith("repdesk: ")
-    return err
 
 
 def rows(desk: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.io.helpers import ROOT, digest, ok, refused, rows
+from tests.io.helpers import ROOT, digest, rows
+from tests.shell import ok, refused
 
 from repdesk import desk_file, migrations
 from repdesk.cli import _start_auto_backup

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.io.helpers import digest, ok, refused, rows
+from tests.io.helpers import digest, rows
 from tests.pinned import NOW, TODAY
+from tests.shell import ok, refused
 
 from repdesk.io.csv_export import escape_cell, unescape_cell
 

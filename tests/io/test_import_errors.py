@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.io.helpers import FIXTURES, digest, ok, refused
+from tests.io.helpers import FIXTURES, digest
+from tests.shell import ok, refused
 
 
 @pytest.fixture

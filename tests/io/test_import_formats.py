@@ -8,18 +8,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.io.helpers import (
-    FIXTURES,
-    MAVEN,
-    MAVEN_ARGS,
-    MAVEN_SLICE,
-    ROOT,
-    SALESFORCE,
-    need,
-    ok,
-    refused,
-    run,
-)  # fmt: skip
+from tests.io.helpers import FIXTURES, MAVEN, MAVEN_ARGS, MAVEN_SLICE, ROOT, SALESFORCE, need
+from tests.shell import ok, refused, run
 
 
 def deals(status: str = "all") -> dict[str, dict[str, object]]:

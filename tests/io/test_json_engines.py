@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from tests.io.helpers import FIXTURES, ok, refused, rows
+from tests.io.helpers import FIXTURES, rows
+from tests.shell import ok, refused
 
 from repdesk.models import SQLModel
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
-from tests.io.helpers import FIXTURES, ok, refused, rows
+from tests.io.helpers import FIXTURES, rows
 from tests.pinned import NOW, TODAY
+from tests.shell import ok, refused
 
 from repdesk import demo, store
 from repdesk.models import ALL_TABLES, SQLModel

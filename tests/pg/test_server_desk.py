@@ -4,8 +4,6 @@ are what only a server has. They need the test server (`scripts/pg-test-server`)
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -17,23 +15,10 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import select as orm_select
 from tests import engines
+from tests.shell import ok, run
 
 from repdesk import migrations, store
-from repdesk.cli import main
 from repdesk.models import ALL_TABLES, SQLModel
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
-
-
-def ok(*args: str) -> str:
-    code, out, err = run(*args)
-    assert code == 0, err
-    return out
 
 
 def a_day_on_the_desk() -> None:
