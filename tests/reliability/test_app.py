@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import event
 from tests.reliability.helpers import fill, health, rows, table_checksums, tmpfs
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.test_board import form_open, ready, until
+from tests.tui.drive import until
+from tests.tui.test_board import form_open, ready
 from textual.pilot import Pilot
 from textual.widgets import Static
 

@@ -24,7 +24,8 @@ from rich.console import Console
 from sqlalchemy import Engine
 from tests.pinned import NOW
 from tests.reliability.helpers import repdesk, rows
-from tests.tui.test_board import ready, until
+from tests.tui.drive import until
+from tests.tui.test_board import ready
 from textual.widgets import Static
 
 from repdesk.models import Activity, Deal, FollowUp, Objection

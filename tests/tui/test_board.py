@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from tests.tui.desks import build_small_desk, settings
+from tests.tui.drive import db, until
 from textual.pilot import Pilot
 
 from repdesk.tui.app import RepdeskApp, create_app
@@ -25,14 +26,6 @@ def app(home: Path) -> RepdeskApp:
     return create_app(build_small_desk(home), settings())
 
 
-def db(home: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(home / "desk.sqlite")
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
 async def ready(pilot: Pilot[int]) -> BoardScreen:
     app = pilot.app
     assert isinstance(app, RepdeskApp)
@@ -42,15 +35,6 @@ async def ready(pilot: Pilot[int]) -> BoardScreen:
             break
     await pilot.pause()
     return app.board
-
-
-async def until(pilot: Pilot[int], condition: object, tries: int = 100) -> None:
-    """Let the app run until `condition()` holds (forms open after a worker starts)."""
-    for _ in range(tries):
-        if condition():  # type: ignore[operator]
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("the app never reached the expected state")
 
 
 async def form_open(pilot: Pilot[int]) -> FormScreen:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.tui.desks import build_small_desk, settings
+from tests.tui.drive import db, until
 from textual.pilot import Pilot
 
 from repdesk.tui.app import RepdeskApp, create_app
@@ -23,22 +23,6 @@ SIZE = (140, 40)
 @pytest.fixture
 def app(home: Path) -> RepdeskApp:
     return create_app(build_small_desk(home), settings())
-
-
-def db(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(home / "desk.sqlite")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-async def until(pilot: Pilot[Any], condition: Any, tries: int = 300) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("the app never reached the expected state")
 
 
 async def queues(pilot: Pilot[Any]) -> QueueList:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.test_board import current, form_open, ready, until
+from tests.tui.drive import until
+from tests.tui.test_board import current, form_open, ready
 from textual.binding import Binding
 from textual.pilot import Pilot
 
