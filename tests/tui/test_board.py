@@ -561,15 +561,17 @@ async def test_ctrl_y_copies_the_answer_while_typing_in_the_answer_box(app: Repd
 async def test_a_desk_damaged_under_the_app_stops_it_with_one_line(home: Path) -> None:
     from repdesk.tui.app import RepdeskStopped
 
-    desk_home = build_small_desk(home)
-    app = create_app(desk_home, settings())
-    data = bytearray((home / "desk.sqlite").read_bytes())
-    for offset in range(4096, len(data), 97):
-        data[offset] ^= 0xFF
-    (home / "desk.sqlite").write_bytes(bytes(data))
+    app = create_app(build_small_desk(home), settings())
     with pytest.raises(RepdeskStopped) as info:
         async with app.run_test(size=SIZE) as pilot:
-            for _ in range(500):  # until the first read meets the damage (slower under load)
+            await ready(pilot)
+            # The disk goes bad under the open app: most pages get flipped bytes.
+            data = bytearray((home / "desk.sqlite").read_bytes())
+            for offset in range(4096, len(data), 97):
+                data[offset] ^= 0xFF
+            (home / "desk.sqlite").write_bytes(bytes(data))
+            await pilot.press("2")  # the queues read the desk
+            for _ in range(500):  # until that read meets the damage (slower under load)
                 if app._exception is not None:
                     break
                 await pilot.pause(0.01)
