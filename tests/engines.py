@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import Any
 
 import pytest
 
@@ -83,3 +84,22 @@ def server_connection(url: str):  # type: ignore[no-untyped-def]
     import psycopg
 
     return psycopg.connect(_libpq(url), autocommit=True)
+
+
+def every_row(engine: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every table through the models' types: aware UTC instants, dates and times as objects,
+    whichever engine holds them."""
+    from sqlalchemy import select
+
+    from repdesk.models import ALL_TABLES, SQLModel
+
+    with engine.connect() as conn:
+        return {
+            name: [
+                dict(row)
+                for row in conn.execute(
+                    select(SQLModel.metadata.tables[name]).order_by("id")
+                ).mappings()
+            ]
+            for name in ALL_TABLES
+        }

@@ -13,30 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from tests.engines import every_row
 from tests.io.helpers import FIXTURES, rows
 from tests.pinned import NOW, TODAY
 from tests.shell import ok, refused
 
 from repdesk import demo, store
-from repdesk.models import ALL_TABLES, SQLModel
+from repdesk.models import ALL_TABLES
 
 FIRST_EXPORTER_FILE = FIXTURES / "desk_export_sqlite_v2.json"
-
-
-def every_row(engine: Engine) -> dict[str, list[dict[str, Any]]]:
-    """Every table through the models' types: aware UTC instants, dates and times as objects,
-    whichever engine holds them."""
-    with engine.connect() as conn:
-        return {
-            name: [
-                dict(row)
-                for row in conn.execute(
-                    select(SQLModel.metadata.tables[name]).order_by("id")
-                ).mappings()
-            ]
-            for name in ALL_TABLES
-        }
 
 
 def assert_same_desk(server: str, desk_file: Path) -> None:

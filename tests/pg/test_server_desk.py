@@ -18,7 +18,6 @@ from tests import engines
 from tests.shell import ok, run
 
 from repdesk import migrations, store
-from repdesk.models import ALL_TABLES, SQLModel
 
 
 def a_day_on_the_desk() -> None:
@@ -56,19 +55,6 @@ def a_day_on_the_desk() -> None:
     ok("quota", "set", "2026-11", "60000")
 
 
-def every_row(engine) -> dict[str, list[dict[str, object]]]:  # type: ignore[no-untyped-def]
-    with engine.connect() as conn:
-        return {
-            name: [
-                dict(row)
-                for row in conn.execute(
-                    select(SQLModel.metadata.tables[name]).order_by("id")
-                ).mappings()
-            ]
-            for name in ALL_TABLES
-        }
-
-
 def reports_as_json() -> list[object]:
     return [
         json.loads(ok("deal", "list", "--status", "all", "--json")),
@@ -94,7 +80,7 @@ def test_migrate_to_copies_every_row_and_the_desk_reads_the_same(
     file_engine = store.make_engine(home / "desk.sqlite")
     server_engine = store.make_server_engine(server_url)
     try:
-        assert every_row(server_engine) == every_row(file_engine)
+        assert engines.every_row(server_engine) == engines.every_row(file_engine)
     finally:
         file_engine.dispose()
         server_engine.dispose()
