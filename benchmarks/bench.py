@@ -47,28 +47,24 @@ class Floor(App):
 Floor().run(headless=True, size=(160, 48))
 """
 
-# The board as `repdesk` opens it (cli._open_app): the damage check runs beside the imports.
+# The board as `repdesk` opens it: cli.open_app, run headless, stopped at the first frame.
 BOARD_APP = """
 import os, resource, sys, time
-from repdesk import background, desk_file
-from repdesk.paths import resolve_home
-from repdesk.settings import load
-home = resolve_home()
-check = background.start(lambda: desk_file.prepare(home.desk, verify=True), "check")
-from repdesk.tui.app import create_app
-check.result()
-app = create_app(home, load(home.settings), verified=True)
-def check():
-    if app.board.loaded:
-        app.call_after_refresh(finish)
-    else:
-        app.set_timer(0.005, check)
-def finish():
-    print("painted", time.time() - float(os.environ["BENCH_T0"]), file=sys.stderr)
-    print("maxrss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
-    app.exit()
-app.call_later(check)
-app.run(headless=True, size=(160, 48))
+from repdesk import cli, paths
+def run(app):
+    after = app.after_first_paint  # called once the board's first frame is out
+    def painted():
+        print("painted", time.time() - float(os.environ["BENCH_T0"]), file=sys.stderr)
+        after()  # the rest of the start: every card, the launch notice
+        loaded()
+    def loaded():  # peak memory once every card is in
+        if not app.board.loaded:
+            return app.set_timer(0.01, loaded)
+        print("maxrss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+        app.exit()
+    app.after_first_paint = painted
+    app.run(headless=True, size=(160, 48))
+cli.open_app(cli.Desk(paths.resolve_home()), auto_backup=False, run=run)
 """
 
 

@@ -200,27 +200,35 @@ def _stage_names(session: Session) -> dict[int, str]:
 
 
 def cmd_open(desk: Desk, args: argparse.Namespace) -> int:
-    return _open_app(desk, auto_backup=True)
+    return open_app(desk, auto_backup=True)
 
 
-def _open_app(desk: Desk, *, auto_backup: bool) -> int:
-    # Refuse a foreign or damaged file before the screen is taken over. (Reading the board in
-    # a thread while Textual imports was measured: it slowed the imports more than it saved.)
+def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | None = None) -> int:
+    """Start the app. `run`: how to run it (the benchmark's is headless; see run_app)."""
+    # Refuse a foreign or damaged file before the screen is taken over.
     desk.prepare()
-    damage_check = None
+    background.pause_collector()  # until the first frame is out (see resume_collector)
+    first = None
     if not desk.on_server:
-        # The damage check (PRAGMA quick_check) is C code that lets go of the GIL: it runs
-        # beside the imports below instead of before them.
-        damage_check = background.start(
-            lambda: desk_file.prepare(desk.home.desk, verify=True), "repdesk-check"
-        )
+        # The damage check (PRAGMA quick_check) and the first frame's read are C code that lets
+        # go of the GIL: they run beside the imports below, so the board has its cards (the
+        # first of each stage) and the quota strip its figures before the screen is composed.
+        first = background.start(lambda: _first_screen(desk), "repdesk-first-read")
         if auto_backup:  # a server keeps its own backups (pg_dump)
             _start_auto_backup(desk.home)
-    from repdesk.tui.app import run_app
+    from repdesk.tui.app import RepdeskApp, run_app
 
-    if damage_check is not None:
-        damage_check.result()  # a damaged desk is refused here, the terminal still untouched
-    return run_app(desk.home, desk.settings, verified=True)
+    if first is not None:
+        first.result()  # a damaged desk is refused here, the terminal still untouched
+    return run_app(desk.home, desk.settings, verified=True, first=first, run=run or RepdeskApp.run)
+
+
+def _first_screen(desk: Desk) -> Any:
+    from repdesk.services.board import first_screen
+
+    desk_file.prepare(desk.home.desk, verify=True)
+    with desk.fast() as conn:
+        return first_screen(conn, conversion=desk.settings.conversion)
 
 
 def _start_auto_backup(home: paths.Home) -> threading.Thread:
@@ -258,7 +266,7 @@ def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
         _out(f"Demo desk ready: repdesk --home {home.data_dir}")
         return 0
     # The demo never touches a server desk, and needs no backups.
-    return _open_app(Desk(home, server=False), auto_backup=False)
+    return open_app(Desk(home, server=False), auto_backup=False)
 
 
 def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:

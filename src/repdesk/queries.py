@@ -133,6 +133,33 @@ _SQL = {
         FROM deal d JOIN stage s ON s.id = d.stage_id
         WHERE d.status = 'open' OR :include_closed = 1
     """,
+    # The board's first screenful: the first :per_stage cards of each stage in the board's
+    # default order (overdue, then next step, then value; see board.sort_key), with each
+    # stage's count and total. Everything below the fold comes with the full read after.
+    "board_window": """
+        WITH due AS (
+            SELECT d.id, d.stage_id, d.value_cents,
+                   (SELECT MIN(f.due_on) FROM follow_up f
+                    WHERE f.deal_id = d.id AND f.done_at IS NULL) AS due_on
+            FROM deal d WHERE d.status = 'open'
+        ), ranked AS (
+            SELECT id, due_on,
+                   ROW_NUMBER() OVER (PARTITION BY stage_id
+                       ORDER BY due_on IS NULL, due_on, value_cents DESC, id) AS place,
+                   COUNT(*) OVER (PARTITION BY stage_id) AS deals,
+                   SUM(value_cents) OVER (PARTITION BY stage_id) AS total
+            FROM due
+        )
+        SELECT d.id, d.title, d.company, d.contact, d.value_cents, d.currency, d.stage_id,
+               d.stage_entered_at, s.rot_days, r.due_on,
+               (SELECT f.due_time FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
+                ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
+               (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open'),
+               r.deals, r.total
+        FROM ranked r JOIN deal d ON d.id = r.id JOIN stage s ON s.id = d.stage_id
+        WHERE r.place <= :per_stage
+        ORDER BY d.stage_id, r.place
+    """,
     # `repdesk export csv`: every deal in the native columns' order (io.formats.NATIVE_COLUMNS).
     "deals_for_export": """
         -- A deal made on the desk goes out as repdesk:ID, which a re-import recognises.

@@ -11,8 +11,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from repdesk import kpi, queries
-from repdesk.dates import Period
+from repdesk import clock, kpi, queries
+from repdesk.dates import Period, period_containing
 from repdesk.domain import OBJECTION_CATEGORIES
 from repdesk.money import Conversion
 
@@ -174,6 +174,14 @@ class DayQueues:
 
 
 UPCOMING_DAYS = 7
+
+
+def month_figures(conn: Any, *, conversion: Conversion) -> kpi.Kpis:
+    """This month so far against its quota: the quota strip on every screen."""
+    today = clock.today()
+    return kpi_report(
+        conn, period=period_containing(today, "month"), as_of=today, conversion=conversion
+    )
 
 
 def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -> DayQueues:

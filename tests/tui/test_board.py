@@ -17,6 +17,7 @@ from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import ConfirmScreen, FormScreen
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.deal import DealScreen
+from repdesk.tui.widgets.stage_column import StageHeader
 
 SIZE = (140, 40)
 
@@ -87,6 +88,25 @@ async def test_keys_move_between_columns_and_cards(app: RepdeskApp) -> None:
         assert current(board)[0] == "Demo"
         await pilot.press("j", "k", "G", "g")
         assert current(board) == ("Demo", "Warehouse pilot")
+
+
+async def test_only_the_current_columns_header_is_lit(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+
+        def lit() -> list[str]:
+            accent = app.theme_variables["accent"].lower()
+            return [
+                box.column.stage_name
+                for box in board.boxes()
+                if box.query_one(StageHeader).styles.background.hex.lower() == accent
+            ]
+
+        assert lit() == ["Prospect"]
+        await pilot.press("l", "l")
+        assert lit() == ["Qualified"]  # the header left behind goes back to plain
+        await pilot.press("h")
+        assert lit() == ["Contacted"]
 
 
 async def test_shift_l_moves_the_deal_and_the_cursor_follows_and_u_undoes(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from repdesk import clock, queries
+from repdesk.kpi import Kpis
+from repdesk.money import Conversion
+from repdesk.reports import month_figures
 from repdesk.views import CardRow, StageRow
 
 ORDERS = ("due", "value", "age")
@@ -23,31 +27,34 @@ def card_rows(
 ) -> dict[int, list[CardRow]]:
     """Cards by stage id (unordered). `conn` is a session or a sqlite3 connection."""
     columns: dict[int, list[CardRow]] = defaultdict(list)
-    as_date, as_time, as_instant = queries.as_date, queries.as_time, queries.as_instant
     for row in queries.fetch(conn, "board_cards", include_closed=int(include_closed)):
-        (deal_id, title, company, contact, value, currency, stage_id, entered, rot_days,
-         due_on, due_time, objections) = row  # fmt: skip
-        entered_at = as_instant(entered)
-        days = (now - entered_at).days if entered_at else 0
-        due = as_date(due_on)
-        columns[stage_id].append(
-            CardRow(
-                deal_id=deal_id,
-                title=title,
-                company=company,
-                contact=contact,
-                value_cents=int(value),
-                currency=currency,
-                stage_id=stage_id,
-                days_in_stage=days,
-                next_due=due,
-                next_due_time=as_time(due_time),
-                overdue=due is not None and due < today,
-                open_objections=int(objections),
-                rotting=rot_days is not None and days > rot_days,
-            )
-        )
+        card = _card(row, today=today, now=now)
+        columns[card.stage_id].append(card)
     return columns
+
+
+def _card(row: tuple[Any, ...], *, today: date, now: datetime) -> CardRow:
+    """A card from the first twelve columns of `board_cards` / `board_window`."""
+    (deal_id, title, company, contact, value, currency, stage_id, entered, rot_days,
+     due_on, due_time, objections) = row[:12]  # fmt: skip
+    entered_at = queries.as_instant(entered)
+    days = (now - entered_at).days if entered_at else 0
+    due = queries.as_date(due_on)
+    return CardRow(
+        deal_id=deal_id,
+        title=title,
+        company=company,
+        contact=contact,
+        value_cents=int(value),
+        currency=currency,
+        stage_id=stage_id,
+        days_in_stage=days,
+        next_due=due,
+        next_due_time=queries.as_time(due_time),
+        overdue=due is not None and due < today,
+        open_objections=int(objections),
+        rotting=rot_days is not None and days > rot_days,
+    )
 
 
 BoardData = tuple[list[StageRow], dict[int, list[CardRow]]]
@@ -58,6 +65,51 @@ def load_board(conn: Any, *, include_closed: bool = False) -> BoardData:
     stages = [StageRow(*row) for row in queries.fetch(conn, "stages")]
     cards = card_rows(conn, today=clock.today(), now=clock.now(), include_closed=include_closed)
     return stages, cards
+
+
+# Cards per stage in the board's first read: more than the tallest terminal shows (the
+# rest follows in the full read, before anyone scrolls that far).
+WINDOW = 40
+
+
+@dataclass(frozen=True, slots=True)
+class BoardWindow:
+    """The open stages' first cards in the default order, and every stage's true size."""
+
+    stages: list[StageRow]
+    cards: dict[int, list[CardRow]]
+    sizes: dict[int, tuple[int, int]]  # stage id -> (open deals, their value in cents)
+
+
+def board_window(conn: Any, *, per_stage: int | None = None) -> BoardWindow:
+    """What the board shows first, read without building 10,000 cards nobody sees yet.
+
+    The cards of each stage are the first `per_stage` (default WINDOW) of
+    `ordered(all, "due")`, in that order.
+    """
+    per_stage = per_stage or WINDOW
+    today, now = clock.today(), clock.now()
+    stages = [StageRow(*row) for row in queries.fetch(conn, "stages")]
+    cards: dict[int, list[CardRow]] = defaultdict(list)
+    sizes: dict[int, tuple[int, int]] = {}
+    for row in queries.fetch(conn, "board_window", per_stage=per_stage):
+        card = _card(row, today=today, now=now)
+        cards[card.stage_id].append(card)
+        sizes[card.stage_id] = (int(row[12]), int(row[13]))
+    return BoardWindow(stages, dict(cards), sizes)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstScreen:
+    """Everything the app's first frame shows: the board's window and the quota strip."""
+
+    board: BoardWindow
+    quota: Kpis
+
+
+def first_screen(conn: Any, *, conversion: Conversion) -> FirstScreen:
+    """One read for the first frame (a session or a sqlite3 connection in a transaction)."""
+    return FirstScreen(board_window(conn), month_figures(conn, conversion=conversion))
 
 
 def sort_key(order: str) -> Callable[[CardRow], tuple[Any, ...]]:

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import importlib
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -14,9 +16,10 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from repdesk import clock, problems
+from repdesk import background, clock, problems
+from repdesk.kpi import Kpis
 from repdesk.paths import Home, demo_owner
-from repdesk.services.board import load_board
+from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, save_value
 from repdesk.settings import load as load_settings
 from repdesk.tui.gateway import DeskGateway
@@ -80,16 +83,27 @@ class RepdeskApp(App[int]):
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
     ]
 
-    def __init__(self, desk: DeskGateway, *, own_home: Home | None = None) -> None:
-        """`own_home`: the rep's home when `desk` is its demo desk (`repdesk demo`)."""
+    def __init__(
+        self,
+        desk: DeskGateway,
+        *,
+        own_home: Home | None = None,
+        first: Future[FirstScreen] | None = None,
+    ) -> None:
+        """`own_home`: the rep's home when `desk` is its demo desk (`repdesk demo`).
+        `first`: the first frame's read, when the caller started it already."""
         super().__init__()
         self.desk = desk
         self.on_demo = own_home is not None
         # The rep's own settings file, also while the app shows the demo desk.
         self.settings_file = (own_home or desk.home).settings
-        # The board's read starts now, in a thread, while Textual sets up the screen.
-        self.board = BoardScreen(first_load=desk.read_soon(load_board))
+        # Else the board's first read starts now, in a thread, while Textual sets up.
+        self.board = BoardScreen(first or self.read_first_screen())
         self.set_keymap(desk.settings.keys)
+
+    def read_first_screen(self) -> Future[FirstScreen]:
+        conversion = self.desk.settings.conversion
+        return self.desk.read_soon(lambda s: first_screen(s, conversion=conversion))
 
     def on_mount(self) -> None:
         try:
@@ -122,7 +136,9 @@ class RepdeskApp(App[int]):
 
     @work(exclusive=True, group="quota")
     async def refresh_quota(self) -> None:
-        figures = await asyncio.to_thread(self.desk.quota_figures)
+        self.show_quota(await asyncio.to_thread(self.desk.quota_figures))
+
+    def show_quota(self, figures: Kpis) -> None:
         for screen in self.screen_stack:
             for strip in screen.query(QuotaStrip):
                 strip.show_figures(figures, self.desk.settings.currency, demo=self.on_demo)
@@ -168,6 +184,12 @@ class RepdeskApp(App[int]):
         if not isinstance(self.screen, KpiScreen):
             self.action_board()
             self.push_screen(KpiScreen())
+
+    def after_first_paint(self) -> None:
+        """The board's first frame is out: now the work it did not wait for."""
+        background.resume_collector()
+        self.board.reload()  # every card, not just the first screenful
+        self.launch_notice()
 
     @work(exclusive=True, group="launch-notice")
     async def launch_notice(self) -> None:
@@ -233,7 +255,7 @@ class RepdeskApp(App[int]):
         self.desk.changed_elsewhere()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        self.board = BoardScreen(first_load=self.desk.read_soon(load_board))
+        self.board = BoardScreen(self.read_first_screen())
         await self.push_screen(self.board)
         self.sub_title = "demo desk"
         self.notify(
@@ -268,19 +290,35 @@ def binding_ids() -> set[str]:
     return found
 
 
-def create_app(home: Home, settings: Settings, *, verified: bool = False) -> RepdeskApp:
-    """`verified`: the caller already checked the desk file for damage (see DeskGateway)."""
+def create_app(
+    home: Home,
+    settings: Settings,
+    *,
+    verified: bool = False,
+    first: Future[FirstScreen] | None = None,
+) -> RepdeskApp:
+    """`verified`: the caller already checked the desk file for damage (see DeskGateway).
+    `first`: the first frame's read, started by the caller (see cli.open_app)."""
     own_home = demo_owner(home)
     if own_home is not None:
         # The demo keeps its own settings (currency rates) but wears the rep's theme.
         # A damaged settings file of the rep's: the demo's own theme will do.
         with contextlib.suppress(Exception):
             settings = settings.with_theme(load_settings(own_home.settings).theme)
-    return RepdeskApp(DeskGateway(home, settings, verified=verified), own_home=own_home)
+    desk = DeskGateway(home, settings, verified=verified)
+    return RepdeskApp(desk, own_home=own_home, first=first)
 
 
-def run_app(home: Home, settings: Settings, *, verified: bool = False) -> int:
+def run_app(
+    home: Home,
+    settings: Settings,
+    *,
+    verified: bool = False,
+    first: Future[FirstScreen] | None = None,
+    run: Callable[[RepdeskApp], object] = RepdeskApp.run,
+) -> int:
+    """`run`: how to run it (the benchmark runs it headless and stops at the first paint)."""
     _ = clock.now()  # a malformed REPDESK_NOW fails here, before the screen is taken over
-    app = create_app(home, settings, verified=verified)
-    app.run()
+    app = create_app(home, settings, verified=verified, first=first)
+    run(app)
     return app.return_code or 0

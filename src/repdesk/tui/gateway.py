@@ -15,8 +15,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from repdesk import background, clock, desk_file, problems, reports, store
-from repdesk.dates import period_containing
+from repdesk import background, desk_file, problems, reports, store
 from repdesk.errors import RepdeskError
 from repdesk.paths import Home
 from repdesk.settings import Settings
@@ -89,11 +88,8 @@ class DeskGateway:
 
     def quota_figures(self) -> reports.kpi.Kpis:
         """This month against quota, for the strip on every screen."""
-        period = period_containing(clock.today(), "month")
         return self.read_now(
-            lambda s: reports.kpi_report(
-                s, period=period, as_of=clock.today(), conversion=self.settings.conversion
-            )
+            lambda s: reports.month_figures(s, conversion=self.settings.conversion)
         )
 
     def close(self) -> None:

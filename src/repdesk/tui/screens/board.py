@@ -19,8 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from repdesk import clock, formatting
-from repdesk.services import board, deals
-from repdesk.services.board import BoardData, load_board
+from repdesk.services import board
+from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
@@ -81,17 +81,22 @@ class BoardScreen(Screen[None]):
     BoardScreen #board-status { height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    def __init__(self, first_load: Future[BoardData] | None = None) -> None:
+    def __init__(self, first: Future[FirstScreen] | None = None) -> None:
+        """`first`: the first frame's read, started before Textual was imported (the app's
+        start) or at least before the screen is composed."""
         super().__init__()
-        self.first_load = first_load
+        self.first = first
         self.stages: list[StageRow] = []
         self.cards: dict[int, list[CardRow]] = {}
+        # Until the full read is in, `cards` holds each stage's first cards only, and this
+        # each stage's true (count, total). None: `cards` holds every card.
+        self.sizes: dict[int, tuple[int, int]] | None = None
         self.order = "due"
         self.needle = ""
         self.show_closed = False
         self.column_index = 0
         self.undo_stack: list[Undo] = []
-        self.loaded = False
+        self.loaded = False  # every card is in (not just the first screenful)
         # After an undo: the (stage, deal) the cursor goes to once the cards are reloaded.
         self.follow: tuple[int, int] | None = None
 
@@ -100,9 +105,13 @@ class BoardScreen(Screen[None]):
         return self.app.desk  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
+        # Usually the first read is in by now: the columns are laid out once, with their cards.
+        if self.first is not None and self.first.done():
+            self.stages = self.first.result().board.stages
         yield QuotaStrip(id="quota-strip")
         # A plain Horizontal: a scroll container would take the arrow keys for scrolling.
-        yield Horizontal(id="columns")
+        with Horizontal(id="columns"):
+            yield from self._new_boxes()
         yield Static("", id="board-status")
         filter_field = Input(
             placeholder="filter: title, company or contact (esc clears)", id="filter"
@@ -112,19 +121,27 @@ class BoardScreen(Screen[None]):
         yield RepdeskFooter(compact=True)
 
     async def on_mount(self) -> None:
-        if self.first_load is not None:
-            self.stages, cards = await asyncio.wrap_future(self.first_load)
-            self.first_load = None
-        else:
-            self.stages, cards = await self.desk.read(
-                lambda s: load_board(s, include_closed=self.show_closed)
-            )
-        await self._mount_columns()
-        self._show(cards)
+        if self.first is not None and self.stages:
+            start = self.first.result()
+        else:  # not read yet when composed (a server, a slow disk): the columns come now
+            if self.first is not None:
+                start = await asyncio.wrap_future(self.first)
+            else:
+                conversion = self.desk.settings.conversion
+                start = await self.desk.read(lambda s: first_screen(s, conversion=conversion))
+            self.stages = start.board.stages
+            await self._mount_columns()
+        self.first = None
+        self.app.show_quota(start.quota)  # type: ignore[attr-defined]
+        self._show(start.board.cards, sizes=start.board.sizes)
 
-    def _show(self, cards: dict[int, list[CardRow]]) -> None:
-        first = not self.loaded
+    def _show(
+        self, cards: dict[int, list[CardRow]], *, sizes: dict[int, tuple[int, int]] | None = None
+    ) -> None:
+        """Show `cards`: every card, or (with `sizes`) each stage's first cards."""
+        first = not self.loaded and self.sizes is None
         self.cards = cards
+        self.sizes = sizes
         keep = None
         if self.follow is not None:
             stage_id, deal_id = self.follow
@@ -134,37 +151,44 @@ class BoardScreen(Screen[None]):
                     self.column_index = index
             keep = {stage_id: deal_id}
         self.redraw(keep=keep)
-        self.loaded = True
-        # After the first paint, not before: the figures and the notice must not delay it.
-        self.call_after_refresh(self.app.refresh_quota)  # type: ignore[attr-defined]
+        if sizes is None:
+            self.loaded = True
         if first:
-            self.call_after_refresh(self.app.launch_notice)  # type: ignore[attr-defined]
+            # The first frame: what it did not wait for starts once it is out.
+            self.call_after_refresh(self.app.after_first_paint)  # type: ignore[attr-defined]
+        elif sizes is None:
+            self.app.refresh_quota()  # type: ignore[attr-defined]
+
+    def _new_boxes(self) -> list[StageColumnBox]:
+        visible = [s for s in self.stages if s.kind == "open" or self.show_closed]
+        self.column_index = max(0, min(self.column_index, len(visible) - 1))
+        boxes = [StageColumnBox(s.id, s.name, id=f"stage-{s.id}") for s in visible]
+        self._fit_columns(boxes)
+        return boxes
+
+    MIN_COLUMN_WIDTH = 20
+
+    def _fit_columns(self, boxes: list[StageColumnBox]) -> None:
+        """Share the width between the columns; below a readable width each, the board
+        scrolls sideways. Set before the first layout (from the terminal's width), so the
+        columns are laid out once."""
+        if not boxes:
+            return
+        # The columns span the screen; before the first layout the screen has no size yet.
+        width = self.size.width or self.app.size.width
+        each, spare = divmod(width, len(boxes))
+        if each < self.MIN_COLUMN_WIDTH:
+            each, spare = self.MIN_COLUMN_WIDTH, 0
+        for index, box in enumerate(boxes):
+            box.styles.width = each + (1 if index < spare else 0)
+
+    def on_resize(self) -> None:
+        self._fit_columns(self.boxes())
 
     async def _mount_columns(self) -> None:
         container = self.query_one("#columns", Horizontal)
         await container.remove_children()
-        visible = [s for s in self.stages if s.kind == "open" or self.show_closed]
-        await container.mount_all(
-            StageColumnBox(s.id, s.name, id=f"stage-{s.id}")  # type: ignore[arg-type]
-            for s in visible
-        )
-        self.column_index = min(self.column_index, len(visible) - 1)
-        self._fit_columns()
-
-    MIN_COLUMN_WIDTH = 20
-
-    def _fit_columns(self) -> None:
-        """Share the width between the columns; below a readable width, scroll sideways."""
-        container = self.query_one("#columns", Horizontal)
-        boxes = self.boxes()
-        if not boxes or not container.size.width:
-            return
-        width = max(self.MIN_COLUMN_WIDTH, container.size.width // len(boxes))
-        for box in boxes:
-            box.styles.width = width
-
-    def on_resize(self) -> None:
-        self._fit_columns()
+        await container.mount_all(self._new_boxes())
 
     # ------------------------------------------------------------- data
 
@@ -193,16 +217,21 @@ class BoardScreen(Screen[None]):
         currency = self.desk.settings.currency
         shown = 0
         for box in self.boxes():
-            cards = self.cards.get(box.column.stage_id, [])
+            stage_id = box.column.stage_id
+            cards = self.cards.get(stage_id, [])
             if needle:
                 cards = [c for c in cards if board.matches(c, needle)]
             cards = board.ordered(cards, self.order)
-            shown += len(cards)
+            # Before the full read, the header tells the stage's true size, not the window's.
+            size = self.sizes.get(stage_id, (0, 0)) if self.sizes is not None else None
+            if needle or size is None:
+                size = (len(cards), sum(card.value_cents for card in cards))
+            shown += size[0]
             box.column.today = today
-            keep_deal = (keep or {}).get(box.column.stage_id)
+            keep_deal = (keep or {}).get(stage_id)
             if keep_deal is None and box.column.selected is not None:
                 keep_deal = box.column.selected.deal_id
-            box.set_cards(cards, keep_deal=keep_deal, currency=currency)
+            box.set_cards(cards, keep_deal=keep_deal, currency=currency, size=size)
         self._focus_current()
         status = f"{formatting.count(shown, 'deal')} · sorted by {board.ORDER_LABELS[self.order]}"
         if needle:
@@ -219,7 +248,8 @@ class BoardScreen(Screen[None]):
     def _focus_current(self) -> None:
         box = self.current_box()
         if box is not None and not isinstance(self.focused, Input):
-            box.column.focus()
+            # At once, not queued (as `focus()` is): the first frame shows the current column.
+            self.set_focus(box.column)
             box.scroll_visible()
 
     def on_descendant_focus(self, event: Any) -> None:
@@ -273,6 +303,8 @@ class BoardScreen(Screen[None]):
             self.notify(f"{open_stages[-1].name} is the last open stage: w marks the deal won.")
             return
         target = open_stages[index]
+        from repdesk.services import deals  # loaded after the first paint (see _actions)
+
         before: list[deals.StagePosition] = []
 
         def move(session: Any) -> None:
@@ -300,6 +332,10 @@ class BoardScreen(Screen[None]):
         self.cards[card.stage_id] = [c for c in self.cards.get(card.stage_id, []) if c != card]
         moved = replace(card, stage_id=stage_id, days_in_stage=0, rotting=False)
         self.cards.setdefault(stage_id, []).append(moved)
+        if self.sizes is not None:
+            for stage, sign in ((card.stage_id, -1), (stage_id, 1)):
+                count, total = self.sizes.get(stage, (0, 0))
+                self.sizes[stage] = (count + sign, total + sign * card.value_cents)
         for index, box in enumerate(self.boxes()):
             if box.column.stage_id == stage_id:
                 self.column_index = index

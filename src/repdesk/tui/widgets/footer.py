@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import ComposeResult
@@ -16,6 +17,9 @@ from textual.binding import Binding
 
 # Private module, public widgets: the pieces Textual's own footer is made of.
 from textual.widgets._footer import Footer, FooterKey, FooterLabel, KeyGroup
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 NARROW = 100  # below this many cells the screen's NARROW_FOOTER_HIDES leave the footer
 
@@ -52,6 +56,25 @@ class RepdeskFooter(Footer):
     def __init__(self, *, compact: bool = False) -> None:
         super().__init__(compact=compact)
         self._narrow: bool | None = None
+        # Textual's footer stays empty until a frame after the screen's: this one shows its
+        # keys in the first frame (the screen's bindings are known when it is composed).
+        self.set_reactive(Footer._bindings_ready, True)
+        self._shown: list[list[Entry]] | None = None
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # Focus moves between the board's columns change no key shown: keep the keys then,
+        # rather than rebuild a dozen widgets on every `h` and `l`.
+        if self._shown is not None and screen is self.screen and self._entries() == self._shown:
+            return
+        super().bindings_changed(screen)
+
+    def _entries(self) -> list[list[Entry]]:
+        hidden = self.hidden_ids()
+        by_action: defaultdict[str, list[Entry]] = defaultdict(list)
+        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.id not in hidden:
+                by_action[binding.action].append((binding, enabled, tooltip))
+        return grouped(by_action.values())
 
     def hidden_ids(self) -> frozenset[str]:
         hides: frozenset[str] = getattr(self.screen, "NARROW_FOOTER_HIDES", frozenset())
@@ -67,13 +90,8 @@ class RepdeskFooter(Footer):
         if not self._bindings_ready:
             return
         self._narrow = self.app.size.width < NARROW
-        hidden = self.hidden_ids()
+        entries = self._shown = self._entries()
         active_bindings = self.screen.active_bindings
-        by_action: defaultdict[str, list[Entry]] = defaultdict(list)
-        for _, binding, enabled, tooltip in active_bindings.values():
-            if binding.show and binding.id not in hidden:
-                by_action[binding.action].append((binding, enabled, tooltip))
-        entries = grouped(by_action.values())
         index = 0
         while index < len(entries):
             group = entries[index][0][0].group

@@ -59,6 +59,7 @@ def _line(left: Text, right: Text, width: int) -> Text:
     room = max(0, width - right.cell_len - (1 if right.cell_len else 0))
     if left.cell_len > room:
         left.truncate(max(0, room - 1))
+        left.rstrip()  # "Elbe Logistik…", not "Elbe Logistik …"
         left.append("…")
     left.pad_right(max(0, width - left.cell_len - right.cell_len))
     left.append_text(right)
@@ -121,6 +122,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         self.stage_name = stage_name
         self.today = date.today()
         self._cards: Sequence[CardRow] = ()
+        self._count = 0  # the stage's cards, those not read yet included
         self._cursor = 0
         # Drawn cards by (card, width, cursor state): a card's strips depend on nothing else,
         # so new data or a resize never needs the cache emptied (only bounded).
@@ -137,7 +139,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         above = min(len(self._cards), -(-top // CARD_HEIGHT))
         # A card counts as seen when its three lines are; the blank line may be cut.
         seen_to = max(above, (bottom - (CARD_HEIGHT - 1)) // CARD_HEIGHT + 1)
-        below = max(0, len(self._cards) - seen_to)
+        below = max(0, self._count - seen_to)
         return above, below
 
     def _report_hidden(self) -> None:
@@ -162,9 +164,13 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     def selected(self) -> CardRow | None:
         return self._cards[self._cursor] if self._cards else None
 
-    def set_cards(self, cards: Sequence[CardRow], *, keep_deal: int | None = None) -> None:
+    def set_cards(
+        self, cards: Sequence[CardRow], *, keep_deal: int | None = None, count: int | None = None
+    ) -> None:
+        """`count`: how many cards the stage has, when `cards` are only the first of them."""
         before = self.selected
         self._cards = cards
+        self._count = len(cards) if count is None else count
         index = None
         if keep_deal is not None:
             index = next((i for i, c in enumerate(cards) if c.deal_id == keep_deal), None)
@@ -363,7 +369,10 @@ class StageHeader(Static):
     """
 
     _summary: tuple[str, int, int, str] | None = None
-    _hidden: tuple[int, int] = (0, 0)
+    _hidden: tuple[int, int] = (0, 0)  # as last drawn
+    # The column below: what it hides is read when the header is drawn, after the layout
+    # (before it, the column has no height and would seem to hide every card).
+    column: StageColumn | None = None
 
     def update_summary(self, name: str, count: int, total_cents: int, currency: str) -> None:
         self._summary = (printable(name), count, total_cents, currency)
@@ -373,7 +382,6 @@ class StageHeader(Static):
         """How many cards are scrolled out of sight above and below: a column never hides
         its (most urgent) top cards without saying so."""
         if (above, below) != self._hidden:
-            self._hidden = (above, below)
             self.refresh()
 
     def figures(self, width: int) -> str:
@@ -383,6 +391,8 @@ class StageHeader(Static):
         _, count, total_cents, currency = self._summary
         total = format_money(total_cents, currency, compact=True)
         whole = _whole_money(total_cents, currency)
+        if self.column is not None:
+            self._hidden = self.column.hidden_cards()
         above, below = self._hidden
         hidden = " ".join(
             part for part in (f"↑{above}" if above else "", f"↓{below}" if below else "") if part
@@ -414,6 +424,11 @@ class StageColumnBox(Vertical):
     StageColumnBox {
         border-right: vkey $panel;
     }
+    /* Textual restyles, on a focus change, the subtree of the nearest ancestor that has a
+       :focus-within rule of its own: without this one the header kept its old colour. */
+    StageColumnBox:focus-within {
+        border-right: vkey $panel;
+    }
     StageColumnBox:focus-within > StageHeader {
         background: $accent;
         color: $text;
@@ -425,6 +440,7 @@ class StageColumnBox(Vertical):
         self._header = StageHeader(printable(stage_name))
         self._column = StageColumn(stage_id, stage_name)
         self._column.on_hidden = self._header.update_hidden
+        self._header.column = self._column
 
     @property
     def column(self) -> StageColumn:
@@ -435,8 +451,14 @@ class StageColumnBox(Vertical):
         yield self._column
 
     def set_cards(
-        self, cards: Sequence[CardRow], *, keep_deal: int | None = None, currency: str = "EUR"
+        self,
+        cards: Sequence[CardRow],
+        *,
+        keep_deal: int | None = None,
+        currency: str = "EUR",
+        size: tuple[int, int] | None = None,
     ) -> None:
-        self._column.set_cards(cards, keep_deal=keep_deal)
-        total = sum(card.value_cents for card in cards)
-        self._header.update_summary(self._column.stage_name, len(cards), total, currency)
+        """`size`: the stage's (count, total) when `cards` are only its first cards."""
+        count, total = size or (len(cards), sum(card.value_cents for card in cards))
+        self._column.set_cards(cards, keep_deal=keep_deal, count=count)
+        self._header.update_summary(self._column.stage_name, count, total, currency)

@@ -1,0 +1,111 @@
+"""The app's start as `repdesk` runs it (cli.open_app): the first frame already holds the
+cards (each stage's first ones), their true counts and the quota figures; the rest of the
+cards follow, and the collector paused for the start runs again."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.pinned import NOW
+from tests.tui.desks import build_small_desk
+from textual.pilot import Pilot
+
+from repdesk import cli
+from repdesk.paths import Home
+from repdesk.services import board as board_service
+from repdesk.services import deals
+from repdesk.store import make_engine, write_session
+from repdesk.tui.app import RepdeskApp
+from repdesk.tui.widgets.stage_column import StageHeader
+
+SIZE = (140, 40)
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    """The start pauses and freezes the collector: this process gets it back as it was."""
+    yield
+    gc.enable()
+    gc.unfreeze()
+
+
+def _more_prospects(home: Path, count: int) -> None:
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        for n in range(count):
+            deals.create_deal(
+                session=session,
+                title=f"Prospect {n:02d}",
+                value_cents=100_000 * (n + 1),
+                currency="EUR",
+                stage="Prospect",
+                now=NOW,
+            )
+    engine.dispose()
+
+
+def _start(home: Home, drive: Any) -> dict[str, Any]:
+    """Run `repdesk`'s own start with `drive(pilot)` in place of a terminal; return what the
+    first frame showed."""
+    first: dict[str, Any] = {}
+
+    def run(app: RepdeskApp) -> None:
+        after = app.after_first_paint
+
+        def first_paint() -> None:
+            first["collecting"] = gc.isenabled()
+            first["loaded"] = app.board.loaded
+            box = app.board.boxes()[0]
+            first["prospects"] = [card.title for card in box.column.cards]
+            first["header"] = str(box.query_one(StageHeader).render())
+            first["strip"] = app.screen.query_one("#quota-strip").render_line(0).text
+            after()
+
+        app.after_first_paint = first_paint  # type: ignore[method-assign]
+
+        async def main() -> None:
+            async with app.run_test(size=SIZE) as pilot:
+                await drive(pilot)
+
+        asyncio.run(main())
+
+    cli.open_app(cli.Desk(home), auto_backup=False, run=run)
+    return first
+
+
+def test_the_first_frame_shows_cards_counts_and_quota_then_the_rest_follows(
+    home: Path, monkeypatch: pytest.MonkeyPatch, collector: None
+) -> None:
+    monkeypatch.setattr(board_service, "WINDOW", 3)
+    desk_home = build_small_desk(home)
+    _more_prospects(home, 5)  # six prospects in all, three in the first read
+    after: dict[str, Any] = {}
+
+    async def drive(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        for _ in range(300):
+            if app.board.loaded:
+                break
+            await pilot.pause(0.01)
+        await pilot.press("G")
+        box = app.board.boxes()[0]
+        after["prospects"] = [card.title for card in box.column.cards]
+        after["selected"] = box.column.selected.title
+        after["header"] = str(box.query_one(StageHeader).render())
+        after["collecting"] = gc.isenabled()
+
+    first = _start(desk_home, drive)
+    assert first["collecting"] is False and first["loaded"] is False
+    # No next step on any: by value (€3k each: the older deal first).
+    assert first["prospects"] == ["Prospect 04", "Prospect 03", "[bold]ACME[/] expansion ["]
+    # The header counts every prospect, not the three read so far.
+    assert "6 deals" in first["header"] and "€18k" in first["header"]
+    assert "won €9,000 of €60,000" in first["strip"]
+    assert len(after["prospects"]) == 6 and after["selected"] == "Prospect 00"
+    assert "6 deals" in after["header"]
+    assert after["collecting"] is True
