@@ -25,6 +25,7 @@ from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.deal import DealScreen
 from repdesk.tui.screens.help import HelpScreen, KeyEntry
 from repdesk.tui.screens.welcome import WelcomeScreen
+from repdesk.tui.widgets.footer import RepdeskFooter
 
 SIZE = (120, 34)
 
@@ -140,7 +141,7 @@ async def test_the_footer_keeps_a_group_together_under_a_keymap(home: Path) -> N
         await ready(pilot)
         await pilot.pause()
         line = footer_line(app)
-        assert "hl Navigate  H^l Move ⏎ Open" in line, line
+        assert "hl Navigate H^l Move ⏎ Open" in line, line
         assert "Previous stage" not in line
 
 
@@ -152,6 +153,21 @@ async def test_the_footer_cuts_no_key_in_the_middle(app: RepdeskApp, width: int)
         line = footer_line(app).rstrip()
         assert line.endswith("? Keys") or line.endswith("^p Palette"), line
         assert "HL Move ⏎ Open" in line
+
+
+async def test_a_click_on_a_footer_key_runs_it_and_the_pointer_names_it(
+    app: RepdeskApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        footer = app.screen.query_one(RepdeskFooter)
+        await pilot.pause()
+        start = next(x for x, _, item in footer._spans if item.description == "Log call")
+        await pilot.hover(RepdeskFooter, offset=(start + 2, 0))
+        assert footer.tooltip == "Log call"
+        await pilot.click(RepdeskFooter, offset=(start + 2, 0))
+        await form_open(pilot)  # the call form, as `c` opens it
+        assert "Log a call" in str(app.screen.query_one("#form-title").render())
 
 
 # ------------------------------------------------------------------ welcome

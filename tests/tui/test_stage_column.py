@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 from textual.app import App, ComposeResult
@@ -81,15 +80,15 @@ async def test_ten_thousand_cards_cost_what_ten_do() -> None:
     async with app.run_test(size=(40, 40)) as pilot:
         widgets = len(app.query("*"))
         box = app.query_one(StageColumnBox)
-        started = time.perf_counter()
         box.set_cards([card(n) for n in range(10_000)])
         await pilot.pause()
         for _ in range(50):
             box.column.move_cursor(1)
-        for y in range(40):
-            box.column.render_line(y)
-        assert time.perf_counter() - started < 1.0
+        await pilot.pause()
         assert len(app.query("*")) == widgets  # no widget per card
+        # Only cards in sight were drawn: those on screen now and on the way down to them.
+        visible = box.column.size.height // CARD_HEIGHT + 1
+        assert 0 < len(box.column._strips) <= 50 + visible
 
 
 async def test_marks_and_literal_text() -> None:

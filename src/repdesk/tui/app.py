@@ -71,7 +71,6 @@ class RepdeskApp(App[int]):
     TITLE = "repdesk"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {_jump_to_deal, _screen_actions}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),

@@ -118,7 +118,7 @@ class BoardScreen(Screen[None]):
         )
         filter_field.display = False  # shown by `/`; hidden, it can never take the focus
         yield filter_field
-        yield RepdeskFooter(compact=True)
+        yield RepdeskFooter()
 
     async def on_mount(self) -> None:
         if self.first is not None and self.stages:

@@ -201,7 +201,7 @@ class DealScreen(Screen[None]):
                 yield Static(id="deal-objections")
             with VerticalScroll(id="deal-main"):
                 yield Static(id="deal-timeline")
-        yield RepdeskFooter(compact=True)
+        yield RepdeskFooter()
 
     def on_mount(self) -> None:
         self.reload()

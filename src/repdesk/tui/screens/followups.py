@@ -65,7 +65,7 @@ class FollowUpsScreen(Screen[None]):
         yield QuotaStrip(id="quota-strip")
         yield Static(id="queues-title")
         yield QueueList(id="queues")
-        yield RepdeskFooter(compact=True)
+        yield RepdeskFooter()
 
     def on_mount(self) -> None:
         self.reload()

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from repdesk import clock, formatting
 from repdesk.dates import Period, period_containing
@@ -26,6 +26,7 @@ from repdesk.queries import SLICE_DIMENSIONS
 from repdesk.reports import ClosedFigures
 from repdesk.settings import Settings
 from repdesk.tui import actions
+from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
@@ -257,7 +258,7 @@ class KpiScreen(Screen[None]):
                 with Vertical(id="activity-box"):
                     yield Static("Week so far vs same days last week", id="activity-title")
                     yield Static(id="activity")
-        yield Footer(compact=True)
+        yield RepdeskFooter()
 
     def on_mount(self) -> None:
         self.reload()

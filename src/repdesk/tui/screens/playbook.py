@@ -90,7 +90,7 @@ class PlaybookScreen(Screen[None]):
         yield Static(id="playbook-summary")
         with VerticalScroll():
             yield Static(id="playbook-table")
-        yield RepdeskFooter(compact=True)
+        yield RepdeskFooter()
 
     def on_mount(self) -> None:
         self.reload()

@@ -1,22 +1,26 @@
-"""Textual's footer with two repairs: a binding group stays whole when a keymap rebinds one of
-its keys, and a narrow terminal shows fewer keys instead of cutting the last one mid-word.
+"""The footer: the keys of the screen, drawn by one widget on one line.
 
-Textual groups a footer's keys by neighbours in `active_bindings`, and a keymap re-adds a
-rebound key at the end of that dict: "HL Move" became "H Previous stage … ^l Next stage".
+Textual's footer builds a widget per key (some twenty on the board): restyling and drawing
+them was a quarter of the time to the board's first frame, and every focus move rebuilt them.
+This one keeps the keys as plain data and draws them as one line of text. It also repairs two
+things of Textual's: a binding group stays whole when a keymap rebinds one of its keys (Textual
+groups keys by neighbours in `active_bindings`, and a keymap re-adds a rebound key at its end:
+"HL Move" became "H Previous stage … ^l Next stage"), and a key that does not fit is left out
+whole instead of cut mid-word (`?` lists every key).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.style import Style
+from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
-
-# Private module, public widgets: the pieces Textual's own footer is made of.
-from textual.widgets._footer import Footer, FooterKey, FooterLabel, KeyGroup
+from textual.widget import Widget
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -47,51 +51,76 @@ def grouped(entries: Iterable[list[Entry]]) -> list[list[Entry]]:
     return result
 
 
-class RepdeskFooter(Footer):
+@dataclass(frozen=True)
+class Item:
+    """One thing on the footer: a key and what it does, or a group's keys and their name."""
+
+    keys: tuple[tuple[str, str], ...]  # (key to press, as shown)
+    description: str
+    enabled: bool
+    tooltip: str
+
+    @property
+    def width(self) -> int:
+        shown = "".join(display for _, display in self.keys)
+        return Text(f"{shown} {self.description}").cell_len
+
+
+class RepdeskFooter(Widget, can_focus=False):
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"footer--key", "footer--description", "footer--hover"}
     DEFAULT_CSS = """
-    /* Textual's compact footer puts a group's label against the next key ("Move⏎ Open"). */
-    RepdeskFooter.-compact FooterLabel { margin: 0 1 0 0; }
+    RepdeskFooter {
+        dock: bottom;
+        height: 1;
+        background: $panel;
+        color: $footer-foreground;
+    }
+    RepdeskFooter > .footer--key {
+        color: $footer-key-foreground;
+        text-style: bold;
+    }
+    RepdeskFooter > .footer--description { color: $footer-description-foreground; }
+    RepdeskFooter > .footer--hover { background: $block-hover-background; }
     """
 
-    def __init__(self, *, compact: bool = False) -> None:
-        super().__init__(compact=compact)
-        self._narrow: bool | None = None
-        # Textual's footer stays empty until a frame after the screen's: this one shows its
-        # keys in the first frame (the screen's bindings are known when it is composed).
-        self.set_reactive(Footer._bindings_ready, True)
-        self._shown: list[list[Entry]] | None = None
+    def __init__(self) -> None:
+        super().__init__()
+        self._items: list[Item] = []
+        self._palette: Item | None = None
+        # Where each item was drawn: (first cell, cell after the last, item).
+        self._spans: list[tuple[int, int, Item]] = []
+        self._hover: Item | None = None
 
-    def bindings_changed(self, screen: Screen) -> None:
-        # Focus moves between the board's columns change no key shown: keep the keys then,
-        # rather than rebuild a dozen widgets on every `h` and `l`.
-        if self._shown is not None and screen is self.screen and self._entries() == self._shown:
-            return
-        super().bindings_changed(screen)
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._read_bindings()
 
-    def _entries(self) -> list[list[Entry]]:
-        hidden = self.hidden_ids()
-        by_action: defaultdict[str, list[Entry]] = defaultdict(list)
-        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if binding.show and binding.id not in hidden:
-                by_action[binding.action].append((binding, enabled, tooltip))
-        return grouped(by_action.values())
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen) -> None:
+        if screen is self.screen:
+            self._read_bindings()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._read_bindings()  # the keys a narrow terminal leaves out
 
     def hidden_ids(self) -> frozenset[str]:
         hides: frozenset[str] = getattr(self.screen, "NARROW_FOOTER_HIDES", frozenset())
         return hides if self.app.size.width < NARROW else frozenset()
 
-    def on_resize(self, event: events.Resize) -> None:
-        narrow = self.app.size.width < NARROW
-        if self._narrow is not None and narrow != self._narrow:
-            self.call_after_refresh(self.recompose)
-        self._narrow = narrow
-
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
-        self._narrow = self.app.size.width < NARROW
-        entries = self._shown = self._entries()
-        active_bindings = self.screen.active_bindings
+    def _read_bindings(self) -> None:
+        """The screen's keys as items; redrawn only when they changed (a focus move between
+        the board's columns changes none)."""
+        hidden = self.hidden_ids()
+        active = self.screen.active_bindings
+        by_action: defaultdict[str, list[Entry]] = defaultdict(list)
+        for _, binding, enabled, tooltip in active.values():
+            if binding.show and binding.id not in hidden:
+                by_action[binding.action].append((binding, enabled, tooltip))
+        items: list[Item] = []
+        entries = grouped(by_action.values())
         index = 0
         while index < len(entries):
             group = entries[index][0][0].group
@@ -103,41 +132,112 @@ class RepdeskFooter(Footer):
             ):
                 members.append(entries[index + len(members)])
             index += len(members)
+            firsts = [member[0] for member in members]  # an action's first key stands for it
             if group is not None and len(members) > 1:
-                with KeyGroup(classes="-compact" if group.compact else ""):
-                    for member in members:
-                        binding, enabled, tooltip = member[0]
-                        yield FooterKey(
-                            binding.key,
-                            self.app.get_key_display(binding),
-                            "",
-                            binding.action,
-                            disabled=not enabled,
-                            tooltip=tooltip or binding.description,
-                            classes="-grouped",
-                        ).data_bind(compact=Footer.compact)
-                yield FooterLabel(group.description)
-                continue
-            binding, enabled, tooltip = members[0][0]
-            yield FooterKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                binding.description,
-                binding.action,
-                disabled=not enabled,
-                tooltip=tooltip,
-            ).data_bind(compact=Footer.compact)
-        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
-            try:
-                _node, binding, enabled, tooltip = active_bindings[self.app.COMMAND_PALETTE_BINDING]
-            except KeyError:
-                return
-            yield FooterKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                binding.description,
-                binding.action,
-                classes="-command-palette",
-                disabled=not enabled,
-                tooltip=binding.tooltip or binding.description,
+                description, tooltip = group.description, ""
+            else:
+                description, tooltip = firsts[0][0].description, firsts[0][2]
+            items.append(
+                Item(
+                    keys=tuple((b.key, self.app.get_key_display(b)) for b, _, _ in firsts),
+                    description=description,
+                    enabled=all(enabled for _, enabled, _ in firsts),
+                    tooltip=tooltip or " · ".join(b.description for b, _, _ in firsts),
+                )
             )
+        palette = None
+        # Below NARROW the palette key gives way (the board's status line names ctrl+p).
+        if self.app.ENABLE_COMMAND_PALETTE and self.app.size.width >= NARROW:
+            found = active.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _, binding, enabled, tooltip = found
+                palette = Item(
+                    keys=((binding.key, self.app.get_key_display(binding)),),
+                    description=binding.description,
+                    enabled=enabled,
+                    tooltip=tooltip or binding.description,
+                )
+        if (items, palette) != (self._items, self._palette):
+            self._items, self._palette = items, palette
+            self.refresh()
+
+    @property
+    def items(self) -> list[Item]:
+        """The items drawn (those that fit), left to right, the palette key last."""
+        return [item for _, _, item in self._spans]
+
+    def render(self) -> Text:
+        width = self.size.width
+        key_style = self.get_component_rich_style("footer--key", partial=True)
+        description_style = self.get_component_rich_style("footer--description", partial=True)
+        hover_style = self.get_component_rich_style("footer--hover", partial=True)
+        dim = Style(dim=True)
+
+        def draw(item: Item) -> Text:
+            extra = (hover_style if item == self._hover else Style()) + (
+                Style() if item.enabled else dim
+            )
+            text = Text()
+            for _, shown in item.keys:
+                text.append(shown, key_style + extra)
+            text.append(f" {item.description}", description_style + extra)
+            return text
+
+        # Every key if they fit, with the palette key at the right edge. Else the palette key
+        # goes, then keys from the right, but never the last (`?`, the way to all the others).
+        def cells(items: list[Item]) -> int:
+            return 1 + sum(item.width + 1 for item in items)
+
+        shown, palette = list(self._items), self._palette
+        if palette is not None and cells(shown) + palette.width + 2 > width:
+            palette = None
+        while len(shown) > 1 and cells(shown) > width:
+            del shown[-2]
+        line, spans, x = Text(no_wrap=True, overflow="crop"), [], 1
+        line.append(" ")
+        for item in shown:
+            line.append_text(draw(item))
+            spans.append((x, x + item.width, item))
+            x += item.width + 1
+            line.append(" ")
+        if palette is not None:
+            right = palette.width + 2
+            line.append(" " * (width - right - x))
+            line.append("▏", Style(dim=True))
+            spans.append((width - right + 1, width - 1, palette))
+            line.append_text(draw(palette))
+            line.append(" ")
+        self._spans = spans
+        return line
+
+    def _item_at(self, x: int) -> Item | None:
+        return next((item for start, end, item in self._spans if start <= x < end), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        item = self._item_at(event.x)
+        if item != self._hover:
+            self._hover = item
+            self.tooltip = item.tooltip if item is not None else None
+            self.refresh()
+
+    def on_leave(self, event: events.Leave) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.tooltip = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        item = self._item_at(event.x)
+        if item is None:
+            return
+        if not item.enabled:
+            self.app.bell()
+            return
+        # A group's name runs the key under the pointer, else the group's first key.
+        x = next(start for start, _, drawn in self._spans if drawn is item)
+        for key, shown in item.keys:
+            if event.x < x + Text(shown).cell_len:
+                self.app.simulate_key(key)
+                return
+            x += Text(shown).cell_len
+        self.app.simulate_key(item.keys[0][0])

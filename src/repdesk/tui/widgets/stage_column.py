@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -38,33 +39,26 @@ def _fit(text: str, width: int) -> str:
     """Cut to `width` cells with an ellipsis (cards are narrow; titles are not)."""
     if width <= 0:
         return ""
-    plain = Text(text)
-    if plain.cell_len <= width:
+    if cell_len(text) <= width:
         return text
-    plain.truncate(width - 1)
-    return plain.plain + "…"
+    # set_cell_size never splits a wide character (it pads instead); "Elbe Logistik…", not
+    # "Elbe Logistik …".
+    return set_cell_size(text, width - 1).rstrip() + "…"
 
 
-def _styled(text: str, style: Style | str = "") -> Text:
-    """Text whose style is a span: `Text.render` ignores a Text's base style when it has no
-    spans, so a plain title would lose its bold."""
-    styled = Text(text)
-    if style:
-        styled.stylize(style)
-    return styled
+Part = tuple[str, Style]
 
 
-def _line(left: Text, right: Text, width: int) -> Text:
+def _line(left: Part, right: Part, width: int) -> list[Part]:
     """`left` cut with an ellipsis so that `right` fits whole at the right edge."""
-    room = max(0, width - right.cell_len - (1 if right.cell_len else 0))
-    if left.cell_len > room:
-        left.truncate(max(0, room - 1))
-        left.rstrip()  # "Elbe Logistik…", not "Elbe Logistik …"
-        left.append("…")
-    left.pad_right(max(0, width - left.cell_len - right.cell_len))
-    left.append_text(right)
-    left.truncate(width)
-    return left
+    right_cells = cell_len(right[0])
+    room = max(0, width - right_cells - (1 if right_cells else 0))
+    left = (_fit(left[0], room), left[1])
+    gap = max(0, width - cell_len(left[0]) - right_cells)
+    return [left, (" " * gap, _PLAIN), right]
+
+
+_PLAIN = Style()
 
 
 class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
@@ -127,6 +121,9 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         # Drawn cards by (card, width, cursor state): a card's strips depend on nothing else,
         # so new data or a resize never needs the cache emptied (only bounded).
         self._strips: dict[tuple[CardRow, int, str, date], list[Strip]] = {}
+        # Styles read at the start of each drawing pass (render_lines).
+        self._styles_now: dict[str, Style] = {}
+        self._base_now: Style | None = None
         # Told (above, below) whenever the cards out of sight change: the header shows them.
         self.on_hidden: Callable[[int, int], None] | None = None
 
@@ -269,11 +266,17 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
 
     # ------------------------------------------------------------------ drawing
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Styles read once per pass, not per line: each read walks the ancestors' styles.
+        self._styles_now = {}
+        self._base_now = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         line = y + round(self.scroll_offset.y)
         index, offset = divmod(line, CARD_HEIGHT)
-        base = self.rich_style
+        base = self._base_now or self.rich_style
         if not self._cards:
             if line == 1:
                 muted = self.get_component_rich_style("stage-column--muted")
@@ -296,55 +299,69 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
             strips = self._strips[key] = self._draw(card, width, state)
         return strips
 
+    def _style(self, name: str) -> Style:
+        if name not in self._styles_now:
+            self._styles_now[name] = text_style(self, name)
+        return self._styles_now[name]
+
     def _draw(self, card: CardRow, width: int, state: str) -> list[Strip]:
-        base = self.rich_style
+        """A card's four lines, as plain segments (Rich's Text costs several times more, and
+        a first frame draws some seventy cards)."""
+        plain = self._base_now or self.rich_style
+        base = plain
         if state == "focused":
-            base = base + self.get_component_rich_style("stage-column--cursor")
+            base = plain + self.get_component_rich_style("stage-column--cursor")
         elif state == "blurred":
-            base = base + self.get_component_rich_style("stage-column--cursor-blurred")
-
-        def style(name: str) -> Style:
-            return text_style(self, name)
-
+            base = plain + self.get_component_rich_style("stage-column--cursor-blurred")
+        style = self._style
         inner = max(0, width - 2)  # one cell of padding each side
 
         # Each line: what may be cut on the left, what must stay whole on the right.
-        flags = Text()
-        if card.open_objections:
-            flags.append(f"⚑{card.open_objections}", style=style("stage-column--warning"))
-        title = _line(_styled(printable(card.title), style("stage-column--title")), flags, inner)
-        value = _styled(format_money(card.value_cents, card.currency, compact=True), "bold")
+        flags = f"⚑{card.open_objections}" if card.open_objections else ""
+        title = _line(
+            (printable(card.title), style("stage-column--title")),
+            (flags, style("stage-column--warning")),
+            inner,
+        )
+        value = format_money(card.value_cents, card.currency, compact=True)
         company = _line(
-            _styled(printable(card.company), style("stage-column--muted")), value, inner
+            (printable(card.company), style("stage-column--muted")), (value, _BOLD), inner
         )
         if card.next_due is None:
-            step = _styled("no next step", style("stage-column--warning"))
+            step = ("no next step", style("stage-column--warning"))
         else:
             day = card.next_due.strftime("%d %b")
             at = f" {card.next_due_time.strftime('%H:%M')}" if card.next_due_time else ""
             if card.overdue:
-                step = _styled(f"late {day}", style("stage-column--overdue"))
+                step = (f"late {day}", style("stage-column--overdue"))
             elif card.next_due == self.today:
-                step = _styled(f"today{at}", style("stage-column--good"))
+                step = (f"today{at}", style("stage-column--good"))
             else:
                 weekday = card.next_due.strftime("%a ")
                 long = f"next {weekday}{day}{at}"
-                step = Text(long if len(long) <= inner - 8 else f"next {day}")
+                step = (long if len(long) <= inner - 8 else f"next {day}", _PLAIN)
         if card.rotting:
             # "rot" when it fits beside the next step, else a red "!" (same meaning).
-            mark = " rot" if step.cell_len + len(f"{card.days_in_stage}d rot") < inner else "!"
-            age = _styled(f"{card.days_in_stage}d{mark}", style("stage-column--overdue"))
+            fits = cell_len(step[0]) + len(f"{card.days_in_stage}d rot") < inner
+            age = (
+                f"{card.days_in_stage}d{' rot' if fits else '!'}",
+                style("stage-column--overdue"),
+            )
         else:
-            age = _styled(f"{card.days_in_stage}d", style("stage-column--muted"))
+            age = (f"{card.days_in_stage}d", style("stage-column--muted"))
         facts = _line(step, age, inner)
 
         strips = []
-        for text in (title, company, facts):
-            segments = [Segment(" "), *text.render(self.app.console)]
+        for parts in (title, company, facts):
             # The card's background (cursor or not) under the text's own colours.
-            strips.append(Strip(segments).apply_style(base).adjust_cell_length(width, base))
-        strips.append(Strip.blank(width, self.rich_style))
+            segments = [Segment(" ", base)]
+            segments.extend(Segment(text, base + own) for text, own in parts if text)
+            strips.append(Strip(segments).adjust_cell_length(width, base))
+        strips.append(Strip.blank(width, plain))
         return strips
+
+
+_BOLD = Style(bold=True)
 
 
 def _whole_money(cents: int, currency: str) -> str:
