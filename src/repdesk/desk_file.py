@@ -6,6 +6,7 @@ file is refused before anything (SQLAlchemy included) opens it for writing.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import struct
 from contextlib import closing
@@ -22,12 +23,44 @@ class DeskError(Exception):
     """A problem with the desk file a rep must read: the message names the path and the fix."""
 
 
+# Desks whose header this process has read and found ours, by (device, inode, size, mtime).
+_OURS: dict[tuple[int, int, int, int], tuple[int, int, bool]] = {}
+
+
+def _key(status: os.stat_result) -> tuple[int, int, int, int]:
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
 def _describe_header(path: Path) -> tuple[int, int, bool] | None:
     """(application_id, user_version, in WAL mode) from the file header; None for a new file.
 
     Reads bytes only: a file that is not ours is never opened by SQLite, so it stays
     byte-for-byte as it was (no -wal or -shm appears beside it).
+
+    Once per file and process. Closing any descriptor of a file drops every POSIX lock the
+    process holds on it, SQLite's included: a header read while the app's connections are
+    open let another process, closing last, delete the -wal and -shm under them (disk I/O
+    errors, and two write-ahead logs for one desk). The process's first read of a desk comes
+    before its first connection; after that, the file is known to be ours until it changes
+    (SQLite writes the file itself only when it checkpoints; a desk replaced or overwritten
+    is read again). The version read here is only a first look: `prepare` asks SQLite.
     """
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        status = None
+    known = _OURS.get(_key(status)) if status is not None else None
+    if known is not None:
+        return known
+    described = _read_header(path)
+    if status is not None and described is not None and described[0] == migrations.APPLICATION_ID:
+        _OURS[_key(status)] = described
+    return described
+
+
+def _read_header(path: Path) -> tuple[int, int, bool] | None:
     try:
         with path.open("rb") as handle:
             header = handle.read(100)
@@ -50,6 +83,7 @@ def _describe_header(path: Path) -> tuple[int, int, bool] | None:
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """A raw sqlite3 connection with the desk's pragmas (the engine sets the same ones)."""
+    _describe_header(path)  # the process's first look at the file comes before any connection
     if readonly:
         conn = sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
@@ -141,6 +175,8 @@ def _create(path: Path) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        # Ours from its first byte: no header read (a descriptor opened and closed) later.
+        _OURS[_key(path.stat())] = (migrations.APPLICATION_ID, migrations.LATEST, True)
     return migrations.LATEST
 
 

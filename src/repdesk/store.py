@@ -214,7 +214,8 @@ def read_session(engine: Engine) -> Iterator[Session]:
 class ChangeWatch(Protocol):
     def changed(self) -> bool:
         """True when any connection (another process included) committed a write since the
-        last call; the first call only sets the baseline. Cheap enough for a 1-second timer."""
+        last call. The first call compares with the watch's baseline: a file watch takes it
+        when made, a server watch at that first call. Cheap enough for a 1-second timer."""
         ...
 
     def close(self) -> None: ...
@@ -229,15 +230,46 @@ def watch_changes(engine: Engine) -> ChangeWatch:
 class FileWatch:
     """SQLite's PRAGMA data_version on a connection of its own: it changes whenever another
     connection commits. The connection never opens a transaction, so it holds no snapshot and
-    blocks no checkpoint."""
+    blocks no checkpoint.
+
+    The baseline is taken when it is made: the app makes it before its first read, so no
+    write in between goes unseen. Made before the app's other connections, its shared memory
+    (-shm) is mapped first: a connection closing as the last one deletes the -wal and -shm
+    files, and a watch that mapped a deleted -shm would never see another commit. Each check
+    also compares the files it opened with those on disk (a restore swaps a damaged desk; a
+    race can still delete the -shm) and starts over on the new ones, reporting a change.
+    """
 
     def __init__(self, path: Path) -> None:
-        self._conn = desk_file.connect(path)
-        self._version: int | None = None
+        self._path = path
+        self._shm = Path(f"{path}-shm")
+        self._open()
+
+    def _open(self) -> None:
+        self._conn = desk_file.connect(self._path)
+        try:
+            self._version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        except BaseException:
+            self._conn.close()
+            raise
+        self._files = self._identity()
+
+    def _identity(self) -> tuple[int | None, int | None]:
+        found: list[int | None] = []
+        for path in (self._path, self._shm):
+            try:
+                found.append(path.stat().st_ino)
+            except OSError:
+                found.append(None)
+        return found[0], found[1]
 
     def changed(self) -> bool:
+        if self._identity() != self._files:
+            self._conn.close()
+            self._open()
+            return True
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        changed = self._version is not None and version != self._version
+        changed = version != self._version
         self._version = version
         return changed
 

@@ -259,3 +259,54 @@ def test_the_app_notices_a_write_by_another_process(engine, home: Path) -> None:
             assert [d.title for d in session.exec(select(Deal))] == ["From the shell"]
     finally:
         desk.close()
+
+
+def test_the_file_watch_survives_its_shared_memory_deleted_under_it(home: Path) -> None:
+    """A connection closing as the last one deletes the -wal and -shm files; a watch left on
+    the deleted -shm would never see another commit (the app then missed shell writes)."""
+    from repdesk.store import FileWatch
+
+    make_engine(home / "desk.sqlite").dispose()
+    watch = FileWatch(home / "desk.sqlite")
+    try:
+        assert watch.changed() is False  # the baseline
+        for companion in ("desk.sqlite-wal", "desk.sqlite-shm"):
+            (home / companion).unlink(missing_ok=True)
+        added = subprocess.run(
+            [sys.executable, "-m", "repdesk", "--home", str(home), "deal", "add", "Later"],
+            capture_output=True,
+            text=True,
+        )
+        assert added.returncode == 0, added.stderr
+        assert watch.changed() is True
+        assert watch.changed() is False  # and it keeps watching
+        subprocess.run(
+            [sys.executable, "-m", "repdesk", "--home", str(home), "deal", "add", "Again"],
+            check=True,
+            capture_output=True,
+        )
+        assert watch.changed() is True
+    finally:
+        watch.close()
+
+
+def test_a_second_look_at_the_desk_keeps_the_locks_of_its_open_connections(home: Path) -> None:
+    """Closing any descriptor of a file drops all the process's POSIX locks on it, SQLite's
+    too. The app looks at the desk again while its connections are open (its engine, its
+    watch): another process closing last must still see them, and leave the -wal and -shm."""
+    from repdesk.store import FileWatch
+
+    desk = home / "desk.sqlite"
+    make_engine(desk).dispose()
+    watch = FileWatch(desk)  # an open connection, as the app keeps one
+    try:
+        desk_file.prepare(desk)  # a second look, as the app's engine takes
+        subprocess.run(
+            [sys.executable, "-m", "repdesk", "--home", str(home), "deal", "add", "X"],
+            check=True,
+            capture_output=True,
+        )
+        assert Path(f"{desk}-shm").exists() and Path(f"{desk}-wal").exists()
+        assert watch.changed() is True
+    finally:
+        watch.close()

@@ -8,6 +8,9 @@ opens and closes its own short transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
@@ -28,11 +31,29 @@ class DeskGateway:
         self.home = home
         self.settings = settings
         # The damage check runs in the thread of the first read (read_soon), not here.
-        self.engine: Engine = store.desk_engine(home.desk, settings.database_url, verify=False)
         self._verified = verified or settings.database_url is not None
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
         # Asks "did anyone write?" once a second: SQLite's data_version, or PostgreSQL's
-        # LISTEN/NOTIFY on a server (see store.watch_changes).
+        # LISTEN/NOTIFY on a server (see store.watch_changes). On a file, made now, before
+        # the first read and any other connection of the app (see store.FileWatch).
         self._watch: store.ChangeWatch | None = None
+        if settings.database_url is None and home.desk.exists():
+            # Not a desk (damaged, another program's): the first read says what is wrong.
+            with contextlib.suppress(sqlite3.Error, desk_file.DeskError):
+                self._watch = store.FileWatch(home.desk)
+
+    @property
+    def engine(self) -> Engine:
+        """Built on first use, usually in a worker thread: building it costs some 10 ms of
+        imports the first frame need not wait for (its read goes through sqlite3)."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = store.desk_engine(
+                        self.home.desk, self.settings.database_url, verify=False
+                    )
+        return self._engine
 
     def read_now(self, fn: Callable[[Session], T]) -> T:
         with store.read_session(self.engine) as session:
@@ -80,10 +101,16 @@ class DeskGateway:
         """True when any connection (another process included) committed since the last call.
 
         Costs one pragma (SQLite) or a look at a socket (PostgreSQL): cheap enough for a
-        one-second timer. The first call sets the baseline.
+        one-second timer. The baseline: on a file, when the gateway was made (before its first
+        read); on a server (or a desk still being created), the first call.
         """
         if self._watch is None:
-            self._watch = store.watch_changes(self.engine)
+            on_file = self.settings.database_url is None
+            if on_file and not self._verified:
+                return False  # a new desk: the first read is still creating the file
+            self._watch = (
+                store.FileWatch(self.home.desk) if on_file else store.watch_changes(self.engine)
+            )
         return self._watch.changed()
 
     def quota_figures(self) -> reports.kpi.Kpis:
@@ -96,4 +123,5 @@ class DeskGateway:
         if self._watch is not None:
             self._watch.close()
             self._watch = None
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
