@@ -212,8 +212,9 @@ async def _show(home: Path, deal_id: int, title: str, text: str, note: str) -> N
         assert printable(title) in fields
         if text.strip():
             assert printable(text) in fields
-        timeline = str(screen.query_one("#deal-timeline").render())
-        assert printable(note)[:2000] in timeline
+        console = Console(width=100_000, record=True, file=io.StringIO())
+        console.print(screen.query_one("#deal-timeline", Static).content)
+        assert printable(note)[:2000] in console.export_text()
         await pilot.press("2")  # the queues show the overdue follow-up and its note
         await pilot.pause()
         await pilot.press("4")  # the playbook shows the answer

@@ -321,13 +321,26 @@ async def test_enter_opens_the_deal_page_and_esc_returns_to_the_same_card(app: R
             await pilot.pause()
         page = app.screen
         assert isinstance(page, DealScreen)
-        text = str(page.query_one("#deal-timeline").render())
+        text = drawn_text(page.query_one("#deal-timeline"))
         assert "Asked for 10% off" in text and "objection" in text
         objections = str(page.query_one("#deal-objections").render())
         assert "Too expensive compared to last year" in objections
         await pilot.press("escape")
         await pilot.pause()
         assert current(board) == ("Proposal", "Fleet tracking rollout")
+
+
+async def test_the_deal_page_timeline_stacks_on_a_narrow_terminal(app: RepdeskApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.pause()
+        lines = drawn_text(app.screen.query_one("#deal-timeline")).splitlines()
+        # The time and the kind on one line, what happened indented below it at full width.
+        at = next(i for i, line in enumerate(lines) if "call (20 min)" in line)
+        assert lines[at].strip().startswith("15 Nov 09:30")
+        assert lines[at + 1].startswith("  connected · Asked for 10% off")
 
 
 async def test_markup_like_titles_are_shown_literally(app: RepdeskApp) -> None:
@@ -480,7 +493,7 @@ async def test_the_deal_page_shows_a_call_logged_from_the_shell(
         assert result.returncode == 0, result.stderr
         await until(
             pilot,
-            lambda: "Signed off by legal" in str(app.screen.query_one("#deal-timeline").render()),
+            lambda: "Signed off by legal" in drawn_text(app.screen.query_one("#deal-timeline")),
             tries=250,
         )
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 from textual import work
@@ -59,8 +61,11 @@ def _heading(title: str) -> Text:
     return text
 
 
-def _local(moment: datetime) -> str:
-    return moment.astimezone().strftime("%d %b %Y %H:%M")
+def _when(moment: datetime, this_year: int) -> str:
+    """Local time; this year's without the year (the time column stays narrow), older ones
+    without the time."""
+    local = moment.astimezone()
+    return local.strftime("%d %b %H:%M" if local.year == this_year else "%d %b %Y")
 
 
 def render_fields(page: DealPage) -> Group:
@@ -137,8 +142,44 @@ def render_objections(page: DealPage) -> Text:
     return text
 
 
-def render_timeline(page: DealPage) -> Text:
-    """Activities, stage changes and objections in time order, newest first."""
+class Timeline:
+    """Activities, stage changes and objections in time order, newest first.
+
+    Wide: one row each, the times in a column of their own and what happened wrapping beside
+    them. Narrow (an 80-column terminal's half): the time and the kind on one line, what
+    happened indented below, so it gets the whole width instead of a sliver of it.
+    """
+
+    WIDE = 64  # cells from which a row holds time, kind and detail side by side
+
+    def __init__(self, events: list[tuple[datetime, str, str]], this_year: int) -> None:
+        self.events = events
+        self.this_year = this_year
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield _heading("Timeline")
+        if options.max_width >= self.WIDE:
+            rows = Table.grid(padding=(0, 2, 0, 0), expand=True)
+            rows.add_column(no_wrap=True, style="dim")
+            rows.add_column(ratio=1)
+            for at, kind, detail in self.events:
+                what = Text()
+                what.append(kind, style="bold")  # a span: a base style would embolden it all
+                if detail:
+                    what.append("  " + printable(detail))
+                rows.add_row(_when(at, self.this_year), what)
+            yield rows
+            return
+        for at, kind, detail in self.events:
+            line = Text()
+            line.append(_when(at, self.this_year) + "  ", style="dim")
+            line.append(kind, style="bold")
+            yield line
+            if detail:
+                yield Padding(Text(printable(detail)), (0, 0, 0, 2))
+
+
+def render_timeline(page: DealPage) -> Timeline:
     events: list[tuple[datetime, str, str]] = []
     for act in page.activities:
         detail = " · ".join(p for p in (act.outcome, act.text) if p)
@@ -150,12 +191,7 @@ def render_timeline(page: DealPage) -> Text:
     for obj in page.objections:
         events.append((obj.raised_at, "objection", f"{obj.category}: {obj.said}"))
     events.sort(key=lambda e: e[0], reverse=True)
-    text = _heading("Timeline\n")
-    for at, kind, detail in events:
-        text.append(f"{_local(at)}  ", style="dim")
-        text.append(f"{kind:<17}", style="bold")
-        text.append(printable(detail) + "\n")
-    return text
+    return Timeline(events, clock.now().astimezone().year)
 
 
 class DealScreen(Screen[None]):
