@@ -187,7 +187,8 @@ class RepdeskApp(App[int]):
     def after_first_paint(self) -> None:
         """The board's first frame is out: now the work it did not wait for."""
         background.resume_collector()
-        self.board.reload()  # every card, not just the first screenful
+        # Every card, not just the first screenful (the frame's quota figures are fresh).
+        self.board.reload(quota=False)
         self.launch_notice()
 
     @work(exclusive=True, group="launch-notice")

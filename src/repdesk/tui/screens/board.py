@@ -136,7 +136,11 @@ class BoardScreen(Screen[None]):
         self._show(start.board.cards, sizes=start.board.sizes)
 
     def _show(
-        self, cards: dict[int, list[CardRow]], *, sizes: dict[int, tuple[int, int]] | None = None
+        self,
+        cards: dict[int, list[CardRow]],
+        *,
+        sizes: dict[int, tuple[int, int]] | None = None,
+        quota: bool = True,
     ) -> None:
         """Show `cards`: every card, or (with `sizes`) each stage's first cards."""
         first = not self.loaded and self.sizes is None
@@ -156,7 +160,7 @@ class BoardScreen(Screen[None]):
         if first:
             # The first frame: what it did not wait for starts once it is out.
             self.call_after_refresh(self.app.after_first_paint)  # type: ignore[attr-defined]
-        elif sizes is None:
+        elif sizes is None and quota:
             self.app.refresh_quota()  # type: ignore[attr-defined]
 
     def _new_boxes(self) -> list[StageColumnBox]:
@@ -193,12 +197,13 @@ class BoardScreen(Screen[None]):
     # ------------------------------------------------------------- data
 
     @work(exclusive=True, group="board-load")
-    async def reload(self) -> None:
-        """Load every card off the UI thread, then redraw keeping the cursor where it was."""
+    async def reload(self, *, quota: bool = True) -> None:
+        """Load every card off the UI thread, then redraw keeping the cursor where it was.
+        `quota`: read the quota figures again too (a change may have moved them)."""
         include_closed = self.show_closed
         _, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
         if self.is_attached:
-            self._show(cards)
+            self._show(cards, quota=quota)
 
     def boxes(self) -> list[StageColumnBox]:
         return list(self.query(StageColumnBox))
