@@ -36,7 +36,12 @@ def pause_collector() -> None:
 
 def resume_collector() -> None:
     """After the first frame: what start-up made is frozen out of the collector's sight (it
-    lives as long as the process), and collecting resumes for what comes next."""
+    lives as long as the process), and collecting resumes for what comes next.
+
+    No collection before the freeze: a full pass over the start-up's objects would stall the
+    first key press. The price: the first frame's own widgets, when later replaced (the
+    columns after `v`, the board left for the demo desk), stay in memory, once, with the
+    first screenful of cards they drew (well under a megabyte)."""
     if not gc.isenabled():
         gc.freeze()
         gc.enable()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import struct
+import threading
+from collections import OrderedDict
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,12 +25,11 @@ class DeskError(Exception):
     """A problem with the desk file a rep must read: the message names the path and the fix."""
 
 
-# Desks whose header this process has read and found ours, by (device, inode, size, mtime).
-_OURS: dict[tuple[int, int, int, int], tuple[int, int, bool]] = {}
-
-
-def _key(status: os.stat_result) -> tuple[int, int, int, int]:
-    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+# One read-only descriptor per file (device, inode) whose header this process read, kept
+# open: see _describe_header. The oldest go past a bound (a long test run reads hundreds).
+_HANDLES: OrderedDict[tuple[int, int], int] = OrderedDict()
+_HANDLE_LIMIT = 32
+_HANDLES_LOCK = threading.Lock()
 
 
 def _describe_header(path: Path) -> tuple[int, int, bool] | None:
@@ -37,33 +38,13 @@ def _describe_header(path: Path) -> tuple[int, int, bool] | None:
     Reads bytes only: a file that is not ours is never opened by SQLite, so it stays
     byte-for-byte as it was (no -wal or -shm appears beside it).
 
-    Once per file and process. Closing any descriptor of a file drops every POSIX lock the
-    process holds on it, SQLite's included: a header read while the app's connections are
-    open let another process, closing last, delete the -wal and -shm under them (disk I/O
-    errors, and two write-ahead logs for one desk). The process's first read of a desk comes
-    before its first connection; after that, the file is known to be ours until it changes
-    (SQLite writes the file itself only when it checkpoints; a desk replaced or overwritten
-    is read again). The version read here is only a first look: `prepare` asks SQLite.
+    Through a descriptor that stays open. Closing any descriptor of a file drops every POSIX
+    lock the process holds on it, SQLite's included: a header read (open, read, close) while
+    the app's connections were open let another process, closing last, delete the -wal and
+    -shm under them (disk I/O errors, and two write-ahead logs for one desk).
     """
     try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        status = None
-    known = _OURS.get(_key(status)) if status is not None else None
-    if known is not None:
-        return known
-    described = _read_header(path)
-    if status is not None and described is not None and described[0] == migrations.APPLICATION_ID:
-        _OURS[_key(status)] = described
-    return described
-
-
-def _read_header(path: Path) -> tuple[int, int, bool] | None:
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(100)
+        header = _read_first_bytes(path)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
@@ -81,15 +62,39 @@ def _read_header(path: Path) -> tuple[int, int, bool] | None:
     return application_id & 0xFFFFFFFF, user_version, header[18] == 2
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """A raw sqlite3 connection with the desk's pragmas (the engine sets the same ones)."""
+def _read_first_bytes(path: Path) -> bytes:
+    status = path.stat()
+    key = (status.st_dev, status.st_ino)
+    with _HANDLES_LOCK:
+        handle = _HANDLES.get(key)
+        if handle is None:
+            handle = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            opened = os.fstat(handle)
+            # Swapped between the stat and the open: keyed by what was opened. A second
+            # descriptor of a file already held is kept too, never closed (see above).
+            key = (opened.st_dev, opened.st_ino)
+            _HANDLES.setdefault(key, handle)
+            while len(_HANDLES) > _HANDLE_LIMIT:
+                os.close(_HANDLES.popitem(last=False)[1])
+        else:
+            _HANDLES.move_to_end(key)
+        if hasattr(os, "pread"):
+            return os.pread(handle, 100, 0)
+        os.lseek(handle, 0, os.SEEK_SET)  # Windows: no pread (and no POSIX locks to keep)
+        return os.read(handle, 100)
+
+
+def connect(path: Path, *, readonly: bool = False, create: bool = True) -> sqlite3.Connection:
+    """A raw sqlite3 connection with the desk's pragmas (the engine sets the same ones).
+    `create=False`: a missing file is an error, not a new empty one."""
     _describe_header(path)  # the process's first look at the file comes before any connection
-    if readonly:
-        conn = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-        )
+    timeout = BUSY_TIMEOUT_MS / 1000
+    if readonly or not create:
+        mode = "ro" if readonly else "rw"
+        uri = f"{path.resolve().as_uri()}?mode={mode}"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
     else:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
     apply_pragmas(conn)
     return conn
 
@@ -175,8 +180,6 @@ def _create(path: Path) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        # Ours from its first byte: no header read (a descriptor opened and closed) later.
-        _OURS[_key(path.stat())] = (migrations.APPLICATION_ID, migrations.LATEST, True)
     return migrations.LATEST
 
 

@@ -16,6 +16,7 @@ a report's several queries see one snapshot, as in SQLite's read transaction).
 from __future__ import annotations
 
 import select as io_select
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -246,13 +247,15 @@ class FileWatch:
         self._open()
 
     def _open(self) -> None:
-        self._conn = desk_file.connect(self._path)
+        # Never creates the file: a desk moved away for a moment must not come back empty.
+        conn = desk_file.connect(self._path, create=False)
         try:
-            self._version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
         except BaseException:
-            self._conn.close()
+            conn.close()
             raise
-        self._files = self._identity()
+        self._conn: sqlite3.Connection | None = conn
+        self._version, self._files = version, self._identity()
 
     def _identity(self) -> tuple[int | None, int | None]:
         found: list[int | None] = []
@@ -264,9 +267,19 @@ class FileWatch:
         return found[0], found[1]
 
     def changed(self) -> bool:
-        if self._identity() != self._files:
-            self._conn.close()
-            self._open()
+        files = self._identity()
+        if self._conn is None or files != self._files:
+            if files[0] is None:
+                return False  # no desk there right now (mid-restore, a folder unmounted)
+            # Closed first: the process maps one -shm per file, and a new connection opened
+            # beside the old one would share the old one's stale mapping.
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            try:
+                self._open()
+            except (sqlite3.Error, OSError, desk_file.DeskError):
+                return False  # not a desk that opens yet: look again next time
             return True
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
         changed = version != self._version
@@ -274,7 +287,8 @@ class FileWatch:
         return changed
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
 
 
 class ServerWatch:

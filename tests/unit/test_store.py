@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -299,14 +300,35 @@ def test_a_second_look_at_the_desk_keeps_the_locks_of_its_open_connections(home:
     desk = home / "desk.sqlite"
     make_engine(desk).dispose()
     watch = FileWatch(desk)  # an open connection, as the app keeps one
+    add = [sys.executable, "-m", "repdesk", "--home", str(home), "deal", "add"]
     try:
         desk_file.prepare(desk)  # a second look, as the app's engine takes
-        subprocess.run(
-            [sys.executable, "-m", "repdesk", "--home", str(home), "deal", "add", "X"],
-            check=True,
-            capture_output=True,
-        )
+        subprocess.run([*add, "X"], check=True, capture_output=True)
         assert Path(f"{desk}-shm").exists() and Path(f"{desk}-wal").exists()
         assert watch.changed() is True
+        # Once SQLite has written the file itself (a checkpoint), a look again keeps them too.
+        with closing(desk_file.connect(desk)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        desk_file.prepare(desk)
+        subprocess.run([*add, "Y"], check=True, capture_output=True)
+        assert Path(f"{desk}-shm").exists() and Path(f"{desk}-wal").exists()
+        assert watch.changed() is True
+    finally:
+        watch.close()
+
+
+def test_the_file_watch_never_makes_an_empty_desk_where_one_was_moved_away(home: Path) -> None:
+    from repdesk.store import FileWatch
+
+    desk = home / "desk.sqlite"
+    make_engine(desk).dispose()
+    watch = FileWatch(desk)
+    try:
+        desk.rename(home / "old.sqlite")  # a rep moving the desk aside to put a copy in
+        assert watch.changed() is False
+        assert not desk.exists()  # not brought back as an empty file
+        shutil.copy(home / "old.sqlite", desk)  # a desk is back: a change, seen on the new file
+        assert watch.changed() is True
+        assert watch.changed() is False
     finally:
         watch.close()

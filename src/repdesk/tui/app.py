@@ -109,7 +109,8 @@ class RepdeskApp(App[int]):
             self.theme = self.desk.settings.theme
         except Exception:  # an unknown theme name in the settings: keep the default
             self.notify(f"Unknown theme {self.desk.settings.theme!r}; using the default.")
-        self.desk.changed_elsewhere()  # the baseline: later writes by anyone count as changes
+        # The baseline: what was written before now is in the full read after the first frame.
+        self.desk.changed_elsewhere()
         self.push_screen(self.board)
         self.set_interval(WATCH_SECONDS, self.check_for_changes)
 
@@ -187,8 +188,9 @@ class RepdeskApp(App[int]):
     def after_first_paint(self) -> None:
         """The board's first frame is out: now the work it did not wait for."""
         background.resume_collector()
-        # Every card, not just the first screenful (the frame's quota figures are fresh).
-        self.board.reload(quota=False)
+        # Every card, not just the first screenful, and the quota figures again: a write from
+        # the shell between the first frame's read and the watch's start shows up here.
+        self.board.reload()
         self.launch_notice()
 
     @work(exclusive=True, group="launch-notice")

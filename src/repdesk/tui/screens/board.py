@@ -136,13 +136,11 @@ class BoardScreen(Screen[None]):
         self._show(start.board.cards, sizes=start.board.sizes)
 
     def _show(
-        self,
-        cards: dict[int, list[CardRow]],
-        *,
-        sizes: dict[int, tuple[int, int]] | None = None,
-        quota: bool = True,
+        self, cards: dict[int, list[CardRow]], *, sizes: dict[int, tuple[int, int]] | None = None
     ) -> None:
         """Show `cards`: every card, or (with `sizes`) each stage's first cards."""
+        if sizes is not None and self.loaded:
+            return  # a full read came in first (a slow first read): it stays
         first = not self.loaded and self.sizes is None
         self.cards = cards
         self.sizes = sizes
@@ -160,7 +158,7 @@ class BoardScreen(Screen[None]):
         if first:
             # The first frame: what it did not wait for starts once it is out.
             self.call_after_refresh(self.app.after_first_paint)  # type: ignore[attr-defined]
-        elif sizes is None and quota:
+        elif sizes is None:
             self.app.refresh_quota()  # type: ignore[attr-defined]
 
     def _new_boxes(self) -> list[StageColumnBox]:
@@ -197,13 +195,12 @@ class BoardScreen(Screen[None]):
     # ------------------------------------------------------------- data
 
     @work(exclusive=True, group="board-load")
-    async def reload(self, *, quota: bool = True) -> None:
-        """Load every card off the UI thread, then redraw keeping the cursor where it was.
-        `quota`: read the quota figures again too (a change may have moved them)."""
+    async def reload(self) -> None:
+        """Load every card off the UI thread, then redraw keeping the cursor where it was."""
         include_closed = self.show_closed
         _, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
         if self.is_attached:
-            self._show(cards, quota=quota)
+            self._show(cards)
 
     def boxes(self) -> list[StageColumnBox]:
         return list(self.query(StageColumnBox))
