@@ -109,3 +109,59 @@ def test_the_first_frame_shows_cards_counts_and_quota_then_the_rest_follows(
     assert len(after["prospects"]) == 6 and after["selected"] == "Prospect 00"
     assert "6 deals" in after["header"]
     assert after["collecting"] is True
+
+
+def test_a_write_between_the_first_read_and_the_app_shows_up(home: Path, collector: None) -> None:
+    """`repdesk` reads the first frame before the app (and its change watch) exists: a deal won
+    from another terminal in between shows up in the board and the quota strip."""
+    desk_home = build_small_desk(home)
+    after: dict[str, Any] = {}
+
+    def won_elsewhere() -> None:
+        engine = make_engine(home / "desk.sqlite")
+        with write_session(engine) as session:
+            deal = deals.find_deal(session=session, ref="40 seats renewal")
+            deals.win_deal(session=session, deal_id=deal.id, now=NOW)  # type: ignore[arg-type]
+        engine.dispose()
+
+    def run(app: RepdeskApp) -> None:
+        won_elsewhere()  # the first frame's read is done; the app is not made yet
+
+        async def main() -> None:
+            async with app.run_test(size=SIZE) as pilot:
+                strip = app.screen.query_one("#quota-strip")
+                for _ in range(300):
+                    if app.board.loaded and "won €21,000" in strip.render_line(0).text:
+                        break
+                    await pilot.pause(0.01)
+                after["strip"] = strip.render_line(0).text
+                after["titles"] = {c.title for b in app.board.boxes() for c in b.column.cards}
+
+        asyncio.run(main())
+
+    cli.open_app(cli.Desk(desk_home), auto_backup=False, run=run)
+    assert "won €21,000 of €60,000" in after["strip"]
+    assert "40 seats renewal" not in after["titles"]
+
+
+async def test_a_first_screenful_that_lands_after_every_card_is_ignored(home: Path) -> None:
+    """On a slow first read the one-second check may load every card first: the first
+    screenful that lands after must not replace them."""
+    desk_home = build_small_desk(home)
+    _more_prospects(home, 5)
+    from tests.tui.desks import settings
+
+    from repdesk.tui.app import create_app
+
+    app = create_app(desk_home, settings())
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(300):
+            if app.board.loaded:
+                break
+            await pilot.pause(0.01)
+        board = app.board
+        prospect = board.boxes()[0].column.stage_id
+        every = list(board.cards[prospect])
+        board._show({prospect: every[:2]}, sizes={prospect: (len(every), 0)})
+        await pilot.pause()
+        assert board.boxes()[0].column.cards == board_service.ordered(every, "due")
