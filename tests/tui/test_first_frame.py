@@ -49,7 +49,7 @@ def _more_prospects(home: Path, count: int) -> None:
     engine.dispose()
 
 
-def _start(home: Home, drive: Any) -> dict[str, Any]:
+def _start(home: Home, drive: Any, *, press_at_first_paint: bool = False) -> dict[str, Any]:
     """Run `repdesk`'s own start with `drive(pilot)` in place of a terminal; return what the
     first frame showed."""
     first: dict[str, Any] = {}
@@ -64,6 +64,8 @@ def _start(home: Home, drive: Any) -> dict[str, Any]:
             first["prospects"] = [card.title for card in box.column.cards]
             first["header"] = str(box.query_one(StageHeader).render())
             first["strip"] = app.screen.query_one("#quota-strip").render_line(0).text
+            if press_at_first_paint:
+                app.board.action_last()  # `G` before the rest of the cards is read
             after()
 
         app.after_first_paint = first_paint  # type: ignore[method-assign]
@@ -165,3 +167,23 @@ async def test_a_first_screenful_that_lands_after_every_card_is_ignored(home: Pa
         board._show({prospect: every[:2]}, sizes={prospect: (len(every), 0)})
         await pilot.pause()
         assert board.boxes()[0].column.cards == board_service.ordered(every, "due")
+
+
+def test_g_before_every_card_is_read_still_lands_on_the_last_card(
+    home: Path, monkeypatch: pytest.MonkeyPatch, collector: None
+) -> None:
+    monkeypatch.setattr(board_service, "WINDOW", 3)
+    desk_home = build_small_desk(home)
+    _more_prospects(home, 5)  # six prospects, three in the first read
+    after: dict[str, Any] = {}
+
+    async def drive(pilot: Pilot[Any]) -> None:
+        for _ in range(300):
+            if pilot.app.board.loaded:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        after["selected"] = pilot.app.board.boxes()[0].column.selected.title
+
+    _start(desk_home, drive, press_at_first_paint=True)
+    assert after["selected"] == "Prospect 00"  # the sixth, lowest-value prospect

@@ -97,6 +97,7 @@ class BoardScreen(Screen[None]):
         self.column_index = 0
         self.undo_stack: list[Undo] = []
         self.loaded = False  # every card is in (not just the first screenful)
+        self.last_pending = False  # `G` pressed before every card was in
         # After an undo: the (stage, deal) the cursor goes to once the cards are reloaded.
         self.follow: tuple[int, int] | None = None
 
@@ -155,6 +156,9 @@ class BoardScreen(Screen[None]):
         self.redraw(keep=keep)
         if sizes is None:
             self.loaded = True
+            if self.last_pending:
+                self.last_pending = False
+                self.action_last()
         if first:
             # The first frame: what it did not wait for starts once it is out.
             self.call_after_refresh(self.app.after_first_paint)  # type: ignore[attr-defined]
@@ -263,22 +267,27 @@ class BoardScreen(Screen[None]):
     # ------------------------------------------------------------- navigation
 
     def action_column(self, delta: int) -> None:
+        self.last_pending = False
         boxes = self.boxes()
         if boxes:
             self.column_index = max(0, min(len(boxes) - 1, self.column_index + delta))
             self._focus_current()
 
     def action_card(self, delta: int) -> None:
+        self.last_pending = False
         if box := self.current_box():
             box.column.move_cursor(delta)
 
     def action_first(self) -> None:
+        self.last_pending = False
         if box := self.current_box():
             box.column.cursor_first()
 
     def action_last(self) -> None:
         if box := self.current_box():
             box.column.cursor_last()
+            # Only the first screenful is in yet: the real last card comes with the rest.
+            self.last_pending = self.sizes is not None
 
     # ------------------------------------------------------------- changes
 
