@@ -94,14 +94,14 @@ class Desk:
             yield session
 
     @contextmanager
-    def fast(self) -> Iterator[sqlite3.Connection | Session]:
+    def fast(self, *, verify: bool = False) -> Iterator[sqlite3.Connection | Session]:
         """A plain sqlite3 connection for the read-only fast commands; on a server, a read
-        session (the reports take either)."""
+        session (the reports take either). `verify`: check the file for damage first."""
         if self.on_server:
             with self.read() as session:
                 yield session
             return
-        desk_file.prepare(self.home.desk)
+        desk_file.prepare(self.home.desk, verify=verify)
         with closing(desk_file.connect(self.home.desk)) as conn:
             conn.execute("BEGIN")  # one consistent snapshot for all the report's queries
             yield conn
@@ -226,8 +226,7 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
 def _first_screen(desk: Desk) -> Any:
     from repdesk.services.board import first_screen
 
-    desk_file.prepare(desk.home.desk, verify=True)
-    with desk.fast() as conn:
+    with desk.fast(verify=True) as conn:
         return first_screen(conn, conversion=desk.settings.conversion)
 
 

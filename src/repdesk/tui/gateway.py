@@ -41,7 +41,7 @@ class DeskGateway:
         if settings.database_url is None and home.desk.exists():
             # Not a desk (damaged, another program's): the first read says what is wrong.
             with contextlib.suppress(sqlite3.Error, desk_file.DeskError):
-                self._watch = store.FileWatch(home.desk)
+                self._watch = self._new_watch()
 
     @property
     def engine(self) -> Engine:
@@ -105,13 +105,16 @@ class DeskGateway:
         read); on a server (or a desk still being created), the first call.
         """
         if self._watch is None:
-            on_file = self.settings.database_url is None
-            if on_file and not self._verified:
+            if self.settings.database_url is None and not self._verified:
                 return False  # a new desk: the first read is still creating the file
-            self._watch = (
-                store.FileWatch(self.home.desk) if on_file else store.watch_changes(self.engine)
-            )
+            self._watch = self._new_watch()
         return self._watch.changed()
+
+    def _new_watch(self) -> store.ChangeWatch:
+        # On a file, without the engine: the watch comes before the app's first read.
+        if self.settings.database_url is None:
+            return store.FileWatch(self.home.desk)
+        return store.watch_changes(self.engine)
 
     def quota_figures(self) -> reports.kpi.Kpis:
         """This month against quota, for the strip on every screen."""
