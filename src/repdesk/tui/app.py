@@ -23,6 +23,7 @@ from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, save_value
 from repdesk.settings import load as load_settings
 from repdesk.tui.gateway import DeskGateway
+from repdesk.tui.lifecycle import can_show, reload_when_composed
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.quota_strip import QuotaStrip
@@ -129,7 +130,7 @@ class RepdeskApp(App[int]):
             # Every screen that shows desk data has a reload(); forms and help do not.
             reload = getattr(screen, "reload", None)
             if callable(reload):
-                reload()
+                reload_when_composed(screen, reload)
             if screen is not self.board:
                 self.board.reload()
             self.refresh_quota()
@@ -140,6 +141,8 @@ class RepdeskApp(App[int]):
 
     def show_quota(self, figures: Kpis) -> None:
         for screen in self.screen_stack:
+            if not can_show(screen):
+                continue  # going away: its strip is being removed
             for strip in screen.query(QuotaStrip):
                 strip.show_figures(figures, self.desk.settings.currency, demo=self.on_demo)
 

@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from repdesk.errors import InvalidInput, RepdeskError
+from repdesk.tui.lifecycle import can_show
 
 Parser = Callable[[str], Any]
 
@@ -222,23 +223,29 @@ class FormScreen(ModalScreen[Any]):
             return
         self.saving = True
         try:
-            result = await self.submit(values)
+            result: Any = await self.submit(values)
+            problem: tuple[str | None, str] | None = None
         except InvalidInput as exc:
-            self.set_error(self._field_for(exc.field), str(exc))
-            return
+            problem = (self._field_for(exc.field), str(exc))
         except RepdeskError as exc:
-            self.set_error(None, str(exc))
-            return
+            problem = (None, str(exc))
         except Exception as exc:  # disk full, read-only folder, locked: keep what was typed
             cause = getattr(exc, "orig", None) or exc
-            self.set_error(None, f"Not saved ({cause}). Your input is kept: fix it and save again.")
-            return
+            problem = (None, f"Not saved ({cause}). Your input is kept: fix it and save again.")
         finally:
             self.saving = False
-        self.dismiss(result)
+        if not can_show(self):
+            return  # the app closed the form (a desk switch) while it was saving
+        if problem is not None:
+            self.set_error(*problem)
+        else:
+            self.dismiss(result)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        # Esc during a save: the write is under way and will land, so the form closes with it
+        # (and its undo); a second dismiss here would pop the screen below the form.
+        if not self.saving:
+            self.dismiss(None)
 
     @on(Input.Submitted)
     async def _enter_saves(self, event: Input.Submitted) -> None:
@@ -268,6 +275,7 @@ class ConfirmScreen(ModalScreen[Any]):
         super().__init__()
         self.question = question
         self.on_yes = on_yes
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -276,16 +284,23 @@ class ConfirmScreen(ModalScreen[Any]):
 
     async def action_answer(self, answer: bool) -> None:
         """Yes runs `on_yes` (the write) and dismisses with its result; no dismisses None."""
+        if self.saving:
+            return  # the write of a first `y` is under way: it closes the question
         if not answer:
             self.dismiss(None if self.on_yes else False)
             return
         if self.on_yes is None:
             self.dismiss(True)
             return
+        self.saving = True
         try:
             result = await self.on_yes()
         except Exception as exc:  # a refusal or a full disk: say so, keep the question open
             cause = getattr(exc, "orig", None) or exc
-            self.query_one("#confirm-keys", Static).update(Text(f"Not saved: {cause}"))
+            if can_show(self):
+                self.query_one("#confirm-keys", Static).update(Text(f"Not saved: {cause}"))
             return
-        self.dismiss(result)
+        finally:
+            self.saving = False
+        if can_show(self):
+            self.dismiss(result)

@@ -21,6 +21,7 @@ from textual.widgets import Input, Static
 from repdesk import clock, formatting
 from repdesk.services import board
 from repdesk.services.board import FirstScreen, first_screen, load_board
+from repdesk.tui.lifecycle import can_show
 from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
@@ -130,6 +131,8 @@ class BoardScreen(Screen[None]):
             else:
                 conversion = self.desk.settings.conversion
                 start = await self.desk.read(lambda s: first_screen(s, conversion=conversion))
+            if not can_show(self):
+                return  # replaced (the demo desk opened) while it was reading
             self.stages = start.board.stages
             await self._mount_columns()
         self.first = None
@@ -203,7 +206,7 @@ class BoardScreen(Screen[None]):
         """Load every card off the UI thread, then redraw keeping the cursor where it was."""
         include_closed = self.show_closed
         _, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
-        if self.is_attached:
+        if can_show(self) and include_closed == self.show_closed:
             self._show(cards)
 
     def boxes(self) -> list[StageColumnBox]:
@@ -323,6 +326,8 @@ class BoardScreen(Screen[None]):
             deals.move_deal(session=session, deal_id=card.deal_id, stage=str(target.id))
 
         problem = await self.desk.write_or_explain(move)
+        if not can_show(self):
+            return
         if problem:
             self.notify(problem, severity="error", markup=False, timeout=10)
             return
@@ -412,6 +417,8 @@ class BoardScreen(Screen[None]):
             return
         undo = self.undo_stack.pop()
         problem = await self.desk.write_or_explain(undo.revert)
+        if not can_show(self):
+            return
         if problem:
             self.undo_stack.append(undo)  # still there to try again
             self.notify(problem, severity="error", markup=False, timeout=10)

@@ -25,6 +25,7 @@ from repdesk.services import activities, deals, followups, objections
 from repdesk.services.deals import HistoryEntry
 from repdesk.text import printable
 from repdesk.tui import actions
+from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
@@ -247,7 +248,7 @@ class DealScreen(Screen[None]):
     async def reload(self) -> None:
         deal_id = self.deal_id
         page = await self.desk.read(lambda s: load_page(s, deal_id))
-        if not self.is_attached:
+        if not can_show(self):
             return  # the rep went back while it was reading
         self.page = page
         self.query_one("#deal-fields", Static).update(render_fields(page))
@@ -308,6 +309,8 @@ class DealScreen(Screen[None]):
         problem = await self.desk.write_or_explain(
             lambda s: deals.reopen_deal(session=s, deal_id=self.deal_id)
         )
+        if not can_show(self):
+            return
         if problem:
             self.notify(problem, severity="error", markup=False, timeout=10)
             return

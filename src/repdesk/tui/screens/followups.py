@@ -18,6 +18,7 @@ from textual.widgets import Static
 from repdesk import clock, formatting, reports
 from repdesk.reports import DayQueues, QueueRow
 from repdesk.tui import actions
+from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.queue_list import QueueList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
@@ -80,7 +81,7 @@ class FollowUpsScreen(Screen[None]):
     async def reload(self) -> None:
         days = self.desk.settings.going_cold_days
         queues = await self.desk.read(lambda s: load_queues(s, days))
-        if not self.is_attached:
+        if not can_show(self):
             return  # the rep left the screen while it was reading
         listing = self.query_one(QueueList)
         listing.today, listing.now = clock.today(), clock.now()

@@ -26,6 +26,7 @@ from repdesk.queries import SLICE_DIMENSIONS
 from repdesk.reports import ClosedFigures
 from repdesk.settings import Settings
 from repdesk.tui import actions
+from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
 from repdesk.tui.widgets.quota_strip import QuotaStrip
@@ -268,7 +269,7 @@ class KpiScreen(Screen[None]):
     async def reload(self) -> None:
         period, settings = self.period, self.desk.settings
         pane = await self.desk.read(lambda s: load_pane(s, period, settings))
-        if not self.is_attached or period != self.period:
+        if not can_show(self) or period != self.period:
             return  # the rep moved on while this was reading
         self.pane = pane
         self.show_pane(pane)

@@ -20,6 +20,7 @@ from repdesk.reports import ObjectionStats
 from repdesk.services import objections
 from repdesk.services.objections import PlaybookAnswer
 from repdesk.text import printable
+from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
@@ -99,7 +100,7 @@ class PlaybookScreen(Screen[None]):
     @work(exclusive=True, group="playbook-load")
     async def reload(self) -> None:
         data = await self.app.desk.read(load_playbook)  # type: ignore[attr-defined]
-        if not self.is_attached:
+        if not can_show(self):
             return
         self.data = data
         summary = (

@@ -1,0 +1,95 @@
+"""Results that arrive late (issue 22): a save still under way when esc is pressed, a read for a
+screen that is going away or not composed yet. None of them may stop the app or pop a screen
+the rep did not leave."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.tui.desks import build_small_desk, settings
+from tests.tui.drive import db, until
+from textual.widgets import Static
+
+from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.forms import FormScreen
+from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.board import BoardScreen
+
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    return create_app(build_small_desk(home), settings())
+
+
+def hold_writes(app: RepdeskApp) -> asyncio.Event:
+    """Every write of the app waits for the returned event (a slow disk, a busy machine)."""
+    release = asyncio.Event()
+    write = app.desk.write
+
+    async def held(fn: Any) -> Any:
+        await release.wait()
+        return await write(fn)
+
+    app.desk.write = held  # type: ignore[method-assign]
+    return release
+
+
+async def test_esc_while_a_call_is_saving_keeps_the_board_and_the_call(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded)
+        await pilot.press("l", "l", "l", "l", "c")  # Proposal: Fleet tracking rollout
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        calls = "SELECT COUNT(*) FROM activity WHERE kind = 'call'"
+        (before,) = db(home, calls)
+        await pilot.press(*"connected")
+        release = hold_writes(app)
+        # Enter saves in the form's own task (Input.Submitted) while esc runs in the app's: a
+        # task of its own here, so that Pilot does not wait for the held save to go idle.
+        saving = asyncio.create_task(form.action_save())
+        await until(pilot, lambda: form.saving)
+        await pilot.press("escape")  # too late to cancel: the write is on its way
+        assert app.screen is form
+        release.set()
+        await saving
+        await until(pilot, lambda: app.screen is app.board)
+        await pilot.pause()
+        # One dismiss, not two: the board is still there, and the call is logged once.
+        assert isinstance(app.screen, BoardScreen) and app._exception is None
+        assert db(home, calls) == [(before[0] + 1,)]
+
+
+async def test_a_result_for_a_widget_being_removed_is_not_shown(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded)
+        status = app.board.query_one("#board-status", Static)
+        assert can_show(status)
+        removal = status.remove()
+        # Still attached while Textual removes it: the old check (is_attached) said "show".
+        assert status.is_attached and not can_show(status)
+        await removal
+        assert not can_show(status)
+
+
+async def test_a_change_seen_while_a_screen_is_being_pushed_reads_once_it_is_composed(
+    app: RepdeskApp,
+) -> None:
+    from repdesk.tui.screens.kpi import KpiScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded)
+        app.desk.changed_elsewhere = lambda: True  # type: ignore[method-assign]
+        screen = KpiScreen()
+        app.push_screen(screen)
+        app.check_for_changes()  # the one-second watch fires before the pane is composed
+        await until(pilot, lambda: screen.pane is not None)
+        await pilot.pause()
+        assert app._exception is None
+        assert "as of" in str(screen.query_one("#kpi-period", Static).render())
