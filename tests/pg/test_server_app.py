@@ -12,21 +12,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 from tests.tui.desks import build_small_desk
-from textual.pilot import Pilot
+from tests.tui.drive import until
 
 from repdesk import store
 from repdesk.models import Deal
 from repdesk.settings import Settings
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.screens.board import BoardScreen
-
-
-async def until(pilot: Pilot[int], condition: object, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():  # type: ignore[operator]
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the app never reached the expected state")
 
 
 async def test_the_app_works_on_a_server_desk(

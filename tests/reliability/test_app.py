@@ -81,14 +81,14 @@ async def _save_fails_then_succeeds(
         with failing():
             await pilot.press("ctrl+s")
             error = form.query_one("#form-error", Static)
-            await until(pilot, lambda: "Not saved" in str(error.render()), tries=500)
+            await until(pilot, lambda: "Not saved" in str(error.render()))
             assert words in str(error.render())
             assert "Your input is kept" in str(error.render())
             assert app.screen is form
             assert form.raw_values() == typed
             assert table_checksums(desk) == before
         await pilot.press("ctrl+s")  # the disk has room again: the same form saves
-        await until(pilot, lambda: app.screen is not form, tries=500)
+        await until(pilot, lambda: app.screen is not form)
     assert rows(desk, "SELECT count(*) FROM activity WHERE text = ?", NOTES) == [(1,)]
     assert rows(desk, "SELECT note FROM follow_up WHERE done_at IS NULL AND deal_id = 1") == [
         ("send the quote",)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,18 @@ def db(home: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], object], tries: int = 300) -> None:
-    """Pause until `condition()` holds (reads run in threads), or fail the test."""
-    for _ in range(tries):
-        if condition():
-            return
+def reading(node: Any) -> bool:
+    """Whether a worker of `node` (a read for the screen) is still pending or running."""
+    return any(worker.node is node and not worker.is_finished for worker in node.app.workers)
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 30.0) -> None:
+    """Pause until `condition()` holds (reads run in threads), or fail the test.
+
+    A deadline in seconds, not a number of tries: on a busy machine a pause takes longer, and
+    a state that comes late still comes (scripts/under-load runs the suite that way)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the app never reached the expected state in {timeout:.0f} s")
         await pilot.pause(0.01)
-    raise AssertionError("the app never reached the expected state")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import db, until
+from tests.tui.drive import db, reading, until
 from textual.pilot import Pilot
 
 from repdesk.tui.app import RepdeskApp, create_app
@@ -30,10 +30,7 @@ def app(home: Path) -> RepdeskApp:
 async def ready(pilot: Pilot[int]) -> BoardScreen:
     app = pilot.app
     assert isinstance(app, RepdeskApp)
-    for _ in range(50):
-        await pilot.pause()
-        if app.board.loaded:
-            break
+    await until(pilot, lambda: app.board.loaded)
     await pilot.pause()
     return app.board
 
@@ -41,6 +38,18 @@ async def ready(pilot: Pilot[int]) -> BoardScreen:
 async def form_open(pilot: Pilot[int]) -> FormScreen:
     await until(pilot, lambda: isinstance(pilot.app.screen, FormScreen | ConfirmScreen))
     return pilot.app.screen  # type: ignore[return-value]
+
+
+async def palette_searched(pilot: Pilot[int]) -> None:
+    """Wait until the command palette has searched for what was typed and shows a hit."""
+    from textual.command import CommandList
+
+    def done() -> bool:
+        palette = pilot.app.screen
+        results = palette.query(CommandList)
+        return not reading(palette) and bool(results) and results.first().option_count > 0
+
+    await until(pilot, done)
 
 
 def drawn_text(widget: Any) -> str:
@@ -69,11 +78,10 @@ async def test_board_shows_open_stages_in_order_and_hides_won_and_lost(app: Repd
         assert names == ["Prospect", "Contacted", "Qualified", "Demo", "Proposal", "Negotiation"]
         assert column_titles(board, "Proposal") == ["Fleet tracking rollout"]
         await pilot.press("v")
-        await ready(pilot)
-        for _ in range(10):
-            await pilot.pause()
-        assert [b.column.stage_name for b in board.boxes()][-2:] == ["Won", "Lost"]
-        assert column_titles(board, "Won") == ["Support contract"]
+        await until(
+            pilot, lambda: [b.column.stage_name for b in board.boxes()][-2:] == ["Won", "Lost"]
+        )
+        await until(pilot, lambda: column_titles(board, "Won") == ["Support contract"])
 
 
 async def test_keys_move_between_columns_and_cards(app: RepdeskApp) -> None:
@@ -317,8 +325,8 @@ async def test_enter_opens_the_deal_page_and_esc_returns_to_the_same_card(app: R
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)
         await pilot.press("l", "l", "l", "l", "enter")
-        for _ in range(5):
-            await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.pause()
         page = app.screen
         assert isinstance(page, DealScreen)
         text = drawn_text(page.query_one("#deal-timeline"))
@@ -351,8 +359,8 @@ async def test_markup_like_titles_are_shown_literally(app: RepdeskApp) -> None:
         # The narrow card cuts the title, but what shows is the literal text, brackets included.
         assert "[bold]ACME[/] expan" in lines and "Lone [ Bracket" in lines
         await pilot.press("enter")
-        for _ in range(5):
-            await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.pause()
         fields = drawn_text(app.screen.query_one("#deal-fields"))
         assert "[bold]ACME[/] expansion [" in fields and "Lone [ Bracket Ltd" in fields
 
@@ -370,11 +378,7 @@ async def test_a_call_logged_from_the_shell_shows_up_within_two_seconds(
             text=True,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
-        for _ in range(40):
-            await pilot.pause(0.05)
-            card = board.selected()
-            if card and card.next_due is not None:
-                break
+        await until(pilot, lambda: (card := board.selected()) and card.next_due is not None)
         card = board.selected()
         assert card is not None and card.title == "Cold lead"
         assert str(card.next_due) == "2026-11-21"
@@ -436,11 +440,10 @@ async def test_the_palette_jumps_to_a_deal_by_company(app: RepdeskApp) -> None:
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"nordwind")
-        await pilot.pause(0.5)
+        await palette_searched(pilot)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DealScreen))
-        for _ in range(10):
-            await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.pause()
         assert "40 seats renewal" in drawn_text(app.screen.query_one("#deal-fields"))
 
 
@@ -452,7 +455,7 @@ async def test_the_palette_runs_a_board_action_by_name(app: RepdeskApp) -> None:
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"new deal")
-        await pilot.pause(0.5)
+        await palette_searched(pilot)
         await pilot.press("enter")
         await form_open(pilot)
         assert isinstance(app.screen, FormScreen) and app.screen.form_title == "New deal"
@@ -466,13 +469,15 @@ async def test_a_shell_change_keeps_an_open_form_and_what_was_typed(
         await pilot.press("l", "l", "l", "l", "c")
         form = await form_open(pilot)
         await pilot.press(*"half typed")
+        cards_before = app.board.cards
         result = subprocess.run(
             [sys.executable, "-m", "repdesk", "--home", str(home), "log", "call", "Cold lead"],
             capture_output=True,
             text=True,
         )
         assert result.returncode == 0, result.stderr
-        await pilot.pause(1.5)
+        await until(pilot, lambda: app.board.cards is not cards_before)  # the app saw the call
+        await pilot.pause()
         assert app.screen is form
         assert form.raw_values()["outcome"] == "half typed"
 
@@ -494,7 +499,6 @@ async def test_the_deal_page_shows_a_call_logged_from_the_shell(
         await until(
             pilot,
             lambda: "Signed off by legal" in drawn_text(app.screen.query_one("#deal-timeline")),
-            tries=250,
         )
 
 
@@ -645,9 +649,8 @@ async def test_the_new_deal_form_opens_at_its_top_on_a_short_terminal(app: Repde
         await ready(pilot)
         await pilot.press("n")
         form = await form_open(pilot)
-        for _ in range(5):
-            await pilot.pause()
         fields = form.query_one("#form-fields", VerticalScroll)
+        await until(pilot, lambda: fields.max_scroll_y > 0)
         assert fields.max_scroll_y > 0  # the form is taller than the screen here
         assert fields.scroll_y == 0  # and shows "Title *" above the field that has the focus
         assert form.focused is form.query_one("#field-title", Input)

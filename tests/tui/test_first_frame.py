@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from tests.pinned import NOW
 from tests.tui.desks import build_small_desk
+from tests.tui.drive import until
 from textual.pilot import Pilot
 
 from repdesk import cli
@@ -90,10 +91,7 @@ def test_the_first_frame_shows_cards_counts_and_quota_then_the_rest_follows(
 
     async def drive(pilot: Pilot[Any]) -> None:
         app = pilot.app
-        for _ in range(300):
-            if app.board.loaded:
-                break
-            await pilot.pause(0.01)
+        await until(pilot, lambda: app.board.loaded)
         await pilot.press("G")
         box = app.board.boxes()[0]
         after["prospects"] = [card.title for card in box.column.cards]
@@ -132,10 +130,10 @@ def test_a_write_between_the_first_read_and_the_app_shows_up(home: Path, collect
         async def main() -> None:
             async with app.run_test(size=SIZE) as pilot:
                 strip = app.screen.query_one("#quota-strip")
-                for _ in range(300):
-                    if app.board.loaded and "won €21,000" in strip.render_line(0).text:
-                        break
-                    await pilot.pause(0.01)
+                await until(
+                    pilot,
+                    lambda: app.board.loaded and "won €21,000" in strip.render_line(0).text,
+                )
                 after["strip"] = strip.render_line(0).text
                 after["titles"] = {c.title for b in app.board.boxes() for c in b.column.cards}
 
@@ -157,10 +155,7 @@ async def test_a_first_screenful_that_lands_after_every_card_is_ignored(home: Pa
 
     app = create_app(desk_home, settings())
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(300):
-            if app.board.loaded:
-                break
-            await pilot.pause(0.01)
+        await until(pilot, lambda: app.board.loaded)
         board = app.board
         prospect = board.boxes()[0].column.stage_id
         every = list(board.cards[prospect])
@@ -178,10 +173,7 @@ def test_g_before_every_card_is_read_still_lands_on_the_last_card(
     after: dict[str, Any] = {}
 
     async def drive(pilot: Pilot[Any]) -> None:
-        for _ in range(300):
-            if pilot.app.board.loaded:
-                break
-            await pilot.pause(0.01)
+        await until(pilot, lambda: pilot.app.board.loaded)
         await pilot.pause()
         after["selected"] = pilot.app.board.boxes()[0].column.selected.title
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import db, until
+from tests.tui.drive import db, reading, until
 from textual.pilot import Pilot
 
 from repdesk.tui.app import RepdeskApp, create_app
@@ -39,9 +39,11 @@ def sections(listing: QueueList) -> dict[str, int]:
 
 
 async def reloaded(pilot: Pilot[Any]) -> QueueList:
-    await until(pilot, lambda: isinstance(pilot.app.screen, FollowUpsScreen))
-    for _ in range(20):
-        await pilot.pause(0.01)
+    """The queues back on screen with their read after the last change done."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
+    await until(pilot, lambda: not reading(app.screen))
+    await pilot.pause()
     return pilot.app.screen.query_one(QueueList)  # type: ignore[no-any-return]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from tests.conftest import cli_env
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import db, until
+from tests.tui.drive import db, reading, until
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -154,9 +154,9 @@ def _ahead_in_q4(home: Path) -> None:
 
 def snapshot(*keys: str) -> Any:
     async def run(pilot: Pilot[Any]) -> None:
-        await kpi_screen(pilot, *keys)
-        for _ in range(5):
-            await pilot.pause()
+        screen = await kpi_screen(pilot, *keys)
+        await until(pilot, lambda: not reading(screen) and not reading(pilot.app))
+        await pilot.pause()
         pilot.app.clear_notifications()
         await pilot.pause()
 

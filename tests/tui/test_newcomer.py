@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import until
+from tests.tui.drive import reading, until
 from tests.tui.test_board import current, form_open, ready
 from textual.binding import Binding
 from textual.pilot import Pilot
@@ -179,7 +179,7 @@ def empty_app(home: Path) -> RepdeskApp:
 
 
 async def welcome(pilot: Pilot[int]) -> WelcomeScreen:
-    await until(pilot, lambda: isinstance(pilot.app.screen, WelcomeScreen), tries=300)
+    await until(pilot, lambda: isinstance(pilot.app.screen, WelcomeScreen))
     await pilot.pause()
     return pilot.app.screen  # type: ignore[return-value]
 
@@ -198,7 +198,8 @@ async def test_an_empty_desk_opens_on_the_welcome_naming_the_import(empty_app: R
 async def test_a_desk_with_deals_opens_on_the_board(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.pause(0.2)
+        await until(pilot, lambda: not reading(app))  # the launch notice has looked at the desk
+        await pilot.pause()
         assert app.screen is app.board
 
 
@@ -231,12 +232,12 @@ async def test_welcome_d_opens_the_demo_desk_and_leaves_yours_empty(
     async with empty_app.run_test(size=SIZE) as pilot:
         await welcome(pilot)
         await pilot.press("d")
-        await until(pilot, lambda: empty_app.desk.home == Home(home, home).demo, tries=500)
-        await until(pilot, lambda: empty_app.board.loaded and empty_app.board.cards, tries=500)
+        await until(pilot, lambda: empty_app.desk.home == Home(home, home).demo)
+        await until(pilot, lambda: empty_app.board.loaded and empty_app.board.cards)
         assert empty_app.screen is empty_app.board
         assert sum(len(c) for c in empty_app.board.cards.values()) > 50
         assert rows(home, "SELECT count(*) FROM deal") == [(0,)]
-        await until(pilot, lambda: "demo desk" in quota_line(empty_app), tries=500)
+        await until(pilot, lambda: "demo desk" in quota_line(empty_app))
 
 
 def quota_line(app: RepdeskApp) -> str:
@@ -258,7 +259,7 @@ async def test_repdesk_demo_says_so_and_saves_the_theme_in_the_reps_own_settings
     app = create_app(demo_home, settings_mod.load(demo_home.settings))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await until(pilot, lambda: "demo desk" in quota_line(app), tries=500)
+        await until(pilot, lambda: "demo desk" in quota_line(app))
         assert quota_line(app).rstrip().endswith("demo desk   10 days left")  # whole at 80
         app.theme = "textual-light"  # what ctrl+t's picker does
         await pilot.pause()

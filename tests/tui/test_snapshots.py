@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from tests.tui.desks import build_small_desk, settings
+from tests.tui.drive import until as wait_until
 from textual.pilot import Pilot
 
 from repdesk.paths import Home
@@ -37,19 +38,13 @@ def settle(
 
     async def run(pilot: Pilot[Any]) -> None:
         app = pilot.app
-        for _ in range(200):
-            await pilot.pause(0.01)
-            if app.board.loaded:
-                break
+        await wait_until(pilot, lambda: app.board.loaded)
         await pilot.pause()
         if keys:
             await pilot.press(*keys)
-        for _ in range(200):
-            if until is None or until(app):
-                break
-            await pilot.pause(0.01)
-        for _ in range(5):
-            await pilot.pause()
+        if until is not None:
+            await wait_until(pilot, lambda: until(app))
+        await pilot.pause()
         # The launch notice is a timed toast: its own test covers it, and here it would make
         # the picture depend on timing.
         app.clear_notifications()
@@ -141,10 +136,7 @@ def test_done_form(snap_compare: Any, app: RepdeskApp) -> None:
             "2", until=lambda a: isinstance(a.screen, FollowUpsScreen) and a.screen.loaded
         )(pilot)
         await pilot.press("space")
-        for _ in range(100):
-            if isinstance(pilot.app.screen, FormScreen):
-                break
-            await pilot.pause(0.01)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, FormScreen))
         pilot.app.clear_notifications()
         await pilot.pause()
 
