@@ -18,12 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from repdesk.domain import row_id
 from repdesk.errors import RepdeskError
 from repdesk.io import formats, values
 from repdesk.io.csv_export import unescape_cell
 from repdesk.io.formats import DEAL_FIELDS, Format, normalise
+from repdesk.money import shown_value
 
 MAX_REPORTED = 20
+OWN_ID_PREFIX = "repdesk:"  # `repdesk export csv` writes a deal without a source id as this + id
 Progress = Callable[[int, int], None]
 
 
@@ -47,7 +50,7 @@ class Problems:
         self.total = 0
 
     def add(self, where: str, column: str, value: str, expected: str) -> None:
-        self.add_line(f"{where}: {column} {value!r}: expected {expected}")
+        self.add_line(f"{where}: {column} {shown_value(value)}: expected {expected}")
 
     def add_line(self, text: str) -> None:
         self.total += 1
@@ -415,6 +418,11 @@ def _deal_row(
     row.status = _status(cell, fmt, options, problems)
     if cell.has("id") and (their_id := cell.text("id")[0]):
         row.source_id = f"{fmt.id_prefix}:{their_id}" if fmt.id_prefix else their_id
+        own = their_id.removeprefix(OWN_ID_PREFIX)
+        if not fmt.id_prefix and own != their_id and row_id(own) is None:
+            # `repdesk:N` names deal N of the desk that exported it; '²' or 5,000 digits do not.
+            value, column = cell.text("id")
+            problems.add(where, column, value, f"{OWN_ID_PREFIX}N with N a deal id, or another id")
     elif fmt.id_prefix and title:
         # No id to go by (a report without its id column): title and company identify it.
         row.source_id = f"{fmt.id_prefix}:{title.casefold()}|{row.company.casefold()}"

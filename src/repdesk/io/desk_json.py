@@ -59,7 +59,7 @@ from repdesk.domain import (
 from repdesk.errors import RepdeskError
 from repdesk.io.csv_export import write_atomically
 from repdesk.models import ALL_TABLES, SQLModel, UTCDateTime
-from repdesk.money import MAX_CENTS, MAX_SHOWN, check_cents
+from repdesk.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
 from repdesk.settings import DATABASE_URL_ENV
 
 FORMAT = "repdesk-desk"
@@ -434,6 +434,8 @@ def _expected(column: _Column) -> str:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return shown_value(value)  # a 131,073-character title is not repeated in full
     return "null" if value is None else repr(value)
 
 

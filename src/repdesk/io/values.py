@@ -162,10 +162,8 @@ def parse_seconds_as_minutes(text: str) -> int | None:
     raw = text.strip()
     if not raw:
         return None
-    # ASCII digits only ('²'.isdigit() is True), and few enough of them for int(): a call of
-    # more than 24 hours is counted as 24 hours anyway.
-    if not _SECONDS.fullmatch(raw):
-        raise CellError("a whole number of seconds")
-    if len(raw.lstrip("0")) > 9:
-        return 24 * 60
+    # ASCII digits only ('²'.isdigit() is True, and int() refuses it), and not so many that
+    # int() refuses them too (its 4,300-digit limit): 31 years of call is not a call.
+    if not _SECONDS.fullmatch(raw) or len(raw.lstrip("0")) > 9:
+        raise CellError("a whole number of seconds (at most 999999999)")
     return min(24 * 60, (int(raw) + 59) // 60)

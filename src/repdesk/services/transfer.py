@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 
 from repdesk.domain import row_id
 from repdesk.errors import RepdeskError
-from repdesk.io.csv_import import ActivityRow, DealRow, ImportPlan, Problems
+from repdesk.io.csv_import import OWN_ID_PREFIX, ActivityRow, DealRow, ImportPlan, Problems
 from repdesk.io.formats import normalise
 from repdesk.models import Activity, Deal, Stage, StageChange
 from repdesk.services import deals
@@ -287,9 +287,6 @@ def _targets(
         final = entry if status == "open" else stages.first(status)
         targets.append(_Target(row, values, entry.id, final.id))  # type: ignore[arg-type]
     return targets
-
-
-OWN_ID_PREFIX = "repdesk:"  # `repdesk export csv` writes a deal without a source id as this + id
 
 
 def _identity(title: str, company: str) -> tuple[str, str]:
