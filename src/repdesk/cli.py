@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from repdesk import __version__, background, clock, desk_file, formatting, paths, problems
 from repdesk import settings as settings_mod
+from repdesk.currencies import CurrencyInputError, check_code
 from repdesk.dates import DateInputError, Period, PeriodInputError, parse_date, parse_period
 from repdesk.dates import parse_when as _parse_when
 from repdesk.domain import row_id
 from repdesk.errors import RepdeskError
-from repdesk.money import AmountInputError, format_money, parse_amount
+from repdesk.money import AmountInputError, format_money, parse_amount, parse_money
 from repdesk.text import printable
 
 if TYPE_CHECKING:
@@ -271,7 +272,11 @@ def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    value = parse_amount(args.value) if args.value is not None else 0
+    currency = check_code(args.currency) if args.currency is not None else None
+    value, named = 0, None
+    if args.value is not None:
+        default = desk.settings.currency
+        value, named = parse_money(args.value, currency=currency, default_currency=default)
     first = _date(args.first_contact) if args.first_contact else None
     expected = _date(args.expected_close) if args.expected_close else None
     with desk.write() as session:
@@ -283,7 +288,7 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
             email=args.email,
             phone=args.phone,
             value_cents=value,
-            currency=(args.currency or desk.settings.currency).upper(),
+            currency=currency or named or desk.settings.currency,  # "$500" is in USD
             stage=args.stage,
             source=args.source,
             product=args.product,
@@ -682,7 +687,8 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
             raise UsageError(
                 "quota set takes a period and an amount, e.g. `quota set 2026-11 60000`"
             )
-        amount = parse_amount(words[2], what="a quota", least="above 0")
+        currency = desk.settings.currency
+        amount = parse_amount(words[2], currency=currency, what="a quota", least="above 0")
         return _quota_set(desk, parse_period(words[1]), amount)
     if len(words) > 1:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
@@ -1280,6 +1286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_BAD_INPUT)
     except (DateInputError, PeriodInputError, AmountInputError, RepdeskError) as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
+    except CurrencyInputError as exc:
+        return _fail(f"--currency: {exc}", EXIT_BAD_INPUT)
     except (desk_file.DeskError, settings_mod.SettingsError) as exc:
         return _fail(str(exc), EXIT_DESK_PROBLEM)
     except KeyboardInterrupt:

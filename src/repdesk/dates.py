@@ -33,6 +33,18 @@ _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 _RELATIVE = re.compile(r"([+-]?)([0-9]{1,4})([dw])")
 
 
+# The days a desk takes. The calendar ends at 9999-12-31, and what the desk does with a day
+# (a repeat of up to 366 days, a week or a month around it, a time zone's shift) must stay
+# inside it; a date before 1900 or near the year 10000 is a typo, not a sale.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9990, 12, 31)
+DAY_RANGE = f"a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+
+
+def in_range(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 class DateInputError(ValueError):
     """A typed date that cannot be read; the message names the value and the accepted forms."""
 
@@ -84,6 +96,8 @@ def _parse(text: str, today: date, forms: str) -> tuple[date, time | None]:
     day = _parse_day(words[0], today)
     if day is None:
         raise problem
+    if not in_range(day):
+        raise DateInputError(f"{text!r} is out of range: repdesk takes {DAY_RANGE}")
     if len(words) == 1:
         return day, None
     at = _parse_time(words[1])

@@ -18,6 +18,10 @@ def row_id(text: str) -> int | None:
     return int(raw)
 
 
+# The longest text a field holds: the csv module's cell limit, which a CSV import cannot pass,
+# so a JSON import (or anything else) cannot make a longer one either.
+MAX_TEXT = 131_072
+
 STATUSES = ("open", "won", "lost")
 STAGE_KINDS = ("open", "won", "lost")
 ACTIVITY_KINDS = ("call", "email", "meeting", "note")

@@ -2,50 +2,156 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from repdesk.currencies import AMBIGUOUS_SYMBOLS, SYMBOLS, CurrencyInputError, check_code
+from repdesk.currencies import minor_digits as _minor_digits
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
-# Amounts beyond this are typos, not deals; refusing them also keeps every sum inside int64.
-MAX_CENTS = 10**15
+# The largest amount, in cents: 900 million of a currency. Every sum the desk makes must fit
+# in a 64-bit integer (SQLite's INTEGER, PostgreSQL's BIGINT), the largest being the weighted
+# pipeline, value x probability (up to 100) over every open deal: a million deals at this
+# bound times 100 is 9 x 10^18, just under 2^63. Beyond it a value is a typo, not a deal.
+MAX_CENTS = 90_000_000_000
+MAX_SHOWN = "900,000,000"
+AMOUNT_FORMS = "use digits with a point for decimals, e.g. 12500, 12,500.50, 12.5k or 1.2m"
+
+_PLAIN = re.compile(r"[0-9]*(?:\.[0-9]+)?")
+# Thousands grouped by one kind of separator, in threes: 12,500 / 1 250 000 / 1'250'000.
+_GROUPED = re.compile(
+    r"[0-9]{1,3}(?P<sep>[,_ \u00a0\u202f'])[0-9]{3}(?:(?P=sep)[0-9]{3})*(?:\.[0-9]+)?"
+)
+_CODE_BEFORE = re.compile(r"(?P<code>[A-Za-z]{3})\s*(?P<rest>[-0-9.].*)")
+_CODE_AFTER = re.compile(r"(?P<rest>.*[0-9kKmM])\s*(?P<code>[A-Za-z]{3})")
+# Longest first, so "US$" is read before "$".
+_SYMBOL_ORDER = sorted((*SYMBOLS, *AMBIGUOUS_SYMBOLS), key=len, reverse=True)
 
 
 class AmountInputError(ValueError):
-    """A typed amount that is not a usable sum of money."""
+    """A typed amount that is not a usable sum of money; `reason` is the message without the
+    value ("is ambiguous: ..."), for callers that name the value themselves (FILE:LINE)."""
+
+    def __init__(self, shown: str, reason: str) -> None:
+        super().__init__(f"{shown} {reason}")
+        self.reason = reason
 
 
-def parse_amount(text: str, *, what: str = "a deal value", least: str = "0 or more") -> int:
-    """Parse what a rep types ("12500", "12,500.50", "12.5k", "1.2m") into cents. `what` names
-    the amount in messages ("a quota"), `least` says what it must be ("above 0")."""
-    raw = text.strip().replace("_", "").replace(" ", "")
-    for symbol in (*_SYMBOLS.values(), "$"):
-        raw = raw.removeprefix(symbol)
-    multiplier = 1
-    if raw[-1:].lower() in ("k", "m"):
-        multiplier = 1_000 if raw[-1].lower() == "k" else 1_000_000
-        raw = raw[:-1]
-    # A comma is taken as a thousands separator only in the 12,500 shape.
-    if "," in raw and "." not in raw and raw.count(",") == 1 and len(raw.split(",")[1]) == 2:
-        raw = raw.replace(",", ".")
-    raw = raw.replace(",", "")
-    too_large = AmountInputError(
-        f"{text!r} is too large: the most {what} can be is 10,000,000,000,000"
-    )
-    try:
-        amount = Decimal(raw) * multiplier
-    except InvalidOperation:
+def _split_currency(text: str) -> tuple[str, str | None, str | None]:
+    """(the number part, the currency named with it or None, the marker as written)."""
+    sign, raw = ("-", text[1:].lstrip()) if text.startswith("-") else ("", text)
+    for symbol in _SYMBOL_ORDER:
+        if raw.upper().startswith(symbol.upper()):
+            return sign + raw[len(symbol) :].strip(), _symbol_code(text, symbol), symbol
+        if raw.endswith(symbol):
+            return sign + raw[: -len(symbol)].strip(), _symbol_code(text, symbol), symbol
+    raw = text
+    for pattern in (_CODE_BEFORE, _CODE_AFTER):
+        if match := pattern.fullmatch(raw):
+            code = match["code"]
+            try:
+                return match["rest"].strip(), check_code(code), code
+            except CurrencyInputError:
+                raise AmountInputError(
+                    shown_value(text), f"is not an amount: {code!r} is not an ISO 4217 code"
+                ) from None
+    return raw, None, None
+
+
+def shown_value(text: str, limit: int = 40) -> str:
+    """A value quoted in a message, cut short: a 5,000-digit paste must not fill the screen."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _symbol_code(text: str, symbol: str) -> str:
+    if symbol in AMBIGUOUS_SYMBOLS:
+        codes = AMBIGUOUS_SYMBOLS[symbol]
         raise AmountInputError(
-            f"{text!r} is not an amount: use a number such as 12500, 12500.50 or 12.5k"
-        ) from None
-    except DecimalException:  # an exponent beyond Decimal's range, e.g. 1e999999999
-        raise too_large from None
-    if not amount.is_finite():
-        raise AmountInputError(f"{text!r} is not an amount: use a number such as 12500")
-    if amount < 0:
-        raise AmountInputError(f"{text!r} is negative: {what} is {least}")
-    # Compared before rounding: quantizing 1e400 to cents fails instead of just being large.
-    if amount > Decimal(MAX_CENTS) / 100:
+            shown_value(text),
+            f"is ambiguous: {symbol} is used for {' and '.join(codes)}; write the code "
+            f"instead, e.g. {codes[0]} 500",
+        )
+    return SYMBOLS[symbol]
+
+
+def parse_money(
+    text: str,
+    *,
+    currency: str | None = None,
+    default_currency: str | None = None,
+    what: str = "a deal value",
+    least: str = "0 or more",
+) -> tuple[int, str | None]:
+    """What a rep types or a file holds ("12500", "12,500.50", "12.5k", "1.2m", "$500",
+    "GBP 1,200") as cents and the currency written with it (None when none is).
+
+    The one amount parser of the shell, the forms and the imports. Nothing is guessed: a comma
+    separates thousands only in groups of three (12,500; not 12,5 or 1,2,3), decimals take a
+    point, and more decimals than the currency has are refused rather than rounded. The amount
+    is in `currency` (a text naming another is refused) or, if the text names none, in
+    `default_currency`. `what` names the amount in messages ("a quota"), `least` says what it
+    must be.
+    """
+    raw = text.strip()
+    shown = shown_value(text)
+    not_amount = AmountInputError(shown, f"is not an amount: {AMOUNT_FORMS}")
+    if not raw:
+        raise not_amount
+    number, named, marker = _split_currency(raw)
+    if named is not None and currency is not None and named != currency.upper():
+        raise AmountInputError(
+            shown,
+            f"is in {named}, not {currency.upper()}: write it without {marker!r}, "
+            f"or give its currency as {named}",
+        )
+    negative = number.startswith("-")
+    number = number.removeprefix("-").strip()
+    multiplier = 1
+    if number[-1:] in ("k", "K", "m", "M"):
+        multiplier = 1_000 if number[-1] in "kK" else 1_000_000
+        number = number[:-1].rstrip()
+    if _PLAIN.fullmatch(number) and number not in ("", "."):
+        plain = number
+    elif match := _GROUPED.fullmatch(number):
+        plain = number.replace(match["sep"], "")
+    elif "," in number and number.replace(",", "").replace(".", "").isascii():
+        raise AmountInputError(
+            shown,
+            "is ambiguous: a comma only groups thousands (12,500) and decimals take a point (12.5)",
+        )
+    else:
+        raise not_amount
+    if negative:
+        raise AmountInputError(shown, f"is negative: {what} is {least}")
+    too_large = AmountInputError(shown, f"is too large: the most {what} can be is {MAX_SHOWN}")
+    if len(plain.partition(".")[0].lstrip("0")) > 12:  # before Decimal meets 5,000 digits
         raise too_large
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    amount = Decimal(plain) * multiplier
+    code = named or (currency or default_currency or "").upper() or None
+    digits = _minor_digits(code)
+    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
+        most = f"{code} has {digits or 'no'} decimals" if code else f"at most {digits} decimals"
+        raise AmountInputError(shown, f"has too many decimals ({most}); repdesk does not round")
+    cents = int(amount * 100)
+    if cents > MAX_CENTS:
+        raise too_large
+    return cents, named
+
+
+def parse_amount(
+    text: str,
+    *,
+    currency: str | None = None,
+    what: str = "a deal value",
+    least: str = "0 or more",
+) -> int:
+    """`parse_money` for a field whose currency is set (`currency`) or not asked: cents only."""
+    return parse_money(text, currency=currency, what=what, least=least)[0]
+
+
+def check_cents(cents: int) -> bool:
+    """Whether an amount in cents is one the desk keeps (0 to MAX_CENTS)."""
+    return 0 <= cents <= MAX_CENTS
 
 
 def format_money(cents: int | float | None, currency: str = "", *, compact: bool = False) -> str:

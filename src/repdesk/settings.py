@@ -6,10 +6,10 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import time
 from pathlib import Path
 from typing import Any
 
+from repdesk.currencies import CODE_FORM, is_code
 from repdesk.money import Conversion
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -23,14 +23,20 @@ currency = "EUR"
 going_cold_days = 14
 # The first day of the week for "this week" figures.
 week_start = "monday"
-# Working hours: follow-ups default to the start of the day.
-working_hours = "09:00-17:00"
 # The app's theme (any Textual theme name, e.g. "textual-dark", "textual-light", "nord").
 theme = "textual-dark"
 
 [rates]
-# One unit of each currency in the desk's currency, e.g. USD = 0.92
+# One unit of each currency in the desk's currency, e.g. USD = 0.92 (from 0.000001 to 1000000)
 """
+
+
+# What a rate may be: one unit of a currency in the desk's. Wide enough for any pair in use
+# (a rial in euros, a euro in rials); bounded so that converted sums stay finite numbers a
+# screen can show, and a typo (1e30, nan, inf) is named instead of crashing `quota`.
+MIN_RATE = 0.000001
+MAX_RATE = 1_000_000
+RATE_FORM = "a number from 0.000001 to 1000000 (one unit of that currency in the desk's)"
 
 
 class SettingsError(ValueError):
@@ -42,8 +48,6 @@ class Settings:
     currency: str = "EUR"
     going_cold_days: int = 14
     week_start: str = "monday"
-    day_start: time = time(9, 0)
-    day_end: time = time(17, 0)
     theme: str = "textual-dark"
     rates: dict[str, float] = field(default_factory=dict)
     keys: dict[str, str] = field(
@@ -90,34 +94,36 @@ def load(path: Path) -> Settings:
 def parse(data: dict[str, Any], path: Path) -> Settings:
     settings = Settings()
     currency = data.get("currency", settings.currency)
-    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
-        raise _fail(path, "currency", currency, "a three-letter code such as EUR")
+    if not isinstance(currency, str) or not is_code(currency):
+        raise _fail(path, "currency", currency, CODE_FORM)
     days = data.get("going_cold_days", settings.going_cold_days)
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
         raise _fail(path, "going_cold_days", days, "a whole number of days from 1 to 365")
     week_start = str(data.get("week_start", settings.week_start)).lower()
     if week_start not in WEEKDAYS:
         raise _fail(path, "week_start", week_start, "a weekday name such as monday")
-    hours = data.get("working_hours", "09:00-17:00")
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", str(hours))
-    try:
-        if not match:
-            raise ValueError
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        day_start, day_end = time(h1, m1), time(h2, m2)
-        if day_start >= day_end:
-            raise ValueError
-    except ValueError:
-        raise _fail(path, "working_hours", hours, 'a range such as "09:00-17:00"') from None
+    # `working_hours` (in files written before) did nothing: it is read past, not refused.
     theme = data.get("theme", settings.theme)
     if not isinstance(theme, str):
         raise _fail(path, "theme", theme, "a theme name")
     rates: dict[str, float] = {}
-    for code, rate in dict(data.get("rates", {})).items():
-        if not re.fullmatch(r"[A-Z]{3}", code) or not isinstance(rate, int | float) or rate <= 0:
-            raise _fail(path, f"rates.{code}", rate, "a positive number per three-letter code")
+    table = data.get("rates", {})
+    if not isinstance(table, dict):
+        raise _fail(path, "rates", table, "a table: [rates] with lines such as USD = 0.92")
+    for code, rate in table.items():
+        if not is_code(code):
+            raise _fail(path, f"rates.{code}", rate, f"a rate per currency, named by {CODE_FORM}")
+        if (
+            not isinstance(rate, int | float)
+            or isinstance(rate, bool)
+            or not MIN_RATE <= rate <= MAX_RATE  # also refuses nan and inf
+        ):
+            raise _fail(path, f"rates.{code}", rate, RATE_FORM)
         rates[code] = float(rate)
-    keys = {str(k): str(v) for k, v in dict(data.get("keys", {})).items()}
+    keys_table = data.get("keys", {})
+    if not isinstance(keys_table, dict):
+        raise _fail(path, "keys", keys_table, 'a table: [keys] with lines such as "x.y" = "l"')
+    keys = {str(k): str(v) for k, v in keys_table.items()}
     raw_url = data.get("database_url") or None  # "" leaves the desk in its file
     url = normalise_database_url(raw_url) if isinstance(raw_url, str) else None
     if raw_url is not None and url is None:
@@ -127,8 +133,6 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
         currency=currency,
         going_cold_days=days,
         week_start=week_start,
-        day_start=day_start,
-        day_end=day_end,
         theme=theme,
         rates=rates,
         keys=keys,
@@ -190,10 +194,19 @@ def save_value(path: Path, key: str, value: str) -> None:
     else:
         head, sep, tail = text.partition("\n[")
         text = f"{head.rstrip()}\n{line}\n" + (f"\n[{tail}" if sep else "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    # Through a symlink to its target (a settings.toml kept in a dotfiles repo stays a link),
+    # written beside the target and renamed over it, so no reader sees half a file.
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        tmp.replace(target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _quote(value: str) -> str:

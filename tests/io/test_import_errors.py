@@ -48,7 +48,7 @@ def test_each_bad_cell_is_named_with_file_line_column_value_and_form(
     err = refused_unchanged(desk, bad)
     assert f"{bad}:3: title '': expected a deal title" in err
     assert f"{bad}:4: value 'abc': expected an amount" in err
-    assert f"{bad}:5: currency 'EURO': expected a three-letter code" in err
+    assert f"{bad}:5: currency 'EURO': expected an ISO 4217 currency code" in err
     assert f"{bad}:6: status 'pending': expected open, won or lost" in err
     assert f"{bad}:7: segment 'partner': expected new or existing" in err
     assert f"{bad}:8: first_contact '1/2/2026': expected an ISO date" in err

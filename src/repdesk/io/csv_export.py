@@ -1,9 +1,11 @@
 """`repdesk export csv`: every deal in the native columns, safe to open in a spreadsheet.
 
 A cell starting with `=`, `+`, `-` or `@` is a formula to Excel and LibreOffice (a title such as
-`=HYPERLINK(...)` would run). Such cells get a leading apostrophe, which spreadsheets show as
-text; our own import takes exactly that apostrophe off again, so the round trip gives back the
-original text. Standard library only on a desk file (see `repdesk.queries`).
+`=HYPERLINK(...)` would run); so is one starting with a tab or a carriage return, which a
+spreadsheet skips before reading the `=` after it (OWASP's CSV injection list). Such cells
+get a leading apostrophe, which spreadsheets show as text; our own import takes exactly that
+apostrophe off again, so the round trip gives back the original text. Standard library only
+on a desk file (see `repdesk.queries`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from repdesk import queries
 from repdesk.errors import RepdeskError
 from repdesk.io.formats import NATIVE_COLUMNS
 
-_FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _VALUE = NATIVE_COLUMNS.index("value")
 
 

@@ -18,12 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from repdesk.domain import row_id
 from repdesk.errors import RepdeskError
 from repdesk.io import formats, values
 from repdesk.io.csv_export import unescape_cell
 from repdesk.io.formats import DEAL_FIELDS, Format, normalise
+from repdesk.money import shown_value
 
 MAX_REPORTED = 20
+OWN_ID_PREFIX = "repdesk:"  # `repdesk export csv` writes a deal without a source id as this + id
 Progress = Callable[[int, int], None]
 
 
@@ -47,7 +50,7 @@ class Problems:
         self.total = 0
 
     def add(self, where: str, column: str, value: str, expected: str) -> None:
-        self.add_line(f"{where}: {column} {value!r}: expected {expected}")
+        self.add_line(f"{where}: {column} {shown_value(value)}: expected {expected}")
 
     def add_line(self, text: str) -> None:
         self.total += 1
@@ -163,7 +166,9 @@ def read_table(path: Path) -> Table:
         raise RepdeskError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     # Not str.splitlines(): it also breaks at \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029,
     # which a CSV writer leaves unquoted inside a cell; csv wants lines split at \r and \n only.
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote that is never closed is an error, not the rest of the file in one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
     try:
         headers = next(reader, [])
         rows: list[tuple[int, list[str]]] = []
@@ -173,9 +178,25 @@ def read_table(path: Path) -> Table:
                 rows.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
+        if str(exc) == "unexpected end of data":
+            raise RepdeskError(
+                f'{path}:{start}: a quoted cell that starts on this line is never closed (a " '
+                "too many or too few); nothing after it could be read"
+            ) from None
         raise RepdeskError(f"{path}:{reader.line_num}: not readable as CSV ({exc})") from None
     if not any(h.strip() for h in headers):
         raise RepdeskError(f"{path}:1: no header line (the first line names the columns)")
+    if "\x00" in "".join(headers):
+        raise RepdeskError(f"{path}:1: a NUL character in the header line; remove it")
+    seen: dict[str, int] = {}
+    for position, header in enumerate(headers, start=1):
+        key = normalise(header)
+        if key and seen.setdefault(key, position) != position:
+            raise RepdeskError(
+                f"{path}:1: the column {header.strip()!r} appears twice (columns "
+                f"{seen[key]} and {position}): which one holds the value is a guess; "
+                "rename or remove one"
+            )
     return Table(path=path, headers=[h.strip() for h in headers], rows=rows)
 
 
@@ -243,6 +264,8 @@ def read_files(
         unused = [h for i, h in enumerate(table.headers) if i not in used and h]
         plan.sources.append(SourceFile(table.path, fmt, len(table.rows), unused))
         for line, cells in table.rows:
+            if not _row_fits(table, line, cells, problems):
+                continue
             cell = _CellReader(table, fmt, columns, line, cells)
             if fmt.records == formats.DEALS:
                 row = _deal_row(cell, fmt, options, problems)
@@ -262,6 +285,25 @@ def read_files(
         if not row.company and row.account in plan.accounts:
             row.company = plan.accounts[row.account]
     return plan
+
+
+def _row_fits(table: Table, line: int, cells: list[str], problems: Problems) -> bool:
+    """A record has the header's number of cells (else a stray quote or comma moved every
+    value after it) and no NUL character (PostgreSQL cannot store one, and no typed text has
+    one)."""
+    where = f"{table.path}:{line}"
+    if len(cells) != len(table.headers):
+        problems.add_line(
+            f"{where}: {len(cells)} cells where the header line has {len(table.headers)} "
+            "(a stray comma or quote?)"
+        )
+        return False
+    for position, value in enumerate(cells):
+        if "\x00" in value:
+            column = table.headers[position] or f"column {position + 1}"
+            problems.add_line(f"{where}: {column}: a NUL character (\\x00) is not text; remove it")
+            return False
+    return True
 
 
 def _check_duplicate_ids(rows: list[DealRow], problems: Problems) -> None:
@@ -350,11 +392,20 @@ def _deal_row(
     row.account = cell.text("account")[0]
     row.created_is_first_contact = fmt.created_is_first_contact
     row.known_stages = fmt.stages
-    money = parsed("value", values.parse_money)
+    # The currency column first: a value's symbol or code must agree with it ("£500" in a
+    # EUR row is refused); without one, a symbol sets the deal's currency.
+    currency = parsed("currency", values.parse_currency)
+    money = parsed(
+        "value",
+        lambda text: values.parse_money(
+            text,
+            currency=str(currency) if currency else None,
+            default_currency=options.default_currency,
+        ),
+    )
     code = None
     if isinstance(money, tuple):
         row.value_cents, code = money
-    currency = parsed("currency", values.parse_currency)
     row.currency = str(currency or code or options.default_currency)
     segment = parsed("segment", values.parse_segment)
     row.segment = str(segment or "new")
@@ -367,6 +418,11 @@ def _deal_row(
     row.status = _status(cell, fmt, options, problems)
     if cell.has("id") and (their_id := cell.text("id")[0]):
         row.source_id = f"{fmt.id_prefix}:{their_id}" if fmt.id_prefix else their_id
+        own = their_id.removeprefix(OWN_ID_PREFIX)
+        if not fmt.id_prefix and own != their_id and row_id(own) is None:
+            # `repdesk:N` names deal N of the desk that exported it; '²' or 5,000 digits do not.
+            value, column = cell.text("id")
+            problems.add(where, column, value, f"{OWN_ID_PREFIX}N with N a deal id, or another id")
     elif fmt.id_prefix and title:
         # No id to go by (a report without its id column): title and company identify it.
         row.source_id = f"{fmt.id_prefix}:{title.casefold()}|{row.company.casefold()}"

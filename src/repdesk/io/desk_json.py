@@ -45,9 +45,21 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError
 
 from repdesk import migrations, store
+from repdesk.currencies import CODE_FORM, is_code
+from repdesk.dates import DAY_RANGE, PeriodInputError, in_range, parse_period
+from repdesk.domain import (
+    ACTIVITY_KINDS,
+    MAX_TEXT,
+    OBJECTION_CATEGORIES,
+    OBJECTION_STATUSES,
+    SEGMENTS,
+    STAGE_KINDS,
+    STATUSES,
+)
 from repdesk.errors import RepdeskError
 from repdesk.io.csv_export import write_atomically
 from repdesk.models import ALL_TABLES, SQLModel, UTCDateTime
+from repdesk.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
 from repdesk.settings import DATABASE_URL_ENV
 
 FORMAT = "repdesk-desk"
@@ -280,6 +292,7 @@ def _check(conn: Connection, path: Path, tables: dict[str, Any]) -> dict[str, li
                     continue
                 try:
                     values[name] = _from_json(value, column)
+                    _check_meaning(table.name, name, values[name])
                 except ValueError as exc:
                     problems.append(f"{place}.{name} {_shown(value)}: expected {exc}")
                     continue
@@ -306,6 +319,7 @@ def _check(conn: Connection, path: Path, tables: dict[str, Any]) -> dict[str, li
                         f"{table.name} has this id"
                     )
                 ids[table.name].add(row["id"])
+    problems.extend(_check_together(path, checked))
     if problems:
         plural = "s" if len(problems) != 1 else ""
         more = len(problems) - MAX_PROBLEMS
@@ -315,6 +329,82 @@ def _check(conn: Connection, path: Path, tables: dict[str, Any]) -> dict[str, li
             + (f"\n… and {more:,} more" if more > 0 else "")
         )
     return checked
+
+
+def _is_period(value: str) -> bool:
+    try:
+        return parse_period(value).label == value
+    except PeriodInputError:
+        return False
+
+
+# What a value must mean, beyond its type: the limits the shell and the forms hold to, so a
+# file cannot make a desk that later commands cannot read (a repeat of 2^31 days, a value whose
+# sum overflows, a deal in no stage a board has).
+_MEANING: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
+    ("stage", "kind"): (lambda v: v in STAGE_KINDS, "one of " + ", ".join(STAGE_KINDS)),
+    ("stage", "probability"): (lambda v: 0 <= v <= 100, "a percentage from 0 to 100"),
+    ("stage", "rot_days"): (lambda v: v is None or 1 <= v <= 3650, "1 to 3650 days or null"),
+    ("stage", "name"): (lambda v: bool(v.strip()), "a stage name"),
+    ("deal", "title"): (lambda v: bool(v.strip()), "a deal title"),
+    ("deal", "status"): (lambda v: v in STATUSES, "one of " + ", ".join(STATUSES)),
+    ("deal", "segment"): (lambda v: v in SEGMENTS, "one of " + ", ".join(SEGMENTS)),
+    ("deal", "currency"): (is_code, CODE_FORM),
+    ("deal", "value_cents"): (check_cents, f"cents from 0 to {MAX_CENTS} ({MAX_SHOWN})"),
+    ("activity", "kind"): (lambda v: v in ACTIVITY_KINDS, "one of " + ", ".join(ACTIVITY_KINDS)),
+    ("activity", "minutes"): (lambda v: v is None or 0 <= v <= 24 * 60, "0 to 1440 or null"),
+    ("follow_up", "recur_days"): (lambda v: v is None or 1 <= v <= 366, "1 to 366 days or null"),
+    ("objection", "category"): (
+        lambda v: v in OBJECTION_CATEGORIES,
+        "one of " + ", ".join(OBJECTION_CATEGORIES),
+    ),
+    ("objection", "status"): (
+        lambda v: v in OBJECTION_STATUSES,
+        "one of " + ", ".join(OBJECTION_STATUSES),
+    ),
+    ("quota", "amount_cents"): (lambda v: 0 < v <= MAX_CENTS, f"cents from 1 to {MAX_CENTS}"),
+    ("quota", "period"): (_is_period, "a period such as 2026-11, 2026-Q4 or 2026"),
+}
+
+
+def _check_meaning(table: str, name: str, value: Any) -> None:
+    """ValueError saying what was expected when `value` fits its column's type but not what the
+    desk means by it."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise ValueError(f"text of at most {MAX_TEXT:,} characters")
+    day = value.date() if isinstance(value, datetime) else value
+    if isinstance(day, date) and not in_range(day):
+        raise ValueError(DAY_RANGE)
+    rule = _MEANING.get((table, name))
+    if rule is not None and value is not None and not rule[0](value):
+        raise ValueError(rule[1])
+
+
+def _check_together(path: Path, checked: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """What no single value shows: the pipeline has its open, won and lost stages, and each
+    deal is in a stage of its status."""
+    problems = []
+    kinds = {row.get("id"): row.get("kind", "open") for row in checked.get("stage", [])}
+    for kind in STAGE_KINDS:
+        if kind not in kinds.values():
+            problems.append(
+                f"{path}: tables.stage: no {kind} stage; a desk needs at least one open stage, "
+                "a won and a lost stage"
+            )
+    for number, row in enumerate(checked.get("deal", [])):
+        kind = kinds.get(row.get("stage_id"))
+        status = row.get("status", "open")
+        if kind is not None and kind != status:
+            problems.append(
+                f"{path}: tables.deal[{number}].stage_id {row.get('stage_id')!r}: a {kind} "
+                f"stage for a {status} deal; expected a stage of kind {status}"
+            )
+        if status != "open" and row.get("closed_on") is None:
+            problems.append(
+                f"{path}: tables.deal[{number}].closed_on null: expected the day the {status} "
+                "deal closed"
+            )
+    return problems
 
 
 def _insert(conn: Connection, path: Path, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -344,6 +434,8 @@ def _expected(column: _Column) -> str:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return shown_value(value)  # a 131,073-character title is not repeated in full
     return "null" if value is None else repr(value)
 
 

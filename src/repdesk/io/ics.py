@@ -15,6 +15,7 @@ from repdesk.errors import RepdeskError
 from repdesk.text import printable
 
 PRODID = "-//repdesk//follow-ups//EN"
+_LAST_START = date(9999, 12, 30)
 
 
 def uid_for(follow_up_id: int) -> str:
@@ -39,14 +40,15 @@ def build_calendar(conn: Any, *, now: datetime) -> Any:
         event.add("dtstamp", now.astimezone(UTC))
         summary = f"Follow up: {printable(title)}" + (f" ({printable(company)})" if company else "")
         event.add("summary", summary)
-        if at is None:
-            event.add("dtstart", day)  # an all-day event on the local day
-            event.add("dtend", day + timedelta(days=1))
-        else:
-            # The rep's wall-clock time ("fri 10:00") stays 10:00 wherever the calendar is.
-            start = datetime.combine(day, at)
-            event.add("dtstart", start)
-            event.add("dtend", start + timedelta(minutes=30))
+        length = timedelta(days=1) if at is None else timedelta(minutes=30)
+        # An all-day event on the local day; a time stays the rep's wall-clock time ("fri
+        # 10:00" is 10:00 wherever the calendar is).
+        start: date | datetime = day if at is None else datetime.combine(day, at)
+        event.add("dtstart", start)
+        if day <= _LAST_START:
+            event.add("dtend", start + length)
+        else:  # its end would fall after 9999-12-31: the same length, said another way
+            event.add("duration", length)
         details = [f"Deal #{deal_id} · {stage}"]
         if note:
             details.append(note)

@@ -11,13 +11,16 @@ import re
 from datetime import UTC, date, datetime, time
 
 from repdesk import clock
-from repdesk.money import AmountInputError, parse_amount
+from repdesk.currencies import CODE_FORM, CurrencyInputError, check_code
+from repdesk.dates import DAY_RANGE, in_range
+from repdesk.money import AmountInputError
+from repdesk.money import parse_money as parse_amount_text
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO_STAMP = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?.*"
 )
-_CODE_AMOUNT = re.compile(r"([A-Za-z]{3})\s*(.+)")
+_SECONDS = re.compile(r"[0-9]+")
 _TRUE = frozenset({"1", "true", "yes", "y", "x", "checked"})
 _FALSE = frozenset({"", "0", "false", "no", "n"})
 
@@ -54,13 +57,29 @@ def parse_instant(text: str, date_format: str | None = None) -> datetime:
             moment = None
     if moment is None:
         raise CellError(_expected_date(date_format))
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # local wall-clock time
-    return moment.astimezone(UTC)
+    try:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # local wall-clock time
+        moment = moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # 0001-01-01 in UTC+14 is before the calendar
+        raise CellError(DAY_RANGE) from None
+    if not in_range(moment.date()):
+        raise CellError(DAY_RANGE)
+    return moment
 
 
 def parse_day(text: str, date_format: str | None = None) -> date:
-    """The rep's calendar day of a date or timestamp cell."""
+    """The rep's calendar day of a date or timestamp cell, inside the desk's range of days."""
+    try:
+        day = _parse_day(text, date_format)
+    except OverflowError:  # a timestamp at the calendar's edge, moved into the rep's zone
+        raise CellError(DAY_RANGE) from None
+    if not in_range(day):
+        raise CellError(DAY_RANGE)
+    return day
+
+
+def _parse_day(text: str, date_format: str | None) -> date:
     raw = text.strip()
     if _ISO_DAY.fullmatch(raw):
         try:
@@ -87,16 +106,17 @@ def local_noon(day: date) -> datetime:
     return datetime.combine(day, time(12)).astimezone().astimezone(UTC)
 
 
-def parse_money(text: str) -> tuple[int, str | None]:
-    """Cents and the currency code written with it, if any ("USD 1,200.00")."""
-    raw = text.strip()
-    code = None
-    if match := _CODE_AMOUNT.fullmatch(raw):
-        code, raw = match[1].upper(), match[2]
+def parse_money(
+    text: str, *, currency: str | None = None, default_currency: str | None = None
+) -> tuple[int, str | None]:
+    """Cents and the currency written with them, if any ("USD 1,200.00", "£500"): the shell's
+    parser (`repdesk.money.parse_money`), so a file and a typed value mean the same."""
     try:
-        return parse_amount(raw), code
-    except AmountInputError:
-        raise CellError("an amount of 0 or more such as 12500 or 12500.50") from None
+        return parse_amount_text(text, currency=currency, default_currency=default_currency)
+    except AmountInputError as exc:
+        raise CellError(
+            f"an amount of 0 or more such as 12500 or 12,500.50; this one {exc.reason}"
+        ) from None
 
 
 def parse_flag(text: str) -> bool:
@@ -132,16 +152,18 @@ def parse_segment(text: str) -> str:
 
 
 def parse_currency(text: str) -> str:
-    code = text.strip().upper()
-    if len(code) != 3 or not code.isascii() or not code.isalpha():
-        raise CellError("a three-letter code such as EUR")
-    return code
+    try:
+        return check_code(text)
+    except CurrencyInputError:
+        raise CellError(CODE_FORM) from None
 
 
 def parse_seconds_as_minutes(text: str) -> int | None:
     raw = text.strip()
     if not raw:
         return None
-    if not raw.isdigit():
-        raise CellError("a whole number of seconds")
+    # ASCII digits only ('²'.isdigit() is True, and int() refuses it), and not so many that
+    # int() refuses them too (its 4,300-digit limit): 31 years of call is not a call.
+    if not _SECONDS.fullmatch(raw) or len(raw.lstrip("0")) > 9:
+        raise CellError("a whole number of seconds (at most 999999999)")
     return min(24 * 60, (int(raw) + 59) // 60)

@@ -10,9 +10,11 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from repdesk import clock
+from repdesk.currencies import CODE_FORM, is_code
 from repdesk.domain import SEGMENTS, STATUSES, row_id
 from repdesk.errors import Ambiguous, InvalidInput, NotFound
 from repdesk.models import Deal, Stage, StageChange
+from repdesk.money import MAX_CENTS, check_cents
 
 EDITABLE = (
     "title",
@@ -120,12 +122,12 @@ def find_deal(*, session: Session, ref: str) -> Deal:
 def _check(deal: Deal, today: date) -> None:
     if not deal.title.strip():
         raise InvalidInput("title", deal.title, "a non-empty title")
-    if deal.value_cents < 0:
-        raise InvalidInput("value", deal.value_cents, "an amount of 0 or more")
+    if not check_cents(deal.value_cents):
+        raise InvalidInput("value", deal.value_cents, f"cents from 0 to {MAX_CENTS:,}")
     if deal.segment not in SEGMENTS:
         raise InvalidInput("segment", deal.segment, "new or existing")
-    if len(deal.currency) != 3 or not deal.currency.isalpha() or not deal.currency.isupper():
-        raise InvalidInput("currency", deal.currency, "a three-letter code such as EUR")
+    if not is_code(deal.currency):
+        raise InvalidInput("currency", deal.currency, CODE_FORM)
     if deal.first_contact > today:
         raise InvalidInput(
             "first contact",

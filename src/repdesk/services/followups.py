@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from repdesk import clock
+from repdesk.dates import DAY_RANGE, in_range
 from repdesk.errors import InvalidInput, NotFound
 from repdesk.models import FollowUp
 from repdesk.services.deals import get_deal
@@ -118,10 +119,20 @@ def complete_follow_up(
 
 def next_recurrence(due_on: date, every_days: int, today: date) -> date:
     """The next date on the rhythm of `due_on` that is after today (missed ones are skipped)."""
-    candidate = due_on + timedelta(days=every_days)
-    if candidate <= today:
-        missed = (today - candidate).days // every_days + 1
-        candidate += timedelta(days=missed * every_days)
+    try:
+        candidate = due_on + timedelta(days=every_days)
+        if candidate <= today:
+            missed = (today - candidate).days // every_days + 1
+            candidate += timedelta(days=missed * every_days)
+    except OverflowError:  # a step dated at the calendar's end (imported before the bounds)
+        candidate = date.max
+    if not in_range(candidate):
+        raise InvalidInput(
+            "next",
+            due_on.isoformat(),
+            f"a follow-up whose next repeat ({every_days} days on) is {DAY_RANGE}; "
+            "give the next date with --next",
+        )
     return candidate
 
 

@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
+from repdesk.domain import row_id
 from repdesk.errors import RepdeskError
-from repdesk.io.csv_import import ActivityRow, DealRow, ImportPlan, Problems
+from repdesk.io.csv_import import OWN_ID_PREFIX, ActivityRow, DealRow, ImportPlan, Problems
 from repdesk.io.formats import normalise
 from repdesk.models import Activity, Deal, Stage, StageChange
 from repdesk.services import deals
@@ -99,6 +100,7 @@ def import_plan(
     targets = _targets(plan.deals, resolved, stages, today, plan.problems)
     plan.problems.check()
     _match_existing(session, targets)
+    _keep_spacing(targets)
     for target in targets:
         key = (_stage_name(stages, target.stage_id), target.values["status"])
         if target.existing is None:
@@ -287,11 +289,35 @@ def _targets(
     return targets
 
 
-OWN_ID_PREFIX = "repdesk:"  # `repdesk export csv` writes a deal without a source id as this + id
-
-
 def _identity(title: str, company: str) -> tuple[str, str]:
-    return title.casefold(), company.casefold()
+    # Stripped: the import strips every cell, while a deal typed as " Acme " keeps its spaces;
+    # without this an export re-imported would add that deal a second time.
+    return title.strip().casefold(), company.strip().casefold()
+
+
+_TEXT_FIELDS = (
+    "title",
+    "company",
+    "contact",
+    "email",
+    "phone",
+    "source",
+    "product",
+    "region",
+    "lost_reason",
+)
+
+
+def _keep_spacing(targets: list[_Target]) -> None:
+    """A cell equal to the deal's text but for the spaces around it (the import strips them)
+    leaves the deal's text as it is: re-importing an export changes nothing."""
+    for target in targets:
+        if target.existing is None:
+            continue
+        for name in _TEXT_FIELDS:
+            kept = target.existing[name]
+            if isinstance(kept, str) and kept != target.values[name] == kept.strip():
+                target.values[name] = kept
 
 
 def _match_existing(session: Session, targets: list[_Target]) -> None:
@@ -321,9 +347,10 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
             take(wanted[record["source_id"]], record)
     own: dict[int, _Target] = {}
     for source_id, target in wanted.items():
-        number = source_id.removeprefix(OWN_ID_PREFIX)
-        if target.existing is None and source_id.startswith(OWN_ID_PREFIX) and number.isdigit():
-            own[int(number)] = target
+        # row_id: ASCII digits that fit a row id ('²' and 5,000 digits are just ids of theirs).
+        number = row_id(source_id.removeprefix(OWN_ID_PREFIX))
+        if target.existing is None and source_id.startswith(OWN_ID_PREFIX) and number is not None:
+            own[number] = target
     numbers = list(own)
     for start in range(0, len(numbers), CHUNK):
         query = select(*columns).where(

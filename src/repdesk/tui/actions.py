@@ -41,9 +41,9 @@ def _date(text: str) -> date:
         raise FieldError(str(exc)) from None
 
 
-def _amount(text: str) -> int:
+def _amount(text: str, currency: str | None = None) -> int:
     try:
-        return parse_amount(text)
+        return parse_amount(text, currency=currency)
     except ValueError as exc:
         raise FieldError(str(exc)) from None
 
@@ -89,7 +89,7 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             "value",
             f"Value ({currency})",
             f"{deal.value_cents / 100:.2f}".removesuffix(".00") if deal else "",
-            parse=_amount,
+            parse=lambda text: _amount(text, currency),
             placeholder="e.g. 12500 or 12.5k",
             aliases=("value_cents",),
         ),
