@@ -59,8 +59,15 @@ def test_a_writer_killed_at_random_moments_never_loses_or_halves_a_write(home: P
             line = zygote.stdout.readline()
             assert line.startswith("child "), line
             # Every fifth soon after the fork (opening and checking the desk), the rest anywhere
-            # in the write loop: in Python, in SQLite, in an fsync.
-            time.sleep(chance.uniform(0, 0.01 if kill % 5 == 0 else 0.2))
+            # in the write loop: in Python, in SQLite, in an fsync. A busy machine can take
+            # longer than the window to start a child: those wait for its first write, so they
+            # land in the write loop and not in the start-up again.
+            in_start_up = kill % 5 == 0
+            if not in_start_up:
+                first = zygote.stdout.readline()
+                assert first.startswith("done "), first
+                reported.add(int(first.split()[1]))
+            time.sleep(chance.uniform(0, 0.01 if in_start_up else 0.2))
             subprocess.run(["kill", "-KILL", line.split()[1]], check=True)
             zygote.stdin.write("reap\n")
             zygote.stdin.flush()
@@ -72,7 +79,8 @@ def test_a_writer_killed_at_random_moments_never_loses_or_halves_a_write(home: P
         zygote.stdin.close()
         zygote.wait(timeout=30)
     calls = check_after_kill(desk, reported)
-    assert len(reported) > KILLS  # the writers got real work done between the kills
+    # The writers got real work done between the kills: at least one write per loop kill.
+    assert len(reported) >= KILLS - KILLS // 5
     print(f"{KILLS} kills, {calls} calls written, {len(reported)} reported, none lost")
 
 
