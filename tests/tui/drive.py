@@ -34,3 +34,14 @@ async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"the app never reached the expected state in {timeout:.0f} s")
         await pilot.pause(0.01)
+
+
+async def without_toasts(pilot: Pilot[Any]) -> None:
+    """Clear the notifications and wait until no toast is drawn on any screen (a snapshot
+    must not depend on when a timed toast came or went)."""
+    from textual.widgets._toast import Toast
+
+    app = pilot.app
+    app.clear_notifications()
+    await until(pilot, lambda: not any(screen.query(Toast) for screen in app.screen_stack))
+    await pilot.pause()

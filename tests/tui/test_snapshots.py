@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from tests.tui.desks import build_small_desk, settings
+from tests.tui.drive import reading, without_toasts
 from tests.tui.drive import until as wait_until
 from textual.pilot import Pilot
 
@@ -38,7 +39,9 @@ def settle(
 
     async def run(pilot: Pilot[Any]) -> None:
         app = pilot.app
-        await wait_until(pilot, lambda: app.board.loaded)
+        # Every card in, and the launch notice's read done: its toast is cleared below, and a
+        # toast that came after the clear would make the picture depend on timing.
+        await wait_until(pilot, lambda: app.board.loaded and not reading(app))
         await pilot.pause()
         if keys:
             await pilot.press(*keys)
@@ -47,8 +50,7 @@ def settle(
         await pilot.pause()
         # The launch notice is a timed toast: its own test covers it, and here it would make
         # the picture depend on timing.
-        app.clear_notifications()
-        await pilot.pause()
+        await without_toasts(pilot)
 
     return run
 
@@ -77,8 +79,7 @@ def test_new_deal_form_with_a_refused_amount(snap_compare: Any, app: RepdeskApp)
         await settle("n", until=lambda a: isinstance(a.screen, FormScreen))(pilot)
         await pilot.press(*"Solar roofs", "tab", *"Sunny SA", "tab", "tab", "tab", *"lots")
         await pilot.press("ctrl+s")
-        pilot.app.clear_notifications()
-        await pilot.pause()
+        await without_toasts(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
 
@@ -137,8 +138,7 @@ def test_done_form(snap_compare: Any, app: RepdeskApp) -> None:
         )(pilot)
         await pilot.press("space")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, FormScreen))
-        pilot.app.clear_notifications()
-        await pilot.pause()
+        await without_toasts(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
 
