@@ -1266,11 +1266,12 @@ def _missing(name: str) -> Handler:
 
 def main(argv: Sequence[str] | None = None) -> int:
     desk_path = "the desk"
+    crash_log = None  # before the home is known: REPDESK_HOME's, else the user's log folder
     try:
         words = list(sys.argv[1:] if argv is None else argv)
         args = build_parser(only=words[0] if words else None).parse_args(words)
         home = paths.resolve_home(args.home)
-        desk_path = str(home.desk)
+        desk_path, crash_log = str(home.desk), home.crash_log
         if (blocked := paths.not_a_folder(home)) is not None:
             raise desk_file.DeskError(
                 f"{blocked} is a file, not a folder: give --home (or REPDESK_HOME) a folder"
@@ -1289,7 +1290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # the last line of defence: never a traceback at the rep
-        message, code = problems.describe(exc, desk_path)
+        message, code = problems.describe(exc, desk_path, crash_log=crash_log)
         return _fail(message, code)
 
 

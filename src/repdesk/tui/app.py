@@ -270,7 +270,8 @@ class RepdeskApp(App[int]):
     def _handle_exception(self, error: Exception) -> None:
         # Textual's default is a full traceback. A rep gets one line that names the desk and
         # what to do (a damaged file, a full disk); the details go to a crash log.
-        message, _ = problems.describe(error, str(self.desk.home.desk))
+        home = self.desk.home
+        message, _ = problems.describe(error, str(home.desk), crash_log=home.crash_log)
         super()._handle_exception(RepdeskStopped(message))
 
     def on_unmount(self) -> None:

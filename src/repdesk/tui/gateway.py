@@ -84,7 +84,7 @@ class DeskGateway:
         except RepdeskError as exc:
             return str(exc)
         except Exception as exc:
-            return problems.describe(exc, str(self.home.desk))[0]
+            return problems.describe(exc, str(self.home.desk), crash_log=self.home.crash_log)[0]
         return None
 
     def read_soon(self, fn: Callable[[Session], T]) -> Future[T]:
