@@ -1048,21 +1048,19 @@ def _port(text: str) -> int:
 
 def cmd_serve(desk: Desk, args: argparse.Namespace) -> int:
     """The app in a browser (textual-serve): each browser tab runs its own `repdesk` process
-    on this desk. Anyone who can reach the address can use the desk: no password."""
+    on this desk. Only a page opened with the printed token gets in (see serve_guard)."""
     import shlex
 
-    from textual_serve.server import Server
+    from repdesk import serve_guard
 
+    guard = serve_guard.make_guard(
+        args.host, args.port, certfile=args.certfile, keyfile=args.keyfile
+    )
     desk_file.prepare(desk.home.desk)  # a foreign or damaged desk is refused here, not per tab
     command = [sys.executable, "-m", "repdesk"]
     if args.home:
         command += ["--home", str(desk.home.data_dir)]
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        sys.stderr.write(
-            f"repdesk: serving on {args.host}: anyone who can reach port {args.port} there can "
-            "read and change your desk (there is no password)\n"
-        )
-    Server(shlex.join(command), host=args.host, port=args.port, title="repdesk").serve()
+    serve_guard.GuardedServer(shlex.join(command), guard=guard, title="repdesk").serve()
     return 0
 
 
@@ -1210,6 +1208,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, "serve the app to a browser (loopback only by default)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
+    serve.add_argument("--certfile", metavar="FILE",
+                       help="TLS certificate (PEM); any --host but loopback needs it")  # fmt: skip
+    serve.add_argument("--keyfile", metavar="FILE", help="the certificate's private key (PEM)")
 
     migrate = command(
         "migrate-to",
