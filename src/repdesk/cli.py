@@ -205,6 +205,8 @@ def cmd_open(desk: Desk, args: argparse.Namespace) -> int:
 
 def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | None = None) -> int:
     """Start the app. `run`: how to run it (the benchmark's is headless; see run_app)."""
+    if run is None:
+        _need_a_terminal()
     # Refuse a foreign or damaged file before the screen is taken over.
     desk.prepare()
     background.pause_collector()  # until the first frame is out (see resume_collector)
@@ -221,6 +223,22 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
     if first is not None:
         first.result()  # a damaged desk is refused here, the terminal still untouched
     return run_app(desk.home, desk.settings, verified=True, first=first, run=run or RepdeskApp.run)
+
+
+def _need_a_terminal() -> None:
+    """Textual reads keys from stdin and draws on stderr: without a terminal there it would
+    wait for keys that never come. textual-serve runs the app over pipes with a driver of its
+    own (TEXTUAL_DRIVER), and so may anyone who names one."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return
+    streams = {"stdin": sys.__stdin__, "stderr": sys.__stderr__}
+    missing = [name for name, stream in streams.items() if stream is None or not stream.isatty()]
+    if missing:
+        verb = "is not one" if len(missing) == 1 else "are not"
+        raise UsageError(
+            f"the app needs a terminal ({' and '.join(missing)} {verb}): run `repdesk` in a "
+            "terminal, or use its commands (`repdesk --help`)"
+        )
 
 
 def _first_screen(desk: Desk) -> Any:

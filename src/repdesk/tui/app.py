@@ -60,7 +60,9 @@ class RepdeskStopped(Exception):
     """An error the app cannot go on after, rendered as one line (not a traceback)."""
 
     def __rich__(self) -> Text:
-        return Text(f"repdesk: {self.args[0]}", style="bold red")
+        # One line, never cut at the app's width: the terminal wraps it if it must.
+        line = f"repdesk: {self.args[0]}"
+        return Text(line, style="bold red", no_wrap=True, overflow="ignore")
 
 
 # How often the app asks the desk "did anyone else write?" (one cheap pragma).
@@ -273,6 +275,13 @@ class RepdeskApp(App[int]):
         home = self.desk.home
         message, _ = problems.describe(error, str(home.desk), crash_log=home.crash_log)
         super()._handle_exception(RepdeskStopped(message))
+
+    def _print_error_renderables(self) -> None:
+        # After the first error Textual adds "NOTE: 1 of N errors shown. Run with textual run
+        # --dev ...": a rep gets the first error's one line (each is in the crash log).
+        if "debug" not in self.features:
+            del self._exit_renderables[1:]
+        super()._print_error_renderables()
 
     def on_unmount(self) -> None:
         self.desk.close()
