@@ -205,8 +205,6 @@ def cmd_open(desk: Desk, args: argparse.Namespace) -> int:
 
 def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | None = None) -> int:
     """Start the app. `run`: how to run it (the benchmark's is headless; see run_app)."""
-    if run is None:
-        _need_a_terminal()
     # Refuse a foreign or damaged file before the screen is taken over.
     desk.prepare()
     background.pause_collector()  # until the first frame is out (see resume_collector)
@@ -222,6 +220,8 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
 
     if first is not None:
         first.result()  # a damaged desk is refused here, the terminal still untouched
+    if run is None:  # after the desk's own refusals: they say more than "no terminal"
+        _need_a_terminal()
     return run_app(desk.home, desk.settings, verified=True, first=first, run=run or RepdeskApp.run)
 
 

@@ -143,7 +143,7 @@ class RepdeskApp(App[int]):
         if self.desk.away is not None:
             if not (changed or self.desk.is_back()):
                 return
-            self.desk.away, self.desk.away_shown = None, False
+            self.desk.here_again()
             self.notify("The desk is back.", title="Desk", timeout=5)
             changed = True
         if changed:

@@ -49,6 +49,7 @@ class DeskGateway:
         # app puts both back when the desk is back (RepdeskApp.check_for_changes).
         self.away: str | None = None
         self.away_shown = False
+        self._answered_since = False  # a read or write went through after `away` was set
         # Asks "did anyone write?" once a second: SQLite's data_version, or PostgreSQL's
         # LISTEN/NOTIFY on a server (see store.watch_changes). On a file, made now, before
         # the first read and any other connection of the app (see store.FileWatch).
@@ -79,6 +80,8 @@ class DeskGateway:
         """An error because the desk is away becomes DeskAway, which says where it went."""
         try:
             yield
+            if self.away is not None:
+                self._answered_since = True
         except DeskAway:
             raise
         except Exception as exc:
@@ -115,9 +118,14 @@ class DeskGateway:
         return None
 
     def is_back(self) -> bool:
-        """After DeskAway: True once the desk file is there again (a server's return is seen
-        by the change watch, which reconnects)."""
+        """After DeskAway: True once the desk file is there again, or a read or write went
+        through since (a server's return is also seen by its change watch reconnecting)."""
+        if self._answered_since:
+            return True
         return self.settings.database_url is None and self.home.desk.exists()
+
+    def here_again(self) -> None:
+        self.away, self.away_shown, self._answered_since = None, False, False
 
     def verify(self) -> None:
         """Check the desk file for damage once, before anything is written to it."""
