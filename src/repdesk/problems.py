@@ -52,6 +52,10 @@ def crash_report(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None and current not in chain:
         chain.append(current)
+        wrapped = getattr(current, "error", None)  # Textual's WorkerFailed keeps it here
+        if isinstance(wrapped, BaseException) and current.__cause__ is None:
+            current = wrapped
+            continue
         cause = current.__cause__
         current = (
             cause if cause is not None or current.__suppress_context__ else current.__context__

@@ -142,3 +142,17 @@ def test_the_shell_names_the_log_of_its_home(
     assert err.startswith("repdesk: unexpected error: ValueError:")
     assert err.endswith(f"(details in {log})\n") and err.count("\n") == 1
     assert SECRET not in log.read_text()
+
+
+def test_a_failed_workers_own_error_is_in_the_log(home: Path) -> None:
+    from textual.worker import WorkerFailed
+
+    try:
+        {}[SECRET]
+    except KeyError as exc:
+        failed = WorkerFailed(exc)
+    problems.describe(failed, "the desk")
+    text = (home / "logs" / "crash.log").read_text()
+    assert "textual.worker.WorkerFailed" in text and "builtins.KeyError" in text
+    assert "test_a_failed_workers_own_error_is_in_the_log" in text  # where it was raised
+    assert SECRET not in text
