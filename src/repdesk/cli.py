@@ -221,7 +221,25 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
 
     if first is not None:
         first.result()  # a damaged desk is refused here, the terminal still untouched
+    if run is None:  # after the desk's own refusals: they say more than "no terminal"
+        _need_a_terminal()
     return run_app(desk.home, desk.settings, verified=True, first=first, run=run or RepdeskApp.run)
+
+
+def _need_a_terminal() -> None:
+    """Textual reads keys from stdin and draws on stderr: without a terminal there it would
+    wait for keys that never come. textual-serve runs the app over pipes with a driver of its
+    own (TEXTUAL_DRIVER), and so may anyone who names one."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return
+    streams = {"stdin": sys.__stdin__, "stderr": sys.__stderr__}
+    missing = [name for name, stream in streams.items() if stream is None or not stream.isatty()]
+    if missing:
+        verb = "is not one" if len(missing) == 1 else "are not"
+        raise UsageError(
+            f"the app needs a terminal ({' and '.join(missing)} {verb}): run `repdesk` in a "
+            "terminal, or use its commands (`repdesk --help`)"
+        )
 
 
 def _first_screen(desk: Desk) -> Any:
@@ -1054,21 +1072,19 @@ def _port(text: str) -> int:
 
 def cmd_serve(desk: Desk, args: argparse.Namespace) -> int:
     """The app in a browser (textual-serve): each browser tab runs its own `repdesk` process
-    on this desk. Anyone who can reach the address can use the desk: no password."""
+    on this desk. Only a page opened with the printed token gets in (see serve_guard)."""
     import shlex
 
-    from textual_serve.server import Server
+    from repdesk import serve_guard
 
+    guard = serve_guard.make_guard(
+        args.host, args.port, certfile=args.certfile, keyfile=args.keyfile
+    )
     desk_file.prepare(desk.home.desk)  # a foreign or damaged desk is refused here, not per tab
     command = [sys.executable, "-m", "repdesk"]
     if args.home:
         command += ["--home", str(desk.home.data_dir)]
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        sys.stderr.write(
-            f"repdesk: serving on {args.host}: anyone who can reach port {args.port} there can "
-            "read and change your desk (there is no password)\n"
-        )
-    Server(shlex.join(command), host=args.host, port=args.port, title="repdesk").serve()
+    serve_guard.GuardedServer(shlex.join(command), guard=guard, title="repdesk").serve()
     return 0
 
 
@@ -1216,6 +1232,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, "serve the app to a browser (loopback only by default)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
+    serve.add_argument("--certfile", metavar="FILE",
+                       help="TLS certificate (PEM); any --host but loopback needs it")  # fmt: skip
+    serve.add_argument("--keyfile", metavar="FILE", help="the certificate's private key (PEM)")
 
     migrate = command(
         "migrate-to",
@@ -1272,11 +1291,12 @@ def _missing(name: str) -> Handler:
 
 def main(argv: Sequence[str] | None = None) -> int:
     desk_path = "the desk"
+    crash_log = None  # before the home is known: REPDESK_HOME's, else the user's log folder
     try:
         words = list(sys.argv[1:] if argv is None else argv)
         args = build_parser(only=words[0] if words else None).parse_args(words)
         home = paths.resolve_home(args.home)
-        desk_path = str(home.desk)
+        desk_path, crash_log = str(home.desk), home.crash_log
         if (blocked := paths.not_a_folder(home)) is not None:
             raise desk_file.DeskError(
                 f"{blocked} is a file, not a folder: give --home (or REPDESK_HOME) a folder"
@@ -1297,7 +1317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # the last line of defence: never a traceback at the rep
-        message, code = problems.describe(exc, desk_path)
+        message, code = problems.describe(exc, desk_path, crash_log=crash_log)
         return _fail(message, code)
 
 

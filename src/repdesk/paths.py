@@ -1,7 +1,8 @@
 """Every file location repdesk uses, and nowhere else.
 
 By default the desk lives in platformdirs' user data dir and the settings in the user config
-dir. `REPDESK_HOME=DIR` or `--home DIR` puts both under DIR (every test does this).
+dir, the crash log in the user log dir. `REPDESK_HOME=DIR` or `--home DIR` puts them all under
+DIR (every test does this).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 DESK_FILE = "desk.sqlite"
 SETTINGS_FILE = "settings.toml"
+CRASH_LOG = "crash.log"
 DEMO_STAMP = "demo-built-on.txt"  # beside a demo desk: the day it was built for
 
 
@@ -19,6 +21,8 @@ DEMO_STAMP = "demo-built-on.txt"  # beside a demo desk: the day it was built for
 class Home:
     data_dir: Path
     config_dir: Path
+    # The rep's own log folder (the crash log); None: `logs` under the data folder.
+    log_dir: Path | None = None
 
     @property
     def desk(self) -> Path:
@@ -27,6 +31,10 @@ class Home:
     @property
     def settings(self) -> Path:
         return self.config_dir / SETTINGS_FILE
+
+    @property
+    def crash_log(self) -> Path:
+        return (self.log_dir or self.data_dir / "logs") / CRASH_LOG
 
     @property
     def backups(self) -> Path:
@@ -49,6 +57,7 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Home:
     return Home(
         data_dir=Path(platformdirs.user_data_dir("repdesk", appauthor=False)),
         config_dir=Path(platformdirs.user_config_dir("repdesk", appauthor=False)),
+        log_dir=Path(platformdirs.user_log_dir("repdesk", appauthor=False)),
     )
 
 

@@ -49,6 +49,13 @@ def make_engine(path: Path, *, verify: bool = True) -> Engine:
     # NullPool: a connection per session, closed after; nothing holds the file between actions.
     engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
 
+    @event.listens_for(engine, "do_connect")
+    def _open_existing(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> Any:
+        # The file exists now (prepare made it): later connections open it as it is and never
+        # create it, so a desk moved away under the app does not come back as an empty file.
+        uri = f"{path.resolve().as_uri()}?mode=rw"
+        return sqlite3.connect(uri, uri=True, **params)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the sqlite3 module so the "begin" hook below decides its kind.
@@ -118,13 +125,17 @@ def _server_engine(url: str) -> Engine:
     )
 
 
+class ServerUnreachable(desk_file.DeskError):
+    """The desk's server did not answer: the app waits for it to come back."""
+
+
 @contextmanager
 def _server_connection(engine: Engine) -> Iterator[Connection]:
     try:
         conn = engine.connect()
     except OperationalError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise desk_file.DeskError(
+        raise ServerUnreachable(
             f"cannot reach the desk's server {label(engine)}: {reason}"
         ) from None
     with conn:

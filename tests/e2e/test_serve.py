@@ -8,26 +8,22 @@ web font service for its font) is refused before it leaves.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from tests.serving import DEADLINE, Served, serve
 from tests.tui.desks import build_small_desk
 
 from repdesk.cli import build_parser
 
 CHROMIUM = "/usr/bin/chromium"
-DEADLINE = 30.0  # seconds for each wait; a healthy run needs a few
 
 
 def _chromium() -> str:
@@ -49,12 +45,6 @@ def _chromium() -> str:
     return CHROMIUM
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _stage_of(home: Path, title: str) -> str:
     conn = sqlite3.connect(home / "desk.sqlite")
     try:
@@ -68,39 +58,11 @@ def _stage_of(home: Path, title: str) -> str:
 
 
 @pytest.fixture
-def served(home: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def served(home: Path, tmp_path: Path) -> Iterator[Served]:
     """`repdesk serve` on a free loopback port over a small desk; stopped with its apps."""
     build_small_desk(home)
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "repdesk", "--home", str(home), "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # the server and the app processes it starts, stopped as one
-    )
-    try:
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text(errors="replace")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "repdesk serve never listened"
-                time.sleep(0.05)  # nothing to await on another process's socket
-        yield f"http://127.0.0.1:{port}/", tmp_path / "serve.log"
-    finally:
-        # A server that already exited (its log is the failure message) has no group to stop.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
+    with serve(home, tmp_path / "serve.log") as served:
+        yield served
 
 
 def test_serve_listens_on_loopback_unless_told_otherwise() -> None:
@@ -109,11 +71,11 @@ def test_serve_listens_on_loopback_unless_told_otherwise() -> None:
 
 
 def test_a_deal_moved_in_the_browser_lands_in_the_desk(
-    served: tuple[str, Path], home: Path, tmp_path: Path
+    served: Served, home: Path, tmp_path: Path
 ) -> None:
     chromium = _chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
-    url, log = served
+    url, log = served.url, served.log  # the address with its token, as the rep opens it
     title = "[bold]ACME[/] expansion ["  # the first card of the first column (Prospect)
     assert _stage_of(home, title) == "Prospect"
 

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import WorkerFailed
 
 from repdesk import background, clock, problems
 from repdesk.kpi import Kpis
@@ -22,7 +23,7 @@ from repdesk.paths import Home, demo_owner
 from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, save_value
 from repdesk.settings import load as load_settings
-from repdesk.tui.gateway import DeskGateway
+from repdesk.tui.gateway import DeskAway, DeskGateway
 from repdesk.tui.lifecycle import can_show, reload_when_composed
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.undo import Undo
@@ -61,7 +62,9 @@ class RepdeskStopped(Exception):
     """An error the app cannot go on after, rendered as one line (not a traceback)."""
 
     def __rich__(self) -> Text:
-        return Text(f"repdesk: {self.args[0]}", style="bold red")
+        # One line, never cut at the app's width: the terminal wraps it if it must.
+        line = f"repdesk: {self.args[0]}"
+        return Text(line, style="bold red", no_wrap=True, overflow="ignore")
 
 
 # How often the app asks the desk "did anyone else write?" (one cheap pragma).
@@ -123,9 +126,28 @@ class RepdeskApp(App[int]):
             except OSError:
                 self.notify("Could not save the theme in the settings file.", severity="warning")
 
+    def desk_is_away(self, message: str) -> None:
+        """The desk file moved away or its server stopped: one line, once, and the screen
+        stays; check_for_changes reloads everything when the desk is back."""
+        self.desk.away = message
+        if not self.desk.away_shown:
+            self.desk.away_shown = True
+            self.notify(message, title="Desk", severity="error", timeout=10, markup=False)
+
     def check_for_changes(self) -> None:
-        """Another process (e.g. `repdesk log call` in another terminal) wrote: show it."""
-        if self.desk.changed_elsewhere():
+        """Another process (e.g. `repdesk log call` in another terminal) wrote: show it. Also
+        notices a desk that went away, and reloads everything when it is back."""
+        changed = self.desk.changed_elsewhere()
+        if self.desk.away is None and (gone := self.desk.file_gone()) is not None:
+            self.desk_is_away(gone)
+            return
+        if self.desk.away is not None:
+            if not (changed or self.desk.is_back()):
+                return
+            self.desk.here_again()
+            self.notify("The desk is back.", title="Desk", timeout=5)
+            changed = True
+        if changed:
             screen = self.screen
             # Every screen that shows desk data has a reload(); forms and help do not.
             reload = getattr(screen, "reload", None)
@@ -270,11 +292,33 @@ class RepdeskApp(App[int]):
             timeout=10,
         )
 
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        # A key whose action reads the desk (opening a form) while the desk is away: the line
+        # of desk_is_away, not the end of the app (an error in a handler would end it).
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except DeskAway as exc:
+            self.desk_is_away(str(exc))
+            return True
+
     def _handle_exception(self, error: Exception) -> None:
+        if isinstance(error, WorkerFailed) and isinstance(error.error, DeskAway):
+            # A read or write in a worker found the desk away: the worker is over, the screen
+            # and everything else goes on.
+            self.desk_is_away(str(error.error))
+            return
         # Textual's default is a full traceback. A rep gets one line that names the desk and
         # what to do (a damaged file, a full disk); the details go to a crash log.
-        message, _ = problems.describe(error, str(self.desk.home.desk))
+        home = self.desk.home
+        message, _ = problems.describe(error, str(home.desk), crash_log=home.crash_log)
         super()._handle_exception(RepdeskStopped(message))
+
+    def _print_error_renderables(self) -> None:
+        # After the first error Textual adds "NOTE: 1 of N errors shown. Run with textual run
+        # --dev ...": a rep gets the first error's one line (each is in the crash log).
+        if "debug" not in self.features:
+            del self._exit_renderables[1:]
+        super()._print_error_renderables()
 
     def on_unmount(self) -> None:
         self.desk.close()

@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from repdesk import background, desk_file, problems, reports, store
@@ -26,6 +27,16 @@ from repdesk.settings import Settings
 T = TypeVar("T")
 
 
+class DeskAway(RepdeskError):
+    """The desk is not there right now (its file moved away, its server down): the app says so
+    in one line, keeps its screen and picks the desk up again when it is back."""
+
+
+# SQLSTATEs of a server that went away: a lost connection (class 08), an administrator's or a
+# crash's shutdown, a server still starting.
+_SERVER_GONE = ("08", "57P01", "57P02", "57P03")
+
+
 class DeskGateway:
     def __init__(self, home: Home, settings: Settings, *, verified: bool = False) -> None:
         self.home = home
@@ -34,6 +45,11 @@ class DeskGateway:
         self._verified = verified or settings.database_url is not None
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
+        # Why the desk is away (DeskAway's line), and whether the rep has been shown it; the
+        # app puts both back when the desk is back (RepdeskApp.check_for_changes).
+        self.away: str | None = None
+        self.away_shown = False
+        self._answered_since = False  # a read or write went through after `away` was set
         # Asks "did anyone write?" once a second: SQLite's data_version, or PostgreSQL's
         # LISTEN/NOTIFY on a server (see store.watch_changes). On a file, made now, before
         # the first read and any other connection of the app (see store.FileWatch).
@@ -56,8 +72,60 @@ class DeskGateway:
         return self._engine
 
     def read_now(self, fn: Callable[[Session], T]) -> T:
-        with store.read_session(self.engine) as session:
+        with self._while_there(), store.read_session(self.engine) as session:
             return fn(session)
+
+    @contextlib.contextmanager
+    def _while_there(self) -> Iterator[None]:
+        """An error because the desk is away becomes DeskAway, which says where it went."""
+        try:
+            yield
+            if self.away is not None:
+                self._answered_since = True
+        except DeskAway:
+            raise
+        except Exception as exc:
+            away = self.why_away(exc)
+            if away is None:
+                raise
+            self.away = away
+            raise DeskAway(away) from exc
+
+    def file_gone(self) -> str | None:
+        """What to say when the desk file is not where it was (None: it is, or on a server)."""
+        if self.settings.database_url is not None or self.home.desk.exists():
+            return None
+        return f"{self.home.desk} is gone (moved or deleted?): put it back and repdesk goes on"
+
+    def why_away(self, exc: BaseException) -> str | None:
+        if self.settings.database_url is None:
+            return self.file_gone()
+        if isinstance(exc, store.ServerUnreachable):
+            return f"{exc}; repdesk goes on when it is back"
+        if isinstance(exc, DBAPIError):
+            cause = problems.unwrap(exc)
+            state = getattr(cause, "sqlstate", None)
+            if (
+                exc.connection_invalidated
+                or (type(cause).__name__ == "OperationalError" and state is None)
+                or (state or "").startswith(_SERVER_GONE)
+            ):
+                reason = next(iter(str(cause).strip().splitlines()), type(cause).__name__)
+                return (
+                    f"the desk's server stopped answering ({reason}); "
+                    "repdesk goes on when it is back"
+                )
+        return None
+
+    def is_back(self) -> bool:
+        """After DeskAway: True once the desk file is there again, or a read or write went
+        through since (a server's return is also seen by its change watch reconnecting)."""
+        if self._answered_since:
+            return True
+        return self.settings.database_url is None and self.home.desk.exists()
+
+    def here_again(self) -> None:
+        self.away, self.away_shown, self._answered_since = None, False, False
 
     def verify(self) -> None:
         """Check the desk file for damage once, before anything is written to it."""
@@ -66,9 +134,10 @@ class DeskGateway:
             self._verified = True
 
     def write_now(self, fn: Callable[[Session], T]) -> T:
-        self.verify()
-        with store.write_session(self.engine) as session:
-            return fn(session)
+        with self._while_there():
+            self.verify()
+            with store.write_session(self.engine) as session:
+                return fn(session)
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.read_now, fn)
@@ -81,10 +150,13 @@ class DeskGateway:
         for key presses that have no form to keep the message in."""
         try:
             await self.write(fn)
+        except DeskAway as exc:
+            self.away_shown = True  # by the caller, in its own words' place
+            return str(exc)
         except RepdeskError as exc:
             return str(exc)
         except Exception as exc:
-            return problems.describe(exc, str(self.home.desk))[0]
+            return problems.describe(exc, str(self.home.desk), crash_log=self.home.crash_log)[0]
         return None
 
     def read_soon(self, fn: Callable[[Session], T]) -> Future[T]:
@@ -92,7 +164,8 @@ class DeskGateway:
         first one also checks the desk for damage, off the UI thread."""
 
         def run() -> T:
-            self.verify()
+            with self._while_there():
+                self.verify()
             return self.read_now(fn)
 
         return background.start(run, "repdesk-read")

@@ -1,0 +1,202 @@
+"""The desk goes away under the app (issue 18 item 15): its file moved away, its PostgreSQL
+server stopped. The app says so in one line, keeps its screen, never leaves an empty desk
+file behind, and carries on when the desk is back."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from tests.tui.desks import build_small_desk, settings
+from tests.tui.drive import db, until
+from tests.tui.test_board import ready
+from textual.pilot import Pilot
+
+from repdesk import store
+from repdesk.settings import Settings
+from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.screens.followups import FollowUpsScreen
+
+SIZE = (140, 40)
+
+
+def _said(app: RepdeskApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def _stage_of(desk: Path, title: str) -> str:
+    """The deal's stage in the desk file at `desk` (wherever it was moved to)."""
+    found = db(desk.parent, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
+               "WHERE d.title = ?", title)  # fmt: skip
+    return str(found[0][0])
+
+
+async def _on_cold_lead(pilot: Pilot[int], app: RepdeskApp) -> None:
+    board = await ready(pilot)
+    await pilot.press("l")  # Contacted: Cold lead
+    await until(pilot, lambda: (card := board.selected()) is not None and card.title == "Cold lead")
+
+
+async def test_a_desk_file_moved_away_is_said_once_and_never_recreated_empty(
+    home: Path, tmp_path: Path
+) -> None:
+    desk_home = build_small_desk(home)
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+    app = create_app(desk_home, settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await _on_cold_lead(pilot, app)
+        desk_home.desk.rename(away / "desk.sqlite")
+        await pilot.press("L")  # a write while the desk is away
+        gone = f"{desk_home.desk} is gone (moved or deleted?): put it back and repdesk goes on"
+        await until(pilot, lambda: gone in _said(app))
+        await pilot.press("2")  # a screen that reads the desk
+        await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen))
+        await pilot.pause(1.5)  # the change watch's tick, and the queue's read, went by
+        assert app.is_running and app.return_code is None
+        assert _said(app).count(gone) == 1
+        assert not desk_home.desk.exists()  # no empty desk.sqlite where the desk was
+        assert _stage_of(away / "desk.sqlite", "Cold lead") == "Contacted"
+
+        (away / "desk.sqlite").rename(desk_home.desk)
+        await until(pilot, lambda: "The desk is back." in _said(app))
+        await pilot.press("1")
+        await until(pilot, lambda: app.screen is app.board)
+        await pilot.press("L")  # now it lands
+        await until(pilot, lambda: _stage_of(desk_home.desk, "Cold lead") == "Qualified")
+    assert app.return_code in (None, 0)
+
+
+async def test_a_desk_file_deleted_before_a_form_opens_keeps_the_app(home: Path) -> None:
+    desk_home = build_small_desk(home)
+    app = create_app(desk_home, settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await _on_cold_lead(pilot, app)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{desk_home.desk}{suffix}").unlink(missing_ok=True)
+        await pilot.press("e")  # the edit form reads the deal first, in the key's handler
+        await until(pilot, lambda: any("is gone" in line for line in _said(app)))
+        await pilot.pause(0.3)
+        assert app.is_running and app.screen is app.board
+        assert not desk_home.desk.exists()
+
+
+class _Proxy:
+    """A TCP relay in front of the test server: stopping it is the server going away (the
+    shared test server itself keeps running for the other tests)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+@contextlib.contextmanager
+def _through_proxy(url: str) -> Iterator[tuple[str, _Proxy]]:
+    parts = urlsplit(url)
+    proxy = _Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    proxy.start()
+    user = f"{parts.username}@" if parts.username else ""
+    netloc = f"{user}127.0.0.1:{proxy.port}"
+    try:
+        yield urlunsplit(parts._replace(netloc=netloc)), proxy
+    finally:
+        proxy.stop()
+
+
+async def test_a_server_that_goes_away_is_said_once_and_the_app_carries_on(
+    home: Path, server_url: str
+) -> None:
+    desk_home = build_small_desk(home)
+    store.copy_desk_to_server(desk_home.desk, server_url)
+    with _through_proxy(server_url) as (url, proxy):
+        app = create_app(desk_home, Settings(database_url=url))
+        async with app.run_test(size=SIZE) as pilot:
+            await _on_cold_lead(pilot, app)
+            proxy.stop()
+            await pilot.press("2")  # the queues read the server
+            await until(pilot, lambda: any("server" in line for line in _said(app)))
+            await pilot.pause(1.5)  # more reads (the quota, the watch's ticks) went by
+            away = [line for line in _said(app) if "server" in line]
+            assert len(away) == 1 and "\n" not in away[0], away  # said once
+            assert "repdesk goes on when it is back" in away[0]
+            assert isinstance(app.screen, FollowUpsScreen)
+            await pilot.press("1", "L")  # a write: the key gets its answer
+            await until(pilot, lambda: _said(app).count(away[0]) == 2)
+            assert app.is_running and app.return_code is None
+
+            proxy.start()  # the same address again
+            await until(pilot, lambda: "The desk is back." in _said(app), tries=1000)
+            await until(pilot, lambda: app.screen is app.board)
+            board = app.board
+            await until(
+                pilot, lambda: (card := board.selected()) is not None and card.title == "Cold lead"
+            )
+            await pilot.press("L")
+            engine = store.make_server_engine(server_url)
+            try:
+
+                def stage_of_cold_lead() -> str:
+                    with engine.connect() as conn:
+                        return str(
+                            conn.exec_driver_sql(
+                                "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
+                                "WHERE d.title = 'Cold lead'"
+                            ).scalar_one()
+                        )
+
+                await until(pilot, lambda: stage_of_cold_lead() == "Qualified", tries=1000)
+            finally:
+                engine.dispose()

@@ -1,0 +1,54 @@
+"""Every message the rep sees is one line (issue 18, "Messages"): the app's last words after
+errors, and `repdesk` started without a terminal."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from tests.tui.desks import build_small_desk, settings
+
+from repdesk.paths import Home
+from repdesk.tui.app import RepdeskStopped, create_app
+
+
+async def test_after_several_errors_the_app_says_one_line_and_no_textual_note(
+    home: Path,
+) -> None:
+    build_small_desk(home)
+    app = create_app(Home(home, home), settings())
+    said = io.StringIO()
+    app.error_console = Console(file=said, width=200, color_system=None)
+    with pytest.raises(RepdeskStopped):
+        async with app.run_test():
+            # What Textual does when two workers fail before the app is gone.
+            app._handle_exception(RuntimeError("first"))
+            app._handle_exception(RuntimeError("second"))
+    lines = said.getvalue().strip().splitlines()
+    assert len(lines) == 1, said.getvalue()
+    assert lines[0].startswith("repdesk: unexpected error: RuntimeError: first (details in ")
+    assert "textual run" not in said.getvalue()
+    log = home / "logs" / "crash.log"
+    assert log.read_text().count("builtins.RuntimeError") == 2  # both are kept there
+
+
+@pytest.mark.parametrize("command", [[], ["demo"]])
+def test_the_app_without_a_terminal_says_it_needs_one(home: Path, command: list[str]) -> None:
+    build_small_desk(home)
+    done = subprocess.run(
+        [sys.executable, "-m", "repdesk", "--home", str(home), *command],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,  # it used to wait for keys forever
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "repdesk: the app needs a terminal (stdin and stderr are not): run `repdesk` in a "
+        "terminal, or use its commands (`repdesk --help`)\n"
+    )
+    assert "Traceback" not in done.stdout  # `demo` builds its desk first, then says so
