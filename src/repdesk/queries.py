@@ -129,13 +129,16 @@ _SQL = {
                 ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
                (SELECT f.due_time FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
                 ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
-               (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open')
+               (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open'),
+               d.status, d.closed_on, d.lost_reason
         FROM deal d JOIN stage s ON s.id = d.stage_id
         WHERE d.status = 'open' OR :include_closed = 1
     """,
     # The board's first screenful: the first :per_stage cards of each stage in the board's
-    # default order (overdue, then next step, then value; see board.sort_key), with each
-    # stage's count and total. Everything below the fold comes with the full read after.
+    # default order (overdue, then next step, then value; see board.sort_key). Then, in rows
+    # whose id is NULL, each stage's open deals per currency (count and value), so the column
+    # totals convert every deal, not only the first ones. One statement: the first frame reads
+    # it before anything else. Everything below the fold comes with the full read after.
     "board_window": """
         WITH due AS (
             SELECT d.id, d.stage_id, d.value_cents,
@@ -145,20 +148,23 @@ _SQL = {
         ), ranked AS (
             SELECT id, due_on,
                    ROW_NUMBER() OVER (PARTITION BY stage_id
-                       ORDER BY due_on IS NULL, due_on, value_cents DESC, id) AS place,
-                   COUNT(*) OVER (PARTITION BY stage_id) AS deals,
-                   SUM(value_cents) OVER (PARTITION BY stage_id) AS total
+                       ORDER BY due_on IS NULL, due_on, value_cents DESC, id) AS place
             FROM due
         )
-        SELECT d.id, d.title, d.company, d.contact, d.value_cents, d.currency, d.stage_id,
-               d.stage_entered_at, s.rot_days, r.due_on,
+        SELECT d.id, d.title, d.company, d.contact, d.value_cents, d.currency,
+               d.stage_id AS stage_id, d.stage_entered_at, s.rot_days, r.due_on,
                (SELECT f.due_time FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
                 ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
                (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open'),
-               r.deals, r.total
+               r.place AS place, NULL
         FROM ranked r JOIN deal d ON d.id = r.id JOIN stage s ON s.id = d.stage_id
         WHERE r.place <= :per_stage
-        ORDER BY d.stage_id, r.place
+        UNION ALL
+        SELECT NULL, NULL, NULL, NULL, SUM(value_cents), currency, stage_id, NULL, NULL, NULL,
+               NULL, NULL, 0, COUNT(*)
+        FROM deal WHERE status = 'open'
+        GROUP BY stage_id, currency
+        ORDER BY stage_id, place
     """,
     # `repdesk export csv`: every deal in the native columns' order (io.formats.NATIVE_COLUMNS).
     "deals_for_export": """
