@@ -686,8 +686,10 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
         return _quota_set(desk, parse_period(words[1]), amount)
     if len(words) > 1:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
+    from repdesk import reports
+
     period = _period(words[0] if words else None)
-    k = _kpis(desk, period, clock.today())
+    k = _kpis(desk, period, reports.default_as_of(period, clock.today()))
     if args.json:
         _json(k.to_json())
         return 0
@@ -706,8 +708,11 @@ def _quota_set(desk: Desk, period: Period, amount: int) -> int:
 
 
 def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk import reports
+
     period = _period(args.period)
-    as_of = _date(args.as_of) if args.as_of else clock.today()
+    # A period that is over reads as it stood at its end, as the KPI pane shows it.
+    as_of = _date(args.as_of) if args.as_of else reports.default_as_of(period, clock.today())
     k = _kpis(desk, period, as_of)
     if args.json:
         _json(k.to_json())

@@ -23,7 +23,7 @@ from repdesk.kpi import Kpis
 from repdesk.kpi_pane import KpiPane, kpi_pane
 from repdesk.money import format_money
 from repdesk.queries import SLICE_DIMENSIONS
-from repdesk.reports import ClosedFigures
+from repdesk.reports import ClosedFigures, default_as_of
 from repdesk.settings import Settings
 from repdesk.tui import actions
 from repdesk.tui.widgets.footer import RepdeskFooter
@@ -35,7 +35,8 @@ def load_pane(session: Any, period: Period, settings: Settings) -> KpiPane:
     return kpi_pane(
         session,
         period=period,
-        as_of=clock.today(),
+        # A past period as the desk stood when it ended, as `repdesk kpi --period` reads it.
+        as_of=default_as_of(period, clock.today()),
         conversion=settings.conversion,
         week_start=settings.week_start_index,
     )
@@ -275,11 +276,12 @@ class KpiScreen(Screen[None]):
 
     def show_pane(self, pane: KpiPane) -> None:
         k, cur, today = pane.kpis, self.currency, pane.as_of
+        now = clock.today()  # a past period is read as of its last day, not as of today
         state = (
             "current"
-            if self.period.contains(today)
+            if self.period.contains(now)
             else "past"
-            if self.period.end < today
+            if self.period.end < now
             else "future"
         )
         line = Text(no_wrap=True, overflow="ellipsis")
