@@ -728,6 +728,7 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
         ("Quota", money(k.quota)),
         ("Attainment", formatting.pct(k.attainment)),
         ("Expected by now", money(k.expected_by_now)),
+        *([("Result", formatting.outcome(k, cur))] if k.ended and k.quota is not None else []),
         ("Win rate", f"{formatting.pct(k.win_rate)} ({k.won_count:,} won, {k.lost_count:,} lost)"),
         ("Avg cycle", "—" if k.avg_cycle_days is None else f"{k.avg_cycle_days:.1f} days"),
         ("Avg deal size", money(k.avg_deal_size)),

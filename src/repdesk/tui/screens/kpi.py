@@ -108,20 +108,27 @@ def headline(k: Kpis, currency: str, width: int) -> Text:
     text.append(f"Won {format_money(_whole(k.won_value), currency)}", style="bold")
     if k.quota is None:
         text.append(f" · {NO_QUOTA}", style="dim")
-        text.append(f" · {k.days_left} days left\n")
+        text.append(f" · ended {k.end:%d %b}\n" if k.ended else f" · {k.days_left} days left\n")
         text.append(_bar(None, None, width))
         text.append("\nSet a quota to see pace, what is left and the pipeline it takes.", "dim")
         return text
     text.append(f" of {format_money(_whole(k.quota), currency)} · ")
     text.append(formatting.pct(k.attainment), style="bold")
-    ahead = (k.pace_delta or 0) >= 0
+    ahead = formatting.made(k) if k.ended else (k.pace_delta or 0) >= 0
     text.append(" · ")
     text.append(
         ("▲ " if ahead else "▼ ") + formatting.pace(k, currency), style="green" if ahead else "red"
     )
-    text.append(f" · {k.days_left} days left\n")
+    text.append(f" · ended {k.end:%d %b}\n" if k.ended else f" · {k.days_left} days left\n")
     expected = k.expected_by_now or 0
     text.append(_bar(k.won_value / k.quota, expected / k.quota, width))
+    if k.ended:
+        text.append("  │ the quota\n", style="dim")
+        if formatting.made(k):
+            text.append("Quota made.", style="green")
+        else:
+            text.append(f"The period is over: {formatting.outcome(k, currency)}.", style="red")
+        return text
     text.append(f"  │ pace: {format_money(_whole(expected), currency)} by today\n", style="dim")
     if k.remaining == 0:
         text.append("Quota made. Everything from here is over target.", style="green")
