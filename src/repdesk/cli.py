@@ -530,11 +530,14 @@ def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:
             outcome=args.outcome or "",
             next_when=next_when,
             next_note=args.next_note or "",
+            kind=args.kind,
         )
         line = f"Done: follow-up {done.id}"
         if following is not None:
             next_when = formatting.when(following.due_on, following.due_time)
             line += f"; next {next_when} (follow-up {following.id})"
+        if done.outcome.strip():
+            line += f"; logged a {args.kind}: {printable(done.outcome)}"
         _out(line)
     return 0
 
@@ -1162,7 +1165,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     fu_add.add_argument("--every", metavar="N", help="repeat every N days (30d) or weeks (2w)")
     fu_done = command("done", cmd_follow_up_done, "complete a follow-up", fus)
     fu_done.add_argument("id", metavar="ID")
-    fu_done.add_argument("--outcome", default="")
+    fu_done.add_argument("--outcome", default="", help="logged as a call (or --kind) on the deal")
+    fu_done.add_argument("--kind", choices=("call", "email", "meeting", "note"), default="call")
     fu_done.add_argument("--next", metavar="WHEN", help="schedule the next step in the same go")
     fu_done.add_argument("--next-note", metavar="TEXT")
     fu_snooze = command("snooze", cmd_follow_up_snooze, "move a follow-up to another date", fus)

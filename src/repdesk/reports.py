@@ -171,6 +171,17 @@ class QueueRow:
         """Most urgent first: later/colder first, then bigger, then likelier to close."""
         return (-self.urgency_days, -self.value_cents, -self.probability, self.due_time or time())
 
+    @property
+    def time_key(self) -> tuple[date, bool, time, int, int]:
+        """In time order: by day, an all-day step first, then by time, then bigger first."""
+        return (
+            self.due_on or date.max,
+            self.due_time is not None,
+            self.due_time or time(),
+            -self.value_cents,
+            -self.probability,
+        )
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("due_on", "due_time", "last_touch"):
@@ -265,7 +276,9 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
         if since >= (rot_days or going_cold_days):
             queues.going_cold.append(item)
     for key, _ in DayQueues.SECTIONS:
-        getattr(queues, key).sort(key=lambda item: item.rank_key)
+        # The day ahead reads in time order; what is late or cold, most urgent first.
+        in_time = key in ("today", "upcoming")
+        getattr(queues, key).sort(key=lambda item: item.time_key if in_time else item.rank_key)
     return queues
 
 
