@@ -30,8 +30,8 @@ def card_rows(
     columns: dict[int, list[CardRow]] = defaultdict(list)
     for row in queries.fetch(conn, "board_cards", include_closed=int(include_closed)):
         card = _card(row, today=today, now=now)
-        if card.status != "open":
-            status, closed_on, reason = row[12:15]
+        status, closed_on, reason = row[12:15]
+        if status != "open":  # the Won and Lost columns: when it closed, and why it was lost
             card = replace(
                 card, status=status, closed_on=queries.as_date(closed_on), lost_reason=reason
             )

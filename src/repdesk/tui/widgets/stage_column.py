@@ -352,8 +352,10 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         else:
             reason = f": {printable(card.lost_reason)}" if card.lost_reason else ""
             what = (f"lost {day}{reason}", style("stage-column--muted"))
-        ago = max(0, (self.today - card.closed_on).days)
-        return _line(what, (f"{ago}d ago", style("stage-column--muted")), inner)
+        days = max(0, (self.today - card.closed_on).days)
+        # "15d ago" where it fits beside the rest, else "15d": the date and reason come first.
+        ago = f"{days}d ago" if cell_len(f"{what[0]} {days}d ago") <= inner else f"{days}d"
+        return _line(what, (ago, style("stage-column--muted")), inner)
 
     def _open_facts(self, card: CardRow, inner: int) -> list[Part]:
         """An open card: its next step, and its days in the stage (red once rotting)."""
