@@ -88,7 +88,7 @@ class FollowUpsScreen(Screen[None]):
         title = (
             f"{formatting.when(clock.today())} · {len(queues.overdue)} overdue · "
             f"{len(queues.today)} due today · today and upcoming in time order; the rest most "
-            "urgent first: days late (or since the last touch), then value"
+            "urgent first (days late or quiet, then value)"
         )
         self.query_one("#queues-title", Static).update(Text(title))
         self.loaded = True

@@ -445,16 +445,17 @@ class StageHeader(Static):
         if figures.left_out:
             codes, more = "/".join(figures.left_out_currencies), figures.left_out
             left_out = [f" + {more} in {codes}, no rate", f" +{more} {codes} no rate",
-                        f" +{more} no rate", f" +{more}?"]  # fmt: skip
+                        f" +{more} {codes}", f" +{more}?"]  # fmt: skip
         mains = [
             (f"{deals} · {total}", "  "),
             (f"{deals} · {whole}", "  "),
             (f"{count} · {whole}", " "),
         ]
+        # What was left out of the total outlives the word "deals" and the cents.
         forms = [
             f"{main}{out}{gap + hidden if hidden else ''}"
-            for main, gap in mains
             for out in left_out
+            for main, gap in mains
         ]
         if hidden:
             forms += [f"{hidden} of {count}", hidden]
