@@ -553,11 +553,14 @@ def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:
             outcome=args.outcome or "",
             next_when=next_when,
             next_note=args.next_note or "",
+            kind=args.kind,
         )
         line = f"Done: follow-up {done.id}"
         if following is not None:
             next_when = formatting.when(following.due_on, following.due_time)
             line += f"; next {next_when} (follow-up {following.id})"
+        if done.outcome.strip():
+            line += f"; logged a {args.kind}: {printable(done.outcome)}"
         _out(line)
     return 0
 
@@ -710,8 +713,10 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
         return _quota_set(desk, parse_period(words[1]), amount)
     if len(words) > 1:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
+    from repdesk import reports
+
     period = _period(words[0] if words else None)
-    k = _kpis(desk, period, clock.today())
+    k = _kpis(desk, period, reports.default_as_of(period, clock.today()))
     if args.json:
         _json(k.to_json())
         return 0
@@ -730,8 +735,11 @@ def _quota_set(desk: Desk, period: Period, amount: int) -> int:
 
 
 def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk import reports
+
     period = _period(args.period)
-    as_of = _date(args.as_of) if args.as_of else clock.today()
+    # A period that is over reads as it stood at its end, as the KPI pane shows it.
+    as_of = _date(args.as_of) if args.as_of else reports.default_as_of(period, clock.today())
     k = _kpis(desk, period, as_of)
     if args.json:
         _json(k.to_json())
@@ -747,6 +755,7 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
         ("Quota", money(k.quota)),
         ("Attainment", formatting.pct(k.attainment)),
         ("Expected by now", money(k.expected_by_now)),
+        *([("Result", formatting.outcome(k, cur))] if k.ended and k.quota is not None else []),
         ("Win rate", f"{formatting.pct(k.win_rate)} ({k.won_count:,} won, {k.lost_count:,} lost)"),
         ("Avg cycle", "—" if k.avg_cycle_days is None else f"{k.avg_cycle_days:.1f} days"),
         ("Avg deal size", money(k.avg_deal_size)),
@@ -1178,7 +1187,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     fu_add.add_argument("--every", metavar="N", help="repeat every N days (30d) or weeks (2w)")
     fu_done = command("done", cmd_follow_up_done, "complete a follow-up", fus)
     fu_done.add_argument("id", metavar="ID")
-    fu_done.add_argument("--outcome", default="")
+    fu_done.add_argument("--outcome", default="", help="logged as a call (or --kind) on the deal")
+    fu_done.add_argument("--kind", choices=("call", "email", "meeting", "note"), default="call")
     fu_done.add_argument("--next", metavar="WHEN", help="schedule the next step in the same go")
     fu_done.add_argument("--next-note", metavar="TEXT")
     fu_snooze = command("snooze", cmd_follow_up_snooze, "move a follow-up to another date", fus)

@@ -27,10 +27,27 @@ def when(day: date | None, at: time | None = None) -> str:
     return f"{text} {at.strftime('%H:%M')}" if at else text
 
 
+def outcome(k: Kpis, currency: str) -> str:
+    """How a period that is over ended: "missed by €10,000", "made, €2,000 over", "made"."""
+    delta = k.won_value - (k.quota or 0)
+    whole = round(abs(delta), -2)
+    amount = format_money(whole or abs(delta), currency)
+    if delta < 0:
+        return f"missed by {amount}"
+    return "made" if delta == 0 else f"made, {amount} over"
+
+
+def made(k: Kpis) -> bool:
+    return k.quota is not None and k.won_value >= k.quota
+
+
 def pace(k: Kpis, currency: str) -> str:
+    """Ahead of or behind pace; for a period that is over, made or missed."""
     delta = k.pace_delta
     if delta is None:
         return "no quota"
+    if k.ended:
+        return outcome(k, currency)
     if delta == 0:
         return "on pace"
     # Whole units ("€3,100 behind pace") read at a glance; the cents live in `kpi --json`.
@@ -47,14 +64,14 @@ def left_out(k: Kpis) -> str:
 def quota_line(k: Kpis, currency: str) -> str:
     """The one line a rep reads at a glance: won, quota, attainment, pace, days left."""
     won = format_money(k.won_value, currency)
+    left = f"ended {k.end:%d %b %Y}" if k.ended else f"{k.days_left} days left"
     if k.quota is None:
         return (
-            f"{k.period}: won {won} · no quota set (repdesk quota set {k.period} AMOUNT) · "
-            f"{k.days_left} days left"
+            f"{k.period}: won {won} · no quota set (repdesk quota set {k.period} AMOUNT) · {left}"
         )
     return (
         f"{k.period}: won {won} of {format_money(k.quota, currency)} ({pct(k.attainment)}) · "
-        f"{pace(k, currency)} · {k.days_left} days left"
+        f"{pace(k, currency)} · {left}"
     )
 
 
@@ -63,6 +80,14 @@ def quota_short(k: Kpis, currency: str) -> str:
     won = format_money(k.won_value, currency, compact=True)
     if k.quota is None:
         return f"{k.period} {won} won, no quota"
+    if k.ended:
+        over = k.won_value - k.quota
+        result = "made" if over >= 0 else "missed"
+        return (
+            f"{won}/{format_money(k.quota, currency, compact=True)} {pct(k.attainment)} "
+            f"{result} {'+' if over > 0 else '-' if over < 0 else ''}"
+            f"{format_money(abs(over), '', compact=True)}"
+        )
     delta = k.pace_delta or 0
     arrow = "▲" if delta >= 0 else "▼"
     return (

@@ -35,6 +35,8 @@ class KpiInputs:
     # Deals in a currency with no rate: left out of every figure above, but counted.
     left_out_deals: int = 0
     left_out_currencies: tuple[str, ...] = ()
+    # The period is over (its last day has ended): it was made or missed, no pace is left.
+    ended: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class Kpis:
     pipeline_needed: int | None
     left_out_deals: int = 0
     left_out_currencies: tuple[str, ...] = ()
+    ended: bool = False
 
     @property
     def remaining(self) -> int | None:
@@ -185,4 +188,5 @@ def compute(inputs: KpiInputs) -> Kpis:
         pipeline_needed=pipeline_needed,
         left_out_deals=i.left_out_deals,
         left_out_currencies=i.left_out_currencies,
+        ended=i.ended,
     )

@@ -67,9 +67,10 @@ def kpi_pane(
     """
     kpis = reports.kpi_report(conn, period=period, as_of=as_of, conversion=conversion)
     money = reports.Converter(conversion)
+    when = reports.as_of_params(as_of)
     by_day: dict[date, Decimal] = {}
     for closed_on, currency, value in queries.fetch(
-        conn, "won_by_day", start=period.start, end=period.end
+        conn, "won_by_day", start=period.start, end=period.end, **when
     ):
         converted = money.cents(value, currency, 1)
         day = queries.as_date(closed_on)
@@ -83,26 +84,30 @@ def kpi_pane(
         kpis=kpis,
         as_of=as_of,
         won_by_day=won_by_day,
-        funnel=_funnel(conn, money),
+        funnel=_funnel(conn, money, as_of),
         slices={
-            dimension: _slices(conn, dimension, period, money)
+            dimension: _slices(conn, dimension, period, money, when)
             for dimension in queries.SLICE_DIMENSIONS
         },
         activity=_activity_weeks(conn, as_of, week_start),
     )
 
 
-def _funnel(conn: Any, money: reports.Converter) -> list[FunnelStage]:
+def _funnel(conn: Any, money: reports.Converter, as_of: date) -> list[FunnelStage]:
+    when = reports.as_of_params(as_of)
     stages = queries.fetch(conn, "stages")
     furthest = {
-        int(position): int(count) for position, count in queries.fetch(conn, "furthest_reached")
+        int(position): int(count)
+        for position, count in queries.fetch(conn, "furthest_reached", **when)
     }
 
     def reached(position: int) -> int:
         return sum(count for at, count in furthest.items() if at >= position)
 
     open_now: dict[int, list[Any]] = {}
-    for stage_id, _name, _pos, currency, count, value in queries.fetch(conn, "open_by_stage"):
+    for stage_id, _name, _pos, currency, count, value in queries.fetch(
+        conn, reports.open_statement("open_by_stage", as_of), **when
+    ):
         entry = open_now.setdefault(stage_id, [0, Decimal(0)])
         if currency is None:  # an empty stage (the LEFT JOIN found no deal)
             continue
@@ -129,10 +134,12 @@ def _funnel(conn: Any, money: reports.Converter) -> list[FunnelStage]:
     return funnel
 
 
-def _slices(conn: Any, dimension: str, period: Period, money: reports.Converter) -> list[SliceRow]:
+def _slices(
+    conn: Any, dimension: str, period: Period, money: reports.Converter, when: dict[str, Any]
+) -> list[SliceRow]:
     grouped: dict[str, list[tuple[Any, ...]]] = {}
     for value, *figures in queries.fetch(
-        conn, f"closed_by_{dimension}", start=period.start, end=period.end
+        conn, f"closed_by_{dimension}", start=period.start, end=period.end, **when
     ):
         grouped.setdefault(value or "", []).append(tuple(figures))
     rows = [SliceRow(value, reports.closed_figures(rows, money)) for value, rows in grouped.items()]

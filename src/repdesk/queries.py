@@ -16,8 +16,28 @@ _DIALECT_TOKENS = {
     "postgresql": {"days_between": "(({a}) - ({b}))"},
 }
 
+# The open deals as the desk stood at the end of :as_of (a day; :as_of_end is the instant its
+# night begins): first contacted by then, and not yet closed then (a deal closed later was
+# open), each in the stage it was in then. That stage is where the deal's first move after
+# :as_of_end came from (or, for a deal made later, the stage it was made in), else where it is
+# now. Before that night has come no move can be later: the `_now` statements skip the history
+# (reading it doubles the cost of today's figures, which the first frame waits for).
+_OPEN_AS_OF = """
+    SELECT d.id, d.currency, d.value_cents, d.expected_close, {stage} AS stage_id
+    FROM deal d
+    WHERE (d.status = 'open' OR d.closed_on > :as_of) AND d.first_contact <= :as_of
+"""
+_STAGE_THEN = """COALESCE(
+        (SELECT COALESCE(c.from_stage_id, c.to_stage_id) FROM stage_change c
+         WHERE c.deal_id = d.id AND c.changed_at >= :as_of_end
+         ORDER BY c.changed_at, c.id LIMIT 1),
+        d.stage_id)"""
+_OPEN_THEN = _OPEN_AS_OF.format(stage=_STAGE_THEN)
+_OPEN_NOW = _OPEN_AS_OF.format(stage="d.stage_id")
+
 _SQL = {
     # Closed deals of a period by currency: won value and count, lost count, summed cycle days.
+    # Only deals closed by :as_of: on a past day, a deal closed later was still open.
     "closed_in_period": """
         SELECT currency,
             COALESCE(SUM(CASE WHEN status = 'won' THEN value_cents END), 0),
@@ -26,44 +46,25 @@ _SQL = {
             COALESCE(SUM({days_between:closed_on:first_contact}), 0)
         FROM deal
         WHERE status IN ('won', 'lost') AND closed_on >= :start AND closed_on <= :end
+              AND closed_on <= :as_of
         GROUP BY currency
     """,
-    # Open pipeline by currency: all open deals, and the part expected to close in the period.
-    "open_pipeline": """
-        SELECT d.currency,
-            COUNT(*),
-            COALESCE(SUM(d.value_cents), 0),
-            COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
-                              THEN d.value_cents * s.probability END), 0),
-            COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
-                              THEN d.value_cents END), 0)
-        FROM deal d JOIN stage s ON s.id = d.stage_id
-        WHERE d.status = 'open'
-        GROUP BY d.currency
-    """,
-    # Won value per close day of a period, for the cumulative chart.
+    # Won value per close day of a period (up to :as_of), for the cumulative chart.
     "won_by_day": """
         SELECT closed_on, currency, SUM(value_cents)
         FROM deal
         WHERE status = 'won' AND closed_on >= :start AND closed_on <= :end
+              AND closed_on <= :as_of
         GROUP BY closed_on, currency
         ORDER BY closed_on
     """,
-    # The open pipeline stage by stage (empty stages too), for the funnel.
-    "open_by_stage": """
-        SELECT s.id, s.name, s.position, d.currency, COUNT(d.id), COALESCE(SUM(d.value_cents), 0)
-        FROM stage s LEFT JOIN deal d ON d.stage_id = s.id AND d.status = 'open'
-        WHERE s.kind = 'open'
-        GROUP BY s.id, s.name, s.position, d.currency
-        ORDER BY s.position
-    """,
-    # How far each deal ever got (the furthest stage position it entered, Lost aside), counted
-    # per position: stage-to-stage conversion follows from these counts.
+    # How far each deal had got by :as_of_end (the furthest stage position it entered, Lost
+    # aside), counted per position: stage-to-stage conversion follows from these counts.
     "furthest_reached": """
         SELECT furthest, COUNT(*) FROM (
             SELECT c.deal_id, MAX(s.position) AS furthest
             FROM stage_change c JOIN stage s ON s.id = c.to_stage_id
-            WHERE s.kind != 'lost'
+            WHERE s.kind != 'lost' AND c.changed_at < :as_of_end
             GROUP BY c.deal_id
         ) AS reached
         GROUP BY furthest
@@ -129,13 +130,16 @@ _SQL = {
                 ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
                (SELECT f.due_time FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
                 ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
-               (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open')
+               (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open'),
+               d.status, d.closed_on, d.lost_reason
         FROM deal d JOIN stage s ON s.id = d.stage_id
         WHERE d.status = 'open' OR :include_closed = 1
     """,
     # The board's first screenful: the first :per_stage cards of each stage in the board's
-    # default order (overdue, then next step, then value; see board.sort_key), with each
-    # stage's count and total. Everything below the fold comes with the full read after.
+    # default order (overdue, then next step, then value; see board.sort_key). Then, in rows
+    # whose id is NULL, each stage's open deals per currency (count and value), so the column
+    # totals convert every deal, not only the first ones. One statement: the first frame reads
+    # it before anything else. Everything below the fold comes with the full read after.
     "board_window": """
         WITH due AS (
             SELECT d.id, d.stage_id, d.value_cents,
@@ -145,20 +149,23 @@ _SQL = {
         ), ranked AS (
             SELECT id, due_on,
                    ROW_NUMBER() OVER (PARTITION BY stage_id
-                       ORDER BY due_on IS NULL, due_on, value_cents DESC, id) AS place,
-                   COUNT(*) OVER (PARTITION BY stage_id) AS deals,
-                   SUM(value_cents) OVER (PARTITION BY stage_id) AS total
+                       ORDER BY due_on IS NULL, due_on, value_cents DESC, id) AS place
             FROM due
         )
-        SELECT d.id, d.title, d.company, d.contact, d.value_cents, d.currency, d.stage_id,
-               d.stage_entered_at, s.rot_days, r.due_on,
+        SELECT d.id, d.title, d.company, d.contact, d.value_cents, d.currency,
+               d.stage_id AS stage_id, d.stage_entered_at, s.rot_days, r.due_on,
                (SELECT f.due_time FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
                 ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
                (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open'),
-               r.deals, r.total
+               r.place AS place, NULL
         FROM ranked r JOIN deal d ON d.id = r.id JOIN stage s ON s.id = d.stage_id
         WHERE r.place <= :per_stage
-        ORDER BY d.stage_id, r.place
+        UNION ALL
+        SELECT NULL, NULL, NULL, NULL, SUM(value_cents), currency, stage_id, NULL, NULL, NULL,
+               NULL, NULL, 0, COUNT(*)
+        FROM deal WHERE status = 'open'
+        GROUP BY stage_id, currency
+        ORDER BY stage_id, place
     """,
     # `repdesk export csv`: every deal in the native columns' order (io.formats.NATIVE_COLUMNS).
     "deals_for_export": """
@@ -173,6 +180,32 @@ _SQL = {
 }
 
 
+# Open pipeline by currency as of :as_of: all open deals, and the part expected to close in
+# the period.
+_OPEN_PIPELINE = """
+        SELECT d.currency,
+            COUNT(*),
+            COALESCE(SUM(d.value_cents), 0),
+            COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
+                              THEN d.value_cents * s.probability END), 0),
+            COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
+                              THEN d.value_cents END), 0)
+        FROM ({open}) AS d JOIN stage s ON s.id = d.stage_id
+        WHERE s.kind = 'open'
+        GROUP BY d.currency
+    """
+# The open pipeline as of :as_of stage by stage (empty stages too), for the funnel.
+_OPEN_BY_STAGE = """
+        SELECT s.id, s.name, s.position, d.currency, COUNT(d.id), COALESCE(SUM(d.value_cents), 0)
+        FROM stage s LEFT JOIN ({open}) AS d ON d.stage_id = s.id
+        WHERE s.kind = 'open'
+        GROUP BY s.id, s.name, s.position, d.currency
+        ORDER BY s.position
+    """
+for _suffix, _open in (("", _OPEN_THEN), ("_now", _OPEN_NOW)):
+    _SQL[f"open_pipeline{_suffix}"] = _OPEN_PIPELINE.format(open=_open)
+    _SQL[f"open_by_stage{_suffix}"] = _OPEN_BY_STAGE.format(open=_open)
+
 SLICE_DIMENSIONS = ("source", "product", "region", "segment")
 
 # Closed deals of a period per slice value and currency: the closed_in_period figures, split.
@@ -185,6 +218,7 @@ for _dimension in SLICE_DIMENSIONS:
             COALESCE(SUM({{days_between:closed_on:first_contact}}), 0)
         FROM deal
         WHERE status IN ('won', 'lost') AND closed_on >= :start AND closed_on <= :end
+              AND closed_on <= :as_of
         GROUP BY {_dimension}, currency
     """
 

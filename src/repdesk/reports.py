@@ -7,7 +7,7 @@ Each function takes `conn`: a SQLAlchemy session or a plain sqlite3 connection (
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -71,19 +71,47 @@ def closed_figures(rows: list[tuple[Any, ...]], money: Converter) -> ClosedFigur
     return ClosedFigures(whole(won_value), won, lost, cycle)
 
 
+def end_of_day(day: date) -> datetime:
+    """The instant `day` ends where the rep is (local midnight after it), aware."""
+    if day >= date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return datetime.combine(day + timedelta(days=1), time()).astimezone(UTC)
+
+
+def as_of_params(as_of: date) -> dict[str, Any]:
+    """What the queries need to read the desk as it stood at the end of `as_of`."""
+    return {"as_of": as_of, "as_of_end": end_of_day(as_of)}
+
+
+def open_statement(name: str, as_of: date) -> str:
+    """`open_pipeline` / `open_by_stage` for `as_of`: the stage history is read only for a
+    night that has come (before it, no deal can have moved since)."""
+    return name if end_of_day(as_of) <= clock.now() else f"{name}_now"
+
+
+def default_as_of(period: Period, today: date) -> date:
+    """The day a period's figures are read on unless told: today, or the last day of a period
+    that is over (the desk as it stood when the period ended)."""
+    return min(today, period.end)
+
+
 def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion) -> kpi.Kpis:
-    """The KPIs of `period` as of `as_of` (the domain page's formulas, see repdesk.kpi).
+    """The KPIs of `period` as the desk stood at the end of `as_of` (the domain page's
+    formulas, see repdesk.kpi): a deal closed after that day still counts as open, in the
+    stage it was in then; a deal first contacted after it does not count at all.
 
     Deals in other currencies count at the rep's rates; those with no rate are left out of
     every figure and counted in `left_out_deals`.
     """
     money = Converter(conversion)
+    when = as_of_params(as_of)
     closed = closed_figures(
-        queries.fetch(conn, "closed_in_period", start=period.start, end=period.end), money
+        queries.fetch(conn, "closed_in_period", start=period.start, end=period.end, **when),
+        money,
     )
     open_count, open_value, weighted, in_period = 0, Decimal(0), Decimal(0), Decimal(0)
     for currency, count, value, weighted_x100, value_in_period in queries.fetch(
-        conn, "open_pipeline", start=period.start, end=period.end
+        conn, open_statement("open_pipeline", as_of), start=period.start, end=period.end, **when
     ):
         factor = money.cents(1, currency, int(count))
         if factor is None:
@@ -111,6 +139,8 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
             open_in_period_cents=whole(in_period),
             left_out_deals=money.left_out_deals,
             left_out_currencies=tuple(sorted(money.left_out_currencies)),
+            # Over once its last day has ended: read on that day or later, and today is past it.
+            ended=as_of >= period.end and period.end < clock.today(),
         )
     )
 
@@ -140,6 +170,17 @@ class QueueRow:
     def rank_key(self) -> tuple[int, int, int, time]:
         """Most urgent first: later/colder first, then bigger, then likelier to close."""
         return (-self.urgency_days, -self.value_cents, -self.probability, self.due_time or time())
+
+    @property
+    def time_key(self) -> tuple[date, bool, time, int, int]:
+        """In time order: by day, an all-day step first, then by time, then bigger first."""
+        return (
+            self.due_on or date.max,
+            self.due_time is not None,
+            self.due_time or time(),
+            -self.value_cents,
+            -self.probability,
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -235,7 +276,9 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
         if since >= (rot_days or going_cold_days):
             queues.going_cold.append(item)
     for key, _ in DayQueues.SECTIONS:
-        getattr(queues, key).sort(key=lambda item: item.rank_key)
+        # The day ahead reads in time order; what is late or cold, most urgent first.
+        in_time = key in ("today", "upcoming")
+        getattr(queues, key).sort(key=lambda item: item.time_key if in_time else item.rank_key)
     return queues
 
 

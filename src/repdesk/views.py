@@ -39,3 +39,18 @@ class CardRow:
     overdue: bool
     open_objections: int
     rotting: bool  # in its stage longer than the stage's rot limit
+    # A won or lost deal (the Won and Lost columns) shows when it closed, and why it was lost.
+    status: str = "open"
+    closed_on: date | None = None
+    lost_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnTotal:
+    """A board column's figures, summed as the KPIs sum them: other currencies at the
+    settings' rates, and a deal in a currency with no rate left out (and counted here)."""
+
+    count: int  # the deals in the total
+    total_cents: int  # their value in the desk's currency
+    left_out: int = 0  # deals whose currency has no rate
+    left_out_currencies: tuple[str, ...] = ()

@@ -9,8 +9,18 @@ from typing import Any
 from tests.pinned import EUR, NOW, TODAY
 
 from repdesk import reports
+from repdesk.dates import parse_period
+from repdesk.kpi_pane import kpi_pane
+from repdesk.money import Conversion
 from repdesk.services import deals, followups, objections
-from repdesk.services.board import board_window, first_screen, load_board, ordered
+from repdesk.services.board import (
+    board_window,
+    column_total,
+    first_screen,
+    load_board,
+    ordered,
+    stage_money,
+)
 from repdesk.store import read_session, write_session
 
 # (stage, value in cents, next step in days from today or None, at, open objections)
@@ -71,7 +81,10 @@ def test_the_window_is_the_head_of_every_column_of_the_full_board(engine: Any) -
     assert set(window.cards) == set(every_card)  # open stages with deals, no more
     for stage_id, cards in every_card.items():
         assert window.cards[stage_id] == ordered(cards, "due")[:3]
-        assert window.sizes[stage_id] == (len(cards), sum(c.value_cents for c in cards))
+        assert window.sizes[stage_id] == stage_money(cards)
+        assert column_total(window.sizes[stage_id], EUR).total_cents == sum(
+            c.value_cents for c in cards
+        )
     prospect = next(cards for cards in every_card.values() if len(cards) == 8)
     head = [c.title for c in ordered(prospect, "due")]
     # Overdue first (the older step first; a tie on day and value goes by id), then today
@@ -102,3 +115,49 @@ def test_the_window_reads_an_empty_desk(engine: Any) -> None:
         window = board_window(session)
     assert window.cards == {} and window.sizes == {}
     assert [s.kind for s in window.stages].count("open") == 6
+
+
+RATES = Conversion("EUR", {"GBP": 1.15, "USD": 0.92})
+
+
+def _mixed_currencies(engine: Any) -> None:
+    with write_session(engine) as session:
+        for n, (stage, cents, currency) in enumerate(
+            [
+                ("Prospect", 1_000_000, "EUR"),
+                ("Prospect", 1_000_001, "GBP"),
+                ("Prospect", 333_333, "USD"),
+                ("Prospect", 500_000, "SEK"),  # no rate: left out, as the KPIs leave it out
+                ("Demo", 250_000, "GBP"),
+                ("Demo", 99, "JPY"),
+            ]
+        ):
+            deals.create_deal(session=session, title=f"Deal {n}", value_cents=cents,
+                              currency=currency, stage=stage, now=NOW)  # fmt: skip
+
+
+def test_column_totals_convert_at_the_settings_rates_exactly_as_the_kpi_pane(engine: Any) -> None:
+    _mixed_currencies(engine)
+    with read_session(engine) as session:
+        _, every_card = load_board(session)
+        window = board_window(session, per_stage=1)  # most deals below the fold
+        pane = kpi_pane(session, period=parse_period("2026-11"), as_of=TODAY, conversion=RATES)
+    stage_ids = {s.name: s.id for s in window.stages}
+    funnel = {stage.name: stage for stage in pane.funnel}
+    for name in ("Prospect", "Demo"):
+        stage_id = stage_ids[name]
+        from_window = column_total(window.sizes[stage_id], RATES)
+        from_cards = column_total(stage_money(every_card[stage_id]), RATES)
+        assert from_window == from_cards
+        assert (from_window.count, from_window.total_cents) == (
+            funnel[name].open_count,
+            funnel[name].open_value_cents,
+        )
+    prospect = column_total(window.sizes[stage_ids["Prospect"]], RATES)
+    # €10,000 + £10,000.01 x 1.15 + $3,333.33 x 0.92 = 2,456,667.51 cents, rounded once;
+    # SEK has no rate.
+    assert prospect.total_cents == 2_456_668
+    assert (prospect.count, prospect.left_out, prospect.left_out_currencies) == (3, 1, ("SEK",))
+    # The board's open count is the KPI pane's: the deals it could not sum are left out of both.
+    counted = sum(column_total(m, RATES).count for m in window.sizes.values())
+    assert counted == pane.kpis.open_count == 4

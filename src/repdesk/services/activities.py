@@ -64,6 +64,7 @@ def log_activity(
                 outcome=outcome or kind,
                 next_when=next_when,
                 next_note=next_note,
+                kind=None,  # this activity is the touch that answered it
                 now=moment,
             )
             next_when = None  # already scheduled by completing the follow-up

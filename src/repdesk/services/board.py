@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from repdesk import clock, queries
 from repdesk.kpi import Kpis
 from repdesk.money import Conversion
-from repdesk.reports import month_figures
-from repdesk.views import CardRow, StageRow
+from repdesk.reports import Converter, month_figures, whole
+from repdesk.views import CardRow, ColumnTotal, StageRow
 
 ORDERS = ("due", "value", "age")
 ORDER_LABELS = {
@@ -29,6 +30,11 @@ def card_rows(
     columns: dict[int, list[CardRow]] = defaultdict(list)
     for row in queries.fetch(conn, "board_cards", include_closed=int(include_closed)):
         card = _card(row, today=today, now=now)
+        status, closed_on, reason = row[12:15]
+        if status != "open":  # the Won and Lost columns: when it closed, and why it was lost
+            card = replace(
+                card, status=status, closed_on=queries.as_date(closed_on), lost_reason=reason
+            )
         columns[card.stage_id].append(card)
     return columns
 
@@ -72,13 +78,39 @@ def load_board(conn: Any, *, include_closed: bool = False) -> BoardData:
 WINDOW = 40
 
 
+# A stage's deals by currency: currency -> (deals, their value in that currency's cents).
+StageMoney = dict[str, tuple[int, int]]
+
+
+def stage_money(cards: Iterable[CardRow]) -> StageMoney:
+    money: StageMoney = {}
+    for card in cards:
+        deals, cents = money.get(card.currency, (0, 0))
+        money[card.currency] = (deals + 1, cents + card.value_cents)
+    return money
+
+
+def column_total(money: StageMoney, conversion: Conversion) -> ColumnTotal:
+    """A column's count and total exactly as the KPI pane sums the open pipeline: each
+    currency's sum at the settings' rate, rounded once; no rate, left out and counted."""
+    converter = Converter(conversion)
+    total, counted = Decimal(0), 0
+    for currency, (deals, cents) in sorted(money.items()):
+        converted = converter.cents(cents, currency, deals)
+        if converted is not None:
+            total += converted
+            counted += deals
+    left_out = tuple(sorted(converter.left_out_currencies))
+    return ColumnTotal(counted, whole(total), converter.left_out_deals, left_out)
+
+
 @dataclass(frozen=True, slots=True)
 class BoardWindow:
     """The open stages' first cards in the default order, and every stage's true size."""
 
     stages: list[StageRow]
     cards: dict[int, list[CardRow]]
-    sizes: dict[int, tuple[int, int]]  # stage id -> (open deals, their value in cents)
+    sizes: dict[int, StageMoney]  # stage id -> every open deal of the stage, by currency
 
 
 def board_window(conn: Any, *, per_stage: int | None = None) -> BoardWindow:
@@ -91,12 +123,14 @@ def board_window(conn: Any, *, per_stage: int | None = None) -> BoardWindow:
     today, now = clock.today(), clock.now()
     stages = [StageRow(*row) for row in queries.fetch(conn, "stages")]
     cards: dict[int, list[CardRow]] = defaultdict(list)
-    sizes: dict[int, tuple[int, int]] = {}
+    sizes: dict[int, StageMoney] = defaultdict(dict)
     for row in queries.fetch(conn, "board_window", per_stage=per_stage):
+        if row[0] is None:  # a stage's open deals in one currency
+            sizes[row[6]][row[5]] = (int(row[13]), int(row[4]))
+            continue
         card = _card(row, today=today, now=now)
         cards[card.stage_id].append(card)
-        sizes[card.stage_id] = (int(row[12]), int(row[13]))
-    return BoardWindow(stages, dict(cards), sizes)
+    return BoardWindow(stages, dict(cards), dict(sizes))
 
 
 @dataclass(frozen=True, slots=True)

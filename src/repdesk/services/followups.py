@@ -8,8 +8,9 @@ from sqlmodel import Session, col, select
 
 from repdesk import clock
 from repdesk.dates import DAY_RANGE, in_range
+from repdesk.domain import ACTIVITY_KINDS
 from repdesk.errors import InvalidInput, NotFound
-from repdesk.models import FollowUp
+from repdesk.models import Activity, FollowUp
 from repdesk.services.deals import get_deal
 
 When = tuple[date, time | None]
@@ -77,13 +78,20 @@ def complete_follow_up(
     outcome: str = "",
     next_when: When | None = None,
     next_note: str = "",
+    kind: str | None = "call",
     now: datetime | None = None,
 ) -> tuple[FollowUp, FollowUp | None]:
     """Mark a follow-up done; schedule the next one (given, or the recurrence) in the same step.
 
+    Done with an outcome, the follow-up was a touch: it is logged as an activity of `kind` (a
+    call unless told), so it shows on the timeline, the deal is no longer going cold and it
+    counts in the week's activity. `kind=None`: the caller logged it already.
+
     Returns (the completed follow-up, the next one or None).
     """
     moment = now or clock.now()
+    if kind is not None and kind not in ACTIVITY_KINDS:
+        raise InvalidInput("kind", kind, "call, email, meeting or note")
     if next_when is not None:
         check_not_past(next_when, clock.local_date(moment), "next")
     follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
@@ -92,6 +100,13 @@ def complete_follow_up(
     follow_up.done_at = moment
     follow_up.outcome = outcome
     session.add(follow_up)
+    if outcome.strip() and kind is not None:
+        session.add(
+            Activity(
+                deal_id=follow_up.deal_id, kind=kind, at=moment, outcome=outcome,
+                text=follow_up.note,
+            )
+        )  # fmt: skip
     following = None
     if next_when is not None:
         following = add_follow_up(
@@ -157,4 +172,16 @@ def reschedule_follow_up(
     return follow_up
 
 
-snooze_follow_up = reschedule_follow_up
+def snooze_follow_up(
+    *, session: Session, follow_up_id: int, when: When, now: datetime | None = None
+) -> FollowUp:
+    """Put a follow-up off to another day, at the same time of day unless a time is given
+    (a 10:00 call snoozed to tomorrow is a 10:00 call tomorrow)."""
+    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
+    day, at = when
+    return reschedule_follow_up(
+        session=session,
+        follow_up_id=follow_up_id,
+        when=(day, at if at is not None else follow_up.due_time),
+        now=now,
+    )

@@ -14,9 +14,16 @@ from typing import Any
 from sqlmodel import Session
 
 from repdesk import clock
-from repdesk.dates import Period, parse_date, parse_period, parse_when, working_days_after
-from repdesk.domain import OBJECTION_CATEGORIES
-from repdesk.errors import InvalidInput
+from repdesk.dates import (
+    Period,
+    format_when,
+    parse_date,
+    parse_period,
+    parse_when,
+    working_days_after,
+)
+from repdesk.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES
+from repdesk.errors import InvalidInput, NotFound
 from repdesk.models import Deal
 from repdesk.money import format_money, parse_amount
 from repdesk.services import activities, deals, followups, objections, quotas
@@ -64,6 +71,8 @@ def _every(text: str) -> int:
 
 
 WHEN_HINT = "e.g. tomorrow, fri 10:00, +3d, 2026-12-01"
+# A day without a time (a close date): only forms that such a field takes.
+DATE_HINT = "e.g. fri, +2w, 2026-12-15"
 
 
 def _snapshot(deal: Deal) -> dict[str, Any]:
@@ -98,7 +107,7 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             "Expected close",
             deal.expected_close.isoformat() if deal and deal.expected_close else "",
             parse=_date,
-            placeholder=WHEN_HINT,
+            placeholder=DATE_HINT,
             aliases=("expected close",),
         ),
         FieldSpec("email", "Email", deal.email if deal else ""),
@@ -368,15 +377,30 @@ def _snooze_when(text: str) -> Any:
 
 
 def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "") -> FormScreen:
-    """Complete a follow-up: the outcome, and the next step in the same go (default: three
-    working days out, so the deal never drops off the queues by accident)."""
-    suggested = working_days_after(clock.today(), 3).isoformat()
+    """Complete a follow-up: the outcome (logged on the deal, as a call unless another kind is
+    picked), and the next step in the same go. The next step defaults to the follow-up's own
+    rhythm when it repeats (one period after the one that was due), else to three working days
+    out, so the deal never drops off the queues by accident."""
+    today = clock.today()
+    suggested, hint = working_days_after(today, 3).isoformat(), "clear it for no next step"
+    try:
+        follow_up = desk.read_now(
+            lambda s: followups.get_follow_up(session=s, follow_up_id=follow_up_id)
+        )
+    except NotFound:
+        follow_up = None  # gone since the queue was read: saving says so
+    if follow_up is not None and follow_up.recur_days:
+        every = follow_up.recur_days
+        day = followups.next_recurrence(follow_up.due_on, every, today)
+        suggested = format_when(day, follow_up.due_time)
+        hint = f"repeats every {every} days: due one period after this one; clear it for none"
     fields = [
         FieldSpec("outcome", "Outcome", suggestions=CALL_OUTCOMES, required=True,
                   placeholder="connected, left voicemail, meeting booked… (→ completes)"),
-        FieldSpec("next", "Next step", suggested, parse=_when, placeholder=WHEN_HINT,
-                  hint="clear it for no next step"),
+        FieldSpec("next", "Next step", suggested, parse=_when, placeholder=WHEN_HINT, hint=hint),
         FieldSpec("next_note", "Next step note", note),
+        FieldSpec("kind", "Logged on the deal as", "call", kind="select", required=True,
+                  options=[(kind, kind) for kind in ACTIVITY_KINDS]),
     ]  # fmt: skip
 
     async def submit(values: dict[str, Any]) -> Any:
@@ -387,6 +411,7 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
                 outcome=values["outcome"],
                 next_when=values["next"],
                 next_note=values["next_note"] or "",
+                kind=values["kind"],
             )
         )
 

@@ -90,8 +90,8 @@ class BoardScreen(Screen[None]):
         self.stages: list[StageRow] = []
         self.cards: dict[int, list[CardRow]] = {}
         # Until the full read is in, `cards` holds each stage's first cards only, and this
-        # each stage's true (count, total). None: `cards` holds every card.
-        self.sizes: dict[int, tuple[int, int]] | None = None
+        # each stage's every deal by currency. None: `cards` holds every card.
+        self.sizes: dict[int, board.StageMoney] | None = None
         self.order = "due"
         self.needle = ""
         self.show_closed = False
@@ -140,7 +140,7 @@ class BoardScreen(Screen[None]):
         self._show(start.board.cards, sizes=start.board.sizes)
 
     def _show(
-        self, cards: dict[int, list[CardRow]], *, sizes: dict[int, tuple[int, int]] | None = None
+        self, cards: dict[int, list[CardRow]], *, sizes: dict[int, board.StageMoney] | None = None
     ) -> None:
         """Show `cards`: every card, or (with `sizes`) each stage's first cards."""
         if sizes is not None and self.loaded:
@@ -223,8 +223,10 @@ class BoardScreen(Screen[None]):
     def redraw(self, *, keep: dict[int, int | None] | None = None) -> None:
         needle = self.needle.lower()
         today = clock.today()
-        currency = self.desk.settings.currency
-        shown = 0
+        settings = self.desk.settings
+        conversion = settings.conversion
+        kinds = {stage.id: stage.kind for stage in self.stages}
+        counted, left_out, left_out_codes = 0, 0, set()
         for box in self.boxes():
             stage_id = box.column.stage_id
             cards = self.cards.get(stage_id, [])
@@ -232,17 +234,33 @@ class BoardScreen(Screen[None]):
                 cards = [c for c in cards if board.matches(c, needle)]
             cards = board.ordered(cards, self.order)
             # Before the full read, the header tells the stage's true size, not the window's.
-            size = self.sizes.get(stage_id, (0, 0)) if self.sizes is not None else None
-            if needle or size is None:
-                size = (len(cards), sum(card.value_cents for card in cards))
-            shown += size[0]
+            money = self.sizes.get(stage_id, {}) if self.sizes is not None else None
+            if needle or money is None:
+                money = board.stage_money(cards)
+            # Summed as the KPI pane sums them, so the two never disagree.
+            size = board.column_total(money, conversion)
+            if kinds.get(stage_id) == "open":
+                counted += size.count
+                left_out += size.left_out
+                left_out_codes.update(size.left_out_currencies)
             box.column.today = today
             keep_deal = (keep or {}).get(stage_id)
             if keep_deal is None and box.column.selected is not None:
                 keep_deal = box.column.selected.deal_id
-            box.set_cards(cards, keep_deal=keep_deal, currency=currency, size=size)
+            box.set_cards(
+                cards,
+                keep_deal=keep_deal,
+                currency=settings.currency,
+                size=size,
+                shown=sum(deals for deals, _ in money.values()),
+            )
         self._focus_current()
-        status = f"{formatting.count(shown, 'deal')} · sorted by {board.ORDER_LABELS[self.order]}"
+        # The open deals the KPI pane counts (the Won and Lost columns aside).
+        status = formatting.count(counted, "deal")
+        if left_out:
+            codes = ", ".join(sorted(left_out_codes))
+            status += f" (+{left_out} in {codes}, no rate in settings)"
+        status += f" · sorted by {board.ORDER_LABELS[self.order]}"
         if needle:
             status += f" · filter: {self.needle}"
         if self.show_closed:
@@ -350,8 +368,9 @@ class BoardScreen(Screen[None]):
         self.cards.setdefault(stage_id, []).append(moved)
         if self.sizes is not None:
             for stage, sign in ((card.stage_id, -1), (stage_id, 1)):
-                count, total = self.sizes.get(stage, (0, 0))
-                self.sizes[stage] = (count + sign, total + sign * card.value_cents)
+                money = self.sizes.setdefault(stage, {})
+                count, total = money.get(card.currency, (0, 0))
+                money[card.currency] = (count + sign, total + sign * card.value_cents)
         for index, box in enumerate(self.boxes()):
             if box.column.stage_id == stage_id:
                 self.column_index = index

@@ -88,8 +88,8 @@ class FollowUpsScreen(Screen[None]):
         listing.show(queues)
         title = (
             f"{formatting.when(clock.today())} · {len(queues.overdue)} overdue · "
-            f"{len(queues.today)} due today · most urgent first: days late (or since the last "
-            "touch), then value, then stage probability"
+            f"{len(queues.today)} due today · today and upcoming in time order; the rest most "
+            "urgent first (days late or quiet, then value)"
         )
         self.query_one("#queues-title", Static).update(Text(title))
         self.loaded = True

@@ -23,7 +23,7 @@ from repdesk.kpi import Kpis
 from repdesk.kpi_pane import KpiPane, kpi_pane
 from repdesk.money import format_money
 from repdesk.queries import SLICE_DIMENSIONS
-from repdesk.reports import ClosedFigures
+from repdesk.reports import ClosedFigures, default_as_of
 from repdesk.settings import Settings
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
@@ -36,7 +36,8 @@ def load_pane(session: Any, period: Period, settings: Settings) -> KpiPane:
     return kpi_pane(
         session,
         period=period,
-        as_of=clock.today(),
+        # A past period as the desk stood when it ended, as `repdesk kpi --period` reads it.
+        as_of=default_as_of(period, clock.today()),
         conversion=settings.conversion,
         week_start=settings.week_start_index,
     )
@@ -108,20 +109,27 @@ def headline(k: Kpis, currency: str, width: int) -> Text:
     text.append(f"Won {format_money(_whole(k.won_value), currency)}", style="bold")
     if k.quota is None:
         text.append(f" · {NO_QUOTA}", style="dim")
-        text.append(f" · {k.days_left} days left\n")
+        text.append(f" · ended {k.end:%d %b}\n" if k.ended else f" · {k.days_left} days left\n")
         text.append(_bar(None, None, width))
         text.append("\nSet a quota to see pace, what is left and the pipeline it takes.", "dim")
         return text
     text.append(f" of {format_money(_whole(k.quota), currency)} · ")
     text.append(formatting.pct(k.attainment), style="bold")
-    ahead = (k.pace_delta or 0) >= 0
+    ahead = formatting.made(k) if k.ended else (k.pace_delta or 0) >= 0
     text.append(" · ")
     text.append(
         ("▲ " if ahead else "▼ ") + formatting.pace(k, currency), style="green" if ahead else "red"
     )
-    text.append(f" · {k.days_left} days left\n")
+    text.append(f" · ended {k.end:%d %b}\n" if k.ended else f" · {k.days_left} days left\n")
     expected = k.expected_by_now or 0
     text.append(_bar(k.won_value / k.quota, expected / k.quota, width))
+    if k.ended:
+        text.append("  │ the quota\n", style="dim")
+        if formatting.made(k):
+            text.append("Quota made.", style="green")
+        else:
+            text.append(f"The period is over: {formatting.outcome(k, currency)}.", style="red")
+        return text
     text.append(f"  │ pace: {format_money(_whole(expected), currency)} by today\n", style="dim")
     if k.remaining == 0:
         text.append("Quota made. Everything from here is over target.", style="green")
@@ -276,11 +284,12 @@ class KpiScreen(Screen[None]):
 
     def show_pane(self, pane: KpiPane) -> None:
         k, cur, today = pane.kpis, self.currency, pane.as_of
+        now = clock.today()  # a past period is read as of its last day, not as of today
         state = (
             "current"
-            if self.period.contains(today)
+            if self.period.contains(now)
             else "past"
-            if self.period.end < today
+            if self.period.end < now
             else "future"
         )
         line = Text(no_wrap=True, overflow="ellipsis")

@@ -72,6 +72,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.lines: list[Line] = []
+        self.sections: list[str] = []  # the section of each line
         self.cursor = 0
         self.today = date.today()
         self.now = datetime.now().astimezone()
@@ -85,11 +86,13 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         """Replace the rows, keeping the cursor on the same follow-up or deal if it is there."""
         before = self.selected
         lines: list[Line] = []
+        sections: list[str] = []
         for key, label in DayQueues.SECTIONS:
             rows = getattr(queues, key)
             lines.append(Heading(key, label, len(rows)))
             lines.extend(rows)
-        self.lines = lines
+            sections.extend([key] * (len(rows) + 1))
+        self.lines, self.sections = lines, sections
         self.cursor = self._index_of(before) if before else self._first_row()
         self.virtual_size = Size(self.size.width, len(lines))
         self._keep_visible()
@@ -158,7 +161,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             self._set(index)
 
     def _draw_row(
-        self, text: Text, row: QueueRow, width: int, style: Callable[[str], Style]
+        self, text: Text, row: QueueRow, width: int, style: Callable[[str], Style], section: str
     ) -> None:
         layout = row_layout(width)
         muted = style("queue-list--muted")
@@ -168,6 +171,9 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
                 when = when[4:]  # without the weekday
             late = row.due_on < self.today
             text.append(f"   {when:<{layout.when}}", style("queue-list--late") if late else "")
+        elif section == "going_cold":  # it may well have a next step: what counts is the silence
+            quiet = f"{row.urgency_days}d no touch" if row.last_touch else "never touched"
+            text.append(f"   {_cut(quiet, layout.when - 1):<{layout.when}}", muted)
         else:
             text.append(f"   {'no next step':<{layout.when}}", muted)
         text.append(f"{_cut(row.title, layout.title - 1):<{layout.title}}")
@@ -201,7 +207,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             if not line.count:
                 text.append("  nothing here", style("queue-list--muted"))
         else:
-            self._draw_row(text, line, width, style)
+            self._draw_row(text, line, width, style, self.sections[index])
         text.truncate(width, overflow="ellipsis", pad=True)
         strip_style = base
         if index == self.cursor and isinstance(line, QueueRow):

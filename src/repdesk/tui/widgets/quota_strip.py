@@ -32,7 +32,7 @@ class QuotaStrip(Static):
             line.append(f" of {format_money(k.quota, currency)}  ")
             line.append(formatting.pct(k.attainment), style="bold")
             line.append("  ·  ")
-            ahead = (k.pace_delta or 0) >= 0
+            ahead = formatting.made(k) if k.ended else (k.pace_delta or 0) >= 0
             line.append(
                 ("▲ " if ahead else "▼ ") + formatting.pace(k, currency),
                 style="green" if ahead else "red",
@@ -42,7 +42,8 @@ class QuotaStrip(Static):
         if demo:
             right.append(" demo desk ", style="bold reverse")
             right.append("  ")
-        right.append(formatting.count(k.days_left, "day") + " left", style="dim")
+        left = "ended" if k.ended else formatting.count(k.days_left, "day") + " left"
+        right.append(left, style="dim")
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(no_wrap=True, justify="right")

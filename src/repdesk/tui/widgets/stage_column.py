@@ -29,7 +29,7 @@ from repdesk import formatting
 from repdesk.money import format_money
 from repdesk.text import printable
 from repdesk.tui.widgets.styles import text_style
-from repdesk.views import CardRow
+from repdesk.views import CardRow, ColumnTotal
 
 CARD_HEIGHT = 4  # three lines of card and a blank line between cards
 _CACHE_LIMIT = 512
@@ -327,6 +327,39 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         company = _line(
             (printable(card.company), style("stage-column--muted")), (value, _BOLD), inner
         )
+        if card.status != "open":
+            facts = self._closed_facts(card, inner)
+        else:
+            facts = self._open_facts(card, inner)
+
+        strips = []
+        for parts in (title, company, facts):
+            # The card's background (cursor or not) under the text's own colours.
+            segments = [Segment(" ", base)]
+            segments.extend(Segment(text, base + own) for text, own in parts if text)
+            strips.append(Strip(segments).adjust_cell_length(width, base))
+        strips.append(Strip.blank(width, plain))
+        return strips
+
+    def _closed_facts(self, card: CardRow, inner: int) -> list[Part]:
+        """A won or lost card: when it closed (and why it was lost), and how long ago."""
+        style = self._style
+        if card.closed_on is None:  # not expected: a closed deal always has its close date
+            return _line((card.status, style("stage-column--muted")), ("", _PLAIN), inner)
+        day = card.closed_on.strftime("%d %b")
+        if card.status == "won":
+            what = (f"won {day}", style("stage-column--good"))
+        else:
+            reason = f": {printable(card.lost_reason)}" if card.lost_reason else ""
+            what = (f"lost {day}{reason}", style("stage-column--muted"))
+        days = max(0, (self.today - card.closed_on).days)
+        # "15d ago" where it fits beside the rest, else "15d": the date and reason come first.
+        ago = f"{days}d ago" if cell_len(f"{what[0]} {days}d ago") <= inner else f"{days}d"
+        return _line(what, (ago, style("stage-column--muted")), inner)
+
+    def _open_facts(self, card: CardRow, inner: int) -> list[Part]:
+        """An open card: its next step, and its days in the stage (red once rotting)."""
+        style = self._style
         if card.next_due is None:
             step = ("no next step", style("stage-column--warning"))
         else:
@@ -349,16 +382,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
             )
         else:
             age = (f"{card.days_in_stage}d", style("stage-column--muted"))
-        facts = _line(step, age, inner)
-
-        strips = []
-        for parts in (title, company, facts):
-            # The card's background (cursor or not) under the text's own colours.
-            segments = [Segment(" ", base)]
-            segments.extend(Segment(text, base + own) for text, own in parts if text)
-            strips.append(Strip(segments).adjust_cell_length(width, base))
-        strips.append(Strip.blank(width, plain))
-        return strips
+        return _line(step, age, inner)
 
 
 _BOLD = Style(bold=True)
@@ -385,14 +409,14 @@ class StageHeader(Static):
     }
     """
 
-    _summary: tuple[str, int, int, str] | None = None
+    _summary: tuple[str, ColumnTotal, str] | None = None
     _hidden: tuple[int, int] = (0, 0)  # as last drawn
     # The column below: what it hides is read when the header is drawn, after the layout
     # (before it, the column has no height and would seem to hide every card).
     column: StageColumn | None = None
 
-    def update_summary(self, name: str, count: int, total_cents: int, currency: str) -> None:
-        self._summary = (printable(name), count, total_cents, currency)
+    def update_summary(self, name: str, total: ColumnTotal, currency: str) -> None:
+        self._summary = (printable(name), total, currency)
         self.refresh()
 
     def update_hidden(self, above: int, below: int) -> None:
@@ -402,12 +426,14 @@ class StageHeader(Static):
             self.refresh()
 
     def figures(self, width: int) -> str:
-        """The second line, the longest form that fits: count, total, then what is hidden."""
+        """The second line, the longest form that fits: count, total, the deals left out of
+        the total (no rate for their currency), then what is hidden."""
         if self._summary is None:
             return ""
-        _, count, total_cents, currency = self._summary
-        total = format_money(total_cents, currency, compact=True)
-        whole = _whole_money(total_cents, currency)
+        _, figures, currency = self._summary
+        count = figures.count
+        total = format_money(figures.total_cents, currency, compact=True)
+        whole = _whole_money(figures.total_cents, currency)
         if self.column is not None:
             self._hidden = self.column.hidden_cards()
         above, below = self._hidden
@@ -415,12 +441,24 @@ class StageHeader(Static):
             part for part in (f"↑{above}" if above else "", f"↓{below}" if below else "") if part
         )
         deals = formatting.count(count, "deal")
-        forms = [f"{deals} · {total}", f"{deals} · {whole}"]
+        left_out = [""]
+        if figures.left_out:
+            codes, more = "/".join(figures.left_out_currencies), figures.left_out
+            left_out = [f" + {more} in {codes}, no rate", f" +{more} {codes} no rate",
+                        f" +{more} {codes}", f" +{more}?"]  # fmt: skip
+        mains = [
+            (f"{deals} · {total}", "  "),
+            (f"{deals} · {whole}", "  "),
+            (f"{count} · {whole}", " "),
+        ]
+        # What was left out of the total outlives the word "deals" and the cents.
+        forms = [
+            f"{main}{out}{gap + hidden if hidden else ''}"
+            for out in left_out
+            for main, gap in mains
+        ]
         if hidden:
-            forms = [f"{form}  {hidden}" for form in forms]
-            forms += [f"{count} · {whole} {hidden}", f"{hidden} of {count}", hidden]
-        else:
-            forms.append(f"{count} · {whole}")
+            forms += [f"{hidden} of {count}", hidden]
         return next(
             (form for form in forms if Text(form).cell_len <= width), _fit(forms[-1], width)
         )
@@ -473,9 +511,12 @@ class StageColumnBox(Vertical):
         *,
         keep_deal: int | None = None,
         currency: str = "EUR",
-        size: tuple[int, int] | None = None,
+        size: ColumnTotal | None = None,
+        shown: int | None = None,
     ) -> None:
-        """`size`: the stage's (count, total) when `cards` are only its first cards."""
-        count, total = size or (len(cards), sum(card.value_cents for card in cards))
-        self._column.set_cards(cards, keep_deal=keep_deal, count=count)
-        self._header.update_summary(self._column.stage_name, count, total, currency)
+        """`size`: the column's count and total (converted at the settings' rates; default:
+        the cards at face value). `shown`: how many cards the stage has, when `cards` are only
+        its first ones."""
+        size = size or ColumnTotal(len(cards), sum(card.value_cents for card in cards))
+        self._column.set_cards(cards, keep_deal=keep_deal, count=shown)
+        self._header.update_summary(self._column.stage_name, size, currency)

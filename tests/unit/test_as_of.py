@@ -1,0 +1,79 @@
+"""The KPIs of a past day read the desk as it stood at the end of that day, on both engines:
+deals closed later are still open (in the stage they were in), deals first contacted later do
+not exist yet."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from tests.pinned import EUR, TODAY
+from tests.shell import ok
+
+from repdesk import reports
+from repdesk.dates import parse_period
+from repdesk.kpi_pane import kpi_pane
+from repdesk.services import deals
+from repdesk.store import read_session, write_session
+
+NOV = parse_period("2026-11")
+D = date(2026, 11, 10)
+
+
+def _at(day: int) -> datetime:
+    return datetime(2026, 11, day, 12, tzinfo=UTC)
+
+
+def _desk(engine: Any) -> None:
+    oct1, start = date(2026, 10, 1), datetime(2026, 10, 1, 12, tzinfo=UTC)
+    with write_session(engine) as session:
+
+        def deal(title: str, value: int, **kw: Any) -> int:
+            made = deals.create_deal(session=session, title=title, value_cents=value,
+                                     currency="EUR", **kw)  # fmt: skip
+            return made.id  # type: ignore[return-value]
+
+        # Prospect -> Demo on 5 Nov, won on 15 Nov: open in Demo on the 10th.
+        a = deal("Won later", 1_000_000, first_contact=oct1, now=start)
+        deals.move_deal(session=session, deal_id=a, stage="Demo", now=_at(5))
+        deals.win_deal(session=session, deal_id=a, now=_at(15))
+        # Moved to Proposal on the 12th: in Prospect on the 10th.
+        b = deal("Moved later", 200_000, first_contact=oct1, now=start)
+        deals.move_deal(session=session, deal_id=b, stage="Proposal", now=_at(12))
+        # First contacted on the 12th: not on the desk on the 10th.
+        deal("Met later", 300_000, first_contact=date(2026, 11, 12), now=_at(12))
+        # Won on the 3rd: won on the 10th too.
+        d = deal("Won before", 400_000, first_contact=oct1, now=start)
+        deals.win_deal(session=session, deal_id=d, now=_at(3))
+        # Lost on the 14th from Qualified (the loss written that day, dated the 14th).
+        e = deal("Lost later", 500_000, first_contact=oct1, stage="Qualified", now=start)
+        deals.lose_deal(session=session, deal_id=e, reason="price", now=_at(14))
+        # Won on the 18th but the win written today: the close date decides, not the writing.
+        f = deal("Won late, logged today", 600_000, first_contact=oct1, stage="Negotiation",
+                 now=start)  # fmt: skip
+        deals.win_deal(session=session, deal_id=f, on=date(2026, 11, 18), now=_at(20))
+
+
+def test_a_past_day_shows_the_desk_as_it_stood_at_its_end(engine: Any) -> None:
+    _desk(engine)
+    with read_session(engine) as session:
+        then = kpi_pane(session, period=NOV, as_of=D, conversion=EUR)
+        now = reports.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
+    k = then.kpis
+    assert (k.won_count, k.won_value, k.lost_count) == (1, 400_000, 0)
+    # Won later, Moved later, Lost later, Won late: open then; Met later: not there yet.
+    assert (k.open_count, k.open_value) == (4, 1_000_000 + 200_000 + 500_000 + 600_000)
+    funnel = {stage.name: stage.open_count for stage in then.funnel}
+    assert funnel == {"Prospect": 1, "Contacted": 0, "Qualified": 1, "Demo": 1, "Proposal": 0,
+                      "Negotiation": 1}  # fmt: skip
+    assert then.won_by_day == [(date(2026, 11, 3), 400_000)]
+    # Today: three won, one lost, two open (Moved later in Proposal, Met later).
+    assert (now.won_count, now.lost_count, now.open_count) == (3, 1, 2)
+
+
+def test_kpi_as_of_from_the_shell_reads_the_same_past_day(engine: Any) -> None:
+    _desk(engine)
+    figures = json.loads(ok("kpi", "--period", "2026-11", "--as-of", D.isoformat(), "--json"))
+    assert (figures["won_count"], figures["lost_count"], figures["open_count"]) == (1, 0, 4)
+    assert figures["open_value"] == 23_000

@@ -1,0 +1,110 @@
+"""Follow-ups that tell the truth, on both engines: done with an outcome is a logged touch,
+a snooze keeps the time of day, the day's queue reads in time order."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+
+import pytest
+from tests.pinned import EUR, NOW, TODAY
+
+from repdesk import reports
+from repdesk.dates import parse_period
+from repdesk.errors import InvalidInput
+from repdesk.kpi_pane import kpi_pane
+from repdesk.services import activities, deals, followups
+from repdesk.store import read_session, write_session
+
+
+def _cold_deal(engine: Any, title: str = "Quiet deal", value: int = 100_000) -> int:
+    """An open deal last touched 30 days ago (Prospect goes cold after 14)."""
+    with write_session(engine) as session:
+        deal = deals.create_deal(session=session, title=title, value_cents=value,
+                                 currency="EUR", now=NOW - timedelta(days=40))  # fmt: skip
+        activities.log_activity(session=session, deal_id=deal.id, kind="call",  # type: ignore[arg-type]
+                                now=NOW - timedelta(days=30))  # fmt: skip
+        return deal.id  # type: ignore[return-value]
+
+
+def _queues(engine: Any) -> reports.DayQueues:
+    with read_session(engine) as session:
+        return reports.day_queues(session, today=TODAY, now=NOW, going_cold_days=14)
+
+
+def test_done_with_an_outcome_logs_a_call_that_counts_as_a_touch(engine: Any) -> None:
+    deal_id = _cold_deal(engine)
+    with write_session(engine) as session:
+        fu = followups.add_follow_up(
+            session=session, deal_id=deal_id, when=(TODAY, None), note="check the budget",
+            now=NOW - timedelta(days=2),
+        )  # fmt: skip
+    assert [row.deal_id for row in _queues(engine).going_cold] == [deal_id]
+    with write_session(engine) as session:
+        followups.complete_follow_up(session=session, follow_up_id=fu.id,  # type: ignore[arg-type]
+                                     outcome="connected", now=NOW)  # fmt: skip
+    with read_session(engine) as session:
+        timeline = activities.timeline_activities(session=session, deal_id=deal_id)
+        pane = kpi_pane(session, period=parse_period("2026-11"), as_of=TODAY, conversion=EUR)
+    latest = timeline[0]
+    assert (latest.kind, latest.outcome, latest.text) == ("call", "connected", "check the budget")
+    assert latest.at == NOW
+    assert _queues(engine).going_cold == []  # touched today
+    calls = next(week for week in pane.activity if week.kind == "call")
+    assert calls.this_week == 1  # the call of 30 days ago is not this week
+
+
+def test_the_rep_picks_another_kind_and_no_outcome_logs_nothing(engine: Any) -> None:
+    deal_id = _cold_deal(engine)
+    with write_session(engine) as session:
+        first = followups.add_follow_up(session=session, deal_id=deal_id, when=(TODAY, None))
+        second = followups.add_follow_up(session=session, deal_id=deal_id, when=(TODAY, None))
+        followups.complete_follow_up(session=session, follow_up_id=first.id,  # type: ignore[arg-type]
+                                     outcome="sent the quote", kind="email", now=NOW)  # fmt: skip
+        followups.complete_follow_up(session=session, follow_up_id=second.id, now=NOW)  # type: ignore[arg-type]
+        third = followups.add_follow_up(session=session, deal_id=deal_id, when=(TODAY, None))
+    with write_session(engine) as session, pytest.raises(InvalidInput, match="call, email"):
+        followups.complete_follow_up(session=session, follow_up_id=third.id,  # type: ignore[arg-type]
+                                     outcome="x", kind="fax")  # fmt: skip
+    with read_session(engine) as session:
+        kinds = [a.kind for a in activities.timeline_activities(session=session, deal_id=deal_id)]
+    assert kinds == ["email", "call"]  # the email now, the call of 30 days ago
+
+
+def test_a_logged_call_that_answers_a_follow_up_is_logged_once(engine: Any) -> None:
+    deal_id = _cold_deal(engine)
+    with write_session(engine) as session:
+        followups.add_follow_up(session=session, deal_id=deal_id, when=(TODAY, None))
+        activities.log_activity(session=session, deal_id=deal_id, kind="call",
+                                outcome="connected", now=NOW)  # fmt: skip
+    with read_session(engine) as session:
+        timeline = activities.timeline_activities(session=session, deal_id=deal_id)
+    assert len(timeline) == 2  # the call of 30 days ago and this one
+
+
+def test_snooze_keeps_the_time_of_day_unless_another_is_given(engine: Any) -> None:
+    deal_id = _cold_deal(engine)
+    with write_session(engine) as session:
+        fu = followups.add_follow_up(session=session, deal_id=deal_id, when=(TODAY, time(10, 0)))
+        snoozed = followups.snooze_follow_up(session=session, follow_up_id=fu.id,  # type: ignore[arg-type]
+                                             when=(TODAY + timedelta(days=1), None))  # fmt: skip
+        assert (snoozed.due_on, snoozed.due_time) == (date(2026, 11, 21), time(10, 0))
+        later = (TODAY + timedelta(days=3), time(15, 30))
+        snoozed = followups.snooze_follow_up(session=session, follow_up_id=fu.id, when=later)  # type: ignore[arg-type]
+        assert (snoozed.due_on, snoozed.due_time) == (date(2026, 11, 23), time(15, 30))
+
+
+def test_the_today_queue_is_in_time_order(engine: Any) -> None:
+    # Bigger deals later in the day: value must not put them first.
+    plan = [("Afternoon", 900_000, time(15, 0)), ("All day", 100_000, None),
+            ("Morning", 200_000, time(9, 0)), ("Noon", 5_000_000, time(12, 0))]  # fmt: skip
+    for title, value, at in plan:
+        deal_id = _cold_deal(engine, title, value)
+        with write_session(engine) as session:
+            followups.add_follow_up(session=session, deal_id=deal_id, when=(TODAY, at))
+            followups.add_follow_up(session=session, deal_id=deal_id,
+                                    when=(TODAY + timedelta(days=2), at))  # fmt: skip
+    queues = _queues(engine)
+    in_order = ["All day", "Morning", "Noon", "Afternoon"]
+    assert [row.title for row in queues.today] == in_order
+    assert [row.title for row in queues.upcoming] == in_order
