@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from tests.pinned import NOW
+from tests.reliability.helpers import raw_controls
 from tests.shell import run
 from tests.tui.desks import build_small_desk
 from tests.tui.drive import until
@@ -57,13 +57,7 @@ HOSTILE = {
     "emoji": "👩🏽‍💻🇫🇮",
     "newline": "one\ntwo",
 }
-# What a terminal acts on, or turns the line around with: none may be printed raw.
-RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 TEXT_FIELDS = ("company", "contact", "source", "product", "region")
-
-
-def raw_controls(output: str) -> list[str]:
-    return sorted(set(RAW.findall(output)))
 
 
 def marked(name: str) -> str:
@@ -222,9 +216,9 @@ async def open_deal(pilot: Pilot[int], app: RepdeskApp, deal_id: int) -> DealScr
     app.jump_to_deal(deal_id)  # as the palette does: in place of the deal page shown
     await until(
         pilot,
-        lambda: isinstance(app.screen, DealScreen)
-        and app.screen.deal_id == deal_id
-        and app.screen.page,
+        lambda: (
+            isinstance(app.screen, DealScreen) and app.screen.deal_id == deal_id and app.screen.page
+        ),
     )
     await pilot.pause()
     assert isinstance(app.screen, DealScreen)

@@ -137,6 +137,10 @@ class RepdeskApp(App[int]):
             **kwargs,
         )
 
+    def get_key_display(self, binding: Binding) -> str:
+        # A key comes from the settings' [keys]: the footer, `?` and the palette show it.
+        return printable(super().get_key_display(binding))
+
     def watch_theme(self, theme: str) -> None:
         if self.is_mounted and theme != self.desk.settings.theme:
             self.desk.settings = self.desk.settings.with_theme(theme)
