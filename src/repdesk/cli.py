@@ -30,7 +30,7 @@ from repdesk.dates import parse_when as _parse_when
 from repdesk.domain import row_id
 from repdesk.errors import RepdeskError
 from repdesk.money import AmountInputError, format_money, parse_amount, parse_money
-from repdesk.text import printable
+from repdesk.text import printable, safe_json
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -147,11 +147,13 @@ def _minutes(text: str) -> int:
 
 
 def _out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
+    # The last line of defence: a field printed without printable() still drives nothing.
+    # Fields go through printable() themselves, so that a newline in one shows as ⏎.
+    sys.stdout.write(printable(line, multiline=True) + "\n")
 
 
 def _json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(safe_json(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 
 def _deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
@@ -187,7 +189,8 @@ def _title_and_company(title: str, company: str) -> str:
 def _deal_line(deal: Any, stage_names: dict[int, str]) -> str:
     return (
         f"#{deal.id} {_title_and_company(deal.title, deal.company)} · "
-        f"{stage_names[deal.stage_id]} · {format_money(deal.value_cents, deal.currency)}"
+        f"{printable(stage_names[deal.stage_id])} · "
+        f"{format_money(deal.value_cents, deal.currency)}"
     )
 
 
@@ -685,7 +688,7 @@ def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
             _out(
                 f"  {ref:>6} {when:<{TODAY_WHEN_WIDTH}} #{row.deal_id} "
                 f"{_title_and_company(row.title, row.company)} · "
-                f"{format_money(row.value_cents, row.currency)} · {row.stage}{note}"
+                f"{format_money(row.value_cents, row.currency)} · {printable(row.stage)}{note}"
             )
         if len(rows) > len(shown):
             _out(f"         … and {len(rows) - len(shown):,} more (--all shows them)")

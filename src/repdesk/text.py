@@ -1,13 +1,61 @@
-"""User text made safe to print: control characters can move the cursor or clear the screen."""
+"""User text made safe to show: the one way text from the desk, an import or a setting reaches
+the terminal (the shell's output and every place on the app's screens).
+
+A terminal acts on control characters: `ESC ] 2 ; ... BEL` retitles the window, `ESC [ 2 J`
+clears the screen, a C1 `CSI` does the same in one byte, and a right-to-left override turns
+the rest of the line around. Shown instead, visibly and one cell each, so that the text stays
+recognisable and every column stays where it was:
+
+- C0 controls as their Unicode control pictures (`ESC` as `␛`, `BEL` as `␇`, NUL as `␀`), DEL
+  as `␡`;
+- C1 controls, the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069),
+  the invisible zero-width space, word joiner and byte-order mark, and lone surrogates (a
+  file that was not UTF-8) as U+FFFD `�`;
+- a line break (`\\n`, `\\r\\n`, `\\r`, U+2028, U+2029) as `⏎` where one line is shown (a
+  card, a queue row, a form's title, a line of `deal list`), as a line break where the place
+  holds several (`multiline=True`); a tab as a space.
+
+The zero-width joiner and non-joiner (emoji sequences, Persian, Indic scripts) and the
+left-to-right and right-to-left marks (ordinary in Arabic and Hebrew text) are kept: they
+move nothing outside the text itself. What is stored is never changed: only what is shown.
+"""
 
 from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+NEWLINE_MARK = "\u23ce"  # ⏎
+REPLACEMENT = "\ufffd"  # �
+
+_C0 = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ ... ␟
+_HIDDEN = [
+    *range(0x80, 0xA0),  # C1 controls (0x9B is a one-byte CSI)
+    *range(0x202A, 0x202F),  # bidi embeddings and overrides
+    *range(0x2066, 0x206A),  # bidi isolates
+    0x200B,  # zero-width space
+    0x2060,  # word joiner
+    0xFEFF,  # zero-width no-break space (a byte-order mark)
+    *range(0xD800, 0xE000),  # lone surrogates
+]
+_SHOWN = {**_C0, 0x7F: "\u2421", **dict.fromkeys(_HIDDEN, REPLACEMENT)}
+_BREAKS = (0x0A, 0x0D, 0x2028, 0x2029)
+_ONE_LINE = {**_SHOWN, 0x09: " ", **dict.fromkeys(_BREAKS, NEWLINE_MARK)}
+_LINES = {**_SHOWN, 0x09: " ", **dict.fromkeys(_BREAKS, "\n")}
+
+# What a JSON document written to a terminal must not hold raw (see `safe_json`).
+_UNSAFE_IN_JSON = re.compile(
+    "[" + "".join(re.escape(chr(code)) for code in (0x7F, *_HIDDEN, 0x2028, 0x2029)) + "]"
+)
 
 
-def printable(text: str) -> str:
-    """Replace control characters (escape sequences included) with a visible mark; keep newlines
-    and tabs as spaces so one record stays on one line."""
-    return _CONTROL.sub("\ufffd", text.replace("\n", " ").replace("\t", " "))
+def printable(text: str, *, multiline: bool = False) -> str:
+    """`text` as it may be shown: nothing in it acts on the terminal (see the module's doc).
+    One line unless `multiline`. Showing it twice changes nothing more."""
+    return text.replace("\r\n", "\n").translate(_LINES if multiline else _ONE_LINE)
+
+
+def safe_json(document: str) -> str:
+    """A JSON document (`json.dumps(..., ensure_ascii=False)`) with every character a terminal
+    could act on written as a `\\uXXXX` escape: the same data for a program reading it, and
+    nothing for the terminal to run when it is printed. (`json.dumps` already escapes C0.)"""
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", document)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +18,16 @@ import pytest
 
 WRITERS = Path(__file__).with_name("writers.py")
 TABLES = ("stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota")
+
+
+# What a terminal acts on (C0 but tab and newline, DEL, C1), or turns a line around with (bidi
+# embeddings, overrides, isolates): none may reach the terminal raw.
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def raw_controls(output: str) -> list[str]:
+    """The raw control characters in `output` (none, for anything printed from user text)."""
+    return sorted(set(RAW_CONTROL.findall(output)))
 
 
 def repdesk(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

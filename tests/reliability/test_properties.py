@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from sqlalchemy import Engine
 from tests.pinned import NOW
-from tests.reliability.helpers import repdesk, rows
+from tests.reliability.helpers import raw_controls, repdesk, rows
 from tests.tui.drive import until
 from tests.tui.test_board import ready
 from textual.widgets import Static
@@ -33,7 +33,7 @@ from repdesk.paths import Home
 from repdesk.services import activities, deals, followups, objections
 from repdesk.settings import Settings
 from repdesk.store import make_engine, read_session, write_session
-from repdesk.text import printable
+from repdesk.text import NEWLINE_MARK, printable, safe_json
 from repdesk.tui.app import create_app
 from repdesk.tui.screens.deal import DealScreen
 
@@ -103,6 +103,25 @@ def test_every_text_field_round_trips_exactly_through_the_store(
         assert fu is not None and fu.note == note
         obj = session.get(Objection, ids[3])
         assert obj is not None and (obj.said, obj.answer) == (non_blank(text), note)
+
+
+# ---------------------------------------------------------------- printable()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXT)
+@example(text="\x1b]2;pwned\x07 \x9b2J \u202eevil a\r\nb\u2028c \ud800")
+def test_printable_text_drives_no_terminal_and_keeps_to_one_line(text: str) -> None:
+    shown = printable(text)
+    assert raw_controls(shown) == []
+    assert "\n" not in shown and "\r" not in shown and "\u2028" not in shown
+    assert printable(shown) == shown  # shown twice changes nothing more
+    # Where several lines fit, the same text with its line breaks kept.
+    lines = printable(text, multiline=True)
+    assert raw_controls(lines) == [] and lines.replace("\n", NEWLINE_MARK) == shown
+    # JSON keeps the text exact and prints nothing raw either.
+    document = safe_json(json.dumps({"text": text}, ensure_ascii=False))
+    assert raw_controls(document) == [] and json.loads(document) == {"text": text}
 
 
 # ---------------------------------------------------------------- the shell commands

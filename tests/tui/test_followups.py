@@ -10,6 +10,7 @@ from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import db, reading, until
 from textual.pilot import Pilot
 
+from repdesk.paths import Home
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.screens.board import BoardScreen
@@ -202,3 +203,38 @@ async def test_a_row_keeps_the_stage_the_last_touch_and_the_note(
         assert any(touch in drawn for touch in ("ago", "today", "never"))
         note = drawn.rstrip().rsplit("  ", 1)[-1].strip()
         assert row.note.startswith(note.rstrip("…")) and len(note) >= min(note_cells, len(row.note))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (140, 40)])
+async def test_rows_with_wide_characters_line_up_with_the_others(
+    home: Path, size: tuple[int, int]
+) -> None:
+    """漢字 and most emoji take two cells: cut and padded by cells, the value, stage and
+    note columns stay where the other rows have them (issue 18 item 29)."""
+    import sqlite3
+    from contextlib import closing
+
+    from rich.cells import cell_len
+
+    from repdesk.money import format_money
+    from repdesk.reports import QueueRow
+
+    CJK, EMOJI = "漢字テスト漢字テスト漢字テスト長い案件", "👩🏽‍💻 rollout 🇫🇮🇫🇮"
+    build_small_desk(home)
+    with closing(sqlite3.connect(home / "desk.sqlite")) as conn, conn:
+        rename = "UPDATE deal SET title = ?, company = ? WHERE title = ?"
+        conn.execute(rename, (CJK, "株式会社テスト商事", "Fleet tracking rollout"))
+        conn.execute(rename, (EMOJI, "🍣 Sushi 🍣", "Cold lead"))
+        conn.execute("UPDATE stage SET name = '提案書' WHERE name = 'Proposal'")
+    app = create_app(Home(home, home), settings())
+    async with app.run_test(size=size) as pilot:
+        listing = await queues(pilot)
+        ends = {}
+        for index, line in enumerate(listing.lines):
+            if isinstance(line, QueueRow):
+                drawn = listing.render_line(index).text
+                assert cell_len(drawn) == listing.size.width
+                money = format_money(line.value_cents, line.currency, compact=True)
+                ends[line.title] = cell_len(drawn[: drawn.index(money) + len(money)])
+        assert CJK in ends and EMOJI in ends
+        assert len(set(ends.values())) == 1, ends

@@ -23,6 +23,7 @@ from repdesk.paths import Home, demo_owner
 from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, save_value
 from repdesk.settings import load as load_settings
+from repdesk.text import printable
 from repdesk.tui.gateway import DeskAway, DeskGateway
 from repdesk.tui.lifecycle import can_show, reload_when_composed
 from repdesk.tui.screens.board import BoardScreen
@@ -31,6 +32,7 @@ from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.notifications import SeverityLevel
 
 # Everything but the board loads after the first paint, in a thread (RepdeskApp.warm_up): the
 # board shows sooner, and by the first key press these are already imported.
@@ -117,6 +119,31 @@ class RepdeskApp(App[int]):
         self.desk.changed_elsewhere()
         self.push_screen(self.board)
         self.set_interval(WATCH_SECONDS, self.check_for_changes)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast of the app and its widgets comes here (Widget.notify calls this). Its
+        text is never markup, whatever a caller asks for: a message names deals, stages,
+        settings and paths, and `[/]` would crash the app, `[@click=...]` make a live action."""
+        kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        super().notify(
+            printable(message, multiline=True),
+            title=printable(title),
+            severity=severity,
+            markup=False,
+            **kwargs,
+        )
+
+    def get_key_display(self, binding: Binding) -> str:
+        # A key comes from the settings' [keys]: the footer, `?` and the palette show it.
+        return printable(super().get_key_display(binding))
 
     def watch_theme(self, theme: str) -> None:
         if self.is_mounted and theme != self.desk.settings.theme:

@@ -1,13 +1,21 @@
 """Command palette providers: jump to a deal (fuzzy by title/company), and every action of
-the current screen, taken from its bindings so the palette can never drift from the keys."""
+the current screen, taken from its bindings so the palette can never drift from the keys.
+
+The palette renders a hit's prompt and help as markup when they are strings, and so does
+`Matcher.highlight`: a deal titled `[@click=app.screenshot(...)]x[/]` would become a live
+action and `[/]` would stop the search. Prompts here are `Content` built from plain text, and
+help is escaped.
+"""
 
 from __future__ import annotations
 
 from functools import partial
 from typing import Any
 
-from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.markup import escape
 
 from repdesk.money import format_money
 from repdesk.text import printable
@@ -28,12 +36,13 @@ class JumpToDeal(Provider):
             label = f"{printable(card.title)} · {printable(card.company)}"
             score = matcher.match(label)
             if score > 0:
+                money = format_money(card.value_cents, card.currency)
                 yield Hit(
                     score,
-                    matcher.highlight(label),
+                    highlight(matcher, label),
                     partial(self.app.jump_to_deal, card.deal_id),  # type: ignore[attr-defined]
                     text=label,
-                    help=f"deal #{card.deal_id}, {format_money(card.value_cents, card.currency)}",
+                    help=escape(f"deal #{card.deal_id}, {money}"),
                 )
 
 
@@ -62,7 +71,9 @@ class ScreenActions(Provider):
 
     async def discover(self) -> Hits:
         for description, key, run in self._actions():
-            yield DiscoveryHit(Text(description), run, text=description, help=f"key: {key}")
+            yield DiscoveryHit(
+                Content(printable(description)), run, text=description, help=_key_help(key)
+            )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -70,5 +81,27 @@ class ScreenActions(Provider):
             score = matcher.match(description)
             if score > 0:
                 yield Hit(
-                    score, matcher.highlight(description), run, text=description, help=f"key: {key}"
+                    score,
+                    highlight(matcher, printable(description)),
+                    run,
+                    text=description,
+                    help=_key_help(key),
                 )
+
+
+def _key_help(key: str) -> str:
+    # A key comes from the settings' [keys]: `[/y]` there must show as itself.
+    return escape(f"key: {printable(key)}")
+
+
+def highlight(matcher: Matcher, candidate: str) -> Content:
+    """`candidate` as plain text with the letters the query matched highlighted, as
+    `Matcher.highlight` does, but never read as markup."""
+    content = Content(candidate)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, candidate)
+    if not score:
+        return content
+    for offset in offsets:
+        if not candidate[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

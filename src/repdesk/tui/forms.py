@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from repdesk.errors import InvalidInput, RepdeskError
+from repdesk.text import printable
 from repdesk.tui.lifecycle import can_show
 
 Parser = Callable[[str], Any]
@@ -47,6 +49,31 @@ class FieldSpec:
 
 
 FIELD_WIDGETS = "#form-fields Input, #form-fields Select, #form-fields TextArea"
+
+
+class _ShownSafely(Highlighter):
+    """An input's text drawn as printable() shows it (an edited title may hold an escape
+    sequence from an import); what is typed and saved stays exactly what it is."""
+
+    def __call__(self, text: str | Text) -> Text:
+        plain = text.plain if isinstance(text, Text) else text
+        return Text(_keeping_tabs(plain), no_wrap=True, overflow="ignore", end="")
+
+    def highlight(self, text: Text) -> None:  # __call__ does it all
+        pass
+
+
+class _TextArea(TextArea):
+    """A text area whose lines are drawn as printable() shows them (one character for one,
+    so the cursor keeps its place); the text itself is kept as typed."""
+
+    def get_line(self, line_index: int) -> Text:
+        return Text(_keeping_tabs(self.document.get_line(line_index)), end="", no_wrap=True)
+
+
+def _keeping_tabs(text: str) -> str:
+    # The widgets place the cursor counting a tab as the cells to the next tab stop.
+    return "\t".join(printable(part) for part in text.split("\t"))
 
 
 class _FieldList(VerticalScroll, can_focus=False):
@@ -113,15 +140,19 @@ class FormScreen(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="form-box") if self.side else Vertical(id="form-box"):
             with Vertical(id="form-main"):
-                yield Static(Text(self.form_title), id="form-title")
+                # One line: a title with a newline would break the form's border.
+                yield Static(Text(printable(self.form_title)), id="form-title")
                 with _FieldList(id="form-fields"):
                     for spec in self.fields:
                         yield Label(
-                            spec.label + (" *" if spec.required else ""), classes="field-label"
+                            Text(printable(spec.label) + (" *" if spec.required else "")),
+                            classes="field-label",
                         )
                         yield self._input_for(spec)
                         if spec.hint:
-                            yield Static(Text(spec.hint), classes="field-hint")
+                            yield Static(
+                                Text(printable(spec.hint, multiline=True)), classes="field-hint"
+                            )
                         yield Static("", id=f"error-{spec.name}", classes="field-error -empty")
                 yield Static("", id="form-error")
                 yield Static(
@@ -141,21 +172,26 @@ class FormScreen(ModalScreen[Any]):
         if spec.kind == "select":
             values = [value for _, value in spec.options]
             return Select(
-                list(spec.options),
+                [(Text(printable(label)), value) for label, value in spec.options],
                 value=spec.value if spec.value in values else Select.NULL,
                 allow_blank=not spec.required,
                 id=ident,
                 compact=True,
             )
         if spec.kind == "area":
-            return TextArea(spec.value, id=ident, soft_wrap=True, compact=True)
+            return _TextArea(spec.value, id=ident, soft_wrap=True, compact=True)
         suggester = (
-            SuggestFromList(list(spec.suggestions), case_sensitive=False)
+            SuggestFromList([printable(s) for s in spec.suggestions], case_sensitive=False)
             if spec.suggestions
             else None
         )
         return Input(
-            spec.value, placeholder=spec.placeholder, suggester=suggester, id=ident, compact=True
+            spec.value,
+            placeholder=spec.placeholder,
+            suggester=suggester,
+            highlighter=_ShownSafely(),
+            id=ident,
+            compact=True,
         )
 
     def raw_values(self) -> dict[str, str]:
@@ -174,7 +210,7 @@ class FormScreen(ModalScreen[Any]):
 
     def set_error(self, name: str | None, message: str) -> None:
         target = self.query_one(f"#error-{name}" if name else "#form-error", Static)
-        target.update(Text(message))
+        target.update(Text(printable(message, multiline=True)))
         target.set_class(not message, "-empty")
 
     def _clear_errors(self) -> None:
@@ -279,7 +315,7 @@ class ConfirmScreen(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question))
+            yield Static(Text(printable(self.question, multiline=True)))
             yield Static("y / enter: yes · n / esc: no", id="confirm-keys")
 
     async def action_answer(self, answer: bool) -> None:
@@ -298,7 +334,9 @@ class ConfirmScreen(ModalScreen[Any]):
         except Exception as exc:  # a refusal or a full disk: say so, keep the question open
             cause = getattr(exc, "orig", None) or exc
             if can_show(self):
-                self.query_one("#confirm-keys", Static).update(Text(f"Not saved: {cause}"))
+                self.query_one("#confirm-keys", Static).update(
+                    Text(printable(f"Not saved: {cause}"))
+                )
             return
         finally:
             self.saving = False

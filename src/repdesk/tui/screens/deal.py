@@ -72,7 +72,7 @@ def _when(moment: datetime, this_year: int) -> str:
 def render_fields(page: DealPage) -> Group:
     d = page.deal
     text = _heading(printable(d.title) + "\n")
-    text.append(f"{printable(d.company) or '-'} · {page.stage} · ", style="")
+    text.append(f"{printable(d.company) or '-'} · {printable(page.stage)} · ", style="")
     text.append(format_money(d.value_cents, d.currency), style="bold")
     text.append(f" · {d.status}\n")
     rows = [

@@ -25,6 +25,7 @@ from repdesk.money import format_money
 from repdesk.queries import SLICE_DIMENSIONS
 from repdesk.reports import ClosedFigures, default_as_of
 from repdesk.settings import Settings
+from repdesk.text import printable
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
@@ -402,7 +403,7 @@ def _period_name(period: Period) -> str:
 def _slice_cells(value: str, f: ClosedFigures, currency: str) -> list[Text]:
     right = {"justify": "right"}
     cells = [
-        Text(value or "(none)", style="" if value else "dim"),
+        Text(printable(value) or "(none)", style="" if value else "dim"),
         Text(str(f.won_count), **right),  # type: ignore[arg-type]
         Text(str(f.lost_count), **right),  # type: ignore[arg-type]
         Text(formatting.pct(f.win_rate), **right),  # type: ignore[arg-type]

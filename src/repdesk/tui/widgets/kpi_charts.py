@@ -10,6 +10,7 @@ from textual_plotext import PlotextPlot
 from repdesk.dates import Period
 from repdesk.formatting import pct
 from repdesk.kpi_pane import FunnelStage
+from repdesk.text import printable
 
 
 def cumulative_by_day(
@@ -69,7 +70,10 @@ class FunnelChart(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         if funnel:
-            labels = [f"{stage.name} →{pct(stage.conversion)}" for stage in reversed(funnel)]
+            # plotext's output is read back as ANSI: a raw escape in a name would style it.
+            labels = [
+                f"{printable(stage.name)} →{pct(stage.conversion)}" for stage in reversed(funnel)
+            ]
             plt.bar(
                 labels,
                 [stage.open_count for stage in reversed(funnel)],

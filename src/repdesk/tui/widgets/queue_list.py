@@ -23,7 +23,7 @@ from repdesk import formatting
 from repdesk.money import format_money
 from repdesk.reports import DayQueues, QueueRow
 from repdesk.text import printable
-from repdesk.tui.widgets.styles import text_style
+from repdesk.tui.widgets.styles import fit_exactly, text_style
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,13 +176,13 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             text.append(f"   {_cut(quiet, layout.when - 1):<{layout.when}}", muted)
         else:
             text.append(f"   {'no next step':<{layout.when}}", muted)
-        text.append(f"{_cut(row.title, layout.title - 1):<{layout.title}}")
+        text.append(_cut(row.title, layout.title))
         if layout.company:
-            text.append(f"{_cut(row.company, layout.company - 1):<{layout.company}}", muted)
+            text.append(_cut(row.company, layout.company), muted)
         money = format_money(row.value_cents, row.currency, compact=True)
         text.append(f"{money:>{VALUE_CELLS - 2}}  ")
         if layout.stage:
-            text.append(f"{_cut(row.stage, layout.stage - 1):<{layout.stage}}", muted)
+            text.append(_cut(row.stage, layout.stage), muted)
         if layout.touch:
             touch = touched(row, self.now, short=layout.touch < 17)
             text.append(f"{touch:<{layout.touch}}", muted)
@@ -253,5 +253,6 @@ VALUE_CELLS = 10  # "  €19.2k  ": eight cells right-aligned and two after
 
 
 def _cut(text: str, width: int) -> str:
-    clean = printable(text)
-    return clean if len(clean) <= width else clean[: width - 1] + "…"
+    """A column of `width` cells: the text cut to leave one cell of gap, padded to the width.
+    Cells, not characters, so a row with 漢字 or emoji lines up with the others."""
+    return fit_exactly(printable(text), width - 1) + " "

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -28,22 +28,12 @@ from textual.widgets import Static
 from repdesk import formatting
 from repdesk.money import format_money
 from repdesk.text import printable
+from repdesk.tui.widgets.styles import fit as _fit
 from repdesk.tui.widgets.styles import text_style
 from repdesk.views import CardRow, ColumnTotal
 
 CARD_HEIGHT = 4  # three lines of card and a blank line between cards
 _CACHE_LIMIT = 512
-
-
-def _fit(text: str, width: int) -> str:
-    """Cut to `width` cells with an ellipsis (cards are narrow; titles are not)."""
-    if width <= 0:
-        return ""
-    if cell_len(text) <= width:
-        return text
-    # set_cell_size never splits a wide character (it pads instead); "Elbe Logistik…", not
-    # "Elbe Logistik …".
-    return set_cell_size(text, width - 1).rstrip() + "…"
 
 
 Part = tuple[str, Style]
