@@ -292,7 +292,8 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
             first_contact=first,
             expected_close=expected,
         )
-        _out(f"Added {_deal_line(deal, _stage_names(session))}")
+        line = f"Added {_deal_line(deal, _stage_names(session))}"
+    _out(line)  # only once committed: a full disk fails the commit, not before it
     return 0
 
 
@@ -414,7 +415,8 @@ def _change_deal(
         found = deals.find_deal(session=session, ref=ref)
         assert found.id is not None
         deal = change(session, found.id)
-        _out(done(deal, _deal_line(deal, _stage_names(session))))
+        line = done(deal, _deal_line(deal, _stage_names(session)))
+    _out(line)  # once committed
     return 0
 
 
@@ -486,7 +488,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
         line = f"Logged {activity.kind} on #{deal.id} {printable(deal.title)}"
         if following is not None:
             line += f"; next step {formatting.when(following.due_on, following.due_time)}"
-        _out(line)
+    _out(line)  # once committed
     return 0
 
 
@@ -505,10 +507,11 @@ def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
             recur_days=every,
         )
         repeat = f", every {every} days" if every else ""
-        _out(
+        line = (
             f"Follow-up {fu.id} on #{deal.id} {printable(deal.title)}: "
             f"{formatting.when(fu.due_on, fu.due_time)}{repeat}"
         )
+    _out(line)  # once committed
     return 0
 
 
@@ -535,7 +538,7 @@ def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:
         if following is not None:
             next_when = formatting.when(following.due_on, following.due_time)
             line += f"; next {next_when} (follow-up {following.id})"
-        _out(line)
+    _out(line)  # once committed
     return 0
 
 
@@ -547,7 +550,8 @@ def cmd_follow_up_snooze(desk: Desk, args: argparse.Namespace) -> int:
         fu = followups.snooze_follow_up(
             session=session, follow_up_id=_id(args.id, "follow-up"), when=when
         )
-        _out(f"Follow-up {fu.id} moved to {formatting.when(fu.due_on, fu.due_time)}")
+        line = f"Follow-up {fu.id} moved to {formatting.when(fu.due_on, fu.due_time)}"
+    _out(line)  # once committed
     return 0
 
 
@@ -563,10 +567,11 @@ def cmd_objection_add(desk: Desk, args: argparse.Namespace) -> int:
             said=args.said,
             answer=args.answer or "",
         )
-        _out(
+        line = (
             f"Objection {obj.id} ({obj.category}, {obj.status}) on "
             f"#{deal.id} {printable(deal.title)}"
         )
+    _out(line)  # once committed
     return 0
 
 
@@ -579,7 +584,7 @@ def cmd_objection_answer(desk: Desk, args: argparse.Namespace) -> int:
             objection_id=_id(args.id, "objection", "repdesk deal show DEAL"),
             answer=args.answer,
         )
-        _out(f"Objection {obj.id} is {obj.status}")
+    _out(f"Objection {obj.id} is {obj.status}")  # once committed
     return 0
 
 
@@ -590,7 +595,7 @@ def cmd_objection_resolve(desk: Desk, args: argparse.Namespace) -> int:
         obj = objections.resolve_objection(
             session=session, objection_id=_id(args.id, "objection", "repdesk deal show DEAL")
         )
-        _out(f"Objection {obj.id} is resolved")
+    _out(f"Objection {obj.id} is resolved")  # once committed
     return 0
 
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, text
 from sqlalchemy import select as sql_select
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
@@ -47,7 +48,9 @@ def make_engine(path: Path, *, verify: bool = True) -> Engine:
     """
     desk_file.prepare(path, verify=verify)
     # NullPool: a connection per session, closed after; nothing holds the file between actions.
-    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    # URL.create, not "sqlite:///" + path: a folder named "desk%20two" or holding a "?" would
+    # be decoded and parsed as a URL, and the writes would go to another file.
+    engine = create_engine(URL.create("sqlite", database=str(path)), poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -94,7 +94,7 @@ def test_deal_list_json_and_text(desk: Path) -> None:
         (("deal", "move", "acme", "Nowhere"), "stage: 'Nowhere'"),
         (("deal", "won", "acme", "--on", "someday"), "'someday' is not a date"),
         (("deal", "won", "nobody"), "no deal matches 'nobody'"),
-        (("deal", "won", "999"), "no deal matches '999'"),
+        (("deal", "won", "999"), "no deal #999; `repdesk deal list` shows the ids"),
         (("log", "call", "acme", "--next", "fryday"), "'fryday' is not a date"),
         (("log", "call", "acme", "--minutes", "ten"), "minutes: 'ten'"),
         (("log", "call", "acme", "--next-note", "x"), "--next-note needs --next"),

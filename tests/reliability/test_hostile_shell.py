@@ -1,0 +1,169 @@
+"""What a hostile test of the shell found writing where it should not (issue 18): a number
+taken for text, a closed deal closed again, exports over the desk, a home whose name is read
+as a URL, damage only integrity_check sees, backups lost to a clock gone back, messages that
+do not say which option was wrong. Each test fails without its fix."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.reliability.helpers import rows, table_checksums
+from tests.shell import ok, refused, run
+
+
+@pytest.fixture
+def desk(home: Path) -> Path:
+    ok("deal", "add", "Fleet 2000 trucks", "--company", "Acme", "--value", "45000",
+       "--first-contact", "2026-10-01")  # fmt: skip
+    ok("deal", "add", "Seats", "--company", "Gamma-1 GmbH", "--value", "12k",
+       "--first-contact", "2026-09-01")  # fmt: skip
+    return home / "desk.sqlite"
+
+
+def status_of(desk: Path, deal_id: int) -> tuple[Any, ...]:
+    return rows(desk, "SELECT status, closed_on FROM deal WHERE id = ?", deal_id)[0]
+
+
+# ---------------------------------------------------------------- item 5: a number is an id
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("deal", "won", "0"),
+        ("deal", "lost", "-1", "--reason", "x"),
+        ("deal", "move", "2000", "Demo"),
+        ("deal", "show", "1000"),
+        ("log", "call", "-1"),
+        ("follow-up", "add", "0", "tomorrow"),
+        ("deal", "won", "9" * 30),
+    ],
+)
+def test_a_number_that_is_no_deal_is_refused_not_searched_as_text(
+    desk: Path, args: tuple[str, ...]
+) -> None:
+    before = table_checksums(desk)
+    err = refused(*args)
+    number = args[2]
+    assert f"no deal #{number[:20]}" in err and "`repdesk deal list` shows the ids" in err
+    assert err.count("\n") == 1
+    assert table_checksums(desk) == before
+
+
+def test_text_with_digits_still_finds_its_deal(desk: Path) -> None:
+    assert "Won #1 Fleet 2000 trucks" in ok("deal", "won", "fleet 2000")
+    assert "Lost #2 Seats (Gamma-1 GmbH)" in ok("deal", "lost", "gamma-1", "--reason", "x")
+
+
+# ---------------------------------------------------------------- item 12: closed stays dated
+
+
+@pytest.mark.parametrize(
+    "again",
+    [("deal", "won", "1"), ("deal", "move", "1", "Won"), ("deal", "won", "1", "--on", "today")],
+)
+def test_winning_a_won_deal_again_keeps_its_close_date(desk: Path, again: tuple[str, ...]) -> None:
+    ok("deal", "won", "1", "--on", "2026-10-14")
+    before = table_checksums(desk)
+    err = refused(*again)
+    assert (
+        err == "repdesk: deal #1 is already won (on 2026-10-14): reopen it first to change that\n"
+    )
+    assert status_of(desk, 1) == ("won", "2026-10-14")
+    assert table_checksums(desk) == before
+
+
+def test_losing_a_lost_deal_again_keeps_its_reason_and_date(desk: Path) -> None:
+    ok("deal", "lost", "2", "--reason", "price", "--on", "2026-10-02")
+    err = refused("deal", "lost", "2", "--reason", "timing")
+    assert "deal #2 is already lost (on 2026-10-02)" in err
+    assert rows(desk, "SELECT lost_reason, closed_on FROM deal WHERE id = 2") == [
+        ("price", "2026-10-02")
+    ]
+
+
+def test_the_service_refuses_too_so_the_app_gets_it(desk: Path) -> None:
+    from repdesk import store
+    from repdesk.errors import AlreadyClosed
+    from repdesk.services import deals
+
+    ok("deal", "won", "1", "--on", "2026-10-14")
+    engine = store.make_engine(desk)
+    try:
+        with pytest.raises(AlreadyClosed), store.write_session(engine) as session:
+            deals.win_deal(session=session, deal_id=1)
+    finally:
+        engine.dispose()
+    assert status_of(desk, 1) == ("won", "2026-10-14")
+
+
+# ---------------------------------------------------------------- item 24: lost deals' steps
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("follow-up", "add", "2", "tomorrow"),
+        ("log", "call", "2", "--next", "tomorrow"),
+    ],
+)
+def test_a_follow_up_on_a_lost_deal_is_refused(desk: Path, args: tuple[str, ...]) -> None:
+    ok("deal", "lost", "2", "--reason", "price")
+    before = table_checksums(desk)
+    err = refused(*args)
+    assert err == (
+        "repdesk: deal #2 is lost: a follow-up on it would never show; reopen it first\n"
+    )
+    assert table_checksums(desk) == before
+
+
+def test_a_won_deal_keeps_its_post_sale_follow_ups(desk: Path) -> None:
+    ok("deal", "won", "1")
+    ok("follow-up", "add", "1", "tomorrow", "--note", "referral ask")
+    assert "referral ask" in ok("today")
+
+
+def test_a_repeating_step_ends_when_its_deal_is_lost(desk: Path) -> None:
+    ok("follow-up", "add", "2", "today", "--every", "7d")
+    ok("deal", "lost", "2", "--reason", "price")
+    assert ok("follow-up", "done", "1") == "Done: follow-up 1\n"
+    assert rows(desk, "SELECT COUNT(*) FROM follow_up WHERE done_at IS NULL") == [(0,)]
+
+
+# ---------------------------------------------------------------- item 8: a home is a path
+
+
+@pytest.mark.parametrize("name", ["desk%20two", "desk?mode=ro", "desk#1"])
+def test_a_home_whose_name_looks_like_a_url_gets_the_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    home = tmp_path / name
+    monkeypatch.setenv("REPDESK_HOME", str(home))
+    ok("deal", "add", "Fleet")
+    assert rows(home / "desk.sqlite", "SELECT title FROM deal") == [("Fleet",)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no "desk two" beside it
+
+
+# ---------------------------------------------------------------- item 23: said after commit
+
+
+def test_a_write_that_fails_at_commit_prints_no_success_line(
+    desk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full disk shows at commit, when the write-ahead log grows: SQLite fails the commit.
+    from sqlalchemy import Engine, event
+
+    def full(_conn: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    event.listen(Engine, "commit", full)
+    try:
+        code, out, err = run("deal", "add", "Second")
+    finally:
+        event.remove(Engine, "commit", full)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"repdesk: {desk}: the disk is full: nothing was written")
+    assert rows(desk, "SELECT COUNT(*) FROM deal") == [(2,)]
