@@ -906,10 +906,24 @@ def _import_json(desk: Desk, args: argparse.Namespace, files: list[Path]) -> int
     return 0
 
 
+def _export_target(desk: Desk, args: argparse.Namespace) -> Path:
+    """FILE, checked before the desk is read: never the desk's own files or its backups,
+    never a folder or a device, an existing file only with --force."""
+    from repdesk.io.files import export_target
+
+    data = desk.home.desk
+    return export_target(
+        args.file,
+        keep=[data, *(Path(f"{data}{suffix}") for suffix in ("-wal", "-shm", "-journal"))],
+        keep_folders=[desk.home.backups],
+        force=args.force,
+    )
+
+
 def cmd_export_ics(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import ics
 
-    path = Path(args.file)
+    path = _export_target(desk, args)
     with desk.fast() as conn:
         count = ics.write_ics(conn, path, now=clock.now())
     _out(f"Wrote {count:,} pending follow-up{'s' if count != 1 else ''} to {path}")
@@ -947,7 +961,7 @@ def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import csv_export
 
-    path = Path(args.file)
+    path = _export_target(desk, args)
     with desk.fast() as conn:
         count = csv_export.export_csv(conn, path)
     _out(f"Wrote {count:,} deal{'s' if count != 1 else ''} to {path}")
@@ -977,7 +991,7 @@ def _table_counts(counts: dict[str, int]) -> str:
 def cmd_export_json(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import desk_json
 
-    path = Path(args.file)
+    path = _export_target(desk, args)
     with desk.read() as session:  # one snapshot of every table, either engine
         counts = desk_json.export_json(session.connection(), path, exported_at=clock.now())
     listed = _table_counts(counts)
@@ -1206,11 +1220,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ics_export = command(
         "ics", cmd_export_ics, "pending follow-ups as an iCalendar file (stable UIDs)", exports
     )
-    ics_export.add_argument("file", metavar="FILE")
     csv_export = command("csv", cmd_export_csv, "every deal in the native CSV columns", exports)
-    csv_export.add_argument("file", metavar="FILE")
     json_export = command("json", cmd_export_json, "the whole desk as one JSON file", exports)
-    json_export.add_argument("file", metavar="FILE")
+    for one_format in (ics_export, csv_export, json_export):
+        one_format.add_argument("file", metavar="FILE")
+        one_format.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     serve = command("serve", cmd_serve, "serve the app to a browser (loopback only by default)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")

@@ -276,7 +276,7 @@ def test_ics_export_round_trips_with_stable_uids(desk: Path, tmp_path: Path) -> 
     assert events() == {"follow-up-1@repdesk": fleet, "follow-up-2@repdesk": seats}
     ok("follow-up", "snooze", "2", "2026-12-03")
     ok("follow-up", "done", "1")
-    ok("export", "ics", str(target))
+    ok("export", "ics", str(target), "--force")
     # The same UID moves (a calendar updates it); a done follow-up leaves the file.
     assert events() == {
         "follow-up-2@repdesk": (date(2026, 12, 3), "Follow up: Seats renewal (Nordwind Bank)")

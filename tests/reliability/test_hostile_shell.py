@@ -5,12 +5,14 @@ do not say which option was wrong. Each test fails without its fix."""
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.reliability.helpers import rows, table_checksums
+from tests.reliability.helpers import fill, health, rows, table_checksums, tmpfs
 from tests.shell import ok, refused, run
 
 
@@ -167,3 +169,97 @@ def test_a_write_that_fails_at_commit_prints_no_success_line(
     assert (code, out) == (1, "")
     assert err.startswith(f"repdesk: {desk}: the disk is full: nothing was written")
     assert rows(desk, "SELECT COUNT(*) FROM deal") == [(2,)]
+
+
+# ---------------------------------------------------------------- item 7: where exports go
+
+FORMATS = ("csv", "json", "ics")
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+@pytest.mark.parametrize("name", ["desk.sqlite", "desk.sqlite-wal", "desk.sqlite-shm"])
+def test_an_export_never_writes_over_the_desk(desk: Path, kind: str, name: str) -> None:
+    ok("backup")  # the desk's -wal and -shm are there too while something has it open
+    target = desk.parent / name
+    before = target.read_bytes() if target.exists() else None
+    kept = table_checksums(desk)
+    err = refused("export", kind, target, "--force")
+    assert f"{target} is the desk's own file {name}: export to another file" in err
+    assert (target.read_bytes() if target.exists() else None) == before
+    assert table_checksums(desk) == kept and health(desk) == ("ok", [])
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_an_export_never_writes_over_the_desk_through_a_link(desk: Path, kind: str) -> None:
+    (desk.parent / "soft").symlink_to(desk)
+    (desk.parent / "hard").hardlink_to(desk)
+    before = desk.read_bytes()
+    for link in ("soft", "hard"):
+        assert "is the desk's own file desk.sqlite" in refused(
+            "export", kind, desk.parent / link, "--force"
+        )
+    assert desk.read_bytes() == before
+
+
+def test_an_export_never_writes_into_the_backups(desk: Path) -> None:
+    ok("backup")
+    backups = desk.parent / "backups"
+    kept = {p.name: p.read_bytes() for p in backups.iterdir()}
+    for target in (backups, *(backups / name for name in kept), backups / "new.csv"):
+        assert "is in the backups folder" in refused("export", "csv", target, "--force")
+    assert {p.name: p.read_bytes() for p in backups.iterdir()} == kept
+
+
+@pytest.mark.parametrize(
+    ("target", "words"), [("/dev/null", "is a device"), ("/", "is a folder"), ("", "FILE: ''")]
+)
+def test_an_export_needs_a_regular_file_name(desk: Path, target: str, words: str) -> None:
+    err = refused("export", "csv", target, "--force")
+    assert words in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_an_existing_file_is_replaced_only_with_force(
+    desk: Path, tmp_path: Path, kind: str
+) -> None:
+    target = tmp_path / "exports" / f"mine.{kind}"
+    target.parent.mkdir()
+    target.write_text("the rep's own notes\n", encoding="utf-8")
+    target.chmod(0o640)
+    assert f"{target} already exists: add --force to replace it" in refused("export", kind, target)
+    assert target.read_text(encoding="utf-8") == "the rep's own notes\n"
+    ok("export", kind, target, "--force")
+    assert target.read_text(encoding="utf-8") != "the rep's own notes\n"
+    assert target.stat().st_mode & 0o777 == 0o640  # replaced, keeping its permissions
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_a_full_disk_during_an_export_exits_1_and_leaves_the_old_file(
+    desk: Path, tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "exports" / f"old.{kind}"
+    target.parent.mkdir()
+    target.write_text("last week's export\n", encoding="utf-8")
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)  # where a full disk shows when the data is flushed
+    code, out, err = run("export", kind, target, "--force")
+    assert (code, out) == (1, "")
+    assert err == f"repdesk: cannot write {target}: the disk is full; nothing was written\n"
+    assert target.read_text(encoding="utf-8") == "last week's export\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
+def test_an_export_onto_a_really_full_disk_leaves_no_partial_file(
+    desk: Path, tmp_path: Path
+) -> None:
+    for n in range(40):  # an export of a few KB
+        ok("deal", "add", f"Deal {n} " + "x" * 80)
+    with tmpfs(tmp_path, 64) as point:
+        filler = fill(point)
+        code, _, err = run("export", "json", point / "desk.json")
+        assert code == 1 and "the disk is full; nothing was written" in err, err
+        assert sorted(p.name for p in point.iterdir()) == [filler.name]

@@ -46,7 +46,7 @@ from sqlalchemy.exc import DBAPIError
 
 from repdesk import migrations, store
 from repdesk.errors import RepdeskError
-from repdesk.io.csv_export import write_atomically
+from repdesk.io.files import write_atomically
 from repdesk.models import ALL_TABLES, SQLModel, UTCDateTime
 from repdesk.settings import DATABASE_URL_ENV
 
