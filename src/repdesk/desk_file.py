@@ -6,12 +6,13 @@ file is refused before anything (SQLAlchemy included) opens it for writing.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import struct
 import threading
 from collections import OrderedDict
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -250,10 +251,25 @@ def take_backup(desk: Path, target: Path) -> Path:
             raise DeskError(f"{desk} is damaged ({problem}): the backup was not kept")
         partial.replace(target)
     except (OSError, sqlite3.Error) as exc:
-        raise DeskError(f"cannot back up {desk} to {target}: {exc}") from None
+        raise DeskError(f"cannot back up {desk} to {target}: {_why_not(target, exc)}") from None
     finally:
-        partial.unlink(missing_ok=True)
+        # On a read-only folder even this unlink fails: it must not replace the message above.
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
     return target
+
+
+def _why_not(target: Path, exc: OSError | sqlite3.Error) -> str:
+    """Why a file could not be written at `target`, naming its folder."""
+    folder = target.parent
+    number = getattr(exc, "errno", None)
+    if number == errno.EROFS or "readonly" in str(exc) or "read-only" in str(exc):
+        return f"the folder {folder} is read-only"
+    if number in (errno.EACCES, errno.EPERM) or "unable to open" in str(exc):
+        return f"the folder {folder} cannot be written (check its permissions)"
+    if number in (errno.ENOSPC, errno.EDQUOT) or "full" in str(exc):
+        return f"the disk holding {folder} is full"
+    return str(getattr(exc, "strerror", None) or exc)
 
 
 AUTO_KEEP = 7

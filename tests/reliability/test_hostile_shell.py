@@ -5,14 +5,16 @@ do not say which option was wrong. Each test fails without its fix."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.reliability.helpers import fill, health, rows, table_checksums, tmpfs
+from tests.reliability.helpers import fill, health, remount, rows, table_checksums, tmpfs
 from tests.shell import ok, refused, run
 
 
@@ -263,3 +265,38 @@ def test_an_export_onto_a_really_full_disk_leaves_no_partial_file(
         code, _, err = run("export", "json", point / "desk.json")
         assert code == 1 and "the disk is full; nothing was written" in err, err
         assert sorted(p.name for p in point.iterdir()) == [filler.name]
+
+
+# ---------------------------------------------------------------- item 21: a read-only folder
+
+
+@contextlib.contextmanager
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody may write into: a read-only mount as root (who ignores permissions),
+    else a folder without write permission."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o755)
+        return
+    with tmpfs(tmp_path, 256) as point:
+        remount(point, "ro")
+        yield point
+
+
+@pytest.mark.parametrize("name", ["copy.sqlite", "sub/copy.sqlite"])
+def test_a_backup_into_a_read_only_folder_names_the_folder(
+    desk: Path, tmp_path: Path, name: str
+) -> None:
+    with read_only_folder(tmp_path) as folder:
+        target = folder / name
+        code, out, err = run("backup", target)
+        assert (code, out) == (1, "")
+        assert err.startswith(f"repdesk: cannot back up {desk} to {target}: the folder ")
+        assert str(target.parent) in err and "unexpected" not in err
+        assert err.count("\n") == 1
+        assert list(folder.iterdir()) == []
