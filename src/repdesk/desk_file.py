@@ -277,13 +277,20 @@ AUTO_KEEP = 7
 
 def auto_backup(desk: Path, folder: Path, *, today: str, keep: int = AUTO_KEEP) -> Path | None:
     """Today's automatic backup (`desk-YYYY-MM-DD.sqlite` in `folder`), unless it exists;
-    then only the newest `keep` are kept. Costs one stat once today's is taken."""
+    then `keep` are kept: the one just taken and the latest-named others. Costs one stat once
+    today's is taken.
+
+    The one just taken is never among those deleted, whatever its name: with the clock set
+    back it is named before the older ones, and sorting by name alone deleted it at once.
+    """
     target = folder / f"desk-{today}.sqlite"
     if target.exists() or not desk.exists():
         return None
     take_backup(desk, target)
-    dated = sorted(p for p in folder.glob("desk-????-??-??.sqlite") if p.is_file())
-    for old in dated[:-keep]:
+    others = sorted(
+        p for p in folder.glob("desk-????-??-??.sqlite") if p.is_file() and p.name != target.name
+    )
+    for old in others[: max(0, len(others) - (max(keep, 1) - 1))]:
         old.unlink(missing_ok=True)
     return target
 

@@ -300,3 +300,27 @@ def test_a_backup_into_a_read_only_folder_names_the_folder(
         assert str(target.parent) in err and "unexpected" not in err
         assert err.count("\n") == 1
         assert list(folder.iterdir()) == []
+
+
+# ---------------------------------------------------------------- item 26: the clock went back
+
+
+def test_the_daily_backup_survives_a_clock_set_back(desk: Path) -> None:
+    import shutil
+
+    from repdesk.cli import _start_auto_backup
+    from repdesk.paths import Home
+
+    folder = desk.parent / "backups" / "auto"
+    folder.mkdir(parents=True)
+    for day in range(21, 28):  # a week taken while the clock ran ahead of today (2026-11-20)
+        shutil.copyfile(desk, folder / f"desk-2026-11-{day}.sqlite")
+    ok("deal", "add", "Written after the clock went back")
+    _start_auto_backup(Home(data_dir=desk.parent, config_dir=desk.parent)).join(timeout=30)
+    taken = folder / "desk-2026-11-20.sqlite"
+    assert taken.exists(), sorted(p.name for p in folder.iterdir())
+    assert rows(taken, "SELECT title FROM deal WHERE id = 3") == [
+        ("Written after the clock went back",)
+    ]
+    kept = sorted(p.name for p in folder.glob("desk-*.sqlite"))
+    assert kept == ["desk-2026-11-20.sqlite"] + [f"desk-2026-11-{d}.sqlite" for d in range(22, 28)]
