@@ -324,3 +324,35 @@ def test_the_daily_backup_survives_a_clock_set_back(desk: Path) -> None:
     ]
     kept = sorted(p.name for p in folder.glob("desk-*.sqlite"))
     assert kept == ["desk-2026-11-20.sqlite"] + [f"desk-2026-11-{d}.sqlite" for d in range(22, 28)]
+
+
+# ---------------------------------------------------------------- item 25: a first contact to come
+
+
+def test_an_import_refuses_a_first_contact_to_come_with_its_line(
+    desk: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "future.csv"
+    source.write_text(
+        "title,company,first_contact\nPast,Acme,2026-11-01\nFuture,Acme,2099-01-01\n",
+        encoding="utf-8",
+    )
+    before = table_checksums(desk)
+    err = refused("import", source)
+    assert f"{source}:3: first_contact '2099-01-01': expected today (2026-11-20) or earlier" in err
+    assert table_checksums(desk) == before
+
+
+@pytest.mark.parametrize(
+    ("close", "status"),
+    [(("deal", "won", "1"), "won"), (("deal", "lost", "1", "--reason", "x"), "lost")],
+)
+def test_a_deal_with_a_first_contact_to_come_can_still_be_closed(
+    desk: Path, close: tuple[str, ...], status: str
+) -> None:
+    with contextlib.closing(sqlite3.connect(desk)) as conn, conn:  # as an older import left it
+        conn.execute("UPDATE deal SET first_contact = '2099-01-01' WHERE id = 1")
+    ok(*close)
+    assert rows(desk, "SELECT status, closed_on, first_contact FROM deal WHERE id = 1") == [
+        (status, "2026-11-20", "2026-11-20")
+    ]

@@ -336,6 +336,10 @@ def _close(
             closed_on.isoformat(),
             f"today ({today.isoformat()}) or earlier: the day it closed",
         )
+    if deal.first_contact > today:
+        # A first contact to come cannot be true (an older import let some in): no close date
+        # could satisfy both checks, so the close takes it back to the day of the close.
+        deal.first_contact = closed_on
     if closed_on < deal.first_contact:
         raise InvalidInput(
             "date", closed_on.isoformat(), f"on or after the first contact ({deal.first_contact})"
