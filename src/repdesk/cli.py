@@ -210,7 +210,7 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
     background.pause_collector()  # until the first frame is out (see resume_collector)
     first = None
     if not desk.on_server:
-        # The damage check (PRAGMA quick_check) and the first frame's read are C code that lets
+        # The damage check (desk_file.prepare) and the first frame's read are C code that lets
         # go of the GIL: they run beside the imports below, so the board has its cards (the
         # first of each stage) and the quota strip its figures before the screen is composed.
         first = background.start(lambda: _first_screen(desk), "repdesk-first-read")

@@ -377,7 +377,10 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
     from repdesk.models import ALL_TABLES, SQLModel
 
     tables = [SQLModel.metadata.tables[name] for name in ALL_TABLES]
-    source = make_engine(path)  # an older desk is upgraded (with its backup) first
+    # An older desk is upgraded (with its backup) first; the full integrity check, whatever
+    # the day's mark says: a server copy must not start from indexes that disagree with rows.
+    desk_file.prepare(path, verify=True, full=True)
+    source = make_engine(path, verify=False)
     target = _server_engine(url)
     counts: dict[str, tuple[int, int]] = {}
     try:

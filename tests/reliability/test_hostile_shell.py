@@ -17,6 +17,8 @@ import pytest
 from tests.reliability.helpers import fill, health, remount, rows, table_checksums, tmpfs
 from tests.shell import ok, refused, run
 
+from repdesk import desk_file
+
 
 @pytest.fixture
 def desk(home: Path) -> Path:
@@ -356,3 +358,83 @@ def test_a_deal_with_a_first_contact_to_come_can_still_be_closed(
     assert rows(desk, "SELECT status, closed_on, first_contact FROM deal WHERE id = 1") == [
         (status, "2026-11-20", "2026-11-20")
     ]
+
+
+# ---------------------------------------------------------------- item 11: indexes vs rows
+
+
+def index_disagrees_with_rows(desk: Path) -> None:
+    """Damage only integrity_check sees: an index whose entries no longer match its table
+    (here its definition names another column than the one its b-tree was built from; a bad
+    sector or an old SQLite bug leaves the same kind of mismatch). Every page still reads
+    whole, so quick_check says ok."""
+    with contextlib.closing(sqlite3.connect(desk)) as conn, conn:
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = 'CREATE INDEX ix_deal_closed_on ON deal (title)' "
+            "WHERE name = 'ix_deal_closed_on'"
+        )
+    with contextlib.closing(sqlite3.connect(desk)) as conn:
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert "missing from index" in conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+DAMAGED = "is damaged (row 1 missing from index ix_deal_closed_on)"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("deal", "add", "Must not land"), ("log", "call", "1"), ("backup",)],
+    ids=["deal add", "log call", "backup"],
+)
+def test_a_desk_whose_index_disagrees_with_its_rows_is_refused(
+    desk: Path, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-21T09:30:00+00:00")  # a new day: a full check
+    index_disagrees_with_rows(desk)
+    before = desk.read_bytes()
+    code, out, err = run(*args)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"repdesk: {desk} {DAMAGED}") and err.count("\n") == 1, err
+    assert desk.read_bytes() == before
+    assert not list((desk.parent / "backups").glob("**/*.sqlite"))
+
+
+def test_the_app_does_not_start_on_a_desk_whose_index_disagrees_with_its_rows(
+    desk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repdesk import cli
+
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-21T09:30:00+00:00")
+    index_disagrees_with_rows(desk)
+
+    def run_app(_app: object) -> None:
+        pytest.fail("the app started on a damaged desk")
+
+    home = cli.paths.resolve_home(str(desk.parent))
+    with pytest.raises(desk_file.DeskError, match=r"missing from index ix_deal_closed_on"):
+        cli.open_app(cli.Desk(home), auto_backup=False, run=run_app)
+
+
+def test_a_desk_file_replaced_the_same_day_is_checked_in_full(desk: Path, tmp_path: Path) -> None:
+    ok("deal", "add", "Checked in full today")  # the mark: this file, checked today
+    copy = tmp_path / "synced.sqlite"
+    copy.write_bytes(desk.read_bytes())
+    index_disagrees_with_rows(copy)
+    copy.replace(desk)  # a sync tool or a copy puts another file in its place
+    code, _, err = run("deal", "add", "Must not land")
+    assert code == 1 and DAMAGED in err
+
+
+def test_a_backup_whose_index_disagrees_with_its_rows_is_not_restored(
+    desk: Path, tmp_path: Path
+) -> None:
+    ok("deal", "add", "Checked in full today")
+    backup = tmp_path / "old.sqlite"
+    ok("backup", backup)
+    index_disagrees_with_rows(backup)
+    kept = table_checksums(desk)
+    code, _, err = run("restore", backup)
+    assert code == 2
+    assert err == f"repdesk: not restored: {backup} {DAMAGED}; the desk is unchanged\n"
+    assert table_checksums(desk) == kept
