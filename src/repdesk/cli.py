@@ -110,18 +110,32 @@ class Desk:
 # ---------------------------------------------------------------- value parsing
 
 
-def _when(text: str) -> tuple[date, time | None]:
-    return _parse_when(text, today=clock.today())
+@contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """A value's message names the option or argument it came from (`--on: ...`)."""
+    try:
+        yield
+    except (DateInputError, PeriodInputError) as exc:
+        raise UsageError(f"{name}: {exc}") from None
 
 
-def _date(text: str) -> date:
-    return parse_date(text, today=clock.today())
+def _when(text: str, name: str) -> tuple[date, time | None]:
+    with _naming(name):
+        return _parse_when(text, today=clock.today())
 
 
-def _period(text: str | None) -> Period:
+def _date(text: str, name: str) -> date:
+    with _naming(name):
+        return parse_date(text, today=clock.today())
+
+
+def _period(text: str | None, name: str) -> Period:
     from repdesk.dates import period_containing
 
-    return parse_period(text) if text else period_containing(clock.today(), "month")
+    if text is None:
+        return period_containing(clock.today(), "month")
+    with _naming(name):
+        return parse_period(text)
 
 
 def _every(text: str) -> int:
@@ -136,6 +150,14 @@ def _every(text: str) -> int:
     return int(number) * unit
 
 
+def _amount(name: str, text: str, **how: str) -> int:
+    """parse_amount, its message naming the option or argument the amount came from."""
+    try:
+        return parse_amount(text, **how)
+    except AmountInputError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
 def _minutes(text: str) -> int:
     if not text.strip().isascii() or not text.strip().isdigit() or len(text.strip()) > 4:
         raise UsageError(f"minutes: {text!r} is not valid: use a whole number such as 15")
@@ -143,6 +165,11 @@ def _minutes(text: str) -> int:
 
 
 # ---------------------------------------------------------------- output helpers
+
+
+def _count(number: int, noun: str) -> str:
+    """ "1 deal", "1,200 deals" (formatting.count without the thousands separator)."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def _out(line: str = "") -> None:
@@ -258,7 +285,7 @@ def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
     summary = demo.ensure_built(home, today=clock.today(), now=clock.now(), force=args.reset)
     if summary is not None:
         _out(
-            f"Built the demo desk at {home.desk}: {summary.deals} deals "
+            f"Built the demo desk at {home.desk}: {_count(summary.deals, 'deal')} "
             f"({summary.open_deals} open), {summary.activities} activities."
         )
     if args.no_open:
@@ -271,9 +298,9 @@ def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    value = parse_amount(args.value) if args.value is not None else 0
-    first = _date(args.first_contact) if args.first_contact else None
-    expected = _date(args.expected_close) if args.expected_close else None
+    value = _amount("--value", args.value) if args.value is not None else 0
+    first = _date(args.first_contact, "--first-contact") if args.first_contact else None
+    expected = _date(args.expected_close, "--expected-close") if args.expected_close else None
     with desk.write() as session:
         deal = deals.create_deal(
             session=session,
@@ -308,7 +335,7 @@ def cmd_deal_list(desk: Desk, args: argparse.Namespace) -> int:
             return 0
         for deal in found:
             _out(_deal_line(deal, names) + ("" if deal.status == "open" else f" · {deal.status}"))
-        _out(f"{len(found):,} deal{'s' if len(found) != 1 else ''}")
+        _out(_count(len(found), "deal"))
     return 0
 
 
@@ -434,7 +461,7 @@ def cmd_deal_move(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    on = _date(args.on) if args.on else None
+    on = _date(args.on, "--on") if args.on else None
     return _change_deal(
         desk,
         args.deal,
@@ -446,7 +473,7 @@ def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    on = _date(args.on) if args.on else None
+    on = _date(args.on, "--on") if args.on else None
     return _change_deal(
         desk,
         args.deal,
@@ -470,7 +497,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import activities, deals
 
     minutes = _minutes(args.minutes) if args.minutes is not None else None
-    next_when = _when(args.next) if args.next else None
+    next_when = _when(args.next, "--next") if args.next else None
     if args.next_note and not next_when:
         raise UsageError("--next-note needs --next WHEN (the date of the next step)")
     with desk.write() as session:
@@ -495,7 +522,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, followups
 
-    when = _when(args.when)
+    when = _when(args.when, "WHEN")
     every = _every(args.every) if args.every else None
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
@@ -525,7 +552,7 @@ def _id(text: str, what: str, shown_by: str = "repdesk today") -> int:
 def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import followups
 
-    next_when = _when(args.next) if args.next else None
+    next_when = _when(args.next, "--next") if args.next else None
     with desk.write() as session:
         done, following = followups.complete_follow_up(
             session=session,
@@ -545,7 +572,7 @@ def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_follow_up_snooze(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import followups
 
-    when = _when(args.when)
+    when = _when(args.when, "WHEN")
     with desk.write() as session:
         fu = followups.snooze_follow_up(
             session=session, follow_up_id=_id(args.id, "follow-up"), when=when
@@ -687,11 +714,11 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
             raise UsageError(
                 "quota set takes a period and an amount, e.g. `quota set 2026-11 60000`"
             )
-        amount = parse_amount(words[2], what="a quota", least="above 0")
-        return _quota_set(desk, parse_period(words[1]), amount)
+        amount = _amount("AMOUNT", words[2], what="a quota", least="above 0")
+        return _quota_set(desk, _period(words[1], "PERIOD"), amount)
     if len(words) > 1:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
-    period = _period(words[0] if words else None)
+    period = _period(words[0] if words else None, "PERIOD")
     k = _kpis(desk, period, clock.today())
     if args.json:
         _json(k.to_json())
@@ -711,8 +738,8 @@ def _quota_set(desk: Desk, period: Period, amount: int) -> int:
 
 
 def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
-    period = _period(args.period)
-    as_of = _date(args.as_of) if args.as_of else clock.today()
+    period = _period(args.period, "--period")
+    as_of = _date(args.as_of, "--as-of") if args.as_of else clock.today()
     k = _kpis(desk, period, as_of)
     if args.json:
         _json(k.to_json())
@@ -724,14 +751,14 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
 
     rows = [
         ("Period", f"{k.period} ({k.start} to {k.end}), as of {as_of}"),
-        ("Won", f"{money(k.won_value)} in {k.won_count:,} deals"),
+        ("Won", f"{money(k.won_value)} in {_count(k.won_count, 'deal')}"),
         ("Quota", money(k.quota)),
         ("Attainment", formatting.pct(k.attainment)),
         ("Expected by now", money(k.expected_by_now)),
         ("Win rate", f"{formatting.pct(k.win_rate)} ({k.won_count:,} won, {k.lost_count:,} lost)"),
         ("Avg cycle", "—" if k.avg_cycle_days is None else f"{k.avg_cycle_days:.1f} days"),
         ("Avg deal size", money(k.avg_deal_size)),
-        ("Open pipeline", f"{money(k.open_value)} in {k.open_count:,} deals"),
+        ("Open pipeline", f"{money(k.open_value)} in {_count(k.open_count, 'deal')}"),
         ("Weighted pipeline", money(k.weighted_pipeline)),
         ("Forecast", money(k.forecast)),
         ("Coverage", "—" if k.coverage is None else f"{k.coverage:.2f}x"),
@@ -831,7 +858,7 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     try:
         plan = csv_import.read_files(files, options, progress=bar)
         for source in plan.sources:
-            _out(f"Reading {source.path} as {source.format.name}: {source.rows:,} rows")
+            _out(f"Reading {source.path} as {source.format.name}: {_count(source.rows, 'row')}")
             if args.dry_run and source.unused_columns and source.format.records == "deals":
                 _out(f"  not imported: {', '.join(printable(c) for c in source.unused_columns)}")
         with desk.read() if args.dry_run else desk.write() as session:
@@ -853,12 +880,12 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     names = ", ".join(str(s.path) for s in plan.sources if s.format.records == "deals")
     if args.dry_run:
         _out(
-            f"Would import {created + updated + unchanged:,} deals from {names}: "
+            f"Would import {_count(created + updated + unchanged, 'deal')} from {names}: "
             f"{created:,} to create, {updated:,} to update, {unchanged:,} unchanged"
         )
     else:
         _out(
-            f"Imported {created + updated + unchanged:,} deals from {names}: "
+            f"Imported {_count(created + updated + unchanged, 'deal')} from {names}: "
             f"{created:,} created, {updated:,} updated, {unchanged:,} unchanged"
         )
     if created + updated + unchanged:
@@ -926,7 +953,7 @@ def cmd_export_ics(desk: Desk, args: argparse.Namespace) -> int:
     path = _export_target(desk, args)
     with desk.fast() as conn:
         count = ics.write_ics(conn, path, now=clock.now())
-    _out(f"Wrote {count:,} pending follow-up{'s' if count != 1 else ''} to {path}")
+    _out(f"Wrote {_count(count, 'pending follow-up')} to {path}")
     return 0
 
 
@@ -964,7 +991,7 @@ def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
     path = _export_target(desk, args)
     with desk.fast() as conn:
         count = csv_export.export_csv(conn, path)
-    _out(f"Wrote {count:,} deal{'s' if count != 1 else ''} to {path}")
+    _out(f"Wrote {_count(count, 'deal')} to {path}")
     return 0
 
 
@@ -1059,6 +1086,14 @@ def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- the parser
 
 
+def _given(text: str) -> str:
+    """An option given an empty value is refused: taken as not given, `--on ""` closed a deal
+    today and `--home ""` opened the default desk."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is empty: give a value or leave it out")
+    return text
+
+
 def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
@@ -1104,7 +1139,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="A keyboard-driven terminal desk for one sales rep. Without a command, "
         "opens the app on your desk.",
     )
-    parser.add_argument("--home", metavar="DIR", help="keep the desk and settings in DIR")
+    parser.add_argument(
+        "--home", type=_given, metavar="DIR", help="keep the desk and settings in DIR"
+    )
     parser.add_argument("--version", action="version", version=f"repdesk {__version__}")
     parser.set_defaults(handler=cmd_open)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
@@ -1130,14 +1167,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     add.add_argument("title")
     for flag in ("company", "contact", "email", "phone", "source", "product", "region"):
         add.add_argument(f"--{flag}", default="")
-    add.add_argument("--value", help="e.g. 12500, 12,500.50 or 12.5k")
-    add.add_argument("--currency", help="three-letter code (default: the desk's)")
-    add.add_argument("--stage", help="a stage name (default: the first)")
+    add.add_argument("--value", type=_given, help="e.g. 12500, 12,500.50 or 12.5k")
+    add.add_argument("--currency", type=_given, help="three-letter code (default: the desk's)")
+    add.add_argument("--stage", type=_given, help="a stage name (default: the first)")
     add.add_argument("--segment", choices=("new", "existing"), default="new")
-    add.add_argument("--first-contact", metavar="DATE")
-    add.add_argument("--expected-close", metavar="DATE")
+    add.add_argument("--first-contact", type=_given, metavar="DATE")
+    add.add_argument("--expected-close", type=_given, metavar="DATE")
     listing = command("list", cmd_deal_list, "list deals", deals)
-    listing.add_argument("--stage")
+    listing.add_argument("--stage", type=_given)
     listing.add_argument("--status", default="open", help="open, won, lost or all")
     listing.add_argument("--json", action="store_true")
     show = command("show", cmd_deal_show, "show one deal", deals)
@@ -1148,22 +1185,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     move.add_argument("stage", metavar="STAGE")
     won = command("won", cmd_deal_won, "mark a deal won", deals)
     won.add_argument("deal", metavar="DEAL")
-    won.add_argument("--on", metavar="DATE")
+    won.add_argument("--on", type=_given, metavar="DATE")
     lost = command("lost", cmd_deal_lost, "mark a deal lost", deals)
     lost.add_argument("deal", metavar="DEAL")
     lost.add_argument("--reason", required=True)
-    lost.add_argument("--on", metavar="DATE")
+    lost.add_argument("--on", type=_given, metavar="DATE")
     reopen = command("reopen", cmd_deal_reopen, "reopen a won or lost deal", deals)
     reopen.add_argument("deal", metavar="DEAL")
-    reopen.add_argument("--stage")
+    reopen.add_argument("--stage", type=_given)
 
     log = command("log", cmd_log, "log a call, email, meeting or note on a deal")
     log.add_argument("kind", choices=("call", "email", "meeting", "note"))
     log.add_argument("deal", metavar="DEAL")
     log.add_argument("--outcome", help="e.g. connected, left voicemail, meeting booked")
-    log.add_argument("--minutes", metavar="N")
+    log.add_argument("--minutes", type=_given, metavar="N")
     log.add_argument("--note", help="what was said")
-    log.add_argument("--next", metavar="WHEN", help="schedule the next step, e.g. fri 10:00")
+    log.add_argument(
+        "--next", type=_given, metavar="WHEN", help="schedule the next step, e.g. fri 10:00"
+    )
     log.add_argument("--next-note", metavar="TEXT")
 
     fu = command("follow-up", _missing("follow-up"), "add, complete or snooze follow-ups")
@@ -1172,11 +1211,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     fu_add.add_argument("deal", metavar="DEAL")
     fu_add.add_argument("when", metavar="WHEN")
     fu_add.add_argument("--note", default="")
-    fu_add.add_argument("--every", metavar="N", help="repeat every N days (30d) or weeks (2w)")
+    fu_add.add_argument(
+        "--every", type=_given, metavar="N", help="repeat every N days (30d) or weeks (2w)"
+    )
     fu_done = command("done", cmd_follow_up_done, "complete a follow-up", fus)
     fu_done.add_argument("id", metavar="ID")
     fu_done.add_argument("--outcome", default="")
-    fu_done.add_argument("--next", metavar="WHEN", help="schedule the next step in the same go")
+    fu_done.add_argument(
+        "--next", type=_given, metavar="WHEN", help="schedule the next step in the same go"
+    )
     fu_done.add_argument("--next-note", metavar="TEXT")
     fu_snooze = command("snooze", cmd_follow_up_snooze, "move a follow-up to another date", fus)
     fu_snooze.add_argument("id", metavar="ID")
@@ -1211,8 +1254,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     quota.add_argument("--short", action="store_true", help="compact, for a status bar")
 
     kpi = command("kpi", cmd_kpi, "every KPI of a period")
-    kpi.add_argument("--period", help="2026-11, 2026-Q4 or 2026 (default: this month)")
-    kpi.add_argument("--as-of", metavar="DATE")
+    kpi.add_argument("--period", type=_given, help="2026-11, 2026-Q4 or 2026 (default: this month)")
+    kpi.add_argument("--as-of", type=_given, metavar="DATE")
     kpi.add_argument("--json", action="store_true")
 
     export = command("export", _missing("export"), "write your desk to a file")

@@ -438,3 +438,60 @@ def test_a_backup_whose_index_disagrees_with_its_rows_is_not_restored(
     assert code == 2
     assert err == f"repdesk: not restored: {backup} {DAMAGED}; the desk is unchanged\n"
     assert table_checksums(desk) == kept
+
+
+# ---------------------------------------------------------------- messages
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("deal", "add", "X", "--value", "abc"), "--value: 'abc' is not an amount"),
+        (("quota", "set", "2026-11", "abc"), "AMOUNT: 'abc' is not an amount"),
+        (("deal", "won", "1", "--on", "2026-13-01"), "--on: '2026-13-01' is not a date"),
+        (("deal", "add", "X", "--first-contact", "x"), "--first-contact: 'x' is not a date"),
+        (("log", "call", "1", "--next", "nope"), "--next: 'nope' is not a date"),
+        (("follow-up", "add", "1", "x"), "WHEN: 'x' is not a date"),
+        (("kpi", "--period", "x"), "--period: 'x' is not a period"),
+        (("kpi", "--as-of", "x"), "--as-of: 'x' is not a date"),
+    ],
+)
+def test_a_bad_value_names_its_option(desk: Path, args: tuple[str, ...], message: str) -> None:
+    assert refused(*args).startswith(f"repdesk: {message}")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("deal", "won", "1", "--on", ""),
+        ("deal", "lost", "1", "--reason", "x", "--on", " "),
+        ("--home", "", "deal", "add", "X"),
+        ("deal", "add", "X", "--value", ""),
+        ("deal", "add", "X", "--stage", ""),
+        ("deal", "add", "X", "--currency", ""),
+        ("deal", "add", "X", "--first-contact", ""),
+        ("log", "call", "1", "--next", ""),
+        ("log", "call", "1", "--minutes", ""),
+        ("follow-up", "add", "1", "tomorrow", "--every", ""),
+        ("kpi", "--period", ""),
+    ],
+)
+def test_an_empty_value_is_refused_not_taken_as_not_given(
+    desk: Path, args: tuple[str, ...]
+) -> None:
+    before = table_checksums(desk)
+    err = refused(*args)
+    flag = next(a for a in args if a.startswith("--") and a not in ("--reason",))
+    assert err.startswith(f"repdesk: argument {flag}: ") and "is empty" in err, err
+    assert table_checksums(desk) == before
+
+
+def test_one_deal_is_one_deal(desk: Path, tmp_path: Path) -> None:
+    ok("deal", "won", "1")
+    assert ok("deal", "list").endswith("\n1 deal\n")
+    assert "Won:               €45,000 in 1 deal\n" in ok("kpi")
+    assert "Open pipeline:     €12,000 in 1 deal\n" in ok("kpi")
+    source = tmp_path / "one.csv"
+    source.write_text("title,company\nNew one,Delta\n", encoding="utf-8")
+    out = ok("import", source)
+    assert ": 1 row\n" in out and "Imported 1 deal from" in out
