@@ -139,6 +139,7 @@ def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:
             if version > migrations.LATEST:
                 raise _newer(path, version)
             if verify:
+                remove_leftovers(path)  # the start of a session that may write
                 thorough = full or not _checked_today(path)
                 check = "integrity_check" if thorough else "quick_check"
                 problem = conn.execute(f"PRAGMA {check}(1)").fetchone()[0]
@@ -244,11 +245,62 @@ def _stamp() -> str:
 
 
 def backup(conn: sqlite3.Connection, target: Path) -> Path:
-    """A consistent copy through SQLite's backup API, safe while others write."""
+    """A consistent copy through SQLite's backup API, safe while others write. Written under
+    a temporary name first: an upgrade killed mid-copy left a 0-byte `.bak` that looked like
+    a backup."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(target)) as dest:
-        conn.backup(dest)
+    partial = _partial_of(target)
+    try:
+        with closing(sqlite3.connect(partial, isolation_level=None)) as dest:
+            conn.backup(dest)
+        partial.replace(target)
+    finally:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
     return target
+
+
+def _partial_of(target: Path) -> Path:
+    return target.with_name(f".{target.name}.partial")
+
+
+# What a killed backup, restore or upgrade leaves behind, in the desk's folder and its backup
+# folders. Removed at the next start once old enough that no running repdesk can still be
+# writing it (a copy of a 17 MB desk takes about a second; its file's mtime moves meanwhile).
+_LEFTOVERS = (".*.partial", ".restore-*.sqlite", ".restore-*.sqlite-*")
+_STALE_SECONDS = 15 * 60
+
+
+def remove_leftovers(desk: Path) -> list[Path]:
+    """Delete the stray files of killed backups, restores and upgrades beside `desk`; returns
+    what was removed. Never fails: a folder that cannot be listed or written is left alone."""
+    import time
+
+    removed = []
+    folders = (desk.parent, desk.parent / "backups", desk.parent / "backups" / "auto")
+    now = time.time()
+    for folder in folders:
+        candidates = [p for pattern in _LEFTOVERS for p in folder.glob(pattern)]
+        # A 0-byte copy named like a finished upgrade backup (from before these were written
+        # under a temporary name) holds nothing to keep.
+        candidates += [p for p in folder.glob(f"{desk.name}.pre-v*.bak") if _size(p) == 0]
+        for path in candidates:
+            try:
+                status = path.lstat()
+                if now - status.st_mtime < _STALE_SECONDS or not path.is_file():
+                    continue  # maybe still being written (or the clock went back): next time
+                path.unlink()
+                removed.append(path)
+            except OSError:
+                continue
+    return removed
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------- backup and restore
@@ -271,7 +323,7 @@ def take_backup(desk: Path, target: Path) -> Path:
     """
     if not desk.is_file():
         raise DeskError(f"there is no desk at {desk} to back up")
-    partial = target.with_name(f".{target.name}.partial")
+    partial = _partial_of(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial.unlink(missing_ok=True)

@@ -495,3 +495,45 @@ def test_one_deal_is_one_deal(desk: Path, tmp_path: Path) -> None:
     source.write_text("title,company\nNew one,Delta\n", encoding="utf-8")
     out = ok("import", source)
     assert ": 1 row\n" in out and "Imported 1 deal from" in out
+
+
+def test_what_killed_backups_restores_and_upgrades_left_is_removed_at_the_next_start(
+    desk: Path,
+) -> None:
+    import time
+
+    folder = desk.parent
+    (folder / "backups" / "auto").mkdir(parents=True)
+    stray = [
+        folder / ".restore-20261119-101010.sqlite",
+        folder / ".restore-20261119-101010.sqlite-wal",
+        folder / f".{desk.name}.pre-v3-20261119T101010Z.bak.partial",
+        folder / "backups" / ".desk-20261119-101010.sqlite.partial",
+        folder / "backups" / "auto" / ".desk-2026-11-19.sqlite.partial",
+    ]
+    empty_bak = folder / f"{desk.name}.pre-v3-20261119T101010Z.bak"
+    for path in [*stray, empty_bak]:
+        path.write_bytes(b"" if path == empty_bak else b"half a copy")
+        os.utime(path, (time.time() - 3600,) * 2)  # an hour ago: nobody is writing it
+    running = folder / "backups" / ".desk-20261120-093000.sqlite.partial"
+    running.write_bytes(b"being written right now")
+    ok("deal", "add", "Next start")
+    left = sorted(str(p.relative_to(folder)) for p in folder.rglob(".*"))
+    assert left == [".desk.sqlite.checked", "backups/.desk-20261120-093000.sqlite.partial"]
+    assert not empty_bak.exists()
+
+
+def test_an_upgrade_copy_that_fails_midway_leaves_no_file_named_as_a_backup(
+    tmp_path: Path,
+) -> None:
+    class Killed(BaseException):
+        pass
+
+    class DiesMidCopy:
+        def backup(self, _dest: sqlite3.Connection) -> None:
+            raise Killed
+
+    target = tmp_path / "desk.sqlite.pre-v9-20261120T093000Z.bak"
+    with pytest.raises(Killed):
+        desk_file.backup(DiesMidCopy(), target)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
