@@ -1326,8 +1326,23 @@ def _missing(name: str) -> Handler:
 # ---------------------------------------------------------------- entry point
 
 
+def _quiet_libraries() -> None:
+    """Nothing but repdesk's own one line reaches stderr: SQLAlchemy logs a traceback when a
+    dropped server connection cannot be reset, and warns (SAWarning) in several lines.
+    Python's last-resort handler would print either. Warnings stay on under `python -W`."""
+    import logging
+    import warnings
+
+    library = logging.getLogger("sqlalchemy")
+    library.addHandler(logging.NullHandler())
+    library.propagate = False
+    if not sys.warnoptions:
+        warnings.simplefilter("ignore")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     desk_path = "the desk"
+    _quiet_libraries()
     try:
         words = list(sys.argv[1:] if argv is None else argv)
         args = build_parser(only=words[0] if words else None).parse_args(words)

@@ -144,7 +144,9 @@ def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:
                 check = "integrity_check" if thorough else "quick_check"
                 problem = conn.execute(f"PRAGMA {check}(1)").fetchone()[0]
                 if problem != "ok":
-                    raise sqlite3.DatabaseError(problem.removeprefix("*** in database main ***\n"))
+                    raise sqlite3.DatabaseError(
+                        problems.one_line(problem.removeprefix("*** in database main ***\n"))
+                    )
                 if thorough:
                     _mark_checked(path)
             if not wal:  # e.g. a desk restored from a plain copy
@@ -310,7 +312,9 @@ def integrity_check(conn: sqlite3.Connection) -> str | None:
     """None if the database is whole, its indexes matching its tables; else SQLite's first
     complaint. (quick_check misses an index that disagrees with its table.)"""
     result = conn.execute("PRAGMA integrity_check(1)").fetchone()[0]
-    return None if result == "ok" else str(result).removeprefix("*** in database main ***\n")
+    if result == "ok":
+        return None
+    return problems.one_line(str(result).removeprefix("*** in database main ***\n"))
 
 
 def take_backup(desk: Path, target: Path) -> Path:

@@ -537,3 +537,64 @@ def test_an_upgrade_copy_that_fails_midway_leaves_no_file_named_as_a_backup(
     with pytest.raises(Killed):
         desk_file.backup(DiesMidCopy(), target)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+NOISY_COMMAND = """
+import logging, sys, warnings
+from sqlalchemy.exc import SAWarning
+from repdesk import cli
+
+def noisy(desk, args):
+    warnings.warn(SAWarning("transaction already deassociated from connection\\nsecond line"))
+    try:
+        raise ConnectionError("server closed the connection unexpectedly")
+    except ConnectionError:
+        logging.getLogger("sqlalchemy.pool.impl.QueuePool").error(
+            "Exception during reset or similar", exc_info=True
+        )
+    print("Listed")
+    return 0
+
+cli.cmd_deal_list = noisy
+sys.exit(cli.main(["deal", "list"]))
+"""
+
+
+def test_library_warnings_and_logs_never_reach_the_rep(desk: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", NOISY_COMMAND], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "Listed\n", "")
+
+
+def test_a_postgresql_error_is_one_line(desk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+    from sqlalchemy.exc import DataError
+
+    from repdesk import cli
+
+    def refused_by_server(_desk: object, _args: object) -> int:
+        orig = psycopg.errors.CharacterNotInRepertoire(
+            'invalid byte sequence for encoding "UTF8": 0x00\nCONTEXT:  unnamed portal parameter $1'
+        )
+        raise DataError("INSERT INTO deal ...", {}, orig)
+
+    monkeypatch.setattr(cli, "cmd_deal_list", refused_by_server)
+    code, _, err = run("deal", "list")
+    assert code == 1
+    assert err == (
+        "repdesk: the desk's PostgreSQL server refused: "
+        'invalid byte sequence for encoding "UTF8": 0x00\n'
+    )
+
+
+def test_a_damage_report_over_several_lines_is_one_line(tmp_path: Path) -> None:
+    from repdesk import problems
+
+    damaged = sqlite3.DatabaseError("*** in database main ***\nPage 5: btreeInitPage() error 11")
+    message, code = problems.describe(damaged, "/desk.sqlite")
+    assert (message, code) == ("/desk.sqlite is damaged (*** in database main *** Page 5: "
+                               "btreeInitPage() error 11): restore a backup", 1)  # fmt: skip
