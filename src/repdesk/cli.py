@@ -111,18 +111,32 @@ class Desk:
 # ---------------------------------------------------------------- value parsing
 
 
-def _when(text: str) -> tuple[date, time | None]:
-    return _parse_when(text, today=clock.today())
+@contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """A value's message names the option or argument it came from (`--on: ...`)."""
+    try:
+        yield
+    except (DateInputError, PeriodInputError, AmountInputError) as exc:
+        raise UsageError(f"{name}: {exc}") from None
 
 
-def _date(text: str) -> date:
-    return parse_date(text, today=clock.today())
+def _when(text: str, name: str) -> tuple[date, time | None]:
+    with _naming(name):
+        return _parse_when(text, today=clock.today())
 
 
-def _period(text: str | None) -> Period:
+def _date(text: str, name: str) -> date:
+    with _naming(name):
+        return parse_date(text, today=clock.today())
+
+
+def _period(text: str | None, name: str) -> Period:
     from repdesk.dates import period_containing
 
-    return parse_period(text) if text else period_containing(clock.today(), "month")
+    if text is None:
+        return period_containing(clock.today(), "month")
+    with _naming(name):
+        return parse_period(text)
 
 
 def _every(text: str) -> int:
@@ -137,6 +151,14 @@ def _every(text: str) -> int:
     return int(number) * unit
 
 
+def _amount(name: str, text: str, **how: str) -> int:
+    """parse_amount, its message naming the option or argument the amount came from."""
+    try:
+        return parse_amount(text, **how)
+    except AmountInputError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
 def _minutes(text: str) -> int:
     if not text.strip().isascii() or not text.strip().isdigit() or len(text.strip()) > 4:
         raise UsageError(f"minutes: {text!r} is not valid: use a whole number such as 15")
@@ -144,6 +166,11 @@ def _minutes(text: str) -> int:
 
 
 # ---------------------------------------------------------------- output helpers
+
+
+def _count(number: int, noun: str) -> str:
+    """ "1 deal", "1,200 deals" (formatting.count without the thousands separator)."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def _out(line: str = "") -> None:
@@ -214,7 +241,7 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
     background.pause_collector()  # until the first frame is out (see resume_collector)
     first = None
     if not desk.on_server:
-        # The damage check (PRAGMA quick_check) and the first frame's read are C code that lets
+        # The damage check (desk_file.prepare) and the first frame's read are C code that lets
         # go of the GIL: they run beside the imports below, so the board has its cards (the
         # first of each stage) and the quota strip its figures before the screen is composed.
         first = background.start(lambda: _first_screen(desk), "repdesk-first-read")
@@ -280,7 +307,7 @@ def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
     summary = demo.ensure_built(home, today=clock.today(), now=clock.now(), force=args.reset)
     if summary is not None:
         _out(
-            f"Built the demo desk at {home.desk}: {summary.deals} deals "
+            f"Built the demo desk at {home.desk}: {_count(summary.deals, 'deal')} "
             f"({summary.open_deals} open), {summary.activities} activities."
         )
     if args.no_open:
@@ -297,9 +324,10 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
     value, named = 0, None
     if args.value is not None:
         default = desk.settings.currency
-        value, named = parse_money(args.value, currency=currency, default_currency=default)
-    first = _date(args.first_contact) if args.first_contact else None
-    expected = _date(args.expected_close) if args.expected_close else None
+        with _naming("--value"):
+            value, named = parse_money(args.value, currency=currency, default_currency=default)
+    first = _date(args.first_contact, "--first-contact") if args.first_contact else None
+    expected = _date(args.expected_close, "--expected-close") if args.expected_close else None
     with desk.write() as session:
         deal = deals.create_deal(
             session=session,
@@ -318,7 +346,8 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
             first_contact=first,
             expected_close=expected,
         )
-        _out(f"Added {_deal_line(deal, _stage_names(session))}")
+        line = f"Added {_deal_line(deal, _stage_names(session))}"
+    _out(line)  # only once committed: a full disk fails the commit, not before it
     return 0
 
 
@@ -333,7 +362,7 @@ def cmd_deal_list(desk: Desk, args: argparse.Namespace) -> int:
             return 0
         for deal in found:
             _out(_deal_line(deal, names) + ("" if deal.status == "open" else f" · {deal.status}"))
-        _out(f"{len(found):,} deal{'s' if len(found) != 1 else ''}")
+        _out(_count(len(found), "deal"))
     return 0
 
 
@@ -440,7 +469,8 @@ def _change_deal(
         found = deals.find_deal(session=session, ref=ref)
         assert found.id is not None
         deal = change(session, found.id)
-        _out(done(deal, _deal_line(deal, _stage_names(session))))
+        line = done(deal, _deal_line(deal, _stage_names(session)))
+    _out(line)  # once committed
     return 0
 
 
@@ -458,7 +488,7 @@ def cmd_deal_move(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    on = _date(args.on) if args.on else None
+    on = _date(args.on, "--on") if args.on else None
     return _change_deal(
         desk,
         args.deal,
@@ -470,7 +500,7 @@ def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    on = _date(args.on) if args.on else None
+    on = _date(args.on, "--on") if args.on else None
     return _change_deal(
         desk,
         args.deal,
@@ -494,7 +524,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import activities, deals
 
     minutes = _minutes(args.minutes) if args.minutes is not None else None
-    next_when = _when(args.next) if args.next else None
+    next_when = _when(args.next, "--next") if args.next else None
     if args.next_note and not next_when:
         raise UsageError("--next-note needs --next WHEN (the date of the next step)")
     with desk.write() as session:
@@ -512,14 +542,14 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
         line = f"Logged {activity.kind} on #{deal.id} {printable(deal.title)}"
         if following is not None:
             line += f"; next step {formatting.when(following.due_on, following.due_time)}"
-        _out(line)
+    _out(line)  # once committed
     return 0
 
 
 def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, followups
 
-    when = _when(args.when)
+    when = _when(args.when, "WHEN")
     every = _every(args.every) if args.every else None
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
@@ -531,10 +561,11 @@ def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
             recur_days=every,
         )
         repeat = f", every {every} days" if every else ""
-        _out(
+        line = (
             f"Follow-up {fu.id} on #{deal.id} {printable(deal.title)}: "
             f"{formatting.when(fu.due_on, fu.due_time)}{repeat}"
         )
+    _out(line)  # once committed
     return 0
 
 
@@ -548,7 +579,7 @@ def _id(text: str, what: str, shown_by: str = "repdesk today") -> int:
 def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import followups
 
-    next_when = _when(args.next) if args.next else None
+    next_when = _when(args.next, "--next") if args.next else None
     with desk.write() as session:
         done, following = followups.complete_follow_up(
             session=session,
@@ -564,19 +595,20 @@ def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:
             line += f"; next {next_when} (follow-up {following.id})"
         if done.outcome.strip():
             line += f"; logged a {args.kind}: {printable(done.outcome)}"
-        _out(line)
+    _out(line)  # once committed
     return 0
 
 
 def cmd_follow_up_snooze(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import followups
 
-    when = _when(args.when)
+    when = _when(args.when, "WHEN")
     with desk.write() as session:
         fu = followups.snooze_follow_up(
             session=session, follow_up_id=_id(args.id, "follow-up"), when=when
         )
-        _out(f"Follow-up {fu.id} moved to {formatting.when(fu.due_on, fu.due_time)}")
+        line = f"Follow-up {fu.id} moved to {formatting.when(fu.due_on, fu.due_time)}"
+    _out(line)  # once committed
     return 0
 
 
@@ -592,10 +624,11 @@ def cmd_objection_add(desk: Desk, args: argparse.Namespace) -> int:
             said=args.said,
             answer=args.answer or "",
         )
-        _out(
+        line = (
             f"Objection {obj.id} ({obj.category}, {obj.status}) on "
             f"#{deal.id} {printable(deal.title)}"
         )
+    _out(line)  # once committed
     return 0
 
 
@@ -608,7 +641,7 @@ def cmd_objection_answer(desk: Desk, args: argparse.Namespace) -> int:
             objection_id=_id(args.id, "objection", "repdesk deal show DEAL"),
             answer=args.answer,
         )
-        _out(f"Objection {obj.id} is {obj.status}")
+    _out(f"Objection {obj.id} is {obj.status}")  # once committed
     return 0
 
 
@@ -619,7 +652,7 @@ def cmd_objection_resolve(desk: Desk, args: argparse.Namespace) -> int:
         obj = objections.resolve_objection(
             session=session, objection_id=_id(args.id, "objection", "repdesk deal show DEAL")
         )
-        _out(f"Objection {obj.id} is resolved")
+    _out(f"Objection {obj.id} is resolved")  # once committed
     return 0
 
 
@@ -712,13 +745,13 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
                 "quota set takes a period and an amount, e.g. `quota set 2026-11 60000`"
             )
         currency = desk.settings.currency
-        amount = parse_amount(words[2], currency=currency, what="a quota", least="above 0")
-        return _quota_set(desk, parse_period(words[1]), amount)
+        amount = _amount("AMOUNT", words[2], currency=currency, what="a quota", least="above 0")
+        return _quota_set(desk, _period(words[1], "PERIOD"), amount)
     if len(words) > 1:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
     from repdesk import reports
 
-    period = _period(words[0] if words else None)
+    period = _period(words[0] if words else None, "PERIOD")
     k = _kpis(desk, period, reports.default_as_of(period, clock.today()))
     if args.json:
         _json(k.to_json())
@@ -740,9 +773,11 @@ def _quota_set(desk: Desk, period: Period, amount: int) -> int:
 def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk import reports
 
-    period = _period(args.period)
+    period = _period(args.period, "--period")
     # A period that is over reads as it stood at its end, as the KPI pane shows it.
-    as_of = _date(args.as_of) if args.as_of else reports.default_as_of(period, clock.today())
+    as_of = (
+        _date(args.as_of, "--as-of") if args.as_of else reports.default_as_of(period, clock.today())
+    )
     k = _kpis(desk, period, as_of)
     if args.json:
         _json(k.to_json())
@@ -754,7 +789,7 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
 
     rows = [
         ("Period", f"{k.period} ({k.start} to {k.end}), as of {as_of}"),
-        ("Won", f"{money(k.won_value)} in {k.won_count:,} deals"),
+        ("Won", f"{money(k.won_value)} in {_count(k.won_count, 'deal')}"),
         ("Quota", money(k.quota)),
         ("Attainment", formatting.pct(k.attainment)),
         ("Expected by now", money(k.expected_by_now)),
@@ -762,7 +797,7 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
         ("Win rate", f"{formatting.pct(k.win_rate)} ({k.won_count:,} won, {k.lost_count:,} lost)"),
         ("Avg cycle", "—" if k.avg_cycle_days is None else f"{k.avg_cycle_days:.1f} days"),
         ("Avg deal size", money(k.avg_deal_size)),
-        ("Open pipeline", f"{money(k.open_value)} in {k.open_count:,} deals"),
+        ("Open pipeline", f"{money(k.open_value)} in {_count(k.open_count, 'deal')}"),
         ("Weighted pipeline", money(k.weighted_pipeline)),
         ("Forecast", money(k.forecast)),
         ("Coverage", "—" if k.coverage is None else f"{k.coverage:.2f}x"),
@@ -862,7 +897,7 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     try:
         plan = csv_import.read_files(files, options, progress=bar)
         for source in plan.sources:
-            _out(f"Reading {source.path} as {source.format.name}: {source.rows:,} rows")
+            _out(f"Reading {source.path} as {source.format.name}: {_count(source.rows, 'row')}")
             if args.dry_run and source.unused_columns and source.format.records == "deals":
                 _out(f"  not imported: {', '.join(printable(c) for c in source.unused_columns)}")
         with desk.read() if args.dry_run else desk.write() as session:
@@ -884,12 +919,12 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     names = ", ".join(str(s.path) for s in plan.sources if s.format.records == "deals")
     if args.dry_run:
         _out(
-            f"Would import {created + updated + unchanged:,} deals from {names}: "
+            f"Would import {_count(created + updated + unchanged, 'deal')} from {names}: "
             f"{created:,} to create, {updated:,} to update, {unchanged:,} unchanged"
         )
     else:
         _out(
-            f"Imported {created + updated + unchanged:,} deals from {names}: "
+            f"Imported {_count(created + updated + unchanged, 'deal')} from {names}: "
             f"{created:,} created, {updated:,} updated, {unchanged:,} unchanged"
         )
     if created + updated + unchanged:
@@ -937,13 +972,27 @@ def _import_json(desk: Desk, args: argparse.Namespace, files: list[Path]) -> int
     return 0
 
 
+def _export_target(desk: Desk, args: argparse.Namespace) -> Path:
+    """FILE, checked before the desk is read: never the desk's own files or its backups,
+    never a folder or a device, an existing file only with --force."""
+    from repdesk.io.files import export_target
+
+    data = desk.home.desk
+    return export_target(
+        args.file,
+        keep=[data, *(Path(f"{data}{suffix}") for suffix in ("-wal", "-shm", "-journal"))],
+        keep_folders=[desk.home.backups],
+        force=args.force,
+    )
+
+
 def cmd_export_ics(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import ics
 
-    path = Path(args.file)
+    path = _export_target(desk, args)
     with desk.fast() as conn:
         count = ics.write_ics(conn, path, now=clock.now())
-    _out(f"Wrote {count:,} pending follow-up{'s' if count != 1 else ''} to {path}")
+    _out(f"Wrote {_count(count, 'pending follow-up')} to {path}")
     return 0
 
 
@@ -978,10 +1027,10 @@ def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import csv_export
 
-    path = Path(args.file)
+    path = _export_target(desk, args)
     with desk.fast() as conn:
         count = csv_export.export_csv(conn, path)
-    _out(f"Wrote {count:,} deal{'s' if count != 1 else ''} to {path}")
+    _out(f"Wrote {_count(count, 'deal')} to {path}")
     return 0
 
 
@@ -1008,7 +1057,7 @@ def _table_counts(counts: dict[str, int]) -> str:
 def cmd_export_json(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import desk_json
 
-    path = Path(args.file)
+    path = _export_target(desk, args)
     with desk.read() as session:  # one snapshot of every table, either engine
         counts = desk_json.export_json(session.connection(), path, exported_at=clock.now())
     listed = _table_counts(counts)
@@ -1076,6 +1125,14 @@ def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- the parser
 
 
+def _given(text: str) -> str:
+    """An option given an empty value is refused: taken as not given, `--on ""` closed a deal
+    today and `--home ""` opened the default desk."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is empty: give a value or leave it out")
+    return text
+
+
 def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
@@ -1119,7 +1176,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="A keyboard-driven terminal desk for one sales rep. Without a command, "
         "opens the app on your desk.",
     )
-    parser.add_argument("--home", metavar="DIR", help="keep the desk and settings in DIR")
+    parser.add_argument(
+        "--home", type=_given, metavar="DIR", help="keep the desk and settings in DIR"
+    )
     parser.add_argument("--version", action="version", version=f"repdesk {__version__}")
     parser.set_defaults(handler=cmd_open)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
@@ -1145,14 +1204,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     add.add_argument("title")
     for flag in ("company", "contact", "email", "phone", "source", "product", "region"):
         add.add_argument(f"--{flag}", default="")
-    add.add_argument("--value", help="e.g. 12500, 12,500.50 or 12.5k")
-    add.add_argument("--currency", help="three-letter code (default: the desk's)")
-    add.add_argument("--stage", help="a stage name (default: the first)")
+    add.add_argument("--value", type=_given, help="e.g. 12500, 12,500.50 or 12.5k")
+    add.add_argument("--currency", type=_given, help="three-letter code (default: the desk's)")
+    add.add_argument("--stage", type=_given, help="a stage name (default: the first)")
     add.add_argument("--segment", choices=("new", "existing"), default="new")
-    add.add_argument("--first-contact", metavar="DATE")
-    add.add_argument("--expected-close", metavar="DATE")
+    add.add_argument("--first-contact", type=_given, metavar="DATE")
+    add.add_argument("--expected-close", type=_given, metavar="DATE")
     listing = command("list", cmd_deal_list, "list deals", deals)
-    listing.add_argument("--stage")
+    listing.add_argument("--stage", type=_given)
     listing.add_argument("--status", default="open", help="open, won, lost or all")
     listing.add_argument("--json", action="store_true")
     show = command("show", cmd_deal_show, "show one deal", deals)
@@ -1163,22 +1222,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     move.add_argument("stage", metavar="STAGE")
     won = command("won", cmd_deal_won, "mark a deal won", deals)
     won.add_argument("deal", metavar="DEAL")
-    won.add_argument("--on", metavar="DATE")
+    won.add_argument("--on", type=_given, metavar="DATE")
     lost = command("lost", cmd_deal_lost, "mark a deal lost", deals)
     lost.add_argument("deal", metavar="DEAL")
     lost.add_argument("--reason", required=True)
-    lost.add_argument("--on", metavar="DATE")
+    lost.add_argument("--on", type=_given, metavar="DATE")
     reopen = command("reopen", cmd_deal_reopen, "reopen a won or lost deal", deals)
     reopen.add_argument("deal", metavar="DEAL")
-    reopen.add_argument("--stage")
+    reopen.add_argument("--stage", type=_given)
 
     log = command("log", cmd_log, "log a call, email, meeting or note on a deal")
     log.add_argument("kind", choices=("call", "email", "meeting", "note"))
     log.add_argument("deal", metavar="DEAL")
     log.add_argument("--outcome", help="e.g. connected, left voicemail, meeting booked")
-    log.add_argument("--minutes", metavar="N")
+    log.add_argument("--minutes", type=_given, metavar="N")
     log.add_argument("--note", help="what was said")
-    log.add_argument("--next", metavar="WHEN", help="schedule the next step, e.g. fri 10:00")
+    log.add_argument(
+        "--next", type=_given, metavar="WHEN", help="schedule the next step, e.g. fri 10:00"
+    )
     log.add_argument("--next-note", metavar="TEXT")
 
     fu = command("follow-up", _missing("follow-up"), "add, complete or snooze follow-ups")
@@ -1187,12 +1248,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     fu_add.add_argument("deal", metavar="DEAL")
     fu_add.add_argument("when", metavar="WHEN")
     fu_add.add_argument("--note", default="")
-    fu_add.add_argument("--every", metavar="N", help="repeat every N days (30d) or weeks (2w)")
+    fu_add.add_argument(
+        "--every", type=_given, metavar="N", help="repeat every N days (30d) or weeks (2w)"
+    )
     fu_done = command("done", cmd_follow_up_done, "complete a follow-up", fus)
     fu_done.add_argument("id", metavar="ID")
     fu_done.add_argument("--outcome", default="", help="logged as a call (or --kind) on the deal")
     fu_done.add_argument("--kind", choices=("call", "email", "meeting", "note"), default="call")
-    fu_done.add_argument("--next", metavar="WHEN", help="schedule the next step in the same go")
+    fu_done.add_argument(
+        "--next", type=_given, metavar="WHEN", help="schedule the next step in the same go"
+    )
     fu_done.add_argument("--next-note", metavar="TEXT")
     fu_snooze = command("snooze", cmd_follow_up_snooze, "move a follow-up to another date", fus)
     fu_snooze.add_argument("id", metavar="ID")
@@ -1227,8 +1292,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     quota.add_argument("--short", action="store_true", help="compact, for a status bar")
 
     kpi = command("kpi", cmd_kpi, "every KPI of a period")
-    kpi.add_argument("--period", help="2026-11, 2026-Q4 or 2026 (default: this month)")
-    kpi.add_argument("--as-of", metavar="DATE")
+    kpi.add_argument("--period", type=_given, help="2026-11, 2026-Q4 or 2026 (default: this month)")
+    kpi.add_argument("--as-of", type=_given, metavar="DATE")
     kpi.add_argument("--json", action="store_true")
 
     export = command("export", _missing("export"), "write your desk to a file")
@@ -1236,11 +1301,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ics_export = command(
         "ics", cmd_export_ics, "pending follow-ups as an iCalendar file (stable UIDs)", exports
     )
-    ics_export.add_argument("file", metavar="FILE")
     csv_export = command("csv", cmd_export_csv, "every deal in the native CSV columns", exports)
-    csv_export.add_argument("file", metavar="FILE")
     json_export = command("json", cmd_export_json, "the whole desk as one JSON file", exports)
-    json_export.add_argument("file", metavar="FILE")
+    for one_format in (ics_export, csv_export, json_export):
+        one_format.add_argument("file", metavar="FILE")
+        one_format.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     serve = command("serve", cmd_serve, "serve the app to a browser (loopback only by default)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
@@ -1302,9 +1367,24 @@ def _missing(name: str) -> Handler:
 # ---------------------------------------------------------------- entry point
 
 
+def _quiet_libraries() -> None:
+    """Nothing but repdesk's own one line reaches stderr: SQLAlchemy logs a traceback when a
+    dropped server connection cannot be reset, and warns (SAWarning) in several lines.
+    Python's last-resort handler would print either. Warnings stay on under `python -W`."""
+    import logging
+    import warnings
+
+    library = logging.getLogger("sqlalchemy")
+    library.addHandler(logging.NullHandler())
+    library.propagate = False
+    if not sys.warnoptions:
+        warnings.simplefilter("ignore")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     desk_path = "the desk"
     crash_log = None  # before the home is known: REPDESK_HOME's, else the user's log folder
+    _quiet_libraries()
     try:
         words = list(sys.argv[1:] if argv is None else argv)
         args = build_parser(only=words[0] if words else None).parse_args(words)

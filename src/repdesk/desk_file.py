@@ -6,16 +6,17 @@ file is refused before anything (SQLAlchemy included) opens it for writing.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import struct
 import threading
 from collections import OrderedDict
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from repdesk import migrations, problems
+from repdesk import clock, migrations, problems
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
@@ -106,11 +107,17 @@ def apply_pragmas(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
 
 
-def prepare(path: Path, *, verify: bool = False) -> int:
+def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:
     """Make `path` a desk at the latest schema: create it, or check and upgrade it.
 
-    `verify` also runs `PRAGMA quick_check` (~40 ms on a 17 MB desk): anything that may write
-    asks for it, so a damaged page is reported before a write lands on top of it.
+    `verify` checks for damage first: anything that may write asks for it, so damage is
+    reported before a write lands on top of it. `PRAGMA quick_check` (~50-100 ms on a 17 MB
+    desk) finds damaged pages but does not compare indexes with their tables;
+    `PRAGMA integrity_check` does, at ~6 times the cost. So the full check runs on the first
+    verify of each day, and whenever the file was replaced (another inode) since the last
+    clean full check, recorded in `.desk.sqlite.checked` beside the desk; `full` asks for it
+    regardless (before a backup, a restore or a migrate-to). The size and mtime cannot tell:
+    every checkpoint of our own writes changes them.
     Returns the schema version. Raises DeskError for anything that is not a usable desk.
     """
     header = _describe_header(path)
@@ -132,9 +139,16 @@ def prepare(path: Path, *, verify: bool = False) -> int:
             if version > migrations.LATEST:
                 raise _newer(path, version)
             if verify:
-                problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+                remove_leftovers(path)  # the start of a session that may write
+                thorough = full or not _checked_today(path)
+                check = "integrity_check" if thorough else "quick_check"
+                problem = conn.execute(f"PRAGMA {check}(1)").fetchone()[0]
                 if problem != "ok":
-                    raise sqlite3.DatabaseError(problem.removeprefix("*** in database main ***\n"))
+                    raise sqlite3.DatabaseError(
+                        problems.one_line(problem.removeprefix("*** in database main ***\n"))
+                    )
+                if thorough:
+                    _mark_checked(path)
             if not wal:  # e.g. a desk restored from a plain copy
                 conn.execute("PRAGMA journal_mode = WAL")
             if version < migrations.LATEST:
@@ -153,6 +167,28 @@ def prepare(path: Path, *, verify: bool = False) -> int:
         raise DeskError(
             f"{path} is damaged ({exc}): restore a backup with `repdesk restore`"
         ) from None
+
+
+def _check_mark(path: Path) -> Path:
+    return path.with_name(f".{path.name}.checked")
+
+
+def _identity_today(path: Path) -> str:
+    status = path.stat()
+    return f"{clock.today().isoformat()} {status.st_dev} {status.st_ino}"
+
+
+def _checked_today(path: Path) -> bool:
+    """Did a full integrity_check pass on this very file (inode) today?"""
+    try:
+        return _check_mark(path).read_text(encoding="ascii").strip() == _identity_today(path)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _mark_checked(path: Path) -> None:
+    with suppress(OSError):  # a read-only folder: the full check runs again next time
+        _check_mark(path).write_text(_identity_today(path) + "\n", encoding="ascii")
 
 
 def _newer(path: Path, version: int) -> DeskError:
@@ -211,20 +247,74 @@ def _stamp() -> str:
 
 
 def backup(conn: sqlite3.Connection, target: Path) -> Path:
-    """A consistent copy through SQLite's backup API, safe while others write."""
+    """A consistent copy through SQLite's backup API, safe while others write. Written under
+    a temporary name first: an upgrade killed mid-copy left a 0-byte `.bak` that looked like
+    a backup."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(target)) as dest:
-        conn.backup(dest)
+    partial = _partial_of(target)
+    try:
+        with closing(sqlite3.connect(partial, isolation_level=None)) as dest:
+            conn.backup(dest)
+        partial.replace(target)
+    finally:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
     return target
+
+
+def _partial_of(target: Path) -> Path:
+    return target.with_name(f".{target.name}.partial")
+
+
+# What a killed backup, restore or upgrade leaves behind, in the desk's folder and its backup
+# folders. Removed at the next start once old enough that no running repdesk can still be
+# writing it (a copy of a 17 MB desk takes about a second; its file's mtime moves meanwhile).
+_LEFTOVERS = (".*.partial", ".restore-*.sqlite", ".restore-*.sqlite-*")
+_STALE_SECONDS = 15 * 60
+
+
+def remove_leftovers(desk: Path) -> list[Path]:
+    """Delete the stray files of killed backups, restores and upgrades beside `desk`; returns
+    what was removed. Never fails: a folder that cannot be listed or written is left alone."""
+    import time
+
+    removed = []
+    folders = (desk.parent, desk.parent / "backups", desk.parent / "backups" / "auto")
+    now = time.time()
+    for folder in folders:
+        candidates = [p for pattern in _LEFTOVERS for p in folder.glob(pattern)]
+        # A 0-byte copy named like a finished upgrade backup (from before these were written
+        # under a temporary name) holds nothing to keep.
+        candidates += [p for p in folder.glob(f"{desk.name}.pre-v*.bak") if _size(p) == 0]
+        for path in candidates:
+            try:
+                status = path.lstat()
+                if now - status.st_mtime < _STALE_SECONDS or not path.is_file():
+                    continue  # maybe still being written (or the clock went back): next time
+                path.unlink()
+                removed.append(path)
+            except OSError:
+                continue
+    return removed
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------- backup and restore
 
 
-def quick_check(conn: sqlite3.Connection) -> str | None:
-    """None if the database reads whole; else SQLite's first complaint."""
-    result = conn.execute("PRAGMA quick_check").fetchone()[0]
-    return None if result == "ok" else str(result)
+def integrity_check(conn: sqlite3.Connection) -> str | None:
+    """None if the database is whole, its indexes matching its tables; else SQLite's first
+    complaint. (quick_check misses an index that disagrees with its table.)"""
+    result = conn.execute("PRAGMA integrity_check(1)").fetchone()[0]
+    if result == "ok":
+        return None
+    return problems.one_line(str(result).removeprefix("*** in database main ***\n"))
 
 
 def take_backup(desk: Path, target: Path) -> Path:
@@ -237,7 +327,7 @@ def take_backup(desk: Path, target: Path) -> Path:
     """
     if not desk.is_file():
         raise DeskError(f"there is no desk at {desk} to back up")
-    partial = target.with_name(f".{target.name}.partial")
+    partial = _partial_of(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial.unlink(missing_ok=True)
@@ -245,15 +335,30 @@ def take_backup(desk: Path, target: Path) -> Path:
             with closing(sqlite3.connect(partial, isolation_level=None)) as dest:
                 source.backup(dest)
                 dest.execute("PRAGMA journal_mode = DELETE")
-                problem = quick_check(dest)
+                problem = integrity_check(dest)
         if problem is not None:
             raise DeskError(f"{desk} is damaged ({problem}): the backup was not kept")
         partial.replace(target)
     except (OSError, sqlite3.Error) as exc:
-        raise DeskError(f"cannot back up {desk} to {target}: {exc}") from None
+        raise DeskError(f"cannot back up {desk} to {target}: {_why_not(target, exc)}") from None
     finally:
-        partial.unlink(missing_ok=True)
+        # On a read-only folder even this unlink fails: it must not replace the message above.
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
     return target
+
+
+def _why_not(target: Path, exc: OSError | sqlite3.Error) -> str:
+    """Why a file could not be written at `target`, naming its folder."""
+    folder = target.parent
+    number = getattr(exc, "errno", None)
+    if number == errno.EROFS or "readonly" in str(exc) or "read-only" in str(exc):
+        return f"the folder {folder} is read-only"
+    if number in (errno.EACCES, errno.EPERM) or "unable to open" in str(exc):
+        return f"the folder {folder} cannot be written (check its permissions)"
+    if number in (errno.ENOSPC, errno.EDQUOT) or "full" in str(exc):
+        return f"the disk holding {folder} is full"
+    return str(getattr(exc, "strerror", None) or exc)
 
 
 AUTO_KEEP = 7
@@ -261,13 +366,20 @@ AUTO_KEEP = 7
 
 def auto_backup(desk: Path, folder: Path, *, today: str, keep: int = AUTO_KEEP) -> Path | None:
     """Today's automatic backup (`desk-YYYY-MM-DD.sqlite` in `folder`), unless it exists;
-    then only the newest `keep` are kept. Costs one stat once today's is taken."""
+    then `keep` are kept: the one just taken and the latest-named others. Costs one stat once
+    today's is taken.
+
+    The one just taken is never among those deleted, whatever its name: with the clock set
+    back it is named before the older ones, and sorting by name alone deleted it at once.
+    """
     target = folder / f"desk-{today}.sqlite"
     if target.exists() or not desk.exists():
         return None
     take_backup(desk, target)
-    dated = sorted(p for p in folder.glob("desk-????-??-??.sqlite") if p.is_file())
-    for old in dated[:-keep]:
+    others = sorted(
+        p for p in folder.glob("desk-????-??-??.sqlite") if p.is_file() and p.name != target.name
+    )
+    for old in others[: max(0, len(others) - (max(keep, 1) - 1))]:
         old.unlink(missing_ok=True)
     return target
 
@@ -335,14 +447,14 @@ def restore_desk(desk: Path, source: Path, keep_folder: Path) -> tuple[int, Path
         _copy_files(source, staging)
         with closing(sqlite3.connect(staging, isolation_level=None)) as candidate:
             try:
-                problem = quick_check(candidate)
+                problem = integrity_check(candidate)
                 broken = candidate.execute("PRAGMA foreign_key_check").fetchone()
                 identity = candidate.execute("PRAGMA application_id").fetchone()[0]
                 candidate.execute("PRAGMA journal_mode = DELETE")
             except sqlite3.DatabaseError as exc:
-                raise RestoreRefused(f"{source} is damaged ({exc}): not restored") from None
+                raise RestoreRefused(f"{source} is damaged ({exc})") from None
             if problem is not None:
-                raise RestoreRefused(f"{source} is damaged ({problem}): not restored")
+                raise RestoreRefused(f"{source} is damaged ({problem})")
             if broken is not None:
                 raise RestoreRefused(
                     f"{source} is damaged: its {broken[0]} rows point at missing rows"

@@ -23,3 +23,7 @@ class NotFound(RepdeskError):
 
 class Ambiguous(RepdeskError):
     """Text that matches several deals; the message lists them so the rep can pick an id."""
+
+
+class AlreadyClosed(RepdeskError):
+    """A change that needs an open deal (closing it again, a next step) asked of a closed one."""

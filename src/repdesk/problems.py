@@ -129,6 +129,12 @@ def write_crash_log(exc: BaseException, path: Path) -> str:
     return f"details in {path}"
 
 
+def one_line(text: object) -> str:
+    """A message's lines joined: a driver's error (PostgreSQL's DETAIL and HINT lines,
+    SQLite's "*** in database main ***" header) must not break the one line a rep reads."""
+    return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
+
+
 def describe(
     exc: BaseException, desk_path: str, *, crash_log: Path | None = None
 ) -> tuple[str, int]:
@@ -138,11 +144,15 @@ def describe(
 
     cause = unwrap(exc)
     if isinstance(cause, DeskError):  # already one line that names the desk and the fix
-        return str(cause), 1
+        return one_line(cause), 1
     if isinstance(cause, sqlite3.OperationalError):
         return f"{desk_path}: {explain_sqlite(cause)}", 1
     if isinstance(cause, sqlite3.DatabaseError):
-        return f"{desk_path} is damaged ({cause}): restore a backup", 1
+        return one_line(f"{desk_path} is damaged ({cause}): restore a backup"), 1
+    if type(cause).__module__.startswith("psycopg"):
+        # The server's own words, first line only (the rest is DETAIL/HINT/CONTEXT).
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        return f"the desk's PostgreSQL server refused: {first}", 1
     if crash_log is None:
         from repdesk.paths import resolve_home
 

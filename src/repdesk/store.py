@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, text
 from sqlalchemy import select as sql_select
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
@@ -47,7 +48,9 @@ def make_engine(path: Path, *, verify: bool = True) -> Engine:
     """
     desk_file.prepare(path, verify=verify)
     # NullPool: a connection per session, closed after; nothing holds the file between actions.
-    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    # URL.create, not "sqlite:///" + path: a folder named "desk%20two" or holding a "?" would
+    # be decoded and parsed as a URL, and the writes would go to another file.
+    engine = create_engine(URL.create("sqlite", database=str(path)), poolclass=NullPool)
 
     @event.listens_for(engine, "do_connect")
     def _open_existing(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> Any:
@@ -385,7 +388,10 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
     from repdesk.models import ALL_TABLES, SQLModel
 
     tables = [SQLModel.metadata.tables[name] for name in ALL_TABLES]
-    source = make_engine(path)  # an older desk is upgraded (with its backup) first
+    # An older desk is upgraded (with its backup) first; the full integrity check, whatever
+    # the day's mark says: a server copy must not start from indexes that disagree with rows.
+    desk_file.prepare(path, verify=True, full=True)
+    source = make_engine(path, verify=False)
     target = _server_engine(url)
     counts: dict[str, tuple[int, int]] = {}
     try:

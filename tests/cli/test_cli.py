@@ -94,7 +94,7 @@ def test_deal_list_json_and_text(desk: Path) -> None:
         (("deal", "move", "acme", "Nowhere"), "stage: 'Nowhere'"),
         (("deal", "won", "acme", "--on", "someday"), "'someday' is not a date"),
         (("deal", "won", "nobody"), "no deal matches 'nobody'"),
-        (("deal", "won", "999"), "no deal matches '999'"),
+        (("deal", "won", "999"), "no deal #999; `repdesk deal list` shows the ids"),
         (("log", "call", "acme", "--next", "fryday"), "'fryday' is not a date"),
         (("log", "call", "acme", "--minutes", "ten"), "minutes: 'ten'"),
         (("log", "call", "acme", "--next-note", "x"), "--next-note needs --next"),
@@ -276,7 +276,7 @@ def test_ics_export_round_trips_with_stable_uids(desk: Path, tmp_path: Path) -> 
     assert events() == {"follow-up-1@repdesk": fleet, "follow-up-2@repdesk": seats}
     ok("follow-up", "snooze", "2", "2026-12-03")
     ok("follow-up", "done", "1")
-    ok("export", "ics", str(target))
+    ok("export", "ics", str(target), "--force")
     # The same UID moves (a calendar updates it); a done follow-up leaves the file.
     assert events() == {
         "follow-up-2@repdesk": (date(2026, 12, 3), "Follow up: Seats renewal (Nordwind Bank)")

@@ -44,9 +44,11 @@ def a_full_desk(home: Path) -> None:
     engine.dispose()
     ok("quota", "set", "2026-11", "60000")
     ok("import", FIXTURES / "pipedrive_deals.csv")
-    ok("log", "call", "1", "--outcome", "connected", "--next", "fri 10:00")
-    ok("follow-up", "add", "2", "+30d", "--every", "30d", "--note", "check-in")
-    ok("objection", "add", "1", "--category", "price", "--said", "Too dear", "--answer", "ROI")
+    # Open deals: a lost one takes no follow-ups (it would show nowhere).
+    first, second = (str(d["id"]) for d in json.loads(ok("deal", "list", "--json"))[:2])
+    ok("log", "call", first, "--outcome", "connected", "--next", "fri 10:00")
+    ok("follow-up", "add", second, "+30d", "--every", "30d", "--note", "check-in")
+    ok("objection", "add", first, "--category", "price", "--said", "Too dear", "--answer", "ROI")
 
 
 def test_json_takes_a_desk_file_to_a_server_and_back_unchanged(

@@ -82,7 +82,6 @@ def test_every_text_field_round_trips_exactly_through_the_store(
             session=session, currency="EUR", now=NOW,
             **{field: non_blank(text) if field == "title" else text for field in FIELDS},
         )  # fmt: skip
-        deals.lose_deal(session=session, deal_id=deal.id, reason=non_blank(note))  # type: ignore[arg-type]
         activity, follow_up = activities.log_activity(
             session=session, deal_id=deal.id, kind="call", outcome=text, text=note,  # type: ignore[arg-type]
             next_when=(date(2026, 12, 1), None), next_note=note, now=NOW,
@@ -90,6 +89,8 @@ def test_every_text_field_round_trips_exactly_through_the_store(
         objection = objections.add_objection(
             session=session, deal_id=deal.id, category="price", said=non_blank(text), answer=note,  # type: ignore[arg-type]
         )  # fmt: skip
+        # Lost last: a lost deal takes no next step (it would show in no queue).
+        deals.lose_deal(session=session, deal_id=deal.id, reason=non_blank(note))  # type: ignore[arg-type]
         ids = deal.id, activity.id, follow_up.id, objection.id  # type: ignore[union-attr]
     with read_session(desk_engine) as session:
         stored = session.get(Deal, ids[0])

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from repdesk import queries
-from repdesk.errors import RepdeskError
+from repdesk.io.files import write_atomically
 from repdesk.io.formats import NATIVE_COLUMNS
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -59,14 +59,3 @@ def export_csv(conn: Any, path: Path) -> int:
         writer.writerow([escape_cell(str(cell)) for cell in cells])
     write_atomically(path, buffer.getvalue().encode("utf-8"))
     return len(rows)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write through a temporary file, so nobody ever reads half an export."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise RepdeskError(f"cannot write {path}: {exc.strerror}") from None

@@ -57,7 +57,7 @@ from repdesk.domain import (
     STATUSES,
 )
 from repdesk.errors import RepdeskError
-from repdesk.io.csv_export import write_atomically
+from repdesk.io.files import write_atomically
 from repdesk.models import ALL_TABLES, SQLModel, UTCDateTime
 from repdesk.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
 from repdesk.settings import DATABASE_URL_ENV

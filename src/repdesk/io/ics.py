@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from repdesk import queries
-from repdesk.errors import RepdeskError
+from repdesk.io.files import write_atomically
 from repdesk.text import printable
 
 PRODID = "-//repdesk//follow-ups//EN"
@@ -60,15 +60,6 @@ def build_calendar(conn: Any, *, now: datetime) -> Any:
 
 
 def write_ics(conn: Any, path: Path, *, now: datetime) -> int:
-    if path.is_dir():  # "/" has no name to put a temporary file beside
-        raise RepdeskError(f"cannot write {path}: it is a folder; give a file name")
     calendar = build_calendar(conn, now=now)
-    data = calendar.to_ical()
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)  # a calendar app never reads half a file
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise RepdeskError(f"cannot write {path}: {exc.strerror}") from None
+    write_atomically(path, calendar.to_ical())  # a calendar app never reads half a file
     return len(calendar.subcomponents)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlmodel import Session, col, select
 from repdesk import clock
 from repdesk.currencies import CODE_FORM, is_code
 from repdesk.domain import SEGMENTS, STATUSES, row_id
-from repdesk.errors import Ambiguous, InvalidInput, NotFound
+from repdesk.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
 from repdesk.models import Deal, Stage, StageChange
 from repdesk.money import MAX_CENTS, check_cents
 
@@ -73,6 +74,10 @@ def get_deal(*, session: Session, deal_id: int) -> Deal:
     return deal
 
 
+# All digits, maybe signed: what a rep types as an id (any script's digits too, e.g. '²').
+_NUMBER = re.compile(r"[+-]?\d+")
+
+
 def find_deal(*, session: Session, ref: str) -> Deal:
     """A deal by id, or by text matching exactly one deal's title or company.
 
@@ -82,7 +87,14 @@ def find_deal(*, session: Session, ref: str) -> Deal:
     text = ref.strip()
     if not text:
         raise InvalidInput("deal", ref, "a deal id or text matching one deal's title or company")
-    if (number := row_id(text)) is not None and (deal := session.get(Deal, number)) is not None:
+    if _NUMBER.fullmatch(text):
+        # A number is an id or an error: falling back to text search once won "Fleet 2000
+        # trucks" for `deal won 0` and lost "Gamma-1 GmbH" for `deal lost -1`.
+        number = row_id(text)
+        deal = session.get(Deal, number) if number is not None else None
+        if deal is None:
+            shown = text if len(text) <= 20 else f"{text[:20]}…"
+            raise NotFound(f"no deal #{shown}; `repdesk deal list` shows the ids")
         return deal
     lowered = text.lower()
     exact = list(
@@ -311,6 +323,12 @@ def _close(
     """Win or lose: move into the closed stage, record the close date (never before the first
     contact, or the cycle length would go negative)."""
     deal = get_deal(session=session, deal_id=deal_id)
+    if deal.status == status:
+        # Closing it again would move its close date, and its revenue, to another period.
+        raise AlreadyClosed(
+            f"deal #{deal.id} is already {status} (on {deal.closed_on}): "
+            "reopen it first to change that"
+        )
     today = clock.local_date(moment)
     closed_on = on or today
     if closed_on > today:
@@ -320,6 +338,10 @@ def _close(
             closed_on.isoformat(),
             f"today ({today.isoformat()}) or earlier: the day it closed",
         )
+    if deal.first_contact > today:
+        # A first contact to come cannot be true (an older import let some in): no close date
+        # could satisfy both checks, so the close takes it back to the day of the close.
+        deal.first_contact = closed_on
     if closed_on < deal.first_contact:
         raise InvalidInput(
             "date", closed_on.isoformat(), f"on or after the first contact ({deal.first_contact})"

@@ -9,8 +9,8 @@ from sqlmodel import Session, col, select
 from repdesk import clock
 from repdesk.dates import DAY_RANGE, in_range
 from repdesk.domain import ACTIVITY_KINDS
-from repdesk.errors import InvalidInput, NotFound
-from repdesk.models import Activity, FollowUp
+from repdesk.errors import AlreadyClosed, InvalidInput, NotFound
+from repdesk.models import Activity, Deal, FollowUp
 from repdesk.services.deals import get_deal
 
 When = tuple[date, time | None]
@@ -34,6 +34,15 @@ def check_not_past(when: When, today: date, field: str) -> None:
         )
 
 
+def refuse_lost(deal: Deal) -> None:
+    """The queues leave a lost deal out (a won deal's post-sale steps stay in them): a next
+    step scheduled on a lost deal would be accepted and then never shown anywhere."""
+    if deal.status == "lost":
+        raise AlreadyClosed(
+            f"deal #{deal.id} is lost: a follow-up on it would never show; reopen it first"
+        )
+
+
 def add_follow_up(
     *,
     session: Session,
@@ -44,7 +53,7 @@ def add_follow_up(
     now: datetime | None = None,
 ) -> FollowUp:
     check_not_past(when, clock.local_date(now or clock.now()), "when")
-    get_deal(session=session, deal_id=deal_id)
+    refuse_lost(get_deal(session=session, deal_id=deal_id))
     if recur_days is not None and not 1 <= recur_days <= 366:
         raise InvalidInput("every", recur_days, "a repeat of 1 to 366 days")
     follow_up = FollowUp(
@@ -117,7 +126,11 @@ def complete_follow_up(
             recur_days=follow_up.recur_days,
             now=moment,
         )
-    elif follow_up.recur_days:
+    elif (
+        follow_up.recur_days
+        and get_deal(session=session, deal_id=follow_up.deal_id).status != "lost"
+    ):
+        # A repeating step ends with the deal: its next one would show nowhere.
         following = add_follow_up(
             session=session,
             deal_id=follow_up.deal_id,

@@ -260,6 +260,13 @@ def _targets(
             # (Maven's Prospecting rows) is first contacted when it lands on the desk.
             candidates = [d for d in (first or today, closed_on, expected) if d is not None]
             first = min(candidates)
+        if first > today:
+            # A close must fall between the first contact and today: such a deal could never
+            # be won or lost.
+            problems.add(
+                row.where, "first_contact", first.isoformat(), f"today ({today}) or earlier"
+            )
+            continue
         if closed_on is not None and closed_on < first:
             problems.add(row.where, "closed_on", closed_on.isoformat(), f"on or after {first}")
             continue

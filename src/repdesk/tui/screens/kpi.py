@@ -94,7 +94,7 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
          *(("per won deal", "The mean value of deals won this period.")
            if k.won_count else no_won)),
         ("Velocity", *velocity),
-        ("Open", money(k.open_value), f"{k.open_count} deals",
+        ("Open", money(k.open_value), formatting.count(k.open_count, "deal"),
          "Every open deal, whenever it is expected to close."),
     ]  # fmt: skip
 
