@@ -118,6 +118,12 @@ def _date(text: str) -> date:
     return parse_date(text, today=clock.today())
 
 
+def _past_when(text: str) -> tuple[date, time | None]:
+    from repdesk.dates import parse_past_when
+
+    return parse_past_when(text, today=clock.today())
+
+
 def _period(text: str | None) -> Period:
     from repdesk.dates import period_containing
 
@@ -352,6 +358,7 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
                 ],
                 "recent_activities": [
                     {
+                        "id": act.id,
                         "kind": act.kind,
                         "on": clock.local_date(act.at).isoformat(),
                         "outcome": act.outcome,
@@ -400,7 +407,7 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         when = clock.local_date(act.at).isoformat()
         minutes = f" {act.minutes} min" if act.minutes else ""
         words = " · ".join(printable(w) for w in (act.outcome, act.text) if w)
-        _out(f"  {when} {act.kind}{minutes}" + (f" · {words}" if words else ""))
+        _out(f"  [{act.id}] {when} {act.kind}{minutes}" + (f" · {words}" if words else ""))
     return 0
 
 
@@ -471,6 +478,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
     next_when = _when(args.next) if args.next else None
     if args.next_note and not next_when:
         raise UsageError("--next-note needs --next WHEN (the date of the next step)")
+    at = activities.happened_at(_past_when(args.at)) if args.at is not None else None
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         activity, following = activities.log_activity(
@@ -482,6 +490,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
             text=args.note or "",
             next_when=next_when,
             next_note=args.next_note or "",
+            at=at,
         )
         line = f"Logged {activity.kind} on #{deal.id} {printable(deal.title)}"
         if following is not None:
@@ -958,6 +967,7 @@ _TABLE_WORDS = {
     "follow_up": ("follow-up", "follow-ups"),
     "objection": ("objection", "objections"),
     "quota": ("quota", "quotas"),
+    "trash": ("thing in the trash", "things in the trash"),
 }
 
 
@@ -1037,6 +1047,135 @@ def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- mending: delete, trash, merge
+
+
+def _trashed_line(item: Any) -> str:
+    return (
+        f"Deleted {item.word} {printable(item.label)}: in the trash as {item.id} for "
+        f"30 days (`repdesk trash restore {item.id}` puts it back)"
+    )
+
+
+def _delete(desk: Desk, kind: str, item_id: int) -> int:
+    from repdesk.services import trash
+
+    with desk.write() as session:
+        item = trash.delete_item(session=session, kind=kind, item_id=item_id)
+    _out(_trashed_line(item))
+    return 0
+
+
+def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals, trash
+
+    with desk.write() as session:
+        deal = deals.find_deal(session=session, ref=args.deal)
+        item = trash.delete_item(session=session, kind="deal", item_id=deal.id)  # type: ignore[arg-type]
+    with_rows = f" (with {item.rows - 1:,} rows of its timeline)" if item.rows > 1 else ""
+    _out(_trashed_line(item).replace(": in the trash", f"{with_rows}: in the trash", 1))
+    return 0
+
+
+def cmd_activity_delete(desk: Desk, args: argparse.Namespace) -> int:
+    return _delete(desk, "activity", _id(args.id, "activity", "repdesk deal show DEAL"))
+
+
+def cmd_follow_up_delete(desk: Desk, args: argparse.Namespace) -> int:
+    return _delete(desk, "follow_up", _id(args.id, "follow-up"))
+
+
+def cmd_objection_delete(desk: Desk, args: argparse.Namespace) -> int:
+    return _delete(desk, "objection", _id(args.id, "objection", "repdesk deal show DEAL"))
+
+
+def cmd_activity_edit(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import activities
+
+    activity_id = _id(args.id, "activity", "repdesk deal show DEAL")
+    minutes = _minutes(args.minutes) if args.minutes is not None else None
+    at = activities.happened_at(_past_when(args.at)) if args.at is not None else None
+    if all(v is None for v in (args.kind, args.outcome, minutes, args.note, at)):
+        raise UsageError(
+            "activity edit: nothing to change: give --kind, --outcome, --minutes, --note or --at"
+        )
+    with desk.write() as session:
+        act = activities.edit_activity(
+            session=session,
+            activity_id=activity_id,
+            kind=args.kind,
+            outcome=args.outcome,
+            minutes=minutes,
+            text=args.note,
+            at=at,
+        )
+        when = act.at.astimezone().strftime("%Y-%m-%d %H:%M")
+        words = " · ".join(printable(w) for w in (act.outcome, act.text) if w)
+        _out(f"Activity {act.id}: {act.kind} {when}" + (f" · {words}" if words else ""))
+    return 0
+
+
+def cmd_trash(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import trash
+
+    with desk.read() as session:
+        items = trash.list_trash(session=session)
+    if args.json:
+        _json([item.as_json() for item in items])
+        return 0
+    if not items:
+        _out("The trash is empty.")
+        return 0
+    _out(f"In the trash ({len(items):,}; each kept {trash.KEEP_DAYS} days):")
+    for item in items:
+        deleted = item.deleted_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        _out(
+            f"  [{item.id}] {item.word}: {printable(item.label)} · deleted {deleted}, "
+            f"kept until {item.expires_on().isoformat()}"
+        )
+    _out("Put one back with `repdesk trash restore ID`.")
+    return 0
+
+
+def cmd_trash_restore(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import trash
+
+    trash_id = _id(args.id, "trash id", "repdesk trash")
+    with desk.write() as session:
+        back = trash.restore(session=session, trash_id=trash_id)
+    line = f"Restored {back.word} {printable(back.label)}"
+    if back.item_id != back.old_id:
+        line += f" as {'#' if back.kind == 'deal' else ''}{back.item_id} (its old id is taken)"
+    _out(line)
+    return 0
+
+
+def cmd_trash_empty(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import trash
+
+    with desk.write() as session:
+        count = trash.empty_trash(session=session)
+    _out(f"Emptied the trash: {count:,} thing{'s' if count != 1 else ''} gone for good")
+    return 0
+
+
+def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals, merge
+
+    with desk.write() as session:
+        keep = deals.find_deal(session=session, ref=args.keep)
+        gone = deals.find_deal(session=session, ref=args.gone)
+        gone_line = f"#{gone.id} {_title_and_company(gone.title, gone.company)}"
+        merged = merge.merge_deals(session=session, keep_id=keep.id, gone_id=gone.id)  # type: ignore[arg-type]
+        line = _deal_line(merged.keep, _stage_names(session))
+    moved = _table_counts({t: merged.moved[t] for t in ("activity", "follow_up", "objection")})
+    _out(
+        f"Merged {gone_line} into {line}: {moved} and its stage history moved; "
+        f"#{merged.gone_id} is in the trash as {merged.trash_id}"
+    )
+    return 0
+
+
 # ---------------------------------------------------------------- the parser
 
 
@@ -1105,7 +1244,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--reset", action="store_true", help="rebuild the demo desk from scratch")
     demo.add_argument("--no-open", action="store_true", help="build it but do not open the app")
 
-    deal = command("deal", _missing("deal"), "add, list, show, move, win, lose or reopen deals")
+    deal = command(
+        "deal", _missing("deal"), "add, list, show, move, win, lose, reopen, delete or merge deals"
+    )
     deals = deal.add_subparsers(title="deal commands", metavar="ACTION", parser_class=_Parser)
     add = command("add", cmd_deal_add, "add a deal", deals)
     add.add_argument("title")
@@ -1137,6 +1278,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     reopen = command("reopen", cmd_deal_reopen, "reopen a won or lost deal", deals)
     reopen.add_argument("deal", metavar="DEAL")
     reopen.add_argument("--stage")
+    deal_delete = command("delete", cmd_deal_delete, "move a deal to the trash (30 days)", deals)
+    deal_delete.add_argument("deal", metavar="DEAL")
+    deal_merge = command(
+        "merge", cmd_deal_merge, "move GONE's timeline to KEEP and GONE to the trash", deals
+    )
+    deal_merge.add_argument("keep", metavar="KEEP")
+    deal_merge.add_argument("gone", metavar="GONE")
 
     log = command("log", cmd_log, "log a call, email, meeting or note on a deal")
     log.add_argument("kind", choices=("call", "email", "meeting", "note"))
@@ -1146,6 +1294,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     log.add_argument("--note", help="what was said")
     log.add_argument("--next", metavar="WHEN", help="schedule the next step, e.g. fri 10:00")
     log.add_argument("--next-note", metavar="TEXT")
+    log.add_argument("--at", metavar="WHEN", help="when it happened, e.g. 'yesterday 15:00'")
+
+    act = command("activity", _missing("activity"), "correct or delete a logged activity")
+    acts = act.add_subparsers(title="activity commands", metavar="ACTION", parser_class=_Parser)
+    act_edit = command("edit", cmd_activity_edit, "correct a logged activity", acts)
+    act_edit.add_argument("id", metavar="ID")
+    act_edit.add_argument("--kind", choices=("call", "email", "meeting", "note"))
+    act_edit.add_argument("--outcome")
+    act_edit.add_argument("--minutes", metavar="N")
+    act_edit.add_argument("--note", help="what was said")
+    act_edit.add_argument("--at", metavar="WHEN", help="when it happened, e.g. 'mon 10:00'")
+    act_delete = command("delete", cmd_activity_delete, "move an activity to the trash", acts)
+    act_delete.add_argument("id", metavar="ID")
 
     fu = command("follow-up", _missing("follow-up"), "add, complete or snooze follow-ups")
     fus = fu.add_subparsers(title="follow-up commands", metavar="ACTION", parser_class=_Parser)
@@ -1162,6 +1323,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     fu_snooze = command("snooze", cmd_follow_up_snooze, "move a follow-up to another date", fus)
     fu_snooze.add_argument("id", metavar="ID")
     fu_snooze.add_argument("when", metavar="WHEN")
+    fu_delete = command("delete", cmd_follow_up_delete, "move a follow-up to the trash", fus)
+    fu_delete.add_argument("id", metavar="ID")
 
     ob = command("objection", _missing("objection"), "record and answer objections")
     obs = ob.add_subparsers(title="objection commands", metavar="ACTION", parser_class=_Parser)
@@ -1175,6 +1338,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ob_answer.add_argument("answer")
     ob_resolve = command("resolve", cmd_objection_resolve, "mark an objection resolved", obs)
     ob_resolve.add_argument("id", metavar="ID")
+    ob_delete = command("delete", cmd_objection_delete, "move an objection to the trash", obs)
+    ob_delete.add_argument("id", metavar="ID")
+
+    bin_ = command("trash", cmd_trash, "what was deleted (kept 30 days); restore or empty it")
+    bin_.add_argument("--json", action="store_true")
+    bins = bin_.add_subparsers(title="trash commands", metavar="ACTION", parser_class=_Parser)
+    bin_restore = command("restore", cmd_trash_restore, "put a deleted thing back", bins)
+    bin_restore.add_argument("id", metavar="ID")
+    command("empty", cmd_trash_empty, "forget everything in the trash for good", bins)
 
     play = command("playbook", cmd_playbook, "your earlier answers to a kind of objection")
     play.add_argument("category")
