@@ -17,11 +17,13 @@ from textual.app import App
 from textual.binding import Binding
 
 from repdesk import background, clock, problems
+from repdesk.errors import RepdeskError
 from repdesk.kpi import Kpis
 from repdesk.paths import Home, demo_owner
 from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, save_value
 from repdesk.settings import load as load_settings
+from repdesk.text import printable
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.undo import Undo
@@ -40,6 +42,7 @@ DEFERRED_MODULES = (
     "repdesk.tui.screens.help",
     "repdesk.tui.screens.playbook",
     "repdesk.tui.screens.kpi",
+    "repdesk.tui.screens.mend",
     "repdesk.tui.screens.welcome",
 )
 
@@ -80,6 +83,7 @@ class RepdeskApp(App[int]):
         Binding("4", "playbook", "Playbook", id="app.playbook", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
+        Binding("T", "trash", "Trash: restore what was deleted", id="app.trash", show=False),
     ]
 
     def __init__(
@@ -158,6 +162,50 @@ class RepdeskApp(App[int]):
 
     def remember_undo(self, undo: Undo) -> None:
         self.board.undo_stack.append(undo)
+
+    async def undo_last(self) -> None:
+        """Take back the app's last write (the stack holds every one since the start); refuse,
+        saying why, when what it wrote changed since (another program wrote there)."""
+        from repdesk.services.changes import UndoRefused
+
+        stack = self.board.undo_stack
+        if not stack:
+            self.notify("Nothing to undo.")
+            return
+        undo = stack.pop()
+        what = printable(undo.description)
+        try:
+            await self.desk.write(undo.revert)
+        except UndoRefused as exc:
+            # Left off the stack: trying again cannot help, and the next `u` goes further back.
+            self.notify(
+                f"Cannot undo the {what}: {printable(str(exc))}. Nothing was changed.",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            return
+        except Exception as exc:
+            stack.append(undo)  # a full disk, a busy desk: still there to try again
+            message = str(exc) if isinstance(exc, RepdeskError) else None
+            if message is None:
+                message = problems.describe(exc, str(self.desk.home.desk))[0]
+            self.notify(printable(message), severity="error", markup=False, timeout=10)
+            return
+        self.notify(f"Undid the {what}.", markup=False)
+        if undo.stage_id is not None:
+            # The cursor follows the deal back to the column it returned to.
+            self.board.follow = (undo.stage_id, undo.deal_id)
+        reload = getattr(self.screen, "reload", None)
+        if self.screen is not self.board and callable(reload):
+            reload()
+        self.board.reload()
+
+    def action_trash(self) -> None:
+        from repdesk.tui.screens.mend import TrashScreen
+
+        if not isinstance(self.screen, TrashScreen):
+            self.push_screen(TrashScreen(), lambda _: self.board.reload())
 
     def action_board(self) -> None:
         while self.screen is not self.board and len(self.screen_stack) > 2:

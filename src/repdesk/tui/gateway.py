@@ -21,6 +21,7 @@ from sqlmodel import Session
 from repdesk import background, desk_file, problems, reports, store
 from repdesk.errors import RepdeskError
 from repdesk.paths import Home
+from repdesk.services.changes import Changeset, recording
 from repdesk.settings import Settings
 
 T = TypeVar("T")
@@ -75,6 +76,17 @@ class DeskGateway:
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.write_now, fn)
+
+    async def write_recorded(self, fn: Callable[[Session], T]) -> tuple[T, Changeset]:
+        """Write, and return with the result what the write changed, row by row: the app's
+        undo takes back exactly that, and refuses when another program wrote since."""
+
+        def run(session: Session) -> tuple[T, Changeset]:
+            with recording(session) as changes:
+                result = fn(session)
+            return result, changes
+
+        return await self.write(run)
 
     async def write_or_explain(self, fn: Callable[[Session], object]) -> str | None:
         """Write, or say in one line why not (a refusal, a read-only folder, a full disk):

@@ -206,6 +206,10 @@ class DealScreen(Screen[None]):
         Binding("w", "won", "Won", id="deal.won"),
         Binding("x", "lost", "Lost", id="deal.lost"),
         Binding("r", "reopen", "Reopen", id="deal.reopen", show=False),
+        Binding("W", "won_on", "Won on a day", id="deal.won_on", show=False),
+        Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
+        Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),
+        Binding("u", "undo", "Undo", id="deal.undo", show=False),
     ]
 
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -303,6 +307,56 @@ class DealScreen(Screen[None]):
 
     def action_lost(self) -> None:
         self._open(actions.lose(self.desk, deal_id=self.deal_id))
+
+    def action_won_on(self) -> None:
+        self._open(actions.win_on(self.desk, deal_id=self.deal_id))
+
+    def action_merge(self) -> None:
+        self._open(actions.merge_form(self.desk, keep_id=self.deal_id, title=self._title()))
+
+    async def action_undo(self) -> None:
+        await self.app.undo_last()  # type: ignore[attr-defined]
+
+    async def action_delete(self) -> None:
+        """Pick the deal, a follow-up, an objection or an activity; it goes to the trash."""
+        from repdesk.tui.screens.mend import PickScreen, deal_parts
+
+        deal_id = self.deal_id
+        try:
+            parts = await self.desk.read(lambda s: deal_parts(s, deal_id))
+        except Exception as exc:  # deleted meanwhile (from the shell)
+            self.notify(printable(str(exc)), severity="error", markup=False)
+            return
+
+        async def picked(choice: Any) -> None:
+            if choice is None:
+                return
+            kind, item_id = choice
+            try:
+                item, undo = await actions.delete(
+                    self.desk, kind=kind, item_id=item_id, deal_id=deal_id
+                )
+            except Exception as exc:
+                self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
+                return
+            self.app.remember_undo(undo)  # type: ignore[attr-defined]
+            self.notify(
+                printable(f"Deleted {item.word} {item.label}: u undoes; the trash (T) keeps it."),
+                markup=False,
+            )
+            if kind == "deal":
+                self.dismiss(None)
+            else:
+                self.reload()
+
+        self.app.push_screen(
+            PickScreen(
+                f"Delete from {self._title()}",
+                parts,
+                "enter: to the trash (u undoes) · esc: keep everything",
+            ),
+            picked,
+        )
 
     async def action_reopen(self) -> None:
         problem = await self.desk.write_or_explain(
