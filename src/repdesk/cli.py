@@ -1052,7 +1052,7 @@ def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
 
 def _trashed_line(item: Any) -> str:
     return (
-        f"Deleted {item.word} {printable(item.label)}: in the trash as {item.id} for "
+        f"Deleted {printable(item.what)}: in the trash as {item.id} for "
         f"30 days (`repdesk trash restore {item.id}` puts it back)"
     )
 
@@ -1143,7 +1143,7 @@ def cmd_trash_restore(desk: Desk, args: argparse.Namespace) -> int:
     trash_id = _id(args.id, "trash id", "repdesk trash")
     with desk.write() as session:
         back = trash.restore(session=session, trash_id=trash_id)
-    line = f"Restored {back.word} {printable(back.label)}"
+    line = f"Restored {printable(back.what)}"
     if back.item_id != back.old_id:
         line += f" as {'#' if back.kind == 'deal' else ''}{back.item_id} (its old id is taken)"
     _out(line)

@@ -29,9 +29,9 @@ def test_deal_show_lists_the_ids_a_delete_needs(desk: Path) -> None:
 
 
 def test_deleted_things_wait_in_the_trash_and_come_back(desk: Path) -> None:
-    assert "Deleted activity email 2026-11-20 on #2" in ok("activity", "delete", "2")
-    assert "Deleted objection price objection on #2" in ok("objection", "delete", "1")
-    assert "Deleted follow-up follow-up due 2026-11-23 on #1" in ok("follow-up", "delete", "1")
+    assert "Deleted email 2026-11-20 on #2" in ok("activity", "delete", "2")
+    assert "Deleted price objection on #2" in ok("objection", "delete", "1")
+    assert "Deleted follow-up due 2026-11-23 on #1" in ok("follow-up", "delete", "1")
     out = ok("deal", "delete", "1")
     assert out.startswith("Deleted deal #1 Fleet rollout (Acme) (with 2 rows of its timeline)")
     assert "in the trash as 4 for 30 days (`repdesk trash restore 4` puts it back)" in out

@@ -95,6 +95,11 @@ class TrashItem:
     def word(self) -> str:
         return WORDS[self.kind]
 
+    @property
+    def what(self) -> str:
+        """`deal #3 Pilot (Acme)`, `call 2026-11-19 on #3 ...`: what it is, in a sentence."""
+        return f"deal {self.label}" if self.kind == "deal" else self.label
+
     def expires_on(self) -> date:
         return clock.local_date(self.deleted_at + RETENTION)
 
@@ -244,6 +249,10 @@ class Restored:
     @property
     def word(self) -> str:
         return WORDS[self.kind]
+
+    @property
+    def what(self) -> str:
+        return f"deal {self.label}" if self.kind == "deal" else self.label
 
 
 def get_entry(*, session: Session, trash_id: int, now: datetime | None = None) -> Trash:

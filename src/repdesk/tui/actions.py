@@ -52,8 +52,16 @@ def _happened(text: str) -> Any:
 
 
 def _closed_on(text: str) -> date | None:
-    """The day a deal closed: empty is today."""
-    return _date(text) if text.strip() else None
+    """The day a deal closed: empty is today; a weekday is the last one (`tue`)."""
+    if not text.strip():
+        return None
+    try:
+        day, at = parse_past_when(text, today=clock.today())
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
+    if at is not None:
+        raise FieldError(f"{text!r} is not a date: this field takes a day without a time")
+    return day
 
 
 def _date(text: str) -> date:
@@ -502,7 +510,7 @@ async def delete(desk: DeskGateway, *, kind: str, item_id: int, deal_id: int) ->
     item, changes = await desk.write_recorded(
         lambda s: trash.delete_item(session=s, kind=kind, item_id=item_id)
     )
-    return item, undo_of(f"delete of {item.word} {item.label}", deal_id, changes)
+    return item, undo_of(f"delete of {item.what}", deal_id, changes)
 
 
 def merge_form(desk: DeskGateway, *, keep_id: int, title: str) -> FormScreen:

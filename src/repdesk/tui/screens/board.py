@@ -63,7 +63,7 @@ class BoardScreen(Screen[None]):
         Binding("w", "won", "Mark won", id="board.won"),
         Binding("x", "lost", "Mark lost", id="board.lost"),
         Binding("W", "won_on", "Mark won on a day", id="board.won_on", show=False),
-        Binding("D", "delete", "Delete deal (to the trash)", id="board.delete", show=False),
+        Binding("D", "delete", "Delete deal", id="board.delete", show=False),
         Binding("M", "merge", "Merge a duplicate into the deal", id="board.merge", show=False),
         Binding("u", "undo", "Undo", id="board.undo", show=False),
         Binding("slash", "filter", "Filter", id="board.filter"),
@@ -412,8 +412,9 @@ class BoardScreen(Screen[None]):
 
         def added(result: Any) -> None:
             if result is not None:
+                self.undo_stack.append(result[1])
                 self.reload()
-                self.notify(f"Added {result[0].title}", markup=False)
+                self.notify(printable(f"Added {result[0].title}"), markup=False)
 
         self._open(_actions().deal_form(self.desk, deal_id=None, stage_id=stage_id), then=added)
 
@@ -441,7 +442,7 @@ class BoardScreen(Screen[None]):
             return
         self.undo_stack.append(undo)
         self.notify(
-            printable(f"Deleted {item.label}: u undoes; the trash (T) keeps it 30 days."),
+            printable(f"Deleted {item.what}: u undoes; the trash (T) keeps it 30 days."),
             markup=False,
         )
         self.reload()

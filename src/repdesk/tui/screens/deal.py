@@ -341,7 +341,7 @@ class DealScreen(Screen[None]):
                 return
             self.app.remember_undo(undo)  # type: ignore[attr-defined]
             self.notify(
-                printable(f"Deleted {item.word} {item.label}: u undoes; the trash (T) keeps it."),
+                printable(f"Deleted {item.what}: u undoes; the trash (T) keeps it."),
                 markup=False,
             )
             if kind == "deal":

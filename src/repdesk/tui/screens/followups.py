@@ -139,7 +139,7 @@ class FollowUpsScreen(Screen[None]):
             return
         self.app.remember_undo(undo)  # type: ignore[attr-defined]
         self.notify(
-            printable(f"Deleted {item.label}: u undoes; the trash (T) keeps it 30 days."),
+            printable(f"Deleted {item.what}: u undoes; the trash (T) keeps it 30 days."),
             markup=False,
         )
         self.reload()

@@ -162,7 +162,7 @@ class TrashScreen(Screen[None]):
         moved = (
             f" as #{back.item_id}" if back.kind == "deal" and back.item_id != back.old_id else ""
         )
-        self.notify(printable(f"Restored {back.word} {back.label}{moved}."), markup=False)
+        self.notify(printable(f"Restored {back.what}{moved}."), markup=False)
         self.reload()
         self.app.board.reload()  # type: ignore[attr-defined]
         self.app.refresh_quota()  # type: ignore[attr-defined]
