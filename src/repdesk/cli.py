@@ -181,6 +181,7 @@ def _deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
         "expected_close": deal.expected_close.isoformat() if deal.expected_close else None,
         "closed_on": deal.closed_on.isoformat() if deal.closed_on else None,
         "lost_reason": deal.lost_reason,
+        "notes": deal.notes,
     }
 
 
@@ -392,6 +393,10 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         fields.append(("lost reason", deal.lost_reason))
     for label, value in fields:
         _out(f"  {label + ':':<15} {printable(value) or '-'}")
+    if deal.notes.strip():
+        _out("Notes")
+        for note_line in deal.notes.strip().splitlines():
+            _out(f"  {printable(note_line)}")
     _out(f"Follow-ups ({len(pending)})" + ("" if pending else ": none pending"))
     for fu in pending:
         repeat = f" ↻ every {fu.recur_days} days" if fu.recur_days else ""
@@ -1115,6 +1120,26 @@ def cmd_activity_edit(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+
+    if args.text is None:
+        with desk.read() as session:
+            deal = deals.find_deal(session=session, ref=args.deal)
+        sys.stdout.write("".join(printable(line) + "\n" for line in deal.notes.splitlines()))
+        return 0
+    text = sys.stdin.read() if args.text == "-" else args.text.replace("\\n", "\n")
+    with desk.write() as session:
+        deal = deals.find_deal(session=session, ref=args.deal)
+        deals.edit_deal(session=session, deal_id=deal.id, notes=text)  # type: ignore[arg-type]
+        lines = len(text.splitlines())
+        _out(
+            f"Notes of #{deal.id} {printable(deal.title)}: "
+            + (formatting.count(lines, "line") if lines else "cleared")
+        )
+    return 0
+
+
 def cmd_trash(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import trash
 
@@ -1285,6 +1310,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     deal_merge.add_argument("keep", metavar="KEEP")
     deal_merge.add_argument("gone", metavar="GONE")
+    deal_notes = command("notes", cmd_deal_notes, "print a deal's notes, or replace them", deals)
+    deal_notes.add_argument("deal", metavar="DEAL")
+    deal_notes.add_argument(
+        "text", metavar="TEXT", nargs="?", help="the new notes (\\n for a new line; - reads stdin)"
+    )
 
     log = command("log", cmd_log, "log a call, email, meeting or note on a deal")
     log.add_argument("kind", choices=("call", "email", "meeting", "note"))

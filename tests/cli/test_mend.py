@@ -97,3 +97,16 @@ def test_a_logged_activity_is_corrected_and_logged_earlier(desk: Path) -> None:
     assert "no activity has id 99" in refused("activity", "edit", "99", "--note", "x")
     code, _, err = run("activity", "delete", "x")
     assert code == 2 and "activity: 'x' is not valid" in err
+
+
+def test_a_deal_keeps_its_own_notes(desk: Path, tmp_path: Path) -> None:
+    assert ok("deal", "notes", "1", "Decides in December\\nPrefers mornings") == (
+        "Notes of #1 Fleet rollout: 2 lines\n"
+    )
+    assert ok("deal", "notes", "1") == "Decides in December\nPrefers mornings\n"
+    assert "Notes\n  Decides in December\n  Prefers mornings\n" in ok("deal", "show", "1")
+    assert json.loads(ok("deal", "show", "1", "--json"))["notes"].startswith("Decides")
+    ok("export", "json", tmp_path / "desk.json")
+    exported = json.loads((tmp_path / "desk.json").read_text())
+    assert exported["tables"]["deal"][0]["notes"] == "Decides in December\nPrefers mornings"
+    assert ok("deal", "notes", "1", "") == "Notes of #1 Fleet rollout: cleared\n"

@@ -226,3 +226,24 @@ async def test_m_merges_a_duplicate_into_the_deal_and_u_splits_them_again(
         await pilot.press("u")
         await until(pilot, lambda: said(app, "Undid the merge of Fleet tracking rollout"))
     assert db(home, EVERY_ROW) == before
+
+
+async def test_the_deal_page_keeps_its_own_notes_edited_in_place(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Proposal")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        page = app.screen
+        await pilot.press("N")
+        await pilot.press(*"[b]Call after 3pm", "enter", *"cwfox")  # the page's keys are text here
+        await pilot.press("escape")  # leaves the notes, not the page
+        await until(pilot, lambda: db(home, "SELECT notes FROM deal WHERE id = 1")
+                    == [("[b]Call after 3pm\ncwfox",)])  # fmt: skip
+        assert app.screen is page and db(home, "SELECT count(*) FROM activity") == [(1,)]
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, "SELECT notes FROM deal WHERE id = 1") == [("",)])
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)

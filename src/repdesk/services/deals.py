@@ -29,6 +29,7 @@ EDITABLE = (
     "first_contact",
     "expected_close",
     "lost_reason",
+    "notes",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Static, TextArea
 
 from repdesk import clock, formatting
 from repdesk.models import Activity, Deal, FollowUp, Objection
@@ -194,6 +194,16 @@ def render_timeline(page: DealPage) -> Timeline:
     return Timeline(events, clock.now().astimezone().year)
 
 
+class NotesArea(TextArea):
+    """The deal's own notes, edited in place: saved when the rep leaves it (esc, tab or a
+    click elsewhere); `esc` leaves it without leaving the page."""
+
+    BINDINGS = [Binding("escape", "leave", "Leave the notes", id="deal.notes_leave", show=False)]
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
+
+
 class DealScreen(Screen[None]):
     TITLE = "Deal page"  # the heading of its keys under `?`
     BINDINGS = [
@@ -210,6 +220,7 @@ class DealScreen(Screen[None]):
         Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
         Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),
         Binding("u", "undo", "Undo", id="deal.undo", show=False),
+        Binding("N", "notes", "Edit the notes", id="deal.notes", show=False),
     ]
 
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -221,6 +232,8 @@ class DealScreen(Screen[None]):
     DealScreen #deal-side { width: 1fr; min-width: 42; padding: 0 1; }
     DealScreen #deal-main { width: 2fr; padding: 0 1; border-left: solid $panel; }
     DealScreen Static { margin-bottom: 1; }
+    DealScreen #deal-notes-title { margin-bottom: 0; }
+    DealScreen #deal-notes { height: auto; min-height: 4; max-height: 12; }
     """
 
     def __init__(self, deal_id: int) -> None:
@@ -239,6 +252,8 @@ class DealScreen(Screen[None]):
                 yield Static(id="deal-fields")
                 yield Static(id="deal-next")
                 yield Static(id="deal-objections")
+                yield Static(_heading("Notes (N edits, esc leaves)"), id="deal-notes-title")
+                yield NotesArea(id="deal-notes", soft_wrap=True, show_line_numbers=False)
             with VerticalScroll(id="deal-main"):
                 yield Static(id="deal-timeline")
         yield RepdeskFooter()
@@ -258,6 +273,9 @@ class DealScreen(Screen[None]):
         self.query_one("#deal-next", Static).update(render_next_steps(page))
         self.query_one("#deal-objections", Static).update(render_objections(page))
         self.query_one("#deal-timeline", Static).update(render_timeline(page))
+        notes = self.query_one(NotesArea)
+        if not notes.has_focus:  # never under the rep's fingers
+            notes.load_text(page.deal.notes)
 
     def _title(self) -> str:
         return self.page.deal.title if self.page else f"deal #{self.deal_id}"
@@ -307,6 +325,30 @@ class DealScreen(Screen[None]):
 
     def action_lost(self) -> None:
         self._open(actions.lose(self.desk, deal_id=self.deal_id))
+
+    def action_notes(self) -> None:
+        self.query_one(NotesArea).focus()
+
+    def on_descendant_blur(self, event: Any) -> None:
+        if isinstance(event.widget, NotesArea):
+            self.save_notes(event.widget.text)
+
+    @work(group="deal-notes")
+    async def save_notes(self, text: str) -> None:
+        if self.page is None or text == self.page.deal.notes:
+            return
+        deal_id, title = self.deal_id, self._title()
+        try:
+            deal, changes = await self.desk.write_recorded(
+                lambda s: deals.edit_deal(session=s, deal_id=deal_id, notes=text)
+            )
+        except Exception as exc:
+            self.notify(f"Notes not saved: {printable(str(exc))}", severity="error",
+                        markup=False, timeout=10)  # fmt: skip
+            return
+        self.page = replace(self.page, deal=deal)
+        self.app.remember_undo(actions.undo_of(f"notes of {title}", deal_id, changes))  # type: ignore[attr-defined]
+        self.notify("Notes saved.")
 
     def action_won_on(self) -> None:
         self._open(actions.win_on(self.desk, deal_id=self.deal_id))
