@@ -1140,6 +1140,134 @@ def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+def _percent(text: str) -> int:
+    raw = text.strip().removesuffix("%")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 3:
+        raise UsageError(f"probability: {text!r} is not valid: use a percentage such as 40")
+    return int(raw)
+
+
+def _rot_days(text: str) -> int | None:
+    raw = text.strip().lower().removesuffix("d")
+    if raw in ("none", "off", "never"):
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 4:
+        raise UsageError(f"rot: {text!r} is not valid: use a number of days such as 21, or none")
+    return int(raw)
+
+
+def _stage_line(info: Any) -> str:
+    rot = f"rots after {info.rot_days} days" if info.rot_days else "never rots"
+    kind = f" · {info.kind}" if info.kind != "open" else f" · {rot}"
+    deals_there = formatting.count(info.open_deals, "open deal") if info.kind == "open" else ""
+    return f"  {info.number}. {printable(info.name)} (id {info.id}) · {info.probability}%{kind}" + (
+        f" · {deals_there}" if deals_there else ""
+    )
+
+
+def cmd_stage_list(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    with desk.read() as session:
+        found = stages.list_stages(session=session)
+    if args.json:
+        _json(
+            [
+                {
+                    "id": s.id,
+                    "number": s.number,
+                    "name": s.name,
+                    "kind": s.kind,
+                    "probability": s.probability,
+                    "rot_days": s.rot_days,
+                    "open_deals": s.open_deals,
+                }
+                for s in found
+            ]
+        )
+        return 0
+    _out("Your pipeline:")
+    for info in found:
+        _out(_stage_line(info))
+    return 0
+
+
+def _stage_done(desk: Desk, change: Callable[[Session], Any], line: Callable[[Any], str]) -> int:
+    from repdesk.services import stages
+
+    with desk.write() as session:
+        result = change(session)
+        _out(line(result))
+        for info in stages.list_stages(session=session):
+            _out(_stage_line(info))
+    return 0
+
+
+def cmd_stage_add(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    probability = _percent(args.probability)
+    rot = _rot_days(args.rot) if args.rot is not None else None
+    return _stage_done(
+        desk,
+        lambda s: stages.add_stage(
+            session=s, name=args.name, probability=probability, rot_days=rot, after=args.after
+        ),
+        lambda stage: f"Added the stage {printable(stage.name)} (id {stage.id}):",
+    )
+
+
+def cmd_stage_rename(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    return _stage_done(
+        desk,
+        lambda s: stages.rename_stage(session=s, stage=args.stage, name=args.name),
+        lambda stage: f"Renamed to {printable(stage.name)}; its history reads the new name:",
+    )
+
+
+def cmd_stage_move(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    if not args.position.isascii() or not args.position.isdigit() or len(args.position) > 3:
+        raise UsageError(f"position: {args.position!r} is not valid: use a place such as 2")
+    return _stage_done(
+        desk,
+        lambda s: stages.move_stage(session=s, stage=args.stage, number=int(args.position)),
+        lambda stage: f"Moved {printable(stage.name)}:",
+    )
+
+
+def cmd_stage_set(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    if args.probability is None and args.rot is None:
+        raise UsageError("stage set: nothing to change: give --probability or --rot")
+    probability = _percent(args.probability) if args.probability is not None else None
+    extra = {"rot_days": _rot_days(args.rot)} if args.rot is not None else {}
+    return _stage_done(
+        desk,
+        lambda s: stages.set_stage(session=s, stage=args.stage, probability=probability, **extra),
+        lambda stage: f"Set {printable(stage.name)}:",
+    )
+
+
+def cmd_stage_remove(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    def line(result: Any) -> str:
+        name, moved, into = result
+        where = f"; {formatting.count(moved, 'deal')} moved to {printable(into)}" if moved else ""
+        return f"Removed the stage {printable(name)}{where}:"
+
+    return _stage_done(
+        desk,
+        lambda s: stages.remove_stage(session=s, stage=args.stage, into=args.into),
+        line,
+    )
+
+
 def cmd_trash(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import trash
 
@@ -1370,6 +1498,29 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ob_resolve.add_argument("id", metavar="ID")
     ob_delete = command("delete", cmd_objection_delete, "move an objection to the trash", obs)
     ob_delete.add_argument("id", metavar="ID")
+
+    st = command("stage", _missing("stage"), "your pipeline's stages: list, add, rename, move...")
+    sts = st.add_subparsers(title="stage commands", metavar="ACTION", parser_class=_Parser)
+    st_list = command("list", cmd_stage_list, "the stages in pipeline order", sts)
+    st_list.add_argument("--json", action="store_true")
+    st_add = command("add", cmd_stage_add, "add an open stage", sts)
+    st_add.add_argument("name", metavar="NAME")
+    st_add.add_argument("--probability", required=True, metavar="PERCENT")
+    st_add.add_argument("--rot", metavar="DAYS", help="days in it before a deal rots (or none)")
+    st_add.add_argument("--after", metavar="STAGE", help="default: after the last open stage")
+    st_rename = command("rename", cmd_stage_rename, "rename a stage (its history follows)", sts)
+    st_rename.add_argument("stage", metavar="STAGE")
+    st_rename.add_argument("name", metavar="NAME")
+    st_move = command("move", cmd_stage_move, "put an open stage at another place", sts)
+    st_move.add_argument("stage", metavar="STAGE")
+    st_move.add_argument("position", metavar="PLACE")
+    st_set = command("set", cmd_stage_set, "set a stage's probability or rot limit", sts)
+    st_set.add_argument("stage", metavar="STAGE")
+    st_set.add_argument("--probability", metavar="PERCENT")
+    st_set.add_argument("--rot", metavar="DAYS", help="a number of days, or none")
+    st_remove = command("remove", cmd_stage_remove, "remove a stage, its deals moved first", sts)
+    st_remove.add_argument("stage", metavar="STAGE")
+    st_remove.add_argument("--into", metavar="STAGE", help="where its open deals go first")
 
     bin_ = command("trash", cmd_trash, "what was deleted (kept 30 days); restore or empty it")
     bin_.add_argument("--json", action="store_true")

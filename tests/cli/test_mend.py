@@ -110,3 +110,26 @@ def test_a_deal_keeps_its_own_notes(desk: Path, tmp_path: Path) -> None:
     exported = json.loads((tmp_path / "desk.json").read_text())
     assert exported["tables"]["deal"][0]["notes"] == "Decides in December\nPrefers mornings"
     assert ok("deal", "notes", "1", "") == "Notes of #1 Fleet rollout: cleared\n"
+
+
+def test_the_pipeline_is_the_reps_own_from_the_shell(desk: Path) -> None:
+    out = ok("stage", "add", "Trial", "--probability", "45", "--rot", "10", "--after", "Qualified")
+    assert out.startswith("Added the stage Trial (id 9):\n")
+    assert "  4. Trial (id 9) · 45% · rots after 10 days · 0 open deals" in out
+    assert "  8. Won (id 7) · 100% · won" in ok("stage", "list")
+    ok("stage", "rename", "Trial", "Pilot")
+    ok("stage", "move", "pilot", "1")
+    out = ok("stage", "set", "pilot", "--rot", "none", "--probability", "50%")
+    assert "  1. Pilot (id 9) · 50% · never rots · 0 open deals" in out
+    ok("deal", "move", "1", "Pilot")
+    assert "into: '' is not valid" in refused("stage", "remove", "pilot")
+    out = ok("stage", "remove", "pilot", "--into", "Demo")
+    assert out.startswith("Removed the stage Pilot; 1 deal moved to Demo:")
+    assert "Pilot" not in ok("stage", "list")
+    listed = json.loads(ok("stage", "list", "--json"))
+    assert [s["name"] for s in listed][:2] == ["Prospect", "Contacted"]
+    assert "probability: 'lots' is not valid" in refused(
+        "stage", "set", "Demo", "--probability", "lots"
+    )
+    assert "nothing to change" in refused("stage", "set", "Demo")
+    assert "an open stage" in refused("stage", "remove", "Lost")
