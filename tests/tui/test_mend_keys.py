@@ -170,6 +170,10 @@ async def test_the_trash_from_the_palette_restores_what_was_deleted(
         await pilot.press("enter")
         await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE id = 5") == [(1,)])
         assert said(app, "Restored deal #5 Route planning (Łódź Foods).")
+        await pilot.press("u")  # a restore is a write like any other
+        await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE id = 5") == [(0,)])
+        await pilot.press("enter")
+        await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE id = 5") == [(1,)])
         await pilot.press("escape")
         await until(pilot, lambda: "Route planning" in titles(screen))
 
@@ -247,3 +251,51 @@ async def test_the_deal_page_keeps_its_own_notes_edited_in_place(
         await until(pilot, lambda: db(home, "SELECT notes FROM deal WHERE id = 1") == [("",)])
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)
+
+
+async def test_the_stages_screen_shapes_the_pipeline_and_the_board_follows(
+    app: RepdeskApp, home: Path
+) -> None:
+    from repdesk.tui.screens.stages import StagesScreen
+
+    def columns(screen: BoardScreen) -> list[str]:
+        return [box.column.stage_name for box in screen.boxes()]
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(app.screen, StagesScreen) and app.screen.loaded)
+        stages_screen = app.screen
+        await pilot.press("down", "down", "down")  # Demo
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#field-name").value = "[b]Live demo"  # type: ignore[attr-defined]
+        app.screen.query_one("#field-rot").value = "none"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT name, rot_days FROM stage WHERE id = 4")
+                    == [("[b]Live demo", None)])  # fmt: skip
+        await until(pilot, lambda: app.screen is stages_screen)
+        await pilot.press("K")  # up one place, before Qualified
+        await until(pilot, lambda: db(home, "SELECT position FROM stage WHERE id = 4") == [(3,)])
+        await pilot.press("n")  # a new stage after the one under the cursor
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"Trial", "tab", *"45", "ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT position FROM stage WHERE name = 'Trial'")
+                    == [(4,)])  # fmt: skip
+        await until(pilot, lambda: app.screen is stages_screen)
+        await pilot.press("D")  # remove the stage under the cursor: the Live demo
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("ctrl+s")  # its deal (Warehouse pilot) to the first other stage
+        await until(pilot, lambda: db(home, "SELECT name FROM stage WHERE id = 4")
+                    == [("[b]Live demo (removed)",)])  # fmt: skip
+        assert db(home, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
+                  "WHERE d.id = 3") == [("Prospect",)]  # fmt: skip
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, "SELECT name FROM stage WHERE id = 4")
+                    == [("[b]Live demo",)])  # fmt: skip
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen and "[b]Live demo" in columns(screen))
+        assert columns(screen) == [
+            "Prospect", "Contacted", "[b]Live demo", "Trial", "Qualified", "Proposal",
+            "Negotiation",
+        ]  # fmt: skip

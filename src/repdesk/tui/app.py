@@ -43,6 +43,7 @@ DEFERRED_MODULES = (
     "repdesk.tui.screens.playbook",
     "repdesk.tui.screens.kpi",
     "repdesk.tui.screens.mend",
+    "repdesk.tui.screens.stages",
     "repdesk.tui.screens.welcome",
 )
 
@@ -84,6 +85,7 @@ class RepdeskApp(App[int]):
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
         Binding("T", "trash", "Trash: restore what was deleted", id="app.trash", show=False),
+        Binding("S", "stages", "Stages: your pipeline", id="app.stages", show=False),
     ]
 
     def __init__(
@@ -200,6 +202,12 @@ class RepdeskApp(App[int]):
         if self.screen is not self.board and callable(reload):
             reload()
         self.board.reload()
+
+    def action_stages(self) -> None:
+        from repdesk.tui.screens.stages import StagesScreen
+
+        if not isinstance(self.screen, StagesScreen):
+            self.push_screen(StagesScreen(), lambda _: self.board.reload())
 
     def action_trash(self) -> None:
         from repdesk.tui.screens.mend import TrashScreen

@@ -206,8 +206,12 @@ class BoardScreen(Screen[None]):
     async def reload(self) -> None:
         """Load every card off the UI thread, then redraw keeping the cursor where it was."""
         include_closed = self.show_closed
-        _, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
+        stages, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
         if self.is_attached:
+            if self.stages and stages != self.stages:
+                # Stages added, renamed, reordered or removed (the stages screen, the shell).
+                self.stages = stages
+                await self._mount_columns()
             self._show(cards)
 
     def boxes(self) -> list[StageColumnBox]:

@@ -18,6 +18,7 @@ from repdesk import formatting
 from repdesk.services import activities, deals, followups, objections, trash
 from repdesk.text import printable
 from repdesk.tui.forms import ConfirmScreen
+from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
@@ -82,6 +83,7 @@ class TrashScreen(Screen[None]):
     BINDINGS = [
         Binding("enter,r", "restore", "Restore", id="trash.restore", key_display="enter"),
         Binding("E", "empty", "Empty the trash", id="trash.empty"),
+        Binding("u", "undo", "Undo", id="trash.undo", show=False),
         Binding("escape", "back", "Back", id="trash.back"),
     ]
     DEFAULT_CSS = """
@@ -147,7 +149,9 @@ class TrashScreen(Screen[None]):
             self.notify("Nothing in the trash to restore.")
             return
         try:
-            back = await self.desk.write(lambda s: trash.restore(session=s, trash_id=item.id))
+            back, changes = await self.desk.write_recorded(
+                lambda s: trash.restore(session=s, trash_id=item.id)
+            )
         except Exception as exc:
             from repdesk import problems
             from repdesk.errors import RepdeskError
@@ -163,6 +167,7 @@ class TrashScreen(Screen[None]):
             f" as #{back.item_id}" if back.kind == "deal" and back.item_id != back.old_id else ""
         )
         self.notify(printable(f"Restored {back.what}{moved}."), markup=False)
+        self.app.remember_undo(undo_of(f"restore of {back.what}", back.deal_id, changes))  # type: ignore[attr-defined]
         self.reload()
         self.app.board.reload()  # type: ignore[attr-defined]
         self.app.refresh_quota()  # type: ignore[attr-defined]
@@ -185,6 +190,9 @@ class TrashScreen(Screen[None]):
             "good: no undo."
         )
         self.app.push_screen(ConfirmScreen(question, on_yes=empty), done)
+
+    async def action_undo(self) -> None:
+        await self.app.undo_last()  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.dismiss(None)
