@@ -299,3 +299,30 @@ async def test_the_stages_screen_shapes_the_pipeline_and_the_board_follows(
             "Prospect", "Contacted", "[b]Live demo", "Trial", "Qualified", "Proposal",
             "Negotiation",
         ]  # fmt: skip
+
+
+async def test_reopen_and_a_new_quota_are_undone_too(app: RepdeskApp, home: Path) -> None:
+    from repdesk.tui.screens.kpi import KpiScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await board(pilot)
+        app.open_deal(7)  # Support contract, won
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.press("r")
+        await until(pilot, lambda: db(home, "SELECT status FROM deal WHERE id = 7") == [("open",)])
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, "SELECT status, closed_on FROM deal WHERE id = 7")
+                    == [("won", "2026-11-05")])  # fmt: skip
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen))
+        await pilot.press("Q")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#field-amount").value = "90k"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT amount_cents FROM quota WHERE period = "
+                    "'2026-11'") == [(9_000_000,)])  # fmt: skip
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen))
+        await pilot.press("u")  # from any screen
+        await until(pilot, lambda: db(home, "SELECT amount_cents FROM quota WHERE period = "
+                    "'2026-11'") == [(6_000_000,)])  # fmt: skip
+        assert said(app, "Undid the quota of 2026-11.")

@@ -496,7 +496,11 @@ def quota_form(desk: DeskGateway, *, period: Period, current: int | None) -> For
 
     async def submit(values: dict[str, Any]) -> tuple[Period, int]:
         chosen, amount = values["period"], values["amount"]
-        await desk.write(lambda s: quotas.set_quota(session=s, period=chosen, amount_cents=amount))
+        _, changes = await desk.write_recorded(
+            lambda s: quotas.set_quota(session=s, period=chosen, amount_cents=amount)
+        )
+        if desk.remember_undo is not None:
+            desk.remember_undo(undo_of(f"quota of {chosen.label}", 0, changes))
         return chosen, amount
 
     return FormScreen("Your quota", fields, submit)

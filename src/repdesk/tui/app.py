@@ -86,6 +86,9 @@ class RepdeskApp(App[int]):
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
         Binding("T", "trash", "Trash: restore what was deleted", id="app.trash", show=False),
         Binding("S", "stages", "Stages: your pipeline", id="app.stages", show=False),
+        # Every screen: the stack holds the app's writes from all of them (the board's own
+        # `board.undo` is the same action).
+        Binding("u", "undo", "Undo the last change", id="app.undo", show=False),
     ]
 
     def __init__(
@@ -99,6 +102,7 @@ class RepdeskApp(App[int]):
         `first`: the first frame's read, when the caller started it already."""
         super().__init__()
         self.desk = desk
+        desk.remember_undo = self.remember_undo
         self.on_demo = own_home is not None
         # The rep's own settings file, also while the app shows the demo desk.
         self.settings_file = (own_home or desk.home).settings
@@ -202,6 +206,9 @@ class RepdeskApp(App[int]):
         if self.screen is not self.board and callable(reload):
             reload()
         self.board.reload()
+
+    async def action_undo(self) -> None:
+        await self.undo_last()
 
     def action_stages(self) -> None:
         from repdesk.tui.screens.stages import StagesScreen
@@ -308,6 +315,7 @@ class RepdeskApp(App[int]):
             lambda: demo.ensure_built(home, today=clock.today(), now=clock.now())
         )
         old, self.desk = self.desk, DeskGateway(home, self.desk.settings)
+        self.desk.remember_undo = self.remember_undo
         old.close()
         self.on_demo = True
         self.desk.changed_elsewhere()

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -34,6 +34,8 @@ class DeskGateway:
         # The damage check runs in the thread of the first read (read_soon), not here.
         self._verified = verified or settings.database_url is not None
         self._engine: Engine | None = None
+        # Where a write's undo goes when its screen has no result to carry it (the app's stack).
+        self.remember_undo: Callable[[Any], None] | None = None
         self._engine_lock = threading.Lock()
         # Asks "did anyone write?" once a second: SQLite's data_version, or PostgreSQL's
         # LISTEN/NOTIFY on a server (see store.watch_changes). On a file, made now, before

@@ -219,7 +219,6 @@ class DealScreen(Screen[None]):
         Binding("W", "won_on", "Won on a day", id="deal.won_on", show=False),
         Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
         Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),
-        Binding("u", "undo", "Undo", id="deal.undo", show=False),
         Binding("N", "notes", "Edit the notes", id="deal.notes", show=False),
     ]
 
@@ -356,9 +355,6 @@ class DealScreen(Screen[None]):
     def action_merge(self) -> None:
         self._open(actions.merge_form(self.desk, keep_id=self.deal_id, title=self._title()))
 
-    async def action_undo(self) -> None:
-        await self.app.undo_last()  # type: ignore[attr-defined]
-
     async def action_delete(self) -> None:
         """Pick the deal, a follow-up, an objection or an activity; it goes to the trash."""
         from repdesk.tui.screens.mend import PickScreen, deal_parts
@@ -401,10 +397,14 @@ class DealScreen(Screen[None]):
         )
 
     async def action_reopen(self) -> None:
-        problem = await self.desk.write_or_explain(
-            lambda s: deals.reopen_deal(session=s, deal_id=self.deal_id)
-        )
-        if problem:
-            self.notify(problem, severity="error", markup=False, timeout=10)
+        deal_id, title = self.deal_id, self._title()
+        try:
+            _, changes = await self.desk.write_recorded(
+                lambda s: deals.reopen_deal(session=s, deal_id=deal_id)
+            )
+        except Exception as exc:
+            self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
             return
+        if changes:
+            self.app.remember_undo(actions.undo_of(f"reopening of {title}", deal_id, changes))  # type: ignore[attr-defined]
         self.reload()

@@ -47,7 +47,6 @@ class FollowUpsScreen(Screen[None]):
         Binding("c", "log_call", "Log call", id="queues.log_call"),
         Binding("f", "follow_up", "Add follow-up", id="queues.follow_up"),
         Binding("D", "delete", "Delete follow-up", id="queues.delete", show=False),
-        Binding("u", "undo", "Undo", id="queues.undo", show=False),
         Binding("escape", "back", "Board", id="queues.back", show=False),
     ]  # fmt: skip
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -123,9 +122,6 @@ class FollowUpsScreen(Screen[None]):
         if isinstance(undo, actions.Undo):
             self.app.remember_undo(undo)  # type: ignore[attr-defined]
         self.reload()
-
-    async def action_undo(self) -> None:
-        await self.app.undo_last()  # type: ignore[attr-defined]
 
     async def action_delete(self) -> None:
         if (row := self._follow_up()) is None or row.follow_up_id is None:

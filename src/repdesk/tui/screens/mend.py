@@ -83,7 +83,6 @@ class TrashScreen(Screen[None]):
     BINDINGS = [
         Binding("enter,r", "restore", "Restore", id="trash.restore", key_display="enter"),
         Binding("E", "empty", "Empty the trash", id="trash.empty"),
-        Binding("u", "undo", "Undo", id="trash.undo", show=False),
         Binding("escape", "back", "Back", id="trash.back"),
     ]
     DEFAULT_CSS = """
@@ -190,9 +189,6 @@ class TrashScreen(Screen[None]):
             "good: no undo."
         )
         self.app.push_screen(ConfirmScreen(question, on_yes=empty), done)
-
-    async def action_undo(self) -> None:
-        await self.app.undo_last()  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.dismiss(None)

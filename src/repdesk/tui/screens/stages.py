@@ -48,7 +48,6 @@ class StagesScreen(Screen[None]):
         Binding("K", "move(-1)", "Move up", id="stages.up"),
         Binding("J", "move(1)", "Move down", id="stages.down"),
         Binding("D", "remove", "Remove", id="stages.remove"),
-        Binding("u", "undo", "Undo", id="stages.undo", show=False),
         Binding("escape", "back", "Back", id="stages.back"),
     ]  # fmt: skip
     DEFAULT_CSS = """
@@ -215,9 +214,6 @@ class StagesScreen(Screen[None]):
             )
 
         self.app.push_screen(FormScreen(f"Remove the stage {info.name}", fields, submit))
-
-    async def action_undo(self) -> None:
-        await self.app.undo_last()  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.dismiss(None)
