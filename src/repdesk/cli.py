@@ -130,6 +130,13 @@ def _date(text: str, name: str) -> date:
         return parse_date(text, today=clock.today())
 
 
+def _past_when(text: str, name: str) -> tuple[date, time | None]:
+    from repdesk.dates import parse_past_when
+
+    with _naming(name):
+        return parse_past_when(text, today=clock.today())
+
+
 def _period(text: str | None, name: str) -> Period:
     from repdesk.dates import period_containing
 
@@ -205,6 +212,7 @@ def _deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
         "expected_close": deal.expected_close.isoformat() if deal.expected_close else None,
         "closed_on": deal.closed_on.isoformat() if deal.closed_on else None,
         "lost_reason": deal.lost_reason,
+        "notes": deal.notes,
     }
 
 
@@ -407,6 +415,7 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
                 ],
                 "recent_activities": [
                     {
+                        "id": act.id,
                         "kind": act.kind,
                         "on": clock.local_date(act.at).isoformat(),
                         "outcome": act.outcome,
@@ -440,6 +449,10 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         fields.append(("lost reason", deal.lost_reason))
     for label, value in fields:
         _out(f"  {label + ':':<15} {printable(value) or '-'}")
+    if deal.notes.strip():
+        _out("Notes")
+        for note_line in deal.notes.strip().splitlines():
+            _out(f"  {printable(note_line)}")
     _out(f"Follow-ups ({len(pending)})" + ("" if pending else ": none pending"))
     for fu in pending:
         repeat = f" ↻ every {fu.recur_days} days" if fu.recur_days else ""
@@ -455,7 +468,7 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         when = clock.local_date(act.at).isoformat()
         minutes = f" {act.minutes} min" if act.minutes else ""
         words = " · ".join(printable(w) for w in (act.outcome, act.text) if w)
-        _out(f"  {when} {act.kind}{minutes}" + (f" · {words}" if words else ""))
+        _out(f"  [{act.id}] {when} {act.kind}{minutes}" + (f" · {words}" if words else ""))
     return 0
 
 
@@ -527,6 +540,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
     next_when = _when(args.next, "--next") if args.next else None
     if args.next_note and not next_when:
         raise UsageError("--next-note needs --next WHEN (the date of the next step)")
+    at = activities.happened_at(_past_when(args.at, "--at")) if args.at is not None else None
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         activity, following = activities.log_activity(
@@ -538,6 +552,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
             text=args.note or "",
             next_when=next_when,
             next_note=args.next_note or "",
+            at=at,
         )
         line = f"Logged {activity.kind} on #{deal.id} {printable(deal.title)}"
         if following is not None:
@@ -1043,6 +1058,7 @@ _TABLE_WORDS = {
     "follow_up": ("follow-up", "follow-ups"),
     "objection": ("objection", "objections"),
     "quota": ("quota", "quotas"),
+    "trash": ("thing in the trash", "things in the trash"),
 }
 
 
@@ -1122,6 +1138,283 @@ def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- mending: delete, trash, merge
+
+
+def _trashed_line(item: Any) -> str:
+    return (
+        f"Deleted {printable(item.what)}: in the trash as {item.id} for "
+        f"30 days (`repdesk trash restore {item.id}` puts it back)"
+    )
+
+
+def _delete(desk: Desk, kind: str, item_id: int) -> int:
+    from repdesk.services import trash
+
+    with desk.write() as session:
+        item = trash.delete_item(session=session, kind=kind, item_id=item_id)
+    _out(_trashed_line(item))
+    return 0
+
+
+def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals, trash
+
+    with desk.write() as session:
+        deal = deals.find_deal(session=session, ref=args.deal)
+        item = trash.delete_item(session=session, kind="deal", item_id=deal.id)  # type: ignore[arg-type]
+    with_rows = f" (with {item.rows - 1:,} rows of its timeline)" if item.rows > 1 else ""
+    _out(_trashed_line(item).replace(": in the trash", f"{with_rows}: in the trash", 1))
+    return 0
+
+
+def cmd_activity_delete(desk: Desk, args: argparse.Namespace) -> int:
+    return _delete(desk, "activity", _id(args.id, "activity", "repdesk deal show DEAL"))
+
+
+def cmd_follow_up_delete(desk: Desk, args: argparse.Namespace) -> int:
+    return _delete(desk, "follow_up", _id(args.id, "follow-up"))
+
+
+def cmd_objection_delete(desk: Desk, args: argparse.Namespace) -> int:
+    return _delete(desk, "objection", _id(args.id, "objection", "repdesk deal show DEAL"))
+
+
+def cmd_activity_edit(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import activities
+
+    activity_id = _id(args.id, "activity", "repdesk deal show DEAL")
+    minutes = _minutes(args.minutes) if args.minutes is not None else None
+    at = activities.happened_at(_past_when(args.at, "--at")) if args.at is not None else None
+    if all(v is None for v in (args.kind, args.outcome, minutes, args.note, at)):
+        raise UsageError(
+            "activity edit: nothing to change: give --kind, --outcome, --minutes, --note or --at"
+        )
+    with desk.write() as session:
+        act = activities.edit_activity(
+            session=session,
+            activity_id=activity_id,
+            kind=args.kind,
+            outcome=args.outcome,
+            minutes=minutes,
+            text=args.note,
+            at=at,
+        )
+        when = act.at.astimezone().strftime("%Y-%m-%d %H:%M")
+        words = " · ".join(printable(w) for w in (act.outcome, act.text) if w)
+        _out(f"Activity {act.id}: {act.kind} {when}" + (f" · {words}" if words else ""))
+    return 0
+
+
+def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+
+    if args.text is None:
+        with desk.read() as session:
+            deal = deals.find_deal(session=session, ref=args.deal)
+        sys.stdout.write("".join(printable(line) + "\n" for line in deal.notes.splitlines()))
+        return 0
+    text = sys.stdin.read() if args.text == "-" else args.text.replace("\\n", "\n")
+    with desk.write() as session:
+        deal = deals.find_deal(session=session, ref=args.deal)
+        deals.edit_deal(session=session, deal_id=deal.id, notes=text)  # type: ignore[arg-type]
+        lines = len(text.splitlines())
+        _out(
+            f"Notes of #{deal.id} {printable(deal.title)}: "
+            + (formatting.count(lines, "line") if lines else "cleared")
+        )
+    return 0
+
+
+def _percent(text: str) -> int:
+    raw = text.strip().removesuffix("%")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 3:
+        raise UsageError(f"probability: {text!r} is not valid: use a percentage such as 40")
+    return int(raw)
+
+
+def _rot_days(text: str) -> int | None:
+    raw = text.strip().lower().removesuffix("d")
+    if raw in ("none", "off", "never"):
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 4:
+        raise UsageError(f"rot: {text!r} is not valid: use a number of days such as 21, or none")
+    return int(raw)
+
+
+def _stage_line(info: Any) -> str:
+    rot = f"rots after {info.rot_days} days" if info.rot_days else "never rots"
+    kind = f" · {info.kind}" if info.kind != "open" else f" · {rot}"
+    deals_there = formatting.count(info.open_deals, "open deal") if info.kind == "open" else ""
+    return f"  {info.number}. {printable(info.name)} (id {info.id}) · {info.probability}%{kind}" + (
+        f" · {deals_there}" if deals_there else ""
+    )
+
+
+def cmd_stage_list(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    with desk.read() as session:
+        found = stages.list_stages(session=session)
+    if args.json:
+        _json(
+            [
+                {
+                    "id": s.id,
+                    "number": s.number,
+                    "name": s.name,
+                    "kind": s.kind,
+                    "probability": s.probability,
+                    "rot_days": s.rot_days,
+                    "open_deals": s.open_deals,
+                }
+                for s in found
+            ]
+        )
+        return 0
+    _out("Your pipeline:")
+    for info in found:
+        _out(_stage_line(info))
+    return 0
+
+
+def _stage_done(desk: Desk, change: Callable[[Session], Any], line: Callable[[Any], str]) -> int:
+    from repdesk.services import stages
+
+    with desk.write() as session:
+        result = change(session)
+        _out(line(result))
+        for info in stages.list_stages(session=session):
+            _out(_stage_line(info))
+    return 0
+
+
+def cmd_stage_add(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    probability = _percent(args.probability)
+    rot = _rot_days(args.rot) if args.rot is not None else None
+    return _stage_done(
+        desk,
+        lambda s: stages.add_stage(
+            session=s, name=args.name, probability=probability, rot_days=rot, after=args.after
+        ),
+        lambda stage: f"Added the stage {printable(stage.name)} (id {stage.id}):",
+    )
+
+
+def cmd_stage_rename(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    return _stage_done(
+        desk,
+        lambda s: stages.rename_stage(session=s, stage=args.stage, name=args.name),
+        lambda stage: f"Renamed to {printable(stage.name)}; its history reads the new name:",
+    )
+
+
+def cmd_stage_move(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    if not args.position.isascii() or not args.position.isdigit() or len(args.position) > 3:
+        raise UsageError(f"position: {args.position!r} is not valid: use a place such as 2")
+    return _stage_done(
+        desk,
+        lambda s: stages.move_stage(session=s, stage=args.stage, number=int(args.position)),
+        lambda stage: f"Moved {printable(stage.name)}:",
+    )
+
+
+def cmd_stage_set(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    if args.probability is None and args.rot is None:
+        raise UsageError("stage set: nothing to change: give --probability or --rot")
+    probability = _percent(args.probability) if args.probability is not None else None
+    extra = {"rot_days": _rot_days(args.rot)} if args.rot is not None else {}
+    return _stage_done(
+        desk,
+        lambda s: stages.set_stage(session=s, stage=args.stage, probability=probability, **extra),
+        lambda stage: f"Set {printable(stage.name)}:",
+    )
+
+
+def cmd_stage_remove(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import stages
+
+    def line(result: Any) -> str:
+        name, moved, into = result
+        where = f"; {formatting.count(moved, 'deal')} moved to {printable(into)}" if moved else ""
+        return f"Removed the stage {printable(name)}{where}:"
+
+    return _stage_done(
+        desk,
+        lambda s: stages.remove_stage(session=s, stage=args.stage, into=args.into),
+        line,
+    )
+
+
+def cmd_trash(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import trash
+
+    with desk.read() as session:
+        items = trash.list_trash(session=session)
+    if args.json:
+        _json([item.as_json() for item in items])
+        return 0
+    if not items:
+        _out("The trash is empty.")
+        return 0
+    _out(f"In the trash ({len(items):,}; each kept {trash.KEEP_DAYS} days):")
+    for item in items:
+        deleted = item.deleted_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        _out(
+            f"  [{item.id}] {item.word}: {printable(item.label)} · deleted {deleted}, "
+            f"kept until {item.expires_on().isoformat()}"
+        )
+    _out("Put one back with `repdesk trash restore ID`.")
+    return 0
+
+
+def cmd_trash_restore(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import trash
+
+    trash_id = _id(args.id, "trash id", "repdesk trash")
+    with desk.write() as session:
+        back = trash.restore(session=session, trash_id=trash_id)
+    line = f"Restored {printable(back.what)}"
+    if back.item_id != back.old_id:
+        line += f" as {'#' if back.kind == 'deal' else ''}{back.item_id} (its old id is taken)"
+    _out(line)
+    return 0
+
+
+def cmd_trash_empty(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import trash
+
+    with desk.write() as session:
+        count = trash.empty_trash(session=session)
+    _out(f"Emptied the trash: {count:,} thing{'s' if count != 1 else ''} gone for good")
+    return 0
+
+
+def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals, merge
+
+    with desk.write() as session:
+        keep = deals.find_deal(session=session, ref=args.keep)
+        gone = deals.find_deal(session=session, ref=args.gone)
+        gone_line = f"#{gone.id} {_title_and_company(gone.title, gone.company)}"
+        merged = merge.merge_deals(session=session, keep_id=keep.id, gone_id=gone.id)  # type: ignore[arg-type]
+        line = _deal_line(merged.keep, _stage_names(session))
+    moved = _table_counts({t: merged.moved[t] for t in ("activity", "follow_up", "objection")})
+    _out(
+        f"Merged {gone_line} into {line}: {moved} and its stage history moved; "
+        f"#{merged.gone_id} is in the trash as {merged.trash_id}"
+    )
+    return 0
+
+
 # ---------------------------------------------------------------- the parser
 
 
@@ -1198,7 +1491,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--reset", action="store_true", help="rebuild the demo desk from scratch")
     demo.add_argument("--no-open", action="store_true", help="build it but do not open the app")
 
-    deal = command("deal", _missing("deal"), "add, list, show, move, win, lose or reopen deals")
+    deal = command(
+        "deal", _missing("deal"), "add, list, show, move, win, lose, reopen, delete or merge deals"
+    )
     deals = deal.add_subparsers(title="deal commands", metavar="ACTION", parser_class=_Parser)
     add = command("add", cmd_deal_add, "add a deal", deals)
     add.add_argument("title")
@@ -1230,6 +1525,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     reopen = command("reopen", cmd_deal_reopen, "reopen a won or lost deal", deals)
     reopen.add_argument("deal", metavar="DEAL")
     reopen.add_argument("--stage", type=_given)
+    deal_delete = command("delete", cmd_deal_delete, "move a deal to the trash (30 days)", deals)
+    deal_delete.add_argument("deal", metavar="DEAL")
+    deal_merge = command(
+        "merge", cmd_deal_merge, "move GONE's timeline to KEEP and GONE to the trash", deals
+    )
+    deal_merge.add_argument("keep", metavar="KEEP")
+    deal_merge.add_argument("gone", metavar="GONE")
+    deal_notes = command("notes", cmd_deal_notes, "print a deal's notes, or replace them", deals)
+    deal_notes.add_argument("deal", metavar="DEAL")
+    deal_notes.add_argument(
+        "text", metavar="TEXT", nargs="?", help="the new notes (\\n for a new line; - reads stdin)"
+    )
 
     log = command("log", cmd_log, "log a call, email, meeting or note on a deal")
     log.add_argument("kind", choices=("call", "email", "meeting", "note"))
@@ -1241,6 +1548,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "--next", type=_given, metavar="WHEN", help="schedule the next step, e.g. fri 10:00"
     )
     log.add_argument("--next-note", metavar="TEXT")
+    log.add_argument(
+        "--at", type=_given, metavar="WHEN", help="when it happened, e.g. 'yesterday 15:00'"
+    )
+
+    act = command("activity", _missing("activity"), "correct or delete a logged activity")
+    acts = act.add_subparsers(title="activity commands", metavar="ACTION", parser_class=_Parser)
+    act_edit = command("edit", cmd_activity_edit, "correct a logged activity", acts)
+    act_edit.add_argument("id", metavar="ID")
+    act_edit.add_argument("--kind", choices=("call", "email", "meeting", "note"))
+    act_edit.add_argument("--outcome")
+    act_edit.add_argument("--minutes", type=_given, metavar="N")
+    act_edit.add_argument("--note", help="what was said")
+    act_edit.add_argument(
+        "--at", type=_given, metavar="WHEN", help="when it happened, e.g. 'mon 10:00'"
+    )
+    act_delete = command("delete", cmd_activity_delete, "move an activity to the trash", acts)
+    act_delete.add_argument("id", metavar="ID")
 
     fu = command("follow-up", _missing("follow-up"), "add, complete or snooze follow-ups")
     fus = fu.add_subparsers(title="follow-up commands", metavar="ACTION", parser_class=_Parser)
@@ -1262,6 +1586,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     fu_snooze = command("snooze", cmd_follow_up_snooze, "move a follow-up to another date", fus)
     fu_snooze.add_argument("id", metavar="ID")
     fu_snooze.add_argument("when", metavar="WHEN")
+    fu_delete = command("delete", cmd_follow_up_delete, "move a follow-up to the trash", fus)
+    fu_delete.add_argument("id", metavar="ID")
 
     ob = command("objection", _missing("objection"), "record and answer objections")
     obs = ob.add_subparsers(title="objection commands", metavar="ACTION", parser_class=_Parser)
@@ -1275,6 +1601,38 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ob_answer.add_argument("answer")
     ob_resolve = command("resolve", cmd_objection_resolve, "mark an objection resolved", obs)
     ob_resolve.add_argument("id", metavar="ID")
+    ob_delete = command("delete", cmd_objection_delete, "move an objection to the trash", obs)
+    ob_delete.add_argument("id", metavar="ID")
+
+    st = command("stage", _missing("stage"), "your pipeline's stages: list, add, rename, move...")
+    sts = st.add_subparsers(title="stage commands", metavar="ACTION", parser_class=_Parser)
+    st_list = command("list", cmd_stage_list, "the stages in pipeline order", sts)
+    st_list.add_argument("--json", action="store_true")
+    st_add = command("add", cmd_stage_add, "add an open stage", sts)
+    st_add.add_argument("name", metavar="NAME")
+    st_add.add_argument("--probability", required=True, metavar="PERCENT")
+    st_add.add_argument("--rot", metavar="DAYS", help="days in it before a deal rots (or none)")
+    st_add.add_argument("--after", metavar="STAGE", help="default: after the last open stage")
+    st_rename = command("rename", cmd_stage_rename, "rename a stage (its history follows)", sts)
+    st_rename.add_argument("stage", metavar="STAGE")
+    st_rename.add_argument("name", metavar="NAME")
+    st_move = command("move", cmd_stage_move, "put an open stage at another place", sts)
+    st_move.add_argument("stage", metavar="STAGE")
+    st_move.add_argument("position", metavar="PLACE")
+    st_set = command("set", cmd_stage_set, "set a stage's probability or rot limit", sts)
+    st_set.add_argument("stage", metavar="STAGE")
+    st_set.add_argument("--probability", metavar="PERCENT")
+    st_set.add_argument("--rot", metavar="DAYS", help="a number of days, or none")
+    st_remove = command("remove", cmd_stage_remove, "remove a stage, its deals moved first", sts)
+    st_remove.add_argument("stage", metavar="STAGE")
+    st_remove.add_argument("--into", metavar="STAGE", help="where its open deals go first")
+
+    bin_ = command("trash", cmd_trash, "what was deleted (kept 30 days); restore or empty it")
+    bin_.add_argument("--json", action="store_true")
+    bins = bin_.add_subparsers(title="trash commands", metavar="ACTION", parser_class=_Parser)
+    bin_restore = command("restore", cmd_trash_restore, "put a deleted thing back", bins)
+    bin_restore.add_argument("id", metavar="ID")
+    command("empty", cmd_trash_empty, "forget everything in the trash for good", bins)
 
     play = command("playbook", cmd_playbook, "your earlier answers to a kind of objection")
     play.add_argument("category")

@@ -111,6 +111,21 @@ def parse_when(text: str, *, today: date) -> tuple[date, time | None]:
     return _parse(text, today, _WHEN_FORMS)
 
 
+def parse_past_when(text: str, *, today: date) -> tuple[date, time | None]:
+    """A moment that has happened (when a call was made): as `parse_when`, except that a
+    weekday (`mon 10:00`, `last mon`) is the latest one on or before today, not the next."""
+    words = text.strip().lower().split()
+    if words and words[0] == "last" and len(words) > 1:
+        words = words[1:]
+    if words and words[0] in _WEEKDAYS:
+        day = today - timedelta(days=(today.weekday() - _WEEKDAYS[words[0]]) % 7)
+        at = _parse_time(words[1]) if len(words) == 2 else None
+        if len(words) > 2 or (len(words) == 2 and at is None):
+            raise DateInputError(f"{text!r} is not a date: {_WHEN_FORMS}")
+        return day, at
+    return _parse(text, today, _WHEN_FORMS)
+
+
 def parse_date(text: str, *, today: date) -> date:
     """A day only (a close date, a first contact): a time part is refused."""
     day, at = _parse(text, today, _DAY_FORMS)

@@ -23,8 +23,18 @@ from collections.abc import Callable
 APPLICATION_ID = 0x5250444B
 
 _TOKENS = {
-    "sqlite": {"pk": "INTEGER PRIMARY KEY", "ts": "DATETIME"},
-    "postgresql": {"pk": "SERIAL PRIMARY KEY", "ts": "TIMESTAMP WITH TIME ZONE"},
+    # "unique_pk": an id never handed out twice, even after its row is deleted (a SERIAL never
+    # goes back; SQLite's plain INTEGER PRIMARY KEY reuses the largest id once it is deleted).
+    "sqlite": {
+        "pk": "INTEGER PRIMARY KEY",
+        "unique_pk": "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "ts": "DATETIME",
+    },
+    "postgresql": {
+        "pk": "SERIAL PRIMARY KEY",
+        "unique_pk": "SERIAL PRIMARY KEY",
+        "ts": "TIMESTAMP WITH TIME ZONE",
+    },
 }
 
 _V1 = [
@@ -133,7 +143,26 @@ _V2 = [
     "CREATE INDEX ix_follow_up_deal ON follow_up (deal_id, done_at, due_on)",
 ]
 
-STEPS: list[list[str]] = [_V1, _V2]
+_V3 = [
+    # The trash: a deleted deal, activity, follow-up or objection leaves its tables and waits
+    # here for 30 days as the rows it was (JSON), so every query of the live tables stays
+    # right without a "not deleted" filter, and a restore puts the rows back as they were.
+    # Its ids are never reused: `trash restore ID` and the app's undo must never find another.
+    """CREATE TABLE trash (
+        id {unique_pk},
+        kind VARCHAR NOT NULL,
+        item_id INTEGER NOT NULL,
+        deal_id INTEGER NOT NULL,
+        label VARCHAR NOT NULL DEFAULT '',
+        payload VARCHAR NOT NULL,
+        deleted_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_trash_deleted_at ON trash (deleted_at)",
+    # A deal's own free notes (multi-line), beside its timeline.
+    "ALTER TABLE deal ADD COLUMN notes VARCHAR NOT NULL DEFAULT ''",
+]
+
+STEPS: list[list[str]] = [_V1, _V2, _V3]
 LATEST = len(STEPS)
 
 

@@ -87,6 +87,8 @@ class Deal(SQLModel, table=True):
     updated_at: datetime = _instant(default_factory=utcnow)
     # Where an imported deal came from ("pipedrive:123"), so a re-import updates it (schema v2).
     source_id: str | None = None
+    # The rep's own free notes on the deal (schema v3).
+    notes: str = ""
 
 
 class StageChange(SQLModel, table=True):
@@ -157,4 +159,25 @@ class Quota(SQLModel, table=True):
     amount_cents: int = Field(sa_type=BigInteger)
 
 
-ALL_TABLES = ("stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota")
+class Trash(SQLModel, table=True):
+    """A deleted deal, activity, follow-up or objection, kept 30 days (schema v3).
+
+    The rows it was (a deal's with its history, activities, follow-ups and objections) are
+    held here as JSON and gone from their tables: every figure, queue and export of the live
+    tables leaves them out with no filter to forget."""
+
+    __tablename__ = "trash"
+    __table_args__ = (Index("ix_trash_deleted_at", "deleted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # deal | activity | follow_up | objection
+    item_id: int  # its id before it was deleted
+    deal_id: int  # the deal it belonged to (its own id for a deal); no key: it may be gone
+    label: str = ""  # what the trash list shows
+    payload: str  # JSON: {table: [row, ...]}, values as a JSON export writes them
+    deleted_at: datetime = _instant(default_factory=utcnow)
+
+
+ALL_TABLES = (
+    "stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota", "trash"
+)  # fmt: skip

@@ -94,7 +94,9 @@ _SQL = {
                COUNT(CASE WHEN status = 'lost' THEN 1 END)
         FROM deal
     """,
-    "stages": "SELECT id, name, position, probability, kind, rot_days FROM stage ORDER BY position",
+    # A removed stage stays for the history naming it (services/stages.py), in no list.
+    "stages": "SELECT id, name, position, probability, kind, rot_days FROM stage "
+    "WHERE kind != 'removed' ORDER BY position",
     "stage_rot_limits": "SELECT rot_days FROM stage WHERE kind = 'open' AND rot_days IS NOT NULL",
     # Pending follow-ups due up to a horizon, on deals that are not lost (post-sale ones count).
     "pending_follow_ups": """

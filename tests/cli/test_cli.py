@@ -322,7 +322,7 @@ def test_deal_show_gives_every_field_next_steps_objections_and_activity(desk: Pa
         "Objections (1)",
         "  [1] price, open: Too dear",
         "Last activities (1)",
-        "  2026-11-20 note · met at the fair",
+        "  [1] 2026-11-20 note · met at the fair",
     ]
     # The objection's id is where the refusal of a bad one says to look.
     code, _, err = run("objection", "resolve", "abc")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.io.helpers import FIXTURES, rows
 from tests.shell import ok, refused
 
+from repdesk import migrations
 from repdesk.models import SQLModel
 
 FIRST_EXPORTER_FILE = FIXTURES / "desk_export_sqlite_v2.json"
@@ -38,7 +39,10 @@ def test_a_file_from_the_first_exporter_gives_back_its_desk_byte_for_byte(home: 
     document = first_exporters_document()
     stored = rows(home / "desk.sqlite")
     for table, exported in document["tables"].items():
-        assert stored[table] == [tuple(row.values()) for row in exported], table
+        # Columns of later schemas come last, with their defaults (deal.notes since v3).
+        assert [r[: len(exported[0])] if exported else r for r in stored[table]] == [
+            tuple(row.values()) for row in exported
+        ], table
 
 
 def test_the_export_writes_the_same_values_on_either_engine(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -47,11 +51,15 @@ def test_the_export_writes_the_same_values_on_either_engine(engine, tmp_path: Pa
     ok("export", "json", exported)
     document = json.loads(exported.read_text(encoding="utf-8"))
     first = first_exporters_document()
-    assert document["schema"] == first["schema"] == 2
+    assert (document["schema"], first["schema"]) == (migrations.LATEST, 2)
     assert document["exported_at"] == "2026-11-20T09:30:00.000000Z"
     for table, rows_then in first["tables"].items():
         now = [{k: in_todays_form(v) for k, v in row.items()} for row in rows_then]
-        assert document["tables"][table] == now, table
+        later = [
+            {k: row[k] for k in then}
+            for row, then in zip(document["tables"][table], now, strict=False)
+        ]
+        assert later == now and len(document["tables"][table]) == len(now), table
     follow_ups = document["tables"]["follow_up"]
     assert follow_ups[0]["due_time"] == "10:00:00" and follow_ups[0]["due_on"] == "2026-11-20"
     assert document["tables"]["deal"][0]["created_at"] == "2026-10-01T08:15:00.250000Z"

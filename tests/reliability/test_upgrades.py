@@ -72,3 +72,22 @@ def test_a_desk_of_every_version_opens_at_the_latest_with_every_row(
     engine.dispose()
     open_titles = {row[1] for row in before["deal"] if row[9] == "open"}
     assert {card.title for column in cards.values() for card in column} == open_titles
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_upgraded_desk_deletes_and_restores_through_its_trash(home: Path, version: int) -> None:
+    from tests.shell import ok
+
+    home.mkdir(parents=True)
+    shutil.copy(FIXTURES / f"desk-v{version}.sqlite", home / "desk.sqlite")
+    shown = ok("deal", "show", "1")
+    deleted = ok("deal", "delete", "1")
+    assert "Deleted deal #1 Fleet tracking rollout (Acme Logistics)" in deleted
+    assert "Fleet tracking rollout" in ok("trash")
+    trash_id = deleted.split("in the trash as ")[1].split()[0]
+    ok("trash", "restore", trash_id)
+    assert ok("deal", "show", "1") == shown
+    if version >= 3:  # the v3 fixture's trash holds an activity deleted from deal 1
+        assert "[1] activity: call 2026-11-11 on #1 Fleet tracking rollout" in ok("trash")
+        ok("trash", "restore", "1")
+        assert "logged twice" in ok("deal", "show", "1")

@@ -434,3 +434,15 @@ def test_neighbouring_periods_touch(day: date, kind: str) -> None:
     assert (period.end - period.next().start).days == -1
     assert (period.start - period.prev().end).days == 1
     assert period.next().prev() == period
+
+
+def test_a_moment_that_happened_reads_weekdays_backwards() -> None:
+    from repdesk.dates import parse_past_when
+
+    friday = date(2026, 11, 20)
+    assert parse_past_when("wed 9:00", today=friday) == (date(2026, 11, 18), time(9, 0))
+    assert parse_past_when("last mon", today=friday) == (date(2026, 11, 16), None)
+    assert parse_past_when("fri", today=friday) == (friday, None)
+    assert parse_past_when("yesterday 15:00", today=friday) == (date(2026, 11, 19), time(15, 0))
+    with pytest.raises(ValueError, match="not a date"):
+        parse_past_when("wed noon", today=friday)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
 from repdesk import clock
 from repdesk.domain import ACTIVITY_KINDS
-from repdesk.errors import InvalidInput
+from repdesk.errors import InvalidInput, NotFound
 from repdesk.models import Activity, FollowUp
 from repdesk.services.deals import get_deal
 from repdesk.services.followups import When, add_follow_up, check_not_past, complete_follow_up
@@ -85,3 +85,60 @@ def timeline_activities(*, session: Session, deal_id: int, limit: int = 200) -> 
             .limit(limit)
         )
     )
+
+
+def happened_at(when: When, *, now: datetime | None = None) -> datetime:
+    """The instant of a moment the rep typed ("yesterday 15:00"; a day alone: now's time of
+    day on it), in local time; refused when it is still to come."""
+    moment = now or clock.now()
+    local = moment.astimezone()
+    day, at = when
+    chosen = datetime.combine(day, at or local.time().replace(microsecond=0), local.tzinfo)
+    if chosen.astimezone(UTC) > moment:
+        raise InvalidInput(
+            "at",
+            chosen.strftime("%Y-%m-%d %H:%M"),
+            "now or earlier: an activity logged is one that has happened",
+        )
+    return chosen.astimezone(UTC)
+
+
+def get_activity(*, session: Session, activity_id: int) -> Activity:
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        raise NotFound(f"no activity has id {activity_id}")
+    return activity
+
+
+def edit_activity(
+    *,
+    session: Session,
+    activity_id: int,
+    kind: str | None = None,
+    outcome: str | None = None,
+    minutes: int | None = None,
+    text: str | None = None,
+    at: datetime | None = None,
+    now: datetime | None = None,
+) -> Activity:
+    """Correct a logged activity: only what is given changes."""
+    activity = get_activity(session=session, activity_id=activity_id)
+    if kind is not None:
+        if kind not in ACTIVITY_KINDS:
+            raise InvalidInput("kind", kind, "call, email, meeting or note")
+        activity.kind = kind
+    if minutes is not None:
+        if not 0 <= minutes <= 24 * 60:
+            raise InvalidInput("minutes", minutes, "a whole number of minutes from 0 to 1440")
+        activity.minutes = minutes or None
+    if at is not None:
+        if at > (now or clock.now()):
+            raise InvalidInput("at", at.isoformat(), "now or earlier")
+        activity.at = at
+    if outcome is not None:
+        activity.outcome = outcome
+    if text is not None:
+        activity.text = text
+    session.add(activity)
+    session.flush()
+    return activity

@@ -33,6 +33,9 @@ EDITABLE = (
     "expected_close",
     "lost_reason",
 )
+# The rep's own notes: edited like the fields above, never set by an import (whose fields
+# are EDITABLE's, see services/transfer.py).
+OWN = ("notes",)
 
 
 def stages(*, session: Session) -> list[Stage]:
@@ -52,8 +55,8 @@ def find_stage(*, session: Session, name: str) -> Stage:
         stage = session.get(Stage, number)
     if stage is None:
         stage = session.exec(select(Stage).where(func.lower(Stage.name) == text.lower())).first()
-    if stage is None:
-        names = ", ".join(s.name for s in stages(session=session))
+    if stage is None or stage.kind == "removed":  # kept only for the history naming it
+        names = ", ".join(s.name for s in stages(session=session) if s.kind != "removed")
         raise InvalidInput("stage", name, f"one of {names}")
     return stage
 
@@ -215,9 +218,10 @@ def edit_deal(
 ) -> Deal:
     """Change a deal's fields (not its stage or status: use move/win/lose/reopen)."""
     deal = get_deal(session=session, deal_id=deal_id)
-    unknown = set(changes) - set(EDITABLE)
+    unknown = set(changes) - set(EDITABLE) - set(OWN)
     if unknown:
-        raise InvalidInput("field", ", ".join(sorted(unknown)), f"one of {', '.join(EDITABLE)}")
+        known = ", ".join((*EDITABLE, *OWN))
+        raise InvalidInput("field", ", ".join(sorted(unknown)), f"one of {known}")
     for name, value in changes.items():
         setattr(deal, name, value)
     moment = now or clock.now()

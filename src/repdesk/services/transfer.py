@@ -65,6 +65,7 @@ class _Stages:
     @classmethod
     def load(cls, session: Session) -> _Stages:
         rows = list(session.execute(select(Stage).order_by(col(Stage.position))).scalars())
+        rows = [s for s in rows if s.kind != "removed"]  # kept for history only: no imports
         return cls(rows=rows, by_name={normalise(s.name): s for s in rows})
 
     def first(self, kind: str) -> Stage:

@@ -18,6 +18,7 @@ from repdesk.dates import (
     Period,
     format_when,
     parse_date,
+    parse_past_when,
     parse_period,
     parse_when,
     working_days_after,
@@ -26,11 +27,11 @@ from repdesk.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES
 from repdesk.errors import InvalidInput, NotFound
 from repdesk.models import Deal
 from repdesk.money import format_money, parse_amount
-from repdesk.services import activities, deals, followups, objections, quotas
+from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
 from repdesk.services.activities import CALL_OUTCOMES
 from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
 from repdesk.tui.gateway import DeskGateway
-from repdesk.tui.undo import Undo
+from repdesk.tui.undo import Undo, undo_of
 from repdesk.tui.widgets.playbook import ObjectionFormScreen, PlaybookPanel
 
 
@@ -39,6 +40,29 @@ def _when(text: str) -> Any:
         return parse_when(text, today=clock.today())
     except ValueError as exc:
         raise FieldError(str(exc)) from None
+
+
+def _happened(text: str) -> Any:
+    """When something happened: empty is now; `yesterday 15:00`, `mon 10:00` (the last one)."""
+    if not text.strip() or text.strip().lower() == "now":
+        return None
+    try:
+        return activities.happened_at(parse_past_when(text, today=clock.today()))
+    except (ValueError, InvalidInput) as exc:
+        raise FieldError(str(exc).removeprefix("at: ")) from None
+
+
+def _closed_on(text: str) -> date | None:
+    """The day a deal closed: empty is today; a weekday is the last one (`tue`)."""
+    if not text.strip():
+        return None
+    try:
+        day, at = parse_past_when(text, today=clock.today())
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
+    if at is not None:
+        raise FieldError(f"{text!r} is not a date: this field takes a day without a time")
+    return day
 
 
 def _date(text: str) -> date:
@@ -73,10 +97,6 @@ def _every(text: str) -> int:
 WHEN_HINT = "e.g. tomorrow, fri 10:00, +3d, 2026-12-01"
 # A day without a time (a close date): only forms that such a field takes.
 DATE_HINT = "e.g. fri, +2w, 2026-12-15"
-
-
-def _snapshot(deal: Deal) -> dict[str, Any]:
-    return {name: getattr(deal, name) for name in deals.EDITABLE}
 
 
 def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -> FormScreen:
@@ -142,8 +162,8 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
                                                    "source", "product", "region")}  # fmt: skip
         if deal is None:
 
-            def create(session: Session) -> tuple[Deal, Undo | None]:
-                new = deals.create_deal(
+            def create(session: Session) -> Deal:
+                return deals.create_deal(
                     session=session,
                     currency=currency,
                     value_cents=values["value"] or 0,
@@ -152,13 +172,12 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
                     expected_close=values["expected_close"],
                     **text,
                 )
-                return new, None
 
-            return await desk.write(create)
-        before = _snapshot(deal)
+            new, changes = await desk.write_recorded(create)
+            return new, undo_of(f"new deal {new.title}", new.id, changes)  # type: ignore[arg-type]
 
-        def edit(session: Session) -> tuple[Deal, Undo]:
-            changed = deals.edit_deal(
+        def edit(session: Session) -> Deal:
+            return deals.edit_deal(
                 session=session,
                 deal_id=deal.id,  # type: ignore[arg-type]
                 value_cents=values["value"] or 0,
@@ -166,14 +185,9 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
                 expected_close=values["expected_close"],
                 **text,
             )
-            undo = Undo(
-                f"edit of {changed.title}",
-                changed.id,  # type: ignore[arg-type]
-                lambda s: deals.edit_deal(session=s, deal_id=changed.id, **before),  # type: ignore[arg-type]
-            )
-            return changed, undo
 
-        return await desk.write(edit)
+        changed, changes = await desk.write_recorded(edit)
+        return changed, undo_of(f"edit of {changed.title}", changed.id, changes)  # type: ignore[arg-type]
 
     title = "New deal" if deal is None else f"Edit deal #{deal.id}"
     return FormScreen(title, fields, submit)
@@ -192,13 +206,14 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
         FieldSpec("next", "Next step", parse=_when, placeholder=WHEN_HINT, aliases=("next",)),
         FieldSpec("next_note", "Next step note"),
         FieldSpec("minutes", "Minutes", parse=_minutes),
+        FieldSpec("at", "When", parse=_happened, placeholder="now; or e.g. yesterday 15:00"),
         FieldSpec("notes", "Notes", kind="area"),
     ]
 
     async def submit(values: dict[str, Any]) -> Any:
         if values["next_note"] and not values["next"]:
             raise InvalidInput("next", "", "a date for the next step (the note needs one)")
-        return await desk.write(
+        (activity, _), changes = await desk.write_recorded(
             lambda s: activities.log_activity(
                 session=s,
                 deal_id=deal_id,
@@ -208,8 +223,10 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
                 text=values["notes"] or "",
                 next_when=values["next"],
                 next_note=values["next_note"] or "",
+                at=values["at"],
             )
         )
+        return activity, undo_of(f"call on {title}", deal_id, changes)
 
     return FormScreen(f"Log a call: {title}", fields, submit)
 
@@ -222,7 +239,7 @@ def follow_up_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen
     ]
 
     async def submit(values: dict[str, Any]) -> Any:
-        return await desk.write(
+        added, changes = await desk.write_recorded(
             lambda s: followups.add_follow_up(
                 session=s,
                 deal_id=deal_id,
@@ -231,6 +248,7 @@ def follow_up_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen
                 recur_days=values["every"],
             )
         )
+        return added, undo_of(f"follow-up on {title}", deal_id, changes)
 
     return FormScreen(f"Follow-up: {title}", fields, submit)
 
@@ -294,7 +312,9 @@ def objection_form(
                 status=values["status"],
             )
 
-        return await desk.write(write)
+        saved, changes = await desk.write_recorded(write)
+        what = "objection" if existing is None else "objection change"
+        return saved, undo_of(f"{what} on {title}", deal_id, changes)
 
     heading = f"Objection: {title}" if existing is None else f"Objection #{existing.id}: {title}"
 
@@ -318,20 +338,30 @@ def win(desk: DeskGateway, *, deal_id: int) -> ConfirmScreen | str:
     question = f"Mark '{deal.title}' ({format_money(deal.value_cents, deal.currency)}) won today?"
 
     async def confirm() -> Undo:
-        def close(session: Session) -> deals.StagePosition:
-            before = deals.stage_position(session=session, deal_id=deal_id)
-            deals.win_deal(session=session, deal_id=deal_id)
-            return before
-
-        before = await desk.write(close)
-        return Undo(
-            f"won {deal.title}",
-            deal_id,
-            lambda s: deals.restore_stage_position(session=s, position=before),
-            stage_id=previous,
-        )
+        _, changes = await desk.write_recorded(lambda s: deals.win_deal(session=s, deal_id=deal_id))
+        return undo_of(f"won {deal.title}", deal_id, changes, stage_id=previous)
 
     return ConfirmScreen(question, on_yes=confirm)
+
+
+def win_on(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
+    """Won on an earlier day (the contract signed on Tuesday, logged on Friday)."""
+    deal = desk.read_now(lambda s: deals.get_deal(session=s, deal_id=deal_id))
+    if deal.status == "won":
+        return "This deal is already won."
+    previous = deal.stage_id
+    fields = [
+        FieldSpec("on", "Won on", "today", parse=_closed_on, required=True,
+                  placeholder="e.g. yesterday, tue, 2026-11-17", aliases=("date",)),
+    ]  # fmt: skip
+
+    async def submit(values: dict[str, Any]) -> Undo:
+        _, changes = await desk.write_recorded(
+            lambda s: deals.win_deal(session=s, deal_id=deal_id, on=values["on"])
+        )
+        return undo_of(f"won {deal.title}", deal_id, changes, stage_id=previous)
+
+    return FormScreen(f"Won: {deal.title}", fields, submit)
 
 
 def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
@@ -350,22 +380,18 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
             suggestions=reasons,
             required=True,
             hint=hint + " (→ completes)",
-        )
-    ]
+        ),
+        FieldSpec("on", "Lost on", "", parse=_closed_on, placeholder="today; or e.g. tue",
+                  aliases=("date",)),
+    ]  # fmt: skip
 
     async def submit(values: dict[str, Any]) -> Undo:
-        def close(session: Session) -> deals.StagePosition:
-            before = deals.stage_position(session=session, deal_id=deal_id)
-            deals.lose_deal(session=session, deal_id=deal_id, reason=values["reason"])
-            return before
-
-        before = await desk.write(close)
-        return Undo(
-            f"lost {deal.title}",
-            deal_id,
-            lambda s: deals.restore_stage_position(session=s, position=before),
-            stage_id=previous,
+        _, changes = await desk.write_recorded(
+            lambda s: deals.lose_deal(
+                session=s, deal_id=deal_id, reason=values["reason"], on=values["on"]
+            )
         )
+        return undo_of(f"lost {deal.title}", deal_id, changes, stage_id=previous)
 
     return FormScreen(f"Lost: {deal.title}", fields, submit)
 
@@ -404,7 +430,7 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
     ]  # fmt: skip
 
     async def submit(values: dict[str, Any]) -> Any:
-        return await desk.write(
+        (done, _), changes = await desk.write_recorded(
             lambda s: followups.complete_follow_up(
                 session=s,
                 follow_up_id=follow_up_id,
@@ -414,6 +440,7 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
                 kind=values["kind"],
             )
         )
+        return done, undo_of(f"done of the follow-up on {title}", done.deal_id, changes)
 
     return FormScreen(f"Done: {title}", fields, submit)
 
@@ -430,11 +457,12 @@ def snooze_form(desk: DeskGateway, *, follow_up_id: int, title: str) -> FormScre
     ]
 
     async def submit(values: dict[str, Any]) -> Any:
-        return await desk.write(
+        moved, changes = await desk.write_recorded(
             lambda s: followups.snooze_follow_up(
                 session=s, follow_up_id=follow_up_id, when=values["when"]
             )
         )
+        return moved, undo_of(f"snooze of the follow-up on {title}", moved.deal_id, changes)
 
     return FormScreen(f"Snooze: {title}", fields, submit)
 
@@ -448,7 +476,7 @@ def reschedule_form(
     ]
 
     async def submit(values: dict[str, Any]) -> Any:
-        return await desk.write(
+        moved, changes = await desk.write_recorded(
             lambda s: followups.reschedule_follow_up(
                 session=s,
                 follow_up_id=follow_up_id,
@@ -456,6 +484,7 @@ def reschedule_form(
                 note=values["note"] or "",
             )
         )
+        return moved, undo_of(f"new date of the follow-up on {title}", moved.deal_id, changes)
 
     return FormScreen(f"Reschedule: {title}", fields, submit)
 
@@ -486,7 +515,43 @@ def quota_form(desk: DeskGateway, *, period: Period, current: int | None) -> For
 
     async def submit(values: dict[str, Any]) -> tuple[Period, int]:
         chosen, amount = values["period"], values["amount"]
-        await desk.write(lambda s: quotas.set_quota(session=s, period=chosen, amount_cents=amount))
+        _, changes = await desk.write_recorded(
+            lambda s: quotas.set_quota(session=s, period=chosen, amount_cents=amount)
+        )
+        if desk.remember_undo is not None:
+            desk.remember_undo(undo_of(f"quota of {chosen.label}", 0, changes))
         return chosen, amount
 
     return FormScreen("Your quota", fields, submit)
+
+
+# ---------------------------------------------------------------- mending: delete, merge
+
+
+async def delete(desk: DeskGateway, *, kind: str, item_id: int, deal_id: int) -> tuple[Any, Undo]:
+    """Move a deal, activity, follow-up or objection to the trash; `u` takes it back."""
+    item, changes = await desk.write_recorded(
+        lambda s: trash.delete_item(session=s, kind=kind, item_id=item_id)
+    )
+    return item, undo_of(f"delete of {item.what}", deal_id, changes)
+
+
+def merge_form(desk: DeskGateway, *, keep_id: int, title: str) -> FormScreen:
+    """Merge a duplicate into this deal: its timeline moves here, it goes to the trash."""
+    fields = [
+        FieldSpec("gone", "Duplicate to merge in", required=True,
+                  placeholder="its id or title", aliases=("GONE", "deal"),
+                  hint="its activities, follow-ups, objections and history move to this deal; "
+                  "it goes to the trash (u undoes)"),
+    ]  # fmt: skip
+
+    async def submit(values: dict[str, Any]) -> Any:
+        def write(session: Session) -> Any:
+            gone = deals.find_deal(session=session, ref=values["gone"])
+            merged = merge.merge_deals(session=session, keep_id=keep_id, gone_id=gone.id)  # type: ignore[arg-type]
+            return merged, gone.title
+
+        (merged, gone_title), changes = await desk.write_recorded(write)
+        return merged, undo_of(f"merge of {gone_title} into {title}", keep_id, changes)
+
+    return FormScreen(f"Merge into: {title}", fields, submit)

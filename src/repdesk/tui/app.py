@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.worker import WorkerFailed
 
 from repdesk import background, clock, problems
+from repdesk.errors import RepdeskError
 from repdesk.kpi import Kpis
 from repdesk.paths import Home, demo_owner
 from repdesk.services.board import FirstScreen, first_screen, load_board
@@ -44,6 +45,8 @@ DEFERRED_MODULES = (
     "repdesk.tui.screens.help",
     "repdesk.tui.screens.playbook",
     "repdesk.tui.screens.kpi",
+    "repdesk.tui.screens.mend",
+    "repdesk.tui.screens.stages",
     "repdesk.tui.screens.welcome",
 )
 
@@ -86,6 +89,11 @@ class RepdeskApp(App[int]):
         Binding("4", "playbook", "Playbook", id="app.playbook", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
+        Binding("T", "trash", "Trash: restore what was deleted", id="app.trash", show=False),
+        Binding("S", "stages", "Stages: your pipeline", id="app.stages", show=False),
+        # Every screen: the stack holds the app's writes from all of them (the board's own
+        # `board.undo` is the same action).
+        Binding("u", "undo", "Undo the last change", id="app.undo", show=False),
     ]
 
     def __init__(
@@ -99,6 +107,7 @@ class RepdeskApp(App[int]):
         `first`: the first frame's read, when the caller started it already."""
         super().__init__()
         self.desk = desk
+        desk.remember_undo = self.remember_undo
         self.on_demo = own_home is not None
         # The rep's own settings file, also while the app shows the demo desk.
         self.settings_file = (own_home or desk.home).settings
@@ -211,6 +220,59 @@ class RepdeskApp(App[int]):
     def remember_undo(self, undo: Undo) -> None:
         self.board.undo_stack.append(undo)
 
+    async def undo_last(self) -> None:
+        """Take back the app's last write (the stack holds every one since the start); refuse,
+        saying why, when what it wrote changed since (another program wrote there)."""
+        from repdesk.services.changes import UndoRefused
+
+        stack = self.board.undo_stack
+        if not stack:
+            self.notify("Nothing to undo.")
+            return
+        undo = stack.pop()
+        what = printable(undo.description)
+        try:
+            await self.desk.write(undo.revert)
+        except UndoRefused as exc:
+            # Left off the stack: trying again cannot help, and the next `u` goes further back.
+            self.notify(
+                f"Cannot undo the {what}: {printable(str(exc))}. Nothing was changed.",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            return
+        except Exception as exc:
+            stack.append(undo)  # a full disk, a busy desk: still there to try again
+            message = str(exc) if isinstance(exc, RepdeskError) else None
+            if message is None:
+                message = problems.describe(exc, str(self.desk.home.desk))[0]
+            self.notify(printable(message), severity="error", markup=False, timeout=10)
+            return
+        self.notify(f"Undid the {what}.", markup=False)
+        if undo.stage_id is not None:
+            # The cursor follows the deal back to the column it returned to.
+            self.board.follow = (undo.stage_id, undo.deal_id)
+        reload = getattr(self.screen, "reload", None)
+        if self.screen is not self.board and callable(reload):
+            reload()
+        self.board.reload()
+
+    async def action_undo(self) -> None:
+        await self.undo_last()
+
+    def action_stages(self) -> None:
+        from repdesk.tui.screens.stages import StagesScreen
+
+        if not isinstance(self.screen, StagesScreen):
+            self.push_screen(StagesScreen(), lambda _: self.board.reload())
+
+    def action_trash(self) -> None:
+        from repdesk.tui.screens.mend import TrashScreen
+
+        if not isinstance(self.screen, TrashScreen):
+            self.push_screen(TrashScreen(), lambda _: self.board.reload())
+
     def action_board(self) -> None:
         while self.screen is not self.board and len(self.screen_stack) > 2:
             self.pop_screen()
@@ -304,6 +366,7 @@ class RepdeskApp(App[int]):
             lambda: demo.ensure_built(home, today=clock.today(), now=clock.now())
         )
         old, self.desk = self.desk, DeskGateway(home, self.desk.settings)
+        self.desk.remember_undo = self.remember_undo
         old.close()
         self.on_demo = True
         self.desk.changed_elsewhere()

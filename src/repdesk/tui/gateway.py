@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -22,6 +22,7 @@ from sqlmodel import Session
 from repdesk import background, desk_file, problems, reports, store
 from repdesk.errors import RepdeskError
 from repdesk.paths import Home
+from repdesk.services.changes import Changeset, recording
 from repdesk.settings import Settings
 
 T = TypeVar("T")
@@ -44,6 +45,8 @@ class DeskGateway:
         # The damage check runs in the thread of the first read (read_soon), not here.
         self._verified = verified or settings.database_url is not None
         self._engine: Engine | None = None
+        # Where a write's undo goes when its screen has no result to carry it (the app's stack).
+        self.remember_undo: Callable[[Any], None] | None = None
         self._engine_lock = threading.Lock()
         # Why the desk is away (DeskAway's line), and whether the rep has been shown it; the
         # app puts both back when the desk is back (RepdeskApp.check_for_changes).
@@ -144,6 +147,17 @@ class DeskGateway:
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.write_now, fn)
+
+    async def write_recorded(self, fn: Callable[[Session], T]) -> tuple[T, Changeset]:
+        """Write, and return with the result what the write changed, row by row: the app's
+        undo takes back exactly that, and refuses when another program wrote since."""
+
+        def run(session: Session) -> tuple[T, Changeset]:
+            with recording(session) as changes:
+                result = fn(session)
+            return result, changes
+
+        return await self.write(run)
 
     async def write_or_explain(self, fn: Callable[[Session], object]) -> str | None:
         """Write, or say in one line why not (a refusal, a read-only folder, a full disk):

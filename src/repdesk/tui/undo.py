@@ -1,4 +1,4 @@
-"""One board change the rep can take back with `u`."""
+"""One change the rep can take back with `u`: every write the app makes leaves one."""
 
 from __future__ import annotations
 
@@ -8,13 +8,24 @@ from typing import Any
 
 from sqlmodel import Session
 
+from repdesk.services.changes import Changeset
+
 
 @dataclass(frozen=True)
 class Undo:
-    """How to take one board change back: a description and the write that reverses it."""
+    """How to take one change back: a description and the write that reverses it."""
 
     description: str
     deal_id: int
     revert: Callable[[Session], Any]
     # The open stage the deal is back in after the undo, when the board should follow it.
     stage_id: int | None = None
+
+
+def undo_of(
+    description: str, deal_id: int, changes: Changeset, *, stage_id: int | None = None
+) -> Undo:
+    """The undo of a recorded write: it puts back exactly the rows the write changed, and
+    refuses (UndoRefused, naming the row) when any of them changed since, e.g. a deal the
+    shell marked won after the app moved it."""
+    return Undo(description, deal_id, changes.revert, stage_id=stage_id)

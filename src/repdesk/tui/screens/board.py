@@ -21,6 +21,7 @@ from textual.widgets import Input, Static
 from repdesk import clock, formatting
 from repdesk.services import board
 from repdesk.services.board import FirstScreen, first_screen, load_board
+from repdesk.text import printable
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.footer import RepdeskFooter
@@ -62,6 +63,9 @@ class BoardScreen(Screen[None]):
         Binding("e", "edit", "Edit", id="board.edit", show=False),
         Binding("w", "won", "Mark won", id="board.won"),
         Binding("x", "lost", "Mark lost", id="board.lost"),
+        Binding("W", "won_on", "Mark won on a day", id="board.won_on", show=False),
+        Binding("D", "delete", "Delete deal", id="board.delete", show=False),
+        Binding("M", "merge", "Merge a duplicate into the deal", id="board.merge", show=False),
         Binding("u", "undo", "Undo", id="board.undo", show=False),
         Binding("slash", "filter", "Filter", id="board.filter"),
         Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False),
@@ -205,8 +209,14 @@ class BoardScreen(Screen[None]):
     async def reload(self) -> None:
         """Load every card off the UI thread, then redraw keeping the cursor where it was."""
         include_closed = self.show_closed
-        _, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
+        stages, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
         if can_show(self) and include_closed == self.show_closed:
+            if self.stages and stages != self.stages:
+                # Stages added, renamed, reordered or removed (the stages screen, the shell).
+                self.stages = stages
+                await self._mount_columns()
+                if not can_show(self):
+                    return
             self._show(cards)
 
     def boxes(self) -> list[StageColumnBox]:
@@ -336,28 +346,37 @@ class BoardScreen(Screen[None]):
             return
         target = open_stages[index]
         from repdesk.services import deals  # loaded after the first paint (see _actions)
+        from repdesk.tui.undo import undo_of
 
-        before: list[deals.StagePosition] = []
+        try:
+            _, changes = await self.desk.write_recorded(
+                lambda s: deals.move_deal(session=s, deal_id=card.deal_id, stage=str(target.id))
+            )
+        except Exception as exc:
+            if not can_show(self):
+                return
+            from repdesk import problems
+            from repdesk.errors import RepdeskError
 
-        def move(session: Any) -> None:
-            before.append(deals.stage_position(session=session, deal_id=card.deal_id))
-            deals.move_deal(session=session, deal_id=card.deal_id, stage=str(target.id))
-
-        problem = await self.desk.write_or_explain(move)
-        if not can_show(self):
+            problem = (
+                str(exc)
+                if isinstance(exc, RepdeskError)
+                else problems.describe(exc, str(self.desk.home.desk))[0]
+            )
+            self.notify(printable(problem), severity="error", markup=False, timeout=10)
             return
-        if problem:
-            self.notify(problem, severity="error", markup=False, timeout=10)
-            return
-        # The undo puts back what the move changed, the days in the stage included.
+        # The undo puts back what the move changed (the days in the stage included), and only
+        # while the deal is as the move left it.
         self.undo_stack.append(
-            Undo(
+            undo_of(
                 f"move of {card.title} to {target.name}",
                 card.deal_id,
-                lambda s: deals.restore_stage_position(session=s, position=before[0]),
+                changes,
                 stage_id=card.stage_id,
             )
         )
+        if not can_show(self):
+            return
         self._move_locally(card, target.id)  # type: ignore[arg-type]
         self.reload()
 
@@ -425,27 +444,41 @@ class BoardScreen(Screen[None]):
 
         def added(result: Any) -> None:
             if result is not None:
+                self.undo_stack.append(result[1])
                 self.reload()
-                self.notify(f"Added {result[0].title}", markup=False)
+                self.notify(printable(f"Added {result[0].title}"), markup=False)
 
         self._open(_actions().deal_form(self.desk, deal_id=None, stage_id=stage_id), then=added)
 
     async def action_undo(self) -> None:
-        if not self.undo_stack:
-            self.notify("Nothing to undo.")
+        await self.app.undo_last()  # type: ignore[attr-defined]
+
+    def action_won_on(self) -> None:
+        if card := self._require_card():
+            self._open(_actions().win_on(self.desk, deal_id=card.deal_id))
+
+    def action_merge(self) -> None:
+        if card := self._require_card():
+            self._open(_actions().merge_form(self.desk, keep_id=card.deal_id, title=card.title))
+
+    async def action_delete(self) -> None:
+        card = self._require_card()
+        if card is None:
             return
-        undo = self.undo_stack.pop()
-        problem = await self.desk.write_or_explain(undo.revert)
-        if not can_show(self):
+        try:
+            item, undo = await _actions().delete(
+                self.desk, kind="deal", item_id=card.deal_id, deal_id=card.deal_id
+            )
+        except Exception as exc:
+            if not can_show(self):
+                return
+            self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
             return
-        if problem:
-            self.undo_stack.append(undo)  # still there to try again
-            self.notify(problem, severity="error", markup=False, timeout=10)
-            return
-        self.notify(f"Undid the {undo.description}.", markup=False)
-        if undo.stage_id is not None:
-            # The cursor follows the deal back to the column it returned to.
-            self.follow = (undo.stage_id, undo.deal_id)
+        self.undo_stack.append(undo)
+        self.notify(
+            printable(f"Deleted {item.what}: u undoes; the trash (T) keeps it 30 days."),
+            markup=False,
+        )
         self.reload()
 
     def action_open(self) -> None:

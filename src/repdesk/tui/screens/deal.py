@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Static, TextArea
 
 from repdesk import clock, formatting
 from repdesk.models import Activity, Deal, FollowUp, Objection
@@ -195,6 +195,16 @@ def render_timeline(page: DealPage) -> Timeline:
     return Timeline(events, clock.now().astimezone().year)
 
 
+class NotesArea(TextArea):
+    """The deal's own notes, edited in place: saved when the rep leaves it (esc, tab or a
+    click elsewhere); `esc` leaves it without leaving the page."""
+
+    BINDINGS = [Binding("escape", "leave", "Leave the notes", id="deal.notes_leave", show=False)]
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
+
+
 class DealScreen(Screen[None]):
     TITLE = "Deal page"  # the heading of its keys under `?`
     BINDINGS = [
@@ -207,6 +217,10 @@ class DealScreen(Screen[None]):
         Binding("w", "won", "Won", id="deal.won"),
         Binding("x", "lost", "Lost", id="deal.lost"),
         Binding("r", "reopen", "Reopen", id="deal.reopen", show=False),
+        Binding("W", "won_on", "Won on a day", id="deal.won_on", show=False),
+        Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
+        Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),
+        Binding("N", "notes", "Edit the notes", id="deal.notes", show=False),
     ]
 
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -218,6 +232,8 @@ class DealScreen(Screen[None]):
     DealScreen #deal-side { width: 1fr; min-width: 42; padding: 0 1; }
     DealScreen #deal-main { width: 2fr; padding: 0 1; border-left: solid $panel; }
     DealScreen Static { margin-bottom: 1; }
+    DealScreen #deal-notes-title { margin-bottom: 0; }
+    DealScreen #deal-notes { height: auto; min-height: 4; max-height: 12; }
     """
 
     def __init__(self, deal_id: int) -> None:
@@ -236,6 +252,8 @@ class DealScreen(Screen[None]):
                 yield Static(id="deal-fields")
                 yield Static(id="deal-next")
                 yield Static(id="deal-objections")
+                yield Static(_heading("Notes (N edits, esc leaves)"), id="deal-notes-title")
+                yield NotesArea(id="deal-notes", soft_wrap=True, show_line_numbers=False)
             with VerticalScroll(id="deal-main"):
                 yield Static(id="deal-timeline")
         yield RepdeskFooter()
@@ -255,6 +273,9 @@ class DealScreen(Screen[None]):
         self.query_one("#deal-next", Static).update(render_next_steps(page))
         self.query_one("#deal-objections", Static).update(render_objections(page))
         self.query_one("#deal-timeline", Static).update(render_timeline(page))
+        notes = self.query_one(NotesArea)
+        if not notes.has_focus:  # never under the rep's fingers
+            notes.load_text(page.deal.notes)
 
     def _title(self) -> str:
         return self.page.deal.title if self.page else f"deal #{self.deal_id}"
@@ -305,13 +326,90 @@ class DealScreen(Screen[None]):
     def action_lost(self) -> None:
         self._open(actions.lose(self.desk, deal_id=self.deal_id))
 
-    async def action_reopen(self) -> None:
-        problem = await self.desk.write_or_explain(
-            lambda s: deals.reopen_deal(session=s, deal_id=self.deal_id)
+    def action_notes(self) -> None:
+        self.query_one(NotesArea).focus()
+
+    def on_descendant_blur(self, event: Any) -> None:
+        widget = event.widget
+        changed = self.page is not None and getattr(widget, "text", None) != self.page.deal.notes
+        if isinstance(widget, NotesArea) and changed:
+            # The app's worker, not the page's: esc leaves (and removes) the page while the
+            # notes are being saved, and a page's workers are cancelled with it.
+            self.app.run_worker(self.save_notes(widget.text), group="deal-notes")
+
+    async def save_notes(self, text: str) -> None:
+        deal_id, title = self.deal_id, self._title()
+        try:
+            deal, changes = await self.desk.write_recorded(
+                lambda s: deals.edit_deal(session=s, deal_id=deal_id, notes=text)
+            )
+        except Exception as exc:
+            self.app.notify(f"Notes not saved: {printable(str(exc))}", severity="error",
+                        markup=False, timeout=10)  # fmt: skip
+            return
+        self.app.remember_undo(actions.undo_of(f"notes of {title}", deal_id, changes))  # type: ignore[attr-defined]
+        self.app.notify("Notes saved.")
+        if can_show(self) and self.page is not None:
+            self.page = replace(self.page, deal=deal)
+
+    def action_won_on(self) -> None:
+        self._open(actions.win_on(self.desk, deal_id=self.deal_id))
+
+    def action_merge(self) -> None:
+        self._open(actions.merge_form(self.desk, keep_id=self.deal_id, title=self._title()))
+
+    async def action_delete(self) -> None:
+        """Pick the deal, a follow-up, an objection or an activity; it goes to the trash."""
+        from repdesk.tui.screens.mend import PickScreen, deal_parts
+
+        deal_id = self.deal_id
+        try:
+            parts = await self.desk.read(lambda s: deal_parts(s, deal_id))
+        except Exception as exc:  # deleted meanwhile (from the shell)
+            self.notify(printable(str(exc)), severity="error", markup=False)
+            return
+
+        async def picked(choice: Any) -> None:
+            if choice is None:
+                return
+            kind, item_id = choice
+            try:
+                item, undo = await actions.delete(
+                    self.desk, kind=kind, item_id=item_id, deal_id=deal_id
+                )
+            except Exception as exc:
+                self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
+                return
+            self.app.remember_undo(undo)  # type: ignore[attr-defined]
+            self.notify(
+                printable(f"Deleted {item.what}: u undoes; the trash (T) keeps it."),
+                markup=False,
+            )
+            if kind == "deal":
+                self.dismiss(None)
+            else:
+                self.reload()
+
+        self.app.push_screen(
+            PickScreen(
+                f"Delete from {self._title()}",
+                parts,
+                "enter: to the trash (u undoes) · esc: keep everything",
+            ),
+            picked,
         )
-        if not can_show(self):
+
+    async def action_reopen(self) -> None:
+        deal_id, title = self.deal_id, self._title()
+        try:
+            _, changes = await self.desk.write_recorded(
+                lambda s: deals.reopen_deal(session=s, deal_id=deal_id)
+            )
+        except Exception as exc:
+            if not can_show(self):
+                return
+            self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
             return
-        if problem:
-            self.notify(problem, severity="error", markup=False, timeout=10)
-            return
+        if changes:
+            self.app.remember_undo(actions.undo_of(f"reopening of {title}", deal_id, changes))  # type: ignore[attr-defined]
         self.reload()

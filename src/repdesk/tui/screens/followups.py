@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from repdesk import clock, formatting, reports
 from repdesk.reports import DayQueues, QueueRow
+from repdesk.text import printable
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
@@ -46,6 +47,7 @@ class FollowUpsScreen(Screen[None]):
         Binding("r", "reschedule", "Reschedule", id="queues.reschedule"),
         Binding("c", "log_call", "Log call", id="queues.log_call"),
         Binding("f", "follow_up", "Add follow-up", id="queues.follow_up"),
+        Binding("D", "delete", "Delete follow-up", id="queues.delete", show=False),
         Binding("escape", "back", "Board", id="queues.back", show=False),
     ]  # fmt: skip
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -112,7 +114,32 @@ class FollowUpsScreen(Screen[None]):
             self.app.open_deal(row.deal_id)  # type: ignore[attr-defined]
 
     def _open(self, screen: Screen[Any]) -> None:
-        self.app.push_screen(screen, lambda result: self.reload() if result is not None else None)
+        self.app.push_screen(screen, self._after)
+
+    def _after(self, result: Any) -> None:
+        if result is None:
+            return  # cancelled: nothing was written
+        undo = result[1] if isinstance(result, tuple) else result
+        if isinstance(undo, actions.Undo):
+            self.app.remember_undo(undo)  # type: ignore[attr-defined]
+        self.reload()
+
+    async def action_delete(self) -> None:
+        if (row := self._follow_up()) is None or row.follow_up_id is None:
+            return
+        try:
+            item, undo = await actions.delete(
+                self.desk, kind="follow_up", item_id=row.follow_up_id, deal_id=row.deal_id
+            )
+        except Exception as exc:
+            self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
+            return
+        self.app.remember_undo(undo)  # type: ignore[attr-defined]
+        self.notify(
+            printable(f"Deleted {item.what}: u undoes; the trash (T) keeps it 30 days."),
+            markup=False,
+        )
+        self.reload()
 
     def _follow_up(self) -> QueueRow | None:
         row = self.row

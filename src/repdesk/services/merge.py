@@ -1,0 +1,53 @@
+"""Merge two deals (the usual result of importing one deal twice): one keeps everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from repdesk import clock
+from repdesk.errors import InvalidInput
+from repdesk.models import Activity, Deal, FollowUp, Objection, StageChange
+from repdesk.services import trash
+from repdesk.services.deals import get_deal
+
+_MOVED = (StageChange, Activity, FollowUp, Objection)
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    keep: Deal
+    gone_id: int
+    moved: dict[str, int]  # rows moved, by table
+    trash_id: int  # where the merged-away deal waits (its own fields, nothing else)
+
+
+def merge_deals(
+    *, session: Session, keep_id: int, gone_id: int, now: datetime | None = None
+) -> Merged:
+    """Move GONE's stage history, activities, follow-ups and objections to KEEP, then put
+    GONE (now only its own fields) in the trash. KEEP's own fields stay as they are."""
+    if keep_id == gone_id:
+        raise InvalidInput("GONE", gone_id, "another deal than the one kept")
+    moment = now or clock.now()
+    keep = get_deal(session=session, deal_id=keep_id)
+    gone = get_deal(session=session, deal_id=gone_id)
+    moved: dict[str, int] = {}
+    for model in _MOVED:
+        # Row by row through the session, so the app's undo sees each one move.
+        rows = session.exec(select(model).where(model.deal_id == gone_id)).all()  # type: ignore[attr-defined]
+        for row in rows:
+            row.deal_id = keep_id
+            session.add(row)
+        moved[model.__tablename__] = len(rows)  # type: ignore[index]
+    session.flush()
+    entry = trash.delete_item(
+        session=session,
+        kind="deal",
+        item_id=gone.id,
+        now=moment,
+        why=f"merged into #{keep_id}",  # type: ignore[arg-type]
+    )
+    return Merged(keep=keep, gone_id=gone_id, moved=moved, trash_id=entry.id)

@@ -1,0 +1,215 @@
+"""The rep's own pipeline: add, rename, reorder, remove stages; set probability and rot limit.
+
+History refers to stages by id, so a renamed stage is the same stage and its history reads
+with the new name. A removed stage that history mentions stays in the table, out of every
+list ("Demo (removed)", kind `removed`, position 0: before every stage, so no "furthest stage
+reached" counts it), and its history keeps reading as it was; one nothing mentions is deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from repdesk.errors import InvalidInput
+from repdesk.models import Deal, Stage, StageChange
+from repdesk.services import deals
+
+REMOVED = "removed"
+MAX_NAME = 40
+
+
+@dataclass(frozen=True, slots=True)
+class StageInfo:
+    id: int
+    number: int  # its place in the pipeline, from 1
+    name: str
+    kind: str
+    probability: int
+    rot_days: int | None
+    open_deals: int
+
+
+def list_stages(*, session: Session) -> list[StageInfo]:
+    counts = dict(
+        session.exec(
+            select(Deal.stage_id, func.count())
+            .where(Deal.status == "open")
+            .group_by(col(Deal.stage_id))
+        ).all()
+    )
+    return [
+        StageInfo(
+            id=s.id,  # type: ignore[arg-type]
+            number=number,
+            name=s.name,
+            kind=s.kind,
+            probability=s.probability,
+            rot_days=s.rot_days,
+            open_deals=int(counts.get(s.id, 0)),
+        )
+        for number, s in enumerate(_live(session), start=1)
+    ]
+
+
+def _live(session: Session) -> list[Stage]:
+    return [s for s in deals.stages(session=session) if s.kind != REMOVED]
+
+
+def _open(session: Session) -> list[Stage]:
+    return [s for s in _live(session) if s.kind == "open"]
+
+
+def _find_open(session: Session, ref: str, field: str = "stage") -> Stage:
+    stage = deals.find_stage(session=session, name=ref)
+    if stage.kind != "open":
+        raise InvalidInput(
+            field, ref, f"an open stage ({stage.name} is the pipeline's {stage.kind} stage)"
+        )
+    return stage
+
+
+def _name(session: Session, name: str, *, other_than: int | None = None) -> str:
+    text = " ".join(name.split())
+    if not text or len(text) > MAX_NAME:
+        raise InvalidInput("name", name, f"a stage name of 1 to {MAX_NAME} characters")
+    if text.isdigit():
+        raise InvalidInput("name", name, "a name with a letter (a number is read as a stage id)")
+    taken = session.exec(
+        select(Stage).where(func.lower(Stage.name) == text.lower(), Stage.id != (other_than or 0))
+    ).first()
+    if taken is not None:
+        raise InvalidInput("name", name, f"a name no other stage has ({taken.name} exists)")
+    return text
+
+
+def _probability(value: int) -> int:
+    if not 0 <= value <= 100:
+        raise InvalidInput("probability", value, "a whole percentage from 0 to 100")
+    return value
+
+
+def _rot(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= 3650:
+        raise InvalidInput("rot", value, "a number of days from 1 to 3650, or none")
+    return value
+
+
+def _renumber(session: Session, open_order: list[Stage]) -> None:
+    """Open stages 1..n in this order, then Won and Lost after them."""
+    closed = [s for s in _live(session) if s.kind != "open"]
+    for position, stage in enumerate([*open_order, *closed], start=1):
+        if stage.position != position:
+            stage.position = position
+            session.add(stage)
+    session.flush()
+
+
+def add_stage(
+    *,
+    session: Session,
+    name: str,
+    probability: int,
+    rot_days: int | None = None,
+    after: str | None = None,
+) -> Stage:
+    """A new open stage: after `after`, else the last open one."""
+    order = _open(session)
+    index = len(order)
+    if after is not None:
+        index = order.index(_find_open(session, after, "after")) + 1
+    stage = Stage(
+        name=_name(session, name),
+        position=0,
+        probability=_probability(probability),
+        kind="open",
+        rot_days=_rot(rot_days),
+    )
+    session.add(stage)
+    session.flush()
+    order.insert(index, stage)
+    _renumber(session, order)
+    return stage
+
+
+def rename_stage(*, session: Session, stage: str, name: str) -> Stage:
+    found = deals.find_stage(session=session, name=stage)
+    found.name = _name(session, name, other_than=found.id)
+    session.add(found)
+    session.flush()
+    return found
+
+
+def move_stage(*, session: Session, stage: str, number: int) -> Stage:
+    """Put an open stage at place `number` (from 1) among the open ones."""
+    found = _find_open(session, stage)
+    order = [s for s in _open(session) if s.id != found.id]
+    if not 1 <= number <= len(order) + 1:
+        raise InvalidInput("position", number, f"a place from 1 to {len(order) + 1}")
+    order.insert(number - 1, found)
+    _renumber(session, order)
+    return found
+
+
+_KEEP = object()
+
+
+def set_stage(
+    *, session: Session, stage: str, probability: int | None = None, rot_days: object = _KEEP
+) -> Stage:
+    """Set an open stage's win probability and rot limit (None: never rots)."""
+    found = _find_open(session, stage)
+    if probability is not None:
+        found.probability = _probability(probability)
+    if rot_days is not _KEEP:
+        found.rot_days = _rot(rot_days)  # type: ignore[arg-type]
+    session.add(found)
+    session.flush()
+    return found
+
+
+def remove_stage(
+    *, session: Session, stage: str, into: str | None = None, now: datetime | None = None
+) -> tuple[str, int, str | None]:
+    """Remove an open stage, its open deals moved to `into` first (each move in their
+    history). Returns (its name, how many deals moved, where to)."""
+    found = _find_open(session, stage)
+    others = [s for s in _open(session) if s.id != found.id]
+    if not others:
+        raise InvalidInput("stage", stage, "another stage: the pipeline needs an open stage")
+    waiting = session.exec(select(Deal).where(Deal.stage_id == found.id)).all()
+    target = None
+    if into is not None:
+        target = _find_open(session, into, "into")
+        if target.id == found.id:
+            raise InvalidInput("into", into, "another stage than the one removed")
+    elif waiting:
+        names = ", ".join(s.name for s in others)
+        many = f"{len(waiting)} open deal" + ("s" if len(waiting) != 1 else "")
+        raise InvalidInput("into", "", f"the stage its {many} move to first: one of {names}")
+    for deal in waiting:
+        deals.move_deal(session=session, deal_id=deal.id, stage=str(target.id), now=now)  # type: ignore[arg-type, union-attr]
+    session.flush()
+    name = found.name
+    mentioned = session.exec(
+        select(func.count()).where(
+            or_(StageChange.from_stage_id == found.id, StageChange.to_stage_id == found.id)
+        )
+    ).one()
+    if mentioned:
+        # Kept for the history that mentions it, out of every list.
+        found.kind, found.position = REMOVED, 0
+        kept, number = f"{name} (removed)", 1
+        while session.exec(select(Stage).where(Stage.name == kept)).first() is not None:
+            number += 1
+            kept = f"{name} (removed {number})"
+        found.name = kept
+        session.add(found)
+    else:
+        session.delete(found)
+    session.flush()
+    _renumber(session, others)
+    return name, len(waiting), target.name if target is not None else None

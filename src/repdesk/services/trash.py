@@ -1,0 +1,334 @@
+"""Delete and restore: deals, activities, follow-ups and objections go to a trash for 30 days.
+
+A deleted thing leaves its tables: its rows (a deal's with its stage history, activities,
+follow-ups and objections) are kept in one `trash` row as JSON, the values written as a JSON
+export writes them. So every existing query, the shell's sqlite3 fast path, the KPIs, the
+queues and the CSV and iCalendar exports stay right with no "not deleted" filter to forget,
+on either engine; the JSON export carries the trash table like any other, and its import puts
+it back. A restore inserts the rows again under their own ids when those are free (a SQLite
+desk hands the largest id + 1 to a new row, so the newest deal's id can be taken by then: the
+restored deal then gets a new one, and the restore says so).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Date, Time, delete
+from sqlmodel import Session, SQLModel, col, select
+
+from repdesk import clock
+from repdesk.errors import InvalidInput, NotFound, RepdeskError
+from repdesk.models import Activity, Deal, FollowUp, Objection, StageChange, Trash, UTCDateTime
+from repdesk.services.deals import get_deal
+
+KEEP_DAYS = 30
+RETENTION = timedelta(days=KEEP_DAYS)
+
+# What can be deleted, by the name the rep types and the trash's kind.
+MODELS: dict[str, type[SQLModel]] = {
+    "deal": Deal,
+    "activity": Activity,
+    "follow_up": FollowUp,
+    "objection": Objection,
+}
+WORDS = {"deal": "deal", "activity": "activity", "follow_up": "follow-up", "objection": "objection"}
+# A deal's rows, parents first: the order they are put back in.
+_DEAL_TABLES: tuple[type[SQLModel], ...] = (Deal, StageChange, Activity, FollowUp, Objection)
+_BY_TABLE: dict[str, type[SQLModel]] = {m.__tablename__: m for m in _DEAL_TABLES}  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- rows as JSON values
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return value
+
+
+def row_values(row: SQLModel) -> dict[str, Any]:
+    """Every column of `row`, as Python values."""
+    return {column.name: getattr(row, column.name) for column in row.__table__.columns}  # type: ignore[attr-defined]
+
+
+def _encode_row(row: SQLModel) -> dict[str, Any]:
+    return {name: _encode(value) for name, value in row_values(row).items()}
+
+
+def _decode_row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+    decoded = {}
+    columns = model.__table__.columns  # type: ignore[attr-defined]
+    for name, value in values.items():
+        if name not in columns:
+            continue  # a column a later schema dropped
+        type_ = columns[name].type
+        if value is not None and isinstance(type_, UTCDateTime):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        elif value is not None and isinstance(type_, Date):
+            value = date.fromisoformat(value)
+        elif value is not None and isinstance(type_, Time):
+            value = time.fromisoformat(value)
+        decoded[name] = value
+    return decoded
+
+
+# ---------------------------------------------------------------- what the trash holds
+
+
+@dataclass(frozen=True, slots=True)
+class TrashItem:
+    id: int
+    kind: str
+    item_id: int
+    deal_id: int
+    label: str
+    deleted_at: datetime
+    rows: int  # how many rows it holds (a deal with its timeline: more than one)
+
+    @property
+    def word(self) -> str:
+        return WORDS[self.kind]
+
+    @property
+    def what(self) -> str:
+        """`deal #3 Pilot (Acme)`, `call 2026-11-19 on #3 ...`: what it is, in a sentence."""
+        return f"deal {self.label}" if self.kind == "deal" else self.label
+
+    def expires_on(self) -> date:
+        return clock.local_date(self.deleted_at + RETENTION)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.word,
+            "item_id": self.item_id,
+            "deal_id": self.deal_id,
+            "label": self.label,
+            "deleted_at": _encode(self.deleted_at),
+            "expires_on": self.expires_on().isoformat(),
+        }
+
+
+def _item(entry: Trash) -> TrashItem:
+    held = json.loads(entry.payload)
+    return TrashItem(
+        id=entry.id,  # type: ignore[arg-type]
+        kind=entry.kind,
+        item_id=entry.item_id,
+        deal_id=entry.deal_id,
+        label=entry.label,
+        deleted_at=entry.deleted_at,
+        rows=sum(len(rows) for table, rows in held.items() if table in _BY_TABLE),
+    )
+
+
+def list_trash(*, session: Session, now: datetime | None = None) -> list[TrashItem]:
+    """What is in the trash, newest first (what is older than 30 days is gone)."""
+    since = (now or clock.now()) - RETENTION
+    entries = session.exec(
+        select(Trash)
+        .where(col(Trash.deleted_at) > since)
+        .order_by(col(Trash.deleted_at).desc(), col(Trash.id).desc())
+    )
+    return [_item(entry) for entry in entries]
+
+
+def purge_expired(*, session: Session, now: datetime | None = None) -> int:
+    """Forget what has been in the trash longer than 30 days; called on every trash write."""
+    since = (now or clock.now()) - RETENTION
+    result = session.execute(delete(Trash).where(col(Trash.deleted_at) <= since))
+    return int(result.rowcount or 0)
+
+
+# ---------------------------------------------------------------- delete
+
+
+def _deal_label(deal: Deal) -> str:
+    return f"#{deal.id} {deal.title}" + (f" ({deal.company})" if deal.company else "")
+
+
+def _label(kind: str, row: Any, deal: Deal) -> str:
+    on = _deal_label(deal)
+    if kind == "deal":
+        return on
+    if kind == "activity":
+        words = " · ".join(w for w in (row.outcome, row.text) if w)
+        when = clock.local_date(row.at).isoformat()
+        return f"{row.kind} {when} on {on}" + (f": {words}" if words else "")
+    if kind == "follow_up":
+        state = "done" if row.done_at else "due"
+        return f"follow-up {state} {row.due_on.isoformat()} on {on}" + (
+            f": {row.note}" if row.note else ""
+        )
+    return f"{row.category} objection on {on}: {row.said}"
+
+
+def _put_in_trash(
+    session: Session, kind: str, item_id: int, deal: Deal, label: str, rows: list[SQLModel],
+    moment: datetime,
+) -> Trash:  # fmt: skip
+    # Which deal it was on: on SQLite a new deal can take a deleted deal's id, and a restore
+    # must never attach an activity to that other deal.
+    held: dict[str, Any] = {_OWNER: _owner(deal)}
+    for row in rows:
+        held.setdefault(row.__tablename__, []).append(_encode_row(row))  # type: ignore[arg-type]
+    purge_expired(session=session, now=moment)
+    entry = Trash(
+        kind=kind,
+        item_id=item_id,
+        deal_id=deal.id,  # type: ignore[arg-type]
+        label=label,
+        payload=json.dumps(held, ensure_ascii=False),
+        deleted_at=moment,
+    )
+    # Children first, one by one through the session (an undo in the app sees every row): the
+    # database's ON DELETE CASCADE must find nothing left to delete behind the session's back.
+    for row in reversed(rows):
+        session.delete(row)
+        session.flush()
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+_OWNER = "_deal"
+
+
+def _owner(deal: Deal) -> dict[str, Any]:
+    return {"id": deal.id, "created_at": _encode(deal.created_at)}
+
+
+def _get(session: Session, kind: str, item_id: int) -> Any:
+    row = session.get(MODELS[kind], item_id)
+    if row is None:
+        raise NotFound(f"no {WORDS[kind]} has id {item_id}")
+    return row
+
+
+def delete_item(
+    *, session: Session, kind: str, item_id: int, now: datetime | None = None, why: str = ""
+) -> TrashItem:
+    """Move a deal (with everything on it), an activity, a follow-up or an objection to the
+    trash. Returns what the trash now holds for it (its id restores it)."""
+    if kind not in MODELS:
+        raise InvalidInput("kind", kind, "deal, activity, follow-up or objection")
+    moment = now or clock.now()
+    row = _get(session, kind, item_id)
+    if kind == "deal":
+        deal = row
+        rows: list[SQLModel] = [deal]
+        for model in _DEAL_TABLES[1:]:
+            rows += session.exec(
+                select(model).where(model.deal_id == item_id).order_by(model.id)  # type: ignore[attr-defined]
+            ).all()
+    else:
+        deal = get_deal(session=session, deal_id=row.deal_id)
+        rows = [row]
+    label = _label(kind, row, deal) + (f" ({why})" if why else "")
+    entry = _put_in_trash(session, kind, item_id, deal, label, rows, moment)
+    return _item(entry)
+
+
+# ---------------------------------------------------------------- restore
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    kind: str
+    item_id: int  # its id now (a new one when the old was taken meanwhile)
+    old_id: int
+    deal_id: int
+    label: str
+
+    @property
+    def word(self) -> str:
+        return WORDS[self.kind]
+
+    @property
+    def what(self) -> str:
+        return f"deal {self.label}" if self.kind == "deal" else self.label
+
+
+def get_entry(*, session: Session, trash_id: int, now: datetime | None = None) -> Trash:
+    entry = session.get(Trash, trash_id)
+    if entry is None or entry.deleted_at <= (now or clock.now()) - RETENTION:
+        raise NotFound(f"nothing in the trash has id {trash_id} (see `repdesk trash`)")
+    return entry
+
+
+def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> Restored:
+    """Put a trashed thing back where it was, with its own ids where they are still free."""
+    entry = get_entry(session=session, trash_id=trash_id, now=now)
+    held: dict[str, list[dict[str, Any]]] = json.loads(entry.payload)
+    deal_id = entry.deal_id
+    if entry.kind != "deal":
+        # Its deal deleted after it is in the trash too. Looked for first: on SQLite a new
+        # deal may have taken the deleted deal's id since, and must never receive this.
+        owner = held.get(_OWNER)
+        for other in session.exec(
+            select(Trash).where(Trash.kind == "deal", Trash.item_id == deal_id)
+        ):
+            if _follows(entry, other, owner):
+                raise RepdeskError(
+                    f"its deal #{deal_id} is in the trash too: restore the deal first "
+                    f"(`repdesk trash restore {other.id}`)"
+                )
+        live = session.get(Deal, deal_id)
+        if live is None or (
+            owner is not None and _owner(live)["created_at"] != owner["created_at"]
+        ):
+            raise RepdeskError(f"its deal #{deal_id} is gone for good: it cannot be put back")
+    item_id = entry.item_id
+    for model in _DEAL_TABLES:
+        for values in held.get(model.__tablename__, []):  # type: ignore[call-overload]
+            row = _decode_row(model, values)
+            old_id = row["id"]
+            if model is not Deal:
+                row["deal_id"] = deal_id  # the deal's id now (a restored deal's may be new)
+            if session.get(model, old_id) is not None:
+                del row["id"]  # taken meanwhile: a new id
+            restored = model(**row)
+            session.add(restored)
+            session.flush()
+            if model is Deal:
+                deal_id = restored.id  # type: ignore[attr-defined]
+            if model.__tablename__ == _table_of(entry.kind) and old_id == entry.item_id:
+                item_id = restored.id  # type: ignore[attr-defined]
+    if entry.kind == "deal" and deal_id != entry.deal_id:
+        # What was deleted from it before it went keeps following it to its new id.
+        for other in session.exec(select(Trash).where(Trash.deal_id == entry.deal_id)):
+            if other.kind != "deal" and _follows(
+                other, entry, json.loads(other.payload).get(_OWNER)
+            ):
+                other.deal_id = deal_id
+                session.add(other)
+    restored_item = Restored(
+        kind=entry.kind, item_id=item_id, old_id=entry.item_id, deal_id=deal_id, label=entry.label
+    )
+    session.delete(entry)
+    session.flush()
+    return restored_item
+
+
+def _follows(child: Trash, deal_entry: Trash, owner: dict[str, Any] | None) -> bool:
+    """Whether the trashed `child` was on the trashed deal of `deal_entry`: the same deal
+    (id and creation) and deleted before it."""
+    if deal_entry.deleted_at < child.deleted_at:
+        return False
+    return owner is None or json.loads(deal_entry.payload).get(_OWNER) == owner
+
+
+def _table_of(kind: str) -> str:
+    return MODELS[kind].__tablename__  # type: ignore[return-value]
+
+
+def empty_trash(*, session: Session) -> int:
+    """Forget everything in the trash for good; returns how many things were in it."""
+    result = session.execute(delete(Trash))
+    return int(result.rowcount or 0)

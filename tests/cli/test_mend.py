@@ -1,0 +1,135 @@
+"""The shell mends mistakes: delete to the trash, restore, empty, merge, correct (issue 14)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.shell import ok, refused, run
+
+
+@pytest.fixture
+def desk(home: Path) -> Path:
+    ok("deal", "add", "Fleet rollout", "--company", "Acme", "--value", "45k",
+       "--first-contact", "2026-10-01")  # fmt: skip
+    ok("deal", "add", "Fleet rollout again", "--company", "Acme", "--first-contact", "2026-10-01")
+    ok("log", "call", "1", "--outcome", "connected", "--next", "mon", "--next-note", "offer")
+    ok("log", "email", "2", "--note", "sent the deck")
+    ok("objection", "add", "2", "--category", "price", "--said", "Too dear")
+    return home
+
+
+def test_deal_show_lists_the_ids_a_delete_needs(desk: Path) -> None:
+    out = ok("deal", "show", "2")
+    assert "  [2] 2026-11-20 email · sent the deck" in out
+    assert "  [1] price, open: Too dear" in out
+    data = json.loads(ok("deal", "show", "2", "--json"))
+    assert data["recent_activities"][0]["id"] == 2
+
+
+def test_deleted_things_wait_in_the_trash_and_come_back(desk: Path) -> None:
+    assert "Deleted email 2026-11-20 on #2" in ok("activity", "delete", "2")
+    assert "Deleted price objection on #2" in ok("objection", "delete", "1")
+    assert "Deleted follow-up due 2026-11-23 on #1" in ok("follow-up", "delete", "1")
+    out = ok("deal", "delete", "1")
+    assert out.startswith("Deleted deal #1 Fleet rollout (Acme) (with 2 rows of its timeline)")
+    assert "in the trash as 4 for 30 days (`repdesk trash restore 4` puts it back)" in out
+    assert "Activities: none yet" in ok("deal", "show", "2")
+    assert "1 deal" in ok("deal", "list")
+    assert "follow-up" not in ok("today").lower() or "offer" not in ok("today")
+    listed = json.loads(ok("trash", "--json"))
+    assert [(i["id"], i["kind"]) for i in listed] == [
+        (4, "deal"), (3, "follow-up"), (2, "objection"), (1, "activity")
+    ]  # fmt: skip
+    assert listed[0]["expires_on"] == "2026-12-20"
+    assert "[4] deal: #1 Fleet rollout (Acme)" in ok("trash")
+
+    assert "restore the deal first (`repdesk trash restore 4`)" in refused("trash", "restore", "3")
+    assert "Restored deal #1 Fleet rollout (Acme)" in ok("trash", "restore", "4")
+    ok("trash", "restore", "3")
+    ok("trash", "restore", "1")
+    assert "sent the deck" in ok("deal", "show", "2")
+    assert "offer" in ok("deal", "show", "1")
+    assert "Emptied the trash: 1 thing gone for good" in ok("trash", "empty")
+    assert ok("trash") == "The trash is empty.\n"
+    assert "nothing in the trash has id 2" in refused("trash", "restore", "2")
+
+
+def test_exports_leave_the_trash_out_and_the_json_export_keeps_it(
+    desk: Path, tmp_path: Path
+) -> None:
+    ok("deal", "delete", "2")
+    ok("export", "csv", tmp_path / "deals.csv")
+    assert "again" not in (tmp_path / "deals.csv").read_text()
+    assert "Wrote 1 deal" in ok("export", "csv", tmp_path / "deals2.csv")
+    assert "1 thing in the trash" in ok("export", "json", tmp_path / "desk.json")
+    other = tmp_path / "other"
+    ok("--home", other, "import", tmp_path / "desk.json")
+    assert "#2 Fleet rollout again (Acme)" in ok("--home", other, "trash")
+    ok("--home", other, "trash", "restore", "1")
+    assert "Too dear" in ok("--home", other, "deal", "show", "2")
+
+
+def test_merge_moves_the_timeline_to_the_deal_kept(desk: Path) -> None:
+    out = ok("deal", "merge", "1", "2")
+    assert out.startswith("Merged #2 Fleet rollout again (Acme) into #1 Fleet rollout (Acme)")
+    assert "1 activity, 0 follow-ups, 1 objection and its stage history moved" in out
+    assert "#2 is in the trash as 1" in out
+    shown = ok("deal", "show", "1")
+    assert "sent the deck" in shown and "Too dear" in shown
+    assert "merged into #1" in ok("trash")
+    assert "another deal" in refused("deal", "merge", "1", "1")
+
+
+def test_a_logged_activity_is_corrected_and_logged_earlier(desk: Path) -> None:
+    out = ok("log", "call", "1", "--outcome", "no answer", "--at", "yesterday 15:00")
+    assert out.startswith("Logged call on #1")
+    assert "[3] 2026-11-19 call · no answer" in ok("deal", "show", "1")
+    out = ok("activity", "edit", "3", "--kind", "meeting", "--minutes", "30", "--at", "wed 9:00",
+             "--outcome", "meeting booked")  # fmt: skip
+    assert out == "Activity 3: meeting 2026-11-18 09:00 · meeting booked\n"
+    assert "at: '2026-11-21 09:00' is not valid: now or earlier" in refused(
+        "log", "call", "1", "--at", "tomorrow 9:00"
+    )
+    assert "nothing to change" in refused("activity", "edit", "3")
+    assert "minutes" in refused("activity", "edit", "3", "--minutes", "lots")
+    assert "no activity has id 99" in refused("activity", "edit", "99", "--note", "x")
+    code, _, err = run("activity", "delete", "x")
+    assert code == 2 and "activity: 'x' is not valid" in err
+
+
+def test_a_deal_keeps_its_own_notes(desk: Path, tmp_path: Path) -> None:
+    assert ok("deal", "notes", "1", "Decides in December\\nPrefers mornings") == (
+        "Notes of #1 Fleet rollout: 2 lines\n"
+    )
+    assert ok("deal", "notes", "1") == "Decides in December\nPrefers mornings\n"
+    assert "Notes\n  Decides in December\n  Prefers mornings\n" in ok("deal", "show", "1")
+    assert json.loads(ok("deal", "show", "1", "--json"))["notes"].startswith("Decides")
+    ok("export", "json", tmp_path / "desk.json")
+    exported = json.loads((tmp_path / "desk.json").read_text())
+    assert exported["tables"]["deal"][0]["notes"] == "Decides in December\nPrefers mornings"
+    assert ok("deal", "notes", "1", "") == "Notes of #1 Fleet rollout: cleared\n"
+
+
+def test_the_pipeline_is_the_reps_own_from_the_shell(desk: Path) -> None:
+    out = ok("stage", "add", "Trial", "--probability", "45", "--rot", "10", "--after", "Qualified")
+    assert out.startswith("Added the stage Trial (id 9):\n")
+    assert "  4. Trial (id 9) · 45% · rots after 10 days · 0 open deals" in out
+    assert "  8. Won (id 7) · 100% · won" in ok("stage", "list")
+    ok("stage", "rename", "Trial", "Pilot")
+    ok("stage", "move", "pilot", "1")
+    out = ok("stage", "set", "pilot", "--rot", "none", "--probability", "50%")
+    assert "  1. Pilot (id 9) · 50% · never rots · 0 open deals" in out
+    ok("deal", "move", "1", "Pilot")
+    assert "into: '' is not valid" in refused("stage", "remove", "pilot")
+    out = ok("stage", "remove", "pilot", "--into", "Demo")
+    assert out.startswith("Removed the stage Pilot; 1 deal moved to Demo:")
+    assert "Pilot" not in ok("stage", "list")
+    listed = json.loads(ok("stage", "list", "--json"))
+    assert [s["name"] for s in listed][:2] == ["Prospect", "Contacted"]
+    assert "probability: 'lots' is not valid" in refused(
+        "stage", "set", "Demo", "--probability", "lots"
+    )
+    assert "nothing to change" in refused("stage", "set", "Demo")
+    assert "an open stage" in refused("stage", "remove", "Lost")

@@ -1,0 +1,328 @@
+"""Mending mistakes in the app (issue 14): delete to the trash, restore, merge, a call logged
+at an earlier moment, won or lost on an earlier day, and an undo that takes back only what the
+app wrote (issue 18 item 6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.shell import ok
+from tests.tui.desks import build_small_desk, settings
+from tests.tui.drive import db, until
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.forms import FormScreen
+from repdesk.tui.screens.board import BoardScreen
+from repdesk.tui.screens.deal import DealScreen
+from repdesk.tui.screens.followups import FollowUpsScreen
+from repdesk.tui.screens.mend import PickScreen, TrashScreen
+
+SIZE = (140, 40)
+EVERY_ROW = (
+    "SELECT (SELECT group_concat(id || title || stage_id || status, ',') FROM deal), "
+    "(SELECT count(*) FROM stage_change), (SELECT count(*) FROM activity), "
+    "(SELECT group_concat(id || due_on || coalesce(done_at, ''), ',') FROM follow_up), "
+    "(SELECT count(*) FROM objection)"
+)
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    return create_app(build_small_desk(home), settings())
+
+
+async def board(pilot: Pilot[Any]) -> BoardScreen:
+    app = pilot.app
+    await until(pilot, lambda: app.board.loaded and app.screen is app.board)
+    return app.board  # type: ignore[no-any-return]
+
+
+def said(app: RepdeskApp, words: str) -> bool:
+    return any(words in str(n.message) for n in app._notifications)
+
+
+def palette_first(app: RepdeskApp) -> str:
+    found = app.screen.query("CommandList")
+    if not found or not found.first().option_count:  # type: ignore[attr-defined]
+        return ""
+    return str(found.first().get_option_at_index(0).prompt)  # type: ignore[attr-defined]
+
+
+def titles(screen: BoardScreen) -> set[str]:
+    return {card.title for cards in screen.cards.values() for card in cards}
+
+
+async def on_card(pilot: Pilot[Any], screen: BoardScreen, stage: str) -> None:
+    names = [box.column.stage_name for box in screen.boxes()]
+    await pilot.press(*["l"] * names.index(stage))
+
+
+async def test_d_on_a_card_deletes_the_deal_and_u_brings_it_back_whole(
+    app: RepdeskApp, home: Path
+) -> None:
+    before = db(home, EVERY_ROW)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Proposal")  # Fleet tracking rollout, with a timeline
+        await pilot.press("D")
+        await until(pilot, lambda: "Fleet tracking rollout" not in titles(screen))
+        assert said(app, "Deleted deal #1 Fleet tracking rollout (Acme Logistics): u undoes")
+        assert db(home, "SELECT kind, item_id FROM trash") == [("deal", 1)]
+        assert db(home, "SELECT count(*) FROM activity WHERE deal_id = 1") == [(0,)]
+        await pilot.press("u")
+        await until(pilot, lambda: "Fleet tracking rollout" in titles(screen))
+        assert said(app, "Undid the delete of deal #1 Fleet tracking rollout")
+    assert db(home, EVERY_ROW) == before
+    assert db(home, "SELECT count(*) FROM trash") == [(0,)]
+
+
+async def test_u_refuses_when_the_shell_changed_the_deal_since_and_keeps_its_write(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Demo")  # Warehouse pilot
+        await pilot.press("L")
+        await until(pilot, lambda: db(home, "SELECT stage_id FROM deal WHERE id = 3") == [(5,)])
+        ok("deal", "won", "3")  # another program, while the app is open
+        await pilot.press("u")
+        await until(pilot, lambda: said(app, "Cannot undo the move of Warehouse pilot"))
+        assert said(app, "deal #3: it was changed since")
+        assert db(home, "SELECT status FROM deal WHERE id = 3") == [("won",)]
+        assert db(home, "SELECT count(*) FROM stage_change WHERE deal_id = 3") == [(3,)]
+        await pilot.press("u")  # the refused one is off the stack: nothing else to undo
+        await until(pilot, lambda: said(app, "Nothing to undo."))
+
+
+async def test_every_write_is_undone_in_turn_each_saying_what(app: RepdeskApp, home: Path) -> None:
+    before = db(home, EVERY_ROW)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"Typo deal", "ctrl+s")
+        await until(pilot, lambda: "Typo deal" in titles(screen))
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("m", "enter")
+        await until(pilot, lambda: db(home, "SELECT due_on FROM follow_up WHERE id = 1")
+                    == [("2026-11-23",)])  # fmt: skip
+        await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen))
+        await pilot.press("D")  # the follow-up under the cursor, to the trash
+        await until(
+            pilot, lambda: db(home, "SELECT count(*) FROM follow_up WHERE id = 1") == [(0,)]
+        )
+        for words in (
+            "Undid the delete of follow-up due 2026-11-23 on #1",
+            "Undid the snooze of the follow-up on Fleet tracking rollout",
+            "Undid the new deal Typo deal",
+        ):
+            await pilot.press("u")
+            await until(pilot, lambda words=words: said(app, words))  # type: ignore[misc]
+    assert db(home, EVERY_ROW) == before
+
+
+async def test_d_on_the_deal_page_picks_a_line_of_the_timeline(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Proposal")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        options = app.screen.query_one(OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels[0].startswith("the whole deal #1 Fleet tracking rollout")
+        assert labels[-1] == "call 15 Nov 09:30 · connected · Asked for 10% off"
+        await pilot.press("end", "enter")
+        await until(pilot, lambda: db(home, "SELECT count(*) FROM activity") == [(0,)])
+        assert isinstance(app.screen, DealScreen)
+        assert db(home, "SELECT kind, item_id, deal_id FROM trash") == [("activity", 1, 1)]
+        await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("escape")  # keeps everything
+        await until(pilot, lambda: isinstance(app.screen, DealScreen))
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, "SELECT count(*) FROM activity") == [(1,)])
+        assert db(home, "SELECT count(*) FROM trash") == [(0,)]
+
+
+async def test_the_trash_from_the_palette_restores_what_was_deleted(
+    app: RepdeskApp, home: Path
+) -> None:
+    ok("deal", "delete", "5")  # Route planning, from the shell
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        assert "Route planning" not in titles(screen)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Trash")
+        await until(pilot, lambda: "Trash" in palette_first(app))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TrashScreen) and app.screen.items)
+        title = str(app.screen.query_one("#trash-title").render())
+        assert "1 thing in the trash, each kept 30 days" in title
+        await pilot.press("enter")
+        await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE id = 5") == [(1,)])
+        assert said(app, "Restored deal #5 Route planning (Łódź Foods).")
+        await pilot.press("u")  # a restore is a write like any other
+        await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE id = 5") == [(0,)])
+        await pilot.press("enter")
+        await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE id = 5") == [(1,)])
+        await pilot.press("escape")
+        await until(pilot, lambda: "Route planning" in titles(screen))
+
+
+async def test_a_call_is_logged_at_an_earlier_moment_and_lost_on_an_earlier_day(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Qualified")  # Route planning
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        form.query_one("#field-outcome").value = "connected"  # type: ignore[attr-defined]
+        form.query_one("#field-at").value = "tomorrow 9:00"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "now or earlier" in str(form.query_one("#error-at").render()))
+        form.query_one("#field-at").value = "yesterday 15:00"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is screen)
+        assert db(home, "SELECT at FROM activity WHERE deal_id = 5") == [
+            ("2026-11-19 15:00:00.000000",)
+        ]
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"price", "tab", *"tue", "ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT status, closed_on FROM deal WHERE id = 5")
+                    == [("lost", "2026-11-17")])  # fmt: skip
+        await until(pilot, lambda: app.screen is screen)
+        await on_card(pilot, screen, "Negotiation")
+        await pilot.press("W")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#field-on").value = "2026-11-18"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT status, closed_on FROM deal WHERE id = 2")
+                    == [("won", "2026-11-18")])  # fmt: skip
+
+
+async def test_m_merges_a_duplicate_into_the_deal_and_u_splits_them_again(
+    app: RepdeskApp, home: Path
+) -> None:
+    before = db(home, EVERY_ROW)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Negotiation")  # 40 seats renewal
+        await pilot.press("M")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"Fleet tracking", "ctrl+s")
+        await until(pilot, lambda: "Fleet tracking rollout" not in titles(screen))
+        assert db(home, "SELECT count(*) FROM activity WHERE deal_id = 2") == [(1,)]
+        assert db(home, "SELECT label FROM trash") == [
+            ("#1 Fleet tracking rollout (Acme Logistics) (merged into #2)",)
+        ]
+        await pilot.press("u")
+        await until(pilot, lambda: said(app, "Undid the merge of Fleet tracking rollout"))
+    assert db(home, EVERY_ROW) == before
+
+
+async def test_the_deal_page_keeps_its_own_notes_edited_in_place(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Proposal")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        page = app.screen
+        await pilot.press("N")
+        await pilot.press(*"[b]Call after 3pm", "enter", *"cwfox")  # the page's keys are text here
+        await pilot.press("escape")  # leaves the notes, not the page
+        await until(pilot, lambda: db(home, "SELECT notes FROM deal WHERE id = 1")
+                    == [("[b]Call after 3pm\ncwfox",)])  # fmt: skip
+        assert app.screen is page and db(home, "SELECT count(*) FROM activity") == [(1,)]
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, "SELECT notes FROM deal WHERE id = 1") == [("",)])
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+
+
+async def test_the_stages_screen_shapes_the_pipeline_and_the_board_follows(
+    app: RepdeskApp, home: Path
+) -> None:
+    from repdesk.tui.screens.stages import StagesScreen
+
+    def columns(screen: BoardScreen) -> list[str]:
+        return [box.column.stage_name for box in screen.boxes()]
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(app.screen, StagesScreen) and app.screen.loaded)
+        stages_screen = app.screen
+        await pilot.press("down", "down", "down")  # Demo
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#field-name").value = "[b]Live demo"  # type: ignore[attr-defined]
+        app.screen.query_one("#field-rot").value = "none"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT name, rot_days FROM stage WHERE id = 4")
+                    == [("[b]Live demo", None)])  # fmt: skip
+        await until(pilot, lambda: app.screen is stages_screen)
+        await pilot.press("K")  # up one place, before Qualified
+        await until(pilot, lambda: db(home, "SELECT position FROM stage WHERE id = 4") == [(3,)])
+        await pilot.press("n")  # a new stage after the one under the cursor
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"Trial", "tab", *"45", "ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT position FROM stage WHERE name = 'Trial'")
+                    == [(4,)])  # fmt: skip
+        await until(pilot, lambda: app.screen is stages_screen)
+        await pilot.press("D")  # remove the stage under the cursor: the Live demo
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("ctrl+s")  # its deal (Warehouse pilot) to the first other stage
+        await until(pilot, lambda: db(home, "SELECT name FROM stage WHERE id = 4")
+                    == [("[b]Live demo (removed)",)])  # fmt: skip
+        assert db(home, "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id "
+                  "WHERE d.id = 3") == [("Prospect",)]  # fmt: skip
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, "SELECT name FROM stage WHERE id = 4")
+                    == [("[b]Live demo",)])  # fmt: skip
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen and "[b]Live demo" in columns(screen))
+        assert columns(screen) == [
+            "Prospect", "Contacted", "[b]Live demo", "Trial", "Qualified", "Proposal",
+            "Negotiation",
+        ]  # fmt: skip
+
+
+async def test_reopen_and_a_new_quota_are_undone_too(app: RepdeskApp, home: Path) -> None:
+    from repdesk.tui.screens.kpi import KpiScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await board(pilot)
+        app.open_deal(7)  # Support contract, won
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.press("r")
+        await until(pilot, lambda: db(home, "SELECT status FROM deal WHERE id = 7") == [("open",)])
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, "SELECT status, closed_on FROM deal WHERE id = 7")
+                    == [("won", "2026-11-05")])  # fmt: skip
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen))
+        await pilot.press("Q")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#field-amount").value = "90k"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT amount_cents FROM quota WHERE period = "
+                    "'2026-11'") == [(9_000_000,)])  # fmt: skip
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen))
+        await pilot.press("u")  # from any screen
+        await until(pilot, lambda: db(home, "SELECT amount_cents FROM quota WHERE period = "
+                    "'2026-11'") == [(6_000_000,)])  # fmt: skip
+        assert said(app, "Undid the quota of 2026-11.")
