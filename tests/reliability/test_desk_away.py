@@ -178,7 +178,7 @@ async def test_a_server_that_goes_away_is_said_once_and_the_app_carries_on(
             assert app.is_running and app.return_code is None
 
             proxy.start()  # the same address again
-            await until(pilot, lambda: "The desk is back." in _said(app), tries=1000)
+            await until(pilot, lambda: "The desk is back." in _said(app))
             await until(pilot, lambda: app.screen is app.board)
             board = app.board
             await until(
@@ -197,6 +197,6 @@ async def test_a_server_that_goes_away_is_said_once_and_the_app_carries_on(
                             ).scalar_one()
                         )
 
-                await until(pilot, lambda: stage_of_cold_lead() == "Qualified", tries=1000)
+                await until(pilot, lambda: stage_of_cold_lead() == "Qualified")
             finally:
                 engine.dispose()

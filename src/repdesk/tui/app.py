@@ -18,7 +18,6 @@ from textual.binding import Binding
 from textual.worker import WorkerFailed
 
 from repdesk import background, clock, problems
-from repdesk.errors import RepdeskError
 from repdesk.kpi import Kpis
 from repdesk.paths import Home, demo_owner
 from repdesk.services.board import FirstScreen, first_screen, load_board
@@ -244,10 +243,7 @@ class RepdeskApp(App[int]):
             return
         except Exception as exc:
             stack.append(undo)  # a full disk, a busy desk: still there to try again
-            message = str(exc) if isinstance(exc, RepdeskError) else None
-            if message is None:
-                message = problems.describe(exc, str(self.desk.home.desk))[0]
-            self.notify(printable(message), severity="error", markup=False, timeout=10)
+            self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return
         self.notify(f"Undid the {what}.", markup=False)
         if undo.stage_id is not None:

@@ -266,7 +266,7 @@ class FormScreen(ModalScreen[Any]):
         except RepdeskError as exc:
             problem = (None, str(exc))
         except Exception as exc:  # disk full, read-only folder, locked: keep what was typed
-            cause = getattr(exc, "orig", None) or exc
+            cause = self.app.desk.explain(exc)  # type: ignore[attr-defined]
             problem = (None, f"Not saved ({cause}). Your input is kept: fix it and save again.")
         finally:
             self.saving = False
@@ -332,7 +332,7 @@ class ConfirmScreen(ModalScreen[Any]):
         try:
             result = await self.on_yes()
         except Exception as exc:  # a refusal or a full disk: say so, keep the question open
-            cause = getattr(exc, "orig", None) or exc
+            cause = self.app.desk.explain(exc)  # type: ignore[attr-defined]
             if can_show(self):
                 self.query_one("#confirm-keys", Static).update(
                     Text(printable(f"Not saved: {cause}"))

@@ -164,14 +164,20 @@ class DeskGateway:
         for key presses that have no form to keep the message in."""
         try:
             await self.write(fn)
-        except DeskAway as exc:
-            self.away_shown = True  # by the caller, in its own words' place
-            return str(exc)
-        except RepdeskError as exc:
-            return str(exc)
         except Exception as exc:
-            return problems.describe(exc, str(self.home.desk), crash_log=self.home.crash_log)[0]
+            return self.explain(exc)
         return None
+
+    def explain(self, exc: BaseException) -> str:
+        """The one line a rep reads for a read or write that failed: a refusal, the desk gone
+        away (said here, so the change watch does not say it again), a full disk; anything
+        unexpected goes to the crash log, which the line names."""
+        if isinstance(exc, DeskAway):
+            self.away_shown = True
+            return str(exc)
+        if isinstance(exc, RepdeskError):
+            return str(exc)
+        return problems.describe(exc, str(self.home.desk), crash_log=self.home.crash_log)[0]
 
     def read_soon(self, fn: Callable[[Session], T]) -> Future[T]:
         """Start a read now, in a thread, and collect it later (`asyncio.wrap_future`). The

@@ -355,15 +355,7 @@ class BoardScreen(Screen[None]):
         except Exception as exc:
             if not can_show(self):
                 return
-            from repdesk import problems
-            from repdesk.errors import RepdeskError
-
-            problem = (
-                str(exc)
-                if isinstance(exc, RepdeskError)
-                else problems.describe(exc, str(self.desk.home.desk))[0]
-            )
-            self.notify(printable(problem), severity="error", markup=False, timeout=10)
+            self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return
         # The undo puts back what the move changed (the days in the stage included), and only
         # while the deal is as the move left it.
@@ -472,7 +464,7 @@ class BoardScreen(Screen[None]):
         except Exception as exc:
             if not can_show(self):
                 return
-            self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
+            self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return
         self.undo_stack.append(undo)
         self.notify(

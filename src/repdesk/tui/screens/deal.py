@@ -344,8 +344,8 @@ class DealScreen(Screen[None]):
                 lambda s: deals.edit_deal(session=s, deal_id=deal_id, notes=text)
             )
         except Exception as exc:
-            self.app.notify(f"Notes not saved: {printable(str(exc))}", severity="error",
-                        markup=False, timeout=10)  # fmt: skip
+            problem = self.desk.explain(exc)
+            self.app.notify(f"Notes not saved: {problem}", severity="error", timeout=10)
             return
         self.app.remember_undo(actions.undo_of(f"notes of {title}", deal_id, changes))  # type: ignore[attr-defined]
         self.app.notify("Notes saved.")
@@ -366,7 +366,7 @@ class DealScreen(Screen[None]):
         try:
             parts = await self.desk.read(lambda s: deal_parts(s, deal_id))
         except Exception as exc:  # deleted meanwhile (from the shell)
-            self.notify(printable(str(exc)), severity="error", markup=False)
+            self.notify(self.desk.explain(exc), severity="error")
             return
 
         async def picked(choice: Any) -> None:
@@ -378,7 +378,7 @@ class DealScreen(Screen[None]):
                     self.desk, kind=kind, item_id=item_id, deal_id=deal_id
                 )
             except Exception as exc:
-                self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
+                self.notify(self.desk.explain(exc), severity="error", timeout=10)
                 return
             self.app.remember_undo(undo)  # type: ignore[attr-defined]
             self.notify(
@@ -408,7 +408,7 @@ class DealScreen(Screen[None]):
         except Exception as exc:
             if not can_show(self):
                 return
-            self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
+            self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return
         if changes:
             self.app.remember_undo(actions.undo_of(f"reopening of {title}", deal_id, changes))  # type: ignore[attr-defined]

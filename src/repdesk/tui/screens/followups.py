@@ -132,7 +132,7 @@ class FollowUpsScreen(Screen[None]):
                 self.desk, kind="follow_up", item_id=row.follow_up_id, deal_id=row.deal_id
             )
         except Exception as exc:
-            self.notify(printable(str(exc)), severity="error", markup=False, timeout=10)
+            self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return
         self.app.remember_undo(undo)  # type: ignore[attr-defined]
         self.notify(

@@ -152,15 +152,7 @@ class TrashScreen(Screen[None]):
                 lambda s: trash.restore(session=s, trash_id=item.id)
             )
         except Exception as exc:
-            from repdesk import problems
-            from repdesk.errors import RepdeskError
-
-            message = (
-                str(exc)
-                if isinstance(exc, RepdeskError)
-                else problems.describe(exc, str(self.desk.home.desk))[0]
-            )
-            self.notify(printable(message), severity="error", markup=False, timeout=10)
+            self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return
         moved = (
             f" as #{back.item_id}" if back.kind == "deal" and back.item_id != back.old_id else ""
