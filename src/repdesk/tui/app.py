@@ -219,6 +219,22 @@ class RepdeskApp(App[int]):
     def remember_undo(self, undo: Undo) -> None:
         self.board.undo_stack.append(undo)
 
+    async def delete_to_trash(self, *, kind: str, item_id: int, deal_id: int) -> bool:
+        """Move a deal, activity, follow-up or objection to the trash, say so (or why not) and
+        keep its undo; True when it went. The board, the deal page and the queues share it."""
+        from repdesk.tui import actions
+
+        try:
+            item, undo = await actions.delete(
+                self.desk, kind=kind, item_id=item_id, deal_id=deal_id
+            )
+        except Exception as exc:
+            self.notify(self.desk.explain(exc), severity="error", timeout=10)
+            return False
+        self.remember_undo(undo)
+        self.notify(f"Deleted {item.what}: u undoes; the trash (T) keeps it 30 days.")
+        return True
+
     async def undo_last(self) -> None:
         """Take back the app's last write (the stack holds every one since the start); refuse,
         saying why, when what it wrote changed since (another program wrote there)."""

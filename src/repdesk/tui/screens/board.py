@@ -457,21 +457,11 @@ class BoardScreen(Screen[None]):
         card = self._require_card()
         if card is None:
             return
-        try:
-            item, undo = await _actions().delete(
-                self.desk, kind="deal", item_id=card.deal_id, deal_id=card.deal_id
-            )
-        except Exception as exc:
-            if not can_show(self):
-                return
-            self.notify(self.desk.explain(exc), severity="error", timeout=10)
-            return
-        self.undo_stack.append(undo)
-        self.notify(
-            printable(f"Deleted {item.what}: u undoes; the trash (T) keeps it 30 days."),
-            markup=False,
+        deleted = await self.app.delete_to_trash(  # type: ignore[attr-defined]
+            kind="deal", item_id=card.deal_id, deal_id=card.deal_id
         )
-        self.reload()
+        if deleted and can_show(self):
+            self.reload()
 
     def action_open(self) -> None:
         card = self._require_card()

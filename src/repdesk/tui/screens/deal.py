@@ -373,18 +373,11 @@ class DealScreen(Screen[None]):
             if choice is None:
                 return
             kind, item_id = choice
-            try:
-                item, undo = await actions.delete(
-                    self.desk, kind=kind, item_id=item_id, deal_id=deal_id
-                )
-            except Exception as exc:
-                self.notify(self.desk.explain(exc), severity="error", timeout=10)
-                return
-            self.app.remember_undo(undo)  # type: ignore[attr-defined]
-            self.notify(
-                printable(f"Deleted {item.what}: u undoes; the trash (T) keeps it."),
-                markup=False,
+            deleted = await self.app.delete_to_trash(  # type: ignore[attr-defined]
+                kind=kind, item_id=item_id, deal_id=deal_id
             )
+            if not deleted or not can_show(self):
+                return
             if kind == "deal":
                 self.dismiss(None)
             else:

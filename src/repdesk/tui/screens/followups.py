@@ -17,7 +17,6 @@ from textual.widgets import Static
 
 from repdesk import clock, formatting, reports
 from repdesk.reports import DayQueues, QueueRow
-from repdesk.text import printable
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
@@ -127,19 +126,11 @@ class FollowUpsScreen(Screen[None]):
     async def action_delete(self) -> None:
         if (row := self._follow_up()) is None or row.follow_up_id is None:
             return
-        try:
-            item, undo = await actions.delete(
-                self.desk, kind="follow_up", item_id=row.follow_up_id, deal_id=row.deal_id
-            )
-        except Exception as exc:
-            self.notify(self.desk.explain(exc), severity="error", timeout=10)
-            return
-        self.app.remember_undo(undo)  # type: ignore[attr-defined]
-        self.notify(
-            printable(f"Deleted {item.what}: u undoes; the trash (T) keeps it 30 days."),
-            markup=False,
+        deleted = await self.app.delete_to_trash(  # type: ignore[attr-defined]
+            kind="follow_up", item_id=row.follow_up_id, deal_id=row.deal_id
         )
-        self.reload()
+        if deleted and can_show(self):
+            self.reload()
 
     def _follow_up(self) -> QueueRow | None:
         row = self.row
