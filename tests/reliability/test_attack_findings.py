@@ -48,3 +48,25 @@ def test_export_force_does_not_overwrite_a_pre_upgrade_backup(home: Path) -> Non
     code, _, err = run("export", "csv", bak, "--force")
     assert code == 2, err
     assert bak.read_bytes() == before
+
+
+def test_losing_a_won_deal_is_refused_like_winning_it_again(home: Path) -> None:
+    # repro: deal won 1 --on 2026-11-20; deal lost 1 --reason x
+    # today: "Lost #1 W" -- the November revenue leaves November, closed_on becomes today
+    ok("deal", "add", "W", "--value", "1000", "--first-contact", "2026-11-01")
+    ok("deal", "won", "1", "--on", "2026-11-20")
+    code, _, err = run("deal", "lost", "1", "--reason", "x")
+    assert code == 2, err
+    assert "already won" in err
+    assert '"status": "won"' in ok("deal", "show", "1", "--json")
+
+
+def test_winning_a_lost_deal_is_refused_like_losing_it_again(home: Path) -> None:
+    # repro: deal lost 1 --reason y --on 2026-11-10; deal won 1  (or: deal move 1 Won)
+    # today: "Won #1 L ... on <today>": revenue appears in this period, the loss is gone
+    ok("deal", "add", "L", "--value", "1000", "--first-contact", "2026-11-01")
+    ok("deal", "lost", "1", "--reason", "y", "--on", "2026-11-10")
+    for again in (("deal", "won", "1"), ("deal", "move", "1", "Won")):
+        code, _, err = run(*again)
+        assert code == 2, (again, err)
+        assert "already lost" in err
