@@ -70,3 +70,26 @@ def test_winning_a_lost_deal_is_refused_like_losing_it_again(home: Path) -> None
         code, _, err = run(*again)
         assert code == 2, (again, err)
         assert "already lost" in err
+
+
+def test_a_json_import_checks_what_a_trash_row_holds(home: Path, tmp_path: Path) -> None:
+    # repro: deal add B; deal delete 1; export json d.json; set tables.trash[0].payload to
+    # '{"nonsense": 1}'; repdesk --home NEW import d.json; repdesk --home NEW trash restore 1
+    # today: the import takes it, and restore says "Restored deal #1 B" (exit 0) while no deal
+    # comes back and the trash row is gone.
+    import json
+
+    ok("deal", "add", "B", "--value", "10")
+    ok("deal", "delete", "1")
+    exported = tmp_path / "d.json"
+    ok("export", "json", exported)
+    data = json.loads(exported.read_text(encoding="utf-8"))
+    data["tables"]["trash"][0]["payload"] = '{"nonsense": 1}'
+    exported.write_text(json.dumps(data), encoding="utf-8")
+    other = tmp_path / "other"
+    code, _, err = run("--home", other, "import", exported)
+    if code == 0:  # taken: then restore must not claim a deal it did not bring back
+        code, out, err = run("--home", other, "trash", "restore", "1")
+        assert code != 0 or "#1 B" in ok("--home", other, "deal", "list"), out
+    else:
+        assert code == 2 and "tables.trash[0].payload" in err, err
