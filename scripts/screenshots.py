@@ -33,17 +33,29 @@ def _quota_shown(app: Any) -> bool:
 
 
 async def _settle(pilot: Any, condition: Callable[[], object] | None = None) -> None:
-    """Wait for `condition`, the app's workers and the quota figures, then clear the toasts:
-    on a busy machine too, the picture must not depend on timing."""
+    """Wait for `condition`, the app's workers and the quota figures, then make the picture
+    still: no toast (cleared, and gone from every screen) and a steady text cursor (it blinks
+    every 0.5 s). On a busy machine too, the picture must not depend on timing."""
+    from textual.widgets import Input, TextArea
+    from textual.widgets._toast import Toast
+
     app = pilot.app
-    for _ in range(1000):
+    deadline = time.monotonic() + 60
+    while not ((condition is None or condition()) and _quota_shown(app)):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the app never showed the screen to take")
         await pilot.pause(0.01)
-        if (condition is None or condition()) and _quota_shown(app):
-            break
     await app.workers.wait_for_complete()
-    for _ in range(5):
-        await pilot.pause()
+    await pilot.pause()
     app.clear_notifications()
+    while any(screen.query(Toast) for screen in app.screen_stack):
+        if time.monotonic() > deadline:
+            raise RuntimeError("a toast never went away")
+        await pilot.pause(0.01)
+    field = app.screen.focused
+    if isinstance(field, Input | TextArea):
+        field.cursor_blink = False
+        field._cursor_visible = True  # shown, as at the start of a blink; no public setter
     await pilot.pause()
 
 

@@ -993,10 +993,14 @@ def _export_target(desk: Desk, args: argparse.Namespace) -> Path:
     from repdesk.io.files import export_target
 
     data = desk.home.desk
+    # Every file the desk keeps beside it: -wal/-shm/-journal, the copy an upgrade takes
+    # (desk.sqlite.pre-vN-...bak), the record of the last full check, and the settings.
+    beside = [*data.parent.glob(f"{data.name}*"), *data.parent.glob(f".{data.name}*")]
+    own = [data, *(Path(f"{data}{suffix}") for suffix in ("-wal", "-shm", "-journal"))]
     return export_target(
         args.file,
-        keep=[data, *(Path(f"{data}{suffix}") for suffix in ("-wal", "-shm", "-journal"))],
-        keep_folders=[desk.home.backups],
+        keep=[*own, *beside, desk.home.settings, desk.home.crash_log],
+        keep_folders=[desk.home.backups, desk.home.crash_log.parent],
         force=args.force,
     )
 
@@ -1385,6 +1389,8 @@ def cmd_trash_restore(desk: Desk, args: argparse.Namespace) -> int:
     line = f"Restored {printable(back.what)}"
     if back.item_id != back.old_id:
         line += f" as {'#' if back.kind == 'deal' else ''}{back.item_id} (its old id is taken)"
+    if back.note:
+        line += f"; {back.note}"
     _out(line)
     return 0
 
@@ -1745,6 +1751,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
     try:
         words = list(sys.argv[1:] if argv is None else argv)
+        for word in words:
+            _utf8(word)
         args = build_parser(only=words[0] if words else None).parse_args(words)
         home = paths.resolve_home(args.home)
         desk_path, crash_log = str(home.desk), home.crash_log
@@ -1770,6 +1778,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: never a traceback at the rep
         message, code = problems.describe(exc, desk_path, crash_log=crash_log)
         return _fail(message, code)
+
+
+def _utf8(word: str) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates (PEP 383), which no desk, no
+    terminal and no PostgreSQL can hold: refused here, in one line, not a crash later."""
+    try:
+        word.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UsageError(
+            f"{shown!r} is not UTF-8 text: set your terminal to UTF-8 and type it again"
+        ) from None
 
 
 def _fail(message: str, code: int) -> int:

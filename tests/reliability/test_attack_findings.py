@@ -1,4 +1,6 @@
-"""Findings of a hostile test of the mend / shell-hostile changes. Each test fails today."""
+"""Found by a hostile test of the trash, stages, exports and shell changes (each failed before
+its fix): re-closing a closed deal, a restore into a removed stage, --force over the desk's own
+files, an unreadable trash row, text that is not UTF-8."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ def test_restoring_a_deal_whose_stage_was_removed_is_not_reported_as_damage(home
     ok("deal", "delete", "1")
     ok("stage", "remove", "Demo")
     code, out, err = run("trash", "restore", "1")
+    assert "it is in Prospect now" in out
     # today: exit 1, "desk.sqlite is damaged (FOREIGN KEY constraint failed): restore a backup"
     assert "damaged" not in err, err
-    assert code in (0, 2), err
+    assert code == 0, err
 
 
 def test_a_title_that_is_not_utf8_is_refused_not_a_crash(home: Path) -> None:

@@ -210,7 +210,7 @@ def test_an_export_never_writes_into_the_backups(desk: Path) -> None:
     backups = desk.parent / "backups"
     kept = {p.name: p.read_bytes() for p in backups.iterdir()}
     for target in (backups, *(backups / name for name in kept), backups / "new.csv"):
-        assert "is in the backups folder" in refused("export", "csv", target, "--force")
+        assert "is in the desk's folder" in refused("export", "csv", target, "--force")
     assert {p.name: p.read_bytes() for p in backups.iterdir()} == kept
 
 

@@ -36,12 +36,18 @@ async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: flo
         await pilot.pause(0.01)
 
 
-async def without_toasts(pilot: Pilot[Any]) -> None:
-    """Clear the notifications and wait until no toast is drawn on any screen (a snapshot
-    must not depend on when a timed toast came or went)."""
+async def still(pilot: Pilot[Any]) -> None:
+    """Make the screen a still picture for a snapshot: the notifications cleared and no toast
+    drawn on any screen (a timed toast comes and goes), and every text cursor shown steadily
+    (it blinks every 0.5 s, and a busy machine takes longer than that to take the picture)."""
+    from textual.widgets import Input, TextArea
     from textual.widgets._toast import Toast
 
     app = pilot.app
     app.clear_notifications()
     await until(pilot, lambda: not any(screen.query(Toast) for screen in app.screen_stack))
+    field = app.screen.focused
+    if isinstance(field, Input | TextArea):
+        field.cursor_blink = False
+        field._cursor_visible = True  # shown, as at the start of a blink; no public setter
     await pilot.pause()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from tests.conftest import cli_env
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import db, reading, until, without_toasts
+from tests.tui.drive import db, reading, still, until
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -157,7 +157,7 @@ def snapshot(*keys: str) -> Any:
         screen = await kpi_screen(pilot, *keys)
         await until(pilot, lambda: not reading(screen) and not reading(pilot.app))
         await pilot.pause()
-        await without_toasts(pilot)
+        await still(pilot)
 
     return run
 

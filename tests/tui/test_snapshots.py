@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import reading, without_toasts
+from tests.tui.drive import reading, still
 from tests.tui.drive import until as wait_until
 from textual.pilot import Pilot
 
@@ -50,7 +50,7 @@ def settle(
         await pilot.pause()
         # The launch notice is a timed toast: its own test covers it, and here it would make
         # the picture depend on timing.
-        await without_toasts(pilot)
+        await still(pilot)
 
     return run
 
@@ -79,7 +79,7 @@ def test_new_deal_form_with_a_refused_amount(snap_compare: Any, app: RepdeskApp)
         await settle("n", until=lambda a: isinstance(a.screen, FormScreen))(pilot)
         await pilot.press(*"Solar roofs", "tab", *"Sunny SA", "tab", "tab", "tab", *"lots")
         await pilot.press("ctrl+s")
-        await without_toasts(pilot)
+        await still(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
 
@@ -138,7 +138,7 @@ def test_done_form(snap_compare: Any, app: RepdeskApp) -> None:
         )(pilot)
         await pilot.press("space")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, FormScreen))
-        await without_toasts(pilot)
+        await still(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
 

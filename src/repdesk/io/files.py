@@ -66,7 +66,7 @@ def export_target(
             raise RepdeskError(f"{path} is the desk's own file {kept.name}: export to another file")
     for folder in keep_folders:
         if _inside(real, folder.resolve()):
-            raise RepdeskError(f"{path} is in the backups folder {folder}: export elsewhere")
+            raise RepdeskError(f"{path} is in the desk's folder {folder}: export elsewhere")
     if found is not None:
         if not stat.S_ISREG(found.st_mode):
             raise RepdeskError(f"{path} is {_kind(found.st_mode)}: give a file name to write")

@@ -327,10 +327,11 @@ def _close(
     """Win or lose: move into the closed stage, record the close date (never before the first
     contact, or the cycle length would go negative)."""
     deal = get_deal(session=session, deal_id=deal_id)
-    if deal.status == status:
-        # Closing it again would move its close date, and its revenue, to another period.
+    if deal.status != "open":
+        # Closing it again (won or lost) would move its close date, and its revenue, to
+        # another period: the rep reopens it first, which the history keeps.
         raise AlreadyClosed(
-            f"deal #{deal.id} is already {status} (on {deal.closed_on}): "
+            f"deal #{deal.id} is already {deal.status} (on {deal.closed_on}): "
             "reopen it first to change that"
         )
     today = clock.local_date(moment)

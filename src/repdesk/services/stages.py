@@ -15,7 +15,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from repdesk.errors import InvalidInput
-from repdesk.models import Deal, Stage, StageChange
+from repdesk.models import Deal, Stage, StageChange, Trash
 from repdesk.services import deals
 
 REMOVED = "removed"
@@ -199,8 +199,9 @@ def remove_stage(
             or_(StageChange.from_stage_id == found.id, StageChange.to_stage_id == found.id)
         )
     ).one()
-    if mentioned:
-        # Kept for the history that mentions it, out of every list.
+    if mentioned or _in_the_trash(session, found.id):  # type: ignore[arg-type]
+        # Kept for the history that mentions it (a deal in the trash included: its restore
+        # needs the stage), out of every list.
         found.kind, found.position = REMOVED, 0
         kept, number = f"{name} (removed)", 1
         while session.exec(select(Stage).where(Stage.name == kept)).first() is not None:
@@ -213,3 +214,23 @@ def remove_stage(
     session.flush()
     _renumber(session, others)
     return name, len(waiting), target.name if target is not None else None
+
+
+_STAGE_KEYS = ("stage_id", "from_stage_id", "to_stage_id")
+
+
+def _in_the_trash(session: Session, stage_id: int) -> bool:
+    """Whether a deal in the trash, or its history, is in the stage (its rows are JSON there,
+    see services/trash.py): few rows, read only when a stage is removed."""
+    import json
+
+    for payload in session.exec(select(Trash.payload).where(Trash.kind == "deal")):
+        try:
+            tables = json.loads(payload)
+        except ValueError:
+            continue
+        for rows in tables.values() if isinstance(tables, dict) else ():
+            for row in rows if isinstance(rows, list) else ():
+                if isinstance(row, dict) and stage_id in (row.get(key) for key in _STAGE_KEYS):
+                    return True
+    return False

@@ -22,7 +22,16 @@ from sqlmodel import Session, SQLModel, col, select
 
 from repdesk import clock
 from repdesk.errors import InvalidInput, NotFound, RepdeskError
-from repdesk.models import Activity, Deal, FollowUp, Objection, StageChange, Trash, UTCDateTime
+from repdesk.models import (
+    Activity,
+    Deal,
+    FollowUp,
+    Objection,
+    Stage,
+    StageChange,
+    Trash,
+    UTCDateTime,
+)
 from repdesk.services.deals import get_deal
 
 KEEP_DAYS = 30
@@ -245,6 +254,7 @@ class Restored:
     old_id: int
     deal_id: int
     label: str
+    note: str = ""  # what the restore had to change, said after it (a stage removed since)
 
     @property
     def word(self) -> str:
@@ -265,7 +275,7 @@ def get_entry(*, session: Session, trash_id: int, now: datetime | None = None) -
 def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> Restored:
     """Put a trashed thing back where it was, with its own ids where they are still free."""
     entry = get_entry(session=session, trash_id=trash_id, now=now)
-    held: dict[str, list[dict[str, Any]]] = json.loads(entry.payload)
+    held = _held(entry)
     deal_id = entry.deal_id
     if entry.kind != "deal":
         # Its deal deleted after it is in the trash too. Looked for first: on SQLite a new
@@ -308,12 +318,63 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
             ):
                 other.deal_id = deal_id
                 session.add(other)
+    note = _out_of_a_removed_stage(session, deal_id) if entry.kind == "deal" else ""
     restored_item = Restored(
-        kind=entry.kind, item_id=item_id, old_id=entry.item_id, deal_id=deal_id, label=entry.label
+        kind=entry.kind,
+        item_id=item_id,
+        old_id=entry.item_id,
+        deal_id=deal_id,
+        label=entry.label,
+        note=note,
     )
     session.delete(entry)
     session.flush()
     return restored_item
+
+
+def _out_of_a_removed_stage(session: Session, deal_id: int) -> str:
+    """A deal whose stage was removed while it was in the trash comes back to the first open
+    stage (a removed stage is on no board); says so, or ""."""
+    from repdesk.services import deals
+    from repdesk.services.stages import REMOVED
+
+    deal = get_deal(session=session, deal_id=deal_id)
+    stage = session.get(Stage, deal.stage_id)
+    if stage is None or stage.kind != REMOVED:
+        return ""
+    first = session.exec(
+        select(Stage).where(Stage.kind == "open").order_by(col(Stage.position))
+    ).first()
+    if first is None:
+        return ""
+    deals.move_deal(session=session, deal_id=deal_id, stage=str(first.id))
+    return f"its stage was removed meanwhile: it is in {first.name} now"
+
+
+def _held(entry: Trash) -> dict[str, list[dict[str, Any]]]:
+    """The rows a trash entry keeps, or RepdeskError (the entry stays): a desk imported from
+    an edited JSON file may hold anything there, and a restore must never say it put back
+    what it could not."""
+    unreadable = RepdeskError(
+        f"trash entry {entry.id} cannot be read (its {entry.kind} was changed outside "
+        "repdesk): it cannot be put back; `repdesk trash empty` removes it"
+    )
+    if entry.kind not in MODELS:
+        raise unreadable
+    try:
+        held = json.loads(entry.payload)
+    except ValueError:
+        raise unreadable from None
+    if not isinstance(held, dict) or not all(
+        isinstance(rows, list) and all(isinstance(row, dict) for row in rows)
+        for key, rows in held.items()
+        if key != _OWNER
+    ):
+        raise unreadable
+    kept = held.get(_table_of(entry.kind), [])
+    if not any(row.get("id") == entry.item_id for row in kept):
+        raise unreadable  # the thing itself is not in it
+    return held
 
 
 def _follows(child: Trash, deal_entry: Trash, owner: dict[str, Any] | None) -> bool:

@@ -157,7 +157,8 @@ class TrashScreen(Screen[None]):
         moved = (
             f" as #{back.item_id}" if back.kind == "deal" and back.item_id != back.old_id else ""
         )
-        self.notify(printable(f"Restored {back.what}{moved}."), markup=False)
+        said = f"; {back.note}" if back.note else ""
+        self.notify(printable(f"Restored {back.what}{moved}{said}."), markup=False)
         self.app.remember_undo(undo_of(f"restore of {back.what}", back.deal_id, changes))  # type: ignore[attr-defined]
         self.reload()
         self.app.board.reload()  # type: ignore[attr-defined]
