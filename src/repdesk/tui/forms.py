@@ -391,6 +391,8 @@ class ConfirmScreen(ModalScreen[Any]):
     BINDINGS = [
         Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        # A modal screen hides the app's keys: q quits here as on every screen.
+        Binding("q", "app.quit", "Quit", id="confirm.quit", show=False),
     ]
 
     def __init__(
