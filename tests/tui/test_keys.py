@@ -175,12 +175,16 @@ async def test_a_burst_types_a_new_deal_field_by_field_and_goes_on_on_the_board(
                     "l")  # fmt: skip
         await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE title LIKE 'Q%'")
                     == [(1,)])  # fmt: skip
-        await until(pilot, lambda: app.screen is app.board and board_screen.current_box() is not None
-                    and board_screen.current_box().column.stage_name == "Contacted")  # fmt: skip
+        await until(pilot, lambda: app.screen is app.board and current(board_screen) == "Contacted")
         assert app.is_running  # the q of "Quick" typed, it did not quit
     assert db(home, "SELECT title, company, contact FROM deal WHERE title LIKE 'Q%'") == [
         ("Quick quote", "Quarry Ltd", "Quinn")
     ]
+
+
+def current(screen: BoardScreen) -> str | None:
+    box = screen.current_box()
+    return box.column.stage_name if box is not None else None
 
 
 # ------------------------------------------------------------------ q and one meaning a key
@@ -235,14 +239,14 @@ SYNONYMS = {
 
 def every_binding() -> dict[str, dict[str, set[str]]]:
     """key -> meaning -> the classes that bind it, over every screen, form and widget."""
-    import repdesk.tui.actions  # noqa: F401  (every screen and form class is loaded)
-    import repdesk.tui.screens.help  # noqa: F401
-    import repdesk.tui.screens.kpi  # noqa: F401
-    import repdesk.tui.screens.mend  # noqa: F401
-    import repdesk.tui.screens.playbook  # noqa: F401
-    import repdesk.tui.screens.stages  # noqa: F401
-    import repdesk.tui.screens.welcome  # noqa: F401
+    import importlib
+
     from textual.dom import DOMNode
+
+    from repdesk.tui.app import DEFERRED_MODULES
+
+    for name in DEFERRED_MODULES:  # every screen and form class is loaded
+        importlib.import_module(name)
 
     found: dict[str, dict[str, set[str]]] = {}
     classes: list[type] = [DOMNode]
