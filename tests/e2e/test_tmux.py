@@ -85,8 +85,7 @@ def test_keys_sent_in_bursts_land_in_their_fields_in_a_real_terminal(
     # `co` then tab takes the suggestion: the call is "connected", never "co".
     terminal.send("c", "co", "Tab", "mon 10:00", "Tab", "quote", "Enter")
     wait_for(
-        lambda: rows(home, "SELECT count(*) FROM activity WHERE kind = 'call'")
-        == [(before + 1,)],
+        lambda: rows(home, "SELECT count(*) FROM activity WHERE kind = 'call'") == [(before + 1,)],
         "the call saved",
     )
     assert rows(home, calls) == [("connected",)]
@@ -101,8 +100,10 @@ def test_keys_sent_in_bursts_land_in_their_fields_in_a_real_terminal(
     # A new deal typed field by field, its `q`s typed, not quitting.
     terminal.send("n", "Quick quote", "Tab", "Quarry Ltd", "Enter")
     wait_for(
-        lambda: rows(home, "SELECT title, company FROM deal WHERE title = 'Quick quote'")
-        == [("Quick quote", "Quarry Ltd")],
+        lambda: (
+            rows(home, "SELECT title, company FROM deal WHERE title = 'Quick quote'")
+            == [("Quick quote", "Quarry Ltd")]
+        ),
         "the new deal saved",
     )
     assert terminal.running()

@@ -68,9 +68,8 @@ async def test_c_a_digit_the_date_and_enter_log_a_call_with_its_next_step(
         await board(pilot)
         await pilot.press("c")
         screen = await form(pilot)
-        assert "1 connected  2 left voicemail  3 no answer" in str(
-            screen.query_one(".field-picks").render()
-        )
+        shown = str(screen.query_one(".field-picks").render())
+        assert "1 connected  2 left voicemail  3 no answer" in shown
         await pilot.press("2")
         # The digit picked the outcome and the cursor is in the next step.
         assert screen.raw_values()["outcome"] == "left voicemail"

@@ -190,7 +190,7 @@ async def test_an_empty_desk_opens_on_the_welcome_naming_the_import(empty_app: R
         text = str(screen.query_one("#welcome-import").render())
         assert "repdesk import deals.csv" in text and "--dry-run" in text
         choices = [str(c.render()) for c in screen.query(".choice")]
-        assert [c.split()[0] for c in choices] == ["n", "s", "d", "esc"]
+        assert [c.split()[0] for c in choices] == ["n", "Q", "t", "esc"]
         await pilot.press("escape")
         await until(pilot, lambda: empty_app.screen is empty_app.board)
 

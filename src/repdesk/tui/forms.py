@@ -162,6 +162,18 @@ class FieldInput(Input):
         self.take_suggestion()  # left with the mouse: what was shown is what stays
 
 
+def _picks_line(picks: Sequence[str], width: int = 64) -> Text:
+    """`1 connected  2 left voicemail  …`, a new line between two choices, never inside one
+    (the form's fields are about 66 cells wide)."""
+    lines = [""]
+    for number, pick in enumerate(picks, 1):
+        choice = f"{number} {printable(pick)}"
+        if lines[-1] and len(lines[-1]) + 2 + len(choice) > width:
+            lines.append("")
+        lines[-1] += f"  {choice}" if lines[-1] else choice
+    return Text("\n".join(lines))
+
+
 class _FieldList(VerticalScroll, can_focus=False):
     """The fields, scrollable when the terminal is short; tab goes field to field."""
 
@@ -238,8 +250,7 @@ class FormScreen(ModalScreen[Any]):
                         )
                         yield self._input_for(spec)
                         if spec.picks:
-                            picks = "  ".join(f"{n} {p}" for n, p in enumerate(spec.picks, 1))
-                            yield Static(Text(printable(picks)), classes="field-hint field-picks")
+                            yield Static(_picks_line(spec.picks), classes="field-hint field-picks")
                         if spec.hint:
                             yield Static(
                                 Text(printable(spec.hint, multiline=True)), classes="field-hint"
