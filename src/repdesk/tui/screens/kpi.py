@@ -298,7 +298,7 @@ class KpiScreen(Screen[None]):
         line.append(f"{_period_name(self.period)}", style="bold")
         line.append(f"  {k.start:%d %b} – {k.end:%d %b %Y} · {state} {self.period.kind}")
         line.append(f" · as of {formatting.when(today)}", style="dim")
-        line.append("   m q y · [ ] · t · Q quota", style="dim")
+        line.append("   m p y · [ ] · 0 · Q quota", style="dim")
         self.query_one("#kpi-period", Static).update(line)
         width = max(10, self.size.width - 40)
         self.query_one("#kpi-headline", Static).update(headline(k, cur, width))
@@ -333,7 +333,7 @@ class KpiScreen(Screen[None]):
             Text.assemble(
                 f"By {title.lower()}",
                 (
-                    f"  sorted by {sort_name} · d: slice by "
+                    f"  sorted by {sort_name} · b: slice by "
                     "source/product/region/segment · s: sort",
                     "dim",
                 ),
