@@ -280,7 +280,7 @@ async def test_every_screen_shows_hostile_text_literally(
         for _ in range(3):
             await pilot.pause(0.1)
             assert_safe(app, "␛[2J")
-            await pilot.press("d")
+            await pilot.press("b")
 
         await pilot.press("4")  # the playbook
         await until(pilot, lambda: isinstance(app.screen, PlaybookScreen) and app.screen.data)

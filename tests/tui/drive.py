@@ -51,3 +51,28 @@ async def still(pilot: Pilot[Any]) -> None:
         field.cursor_blink = False
         field._cursor_visible = True  # shown, as at the start of a blink; no public setter
     await pilot.pause()
+
+
+async def burst(pilot: Pilot[Any], *keys: str) -> None:
+    """Send keys as a paste or a fast typist does: all queued at once, with no pause between
+    them for the app to catch up (`pilot.press` waits for the app to idle after each key)."""
+    import unicodedata
+
+    from textual import events
+    from textual.app import REPLACED_KEYS
+    from textual.keys import _character_to_key, _get_unicode_name_from_key
+
+    app = pilot.app
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        original = REPLACED_KEYS.get(key, key)
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(original))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        driver.send_message(event)

@@ -82,7 +82,7 @@ async def test_done_completes_and_schedules_the_next_step_in_one_form(
 async def test_snooze_with_a_quick_choice(app: RepdeskApp, home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await queues(pilot)
-        await pilot.press("s")
+        await pilot.press("z")
         await until(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("m", "enter")
         await reloaded(pilot)

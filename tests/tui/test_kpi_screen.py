@@ -77,7 +77,7 @@ async def test_every_figure_matches_the_kpi_command(app: RepdeskApp, home: Path)
 
 async def test_period_keys_move_through_months_quarters_and_years(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        screen = await kpi_screen(pilot, "q")
+        screen = await kpi_screen(pilot, "p")
         assert screen.period == parse_period("2026-Q4") and "Q4 2026" in shown(
             screen, "#kpi-period")  # fmt: skip
         await kpi_screen(pilot, "left_square_bracket")
@@ -90,7 +90,7 @@ async def test_period_keys_move_through_months_quarters_and_years(app: RepdeskAp
         assert "no quota set" in shown(screen, "#kpi-headline")
         await kpi_screen(pilot, "m", "left_square_bracket", "left_square_bracket")
         assert screen.period == parse_period("2026-09")
-        await kpi_screen(pilot, "t")
+        await kpi_screen(pilot, "0")
         assert screen.period == parse_period("2026-11")
 
 
@@ -107,7 +107,7 @@ async def test_a_figure_without_inputs_shows_a_dash_and_says_why(app: RepdeskApp
 
 async def test_Q_sets_the_quota_of_the_shown_period(app: RepdeskApp, home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        screen = await kpi_screen(pilot, "q")
+        screen = await kpi_screen(pilot, "p")
         await pilot.press("Q")
         await until(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press(*"12x", "enter")
@@ -127,7 +127,7 @@ async def test_slices_switch_dimension_and_sort(app: RepdeskApp) -> None:
         screen = await kpi_screen(pilot)
         table = screen.query_one("#slices", DataTable)
         assert str(table.ordered_columns[0].label) == "Source"
-        await pilot.press("d", "d", "d")
+        await pilot.press("b", "b", "b")
         assert str(table.ordered_columns[0].label) == "Segment"
         assert {str(table.get_row_at(n)[0]) for n in range(table.row_count)} == {"new"}
         await pilot.press("s")
@@ -170,7 +170,7 @@ def test_snapshot_quarter_ahead_of_pace(snap_compare: Any, home: Path) -> None:
     desk = build_small_desk(home)
     _ahead_in_q4(home)
     app = create_app(desk, settings())
-    assert snap_compare(app, terminal_size=SIZE, run_before=snapshot("q"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=snapshot("p"))
 
 
 def test_snapshot_80x24(snap_compare: Any, app: RepdeskApp) -> None:

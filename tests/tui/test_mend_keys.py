@@ -108,7 +108,7 @@ async def test_every_write_is_undone_in_turn_each_saying_what(app: RepdeskApp, h
         await until(pilot, lambda: "Typo deal" in titles(screen))
         await pilot.press("2")
         await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
-        await pilot.press("s")
+        await pilot.press("z")
         await until(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("m", "enter")
         await until(pilot, lambda: db(home, "SELECT due_on FROM follow_up WHERE id = 1")
@@ -308,7 +308,7 @@ async def test_reopen_and_a_new_quota_are_undone_too(app: RepdeskApp, home: Path
         await board(pilot)
         app.open_deal(7)  # Support contract, won
         await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
-        await pilot.press("r")
+        await pilot.press("R")
         await until(pilot, lambda: db(home, "SELECT status FROM deal WHERE id = 7") == [("open",)])
         await pilot.press("u")
         await until(pilot, lambda: db(home, "SELECT status, closed_on FROM deal WHERE id = 7")

@@ -190,7 +190,7 @@ async def test_an_empty_desk_opens_on_the_welcome_naming_the_import(empty_app: R
         text = str(screen.query_one("#welcome-import").render())
         assert "repdesk import deals.csv" in text and "--dry-run" in text
         choices = [str(c.render()) for c in screen.query(".choice")]
-        assert [c.split()[0] for c in choices] == ["n", "s", "d", "esc"]
+        assert [c.split()[0] for c in choices] == ["n", "Q", "t", "esc"]
         await pilot.press("escape")
         await until(pilot, lambda: empty_app.screen is empty_app.board)
 
@@ -215,10 +215,10 @@ async def test_welcome_n_adds_the_first_deal(empty_app: RepdeskApp, home: Path) 
         await until(pilot, lambda: current(empty_app.board) == ("Prospect", "First deal"))
 
 
-async def test_welcome_s_sets_this_months_quota(empty_app: RepdeskApp, home: Path) -> None:
+async def test_welcome_shift_q_sets_this_months_quota(empty_app: RepdeskApp, home: Path) -> None:
     async with empty_app.run_test(size=SIZE) as pilot:
         screen = await welcome(pilot)
-        await pilot.press("s")
+        await pilot.press("Q")
         await form_open(pilot)
         await pilot.press(*"60k", "enter")  # the amount first; the period is this month
         await until(pilot, lambda: empty_app.screen is screen)
@@ -231,7 +231,7 @@ async def test_welcome_d_opens_the_demo_desk_and_leaves_yours_empty(
 ) -> None:
     async with empty_app.run_test(size=SIZE) as pilot:
         await welcome(pilot)
-        await pilot.press("d")
+        await pilot.press("t")
         await until(pilot, lambda: empty_app.desk.home == Home(home, home).demo)
         await until(pilot, lambda: empty_app.board.loaded and empty_app.board.cards)
         assert empty_app.screen is empty_app.board

@@ -200,7 +200,8 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             "outcome",
             "Outcome",
             suggestions=CALL_OUTCOMES,
-            placeholder="connected, left voicemail, no answer, meeting booked… (→ completes)",
+            picks=CALL_OUTCOMES,
+            placeholder="a digit picks; or type: tab or → completes",
             required=True,
         ),
         FieldSpec("next", "Next step", parse=_when, placeholder=WHEN_HINT, aliases=("next",)),
@@ -379,7 +380,7 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
             "Why was it lost?",
             suggestions=reasons,
             required=True,
-            hint=hint + " (→ completes)",
+            hint=hint + " (tab or → completes; delete keeps just what you typed)",
         ),
         FieldSpec("on", "Lost on", "", parse=_closed_on, placeholder="today; or e.g. tue",
                   aliases=("date",)),
@@ -421,8 +422,8 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
         suggested = format_when(day, follow_up.due_time)
         hint = f"repeats every {every} days: due one period after this one; clear it for none"
     fields = [
-        FieldSpec("outcome", "Outcome", suggestions=CALL_OUTCOMES, required=True,
-                  placeholder="connected, left voicemail, meeting booked… (→ completes)"),
+        FieldSpec("outcome", "Outcome", suggestions=CALL_OUTCOMES, picks=CALL_OUTCOMES,
+                  required=True, placeholder="a digit picks; or type: tab or → completes"),
         FieldSpec("next", "Next step", suggested, parse=_when, placeholder=WHEN_HINT, hint=hint),
         FieldSpec("next_note", "Next step note", note),
         FieldSpec("kind", "Logged on the deal as", "call", kind="select", required=True,

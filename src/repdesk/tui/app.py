@@ -25,6 +25,7 @@ from repdesk.settings import Settings, save_value
 from repdesk.settings import load as load_settings
 from repdesk.text import printable
 from repdesk.tui.gateway import DeskAway, DeskGateway
+from repdesk.tui.keyorder import KeysInOrder
 from repdesk.tui.lifecycle import can_show, reload_when_composed
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.undo import Undo
@@ -75,7 +76,7 @@ class RepdeskStopped(Exception):
 WATCH_SECONDS = 1.0
 
 
-class RepdeskApp(App[int]):
+class RepdeskApp(KeysInOrder, App[int]):
     TITLE = "repdesk"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {_jump_to_deal, _screen_actions}

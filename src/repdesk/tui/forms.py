@@ -13,12 +13,11 @@ from typing import Any
 
 from rich.highlighter import Highlighter
 from rich.text import Text
-from textual import on
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
@@ -40,7 +39,8 @@ class FieldSpec:
     value: str = ""
     kind: str = "text"  # text | select | area
     options: Sequence[tuple[str, str]] = ()  # (label, value) for a select
-    suggestions: Sequence[str] = ()  # completions for a text field (→ accepts)
+    suggestions: Sequence[str] = ()  # completions for a text field (tab, → or enter take it)
+    picks: Sequence[str] = ()  # a digit typed in the empty field picks one (1 is the first)
     placeholder: str = ""
     required: bool = False
     parse: Parser | None = None
@@ -74,6 +74,104 @@ class _TextArea(TextArea):
 def _keeping_tabs(text: str) -> str:
     # The widgets place the cursor counting a tab as the cells to the next tab stop.
     return "\t".join(printable(part) for part in text.split("\t"))
+
+
+class FieldInput(Input):
+    """A form's text field, where what is shown is what is kept.
+
+    The suggestion (the first suggested value that starts with what is typed, any case) is
+    worked out at once on each change, not in a worker, so keys typed in a burst find it. Tab,
+    shift+tab, →, enter and leaving the field take it: `co` then tab is "connected", never "co".
+    `delete` at the end drops it, to keep exactly what was typed (a new lost reason that is the
+    start of an earlier one). With `picks`, a digit typed in the empty field picks that value and
+    goes on to the next field; once the field holds text, digits type (`called 2x`).
+    """
+
+    BINDINGS = [
+        Binding("tab", "leave(1)", "Next field", show=False),
+        Binding("shift+tab", "leave(-1)", "Previous field", show=False),
+    ]
+
+    def __init__(
+        self,
+        value: str,
+        *,
+        suggestions: Sequence[str] = (),
+        picks: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        self.suggestions = list(suggestions)
+        self.picks = tuple(picks)
+        self.dropped = False  # `delete` dropped the suggestion for what is typed now
+        super().__init__(value, **kwargs)
+
+    def completion(self, value: str) -> str:
+        """What the field suggests for `value`: "" when nothing, or when it is typed in full."""
+        if not value or self.dropped:
+            return ""
+        folded = value.casefold()
+        if any(s.casefold() == folded for s in self.suggestions):
+            return ""
+        return next((s for s in self.suggestions if s.casefold().startswith(folded)), "")
+
+    def _watch_value(self, value: str) -> None:
+        super()._watch_value(value)
+        self.dropped = False
+        self._suggestion = self.completion(value)
+
+    def take_suggestion(self) -> None:
+        suggestion = self.completion(self.value)
+        if suggestion:
+            self.value = suggestion
+            self.cursor_position = len(suggestion)
+
+    def action_leave(self, direction: int) -> None:
+        self.take_suggestion()
+        if direction > 0:
+            self.screen.focus_next()
+        else:
+            self.screen.focus_previous()
+
+    async def action_submit(self) -> None:
+        # Enter saves the form, from here and now (in the key's turn): keys typed after it wait
+        # for the save, and land on the screen below once the form is gone.
+        self.take_suggestion()
+        if isinstance(self.screen, FormScreen):
+            await self.screen.action_save()
+        else:
+            await super().action_submit()
+
+    def action_delete_right(self) -> None:
+        if self.cursor_at_end and self.completion(self.value):
+            self.dropped = True
+            self._suggestion = ""
+            return
+        super().action_delete_right()
+
+    async def _on_key(self, event: events.Key) -> None:
+        character = event.character or ""
+        if self.picks and not self.value and character.isdigit():
+            index = int(character) - 1
+            if 0 <= index < len(self.picks):
+                event.stop()
+                event.prevent_default()
+                self.value = self.picks[index]
+                self.screen.focus_next()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self.take_suggestion()  # left with the mouse: what was shown is what stays
+
+
+def _picks_line(picks: Sequence[str], width: int = 64) -> Text:
+    """`1 connected  2 left voicemail  …`, a new line between two choices, never inside one
+    (the form's fields are about 66 cells wide)."""
+    lines = [""]
+    for number, pick in enumerate(picks, 1):
+        choice = f"{number} {printable(pick)}"
+        if lines[-1] and len(lines[-1]) + 2 + len(choice) > width:
+            lines.append("")
+        lines[-1] += f"  {choice}" if lines[-1] else choice
+    return Text("\n".join(lines))
 
 
 class _FieldList(VerticalScroll, can_focus=False):
@@ -116,6 +214,8 @@ class FormScreen(ModalScreen[Any]):
 
     # The first field takes the focus in on_mount; the scroll container never does.
     AUTO_FOCUS = ""
+    # Keys typed before that wait for it (see tui/keyorder.py): none goes to the screen below.
+    keys_ready = False
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
@@ -149,6 +249,8 @@ class FormScreen(ModalScreen[Any]):
                             classes="field-label",
                         )
                         yield self._input_for(spec)
+                        if spec.picks:
+                            yield Static(_picks_line(spec.picks), classes="field-hint field-picks")
                         if spec.hint:
                             yield Static(
                                 Text(printable(spec.hint, multiline=True)), classes="field-hint"
@@ -166,6 +268,10 @@ class FormScreen(ModalScreen[Any]):
         # would centre the field and, on a short terminal, hide its label ("Title *").
         first = self.query(FIELD_WIDGETS).first()
         self.set_focus(first, scroll_visible=False)
+        self.keys_ready = True
+        next_key = getattr(self.app, "next_key", None)
+        if next_key is not None:
+            self.app.call_later(next_key)
 
     def _input_for(self, spec: FieldSpec) -> Widget:
         ident = f"field-{spec.name}"
@@ -180,15 +286,11 @@ class FormScreen(ModalScreen[Any]):
             )
         if spec.kind == "area":
             return _TextArea(spec.value, id=ident, soft_wrap=True, compact=True)
-        suggester = (
-            SuggestFromList([printable(s) for s in spec.suggestions], case_sensitive=False)
-            if spec.suggestions
-            else None
-        )
-        return Input(
+        return FieldInput(
             spec.value,
+            suggestions=[printable(s) for s in spec.suggestions],
+            picks=spec.picks,
             placeholder=spec.placeholder,
-            suggester=suggester,
             highlighter=_ShownSafely(),
             id=ident,
             compact=True,
@@ -254,6 +356,8 @@ class FormScreen(ModalScreen[Any]):
     async def action_save(self) -> None:
         if self.saving:
             return
+        if isinstance(self.focused, FieldInput):
+            self.focused.take_suggestion()  # ctrl+s keeps what the field shows, as enter does
         values = self.validate()
         if values is None:
             return
@@ -283,11 +387,6 @@ class FormScreen(ModalScreen[Any]):
         if not self.saving:
             self.dismiss(None)
 
-    @on(Input.Submitted)
-    async def _enter_saves(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.action_save()
-
 
 class ConfirmScreen(ModalScreen[Any]):
     """A yes/no question: `y` or enter confirms, `n` or esc declines."""
@@ -303,6 +402,8 @@ class ConfirmScreen(ModalScreen[Any]):
     BINDINGS = [
         Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        # A modal screen hides the app's keys: q quits here as on every screen.
+        Binding("q", "app.quit", "Quit", id="confirm.quit", show=False),
     ]
 
     def __init__(

@@ -216,7 +216,7 @@ class DealScreen(Screen[None]):
         Binding("e", "edit", "Edit", id="deal.edit"),
         Binding("w", "won", "Won", id="deal.won"),
         Binding("x", "lost", "Lost", id="deal.lost"),
-        Binding("r", "reopen", "Reopen", id="deal.reopen", show=False),
+        Binding("R", "reopen", "Reopen", id="deal.reopen", show=False),
         Binding("W", "won_on", "Won on a day", id="deal.won_on", show=False),
         Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
         Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),

@@ -42,7 +42,7 @@ class FollowUpsScreen(Screen[None]):
                 id="queues.previous_section", key_display="[", show=False),
         Binding("enter", "open", "Open deal", id="queues.open"),
         Binding("space,d", "done", "Done", id="queues.done", key_display="space"),
-        Binding("s", "snooze", "Snooze", id="queues.snooze"),
+        Binding("z", "snooze", "Snooze", id="queues.snooze"),
         Binding("r", "reschedule", "Reschedule", id="queues.reschedule"),
         Binding("c", "log_call", "Log call", id="queues.log_call"),
         Binding("f", "follow_up", "Add follow-up", id="queues.follow_up"),

@@ -130,6 +130,8 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark", "close", "Close", id="help.close", key_display="esc"),
         Binding("j,down", "scroll(1)", "Scroll down", id="help.down", show=False),
         Binding("k,up", "scroll(-1)", "Scroll up", id="help.up", show=False),
+        # A modal screen hides the app's keys: q quits here as on every screen.
+        Binding("q", "app.quit", "Quit", id="help.quit", show=False),
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; background: $background 60%; }

@@ -197,13 +197,14 @@ class KpiScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (118, "-wide")]
     BINDINGS = [
         Binding("m", "kind('month')", "Month", id="kpi.month"),
-        Binding("q", "kind('quarter')", "Quarter", id="kpi.quarter"),
+        # q quits here as everywhere: the quarter is p's second stop (month, quarter, year).
+        Binding("p", "next_kind", "Month/quarter/year", id="kpi.period_kind"),
         Binding("y", "kind('year')", "Year", id="kpi.year"),
         Binding("left_square_bracket", "shift(-1)", "Previous", id="kpi.previous", key_display="["),
         Binding("right_square_bracket", "shift(1)", "Next", id="kpi.next", key_display="]"),
-        Binding("t", "current", "This period", id="kpi.current"),
+        Binding("0", "current", "This period", id="kpi.current"),
         Binding("Q", "set_quota", "Set quota", id="kpi.set_quota", key_display="Q"),
-        Binding("d", "dimension", "Slice by", id="kpi.dimension"),
+        Binding("b", "dimension", "Slice by", id="kpi.dimension"),
         Binding("s", "sort", "Sort slices", id="kpi.sort"),
         Binding("escape", "back", "Board", id="kpi.back", show=False),
     ]
@@ -297,7 +298,7 @@ class KpiScreen(Screen[None]):
         line.append(f"{_period_name(self.period)}", style="bold")
         line.append(f"  {k.start:%d %b} – {k.end:%d %b %Y} · {state} {self.period.kind}")
         line.append(f" · as of {formatting.when(today)}", style="dim")
-        line.append("   m q y · [ ] · t · Q quota", style="dim")
+        line.append("   m p y · [ ] · 0 · Q quota", style="dim")
         self.query_one("#kpi-period", Static).update(line)
         width = max(10, self.size.width - 40)
         self.query_one("#kpi-headline", Static).update(headline(k, cur, width))
@@ -332,7 +333,7 @@ class KpiScreen(Screen[None]):
             Text.assemble(
                 f"By {title.lower()}",
                 (
-                    f"  sorted by {sort_name} · d: slice by "
+                    f"  sorted by {sort_name} · b: slice by "
                     "source/product/region/segment · s: sort",
                     "dim",
                 ),
@@ -349,6 +350,10 @@ class KpiScreen(Screen[None]):
 
     def action_kind(self, kind: str) -> None:
         self._show_period(period_containing(clock.today(), kind))
+
+    def action_next_kind(self) -> None:
+        kinds = ("month", "quarter", "year")
+        self.action_kind(kinds[(kinds.index(self.period.kind) + 1) % len(kinds)])
 
     def action_shift(self, step: int) -> None:
         try:

@@ -36,7 +36,11 @@ class PickScreen(ModalScreen[Any]):
     PickScreen #pick-keys { color: $text-muted; }
     PickScreen OptionList { height: auto; max-height: 20; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="pick.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="pick.cancel"),
+        # A modal screen hides the app's keys: q quits here as on every screen.
+        Binding("q", "app.quit", "Quit", id="pick.quit", show=False),
+    ]
 
     def __init__(self, title: str, choices: Sequence[tuple[str, Any]], keys: str) -> None:
         super().__init__()
@@ -81,7 +85,7 @@ class TrashScreen(Screen[None]):
 
     TITLE = "Trash"  # the heading of its keys under `?`
     BINDINGS = [
-        Binding("enter,r", "restore", "Restore", id="trash.restore", key_display="enter"),
+        Binding("enter,R", "restore", "Restore", id="trash.restore", key_display="enter"),
         Binding("E", "empty", "Empty the trash", id="trash.empty"),
         Binding("escape", "back", "Back", id="trash.back"),
     ]

@@ -41,8 +41,8 @@ class WelcomeScreen(ModalScreen[None]):
     TITLE = "Welcome"
     BINDINGS = [
         Binding("n", "first_deal", "Add your first deal", id="welcome.new_deal"),
-        Binding("s", "set_quota", "Set your quota", id="welcome.quota"),
-        Binding("d", "demo", "Look around the demo desk first", id="welcome.demo"),
+        Binding("Q", "set_quota", "Set your quota", id="welcome.quota"),
+        Binding("t", "demo", "Try the demo desk first", id="welcome.demo"),
         Binding("escape", "close", "Go to the empty board", id="welcome.close", key_display="esc"),
         Binding("q", "app.quit", "Quit", id="welcome.quit", show=False),
     ]

@@ -1,0 +1,113 @@
+"""The app in a real terminal: `repdesk` in a tmux session of its own (its own server socket,
+never the rep's tmux), keys sent with `send-keys` in one burst each, what happened read from
+the desk file and the pane. Skipped where tmux is not installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.tui.desks import build_small_desk
+
+TMUX = shutil.which("tmux")
+pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+DEADLINE = 60.0  # seconds: a busy 2-core machine starts the app slowly, never this slowly
+
+
+class Terminal:
+    def __init__(self, server: str) -> None:
+        self.server = server
+
+    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        assert TMUX is not None
+        return subprocess.run(
+            [TMUX, "-L", self.server, *args], capture_output=True, text=True, check=check
+        )
+
+    def send(self, *keys: str) -> None:
+        """One send-keys: tmux writes them all at once, as a paste or a fast typist does."""
+        self.tmux("send-keys", "-t", "desk", *keys)
+
+    def screen(self) -> str:
+        result = self.tmux("capture-pane", "-p", "-t", "desk", check=False)
+        return result.stdout
+
+    def running(self) -> bool:
+        return self.tmux("has-session", "-t", "desk", check=False).returncode == 0
+
+
+def wait_for(condition: Callable[[], Any], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened in {DEADLINE:.0f} s: {what}")
+        time.sleep(0.05)
+
+
+def rows(home: Path, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(home / "desk.sqlite")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def terminal(home: Path) -> Iterator[Terminal]:
+    build_small_desk(home)
+    term = Terminal(f"repdesk-e2e-{uuid.uuid4().hex[:12]}")
+    repdesk = Path(sys.executable).with_name("repdesk")
+    # The server starts with this process's environment: the test's desk and clock.
+    term.tmux("-f", os.devnull, "new-session", "-d", "-s", "desk", "-x", "120", "-y", "36",
+              str(repdesk))  # fmt: skip
+    try:
+        yield term
+    finally:
+        term.tmux("kill-server", check=False)
+
+
+def test_keys_sent_in_bursts_land_in_their_fields_in_a_real_terminal(
+    terminal: Terminal, home: Path
+) -> None:
+    wait_for(lambda: "Prospect" in terminal.screen(), "the board on screen")
+    calls = "SELECT outcome FROM activity WHERE kind = 'call' ORDER BY id DESC LIMIT 1"
+    (before,) = rows(home, "SELECT count(*) FROM activity WHERE kind = 'call'")[0]
+
+    # `co` then tab takes the suggestion: the call is "connected", never "co".
+    terminal.send("c", "co", "Tab", "mon 10:00", "Tab", "quote", "Enter")
+    wait_for(
+        lambda: rows(home, "SELECT count(*) FROM activity WHERE kind = 'call'") == [(before + 1,)],
+        "the call saved",
+    )
+    assert rows(home, calls) == [("connected",)]
+    assert rows(
+        home, "SELECT due_on, note FROM follow_up WHERE note = 'quote' AND done_at IS NULL"
+    ) == [("2026-11-23", "quote")]
+
+    # A digit picks the outcome and goes on to the next step: four keys and the date.
+    terminal.send("c", "3", "fri", "Enter")
+    wait_for(lambda: rows(home, calls) == [("no answer",)], "the second call saved")
+
+    # A new deal typed field by field, its `q`s typed, not quitting.
+    terminal.send("n", "Quick quote", "Tab", "Quarry Ltd", "Enter")
+    wait_for(
+        lambda: (
+            rows(home, "SELECT title, company FROM deal WHERE title = 'Quick quote'")
+            == [("Quick quote", "Quarry Ltd")]
+        ),
+        "the new deal saved",
+    )
+    assert terminal.running()
+
+    wait_for(lambda: "Quick quote" in terminal.screen(), "the new deal on the board")
+    terminal.send("q")
+    wait_for(lambda: not terminal.running(), "q to quit the app")
