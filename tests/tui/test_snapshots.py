@@ -47,15 +47,9 @@ def settle(
             await pilot.press(*keys)
         if until is not None:
             await wait_until(pilot, lambda: until(app))
-        # A form draws its focused first field once mounted: the picture waits for that, with
-        # the cursor shown steadily (a blinking one is there or not by the time of the shot).
+        # A form draws its focused first field once mounted: the picture waits for that.
         await wait_until(pilot, lambda: getattr(app.screen, "keys_ready", True))
-        for field in app.screen.query("Input, TextArea"):
-            field.cursor_blink = False
-        await pilot.pause()
-        # The launch notice is a timed toast: its own test covers it, and here it would make
-        # the picture depend on timing.
-        await still(pilot)
+        await still(pilot)  # no toast (the launch notice's is timed), a steady cursor
 
     return run
 
