@@ -90,15 +90,12 @@ def _decode_row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]
 # ---------------------------------------------------------------- what the trash holds
 
 
-@dataclass(frozen=True, slots=True)
-class TrashItem:
-    id: int
+class _Named:
+    """What a trashed or restored thing is called: its kind's word and a sentence."""
+
+    __slots__ = ()
     kind: str
-    item_id: int
-    deal_id: int
     label: str
-    deleted_at: datetime
-    rows: int  # how many rows it holds (a deal with its timeline: more than one)
 
     @property
     def word(self) -> str:
@@ -108,6 +105,17 @@ class TrashItem:
     def what(self) -> str:
         """`deal #3 Pilot (Acme)`, `call 2026-11-19 on #3 ...`: what it is, in a sentence."""
         return f"deal {self.label}" if self.kind == "deal" else self.label
+
+
+@dataclass(frozen=True, slots=True)
+class TrashItem(_Named):
+    id: int
+    kind: str
+    item_id: int
+    deal_id: int
+    label: str
+    deleted_at: datetime
+    rows: int  # how many rows it holds (a deal with its timeline: more than one)
 
     def expires_on(self) -> date:
         return clock.local_date(self.deleted_at + RETENTION)
@@ -248,21 +256,13 @@ def delete_item(
 
 
 @dataclass(frozen=True, slots=True)
-class Restored:
+class Restored(_Named):
     kind: str
     item_id: int  # its id now (a new one when the old was taken meanwhile)
     old_id: int
     deal_id: int
     label: str
     note: str = ""  # what the restore had to change, said after it (a stage removed since)
-
-    @property
-    def word(self) -> str:
-        return WORDS[self.kind]
-
-    @property
-    def what(self) -> str:
-        return f"deal {self.label}" if self.kind == "deal" else self.label
 
 
 def get_entry(*, session: Session, trash_id: int, now: datetime | None = None) -> Trash:
