@@ -793,6 +793,10 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
     as_of = (
         _date(args.as_of, "--as-of") if args.as_of else reports.default_as_of(period, clock.today())
     )
+    if as_of > clock.today():
+        # The desk knows how it stands today, not how it will: a day to come would read as
+        # today, under another date.
+        raise UsageError(f"--as-of: {as_of.isoformat()} is still to come: give today or earlier")
     k = _kpis(desk, period, as_of)
     if args.json:
         _json(k.to_json())

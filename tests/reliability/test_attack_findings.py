@@ -96,3 +96,14 @@ def test_a_json_import_checks_what_a_trash_row_holds(home: Path, tmp_path: Path)
         assert code != 0 or "#1 B" in ok("--home", other, "deal", "list"), out
     else:
         assert code == 2 and "tables.trash[0].payload" in err, err
+
+
+def test_a_deal_id_in_fullwidth_digits_is_the_same_id(home: Path) -> None:
+    ok("deal", "add", "Alpha", "--value", "5")
+    assert "Alpha" in ok("deal", "show", "\uff11")  # fullwidth 1: no "no deal #1"
+
+
+def test_kpi_as_of_a_day_to_come_is_refused(home: Path) -> None:
+    ok("deal", "add", "Alpha", "--value", "5")
+    code, _, err = run("kpi", "--as-of", "2099-01-01")
+    assert code == 2 and "--as-of: 2099-01-01 is still to come" in err, err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -93,7 +94,8 @@ def find_deal(*, session: Session, ref: str) -> Deal:
     if _NUMBER.fullmatch(text):
         # A number is an id or an error: falling back to text search once won "Fleet 2000
         # trucks" for `deal won 0` and lost "Gamma-1 GmbH" for `deal lost -1`.
-        number = row_id(text)
+        # Any script's digits (a fullwidth １ from a Japanese keyboard) are the same id.
+        number = row_id("".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text))
         deal = session.get(Deal, number) if number is not None else None
         if deal is None:
             shown = text if len(text) <= 20 else f"{text[:20]}…"
