@@ -94,8 +94,9 @@ def load(path: Path) -> Settings:
 def parse(data: dict[str, Any], path: Path) -> Settings:
     settings = Settings()
     currency = data.get("currency", settings.currency)
-    if not isinstance(currency, str) or not is_code(currency):
+    if not isinstance(currency, str) or not is_code(currency.strip().upper()):
         raise _fail(path, "currency", currency, CODE_FORM)
+    currency = currency.strip().upper()  # any case, as at the shell: `usd` is USD
     days = data.get("going_cold_days", settings.going_cold_days)
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
         raise _fail(path, "going_cold_days", days, "a whole number of days from 1 to 365")
@@ -110,15 +111,19 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
     table = data.get("rates", {})
     if not isinstance(table, dict):
         raise _fail(path, "rates", table, "a table: [rates] with lines such as USD = 0.92")
-    for code, rate in table.items():
+    for name, rate in table.items():
+        code = name.strip().upper() if name.isascii() else name  # "ßx".upper() is "SSX"
         if not is_code(code):
-            raise _fail(path, f"rates.{code}", rate, f"a rate per currency, named by {CODE_FORM}")
+            raise _fail(path, f"rates.{name}", rate, f"a rate per currency, named by {CODE_FORM}")
+        if code == currency:
+            # Silently ignored before: the rep's rate would never apply, and nothing said so.
+            raise _fail(path, f"rates.{name}", rate, f"no rate: {currency} is the desk's currency")
         if (
             not isinstance(rate, int | float)
             or isinstance(rate, bool)
             or not MIN_RATE <= rate <= MAX_RATE  # also refuses nan and inf
         ):
-            raise _fail(path, f"rates.{code}", rate, RATE_FORM)
+            raise _fail(path, f"rates.{name}", rate, RATE_FORM)
         rates[code] = float(rate)
     keys_table = data.get("keys", {})
     if not isinstance(keys_table, dict):

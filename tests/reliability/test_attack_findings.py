@@ -107,3 +107,14 @@ def test_kpi_as_of_a_day_to_come_is_refused(home: Path) -> None:
     ok("deal", "add", "Alpha", "--value", "5")
     code, _, err = run("kpi", "--as-of", "2099-01-01")
     assert code == 2 and "--as-of: 2099-01-01 is still to come" in err, err
+
+
+def test_rates_are_read_in_any_case_and_the_desks_own_currency_takes_none(home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    settings = home / "settings.toml"
+    settings.write_text('currency = "eur"\n[rates]\nusd = 0.9\n', encoding="utf-8")
+    ok("deal", "add", "Alpha", "--value", "10", "--currency", "USD")
+    assert "won €0" in ok("quota")  # read: `eur` is EUR, `usd` is USD (refused before)
+    settings.write_text('currency = "EUR"\n[rates]\nEUR = 2\n', encoding="utf-8")
+    code, _, err = run("quota")
+    assert code != 0 and "rates.EUR" in err and "the desk's currency" in err, err
