@@ -81,9 +81,13 @@ class DeskGateway:
     @contextlib.contextmanager
     def _while_there(self) -> Iterator[None]:
         """An error because the desk is away becomes DeskAway, which says where it went."""
+        # Only a read or write that started after the desk went away proves it is back: one
+        # already under way may finish on a connection that was still open (seen under load:
+        # a false "back", then the same "away" line said a second time).
+        started_away = self.away is not None
         try:
             yield
-            if self.away is not None:
+            if started_away and self.away is not None:
                 self._answered_since = True
         except DeskAway:
             raise
