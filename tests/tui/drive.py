@@ -76,3 +76,11 @@ async def burst(pilot: Pilot[Any], *keys: str) -> None:
         event = events.Key(key, char)
         event.set_sender(app)
         driver.send_message(event)
+
+
+async def on_board(pilot: Pilot[Any]) -> Any:
+    """The board on screen with every card read (a form or the welcome closed first)."""
+    app = pilot.app
+    await until(pilot, lambda: app.board.loaded and app.screen is app.board)  # type: ignore[attr-defined]
+    await pilot.pause()
+    return app.board  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import burst, db, until
+from tests.tui.drive import burst, db, on_board, until
 from textual.binding import Binding
 from textual.pilot import Pilot
 
@@ -29,10 +29,7 @@ def app(home: Path) -> RepdeskApp:
 
 
 async def board(pilot: Pilot[Any]) -> BoardScreen:
-    app = pilot.app
-    await until(pilot, lambda: app.board.loaded and app.screen is app.board)
-    await pilot.pause()
-    return app.board  # type: ignore[no-any-return]
+    return await on_board(pilot)  # type: ignore[no-any-return]
 
 
 async def form(pilot: Pilot[Any]) -> FormScreen:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from tests.shell import ok
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import db, until
+from tests.tui.drive import db, on_board, until
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
@@ -36,9 +36,7 @@ def app(home: Path) -> RepdeskApp:
 
 
 async def board(pilot: Pilot[Any]) -> BoardScreen:
-    app = pilot.app
-    await until(pilot, lambda: app.board.loaded and app.screen is app.board)
-    return app.board  # type: ignore[no-any-return]
+    return await on_board(pilot)  # type: ignore[no-any-return]
 
 
 def said(app: RepdeskApp, words: str) -> bool:
