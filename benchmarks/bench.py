@@ -53,7 +53,8 @@ Floor().run(headless=True, size=(160, 48))
 # The board as `repdesk` opens it: cli.open_app, run headless, stopped at the first frame.
 BOARD_APP = """
 import os, resource, sys, time
-from repdesk import cli, paths
+from repdesk import cli
+from repdesk.storage import paths
 def run(app):
     after = app.after_first_paint  # called once the board's first frame is out
     def painted():
@@ -108,8 +109,8 @@ def timed(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, str]:
 
 async def key_presses(env_home: Path, samples: int) -> tuple[float, float]:
     os.environ["REPDESK_HOME"] = str(env_home)
-    from repdesk.paths import resolve_home
     from repdesk.settings import load
+    from repdesk.storage.paths import resolve_home
     from repdesk.tui.app import create_app
 
     home = resolve_home()

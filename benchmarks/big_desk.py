@@ -12,7 +12,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from repdesk import desk_file
+from repdesk.storage import desk_file
 
 
 def _ts(moment: datetime) -> str:

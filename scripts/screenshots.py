@@ -67,11 +67,11 @@ def _save(app: Any, out: Path, name: str, made: list[Path]) -> None:
 
 async def shoot(out: Path) -> list[Path]:
     """Every screen as `out/NAME.svg`, from a fresh demo desk (and an empty one)."""
-    from repdesk import clock
+    from repdesk.core import clock
     from repdesk.demo import build_demo, write_settings
-    from repdesk.paths import Home
     from repdesk.settings import Settings, load
-    from repdesk.store import make_engine
+    from repdesk.storage.paths import Home
+    from repdesk.storage.store import make_engine
     from repdesk.tui.app import create_app
     from repdesk.tui.forms import FormScreen
     from repdesk.tui.screens.deal import DealScreen

@@ -39,7 +39,7 @@ def home(isolated_home: Path) -> Path:
 def engine(request: pytest.FixtureRequest, home: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """A fresh desk on each engine: the SQLite file in the test's home, and an empty database
     on the test server (whose URL is also set for any `repdesk` the test runs)."""
-    from repdesk.store import make_engine, make_server_engine
+    from repdesk.storage.store import make_engine, make_server_engine
 
     if request.param == "sqlite":
         eng = make_engine(home / "desk.sqlite")
@@ -56,7 +56,7 @@ def engine(request: pytest.FixtureRequest, home: Path, monkeypatch: pytest.Monke
 @pytest.fixture
 def sqlite_engine(home: Path):  # type: ignore[no-untyped-def]
     """The desk file only: for what is about the file itself (pragmas, header, BEGIN IMMEDIATE)."""
-    from repdesk.store import make_engine
+    from repdesk.storage.store import make_engine
 
     eng = make_engine(home / "desk.sqlite")
     yield eng

@@ -91,7 +91,7 @@ def every_row(engine: Any) -> dict[str, list[dict[str, Any]]]:
     whichever engine holds them."""
     from sqlalchemy import select
 
-    from repdesk.models import ALL_TABLES, SQLModel
+    from repdesk.storage.models import ALL_TABLES, SQLModel
 
     with engine.connect() as conn:
         return {

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from repdesk.money import Conversion
+from repdesk.core.money import Conversion
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 20)

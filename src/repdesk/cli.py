@@ -1,7 +1,7 @@
 """The shell commands: parse, call a service, print. Exit 2 on bad input, 1 on a desk problem.
 
 Thin over the services. Imports are lazy: `repdesk quota` and `repdesk today` read the desk
-with the standard library's sqlite3 (see `repdesk.reports`), so they never import SQLAlchemy
+with the standard library's sqlite3 (see `repdesk.reports.figures`), so they never import SQLAlchemy
 or Textual; only commands that write pay for SQLModel.
 """
 
@@ -22,15 +22,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from repdesk import __version__, background, clock, desk_file, formatting, paths, problems
+from repdesk import __version__, background
 from repdesk import settings as settings_mod
-from repdesk.currencies import CurrencyInputError, check_code
-from repdesk.dates import DateInputError, Period, PeriodInputError, parse_date, parse_period
-from repdesk.dates import parse_when as _parse_when
-from repdesk.domain import row_id
-from repdesk.errors import RepdeskError
-from repdesk.money import AmountInputError, format_money, parse_amount, parse_money
-from repdesk.text import printable, safe_json
+from repdesk.core import clock, formatting
+from repdesk.core.currencies import CurrencyInputError, check_code
+from repdesk.core.dates import DateInputError, Period, PeriodInputError, parse_date, parse_period
+from repdesk.core.dates import parse_when as _parse_when
+from repdesk.core.domain import row_id
+from repdesk.core.errors import RepdeskError
+from repdesk.core.money import AmountInputError, format_money, parse_amount, parse_money
+from repdesk.core.text import printable, safe_json
+from repdesk.storage import desk_file, paths, problems
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -69,7 +71,7 @@ class Desk:
 
     @cached_property
     def engine(self) -> Engine:
-        from repdesk import store
+        from repdesk.storage import store
 
         return store.desk_engine(self.home.desk, self.settings.database_url)
 
@@ -82,14 +84,14 @@ class Desk:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        from repdesk import store
+        from repdesk.storage import store
 
         with store.write_session(self.engine) as session:
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        from repdesk import store
+        from repdesk.storage import store
 
         with store.read_session(self.engine) as session:
             yield session
@@ -131,14 +133,14 @@ def _date(text: str, name: str) -> date:
 
 
 def _past_when(text: str, name: str) -> tuple[date, time | None]:
-    from repdesk.dates import parse_past_when
+    from repdesk.core.dates import parse_past_when
 
     with _naming(name):
         return parse_past_when(text, today=clock.today())
 
 
 def _period(text: str | None, name: str) -> Period:
-    from repdesk.dates import period_containing
+    from repdesk.core.dates import period_containing
 
     if text is None:
         return period_containing(clock.today(), "month")
@@ -191,7 +193,7 @@ def _json(data: Any) -> None:
 
 
 def _deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
-    from repdesk.kpi import money_json
+    from repdesk.core.kpi import money_json
 
     return {
         "id": deal.id,
@@ -706,10 +708,10 @@ TODAY_WHEN_WIDTH = len("Mon 23 Nov 10:00 (100d late)")
 
 
 def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk import reports
+    from repdesk.reports import figures
 
     with desk.fast() as conn:
-        queues = reports.day_queues(
+        queues = figures.day_queues(
             conn,
             today=clock.today(),
             now=clock.now(),
@@ -719,7 +721,7 @@ def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
         _json(queues.to_json())
         return 0
     today = clock.today()
-    for key, label in reports.DayQueues.SECTIONS:
+    for key, label in figures.DayQueues.SECTIONS:
         rows = getattr(queues, key)
         _out(f"{label} ({len(rows):,})")
         shown = rows if args.all else rows[: args.limit]
@@ -744,10 +746,10 @@ def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def _kpis(desk: Desk, period: Period, as_of: date) -> Any:
-    from repdesk import reports
+    from repdesk.reports import figures
 
     with desk.fast() as conn:
-        return reports.kpi_report(
+        return figures.kpi_report(
             conn, period=period, as_of=as_of, conversion=desk.settings.conversion
         )
 
@@ -764,10 +766,10 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
         return _quota_set(desk, _period(words[1], "PERIOD"), amount)
     if len(words) > 1:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
-    from repdesk import reports
+    from repdesk.reports import figures
 
     period = _period(words[0] if words else None, "PERIOD")
-    k = _kpis(desk, period, reports.default_as_of(period, clock.today()))
+    k = _kpis(desk, period, figures.default_as_of(period, clock.today()))
     if args.json:
         _json(k.to_json())
         return 0
@@ -786,12 +788,12 @@ def _quota_set(desk: Desk, period: Period, amount: int) -> int:
 
 
 def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk import reports
+    from repdesk.reports import figures
 
     period = _period(args.period, "--period")
     # A period that is over reads as it stood at its end, as the KPI pane shows it.
     as_of = (
-        _date(args.as_of, "--as-of") if args.as_of else reports.default_as_of(period, clock.today())
+        _date(args.as_of, "--as-of") if args.as_of else figures.default_as_of(period, clock.today())
     )
     if as_of > clock.today():
         # The desk knows how it stands today, not how it will: a day to come would read as
@@ -1020,7 +1022,7 @@ def cmd_export_ics(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk import store
+    from repdesk.storage import store
 
     url = settings_mod.normalise_database_url(args.url)
     if url is None:

@@ -23,11 +23,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from repdesk import store
-from repdesk.dates import Period, period_containing
-from repdesk.domain import OBJECTION_CATEGORIES
-from repdesk.models import Activity, Deal, FollowUp, Objection, Quota, Stage, StageChange
-from repdesk.paths import DEMO_STAMP, Home
+from repdesk.core.dates import Period, period_containing
+from repdesk.core.domain import OBJECTION_CATEGORIES
+from repdesk.storage import store
+from repdesk.storage.models import Activity, Deal, FollowUp, Objection, Quota, Stage, StageChange
+from repdesk.storage.paths import DEMO_STAMP, Home
 
 STAMP_FILE = DEMO_STAMP
 

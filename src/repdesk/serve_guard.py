@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from textual_serve.server import Server
 
-from repdesk.errors import RepdeskError
+from repdesk.core.errors import RepdeskError
 
 TOKEN_ENV = "REPDESK_SERVE_TOKEN"
 MIN_TOKEN_LENGTH = 16  # a rep's own token: long enough that a page cannot guess it

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from repdesk.currencies import CODE_FORM, is_code
-from repdesk.money import Conversion
+from repdesk.core.currencies import CODE_FORM, is_code
+from repdesk.core.money import Conversion
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

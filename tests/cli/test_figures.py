@@ -11,7 +11,7 @@ from tests.pinned import NOW
 from tests.shell import ok
 
 from repdesk.services import followups
-from repdesk.store import make_engine, write_session
+from repdesk.storage.store import make_engine, write_session
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 from tests.io.helpers import ROOT, digest, rows
 from tests.shell import ok, refused
 
-from repdesk import desk_file, migrations
 from repdesk.cli import _start_auto_backup
-from repdesk.paths import Home
+from repdesk.storage import desk_file, migrations
+from repdesk.storage.paths import Home
 
 
 @pytest.fixture

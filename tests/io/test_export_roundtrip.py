@@ -46,7 +46,8 @@ def test_export_csv_escapes_formulas_and_round_trips(home: Path, tmp_path: Path)
 
 
 def test_export_json_then_import_gives_an_identical_desk(home: Path, tmp_path: Path) -> None:
-    from repdesk import demo, store
+    from repdesk import demo
+    from repdesk.storage import store
 
     engine = store.make_engine(home / "desk.sqlite")
     demo.build_demo(engine, today=TODAY, now=NOW)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from tests.io.helpers import FIXTURES, rows
 from tests.shell import ok, refused
 
-from repdesk import migrations
-from repdesk.models import SQLModel
+from repdesk.storage import migrations
+from repdesk.storage.models import SQLModel
 
 FIRST_EXPORTER_FILE = FIXTURES / "desk_export_sqlite_v2.json"
 _SQLITE_INSTANT = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{6})")

@@ -18,8 +18,9 @@ from tests.io.helpers import FIXTURES, rows
 from tests.pinned import NOW, TODAY
 from tests.shell import ok, refused
 
-from repdesk import demo, store
-from repdesk.models import ALL_TABLES
+from repdesk import demo
+from repdesk.storage import store
+from repdesk.storage.models import ALL_TABLES
 
 FIRST_EXPORTER_FILE = FIXTURES / "desk_export_sqlite_v2.json"
 

@@ -14,9 +14,9 @@ from sqlmodel import select
 from tests.tui.desks import build_small_desk
 from tests.tui.drive import until
 
-from repdesk import store
-from repdesk.models import Deal
 from repdesk.settings import Settings
+from repdesk.storage import store
+from repdesk.storage.models import Deal
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.screens.board import BoardScreen
 

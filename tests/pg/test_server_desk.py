@@ -17,7 +17,7 @@ from sqlmodel import select as orm_select
 from tests import engines
 from tests.shell import ok, run
 
-from repdesk import migrations, store
+from repdesk.storage import migrations, store
 
 
 def a_day_on_the_desk() -> None:
@@ -174,7 +174,7 @@ def test_a_server_desk_at_schema_1_is_upgraded_in_place(server_url: str) -> None
 
 def test_a_write_waits_for_another_writer_instead_of_failing(server_url: str) -> None:
     """The advisory lock: a read-then-write transaction waits its turn, as on SQLite."""
-    from repdesk.models import Quota
+    from repdesk.storage.models import Quota
 
     engine = store.make_server_engine(server_url)
     holder = subprocess.Popen(

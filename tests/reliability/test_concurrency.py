@@ -18,9 +18,9 @@ import pytest
 from tests.pinned import NOW
 from tests.reliability.helpers import WRITERS, health, repdesk, rows
 
-from repdesk import desk_file, migrations
 from repdesk.services import deals
-from repdesk.store import make_engine, read_session, write_session
+from repdesk.storage import desk_file, migrations
+from repdesk.storage.store import make_engine, read_session, write_session
 
 ROUNDS = 150  # per writer; each round logs a call and moves a deal: 600 writes in all
 SHELL_PROCESSES = 6  # real `repdesk log call` processes started while the two writers run

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 from tests.shell import run
 
-from repdesk import cli, problems
+from repdesk import cli
+from repdesk.storage import problems
 
 SECRET = "Acme Secret Merger GmbH"
 

@@ -13,8 +13,8 @@ import pytest
 from tests.reliability.helpers import TABLES, WRITERS, health, rows
 from tests.reliability.test_concurrency import build_desk
 
-from repdesk import migrations
-from repdesk.store import make_engine
+from repdesk.storage import migrations
+from repdesk.storage.store import make_engine
 
 KILLS = 100
 DEALS = 4

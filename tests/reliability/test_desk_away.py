@@ -16,8 +16,8 @@ from tests.tui.drive import db, until
 from tests.tui.test_board import ready
 from textual.pilot import Pilot
 
-from repdesk import store
 from repdesk.settings import Settings
+from repdesk.storage import store
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.screens.followups import FollowUpsScreen
 

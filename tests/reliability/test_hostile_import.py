@@ -16,7 +16,7 @@ import pytest
 from tests.io.helpers import digest
 from tests.shell import ok, refused, run
 
-from repdesk import money
+from repdesk.core import money
 
 NATIVE_HEADER = "title,company,value,currency,stage,status,first_contact,closed_on"
 

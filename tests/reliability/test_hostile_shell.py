@@ -17,7 +17,7 @@ import pytest
 from tests.reliability.helpers import fill, health, remount, rows, table_checksums, tmpfs
 from tests.shell import ok, refused, run
 
-from repdesk import desk_file
+from repdesk.storage import desk_file
 
 
 @pytest.fixture
@@ -92,9 +92,9 @@ def test_losing_a_lost_deal_again_keeps_its_reason_and_date(desk: Path) -> None:
 
 
 def test_the_service_refuses_too_so_the_app_gets_it(desk: Path) -> None:
-    from repdesk import store
-    from repdesk.errors import AlreadyClosed
+    from repdesk.core.errors import AlreadyClosed
     from repdesk.services import deals
+    from repdesk.storage import store
 
     ok("deal", "won", "1", "--on", "2026-10-14")
     engine = store.make_engine(desk)
@@ -311,7 +311,7 @@ def test_the_daily_backup_survives_a_clock_set_back(desk: Path) -> None:
     import shutil
 
     from repdesk.cli import _start_auto_backup
-    from repdesk.paths import Home
+    from repdesk.storage.paths import Home
 
     folder = desk.parent / "backups" / "auto"
     folder.mkdir(parents=True)
@@ -592,7 +592,7 @@ def test_a_postgresql_error_is_one_line(desk: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_a_damage_report_over_several_lines_is_one_line(tmp_path: Path) -> None:
-    from repdesk import problems
+    from repdesk.storage import problems
 
     damaged = sqlite3.DatabaseError("*** in database main ***\nPage 5: btreeInitPage() error 11")
     message, code = problems.describe(damaged, "/desk.sqlite")

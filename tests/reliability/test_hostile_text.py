@@ -34,9 +34,9 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from repdesk.paths import Home
+from repdesk.core.text import printable
 from repdesk.settings import Settings
-from repdesk.text import printable
+from repdesk.storage.paths import Home
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.screens.deal import DealScreen
 from repdesk.tui.screens.followups import FollowUpsScreen

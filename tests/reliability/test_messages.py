@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 from tests.tui.desks import build_small_desk, settings
 
-from repdesk.paths import Home
+from repdesk.storage.paths import Home
 from repdesk.tui.app import RepdeskStopped, create_app
 
 

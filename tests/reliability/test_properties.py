@@ -28,12 +28,12 @@ from tests.tui.drive import until
 from tests.tui.test_board import ready
 from textual.widgets import Static
 
-from repdesk.models import Activity, Deal, FollowUp, Objection
-from repdesk.paths import Home
+from repdesk.core.text import NEWLINE_MARK, printable, safe_json
 from repdesk.services import activities, deals, followups, objections
 from repdesk.settings import Settings
-from repdesk.store import make_engine, read_session, write_session
-from repdesk.text import NEWLINE_MARK, printable, safe_json
+from repdesk.storage.models import Activity, Deal, FollowUp, Objection
+from repdesk.storage.paths import Home
+from repdesk.storage.store import make_engine, read_session, write_session
 from repdesk.tui.app import create_app
 from repdesk.tui.screens.deal import DealScreen
 

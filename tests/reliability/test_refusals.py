@@ -29,8 +29,8 @@ from tests.reliability.helpers import (
 )
 from tests.tui.desks import build_small_desk
 
-from repdesk import desk_file, migrations
 from repdesk.cli import main
+from repdesk.storage import desk_file, migrations
 
 ENTRY_POINTS = {
     "write": ("log", "call", "1", "--note", "must not land"),

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from tests.reliability.helpers import TABLES, health, rows
 
-from repdesk import migrations
 from repdesk.cli import main
 from repdesk.services.board import load_board
-from repdesk.store import make_engine, read_session
+from repdesk.storage import migrations
+from repdesk.storage.store import make_engine, read_session
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 VERSIONS = range(1, migrations.LATEST + 1)

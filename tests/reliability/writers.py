@@ -37,10 +37,10 @@ def _stage(round_number: int, own: list[int]) -> str:
 
 
 def app_writer(home: Path, tag: str, rounds: int, shared: list[int], own: list[int]) -> None:
-    from repdesk import clock
-    from repdesk.paths import Home
+    from repdesk.core import clock
     from repdesk.services import activities, deals
     from repdesk.settings import Settings
+    from repdesk.storage.paths import Home
     from repdesk.tui.gateway import DeskGateway
 
     gateway = DeskGateway(Home(home, home), Settings())
@@ -76,7 +76,7 @@ def app_writer(home: Path, tag: str, rounds: int, shared: list[int], own: list[i
 
 def shell_writer(home: Path, tag: str, rounds: int, shared: list[int], own: list[int]) -> None:
     import repdesk.services.activities  # the imports are paid before the start line
-    import repdesk.store  # noqa: F401
+    import repdesk.storage.store  # noqa: F401
     from repdesk.cli import main
 
     ready()
@@ -108,8 +108,9 @@ def zygote(home: Path, deal_count: int) -> None:
     wherever it is (Python code, SQLite, an fsync). "reap" waits for it and answers "reaped",
     so everything the child reported comes before that line.
     """
-    from repdesk import clock, store
+    from repdesk.core import clock
     from repdesk.services import activities
+    from repdesk.storage import store
 
     child = 0
     for command in sys.stdin:
@@ -149,7 +150,7 @@ def zygote(home: Path, deal_count: int) -> None:
 def migrate(desk: Path, stop: int) -> None:
     """Upgrade `desk`; SIGKILL ourselves before statement `stop` of the upgrade (-1: right after
     the pre-upgrade copy; a number past the last statement: just before the commit)."""
-    from repdesk import desk_file, migrations
+    from repdesk.storage import desk_file, migrations
 
     real_apply, real_backup = migrations.apply, desk_file.backup
     executed = 0

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from tests.pinned import NOW, TODAY
 
-from repdesk.dates import parse_period
-from repdesk.paths import Home
+from repdesk.core.dates import parse_period
 from repdesk.services import activities, deals, followups, objections, quotas
 from repdesk.settings import Settings
-from repdesk.store import make_engine, write_session
+from repdesk.storage.paths import Home
+from repdesk.storage.store import make_engine, write_session
 
 DEALS = [
     # title, company, contact, value (cents), stage, days ago created

@@ -532,7 +532,7 @@ async def test_e_edits_the_deal_and_u_takes_the_edit_back(app: RepdeskApp, home:
 
 async def test_s_switches_the_order_within_columns(home: Path) -> None:
     from repdesk.services import deals as deal_service
-    from repdesk.store import make_engine, write_session
+    from repdesk.storage.store import make_engine, write_session
 
     desk_home = build_small_desk(home)
     engine = make_engine(home / "desk.sqlite")
@@ -625,7 +625,7 @@ async def test_a_move_on_a_busy_desk_says_why_and_the_app_goes_on(
         board = await ready(pilot)
         await pilot.press("l", "l", "l")  # Demo: Warehouse pilot
         # Another program holds the write lock longer than the busy timeout allows.
-        from repdesk import desk_file
+        from repdesk.storage import desk_file
 
         monkeypatch.setattr(desk_file, "BUSY_TIMEOUT_MS", 50)
         holder = sqlite3.connect(home / "desk.sqlite", isolation_level=None)

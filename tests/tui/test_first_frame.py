@@ -17,10 +17,10 @@ from tests.tui.drive import until
 from textual.pilot import Pilot
 
 from repdesk import cli
-from repdesk.paths import Home
 from repdesk.services import board as board_service
 from repdesk.services import deals
-from repdesk.store import make_engine, write_session
+from repdesk.storage.paths import Home
+from repdesk.storage.store import make_engine, write_session
 from repdesk.tui.app import RepdeskApp
 from repdesk.tui.widgets.stage_column import StageHeader
 

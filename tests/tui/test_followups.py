@@ -10,7 +10,7 @@ from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import db, reading, until
 from textual.pilot import Pilot
 
-from repdesk.paths import Home
+from repdesk.storage.paths import Home
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.screens.board import BoardScreen
@@ -192,7 +192,7 @@ async def test_brackets_jump_between_sections(app: RepdeskApp) -> None:
 async def test_a_row_keeps_the_stage_the_last_touch_and_the_note(
     app: RepdeskApp, size: tuple[int, int], note_cells: int
 ) -> None:
-    from repdesk.reports import QueueRow
+    from repdesk.reports.figures import QueueRow
 
     async with app.run_test(size=size) as pilot:
         listing = await queues(pilot)
@@ -216,8 +216,8 @@ async def test_rows_with_wide_characters_line_up_with_the_others(
 
     from rich.cells import cell_len
 
-    from repdesk.money import format_money
-    from repdesk.reports import QueueRow
+    from repdesk.core.money import format_money
+    from repdesk.reports.figures import QueueRow
 
     CJK, EMOJI = "漢字テスト漢字テスト漢字テスト長い案件", "👩🏽‍💻 rollout 🇫🇮🇫🇮"
     build_small_desk(home)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.tui.desks import build_small_desk, settings
 
-from repdesk.dates import parse_period
+from repdesk.core.dates import parse_period
 from repdesk.tui import actions
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.gateway import DeskGateway

@@ -16,10 +16,10 @@ from tests.tui.drive import db, reading, still, until
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from repdesk.dates import parse_period
-from repdesk.money import format_money
+from repdesk.core.dates import parse_period
+from repdesk.core.money import format_money
 from repdesk.services import quotas
-from repdesk.store import make_engine, write_session
+from repdesk.storage.store import make_engine, write_session
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.screens.kpi import KpiScreen, Tile

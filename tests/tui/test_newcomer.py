@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 
 from repdesk import settings as settings_mod
-from repdesk.paths import Home
+from repdesk.storage.paths import Home
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.screens.board import BoardScreen
@@ -250,7 +250,8 @@ def quota_line(app: RepdeskApp) -> str:
 async def test_repdesk_demo_says_so_and_saves_the_theme_in_the_reps_own_settings(
     home: Path,
 ) -> None:
-    from repdesk import clock, demo
+    from repdesk import demo
+    from repdesk.core import clock
 
     own = Home(home, home)
     demo_home = own.demo

@@ -17,7 +17,7 @@ from tests.tui.drive import reading, still
 from tests.tui.drive import until as wait_until
 from textual.pilot import Pilot
 
-from repdesk.paths import Home
+from repdesk.storage.paths import Home
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import ConfirmScreen, FormScreen
 from repdesk.tui.screens.deal import DealScreen

@@ -6,8 +6,8 @@ from datetime import date
 
 from textual.app import App, ComposeResult
 
+from repdesk.core.views import CardRow
 from repdesk.tui.widgets.stage_column import CARD_HEIGHT, StageColumn, StageColumnBox
-from repdesk.views import CardRow
 
 TODAY = date(2026, 11, 20)
 

@@ -12,10 +12,10 @@ from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import db, until
 from textual.pilot import Pilot
 
-from repdesk.dates import parse_period
+from repdesk.core.dates import parse_period
 from repdesk.services import deals, followups, quotas
 from repdesk.settings import Settings
-from repdesk.store import make_engine, write_session
+from repdesk.storage.store import make_engine, write_session
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.screens.followups import FollowUpsScreen

@@ -11,11 +11,11 @@ from typing import Any
 from tests.pinned import EUR, TODAY
 from tests.shell import ok
 
-from repdesk import reports
-from repdesk.dates import parse_period
-from repdesk.kpi_pane import kpi_pane
+from repdesk.core.dates import parse_period
+from repdesk.reports import figures
+from repdesk.reports.kpi_pane import kpi_pane
 from repdesk.services import deals
-from repdesk.store import read_session, write_session
+from repdesk.storage.store import read_session, write_session
 
 NOV = parse_period("2026-11")
 D = date(2026, 11, 10)
@@ -59,7 +59,7 @@ def test_a_past_day_shows_the_desk_as_it_stood_at_its_end(engine: Any) -> None:
     _desk(engine)
     with read_session(engine) as session:
         then = kpi_pane(session, period=NOV, as_of=D, conversion=EUR)
-        now = reports.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
+        now = figures.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
     k = then.kpis
     assert (k.won_count, k.won_value, k.lost_count) == (1, 400_000, 0)
     # Won later, Moved later, Lost later, Won late: open then; Met later: not there yet.
@@ -74,6 +74,6 @@ def test_a_past_day_shows_the_desk_as_it_stood_at_its_end(engine: Any) -> None:
 
 def test_kpi_as_of_from_the_shell_reads_the_same_past_day(engine: Any) -> None:
     _desk(engine)
-    figures = json.loads(ok("kpi", "--period", "2026-11", "--as-of", D.isoformat(), "--json"))
-    assert (figures["won_count"], figures["lost_count"], figures["open_count"]) == (1, 0, 4)
-    assert figures["open_value"] == 23_000
+    shown = json.loads(ok("kpi", "--period", "2026-11", "--as-of", D.isoformat(), "--json"))
+    assert (shown["won_count"], shown["lost_count"], shown["open_count"]) == (1, 0, 4)
+    assert shown["open_value"] == 23_000

@@ -8,10 +8,10 @@ from typing import Any
 
 from tests.pinned import EUR, NOW, TODAY
 
-from repdesk import reports
-from repdesk.dates import parse_period
-from repdesk.kpi_pane import kpi_pane
-from repdesk.money import Conversion
+from repdesk.core.dates import parse_period
+from repdesk.core.money import Conversion
+from repdesk.reports import figures
+from repdesk.reports.kpi_pane import kpi_pane
 from repdesk.services import deals, followups, objections
 from repdesk.services.board import (
     board_window,
@@ -21,7 +21,7 @@ from repdesk.services.board import (
     ordered,
     stage_money,
 )
-from repdesk.store import read_session, write_session
+from repdesk.storage.store import read_session, write_session
 
 # (stage, value in cents, next step in days from today or None, at, open objections)
 SPREAD: list[tuple[str, int, int | None, time | None, int]] = [
@@ -105,7 +105,7 @@ def test_the_first_screen_carries_this_months_quota_figures(engine: Any) -> None
     _fill(engine)
     with read_session(engine) as session:
         first = first_screen(session, conversion=EUR)
-        assert first.quota == reports.month_figures(session, conversion=EUR)
+        assert first.quota == figures.month_figures(session, conversion=EUR)
     assert first.quota.won_value == 9_900_000
     assert first.board.stages[0].name == "Prospect"
 

@@ -9,7 +9,7 @@ from tests.pinned import NOW, TODAY
 
 from repdesk.services import activities, deals, followups, merge, trash
 from repdesk.services.changes import UndoRefused, recording
-from repdesk.store import read_session, write_session
+from repdesk.storage.store import read_session, write_session
 
 
 def _every_row(engine) -> dict:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repdesk.dates import (
+from repdesk.core.dates import (
     DateInputError,
     Period,
     PeriodInputError,
@@ -437,7 +437,7 @@ def test_neighbouring_periods_touch(day: date, kind: str) -> None:
 
 
 def test_a_moment_that_happened_reads_weekdays_backwards() -> None:
-    from repdesk.dates import parse_past_when
+    from repdesk.core.dates import parse_past_when
 
     friday = date(2026, 11, 20)
     assert parse_past_when("wed 9:00", today=friday) == (date(2026, 11, 18), time(9, 0))

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from tests.pinned import EUR, NOW, TODAY
 
-from repdesk import reports
-from repdesk.dates import period_containing
+from repdesk.core.dates import period_containing
+from repdesk.core.domain import OBJECTION_CATEGORIES
 from repdesk.demo import DemoSummary, build_demo, demo_is_current, mark_built
-from repdesk.domain import OBJECTION_CATEGORIES
-from repdesk.models import ALL_TABLES
-from repdesk.store import make_engine, read_session, write_session
+from repdesk.reports import figures
+from repdesk.storage.models import ALL_TABLES
+from repdesk.storage.store import make_engine, read_session, write_session
 
 NOW_TEXT = NOW.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
@@ -363,9 +363,9 @@ def test_objections(conn) -> None:  # type: ignore[no-untyped-def]
 def test_quotas_and_the_story(demo: tuple[Path, DemoSummary, float]) -> None:
     engine = make_engine(demo[0])
     with read_session(engine) as session:
-        queues = reports.day_queues(session, today=TODAY, now=NOW, going_cold_days=14)
+        queues = figures.day_queues(session, today=TODAY, now=NOW, going_cold_days=14)
         kpis = {
-            kind: reports.kpi_report(
+            kind: figures.kpi_report(
                 session, period=period_containing(TODAY, kind), as_of=TODAY, conversion=EUR
             )
             for kind in ("month", "quarter", "year")
@@ -411,7 +411,7 @@ def test_any_day_builds_a_consistent_desk(tmp_path: Path, today: date) -> None:
     assert summary.open_deals == 110 and summary.won > 80 and summary.lost > 80
     engine = make_engine(tmp_path / "desk.sqlite")
     with read_session(engine) as session:
-        month = reports.kpi_report(
+        month = figures.kpi_report(
             session, period=period_containing(today, "month"), as_of=today, conversion=EUR
         )
     engine.dispose()

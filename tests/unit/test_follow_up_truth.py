@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from tests.pinned import EUR, NOW, TODAY
 
-from repdesk import reports
-from repdesk.dates import parse_period
-from repdesk.errors import InvalidInput
-from repdesk.kpi_pane import kpi_pane
+from repdesk.core.dates import parse_period
+from repdesk.core.errors import InvalidInput
+from repdesk.reports import figures
+from repdesk.reports.kpi_pane import kpi_pane
 from repdesk.services import activities, deals, followups
-from repdesk.store import read_session, write_session
+from repdesk.storage.store import read_session, write_session
 
 
 def _cold_deal(engine: Any, title: str = "Quiet deal", value: int = 100_000) -> int:
@@ -27,9 +27,9 @@ def _cold_deal(engine: Any, title: str = "Quiet deal", value: int = 100_000) -> 
         return deal.id  # type: ignore[return-value]
 
 
-def _queues(engine: Any) -> reports.DayQueues:
+def _queues(engine: Any) -> figures.DayQueues:
     with read_session(engine) as session:
-        return reports.day_queues(session, today=TODAY, now=NOW, going_cold_days=14)
+        return figures.day_queues(session, today=TODAY, now=NOW, going_cold_days=14)
 
 
 def test_done_with_an_outcome_logs_a_call_that_counts_as_a_touch(engine: Any) -> None:

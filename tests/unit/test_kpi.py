@@ -6,7 +6,7 @@ import json
 import math
 from datetime import date
 
-from repdesk.kpi import KpiInputs, compute
+from repdesk.core.kpi import KpiInputs, compute
 
 
 def inputs(**overrides: object) -> KpiInputs:
@@ -128,7 +128,7 @@ def test_json_has_exactly_the_contract_keys_and_money_in_major_units() -> None:
 
 
 def test_a_share_short_of_the_whole_never_reads_100_percent() -> None:
-    from repdesk.formatting import pct
+    from repdesk.core.formatting import pct
 
     assert pct(716_950 / 720_000) == "99%"  # €3,050 still to go
     assert (pct(1.0), pct(1.004), pct(0.994), pct(0.5), pct(None)) == (

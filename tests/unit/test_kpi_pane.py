@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from tests.pinned import EUR, NOW, TODAY
 
-from repdesk import reports
-from repdesk.dates import parse_period
-from repdesk.kpi_pane import kpi_pane
-from repdesk.money import Conversion
+from repdesk.core.dates import parse_period
+from repdesk.core.money import Conversion
+from repdesk.reports import figures
+from repdesk.reports.kpi_pane import kpi_pane
 from repdesk.services import activities, deals, quotas
-from repdesk.store import read_session, write_session
+from repdesk.storage.store import read_session, write_session
 
 NOV = parse_period("2026-11")
 
@@ -38,8 +38,8 @@ def test_other_currencies_count_at_the_reps_rate_and_unrated_ones_are_left_out(e
         quotas.set_quota(session=session, period=NOV, amount_cents=4_000_000)
     rates = Conversion("EUR", {"GBP": 1.15})
     with read_session(engine) as session:
-        k = reports.kpi_report(session, period=NOV, as_of=TODAY, conversion=rates)
-        face = reports.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
+        k = figures.kpi_report(session, period=NOV, as_of=TODAY, conversion=rates)
+        face = figures.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
     assert k.won_value == 2_150_000  # 10,000 EUR + 10,000 GBP x 1.15
     assert (k.won_count, k.avg_deal_size) == (2, 1_075_000)
     assert (k.left_out_deals, k.left_out_currencies) == (2, ("USD",))  # one won, one open
@@ -136,10 +136,10 @@ def test_deals_closed_on_the_first_and_last_day_count_and_pace_runs_to_the_whole
             _won(session, f"Closed {day}", cents, day)
         quotas.set_quota(session=session, period=feb, amount_cents=2_900_000)
     with read_session(engine) as session:
-        first = reports.kpi_report(session, period=feb, as_of=date(2028, 2, 1), conversion=EUR)
-        last = reports.kpi_report(session, period=feb, as_of=date(2028, 2, 29), conversion=EUR)
-        after = reports.kpi_report(session, period=feb, as_of=date(2028, 3, 9), conversion=EUR)
-        no_quota = reports.kpi_report(
+        first = figures.kpi_report(session, period=feb, as_of=date(2028, 2, 1), conversion=EUR)
+        last = figures.kpi_report(session, period=feb, as_of=date(2028, 2, 29), conversion=EUR)
+        after = figures.kpi_report(session, period=feb, as_of=date(2028, 3, 9), conversion=EUR)
+        no_quota = figures.kpi_report(
             session, period=parse_period("2028-03"), as_of=date(2028, 3, 9), conversion=EUR
         )
     # On the 1st the deal of the 29th is not won yet; the 31st and the 1st of March stay out.
@@ -158,5 +158,5 @@ def test_amounts_beyond_32_bits_of_cents_are_kept_on_both_engines(engine) -> Non
         _won(session, "Big one", big, date(2026, 11, 3))
         quotas.set_quota(session=session, period=NOV, amount_cents=big)
     with read_session(engine) as session:
-        k = reports.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
+        k = figures.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
     assert (k.won_value, k.quota, k.attainment) == (big, big, 1.0)

@@ -7,12 +7,12 @@ from datetime import date, time, timedelta
 import pytest
 from tests.pinned import EUR, NOW, TODAY
 
-from repdesk import reports
-from repdesk.dates import parse_period
-from repdesk.errors import Ambiguous, InvalidInput, NotFound
-from repdesk.models import FollowUp
+from repdesk.core.dates import parse_period
+from repdesk.core.errors import Ambiguous, InvalidInput, NotFound
+from repdesk.reports import figures
 from repdesk.services import activities, deals, followups, objections, quotas
-from repdesk.store import read_session, write_session
+from repdesk.storage.models import FollowUp
+from repdesk.storage.store import read_session, write_session
 
 
 def _deal(engine, title: str = "Fleet rollout", **kw):  # type: ignore[no-untyped-def]
@@ -219,7 +219,7 @@ def test_day_queues_sections_and_urgency(engine) -> None:  # type: ignore[no-unt
             )
         followups.add_follow_up(session=session, deal_id=soon, when=(TODAY + timedelta(30), None))
     with read_session(engine) as session:
-        q = reports.day_queues(session, today=TODAY, now=NOW, going_cold_days=14)
+        q = figures.day_queues(session, today=TODAY, now=NOW, going_cold_days=14)
     assert [r.title for r in q.overdue] == ["Very overdue", "Big overdue", "Small overdue"]
     assert [r.title for r in q.today] == ["Due today"]
     assert [r.title for r in q.upcoming] == ["Soon"]
@@ -241,8 +241,8 @@ def test_kpi_report_over_a_real_desk(engine) -> None:  # type: ignore[no-untyped
         deals.move_deal(session=session, deal_id=ids[3], stage="Proposal")  # 55%
         quotas.set_quota(session=session, period=period, amount_cents=3_000_000)
     with read_session(engine) as session:
-        nov = reports.kpi_report(session, period=period, as_of=TODAY, conversion=EUR)
-        q4 = reports.kpi_report(
+        nov = figures.kpi_report(session, period=period, as_of=TODAY, conversion=EUR)
+        q4 = figures.kpi_report(
             session, period=parse_period("2026-Q4"), as_of=TODAY, conversion=EUR
         )
     assert (nov.won_value, nov.won_count, nov.lost_count) == (0, 0, 1)
@@ -266,7 +266,7 @@ def test_objection_stats_compare_each_category_with_the_overall_win_rate(engine)
         deals.lose_deal(session=session, deal_id=lost_a, reason="price")
         deals.lose_deal(session=session, deal_id=lost_b, reason="timing")
     with read_session(engine) as session:
-        stats, overall = reports.objection_stats(session)
+        stats, overall = figures.objection_stats(session)
     assert overall == 1 / 3
     by_category = {s.category: s for s in stats}
     assert by_category["price"].win_rate == 0.5

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from tests.pinned import EUR, NOW, TODAY
 
-from repdesk import reports
-from repdesk.errors import InvalidInput
+from repdesk.core.errors import InvalidInput
+from repdesk.reports import figures
 from repdesk.services import board, deals, stages
-from repdesk.store import read_session, write_session
+from repdesk.storage.store import read_session, write_session
 
 
 def _names(engine) -> list[str]:  # type: ignore[no-untyped-def]
@@ -83,8 +83,8 @@ def test_remove_moves_the_deals_first_and_history_keeps_its_meaning(engine) -> N
         with pytest.raises(InvalidInput):
             deals.find_stage(session=session, name="Demo (removed)")
         assert session.get(type(unused), unused.id) is None  # nothing named it: gone
-        figures = reports.month_figures(session, conversion=EUR)
-        assert figures.open_count == 1
+        month = figures.month_figures(session, conversion=EUR)
+        assert month.open_count == 1
     with write_session(engine) as session:
         stages.add_stage(session=session, name="Demo", probability=40)  # the name is free again
         for name in ("Prospect", "Contacted", "Qualified", "Demo", "Proposal"):

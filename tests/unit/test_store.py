@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import select
 
-from repdesk import desk_file, migrations
-from repdesk.models import SQLModel
-from repdesk.store import make_engine, read_session, write_session
+from repdesk.storage import desk_file, migrations
+from repdesk.storage.models import SQLModel
+from repdesk.storage.store import make_engine, read_session, write_session
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -172,7 +172,7 @@ def test_upgrade_from_the_first_schema_keeps_every_row(home: Path) -> None:
 def test_a_write_waits_for_another_writer_instead_of_failing(sqlite_engine, home: Path) -> None:  # type: ignore[no-untyped-def]
     """BEGIN IMMEDIATE: a read-then-write transaction waits for the lock instead of failing
     at once with "database is locked" (what a deferred transaction does)."""
-    from repdesk.models import Quota
+    from repdesk.storage.models import Quota
 
     holder = subprocess.Popen(
         [
@@ -202,9 +202,9 @@ def test_instants_bound_to_raw_sql_compare_equal_to_stored_ones(sqlite_engine) -
     """A whole-second instant is stored as '…:00.000000'; the raw-SQL parameter must match."""
     from datetime import UTC, datetime
 
-    from repdesk import queries
-    from repdesk.models import Activity
+    from repdesk.reports import queries
     from repdesk.services import deals
+    from repdesk.storage.models import Activity
 
     moment = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     with write_session(sqlite_engine) as session:
@@ -218,7 +218,7 @@ def test_instants_bound_to_raw_sql_compare_equal_to_stored_ones(sqlite_engine) -
 def test_instants_read_back_from_either_engine_as_aware_utc() -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
-    from repdesk.queries import as_instant
+    from repdesk.reports.queries import as_instant
 
     moment = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)
     assert as_instant("2026-11-10 09:30:00.000000") == moment  # SQLite's naive UTC text
@@ -235,9 +235,9 @@ def test_the_app_notices_a_write_by_another_process(engine, home: Path) -> None:
     import os
     import time
 
-    from repdesk.models import Deal
-    from repdesk.paths import resolve_home
     from repdesk.settings import Settings
+    from repdesk.storage.models import Deal
+    from repdesk.storage.paths import resolve_home
     from repdesk.tui.gateway import DeskGateway
 
     desk = DeskGateway(
@@ -265,7 +265,7 @@ def test_the_app_notices_a_write_by_another_process(engine, home: Path) -> None:
 def test_the_file_watch_survives_its_shared_memory_deleted_under_it(home: Path) -> None:
     """A connection closing as the last one deletes the -wal and -shm files; a watch left on
     the deleted -shm would never see another commit (the app then missed shell writes)."""
-    from repdesk.store import FileWatch
+    from repdesk.storage.store import FileWatch
 
     make_engine(home / "desk.sqlite").dispose()
     watch = FileWatch(home / "desk.sqlite")
@@ -295,7 +295,7 @@ def test_a_second_look_at_the_desk_keeps_the_locks_of_its_open_connections(home:
     """Closing any descriptor of a file drops all the process's POSIX locks on it, SQLite's
     too. The app looks at the desk again while its connections are open (its engine, its
     watch): another process closing last must still see them, and leave the -wal and -shm."""
-    from repdesk.store import FileWatch
+    from repdesk.storage.store import FileWatch
 
     desk = home / "desk.sqlite"
     make_engine(desk).dispose()
@@ -318,7 +318,7 @@ def test_a_second_look_at_the_desk_keeps_the_locks_of_its_open_connections(home:
 
 
 def test_the_file_watch_never_makes_an_empty_desk_where_one_was_moved_away(home: Path) -> None:
-    from repdesk.store import FileWatch
+    from repdesk.storage.store import FileWatch
 
     desk = home / "desk.sqlite"
     make_engine(desk).dispose()

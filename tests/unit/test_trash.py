@@ -7,12 +7,12 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from tests.pinned import EUR, NOW, TODAY
 
-from repdesk import reports
-from repdesk.dates import period_containing
-from repdesk.errors import InvalidInput, NotFound, RepdeskError
-from repdesk.models import Activity, Deal, FollowUp, Objection, StageChange
+from repdesk.core.dates import period_containing
+from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
+from repdesk.reports import figures
 from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
-from repdesk.store import read_session, write_session
+from repdesk.storage.models import Activity, Deal, FollowUp, Objection, StageChange
+from repdesk.storage.store import read_session, write_session
 
 
 def _rows(session, model, deal_id):  # type: ignore[no-untyped-def]
@@ -60,14 +60,14 @@ def test_a_deleted_deal_leaves_figures_and_queues_and_comes_back_whole(engine) -
         deals.win_deal(session=session, deal_id=deal_id, now=NOW)
     before = _snapshot(engine, deal_id)
     with read_session(engine) as session:
-        assert reports.month_figures(session, conversion=EUR).won_value == 4_500_000
+        assert figures.month_figures(session, conversion=EUR).won_value == 4_500_000
 
     with write_session(engine) as session:
         item = trash.delete_item(session=session, kind="deal", item_id=deal_id, now=NOW)
     assert (item.kind, item.item_id, item.rows) == ("deal", deal_id, 1 + 3 + 1 + 1 + 1)
     assert item.label == f"#{deal_id} Fleet rollout (Acme)"
     with read_session(engine) as session:
-        assert reports.month_figures(session, conversion=EUR).won_value == 0
+        assert figures.month_figures(session, conversion=EUR).won_value == 0
         assert deals.list_deals(session=session, status="all") == []
         assert [i.id for i in trash.list_trash(session=session, now=NOW)] == [item.id]
         with pytest.raises(NotFound):
@@ -79,7 +79,7 @@ def test_a_deleted_deal_leaves_figures_and_queues_and_comes_back_whole(engine) -
     assert _snapshot(engine, deal_id) == before
     with read_session(engine) as session:
         assert trash.list_trash(session=session, now=NOW) == []
-        assert reports.month_figures(session, conversion=EUR).won_value == 4_500_000
+        assert figures.month_figures(session, conversion=EUR).won_value == 4_500_000
 
 
 def test_activity_follow_up_and_objection_go_and_come_back_alone(engine) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ A cell starting with `=`, `+`, `-` or `@` is a formula to Excel and LibreOffice 
 spreadsheet skips before reading the `=` after it (OWASP's CSV injection list). Such cells
 get a leading apostrophe, which spreadsheets show as text; our own import takes exactly that
 apostrophe off again, so the round trip gives back the original text. Standard library only
-on a desk file (see `repdesk.queries`).
+on a desk file (see `repdesk.reports.queries`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import io
 from pathlib import Path
 from typing import Any
 
-from repdesk import queries
 from repdesk.io.files import write_atomically
 from repdesk.io.formats import NATIVE_COLUMNS
+from repdesk.reports import queries
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _VALUE = NATIVE_COLUMNS.index("value")

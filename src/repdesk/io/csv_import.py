@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from repdesk.domain import row_id
-from repdesk.errors import RepdeskError
+from repdesk.core.domain import row_id
+from repdesk.core.errors import RepdeskError
+from repdesk.core.money import shown_value
 from repdesk.io import formats, values
 from repdesk.io.csv_export import unescape_cell
 from repdesk.io.formats import DEAL_FIELDS, Format, normalise
-from repdesk.money import shown_value
 
 MAX_REPORTED = 20
 OWN_ID_PREFIX = "repdesk:"  # `repdesk export csv` writes a deal without a source id as this + id

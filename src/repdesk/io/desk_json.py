@@ -44,10 +44,9 @@ from sqlalchemy import select as sql_select
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError
 
-from repdesk import migrations, store
-from repdesk.currencies import CODE_FORM, is_code
-from repdesk.dates import DAY_RANGE, PeriodInputError, in_range, parse_period
-from repdesk.domain import (
+from repdesk.core.currencies import CODE_FORM, is_code
+from repdesk.core.dates import DAY_RANGE, PeriodInputError, in_range, parse_period
+from repdesk.core.domain import (
     ACTIVITY_KINDS,
     MAX_TEXT,
     OBJECTION_CATEGORIES,
@@ -56,11 +55,12 @@ from repdesk.domain import (
     STAGE_KINDS,
     STATUSES,
 )
-from repdesk.errors import RepdeskError
+from repdesk.core.errors import RepdeskError
+from repdesk.core.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
 from repdesk.io.files import write_atomically
-from repdesk.models import ALL_TABLES, SQLModel, UTCDateTime
-from repdesk.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
 from repdesk.settings import DATABASE_URL_ENV
+from repdesk.storage import migrations, store
+from repdesk.storage.models import ALL_TABLES, SQLModel, UTCDateTime
 
 FORMAT = "repdesk-desk"
 TABLES = ALL_TABLES  # parents before children: the order rows are checked and inserted in

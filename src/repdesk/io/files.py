@@ -14,8 +14,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from repdesk.desk_file import DeskError
-from repdesk.errors import RepdeskError
+from repdesk.core.errors import DeskError, RepdeskError
 
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 

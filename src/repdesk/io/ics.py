@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from repdesk import queries
+from repdesk.core.text import printable
 from repdesk.io.files import write_atomically
-from repdesk.text import printable
+from repdesk.reports import queries
 
 PRODID = "-//repdesk//follow-ups//EN"
 _LAST_START = date(9999, 12, 30)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 
-from repdesk import clock
-from repdesk.currencies import CODE_FORM, CurrencyInputError, check_code
-from repdesk.dates import DAY_RANGE, in_range
-from repdesk.money import AmountInputError
-from repdesk.money import parse_money as parse_amount_text
+from repdesk.core import clock
+from repdesk.core.currencies import CODE_FORM, CurrencyInputError, check_code
+from repdesk.core.dates import DAY_RANGE, in_range
+from repdesk.core.money import AmountInputError
+from repdesk.core.money import parse_money as parse_amount_text
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO_STAMP = re.compile(
@@ -110,7 +110,7 @@ def parse_money(
     text: str, *, currency: str | None = None, default_currency: str | None = None
 ) -> tuple[int, str | None]:
     """Cents and the currency written with them, if any ("USD 1,200.00", "£500"): the shell's
-    parser (`repdesk.money.parse_money`), so a file and a typed value mean the same."""
+    parser (`repdesk.core.money.parse_money`), so a file and a typed value mean the same."""
     try:
         return parse_amount_text(text, currency=currency, default_currency=default_currency)
     except AmountInputError as exc:

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from repdesk import clock
-from repdesk.domain import ACTIVITY_KINDS
-from repdesk.errors import InvalidInput, NotFound
-from repdesk.models import Activity, FollowUp
+from repdesk.core import clock
+from repdesk.core.domain import ACTIVITY_KINDS
+from repdesk.core.errors import InvalidInput, NotFound
 from repdesk.services.deals import get_deal
 from repdesk.services.followups import When, add_follow_up, check_not_past, complete_follow_up
+from repdesk.storage.models import Activity, FollowUp
 
 CALL_OUTCOMES = ("connected", "left voicemail", "no answer", "meeting booked", "not interested")
 

@@ -9,11 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from repdesk import clock, queries
-from repdesk.kpi import Kpis
-from repdesk.money import Conversion
-from repdesk.reports import Converter, month_figures, whole
-from repdesk.views import CardRow, ColumnTotal, StageRow
+from repdesk.core import clock
+from repdesk.core.kpi import Kpis
+from repdesk.core.money import Conversion
+from repdesk.core.views import CardRow, ColumnTotal, StageRow
+from repdesk.reports import queries
+from repdesk.reports.figures import Converter, month_figures, whole
 
 ORDERS = ("due", "value", "age")
 ORDER_LABELS = {

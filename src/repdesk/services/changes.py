@@ -20,8 +20,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm.base import NO_VALUE
 from sqlmodel import Session, SQLModel
 
-from repdesk.errors import RepdeskError
-from repdesk.models import ALL_TABLES
+from repdesk.core.errors import RepdeskError
+from repdesk.storage.models import ALL_TABLES
 
 # Parents before children: rows are put back in this order and removed in the reverse.
 _ORDER = {name: index for index, name in enumerate(ALL_TABLES)}

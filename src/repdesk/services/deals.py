@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from repdesk import clock
-from repdesk.currencies import CODE_FORM, is_code
-from repdesk.domain import SEGMENTS, STATUSES, row_id
-from repdesk.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
-from repdesk.models import Deal, Stage, StageChange
-from repdesk.money import MAX_CENTS, check_cents
+from repdesk.core import clock
+from repdesk.core.currencies import CODE_FORM, is_code
+from repdesk.core.domain import SEGMENTS, STATUSES, row_id
+from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
+from repdesk.core.money import MAX_CENTS, check_cents
+from repdesk.storage.models import Deal, Stage, StageChange
 
 EDITABLE = (
     "title",

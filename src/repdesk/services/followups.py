@@ -6,12 +6,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from repdesk import clock
-from repdesk.dates import DAY_RANGE, in_range
-from repdesk.domain import ACTIVITY_KINDS
-from repdesk.errors import AlreadyClosed, InvalidInput, NotFound
-from repdesk.models import Activity, Deal, FollowUp
+from repdesk.core import clock
+from repdesk.core.dates import DAY_RANGE, in_range
+from repdesk.core.domain import ACTIVITY_KINDS
+from repdesk.core.errors import AlreadyClosed, InvalidInput, NotFound
 from repdesk.services.deals import get_deal
+from repdesk.storage.models import Activity, Deal, FollowUp
 
 When = tuple[date, time | None]
 

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from repdesk import clock
-from repdesk.errors import InvalidInput
-from repdesk.models import Activity, Deal, FollowUp, Objection, StageChange
+from repdesk.core import clock
+from repdesk.core.errors import InvalidInput
 from repdesk.services import trash
 from repdesk.services.deals import get_deal
+from repdesk.storage.models import Activity, Deal, FollowUp, Objection, StageChange
 
 _MOVED = (StageChange, Activity, FollowUp, Objection)
 

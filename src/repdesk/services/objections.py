@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import case
 from sqlmodel import Session, col, select
 
-from repdesk import clock
-from repdesk.domain import OBJECTION_CATEGORIES, OBJECTION_STATUSES
-from repdesk.errors import InvalidInput, NotFound
-from repdesk.models import Deal, Objection
+from repdesk.core import clock
+from repdesk.core.domain import OBJECTION_CATEGORIES, OBJECTION_STATUSES
+from repdesk.core.errors import InvalidInput, NotFound
 from repdesk.services.deals import get_deal
+from repdesk.storage.models import Deal, Objection
 
 
 def _category(value: str) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from repdesk.dates import Period
-from repdesk.errors import InvalidInput
-from repdesk.models import Quota
+from repdesk.core.dates import Period
+from repdesk.core.errors import InvalidInput
+from repdesk.storage.models import Quota
 
 
 def set_quota(*, session: Session, period: Period, amount_cents: int) -> Quota:

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from repdesk.errors import InvalidInput
-from repdesk.models import Deal, Stage, StageChange, Trash
+from repdesk.core.errors import InvalidInput
 from repdesk.services import deals
+from repdesk.storage.models import Deal, Stage, StageChange, Trash
 
 REMOVED = "removed"
 MAX_NAME = 40

@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
-from repdesk.domain import row_id
-from repdesk.errors import RepdeskError
+from repdesk.core.domain import row_id
+from repdesk.core.errors import RepdeskError
 from repdesk.io.csv_import import OWN_ID_PREFIX, ActivityRow, DealRow, ImportPlan, Problems
 from repdesk.io.formats import normalise
-from repdesk.models import Activity, Deal, Stage, StageChange
 from repdesk.services import deals
+from repdesk.storage.models import Activity, Deal, Stage, StageChange
 
 Progress = Callable[[int, int], None]
 CHUNK = 500

@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import Date, Time, delete
 from sqlmodel import Session, SQLModel, col, select
 
-from repdesk import clock
-from repdesk.errors import InvalidInput, NotFound, RepdeskError
-from repdesk.models import (
+from repdesk.core import clock
+from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
+from repdesk.services.deals import get_deal
+from repdesk.storage.models import (
     Activity,
     Deal,
     FollowUp,
@@ -32,7 +33,6 @@ from repdesk.models import (
     Trash,
     UTCDateTime,
 )
-from repdesk.services.deals import get_deal
 
 KEEP_DAYS = 30
 RETENTION = timedelta(days=KEEP_DAYS)

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from repdesk import clock
-from repdesk.dates import (
+from repdesk.core import clock
+from repdesk.core.dates import (
     Period,
     format_when,
     parse_date,
@@ -23,12 +23,12 @@ from repdesk.dates import (
     parse_when,
     working_days_after,
 )
-from repdesk.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES
-from repdesk.errors import InvalidInput, NotFound
-from repdesk.models import Deal
-from repdesk.money import format_money, parse_amount
+from repdesk.core.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES
+from repdesk.core.errors import InvalidInput, NotFound
+from repdesk.core.money import format_money, parse_amount
 from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
 from repdesk.services.activities import CALL_OUTCOMES
+from repdesk.storage.models import Deal
 from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.undo import Undo, undo_of

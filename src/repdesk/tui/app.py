@@ -17,13 +17,15 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import WorkerFailed
 
-from repdesk import background, clock, problems
-from repdesk.kpi import Kpis
-from repdesk.paths import Home, demo_owner
+from repdesk import background
+from repdesk.core import clock
+from repdesk.core.kpi import Kpis
+from repdesk.core.text import printable
 from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, save_value
 from repdesk.settings import load as load_settings
-from repdesk.text import printable
+from repdesk.storage import problems
+from repdesk.storage.paths import Home, demo_owner
 from repdesk.tui.gateway import DeskAway, DeskGateway
 from repdesk.tui.keyorder import KeysInOrder
 from repdesk.tui.lifecycle import can_show, reload_when_composed

@@ -17,8 +17,8 @@ from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.markup import escape
 
-from repdesk.money import format_money
-from repdesk.text import printable
+from repdesk.core.money import format_money
+from repdesk.core.text import printable
 
 
 class JumpToDeal(Provider):

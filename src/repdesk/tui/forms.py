@@ -21,8 +21,8 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
-from repdesk.errors import InvalidInput, RepdeskError
-from repdesk.text import printable
+from repdesk.core.errors import InvalidInput, RepdeskError
+from repdesk.core.text import printable
 from repdesk.tui.lifecycle import can_show
 
 Parser = Callable[[str], Any]

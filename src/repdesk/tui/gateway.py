@@ -19,11 +19,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from repdesk import background, desk_file, problems, reports, store
-from repdesk.errors import RepdeskError
-from repdesk.paths import Home
+from repdesk import background
+from repdesk.core.errors import RepdeskError
+from repdesk.core.kpi import Kpis
+from repdesk.reports import figures
 from repdesk.services.changes import Changeset, recording
 from repdesk.settings import Settings
+from repdesk.storage import desk_file, problems, store
+from repdesk.storage.paths import Home
 
 T = TypeVar("T")
 
@@ -213,10 +216,10 @@ class DeskGateway:
             return store.FileWatch(self.home.desk)
         return store.watch_changes(self.engine)
 
-    def quota_figures(self) -> reports.kpi.Kpis:
+    def quota_figures(self) -> Kpis:
         """This month against quota, for the strip on every screen."""
         return self.read_now(
-            lambda s: reports.month_figures(s, conversion=self.settings.conversion)
+            lambda s: figures.month_figures(s, conversion=self.settings.conversion)
         )
 
     def close(self) -> None:

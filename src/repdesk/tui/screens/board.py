@@ -18,16 +18,16 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from repdesk import clock, formatting
+from repdesk.core import clock, formatting
+from repdesk.core.text import printable
+from repdesk.core.views import CardRow, StageRow
 from repdesk.services import board
 from repdesk.services.board import FirstScreen, first_screen, load_board
-from repdesk.text import printable
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 from repdesk.tui.widgets.stage_column import StageColumnBox
-from repdesk.views import CardRow, StageRow
 
 MOVE = Binding.Group("Move", compact=True)
 NAV = Binding.Group("Navigate", compact=True)

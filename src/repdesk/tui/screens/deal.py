@@ -18,12 +18,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
-from repdesk import clock, formatting
-from repdesk.models import Activity, Deal, FollowUp, Objection
-from repdesk.money import format_money
+from repdesk.core import clock, formatting
+from repdesk.core.money import format_money
+from repdesk.core.text import printable
 from repdesk.services import activities, deals, followups, objections
 from repdesk.services.deals import HistoryEntry
-from repdesk.text import printable
+from repdesk.storage.models import Activity, Deal, FollowUp, Objection
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter

@@ -15,8 +15,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from repdesk import clock, formatting, reports
-from repdesk.reports import DayQueues, QueueRow
+from repdesk.core import clock, formatting
+from repdesk.reports import figures
+from repdesk.reports.figures import DayQueues, QueueRow
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
@@ -25,7 +26,7 @@ from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
 def load_queues(session: Any, going_cold_days: int) -> DayQueues:
-    return reports.day_queues(
+    return figures.day_queues(
         session, today=clock.today(), now=clock.now(), going_cold_days=going_cold_days
     )
 

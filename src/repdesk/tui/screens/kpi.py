@@ -17,15 +17,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from repdesk import clock, formatting
-from repdesk.dates import Period, period_containing
-from repdesk.kpi import Kpis
-from repdesk.kpi_pane import KpiPane, kpi_pane
-from repdesk.money import format_money
-from repdesk.queries import SLICE_DIMENSIONS
-from repdesk.reports import ClosedFigures, default_as_of
+from repdesk.core import clock, formatting
+from repdesk.core.dates import Period, period_containing
+from repdesk.core.kpi import Kpis
+from repdesk.core.money import format_money
+from repdesk.core.text import printable
+from repdesk.reports.figures import ClosedFigures, default_as_of
+from repdesk.reports.kpi_pane import KpiPane, kpi_pane
+from repdesk.reports.queries import SLICE_DIMENSIONS
 from repdesk.settings import Settings
-from repdesk.text import printable
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter

@@ -14,9 +14,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from repdesk import formatting
+from repdesk.core import formatting
+from repdesk.core.text import printable
 from repdesk.services import activities, deals, followups, objections, trash
-from repdesk.text import printable
 from repdesk.tui.forms import ConfirmScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter

@@ -15,11 +15,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from repdesk import formatting, reports
-from repdesk.reports import ObjectionStats
+from repdesk.core import formatting
+from repdesk.core.text import printable
+from repdesk.reports import figures
+from repdesk.reports.figures import ObjectionStats
 from repdesk.services import objections
 from repdesk.services.objections import PlaybookAnswer
-from repdesk.text import printable
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
@@ -33,7 +34,7 @@ class PlaybookData:
 
 
 def load_playbook(session: Any) -> PlaybookData:
-    stats, overall = reports.objection_stats(session)
+    stats, overall = figures.objection_stats(session)
     best = {
         s.category: objections.playbook(session=session, category=s.category, limit=2)
         for s in stats

@@ -13,9 +13,9 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from repdesk.errors import InvalidInput
+from repdesk.core.errors import InvalidInput
+from repdesk.core.text import printable
 from repdesk.services import stages
-from repdesk.text import printable
 from repdesk.tui.forms import FieldError, FieldSpec, FormScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter

@@ -15,9 +15,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from repdesk import clock
-from repdesk.dates import Period, period_containing
-from repdesk.money import format_money
+from repdesk.core import clock
+from repdesk.core.dates import Period, period_containing
+from repdesk.core.money import format_money
 from repdesk.tui import actions
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.screens.help import key_for

@@ -7,10 +7,10 @@ from datetime import date
 
 from textual_plotext import PlotextPlot
 
-from repdesk.dates import Period
-from repdesk.formatting import pct
-from repdesk.kpi_pane import FunnelStage
-from repdesk.text import printable
+from repdesk.core.dates import Period
+from repdesk.core.formatting import pct
+from repdesk.core.text import printable
+from repdesk.reports.kpi_pane import FunnelStage
 
 
 def cumulative_by_day(

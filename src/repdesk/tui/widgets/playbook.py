@@ -13,8 +13,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Select, Static, TextArea
 
+from repdesk.core.text import printable
 from repdesk.services.objections import PlaybookAnswer
-from repdesk.text import printable
 from repdesk.tui.forms import FormScreen
 
 Loader = Callable[[str], Sequence[PlaybookAnswer]]

@@ -19,10 +19,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from repdesk import formatting
-from repdesk.money import format_money
-from repdesk.reports import DayQueues, QueueRow
-from repdesk.text import printable
+from repdesk.core import formatting
+from repdesk.core.money import format_money
+from repdesk.core.text import printable
+from repdesk.reports.figures import DayQueues, QueueRow
 from repdesk.tui.widgets.styles import fit_exactly, text_style
 
 

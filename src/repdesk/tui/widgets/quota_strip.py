@@ -6,9 +6,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from repdesk import formatting
-from repdesk.kpi import Kpis
-from repdesk.money import format_money
+from repdesk.core import formatting
+from repdesk.core.kpi import Kpis
+from repdesk.core.money import format_money
 
 
 class QuotaStrip(Static):

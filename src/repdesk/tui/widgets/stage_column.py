@@ -25,12 +25,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from repdesk import formatting
-from repdesk.money import format_money
-from repdesk.text import printable
+from repdesk.core import formatting
+from repdesk.core.money import format_money
+from repdesk.core.text import printable
+from repdesk.core.views import CardRow, ColumnTotal
 from repdesk.tui.widgets.styles import fit as _fit
 from repdesk.tui.widgets.styles import text_style
-from repdesk.views import CardRow, ColumnTotal
 
 CARD_HEIGHT = 4  # three lines of card and a blank line between cards
 _CACHE_LIMIT = 512

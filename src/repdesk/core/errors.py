@@ -27,3 +27,7 @@ class Ambiguous(RepdeskError):
 
 class AlreadyClosed(RepdeskError):
     """A change that needs an open deal (closing it again, a next step) asked of a closed one."""
+
+
+class DeskError(Exception):
+    """A problem with the desk file a rep must read: the message names the path and the fix."""

@@ -1,7 +1,7 @@
 """The KPI screen's figures beyond the report itself: the won curve, the funnel with
 stage-to-stage conversion from the stage history, slices and activity weeks.
 
-Only the app needs these; the fast shell commands import `repdesk.reports` alone.
+Only the app needs these; the fast shell commands import `repdesk.reports.figures` alone.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from repdesk import queries, reports
-from repdesk.dates import Period
-from repdesk.domain import ACTIVITY_KINDS
-from repdesk.kpi import Kpis
-from repdesk.money import Conversion
+from repdesk.core.dates import Period
+from repdesk.core.domain import ACTIVITY_KINDS
+from repdesk.core.kpi import Kpis
+from repdesk.core.money import Conversion
+from repdesk.reports import figures, queries
+from repdesk.reports.figures import ClosedFigures
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ class FunnelStage:
 @dataclass(frozen=True, slots=True)
 class SliceRow:
     value: str  # e.g. "referral" for source, "" when the deals had none
-    figures: reports.ClosedFigures
+    figures: ClosedFigures
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +66,9 @@ def kpi_pane(
 
     `week_start` is the first day of the week (0 Monday .. 6 Sunday) for the activity counts.
     """
-    kpis = reports.kpi_report(conn, period=period, as_of=as_of, conversion=conversion)
-    money = reports.Converter(conversion)
-    when = reports.as_of_params(as_of)
+    kpis = figures.kpi_report(conn, period=period, as_of=as_of, conversion=conversion)
+    money = figures.Converter(conversion)
+    when = figures.as_of_params(as_of)
     by_day: dict[date, Decimal] = {}
     for closed_on, currency, value in queries.fetch(
         conn, "won_by_day", start=period.start, end=period.end, **when
@@ -79,7 +80,7 @@ def kpi_pane(
     running, won_by_day = Decimal(0), []
     for day in sorted(by_day):
         running += by_day[day]
-        won_by_day.append((day, reports.whole(running)))
+        won_by_day.append((day, figures.whole(running)))
     return KpiPane(
         kpis=kpis,
         as_of=as_of,
@@ -93,8 +94,8 @@ def kpi_pane(
     )
 
 
-def _funnel(conn: Any, money: reports.Converter, as_of: date) -> list[FunnelStage]:
-    when = reports.as_of_params(as_of)
+def _funnel(conn: Any, money: figures.Converter, as_of: date) -> list[FunnelStage]:
+    when = figures.as_of_params(as_of)
     stages = queries.fetch(conn, "stages")
     furthest = {
         int(position): int(count)
@@ -106,7 +107,7 @@ def _funnel(conn: Any, money: reports.Converter, as_of: date) -> list[FunnelStag
 
     open_now: dict[int, list[Any]] = {}
     for stage_id, _name, _pos, currency, count, value in queries.fetch(
-        conn, reports.open_statement("open_by_stage", as_of), **when
+        conn, figures.open_statement("open_by_stage", as_of), **when
     ):
         entry = open_now.setdefault(stage_id, [0, Decimal(0)])
         if currency is None:  # an empty stage (the LEFT JOIN found no deal)
@@ -126,7 +127,7 @@ def _funnel(conn: Any, money: reports.Converter, as_of: date) -> list[FunnelStag
             FunnelStage(
                 name=name,
                 open_count=count,
-                open_value_cents=reports.whole(value),
+                open_value_cents=figures.whole(value),
                 reached=reached(int(position)),
                 went_on=reached(min(beyond)) if beyond else 0,
             )
@@ -135,14 +136,14 @@ def _funnel(conn: Any, money: reports.Converter, as_of: date) -> list[FunnelStag
 
 
 def _slices(
-    conn: Any, dimension: str, period: Period, money: reports.Converter, when: dict[str, Any]
+    conn: Any, dimension: str, period: Period, money: figures.Converter, when: dict[str, Any]
 ) -> list[SliceRow]:
     grouped: dict[str, list[tuple[Any, ...]]] = {}
-    for value, *figures in queries.fetch(
+    for value, *numbers in queries.fetch(
         conn, f"closed_by_{dimension}", start=period.start, end=period.end, **when
     ):
-        grouped.setdefault(value or "", []).append(tuple(figures))
-    rows = [SliceRow(value, reports.closed_figures(rows, money)) for value, rows in grouped.items()]
+        grouped.setdefault(value or "", []).append(tuple(numbers))
+    rows = [SliceRow(value, figures.closed_figures(rows, money)) for value, rows in grouped.items()]
     rows.sort(key=lambda row: (-row.figures.won_value_cents, row.value))
     return rows
 

@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from repdesk import clock, kpi, queries
-from repdesk.dates import Period, period_containing
-from repdesk.domain import OBJECTION_CATEGORIES
-from repdesk.money import Conversion
+from repdesk.core import clock, kpi
+from repdesk.core.dates import Period, period_containing
+from repdesk.core.domain import OBJECTION_CATEGORIES
+from repdesk.core.money import Conversion
+from repdesk.reports import queries
 
 
 class Converter:
@@ -97,7 +98,7 @@ def default_as_of(period: Period, today: date) -> date:
 
 def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion) -> kpi.Kpis:
     """The KPIs of `period` as the desk stood at the end of `as_of` (the domain page's
-    formulas, see repdesk.kpi): a deal closed after that day still counts as open, in the
+    formulas, see repdesk.core.kpi): a deal closed after that day still counts as open, in the
     stage it was in then; a deal first contacted after it does not count at all.
 
     Deals in other currencies count at the rep's rates; those with no rate are left out of

@@ -1,5 +1,5 @@
 """The desk's tables (SQLModel). The schema itself is created by the numbered migrations in
-`repdesk.migrations`; a test checks that these models and the migrated schema agree."""
+`repdesk.storage.migrations`; a test checks that these models and the migrated schema agree."""
 
 from __future__ import annotations
 

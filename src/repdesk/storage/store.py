@@ -29,7 +29,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from repdesk import desk_file, migrations, settings
+from repdesk import settings
+from repdesk.storage import desk_file, migrations
 
 _IMMEDIATE = "repdesk_immediate"
 
@@ -385,7 +386,7 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
     Returns {table: (rows in the desk, rows on the server)}; the commit happens only when
     every pair matches. Ids are kept, and each table's sequence continues after the largest.
     """
-    from repdesk.models import ALL_TABLES, SQLModel
+    from repdesk.storage.models import ALL_TABLES, SQLModel
 
     tables = [SQLModel.metadata.tables[name] for name in ALL_TABLES]
     # An older desk is upgraded (with its backup) first; the full integrity check, whatever

@@ -16,14 +16,12 @@ from contextlib import closing, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from repdesk import clock, migrations, problems
+from repdesk.core import clock
+from repdesk.core.errors import DeskError
+from repdesk.storage import migrations, problems
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
-
-
-class DeskError(Exception):
-    """A problem with the desk file a rep must read: the message names the path and the fix."""
 
 
 # One read-only descriptor per file (device, inode) whose header this process read, kept

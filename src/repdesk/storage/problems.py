@@ -140,7 +140,7 @@ def describe(
 ) -> tuple[str, int]:
     """One line for the rep and the exit code, for an error nothing else handled.
     `crash_log`: where the details go (default: the home's, see paths.Home.crash_log)."""
-    from repdesk.desk_file import DeskError  # desk_file uses this module: imported late
+    from repdesk.core.errors import DeskError
 
     cause = unwrap(exc)
     if isinstance(cause, DeskError):  # already one line that names the desk and the fix
@@ -154,7 +154,7 @@ def describe(
         first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         return f"the desk's PostgreSQL server refused: {first}", 1
     if crash_log is None:
-        from repdesk.paths import resolve_home
+        from repdesk.storage.paths import resolve_home
 
         crash_log = resolve_home().crash_log
     log = write_crash_log(exc, crash_log)

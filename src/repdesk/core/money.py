@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from repdesk.currencies import AMBIGUOUS_SYMBOLS, SYMBOLS, CurrencyInputError, check_code
-from repdesk.currencies import minor_digits as _minor_digits
+from repdesk.core.currencies import AMBIGUOUS_SYMBOLS, SYMBOLS, CurrencyInputError, check_code
+from repdesk.core.currencies import minor_digits as _minor_digits
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 # The largest amount, in cents: 900 million of a currency. Every sum the desk makes must fit

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from repdesk.kpi import Kpis
-from repdesk.money import format_money
+from repdesk.core.kpi import Kpis
+from repdesk.core.money import format_money
 
 
 def pct(value: float | None) -> str:

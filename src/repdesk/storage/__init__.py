@@ -1,0 +1,1 @@
+"""The desk's storage: tables, engine, schema steps, the desk file, file locations, crash log."""
