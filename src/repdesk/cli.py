@@ -1717,6 +1717,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                      help="add the file's unknown stages to the pipeline")  # fmt: skip
     imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
 
+    from repdesk import cli_sync  # `repdesk sync pipedrive|status|...` (issue 20)
+
+    cli_sync.add_commands(command, _Parser)
+
     backup = command("backup", cmd_backup, "a consistent copy of the desk, safe while it is open")
     backup.add_argument("file", metavar="FILE", nargs="?",
                         help="default: backups/desk-TIME.sqlite in the data directory")  # fmt: skip
