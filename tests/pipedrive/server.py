@@ -66,17 +66,33 @@ class Fault:
 class Pipedrive:
     def __init__(self) -> None:
         self.objects: dict[str, dict[int, dict[str, Any]]] = {
-            "deals": {}, "persons": {}, "organizations": {}, "activities": {}, "notes": {}
-        }  # fmt: skip
+            "deals": {},
+            "persons": {},
+            "organizations": {},
+            "activities": {},
+            "notes": {},
+        }
         self.deleted_deals: set[int] = set()
         self.stages = [
-            {"id": 101 + i, "order_nr": i + 1, "name": name, "pipeline_id": 1,
-             "is_deleted": False, "deal_probability": 10 * (i + 1)}
+            {
+                "id": 101 + i,
+                "order_nr": i + 1,
+                "name": name,
+                "pipeline_id": 1,
+                "is_deleted": False,
+                "deal_probability": 10 * (i + 1),
+            }
             for i, name in enumerate(
-                ["Lead In", "Contact Made", "Qualified", "Demo Scheduled",
-                 "Proposal Made", "Negotiations Started"]
+                [
+                    "Lead In",
+                    "Contact Made",
+                    "Qualified",
+                    "Demo Scheduled",
+                    "Proposal Made",
+                    "Negotiations Started",
+                ]
             )
-        ]  # fmt: skip
+        ]
         self.next_id = 1000
         self.errors: list[str] = []
         self.log: list[tuple[str, str]] = []  # (method, path) of every request
@@ -91,8 +107,14 @@ class Pipedrive:
 
     # ------------------------------------------------------------ test helpers
 
-    def fail(self, status: int, *, times: int = 1, when: Callable[[str, str], bool] | None = None,
-             headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def fail(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        when: Callable[[str, str], bool] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.faults.append(Fault(status, times, when or (lambda m, p: True), headers or {}))
 
     def add(self, collection: str, **values: Any) -> dict[str, Any]:
@@ -117,19 +139,22 @@ class Pipedrive:
 
     def remove_deal(self, deal_id: int) -> None:
         with self.lock:
-            self.objects["deals"][deal_id].update(is_deleted=True, status="deleted",
-                                                  update_time=_now())  # fmt: skip
+            self.objects["deals"][deal_id].update(
+                is_deleted=True, status="deleted", update_time=_now()
+            )
 
     def count(self, collection: str, **match: Any) -> int:
         return sum(
-            1 for item in self.objects[collection].values()
+            1
+            for item in self.objects[collection].values()
             if not item.get("is_deleted") and all(item.get(k) == v for k, v in match.items())
-        )  # fmt: skip
+        )
 
     # ------------------------------------------------------------ the API
 
-    def handle(self, method: str, raw_path: str, body: bytes, headers: dict[str, str]
-               ) -> tuple[int, dict[str, Any], dict[str, str]]:  # fmt: skip
+    def handle(
+        self, method: str, raw_path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         parts = urlsplit(raw_path)
         path, query = parts.path, dict(parse_qsl(parts.query))
         self.log.append((method, path))
@@ -151,8 +176,11 @@ class Pipedrive:
         if method == "GET" and version == "v1":  # notes of a deal
             found = [n for n in store.values() if n.get("deal_id") == int(query["deal_id"])]
             page = {"start": 0, "limit": 500, "more_items_in_collection": False}
-            return 200, {"success": True, "data": found,
-                         "additional_data": {"pagination": page}}, {}  # fmt: skip
+            return (
+                200,
+                {"success": True, "data": found, "additional_data": {"pagination": page}},
+                {},
+            )
         if method == "GET":
             return 200, self._list(collection, query), {}
         if method == "POST":
@@ -178,8 +206,7 @@ class Pipedrive:
         return 405, {"success": False, "error": "method"}, {}
 
     def _list(self, collection: str, query: dict[str, str]) -> dict[str, Any]:
-        items = sorted(self.objects[collection].values(),
-                       key=lambda i: (i["update_time"], i["id"]))  # fmt: skip
+        items = sorted(self.objects[collection].values(), key=lambda i: (i["update_time"], i["id"]))
         if "ids" in query:
             wanted = {int(i) for i in query["ids"].split(",")}
             items = [i for i in items if i["id"] in wanted]
@@ -204,15 +231,26 @@ class Pipedrive:
 
     # ------------------------------------------------------------ the contract
 
-    def check(self, method: str, raw_path: str, body: bytes, headers: dict[str, str],
-              status: int, answer: dict[str, Any]) -> None:  # fmt: skip
+    def check(
+        self,
+        method: str,
+        raw_path: str,
+        body: bytes,
+        headers: dict[str, str],
+        status: int,
+        answer: dict[str, Any],
+    ) -> None:
         parts = urlsplit(raw_path)
         version = parts.path.split("/")[2]
         spec = specs()[version]
         request = MockRequest(
-            "http://127.0.0.1", method, parts.path,
-            args=dict(parse_qsl(parts.query)), headers=headers, data=body or None,
-        )  # fmt: skip
+            "http://127.0.0.1",
+            method,
+            parts.path,
+            args=dict(parse_qsl(parts.query)),
+            headers=headers,
+            data=body or None,
+        )
         try:
             spec.validate_request(request)
         except Exception as exc:

@@ -6,4 +6,4 @@ caller opens one short `store.write_session` per action) and returns plain value
 
 # Every write through a session leaves a sync outbox entry on a linked desk (see outbox.py);
 # importing the package registers the hook, so no write path can go around it.
-from repdesk.services import outbox as _outbox  # noqa: E402, F401
+from repdesk.services import outbox as _outbox  # noqa: F401

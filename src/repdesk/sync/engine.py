@@ -154,6 +154,7 @@ class Sync:
             if not linked:
                 self._link()
             self._load_marks()
+            self._recover()
             self._pull()
             self._push()
         except SyncError as exc:
@@ -742,6 +743,61 @@ class Sync:
             }
             edits["at"] = min(mapping.happened_at(view), clock.now())
         activity_service.edit_activity(session=session, activity_id=row.id, **edits)
+
+    # ------------------------------------------------------------ an interrupted create
+
+    def _recover(self) -> None:
+        """Creates a killed run sent without hearing the answer, linked before the pull: the
+        pull would otherwise take the object in as new from Pipedrive, a second desk row."""
+        with read_session(self.engine) as session:
+            pending = session.execute(
+                select(
+                    SyncOutbox.kind,
+                    SyncOutbox.local_id,
+                    func.max(SyncOutbox.id),
+                    func.min(SyncOutbox.sending_since),
+                )
+                .where(SyncOutbox.sending_since.is_not(None))  # type: ignore[union-attr]
+                .group_by(SyncOutbox.kind, SyncOutbox.local_id)
+                .order_by(func.min(SyncOutbox.id))
+            ).all()
+        for kind, local_id, last_id, since in pending:
+            if kind not in MODELS:
+                continue
+            with read_session(self.engine) as session:
+                row = session.get(MODELS[kind], local_id)
+                if row is None or self._local_link(session, kind, local_id) is not None:
+                    continue
+                deal_remote = None
+                if kind != "deal":
+                    parent = self._local_link(session, "deal", row.deal_id)
+                    if parent is None:
+                        continue
+                    deal_remote = parent.remote_id
+                view = self._desk_view(kind, row)
+            remote_type = mapping.remote_type_of(kind, row)
+            when = datetime.fromisoformat(since) if isinstance(since, str) else since
+            made = self._find_made(remote_type, view, deal_remote, when)
+            if made is None:
+                continue  # it never reached Pipedrive: the push sends it
+            self.report.notes.append(
+                f"{kind.replace('_', '-')} #{local_id}: found in Pipedrive from an interrupted "
+                "sync; linked, not sent again"
+            )
+            base = dict(view)
+            if kind == "deal":
+                base.update(org_id=made.get("org_id"), person_id=made.get("person_id"))
+            with write_session(self.engine) as session:
+                session.add(
+                    SyncLink(
+                        kind=kind,
+                        local_id=local_id,
+                        remote_type=remote_type,
+                        remote_id=int(made["id"]),
+                        base=_j(base),
+                    )
+                )
+                self._done(session, kind, local_id, last_id)
 
     # ------------------------------------------------------------ push
 

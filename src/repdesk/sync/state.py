@@ -72,7 +72,8 @@ class Status:
     def line(self, now: datetime) -> str:
         """The top line: "synced 4 min ago · 3 waiting" (or why it could not)."""
         if not self.linked:
-            return "not synced yet" + (f" · {self.last_error}" if self.last_error else "")
+            failed = f" · last sync failed: {self.last_error}" if self.last_error else ""
+            return "not synced yet" + failed
         parts = [f"synced {ago(self.last_sync, now)}" if self.last_sync else "never synced"]
         if self.waiting:
             parts.append(f"{self.waiting} waiting")
