@@ -59,6 +59,7 @@ COMMAND_MODULES = {
     "serve": "app",
     "migrate-to": "transfer",
     "import": "transfer",
+    "sync": "sync",
     "backup": "transfer",
     "restore": "transfer",
 }
