@@ -3,7 +3,7 @@ those): the board and the help at 80x24, in both themes, and the forms and quest
 small desk at a fixed size and clock.
 
 After a deliberate UI change: `pytest tests/tui --snapshot-update`, then review every diff
-(CONTRIBUTING.md, "Snapshots") before committing the new SVGs.
+(CONTRIBUTING.md, "Snapshots and screenshots") before committing the new SVGs.
 """
 
 from __future__ import annotations
