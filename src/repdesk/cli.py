@@ -882,6 +882,7 @@ def _import_options(desk: Desk, args: argparse.Namespace) -> Any:
         stage_map=stage_map,
         status_map=status_map,
         date_format=args.date_format,
+        encoding=args.encoding,
         create_stages=args.create_stages,
         default_currency=desk.settings.currency,
     )
@@ -918,7 +919,10 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     try:
         plan = csv_import.read_files(files, options, progress=bar)
         for source in plan.sources:
-            _out(f"Reading {source.path} as {source.format.name}: {_count(source.rows, 'row')}")
+            _out(
+                f"Reading {source.path} as {source.format.name}: {_count(source.rows, 'row')} "
+                f"({source.encoding})"
+            )
             if args.dry_run and source.unused_columns and source.format.records == "deals":
                 _out(f"  not imported: {', '.join(printable(c) for c in source.unused_columns)}")
         with desk.read() if args.dry_run else desk.write() as session:
@@ -977,10 +981,17 @@ def _import_json(desk: Desk, args: argparse.Namespace, files: list[Path]) -> int
 
     if len(files) != 1:
         raise UsageError("a JSON export is a whole desk: import one file at a time")
-    if args.map or args.stage_map or args.status_map or args.date_format or args.create_stages:
+    if (
+        args.map
+        or args.stage_map
+        or args.status_map
+        or args.date_format
+        or args.encoding
+        or args.create_stages
+    ):
         raise UsageError(
-            "--map, --stage-map, --status-map, --date-format and --create-stages are for CSV "
-            "files; a JSON export goes in as it is"
+            "--map, --stage-map, --status-map, --date-format, --encoding and --create-stages "
+            "are for CSV files; a JSON export goes in as it is"
         )
     tables = desk_json.read_document(files[0])  # a file that is not one changes no desk
     with desk.write() as session:  # one transaction, either engine: all or nothing
@@ -1713,6 +1724,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                      help="their status word to open, won or lost (repeatable)")  # fmt: skip
     imp.add_argument("--date-format", metavar="FMT",
                      help="dates that are not ISO, e.g. %%m/%%d/%%Y (never guessed)")  # fmt: skip
+    imp.add_argument("--encoding", metavar="NAME",
+                     help="e.g. windows-1252 (default: recognised)")  # fmt: skip
     imp.add_argument("--create-stages", action="store_true",
                      help="add the file's unknown stages to the pipeline")  # fmt: skip
     imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")

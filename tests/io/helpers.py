@@ -10,7 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-DATA = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout (a worktree sits one folder deeper, so look further up).
+DATA = next(
+    (up / "shared" / "data" for up in ROOT.parents if (up / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data",
+)
 MAVEN = DATA / "maven_crm_sales_opportunities"
 # Real Salesforce exports travel with the tests (BSD-3-Clause, see fixtures/README.md).
 SALESFORCE = FIXTURES / "salesforce_data_cloud_workshop"

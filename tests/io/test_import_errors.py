@@ -102,9 +102,12 @@ def test_the_same_id_twice_in_one_file(desk: Path, tmp_path: Path) -> None:
 
 def test_files_that_cannot_be_read(desk: Path, tmp_path: Path) -> None:
     assert "no such file" in refused_unchanged(desk, tmp_path / "missing.csv")
-    latin = tmp_path / "latin.csv"
-    latin.write_bytes("title\nM\xfcller\n".encode("latin-1"))
-    assert "not UTF-8 text" in refused_unchanged(desk, latin)
+    # Bytes no encoding we recognise can hold: 0x81 is undefined in Windows-1252.
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_bytes(b"title\nM\x81ller \xe9\n")
+    err = refused_unchanged(desk, unknown)
+    assert "neither UTF-8, UTF-16 nor Windows-1252 text (byte 0x81 at offset 7)" in err
+    assert "--encoding NAME" in err
     empty = write(tmp_path, "", "empty.csv")
     assert "no header line" in refused_unchanged(desk, empty)
     assert "is a folder" in refused_unchanged(desk, tmp_path)

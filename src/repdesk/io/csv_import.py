@@ -1,16 +1,17 @@
 """Import pipeline, first half: read CSV files into checked rows, without touching the desk.
 
-One pipeline for every format: read the file (UTF-8, with or without a byte-order mark, quoted
-commas and line breaks), recognise its format by its headers (`repdesk.io.formats`), apply the
-column mapping (the format's, overridden by `--map`), and parse each cell with the value
-parsers (`repdesk.io.values`). Every problem is collected as `FILE:LINE: column 'value':
-expected ...`, up to 20 are reported at once, and nothing is written if there is any.
-The second half (stages, status, create or update, one transaction) is
-`repdesk.services.transfer`.
+One pipeline for every format: read the file (UTF-8 with or without a byte-order mark, UTF-16,
+Windows-1252; quoted commas and line breaks), recognise its format by its headers
+(`repdesk.io.formats`), apply the column mapping (the format's, overridden by `--map`), and
+parse each cell with the value parsers (`repdesk.io.values`). Every problem is collected as
+`FILE:LINE: column 'value': expected ...`, up to 20 are reported at once, and nothing is
+written if there is any. The second half (stages, status, create or update, one transaction)
+is `repdesk.services.transfer`.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
@@ -74,6 +75,7 @@ class ImportOptions:
     stage_map: dict[str, str] = field(default_factory=dict)  # their stage (normalised) -> ours
     status_map: dict[str, str] = field(default_factory=dict)  # their status -> open/won/lost
     date_format: str | None = None
+    encoding: str | None = None  # None: recognised (see decode)
     create_stages: bool = False
     default_currency: str = "EUR"
 
@@ -83,6 +85,7 @@ class Table:
     path: Path
     headers: list[str]
     rows: list[tuple[int, list[str]]]  # (line where the record starts, cells)
+    encoding: str = "UTF-8"  # as the summary names it
 
 
 @dataclass
@@ -132,6 +135,7 @@ class SourceFile:
     format: Format
     rows: int
     unused_columns: list[str]
+    encoding: str = "UTF-8"
 
 
 @dataclass
@@ -151,7 +155,7 @@ class ImportPlan:
 # ---------------------------------------------------------------- reading
 
 
-def read_table(path: Path) -> Table:
+def read_table(path: Path, encoding: str | None = None) -> Table:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -160,10 +164,7 @@ def read_table(path: Path) -> Table:
         raise RepdeskError(f"{path}: is a folder, not a CSV file") from None
     except OSError as exc:
         raise RepdeskError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")  # with or without a byte-order mark
-    except UnicodeDecodeError as exc:
-        raise RepdeskError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    text, used = decode(path, raw, encoding)
     # Not str.splitlines(): it also breaks at \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029,
     # which a CSV writer leaves unquoted inside a cell; csv wants lines split at \r and \n only.
     # strict: a quote that is never closed is an error, not the rest of the file in one cell.
@@ -197,7 +198,77 @@ def read_table(path: Path) -> Table:
                 f"{seen[key]} and {position}): which one holds the value is a guess; "
                 "rename or remove one"
             )
-    return Table(path=path, headers=[h.strip() for h in headers], rows=rows)
+    return Table(path=path, headers=[h.strip() for h in headers], rows=rows, encoding=used)
+
+
+# Windows-1252 leaves these five bytes undefined: a file holding one is in no encoding we guess.
+_CP1252_GAPS = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+
+def check_encoding(name: str) -> str:
+    """The codec `--encoding NAME` names, or RepdeskError listing common ones."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise RepdeskError(
+            f"--encoding {name!r}: not an encoding Python knows; e.g. utf-8, utf-16, "
+            "windows-1252, latin-1"
+        ) from None
+
+
+def decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """The file's text and the name of the encoding it was read in.
+
+    CRMs and spreadsheets write UTF-8 (Excel with a byte-order mark), UTF-16 (Excel's "Unicode
+    text", always with a mark) or, in Western European locales, Windows-1252 (Salesforce
+    reports default to ISO-8859-1, which Windows-1252 contains). Without `--encoding`: a mark
+    decides; else UTF-8 if the bytes are UTF-8 (a Windows-1252 text with an accent almost never
+    is); else Windows-1252.
+    """
+    if encoding is not None:
+        codec = check_encoding(encoding)
+        if codec == "utf-8":
+            codec = "utf-8-sig"  # a byte-order mark is not part of the first header
+        try:
+            return raw.decode(codec).removeprefix("\ufeff"), encoding
+        except UnicodeDecodeError as exc:
+            raise RepdeskError(
+                f"{path}: not {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
+                f"{exc.start:,}); leave out --encoding to have it recognised"
+            ) from None
+    if raw.startswith(codecs.BOM_UTF8):
+        return _decoded(path, raw, "utf-8-sig"), "UTF-8 with a byte-order mark"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decoded(path, raw, "utf-16"), "UTF-16"
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    first_line = raw.split(b"\n", 1)[0]
+    if b"\x00" in first_line:
+        raise RepdeskError(
+            f"{path}: NUL bytes in the header line, as in UTF-16 text without a byte-order "
+            "mark: give its encoding, e.g. --encoding utf-16-le"
+        )
+    gap = next((i for i, byte in enumerate(raw) if byte in _CP1252_GAPS), None)
+    if gap is not None:
+        raise RepdeskError(
+            f"{path}: neither UTF-8, UTF-16 nor Windows-1252 text (byte 0x{raw[gap]:02x} at "
+            f"offset {gap:,}); save it as UTF-8, or say which encoding it is in with "
+            "--encoding NAME"
+        )
+    return raw.decode("cp1252"), "Windows-1252 (not UTF-8)"
+
+
+def _decoded(path: Path, raw: bytes, codec: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if codec.startswith("utf-8") else "UTF-16"
+        raise RepdeskError(
+            f"{path}: starts with a {name} byte-order mark, but byte {exc.start:,} is not "
+            f"{name}; save it again, or give its encoding with --encoding NAME"
+        ) from None
 
 
 def _pick_format(table: Table, options: ImportOptions) -> Format:
@@ -249,7 +320,7 @@ def read_files(
     the problems kept in `plan.problems` (the desk-side checks add theirs, then report)."""
     plan = ImportPlan()
     problems = plan.problems
-    tables = [read_table(path) for path in paths]
+    tables = [read_table(path, options.encoding) for path in paths]
     total = sum(len(t.rows) for t in tables)
     done = 0
     for table in tables:
@@ -262,7 +333,7 @@ def read_files(
         columns = _columns(table, fmt, options)
         used = {i for found in columns.values() for i in found}
         unused = [h for i, h in enumerate(table.headers) if i not in used and h]
-        plan.sources.append(SourceFile(table.path, fmt, len(table.rows), unused))
+        plan.sources.append(SourceFile(table.path, fmt, len(table.rows), unused, table.encoding))
         for line, cells in table.rows:
             if not _row_fits(table, line, cells, problems):
                 continue
