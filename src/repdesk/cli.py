@@ -910,7 +910,7 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     )
     if as_json:
         return _import_json(desk, args, files)
-    from repdesk.io import csv_import
+    from repdesk.io import csv_import, import_summary
     from repdesk.io.progress import ProgressBar
     from repdesk.services import transfer
 
@@ -970,6 +970,10 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
                 f"; {len(outcome.activities_unlinked):,} left out, linked to no opportunity "
                 f"or account of these deals (first: {first})"
             )
+        _out(line)
+    for line in import_summary.summary_lines(
+        plan, desk_currency=desk.settings.currency, rated=desk.settings.rates, dry_run=args.dry_run
+    ):
         _out(line)
     if args.dry_run:
         _out("Nothing was written (--dry-run).")

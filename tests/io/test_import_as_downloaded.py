@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.io.helpers import SALESFORCE, digest
+from tests.pinned import TODAY
 from tests.shell import ok, refused
 
 
@@ -94,3 +95,107 @@ def test_a_real_export_saved_as_windows_1252_or_utf_16_gives_the_same_deals(
         out = ok("import", copy, *args)
         assert "0 created, 0 updated, 50 unchanged" in out
     assert deals() == before
+
+
+# ---------------------------------------------------------------- optional descriptive fields
+
+SALESFORCE_TYPES = (
+    "Id,Name,StageName,Amount,CloseDate,Type,IsClosed,IsWon,CreatedDate\n"
+    "0061,Upgrade,Closed Won,100,2026-01-10,Existing Customer - Upgrade,1,1,2026-01-02\n"
+    "0062,Swap,Closed Won,100,2026-01-10,Existing Customer - Replacement,1,1,2026-01-02\n"
+    "0063,Smaller,Closed Won,100,2026-01-10,Existing Customer - Downgrade,1,1,2026-01-02\n"
+    "0064,Add-on,Closed Won,100,2026-01-10,Add-On Business,1,1,2026-01-02\n"
+    "0065,Again,Closed Lost,100,2026-01-10,Renewal,1,0,2026-01-02\n"
+    "0066,First,Prospecting,100,2026-12-10,New Customer,0,0,2026-01-02\n"
+    "0067,Logo,Prospecting,100,2026-12-10,New Business,0,0,2026-01-02\n"
+    "0068,Blank,Prospecting,100,2026-12-10,,0,0,2026-01-02\n"
+    "0069,Setup,Prospecting,100,2026-12-10,Installation Services,0,0,2026-01-02\n"
+    "0070,Setup 2,Closed Won,100,2026-01-10,Installation Services,1,1,2026-01-02\n"
+    "0071,Partner,Closed Won,100,2026-01-10,Partner Referral,1,1,2026-01-02\n"
+)
+
+
+def test_crm_type_values_map_and_any_other_value_is_kept_as_its_own_segment(
+    home: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path, SALESFORCE_TYPES, "Opportunity.csv")
+    out = ok("import", path)
+    assert "Imported 11 deals" in out
+    segment = {title: d["segment"] for title, d in deals().items()}
+    assert {t for t, s in segment.items() if s == "existing"} == {
+        "Upgrade", "Swap", "Smaller", "Add-on", "Again"}  # fmt: skip
+    assert {t for t, s in segment.items() if s == "new"} == {"First", "Logo", "Blank"}
+    assert segment["Setup"] == segment["Setup 2"] == "Installation Services"
+    assert segment["Partner"] == "Partner Referral"
+    assert (
+        "Type values kept as they are, each a segment of its own (not new or existing): "
+        "'Installation Services' (2 deals), 'Partner Referral' (1 deal)"
+    ) in out
+
+
+def test_a_kept_segment_is_a_slice_of_the_kpis_and_the_deal_stays_editable(
+    home: Path, tmp_path: Path
+) -> None:
+    from tests.pinned import EUR
+
+    from repdesk.core.dates import parse_period
+    from repdesk.reports.kpi_pane import kpi_pane
+    from repdesk.services import deals as deal_service
+    from repdesk.storage.store import make_engine, read_session, write_session
+
+    ok("import", write(tmp_path, SALESFORCE_TYPES, "Opportunity.csv"))
+    engine = make_engine(home / "desk.sqlite")
+    try:
+        with read_session(engine) as session:
+            pane = kpi_pane(session, period=parse_period("2026"), as_of=TODAY, conversion=EUR)
+        won = {row.value: row.figures.won_count for row in pane.slices["segment"]}
+        assert won == {"existing": 4, "Installation Services": 1, "Partner Referral": 1}
+        setup = next(d for d in json.loads(ok("deal", "list", "--json")) if d["title"] == "Setup")
+        with write_session(engine) as session:
+            deal_service.edit_deal(session=session, deal_id=setup["id"], value_cents=20_000)
+        assert deals()["Setup"]["segment"] == "Installation Services"
+    finally:
+        engine.dispose()
+
+
+def test_the_edit_form_offers_a_kept_segment_as_it_is(home: Path, tmp_path: Path) -> None:
+    from tests.tui.desks import settings
+
+    from repdesk.storage.paths import Home
+    from repdesk.tui import actions
+    from repdesk.tui.gateway import DeskGateway
+
+    ok("import", write(tmp_path, SALESFORCE_TYPES, "Opportunity.csv"))
+    setup = next(d for d in json.loads(ok("deal", "list", "--json")) if d["title"] == "Setup")
+    desk = DeskGateway(Home(home, home), settings())
+    try:
+        form = actions.deal_form(desk, deal_id=setup["id"], stage_id=None)
+    finally:
+        desk.close()
+    spec = next(spec for spec in form.fields if spec.name == "segment")
+    assert spec.value == "Installation Services"
+    assert ("Installation Services", "Installation Services") in spec.options
+
+
+def test_hubspot_and_pipedrive_deal_types(home: Path, tmp_path: Path) -> None:
+    hubspot = write(
+        tmp_path,
+        "Record ID,Deal Name,Deal Stage,Amount,Deal Type\n"
+        "1,Label new,appointmentscheduled,10,New Business\n"
+        "2,Label existing,appointmentscheduled,10,Existing Business\n"
+        "3,Internal new,appointmentscheduled,10,newbusiness\n"
+        "4,Internal existing,appointmentscheduled,10,existingbusiness\n",
+        "hubspot.csv",
+    )
+    pipedrive = write(
+        tmp_path,
+        "Deal - ID,Deal - Title,Deal - Stage,Deal - Deal type\n"
+        "7,PD new,Lead In,New customer\n8,PD existing,Lead In,Existing Customer – Upgrade\n",
+        "pipedrive.csv",
+    )
+    ok("import", hubspot, pipedrive)
+    segment = {title: d["segment"] for title, d in deals().items()}
+    assert segment == {
+        "Label new": "new", "Label existing": "existing", "Internal new": "new",
+        "Internal existing": "existing", "PD new": "new", "PD existing": "existing",
+    }  # fmt: skip

@@ -139,7 +139,25 @@ class SourceFile:
 
 
 @dataclass
+class ImportNotes:
+    """What the rep should know about an import that is not a problem: each becomes a line of
+    the summary (`summary_lines`). The reading fills the file's side, `services.transfer` the
+    desk's."""
+
+    # The file's own value of an optional descriptive field -> (its column, FILE:LINE of each).
+    kept_segments: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # FILE:LINE and close day of closed deals dated after today.
+    future_closes: list[tuple[str, date]] = field(default_factory=list)
+    # FILE:LINE and record creation day of deals closed (or expected to close) before it.
+    closed_before_created: list[tuple[str, date]] = field(default_factory=list)
+    expected_before_created: list[tuple[str, date]] = field(default_factory=list)
+    no_first_contact: list[str] = field(default_factory=list)  # FILE:LINE; taken as today
+    today: date | None = None
+
+
+@dataclass
 class ImportPlan:
+    notes: ImportNotes = field(default_factory=ImportNotes)
     sources: list[SourceFile] = field(default_factory=list)
     deals: list[DealRow] = field(default_factory=list)
     activities: list[ActivityRow] = field(default_factory=list)
@@ -339,7 +357,7 @@ def read_files(
                 continue
             cell = _CellReader(table, fmt, columns, line, cells)
             if fmt.records == formats.DEALS:
-                row = _deal_row(cell, fmt, options, problems)
+                row = _deal_row(cell, fmt, options, problems, plan.notes)
                 if row is not None:
                     plan.deals.append(row)
             elif fmt.records == formats.ACTIVITIES:
@@ -438,7 +456,11 @@ _STATUS_WORDS = {
 
 
 def _deal_row(
-    cell: _CellReader, fmt: Format, options: ImportOptions, problems: Problems
+    cell: _CellReader,
+    fmt: Format,
+    options: ImportOptions,
+    problems: Problems,
+    notes: ImportNotes,
 ) -> DealRow | None:
     where = cell.where
     before = problems.total
@@ -478,8 +500,13 @@ def _deal_row(
     if isinstance(money, tuple):
         row.value_cents, code = money
     row.currency = str(currency or code or options.default_currency)
-    segment = parsed("segment", values.parse_segment)
-    row.segment = str(segment or "new")
+    # Descriptive: a word the CRMs use for a new or an existing customer is read as one; any
+    # other value is kept as it is, a slice of its own, and named in the summary.
+    segment, segment_column = cell.text("segment")
+    word = values.segment_word(segment)
+    row.segment = word or segment
+    if word is None:
+        notes.kept_segments.setdefault(segment, (segment_column, []))[1].append(where)
     probability = parsed("probability", values.parse_probability)
     row.probability = probability if isinstance(probability, int) else None
     for name in formats.DATE_FIELDS:

@@ -34,7 +34,7 @@ DEAL_FIELDS: dict[str, str] = {
     "source": "the lead source or channel",
     "product": "the product",
     "region": "the region",
-    "segment": "new or existing customer",
+    "segment": "new or existing customer (a CRM's other words are kept as they are)",
     "first_contact": "the date of first contact (or the record's creation)",
     "expected_close": "the date an open deal is expected to close",
     "closed_on": "the date a won or lost deal closed",
@@ -124,6 +124,8 @@ PIPEDRIVE = Format(
         status=["Deal - Status"],
         source=["Deal - Source channel", "Deal - Source origin"],
         product=["Deal - Product name"],
+        # Pipedrive has no deal type of its own; accounts add one under these names.
+        segment=["Deal - Deal type", "Deal - Type", "Deal - Type of deal"],
         first_contact=["Deal - Deal created"],
         expected_close=["Deal - Expected close date"],
         closed_on=["Deal - Won time", "Deal - Lost time", "Deal - Deal closed on"],
@@ -160,6 +162,7 @@ HUBSPOT = Format(
         stage=["Deal Stage"],
         source=["Original Source Type", "Original Source"],
         product=["Product", "Deal product"],
+        segment=["Deal Type"],  # New Business / Existing Business (or internal)
         first_contact=["Create Date"],
         close_date=["Close Date"],
         lost_reason=["Closed Lost Reason"],

@@ -142,13 +142,35 @@ def parse_probability(text: str) -> int:
     return round(number)
 
 
-def parse_segment(text: str) -> str:
-    lowered = text.strip().casefold()
-    if not lowered or lowered.startswith("new"):
+# The CRMs' own words for a new or an existing customer: Salesforce's Opportunity Type picklist
+# (its defaults and the common "New Business / Add-On Business / Renewal" set), HubSpot's deal
+# type (label and internal value), and the same words in Pipedrive's custom fields. Compared
+# case-folded with dashes and spaces evened out, so "Existing Customer – Upgrade" is one too.
+_NEW_WORDS = frozenset({"new", "new customer", "new business", "newbusiness", "new logo"})
+_EXISTING_WORDS = frozenset(
+    {
+        "existing",
+        "existing customer",
+        "existing business",
+        "existingbusiness",
+        "add-on business",
+        "add-on",
+        "renewal",
+        "upsell",
+        "upgrade",
+    }
+)
+_DASHES = re.compile(r"\s*[-\u2010-\u2015]\s*")
+
+
+def segment_word(text: str) -> str | None:
+    """ "new" or "existing" for a CRM's word for one, else None (the value is its own slice)."""
+    key = _DASHES.sub("-", " ".join(text.split()).casefold())
+    if not key or key in _NEW_WORDS:
         return "new"
-    if lowered.startswith(("existing", "renewal", "upsell", "upgrade")):
+    if key in _EXISTING_WORDS or key.startswith("existing customer-"):
         return "existing"
-    raise CellError("new or existing")
+    return None
 
 
 def parse_currency(text: str) -> str:

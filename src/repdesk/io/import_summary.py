@@ -1,0 +1,88 @@
+"""What an import tells the rep besides its counts: how each file was read, and what came in
+differently from a plain row (a kept value, a close after today, a migrated record, a currency
+without a rate). Words only; the notes are gathered by `csv_import` and `services.transfer`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from datetime import date
+
+from repdesk.core.formatting import rates_to_add
+from repdesk.core.text import printable
+from repdesk.io.csv_import import ImportPlan
+
+SHOWN = 3  # FILE:LINE examples per note
+
+
+def _deals(number: int) -> str:
+    return f"{number:,} deal" if number == 1 else f"{number:,} deals"
+
+
+def _first(wheres: list[str]) -> str:
+    shown = ", ".join(wheres[:SHOWN])
+    return f"{shown}, …" if len(wheres) > SHOWN else shown
+
+
+def summary_lines(
+    plan: ImportPlan, *, desk_currency: str, rated: Collection[str], dry_run: bool
+) -> list[str]:
+    """The summary's notes, one line each, in the order a rep reads them."""
+    notes = plan.notes
+    lines: list[str] = []
+    if notes.kept_segments:
+        columns = sorted({column for column, _ in notes.kept_segments.values()})
+        listed = ", ".join(
+            f"{printable(value)!r} ({_deals(len(wheres))})"
+            for value, (_, wheres) in sorted(
+                notes.kept_segments.items(), key=lambda item: (-len(item[1][1]), item[0])
+            )
+        )
+        lines.append(
+            f"{' and '.join(columns)} values kept as they are, each a segment of its own "
+            f"(not new or existing): {listed}"
+        )
+    if notes.future_closes:
+        wheres = [where for where, _ in notes.future_closes]
+        latest = max(day for _, day in notes.future_closes)
+        lines.append(
+            f"{_deals(len(wheres))} closed after today, as the CRM has them (the latest on "
+            f"{latest}); each counts in the period of its close date: {_first(wheres)}"
+        )
+    if notes.closed_before_created:
+        lines.append(_before_created(notes.closed_before_created, "closed", "close date"))
+    if notes.expected_before_created:
+        lines.append(
+            _before_created(notes.expected_before_created, "expected to close", "expected close")
+        )
+    if notes.no_first_contact:
+        lines.append(
+            f"{_deals(len(notes.no_first_contact))} with no first-contact date: taken as "
+            f"today ({notes.today}): {_first(notes.no_first_contact)}"
+        )
+    unrated = Counter(
+        row.currency
+        for row in plan.deals
+        if row.currency != desk_currency and row.currency not in rated
+    )
+    if unrated:
+        codes = sorted(unrated)
+        held = ", ".join(f"{_deals(unrated[code])} in {code}" for code in codes)
+        verb = "would be" if dry_run else "are"
+        lines.append(
+            f"Warning: {held} {verb} left out of every KPI until the settings have a rate for "
+            f"{'it' if len(codes) == 1 else 'each'}: {rates_to_add(codes)}"
+        )
+    return lines
+
+
+def _before_created(found: list[tuple[str, date]], verb: str, what: str) -> str:
+    wheres = [where for where, _ in found]
+    day, on_day = Counter(created for _, created in found).most_common(1)[0]
+    loaded = f" ({on_day:,} of them created on {day}: a data load?)" if on_day > 1 else ""
+    cycle = ", so its cycle is 0 days" if verb == "closed" else ""
+    return (
+        f"{_deals(len(wheres))} {verb} before the CRM record was created{loaded}: the first "
+        f"contact of each is taken as its {what}{cycle}: {_first(wheres)}"
+    )
