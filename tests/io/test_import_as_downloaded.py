@@ -25,6 +25,7 @@ def deals(status: str = "all") -> dict[str, dict[str, object]]:
 
 
 def refused_unchanged(home: Path, *args: object) -> str:
+    ok("stage", "list")  # the desk exists (the first command makes it): then it is unchanged
     before = digest(home / "desk.sqlite")
     err = refused("import", *[str(a) for a in args])
     assert digest(home / "desk.sqlite") == before
@@ -199,3 +200,84 @@ def test_hubspot_and_pipedrive_deal_types(home: Path, tmp_path: Path) -> None:
         "Label new": "new", "Label existing": "existing", "Internal new": "new",
         "Internal existing": "existing", "PD new": "new", "PD existing": "existing",
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------- dates as a locale writes them
+
+
+def test_two_digit_years_the_file_proves_month_first_are_taken_and_said(
+    home: Path, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "title,status,first_contact,closed_on\nA,won,01/05/26,02/23/26\nB,open,03/04/26,\n",
+    )
+    out = ok("import", path)
+    assert (
+        f"{path}: dates read as %m/%d/%y, month first, as '02/23/26' (line 2, closed_on) "
+        "shows: there is no month 23"
+    ) in out
+    found = deals()
+    assert (found["A"]["first_contact"], found["A"]["closed_on"]) == ("2026-01-05", "2026-02-23")
+    assert found["B"]["first_contact"] == "2026-03-04"
+
+
+def test_day_first_with_dots_and_a_time_after_the_date(home: Path, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "title,status,first_contact,closed_on\n"
+        "A,won,01.02.2026 09:15,23.02.2026 15:45:10\nB,lost,2026-01-03,4.3.2026 3:05 PM\n",
+    )
+    out = ok("import", path)
+    assert f"{path}: dates read as %d.%m.%Y, day first, as '23.02.2026 15:45:10'" in out
+    found = deals()
+    assert (found["A"]["first_contact"], found["A"]["closed_on"]) == ("2026-02-01", "2026-02-23")
+    assert found["B"]["closed_on"] == "2026-03-04"
+
+
+def test_ambiguous_dates_are_never_guessed_and_each_suggested_form_reads_the_file(
+    home: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "title,status,first_contact,closed_on\nA,won,01/02/26,02/03/26\n")
+    err = refused_unchanged(home, path)
+    assert (
+        f"{path}:2: first_contact '01/02/26': expected an ISO date such as 2026-11-20; this "
+        "file's dates read month first (--date-format %m/%d/%y) or day first (--date-format "
+        "%d/%m/%y), and nothing in it says which"
+    ) in err
+    ok("--home", tmp_path / "us", "import", path, "--date-format", "%m/%d/%y")
+    ok("--home", tmp_path / "eu", "import", path, "--date-format", "%d/%m/%y")
+    us = json.loads(ok("--home", tmp_path / "us", "deal", "list", "--status", "all", "--json"))
+    eu = json.loads(ok("--home", tmp_path / "eu", "deal", "list", "--status", "all", "--json"))
+    assert (us[0]["closed_on"], eu[0]["closed_on"]) == ("2026-02-03", "2026-03-02")
+
+
+def test_a_date_format_that_does_not_read_the_file_is_told_the_one_that_does(
+    home: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "title,status,first_contact,closed_on\nA,won,02/01/26,02/23/26\n")
+    err = refused_unchanged(home, path, "--date-format", "%m/%d/%Y")
+    assert (
+        f"{path}:2: closed_on '02/23/26': expected a date in --date-format %m/%d/%Y (e.g. "
+        "11/20/2026) or an ISO date; this file's dates read with --date-format %m/%d/%y"
+    ) in err
+    ok("import", path, "--date-format", "%m/%d/%y")
+    assert deals()["A"]["closed_on"] == "2026-02-23"
+
+
+def test_dates_written_both_ways_in_one_file_are_refused(home: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "title,status,first_contact,closed_on\nA,won,23/02/26,02/24/26\n")
+    err = refused_unchanged(home, path)
+    assert (
+        f"{path}: dates are written day first ('23/02/26', line 2, first_contact) and month "
+        "first ('02/24/26', line 2, closed_on)"
+    ) in err
+
+
+def test_month_names_say_their_order_themselves(home: Path, tmp_path: Path) -> None:
+    path = write(
+        tmp_path, 'title,status,first_contact,closed_on\nA,won,"Feb 1, 2026","Mar 2, 2026"\n'
+    )
+    out = ok("import", path)
+    assert f"{path}: dates read as %b %d, %Y, as 'Feb 1, 2026', with the month's name" in out
+    assert deals()["A"]["closed_on"] == "2026-03-02"

@@ -152,6 +152,7 @@ class ImportNotes:
     closed_before_created: list[tuple[str, date]] = field(default_factory=list)
     expected_before_created: list[tuple[str, date]] = field(default_factory=list)
     no_first_contact: list[str] = field(default_factory=list)  # FILE:LINE; taken as today
+    date_forms: list[str] = field(default_factory=list)  # "FILE: dates read as ... (why)"
     today: date | None = None
 
 
@@ -349,6 +350,7 @@ def read_files(
                 "Account and Task exports"
             )
         columns = _columns(table, fmt, options)
+        reading = _date_reading(table, fmt, columns, options, problems, plan.notes)
         used = {i for found in columns.values() for i in found}
         unused = [h for i, h in enumerate(table.headers) if i not in used and h]
         plan.sources.append(SourceFile(table.path, fmt, len(table.rows), unused, table.encoding))
@@ -357,11 +359,11 @@ def read_files(
                 continue
             cell = _CellReader(table, fmt, columns, line, cells)
             if fmt.records == formats.DEALS:
-                row = _deal_row(cell, fmt, options, problems, plan.notes)
+                row = _deal_row(cell, fmt, options, reading, problems, plan.notes)
                 if row is not None:
                     plan.deals.append(row)
             elif fmt.records == formats.ACTIVITIES:
-                activity = _activity_row(cell, fmt, options, problems)
+                activity = _activity_row(cell, fmt, reading, problems)
                 if activity is not None:
                     plan.activities.append(activity)
             elif (account_id := cell.text("id")[0]) and (name := cell.text("name")[0]):
@@ -374,6 +376,41 @@ def read_files(
         if not row.company and row.account in plan.accounts:
             row.company = plan.accounts[row.account]
     return plan
+
+
+def _date_reading(
+    table: Table,
+    fmt: Format,
+    columns: dict[str, list[int]],
+    options: ImportOptions,
+    problems: Problems,
+    notes: ImportNotes,
+) -> values.DateReading:
+    """How this file's dates that are not ISO are read: `--date-format`, else the form the file
+    proves (named in the summary), else none (each such cell is refused, saying which forms
+    would read the file)."""
+    names = formats.DATE_FIELDS if fmt.records == formats.DEALS else ("on", "created")
+    positions = sorted({i for name in names for i in columns.get(name, ())})
+    cells = []
+    for line, row in table.rows:
+        for position in positions:
+            text = row[position].strip() if position < len(row) else ""
+            if text and not values.is_iso(text):
+                cells.append((text, f"line {line}, {table.headers[position]}"))
+    form = values.infer_date_form(cells)
+    if options.date_format:
+        # The rep's form wins; if a cell does not read in it, say what would.
+        better = form.format != options.date_format and options.date_format not in form.choices
+        return values.DateReading(
+            options.date_format, given=True, hint=form.hint() if better else ""
+        )
+    if form.conflict:
+        problems.add_first(f"{table.path}: {form.conflict}")
+        return values.DateReading()
+    if form.format:
+        notes.date_forms.append(f"{table.path}: dates read as {form.format}, {form.proof}")
+        return values.DateReading(form.format)
+    return values.DateReading(hint=form.hint())
 
 
 def _row_fits(table: Table, line: int, cells: list[str], problems: Problems) -> bool:
@@ -459,6 +496,7 @@ def _deal_row(
     cell: _CellReader,
     fmt: Format,
     options: ImportOptions,
+    reading: values.DateReading,
     problems: Problems,
     notes: ImportNotes,
 ) -> DealRow | None:
@@ -510,7 +548,8 @@ def _deal_row(
     probability = parsed("probability", values.parse_probability)
     row.probability = probability if isinstance(probability, int) else None
     for name in formats.DATE_FIELDS:
-        day = parsed(name, lambda text: values.parse_day(text, options.date_format))
+        utc = name in fmt.naive_utc
+        day = parsed(name, lambda text: values.parse_day(text, reading, naive_utc=utc))  # noqa: B023
         setattr(row, name, day if isinstance(day, date) else None)
     row.stage, row.stage_column = cell.text("stage")
     row.status = _status(cell, fmt, options, problems)
@@ -557,7 +596,7 @@ def _status(
 
 
 def _activity_row(
-    cell: _CellReader, fmt: Format, options: ImportOptions, problems: Problems
+    cell: _CellReader, fmt: Format, reading: values.DateReading, problems: Problems
 ) -> ActivityRow | None:
     before = problems.total
     their_id, id_column = cell.text("id")
@@ -584,9 +623,9 @@ def _activity_row(
     created_text, created_column = cell.text("created")
     try:
         if day_text:
-            at = values.local_noon(values.parse_day(day_text, options.date_format))
+            at = values.local_noon(values.parse_day(day_text, reading))
         elif created_text:
-            at = values.parse_instant(created_text, options.date_format)
+            at = values.parse_instant(created_text, reading, naive_utc="created" in fmt.naive_utc)
         else:
             problems.add(cell.where, day_column, "", "the date of the task")
     except values.CellError as exc:

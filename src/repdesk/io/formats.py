@@ -65,6 +65,9 @@ class Format:
     created_is_first_contact: bool = False
     # Our own CSV escapes formula-looking cells on export; only our import undoes that.
     unescapes_formulas: bool = False
+    # Our fields whose times without an offset the CRM writes in UTC (Salesforce's data export
+    # writes CreatedDate as "2023-02-07 20:47:49"); elsewhere such a time is the rep's own.
+    naive_utc: frozenset[str] = frozenset()
 
 
 def _cols(**columns: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -233,6 +236,8 @@ SALESFORCE_OPPORTUNITY = Format(
     id_prefix="salesforce",
     stages=_SALESFORCE_STAGES,
     created_is_first_contact=True,
+    # CloseDate is a day ("2023-05-11" or "2023-05-11 00:00:00"); CreatedDate an instant.
+    naive_utc=frozenset({"first_contact"}),
 )
 
 SALESFORCE_REPORT = Format(
@@ -283,6 +288,7 @@ SALESFORCE_TASK = Format(
         disposition=["CallDisposition"],
     ),
     id_prefix="salesforce",
+    naive_utc=frozenset({"created"}),  # ActivityDate is a day
 )
 
 SALESFORCE_ACCOUNT = Format(

@@ -30,7 +30,7 @@ def summary_lines(
 ) -> list[str]:
     """The summary's notes, one line each, in the order a rep reads them."""
     notes = plan.notes
-    lines: list[str] = []
+    lines: list[str] = [printable(line) for line in notes.date_forms]
     if notes.kept_segments:
         columns = sorted({column for column, _ in notes.kept_segments.values()})
         listed = ", ".join(
@@ -69,10 +69,11 @@ def summary_lines(
     if unrated:
         codes = sorted(unrated)
         held = ", ".join(f"{_deals(unrated[code])} in {code}" for code in codes)
-        verb = "would be" if dry_run else "are"
+        many = sum(unrated.values()) > 1
+        verb = "would be" if dry_run else "are" if many else "is"
         lines.append(
             f"Warning: {held} {verb} left out of every KPI until the settings have a rate for "
-            f"{'it' if len(codes) == 1 else 'each'}: {rates_to_add(codes)}"
+            f"{' and '.join(codes)}: {rates_to_add(codes)}"
         )
     return lines
 
