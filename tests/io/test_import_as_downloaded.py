@@ -281,3 +281,92 @@ def test_month_names_say_their_order_themselves(home: Path, tmp_path: Path) -> N
     out = ok("import", path)
     assert f"{path}: dates read as %b %d, %Y, as 'Feb 1, 2026', with the month's name" in out
     assert deals()["A"]["closed_on"] == "2026-03-02"
+
+
+# ---------------------------------------------------------------- closes after today
+
+
+def test_deals_closed_after_today_come_in_as_the_crm_has_them_and_are_listed(
+    home: Path, tmp_path: Path
+) -> None:
+    # Salesforce keeps a lost deal's planned CloseDate when it is lost early: common in exports.
+    path = write(
+        tmp_path,
+        "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,Old win,Closed Won,100,2024-03-01,1,1,2024-01-02T10:00:00.000+0000\n"
+        "0062,Lost early,Closed Lost,500,2027-03-31,1,0,2026-10-02T10:00:00.000+0000\n"
+        "0063,Signed ahead,Closed Won,700,2026-12-01,1,1,2026-10-05T10:00:00.000+0000\n",
+        "Opportunity.csv",
+    )
+    out = ok("import", path)
+    assert "3 created" in out
+    assert (
+        f"2 deals closed after today, as the CRM has them (the latest on 2027-03-31); each "
+        f"counts in the period of its close date: {path}:3, {path}:4"
+    ) in out
+    found = deals()
+    assert (found["Lost early"]["status"], found["Lost early"]["closed_on"]) == (
+        "lost", "2027-03-31")  # fmt: skip
+    assert (found["Signed ahead"]["status"], found["Signed ahead"]["closed_on"]) == (
+        "won", "2026-12-01")  # fmt: skip
+    # Not won yet in November's figures, won in December's.
+    november = json.loads(ok("kpi", "--period", "2026-11", "--json"))
+    assert (november["won_count"], november["lost_count"]) == (0, 0)
+    assert json.loads(ok("quota", "2026-12", "--json"))["won_value"] == 0  # as of today
+    # A re-import changes nothing, and says the same.
+    assert "0 created, 0 updated, 3 unchanged" in ok("import", path)
+
+
+# ---------------------------------------------------------------- the file's own columns
+
+
+def test_messages_name_the_files_columns_never_repdesks_fields(home: Path, tmp_path: Path) -> None:
+    mapped = write(
+        tmp_path,
+        "Opportunity,Outcome,Engaged,Decided\n"
+        "A,won,2026-02-01,2026-01-01\n"
+        "B,lost,2026-02-01,\n"
+        "C,open,2027-02-01,\n",
+        "mapped.csv",
+    )
+    args = ["--map", "title=Opportunity", "--map", "status=Outcome"]
+    args += ["--map", "first_contact=Engaged", "--map", "closed_on=Decided"]
+    err = refused_unchanged(home, mapped, *args)
+    assert f"{mapped}:2: Decided '2026-01-01': expected on or after 2026-02-01" in err
+    assert f"{mapped}:3: Decided '': expected the date the lost deal closed" in err
+    assert f"{mapped}:4: Engaged '2027-02-01': expected today (2026-11-20) or earlier" in err
+    without = write(tmp_path, "Opportunity,Outcome\nA,won\n", "without.csv")
+    err = refused_unchanged(home, without, "--map", "title=Opportunity", "--map", "status=Outcome")
+    assert (
+        f"{without}:2: no date the won deal closed: the file has no column for it (give one "
+        "with --map closed_on=COLUMN)"
+    ) in err
+    for field in ("closed_on", "first_contact", "expected_close", "close_date"):
+        assert field not in err.replace("--map closed_on=", "")
+    tasks = write(tmp_path, "Id,WhatId,Subject,ActivityDate,CreatedDate\n00T1,006A,Call,,\n")
+    err = refused_unchanged(home, tasks)
+    assert f"{tasks}:2: no date for the task (ActivityDate and CreatedDate empty)" in err
+
+
+# ---------------------------------------------------------------- migrated records
+
+
+def test_deals_closed_before_their_record_was_created_are_counted_and_explained(
+    home: Path,
+) -> None:
+    """Salesforce's workshop org was loaded on 2024-01-22: 15 of its deals closed before that."""
+    opportunity = SALESFORCE / "Opportunity.csv"
+    out = ok(
+        "import", opportunity, SALESFORCE / "Account.csv", "--stage-map", "Discovery=Qualified"
+    )
+    assert (
+        "15 deals closed before the CRM record was created (all created on 2024-01-22: a data "
+        "load?): each one's first contact is taken as its close date, a cycle of 0 days: "
+        f"{opportunity}:3, {opportunity}:4, {opportunity}:9, …"
+    ) in out
+    assert (
+        "4 deals expected to close before the CRM record was created (all created on "
+        "2024-01-22: a data load?): each one's first contact is taken as its expected close: "
+        f"{opportunity}:6, {opportunity}:11, {opportunity}:18, …"
+    ) in out
+    assert deals()["Hill Group - Business Loans - June 2023"]["first_contact"] == "2023-06-17"

@@ -115,6 +115,8 @@ class DealRow:
     account: str = ""  # the CRM's account id: company names and task links go through it
     created_is_first_contact: bool = False
     known_stages: Mapping[str, str] = field(default_factory=dict)  # the format's stage words
+    # Our date field -> the file's column for it ("" when it has none): messages name these.
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -551,6 +553,7 @@ def _deal_row(
         utc = name in fmt.naive_utc
         day = parsed(name, lambda text: values.parse_day(text, reading, naive_utc=utc))  # noqa: B023
         setattr(row, name, day if isinstance(day, date) else None)
+        row.columns[name] = cell.text(name)[1] if cell.has(name) else ""
     row.stage, row.stage_column = cell.text("stage")
     row.status = _status(cell, fmt, options, problems)
     if cell.has("id") and (their_id := cell.text("id")[0]):
@@ -627,7 +630,15 @@ def _activity_row(
         elif created_text:
             at = values.parse_instant(created_text, reading, naive_utc="created" in fmt.naive_utc)
         else:
-            problems.add(cell.where, day_column, "", "the date of the task")
+            named = " and ".join(
+                column
+                for name, column in (("on", day_column), ("created", created_column))
+                if cell.has(name)
+            )
+            problems.add_line(
+                f"{cell.where}: no date for the task"
+                + (f" ({named} empty)" if named else " (the file has no column for it)")
+            )
     except values.CellError as exc:
         text, column = (day_text, day_column) if day_text else (created_text, created_column)
         problems.add(cell.where, column, text, exc.expected)

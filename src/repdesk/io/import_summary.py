@@ -58,8 +58,9 @@ def summary_lines(
         )
     if notes.no_first_contact:
         lines.append(
-            f"{_deals(len(notes.no_first_contact))} with no first-contact date: taken as "
-            f"today ({notes.today}): {_first(notes.no_first_contact)}"
+            f"{_deals(len(notes.no_first_contact))} with no first-contact date: each is taken "
+            f"as today ({notes.today}), or as its close or expected close date when that is "
+            f"earlier: {_first(notes.no_first_contact)}"
         )
     unrated = Counter(
         row.currency
@@ -81,9 +82,14 @@ def summary_lines(
 def _before_created(found: list[tuple[str, date]], verb: str, what: str) -> str:
     wheres = [where for where, _ in found]
     day, on_day = Counter(created for _, created in found).most_common(1)[0]
-    loaded = f" ({on_day:,} of them created on {day}: a data load?)" if on_day > 1 else ""
-    cycle = ", so its cycle is 0 days" if verb == "closed" else ""
+    if on_day == len(found) > 1:
+        loaded = f" (all created on {day}: a data load?)"
+    elif on_day > 1:
+        loaded = f" ({on_day:,} of them created on {day}: a data load?)"
+    else:
+        loaded = ""
+    cycle = ", a cycle of 0 days" if verb == "closed" else ""
     return (
-        f"{_deals(len(wheres))} {verb} before the CRM record was created{loaded}: the first "
-        f"contact of each is taken as its {what}{cycle}: {_first(wheres)}"
+        f"{_deals(len(wheres))} {verb} before the CRM record was created{loaded}: each one's "
+        f"first contact is taken as its {what}{cycle}: {_first(wheres)}"
     )

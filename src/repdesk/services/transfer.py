@@ -21,7 +21,14 @@ from sqlmodel import Session, col
 
 from repdesk.core.domain import row_id
 from repdesk.core.errors import RepdeskError
-from repdesk.io.csv_import import OWN_ID_PREFIX, ActivityRow, DealRow, ImportPlan, Problems
+from repdesk.io.csv_import import (
+    OWN_ID_PREFIX,
+    ActivityRow,
+    DealRow,
+    ImportNotes,
+    ImportPlan,
+    Problems,
+)
 from repdesk.io.formats import normalise
 from repdesk.services import deals
 from repdesk.storage.models import Activity, Deal, Stage, StageChange
@@ -98,7 +105,7 @@ def import_plan(
     stages = _Stages.load(session)
     outcome = Outcome()
     resolved = _resolve_stages(plan.deals, stages, stage_map, create_stages, plan.problems)
-    targets = _targets(plan.deals, resolved, stages, today, plan.problems)
+    targets = _targets(plan.deals, resolved, stages, today, plan.problems, plan.notes)
     plan.problems.check()
     _match_existing(session, targets)
     _keep_spacing(targets)
@@ -229,9 +236,11 @@ def _targets(
     stages: _Stages,
     today: date,
     problems: Problems,
+    notes: ImportNotes,
 ) -> list[_Target]:
     first_open = stages.first("open")
     targets = []
+    notes.today = today
     for row in rows:
         if normalise(row.stage) not in resolved:
             continue  # an unknown stage: reported once for all its rows
@@ -245,34 +254,53 @@ def _targets(
             continue
         entry = stage if stage is not None and stage.kind == "open" else first_open
         closed_on = row.closed_on or row.close_date if status != "open" else None
+        # Messages name the file's own columns (CloseDate, Deal - Won time), never ours.
+        closed_column = _column(row, "closed_on" if row.closed_on else "close_date", "closed_on")
         if status != "open" and closed_on is None:
-            problems.add(row.where, "closed_on", "", f"the date the {status} deal closed")
+            if closed_column:
+                problems.add(row.where, closed_column, "", f"the date the {status} deal closed")
+            else:
+                problems.add_line(
+                    f"{row.where}: no date the {status} deal closed: the file has no column for "
+                    "it (give one with --map closed_on=COLUMN)"
+                )
             continue
         if closed_on is not None and closed_on > today:
-            # It would count in today's quota figures for a close that has not happened.
-            problems.add(
-                row.where, "closed_on", closed_on.isoformat(), f"today ({today}) or earlier"
-            )
-            continue
+            # A close the CRM dates after today (a lost deal closed early, a date entered
+            # ahead): kept as it is; it counts in the period of that day, and is listed.
+            notes.future_closes.append((row.where, closed_on))
         expected = row.expected_close or (row.close_date if status == "open" else None)
+        expected_column = _column(
+            row, "expected_close" if row.expected_close else "close_date", "expected_close"
+        )
         first = row.first_contact
+        first_column = row.columns.get("first_contact", "")
         if first is None or row.created_is_first_contact:
             # A CRM's creation date is the latest the first contact can be; a deal with none
             # (Maven's Prospecting rows) is first contacted when it lands on the desk.
+            if first is None:
+                notes.no_first_contact.append(row.where)
+            elif closed_on is not None and closed_on < first:
+                # Loaded later (a migration): the record's creation day is not the contact.
+                notes.closed_before_created.append((row.where, first))
+            elif expected is not None and expected < first:
+                notes.expected_before_created.append((row.where, first))
             candidates = [d for d in (first or today, closed_on, expected) if d is not None]
             first = min(candidates)
+            if first == closed_on and closed_on != row.first_contact:
+                first_column = closed_column
+            elif first == expected and expected != row.first_contact:
+                first_column = expected_column
         if first > today:
-            # A close must fall between the first contact and today: such a deal could never
-            # be won or lost.
-            problems.add(
-                row.where, "first_contact", first.isoformat(), f"today ({today}) or earlier"
-            )
+            # A first contact must have happened: a deal first contacted after today could
+            # never be worked.
+            problems.add(row.where, first_column, first.isoformat(), f"today ({today}) or earlier")
             continue
         if closed_on is not None and closed_on < first:
-            problems.add(row.where, "closed_on", closed_on.isoformat(), f"on or after {first}")
+            problems.add(row.where, closed_column, closed_on.isoformat(), f"on or after {first}")
             continue
         if expected is not None and expected < first:
-            problems.add(row.where, "expected_close", expected.isoformat(), f"on or after {first}")
+            problems.add(row.where, expected_column, expected.isoformat(), f"on or after {first}")
             continue
         values = {
             "title": row.title,
@@ -295,6 +323,11 @@ def _targets(
         final = entry if status == "open" else stages.first(status)
         targets.append(_Target(row, values, entry.id, final.id))  # type: ignore[arg-type]
     return targets
+
+
+def _column(row: DealRow, *names: str) -> str:
+    """The file's column for the first of our fields it has one for ("" if none)."""
+    return next((row.columns[name] for name in names if row.columns.get(name)), "")
 
 
 def _identity(title: str, company: str) -> tuple[str, str]:
