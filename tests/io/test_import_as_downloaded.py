@@ -6,6 +6,7 @@ and messages that name the file's own columns."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -370,3 +371,73 @@ def test_deals_closed_before_their_record_was_created_are_counted_and_explained(
         f"{opportunity}:6, {opportunity}:11, {opportunity}:18, …"
     ) in out
     assert deals()["Hill Group - Business Loans - June 2023"]["first_contact"] == "2023-06-17"
+
+
+# ---------------------------------------------------------------- Salesforce's zone-less times
+
+
+@pytest.fixture
+def chicago(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The rep in UTC-6 (November: CST), where 03:14 UTC is the evening before."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/Chicago")
+    time.tzset()
+    yield
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+# The shape of Salesforce's weekly data export: every cell quoted, booleans 0/1, CloseDate a
+# day written with midnight, CreatedDate an instant in UTC written without a zone.
+DATA_EXPORT = (
+    '"Id","Name","StageName","StageSortOrder","Amount","Probability","CloseDate","Type",'
+    '"IsClosed","IsWon","CurrencyIsoCode","CreatedDate"\n'
+    '"0068a01","Late night win","Closed Won","6","1000","100","2024-03-01 00:00:00",'
+    '"New Business","1","1","EUR","2024-01-22 03:14:25"\n'
+    '"0068a02","Stamped","Closed Won","6","1000","100","2024-03-01","New Business","1","1",'
+    '"EUR","2024-01-22T03:14:25.000+0000"\n'
+)
+
+
+def test_salesforce_times_without_a_zone_are_utc_and_its_days_stay_days(
+    home: Path, tmp_path: Path, chicago: None
+) -> None:
+    path = write(tmp_path, DATA_EXPORT, "Opportunity.csv")
+    ok("import", path)
+    found = deals()
+    for title in ("Late night win", "Stamped"):
+        # 03:14 UTC on the 22nd is the 21st in Chicago; CloseDate is a day, not an instant.
+        assert (found[title]["first_contact"], found[title]["closed_on"]) == (
+            "2024-01-21", "2024-03-01")  # fmt: skip
+    kpi = json.loads(ok("kpi", "--period", "2024-03", "--json"))
+    assert kpi["avg_cycle_days"] == 40  # 21 January to 1 March, for both alike
+
+
+def test_salesforce_task_times_without_a_zone_are_utc(
+    home: Path, tmp_path: Path, chicago: None
+) -> None:
+    ok("import", write(tmp_path, DATA_EXPORT, "Opportunity.csv"))
+    tasks = write(
+        tmp_path,
+        '"Id","WhatId","Subject","ActivityDate","CreatedDate","TaskSubtype"\n'
+        '"00T1","0068a01","Call","","2024-01-22 03:14:25","Call"\n',
+        "Task.csv",
+    )
+    ok("import", tasks)
+    conn = sqlite3.connect(home / "desk.sqlite")
+    (at,) = conn.execute("SELECT at FROM activity").fetchone()
+    assert at.startswith("2024-01-22 03:14:25")  # stored in UTC, as the CRM wrote it
+
+
+def test_other_crms_times_without_a_zone_stay_the_reps_own(
+    home: Path, tmp_path: Path, chicago: None
+) -> None:
+    path = write(
+        tmp_path,
+        "Deal - ID,Deal - Title,Deal - Stage,Deal - Deal created\n"
+        "1,Late,Lead In,2024-01-22 03:14:25\n",
+        "pipedrive.csv",
+    )
+    ok("import", path)
+    assert deals()["Late"]["first_contact"] == "2024-01-22"
