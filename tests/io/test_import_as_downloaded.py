@@ -441,3 +441,88 @@ def test_other_crms_times_without_a_zone_stay_the_reps_own(
     )
     ok("import", path)
     assert deals()["Late"]["first_contact"] == "2024-01-22"
+
+
+# ---------------------------------------------------------------- the CRM's own stage order
+
+
+def stage_names(home: Path) -> list[str]:
+    conn = sqlite3.connect(home / "desk.sqlite")
+    return [n for (n,) in conn.execute("SELECT name FROM stage ORDER BY position")]
+
+
+def test_created_stages_follow_the_exports_stage_sort_order_before_won_and_lost(
+    home: Path, tmp_path: Path
+) -> None:
+    # First seen in another order than Salesforce's own (StageSortOrder).
+    path = write(
+        tmp_path,
+        "Id,Name,StageName,StageSortOrder,Probability,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,A,Firmas,5,90,2026-12-01,0,0,2026-10-01\n"
+        "0062,B,Interes,1,30,2026-12-01,0,0,2026-10-01\n"
+        "0063,C,Closed Won,6,100,2026-11-02,1,1,2026-10-01\n"
+        "0064,D,Negociación,4,70,2026-12-01,0,0,2026-10-01\n"
+        "0065,E,Diseño Propuesta,2,40,2026-12-01,0,0,2026-10-01\n"
+        "0066,F,Presentación Propuesta,3,60,2026-12-01,0,0,2026-10-01\n"
+        "0067,G,Closed Lost,7,0,2026-11-03,1,0,2026-10-01\n",
+        "Opportunity.csv",
+    )
+    out = ok("import", path, "--create-stages")
+    created = ["Interes", "Diseño Propuesta", "Presentación Propuesta", "Negociación", "Firmas"]
+    assert f"Added stages: {', '.join(created)}" in out
+    assert stage_names(home)[-7:] == [*created, "Won", "Lost"]
+    table = [line.split()[0] for line in out.splitlines() if line.startswith("  ")][1:]
+    assert table == ["Interes", "Diseño", "Presentación", "Negociación", "Firmas", "Won", "Lost"]
+    conn = sqlite3.connect(home / "desk.sqlite")
+    assert conn.execute("SELECT probability FROM stage WHERE name = 'Firmas'").fetchone() == (90,)
+
+
+def test_without_a_sort_order_created_stages_follow_probability_among_the_desks_own(
+    home: Path, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "Deal - ID,Deal - Title,Deal - Stage,Deal - Probability\n"
+        "1,A,Contract out,80\n2,B,Lead In,10\n3,C,Discovery call,12\n4,D,Qualified,25\n"
+        "5,E,Negotiations Started,70\n",
+        "pipedrive.csv",
+    )
+    ok("import", path, "--create-stages")
+    # Discovery call (12%) lands after Lead In (10%, the desk's Prospect) and before Qualified
+    # (25%); Contract out (80%) after Negotiations Started (70%, the desk's Negotiation).
+    assert stage_names(home) == [
+        "Prospect", "Discovery call", "Contacted", "Qualified", "Demo", "Proposal",
+        "Negotiation", "Contract out", "Won", "Lost",
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- a round trip through CSV
+
+
+def test_a_csv_export_into_an_empty_desk_reproduces_every_kpi(home: Path, tmp_path: Path) -> None:
+    from tests.pinned import NOW
+
+    from repdesk import demo
+    from repdesk.storage import store
+
+    engine = store.make_engine(home / "desk.sqlite")
+    demo.build_demo(engine, today=TODAY, now=NOW)
+    engine.dispose()
+    # The rep's own pipeline: a stage of their own, another probability, another order.
+    ok("stage", "add", "Discovery", "--probability", "18", "--after", "Prospect")
+    ok("stage", "set", "Proposal", "--probability", "60")
+    ok("stage", "move", "Demo", "3")
+    for deal in json.loads(ok("deal", "list", "--json"))[::5]:
+        ok("deal", "move", str(deal["id"]), "Discovery")
+    exported = tmp_path / "deals.csv"
+    ok("export", "csv", exported)
+
+    fresh = tmp_path / "fresh"
+    out = ok("--home", fresh, "import", exported)  # the README's command, no flags
+    assert "Added stages: Discovery" in out
+    assert "its stages take the file's probabilities: Proposal 55% -> 60%" in out
+    # Quotas travel in the JSON export only (README): set November's as the desk has it.
+    quota = json.loads(ok("quota", "2026-11", "--json"))["quota"]
+    ok("--home", fresh, "quota", "set", "2026-11", str(quota))
+    assert ok("--home", fresh, "kpi", "--json") == ok("kpi", "--json")
+    assert ok("--home", fresh, "stage", "list", "--json") == ok("stage", "list", "--json")

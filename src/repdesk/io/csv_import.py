@@ -112,6 +112,10 @@ class DealRow:
     close_date: date | None = None
     lost_reason: str = ""
     probability: int | None = None
+    # A stage's own place and probability, where the file gives them (Salesforce's
+    # StageSortOrder; repdesk's own export): created stages follow them.
+    stage_order: int | None = None
+    stage_probability: int | None = None
     account: str = ""  # the CRM's account id: company names and task links go through it
     created_is_first_contact: bool = False
     known_stages: Mapping[str, str] = field(default_factory=dict)  # the format's stage words
@@ -155,6 +159,10 @@ class ImportNotes:
     expected_before_created: list[tuple[str, date]] = field(default_factory=list)
     no_first_contact: list[str] = field(default_factory=list)  # FILE:LINE; taken as today
     date_forms: list[str] = field(default_factory=list)  # "FILE: dates read as ... (why)"
+    # Into an empty desk: (stage, the desk's probability, the file's), and whether the
+    # desk's stages took the file's order.
+    stage_probabilities: list[tuple[str, int, int]] = field(default_factory=list)
+    stages_reordered: bool = False
     today: date | None = None
 
 
@@ -549,6 +557,10 @@ def _deal_row(
         notes.kept_segments.setdefault(segment, (segment_column, []))[1].append(where)
     probability = parsed("probability", values.parse_probability)
     row.probability = probability if isinstance(probability, int) else None
+    stage_probability = parsed("stage_probability", values.parse_probability)
+    row.stage_probability = stage_probability if isinstance(stage_probability, int) else None
+    # Only an ordering hint: one that does not read is left out, never a reason to refuse.
+    row.stage_order = values.whole_number(cell.text("stage_order")[0])
     for name in formats.DATE_FIELDS:
         utc = name in fmt.naive_utc
         day = parsed(name, lambda text: values.parse_day(text, reading, naive_utc=utc))  # noqa: B023

@@ -41,6 +41,8 @@ DEAL_FIELDS: dict[str, str] = {
     "close_date": "one column for both: when it closed, or is expected to",
     "lost_reason": "why a lost deal was lost",
     "probability": "win probability in percent (used for stages made by --create-stages)",
+    "stage_order": "the stage's place in the CRM's pipeline (created stages follow it)",
+    "stage_probability": "the stage's own win probability in percent",
 }
 
 DATE_FIELDS = ("first_contact", "expected_close", "closed_on", "close_date")
@@ -97,6 +99,10 @@ NATIVE_COLUMNS = (
     "expected_close",
     "closed_on",
     "lost_reason",
+    # The deal's stage as the desk had it: an export re-imported into an empty desk gets its
+    # pipeline back (created stages, probabilities, order), so every KPI reads the same.
+    "stage_order",
+    "stage_probability",
 )
 
 NATIVE = Format(
@@ -231,6 +237,7 @@ SALESFORCE_OPPORTUNITY = Format(
         close_date=["CloseDate"],
         lost_reason=["Loss_Reason__c"],
         probability=["Probability"],
+        stage_order=["StageSortOrder"],
         account=["AccountId"],
     ),
     id_prefix="salesforce",

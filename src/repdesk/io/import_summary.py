@@ -31,6 +31,17 @@ def summary_lines(
     """The summary's notes, one line each, in the order a rep reads them."""
     notes = plan.notes
     lines: list[str] = [printable(line) for line in notes.date_forms]
+    if notes.stage_probabilities:
+        changed = ", ".join(
+            f"{printable(name)} {old}% -> {new}%" for name, old, new in notes.stage_probabilities
+        )
+        verb = "would take" if dry_run else "take"
+        lines.append(
+            f"The desk has no deals yet: its stages {verb} the file's probabilities: {changed}"
+        )
+    if notes.stages_reordered:
+        verb = "would take" if dry_run else "take"
+        lines.append(f"The desk has no deals yet: its stages {verb} the file's order (above)")
     if notes.kept_segments:
         columns = sorted({column for column, _ in notes.kept_segments.values()})
         listed = ", ".join(

@@ -330,6 +330,16 @@ def segment_word(text: str) -> str | None:
     return None
 
 
+def whole_number(text: str) -> int | None:
+    """A whole number such as a sort order ("6", "6.0"), else None."""
+    raw = text.strip()
+    if raw.endswith(".0"):
+        raw = raw[:-2]
+    if not _SECONDS.fullmatch(raw.removeprefix("-")) or len(raw) > 9:
+        return None
+    return int(raw)
+
+
 def parse_currency(text: str) -> str:
     try:
         return check_code(text)

@@ -68,6 +68,10 @@ class _Stages:
     by_name: dict[str, Stage]
     planned: list[Stage] = field(default_factory=list)  # --create-stages, not yet written
     written: dict[int, int] = field(default_factory=dict)  # placeholder id -> real id
+    # The open stages as they will stand: the desk's, with the planned ones among them.
+    open_order: list[Stage] = field(default_factory=list)
+    # Into an empty desk, the file's own stage probabilities: stage id -> probability.
+    probabilities: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> _Stages:
@@ -104,7 +108,13 @@ def import_plan(
     transaction. Raises ImportFailed (nothing written) for any problem."""
     stages = _Stages.load(session)
     outcome = Outcome()
-    resolved = _resolve_stages(plan.deals, stages, stage_map, create_stages, plan.problems)
+    # A desk without deals takes a file's own definition of its stages (a repdesk export's
+    # stage_probability and stage_order): the pipeline as it was exported.
+    empty = session.execute(select(Deal.id).limit(1)).first() is None  # type: ignore[arg-type]
+    resolved = _resolve_stages(
+        plan.deals, stages, stage_map, create_stages, plan.problems, empty=empty
+    )
+    _order_stages(plan.deals, resolved, stages, plan.notes, empty=empty)
     targets = _targets(plan.deals, resolved, stages, today, plan.problems, plan.notes)
     plan.problems.check()
     _match_existing(session, targets)
@@ -117,8 +127,10 @@ def import_plan(
             outcome.updated[key] += 1
         else:
             outcome.unchanged[key] += 1
-    outcome.new_stages = [s.name for s in stages.planned]
-    outcome.stage_order = [s.name for s in stages.rows] + outcome.new_stages
+    planned = {id(s) for s in stages.planned}
+    outcome.new_stages = [s.name for s in stages.open_order if id(s) in planned]
+    closed = [s for s in stages.rows if s.kind != "open"]
+    outcome.stage_order = [s.name for s in (*stages.open_order, *closed)]
     links = _activity_links(session, plan, targets)
     if dry_run:
         _count_activities(session, plan.activities, links, outcome, write=False, now=now)
@@ -145,6 +157,8 @@ def _resolve_stages(
     stage_map: dict[str, str],
     create: bool,
     problems: Problems,
+    *,
+    empty: bool,
 ) -> dict[str, Stage | None]:
     """The file's stage words (normalised) -> the desk's stage; unknown ones refused together."""
     for ours in stage_map.values():
@@ -175,13 +189,17 @@ def _resolve_stages(
             unknown[key] = [row]
         else:
             resolved[key] = found
-    if unknown and create:
-        for key, seen in unknown.items():
-            probabilities = [r.probability for r in seen if r.probability is not None]
-            common = Counter(probabilities).most_common(1)
-            probability = common[0][0] if common else _last_open_probability(stages)
+    for key, seen in list(unknown.items()):
+        # Created with --create-stages, or into an empty desk when the file defines the stage.
+        if create or (empty and all(r.stage_probability is not None for r in seen)):
+            probability = _most_common([r.stage_probability for r in seen])
+            if probability is None:
+                probability = _most_common([r.probability for r in seen])
+            if probability is None:
+                probability = _last_open_probability(stages)
             resolved[key] = stages.plan_new(seen[0].stage, probability)
-    elif unknown:
+            del unknown[key]
+    if unknown:
         listed = "; ".join(
             f"{seen[0].stage!r} ({len(seen):,} deal{'s' if len(seen) != 1 else ''}, first at "
             f"{seen[0].where})"
@@ -196,35 +214,108 @@ def _resolve_stages(
     return resolved
 
 
+def _most_common(values: list[int | None]) -> int | None:
+    found = Counter(v for v in values if v is not None).most_common(1)
+    return found[0][0] if found else None
+
+
+def _order_stages(
+    rows: list[DealRow],
+    resolved: dict[str, Stage | None],
+    stages: _Stages,
+    notes: ImportNotes,
+    *,
+    empty: bool,
+) -> None:
+    """Where the created stages go, in the export's own order: its stage order column
+    (Salesforce's StageSortOrder, repdesk's stage_order), else the stages' probability, else
+    the order they first appear in. Each goes after the desk's stage that the file ranks last
+    before it (else before the first it ranks after it; else after the last open stage). Into
+    an empty desk, the desk's open stages the file names also take its order and probabilities."""
+    groups: dict[str, list[DealRow]] = {}
+    for row in rows:
+        groups.setdefault(normalise(row.stage), []).append(row)
+    by_order = any(r.stage_order is not None for r in rows)
+    rank: dict[int, tuple[bool, int, int]] = {}  # stage id -> (no value, value, first seen)
+    for index, (key, group) in enumerate(groups.items()):
+        stage = resolved.get(key)
+        if stage is None or stage.id is None or stage.kind != "open":
+            continue
+        if by_order:
+            value = _most_common([r.stage_order for r in group])
+        else:
+            value = _most_common([r.stage_probability for r in group])
+            if value is None:
+                value = _most_common([r.probability for r in group])
+        mine = (value is None, value or 0, index)
+        rank[stage.id] = min(rank.get(stage.id, mine), mine)
+    order = [s for s in stages.rows if s.kind == "open"]
+    last = (True, 0, len(groups))  # a planned stage the file names no row of: the end
+    for planned in sorted(stages.planned, key=lambda s: rank.get(s.id or 0, last)):
+        mine = rank.get(planned.id or 0, last)
+        before = [i for i, s in enumerate(order) if s.id in rank and rank[s.id] < mine]
+        after = [i for i, s in enumerate(order) if s.id in rank and rank[s.id] > mine]
+        if before:
+            place = max(before) + 1
+        elif after:
+            place = min(after)
+        else:
+            place = len(order)
+        order.insert(place, planned)
+    if empty and by_order:
+        # The slots the file's stages hold, filled in the file's order; the desk's other
+        # stages keep theirs.
+        slots = [i for i, s in enumerate(order) if s.id in rank]
+        ranked = sorted((order[i] for i in slots), key=lambda s: rank[s.id or 0])
+        for slot, stage in zip(slots, ranked, strict=True):
+            order[slot] = stage
+    stages.open_order = order
+    if empty:
+        for key, group in groups.items():
+            stage = resolved.get(key)
+            wanted = _most_common([r.stage_probability for r in group])
+            if (
+                stage is not None
+                and stage.id is not None
+                and stage.id > 0
+                and stage.kind == "open"
+                and wanted is not None
+                and wanted != stage.probability
+                and stage.id not in stages.probabilities
+            ):
+                stages.probabilities[stage.id] = wanted
+                notes.stage_probabilities.append((stage.name, stage.probability, wanted))
+    planned = {id(s) for s in stages.planned}
+    kept = [id(s) for s in order if id(s) not in planned]
+    notes.stages_reordered = kept != [id(s) for s in stages.rows if s.kind == "open"]
+
+
 def _last_open_probability(stages: _Stages) -> int:
     open_ones = [s for s in stages.rows if s.kind == "open"]
     return open_ones[-1].probability if open_ones else 50
 
 
 def _write_stages(session: Session, stages: _Stages) -> None:
-    if not stages.planned:
-        return
-    open_ones = [s for s in stages.rows if s.kind == "open"]
-    after = max((s.position for s in open_ones), default=0)
-    count = len(stages.planned)
-    # New stages go after the last open stage; Won and Lost (and anything after) move along.
     for stage in stages.rows:
-        if stage.position > after:
-            stage.position += count
+        if stage.id in stages.probabilities:
+            stage.probability = stages.probabilities[stage.id]  # type: ignore[index]
             session.add(stage)
-    session.flush()
-    for offset, planned in enumerate(stages.planned, start=1):
+    for planned in stages.planned:
         placeholder = planned.id
-        created = Stage(
-            name=planned.name,
-            position=after + offset,
-            probability=planned.probability,
-            kind="open",
-        )
+        created = Stage(name=planned.name, position=0, probability=planned.probability, kind="open")
         session.add(created)
         session.flush()
         assert placeholder is not None and created.id is not None
         stages.written[placeholder] = created.id
+        place = next(i for i, s in enumerate(stages.open_order) if s is planned)
+        stages.open_order[place] = created
+    # Open stages in their order, then Won and Lost (and any other closed one) after them.
+    closed = [s for s in stages.rows if s.kind != "open"]
+    for position, stage in enumerate([*stages.open_order, *closed], start=1):
+        if stage.position != position:
+            stage.position = position
+            session.add(stage)
+    session.flush()
 
 
 # ---------------------------------------------------------------- deals
