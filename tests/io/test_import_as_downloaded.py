@@ -526,3 +526,39 @@ def test_a_csv_export_into_an_empty_desk_reproduces_every_kpi(home: Path, tmp_pa
     ok("--home", fresh, "quota", "set", "2026-11", str(quota))
     assert ok("--home", fresh, "kpi", "--json") == ok("kpi", "--json")
     assert ok("--home", fresh, "stage", "list", "--json") == ok("stage", "list", "--json")
+
+
+# ---------------------------------------------------------------- currencies without a rate
+
+
+def test_deals_left_out_for_want_of_a_rate_are_said_by_the_import_and_kpi_json(
+    home: Path, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "title,value,currency,status,first_contact,closed_on\n"
+        "Dollars,500,USD,won,2026-11-01,2026-11-02\nMore dollars,700,USD,open,2026-11-01,\n"
+        "Pounds,300,GBP,open,2026-11-01,\nEuros,100,EUR,won,2026-11-01,2026-11-03\n",
+    )
+    dry = ok("import", path, "--dry-run")
+    assert "Warning: 1 deal in GBP, 2 deals in USD would be left out of every KPI" in dry
+    out = ok("import", path)
+    assert (
+        "Warning: 1 deal in GBP, 2 deals in USD are left out of every KPI until the settings "
+        "have a rate for GBP and USD: add under [rates] in settings.toml: GBP = RATE, USD = "
+        "RATE, with RATE what one unit of it is worth in the desk's currency"
+    ) in out
+    kpi = json.loads(ok("kpi", "--json"))
+    assert (kpi["won_count"], kpi["left_out_deals"], kpi["left_out_currencies"]) == (
+        1, 3, ["GBP", "USD"])  # fmt: skip
+    assert kpi["left_out_fix"] == (
+        "add under [rates] in settings.toml: GBP = RATE, USD = RATE, with RATE what one unit "
+        "of it is worth in the desk's currency"
+    )
+    settings = home / "settings.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8") + "GBP = 1.15\nUSD = 0.92\n", encoding="utf-8"
+    )
+    kpi = json.loads(ok("kpi", "--json"))
+    assert (kpi["won_count"], kpi["left_out_deals"], kpi["left_out_fix"]) == (2, 0, None)
+    assert "Warning" not in ok("import", path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, time
 
 from repdesk.core.kpi import Kpis
@@ -57,22 +56,9 @@ def pace(k: Kpis, currency: str) -> str:
 
 
 def left_out(k: Kpis) -> str:
-    """Why some deals are missing from the sums, and the settings that bring them in:
-    "3 deals in USD (no rate in settings: add under [rates] in settings.toml: USD = RATE, ...)"."""
+    """Why some deals are missing from the sums: "3 deals in USD (no rate in settings)"."""
     deals = "1 deal" if k.left_out_deals == 1 else f"{k.left_out_deals} deals"
-    return (
-        f"{deals} in {', '.join(k.left_out_currencies)} (no rate in settings: "
-        f"{rates_to_add(k.left_out_currencies)})"
-    )
-
-
-def rates_to_add(currencies: Iterable[str]) -> str:
-    """The settings lines that bring deals in these currencies into every figure."""
-    lines = ", ".join(f"{code} = RATE" for code in currencies)
-    return (
-        f"add under [rates] in settings.toml: {lines}, with RATE what one unit of it is worth "
-        "in the desk's currency"
-    )
+    return f"{deals} in {', '.join(k.left_out_currencies)} (no rate in settings)"
 
 
 def quota_line(k: Kpis, currency: str) -> str:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Collection
 from datetime import date
 
-from repdesk.core.formatting import rates_to_add
+from repdesk.core.kpi import rates_to_add
 from repdesk.core.text import printable
 from repdesk.io.csv_import import ImportPlan
 
