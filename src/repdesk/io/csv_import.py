@@ -230,10 +230,6 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
     return Table(path=path, headers=[h.strip() for h in headers], rows=rows, encoding=used)
 
 
-# Windows-1252 leaves these five bytes undefined: a file holding one is in no encoding we guess.
-_CP1252_GAPS = frozenset(b"\x81\x8d\x8f\x90\x9d")
-
-
 def check_encoding(name: str) -> str:
     """The codec `--encoding NAME` names, or RepdeskError listing common ones."""
     try:
@@ -279,14 +275,15 @@ def decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
             f"{path}: NUL bytes in the header line, as in UTF-16 text without a byte-order "
             "mark: give its encoding, e.g. --encoding utf-16-le"
         )
-    gap = next((i for i, byte in enumerate(raw) if byte in _CP1252_GAPS), None)
-    if gap is not None:
+    try:
+        # Windows-1252 leaves five bytes undefined: a file holding one is in no encoding we know.
+        return raw.decode("cp1252"), "Windows-1252 (not UTF-8)"
+    except UnicodeDecodeError as exc:
         raise RepdeskError(
-            f"{path}: neither UTF-8, UTF-16 nor Windows-1252 text (byte 0x{raw[gap]:02x} at "
-            f"offset {gap:,}); save it as UTF-8, or say which encoding it is in with "
-            "--encoding NAME"
-        )
-    return raw.decode("cp1252"), "Windows-1252 (not UTF-8)"
+            f"{path}: neither UTF-8, UTF-16 nor Windows-1252 text (byte "
+            f"0x{raw[exc.start]:02x} at offset {exc.start:,}); save it as UTF-8, or say which "
+            "encoding it is in with --encoding NAME"
+        ) from None
 
 
 def _decoded(path: Path, raw: bytes, codec: str) -> str:
@@ -405,7 +402,7 @@ def _date_reading(
     for line, row in table.rows:
         for position in positions:
             text = row[position].strip() if position < len(row) else ""
-            if text and not values.is_iso(text):
+            if text and not values.looks_iso(text):
                 cells.append((text, f"line {line}, {table.headers[position]}"))
     form = values.infer_date_form(cells)
     if options.date_format:
@@ -562,10 +559,15 @@ def _deal_row(
     # Only an ordering hint: one that does not read is left out, never a reason to refuse.
     row.stage_order = values.whole_number(cell.text("stage_order")[0])
     for name in formats.DATE_FIELDS:
-        utc = name in fmt.naive_utc
-        day = parsed(name, lambda text: values.parse_day(text, reading, naive_utc=utc))  # noqa: B023
-        setattr(row, name, day if isinstance(day, date) else None)
-        row.columns[name] = cell.text(name)[1] if cell.has(name) else ""
+        text, column = cell.text(name)
+        row.columns[name] = column if cell.has(name) else ""
+        if text:
+            try:
+                day = values.parse_day(text, reading, naive_utc=name in fmt.naive_utc)
+            except values.CellError as exc:
+                problems.add(where, column, text, exc.expected)
+            else:
+                setattr(row, name, day)
     row.stage, row.stage_column = cell.text("stage")
     row.status = _status(cell, fmt, options, problems)
     if cell.has("id") and (their_id := cell.text("id")[0]):

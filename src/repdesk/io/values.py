@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import cached_property, lru_cache
 
 from repdesk.core import clock
 from repdesk.core.currencies import CODE_FORM, CurrencyInputError, check_code
@@ -45,6 +46,21 @@ class DateReading:
     given: bool = False  # the rep's --date-format, not the file's
     hint: str = ""  # after "expected ...": what reads this file, when something does
 
+    @cached_property
+    def numeric(self) -> tuple[re.Pattern[str], tuple[str, str, str]] | None:
+        """For a numeric form such as %m/%d/%y: a pattern and the order of its parts, which
+        read a cell some ten times faster than strptime (an import reads thousands)."""
+        found = _NUMERIC_FORM.fullmatch(self.format or "")
+        if found is None:
+            return None
+        parts = (found[1], found[3], found[4])
+        if sorted(p.lower() for p in parts) != ["d", "m", "y"]:
+            return None
+        digits = {"d": "[0-9]{1,2}", "m": "[0-9]{1,2}", "y": "[0-9]{2}", "Y": "[0-9]{4}"}
+        separator = re.escape(found[2])
+        pattern = separator.join(f"({digits[p]})" for p in parts)
+        return re.compile(pattern), parts
+
     def expected(self) -> str:
         if self.format and self.given:
             example = date(2026, 11, 20).strftime(self.format)
@@ -68,6 +84,28 @@ _TIME_AFTER = re.compile(
     r"(?P<day>.+?)[ ,T]+(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}))?"
     r"(?:\.[0-9]+)?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?"
 )
+
+
+_NUMERIC_FORM = re.compile(r"%([dmyY])([./-])%([dmyY])\2%([dmyY])")
+
+
+def _read_numeric(raw: str, reading: DateReading) -> datetime | None:
+    """A date-only cell in a numeric form, without strptime; None: let strptime decide."""
+    numeric = reading.numeric
+    if numeric is None:
+        return None
+    pattern, parts = numeric
+    found = pattern.fullmatch(raw)
+    if found is None:
+        return None
+    fields = {part: int(value) for part, value in zip(parts, found.groups(), strict=True)}
+    year = fields.get("Y")
+    if year is None:
+        year = fields["y"] + (2000 if fields["y"] < 69 else 1900)  # as strptime's %y
+    try:
+        return datetime(year, fields["m"], fields["d"])
+    except ValueError:
+        return None
 
 
 def _strptime(raw: str, date_format: str) -> datetime | None:
@@ -150,7 +188,7 @@ def _parse_day(text: str, reading: DateReading, naive_utc: bool) -> date:
         except ValueError:
             raise CellError(reading.expected()) from None
     elif reading.format:
-        moment = _strptime(raw, reading.format)
+        moment = _read_numeric(raw, reading) or _strptime(raw, reading.format)
     if moment is None:
         raise CellError(reading.expected())
     if moment.tzinfo is None and naive_utc:
@@ -254,8 +292,10 @@ def _number(text: str, group: int) -> int:
     return int(found.group(group))
 
 
-def is_iso(text: str) -> bool:
-    return bool(_ISO_DAY.fullmatch(text) or _ISO_STAMP.fullmatch(text))
+def looks_iso(text: str) -> bool:
+    """Starts as an ISO date does (2026-11-20...): not a locale's form. Cheap, for every cell of
+    a file; whether it is a valid date is for the parsers to say."""
+    return len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit()
 
 
 def local_noon(day: date) -> datetime:
@@ -320,6 +360,7 @@ _EXISTING_WORDS = frozenset(
 _DASHES = re.compile(r"\s*[-\u2010-\u2015]\s*")
 
 
+@lru_cache(maxsize=1024)  # a file repeats a handful of values thousands of times
 def segment_word(text: str) -> str | None:
     """ "new" or "existing" for a CRM's word for one, else None (the value is its own slice)."""
     key = _DASHES.sub("-", " ".join(text.split()).casefold())
