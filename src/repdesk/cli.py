@@ -1727,7 +1727,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     imp.add_argument("--status-map", action="append", default=[], metavar="THEIRS=STATUS",
                      help="their status word to open, won or lost (repeatable)")  # fmt: skip
     imp.add_argument("--date-format", metavar="FMT",
-                     help="dates that are not ISO, e.g. %%m/%%d/%%Y (never guessed)")  # fmt: skip
+                     help="e.g. %%d.%%m.%%y (default: the form the file proves)")  # fmt: skip
     imp.add_argument("--encoding", metavar="NAME",
                      help="e.g. windows-1252 (default: recognised)")  # fmt: skip
     imp.add_argument("--create-stages", action="store_true",
