@@ -135,7 +135,7 @@ def import_plan(
     if dry_run:
         _count_activities(session, plan.activities, links, outcome, write=False, now=now)
         return outcome
-    _write_stages(session, stages)
+    _write_stages(session, stages, plan.notes)
     _write_deals(session, targets, stages, now, progress)
     _count_activities(session, plan.activities, links, outcome, write=True, now=now)
     return outcome
@@ -295,7 +295,9 @@ def _last_open_probability(stages: _Stages) -> int:
     return open_ones[-1].probability if open_ones else 50
 
 
-def _write_stages(session: Session, stages: _Stages) -> None:
+def _write_stages(session: Session, stages: _Stages, notes: ImportNotes) -> None:
+    if not (stages.planned or stages.probabilities or notes.stages_reordered):
+        return  # the pipeline stays exactly as it is
     for stage in stages.rows:
         if stage.id in stages.probabilities:
             stage.probability = stages.probabilities[stage.id]  # type: ignore[index]
