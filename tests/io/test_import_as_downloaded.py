@@ -45,7 +45,7 @@ ACCENTED = "title,company,value\nMüller Umzug,Société Générale,1200\nCafé 
         (b"\xef\xbb\xbf" + ACCENTED.encode("utf-8"), "(UTF-8 with a byte-order mark)"),
         (ACCENTED.encode("utf-16"), "(UTF-16)"),  # with its byte-order mark, as Excel writes it
         (b"\xfe\xff" + ACCENTED.encode("utf-16-be"), "(UTF-16)"),
-        (ACCENTED.encode("cp1252"), "(Windows-1252 (not UTF-8))"),
+        (ACCENTED.encode("cp1252"), "(Windows-1252, not UTF-8)"),
     ],
     ids=["utf-8", "utf-8-bom", "utf-16-le", "utf-16-be", "windows-1252"],
 )
@@ -62,11 +62,15 @@ def test_each_encoding_a_crm_writes_is_read_and_named(
 
 
 def test_encoding_forces_one_and_names_a_wrong_one(home: Path, tmp_path: Path) -> None:
-    # UTF-16 without a byte-order mark cannot be recognised: the NULs in the header say so.
+    # UTF-16 without a byte-order mark cannot be recognised: the NULs in the header say so,
+    # even where the rest is ASCII (valid UTF-8, NULs and all).
     bare = tmp_path / "bare.csv"
     bare.write_bytes(ACCENTED.encode("utf-16-le"))
     err = refused_unchanged(home, bare)
     assert "as in UTF-16 text without a byte-order mark" in err and "--encoding utf-16-le" in err
+    ascii_only = tmp_path / "ascii.csv"
+    ascii_only.write_bytes("title\nPlain\n".encode("utf-16-le"))
+    assert "as in UTF-16 text without a byte-order mark" in refused_unchanged(home, ascii_only)
     out = ok("import", bare, "--encoding", "utf-16-le")
     assert "2 rows (utf-16-le)" in out and "Müller Umzug" in deals()
     # A UTF-8 file forced to Latin-1 reads as Latin-1 says: the rep asked for it.
@@ -599,7 +603,7 @@ def test_ten_thousand_rows_as_downloaded_import_in_under_three_seconds(
     started = time.process_time()  # the import's own work, not a busy machine's wait
     out = ok("import", path)
     elapsed = time.process_time() - started
-    assert "Imported 10,000 deals" in out and "(Windows-1252 (not UTF-8))" in out
+    assert "Imported 10,000 deals" in out and "(Windows-1252, not UTF-8)" in out
     assert "deals closed after today, as the CRM has them" in out
     assert "'Setup' (2,000 deals)" in out
     assert elapsed < 3, f"10,000 rows took {elapsed:.2f} s"

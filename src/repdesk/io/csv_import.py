@@ -265,19 +265,20 @@ def decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
         return _decoded(path, raw, "utf-8-sig"), "UTF-8 with a byte-order mark"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decoded(path, raw, "utf-16"), "UTF-16"
-    try:
-        return raw.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
     first_line = raw.split(b"\n", 1)[0]
-    if b"\x00" in first_line:
+    if first_line.count(b"\x00") * 3 >= len(first_line) > 0:
+        # Every other byte NUL: UTF-16 text without its mark (NULs are valid UTF-8, too).
         raise RepdeskError(
             f"{path}: NUL bytes in the header line, as in UTF-16 text without a byte-order "
             "mark: give its encoding, e.g. --encoding utf-16-le"
         )
     try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
         # Windows-1252 leaves five bytes undefined: a file holding one is in no encoding we know.
-        return raw.decode("cp1252"), "Windows-1252 (not UTF-8)"
+        return raw.decode("cp1252"), "Windows-1252, not UTF-8"
     except UnicodeDecodeError as exc:
         raise RepdeskError(
             f"{path}: neither UTF-8, UTF-16 nor Windows-1252 text (byte "
