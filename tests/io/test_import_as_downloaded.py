@@ -625,3 +625,11 @@ def test_a_real_refusal_still_refuses_the_whole_file(home: Path, tmp_path: Path)
         "(%m/%d/%Y)" in err
     )
     assert json.loads(ok("deal", "list", "--status", "all", "--json")) == []
+
+
+def test_a_free_text_type_column_is_summed_up_not_listed_whole(home: Path, tmp_path: Path) -> None:
+    rows = "".join(f"D{n},Note number {n}\n" for n in range(30))
+    path = write(tmp_path, "title,segment\n" + rows)
+    out = ok("import", path)
+    line = next(line for line in out.splitlines() if "values kept as they are" in line)
+    assert line.startswith("segment values kept as they are") and line.endswith("and 20 more")

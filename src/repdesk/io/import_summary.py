@@ -14,6 +14,7 @@ from repdesk.core.text import printable
 from repdesk.io.csv_import import ImportPlan
 
 SHOWN = 3  # FILE:LINE examples per note
+KEPT = 10  # kept values named (a free-text column can hold thousands)
 
 
 def _deals(number: int) -> str:
@@ -44,12 +45,12 @@ def summary_lines(
         lines.append(f"The desk has no deals yet: its stages {verb} the file's order (above)")
     if notes.kept_segments:
         columns = sorted({column for column, _ in notes.kept_segments.values()})
+        kept = sorted(notes.kept_segments.items(), key=lambda item: (-len(item[1][1]), item[0]))
         listed = ", ".join(
-            f"{printable(value)!r} ({_deals(len(wheres))})"
-            for value, (_, wheres) in sorted(
-                notes.kept_segments.items(), key=lambda item: (-len(item[1][1]), item[0])
-            )
+            f"{printable(value)!r} ({_deals(len(wheres))})" for value, (_, wheres) in kept[:KEPT]
         )
+        if len(kept) > KEPT:
+            listed += f" and {len(kept) - KEPT:,} more"
         lines.append(
             f"{' and '.join(columns)} values kept as they are, each a segment of its own "
             f"(not new or existing): {listed}"

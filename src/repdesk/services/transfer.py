@@ -231,7 +231,8 @@ def _order_stages(
     (Salesforce's StageSortOrder, repdesk's stage_order), else the stages' probability, else
     the order they first appear in. Each goes after the desk's stage that the file ranks last
     before it (else before the first it ranks after it; else after the last open stage). Into
-    an empty desk, the desk's open stages the file names also take its order and probabilities."""
+    an empty desk, from a file that defines its stages (a repdesk export), the desk's open
+    stages the file names also take its order and probabilities."""
     groups: dict[str, list[DealRow]] = {}
     for row in rows:
         groups.setdefault(normalise(row.stage), []).append(row)
@@ -262,7 +263,8 @@ def _order_stages(
         else:
             place = len(order)
         order.insert(place, planned)
-    if empty and by_order:
+    defines = any(r.stage_probability is not None for r in rows)  # a repdesk export
+    if empty and defines and by_order:
         # The slots the file's stages hold, filled in the file's order; the desk's other
         # stages keep theirs.
         slots = [i for i, s in enumerate(order) if s.id in rank]
