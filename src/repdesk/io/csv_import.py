@@ -450,8 +450,8 @@ def _check_duplicate_ids(rows: list[DealRow], problems: Problems) -> None:
             if key in unnamed:
                 problems.add_line(
                     f"{row.where}: the deal {row.title!r} at {row.company!r} appears again "
-                    f"(first at {unnamed[key]}): without a source_id, title and company name a "
-                    "deal; give each row a source_id"
+                    f"(first at {unnamed[key]}): without an id, title and company name a deal; "
+                    "give each row an id (a source_id column, or --map id=COLUMN)"
                 )
             else:
                 unnamed[key] = row.where
