@@ -34,6 +34,25 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     time.tzset()
 
 
+@pytest.fixture(autouse=True)
+def toasts_outlive_a_slow_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A toast lives 5 or 10 s of wall time; on a busy machine a test's next look at the
+    screen can come later than that, and a test waiting for a notice then never sees it
+    (issue 22: scripts/under-load caught one). In tests every toast lives a minute; snapshot
+    tests clear them first (tests/tui/drive.py `still`). Only for tests that use Textual."""
+    import sys
+
+    textual_app = sys.modules.get("textual.app")
+    if textual_app is None:
+        return
+    original = textual_app.App.notify
+
+    def notify(self, message, *, timeout=None, **options):  # type: ignore[no-untyped-def]
+        return original(self, message, timeout=60, **options)
+
+    monkeypatch.setattr(textual_app.App, "notify", notify)
+
+
 @pytest.fixture
 def home(isolated_home: Path) -> Path:
     return isolated_home
