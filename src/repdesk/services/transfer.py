@@ -24,7 +24,7 @@ from repdesk.core.errors import RepdeskError
 from repdesk.io.csv_import import OWN_ID_PREFIX, ActivityRow, DealRow, ImportPlan, Problems
 from repdesk.io.formats import normalise
 from repdesk.services import deals
-from repdesk.storage.models import Activity, Deal, Stage, StageChange
+from repdesk.storage.models import Activity, Deal, Stage, StageChange, saved_id, table_of
 
 Progress = Callable[[int, int], None]
 CHUNK = 500
@@ -293,7 +293,7 @@ def _targets(
             "lost_reason": (row.lost_reason or "not given") if status == "lost" else "",
         }
         final = entry if status == "open" else stages.first(status)
-        targets.append(_Target(row, values, entry.id, final.id))  # type: ignore[arg-type]
+        targets.append(_Target(row, values, saved_id(entry), saved_id(final)))
     return targets
 
 
@@ -333,7 +333,7 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
     exported by a desk) deal N itself while it has no source id and the same title and company
     (so another desk's deal N is never overwritten); for a row without an id, the deal with the
     same title and company (case-insensitive, exact)."""
-    table = Deal.__table__  # type: ignore[attr-defined]
+    table = table_of(Deal)
     columns = [
         table.c.id,
         table.c.source_id,
@@ -379,9 +379,9 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
     # Case-insensitive in Python, not SQL: SQLite's lower() folds ASCII only.
     for found in session.execute(select(*columns)):
         record = dict(found._mapping)
-        target = without_id.get(_identity(record["title"], record["company"] or ""))
-        if target is not None:
-            take(target, record)
+        matched = without_id.get(_identity(record["title"], record["company"] or ""))
+        if matched is not None:
+            take(matched, record)
 
 
 def _changed(target: _Target) -> bool:
@@ -403,8 +403,8 @@ def _write_deals(
     now: datetime,
     progress: Progress | None,
 ) -> None:
-    deal_table = Deal.__table__  # type: ignore[attr-defined]
-    change_table = StageChange.__table__  # type: ignore[attr-defined]
+    deal_table = table_of(Deal)
+    change_table = table_of(StageChange)
     for target in targets:
         target.entry_stage_id = _real_id(stages, target.entry_stage_id)
         target.stage_id = _real_id(stages, target.stage_id)
@@ -505,7 +505,7 @@ def _activity_links(
         for link in a.links
         if link not in links
     }
-    table = Deal.__table__  # type: ignore[attr-defined]
+    table = table_of(Deal)
     found_ids = list(wanted)
     for start in range(0, len(found_ids), CHUNK):
         chunk = found_ids[start : start + CHUNK]
@@ -558,7 +558,7 @@ def _count_activities(
             placed.append((activity, target))
     deal_ids = {t.values["id"] for _, t in placed if "id" in t.values}
     present: set[tuple[Any, ...]] = set()
-    table = Activity.__table__  # type: ignore[attr-defined]
+    table = table_of(Activity)
     ids = list(deal_ids)
     for start in range(0, len(ids), CHUNK):
         query = select(
