@@ -22,7 +22,7 @@ from repdesk.core import clock
 from repdesk.core.kpi import Kpis
 from repdesk.core.text import printable
 from repdesk.services.board import FirstScreen, first_screen, load_board
-from repdesk.settings import Settings, save_value
+from repdesk.settings import Settings, SettingsError, save_value
 from repdesk.settings import load as load_settings
 from repdesk.storage import problems
 from repdesk.storage.paths import Home, demo_owner
@@ -163,6 +163,8 @@ class RepdeskApp(KeysInOrder, App[int]):
                 save_value(self.settings_file, "theme", theme)
             except OSError:
                 self.notify("Could not save the theme in the settings file.", severity="warning")
+            except SettingsError as exc:  # the rep broke the file while the app ran
+                self.notify(str(exc), severity="warning", timeout=10)
 
     def desk_is_away(self, message: str) -> None:
         """The desk file moved away or its server stopped: one line, once, and the screen
