@@ -23,7 +23,7 @@ from repdesk.core.domain import row_id
 from repdesk.core.errors import RepdeskError
 from repdesk.io.csv_import import OWN_ID_PREFIX, ActivityRow, DealRow, ImportPlan, Problems
 from repdesk.io.formats import normalise
-from repdesk.services import deals
+from repdesk.services import deals, outbox
 from repdesk.storage.models import Activity, Deal, Stage, StageChange, saved_id, table_of
 
 Progress = Callable[[int, int], None]
@@ -475,6 +475,8 @@ def _write_deals(
     for target in targets:
         if target.existing is not None and "id" not in target.values:
             target.values["id"] = target.existing["id"]
+    # Core statements go around the session's flush: tell the sync outbox directly.
+    outbox.enqueue(session, "deal", (t.values["id"] for t in (*creates, *updates)))
 
 
 def _change(deal_id: int, from_id: int | None, to_id: int, now: datetime) -> dict[str, Any]:

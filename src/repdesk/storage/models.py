@@ -202,6 +202,61 @@ class Trash(SQLModel, table=True):
     deleted_at: datetime = _instant(default_factory=utcnow)
 
 
+class SyncState(SQLModel, table=True):
+    """One setting or mark of the CRM sync (schema v4), e.g. the stage mapping as JSON."""
+
+    __tablename__ = "sync_state"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class SyncLink(SQLModel, table=True):
+    """A desk row (kind: deal | activity | follow_up) and the CRM object it is (schema v4)."""
+
+    __tablename__ = "sync_link"
+    __table_args__ = (
+        Index("ix_sync_link_local", "kind", "local_id", unique=True),
+        Index("ix_sync_link_remote", "remote_type", "remote_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    local_id: int
+    remote_type: str  # deal | activity | note
+    remote_id: int
+    base: str = "{}"  # JSON: the values both sides had at the last sync
+    synced_at: datetime = _instant(default_factory=utcnow)
+
+
+class SyncOutbox(SQLModel, table=True):
+    """A desk row changed since the CRM last heard of it (schema v4)."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = (Index("ix_sync_outbox_item", "kind", "local_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    local_id: int
+    queued_at: datetime = _instant(default_factory=utcnow)
+    sending_since: datetime | None = _instant(default=None)
+
+
+class SyncConflict(SQLModel, table=True):
+    """A field both sides changed since the last sync; the rep picks one (schema v4)."""
+
+    __tablename__ = "sync_conflict"
+    __table_args__ = (Index("ix_sync_conflict_field", "kind", "local_id", "field", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    local_id: int
+    field: str
+    desk_value: str | None = None
+    remote_value: str | None = None
+    found_at: datetime = _instant(default_factory=utcnow)
+
+
 ALL_TABLES = (
     "stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota", "trash"
 )  # fmt: skip
