@@ -117,7 +117,8 @@ def _needs_an_action(name: str) -> Handler:
 
 
 def _open_the_app(desk: Desk, args: argparse.Namespace) -> int:
-    """`repdesk` without a command (imported here, not above: the fast path never opens it)."""
-    from repdesk.cli.app import cmd_open
-
+    """`repdesk` without a command. Its module is imported now, not above (the fast path never
+    opens the app), and by name like every command module (`declared`): app.py imports this
+    module for `Command`, and a static import back would make the two a cycle."""
+    cmd_open: Handler = importlib.import_module("repdesk.cli.app").cmd_open
     return cmd_open(desk, args)
