@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import col
 
 from repdesk.core import clock
 from repdesk.storage.models import Activity, Deal, FollowUp, SyncOutbox, SyncState
@@ -38,7 +39,9 @@ KINDS: dict[type, str] = {Deal: "deal", Activity: "activity", FollowUp: "follow_
 def is_linked(session: OrmSession) -> bool:
     cached = session.info.get(_LINKED)
     if cached is None:
-        row = session.execute(select(SyncState.value).where(SyncState.key == LINKED_KEY)).first()
+        row = session.execute(
+            select(col(SyncState.value)).where(col(SyncState.key) == LINKED_KEY)
+        ).first()
         cached = session.info[_LINKED] = row is not None
     return bool(cached)
 
