@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import col
 
 from repdesk.core import clock
-from repdesk.storage.models import Activity, Deal, FollowUp, SyncOutbox, SyncState
+from repdesk.storage.models import Activity, Deal, FollowUp, SyncOutbox, SyncState, table_of
 
 # session.info key: the sync is writing what the CRM sent; record nothing.
 APPLYING = "repdesk.sync.applying"
@@ -53,7 +53,7 @@ def enqueue(session: OrmSession, kind: str, local_ids: Iterable[int]) -> int:
         return 0
     moment = clock.now()
     rows = [{"kind": kind, "local_id": i, "queued_at": moment} for i in ids]
-    session.execute(insert(SyncOutbox.__table__), rows)  # type: ignore[attr-defined]
+    session.execute(insert(table_of(SyncOutbox)), rows)
     return len(rows)
 
 
@@ -83,7 +83,7 @@ def _after_flush(session: OrmSession, _context: Any) -> None:
         {"kind": kind, "local_id": local_id, "queued_at": moment}
         for kind, local_id in dict.fromkeys(changed)
     ]
-    session.connection().execute(insert(SyncOutbox.__table__), rows)  # type: ignore[attr-defined]
+    session.connection().execute(insert(table_of(SyncOutbox)), rows)
 
 
 def _forget_cache(session: OrmSession, *_args: Any) -> None:
