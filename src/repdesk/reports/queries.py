@@ -176,7 +176,8 @@ _SQL = {
         SELECT COALESCE(NULLIF(d.source_id, ''), 'repdesk:' || d.id), d.title, d.company,
                d.contact, d.email, d.phone, d.value_cents,
                d.currency, s.name, d.status, d.source, d.product, d.region, d.segment,
-               d.first_contact, d.expected_close, d.closed_on, d.lost_reason
+               d.first_contact, d.expected_close, d.closed_on, d.lost_reason,
+               s.position, s.probability
         FROM deal d JOIN stage s ON s.id = d.stage_id
         ORDER BY d.id
     """,

@@ -141,8 +141,9 @@ def _check(deal: Deal, today: date) -> None:
         raise InvalidInput("title", deal.title, "a non-empty title")
     if not check_cents(deal.value_cents):
         raise InvalidInput("value", deal.value_cents, f"cents from 0 to {MAX_CENTS:,}")
-    if deal.segment not in SEGMENTS:
-        raise InvalidInput("segment", deal.segment, "new or existing")
+    if not deal.segment.strip():
+        # new or existing; an import keeps a CRM's other values (a slice of their own).
+        raise InvalidInput("segment", deal.segment, f"{' or '.join(SEGMENTS)} or another word")
     if not is_code(deal.currency):
         raise InvalidInput("currency", deal.currency, CODE_FORM)
     if deal.first_contact > today:
