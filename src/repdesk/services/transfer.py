@@ -110,7 +110,7 @@ def import_plan(
     outcome = Outcome()
     # A desk without deals takes a file's own definition of its stages (a repdesk export's
     # stage_probability and stage_order): the pipeline as it was exported.
-    empty = session.execute(select(Deal.id).limit(1)).first() is None  # type: ignore[arg-type]
+    empty = session.execute(select(col(Deal.id)).limit(1)).first() is None
     resolved = _resolve_stages(
         plan.deals, stages, stage_map, create_stages, plan.problems, empty=empty
     )
@@ -287,8 +287,8 @@ def _order_stages(
             ):
                 stages.probabilities[stage.id] = wanted
                 notes.stage_probabilities.append((stage.name, stage.probability, wanted))
-    planned = {id(s) for s in stages.planned}
-    kept = [id(s) for s in order if id(s) not in planned]
+    planned_ids = {id(s) for s in stages.planned}
+    kept = [id(s) for s in order if id(s) not in planned_ids]
     notes.stages_reordered = kept != [id(s) for s in stages.rows if s.kind == "open"]
 
 
@@ -302,7 +302,7 @@ def _write_stages(session: Session, stages: _Stages, notes: ImportNotes) -> None
         return  # the pipeline stays exactly as it is
     for stage in stages.rows:
         if stage.id in stages.probabilities:
-            stage.probability = stages.probabilities[stage.id]  # type: ignore[index]
+            stage.probability = stages.probabilities[stage.id]
             session.add(stage)
     for planned in stages.planned:
         placeholder = planned.id
