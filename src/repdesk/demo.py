@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
+from sqlmodel import col
 
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.domain import OBJECTION_CATEGORIES
@@ -651,8 +652,8 @@ def build_demo(engine: Engine, *, today: date, now: datetime, seed: int = 7) -> 
         if session.execute(select(func.count()).select_from(Deal)).scalar_one():
             raise ValueError("the demo is built into an empty desk only; this one has deals")
         stage_rows = session.execute(
-            select(Stage.id, Stage.name, Stage.kind, Stage.rot_days).order_by(
-                Stage.position, Stage.id
+            select(col(Stage.id), col(Stage.name), col(Stage.kind), col(Stage.rot_days)).order_by(
+                col(Stage.position), col(Stage.id)
             )
         ).all()
         rows = _generate(

@@ -179,6 +179,9 @@ def test_shell_commands_never_import_textual_or_sqlalchemy_for_reads(home: Path)
         "    assert main(args) == 0\n"
         "assert 'textual' not in sys.modules, 'textual imported'\n"
         "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'\n"
+        # The version is read from the package metadata only for --version (it costs more
+        # than the query).
+        "assert 'importlib.metadata' not in sys.modules, 'the version looked up'\n"
         "main(['deal', 'add', 'Y'])\n"
         "main(['log', 'call', 'Y', '--next', 'tomorrow'])\n"
         "assert 'textual' not in sys.modules, 'textual imported by a write'\n"

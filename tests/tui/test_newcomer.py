@@ -290,3 +290,20 @@ async def test_a_theme_chosen_in_the_picker_is_saved_and_comes_back(home: Path) 
     async with again.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert again.theme == "textual-light"
+
+
+async def test_a_theme_chosen_when_the_settings_start_with_rates_keeps_the_file_loading(
+    home: Path,
+) -> None:
+    # Before, `theme = ...` went to the end of the file, inside [rates], and the next start
+    # refused the settings ("rates.theme is not valid").
+    desk_home = build_small_desk(home)
+    desk_home.settings.write_text("[rates]\n# at the bank's rate\nUSD = 0.92\n", encoding="utf-8")
+    app = create_app(desk_home, settings_mod.load(desk_home.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.theme = "textual-light"  # what ctrl+t's picker does
+        await pilot.pause()
+    saved = settings_mod.load(desk_home.settings)
+    assert (saved.theme, saved.rates) == ("textual-light", {"USD": 0.92})
+    assert "# at the bank's rate" in desk_home.settings.read_text(encoding="utf-8")

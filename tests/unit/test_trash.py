@@ -130,6 +130,26 @@ def test_a_child_waits_for_its_deal_and_never_lands_on_another(engine) -> None: 
         assert _rows(session, Activity, other.id) == []
 
 
+@pytest.mark.parametrize("owner", [[1], {"id": 1}], ids=["a list", "no created_at"])
+def test_a_trash_entry_with_an_unreadable_deal_record_is_refused_and_kept(engine, owner) -> None:  # type: ignore[no-untyped-def]
+    # A desk imported from an edited JSON export may hold anything in a trash row's payload:
+    # a restore says it cannot be read (it raised TypeError/KeyError before).
+    import json
+
+    deal_id = _deal_with_a_timeline(engine)
+    with read_session(engine) as session:
+        activity_id = _rows(session, Activity, deal_id)[0]["id"]
+    with write_session(engine) as session:
+        lone = trash.delete_item(session=session, kind="activity", item_id=activity_id, now=NOW)
+        entry = trash.get_entry(session=session, trash_id=lone.id, now=NOW)
+        entry.payload = json.dumps({**json.loads(entry.payload), "_deal": owner})
+        session.add(entry)
+    with write_session(engine) as session, pytest.raises(RepdeskError, match="cannot be read"):
+        trash.restore(session=session, trash_id=lone.id, now=NOW)
+    with read_session(engine) as session:
+        assert [i.id for i in trash.list_trash(session=session, now=NOW)] == [lone.id]
+
+
 def test_the_trash_keeps_things_30_days_and_empties(engine) -> None:  # type: ignore[no-untyped-def]
     old, new = _deal_with_a_timeline(engine, "Old"), _deal_with_a_timeline(engine, "New")
     with write_session(engine) as session:

@@ -317,7 +317,7 @@ def _pick_format(table: Table, options: ImportOptions) -> Format:
 
 def _columns(table: Table, fmt: Format, options: ImportOptions) -> dict[str, list[int]]:
     """Our field -> the indexes of the columns that may hold it, in order of preference."""
-    index = {}
+    index: dict[str, int] = {}
     for position, header in enumerate(table.headers):
         index.setdefault(normalise(header), position)
     columns = {

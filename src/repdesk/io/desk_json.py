@@ -43,6 +43,7 @@ from sqlalchemy import inspect as sql_inspect
 from sqlalchemy import select as sql_select
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
 
 from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.dates import DAY_RANGE, PeriodInputError, in_range, parse_period
@@ -59,7 +60,7 @@ from repdesk.core.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
 from repdesk.io.files import write_atomically
 from repdesk.settings import DATABASE_URL_ENV
 from repdesk.storage import migrations, store
-from repdesk.storage.models import ALL_TABLES, SQLModel, UTCDateTime
+from repdesk.storage.models import ALL_TABLES, UTCDateTime
 
 FORMAT = "repdesk-desk"
 TABLES = ALL_TABLES  # parents before children: the order rows are checked and inserted in
@@ -392,11 +393,11 @@ def _check_together(path: Path, checked: dict[str, list[dict[str, Any]]]) -> lis
                 "a won and a lost stage"
             )
     for number, row in enumerate(checked.get("deal", [])):
-        kind = kinds.get(row.get("stage_id"))
+        stage_kind = kinds.get(row.get("stage_id"))
         status = row.get("status", "open")
-        if kind is not None and kind != status:
+        if stage_kind is not None and stage_kind != status:
             problems.append(
-                f"{path}: tables.deal[{number}].stage_id {row.get('stage_id')!r}: a {kind} "
+                f"{path}: tables.deal[{number}].stage_id {row.get('stage_id')!r}: a {stage_kind} "
                 f"stage for a {status} deal; expected a stage of kind {status}"
             )
         if status != "open" and row.get("closed_on") is None:

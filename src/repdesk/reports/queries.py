@@ -7,6 +7,7 @@ must not pay for importing SQLAlchemy). Dialect differences are tokens filled in
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -242,16 +243,34 @@ def sql_for(name: str, dialect: str) -> str:
 
 
 def fetch(conn: Any, name: str, **params: Any) -> list[tuple[Any, ...]]:
-    """Run query `name` on a sqlite3 connection or a SQLAlchemy session/connection."""
+    """Run query `name` on a sqlite3 connection or a SQLAlchemy session/connection.
+
+    A session's statement goes to its driver as written here (`exec_driver_sql`), so this
+    module never imports SQLAlchemy, not even lazily: the import contracts in pyproject.toml
+    hold it to that."""
     if isinstance(conn, sqlite3.Connection):
         plain = {k: _sqlite_param(v) for k, v in params.items()}
         return conn.execute(sql_for(name, "sqlite"), plain).fetchall()
-    from sqlalchemy import text  # only the slow path pays for SQLAlchemy
-
-    dialect = conn.get_bind().dialect.name
+    # A Session hands out its Connection (in the session's transaction); a Connection is one.
+    connection = conn if hasattr(conn, "exec_driver_sql") else conn.connection()
+    dialect = connection.dialect.name
+    statement = sql_for(name, dialect)
     if dialect == "sqlite":
+        # sqlite3 takes :name placeholders with a dict whatever paramstyle SQLAlchemy declares.
         params = {k: _sqlite_param(v) for k, v in params.items()}
-    return [tuple(row) for row in conn.execute(text(sql_for(name, dialect)), params).all()]
+    else:
+        statement = _as_pyformat(statement)  # psycopg's style
+    return [tuple(row) for row in connection.exec_driver_sql(statement, params).all()]
+
+
+# The placeholders SQLAlchemy's text() finds (the pattern of its TextClause), so a
+# statement reads the same here: `:name`, not `::cast`, not `'repdesk:' || id`.
+_PLACEHOLDER = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])")
+
+
+def _as_pyformat(statement: str) -> str:
+    """`:name` placeholders as `%(name)s`, with a literal % doubled."""
+    return _PLACEHOLDER.sub(r"%(\1)s", statement.replace("%", "%%"))
 
 
 def _sqlite_param(value: Any) -> Any:

@@ -16,7 +16,7 @@ from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.domain import SEGMENTS, STATUSES, row_id
 from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
 from repdesk.core.money import MAX_CENTS, check_cents
-from repdesk.storage.models import Deal, Stage, StageChange
+from repdesk.storage.models import Deal, Stage, StageChange, saved_id
 
 EDITABLE = (
     "title",
@@ -198,7 +198,7 @@ def create_deal(
         phone=phone,
         value_cents=value_cents,
         currency=currency,
-        stage_id=target.id,  # type: ignore[arg-type]
+        stage_id=saved_id(target),
         source=source,
         product=product,
         region=region,
@@ -212,7 +212,9 @@ def create_deal(
     _check(deal, clock.local_date(moment))
     session.add(deal)
     session.flush()
-    session.add(StageChange(deal_id=deal.id, to_stage_id=target.id, changed_at=moment))  # type: ignore[arg-type]
+    session.add(
+        StageChange(deal_id=saved_id(deal), to_stage_id=saved_id(target), changed_at=moment)
+    )
     return deal
 
 
@@ -239,13 +241,13 @@ def _record_move(session: Session, deal: Deal, to: Stage, moment: datetime) -> N
         return
     session.add(
         StageChange(
-            deal_id=deal.id,  # type: ignore[arg-type]
+            deal_id=saved_id(deal),
             from_stage_id=deal.stage_id,
-            to_stage_id=to.id,  # type: ignore[arg-type]
+            to_stage_id=saved_id(to),
             changed_at=moment,
         )
     )
-    deal.stage_id = to.id  # type: ignore[assignment]
+    deal.stage_id = saved_id(to)
     deal.stage_entered_at = moment
 
 

@@ -31,7 +31,7 @@ from repdesk.io.csv_import import (
 )
 from repdesk.io.formats import normalise
 from repdesk.services import deals, outbox
-from repdesk.storage.models import Activity, Deal, Stage, StageChange
+from repdesk.storage.models import Activity, Deal, Stage, StageChange, saved_id, table_of
 
 Progress = Callable[[int, int], None]
 CHUNK = 500
@@ -110,7 +110,7 @@ def import_plan(
     outcome = Outcome()
     # A desk without deals takes a file's own definition of its stages (a repdesk export's
     # stage_probability and stage_order): the pipeline as it was exported.
-    empty = session.execute(select(Deal.id).limit(1)).first() is None  # type: ignore[arg-type]
+    empty = session.execute(select(col(Deal.id)).limit(1)).first() is None
     resolved = _resolve_stages(
         plan.deals, stages, stage_map, create_stages, plan.problems, empty=empty
     )
@@ -287,8 +287,8 @@ def _order_stages(
             ):
                 stages.probabilities[stage.id] = wanted
                 notes.stage_probabilities.append((stage.name, stage.probability, wanted))
-    planned = {id(s) for s in stages.planned}
-    kept = [id(s) for s in order if id(s) not in planned]
+    planned_ids = {id(s) for s in stages.planned}
+    kept = [id(s) for s in order if id(s) not in planned_ids]
     notes.stages_reordered = kept != [id(s) for s in stages.rows if s.kind == "open"]
 
 
@@ -302,7 +302,7 @@ def _write_stages(session: Session, stages: _Stages, notes: ImportNotes) -> None
         return  # the pipeline stays exactly as it is
     for stage in stages.rows:
         if stage.id in stages.probabilities:
-            stage.probability = stages.probabilities[stage.id]  # type: ignore[index]
+            stage.probability = stages.probabilities[stage.id]
             session.add(stage)
     for planned in stages.planned:
         placeholder = planned.id
@@ -416,7 +416,7 @@ def _targets(
             "lost_reason": (row.lost_reason or "not given") if status == "lost" else "",
         }
         final = entry if status == "open" else stages.first(status)
-        targets.append(_Target(row, values, entry.id, final.id))  # type: ignore[arg-type]
+        targets.append(_Target(row, values, saved_id(entry), saved_id(final)))
     return targets
 
 
@@ -461,7 +461,7 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
     exported by a desk) deal N itself while it has no source id and the same title and company
     (so another desk's deal N is never overwritten); for a row without an id, the deal with the
     same title and company (case-insensitive, exact)."""
-    table = Deal.__table__  # type: ignore[attr-defined]
+    table = table_of(Deal)
     columns = [
         table.c.id,
         table.c.source_id,
@@ -507,9 +507,9 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
     # Case-insensitive in Python, not SQL: SQLite's lower() folds ASCII only.
     for found in session.execute(select(*columns)):
         record = dict(found._mapping)
-        target = without_id.get(_identity(record["title"], record["company"] or ""))
-        if target is not None:
-            take(target, record)
+        matched = without_id.get(_identity(record["title"], record["company"] or ""))
+        if matched is not None:
+            take(matched, record)
 
 
 def _changed(target: _Target) -> bool:
@@ -531,8 +531,8 @@ def _write_deals(
     now: datetime,
     progress: Progress | None,
 ) -> None:
-    deal_table = Deal.__table__  # type: ignore[attr-defined]
-    change_table = StageChange.__table__  # type: ignore[attr-defined]
+    deal_table = table_of(Deal)
+    change_table = table_of(StageChange)
     for target in targets:
         target.entry_stage_id = _real_id(stages, target.entry_stage_id)
         target.stage_id = _real_id(stages, target.stage_id)
@@ -635,7 +635,7 @@ def _activity_links(
         for link in a.links
         if link not in links
     }
-    table = Deal.__table__  # type: ignore[attr-defined]
+    table = table_of(Deal)
     found_ids = list(wanted)
     for start in range(0, len(found_ids), CHUNK):
         chunk = found_ids[start : start + CHUNK]
@@ -688,7 +688,7 @@ def _count_activities(
             placed.append((activity, target))
     deal_ids = {t.values["id"] for _, t in placed if "id" in t.values}
     present: set[tuple[Any, ...]] = set()
-    table = Activity.__table__  # type: ignore[attr-defined]
+    table = table_of(Activity)
     ids = list(deal_ids)
     for start in range(0, len(ids), CHUNK):
         query = select(

@@ -4,14 +4,38 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, DateTime, Index, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Index, Table, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: HasId) -> int:
+    """The id of a row the database has numbered: read from it, or added and flushed. (Every
+    model's id is `int | None` only because a row made in Python has none until then.)"""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id: it was never flushed")
+    return row.id
+
+
+def table_name(model: type[SQLModel] | SQLModel) -> str:
+    """The table a model (or a row of it) lives in."""
+    name = model.__tablename__  # declared str-or-callable by SQLModel; every model here sets a str
+    return name if isinstance(name, str) else name()
+
+
+def table_of(model: type[SQLModel] | SQLModel) -> Table:
+    """The SQLAlchemy Core table of a model (SQLModel sets `__table__` without declaring it)."""
+    return SQLModel.metadata.tables[table_name(model)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

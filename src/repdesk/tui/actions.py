@@ -9,7 +9,7 @@ back); the screen pushes it with a callback that refreshes what it shows.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlmodel import Session
 
@@ -28,7 +28,7 @@ from repdesk.core.errors import InvalidInput, NotFound
 from repdesk.core.money import format_money, parse_amount
 from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
 from repdesk.services.activities import CALL_OUTCOMES
-from repdesk.storage.models import Deal
+from repdesk.storage.models import Deal, saved_id
 from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.undo import Undo, undo_of
@@ -99,6 +99,19 @@ WHEN_HINT = "e.g. tomorrow, fri 10:00, +3d, 2026-12-01"
 DATE_HINT = "e.g. fri, +2w, 2026-12-15"
 
 
+class _DealText(TypedDict):
+    """The deal form's text fields, as create_deal and edit_deal take them."""
+
+    title: str
+    company: str
+    contact: str
+    email: str
+    phone: str
+    source: str
+    product: str
+    region: str
+
+
 def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -> FormScreen:
     """New deal (in the stage under the cursor) or edit; dismissed with (deal, Undo | None)."""
 
@@ -163,8 +176,14 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
         )
 
     async def submit(values: dict[str, Any]) -> Any:
-        text = {k: values.get(k) or "" for k in ("title", "company", "contact", "email", "phone",
-                                                   "source", "product", "region")}  # fmt: skip
+        def typed(name: str) -> str:
+            return values.get(name) or ""
+
+        text = _DealText(
+            title=typed("title"), company=typed("company"), contact=typed("contact"),
+            email=typed("email"), phone=typed("phone"), source=typed("source"),
+            product=typed("product"), region=typed("region"),
+        )  # fmt: skip
         if deal is None:
 
             def create(session: Session) -> Deal:
@@ -179,12 +198,12 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
                 )
 
             new, changes = await desk.write_recorded(create)
-            return new, undo_of(f"new deal {new.title}", new.id, changes)  # type: ignore[arg-type]
+            return new, undo_of(f"new deal {new.title}", saved_id(new), changes)
 
         def edit(session: Session) -> Deal:
             return deals.edit_deal(
                 session=session,
-                deal_id=deal.id,  # type: ignore[arg-type]
+                deal_id=saved_id(deal),
                 value_cents=values["value"] or 0,
                 segment=values["segment"],
                 expected_close=values["expected_close"],
@@ -192,7 +211,7 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             )
 
         changed, changes = await desk.write_recorded(edit)
-        return changed, undo_of(f"edit of {changed.title}", changed.id, changes)  # type: ignore[arg-type]
+        return changed, undo_of(f"edit of {changed.title}", saved_id(changed), changes)
 
     title = "New deal" if deal is None else f"Edit deal #{deal.id}"
     return FormScreen(title, fields, submit)
@@ -305,13 +324,13 @@ def objection_form(
                 if values["status"] != created.status:
                     objections.update_objection(
                         session=session,
-                        objection_id=created.id,
-                        status=values["status"],  # type: ignore[arg-type]
+                        objection_id=saved_id(created),
+                        status=values["status"],
                     )
                 return created
             return objections.update_objection(
                 session=session,
-                objection_id=existing.id,
+                objection_id=saved_id(existing),
                 category=values["category"],
                 said=values["said"],
                 answer=values["answer"] or "",
@@ -554,7 +573,7 @@ def merge_form(desk: DeskGateway, *, keep_id: int, title: str) -> FormScreen:
     async def submit(values: dict[str, Any]) -> Any:
         def write(session: Session) -> Any:
             gone = deals.find_deal(session=session, ref=values["gone"])
-            merged = merge.merge_deals(session=session, keep_id=keep_id, gone_id=gone.id)  # type: ignore[arg-type]
+            merged = merge.merge_deals(session=session, keep_id=keep_id, gone_id=saved_id(gone))
             return merged, gone.title
 
         (merged, gone_title), changes = await desk.write_recorded(write)

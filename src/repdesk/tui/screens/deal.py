@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.padding import Padding
@@ -26,8 +26,15 @@ from repdesk.services.deals import HistoryEntry
 from repdesk.storage.models import Activity, Deal, FollowUp, Objection
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.undo import Undo, undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
 
 
 @dataclass(frozen=True)
@@ -206,6 +213,9 @@ class NotesArea(TextArea):
 
 
 class DealScreen(Screen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "Deal page"  # the heading of its keys under `?`
     BINDINGS = [
         Binding("escape", "back", "Back", id="deal.back"),
@@ -242,8 +252,8 @@ class DealScreen(Screen[None]):
         self.page: DealPage | None = None
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -260,7 +270,7 @@ class DealScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     @work(exclusive=True, group="deal-load")
     async def reload(self) -> None:
@@ -292,8 +302,8 @@ class DealScreen(Screen[None]):
     def _after(self, result: Any) -> None:
         if result is not None:
             undo = result[1] if isinstance(result, tuple) else result
-            if isinstance(undo, actions.Undo):
-                self.app.remember_undo(undo)  # type: ignore[attr-defined]
+            if isinstance(undo, Undo):
+                self.app.remember_undo(undo)
             self.reload()
 
     def action_log_call(self) -> None:
@@ -347,7 +357,7 @@ class DealScreen(Screen[None]):
             problem = self.desk.explain(exc)
             self.app.notify(f"Notes not saved: {problem}", severity="error", timeout=10)
             return
-        self.app.remember_undo(actions.undo_of(f"notes of {title}", deal_id, changes))  # type: ignore[attr-defined]
+        self.app.remember_undo(undo_of(f"notes of {title}", deal_id, changes))
         self.app.notify("Notes saved.")
         if can_show(self) and self.page is not None:
             self.page = replace(self.page, deal=deal)
@@ -373,9 +383,7 @@ class DealScreen(Screen[None]):
             if choice is None:
                 return
             kind, item_id = choice
-            deleted = await self.app.delete_to_trash(  # type: ignore[attr-defined]
-                kind=kind, item_id=item_id, deal_id=deal_id
-            )
+            deleted = await self.app.delete_to_trash(kind=kind, item_id=item_id, deal_id=deal_id)
             if not deleted or not can_show(self):
                 return
             if kind == "deal":
@@ -404,5 +412,5 @@ class DealScreen(Screen[None]):
             self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return
         if changes:
-            self.app.remember_undo(actions.undo_of(f"reopening of {title}", deal_id, changes))  # type: ignore[attr-defined]
+            self.app.remember_undo(undo_of(f"reopening of {title}", deal_id, changes))
         self.reload()

@@ -7,7 +7,7 @@ Every figure comes from `reports.kpi_pane`, the same code as `repdesk kpi --json
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -31,6 +31,12 @@ from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
 
 
 def load_pane(session: Any, period: Period, settings: Settings) -> KpiPane:
@@ -192,6 +198,9 @@ class Tile(Static):
 
 
 class KpiScreen(Screen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "KPIs against quota"  # the heading of its keys under `?`
     AUTO_FOCUS = "#kpi-body"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (118, "-wide")]
@@ -239,8 +248,8 @@ class KpiScreen(Screen[None]):
         self.sort_index = 0
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     @property
     def currency(self) -> str:
@@ -273,7 +282,7 @@ class KpiScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     @work(exclusive=True, group="kpi-load")
     async def reload(self) -> None:
@@ -378,7 +387,7 @@ class KpiScreen(Screen[None]):
         def saved(result: Any) -> None:
             if result is not None:
                 self.reload()
-                self.app.refresh_quota()  # type: ignore[attr-defined]
+                self.app.refresh_quota()
 
         self.app.push_screen(
             actions.quota_form(self.desk, period=self.period, current=current), saved
@@ -394,7 +403,7 @@ class KpiScreen(Screen[None]):
         self.show_slices()
 
     def action_back(self) -> None:
-        self.app.action_board()  # type: ignore[attr-defined]
+        self.app.action_board()
 
 
 def _period_name(period: Period) -> str:
@@ -406,17 +415,16 @@ def _period_name(period: Period) -> str:
 
 
 def _slice_cells(value: str, f: ClosedFigures, currency: str) -> list[Text]:
-    right = {"justify": "right"}
-    cells = [
-        Text(printable(value) or "(none)", style="" if value else "dim"),
-        Text(str(f.won_count), **right),  # type: ignore[arg-type]
-        Text(str(f.lost_count), **right),  # type: ignore[arg-type]
-        Text(formatting.pct(f.win_rate), **right),  # type: ignore[arg-type]
-        Text("—" if f.avg_cycle_days is None else f"{f.avg_cycle_days:.0f} d", **right),  # type: ignore[arg-type]
-        Text(format_money(_whole(f.avg_deal_size), currency), **right),  # type: ignore[arg-type]
-        Text(format_money(_whole(f.won_value_cents), currency), **right),  # type: ignore[arg-type]
+    numbers = [
+        str(f.won_count),
+        str(f.lost_count),
+        formatting.pct(f.win_rate),
+        "—" if f.avg_cycle_days is None else f"{f.avg_cycle_days:.0f} d",
+        format_money(_whole(f.avg_deal_size), currency),
+        format_money(_whole(f.won_value_cents), currency),
     ]
-    return cells
+    name = Text(printable(value) or "(none)", style="" if value else "dim")
+    return [name, *(Text(number, justify="right") for number in numbers)]
 
 
 def _activity(pane: KpiPane) -> Text:
