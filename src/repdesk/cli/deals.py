@@ -233,10 +233,11 @@ def cmd_deal_reopen(desk: Desk, args: argparse.Namespace) -> int:
 
 def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, trash
+    from repdesk.storage.models import saved_id
 
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
-        item = trash.delete_item(session=session, kind="deal", item_id=deal.id)  # type: ignore[arg-type]
+        item = trash.delete_item(session=session, kind="deal", item_id=saved_id(deal))
     with_rows = f" (with {item.rows - 1:,} rows of its timeline)" if item.rows > 1 else ""
     shell.out(trashed_line(item).replace(": in the trash", f"{with_rows}: in the trash", 1))
     return 0
@@ -244,12 +245,13 @@ def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
 
 def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, merge
+    from repdesk.storage.models import saved_id
 
     with desk.write() as session:
         keep = deals.find_deal(session=session, ref=args.keep)
         gone = deals.find_deal(session=session, ref=args.gone)
         gone_line = f"#{gone.id} {shell.title_and_company(gone.title, gone.company)}"
-        merged = merge.merge_deals(session=session, keep_id=keep.id, gone_id=gone.id)  # type: ignore[arg-type]
+        merged = merge.merge_deals(session=session, keep_id=saved_id(keep), gone_id=saved_id(gone))
         line = shell.deal_line(merged.keep, shell.stage_names(session))
     moved = shell.table_counts({t: merged.moved[t] for t in ("activity", "follow_up", "objection")})
     shell.out(
@@ -261,6 +263,7 @@ def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
 
 def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
+    from repdesk.storage.models import saved_id
 
     if args.text is None:
         with desk.read() as session:
@@ -270,7 +273,7 @@ def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text.replace("\\n", "\n")
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
-        deals.edit_deal(session=session, deal_id=deal.id, notes=text)  # type: ignore[arg-type]
+        deals.edit_deal(session=session, deal_id=saved_id(deal), notes=text)
         lines = len(text.splitlines())
         shell.out(
             f"Notes of #{deal.id} {printable(deal.title)}: "

@@ -259,8 +259,9 @@ def deal_line(deal: Any, stage_names: dict[int, str]) -> str:
 
 def stage_names(session: Session) -> dict[int, str]:
     from repdesk.services import deals
+    from repdesk.storage.models import saved_id
 
-    return {s.id: s.name for s in deals.stages(session=session)}  # type: ignore[misc]
+    return {saved_id(s): s.name for s in deals.stages(session=session)}
 
 
 # A JSON export's tables, as a rep counts them: "3 deals, 14 stage changes".

@@ -14,7 +14,7 @@ from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk, UsageError
 from repdesk.core import clock
-from repdesk.core.errors import RepdeskError
+from repdesk.core.errors import DeskError, RepdeskError
 from repdesk.core.text import printable
 from repdesk.storage import desk_file
 
@@ -258,7 +258,7 @@ def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
         )
     source = desk.home.desk
     if not source.exists():
-        raise desk_file.DeskError(f"there is no desk at {source} to copy")
+        raise DeskError(f"there is no desk at {source} to copy")
     counts = store.copy_desk_to_server(source, url)
     shown = settings_mod.display_url(url)
     shell.out(f"Copied the desk at {source} to {shown}:")
@@ -295,7 +295,7 @@ def cmd_backup(desk: Desk, args: argparse.Namespace) -> int:
         "back the database up with pg_dump, e.g. pg_dump --format=custom --file=desk.dump '{url}'",
     )
     if not desk.home.desk.exists():
-        raise desk_file.DeskError(f"there is no desk at {desk.home.desk} to back up yet")
+        raise DeskError(f"there is no desk at {desk.home.desk} to back up yet")
     if args.file:
         target = Path(args.file)
         if target.exists():
