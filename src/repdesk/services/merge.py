@@ -11,9 +11,18 @@ from repdesk.core import clock
 from repdesk.core.errors import InvalidInput
 from repdesk.services import trash
 from repdesk.services.deals import get_deal
-from repdesk.storage.models import Activity, Deal, FollowUp, Objection, StageChange
+from repdesk.storage.models import (
+    Activity,
+    CloseDateChange,
+    Commitment,
+    Deal,
+    FollowUp,
+    ForecastChange,
+    Objection,
+    StageChange,
+)
 
-_MOVED = (StageChange, Activity, FollowUp, Objection)
+_MOVED = (StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange, Commitment)
 
 
 @dataclass(frozen=True, slots=True)

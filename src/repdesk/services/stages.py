@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from repdesk.core import clock
 from repdesk.core.errors import InvalidInput
-from repdesk.services import deals
+from repdesk.services import deals, history
 from repdesk.storage.models import Deal, Stage, StageChange, Trash
 
 REMOVED = "removed"
@@ -158,12 +159,33 @@ _KEEP = object()
 
 
 def set_stage(
-    *, session: Session, stage: str, probability: int | None = None, rot_days: object = _KEEP
+    *,
+    session: Session,
+    stage: str,
+    probability: int | None = None,
+    rot_days: object = _KEEP,
+    now: datetime | None = None,
 ) -> Stage:
-    """Set an open stage's win probability and rot limit (None: never rots)."""
+    """Set an open stage's win probability and rot limit (None: never rots). A new
+    probability moves the default forecast category of the stage's deals that have neither
+    the rep's call nor a probability of their own: each change is kept in their history."""
     found = _find_open(session, stage)
     if probability is not None:
+        following = session.exec(
+            select(Deal).where(
+                Deal.stage_id == found.id,
+                Deal.status == "open",
+                col(Deal.forecast).is_(None),
+                col(Deal.probability).is_(None),
+            )
+        ).all()
+        before = {deal.id: history.category_of(session, deal) for deal in following}
         found.probability = _probability(probability)
+        session.add(found)
+        session.flush()
+        moment = now or clock.now()
+        for deal in following:
+            history.note_category(session, deal, before[deal.id], moment)
     if rot_days is not _KEEP:
         found.rot_days = _rot(rot_days)  # type: ignore[arg-type]
     session.add(found)

@@ -25,8 +25,11 @@ from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
 from repdesk.services.deals import get_deal
 from repdesk.storage.models import (
     Activity,
+    CloseDateChange,
+    Commitment,
     Deal,
     FollowUp,
+    ForecastChange,
     Objection,
     Stage,
     StageChange,
@@ -46,7 +49,9 @@ MODELS: dict[str, type[SQLModel]] = {
 }
 WORDS = {"deal": "deal", "activity": "activity", "follow_up": "follow-up", "objection": "objection"}
 # A deal's rows, parents first: the order they are put back in.
-_DEAL_TABLES: tuple[type[SQLModel], ...] = (Deal, StageChange, Activity, FollowUp, Objection)
+_DEAL_TABLES: tuple[type[SQLModel], ...] = (
+    Deal, StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange, Commitment
+)  # fmt: skip
 _BY_TABLE: dict[str, type[SQLModel]] = {m.__tablename__: m for m in _DEAL_TABLES}  # type: ignore[misc]
 
 
