@@ -215,6 +215,11 @@ def _deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
         "closed_on": deal.closed_on.isoformat() if deal.closed_on else None,
         "lost_reason": deal.lost_reason,
         "notes": deal.notes,
+        "forecast_call": deal.forecast,  # the rep's call; null: the default from the probability
+        "own_probability": deal.probability,
+        "competitor": deal.competitor,
+        "nps": deal.nps,
+        "nps_on": deal.nps_on.isoformat() if deal.nps_on else None,
     }
 
 
@@ -380,12 +385,13 @@ RECENT_ACTIVITIES = 5  # `deal show`: the last few; the app's deal page has the 
 
 
 def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.services import activities, deals, followups, objections
+    from repdesk.services import activities, deals, followups, forecast, objections
 
     with desk.read() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         names = _stage_names(session)
         assert deal.id is not None
+        outlook = forecast.deal_forecast(session=session, deal_id=deal.id)
         pending = followups.pending(session=session, deal_id=deal.id)
         heard = objections.objections_of(session=session, deal_id=deal.id)
         recent = activities.timeline_activities(
@@ -395,6 +401,10 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         _json(
             _deal_json(deal, names)
             | {
+                "forecast": outlook.category,
+                "probability": outlook.probability,
+                "close_date_slips": outlook.slips,
+                "slipped_days": outlook.slipped_days,
                 "follow_ups": [
                     {
                         "id": fu.id,
@@ -449,6 +459,7 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         fields.append(("closed on", deal.closed_on.isoformat()))
     if deal.status == "lost":
         fields.append(("lost reason", deal.lost_reason))
+    fields += _forecast_fields(deal, outlook, names[deal.stage_id])
     for label, value in fields:
         _out(f"  {label + ':':<15} {printable(value) or '-'}")
     if deal.notes.strip():
@@ -519,8 +530,13 @@ def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
     return _change_deal(
         desk,
         args.deal,
-        lambda s, deal_id: deals.lose_deal(session=s, deal_id=deal_id, reason=args.reason, on=on),
-        lambda deal, line: f"Lost {line}: {printable(deal.lost_reason)}",
+        lambda s, deal_id: deals.lose_deal(
+            session=s, deal_id=deal_id, reason=args.reason, on=on, competitor=args.competitor
+        ),
+        lambda deal, line: (
+            f"Lost {line}: {printable(deal.lost_reason)}"
+            + (f" (to {printable(deal.competitor)})" if deal.competitor else "")
+        ),
     )
 
 
@@ -821,11 +837,13 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
         ("Open pipeline", f"{money(k.open_value)} in {_count(k.open_count, 'deal')}"),
         ("Weighted pipeline", money(k.weighted_pipeline)),
         ("Forecast", money(k.forecast)),
+        *_forecast_rows(k, cur),
         ("Coverage", "—" if k.coverage is None else f"{k.coverage:.2f}x"),
         ("Velocity", "—" if k.velocity_per_day is None else f"{money(k.velocity_per_day)} per day"),
         ("Deals needed", "—" if k.deals_needed is None else str(k.deals_needed)),
         ("Pipeline needed", money(k.pipeline_needed)),
     ]
+    rows += _lessons_rows(k, cur)
     if k.left_out_deals:
         rows.append(("Left out", formatting.left_out(k)))
     for label, value in rows:
@@ -1069,6 +1087,10 @@ _TABLE_WORDS = {
     "objection": ("objection", "objections"),
     "quota": ("quota", "quotas"),
     "trash": ("thing in the trash", "things in the trash"),
+    "close_date_change": ("close date change", "close date changes"),
+    "forecast_change": ("forecast change", "forecast changes"),
+    "commitment": ("commitment", "commitments"),
+    "weekly_review": ("kept weekly review", "kept weekly reviews"),
 }
 
 
@@ -1427,6 +1449,290 @@ def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- forecast, weekly review
+
+
+def _forecast_fields(deal: Any, outlook: Any, stage: str) -> list[tuple[str, str]]:
+    """`deal show`'s forecast lines: category, probability, slips, competitor, score."""
+    from repdesk.core import forecast
+
+    fields = []
+    if outlook.category is not None:
+        call = " (your call)" if outlook.overridden else " (from the probability)"
+        fields.append(("forecast", forecast.label(outlook.category) + call))
+        whose = "its own" if outlook.own_probability else f"{stage}'s"
+        fields.append(("probability", f"{outlook.probability}% ({whose})"))
+    if outlook.slips:
+        times = "once" if outlook.slips == 1 else f"{outlook.slips} times"
+        fields.append(("slipped", f"{times}, by {_count(outlook.slipped_days, 'day')}"))
+    elif deal.expected_close or outlook.close_date_changes:
+        fields.append(("slipped", "never"))
+    if deal.competitor:
+        fields.append(("competitor", deal.competitor))
+    if deal.nps is not None:
+        fields.append(("NPS", f"{deal.nps} ({deal.nps_on.isoformat() if deal.nps_on else '-'})"))
+    return fields
+
+
+def _forecast_rows(k: Any, currency: str) -> list[tuple[str, str]]:
+    """`kpi`'s forecast categories: what is expected to close in the period, and won plus
+    commit (plus best case) against the quota."""
+
+    def against(value: int, share: float | None) -> str:
+        shown = format_money(value, currency)
+        return shown if share is None else f"{shown} ({formatting.pct(share)} of quota)"
+
+    sums = k.categories
+    return [
+        ("Commit", format_money(sums.commit, currency)),
+        ("Best case", format_money(sums.best_case, currency)),
+        ("Pipeline", format_money(sums.pipeline, currency)),
+        ("Won + commit", against(k.won_and_commit, k.commit_attainment)),
+        ("+ best case", against(k.won_commit_best_case, k.best_case_attainment)),
+    ]
+
+
+def _lessons_rows(k: Any, currency: str) -> list[tuple[str, str]]:
+    """`kpi`'s lost deals by reason and by competitor, and the won customers' NPS."""
+
+    def groups(found: Any, nobody: str) -> str:
+        shown = [
+            f"{printable(g.name) or nobody} {_count(g.count, 'deal')} "
+            f"{format_money(g.value_cents, currency)}"
+            for g in found[:LESSONS_SHOWN]
+        ]
+        more = len(found) - LESSONS_SHOWN
+        return " · ".join(shown) + (f" · {more} more (--json)" if more > 0 else "") or "—"
+
+    nps = k.nps
+    score = "—" if nps.score is None else f"{nps.score:+.0f}"
+    return [
+        ("Lost by reason", groups(k.lost_by_reason, "(no reason)")),
+        ("Lost to", groups(k.lost_by_competitor, "a competitor, unnamed,")),
+        ("NPS", f"{score} ({_count(nps.answered, 'won customer')} answered)"),
+    ]
+
+
+LESSONS_SHOWN = 4  # the biggest reasons and competitors in the text; --json has them all
+
+
+def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import forecast
+
+    if args.forecast is None and args.probability is None and args.competitor is None:
+        raise UsageError("deal set needs --forecast, --probability or --competitor")
+    probability = None
+    if args.probability is not None and args.probability.strip().lower() not in STAGE_WORDS:
+        probability = _percent(args.probability)
+
+    shown: list[Any] = []  # what the change left, for the line printed once committed
+
+    def change(session: Session, deal_id: int) -> Any:
+        deal = None
+        if args.forecast is not None:
+            deal = forecast.set_forecast(session=session, deal_id=deal_id, category=args.forecast)
+        if args.probability is not None:
+            deal = forecast.set_probability(
+                session=session, deal_id=deal_id, probability=probability
+            )
+        if args.competitor is not None:
+            deal = forecast.set_competitor(
+                session=session, deal_id=deal_id, competitor=args.competitor
+            )
+        shown.append(forecast.deal_forecast(session=session, deal_id=deal_id))
+        return deal
+
+    def done(deal: Any, line: str) -> str:
+        outlook = shown[-1]
+        words = []
+        if outlook.category is not None:
+            call = "your call" if outlook.overridden else "from the probability"
+            words.append(f"forecast {_category_label(outlook.category)} ({call})")
+            whose = "its own" if outlook.own_probability else "the stage's"
+            words.append(f"probability {outlook.probability}% ({whose})")
+        if args.competitor is not None:
+            words.append(f"competitor {printable(deal.competitor) or 'none'}")
+        return f"Set {line}: " + ", ".join(words)
+
+    return _change_deal(desk, args.deal, change, done)
+
+
+STAGE_WORDS = ("stage", "none", "auto")  # `--probability stage`: the stage's again
+
+
+def _category_label(category: str) -> str:
+    from repdesk.core import forecast
+
+    return forecast.label(category)
+
+
+def cmd_deal_nps(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import forecast
+
+    raw = args.score.strip().lower()
+    score = None
+    if raw not in ("none", "clear"):
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 2:
+            raise UsageError(
+                f"score: {args.score!r} is not valid: a whole number from 0 to 10, or none"
+            )
+        score = int(raw)
+    on = _date(args.on, "--on") if args.on else None
+
+    def done(deal: Any, line: str) -> str:
+        if deal.nps is None:
+            return f"Cleared the score of {line}"
+        return f"Score of {line}: {deal.nps} on {deal.nps_on}"
+
+    return _change_deal(
+        desk,
+        args.deal,
+        lambda s, deal_id: forecast.set_nps(session=s, deal_id=deal_id, score=score, on=on),
+        done,
+    )
+
+
+def _week(desk: Desk, text: str | None) -> Any:
+    from repdesk.core.weeks import WeekInputError, parse_week
+
+    try:
+        return parse_week(
+            text or "this", today=clock.today(), week_start=desk.settings.week_start_index
+        )
+    except WeekInputError as exc:
+        raise UsageError(f"--week: {exc}") from None
+
+
+def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.core.review import SECTIONS
+    from repdesk.services import review
+
+    week = _week(desk, args.week)
+    with desk.write() as session:  # a week that is over is kept the first time it is read
+        page = review.weekly_review(session=session, week=week, conversion=desk.settings.conversion)
+    if args.json:
+        _json(page.to_json())
+        return 0
+    r, cur = page.review, desk.settings.currency
+    span = f"{r.start:%a %d %b} to {r.end:%a %d %b %Y}"
+    if r.frozen_at is not None:
+        state = f"as it ended (kept {r.frozen_at.astimezone():%Y-%m-%d %H:%M})"
+    else:
+        state = "as it ended" if r.closed else "so far"
+    _out(f"Week {r.week} ({span}), {state}")
+    for key, title in SECTIONS:
+        lines = r.section(key)
+        total = ""
+        if key in ("won", "lost") and lines:
+            total = ": " + format_money(
+                r.won_value_cents if key == "won" else r.lost_value_cents, cur
+            )
+        _out(f"{title} ({len(lines)}){total}" if lines else f"{title}: none")
+        for line in lines:
+            _out(f"  {_review_line(key, line)}")
+    activity = " · ".join(f"{a.kind}s {a.this_week} ({a.week_before})" for a in r.activity)
+    _out(f"Activity, against the week before: {activity}")
+    _out(f"Commitments for {r.week} ({len(page.commitments)})" if page.commitments else (
+        f"Commitments for {r.week}: none (`repdesk review commit DEAL TEXT`)"
+    ))  # fmt: skip
+    for commitment in page.commitments:
+        _out(f"  {_commitment_line(commitment)}")
+    if page.last_week:
+        _out(f"Commitments for {page.last_week_label}, the week before ({len(page.last_week)}):")
+        for commitment in page.last_week:
+            _out(f"  {_commitment_line(commitment)}")
+        if any(c.judged == "open" for c in page.last_week):
+            _out("  Mark each: `repdesk review kept ID` or `repdesk review missed ID`")
+    return 0
+
+
+def _review_line(key: str, line: Any) -> str:
+    head = (
+        f"#{line.deal_id} {_title_and_company(line.title, line.company)} · "
+        f"{format_money(line.value_cents, line.currency)}"
+    )
+    if key in ("advanced", "regressed", "forecast"):
+        return f"{head}: {printable(line.was or '-')} → {printable(line.now or '-')}"
+    if key == "slipped" and line.note == "passed":
+        return f"{head}: expected {line.was}, passed while open"
+    if key == "slipped":
+        return f"{head}: {line.was} → {line.now}"
+    if key == "won":
+        return f"{head} · {line.now}"
+    if key == "lost":
+        return f"{head} · {line.now}: {printable(line.note)}"
+    return f"{head} · {printable(line.note)}" if line.note else head
+
+
+_MARKS = {"kept": "✓ kept", "missed": "✗ missed", "open": "? open"}
+
+
+def _commitment_line(commitment: Any) -> str:
+    return (
+        f"[{commitment.id}] {_MARKS.get(commitment.judged, commitment.judged)} · "
+        f"#{commitment.deal_id} {printable(commitment.title)}: {printable(commitment.text)} "
+        f"(since: {commitment.since})"
+    )
+
+
+def cmd_review_commit(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals, review
+
+    week = _week(desk, args.week)
+    with desk.write() as session:
+        deal = deals.find_deal(session=session, ref=args.deal)
+        made = review.add_commitment(
+            session=session,
+            deal_id=deal.id,
+            text=args.text,
+            week=week,  # type: ignore[arg-type]
+        )
+        line = (
+            f"Commitment [{made.id}] for {made.week}: #{deal.id} {printable(deal.title)}: "
+            f"{printable(made.text)}"
+        )
+    _out(line)
+    return 0
+
+
+def _mark(desk: Desk, args: argparse.Namespace, outcome: str) -> int:
+    from repdesk.services import review
+
+    commitment_id = _id(args.id, "commitment id", "repdesk review")
+    with desk.write() as session:
+        marked = review.mark_commitment(
+            session=session,
+            commitment_id=commitment_id,
+            outcome=outcome,
+            week_start=desk.settings.week_start_index,
+        )
+        line = f"Commitment [{marked.id}] of {marked.week}: {outcome}: {printable(marked.text)}"
+    _out(line)
+    return 0
+
+
+def cmd_review_kept(desk: Desk, args: argparse.Namespace) -> int:
+    return _mark(desk, args, "kept")
+
+
+def cmd_review_missed(desk: Desk, args: argparse.Namespace) -> int:
+    return _mark(desk, args, "missed")
+
+
+def cmd_review_drop(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import review
+
+    commitment_id = _id(args.id, "commitment id", "repdesk review")
+    with desk.write() as session:
+        text = review.drop_commitment(
+            session=session,
+            commitment_id=commitment_id,
+            week_start=desk.settings.week_start_index,
+        )
+    _out(f"Dropped commitment [{commitment_id}]: {printable(text)}")
+    return 0
+
+
 # ---------------------------------------------------------------- the parser
 
 
@@ -1534,6 +1840,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     lost.add_argument("deal", metavar="DEAL")
     lost.add_argument("--reason", required=True)
     lost.add_argument("--on", type=_given, metavar="DATE")
+    lost.add_argument("--competitor", metavar="NAME", help="who it went to")
     reopen = command("reopen", cmd_deal_reopen, "reopen a won or lost deal", deals)
     reopen.add_argument("deal", metavar="DEAL")
     reopen.add_argument("--stage", type=_given)
@@ -1549,6 +1856,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     deal_notes.add_argument(
         "text", metavar="TEXT", nargs="?", help="the new notes (\\n for a new line; - reads stdin)"
     )
+    deal_set = command(
+        "set", cmd_deal_set, "set a deal's forecast category, own probability or competitor", deals
+    )
+    deal_set.add_argument("deal", metavar="DEAL")
+    deal_set.add_argument(
+        "--forecast", metavar="CATEGORY", help="commit, best-case, pipeline, omitted or auto"
+    )
+    deal_set.add_argument(
+        "--probability", metavar="PERCENT", help="its own win probability, or stage (its stage's)"
+    )
+    deal_set.add_argument("--competitor", metavar="NAME", help="who it is up against ('' for none)")
+    deal_nps = command("nps", cmd_deal_nps, "a won customer's score, 0-10 (NPS)", deals)
+    deal_nps.add_argument("deal", metavar="DEAL")
+    deal_nps.add_argument("score", metavar="SCORE", help="0 to 10, or none to clear it")
+    deal_nps.add_argument("--on", type=_given, metavar="DATE", help="the day asked (today)")
 
     log = command("log", cmd_log, "log a call, email, meeting or note on a deal")
     log.add_argument("kind", choices=("call", "email", "meeting", "note"))
@@ -1665,6 +1987,22 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     kpi.add_argument("--period", type=_given, help="2026-11, 2026-Q4 or 2026 (default: this month)")
     kpi.add_argument("--as-of", type=_given, metavar="DATE")
     kpi.add_argument("--json", action="store_true")
+
+    rev = command("review", cmd_review, "the weekly review: what changed, and commitments")
+    rev.add_argument("--week", type=_given, help="2026-W48, last, this (default) or a day in it")
+    rev.add_argument("--json", action="store_true")
+    revs = rev.add_subparsers(title="review commands", metavar="ACTION", parser_class=_Parser)
+    rev_commit = command("commit", cmd_review_commit, "commit to what will happen on a deal", revs)
+    rev_commit.add_argument("deal", metavar="DEAL")
+    rev_commit.add_argument("text", metavar="TEXT", help="what will happen, e.g. 'signed order'")
+    rev_commit.add_argument("--week", type=_given, help="this (default) or next")
+    for word, handler, help_text in (
+        ("kept", cmd_review_kept, "mark a commitment kept"),
+        ("missed", cmd_review_missed, "mark a commitment missed"),
+        ("drop", cmd_review_drop, "take back a commitment of a week still running"),
+    ):
+        marking = command(word, handler, help_text, revs)
+        marking.add_argument("id", metavar="ID")
 
     export = command("export", _missing("export"), "write your desk to a file")
     exports = export.add_subparsers(title="formats", metavar="FORMAT", parser_class=_Parser)

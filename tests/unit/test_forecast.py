@@ -11,7 +11,7 @@ from tests.pinned import EUR, NOW, TODAY
 
 from repdesk.core import forecast
 from repdesk.core.dates import parse_period
-from repdesk.core.errors import AlreadyClosed, InvalidInput
+from repdesk.core.errors import AlreadyClosed, InvalidInput, RepdeskError
 from repdesk.core.forecast import Nps
 from repdesk.core.kpi import LostGroup
 from repdesk.core.money import Conversion
@@ -283,7 +283,7 @@ def test_the_periods_nps_counts_the_won_customers_who_answered(engine) -> None: 
     assert _kpis(engine, as_of=TODAY - timedelta(days=1)).nps.answered == 0
     open_deal = _deal(engine, "Still open")
     with write_session(engine) as session:
-        with pytest.raises(InvalidInput, match="a won deal"):
+        with pytest.raises(RepdeskError, match="is open: a score is a won customer's"):
             deal_forecast.set_nps(session=session, deal_id=open_deal, score=9)
         with pytest.raises(InvalidInput, match=r"score: 11.*0 to 10"):
             deal_forecast.set_nps(session=session, deal_id=ids[0], score=11)

@@ -34,10 +34,11 @@ def read_review(conn: Any, *, week: Week, now: datetime, conversion: Conversion)
     """What changed in `week`, up to `now` while it runs, to its end once it is over."""
     start_at, end_at = _midnight(week.start), _midnight(week.end + timedelta(days=1))
     closed = end_at <= now
-    as_of_end = end_at if closed else now
-    as_of = week.end if closed else as_of_end.astimezone().date()
-    span = {"start_at": start_at, "end_at": as_of_end}
-    then = {"as_of_end": as_of_end, "as_of": as_of}
+    # While the week runs nothing can have happened after now: reading to its end reads up
+    # to now, this very instant included.
+    as_of = week.end if closed else now.astimezone().date()
+    span = {"start_at": start_at, "end_at": end_at}
+    then = {"as_of_end": end_at, "as_of": as_of}
     stages = {
         int(stage_id): (name, int(position), kind)
         for stage_id, name, position, _prob, kind, _rot in queries.fetch(conn, "stages")
@@ -117,10 +118,10 @@ def read_review(conn: Any, *, week: Week, now: datetime, conversion: Conversion)
         week=week.label,
         start=week.start,
         end=week.end,
-        as_of=as_of_end,
+        as_of=end_at if closed else now,
         closed=closed,
         sections=sections,
-        activity=_activity(conn, week, as_of_end if not closed else None),
+        activity=_activity(conn, week, None if closed else now),
         won_value_cents=figures.whole(won_sum),
         lost_value_cents=figures.whole(lost_sum),
     )
@@ -141,9 +142,10 @@ def _activity(conn: Any, week: Week, now: datetime | None) -> tuple[ActivityCoun
             conn,
             "activity_weeks",
             this_start=_midnight(week.start),
-            this_end=now or _midnight(week.end + timedelta(days=1)),
+            this_end=_midnight(week.end + timedelta(days=1)),
             last_start=_midnight(before.start),
-            last_end=(now - timedelta(days=7)) if now else _midnight(week.start),
+            # Up to this instant of the week before, that instant included.
+            last_end=(now - timedelta(days=7, microseconds=-1)) if now else _midnight(week.start),
         )
     }
     return tuple(ActivityCount(kind, *counts.get(kind, (0, 0))) for kind in ACTIVITY_KINDS)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from repdesk.core import clock, forecast
-from repdesk.core.errors import AlreadyClosed, InvalidInput
+from repdesk.core.errors import AlreadyClosed, InvalidInput, RepdeskError
 from repdesk.services import history
 from repdesk.services.deals import get_deal
 from repdesk.storage.models import CloseDateChange, Deal, ForecastChange
@@ -137,18 +137,18 @@ def set_nps(
 ) -> Deal:
     """A won customer's answer, 0-10, to "how likely are you to recommend us?" (seed 003),
     given on `on` (default today); None forgets it."""
+    if score is not None and not forecast.NPS_LOWEST <= score <= forecast.NPS_HIGHEST:
+        raise InvalidInput("score", score, "a whole number from 0 to 10")
     deal = get_deal(session=session, deal_id=deal_id)
     if deal.status != "won":
-        raise InvalidInput(
-            "deal", f"#{deal.id}", f"a won deal: the score is a customer's ({deal.status} now)"
+        raise RepdeskError(
+            f"deal #{deal.id} is {deal.status}: a score is a won customer's answer (win it first)"
         )
     moment = now or clock.now()
     today = clock.local_date(moment)
     if score is None:
         deal.nps, deal.nps_on = None, None
     else:
-        if not forecast.NPS_LOWEST <= score <= forecast.NPS_HIGHEST:
-            raise InvalidInput("score", score, "a whole number from 0 to 10")
         day = on or today
         if day > today:
             raise InvalidInput(

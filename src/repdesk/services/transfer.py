@@ -17,14 +17,22 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
+from repdesk.core import forecast
 from repdesk.core.domain import row_id
 from repdesk.core.errors import RepdeskError
 from repdesk.io.csv_import import OWN_ID_PREFIX, ActivityRow, DealRow, ImportPlan, Problems
 from repdesk.io.formats import normalise
 from repdesk.services import deals
-from repdesk.storage.models import Activity, Deal, Stage, StageChange
+from repdesk.storage.models import (
+    Activity,
+    CloseDateChange,
+    Deal,
+    ForecastChange,
+    Stage,
+    StageChange,
+)
 
 Progress = Callable[[int, int], None]
 CHUNK = 500
@@ -339,6 +347,8 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
         table.c.source_id,
         table.c.stage_id,
         table.c.stage_entered_at,
+        table.c.forecast,
+        table.c.probability,
         *(table.c[f] for f in FIELDS),
     ]
 
@@ -446,9 +456,11 @@ def _write_deals(
                 | {"stage_entered_at": bindparam("new_entered"), "updated_at": now}
             )
         )
+        probability = {stage.id: stage.probability for stage in stages.rows}
+        probability |= {stages.written.get(s.id, s.id): s.probability for s in stages.planned}  # type: ignore[arg-type]
         for start in range(0, len(updates), CHUNK):
             chunk = updates[start : start + CHUNK]
-            params, changes = [], []
+            params, changes, kept = [], [], []
             for target in chunk:
                 existing = target.existing
                 assert existing is not None
@@ -466,15 +478,46 @@ def _write_deals(
                     changes.append(
                         _change(existing["id"], existing["stage_id"], target.stage_id, now)
                     )
+                kept.extend(_kept_changes(existing, target, probability, now))
             session.execute(statement, params)
             if changes:
                 session.execute(insert(change_table), changes)
+            for model in (CloseDateChange, ForecastChange):
+                rows = [row for of, row in kept if of is model]
+                if rows:
+                    session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
             done += len(chunk)
             if progress is not None:
                 progress(done, total)
     for target in targets:
         if target.existing is not None and "id" not in target.values:
             target.values["id"] = target.existing["id"]
+
+
+def _kept_changes(
+    existing: dict[str, Any], target: _Target, probability: dict[int, int], now: datetime
+) -> list[tuple[type[SQLModel], dict[str, Any]]]:
+    """What a re-import changed that the deal's histories keep (schema v4): its expected close,
+    and the forecast category of a deal open before and after (a new stage's default)."""
+    kept: list[tuple[type[SQLModel], dict[str, Any]]] = []
+    deal_id = existing["id"]
+    was, now_date = existing["expected_close"], target.values.get("expected_close")
+    if "expected_close" in target.values and was != now_date:
+        row = {"deal_id": deal_id, "from_date": was, "to_date": now_date, "changed_at": now}
+        kept.append((CloseDateChange, row))
+    if existing["status"] == "open" and target.values.get("status", "open") == "open":
+        own = existing["probability"]
+
+        def category(stage_id: int) -> str:
+            chance = own if own is not None else probability.get(stage_id, 0)
+            return forecast.category(existing["forecast"], chance)
+
+        before, after = category(existing["stage_id"]), category(target.stage_id)
+        if before != after:
+            row = {"deal_id": deal_id, "from_category": before, "to_category": after,
+                   "changed_at": now}  # fmt: skip
+            kept.append((ForecastChange, row))
+    return kept
 
 
 def _change(deal_id: int, from_id: int | None, to_id: int, now: datetime) -> dict[str, Any]:
