@@ -29,7 +29,7 @@ _DIALECT_TOKENS = {
 _OPEN_AS_OF = """
     SELECT d.id, d.currency, d.value_cents, {expected} AS expected_close, {stage} AS stage_id,
            d.forecast, d.probability, {category} AS category_then
-    FROM deal d
+    FROM deal d {joins}
     WHERE (d.status = 'open' OR d.closed_on > :as_of) AND d.first_contact <= :as_of
 """
 _STAGE_THEN = """COALESCE(
@@ -37,18 +37,26 @@ _STAGE_THEN = """COALESCE(
          WHERE c.deal_id = d.id AND c.changed_at >= :as_of_end
          ORDER BY c.changed_at, c.id LIMIT 1),
         d.stage_id)"""
-_EXPECTED_THEN = """CASE WHEN EXISTS (
-            SELECT 1 FROM close_date_change x WHERE x.deal_id = d.id AND x.changed_at >= :as_of_end)
-        THEN (SELECT x.from_date FROM close_date_change x
-              WHERE x.deal_id = d.id AND x.changed_at >= :as_of_end
-              ORDER BY x.changed_at, x.id LIMIT 1)
-        ELSE d.expected_close END"""
-_CATEGORY_THEN = """(SELECT f.from_category FROM forecast_change f
-         WHERE f.deal_id = d.id AND f.changed_at >= :as_of_end
-         ORDER BY f.changed_at, f.id LIMIT 1)"""
-_OPEN_THEN = _OPEN_AS_OF.format(stage=_STAGE_THEN, expected=_EXPECTED_THEN, category=_CATEGORY_THEN)
+# Each deal's first close-date and category change after that night, read in one pass over
+# each history (joined) rather than looked up deal by deal: most deals have none.
+_FIRST_AFTER = """
+    LEFT JOIN (SELECT deal_id, {column},
+                      ROW_NUMBER() OVER (PARTITION BY deal_id ORDER BY changed_at, id) AS nth
+               FROM {table} WHERE changed_at >= :as_of_end) AS {alias}
+           ON {alias}.deal_id = d.id AND {alias}.nth = 1"""
+_CLOSE_THEN = _FIRST_AFTER.format(column="from_date", table="close_date_change", alias="close_then")
+_EXPECTED_THEN = (
+    "CASE WHEN close_then.deal_id IS NULL THEN d.expected_close ELSE close_then.from_date END"
+)
+_OPEN_THEN = _OPEN_AS_OF.format(
+    stage=_STAGE_THEN,
+    expected=_EXPECTED_THEN,
+    category="category_then.from_category",
+    joins=_CLOSE_THEN
+    + _FIRST_AFTER.format(column="from_category", table="forecast_change", alias="category_then"),
+)
 _OPEN_NOW = _OPEN_AS_OF.format(
-    stage="d.stage_id", expected="d.expected_close", category="CAST(NULL AS VARCHAR)"
+    stage="d.stage_id", expected="d.expected_close", category="CAST(NULL AS VARCHAR)", joins=""
 )
 
 _SQL = {
@@ -289,7 +297,7 @@ _SQL |= {
     "review_close_passed": f"""
         SELECT * FROM (
             SELECT {_REVIEW_DEAL}, {_EXPECTED_THEN} AS expected_then
-            FROM deal d
+            FROM deal d {_CLOSE_THEN}
             WHERE {_OPEN_AT}
         ) AS open_then
         WHERE expected_then >= :start_day AND expected_then < :passed_before
