@@ -1607,9 +1607,16 @@ def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.core.review import SECTIONS
     from repdesk.services import review
 
-    week = _week(desk, args.week)
-    with desk.write() as session:  # a week that is over is kept the first time it is read
-        page = review.weekly_review(session=session, week=week, conversion=desk.settings.conversion)
+    week, conversion = _week(desk, args.week), desk.settings.conversion
+    with desk.read() as session:
+        keeping = review.to_keep(session=session, week=week)
+        if not keeping:  # nothing to store: a read-only desk reads its review too
+            page = review.weekly_review(
+                session=session, week=week, conversion=conversion, keep=False
+            )
+    if keeping:
+        with desk.write() as session:  # a week that is over is kept the first time it is read
+            page = review.weekly_review(session=session, week=week, conversion=conversion)
     if args.json:
         _json(page.to_json())
         return 0
@@ -1671,7 +1678,7 @@ def _commitment_line(commitment: Any) -> str:
     return (
         f"[{commitment.id}] {_MARKS.get(commitment.judged, commitment.judged)} · "
         f"#{commitment.deal_id} {printable(commitment.title)}: {printable(commitment.text)} "
-        f"(since: {commitment.since})"
+        f"(since: {printable(commitment.since)})"
     )
 
 

@@ -215,3 +215,21 @@ def test_commitments_are_marked_in_the_week_after_and_unmarked_ones_count_as_mis
         review.mark_commitment(session=s, commitment_id=unmarked, outcome="kept", now=monday)
     with write_session(engine) as s:
         assert review.drop_commitment(session=s, commitment_id=this, now=NOW) == "Demo booked"
+
+
+def test_only_a_week_still_to_keep_needs_a_write(engine) -> None:  # type: ignore[no-untyped-def]
+    """The shell and the app read a review in a read session unless a week is to be stored:
+    a read-only desk shows its review too, and reading it twice writes once."""
+    this_week = week_containing(FRIDAY)
+    with read_session(engine) as session:
+        assert review.to_keep(session=session, week=this_week, now=NOW)  # last week, not kept
+        live = review.weekly_review(
+            session=session, week=LAST_WEEK, conversion=EUR, now=NOW, keep=False
+        )
+        assert live.review.closed and live.review.frozen_at is None
+        assert session.exec(select(WeeklyReview)).all() == []
+    _read(engine, this_week)
+    with read_session(engine) as session:
+        assert not review.to_keep(session=session, week=this_week, now=NOW)
+        assert not review.to_keep(session=session, week=LAST_WEEK, now=NOW)
+        assert review.to_keep(session=session, week=LAST_WEEK.prev(), now=NOW)

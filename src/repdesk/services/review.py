@@ -92,20 +92,36 @@ class ReviewPage:
         }
 
 
+def to_keep(*, session: Session, week: Week, now: datetime | None = None) -> bool:
+    """Whether reading `week`'s review would store a week (it, or the week before it while it
+    runs): then read it in a write session; else a read session will do (a read-only desk)."""
+    moment = now or clock.now()
+    # A week that is over keeps itself; a running week keeps the week before (over by then).
+    label = week.label if week_over(week, moment) else week.prev().label
+    kept = session.exec(select(WeeklyReview.id).where(WeeklyReview.week == label)).first()
+    return kept is None
+
+
 def weekly_review(
-    *, session: Session, week: Week, conversion: Conversion, now: datetime | None = None
+    *,
+    session: Session,
+    week: Week,
+    conversion: Conversion,
+    now: datetime | None = None,
+    keep: bool = True,
 ) -> ReviewPage:
-    """The review of `week` (stored now if it is over and was not yet); a write session: a
-    closed week is kept the first time it is read."""
+    """The review of `week`: with `keep` (a write session), a week that is over is stored the
+    first time it is read, and reading a running week stores the week before it if it was not
+    yet. Without, a week not kept yet is read live (see `to_keep`)."""
     moment = now or clock.now()
     if week.start > clock.local_date(moment):
         raise InvalidInput(
             "week", week.label, "this week or one before: a week to come has no review yet"
         )
-    review = _kept_or_read(session, week, conversion, moment)
+    review = _kept_or_read(session, week, conversion, moment, keep)
     before = week.prev()
-    if not review.closed:
-        _kept_or_read(session, before, conversion, moment)  # keeps last week as it ended
+    if not review.closed and keep:
+        _kept_or_read(session, before, conversion, moment, keep)  # last week, as it ended
     return ReviewPage(
         review=review,
         commitments=tuple(commitments_of(session=session, week=week, now=moment)),
@@ -114,7 +130,9 @@ def weekly_review(
     )
 
 
-def _kept_or_read(session: Session, week: Week, conversion: Conversion, now: datetime) -> Review:
+def _kept_or_read(
+    session: Session, week: Week, conversion: Conversion, now: datetime, keep: bool
+) -> Review:
     stored = session.exec(select(WeeklyReview).where(WeeklyReview.week == week.label)).first()
     if stored is not None:
         try:
@@ -123,7 +141,7 @@ def _kept_or_read(session: Session, week: Week, conversion: Conversion, now: dat
             # An edited JSON import: read the week live rather than fail; what is stored stays.
             return read_review(session, week=week, now=now, conversion=conversion)
     review = read_review(session, week=week, now=now, conversion=conversion)
-    if review.closed:
+    if review.closed and keep:
         session.add(
             WeeklyReview(
                 week=review.week,

@@ -52,7 +52,7 @@ def commitment_prompt(commitment: CommitmentLine, this_week: bool) -> Text:
     text.append(f"{mark:<9}", style=style)
     text.append(f" #{commitment.deal_id} {printable(commitment.title)}: ", style="bold")
     text.append(printable(commitment.text))
-    text.append(f"  since: {commitment.since}", style="dim")
+    text.append(f"  since: {printable(commitment.since)}", style="dim")
     return text
 
 
@@ -162,8 +162,12 @@ class ReviewScreen(Screen[None]):
         week = self.week or self.this_week()
         conversion = self.desk.settings.conversion
         try:
-            page = await self.desk.write(
-                lambda s: review.weekly_review(session=s, week=week, conversion=conversion)
+            # A write only when a week is to be kept: a read-only desk shows its review too.
+            keeping = await self.desk.read(lambda s: review.to_keep(session=s, week=week))
+            page = await (self.desk.write if keeping else self.desk.read)(
+                lambda s: review.weekly_review(
+                    session=s, week=week, conversion=conversion, keep=keeping
+                )
             )
         except Exception as exc:
             self.notify(self.desk.explain(exc), severity="error", timeout=10)
