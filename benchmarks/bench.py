@@ -50,10 +50,12 @@ class Floor(App):
 Floor().run(headless=True, size=(160, 48))
 """
 
-# The board as `repdesk` opens it: cli.open_app, run headless, stopped at the first frame.
+# The board as `repdesk` opens it: open_app (src/repdesk/cli/app.py), run headless, stopped
+# at the first frame.
 BOARD_APP = """
 import os, resource, sys, time
-from repdesk import cli
+from repdesk.cli.app import open_app
+from repdesk.cli.shell import Desk
 from repdesk.storage import paths
 def run(app):
     after = app.after_first_paint  # called once the board's first frame is out
@@ -68,7 +70,7 @@ def run(app):
         app.exit()
     app.after_first_paint = painted
     app.run(headless=True, size=(160, 48))
-cli.open_app(cli.Desk(paths.resolve_home()), auto_backup=False, run=run)
+open_app(Desk(paths.resolve_home()), auto_backup=False, run=run)
 """
 
 

@@ -7,10 +7,14 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from tests import engines
 from tests.pinned import NOW
+
+if TYPE_CHECKING:
+    from repdesk.tui.app import RepdeskApp
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +72,31 @@ def server_url() -> Iterator[str]:
     """An empty database on the test server (skipped locally without one, failed in CI)."""
     with engines.fresh_database() as url:
         yield url
+
+
+# The app, made but not started: a test runs it (`async with app.run_test(size=...)`) or hands
+# it to `snap_compare`. Imported here, not at the top: only the tests that ask import Textual.
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    """The app on the small desk of tests/tui/desks.py, with the default settings."""
+    from tests.tui.desks import build_small_desk, settings
+
+    from repdesk.tui.app import create_app
+
+    return create_app(build_small_desk(home), settings())
+
+
+@pytest.fixture
+def empty_app(home: Path) -> RepdeskApp:
+    """The app on a desk with no deals yet: it opens on the welcome."""
+    from tests.tui.desks import settings
+
+    from repdesk.storage.paths import Home
+    from repdesk.tui.app import create_app
+
+    return create_app(Home(home, home), settings())
 
 
 def cli_env(home: Path) -> dict[str, str]:

@@ -54,6 +54,10 @@ class Settings:
         default_factory=dict
     )  # binding id -> keys, e.g. "board.next_stage"
     database_url: str | None = None
+    # [pipedrive]: the company's Pipedrive (the sync, src/repdesk/sync/). Never the token.
+    pipedrive_url: str = "https://api.pipedrive.com"
+    pipedrive_pipeline: int | None = None  # which pipeline the desk's stages map to
+    pipedrive_all_owners: bool = False  # sync every deal the token sees, not only the rep's
 
     def with_theme(self, theme: str) -> Settings:
         return replace(self, theme=theme)
@@ -134,7 +138,9 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
     if raw_url is not None and url is None:
         shown = display_url(raw_url) if isinstance(raw_url, str) else raw_url
         raise _fail(path, "database_url", shown, SERVER_URL_FORM)
+    crm = _pipedrive(data.get("pipedrive", {}), path)
     return Settings(
+        **crm,
         currency=currency,
         going_cold_days=days,
         week_start=week_start,
@@ -143,6 +149,31 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
         keys=keys,
         database_url=url or None,
     )
+
+
+def _pipedrive(table: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise _fail(path, "pipedrive", table, 'a table: [pipedrive] with url = "https://..."')
+    found: dict[str, Any] = {}
+    url = table.get("url")
+    if url is not None:
+        if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/]+(:\d+)?/?", url.strip()):
+            raise _fail(path, "pipedrive.url", url, "the company's address, e.g. "
+                        '"https://yourcompany.pipedrive.com"')  # fmt: skip
+        found["pipedrive_url"] = url.strip().rstrip("/")
+    pipeline = table.get("pipeline")
+    if pipeline is not None:
+        if not isinstance(pipeline, int) or isinstance(pipeline, bool) or pipeline < 1:
+            raise _fail(path, "pipedrive.pipeline", pipeline, "a pipeline id (a whole number)")
+        found["pipedrive_pipeline"] = pipeline
+    owners = table.get("owners", "mine")
+    if owners not in ("mine", "all"):
+        raise _fail(path, "pipedrive.owners", owners, '"mine" (the default) or "all"')
+    found["pipedrive_all_owners"] = owners == "all"
+    if "token" in table:
+        raise _fail(path, "pipedrive.token", "***", "no token here: set REPDESK_PIPEDRIVE_TOKEN "
+                    "or keep it in the OS keyring with `repdesk sync token`")  # fmt: skip
+    return found
 
 
 # ---------------------------------------------------------------- where the desk lives

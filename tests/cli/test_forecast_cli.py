@@ -141,9 +141,9 @@ def test_the_weekly_review_from_the_shell(desk: Path) -> None:
     assert "Dropped commitment [1]" in ok("review", "drop", "1")
 
 
-def test_an_upgraded_v4_desk_reads_its_kept_review_and_histories(home: Path) -> None:
+def test_a_v5_desk_reads_its_kept_review_and_histories(home: Path) -> None:
     home.mkdir(parents=True)
-    shutil.copy(FIXTURES / "desk-v4.sqlite", home / "desk.sqlite")
+    shutil.copy(FIXTURES / "desk-v5.sqlite", home / "desk.sqlite")
     out = ok("review", "--week", "2026-W46")
     assert "as it ended (kept 2026-11-16 08:00)" in out
     assert "#1 Fleet tracking rollout (Acme Logistics) · €45,000: 2026-11-30 → 2026-12-15" in out
@@ -154,3 +154,37 @@ def test_an_upgraded_v4_desk_reads_its_kept_review_and_histories(home: Path) -> 
         and "slipped:        once, by 15 days" in shown
     )
     assert "competitor:     Webfleet" in shown
+
+
+def test_the_csv_export_carries_the_reps_forecast_fields_and_an_import_takes_them(
+    desk: Path, tmp_path: Path
+) -> None:
+    ok("deal", "set", "acme", "--forecast", "commit", "--probability", "80", "--competitor", "Zen")
+    ok("deal", "won", "nordwind", "--on", "2026-11-10")
+    ok("deal", "nps", "nordwind", "9", "--on", "2026-11-12")
+    exported = tmp_path / "deals.csv"
+    ok("export", "csv", exported)
+    header, acme = exported.read_text(encoding="utf-8").splitlines()[:2]
+    assert header.endswith(",forecast,own_probability,competitor,nps,nps_on")
+    assert acme.endswith(",commit,80,Zen,,")
+
+    fresh = tmp_path / "fresh"
+    ok("--home", fresh, "import", exported)
+    fields = ("forecast_call", "own_probability", "competitor", "nps", "nps_on")
+    for deal in ("acme", "nordwind"):
+        theirs = json.loads(ok("--home", fresh, "deal", "show", deal, "--json"))
+        ours = json.loads(ok("deal", "show", deal, "--json"))
+        assert {f: theirs[f] for f in fields} == {f: ours[f] for f in fields}, deal
+    # Read again with the call changed: the deal follows, and its history keeps the change.
+    exported.write_text(
+        exported.read_text(encoding="utf-8").replace(",commit,80,Zen,", ",best case,80,Zen,"),
+        encoding="utf-8",
+    )
+    assert "0 created, 1 updated" in ok("import", exported)
+    assert json.loads(ok("deal", "show", "acme", "--json"))["forecast"] == "best_case"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        exported.read_text(encoding="utf-8").replace(",best case,80,Zen,", ",upside,80,Zen,"),
+        encoding="utf-8",
+    )
+    assert "commit, best case, pipeline, omitted" in refused("import", bad)

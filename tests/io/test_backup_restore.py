@@ -12,7 +12,7 @@ import pytest
 from tests.io.helpers import ROOT, digest, rows
 from tests.shell import ok, refused
 
-from repdesk.cli import _start_auto_backup
+from repdesk.cli.app import _start_auto_backup
 from repdesk.storage import desk_file, migrations
 from repdesk.storage.paths import Home
 

@@ -150,11 +150,6 @@ async def open_form(pilot: Pilot[int], key: str, kind: type) -> None:
     await until(pilot, lambda: not isinstance(pilot.app.screen, FormScreen | ConfirmScreen))
 
 
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
-
-
 @pytest.mark.slow
 async def test_the_board_and_its_forms_survive_tiny_terminals(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 from tests.shell import run
 
-from repdesk import cli
+from repdesk.cli import figures
+from repdesk.cli.shell import Desk
 from repdesk.storage import problems
 
 SECRET = "Acme Secret Merger GmbH"
@@ -132,10 +133,10 @@ def test_the_log_stays_bounded_and_keeps_the_newest(home: Path) -> None:
 def test_the_shell_names_the_log_of_its_home(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(desk: cli.Desk, args: object) -> int:
+    def broken(desk: Desk, args: object) -> int:
         raise _statement_error()
 
-    monkeypatch.setattr(cli, "cmd_today", broken)
+    monkeypatch.setattr(figures, "cmd_today", broken)
     other = tmp_path / "other"
     code, _, err = run("--home", other, "today")
     assert code == 1

@@ -310,7 +310,7 @@ def test_a_backup_into_a_read_only_folder_names_the_folder(
 def test_the_daily_backup_survives_a_clock_set_back(desk: Path) -> None:
     import shutil
 
-    from repdesk.cli import _start_auto_backup
+    from repdesk.cli.app import _start_auto_backup
     from repdesk.storage.paths import Home
 
     folder = desk.parent / "backups" / "auto"
@@ -403,7 +403,9 @@ def test_a_desk_whose_index_disagrees_with_its_rows_is_refused(
 def test_the_app_does_not_start_on_a_desk_whose_index_disagrees_with_its_rows(
     desk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from repdesk import cli
+    from repdesk.cli.app import open_app
+    from repdesk.cli.shell import Desk
+    from repdesk.storage import paths
 
     monkeypatch.setenv("REPDESK_NOW", "2026-11-21T09:30:00+00:00")
     index_disagrees_with_rows(desk)
@@ -411,9 +413,9 @@ def test_the_app_does_not_start_on_a_desk_whose_index_disagrees_with_its_rows(
     def run_app(_app: object) -> None:
         pytest.fail("the app started on a damaged desk")
 
-    home = cli.paths.resolve_home(str(desk.parent))
+    home = paths.resolve_home(str(desk.parent))
     with pytest.raises(desk_file.DeskError, match=r"missing from index ix_deal_closed_on"):
-        cli.open_app(cli.Desk(home), auto_backup=False, run=run_app)
+        open_app(Desk(home), auto_backup=False, run=run_app)
 
 
 def test_a_desk_file_replaced_the_same_day_is_checked_in_full(desk: Path, tmp_path: Path) -> None:
@@ -543,6 +545,7 @@ NOISY_COMMAND = """
 import logging, sys, warnings
 from sqlalchemy.exc import SAWarning
 from repdesk import cli
+from repdesk.cli import deals
 
 def noisy(desk, args):
     warnings.warn(SAWarning("transaction already deassociated from connection\\nsecond line"))
@@ -555,7 +558,7 @@ def noisy(desk, args):
     print("Listed")
     return 0
 
-cli.cmd_deal_list = noisy
+deals.cmd_deal_list = noisy
 sys.exit(cli.main(["deal", "list"]))
 """
 
@@ -574,7 +577,7 @@ def test_a_postgresql_error_is_one_line(desk: Path, monkeypatch: pytest.MonkeyPa
     import psycopg
     from sqlalchemy.exc import DataError
 
-    from repdesk import cli
+    from repdesk.cli import deals
 
     def refused_by_server(_desk: object, _args: object) -> int:
         orig = psycopg.errors.CharacterNotInRepertoire(
@@ -582,7 +585,7 @@ def test_a_postgresql_error_is_one_line(desk: Path, monkeypatch: pytest.MonkeyPa
         )
         raise DataError("INSERT INTO deal ...", {}, orig)
 
-    monkeypatch.setattr(cli, "cmd_deal_list", refused_by_server)
+    monkeypatch.setattr(deals, "cmd_deal_list", refused_by_server)
     code, _, err = run("deal", "list")
     assert code == 1
     assert err == (

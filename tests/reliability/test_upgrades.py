@@ -94,8 +94,8 @@ def test_an_upgraded_desk_deletes_and_restores_through_its_trash(home: Path, ver
         assert "logged twice" in ok("deal", "show", "1")
 
 
-def test_a_v3_desk_upgrades_to_forecasts_from_its_stages(home: Path) -> None:
-    """Schema 4 (issue 21): every deal of an older desk starts with no call of the rep's, no
+def test_an_older_desk_upgrades_to_forecasts_from_its_stages(home: Path) -> None:
+    """Schema 5 (issue 21): every deal of an older desk starts with no call of the rep's, no
     probability of its own, no competitor, no score, and empty histories; its forecast is its
     stage's default, and the new columns take writes at once."""
     from repdesk.core.dates import parse_period
@@ -106,7 +106,7 @@ def test_a_v3_desk_upgrades_to_forecasts_from_its_stages(home: Path) -> None:
 
     home.mkdir(parents=True)
     desk = home / "desk.sqlite"
-    shutil.copy(FIXTURES / "desk-v3.sqlite", desk)
+    shutil.copy(FIXTURES / "desk-v4.sqlite", desk)  # the version before schema 5
     engine = make_engine(desk)
     try:
         assert (

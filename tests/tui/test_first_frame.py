@@ -1,6 +1,6 @@
-"""The app's start as `repdesk` runs it (cli.open_app): the first frame already holds the
-cards (each stage's first ones), their true counts and the quota figures; the rest of the
-cards follow, and the collector paused for the start runs again."""
+"""The app's start as `repdesk` runs it (open_app in src/repdesk/cli/app.py): the first
+frame already holds the cards (each stage's first ones), their true counts and the quota
+figures; the rest of the cards follow, and the collector paused for the start runs again."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from tests.tui.desks import build_small_desk
 from tests.tui.drive import until
 from textual.pilot import Pilot
 
-from repdesk import cli
+from repdesk.cli.app import open_app
+from repdesk.cli.shell import Desk
 from repdesk.services import board as board_service
 from repdesk.services import deals
 from repdesk.storage.paths import Home
@@ -77,7 +78,7 @@ def _start(home: Home, drive: Any, *, press_at_first_paint: bool = False) -> dic
 
         asyncio.run(main())
 
-    cli.open_app(cli.Desk(home), auto_backup=False, run=run)
+    open_app(Desk(home), auto_backup=False, run=run)
     return first
 
 
@@ -139,7 +140,7 @@ def test_a_write_between_the_first_read_and_the_app_shows_up(home: Path, collect
 
         asyncio.run(main())
 
-    cli.open_app(cli.Desk(desk_home), auto_backup=False, run=run)
+    open_app(Desk(desk_home), auto_backup=False, run=run)
     assert "won €21,000 of €60,000" in after["strip"]
     assert "40 seats renewal" not in after["titles"]
 

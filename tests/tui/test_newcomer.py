@@ -30,11 +30,6 @@ from repdesk.tui.widgets.footer import RepdeskFooter
 SIZE = (120, 34)
 
 
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
-
-
 def rows(home: Path, sql: str) -> list[tuple[object, ...]]:
     conn = sqlite3.connect(home / "desk.sqlite")
     try:
@@ -102,14 +97,15 @@ async def test_help_on_the_deal_page_lists_the_deal_pages_keys(app: RepdeskApp) 
         await until(pilot, lambda: isinstance(app.screen, DealScreen))
 
 
-async def test_a_newly_added_binding_shows_in_help_without_editing_any_list(home: Path) -> None:
+async def test_a_newly_added_binding_shows_in_help_without_editing_any_list(
+    app: RepdeskApp,
+) -> None:
     class BoardWithANewKey(BoardScreen):
         BINDINGS = [Binding("z", "wave", "Wave hello", id="board.brand_new")]
 
         def action_wave(self) -> None:
             self.notify("hello")
 
-    app = create_app(build_small_desk(home), settings())
     app.board = BoardWithANewKey()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -171,11 +167,6 @@ async def test_a_click_on_a_footer_key_runs_it_and_the_pointer_names_it(
 
 
 # ------------------------------------------------------------------ welcome
-
-
-@pytest.fixture
-def empty_app(home: Path) -> RepdeskApp:
-    return create_app(Home(home, home), settings())
 
 
 async def welcome(pilot: Pilot[int]) -> WelcomeScreen:

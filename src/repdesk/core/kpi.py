@@ -9,6 +9,7 @@ function, so the app, `repdesk kpi` and `repdesk quota` can never disagree.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -147,6 +148,10 @@ class Kpis:
             "velocity_per_day": money_json(self.velocity_per_day),
             "deals_needed": self.deals_needed,
             "pipeline_needed": money_json(self.pipeline_needed),
+            # Deals in a currency without a rate count in none of the figures above.
+            "left_out_deals": self.left_out_deals,
+            "left_out_currencies": list(self.left_out_currencies),
+            "left_out_fix": rates_to_add(self.left_out_currencies) if self.left_out_deals else None,
             "commit": money_json(self.categories.commit),
             "best_case": money_json(self.categories.best_case),
             "pipeline": money_json(self.categories.pipeline),
@@ -165,6 +170,15 @@ class Kpis:
             ],
             "nps": self.nps.to_json(),
         }
+
+
+def rates_to_add(currencies: Iterable[str]) -> str:
+    """The settings lines that bring deals in these currencies into every figure."""
+    lines = ", ".join(f"{code} = RATE" for code in currencies)
+    return (
+        f"add under [rates] in settings.toml: {lines}, with RATE what one unit of it is worth "
+        "in the desk's currency"
+    )
 
 
 def _cents(value: Decimal) -> int:

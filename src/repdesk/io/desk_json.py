@@ -52,7 +52,6 @@ from repdesk.core.domain import (
     MAX_TEXT,
     OBJECTION_CATEGORIES,
     OBJECTION_STATUSES,
-    SEGMENTS,
     STAGE_KINDS,
     STATUSES,
 )
@@ -359,7 +358,8 @@ _MEANING: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("stage", "name"): (lambda v: bool(v.strip()), "a stage name"),
     ("deal", "title"): (lambda v: bool(v.strip()), "a deal title"),
     ("deal", "status"): (lambda v: v in STATUSES, "one of " + ", ".join(STATUSES)),
-    ("deal", "segment"): (lambda v: v in SEGMENTS, "one of " + ", ".join(SEGMENTS)),
+    # new, existing, or a CRM's own value kept by a CSV import (its own slice)
+    ("deal", "segment"): (lambda v: bool(v.strip()), "a segment: new, existing or another word"),
     ("deal", "currency"): (is_code, CODE_FORM),
     ("deal", "value_cents"): (check_cents, f"cents from 0 to {MAX_CENTS} ({MAX_SHOWN})"),
     ("activity", "kind"): (lambda v: v in ACTIVITY_KINDS, "one of " + ", ".join(ACTIVITY_KINDS)),

@@ -21,7 +21,7 @@ _DIALECT_TOKENS = {
 # open), each in the stage it was in then. That stage is where the deal's first move after
 # :as_of_end came from (or, for a deal made later, the stage it was made in), else where it is
 # now. The expected close and the forecast category then come the same way from their own
-# histories (schema v4): what the first change after that night changed from, else today's
+# histories (schema v5): what the first change after that night changed from, else today's
 # (category_then NULL: today's, worked out from the rep's call and the probability, see
 # core/forecast.py). Before that night has come nothing can have changed since: the `_now`
 # statements skip the histories (reading them doubles the cost of today's figures, which the
@@ -227,7 +227,9 @@ _SQL = {
         SELECT COALESCE(NULLIF(d.source_id, ''), 'repdesk:' || d.id), d.title, d.company,
                d.contact, d.email, d.phone, d.value_cents,
                d.currency, s.name, d.status, d.source, d.product, d.region, d.segment,
-               d.first_contact, d.expected_close, d.closed_on, d.lost_reason
+               d.first_contact, d.expected_close, d.closed_on, d.lost_reason,
+               s.position, s.probability,
+               d.forecast, d.probability, d.competitor, d.nps, d.nps_on
         FROM deal d JOIN stage s ON s.id = d.stage_id
         ORDER BY d.id
     """,

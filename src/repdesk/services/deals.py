@@ -16,7 +16,7 @@ from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.domain import SEGMENTS, STATUSES, row_id
 from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
 from repdesk.core.money import MAX_CENTS, check_cents
-from repdesk.services import history as kept  # beside history() below: the v4 histories
+from repdesk.services import history as kept  # beside history() below: the v5 histories
 from repdesk.storage.models import Deal, Stage, StageChange
 
 EDITABLE = (
@@ -142,8 +142,9 @@ def _check(deal: Deal, today: date) -> None:
         raise InvalidInput("title", deal.title, "a non-empty title")
     if not check_cents(deal.value_cents):
         raise InvalidInput("value", deal.value_cents, f"cents from 0 to {MAX_CENTS:,}")
-    if deal.segment not in SEGMENTS:
-        raise InvalidInput("segment", deal.segment, "new or existing")
+    if not deal.segment.strip():
+        # new or existing; an import keeps a CRM's other values (a slice of their own).
+        raise InvalidInput("segment", deal.segment, f"{' or '.join(SEGMENTS)} or another word")
     if not is_code(deal.currency):
         raise InvalidInput("currency", deal.currency, CODE_FORM)
     if deal.first_contact > today:

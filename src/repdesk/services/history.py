@@ -1,4 +1,4 @@
-"""The histories a deal keeps beside its stage history (schema v4): every change of its
+"""The histories a deal keeps beside its stage history (schema v5): every change of its
 expected close, and every change of its forecast category.
 
 The services that change what these follow call in here (deals.edit_deal, deals.move_deal,

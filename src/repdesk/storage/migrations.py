@@ -163,6 +163,51 @@ _V3 = [
 ]
 
 _V4 = [
+    # Two-way sync with a CRM (Pipedrive first; see src/repdesk/sync/). Self-contained: the
+    # step only adds tables, so it can be renumbered at a merge without touching the others.
+    # The sync's own settings and marks: the stage mapping, the last pull, the rep's user id.
+    """CREATE TABLE sync_state (
+        key VARCHAR NOT NULL PRIMARY KEY,
+        value VARCHAR NOT NULL
+    )""",
+    # A desk row and the CRM object it is, with the values both sides agreed on at the last
+    # sync (`base`, JSON): a field that differs from it was changed on that side since.
+    """CREATE TABLE sync_link (
+        id {pk},
+        kind VARCHAR NOT NULL,
+        local_id INTEGER NOT NULL,
+        remote_type VARCHAR NOT NULL,
+        remote_id INTEGER NOT NULL,
+        base VARCHAR NOT NULL DEFAULT '{{}}',
+        synced_at {ts} NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX ix_sync_link_local ON sync_link (kind, local_id)",
+    "CREATE UNIQUE INDEX ix_sync_link_remote ON sync_link (remote_type, remote_id)",
+    # What the desk changed that the CRM has not heard yet: written in the same transaction
+    # as the change (services/outbox.py). `sending_since`: a create was sent at that time and
+    # its answer may have been lost, so the next sync looks for it before creating again.
+    """CREATE TABLE sync_outbox (
+        id {unique_pk},
+        kind VARCHAR NOT NULL,
+        local_id INTEGER NOT NULL,
+        queued_at {ts} NOT NULL,
+        sending_since {ts}
+    )""",
+    "CREATE INDEX ix_sync_outbox_item ON sync_outbox (kind, local_id)",
+    # A field both sides changed since the last sync, waiting for the rep to pick one.
+    """CREATE TABLE sync_conflict (
+        id {pk},
+        kind VARCHAR NOT NULL,
+        local_id INTEGER NOT NULL,
+        field VARCHAR NOT NULL,
+        desk_value VARCHAR,
+        remote_value VARCHAR,
+        found_at {ts} NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX ix_sync_conflict_field ON sync_conflict (kind, local_id, field)",
+]
+
+_V5 = [
     # Forecast categories (issue 21): the rep's own call on a deal (NULL: the default from its
     # probability, see core/forecast.py) and a deal's own win probability in place of its
     # stage's (NULL: the stage's).
@@ -220,7 +265,7 @@ _V4 = [
     )""",
 ]
 
-STEPS: list[list[str]] = [_V1, _V2, _V3, _V4]
+STEPS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
 LATEST = len(STEPS)
 
 

@@ -89,7 +89,7 @@ class Deal(SQLModel, table=True):
     source_id: str | None = None
     # The rep's own free notes on the deal (schema v3).
     notes: str = ""
-    # Schema v4 (issue 21): the rep's forecast call (commit | best_case | pipeline | omitted;
+    # Schema v5 (issue 21): the rep's forecast call (commit | best_case | pipeline | omitted;
     # None: the default from the probability, see core/forecast.py), the deal's own win
     # probability in percent (None: its stage's), who it is up against or was lost to, and a
     # won customer's score 0-10 with the day it was given.
@@ -187,8 +187,63 @@ class Trash(SQLModel, table=True):
     deleted_at: datetime = _instant(default_factory=utcnow)
 
 
+class SyncState(SQLModel, table=True):
+    """One setting or mark of the CRM sync (schema v4), e.g. the stage mapping as JSON."""
+
+    __tablename__ = "sync_state"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class SyncLink(SQLModel, table=True):
+    """A desk row (kind: deal | activity | follow_up) and the CRM object it is (schema v4)."""
+
+    __tablename__ = "sync_link"
+    __table_args__ = (
+        Index("ix_sync_link_local", "kind", "local_id", unique=True),
+        Index("ix_sync_link_remote", "remote_type", "remote_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    local_id: int
+    remote_type: str  # deal | activity | note
+    remote_id: int
+    base: str = "{}"  # JSON: the values both sides had at the last sync
+    synced_at: datetime = _instant(default_factory=utcnow)
+
+
+class SyncOutbox(SQLModel, table=True):
+    """A desk row changed since the CRM last heard of it (schema v4)."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = (Index("ix_sync_outbox_item", "kind", "local_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    local_id: int
+    queued_at: datetime = _instant(default_factory=utcnow)
+    sending_since: datetime | None = _instant(default=None)
+
+
+class SyncConflict(SQLModel, table=True):
+    """A field both sides changed since the last sync; the rep picks one (schema v4)."""
+
+    __tablename__ = "sync_conflict"
+    __table_args__ = (Index("ix_sync_conflict_field", "kind", "local_id", "field", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    local_id: int
+    field: str
+    desk_value: str | None = None
+    remote_value: str | None = None
+    found_at: datetime = _instant(default_factory=utcnow)
+
+
 class CloseDateChange(SQLModel, table=True):
-    """A change of a deal's expected close (schema v4): later is a slip."""
+    """A change of a deal's expected close (schema v5): later is a slip."""
 
     __tablename__ = "close_date_change"
     __table_args__ = (
@@ -204,7 +259,7 @@ class CloseDateChange(SQLModel, table=True):
 
 
 class ForecastChange(SQLModel, table=True):
-    """A change of an open deal's forecast category, whatever changed it (schema v4)."""
+    """A change of an open deal's forecast category, whatever changed it (schema v5)."""
 
     __tablename__ = "forecast_change"
     __table_args__ = (
@@ -220,7 +275,7 @@ class ForecastChange(SQLModel, table=True):
 
 
 class Commitment(SQLModel, table=True):
-    """What the rep commits to for a week on a deal; the next review marks it (schema v4)."""
+    """What the rep commits to for a week on a deal; the next review marks it (schema v5)."""
 
     __tablename__ = "commitment"
     __table_args__ = (
@@ -238,7 +293,7 @@ class Commitment(SQLModel, table=True):
 
 
 class WeeklyReview(SQLModel, table=True):
-    """A week's review as it read when the week closed, as JSON (schema v4)."""
+    """A week's review as it read when the week closed, as JSON (schema v5)."""
 
     __tablename__ = "weekly_review"
 

@@ -23,7 +23,7 @@ from repdesk.core.dates import (
     parse_when,
     working_days_after,
 )
-from repdesk.core.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES
+from repdesk.core.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES, SEGMENTS
 from repdesk.core.errors import InvalidInput, NotFound
 from repdesk.core.money import format_money, parse_amount
 from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
@@ -140,7 +140,12 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             "Segment",
             deal.segment if deal else "new",
             kind="select",
-            options=[("new customer", "new"), ("existing customer", "existing")],
+            options=[
+                ("new customer", "new"),
+                ("existing customer", "existing"),
+                # A CRM's own value an import kept (issue 15) stays choosable as it is.
+                *([(deal.segment, deal.segment)] if deal and deal.segment not in SEGMENTS else []),
+            ],
             required=True,
         ),
     ]

@@ -461,7 +461,7 @@ def create_app(
     first: Future[FirstScreen] | None = None,
 ) -> RepdeskApp:
     """`verified`: the caller already checked the desk file for damage (see DeskGateway).
-    `first`: the first frame's read, started by the caller (see cli.open_app)."""
+    `first`: the first frame's read, started by the caller (see open_app in cli/app.py)."""
     own_home = demo_owner(home)
     if own_home is not None:
         # The demo keeps its own settings (currency rates) but wears the rep's theme.

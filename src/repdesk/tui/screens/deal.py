@@ -50,7 +50,7 @@ class DealPage:
     activities: list[Activity]
     objections: list[Objection]
     follow_ups: list[FollowUp]
-    outlook: DealForecast | None = None  # its forecast (schema v4)
+    outlook: DealForecast | None = None  # its forecast (schema v5)
     close_dates: tuple[CloseDateChange, ...] = ()
     categories: tuple[ForecastChange, ...] = ()
 

@@ -1,0 +1,380 @@
+"""`repdesk deal ...`: add, list, show, move, win, lose, reopen, delete, merge and notes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from repdesk.cli import shell
+from repdesk.cli.registry import Command
+from repdesk.cli.shell import Desk
+from repdesk.cli.trash import trashed_line
+from repdesk.core import clock, formatting
+from repdesk.core.currencies import check_code
+from repdesk.core.money import format_money, parse_money
+from repdesk.core.text import printable
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+
+    currency = check_code(args.currency) if args.currency is not None else None
+    value, named = 0, None
+    if args.value is not None:
+        default = desk.settings.currency
+        with shell.naming("--value"):
+            value, named = parse_money(args.value, currency=currency, default_currency=default)
+    first = shell.day(args.first_contact, "--first-contact") if args.first_contact else None
+    expected = shell.day(args.expected_close, "--expected-close") if args.expected_close else None
+    with desk.write() as session:
+        deal = deals.create_deal(
+            session=session,
+            title=args.title,
+            company=args.company,
+            contact=args.contact,
+            email=args.email,
+            phone=args.phone,
+            value_cents=value,
+            currency=currency or named or desk.settings.currency,  # "$500" is in USD
+            stage=args.stage,
+            source=args.source,
+            product=args.product,
+            region=args.region,
+            segment=args.segment,
+            first_contact=first,
+            expected_close=expected,
+        )
+        line = f"Added {shell.deal_line(deal, shell.stage_names(session))}"
+    shell.out(line)  # only once committed: a full disk fails the commit, not before it
+    return 0
+
+
+def cmd_deal_list(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+
+    with desk.read() as session:
+        found = deals.list_deals(session=session, status=args.status, stage=args.stage)
+        names = shell.stage_names(session)
+        if args.json:
+            shell.print_json([shell.deal_json(d, names) for d in found])
+            return 0
+        for deal in found:
+            shell.out(
+                shell.deal_line(deal, names)
+                + ("" if deal.status == "open" else f" · {deal.status}")
+            )
+        shell.out(shell.count(len(found), "deal"))
+    return 0
+
+
+RECENT_ACTIVITIES = 5  # `deal show`: the last few; the app's deal page has the whole timeline
+
+
+def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.cli.forecast import forecast_fields
+    from repdesk.services import activities, deals, followups, forecast, objections
+
+    with desk.read() as session:
+        deal = deals.find_deal(session=session, ref=args.deal)
+        names = shell.stage_names(session)
+        assert deal.id is not None
+        outlook = forecast.deal_forecast(session=session, deal_id=deal.id)
+        pending = followups.pending(session=session, deal_id=deal.id)
+        heard = objections.objections_of(session=session, deal_id=deal.id)
+        recent = activities.timeline_activities(
+            session=session, deal_id=deal.id, limit=RECENT_ACTIVITIES
+        )
+    if args.json:
+        shell.print_json(
+            shell.deal_json(deal, names)
+            | {
+                "forecast": outlook.category,
+                "probability": outlook.probability,
+                "close_date_slips": outlook.slips,
+                "slipped_days": outlook.slipped_days,
+                "follow_ups": [
+                    {
+                        "id": fu.id,
+                        "due_on": fu.due_on.isoformat(),
+                        "due_time": fu.due_time.strftime("%H:%M") if fu.due_time else None,
+                        "note": fu.note,
+                        "every_days": fu.recur_days,
+                    }
+                    for fu in pending
+                ],
+                "objections": [
+                    {
+                        "id": obj.id,
+                        "category": obj.category,
+                        "status": obj.status,
+                        "said": obj.said,
+                        "answer": obj.answer,
+                    }
+                    for obj in heard
+                ],
+                "recent_activities": [
+                    {
+                        "id": act.id,
+                        "kind": act.kind,
+                        "on": clock.local_date(act.at).isoformat(),
+                        "outcome": act.outcome,
+                        "minutes": act.minutes,
+                        "text": act.text,
+                    }
+                    for act in recent
+                ],
+            }
+        )
+        return 0
+    shell.out(f"#{deal.id} {printable(deal.title)}")
+    fields = [
+        ("company", deal.company),
+        ("contact", deal.contact),
+        ("email", deal.email),
+        ("phone", deal.phone),
+        ("value", format_money(deal.value_cents, deal.currency)),
+        ("stage", names[deal.stage_id]),
+        ("status", deal.status),
+        ("expected close", deal.expected_close.isoformat() if deal.expected_close else ""),
+        ("source", deal.source),
+        ("product", deal.product),
+        ("region", deal.region),
+        ("segment", deal.segment),
+        ("first contact", deal.first_contact.isoformat()),
+    ]
+    if deal.closed_on is not None:
+        fields.append(("closed on", deal.closed_on.isoformat()))
+    if deal.status == "lost":
+        fields.append(("lost reason", deal.lost_reason))
+    fields += forecast_fields(deal, outlook, names[deal.stage_id])
+    for label, value in fields:
+        shell.out(f"  {label + ':':<15} {printable(value) or '-'}")
+    if deal.notes.strip():
+        shell.out("Notes")
+        for note_line in deal.notes.strip().splitlines():
+            shell.out(f"  {printable(note_line)}")
+    shell.out(f"Follow-ups ({len(pending)})" + ("" if pending else ": none pending"))
+    for fu in pending:
+        repeat = f" ↻ every {fu.recur_days} days" if fu.recur_days else ""
+        note = f"  {printable(fu.note)}" if fu.note else ""
+        shell.out(f"  [{fu.id}] {formatting.when(fu.due_on, fu.due_time)}{repeat}{note}")
+    shell.out(f"Objections ({len(heard)})" + ("" if heard else ": none"))
+    for obj in heard:
+        shell.out(f"  [{obj.id}] {obj.category}, {obj.status}: {printable(obj.said)}")
+        if obj.answer:
+            shell.out(f"       answer: {printable(obj.answer)}")
+    shell.out(f"Last activities ({len(recent)})" if recent else "Activities: none yet")
+    for act in recent:
+        when = clock.local_date(act.at).isoformat()
+        minutes = f" {act.minutes} min" if act.minutes else ""
+        words = " · ".join(printable(w) for w in (act.outcome, act.text) if w)
+        shell.out(f"  [{act.id}] {when} {act.kind}{minutes}" + (f" · {words}" if words else ""))
+    return 0
+
+
+def _change_deal(
+    desk: Desk, ref: str, change: Callable[[Session, int], Any], done: Callable[[Any, str], str]
+) -> int:
+    """Find DEAL, apply one service change in one write transaction, print `done`'s line."""
+    from repdesk.services import deals
+
+    with desk.write() as session:
+        found = deals.find_deal(session=session, ref=ref)
+        assert found.id is not None
+        deal = change(session, found.id)
+        line = done(deal, shell.deal_line(deal, shell.stage_names(session)))
+    shell.out(line)  # once committed
+    return 0
+
+
+def cmd_deal_move(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+
+    return _change_deal(
+        desk,
+        args.deal,
+        lambda s, deal_id: deals.move_deal(session=s, deal_id=deal_id, stage=args.stage),
+        lambda deal, line: f"Moved {line}",
+    )
+
+
+def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+
+    on = shell.day(args.on, "--on") if args.on else None
+    return _change_deal(
+        desk,
+        args.deal,
+        lambda s, deal_id: deals.win_deal(session=s, deal_id=deal_id, on=on),
+        lambda deal, line: f"Won {line} on {deal.closed_on}",
+    )
+
+
+def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+
+    on = shell.day(args.on, "--on") if args.on else None
+    return _change_deal(
+        desk,
+        args.deal,
+        lambda s, deal_id: deals.lose_deal(
+            session=s, deal_id=deal_id, reason=args.reason, on=on, competitor=args.competitor
+        ),
+        lambda deal, line: (
+            f"Lost {line}: {printable(deal.lost_reason)}"
+            + (f" (to {printable(deal.competitor)})" if deal.competitor else "")
+        ),
+    )
+
+
+def cmd_deal_reopen(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+
+    return _change_deal(
+        desk,
+        args.deal,
+        lambda s, deal_id: deals.reopen_deal(session=s, deal_id=deal_id, stage=args.stage),
+        lambda deal, line: f"Reopened {line}",
+    )
+
+
+def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals, trash
+
+    with desk.write() as session:
+        deal = deals.find_deal(session=session, ref=args.deal)
+        item = trash.delete_item(session=session, kind="deal", item_id=deal.id)  # type: ignore[arg-type]
+    with_rows = f" (with {item.rows - 1:,} rows of its timeline)" if item.rows > 1 else ""
+    shell.out(trashed_line(item).replace(": in the trash", f"{with_rows}: in the trash", 1))
+    return 0
+
+
+def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals, merge
+
+    with desk.write() as session:
+        keep = deals.find_deal(session=session, ref=args.keep)
+        gone = deals.find_deal(session=session, ref=args.gone)
+        gone_line = f"#{gone.id} {shell.title_and_company(gone.title, gone.company)}"
+        merged = merge.merge_deals(session=session, keep_id=keep.id, gone_id=gone.id)  # type: ignore[arg-type]
+        line = shell.deal_line(merged.keep, shell.stage_names(session))
+    moved = shell.table_counts({t: merged.moved[t] for t in ("activity", "follow_up", "objection")})
+    shell.out(
+        f"Merged {gone_line} into {line}: {moved} and its stage history moved; "
+        f"#{merged.gone_id} is in the trash as {merged.trash_id}"
+    )
+    return 0
+
+
+def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+
+    if args.text is None:
+        with desk.read() as session:
+            deal = deals.find_deal(session=session, ref=args.deal)
+        sys.stdout.write("".join(printable(line) + "\n" for line in deal.notes.splitlines()))
+        return 0
+    text = sys.stdin.read() if args.text == "-" else args.text.replace("\\n", "\n")
+    with desk.write() as session:
+        deal = deals.find_deal(session=session, ref=args.deal)
+        deals.edit_deal(session=session, deal_id=deal.id, notes=text)  # type: ignore[arg-type]
+        lines = len(text.splitlines())
+        shell.out(
+            f"Notes of #{deal.id} {printable(deal.title)}: "
+            + (formatting.count(lines, "line") if lines else "cleared")
+        )
+    return 0
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def _add_arguments(add: argparse.ArgumentParser) -> None:
+    add.add_argument("title")
+    for flag in ("company", "contact", "email", "phone", "source", "product", "region"):
+        add.add_argument(f"--{flag}", default="")
+    add.add_argument("--value", type=shell.given, help="e.g. 12500, 12,500.50 or 12.5k")
+    add.add_argument("--currency", type=shell.given, help="three-letter code (default: the desk's)")
+    add.add_argument("--stage", type=shell.given, help="a stage name (default: the first)")
+    add.add_argument("--segment", choices=("new", "existing"), default="new")
+    add.add_argument("--first-contact", type=shell.given, metavar="DATE")
+    add.add_argument("--expected-close", type=shell.given, metavar="DATE")
+
+
+def _list_arguments(listing: argparse.ArgumentParser) -> None:
+    listing.add_argument("--stage", type=shell.given)
+    listing.add_argument("--status", default="open", help="open, won, lost or all")
+    listing.add_argument("--json", action="store_true")
+
+
+def _show_arguments(show: argparse.ArgumentParser) -> None:
+    show.add_argument("deal", metavar="DEAL")
+    show.add_argument("--json", action="store_true")
+
+
+def _move_arguments(move: argparse.ArgumentParser) -> None:
+    move.add_argument("deal", metavar="DEAL")
+    move.add_argument("stage", metavar="STAGE")
+
+
+def _won_arguments(won: argparse.ArgumentParser) -> None:
+    won.add_argument("deal", metavar="DEAL")
+    won.add_argument("--on", type=shell.given, metavar="DATE")
+
+
+def _lost_arguments(lost: argparse.ArgumentParser) -> None:
+    lost.add_argument("deal", metavar="DEAL")
+    lost.add_argument("--reason", required=True)
+    lost.add_argument("--on", type=shell.given, metavar="DATE")
+    lost.add_argument("--competitor", metavar="NAME", help="who it went to")
+
+
+def _reopen_arguments(reopen: argparse.ArgumentParser) -> None:
+    reopen.add_argument("deal", metavar="DEAL")
+    reopen.add_argument("--stage", type=shell.given)
+
+
+def _deal_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("deal", metavar="DEAL")
+
+
+def _merge_arguments(merge: argparse.ArgumentParser) -> None:
+    merge.add_argument("keep", metavar="KEEP")
+    merge.add_argument("gone", metavar="GONE")
+
+
+def _notes_arguments(notes: argparse.ArgumentParser) -> None:
+    notes.add_argument("deal", metavar="DEAL")
+    notes.add_argument(
+        "text", metavar="TEXT", nargs="?", help="the new notes (\\n for a new line; - reads stdin)"
+    )
+
+
+def commands() -> list[Command]:
+    from repdesk.cli.forecast import deal_actions  # `deal set`, `deal nps` (issue 21)
+
+    actions = [
+        Command("add", "add a deal", cmd_deal_add, _add_arguments),
+        Command("list", "list deals", cmd_deal_list, _list_arguments),
+        Command("show", "show one deal", cmd_deal_show, _show_arguments),
+        Command("move", "move a deal to a stage", cmd_deal_move, _move_arguments),
+        Command("won", "mark a deal won", cmd_deal_won, _won_arguments),
+        Command("lost", "mark a deal lost", cmd_deal_lost, _lost_arguments),
+        Command("reopen", "reopen a won or lost deal", cmd_deal_reopen, _reopen_arguments),
+        Command("delete", "move a deal to the trash (30 days)", cmd_deal_delete, _deal_argument),
+        Command(
+            "merge",
+            "move GONE's timeline to KEEP and GONE to the trash",
+            cmd_deal_merge,
+            _merge_arguments,
+        ),
+        Command("notes", "print a deal's notes, or replace them", cmd_deal_notes, _notes_arguments),
+        *deal_actions(),
+    ]
+    help = "add, list, show, move, win, lose, reopen, delete or merge deals"
+    return [Command("deal", help, actions=actions)]

@@ -1,0 +1,119 @@
+"""`repdesk follow-up ...`: schedule, complete, snooze and delete follow-ups."""
+
+from __future__ import annotations
+
+import argparse
+
+from repdesk.cli import shell
+from repdesk.cli.registry import Command
+from repdesk.cli.shell import Desk
+from repdesk.cli.trash import delete_into_trash
+from repdesk.core import formatting
+from repdesk.core.domain import ACTIVITY_KINDS
+from repdesk.core.text import printable
+
+
+def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import deals, followups
+
+    when = shell.when(args.when, "WHEN")
+    every = shell.every(args.every) if args.every else None
+    with desk.write() as session:
+        deal = deals.find_deal(session=session, ref=args.deal)
+        fu = followups.add_follow_up(
+            session=session,
+            deal_id=deal.id,  # type: ignore[arg-type]
+            when=when,
+            note=args.note or "",
+            recur_days=every,
+        )
+        repeat = f", every {every} days" if every else ""
+        line = (
+            f"Follow-up {fu.id} on #{deal.id} {printable(deal.title)}: "
+            f"{formatting.when(fu.due_on, fu.due_time)}{repeat}"
+        )
+    shell.out(line)  # once committed
+    return 0
+
+
+def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import followups
+
+    next_when = shell.when(args.next, "--next") if args.next else None
+    with desk.write() as session:
+        done, following = followups.complete_follow_up(
+            session=session,
+            follow_up_id=shell.item_id(args.id, "follow-up"),
+            outcome=args.outcome or "",
+            next_when=next_when,
+            next_note=args.next_note or "",
+            kind=args.kind,
+        )
+        line = f"Done: follow-up {done.id}"
+        if following is not None:
+            next_when = formatting.when(following.due_on, following.due_time)
+            line += f"; next {next_when} (follow-up {following.id})"
+        if done.outcome.strip():
+            line += f"; logged a {args.kind}: {printable(done.outcome)}"
+    shell.out(line)  # once committed
+    return 0
+
+
+def cmd_follow_up_snooze(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.services import followups
+
+    when = shell.when(args.when, "WHEN")
+    with desk.write() as session:
+        fu = followups.snooze_follow_up(
+            session=session, follow_up_id=shell.item_id(args.id, "follow-up"), when=when
+        )
+        line = f"Follow-up {fu.id} moved to {formatting.when(fu.due_on, fu.due_time)}"
+    shell.out(line)  # once committed
+    return 0
+
+
+def cmd_follow_up_delete(desk: Desk, args: argparse.Namespace) -> int:
+    return delete_into_trash(desk, "follow_up", shell.item_id(args.id, "follow-up"))
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def _add_arguments(add: argparse.ArgumentParser) -> None:
+    add.add_argument("deal", metavar="DEAL")
+    add.add_argument("when", metavar="WHEN")
+    add.add_argument("--note", default="")
+    add.add_argument(
+        "--every", type=shell.given, metavar="N", help="repeat every N days (30d) or weeks (2w)"
+    )
+
+
+def _done_arguments(done: argparse.ArgumentParser) -> None:
+    done.add_argument("id", metavar="ID")
+    done.add_argument("--outcome", default="", help="logged as a call (or --kind) on the deal")
+    done.add_argument("--kind", choices=ACTIVITY_KINDS, default="call")
+    done.add_argument(
+        "--next", type=shell.given, metavar="WHEN", help="schedule the next step in the same go"
+    )
+    done.add_argument("--next-note", metavar="TEXT")
+
+
+def _snooze_arguments(snooze: argparse.ArgumentParser) -> None:
+    snooze.add_argument("id", metavar="ID")
+    snooze.add_argument("when", metavar="WHEN")
+
+
+def _id_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ID")
+
+
+def commands() -> list[Command]:
+    actions = [
+        Command("add", "schedule a follow-up on a deal", cmd_follow_up_add, _add_arguments),
+        Command("done", "complete a follow-up", cmd_follow_up_done, _done_arguments),
+        Command(
+            "snooze", "move a follow-up to another date", cmd_follow_up_snooze, _snooze_arguments
+        ),
+        Command("delete", "move a follow-up to the trash", cmd_follow_up_delete, _id_argument),
+    ]
+    return [Command("follow-up", "add, complete or snooze follow-ups", actions=actions)]

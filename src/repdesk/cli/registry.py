@@ -1,0 +1,124 @@
+"""The shell's commands as data, and the parser built from them.
+
+Each command module (deals, activities, follow_ups, objections, figures, transfer, stages,
+trash, app) declares its commands in a `commands()` function: a `Command` names the command,
+its help, the function that adds its arguments and the handler that runs it; a group
+(`deal`, `stage`, ...) lists its actions. `COMMAND_MODULES` says which module declares each
+top-level command, in the order `repdesk --help` lists them, so that the parser for one
+command imports that command's module alone: building every parser (and importing every
+command module) costs a `repdesk quota` in a status bar more than its query.
+
+To add a command: write its handler and a `Command` in the group's module, and name it in
+COMMAND_MODULES (tests/cli/test_registry.py checks the two agree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from repdesk import __version__
+from repdesk.cli.shell import Desk, Parser, UsageError, given
+
+Handler = Callable[[Desk, argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command or action of the shell, as `repdesk --help` and argparse see it."""
+
+    name: str
+    help: str
+    # None for a group: run without an action, it says it needs one.
+    handler: Handler | None = None
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    # A group's actions, their heading in its --help ("deal commands") and their metavar.
+    actions: Sequence[Command] = ()
+    actions_title: str = ""
+    actions_metavar: str = "ACTION"
+
+
+# Every top-level command, in the order `repdesk --help` lists them, and the module of
+# repdesk.cli that declares it.
+COMMAND_MODULES = {
+    "demo": "app",
+    "deal": "deals",
+    "log": "activities",
+    "activity": "activities",
+    "follow-up": "follow_ups",
+    "objection": "objections",
+    "stage": "stages",
+    "trash": "trash",
+    "playbook": "objections",
+    "today": "figures",
+    "quota": "figures",
+    "kpi": "figures",
+    "review": "forecast",
+    "export": "transfer",
+    "serve": "app",
+    "migrate-to": "transfer",
+    "import": "transfer",
+    "sync": "sync",
+    "backup": "transfer",
+    "restore": "transfer",
+}
+
+
+def declared(module: str) -> dict[str, Command]:
+    """The commands a module of repdesk.cli declares, by name (importing it if need be)."""
+    found = importlib.import_module(f"repdesk.cli.{module}").commands()
+    return {command.name: command for command in found}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `command`, just that command's part (its module alone is
+    imported). A name that is no command gets the whole parser, for its help and its error."""
+    parser = Parser(
+        prog="repdesk",
+        description="A keyboard-driven terminal desk for one sales rep. Without a command, "
+        "opens the app on your desk.",
+    )
+    parser.add_argument(
+        "--home", type=given, metavar="DIR", help="keep the desk and settings in DIR"
+    )
+    parser.add_argument("--version", action="version", version=f"repdesk {__version__}")
+    parser.set_defaults(handler=_open_the_app)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    names = [command] if command in COMMAND_MODULES else list(COMMAND_MODULES)
+    modules: dict[str, dict[str, Command]] = {}
+    for name in names:
+        module = COMMAND_MODULES[name]
+        if module not in modules:
+            modules[module] = declared(module)
+        _add(commands, modules[module][name])
+    return parser
+
+
+def _add(parent: argparse._SubParsersAction[Parser], command: Command) -> None:
+    sub = parent.add_parser(command.name, help=command.help, description=command.help)
+    sub.set_defaults(handler=command.handler or _needs_an_action(command.name))
+    if command.arguments is not None:
+        command.arguments(sub)
+    if command.actions:
+        title = command.actions_title or f"{command.name} commands"
+        actions = sub.add_subparsers(
+            title=title, metavar=command.actions_metavar, parser_class=Parser
+        )
+        for action in command.actions:
+            _add(actions, action)
+
+
+def _needs_an_action(name: str) -> Handler:
+    def handler(desk: Desk, args: argparse.Namespace) -> int:
+        raise UsageError(f"{name} needs an action (see `repdesk {name} --help`)")
+
+    return handler
+
+
+def _open_the_app(desk: Desk, args: argparse.Namespace) -> int:
+    """`repdesk` without a command (imported here, not above: the fast path never opens it)."""
+    from repdesk.cli.app import cmd_open
+
+    return cmd_open(desk, args)

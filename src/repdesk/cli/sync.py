@@ -1,0 +1,163 @@
+"""`repdesk sync ...`: the shell's side of the CRM sync (src/repdesk/sync/)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from repdesk.cli.registry import Command
+from repdesk.cli.shell import out as _out
+
+
+def _ask_stage(stage: Any, remote: list[Any], guess: Any) -> Any:
+    """Asked once per desk stage at the first sync (stored; `repdesk sync stages --reset`)."""
+    if not sys.stdin.isatty():
+        return guess
+    names = ", ".join(f"{i + 1} {s.name}" for i, s in enumerate(remote))
+    while True:
+        answer = input(f"Desk stage {stage.name!r} is Pipedrive's [{guess.name}] ({names}): ")
+        answer = answer.strip()
+        if not answer:
+            return guess
+        if answer.isdigit() and 1 <= int(answer) <= len(remote):
+            return remote[int(answer) - 1]
+        picked = [s for s in remote if s.name.casefold() == answer.casefold()]
+        if picked:
+            return picked[0]
+        _out(f"  not one of them: {names}")
+
+
+def _connector(desk: Any) -> Any:
+    from repdesk.sync import secrets
+    from repdesk.sync.pipedrive import PipedriveClient
+
+    return PipedriveClient(desk.settings.pipedrive_url, secrets.token())
+
+
+def cmd_sync_pipedrive(desk: Any, args: argparse.Namespace) -> int:
+    from repdesk.sync.engine import Sync
+
+    desk.prepare()
+    client = _connector(desk)
+    try:
+        runner = Sync(
+            desk.engine,
+            client,
+            all_owners=desk.settings.pipedrive_all_owners,
+            pipeline_id=desk.settings.pipedrive_pipeline,
+            ask_stage=_ask_stage,
+        )
+        report = runner.run(dry_run=args.dry_run)
+    finally:
+        client.close()
+    for line in report.lines():
+        _out(line)
+    return 0
+
+
+def cmd_sync_status(desk: Any, args: argparse.Namespace) -> int:
+    from repdesk.core import clock
+    from repdesk.sync import state
+
+    with desk.read() as session:
+        found = state.status(session)
+    _out(f"Pipedrive ({desk.settings.pipedrive_url}): {found.line(clock.now())}")
+    return 0
+
+
+def cmd_sync_conflicts(desk: Any, args: argparse.Namespace) -> int:
+    from repdesk.sync.engine import conflicts
+
+    with desk.read() as session:
+        found = conflicts(session)
+    if not found:
+        _out("No conflicts: nothing was changed on both sides.")
+        return 0
+    _out(f"Changed on both sides since the last sync ({len(found)}):")
+    for conflict in found:
+        _out(f"  {conflict.line()}")
+    _out("Keep one with `repdesk sync settle ID desk` or `repdesk sync settle ID pipedrive`.")
+    return 0
+
+
+def cmd_sync_settle(desk: Any, args: argparse.Namespace) -> int:
+    from repdesk.sync.engine import settle
+
+    if not args.id.isdigit():
+        from repdesk.sync.connector import SyncError
+
+        raise SyncError(f"{args.id!r} is no conflict id; `repdesk sync conflicts` lists them")
+    found = settle(desk.engine, int(args.id), args.side)
+    kept = "the desk's" if args.side == "desk" else "Pipedrive's"
+    after = " (sent at the next sync)" if args.side == "desk" else ""
+    _out(f"Kept {kept} value for {found.line().split(': ', 1)[1].split(':')[0]}{after}")
+    return 0
+
+
+def cmd_sync_stages(desk: Any, args: argparse.Namespace) -> int:
+    from repdesk.services import deals
+    from repdesk.sync import state
+
+    if args.reset:
+        with desk.write() as session:
+            state.forget(session, state.STAGE_MAP)
+        _out("Stage mapping forgotten: the next first sync asks again.")
+        return 0
+    with desk.read() as session:
+        stored = state.get_json(session, state.STAGE_MAP, {})
+        names = {s.id: s.name for s in deals.stages(session=session)}
+    if not stored:
+        _out("No stage mapping yet: the first `repdesk sync pipedrive` asks for it.")
+        return 0
+    _out("Desk stage -> Pipedrive stage id:")
+    for desk_id, remote_id in stored.items():
+        _out(f"  {names.get(int(desk_id), desk_id)} -> {remote_id}")
+    return 0
+
+
+def cmd_sync_token(desk: Any, args: argparse.Namespace) -> int:
+    import getpass
+
+    from repdesk.sync import secrets
+
+    value = getpass.getpass("Pipedrive API token (kept in the OS keyring): ")
+    if not value.strip():
+        _out("Nothing kept: no token given.")
+        return 2
+    secrets.keep_in_keyring(value)
+    _out("Kept in the OS keyring; REPDESK_PIPEDRIVE_TOKEN still wins when it is set.")
+    return 0
+
+
+def _pipedrive_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dry-run", action="store_true", help="count what would move, write nothing"
+    )
+
+
+def _settle_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ID")
+    parser.add_argument("side", choices=("desk", "pipedrive"))
+
+
+def _stages_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reset", action="store_true", help="forget it; ask at the next sync")
+
+
+def commands() -> list[Command]:
+    actions = [
+        Command(
+            "pipedrive",
+            "take in Pipedrive's changes and send the desk's",
+            cmd_sync_pipedrive,
+            _pipedrive_arguments,
+        ),
+        Command("status", "when the desk last synced and what waits", cmd_sync_status),
+        Command("conflicts", "fields changed on both sides", cmd_sync_conflicts),
+        Command("settle", "keep one side of a conflict", cmd_sync_settle, _settle_arguments),
+        Command("stages", "the desk's stages in Pipedrive", cmd_sync_stages, _stages_arguments),
+        Command("token", "keep the API token in the OS keyring", cmd_sync_token),
+    ]
+    help = "keep the company's Pipedrive in step with the desk"
+    return [Command("sync", help, actions=actions)]

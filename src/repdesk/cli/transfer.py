@@ -1,0 +1,424 @@
+"""`repdesk import`, `export ...`, `migrate-to`, `backup` and `restore`: the desk in and out
+of files and servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from repdesk import settings as settings_mod
+from repdesk.cli import shell
+from repdesk.cli.registry import Command
+from repdesk.cli.shell import Desk, UsageError
+from repdesk.core import clock
+from repdesk.core.errors import RepdeskError
+from repdesk.core.text import printable
+from repdesk.storage import desk_file
+
+
+def _pairs(values: list[str], flag: str, *, split_last: bool) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        left, sep, right = value.rpartition("=") if split_last else value.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise UsageError(f'{flag} {value!r}: expected THEIRS=OURS, e.g. {flag} "Won=Won"')
+        pairs.append((left.strip(), right.strip()))
+    return pairs
+
+
+def _import_options(desk: Desk, args: argparse.Namespace) -> Any:
+    from repdesk.io.csv_import import ImportOptions
+    from repdesk.io.formats import DEAL_FIELDS, normalise
+
+    column_map = {}
+    for name, column in _pairs(args.map, "--map", split_last=False):
+        if name.lower() not in DEAL_FIELDS:
+            raise UsageError(
+                f"--map {name}={column}: {name!r} is not a field; fields: {', '.join(DEAL_FIELDS)}"
+            )
+        column_map[name.lower()] = column
+    status_map = {}
+    for theirs, ours in _pairs(args.status_map, "--status-map", split_last=True):
+        if ours.lower() not in ("open", "won", "lost"):
+            raise UsageError(f"--status-map {theirs}={ours}: {ours!r} is not open, won or lost")
+        status_map[normalise(theirs)] = ours.lower()
+    stage_map = {
+        normalise(theirs): ours
+        for theirs, ours in _pairs(args.stage_map, "--stage-map", split_last=True)
+    }
+    if args.date_format is not None:
+        from datetime import datetime
+
+        sample = date(2026, 11, 20)
+        try:
+            readable = datetime.strptime(sample.strftime(args.date_format), args.date_format)
+        except ValueError:
+            readable = None
+        if "%" not in args.date_format or readable is None or readable.date() != sample:
+            raise UsageError(
+                f"--date-format {args.date_format!r}: expected a format that reads a whole "
+                "date, e.g. %m/%d/%Y (3/1/2017 is 1 March) or %d.%m.%Y"
+            )
+    return ImportOptions(
+        family=None if args.source == "auto" else args.source,
+        column_map=column_map,
+        stage_map=stage_map,
+        status_map=status_map,
+        date_format=args.date_format,
+        encoding=args.encoding,
+        create_stages=args.create_stages,
+        default_currency=desk.settings.currency,
+    )
+
+
+def _count_table(outcome: Any) -> list[str]:
+    keys = set(outcome.created) | set(outcome.updated) | set(outcome.unchanged)
+    order = {name: i for i, name in enumerate(outcome.stage_order)}
+    rows = sorted(keys, key=lambda k: (order.get(k[0], len(order)), k[1]))
+    width = max([len(stage) for stage, _ in rows] + [5])
+    lines = [f"  {'stage':<{width}}  status  created  updated  unchanged"]
+    for key in rows:
+        stage, status = key
+        lines.append(
+            f"  {printable(stage):<{width}}  {status:<6}  {outcome.created[key]:>7,}  "
+            f"{outcome.updated[key]:>7,}  {outcome.unchanged[key]:>9,}"
+        )
+    return lines
+
+
+def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
+    files = [Path(f) for f in args.files]
+    as_json = args.source == "json" or (
+        args.source == "auto" and all(f.suffix.lower() == ".json" for f in files)
+    )
+    if as_json:
+        return _import_json(desk, args, files)
+    from repdesk.io import csv_import, import_summary
+    from repdesk.io.progress import ProgressBar
+    from repdesk.services import transfer
+
+    options = _import_options(desk, args)
+    bar = ProgressBar("Importing")
+    try:
+        plan = csv_import.read_files(files, options, progress=bar)
+        for source in plan.sources:
+            shell.out(
+                f"Reading {source.path} as {source.format.name}: {shell.count(source.rows, 'row')} "
+                f"({source.encoding})"
+            )
+            if args.dry_run and source.unused_columns and source.format.records == "deals":
+                shell.out(
+                    f"  not imported: {', '.join(printable(c) for c in source.unused_columns)}"
+                )
+        with desk.read() if args.dry_run else desk.write() as session:
+            outcome = transfer.import_plan(
+                session=session,
+                plan=plan,
+                stage_map=options.stage_map,
+                create_stages=options.create_stages,
+                today=clock.today(),
+                now=clock.now(),
+                dry_run=args.dry_run,
+                progress=bar,
+            )
+    finally:
+        bar.close()
+    created = sum(outcome.created.values())
+    updated = sum(outcome.updated.values())
+    unchanged = sum(outcome.unchanged.values())
+    names = ", ".join(str(s.path) for s in plan.sources if s.format.records == "deals")
+    if args.dry_run:
+        shell.out(
+            f"Would import {shell.count(created + updated + unchanged, 'deal')} from {names}: "
+            f"{created:,} to create, {updated:,} to update, {unchanged:,} unchanged"
+        )
+    else:
+        shell.out(
+            f"Imported {shell.count(created + updated + unchanged, 'deal')} from {names}: "
+            f"{created:,} created, {updated:,} updated, {unchanged:,} unchanged"
+        )
+    if created + updated + unchanged:
+        for line in _count_table(outcome):
+            shell.out(line)
+    if outcome.new_stages:
+        verb = "Would add" if args.dry_run else "Added"
+        shell.out(f"{verb} stages: {', '.join(printable(s) for s in outcome.new_stages)}")
+    if plan.activities:
+        verb = "would add" if args.dry_run else "added"
+        line = (
+            f"Activities: {outcome.activities_added:,} {verb}, "
+            f"{outcome.activities_present:,} already on the desk"
+        )
+        if outcome.activities_unlinked:
+            first = ", ".join(outcome.activities_unlinked[:3])
+            line += (
+                f"; {len(outcome.activities_unlinked):,} left out, linked to no opportunity "
+                f"or account of these deals (first: {first})"
+            )
+        shell.out(line)
+    for line in import_summary.summary_lines(
+        plan, desk_currency=desk.settings.currency, rated=desk.settings.rates, dry_run=args.dry_run
+    ):
+        shell.out(line)
+    if args.dry_run:
+        shell.out("Nothing was written (--dry-run).")
+    return 0
+
+
+def _import_json(desk: Desk, args: argparse.Namespace, files: list[Path]) -> int:
+    from repdesk.io import desk_json
+
+    if len(files) != 1:
+        raise UsageError("a JSON export is a whole desk: import one file at a time")
+    if (
+        args.map
+        or args.stage_map
+        or args.status_map
+        or args.date_format
+        or args.encoding
+        or args.create_stages
+    ):
+        raise UsageError(
+            "--map, --stage-map, --status-map, --date-format, --encoding and --create-stages "
+            "are for CSV files; a JSON export goes in as it is"
+        )
+    tables = desk_json.read_document(files[0])  # a file that is not one changes no desk
+    with desk.write() as session:  # one transaction, either engine: all or nothing
+        counts = desk_json.import_json(session.connection(), files[0], tables, dry_run=args.dry_run)
+    listed = shell.table_counts(counts)
+    if args.dry_run:
+        shell.out(
+            f"Would import the desk in {files[0]}: {listed}. Nothing was written (--dry-run)."
+        )
+    else:
+        shell.out(f"Imported the desk in {files[0]}: {listed}")
+    return 0
+
+
+def _export_target(desk: Desk, args: argparse.Namespace) -> Path:
+    """FILE, checked before the desk is read: never the desk's own files or its backups,
+    never a folder or a device, an existing file only with --force."""
+    from repdesk.io.files import export_target
+
+    data = desk.home.desk
+    # Every file the desk keeps beside it: -wal/-shm/-journal, the copy an upgrade takes
+    # (desk.sqlite.pre-vN-...bak), the record of the last full check, and the settings.
+    beside = [*data.parent.glob(f"{data.name}*"), *data.parent.glob(f".{data.name}*")]
+    own = [data, *(Path(f"{data}{suffix}") for suffix in ("-wal", "-shm", "-journal"))]
+    return export_target(
+        args.file,
+        keep=[*own, *beside, desk.home.settings, desk.home.crash_log],
+        keep_folders=[desk.home.backups, desk.home.crash_log.parent],
+        force=args.force,
+    )
+
+
+def cmd_export_ics(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io import ics
+
+    path = _export_target(desk, args)
+    with desk.fast() as conn:
+        count = ics.write_ics(conn, path, now=clock.now())
+    shell.out(f"Wrote {shell.count(count, 'pending follow-up')} to {path}")
+    return 0
+
+
+def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io import csv_export
+
+    path = _export_target(desk, args)
+    with desk.fast() as conn:
+        count = csv_export.export_csv(conn, path)
+    shell.out(f"Wrote {shell.count(count, 'deal')} to {path}")
+    return 0
+
+
+def cmd_export_json(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io import desk_json
+
+    path = _export_target(desk, args)
+    with desk.read() as session:  # one snapshot of every table, either engine
+        counts = desk_json.export_json(session.connection(), path, exported_at=clock.now())
+    listed = shell.table_counts(counts)
+    shell.out(f"Wrote the whole desk to {path}: {listed}")
+    return 0
+
+
+def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.storage import store
+
+    url = settings_mod.normalise_database_url(args.url)
+    if url is None:
+        raise UsageError(
+            f"URL: {settings_mod.display_url(args.url)!r} is not valid: expected "
+            f"{settings_mod.SERVER_URL_FORM}"
+        )
+    source = desk.home.desk
+    if not source.exists():
+        raise desk_file.DeskError(f"there is no desk at {source} to copy")
+    counts = store.copy_desk_to_server(source, url)
+    shown = settings_mod.display_url(url)
+    shell.out(f"Copied the desk at {source} to {shown}:")
+    width = max(len(name) for name in counts)
+    for name, (expected, copied) in counts.items():
+        rows = "row" if copied == 1 else "rows"
+        shell.out(f"  {name:<{width}} {copied:>9,} {rows} (the desk has {expected:,})")
+    shell.out("Every table's row count matches. To use the server from now on, set")
+    shell.out(f"  export {settings_mod.DATABASE_URL_ENV}='{shown}'")
+    shell.out(f'or in {desk.home.settings}:  database_url = "{shown}"')
+    if shown != url:
+        shell.out("(with your password where *** stands)")
+    shell.out(f"{source} is left as it was; repdesk does not read it while the URL is set.")
+    return 0
+
+
+def _refuse_on_server(desk: Desk, command: str, instead: str) -> None:
+    """backup and restore copy desk files; a server's database is copied by its own tools,
+    which know its transactions, roles and sequences. Exit 2: the desk is fine, the command
+    does not apply to where it lives, and nothing is touched."""
+    if desk.on_server:
+        server = settings_mod.display_url(desk.settings.database_url or "")
+        libpq = "postgresql://" + server.partition("://")[2]  # the form pg_dump reads
+        raise UsageError(
+            f"{command}: this desk is on a PostgreSQL server, and `repdesk {command}` works on "
+            f"desk files only: {instead.format(url=libpq)}"
+        )
+
+
+def cmd_backup(desk: Desk, args: argparse.Namespace) -> int:
+    _refuse_on_server(
+        desk,
+        "backup",
+        "back the database up with pg_dump, e.g. pg_dump --format=custom --file=desk.dump '{url}'",
+    )
+    if not desk.home.desk.exists():
+        raise desk_file.DeskError(f"there is no desk at {desk.home.desk} to back up yet")
+    if args.file:
+        target = Path(args.file)
+        if target.exists():
+            raise UsageError(f"{target} already exists: give a new file name")
+    else:
+        stamp = clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
+        target = desk.home.backups / f"desk-{stamp}.sqlite"
+        number = 1
+        while target.exists():
+            number += 1
+            target = desk.home.backups / f"desk-{stamp}-{number}.sqlite"
+    desk_file.prepare(desk.home.desk)
+    desk_file.take_backup(desk.home.desk, target)
+    shell.out(f"Backed up {desk.home.desk} to {target}")
+    return 0
+
+
+def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
+    _refuse_on_server(
+        desk,
+        "restore",
+        "restore a pg_dump backup with pg_restore, e.g. "
+        "pg_restore --clean --if-exists --dbname='{url}' desk.dump",
+    )
+    source = Path(args.file)
+    try:
+        version, kept = desk_file.restore_desk(desk.home.desk, source, desk.home.backups)
+    except desk_file.RestoreRefused as exc:
+        raise RepdeskError(f"not restored: {exc}; the desk is unchanged") from None
+    line = f"Restored {source} (schema {version}) into {desk.home.desk}"
+    if kept is not None:
+        line += f"; the desk it replaced is kept at {kept}"
+    shell.out(line)
+    return 0
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def _export_arguments(export: argparse.ArgumentParser) -> None:
+    export.add_argument("file", metavar="FILE")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+
+def _migrate_arguments(migrate: argparse.ArgumentParser) -> None:
+    migrate.add_argument("url", metavar="URL", help="postgresql+psycopg://USER@HOST:PORT/DB")
+
+
+def _import_arguments(imp: argparse.ArgumentParser) -> None:
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument(
+        "--from",
+        dest="source",
+        default="auto",
+        choices=("auto", "native", "pipedrive", "hubspot", "salesforce", "csv", "json"),
+        help="the file's format (default: recognised by its headers; .json files as exports)",
+    )
+    imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                     help="take FIELD from COLUMN (repeatable)")  # fmt: skip
+    imp.add_argument("--stage-map", action="append", default=[], metavar="THEIRS=OURS",
+                     help="their stage to one of the desk's (repeatable)")  # fmt: skip
+    imp.add_argument("--status-map", action="append", default=[], metavar="THEIRS=STATUS",
+                     help="their status word to open, won or lost (repeatable)")  # fmt: skip
+    imp.add_argument("--date-format", metavar="FMT",
+                     help="e.g. %%d.%%m.%%y (default: the form the file proves)")  # fmt: skip
+    imp.add_argument("--encoding", metavar="NAME",
+                     help="e.g. windows-1252 (default: recognised)")  # fmt: skip
+    imp.add_argument("--create-stages", action="store_true",
+                     help="add the file's unknown stages to the pipeline")  # fmt: skip
+    imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+
+
+def _backup_arguments(backup: argparse.ArgumentParser) -> None:
+    backup.add_argument("file", metavar="FILE", nargs="?",
+                        help="default: backups/desk-TIME.sqlite in the data directory")  # fmt: skip
+
+
+def _restore_arguments(restore: argparse.ArgumentParser) -> None:
+    restore.add_argument("file", metavar="FILE")
+
+
+def commands() -> list[Command]:
+    formats = [
+        Command(
+            "ics",
+            "pending follow-ups as an iCalendar file (stable UIDs)",
+            cmd_export_ics,
+            _export_arguments,
+        ),
+        Command("csv", "every deal in the native CSV columns", cmd_export_csv, _export_arguments),
+        Command("json", "the whole desk as one JSON file", cmd_export_json, _export_arguments),
+    ]
+    return [
+        Command(
+            "export",
+            "write your desk to a file",
+            actions=formats,
+            actions_title="formats",
+            actions_metavar="FORMAT",
+        ),
+        Command(
+            "migrate-to",
+            "copy this desk into an empty PostgreSQL database and check every table's rows",
+            cmd_migrate_to,
+            _migrate_arguments,
+        ),
+        Command(
+            "import",
+            "import deals from CSV (native, Pipedrive, HubSpot, Salesforce, any CSV with --map) "
+            "or a desk from a JSON export",
+            cmd_import,
+            _import_arguments,
+        ),
+        Command(
+            "backup",
+            "a consistent copy of the desk, safe while it is open",
+            cmd_backup,
+            _backup_arguments,
+        ),
+        Command(
+            "restore",
+            "put a backup in place of the desk (kept first)",
+            cmd_restore,
+            _restore_arguments,
+        ),
+    ]

@@ -1,0 +1,61 @@
+"""What the sync needs from a CRM: a small interface a HubSpot or Salesforce connector could
+implement too. Objects travel as plain dicts in the CRM's own shape; the mapping to desk rows
+lives in mapping.py. Every failure a rep must read is a SyncError with one line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from repdesk.core.errors import RepdeskError
+
+Obj = dict[str, Any]
+
+
+class SyncError(RepdeskError):
+    """The sync stopped; the message is one line a rep can act on. What was sent stays sent."""
+
+
+class AuthRefused(SyncError):
+    """The token is revoked or wrong (401), or lacks a scope (403)."""
+
+
+class NotThere(SyncError):
+    """The object is gone on the CRM's side (404/410): a delete already done, a deal deleted."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteStage:
+    id: int
+    name: str
+    order: int
+    pipeline_id: int
+
+
+class Connector(Protocol):
+    name: str  # "Pipedrive"
+
+    def whoami(self) -> int:
+        """The rep's user id in the CRM (their own deals are synced by default)."""
+        ...
+
+    def stages(self) -> list[RemoteStage]: ...
+
+    # Pulls: objects changed at or after `since` (an RFC 3339 instant; None: all), page by page.
+    def changed(
+        self, remote_type: str, *, since: str | None, owner_id: int | None, deleted: bool = False
+    ) -> Iterator[Obj]: ...
+
+    def by_ids(self, remote_type: str, ids: list[int]) -> list[Obj]: ...
+
+    def notes_of_deal(self, deal_id: int) -> list[Obj]: ...
+
+    # Pushes: the CRM's answer (the object as it now is), or NotThere.
+    def create(self, remote_type: str, values: Obj) -> Obj: ...
+
+    def update(self, remote_type: str, remote_id: int, values: Obj) -> Obj: ...
+
+    def delete(self, remote_type: str, remote_id: int) -> None: ...
+
+    def close(self) -> None: ...

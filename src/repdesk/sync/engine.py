@@ -1,0 +1,1190 @@
+"""One sync run: link (the first time), take in what changed in the CRM, send the outbox.
+
+Every desk write here is a short transaction of its own and no transaction is open while a
+request is on the wire, so the rep's app and shell keep writing during a long first sync,
+and a kill at any point leaves a desk that the next run finishes from.
+
+Nothing twice in the CRM: Pipedrive takes no idempotency key on a create, so before each
+create the outbox entries are marked `sending_since` (committed), and a later run that finds
+the mark looks in Pipedrive for what that create would have made (same fields, made since
+the mark, owned by the rep, not linked to any desk row) and links it instead of creating it
+again. A delete that finds nothing (404) is done; an update is the same however often sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlmodel import Session
+
+from repdesk.core import clock
+from repdesk.core.currencies import is_code
+from repdesk.core.errors import RepdeskError
+from repdesk.services import activities as activity_service
+from repdesk.services import deals as deal_service
+from repdesk.services import followups as follow_up_service
+from repdesk.services import trash
+from repdesk.services.outbox import APPLYING, LINKED_KEY
+from repdesk.storage.models import (
+    Activity,
+    Deal,
+    FollowUp,
+    Stage,
+    SyncConflict,
+    SyncLink,
+    SyncOutbox,
+)
+from repdesk.storage.store import read_session, write_session
+from repdesk.sync import mapping, state
+from repdesk.sync.connector import Connector, NotThere, Obj, RemoteStage, SyncError
+from repdesk.sync.mapping import View
+
+MODELS: dict[str, type] = {"deal": Deal, "activity": Activity, "follow_up": FollowUp}
+# Pulls start this long before the last one began: an object changed while it ran is seen
+# again rather than missed (seeing it twice changes nothing).
+OVERLAP = timedelta(minutes=5)
+# A create whose answer was lost is looked for among objects changed since a little before it.
+LOOKBACK = timedelta(minutes=2)
+CHUNK = 500
+_ADOPT = "_adopt"  # a link made at the first sync from the CSV importer's id: Pipedrive's wins
+
+AskStage = Callable[[Stage, list[RemoteStage], RemoteStage], RemoteStage]
+
+
+@dataclass
+class Report:
+    dry_run: bool = False
+    linked: int = 0  # deals matched by the Pipedrive id the CSV importer kept
+    taken_new: int = 0
+    taken_changed: int = 0
+    trashed: int = 0  # deleted in Pipedrive: in the desk's trash
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    kept_both: int = 0
+    conflicts: int = 0
+    waiting: int = 0  # what a dry run would send
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        if self.dry_run:
+            return [
+                f"Dry run: {self.taken_new + self.taken_changed} changes in Pipedrive to take in, "
+                f"{self.waiting} desk rows to send; nothing written on either side.",
+                *self.notes,
+            ]
+        lines = []
+        if self.linked:
+            lines.append(f"Linked {self.linked} deals imported from Pipedrive before.")
+        lines.append(
+            f"Took in {self.taken_new} new and {self.taken_changed} changed from Pipedrive"
+            + (f", {self.trashed} deleted there (in the trash for 30 days)" if self.trashed else "")
+            + f"; sent {self.created} new, {self.updated} changes, {self.deleted} deletions."
+        )
+        if self.kept_both:
+            lines.append(f"{self.kept_both} texts changed on both sides: both versions kept.")
+        if self.conflicts:
+            lines.append(
+                f"{self.conflicts} fields changed on both sides: "
+                "`repdesk sync conflicts` lists them, `repdesk sync settle ID desk|pipedrive`."
+            )
+        return [*lines, *self.notes]
+
+
+def _j(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _chunks(items: Iterable[Obj], size: int = CHUNK) -> Iterator[list[Obj]]:
+    chunk: list[Obj] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Sync:
+    def __init__(
+        self,
+        engine: Engine,
+        connector: Connector,
+        *,
+        all_owners: bool = False,
+        pipeline_id: int | None = None,
+        ask_stage: AskStage | None = None,
+    ) -> None:
+        self.engine = engine
+        self.crm = connector
+        self.all_owners = all_owners
+        self.pipeline_id = pipeline_id
+        self.ask_stage = ask_stage
+        self.report = Report()
+        self.user_id: int | None = None
+        self.stage_map: dict[int, int] = {}  # desk stage id -> remote stage id
+        self.back_map: dict[int, int] = {}  # remote stage id -> desk stage id
+        self._orgs: dict[int, Obj] = {}
+        self._persons: dict[int, Obj] = {}
+        self._desk_open: list[int] = []
+        # The organization/person ids the deal being sent was given (kept in its base).
+        self._contact_ids: dict[str, Any] = {}
+
+    # ------------------------------------------------------------ the run
+
+    def run(self, *, dry_run: bool = False) -> Report:
+        self.report.dry_run = dry_run
+        try:
+            with read_session(self.engine) as session:
+                linked = state.get(session, LINKED_KEY) is not None
+            if dry_run:
+                self._dry_run(linked)
+                return self.report
+            if not linked:
+                self._link()
+            self._load_marks()
+            self._recover()
+            self._pull()
+            self._push()
+        except SyncError as exc:
+            self._mark_failed(str(exc))
+            raise
+        with write_session(self.engine) as session:
+            state.put(session, state.LAST_SYNC, clock.now().isoformat())
+            state.forget(session, state.LAST_ERROR)
+        return self.report
+
+    def _mark_failed(self, why: str) -> None:
+        if self.report.dry_run:
+            return
+        try:
+            with write_session(self.engine) as session:
+                state.put(session, state.LAST_ERROR, why)
+        except Exception:  # the desk itself is the problem: the caller shows the sync's line
+            pass
+
+    def _dry_run(self, linked: bool) -> None:
+        since = None
+        owner = None if self.all_owners else self.crm.whoami()
+        if linked:
+            with read_session(self.engine) as session:
+                since = self._since(session)
+                self.report.waiting = state.status(session).waiting
+        else:
+            with read_session(self.engine) as session:
+                self.report.waiting = sum(
+                    session.execute(select(func.count()).select_from(model)).scalar_one()
+                    for model in MODELS.values()
+                )
+            self.report.notes.append(
+                "The first sync links this desk to Pipedrive: deals imported from a Pipedrive "
+                "export match by their id; the rest of the desk is sent."
+            )
+        for _ in self.crm.changed("deal", since=since, owner_id=owner):
+            self.report.taken_changed += 1
+        if since is not None:
+            for _ in self.crm.changed("activity", since=since, owner_id=owner):
+                self.report.taken_changed += 1
+
+    # ------------------------------------------------------------ link (first sync)
+
+    def _link(self) -> None:
+        user_id = self.crm.whoami()
+        remote = self.crm.stages()
+        with read_session(self.engine) as session:
+            stored = state.get_json(session, state.STAGE_MAP, None)
+            desk_stages = deal_service.stages(session=session)
+        stage_map = {int(k): int(v) for k, v in (stored or {}).items()} or self._map_stages(
+            desk_stages, remote
+        )
+        with write_session(self.engine) as session:
+            session.info[APPLYING] = True
+            state.put(session, state.USER_ID, str(user_id))
+            state.put(session, state.STAGE_MAP, _j(stage_map))
+            state.put(session, state.CONNECTOR, self.crm.name)
+            linked_ids = {
+                local
+                for (local,) in session.execute(
+                    select(SyncLink.local_id).where(SyncLink.kind == "deal")
+                )
+            }
+            moment = clock.now()
+            for deal_id, source_id in session.execute(
+                select(Deal.id, Deal.source_id).where(Deal.source_id.like("pipedrive:%"))  # type: ignore[union-attr]
+            ):
+                remote_id = _pipedrive_id(source_id)
+                if remote_id is None or deal_id in linked_ids:
+                    continue
+                if session.execute(
+                    select(SyncLink.id).where(
+                        SyncLink.remote_type == "deal", SyncLink.remote_id == remote_id
+                    )
+                ).first():
+                    continue  # two desk deals from one Pipedrive deal: the first keeps it
+                session.add(
+                    SyncLink(
+                        kind="deal",
+                        local_id=deal_id,
+                        remote_type="deal",
+                        remote_id=remote_id,
+                        base=_j({_ADOPT: True}),
+                        synced_at=moment,
+                    )
+                )
+                linked_ids.add(deal_id)
+                self.report.linked += 1
+            session.flush()
+            # Everything the desk has that Pipedrive does not: sent by this run. Rows written
+            # from now on are recorded by the outbox hook (linked_at is set in this same
+            # transaction, and writers take turns), so nothing falls between the two.
+            for kind, model in MODELS.items():
+                linked_here = select(SyncLink.local_id).where(SyncLink.kind == kind)
+                ids = session.execute(
+                    select(model.id).where(model.id.not_in(linked_here))  # type: ignore[attr-defined]
+                ).scalars()
+                rows = [{"kind": kind, "local_id": i, "queued_at": moment} for i in ids]
+                if rows:
+                    session.execute(SyncOutbox.__table__.insert(), rows)  # type: ignore[attr-defined]
+            state.put(session, LINKED_KEY, moment.isoformat())
+
+    def _map_stages(self, desk: list[Stage], remote: list[RemoteStage]) -> dict[int, int]:
+        """Each open desk stage to a stage of the pipeline: same name first, else the stage at
+        the same place; the rep confirms or changes each (asked once, then stored)."""
+        pipelines = sorted({s.pipeline_id for s in remote})
+        if not pipelines:
+            raise SyncError("Pipedrive has no pipeline with stages: add one there first")
+        pipeline = self.pipeline_id if self.pipeline_id in pipelines else pipelines[0]
+        ordered = sorted((s for s in remote if s.pipeline_id == pipeline), key=lambda s: s.order)
+        by_name = {s.name.casefold(): s for s in ordered}
+        mapping_: dict[int, int] = {}
+        open_stages = [s for s in desk if s.kind == "open"]
+        for index, stage in enumerate(open_stages):
+            guess = by_name.get(stage.name.casefold()) or ordered[min(index, len(ordered) - 1)]
+            if self.ask_stage is not None:
+                guess = self.ask_stage(stage, ordered, guess)
+            mapping_[stage.id] = guess.id  # type: ignore[index]
+        return mapping_
+
+    def _load_marks(self) -> None:
+        with read_session(self.engine) as session:
+            self._load_marks_in(session)
+
+    def _load_marks_in(self, session: Session) -> None:
+        raw_user = state.get(session, state.USER_ID)
+        self.user_id = int(raw_user) if raw_user else None
+        self.stage_map = {
+            int(k): int(v) for k, v in state.get_json(session, state.STAGE_MAP, {}).items()
+        }
+        desk_stages = deal_service.stages(session=session)
+        positions = {s.id: s.position for s in desk_stages}
+        for desk_id, remote_id in sorted(
+            self.stage_map.items(), key=lambda item: positions.get(item[0], 0)
+        ):
+            self.back_map.setdefault(remote_id, desk_id)
+        self._desk_open = [s.id for s in desk_stages if s.kind == "open"]
+
+    @property
+    def _owner(self) -> int | None:
+        return None if self.all_owners else self.user_id
+
+    def _since(self, session: Session) -> str | None:
+        last = state.instant(state.get(session, state.LAST_PULL))
+        return _rfc3339(last - OVERLAP) if last else None
+
+    # ------------------------------------------------------------ pull
+
+    def _pull(self) -> None:
+        started = clock.now()
+        with read_session(self.engine) as session:
+            since = self._since(session)
+        for chunk in _chunks(self.crm.changed("deal", since=since, owner_id=self._owner)):
+            self._fetch_contacts(chunk)
+            with write_session(self.engine) as session:
+                session.info[APPLYING] = True
+                for item in chunk:
+                    self._take_deal(session, item)
+        self._take_unseen_adopted()
+        if since is not None:
+            for chunk in _chunks(
+                self.crm.changed("deal", since=since, owner_id=self._owner, deleted=True)
+            ):
+                with write_session(self.engine) as session:
+                    session.info[APPLYING] = True
+                    for item in chunk:
+                        self._take_deleted_deal(session, item)
+            self._take_contact_changes(since)
+        for chunk in _chunks(self.crm.changed("activity", since=since, owner_id=self._owner)):
+            with write_session(self.engine) as session:
+                session.info[APPLYING] = True
+                for item in chunk:
+                    self._take_activity(session, item)
+        with write_session(self.engine) as session:
+            state.put(session, state.LAST_PULL, started.isoformat())
+
+    def _fetch_contacts(self, deals: list[Obj]) -> None:
+        orgs = sorted({int(d["org_id"]) for d in deals if d.get("org_id")} - set(self._orgs))
+        persons = sorted(
+            {int(d["person_id"]) for d in deals if d.get("person_id")} - set(self._persons)
+        )
+        if orgs:
+            self._orgs.update({int(o["id"]): o for o in self.crm.by_ids("organization", orgs)})
+        if persons:
+            self._persons.update({int(p["id"]): p for p in self.crm.by_ids("person", persons)})
+
+    def _remote_view(self, item: Obj) -> View:
+        org = self._orgs.get(int(item["org_id"])) if item.get("org_id") else None
+        person = self._persons.get(int(item["person_id"])) if item.get("person_id") else None
+        return mapping.remote_deal_view(item, org, person)
+
+    def _link_of(self, session: Session, remote_type: str, remote_id: int) -> SyncLink | None:
+        return session.execute(
+            select(SyncLink).where(
+                SyncLink.remote_type == remote_type, SyncLink.remote_id == remote_id
+            )
+        ).scalar_one_or_none()
+
+    def _local_link(self, session: Session, kind: str, local_id: int) -> SyncLink | None:
+        return session.execute(
+            select(SyncLink).where(SyncLink.kind == kind, SyncLink.local_id == local_id)
+        ).scalar_one_or_none()
+
+    def _desk_stage(self, remote_stage: int | None) -> int:
+        if remote_stage is not None and remote_stage in self.back_map:
+            return self.back_map[remote_stage]
+        return self._desk_open[0]
+
+    def _remote_stage(self, desk_stage: int) -> int | None:
+        return self.stage_map.get(desk_stage)
+
+    def _take_deal(self, session: Session, item: Obj) -> None:
+        if item.get("is_deleted"):
+            return
+        remote_id = int(item["id"])
+        link = self._link_of(session, "deal", remote_id)
+        remote = self._remote_view(item)
+        extra = {"org_id": item.get("org_id"), "person_id": item.get("person_id")}
+        if link is None:
+            deal = self._new_deal(session, item, remote)
+            if deal is not None:
+                session.add(
+                    SyncLink(
+                        kind="deal",
+                        local_id=deal.id,
+                        remote_type="deal",
+                        remote_id=remote_id,
+                        base=_j({**remote, **extra}),
+                    )
+                )
+                self.report.taken_new += 1
+            return
+        deal = session.get(Deal, link.local_id)
+        if deal is None:
+            return  # deleted on the desk: the push deletes it in Pipedrive
+        base = json.loads(link.base)
+        desk = mapping.deal_view(deal, self._remote_stage(deal.stage_id))
+        if base.get(_ADOPT):
+            changes = {f: v for f, v in remote.items() if desk.get(f) != v}
+            new_base: View = dict(remote)
+        else:
+            changes, new_base = self._reconcile(session, "deal", deal.id, desk, remote, base)  # type: ignore[arg-type]
+        if changes:
+            self._apply_deal(session, deal, changes)
+            self.report.taken_changed += 1
+        link.base = _j({**new_base, **extra})
+        link.synced_at = clock.now()
+        session.add(link)
+
+    def _take_unseen_adopted(self) -> None:
+        """Deals linked by the CSV importer's id that the pull did not bring (another owner's,
+        or unchanged since): fetched by id once, so their base is known before any push."""
+        with read_session(self.engine) as session:
+            ids = [
+                remote_id
+                for remote_id, base in session.execute(
+                    select(SyncLink.remote_id, SyncLink.base).where(SyncLink.kind == "deal")
+                )
+                if _ADOPT in base
+            ]
+        for start in range(0, len(ids), 100):
+            chunk = self.crm.by_ids("deal", ids[start : start + 100])
+            self._fetch_contacts(chunk)
+            with write_session(self.engine) as session:
+                session.info[APPLYING] = True
+                for item in chunk:
+                    self._take_deal(session, item)
+
+    def _reconcile(
+        self, session: Session, kind: str, local_id: int, desk: View, remote: View, base: View
+    ) -> tuple[View, View]:
+        """Field by field: what to write on the desk, and the new base. A field both sides
+        changed is merged (free text) or becomes a conflict (anything else)."""
+        changes: View = {}
+        new_base = dict(base)
+        for name, theirs in remote.items():
+            ours = desk.get(name)
+            was = base.get(name, ours)  # a field new to the base: as if unchanged here
+            if ours == theirs:
+                new_base[name] = theirs
+                self._settled(session, kind, local_id, name)
+                continue
+            if theirs == was:
+                continue  # only the desk changed it: the push sends it
+            if ours == was:
+                changes[name] = theirs
+                new_base[name] = theirs
+                continue
+            new_base[name] = theirs
+            if name in mapping.FREE_TEXT:
+                changes[name] = mapping.merged_text(str(ours or ""), str(theirs or ""))
+                self.report.kept_both += 1
+                self._queue(session, kind, local_id)  # the merged text goes back
+            else:
+                self._conflict(session, kind, local_id, name, ours, theirs)
+        return changes, new_base
+
+    def _conflict(
+        self, session: Session, kind: str, local_id: int, name: str, ours: Any, theirs: Any
+    ) -> None:
+        row = session.execute(
+            select(SyncConflict).where(
+                SyncConflict.kind == kind,
+                SyncConflict.local_id == local_id,
+                SyncConflict.field == name,
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = SyncConflict(kind=kind, local_id=local_id, field=name)
+            self.report.conflicts += 1
+        row.desk_value, row.remote_value = _j(ours), _j(theirs)
+        row.found_at = clock.now()
+        session.add(row)
+
+    def _settled(self, session: Session, kind: str, local_id: int, name: str) -> None:
+        session.execute(
+            delete(SyncConflict).where(
+                SyncConflict.kind == kind,
+                SyncConflict.local_id == local_id,
+                SyncConflict.field == name,
+            )
+        )
+
+    def _queue(self, session: Session, kind: str, local_id: int) -> None:
+        session.add(SyncOutbox(kind=kind, local_id=local_id, queued_at=clock.now()))
+
+    def _new_deal(self, session: Session, item: Obj, remote: View) -> Deal | None:
+        today = clock.today()
+        added = _date(item.get("add_time")) or today
+        currency = remote["currency"].upper() if is_code(remote["currency"].upper()) else "EUR"
+        try:
+            with session.begin_nested():
+                deal = deal_service.create_deal(
+                    session=session,
+                    title=remote["title"] or f"Pipedrive deal {item['id']}",
+                    currency=currency,
+                    company=remote["company"],
+                    contact=remote["contact"],
+                    email=remote["email"],
+                    phone=remote["phone"],
+                    value_cents=round(remote["value"] * 100),
+                    stage=str(self._desk_stage(remote["stage"])),
+                    first_contact=min(added, today),
+                    expected_close=_date(remote["expected_close_date"]),
+                )
+                deal.source_id = f"pipedrive:{item['id']}"
+                closed = min(_date(remote["close_date"]) or today, today)
+                closed = max(closed, deal.first_contact)
+                if remote["status"] == "won":
+                    deal_service.win_deal(session=session, deal_id=deal.id, on=closed)  # type: ignore[arg-type]
+                elif remote["status"] == "lost":
+                    deal_service.lose_deal(
+                        session=session,
+                        deal_id=deal.id,
+                        on=closed,  # type: ignore[arg-type]
+                        reason=remote["lost_reason"] or "lost in Pipedrive",
+                    )
+                session.flush()
+                return deal
+        except RepdeskError as exc:
+            self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {exc}")
+            return None
+
+    def _apply_deal(self, session: Session, deal: Deal, changes: View) -> None:
+        """Write what Pipedrive changed on the desk deal, through the services (the stage
+        history records a move made in Pipedrive like one made here)."""
+        try:
+            with session.begin_nested():
+                self._apply_deal_fields(session, deal, changes)
+        except RepdeskError as exc:
+            self.report.notes.append(f"deal #{deal.id}: Pipedrive's change not taken in: {exc}")
+
+    def _apply_deal_fields(self, session: Session, deal: Deal, changes: View) -> None:
+        edits: dict[str, Any] = {}
+        simple = {
+            "title": "title",
+            "currency": "currency",
+            "company": "company",
+            "contact": "contact",
+            "email": "email",
+            "phone": "phone",
+        }
+        for name, column in simple.items():
+            if name in changes:
+                edits[column] = changes[name]
+        if "value" in changes:
+            edits["value_cents"] = round(float(changes["value"]) * 100)
+        if "expected_close_date" in changes:
+            edits["expected_close"] = _date(changes["expected_close_date"])
+        if "currency" in edits and not is_code(str(edits["currency"]).upper()):
+            edits.pop("currency")
+        if edits:
+            deal_service.edit_deal(session=session, deal_id=deal.id, **edits)  # type: ignore[arg-type]
+        status = changes.get("status", deal.status)
+        today = clock.today()
+        day = _date(changes.get("close_date")) or deal.closed_on or today
+        day = max(min(day, today), deal.first_contact)
+        if "status" in changes or "stage" in changes:
+            if status == "open":
+                target = self._desk_stage(changes.get("stage", self._remote_stage(deal.stage_id)))
+                if deal.status != "open":
+                    deal_service.reopen_deal(session=session, deal_id=deal.id, stage=str(target))  # type: ignore[arg-type]
+                else:
+                    deal_service.move_deal(session=session, deal_id=deal.id, stage=target)  # type: ignore[arg-type]
+            elif status != deal.status:
+                if deal.status != "open":
+                    deal_service.reopen_deal(session=session, deal_id=deal.id)  # type: ignore[arg-type]
+                if status == "won":
+                    deal_service.win_deal(session=session, deal_id=deal.id, on=day)  # type: ignore[arg-type]
+                else:
+                    reason = changes.get("lost_reason") or deal.lost_reason or "lost in Pipedrive"
+                    deal_service.lose_deal(session=session, deal_id=deal.id, reason=reason, on=day)  # type: ignore[arg-type]
+        elif deal.status != "open":
+            if "close_date" in changes:
+                deal.closed_on = day
+            if "lost_reason" in changes and deal.status == "lost" and changes["lost_reason"]:
+                deal.lost_reason = changes["lost_reason"]
+            session.add(deal)
+
+    def _take_deleted_deal(self, session: Session, item: Obj) -> None:
+        link = self._link_of(session, "deal", int(item["id"]))
+        if link is None:
+            return
+        if session.get(Deal, link.local_id) is not None:
+            trash.delete_item(
+                session=session, kind="deal", item_id=link.local_id, why="deleted in Pipedrive"
+            )
+            self.report.trashed += 1
+        session.delete(link)
+        session.execute(
+            delete(SyncOutbox).where(
+                SyncOutbox.kind == "deal", SyncOutbox.local_id == link.local_id
+            )
+        )
+
+    def _take_contact_changes(self, since: str) -> None:
+        """An organization or person renamed in Pipedrive: the deals naming it follow."""
+        for remote_type, cache in (("organization", self._orgs), ("person", self._persons)):
+            key = "org_id" if remote_type == "organization" else "person_id"
+            changed = {
+                int(o["id"]): o for o in self.crm.changed(remote_type, since=since, owner_id=None)
+            }
+            if not changed:
+                continue
+            cache.update(changed)
+            with write_session(self.engine) as session:
+                session.info[APPLYING] = True
+                for link in session.execute(
+                    select(SyncLink).where(SyncLink.kind == "deal")
+                ).scalars():
+                    base = json.loads(link.base)
+                    if base.get(key) not in changed:
+                        continue
+                    deal = session.get(Deal, link.local_id)
+                    if deal is None:
+                        continue
+                    org = self._orgs.get(base.get("org_id") or -1)
+                    person = self._persons.get(base.get("person_id") or -1)
+                    fake = {"status": base.get("status")}
+                    contact_view = mapping.remote_deal_view(fake, org, person)
+                    names = ("company",) if key == "org_id" else ("contact", "email", "phone")
+                    remote = {n: contact_view[n] for n in names}
+                    desk = mapping.deal_view(deal, None)
+                    changes, new_base = self._reconcile(
+                        session, "deal", deal.id, desk, remote, base
+                    )  # type: ignore[arg-type]
+                    if changes:
+                        self._apply_deal(session, deal, changes)
+                        self.report.taken_changed += 1
+                    link.base = _j(new_base)
+                    session.add(link)
+
+    def _take_activity(self, session: Session, item: Obj) -> None:
+        if item.get("is_deleted") or not item.get("deal_id"):
+            return
+        remote_id = int(item["id"])
+        link = self._link_of(session, "activity", remote_id)
+        if link is None:
+            deal_link = self._link_of(session, "deal", int(item["deal_id"]))
+            if deal_link is None or session.get(Deal, deal_link.local_id) is None:
+                return  # an activity on a deal the desk does not keep
+            self._new_activity(session, deal_link.local_id, item)
+            return
+        if link.kind == "follow_up":
+            row: Any = session.get(FollowUp, link.local_id)
+            remote = mapping.remote_follow_up_view(item)
+            desk = mapping.follow_up_view(row) if row is not None else None
+        else:
+            row = session.get(Activity, link.local_id)
+            remote = mapping.remote_activity_view(item)
+            desk = mapping.activity_view(row) if row is not None else None
+        if row is None or desk is None:
+            return
+        base = json.loads(link.base)
+        changes, new_base = self._reconcile(session, link.kind, row.id, desk, remote, base)
+        if changes:
+            try:
+                with session.begin_nested():
+                    self._apply_activity(session, link.kind, row, changes)
+                self.report.taken_changed += 1
+            except RepdeskError as exc:
+                self.report.notes.append(f"{link.kind} #{row.id}: not taken in: {exc}")
+        link.base = _j(new_base)
+        session.add(link)
+
+    def _new_activity(self, session: Session, deal_id: int, item: Obj) -> None:
+        remote_id = int(item["id"])
+        try:
+            with session.begin_nested():
+                if item.get("done"):
+                    view = mapping.remote_activity_view(item)
+                    row: Any = Activity(
+                        deal_id=deal_id,
+                        kind=mapping.FROM_TYPES.get(view["type"], "call"),
+                        at=min(mapping.happened_at(view), clock.now()),
+                        outcome=view["subject"],
+                        minutes=mapping.minutes_of(view.get("duration")),
+                        text=view.get("note") or "",
+                    )
+                    session.add(row)
+                    kind, base = "activity", view
+                else:
+                    view = mapping.remote_follow_up_view(item)
+                    day, at = mapping.due_of(view)
+                    row = FollowUp(
+                        deal_id=deal_id,
+                        due_on=day,
+                        due_time=at,
+                        note=view["subject"],
+                        created_at=clock.now(),
+                    )
+                    session.add(row)
+                    kind, base = "follow_up", view
+                session.flush()
+                session.add(
+                    SyncLink(
+                        kind=kind,
+                        local_id=row.id,
+                        remote_type="activity",
+                        remote_id=remote_id,
+                        base=_j(base),
+                    )
+                )
+            self.report.taken_new += 1
+        except RepdeskError as exc:
+            self.report.notes.append(f"Pipedrive activity {remote_id} not taken in: {exc}")
+
+    def _apply_activity(self, session: Session, kind: str, row: Any, changes: View) -> None:
+        if kind == "follow_up":
+            if "subject" in changes:
+                row.note = changes["subject"]
+            if "due_date" in changes or "due_time" in changes:
+                view = {
+                    "due_date": changes.get("due_date", row.due_on.isoformat()),
+                    "due_time": changes.get(
+                        "due_time", row.due_time.strftime("%H:%M") if row.due_time else None
+                    ),
+                }
+                row.due_on, row.due_time = mapping.due_of(view)
+            if changes.get("done") is True and row.done_at is None:
+                follow_up_service.complete_follow_up(
+                    session=session, follow_up_id=row.id, outcome="done in Pipedrive", kind=None
+                )
+            elif changes.get("done") is False and row.done_at is not None:
+                row.done_at = None
+            session.add(row)
+            return
+        if row.kind == "note":
+            if "content" in changes:
+                row.text = changes["content"]
+            session.add(row)
+            return
+        edits: dict[str, Any] = {}
+        if "subject" in changes:
+            edits["outcome"] = changes["subject"]
+        if "note" in changes:
+            edits["text"] = changes["note"]
+        if "type" in changes:
+            edits["kind"] = mapping.FROM_TYPES.get(changes["type"], row.kind)
+        if "duration" in changes:
+            edits["minutes"] = mapping.minutes_of(changes["duration"]) or 0
+        if "due_date" in changes or "due_time" in changes:
+            view = mapping.activity_view(row) | {
+                k: v for k, v in changes.items() if k in ("due_date", "due_time")
+            }
+            edits["at"] = min(mapping.happened_at(view), clock.now())
+        activity_service.edit_activity(session=session, activity_id=row.id, **edits)
+
+    # ------------------------------------------------------------ an interrupted create
+
+    def _recover(self) -> None:
+        """Creates a killed run sent without hearing the answer, linked before the pull: the
+        pull would otherwise take the object in as new from Pipedrive, a second desk row."""
+        with read_session(self.engine) as session:
+            pending = session.execute(
+                select(
+                    SyncOutbox.kind,
+                    SyncOutbox.local_id,
+                    func.max(SyncOutbox.id),
+                    func.min(SyncOutbox.sending_since),
+                )
+                .where(SyncOutbox.sending_since.is_not(None))  # type: ignore[union-attr]
+                .group_by(SyncOutbox.kind, SyncOutbox.local_id)
+                .order_by(func.min(SyncOutbox.id))
+            ).all()
+        for kind, local_id, last_id, since in pending:
+            if kind not in MODELS:
+                continue
+            with read_session(self.engine) as session:
+                row = session.get(MODELS[kind], local_id)
+                if row is None or self._local_link(session, kind, local_id) is not None:
+                    continue
+                deal_remote = None
+                if kind != "deal":
+                    parent = self._local_link(session, "deal", row.deal_id)
+                    if parent is None:
+                        continue
+                    deal_remote = parent.remote_id
+                view = self._desk_view(kind, row)
+            remote_type = mapping.remote_type_of(kind, row)
+            when = datetime.fromisoformat(since) if isinstance(since, str) else since
+            made = self._find_made(remote_type, view, deal_remote, when)
+            if made is None:
+                continue  # it never reached Pipedrive: the push sends it
+            self.report.notes.append(
+                f"{kind.replace('_', '-')} #{local_id}: found in Pipedrive from an interrupted "
+                "sync; linked, not sent again"
+            )
+            base = dict(view)
+            if kind == "deal":
+                base.update(org_id=made.get("org_id"), person_id=made.get("person_id"))
+            with write_session(self.engine) as session:
+                session.add(
+                    SyncLink(
+                        kind=kind,
+                        local_id=local_id,
+                        remote_type=remote_type,
+                        remote_id=int(made["id"]),
+                        base=_j(base),
+                    )
+                )
+                self._done(session, kind, local_id, last_id)
+
+    # ------------------------------------------------------------ push
+
+    def _push(self) -> None:
+        with read_session(self.engine) as session:
+            entries = session.execute(
+                select(
+                    SyncOutbox.kind,
+                    SyncOutbox.local_id,
+                    func.max(SyncOutbox.id),
+                    func.min(SyncOutbox.sending_since),
+                ).group_by(SyncOutbox.kind, SyncOutbox.local_id)
+            ).all()
+        order = {"deal": 0, "activity": 1, "follow_up": 1}
+        for kind, local_id, last_id, sending_since in sorted(
+            entries, key=lambda e: (order.get(e[0], 2), e[2])
+        ):
+            if kind not in MODELS:
+                continue
+            since = sending_since
+            if isinstance(since, str):
+                since = datetime.fromisoformat(since)
+            self._push_one(kind, local_id, last_id, since)
+
+    def _done(self, session: Session, kind: str, local_id: int, last_id: int) -> None:
+        session.execute(
+            delete(SyncOutbox).where(
+                SyncOutbox.kind == kind, SyncOutbox.local_id == local_id, SyncOutbox.id <= last_id
+            )
+        )
+
+    def _push_one(
+        self, kind: str, local_id: int, last_id: int, sending_since: datetime | None
+    ) -> None:
+        with read_session(self.engine) as session:
+            row = session.get(MODELS[kind], local_id)
+            link = self._local_link(session, kind, local_id)
+            held = {
+                name
+                for (name,) in session.execute(
+                    select(SyncConflict.field).where(
+                        SyncConflict.kind == kind, SyncConflict.local_id == local_id
+                    )
+                )
+            }
+            deal_remote = None
+            if row is not None and kind != "deal":
+                parent = self._local_link(session, "deal", row.deal_id)
+                deal_remote = parent.remote_id if parent is not None else None
+            view = self._desk_view(kind, row) if row is not None else None
+        if row is None:
+            if link is not None:
+                with contextlib.suppress(NotThere):  # deleted there too: done
+                    self.crm.delete(link.remote_type, link.remote_id)
+                self.report.deleted += 1
+            with write_session(self.engine) as session:
+                if link is not None:
+                    session.execute(delete(SyncLink).where(SyncLink.id == link.id))
+                self._done(session, kind, local_id, last_id)
+            return
+        assert view is not None
+        if kind != "deal" and deal_remote is None:
+            self.report.notes.append(
+                f"{kind.replace('_', '-')} #{local_id} waits: its deal is not in Pipedrive yet"
+            )
+            return
+        remote_type = mapping.remote_type_of(kind, row)
+        if link is not None and link.remote_type != remote_type:
+            # A note became a call (or back): Pipedrive keeps them apart, so replace it.
+            with contextlib.suppress(NotThere):
+                self.crm.delete(link.remote_type, link.remote_id)
+            with write_session(self.engine) as session:
+                session.execute(delete(SyncLink).where(SyncLink.id == link.id))
+            link = None
+        if link is None:
+            self._create(
+                kind, local_id, last_id, row, view, remote_type, deal_remote, sending_since
+            )
+            return
+        base = json.loads(link.base)
+        if base.get(_ADOPT):
+            return  # not seen in Pipedrive yet: nothing known to send against
+        diff = {n: v for n, v in view.items() if n not in held and base.get(n, None) != v}
+        if diff:
+            payload = self._payload(kind, remote_type, view, diff, deal_remote, local_id, base)
+            if payload:
+                try:
+                    self.crm.update(remote_type, link.remote_id, payload)
+                except NotThere:
+                    self.report.notes.append(
+                        f"{kind.replace('_', '-')} #{local_id} is gone in Pipedrive: not sent"
+                    )
+                self.report.updated += 1
+        with write_session(self.engine) as session:
+            fresh = session.get(SyncLink, link.id)
+            if fresh is not None:
+                merged = {**json.loads(fresh.base), **diff, **self._contact_ids}
+                fresh.base = _j(merged)
+                fresh.synced_at = clock.now()
+                session.add(fresh)
+            self._done(session, kind, local_id, last_id)
+
+    def _desk_view(self, kind: str, row: Any) -> View:
+        if kind == "deal":
+            return mapping.deal_view(row, self._remote_stage(row.stage_id))
+        if kind == "follow_up":
+            return mapping.follow_up_view(row)
+        return mapping.activity_view(row)
+
+    def _payload(
+        self,
+        kind: str,
+        remote_type: str,
+        view: View,
+        diff: View,
+        deal_remote: int | None,
+        local_id: int,
+        base: View,
+    ) -> Obj:
+        self._contact_ids = {}
+        if remote_type == "note":
+            return {"content": view["content"], "deal_id": deal_remote}
+        if remote_type == "activity":
+            changed = {n: v for n, v in view.items() if n in diff}
+            return mapping.activity_payload(changed, deal_remote)  # type: ignore[arg-type]
+        payload: Obj = {}
+        for name in ("title", "value", "currency", "expected_close_date"):
+            if name in diff and diff[name] is not None:
+                payload[name] = diff[name]
+        if "stage" in diff and view["stage"] is not None:
+            payload["stage_id"] = view["stage"]
+        status = view["status"]
+        if "status" in diff or "close_date" in diff:
+            payload["status"] = status
+            if status == "won" and view["close_date"]:
+                payload["won_time"] = mapping.close_instant(view["close_date"])
+            if status == "lost" and view["close_date"]:
+                payload["lost_time"] = mapping.close_instant(view["close_date"])
+            if status == "open" and view["stage"] is not None:
+                payload["stage_id"] = view["stage"]
+        if status == "lost" and ("lost_reason" in diff or "status" in diff):
+            payload["lost_reason"] = view["lost_reason"]
+        if "company" in diff and view["company"]:
+            org_id = self._contact("organization", {"name": view["company"]}, local_id)
+            payload["org_id"] = org_id
+            self._contact_ids["org_id"] = org_id
+        if {"contact", "email", "phone"} & set(diff) and view["contact"]:
+            person: Obj = {"name": view["contact"]}
+            if view["email"]:
+                person["emails"] = [{"value": view["email"], "primary": True}]
+            if view["phone"]:
+                person["phones"] = [{"value": view["phone"], "primary": True}]
+            org = self._contact_ids.get("org_id") or base.get("org_id")
+            if org:
+                person["org_id"] = org
+            person_id = self._contact("person", person, local_id)
+            payload["person_id"] = person_id
+            self._contact_ids["person_id"] = person_id
+        return payload
+
+    def _contact(self, remote_type: str, values: Obj, deal_local_id: int) -> int:
+        """An organization or person for a deal, made once: the intent is kept in the desk
+        before the request, and a rerun looks for what it made before making another."""
+        key = f"creating:{remote_type}:{deal_local_id}"
+        with read_session(self.engine) as session:
+            intent = state.instant(state.get(session, key))
+        if intent is not None:
+            for item in self.crm.changed(
+                remote_type, since=_rfc3339(intent - LOOKBACK), owner_id=self.user_id
+            ):
+                if str(item.get("name") or "") == values["name"]:
+                    self._forget(key)
+                    return int(item["id"])
+        with write_session(self.engine) as session:
+            state.put(session, key, clock.now().isoformat())
+        made = self.crm.create(
+            remote_type, {**values, "owner_id": self.user_id} if self.user_id else values
+        )
+        self._forget(key)
+        return int(made["id"])
+
+    def _forget(self, key: str) -> None:
+        with write_session(self.engine) as session:
+            state.forget(session, key)
+
+    def _create(
+        self,
+        kind: str,
+        local_id: int,
+        last_id: int,
+        row: Any,
+        view: View,
+        remote_type: str,
+        deal_remote: int | None,
+        sending_since: datetime | None,
+    ) -> None:
+        made: Obj | None = None
+        if sending_since is not None:
+            made = self._find_made(remote_type, view, deal_remote, sending_since)
+        if made is None:
+            payload = self._create_payload(kind, remote_type, view, deal_remote, local_id, row)
+            with write_session(self.engine) as session:
+                session.execute(
+                    update(SyncOutbox)
+                    .where(SyncOutbox.kind == kind, SyncOutbox.local_id == local_id)
+                    .values(sending_since=clock.now())
+                )
+            made = self.crm.create(remote_type, payload)
+            self.report.created += 1
+        else:
+            self.report.notes.append(
+                f"{kind.replace('_', '-')} #{local_id}: found in Pipedrive from an interrupted "
+                "sync; linked, not sent again"
+            )
+        base = {**view, **self._contact_ids} if kind == "deal" else dict(view)
+        with write_session(self.engine) as session:
+            session.add(
+                SyncLink(
+                    kind=kind,
+                    local_id=local_id,
+                    remote_type=remote_type,
+                    remote_id=int(made["id"]),
+                    base=_j(base),
+                )
+            )
+            self._done(session, kind, local_id, last_id)
+
+    def _create_payload(
+        self,
+        kind: str,
+        remote_type: str,
+        view: View,
+        deal_remote: int | None,
+        local_id: int,
+        row: Any,
+    ) -> Obj:
+        if remote_type == "note":
+            return {"content": view["content"], "deal_id": deal_remote}
+        if remote_type == "activity":
+            payload = mapping.activity_payload(view, deal_remote)  # type: ignore[arg-type]
+            if self.user_id:
+                payload["owner_id"] = self.user_id
+            return payload
+        diff = dict(view)
+        if view["stage"] is None:
+            # A closed deal: Pipedrive still wants a stage; the one it left (or the first).
+            diff["stage"] = self._remote_stage(self._desk_open[0])
+            view = {**view, "stage": diff["stage"]}
+        payload = self._payload(kind, remote_type, view, diff, deal_remote, local_id, {})
+        payload["title"] = view["title"]
+        if self.user_id:
+            payload["owner_id"] = self.user_id
+        if view["status"] == "open":
+            payload.pop("status", None)
+        return payload
+
+    def _find_made(
+        self, remote_type: str, view: View, deal_remote: int | None, since: datetime
+    ) -> Obj | None:
+        """What an interrupted create made, if it reached Pipedrive: same fields, made since
+        a little before the attempt, owned by the rep and linked to no desk row."""
+        if remote_type == "note":
+            candidates: Iterable[Obj] = self.crm.notes_of_deal(deal_remote or 0)
+
+            def same(item: Obj) -> bool:
+                return str(item.get("content") or "") == view["content"]
+        else:
+            candidates = self.crm.changed(
+                remote_type, since=_rfc3339(since - LOOKBACK), owner_id=self.user_id
+            )
+            if remote_type == "deal":
+
+                def same(item: Obj) -> bool:
+                    return (
+                        str(item.get("title") or "") == view["title"]
+                        and abs(float(item.get("value") or 0) - view["value"]) < 0.005
+                    )
+            else:
+
+                def same(item: Obj) -> bool:
+                    return (
+                        item.get("deal_id") == deal_remote
+                        and str(item.get("subject") or "") == view["subject"]
+                        and str(item.get("due_date") or "")[:10] == view["due_date"]
+                    )
+
+        with read_session(self.engine) as session:
+            for item in candidates:
+                if same(item) and self._link_of(session, remote_type, int(item["id"])) is None:
+                    return item
+        return None
+
+
+# ---------------------------------------------------------------- settle a conflict
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    id: int
+    kind: str
+    local_id: int
+    field: str
+    desk: Any
+    remote: Any
+
+    def line(self) -> str:
+        word = mapping.WORDS.get(self.field, self.field)
+        what = {"deal": "deal", "activity": "activity", "follow_up": "follow-up"}[self.kind]
+        return (
+            f"{self.id}: {what} #{self.local_id} {word}: desk {_shown(self.desk)} · "
+            f"Pipedrive {_shown(self.remote)}"
+        )
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None or value == "" else str(value)
+
+
+def conflicts(session: Session) -> list[Conflict]:
+    rows = session.execute(select(SyncConflict).order_by(SyncConflict.id)).scalars()
+    return [
+        Conflict(
+            r.id,
+            r.kind,
+            r.local_id,
+            r.field,
+            json.loads(r.desk_value or "null"),  # type: ignore[arg-type]
+            json.loads(r.remote_value or "null"),
+        )
+        for r in rows
+    ]
+
+
+def settle(engine: Engine, conflict_id: int, side: str) -> Conflict:
+    """Keep the desk's value (sent at the next sync) or Pipedrive's (written here now)."""
+    if side not in ("desk", "pipedrive"):
+        raise SyncError(f"settle with desk or pipedrive, not {side!r}")
+    with write_session(engine) as session:
+        row = session.get(SyncConflict, conflict_id)
+        if row is None:
+            raise SyncError(
+                f"no conflict has id {conflict_id}; `repdesk sync conflicts` lists them"
+            )
+        found = Conflict(
+            row.id,
+            row.kind,
+            row.local_id,
+            row.field,  # type: ignore[arg-type]
+            json.loads(row.desk_value or "null"),
+            json.loads(row.remote_value or "null"),
+        )
+        session.delete(row)
+        if side == "desk":
+            session.add(SyncOutbox(kind=row.kind, local_id=row.local_id, queued_at=clock.now()))
+            return found
+        session.info[APPLYING] = True
+        runner = Sync(engine, _NoConnector())  # type: ignore[arg-type]
+        runner._load_marks_in(session)
+        if row.kind == "deal":
+            deal = session.get(Deal, row.local_id)
+            if deal is not None:
+                runner._apply_deal_fields(session, deal, {row.field: found.remote})
+        else:
+            model = FollowUp if row.kind == "follow_up" else Activity
+            item = session.get(model, row.local_id)
+            if item is not None:
+                runner._apply_activity(session, row.kind, item, {row.field: found.remote})
+    return found
+
+
+class _NoConnector:
+    """Settling a conflict writes on the desk only: no request is made."""
+
+    name = "none"
+
+
+def _pipedrive_id(source_id: str | None) -> int | None:
+    if not source_id:
+        return None
+    tail = source_id.partition(":")[2].strip()
+    return int(tail) if tail.isdigit() else None
+
+
+def _date(text: Any) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,228 @@
+"""Desk rows and Pipedrive objects side by side: each is turned into one flat "view" of the
+same fields, so the sync compares three views (the desk's, Pipedrive's, and the one both had
+at the last sync, kept in sync_link.base) field by field.
+
+What maps to what:
+- a deal: title, value and currency, stage (through the stage mapping; open deals only),
+  status, expected close date, close date, lost reason; company is the deal's organization,
+  contact/email/phone its person.
+- a call, email or meeting: a done Pipedrive activity of that type (subject = the outcome,
+  note = the text, due date and time = when it happened, duration = minutes).
+- a note on the desk: a Pipedrive note (API v1) on the deal.
+- a follow-up: an activity of type "task" with its due date (and time), done once done.
+
+Free text (subjects, notes, lost reasons) that both sides changed keeps both texts; any other
+field both sides changed becomes a conflict for the rep to settle (nothing silently lost).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from repdesk.storage.models import Activity, Deal, FollowUp
+
+View = dict[str, Any]
+
+FREE_TEXT = frozenset({"subject", "note", "content", "lost_reason"})
+# What the rep reads in the conflicts list.
+WORDS = {
+    "title": "title",
+    "value": "value",
+    "currency": "currency",
+    "stage": "stage",
+    "status": "status",
+    "expected_close_date": "expected close",
+    "close_date": "close date",
+    "company": "company",
+    "contact": "contact",
+    "email": "email",
+    "phone": "phone",
+    "type": "kind",
+    "due_date": "date",
+    "due_time": "time",
+    "duration": "minutes",
+    "done": "done",
+}
+# Pipedrive's activity types for the desk's kinds, and back (others read as a call).
+ACTIVITY_TYPES = {"call": "call", "email": "email", "meeting": "meeting"}
+FROM_TYPES = {"call": "call", "email": "email", "meeting": "meeting", "lunch": "meeting"}
+FOLLOW_UP_TYPE = "task"
+
+
+def remote_type_of(kind: str, row: Any) -> str:
+    if kind == "deal":
+        return "deal"
+    if kind == "activity" and row.kind == "note":
+        return "note"
+    return "activity"
+
+
+def _day(text: Any) -> str | None:
+    return str(text)[:10] if text else None
+
+
+def _money(cents: int) -> float:
+    return round(cents / 100, 2)
+
+
+# ---------------------------------------------------------------- desk -> view
+
+
+def deal_view(deal: Deal, remote_stage: int | None) -> View:
+    return {
+        "title": deal.title,
+        "value": _money(deal.value_cents),
+        "currency": deal.currency,
+        "stage": remote_stage if deal.status == "open" else None,
+        "status": deal.status,
+        "expected_close_date": deal.expected_close.isoformat() if deal.expected_close else None,
+        "close_date": deal.closed_on.isoformat() if deal.closed_on else None,
+        "lost_reason": deal.lost_reason if deal.status == "lost" else "",
+        "company": deal.company,
+        "contact": deal.contact,
+        "email": deal.email,
+        "phone": deal.phone,
+    }
+
+
+def _duration(minutes: int | None) -> str | None:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}" if minutes else None
+
+
+def activity_view(activity: Activity) -> View:
+    if activity.kind == "note":
+        return {"content": activity.text or activity.outcome}
+    at = activity.at.astimezone(UTC)
+    return {
+        "type": ACTIVITY_TYPES.get(activity.kind, "call"),
+        "subject": activity.outcome or activity.kind.capitalize(),
+        "note": activity.text,
+        "due_date": at.date().isoformat(),
+        "due_time": at.strftime("%H:%M"),
+        "duration": _duration(activity.minutes),
+        "done": True,
+    }
+
+
+def follow_up_view(follow_up: FollowUp) -> View:
+    return {
+        "type": FOLLOW_UP_TYPE,
+        "subject": follow_up.note or "Follow-up",
+        "due_date": follow_up.due_on.isoformat(),
+        "due_time": follow_up.due_time.strftime("%H:%M") if follow_up.due_time else None,
+        "done": follow_up.done_at is not None,
+    }
+
+
+# ---------------------------------------------------------------- Pipedrive -> view
+
+
+def remote_deal_view(
+    deal: dict[str, Any], org: dict[str, Any] | None, person: dict[str, Any] | None
+) -> View:
+    status = str(deal.get("status") or "open")
+    close = deal.get("won_time") if status == "won" else deal.get("lost_time")
+    return {
+        "title": str(deal.get("title") or ""),
+        "value": round(float(deal.get("value") or 0), 2),
+        "currency": str(deal.get("currency") or ""),
+        "stage": int(deal["stage_id"]) if status == "open" and deal.get("stage_id") else None,
+        "status": status,
+        "expected_close_date": _day(deal.get("expected_close_date")),
+        "close_date": _day(close or deal.get("close_time")) if status != "open" else None,
+        "lost_reason": str(deal.get("lost_reason") or "") if status == "lost" else "",
+        "company": str((org or {}).get("name") or ""),
+        "contact": str((person or {}).get("name") or ""),
+        "email": _primary((person or {}).get("emails")),
+        "phone": _primary((person or {}).get("phones")),
+    }
+
+
+def _primary(items: Any) -> str:
+    if not isinstance(items, list) or not items:
+        return ""
+    chosen = next((i for i in items if isinstance(i, dict) and i.get("primary")), items[0])
+    return str(chosen.get("value") or "") if isinstance(chosen, dict) else ""
+
+
+def _hhmm(text: Any) -> str | None:
+    return str(text)[:5] if text else None
+
+
+def remote_activity_view(item: dict[str, Any]) -> View:
+    if not item.get("done"):
+        return {
+            "type": FOLLOW_UP_TYPE,
+            "subject": str(item.get("subject") or ""),
+            "due_date": _day(item.get("due_date")),
+            "due_time": _hhmm(item.get("due_time")),
+            "done": False,
+        }
+    return {
+        "type": str(item.get("type") or "call"),
+        "subject": str(item.get("subject") or ""),
+        "note": str(item.get("note") or ""),
+        "due_date": _day(item.get("due_date")),
+        "due_time": _hhmm(item.get("due_time")),
+        "duration": _hhmm(item.get("duration")) if item.get("duration") else None,
+        "done": True,
+    }
+
+
+def remote_follow_up_view(item: dict[str, Any]) -> View:
+    view = remote_activity_view({**item, "done": False})
+    view["done"] = bool(item.get("done"))
+    return view
+
+
+# ---------------------------------------------------------------- view -> Pipedrive payload
+
+
+def activity_payload(view: View, deal_id: int) -> dict[str, Any]:
+    """What POST/PATCH /v2/activities gets for a desk activity or follow-up view."""
+    payload: dict[str, Any] = {"deal_id": deal_id}
+    for name in ("type", "subject", "note", "due_date", "due_time", "duration", "done"):
+        if name in view and view[name] is not None:
+            payload[name] = view[name]
+    return payload
+
+
+def close_instant(day: str) -> str:
+    """A close date as the instant Pipedrive stores (noon UTC keeps the day in any zone
+    within ±11 hours)."""
+    return f"{day}T12:00:00Z"
+
+
+# ---------------------------------------------------------------- view -> desk values
+
+
+def due_of(view: View) -> tuple[date, time | None]:
+    day = date.fromisoformat(view["due_date"]) if view.get("due_date") else date.today()
+    at = time.fromisoformat(view["due_time"]) if view.get("due_time") else None
+    return day, at
+
+
+def minutes_of(duration: str | None) -> int | None:
+    if not duration:
+        return None
+    try:
+        hours, minutes = duration.split(":")[:2]
+        total = int(hours) * 60 + int(minutes)
+    except ValueError:
+        return None
+    return total if 0 < total <= 24 * 60 else None
+
+
+def happened_at(view: View) -> datetime:
+    day, at = due_of(view)
+    return datetime.combine(day, at or time(12, 0), UTC)
+
+
+def merged_text(desk: str, remote: str) -> str:
+    """Both versions of a free text that both sides changed: nothing is lost."""
+    if not desk.strip():
+        return remote
+    if not remote.strip() or remote.strip() in desk:
+        return desk
+    return f"{desk.rstrip()}\n\n--- from Pipedrive ---\n{remote.strip()}"

@@ -1,0 +1,220 @@
+"""Pipedrive over HTTP (httpx), as its published OpenAPI documents describe it (a copy of the
+parts used is in tests/pipedrive/openapi/ and the test server checks every exchange).
+
+API v2 where it has the endpoint: deals, persons, organizations, activities and stages, with
+`updated_since` and cursor pages of up to 500. API v1 for the rest: notes and the rep's own
+user (`/users/me`). The token goes in the `x-api-token` header (the documents' `api_key`
+scheme), never in a URL that a log or an error message could show.
+
+The daily token budget is the whole company's: the client honours 429 (waiting Retry-After,
+or the rate-limit window's reset) and slows down by itself when `x-ratelimit-remaining`
+reaches 0, and it retries a 5xx or a dropped connection a few times with a growing pause.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from repdesk.sync.connector import AuthRefused, NotThere, Obj, RemoteStage, SyncError
+
+PAGE = 500  # the largest page v2 serves
+DEFAULT_URL = "https://api.pipedrive.com"
+# The v2 path of each object; notes are v1 only.
+_V2 = {
+    "deal": "deals",
+    "person": "persons",
+    "organization": "organizations",
+    "activity": "activities",
+}
+RETRIES = 5
+MAX_WAIT = 120.0  # seconds: a longer Retry-After stops the sync with a line instead
+
+
+def _wait_seconds(response: httpx.Response, attempt: int) -> float:
+    for header in ("retry-after", "x-ratelimit-reset"):
+        raw = response.headers.get(header, "").strip()
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            continue
+    return min(2.0**attempt, 30.0)
+
+
+class PipedriveClient:
+    name = "Pipedrive"
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+    ) -> None:
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=url.rstrip("/"),
+            headers={"x-api-token": token, "accept": "application/json"},
+            timeout=timeout,
+        )
+        self.requests = 0  # how many were sent, for the summary line
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ------------------------------------------------------------ one request, politely
+
+    def _call(
+        self, method: str, path: str, *, params: Obj | None = None, body: Obj | None = None
+    ) -> Any:
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(method, path, params=params, json=body)
+            except httpx.TransportError as exc:
+                attempt += 1
+                if attempt > RETRIES:
+                    where = self._http.base_url.host or str(self._http.base_url)
+                    raise SyncError(f"Pipedrive cannot be reached at {where}: {exc}") from None
+                self._sleep(min(2.0**attempt, 30.0))
+                continue
+            self.requests += 1
+            status = response.status_code
+            if status == 429 or status >= 500:
+                attempt += 1
+                wait = _wait_seconds(response, attempt)
+                if attempt > RETRIES or wait > MAX_WAIT:
+                    if status == 429:
+                        raise SyncError(
+                            "Pipedrive's rate limit is reached (the company's daily budget is "
+                            f"shared); try again in {max(1, round(wait / 60))} min"
+                        )
+                    raise SyncError(
+                        f"Pipedrive answered {status} {response.reason_phrase} "
+                        f"{RETRIES} times; nothing lost, try again later"
+                    )
+                self._sleep(wait)
+                continue
+            if status == 401:
+                raise AuthRefused(
+                    "Pipedrive refused the API token (revoked or wrong): set a new one in "
+                    "REPDESK_PIPEDRIVE_TOKEN or `repdesk sync token`"
+                )
+            if status == 403:
+                raise AuthRefused(
+                    f"Pipedrive refused {method} {path.split('?')[0]}: the token's user lacks "
+                    "the permission (scope) for it; ask the company's Pipedrive admin"
+                )
+            if status in (404, 410):
+                raise NotThere(f"{path} is gone in Pipedrive")
+            if status >= 400:
+                raise SyncError(f"Pipedrive refused {method} {path}: {status} {_error(response)}")
+            self._slow_down(response)
+            try:
+                return response.json()
+            except ValueError:
+                raise SyncError(f"Pipedrive sent something that is not JSON for {path}") from None
+
+    def _slow_down(self, response: httpx.Response) -> None:
+        """The window's budget is spent: wait for its reset before the next request."""
+        if response.headers.get("x-ratelimit-remaining", "").strip() == "0":
+            wait = _wait_seconds(response, 1)
+            self._sleep(min(wait, MAX_WAIT))
+
+    # ------------------------------------------------------------ reads
+
+    def whoami(self) -> int:
+        return int(self._call("GET", "/api/v1/users/me")["data"]["id"])
+
+    def stages(self) -> list[RemoteStage]:
+        found = []
+        for item in self._pages("/api/v2/stages", {}):
+            if item.get("is_deleted"):
+                continue
+            found.append(
+                RemoteStage(
+                    id=int(item["id"]),
+                    name=str(item.get("name", "")),
+                    order=int(item.get("order_nr") or 0),
+                    pipeline_id=int(item.get("pipeline_id") or 0),
+                )
+            )
+        return found
+
+    def _pages(self, path: str, params: Obj) -> Iterator[Obj]:
+        cursor: str | None = None
+        while True:
+            query = {**params, "limit": PAGE}
+            if cursor:
+                query["cursor"] = cursor
+            answer = self._call("GET", path, params=query)
+            yield from answer.get("data") or []
+            # The documents: next_cursor is null (or absent) on the last page.
+            cursor = (answer.get("additional_data") or {}).get("next_cursor")
+            if not cursor:
+                return
+
+    def changed(
+        self, remote_type: str, *, since: str | None, owner_id: int | None, deleted: bool = False
+    ) -> Iterator[Obj]:
+        params: Obj = {"sort_by": "update_time", "sort_direction": "asc"}
+        if since:
+            params["updated_since"] = since
+        if owner_id is not None:
+            params["owner_id"] = owner_id
+        if deleted:
+            params["status"] = "deleted"
+        return self._pages(f"/api/v2/{_V2[remote_type]}", params)
+
+    def by_ids(self, remote_type: str, ids: list[int]) -> list[Obj]:
+        found: list[Obj] = []
+        for start in range(0, len(ids), 100):  # `ids` takes up to 100
+            chunk = ",".join(str(i) for i in ids[start : start + 100])
+            found.extend(self._pages(f"/api/v2/{_V2[remote_type]}", {"ids": chunk}))
+        return found
+
+    def notes_of_deal(self, deal_id: int) -> list[Obj]:
+        notes: list[Obj] = []
+        start = 0
+        while True:
+            answer = self._call(
+                "GET", "/api/v1/notes", params={"deal_id": deal_id, "start": start, "limit": PAGE}
+            )
+            notes.extend(answer.get("data") or [])
+            page = ((answer.get("additional_data") or {}).get("pagination")) or {}
+            if not page.get("more_items_in_collection"):
+                return notes
+            start = int(page.get("next_start") or start + PAGE)
+
+    # ------------------------------------------------------------ writes
+
+    def create(self, remote_type: str, values: Obj) -> Obj:
+        if remote_type == "note":
+            return dict(self._call("POST", "/api/v1/notes", body=values)["data"])
+        return dict(self._call("POST", f"/api/v2/{_V2[remote_type]}", body=values)["data"])
+
+    def update(self, remote_type: str, remote_id: int, values: Obj) -> Obj:
+        if remote_type == "note":
+            answer = self._call("PUT", f"/api/v1/notes/{remote_id}", body=values)
+        else:
+            answer = self._call("PATCH", f"/api/v2/{_V2[remote_type]}/{remote_id}", body=values)
+        return dict(answer["data"])
+
+    def delete(self, remote_type: str, remote_id: int) -> None:
+        if remote_type == "note":
+            self._call("DELETE", f"/api/v1/notes/{remote_id}")
+        else:
+            self._call("DELETE", f"/api/v2/{_V2[remote_type]}/{remote_id}")
+
+
+def _error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    text = body.get("error") if isinstance(body, dict) else None
+    return str(text or response.reason_phrase)[:200].replace("\n", " ")

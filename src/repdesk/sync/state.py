@@ -1,0 +1,111 @@
+"""The sync's own marks in the desk (table sync_state) and what `repdesk sync status` shows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from repdesk.services.outbox import LINKED_KEY
+from repdesk.storage.models import SyncConflict, SyncOutbox, SyncState
+
+LAST_SYNC = "last_sync_at"
+LAST_PULL = "last_pull_at"
+LAST_ERROR = "last_error"
+USER_ID = "user_id"
+PIPELINE_ID = "pipeline_id"
+STAGE_MAP = "stage_map"  # JSON {desk stage id: Pipedrive stage id}
+CONNECTOR = "connector"
+
+
+def get(session: Session, key: str) -> str | None:
+    row = session.get(SyncState, key)
+    return row.value if row is not None else None
+
+
+def put(session: Session, key: str, value: str) -> None:
+    row = session.get(SyncState, key)
+    if row is None:
+        session.add(SyncState(key=key, value=value))
+    else:
+        row.value = value
+        session.add(row)
+
+
+def forget(session: Session, key: str) -> None:
+    row = session.get(SyncState, key)
+    if row is not None:
+        session.delete(row)
+
+
+def get_json(session: Session, key: str, default: Any) -> Any:
+    raw = get(session, key)
+    if raw is None:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return default
+
+
+def instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    linked: bool
+    last_sync: datetime | None
+    waiting: int  # desk rows changed since the CRM last heard
+    conflicts: int
+    last_error: str | None
+
+    def line(self, now: datetime) -> str:
+        """The top line: "synced 4 min ago · 3 waiting" (or why it could not)."""
+        if not self.linked:
+            failed = f" · last sync failed: {self.last_error}" if self.last_error else ""
+            return "not synced yet" + failed
+        parts = [f"synced {ago(self.last_sync, now)}" if self.last_sync else "never synced"]
+        if self.waiting:
+            parts.append(f"{self.waiting} waiting")
+        if self.conflicts:
+            parts.append(f"{self.conflicts} conflict{'s' if self.conflicts != 1 else ''}")
+        if self.last_error:
+            parts.append(f"last sync failed: {self.last_error}")
+        return " · ".join(parts)
+
+
+def ago(then: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def status(session: Session) -> Status:
+    waiting = session.execute(
+        select(func.count()).select_from(
+            select(SyncOutbox.kind, SyncOutbox.local_id).distinct().subquery()
+        )
+    ).scalar_one()
+    conflicts = session.execute(select(func.count()).select_from(SyncConflict)).scalar_one()
+    return Status(
+        linked=get(session, LINKED_KEY) is not None,
+        last_sync=instant(get(session, LAST_SYNC)),
+        waiting=int(waiting),
+        conflicts=int(conflicts),
+        last_error=get(session, LAST_ERROR),
+    )

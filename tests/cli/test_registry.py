@@ -1,0 +1,55 @@
+"""The shell's command registry: every declared command reaches the parser, and the fast
+path's parser imports its own module alone (see src/repdesk/cli/registry.py)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.shell import ok
+
+from repdesk.cli.registry import COMMAND_MODULES, build_parser, declared
+
+
+def test_every_declared_command_is_in_the_registry_and_the_help() -> None:
+    for module in set(COMMAND_MODULES.values()):
+        names = set(declared(module))
+        listed = {name for name, where in COMMAND_MODULES.items() if where == module}
+        assert names == listed, f"repdesk.cli.{module} declares {names}, the registry {listed}"
+    help_text = build_parser().format_help()
+    places = [help_text.index(f"\n    {name}") for name in COMMAND_MODULES]
+    assert places == sorted(places)  # listed in the registry's order
+
+
+def test_one_commands_parser_is_the_whole_parsers_part() -> None:
+    def help_of(parser: argparse.ArgumentParser, name: str) -> str:
+        shown = io.StringIO()
+        with contextlib.redirect_stdout(shown), pytest.raises(SystemExit):
+            parser.parse_args([name, "--help"])
+        return shown.getvalue()
+
+    for name in COMMAND_MODULES:
+        assert help_of(build_parser(name), name) == help_of(build_parser(), name)
+
+
+@pytest.mark.parametrize("command", [["quota", "--short"], ["today"], ["kpi", "--json"]])
+def test_the_fast_path_imports_no_other_command_module(home: Path, command: list[str]) -> None:
+    ok("deal", "add", "X")
+    probe = (
+        "import sys\n"
+        "from repdesk.cli import main\n"
+        f"assert main({command!r}) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('repdesk.cli')))\n"
+        "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'textual') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    *_, modules, heavy = result.stdout.splitlines()
+    expected = ["repdesk.cli", "repdesk.cli.figures", "repdesk.cli.registry", "repdesk.cli.shell"]
+    assert modules == repr(expected)
+    assert heavy == "[]"

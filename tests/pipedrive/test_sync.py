@@ -1,0 +1,477 @@
+"""Two-way sync with Pipedrive (issue 20), against a stand-in server on 127.0.0.1 that checks
+every exchange with Pipedrive's OpenAPI documents (tests/pipedrive/server.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from tests.pipedrive.server import ME, TOKEN, Pipedrive, start
+from tests.shell import ok, refused
+
+from repdesk.services import activities, deals, followups, trash
+from repdesk.storage.models import Activity, Deal, FollowUp, SyncOutbox
+from repdesk.storage.store import make_engine, read_session, write_session
+from repdesk.sync.engine import Sync, conflicts, settle
+from repdesk.sync.pipedrive import PipedriveClient
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+@pytest.fixture
+def crm() -> Iterator[tuple[Pipedrive, str]]:
+    server, api, url = start()
+    yield api, url
+    api.release.set()
+    server.shutdown()
+    server.server_close()
+    assert api.errors == [], "\n".join(api.errors)  # a drift from the published contract
+
+
+@pytest.fixture
+def desk(home: Path) -> Iterator[Engine]:
+    engine = make_engine(home / "desk.sqlite")
+    yield engine
+    engine.dispose()
+
+
+class Waits:
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+def sync(engine: Engine, url: str, waits: Waits | None = None, **how: Any) -> Any:
+    client = PipedriveClient(url, TOKEN, sleep=waits or Waits())
+    try:
+        return Sync(engine, client, **how).run()
+    finally:
+        client.close()
+
+
+def add_deal(engine: Engine, title: str, **values: Any) -> int:
+    with write_session(engine) as session:
+        deal = deals.create_deal(session=session, title=title, currency="EUR", **values)
+        return deal.id  # type: ignore[return-value]
+
+
+def get(engine: Engine, model: type, row_id: int) -> Any:
+    with read_session(engine) as session:
+        return session.get(model, row_id)
+
+
+def remote_deal(api: Pipedrive, title: str) -> dict[str, Any]:
+    found = [d for d in api.objects["deals"].values() if d.get("title") == title]
+    assert len(found) == 1, f"{len(found)} deals titled {title!r} in Pipedrive"
+    return found[0]
+
+
+def test_first_sync_links_imported_deals_takes_in_new_ones_and_sends_the_rest(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    acme = api.add("organizations", name="Acme GmbH")
+    ana = api.add(
+        "persons",
+        name="Ana Ruiz",
+        emails=[{"value": "ana@acme.example", "primary": True, "label": "work"}],
+    )
+    imported = api.add(
+        "deals", title="Fleet rollout v2", value=45000, org_id=acme["id"], stage_id=103
+    )
+    new_there = api.add(
+        "deals", title="Seats renewal", value=1200, person_id=ana["id"], org_id=acme["id"]
+    )
+    api.add("deals", title="Someone else's deal", owner_id=99)
+    local = add_deal(desk, "Fleet rollout", value_cents=4_000_000)
+    with write_session(desk) as session:
+        session.get(Deal, local).source_id = f"pipedrive:{imported['id']}"  # type: ignore[union-attr]
+    only_here = add_deal(desk, "Pilot in Lyon", company="Lyon SA", value_cents=300_000)
+
+    report = sync(desk, url)
+
+    assert report.linked == 1
+    fleet = get(desk, Deal, local)
+    assert (fleet.title, fleet.value_cents) == ("Fleet rollout v2", 4_500_000)  # Pipedrive's
+    assert fleet.company == "Acme GmbH" and fleet.stage_id == 3  # Qualified <- 103
+    with read_session(desk) as session:
+        renewal = session.execute(select(Deal).where(Deal.title == "Seats renewal")).scalar_one()
+        titles = set(session.execute(select(Deal.title)).scalars())
+    assert (renewal.contact, renewal.email, renewal.company) == (
+        "Ana Ruiz",
+        "ana@acme.example",
+        "Acme GmbH",
+    )
+    assert renewal.source_id == f"pipedrive:{new_there['id']}"
+    assert "Someone else's deal" not in titles  # only the rep's own deals by default
+    lyon = remote_deal(api, "Pilot in Lyon")
+    assert lyon["value"] == 3000 and lyon["owner_id"] == ME and lyon["stage_id"] == 101
+    assert api.objects["organizations"][lyon["org_id"]]["name"] == "Lyon SA"
+    assert get(desk, Deal, only_here) is not None
+    ok("sync", "status")  # and a second sync sends nothing new
+    before = api.creates
+    sync(desk, url)
+    assert api.creates == before
+
+
+def linked_desk(desk: Engine, url: str) -> int:
+    deal_id = add_deal(desk, "Fleet rollout", value_cents=4_000_000, company="Acme")
+    sync(desk, url)
+    return deal_id
+
+
+def test_calls_moves_wins_losses_and_follow_ups_reach_pipedrive(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = linked_desk(desk, url)
+    other = add_deal(desk, "Pilot")
+    with write_session(desk) as session:
+        activities.log_activity(
+            session=session,
+            deal_id=fleet,
+            kind="call",
+            outcome="connected",
+            minutes=20,
+            text="Wants a discount",
+        )
+        activities.log_activity(session=session, deal_id=fleet, kind="note", text="Met the CFO")
+        deals.move_deal(session=session, deal_id=fleet, stage="Demo")
+        followups.add_follow_up(
+            session=session,
+            deal_id=fleet,
+            when=(date(2026, 11, 24), None),
+            note="Send the contract",
+        )
+        deals.lose_deal(session=session, deal_id=other, reason="price")
+
+    sync(desk, url)
+
+    deal = remote_deal(api, "Fleet rollout")
+    assert deal["stage_id"] == 104  # Demo -> Demo Scheduled
+    calls = [a for a in api.objects["activities"].values() if a.get("type") == "call"]
+    assert [(c["subject"], c["note"], c["duration"], c["done"], c["deal_id"]) for c in calls] == [
+        ("connected", "Wants a discount", "00:20", True, deal["id"])
+    ]
+    tasks = [a for a in api.objects["activities"].values() if a.get("type") == "task"]
+    assert [(t["subject"], t["due_date"], t["done"]) for t in tasks] == [
+        ("Send the contract", "2026-11-24", False)
+    ]
+    assert [n["content"] for n in api.objects["notes"].values()] == ["Met the CFO"]
+    pilot = remote_deal(api, "Pilot")
+    assert (pilot["status"], pilot["lost_reason"]) == ("lost", "price")
+    assert pilot["lost_time"].startswith("2026-11-20")
+
+    with write_session(desk) as session:
+        deals.win_deal(session=session, deal_id=fleet)
+        task = session.execute(select(FollowUp)).scalar_one()
+        followups.complete_follow_up(session=session, follow_up_id=task.id, outcome="sent")
+    sync(desk, url)
+    assert remote_deal(api, "Fleet rollout")["status"] == "won"
+    assert [t["done"] for t in api.objects["activities"].values() if t["type"] == "task"] == [True]
+    with read_session(desk) as session:
+        assert session.execute(select(func.count()).select_from(SyncOutbox)).scalar_one() == 0
+
+
+def test_changes_made_in_pipedrive_come_to_the_desk(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = linked_desk(desk, url)
+    remote = remote_deal(api, "Fleet rollout")
+    api.change("deals", remote["id"], value=52000, stage_id=105, expected_close_date="2026-12-20")
+    api.add(
+        "activities",
+        type="meeting",
+        subject="Demo to the board",
+        done=True,
+        deal_id=remote["id"],
+        due_date="2026-11-19",
+        due_time="10:00",
+        duration="01:00",
+    )
+
+    report = sync(desk, url)
+
+    deal = get(desk, Deal, fleet)
+    assert (deal.value_cents, deal.stage_id, deal.expected_close) == (
+        5_200_000,
+        5,
+        date(2026, 12, 20),
+    )
+    with read_session(desk) as session:
+        history = deals.history(session=session, deal_id=fleet)
+        meeting = session.execute(select(Activity).where(Activity.kind == "meeting")).scalar_one()
+    assert history[-1].to_stage == "Proposal"  # the move is in the stage history
+    assert (meeting.outcome, meeting.minutes) == ("Demo to the board", 60)
+    assert report.taken_changed >= 1 and report.taken_new == 1
+    before = len(api.log)
+    sync(desk, url)  # nothing echoed back: what came from Pipedrive is not sent to it
+    assert not [m for m, _ in api.log[before:] if m in ("POST", "PATCH", "PUT")]
+
+
+def test_a_value_changed_on_both_sides_waits_for_the_rep(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = linked_desk(desk, url)
+    remote = remote_deal(api, "Fleet rollout")
+    api.change("deals", remote["id"], value=47000)
+    with write_session(desk) as session:
+        deals.edit_deal(session=session, deal_id=fleet, value_cents=4_800_000, title="Fleet 2027")
+
+    report = sync(desk, url)
+
+    assert report.conflicts == 1
+    assert get(desk, Deal, fleet).value_cents == 4_800_000  # nothing overwritten silently
+    assert remote_deal(api, "Fleet 2027")["value"] == 47000  # the title went, the value waits
+    with read_session(desk) as session:
+        [conflict] = conflicts(session)
+    assert (conflict.field, conflict.desk, conflict.remote) == ("value", 48000.0, 47000.0)
+    assert "value: desk 48000.0 · Pipedrive 47000.0" in ok("sync", "conflicts")
+
+    settle(desk, conflict.id, "pipedrive")
+    assert get(desk, Deal, fleet).value_cents == 4_700_000
+    sync(desk, url)
+    assert remote_deal(api, "Fleet 2027")["value"] == 47000
+    assert "No conflicts" in ok("sync", "conflicts")
+
+
+def test_desk_side_of_a_conflict_is_sent_when_the_rep_keeps_it(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = linked_desk(desk, url)
+    api.change("deals", remote_deal(api, "Fleet rollout")["id"], value=47000)
+    with write_session(desk) as session:
+        deals.edit_deal(session=session, deal_id=fleet, value_cents=4_800_000)
+    sync(desk, url)
+    with read_session(desk) as session:
+        [conflict] = conflicts(session)
+    assert "Kept the desk's value" in ok("sync", "settle", str(conflict.id), "desk")
+    sync(desk, url)
+    assert remote_deal(api, "Fleet rollout")["value"] == 48000
+
+
+def test_free_text_changed_on_both_sides_keeps_both(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = linked_desk(desk, url)
+    with write_session(desk) as session:
+        call, _ = activities.log_activity(
+            session=session, deal_id=fleet, kind="call", outcome="connected", text="Budget in Q1"
+        )
+    sync(desk, url)
+    [remote_call] = api.objects["activities"].values()
+    api.change("activities", remote_call["id"], note="Budget in Q1, CFO signs")
+    with write_session(desk) as session:
+        activities.edit_activity(session=session, activity_id=call.id, text="Budget moved to Q2")
+
+    report = sync(desk, url)
+
+    text = get(desk, Activity, call.id).text
+    assert "Budget moved to Q2" in text and "Budget in Q1, CFO signs" in text
+    assert report.kept_both == 1 and report.conflicts == 0
+    assert api.objects["activities"][remote_call["id"]]["note"] == text  # both, there too
+
+
+def test_a_429_storm_is_waited_out_as_the_server_asks(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    add_deal(desk, "Fleet rollout")
+    api.fail(429, times=3, headers={"Retry-After": "7"})
+    waits = Waits()
+
+    sync(desk, url, waits)
+
+    assert waits.seconds[:3] == [7.0, 7.0, 7.0]
+    remote_deal(api, "Fleet rollout")
+
+
+def test_an_empty_rate_limit_window_slows_the_client_down(crm: tuple[Pipedrive, str]) -> None:
+    api, url = crm
+    waits = Waits()
+    client = PipedriveClient(url, TOKEN, sleep=waits)
+    api.fail(429, times=1, headers={"x-ratelimit-reset": "3"})
+    assert client.whoami() == ME
+    client.close()
+    assert waits.seconds == [3.0]
+
+
+def test_a_500_in_the_middle_of_the_pages_is_retried_and_all_1200_deals_arrive(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    for number in range(1200):
+        api.add("deals", title=f"Deal {number:04d}", value=number)
+    api.fail(
+        500,
+        times=1,
+        when=lambda method, path: (
+            method == "GET"
+            and path.endswith("/deals")
+            and len([p for m, p in api.log if p.endswith("/deals")]) > 2
+        ),
+    )
+    waits = Waits()
+
+    report = sync(desk, url, waits)
+
+    assert report.taken_new == 1200
+    with read_session(desk) as session:
+        assert session.execute(select(func.count()).select_from(Deal)).scalar_one() == 1200
+    pages = [p for m, p in api.log if m == "GET" and p.endswith("/api/v2/deals")]
+    assert len(pages) >= 4  # three pages of 500 at most, one of them asked twice
+    assert waits.seconds  # the 500 was waited out, then retried
+
+
+def test_a_revoked_token_is_one_line_and_loses_nothing(
+    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _api, url = crm
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.toml").write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
+    ok("deal", "add", "Fleet rollout")
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", "revoked-token")
+
+    err = refused("sync", "pipedrive")
+
+    assert err.count("\n") == 1 and "refused the API token" in err
+    assert "revoked-token" not in err
+    assert "last sync failed: Pipedrive refused the API token" in ok("sync", "status")
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+    assert "sent 1 new" in ok("sync", "pipedrive")
+    assert "synced just now" in ok("sync", "status")
+    settings = (home / "settings.toml").read_text(encoding="utf-8")
+    assert TOKEN not in settings and TOKEN.encode() not in (home / "desk.sqlite").read_bytes()
+
+
+def test_a_missing_scope_is_one_line(desk: Engine, crm: tuple[Pipedrive, str]) -> None:
+    api, url = crm
+    add_deal(desk, "Fleet rollout")
+    api.fail(403, times=1, when=lambda method, path: method == "POST")
+    with pytest.raises(Exception, match="lacks the permission") as raised:
+        sync(desk, url)
+    assert "\n" not in str(raised.value)
+    sync(desk, url)  # the next run sends it, once
+    remote_deal(api, "Fleet rollout")
+
+
+def test_a_deal_deleted_on_each_side(desk: Engine, crm: tuple[Pipedrive, str]) -> None:
+    api, url = crm
+    gone_there = add_deal(desk, "Deleted in Pipedrive")
+    gone_here = add_deal(desk, "Deleted on the desk")
+    sync(desk, url)
+    api.remove_deal(remote_deal(api, "Deleted in Pipedrive")["id"])
+    with write_session(desk) as session:
+        trash.delete_item(session=session, kind="deal", item_id=gone_here)
+
+    report = sync(desk, url)
+
+    assert get(desk, Deal, gone_there) is None and report.trashed == 1
+    with read_session(desk) as session:
+        labels = [item.label for item in trash.list_trash(session=session)]
+    assert any("deleted in Pipedrive" in label for label in labels)  # restorable 30 days
+    assert api.count("deals", title="Deleted on the desk") == 0
+    assert report.deleted == 1
+
+
+def test_two_hundred_offline_writes_go_in_one_sync(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = linked_desk(desk, url)
+    with write_session(desk) as session:
+        for number in range(100):
+            add = deals.create_deal(session=session, title=f"Lead {number}", currency="EUR")
+            activities.log_activity(
+                session=session,
+                deal_id=add.id,
+                kind="call",  # type: ignore[arg-type]
+                outcome="no answer",
+            )
+    with write_session(desk) as session:
+        deals.edit_deal(session=session, deal_id=fleet, value_cents=9_900_000)
+
+    report = sync(desk, url)
+
+    assert report.created == 200 and report.updated == 1
+    assert api.count("deals") == 101 and api.count("activities") == 100
+
+
+def test_killed_in_the_middle_of_a_push_then_run_again_sends_nothing_twice(
+    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, url = crm
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.toml").write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
+    env = {**os.environ, "REPDESK_PIPEDRIVE_TOKEN": TOKEN}
+    for title in ("One", "Two", "Three"):
+        ok("deal", "add", title)
+    api.hang_on_create = 2  # "Two" is made in Pipedrive; the answer never comes back
+    process = subprocess.Popen(
+        [sys.executable, "-m", "repdesk", "sync", "pipedrive"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert api.hanging.wait(60), process.communicate(timeout=5)
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    api.release.set()
+    api.hang_on_create = None
+    assert api.count("deals", title="Two") == 1
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+
+    out = ok("sync", "pipedrive")
+
+    assert "found in Pipedrive from an interrupted sync" in out
+    for title in ("One", "Two", "Three"):
+        assert api.count("deals", title=title) == 1, title
+    assert "0 new" in ok("sync", "pipedrive")
+
+
+def test_a_v3_desk_upgrades_and_syncs(home: Path, crm: tuple[Pipedrive, str]) -> None:
+    api, url = crm
+    home.mkdir(parents=True, exist_ok=True)
+    desk_path = home / "desk.sqlite"
+    shutil.copy(FIXTURES / "desk-v3.sqlite", desk_path)
+    engine = make_engine(desk_path)  # upgrades v3 -> v4 (the sync's tables)
+    try:
+        with read_session(engine) as session:
+            before = session.execute(select(func.count()).select_from(Deal)).scalar_one()
+            assert session.execute(select(func.count()).select_from(SyncOutbox)).scalar_one() == 0
+        report = sync(engine, url)
+        assert report.created >= before  # every deal of the old desk, and its activities
+        assert api.count("deals", title="[bold]Markup[/] in a title [") == 1
+        with write_session(engine) as session:
+            deals.move_deal(session=session, deal_id=1, stage="Negotiation")
+        with read_session(engine) as session:  # linked now: the write left an outbox entry
+            assert session.execute(select(func.count()).select_from(SyncOutbox)).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_desk_never_linked_keeps_no_outbox(desk: Engine) -> None:
+    fleet = add_deal(desk, "Fleet rollout")
+    with write_session(desk) as session:
+        deals.move_deal(session=session, deal_id=fleet, stage="Demo")
+    with read_session(desk) as session:
+        assert session.execute(select(func.count()).select_from(SyncOutbox)).scalar_one() == 0
