@@ -606,6 +606,7 @@ def test_ten_thousand_rows_as_downloaded_import_in_under_three_seconds(
     assert "Imported 10,000 deals" in out and "(Windows-1252, not UTF-8)" in out
     assert "deals closed after today, as the CRM has them" in out
     assert "'Setup' (2,000 deals)" in out
+    print(f"import of 10,000 rows: {elapsed:.2f} s of CPU")
     assert elapsed < 3, f"10,000 rows took {elapsed:.2f} s"
 
 
