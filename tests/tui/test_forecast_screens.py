@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import db, on_board, until
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
@@ -17,18 +15,13 @@ from textual.widgets import OptionList, Static
 from repdesk.core.weeks import week_of_label
 from repdesk.services import review
 from repdesk.storage.store import make_engine, write_session
-from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.app import RepdeskApp
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.screens.deal import DealScreen
 from repdesk.tui.screens.kpi import KpiScreen
 from repdesk.tui.screens.review import ReviewScreen
 
 SIZE = (130, 45)
-
-
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
 
 
 def deal_id(home: Path, title: str) -> int:
