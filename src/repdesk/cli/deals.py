@@ -376,5 +376,5 @@ def commands() -> list[Command]:
         Command("notes", "print a deal's notes, or replace them", cmd_deal_notes, _notes_arguments),
         *deal_actions(),
     ]
-    help = "add, list, show, move, win, lose, reopen, delete or merge deals"
+    help = "add, list, show, move, win, lose, reopen, delete or merge deals; set their forecast"
     return [Command("deal", help, actions=actions)]
