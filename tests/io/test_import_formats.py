@@ -240,6 +240,32 @@ def test_reimport_updates_changed_deals_and_records_the_move(home: Path, tmp_pat
     assert moves == [("Negotiation",), ("Won",)]
 
 
+def test_reimport_keeps_the_close_date_and_forecast_it_changed(home: Path, tmp_path: Path) -> None:
+    """A CRM export read again moves a deal's expected close and stage: its histories keep
+    both (the slip on its page, the category change in the week's review)."""
+    source = (FIXTURES / "pipedrive_deals.csv").read_text(encoding="utf-8")
+    first = tmp_path / "deals.csv"
+    first.write_text(source, encoding="utf-8")
+    ok("import", first)
+    first.write_text(
+        source.replace(
+            "Negotiations Started,Open,2025-01-15 09:00:00,,,,,2025-03-31",
+            "Proposal Made,Open,2025-01-15 09:00:00,,,,,2025-04-30",
+        ),
+        encoding="utf-8",
+    )
+    assert "0 created, 1 updated, 3 unchanged" in ok("import", first)
+    conn = sqlite3.connect(home / "desk.sqlite")
+    fleet = "(SELECT id FROM deal WHERE title = 'Fleet tracking rollout')"
+    assert conn.execute(
+        f"SELECT from_date, to_date FROM close_date_change WHERE deal_id = {fleet}"
+    ).fetchall() == [("2025-03-31", "2025-04-30")]
+    assert conn.execute(
+        f"SELECT from_category, to_category FROM forecast_change WHERE deal_id = {fleet}"
+    ).fetchall() == [("commit", "best_case")]  # Negotiation 70% to Proposal 55%
+    assert "slipped:        once, by 30 days" in ok("deal", "show", "Fleet tracking rollout")
+
+
 def test_create_stages_adds_them_before_won_and_lost(home: Path) -> None:
     pipeline = need(MAVEN / "sales_pipeline.csv")
     args = MAVEN_ARGS[:-4]  # without the two --stage-map pairs

@@ -187,3 +187,20 @@ async def test_the_queues_and_the_playbook_survive_tiny_terminals(app: RepdeskAp
         await squeeze(pilot)
         await pilot.press("escape", "1")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+@pytest.mark.slow
+async def test_the_weekly_review_and_the_forecast_forms_survive_tiny_terminals(
+    app: RepdeskApp,
+) -> None:
+    from repdesk.tui.screens.review import ReviewScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l")
+        await open_form(pilot, "F", FormScreen)  # the forecast call
+        await pilot.press("5")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.page)
+        await squeeze(pilot, "down", "up", "left_square_bracket", "0")
+        await open_form(pilot, "C", FormScreen)  # a commitment
+        assert isinstance(app.screen, ReviewScreen)

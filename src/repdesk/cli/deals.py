@@ -76,12 +76,14 @@ RECENT_ACTIVITIES = 5  # `deal show`: the last few; the app's deal page has the 
 
 
 def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.services import activities, deals, followups, objections
+    from repdesk.cli.forecast import forecast_fields
+    from repdesk.services import activities, deals, followups, forecast, objections
 
     with desk.read() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         names = shell.stage_names(session)
         assert deal.id is not None
+        outlook = forecast.deal_forecast(session=session, deal_id=deal.id)
         pending = followups.pending(session=session, deal_id=deal.id)
         heard = objections.objections_of(session=session, deal_id=deal.id)
         recent = activities.timeline_activities(
@@ -91,6 +93,10 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         shell.print_json(
             shell.deal_json(deal, names)
             | {
+                "forecast": outlook.category,
+                "probability": outlook.probability,
+                "close_date_slips": outlook.slips,
+                "slipped_days": outlook.slipped_days,
                 "follow_ups": [
                     {
                         "id": fu.id,
@@ -145,6 +151,7 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         fields.append(("closed on", deal.closed_on.isoformat()))
     if deal.status == "lost":
         fields.append(("lost reason", deal.lost_reason))
+    fields += forecast_fields(deal, outlook, names[deal.stage_id])
     for label, value in fields:
         shell.out(f"  {label + ':':<15} {printable(value) or '-'}")
     if deal.notes.strip():
@@ -215,8 +222,13 @@ def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
     return _change_deal(
         desk,
         args.deal,
-        lambda s, deal_id: deals.lose_deal(session=s, deal_id=deal_id, reason=args.reason, on=on),
-        lambda deal, line: f"Lost {line}: {printable(deal.lost_reason)}",
+        lambda s, deal_id: deals.lose_deal(
+            session=s, deal_id=deal_id, reason=args.reason, on=on, competitor=args.competitor
+        ),
+        lambda deal, line: (
+            f"Lost {line}: {printable(deal.lost_reason)}"
+            + (f" (to {printable(deal.competitor)})" if deal.competitor else "")
+        ),
     )
 
 
@@ -322,6 +334,7 @@ def _lost_arguments(lost: argparse.ArgumentParser) -> None:
     lost.add_argument("deal", metavar="DEAL")
     lost.add_argument("--reason", required=True)
     lost.add_argument("--on", type=shell.given, metavar="DATE")
+    lost.add_argument("--competitor", metavar="NAME", help="who it went to")
 
 
 def _reopen_arguments(reopen: argparse.ArgumentParser) -> None:
@@ -346,6 +359,8 @@ def _notes_arguments(notes: argparse.ArgumentParser) -> None:
 
 
 def commands() -> list[Command]:
+    from repdesk.cli.forecast import deal_actions  # `deal set`, `deal nps` (issue 21)
+
     actions = [
         Command("add", "add a deal", cmd_deal_add, _add_arguments),
         Command("list", "list deals", cmd_deal_list, _list_arguments),
@@ -362,6 +377,7 @@ def commands() -> list[Command]:
             _merge_arguments,
         ),
         Command("notes", "print a deal's notes, or replace them", cmd_deal_notes, _notes_arguments),
+        *deal_actions(),
     ]
-    help = "add, list, show, move, win, lose, reopen, delete or merge deals"
+    help = "add, list, show, move, win, lose, reopen, delete or merge deals; set their forecast"
     return [Command("deal", help, actions=actions)]

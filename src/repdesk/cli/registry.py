@@ -55,6 +55,7 @@ COMMAND_MODULES = {
     "today": "figures",
     "quota": "figures",
     "kpi": "figures",
+    "review": "forecast",
     "export": "transfer",
     "serve": "app",
     "migrate-to": "transfer",

@@ -241,6 +241,11 @@ def deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
         "closed_on": deal.closed_on.isoformat() if deal.closed_on else None,
         "lost_reason": deal.lost_reason,
         "notes": deal.notes,
+        "forecast_call": deal.forecast,  # the rep's call; null: the default from the probability
+        "own_probability": deal.probability,
+        "competitor": deal.competitor,
+        "nps": deal.nps,
+        "nps_on": deal.nps_on.isoformat() if deal.nps_on else None,
     }
 
 
@@ -274,6 +279,10 @@ TABLE_WORDS = {
     "objection": ("objection", "objections"),
     "quota": ("quota", "quotas"),
     "trash": ("thing in the trash", "things in the trash"),
+    "close_date_change": ("close date change", "close date changes"),
+    "forecast_change": ("forecast change", "forecast changes"),
+    "commitment": ("commitment", "commitments"),
+    "weekly_review": ("kept weekly review", "kept weekly reviews"),
 }
 
 

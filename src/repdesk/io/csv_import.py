@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from repdesk.core import forecast
 from repdesk.core.domain import row_id
 from repdesk.core.errors import RepdeskError
 from repdesk.core.money import shown_value
@@ -116,6 +118,10 @@ class DealRow:
     # StageSortOrder; repdesk's own export): created stages follow them.
     stage_order: int | None = None
     stage_probability: int | None = None
+    # The rep's own forecast fields, from a file with their columns (repdesk's export): which
+    # of formats.OWN_FORECAST_FIELDS it has, and their values (the model's column names).
+    own: dict[str, Any] = field(default_factory=dict)
+    nps_on: date | None = None
     account: str = ""  # the CRM's account id: company names and task links go through it
     created_is_first_contact: bool = False
     known_stages: Mapping[str, str] = field(default_factory=dict)  # the format's stage words
@@ -559,6 +565,7 @@ def _deal_row(
     row.stage_probability = stage_probability if isinstance(stage_probability, int) else None
     # Only an ordering hint: one that does not read is left out, never a reason to refuse.
     row.stage_order = values.whole_number(cell.text("stage_order")[0])
+    _own_forecast(row, cell, parsed)
     for name in formats.DATE_FIELDS:
         text, column = cell.text(name)
         row.columns[name] = column if cell.has(name) else ""
@@ -582,6 +589,24 @@ def _deal_row(
         # No id to go by (a report without its id column): title and company identify it.
         row.source_id = f"{fmt.id_prefix}:{title.casefold()}|{row.company.casefold()}"
     return row if problems.total == before else None
+
+
+def _own_forecast(row: DealRow, cell: _CellReader, parsed: Callable[..., Any]) -> None:
+    """The rep's call, the deal's own probability, its competitor and its customer's score,
+    each where the file has its column (nps_on is read with the dates)."""
+    if cell.has("forecast"):
+        call = parsed("forecast", values.parse_forecast)
+        row.own["forecast"] = None if call in (None, forecast.AUTO) else call
+    if cell.has("own_probability"):
+        own = parsed("own_probability", values.parse_probability)
+        row.own["probability"] = own if isinstance(own, int) else None
+    if cell.has("competitor"):
+        row.own["competitor"] = cell.text("competitor")[0]
+    if cell.has("nps"):
+        score = parsed("nps", values.parse_score)
+        row.own["nps"] = score if isinstance(score, int) else None
+    if cell.has("nps_on"):
+        row.own["nps_on"] = None  # the date loop fills it in (row.nps_on)
 
 
 def _status(

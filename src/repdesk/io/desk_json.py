@@ -45,6 +45,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
+from repdesk.core import forecast
 from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.dates import DAY_RANGE, PeriodInputError, in_range, parse_period
 from repdesk.core.domain import (
@@ -57,6 +58,8 @@ from repdesk.core.domain import (
 )
 from repdesk.core.errors import RepdeskError
 from repdesk.core.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
+from repdesk.core.review import OUTCOMES
+from repdesk.core.weeks import week_of_label
 from repdesk.io.files import write_atomically
 from repdesk.settings import DATABASE_URL_ENV
 from repdesk.storage import migrations, store
@@ -331,6 +334,14 @@ def _check(conn: Connection, path: Path, tables: dict[str, Any]) -> dict[str, li
     return checked
 
 
+def _is_week(value: str) -> bool:
+    match = re.fullmatch(r"([0-9]{4})-W([0-9]{2})", value)
+    try:
+        return match is not None and week_of_label(int(match[1]), int(match[2])).label == value
+    except ValueError:
+        return False
+
+
 def _is_period(value: str) -> bool:
     try:
         return parse_period(value).label == value
@@ -365,6 +376,23 @@ _MEANING: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ),
     ("quota", "amount_cents"): (lambda v: 0 < v <= MAX_CENTS, f"cents from 1 to {MAX_CENTS}"),
     ("quota", "period"): (_is_period, "a period such as 2026-11, 2026-Q4 or 2026"),
+    ("deal", "forecast"): (
+        lambda v: v is None or v in forecast.CATEGORIES,
+        "one of " + ", ".join(forecast.CATEGORIES) + " or null",
+    ),
+    ("deal", "probability"): (lambda v: v is None or 0 <= v <= 100, "0 to 100 or null"),
+    ("deal", "nps"): (lambda v: v is None or 0 <= v <= 10, "0 to 10 or null"),
+    ("forecast_change", "from_category"): (
+        lambda v: v in forecast.CATEGORIES,
+        "one of " + ", ".join(forecast.CATEGORIES),
+    ),
+    ("forecast_change", "to_category"): (
+        lambda v: v in forecast.CATEGORIES,
+        "one of " + ", ".join(forecast.CATEGORIES),
+    ),
+    ("commitment", "outcome"): (lambda v: v is None or v in OUTCOMES, "kept, missed or null"),
+    ("commitment", "week"): (_is_week, "a week such as 2026-W48"),
+    ("weekly_review", "week"): (_is_week, "a week such as 2026-W48"),
 }
 
 

@@ -43,9 +43,18 @@ DEAL_FIELDS: dict[str, str] = {
     "probability": "win probability in percent (used for stages made by --create-stages)",
     "stage_order": "the stage's place in the CRM's pipeline (created stages follow it)",
     "stage_probability": "the stage's own win probability in percent",
+    "forecast": "the rep's forecast call: commit, best case, pipeline or omitted (empty: auto)",
+    "own_probability": "the deal's own win probability in percent (empty: its stage's)",
+    "competitor": "who the deal is up against, or was lost to",
+    "nps": "a won customer's score, 0 to 10",
+    "nps_on": "the day the customer gave the score",
 }
 
-DATE_FIELDS = ("first_contact", "expected_close", "closed_on", "close_date")
+DATE_FIELDS = ("first_contact", "expected_close", "closed_on", "close_date", "nps_on")
+# The rep's own forecast fields (schema v5): repdesk's export carries them, so a round trip
+# into an empty desk gives the forecast categories, the weighted pipeline, the lost deals by
+# competitor and the NPS back; an import takes them from a file that has their columns.
+OWN_FORECAST_FIELDS = ("forecast", "own_probability", "competitor", "nps", "nps_on")
 
 
 def normalise(header: str) -> str:
@@ -103,6 +112,7 @@ NATIVE_COLUMNS = (
     # pipeline back (created stages, probabilities, order), so every KPI reads the same.
     "stage_order",
     "stage_probability",
+    *OWN_FORECAST_FIELDS,
 )
 
 NATIVE = Format(

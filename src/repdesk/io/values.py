@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cached_property, lru_cache
 
-from repdesk.core import clock
+from repdesk.core import clock, forecast
 from repdesk.core.currencies import CODE_FORM, CurrencyInputError, check_code
 from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.money import AmountInputError
@@ -323,6 +323,22 @@ def parse_flag(text: str) -> bool:
     if lowered in _FALSE:
         return False
     raise CellError("true or false (or 1 or 0)")
+
+
+def parse_forecast(text: str) -> str:
+    """A forecast call as stored (commit, best_case, pipeline, omitted) or "auto"."""
+    call = forecast.parse_category(text)
+    if call is None:
+        raise CellError(forecast.CATEGORY_FORMS)
+    return call
+
+
+def parse_score(text: str) -> int:
+    """A customer's score, a whole number from 0 to 10."""
+    raw = text.strip()
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 10:
+        raise CellError("a score from 0 to 10")
+    return int(raw)
 
 
 def parse_probability(text: str) -> int:

@@ -34,6 +34,10 @@ _WORDS = {
     "objection": "objection",
     "quota": "quota",
     "trash": "trash entry",
+    "close_date_change": "close date change",
+    "forecast_change": "forecast change",
+    "commitment": "commitment",
+    "weekly_review": "weekly review",
 }
 
 

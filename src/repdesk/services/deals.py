@@ -16,6 +16,7 @@ from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.domain import SEGMENTS, STATUSES, row_id
 from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
 from repdesk.core.money import MAX_CENTS, check_cents
+from repdesk.services import history as kept  # beside history() below: the v5 histories
 from repdesk.storage.models import Deal, Stage, StageChange, saved_id
 
 EDITABLE = (
@@ -227,12 +228,14 @@ def edit_deal(
     if unknown:
         known = ", ".join((*EDITABLE, *OWN))
         raise InvalidInput("field", ", ".join(sorted(unknown)), f"one of {known}")
+    expected_before = deal.expected_close
     for name, value in changes.items():
         setattr(deal, name, value)
     moment = now or clock.now()
     _check(deal, clock.local_date(moment))
     deal.updated_at = moment
     session.add(deal)
+    kept.note_close_date(session, deal, expected_before, moment)
     return deal
 
 
@@ -267,11 +270,14 @@ def move_deal(
             "an open stage; to lose a deal give a reason: "
             "use `repdesk deal lost DEAL --reason TEXT`",
         )
+    category_before = kept.category_of(session, deal)
     _record_move(session, deal, target, moment)
     if deal.status != "open":
         deal.status, deal.closed_on, deal.lost_reason = "open", None, ""
     deal.updated_at = moment
     session.add(deal)
+    # A move changes the default category; a reopened deal was in no forecast before it.
+    kept.note_category(session, deal, category_before, moment)
     return deal
 
 
@@ -376,10 +382,18 @@ def lose_deal(
     reason: str,
     on: date | None = None,
     now: datetime | None = None,
+    competitor: str | None = None,
 ) -> Deal:
+    """Lose a deal for `reason`; `competitor`: who it went to (kept on the deal, for what
+    lost deals teach, see reports/figures.py)."""
     if not reason.strip():
         raise InvalidInput("reason", reason, "why the deal was lost, e.g. 'price' or 'not a fit'")
-    return _close(session, deal_id, "lost", on, now or clock.now(), reason.strip())
+    deal = _close(session, deal_id, "lost", on, now or clock.now(), reason.strip())
+    if competitor is not None:
+        from repdesk.services.forecast import set_competitor
+
+        set_competitor(session=session, deal_id=deal_id, competitor=competitor, now=now)
+    return deal
 
 
 def reopen_deal(

@@ -13,15 +13,18 @@ from repdesk.services import trash
 from repdesk.services.deals import get_deal
 from repdesk.storage.models import (
     Activity,
+    CloseDateChange,
+    Commitment,
     Deal,
     FollowUp,
+    ForecastChange,
     Objection,
     StageChange,
     saved_id,
     table_name,
 )
 
-_MOVED = (StageChange, Activity, FollowUp, Objection)
+_MOVED = (StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange, Commitment)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,9 @@ from typing import Literal
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from repdesk.core import clock
 from repdesk.core.errors import InvalidInput
-from repdesk.services import deals
+from repdesk.services import deals, history
 from repdesk.storage.models import Deal, Stage, StageChange, Trash, saved_id
 
 REMOVED = "removed"
@@ -169,11 +170,28 @@ def set_stage(
     stage: str,
     probability: int | None = None,
     rot_days: int | Literal[_Keep.KEEP] | None = _KEEP,
+    now: datetime | None = None,
 ) -> Stage:
-    """Set an open stage's win probability and rot limit (None: never rots)."""
+    """Set an open stage's win probability and rot limit (None: never rots). A new
+    probability moves the default forecast category of the stage's deals that have neither
+    the rep's call nor a probability of their own: each change is kept in their history."""
     found = _find_open(session, stage)
     if probability is not None:
+        following = session.exec(
+            select(Deal).where(
+                Deal.stage_id == found.id,
+                Deal.status == "open",
+                col(Deal.forecast).is_(None),
+                col(Deal.probability).is_(None),
+            )
+        ).all()
+        before = {deal.id: history.category_of(session, deal) for deal in following}
         found.probability = _probability(probability)
+        session.add(found)
+        session.flush()
+        moment = now or clock.now()
+        for deal in following:
+            history.note_category(session, deal, before[deal.id], moment)
     if rot_days is not _KEEP:
         found.rot_days = _rot(rot_days)
     session.add(found)

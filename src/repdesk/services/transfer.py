@@ -17,8 +17,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
+from repdesk.core import forecast
 from repdesk.core.domain import row_id
 from repdesk.core.errors import RepdeskError
 from repdesk.io.csv_import import (
@@ -31,7 +32,16 @@ from repdesk.io.csv_import import (
 )
 from repdesk.io.formats import normalise
 from repdesk.services import deals, outbox
-from repdesk.storage.models import Activity, Deal, Stage, StageChange, saved_id, table_of
+from repdesk.storage.models import (
+    Activity,
+    CloseDateChange,
+    Deal,
+    ForecastChange,
+    Stage,
+    StageChange,
+    saved_id,
+    table_of,
+)
 
 Progress = Callable[[int, int], None]
 CHUNK = 500
@@ -60,6 +70,13 @@ class _Target:
     entry_stage_id: int  # the open stage it arrives in (a closed deal passes through it)
     stage_id: int  # where it ends: the entry stage, or Won / Lost
     existing: dict[str, Any] | None = None
+    # The rep's own forecast fields the file gives (repdesk's export), by column name.
+    own: dict[str, Any] = field(default_factory=dict)
+
+
+# What a new deal has for the rep's own forecast fields when the file gives none.
+_OWN_DEFAULTS = {"forecast": None, "probability": None, "competitor": "", "nps": None,
+                 "nps_on": None}  # fmt: skip
 
 
 @dataclass
@@ -416,7 +433,15 @@ def _targets(
             "lost_reason": (row.lost_reason or "not given") if status == "lost" else "",
         }
         final = entry if status == "open" else stages.first(status)
-        targets.append(_Target(row, values, saved_id(entry), saved_id(final)))
+        target = _Target(row, values, saved_id(entry), saved_id(final))
+        target.own = dict(row.own)
+        if status != "won" or target.own.get("nps") is None:
+            # A score is a won customer's: on another deal (a file edited by hand) it is no one's.
+            target.own.pop("nps", None)
+            target.own.pop("nps_on", None)
+        elif "nps_on" in target.own:
+            target.own["nps_on"] = row.nps_on
+        targets.append(target)
     return targets
 
 
@@ -467,6 +492,11 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
         table.c.source_id,
         table.c.stage_id,
         table.c.stage_entered_at,
+        table.c.forecast,
+        table.c.probability,
+        table.c.competitor,
+        table.c.nps,
+        table.c.nps_on,
         *(table.c[f] for f in FIELDS),
     ]
 
@@ -517,7 +547,8 @@ def _changed(target: _Target) -> bool:
     assert existing is not None
     if existing["stage_id"] != target.stage_id:
         return True
-    return any(existing[name] != value for name, value in target.values.items())
+    given = (*target.values.items(), *target.own.items())
+    return any(existing[name] != value for name, value in given)
 
 
 def _real_id(stages: _Stages, stage_id: int) -> int:
@@ -544,6 +575,7 @@ def _write_deals(
         rows = [
             {
                 **t.values,
+                **(_OWN_DEFAULTS | t.own),
                 "stage_id": t.stage_id,
                 "source_id": t.row.source_id,
                 "stage_entered_at": now,
@@ -574,9 +606,11 @@ def _write_deals(
                 | {"stage_entered_at": bindparam("new_entered"), "updated_at": now}
             )
         )
+        probability = {stage.id: stage.probability for stage in stages.rows}
+        probability |= {stages.written.get(s.id, s.id): s.probability for s in stages.planned}  # type: ignore[arg-type]
         for start in range(0, len(updates), CHUNK):
             chunk = updates[start : start + CHUNK]
-            params, changes = [], []
+            params, changes, kept = [], [], []
             for target in chunk:
                 existing = target.existing
                 assert existing is not None
@@ -594,9 +628,15 @@ def _write_deals(
                     changes.append(
                         _change(existing["id"], existing["stage_id"], target.stage_id, now)
                     )
+                kept.extend(_kept_changes(existing, target, probability, now))
             session.execute(statement, params)
+            _update_own(session, chunk)
             if changes:
                 session.execute(insert(change_table), changes)
+            for model in (CloseDateChange, ForecastChange):
+                rows = [row for of, row in kept if of is model]
+                if rows:
+                    session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
             done += len(chunk)
             if progress is not None:
                 progress(done, total)
@@ -605,6 +645,52 @@ def _write_deals(
             target.values["id"] = target.existing["id"]
     # Core statements go around the session's flush: tell the sync outbox directly.
     outbox.enqueue(session, "deal", (t.values["id"] for t in (*creates, *updates)))
+
+
+def _update_own(session: Session, targets: list[_Target]) -> None:
+    """Set the rep's own forecast fields the file gives, one statement per set of columns."""
+    table = Deal.__table__  # type: ignore[attr-defined]
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for target in targets:
+        if target.own and target.existing is not None:
+            params = {f"own_{k}": v for k, v in target.own.items()}
+            by_columns.setdefault(tuple(sorted(target.own)), []).append(
+                params | {"deal_id": target.existing["id"]}
+            )
+    for columns, params in by_columns.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("deal_id"))
+            .values({name: bindparam(f"own_{name}") for name in columns})
+        )
+        session.execute(statement, params)
+
+
+def _kept_changes(
+    existing: dict[str, Any], target: _Target, probability: dict[int, int], now: datetime
+) -> list[tuple[type[SQLModel], dict[str, Any]]]:
+    """What a re-import changed that the deal's histories keep (schema v5): its expected close,
+    and the forecast category of a deal open before and after (a new stage's default)."""
+    kept: list[tuple[type[SQLModel], dict[str, Any]]] = []
+    deal_id = existing["id"]
+    was, now_date = existing["expected_close"], target.values.get("expected_close")
+    if "expected_close" in target.values and was != now_date:
+        row = {"deal_id": deal_id, "from_date": was, "to_date": now_date, "changed_at": now}
+        kept.append((CloseDateChange, row))
+    if existing["status"] == "open" and target.values.get("status", "open") == "open":
+
+        def category(stage_id: int, fields: dict[str, Any]) -> str:
+            own = fields["probability"]
+            chance = own if own is not None else probability.get(stage_id, 0)
+            return forecast.category(fields["forecast"], chance)
+
+        before = category(existing["stage_id"], existing)
+        after = category(target.stage_id, existing | target.own)
+        if before != after:
+            row = {"deal_id": deal_id, "from_category": before, "to_category": after,
+                   "changed_at": now}  # fmt: skip
+            kept.append((ForecastChange, row))
+    return kept
 
 
 def _change(deal_id: int, from_id: int | None, to_id: int, now: datetime) -> dict[str, Any]:

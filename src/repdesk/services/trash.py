@@ -25,8 +25,11 @@ from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
 from repdesk.services.deals import get_deal
 from repdesk.storage.models import (
     Activity,
+    CloseDateChange,
+    Commitment,
     Deal,
     FollowUp,
+    ForecastChange,
     Objection,
     Stage,
     StageChange,
@@ -49,7 +52,9 @@ MODELS: dict[str, type[SQLModel]] = {
 }
 WORDS = {"deal": "deal", "activity": "activity", "follow_up": "follow-up", "objection": "objection"}
 # A deal's rows, parents first: the order they are put back in.
-_ON_A_DEAL = (StageChange, Activity, FollowUp, Objection)
+_ON_A_DEAL = (
+    StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange, Commitment
+)  # fmt: skip
 _DEAL_TABLES = (Deal, *_ON_A_DEAL)
 _BY_TABLE: dict[str, type[SQLModel]] = {table_name(m): m for m in _DEAL_TABLES}
 

@@ -113,6 +113,15 @@ class Deal(SQLModel, table=True):
     source_id: str | None = None
     # The rep's own free notes on the deal (schema v3).
     notes: str = ""
+    # Schema v5 (issue 21): the rep's forecast call (commit | best_case | pipeline | omitted;
+    # None: the default from the probability, see core/forecast.py), the deal's own win
+    # probability in percent (None: its stage's), who it is up against or was lost to, and a
+    # won customer's score 0-10 with the day it was given.
+    forecast: str | None = None
+    probability: int | None = None
+    competitor: str = ""
+    nps: int | None = None
+    nps_on: date | None = None
 
 
 class StageChange(SQLModel, table=True):
@@ -257,6 +266,70 @@ class SyncConflict(SQLModel, table=True):
     found_at: datetime = _instant(default_factory=utcnow)
 
 
+class CloseDateChange(SQLModel, table=True):
+    """A change of a deal's expected close (schema v5): later is a slip."""
+
+    __tablename__ = "close_date_change"
+    __table_args__ = (
+        Index("ix_close_date_change_deal", "deal_id", "changed_at"),
+        Index("ix_close_date_change_at", "changed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    from_date: date | None = None
+    to_date: date | None = None
+    changed_at: datetime = _instant(default_factory=utcnow)
+
+
+class ForecastChange(SQLModel, table=True):
+    """A change of an open deal's forecast category, whatever changed it (schema v5)."""
+
+    __tablename__ = "forecast_change"
+    __table_args__ = (
+        Index("ix_forecast_change_deal", "deal_id", "changed_at"),
+        Index("ix_forecast_change_at", "changed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    from_category: str
+    to_category: str
+    changed_at: datetime = _instant(default_factory=utcnow)
+
+
+class Commitment(SQLModel, table=True):
+    """What the rep commits to for a week on a deal; the next review marks it (schema v5)."""
+
+    __tablename__ = "commitment"
+    __table_args__ = (
+        Index("ix_commitment_week", "week"),
+        Index("ix_commitment_deal", "deal_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    week: str  # "2026-W48" (core/weeks.py)
+    text: str
+    made_at: datetime = _instant(default_factory=utcnow)
+    outcome: str | None = None  # kept | missed; None: not marked yet
+    marked_at: datetime | None = _instant(default=None)
+
+
+class WeeklyReview(SQLModel, table=True):
+    """A week's review as it read when the week closed, as JSON (schema v5)."""
+
+    __tablename__ = "weekly_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    week: str = Field(unique=True)
+    starts_on: date
+    ends_on: date
+    frozen_at: datetime = _instant(default_factory=utcnow)
+    payload: str
+
+
 ALL_TABLES = (
-    "stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota", "trash"
+    "stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota", "trash",
+    "close_date_change", "forecast_change", "commitment", "weekly_review",
 )  # fmt: skip

@@ -580,3 +580,149 @@ def merge_form(desk: DeskGateway, *, keep_id: int, title: str) -> FormScreen:
         return merged, undo_of(f"merge of {gone_title} into {title}", keep_id, changes)
 
     return FormScreen(f"Merge into: {title}", fields, submit)
+
+
+# ---------------------------------------------------------------- the forecast (issue 21)
+
+
+def _category(text: str) -> str:
+    from repdesk.core import forecast
+
+    typed = forecast.parse_category(text or "auto")
+    if typed is None:
+        raise FieldError(forecast.CATEGORY_FORMS)
+    return typed
+
+
+def _own_probability(text: str) -> int | None:
+    raw = text.strip().removesuffix("%").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 100:
+        raise FieldError("a whole percentage from 0 to 100, or empty for its stage's")
+    return int(raw)
+
+
+def forecast_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
+    """The rep's forecast call on an open deal, its own probability, who it is up against."""
+    from repdesk.core import forecast
+    from repdesk.services import forecast as deal_forecast
+    from repdesk.storage.models import Stage
+
+    def load(session: Session) -> tuple[Deal, Any, int]:
+        deal = deals.get_deal(session=session, deal_id=deal_id)
+        stage = session.get(Stage, deal.stage_id)
+        outlook = deal_forecast.deal_forecast(session=session, deal_id=deal_id)
+        return deal, outlook, stage.probability if stage is not None else 0
+
+    deal, outlook, stage_probability = desk.read_now(load)
+    if outlook.category is None:
+        return f"This deal is {deal.status}: only an open deal has a forecast category."
+    choices = [forecast.label(c) for c in forecast.CATEGORIES] + [forecast.AUTO]
+    now_shown = forecast.label(outlook.category)
+    fields = [
+        FieldSpec(
+            "forecast",
+            "Forecast category",
+            forecast.label(deal.forecast) if deal.forecast else forecast.AUTO,
+            suggestions=choices,
+            parse=_category,
+            hint=f"now {now_shown}. auto: from the probability (commit from 70%, best case "
+            "from 40%, pipeline from 10%, else omitted)",
+        ),
+        FieldSpec(
+            "probability",
+            "Its own probability (%)",
+            "" if deal.probability is None else str(deal.probability),
+            parse=_own_probability,
+            placeholder=f"empty: its stage's ({stage_probability}%)",
+        ),
+        FieldSpec("competitor", "Up against", deal.competitor, placeholder="a competitor's name"),
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        def write(session: Session) -> Deal:
+            deal_forecast.set_forecast(
+                session=session, deal_id=deal_id, category=values["forecast"]
+            )
+            deal_forecast.set_probability(
+                session=session, deal_id=deal_id, probability=values["probability"]
+            )
+            return deal_forecast.set_competitor(
+                session=session, deal_id=deal_id, competitor=values["competitor"] or ""
+            )
+
+        changed, changes = await desk.write_recorded(write)
+        return changed, undo_of(f"forecast of {deal.title}", deal_id, changes)
+
+    return FormScreen(f"Forecast: {deal.title}", fields, submit)
+
+
+def _score(text: str) -> int | None:
+    raw = text.strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 10:
+        raise FieldError("a whole number from 0 to 10, or empty to clear it")
+    return int(raw)
+
+
+def _asked_on(text: str) -> date | None:
+    return _date(text) if text.strip() else None
+
+
+def nps_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
+    """A won customer's answer to "how likely are you to recommend us?", 0 to 10."""
+    from repdesk.services import forecast as deal_forecast
+
+    deal = desk.read_now(lambda s: deals.get_deal(session=s, deal_id=deal_id))
+    if deal.status != "won":
+        return f"This deal is {deal.status}: a score is a won customer's answer."
+    fields = [
+        FieldSpec(
+            "score",
+            "How likely to recommend you, 0-10",
+            "" if deal.nps is None else str(deal.nps),
+            parse=_score,
+            hint="9-10 promoter, 7-8 passive, 0-6 detractor; empty clears it",
+        ),
+        FieldSpec("on", "Asked on", parse=_asked_on, placeholder="today", aliases=("date",)),
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        changed, changes = await desk.write_recorded(
+            lambda s: deal_forecast.set_nps(
+                session=s, deal_id=deal_id, score=values["score"], on=values["on"]
+            )
+        )
+        return changed, undo_of(f"score of {deal.title}", deal_id, changes)
+
+    return FormScreen(f"Customer score: {deal.title}", fields, submit)
+
+
+def commitment_form(desk: DeskGateway, *, week: Any) -> FormScreen:
+    """A commitment for `week`: a deal, and what will happen on it."""
+    from repdesk.services import review
+
+    titles = desk.read_now(lambda s: [d.title for d in deals.list_deals(session=s, status="open")])
+    fields = [
+        FieldSpec("deal", "Deal", required=True, suggestions=titles,
+                  placeholder="its id, title or company", aliases=("DEAL",)),
+        FieldSpec("text", "What will happen", required=True,
+                  placeholder="e.g. signed order form back", aliases=("commitment",)),
+    ]  # fmt: skip
+
+    async def submit(values: dict[str, Any]) -> Any:
+        def write(session: Session) -> Any:
+            deal = deals.find_deal(session=session, ref=values["deal"])
+            return review.add_commitment(
+                session=session,
+                deal_id=deal.id,
+                text=values["text"],
+                week=week,  # type: ignore[arg-type]
+            )
+
+        made, changes = await desk.write_recorded(write)
+        return made, undo_of(f"commitment for {week.label}", made.deal_id, changes)
+
+    return FormScreen(f"Commit for {week.label}", fields, submit)

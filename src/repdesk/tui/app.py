@@ -46,6 +46,7 @@ DEFERRED_MODULES = (
     "repdesk.tui.screens.followups",
     "repdesk.tui.screens.help",
     "repdesk.tui.screens.playbook",
+    "repdesk.tui.screens.review",
     "repdesk.tui.screens.kpi",
     "repdesk.tui.screens.mend",
     "repdesk.tui.screens.stages",
@@ -89,6 +90,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         Binding("2", "followups", "Follow-ups", id="app.followups", show=False),
         Binding("3", "kpis", "KPIs", id="app.kpis", show=False),
         Binding("4", "playbook", "Playbook", id="app.playbook", show=False),
+        Binding("5", "review", "Weekly review", id="app.review", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
         Binding("T", "trash", "Trash: restore what was deleted", id="app.trash", show=False),
@@ -309,6 +311,13 @@ class RepdeskApp(KeysInOrder, App[int]):
             return
         self.action_board()
         self.push_screen(FollowUpsScreen(), self._reload_board)
+
+    def action_review(self) -> None:
+        from repdesk.tui.screens.review import ReviewScreen
+
+        if not isinstance(self.screen, ReviewScreen):
+            self.action_board()
+            self.push_screen(ReviewScreen(), lambda _: self.board.reload())
 
     def action_kpis(self) -> None:
         from repdesk.tui.screens.kpi import KpiScreen

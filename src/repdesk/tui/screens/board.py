@@ -76,6 +76,7 @@ class BoardScreen(Screen[None]):
         Binding("W", "won_on", "Mark won on a day", id="board.won_on", show=False),
         Binding("D", "delete", "Delete deal", id="board.delete", show=False),
         Binding("M", "merge", "Merge a duplicate into the deal", id="board.merge", show=False),
+        Binding("F", "forecast", "Forecast call", id="board.forecast", show=False),
         Binding("u", "undo", "Undo", id="board.undo", show=False),
         Binding("slash", "filter", "Filter", id="board.filter"),
         Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False),
@@ -438,6 +439,10 @@ class BoardScreen(Screen[None]):
     def action_lost(self) -> None:
         if card := self._require_card():
             self._open(_actions().lose(self.desk, deal_id=card.deal_id))
+
+    def action_forecast(self) -> None:
+        if card := self._require_card():
+            self._open(_actions().forecast_form(self.desk, deal_id=card.deal_id))
 
     def action_new(self) -> None:
         box = self.current_box()

@@ -19,11 +19,21 @@ from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
 from repdesk.core import clock, formatting
+from repdesk.core import forecast as categories
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
 from repdesk.services import activities, deals, followups, objections
+from repdesk.services import forecast as deal_forecast
 from repdesk.services.deals import HistoryEntry
-from repdesk.storage.models import Activity, Deal, FollowUp, Objection
+from repdesk.services.forecast import DealForecast
+from repdesk.storage.models import (
+    Activity,
+    CloseDateChange,
+    Deal,
+    FollowUp,
+    ForecastChange,
+    Objection,
+)
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.undo import Undo, undo_of
@@ -47,6 +57,9 @@ class DealPage:
     activities: list[Activity]
     objections: list[Objection]
     follow_ups: list[FollowUp]
+    outlook: DealForecast | None = None  # its forecast (schema v5)
+    close_dates: tuple[CloseDateChange, ...] = ()
+    categories: tuple[ForecastChange, ...] = ()
 
 
 def load_page(session: Session, deal_id: int) -> DealPage:
@@ -59,6 +72,9 @@ def load_page(session: Session, deal_id: int) -> DealPage:
         activities=activities.timeline_activities(session=session, deal_id=deal_id),
         objections=objections.objections_of(session=session, deal_id=deal_id),
         follow_ups=followups.pending(session=session, deal_id=deal_id),
+        outlook=deal_forecast.deal_forecast(session=session, deal_id=deal_id),
+        close_dates=tuple(deal_forecast.close_date_changes(session=session, deal_id=deal_id)),
+        categories=tuple(deal_forecast.forecast_changes(session=session, deal_id=deal_id)),
     )
 
 
@@ -94,10 +110,34 @@ def render_fields(page: DealPage) -> Group:
         ("Product", d.product),
         ("Region", d.region),
         ("Segment", d.segment),
+        *forecast_rows(page),
     ]
     fields = [_Field(label, printable(value)) for label, value in rows if value]
     text.rstrip()
     return Group(text, *fields)
+
+
+def forecast_rows(page: DealPage) -> list[tuple[str, str]]:
+    """The forecast call, the probability, how often the close date slipped, the competitor
+    and the customer's score (F and P change them)."""
+    d, outlook = page.deal, page.outlook
+    if outlook is None:
+        return []
+    rows = []
+    if outlook.category is not None:
+        # Short: the side column is narrow. "auto" is what the F form calls the default.
+        call = "your call" if outlook.overridden else "auto"
+        whose = "its own" if outlook.own_probability else f"{page.stage}'s"
+        rows.append(("Forecast", f"{categories.label(outlook.category)} ({call})"))
+        rows.append(("Probability", f"{outlook.probability}% ({whose})"))
+    if outlook.slips:
+        times = "once" if outlook.slips == 1 else f"{outlook.slips} times"
+        days = "1 day" if outlook.slipped_days == 1 else f"{outlook.slipped_days} days"
+        rows.append(("Close slipped", f"{times}, by {days}"))
+    rows.append(("Competitor", d.competitor))
+    if d.nps is not None:
+        rows.append(("NPS", f"{d.nps} ({d.nps_on.isoformat() if d.nps_on else '-'})"))
+    return rows
 
 
 class _Field:
@@ -198,6 +238,13 @@ def render_timeline(page: DealPage) -> Timeline:
         events.append((change.at, "stage", move))
     for obj in page.objections:
         events.append((obj.raised_at, "objection", f"{obj.category}: {obj.said}"))
+    for moved in page.close_dates:
+        was = moved.from_date.isoformat() if moved.from_date else "none"
+        now = moved.to_date.isoformat() if moved.to_date else "none"
+        events.append((moved.changed_at, "close date", f"{was} → {now}"))
+    for change in page.categories:
+        was, now = categories.label(change.from_category), categories.label(change.to_category)
+        events.append((change.changed_at, "forecast", f"{was} → {now}"))
     events.sort(key=lambda e: e[0], reverse=True)
     return Timeline(events, clock.now().astimezone().year)
 
@@ -231,6 +278,8 @@ class DealScreen(Screen[None]):
         Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
         Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),
         Binding("N", "notes", "Edit the notes", id="deal.notes", show=False),
+        Binding("F", "forecast", "Forecast call", id="deal.forecast", show=False),
+        Binding("P", "nps", "Customer score (NPS)", id="deal.nps", show=False),
     ]
 
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -335,6 +384,12 @@ class DealScreen(Screen[None]):
 
     def action_lost(self) -> None:
         self._open(actions.lose(self.desk, deal_id=self.deal_id))
+
+    def action_forecast(self) -> None:
+        self._open(actions.forecast_form(self.desk, deal_id=self.deal_id))
+
+    def action_nps(self) -> None:
+        self._open(actions.nps_form(self.desk, deal_id=self.deal_id))
 
     def action_notes(self) -> None:
         self.query_one(NotesArea).focus()
