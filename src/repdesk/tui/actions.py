@@ -648,7 +648,7 @@ def forecast_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
             deal_forecast.set_probability(
                 session=session, deal_id=deal_id, probability=values["probability"]
             )
-            return deal_forecast.set_competitor(
+            return deals.set_competitor(
                 session=session, deal_id=deal_id, competitor=values["competitor"] or ""
             )
 
