@@ -133,12 +133,13 @@ def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
 
     week, conversion = _week(desk, args.week), desk.settings.conversion
     with desk.read() as session:
-        keeping = review.to_keep(session=session, week=week)
-        if not keeping:  # nothing to store: a read-only desk reads its review too
+        page = None
+        if not review.to_keep(session=session, week=week):
+            # nothing to store: a read-only desk reads its review too
             page = review.weekly_review(
                 session=session, week=week, conversion=conversion, keep=False
             )
-    if keeping:
+    if page is None:
         with desk.write() as session:  # a week that is over is kept the first time it is read
             page = review.weekly_review(session=session, week=week, conversion=conversion)
     if args.json:
@@ -210,15 +211,16 @@ def _commitment_line(commitment: Any) -> str:
 
 def cmd_review_commit(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, review
+    from repdesk.storage.models import saved_id
 
     week = _week(desk, args.week)
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         made = review.add_commitment(
             session=session,
-            deal_id=deal.id,
+            deal_id=saved_id(deal),
             text=args.text,
-            week=week,  # type: ignore[arg-type]
+            week=week,
         )
         line = (
             f"Commitment [{made.id}] for {made.week}: #{deal.id} {printable(deal.title)}: "

@@ -717,9 +717,9 @@ def commitment_form(desk: DeskGateway, *, week: Any) -> FormScreen:
             deal = deals.find_deal(session=session, ref=values["deal"])
             return review.add_commitment(
                 session=session,
-                deal_id=deal.id,
+                deal_id=saved_id(deal),
                 text=values["text"],
-                week=week,  # type: ignore[arg-type]
+                week=week,
             )
 
         made, changes = await desk.write_recorded(write)
