@@ -44,8 +44,19 @@ async def still(pilot: Pilot[Any]) -> None:
     from textual.widgets._toast import Toast
 
     app = pilot.app
-    app.clear_notifications()
-    await until(pilot, lambda: not any(screen.query(Toast) for screen in app.screen_stack))
+
+    def no_toast() -> bool:
+        # Cleared at every look: a notice that comes after a clear would stay a minute (every
+        # toast does in the tests: tests/conftest.py) and be in the picture.
+        # Textual clears the toasts of the screen on top only: a form's picture shows the
+        # board's through it, so those go too.
+        app.clear_notifications()
+        toasts = [toast for screen in app.screen_stack for toast in screen.query(Toast)]
+        for toast in toasts:
+            toast.remove()
+        return not toasts
+
+    await until(pilot, no_toast)
     field = app.screen.focused
     if isinstance(field, Input | TextArea):
         field.cursor_blink = False
