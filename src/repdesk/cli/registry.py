@@ -45,6 +45,8 @@ class Command:
 COMMAND_MODULES = {
     "demo": "app",
     "deal": "deals",
+    "contact": "people",
+    "company": "people",
     "log": "activities",
     "activity": "activities",
     "follow-up": "follow_ups",

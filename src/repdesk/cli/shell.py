@@ -273,6 +273,12 @@ TABLE_WORDS = {
     "objection": ("objection", "objections"),
     "quota": ("quota", "quotas"),
     "trash": ("thing in the trash", "things in the trash"),
+    "company": ("company", "companies"),
+    "contact": ("contact", "contacts"),
+    "contact_email": ("contact email", "contact emails"),
+    "contact_phone": ("contact phone", "contact phones"),
+    "deal_contact": ("contact on a deal", "contacts on deals"),
+    "captured": ("captured mail or meeting", "captured mails and meetings"),
 }
 
 

@@ -34,6 +34,12 @@ _WORDS = {
     "objection": "objection",
     "quota": "quota",
     "trash": "trash entry",
+    "company": "company",
+    "contact": "contact",
+    "contact_email": "contact's email",
+    "contact_phone": "contact's phone",
+    "deal_contact": "contact on a deal",
+    "captured": "captured mail or meeting",
 }
 
 

@@ -16,6 +16,7 @@ from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.domain import SEGMENTS, STATUSES, row_id
 from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
 from repdesk.core.money import MAX_CENTS, check_cents
+from repdesk.services import people
 from repdesk.storage.models import Deal, Stage, StageChange
 
 EDITABLE = (
@@ -212,6 +213,8 @@ def create_deal(
     session.add(deal)
     session.flush()
     session.add(StageChange(deal_id=deal.id, to_stage_id=target.id, changed_at=moment))  # type: ignore[arg-type]
+    typed = [name for name in people.PEOPLE_FIELDS if getattr(deal, name).strip()]
+    people.adopt_deal_fields(session, deal, typed, now=moment)
     return deal
 
 
@@ -224,12 +227,20 @@ def edit_deal(
     if unknown:
         known = ", ".join((*EDITABLE, *OWN))
         raise InvalidInput("field", ", ".join(sorted(unknown)), f"one of {known}")
+    retyped = [
+        name
+        for name in people.PEOPLE_FIELDS
+        if name in changes and (changes[name] or "") != getattr(deal, name)
+    ]
     for name, value in changes.items():
         setattr(deal, name, value)
     moment = now or clock.now()
     _check(deal, clock.local_date(moment))
     deal.updated_at = moment
     session.add(deal)
+    if retyped:
+        session.flush()
+        people.adopt_deal_fields(session, deal, retyped, now=moment)
     return deal
 
 

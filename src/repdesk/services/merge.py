@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from repdesk.core import clock
 from repdesk.core.errors import InvalidInput
-from repdesk.services import trash
+from repdesk.services import people, trash
 from repdesk.services.deals import get_deal
 from repdesk.storage.models import Activity, Deal, FollowUp, Objection, StageChange
 
@@ -43,6 +43,18 @@ def merge_deals(
             session.add(row)
         moved[model.__tablename__] = len(rows)  # type: ignore[index]
     session.flush()
+    # GONE's contacts join KEEP's, after them (KEEP's main contact stays its main one); one
+    # already on KEEP stays there as it is.
+    on_keep = {link.contact_id for link in people.links_of(session, keep_id)}
+    contacts_moved = 0
+    for link in people.links_of(session, gone_id):
+        if link.contact_id not in on_keep:
+            people.link_contact(
+                session=session, deal_id=keep_id, contact_id=link.contact_id, role=link.role,
+                now=moment,
+            )  # fmt: skip
+            contacts_moved += 1
+    moved["deal_contact"] = contacts_moved
     entry = trash.delete_item(
         session=session,
         kind="deal",

@@ -25,7 +25,9 @@ from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
 from repdesk.services.deals import get_deal
 from repdesk.storage.models import (
     Activity,
+    Contact,
     Deal,
+    DealContact,
     FollowUp,
     Objection,
     Stage,
@@ -45,9 +47,14 @@ MODELS: dict[str, type[SQLModel]] = {
     "objection": Objection,
 }
 WORDS = {"deal": "deal", "activity": "activity", "follow_up": "follow-up", "objection": "objection"}
-# A deal's rows, parents first: the order they are put back in.
-_DEAL_TABLES: tuple[type[SQLModel], ...] = (Deal, StageChange, Activity, FollowUp, Objection)
+# A deal's rows, parents first: the order they are put back in. Its contacts stay contacts
+# (they may be on other deals); its links to them go and come back with it.
+_DEAL_TABLES: tuple[type[SQLModel], ...] = (
+    Deal, DealContact, StageChange, Activity, FollowUp, Objection
+)  # fmt: skip
 _BY_TABLE: dict[str, type[SQLModel]] = {m.__tablename__: m for m in _DEAL_TABLES}  # type: ignore[misc]
+# What a deleted deal's "rows of its timeline" counts: not its links to its contacts.
+_TIMELINE = {"deal", "stage_change", "activity", "follow_up", "objection"}
 
 
 # ---------------------------------------------------------------- rows as JSON values
@@ -141,7 +148,7 @@ def _item(entry: Trash) -> TrashItem:
         deal_id=entry.deal_id,
         label=entry.label,
         deleted_at=entry.deleted_at,
-        rows=sum(len(rows) for table, rows in held.items() if table in _BY_TABLE),
+        rows=sum(len(rows) for table, rows in held.items() if table in _TIMELINE),
     )
 
 
@@ -301,6 +308,8 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
             old_id = row["id"]
             if model is not Deal:
                 row["deal_id"] = deal_id  # the deal's id now (a restored deal's may be new)
+            if model is DealContact and session.get(Contact, row["contact_id"]) is None:
+                continue  # a contact gone since: the deal comes back without them
             if session.get(model, old_id) is not None:
                 del row["id"]  # taken meanwhile: a new id
             restored = model(**row)
@@ -318,6 +327,12 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
             ):
                 other.deal_id = deal_id
                 session.add(other)
+    if entry.kind == "deal" and DealContact.__tablename__ not in held:
+        # Deleted before deals had contacts as records (schema 5): its text becomes them now.
+        from repdesk.services import people
+
+        people.adopt_deal_fields(session, get_deal(session=session, deal_id=deal_id),
+                                 people.PEOPLE_FIELDS)  # fmt: skip
     note = _out_of_a_removed_stage(session, deal_id) if entry.kind == "deal" else ""
     restored_item = Restored(
         kind=entry.kind,
