@@ -313,6 +313,8 @@ def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
         merged = merge.merge_deals(session=session, keep_id=keep.id, gone_id=gone.id)  # type: ignore[arg-type]
         line = shell.deal_line(merged.keep, shell.stage_names(session))
     moved = shell.table_counts({t: merged.moved[t] for t in ("activity", "follow_up", "objection")})
+    if merged.contacts:
+        moved += f", {shell.count(merged.contacts, 'contact')}"
     shell.out(
         f"Merged {gone_line} into {line}: {moved} and its stage history moved; "
         f"#{merged.gone_id} is in the trash as {merged.trash_id}"

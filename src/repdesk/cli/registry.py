@@ -50,6 +50,7 @@ COMMAND_MODULES = {
     "log": "activities",
     "activity": "activities",
     "follow-up": "follow_ups",
+    "capture": "capture",
     "objection": "objections",
     "stage": "stages",
     "trash": "trash",

@@ -22,6 +22,7 @@ class Merged:
     gone_id: int
     moved: dict[str, int]  # rows moved, by table
     trash_id: int  # where the merged-away deal waits (its own fields, nothing else)
+    contacts: int = 0  # GONE's contacts that joined KEEP's
 
 
 def merge_deals(
@@ -54,7 +55,6 @@ def merge_deals(
                 now=moment,
             )  # fmt: skip
             contacts_moved += 1
-    moved["deal_contact"] = contacts_moved
     entry = trash.delete_item(
         session=session,
         kind="deal",
@@ -62,4 +62,6 @@ def merge_deals(
         now=moment,
         why=f"merged into #{keep_id}",  # type: ignore[arg-type]
     )
-    return Merged(keep=keep, gone_id=gone_id, moved=moved, trash_id=entry.id)
+    return Merged(
+        keep=keep, gone_id=gone_id, moved=moved, trash_id=entry.id, contacts=contacts_moved
+    )
