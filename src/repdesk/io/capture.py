@@ -380,7 +380,16 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
         reading.problems.append(f"{path}: not a readable calendar ({reason[:120]})")
         return
     number = 0
+    if not any(True for calendar in calendars for _ in calendar.walk("VEVENT")):
+        reading.problems.append(f"{path}: not a readable calendar (it holds no events)")
+        return
     for calendar in calendars:
+        for event in calendar.walk("VEVENT"):
+            if _instant(event.get("DTSTART")) is None:
+                uid = printable(clean(str(event.get("UID", "")))[:80]) or "without a UID"
+                reading.problems.append(
+                    f"{path}: an event ({uid}) has no readable start (DTSTART), left out"
+                )
         try:
             query = recurring_ical_events.of(calendar, skip_bad_series=True)
             events = list(query.between(now - PAST_WINDOW, now + FUTURE_WINDOW))

@@ -227,29 +227,32 @@ _HAS_PERSON = "(TRIM({d}.contact) != '' OR TRIM({d}.email) != '' OR TRIM({d}.pho
 # number kept once per contact. Only deals not linked yet: a JSON export of an older desk runs
 # it again after its import (src/repdesk/io/desk_json.py).
 ADOPT_DEAL_PEOPLE = [
+    # Named as the first deal spelled it (its earliest deal's text).
     """INSERT INTO company (name, domain, created_at, updated_at)
-    SELECT MIN(TRIM(d.company)), '', MIN(d.created_at), MAX(d.updated_at)
+    SELECT TRIM(d.company), '', d.created_at, d.updated_at
     FROM deal d
-    WHERE d.company_id IS NULL AND TRIM(d.company) != ''
-      AND NOT EXISTS (SELECT 1 FROM company c WHERE LOWER(c.name) = LOWER(TRIM(d.company)))
-    GROUP BY LOWER(TRIM(d.company))
-    ORDER BY MIN(d.id)""",
+    WHERE d.id IN (
+        SELECT MIN(x.id) FROM deal x
+        WHERE x.company_id IS NULL AND TRIM(x.company) != ''
+          AND NOT EXISTS (SELECT 1 FROM company c WHERE LOWER(c.name) = LOWER(TRIM(x.company)))
+        GROUP BY LOWER(TRIM(x.company)))
+    ORDER BY d.id""",
     """UPDATE deal SET company_id = (
         SELECT MIN(c.id) FROM company c WHERE LOWER(c.name) = LOWER(TRIM(deal.company)))
     WHERE company_id IS NULL AND TRIM(company) != ''""",
     f"""INSERT INTO contact (name, title, company_id, created_at, updated_at)
-    SELECT MIN(p.person), '', p.company_id, MIN(p.created_at), MAX(p.updated_at)
-    FROM (
-        SELECT d.id, {_PERSON.format(d="d")} AS person, d.company_id, d.created_at, d.updated_at
-        FROM deal d
-        WHERE {_HAS_PERSON.format(d="d")}
-          AND NOT EXISTS (SELECT 1 FROM deal_contact l WHERE l.deal_id = d.id)
-    ) AS p
-    WHERE NOT EXISTS (
-        SELECT 1 FROM contact c
-        WHERE c.company_id {{same}} p.company_id AND LOWER(c.name) = LOWER(p.person))
-    GROUP BY p.company_id, LOWER(p.person)
-    ORDER BY MIN(p.id)""",
+    SELECT {_PERSON.format(d="d")}, '', d.company_id, d.created_at, d.updated_at
+    FROM deal d
+    WHERE d.id IN (
+        SELECT MIN(x.id) FROM deal x
+        WHERE {_HAS_PERSON.format(d="x")}
+          AND NOT EXISTS (SELECT 1 FROM deal_contact l WHERE l.deal_id = x.id)
+          AND NOT EXISTS (
+              SELECT 1 FROM contact c
+              WHERE c.company_id {{same}} x.company_id
+                AND LOWER(c.name) = LOWER({_PERSON.format(d="x")}))
+        GROUP BY x.company_id, LOWER({_PERSON.format(d="x")}))
+    ORDER BY d.id""",
     f"""INSERT INTO deal_contact (deal_id, contact_id, role, position)
     SELECT d.id, (
         SELECT MIN(c.id) FROM contact c
