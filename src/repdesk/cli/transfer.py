@@ -128,7 +128,9 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     updated = sum(outcome.updated.values())
     unchanged = sum(outcome.unchanged.values())
     names = ", ".join(str(s.path) for s in plan.sources if s.format.records == "deals")
-    if args.dry_run:
+    if not names:
+        pass  # a people or activities file alone: its own line below says what it did
+    elif args.dry_run:
         shell.out(
             f"Would import {shell.count(created + updated + unchanged, 'deal')} from {names}: "
             f"{created:,} to create, {updated:,} to update, {unchanged:,} unchanged"
@@ -155,6 +157,19 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
             line += (
                 f"; {len(outcome.activities_unlinked):,} left out, linked to no opportunity "
                 f"or account of these deals (first: {first})"
+            )
+        shell.out(line)
+    if plan.people or plan.roles:
+        verb = "would add" if args.dry_run else "added"
+        line = (
+            f"Contacts: {outcome.people_added:,} {verb}, {outcome.people_present:,} already on "
+            f"the desk; {outcome.roles_added:,} on deals"
+        )
+        if outcome.roles_unlinked:
+            first = ", ".join(outcome.roles_unlinked[:3])
+            line += (
+                f"; {len(outcome.roles_unlinked):,} left out, naming a deal or contact not in "
+                f"these files or on the desk (first: {first})"
             )
         shell.out(line)
     if args.dry_run:
