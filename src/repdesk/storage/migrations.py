@@ -22,6 +22,18 @@ from collections.abc import Callable
 # The identity in every desk file's header (PRAGMA application_id): "RPDK".
 APPLICATION_ID = 0x5250444B
 
+_PEOPLE_TABLES = ("company", "contact", "deal_contact", "contact_email", "contact_phone")
+# After rows were inserted with their own ids: a PostgreSQL SERIAL's sequence moves past them
+# (SQLite's INTEGER PRIMARY KEY takes the largest id + 1 by itself: nothing to do there).
+_ADVANCE = {
+    "sqlite": {f"advance_{t}": "SELECT 1" for t in _PEOPLE_TABLES},
+    "postgresql": {
+        f"advance_{t}": f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
+        f"COALESCE(MAX(id), 0) + 1, false) FROM {t}"
+        for t in _PEOPLE_TABLES
+    },
+}
+
 _TOKENS = {
     # "unique_pk": an id never handed out twice, even after its row is deleted (a SERIAL never
     # goes back; SQLite's plain INTEGER PRIMARY KEY reuses the largest id once it is deleted).
@@ -31,12 +43,14 @@ _TOKENS = {
         "ts": "DATETIME",
         # NULL-safe equality: two NULLs are the same (no company on either side).
         "same": "IS",
+        **_ADVANCE["sqlite"],
     },
     "postgresql": {
         "pk": "SERIAL PRIMARY KEY",
         "unique_pk": "SERIAL PRIMARY KEY",
         "ts": "TIMESTAMP WITH TIME ZONE",
         "same": "IS NOT DISTINCT FROM",
+        **_ADVANCE["postgresql"],
     },
 }
 
@@ -228,8 +242,10 @@ _HAS_PERSON = "(TRIM({d}.contact) != '' OR TRIM({d}.email) != '' OR TRIM({d}.pho
 # it again after its import (src/repdesk/io/desk_json.py).
 ADOPT_DEAL_PEOPLE = [
     # Named as the first deal spelled it (its earliest deal's text).
-    """INSERT INTO company (name, domain, created_at, updated_at)
-    SELECT TRIM(d.company), '', d.created_at, d.updated_at
+    # Ids given in the deals' order: a PostgreSQL SERIAL would be drawn before the ORDER BY.
+    """INSERT INTO company (id, name, domain, created_at, updated_at)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM company) + ROW_NUMBER() OVER (ORDER BY d.id),
+           TRIM(d.company), '', d.created_at, d.updated_at
     FROM deal d
     WHERE d.id IN (
         SELECT MIN(x.id) FROM deal x
@@ -237,11 +253,13 @@ ADOPT_DEAL_PEOPLE = [
           AND NOT EXISTS (SELECT 1 FROM company c WHERE LOWER(c.name) = LOWER(TRIM(x.company)))
         GROUP BY LOWER(TRIM(x.company)))
     ORDER BY d.id""",
+    "{advance_company}",
     """UPDATE deal SET company_id = (
         SELECT MIN(c.id) FROM company c WHERE LOWER(c.name) = LOWER(TRIM(deal.company)))
     WHERE company_id IS NULL AND TRIM(company) != ''""",
-    f"""INSERT INTO contact (name, title, company_id, created_at, updated_at)
-    SELECT {_PERSON.format(d="d")}, '', d.company_id, d.created_at, d.updated_at
+    f"""INSERT INTO contact (id, name, title, company_id, created_at, updated_at)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM contact) + ROW_NUMBER() OVER (ORDER BY d.id),
+           {_PERSON.format(d="d")}, '', d.company_id, d.created_at, d.updated_at
     FROM deal d
     WHERE d.id IN (
         SELECT MIN(x.id) FROM deal x
@@ -253,8 +271,10 @@ ADOPT_DEAL_PEOPLE = [
                 AND LOWER(c.name) = LOWER({_PERSON.format(d="x")}))
         GROUP BY x.company_id, LOWER({_PERSON.format(d="x")}))
     ORDER BY d.id""",
-    f"""INSERT INTO deal_contact (deal_id, contact_id, role, position)
-    SELECT d.id, (
+    "{advance_contact}",
+    f"""INSERT INTO deal_contact (id, deal_id, contact_id, role, position)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM deal_contact) + ROW_NUMBER() OVER (ORDER BY d.id),
+           d.id, (
         SELECT MIN(c.id) FROM contact c
         WHERE c.company_id {{same}} d.company_id
           AND LOWER(c.name) = LOWER({_PERSON.format(d="d")})), 'other', 0
@@ -262,22 +282,29 @@ ADOPT_DEAL_PEOPLE = [
     WHERE {_HAS_PERSON.format(d="d")}
       AND NOT EXISTS (SELECT 1 FROM deal_contact l WHERE l.deal_id = d.id)
     ORDER BY d.id""",
-    """INSERT INTO contact_email (contact_id, address, position)
-    SELECT l.contact_id, MIN(TRIM(d.email)), 0
+    "{advance_deal_contact}",
+    """INSERT INTO contact_email (id, contact_id, address, position)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM contact_email)
+           + ROW_NUMBER() OVER (ORDER BY MIN(d.id)),
+           l.contact_id, MIN(TRIM(d.email)), 0
     FROM deal d JOIN deal_contact l ON l.deal_id = d.id
     WHERE TRIM(d.email) != ''
       AND NOT EXISTS (SELECT 1 FROM contact_email e
                       WHERE e.contact_id = l.contact_id AND LOWER(e.address) = LOWER(TRIM(d.email)))
     GROUP BY l.contact_id, LOWER(TRIM(d.email))
     ORDER BY MIN(d.id)""",
-    """INSERT INTO contact_phone (contact_id, number, position)
-    SELECT l.contact_id, MIN(TRIM(d.phone)), 0
+    "{advance_contact_email}",
+    """INSERT INTO contact_phone (id, contact_id, number, position)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM contact_phone)
+           + ROW_NUMBER() OVER (ORDER BY MIN(d.id)),
+           l.contact_id, MIN(TRIM(d.phone)), 0
     FROM deal d JOIN deal_contact l ON l.deal_id = d.id
     WHERE TRIM(d.phone) != ''
       AND NOT EXISTS (SELECT 1 FROM contact_phone p
                       WHERE p.contact_id = l.contact_id AND p.number = TRIM(d.phone))
     GROUP BY l.contact_id, TRIM(d.phone)
     ORDER BY MIN(d.id)""",
+    "{advance_contact_phone}",
 ]
 
 _V5 = [

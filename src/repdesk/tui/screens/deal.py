@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,11 +21,13 @@ from textual.widgets import Static, TextArea
 from repdesk.core import clock, formatting
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
-from repdesk.services import activities, deals, followups, objections
+from repdesk.services import activities, deals, followups, objections, people
 from repdesk.services.deals import HistoryEntry
+from repdesk.services.people import OnDeal
 from repdesk.storage.models import Activity, Deal, FollowUp, Objection
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.people import render_contacts
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
@@ -40,6 +42,7 @@ class DealPage:
     activities: list[Activity]
     objections: list[Objection]
     follow_ups: list[FollowUp]
+    people: list[OnDeal] = field(default_factory=list)  # its contacts, the main one first
 
 
 def load_page(session: Session, deal_id: int) -> DealPage:
@@ -52,6 +55,7 @@ def load_page(session: Session, deal_id: int) -> DealPage:
         activities=activities.timeline_activities(session=session, deal_id=deal_id),
         objections=objections.objections_of(session=session, deal_id=deal_id),
         follow_ups=followups.pending(session=session, deal_id=deal_id),
+        people=people.people_of_deal(session=session, deal_id=deal_id),
     )
 
 
@@ -221,6 +225,8 @@ class DealScreen(Screen[None]):
         Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
         Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),
         Binding("N", "notes", "Edit the notes", id="deal.notes", show=False),
+        Binding("p", "people", "People: a contact or the company", id="deal.people", show=False),
+        Binding("y", "copy_reach", "Copy an email or a phone", id="deal.copy", show=False),
     ]
 
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -250,6 +256,7 @@ class DealScreen(Screen[None]):
         with Horizontal(id="deal-body"):
             with VerticalScroll(id="deal-side"):
                 yield Static(id="deal-fields")
+                yield Static(id="deal-contacts")
                 yield Static(id="deal-next")
                 yield Static(id="deal-objections")
                 yield Static(_heading("Notes (N edits, esc leaves)"), id="deal-notes-title")
@@ -270,6 +277,7 @@ class DealScreen(Screen[None]):
             return  # the rep went back while it was reading
         self.page = page
         self.query_one("#deal-fields", Static).update(render_fields(page))
+        self.query_one("#deal-contacts", Static).update(render_contacts(page.people))
         self.query_one("#deal-next", Static).update(render_next_steps(page))
         self.query_one("#deal-objections", Static).update(render_objections(page))
         self.query_one("#deal-timeline", Static).update(render_timeline(page))
@@ -351,6 +359,31 @@ class DealScreen(Screen[None]):
         self.app.notify("Notes saved.")
         if can_show(self) and self.page is not None:
             self.page = replace(self.page, deal=deal)
+
+    async def action_people(self) -> None:
+        """Open a contact's page or the company's (tui/screens/people.py)."""
+        await self._pick_record("deal_people_choices", "People on", "enter: open · esc: back")
+
+    async def action_copy_reach(self) -> None:
+        await self._pick_record("deal_reach_choices", "Copy from", "enter: copy · esc: back")
+
+    async def _pick_record(self, reader: str, heading: str, keys: str) -> None:
+        from repdesk.tui.screens import people as people_screens
+        from repdesk.tui.screens.mend import PickScreen
+
+        deal_id, read = self.deal_id, getattr(people_screens, reader)
+        try:
+            choices = await self.desk.read(lambda s: read(s, deal_id))
+        except Exception as exc:  # deleted meanwhile (from the shell)
+            self.notify(self.desk.explain(exc), severity="error")
+            return
+        if not choices:
+            self.notify("No contacts on this deal yet: e sets its contact.")
+            return
+        self.app.push_screen(
+            PickScreen(f"{heading} {self._title()}", choices, keys),
+            lambda choice: people_screens.open_record(self.app, choice),
+        )
 
     def action_won_on(self) -> None:
         self._open(actions.win_on(self.desk, deal_id=self.deal_id))
