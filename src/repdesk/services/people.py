@@ -112,10 +112,30 @@ def company_named(session: Session, name: str) -> Company | None:
     for company in rough:
         if _fold(company.name) == wanted:
             return company
+    if name.isascii() and " ".join(name.split()) == name.strip():
+        return None  # lower() folded it exactly: there is none
     for company in session.exec(select(Company).order_by(col(Company.id))):
         if _fold(company.name) == wanted:
             return company
     return None
+
+
+def contacts_named(session: Session, name: str) -> list[Contact]:
+    """Contacts with this name, in any case and spacing (SQL first, as company_named)."""
+    wanted = _fold(name)
+    rough = session.exec(
+        select(Contact)
+        .where(func.lower(Contact.name) == name.strip().lower())
+        .order_by(col(Contact.id))
+    ).all()
+    found = [c for c in rough if _fold(c.name) == wanted]
+    if found or (name.isascii() and " ".join(name.split()) == name.strip()):
+        return found
+    return [
+        c
+        for c in session.exec(select(Contact).order_by(col(Contact.id)))
+        if _fold(c.name) == wanted
+    ]
 
 
 def _by_ref(session: Session, model: Any, ref: str, what: str, listed: str) -> Any:
@@ -165,7 +185,7 @@ def contacts_with_address(session: Session, address: str) -> list[Contact]:
         .order_by(col(Contact.id))
     ).all()
     found = {c.id: c for c in rough}
-    if not found:  # beyond ASCII, SQLite's lower() does not fold: look in Python
+    if not found and not address.isascii():  # SQLite's lower() folds ASCII only
         for email in session.exec(select(ContactEmail)):
             if email.address.casefold() == wanted:
                 contact = session.get(Contact, email.contact_id)
@@ -531,10 +551,8 @@ def _choose_main(session: Session, deal: Deal, typed: str, moment: datetime) -> 
             session.delete(links[0])
             session.flush()
         return
-    wanted = _fold(name)
     on_deal = {lk.contact_id: lk for lk in links}
-    candidates = session.exec(select(Contact).order_by(col(Contact.id))).all()
-    named = [c for c in candidates if _fold(c.name) == wanted]
+    named = contacts_named(session, name)
     contact = (
         next((c for c in named if c.id in on_deal), None)
         or next((c for c in named if c.company_id == deal.company_id and deal.company_id), None)

@@ -32,7 +32,7 @@ from repdesk.io.csv_import import (
 from repdesk.io.formats import normalise
 from repdesk.services import deals, outbox, people
 from repdesk.storage import migrations
-from repdesk.storage.models import Activity, Contact, Deal, Stage, StageChange
+from repdesk.storage.models import Activity, Deal, Stage, StageChange
 
 Progress = Callable[[int, int], None]
 CHUNK = 500
@@ -221,9 +221,8 @@ def _person_on_desk(session: Session, row: PersonRow, company: str) -> Any:
         if len(found) == 1:
             return found[0]
     at = people.company_named(session, company) if company else None
-    for contact in session.execute(select(Contact)).scalars():
-        same_place = contact.company_id == (at.id if at is not None else None)
-        if same_place and contact.name.casefold() == row.name.casefold():
+    for contact in people.contacts_named(session, row.name):
+        if contact.company_id == (at.id if at is not None else None):
             return contact
     return None
 
