@@ -97,3 +97,26 @@ def test_a_json_export_carries_people_and_an_older_one_gets_them_on_import(
     assert ok("--home", other, "contact", "list") == people_here
     shown = json.loads(ok("--home", other, "deal", "show", "1", "--json"))
     assert ("Extra Person", "champion") in [(c["name"], c["role"]) for c in shown["contacts"]]
+
+
+def test_a_contacts_csv_export_goes_back_in_with_roles_and_nobody_twice(tmp_path: Path) -> None:
+    ok("contact", "add", "Ana Ruiz", "--email", "ana@acme.example", "--email", "=cmd@x.example",
+       "--phone", "+34 600", "--company", "Acme", "--title", "CFO")  # fmt: skip
+    ok("deal", "add", "Fleet", "--contact", "Ana", "--role", "finance")
+    ok("export", "csv", tmp_path / "deals.csv")
+    assert "Wrote 1 contact" in ok("export", "contacts", tmp_path / "contacts.csv")
+    text = (tmp_path / "contacts.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[1] == (
+        "1,Ana Ruiz,CFO,Acme,ana@acme.example; =cmd@x.example,'+34 600,repdesk:1=finance"
+    )
+    # The same desk: nobody twice. Another desk, with the deals first: the same people and roles.
+    assert "Contacts: 0 added, 1 already on the desk" in ok("import", tmp_path / "contacts.csv")
+    other = tmp_path / "other"
+    ok("--home", other, "import", tmp_path / "deals.csv")
+    out = ok("--home", other, "import", tmp_path / "contacts.csv")
+    assert "Contacts: 0 added, 1 already on the desk; 1 on deals" in out  # the deal brought Ana
+    shown = json.loads(ok("--home", other, "deal", "show", "1", "--json"))
+    assert [(c["name"], c["role"], c["title"], c["phones"]) for c in shown["contacts"]] == [
+        ("Ana Ruiz", "finance", "CFO", ["+34 600"])
+    ]
+    assert shown["contacts"][0]["emails"] == ["ana@acme.example", "=cmd@x.example"]

@@ -238,6 +238,16 @@ def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_contacts(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io import csv_export
+
+    path = _export_target(desk, args)
+    with desk.fast() as conn:
+        count = csv_export.export_contacts(conn, path)
+    shell.out(f"Wrote {shell.count(count, 'contact')} to {path}")
+    return 0
+
+
 def cmd_export_json(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import desk_json
 
@@ -386,6 +396,12 @@ def commands() -> list[Command]:
             _export_arguments,
         ),
         Command("csv", "every deal in the native CSV columns", cmd_export_csv, _export_arguments),
+        Command(
+            "contacts",
+            "every contact as CSV: emails, phones, deals and roles",
+            cmd_export_contacts,
+            _export_arguments,
+        ),
         Command("json", "the whole desk as one JSON file", cmd_export_json, _export_arguments),
     ]
     return [

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from repdesk.core.domain import row_id
+from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.errors import RepdeskError
 from repdesk.core.money import shown_value
 from repdesk.io import formats, values
@@ -540,7 +540,14 @@ def _activity_row(
     )
 
 
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(";") if part.strip())
+
+
 def _person_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
+    if cell.has("emails"):  # our own contacts CSV: several of each in one cell
+        _native_person_row(cell, fmt, plan)
+        return
     their_id = cell.text("id")[0]
     name = cell.text("name")[0] or " ".join(
         part for part in (cell.text("first")[0], cell.text("last")[0]) if part
@@ -583,3 +590,37 @@ def _role_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
             primary=primary,
         )
     )
+
+
+def _native_person_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
+    their_id, name = cell.text("id")[0], cell.text("name")[0]
+    if not name:
+        plan.problems.add(cell.where, "name", name, "the contact's name")
+        return
+    source_id = f"{fmt.id_prefix}:{their_id or cell.where}"
+    plan.people.append(
+        PersonRow(
+            where=cell.where,
+            source_id=source_id,
+            name=name,
+            account=cell.text("company")[0],
+            title=cell.text("title")[0],
+            emails=_split(cell.text("emails")[0]),
+            phones=_split(cell.text("phones")[0]),
+        )
+    )
+    # The company's name itself stands in for an account id (plan.accounts names it).
+    if cell.text("company")[0]:
+        plan.accounts.setdefault(cell.text("company")[0], cell.text("company")[0])
+    for part in _split(cell.text("deals")[0]):
+        deal_key, _, role = part.rpartition("=")
+        if not deal_key:
+            deal_key, role = role, "other"
+        plan.roles.append(
+            RoleRow(
+                where=cell.where,
+                deal_source_id=deal_key.strip(),
+                person_source_id=source_id,
+                role=role.strip() if role.strip() in CONTACT_ROLES else "other",
+            )
+        )

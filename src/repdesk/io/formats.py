@@ -343,6 +343,24 @@ SALESFORCE_ROLES = _map(
     }
 )
 
+NATIVE_CONTACTS = Format(
+    family="native",
+    name="a repdesk contacts CSV (repdesk export contacts)",
+    records=CONTACTS,
+    signature=frozenset({"contact_id", "name", "emails"}),
+    columns=_cols(
+        id=["contact_id"],
+        name=["name"],
+        title=["title"],
+        company=["company"],
+        emails=["emails"],
+        phones=["phones"],
+        deals=["deals"],
+    ),
+    id_prefix="native",
+    unescapes_formulas=True,
+)
+
 MAPPED = Format(
     family="csv",
     name="a CSV mapped with --map",
@@ -362,6 +380,7 @@ ALL: tuple[Format, ...] = (
     SALESFORCE_REPORT,
     PIPEDRIVE,
     HUBSPOT,
+    NATIVE_CONTACTS,
     NATIVE,
 )
 FAMILIES = ("native", "pipedrive", "hubspot", "salesforce", "csv")

@@ -199,6 +199,23 @@ _SQL = {
         JOIN stage s ON s.id = d.stage_id
         WHERE c.touch_every_days IS NOT NULL
     """,
+    # `repdesk export contacts`: every contact, their addresses and numbers, and their deals.
+    "contacts_for_export": """
+        SELECT c.id, c.name, c.title, COALESCE(co.name, '')
+        FROM contact c LEFT JOIN company co ON co.id = c.company_id
+        ORDER BY c.id
+    """,
+    "contact_emails_for_export": """
+        SELECT contact_id, address FROM contact_email ORDER BY contact_id, position, id
+    """,
+    "contact_phones_for_export": """
+        SELECT contact_id, number FROM contact_phone ORDER BY contact_id, position, id
+    """,
+    "contact_deals_for_export": """
+        SELECT l.contact_id, COALESCE(NULLIF(d.source_id, ''), 'repdesk:' || d.id), l.role
+        FROM deal_contact l JOIN deal d ON d.id = l.deal_id
+        ORDER BY l.contact_id, l.position, l.id
+    """,
     # `repdesk export csv`: every deal in the native columns' order (io.formats.NATIVE_COLUMNS).
     "deals_for_export": """
         -- A deal made on the desk goes out as repdesk:ID, which a re-import recognises.

@@ -182,6 +182,7 @@ def _write_people(
                 people.edit_contact(
                     session=session, contact_id=found.id, add_emails=row.emails,  # type: ignore[arg-type]
                     add_phones=row.phones, now=now,
+                    title=row.title if row.title and not found.title else None,
                 )  # fmt: skip
             made[row.source_id] = found.id
             continue
@@ -202,6 +203,12 @@ def _write_people(
             table.c.source_id.in_(wanted[start : start + CHUNK])
         )
         deal_ids.update({source_id: deal_id for deal_id, source_id in session.execute(query)})
+    for key in [k for k in wanted if k not in deal_ids and k.startswith(OWN_ID_PREFIX)]:
+        # A deal made on this desk, exported as repdesk:ID (it has no source id of its own).
+        number = row_id(key.removeprefix(OWN_ID_PREFIX))
+        deal = session.get(Deal, number) if number is not None else None
+        if deal is not None and not deal.source_id:
+            deal_ids[key] = deal.id
     for role in plan.roles:
         if role.deal_source_id not in deal_ids or role.person_source_id not in made:
             outcome.roles_unlinked.append(role.where)
