@@ -194,8 +194,9 @@ def test_hostile_files_get_one_line_each_and_hide_nothing_beside_them(tmp_path: 
     code_out = ok("capture", *sorted(tmp_path.iterdir()), tmp_path / "missing.eml")
     lines = code_out.splitlines()
     assert not any("\x1b" in line or "\x00" in line for line in lines)
-    skipped = [line for line in lines if line.startswith("Skipped:")]
-    assert len(skipped) == 5, skipped
+    skipped = [line for line in lines if line.startswith("Note:")]
+    assert len(skipped) == 6, skipped
+    assert any("escape.eml: its Subject held control characters" in s for s in skipped)
     assert any("huge.eml: 2 MB; its headers and text were read" in s for s in skipped)
     assert any("notmail.eml: not a mail message" in s for s in skipped)
     assert any("nodate.eml: no readable Date header" in s for s in skipped)

@@ -94,7 +94,7 @@ def cmd_capture(desk: Desk, args: argparse.Namespace) -> int:
 
     reading = read_paths([Path(p) for p in args.paths], now=clock.now())
     for line in reading.problems:
-        shell.out(f"Skipped: {printable(line)}")
+        shell.out(f"Note: {printable(line)}")
     if not reading.items and len(reading.problems) >= len(args.paths) and reading.problems:
         raise UsageError("nothing to capture: no path held a message or an event it could read")
     context = desk.read() if args.dry_run else desk.write()

@@ -196,7 +196,13 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
     if sent is None:
         reading.problems.append(f"{where}: no readable Date header, left out")
         return
-    subject = clean(_decoded(message.get("Subject", "")))
+    raw_subject = _decoded(message.get("Subject", ""))
+    subject = clean(raw_subject)
+    if subject != raw_subject:
+        reading.problems.append(
+            f"{where}: its Subject held control characters (a terminal escape, a NUL); "
+            "they were left out"
+        )
     sender = _addresses(message, "From")
     recipients = _addresses(message, "To", "Cc")
     message_id = clean(str(message.get("Message-ID", ""))).strip().strip("<>").strip()
