@@ -78,17 +78,17 @@ async def test_the_deal_page_lists_contacts_with_roles_and_links_to_mail_and_dia
         assert {"mailto:ana@acme.example", "tel:+34600123456", "mailto:luis@acme.example"} <= (
             _links(shown)
         )
-        # y on the deal page: pick one of its emails and phones; it is copied.
-        await pilot.press("y")
+        # C on the deal page: pick one of its emails and phones; it is copied.
+        await pilot.press("C")
         await until(pilot, lambda: isinstance(app.screen, PickScreen))
         await pilot.press("down", "enter")
         await until(pilot, lambda: app.clipboard == "+34 600 123 456")
 
 
-async def test_p_opens_a_contact_page_and_its_company_page_from_there(app: RepdeskApp) -> None:
+async def test_P_opens_a_contact_page_and_its_company_page_from_there(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await _deal_page(pilot)
-        await pilot.press("p")
+        await pilot.press("P")
         await until(pilot, lambda: isinstance(app.screen, PickScreen))
         await pilot.press("enter")  # the main contact, Ana
         await until(pilot, lambda: isinstance(app.screen, ContactScreen) and app.screen.loaded)
@@ -98,7 +98,7 @@ async def test_p_opens_a_contact_page_and_its_company_page_from_there(app: Repde
         kinds = [entry.kind for entry in contact.entries]
         assert kinds[:3] == ["email", "phone", "company"] and "deal" in kinds
         assert _links(contact.entries[0].label) == {"mailto:ana@acme.example"}
-        await pilot.press("y")  # the email under the cursor
+        await pilot.press("C")  # the email under the cursor
         assert app.clipboard == "ana@acme.example"
         await pilot.press("down", "down", "enter")  # the company
         await until(pilot, lambda: isinstance(app.screen, CompanyScreen) and app.screen.loaded)
@@ -159,7 +159,7 @@ async def test_capture_from_the_palette_adds_the_matched_and_assigns_the_rest(
         await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM captured") == [(1,)])
         await until(pilot, lambda: screen.previewed and [r.kind for r in screen.rows] ==
                     ["unmatched", "note"])  # fmt: skip
-        await pilot.press("a")  # the stranger's mail: pick a deal
+        await pilot.press("enter")  # on the stranger's mail: pick a deal
         await until(pilot, lambda: isinstance(app.screen, PickScreen))
         await pilot.press("enter")
         await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM captured") == [(2,)])

@@ -154,7 +154,7 @@ def _read_mbox(path: Path, reading: Reading) -> None:
     box = mailbox.mbox(path, create=False)
     try:
         for number, key in enumerate(box.iterkeys(), start=1):
-            start, stop = box._toc[key]  # noqa: SLF001: its size without reading it whole
+            start, stop = box._toc[key]  # its size, without reading it whole
             handle = box.get_file(key)
             try:
                 data = handle.read(HEAD_BYTES)
@@ -167,8 +167,8 @@ def _read_mbox(path: Path, reading: Reading) -> None:
 
 def _read_maildir(path: Path, reading: Reading) -> None:
     box = mailbox.Maildir(path, create=False)
-    for key in sorted(box.iterkeys(), key=lambda k: box._lookup(k)):  # noqa: SLF001: file order
-        where = path / box._lookup(key)  # noqa: SLF001: the message's own file, for --deal
+    for key in sorted(box.iterkeys(), key=lambda k: box._lookup(k)):  # by file name: when delivered
+        where = path / box._lookup(key)  # its own file: a path for --deal
         size = where.stat().st_size
         with where.open("rb") as handle:
             data = handle.read(HEAD_BYTES)

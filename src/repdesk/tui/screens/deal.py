@@ -225,8 +225,8 @@ class DealScreen(Screen[None]):
         Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
         Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),
         Binding("N", "notes", "Edit the notes", id="deal.notes", show=False),
-        Binding("p", "people", "People: a contact or the company", id="deal.people", show=False),
-        Binding("y", "copy_reach", "Copy an email or a phone", id="deal.copy", show=False),
+        Binding("P", "people", "People: a contact or the company", id="deal.people", show=False),
+        Binding("C", "copy", "Copy an email or a phone", id="deal.copy", show=False),
     ]
 
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -364,7 +364,7 @@ class DealScreen(Screen[None]):
         """Open a contact's page or the company's (tui/screens/people.py)."""
         await self._pick_record("deal_people_choices", "People on", "enter: open · esc: back")
 
-    async def action_copy_reach(self) -> None:
+    async def action_copy(self) -> None:
         await self._pick_record("deal_reach_choices", "Copy from", "enter: copy · esc: back")
 
     async def _pick_record(self, reader: str, heading: str, keys: str) -> None:

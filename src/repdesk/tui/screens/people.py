@@ -2,7 +2,7 @@
 company page, the palette finding people and companies, and capturing mail and meetings.
 
 Emails and phones are terminal hyperlinks (`mailto:`, `tel:`: a click in a terminal that
-knows OSC 8 links writes the mail or dials), and `y` copies the one under the cursor (OSC 52,
+knows OSC 8 links writes the mail or dials), and `C` copies the one under the cursor (OSC 52,
 through the terminal, so it works over ssh too). Every text from the desk or a file reaches the
 screen through `printable` as plain Text, never as markup.
 """
@@ -65,7 +65,7 @@ def render_contacts(on_deal: list[OnDeal]) -> Text:
     text = Text()
     text.append(f"Contacts ({len(on_deal)})\n", style="bold")
     if not on_deal:
-        text.append("none: e edits the deal's contact; p opens people\n", style="dim")
+        text.append("none: e edits the deal's contact\n", style="dim")
     for on in on_deal:
         text.append(printable(on.person.name), style="bold" if on.main else "")
         text.append(f"  {on.role}", style="italic")
@@ -151,12 +151,12 @@ def company_entries(card: people.CompanyCard) -> tuple[Text, list[Entry]]:
 
 class RecordScreen(Screen[None]):
     """A contact's or a company's page: a heading and a list; enter opens a deal, a contact
-    or a company, and copies an email or a phone; y copies."""
+    or a company, and copies an email or a phone; C copies."""
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="record.back"),
         Binding("enter", "open", "Open", id="record.open"),
-        Binding("y", "copy", "Copy email/phone", id="record.copy"),
+        Binding("C", "copy", "Copy email/phone", id="record.copy"),
     ]
     DEFAULT_CSS = """
     RecordScreen #record-head { height: auto; padding: 0 1; margin-bottom: 1; }
@@ -234,7 +234,7 @@ class RecordScreen(Screen[None]):
     def action_copy(self) -> None:
         entry = self._current()
         if entry is None or entry.kind not in ("email", "phone"):
-            self.notify("Nothing to copy here: y copies an email or a phone.")
+            self.notify("Nothing to copy here: C copies an email or a phone.")
             return
         copy(self.app, entry.value)
 
@@ -376,13 +376,14 @@ class Row:
 
 class CaptureScreen(Screen[None]):
     """Type paths; enter shows what they hold and where each would go; A adds what matched;
-    a assigns the item under the cursor (several deals, or none) to a deal you pick."""
+    enter on an item assigns it (several deals, or none) to a deal you pick."""
 
     TITLE = "Capture mail and meetings"
     BINDINGS = [
         Binding("escape", "back", "Back", id="capture.back"),
         Binding("A", "add_matched", "Add what matched", id="capture.add"),
-        Binding("a", "assign", "Assign to a deal", id="capture.assign"),
+        # The main thing on a row, as enter is everywhere: here, which deal it is about.
+        Binding("enter", "assign", "Assign to a deal", id="capture.assign"),
     ]
     DEFAULT_CSS = """
     CaptureScreen #capture-help { height: auto; padding: 0 1; color: $text-muted; }
@@ -405,7 +406,8 @@ class CaptureScreen(Screen[None]):
         yield Static(
             Text(
                 "Paths (.eml, mbox, Maildir, .ics; spaces between, quotes around a path "
-                "with spaces), then enter. Nothing is written before A or a."
+                "with spaces), then enter. Nothing is written before A (add what matched) or enter "
+                "on an item (assign it to a deal)."
             ),
             id="capture-help",
         )
@@ -492,6 +494,10 @@ class CaptureScreen(Screen[None]):
         listing.focus()
         self.previewed = True
 
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_assign()
+
     def action_back(self) -> None:
         self.dismiss(None)
 
@@ -500,7 +506,7 @@ class CaptureScreen(Screen[None]):
 
         items = [row.item for row in self.rows if row.kind == "added"]
         if not items:
-            self.notify("Nothing matched a deal here: a assigns an item to one.")
+            self.notify("Nothing matched a deal here: enter on an item assigns it to one.")
             return
         me = self.desk.settings.me
         await self._write(lambda s: capture.capture(session=s, items=items, me=me), "capture")
