@@ -206,3 +206,22 @@ def test_a_won_customer_untouched_past_its_rhythm_is_going_cold_until_any_touch(
         other = _deal(session, "Upsell", company="Nordwind")
         activities.log_activity(session=session, deal_id=other.id, kind="email", now=NOW)
     assert cold() == []
+
+
+def test_the_apps_undo_takes_back_an_edit_that_made_a_company_and_a_contact(engine) -> None:  # type: ignore[no-untyped-def]
+    """The deal form's edit names a new company and contact: the undo removes both records and
+    puts the deal's text back, though the deal pointed at them."""
+    from repdesk.services.changes import recording
+
+    with write_session(engine) as session:
+        deal_id = _deal(session, "Fleet", company="Acme", contact="Ana Ruiz").id
+    with write_session(engine) as session, recording(session) as changes:
+        deals.edit_deal(session=session, deal_id=deal_id, company="Nordwind", contact="Ole Berg",
+                        email="ole@nordwind.example")  # fmt: skip
+    with write_session(engine) as session:
+        changes.revert(session)
+    with read_session(engine) as session:
+        deal = session.get(Deal, deal_id)
+        assert (deal.company, deal.contact, deal.email) == ("Acme", "Ana Ruiz", "")
+        assert [c.name for c in session.exec(select(Company))] == ["Acme"]
+        assert [c.name for c in session.exec(select(Contact))] == ["Ana Ruiz"]
