@@ -225,3 +225,41 @@ def test_the_apps_undo_takes_back_an_edit_that_made_a_company_and_a_contact(engi
         assert (deal.company, deal.contact, deal.email) == ("Acme", "Ana Ruiz", "")
         assert [c.name for c in session.exec(select(Company))] == ["Acme"]
         assert [c.name for c in session.exec(select(Contact))] == ["Ana Ruiz"]
+
+
+def test_a_server_desk_of_schema_4_moves_its_deals_people_in_its_upgrade(server_url: str) -> None:
+    """The same step on PostgreSQL, in its one upgrade transaction: records made, ids in the
+    deals' order, and the sequences moved past them (a new contact after it gets a new id)."""
+    from tests.engines import server_connection
+
+    from repdesk.storage.store import make_server_engine
+
+    with server_connection(server_url) as conn:
+        for version in range(1, 5):
+            for statement in migrations.step_sql(version, "postgresql"):
+                conn.execute(statement)
+        conn.execute(
+            f"CREATE TABLE {migrations.SERVER_SCHEMA_TABLE} (application_id BIGINT NOT NULL, "
+            f"version INTEGER NOT NULL)"
+        )
+        conn.execute(
+            f"INSERT INTO {migrations.SERVER_SCHEMA_TABLE} VALUES ({migrations.APPLICATION_ID}, 4)"
+        )
+        for deal_id, company, contact in ((1, "Zeta", "Zoe"), (2, "Acme", "Ana"), (3, "zeta", "")):
+            conn.execute(
+                "INSERT INTO deal (id, title, company, contact, email, stage_id, first_contact, "
+                "stage_entered_at, created_at, updated_at) VALUES (%s, 'T', %s, %s, %s, 1, "
+                "'2026-11-01', now(), now(), now())",
+                (deal_id, company, contact, "" if contact else "ops@zeta.example"),
+            )
+    engine = make_server_engine(server_url)
+    try:
+        with write_session(engine) as session:
+            companies = session.exec(select(Company).order_by(Company.id)).all()
+            assert [(c.id, c.name) for c in companies] == [(1, "Zeta"), (2, "Acme")]
+            names = [(c.id, c.name) for c in session.exec(select(Contact).order_by(Contact.id))]
+            assert names == [(1, "Zoe"), (2, "Ana"), (3, "ops@zeta.example")]
+            added = people.add_contact(session=session, name="New", company="Nordwind")
+            assert added.id == 4 and added.company_id == 3
+    finally:
+        engine.dispose()
