@@ -197,7 +197,7 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
         reading.problems.append(f"{where}: no readable Date header, left out")
         return
     raw_subject = _decoded(message.get("Subject", ""))
-    subject = clean(raw_subject)
+    subject = _capped(clean(raw_subject))
     if subject != raw_subject:
         reading.problems.append(
             f"{where}: its Subject held control characters (a terminal escape, a NUL); "
@@ -224,6 +224,14 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
             first_lines=first_lines(_body_text(message, where, reading)),
         )
     )
+
+
+SUBJECT_CHARS = 500
+
+
+def _capped(text: str) -> str:
+    """A subject as a note holds it: a header of a megabyte is not a subject."""
+    return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1] + "…"
 
 
 def clean(text: str) -> str:
@@ -477,7 +485,7 @@ def _event_item(event: Any, where: str, reading: Reading) -> Item | None:
         start=start[0],
         end=end[0] if end else None,
         all_day=start[1],
-        subject=" ".join(clean(str(event.get("SUMMARY", ""))).split()),
+        subject=_capped(" ".join(clean(str(event.get("SUMMARY", ""))).split())),
         sender=organizer,
         recipients=tuple(dict.fromkeys(invited)),
         first_lines=first_lines(str(event.get("DESCRIPTION", ""))),
