@@ -78,8 +78,8 @@ async def test_the_deal_page_lists_contacts_with_roles_and_links_to_mail_and_dia
         assert {"mailto:ana@acme.example", "tel:+34600123456", "mailto:luis@acme.example"} <= (
             _links(shown)
         )
-        # C on the deal page: pick one of its emails and phones; it is copied.
-        await pilot.press("C")
+        # Y (yank) on the deal page: pick one of its emails and phones; it is copied.
+        await pilot.press("Y")
         await until(pilot, lambda: isinstance(app.screen, PickScreen))
         await pilot.press("down", "enter")
         await until(pilot, lambda: app.clipboard == "+34 600 123 456")
@@ -98,7 +98,7 @@ async def test_P_opens_a_contact_page_and_its_company_page_from_there(app: Repde
         kinds = [entry.kind for entry in contact.entries]
         assert kinds[:3] == ["email", "phone", "company"] and "deal" in kinds
         assert _links(contact.entries[0].label) == {"mailto:ana@acme.example"}
-        await pilot.press("C")  # the email under the cursor
+        await pilot.press("Y")  # the email under the cursor
         assert app.clipboard == "ana@acme.example"
         await pilot.press("down", "down", "enter")  # the company
         await until(pilot, lambda: isinstance(app.screen, CompanyScreen) and app.screen.loaded)

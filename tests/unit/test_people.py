@@ -26,12 +26,12 @@ def _deal(session, title: str, **fields):  # type: ignore[no-untyped-def]
 
 
 def test_the_schema_step_moves_every_deals_people_into_records_losing_none(home) -> None:  # type: ignore[no-untyped-def]
-    """A v4 desk whose deals spell one company two ways, share a contact, hold an email with no
+    """A v5 desk whose deals spell one company two ways, share a contact, hold an email with no
     name, and a second address for a contact already seen: every one becomes a record."""
     home.mkdir(parents=True)
     path = home / "desk.sqlite"
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        for version in range(1, 5):
+        for version in range(1, 6):
             for statement in migrations.step_sql(version, "sqlite"):
                 conn.execute(statement)
         rows = [
@@ -50,7 +50,7 @@ def test_the_schema_step_moves_every_deals_people_into_records_losing_none(home)
                 (deal_id, title, company, contact, email, phone),
             )
         conn.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
-        conn.execute("PRAGMA user_version = 4")
+        conn.execute("PRAGMA user_version = 5")
     engine = make_engine(path)
     with read_session(engine) as session:
         companies = session.exec(select(Company).order_by(Company.id)).all()
@@ -227,7 +227,7 @@ def test_the_apps_undo_takes_back_an_edit_that_made_a_company_and_a_contact(engi
         assert [c.name for c in session.exec(select(Contact))] == ["Ana Ruiz"]
 
 
-def test_a_server_desk_of_schema_4_moves_its_deals_people_in_its_upgrade(server_url: str) -> None:
+def test_a_server_desk_of_schema_5_moves_its_deals_people_in_its_upgrade(server_url: str) -> None:
     """The same step on PostgreSQL, in its one upgrade transaction: records made, ids in the
     deals' order, and the sequences moved past them (a new contact after it gets a new id)."""
     from tests.engines import server_connection
@@ -235,7 +235,7 @@ def test_a_server_desk_of_schema_4_moves_its_deals_people_in_its_upgrade(server_
     from repdesk.storage.store import make_server_engine
 
     with server_connection(server_url) as conn:
-        for version in range(1, 5):
+        for version in range(1, 6):
             for statement in migrations.step_sql(version, "postgresql"):
                 conn.execute(statement)
         conn.execute(
@@ -243,7 +243,7 @@ def test_a_server_desk_of_schema_4_moves_its_deals_people_in_its_upgrade(server_
             f"version INTEGER NOT NULL)"
         )
         conn.execute(
-            f"INSERT INTO {migrations.SERVER_SCHEMA_TABLE} VALUES ({migrations.APPLICATION_ID}, 4)"
+            f"INSERT INTO {migrations.SERVER_SCHEMA_TABLE} VALUES ({migrations.APPLICATION_ID}, 5)"
         )
         for deal_id, company, contact in ((1, "Zeta", "Zoe"), (2, "Acme", "Ana"), (3, "zeta", "")):
             conn.execute(

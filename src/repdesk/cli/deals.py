@@ -123,14 +123,16 @@ RECENT_ACTIVITIES = 5  # `deal show`: the last few; the app's deal page has the 
 
 
 def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.cli.forecast import forecast_fields
     from repdesk.cli.people import person_json
-    from repdesk.services import activities, deals, followups, objections, people
+    from repdesk.services import activities, deals, followups, forecast, objections, people
 
     with desk.read() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         names = shell.stage_names(session)
         assert deal.id is not None
         on_deal = people.people_of_deal(session=session, deal_id=deal.id)
+        outlook = forecast.deal_forecast(session=session, deal_id=deal.id)
         pending = followups.pending(session=session, deal_id=deal.id)
         heard = objections.objections_of(session=session, deal_id=deal.id)
         recent = activities.timeline_activities(
@@ -140,6 +142,10 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         shell.print_json(
             shell.deal_json(deal, names)
             | {
+                "forecast": outlook.category,
+                "probability": outlook.probability,
+                "close_date_slips": outlook.slips,
+                "slipped_days": outlook.slipped_days,
                 "contacts": [
                     person_json(on.person) | {"role": on.role, "main": on.main} for on in on_deal
                 ],
@@ -197,6 +203,7 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         fields.append(("closed on", deal.closed_on.isoformat()))
     if deal.status == "lost":
         fields.append(("lost reason", deal.lost_reason))
+    fields += forecast_fields(deal, outlook, names[deal.stage_id])
     for label, value in fields:
         shell.out(f"  {label + ':':<15} {printable(value) or '-'}")
     if len(on_deal) > 1 or any(on.role != "other" for on in on_deal):
@@ -276,8 +283,13 @@ def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
     return _change_deal(
         desk,
         args.deal,
-        lambda s, deal_id: deals.lose_deal(session=s, deal_id=deal_id, reason=args.reason, on=on),
-        lambda deal, line: f"Lost {line}: {printable(deal.lost_reason)}",
+        lambda s, deal_id: deals.lose_deal(
+            session=s, deal_id=deal_id, reason=args.reason, on=on, competitor=args.competitor
+        ),
+        lambda deal, line: (
+            f"Lost {line}: {printable(deal.lost_reason)}"
+            + (f" (to {printable(deal.competitor)})" if deal.competitor else "")
+        ),
     )
 
 
@@ -294,10 +306,11 @@ def cmd_deal_reopen(desk: Desk, args: argparse.Namespace) -> int:
 
 def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, trash
+    from repdesk.storage.models import saved_id
 
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
-        item = trash.delete_item(session=session, kind="deal", item_id=deal.id)  # type: ignore[arg-type]
+        item = trash.delete_item(session=session, kind="deal", item_id=saved_id(deal))
     with_rows = f" (with {item.rows - 1:,} rows of its timeline)" if item.rows > 1 else ""
     shell.out(trashed_line(item).replace(": in the trash", f"{with_rows}: in the trash", 1))
     return 0
@@ -305,12 +318,13 @@ def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
 
 def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, merge
+    from repdesk.storage.models import saved_id
 
     with desk.write() as session:
         keep = deals.find_deal(session=session, ref=args.keep)
         gone = deals.find_deal(session=session, ref=args.gone)
         gone_line = f"#{gone.id} {shell.title_and_company(gone.title, gone.company)}"
-        merged = merge.merge_deals(session=session, keep_id=keep.id, gone_id=gone.id)  # type: ignore[arg-type]
+        merged = merge.merge_deals(session=session, keep_id=saved_id(keep), gone_id=saved_id(gone))
         line = shell.deal_line(merged.keep, shell.stage_names(session))
     moved = shell.table_counts({t: merged.moved[t] for t in ("activity", "follow_up", "objection")})
     if merged.contacts:
@@ -324,6 +338,7 @@ def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
 
 def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
+    from repdesk.storage.models import saved_id
 
     if args.text is None:
         with desk.read() as session:
@@ -333,7 +348,7 @@ def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text.replace("\\n", "\n")
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
-        deals.edit_deal(session=session, deal_id=deal.id, notes=text)  # type: ignore[arg-type]
+        deals.edit_deal(session=session, deal_id=saved_id(deal), notes=text)
         lines = len(text.splitlines())
         shell.out(
             f"Notes of #{deal.id} {printable(deal.title)}: "
@@ -386,6 +401,7 @@ def _lost_arguments(lost: argparse.ArgumentParser) -> None:
     lost.add_argument("deal", metavar="DEAL")
     lost.add_argument("--reason", required=True)
     lost.add_argument("--on", type=shell.given, metavar="DATE")
+    lost.add_argument("--competitor", metavar="NAME", help="who it went to")
 
 
 def _reopen_arguments(reopen: argparse.ArgumentParser) -> None:
@@ -410,6 +426,8 @@ def _notes_arguments(notes: argparse.ArgumentParser) -> None:
 
 
 def commands() -> list[Command]:
+    from repdesk.cli.forecast import deal_actions  # `deal set`, `deal nps` (issue 21)
+
     actions = [
         Command("add", "add a deal", cmd_deal_add, _add_arguments),
         Command("list", "list deals", cmd_deal_list, _list_arguments),
@@ -426,6 +444,7 @@ def commands() -> list[Command]:
             _merge_arguments,
         ),
         Command("notes", "print a deal's notes, or replace them", cmd_deal_notes, _notes_arguments),
+        *deal_actions(),
     ]
-    help = "add, list, show, move, win, lose, reopen, delete or merge deals"
+    help = "add, list, show, move, win, lose, reopen, delete or merge deals; set their forecast"
     return [Command("deal", help, actions=actions)]

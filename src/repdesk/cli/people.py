@@ -13,6 +13,7 @@ from repdesk.core import clock
 from repdesk.core.domain import CONTACT_ROLES
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
+from repdesk.storage.models import saved_id
 
 if TYPE_CHECKING:
     from repdesk.services.people import Person
@@ -87,9 +88,9 @@ def cmd_contact_add(desk: Desk, args: argparse.Namespace) -> int:
             deal = deals.find_deal(session=session, ref=args.deal)
             people.link_contact(
                 session=session,
-                deal_id=deal.id,
-                contact_id=contact.id,
-                role=role,  # type: ignore[arg-type]
+                deal_id=saved_id(deal),
+                contact_id=saved_id(contact),
+                role=role,
             )
             line += f", {role} on #{deal.id} {printable(deal.title)}"
     shell.out(line)
@@ -180,10 +181,10 @@ def cmd_contact_link(desk: Desk, args: argparse.Namespace) -> int:
         deal = deals.find_deal(session=session, ref=args.deal)
         people.link_contact(
             session=session,
-            deal_id=deal.id,
-            contact_id=contact.id,
+            deal_id=saved_id(deal),
+            contact_id=saved_id(contact),
             role=role,
-            main=args.main,  # type: ignore[arg-type]
+            main=args.main,
         )
         line = f"{printable(contact.name)}: {role} on #{deal.id} {printable(deal.title)}"
         if args.main:

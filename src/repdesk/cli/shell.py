@@ -241,6 +241,11 @@ def deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
         "closed_on": deal.closed_on.isoformat() if deal.closed_on else None,
         "lost_reason": deal.lost_reason,
         "notes": deal.notes,
+        "forecast_call": deal.forecast,  # the rep's call; null: the default from the probability
+        "own_probability": deal.probability,
+        "competitor": deal.competitor,
+        "nps": deal.nps,
+        "nps_on": deal.nps_on.isoformat() if deal.nps_on else None,
     }
 
 
@@ -259,8 +264,9 @@ def deal_line(deal: Any, stage_names: dict[int, str]) -> str:
 
 def stage_names(session: Session) -> dict[int, str]:
     from repdesk.services import deals
+    from repdesk.storage.models import saved_id
 
-    return {s.id: s.name for s in deals.stages(session=session)}  # type: ignore[misc]
+    return {saved_id(s): s.name for s in deals.stages(session=session)}
 
 
 # A JSON export's tables, as a rep counts them: "3 deals, 14 stage changes".
@@ -273,6 +279,10 @@ TABLE_WORDS = {
     "objection": ("objection", "objections"),
     "quota": ("quota", "quotas"),
     "trash": ("thing in the trash", "things in the trash"),
+    "close_date_change": ("close date change", "close date changes"),
+    "forecast_change": ("forecast change", "forecast changes"),
+    "commitment": ("commitment", "commitments"),
+    "weekly_review": ("kept weekly review", "kept weekly reviews"),
     "company": ("company", "companies"),
     "contact": ("contact", "contacts"),
     "contact_email": ("contact email", "contact emails"),

@@ -1,4 +1,4 @@
-"""The domain's fixed vocabulary (see ../shared/domain.md). Standard library only: the fast
+"""The domain's fixed vocabulary (see docs/domain.md). Standard library only: the fast
 shell path and the models both use it."""
 
 import re

@@ -153,8 +153,12 @@ def _looks_like_headers(data: bytes) -> bool:
 def _read_mbox(path: Path, reading: Reading) -> None:
     box = mailbox.mbox(path, create=False)
     try:
-        for number, key in enumerate(box.iterkeys(), start=1):
-            start, stop = box._toc[key]  # its size, without reading it whole
+        keys = box.keys()  # reads the table of contents: each message's place in the file
+        # Its size from that table (private to mailbox, not declared in its types): the
+        # public API would read a message whole to measure it (a 50 MB attachment).
+        places: dict[str, tuple[int, int]] = vars(box)["_toc"]
+        for number, key in enumerate(keys, start=1):
+            start, stop = places[key]
             handle = box.get_file(key)
             try:
                 data = handle.read(HEAD_BYTES)
@@ -167,8 +171,12 @@ def _read_mbox(path: Path, reading: Reading) -> None:
 
 def _read_maildir(path: Path, reading: Reading) -> None:
     box = mailbox.Maildir(path, create=False)
-    for key in sorted(box.iterkeys(), key=lambda k: box._lookup(k)):  # by file name: when delivered
-        where = path / box._lookup(key)  # its own file: a path for --deal
+    keys = box.keys()  # reads the table of contents: the file of each message
+    # Each message's own file ("cur/<name>", private to mailbox, not declared in its types): a
+    # path for --deal, and by name the order they were delivered in.
+    files: dict[str, str] = vars(box)["_toc"]
+    for key in sorted(keys, key=files.__getitem__):
+        where = path / files[key]
         size = where.stat().st_size
         with where.open("rb") as handle:
             data = handle.read(HEAD_BYTES)
@@ -284,8 +292,6 @@ def _date(message: Message) -> datetime | None:
     try:
         moment = email.utils.parsedate_to_datetime(clean(str(raw)))
     except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if moment is None:
         return None
     if moment.tzinfo is None:  # "-0000": the time is UTC, its place unknown
         moment = moment.replace(tzinfo=UTC)

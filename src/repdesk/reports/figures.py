@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from repdesk.core import clock, kpi
+from repdesk.core import clock, forecast, kpi
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.domain import OBJECTION_CATEGORIES
 from repdesk.core.money import Conversion
@@ -111,9 +111,11 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
         money,
     )
     open_count, open_value, weighted, in_period = 0, Decimal(0), Decimal(0), Decimal(0)
-    for currency, count, value, weighted_x100, value_in_period in queries.fetch(
+    by_category = dict.fromkeys(forecast.CATEGORIES, Decimal(0))
+    for (currency, override, probability, category_then, count, value, weighted_x100,
+         value_in_period) in queries.fetch(
         conn, open_statement("open_pipeline", as_of), start=period.start, end=period.end, **when
-    ):
+    ):  # fmt: skip
         factor = money.cents(1, currency, int(count))
         if factor is None:
             continue
@@ -121,6 +123,14 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
         open_value += factor * int(value)
         weighted += factor * int(weighted_x100)
         in_period += factor * int(value_in_period)
+        category = category_then or forecast.category(override, int(probability))
+        by_category[category] = by_category.get(category, Decimal(0)) + factor * int(
+            value_in_period
+        )
+    span = {"start": period.start, "end": period.end, **when}
+    # Their own converter: the lost deals left out for want of a rate are counted once, by
+    # closed_in_period above, not again per reason and per competitor.
+    lessons = Converter(conversion)
     quota_rows = queries.fetch(conn, "quota_of_period", period=period.label)
     return kpi.compute(
         kpi.KpiInputs(
@@ -142,8 +152,31 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
             left_out_currencies=tuple(sorted(money.left_out_currencies)),
             # Over once its last day has ended: read on that day or later, and today is past it.
             ended=as_of >= period.end and period.end < clock.today(),
+            categories=kpi.ForecastSums(
+                **{name: whole(by_category.get(name, Decimal(0))) for name in forecast.CATEGORIES}
+            ),
+            lost_by_reason=_lost_groups(queries.fetch(conn, "lost_by_reason", **span), lessons),
+            lost_by_competitor=_lost_groups(
+                queries.fetch(conn, "lost_by_competitor", **span), lessons
+            ),
+            nps=forecast.Nps.of(
+                {int(score): int(n) for score, n in queries.fetch(conn, "nps_scores", **span)}
+            ),
         )
     )
+
+
+def _lost_groups(rows: list[tuple[Any, ...]], money: Converter) -> tuple[kpi.LostGroup, ...]:
+    """lost_by_* rows (name, currency, count, value) summed per name in the desk's currency."""
+    counts: dict[str, int] = {}
+    values: dict[str, Decimal] = {}
+    for name, currency, count, value in rows:
+        converted = money.cents(value, currency, int(count))
+        if converted is None:
+            continue
+        counts[name or ""] = counts.get(name or "", 0) + int(count)
+        values[name or ""] = values.get(name or "", Decimal(0)) + converted
+    return tuple(kpi.LostGroup(name, counts[name], whole(values[name])) for name in counts)
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, and `repdesk

@@ -39,6 +39,7 @@ from repdesk.storage.models import (
     Deal,
     DealContact,
     FollowUp,
+    saved_id,
 )
 
 ACTIVITY, FOLLOW_UP = "activity", "follow_up"
@@ -93,7 +94,7 @@ class _Directory:
     @classmethod
     def load(cls, session: Session) -> _Directory:
         deals = {
-            d.id: DealRef(d.id, d.title, d.company, d.status)  # type: ignore[arg-type]
+            saved_id(d): DealRef(saved_id(d), d.title, d.company, d.status)
             for d in session.exec(select(Deal))
         }
         by_contact: dict[int, set[int]] = {}
@@ -112,13 +113,15 @@ class _Directory:
             company_id = contact_company.get(contact_id)
             if company_id is not None:
                 by_company_domain.setdefault(company_id, set()).add(domain_of(key))
-        for company_id, domain in session.exec(select(Company.id, Company.domain)):
-            if domain:
-                by_company_domain.setdefault(company_id, set()).add(domain.lower())  # type: ignore[arg-type]
+        # Ids read from the table are never None (the models declare `int | None` for a row not
+        # flushed yet): the checks below only say so to the types.
+        for some_company, domain in session.exec(select(Company.id, Company.domain)):
+            if domain and some_company is not None:
+                by_company_domain.setdefault(some_company, set()).add(domain.lower())
         company_deals: dict[int, set[int]] = {}
-        for deal_id, company_id in session.exec(select(Deal.id, Deal.company_id)):
-            if company_id is not None:
-                company_deals.setdefault(company_id, set()).add(deal_id)  # type: ignore[arg-type]
+        for some_deal, its_company in session.exec(select(Deal.id, Deal.company_id)):
+            if its_company is not None and some_deal is not None:
+                company_deals.setdefault(its_company, set()).add(some_deal)
         by_domain: dict[str, set[int]] = {}
         for company_id, domains in by_company_domain.items():
             for domain in domains:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
@@ -21,7 +21,7 @@ from sqlalchemy.orm.base import NO_VALUE
 from sqlmodel import Session, SQLModel
 
 from repdesk.core.errors import RepdeskError
-from repdesk.storage.models import ALL_TABLES
+from repdesk.storage.models import ALL_TABLES, HasId, saved_id, table_name, table_of
 
 # Parents before children: rows are put back in this order and removed in the reverse.
 _ORDER = {name: index for index, name in enumerate(ALL_TABLES)}
@@ -34,6 +34,10 @@ _WORDS = {
     "objection": "objection",
     "quota": "quota",
     "trash": "trash entry",
+    "close_date_change": "close date change",
+    "forecast_change": "forecast change",
+    "commitment": "commitment",
+    "weekly_review": "weekly review",
     "company": "company",
     "contact": "contact",
     "contact_email": "contact's email",
@@ -48,7 +52,7 @@ class UndoRefused(RepdeskError):
 
 
 def _values(row: SQLModel) -> dict[str, Any]:
-    return {column.name: getattr(row, column.name) for column in row.__table__.columns}  # type: ignore[attr-defined]
+    return {column.name: getattr(row, column.name) for column in table_of(row).columns}
 
 
 def _committed(row: SQLModel) -> dict[str, Any]:
@@ -70,7 +74,7 @@ class RowChange:
 
     @property
     def table(self) -> str:
-        return self.model.__tablename__  # type: ignore[return-value]
+        return table_name(self.model)
 
     def describe(self) -> str:
         return f"{_WORDS.get(self.table, self.table)} #{self.id}"
@@ -119,6 +123,11 @@ class Changeset:
                 session.flush()
 
 
+def _key(row: SQLModel) -> tuple[type[SQLModel], int]:
+    # Every model has an id (storage/models.py); flushed or read, the row has its number.
+    return type(row), saved_id(cast(HasId, row))
+
+
 @contextmanager
 def recording(session: Session) -> Iterator[Changeset]:
     """Record what the write in the block changes through `session`; the changeset is whole
@@ -130,19 +139,19 @@ def recording(session: Session) -> Iterator[Changeset]:
     def before_flush(sess: Session, _context: Any, _instances: Any) -> None:
         for row in list(sess.dirty):
             if isinstance(row, SQLModel) and sess.is_modified(row):
-                key = (type(row), row.id)  # type: ignore[attr-defined]
+                key = _key(row)
                 before.setdefault(key, _committed(row))
                 rows[key] = row
         for row in list(sess.deleted):
             if isinstance(row, SQLModel):
-                key = (type(row), row.id)  # type: ignore[attr-defined]
+                key = _key(row)
                 before.setdefault(key, _committed(row))
                 deleted.add(key)
 
     def after_flush(sess: Session, _context: Any) -> None:
         for row in list(sess.new):
             if isinstance(row, SQLModel):
-                key = (type(row), row.id)  # type: ignore[attr-defined]
+                key = _key(row)
                 before.setdefault(key, None)  # new to this write
                 rows[key] = row
                 deleted.discard(key)  # an id deleted and given again in the same write

@@ -22,9 +22,10 @@ from typing import Any
 
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import col
 
 from repdesk.core import clock
-from repdesk.storage.models import Activity, Deal, FollowUp, SyncOutbox, SyncState
+from repdesk.storage.models import Activity, Deal, FollowUp, SyncOutbox, SyncState, table_of
 
 # session.info key: the sync is writing what the CRM sent; record nothing.
 APPLYING = "repdesk.sync.applying"
@@ -38,7 +39,9 @@ KINDS: dict[type, str] = {Deal: "deal", Activity: "activity", FollowUp: "follow_
 def is_linked(session: OrmSession) -> bool:
     cached = session.info.get(_LINKED)
     if cached is None:
-        row = session.execute(select(SyncState.value).where(SyncState.key == LINKED_KEY)).first()
+        row = session.execute(
+            select(col(SyncState.value)).where(col(SyncState.key) == LINKED_KEY)
+        ).first()
         cached = session.info[_LINKED] = row is not None
     return bool(cached)
 
@@ -50,7 +53,7 @@ def enqueue(session: OrmSession, kind: str, local_ids: Iterable[int]) -> int:
         return 0
     moment = clock.now()
     rows = [{"kind": kind, "local_id": i, "queued_at": moment} for i in ids]
-    session.execute(insert(SyncOutbox.__table__), rows)  # type: ignore[attr-defined]
+    session.execute(insert(table_of(SyncOutbox)), rows)
     return len(rows)
 
 
@@ -80,7 +83,7 @@ def _after_flush(session: OrmSession, _context: Any) -> None:
         {"kind": kind, "local_id": local_id, "queued_at": moment}
         for kind, local_id in dict.fromkeys(changed)
     ]
-    session.connection().execute(insert(SyncOutbox.__table__), rows)  # type: ignore[attr-defined]
+    session.connection().execute(insert(table_of(SyncOutbox)), rows)
 
 
 def _forget_cache(session: OrmSession, *_args: Any) -> None:

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -138,7 +138,10 @@ def contacts_named(session: Session, name: str) -> list[Contact]:
     ]
 
 
-def _by_ref(session: Session, model: Any, ref: str, what: str, listed: str) -> Any:
+_Named = TypeVar("_Named", Company, Contact)
+
+
+def _by_ref(session: Session, model: type[_Named], ref: str, what: str, listed: str) -> _Named:
     text = ref.strip()
     if not text:
         raise InvalidInput(what, ref, f"a {what} id or name")
@@ -272,7 +275,7 @@ def edit_company(
         days = touch_every_days
         if days is not None and not (isinstance(days, int) and 1 <= days <= MAX_TOUCH_DAYS):
             raise InvalidInput("stay in touch", days, f"1 to {MAX_TOUCH_DAYS} days, or off")
-        company.touch_every_days = days  # type: ignore[assignment]
+        company.touch_every_days = days
     company.updated_at = moment
     session.add(company)
     session.flush()
@@ -590,15 +593,13 @@ def _set_first(session: Session, contact_id: int, kind: str, typed: str) -> None
             session.delete(rows[0])
             session.flush()
         return
-    same = (
-        (lambda r: r.address.casefold() == typed.casefold())
-        if kind == "email"
-        else (
-            lambda r: (
-                r.number == typed or (_digits(r.number) and _digits(r.number) == _digits(typed))
-            )
-        )
-    )
+
+    def same(row: Any) -> bool:
+        if kind == "email":
+            return bool(row.address.casefold() == typed.casefold())
+        number: str = row.number
+        return number == typed or bool(_digits(number) and _digits(number) == _digits(typed))
+
     existing = next((r for r in rows if same(r)), None)
     if existing is not None:
         if rows[0] is not existing:

@@ -224,6 +224,64 @@ _V4 = [
     "CREATE UNIQUE INDEX ix_sync_conflict_field ON sync_conflict (kind, local_id, field)",
 ]
 
+_V5 = [
+    # Forecast categories (issue 21): the rep's own call on a deal (NULL: the default from its
+    # probability, see core/forecast.py) and a deal's own win probability in place of its
+    # stage's (NULL: the stage's).
+    "ALTER TABLE deal ADD COLUMN forecast VARCHAR",
+    "ALTER TABLE deal ADD COLUMN probability INTEGER",
+    # Who a deal is up against (or was lost to), for what lost deals teach.
+    "ALTER TABLE deal ADD COLUMN competitor VARCHAR NOT NULL DEFAULT ''",
+    # The won customer's answer to "how likely are you to recommend us", 0-10, and its day.
+    "ALTER TABLE deal ADD COLUMN nps INTEGER",
+    "ALTER TABLE deal ADD COLUMN nps_on DATE",
+    # Every change of a deal's expected close: how often it slipped, and the close date a
+    # past day's figures and a past week's review read.
+    """CREATE TABLE close_date_change (
+        id {pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        from_date DATE,
+        to_date DATE,
+        changed_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_close_date_change_deal ON close_date_change (deal_id, changed_at)",
+    "CREATE INDEX ix_close_date_change_at ON close_date_change (changed_at)",
+    # Every change of an open deal's forecast category, whatever changed it (the rep's call,
+    # its probability, a move, its stage's probability): the week's review lists them, and a
+    # past day's figures read each deal's category then.
+    """CREATE TABLE forecast_change (
+        id {pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        from_category VARCHAR NOT NULL,
+        to_category VARCHAR NOT NULL,
+        changed_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_forecast_change_deal ON forecast_change (deal_id, changed_at)",
+    "CREATE INDEX ix_forecast_change_at ON forecast_change (changed_at)",
+    # What the rep commits to for a week (a deal and what will happen), marked kept or missed
+    # in the next week's review. The rep types these ids: never handed out twice.
+    """CREATE TABLE commitment (
+        id {unique_pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        week VARCHAR NOT NULL,
+        text VARCHAR NOT NULL,
+        made_at {ts} NOT NULL,
+        outcome VARCHAR,
+        marked_at {ts}
+    )""",
+    "CREATE INDEX ix_commitment_week ON commitment (week)",
+    "CREATE INDEX ix_commitment_deal ON commitment (deal_id)",
+    # A week's review as it read when the week closed (JSON), so it reads the same later.
+    """CREATE TABLE weekly_review (
+        id {pk},
+        week VARCHAR NOT NULL UNIQUE,
+        starts_on DATE NOT NULL,
+        ends_on DATE NOT NULL,
+        frozen_at {ts} NOT NULL,
+        payload VARCHAR NOT NULL
+    )""",
+]
+
 # People and companies (issue 19). A deal's one-line contact, email and phone (and its company
 # text) become records: a company, a contact with several emails and phones, and a link of a
 # deal to each of its contacts with a role. The deal keeps the text columns: they show its main
@@ -307,7 +365,7 @@ ADOPT_DEAL_PEOPLE = [
     "{advance_contact_phone}",
 ]
 
-_V5 = [
+_V6 = [
     # Self-contained: new tables, one new deal column, then the move of what deals held.
     """CREATE TABLE company (
         id {pk},
@@ -367,7 +425,7 @@ _V5 = [
     *ADOPT_DEAL_PEOPLE,
 ]
 
-STEPS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
+STEPS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
 LATEST = len(STEPS)
 
 

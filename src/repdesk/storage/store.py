@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, text
 from sqlalchemy import select as sql_select
@@ -30,7 +30,11 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from repdesk import settings
+from repdesk.core.errors import DeskError
 from repdesk.storage import desk_file, migrations
+
+if TYPE_CHECKING:
+    import psycopg
 
 _IMMEDIATE = "repdesk_immediate"
 
@@ -87,7 +91,7 @@ def make_server_engine(url: str) -> Engine:
                 _refuse_foreign_tables(conn)
                 _create_server_schema(conn)
             elif version > migrations.LATEST:
-                raise desk_file.DeskError(
+                raise DeskError(
                     f"{label(engine)} was written by a newer repdesk (schema {version}; this "
                     f"version knows up to {migrations.LATEST}): upgrade repdesk to open it"
                 )
@@ -129,7 +133,7 @@ def _server_engine(url: str) -> Engine:
     )
 
 
-class ServerUnreachable(desk_file.DeskError):
+class ServerUnreachable(DeskError):
     """The desk's server did not answer: the app waits for it to come back."""
 
 
@@ -154,7 +158,7 @@ def _take_turn(conn: Connection) -> None:
     except OperationalError as exc:
         if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":  # lock_not_available
             raise
-        raise desk_file.DeskError(
+        raise DeskError(
             f"{label(conn.engine)}: the desk stayed busy for 10 seconds (another repdesk is "
             "writing): try again"
         ) from None
@@ -166,7 +170,7 @@ def _server_version(conn: Connection) -> int | None:
         return None
     row = conn.execute(text(f"SELECT application_id, version FROM {table}")).first()
     if row is None or row[0] != migrations.APPLICATION_ID:
-        raise desk_file.DeskError(
+        raise DeskError(
             f"{label(conn.engine)} has a damaged {table} table: restore the database from a backup"
         )
     return int(row[1])
@@ -189,7 +193,7 @@ def _refuse_foreign_tables(conn: Connection) -> None:
     found = _tables_here(conn)
     if found:
         shown = ", ".join(found[:5]) + (", …" if len(found) > 5 else "")
-        raise desk_file.DeskError(
+        raise DeskError(
             f"{label(conn.engine)} is not a repdesk database: it already has {shown}. Give "
             "repdesk an empty database of its own (createdb NAME)"
         )
@@ -265,7 +269,7 @@ class FileWatch:
         # Never creates the file: a desk moved away for a moment must not come back empty.
         conn = desk_file.connect(self._path, create=False)
         try:
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            version: int = conn.execute("PRAGMA data_version").fetchone()[0]
         except BaseException:
             conn.close()
             raise
@@ -293,10 +297,10 @@ class FileWatch:
                 self._conn = None
             try:
                 self._open()
-            except (sqlite3.Error, OSError, desk_file.DeskError):
+            except (sqlite3.Error, OSError, DeskError):
                 return False  # not a desk that opens yet: look again next time
             return True
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
         changed = version != self._version
         self._version = version
         return changed
@@ -317,7 +321,7 @@ class ServerWatch:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._conn: Any = None
+        self._conn: psycopg.Connection[Any] | None = None
         self._lost = False  # True after a dropped connection: what happened since is unknown
 
     def changed(self) -> bool:
@@ -341,7 +345,9 @@ class ServerWatch:
 
     def _listen(self) -> None:
         raw = self._engine.raw_connection()
-        conn = raw.driver_connection
+        conn: psycopg.Connection[Any] | None = raw.driver_connection
+        if conn is None:  # the pool's connection was invalidated on the way out
+            raise ConnectionError("the pool gave no driver connection")
         raw.detach()  # an autocommit connection of its own, never handed back to the pool
         conn.rollback()
         conn.autocommit = True
@@ -386,7 +392,9 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
     Returns {table: (rows in the desk, rows on the server)}; the commit happens only when
     every pair matches. Ids are kept, and each table's sequence continues after the largest.
     """
-    from repdesk.storage.models import ALL_TABLES, SQLModel
+    from sqlmodel import SQLModel
+
+    from repdesk.storage.models import ALL_TABLES
 
     tables = [SQLModel.metadata.tables[name] for name in ALL_TABLES]
     # An older desk is upgraded (with its backup) first; the full integrity check, whatever
@@ -407,7 +415,7 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
                         "tables (" + ", ".join(found[:5]) + (", …" if len(found) > 5 else "") + ")"
                     )
                 )
-                raise desk_file.DeskError(
+                raise DeskError(
                     f"{label(target)} is not empty: it already has {what}. migrate-to copies "
                     "into an empty database only; create one with `createdb NAME`"
                 )
@@ -427,7 +435,7 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
             continue_ids(out, [table.name for table in tables])
             wrong = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
             if wrong:
-                raise desk_file.DeskError(
+                raise DeskError(
                     f"copying to {label(target)} lost rows ({wrong}); nothing was committed"
                 )
     finally:

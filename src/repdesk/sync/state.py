@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from repdesk.services.outbox import LINKED_KEY
 from repdesk.storage.models import SyncConflict, SyncOutbox, SyncState
@@ -98,7 +98,7 @@ def ago(then: datetime, now: datetime) -> str:
 def status(session: Session) -> Status:
     waiting = session.execute(
         select(func.count()).select_from(
-            select(SyncOutbox.kind, SyncOutbox.local_id).distinct().subquery()
+            select(col(SyncOutbox.kind), col(SyncOutbox.local_id)).distinct().subquery()
         )
     ).scalar_one()
     conflicts = session.execute(select(func.count()).select_from(SyncConflict)).scalar_one()

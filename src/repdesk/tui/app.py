@@ -22,7 +22,7 @@ from repdesk.core import clock
 from repdesk.core.kpi import Kpis
 from repdesk.core.text import printable
 from repdesk.services.board import FirstScreen, first_screen, load_board
-from repdesk.settings import Settings, save_value
+from repdesk.settings import Settings, SettingsError, save_value
 from repdesk.settings import load as load_settings
 from repdesk.storage import problems
 from repdesk.storage.paths import Home, demo_owner
@@ -46,6 +46,7 @@ DEFERRED_MODULES = (
     "repdesk.tui.screens.followups",
     "repdesk.tui.screens.help",
     "repdesk.tui.screens.playbook",
+    "repdesk.tui.screens.review",
     "repdesk.tui.screens.kpi",
     "repdesk.tui.screens.mend",
     "repdesk.tui.screens.people",
@@ -102,6 +103,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         Binding("2", "followups", "Follow-ups", id="app.followups", show=False),
         Binding("3", "kpis", "KPIs", id="app.kpis", show=False),
         Binding("4", "playbook", "Playbook", id="app.playbook", show=False),
+        Binding("5", "review", "Weekly review", id="app.review", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
         Binding("T", "trash", "Trash: restore what was deleted", id="app.trash", show=False),
@@ -170,12 +172,14 @@ class RepdeskApp(KeysInOrder, App[int]):
         return printable(super().get_key_display(binding))
 
     def watch_theme(self, theme: str) -> None:
-        if self.is_mounted and theme != self.desk.settings.theme:
+        if theme != self.desk.settings.theme:
             self.desk.settings = self.desk.settings.with_theme(theme)
             try:
                 save_value(self.settings_file, "theme", theme)
             except OSError:
                 self.notify("Could not save the theme in the settings file.", severity="warning")
+            except SettingsError as exc:  # the rep broke the file while the app ran
+                self.notify(str(exc), severity="warning", timeout=10)
 
     def desk_is_away(self, message: str) -> None:
         """The desk file moved away or its server stopped: one line, once, and the screen
@@ -222,10 +226,11 @@ class RepdeskApp(KeysInOrder, App[int]):
     def open_deal(self, deal_id: int) -> None:
         from repdesk.tui.screens.deal import DealScreen
 
-        def back(_: Any) -> None:
-            self.board.reload()
+        self.push_screen(DealScreen(deal_id), self._reload_board)
 
-        self.push_screen(DealScreen(deal_id), back)
+    def _reload_board(self, _result: object) -> None:
+        """What a screen pushed from the board calls when it closes."""
+        self.board.reload()
 
     def jump_to_deal(self, deal_id: int) -> None:
         while len(self.screen_stack) > 2:
@@ -293,13 +298,13 @@ class RepdeskApp(KeysInOrder, App[int]):
         from repdesk.tui.screens.stages import StagesScreen
 
         if not isinstance(self.screen, StagesScreen):
-            self.push_screen(StagesScreen(), lambda _: self.board.reload())
+            self.push_screen(StagesScreen(), self._reload_board)
 
     def action_trash(self) -> None:
         from repdesk.tui.screens.mend import TrashScreen
 
         if not isinstance(self.screen, TrashScreen):
-            self.push_screen(TrashScreen(), lambda _: self.board.reload())
+            self.push_screen(TrashScreen(), self._reload_board)
 
     def action_board(self) -> None:
         while self.screen is not self.board and len(self.screen_stack) > 2:
@@ -318,7 +323,14 @@ class RepdeskApp(KeysInOrder, App[int]):
         if isinstance(self.screen, FollowUpsScreen):
             return
         self.action_board()
-        self.push_screen(FollowUpsScreen(), lambda _: self.board.reload())
+        self.push_screen(FollowUpsScreen(), self._reload_board)
+
+    def action_review(self) -> None:
+        from repdesk.tui.screens.review import ReviewScreen
+
+        if not isinstance(self.screen, ReviewScreen):
+            self.action_board()
+            self.push_screen(ReviewScreen(), lambda _: self.board.reload())
 
     def action_kpis(self) -> None:
         from repdesk.tui.screens.kpi import KpiScreen

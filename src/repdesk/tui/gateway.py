@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from repdesk import background
-from repdesk.core.errors import RepdeskError
+from repdesk.core.errors import DeskError, RepdeskError
 from repdesk.core.kpi import Kpis
 from repdesk.reports import figures
 from repdesk.services.changes import Changeset, recording
@@ -62,7 +62,7 @@ class DeskGateway:
         self._watch: store.ChangeWatch | None = None
         if settings.database_url is None and home.desk.exists():
             # Not a desk (damaged, another program's): the first read says what is wrong.
-            with contextlib.suppress(sqlite3.Error, desk_file.DeskError):
+            with contextlib.suppress(sqlite3.Error, DeskError):
                 self._watch = self._new_watch()
 
     @property

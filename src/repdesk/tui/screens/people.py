@@ -2,9 +2,9 @@
 company page, the palette finding people and companies, and capturing mail and meetings.
 
 Emails and phones are terminal hyperlinks (`mailto:`, `tel:`: a click in a terminal that
-knows OSC 8 links writes the mail or dials), and `C` copies the one under the cursor (OSC 52,
-through the terminal, so it works over ssh too). Every text from the desk or a file reaches the
-screen through `printable` as plain Text, never as markup.
+knows OSC 8 links writes the mail or dials), and `Y` copies (yanks) the one under the cursor
+(OSC 52, through the terminal, so it works over ssh too). Every text from the desk or a file
+reaches the screen through `printable` as plain Text, never as markup.
 """
 
 from __future__ import annotations
@@ -151,12 +151,12 @@ def company_entries(card: people.CompanyCard) -> tuple[Text, list[Entry]]:
 
 class RecordScreen(Screen[None]):
     """A contact's or a company's page: a heading and a list; enter opens a deal, a contact
-    or a company, and copies an email or a phone; C copies."""
+    or a company, and copies an email or a phone; Y copies (yanks)."""
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="record.back"),
         Binding("enter", "open", "Open", id="record.open"),
-        Binding("C", "copy", "Copy email/phone", id="record.copy"),
+        Binding("Y", "copy", "Copy (yank) email/phone", id="record.copy", key_display="Y"),
     ]
     DEFAULT_CSS = """
     RecordScreen #record-head { height: auto; padding: 0 1; margin-bottom: 1; }
@@ -234,7 +234,7 @@ class RecordScreen(Screen[None]):
     def action_copy(self) -> None:
         entry = self._current()
         if entry is None or entry.kind not in ("email", "phone"):
-            self.notify("Nothing to copy here: C copies an email or a phone.")
+            self.notify("Nothing to copy here: Y copies (yanks) an email or a phone.")
             return
         copy(self.app, entry.value)
 
@@ -330,7 +330,7 @@ class FindPeople(Provider):
             else:
                 label = printable(record.name)
                 score = matcher.match(label)
-                screen = CompanyScreen(record.id)  # type: ignore[arg-type]
+                screen = CompanyScreen(record.id)
                 help_text = "company"
             if score > 0:
                 yield Hit(
