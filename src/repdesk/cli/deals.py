@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
@@ -16,9 +14,6 @@ from repdesk.core.currencies import check_code
 from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.money import format_money, parse_money
 from repdesk.core.text import printable
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
 
 
 def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
@@ -238,25 +233,10 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
-def _change_deal(
-    desk: Desk, ref: str, change: Callable[[Session, int], Any], done: Callable[[Any, str], str]
-) -> int:
-    """Find DEAL, apply one service change in one write transaction, print `done`'s line."""
-    from repdesk.services import deals
-
-    with desk.write() as session:
-        found = deals.find_deal(session=session, ref=ref)
-        assert found.id is not None
-        deal = change(session, found.id)
-        line = done(deal, shell.deal_line(deal, shell.stage_names(session)))
-    shell.out(line)  # once committed
-    return 0
-
-
 def cmd_deal_move(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    return _change_deal(
+    return shell.change_deal(
         desk,
         args.deal,
         lambda s, deal_id: deals.move_deal(session=s, deal_id=deal_id, stage=args.stage),
@@ -268,7 +248,7 @@ def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
     on = shell.day(args.on, "--on") if args.on else None
-    return _change_deal(
+    return shell.change_deal(
         desk,
         args.deal,
         lambda s, deal_id: deals.win_deal(session=s, deal_id=deal_id, on=on),
@@ -280,7 +260,7 @@ def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
     on = shell.day(args.on, "--on") if args.on else None
-    return _change_deal(
+    return shell.change_deal(
         desk,
         args.deal,
         lambda s, deal_id: deals.lose_deal(
@@ -296,7 +276,7 @@ def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_deal_reopen(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    return _change_deal(
+    return shell.change_deal(
         desk,
         args.deal,
         lambda s, deal_id: deals.reopen_deal(session=s, deal_id=deal_id, stage=args.stage),

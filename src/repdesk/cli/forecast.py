@@ -41,8 +41,7 @@ def forecast_fields(deal: Any, outlook: Any, stage: str) -> list[tuple[str, str]
 
 
 def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.cli.deals import _change_deal as change_deal  # one write, one line
-    from repdesk.services import forecast
+    from repdesk.services import deals, forecast
 
     if args.forecast is None and args.probability is None and args.competitor is None:
         raise UsageError("deal set needs --forecast, --probability or --competitor")
@@ -61,7 +60,7 @@ def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
                 session=session, deal_id=deal_id, probability=probability
             )
         if args.competitor is not None:
-            deal = forecast.set_competitor(
+            deal = deals.set_competitor(
                 session=session, deal_id=deal_id, competitor=args.competitor
             )
         shown.append(forecast.deal_forecast(session=session, deal_id=deal_id))
@@ -79,7 +78,7 @@ def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
             words.append(f"competitor {printable(deal.competitor) or 'none'}")
         return f"Set {line}: " + ", ".join(words)
 
-    return change_deal(desk, args.deal, change, done)
+    return shell.change_deal(desk, args.deal, change, done)
 
 
 STAGE_WORDS = ("stage", "none", "auto")  # `--probability stage`: the stage's again
@@ -92,7 +91,6 @@ def _category_label(category: str) -> str:
 
 
 def cmd_deal_nps(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.cli.deals import _change_deal as change_deal  # one write, one line
     from repdesk.services import forecast
 
     raw = args.score.strip().lower()
@@ -110,7 +108,7 @@ def cmd_deal_nps(desk: Desk, args: argparse.Namespace) -> int:
             return f"Cleared the score of {line}"
         return f"Score of {line}: {deal.nps} on {deal.nps_on}"
 
-    return change_deal(
+    return shell.change_deal(
         desk,
         args.deal,
         lambda s, deal_id: forecast.set_nps(session=s, deal_id=deal_id, score=score, on=on),
@@ -135,12 +133,13 @@ def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
 
     week, conversion = _week(desk, args.week), desk.settings.conversion
     with desk.read() as session:
-        keeping = review.to_keep(session=session, week=week)
-        if not keeping:  # nothing to store: a read-only desk reads its review too
+        page = None
+        if not review.to_keep(session=session, week=week):
+            # nothing to store: a read-only desk reads its review too
             page = review.weekly_review(
                 session=session, week=week, conversion=conversion, keep=False
             )
-    if keeping:
+    if page is None:
         with desk.write() as session:  # a week that is over is kept the first time it is read
             page = review.weekly_review(session=session, week=week, conversion=conversion)
     if args.json:
@@ -212,15 +211,16 @@ def _commitment_line(commitment: Any) -> str:
 
 def cmd_review_commit(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, review
+    from repdesk.storage.models import saved_id
 
     week = _week(desk, args.week)
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         made = review.add_commitment(
             session=session,
-            deal_id=deal.id,
+            deal_id=saved_id(deal),
             text=args.text,
-            week=week,  # type: ignore[arg-type]
+            week=week,
         )
         line = (
             f"Commitment [{made.id}] for {made.week}: #{deal.id} {printable(deal.title)}: "

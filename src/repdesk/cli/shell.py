@@ -12,7 +12,7 @@ import argparse
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from datetime import date, time
@@ -267,6 +267,23 @@ def stage_names(session: Session) -> dict[int, str]:
     from repdesk.storage.models import saved_id
 
     return {saved_id(s): s.name for s in deals.stages(session=session)}
+
+
+def change_deal(
+    desk: Desk, ref: str, change: Callable[[Session, int], Any], done: Callable[[Any, str], str]
+) -> int:
+    """Find DEAL, apply one service change in one write transaction, print `done`'s line.
+
+    The deal commands (cli/deals.py) and `deal set`/`deal nps` (cli/forecast.py) share it."""
+    from repdesk.services import deals
+
+    with desk.write() as session:
+        found = deals.find_deal(session=session, ref=ref)
+        assert found.id is not None
+        deal = change(session, found.id)
+        line = done(deal, deal_line(deal, stage_names(session)))
+    out(line)  # once committed
+    return 0
 
 
 # A JSON export's tables, as a rep counts them: "3 deals, 14 stage changes".

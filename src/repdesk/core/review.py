@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from repdesk.core.kpi import money_json
 
@@ -128,15 +128,19 @@ class Review:
         }
 
 
+# What a deal was and is in net_changes: a stage id, a close date, a category.
+_State = TypeVar("_State", bound=Hashable)
+
+
 def net_changes(
-    events: Iterable[tuple[int, Hashable, Hashable]],
-) -> dict[int, tuple[Hashable, Hashable]]:
+    events: Iterable[tuple[int, _State, _State]],
+) -> dict[int, tuple[_State, _State]]:
     """Per deal, from what it was before its first change to what it is after its last
     (`events` in time order: deal, from, to); a deal that came back to where it started is
     left out. Moved Demo -> Proposal -> Negotiation in a week is one advance, Demo ->
     Negotiation; moved on and back, nothing."""
-    first: dict[int, Hashable] = {}
-    last: dict[int, Hashable] = {}
+    first: dict[int, _State] = {}
+    last: dict[int, _State] = {}
     for deal_id, was, now in events:
         first.setdefault(deal_id, was)
         last[deal_id] = now

@@ -54,16 +54,17 @@ def read_review(conn: Any, *, week: Week, now: datetime, conversion: Conversion)
 
     moves, deals_of = [], {}
     for row in queries.fetch(conn, "review_stage_moves", **span):
-        was, now_id = stages.get(int(row[5])), stages.get(int(row[6]))
-        if was is None or now_id is None or was[2] != "open" or now_id[2] != "open":
+        left, entered = stages.get(int(row[5])), stages.get(int(row[6]))
+        if left is None or entered is None or left[2] != "open" or entered[2] != "open":
             continue  # closing (won, lost) and reopening are read as such, not as moves
         moves.append((int(row[0]), int(row[5]), int(row[6])))
         deals_of[int(row[0])] = row
-    advanced, regressed = [], []
+    advanced: list[Line] = []
+    regressed: list[Line] = []
     for deal_id, (was_id, now_id) in net_changes(moves).items():
-        was, now_stage = stages[was_id], stages[now_id]  # type: ignore[index]
-        line = _line(deals_of[deal_id], was=was[0], now=now_stage[0])
-        (advanced if now_stage[1] > was[1] else regressed).append(line)
+        was_stage, now_stage = stages[was_id], stages[now_id]
+        line = _line(deals_of[deal_id], was=was_stage[0], now=now_stage[0])
+        (advanced if now_stage[1] > was_stage[1] else regressed).append(line)
     sections["advanced"], sections["regressed"] = tuple(advanced), tuple(regressed)
 
     won_total, lost_total = figures.Converter(conversion), figures.Converter(conversion)
@@ -83,8 +84,8 @@ def read_review(conn: Any, *, week: Week, now: datetime, conversion: Conversion)
 
     changes, rows_of = [], {}
     for row in queries.fetch(conn, "review_close_date_changes", **span):
-        was, later = queries.as_date(row[5]), queries.as_date(row[6])
-        changes.append((int(row[0]), was, later))
+        was_day, later_day = queries.as_date(row[5]), queries.as_date(row[6])
+        changes.append((int(row[0]), was_day, later_day))
         rows_of[int(row[0])] = row
     slipped = [
         _line(rows_of[deal_id], was=was.isoformat(), now=later.isoformat(), note="moved later")

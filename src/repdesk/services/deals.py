@@ -401,9 +401,25 @@ def lose_deal(
         raise InvalidInput("reason", reason, "why the deal was lost, e.g. 'price' or 'not a fit'")
     deal = _close(session, deal_id, "lost", on, now or clock.now(), reason.strip())
     if competitor is not None:
-        from repdesk.services.forecast import set_competitor
-
         set_competitor(session=session, deal_id=deal_id, competitor=competitor, now=now)
+    return deal
+
+
+MAX_COMPETITOR = 80
+
+
+def set_competitor(
+    *, session: Session, deal_id: int, competitor: str, now: datetime | None = None
+) -> Deal:
+    """Who the deal is up against, or was lost to ("" for nobody known): `deal set` and the
+    app's forecast form set it, and lose_deal above keeps who the deal went to."""
+    name = " ".join(competitor.split())
+    if len(name) > MAX_COMPETITOR:
+        raise InvalidInput("competitor", competitor, f"a name of at most {MAX_COMPETITOR} letters")
+    deal = get_deal(session=session, deal_id=deal_id)
+    deal.competitor = name
+    deal.updated_at = now or clock.now()
+    session.add(deal)
     return deal
 
 

@@ -14,8 +14,6 @@ from repdesk.services import history
 from repdesk.services.deals import get_deal
 from repdesk.storage.models import CloseDateChange, Deal, ForecastChange
 
-MAX_COMPETITOR = 80
-
 
 @dataclass(frozen=True, slots=True)
 class DealForecast:
@@ -110,20 +108,6 @@ def set_probability(
     deal.updated_at = moment
     session.add(deal)
     history.note_category(session, deal, before, moment)
-    return deal
-
-
-def set_competitor(
-    *, session: Session, deal_id: int, competitor: str, now: datetime | None = None
-) -> Deal:
-    """Who the deal is up against, or was lost to ("" for nobody known)."""
-    name = " ".join(competitor.split())
-    if len(name) > MAX_COMPETITOR:
-        raise InvalidInput("competitor", competitor, f"a name of at most {MAX_COMPETITOR} letters")
-    deal = get_deal(session=session, deal_id=deal_id)
-    deal.competitor = name
-    deal.updated_at = now or clock.now()
-    session.add(deal)
     return deal
 
 

@@ -712,8 +712,10 @@ def _write_deals(
                 | {"stage_entered_at": bindparam("new_entered"), "updated_at": now}
             )
         )
-        probability = {stage.id: stage.probability for stage in stages.rows}
-        probability |= {stages.written.get(s.id, s.id): s.probability for s in stages.planned}  # type: ignore[arg-type]
+        probability = {saved_id(stage): stage.probability for stage in stages.rows}
+        probability |= {
+            stages.written.get(saved_id(s), saved_id(s)): s.probability for s in stages.planned
+        }
         for start in range(0, len(updates), CHUNK):
             chunk = updates[start : start + CHUNK]
             params, changes, kept = [], [], []
@@ -742,7 +744,7 @@ def _write_deals(
             for model in (CloseDateChange, ForecastChange):
                 rows = [row for of, row in kept if of is model]
                 if rows:
-                    session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+                    session.execute(insert(table_of(model)), rows)
             done += len(chunk)
             if progress is not None:
                 progress(done, total)
@@ -755,7 +757,7 @@ def _write_deals(
 
 def _update_own(session: Session, targets: list[_Target]) -> None:
     """Set the rep's own forecast fields the file gives, one statement per set of columns."""
-    table = Deal.__table__  # type: ignore[attr-defined]
+    table = table_of(Deal)
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for target in targets:
         if target.own and target.existing is not None:
@@ -763,13 +765,13 @@ def _update_own(session: Session, targets: list[_Target]) -> None:
             by_columns.setdefault(tuple(sorted(target.own)), []).append(
                 params | {"deal_id": target.existing["id"]}
             )
-    for columns, params in by_columns.items():
+    for columns, rows in by_columns.items():
         statement = (
             update(table)
             .where(table.c.id == bindparam("deal_id"))
             .values({name: bindparam(f"own_{name}") for name in columns})
         )
-        session.execute(statement, params)
+        session.execute(statement, rows)
 
 
 def _kept_changes(

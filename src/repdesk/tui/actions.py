@@ -648,7 +648,7 @@ def forecast_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
             deal_forecast.set_probability(
                 session=session, deal_id=deal_id, probability=values["probability"]
             )
-            return deal_forecast.set_competitor(
+            return deals.set_competitor(
                 session=session, deal_id=deal_id, competitor=values["competitor"] or ""
             )
 
@@ -717,9 +717,9 @@ def commitment_form(desk: DeskGateway, *, week: Any) -> FormScreen:
             deal = deals.find_deal(session=session, ref=values["deal"])
             return review.add_commitment(
                 session=session,
-                deal_id=deal.id,
+                deal_id=saved_id(deal),
                 text=values["text"],
-                week=week,  # type: ignore[arg-type]
+                week=week,
             )
 
         made, changes = await desk.write_recorded(write)

@@ -330,7 +330,7 @@ class RepdeskApp(KeysInOrder, App[int]):
 
         if not isinstance(self.screen, ReviewScreen):
             self.action_board()
-            self.push_screen(ReviewScreen(), lambda _: self.board.reload())
+            self.push_screen(ReviewScreen(), self._reload_board)
 
     def action_kpis(self) -> None:
         from repdesk.tui.screens.kpi import KpiScreen

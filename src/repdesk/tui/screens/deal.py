@@ -246,9 +246,9 @@ def render_timeline(page: DealPage) -> Timeline:
         was = moved.from_date.isoformat() if moved.from_date else "none"
         now = moved.to_date.isoformat() if moved.to_date else "none"
         events.append((moved.changed_at, "close date", f"{was} → {now}"))
-    for change in page.categories:
-        was, now = categories.label(change.from_category), categories.label(change.to_category)
-        events.append((change.changed_at, "forecast", f"{was} → {now}"))
+    for call in page.categories:
+        was, now = categories.label(call.from_category), categories.label(call.to_category)
+        events.append((call.changed_at, "forecast", f"{was} → {now}"))
     events.sort(key=lambda e: e[0], reverse=True)
     return Timeline(events, clock.now().astimezone().year)
 
