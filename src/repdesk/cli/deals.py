@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
@@ -14,6 +15,11 @@ from repdesk.core.currencies import check_code
 from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.money import format_money, parse_money
 from repdesk.core.text import printable
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from repdesk.storage.models import Contact, Deal
 
 
 def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
@@ -59,7 +65,7 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
-def _known_contact(session: Session, ref: str) -> Any:
+def _known_contact(session: Session, ref: str) -> Contact | None:
     """The contact `deal add --contact` names, or None for a name the desk does not know (an
     id that is no contact's, or text matching several, is refused)."""
     from repdesk.core.errors import NotFound
@@ -75,24 +81,28 @@ def _known_contact(session: Session, ref: str) -> Any:
         return None
 
 
-def _with_contact(session: Session, deal: Any, known: Any, args: argparse.Namespace) -> None:
+def _with_contact(
+    session: Session, deal: Deal, known: Contact | None, args: argparse.Namespace
+) -> None:
     from repdesk.services import people
+    from repdesk.storage.models import saved_id
 
+    deal_id = saved_id(deal)
     role = people.check_role(args.role) if args.role is not None else "other"
     if known is not None:
-        people.link_contact(session=session, deal_id=deal.id, contact_id=known.id, role=role)
+        people.link_contact(session=session, deal_id=deal_id, contact_id=saved_id(known), role=role)
         if args.email or args.phone:
             people.edit_contact(
                 session=session,
-                contact_id=known.id,
+                contact_id=saved_id(known),
                 add_emails=[args.email] if args.email else [],
                 add_phones=[args.phone] if args.phone else [],
             )
     elif args.role is not None:
-        links = people.links_of(session, deal.id)
+        links = people.links_of(session, deal_id)
         if links:
             people.link_contact(
-                session=session, deal_id=deal.id, contact_id=links[0].contact_id, role=role
+                session=session, deal_id=deal_id, contact_id=links[0].contact_id, role=role
             )
 
 
