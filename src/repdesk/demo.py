@@ -31,6 +31,7 @@ from repdesk.core.weeks import week_containing
 from repdesk.storage import store
 from repdesk.storage.models import (
     Activity,
+    Captured,
     CloseDateChange,
     Commitment,
     Deal,
@@ -681,6 +682,7 @@ def build_demo(engine: Engine, *, today: date, now: datetime, seed: int = 7) -> 
         for model, table_rows in rows:
             if table_rows:
                 session.execute(insert(model), table_rows)
+        _people(session, now)
     deals = rows[0][1]
     return DemoSummary(
         deals=len(deals),
@@ -691,6 +693,42 @@ def build_demo(engine: Engine, *, today: date, now: datetime, seed: int = 7) -> 
         follow_ups=len(rows[3][1]),
         objections=len(rows[4][1]),
     )
+
+
+# Roles a demo contact plays, by the link's id: every role shows up somewhere.
+_DEMO_ROLES = ("decision maker", "champion", "finance", "user", "other")
+
+
+def _people(session: Any, now: datetime) -> None:
+    """The demo's people as records (as the schema step makes them from deal text), with
+    roles, a won customer's "stay in touch" rhythm, and its latest emails as if captured."""
+    from sqlalchemy import text
+
+    from repdesk.storage import migrations
+
+    for statement in migrations.adopt_people_sql(session.get_bind().dialect.name):
+        session.execute(text(statement))
+    roles = " ".join(f"WHEN {n} THEN '{role}'" for n, role in enumerate(_DEMO_ROLES))
+    session.execute(text(f"UPDATE deal_contact SET role = CASE id % 5 {roles} END"))
+    session.execute(
+        text(
+            "UPDATE company SET touch_every_days = 60 WHERE id = (SELECT MIN(d.company_id) "
+            "FROM deal d WHERE d.status = 'won' AND d.company_id IS NOT NULL)"
+        )
+    )
+    latest = session.execute(
+        text(
+            "SELECT id, deal_id FROM activity WHERE kind = 'email' ORDER BY at DESC, id DESC "
+            "LIMIT 3"
+        )
+    ).all()
+    captured = [
+        {"source_key": f"mail:demo-{activity_id}@demo.example", "kind": "activity",
+         "item_id": activity_id, "deal_id": deal_id, "captured_at": now}
+        for activity_id, deal_id in latest
+    ]  # fmt: skip
+    if captured:
+        session.execute(insert(Captured), captured)
 
 
 def _generate(

@@ -26,6 +26,8 @@ going_cold_days = 14
 week_start = "monday"
 # The app's theme (any Textual theme name, e.g. "textual-dark", "textual-light", "nord").
 theme = "textual-dark"
+# Your own mail addresses: `repdesk capture` tells mail you sent from mail you received by them.
+# me = ["you@yourcompany.example"]
 
 [rates]
 # One unit of each currency in the desk's currency, e.g. USD = 0.92 (from 0.000001 to 1000000)
@@ -59,6 +61,8 @@ class Settings:
     pipedrive_url: str = "https://api.pipedrive.com"
     pipedrive_pipeline: int | None = None  # which pipeline the desk's stages map to
     pipedrive_all_owners: bool = False  # sync every deal the token sees, not only the rep's
+    # The rep's own mail addresses (`me`): captured mail from them was sent, not received.
+    me: tuple[str, ...] = ()
 
     def with_theme(self, theme: str) -> Settings:
         return replace(self, theme=theme)
@@ -140,8 +144,16 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
         shown = display_url(raw_url) if isinstance(raw_url, str) else raw_url
         raise _fail(path, "database_url", shown, SERVER_URL_FORM)
     crm = _pipedrive(data.get("pipedrive", {}), path)
+    me = data.get("me", [])
+    if isinstance(me, str):
+        me = [me]
+    if not isinstance(me, list) or not all(
+        isinstance(a, str) and re.fullmatch(r"[^@\s]+@[^@\s]+", a.strip()) for a in me
+    ):
+        raise _fail(path, "me", me, 'your mail addresses, e.g. ["you@yourcompany.example"]')
     return Settings(
         **crm,
+        me=tuple(a.strip().lower() for a in me),
         currency=currency,
         going_cold_days=days,
         week_start=week_start,

@@ -127,9 +127,19 @@ def test_tasks_link_to_deals_imported_before(home: Path) -> None:
     assert "0 added" in out and "75 left out" in out
 
 
-def test_salesforce_contact_export_is_named_and_refused(home: Path) -> None:
-    err = refused("import", need(SALESFORCE / "Contact.csv"))
-    assert "Salesforce Contact export" in err and "Opportunity, Account and Task" in err
+def test_salesforce_contact_export_brings_people_at_their_companies(home: Path) -> None:
+    """Once refused; since issue 19 contacts are records: Contact.csv with Account.csv brings
+    every person, at their account's company, and a second import adds nobody twice."""
+    need(SALESFORCE)
+    out = ok("import", SALESFORCE / "Account.csv", SALESFORCE / "Contact.csv")
+    assert "Salesforce Contact export (people)" in out
+    added = int(out.split("Contacts: ")[1].split(" added")[0].replace(",", ""))
+    assert added > 0
+    listed = ok("contact", "list")
+    assert "Patricia Ryan" in listed and "patricia.ryan@example.com" in listed
+    assert listed.strip().endswith(f"{added:,} contact" + ("s" if added != 1 else ""))
+    again = ok("import", SALESFORCE / "Account.csv", SALESFORCE / "Contact.csv")
+    assert f"Contacts: 0 added, {added:,} already on the desk" in again
 
 
 def test_maven_pipeline_with_the_documented_command(home: Path) -> None:

@@ -94,6 +94,40 @@ def test_an_upgraded_desk_deletes_and_restores_through_its_trash(home: Path, ver
         assert "logged twice" in ok("deal", "show", "1")
 
 
+@pytest.mark.parametrize("version", [v for v in VERSIONS if v < 6])
+def test_an_upgraded_desk_keeps_every_deals_people_as_records(home: Path, version: int) -> None:
+    """Schema 6 moved each deal's company, contact, email and phone text into company and
+    contact records: none is lost, and the deal page lists them."""
+    from tests.shell import ok
+
+    home.mkdir(parents=True)
+    desk = home / "desk.sqlite"
+    shutil.copy(FIXTURES / f"desk-v{version}.sqlite", desk)
+    before = rows(desk, "SELECT id, company, contact, email, phone FROM deal ORDER BY id")
+    make_engine(desk).dispose()
+    for deal_id, company, contact, email, phone in before:
+        shown = json.loads(ok("deal", "show", str(deal_id), "--json"))
+        assert (shown["company"], shown["contact"], shown["email"], shown["phone"]) == (
+            company, contact, email, phone,
+        )  # fmt: skip
+        people = shown["contacts"]
+        if contact or email or phone:
+            main = people[0]
+            assert main["name"] == (contact or email or phone)
+            assert (email in main["emails"]) if email else True
+            assert (phone in main["phones"]) if phone else True
+        else:
+            assert people == []
+        if company:
+            record = (
+                "SELECT c.name FROM company c JOIN deal d ON d.company_id = c.id "
+                f"WHERE d.id = {deal_id}"
+            )
+            assert rows(desk, record) == [(company,)]
+    assert "Ana Ruiz" in ok("contact", "list")
+    assert "Acme Logistics" in ok("company", "list")
+
+
 def test_an_older_desk_upgrades_to_forecasts_from_its_stages(home: Path) -> None:
     """Schema 5 (issue 21): every deal of an older desk starts with no call of the rep's, no
     probability of its own, no competitor, no score, and empty histories; its forecast is its

@@ -84,7 +84,7 @@ async def test_the_deal_page_shows_the_forecast_and_takes_a_won_customers_score(
         page = app.screen
         await until(pilot, lambda: "commit (auto)" in text_of(page, "#deal-fields"))
         assert "70% (Negotiation's)" in text_of(page, "#deal-fields")
-        await pilot.press("P")  # an open deal has no customer score yet
+        await pilot.press("V")  # an open deal has no customer score yet
         await until(
             pilot, lambda: any("won customer" in str(n.message) for n in app._notifications)
         )
@@ -102,7 +102,7 @@ async def test_the_deal_page_shows_the_forecast_and_takes_a_won_customers_score(
         app.open_deal(deal_id(home, "Support contract"))  # won on 5 November
         await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
         page = app.screen
-        await pilot.press("P")
+        await pilot.press("V")
         screen = await form(pilot)
         screen.query_one("#field-score").value = "11"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
-from repdesk.cli.shell import Desk
+from repdesk.cli.shell import Desk, UsageError
 from repdesk.cli.trash import trashed_line
 from repdesk.core import clock, formatting
 from repdesk.core.currencies import check_code
+from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.money import format_money, parse_money
 from repdesk.core.text import printable
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from repdesk.storage.models import Contact, Deal
+
 
 def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.services import deals
+    from repdesk.services import deals, people
 
     currency = check_code(args.currency) if args.currency is not None else None
     value, named = 0, None
@@ -26,14 +33,19 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
             value, named = parse_money(args.value, currency=currency, default_currency=default)
     first = shell.day(args.first_contact, "--first-contact") if args.first_contact else None
     expected = shell.day(args.expected_close, "--expected-close") if args.expected_close else None
+    if args.role is not None and not args.contact:
+        raise UsageError("--role needs --contact NAME|ID (who plays it)")
     with desk.write() as session:
+        # --contact names a contact on the desk (by id, name or address); a name the desk
+        # does not know yet becomes a new contact, with --email and --phone as theirs.
+        known = _known_contact(session, args.contact)
         deal = deals.create_deal(
             session=session,
             title=args.title,
             company=args.company,
-            contact=args.contact,
-            email=args.email,
-            phone=args.phone,
+            contact="" if known is not None else args.contact,
+            email="" if known is not None else args.email,
+            phone="" if known is not None else args.phone,
             value_cents=value,
             currency=currency or named or desk.settings.currency,  # "$500" is in USD
             stage=args.stage,
@@ -44,9 +56,54 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
             first_contact=first,
             expected_close=expected,
         )
+        _with_contact(session, deal, known, args)
         line = f"Added {shell.deal_line(deal, shell.stage_names(session))}"
+        if deal.contact:
+            role = args.role and people.check_role(args.role)
+            line += f" with {printable(deal.contact)}" + (f" ({role})" if role else "")
     shell.out(line)  # only once committed: a full disk fails the commit, not before it
     return 0
+
+
+def _known_contact(session: Session, ref: str) -> Contact | None:
+    """The contact `deal add --contact` names, or None for a name the desk does not know (an
+    id that is no contact's, or text matching several, is refused)."""
+    from repdesk.core.errors import NotFound
+    from repdesk.services import people
+
+    if not ref.strip():
+        return None
+    try:
+        return people.find_contact(session=session, ref=ref)
+    except NotFound:
+        if row_id(ref) is not None:
+            raise
+        return None
+
+
+def _with_contact(
+    session: Session, deal: Deal, known: Contact | None, args: argparse.Namespace
+) -> None:
+    from repdesk.services import people
+    from repdesk.storage.models import saved_id
+
+    deal_id = saved_id(deal)
+    role = people.check_role(args.role) if args.role is not None else "other"
+    if known is not None:
+        people.link_contact(session=session, deal_id=deal_id, contact_id=saved_id(known), role=role)
+        if args.email or args.phone:
+            people.edit_contact(
+                session=session,
+                contact_id=saved_id(known),
+                add_emails=[args.email] if args.email else [],
+                add_phones=[args.phone] if args.phone else [],
+            )
+    elif args.role is not None:
+        links = people.links_of(session, deal_id)
+        if links:
+            people.link_contact(
+                session=session, deal_id=deal_id, contact_id=links[0].contact_id, role=role
+            )
 
 
 def cmd_deal_list(desk: Desk, args: argparse.Namespace) -> int:
@@ -72,12 +129,14 @@ RECENT_ACTIVITIES = 5  # `deal show`: the last few; the app's deal page has the 
 
 def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.cli.forecast import forecast_fields
-    from repdesk.services import activities, deals, followups, forecast, objections
+    from repdesk.cli.people import person_json
+    from repdesk.services import activities, deals, followups, forecast, objections, people
 
     with desk.read() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         names = shell.stage_names(session)
         assert deal.id is not None
+        on_deal = people.people_of_deal(session=session, deal_id=deal.id)
         outlook = forecast.deal_forecast(session=session, deal_id=deal.id)
         pending = followups.pending(session=session, deal_id=deal.id)
         heard = objections.objections_of(session=session, deal_id=deal.id)
@@ -92,6 +151,9 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
                 "probability": outlook.probability,
                 "close_date_slips": outlook.slips,
                 "slipped_days": outlook.slipped_days,
+                "contacts": [
+                    person_json(on.person) | {"role": on.role, "main": on.main} for on in on_deal
+                ],
                 "follow_ups": [
                     {
                         "id": fu.id,
@@ -149,6 +211,15 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
     fields += forecast_fields(deal, outlook, names[deal.stage_id])
     for label, value in fields:
         shell.out(f"  {label + ':':<15} {printable(value) or '-'}")
+    if len(on_deal) > 1 or any(on.role != "other" for on in on_deal):
+        shell.out(f"Contacts ({len(on_deal)})")
+        for on in on_deal:
+            reach = ", ".join(printable(x) for x in (*on.person.emails, *on.person.phones))
+            title = f", {printable(on.person.title)}" if on.person.title else ""
+            shell.out(
+                f"  #{on.person.id} {printable(on.person.name)}{title} · {on.role}"
+                + (f" · {reach}" if reach else "")
+            )
     if deal.notes.strip():
         shell.out("Notes")
         for note_line in deal.notes.strip().splitlines():
@@ -246,6 +317,8 @@ def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
         merged = merge.merge_deals(session=session, keep_id=saved_id(keep), gone_id=saved_id(gone))
         line = shell.deal_line(merged.keep, shell.stage_names(session))
     moved = shell.table_counts({t: merged.moved[t] for t in ("activity", "follow_up", "objection")})
+    if merged.contacts:
+        moved += f", {shell.count(merged.contacts, 'contact')}"
     shell.out(
         f"Merged {gone_line} into {line}: {moved} and its stage history moved; "
         f"#{merged.gone_id} is in the trash as {merged.trash_id}"
@@ -279,8 +352,12 @@ def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
 
 def _add_arguments(add: argparse.ArgumentParser) -> None:
     add.add_argument("title")
-    for flag in ("company", "contact", "email", "phone", "source", "product", "region"):
+    for flag in ("company", "email", "phone", "source", "product", "region"):
         add.add_argument(f"--{flag}", default="")
+    add.add_argument(
+        "--contact", default="", metavar="NAME|ID", help="a contact (a new name adds one)"
+    )
+    add.add_argument("--role", type=shell.given, metavar="R", help=", ".join(CONTACT_ROLES))
     add.add_argument("--value", type=shell.given, help="e.g. 12500, 12,500.50 or 12.5k")
     add.add_argument("--currency", type=shell.given, help="three-letter code (default: the desk's)")
     add.add_argument("--stage", type=shell.given, help="a stage name (default: the first)")

@@ -45,9 +45,12 @@ class Command:
 COMMAND_MODULES = {
     "demo": "app",
     "deal": "deals",
+    "contact": "people",
+    "company": "people",
     "log": "activities",
     "activity": "activities",
     "follow-up": "follow_ups",
+    "capture": "capture",
     "objection": "objections",
     "stage": "stages",
     "trash": "trash",

@@ -300,6 +300,12 @@ TABLE_WORDS = {
     "forecast_change": ("forecast change", "forecast changes"),
     "commitment": ("commitment", "commitments"),
     "weekly_review": ("kept weekly review", "kept weekly reviews"),
+    "company": ("company", "companies"),
+    "contact": ("contact", "contacts"),
+    "contact_email": ("contact email", "contact emails"),
+    "contact_phone": ("contact phone", "contact phones"),
+    "deal_contact": ("contact on a deal", "contacts on deals"),
+    "captured": ("captured mail or meeting", "captured mails and meetings"),
 }
 
 
@@ -308,4 +314,9 @@ def table_counts(counts: dict[str, int]) -> str:
         one, many = TABLE_WORDS.get(table, (table, table))
         return f"{n:,} {one if n == 1 else many}"
 
-    return ", ".join(words(table, n) for table, n in counts.items())
+    # The deal's own tables first, in the order a rep has always read them; people after.
+    order = list(TABLE_WORDS)
+    shown = sorted(
+        counts.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else 99
+    )
+    return ", ".join(words(table, n) for table, n in shown)

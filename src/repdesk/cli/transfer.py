@@ -130,7 +130,9 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     updated = sum(outcome.updated.values())
     unchanged = sum(outcome.unchanged.values())
     names = ", ".join(str(s.path) for s in plan.sources if s.format.records == "deals")
-    if args.dry_run:
+    if not names:
+        pass  # a people or activities file alone: its own line below says what it did
+    elif args.dry_run:
         shell.out(
             f"Would import {shell.count(created + updated + unchanged, 'deal')} from {names}: "
             f"{created:,} to create, {updated:,} to update, {unchanged:,} unchanged"
@@ -157,6 +159,19 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
             line += (
                 f"; {len(outcome.activities_unlinked):,} left out, linked to no opportunity "
                 f"or account of these deals (first: {first})"
+            )
+        shell.out(line)
+    if plan.people or plan.roles:
+        verb = "would add" if args.dry_run else "added"
+        line = (
+            f"Contacts: {outcome.people_added:,} {verb}, {outcome.people_present:,} already on "
+            f"the desk; {outcome.roles_added:,} on deals"
+        )
+        if outcome.roles_unlinked:
+            first = ", ".join(outcome.roles_unlinked[:3])
+            line += (
+                f"; {len(outcome.roles_unlinked):,} left out, naming a deal or contact not in "
+                f"these files or on the desk (first: {first})"
             )
         shell.out(line)
     for line in import_summary.summary_lines(
@@ -233,6 +248,16 @@ def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
     with desk.fast() as conn:
         count = csv_export.export_csv(conn, path)
     shell.out(f"Wrote {shell.count(count, 'deal')} to {path}")
+    return 0
+
+
+def cmd_export_contacts(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io import csv_export
+
+    path = _export_target(desk, args)
+    with desk.fast() as conn:
+        count = csv_export.export_contacts(conn, path)
+    shell.out(f"Wrote {shell.count(count, 'contact')} to {path}")
     return 0
 
 
@@ -386,6 +411,12 @@ def commands() -> list[Command]:
             _export_arguments,
         ),
         Command("csv", "every deal in the native CSV columns", cmd_export_csv, _export_arguments),
+        Command(
+            "contacts",
+            "every contact as CSV: emails, phones, deals and roles",
+            cmd_export_contacts,
+            _export_arguments,
+        ),
         Command("json", "the whole desk as one JSON file", cmd_export_json, _export_arguments),
     ]
     return [

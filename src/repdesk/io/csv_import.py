@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from repdesk.core import forecast
-from repdesk.core.domain import row_id
+from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.errors import RepdeskError
 from repdesk.core.money import shown_value
 from repdesk.io import formats, values
@@ -142,6 +142,30 @@ class ActivityRow:
 
 
 @dataclass
+class PersonRow:
+    """A contact from a CRM's people export (Salesforce Contact.csv)."""
+
+    where: str
+    source_id: str  # their id, e.g. "salesforce:003..."
+    name: str
+    account: str = ""  # the CRM's account id: the company, through Account.csv
+    title: str = ""
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+
+
+@dataclass
+class RoleRow:
+    """A contact on a deal (Salesforce OpportunityContactRole.csv)."""
+
+    where: str
+    deal_source_id: str  # "salesforce:006..."
+    person_source_id: str  # "salesforce:003..."
+    role: str  # repdesk's word
+    primary: bool = False
+
+
+@dataclass
 class SourceFile:
     path: Path
     format: Format
@@ -179,6 +203,8 @@ class ImportPlan:
     deals: list[DealRow] = field(default_factory=list)
     activities: list[ActivityRow] = field(default_factory=list)
     accounts: dict[str, str] = field(default_factory=dict)  # CRM account id -> company name
+    people: list[PersonRow] = field(default_factory=list)
+    roles: list[RoleRow] = field(default_factory=list)
     # Problems found so far; the desk-side checks add theirs, then all are reported together.
     problems: Problems = field(default_factory=Problems)
 
@@ -361,7 +387,7 @@ def read_files(
         if fmt.records == formats.UNSUPPORTED:
             raise RepdeskError(
                 f"{table.path}: this is {fmt.name}; repdesk imports Salesforce Opportunity, "
-                "Account and Task exports"
+                "Account, Task, Contact and OpportunityContactRole exports"
             )
         columns = _columns(table, fmt, options)
         reading = _date_reading(table, fmt, columns, options, problems, plan.notes)
@@ -380,6 +406,10 @@ def read_files(
                 activity = _activity_row(cell, fmt, reading, problems)
                 if activity is not None:
                     plan.activities.append(activity)
+            elif fmt.records == formats.CONTACTS:
+                _person_row(cell, fmt, plan)
+            elif fmt.records == formats.CONTACT_ROLES:
+                _role_row(cell, fmt, plan)
             elif (account_id := cell.text("id")[0]) and (name := cell.text("name")[0]):
                 plan.accounts[account_id] = name
             done += 1
@@ -696,3 +726,89 @@ def _activity_row(
         minutes=minutes,
         text=" — ".join(part for part in (subject, description) if part),
     )
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(";") if part.strip())
+
+
+def _person_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
+    if cell.has("emails"):  # our own contacts CSV: several of each in one cell
+        _native_person_row(cell, fmt, plan)
+        return
+    their_id = cell.text("id")[0]
+    name = cell.text("name")[0] or " ".join(
+        part for part in (cell.text("first")[0], cell.text("last")[0]) if part
+    )
+    if not their_id or not name:
+        plan.problems.add(cell.where, "Name", name, "a contact with an Id and a name")
+        return
+    plan.people.append(
+        PersonRow(
+            where=cell.where,
+            source_id=f"{fmt.id_prefix}:{their_id}",
+            name=name,
+            account=cell.text("account")[0],
+            title=cell.text("title")[0],
+            emails=tuple(e for e in (cell.text("email")[0],) if e),
+            phones=tuple(p for p in (cell.text("phone")[0], cell.text("mobile")[0]) if p),
+        )
+    )
+
+
+def _role_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
+    deal, person = cell.text("opportunity")[0], cell.text("contact")[0]
+    if not deal or not person:
+        plan.problems.add(cell.where, "OpportunityId", deal, "an OpportunityId and a ContactId")
+        return
+    word, column = cell.text("role")
+    role = formats.SALESFORCE_ROLES.get(normalise(word), "other") if word else "other"
+    primary = False
+    try:
+        primary = values.parse_flag(cell.text("primary")[0])
+    except values.CellError as exc:
+        text, column = cell.text("primary")
+        plan.problems.add(cell.where, column, text, exc.expected)
+    plan.roles.append(
+        RoleRow(
+            where=cell.where,
+            deal_source_id=f"{fmt.id_prefix}:{deal}",
+            person_source_id=f"{fmt.id_prefix}:{person}",
+            role=role,
+            primary=primary,
+        )
+    )
+
+
+def _native_person_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
+    their_id, name = cell.text("id")[0], cell.text("name")[0]
+    if not name:
+        plan.problems.add(cell.where, "name", name, "the contact's name")
+        return
+    source_id = f"{fmt.id_prefix}:{their_id or cell.where}"
+    plan.people.append(
+        PersonRow(
+            where=cell.where,
+            source_id=source_id,
+            name=name,
+            account=cell.text("company")[0],
+            title=cell.text("title")[0],
+            emails=_split(cell.text("emails")[0]),
+            phones=_split(cell.text("phones")[0]),
+        )
+    )
+    # The company's name itself stands in for an account id (plan.accounts names it).
+    if cell.text("company")[0]:
+        plan.accounts.setdefault(cell.text("company")[0], cell.text("company")[0])
+    for part in _split(cell.text("deals")[0]):
+        deal_key, _, role = part.rpartition("=")
+        if not deal_key:
+            deal_key, role = role, "other"
+        plan.roles.append(
+            RoleRow(
+                where=cell.where,
+                deal_source_id=deal_key.strip(),
+                person_source_id=source_id,
+                role=role.strip() if role.strip() in CONTACT_ROLES else "other",
+            )
+        )

@@ -50,6 +50,7 @@ from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.dates import DAY_RANGE, PeriodInputError, in_range, parse_period
 from repdesk.core.domain import (
     ACTIVITY_KINDS,
+    CONTACT_ROLES,
     MAX_TEXT,
     OBJECTION_CATEGORIES,
     OBJECTION_STATUSES,
@@ -255,6 +256,11 @@ def import_json(
         conn.execute(SQLModel.metadata.tables["stage"].delete())  # the default pipeline gives way
         for table in _model_tables():
             _insert(conn, path, table, checked[table.name])
+        if "deal_contact" not in tables:
+            # An export from before people were records (schema 5): its deals' contact text
+            # becomes contacts and companies, as the upgrade of a desk file does.
+            for statement in migrations.adopt_people_sql(conn.dialect.name):
+                conn.exec_driver_sql(statement)
         store.continue_ids(conn, TABLES)
     return {name: len(rows) for name, rows in checked.items()}
 
@@ -375,6 +381,11 @@ _MEANING: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
         "one of " + ", ".join(OBJECTION_STATUSES),
     ),
     ("quota", "amount_cents"): (lambda v: 0 < v <= MAX_CENTS, f"cents from 1 to {MAX_CENTS}"),
+    ("company", "name"): (lambda v: bool(v.strip()), "a company name"),
+    ("company", "touch_every_days"): (lambda v: v is None or 1 <= v <= 366, "1 to 366 or null"),
+    ("contact", "name"): (lambda v: bool(v.strip()), "a contact's name"),
+    ("deal_contact", "role"): (lambda v: v in CONTACT_ROLES, "one of " + ", ".join(CONTACT_ROLES)),
+    ("captured", "kind"): (lambda v: v in ("activity", "follow_up"), "activity or follow_up"),
     ("quota", "period"): (_is_period, "a period such as 2026-11, 2026-Q4 or 2026"),
     ("deal", "forecast"): (
         lambda v: v is None or v in forecast.CATEGORIES,

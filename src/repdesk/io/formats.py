@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 DEALS = "deals"
 ACTIVITIES = "activities"
 ACCOUNTS = "accounts"
+CONTACTS = "contacts"  # people (Salesforce Contact.csv)
+CONTACT_ROLES = "contact_roles"  # who is on which deal (Salesforce OpportunityContactRole.csv)
 UNSUPPORTED = "unsupported"  # recognised, so the message can say what to import instead
 
 # Our side of a mapping: what `--map FIELD=COLUMN` accepts, with what each means.
@@ -319,11 +321,70 @@ SALESFORCE_ACCOUNT = Format(
 
 SALESFORCE_CONTACT = Format(
     family="salesforce",
-    name="a Salesforce Contact export",
-    records=UNSUPPORTED,
+    name="a Salesforce Contact export (people)",
+    records=CONTACTS,
     signature=frozenset({"id", "accountid", "lastname"}),
-    columns={},
+    columns=_cols(
+        id=["Id"],
+        account=["AccountId"],
+        name=["Name"],
+        first=["FirstName"],
+        last=["LastName"],
+        title=["Title"],
+        email=["Email"],
+        phone=["Phone"],
+        mobile=["MobilePhone"],
+    ),
     id_prefix="salesforce",
+)
+
+SALESFORCE_CONTACT_ROLE = Format(
+    family="salesforce",
+    name="a Salesforce OpportunityContactRole export (who is on which deal)",
+    records=CONTACT_ROLES,
+    signature=frozenset({"opportunityid", "contactid", "role"}),
+    columns=_cols(
+        id=["Id"],
+        opportunity=["OpportunityId"],
+        contact=["ContactId"],
+        role=["Role"],
+        primary=["IsPrimary"],
+    ),
+    id_prefix="salesforce",
+)
+
+# Salesforce's contact roles, in repdesk's words.
+SALESFORCE_ROLES = _map(
+    {
+        "Decision Maker": "decision maker",
+        "Economic Decision Maker": "decision maker",
+        "Executive Sponsor": "decision maker",
+        "Economic Buyer": "finance",
+        "Champion": "champion",
+        "Influencer": "champion",
+        "Business User": "user",
+        "Evaluator": "user",
+        "Technical Buyer": "user",
+        "Other": "other",
+    }
+)
+
+NATIVE_CONTACTS = Format(
+    family="native",
+    name="a repdesk contacts CSV (repdesk export contacts)",
+    records=CONTACTS,
+    signature=frozenset({"contact_id", "name", "emails"}),
+    columns=_cols(
+        id=["contact_id"],
+        name=["name"],
+        title=["title"],
+        company=["company"],
+        emails=["emails"],
+        phones=["phones"],
+        deals=["deals"],
+    ),
+    id_prefix="native",
+    unescapes_formulas=True,
 )
 
 MAPPED = Format(
@@ -340,10 +401,12 @@ ALL: tuple[Format, ...] = (
     SALESFORCE_TASK,
     SALESFORCE_ACCOUNT,
     SALESFORCE_CONTACT,
+    SALESFORCE_CONTACT_ROLE,
     SALESFORCE_OPPORTUNITY,
     SALESFORCE_REPORT,
     PIPEDRIVE,
     HUBSPOT,
+    NATIVE_CONTACTS,
     NATIVE,
 )
 FAMILIES = ("native", "pipedrive", "hubspot", "salesforce", "csv")

@@ -309,11 +309,42 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
             queues.no_next_step.append(item)
         if since >= (rot_days or going_cold_days):
             queues.going_cold.append(item)
+    queues.going_cold.extend(_stay_in_touch(conn, now))
     for key, _ in DayQueues.SECTIONS:
         # The day ahead reads in time order; what is late or cold, most urgent first.
         in_time = key in ("today", "upcoming")
         getattr(queues, key).sort(key=lambda item: item.time_key if in_time else item.rank_key)
     return queues
+
+
+def _stay_in_touch(conn: Any, now: datetime) -> list[QueueRow]:
+    """Won customers with a "stay in touch" rhythm whose last touch (on any of their deals) is
+    that many days ago or more; before any touch, counted from the day the deal was won."""
+    found = []
+    for row in queries.fetch(conn, "stay_in_touch"):
+        (_company_id, company, every, last_touch, deal_id, title, value, currency, stage,
+         probability, closed_on) = row  # fmt: skip
+        touched = queries.as_instant(last_touch)
+        won_on = queries.as_date(closed_on)
+        since_won = end_of_day(won_on) if won_on is not None else now
+        since = (now - (touched or since_won)).days
+        if since < int(every):
+            continue
+        found.append(
+            QueueRow(
+                deal_id=deal_id,
+                title=title,
+                company=company,
+                value_cents=int(value),
+                currency=currency,
+                stage=stage,
+                probability=int(probability),
+                last_touch=touched,
+                urgency_days=since,
+                note=f"stay in touch every {int(every)} days",
+            )
+        )
+    return found
 
 
 def _rot_limits(conn: Any) -> list[int]:

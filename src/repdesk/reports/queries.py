@@ -222,6 +222,53 @@ _SQL = {
         GROUP BY stage_id, currency
         ORDER BY stage_id, place
     """,
+    # Every company with its deals, open deals, contacts and last touch (`company list`).
+    "companies": """
+        SELECT c.id, c.name, c.touch_every_days,
+               (SELECT COUNT(*) FROM deal d WHERE d.company_id = c.id),
+               (SELECT COUNT(*) FROM deal d WHERE d.company_id = c.id AND d.status = 'open'),
+               (SELECT COUNT(*) FROM contact p WHERE p.company_id = c.id),
+               (SELECT MAX(a.at) FROM activity a JOIN deal d ON d.id = a.deal_id
+                WHERE d.company_id = c.id)
+        FROM company c
+        ORDER BY LOWER(c.name), c.id
+    """,
+    "company_won": """
+        SELECT company_id, currency, SUM(value_cents) FROM deal
+        WHERE status = 'won' AND company_id IS NOT NULL
+        GROUP BY company_id, currency
+    """,
+    # Won customers with a "stay in touch" rhythm (issue 19): the company, its rhythm, its last
+    # touch on any of its deals, and its latest won deal (the queue row opens it; a call logged
+    # there is the touch that resets the rhythm).
+    "stay_in_touch": """
+        SELECT c.id, c.name, c.touch_every_days,
+               (SELECT MAX(a.at) FROM activity a JOIN deal x ON x.id = a.deal_id
+                WHERE x.company_id = c.id) AS last_touch,
+               d.id, d.title, d.value_cents, d.currency, s.name, s.probability, d.closed_on
+        FROM company c
+        JOIN deal d ON d.id = (SELECT w.id FROM deal w WHERE w.company_id = c.id
+                               AND w.status = 'won' ORDER BY w.closed_on DESC, w.id DESC LIMIT 1)
+        JOIN stage s ON s.id = d.stage_id
+        WHERE c.touch_every_days IS NOT NULL
+    """,
+    # `repdesk export contacts`: every contact, their addresses and numbers, and their deals.
+    "contacts_for_export": """
+        SELECT c.id, c.name, c.title, COALESCE(co.name, '')
+        FROM contact c LEFT JOIN company co ON co.id = c.company_id
+        ORDER BY c.id
+    """,
+    "contact_emails_for_export": """
+        SELECT contact_id, address FROM contact_email ORDER BY contact_id, position, id
+    """,
+    "contact_phones_for_export": """
+        SELECT contact_id, number FROM contact_phone ORDER BY contact_id, position, id
+    """,
+    "contact_deals_for_export": """
+        SELECT l.contact_id, COALESCE(NULLIF(d.source_id, ''), 'repdesk:' || d.id), l.role
+        FROM deal_contact l JOIN deal d ON d.id = l.deal_id
+        ORDER BY l.contact_id, l.position, l.id
+    """,
     # `repdesk export csv`: every deal in the native columns' order (io.formats.NATIVE_COLUMNS).
     "deals_for_export": """
         -- A deal made on the desk goes out as repdesk:ID, which a re-import recognises.

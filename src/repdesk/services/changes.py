@@ -38,6 +38,12 @@ _WORDS = {
     "forecast_change": "forecast change",
     "commitment": "commitment",
     "weekly_review": "weekly review",
+    "company": "company",
+    "contact": "contact",
+    "contact_email": "contact's email",
+    "contact_phone": "contact's phone",
+    "deal_contact": "contact on a deal",
+    "captured": "captured mail or meeting",
 }
 
 
@@ -99,10 +105,6 @@ class Changeset:
         """Put every row back as it was before the write; or refuse and change nothing."""
         self.check(session)
         ordered = sorted(self.changes, key=lambda c: _ORDER.get(c.table, 99))
-        for change in reversed(ordered):  # children first
-            if change.before is None:
-                session.delete(session.get(change.model, change.id))
-                session.flush()
         for change in ordered:  # parents first
             if change.before is not None and change.after is not None:
                 row = session.get(change.model, change.id)
@@ -112,6 +114,12 @@ class Changeset:
                 session.flush()
             elif change.before is not None:
                 session.add(change.model(**change.before))
+                session.flush()
+        # What the write made goes last: a row it changed may have pointed at one of them (a
+        # deal edited to a company the edit made), and points back where it was by now.
+        for change in reversed(ordered):  # children first
+            if change.before is None:
+                session.delete(session.get(change.model, change.id))
                 session.flush()
 
 

@@ -17,6 +17,7 @@ from repdesk.core.domain import SEGMENTS, STATUSES, row_id
 from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
 from repdesk.core.money import MAX_CENTS, check_cents
 from repdesk.services import history as kept  # beside history() below: the v5 histories
+from repdesk.services import people
 from repdesk.storage.models import Deal, Stage, StageChange, saved_id
 
 EDITABLE = (
@@ -216,6 +217,8 @@ def create_deal(
     session.add(
         StageChange(deal_id=saved_id(deal), to_stage_id=saved_id(target), changed_at=moment)
     )
+    typed = [name for name in people.PEOPLE_FIELDS if getattr(deal, name).strip()]
+    people.adopt_deal_fields(session, deal, typed, now=moment)
     return deal
 
 
@@ -228,6 +231,11 @@ def edit_deal(
     if unknown:
         known = ", ".join((*EDITABLE, *OWN))
         raise InvalidInput("field", ", ".join(sorted(unknown)), f"one of {known}")
+    retyped = [
+        name
+        for name in people.PEOPLE_FIELDS
+        if name in changes and (changes[name] or "") != getattr(deal, name)
+    ]
     expected_before = deal.expected_close
     for name, value in changes.items():
         setattr(deal, name, value)
@@ -235,6 +243,9 @@ def edit_deal(
     _check(deal, clock.local_date(moment))
     deal.updated_at = moment
     session.add(deal)
+    if retyped:
+        session.flush()
+        people.adopt_deal_fields(session, deal, retyped, now=moment)
     kept.note_close_date(session, deal, expected_before, moment)
     return deal
 

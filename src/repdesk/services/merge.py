@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from repdesk.core import clock
 from repdesk.core.errors import InvalidInput
-from repdesk.services import trash
+from repdesk.services import people, trash
 from repdesk.services.deals import get_deal
 from repdesk.storage.models import (
     Activity,
@@ -33,6 +33,7 @@ class Merged:
     gone_id: int
     moved: dict[str, int]  # rows moved, by table
     trash_id: int  # where the merged-away deal waits (its own fields, nothing else)
+    contacts: int = 0  # GONE's contacts that joined KEEP's
 
 
 def merge_deals(
@@ -54,6 +55,17 @@ def merge_deals(
             session.add(row)
         moved[table_name(model)] = len(rows)
     session.flush()
+    # GONE's contacts join KEEP's, after them (KEEP's main contact stays its main one); one
+    # already on KEEP stays there as it is.
+    on_keep = {link.contact_id for link in people.links_of(session, keep_id)}
+    contacts_moved = 0
+    for link in people.links_of(session, gone_id):
+        if link.contact_id not in on_keep:
+            people.link_contact(
+                session=session, deal_id=keep_id, contact_id=link.contact_id, role=link.role,
+                now=moment,
+            )  # fmt: skip
+            contacts_moved += 1
     entry = trash.delete_item(
         session=session,
         kind="deal",
@@ -61,4 +73,6 @@ def merge_deals(
         now=moment,
         why=f"merged into #{keep_id}",
     )
-    return Merged(keep=keep, gone_id=gone_id, moved=moved, trash_id=entry.id)
+    return Merged(
+        keep=keep, gone_id=gone_id, moved=moved, trash_id=entry.id, contacts=contacts_moved
+    )

@@ -28,10 +28,12 @@ from repdesk.io.csv_import import (
     DealRow,
     ImportNotes,
     ImportPlan,
+    PersonRow,
     Problems,
 )
 from repdesk.io.formats import normalise
-from repdesk.services import deals, outbox
+from repdesk.services import deals, outbox, people
+from repdesk.storage import migrations
 from repdesk.storage.models import (
     Activity,
     CloseDateChange,
@@ -60,6 +62,10 @@ class Outcome:
     activities_added: int = 0
     activities_present: int = 0
     activities_unlinked: list[str] = field(default_factory=list)  # FILE:LINE of each
+    people_added: int = 0  # contacts from a people export, new to the desk
+    people_present: int = 0  # ... already on it (same address, or same name at the company)
+    roles_added: int = 0  # contacts put on deals from a contact-role export
+    roles_unlinked: list[str] = field(default_factory=list)  # FILE:LINE: no such deal or person
     stage_order: list[str] = field(default_factory=list)
 
 
@@ -151,11 +157,111 @@ def import_plan(
     links = _activity_links(session, plan, targets)
     if dry_run:
         _count_activities(session, plan.activities, links, outcome, write=False, now=now)
+        _write_people(session, plan, targets, outcome, now, write=False)
         return outcome
     _write_stages(session, stages, plan.notes)
     _write_deals(session, targets, stages, now, progress)
+    _adopt_people(session, targets, now)
     _count_activities(session, plan.activities, links, outcome, write=True, now=now)
+    _write_people(session, plan, targets, outcome, now, write=True)
     return outcome
+
+
+# ---------------------------------------------------------------- people
+
+
+def _adopt_people(session: Session, targets: list[_Target], now: datetime) -> None:
+    """The imported deals' company, contact, email and phone cells become records, as on every
+    other way in (services/people.py): new deals in bulk (the schema step's statements), a
+    deal updated with other people one by one."""
+    from sqlalchemy import text
+
+    for statement in migrations.adopt_people_sql(session.get_bind().dialect.name):
+        session.execute(text(statement))
+    for target in targets:
+        existing = target.existing
+        if existing is None or not _changed(target):
+            continue
+        retyped = [name for name in people.PEOPLE_FIELDS if existing[name] != target.values[name]]
+        deal = session.get(Deal, target.values["id"])
+        if retyped and deal is not None:
+            session.refresh(deal)  # written by a Core statement: read it again
+            people.adopt_deal_fields(session, deal, retyped, now=now)
+
+
+def _write_people(
+    session: Session,
+    plan: ImportPlan,
+    targets: list[_Target],
+    outcome: Outcome,
+    now: datetime,
+    *,
+    write: bool,
+) -> None:
+    """Contacts from a people export (found again by address, or by name at their company, so
+    a re-import adds nobody twice), and the contacts on each deal from a contact-role export."""
+    if not plan.people and not plan.roles:
+        return
+    made: dict[str, int | None] = {}
+    for row in plan.people:
+        company = plan.accounts.get(row.account, "")
+        found = _person_on_desk(session, row, company)
+        if found is not None:
+            outcome.people_present += 1
+            if write:
+                people.edit_contact(
+                    session=session, contact_id=saved_id(found), add_emails=row.emails,
+                    add_phones=row.phones, now=now,
+                    title=row.title if row.title and not found.title else None,
+                )  # fmt: skip
+            made[row.source_id] = found.id
+            continue
+        outcome.people_added += 1
+        if write:
+            contact = people.add_contact(
+                session=session, name=row.name, emails=row.emails, phones=row.phones,
+                company=company, title=row.title, now=now,
+            )  # fmt: skip
+            made[row.source_id] = contact.id
+        else:
+            made[row.source_id] = None
+    deal_ids = {t.row.source_id: t.values.get("id") for t in targets if t.row.source_id}
+    wanted = [r.deal_source_id for r in plan.roles if r.deal_source_id not in deal_ids]
+    table = Deal.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(wanted), CHUNK):
+        query = select(table.c.id, table.c.source_id).where(
+            table.c.source_id.in_(wanted[start : start + CHUNK])
+        )
+        deal_ids.update({source_id: deal_id for deal_id, source_id in session.execute(query)})
+    for key in [k for k in wanted if k not in deal_ids and k.startswith(OWN_ID_PREFIX)]:
+        # A deal made on this desk, exported as repdesk:ID (it has no source id of its own).
+        number = row_id(key.removeprefix(OWN_ID_PREFIX))
+        deal = session.get(Deal, number) if number is not None else None
+        if deal is not None and not deal.source_id:
+            deal_ids[key] = deal.id
+    for role in plan.roles:
+        if role.deal_source_id not in deal_ids or role.person_source_id not in made:
+            outcome.roles_unlinked.append(role.where)
+            continue
+        outcome.roles_added += 1
+        deal_id, contact_id = deal_ids[role.deal_source_id], made[role.person_source_id]
+        if write and deal_id is not None and contact_id is not None:
+            people.link_contact(
+                session=session, deal_id=deal_id, contact_id=contact_id, role=role.role,
+                main=role.primary, now=now,
+            )  # fmt: skip
+
+
+def _person_on_desk(session: Session, row: PersonRow, company: str) -> Any:
+    for address in row.emails:
+        found = people.contacts_with_address(session, address)
+        if len(found) == 1:
+            return found[0]
+    at = people.company_named(session, company) if company else None
+    for contact in people.contacts_named(session, row.name):
+        if contact.company_id == (at.id if at is not None else None):
+            return contact
+    return None
 
 
 def _stage_name(stages: _Stages, stage_id: int) -> str:

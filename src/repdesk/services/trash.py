@@ -27,7 +27,9 @@ from repdesk.storage.models import (
     Activity,
     CloseDateChange,
     Commitment,
+    Contact,
     Deal,
+    DealContact,
     FollowUp,
     ForecastChange,
     Objection,
@@ -51,12 +53,16 @@ MODELS: dict[str, type[SQLModel]] = {
     "objection": Objection,
 }
 WORDS = {"deal": "deal", "activity": "activity", "follow_up": "follow-up", "objection": "objection"}
-# A deal's rows, parents first: the order they are put back in.
+# A deal's rows, parents first: the order they are put back in. Its contacts stay contacts
+# (they may be on other deals); its links to them go and come back with it.
 _ON_A_DEAL = (
-    StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange, Commitment
+    DealContact, StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange,
+    Commitment,
 )  # fmt: skip
 _DEAL_TABLES = (Deal, *_ON_A_DEAL)
 _BY_TABLE: dict[str, type[SQLModel]] = {table_name(m): m for m in _DEAL_TABLES}
+# What a deleted deal's "rows of its timeline" counts: not its links to its contacts.
+_TIMELINE = set(_BY_TABLE) - {table_name(DealContact)}
 
 
 # ---------------------------------------------------------------- rows as JSON values
@@ -150,7 +156,7 @@ def _item(entry: Trash) -> TrashItem:
         deal_id=entry.deal_id,
         label=entry.label,
         deleted_at=entry.deleted_at,
-        rows=sum(len(rows) for table, rows in held.items() if table in _BY_TABLE),
+        rows=sum(len(rows) for table, rows in held.items() if table in _TIMELINE),
     )
 
 
@@ -309,6 +315,8 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
             old_id = row["id"]
             if model is not Deal:
                 row["deal_id"] = deal_id  # the deal's id now (a restored deal's may be new)
+            if model is DealContact and session.get(Contact, row["contact_id"]) is None:
+                continue  # a contact gone since: the deal comes back without them
             if session.get(model, old_id) is not None:
                 del row["id"]  # taken meanwhile: a new id
             restored = model(**row)
@@ -326,6 +334,12 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
             ):
                 other.deal_id = deal_id
                 session.add(other)
+    if entry.kind == "deal" and table_name(DealContact) not in held:
+        # Deleted before deals had contacts as records (schema 6): its text becomes them now.
+        from repdesk.services import people
+
+        people.adopt_deal_fields(session, get_deal(session=session, deal_id=deal_id),
+                                 people.PEOPLE_FIELDS)  # fmt: skip
     note = _out_of_a_removed_stage(session, deal_id) if entry.kind == "deal" else ""
     restored_item = Restored(
         kind=entry.kind,

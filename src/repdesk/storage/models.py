@@ -84,6 +84,7 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_status_stage", "status", "stage_id"),
         Index("ix_deal_closed_on", "closed_on"),
         Index("ix_deal_source_id", "source_id"),
+        Index("ix_deal_company", "company_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -122,6 +123,9 @@ class Deal(SQLModel, table=True):
     competitor: str = ""
     nps: int | None = None
     nps_on: date | None = None
+    # Its company as a record (schema v6); `company` above is that record's name as shown, and
+    # contact/email/phone show its main contact (see services/people.py).
+    company_id: int | None = Field(default=None, foreign_key="company.id")
 
 
 class StageChange(SQLModel, table=True):
@@ -329,7 +333,90 @@ class WeeklyReview(SQLModel, table=True):
     payload: str
 
 
+class Company(SQLModel, table=True):
+    """A customer or prospect organisation (schema v6): its deals, contacts and last touch."""
+
+    __tablename__ = "company"
+    __table_args__ = (Index("ix_company_name", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    # The mail domain its people write from ("acme.example"): `repdesk capture` matches a
+    # message or a meeting by it when no contact's address does.
+    domain: str = ""
+    # A won customer's "stay in touch" rhythm: untouched this many days, it is going cold.
+    touch_every_days: int | None = None
+    created_at: datetime = _instant(default_factory=utcnow)
+    updated_at: datetime = _instant(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    """A person (schema v6), at a company or on their own, on any number of deals."""
+
+    __tablename__ = "contact"
+    __table_args__ = (Index("ix_contact_company", "company_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    title: str = ""
+    company_id: int | None = Field(default=None, foreign_key="company.id", ondelete="SET NULL")
+    created_at: datetime = _instant(default_factory=utcnow)
+    updated_at: datetime = _instant(default_factory=utcnow)
+
+
+class ContactEmail(SQLModel, table=True):
+    __tablename__ = "contact_email"
+    __table_args__ = (Index("ix_contact_email_contact", "contact_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    address: str
+    position: int = 0  # the first is the one a deal shows
+
+
+class ContactPhone(SQLModel, table=True):
+    __tablename__ = "contact_phone"
+    __table_args__ = (Index("ix_contact_phone_contact", "contact_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    number: str
+    position: int = 0
+
+
+class DealContact(SQLModel, table=True):
+    """A contact on a deal, with their role in it; the first (by position) is the main one."""
+
+    __tablename__ = "deal_contact"
+    __table_args__ = (
+        Index("ix_deal_contact_pair", "deal_id", "contact_id", unique=True),
+        Index("ix_deal_contact_contact", "contact_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    role: str = "other"  # decision maker | champion | finance | user | other
+    position: int = 0
+
+
+class Captured(SQLModel, table=True):
+    """A mail or meeting `repdesk capture` took in (schema v6), so it is never taken twice."""
+
+    __tablename__ = "captured"
+    __table_args__ = (Index("ix_captured_key", "source_key", "kind", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_key: str  # "mail:<Message-ID>" or "ics:<UID>/<RECURRENCE-ID>"
+    kind: str  # activity | follow_up
+    item_id: int  # the activity or follow-up it became (it may have been deleted since)
+    deal_id: int
+    captured_at: datetime = _instant(default_factory=utcnow)
+
+
+# Parents before children: the order a JSON export writes them and an import inserts them.
 ALL_TABLES = (
-    "stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota", "trash",
-    "close_date_change", "forecast_change", "commitment", "weekly_review",
+    "stage", "company", "deal", "contact", "contact_email", "contact_phone", "deal_contact",
+    "stage_change", "activity", "follow_up", "objection", "quota", "trash",
+    "close_date_change", "forecast_change", "commitment", "weekly_review", "captured",
 )  # fmt: skip

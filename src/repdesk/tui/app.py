@@ -49,6 +49,7 @@ DEFERRED_MODULES = (
     "repdesk.tui.screens.review",
     "repdesk.tui.screens.kpi",
     "repdesk.tui.screens.mend",
+    "repdesk.tui.screens.people",
     "repdesk.tui.screens.stages",
     "repdesk.tui.screens.welcome",
 )
@@ -64,6 +65,18 @@ def _screen_actions() -> type[Provider]:
     from repdesk.tui.commands import ScreenActions
 
     return ScreenActions
+
+
+def _find_people() -> type[Provider]:
+    from repdesk.tui.screens.people import FindPeople
+
+    return FindPeople
+
+
+def _capture() -> type[Provider]:
+    from repdesk.tui.screens.people import CaptureCommand
+
+    return CaptureCommand
 
 
 class RepdeskStopped(Exception):
@@ -82,7 +95,7 @@ WATCH_SECONDS = 1.0
 class RepdeskApp(KeysInOrder, App[int]):
     TITLE = "repdesk"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {_jump_to_deal, _screen_actions}
+    COMMANDS = App.COMMANDS | {_jump_to_deal, _screen_actions, _find_people, _capture}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),

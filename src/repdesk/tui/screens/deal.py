@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +22,11 @@ from repdesk.core import clock, formatting
 from repdesk.core import forecast as categories
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
-from repdesk.services import activities, deals, followups, objections
+from repdesk.services import activities, deals, followups, objections, people
 from repdesk.services import forecast as deal_forecast
 from repdesk.services.deals import HistoryEntry
 from repdesk.services.forecast import DealForecast
+from repdesk.services.people import OnDeal
 from repdesk.storage.models import (
     Activity,
     CloseDateChange,
@@ -36,6 +37,7 @@ from repdesk.storage.models import (
 )
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.people import render_contacts
 from repdesk.tui.undo import Undo, undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
@@ -60,6 +62,7 @@ class DealPage:
     outlook: DealForecast | None = None  # its forecast (schema v5)
     close_dates: tuple[CloseDateChange, ...] = ()
     categories: tuple[ForecastChange, ...] = ()
+    people: list[OnDeal] = field(default_factory=list)  # its contacts, the main one first
 
 
 def load_page(session: Session, deal_id: int) -> DealPage:
@@ -75,6 +78,7 @@ def load_page(session: Session, deal_id: int) -> DealPage:
         outlook=deal_forecast.deal_forecast(session=session, deal_id=deal_id),
         close_dates=tuple(deal_forecast.close_date_changes(session=session, deal_id=deal_id)),
         categories=tuple(deal_forecast.forecast_changes(session=session, deal_id=deal_id)),
+        people=people.people_of_deal(session=session, deal_id=deal_id),
     )
 
 
@@ -119,7 +123,7 @@ def render_fields(page: DealPage) -> Group:
 
 def forecast_rows(page: DealPage) -> list[tuple[str, str]]:
     """The forecast call, the probability, how often the close date slipped, the competitor
-    and the customer's score (F and P change them)."""
+    and the customer's score (F and V change them)."""
     d, outlook = page.deal, page.outlook
     if outlook is None:
         return []
@@ -278,8 +282,11 @@ class DealScreen(Screen[None]):
         Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
         Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),
         Binding("N", "notes", "Edit the notes", id="deal.notes", show=False),
+        Binding("P", "people", "People: a contact or the company", id="deal.people", show=False),
+        Binding("Y", "copy", "Copy (yank) an email or a phone", id="deal.copy", show=False),
         Binding("F", "forecast", "Forecast call", id="deal.forecast", show=False),
-        Binding("P", "nps", "Customer score (NPS)", id="deal.nps", show=False),
+        # V, not P (the people's key): the customer's verdict on the deal won.
+        Binding("V", "nps", "Customer score (NPS)", id="deal.nps", show=False),
     ]
 
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -309,6 +316,7 @@ class DealScreen(Screen[None]):
         with Horizontal(id="deal-body"):
             with VerticalScroll(id="deal-side"):
                 yield Static(id="deal-fields")
+                yield Static(id="deal-contacts")
                 yield Static(id="deal-next")
                 yield Static(id="deal-objections")
                 yield Static(_heading("Notes (N edits, esc leaves)"), id="deal-notes-title")
@@ -329,6 +337,7 @@ class DealScreen(Screen[None]):
             return  # the rep went back while it was reading
         self.page = page
         self.query_one("#deal-fields", Static).update(render_fields(page))
+        self.query_one("#deal-contacts", Static).update(render_contacts(page.people))
         self.query_one("#deal-next", Static).update(render_next_steps(page))
         self.query_one("#deal-objections", Static).update(render_objections(page))
         self.query_one("#deal-timeline", Static).update(render_timeline(page))
@@ -416,6 +425,31 @@ class DealScreen(Screen[None]):
         self.app.notify("Notes saved.")
         if can_show(self) and self.page is not None:
             self.page = replace(self.page, deal=deal)
+
+    async def action_people(self) -> None:
+        """Open a contact's page or the company's (tui/screens/people.py)."""
+        await self._pick_record("deal_people_choices", "People on", "enter: open · esc: back")
+
+    async def action_copy(self) -> None:
+        await self._pick_record("deal_reach_choices", "Copy from", "enter: copy · esc: back")
+
+    async def _pick_record(self, reader: str, heading: str, keys: str) -> None:
+        from repdesk.tui.screens import people as people_screens
+        from repdesk.tui.screens.mend import PickScreen
+
+        deal_id, read = self.deal_id, getattr(people_screens, reader)
+        try:
+            choices = await self.desk.read(lambda s: read(s, deal_id))
+        except Exception as exc:  # deleted meanwhile (from the shell)
+            self.notify(self.desk.explain(exc), severity="error")
+            return
+        if not choices:
+            self.notify("No contacts on this deal yet: e sets its contact.")
+            return
+        self.app.push_screen(
+            PickScreen(f"{heading} {self._title()}", choices, keys),
+            lambda choice: people_screens.open_record(self.app, choice),
+        )
 
     def action_won_on(self) -> None:
         self._open(actions.win_on(self.desk, deal_id=self.deal_id))
