@@ -314,7 +314,7 @@ def report(
         worst = max(samples)
         verdict = "met" if worst <= 0.1 else "NOT met"
         print(f"  {name + ':':<36}{ms(statistics.median(samples))}   worst {ms(worst)}"
-              f"   target <= 100 ms: {verdict}")  # fmt: skip
+              f"   target <= 100 ms: {verdict}   runs: {_list(samples)}")  # fmt: skip
     keys = key_presses(tmux, apps.board, apps.env, presses)
     floor_keys = key_presses(tmux, apps.floor, apps.env, presses)
     median, worst = statistics.median(keys), max(keys)
