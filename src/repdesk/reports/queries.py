@@ -8,6 +8,7 @@ must not pay for importing SQLAlchemy). Dialect differences are tokens filled in
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -107,6 +108,14 @@ _SQL = {
         JOIN deal d ON d.id = f.deal_id
         JOIN stage s ON s.id = d.stage_id
         WHERE f.done_at IS NULL AND f.due_on <= :horizon AND d.status != 'lost'
+    """,
+    # How many pending follow-ups are overdue and due :today, as pending_follow_ups sorts
+    # them into the queues: the app's launch notice needs the two numbers, not the rows.
+    "due_counts": """
+        SELECT COUNT(CASE WHEN f.due_on < :today THEN 1 END),
+               COUNT(CASE WHEN f.due_on = :today THEN 1 END)
+        FROM follow_up f JOIN deal d ON d.id = f.deal_id
+        WHERE f.done_at IS NULL AND f.due_on <= :today AND d.status != 'lost'
     """,
     # Open deals that may need attention: no pending follow-up, or untouched since
     # :touch_cutoff (the shortest going-cold limit; the caller applies each stage's own).
@@ -246,15 +255,23 @@ def sql_for(name: str, dialect: str) -> str:
 
 def fetch(conn: Any, name: str, **params: Any) -> list[tuple[Any, ...]]:
     """Run query `name` on a sqlite3 connection or a SQLAlchemy session/connection."""
+    return list(rows(conn, name, **params))
+
+
+def rows(conn: Any, name: str, **params: Any) -> Iterator[tuple[Any, ...]]:
+    """`fetch`, one row at a time: a caller that turns each row into something else never
+    holds every row and everything made of them at once (the board's 100,000 cards)."""
     if isinstance(conn, sqlite3.Connection):
         plain = {k: _sqlite_param(v) for k, v in params.items()}
-        return conn.execute(sql_for(name, "sqlite"), plain).fetchall()
+        yield from conn.execute(sql_for(name, "sqlite"), plain)
+        return
     from sqlalchemy import text  # only the slow path pays for SQLAlchemy
 
     dialect = conn.get_bind().dialect.name
     if dialect == "sqlite":
         params = {k: _sqlite_param(v) for k, v in params.items()}
-    return [tuple(row) for row in conn.execute(text(sql_for(name, dialect)), params).all()]
+    for row in conn.execute(text(sql_for(name, dialect)), params):
+        yield tuple(row)
 
 
 def _sqlite_param(value: Any) -> Any:
