@@ -21,6 +21,7 @@ from repdesk import background
 from repdesk.core import clock
 from repdesk.core.kpi import Kpis
 from repdesk.core.text import printable
+from repdesk.reports import figures
 from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, save_value
 from repdesk.settings import load as load_settings
@@ -347,7 +348,6 @@ class RepdeskApp(KeysInOrder, App[int]):
     @work(exclusive=True, group="launch-notice")
     async def launch_notice(self) -> None:
         """On launch: the welcome on an empty desk, else how many follow-ups are due."""
-        from repdesk.tui.screens.followups import load_queues
         from repdesk.tui.screens.welcome import WelcomeScreen
 
         if not any(self.board.cards.values()):
@@ -355,9 +355,10 @@ class RepdeskApp(KeysInOrder, App[int]):
             if not any(every_card.values()) and self.screen is self.board:
                 self.push_screen(WelcomeScreen())
                 return
-        days = self.desk.settings.going_cold_days
-        queues = await self.desk.report(lambda c: load_queues(c, days))
-        overdue, today = len(queues.overdue), len(queues.today)
+        # The two counts, not the queues: on a big desk reading every queue right after the
+        # first frame cost a second of CPU and the memory of all its rows.
+        day = clock.today()
+        overdue, today = await self.desk.report(lambda c: figures.due_counts(c, today=day))
         if overdue or today:
             self.notify(
                 f"{overdue} overdue and {today} due today: press 2 for your queues.",
