@@ -232,7 +232,12 @@ def main() -> None:
           f"({board / floor:.2f}x floor)")  # fmt: skip
     print(f"  peak memory, every card read:       {peak_mb:6.0f} MB   target < 100 MB: "
           f"{'met' if peak_mb < 100 else 'NOT met'}")  # fmt: skip
-    cursor, move = asyncio.run(key_presses(root, 40))
+    # On a copy: the stage moves would give the first card 40 stage changes, and the deal
+    # page the terminal benchmark opens on it a timeline no deal has.
+    keys_home = root / "keys"
+    keys_home.mkdir()
+    shutil.copy(root / "desk.sqlite", keys_home / "desk.sqlite")
+    cursor, move = asyncio.run(key_presses(keys_home, 40))
     print(f"  cursor move (handler + repaint):    {cursor * 1000:6.2f} ms")
     print(f"  stage move (write + redraw):        {move * 1000:6.2f} ms")
 

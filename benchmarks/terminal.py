@@ -70,7 +70,7 @@ CARD = re.compile(r"Deal \d+")  # a card's title (stage names, the strip and foo
 # Each screen's key and what shows once its figures are in (none of it is on the board).
 SCREENS = {
     "follow-ups (2)": ("2", "Overdue ("),
-    "KPIs (3)": ("3", "To go:"),
+    "KPIs (3)": ("3", "won+weighted"),  # a tile's caption: there once the figures are
     "playbook (4)": ("4", "Your overall win rate"),
     "deal page (enter)": ("Enter", "First contact"),
 }
