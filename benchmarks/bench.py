@@ -96,7 +96,10 @@ def first_paints(
             if result.returncode != 0:
                 raise SystemExit(f"{cmd} failed: {result.stderr[-2000:]}")
             lines = result.stderr.splitlines()
-            figures = dict(line.split() for line in lines if line[:1].isalpha())
+            words = [line.split() for line in lines]
+            figures = {w[0]: w[1] for w in words if len(w) == 2 and w[0] in ("painted", "maxrss")}
+            if "painted" not in figures:
+                raise SystemExit(f"{cmd} painted nothing: {result.stderr[-2000:]}")
             paints[name].append(float(figures["painted"]))
             peaks[name] = max(peaks[name], float(figures.get("maxrss", 0)) / 1024)
     return {name: (statistics.median(paints[name]), peaks[name]) for name in apps}
