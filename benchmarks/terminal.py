@@ -101,12 +101,17 @@ class Tmux:
         self._fd = self.client.stdout.fileno()
         self._buffer = b""
         self.written = False  # the pane was written to since this was last set False
-        self._reply()  # the attach's own (empty) reply comes first
-        self.command("set-option -g remain-on-exit on")
-        self.command("set-option -g window-size manual")
-        self.command(f"resize-window -t bench -x {WIDTH} -y {HEIGHT}")
-        size = self.command("display-message -p -t bench '#{pane_width}x#{pane_height}'")
-        assert size == [f"{WIDTH}x{HEIGHT}"], size
+        try:
+            self._reply()  # the attach's own (empty) reply comes first
+            self.command("set-option -g remain-on-exit on")
+            self.command("set-option -g window-size manual")
+            self.command(f"resize-window -t bench -x {WIDTH} -y {HEIGHT}")
+            size = self.command("display-message -p -t bench '#{pane_width}x#{pane_height}'")
+            if size != [f"{WIDTH}x{HEIGHT}"]:
+                raise RuntimeError(f"the pane is {size}, not {WIDTH}x{HEIGHT}")
+        except BaseException:
+            self.close()  # no tmux server left behind
+            raise
 
     def command(self, line: str) -> list[str]:
         """Run one tmux command; its output lines (notifications in between are noted)."""
