@@ -347,6 +347,13 @@ def _stay_in_touch(conn: Any, now: datetime) -> list[QueueRow]:
     return found
 
 
+def due_counts(conn: Any, *, today: date) -> tuple[int, int]:
+    """How many follow-ups are overdue and due today: `day_queues`' first two sections
+    counted, without reading their rows."""
+    overdue, due_today = queries.fetch(conn, "due_counts", today=today)[0]
+    return int(overdue), int(due_today)
+
+
 def _rot_limits(conn: Any) -> list[int]:
     return [int(days) for (days,) in queries.fetch(conn, "stage_rot_limits")]
 

@@ -21,6 +21,7 @@ from repdesk import background
 from repdesk.core import clock
 from repdesk.core.kpi import Kpis
 from repdesk.core.text import printable
+from repdesk.reports import figures
 from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, SettingsError, save_value
 from repdesk.settings import load as load_settings
@@ -38,8 +39,12 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
 # Everything but the board loads after the first paint, in a thread (RepdeskApp.warm_up): the
-# board shows sooner, and by the first key press these are already imported.
+# board shows sooner, and by the first key press these are already imported. SQLAlchemy and
+# SQLModel come first: the first frame reads with sqlite3 (DeskGateway.report) and never waits
+# for them, every write and the deal page need them.
 DEFERRED_MODULES = (
+    "repdesk.storage.store",
+    "repdesk.services.changes",
     "repdesk.tui.actions",
     "repdesk.tui.commands",
     "repdesk.tui.screens.deal",
@@ -131,10 +136,13 @@ class RepdeskApp(KeysInOrder, App[int]):
         # Else the board's first read starts now, in a thread, while Textual sets up.
         self.board = BoardScreen(first or self.read_first_screen())
         self.set_keymap(desk.settings.keys)
+        # Set once SQLAlchemy and the other screens are imported, after the first frame.
+        self.warmed = threading.Event()
+        self._first_frame_due = False  # the board holds its first cards, not yet drawn
 
     def read_first_screen(self) -> Future[FirstScreen]:
         conversion = self.desk.settings.conversion
-        return self.desk.read_soon(lambda s: first_screen(s, conversion=conversion))
+        return self.desk.report_soon(lambda conn: first_screen(conn, conversion=conversion))
 
     def on_mount(self) -> None:
         try:
@@ -339,9 +347,24 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.action_board()
             self.push_screen(KpiScreen())
 
+    def first_frame_composed(self) -> None:
+        """The board holds its first cards: `after_first_paint` runs once they are drawn."""
+        self._first_frame_due = True
+
+    def post_display_hook(self) -> None:
+        # Textual calls this after each frame it displays (and after one a batch update held
+        # back). `call_after_refresh` is too early for the first frame: the app's start runs
+        # in one batch update (App._process_messages), inside which callbacks run at once and
+        # nothing is drawn. Started there, the work after the first frame (every card,
+        # SQLAlchemy's import) fought the drawing of it: in tmux the cards showed a second
+        # later. Here the frame has gone to the driver (its writer thread, in a terminal).
+        if self._first_frame_due and not self._batch_count:
+            self._first_frame_due = False
+            self.call_later(self.after_first_paint)
+
     def after_first_paint(self) -> None:
         """The board's first frame is out: now the work it did not wait for."""
-        background.resume_collector()
+        self.warm_up()
         # Every card, not just the first screenful, and the quota figures again: a write from
         # the shell between the first frame's read and the watch's start shows up here.
         self.board.reload()
@@ -350,18 +373,17 @@ class RepdeskApp(KeysInOrder, App[int]):
     @work(exclusive=True, group="launch-notice")
     async def launch_notice(self) -> None:
         """On launch: the welcome on an empty desk, else how many follow-ups are due."""
-        from repdesk.tui.screens.followups import load_queues
         from repdesk.tui.screens.welcome import WelcomeScreen
 
-        self.warm_up()
         if not any(self.board.cards.values()):
-            _, every_card = await self.desk.read(lambda s: load_board(s, include_closed=True))
+            _, every_card = await self.desk.report(lambda c: load_board(c, include_closed=True))
             if not any(every_card.values()) and self.screen is self.board:
                 self.push_screen(WelcomeScreen())
                 return
-        days = self.desk.settings.going_cold_days
-        queues = await self.desk.read(lambda s: load_queues(s, days))
-        overdue, today = len(queues.overdue), len(queues.today)
+        # The two counts, not the queues: on a big desk reading every queue right after the
+        # first frame cost a second of CPU and the memory of all its rows.
+        day = clock.today()
+        overdue, today = await self.desk.report(lambda c: figures.due_counts(c, today=day))
         if overdue or today:
             self.notify(
                 f"{overdue} overdue and {today} due today: press 2 for your queues.",
@@ -371,11 +393,24 @@ class RepdeskApp(KeysInOrder, App[int]):
             )
 
     def warm_up(self) -> None:
-        """Import the other screens and the forms in a thread, now that the board is up."""
+        """Import SQLAlchemy, the other screens and the forms in a thread, now that the board
+        is up, and build the engine the first write will use: no key waits for them."""
+        desk = self.desk
 
         def load() -> None:
-            for name in DEFERRED_MODULES:
-                importlib.import_module(name)
+            try:
+                for name in DEFERRED_MODULES:
+                    importlib.import_module(name)
+                if desk.settings.database_url is None:
+                    # A desk that went away meanwhile: the write that needs it says so.
+                    with contextlib.suppress(Exception):
+                        _ = desk.engine
+            finally:
+                # The collector was paused for the start (cli.open_app): the imports' objects
+                # live as long as the process; frozen now, no collection ever walks them, and
+                # none ran in the middle of the imports to stall a key press.
+                background.resume_collector()
+                self.warmed.set()
             # Every screen is known now: a [keys] entry for no binding is a typo to point out.
             unknown = sorted(set(self.desk.settings.keys) - binding_ids())
             if unknown:

@@ -145,7 +145,7 @@ class BoardScreen(Screen[None]):
                 start = await asyncio.wrap_future(self.first)
             else:
                 conversion = self.desk.settings.conversion
-                start = await self.desk.read(lambda s: first_screen(s, conversion=conversion))
+                start = await self.desk.report(lambda c: first_screen(c, conversion=conversion))
             if not can_show(self):
                 return  # replaced (the demo desk opened) while it was reading
             self.stages = start.board.stages
@@ -179,7 +179,7 @@ class BoardScreen(Screen[None]):
                 self.action_last()
         if first:
             # The first frame: what it did not wait for starts once it is out.
-            self.call_after_refresh(self.app.after_first_paint)
+            self.app.first_frame_composed()  # type: ignore[attr-defined]
         elif sizes is None:
             self.app.refresh_quota()
 
@@ -220,7 +220,9 @@ class BoardScreen(Screen[None]):
     async def reload(self) -> None:
         """Load every card off the UI thread, then redraw keeping the cursor where it was."""
         include_closed = self.show_closed
-        stages, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
+        stages, cards = await self.desk.report(
+            lambda c: load_board(c, include_closed=include_closed)
+        )
         if can_show(self) and include_closed == self.show_closed:
             if self.stages and stages != self.stages:
                 # Stages added, renamed, reordered or removed (the stages screen, the shell).

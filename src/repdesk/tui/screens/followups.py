@@ -92,7 +92,7 @@ class FollowUpsScreen(Screen[None]):
     @work(exclusive=True, group="queues-load")
     async def reload(self) -> None:
         days = self.desk.settings.going_cold_days
-        queues = await self.desk.read(lambda s: load_queues(s, days))
+        queues = await self.desk.report(lambda c: load_queues(c, days))
         if not can_show(self):
             return  # the rep left the screen while it was reading
         listing = self.query_one(QueueList)

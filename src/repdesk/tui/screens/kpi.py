@@ -359,7 +359,7 @@ class KpiScreen(Screen[None]):
     @work(exclusive=True, group="kpi-load")
     async def reload(self) -> None:
         period, settings = self.period, self.desk.settings
-        pane = await self.desk.read(lambda s: load_pane(s, period, settings))
+        pane = await self.desk.report(lambda c: load_pane(c, period, settings))
         if not can_show(self) or period != self.period:
             return  # the rep moved on while this was reading
         self.pane = pane
