@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Protocol
 
+from repdesk.core.errors import DeskError
 from repdesk.storage import desk_file
 
 
@@ -43,7 +44,7 @@ class FileWatch:
         # Never creates the file: a desk moved away for a moment must not come back empty.
         conn = desk_file.connect(self._path, create=False)
         try:
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            version: int = conn.execute("PRAGMA data_version").fetchone()[0]
         except BaseException:
             conn.close()
             raise
@@ -71,10 +72,10 @@ class FileWatch:
                 self._conn = None
             try:
                 self._open()
-            except (sqlite3.Error, OSError, desk_file.DeskError):
+            except (sqlite3.Error, OSError, DeskError):
                 return False  # not a desk that opens yet: look again next time
             return True
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
         changed = version != self._version
         self._version = version
         return changed

@@ -179,7 +179,7 @@ class BoardScreen(Screen[None]):
                 self.action_last()
         if first:
             # The first frame: what it did not wait for starts once it is out.
-            self.app.first_frame_composed()  # type: ignore[attr-defined]
+            self.app.first_frame_composed()
         elif sizes is None:
             self.app.refresh_quota()
 
