@@ -8,73 +8,23 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from tests.pipedrive.server import ME, TOKEN, Pipedrive, start
+from tests.engines import every_row
+from tests.pipedrive.helpers import Waits, add_deal, get, point_settings_at, remote_deal, sync
+from tests.pipedrive.server import ME, TOKEN, Pipedrive
 from tests.shell import ok, refused
 
 from repdesk.services import activities, deals, followups, trash
 from repdesk.storage.models import Activity, Deal, FollowUp, SyncOutbox
 from repdesk.storage.store import make_engine, read_session, write_session
-from repdesk.sync.engine import Sync, conflicts, settle
+from repdesk.sync.engine import conflicts, settle
 from repdesk.sync.pipedrive import PipedriveClient
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-
-
-@pytest.fixture
-def crm() -> Iterator[tuple[Pipedrive, str]]:
-    server, api, url = start()
-    yield api, url
-    api.release.set()
-    server.shutdown()
-    server.server_close()
-    assert api.errors == [], "\n".join(api.errors)  # a drift from the published contract
-
-
-@pytest.fixture
-def desk(home: Path) -> Iterator[Engine]:
-    engine = make_engine(home / "desk.sqlite")
-    yield engine
-    engine.dispose()
-
-
-class Waits:
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-
-
-def sync(engine: Engine, url: str, waits: Waits | None = None, **how: Any) -> Any:
-    client = PipedriveClient(url, TOKEN, sleep=waits or Waits())
-    try:
-        return Sync(engine, client, **how).run()
-    finally:
-        client.close()
-
-
-def add_deal(engine: Engine, title: str, **values: Any) -> int:
-    with write_session(engine) as session:
-        deal = deals.create_deal(session=session, title=title, currency="EUR", **values)
-        return deal.id  # type: ignore[return-value]
-
-
-def get(engine: Engine, model: type, row_id: int) -> Any:
-    with read_session(engine) as session:
-        return session.get(model, row_id)
-
-
-def remote_deal(api: Pipedrive, title: str) -> dict[str, Any]:
-    found = [d for d in api.objects["deals"].values() if d.get("title") == title]
-    assert len(found) == 1, f"{len(found)} deals titled {title!r} in Pipedrive"
-    return found[0]
 
 
 def test_first_sync_links_imported_deals_takes_in_new_ones_and_sends_the_rest(
@@ -339,11 +289,10 @@ def test_a_500_in_the_middle_of_the_pages_is_retried_and_all_1200_deals_arrive(
 
 
 def test_a_revoked_token_is_one_line_and_loses_nothing(
-    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+    home: Path, desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _api, url = crm
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "settings.toml").write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
+    point_settings_at(home, url)
     ok("deal", "add", "Fleet rollout")
     monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", "revoked-token")
 
@@ -356,7 +305,7 @@ def test_a_revoked_token_is_one_line_and_loses_nothing(
     assert "sent 1 new" in ok("sync", "pipedrive")
     assert "synced just now" in ok("sync", "status")
     settings = (home / "settings.toml").read_text(encoding="utf-8")
-    assert TOKEN not in settings and TOKEN.encode() not in (home / "desk.sqlite").read_bytes()
+    assert TOKEN not in settings and TOKEN not in repr(every_row(desk))
 
 
 def test_a_missing_scope_is_one_line(desk: Engine, crm: tuple[Pipedrive, str]) -> None:
@@ -413,11 +362,10 @@ def test_two_hundred_offline_writes_go_in_one_sync(
 
 
 def test_killed_in_the_middle_of_a_push_then_run_again_sends_nothing_twice(
-    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+    home: Path, desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api, url = crm
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "settings.toml").write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
+    point_settings_at(home, url)
     env = {**os.environ, "REPDESK_PIPEDRIVE_TOKEN": TOKEN}
     for title in ("One", "Two", "Three"):
         ok("deal", "add", title)
