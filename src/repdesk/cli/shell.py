@@ -273,7 +273,13 @@ TABLE_WORDS = {
     "objection": ("objection", "objections"),
     "quota": ("quota", "quotas"),
     "trash": ("thing in the trash", "things in the trash"),
+    "sync_state": ("sync setting", "sync settings"),
+    "sync_link": ("link to the CRM", "links to the CRM"),
+    "sync_outbox": ("change waiting to sync", "changes waiting to sync"),
+    "sync_conflict": ("sync conflict", "sync conflicts"),
 }
+# Listed only when they hold rows: a desk never synced has none, and says nothing of them.
+_QUIET_WHEN_EMPTY = frozenset({"sync_state", "sync_link", "sync_outbox", "sync_conflict"})
 
 
 def table_counts(counts: dict[str, int]) -> str:
@@ -281,4 +287,6 @@ def table_counts(counts: dict[str, int]) -> str:
         one, many = TABLE_WORDS.get(table, (table, table))
         return f"{n:,} {one if n == 1 else many}"
 
-    return ", ".join(words(table, n) for table, n in counts.items())
+    return ", ".join(
+        words(table, n) for table, n in counts.items() if n or table not in _QUIET_WHEN_EMPTY
+    )

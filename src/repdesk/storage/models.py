@@ -233,6 +233,12 @@ class SyncConflict(SQLModel, table=True):
     found_at: datetime = _instant(default_factory=utcnow)
 
 
+# Every table a desk's content is in: a JSON export, its import and migrate-to carry each, in
+# this order (parents before children). The sync's tables are part of the desk: without its
+# links a moved desk would send every deal to the CRM again as new.
 ALL_TABLES = (
-    "stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota", "trash"
+    "stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota", "trash",
+    "sync_state", "sync_link", "sync_outbox", "sync_conflict",
 )  # fmt: skip
+# The sync's own tables: empty on a desk never linked to a CRM.
+SYNC_TABLES = ("sync_state", "sync_link", "sync_outbox", "sync_conflict")

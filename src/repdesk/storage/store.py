@@ -368,7 +368,11 @@ def continue_ids(conn: Connection, table_names: Iterable[str]) -> None:
     """
     if conn.dialect.name != "postgresql":
         return
+    from repdesk.storage.models import SQLModel
+
     for name in table_names:
+        if "id" not in SQLModel.metadata.tables[name].c:
+            continue  # keyed by something else (sync_state): no sequence
         conn.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
@@ -417,7 +421,7 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
             with source.connect() as src, src.begin():
                 for table in tables:
                     rows = src.execution_options(yield_per=5_000).execute(
-                        sql_select(table).order_by(table.c.id)
+                        sql_select(table).order_by(*table.primary_key.columns)
                     )
                     for chunk in rows.mappings().partitions():
                         out.execute(insert(table), [dict(row) for row in chunk])
