@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 from repdesk.core import clock
 from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.domain import SEGMENTS, STATUSES, row_id
-from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
+from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound, RepdeskError
 from repdesk.core.money import MAX_CENTS, check_cents
 from repdesk.storage.models import Deal, Stage, StageChange
 
@@ -213,6 +214,101 @@ def create_deal(
     session.flush()
     session.add(StageChange(deal_id=deal.id, to_stage_id=target.id, changed_at=moment))  # type: ignore[arg-type]
     return deal
+
+
+@dataclass(frozen=True, slots=True)
+class NewDeal:
+    """A deal brought in whole from elsewhere (the CRM sync), open or closed already."""
+
+    title: str
+    currency: str
+    stage_id: int  # the open stage it is in (a closed one: the stage it was closed from)
+    first_contact: date
+    company: str = ""
+    contact: str = ""
+    email: str = ""
+    phone: str = ""
+    value_cents: int = 0
+    expected_close: date | None = None
+    status: str = "open"  # open | won | lost
+    closed_on: date | None = None  # the day a won or lost deal closed
+    lost_reason: str = ""
+    source_id: str | None = None
+
+
+def create_deals(
+    *, session: Session, new: Sequence[NewDeal], now: datetime | None = None
+) -> list[Deal | RepdeskError]:
+    """Many deals in one go, each checked as create_deal, win_deal and lose_deal check one and
+    given the history they record (the stage it entered, then Won or Lost), in two flushes for
+    them all: one by one took four flushes a deal, and a first sync brings thousands. The
+    answer has, for each, the deal made or why that one was not (the others are made)."""
+    moment = now or clock.now()
+    today = clock.local_date(moment)
+    by_id = {stage.id: stage for stage in stages(session=session)}
+    closing: dict[str, Stage] = {}
+    answers: list[Deal | RepdeskError] = []
+    made: list[tuple[Deal, int]] = []  # the deal and the open stage it entered
+    for spec in new:
+        try:
+            entry = by_id.get(spec.stage_id)
+            if entry is None or entry.kind != "open":
+                raise InvalidInput("stage", spec.stage_id, "an open stage of the pipeline")
+            if spec.status not in STATUSES:
+                raise InvalidInput("status", spec.status, "open, won or lost")
+            deal = Deal(
+                title=spec.title,
+                company=spec.company,
+                contact=spec.contact,
+                email=spec.email,
+                phone=spec.phone,
+                value_cents=spec.value_cents,
+                currency=spec.currency,
+                stage_id=entry.id,  # type: ignore[arg-type]
+                first_contact=spec.first_contact,
+                expected_close=spec.expected_close,
+                stage_entered_at=moment,
+                created_at=moment,
+                updated_at=moment,
+                source_id=spec.source_id,
+            )
+            if spec.status != "open":
+                if spec.closed_on is None or spec.closed_on > today:
+                    raise InvalidInput(
+                        "date",
+                        spec.closed_on.isoformat() if spec.closed_on else "",
+                        f"today ({today.isoformat()}) or earlier: the day it closed",
+                    )
+                if spec.status == "lost" and not spec.lost_reason.strip():
+                    raise InvalidInput("reason", spec.lost_reason, "why the deal was lost")
+                if spec.status not in closing:
+                    closing[spec.status] = _stage_of_kind(session, spec.status)
+                deal.status, deal.closed_on = spec.status, spec.closed_on
+                deal.lost_reason = spec.lost_reason.strip() if spec.status == "lost" else ""
+                deal.stage_id = closing[spec.status].id  # type: ignore[assignment]
+            _check(deal, today)
+        except RepdeskError as exc:
+            answers.append(exc)
+            continue
+        answers.append(deal)
+        made.append((deal, entry.id))  # type: ignore[arg-type]
+    session.add_all(deal for deal, _ in made)
+    session.flush()
+    history = []
+    for deal, entered in made:
+        history.append(StageChange(deal_id=deal.id, to_stage_id=entered, changed_at=moment))  # type: ignore[arg-type]
+        if deal.stage_id != entered:
+            history.append(
+                StageChange(
+                    deal_id=deal.id,  # type: ignore[arg-type]
+                    from_stage_id=entered,
+                    to_stage_id=deal.stage_id,
+                    changed_at=moment,
+                )
+            )
+    session.add_all(history)
+    session.flush()
+    return answers
 
 
 def edit_deal(
