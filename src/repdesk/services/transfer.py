@@ -591,4 +591,6 @@ def _count_activities(
         names = ("deal_id", "kind", "at", "outcome", "minutes", "text")
         rows.append(dict(zip(names, key, strict=True)))
     if write and rows:
-        session.execute(insert(table), rows)
+        result = session.execute(insert(table).returning(table.c.id), rows)
+        # Core statements go around the session's flush: tell the sync outbox directly.
+        outbox.enqueue(session, "activity", result.scalars().all())

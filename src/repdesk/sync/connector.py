@@ -49,6 +49,10 @@ class Connector(Protocol):
 
     def by_ids(self, remote_type: str, ids: list[int]) -> list[Obj]: ...
 
+    def notes(self, *, since: str | None, user_id: int | None) -> Iterator[Obj]:
+        """Notes changed at or after `since` (None: all), by `user_id` (None: anyone's)."""
+        ...
+
     def notes_of_deal(self, deal_id: int) -> list[Obj]: ...
 
     # Pushes: the CRM's answer (the object as it now is), or NotThere.

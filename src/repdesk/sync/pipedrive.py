@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from repdesk.sync.connector import AuthRefused, NotThere, Obj, RemoteStage, SyncError
+from repdesk.sync.mapping import instant
 
 PAGE = 500  # the largest page v2 serves
 DEFAULT_URL = "https://api.pipedrive.com"
@@ -176,6 +177,27 @@ class PipedriveClient:
             chunk = ",".join(str(i) for i in ids[start : start + 100])
             found.extend(self._pages(f"/api/v2/{_V2[remote_type]}", {"ids": chunk}))
         return found
+
+    def notes(self, *, since: str | None, user_id: int | None) -> Iterator[Obj]:
+        """Notes changed at or after `since` (None: all), newest change first. API v1 has no
+        `updated_since` for notes; it sorts by `update_time`, so the pages are read until a
+        note older than `since` comes."""
+        cutoff = instant(since) if since else None
+        start = 0
+        while True:
+            params: Obj = {"sort": "update_time DESC", "start": start, "limit": PAGE}
+            if user_id is not None:
+                params["user_id"] = user_id
+            answer = self._call("GET", "/api/v1/notes", params=params)
+            for note in answer.get("data") or []:
+                changed = instant(note.get("update_time"))
+                if cutoff is not None and changed is not None and changed < cutoff:
+                    return
+                yield note
+            page = ((answer.get("additional_data") or {}).get("pagination")) or {}
+            if not page.get("more_items_in_collection"):
+                return
+            start = int(page.get("next_start") or start + PAGE)
 
     def notes_of_deal(self, deal_id: int) -> list[Obj]:
         notes: list[Obj] = []

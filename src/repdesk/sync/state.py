@@ -16,6 +16,7 @@ from repdesk.storage.models import SyncConflict, SyncOutbox, SyncState
 LAST_SYNC = "last_sync_at"
 LAST_PULL = "last_pull_at"
 LAST_ERROR = "last_error"
+LAST_SWEEP = "last_sweep_at"  # when every linked activity was last looked for in Pipedrive
 USER_ID = "user_id"
 PIPELINE_ID = "pipeline_id"
 STAGE_MAP = "stage_map"  # JSON {desk stage id: Pipedrive stage id}
