@@ -77,9 +77,7 @@ def test_notes_written_in_pipedrive_come_to_the_deal_as_plain_text(
     ]
 
 
-def test_the_first_sync_brings_the_reps_own_notes(
-    desk: Engine, crm: tuple[Pipedrive, str]
-) -> None:
+def test_the_first_sync_brings_the_reps_own_notes(desk: Engine, crm: tuple[Pipedrive, str]) -> None:
     api, url = crm
     deal = api.add("deals", title="Seats renewal")
     api.add("notes", deal_id=deal["id"], content="Renewal due in March")

@@ -423,3 +423,25 @@ def test_a_desk_never_linked_keeps_no_outbox(desk: Engine) -> None:
         deals.move_deal(session=session, deal_id=fleet, stage="Demo")
     with read_session(desk) as session:
         assert session.execute(select(func.count()).select_from(SyncOutbox)).scalar_one() == 0
+
+
+def test_a_change_the_desk_refuses_is_named_and_the_others_of_its_page_come_in(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = linked_desk(desk, url)
+    pilot = add_deal(desk, "Pilot")
+    sync(desk, url)
+    # Expected to close before the deal's first contact (today): the desk refuses it.
+    api.change("deals", remote_deal(api, "Fleet rollout")["id"], expected_close_date="2020-01-31")
+    api.change("deals", remote_deal(api, "Pilot")["id"], value=900, stage_id=103)
+
+    report = sync(desk, url)
+
+    assert any(f"deal #{fleet}: Pipedrive's change not taken in" in n for n in report.notes)
+    assert get(desk, Deal, fleet).expected_close is None
+    assert (get(desk, Deal, pilot).value_cents, get(desk, Deal, pilot).stage_id) == (90_000, 3)
+    assert report.taken_changed == 1
+    again = sync(desk, url)  # named again; Pipedrive's value is not overwritten by the desk's
+    assert any(f"deal #{fleet}: Pipedrive's change not taken in" in n for n in again.notes)
+    assert remote_deal(api, "Fleet rollout")["expected_close_date"] == "2020-01-31"

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlmodel import Session
 
 from repdesk.core import clock
@@ -275,20 +276,20 @@ class Sync:
                 if remote_id in taken:
                     continue  # two desk deals from one Pipedrive deal: the first keeps it
                 adopted.append(
-                    SyncLink(
-                        kind="deal",
-                        local_id=deal_id,
-                        remote_type="deal",
-                        remote_id=remote_id,
-                        base=_j({_ADOPT: True}),
-                        synced_at=moment,
-                    )
+                    {
+                        "kind": "deal",
+                        "local_id": deal_id,
+                        "remote_type": "deal",
+                        "remote_id": remote_id,
+                        "base": _j({_ADOPT: True}),
+                        "synced_at": moment,
+                    }
                 )
                 linked_ids.add(deal_id)
                 taken.add(remote_id)
-            session.add_all(adopted)
+            if adopted:
+                session.execute(insert(SyncLink.__table__), adopted)  # type: ignore[attr-defined]
             self.report.linked += len(adopted)
-            session.flush()
             # Everything the desk has that Pipedrive does not: sent by this run. Rows written
             # from now on are recorded by the outbox hook (linked_at is set in this same
             # transaction, and writers take turns), so nothing falls between the two.
@@ -438,18 +439,44 @@ class Sync:
                 select(Deal).where(Deal.id.in_(local_ids))  # type: ignore[union-attr]
             ).scalars()
         }
-        new_items = []
+        # Held for the page: the services look stages up by id, and the session's identity
+        # map keeps only what something still refers to (a query a deal otherwise).
+        held_stages = deal_service.stages(session=session)
+        new_items, linked = [], []
         for item in items:
             link = links.get(int(item["id"]))
             if link is None:
                 new_items.append(item)
             elif (deal := desk_deals.get(link.local_id)) is not None:
-                self._take_linked_deal(session, item, link, deal)
+                linked.append((item, link, deal))
             # else deleted on the desk: the push deletes it in Pipedrive
+        if linked:
+            self._take_linked_deals(session, linked)
         if new_items:
             self._new_deals(session, new_items)
+        del held_stages
 
-    def _take_linked_deal(self, session: Session, item: Obj, link: SyncLink, deal: Deal) -> None:
+    def _take_linked_deals(
+        self, session: Session, linked: list[tuple[Obj, SyncLink, Deal]]
+    ) -> None:
+        """One savepoint for the page: a savepoint a deal cost two flushes each, most of a
+        first sync's time when thousands of imported deals take Pipedrive's values. A change
+        the desk refuses (rare: an expected close before the first contact) takes the page
+        back, and it goes again one deal at a time, the refused one named in the report."""
+        before = replace(self.report, notes=list(self.report.notes))
+        try:
+            with session.begin_nested():
+                for item, link, deal in linked:
+                    self._take_linked_deal(session, item, link, deal, guarded=False)
+            return
+        except RepdeskError:
+            self.report = before
+        for item, link, deal in linked:
+            self._take_linked_deal(session, item, link, deal, guarded=True)
+
+    def _take_linked_deal(
+        self, session: Session, item: Obj, link: SyncLink, deal: Deal, *, guarded: bool
+    ) -> None:
         remote = self._remote_view(item)
         extra = {"org_id": item.get("org_id"), "person_id": item.get("person_id")}
         base = json.loads(link.base)
@@ -460,7 +487,19 @@ class Sync:
         else:
             changes, new_base = self._reconcile(session, "deal", deal.id, desk, remote, base)  # type: ignore[arg-type]
         if changes:
-            self._apply_deal(session, deal, changes)
+            if not guarded:
+                self._apply_deal_fields(session, deal, changes)
+            elif not self._apply_deal(session, deal, changes):
+                # Refused: the base keeps what it had for these fields, so the next sync
+                # brings the change again (and names it again), and no push sends the desk's
+                # value over Pipedrive's.
+                if base.get(_ADOPT):
+                    new_base = dict(base)
+                else:
+                    new_base = {n: v for n, v in new_base.items() if n not in changes}
+                    new_base.update({n: base[n] for n in changes if n in base})
+                changes = {}
+        if changes:
             self.report.taken_changed += 1
         link.base = _j({**new_base, **extra})
         link.synced_at = clock.now()
@@ -577,31 +616,38 @@ class Sync:
                 {**remote, "org_id": item.get("org_id"), "person_id": item.get("person_id")}
             )
         answers = deal_service.create_deals(session=session, new=specs)
+        moment = clock.now()
         links = []
         for item, view, answer in zip(items, views, answers, strict=True):
             if isinstance(answer, RepdeskError):
                 self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {answer}")
                 continue
             links.append(
-                SyncLink(
-                    kind="deal",
-                    local_id=answer.id,
-                    remote_type="deal",
-                    remote_id=int(item["id"]),
-                    base=_j(view),
-                )
+                {
+                    "kind": "deal",
+                    "local_id": answer,
+                    "remote_type": "deal",
+                    "remote_id": int(item["id"]),
+                    "base": _j(view),
+                    "synced_at": moment,
+                }
             )
-        session.add_all(links)
+        if links:
+            session.execute(insert(SyncLink.__table__), links)  # type: ignore[attr-defined]
         self.report.taken_new += len(links)
 
-    def _apply_deal(self, session: Session, deal: Deal, changes: View) -> None:
+    def _apply_deal(self, session: Session, deal: Deal, changes: View) -> bool:
         """Write what Pipedrive changed on the desk deal, through the services (the stage
-        history records a move made in Pipedrive like one made here)."""
+        history records a move made in Pipedrive like one made here); False when the desk
+        refuses it (named in the report)."""
+        deal_id = deal.id
         try:
             with session.begin_nested():
                 self._apply_deal_fields(session, deal, changes)
         except RepdeskError as exc:
-            self.report.notes.append(f"deal #{deal.id}: Pipedrive's change not taken in: {exc}")
+            self.report.notes.append(f"deal #{deal_id}: Pipedrive's change not taken in: {exc}")
+            return False
+        return True
 
     def _apply_deal_fields(self, session: Session, deal: Deal, changes: View) -> None:
         edits: dict[str, Any] = {}
@@ -697,8 +743,7 @@ class Sync:
                     changes, new_base = self._reconcile(
                         session, "deal", deal.id, desk, remote, base
                     )  # type: ignore[arg-type]
-                    if changes:
-                        self._apply_deal(session, deal, changes)
+                    if changes and self._apply_deal(session, deal, changes):
                         self.report.taken_changed += 1
                     link.base = _j(new_base)
                     session.add(link)
@@ -1034,11 +1079,7 @@ class Sync:
 
     def _push_batch(self, entries: list[Any]) -> None:
         with read_session(self.engine) as session:
-            plans = [
-                plan
-                for kind, local_id, last_id, since in entries
-                if (plan := self._plan(session, kind, local_id, last_id, since)) is not None
-            ]
+            plans = self._plans(session, entries)
         fresh = [p for p in plans if p.creates and p.sending_since is None]
         if fresh:
             # The intent, committed before any request: a run killed after a create reached
@@ -1061,42 +1102,72 @@ class Sync:
             if sent.done:
                 self._record(sent)
 
-    def _plan(
-        self, session: Session, kind: str, local_id: int, last_id: int, since: Any
-    ) -> _Plan | None:
-        row = session.get(MODELS[kind], local_id)
-        link = self._local_link(session, kind, local_id)
-        if row is None:
-            return _Plan(kind, local_id, last_id, None, None, link, frozenset(), None, None, "")
-        deal_remote = None
-        if kind != "deal":
-            parent = self._local_link(session, "deal", row.deal_id)
-            if parent is None:
-                self.report.notes.append(
-                    f"{kind.replace('_', '-')} #{local_id} waits: its deal is not in Pipedrive yet"
+    def _plans(self, session: Session, entries: list[Any]) -> list[_Plan]:
+        """What each outbox row of a batch is to send, read in a handful of queries (rows,
+        links, conflicts held back, the deals' links), not four a row."""
+        wanted: dict[str, list[int]] = defaultdict(list)
+        for kind, local_id, *_ in entries:
+            wanted[kind].append(local_id)
+        rows: dict[tuple[str, int], Any] = {}
+        links: dict[tuple[str, int], SyncLink] = {}
+        held: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for kind, ids in wanted.items():
+            model = MODELS[kind]
+            for row in session.execute(select(model).where(model.id.in_(ids))).scalars():  # type: ignore[attr-defined]
+                rows[kind, row.id] = row
+            for link in session.execute(
+                select(SyncLink).where(SyncLink.kind == kind, SyncLink.local_id.in_(ids))  # type: ignore[attr-defined]
+            ).scalars():
+                links[kind, link.local_id] = link
+            for local_id, name in session.execute(
+                select(SyncConflict.local_id, SyncConflict.field).where(
+                    SyncConflict.kind == kind,
+                    SyncConflict.local_id.in_(ids),  # type: ignore[attr-defined]
                 )
-                return None
-            deal_remote = parent.remote_id
-        held = frozenset(
-            session.execute(
-                select(SyncConflict.field).where(
-                    SyncConflict.kind == kind, SyncConflict.local_id == local_id
+            ):
+                held[kind, local_id].add(name)
+        parents = {r.deal_id for (kind, _), r in rows.items() if kind != "deal"}
+        deal_remote = {
+            link.local_id: link.remote_id
+            for link in session.execute(
+                select(SyncLink).where(
+                    SyncLink.kind == "deal",
+                    SyncLink.local_id.in_(sorted(parents)),  # type: ignore[attr-defined]
                 )
             ).scalars()
-        )
-        when = datetime.fromisoformat(since) if isinstance(since, str) else since
-        return _Plan(
-            kind,
-            local_id,
-            last_id,
-            when,
-            row,
-            link,
-            held,
-            deal_remote,
-            self._desk_view(kind, row),
-            mapping.remote_type_of(kind, row),
-        )
+        }
+        plans = []
+        for kind, local_id, last_id, since in entries:
+            row, link = rows.get((kind, local_id)), links.get((kind, local_id))
+            if row is None:
+                plans.append(
+                    _Plan(kind, local_id, last_id, None, None, link, frozenset(), None, None, "")
+                )
+                continue
+            parent = None
+            if kind != "deal":
+                parent = deal_remote.get(row.deal_id)
+                if parent is None:
+                    self.report.notes.append(
+                        f"{kind.replace('_', '-')} #{local_id} waits: its deal is not in "
+                        "Pipedrive yet"
+                    )
+                    continue
+            plans.append(
+                _Plan(
+                    kind,
+                    local_id,
+                    last_id,
+                    datetime.fromisoformat(since) if isinstance(since, str) else since,
+                    row,
+                    link,
+                    frozenset(held[kind, local_id]),
+                    parent,
+                    self._desk_view(kind, row),
+                    mapping.remote_type_of(kind, row),
+                )
+            )
+        return plans
 
     def _send(self, plan: _Plan, sent: _Sent) -> None:
         kind, local_id, link = plan.kind, plan.local_id, plan.link
