@@ -445,3 +445,21 @@ def test_a_change_the_desk_refuses_is_named_and_the_others_of_its_page_come_in(
     again = sync(desk, url)  # named again; Pipedrive's value is not overwritten by the desk's
     assert any(f"deal #{fleet}: Pipedrive's change not taken in" in n for n in again.notes)
     assert remote_deal(api, "Fleet rollout")["expected_close_date"] == "2020-01-31"
+
+
+def test_deals_of_one_company_share_its_organization_in_pipedrive(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    known = api.add("organizations", name="Lyon SA")
+    api.add("deals", title="Earlier deal", org_id=known["id"])
+    for title in ("Fleet rollout", "Fleet pilot", "Fleet support"):
+        add_deal(desk, title, company="Acme GmbH", contact="Ana Ruiz", email="ana@acme.example")
+    add_deal(desk, "Lyon expansion", company="Lyon SA")
+
+    sync(desk, url)
+
+    names = sorted(o["name"] for o in api.objects["organizations"].values())
+    assert names == ["Acme GmbH", "Lyon SA"]  # not one Acme a deal, not a second Lyon
+    assert [p["name"] for p in api.objects["persons"].values()] == ["Ana Ruiz"]
+    assert remote_deal(api, "Lyon expansion")["org_id"] == known["id"]

@@ -175,6 +175,7 @@ class Sync:
         # The organization/person ids the deal being sent was given (kept in its base).
         self._contact_ids: dict[str, Any] = {}
         self._seen_activities: set[int] = set()  # pulled this run: known not deleted
+        self._contacts: dict[tuple[Any, ...], int] = {}  # see _known_contact
 
     # ------------------------------------------------------------ the run
 
@@ -1298,9 +1299,39 @@ class Sync:
             self._contact_ids["person_id"] = person_id
         return payload
 
+    def _contact_key(self, remote_type: str, values: Obj) -> tuple[Any, ...]:
+        name = str(values.get("name") or "").casefold()
+        if remote_type == "organization":
+            return (remote_type, name)
+        return (
+            remote_type,
+            name,
+            mapping.primary(values.get("emails")).casefold(),
+            mapping.primary(values.get("phones")),
+            values.get("org_id"),
+        )
+
+    def _known_contact(self, remote_type: str, values: Obj) -> int | None:
+        """One the run made or Pipedrive sent already, by name (a person: with the same
+        email, phone and organization): ten deals of one company are one organization."""
+        if not self._contacts:
+            for kind, cache in (("organization", self._orgs), ("person", self._persons)):
+                for remote_id, item in cache.items():
+                    self._contacts.setdefault(self._contact_key(kind, item), remote_id)
+        return self._contacts.get(self._contact_key(remote_type, values))
+
     def _contact(self, remote_type: str, values: Obj, deal_local_id: int) -> int:
-        """An organization or person for a deal, made once: the intent is kept in the desk
-        before the request, and a rerun looks for what it made before making another."""
+        """An organization or person for a deal, made once: one Pipedrive has is used (see
+        _known_contact); else the intent is kept in the desk before the request, and a rerun
+        looks for what it made before making another."""
+        known = self._known_contact(remote_type, values)
+        if known is not None:
+            return known
+        made_id = self._make_contact(remote_type, values, deal_local_id)
+        self._contacts[self._contact_key(remote_type, values)] = made_id
+        return made_id
+
+    def _make_contact(self, remote_type: str, values: Obj, deal_local_id: int) -> int:
         key = f"creating:{remote_type}:{deal_local_id}"
         with read_session(self.engine) as session:
             intent = state.instant(state.get(session, key))

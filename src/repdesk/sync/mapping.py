@@ -171,8 +171,8 @@ def remote_deal_view(
         "lost_reason": clean(deal.get("lost_reason")) if status == "lost" else "",
         "company": clean((org or {}).get("name")),
         "contact": clean((person or {}).get("name")),
-        "email": _primary((person or {}).get("emails")),
-        "phone": _primary((person or {}).get("phones")),
+        "email": primary((person or {}).get("emails")),
+        "phone": primary((person or {}).get("phones")),
     }
 
 
@@ -188,7 +188,8 @@ def instant(text: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _primary(items: Any) -> str:
+def primary(items: Any) -> str:
+    """The primary value of a person's emails or phones (the first when none is marked)."""
     if not isinstance(items, list) or not items:
         return ""
     chosen = next((i for i in items if isinstance(i, dict) and i.get("primary")), items[0])
