@@ -189,7 +189,7 @@ def test_a_value_changed_on_both_sides_waits_for_the_rep(
     with read_session(desk) as session:
         [conflict] = conflicts(session)
     assert (conflict.field, conflict.desk, conflict.remote) == ("value", 48000.0, 47000.0)
-    assert "value: desk 48000.0 · Pipedrive 47000.0" in ok("sync", "conflicts")
+    assert "deal #1 Fleet 2027: value: desk 48,000 · Pipedrive 47,000" in ok("sync", "conflicts")
 
     settle(desk, conflict.id, "pipedrive")
     assert get(desk, Deal, fleet).value_cents == 4_700_000
@@ -209,7 +209,8 @@ def test_desk_side_of_a_conflict_is_sent_when_the_rep_keeps_it(
     sync(desk, url)
     with read_session(desk) as session:
         [conflict] = conflicts(session)
-    assert "Kept the desk's value" in ok("sync", "settle", str(conflict.id), "desk")
+    out = ok("sync", "settle", str(conflict.id), "desk")
+    assert "Kept the desk's 48,000 for deal #1 Fleet rollout: value (sent at the next sync)" in out
     sync(desk, url)
     assert remote_deal(api, "Fleet rollout")["value"] == 48000
 

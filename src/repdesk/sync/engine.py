@@ -27,6 +27,7 @@ from sqlmodel import Session
 from repdesk.core import clock
 from repdesk.core.currencies import is_code
 from repdesk.core.errors import RepdeskError
+from repdesk.core.text import printable
 from repdesk.services import activities as activity_service
 from repdesk.services import deals as deal_service
 from repdesk.services import followups as follow_up_service
@@ -1444,39 +1445,88 @@ class Sync:
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
+    """A field both sides changed, as the rep reads it: every text printable on one line and
+    cut short (a name from Pipedrive may hold escape sequences, line breaks, or 100,000
+    characters), stages by the desk's names."""
+
     id: int
     kind: str
     local_id: int
     field: str
     desk: Any
     remote: Any
+    title: str = ""  # the deal it is on
+    desk_shown: str = ""
+    remote_shown: str = ""
+
+    @property
+    def what(self) -> str:
+        """`deal #3 Fleet rollout: value`."""
+        word = mapping.WORDS.get(self.field, self.field)
+        kind = {"deal": "deal", "activity": "activity", "follow_up": "follow-up"}[self.kind]
+        on = f" {cut(self.title)}" if self.title else ""
+        if self.kind != "deal":
+            on = f" on{on}" if on else ""
+        return f"{kind} #{self.local_id}{on}: {word}"
 
     def line(self) -> str:
-        word = mapping.WORDS.get(self.field, self.field)
-        what = {"deal": "deal", "activity": "activity", "follow_up": "follow-up"}[self.kind]
-        return (
-            f"{self.id}: {what} #{self.local_id} {word}: desk {_shown(self.desk)} · "
-            f"Pipedrive {_shown(self.remote)}"
-        )
+        desk = self.desk_shown or _shown(self.desk)
+        remote = self.remote_shown or _shown(self.remote)
+        return f"{self.id}: {self.what}: desk {desk} · Pipedrive {remote}"
 
 
-def _shown(value: Any) -> str:
-    return "(none)" if value is None or value == "" else str(value)
+SHOWN_CHARS = 60
+
+
+def cut(text: str, limit: int = SHOWN_CHARS) -> str:
+    """Text from either side as one printable line of at most `limit` characters."""
+    text = printable(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(value: Any, stage_names: dict[int, str] | None = None) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "done" if value else "not done"
+    if isinstance(value, float):
+        return f"{value:,.2f}".removesuffix(".00")
+    if stage_names is not None and isinstance(value, int) and value in stage_names:
+        return cut(stage_names[value])
+    return cut(str(value))
 
 
 def conflicts(session: Session) -> list[Conflict]:
-    rows = session.execute(select(SyncConflict).order_by(SyncConflict.id)).scalars()
-    return [
-        Conflict(
-            r.id,
-            r.kind,
-            r.local_id,
-            r.field,
-            json.loads(r.desk_value or "null"),  # type: ignore[arg-type]
-            json.loads(r.remote_value or "null"),
+    """The conflicts list, oldest first, each with the deal it is on."""
+    rows = list(session.execute(select(SyncConflict).order_by(SyncConflict.id)).scalars())
+    # A stage is compared as Pipedrive's stage id: shown as the desk's stage it maps to.
+    names = {s.id: s.name for s in deal_service.stages(session=session)}
+    stage_names = {}
+    for desk_id, remote_id in state.get_json(session, state.STAGE_MAP, {}).items():
+        stage_names.setdefault(int(remote_id), names.get(int(desk_id), f"stage {remote_id}"))
+    found = []
+    for row in rows:
+        deal_id = row.local_id
+        if row.kind != "deal":
+            item = session.get(FollowUp if row.kind == "follow_up" else Activity, row.local_id)
+            deal_id = item.deal_id if item is not None else None  # type: ignore[assignment]
+        deal = session.get(Deal, deal_id) if deal_id is not None else None
+        desk, remote = json.loads(row.desk_value or "null"), json.loads(row.remote_value or "null")
+        names_for = stage_names if row.field == "stage" else None
+        found.append(
+            Conflict(
+                row.id,  # type: ignore[arg-type]
+                row.kind,
+                row.local_id,
+                row.field,
+                desk,
+                remote,
+                deal.title if deal is not None else "",
+                _shown(desk, names_for),
+                _shown(remote, names_for),
+            )
         )
-        for r in rows
-    ]
+    return found
 
 
 def settle(engine: Engine, conflict_id: int, side: str) -> Conflict:
@@ -1489,14 +1539,7 @@ def settle(engine: Engine, conflict_id: int, side: str) -> Conflict:
             raise SyncError(
                 f"no conflict has id {conflict_id}; `repdesk sync conflicts` lists them"
             )
-        found = Conflict(
-            row.id,
-            row.kind,
-            row.local_id,
-            row.field,  # type: ignore[arg-type]
-            json.loads(row.desk_value or "null"),
-            json.loads(row.remote_value or "null"),
-        )
+        found = next(c for c in conflicts(session) if c.id == conflict_id)
         session.delete(row)
         if side == "desk":
             session.add(SyncOutbox(kind=row.kind, local_id=row.local_id, queued_at=clock.now()))
