@@ -13,6 +13,7 @@ from tests.pipedrive.server import Pipedrive, start
 def crm() -> Iterator[tuple[Pipedrive, str]]:
     server, api, url = start()
     yield api, url
+    api.gate.set()
     api.release.set()
     server.shutdown()
     server.server_close()

@@ -112,6 +112,10 @@ class Pipedrive:
         # Whether GET /activities lists deleted activities (marked `is_deleted`): the
         # documents allow both readings, and the sync must notice a deletion either way.
         self.lists_deleted_activities = False
+        # Cleared: every request waits until it is set again (a slow network, for the app's
+        # tests: the screen must go on meanwhile).
+        self.gate = threading.Event()
+        self.gate.set()
 
     # ------------------------------------------------------------ test helpers
 
@@ -329,6 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         api = self.server.api
+        api.gate.wait(60)
         status, answer, extra = api.handle(self.command, self.path, body, headers)
         api.check(self.command, self.path, body, headers, status, answer)
         if status == 599:

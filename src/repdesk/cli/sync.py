@@ -52,7 +52,7 @@ def cmd_sync_pipedrive(desk: Any, args: argparse.Namespace) -> int:
             client,
             all_owners=desk.settings.pipedrive_all_owners,
             pipeline_id=desk.settings.pipedrive_pipeline,
-            ask_stage=_ask_stage,
+            ask_stage=_ask_stage if sys.stdin.isatty() else None,
         )
         report = runner.run(dry_run=args.dry_run)
     finally:

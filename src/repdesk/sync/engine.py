@@ -249,6 +249,11 @@ class Sync:
         stage_map = {int(k): int(v) for k, v in (stored or {}).items()} or self._map_stages(
             desk_stages, remote
         )
+        if not stored and self.ask_stage is None:
+            self.report.notes.append(
+                "The desk's stages were matched to Pipedrive's by name, else by place: "
+                "`repdesk sync stages` shows how; `repdesk sync stages --reset` asks again."
+            )
         with write_session(self.engine) as session:
             session.info[APPLYING] = True
             state.put(session, state.USER_ID, str(user_id))
@@ -1458,6 +1463,7 @@ class Conflict:
     title: str = ""  # the deal it is on
     desk_shown: str = ""
     remote_shown: str = ""
+    deal_id: int | None = None
 
     @property
     def what(self) -> str:
@@ -1524,6 +1530,7 @@ def conflicts(session: Session) -> list[Conflict]:
                 deal.title if deal is not None else "",
                 _shown(desk, names_for),
                 _shown(remote, names_for),
+                deal.id if deal is not None else None,
             )
         )
     return found
@@ -1531,31 +1538,34 @@ def conflicts(session: Session) -> list[Conflict]:
 
 def settle(engine: Engine, conflict_id: int, side: str) -> Conflict:
     """Keep the desk's value (sent at the next sync) or Pipedrive's (written here now)."""
+    with write_session(engine) as session:
+        return settle_in(session, conflict_id, side)
+
+
+def settle_in(session: Session, conflict_id: int, side: str) -> Conflict:
+    """settle() in the caller's write transaction (the app's gateway opens it)."""
     if side not in ("desk", "pipedrive"):
         raise SyncError(f"settle with desk or pipedrive, not {side!r}")
-    with write_session(engine) as session:
-        row = session.get(SyncConflict, conflict_id)
-        if row is None:
-            raise SyncError(
-                f"no conflict has id {conflict_id}; `repdesk sync conflicts` lists them"
-            )
-        found = next(c for c in conflicts(session) if c.id == conflict_id)
-        session.delete(row)
-        if side == "desk":
-            session.add(SyncOutbox(kind=row.kind, local_id=row.local_id, queued_at=clock.now()))
-            return found
-        session.info[APPLYING] = True
-        runner = Sync(engine, _NoConnector())  # type: ignore[arg-type]
-        runner._load_marks_in(session)
-        if row.kind == "deal":
-            deal = session.get(Deal, row.local_id)
-            if deal is not None:
-                runner._apply_deal_fields(session, deal, {row.field: found.remote})
-        else:
-            model = FollowUp if row.kind == "follow_up" else Activity
-            item = session.get(model, row.local_id)
-            if item is not None:
-                runner._apply_activity(session, row.kind, item, {row.field: found.remote})
+    row = session.get(SyncConflict, conflict_id)
+    if row is None:
+        raise SyncError(f"no conflict has id {conflict_id}; `repdesk sync conflicts` lists them")
+    found = next(c for c in conflicts(session) if c.id == conflict_id)
+    session.delete(row)
+    if side == "desk":
+        session.add(SyncOutbox(kind=row.kind, local_id=row.local_id, queued_at=clock.now()))
+        return found
+    session.info[APPLYING] = True
+    runner = Sync(session.get_bind(), _NoConnector())  # type: ignore[arg-type]
+    runner._load_marks_in(session)
+    if row.kind == "deal":
+        deal = session.get(Deal, row.local_id)
+        if deal is not None:
+            runner._apply_deal_fields(session, deal, {row.field: found.remote})
+    else:
+        model = FollowUp if row.kind == "follow_up" else Activity
+        item = session.get(model, row.local_id)
+        if item is not None:
+            runner._apply_activity(session, row.kind, item, {row.field: found.remote})
     return found
 
 

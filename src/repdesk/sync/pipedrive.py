@@ -19,7 +19,15 @@ from typing import Any
 
 import httpx
 
-from repdesk.sync.connector import AuthRefused, NotThere, Obj, RemoteStage, SyncError
+from repdesk.sync.connector import (
+    AuthRefused,
+    NotThere,
+    Obj,
+    RateLimited,
+    RemoteStage,
+    SyncError,
+    Unreachable,
+)
 from repdesk.sync.mapping import instant
 
 PAGE = 500  # the largest page v2 serves
@@ -78,9 +86,14 @@ class PipedriveClient:
                 response = self._http.request(method, path, params=params, json=body)
             except httpx.TransportError as exc:
                 attempt += 1
-                if attempt > RETRIES:
+                # Not even a first connection: offline (or a wrong address). Said at once; a
+                # connection lost in the middle of a sync is tried again.
+                first = self.requests == 0 and isinstance(exc, httpx.ConnectError)
+                if first or attempt > RETRIES:
                     where = self._http.base_url.host or str(self._http.base_url)
-                    raise SyncError(f"Pipedrive cannot be reached at {where}: {exc}") from None
+                    raise Unreachable(
+                        f"Pipedrive cannot be reached at {where} (offline?): {exc}"
+                    ) from None
                 self._sleep(min(2.0**attempt, 30.0))
                 continue
             self.requests += 1
@@ -90,7 +103,7 @@ class PipedriveClient:
                 wait = _wait_seconds(response, attempt)
                 if attempt > RETRIES or wait > MAX_WAIT:
                     if status == 429:
-                        raise SyncError(
+                        raise RateLimited(
                             "Pipedrive's rate limit is reached (the company's daily budget is "
                             f"shared); try again in {max(1, round(wait / 60))} min"
                         )
