@@ -464,3 +464,15 @@ def test_deals_of_one_company_share_its_organization_in_pipedrive(
     assert names == ["Acme GmbH", "Lyon SA"]  # not one Acme a deal, not a second Lyon
     assert [p["name"] for p in api.objects["persons"].values()] == ["Ana Ruiz"]
     assert remote_deal(api, "Lyon expansion")["org_id"] == known["id"]
+
+
+def test_offline_is_one_line_at_once_not_a_minute_of_retries(desk: Engine) -> None:
+    from tests.pipedrive.server import start
+
+    server, _api, url = start()
+    server.shutdown()
+    server.server_close()  # nothing listens there: as with no network
+    waits = Waits()
+    with pytest.raises(Exception, match=r"cannot be reached at 127\.0\.0\.1 \(offline\?\)"):
+        sync(desk, url, waits)
+    assert waits.seconds == []  # said at once

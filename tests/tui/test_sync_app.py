@@ -36,6 +36,7 @@ EVERYTHING = (
     "SELECT (SELECT count(*) FROM deal) + (SELECT count(*) FROM activity)"
     " + (SELECT count(*) FROM follow_up)"
 )
+HOSTILE = "[b]Big[/b] \x1b]2;pwned\x07 \u202eevil [@click=app.quit]x[/]"
 # What must never reach the terminal raw: C0 controls, DEL, C1 controls, bidi overrides.
 RAW = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -106,15 +107,25 @@ async def test_p_syncs_in_the_background_and_the_top_line_follows(
         assert api.count("deals") == deals_here + 3
 
 
-async def test_the_palette_syncs_too(home: Path, crm: tuple[Pipedrive, str], token: None) -> None:
+async def test_the_palette_syncs_too_and_hostile_titles_come_in_harmless(
+    home: Path, crm: tuple[Pipedrive, str], token: None
+) -> None:
     api, url = crm
+    api.add("deals", title=HOSTILE, value=5000, stage_id=102)
     app = app_for(home, url)
     async with app.run_test(size=SIZE) as pilot:
-        await on_board(pilot)
+        board = await on_board(pilot)
         await pilot.press("ctrl+p", *"Sync with")
         await until(pilot, lambda: "Sync with Pipedrive now" in palette_first(app))
         await pilot.press("enter")
         await synced(pilot)
+        # On the board (its change watch saw the sync's writes), drawn as plain text.
+        await until(pilot, lambda: HOSTILE in [c.title for cs in board.cards.values() for c in cs])
+        await pilot.pause()
+        drawn = app.export_screenshot().replace("&#160;", " ")
+        assert "[b]Big[/b] ␛]2;pwned…" in drawn  # the card: as text, cut to its width
+        assert "\x1b" not in drawn and "\x07" not in drawn and "\u202e" not in drawn
+        assert app.is_running  # [@click=app.quit] stayed text
     assert api.count("deals") == db(home, DEALS)[0][0]
 
 
@@ -151,9 +162,6 @@ async def test_offline_is_said_at_once(
         await pilot.press("P")
         await until(pilot, lambda: "Pipedrive: not synced: offline" in top_line(app), 20)
         assert said(app, "Pipedrive cannot be reached at 127.0.0.1 (offline?)")
-
-
-HOSTILE = "[b]Big[/b] \x1b]2;pwned\x07 \u202eevil [@click=app.quit]x[/]"
 
 
 async def test_conflicts_are_listed_and_each_settled_with_a_key(
