@@ -476,3 +476,20 @@ def test_offline_is_one_line_at_once_not_a_minute_of_retries(desk: Engine) -> No
     with pytest.raises(Exception, match=r"cannot be reached at 127\.0\.0\.1 \(offline\?\)"):
         sync(desk, url, waits)
     assert waits.seconds == []  # said at once
+
+
+def test_the_demo_desk_never_syncs_from_the_shell(
+    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repdesk import demo
+    from repdesk.core import clock
+    from repdesk.storage.paths import Home
+
+    api, url = crm
+    demo_home = Home(home, home).demo
+    demo.ensure_built(demo_home, today=clock.today(), now=clock.now())
+    point_settings_at(demo_home.data_dir, url)
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+    err = refused("--home", demo_home.data_dir, "sync", "pipedrive")
+    assert "the demo desk does not sync" in err
+    assert api.log == []

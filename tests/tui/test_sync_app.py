@@ -234,3 +234,22 @@ async def test_quitting_in_the_middle_of_a_sync_quits_and_the_next_sync_finishes
     finally:
         engine.dispose()
     assert api.count("deals") == db(home, DEALS)[0][0]  # each once
+
+
+async def test_the_demo_desk_never_syncs(
+    home: Path, crm: tuple[Pipedrive, str], token: None
+) -> None:
+    from repdesk import demo
+    from repdesk.core import clock
+    from repdesk.settings import load
+    from repdesk.storage.paths import Home
+
+    api, url = crm
+    demo_home = Home(home, home).demo
+    demo.ensure_built(demo_home, today=clock.today(), now=clock.now())  # as `repdesk demo` does
+    app = create_app(demo_home, replace(load(demo_home.settings), pipedrive_url=url))
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(pilot)
+        await pilot.press("P")
+        await until(pilot, lambda: said(app, "The demo desk does not sync with Pipedrive"))
+    assert api.log == []  # not one made-up deal reached the company's CRM

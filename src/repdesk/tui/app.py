@@ -403,7 +403,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         old.close()
         self.on_demo = True
         self.desk.changed_elsewhere()
-        self.sync.refresh()
+        self.sync.desk_changed()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         self.board = BoardScreen(self.read_first_screen())

@@ -120,10 +120,22 @@ class AppSync:
                 for strip in screen.query(QuotaStrip):
                     strip.show_sync(self.line)
 
+    def desk_changed(self) -> None:
+        """Another desk in the app (the demo's): its own state, nothing of the last one's."""
+        self.problem, self.status = None, None
+        self.refresh()
+
     def run(self) -> None:
         """The key and the palette: sync now, in the background."""
         if self.running:
             self.app.notify(f"A sync with {CRM} is under way.")
+            return
+        if self.app.on_demo:
+            # Made-up deals: they must never reach the company's CRM.
+            self.app.notify(
+                f"The demo desk does not sync with {CRM}: `repdesk` opens your own desk.",
+                severity="warning",
+            )
             return
         self.running = True
         self._show()
