@@ -192,7 +192,7 @@ async def test_conflicts_are_listed_and_each_settled_with_a_key(
         lines = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
         assert len(lines) == 2 and not any(RAW.search(line) for line in lines)
         assert "[b]Big[/b] ␛]2;pwned␇ �evil [@click=app.quit]x[/]: value" in lines[0]
-        assert "desk 99,000" in lines[0] and "Pipedrive 111,111" in lines[0]
+        assert "desk: 99,000  ·  Pipedrive: 111,111" in lines[0]
         await pilot.press("less_than_sign")  # the desk's 99,000 for the hostile one
         await until(pilot, lambda: db(home, "SELECT count(*) FROM sync_conflict") == [(1,)])
         assert said(app, "Kept the desk's 99,000 for deal #1")

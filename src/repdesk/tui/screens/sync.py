@@ -30,10 +30,10 @@ def conflict_text(conflict: Any) -> Text:
     """One conflict as a line of the list: what it is, then both values side by side."""
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(printable(conflict.what), style="bold")
-    line.append("   desk ", style="dim")
-    line.append(printable(conflict.desk_shown))
-    line.append("   Pipedrive ", style="dim")
-    line.append(printable(conflict.remote_shown))
+    line.append("  ·  desk: ")
+    line.append(printable(conflict.desk_shown), style="bold")
+    line.append("  ·  Pipedrive: ")
+    line.append(printable(conflict.remote_shown), style="bold")
     return line
 
 
