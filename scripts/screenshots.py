@@ -1,174 +1,102 @@
-"""Make screenshots/ from the demo desk with a fixed clock and size: an SVG of each screen and
-a PNG of each (rsvg-convert, from Debian's librsvg2-bin).
+"""Make screenshots/, the README's pictures, from their golden snapshots: a PNG of each SVG in
+tests/tui/__snapshots__/test_screenshots/ (rsvg-convert, from Debian's librsvg2-bin).
 
     .venv/bin/python scripts/screenshots.py
 
-`tests/tui/test_screenshots.py` runs `shoot` into a temporary folder and fails when a
-committed SVG differs: after a UI change, run this script and look at the PNGs.
+The snapshots are the one set of golden images (tests/tui/test_screenshots.py takes them on
+the demo desk, at a fixed clock and size); a PNG here is only their rendering for places that
+do not show SVG. `screenshots/made-from.txt` records the snapshot each PNG was made from, and
+tests/tui/test_screenshots.py fails when a snapshot changed and its PNG was not made again.
+After a UI change: `--snapshot-update`, then this script, then look at every PNG.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
+import hashlib
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "screenshots"
-NOW = "2026-11-20T09:30:00+00:00"
-SIZE = (140, 40)
-LIGHT_THEME = "textual-light"
+SNAPSHOTS = ROOT / "tests" / "tui" / "__snapshots__" / "test_screenshots"
+RECORD = OUT / "made-from.txt"
+# How the README shows one: ![The board](screenshots/board.png)
+README_PICTURE = re.compile(r"\]\(screenshots/([\w.-]+\.png)\)")
 
 
-def _quota_shown(app: Any) -> bool:
-    return all(str(strip.render()).strip() for strip in app.screen.query("QuotaStrip"))
+def png_name(svg: Path) -> str:
+    """`test_call_form.svg` (the snapshot of test_call_form) is `call-form.png`."""
+    return svg.stem.removeprefix("test_").replace("_", "-") + ".png"
 
 
-async def _settle(pilot: Any, condition: Callable[[], object] | None = None) -> None:
-    """Wait for `condition`, the app's workers and the quota figures, then make the picture
-    still: no toast (cleared, and gone from every screen) and a steady text cursor (it blinks
-    every 0.5 s). On a busy machine too, the picture must not depend on timing."""
-    from textual.widgets import Input, TextArea
-    from textual.widgets._toast import Toast
-
-    app = pilot.app
-    deadline = time.monotonic() + 60
-    while not ((condition is None or condition()) and _quota_shown(app)):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the app never showed the screen to take")
-        await pilot.pause(0.01)
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    app.clear_notifications()
-    while any(screen.query(Toast) for screen in app.screen_stack):
-        if time.monotonic() > deadline:
-            raise RuntimeError("a toast never went away")
-        await pilot.pause(0.01)
-    field = app.screen.focused
-    if isinstance(field, Input | TextArea):
-        field.cursor_blink = False
-        field._cursor_visible = True  # shown, as at the start of a blink; no public setter
-    await pilot.pause()
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _save(app: Any, out: Path, name: str, made: list[Path]) -> None:
-    path = out / f"{name}.svg"
-    path.write_text(app.export_screenshot(title=f"repdesk: {name}"), encoding="utf-8")
-    made.append(path)
+def sources() -> dict[str, Path]:
+    """Each PNG's name and the snapshot it is made from."""
+    return {png_name(svg): svg for svg in sorted(SNAPSHOTS.glob("test_*.svg"))}
 
 
-async def shoot(out: Path) -> list[Path]:
-    """Every screen as `out/NAME.svg`, from a fresh demo desk (and an empty one)."""
-    from repdesk.core import clock
-    from repdesk.demo import build_demo, write_settings
-    from repdesk.settings import Settings, load
-    from repdesk.storage.paths import Home
-    from repdesk.storage.store import make_engine
-    from repdesk.tui.app import create_app
-    from repdesk.tui.forms import FormScreen
-    from repdesk.tui.screens.deal import DealScreen
-    from repdesk.tui.screens.followups import FollowUpsScreen
-    from repdesk.tui.screens.help import HelpScreen
-    from repdesk.tui.screens.kpi import KpiScreen
-    from repdesk.tui.screens.playbook import PlaybookScreen
-    from repdesk.tui.screens.welcome import WelcomeScreen
-
-    made: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="repdesk-shots-") as tmp:
-        demo_dir, empty_dir = Path(tmp, "demo"), Path(tmp, "empty")
-        engine = make_engine(demo_dir / "desk.sqlite")
-        build_demo(engine, today=clock.today(), now=clock.now())
-        engine.dispose()
-
-        # The demo's own settings: a rate for pounds, none for dollars (the KPI pane says so).
-        write_settings(demo_dir / "settings.toml")
-        app = create_app(Home(demo_dir, demo_dir), load(demo_dir / "settings.toml"))
-        async with app.run_test(size=SIZE) as pilot:
-            await _settle(pilot, lambda: app.board.loaded)
-            await pilot.press("l", "l", "l", "l")
-            await _settle(pilot)
-            _save(app, out, "board", made)
-            await pilot.press("question_mark")
-            await _settle(pilot, lambda: isinstance(app.screen, HelpScreen))
-            _save(app, out, "help", made)
-            await pilot.press("escape", "enter")
-            await _settle(
-                pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page is not None
-            )
-            _save(app, out, "deal", made)
-            await pilot.press("c")
-            await _settle(pilot, lambda: isinstance(app.screen, FormScreen))
-            await pilot.press(*"co", "right", "tab", *"mon 10:00", "tab", *"send the revised quote")
-            await _settle(pilot)
-            _save(app, out, "call-form", made)
-            await pilot.press("escape", "escape")
-            await _settle(pilot)
-            await pilot.press("2")
-            await _settle(
-                pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded
-            )
-            _save(app, out, "follow-ups", made)
-            await pilot.press("1")
-            await _settle(pilot, lambda: app.screen is app.board)
-            await pilot.press("o")
-            await _settle(pilot, lambda: isinstance(app.screen, FormScreen))
-            _save(app, out, "objection-form", made)
-            await pilot.press("escape")
-            await _settle(pilot, lambda: app.screen is app.board)
-            await pilot.press("4")
-            await _settle(pilot, lambda: isinstance(app.screen, PlaybookScreen) and app.screen.data)
-            _save(app, out, "playbook", made)
-            await pilot.resize_terminal(SIZE[0], 50)  # tall enough for the slices too
-            await pilot.press("3")
-            await _settle(pilot, lambda: isinstance(app.screen, KpiScreen) and app.screen.pane)
-            _save(app, out, "kpi", made)
-
-        light = create_app(Home(demo_dir, demo_dir), replace(Settings(), theme=LIGHT_THEME))
-        async with light.run_test(size=SIZE) as pilot:
-            await _settle(pilot, lambda: light.board.loaded)
-            await pilot.press("l", "l", "l", "l")
-            await _settle(pilot)
-            _save(light, out, "board-light", made)
-
-        welcome = create_app(Home(empty_dir, empty_dir), Settings())
-        async with welcome.run_test(size=SIZE) as pilot:
-            await _settle(pilot, lambda: isinstance(welcome.screen, WelcomeScreen))
-            _save(welcome, out, "welcome", made)
-    return made
+def recorded() -> dict[str, str]:
+    """Each PNG's name and the digest of the snapshot it was made from, as last recorded."""
+    if not RECORD.exists():
+        return {}
+    found = {}
+    for line in RECORD.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, sha, *_ = line.split()
+            found[name] = sha
+    return found
 
 
-def to_png(svg: Path, converter: str) -> Path:
+def stale() -> list[str]:
+    """The PNGs not made from their snapshot as it is now, missing, or made from none."""
+    made = recorded()
+    wanted = sources()
+    out_of_date = [
+        name
+        for name, svg in wanted.items()
+        if made.get(name) != digest(svg) or not (OUT / name).exists()
+    ]
+    leftover = [png.name for png in sorted(OUT.glob("*.png")) if png.name not in wanted]
+    return out_of_date + leftover
+
+
+def to_png(svg: Path, png: Path, converter: str) -> None:
     """rsvg collapses the SVG's runs of spaces unless told to keep them: a copy is told."""
-    png = svg.with_suffix(".png")
     text = svg.read_text(encoding="utf-8").replace("<svg ", '<svg xml:space="preserve" ', 1)
     with tempfile.NamedTemporaryFile("w", suffix=".svg", encoding="utf-8") as copy:
         copy.write(text)
         copy.flush()
         subprocess.run([converter, copy.name, "-o", str(png)], check=True)
-    return png
 
 
 def main() -> None:
-    os.environ["REPDESK_NOW"] = NOW
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    OUT.mkdir(exist_ok=True)
-    made = asyncio.run(shoot(OUT))
     converter = shutil.which("rsvg-convert")
-    for svg in made:
-        if converter:
-            to_png(svg, converter)
-        print(svg.relative_to(ROOT), "+ png" if converter else "(no rsvg-convert: no PNG)")
     if not converter:
-        sys.exit("install librsvg2-bin for the PNGs")
+        sys.exit("screenshots: install librsvg2-bin for rsvg-convert; nothing was changed")
+    wanted = sources()
+    if not wanted:
+        sys.exit(
+            f"screenshots: no snapshots in {SNAPSHOTS.relative_to(ROOT)}: run "
+            "`.venv/bin/pytest tests/tui/test_screenshots.py --snapshot-update` first"
+        )
+    OUT.mkdir(exist_ok=True)
+    lines = ["# Written by scripts/screenshots.py: each PNG, and the sha256 of its snapshot."]
+    for name, svg in wanted.items():
+        to_png(svg, OUT / name, converter)
+        lines.append(f"{name} {digest(svg)} {svg.relative_to(ROOT)}")
+        print(f"screenshots/{name} from {svg.relative_to(ROOT)}")
+    for png in sorted(OUT.glob("*.png")):
+        if png.name not in wanted:
+            png.unlink()
+            print(f"screenshots/{png.name} removed: no snapshot makes it")
+    RECORD.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

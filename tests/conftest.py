@@ -7,10 +7,14 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from tests import engines
 from tests.pinned import NOW
+
+if TYPE_CHECKING:
+    from repdesk.tui.app import RepdeskApp
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +32,25 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     time.tzset()
     yield home
     time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def toasts_outlive_a_slow_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A toast lives 5 or 10 s of wall time; on a busy machine a test's next look at the
+    screen can come later than that, and a test waiting for a notice then never sees it
+    (issue 22: scripts/under-load caught one). In tests every toast lives a minute; snapshot
+    tests clear them first (tests/tui/drive.py `still`). Only for tests that use Textual."""
+    import sys
+
+    textual_app = sys.modules.get("textual.app")
+    if textual_app is None:
+        return
+    original = textual_app.App.notify
+
+    def notify(self, message, *, timeout=None, **options):  # type: ignore[no-untyped-def]
+        return original(self, message, timeout=60, **options)
+
+    monkeypatch.setattr(textual_app.App, "notify", notify)
 
 
 @pytest.fixture
@@ -68,6 +91,31 @@ def server_url() -> Iterator[str]:
     """An empty database on the test server (skipped locally without one, failed in CI)."""
     with engines.fresh_database() as url:
         yield url
+
+
+# The app, made but not started: a test runs it (`async with app.run_test(size=...)`) or hands
+# it to `snap_compare`. Imported here, not at the top: only the tests that ask import Textual.
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    """The app on the small desk of tests/tui/desks.py, with the default settings."""
+    from tests.tui.desks import build_small_desk, settings
+
+    from repdesk.tui.app import create_app
+
+    return create_app(build_small_desk(home), settings())
+
+
+@pytest.fixture
+def empty_app(home: Path) -> RepdeskApp:
+    """The app on a desk with no deals yet: it opens on the welcome."""
+    from tests.tui.desks import settings
+
+    from repdesk.storage.paths import Home
+    from repdesk.tui.app import create_app
+
+    return create_app(Home(home, home), settings())
 
 
 def cli_env(home: Path) -> dict[str, str]:

@@ -22,11 +22,26 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
+from sqlmodel import col
 
+from repdesk.core import forecast
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.domain import OBJECTION_CATEGORIES
+from repdesk.core.weeks import week_containing
 from repdesk.storage import store
-from repdesk.storage.models import Activity, Deal, FollowUp, Objection, Quota, Stage, StageChange
+from repdesk.storage.models import (
+    Activity,
+    Captured,
+    CloseDateChange,
+    Commitment,
+    Deal,
+    FollowUp,
+    ForecastChange,
+    Objection,
+    Quota,
+    Stage,
+    StageChange,
+)
 from repdesk.storage.paths import DEMO_STAMP, Home
 
 STAMP_FILE = DEMO_STAMP
@@ -651,16 +666,23 @@ def build_demo(engine: Engine, *, today: date, now: datetime, seed: int = 7) -> 
         if session.execute(select(func.count()).select_from(Deal)).scalar_one():
             raise ValueError("the demo is built into an empty desk only; this one has deals")
         stage_rows = session.execute(
-            select(Stage.id, Stage.name, Stage.kind, Stage.rot_days).order_by(
-                Stage.position, Stage.id
-            )
+            select(
+                col(Stage.id),
+                col(Stage.name),
+                col(Stage.kind),
+                col(Stage.rot_days),
+                col(Stage.probability),
+            ).order_by(col(Stage.position), col(Stage.id))
         ).all()
         rows = _generate(
             [(r.id, r.kind, r.rot_days) for r in stage_rows], today=today, now=now, seed=seed
         )
+        open_probability = {r.id: r.probability for r in stage_rows if r.kind == "open"}
+        rows += _forecast_story(rows, open_probability, today=today, now=now, seed=seed)
         for model, table_rows in rows:
             if table_rows:
                 session.execute(insert(model), table_rows)
+        _people(session, now)
     deals = rows[0][1]
     return DemoSummary(
         deals=len(deals),
@@ -671,6 +693,42 @@ def build_demo(engine: Engine, *, today: date, now: datetime, seed: int = 7) -> 
         follow_ups=len(rows[3][1]),
         objections=len(rows[4][1]),
     )
+
+
+# Roles a demo contact plays, by the link's id: every role shows up somewhere.
+_DEMO_ROLES = ("decision maker", "champion", "finance", "user", "other")
+
+
+def _people(session: Any, now: datetime) -> None:
+    """The demo's people as records (as the schema step makes them from deal text), with
+    roles, a won customer's "stay in touch" rhythm, and its latest emails as if captured."""
+    from sqlalchemy import text
+
+    from repdesk.storage import migrations
+
+    for statement in migrations.adopt_people_sql(session.get_bind().dialect.name):
+        session.execute(text(statement))
+    roles = " ".join(f"WHEN {n} THEN '{role}'" for n, role in enumerate(_DEMO_ROLES))
+    session.execute(text(f"UPDATE deal_contact SET role = CASE id % 5 {roles} END"))
+    session.execute(
+        text(
+            "UPDATE company SET touch_every_days = 60 WHERE id = (SELECT MIN(d.company_id) "
+            "FROM deal d WHERE d.status = 'won' AND d.company_id IS NOT NULL)"
+        )
+    )
+    latest = session.execute(
+        text(
+            "SELECT id, deal_id FROM activity WHERE kind = 'email' ORDER BY at DESC, id DESC "
+            "LIMIT 3"
+        )
+    ).all()
+    captured = [
+        {"source_key": f"mail:demo-{activity_id}@demo.example", "kind": "activity",
+         "item_id": activity_id, "deal_id": deal_id, "captured_at": now}
+        for activity_id, deal_id in latest
+    ]  # fmt: skip
+    if captured:
+        session.execute(insert(Captured), captured)
 
 
 def _generate(
@@ -958,6 +1016,8 @@ def _rows(
                 "created_at": first_at,
                 "updated_at": moments[-1],
                 "source_id": None,
+                # Who a deal lost to a competitor went to: the one its last note names.
+                "competitor": competitor if deal.lost_reason == "chose competitor" else "",
             }
         )
 
@@ -1255,3 +1315,146 @@ def _cover_categories(
             target["said"] = _fill(said, deal, rng)
             if target["answer"]:
                 target["answer"] = _fill(rng.choice(answers), deal, rng)
+
+
+# ------------------------------------------------------------------ the forecast (issue 21)
+
+_NPS_WEIGHTS = {10: 25, 9: 25, 8: 18, 7: 10, 6: 8, 5: 5, 4: 3, 3: 2, 2: 1, 1: 1, 0: 2}
+_COMMITMENTS = (
+    "Signed order form back",
+    "Pricing agreed with procurement",
+    "Demo to the CFO booked",
+    "Legal review of the contract done",
+    "Pilot scope signed off",
+    "Decision meeting held",
+)
+
+
+def _forecast_story(
+    rows: list[tuple[type, list[dict[str, Any]]]],
+    open_probability: dict[int, int],
+    *,
+    today: date,
+    now: datetime,
+    seed: int,
+) -> list[tuple[type, list[dict[str, Any]]]]:
+    """What schema 4 keeps, told over the generated deals: forecast calls and own
+    probabilities, close dates that slipped, every category change, customer scores, and
+    commitments for this week and the week before (half of those kept). A random stream of
+    its own, so the rows drawn before it stay as they were."""
+    rng = random.Random(f"{seed}-forecast")
+    deal_rows = rows[0][1]
+    stage_changes = rows[1][1]
+    for row in deal_rows:
+        row.update(forecast=None, probability=None, nps=None, nps_on=None)
+        row.setdefault("competitor", "")
+
+    def category(stage_id: int, row: dict[str, Any]) -> str:
+        own = row["probability"]
+        return forecast.category(
+            row["forecast"], own if own is not None else open_probability[stage_id]
+        )
+
+    # Category changes the stage moves made (between open stages).
+    category_changes: list[dict[str, Any]] = []
+    for change in stage_changes:
+        was, to = change["from_stage_id"], change["to_stage_id"]
+        if was in open_probability and to in open_probability:
+            before = forecast.default_category(open_probability[was])
+            after = forecast.default_category(open_probability[to])
+            if before != after:
+                category_changes.append(
+                    {"deal_id": change["deal_id"], "from_category": before,
+                     "to_category": after, "changed_at": change["changed_at"]}
+                )  # fmt: skip
+
+    open_rows = [row for row in deal_rows if row["status"] == "open"]
+    month = period_containing(today, "month")
+    closing = [r for r in open_rows if r["expected_close"] and month.contains(r["expected_close"])]
+
+    def call(row: dict[str, Any], *, override: str | None = None, own: int | None = None) -> None:
+        before = category(row["stage_id"], row)
+        row["forecast"], row["probability"] = override, own
+        after = category(row["stage_id"], row)
+        if before != after:
+            moment = _between(max(row["stage_entered_at"], now - timedelta(days=10)), now, rng)
+            category_changes.append(
+                {"deal_id": row["id"], "from_category": before, "to_category": after,
+                 "changed_at": moment}
+            )  # fmt: skip
+
+    by_stage: dict[float, list[dict[str, Any]]] = {}
+    for row in closing:
+        by_stage.setdefault(open_probability[row["stage_id"]], []).append(row)
+    probabilities = sorted(by_stage)
+    if probabilities:
+        for row in by_stage[probabilities[-2 if len(probabilities) > 1 else -1]][:3]:
+            call(row, override=forecast.COMMIT)  # the rep's confident calls
+        for row in by_stage[probabilities[-1]][:1]:
+            call(row, override=forecast.BEST_CASE)  # a Negotiation the rep doubts
+        for row in by_stage[probabilities[0]][:1]:
+            call(row, own=45)  # early, but the buyer is keen
+    for row in rng.sample(open_rows, min(2, len(open_rows))):
+        if row["forecast"] is None and row["probability"] is None:
+            call(row, override=forecast.OMITTED)
+
+    # Close dates that slipped: a third of the open deals, once or twice, recently.
+    close_changes: list[dict[str, Any]] = []
+    for row in open_rows:
+        if row["expected_close"] is None or rng.random() > 0.35:
+            continue
+        later = row["expected_close"]
+        steps = []
+        for _ in range(rng.choice((1, 1, 2))):
+            earlier = later - timedelta(days=rng.randint(7, 30))
+            if earlier < row["first_contact"]:
+                break
+            steps.append((earlier, later))
+            later = earlier
+        first_at = row["created_at"]
+        moments = sorted(_between(max(first_at, now - timedelta(days=20)), now, rng) for _ in steps)
+        for (was, to), moment in zip(reversed(steps), moments, strict=True):
+            close_changes.append(
+                {"deal_id": row["id"], "from_date": was, "to_date": to, "changed_at": moment}
+            )
+
+    # Scores from the customers won in the last year who answered (about half).
+    for row in deal_rows:
+        closed = row["closed_on"]
+        if row["status"] != "won" or closed is None or (today - closed).days > 365:
+            continue
+        if rng.random() < 0.5:
+            row["nps"] = rng.choices(tuple(_NPS_WEIGHTS), tuple(_NPS_WEIGHTS.values()))[0]
+            row["nps_on"] = min(today, closed + timedelta(days=rng.randint(3, 30)))
+
+    # Commitments: this week's, and last week's, marked or still to mark.
+    this_week = week_containing(today)
+    commitments: list[dict[str, Any]] = []
+    late = sorted(open_rows, key=lambda r: (-open_probability[r["stage_id"]], r["id"]))
+    texts = list(_COMMITMENTS)
+    rng.shuffle(texts)
+    for number, (week, outcome) in enumerate(
+        [(this_week.prev(), "kept"), (this_week.prev(), "missed"), (this_week.prev(), "kept"),
+         (this_week.prev(), None), (this_week, None), (this_week, None)]
+    ):  # fmt: skip
+        if number >= len(late):
+            break
+        made = datetime.combine(week.start, time(8, 30)).astimezone(UTC)
+        made = min(made, now)
+        commitments.append(
+            {
+                "deal_id": late[number]["id"],
+                "week": week.label,
+                "text": texts[number % len(texts)],
+                "made_at": made,
+                "outcome": outcome,
+                "marked_at": None if outcome is None else min(now, made + timedelta(days=4)),
+            }
+        )
+    category_changes.sort(key=lambda c: (c["changed_at"], c["deal_id"]))
+    close_changes.sort(key=lambda c: (c["changed_at"], c["deal_id"]))
+    return [
+        (CloseDateChange, close_changes),
+        (ForecastChange, category_changes),
+        (Commitment, commitments),
+    ]

@@ -17,10 +17,10 @@ import socket
 import ssl
 import sys
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from textual_serve.server import Server
 
 from repdesk.core.errors import RepdeskError
@@ -110,9 +110,9 @@ def _refuse(status: type[web.HTTPException], why: str) -> web.HTTPException:
     return status(text=f"repdesk: {why}\n", content_type="text/plain")
 
 
-def guard_middleware(guard: Guard) -> Any:
+def guard_middleware(guard: Guard) -> Middleware:
     @web.middleware
-    async def check(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
         # A page elsewhere may open a WebSocket to 127.0.0.1 (the browser sends the cookie
         # along if it has one): only the served page's own origin is let in.
         if request.path == "/ws" and request.headers.get("Origin") != guard.origin:
@@ -128,8 +128,8 @@ def guard_middleware(guard: Guard) -> Any:
                 # origin's requests carry and no script can read.
                 query = {k: v for k, v in request.query.items() if k != "token"}
                 target = "/" + (f"?{urlencode(query)}" if query else "")
-                response = web.HTTPFound(target)
-                response.set_cookie(
+                redirect = web.HTTPFound(target)
+                redirect.set_cookie(
                     guard.cookie,
                     guard.token,
                     httponly=True,
@@ -137,7 +137,7 @@ def guard_middleware(guard: Guard) -> Any:
                     secure=guard.ssl_context is not None,
                     path="/",
                 )
-                raise response
+                raise redirect
         elif not guard.token_matches(request.cookies.get(guard.cookie)):
             raise _refuse(web.HTTPForbidden, "no token: open the address `repdesk serve` printed")
         response = await handler(request)

@@ -1,4 +1,5 @@
-"""The rep's settings: a small TOML file (stdlib tomllib to read, a tiny writer to save)."""
+"""The rep's settings: a small TOML file (stdlib tomllib to read; tomlkit, which keeps the
+rep's comments and order, to save)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ going_cold_days = 14
 week_start = "monday"
 # The app's theme (any Textual theme name, e.g. "textual-dark", "textual-light", "nord").
 theme = "textual-dark"
+# Your own mail addresses: `repdesk capture` tells mail you sent from mail you received by them.
+# me = ["you@yourcompany.example"]
 
 [rates]
 # One unit of each currency in the desk's currency, e.g. USD = 0.92 (from 0.000001 to 1000000)
@@ -58,6 +61,8 @@ class Settings:
     pipedrive_url: str = "https://api.pipedrive.com"
     pipedrive_pipeline: int | None = None  # which pipeline the desk's stages map to
     pipedrive_all_owners: bool = False  # sync every deal the token sees, not only the rep's
+    # The rep's own mail addresses (`me`): captured mail from them was sent, not received.
+    me: tuple[str, ...] = ()
 
     def with_theme(self, theme: str) -> Settings:
         return replace(self, theme=theme)
@@ -139,8 +144,16 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
         shown = display_url(raw_url) if isinstance(raw_url, str) else raw_url
         raise _fail(path, "database_url", shown, SERVER_URL_FORM)
     crm = _pipedrive(data.get("pipedrive", {}), path)
+    me = data.get("me", [])
+    if isinstance(me, str):
+        me = [me]
+    if not isinstance(me, list) or not all(
+        isinstance(a, str) and re.fullmatch(r"[^@\s]+@[^@\s]+", a.strip()) for a in me
+    ):
+        raise _fail(path, "me", me, 'your mail addresses, e.g. ["you@yourcompany.example"]')
     return Settings(
         **crm,
+        me=tuple(a.strip().lower() for a in me),
         currency=currency,
         going_cold_days=days,
         week_start=week_start,
@@ -221,15 +234,23 @@ def display_url(url: str) -> str:
 
 
 def save_value(path: Path, key: str, value: str) -> None:
-    """Set one top-level string key, keeping the rep's comments and layout."""
-    line = f"{key} = {_quote(value)}"
-    text = path.read_text(encoding="utf-8") if path.exists() else DEFAULT_TEXT
-    pattern = re.compile(rf"^{re.escape(key)}\s*=.*$", re.MULTILINE)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: line, text, count=1)
-    else:
-        head, sep, tail = text.partition("\n[")
-        text = f"{head.rstrip()}\n{line}\n" + (f"\n[{tail}" if sep else "")
+    """Set one top-level string key, keeping the rep's comments, order and layout.
+
+    A TOML parser does it, not a text edit: a new key lands before the first table (a file
+    that starts with `[rates]` gets it above that line, not inside the table), and a line that
+    only looks like the key (in a table, in a multi-line string) is left alone. Raises
+    SettingsError for a file that is no longer TOML (edited while the app runs): it stays as
+    it is."""
+    import tomlkit  # only here: reading the settings, and every shell command, never needs it
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else DEFAULT_TEXT
+        document = tomlkit.parse(text)
+        document[key] = value
+        text = tomlkit.dumps(document)
+    except (TOMLKitError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path} is not valid TOML ({exc}): {key} was not saved") from None
     # Through a symlink to its target (a settings.toml kept in a dotfiles repo stays a link),
     # written beside the target and renamed over it, so no reader sees half a file.
     target = Path(os.path.realpath(path))
@@ -243,8 +264,3 @@ def save_value(path: Path, key: str, value: str) -> None:
     except OSError:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def _quote(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'

@@ -10,12 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-DATA = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout (a worktree sits one folder deeper, so look further up).
+DATA = next(
+    (up / "shared" / "data" for up in ROOT.parents if (up / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data",
+)
 MAVEN = DATA / "maven_crm_sales_opportunities"
-# Real Salesforce exports travel with the tests (BSD-3-Clause, see fixtures/README.md).
-SALESFORCE = FIXTURES / "salesforce_data_cloud_workshop"
+# Real Salesforce exports travel with the tests (BSD-3-Clause, see fixtures/real/README.md).
+SALESFORCE = FIXTURES / "real" / "salesforce_data_cloud_workshop"
 # 300 real Maven records (both date styles) always run; the whole file when ../shared has it.
-MAVEN_SLICE = FIXTURES / "maven_slice"
+MAVEN_SLICE = FIXTURES / "real" / "maven_slice"
 
 # The command line the README gives for Maven's sales_pipeline.csv, word for word.
 MAVEN_ARGS = [

@@ -61,13 +61,17 @@ def test_hubspot_labels_and_internal_stage_ids(home: Path) -> None:
     assert found["Onboarding package"]["stage"] == "Qualified"  # "Qualified To Buy"
 
 
-def test_salesforce_report_needs_its_date_format_said(home: Path) -> None:
+def test_salesforce_report_dates_are_read_as_the_file_proves_them(home: Path) -> None:
     report = FIXTURES / "salesforce_report.csv"
-    err = refused("import", report)
-    assert f"{report}:2: Close Date '3/15/2025': expected an ISO date" in err
-    assert "--date-format" in err
-    out = ok("import", report, "--date-format", "%m/%d/%Y")
+    # 3/15/2025 can only be month first: the file says so itself, and the summary says how.
+    out = ok("import", report)
     assert "as a Salesforce opportunity report (column labels)" in out
+    assert (
+        f"{report}: dates read as %m/%d/%Y, month first, as '3/15/2025' (line 2, Close Date) "
+        "shows: there is no month 15"
+    ) in out
+    again = ok("import", report, "--date-format", "%m/%d/%Y")
+    assert "0 created, 0 updated, 4 unchanged" in again and "dates read as" not in again
     found = deals()
     hotel = found["Grand Hotel - Booking system"]
     assert (hotel["company"], hotel["currency"], hotel["value"]) == (
@@ -123,9 +127,19 @@ def test_tasks_link_to_deals_imported_before(home: Path) -> None:
     assert "0 added" in out and "75 left out" in out
 
 
-def test_salesforce_contact_export_is_named_and_refused(home: Path) -> None:
-    err = refused("import", need(SALESFORCE / "Contact.csv"))
-    assert "Salesforce Contact export" in err and "Opportunity, Account and Task" in err
+def test_salesforce_contact_export_brings_people_at_their_companies(home: Path) -> None:
+    """Once refused; since issue 19 contacts are records: Contact.csv with Account.csv brings
+    every person, at their account's company, and a second import adds nobody twice."""
+    need(SALESFORCE)
+    out = ok("import", SALESFORCE / "Account.csv", SALESFORCE / "Contact.csv")
+    assert "Salesforce Contact export (people)" in out
+    added = int(out.split("Contacts: ")[1].split(" added")[0].replace(",", ""))
+    assert added > 0
+    listed = ok("contact", "list")
+    assert "Patricia Ryan" in listed and "patricia.ryan@example.com" in listed
+    assert listed.strip().endswith(f"{added:,} contact" + ("s" if added != 1 else ""))
+    again = ok("import", SALESFORCE / "Account.csv", SALESFORCE / "Contact.csv")
+    assert f"Contacts: 0 added, {added:,} already on the desk" in again
 
 
 def test_maven_pipeline_with_the_documented_command(home: Path) -> None:
@@ -166,10 +180,16 @@ def test_maven_records_with_the_documented_command_and_both_date_styles(home: Pa
         MAVEN_SLICE / "sales_pipeline.csv",
         MAVEN_SLICE / "sales_pipeline_us_dates.csv",
     )
-    err = refused("import", us_dates, *MAVEN_ARGS)
-    assert f"{us_dates}:2: engage_date '10/20/2016': expected an ISO date" in err
+    # 10/20/2016 can only be month first: the file proves its form, and it is taken.
+    first = ok("import", us_dates, *MAVEN_ARGS)
+    assert (
+        f"{us_dates}: dates read as %m/%d/%Y, month first, as '10/20/2016' (line 2, "
+        "engage_date) shows: there is no month 20"
+    ) in first
     out = ok("import", pipeline, *MAVEN_ARGS)
-    assert "Imported 300 deals" in out
+    assert "Imported 300 deals" in out and "0 created, 0 updated, 300 unchanged" in out
+    assert "Imported 300 deals" in first
+    out = first
     for line in ("Prospect   open         30", "Contacted  open         61",
                  "Won        won         176", "Lost       lost         33"):  # fmt: skip
         assert line in out, out
@@ -193,14 +213,16 @@ def test_maven_records_with_the_documented_command_and_both_date_styles(home: Pa
     assert "0 created, 0 updated, 300 unchanged" in out
 
 
-def test_maven_us_dates_only_with_date_format_and_then_the_same_deals(home: Path) -> None:
+def test_maven_us_dates_are_read_month_first_and_give_the_same_deals(home: Path) -> None:
     variant = need(MAVEN / "variants" / "sales_pipeline_us_dates_kisaraF.csv")
-    err = refused("import", variant, *MAVEN_ARGS)
-    assert f"{variant}:2: engage_date '10/20/2016': expected an ISO date" in err
-    assert "… and " in err and err.count("\n") == 22  # the header, 20 problems, "and more"
-    ok("import", need(MAVEN / "sales_pipeline.csv"), *MAVEN_ARGS)
-    out = ok("import", variant, *MAVEN_ARGS, "--date-format", "%m/%d/%Y")
+    out = ok("import", variant, *MAVEN_ARGS)
+    assert f"{variant}: dates read as %m/%d/%Y, month first" in out
+    out = ok("import", need(MAVEN / "sales_pipeline.csv"), *MAVEN_ARGS)
     assert "0 created, 0 updated, 8,800 unchanged" in out
+    # Said day first, the file is refused where it cannot be: and told what reads it.
+    err = refused("import", variant, *MAVEN_ARGS, "--date-format", "%d/%m/%Y")
+    assert f"{variant}:2: engage_date '10/20/2016': expected a date in --date-format %d/" in err
+    assert "this file's dates read with --date-format %m/%d/%Y" in err
 
 
 def test_reimport_updates_changed_deals_and_records_the_move(home: Path, tmp_path: Path) -> None:
@@ -226,6 +248,32 @@ def test_reimport_updates_changed_deals_and_records_the_move(home: Path, tmp_pat
         "JOIN deal d ON d.id = c.deal_id WHERE d.title = 'Fleet tracking rollout' ORDER BY c.id"
     ).fetchall()
     assert moves == [("Negotiation",), ("Won",)]
+
+
+def test_reimport_keeps_the_close_date_and_forecast_it_changed(home: Path, tmp_path: Path) -> None:
+    """A CRM export read again moves a deal's expected close and stage: its histories keep
+    both (the slip on its page, the category change in the week's review)."""
+    source = (FIXTURES / "pipedrive_deals.csv").read_text(encoding="utf-8")
+    first = tmp_path / "deals.csv"
+    first.write_text(source, encoding="utf-8")
+    ok("import", first)
+    first.write_text(
+        source.replace(
+            "Negotiations Started,Open,2025-01-15 09:00:00,,,,,2025-03-31",
+            "Proposal Made,Open,2025-01-15 09:00:00,,,,,2025-04-30",
+        ),
+        encoding="utf-8",
+    )
+    assert "0 created, 1 updated, 3 unchanged" in ok("import", first)
+    conn = sqlite3.connect(home / "desk.sqlite")
+    fleet = "(SELECT id FROM deal WHERE title = 'Fleet tracking rollout')"
+    assert conn.execute(
+        f"SELECT from_date, to_date FROM close_date_change WHERE deal_id = {fleet}"
+    ).fetchall() == [("2025-03-31", "2025-04-30")]
+    assert conn.execute(
+        f"SELECT from_category, to_category FROM forecast_change WHERE deal_id = {fleet}"
+    ).fetchall() == [("commit", "best_case")]  # Negotiation 70% to Proposal 55%
+    assert "slipped:        once, by 30 days" in ok("deal", "show", "Fleet tracking rollout")
 
 
 def test_create_stages_adds_them_before_won_and_lost(home: Path) -> None:

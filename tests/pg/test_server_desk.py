@@ -183,7 +183,7 @@ def test_a_write_waits_for_another_writer_instead_of_failing(server_url: str) ->
             "-c",
             "import sys, time\n"
             "from sqlalchemy import text\n"
-            "from repdesk import store\n"
+            "from repdesk.storage import store\n"
             f"engine = store.make_server_engine({server_url!r})\n"
             "with store.write_session(engine) as s:\n"
             "    s.execute(text(\"INSERT INTO quota (period, amount_cents) VALUES ('2026', 1)\"))\n"

@@ -150,11 +150,6 @@ async def open_form(pilot: Pilot[int], key: str, kind: type) -> None:
     await until(pilot, lambda: not isinstance(pilot.app.screen, FormScreen | ConfirmScreen))
 
 
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
-
-
 @pytest.mark.slow
 async def test_the_board_and_its_forms_survive_tiny_terminals(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
@@ -192,3 +187,20 @@ async def test_the_queues_and_the_playbook_survive_tiny_terminals(app: RepdeskAp
         await squeeze(pilot)
         await pilot.press("escape", "1")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+@pytest.mark.slow
+async def test_the_weekly_review_and_the_forecast_forms_survive_tiny_terminals(
+    app: RepdeskApp,
+) -> None:
+    from repdesk.tui.screens.review import ReviewScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l")
+        await open_form(pilot, "F", FormScreen)  # the forecast call
+        await pilot.press("5")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.page)
+        await squeeze(pilot, "down", "up", "left_square_bracket", "0")
+        await open_form(pilot, "C", FormScreen)  # a commitment
+        assert isinstance(app.screen, ReviewScreen)

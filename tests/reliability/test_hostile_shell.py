@@ -496,7 +496,7 @@ def test_one_deal_is_one_deal(desk: Path, tmp_path: Path) -> None:
     source = tmp_path / "one.csv"
     source.write_text("title,company\nNew one,Delta\n", encoding="utf-8")
     out = ok("import", source)
-    assert ": 1 row\n" in out and "Imported 1 deal from" in out
+    assert ": 1 row (UTF-8)\n" in out and "Imported 1 deal from" in out
 
 
 def test_what_killed_backups_restores_and_upgrades_left_is_removed_at_the_next_start(

@@ -10,17 +10,14 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from tests.tui.desks import build_small_desk, settings
+from tests.tui.desks import build_small_desk
 
-from repdesk.storage.paths import Home
-from repdesk.tui.app import RepdeskStopped, create_app
+from repdesk.tui.app import RepdeskApp, RepdeskStopped
 
 
 async def test_after_several_errors_the_app_says_one_line_and_no_textual_note(
-    home: Path,
+    app: RepdeskApp, home: Path
 ) -> None:
-    build_small_desk(home)
-    app = create_app(Home(home, home), settings())
     said = io.StringIO()
     app.error_console = Console(file=said, width=200, color_system=None)
     with pytest.raises(RepdeskStopped):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,75 @@ def test_an_upgraded_desk_deletes_and_restores_through_its_trash(home: Path, ver
         assert "[1] activity: call 2026-11-11 on #1 Fleet tracking rollout" in ok("trash")
         ok("trash", "restore", "1")
         assert "logged twice" in ok("deal", "show", "1")
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if v < 6])
+def test_an_upgraded_desk_keeps_every_deals_people_as_records(home: Path, version: int) -> None:
+    """Schema 6 moved each deal's company, contact, email and phone text into company and
+    contact records: none is lost, and the deal page lists them."""
+    from tests.shell import ok
+
+    home.mkdir(parents=True)
+    desk = home / "desk.sqlite"
+    shutil.copy(FIXTURES / f"desk-v{version}.sqlite", desk)
+    before = rows(desk, "SELECT id, company, contact, email, phone FROM deal ORDER BY id")
+    make_engine(desk).dispose()
+    for deal_id, company, contact, email, phone in before:
+        shown = json.loads(ok("deal", "show", str(deal_id), "--json"))
+        assert (shown["company"], shown["contact"], shown["email"], shown["phone"]) == (
+            company, contact, email, phone,
+        )  # fmt: skip
+        people = shown["contacts"]
+        if contact or email or phone:
+            main = people[0]
+            assert main["name"] == (contact or email or phone)
+            assert (email in main["emails"]) if email else True
+            assert (phone in main["phones"]) if phone else True
+        else:
+            assert people == []
+        if company:
+            record = (
+                "SELECT c.name FROM company c JOIN deal d ON d.company_id = c.id "
+                f"WHERE d.id = {deal_id}"
+            )
+            assert rows(desk, record) == [(company,)]
+    assert "Ana Ruiz" in ok("contact", "list")
+    assert "Acme Logistics" in ok("company", "list")
+
+
+def test_an_older_desk_upgrades_to_forecasts_from_its_stages(home: Path) -> None:
+    """Schema 5 (issue 21): every deal of an older desk starts with no call of the rep's, no
+    probability of its own, no competitor, no score, and empty histories; its forecast is its
+    stage's default, and the new columns take writes at once."""
+    from repdesk.core.dates import parse_period
+    from repdesk.core.money import Conversion
+    from repdesk.reports import figures
+    from repdesk.services import forecast
+    from repdesk.storage.store import write_session
+
+    home.mkdir(parents=True)
+    desk = home / "desk.sqlite"
+    shutil.copy(FIXTURES / "desk-v4.sqlite", desk)  # the version before schema 5
+    engine = make_engine(desk)
+    try:
+        assert (
+            rows(desk, "SELECT forecast, probability, competitor, nps FROM deal")
+            == [(None, None, "", None)] * 4
+        )
+        for table in ("close_date_change", "forecast_change", "commitment", "weekly_review"):
+            assert rows(desk, f"SELECT count(*) FROM {table}") == [(0,)], table
+        with read_session(engine) as session:
+            december = figures.kpi_report(
+                session, period=parse_period("2026-12"), as_of=date(2026, 11, 20),
+                conversion=Conversion("EUR"),
+            )  # fmt: skip
+        # Deal 1, in Proposal (55%), expected 2026-12-15: best case; deal 4 (USD) has no rate.
+        assert december.categories.best_case == 4_500_000
+        assert december.categories.commit == 0 and december.left_out_deals == 1
+        with write_session(engine) as session:
+            forecast.set_forecast(session=session, deal_id=1, category="commit")
+        assert rows(desk, "SELECT from_category, to_category FROM forecast_change") == [
+            ("best_case", "commit")
+        ]
+    finally:
+        engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +44,61 @@ async def still(pilot: Pilot[Any]) -> None:
     from textual.widgets._toast import Toast
 
     app = pilot.app
-    app.clear_notifications()
-    await until(pilot, lambda: not any(screen.query(Toast) for screen in app.screen_stack))
+
+    def no_toast() -> bool:
+        # Cleared at every look: a notice that comes after a clear would stay a minute (every
+        # toast does in the tests: tests/conftest.py) and be in the picture.
+        # Textual clears the toasts of the screen on top only: a form's picture shows the
+        # board's through it, so those go too.
+        app.clear_notifications()
+        toasts = [toast for screen in app.screen_stack for toast in screen.query(Toast)]
+        for toast in toasts:
+            toast.remove()
+        return not toasts
+
+    await until(pilot, no_toast)
     field = app.screen.focused
     if isinstance(field, Input | TextArea):
         field.cursor_blink = False
         field._cursor_visible = True  # shown, as at the start of a blink; no public setter
     await pilot.pause()
+
+
+def quota_shown(app: Any) -> bool:
+    """Every quota strip on the screen on top shows its figures (they come from a read of their
+    own, after the screen is up)."""
+    return all(str(strip.render()).strip() for strip in app.screen.query("QuotaStrip"))
+
+
+def settle(
+    *keys: str, ready: Callable[[Any], object] | None = None
+) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """A snapshot's `run_before`: wait for every card and the app's own reads, press `keys`,
+    wait for `ready(app)`, the screen's reads, its quota strip and a form's first field, then
+    make the picture still."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        # Every card in, and the launch notice's read done: its toast is cleared by `still`,
+        # and a toast that came after the clear would make the picture depend on timing.
+        await until(pilot, lambda: app.board.loaded and not reading(app))  # type: ignore[attr-defined]
+        await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+        if ready is not None:
+            await until(pilot, lambda: ready(app))
+        # A form draws its focused first field once mounted: the picture waits for that.
+        await until(
+            pilot,
+            lambda: (
+                getattr(app.screen, "keys_ready", True)
+                and not reading(app.screen)
+                and quota_shown(app)
+            ),
+        )
+        await still(pilot)  # no toast (the launch notice's is timed), a steady cursor
+
+    return run
 
 
 async def burst(pilot: Pilot[Any], *keys: str) -> None:

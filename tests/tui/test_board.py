@@ -22,11 +22,6 @@ from repdesk.tui.widgets.stage_column import StageHeader
 SIZE = (140, 40)
 
 
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
-
-
 async def ready(pilot: Pilot[int]) -> BoardScreen:
     app = pilot.app
     assert isinstance(app, RepdeskApp)
@@ -595,10 +590,11 @@ async def test_ctrl_y_copies_the_answer_while_typing_in_the_answer_box(app: Repd
         assert form.raw_values()["answer"] == "Ok\nSplit the licence over two budget years"
 
 
-async def test_a_desk_damaged_under_the_app_stops_it_with_one_line(home: Path) -> None:
+async def test_a_desk_damaged_under_the_app_stops_it_with_one_line(
+    app: RepdeskApp, home: Path
+) -> None:
     from repdesk.tui.app import RepdeskStopped
 
-    app = create_app(build_small_desk(home), settings())
     with pytest.raises(RepdeskStopped) as info:
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +101,7 @@ def test_the_first_frame_shows_cards_counts_and_quota_then_the_rest_follows(
         after["prospects"] = [card.title for card in box.column.cards]
         after["selected"] = box.column.selected.title
         after["header"] = str(box.query_one(StageHeader).render())
+        await until(pilot, app.warmed.is_set)  # the imports after the first frame are done
         after["collecting"] = gc.isenabled()
 
     first = _start(desk_home, drive)
@@ -180,3 +184,50 @@ def test_g_before_every_card_is_read_still_lands_on_the_last_card(
 
     _start(desk_home, drive, press_at_first_paint=True)
     assert after["selected"] == "Prospect 00"  # the sixth, lowest-value prospect
+
+
+# `repdesk` as a rep starts it, in a process of its own: which modules are in at the first
+# frame, and once the start is over.
+_IMPORTED_AT_FIRST_FRAME = """
+import json, sys, threading
+from repdesk import cli
+from repdesk.cli.app import open_app
+from repdesk.storage import paths
+HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "repdesk.storage.store", "httpx")
+seen = {}
+def run(app):
+    after = app.after_first_paint
+    def first_paint():
+        seen["first frame"] = [name for name in HEAVY if name in sys.modules]
+        seen["cards"] = sum(len(box.column.cards) for box in app.board.boxes())
+        after()
+        def when_warm():
+            if hasattr(app, "warmed"):
+                app.warmed.wait(60)
+            seen["warm"] = [name for name in HEAVY if name in sys.modules]
+            app.call_from_thread(app.exit)
+        threading.Thread(target=when_warm, daemon=True).start()
+    app.after_first_paint = first_paint
+    app.run(headless=True, size=(120, 36))
+open_app(cli.Desk(paths.resolve_home()), auto_backup=False, run=run)
+print(json.dumps(seen))
+"""
+
+
+def test_the_first_frame_waits_for_no_sqlalchemy(home: Path) -> None:
+    """The first frame reads with sqlite3: SQLAlchemy and SQLModel (some 400 ms of imports,
+    more than Textual's own) are imported after it, in the background, before any key needs
+    them. httpx (the CRM sync's client) only when a sync runs."""
+    build_small_desk(home)
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_AT_FIRST_FRAME],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["cards"] == 6  # the board's first frame, with its cards
+    assert seen["first frame"] == []
+    assert seen["warm"] == ["sqlalchemy", "sqlmodel", "pydantic", "repdesk.storage.store"]

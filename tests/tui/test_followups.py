@@ -21,11 +21,6 @@ from repdesk.tui.widgets.queue_list import Heading, QueueList
 SIZE = (140, 40)
 
 
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
-
-
 async def queues(pilot: Pilot[Any]) -> QueueList:
     app = pilot.app
     await until(pilot, lambda: app.board.loaded)

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import burst, db, on_board, until
 from textual.binding import Binding
 from textual.pilot import Pilot
 
-from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.app import RepdeskApp
 from repdesk.tui.forms import FieldInput, FormScreen
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.followups import FollowUpsScreen
@@ -21,11 +20,6 @@ from repdesk.tui.screens.followups import FollowUpsScreen
 SIZE = (140, 40)
 LAST_CALL = "SELECT a.outcome FROM activity a WHERE a.kind = 'call' ORDER BY a.id DESC LIMIT 1"
 CALLS = "SELECT count(*) FROM activity WHERE kind = 'call'"
-
-
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
 
 
 async def board(pilot: Pilot[Any]) -> BoardScreen:

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from tests.conftest import cli_env
 from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import db, reading, still, until
@@ -25,11 +24,6 @@ from repdesk.tui.forms import FormScreen
 from repdesk.tui.screens.kpi import KpiScreen, Tile
 
 SIZE = (130, 50)
-
-
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
 
 
 async def kpi_screen(pilot: Pilot[Any], *keys: str) -> KpiScreen:

@@ -8,22 +8,15 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import pytest
-from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import db, until
 from textual.widgets import Static
 
-from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.app import RepdeskApp
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.screens.board import BoardScreen
 
 SIZE = (120, 36)
-
-
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
 
 
 def hold_writes(app: RepdeskApp) -> asyncio.Event:

@@ -7,14 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from tests.shell import ok
-from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import db, on_board, until
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.app import RepdeskApp
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.deal import DealScreen
@@ -28,11 +26,6 @@ EVERY_ROW = (
     "(SELECT group_concat(id || due_on || coalesce(done_at, ''), ',') FROM follow_up), "
     "(SELECT count(*) FROM objection)"
 )
-
-
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
 
 
 async def board(pilot: Pilot[Any]) -> BoardScreen:

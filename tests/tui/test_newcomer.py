@@ -30,11 +30,6 @@ from repdesk.tui.widgets.footer import RepdeskFooter
 SIZE = (120, 34)
 
 
-@pytest.fixture
-def app(home: Path) -> RepdeskApp:
-    return create_app(build_small_desk(home), settings())
-
-
 def rows(home: Path, sql: str) -> list[tuple[object, ...]]:
     conn = sqlite3.connect(home / "desk.sqlite")
     try:
@@ -102,14 +97,15 @@ async def test_help_on_the_deal_page_lists_the_deal_pages_keys(app: RepdeskApp) 
         await until(pilot, lambda: isinstance(app.screen, DealScreen))
 
 
-async def test_a_newly_added_binding_shows_in_help_without_editing_any_list(home: Path) -> None:
+async def test_a_newly_added_binding_shows_in_help_without_editing_any_list(
+    app: RepdeskApp,
+) -> None:
     class BoardWithANewKey(BoardScreen):
         BINDINGS = [Binding("z", "wave", "Wave hello", id="board.brand_new")]
 
         def action_wave(self) -> None:
             self.notify("hello")
 
-    app = create_app(build_small_desk(home), settings())
     app.board = BoardWithANewKey()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -171,11 +167,6 @@ async def test_a_click_on_a_footer_key_runs_it_and_the_pointer_names_it(
 
 
 # ------------------------------------------------------------------ welcome
-
-
-@pytest.fixture
-def empty_app(home: Path) -> RepdeskApp:
-    return create_app(Home(home, home), settings())
 
 
 async def welcome(pilot: Pilot[int]) -> WelcomeScreen:
@@ -299,3 +290,20 @@ async def test_a_theme_chosen_in_the_picker_is_saved_and_comes_back(home: Path) 
     async with again.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert again.theme == "textual-light"
+
+
+async def test_a_theme_chosen_when_the_settings_start_with_rates_keeps_the_file_loading(
+    home: Path,
+) -> None:
+    # Before, `theme = ...` went to the end of the file, inside [rates], and the next start
+    # refused the settings ("rates.theme is not valid").
+    desk_home = build_small_desk(home)
+    desk_home.settings.write_text("[rates]\n# at the bank's rate\nUSD = 0.92\n", encoding="utf-8")
+    app = create_app(desk_home, settings_mod.load(desk_home.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.theme = "textual-light"  # what ctrl+t's picker does
+        await pilot.pause()
+    saved = settings_mod.load(desk_home.settings)
+    assert (saved.theme, saved.rates) == ("textual-light", {"USD": 0.92})
+    assert "# at the bank's rate" in desk_home.settings.read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
-"""The sync in the app (issue 20): P (or the palette) syncs with Pipedrive in the background,
-the top line says where the sync stands or why it could not run, and C lists the conflicts,
+"""The sync in the app (issue 20): I (or the palette) syncs with Pipedrive in the background,
+the top line says where the sync stands or why it could not run, and B lists the conflicts,
 each settled with a key (< the desk's value, > Pipedrive's). Against the Pipedrive stand-in
 of tests/pipedrive/server.py."""
 
@@ -87,7 +87,7 @@ async def test_p_syncs_in_the_background_and_the_top_line_follows(
         await on_board(pilot)
         assert "Pipedrive" not in top_line(app)  # a desk that does not sync says nothing
         api.gate.clear()  # Pipedrive answers nothing for now
-        await pilot.press("P")
+        await pilot.press("I")
         await until(pilot, lambda: "Pipedrive: syncing…" in top_line(app))
         await pilot.press("2")  # the app goes on while the sync waits
         await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
@@ -102,7 +102,7 @@ async def test_p_syncs_in_the_background_and_the_top_line_follows(
         for title in ("One", "Two", "Three"):
             ok("deal", "add", title)
         await until(pilot, lambda: "Pipedrive: synced 4 min ago · 3 waiting" in top_line(app))
-        await pilot.press("P")
+        await pilot.press("I")
         await synced(pilot)
         assert api.count("deals") == deals_here + 3
 
@@ -144,7 +144,7 @@ async def test_no_token_is_said_on_the_top_line_and_in_a_toast(
     app = app_for(home, url)
     async with app.run_test(size=SIZE) as pilot:
         await on_board(pilot)
-        await pilot.press("P")
+        await pilot.press("I")
         await until(pilot, lambda: "Pipedrive: not synced: no API token" in top_line(app))
         assert said(app, "no Pipedrive API token: set REPDESK_PIPEDRIVE_TOKEN")
     assert api.log == []  # nothing was asked of Pipedrive
@@ -159,7 +159,7 @@ async def test_offline_is_said_at_once(
     app = app_for(home, url)
     async with app.run_test(size=SIZE) as pilot:
         await on_board(pilot)
-        await pilot.press("P")
+        await pilot.press("I")
         await until(pilot, lambda: "Pipedrive: not synced: offline" in top_line(app), 20)
         assert said(app, "Pipedrive cannot be reached at 127.0.0.1 (offline?)")
 
@@ -185,8 +185,8 @@ async def test_conflicts_are_listed_and_each_settled_with_a_key(
         engine.dispose()
     async with app.run_test(size=SIZE) as pilot:
         await on_board(pilot)
-        await until(pilot, lambda: "2 conflicts (C)" in top_line(app))
-        await pilot.press("C")
+        await until(pilot, lambda: "2 conflicts (B)" in top_line(app))
+        await pilot.press("B")
         await until(pilot, lambda: isinstance(app.screen, ConflictsScreen) and app.screen.loaded)
         listing = app.screen.query_one(OptionList)
         lines = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
@@ -206,7 +206,7 @@ async def test_conflicts_are_listed_and_each_settled_with_a_key(
             (22_222_200,)
         ]
         await until(pilot, lambda: "conflict" not in top_line(app))
-        await pilot.press("P")
+        await pilot.press("I")
         await synced(pilot)
     assert remote_deal(api, HOSTILE)["value"] == 99_000  # the desk's value, sent
     assert remote_deal(api, "Route planning")["value"] == 222_222
@@ -221,7 +221,7 @@ async def test_quitting_in_the_middle_of_a_sync_quits_and_the_next_sync_finishes
     async with app.run_test(size=SIZE) as pilot:
         await on_board(pilot)
         api.gate.clear()
-        await pilot.press("P")
+        await pilot.press("I")
         await until(pilot, lambda: "Pipedrive: syncing…" in top_line(app))
         await pilot.press("q")
         await until(pilot, lambda: app._exit)
@@ -250,6 +250,6 @@ async def test_the_demo_desk_never_syncs(
     app = create_app(demo_home, replace(load(demo_home.settings), pipedrive_url=url))
     async with app.run_test(size=SIZE) as pilot:
         await on_board(pilot)
-        await pilot.press("P")
+        await pilot.press("I")
         await until(pilot, lambda: said(app, "The demo desk does not sync with Pipedrive"))
     assert api.log == []  # not one made-up deal reached the company's CRM

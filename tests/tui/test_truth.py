@@ -66,8 +66,9 @@ async def test_board_totals_use_the_rates_and_say_what_they_leave_out(home: Path
         assert app.screen.pane.kpis.open_count == 7  # type: ignore[attr-defined]
 
 
-async def test_won_and_lost_cards_show_the_close_the_reason_and_how_long_ago(home: Path) -> None:
-    app = create_app(build_small_desk(home), settings())
+async def test_won_and_lost_cards_show_the_close_the_reason_and_how_long_ago(
+    app: RepdeskApp,
+) -> None:
     async with app.run_test(size=(200, 40)) as pilot:  # eight columns of 25 cells
         await until(pilot, lambda: app.board.loaded)
         await pilot.press("v")
@@ -126,8 +127,7 @@ async def _reloaded(pilot: Pilot[Any]) -> None:
         await pilot.pause(0.01)
 
 
-async def test_going_cold_rows_say_how_long_since_the_last_touch(home: Path) -> None:
-    app = create_app(build_small_desk(home), settings())
+async def test_going_cold_rows_say_how_long_since_the_last_touch(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         listing = await _queues(pilot)
         cold = {
@@ -189,8 +189,7 @@ async def test_a_repeating_follow_up_done_in_the_app_keeps_its_rhythm(home: Path
     assert db(home, pending) == [("2026-11-23", "10:00:00.000000", 7)]
 
 
-async def test_snooze_in_the_app_keeps_the_time_of_day(home: Path) -> None:
-    app = create_app(build_small_desk(home), settings())
+async def test_snooze_in_the_app_keeps_the_time_of_day(app: RepdeskApp, home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         listing = await _queues(pilot)
         await _select(pilot, listing, "40 seats renewal", "today")  # today 10:00

@@ -66,8 +66,9 @@ def test_same_inputs_same_rows(tmp_path: Path) -> None:
     _build(tmp_path / "a.sqlite")
     _build(tmp_path / "b.sqlite")
     first, second = _dump(tmp_path / "a.sqlite"), _dump(tmp_path / "b.sqlite")
-    assert all(first[t] for t in ALL_TABLES if t != "trash" and t not in SYNC_TABLES)
+    assert all(first[t] for t in ALL_TABLES if t not in ("trash", "weekly_review", *SYNC_TABLES))
     assert first["trash"] == []  # a new demo has nothing deleted yet
+    assert first["weekly_review"] == []  # a week's review is kept the first time it is read
     assert first == second
 
 

@@ -108,3 +108,24 @@ def test_the_today_queue_is_in_time_order(engine: Any) -> None:
     in_order = ["All day", "Morning", "Noon", "Afternoon"]
     assert [row.title for row in queues.today] == in_order
     assert [row.title for row in queues.upcoming] == in_order
+
+
+def test_the_launch_counts_are_the_queues_overdue_and_today(engine: Any) -> None:
+    """The app's launch notice counts without reading the queues: the same two numbers."""
+    open_id = _cold_deal(engine, "Open deal")
+    lost_id = _cold_deal(engine, "Lost deal")
+    with write_session(engine) as session:
+        for deal_id in (open_id, lost_id):
+            for days in (-3, -1, 0, 0, 2):  # two overdue, two today, one to come
+                day = TODAY + timedelta(days=days)  # scheduled that morning
+                followups.add_follow_up(session=session, deal_id=deal_id, when=(day, None),
+                                        now=min(NOW, NOW + timedelta(days=days)))  # fmt: skip
+        done = followups.add_follow_up(session=session, deal_id=open_id,
+                                       when=(TODAY - timedelta(days=5), None),
+                                       now=NOW - timedelta(days=5))  # fmt: skip
+        followups.complete_follow_up(session=session, follow_up_id=done.id, now=NOW)  # type: ignore[arg-type]
+        deals.lose_deal(session=session, deal_id=lost_id, reason="price", now=NOW)
+    queues = _queues(engine)
+    with read_session(engine) as session:
+        counts = figures.due_counts(session, today=TODAY)
+    assert counts == (len(queues.overdue), len(queues.today)) == (2, 2)

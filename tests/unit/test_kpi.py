@@ -120,7 +120,10 @@ def test_json_has_exactly_the_contract_keys_and_money_in_major_units() -> None:
         "period", "start", "end", "quota", "won_value", "won_count", "lost_count", "attainment",
         "expected_by_now", "win_rate", "avg_cycle_days", "avg_deal_size", "open_count",
         "open_value", "weighted_pipeline", "forecast", "coverage", "velocity_per_day",
-        "deals_needed", "pipeline_needed",
+        "deals_needed", "pipeline_needed", "left_out_deals", "left_out_currencies",
+        "left_out_fix", "commit", "best_case", "pipeline", "omitted", "won_and_commit",
+        "won_commit_best_case", "commit_attainment", "best_case_attainment", "lost_by_reason",
+        "lost_by_competitor", "nps",
     ]  # fmt: skip
     assert data["quota"] == 60_000
     assert data["velocity_per_day"] == 2142.86

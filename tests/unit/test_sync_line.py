@@ -32,7 +32,7 @@ def status(**values: object) -> Status:
         (status(last_sync=NOW - timedelta(minutes=4), waiting=3), False, None,
          "Pipedrive: synced 4 min ago · 3 waiting"),
         (status(waiting=1200, conflicts=2), False, None,
-         "Pipedrive: synced just now · 1,200 waiting · 2 conflicts (C)"),
+         "Pipedrive: synced just now · 1,200 waiting · 2 conflicts (B)"),
         (status(conflicts=1), True, None, "Pipedrive: syncing…"),
         (status(linked=False, last_sync=None), False, "no API token",
          "Pipedrive: not synced: no API token"),

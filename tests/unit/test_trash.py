@@ -11,7 +11,7 @@ from repdesk.core.dates import period_containing
 from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
 from repdesk.reports import figures
 from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
-from repdesk.storage.models import Activity, Deal, FollowUp, Objection, StageChange
+from repdesk.storage.models import Activity, Deal, FollowUp, ForecastChange, Objection, StageChange
 from repdesk.storage.store import read_session, write_session
 
 
@@ -48,7 +48,7 @@ def _snapshot(engine, deal_id: int) -> dict:  # type: ignore[no-untyped-def]
             "deal": trash.row_values(deal) if deal else None,
             **{
                 m.__tablename__: _rows(session, m, deal_id)
-                for m in (StageChange, Activity, FollowUp, Objection)
+                for m in (StageChange, Activity, FollowUp, Objection, ForecastChange)
             },
         }
 
@@ -64,7 +64,9 @@ def test_a_deleted_deal_leaves_figures_and_queues_and_comes_back_whole(engine) -
 
     with write_session(engine) as session:
         item = trash.delete_item(session=session, kind="deal", item_id=deal_id, now=NOW)
-    assert (item.kind, item.item_id, item.rows) == ("deal", deal_id, 1 + 3 + 1 + 1 + 1)
+    # The deal, 3 stage changes, an activity, a follow-up, an objection, and the forecast change
+    # its move to Demo made (pipeline to best case).
+    assert (item.kind, item.item_id, item.rows) == ("deal", deal_id, 1 + 3 + 1 + 1 + 1 + 1)
     assert item.label == f"#{deal_id} Fleet rollout (Acme)"
     with read_session(engine) as session:
         assert figures.month_figures(session, conversion=EUR).won_value == 0
@@ -130,6 +132,26 @@ def test_a_child_waits_for_its_deal_and_never_lands_on_another(engine) -> None: 
         assert _rows(session, Activity, other.id) == []
 
 
+@pytest.mark.parametrize("owner", [[1], {"id": 1}], ids=["a list", "no created_at"])
+def test_a_trash_entry_with_an_unreadable_deal_record_is_refused_and_kept(engine, owner) -> None:  # type: ignore[no-untyped-def]
+    # A desk imported from an edited JSON export may hold anything in a trash row's payload:
+    # a restore says it cannot be read (it raised TypeError/KeyError before).
+    import json
+
+    deal_id = _deal_with_a_timeline(engine)
+    with read_session(engine) as session:
+        activity_id = _rows(session, Activity, deal_id)[0]["id"]
+    with write_session(engine) as session:
+        lone = trash.delete_item(session=session, kind="activity", item_id=activity_id, now=NOW)
+        entry = trash.get_entry(session=session, trash_id=lone.id, now=NOW)
+        entry.payload = json.dumps({**json.loads(entry.payload), "_deal": owner})
+        session.add(entry)
+    with write_session(engine) as session, pytest.raises(RepdeskError, match="cannot be read"):
+        trash.restore(session=session, trash_id=lone.id, now=NOW)
+    with read_session(engine) as session:
+        assert [i.id for i in trash.list_trash(session=session, now=NOW)] == [lone.id]
+
+
 def test_the_trash_keeps_things_30_days_and_empties(engine) -> None:  # type: ignore[no-untyped-def]
     old, new = _deal_with_a_timeline(engine, "Old"), _deal_with_a_timeline(engine, "New")
     with write_session(engine) as session:
@@ -153,7 +175,10 @@ def test_merge_moves_the_timeline_and_trashes_the_other(engine) -> None:  # type
     before = _snapshot(engine, gone)
     with write_session(engine) as session:
         merged = merge.merge_deals(session=session, keep_id=keep, gone_id=gone, now=NOW)
-    assert merged.moved == {"stage_change": 2, "activity": 1, "follow_up": 1, "objection": 1}
+    assert merged.moved == {
+        "stage_change": 2, "activity": 1, "follow_up": 1, "objection": 1,
+        "close_date_change": 0, "forecast_change": 1, "commitment": 0,
+    }  # fmt: skip
     after = _snapshot(engine, keep)
     assert after["deal"]["title"] == "Keep"
     assert {a["id"] for a in before["activity"]} <= {a["id"] for a in after["activity"]}

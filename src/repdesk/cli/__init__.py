@@ -20,10 +20,10 @@ from repdesk.cli.registry import build_parser
 from repdesk.cli.shell import Desk, UsageError
 from repdesk.core.currencies import CurrencyInputError
 from repdesk.core.dates import DateInputError, PeriodInputError
-from repdesk.core.errors import RepdeskError
+from repdesk.core.errors import DeskError, RepdeskError
 from repdesk.core.money import AmountInputError
 from repdesk.core.text import printable
-from repdesk.storage import desk_file, paths, problems
+from repdesk.storage import paths, problems
 
 __all__ = ["Desk", "build_parser", "main"]
 
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         home = paths.resolve_home(args.home)
         desk_path, crash_log = str(home.desk), home.crash_log
         if (blocked := paths.not_a_folder(home)) is not None:
-            raise desk_file.DeskError(
+            raise DeskError(
                 f"{blocked} is a file, not a folder: give --home (or REPDESK_HOME) a folder"
             )
         return int(args.handler(Desk(home), args))
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), shell.EXIT_BAD_INPUT)
     except CurrencyInputError as exc:
         return _fail(f"--currency: {exc}", shell.EXIT_BAD_INPUT)
-    except (desk_file.DeskError, settings_mod.SettingsError) as exc:
+    except (DeskError, settings_mod.SettingsError) as exc:
         return _fail(str(exc), shell.EXIT_DESK_PROBLEM)
     except KeyboardInterrupt:
         return 130

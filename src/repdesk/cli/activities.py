@@ -15,6 +15,7 @@ from repdesk.core.text import printable
 
 def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import activities, deals
+    from repdesk.storage.models import saved_id
 
     minutes = shell.minutes(args.minutes) if args.minutes is not None else None
     next_when = shell.when(args.next, "--next") if args.next else None
@@ -25,7 +26,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
         deal = deals.find_deal(session=session, ref=args.deal)
         activity, following = activities.log_activity(
             session=session,
-            deal_id=deal.id,  # type: ignore[arg-type]
+            deal_id=saved_id(deal),
             kind=args.kind,
             outcome=args.outcome or "",
             minutes=minutes,

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
-from repdesk.cli.shell import Desk
+from repdesk.cli.shell import Desk, UsageError
 from repdesk.cli.trash import trashed_line
 from repdesk.core import clock, formatting
 from repdesk.core.currencies import check_code
+from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.money import format_money, parse_money
 from repdesk.core.text import printable
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from repdesk.storage.models import Contact, Deal
+
 
 def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.services import deals
+    from repdesk.services import deals, people
 
     currency = check_code(args.currency) if args.currency is not None else None
     value, named = 0, None
@@ -31,14 +33,19 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
             value, named = parse_money(args.value, currency=currency, default_currency=default)
     first = shell.day(args.first_contact, "--first-contact") if args.first_contact else None
     expected = shell.day(args.expected_close, "--expected-close") if args.expected_close else None
+    if args.role is not None and not args.contact:
+        raise UsageError("--role needs --contact NAME|ID (who plays it)")
     with desk.write() as session:
+        # --contact names a contact on the desk (by id, name or address); a name the desk
+        # does not know yet becomes a new contact, with --email and --phone as theirs.
+        known = _known_contact(session, args.contact)
         deal = deals.create_deal(
             session=session,
             title=args.title,
             company=args.company,
-            contact=args.contact,
-            email=args.email,
-            phone=args.phone,
+            contact="" if known is not None else args.contact,
+            email="" if known is not None else args.email,
+            phone="" if known is not None else args.phone,
             value_cents=value,
             currency=currency or named or desk.settings.currency,  # "$500" is in USD
             stage=args.stage,
@@ -49,9 +56,54 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
             first_contact=first,
             expected_close=expected,
         )
+        _with_contact(session, deal, known, args)
         line = f"Added {shell.deal_line(deal, shell.stage_names(session))}"
+        if deal.contact:
+            role = args.role and people.check_role(args.role)
+            line += f" with {printable(deal.contact)}" + (f" ({role})" if role else "")
     shell.out(line)  # only once committed: a full disk fails the commit, not before it
     return 0
+
+
+def _known_contact(session: Session, ref: str) -> Contact | None:
+    """The contact `deal add --contact` names, or None for a name the desk does not know (an
+    id that is no contact's, or text matching several, is refused)."""
+    from repdesk.core.errors import NotFound
+    from repdesk.services import people
+
+    if not ref.strip():
+        return None
+    try:
+        return people.find_contact(session=session, ref=ref)
+    except NotFound:
+        if row_id(ref) is not None:
+            raise
+        return None
+
+
+def _with_contact(
+    session: Session, deal: Deal, known: Contact | None, args: argparse.Namespace
+) -> None:
+    from repdesk.services import people
+    from repdesk.storage.models import saved_id
+
+    deal_id = saved_id(deal)
+    role = people.check_role(args.role) if args.role is not None else "other"
+    if known is not None:
+        people.link_contact(session=session, deal_id=deal_id, contact_id=saved_id(known), role=role)
+        if args.email or args.phone:
+            people.edit_contact(
+                session=session,
+                contact_id=saved_id(known),
+                add_emails=[args.email] if args.email else [],
+                add_phones=[args.phone] if args.phone else [],
+            )
+    elif args.role is not None:
+        links = people.links_of(session, deal_id)
+        if links:
+            people.link_contact(
+                session=session, deal_id=deal_id, contact_id=links[0].contact_id, role=role
+            )
 
 
 def cmd_deal_list(desk: Desk, args: argparse.Namespace) -> int:
@@ -76,12 +128,16 @@ RECENT_ACTIVITIES = 5  # `deal show`: the last few; the app's deal page has the 
 
 
 def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.services import activities, deals, followups, objections
+    from repdesk.cli.forecast import forecast_fields
+    from repdesk.cli.people import person_json
+    from repdesk.services import activities, deals, followups, forecast, objections, people
 
     with desk.read() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         names = shell.stage_names(session)
         assert deal.id is not None
+        on_deal = people.people_of_deal(session=session, deal_id=deal.id)
+        outlook = forecast.deal_forecast(session=session, deal_id=deal.id)
         pending = followups.pending(session=session, deal_id=deal.id)
         heard = objections.objections_of(session=session, deal_id=deal.id)
         recent = activities.timeline_activities(
@@ -91,6 +147,13 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         shell.print_json(
             shell.deal_json(deal, names)
             | {
+                "forecast": outlook.category,
+                "probability": outlook.probability,
+                "close_date_slips": outlook.slips,
+                "slipped_days": outlook.slipped_days,
+                "contacts": [
+                    person_json(on.person) | {"role": on.role, "main": on.main} for on in on_deal
+                ],
                 "follow_ups": [
                     {
                         "id": fu.id,
@@ -145,8 +208,18 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
         fields.append(("closed on", deal.closed_on.isoformat()))
     if deal.status == "lost":
         fields.append(("lost reason", deal.lost_reason))
+    fields += forecast_fields(deal, outlook, names[deal.stage_id])
     for label, value in fields:
         shell.out(f"  {label + ':':<15} {printable(value) or '-'}")
+    if len(on_deal) > 1 or any(on.role != "other" for on in on_deal):
+        shell.out(f"Contacts ({len(on_deal)})")
+        for on in on_deal:
+            reach = ", ".join(printable(x) for x in (*on.person.emails, *on.person.phones))
+            title = f", {printable(on.person.title)}" if on.person.title else ""
+            shell.out(
+                f"  #{on.person.id} {printable(on.person.name)}{title} · {on.role}"
+                + (f" · {reach}" if reach else "")
+            )
     if deal.notes.strip():
         shell.out("Notes")
         for note_line in deal.notes.strip().splitlines():
@@ -170,25 +243,10 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
-def _change_deal(
-    desk: Desk, ref: str, change: Callable[[Session, int], Any], done: Callable[[Any, str], str]
-) -> int:
-    """Find DEAL, apply one service change in one write transaction, print `done`'s line."""
-    from repdesk.services import deals
-
-    with desk.write() as session:
-        found = deals.find_deal(session=session, ref=ref)
-        assert found.id is not None
-        deal = change(session, found.id)
-        line = done(deal, shell.deal_line(deal, shell.stage_names(session)))
-    shell.out(line)  # once committed
-    return 0
-
-
 def cmd_deal_move(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    return _change_deal(
+    return shell.change_deal(
         desk,
         args.deal,
         lambda s, deal_id: deals.move_deal(session=s, deal_id=deal_id, stage=args.stage),
@@ -200,7 +258,7 @@ def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
     on = shell.day(args.on, "--on") if args.on else None
-    return _change_deal(
+    return shell.change_deal(
         desk,
         args.deal,
         lambda s, deal_id: deals.win_deal(session=s, deal_id=deal_id, on=on),
@@ -212,18 +270,23 @@ def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
     on = shell.day(args.on, "--on") if args.on else None
-    return _change_deal(
+    return shell.change_deal(
         desk,
         args.deal,
-        lambda s, deal_id: deals.lose_deal(session=s, deal_id=deal_id, reason=args.reason, on=on),
-        lambda deal, line: f"Lost {line}: {printable(deal.lost_reason)}",
+        lambda s, deal_id: deals.lose_deal(
+            session=s, deal_id=deal_id, reason=args.reason, on=on, competitor=args.competitor
+        ),
+        lambda deal, line: (
+            f"Lost {line}: {printable(deal.lost_reason)}"
+            + (f" (to {printable(deal.competitor)})" if deal.competitor else "")
+        ),
     )
 
 
 def cmd_deal_reopen(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    return _change_deal(
+    return shell.change_deal(
         desk,
         args.deal,
         lambda s, deal_id: deals.reopen_deal(session=s, deal_id=deal_id, stage=args.stage),
@@ -233,10 +296,11 @@ def cmd_deal_reopen(desk: Desk, args: argparse.Namespace) -> int:
 
 def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, trash
+    from repdesk.storage.models import saved_id
 
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
-        item = trash.delete_item(session=session, kind="deal", item_id=deal.id)  # type: ignore[arg-type]
+        item = trash.delete_item(session=session, kind="deal", item_id=saved_id(deal))
     with_rows = f" (with {item.rows - 1:,} rows of its timeline)" if item.rows > 1 else ""
     shell.out(trashed_line(item).replace(": in the trash", f"{with_rows}: in the trash", 1))
     return 0
@@ -244,14 +308,17 @@ def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
 
 def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, merge
+    from repdesk.storage.models import saved_id
 
     with desk.write() as session:
         keep = deals.find_deal(session=session, ref=args.keep)
         gone = deals.find_deal(session=session, ref=args.gone)
         gone_line = f"#{gone.id} {shell.title_and_company(gone.title, gone.company)}"
-        merged = merge.merge_deals(session=session, keep_id=keep.id, gone_id=gone.id)  # type: ignore[arg-type]
+        merged = merge.merge_deals(session=session, keep_id=saved_id(keep), gone_id=saved_id(gone))
         line = shell.deal_line(merged.keep, shell.stage_names(session))
     moved = shell.table_counts({t: merged.moved[t] for t in ("activity", "follow_up", "objection")})
+    if merged.contacts:
+        moved += f", {shell.count(merged.contacts, 'contact')}"
     shell.out(
         f"Merged {gone_line} into {line}: {moved} and its stage history moved; "
         f"#{merged.gone_id} is in the trash as {merged.trash_id}"
@@ -261,6 +328,7 @@ def cmd_deal_merge(desk: Desk, args: argparse.Namespace) -> int:
 
 def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
+    from repdesk.storage.models import saved_id
 
     if args.text is None:
         with desk.read() as session:
@@ -270,7 +338,7 @@ def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text.replace("\\n", "\n")
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
-        deals.edit_deal(session=session, deal_id=deal.id, notes=text)  # type: ignore[arg-type]
+        deals.edit_deal(session=session, deal_id=saved_id(deal), notes=text)
         lines = len(text.splitlines())
         shell.out(
             f"Notes of #{deal.id} {printable(deal.title)}: "
@@ -284,8 +352,12 @@ def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
 
 def _add_arguments(add: argparse.ArgumentParser) -> None:
     add.add_argument("title")
-    for flag in ("company", "contact", "email", "phone", "source", "product", "region"):
+    for flag in ("company", "email", "phone", "source", "product", "region"):
         add.add_argument(f"--{flag}", default="")
+    add.add_argument(
+        "--contact", default="", metavar="NAME|ID", help="a contact (a new name adds one)"
+    )
+    add.add_argument("--role", type=shell.given, metavar="R", help=", ".join(CONTACT_ROLES))
     add.add_argument("--value", type=shell.given, help="e.g. 12500, 12,500.50 or 12.5k")
     add.add_argument("--currency", type=shell.given, help="three-letter code (default: the desk's)")
     add.add_argument("--stage", type=shell.given, help="a stage name (default: the first)")
@@ -319,6 +391,7 @@ def _lost_arguments(lost: argparse.ArgumentParser) -> None:
     lost.add_argument("deal", metavar="DEAL")
     lost.add_argument("--reason", required=True)
     lost.add_argument("--on", type=shell.given, metavar="DATE")
+    lost.add_argument("--competitor", metavar="NAME", help="who it went to")
 
 
 def _reopen_arguments(reopen: argparse.ArgumentParser) -> None:
@@ -343,6 +416,8 @@ def _notes_arguments(notes: argparse.ArgumentParser) -> None:
 
 
 def commands() -> list[Command]:
+    from repdesk.cli.forecast import deal_actions  # `deal set`, `deal nps` (issue 21)
+
     actions = [
         Command("add", "add a deal", cmd_deal_add, _add_arguments),
         Command("list", "list deals", cmd_deal_list, _list_arguments),
@@ -359,6 +434,7 @@ def commands() -> list[Command]:
             _merge_arguments,
         ),
         Command("notes", "print a deal's notes, or replace them", cmd_deal_notes, _notes_arguments),
+        *deal_actions(),
     ]
-    help = "add, list, show, move, win, lose, reopen, delete or merge deals"
+    help = "add, list, show, move, win, lose, reopen, delete or merge deals; set their forecast"
     return [Command("deal", help, actions=actions)]

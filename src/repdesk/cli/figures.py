@@ -142,16 +142,60 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
         ("Open pipeline", f"{money(k.open_value)} in {shell.count(k.open_count, 'deal')}"),
         ("Weighted pipeline", money(k.weighted_pipeline)),
         ("Forecast", money(k.forecast)),
+        *forecast_rows(k, cur),
         ("Coverage", "—" if k.coverage is None else f"{k.coverage:.2f}x"),
         ("Velocity", "—" if k.velocity_per_day is None else f"{money(k.velocity_per_day)} per day"),
         ("Deals needed", "—" if k.deals_needed is None else str(k.deals_needed)),
         ("Pipeline needed", money(k.pipeline_needed)),
     ]
+    rows += lessons_rows(k, cur)
     if k.left_out_deals:
         rows.append(("Left out", formatting.left_out(k)))
     for label, value in rows:
         shell.out(f"{label + ':':<19}{value}")
     return 0
+
+
+def forecast_rows(k: Any, currency: str) -> list[tuple[str, str]]:
+    """`kpi`'s forecast categories: what is expected to close in the period, and won plus
+    commit (plus best case) against the quota."""
+
+    def against(value: int, share: float | None) -> str:
+        shown = format_money(value, currency)
+        return shown if share is None else f"{shown} ({formatting.pct(share)} of quota)"
+
+    sums = k.categories
+    return [
+        ("Commit", format_money(sums.commit, currency)),
+        ("Best case", format_money(sums.best_case, currency)),
+        ("Pipeline", format_money(sums.pipeline, currency)),
+        ("Won + commit", against(k.won_and_commit, k.commit_attainment)),
+        ("+ best case", against(k.won_commit_best_case, k.best_case_attainment)),
+    ]
+
+
+def lessons_rows(k: Any, currency: str) -> list[tuple[str, str]]:
+    """`kpi`'s lost deals by reason and by competitor, and the won customers' NPS."""
+
+    def groups(found: Any, nobody: str) -> str:
+        shown = [
+            f"{printable(g.name) or nobody} {shell.count(g.count, 'deal')} "
+            f"{format_money(g.value_cents, currency)}"
+            for g in found[:LESSONS_SHOWN]
+        ]
+        more = len(found) - LESSONS_SHOWN
+        return " · ".join(shown) + (f" · {more} more (--json)" if more > 0 else "") or "—"
+
+    nps = k.nps
+    score = "—" if nps.score is None else f"{nps.score:+.0f}"
+    return [
+        ("Lost by reason", groups(k.lost_by_reason, "(no reason)")),
+        ("Lost to", groups(k.lost_by_competitor, "a competitor, unnamed,")),
+        ("NPS", f"{score} ({shell.count(nps.answered, 'won customer')} answered)"),
+    ]
+
+
+LESSONS_SHOWN = 4  # the biggest reasons and competitors in the text; --json has them all
 
 
 # ---------------------------------------------------------------- the commands

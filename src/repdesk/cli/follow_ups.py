@@ -15,6 +15,7 @@ from repdesk.core.text import printable
 
 def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, followups
+    from repdesk.storage.models import saved_id
 
     when = shell.when(args.when, "WHEN")
     every = shell.every(args.every) if args.every else None
@@ -22,7 +23,7 @@ def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
         deal = deals.find_deal(session=session, ref=args.deal)
         fu = followups.add_follow_up(
             session=session,
-            deal_id=deal.id,  # type: ignore[arg-type]
+            deal_id=saved_id(deal),
             when=when,
             note=args.note or "",
             recur_days=every,
@@ -51,8 +52,8 @@ def cmd_follow_up_done(desk: Desk, args: argparse.Namespace) -> int:
         )
         line = f"Done: follow-up {done.id}"
         if following is not None:
-            next_when = formatting.when(following.due_on, following.due_time)
-            line += f"; next {next_when} (follow-up {following.id})"
+            shown = formatting.when(following.due_on, following.due_time)
+            line += f"; next {shown} (follow-up {following.id})"
         if done.outcome.strip():
             line += f"; logged a {args.kind}: {printable(done.outcome)}"
     shell.out(line)  # once committed

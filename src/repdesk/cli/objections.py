@@ -15,12 +15,13 @@ from repdesk.core.text import printable
 
 def cmd_objection_add(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, objections
+    from repdesk.storage.models import saved_id
 
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         obj = objections.add_objection(
             session=session,
-            deal_id=deal.id,  # type: ignore[arg-type]
+            deal_id=saved_id(deal),
             category=args.category,
             said=args.said,
             answer=args.answer or "",

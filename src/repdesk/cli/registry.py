@@ -18,8 +18,8 @@ import argparse
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
-from repdesk import __version__
 from repdesk.cli.shell import Desk, Parser, UsageError, given
 
 Handler = Callable[[Desk, argparse.Namespace], int]
@@ -45,9 +45,12 @@ class Command:
 COMMAND_MODULES = {
     "demo": "app",
     "deal": "deals",
+    "contact": "people",
+    "company": "people",
     "log": "activities",
     "activity": "activities",
     "follow-up": "follow_ups",
+    "capture": "capture",
     "objection": "objections",
     "stage": "stages",
     "trash": "trash",
@@ -55,6 +58,7 @@ COMMAND_MODULES = {
     "today": "figures",
     "quota": "figures",
     "kpi": "figures",
+    "review": "forecast",
     "export": "transfer",
     "serve": "app",
     "migrate-to": "transfer",
@@ -82,7 +86,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--home", type=given, metavar="DIR", help="keep the desk and settings in DIR"
     )
-    parser.add_argument("--version", action="version", version=f"repdesk {__version__}")
+    parser.add_argument("--version", action=_Version)
     parser.set_defaults(handler=_open_the_app)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
     names = [command] if command in COMMAND_MODULES else list(COMMAND_MODULES)
@@ -109,6 +113,22 @@ def _add(parent: argparse._SubParsersAction[Parser], command: Command) -> None:
             _add(actions, action)
 
 
+class _Version(argparse.Action):
+    """`repdesk --version`. The version is looked up only when asked: reading the package
+    metadata (repdesk.__version__) costs more than `repdesk quota` does."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: Any) -> None:
+        super().__init__(
+            option_strings, dest=argparse.SUPPRESS, nargs=0, help="show the version and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        import repdesk
+
+        print(f"repdesk {repdesk.__version__}")
+        parser.exit()
+
+
 def _needs_an_action(name: str) -> Handler:
     def handler(desk: Desk, args: argparse.Namespace) -> int:
         raise UsageError(f"{name} needs an action (see `repdesk {name} --help`)")
@@ -117,7 +137,8 @@ def _needs_an_action(name: str) -> Handler:
 
 
 def _open_the_app(desk: Desk, args: argparse.Namespace) -> int:
-    """`repdesk` without a command (imported here, not above: the fast path never opens it)."""
-    from repdesk.cli.app import cmd_open
-
+    """`repdesk` without a command. Its module is imported now, not above (the fast path never
+    opens the app), and by name like every command module (`declared`): app.py imports this
+    module for `Command`, and a static import back would make the two a cycle."""
+    cmd_open: Handler = importlib.import_module("repdesk.cli.app").cmd_open
     return cmd_open(desk, args)

@@ -12,7 +12,7 @@ import argparse
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from datetime import date, time
@@ -241,6 +241,11 @@ def deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
         "closed_on": deal.closed_on.isoformat() if deal.closed_on else None,
         "lost_reason": deal.lost_reason,
         "notes": deal.notes,
+        "forecast_call": deal.forecast,  # the rep's call; null: the default from the probability
+        "own_probability": deal.probability,
+        "competitor": deal.competitor,
+        "nps": deal.nps,
+        "nps_on": deal.nps_on.isoformat() if deal.nps_on else None,
     }
 
 
@@ -259,8 +264,26 @@ def deal_line(deal: Any, stage_names: dict[int, str]) -> str:
 
 def stage_names(session: Session) -> dict[int, str]:
     from repdesk.services import deals
+    from repdesk.storage.models import saved_id
 
-    return {s.id: s.name for s in deals.stages(session=session)}  # type: ignore[misc]
+    return {saved_id(s): s.name for s in deals.stages(session=session)}
+
+
+def change_deal(
+    desk: Desk, ref: str, change: Callable[[Session, int], Any], done: Callable[[Any, str], str]
+) -> int:
+    """Find DEAL, apply one service change in one write transaction, print `done`'s line.
+
+    The deal commands (cli/deals.py) and `deal set`/`deal nps` (cli/forecast.py) share it."""
+    from repdesk.services import deals
+
+    with desk.write() as session:
+        found = deals.find_deal(session=session, ref=ref)
+        assert found.id is not None
+        deal = change(session, found.id)
+        line = done(deal, deal_line(deal, stage_names(session)))
+    out(line)  # once committed
+    return 0
 
 
 # A JSON export's tables, as a rep counts them: "3 deals, 14 stage changes".
@@ -273,6 +296,16 @@ TABLE_WORDS = {
     "objection": ("objection", "objections"),
     "quota": ("quota", "quotas"),
     "trash": ("thing in the trash", "things in the trash"),
+    "close_date_change": ("close date change", "close date changes"),
+    "forecast_change": ("forecast change", "forecast changes"),
+    "commitment": ("commitment", "commitments"),
+    "weekly_review": ("kept weekly review", "kept weekly reviews"),
+    "company": ("company", "companies"),
+    "contact": ("contact", "contacts"),
+    "contact_email": ("contact email", "contact emails"),
+    "contact_phone": ("contact phone", "contact phones"),
+    "deal_contact": ("contact on a deal", "contacts on deals"),
+    "captured": ("captured mail or meeting", "captured mails and meetings"),
     "sync_state": ("sync setting", "sync settings"),
     "sync_link": ("link to the CRM", "links to the CRM"),
     "sync_outbox": ("change waiting to sync", "changes waiting to sync"),
@@ -287,6 +320,9 @@ def table_counts(counts: dict[str, int]) -> str:
         one, many = TABLE_WORDS.get(table, (table, table))
         return f"{n:,} {one if n == 1 else many}"
 
-    return ", ".join(
-        words(table, n) for table, n in counts.items() if n or table not in _QUIET_WHEN_EMPTY
+    # The deal's own tables first, in the order a rep has always read them; people after.
+    order = list(TABLE_WORDS)
+    shown = sorted(
+        counts.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else 99
     )
+    return ", ".join(words(table, n) for table, n in shown if n or table not in _QUIET_WHEN_EMPTY)

@@ -105,12 +105,16 @@ def cmd_stage_set(desk: Desk, args: argparse.Namespace) -> int:
     if args.probability is None and args.rot is None:
         raise UsageError("stage set: nothing to change: give --probability or --rot")
     probability = shell.percent(args.probability) if args.probability is not None else None
-    extra = {"rot_days": shell.rot_days(args.rot)} if args.rot is not None else {}
-    return _stage_done(
-        desk,
-        lambda s: stages.set_stage(session=s, stage=args.stage, probability=probability, **extra),
-        lambda stage: f"Set {printable(stage.name)}:",
-    )
+    rot_days = shell.rot_days(args.rot) if args.rot is not None else None
+
+    def change(session: Session) -> Any:
+        if args.rot is None:  # no --rot: the stage keeps its rot limit (None means never rots)
+            return stages.set_stage(session=session, stage=args.stage, probability=probability)
+        return stages.set_stage(
+            session=session, stage=args.stage, probability=probability, rot_days=rot_days
+        )
+
+    return _stage_done(desk, change, lambda stage: f"Set {printable(stage.name)}:")
 
 
 def cmd_stage_remove(desk: Desk, args: argparse.Namespace) -> int:

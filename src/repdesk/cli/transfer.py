@@ -14,7 +14,7 @@ from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk, UsageError
 from repdesk.core import clock
-from repdesk.core.errors import RepdeskError
+from repdesk.core.errors import DeskError, RepdeskError
 from repdesk.core.text import printable
 from repdesk.storage import desk_file
 
@@ -68,6 +68,7 @@ def _import_options(desk: Desk, args: argparse.Namespace) -> Any:
         stage_map=stage_map,
         status_map=status_map,
         date_format=args.date_format,
+        encoding=args.encoding,
         create_stages=args.create_stages,
         default_currency=desk.settings.currency,
     )
@@ -95,7 +96,7 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     )
     if as_json:
         return _import_json(desk, args, files)
-    from repdesk.io import csv_import
+    from repdesk.io import csv_import, import_summary
     from repdesk.io.progress import ProgressBar
     from repdesk.services import transfer
 
@@ -105,7 +106,8 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
         plan = csv_import.read_files(files, options, progress=bar)
         for source in plan.sources:
             shell.out(
-                f"Reading {source.path} as {source.format.name}: {shell.count(source.rows, 'row')}"
+                f"Reading {source.path} as {source.format.name}: {shell.count(source.rows, 'row')} "
+                f"({source.encoding})"
             )
             if args.dry_run and source.unused_columns and source.format.records == "deals":
                 shell.out(
@@ -128,7 +130,9 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     updated = sum(outcome.updated.values())
     unchanged = sum(outcome.unchanged.values())
     names = ", ".join(str(s.path) for s in plan.sources if s.format.records == "deals")
-    if args.dry_run:
+    if not names:
+        pass  # a people or activities file alone: its own line below says what it did
+    elif args.dry_run:
         shell.out(
             f"Would import {shell.count(created + updated + unchanged, 'deal')} from {names}: "
             f"{created:,} to create, {updated:,} to update, {unchanged:,} unchanged"
@@ -157,6 +161,23 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
                 f"or account of these deals (first: {first})"
             )
         shell.out(line)
+    if plan.people or plan.roles:
+        verb = "would add" if args.dry_run else "added"
+        line = (
+            f"Contacts: {outcome.people_added:,} {verb}, {outcome.people_present:,} already on "
+            f"the desk; {outcome.roles_added:,} on deals"
+        )
+        if outcome.roles_unlinked:
+            first = ", ".join(outcome.roles_unlinked[:3])
+            line += (
+                f"; {len(outcome.roles_unlinked):,} left out, naming a deal or contact not in "
+                f"these files or on the desk (first: {first})"
+            )
+        shell.out(line)
+    for line in import_summary.summary_lines(
+        plan, desk_currency=desk.settings.currency, rated=desk.settings.rates, dry_run=args.dry_run
+    ):
+        shell.out(line)
     if args.dry_run:
         shell.out("Nothing was written (--dry-run).")
     return 0
@@ -167,10 +188,17 @@ def _import_json(desk: Desk, args: argparse.Namespace, files: list[Path]) -> int
 
     if len(files) != 1:
         raise UsageError("a JSON export is a whole desk: import one file at a time")
-    if args.map or args.stage_map or args.status_map or args.date_format or args.create_stages:
+    if (
+        args.map
+        or args.stage_map
+        or args.status_map
+        or args.date_format
+        or args.encoding
+        or args.create_stages
+    ):
         raise UsageError(
-            "--map, --stage-map, --status-map, --date-format and --create-stages are for CSV "
-            "files; a JSON export goes in as it is"
+            "--map, --stage-map, --status-map, --date-format, --encoding and --create-stages "
+            "are for CSV files; a JSON export goes in as it is"
         )
     tables = desk_json.read_document(files[0])  # a file that is not one changes no desk
     with desk.write() as session:  # one transaction, either engine: all or nothing
@@ -223,6 +251,16 @@ def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_contacts(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io import csv_export
+
+    path = _export_target(desk, args)
+    with desk.fast() as conn:
+        count = csv_export.export_contacts(conn, path)
+    shell.out(f"Wrote {shell.count(count, 'contact')} to {path}")
+    return 0
+
+
 def cmd_export_json(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import desk_json
 
@@ -245,7 +283,7 @@ def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
         )
     source = desk.home.desk
     if not source.exists():
-        raise desk_file.DeskError(f"there is no desk at {source} to copy")
+        raise DeskError(f"there is no desk at {source} to copy")
     counts = store.copy_desk_to_server(source, url)
     shown = settings_mod.display_url(url)
     shell.out(f"Copied the desk at {source} to {shown}:")
@@ -282,7 +320,7 @@ def cmd_backup(desk: Desk, args: argparse.Namespace) -> int:
         "back the database up with pg_dump, e.g. pg_dump --format=custom --file=desk.dump '{url}'",
     )
     if not desk.home.desk.exists():
-        raise desk_file.DeskError(f"there is no desk at {desk.home.desk} to back up yet")
+        raise DeskError(f"there is no desk at {desk.home.desk} to back up yet")
     if args.file:
         target = Path(args.file)
         if target.exists():
@@ -347,7 +385,9 @@ def _import_arguments(imp: argparse.ArgumentParser) -> None:
     imp.add_argument("--status-map", action="append", default=[], metavar="THEIRS=STATUS",
                      help="their status word to open, won or lost (repeatable)")  # fmt: skip
     imp.add_argument("--date-format", metavar="FMT",
-                     help="dates that are not ISO, e.g. %%m/%%d/%%Y (never guessed)")  # fmt: skip
+                     help="e.g. %%d.%%m.%%y (default: the form the file proves)")  # fmt: skip
+    imp.add_argument("--encoding", metavar="NAME",
+                     help="e.g. windows-1252 (default: recognised)")  # fmt: skip
     imp.add_argument("--create-stages", action="store_true",
                      help="add the file's unknown stages to the pipeline")  # fmt: skip
     imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
@@ -371,6 +411,12 @@ def commands() -> list[Command]:
             _export_arguments,
         ),
         Command("csv", "every deal in the native CSV columns", cmd_export_csv, _export_arguments),
+        Command(
+            "contacts",
+            "every contact as CSV: emails, phones, deals and roles",
+            cmd_export_contacts,
+            _export_arguments,
+        ),
         Command("json", "the whole desk as one JSON file", cmd_export_json, _export_arguments),
     ]
     return [

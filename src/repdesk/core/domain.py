@@ -1,4 +1,4 @@
-"""The domain's fixed vocabulary (see ../shared/domain.md). Standard library only: the fast
+"""The domain's fixed vocabulary (see docs/domain.md). Standard library only: the fast
 shell path and the models both use it."""
 
 import re
@@ -37,3 +37,20 @@ OBJECTION_CATEGORIES = (
 )
 OBJECTION_STATUSES = ("open", "addressed", "resolved")
 SEGMENTS = ("new", "existing")
+
+# Roles a contact plays on a deal.
+CONTACT_ROLES = ("decision maker", "champion", "finance", "user", "other")
+
+# Mail providers anyone can write from: an address there names a person, never a company, so
+# `repdesk capture` never matches a company by these domains.
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com",
+        "msn.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de", "ymail.com", "aol.com",
+        "icloud.com", "me.com", "mac.com", "proton.me", "protonmail.com", "pm.me", "gmx.de",
+        "gmx.net", "gmx.com", "web.de", "t-online.de", "mail.com", "mail.ru", "yandex.ru",
+        "yandex.com", "zoho.com", "fastmail.com", "hey.com", "qq.com", "163.com", "126.com",
+        "orange.fr", "free.fr", "laposte.net", "libero.it", "wp.pl", "o2.pl", "seznam.cz",
+        "freenet.de", "bluewin.ch", "telenet.be", "rediffmail.com", "tutanota.com", "tuta.io",
+    }
+)  # fmt: skip

@@ -9,10 +9,32 @@ function, so the app, `repdesk kpi` and `repdesk quota` can never disagree.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from repdesk.core.forecast import Nps
+
+
+@dataclass(frozen=True, slots=True)
+class LostGroup:
+    """Lost deals of one reason or one competitor: how many, and their value."""
+
+    name: str
+    count: int
+    value_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastSums:
+    """The value of open deals expected to close in the period, by forecast category."""
+
+    commit: int = 0
+    best_case: int = 0
+    pipeline: int = 0
+    omitted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +59,10 @@ class KpiInputs:
     left_out_currencies: tuple[str, ...] = ()
     # The period is over (its last day has ended): it was made or missed, no pace is left.
     ended: bool = False
+    categories: ForecastSums = field(default_factory=ForecastSums)
+    lost_by_reason: tuple[LostGroup, ...] = ()
+    lost_by_competitor: tuple[LostGroup, ...] = ()
+    nps: Nps = field(default_factory=Nps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +91,28 @@ class Kpis:
     left_out_deals: int = 0
     left_out_currencies: tuple[str, ...] = ()
     ended: bool = False
+    categories: ForecastSums = field(default_factory=ForecastSums)
+    lost_by_reason: tuple[LostGroup, ...] = ()
+    lost_by_competitor: tuple[LostGroup, ...] = ()
+    nps: Nps = field(default_factory=Nps)
+
+    @property
+    def won_and_commit(self) -> int:
+        """Won so far and the deals the rep commits to: what the period will surely bring."""
+        return self.won_value + self.categories.commit
+
+    @property
+    def won_commit_best_case(self) -> int:
+        """Won, committed and best case: what the period brings if the likely deals close."""
+        return self.won_and_commit + self.categories.best_case
+
+    @property
+    def commit_attainment(self) -> float | None:
+        return self.won_and_commit / self.quota if self.quota else None
+
+    @property
+    def best_case_attainment(self) -> float | None:
+        return self.won_commit_best_case / self.quota if self.quota else None
 
     @property
     def remaining(self) -> int | None:
@@ -100,7 +148,37 @@ class Kpis:
             "velocity_per_day": money_json(self.velocity_per_day),
             "deals_needed": self.deals_needed,
             "pipeline_needed": money_json(self.pipeline_needed),
+            # Deals in a currency without a rate count in none of the figures above.
+            "left_out_deals": self.left_out_deals,
+            "left_out_currencies": list(self.left_out_currencies),
+            "left_out_fix": rates_to_add(self.left_out_currencies) if self.left_out_deals else None,
+            "commit": money_json(self.categories.commit),
+            "best_case": money_json(self.categories.best_case),
+            "pipeline": money_json(self.categories.pipeline),
+            "omitted": money_json(self.categories.omitted),
+            "won_and_commit": money_json(self.won_and_commit),
+            "won_commit_best_case": money_json(self.won_commit_best_case),
+            "commit_attainment": ratio_json(self.commit_attainment),
+            "best_case_attainment": ratio_json(self.best_case_attainment),
+            "lost_by_reason": [
+                {"reason": g.name, "count": g.count, "value": money_json(g.value_cents)}
+                for g in self.lost_by_reason
+            ],
+            "lost_by_competitor": [
+                {"competitor": g.name or None, "count": g.count, "value": money_json(g.value_cents)}
+                for g in self.lost_by_competitor
+            ],
+            "nps": self.nps.to_json(),
         }
+
+
+def rates_to_add(currencies: Iterable[str]) -> str:
+    """The settings lines that bring deals in these currencies into every figure."""
+    lines = ", ".join(f"{code} = RATE" for code in currencies)
+    return (
+        f"add under [rates] in settings.toml: {lines}, with RATE what one unit of it is worth "
+        "in the desk's currency"
+    )
 
 
 def _cents(value: Decimal) -> int:
@@ -189,4 +267,13 @@ def compute(inputs: KpiInputs) -> Kpis:
         left_out_deals=i.left_out_deals,
         left_out_currencies=i.left_out_currencies,
         ended=i.ended,
+        categories=i.categories,
+        lost_by_reason=biggest_first(i.lost_by_reason),
+        lost_by_competitor=biggest_first(i.lost_by_competitor),
+        nps=i.nps,
     )
+
+
+def biggest_first(groups: tuple[LostGroup, ...]) -> tuple[LostGroup, ...]:
+    """Lost groups by value, then count, then name: where the most money went first."""
+    return tuple(sorted(groups, key=lambda g: (-g.value_cents, -g.count, g.name)))

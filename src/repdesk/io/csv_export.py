@@ -59,3 +59,33 @@ def export_csv(conn: Any, path: Path) -> int:
         writer.writerow([escape_cell(str(cell)) for cell in cells])
     write_atomically(path, buffer.getvalue().encode("utf-8"))
     return len(rows)
+
+
+CONTACT_COLUMNS = ("contact_id", "name", "title", "company", "emails", "phones", "deals")
+
+
+def export_contacts(conn: Any, path: Path) -> int:
+    """Write every contact to `path` (CONTACT_COLUMNS; several emails, phones and deals in one
+    cell, `; ` between them, a deal as its source id `=` the contact's role on it, the main
+    contact's deal first); returns how many. `repdesk import` reads it back."""
+    emails: dict[int, list[str]] = {}
+    phones: dict[int, list[str]] = {}
+    deals: dict[int, list[str]] = {}
+    for contact_id, address in queries.fetch(conn, "contact_emails_for_export"):
+        emails.setdefault(contact_id, []).append(address)
+    for contact_id, number in queries.fetch(conn, "contact_phones_for_export"):
+        phones.setdefault(contact_id, []).append(number)
+    for contact_id, deal_key, role in queries.fetch(conn, "contact_deals_for_export"):
+        deals.setdefault(contact_id, []).append(f"{deal_key}={role}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CONTACT_COLUMNS)
+    rows = queries.fetch(conn, "contacts_for_export")
+    for contact_id, name, title, company in rows:
+        cells = [
+            str(contact_id), name, title, company, "; ".join(emails.get(contact_id, [])),
+            "; ".join(phones.get(contact_id, [])), "; ".join(deals.get(contact_id, [])),
+        ]  # fmt: skip
+        writer.writerow([escape_cell(cell) for cell in cells])
+    write_atomically(path, buffer.getvalue().encode("utf-8"))
+    return len(rows)

@@ -1,24 +1,27 @@
 """Import pipeline, first half: read CSV files into checked rows, without touching the desk.
 
-One pipeline for every format: read the file (UTF-8, with or without a byte-order mark, quoted
-commas and line breaks), recognise its format by its headers (`repdesk.io.formats`), apply the
-column mapping (the format's, overridden by `--map`), and parse each cell with the value
-parsers (`repdesk.io.values`). Every problem is collected as `FILE:LINE: column 'value':
-expected ...`, up to 20 are reported at once, and nothing is written if there is any.
-The second half (stages, status, create or update, one transaction) is
-`repdesk.services.transfer`.
+One pipeline for every format: read the file (UTF-8 with or without a byte-order mark, UTF-16,
+Windows-1252; quoted commas and line breaks), recognise its format by its headers
+(`repdesk.io.formats`), apply the column mapping (the format's, overridden by `--map`), and
+parse each cell with the value parsers (`repdesk.io.values`). Every problem is collected as
+`FILE:LINE: column 'value': expected ...`, up to 20 are reported at once, and nothing is
+written if there is any. The second half (stages, status, create or update, one transaction)
+is `repdesk.services.transfer`.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from repdesk.core.domain import row_id
+from repdesk.core import forecast
+from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.errors import RepdeskError
 from repdesk.core.money import shown_value
 from repdesk.io import formats, values
@@ -74,6 +77,7 @@ class ImportOptions:
     stage_map: dict[str, str] = field(default_factory=dict)  # their stage (normalised) -> ours
     status_map: dict[str, str] = field(default_factory=dict)  # their status -> open/won/lost
     date_format: str | None = None
+    encoding: str | None = None  # None: recognised (see decode)
     create_stages: bool = False
     default_currency: str = "EUR"
 
@@ -83,6 +87,7 @@ class Table:
     path: Path
     headers: list[str]
     rows: list[tuple[int, list[str]]]  # (line where the record starts, cells)
+    encoding: str = "UTF-8"  # as the summary names it
 
 
 @dataclass
@@ -109,9 +114,19 @@ class DealRow:
     close_date: date | None = None
     lost_reason: str = ""
     probability: int | None = None
+    # A stage's own place and probability, where the file gives them (Salesforce's
+    # StageSortOrder; repdesk's own export): created stages follow them.
+    stage_order: int | None = None
+    stage_probability: int | None = None
+    # The rep's own forecast fields, from a file with their columns (repdesk's export): which
+    # of formats.OWN_FORECAST_FIELDS it has, and their values (the model's column names).
+    own: dict[str, Any] = field(default_factory=dict)
+    nps_on: date | None = None
     account: str = ""  # the CRM's account id: company names and task links go through it
     created_is_first_contact: bool = False
     known_stages: Mapping[str, str] = field(default_factory=dict)  # the format's stage words
+    # Our date field -> the file's column for it ("" when it has none): messages name these.
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -127,19 +142,69 @@ class ActivityRow:
 
 
 @dataclass
+class PersonRow:
+    """A contact from a CRM's people export (Salesforce Contact.csv)."""
+
+    where: str
+    source_id: str  # their id, e.g. "salesforce:003..."
+    name: str
+    account: str = ""  # the CRM's account id: the company, through Account.csv
+    title: str = ""
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+
+
+@dataclass
+class RoleRow:
+    """A contact on a deal (Salesforce OpportunityContactRole.csv)."""
+
+    where: str
+    deal_source_id: str  # "salesforce:006..."
+    person_source_id: str  # "salesforce:003..."
+    role: str  # repdesk's word
+    primary: bool = False
+
+
+@dataclass
 class SourceFile:
     path: Path
     format: Format
     rows: int
     unused_columns: list[str]
+    encoding: str = "UTF-8"
+
+
+@dataclass
+class ImportNotes:
+    """What the rep should know about an import that is not a problem: each becomes a line of
+    the summary (`summary_lines`). The reading fills the file's side, `services.transfer` the
+    desk's."""
+
+    # The file's own value of an optional descriptive field -> (its column, FILE:LINE of each).
+    kept_segments: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # FILE:LINE and close day of closed deals dated after today.
+    future_closes: list[tuple[str, date]] = field(default_factory=list)
+    # FILE:LINE and record creation day of deals closed (or expected to close) before it.
+    closed_before_created: list[tuple[str, date]] = field(default_factory=list)
+    expected_before_created: list[tuple[str, date]] = field(default_factory=list)
+    no_first_contact: list[str] = field(default_factory=list)  # FILE:LINE; taken as today
+    date_forms: list[str] = field(default_factory=list)  # "FILE: dates read as ... (why)"
+    # Into an empty desk: (stage, the desk's probability, the file's), and whether the
+    # desk's stages took the file's order.
+    stage_probabilities: list[tuple[str, int, int]] = field(default_factory=list)
+    stages_reordered: bool = False
+    today: date | None = None
 
 
 @dataclass
 class ImportPlan:
+    notes: ImportNotes = field(default_factory=ImportNotes)
     sources: list[SourceFile] = field(default_factory=list)
     deals: list[DealRow] = field(default_factory=list)
     activities: list[ActivityRow] = field(default_factory=list)
     accounts: dict[str, str] = field(default_factory=dict)  # CRM account id -> company name
+    people: list[PersonRow] = field(default_factory=list)
+    roles: list[RoleRow] = field(default_factory=list)
     # Problems found so far; the desk-side checks add theirs, then all are reported together.
     problems: Problems = field(default_factory=Problems)
 
@@ -151,7 +216,7 @@ class ImportPlan:
 # ---------------------------------------------------------------- reading
 
 
-def read_table(path: Path) -> Table:
+def read_table(path: Path, encoding: str | None = None) -> Table:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -160,10 +225,7 @@ def read_table(path: Path) -> Table:
         raise RepdeskError(f"{path}: is a folder, not a CSV file") from None
     except OSError as exc:
         raise RepdeskError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")  # with or without a byte-order mark
-    except UnicodeDecodeError as exc:
-        raise RepdeskError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    text, used = decode(path, raw, encoding)
     # Not str.splitlines(): it also breaks at \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029,
     # which a CSV writer leaves unquoted inside a cell; csv wants lines split at \r and \n only.
     # strict: a quote that is never closed is an error, not the rest of the file in one cell.
@@ -197,7 +259,75 @@ def read_table(path: Path) -> Table:
                 f"{seen[key]} and {position}): which one holds the value is a guess; "
                 "rename or remove one"
             )
-    return Table(path=path, headers=[h.strip() for h in headers], rows=rows)
+    return Table(path=path, headers=[h.strip() for h in headers], rows=rows, encoding=used)
+
+
+def check_encoding(name: str) -> str:
+    """The codec `--encoding NAME` names, or RepdeskError listing common ones."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise RepdeskError(
+            f"--encoding {name!r}: not an encoding Python knows; e.g. utf-8, utf-16, "
+            "windows-1252, latin-1"
+        ) from None
+
+
+def decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """The file's text and the name of the encoding it was read in.
+
+    CRMs and spreadsheets write UTF-8 (Excel with a byte-order mark), UTF-16 (Excel's "Unicode
+    text", always with a mark) or, in Western European locales, Windows-1252 (Salesforce
+    reports default to ISO-8859-1, which Windows-1252 contains). Without `--encoding`: a mark
+    decides; else UTF-8 if the bytes are UTF-8 (a Windows-1252 text with an accent almost never
+    is); else Windows-1252.
+    """
+    if encoding is not None:
+        codec = check_encoding(encoding)
+        if codec == "utf-8":
+            codec = "utf-8-sig"  # a byte-order mark is not part of the first header
+        try:
+            return raw.decode(codec).removeprefix("\ufeff"), encoding
+        except UnicodeDecodeError as exc:
+            raise RepdeskError(
+                f"{path}: not {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
+                f"{exc.start:,}); leave out --encoding to have it recognised"
+            ) from None
+    if raw.startswith(codecs.BOM_UTF8):
+        return _decoded(path, raw, "utf-8-sig"), "UTF-8 with a byte-order mark"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decoded(path, raw, "utf-16"), "UTF-16"
+    first_line = raw.split(b"\n", 1)[0]
+    if first_line.count(b"\x00") * 3 >= len(first_line) > 0:
+        # Every other byte NUL: UTF-16 text without its mark (NULs are valid UTF-8, too).
+        raise RepdeskError(
+            f"{path}: NUL bytes in the header line, as in UTF-16 text without a byte-order "
+            "mark: give its encoding, e.g. --encoding utf-16-le"
+        )
+    try:
+        return raw.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        # Windows-1252 leaves five bytes undefined: a file holding one is in no encoding we know.
+        return raw.decode("cp1252"), "Windows-1252, not UTF-8"
+    except UnicodeDecodeError as exc:
+        raise RepdeskError(
+            f"{path}: neither UTF-8, UTF-16 nor Windows-1252 text (byte "
+            f"0x{raw[exc.start]:02x} at offset {exc.start:,}); save it as UTF-8, or say which "
+            "encoding it is in with --encoding NAME"
+        ) from None
+
+
+def _decoded(path: Path, raw: bytes, codec: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if codec.startswith("utf-8") else "UTF-16"
+        raise RepdeskError(
+            f"{path}: starts with a {name} byte-order mark, but byte {exc.start:,} is not "
+            f"{name}; save it again, or give its encoding with --encoding NAME"
+        ) from None
 
 
 def _pick_format(table: Table, options: ImportOptions) -> Format:
@@ -219,7 +349,7 @@ def _pick_format(table: Table, options: ImportOptions) -> Format:
 
 def _columns(table: Table, fmt: Format, options: ImportOptions) -> dict[str, list[int]]:
     """Our field -> the indexes of the columns that may hold it, in order of preference."""
-    index = {}
+    index: dict[str, int] = {}
     for position, header in enumerate(table.headers):
         index.setdefault(normalise(header), position)
     columns = {
@@ -249,7 +379,7 @@ def read_files(
     the problems kept in `plan.problems` (the desk-side checks add theirs, then report)."""
     plan = ImportPlan()
     problems = plan.problems
-    tables = [read_table(path) for path in paths]
+    tables = [read_table(path, options.encoding) for path in paths]
     total = sum(len(t.rows) for t in tables)
     done = 0
     for table in tables:
@@ -257,24 +387,29 @@ def read_files(
         if fmt.records == formats.UNSUPPORTED:
             raise RepdeskError(
                 f"{table.path}: this is {fmt.name}; repdesk imports Salesforce Opportunity, "
-                "Account and Task exports"
+                "Account, Task, Contact and OpportunityContactRole exports"
             )
         columns = _columns(table, fmt, options)
+        reading = _date_reading(table, fmt, columns, options, problems, plan.notes)
         used = {i for found in columns.values() for i in found}
         unused = [h for i, h in enumerate(table.headers) if i not in used and h]
-        plan.sources.append(SourceFile(table.path, fmt, len(table.rows), unused))
+        plan.sources.append(SourceFile(table.path, fmt, len(table.rows), unused, table.encoding))
         for line, cells in table.rows:
             if not _row_fits(table, line, cells, problems):
                 continue
             cell = _CellReader(table, fmt, columns, line, cells)
             if fmt.records == formats.DEALS:
-                row = _deal_row(cell, fmt, options, problems)
+                row = _deal_row(cell, fmt, options, reading, problems, plan.notes)
                 if row is not None:
                     plan.deals.append(row)
             elif fmt.records == formats.ACTIVITIES:
-                activity = _activity_row(cell, fmt, options, problems)
+                activity = _activity_row(cell, fmt, reading, problems)
                 if activity is not None:
                     plan.activities.append(activity)
+            elif fmt.records == formats.CONTACTS:
+                _person_row(cell, fmt, plan)
+            elif fmt.records == formats.CONTACT_ROLES:
+                _role_row(cell, fmt, plan)
             elif (account_id := cell.text("id")[0]) and (name := cell.text("name")[0]):
                 plan.accounts[account_id] = name
             done += 1
@@ -285,6 +420,41 @@ def read_files(
         if not row.company and row.account in plan.accounts:
             row.company = plan.accounts[row.account]
     return plan
+
+
+def _date_reading(
+    table: Table,
+    fmt: Format,
+    columns: dict[str, list[int]],
+    options: ImportOptions,
+    problems: Problems,
+    notes: ImportNotes,
+) -> values.DateReading:
+    """How this file's dates that are not ISO are read: `--date-format`, else the form the file
+    proves (named in the summary), else none (each such cell is refused, saying which forms
+    would read the file)."""
+    names = formats.DATE_FIELDS if fmt.records == formats.DEALS else ("on", "created")
+    positions = sorted({i for name in names for i in columns.get(name, ())})
+    cells = []
+    for line, row in table.rows:
+        for position in positions:
+            text = row[position].strip() if position < len(row) else ""
+            if text and not values.looks_iso(text):
+                cells.append((text, f"line {line}, {table.headers[position]}"))
+    form = values.infer_date_form(cells)
+    if options.date_format:
+        # The rep's form wins; if a cell does not read in it, say what would.
+        better = form.format != options.date_format and options.date_format not in form.choices
+        return values.DateReading(
+            options.date_format, given=True, hint=form.hint() if better else ""
+        )
+    if form.conflict:
+        problems.add_first(f"{table.path}: {form.conflict}")
+        return values.DateReading()
+    if form.format:
+        notes.date_forms.append(f"{table.path}: dates read as {form.format}, {form.proof}")
+        return values.DateReading(form.format)
+    return values.DateReading(hint=form.hint())
 
 
 def _row_fits(table: Table, line: int, cells: list[str], problems: Problems) -> bool:
@@ -316,8 +486,8 @@ def _check_duplicate_ids(rows: list[DealRow], problems: Problems) -> None:
             if key in unnamed:
                 problems.add_line(
                     f"{row.where}: the deal {row.title!r} at {row.company!r} appears again "
-                    f"(first at {unnamed[key]}): without a source_id, title and company name a "
-                    "deal; give each row a source_id"
+                    f"(first at {unnamed[key]}): without an id, title and company name a deal; "
+                    "give each row an id (a source_id column, or --map id=COLUMN)"
                 )
             else:
                 unnamed[key] = row.where
@@ -367,7 +537,12 @@ _STATUS_WORDS = {
 
 
 def _deal_row(
-    cell: _CellReader, fmt: Format, options: ImportOptions, problems: Problems
+    cell: _CellReader,
+    fmt: Format,
+    options: ImportOptions,
+    reading: values.DateReading,
+    problems: Problems,
+    notes: ImportNotes,
 ) -> DealRow | None:
     where = cell.where
     before = problems.total
@@ -407,13 +582,30 @@ def _deal_row(
     if isinstance(money, tuple):
         row.value_cents, code = money
     row.currency = str(currency or code or options.default_currency)
-    segment = parsed("segment", values.parse_segment)
-    row.segment = str(segment or "new")
+    # Descriptive: a word the CRMs use for a new or an existing customer is read as one; any
+    # other value is kept as it is, a slice of its own, and named in the summary.
+    segment, segment_column = cell.text("segment")
+    word = values.segment_word(segment)
+    row.segment = word or segment
+    if word is None:
+        notes.kept_segments.setdefault(segment, (segment_column, []))[1].append(where)
     probability = parsed("probability", values.parse_probability)
     row.probability = probability if isinstance(probability, int) else None
+    stage_probability = parsed("stage_probability", values.parse_probability)
+    row.stage_probability = stage_probability if isinstance(stage_probability, int) else None
+    # Only an ordering hint: one that does not read is left out, never a reason to refuse.
+    row.stage_order = values.whole_number(cell.text("stage_order")[0])
+    _own_forecast(row, cell, parsed)
     for name in formats.DATE_FIELDS:
-        day = parsed(name, lambda text: values.parse_day(text, options.date_format))
-        setattr(row, name, day if isinstance(day, date) else None)
+        text, column = cell.text(name)
+        row.columns[name] = column if cell.has(name) else ""
+        if text:
+            try:
+                day = values.parse_day(text, reading, naive_utc=name in fmt.naive_utc)
+            except values.CellError as exc:
+                problems.add(where, column, text, exc.expected)
+            else:
+                setattr(row, name, day)
     row.stage, row.stage_column = cell.text("stage")
     row.status = _status(cell, fmt, options, problems)
     if cell.has("id") and (their_id := cell.text("id")[0]):
@@ -427,6 +619,24 @@ def _deal_row(
         # No id to go by (a report without its id column): title and company identify it.
         row.source_id = f"{fmt.id_prefix}:{title.casefold()}|{row.company.casefold()}"
     return row if problems.total == before else None
+
+
+def _own_forecast(row: DealRow, cell: _CellReader, parsed: Callable[..., Any]) -> None:
+    """The rep's call, the deal's own probability, its competitor and its customer's score,
+    each where the file has its column (nps_on is read with the dates)."""
+    if cell.has("forecast"):
+        call = parsed("forecast", values.parse_forecast)
+        row.own["forecast"] = None if call in (None, forecast.AUTO) else call
+    if cell.has("own_probability"):
+        own = parsed("own_probability", values.parse_probability)
+        row.own["probability"] = own if isinstance(own, int) else None
+    if cell.has("competitor"):
+        row.own["competitor"] = cell.text("competitor")[0]
+    if cell.has("nps"):
+        score = parsed("nps", values.parse_score)
+        row.own["nps"] = score if isinstance(score, int) else None
+    if cell.has("nps_on"):
+        row.own["nps_on"] = None  # the date loop fills it in (row.nps_on)
 
 
 def _status(
@@ -459,7 +669,7 @@ def _status(
 
 
 def _activity_row(
-    cell: _CellReader, fmt: Format, options: ImportOptions, problems: Problems
+    cell: _CellReader, fmt: Format, reading: values.DateReading, problems: Problems
 ) -> ActivityRow | None:
     before = problems.total
     their_id, id_column = cell.text("id")
@@ -486,11 +696,19 @@ def _activity_row(
     created_text, created_column = cell.text("created")
     try:
         if day_text:
-            at = values.local_noon(values.parse_day(day_text, options.date_format))
+            at = values.local_noon(values.parse_day(day_text, reading))
         elif created_text:
-            at = values.parse_instant(created_text, options.date_format)
+            at = values.parse_instant(created_text, reading, naive_utc="created" in fmt.naive_utc)
         else:
-            problems.add(cell.where, day_column, "", "the date of the task")
+            named = " and ".join(
+                column
+                for name, column in (("on", day_column), ("created", created_column))
+                if cell.has(name)
+            )
+            problems.add_line(
+                f"{cell.where}: no date for the task"
+                + (f" ({named} empty)" if named else " (the file has no column for it)")
+            )
     except values.CellError as exc:
         text, column = (day_text, day_column) if day_text else (created_text, created_column)
         problems.add(cell.where, column, text, exc.expected)
@@ -508,3 +726,89 @@ def _activity_row(
         minutes=minutes,
         text=" — ".join(part for part in (subject, description) if part),
     )
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(";") if part.strip())
+
+
+def _person_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
+    if cell.has("emails"):  # our own contacts CSV: several of each in one cell
+        _native_person_row(cell, fmt, plan)
+        return
+    their_id = cell.text("id")[0]
+    name = cell.text("name")[0] or " ".join(
+        part for part in (cell.text("first")[0], cell.text("last")[0]) if part
+    )
+    if not their_id or not name:
+        plan.problems.add(cell.where, "Name", name, "a contact with an Id and a name")
+        return
+    plan.people.append(
+        PersonRow(
+            where=cell.where,
+            source_id=f"{fmt.id_prefix}:{their_id}",
+            name=name,
+            account=cell.text("account")[0],
+            title=cell.text("title")[0],
+            emails=tuple(e for e in (cell.text("email")[0],) if e),
+            phones=tuple(p for p in (cell.text("phone")[0], cell.text("mobile")[0]) if p),
+        )
+    )
+
+
+def _role_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
+    deal, person = cell.text("opportunity")[0], cell.text("contact")[0]
+    if not deal or not person:
+        plan.problems.add(cell.where, "OpportunityId", deal, "an OpportunityId and a ContactId")
+        return
+    word, column = cell.text("role")
+    role = formats.SALESFORCE_ROLES.get(normalise(word), "other") if word else "other"
+    primary = False
+    try:
+        primary = values.parse_flag(cell.text("primary")[0])
+    except values.CellError as exc:
+        text, column = cell.text("primary")
+        plan.problems.add(cell.where, column, text, exc.expected)
+    plan.roles.append(
+        RoleRow(
+            where=cell.where,
+            deal_source_id=f"{fmt.id_prefix}:{deal}",
+            person_source_id=f"{fmt.id_prefix}:{person}",
+            role=role,
+            primary=primary,
+        )
+    )
+
+
+def _native_person_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
+    their_id, name = cell.text("id")[0], cell.text("name")[0]
+    if not name:
+        plan.problems.add(cell.where, "name", name, "the contact's name")
+        return
+    source_id = f"{fmt.id_prefix}:{their_id or cell.where}"
+    plan.people.append(
+        PersonRow(
+            where=cell.where,
+            source_id=source_id,
+            name=name,
+            account=cell.text("company")[0],
+            title=cell.text("title")[0],
+            emails=_split(cell.text("emails")[0]),
+            phones=_split(cell.text("phones")[0]),
+        )
+    )
+    # The company's name itself stands in for an account id (plan.accounts names it).
+    if cell.text("company")[0]:
+        plan.accounts.setdefault(cell.text("company")[0], cell.text("company")[0])
+    for part in _split(cell.text("deals")[0]):
+        deal_key, _, role = part.rpartition("=")
+        if not deal_key:
+            deal_key, role = role, "other"
+        plan.roles.append(
+            RoleRow(
+                where=cell.where,
+                deal_source_id=deal_key.strip(),
+                person_source_id=source_id,
+                role=role.strip() if role.strip() in CONTACT_ROLES else "other",
+            )
+        )

@@ -44,24 +44,28 @@ from sqlalchemy import inspect as sql_inspect
 from sqlalchemy import select as sql_select
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
 
+from repdesk.core import forecast
 from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.dates import DAY_RANGE, PeriodInputError, in_range, parse_period
 from repdesk.core.domain import (
     ACTIVITY_KINDS,
+    CONTACT_ROLES,
     MAX_TEXT,
     OBJECTION_CATEGORIES,
     OBJECTION_STATUSES,
-    SEGMENTS,
     STAGE_KINDS,
     STATUSES,
 )
 from repdesk.core.errors import RepdeskError
 from repdesk.core.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
+from repdesk.core.review import OUTCOMES
+from repdesk.core.weeks import week_of_label
 from repdesk.io.files import write_atomically
 from repdesk.settings import DATABASE_URL_ENV
 from repdesk.storage import migrations, store
-from repdesk.storage.models import ALL_TABLES, SQLModel, UTCDateTime
+from repdesk.storage.models import ALL_TABLES, UTCDateTime
 
 FORMAT = "repdesk-desk"
 TABLES = ALL_TABLES  # parents before children: the order rows are checked and inserted in
@@ -253,6 +257,11 @@ def import_json(
         conn.execute(SQLModel.metadata.tables["stage"].delete())  # the default pipeline gives way
         for table in _model_tables():
             _insert(conn, path, table, checked[table.name])
+        if "deal_contact" not in tables:
+            # An export from before people were records (schema 5): its deals' contact text
+            # becomes contacts and companies, as the upgrade of a desk file does.
+            for statement in migrations.adopt_people_sql(conn.dialect.name):
+                conn.exec_driver_sql(statement)
         store.continue_ids(conn, TABLES)
     return {name: len(rows) for name, rows in checked.items()}
 
@@ -337,6 +346,14 @@ def _check(conn: Connection, path: Path, tables: dict[str, Any]) -> dict[str, li
     return checked
 
 
+def _is_week(value: str) -> bool:
+    match = re.fullmatch(r"([0-9]{4})-W([0-9]{2})", value)
+    try:
+        return match is not None and week_of_label(int(match[1]), int(match[2])).label == value
+    except ValueError:
+        return False
+
+
 def _is_period(value: str) -> bool:
     try:
         return parse_period(value).label == value
@@ -356,7 +373,8 @@ _MEANING: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("stage", "name"): (lambda v: bool(v.strip()), "a stage name"),
     ("deal", "title"): (lambda v: bool(v.strip()), "a deal title"),
     ("deal", "status"): (lambda v: v in STATUSES, "one of " + ", ".join(STATUSES)),
-    ("deal", "segment"): (lambda v: v in SEGMENTS, "one of " + ", ".join(SEGMENTS)),
+    # new, existing, or a CRM's own value kept by a CSV import (its own slice)
+    ("deal", "segment"): (lambda v: bool(v.strip()), "a segment: new, existing or another word"),
     ("deal", "currency"): (is_code, CODE_FORM),
     ("deal", "value_cents"): (check_cents, f"cents from 0 to {MAX_CENTS} ({MAX_SHOWN})"),
     ("activity", "kind"): (lambda v: v in ACTIVITY_KINDS, "one of " + ", ".join(ACTIVITY_KINDS)),
@@ -371,7 +389,29 @@ _MEANING: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
         "one of " + ", ".join(OBJECTION_STATUSES),
     ),
     ("quota", "amount_cents"): (lambda v: 0 < v <= MAX_CENTS, f"cents from 1 to {MAX_CENTS}"),
+    ("company", "name"): (lambda v: bool(v.strip()), "a company name"),
+    ("company", "touch_every_days"): (lambda v: v is None or 1 <= v <= 366, "1 to 366 or null"),
+    ("contact", "name"): (lambda v: bool(v.strip()), "a contact's name"),
+    ("deal_contact", "role"): (lambda v: v in CONTACT_ROLES, "one of " + ", ".join(CONTACT_ROLES)),
+    ("captured", "kind"): (lambda v: v in ("activity", "follow_up"), "activity or follow_up"),
     ("quota", "period"): (_is_period, "a period such as 2026-11, 2026-Q4 or 2026"),
+    ("deal", "forecast"): (
+        lambda v: v is None or v in forecast.CATEGORIES,
+        "one of " + ", ".join(forecast.CATEGORIES) + " or null",
+    ),
+    ("deal", "probability"): (lambda v: v is None or 0 <= v <= 100, "0 to 100 or null"),
+    ("deal", "nps"): (lambda v: v is None or 0 <= v <= 10, "0 to 10 or null"),
+    ("forecast_change", "from_category"): (
+        lambda v: v in forecast.CATEGORIES,
+        "one of " + ", ".join(forecast.CATEGORIES),
+    ),
+    ("forecast_change", "to_category"): (
+        lambda v: v in forecast.CATEGORIES,
+        "one of " + ", ".join(forecast.CATEGORIES),
+    ),
+    ("commitment", "outcome"): (lambda v: v is None or v in OUTCOMES, "kept, missed or null"),
+    ("commitment", "week"): (_is_week, "a week such as 2026-W48"),
+    ("weekly_review", "week"): (_is_week, "a week such as 2026-W48"),
     # The sync's rows name desk rows by kind (src/repdesk/sync/engine.py MODELS).
     ("sync_link", "kind"): (lambda v: v in _SYNC_KINDS, "one of " + ", ".join(_SYNC_KINDS)),
     ("sync_outbox", "kind"): (lambda v: v in _SYNC_KINDS, "one of " + ", ".join(_SYNC_KINDS)),
@@ -404,11 +444,11 @@ def _check_together(path: Path, checked: dict[str, list[dict[str, Any]]]) -> lis
                 "a won and a lost stage"
             )
     for number, row in enumerate(checked.get("deal", [])):
-        kind = kinds.get(row.get("stage_id"))
+        stage_kind = kinds.get(row.get("stage_id"))
         status = row.get("status", "open")
-        if kind is not None and kind != status:
+        if stage_kind is not None and stage_kind != status:
             problems.append(
-                f"{path}: tables.deal[{number}].stage_id {row.get('stage_id')!r}: a {kind} "
+                f"{path}: tables.deal[{number}].stage_id {row.get('stage_id')!r}: a {stage_kind} "
                 f"stage for a {status} deal; expected a stage of kind {status}"
             )
         if status != "open" and row.get("closed_on") is None:

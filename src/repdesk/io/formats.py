@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 DEALS = "deals"
 ACTIVITIES = "activities"
 ACCOUNTS = "accounts"
+CONTACTS = "contacts"  # people (Salesforce Contact.csv)
+CONTACT_ROLES = "contact_roles"  # who is on which deal (Salesforce OpportunityContactRole.csv)
 UNSUPPORTED = "unsupported"  # recognised, so the message can say what to import instead
 
 # Our side of a mapping: what `--map FIELD=COLUMN` accepts, with what each means.
@@ -34,16 +36,27 @@ DEAL_FIELDS: dict[str, str] = {
     "source": "the lead source or channel",
     "product": "the product",
     "region": "the region",
-    "segment": "new or existing customer",
+    "segment": "new or existing customer (a CRM's other words are kept as they are)",
     "first_contact": "the date of first contact (or the record's creation)",
     "expected_close": "the date an open deal is expected to close",
     "closed_on": "the date a won or lost deal closed",
     "close_date": "one column for both: when it closed, or is expected to",
     "lost_reason": "why a lost deal was lost",
     "probability": "win probability in percent (used for stages made by --create-stages)",
+    "stage_order": "the stage's place in the CRM's pipeline (created stages follow it)",
+    "stage_probability": "the stage's own win probability in percent",
+    "forecast": "the rep's forecast call: commit, best case, pipeline or omitted (empty: auto)",
+    "own_probability": "the deal's own win probability in percent (empty: its stage's)",
+    "competitor": "who the deal is up against, or was lost to",
+    "nps": "a won customer's score, 0 to 10",
+    "nps_on": "the day the customer gave the score",
 }
 
-DATE_FIELDS = ("first_contact", "expected_close", "closed_on", "close_date")
+DATE_FIELDS = ("first_contact", "expected_close", "closed_on", "close_date", "nps_on")
+# The rep's own forecast fields (schema v5): repdesk's export carries them, so a round trip
+# into an empty desk gives the forecast categories, the weighted pipeline, the lost deals by
+# competitor and the NPS back; an import takes them from a file that has their columns.
+OWN_FORECAST_FIELDS = ("forecast", "own_probability", "competitor", "nps", "nps_on")
 
 
 def normalise(header: str) -> str:
@@ -65,6 +78,9 @@ class Format:
     created_is_first_contact: bool = False
     # Our own CSV escapes formula-looking cells on export; only our import undoes that.
     unescapes_formulas: bool = False
+    # Our fields whose times without an offset the CRM writes in UTC (Salesforce's data export
+    # writes CreatedDate as "2023-02-07 20:47:49"); elsewhere such a time is the rep's own.
+    naive_utc: frozenset[str] = frozenset()
 
 
 def _cols(**columns: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -94,6 +110,11 @@ NATIVE_COLUMNS = (
     "expected_close",
     "closed_on",
     "lost_reason",
+    # The deal's stage as the desk had it: an export re-imported into an empty desk gets its
+    # pipeline back (created stages, probabilities, order), so every KPI reads the same.
+    "stage_order",
+    "stage_probability",
+    *OWN_FORECAST_FIELDS,
 )
 
 NATIVE = Format(
@@ -124,6 +145,8 @@ PIPEDRIVE = Format(
         status=["Deal - Status"],
         source=["Deal - Source channel", "Deal - Source origin"],
         product=["Deal - Product name"],
+        # Pipedrive has no deal type of its own; accounts add one under these names.
+        segment=["Deal - Deal type", "Deal - Type", "Deal - Type of deal"],
         first_contact=["Deal - Deal created"],
         expected_close=["Deal - Expected close date"],
         closed_on=["Deal - Won time", "Deal - Lost time", "Deal - Deal closed on"],
@@ -160,6 +183,7 @@ HUBSPOT = Format(
         stage=["Deal Stage"],
         source=["Original Source Type", "Original Source"],
         product=["Product", "Deal product"],
+        segment=["Deal Type"],  # New Business / Existing Business (or internal)
         first_contact=["Create Date"],
         close_date=["Close Date"],
         lost_reason=["Closed Lost Reason"],
@@ -225,11 +249,14 @@ SALESFORCE_OPPORTUNITY = Format(
         close_date=["CloseDate"],
         lost_reason=["Loss_Reason__c"],
         probability=["Probability"],
+        stage_order=["StageSortOrder"],
         account=["AccountId"],
     ),
     id_prefix="salesforce",
     stages=_SALESFORCE_STAGES,
     created_is_first_contact=True,
+    # CloseDate is a day ("2023-05-11" or "2023-05-11 00:00:00"); CreatedDate an instant.
+    naive_utc=frozenset({"first_contact"}),
 )
 
 SALESFORCE_REPORT = Format(
@@ -280,6 +307,7 @@ SALESFORCE_TASK = Format(
         disposition=["CallDisposition"],
     ),
     id_prefix="salesforce",
+    naive_utc=frozenset({"created"}),  # ActivityDate is a day
 )
 
 SALESFORCE_ACCOUNT = Format(
@@ -293,11 +321,70 @@ SALESFORCE_ACCOUNT = Format(
 
 SALESFORCE_CONTACT = Format(
     family="salesforce",
-    name="a Salesforce Contact export",
-    records=UNSUPPORTED,
+    name="a Salesforce Contact export (people)",
+    records=CONTACTS,
     signature=frozenset({"id", "accountid", "lastname"}),
-    columns={},
+    columns=_cols(
+        id=["Id"],
+        account=["AccountId"],
+        name=["Name"],
+        first=["FirstName"],
+        last=["LastName"],
+        title=["Title"],
+        email=["Email"],
+        phone=["Phone"],
+        mobile=["MobilePhone"],
+    ),
     id_prefix="salesforce",
+)
+
+SALESFORCE_CONTACT_ROLE = Format(
+    family="salesforce",
+    name="a Salesforce OpportunityContactRole export (who is on which deal)",
+    records=CONTACT_ROLES,
+    signature=frozenset({"opportunityid", "contactid", "role"}),
+    columns=_cols(
+        id=["Id"],
+        opportunity=["OpportunityId"],
+        contact=["ContactId"],
+        role=["Role"],
+        primary=["IsPrimary"],
+    ),
+    id_prefix="salesforce",
+)
+
+# Salesforce's contact roles, in repdesk's words.
+SALESFORCE_ROLES = _map(
+    {
+        "Decision Maker": "decision maker",
+        "Economic Decision Maker": "decision maker",
+        "Executive Sponsor": "decision maker",
+        "Economic Buyer": "finance",
+        "Champion": "champion",
+        "Influencer": "champion",
+        "Business User": "user",
+        "Evaluator": "user",
+        "Technical Buyer": "user",
+        "Other": "other",
+    }
+)
+
+NATIVE_CONTACTS = Format(
+    family="native",
+    name="a repdesk contacts CSV (repdesk export contacts)",
+    records=CONTACTS,
+    signature=frozenset({"contact_id", "name", "emails"}),
+    columns=_cols(
+        id=["contact_id"],
+        name=["name"],
+        title=["title"],
+        company=["company"],
+        emails=["emails"],
+        phones=["phones"],
+        deals=["deals"],
+    ),
+    id_prefix="native",
+    unescapes_formulas=True,
 )
 
 MAPPED = Format(
@@ -314,10 +401,12 @@ ALL: tuple[Format, ...] = (
     SALESFORCE_TASK,
     SALESFORCE_ACCOUNT,
     SALESFORCE_CONTACT,
+    SALESFORCE_CONTACT_ROLE,
     SALESFORCE_OPPORTUNITY,
     SALESFORCE_REPORT,
     PIPEDRIVE,
     HUBSPOT,
+    NATIVE_CONTACTS,
     NATIVE,
 )
 FAMILIES = ("native", "pipedrive", "hubspot", "salesforce", "csv")

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from repdesk.core import clock, kpi
+from repdesk.core import clock, forecast, kpi
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.domain import OBJECTION_CATEGORIES
 from repdesk.core.money import Conversion
@@ -111,9 +111,11 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
         money,
     )
     open_count, open_value, weighted, in_period = 0, Decimal(0), Decimal(0), Decimal(0)
-    for currency, count, value, weighted_x100, value_in_period in queries.fetch(
+    by_category = dict.fromkeys(forecast.CATEGORIES, Decimal(0))
+    for (currency, override, probability, category_then, count, value, weighted_x100,
+         value_in_period) in queries.fetch(
         conn, open_statement("open_pipeline", as_of), start=period.start, end=period.end, **when
-    ):
+    ):  # fmt: skip
         factor = money.cents(1, currency, int(count))
         if factor is None:
             continue
@@ -121,6 +123,14 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
         open_value += factor * int(value)
         weighted += factor * int(weighted_x100)
         in_period += factor * int(value_in_period)
+        category = category_then or forecast.category(override, int(probability))
+        by_category[category] = by_category.get(category, Decimal(0)) + factor * int(
+            value_in_period
+        )
+    span = {"start": period.start, "end": period.end, **when}
+    # Their own converter: the lost deals left out for want of a rate are counted once, by
+    # closed_in_period above, not again per reason and per competitor.
+    lessons = Converter(conversion)
     quota_rows = queries.fetch(conn, "quota_of_period", period=period.label)
     return kpi.compute(
         kpi.KpiInputs(
@@ -142,8 +152,31 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
             left_out_currencies=tuple(sorted(money.left_out_currencies)),
             # Over once its last day has ended: read on that day or later, and today is past it.
             ended=as_of >= period.end and period.end < clock.today(),
+            categories=kpi.ForecastSums(
+                **{name: whole(by_category.get(name, Decimal(0))) for name in forecast.CATEGORIES}
+            ),
+            lost_by_reason=_lost_groups(queries.fetch(conn, "lost_by_reason", **span), lessons),
+            lost_by_competitor=_lost_groups(
+                queries.fetch(conn, "lost_by_competitor", **span), lessons
+            ),
+            nps=forecast.Nps.of(
+                {int(score): int(n) for score, n in queries.fetch(conn, "nps_scores", **span)}
+            ),
         )
     )
+
+
+def _lost_groups(rows: list[tuple[Any, ...]], money: Converter) -> tuple[kpi.LostGroup, ...]:
+    """lost_by_* rows (name, currency, count, value) summed per name in the desk's currency."""
+    counts: dict[str, int] = {}
+    values: dict[str, Decimal] = {}
+    for name, currency, count, value in rows:
+        converted = money.cents(value, currency, int(count))
+        if converted is None:
+            continue
+        counts[name or ""] = counts.get(name or "", 0) + int(count)
+        values[name or ""] = values.get(name or "", Decimal(0)) + converted
+    return tuple(kpi.LostGroup(name, counts[name], whole(values[name])) for name in counts)
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, and `repdesk
@@ -276,11 +309,49 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
             queues.no_next_step.append(item)
         if since >= (rot_days or going_cold_days):
             queues.going_cold.append(item)
+    queues.going_cold.extend(_stay_in_touch(conn, now))
     for key, _ in DayQueues.SECTIONS:
         # The day ahead reads in time order; what is late or cold, most urgent first.
         in_time = key in ("today", "upcoming")
         getattr(queues, key).sort(key=lambda item: item.time_key if in_time else item.rank_key)
     return queues
+
+
+def _stay_in_touch(conn: Any, now: datetime) -> list[QueueRow]:
+    """Won customers with a "stay in touch" rhythm whose last touch (on any of their deals) is
+    that many days ago or more; before any touch, counted from the day the deal was won."""
+    found = []
+    for row in queries.fetch(conn, "stay_in_touch"):
+        (_company_id, company, every, last_touch, deal_id, title, value, currency, stage,
+         probability, closed_on) = row  # fmt: skip
+        touched = queries.as_instant(last_touch)
+        won_on = queries.as_date(closed_on)
+        since_won = end_of_day(won_on) if won_on is not None else now
+        since = (now - (touched or since_won)).days
+        if since < int(every):
+            continue
+        found.append(
+            QueueRow(
+                deal_id=deal_id,
+                title=title,
+                company=company,
+                value_cents=int(value),
+                currency=currency,
+                stage=stage,
+                probability=int(probability),
+                last_touch=touched,
+                urgency_days=since,
+                note=f"stay in touch every {int(every)} days",
+            )
+        )
+    return found
+
+
+def due_counts(conn: Any, *, today: date) -> tuple[int, int]:
+    """How many follow-ups are overdue and due today: `day_queues`' first two sections
+    counted, without reading their rows."""
+    overdue, due_today = queries.fetch(conn, "due_counts", today=today)[0]
+    return int(overdue), int(due_today)
 
 
 def _rot_limits(conn: Any) -> list[int]:

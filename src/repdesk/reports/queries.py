@@ -7,7 +7,9 @@ must not pay for importing SQLAlchemy). Dialect differences are tokens filled in
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -20,11 +22,16 @@ _DIALECT_TOKENS = {
 # night begins): first contacted by then, and not yet closed then (a deal closed later was
 # open), each in the stage it was in then. That stage is where the deal's first move after
 # :as_of_end came from (or, for a deal made later, the stage it was made in), else where it is
-# now. Before that night has come no move can be later: the `_now` statements skip the history
-# (reading it doubles the cost of today's figures, which the first frame waits for).
+# now. The expected close and the forecast category then come the same way from their own
+# histories (schema v5): what the first change after that night changed from, else today's
+# (category_then NULL: today's, worked out from the rep's call and the probability, see
+# core/forecast.py). Before that night has come nothing can have changed since: the `_now`
+# statements skip the histories (reading them doubles the cost of today's figures, which the
+# first frame waits for).
 _OPEN_AS_OF = """
-    SELECT d.id, d.currency, d.value_cents, d.expected_close, {stage} AS stage_id
-    FROM deal d
+    SELECT d.id, d.currency, d.value_cents, {expected} AS expected_close, {stage} AS stage_id,
+           d.forecast, d.probability, {category} AS category_then
+    FROM deal d {joins}
     WHERE (d.status = 'open' OR d.closed_on > :as_of) AND d.first_contact <= :as_of
 """
 _STAGE_THEN = """COALESCE(
@@ -32,8 +39,27 @@ _STAGE_THEN = """COALESCE(
          WHERE c.deal_id = d.id AND c.changed_at >= :as_of_end
          ORDER BY c.changed_at, c.id LIMIT 1),
         d.stage_id)"""
-_OPEN_THEN = _OPEN_AS_OF.format(stage=_STAGE_THEN)
-_OPEN_NOW = _OPEN_AS_OF.format(stage="d.stage_id")
+# Each deal's first close-date and category change after that night, read in one pass over
+# each history (joined) rather than looked up deal by deal: most deals have none.
+_FIRST_AFTER = """
+    LEFT JOIN (SELECT deal_id, {column},
+                      ROW_NUMBER() OVER (PARTITION BY deal_id ORDER BY changed_at, id) AS nth
+               FROM {table} WHERE changed_at >= :as_of_end) AS {alias}
+           ON {alias}.deal_id = d.id AND {alias}.nth = 1"""
+_CLOSE_THEN = _FIRST_AFTER.format(column="from_date", table="close_date_change", alias="close_then")
+_EXPECTED_THEN = (
+    "CASE WHEN close_then.deal_id IS NULL THEN d.expected_close ELSE close_then.from_date END"
+)
+_OPEN_THEN = _OPEN_AS_OF.format(
+    stage=_STAGE_THEN,
+    expected=_EXPECTED_THEN,
+    category="category_then.from_category",
+    joins=_CLOSE_THEN
+    + _FIRST_AFTER.format(column="from_category", table="forecast_change", alias="category_then"),
+)
+_OPEN_NOW = _OPEN_AS_OF.format(
+    stage="d.stage_id", expected="d.expected_close", category="CAST(NULL AS VARCHAR)", joins=""
+)
 
 _SQL = {
     # Closed deals of a period by currency: won value and count, lost count, summed cycle days.
@@ -80,6 +106,32 @@ _SQL = {
         GROUP BY kind
     """,
     "quota_of_period": "SELECT amount_cents FROM quota WHERE period = :period",
+    # What lost deals teach: the period's lost deals by reason, and those that went to (or
+    # met) a competitor by its name ('' when only a competitor objection says one was there).
+    "lost_by_reason": """
+        SELECT lost_reason, currency, COUNT(*), COALESCE(SUM(value_cents), 0)
+        FROM deal
+        WHERE status = 'lost' AND closed_on >= :start AND closed_on <= :end
+              AND closed_on <= :as_of
+        GROUP BY lost_reason, currency
+    """,
+    "lost_by_competitor": """
+        SELECT d.competitor, d.currency, COUNT(*), COALESCE(SUM(d.value_cents), 0)
+        FROM deal d
+        WHERE d.status = 'lost' AND d.closed_on >= :start AND d.closed_on <= :end
+              AND d.closed_on <= :as_of
+              AND (d.competitor != '' OR EXISTS (
+                  SELECT 1 FROM objection o WHERE o.deal_id = d.id AND o.category = 'competitor'))
+        GROUP BY d.competitor, d.currency
+    """,
+    # The scores of the customers won in the period who had answered by :as_of.
+    "nps_scores": """
+        SELECT nps, COUNT(*)
+        FROM deal
+        WHERE status = 'won' AND closed_on >= :start AND closed_on <= :end
+              AND closed_on <= :as_of AND nps IS NOT NULL AND nps_on <= :as_of
+        GROUP BY nps
+    """,
     # Per objection category: how many, how many open, and the decided deals that had one.
     "objection_stats": """
         SELECT o.category, COUNT(*),
@@ -97,23 +149,33 @@ _SQL = {
     # A removed stage stays for the history naming it (services/stages.py), in no list.
     "stages": "SELECT id, name, position, probability, kind, rot_days FROM stage "
     "WHERE kind != 'removed' ORDER BY position",
+    "all_stage_names": "SELECT id, name FROM stage",
     "stage_rot_limits": "SELECT rot_days FROM stage WHERE kind = 'open' AND rot_days IS NOT NULL",
     # Pending follow-ups due up to a horizon, on deals that are not lost (post-sale ones count).
     "pending_follow_ups": """
         SELECT f.id, f.deal_id, f.due_on, f.due_time, f.note, f.recur_days,
-               d.title, d.company, d.value_cents, d.currency, s.name, s.probability, d.status,
+               d.title, d.company, d.value_cents, d.currency, s.name,
+               COALESCE(d.probability, s.probability), d.status,
                (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id)
         FROM follow_up f
         JOIN deal d ON d.id = f.deal_id
         JOIN stage s ON s.id = d.stage_id
         WHERE f.done_at IS NULL AND f.due_on <= :horizon AND d.status != 'lost'
     """,
+    # How many pending follow-ups are overdue and due :today, as pending_follow_ups sorts
+    # them into the queues: the app's launch notice needs the two numbers, not the rows.
+    "due_counts": """
+        SELECT COUNT(CASE WHEN f.due_on < :today THEN 1 END),
+               COUNT(CASE WHEN f.due_on = :today THEN 1 END)
+        FROM follow_up f JOIN deal d ON d.id = f.deal_id
+        WHERE f.done_at IS NULL AND f.due_on <= :today AND d.status != 'lost'
+    """,
     # Open deals that may need attention: no pending follow-up, or untouched since
     # :touch_cutoff (the shortest going-cold limit; the caller applies each stage's own).
     "open_deal_touches": """
         SELECT * FROM (
-            SELECT d.id, d.title, d.company, d.value_cents, d.currency, s.name, s.probability,
-                   s.rot_days, d.created_at,
+            SELECT d.id, d.title, d.company, d.value_cents, d.currency, s.name,
+                   COALESCE(d.probability, s.probability), s.rot_days, d.created_at,
                    (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id) AS last_touch,
                    EXISTS (SELECT 1 FROM follow_up f
                            WHERE f.deal_id = d.id AND f.done_at IS NULL) AS has_pending
@@ -142,12 +204,16 @@ _SQL = {
     # whose id is NULL, each stage's open deals per currency (count and value), so the column
     # totals convert every deal, not only the first ones. One statement: the first frame reads
     # it before anything else. Everything below the fold comes with the full read after.
+    # The open deals are read once (`due`, used twice, so materialized) and their next steps
+    # in one grouped pass: a third less CPU than a subquery per deal and a second scan.
     "board_window": """
         WITH due AS (
-            SELECT d.id, d.stage_id, d.value_cents,
-                   (SELECT MIN(f.due_on) FROM follow_up f
-                    WHERE f.deal_id = d.id AND f.done_at IS NULL) AS due_on
-            FROM deal d WHERE d.status = 'open'
+            SELECT d.id, d.stage_id, d.value_cents, d.currency, p.due_on
+            FROM deal d LEFT JOIN (
+                SELECT f.deal_id, MIN(f.due_on) AS due_on FROM follow_up f
+                WHERE f.done_at IS NULL GROUP BY f.deal_id
+            ) p ON p.deal_id = d.id
+            WHERE d.status = 'open'
         ), ranked AS (
             SELECT id, due_on,
                    ROW_NUMBER() OVER (PARTITION BY stage_id
@@ -165,9 +231,56 @@ _SQL = {
         UNION ALL
         SELECT NULL, NULL, NULL, NULL, SUM(value_cents), currency, stage_id, NULL, NULL, NULL,
                NULL, NULL, 0, COUNT(*)
-        FROM deal WHERE status = 'open'
+        FROM due
         GROUP BY stage_id, currency
         ORDER BY stage_id, place
+    """,
+    # Every company with its deals, open deals, contacts and last touch (`company list`).
+    "companies": """
+        SELECT c.id, c.name, c.touch_every_days,
+               (SELECT COUNT(*) FROM deal d WHERE d.company_id = c.id),
+               (SELECT COUNT(*) FROM deal d WHERE d.company_id = c.id AND d.status = 'open'),
+               (SELECT COUNT(*) FROM contact p WHERE p.company_id = c.id),
+               (SELECT MAX(a.at) FROM activity a JOIN deal d ON d.id = a.deal_id
+                WHERE d.company_id = c.id)
+        FROM company c
+        ORDER BY LOWER(c.name), c.id
+    """,
+    "company_won": """
+        SELECT company_id, currency, SUM(value_cents) FROM deal
+        WHERE status = 'won' AND company_id IS NOT NULL
+        GROUP BY company_id, currency
+    """,
+    # Won customers with a "stay in touch" rhythm (issue 19): the company, its rhythm, its last
+    # touch on any of its deals, and its latest won deal (the queue row opens it; a call logged
+    # there is the touch that resets the rhythm).
+    "stay_in_touch": """
+        SELECT c.id, c.name, c.touch_every_days,
+               (SELECT MAX(a.at) FROM activity a JOIN deal x ON x.id = a.deal_id
+                WHERE x.company_id = c.id) AS last_touch,
+               d.id, d.title, d.value_cents, d.currency, s.name, s.probability, d.closed_on
+        FROM company c
+        JOIN deal d ON d.id = (SELECT w.id FROM deal w WHERE w.company_id = c.id
+                               AND w.status = 'won' ORDER BY w.closed_on DESC, w.id DESC LIMIT 1)
+        JOIN stage s ON s.id = d.stage_id
+        WHERE c.touch_every_days IS NOT NULL
+    """,
+    # `repdesk export contacts`: every contact, their addresses and numbers, and their deals.
+    "contacts_for_export": """
+        SELECT c.id, c.name, c.title, COALESCE(co.name, '')
+        FROM contact c LEFT JOIN company co ON co.id = c.company_id
+        ORDER BY c.id
+    """,
+    "contact_emails_for_export": """
+        SELECT contact_id, address FROM contact_email ORDER BY contact_id, position, id
+    """,
+    "contact_phones_for_export": """
+        SELECT contact_id, number FROM contact_phone ORDER BY contact_id, position, id
+    """,
+    "contact_deals_for_export": """
+        SELECT l.contact_id, COALESCE(NULLIF(d.source_id, ''), 'repdesk:' || d.id), l.role
+        FROM deal_contact l JOIN deal d ON d.id = l.deal_id
+        ORDER BY l.contact_id, l.position, l.id
     """,
     # `repdesk export csv`: every deal in the native columns' order (io.formats.NATIVE_COLUMNS).
     "deals_for_export": """
@@ -175,26 +288,29 @@ _SQL = {
         SELECT COALESCE(NULLIF(d.source_id, ''), 'repdesk:' || d.id), d.title, d.company,
                d.contact, d.email, d.phone, d.value_cents,
                d.currency, s.name, d.status, d.source, d.product, d.region, d.segment,
-               d.first_contact, d.expected_close, d.closed_on, d.lost_reason
+               d.first_contact, d.expected_close, d.closed_on, d.lost_reason,
+               s.position, s.probability,
+               d.forecast, d.probability, d.competitor, d.nps, d.nps_on
         FROM deal d JOIN stage s ON s.id = d.stage_id
         ORDER BY d.id
     """,
 }
 
 
-# Open pipeline by currency as of :as_of: all open deals, and the part expected to close in
-# the period.
+# Open pipeline as of :as_of: all open deals, and the part expected to close in the period
+# (weighted by the deal's own probability, else its stage's), by currency and by what decides
+# the forecast category (the rep's call, the probability, the category then).
 _OPEN_PIPELINE = """
-        SELECT d.currency,
+        SELECT d.currency, d.forecast, COALESCE(d.probability, s.probability), d.category_then,
             COUNT(*),
             COALESCE(SUM(d.value_cents), 0),
             COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
-                              THEN d.value_cents * s.probability END), 0),
+                              THEN d.value_cents * COALESCE(d.probability, s.probability) END), 0),
             COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
                               THEN d.value_cents END), 0)
         FROM ({open}) AS d JOIN stage s ON s.id = d.stage_id
         WHERE s.kind = 'open'
-        GROUP BY d.currency
+        GROUP BY d.currency, d.forecast, COALESCE(d.probability, s.probability), d.category_then
     """
 # The open pipeline as of :as_of stage by stage (empty stages too), for the funnel.
 _OPEN_BY_STAGE = """
@@ -207,6 +323,67 @@ _OPEN_BY_STAGE = """
 for _suffix, _open in (("", _OPEN_THEN), ("_now", _OPEN_NOW)):
     _SQL[f"open_pipeline{_suffix}"] = _OPEN_PIPELINE.format(open=_open)
     _SQL[f"open_by_stage{_suffix}"] = _OPEN_BY_STAGE.format(open=_open)
+
+# The weekly review (reports/review.py): what changed between the instants :start_at and
+# :end_at (local midnights), and how the desk stood at :as_of_end (the week's end, or now;
+# :as_of is that instant's day). Each row starts with the deal it is about.
+_REVIEW_DEAL = "d.id, d.title, d.company, d.value_cents, d.currency"
+_OPEN_AT = """d.created_at < :as_of_end AND (d.status = 'open' OR d.closed_on > :as_of)"""
+_SQL |= {
+    "review_new_deals": f"""
+        SELECT {_REVIEW_DEAL}, s.name
+        FROM deal d JOIN stage s ON s.id = d.stage_id
+        WHERE d.created_at >= :start_at AND d.created_at < :end_at
+        ORDER BY d.created_at, d.id
+    """,
+    "review_stage_moves": f"""
+        SELECT {_REVIEW_DEAL}, c.from_stage_id, c.to_stage_id
+        FROM stage_change c JOIN deal d ON d.id = c.deal_id
+        WHERE c.changed_at >= :start_at AND c.changed_at < :end_at
+              AND c.from_stage_id IS NOT NULL
+        ORDER BY c.changed_at, c.id
+    """,
+    "review_closed": f"""
+        SELECT {_REVIEW_DEAL}, d.status, d.closed_on, d.lost_reason, d.competitor
+        FROM deal d
+        WHERE d.status IN ('won', 'lost') AND d.closed_on >= :start_day AND d.closed_on <= :as_of
+        ORDER BY d.closed_on, d.id
+    """,
+    "review_close_date_changes": f"""
+        SELECT {_REVIEW_DEAL}, x.from_date, x.to_date
+        FROM close_date_change x JOIN deal d ON d.id = x.deal_id
+        WHERE x.changed_at >= :start_at AND x.changed_at < :end_at
+        ORDER BY x.changed_at, x.id
+    """,
+    # Open deals whose expected close (as it stood then) passed in the week: from its first
+    # day up to the day before :passed_before.
+    "review_close_passed": f"""
+        SELECT * FROM (
+            SELECT {_REVIEW_DEAL}, {_EXPECTED_THEN} AS expected_then
+            FROM deal d {_CLOSE_THEN}
+            WHERE {_OPEN_AT}
+        ) AS open_then
+        WHERE expected_then >= :start_day AND expected_then < :passed_before
+        ORDER BY expected_then, id
+    """,
+    "review_forecast_changes": f"""
+        SELECT {_REVIEW_DEAL}, f.from_category, f.to_category
+        FROM forecast_change f JOIN deal d ON d.id = f.deal_id
+        WHERE f.changed_at >= :start_at AND f.changed_at < :end_at
+        ORDER BY f.changed_at, f.id
+    """,
+    # Open deals with no follow-up pending at :as_of_end (made by then, not done by then).
+    "review_no_next_step": f"""
+        SELECT {_REVIEW_DEAL}, s.name
+        FROM deal d JOIN stage s ON s.id = {_STAGE_THEN}
+        WHERE {_OPEN_AT}
+              AND NOT EXISTS (
+                  SELECT 1 FROM follow_up f
+                  WHERE f.deal_id = d.id AND f.created_at < :as_of_end
+                        AND (f.done_at IS NULL OR f.done_at >= :as_of_end))
+        ORDER BY d.value_cents DESC, d.id
+    """,
+}
 
 SLICE_DIMENSIONS = ("source", "product", "region", "segment")
 
@@ -241,16 +418,42 @@ def sql_for(name: str, dialect: str) -> str:
 
 
 def fetch(conn: Any, name: str, **params: Any) -> list[tuple[Any, ...]]:
-    """Run query `name` on a sqlite3 connection or a SQLAlchemy session/connection."""
+    """Run query `name` on a sqlite3 connection or a SQLAlchemy session/connection.
+
+    A session's statement goes to its driver as written here (`exec_driver_sql`), so this
+    module never imports SQLAlchemy, not even lazily: the import contracts in pyproject.toml
+    hold it to that."""
+    return list(rows(conn, name, **params))
+
+
+def rows(conn: Any, name: str, **params: Any) -> Iterator[tuple[Any, ...]]:
+    """`fetch`, one row at a time: a caller that turns each row into something else never
+    holds every row and everything made of them at once (the board's 100,000 cards)."""
     if isinstance(conn, sqlite3.Connection):
         plain = {k: _sqlite_param(v) for k, v in params.items()}
-        return conn.execute(sql_for(name, "sqlite"), plain).fetchall()
-    from sqlalchemy import text  # only the slow path pays for SQLAlchemy
-
-    dialect = conn.get_bind().dialect.name
+        yield from conn.execute(sql_for(name, "sqlite"), plain)
+        return
+    # A Session hands out its Connection (in the session's transaction); a Connection is one.
+    connection = conn if hasattr(conn, "exec_driver_sql") else conn.connection()
+    dialect = connection.dialect.name
+    statement = sql_for(name, dialect)
     if dialect == "sqlite":
+        # sqlite3 takes :name placeholders with a dict whatever paramstyle SQLAlchemy declares.
         params = {k: _sqlite_param(v) for k, v in params.items()}
-    return [tuple(row) for row in conn.execute(text(sql_for(name, dialect)), params).all()]
+    else:
+        statement = _as_pyformat(statement)  # psycopg's style
+    for row in connection.exec_driver_sql(statement, params):
+        yield tuple(row)
+
+
+# The placeholders SQLAlchemy's text() finds (the pattern of its TextClause), so a
+# statement reads the same here: `:name`, not `::cast`, not `'repdesk:' || id`.
+_PLACEHOLDER = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])")
+
+
+def _as_pyformat(statement: str) -> str:
+    """`:name` placeholders as `%(name)s`, with a literal % doubled."""
+    return _PLACEHOLDER.sub(r"%(\1)s", statement.replace("%", "%%"))
 
 
 def _sqlite_param(value: Any) -> Any:

@@ -11,7 +11,7 @@ from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.errors import InvalidInput, NotFound
 from repdesk.services.deals import get_deal
 from repdesk.services.followups import When, add_follow_up, check_not_past, complete_follow_up
-from repdesk.storage.models import Activity, FollowUp
+from repdesk.storage.models import Activity, FollowUp, saved_id
 
 CALL_OUTCOMES = ("connected", "left voicemail", "no answer", "meeting booked", "not interested")
 
@@ -60,7 +60,7 @@ def log_activity(
         if due is not None:
             _, following = complete_follow_up(
                 session=session,
-                follow_up_id=due.id,  # type: ignore[arg-type]
+                follow_up_id=saved_id(due),
                 outcome=outcome or kind,
                 next_when=next_when,
                 next_note=next_note,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
@@ -21,7 +21,7 @@ from sqlalchemy.orm.base import NO_VALUE
 from sqlmodel import Session, SQLModel
 
 from repdesk.core.errors import RepdeskError
-from repdesk.storage.models import ALL_TABLES
+from repdesk.storage.models import ALL_TABLES, HasId, saved_id, table_name, table_of
 
 # Parents before children: rows are put back in this order and removed in the reverse.
 _ORDER = {name: index for index, name in enumerate(ALL_TABLES)}
@@ -34,6 +34,16 @@ _WORDS = {
     "objection": "objection",
     "quota": "quota",
     "trash": "trash entry",
+    "close_date_change": "close date change",
+    "forecast_change": "forecast change",
+    "commitment": "commitment",
+    "weekly_review": "weekly review",
+    "company": "company",
+    "contact": "contact",
+    "contact_email": "contact's email",
+    "contact_phone": "contact's phone",
+    "deal_contact": "contact on a deal",
+    "captured": "captured mail or meeting",
 }
 
 
@@ -42,7 +52,7 @@ class UndoRefused(RepdeskError):
 
 
 def _values(row: SQLModel) -> dict[str, Any]:
-    return {column.name: getattr(row, column.name) for column in row.__table__.columns}  # type: ignore[attr-defined]
+    return {column.name: getattr(row, column.name) for column in table_of(row).columns}
 
 
 def _committed(row: SQLModel) -> dict[str, Any]:
@@ -64,7 +74,7 @@ class RowChange:
 
     @property
     def table(self) -> str:
-        return self.model.__tablename__  # type: ignore[return-value]
+        return table_name(self.model)
 
     def describe(self) -> str:
         return f"{_WORDS.get(self.table, self.table)} #{self.id}"
@@ -95,10 +105,6 @@ class Changeset:
         """Put every row back as it was before the write; or refuse and change nothing."""
         self.check(session)
         ordered = sorted(self.changes, key=lambda c: _ORDER.get(c.table, 99))
-        for change in reversed(ordered):  # children first
-            if change.before is None:
-                session.delete(session.get(change.model, change.id))
-                session.flush()
         for change in ordered:  # parents first
             if change.before is not None and change.after is not None:
                 row = session.get(change.model, change.id)
@@ -109,6 +115,17 @@ class Changeset:
             elif change.before is not None:
                 session.add(change.model(**change.before))
                 session.flush()
+        # What the write made goes last: a row it changed may have pointed at one of them (a
+        # deal edited to a company the edit made), and points back where it was by now.
+        for change in reversed(ordered):  # children first
+            if change.before is None:
+                session.delete(session.get(change.model, change.id))
+                session.flush()
+
+
+def _key(row: SQLModel) -> tuple[type[SQLModel], int]:
+    # Every model has an id (storage/models.py); flushed or read, the row has its number.
+    return type(row), saved_id(cast(HasId, row))
 
 
 @contextmanager
@@ -122,19 +139,19 @@ def recording(session: Session) -> Iterator[Changeset]:
     def before_flush(sess: Session, _context: Any, _instances: Any) -> None:
         for row in list(sess.dirty):
             if isinstance(row, SQLModel) and sess.is_modified(row):
-                key = (type(row), row.id)  # type: ignore[attr-defined]
+                key = _key(row)
                 before.setdefault(key, _committed(row))
                 rows[key] = row
         for row in list(sess.deleted):
             if isinstance(row, SQLModel):
-                key = (type(row), row.id)  # type: ignore[attr-defined]
+                key = _key(row)
                 before.setdefault(key, _committed(row))
                 deleted.add(key)
 
     def after_flush(sess: Session, _context: Any) -> None:
         for row in list(sess.new):
             if isinstance(row, SQLModel):
-                key = (type(row), row.id)  # type: ignore[attr-defined]
+                key = _key(row)
                 before.setdefault(key, None)  # new to this write
                 rows[key] = row
                 deleted.discard(key)  # an id deleted and given again in the same write

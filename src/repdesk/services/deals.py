@@ -17,8 +17,10 @@ from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.domain import SEGMENTS, STATUSES, row_id
 from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound, RepdeskError
 from repdesk.core.money import MAX_CENTS, check_cents
-from repdesk.services import outbox
-from repdesk.storage.models import Deal, Stage, StageChange
+from repdesk.services import history as kept  # beside history() below: the v5 histories
+from repdesk.services import people
+from repdesk.storage import outbox
+from repdesk.storage.models import Deal, Stage, StageChange, saved_id
 
 EDITABLE = (
     "title",
@@ -143,8 +145,9 @@ def _check(deal: Deal, today: date) -> None:
         raise InvalidInput("title", deal.title, "a non-empty title")
     if not check_cents(deal.value_cents):
         raise InvalidInput("value", deal.value_cents, f"cents from 0 to {MAX_CENTS:,}")
-    if deal.segment not in SEGMENTS:
-        raise InvalidInput("segment", deal.segment, "new or existing")
+    if not deal.segment.strip():
+        # new or existing; an import keeps a CRM's other values (a slice of their own).
+        raise InvalidInput("segment", deal.segment, f"{' or '.join(SEGMENTS)} or another word")
     if not is_code(deal.currency):
         raise InvalidInput("currency", deal.currency, CODE_FORM)
     if deal.first_contact > today:
@@ -199,7 +202,7 @@ def create_deal(
         phone=phone,
         value_cents=value_cents,
         currency=currency,
-        stage_id=target.id,  # type: ignore[arg-type]
+        stage_id=saved_id(target),
         source=source,
         product=product,
         region=region,
@@ -213,7 +216,11 @@ def create_deal(
     _check(deal, clock.local_date(moment))
     session.add(deal)
     session.flush()
-    session.add(StageChange(deal_id=deal.id, to_stage_id=target.id, changed_at=moment))  # type: ignore[arg-type]
+    session.add(
+        StageChange(deal_id=saved_id(deal), to_stage_id=saved_id(target), changed_at=moment)
+    )
+    typed = [name for name in people.PEOPLE_FIELDS if getattr(deal, name).strip()]
+    people.adopt_deal_fields(session, deal, typed, now=moment)
     return deal
 
 
@@ -345,12 +352,22 @@ def edit_deal(
     if unknown:
         known = ", ".join((*EDITABLE, *OWN))
         raise InvalidInput("field", ", ".join(sorted(unknown)), f"one of {known}")
+    retyped = [
+        name
+        for name in people.PEOPLE_FIELDS
+        if name in changes and (changes[name] or "") != getattr(deal, name)
+    ]
+    expected_before = deal.expected_close
     for name, value in changes.items():
         setattr(deal, name, value)
     moment = now or clock.now()
     _check(deal, clock.local_date(moment))
     deal.updated_at = moment
     session.add(deal)
+    if retyped:
+        session.flush()
+        people.adopt_deal_fields(session, deal, retyped, now=moment)
+    kept.note_close_date(session, deal, expected_before, moment)
     return deal
 
 
@@ -359,13 +376,13 @@ def _record_move(session: Session, deal: Deal, to: Stage, moment: datetime) -> N
         return
     session.add(
         StageChange(
-            deal_id=deal.id,  # type: ignore[arg-type]
+            deal_id=saved_id(deal),
             from_stage_id=deal.stage_id,
-            to_stage_id=to.id,  # type: ignore[arg-type]
+            to_stage_id=saved_id(to),
             changed_at=moment,
         )
     )
-    deal.stage_id = to.id  # type: ignore[assignment]
+    deal.stage_id = saved_id(to)
     deal.stage_entered_at = moment
 
 
@@ -385,11 +402,14 @@ def move_deal(
             "an open stage; to lose a deal give a reason: "
             "use `repdesk deal lost DEAL --reason TEXT`",
         )
+    category_before = kept.category_of(session, deal)
     _record_move(session, deal, target, moment)
     if deal.status != "open":
         deal.status, deal.closed_on, deal.lost_reason = "open", None, ""
     deal.updated_at = moment
     session.add(deal)
+    # A move changes the default category; a reopened deal was in no forecast before it.
+    kept.note_category(session, deal, category_before, moment)
     return deal
 
 
@@ -494,10 +514,34 @@ def lose_deal(
     reason: str,
     on: date | None = None,
     now: datetime | None = None,
+    competitor: str | None = None,
 ) -> Deal:
+    """Lose a deal for `reason`; `competitor`: who it went to (kept on the deal, for what
+    lost deals teach, see reports/figures.py)."""
     if not reason.strip():
         raise InvalidInput("reason", reason, "why the deal was lost, e.g. 'price' or 'not a fit'")
-    return _close(session, deal_id, "lost", on, now or clock.now(), reason.strip())
+    deal = _close(session, deal_id, "lost", on, now or clock.now(), reason.strip())
+    if competitor is not None:
+        set_competitor(session=session, deal_id=deal_id, competitor=competitor, now=now)
+    return deal
+
+
+MAX_COMPETITOR = 80
+
+
+def set_competitor(
+    *, session: Session, deal_id: int, competitor: str, now: datetime | None = None
+) -> Deal:
+    """Who the deal is up against, or was lost to ("" for nobody known): `deal set` and the
+    app's forecast form set it, and lose_deal above keeps who the deal went to."""
+    name = " ".join(competitor.split())
+    if len(name) > MAX_COMPETITOR:
+        raise InvalidInput("competitor", competitor, f"a name of at most {MAX_COMPETITOR} letters")
+    deal = get_deal(session=session, deal_id=deal_id)
+    deal.competitor = name
+    deal.updated_at = now or clock.now()
+    session.add(deal)
+    return deal
 
 
 def reopen_deal(

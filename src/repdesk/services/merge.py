@@ -5,15 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from repdesk.core import clock
 from repdesk.core.errors import InvalidInput
-from repdesk.services import trash
+from repdesk.services import people, trash
 from repdesk.services.deals import get_deal
-from repdesk.storage.models import Activity, Deal, FollowUp, Objection, StageChange
+from repdesk.storage.models import (
+    Activity,
+    CloseDateChange,
+    Commitment,
+    Deal,
+    FollowUp,
+    ForecastChange,
+    Objection,
+    StageChange,
+    saved_id,
+    table_name,
+)
 
-_MOVED = (StageChange, Activity, FollowUp, Objection)
+_MOVED = (StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange, Commitment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +33,7 @@ class Merged:
     gone_id: int
     moved: dict[str, int]  # rows moved, by table
     trash_id: int  # where the merged-away deal waits (its own fields, nothing else)
+    contacts: int = 0  # GONE's contacts that joined KEEP's
 
 
 def merge_deals(
@@ -37,17 +49,30 @@ def merge_deals(
     moved: dict[str, int] = {}
     for model in _MOVED:
         # Row by row through the session, so the app's undo sees each one move.
-        rows = session.exec(select(model).where(model.deal_id == gone_id)).all()  # type: ignore[attr-defined]
+        rows = session.exec(select(model).where(col(model.deal_id) == gone_id)).all()
         for row in rows:
             row.deal_id = keep_id
             session.add(row)
-        moved[model.__tablename__] = len(rows)  # type: ignore[index]
+        moved[table_name(model)] = len(rows)
     session.flush()
+    # GONE's contacts join KEEP's, after them (KEEP's main contact stays its main one); one
+    # already on KEEP stays there as it is.
+    on_keep = {link.contact_id for link in people.links_of(session, keep_id)}
+    contacts_moved = 0
+    for link in people.links_of(session, gone_id):
+        if link.contact_id not in on_keep:
+            people.link_contact(
+                session=session, deal_id=keep_id, contact_id=link.contact_id, role=link.role,
+                now=moment,
+            )  # fmt: skip
+            contacts_moved += 1
     entry = trash.delete_item(
         session=session,
         kind="deal",
-        item_id=gone.id,
+        item_id=saved_id(gone),
         now=moment,
-        why=f"merged into #{keep_id}",  # type: ignore[arg-type]
+        why=f"merged into #{keep_id}",
     )
-    return Merged(keep=keep, gone_id=gone_id, moved=moved, trash_id=entry.id)
+    return Merged(
+        keep=keep, gone_id=gone_id, moved=moved, trash_id=entry.id, contacts=contacts_moved
+    )

@@ -12,7 +12,7 @@ from repdesk.core import clock
 from repdesk.core.domain import OBJECTION_CATEGORIES, OBJECTION_STATUSES
 from repdesk.core.errors import InvalidInput, NotFound
 from repdesk.services.deals import get_deal
-from repdesk.storage.models import Deal, Objection
+from repdesk.storage.models import Deal, Objection, saved_id
 
 
 def _category(value: str) -> str:
@@ -126,7 +126,7 @@ def playbook(
     if exclude_deal is not None:
         query = query.where(Objection.deal_id != exclude_deal)
     query = query.order_by(
-        case((Deal.status == "won", 0), else_=1),
+        case((col(Deal.status) == "won", 0), else_=1),
         col(Objection.raised_at).desc(),
         col(Objection.id).desc(),
     )
@@ -139,7 +139,7 @@ def playbook(
         seen.add(key)
         found.append(
             PlaybookAnswer(
-                objection_id=o.id,  # type: ignore[arg-type]
+                objection_id=saved_id(o),
                 deal_id=o.deal_id,
                 deal_title=title,
                 deal_status=status,

@@ -8,15 +8,18 @@ reached" counts it), and its history keeps reading as it was; one nothing mentio
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from repdesk.core import clock
 from repdesk.core.errors import InvalidInput
-from repdesk.services import deals
-from repdesk.storage.models import Deal, Stage, StageChange, Trash
+from repdesk.services import deals, history
+from repdesk.storage.models import Deal, Stage, StageChange, Trash, saved_id
 
 REMOVED = "removed"
 MAX_NAME = 40
@@ -43,13 +46,13 @@ def list_stages(*, session: Session) -> list[StageInfo]:
     )
     return [
         StageInfo(
-            id=s.id,  # type: ignore[arg-type]
+            id=saved_id(s),
             number=number,
             name=s.name,
             kind=s.kind,
             probability=s.probability,
             rot_days=s.rot_days,
-            open_deals=int(counts.get(s.id, 0)),
+            open_deals=int(counts.get(saved_id(s), 0)),
         )
         for number, s in enumerate(_live(session), start=1)
     ]
@@ -154,18 +157,43 @@ def move_stage(*, session: Session, stage: str, number: int) -> Stage:
     return found
 
 
-_KEEP = object()
+class _Keep(enum.Enum):
+    KEEP = enum.auto()  # "leave it as it is": None already means "never rots"
+
+
+_KEEP = _Keep.KEEP
 
 
 def set_stage(
-    *, session: Session, stage: str, probability: int | None = None, rot_days: object = _KEEP
+    *,
+    session: Session,
+    stage: str,
+    probability: int | None = None,
+    rot_days: int | Literal[_Keep.KEEP] | None = _KEEP,
+    now: datetime | None = None,
 ) -> Stage:
-    """Set an open stage's win probability and rot limit (None: never rots)."""
+    """Set an open stage's win probability and rot limit (None: never rots). A new
+    probability moves the default forecast category of the stage's deals that have neither
+    the rep's call nor a probability of their own: each change is kept in their history."""
     found = _find_open(session, stage)
     if probability is not None:
+        following = session.exec(
+            select(Deal).where(
+                Deal.stage_id == found.id,
+                Deal.status == "open",
+                col(Deal.forecast).is_(None),
+                col(Deal.probability).is_(None),
+            )
+        ).all()
+        before = {deal.id: history.category_of(session, deal) for deal in following}
         found.probability = _probability(probability)
+        session.add(found)
+        session.flush()
+        moment = now or clock.now()
+        for deal in following:
+            history.note_category(session, deal, before[deal.id], moment)
     if rot_days is not _KEEP:
-        found.rot_days = _rot(rot_days)  # type: ignore[arg-type]
+        found.rot_days = _rot(rot_days)
     session.add(found)
     session.flush()
     return found
@@ -186,20 +214,25 @@ def remove_stage(
         target = _find_open(session, into, "into")
         if target.id == found.id:
             raise InvalidInput("into", into, "another stage than the one removed")
-    elif waiting:
-        names = ", ".join(s.name for s in others)
-        many = f"{len(waiting)} open deal" + ("s" if len(waiting) != 1 else "")
-        raise InvalidInput("into", "", f"the stage its {many} move to first: one of {names}")
-    for deal in waiting:
-        deals.move_deal(session=session, deal_id=deal.id, stage=str(target.id), now=now)  # type: ignore[arg-type, union-attr]
+    if waiting:
+        if target is None:
+            names = ", ".join(s.name for s in others)
+            many = f"{len(waiting)} open deal" + ("s" if len(waiting) != 1 else "")
+            raise InvalidInput("into", "", f"the stage its {many} move to first: one of {names}")
+        to = str(saved_id(target))
+        for deal in waiting:
+            deals.move_deal(session=session, deal_id=saved_id(deal), stage=to, now=now)
     session.flush()
     name = found.name
     mentioned = session.exec(
         select(func.count()).where(
-            or_(StageChange.from_stage_id == found.id, StageChange.to_stage_id == found.id)
+            or_(
+                col(StageChange.from_stage_id) == found.id,
+                col(StageChange.to_stage_id) == found.id,
+            )
         )
     ).one()
-    if mentioned or _in_the_trash(session, found.id):  # type: ignore[arg-type]
+    if mentioned or _in_the_trash(session, saved_id(found)):
         # Kept for the history that mentions it (a deal in the trash included: its restore
         # needs the stage), out of every list.
         found.kind, found.position = REMOVED, 0

@@ -17,14 +17,33 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
+from repdesk.core import forecast
 from repdesk.core.domain import row_id
 from repdesk.core.errors import RepdeskError
-from repdesk.io.csv_import import OWN_ID_PREFIX, ActivityRow, DealRow, ImportPlan, Problems
+from repdesk.io.csv_import import (
+    OWN_ID_PREFIX,
+    ActivityRow,
+    DealRow,
+    ImportNotes,
+    ImportPlan,
+    PersonRow,
+    Problems,
+)
 from repdesk.io.formats import normalise
-from repdesk.services import deals, outbox
-from repdesk.storage.models import Activity, Deal, Stage, StageChange
+from repdesk.services import deals, people
+from repdesk.storage import migrations, outbox
+from repdesk.storage.models import (
+    Activity,
+    CloseDateChange,
+    Deal,
+    ForecastChange,
+    Stage,
+    StageChange,
+    saved_id,
+    table_of,
+)
 
 Progress = Callable[[int, int], None]
 CHUNK = 500
@@ -43,6 +62,10 @@ class Outcome:
     activities_added: int = 0
     activities_present: int = 0
     activities_unlinked: list[str] = field(default_factory=list)  # FILE:LINE of each
+    people_added: int = 0  # contacts from a people export, new to the desk
+    people_present: int = 0  # ... already on it (same address, or same name at the company)
+    roles_added: int = 0  # contacts put on deals from a contact-role export
+    roles_unlinked: list[str] = field(default_factory=list)  # FILE:LINE: no such deal or person
     stage_order: list[str] = field(default_factory=list)
 
 
@@ -53,6 +76,13 @@ class _Target:
     entry_stage_id: int  # the open stage it arrives in (a closed deal passes through it)
     stage_id: int  # where it ends: the entry stage, or Won / Lost
     existing: dict[str, Any] | None = None
+    # The rep's own forecast fields the file gives (repdesk's export), by column name.
+    own: dict[str, Any] = field(default_factory=dict)
+
+
+# What a new deal has for the rep's own forecast fields when the file gives none.
+_OWN_DEFAULTS = {"forecast": None, "probability": None, "competitor": "", "nps": None,
+                 "nps_on": None}  # fmt: skip
 
 
 @dataclass
@@ -61,6 +91,10 @@ class _Stages:
     by_name: dict[str, Stage]
     planned: list[Stage] = field(default_factory=list)  # --create-stages, not yet written
     written: dict[int, int] = field(default_factory=dict)  # placeholder id -> real id
+    # The open stages as they will stand: the desk's, with the planned ones among them.
+    open_order: list[Stage] = field(default_factory=list)
+    # Into an empty desk, the file's own stage probabilities: stage id -> probability.
+    probabilities: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> _Stages:
@@ -97,8 +131,14 @@ def import_plan(
     transaction. Raises ImportFailed (nothing written) for any problem."""
     stages = _Stages.load(session)
     outcome = Outcome()
-    resolved = _resolve_stages(plan.deals, stages, stage_map, create_stages, plan.problems)
-    targets = _targets(plan.deals, resolved, stages, today, plan.problems)
+    # A desk without deals takes a file's own definition of its stages (a repdesk export's
+    # stage_probability and stage_order): the pipeline as it was exported.
+    empty = session.execute(select(col(Deal.id)).limit(1)).first() is None
+    resolved = _resolve_stages(
+        plan.deals, stages, stage_map, create_stages, plan.problems, empty=empty
+    )
+    _order_stages(plan.deals, resolved, stages, plan.notes, empty=empty)
+    targets = _targets(plan.deals, resolved, stages, today, plan.problems, plan.notes)
     plan.problems.check()
     _match_existing(session, targets)
     _keep_spacing(targets)
@@ -110,16 +150,118 @@ def import_plan(
             outcome.updated[key] += 1
         else:
             outcome.unchanged[key] += 1
-    outcome.new_stages = [s.name for s in stages.planned]
-    outcome.stage_order = [s.name for s in stages.rows] + outcome.new_stages
+    planned = {id(s) for s in stages.planned}
+    outcome.new_stages = [s.name for s in stages.open_order if id(s) in planned]
+    closed = [s for s in stages.rows if s.kind != "open"]
+    outcome.stage_order = [s.name for s in (*stages.open_order, *closed)]
     links = _activity_links(session, plan, targets)
     if dry_run:
         _count_activities(session, plan.activities, links, outcome, write=False, now=now)
+        _write_people(session, plan, targets, outcome, now, write=False)
         return outcome
-    _write_stages(session, stages)
+    _write_stages(session, stages, plan.notes)
     _write_deals(session, targets, stages, now, progress)
+    _adopt_people(session, targets, now)
     _count_activities(session, plan.activities, links, outcome, write=True, now=now)
+    _write_people(session, plan, targets, outcome, now, write=True)
     return outcome
+
+
+# ---------------------------------------------------------------- people
+
+
+def _adopt_people(session: Session, targets: list[_Target], now: datetime) -> None:
+    """The imported deals' company, contact, email and phone cells become records, as on every
+    other way in (services/people.py): new deals in bulk (the schema step's statements), a
+    deal updated with other people one by one."""
+    from sqlalchemy import text
+
+    for statement in migrations.adopt_people_sql(session.get_bind().dialect.name):
+        session.execute(text(statement))
+    for target in targets:
+        existing = target.existing
+        if existing is None or not _changed(target):
+            continue
+        retyped = [name for name in people.PEOPLE_FIELDS if existing[name] != target.values[name]]
+        deal = session.get(Deal, target.values["id"])
+        if retyped and deal is not None:
+            session.refresh(deal)  # written by a Core statement: read it again
+            people.adopt_deal_fields(session, deal, retyped, now=now)
+
+
+def _write_people(
+    session: Session,
+    plan: ImportPlan,
+    targets: list[_Target],
+    outcome: Outcome,
+    now: datetime,
+    *,
+    write: bool,
+) -> None:
+    """Contacts from a people export (found again by address, or by name at their company, so
+    a re-import adds nobody twice), and the contacts on each deal from a contact-role export."""
+    if not plan.people and not plan.roles:
+        return
+    made: dict[str, int | None] = {}
+    for row in plan.people:
+        company = plan.accounts.get(row.account, "")
+        found = _person_on_desk(session, row, company)
+        if found is not None:
+            outcome.people_present += 1
+            if write:
+                people.edit_contact(
+                    session=session, contact_id=saved_id(found), add_emails=row.emails,
+                    add_phones=row.phones, now=now,
+                    title=row.title if row.title and not found.title else None,
+                )  # fmt: skip
+            made[row.source_id] = found.id
+            continue
+        outcome.people_added += 1
+        if write:
+            contact = people.add_contact(
+                session=session, name=row.name, emails=row.emails, phones=row.phones,
+                company=company, title=row.title, now=now,
+            )  # fmt: skip
+            made[row.source_id] = contact.id
+        else:
+            made[row.source_id] = None
+    deal_ids = {t.row.source_id: t.values.get("id") for t in targets if t.row.source_id}
+    wanted = [r.deal_source_id for r in plan.roles if r.deal_source_id not in deal_ids]
+    table = Deal.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(wanted), CHUNK):
+        query = select(table.c.id, table.c.source_id).where(
+            table.c.source_id.in_(wanted[start : start + CHUNK])
+        )
+        deal_ids.update({source_id: deal_id for deal_id, source_id in session.execute(query)})
+    for key in [k for k in wanted if k not in deal_ids and k.startswith(OWN_ID_PREFIX)]:
+        # A deal made on this desk, exported as repdesk:ID (it has no source id of its own).
+        number = row_id(key.removeprefix(OWN_ID_PREFIX))
+        deal = session.get(Deal, number) if number is not None else None
+        if deal is not None and not deal.source_id:
+            deal_ids[key] = deal.id
+    for role in plan.roles:
+        if role.deal_source_id not in deal_ids or role.person_source_id not in made:
+            outcome.roles_unlinked.append(role.where)
+            continue
+        outcome.roles_added += 1
+        deal_id, contact_id = deal_ids[role.deal_source_id], made[role.person_source_id]
+        if write and deal_id is not None and contact_id is not None:
+            people.link_contact(
+                session=session, deal_id=deal_id, contact_id=contact_id, role=role.role,
+                main=role.primary, now=now,
+            )  # fmt: skip
+
+
+def _person_on_desk(session: Session, row: PersonRow, company: str) -> Any:
+    for address in row.emails:
+        found = people.contacts_with_address(session, address)
+        if len(found) == 1:
+            return found[0]
+    at = people.company_named(session, company) if company else None
+    for contact in people.contacts_named(session, row.name):
+        if contact.company_id == (at.id if at is not None else None):
+            return contact
+    return None
 
 
 def _stage_name(stages: _Stages, stage_id: int) -> str:
@@ -138,6 +280,8 @@ def _resolve_stages(
     stage_map: dict[str, str],
     create: bool,
     problems: Problems,
+    *,
+    empty: bool,
 ) -> dict[str, Stage | None]:
     """The file's stage words (normalised) -> the desk's stage; unknown ones refused together."""
     for ours in stage_map.values():
@@ -168,13 +312,17 @@ def _resolve_stages(
             unknown[key] = [row]
         else:
             resolved[key] = found
-    if unknown and create:
-        for key, seen in unknown.items():
-            probabilities = [r.probability for r in seen if r.probability is not None]
-            common = Counter(probabilities).most_common(1)
-            probability = common[0][0] if common else _last_open_probability(stages)
+    for key, seen in list(unknown.items()):
+        # Created with --create-stages, or into an empty desk when the file defines the stage.
+        if create or (empty and all(r.stage_probability is not None for r in seen)):
+            probability = _most_common([r.stage_probability for r in seen])
+            if probability is None:
+                probability = _most_common([r.probability for r in seen])
+            if probability is None:
+                probability = _last_open_probability(stages)
             resolved[key] = stages.plan_new(seen[0].stage, probability)
-    elif unknown:
+            del unknown[key]
+    if unknown:
         listed = "; ".join(
             f"{seen[0].stage!r} ({len(seen):,} deal{'s' if len(seen) != 1 else ''}, first at "
             f"{seen[0].where})"
@@ -189,35 +337,112 @@ def _resolve_stages(
     return resolved
 
 
+def _most_common(values: list[int | None]) -> int | None:
+    found = Counter(v for v in values if v is not None).most_common(1)
+    return found[0][0] if found else None
+
+
+def _order_stages(
+    rows: list[DealRow],
+    resolved: dict[str, Stage | None],
+    stages: _Stages,
+    notes: ImportNotes,
+    *,
+    empty: bool,
+) -> None:
+    """Where the created stages go, in the export's own order: its stage order column
+    (Salesforce's StageSortOrder, repdesk's stage_order), else the stages' probability, else
+    the order they first appear in. Each goes after the desk's stage that the file ranks last
+    before it (else before the first it ranks after it; else after the last open stage). Into
+    an empty desk, from a file that defines its stages (a repdesk export), the desk's open
+    stages the file names also take its order and probabilities."""
+    groups: dict[str, list[DealRow]] = {}
+    for row in rows:
+        groups.setdefault(normalise(row.stage), []).append(row)
+    by_order = any(r.stage_order is not None for r in rows)
+    rank: dict[int, tuple[bool, int, int]] = {}  # stage id -> (no value, value, first seen)
+    for index, (key, group) in enumerate(groups.items()):
+        stage = resolved.get(key)
+        if stage is None or stage.id is None or stage.kind != "open":
+            continue
+        if by_order:
+            value = _most_common([r.stage_order for r in group])
+        else:
+            value = _most_common([r.stage_probability for r in group])
+            if value is None:
+                value = _most_common([r.probability for r in group])
+        mine = (value is None, value or 0, index)
+        rank[stage.id] = min(rank.get(stage.id, mine), mine)
+    order = [s for s in stages.rows if s.kind == "open"]
+    last = (True, 0, len(groups))  # a planned stage the file names no row of: the end
+    for planned in sorted(stages.planned, key=lambda s: rank.get(s.id or 0, last)):
+        mine = rank.get(planned.id or 0, last)
+        before = [i for i, s in enumerate(order) if s.id in rank and rank[s.id] < mine]
+        after = [i for i, s in enumerate(order) if s.id in rank and rank[s.id] > mine]
+        if before:
+            place = max(before) + 1
+        elif after:
+            place = min(after)
+        else:
+            place = len(order)
+        order.insert(place, planned)
+    defines = any(r.stage_probability is not None for r in rows)  # a repdesk export
+    if empty and defines and by_order:
+        # The slots the file's stages hold, filled in the file's order; the desk's other
+        # stages keep theirs.
+        slots = [i for i, s in enumerate(order) if s.id in rank]
+        ranked = sorted((order[i] for i in slots), key=lambda s: rank[s.id or 0])
+        for slot, stage in zip(slots, ranked, strict=True):
+            order[slot] = stage
+    stages.open_order = order
+    if empty:
+        for key, group in groups.items():
+            stage = resolved.get(key)
+            wanted = _most_common([r.stage_probability for r in group])
+            if (
+                stage is not None
+                and stage.id is not None
+                and stage.id > 0
+                and stage.kind == "open"
+                and wanted is not None
+                and wanted != stage.probability
+                and stage.id not in stages.probabilities
+            ):
+                stages.probabilities[stage.id] = wanted
+                notes.stage_probabilities.append((stage.name, stage.probability, wanted))
+    planned_ids = {id(s) for s in stages.planned}
+    kept = [id(s) for s in order if id(s) not in planned_ids]
+    notes.stages_reordered = kept != [id(s) for s in stages.rows if s.kind == "open"]
+
+
 def _last_open_probability(stages: _Stages) -> int:
     open_ones = [s for s in stages.rows if s.kind == "open"]
     return open_ones[-1].probability if open_ones else 50
 
 
-def _write_stages(session: Session, stages: _Stages) -> None:
-    if not stages.planned:
-        return
-    open_ones = [s for s in stages.rows if s.kind == "open"]
-    after = max((s.position for s in open_ones), default=0)
-    count = len(stages.planned)
-    # New stages go after the last open stage; Won and Lost (and anything after) move along.
+def _write_stages(session: Session, stages: _Stages, notes: ImportNotes) -> None:
+    if not (stages.planned or stages.probabilities or notes.stages_reordered):
+        return  # the pipeline stays exactly as it is
     for stage in stages.rows:
-        if stage.position > after:
-            stage.position += count
+        if stage.id in stages.probabilities:
+            stage.probability = stages.probabilities[stage.id]
             session.add(stage)
-    session.flush()
-    for offset, planned in enumerate(stages.planned, start=1):
+    for planned in stages.planned:
         placeholder = planned.id
-        created = Stage(
-            name=planned.name,
-            position=after + offset,
-            probability=planned.probability,
-            kind="open",
-        )
+        created = Stage(name=planned.name, position=0, probability=planned.probability, kind="open")
         session.add(created)
         session.flush()
         assert placeholder is not None and created.id is not None
         stages.written[placeholder] = created.id
+        place = next(i for i, s in enumerate(stages.open_order) if s is planned)
+        stages.open_order[place] = created
+    # Open stages in their order, then Won and Lost (and any other closed one) after them.
+    closed = [s for s in stages.rows if s.kind != "open"]
+    for position, stage in enumerate([*stages.open_order, *closed], start=1):
+        if stage.position != position:
+            stage.position = position
+            session.add(stage)
+    session.flush()
 
 
 # ---------------------------------------------------------------- deals
@@ -229,9 +454,11 @@ def _targets(
     stages: _Stages,
     today: date,
     problems: Problems,
+    notes: ImportNotes,
 ) -> list[_Target]:
     first_open = stages.first("open")
     targets = []
+    notes.today = today
     for row in rows:
         if normalise(row.stage) not in resolved:
             continue  # an unknown stage: reported once for all its rows
@@ -245,34 +472,53 @@ def _targets(
             continue
         entry = stage if stage is not None and stage.kind == "open" else first_open
         closed_on = row.closed_on or row.close_date if status != "open" else None
+        # Messages name the file's own columns (CloseDate, Deal - Won time), never ours.
+        closed_column = _column(row, "closed_on" if row.closed_on else "close_date", "closed_on")
         if status != "open" and closed_on is None:
-            problems.add(row.where, "closed_on", "", f"the date the {status} deal closed")
+            if closed_column:
+                problems.add(row.where, closed_column, "", f"the date the {status} deal closed")
+            else:
+                problems.add_line(
+                    f"{row.where}: no date the {status} deal closed: the file has no column for "
+                    "it (give one with --map closed_on=COLUMN)"
+                )
             continue
         if closed_on is not None and closed_on > today:
-            # It would count in today's quota figures for a close that has not happened.
-            problems.add(
-                row.where, "closed_on", closed_on.isoformat(), f"today ({today}) or earlier"
-            )
-            continue
+            # A close the CRM dates after today (a lost deal closed early, a date entered
+            # ahead): kept as it is; it counts in the period of that day, and is listed.
+            notes.future_closes.append((row.where, closed_on))
         expected = row.expected_close or (row.close_date if status == "open" else None)
+        expected_column = _column(
+            row, "expected_close" if row.expected_close else "close_date", "expected_close"
+        )
         first = row.first_contact
+        first_column = row.columns.get("first_contact", "")
         if first is None or row.created_is_first_contact:
             # A CRM's creation date is the latest the first contact can be; a deal with none
             # (Maven's Prospecting rows) is first contacted when it lands on the desk.
+            if first is None:
+                notes.no_first_contact.append(row.where)
+            elif closed_on is not None and closed_on < first:
+                # Loaded later (a migration): the record's creation day is not the contact.
+                notes.closed_before_created.append((row.where, first))
+            elif expected is not None and expected < first:
+                notes.expected_before_created.append((row.where, first))
             candidates = [d for d in (first or today, closed_on, expected) if d is not None]
             first = min(candidates)
+            if first == closed_on and closed_on != row.first_contact:
+                first_column = closed_column
+            elif first == expected and expected != row.first_contact:
+                first_column = expected_column
         if first > today:
-            # A close must fall between the first contact and today: such a deal could never
-            # be won or lost.
-            problems.add(
-                row.where, "first_contact", first.isoformat(), f"today ({today}) or earlier"
-            )
+            # A first contact must have happened: a deal first contacted after today could
+            # never be worked.
+            problems.add(row.where, first_column, first.isoformat(), f"today ({today}) or earlier")
             continue
         if closed_on is not None and closed_on < first:
-            problems.add(row.where, "closed_on", closed_on.isoformat(), f"on or after {first}")
+            problems.add(row.where, closed_column, closed_on.isoformat(), f"on or after {first}")
             continue
         if expected is not None and expected < first:
-            problems.add(row.where, "expected_close", expected.isoformat(), f"on or after {first}")
+            problems.add(row.where, expected_column, expected.isoformat(), f"on or after {first}")
             continue
         values = {
             "title": row.title,
@@ -293,8 +539,21 @@ def _targets(
             "lost_reason": (row.lost_reason or "not given") if status == "lost" else "",
         }
         final = entry if status == "open" else stages.first(status)
-        targets.append(_Target(row, values, entry.id, final.id))  # type: ignore[arg-type]
+        target = _Target(row, values, saved_id(entry), saved_id(final))
+        target.own = dict(row.own)
+        if status != "won" or target.own.get("nps") is None:
+            # A score is a won customer's: on another deal (a file edited by hand) it is no one's.
+            target.own.pop("nps", None)
+            target.own.pop("nps_on", None)
+        elif "nps_on" in target.own:
+            target.own["nps_on"] = row.nps_on
+        targets.append(target)
     return targets
+
+
+def _column(row: DealRow, *names: str) -> str:
+    """The file's column for the first of our fields it has one for ("" if none)."""
+    return next((row.columns[name] for name in names if row.columns.get(name)), "")
 
 
 def _identity(title: str, company: str) -> tuple[str, str]:
@@ -333,12 +592,17 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
     exported by a desk) deal N itself while it has no source id and the same title and company
     (so another desk's deal N is never overwritten); for a row without an id, the deal with the
     same title and company (case-insensitive, exact)."""
-    table = Deal.__table__  # type: ignore[attr-defined]
+    table = table_of(Deal)
     columns = [
         table.c.id,
         table.c.source_id,
         table.c.stage_id,
         table.c.stage_entered_at,
+        table.c.forecast,
+        table.c.probability,
+        table.c.competitor,
+        table.c.nps,
+        table.c.nps_on,
         *(table.c[f] for f in FIELDS),
     ]
 
@@ -379,9 +643,9 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
     # Case-insensitive in Python, not SQL: SQLite's lower() folds ASCII only.
     for found in session.execute(select(*columns)):
         record = dict(found._mapping)
-        target = without_id.get(_identity(record["title"], record["company"] or ""))
-        if target is not None:
-            take(target, record)
+        matched = without_id.get(_identity(record["title"], record["company"] or ""))
+        if matched is not None:
+            take(matched, record)
 
 
 def _changed(target: _Target) -> bool:
@@ -389,7 +653,8 @@ def _changed(target: _Target) -> bool:
     assert existing is not None
     if existing["stage_id"] != target.stage_id:
         return True
-    return any(existing[name] != value for name, value in target.values.items())
+    given = (*target.values.items(), *target.own.items())
+    return any(existing[name] != value for name, value in given)
 
 
 def _real_id(stages: _Stages, stage_id: int) -> int:
@@ -403,8 +668,8 @@ def _write_deals(
     now: datetime,
     progress: Progress | None,
 ) -> None:
-    deal_table = Deal.__table__  # type: ignore[attr-defined]
-    change_table = StageChange.__table__  # type: ignore[attr-defined]
+    deal_table = table_of(Deal)
+    change_table = table_of(StageChange)
     for target in targets:
         target.entry_stage_id = _real_id(stages, target.entry_stage_id)
         target.stage_id = _real_id(stages, target.stage_id)
@@ -416,6 +681,7 @@ def _write_deals(
         rows = [
             {
                 **t.values,
+                **(_OWN_DEFAULTS | t.own),
                 "stage_id": t.stage_id,
                 "source_id": t.row.source_id,
                 "stage_entered_at": now,
@@ -446,9 +712,13 @@ def _write_deals(
                 | {"stage_entered_at": bindparam("new_entered"), "updated_at": now}
             )
         )
+        probability = {saved_id(stage): stage.probability for stage in stages.rows}
+        probability |= {
+            stages.written.get(saved_id(s), saved_id(s)): s.probability for s in stages.planned
+        }
         for start in range(0, len(updates), CHUNK):
             chunk = updates[start : start + CHUNK]
-            params, changes = [], []
+            params, changes, kept = [], [], []
             for target in chunk:
                 existing = target.existing
                 assert existing is not None
@@ -466,9 +736,15 @@ def _write_deals(
                     changes.append(
                         _change(existing["id"], existing["stage_id"], target.stage_id, now)
                     )
+                kept.extend(_kept_changes(existing, target, probability, now))
             session.execute(statement, params)
+            _update_own(session, chunk)
             if changes:
                 session.execute(insert(change_table), changes)
+            for model in (CloseDateChange, ForecastChange):
+                rows = [row for of, row in kept if of is model]
+                if rows:
+                    session.execute(insert(table_of(model)), rows)
             done += len(chunk)
             if progress is not None:
                 progress(done, total)
@@ -477,6 +753,52 @@ def _write_deals(
             target.values["id"] = target.existing["id"]
     # Core statements go around the session's flush: tell the sync outbox directly.
     outbox.enqueue(session, "deal", (t.values["id"] for t in (*creates, *updates)))
+
+
+def _update_own(session: Session, targets: list[_Target]) -> None:
+    """Set the rep's own forecast fields the file gives, one statement per set of columns."""
+    table = table_of(Deal)
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for target in targets:
+        if target.own and target.existing is not None:
+            params = {f"own_{k}": v for k, v in target.own.items()}
+            by_columns.setdefault(tuple(sorted(target.own)), []).append(
+                params | {"deal_id": target.existing["id"]}
+            )
+    for columns, rows in by_columns.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("deal_id"))
+            .values({name: bindparam(f"own_{name}") for name in columns})
+        )
+        session.execute(statement, rows)
+
+
+def _kept_changes(
+    existing: dict[str, Any], target: _Target, probability: dict[int, int], now: datetime
+) -> list[tuple[type[SQLModel], dict[str, Any]]]:
+    """What a re-import changed that the deal's histories keep (schema v5): its expected close,
+    and the forecast category of a deal open before and after (a new stage's default)."""
+    kept: list[tuple[type[SQLModel], dict[str, Any]]] = []
+    deal_id = existing["id"]
+    was, now_date = existing["expected_close"], target.values.get("expected_close")
+    if "expected_close" in target.values and was != now_date:
+        row = {"deal_id": deal_id, "from_date": was, "to_date": now_date, "changed_at": now}
+        kept.append((CloseDateChange, row))
+    if existing["status"] == "open" and target.values.get("status", "open") == "open":
+
+        def category(stage_id: int, fields: dict[str, Any]) -> str:
+            own = fields["probability"]
+            chance = own if own is not None else probability.get(stage_id, 0)
+            return forecast.category(fields["forecast"], chance)
+
+        before = category(existing["stage_id"], existing)
+        after = category(target.stage_id, existing | target.own)
+        if before != after:
+            row = {"deal_id": deal_id, "from_category": before, "to_category": after,
+                   "changed_at": now}  # fmt: skip
+            kept.append((ForecastChange, row))
+    return kept
 
 
 def _change(deal_id: int, from_id: int | None, to_id: int, now: datetime) -> dict[str, Any]:
@@ -507,7 +829,7 @@ def _activity_links(
         for link in a.links
         if link not in links
     }
-    table = Deal.__table__  # type: ignore[attr-defined]
+    table = table_of(Deal)
     found_ids = list(wanted)
     for start in range(0, len(found_ids), CHUNK):
         chunk = found_ids[start : start + CHUNK]
@@ -560,7 +882,7 @@ def _count_activities(
             placed.append((activity, target))
     deal_ids = {t.values["id"] for _, t in placed if "id" in t.values}
     present: set[tuple[Any, ...]] = set()
-    table = Activity.__table__  # type: ignore[attr-defined]
+    table = table_of(Activity)
     ids = list(deal_ids)
     for start in range(0, len(ids), CHUNK):
         query = select(

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, Time, delete
+from sqlalchemy import CursorResult, Date, Time, delete
 from sqlmodel import Session, SQLModel, col, select
 
 from repdesk.core import clock
@@ -25,13 +25,21 @@ from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
 from repdesk.services.deals import get_deal
 from repdesk.storage.models import (
     Activity,
+    CloseDateChange,
+    Commitment,
+    Contact,
     Deal,
+    DealContact,
     FollowUp,
+    ForecastChange,
     Objection,
     Stage,
     StageChange,
     Trash,
     UTCDateTime,
+    saved_id,
+    table_name,
+    table_of,
 )
 
 KEEP_DAYS = 30
@@ -45,9 +53,16 @@ MODELS: dict[str, type[SQLModel]] = {
     "objection": Objection,
 }
 WORDS = {"deal": "deal", "activity": "activity", "follow_up": "follow-up", "objection": "objection"}
-# A deal's rows, parents first: the order they are put back in.
-_DEAL_TABLES: tuple[type[SQLModel], ...] = (Deal, StageChange, Activity, FollowUp, Objection)
-_BY_TABLE: dict[str, type[SQLModel]] = {m.__tablename__: m for m in _DEAL_TABLES}  # type: ignore[misc]
+# A deal's rows, parents first: the order they are put back in. Its contacts stay contacts
+# (they may be on other deals); its links to them go and come back with it.
+_ON_A_DEAL = (
+    DealContact, StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange,
+    Commitment,
+)  # fmt: skip
+_DEAL_TABLES = (Deal, *_ON_A_DEAL)
+_BY_TABLE: dict[str, type[SQLModel]] = {table_name(m): m for m in _DEAL_TABLES}
+# What a deleted deal's "rows of its timeline" counts: not its links to its contacts.
+_TIMELINE = set(_BY_TABLE) - {table_name(DealContact)}
 
 
 # ---------------------------------------------------------------- rows as JSON values
@@ -63,7 +78,7 @@ def _encode(value: Any) -> Any:
 
 def row_values(row: SQLModel) -> dict[str, Any]:
     """Every column of `row`, as Python values."""
-    return {column.name: getattr(row, column.name) for column in row.__table__.columns}  # type: ignore[attr-defined]
+    return {column.name: getattr(row, column.name) for column in table_of(row).columns}
 
 
 def _encode_row(row: SQLModel) -> dict[str, Any]:
@@ -72,7 +87,7 @@ def _encode_row(row: SQLModel) -> dict[str, Any]:
 
 def _decode_row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
     decoded = {}
-    columns = model.__table__.columns  # type: ignore[attr-defined]
+    columns = table_of(model).columns
     for name, value in values.items():
         if name not in columns:
             continue  # a column a later schema dropped
@@ -135,13 +150,13 @@ class TrashItem(_Named):
 def _item(entry: Trash) -> TrashItem:
     held = json.loads(entry.payload)
     return TrashItem(
-        id=entry.id,  # type: ignore[arg-type]
+        id=saved_id(entry),
         kind=entry.kind,
         item_id=entry.item_id,
         deal_id=entry.deal_id,
         label=entry.label,
         deleted_at=entry.deleted_at,
-        rows=sum(len(rows) for table, rows in held.items() if table in _BY_TABLE),
+        rows=sum(len(rows) for table, rows in held.items() if table in _TIMELINE),
     )
 
 
@@ -160,7 +175,7 @@ def purge_expired(*, session: Session, now: datetime | None = None) -> int:
     """Forget what has been in the trash longer than 30 days; called on every trash write."""
     since = (now or clock.now()) - RETENTION
     result = session.execute(delete(Trash).where(col(Trash.deleted_at) <= since))
-    return int(result.rowcount or 0)
+    return _rowcount(result)
 
 
 # ---------------------------------------------------------------- delete
@@ -194,12 +209,12 @@ def _put_in_trash(
     # must never attach an activity to that other deal.
     held: dict[str, Any] = {_OWNER: _owner(deal)}
     for row in rows:
-        held.setdefault(row.__tablename__, []).append(_encode_row(row))  # type: ignore[arg-type]
+        held.setdefault(table_name(row), []).append(_encode_row(row))
     purge_expired(session=session, now=moment)
     entry = Trash(
         kind=kind,
         item_id=item_id,
-        deal_id=deal.id,  # type: ignore[arg-type]
+        deal_id=saved_id(deal),
         label=label,
         payload=json.dumps(held, ensure_ascii=False),
         deleted_at=moment,
@@ -240,9 +255,9 @@ def delete_item(
     if kind == "deal":
         deal = row
         rows: list[SQLModel] = [deal]
-        for model in _DEAL_TABLES[1:]:
+        for model in _ON_A_DEAL:
             rows += session.exec(
-                select(model).where(model.deal_id == item_id).order_by(model.id)  # type: ignore[attr-defined]
+                select(model).where(col(model.deal_id) == item_id).order_by(col(model.id))
             ).all()
     else:
         deal = get_deal(session=session, deal_id=row.deal_id)
@@ -275,12 +290,11 @@ def get_entry(*, session: Session, trash_id: int, now: datetime | None = None) -
 def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> Restored:
     """Put a trashed thing back where it was, with its own ids where they are still free."""
     entry = get_entry(session=session, trash_id=trash_id, now=now)
-    held = _held(entry)
+    held, owner = _held(entry)
     deal_id = entry.deal_id
     if entry.kind != "deal":
         # Its deal deleted after it is in the trash too. Looked for first: on SQLite a new
         # deal may have taken the deleted deal's id since, and must never receive this.
-        owner = held.get(_OWNER)
         for other in session.exec(
             select(Trash).where(Trash.kind == "deal", Trash.item_id == deal_id)
         ):
@@ -296,20 +310,22 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
             raise RepdeskError(f"its deal #{deal_id} is gone for good: it cannot be put back")
     item_id = entry.item_id
     for model in _DEAL_TABLES:
-        for values in held.get(model.__tablename__, []):  # type: ignore[call-overload]
+        for values in held.get(table_name(model), []):
             row = _decode_row(model, values)
             old_id = row["id"]
             if model is not Deal:
                 row["deal_id"] = deal_id  # the deal's id now (a restored deal's may be new)
+            if model is DealContact and session.get(Contact, row["contact_id"]) is None:
+                continue  # a contact gone since: the deal comes back without them
             if session.get(model, old_id) is not None:
                 del row["id"]  # taken meanwhile: a new id
             restored = model(**row)
             session.add(restored)
             session.flush()
             if model is Deal:
-                deal_id = restored.id  # type: ignore[attr-defined]
-            if model.__tablename__ == _table_of(entry.kind) and old_id == entry.item_id:
-                item_id = restored.id  # type: ignore[attr-defined]
+                deal_id = saved_id(restored)
+            if table_name(model) == _table_of(entry.kind) and old_id == entry.item_id:
+                item_id = saved_id(restored)
     if entry.kind == "deal" and deal_id != entry.deal_id:
         # What was deleted from it before it went keeps following it to its new id.
         for other in session.exec(select(Trash).where(Trash.deal_id == entry.deal_id)):
@@ -318,6 +334,12 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
             ):
                 other.deal_id = deal_id
                 session.add(other)
+    if entry.kind == "deal" and table_name(DealContact) not in held:
+        # Deleted before deals had contacts as records (schema 6): its text becomes them now.
+        from repdesk.services import people
+
+        people.adopt_deal_fields(session, get_deal(session=session, deal_id=deal_id),
+                                 people.PEOPLE_FIELDS)  # fmt: skip
     note = _out_of_a_removed_stage(session, deal_id) if entry.kind == "deal" else ""
     restored_item = Restored(
         kind=entry.kind,
@@ -351,10 +373,11 @@ def _out_of_a_removed_stage(session: Session, deal_id: int) -> str:
     return f"its stage was removed meanwhile: it is in {first.name} now"
 
 
-def _held(entry: Trash) -> dict[str, list[dict[str, Any]]]:
-    """The rows a trash entry keeps, or RepdeskError (the entry stays): a desk imported from
-    an edited JSON file may hold anything there, and a restore must never say it put back
-    what it could not."""
+def _held(entry: Trash) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any] | None]:
+    """The rows a trash entry keeps, by table, and the deal they were on (`_owner`; None when
+    the entry holds none); or RepdeskError (the entry stays): a desk imported from an edited
+    JSON file may hold anything there, and a restore must never say it put back what it
+    could not."""
     unreadable = RepdeskError(
         f"trash entry {entry.id} cannot be read (its {entry.kind} was changed outside "
         "repdesk): it cannot be put back; `repdesk trash empty` removes it"
@@ -365,16 +388,18 @@ def _held(entry: Trash) -> dict[str, list[dict[str, Any]]]:
         held = json.loads(entry.payload)
     except ValueError:
         raise unreadable from None
-    if not isinstance(held, dict) or not all(
+    if not isinstance(held, dict):
+        raise unreadable
+    owner = held.pop(_OWNER, None)
+    if not (owner is None or (isinstance(owner, dict) and "created_at" in owner)) or not all(
         isinstance(rows, list) and all(isinstance(row, dict) for row in rows)
-        for key, rows in held.items()
-        if key != _OWNER
+        for rows in held.values()
     ):
         raise unreadable
     kept = held.get(_table_of(entry.kind), [])
     if not any(row.get("id") == entry.item_id for row in kept):
         raise unreadable  # the thing itself is not in it
-    return held
+    return held, owner
 
 
 def _follows(child: Trash, deal_entry: Trash, owner: dict[str, Any] | None) -> bool:
@@ -386,10 +411,16 @@ def _follows(child: Trash, deal_entry: Trash, owner: dict[str, Any] | None) -> b
 
 
 def _table_of(kind: str) -> str:
-    return MODELS[kind].__tablename__  # type: ignore[return-value]
+    return table_name(MODELS[kind])
 
 
 def empty_trash(*, session: Session) -> int:
     """Forget everything in the trash for good; returns how many things were in it."""
     result = session.execute(delete(Trash))
-    return int(result.rowcount or 0)
+    return _rowcount(result)
+
+
+def _rowcount(result: Any) -> int:
+    # A DELETE's result is a CursorResult, which counts the rows; Session.execute is declared
+    # to return the Result it derives from.
+    return int(cast(CursorResult[Any], result).rowcount or 0)

@@ -158,8 +158,8 @@ def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:
     except sqlite3.DatabaseError as exc:
         # SQLite cannot checkpoint a damaged file on close, so the -wal and -shm it made for us
         # stay. Ours and empty: take them away, so the file is left exactly as it was found.
-        wal = companions[0]
-        if len(ours) == 2 and (not wal.exists() or wal.stat().st_size == 0):
+        wal_file = companions[0]
+        if len(ours) == 2 and (not wal_file.exists() or wal_file.stat().st_size == 0):
             for companion in ours:
                 companion.unlink(missing_ok=True)
         raise DeskError(

@@ -22,6 +22,18 @@ from collections.abc import Callable
 # The identity in every desk file's header (PRAGMA application_id): "RPDK".
 APPLICATION_ID = 0x5250444B
 
+_PEOPLE_TABLES = ("company", "contact", "deal_contact", "contact_email", "contact_phone")
+# After rows were inserted with their own ids: a PostgreSQL SERIAL's sequence moves past them
+# (SQLite's INTEGER PRIMARY KEY takes the largest id + 1 by itself: nothing to do there).
+_ADVANCE = {
+    "sqlite": {f"advance_{t}": "SELECT 1" for t in _PEOPLE_TABLES},
+    "postgresql": {
+        f"advance_{t}": f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
+        f"COALESCE(MAX(id), 0) + 1, false) FROM {t}"
+        for t in _PEOPLE_TABLES
+    },
+}
+
 _TOKENS = {
     # "unique_pk": an id never handed out twice, even after its row is deleted (a SERIAL never
     # goes back; SQLite's plain INTEGER PRIMARY KEY reuses the largest id once it is deleted).
@@ -29,11 +41,16 @@ _TOKENS = {
         "pk": "INTEGER PRIMARY KEY",
         "unique_pk": "INTEGER PRIMARY KEY AUTOINCREMENT",
         "ts": "DATETIME",
+        # NULL-safe equality: two NULLs are the same (no company on either side).
+        "same": "IS",
+        **_ADVANCE["sqlite"],
     },
     "postgresql": {
         "pk": "SERIAL PRIMARY KEY",
         "unique_pk": "SERIAL PRIMARY KEY",
         "ts": "TIMESTAMP WITH TIME ZONE",
+        "same": "IS NOT DISTINCT FROM",
+        **_ADVANCE["postgresql"],
     },
 }
 
@@ -184,7 +201,7 @@ _V4 = [
     "CREATE UNIQUE INDEX ix_sync_link_local ON sync_link (kind, local_id)",
     "CREATE UNIQUE INDEX ix_sync_link_remote ON sync_link (remote_type, remote_id)",
     # What the desk changed that the CRM has not heard yet: written in the same transaction
-    # as the change (services/outbox.py). `sending_since`: a create was sent at that time and
+    # as the change (storage/outbox.py). `sending_since`: a create was sent at that time and
     # its answer may have been lost, so the next sync looks for it before creating again.
     """CREATE TABLE sync_outbox (
         id {unique_pk},
@@ -207,7 +224,208 @@ _V4 = [
     "CREATE UNIQUE INDEX ix_sync_conflict_field ON sync_conflict (kind, local_id, field)",
 ]
 
-STEPS: list[list[str]] = [_V1, _V2, _V3, _V4]
+_V5 = [
+    # Forecast categories (issue 21): the rep's own call on a deal (NULL: the default from its
+    # probability, see core/forecast.py) and a deal's own win probability in place of its
+    # stage's (NULL: the stage's).
+    "ALTER TABLE deal ADD COLUMN forecast VARCHAR",
+    "ALTER TABLE deal ADD COLUMN probability INTEGER",
+    # Who a deal is up against (or was lost to), for what lost deals teach.
+    "ALTER TABLE deal ADD COLUMN competitor VARCHAR NOT NULL DEFAULT ''",
+    # The won customer's answer to "how likely are you to recommend us", 0-10, and its day.
+    "ALTER TABLE deal ADD COLUMN nps INTEGER",
+    "ALTER TABLE deal ADD COLUMN nps_on DATE",
+    # Every change of a deal's expected close: how often it slipped, and the close date a
+    # past day's figures and a past week's review read.
+    """CREATE TABLE close_date_change (
+        id {pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        from_date DATE,
+        to_date DATE,
+        changed_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_close_date_change_deal ON close_date_change (deal_id, changed_at)",
+    "CREATE INDEX ix_close_date_change_at ON close_date_change (changed_at)",
+    # Every change of an open deal's forecast category, whatever changed it (the rep's call,
+    # its probability, a move, its stage's probability): the week's review lists them, and a
+    # past day's figures read each deal's category then.
+    """CREATE TABLE forecast_change (
+        id {pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        from_category VARCHAR NOT NULL,
+        to_category VARCHAR NOT NULL,
+        changed_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_forecast_change_deal ON forecast_change (deal_id, changed_at)",
+    "CREATE INDEX ix_forecast_change_at ON forecast_change (changed_at)",
+    # What the rep commits to for a week (a deal and what will happen), marked kept or missed
+    # in the next week's review. The rep types these ids: never handed out twice.
+    """CREATE TABLE commitment (
+        id {unique_pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        week VARCHAR NOT NULL,
+        text VARCHAR NOT NULL,
+        made_at {ts} NOT NULL,
+        outcome VARCHAR,
+        marked_at {ts}
+    )""",
+    "CREATE INDEX ix_commitment_week ON commitment (week)",
+    "CREATE INDEX ix_commitment_deal ON commitment (deal_id)",
+    # A week's review as it read when the week closed (JSON), so it reads the same later.
+    """CREATE TABLE weekly_review (
+        id {pk},
+        week VARCHAR NOT NULL UNIQUE,
+        starts_on DATE NOT NULL,
+        ends_on DATE NOT NULL,
+        frozen_at {ts} NOT NULL,
+        payload VARCHAR NOT NULL
+    )""",
+]
+
+# People and companies (issue 19). A deal's one-line contact, email and phone (and its company
+# text) become records: a company, a contact with several emails and phones, and a link of a
+# deal to each of its contacts with a role. The deal keeps the text columns: they show its main
+# contact (the first linked), kept in step by src/repdesk/services/people.py, so the board, the
+# exports and the CRM sync read them as before.
+_PERSON = (
+    "CASE WHEN TRIM({d}.contact) != '' THEN TRIM({d}.contact) "
+    "WHEN TRIM({d}.email) != '' THEN TRIM({d}.email) ELSE TRIM({d}.phone) END"
+)
+_HAS_PERSON = "(TRIM({d}.contact) != '' OR TRIM({d}.email) != '' OR TRIM({d}.phone) != '')"
+
+# Every deal's company, contact, email and phone text as records, nothing left out: one company
+# per name (any case), one contact per name in a company (a deal with an email or a phone and
+# no name gets a contact named by it), each deal linked to its contact, each address and
+# number kept once per contact. Only deals not linked yet: a JSON export of an older desk runs
+# it again after its import (src/repdesk/io/desk_json.py).
+ADOPT_DEAL_PEOPLE = [
+    # Named as the first deal spelled it (its earliest deal's text).
+    # Ids given in the deals' order: a PostgreSQL SERIAL would be drawn before the ORDER BY.
+    """INSERT INTO company (id, name, domain, created_at, updated_at)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM company) + ROW_NUMBER() OVER (ORDER BY d.id),
+           TRIM(d.company), '', d.created_at, d.updated_at
+    FROM deal d
+    WHERE d.id IN (
+        SELECT MIN(x.id) FROM deal x
+        WHERE x.company_id IS NULL AND TRIM(x.company) != ''
+          AND NOT EXISTS (SELECT 1 FROM company c WHERE LOWER(c.name) = LOWER(TRIM(x.company)))
+        GROUP BY LOWER(TRIM(x.company)))
+    ORDER BY d.id""",
+    "{advance_company}",
+    """UPDATE deal SET company_id = (
+        SELECT MIN(c.id) FROM company c WHERE LOWER(c.name) = LOWER(TRIM(deal.company)))
+    WHERE company_id IS NULL AND TRIM(company) != ''""",
+    f"""INSERT INTO contact (id, name, title, company_id, created_at, updated_at)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM contact) + ROW_NUMBER() OVER (ORDER BY d.id),
+           {_PERSON.format(d="d")}, '', d.company_id, d.created_at, d.updated_at
+    FROM deal d
+    WHERE d.id IN (
+        SELECT MIN(x.id) FROM deal x
+        WHERE {_HAS_PERSON.format(d="x")}
+          AND NOT EXISTS (SELECT 1 FROM deal_contact l WHERE l.deal_id = x.id)
+          AND NOT EXISTS (
+              SELECT 1 FROM contact c
+              WHERE c.company_id {{same}} x.company_id
+                AND LOWER(c.name) = LOWER({_PERSON.format(d="x")}))
+        GROUP BY x.company_id, LOWER({_PERSON.format(d="x")}))
+    ORDER BY d.id""",
+    "{advance_contact}",
+    f"""INSERT INTO deal_contact (id, deal_id, contact_id, role, position)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM deal_contact) + ROW_NUMBER() OVER (ORDER BY d.id),
+           d.id, (
+        SELECT MIN(c.id) FROM contact c
+        WHERE c.company_id {{same}} d.company_id
+          AND LOWER(c.name) = LOWER({_PERSON.format(d="d")})), 'other', 0
+    FROM deal d
+    WHERE {_HAS_PERSON.format(d="d")}
+      AND NOT EXISTS (SELECT 1 FROM deal_contact l WHERE l.deal_id = d.id)
+    ORDER BY d.id""",
+    "{advance_deal_contact}",
+    """INSERT INTO contact_email (id, contact_id, address, position)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM contact_email)
+           + ROW_NUMBER() OVER (ORDER BY MIN(d.id)),
+           l.contact_id, MIN(TRIM(d.email)), 0
+    FROM deal d JOIN deal_contact l ON l.deal_id = d.id
+    WHERE TRIM(d.email) != ''
+      AND NOT EXISTS (SELECT 1 FROM contact_email e
+                      WHERE e.contact_id = l.contact_id AND LOWER(e.address) = LOWER(TRIM(d.email)))
+    GROUP BY l.contact_id, LOWER(TRIM(d.email))
+    ORDER BY MIN(d.id)""",
+    "{advance_contact_email}",
+    """INSERT INTO contact_phone (id, contact_id, number, position)
+    SELECT (SELECT COALESCE(MAX(id), 0) FROM contact_phone)
+           + ROW_NUMBER() OVER (ORDER BY MIN(d.id)),
+           l.contact_id, MIN(TRIM(d.phone)), 0
+    FROM deal d JOIN deal_contact l ON l.deal_id = d.id
+    WHERE TRIM(d.phone) != ''
+      AND NOT EXISTS (SELECT 1 FROM contact_phone p
+                      WHERE p.contact_id = l.contact_id AND p.number = TRIM(d.phone))
+    GROUP BY l.contact_id, TRIM(d.phone)
+    ORDER BY MIN(d.id)""",
+    "{advance_contact_phone}",
+]
+
+_V6 = [
+    # Self-contained: new tables, one new deal column, then the move of what deals held.
+    """CREATE TABLE company (
+        id {pk},
+        name VARCHAR NOT NULL,
+        domain VARCHAR NOT NULL DEFAULT '',
+        touch_every_days INTEGER,
+        created_at {ts} NOT NULL,
+        updated_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_company_name ON company (name)",
+    """CREATE TABLE contact (
+        id {pk},
+        name VARCHAR NOT NULL,
+        title VARCHAR NOT NULL DEFAULT '',
+        company_id INTEGER REFERENCES company (id) ON DELETE SET NULL,
+        created_at {ts} NOT NULL,
+        updated_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_contact_company ON contact (company_id)",
+    """CREATE TABLE contact_email (
+        id {pk},
+        contact_id INTEGER NOT NULL REFERENCES contact (id) ON DELETE CASCADE,
+        address VARCHAR NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX ix_contact_email_contact ON contact_email (contact_id, position)",
+    """CREATE TABLE contact_phone (
+        id {pk},
+        contact_id INTEGER NOT NULL REFERENCES contact (id) ON DELETE CASCADE,
+        number VARCHAR NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX ix_contact_phone_contact ON contact_phone (contact_id, position)",
+    """CREATE TABLE deal_contact (
+        id {pk},
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        contact_id INTEGER NOT NULL REFERENCES contact (id) ON DELETE CASCADE,
+        role VARCHAR NOT NULL DEFAULT 'other',
+        position INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE UNIQUE INDEX ix_deal_contact_pair ON deal_contact (deal_id, contact_id)",
+    "CREATE INDEX ix_deal_contact_contact ON deal_contact (contact_id)",
+    "ALTER TABLE deal ADD COLUMN company_id INTEGER REFERENCES company (id)",
+    "CREATE INDEX ix_deal_company ON deal (company_id)",
+    # What `repdesk capture` took in, by the mail's Message-ID or the event's UID and
+    # RECURRENCE-ID: the same mail or meeting is never added twice, even after the activity it
+    # became was deleted (the rep deleted it on purpose).
+    """CREATE TABLE captured (
+        id {pk},
+        source_key VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        item_id INTEGER NOT NULL,
+        deal_id INTEGER NOT NULL,
+        captured_at {ts} NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX ix_captured_key ON captured (source_key, kind)",
+    *ADOPT_DEAL_PEOPLE,
+]
+
+STEPS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
 LATEST = len(STEPS)
 
 
@@ -229,6 +447,12 @@ def step_sql(version: int, dialect: str) -> list[str]:
     """The statements that take a desk from `version - 1` to `version`."""
     tokens = _TOKENS[dialect]
     return [statement.format(**tokens) for statement in STEPS[version - 1]]
+
+
+def adopt_people_sql(dialect: str) -> list[str]:
+    """ADOPT_DEAL_PEOPLE for a dialect: deals not linked yet get their people as records."""
+    tokens = _TOKENS[dialect]
+    return [statement.format(**tokens) for statement in ADOPT_DEAL_PEOPLE]
 
 
 def apply(execute: Callable[[str], object], *, from_version: int, dialect: str) -> int:

@@ -4,14 +4,38 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, DateTime, Index, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Index, Table, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: HasId) -> int:
+    """The id of a row the database has numbered: read from it, or added and flushed. (Every
+    model's id is `int | None` only because a row made in Python has none until then.)"""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id: it was never flushed")
+    return row.id
+
+
+def table_name(model: type[SQLModel] | SQLModel) -> str:
+    """The table a model (or a row of it) lives in."""
+    name = model.__tablename__  # declared str-or-callable by SQLModel; every model here sets a str
+    return name if isinstance(name, str) else name()
+
+
+def table_of(model: type[SQLModel] | SQLModel) -> Table:
+    """The SQLAlchemy Core table of a model (SQLModel sets `__table__` without declaring it)."""
+    return SQLModel.metadata.tables[table_name(model)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -60,6 +84,7 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_status_stage", "status", "stage_id"),
         Index("ix_deal_closed_on", "closed_on"),
         Index("ix_deal_source_id", "source_id"),
+        Index("ix_deal_company", "company_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -89,6 +114,18 @@ class Deal(SQLModel, table=True):
     source_id: str | None = None
     # The rep's own free notes on the deal (schema v3).
     notes: str = ""
+    # Schema v5 (issue 21): the rep's forecast call (commit | best_case | pipeline | omitted;
+    # None: the default from the probability, see core/forecast.py), the deal's own win
+    # probability in percent (None: its stage's), who it is up against or was lost to, and a
+    # won customer's score 0-10 with the day it was given.
+    forecast: str | None = None
+    probability: int | None = None
+    competitor: str = ""
+    nps: int | None = None
+    nps_on: date | None = None
+    # Its company as a record (schema v6); `company` above is that record's name as shown, and
+    # contact/email/phone show its main contact (see services/people.py).
+    company_id: int | None = Field(default=None, foreign_key="company.id")
 
 
 class StageChange(SQLModel, table=True):
@@ -233,11 +270,157 @@ class SyncConflict(SQLModel, table=True):
     found_at: datetime = _instant(default_factory=utcnow)
 
 
+class CloseDateChange(SQLModel, table=True):
+    """A change of a deal's expected close (schema v5): later is a slip."""
+
+    __tablename__ = "close_date_change"
+    __table_args__ = (
+        Index("ix_close_date_change_deal", "deal_id", "changed_at"),
+        Index("ix_close_date_change_at", "changed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    from_date: date | None = None
+    to_date: date | None = None
+    changed_at: datetime = _instant(default_factory=utcnow)
+
+
+class ForecastChange(SQLModel, table=True):
+    """A change of an open deal's forecast category, whatever changed it (schema v5)."""
+
+    __tablename__ = "forecast_change"
+    __table_args__ = (
+        Index("ix_forecast_change_deal", "deal_id", "changed_at"),
+        Index("ix_forecast_change_at", "changed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    from_category: str
+    to_category: str
+    changed_at: datetime = _instant(default_factory=utcnow)
+
+
+class Commitment(SQLModel, table=True):
+    """What the rep commits to for a week on a deal; the next review marks it (schema v5)."""
+
+    __tablename__ = "commitment"
+    __table_args__ = (
+        Index("ix_commitment_week", "week"),
+        Index("ix_commitment_deal", "deal_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    week: str  # "2026-W48" (core/weeks.py)
+    text: str
+    made_at: datetime = _instant(default_factory=utcnow)
+    outcome: str | None = None  # kept | missed; None: not marked yet
+    marked_at: datetime | None = _instant(default=None)
+
+
+class WeeklyReview(SQLModel, table=True):
+    """A week's review as it read when the week closed, as JSON (schema v5)."""
+
+    __tablename__ = "weekly_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    week: str = Field(unique=True)
+    starts_on: date
+    ends_on: date
+    frozen_at: datetime = _instant(default_factory=utcnow)
+    payload: str
+
+
+class Company(SQLModel, table=True):
+    """A customer or prospect organisation (schema v6): its deals, contacts and last touch."""
+
+    __tablename__ = "company"
+    __table_args__ = (Index("ix_company_name", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    # The mail domain its people write from ("acme.example"): `repdesk capture` matches a
+    # message or a meeting by it when no contact's address does.
+    domain: str = ""
+    # A won customer's "stay in touch" rhythm: untouched this many days, it is going cold.
+    touch_every_days: int | None = None
+    created_at: datetime = _instant(default_factory=utcnow)
+    updated_at: datetime = _instant(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    """A person (schema v6), at a company or on their own, on any number of deals."""
+
+    __tablename__ = "contact"
+    __table_args__ = (Index("ix_contact_company", "company_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    title: str = ""
+    company_id: int | None = Field(default=None, foreign_key="company.id", ondelete="SET NULL")
+    created_at: datetime = _instant(default_factory=utcnow)
+    updated_at: datetime = _instant(default_factory=utcnow)
+
+
+class ContactEmail(SQLModel, table=True):
+    __tablename__ = "contact_email"
+    __table_args__ = (Index("ix_contact_email_contact", "contact_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    address: str
+    position: int = 0  # the first is the one a deal shows
+
+
+class ContactPhone(SQLModel, table=True):
+    __tablename__ = "contact_phone"
+    __table_args__ = (Index("ix_contact_phone_contact", "contact_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    number: str
+    position: int = 0
+
+
+class DealContact(SQLModel, table=True):
+    """A contact on a deal, with their role in it; the first (by position) is the main one."""
+
+    __tablename__ = "deal_contact"
+    __table_args__ = (
+        Index("ix_deal_contact_pair", "deal_id", "contact_id", unique=True),
+        Index("ix_deal_contact_contact", "contact_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    role: str = "other"  # decision maker | champion | finance | user | other
+    position: int = 0
+
+
+class Captured(SQLModel, table=True):
+    """A mail or meeting `repdesk capture` took in (schema v6), so it is never taken twice."""
+
+    __tablename__ = "captured"
+    __table_args__ = (Index("ix_captured_key", "source_key", "kind", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_key: str  # "mail:<Message-ID>" or "ics:<UID>/<RECURRENCE-ID>"
+    kind: str  # activity | follow_up
+    item_id: int  # the activity or follow-up it became (it may have been deleted since)
+    deal_id: int
+    captured_at: datetime = _instant(default_factory=utcnow)
+
+
 # Every table a desk's content is in: a JSON export, its import and migrate-to carry each, in
 # this order (parents before children). The sync's tables are part of the desk: without its
 # links a moved desk would send every deal to the CRM again as new.
 ALL_TABLES = (
-    "stage", "deal", "stage_change", "activity", "follow_up", "objection", "quota", "trash",
+    "stage", "company", "deal", "contact", "contact_email", "contact_phone", "deal_contact",
+    "stage_change", "activity", "follow_up", "objection", "quota", "trash",
+    "close_date_change", "forecast_change", "commitment", "weekly_review", "captured",
     "sync_state", "sync_link", "sync_outbox", "sync_conflict",
 )  # fmt: skip
 # The sync's own tables: empty on a desk never linked to a CRM.

@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, text
 from sqlalchemy import select as sql_select
@@ -30,7 +30,17 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from repdesk import settings
+from repdesk.core.errors import DeskError
 from repdesk.storage import desk_file, migrations
+
+# Every write through a session leaves a sync outbox entry on a linked desk (see outbox.py).
+# Registered where every session is made, not in repdesk.services: the app's first frame reads
+# through repdesk.services.board with sqlite3 and must not import SQLAlchemy for it.
+from repdesk.storage import outbox as _outbox  # noqa: F401
+from repdesk.storage.watch import ChangeWatch, FileWatch  # the file's: standard library only
+
+if TYPE_CHECKING:
+    import psycopg
 
 _IMMEDIATE = "repdesk_immediate"
 
@@ -87,7 +97,7 @@ def make_server_engine(url: str) -> Engine:
                 _refuse_foreign_tables(conn)
                 _create_server_schema(conn)
             elif version > migrations.LATEST:
-                raise desk_file.DeskError(
+                raise DeskError(
                     f"{label(engine)} was written by a newer repdesk (schema {version}; this "
                     f"version knows up to {migrations.LATEST}): upgrade repdesk to open it"
                 )
@@ -129,7 +139,7 @@ def _server_engine(url: str) -> Engine:
     )
 
 
-class ServerUnreachable(desk_file.DeskError):
+class ServerUnreachable(DeskError):
     """The desk's server did not answer: the app waits for it to come back."""
 
 
@@ -154,7 +164,7 @@ def _take_turn(conn: Connection) -> None:
     except OperationalError as exc:
         if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":  # lock_not_available
             raise
-        raise desk_file.DeskError(
+        raise DeskError(
             f"{label(conn.engine)}: the desk stayed busy for 10 seconds (another repdesk is "
             "writing): try again"
         ) from None
@@ -166,7 +176,7 @@ def _server_version(conn: Connection) -> int | None:
         return None
     row = conn.execute(text(f"SELECT application_id, version FROM {table}")).first()
     if row is None or row[0] != migrations.APPLICATION_ID:
-        raise desk_file.DeskError(
+        raise DeskError(
             f"{label(conn.engine)} has a damaged {table} table: restore the database from a backup"
         )
     return int(row[1])
@@ -189,7 +199,7 @@ def _refuse_foreign_tables(conn: Connection) -> None:
     found = _tables_here(conn)
     if found:
         shown = ", ".join(found[:5]) + (", …" if len(found) > 5 else "")
-        raise desk_file.DeskError(
+        raise DeskError(
             f"{label(conn.engine)} is not a repdesk database: it already has {shown}. Give "
             "repdesk an empty database of its own (createdb NAME)"
         )
@@ -244,83 +254,10 @@ def read_session(engine: Engine) -> Iterator[Session]:
 # ---------------------------------------------------------------- did anyone write?
 
 
-class ChangeWatch(Protocol):
-    def changed(self) -> bool:
-        """True when any connection (another process included) committed a write since the
-        last call. The first call compares with the watch's baseline: a file watch takes it
-        when made, a server watch at that first call. Cheap enough for a 1-second timer."""
-        ...
-
-    def close(self) -> None: ...
-
-
 def watch_changes(engine: Engine) -> ChangeWatch:
     if engine.dialect.name == "sqlite":
         return FileWatch(Path(str(engine.url.database)))
     return ServerWatch(engine)
-
-
-class FileWatch:
-    """SQLite's PRAGMA data_version on a connection of its own: it changes whenever another
-    connection commits. The connection never opens a transaction, so it holds no snapshot and
-    blocks no checkpoint.
-
-    The baseline is taken when it is made: the app makes it before its first read, so no
-    write in between goes unseen. Made before the app's other connections, its shared memory
-    (-shm) is mapped first: a connection closing as the last one deletes the -wal and -shm
-    files, and a watch that mapped a deleted -shm would never see another commit. Each check
-    also compares the files it opened with those on disk (a restore swaps a damaged desk; a
-    race can still delete the -shm) and starts over on the new ones, reporting a change.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._shm = Path(f"{path}-shm")
-        self._open()
-
-    def _open(self) -> None:
-        # Never creates the file: a desk moved away for a moment must not come back empty.
-        conn = desk_file.connect(self._path, create=False)
-        try:
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
-        except BaseException:
-            conn.close()
-            raise
-        self._conn: sqlite3.Connection | None = conn
-        self._version, self._files = version, self._identity()
-
-    def _identity(self) -> tuple[int | None, int | None]:
-        found: list[int | None] = []
-        for path in (self._path, self._shm):
-            try:
-                found.append(path.stat().st_ino)
-            except OSError:
-                found.append(None)
-        return found[0], found[1]
-
-    def changed(self) -> bool:
-        files = self._identity()
-        if self._conn is None or files != self._files:
-            if files[0] is None:
-                return False  # no desk there right now (mid-restore, a folder unmounted)
-            # Closed first: the process maps one -shm per file, and a new connection opened
-            # beside the old one would share the old one's stale mapping.
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-            try:
-                self._open()
-            except (sqlite3.Error, OSError, desk_file.DeskError):
-                return False  # not a desk that opens yet: look again next time
-            return True
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        changed = version != self._version
-        self._version = version
-        return changed
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
 
 
 class ServerWatch:
@@ -334,7 +271,7 @@ class ServerWatch:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._conn: Any = None
+        self._conn: psycopg.Connection[Any] | None = None
         self._lost = False  # True after a dropped connection: what happened since is unknown
 
     def changed(self) -> bool:
@@ -358,7 +295,9 @@ class ServerWatch:
 
     def _listen(self) -> None:
         raw = self._engine.raw_connection()
-        conn = raw.driver_connection
+        conn: psycopg.Connection[Any] | None = raw.driver_connection
+        if conn is None:  # the pool's connection was invalidated on the way out
+            raise ConnectionError("the pool gave no driver connection")
         raw.detach()  # an autocommit connection of its own, never handed back to the pool
         conn.rollback()
         conn.autocommit = True
@@ -385,7 +324,7 @@ def continue_ids(conn: Connection, table_names: Iterable[str]) -> None:
     """
     if conn.dialect.name != "postgresql":
         return
-    from repdesk.storage.models import SQLModel
+    from sqlmodel import SQLModel
 
     for name in table_names:
         if "id" not in SQLModel.metadata.tables[name].c:
@@ -407,7 +346,9 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
     Returns {table: (rows in the desk, rows on the server)}; the commit happens only when
     every pair matches. Ids are kept, and each table's sequence continues after the largest.
     """
-    from repdesk.storage.models import ALL_TABLES, SQLModel
+    from sqlmodel import SQLModel
+
+    from repdesk.storage.models import ALL_TABLES
 
     tables = [SQLModel.metadata.tables[name] for name in ALL_TABLES]
     # An older desk is upgraded (with its backup) first; the full integrity check, whatever
@@ -428,7 +369,7 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
                         "tables (" + ", ".join(found[:5]) + (", …" if len(found) > 5 else "") + ")"
                     )
                 )
-                raise desk_file.DeskError(
+                raise DeskError(
                     f"{label(target)} is not empty: it already has {what}. migrate-to copies "
                     "into an empty database only; create one with `createdb NAME`"
                 )
@@ -448,7 +389,7 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
             continue_ids(out, [table.name for table in tables])
             wrong = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
             if wrong:
-                raise desk_file.DeskError(
+                raise DeskError(
                     f"copying to {label(target)} lost rows ({wrong}); nothing was committed"
                 )
     finally:

@@ -32,7 +32,6 @@ from repdesk.services import activities as activity_service
 from repdesk.services import deals as deal_service
 from repdesk.services import followups as follow_up_service
 from repdesk.services import trash
-from repdesk.services.outbox import APPLYING, LINKED_KEY
 from repdesk.storage.models import (
     Activity,
     Deal,
@@ -42,6 +41,7 @@ from repdesk.storage.models import (
     SyncLink,
     SyncOutbox,
 )
+from repdesk.storage.outbox import APPLYING, LINKED_KEY
 from repdesk.storage.store import held_open, read_session, write_session
 from repdesk.sync import mapping, state
 from repdesk.sync.connector import Connector, NotThere, Obj, RemoteStage, SyncError

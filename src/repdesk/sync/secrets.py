@@ -34,9 +34,10 @@ def _from_keyring() -> str | None:
     except ImportError:
         return None
     try:
-        return keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
+        found: str | None = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
     except Exception:  # no backend on this machine (a server, a container): as if none kept
         return None
+    return found
 
 
 def keep_in_keyring(value: str) -> None:

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from repdesk.services.outbox import LINKED_KEY
 from repdesk.storage.models import SyncConflict, SyncOutbox, SyncState
+from repdesk.storage.outbox import LINKED_KEY
 
 LAST_SYNC = "last_sync_at"
 LAST_PULL = "last_pull_at"
@@ -99,7 +99,7 @@ def ago(then: datetime, now: datetime) -> str:
 def status(session: Session) -> Status:
     waiting = session.execute(
         select(func.count()).select_from(
-            select(SyncOutbox.kind, SyncOutbox.local_id).distinct().subquery()
+            select(col(SyncOutbox.kind), col(SyncOutbox.local_id)).distinct().subquery()
         )
     ).scalar_one()
     conflicts = session.execute(select(func.count()).select_from(SyncConflict)).scalar_one()

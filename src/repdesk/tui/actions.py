@@ -9,7 +9,7 @@ back); the screen pushes it with a callback that refreshes what it shows.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlmodel import Session
 
@@ -23,12 +23,12 @@ from repdesk.core.dates import (
     parse_when,
     working_days_after,
 )
-from repdesk.core.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES
+from repdesk.core.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES, SEGMENTS
 from repdesk.core.errors import InvalidInput, NotFound
 from repdesk.core.money import format_money, parse_amount
 from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
 from repdesk.services.activities import CALL_OUTCOMES
-from repdesk.storage.models import Deal
+from repdesk.storage.models import Deal, saved_id
 from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.undo import Undo, undo_of
@@ -99,6 +99,19 @@ WHEN_HINT = "e.g. tomorrow, fri 10:00, +3d, 2026-12-01"
 DATE_HINT = "e.g. fri, +2w, 2026-12-15"
 
 
+class _DealText(TypedDict):
+    """The deal form's text fields, as create_deal and edit_deal take them."""
+
+    title: str
+    company: str
+    contact: str
+    email: str
+    phone: str
+    source: str
+    product: str
+    region: str
+
+
 def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -> FormScreen:
     """New deal (in the stage under the cursor) or edit; dismissed with (deal, Undo | None)."""
 
@@ -140,7 +153,12 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             "Segment",
             deal.segment if deal else "new",
             kind="select",
-            options=[("new customer", "new"), ("existing customer", "existing")],
+            options=[
+                ("new customer", "new"),
+                ("existing customer", "existing"),
+                # A CRM's own value an import kept (issue 15) stays choosable as it is.
+                *([(deal.segment, deal.segment)] if deal and deal.segment not in SEGMENTS else []),
+            ],
             required=True,
         ),
     ]
@@ -158,8 +176,14 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
         )
 
     async def submit(values: dict[str, Any]) -> Any:
-        text = {k: values.get(k) or "" for k in ("title", "company", "contact", "email", "phone",
-                                                   "source", "product", "region")}  # fmt: skip
+        def typed(name: str) -> str:
+            return values.get(name) or ""
+
+        text = _DealText(
+            title=typed("title"), company=typed("company"), contact=typed("contact"),
+            email=typed("email"), phone=typed("phone"), source=typed("source"),
+            product=typed("product"), region=typed("region"),
+        )  # fmt: skip
         if deal is None:
 
             def create(session: Session) -> Deal:
@@ -174,12 +198,12 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
                 )
 
             new, changes = await desk.write_recorded(create)
-            return new, undo_of(f"new deal {new.title}", new.id, changes)  # type: ignore[arg-type]
+            return new, undo_of(f"new deal {new.title}", saved_id(new), changes)
 
         def edit(session: Session) -> Deal:
             return deals.edit_deal(
                 session=session,
-                deal_id=deal.id,  # type: ignore[arg-type]
+                deal_id=saved_id(deal),
                 value_cents=values["value"] or 0,
                 segment=values["segment"],
                 expected_close=values["expected_close"],
@@ -187,7 +211,7 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             )
 
         changed, changes = await desk.write_recorded(edit)
-        return changed, undo_of(f"edit of {changed.title}", changed.id, changes)  # type: ignore[arg-type]
+        return changed, undo_of(f"edit of {changed.title}", saved_id(changed), changes)
 
     title = "New deal" if deal is None else f"Edit deal #{deal.id}"
     return FormScreen(title, fields, submit)
@@ -300,13 +324,13 @@ def objection_form(
                 if values["status"] != created.status:
                     objections.update_objection(
                         session=session,
-                        objection_id=created.id,
-                        status=values["status"],  # type: ignore[arg-type]
+                        objection_id=saved_id(created),
+                        status=values["status"],
                     )
                 return created
             return objections.update_objection(
                 session=session,
-                objection_id=existing.id,
+                objection_id=saved_id(existing),
                 category=values["category"],
                 said=values["said"],
                 answer=values["answer"] or "",
@@ -549,10 +573,156 @@ def merge_form(desk: DeskGateway, *, keep_id: int, title: str) -> FormScreen:
     async def submit(values: dict[str, Any]) -> Any:
         def write(session: Session) -> Any:
             gone = deals.find_deal(session=session, ref=values["gone"])
-            merged = merge.merge_deals(session=session, keep_id=keep_id, gone_id=gone.id)  # type: ignore[arg-type]
+            merged = merge.merge_deals(session=session, keep_id=keep_id, gone_id=saved_id(gone))
             return merged, gone.title
 
         (merged, gone_title), changes = await desk.write_recorded(write)
         return merged, undo_of(f"merge of {gone_title} into {title}", keep_id, changes)
 
     return FormScreen(f"Merge into: {title}", fields, submit)
+
+
+# ---------------------------------------------------------------- the forecast (issue 21)
+
+
+def _category(text: str) -> str:
+    from repdesk.core import forecast
+
+    typed = forecast.parse_category(text or "auto")
+    if typed is None:
+        raise FieldError(forecast.CATEGORY_FORMS)
+    return typed
+
+
+def _own_probability(text: str) -> int | None:
+    raw = text.strip().removesuffix("%").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 100:
+        raise FieldError("a whole percentage from 0 to 100, or empty for its stage's")
+    return int(raw)
+
+
+def forecast_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
+    """The rep's forecast call on an open deal, its own probability, who it is up against."""
+    from repdesk.core import forecast
+    from repdesk.services import forecast as deal_forecast
+    from repdesk.storage.models import Stage
+
+    def load(session: Session) -> tuple[Deal, Any, int]:
+        deal = deals.get_deal(session=session, deal_id=deal_id)
+        stage = session.get(Stage, deal.stage_id)
+        outlook = deal_forecast.deal_forecast(session=session, deal_id=deal_id)
+        return deal, outlook, stage.probability if stage is not None else 0
+
+    deal, outlook, stage_probability = desk.read_now(load)
+    if outlook.category is None:
+        return f"This deal is {deal.status}: only an open deal has a forecast category."
+    choices = [forecast.label(c) for c in forecast.CATEGORIES] + [forecast.AUTO]
+    now_shown = forecast.label(outlook.category)
+    fields = [
+        FieldSpec(
+            "forecast",
+            "Forecast category",
+            forecast.label(deal.forecast) if deal.forecast else forecast.AUTO,
+            suggestions=choices,
+            parse=_category,
+            hint=f"now {now_shown}. auto: from the probability (commit from 70%, best case "
+            "from 40%, pipeline from 10%, else omitted)",
+        ),
+        FieldSpec(
+            "probability",
+            "Its own probability (%)",
+            "" if deal.probability is None else str(deal.probability),
+            parse=_own_probability,
+            placeholder=f"empty: its stage's ({stage_probability}%)",
+        ),
+        FieldSpec("competitor", "Up against", deal.competitor, placeholder="a competitor's name"),
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        def write(session: Session) -> Deal:
+            deal_forecast.set_forecast(
+                session=session, deal_id=deal_id, category=values["forecast"]
+            )
+            deal_forecast.set_probability(
+                session=session, deal_id=deal_id, probability=values["probability"]
+            )
+            return deals.set_competitor(
+                session=session, deal_id=deal_id, competitor=values["competitor"] or ""
+            )
+
+        changed, changes = await desk.write_recorded(write)
+        return changed, undo_of(f"forecast of {deal.title}", deal_id, changes)
+
+    return FormScreen(f"Forecast: {deal.title}", fields, submit)
+
+
+def _score(text: str) -> int | None:
+    raw = text.strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 10:
+        raise FieldError("a whole number from 0 to 10, or empty to clear it")
+    return int(raw)
+
+
+def _asked_on(text: str) -> date | None:
+    return _date(text) if text.strip() else None
+
+
+def nps_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
+    """A won customer's answer to "how likely are you to recommend us?", 0 to 10."""
+    from repdesk.services import forecast as deal_forecast
+
+    deal = desk.read_now(lambda s: deals.get_deal(session=s, deal_id=deal_id))
+    if deal.status != "won":
+        return f"This deal is {deal.status}: a score is a won customer's answer."
+    fields = [
+        FieldSpec(
+            "score",
+            "How likely to recommend you, 0-10",
+            "" if deal.nps is None else str(deal.nps),
+            parse=_score,
+            hint="9-10 promoter, 7-8 passive, 0-6 detractor; empty clears it",
+        ),
+        FieldSpec("on", "Asked on", parse=_asked_on, placeholder="today", aliases=("date",)),
+    ]
+
+    async def submit(values: dict[str, Any]) -> Any:
+        changed, changes = await desk.write_recorded(
+            lambda s: deal_forecast.set_nps(
+                session=s, deal_id=deal_id, score=values["score"], on=values["on"]
+            )
+        )
+        return changed, undo_of(f"score of {deal.title}", deal_id, changes)
+
+    return FormScreen(f"Customer score: {deal.title}", fields, submit)
+
+
+def commitment_form(desk: DeskGateway, *, week: Any) -> FormScreen:
+    """A commitment for `week`: a deal, and what will happen on it."""
+    from repdesk.services import review
+
+    titles = desk.read_now(lambda s: [d.title for d in deals.list_deals(session=s, status="open")])
+    fields = [
+        FieldSpec("deal", "Deal", required=True, suggestions=titles,
+                  placeholder="its id, title or company", aliases=("DEAL",)),
+        FieldSpec("text", "What will happen", required=True,
+                  placeholder="e.g. signed order form back", aliases=("commitment",)),
+    ]  # fmt: skip
+
+    async def submit(values: dict[str, Any]) -> Any:
+        def write(session: Session) -> Any:
+            deal = deals.find_deal(session=session, ref=values["deal"])
+            return review.add_commitment(
+                session=session,
+                deal_id=saved_id(deal),
+                text=values["text"],
+                week=week,
+            )
+
+        made, changes = await desk.write_recorded(write)
+        return made, undo_of(f"commitment for {week.label}", made.deal_id, changes)
+
+    return FormScreen(f"Commit for {week.label}", fields, submit)

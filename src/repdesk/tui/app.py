@@ -21,8 +21,9 @@ from repdesk import background
 from repdesk.core import clock
 from repdesk.core.kpi import Kpis
 from repdesk.core.text import printable
+from repdesk.reports import figures
 from repdesk.services.board import FirstScreen, first_screen, load_board
-from repdesk.settings import Settings, save_value
+from repdesk.settings import Settings, SettingsError, save_value
 from repdesk.settings import load as load_settings
 from repdesk.storage import problems
 from repdesk.storage.paths import Home, demo_owner
@@ -39,16 +40,22 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
 # Everything but the board loads after the first paint, in a thread (RepdeskApp.warm_up): the
-# board shows sooner, and by the first key press these are already imported.
+# board shows sooner, and by the first key press these are already imported. SQLAlchemy and
+# SQLModel come first: the first frame reads with sqlite3 (DeskGateway.report) and never waits
+# for them, every write and the deal page need them.
 DEFERRED_MODULES = (
+    "repdesk.storage.store",
+    "repdesk.services.changes",
     "repdesk.tui.actions",
     "repdesk.tui.commands",
     "repdesk.tui.screens.deal",
     "repdesk.tui.screens.followups",
     "repdesk.tui.screens.help",
     "repdesk.tui.screens.playbook",
+    "repdesk.tui.screens.review",
     "repdesk.tui.screens.kpi",
     "repdesk.tui.screens.mend",
+    "repdesk.tui.screens.people",
     "repdesk.tui.screens.stages",
     "repdesk.tui.screens.sync",
     "repdesk.tui.screens.welcome",
@@ -67,6 +74,18 @@ def _screen_actions() -> type[Provider]:
     return ScreenActions
 
 
+def _find_people() -> type[Provider]:
+    from repdesk.tui.screens.people import FindPeople
+
+    return FindPeople
+
+
+def _capture() -> type[Provider]:
+    from repdesk.tui.screens.people import CaptureCommand
+
+    return CaptureCommand
+
+
 class RepdeskStopped(Exception):
     """An error the app cannot go on after, rendered as one line (not a traceback)."""
 
@@ -83,7 +102,7 @@ WATCH_SECONDS = 1.0
 class RepdeskApp(KeysInOrder, App[int]):
     TITLE = "repdesk"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {_jump_to_deal, _screen_actions}
+    COMMANDS = App.COMMANDS | {_jump_to_deal, _screen_actions, _find_people, _capture}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
@@ -91,6 +110,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         Binding("2", "followups", "Follow-ups", id="app.followups", show=False),
         Binding("3", "kpis", "KPIs", id="app.kpis", show=False),
         Binding("4", "playbook", "Playbook", id="app.playbook", show=False),
+        Binding("5", "review", "Weekly review", id="app.review", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
         Binding("T", "trash", "Trash: restore what was deleted", id="app.trash", show=False),
@@ -98,9 +118,10 @@ class RepdeskApp(KeysInOrder, App[int]):
         # Every screen: the stack holds the app's writes from all of them (the board's own
         # `board.undo` is the same action).
         Binding("u", "undo", "Undo the last change", id="app.undo", show=False),
-        # The CRM sync (tui/syncing.py): in the background, its state on the top line.
-        Binding("P", "sync", "Sync with Pipedrive now", id="app.sync", show=False),
-        Binding("C", "sync_conflicts", "Sync conflicts: settle each", id="app.sync_conflicts",
+        # The CRM sync (tui/syncing.py): in the background, its state on the top line. Keys
+        # no screen binds, upper or lower case: a missed shift does nothing (see README).
+        Binding("I", "sync", "Sync with Pipedrive now", id="app.sync", show=False),
+        Binding("B", "sync_conflicts", "Sync conflicts: settle each", id="app.sync_conflicts",
                 show=False),
     ]  # fmt: skip
 
@@ -123,10 +144,13 @@ class RepdeskApp(KeysInOrder, App[int]):
         self.board = BoardScreen(first or self.read_first_screen())
         self.set_keymap(desk.settings.keys)
         self.sync = AppSync(self)
+        # Set once SQLAlchemy and the other screens are imported, after the first frame.
+        self.warmed = threading.Event()
+        self._first_frame_due = False  # the board holds its first cards, not yet drawn
 
     def read_first_screen(self) -> Future[FirstScreen]:
         conversion = self.desk.settings.conversion
-        return self.desk.read_soon(lambda s: first_screen(s, conversion=conversion))
+        return self.desk.report_soon(lambda conn: first_screen(conn, conversion=conversion))
 
     def on_mount(self) -> None:
         try:
@@ -164,12 +188,14 @@ class RepdeskApp(KeysInOrder, App[int]):
         return printable(super().get_key_display(binding))
 
     def watch_theme(self, theme: str) -> None:
-        if self.is_mounted and theme != self.desk.settings.theme:
+        if theme != self.desk.settings.theme:
             self.desk.settings = self.desk.settings.with_theme(theme)
             try:
                 save_value(self.settings_file, "theme", theme)
             except OSError:
                 self.notify("Could not save the theme in the settings file.", severity="warning")
+            except SettingsError as exc:  # the rep broke the file while the app ran
+                self.notify(str(exc), severity="warning", timeout=10)
 
     def desk_is_away(self, message: str) -> None:
         """The desk file moved away or its server stopped: one line, once, and the screen
@@ -217,10 +243,11 @@ class RepdeskApp(KeysInOrder, App[int]):
     def open_deal(self, deal_id: int) -> None:
         from repdesk.tui.screens.deal import DealScreen
 
-        def back(_: Any) -> None:
-            self.board.reload()
+        self.push_screen(DealScreen(deal_id), self._reload_board)
 
-        self.push_screen(DealScreen(deal_id), back)
+    def _reload_board(self, _result: object) -> None:
+        """What a screen pushed from the board calls when it closes."""
+        self.board.reload()
 
     def jump_to_deal(self, deal_id: int) -> None:
         while len(self.screen_stack) > 2:
@@ -288,13 +315,13 @@ class RepdeskApp(KeysInOrder, App[int]):
         from repdesk.tui.screens.stages import StagesScreen
 
         if not isinstance(self.screen, StagesScreen):
-            self.push_screen(StagesScreen(), lambda _: self.board.reload())
+            self.push_screen(StagesScreen(), self._reload_board)
 
     def action_trash(self) -> None:
         from repdesk.tui.screens.mend import TrashScreen
 
         if not isinstance(self.screen, TrashScreen):
-            self.push_screen(TrashScreen(), lambda _: self.board.reload())
+            self.push_screen(TrashScreen(), self._reload_board)
 
     def action_sync(self) -> None:
         self.sync.run()
@@ -303,7 +330,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         from repdesk.tui.screens.sync import ConflictsScreen
 
         if not isinstance(self.screen, ConflictsScreen):
-            self.push_screen(ConflictsScreen(), lambda _: self.board.reload())
+            self.push_screen(ConflictsScreen(), self._reload_board)
 
     def action_board(self) -> None:
         while self.screen is not self.board and len(self.screen_stack) > 2:
@@ -322,7 +349,14 @@ class RepdeskApp(KeysInOrder, App[int]):
         if isinstance(self.screen, FollowUpsScreen):
             return
         self.action_board()
-        self.push_screen(FollowUpsScreen(), lambda _: self.board.reload())
+        self.push_screen(FollowUpsScreen(), self._reload_board)
+
+    def action_review(self) -> None:
+        from repdesk.tui.screens.review import ReviewScreen
+
+        if not isinstance(self.screen, ReviewScreen):
+            self.action_board()
+            self.push_screen(ReviewScreen(), self._reload_board)
 
     def action_kpis(self) -> None:
         from repdesk.tui.screens.kpi import KpiScreen
@@ -331,9 +365,24 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.action_board()
             self.push_screen(KpiScreen())
 
+    def first_frame_composed(self) -> None:
+        """The board holds its first cards: `after_first_paint` runs once they are drawn."""
+        self._first_frame_due = True
+
+    def post_display_hook(self) -> None:
+        # Textual calls this after each frame it displays (and after one a batch update held
+        # back). `call_after_refresh` is too early for the first frame: the app's start runs
+        # in one batch update (App._process_messages), inside which callbacks run at once and
+        # nothing is drawn. Started there, the work after the first frame (every card,
+        # SQLAlchemy's import) fought the drawing of it: in tmux the cards showed a second
+        # later. Here the frame has gone to the driver (its writer thread, in a terminal).
+        if self._first_frame_due and not self._batch_count:
+            self._first_frame_due = False
+            self.call_later(self.after_first_paint)
+
     def after_first_paint(self) -> None:
         """The board's first frame is out: now the work it did not wait for."""
-        background.resume_collector()
+        self.warm_up()
         # Every card, not just the first screenful, and the quota figures again: a write from
         # the shell between the first frame's read and the watch's start shows up here.
         self.board.reload()
@@ -343,18 +392,17 @@ class RepdeskApp(KeysInOrder, App[int]):
     @work(exclusive=True, group="launch-notice")
     async def launch_notice(self) -> None:
         """On launch: the welcome on an empty desk, else how many follow-ups are due."""
-        from repdesk.tui.screens.followups import load_queues
         from repdesk.tui.screens.welcome import WelcomeScreen
 
-        self.warm_up()
         if not any(self.board.cards.values()):
-            _, every_card = await self.desk.read(lambda s: load_board(s, include_closed=True))
+            _, every_card = await self.desk.report(lambda c: load_board(c, include_closed=True))
             if not any(every_card.values()) and self.screen is self.board:
                 self.push_screen(WelcomeScreen())
                 return
-        days = self.desk.settings.going_cold_days
-        queues = await self.desk.read(lambda s: load_queues(s, days))
-        overdue, today = len(queues.overdue), len(queues.today)
+        # The two counts, not the queues: on a big desk reading every queue right after the
+        # first frame cost a second of CPU and the memory of all its rows.
+        day = clock.today()
+        overdue, today = await self.desk.report(lambda c: figures.due_counts(c, today=day))
         if overdue or today:
             self.notify(
                 f"{overdue} overdue and {today} due today: press 2 for your queues.",
@@ -364,11 +412,24 @@ class RepdeskApp(KeysInOrder, App[int]):
             )
 
     def warm_up(self) -> None:
-        """Import the other screens and the forms in a thread, now that the board is up."""
+        """Import SQLAlchemy, the other screens and the forms in a thread, now that the board
+        is up, and build the engine the first write will use: no key waits for them."""
+        desk = self.desk
 
         def load() -> None:
-            for name in DEFERRED_MODULES:
-                importlib.import_module(name)
+            try:
+                for name in DEFERRED_MODULES:
+                    importlib.import_module(name)
+                if desk.settings.database_url is None:
+                    # A desk that went away meanwhile: the write that needs it says so.
+                    with contextlib.suppress(Exception):
+                        _ = desk.engine
+            finally:
+                # The collector was paused for the start (cli.open_app): the imports' objects
+                # live as long as the process; frozen now, no collection ever walks them, and
+                # none ran in the middle of the imports to stall a key press.
+                background.resume_collector()
+                self.warmed.set()
             # Every screen is known now: a [keys] entry for no binding is a typo to point out.
             unknown = sorted(set(self.desk.settings.keys) - binding_ids())
             if unknown:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.highlighter import Highlighter
 from rich.text import Text
@@ -24,6 +24,12 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.text import printable
 from repdesk.tui.lifecycle import can_show
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+
 
 Parser = Callable[[str], Any]
 
@@ -180,6 +186,9 @@ class _FieldList(VerticalScroll, can_focus=False):
 
 class FormScreen(ModalScreen[Any]):
     """A modal form. `submit(values)` performs the write and returns what the caller gets."""
+
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
 
     DEFAULT_CSS = """
     FormScreen {
@@ -362,15 +371,16 @@ class FormScreen(ModalScreen[Any]):
         if values is None:
             return
         self.saving = True
+        result: Any = None
+        problem: tuple[str | None, str] | None = None
         try:
-            result: Any = await self.submit(values)
-            problem: tuple[str | None, str] | None = None
+            result = await self.submit(values)
         except InvalidInput as exc:
             problem = (self._field_for(exc.field), str(exc))
         except RepdeskError as exc:
             problem = (None, str(exc))
         except Exception as exc:  # disk full, read-only folder, locked: keep what was typed
-            cause = self.app.desk.explain(exc)  # type: ignore[attr-defined]
+            cause = self.app.desk.explain(exc)
             problem = (None, f"Not saved ({cause}). Your input is kept: fix it and save again.")
         finally:
             self.saving = False
@@ -390,6 +400,9 @@ class FormScreen(ModalScreen[Any]):
 
 class ConfirmScreen(ModalScreen[Any]):
     """A yes/no question: `y` or enter confirms, `n` or esc declines."""
+
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; background: $background 60%; }
@@ -433,7 +446,7 @@ class ConfirmScreen(ModalScreen[Any]):
         try:
             result = await self.on_yes()
         except Exception as exc:  # a refusal or a full disk: say so, keep the question open
-            cause = self.app.desk.explain(exc)  # type: ignore[attr-defined]
+            cause = self.app.desk.explain(exc)
             if can_show(self):
                 self.query_one("#confirm-keys", Static).update(
                     Text(printable(f"Not saved: {cause}"))

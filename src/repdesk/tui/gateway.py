@@ -2,7 +2,11 @@
 
 Screens call `await desk.read(fn)` / `await desk.write(fn)` with a function of a session; the
 work runs in a thread (SQLite work, fsync included, never blocks a key press) and every call
-opens and closes its own short transaction.
+opens and closes its own short transaction. The reports' reads (the board, the quota strip, the
+queues, the KPI pane: `repdesk.reports.queries`) go through `desk.report(fn)`, which on a desk
+file hands `fn` a plain sqlite3 connection: the board's first frame and its full read never
+wait for SQLAlchemy, which this module imports only when a session is first needed (the app
+imports it in the background after the first frame, see RepdeskApp.warm_up).
 """
 
 from __future__ import annotations
@@ -13,20 +17,22 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from typing import Any, TypeVar
-
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from repdesk import background
-from repdesk.core.errors import RepdeskError
+from repdesk.core.errors import DeskError, RepdeskError
 from repdesk.core.kpi import Kpis
 from repdesk.reports import figures
-from repdesk.services.changes import Changeset, recording
 from repdesk.settings import Settings
-from repdesk.storage import desk_file, problems, store
+from repdesk.storage import desk_file, problems
 from repdesk.storage.paths import Home
+from repdesk.storage.watch import ChangeWatch, FileWatch
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from repdesk.services.changes import Changeset
 
 T = TypeVar("T")
 
@@ -45,8 +51,9 @@ class DeskGateway:
     def __init__(self, home: Home, settings: Settings, *, verified: bool = False) -> None:
         self.home = home
         self.settings = settings
-        # The damage check runs in the thread of the first read (read_soon), not here.
+        # The damage check runs in the thread of the first read (report_soon), not here.
         self._verified = verified or settings.database_url is not None
+        self._verify_lock = threading.Lock()
         self._engine: Engine | None = None
         # Where a write's undo goes when its screen has no result to carry it (the app's stack).
         self.remember_undo: Callable[[Any], None] | None = None
@@ -58,28 +65,46 @@ class DeskGateway:
         self._answered_since = False  # a read or write went through after `away` was set
         # Asks "did anyone write?" once a second: SQLite's data_version, or PostgreSQL's
         # LISTEN/NOTIFY on a server (see store.watch_changes). On a file, made now, before
-        # the first read and any other connection of the app (see store.FileWatch).
-        self._watch: store.ChangeWatch | None = None
+        # the first read and any other connection of the app (see storage.watch.FileWatch).
+        self._watch: ChangeWatch | None = None
         if settings.database_url is None and home.desk.exists():
             # Not a desk (damaged, another program's): the first read says what is wrong.
-            with contextlib.suppress(sqlite3.Error, desk_file.DeskError):
+            with contextlib.suppress(sqlite3.Error, DeskError):
                 self._watch = self._new_watch()
 
     @property
     def engine(self) -> Engine:
-        """Built on first use, usually in a worker thread: building it costs some 10 ms of
-        imports the first frame need not wait for (its read goes through sqlite3)."""
+        """Built on first use, in a worker thread: SQLAlchemy's import and the engine cost
+        hundreds of milliseconds the first frame does not wait for (its reads go through
+        sqlite3, see `report`)."""
         if self._engine is None:
             with self._engine_lock:
                 if self._engine is None:
+                    from repdesk.storage import store
+
                     self._engine = store.desk_engine(
                         self.home.desk, self.settings.database_url, verify=False
                     )
         return self._engine
 
     def read_now(self, fn: Callable[[Session], T]) -> T:
+        from repdesk.storage import store
+
         with self._while_there(), store.read_session(self.engine) as session:
             return fn(session)
+
+    def report_now(self, fn: Callable[[Any], T]) -> T:
+        """Run a report's read (`fn` of a sqlite3 connection or a session, as the functions
+        over `repdesk.reports.queries` take) in one consistent snapshot. On a desk file, through
+        the standard library's sqlite3: no SQLAlchemy to import, no ORM per row."""
+        if self.settings.database_url is not None:
+            return self.read_now(fn)
+        with self._while_there():
+            self.verify()
+            # Never creates the file: a desk moved away must not come back empty (DeskAway).
+            with contextlib.closing(desk_file.connect(self.home.desk, create=False)) as conn:
+                conn.execute("BEGIN")  # one snapshot for all the report's queries; closing ends it
+                return fn(conn)
 
     @contextlib.contextmanager
     def _while_there(self) -> Iterator[None]:
@@ -110,6 +135,11 @@ class DeskGateway:
     def why_away(self, exc: BaseException) -> str | None:
         if self.settings.database_url is None:
             return self.file_gone()
+        # On a server: the engine was built, so SQLAlchemy is in already.
+        from sqlalchemy.exc import DBAPIError
+
+        from repdesk.storage import store
+
         if isinstance(exc, store.ServerUnreachable):
             return f"{exc}; repdesk goes on when it is back"
         if isinstance(exc, DBAPIError):
@@ -140,10 +170,14 @@ class DeskGateway:
     def verify(self) -> None:
         """Check the desk file for damage once, before anything is written to it."""
         if not self._verified:
-            desk_file.prepare(self.home.desk, verify=True)
-            self._verified = True
+            with self._verify_lock:  # the first report and the first write may race here
+                if not self._verified:
+                    desk_file.prepare(self.home.desk, verify=True)
+                    self._verified = True
 
     def write_now(self, fn: Callable[[Session], T]) -> T:
+        from repdesk.storage import store
+
         with self._while_there():
             self.verify()
             with store.write_session(self.engine) as session:
@@ -152,12 +186,18 @@ class DeskGateway:
     async def read(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.read_now, fn)
 
+    async def report(self, fn: Callable[[Any], T]) -> T:
+        """`report_now` in a thread."""
+        return await asyncio.to_thread(self.report_now, fn)
+
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.write_now, fn)
 
     async def write_recorded(self, fn: Callable[[Session], T]) -> tuple[T, Changeset]:
         """Write, and return with the result what the write changed, row by row: the app's
         undo takes back exactly that, and refuses when another program wrote since."""
+
+        from repdesk.services.changes import recording
 
         def run(session: Session) -> tuple[T, Changeset]:
             with recording(session) as changes:
@@ -186,16 +226,11 @@ class DeskGateway:
             return str(exc)
         return problems.describe(exc, str(self.home.desk), crash_log=self.home.crash_log)[0]
 
-    def read_soon(self, fn: Callable[[Session], T]) -> Future[T]:
-        """Start a read now, in a thread, and collect it later (`asyncio.wrap_future`). The
-        first one also checks the desk for damage, off the UI thread."""
-
-        def run() -> T:
-            with self._while_there():
-                self.verify()
-            return self.read_now(fn)
-
-        return background.start(run, "repdesk-read")
+    def report_soon(self, fn: Callable[[Any], T]) -> Future[T]:
+        """Start a report's read now, in a thread, and collect it later
+        (`asyncio.wrap_future`). The first one also checks the desk for damage, off the UI
+        thread."""
+        return background.start(lambda: self.report_now(fn), "repdesk-read")
 
     def changed_elsewhere(self) -> bool:
         """True when any connection (another process included) committed since the last call.
@@ -210,16 +245,18 @@ class DeskGateway:
             self._watch = self._new_watch()
         return self._watch.changed()
 
-    def _new_watch(self) -> store.ChangeWatch:
+    def _new_watch(self) -> ChangeWatch:
         # On a file, without the engine: the watch comes before the app's first read.
         if self.settings.database_url is None:
-            return store.FileWatch(self.home.desk)
+            return FileWatch(self.home.desk)
+        from repdesk.storage import store
+
         return store.watch_changes(self.engine)
 
     def quota_figures(self) -> Kpis:
         """This month against quota, for the strip on every screen."""
-        return self.read_now(
-            lambda s: figures.month_figures(s, conversion=self.settings.conversion)
+        return self.report_now(
+            lambda conn: figures.month_figures(conn, conversion=self.settings.conversion)
         )
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ key press, and quitting mid-sync ends it as a kill would, which the sync is made
 screens through the app's change watch, as a write from the shell does.
 
 The top line: nothing for a desk that does not sync; else "Pipedrive: synced 4 min ago ·
-3 waiting · 2 conflicts (C)", "Pipedrive: syncing…", or why the last sync could not run
+3 waiting · 2 conflicts (B)", "Pipedrive: syncing…", or why the last sync could not run
 ("no API token", "offline", "token refused", "rate limit reached").
 """
 
@@ -55,7 +55,7 @@ def sync_line(
     if status.waiting:
         parts.append(f"{status.waiting:,} waiting")
     if status.conflicts:
-        parts.append(f"{formatting.count(status.conflicts, 'conflict')} (C)")
+        parts.append(f"{formatting.count(status.conflicts, 'conflict')} (B)")
     return " · ".join(parts)
 
 
@@ -74,7 +74,7 @@ def summary(report: Report) -> str:
     if report.conflicts:
         line += (
             f" {formatting.count(report.conflicts, 'field')} changed on both sides: "
-            "C lists them to settle."
+            "B lists them to settle."
         )
     return line + "".join(f"\n{note}" for note in report.notes[:3])
 
@@ -88,21 +88,34 @@ class AppSync:
         self.problem: str | None = None  # why this session's last sync could not run
         self.status: Status | None = None
         self.line: Text | None = None
+        # Set after the first frame (start_watch): the sync's modules import SQLAlchemy, which
+        # the first frame never waits for (tests/tui/test_first_frame.py).
+        self.watching = False
 
     def start_watch(self) -> None:
         """After the first paint: the line now, and again as its "N min ago" ages."""
+        self.watching = True
         self.refresh()
         self.app.set_interval(AGE_SECONDS, self.refresh)
 
     def refresh(self) -> None:
         """Read the sync's state again (after a write, or as time goes by)."""
-        self.app.run_worker(self._refresh(), exclusive=True, group="sync-line")
+        if self.watching:
+            self.app.run_worker(self._refresh(), exclusive=True, group="sync-line")
 
     async def _refresh(self) -> None:
-        from repdesk.sync import state
+        desk = self.app.desk
+
+        def read() -> Status:
+            # The import in the thread too: right after the first frame SQLAlchemy may still be
+            # on its way in (RepdeskApp.warm_up), and the event loop must not wait for it.
+            from repdesk.sync import state
+
+            status: Status = desk.read_now(state.status)
+            return status
 
         try:
-            self.status = await self.app.desk.read(state.status)
+            self.status = await asyncio.to_thread(read)
         except Exception:
             return  # the desk is away or damaged: its own line says so
         self._show()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session
+if TYPE_CHECKING:  # the board imports this before its first frame, which needs no SQLAlchemy
+    from sqlmodel import Session
 
-from repdesk.services.changes import Changeset
+    from repdesk.services.changes import Changeset
 
 
 @dataclass(frozen=True)

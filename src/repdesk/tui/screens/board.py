@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -29,6 +29,13 @@ from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 from repdesk.tui.widgets.stage_column import StageColumnBox
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
+
+
 MOVE = Binding.Group("Move", compact=True)
 NAV = Binding.Group("Navigate", compact=True)
 
@@ -43,6 +50,9 @@ def _actions() -> ModuleType:
 
 class BoardScreen(Screen[None]):
     """Each binding has an id (keymaps rebind it) and a description (footer, help, palette)."""
+
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
 
     TITLE = "Board"  # the heading of its keys under `?`
 
@@ -66,6 +76,7 @@ class BoardScreen(Screen[None]):
         Binding("W", "won_on", "Mark won on a day", id="board.won_on", show=False),
         Binding("D", "delete", "Delete deal", id="board.delete", show=False),
         Binding("M", "merge", "Merge a duplicate into the deal", id="board.merge", show=False),
+        Binding("F", "forecast", "Forecast call", id="board.forecast", show=False),
         Binding("u", "undo", "Undo", id="board.undo", show=False),
         Binding("slash", "filter", "Filter", id="board.filter"),
         Binding("escape", "clear_filter", "Clear filter", id="board.clear_filter", show=False),
@@ -107,8 +118,8 @@ class BoardScreen(Screen[None]):
         self.follow: tuple[int, int] | None = None
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         # Usually the first read is in by now: the columns are laid out once, with their cards.
@@ -134,13 +145,13 @@ class BoardScreen(Screen[None]):
                 start = await asyncio.wrap_future(self.first)
             else:
                 conversion = self.desk.settings.conversion
-                start = await self.desk.read(lambda s: first_screen(s, conversion=conversion))
+                start = await self.desk.report(lambda c: first_screen(c, conversion=conversion))
             if not can_show(self):
                 return  # replaced (the demo desk opened) while it was reading
             self.stages = start.board.stages
             await self._mount_columns()
         self.first = None
-        self.app.show_quota(start.quota)  # type: ignore[attr-defined]
+        self.app.show_quota(start.quota)
         self._show(start.board.cards, sizes=start.board.sizes)
 
     def _show(
@@ -152,7 +163,7 @@ class BoardScreen(Screen[None]):
         first = not self.loaded and self.sizes is None
         self.cards = cards
         self.sizes = sizes
-        keep = None
+        keep: dict[int, int | None] | None = None
         if self.follow is not None:
             stage_id, deal_id = self.follow
             self.follow = None
@@ -168,9 +179,9 @@ class BoardScreen(Screen[None]):
                 self.action_last()
         if first:
             # The first frame: what it did not wait for starts once it is out.
-            self.call_after_refresh(self.app.after_first_paint)  # type: ignore[attr-defined]
+            self.app.first_frame_composed()
         elif sizes is None:
-            self.app.refresh_quota()  # type: ignore[attr-defined]
+            self.app.refresh_quota()
 
     def _new_boxes(self) -> list[StageColumnBox]:
         visible = [s for s in self.stages if s.kind == "open" or self.show_closed]
@@ -209,7 +220,9 @@ class BoardScreen(Screen[None]):
     async def reload(self) -> None:
         """Load every card off the UI thread, then redraw keeping the cursor where it was."""
         include_closed = self.show_closed
-        stages, cards = await self.desk.read(lambda s: load_board(s, include_closed=include_closed))
+        stages, cards = await self.desk.report(
+            lambda c: load_board(c, include_closed=include_closed)
+        )
         if can_show(self) and include_closed == self.show_closed:
             if self.stages and stages != self.stages:
                 # Stages added, renamed, reordered or removed (the stages screen, the shell).
@@ -236,7 +249,8 @@ class BoardScreen(Screen[None]):
         settings = self.desk.settings
         conversion = settings.conversion
         kinds = {stage.id: stage.kind for stage in self.stages}
-        counted, left_out, left_out_codes = 0, 0, set()
+        counted, left_out = 0, 0
+        left_out_codes: set[str] = set()
         for box in self.boxes():
             stage_id = box.column.stage_id
             cards = self.cards.get(stage_id, [])
@@ -369,7 +383,7 @@ class BoardScreen(Screen[None]):
         )
         if not can_show(self):
             return
-        self._move_locally(card, target.id)  # type: ignore[arg-type]
+        self._move_locally(card, target.id)
         self.reload()
 
     def _move_locally(self, card: CardRow, stage_id: int) -> None:
@@ -428,6 +442,10 @@ class BoardScreen(Screen[None]):
         if card := self._require_card():
             self._open(_actions().lose(self.desk, deal_id=card.deal_id))
 
+    def action_forecast(self) -> None:
+        if card := self._require_card():
+            self._open(_actions().forecast_form(self.desk, deal_id=card.deal_id))
+
     def action_new(self) -> None:
         box = self.current_box()
         stage_id = box.column.stage_id if box else None
@@ -443,7 +461,7 @@ class BoardScreen(Screen[None]):
         self._open(_actions().deal_form(self.desk, deal_id=None, stage_id=stage_id), then=added)
 
     async def action_undo(self) -> None:
-        await self.app.undo_last()  # type: ignore[attr-defined]
+        await self.app.undo_last()
 
     def action_won_on(self) -> None:
         if card := self._require_card():
@@ -457,7 +475,7 @@ class BoardScreen(Screen[None]):
         card = self._require_card()
         if card is None:
             return
-        deleted = await self.app.delete_to_trash(  # type: ignore[attr-defined]
+        deleted = await self.app.delete_to_trash(
             kind="deal", item_id=card.deal_id, deal_id=card.deal_id
         )
         if deleted and can_show(self):
@@ -466,7 +484,7 @@ class BoardScreen(Screen[None]):
     def action_open(self) -> None:
         card = self._require_card()
         if card is not None:
-            self.app.open_deal(card.deal_id)  # type: ignore[attr-defined]
+            self.app.open_deal(card.deal_id)
 
     # ------------------------------------------------------------- filter and views
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.padding import Padding
@@ -19,15 +19,34 @@ from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
 from repdesk.core import clock, formatting
+from repdesk.core import forecast as categories
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
-from repdesk.services import activities, deals, followups, objections
+from repdesk.services import activities, deals, followups, objections, people
+from repdesk.services import forecast as deal_forecast
 from repdesk.services.deals import HistoryEntry
-from repdesk.storage.models import Activity, Deal, FollowUp, Objection
+from repdesk.services.forecast import DealForecast
+from repdesk.services.people import OnDeal
+from repdesk.storage.models import (
+    Activity,
+    CloseDateChange,
+    Deal,
+    FollowUp,
+    ForecastChange,
+    Objection,
+)
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.people import render_contacts
+from repdesk.tui.undo import Undo, undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
 
 
 @dataclass(frozen=True)
@@ -40,6 +59,10 @@ class DealPage:
     activities: list[Activity]
     objections: list[Objection]
     follow_ups: list[FollowUp]
+    outlook: DealForecast | None = None  # its forecast (schema v5)
+    close_dates: tuple[CloseDateChange, ...] = ()
+    categories: tuple[ForecastChange, ...] = ()
+    people: list[OnDeal] = field(default_factory=list)  # its contacts, the main one first
 
 
 def load_page(session: Session, deal_id: int) -> DealPage:
@@ -52,6 +75,10 @@ def load_page(session: Session, deal_id: int) -> DealPage:
         activities=activities.timeline_activities(session=session, deal_id=deal_id),
         objections=objections.objections_of(session=session, deal_id=deal_id),
         follow_ups=followups.pending(session=session, deal_id=deal_id),
+        outlook=deal_forecast.deal_forecast(session=session, deal_id=deal_id),
+        close_dates=tuple(deal_forecast.close_date_changes(session=session, deal_id=deal_id)),
+        categories=tuple(deal_forecast.forecast_changes(session=session, deal_id=deal_id)),
+        people=people.people_of_deal(session=session, deal_id=deal_id),
     )
 
 
@@ -87,10 +114,34 @@ def render_fields(page: DealPage) -> Group:
         ("Product", d.product),
         ("Region", d.region),
         ("Segment", d.segment),
+        *forecast_rows(page),
     ]
     fields = [_Field(label, printable(value)) for label, value in rows if value]
     text.rstrip()
     return Group(text, *fields)
+
+
+def forecast_rows(page: DealPage) -> list[tuple[str, str]]:
+    """The forecast call, the probability, how often the close date slipped, the competitor
+    and the customer's score (F and V change them)."""
+    d, outlook = page.deal, page.outlook
+    if outlook is None:
+        return []
+    rows = []
+    if outlook.category is not None:
+        # Short: the side column is narrow. "auto" is what the F form calls the default.
+        call = "your call" if outlook.overridden else "auto"
+        whose = "its own" if outlook.own_probability else f"{page.stage}'s"
+        rows.append(("Forecast", f"{categories.label(outlook.category)} ({call})"))
+        rows.append(("Probability", f"{outlook.probability}% ({whose})"))
+    if outlook.slips:
+        times = "once" if outlook.slips == 1 else f"{outlook.slips} times"
+        days = "1 day" if outlook.slipped_days == 1 else f"{outlook.slipped_days} days"
+        rows.append(("Close slipped", f"{times}, by {days}"))
+    rows.append(("Competitor", d.competitor))
+    if d.nps is not None:
+        rows.append(("NPS", f"{d.nps} ({d.nps_on.isoformat() if d.nps_on else '-'})"))
+    return rows
 
 
 class _Field:
@@ -191,6 +242,13 @@ def render_timeline(page: DealPage) -> Timeline:
         events.append((change.at, "stage", move))
     for obj in page.objections:
         events.append((obj.raised_at, "objection", f"{obj.category}: {obj.said}"))
+    for moved in page.close_dates:
+        was = moved.from_date.isoformat() if moved.from_date else "none"
+        now = moved.to_date.isoformat() if moved.to_date else "none"
+        events.append((moved.changed_at, "close date", f"{was} → {now}"))
+    for call in page.categories:
+        was, now = categories.label(call.from_category), categories.label(call.to_category)
+        events.append((call.changed_at, "forecast", f"{was} → {now}"))
     events.sort(key=lambda e: e[0], reverse=True)
     return Timeline(events, clock.now().astimezone().year)
 
@@ -206,6 +264,9 @@ class NotesArea(TextArea):
 
 
 class DealScreen(Screen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "Deal page"  # the heading of its keys under `?`
     BINDINGS = [
         Binding("escape", "back", "Back", id="deal.back"),
@@ -221,6 +282,11 @@ class DealScreen(Screen[None]):
         Binding("D", "delete", "Delete (the deal or a line of it)", id="deal.delete", show=False),
         Binding("M", "merge", "Merge a duplicate in", id="deal.merge", show=False),
         Binding("N", "notes", "Edit the notes", id="deal.notes", show=False),
+        Binding("P", "people", "People: a contact or the company", id="deal.people", show=False),
+        Binding("Y", "copy", "Copy (yank) an email or a phone", id="deal.copy", show=False),
+        Binding("F", "forecast", "Forecast call", id="deal.forecast", show=False),
+        # V, not P (the people's key): the customer's verdict on the deal won.
+        Binding("V", "nps", "Customer score (NPS)", id="deal.nps", show=False),
     ]
 
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -242,14 +308,15 @@ class DealScreen(Screen[None]):
         self.page: DealPage | None = None
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
         with Horizontal(id="deal-body"):
             with VerticalScroll(id="deal-side"):
                 yield Static(id="deal-fields")
+                yield Static(id="deal-contacts")
                 yield Static(id="deal-next")
                 yield Static(id="deal-objections")
                 yield Static(_heading("Notes (N edits, esc leaves)"), id="deal-notes-title")
@@ -260,7 +327,7 @@ class DealScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     @work(exclusive=True, group="deal-load")
     async def reload(self) -> None:
@@ -270,6 +337,7 @@ class DealScreen(Screen[None]):
             return  # the rep went back while it was reading
         self.page = page
         self.query_one("#deal-fields", Static).update(render_fields(page))
+        self.query_one("#deal-contacts", Static).update(render_contacts(page.people))
         self.query_one("#deal-next", Static).update(render_next_steps(page))
         self.query_one("#deal-objections", Static).update(render_objections(page))
         self.query_one("#deal-timeline", Static).update(render_timeline(page))
@@ -292,8 +360,8 @@ class DealScreen(Screen[None]):
     def _after(self, result: Any) -> None:
         if result is not None:
             undo = result[1] if isinstance(result, tuple) else result
-            if isinstance(undo, actions.Undo):
-                self.app.remember_undo(undo)  # type: ignore[attr-defined]
+            if isinstance(undo, Undo):
+                self.app.remember_undo(undo)
             self.reload()
 
     def action_log_call(self) -> None:
@@ -326,6 +394,12 @@ class DealScreen(Screen[None]):
     def action_lost(self) -> None:
         self._open(actions.lose(self.desk, deal_id=self.deal_id))
 
+    def action_forecast(self) -> None:
+        self._open(actions.forecast_form(self.desk, deal_id=self.deal_id))
+
+    def action_nps(self) -> None:
+        self._open(actions.nps_form(self.desk, deal_id=self.deal_id))
+
     def action_notes(self) -> None:
         self.query_one(NotesArea).focus()
 
@@ -347,10 +421,35 @@ class DealScreen(Screen[None]):
             problem = self.desk.explain(exc)
             self.app.notify(f"Notes not saved: {problem}", severity="error", timeout=10)
             return
-        self.app.remember_undo(actions.undo_of(f"notes of {title}", deal_id, changes))  # type: ignore[attr-defined]
+        self.app.remember_undo(undo_of(f"notes of {title}", deal_id, changes))
         self.app.notify("Notes saved.")
         if can_show(self) and self.page is not None:
             self.page = replace(self.page, deal=deal)
+
+    async def action_people(self) -> None:
+        """Open a contact's page or the company's (tui/screens/people.py)."""
+        await self._pick_record("deal_people_choices", "People on", "enter: open · esc: back")
+
+    async def action_copy(self) -> None:
+        await self._pick_record("deal_reach_choices", "Copy from", "enter: copy · esc: back")
+
+    async def _pick_record(self, reader: str, heading: str, keys: str) -> None:
+        from repdesk.tui.screens import people as people_screens
+        from repdesk.tui.screens.mend import PickScreen
+
+        deal_id, read = self.deal_id, getattr(people_screens, reader)
+        try:
+            choices = await self.desk.read(lambda s: read(s, deal_id))
+        except Exception as exc:  # deleted meanwhile (from the shell)
+            self.notify(self.desk.explain(exc), severity="error")
+            return
+        if not choices:
+            self.notify("No contacts on this deal yet: e sets its contact.")
+            return
+        self.app.push_screen(
+            PickScreen(f"{heading} {self._title()}", choices, keys),
+            lambda choice: people_screens.open_record(self.app, choice),
+        )
 
     def action_won_on(self) -> None:
         self._open(actions.win_on(self.desk, deal_id=self.deal_id))
@@ -373,9 +472,7 @@ class DealScreen(Screen[None]):
             if choice is None:
                 return
             kind, item_id = choice
-            deleted = await self.app.delete_to_trash(  # type: ignore[attr-defined]
-                kind=kind, item_id=item_id, deal_id=deal_id
-            )
+            deleted = await self.app.delete_to_trash(kind=kind, item_id=item_id, deal_id=deal_id)
             if not deleted or not can_show(self):
                 return
             if kind == "deal":
@@ -404,5 +501,5 @@ class DealScreen(Screen[None]):
             self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return
         if changes:
-            self.app.remember_undo(actions.undo_of(f"reopening of {title}", deal_id, changes))  # type: ignore[attr-defined]
+            self.app.remember_undo(undo_of(f"reopening of {title}", deal_id, changes))
         self.reload()

@@ -6,7 +6,7 @@ reschedule, log a call, or give a stepless deal its next step.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -20,9 +20,16 @@ from repdesk.reports import figures
 from repdesk.reports.figures import DayQueues, QueueRow
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.queue_list import QueueList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
 
 
 def load_queues(session: Any, going_cold_days: int) -> DayQueues:
@@ -32,6 +39,9 @@ def load_queues(session: Any, going_cold_days: int) -> DayQueues:
 
 
 class FollowUpsScreen(Screen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "Follow-up queues"  # the heading of its keys under `?`
     AUTO_FOCUS = "QueueList"
     BINDINGS = [
@@ -61,8 +71,8 @@ class FollowUpsScreen(Screen[None]):
         self.loaded = False
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -72,7 +82,7 @@ class FollowUpsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     def on_screen_resume(self) -> None:
         # Back from the deal page: what was done there shows here.
@@ -82,7 +92,7 @@ class FollowUpsScreen(Screen[None]):
     @work(exclusive=True, group="queues-load")
     async def reload(self) -> None:
         days = self.desk.settings.going_cold_days
-        queues = await self.desk.read(lambda s: load_queues(s, days))
+        queues = await self.desk.report(lambda c: load_queues(c, days))
         if not can_show(self):
             return  # the rep left the screen while it was reading
         listing = self.query_one(QueueList)
@@ -107,11 +117,11 @@ class FollowUpsScreen(Screen[None]):
         self.query_one(QueueList).next_section(direction)
 
     def action_back(self) -> None:
-        self.app.action_board()  # type: ignore[attr-defined]
+        self.app.action_board()
 
     def action_open(self) -> None:
         if row := self.row:
-            self.app.open_deal(row.deal_id)  # type: ignore[attr-defined]
+            self.app.open_deal(row.deal_id)
 
     def _open(self, screen: Screen[Any]) -> None:
         self.app.push_screen(screen, self._after)
@@ -120,14 +130,14 @@ class FollowUpsScreen(Screen[None]):
         if result is None:
             return  # cancelled: nothing was written
         undo = result[1] if isinstance(result, tuple) else result
-        if isinstance(undo, actions.Undo):
-            self.app.remember_undo(undo)  # type: ignore[attr-defined]
+        if isinstance(undo, Undo):
+            self.app.remember_undo(undo)
         self.reload()
 
     async def action_delete(self) -> None:
         if (row := self._follow_up()) is None or row.follow_up_id is None:
             return
-        deleted = await self.app.delete_to_trash(  # type: ignore[attr-defined]
+        deleted = await self.app.delete_to_trash(
             kind="follow_up", item_id=row.follow_up_id, deal_id=row.deal_id
         )
         if deleted and can_show(self):

@@ -7,6 +7,7 @@ Nothing here lists keys by hand: a binding added to a screen (or rebound in the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -74,7 +75,7 @@ def keys_of(screen: Screen[object]) -> tuple[list[KeyEntry], list[KeyEntry]]:
     return screen_keys, app_keys
 
 
-def key_for(screen: Screen[object], action: str) -> str:
+def key_for(screen: Screen[Any], action: str) -> str:
     """The key that runs `action` on `screen` now (a keymap may have changed it)."""
     return " ".join(
         screen.app.get_key_display(active.binding)
@@ -89,8 +90,8 @@ class KeyTable(Widget):
     DEFAULT_CSS = "KeyTable { height: auto; }"
     COLUMN_WIDTH = 54  # key + description + id fit in this many cells
 
-    def __init__(self, entries: list[KeyEntry], **kwargs: str) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, entries: list[KeyEntry], *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.entries = entries
 
     def render(self) -> RenderableType:

@@ -7,7 +7,7 @@ Every figure comes from `reports.kpi_pane`, the same code as `repdesk kpi --json
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -31,6 +31,12 @@ from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
 
 
 def load_pane(session: Any, period: Period, settings: Settings) -> KpiPane:
@@ -163,6 +169,74 @@ def _bar(done: float | None, pace: float | None, width: int) -> Text:
     return bar
 
 
+def forecast_lines(k: Kpis, currency: str) -> Text:
+    """The forecast categories of the deals expected to close in the period, and won + commit
+    (+ best case) against the quota: what the period brings for sure, and if the likely close."""
+
+    def money(cents: int) -> str:
+        return format_money(_whole(cents), currency)
+
+    sums = k.categories
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("Forecast", style="bold")
+    text.append(
+        f"  commit {money(sums.commit)} · best case {money(sums.best_case)} · "
+        f"pipeline {money(sums.pipeline)}"
+    )
+    text.append("  closing this period (F on a deal sets your call)\n", style="dim")
+    for label, value, share in (
+        ("Won + commit", k.won_and_commit, k.commit_attainment),
+        ("+ best case", k.won_commit_best_case, k.best_case_attainment),
+    ):
+        text.append(f"{label:<14}", style="dim")
+        text.append(money(value), style="bold")
+        if share is not None:
+            made = share >= 1
+            text.append(f"  {formatting.pct(share)} of quota", style="green" if made else "yellow")
+        text.append("   ")
+    text.rstrip()
+    return text
+
+
+def lessons_lines(k: Kpis, currency: str) -> Text:
+    """What the period's lost deals teach (by reason, by competitor) and the won customers'
+    score."""
+    text = Text()
+    for title, groups, nobody in (
+        ("Lost by reason", k.lost_by_reason, "(no reason)"),
+        ("Lost to", k.lost_by_competitor, "a competitor, unnamed"),
+    ):
+        text.append(f"{title:<16}", style="bold")
+        if not groups:
+            text.append("none this period\n", style="dim")
+            continue
+        for n, group in enumerate(groups[:LESSONS_SHOWN]):
+            text.append(" · " if n else "")
+            text.append(printable(group.name) or nobody)
+            text.append(
+                f" {group.count}× {format_money(_whole(group.value_cents), currency)}", "dim"
+            )
+        more = len(groups) - LESSONS_SHOWN
+        text.append(f" · {more} more" if more > 0 else "", style="dim")
+        text.append("\n")
+    nps = k.nps
+    text.append(f"{'NPS':<16}", style="bold")
+    if nps.score is None:
+        text.append("no won customer of this period answered yet (P on a won deal)", "dim")
+    else:
+        text.append(f"{nps.score:+.0f}", style="green" if nps.score >= 0 else "red")
+        answered = "1 answered" if nps.answered == 1 else f"{nps.answered} answered"
+        text.append(
+            f"  {answered}: {nps.promoters} promoters, {nps.passives} passives, "
+            f"{nps.detractors} detractors",
+            style="dim",
+        )
+    return text
+
+
+LESSONS_SHOWN = 4  # the biggest; `repdesk kpi --json` has them all
+
+
 SLICE_TITLES = {"source": "Source", "product": "Product", "region": "Region", "segment": "Segment"}
 SORTS = (
     ("won value", lambda f: -f.won_value_cents),
@@ -192,6 +266,9 @@ class Tile(Static):
 
 
 class KpiScreen(Screen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "KPIs against quota"  # the heading of its keys under `?`
     AUTO_FOCUS = "#kpi-body"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (118, "-wide")]
@@ -217,6 +294,8 @@ class KpiScreen(Screen[None]):
     KpiScreen #kpi-tiles { layout: grid; grid-size: 4; grid-gutter: 0 1; height: auto;
                            padding: 0 1; margin-top: 1; }
     KpiScreen.-wide #kpi-tiles { grid-size: 7; }
+    KpiScreen #kpi-forecast { height: auto; padding: 0 1; margin-top: 1; }
+    KpiScreen #kpi-lessons { height: auto; padding: 0 1; margin-top: 1; }
     KpiScreen #kpi-charts { height: 14; margin-top: 1; }
     KpiScreen.-narrow #kpi-charts { layout: vertical; height: 28; }
     KpiScreen WonChart, KpiScreen FunnelChart { height: 1fr; width: 1fr; }
@@ -239,8 +318,8 @@ class KpiScreen(Screen[None]):
         self.sort_index = 0
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     @property
     def currency(self) -> str:
@@ -255,6 +334,7 @@ class KpiScreen(Screen[None]):
             with Vertical(id="kpi-tiles"):
                 for n in range(7):
                     yield Tile(id=f"tile-{n}")
+            yield Static(id="kpi-forecast")
             with Horizontal(id="kpi-charts"):
                 yield WonChart(id="won-chart")
                 yield FunnelChart(id="funnel-chart")
@@ -269,16 +349,17 @@ class KpiScreen(Screen[None]):
                 with Vertical(id="activity-box"):
                     yield Static("Week so far vs same days last week", id="activity-title")
                     yield Static(id="activity")
+            yield Static(id="kpi-lessons")
         yield RepdeskFooter()
 
     def on_mount(self) -> None:
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     @work(exclusive=True, group="kpi-load")
     async def reload(self) -> None:
         period, settings = self.period, self.desk.settings
-        pane = await self.desk.read(lambda s: load_pane(s, period, settings))
+        pane = await self.desk.report(lambda c: load_pane(c, period, settings))
         if not can_show(self) or period != self.period:
             return  # the rep moved on while this was reading
         self.pane = pane
@@ -313,6 +394,8 @@ class KpiScreen(Screen[None]):
             )
         for n, figures in enumerate(tiles(k, cur)):
             self.query_one(f"#tile-{n}", Tile).show(*figures)
+        self.query_one("#kpi-forecast", Static).update(forecast_lines(k, cur))
+        self.query_one("#kpi-lessons", Static).update(lessons_lines(k, cur))
         self.query_one(WonChart).show(
             period=self.period,
             as_of=today,
@@ -378,7 +461,7 @@ class KpiScreen(Screen[None]):
         def saved(result: Any) -> None:
             if result is not None:
                 self.reload()
-                self.app.refresh_quota()  # type: ignore[attr-defined]
+                self.app.refresh_quota()
 
         self.app.push_screen(
             actions.quota_form(self.desk, period=self.period, current=current), saved
@@ -394,7 +477,7 @@ class KpiScreen(Screen[None]):
         self.show_slices()
 
     def action_back(self) -> None:
-        self.app.action_board()  # type: ignore[attr-defined]
+        self.app.action_board()
 
 
 def _period_name(period: Period) -> str:
@@ -406,17 +489,16 @@ def _period_name(period: Period) -> str:
 
 
 def _slice_cells(value: str, f: ClosedFigures, currency: str) -> list[Text]:
-    right = {"justify": "right"}
-    cells = [
-        Text(printable(value) or "(none)", style="" if value else "dim"),
-        Text(str(f.won_count), **right),  # type: ignore[arg-type]
-        Text(str(f.lost_count), **right),  # type: ignore[arg-type]
-        Text(formatting.pct(f.win_rate), **right),  # type: ignore[arg-type]
-        Text("—" if f.avg_cycle_days is None else f"{f.avg_cycle_days:.0f} d", **right),  # type: ignore[arg-type]
-        Text(format_money(_whole(f.avg_deal_size), currency), **right),  # type: ignore[arg-type]
-        Text(format_money(_whole(f.won_value_cents), currency), **right),  # type: ignore[arg-type]
+    numbers = [
+        str(f.won_count),
+        str(f.lost_count),
+        formatting.pct(f.win_rate),
+        "—" if f.avg_cycle_days is None else f"{f.avg_cycle_days:.0f} d",
+        format_money(_whole(f.avg_deal_size), currency),
+        format_money(_whole(f.won_value_cents), currency),
     ]
-    return cells
+    name = Text(printable(value) or "(none)", style="" if value else "dim")
+    return [name, *(Text(number, justify="right") for number in numbers)]
 
 
 def _activity(pane: KpiPane) -> Text:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -17,10 +17,17 @@ from textual.widgets.option_list import Option
 from repdesk.core import formatting
 from repdesk.core.text import printable
 from repdesk.services import activities, deals, followups, objections, trash
+from repdesk.storage.models import saved_id
 from repdesk.tui.forms import ConfirmScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
 
 
 class PickScreen(ModalScreen[Any]):
@@ -69,19 +76,22 @@ def deal_parts(session: Any, deal_id: int) -> list[tuple[str, tuple[str, int]]]:
     for fu in followups.pending(session=session, deal_id=deal_id):
         note = f" · {fu.note}" if fu.note else ""
         parts.append((f"follow-up {formatting.when(fu.due_on, fu.due_time)}{note}",
-                      ("follow_up", fu.id)))  # type: ignore[arg-type]  # fmt: skip
+                      ("follow_up", saved_id(fu))))  # fmt: skip
     for obj in objections.objections_of(session=session, deal_id=deal_id):
-        parts.append((f"objection {obj.category}: {obj.said}", ("objection", obj.id)))  # type: ignore[arg-type]
+        parts.append((f"objection {obj.category}: {obj.said}", ("objection", saved_id(obj))))
     for act in activities.timeline_activities(session=session, deal_id=deal_id):
         when = act.at.astimezone().strftime("%d %b %H:%M")
         words = " · ".join(w for w in (act.outcome, act.text) if w)
         parts.append((f"{act.kind} {when}" + (f" · {words}" if words else ""),
-                      ("activity", act.id)))  # type: ignore[arg-type]  # fmt: skip
+                      ("activity", saved_id(act))))  # fmt: skip
     return parts
 
 
 class TrashScreen(Screen[None]):
     """What was deleted in the last 30 days; enter puts the one under the cursor back."""
+
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
 
     TITLE = "Trash"  # the heading of its keys under `?`
     BINDINGS = [
@@ -99,8 +109,8 @@ class TrashScreen(Screen[None]):
         self.items: list[trash.TrashItem] = []
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -110,7 +120,7 @@ class TrashScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     @work(exclusive=True, group="trash-load")
     async def reload(self) -> None:
@@ -163,10 +173,10 @@ class TrashScreen(Screen[None]):
         )
         said = f"; {back.note}" if back.note else ""
         self.notify(printable(f"Restored {back.what}{moved}{said}."), markup=False)
-        self.app.remember_undo(undo_of(f"restore of {back.what}", back.deal_id, changes))  # type: ignore[attr-defined]
+        self.app.remember_undo(undo_of(f"restore of {back.what}", back.deal_id, changes))
         self.reload()
-        self.app.board.reload()  # type: ignore[attr-defined]
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.board.reload()
+        self.app.refresh_quota()
 
     def action_empty(self) -> None:
         if not self.items:
@@ -174,7 +184,7 @@ class TrashScreen(Screen[None]):
             return
 
         async def empty() -> int:
-            return await self.desk.write(lambda s: trash.empty_trash(session=s))  # type: ignore[no-any-return]
+            return await self.desk.write(lambda s: trash.empty_trash(session=s))
 
         def done(count: Any) -> None:
             if count:

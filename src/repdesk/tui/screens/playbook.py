@@ -4,7 +4,7 @@ how deals that heard it ended against all your decided deals, and your best answ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -24,6 +24,11 @@ from repdesk.services.objections import PlaybookAnswer
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ def render_playbook(data: PlaybookData) -> Table:
 
 
 class PlaybookScreen(Screen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "Playbook"  # the heading of its keys under `?`
     BINDINGS = [Binding("escape", "back", "Board", id="playbook.back")]
     DEFAULT_CSS = """
@@ -96,11 +104,11 @@ class PlaybookScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     @work(exclusive=True, group="playbook-load")
     async def reload(self) -> None:
-        data = await self.app.desk.read(load_playbook)  # type: ignore[attr-defined]
+        data = await self.app.desk.read(load_playbook)
         if not can_show(self):
             return
         self.data = data
@@ -112,4 +120,4 @@ class PlaybookScreen(Screen[None]):
         self.query_one("#playbook-table", Static).update(render_playbook(data))
 
     def action_back(self) -> None:
-        self.app.action_board()  # type: ignore[attr-defined]
+        self.app.action_board()

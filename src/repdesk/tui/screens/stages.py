@@ -3,7 +3,7 @@ probability and rot limit. Every change is one undoable write (u)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -20,6 +20,12 @@ from repdesk.tui.forms import FieldError, FieldSpec, FormScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
 
 
 def _percent(text: str) -> int:
@@ -39,6 +45,9 @@ def _rot(text: str) -> int | None:
 
 
 class StagesScreen(Screen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "Stages"  # the heading of its keys under `?`
     AUTO_FOCUS = "OptionList"
     BINDINGS = [
@@ -61,8 +70,8 @@ class StagesScreen(Screen[None]):
         self.loaded = False
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -78,7 +87,7 @@ class StagesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     @work(exclusive=True, group="stages-load")
     async def reload(self, select: int | None = None) -> None:
@@ -118,7 +127,7 @@ class StagesScreen(Screen[None]):
 
     async def _write(self, fn: Any, description: str, select: int | None = None) -> Any:
         result, changes = await self.desk.write_recorded(fn)
-        self.app.remember_undo(undo_of(description, 0, changes))  # type: ignore[attr-defined]
+        self.app.remember_undo(undo_of(description, 0, changes))
         self.reload(select)
         return result
 
@@ -134,12 +143,13 @@ class StagesScreen(Screen[None]):
             FieldSpec("rot", "Rots after (days)", parse=_rot, placeholder="e.g. 21, or none"),
         ]
         after_name = after.name if after is not None and after.kind == "open" else None
+        after_id = str(after.id) if after is not None and after_name else None
 
         async def submit(values: dict[str, Any]) -> Any:
             def add(session: Any) -> Any:
                 return stages.add_stage(
                     session=session, name=values["name"], probability=values["probability"],
-                    rot_days=values["rot"], after=str(after.id) if after_name else None,  # type: ignore[union-attr]
+                    rot_days=values["rot"], after=after_id,
                 )  # fmt: skip
 
             return await self._write(add, f"new stage {values['name']}")

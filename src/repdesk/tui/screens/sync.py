@@ -1,4 +1,4 @@
-"""The sync's conflicts list (key C, or the palette): every field that the desk and Pipedrive
+"""The sync's conflicts list (key B, or the palette): every field that the desk and Pipedrive
 both changed since the last sync, each settled with a key: `<` keeps the desk's value (sent
 at the next sync), `>` keeps Pipedrive's (written on the desk now). Nothing is overwritten
 until the rep says which.

@@ -7,6 +7,8 @@ the demo desk, or go to the empty board; importing is a shell command, named her
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -21,6 +23,12 @@ from repdesk.core.money import format_money
 from repdesk.tui import actions
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.screens.help import key_for
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+
 
 IMPORT_COLUMNS = "title (the one required), company, contact, value, stage, expected_close, ..."
 
@@ -38,6 +46,9 @@ class Choice(Static):
 
 
 class WelcomeScreen(ModalScreen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "Welcome"
     BINDINGS = [
         Binding("n", "first_deal", "Add your first deal", id="welcome.new_deal"),
@@ -65,7 +76,7 @@ class WelcomeScreen(ModalScreen[None]):
 
     @property
     def desk(self) -> DeskGateway:
-        return self.app.desk  # type: ignore[attr-defined, no-any-return]
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         with Vertical(id="welcome-box"):
@@ -99,7 +110,7 @@ class WelcomeScreen(ModalScreen[None]):
 
     def action_first_deal(self) -> None:
         self.dismiss()
-        self.app.board.action_new()  # type: ignore[attr-defined]
+        self.app.board.action_new()
 
     def action_set_quota(self) -> None:
         def saved(result: tuple[Period, int] | None) -> None:
@@ -110,14 +121,14 @@ class WelcomeScreen(ModalScreen[None]):
             money = format_money(amount, self.desk.settings.currency)
             line.update(Text(f"✓ Quota for {period.label}: {money}"))
             line.remove_class("-empty")
-            self.app.refresh_quota()  # type: ignore[attr-defined]
+            self.app.refresh_quota()
 
         this_month = period_containing(clock.today(), "month")
         self.app.push_screen(actions.quota_form(self.desk, period=this_month, current=None), saved)
 
     def action_demo(self) -> None:
         self.query_one("#welcome-intro", Static).update(Text("Opening the demo desk…"))
-        self.app.open_demo_desk()  # type: ignore[attr-defined]
+        self.app.open_demo_desk()
 
     def action_close(self) -> None:
         self.dismiss()

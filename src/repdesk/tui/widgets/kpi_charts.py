@@ -56,7 +56,8 @@ class WonChart(PlotextPlot):
             date.fromordinal(period.start.toordinal() + tick - 1).strftime("%d %b")
             for tick in ticks
         ]
-        plt.xticks(ticks, labels)
+        positions: list[float] = [*ticks]  # plotext declares float positions; days are ints
+        plt.xticks(positions, labels)
         plt.xlim(0, period.days)
         plt.ylim(0, max([quota / unit if quota else 0, *(c / unit for _, c in points), 1]))
         plt.title(f"Won vs pace, thousands {currency}")

@@ -1,0 +1,135 @@
+"""`repdesk capture PATH... [--deal DEAL] [--dry-run]`: the day's mail and meetings onto deals."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from repdesk.cli import shell
+from repdesk.cli.registry import Command
+from repdesk.cli.shell import Desk, UsageError
+from repdesk.core import clock
+from repdesk.core.text import printable
+
+if TYPE_CHECKING:
+    from repdesk.io.capture import Item
+    from repdesk.services.capture import CaptureReport, Placed, Unsettled
+
+# Unmatched items listed one by one up to this many; the rest counted (a whole inbox of
+# newsletters is not worth a screen of lines).
+LISTED = 30
+
+
+def item_line(item: Item) -> str:
+    """`inbox.mbox#4 2026-11-18 email "Re: pricing" from bob@acme.example`."""
+    on = clock.local_date(item.start).isoformat()
+    who = item.sender or ", ".join(item.recipients[:2])
+    subject = printable(item.subject or "(no subject)")
+    return f'{printable(item.where)} {on} {item.kind} "{subject}"' + (
+        f" from {printable(who)}" if who else ""
+    )
+
+
+def placed_line(placed: Placed, *, dry_run: bool) -> str:
+    from repdesk.core import formatting
+
+    item, deal = placed.item, placed.deal
+    verb = "Would add" if dry_run else "Added"
+    on_deal = f"#{deal.id} {shell.title_and_company(deal.title, deal.company)}"
+    if placed.kind == "follow_up":
+        local = item.start.astimezone()
+        when = formatting.when(local.date(), None if item.all_day else local.time())
+        what = f"follow-up {when}"
+    else:
+        what = f"{item.kind} {clock.local_date(item.start).isoformat()}"
+        if placed.outcome:
+            what += f" ({placed.outcome})"
+        if item.minutes:
+            what += f" {item.minutes} min"
+    subject = printable(item.subject) if item.subject else "(no subject)"
+    return f"{verb} {what} on {on_deal}: {subject} · by {printable(placed.how)}"
+
+
+def unsettled_line(unsettled: Unsettled) -> str:
+    line = "  " + item_line(unsettled.item)
+    if unsettled.candidates:
+        named = ", ".join(
+            f"#{d.id} {shell.title_and_company(d.title, d.company)}"
+            for d in unsettled.candidates[:5]
+        )
+        line += f" → {named}" + (" and more" if len(unsettled.candidates) > 5 else "")
+    return line
+
+
+def print_report(report: CaptureReport, *, dry_run: bool) -> None:
+    for placed in report.added:
+        shell.out(placed_line(placed, dry_run=dry_run))
+    if report.ambiguous:
+        shell.out(f"Ambiguous ({len(report.ambiguous)}): several deals; capture it with --deal")
+        for unsettled in report.ambiguous:
+            shell.out(unsettled_line(unsettled))
+    if report.unmatched:
+        shell.out(
+            f"Unmatched ({len(report.unmatched)}): no contact or company knows these "
+            "addresses; capture one with --deal, or add the contact"
+        )
+        for unsettled in report.unmatched[:LISTED]:
+            shell.out(unsettled_line(unsettled))
+        if len(report.unmatched) > LISTED:
+            shell.out(f"  … and {len(report.unmatched) - LISTED:,} more")
+    for line in report.refused:
+        shell.out(f"Left out: {printable(line)}")
+    verb = "would be added" if dry_run else "added"
+    summary = f"{shell.count(len(report.added), 'item')} {verb}"
+    if report.already:
+        summary += f", {report.already:,} captured before"
+    summary += f", {len(report.ambiguous) + len(report.unmatched):,} to settle"
+    shell.out(summary + (" (dry run: nothing written)" if dry_run else ""))
+
+
+def cmd_capture(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.io.capture import read_paths
+    from repdesk.services import capture, deals
+
+    reading = read_paths([Path(p) for p in args.paths], now=clock.now())
+    for line in reading.problems:
+        shell.out(f"Note: {printable(line)}")
+    if not reading.items and len(reading.problems) >= len(args.paths) and reading.problems:
+        raise UsageError("nothing to capture: no path held a message or an event it could read")
+    context = desk.read() if args.dry_run else desk.write()
+    with context as session:
+        deal_id = None
+        if args.deal is not None:
+            deal_id = deals.find_deal(session=session, ref=args.deal).id
+        report = capture.capture(
+            session=session,
+            items=reading.items,
+            me=desk.settings.me,
+            deal_id=deal_id,
+            dry_run=args.dry_run,
+        )
+    print_report(report, dry_run=args.dry_run)  # once committed
+    return 0
+
+
+def _capture_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help=".eml files, mbox files, Maildir folders, .ics files; FILE#N: the Nth item listed",
+    )
+    parser.add_argument("--deal", type=shell.given, metavar="DEAL", help="put every item on DEAL")
+    parser.add_argument("--dry-run", action="store_true", help="say what would be added")
+
+
+def commands() -> list[Command]:
+    return [
+        Command(
+            "capture",
+            "take mail (.eml, mbox, Maildir) and meetings (.ics) onto the deals they are about",
+            cmd_capture,
+            _capture_arguments,
+        )
+    ]

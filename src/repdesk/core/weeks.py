@@ -1,0 +1,79 @@
+"""Review weeks: `2026-W48`, `this`, `last`, `next` or any day in the week. Standard library only.
+
+A week is seven days from the rep's first day of the week (settings' `week_start`). Its label
+is the ISO 8601 week of the one Monday among those days, so with the default Monday start the
+label is the ISO week itself, and with a Sunday start 2026-W48 runs from Sunday 22 to Saturday
+28 November 2026 (the Sunday before ISO week 48's Monday).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from repdesk.core.dates import DateInputError, parse_date
+
+_LABEL = re.compile(r"([0-9]{4})-?[wW]([0-9]{1,2})")
+WEEK_FORMS = "use YYYY-Www (2026-W48), this, last, next, or a day in the week (2026-11-26)"
+
+
+class WeekInputError(ValueError):
+    """A typed week that cannot be read; the message names the value and the accepted forms."""
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    start: date  # the first day (the rep's week_start)
+
+    @property
+    def end(self) -> date:
+        """The last day, inclusive."""
+        return self.start + timedelta(days=6)
+
+    @property
+    def label(self) -> str:
+        monday = self.start + timedelta(days=(0 - self.start.weekday()) % 7)
+        year, number, _ = monday.isocalendar()
+        return f"{year:04d}-W{number:02d}"
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range(7)]
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def prev(self) -> Week:
+        return Week(self.start - timedelta(days=7))
+
+    def next(self) -> Week:
+        return Week(self.start + timedelta(days=7))
+
+
+def week_containing(day: date, week_start: int = 0) -> Week:
+    """The week (starting on `week_start`, 0 Monday .. 6 Sunday) that `day` falls in."""
+    return Week(day - timedelta(days=(day.weekday() - week_start) % 7))
+
+
+def week_of_label(year: int, number: int, week_start: int = 0) -> Week:
+    """The week labelled YEAR-Wnumber: the one holding that ISO week's Monday."""
+    monday = date.fromisocalendar(year, number, 1)
+    return week_containing(monday, week_start)
+
+
+def parse_week(text: str, *, today: date, week_start: int = 0) -> Week:
+    raw = text.strip().lower()
+    this = week_containing(today, week_start)
+    relative = {"this": this, "last": this.prev(), "next": this.next()}
+    if raw in relative:
+        return relative[raw]
+    if match := _LABEL.fullmatch(raw):
+        try:
+            return week_of_label(int(match[1]), int(match[2]), week_start)
+        except ValueError:  # week 00 or 54, year 0000
+            raise WeekInputError(f"{text!r} is not a week of its year: {WEEK_FORMS}") from None
+    try:
+        day = parse_date(text, today=today)
+    except DateInputError:
+        raise WeekInputError(f"{text!r} is not a week: {WEEK_FORMS}") from None
+    return week_containing(day, week_start)

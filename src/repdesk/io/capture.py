@@ -1,0 +1,514 @@
+"""`repdesk capture`, first half: mail and calendar files read into plain items, without
+touching the desk.
+
+Mail through the standard library (`email` with the compat32 policy, whose headers are plain
+strings that never fail later when read; `mailbox` for mbox files and Maildir folders), each
+message read at most HEAD_BYTES deep: the headers and the text come first, an attachment after
+them is never needed, so a 50 MB message costs what a small one does. Calendars through
+icalendar, repeating events expanded with recurring-ical-events into their occurrences in a
+window around now. The second half (matching items to deals, writing) is
+`repdesk.services.capture`.
+
+Every problem is one line naming the file (and the message or event in it), and the rest of
+the file is still read: a bad message never hides the good ones beside it.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.utils
+import hashlib
+import html
+import mailbox
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from repdesk.core.text import printable
+
+# How much of one message is read: headers and the text part (attachments come after them).
+HEAD_BYTES = 1_000_000
+# How much of a calendar file is read at most.
+CALENDAR_BYTES = 20_000_000
+# A repeating event's occurrences are taken this far back and ahead of now.
+PAST_WINDOW = timedelta(days=90)
+FUTURE_WINDOW = timedelta(days=30)
+# What of a message's body becomes the activity's note.
+NOTE_LINES = 3
+NOTE_CHARS = 400
+
+EMAIL, MEETING = "email", "meeting"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message or one calendar occurrence, as read."""
+
+    key: str  # "mail:<Message-ID>" or "ics:<UID>/<RECURRENCE-ID>": the same item read again
+    kind: str  # email | meeting
+    where: str  # "FILE", "FILE#3" (the 3rd message or event in it)
+    start: datetime  # aware UTC: the message's Date, the event's start
+    subject: str
+    sender: str = ""  # the From address (mail) or the organizer (meetings)
+    recipients: tuple[str, ...] = ()  # To and Cc (mail) or the attendees (meetings)
+    first_lines: str = ""  # the body's first lines, quoted text and signature left out
+    end: datetime | None = None
+    all_day: bool = False
+    series: str = ""  # a repeating event's UID: only its next occurrence becomes a follow-up
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return tuple(a for a in (self.sender, *self.recipients) if a)
+
+    @property
+    def minutes(self) -> int | None:
+        if self.end is None or self.all_day:
+            return None
+        return max(0, min(24 * 60, round((self.end - self.start).total_seconds() / 60)))
+
+
+@dataclass
+class Reading:
+    items: list[Item] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one line each
+
+
+def read_paths(paths: list[Path], *, now: datetime) -> Reading:
+    """Read every path: an .eml file, an mbox file, a Maildir folder, an .ics file, or one of
+    them followed by `#N` (the Nth message or event in it, as a listing numbered it)."""
+    reading = Reading()
+    for given in paths:
+        path, pick = _split_pick(given)
+        before = len(reading.items)
+        try:
+            _read_one(path, now, reading)
+        except OSError as exc:
+            reading.problems.append(f"{path}: cannot be read ({exc.strerror or exc})")
+            continue
+        if pick is not None:
+            mine = reading.items[before:]
+            chosen = [item for item in mine if item.where == f"{path}#{pick}"]
+            del reading.items[before:]
+            if not chosen:
+                reading.problems.append(f"{given}: {path} has no item #{pick}")
+            reading.items.extend(chosen)
+    return reading
+
+
+def _split_pick(path: Path) -> tuple[Path, int | None]:
+    text = str(path)
+    head, sep, tail = text.rpartition("#")
+    if sep and tail.isascii() and tail.isdigit() and not path.exists():
+        return Path(head), int(tail)
+    return path, None
+
+
+def _read_one(path: Path, now: datetime, reading: Reading) -> None:
+    if not path.exists():
+        reading.problems.append(f"{path}: no such file or folder")
+        return
+    if path.is_dir():
+        if all((path / sub).is_dir() for sub in ("cur", "new")):
+            _read_maildir(path, reading)
+        else:
+            reading.problems.append(
+                f"{path}: a folder that is not a Maildir (no cur/ and new/ in it)"
+            )
+        return
+    with path.open("rb") as handle:
+        start = handle.read(4096)
+    stripped = start.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if path.suffix.lower() in (".ics", ".ical", ".ifb") or stripped[:15].upper() == (
+        b"BEGIN:VCALENDAR"
+    ):
+        _read_calendar(path, now, reading)
+    elif start.startswith(b"From "):
+        _read_mbox(path, reading)
+    elif b"\x00" in start and not _looks_like_headers(start):
+        reading.problems.append(f"{path}: not a mail message or a calendar (binary data)")
+    else:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            data = handle.read(HEAD_BYTES)
+        _add_message(data, size, str(path), reading)
+
+
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
+
+
+def _looks_like_headers(data: bytes) -> bool:
+    head = data.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    names = {m.group().lower().rstrip(b":") for m in _HEADER_LINE.finditer(head)}
+    return bool(names & {b"from", b"date", b"message-id", b"subject", b"to"})
+
+
+# ---------------------------------------------------------------- mail
+
+
+def _read_mbox(path: Path, reading: Reading) -> None:
+    box = mailbox.mbox(path, create=False)
+    try:
+        keys = box.keys()  # reads the table of contents: each message's place in the file
+        # Its size from that table (private to mailbox, not declared in its types): the
+        # public API would read a message whole to measure it (a 50 MB attachment).
+        places: dict[str, tuple[int, int]] = vars(box)["_toc"]
+        for number, key in enumerate(keys, start=1):
+            start, stop = places[key]
+            handle = box.get_file(key)
+            try:
+                data = handle.read(HEAD_BYTES)
+            finally:
+                handle.close()
+            _add_message(data, stop - start, f"{path}#{number}", reading)
+    finally:
+        box.close()
+
+
+def _read_maildir(path: Path, reading: Reading) -> None:
+    box = mailbox.Maildir(path, create=False)
+    keys = box.keys()  # reads the table of contents: the file of each message
+    # Each message's own file ("cur/<name>", private to mailbox, not declared in its types): a
+    # path for --deal, and by name the order they were delivered in.
+    files: dict[str, str] = vars(box)["_toc"]
+    for key in sorted(keys, key=files.__getitem__):
+        where = path / files[key]
+        size = where.stat().st_size
+        with where.open("rb") as handle:
+            data = handle.read(HEAD_BYTES)
+        _add_message(data, size, str(where), reading)
+
+
+def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
+    if not data.strip():
+        reading.problems.append(f"{where}: empty, not a mail message")
+        return
+    if not _looks_like_headers(data):
+        reading.problems.append(f"{where}: not a mail message (no From, Date or Subject header)")
+        return
+    if size > len(data):
+        reading.problems.append(
+            f"{where}: {size / 1_000_000:.0f} MB; its headers and text were read, the rest "
+            "(attachments) left out"
+        )
+    try:
+        message = email.message_from_bytes(data)  # compat32: headers stay plain text
+    except Exception as exc:  # the parser is lenient; this is a message it could not take
+        reading.problems.append(f"{where}: broken MIME, left out ({type(exc).__name__})")
+        return
+    sent = _date(message)
+    if sent is None:
+        reading.problems.append(f"{where}: no readable Date header, left out")
+        return
+    raw_subject = _decoded(message.get("Subject", ""))
+    subject = _capped(clean(raw_subject))
+    if subject != raw_subject:
+        reading.problems.append(
+            f"{where}: its Subject held control characters (a terminal escape, a NUL); "
+            "they were left out"
+        )
+    sender = _addresses(message, "From")
+    recipients = _addresses(message, "To", "Cc")
+    message_id = clean(str(message.get("Message-ID", ""))).strip().strip("<>").strip()
+    if not message_id:
+        # No id: the same message read again still has the same date, sender and subject.
+        digest = hashlib.sha256(
+            f"{sent.isoformat()}|{','.join(sender)}|{subject}".encode()
+        ).hexdigest()[:24]
+        message_id = f"sha256:{digest}"
+    reading.items.append(
+        Item(
+            key=f"mail:{message_id[:500]}",
+            kind=EMAIL,
+            where=where,
+            start=sent,
+            subject=subject,
+            sender=sender[0] if sender else "",
+            recipients=tuple(recipients),
+            first_lines=first_lines(_body_text(message, where, reading)),
+        )
+    )
+
+
+SUBJECT_CHARS = 500
+
+
+def _capped(text: str) -> str:
+    """A subject as a note holds it: a header of a megabyte is not a subject."""
+    return text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1] + "…"
+
+
+def clean(text: str) -> str:
+    """Text from a file as the desk keeps it: no NUL (PostgreSQL cannot hold one) and no other
+    control character but line breaks and tabs (an encoded header can carry `ESC ] 2 ;`)."""
+    return "".join(
+        ch for ch in text if ch in "\n\t" or not (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0)
+    )
+
+
+def _decoded(raw: Any) -> str:
+    """A header's text with its encoded words (=?utf-8?q?...?=) decoded; the raw text when
+    they cannot be (an unknown charset, a broken word)."""
+    text = str(raw)
+    try:
+        parts = email.header.decode_header(text)
+        out = []
+        for value, charset in parts:
+            if isinstance(value, bytes):
+                try:
+                    out.append(value.decode(charset or "ascii", errors="replace"))
+                except LookupError:  # a charset no codec knows
+                    out.append(value.decode("utf-8", errors="replace"))
+            else:
+                out.append(value)
+        text = "".join(out)
+    except Exception:  # decode_header raises on some broken words: keep them as written
+        pass
+    return " ".join(text.split())
+
+
+def _addresses(message: Message, *names: str) -> list[str]:
+    raw = [str(v) for name in names for v in (message.get_all(name) or [])]
+    try:
+        pairs = email.utils.getaddresses(raw)
+    except Exception:
+        return []
+    found = []
+    for _name, address in pairs:
+        address = clean(address).strip().strip("<>").lower()
+        if "@" in address and " " not in address and address not in found:
+            found.append(address)
+    return found
+
+
+def _date(message: Message) -> datetime | None:
+    raw = message.get("Date")
+    if raw is None:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(clean(str(raw)))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:  # "-0000": the time is UTC, its place unknown
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _body_text(message: Message, where: str, reading: Reading) -> str:
+    """The message's text: its first text/plain part (not an attachment), else its first
+    text/html part without the tags."""
+    plain = html_text = None
+    try:
+        parts = list(message.walk())
+    except Exception:
+        parts = [message]
+    for part in parts:
+        if part.is_multipart():
+            continue
+        disposition = str(part.get("Content-Disposition", "")).lower()
+        if disposition.startswith("attachment"):
+            continue
+        kind = part.get_content_type()
+        if kind == "text/plain" and plain is None:
+            plain = _payload(part)
+        elif kind == "text/html" and html_text is None:
+            html_text = _payload(part)
+    if plain is not None:
+        return plain
+    if html_text is not None:
+        return _without_tags(html_text)
+    return ""
+
+
+def _payload(part: Message) -> str:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        return ""
+    if not isinstance(data, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return data.decode(charset, errors="replace")
+    except LookupError:
+        return data.decode("utf-8", errors="replace")
+
+
+_TAG = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+_BREAK_TAG = re.compile(r"<\s*(br|/p|/div|/li|/tr)\b[^>]*>", re.IGNORECASE)
+
+
+def _without_tags(text: str) -> str:
+    return html.unescape(_TAG.sub("", _BREAK_TAG.sub("\n", text)))
+
+
+# Where the quoted message of a reply starts: the body stops there.
+_QUOTE_START = re.compile(
+    r"^(On .{4,200} wrote:|Am .{4,200} schrieb .{1,100}:|Le .{4,200} a écrit ?:|"
+    r"-{2,}\s*Original Message\s*-{2,}|-{2,}\s*Forwarded message\s*-{2,}|"
+    r"_{10,}|From: .+|Von: .+|De ?: .+)$",
+    re.IGNORECASE,
+)
+
+
+def first_lines(body: str) -> str:
+    """The body's first lines of its own: quoted text, the quote's heading and the signature
+    left out, at most NOTE_LINES lines and NOTE_CHARS characters."""
+    kept: list[str] = []
+    for raw in clean(body).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw.strip()
+        if raw.rstrip() in ("--", "-- ") or raw == "-- ":
+            break  # the signature's separator
+        if _QUOTE_START.match(line):
+            break
+        if line.startswith(">"):
+            continue
+        if line:
+            kept.append(" ".join(line.split()))
+        if len(kept) >= NOTE_LINES:
+            break
+    text = " ".join(kept)
+    return text if len(text) <= NOTE_CHARS else text[: NOTE_CHARS - 1].rstrip() + "…"
+
+
+# ---------------------------------------------------------------- calendars
+
+
+def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
+    import icalendar
+    import recurring_ical_events
+
+    size = path.stat().st_size
+    if size > CALENDAR_BYTES:
+        reading.problems.append(
+            f"{path}: {size / 1_000_000:.0f} MB, more than a calendar file holds "
+            f"({CALENDAR_BYTES // 1_000_000} MB at most): export a shorter range"
+        )
+        return
+    raw = path.read_bytes()
+    try:
+        calendars = icalendar.Calendar.from_ical(raw, multiple=True)
+    except Exception as exc:
+        reason = printable(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+        reading.problems.append(f"{path}: not a readable calendar ({reason[:120]})")
+        return
+    number = 0
+    if not any(True for calendar in calendars for _ in calendar.walk("VEVENT")):
+        reading.problems.append(f"{path}: not a readable calendar (it holds no events)")
+        return
+    for calendar in calendars:
+        for event in calendar.walk("VEVENT"):
+            if _instant(event.get("DTSTART")) is None:
+                uid = printable(clean(str(event.get("UID", "")))[:80]) or "without a UID"
+                reading.problems.append(
+                    f"{path}: an event ({uid}) has no readable start (DTSTART), left out"
+                )
+        try:
+            query = recurring_ical_events.of(calendar, skip_bad_series=True)
+            events = list(query.between(now - PAST_WINDOW, now + FUTURE_WINDOW))
+            singles = _far_single_events(calendar, now)
+        except Exception as exc:
+            reason = printable(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+            reading.problems.append(f"{path}: its events cannot be read ({reason[:120]})")
+            continue
+        seen: set[str] = set()
+        for event in [*events, *singles]:
+            number += 1
+            where = f"{path}#{number}"
+            item = _event_item(event, where, reading)
+            if item is not None and item.key not in seen:
+                seen.add(item.key)
+                reading.items.append(item)
+
+
+def _far_single_events(calendar: Any, now: datetime) -> list[Any]:
+    """Events that happen once, outside the window: a past meeting is one whenever it was."""
+    found = []
+    low, high = now - PAST_WINDOW, now + FUTURE_WINDOW
+    for event in calendar.walk("VEVENT"):
+        if event.get("RRULE") is not None or event.get("RDATE") is not None:
+            continue
+        if event.get("RECURRENCE-ID") is not None:
+            continue
+        start = _instant(event.get("DTSTART"))
+        if start is not None and not low <= start[0] < high:
+            found.append(event)
+    return found
+
+
+def _instant(prop: Any) -> tuple[datetime, bool] | None:
+    """A DTSTART/DTEND/RECURRENCE-ID as (aware UTC, all day)."""
+    if prop is None:
+        return None
+    value = getattr(prop, "dt", None)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # a floating time: where the rep is
+            value = value.astimezone()
+        return value.astimezone(UTC), False
+    if isinstance(value, date):
+        return datetime.combine(value, time()).astimezone().astimezone(UTC), True
+    return None
+
+
+def _event_item(event: Any, where: str, reading: Reading) -> Item | None:
+    status = str(event.get("STATUS", "")).upper()
+    if status == "CANCELLED":
+        return None
+    start = _instant(event.get("DTSTART"))
+    if start is None:
+        reading.problems.append(f"{where}: an event without a start, left out")
+        return None
+    end = _instant(event.get("DTEND"))
+    if end is None and event.get("DURATION") is not None:
+        duration = getattr(event.get("DURATION"), "dt", None)
+        if isinstance(duration, timedelta):
+            end = (start[0] + duration, start[1])
+    uid = clean(str(event.get("UID", ""))).strip()
+    recurrence = _instant(event.get("RECURRENCE-ID"))
+    if not uid:
+        digest = hashlib.sha256(
+            f"{start[0].isoformat()}|{event.get('SUMMARY', '')}".encode()
+        ).hexdigest()[:24]
+        uid = f"sha256:{digest}"
+    rid = recurrence[0].strftime("%Y%m%dT%H%M%SZ") if recurrence else ""
+    organizer = _calendar_address(event.get("ORGANIZER"))
+    attendees = event.get("ATTENDEE") or []
+    if not isinstance(attendees, list):
+        attendees = [attendees]
+    invited = [a for a in (_calendar_address(x) for x in attendees) if a and a != organizer]
+    series = uid if (event.get("RRULE") is not None or recurrence is not None) else ""
+    return Item(
+        key=f"ics:{uid[:400]}/{rid}",
+        kind=MEETING,
+        where=where,
+        start=start[0],
+        end=end[0] if end else None,
+        all_day=start[1],
+        subject=_capped(" ".join(clean(str(event.get("SUMMARY", ""))).split())),
+        sender=organizer,
+        recipients=tuple(dict.fromkeys(invited)),
+        first_lines=first_lines(str(event.get("DESCRIPTION", ""))),
+        series=series,
+    )
+
+
+def _calendar_address(value: Any) -> str:
+    if value is None:
+        return ""
+    text = clean(str(value)).strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    text = text.strip().lower()
+    return text if "@" in text and " " not in text else ""
+
+
+def walk(items: list[Item]) -> Iterator[Item]:
+    """Items in time order (the order they are written in)."""
+    yield from sorted(items, key=lambda item: (item.start, item.where))

@@ -1,0 +1,107 @@
+"""What an import tells the rep besides its counts: how each file was read, and what came in
+differently from a plain row (a kept value, a close after today, a migrated record, a currency
+without a rate). Words only; the notes are gathered by `csv_import` and `services.transfer`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from datetime import date
+
+from repdesk.core.kpi import rates_to_add
+from repdesk.core.text import printable
+from repdesk.io.csv_import import ImportPlan
+
+SHOWN = 3  # FILE:LINE examples per note
+KEPT = 10  # kept values named (a free-text column can hold thousands)
+
+
+def _deals(number: int) -> str:
+    return f"{number:,} deal" if number == 1 else f"{number:,} deals"
+
+
+def _first(wheres: list[str]) -> str:
+    shown = ", ".join(wheres[:SHOWN])
+    return f"{shown}, …" if len(wheres) > SHOWN else shown
+
+
+def summary_lines(
+    plan: ImportPlan, *, desk_currency: str, rated: Collection[str], dry_run: bool
+) -> list[str]:
+    """The summary's notes, one line each, in the order a rep reads them."""
+    notes = plan.notes
+    lines: list[str] = [printable(line) for line in notes.date_forms]
+    if notes.stage_probabilities:
+        changed = ", ".join(
+            f"{printable(name)} {old}% -> {new}%" for name, old, new in notes.stage_probabilities
+        )
+        verb = "would take" if dry_run else "take"
+        lines.append(
+            f"The desk has no deals yet: its stages {verb} the file's probabilities: {changed}"
+        )
+    if notes.stages_reordered:
+        verb = "would take" if dry_run else "take"
+        lines.append(f"The desk has no deals yet: its stages {verb} the file's order (above)")
+    if notes.kept_segments:
+        columns = sorted({column for column, _ in notes.kept_segments.values()})
+        kept = sorted(notes.kept_segments.items(), key=lambda item: (-len(item[1][1]), item[0]))
+        listed = ", ".join(
+            f"{printable(value)!r} ({_deals(len(wheres))})" for value, (_, wheres) in kept[:KEPT]
+        )
+        if len(kept) > KEPT:
+            listed += f" and {len(kept) - KEPT:,} more"
+        lines.append(
+            f"{' and '.join(columns)} values kept as they are, each a segment of its own "
+            f"(not new or existing): {listed}"
+        )
+    if notes.future_closes:
+        wheres = [where for where, _ in notes.future_closes]
+        latest = max(day for _, day in notes.future_closes)
+        lines.append(
+            f"{_deals(len(wheres))} closed after today, as the CRM has them (the latest on "
+            f"{latest}); each counts in the period of its close date: {_first(wheres)}"
+        )
+    if notes.closed_before_created:
+        lines.append(_before_created(notes.closed_before_created, "closed", "close date"))
+    if notes.expected_before_created:
+        lines.append(
+            _before_created(notes.expected_before_created, "expected to close", "expected close")
+        )
+    if notes.no_first_contact:
+        lines.append(
+            f"{_deals(len(notes.no_first_contact))} with no first-contact date: each is taken "
+            f"as today ({notes.today}), or as its close or expected close date when that is "
+            f"earlier: {_first(notes.no_first_contact)}"
+        )
+    unrated = Counter(
+        row.currency
+        for row in plan.deals
+        if row.currency != desk_currency and row.currency not in rated
+    )
+    if unrated:
+        codes = sorted(unrated)
+        held = ", ".join(f"{_deals(unrated[code])} in {code}" for code in codes)
+        many = sum(unrated.values()) > 1
+        verb = "would be" if dry_run else "are" if many else "is"
+        lines.append(
+            f"Warning: {held} {verb} left out of every KPI until the settings have a rate for "
+            f"{' and '.join(codes)}: {rates_to_add(codes)}"
+        )
+    return lines
+
+
+def _before_created(found: list[tuple[str, date]], verb: str, what: str) -> str:
+    wheres = [where for where, _ in found]
+    day, on_day = Counter(created for _, created in found).most_common(1)[0]
+    if on_day == len(found) > 1:
+        loaded = f" (all created on {day}: a data load?)"
+    elif on_day > 1:
+        loaded = f" ({on_day:,} of them created on {day}: a data load?)"
+    else:
+        loaded = ""
+    cycle = ", a cycle of 0 days" if verb == "closed" else ""
+    return (
+        f"{_deals(len(wheres))} {verb} before the CRM record was created{loaded}: each one's "
+        f"first contact is taken as its {what}{cycle}: {_first(wheres)}"
+    )

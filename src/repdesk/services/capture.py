@@ -1,0 +1,321 @@
+"""`repdesk capture`, second half: read items (`repdesk.io.capture`) onto the deals they are
+about, never guessed.
+
+An item is about the deal whose contacts hold one of its addresses (the rep's own addresses
+left out); failing that, the deal of the company whose mail domain one of them is at (its own
+domain, or the one its people write from; a free-mail domain never names a company, nor the
+rep's own). Of several deals of the same people, the open ones count; none open, the won ones
+(a customer written to after the sale); a lost deal only when that is all there is. One deal:
+the item goes there. Several, or none: it is listed, and `--deal` (or the app's assign key)
+settles it.
+
+A message becomes an email activity (sent or received, by the rep's addresses), a past event a
+meeting activity (its length in minutes), a future event a follow-up on the day and time it
+starts. The `captured` ledger remembers each by its Message-ID, or its UID and RECURRENCE-ID
+(and whether it was taken as a follow-up or an activity): reading the same files again adds
+nothing, and a meeting taken as a follow-up before it happened is taken again as a meeting
+once it has, completing that follow-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from repdesk.core import clock
+from repdesk.core.domain import FREE_MAIL_DOMAINS
+from repdesk.core.errors import NotFound
+from repdesk.io.capture import EMAIL, Item
+from repdesk.services.people import domain_of
+from repdesk.storage.models import (
+    Activity,
+    Captured,
+    Company,
+    Contact,
+    ContactEmail,
+    Deal,
+    DealContact,
+    FollowUp,
+    saved_id,
+)
+
+ACTIVITY, FOLLOW_UP = "activity", "follow_up"
+_STATUS_ORDER = ("open", "won", "lost")
+
+
+@dataclass(frozen=True)
+class DealRef:
+    id: int
+    title: str
+    company: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An item and what it became (or would become, in a dry run) on which deal."""
+
+    item: Item
+    deal: DealRef
+    kind: str  # activity | follow_up
+    how: str  # "ana@acme.example", "acme.example", "--deal"
+    outcome: str = ""  # an email's: sent | received
+    item_id: int | None = None  # the activity's or follow-up's id (None in a dry run)
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """An item that names several deals (candidates) or none."""
+
+    item: Item
+    candidates: list[DealRef]
+
+
+@dataclass
+class CaptureReport:
+    added: list[Placed] = field(default_factory=list)
+    already: int = 0  # taken before (the ledger knows them)
+    ambiguous: list[Unsettled] = field(default_factory=list)
+    unmatched: list[Unsettled] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # one line each: a lost deal, a future mail
+
+
+@dataclass
+class _Directory:
+    """Who is who on the desk, read once per capture."""
+
+    deals: dict[int, DealRef]
+    by_address: dict[str, set[int]]  # address -> deal ids its contact is on
+    by_domain: dict[str, set[int]]  # domain -> deal ids of the company
+
+    @classmethod
+    def load(cls, session: Session) -> _Directory:
+        deals = {
+            saved_id(d): DealRef(saved_id(d), d.title, d.company, d.status)
+            for d in session.exec(select(Deal))
+        }
+        by_contact: dict[int, set[int]] = {}
+        for deal_id, contact_id in session.exec(
+            select(DealContact.deal_id, DealContact.contact_id)
+        ):
+            by_contact.setdefault(contact_id, set()).add(deal_id)
+        by_address: dict[str, set[int]] = {}
+        by_company_domain: dict[int, set[str]] = {}
+        contact_company = dict(session.exec(select(Contact.id, Contact.company_id)).all())
+        for contact_id, address in session.exec(
+            select(ContactEmail.contact_id, ContactEmail.address)
+        ):
+            key = address.strip().casefold()
+            by_address.setdefault(key, set()).update(by_contact.get(contact_id, set()))
+            company_id = contact_company.get(contact_id)
+            if company_id is not None:
+                by_company_domain.setdefault(company_id, set()).add(domain_of(key))
+        # Ids read from the table are never None (the models declare `int | None` for a row not
+        # flushed yet): the checks below only say so to the types.
+        for some_company, domain in session.exec(select(Company.id, Company.domain)):
+            if domain and some_company is not None:
+                by_company_domain.setdefault(some_company, set()).add(domain.lower())
+        company_deals: dict[int, set[int]] = {}
+        for some_deal, its_company in session.exec(select(Deal.id, Deal.company_id)):
+            if its_company is not None and some_deal is not None:
+                company_deals.setdefault(its_company, set()).add(some_deal)
+        by_domain: dict[str, set[int]] = {}
+        for company_id, domains in by_company_domain.items():
+            for domain in domains:
+                if domain and domain not in FREE_MAIL_DOMAINS:
+                    by_domain.setdefault(domain, set()).update(company_deals.get(company_id, set()))
+        return cls(deals, by_address, by_domain)
+
+    def choose(self, deal_ids: Iterable[int]) -> list[DealRef]:
+        """The deals that count among these: the open ones, else the won, else the lost."""
+        found = [self.deals[i] for i in sorted(set(deal_ids)) if i in self.deals]
+        for status in _STATUS_ORDER:
+            some = [d for d in found if d.status == status]
+            if some:
+                return some
+        return []
+
+
+def capture(
+    *,
+    session: Session,
+    items: list[Item],
+    me: Iterable[str] = (),
+    deal_id: int | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> CaptureReport:
+    """Take `items` in (see the module's doc); `deal_id`: every item goes on that deal."""
+    moment = now or clock.now()
+    mine = {address.strip().casefold() for address in me if address.strip()}
+    my_domains = {domain_of(a) for a in mine}
+    directory = _Directory.load(session)
+    forced = None
+    if deal_id is not None:
+        if deal_id not in directory.deals:
+            raise NotFound(f"no deal has id {deal_id}")
+        forced = directory.deals[deal_id]
+    report = CaptureReport()
+    taken = _ledger(session)
+    next_of_series: set[str] = set()
+    for item in sorted(items, key=lambda i: (i.start, i.where)):
+        kind = _kind_for(item, moment)
+        if (item.key, kind) in taken:
+            report.already += 1
+            continue
+        if kind == FOLLOW_UP and item.series:
+            if item.series in next_of_series:
+                continue  # a repeating meeting: its next occurrence only is a next step
+            next_of_series.add(item.series)
+        if item.kind == EMAIL and item.start > moment:
+            report.refused.append(f"{item.where}: dated {item.start:%Y-%m-%d %H:%M} UTC, after "
+                                  "now: a message from the future is left out")  # fmt: skip
+            continue
+        others = [a for a in item.addresses if a.casefold() not in mine]
+        if forced is not None:
+            target, how = forced, "--deal"
+        else:
+            found = _match(directory, others, my_domains)
+            if found is None:
+                report.unmatched.append(Unsettled(item, []))
+                continue
+            candidates, how = found
+            if len(candidates) != 1:
+                report.ambiguous.append(Unsettled(item, candidates))
+                continue
+            target = candidates[0]
+        if kind == FOLLOW_UP and target.status == "lost":
+            report.refused.append(
+                f"{item.where}: deal #{target.id} {target.title} is lost: a next step on it "
+                "would never show; reopen it, or capture with --deal"
+            )
+            continue
+        sent = bool(mine) and item.sender.casefold() in mine
+        outcome = ("sent" if sent else "received") if item.kind == EMAIL else ""
+        placed = Placed(item, target, kind, how, outcome)
+        if not dry_run:
+            placed = _write(session, placed, taken, moment)
+        taken[(item.key, kind)] = placed.item_id or 0
+        report.added.append(placed)
+    return report
+
+
+def settle(
+    *,
+    session: Session,
+    item: Item,
+    deal_id: int,
+    me: Iterable[str] = (),
+    now: datetime | None = None,
+) -> CaptureReport:
+    """One listed item onto the deal the rep picked (the app's assign key)."""
+    return capture(session=session, items=[item], me=me, deal_id=deal_id, now=now)
+
+
+def _kind_for(item: Item, moment: datetime) -> str:
+    if item.kind == EMAIL or item.start <= moment:
+        return ACTIVITY
+    return FOLLOW_UP
+
+
+def _ledger(session: Session) -> dict[tuple[str, str], int]:
+    return {(row.source_key, row.kind): row.item_id for row in session.exec(select(Captured))}
+
+
+def _match(
+    directory: _Directory, addresses: list[str], my_domains: set[str]
+) -> tuple[list[DealRef], str] | None:
+    by_contact: set[int] = set()
+    via: list[str] = []
+    for address in addresses:
+        deals = directory.by_address.get(address.casefold())
+        if deals:
+            by_contact |= deals
+            via.append(address)
+    chosen = directory.choose(by_contact)
+    if chosen:
+        return chosen, ", ".join(via)
+    by_company: set[int] = set()
+    via = []
+    for address in addresses:
+        domain = domain_of(address)
+        if not domain or domain in FREE_MAIL_DOMAINS or domain in my_domains:
+            continue
+        deals = directory.by_domain.get(domain)
+        if deals:
+            by_company |= deals
+            via.append(domain)
+    chosen = directory.choose(by_company)
+    if chosen:
+        return chosen, ", ".join(dict.fromkeys(via))
+    return None
+
+
+def note_of(item: Item) -> str:
+    """What the activity or follow-up says: the subject, then the body's first lines."""
+    parts = [p for p in (item.subject, item.first_lines) if p]
+    return " — ".join(parts)
+
+
+def _write(
+    session: Session, placed: Placed, taken: dict[tuple[str, str], int], moment: datetime
+) -> Placed:
+    item, deal = placed.item, placed.deal
+    if placed.kind == FOLLOW_UP:
+        from repdesk.services.followups import add_follow_up
+
+        local = item.start.astimezone()
+        follow_up = add_follow_up(
+            session=session,
+            deal_id=deal.id,
+            when=(
+                local.date(),
+                None if item.all_day else local.time().replace(second=0, microsecond=0),
+            ),
+            note=f"Meeting: {note_of(item)}" if note_of(item) else "Meeting",
+            now=moment,
+        )
+        item_id = follow_up.id
+    else:
+        activity = Activity(
+            deal_id=deal.id,
+            kind=item.kind,
+            at=min(item.start, moment),
+            outcome=placed.outcome,
+            minutes=item.minutes,
+            text=note_of(item),
+        )
+        session.add(activity)
+        session.flush()
+        item_id = activity.id
+        # The meeting taken as a next step before it happened: it has happened now.
+        step_id = taken.get((item.key, FOLLOW_UP))
+        if step_id:
+            step = session.get(FollowUp, step_id)
+            if step is not None and step.done_at is None:
+                step.done_at, step.outcome = moment, "meeting"
+                session.add(step)
+    assert item_id is not None
+    session.add(
+        Captured(
+            source_key=item.key,
+            kind=placed.kind,
+            item_id=item_id,
+            deal_id=deal.id,
+            captured_at=moment,
+        )
+    )
+    session.flush()
+    return Placed(item, deal, placed.kind, placed.how, placed.outcome, item_id)
+
+
+def captured_keys(*, session: Session, keys: Iterable[str]) -> set[str]:
+    """Which of these source keys the ledger holds (any kind)."""
+    wanted = list(set(keys))
+    if not wanted:
+        return set()
+    rows = session.exec(select(Captured.source_key).where(col(Captured.source_key).in_(wanted)))
+    return set(rows)

@@ -1,0 +1,290 @@
+"""The weekly review: what changed in a week, kept as it read when the week closed, and the
+rep's commitments for the week, each marked kept or missed in the next week's review.
+
+When a week's review is frozen: the first time it is read after the week has ended (its last
+day's local midnight), it is stored whole (weekly_review, JSON) and from then on read from
+there, so last week reads the same next month whatever changes since (a deal reopened, an
+activity deleted, a stage renamed). Reading this week's review also stores last week's, if it
+was not yet: the review a rep opens on Monday keeps the week before as it ended.
+
+How a commitment is judged: the rep marks it, kept or missed (`repdesk review kept ID`,
+`review missed ID`, or the review screen), any time during its week and the week after, when
+the next review asks. A commitment still unmarked when that week after ends counts as missed:
+a promise nobody can say was kept was not. To help decide, each commitment shows what happened
+on its deal since it was made (stage moves, a win or a loss, activities logged).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from repdesk.core import clock
+from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
+from repdesk.core.money import Conversion
+from repdesk.core.review import KEPT, MISSED, OUTCOMES, Review
+from repdesk.core.weeks import Week, week_of_label
+from repdesk.reports.review import read_review
+from repdesk.services.deals import get_deal
+from repdesk.storage.models import Activity, Commitment, Deal, Stage, StageChange, WeeklyReview
+
+MAX_COMMITMENT = 300  # a sentence: what will happen, not the deal's notes
+
+
+def week_over(week: Week, now: datetime) -> bool:
+    """The week's last day has ended where the rep is."""
+    return _midnight(week.end + timedelta(days=1)) <= now
+
+
+def marking_ends(week: Week) -> date:
+    """The last day a commitment of `week` can be marked: the last day of the week after."""
+    return week.end + timedelta(days=7)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time()).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentLine:
+    id: int
+    deal_id: int
+    title: str
+    company: str
+    week: str
+    text: str
+    outcome: str | None  # kept | missed as marked; None: not marked
+    judged: str  # kept | missed | open (not marked, and still can be)
+    since: str  # what happened on the deal since it was made, in a few words
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "deal_id": self.deal_id,
+            "title": self.title,
+            "company": self.company,
+            "week": self.week,
+            "text": self.text,
+            "outcome": self.judged,
+            "marked": self.outcome is not None,
+            "since": self.since,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPage:
+    """A week's review with its commitments and the week before's, to be marked."""
+
+    review: Review
+    commitments: tuple[CommitmentLine, ...]
+    last_week: tuple[CommitmentLine, ...]
+    last_week_label: str
+
+    def to_json(self) -> dict[str, Any]:
+        return self.review.to_json() | {
+            "commitments": [c.to_json() for c in self.commitments],
+            "last_week_commitments": [c.to_json() for c in self.last_week],
+        }
+
+
+def to_keep(*, session: Session, week: Week, now: datetime | None = None) -> bool:
+    """Whether reading `week`'s review would store a week (it, or the week before it while it
+    runs): then read it in a write session; else a read session will do (a read-only desk)."""
+    moment = now or clock.now()
+    # A week that is over keeps itself; a running week keeps the week before (over by then).
+    label = week.label if week_over(week, moment) else week.prev().label
+    kept = session.exec(select(WeeklyReview.id).where(WeeklyReview.week == label)).first()
+    return kept is None
+
+
+def weekly_review(
+    *,
+    session: Session,
+    week: Week,
+    conversion: Conversion,
+    now: datetime | None = None,
+    keep: bool = True,
+) -> ReviewPage:
+    """The review of `week`: with `keep` (a write session), a week that is over is stored the
+    first time it is read, and reading a running week stores the week before it if it was not
+    yet. Without, a week not kept yet is read live (see `to_keep`)."""
+    moment = now or clock.now()
+    if week.start > clock.local_date(moment):
+        raise InvalidInput(
+            "week", week.label, "this week or one before: a week to come has no review yet"
+        )
+    review = _kept_or_read(session, week, conversion, moment, keep)
+    before = week.prev()
+    if not review.closed and keep:
+        _kept_or_read(session, before, conversion, moment, keep)  # last week, as it ended
+    return ReviewPage(
+        review=review,
+        commitments=tuple(commitments_of(session=session, week=week, now=moment)),
+        last_week=tuple(commitments_of(session=session, week=before, now=moment)),
+        last_week_label=before.label,
+    )
+
+
+def _kept_or_read(
+    session: Session, week: Week, conversion: Conversion, now: datetime, keep: bool
+) -> Review:
+    stored = session.exec(select(WeeklyReview).where(WeeklyReview.week == week.label)).first()
+    if stored is not None:
+        try:
+            return Review.from_payload(json.loads(stored.payload), frozen_at=stored.frozen_at)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # An edited JSON import: read the week live rather than fail; what is stored stays.
+            return read_review(session, week=week, now=now, conversion=conversion)
+    review = read_review(session, week=week, now=now, conversion=conversion)
+    if review.closed and keep:
+        session.add(
+            WeeklyReview(
+                week=review.week,
+                starts_on=review.start,
+                ends_on=review.end,
+                frozen_at=now,
+                payload=json.dumps(review.to_payload(), ensure_ascii=False),
+            )
+        )
+        session.flush()
+        review = Review.from_payload(review.to_payload(), frozen_at=now)
+    return review
+
+
+# ---------------------------------------------------------------- commitments
+
+
+def commitments_of(*, session: Session, week: Week, now: datetime) -> list[CommitmentLine]:
+    rows = session.exec(
+        select(Commitment, Deal)
+        .join(Deal, col(Deal.id) == Commitment.deal_id)
+        .where(Commitment.week == week.label)
+        .order_by(col(Commitment.made_at), col(Commitment.id))
+    ).all()
+    window_closed = clock.local_date(now) > marking_ends(week)
+    lines = []
+    for commitment, deal in rows:
+        judged = commitment.outcome or (MISSED if window_closed else "open")
+        lines.append(
+            CommitmentLine(
+                id=commitment.id,  # type: ignore[arg-type]
+                deal_id=deal.id,  # type: ignore[arg-type]
+                title=deal.title,
+                company=deal.company,
+                week=commitment.week,
+                text=commitment.text,
+                outcome=commitment.outcome,
+                judged=judged,
+                since=_since(session, deal, commitment.made_at, week, now),
+            )
+        )
+    return lines
+
+
+def _since(session: Session, deal: Deal, made_at: datetime, week: Week, now: datetime) -> str:
+    """What happened on the deal from the commitment to the end of its marking window."""
+    until = min(now, _midnight(marking_ends(week) + timedelta(days=1)))
+    words = []
+    moves = session.exec(
+        select(Stage.name)
+        .join(StageChange, col(StageChange.to_stage_id) == Stage.id)
+        .where(
+            StageChange.deal_id == deal.id,
+            col(StageChange.changed_at) >= made_at,
+            col(StageChange.changed_at) < until,
+            Stage.kind == "open",
+        )
+        .order_by(col(StageChange.changed_at).desc(), col(StageChange.id).desc())
+    ).first()
+    if moves is not None:
+        words.append(f"moved to {moves}")
+    made_day, last_day = clock.local_date(made_at), clock.local_date(until)
+    if deal.closed_on is not None and made_day <= deal.closed_on <= last_day:
+        words.append(f"{deal.status} {deal.closed_on.isoformat()}")
+    logged = session.exec(
+        select(func.count()).where(
+            Activity.deal_id == deal.id, col(Activity.at) >= made_at, col(Activity.at) < until
+        )
+    ).one()
+    if logged:
+        words.append(f"{logged} {'activity' if logged == 1 else 'activities'} logged")
+    return ", ".join(words) or "nothing logged since"
+
+
+def add_commitment(
+    *, session: Session, deal_id: int, text: str, week: Week, now: datetime | None = None
+) -> Commitment:
+    """What will happen on a deal in `week` (this week or one to come)."""
+    moment = now or clock.now()
+    words = " ".join(text.split())
+    if not words:
+        raise InvalidInput("commitment", text, "what will happen, e.g. 'signed contract back'")
+    if len(words) > MAX_COMMITMENT:
+        raise InvalidInput(
+            "commitment", words[:20] + "…", f"a sentence of at most {MAX_COMMITMENT} characters"
+        )
+    if week_over(week, moment):
+        raise InvalidInput("week", week.label, "this week or one to come: that week is over")
+    deal = get_deal(session=session, deal_id=deal_id)
+    commitment = Commitment(deal_id=deal.id, week=week.label, text=words, made_at=moment)  # type: ignore[arg-type]
+    session.add(commitment)
+    session.flush()
+    return commitment
+
+
+def _commitment(session: Session, commitment_id: int) -> Commitment:
+    found = session.get(Commitment, commitment_id)
+    if found is None:
+        raise NotFound(f"no commitment has id {commitment_id} (see `repdesk review`)")
+    return found
+
+
+def _week_of(commitment: Commitment, week_start: int) -> Week:
+    year, number = commitment.week.split("-W")
+    return week_of_label(int(year), int(number), week_start)
+
+
+def mark_commitment(
+    *,
+    session: Session,
+    commitment_id: int,
+    outcome: str,
+    week_start: int = 0,
+    now: datetime | None = None,
+) -> Commitment:
+    """Kept or missed, as the rep judges it: during its week or the week after."""
+    if outcome not in OUTCOMES:
+        raise InvalidInput("outcome", outcome, f"{KEPT} or {MISSED}")
+    moment = now or clock.now()
+    commitment = _commitment(session, commitment_id)
+    last = marking_ends(_week_of(commitment, week_start))
+    if clock.local_date(moment) > last:
+        raise RepdeskError(
+            f"commitment {commitment_id} of {commitment.week} was judged when the week after "
+            f"it ended ({last.isoformat()}): it stays {commitment.outcome or MISSED}"
+        )
+    commitment.outcome, commitment.marked_at = outcome, moment
+    session.add(commitment)
+    return commitment
+
+
+def drop_commitment(
+    *, session: Session, commitment_id: int, week_start: int = 0, now: datetime | None = None
+) -> str:
+    """Take back a commitment made by mistake, while its week runs. Returns its text."""
+    moment = now or clock.now()
+    commitment = _commitment(session, commitment_id)
+    if week_over(_week_of(commitment, week_start), moment):
+        raise RepdeskError(
+            f"commitment {commitment_id} is of {commitment.week}, which is over: it stays "
+            "(mark it kept or missed)"
+        )
+    text = commitment.text
+    session.delete(commitment)
+    session.flush()
+    return text

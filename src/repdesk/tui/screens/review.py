@@ -1,0 +1,266 @@
+"""The weekly review (key 5): the commitments to judge and make, then what changed in the week.
+
+The same review as `repdesk review` (services/review.py): a week that is over is kept as it
+ended the first time it is read, so the screen reads through a write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from repdesk.core import clock
+from repdesk.core.money import format_money
+from repdesk.core.review import SECTIONS, Line
+from repdesk.core.text import printable
+from repdesk.core.weeks import Week, week_containing
+from repdesk.services import review
+from repdesk.services.review import CommitmentLine, ReviewPage
+from repdesk.tui import actions
+from repdesk.tui.lifecycle import can_show
+from repdesk.tui.widgets.footer import RepdeskFooter
+from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+MARKS = {"kept": ("✓ kept", "green"), "missed": ("✗ missed", "red"), "open": ("? open", "yellow")}
+
+
+def heading(page: ReviewPage) -> Text:
+    r = page.review
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"Week {r.week}", style="bold")
+    text.append(f"  {r.start:%a %d %b} – {r.end:%a %d %b %Y} · ")
+    if r.frozen_at is not None:
+        text.append(f"as it ended, kept {r.frozen_at.astimezone():%d %b %H:%M}", style="dim")
+    else:
+        text.append("as it ended" if r.closed else "so far", style="dim")
+    text.append("   [ ] · 0 · C commit · + kept · - missed · D drop", style="dim")
+    return text
+
+
+def commitment_prompt(commitment: CommitmentLine, this_week: bool) -> Text:
+    mark, style = MARKS.get(commitment.judged, (commitment.judged, ""))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("this week " if this_week else "week before ", style="dim")
+    text.append(f"{mark:<9}", style=style)
+    text.append(f" #{commitment.deal_id} {printable(commitment.title)}: ", style="bold")
+    text.append(printable(commitment.text))
+    text.append(f"  since: {printable(commitment.since)}", style="dim")
+    return text
+
+
+def render_review(page: ReviewPage, currency: str) -> Text:
+    """Every section of what changed, then the activity against the week before."""
+    r = page.review
+    text = Text()
+    for key, title in SECTIONS:
+        lines = r.section(key)
+        text.append(f"{title} ({len(lines)})", style="bold")
+        if key in ("won", "lost") and lines:
+            total = r.won_value_cents if key == "won" else r.lost_value_cents
+            text.append(f"  {format_money(total, currency)}", style="bold")
+        text.append("\n")
+        if not lines:
+            text.append("  none\n", style="dim")
+        for line in lines:
+            text.append("  ")
+            text.append_text(_line(key, line))
+            text.append("\n")
+    text.append("Activity against the week before\n", style="bold")
+    for count in r.activity:
+        delta = count.this_week - count.week_before
+        style = "green" if delta > 0 else "red" if delta < 0 else "dim"
+        text.append(f"  {count.kind.capitalize() + 's':<10}{count.this_week:>5}  vs ")
+        text.append(f"{count.week_before:<5}", style=style)
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def _line(key: str, line: Line) -> Text:
+    text = Text()
+    text.append(f"#{line.deal_id} {printable(line.title)}")
+    if line.company:
+        text.append(f" ({printable(line.company)})", style="dim")
+    text.append(f" · {format_money(line.value_cents, line.currency)}")
+    if key in ("advanced", "regressed", "forecast"):
+        text.append(f": {printable(line.was or '-')} → {printable(line.now or '-')}")
+    elif key == "slipped" and line.note == "passed":
+        text.append(f": expected {line.was}, passed while open", style="yellow")
+    elif key == "slipped":
+        text.append(f": {line.was} → {line.now}", style="yellow")
+    elif key == "won":
+        text.append(f" · {line.now}", style="green")
+    elif key == "lost":
+        text.append(f" · {line.now}: {printable(line.note)}", style="red")
+    elif line.note:
+        text.append(f" · {printable(line.note)}", style="dim")
+    return text
+
+
+class ReviewScreen(Screen[None]):
+    TITLE = "Weekly review"  # the heading of its keys under `?`
+    AUTO_FOCUS = "#review-commitments"
+    BINDINGS = [
+        Binding("left_square_bracket", "shift(-1)", "Previous week", id="review.previous",
+                key_display="["),
+        Binding("right_square_bracket", "shift(1)", "Next week", id="review.next",
+                key_display="]"),
+        Binding("0", "current", "This week", id="review.current"),
+        # One meaning per key across the app (c logs a call, y and n answer questions).
+        Binding("C", "commit", "Commit", id="review.commit", key_display="C"),
+        Binding("plus", "mark('kept')", "Kept", id="review.kept", key_display="+"),
+        Binding("minus", "mark('missed')", "Missed", id="review.missed", key_display="-"),
+        Binding("D", "delete", "Drop commitment", id="review.drop", show=False),
+        Binding("escape", "back", "Board", id="review.back", show=False),
+    ]  # fmt: skip
+    DEFAULT_CSS = """
+    ReviewScreen #review-heading { height: 1; padding: 0 1; background: $boost; }
+    ReviewScreen #review-commitments-title { height: 1; padding: 0 1; margin-top: 1;
+                                             text-style: bold; }
+    ReviewScreen #review-commitments { height: auto; max-height: 10; margin: 0 1; }
+    ReviewScreen #review-body { height: 1fr; margin-top: 1; }
+    ReviewScreen #review-changes { padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.week: Week | None = None
+        self.page: ReviewPage | None = None
+        self.shown: list[CommitmentLine] = []  # the options' commitments, in their order
+
+    @property
+    def desk(self) -> Any:
+        return self.app.desk  # type: ignore[attr-defined]
+
+    def this_week(self) -> Week:
+        return week_containing(clock.today(), self.desk.settings.week_start_index)
+
+    def compose(self) -> ComposeResult:
+        yield QuotaStrip(id="quota-strip")
+        yield Static(id="review-heading")
+        yield Static(id="review-commitments-title")
+        yield OptionList(id="review-commitments")
+        with VerticalScroll(id="review-body"):
+            yield Static(id="review-changes")
+        yield RepdeskFooter()
+
+    def on_mount(self) -> None:
+        self.week = self.this_week()
+        self.reload()
+        self.app.refresh_quota()  # type: ignore[attr-defined]
+
+    @work(exclusive=True, group="review-load")
+    async def reload(self) -> None:
+        week = self.week or self.this_week()
+        conversion = self.desk.settings.conversion
+        try:
+            # A write only when a week is to be kept: a read-only desk shows its review too.
+            keeping = await self.desk.read(lambda s: review.to_keep(session=s, week=week))
+            page = await (self.desk.write if keeping else self.desk.read)(
+                lambda s: review.weekly_review(
+                    session=s, week=week, conversion=conversion, keep=keeping
+                )
+            )
+        except Exception as exc:
+            self.notify(self.desk.explain(exc), severity="error", timeout=10)
+            return
+        if not can_show(self) or week != self.week:
+            return  # the rep moved on while this was reading
+        self.show_page(page)
+
+    def show_page(self, page: ReviewPage) -> None:
+        self.page = page
+        self.query_one("#review-heading", Static).update(heading(page))
+        options = self.query_one("#review-commitments", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        self.shown = [*page.commitments, *page.last_week]
+        for commitment in page.commitments:
+            options.add_option(Option(commitment_prompt(commitment, True)))
+        for commitment in page.last_week:
+            options.add_option(Option(commitment_prompt(commitment, False)))
+        if self.shown:
+            options.highlighted = min(highlighted or 0, len(self.shown) - 1)
+        to_mark = sum(1 for c in page.last_week if c.judged == "open")
+        title = Text(f"Commitments ({len(page.commitments)} this week, ")
+        title.append(f"{len(page.last_week)} the week before")
+        title.append(f"; {to_mark} to mark" if to_mark else "", style="yellow")
+        title.append(")" + ("" if self.shown else ": C makes one"))
+        self.query_one("#review-commitments-title", Static).update(title)
+        currency = str(self.desk.settings.currency)
+        self.query_one("#review-changes", Static).update(render_review(page, currency))
+
+    def action_shift(self, step: int) -> None:
+        week = self.week or self.this_week()
+        target = week.next() if step > 0 else week.prev()
+        if target.start > clock.today():
+            self.notify("That week has not begun: it has no review yet.")
+            return
+        self.week = target
+        self.reload()
+
+    def action_current(self) -> None:
+        self.week = self.this_week()
+        self.reload()
+
+    def highlighted(self) -> CommitmentLine | None:
+        index = self.query_one("#review-commitments", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.shown):
+            self.notify("No commitment here: C makes one.")
+            return None
+        return self.shown[index]
+
+    def action_commit(self) -> None:
+        week = self.week or self.this_week()
+        if review.week_over(week, clock.now()):
+            week = self.this_week()  # commitments are for this week (or one to come)
+
+        def made(result: Any) -> None:
+            if result is not None:
+                self.app.remember_undo(result[1])  # type: ignore[attr-defined]
+                self.reload()
+
+        self.app.push_screen(actions.commitment_form(self.desk, week=week), made)
+
+    async def action_mark(self, outcome: str) -> None:
+        commitment = self.highlighted()
+        if commitment is None:
+            return
+        week_start = self.desk.settings.week_start_index
+        problem = await self.desk.write_or_explain(
+            lambda s: review.mark_commitment(
+                session=s, commitment_id=commitment.id, outcome=outcome, week_start=week_start
+            )
+        )
+        if problem is not None:
+            self.notify(problem, severity="warning", timeout=8)
+            return
+        self.notify(f"Marked {outcome}: {commitment.text}")
+        self.reload()
+
+    async def action_delete(self) -> None:
+        commitment = self.highlighted()
+        if commitment is None:
+            return
+        week_start = self.desk.settings.week_start_index
+        problem = await self.desk.write_or_explain(
+            lambda s: review.drop_commitment(
+                session=s, commitment_id=commitment.id, week_start=week_start
+            )
+        )
+        if problem is not None:
+            self.notify(problem, severity="warning", timeout=8)
+            return
+        self.notify(f"Dropped: {commitment.text}")
+        self.reload()
+
+    def action_back(self) -> None:
+        self.app.action_board()  # type: ignore[attr-defined]

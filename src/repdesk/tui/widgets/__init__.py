@@ -1,0 +1,1 @@
+"""The widgets the app's screens are built from."""

@@ -1,0 +1,190 @@
+"""The shell's side of issue 21: `deal set`, `deal nps`, `deal lost --competitor`, the forecast
+and lessons in `kpi`, and `review` with its commitments."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from tests.cli.test_cli import desk_digest
+from tests.shell import ok, refused
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+@pytest.fixture
+def desk(home: Path) -> Path:
+    ok("deal", "add", "Fleet rollout", "--company", "Acme", "--value", "45,000", "--stage",
+       "Proposal", "--expected-close", "2026-11-28", "--first-contact", "2026-10-01")  # fmt: skip
+    ok("deal", "add", "Seats renewal", "--company", "Nordwind", "--value", "12k",
+       "--stage", "Negotiation", "--expected-close", "2026-11-25",
+       "--first-contact", "2026-09-01")  # fmt: skip
+    ok(
+        "deal",
+        "add",
+        "Pilot",
+        "--company",
+        "Müller",
+        "--value",
+        "3k",
+        "--first-contact",
+        "2026-10-01",
+    )
+    ok("quota", "set", "2026-11", "60000")
+    return home
+
+
+def test_the_rep_sets_a_forecast_call_and_a_probability_and_kpi_adds_them_up(desk: Path) -> None:
+    data = json.loads(ok("kpi", "--json"))
+    assert (data["commit"], data["best_case"], data["pipeline"]) == (12_000, 45_000, 0)
+    out = ok("deal", "set", "acme", "--forecast", "Commit", "--probability", "80")
+    assert "forecast commit (your call), probability 80% (its own)" in out
+    data = json.loads(ok("kpi", "--json"))
+    assert (data["commit"], data["best_case"]) == (57_000, 0)
+    assert data["weighted_pipeline"] == 36_000 + 8_400  # 45,000 x 80% + 12,000 x 70%
+    assert data["won_and_commit"] == 57_000 and data["commit_attainment"] == 0.95
+    text = ok("kpi")
+    assert "Commit:            €57,000" in text
+    assert "Won + commit:      €57,000 (95% of quota)" in text
+    shown = ok("deal", "show", "acme")
+    assert "forecast:       commit (your call)" in shown
+    assert "probability:    80% (its own)" in shown
+    ok("deal", "set", "acme", "--forecast", "auto", "--probability", "stage")
+    assert json.loads(ok("kpi", "--json"))["best_case"] == 45_000
+    assert "55% (Proposal's)" in ok("deal", "show", "acme")
+
+
+def test_bad_forecast_input_is_one_line_and_changes_nothing(desk: Path) -> None:
+    before = desk_digest(desk)
+    assert "forecast: 'upside' is not valid: commit, best case" in refused(
+        "deal", "set", "acme", "--forecast", "upside"
+    )
+    assert "probability: 150 is not valid" in refused("deal", "set", "acme", "--probability", "150")
+    assert "needs --forecast, --probability or --competitor" in refused("deal", "set", "acme")
+    assert "score: 11 is not valid: a whole number" in refused("deal", "nps", "acme", "11")
+    assert "is open: a score is a won customer's answer" in refused("deal", "nps", "acme", "9")
+    assert "--week: 'W48' is not a week" in refused("review", "--week", "W48")
+    assert "commitment id: 'x' is not valid" in refused("review", "kept", "x")
+    ok("deal", "won", "nordwind", "--on", "2026-11-10")
+    assert "is won: a forecast category is for open deals" in refused(
+        "deal", "set", "nordwind", "--forecast", "commit"
+    )
+    ok("deal", "reopen", "nordwind")
+    assert "a week to come has no review yet" in refused("review", "--week", "next")
+    assert "that week is over" in refused("review", "commit", "acme", "x", "--week", "last")
+    assert desk_digest(desk) != before  # the win and the reopen; the refusals wrote nothing
+    after = desk_digest(desk)
+    refused("deal", "set", "acme", "--forecast", "upside")
+    refused("review", "commit", "acme", "  ")
+    assert desk_digest(desk) == after
+
+
+def test_a_close_date_that_moves_later_shows_as_a_slip(desk: Path) -> None:
+    from repdesk.services import deals
+    from repdesk.storage.store import make_engine, write_session
+
+    engine = make_engine(desk / "desk.sqlite")
+    from datetime import date
+
+    with write_session(engine) as session:
+        deals.edit_deal(session=session, deal_id=1, expected_close=date(2026, 12, 10))
+        deals.edit_deal(session=session, deal_id=1, expected_close=date(2026, 12, 31))
+    engine.dispose()
+    assert "slipped:        2 times, by 33 days" in ok("deal", "show", "1")
+    assert json.loads(ok("deal", "show", "1", "--json"))["close_date_slips"] == 2
+    assert "slipped:        never" in ok("deal", "show", "2")
+
+
+def test_lost_deals_and_customer_scores_in_kpi(desk: Path) -> None:
+    ok("deal", "lost", "acme", "--reason", "chose competitor", "--competitor", "FleetOne",
+       "--on", "2026-11-12")  # fmt: skip
+    out = ok("deal", "lost", "pilot", "--reason", "price", "--on", "2026-11-13")
+    assert "Lost #3 Pilot (Müller)" in out
+    ok("deal", "won", "nordwind", "--on", "2026-11-10")
+    assert "9 on 2026-11-20" in ok("deal", "nps", "nordwind", "9")
+    data = json.loads(ok("kpi", "--json"))
+    assert data["lost_by_reason"] == [
+        {"reason": "chose competitor", "count": 1, "value": 45_000},
+        {"reason": "price", "count": 1, "value": 3_000},
+    ]
+    assert data["lost_by_competitor"] == [{"competitor": "FleetOne", "count": 1, "value": 45_000}]
+    assert data["nps"] == {"score": 100.0, "answered": 1, "promoters": 1, "passives": 0,
+                           "detractors": 0}  # fmt: skip
+    text = ok("kpi")
+    assert "Lost by reason:    chose competitor 1 deal €45,000 · price 1 deal €3,000" in text
+    assert "Lost to:           FleetOne 1 deal €45,000" in text
+    assert "NPS:               +100 (1 won customer answered)" in text
+    assert "NPS:            9 (2026-11-20)" in ok("deal", "show", "nordwind")
+    assert "Cleared the score" in ok("deal", "nps", "nordwind", "none")
+
+
+def test_the_weekly_review_from_the_shell(desk: Path) -> None:
+    ok("deal", "move", "acme", "Negotiation")
+    ok("deal", "won", "nordwind")
+    out = ok("review")
+    assert out.startswith("Week 2026-W47 (Mon 16 Nov to Sun 22 Nov 2026), so far\n")
+    assert "New deals (3)" in out
+    assert "  #1 Fleet rollout (Acme) · €45,000: Proposal → Negotiation" in out
+    assert "Won (1): €12,000" in out
+    assert "  #1 Fleet rollout (Acme) · €45,000: best case → commit" in out
+    assert "Commitments for 2026-W47: none" in out
+    made = ok("review", "commit", "acme", "Signed order form back")
+    assert made.startswith("Commitment [1] for 2026-W47: #1 Fleet rollout: Signed order")
+    assert "[1] ? open · #1 Fleet rollout: Signed order form back" in ok("review")
+    assert "kept: Signed order form back" in ok("review", "kept", "1")
+    data = json.loads(ok("review", "--json"))
+    assert data["commitments"][0]["outcome"] == "kept"
+    assert [d["title"] for d in data["won"]] == ["Seats renewal"]
+    assert data["won_value"] == 12_000 and data["frozen_at"] is None
+    assert "Dropped commitment [1]" in ok("review", "drop", "1")
+
+
+def test_a_v5_desk_reads_its_kept_review_and_histories(home: Path) -> None:
+    home.mkdir(parents=True)
+    shutil.copy(FIXTURES / "desk-v5.sqlite", home / "desk.sqlite")
+    out = ok("review", "--week", "2026-W46")
+    assert "as it ended (kept 2026-11-16 08:00)" in out
+    assert "#1 Fleet tracking rollout (Acme Logistics) · €45,000: 2026-11-30 → 2026-12-15" in out
+    assert "[1] ✗ missed · #1 Fleet tracking rollout: Signature [b]back[/b]" in out
+    shown = ok("deal", "show", "1")
+    assert (
+        "forecast:       commit (your call)" in shown
+        and "slipped:        once, by 15 days" in shown
+    )
+    assert "competitor:     Webfleet" in shown
+
+
+def test_the_csv_export_carries_the_reps_forecast_fields_and_an_import_takes_them(
+    desk: Path, tmp_path: Path
+) -> None:
+    ok("deal", "set", "acme", "--forecast", "commit", "--probability", "80", "--competitor", "Zen")
+    ok("deal", "won", "nordwind", "--on", "2026-11-10")
+    ok("deal", "nps", "nordwind", "9", "--on", "2026-11-12")
+    exported = tmp_path / "deals.csv"
+    ok("export", "csv", exported)
+    header, acme = exported.read_text(encoding="utf-8").splitlines()[:2]
+    assert header.endswith(",forecast,own_probability,competitor,nps,nps_on")
+    assert acme.endswith(",commit,80,Zen,,")
+
+    fresh = tmp_path / "fresh"
+    ok("--home", fresh, "import", exported)
+    fields = ("forecast_call", "own_probability", "competitor", "nps", "nps_on")
+    for deal in ("acme", "nordwind"):
+        theirs = json.loads(ok("--home", fresh, "deal", "show", deal, "--json"))
+        ours = json.loads(ok("deal", "show", deal, "--json"))
+        assert {f: theirs[f] for f in fields} == {f: ours[f] for f in fields}, deal
+    # Read again with the call changed: the deal follows, and its history keeps the change.
+    exported.write_text(
+        exported.read_text(encoding="utf-8").replace(",commit,80,Zen,", ",best case,80,Zen,"),
+        encoding="utf-8",
+    )
+    assert "0 created, 1 updated" in ok("import", exported)
+    assert json.loads(ok("deal", "show", "acme", "--json"))["forecast"] == "best_case"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        exported.read_text(encoding="utf-8").replace(",best case,80,Zen,", ",upside,80,Zen,"),
+        encoding="utf-8",
+    )
+    assert "commit, best case, pipeline, omitted" in refused("import", bad)

@@ -1,0 +1,79 @@
+"""`repdesk contact ...`, `repdesk company ...` and `deal add --contact` (issue 19): what a rep
+types, what they read back, and one clear line for what does not fit."""
+
+from __future__ import annotations
+
+import json
+
+from tests.shell import ok, refused
+
+
+def test_a_contact_added_put_on_deals_with_roles_and_edited(home) -> None:  # type: ignore[no-untyped-def]
+    out = ok(
+        "contact", "add", "Ana Ruiz", "--email", "ana@acme.example", "--email", "ana@gmail.com",
+        "--phone", "+34 600 1", "--company", "Acme", "--title", "CFO",
+    )  # fmt: skip
+    assert out == "Added contact #1 Ana Ruiz · CFO · Acme · ana@acme.example, +34 600 1\n"
+    # By id, name or address: an existing contact, with a role.
+    assert "with Ana Ruiz (decision maker)" in ok(
+        "deal", "add", "Fleet", "--contact", "ana@acme.example", "--role", "Decision-Maker"
+    )
+    # A name the desk does not know: a new contact, with the email given.
+    assert "with Bob Lee" in ok("deal", "add", "Pilot", "--contact", "Bob Lee", "--email",
+                                "bob@acme.example", "--company", "Acme")  # fmt: skip
+    assert ok("contact", "link", "bob", "Fleet", "--role", "champion") == (
+        "Bob Lee: champion on #1 Fleet\n"
+    )
+    fleet = json.loads(ok("deal", "show", "1", "--json"))
+    assert fleet["company"] == "Acme"  # from its first contact
+    assert [(c["name"], c["role"], c["main"]) for c in fleet["contacts"]] == [
+        ("Ana Ruiz", "decision maker", True), ("Bob Lee", "champion", False),
+    ]  # fmt: skip
+    shown = ok("deal", "show", "1")
+    assert "Contacts (2)\n  #1 Ana Ruiz, CFO · decision maker · ana@acme.example" in shown
+    ok("contact", "edit", "1", "--no-email", "ANA@acme.example", "--name", "Ana Ruiz-Gil")
+    fleet = json.loads(ok("deal", "show", "1", "--json"))
+    assert (fleet["contact"], fleet["email"]) == ("Ana Ruiz-Gil", "ana@gmail.com")
+    ok("contact", "link", "Bob", "1", "--main")
+    assert json.loads(ok("deal", "show", "1", "--json"))["contact"] == "Bob Lee"
+    ok("contact", "unlink", "bob", "1")
+    assert json.loads(ok("deal", "show", "1", "--json"))["contact"] == "Ana Ruiz-Gil"
+    card = json.loads(ok("contact", "show", "bob", "--json"))
+    assert [(d["title"], d["role"]) for d in card["deals"]] == [("Pilot", "other")]
+
+
+def test_companies_list_show_and_a_stay_in_touch_rhythm(home) -> None:  # type: ignore[no-untyped-def]
+    ok("deal", "add", "Seats", "--company", "Nordwind", "--value", "12000", "--first-contact",
+       "2026-08-01", "--contact", "Ole Berg", "--email", "ole@nordwind.example")  # fmt: skip
+    ok("deal", "won", "1", "--on", "2026-09-01")
+    ok("log", "call", "1", "--at", "2026-09-05 10:00")
+    listed = ok("company", "list")
+    assert (
+        "#1 Nordwind · 1 deal (0 open) · 1 contact · won €12,000 · last touch 2026-09-05" in listed
+    )
+    assert "stay in touch" not in ok("today")
+    assert "stay in touch every 60 days" in ok("company", "edit", "nordwind", "--stay-in-touch",
+                                               "60d")  # fmt: skip
+    today = json.loads(ok("today", "--json"))
+    cold = today["going_cold"]["items"]
+    assert [(r["title"], r["note"]) for r in cold] == [("Seats", "stay in touch every 60 days")]
+    shown = json.loads(ok("company", "show", "Nordwind", "--json"))
+    assert shown["mail_domains"] == ["nordwind.example"] and shown["stay_in_touch_days"] == 60
+    ok("log", "email", "1")  # any touch resets it
+    assert json.loads(ok("today", "--json"))["going_cold"]["items"] == []
+    ok("company", "edit", "1", "--stay-in-touch", "off", "--name", "Nordwind Bank")
+    assert json.loads(ok("deal", "show", "1", "--json"))["company"] == "Nordwind Bank"
+
+
+def test_what_does_not_fit_gets_one_line(home) -> None:  # type: ignore[no-untyped-def]
+    ok("contact", "add", "Ana Ruiz")
+    ok("contact", "add", "Ana Ortega")
+    assert "role: 'boss' is not valid: one of decision maker, champion" in refused(
+        "contact", "add", "X", "--deal", "1", "--role", "boss"
+    )
+    assert "--role needs --contact" in refused("deal", "add", "T", "--role", "user")
+    assert "'ana' matches several contacts" in refused("contact", "show", "ana")
+    assert "no contact #42" in refused("deal", "add", "T", "--contact", "42")
+    assert "email: 'nope' is not valid" in refused("contact", "add", "Y", "--email", "nope")
+    assert "nothing to change" in refused("contact", "edit", "1")
+    assert "no company matches 'zz'" in refused("company", "show", "zz")

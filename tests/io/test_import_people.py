@@ -1,0 +1,122 @@
+"""Imports and exports carry people (issue 19): a CRM's person columns and people exports
+become contacts and companies, a JSON export holds them and gives them back on either engine,
+and a JSON file from before people were records gets them on its way in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.io.helpers import FIXTURES
+from tests.io.test_json_engines import FIRST_EXPORTER_FILE
+from tests.shell import ok
+
+SALESFORCE_FILES = {
+    "Opportunity.csv": (
+        "Id,Name,StageName,Amount,CloseDate,AccountId,IsWon,IsClosed,CreatedDate\n"
+        "006A,Fleet rollout,Prospecting,45000,2026-12-15,001A,false,false,2026-10-01\n"
+        "006B,Renewal,Closed Won,12000,2026-10-02,001B,true,true,2026-08-01\n"
+    ),
+    "Account.csv": "Id,Name,BillingCity\n001A,Acme Logistics,Madrid\n001B,Nordwind Bank,Oslo\n",
+    "Contact.csv": (
+        "Id,AccountId,FirstName,LastName,Title,Email,Phone,MobilePhone\n"
+        "003A,001A,Ana,Ruiz,CFO,ana@acme.example,+34 600,+34 611\n"
+        "003B,001A,Luis,Ortega,IT lead,luis@acme.example,,\n"
+        "003C,001B,Ole,Berg,,ole@nordwind.example,,\n"
+    ),
+    "OpportunityContactRole.csv": (
+        "Id,OpportunityId,ContactId,Role,IsPrimary\n"
+        "00KA,006A,003B,Technical Buyer,false\n"
+        "00KB,006A,003A,Economic Buyer,true\n"
+        "00KC,006B,003C,Decision Maker,true\n"
+        "00KD,006Z,003C,Other,false\n"
+    ),
+}
+
+
+def _write(folder: Path, files: dict[str, str]) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return [folder / name for name in files]
+
+
+def test_salesforce_contacts_and_their_roles_on_opportunities(tmp_path: Path) -> None:
+    files = _write(tmp_path / "sf", SALESFORCE_FILES)
+    out = ok("import", *files)
+    assert "Contacts: 3 added, 0 already on the desk; 3 on deals; 1 left out" in out
+    assert "OpportunityContactRole.csv:5" in out  # the role on an opportunity not imported
+    fleet = json.loads(ok("deal", "show", "1", "--json"))
+    assert [(c["name"], c["role"], c["main"], c["title"]) for c in fleet["contacts"]] == [
+        ("Ana Ruiz", "finance", True, "CFO"), ("Luis Ortega", "user", False, "IT lead"),
+    ]  # fmt: skip
+    assert fleet["contacts"][0]["phones"] == ["+34 600", "+34 611"]
+    assert (fleet["company"], fleet["contact"], fleet["email"]) == (
+        "Acme Logistics", "Ana Ruiz", "ana@acme.example",
+    )  # fmt: skip
+    again = ok("import", *files)
+    assert "Contacts: 0 added, 3 already on the desk" in again
+    assert ok("contact", "list").strip().endswith("3 contacts")
+
+
+def test_pipedrive_person_columns_become_contacts_at_their_organisations() -> None:
+    ok("import", FIXTURES / "pipedrive_deals.csv", "--create-stages")
+    first = json.loads(ok("deal", "show", "1", "--json"))
+    assert [(c["name"], c["emails"], c["company"]) for c in first["contacts"]] == [
+        ("Jana Novak", ["jana@acme.example"], "Acme Logistics, GmbH")
+    ]
+    shown = json.loads(ok("company", "show", "Acme Logistics, GmbH", "--json"))
+    assert [d["title"] for d in shown["deals"]] == ["Fleet tracking rollout"]
+    # Imported again: nobody twice.
+    before = ok("contact", "list")
+    ok("import", FIXTURES / "pipedrive_deals.csv", "--create-stages")
+    assert ok("contact", "list") == before
+
+
+def test_a_json_export_carries_people_and_an_older_one_gets_them_on_import(
+    engine, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # An export from schema 2 (deal text only): its people become records on the way in.
+    ok("import", FIRST_EXPORTER_FILE)
+    listed = ok("contact", "list")
+    document = json.loads(FIRST_EXPORTER_FILE.read_text(encoding="utf-8"))
+    named = {d["contact"] for d in document["tables"]["deal"] if d["contact"]}
+    assert named and all(name in listed for name in named)
+    ok("contact", "add", "Extra Person", "--email", "x@acme.example", "--deal", "1", "--role",
+       "champion")  # fmt: skip
+    exported = tmp_path / "desk.json"
+    ok("export", "json", exported)
+    tables = json.loads(exported.read_text(encoding="utf-8"))["tables"]
+    assert {"company", "contact", "contact_email", "deal_contact", "captured"} <= set(tables)
+    assert any(row["role"] == "champion" for row in tables["deal_contact"])
+    # Into an empty desk file (from the server too): the same people, the same roles.
+    people_here = ok("contact", "list")
+    monkeypatch.delenv("REPDESK_DATABASE_URL", raising=False)
+    other = tmp_path / "other"
+    ok("--home", other, "import", exported)
+    assert ok("--home", other, "contact", "list") == people_here
+    shown = json.loads(ok("--home", other, "deal", "show", "1", "--json"))
+    assert ("Extra Person", "champion") in [(c["name"], c["role"]) for c in shown["contacts"]]
+
+
+def test_a_contacts_csv_export_goes_back_in_with_roles_and_nobody_twice(tmp_path: Path) -> None:
+    ok("contact", "add", "Ana Ruiz", "--email", "ana@acme.example", "--email", "=cmd@x.example",
+       "--phone", "+34 600", "--company", "Acme", "--title", "CFO")  # fmt: skip
+    ok("deal", "add", "Fleet", "--contact", "Ana", "--role", "finance")
+    ok("export", "csv", tmp_path / "deals.csv")
+    assert "Wrote 1 contact" in ok("export", "contacts", tmp_path / "contacts.csv")
+    text = (tmp_path / "contacts.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[1] == (
+        "1,Ana Ruiz,CFO,Acme,ana@acme.example; =cmd@x.example,'+34 600,repdesk:1=finance"
+    )
+    # The same desk: nobody twice. Another desk, with the deals first: the same people and roles.
+    assert "Contacts: 0 added, 1 already on the desk" in ok("import", tmp_path / "contacts.csv")
+    other = tmp_path / "other"
+    ok("--home", other, "import", tmp_path / "deals.csv")
+    out = ok("--home", other, "import", tmp_path / "contacts.csv")
+    assert "Contacts: 0 added, 1 already on the desk; 1 on deals" in out  # the deal brought Ana
+    shown = json.loads(ok("--home", other, "deal", "show", "1", "--json"))
+    assert [(c["name"], c["role"], c["title"], c["phones"]) for c in shown["contacts"]] == [
+        ("Ana Ruiz", "finance", "CFO", ["+34 600"])
+    ]
+    assert shown["contacts"][0]["emails"] == ["ana@acme.example", "=cmd@x.example"]

@@ -1,0 +1,183 @@
+"""The app's side of issue 21, driven by keys: the forecast call (F) on the board and the deal
+page, the customer score (P) on a won deal's page, the weekly review (5) with its
+commitments, and the KPI pane's forecast and lost-deal lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.tui.drive import db, on_board, until
+from textual.pilot import Pilot
+from textual.widgets import OptionList, Static
+
+from repdesk.core.weeks import week_of_label
+from repdesk.services import review
+from repdesk.storage.store import make_engine, write_session
+from repdesk.tui.app import RepdeskApp
+from repdesk.tui.forms import FormScreen
+from repdesk.tui.screens.deal import DealScreen
+from repdesk.tui.screens.kpi import KpiScreen
+from repdesk.tui.screens.review import ReviewScreen
+
+SIZE = (130, 45)
+
+
+def deal_id(home: Path, title: str) -> int:
+    return int(db(home, "SELECT id FROM deal WHERE title = ?", title)[0][0])
+
+
+def text_of(screen: Any, selector: str) -> str:
+    """What the widget draws, line by line (a Group renders as lines, not as one text)."""
+    widget = screen.query_one(selector, Static)
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+async def form(pilot: Pilot[Any]) -> FormScreen:
+    await until(pilot, lambda: isinstance(pilot.app.screen, FormScreen))
+    await pilot.pause()
+    return pilot.app.screen  # type: ignore[return-value]
+
+
+async def saved(pilot: Pilot[Any]) -> None:
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: not isinstance(pilot.app.screen, FormScreen))
+
+
+async def test_f_on_the_board_makes_the_reps_forecast_call(app: RepdeskApp, home: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        board = await on_board(pilot)
+        await pilot.press("l", "l", "l", "l")  # Proposal: Fleet tracking rollout, best case
+        box = board.current_box()
+        assert box is not None and box.column.selected is not None
+        fleet = box.column.selected.deal_id
+        await pilot.press("F")
+        screen = await form(pilot)
+        assert screen.query_one("#field-forecast").value == "auto"  # type: ignore[attr-defined]
+        screen.query_one("#field-forecast").value = "nope"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "commit, best case" in text_of(screen, "#error-forecast"))
+        screen.query_one("#field-forecast").value = "commit"  # type: ignore[attr-defined]
+        screen.query_one("#field-probability").value = "85"  # type: ignore[attr-defined]
+        await saved(pilot)
+        assert db(home, "SELECT forecast, probability FROM deal WHERE id = ?", fleet) == [
+            ("commit", 85)
+        ]
+        assert db(home, "SELECT from_category, to_category FROM forecast_change") == [
+            ("best_case", "commit")
+        ]
+        await pilot.press("u")  # the call is undone like any change
+        await until(
+            pilot, lambda: db(home, "SELECT forecast FROM deal WHERE id = ?", fleet) == [(None,)]
+        )
+        assert db(home, "SELECT count(*) FROM forecast_change") == [(0,)]
+
+
+async def test_the_deal_page_shows_the_forecast_and_takes_a_won_customers_score(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(pilot)
+        app.open_deal(deal_id(home, "40 seats renewal"))
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        page = app.screen
+        await until(pilot, lambda: "commit (auto)" in text_of(page, "#deal-fields"))
+        assert "70% (Negotiation's)" in text_of(page, "#deal-fields")
+        await pilot.press("V")  # an open deal has no customer score yet
+        await until(
+            pilot, lambda: any("won customer" in str(n.message) for n in app._notifications)
+        )
+        assert not isinstance(app.screen, FormScreen)
+        await pilot.press("F")
+        screen = await form(pilot)
+        screen.query_one("#field-forecast").value = "best case"  # type: ignore[attr-defined]
+        screen.query_one("#field-competitor").value = "FleetOne"  # type: ignore[attr-defined]
+        await saved(pilot)
+        await until(pilot, lambda: "best case (your call)" in text_of(page, "#deal-fields"))
+        assert "FleetOne" in text_of(page, "#deal-fields")
+
+        await pilot.press("escape")
+        await on_board(pilot)
+        app.open_deal(deal_id(home, "Support contract"))  # won on 5 November
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        page = app.screen
+        await pilot.press("V")
+        screen = await form(pilot)
+        screen.query_one("#field-score").value = "11"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "0 to 10" in text_of(screen, "#error-score"))
+        screen.query_one("#field-score").value = "9"  # type: ignore[attr-defined]
+        await saved(pilot)
+        assert db(home, "SELECT nps, nps_on FROM deal WHERE title = 'Support contract'") == [
+            (9, "2026-11-20")
+        ]
+        await until(pilot, lambda: "9 (2026-11-20)" in text_of(page, "#deal-fields"))
+
+
+async def test_5_opens_the_weekly_review_and_its_commitments_are_marked_there(
+    app: RepdeskApp, home: Path
+) -> None:
+    fleet = deal_id(home, "Fleet tracking rollout")
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:  # last week's, made on its Monday
+        review.add_commitment(
+            session=session, deal_id=fleet, text="Signed [b]order[/b] back",
+            week=week_of_label(2026, 46), now=datetime(2026, 11, 9, 9, tzinfo=UTC),
+        )  # fmt: skip
+    engine.dispose()
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(pilot)
+        await pilot.press("5")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.page)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert "Week 2026-W47" in text_of(screen, "#review-heading")
+        changes = text_of(screen, "#review-changes")
+        assert "Without a next step (2)" in changes
+        assert "[bold]ACME[/] expansion [" in changes  # a title shown as typed, never markup
+        options = screen.query_one("#review-commitments", OptionList)
+        assert options.option_count == 1
+        assert "Signed [b]order[/b] back" in str(options.get_option_at_index(0).prompt)
+        assert "1 to mark" in text_of(screen, "#review-commitments-title")
+        await pilot.press("plus")
+        await until(pilot, lambda: db(home, "SELECT outcome FROM commitment") == [("kept",)])
+        await until(pilot, lambda: "✓ kept" in str(options.get_option_at_index(0).prompt))
+
+        await pilot.press("C")
+        commit = await form(pilot)
+        commit.query_one("#field-deal").value = "Route planning"  # type: ignore[attr-defined]
+        commit.query_one("#field-text").value = "Demo to the board booked"  # type: ignore[attr-defined]
+        await saved(pilot)
+        await until(pilot, lambda: options.option_count == 2)
+        assert db(home, "SELECT week, text FROM commitment ORDER BY id") == [
+            ("2026-W46", "Signed [b]order[/b] back"),
+            ("2026-W47", "Demo to the board booked"),
+        ]
+
+        await pilot.press("left_square_bracket")  # last week, kept as it ended
+        await until(pilot, lambda: "Week 2026-W46" in text_of(screen, "#review-heading"))
+        await until(pilot, lambda: "New deals (1)" in text_of(screen, "#review-changes"))
+        assert "as it ended" in text_of(screen, "#review-heading")
+        assert db(home, "SELECT week FROM weekly_review") == [("2026-W46",)]
+        await pilot.press("right_square_bracket", "right_square_bracket")  # no week to come
+        await until(pilot, lambda: "Week 2026-W47" in text_of(screen, "#review-heading"))
+        assert any("not begun" in str(n.message) for n in app._notifications)
+
+
+async def test_the_kpi_pane_shows_the_forecast_categories_and_what_lost_deals_teach(
+    app: RepdeskApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen) and app.screen.pane)
+        screen = app.screen
+        forecast = text_of(screen, "#kpi-forecast")
+        # Closing on 28 November: Negotiation is commit; Proposal and Demo best case; the rest
+        # pipeline. Won so far: the €9,000 support contract.
+        assert "commit €12,000 · best case €53,000 · pipeline €24,500" in forecast
+        assert "Won + commit  €21,000  35% of quota" in forecast
+        lessons = text_of(screen, "#kpi-lessons")
+        assert "Lost by reason  price 1× €4,000" in lessons
+        assert "no won customer of this period answered yet" in lessons

@@ -1,0 +1,172 @@
+"""People in the app (issue 19), driven by keys: the deal page's contacts with their roles, the
+contact and company pages opened from it and from the palette, emails and phones as terminal
+hyperlinks that a key copies, and capturing mail from the palette with the unmatched assigned
+by a key (and undone by u)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.pinned import NOW
+from tests.tui.desks import build_small_desk, settings
+from tests.tui.drive import db, until
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList
+
+from repdesk.services import people
+from repdesk.storage.store import make_engine, write_session
+from repdesk.tui.app import RepdeskApp, create_app
+from repdesk.tui.screens.board import BoardScreen
+from repdesk.tui.screens.deal import DealScreen
+from repdesk.tui.screens.mend import PickScreen
+from repdesk.tui.screens.people import CaptureScreen, CompanyScreen, ContactScreen
+
+SIZE = (140, 40)
+
+
+@pytest.fixture
+def app(home: Path) -> RepdeskApp:
+    desk = build_small_desk(home)
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        ana = people.find_contact(session=session, ref="Ana Ruiz")
+        people.edit_contact(
+            session=session, contact_id=ana.id, title="CFO", add_emails=["ana@acme.example"],
+            add_phones=["+34 600 123 456"], now=NOW,
+        )  # fmt: skip
+        luis = people.add_contact(
+            session=session, name="Luis [bold]Ortega[/]", company="Acme Logistics",
+            emails=["luis@acme.example"], now=NOW,
+        )  # fmt: skip
+        people.link_contact(session=session, deal_id=1, contact_id=ana.id, role="decision maker")
+        people.link_contact(session=session, deal_id=1, contact_id=luis.id, role="champion")
+    engine.dispose()
+    return create_app(desk, settings())
+
+
+async def _deal_page(pilot: Pilot[Any], deal_id: int = 1) -> DealScreen:
+    app: Any = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, BoardScreen) and app.board.loaded)
+    app.open_deal(deal_id)
+    await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+    await pilot.pause()
+    return app.screen
+
+
+def _text(widget: Any) -> str:
+    return str(widget.render())
+
+
+def _links(text: Any) -> set[str]:
+    return {
+        span.style.link for span in text.spans if hasattr(span.style, "link") and span.style.link
+    }
+
+
+async def test_the_deal_page_lists_contacts_with_roles_and_links_to_mail_and_dial(
+    app: RepdeskApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        page = await _deal_page(pilot)
+        assert page.page is not None
+        shown = page.query_one("#deal-contacts").render()
+        plain = str(shown)
+        assert "Ana Ruiz  decision maker, CFO" in plain
+        assert "Luis [bold]Ortega[/]  champion" in plain  # brackets shown, never markup
+        assert {"mailto:ana@acme.example", "tel:+34600123456", "mailto:luis@acme.example"} <= (
+            _links(shown)
+        )
+        # Y (yank) on the deal page: pick one of its emails and phones; it is copied.
+        await pilot.press("Y")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: app.clipboard == "+34 600 123 456")
+
+
+async def test_P_opens_a_contact_page_and_its_company_page_from_there(app: RepdeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await _deal_page(pilot)
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("enter")  # the main contact, Ana
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen) and app.screen.loaded)
+        contact = app.screen
+        assert isinstance(contact, ContactScreen)
+        assert "Ana Ruiz" in _text(contact.query_one("#record-head"))
+        kinds = [entry.kind for entry in contact.entries]
+        assert kinds[:3] == ["email", "phone", "company"] and "deal" in kinds
+        assert _links(contact.entries[0].label) == {"mailto:ana@acme.example"}
+        await pilot.press("Y")  # the email under the cursor
+        assert app.clipboard == "ana@acme.example"
+        await pilot.press("down", "down", "enter")  # the company
+        await until(pilot, lambda: isinstance(app.screen, CompanyScreen) and app.screen.loaded)
+        company = app.screen
+        assert isinstance(company, CompanyScreen)
+        head = _text(company.query_one("#record-head"))
+        assert "Acme Logistics" in head and "mail: acme.example" in head
+        labels = [str(e.label) for e in company.entries]
+        assert any("Fleet tracking rollout" in label for label in labels)
+        assert any(label.startswith("Luis [bold]Ortega[/]") for label in labels)
+        await pilot.press("escape", "escape")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen))
+
+
+async def test_the_palette_finds_people_and_companies(app: RepdeskApp) -> None:
+    from textual.command import CommandPalette
+
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen) and app.board.loaded)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"luis")
+        await until(pilot, lambda: app.screen.query_one(OptionList).option_count > 0)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen) and app.screen.loaded)
+        assert "Luis [bold]Ortega[/]" in _text(app.screen.query_one("#record-head"))
+
+
+async def test_capture_from_the_palette_adds_the_matched_and_assigns_the_rest(
+    app: RepdeskApp, home: Path, tmp_path: Path
+) -> None:
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    for name, sender, subject in (("a.eml", "ana@acme.example", "Re: terms"),
+                                  ("b.eml", "stranger@elsewhere.example", "Hello")):  # fmt: skip
+        (mail / name).write_text(
+            f"From: {sender}\nTo: me@mycorp.example\nSubject: {subject}\n"
+            f"Date: Thu, 19 Nov 2026 10:00:00 +0000\nMessage-ID: <{name}@x>\n\nSee you.\n"
+        )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen) and app.board.loaded)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"capture mail")
+        await until(pilot, lambda: app.screen.query(OptionList) and
+                    app.screen.query_one(OptionList).option_count > 0)  # fmt: skip
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CaptureScreen))
+        screen = app.screen
+        assert isinstance(screen, CaptureScreen)
+        screen.query_one(Input).value = f"{mail / 'a.eml'} {mail / 'b.eml'}"
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.previewed)
+        assert [row.kind for row in screen.rows] == ["added", "unmatched"]
+        assert db(home, "SELECT COUNT(*) FROM captured") == [(0,)]  # nothing before A
+        await pilot.press("A")
+        await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM captured") == [(1,)])
+        await until(pilot, lambda: screen.previewed and [r.kind for r in screen.rows] ==
+                    ["unmatched", "note"])  # fmt: skip
+        await pilot.press("enter")  # on the stranger's mail: pick a deal
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM captured") == [(2,)])
+        deal_id = db(home, "SELECT deal_id FROM captured WHERE source_key = 'mail:b.eml@x'")[0][0]
+        found = db(home, "SELECT kind, outcome, text FROM activity WHERE deal_id = ? AND text "
+                   "LIKE 'Hello%'", deal_id)  # fmt: skip
+        assert found == [("email", "received", "Hello — See you.")]
+        await pilot.press("u")  # the assignment taken back: ledger and activity both
+        await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM captured") == [(1,)])
+        assert db(home, "SELECT COUNT(*) FROM activity WHERE text LIKE 'Hello%'") == [(0,)]

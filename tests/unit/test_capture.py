@@ -1,0 +1,268 @@
+"""`repdesk capture` (issue 19): mail and meetings onto the deals they are about, never
+guessed, never twice; hostile files get one line each and hide nothing beside them."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from tests.pinned import NOW
+from tests.shell import ok, refused
+
+from repdesk.io.capture import HEAD_BYTES, first_lines, read_paths
+from repdesk.services import capture, deals, people
+from repdesk.storage.models import Activity, FollowUp
+from repdesk.storage.store import read_session, write_session
+
+
+def _mail(
+    *,
+    sender: str = "Ana Ruiz <ana@acme.example>",
+    to: str = "Me <me@mycorp.example>",
+    subject: str = "Re: proposal",
+    date: str = "Thu, 19 Nov 2026 15:04:00 +0100",
+    message_id: str = "<m1@acme.example>",
+    body: str = "Looks good, send the contract.\nThanks\n\n-- \nAna\n",
+) -> bytes:
+    head = f"From: {sender}\nTo: {to}\nSubject: {subject}\nDate: {date}\n"
+    if message_id:
+        head += f"Message-ID: {message_id}\n"
+    return (head + "\n" + body).encode()
+
+
+def _calendar(*events: str) -> str:
+    return "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\n" + "".join(events) + "END:VCALENDAR\n"
+
+
+def _event(uid: str, start: str, end: str, summary: str, *attendees: str, extra: str = "") -> str:
+    people_lines = "".join(f"ATTENDEE:mailto:{a}\n" for a in attendees)
+    return (
+        f"BEGIN:VEVENT\nUID:{uid}\nDTSTART{start}\nDTEND{end}\nSUMMARY:{summary}\n"
+        f"{people_lines}{extra}END:VEVENT\n"
+    )
+
+
+def _folder(tmp_path: Path) -> Path:
+    """A folder of its own for the files (the test's desk home is in tmp_path too)."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    return folder
+
+
+def _desk(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Acme with two deals (Ana on the open one), Nordwind with one (nobody's address known)."""
+    with write_session(engine) as session:
+        acme = {"company": "Acme", "currency": "EUR", "contact": "Ana Ruiz", "now": NOW}
+        fleet = deals.create_deal(session=session, title="Fleet", email="ana@acme.example", **acme)
+        lost = deals.create_deal(session=session, title="Old pilot", **acme)
+        deals.lose_deal(session=session, deal_id=lost.id, reason="price", now=NOW)
+        bank = deals.create_deal(session=session, title="Seats", company="Nordwind",
+                                 currency="EUR", now=NOW)  # fmt: skip
+        people.edit_company(session=session, company_id=bank.company_id, domain="nordwind.example")
+        return {"fleet": fleet.id, "lost": lost.id, "bank": bank.id}  # type: ignore[dict-item]
+
+
+def test_mail_and_meetings_land_on_the_deal_their_people_are_on(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ids = _desk(engine)
+    tmp_path = _folder(tmp_path)
+    (tmp_path / "reply.eml").write_bytes(_mail())
+    (tmp_path / "sent.eml").write_bytes(
+        _mail(
+            sender="Me <me@mycorp.example>",
+            to="ops@nordwind.example",
+            message_id="<s1@my>",
+            subject="Seats renewal",
+            body="Hi,\nhere is the quote.\n> quoted\n",
+        )
+    )
+    (tmp_path / "cal.ics").write_text(
+        _calendar(
+            _event("past@x", ":20261118T130000Z", ":20261118T134500Z", "Demo", "ana@acme.example"),
+            _event(
+                "next@x",
+                ";TZID=America/New_York:20261124T100000",
+                ";TZID=America/New_York:20261124T110000",
+                "Contract review",
+                "someone@nordwind.example",
+            ),
+        )
+    )
+    reading = read_paths(sorted(tmp_path.iterdir()), now=NOW)
+    assert reading.problems == []
+    with write_session(engine) as session:
+        report = capture.capture(session=session, items=reading.items, me=["ME@mycorp.example"],
+                                 now=NOW)  # fmt: skip
+    assert report.unmatched == [] and report.ambiguous == []
+    with read_session(engine) as session:
+        acts = session.exec(select(Activity).order_by(Activity.at)).all()
+        steps = session.exec(select(FollowUp)).all()
+    got = [(a.deal_id, a.kind, a.outcome, a.minutes, a.text) for a in acts]
+    assert got == [
+        (ids["fleet"], "meeting", "", 45, "Demo"),
+        # the open deal, not the lost one Ana was also on; the quote, not the signature
+        (ids["fleet"], "email", "received", None,
+         "Re: proposal — Looks good, send the contract. Thanks"),
+        # nobody's address is known at Nordwind: its mail domain is
+        (ids["bank"], "email", "sent", None, "Seats renewal — Hi, here is the quote."),
+    ]  # fmt: skip
+    # A meeting to come is a next step at its own time: 10:00 in New York is 15:00 UTC.
+    assert [(s.deal_id, s.due_on.isoformat(), str(s.due_time), s.note) for s in steps] == [
+        (ids["bank"], "2026-11-24", "15:00:00", "Meeting: Contract review")
+    ]
+    # Reading the same files again adds nothing.
+    with write_session(engine) as session:
+        again = capture.capture(session=session, items=reading.items, now=NOW)
+    assert (again.added, again.already) == ([], 4)
+
+
+def test_unknown_and_shared_addresses_are_listed_never_guessed_and_deal_settles_them(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    ids = _desk(engine)
+    tmp_path = _folder(tmp_path)
+    with write_session(engine) as session:
+        other = deals.create_deal(session=session, title="Second", company="Acme",
+                                  contact="Ana Ruiz", currency="EUR", now=NOW)  # fmt: skip
+    (tmp_path / "both.eml").write_bytes(_mail())  # Ana is on two open deals now
+    (tmp_path / "free.eml").write_bytes(
+        _mail(sender="x@gmail.com", message_id="<f1@gmail.com>", subject="hello")
+    )
+    items = read_paths(sorted(tmp_path.iterdir()), now=NOW).items
+    with write_session(engine) as session:
+        report = capture.capture(session=session, items=items, now=NOW)
+    assert report.added == []
+    assert [{d.id for d in u.candidates} for u in report.ambiguous] == [{ids["fleet"], other.id}]
+    assert [u.item.subject for u in report.unmatched] == ["hello"]  # gmail names no company
+    with write_session(engine) as session:
+        settled = capture.capture(session=session, items=items, deal_id=ids["fleet"], now=NOW)
+    assert {p.deal.id for p in settled.added} == {ids["fleet"]} and len(settled.added) == 2
+
+
+def test_the_shell_captures_an_mbox_and_a_maildir_and_says_what_it_did(tmp_path: Path) -> None:
+    tmp_path = _folder(tmp_path)
+    ok("deal", "add", "Fleet", "--company", "Acme", "--contact", "Ana Ruiz",
+       "--email", "ana@acme.example")  # fmt: skip
+    box = mailbox.mbox(tmp_path / "inbox.mbox")
+    box.add(_mail(message_id="<a@x>"))
+    box.add(_mail(sender="who@elsewhere.example", message_id="<b@x>", subject="Newsletter"))
+    box.close()
+    maildir = mailbox.Maildir(tmp_path / "Mail")
+    maildir.add(_mail(message_id="<c@x>", subject="From the Maildir"))
+    maildir.close()
+    dry = ok("capture", tmp_path / "inbox.mbox", tmp_path / "Mail", "--dry-run")
+    assert "Would add email 2026-11-19 (received) on #1 Fleet (Acme): Re: proposal" in dry
+    assert f'{tmp_path / "inbox.mbox"}#2 2026-11-19 email "Newsletter"' in dry
+    assert "2 items would be added, 1 to settle (dry run: nothing written)" in dry
+    assert json.loads(ok("deal", "show", "1", "--json"))["recent_activities"] == []
+    done = ok("capture", tmp_path / "inbox.mbox", tmp_path / "Mail")
+    assert "2 items added, 1 to settle" in done
+    # The listed one, settled alone by its number.
+    assert "1 item added" in ok("capture", f"{tmp_path / 'inbox.mbox'}#2", "--deal", "1")
+    assert "0 items added, 3 captured before" in ok("capture", tmp_path / "inbox.mbox",
+                                                     tmp_path / "Mail")  # fmt: skip
+    # Deleted on purpose, a captured mail stays deleted when the files are read again.
+    shown = json.loads(ok("deal", "show", "1", "--json"))["recent_activities"]
+    ok("activity", "delete", str(shown[0]["id"]))
+    assert "0 items added" in ok("capture", tmp_path / "inbox.mbox", tmp_path / "Mail")
+
+
+def test_hostile_files_get_one_line_each_and_hide_nothing_beside_them(tmp_path: Path) -> None:
+    tmp_path = _folder(tmp_path)
+    ok("deal", "add", "Fleet", "--company", "Acme", "--contact", "Ana Ruiz",
+       "--email", "ana@acme.example")  # fmt: skip
+    files = {
+        # an encoded word carrying a terminal escape, and a NUL in the subject
+        "escape.eml": _mail(subject="=?utf-8?q?Hi_=1B]2;owned=07_there?=\x00", message_id="<e@x>"),
+        "huge.eml": _mail(
+            message_id="<h@x>", body="Text first.\n-- \n" + "A" * (HEAD_BYTES + 500_000)
+        ),
+        "notmail.eml": b"\x89PNG\r\n\x1a\n\x00\x00binary",
+        "nodate.eml": _mail(date="the day after tomorrow", message_id="<d@x>"),
+        "broken.eml": (
+            b"From: ana@acme.example\nDate: Thu, 19 Nov 2026 10:00:00 +0000\nMessage-ID: <b@x>\n"
+            b'Subject: broken\nContent-Type: multipart/mixed; boundary="zz"\n\n--zz\n'
+            b"Content-Type: text/plain; charset=klingon\n\nStill readable\n--zz"
+        ),
+        "cal.ics": b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:garbage\n",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    code_out = ok("capture", *sorted(tmp_path.iterdir()), tmp_path / "missing.eml")
+    lines = code_out.splitlines()
+    assert not any("\x1b" in line or "\x00" in line for line in lines)
+    skipped = [line for line in lines if line.startswith("Note:")]
+    assert len(skipped) == 6, skipped
+    assert any("escape.eml: its Subject held control characters" in s for s in skipped)
+    assert any("huge.eml: 2 MB; its headers and text were read" in s for s in skipped)
+    assert any("notmail.eml: not a mail message" in s for s in skipped)
+    assert any("nodate.eml: no readable Date header" in s for s in skipped)
+    assert any("cal.ics: not a readable calendar" in s for s in skipped)
+    assert any("missing.eml: no such file" in s for s in skipped)
+    notes = [a["text"] for a in json.loads(ok("deal", "show", "1", "--json"))["recent_activities"]]
+    assert sorted(notes) == [
+        "Hi ]2;owned there — Looks good, send the contract. Thanks",
+        "Re: proposal — Text first.",
+        "broken — Still readable",
+    ]
+    assert "nothing to capture" in refused("capture", tmp_path / "missing.eml")
+
+
+def test_a_repeating_meeting_is_each_past_occurrence_once_and_its_next_one_a_step(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    ids = _desk(engine)
+    weekly = _event(
+        "weekly@x", ";TZID=Europe/Berlin:20261029T100000", ";TZID=Europe/Berlin:20261029T103000",
+        "Weekly sync", "ana@acme.example", extra="RRULE:FREQ=WEEKLY;COUNT=8\n",
+    )  # fmt: skip
+    moved = _event(  # the 12 Nov occurrence moved an hour later
+        "weekly@x", ";TZID=Europe/Berlin:20261112T110000", ";TZID=Europe/Berlin:20261112T113000",
+        "Weekly sync (moved)", "ana@acme.example",
+        extra="RECURRENCE-ID;TZID=Europe/Berlin:20261112T100000\n",
+    )  # fmt: skip
+    (tmp_path / "cal.ics").write_text(_calendar(weekly, moved))
+    items = read_paths([tmp_path / "cal.ics"], now=NOW).items
+    with write_session(engine) as session:
+        report = capture.capture(session=session, items=items, now=NOW)
+    meetings = [(p.item.start, p.item.subject) for p in report.added if p.kind == "activity"]
+    assert [start.astimezone(UTC).strftime("%m-%d %H:%M") for start, _ in meetings] == [
+        "10-29 09:00", "11-05 09:00", "11-12 10:00", "11-19 09:00",
+    ]  # fmt: skip
+    assert meetings[2][1] == "Weekly sync (moved)"
+    steps = [p for p in report.added if p.kind == "follow_up"]
+    assert [(p.deal.id, p.item.start.strftime("%m-%d")) for p in steps] == [(ids["fleet"], "11-26")]
+    # A week on, the step's meeting has happened: read again, it is a meeting and the step done.
+    later = NOW + timedelta(days=7)
+    items = read_paths([tmp_path / "cal.ics"], now=later).items
+    with write_session(engine) as session:
+        report = capture.capture(session=session, items=items, now=later)
+        step = session.get(FollowUp, steps[0].item_id)
+        assert step is not None and step.done_at is not None
+    assert [(p.kind, p.item.start.strftime("%m-%d")) for p in report.added] == [
+        ("activity", "11-26"), ("follow_up", "12-03"),
+    ]  # fmt: skip
+
+
+def test_first_lines_leave_quotes_and_signatures_out() -> None:
+    body = "Yes, Tuesday works.\n\nOn Mon, 16 Nov 2026, Me <me@x> wrote:\n> Does Tuesday work?\n"
+    assert first_lines(body) == "Yes, Tuesday works."
+    assert first_lines("> quoted only\n-- \nsig") == ""
+    assert first_lines("Hallo\nVon: someone\nold") == "Hallo"
+
+
+@pytest.mark.parametrize("when", ["Thu, 19 Nov 2099 10:00:00 +0000"])
+def test_a_message_dated_in_the_future_is_left_out_with_a_line(
+    engine, tmp_path: Path, when: str
+) -> None:  # type: ignore[no-untyped-def]
+    _desk(engine)
+    tmp_path = _folder(tmp_path)
+    (tmp_path / "future.eml").write_bytes(_mail(date=when))
+    items = read_paths([tmp_path / "future.eml"], now=NOW).items
+    with write_session(engine) as session:
+        report = capture.capture(session=session, items=items, now=NOW)
+    assert report.added == [] and "after now" in report.refused[0]
+    assert datetime(2099, 11, 19, 10, tzinfo=UTC) == items[0].start

@@ -1,0 +1,86 @@
+"""The settings file as the app writes it back: the rep's comments, order and tables stay."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from repdesk import settings
+
+
+def test_a_theme_saved_into_a_file_that_starts_with_a_table_lands_above_it(
+    tmp_path: Path,
+) -> None:
+    # The writer before put `theme = ...` at the end, inside [rates]: the next start failed
+    # with "rates.theme is not valid".
+    path = tmp_path / "settings.toml"
+    path.write_text("[rates]\n# dollars, at the bank's rate\nUSD = 0.92  # May\n", encoding="utf-8")
+    settings.save_value(path, "theme", "textual-light")
+    loaded = settings.load(path)
+    assert loaded.theme == "textual-light"
+    assert loaded.rates == {"USD": 0.92}
+    assert path.read_text(encoding="utf-8") == (
+        'theme = "textual-light"\n\n[rates]\n# dollars, at the bank\'s rate\nUSD = 0.92  # May\n'
+    )
+
+
+def test_a_theme_saved_again_changes_its_line_and_nothing_else(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(settings.DEFAULT_TEXT + "USD = 0.92\n", encoding="utf-8")
+    settings.save_value(path, "theme", "nord")
+    written = path.read_text(encoding="utf-8")
+    expected = settings.DEFAULT_TEXT.replace('theme = "textual-dark"', 'theme = "nord"')
+    assert written == expected + "USD = 0.92\n"
+    assert settings.load(path).theme == "nord"
+
+
+def test_only_the_top_level_key_is_changed(tmp_path: Path) -> None:
+    # Lines that look like `theme = ...` in a table or inside a multi-line string stay.
+    text = 'note = """\ntheme = "mine"\n"""\n[keys]\n"board.theme" = "t"\n[rates]\nUSD = 0.9\n'
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    settings.save_value(path, "theme", "nord")
+    written = path.read_text(encoding="utf-8")
+    assert written.count("theme") == 3 and 'theme = "mine"' in written
+    loaded = settings.load(path)
+    assert (loaded.theme, loaded.keys, loaded.rates) == ("nord", {"board.theme": "t"}, {"USD": 0.9})
+
+
+def test_a_value_with_quotes_and_backslashes_comes_back_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    settings.save_value(path, "theme", 'my "dark" \\ theme')
+    assert settings.load(path).theme == 'my "dark" \\ theme'
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["theme = \n", "[rates\nUSD = 0.9\n", b"theme = \xff\n"],
+    ids=["toml", "table", "utf8"],
+)
+def test_a_file_broken_while_the_app_runs_is_refused_and_left_as_it_is(
+    tmp_path: Path, broken: str | bytes
+) -> None:
+    path = tmp_path / "settings.toml"
+    data = broken.encode() if isinstance(broken, str) else broken
+    path.write_bytes(data)
+    with pytest.raises(settings.SettingsError, match=r"is not valid TOML .*: theme was not saved"):
+        settings.save_value(path, "theme", "nord")
+    assert path.read_bytes() == data
+
+
+def test_reading_the_settings_never_imports_the_writer(tmp_path: Path) -> None:
+    # Every shell command reads the settings; only a save pays for tomlkit.
+    path = tmp_path / "settings.toml"
+    path.write_text(settings.DEFAULT_TEXT, encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from repdesk import settings\n"
+        f"settings.load(Path({str(path)!r}))\n"
+        "assert 'tomlkit' not in sys.modules, 'tomlkit imported by a read'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
