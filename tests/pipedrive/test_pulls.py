@@ -17,7 +17,9 @@ from repdesk.services import activities, followups, trash
 from repdesk.storage.models import Activity, Deal, FollowUp, SyncLink
 from repdesk.storage.store import read_session, write_session
 
-SALESFORCE = Path(__file__).parent.parent / "io" / "fixtures" / "salesforce_data_cloud_workshop"
+SALESFORCE = (
+    Path(__file__).parent.parent / "io" / "fixtures" / "real" / "salesforce_data_cloud_workshop"
+)
 
 
 def notes_on(desk: Engine, deal_id: int) -> list[str]:
