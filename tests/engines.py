@@ -93,13 +93,14 @@ def every_row(engine: Any) -> dict[str, list[dict[str, Any]]]:
 
     from repdesk.storage.models import ALL_TABLES, SQLModel
 
+    tables = [SQLModel.metadata.tables[name] for name in ALL_TABLES]
     with engine.connect() as conn:
         return {
-            name: [
+            table.name: [
                 dict(row)
                 for row in conn.execute(
-                    select(SQLModel.metadata.tables[name]).order_by("id")
+                    select(table).order_by(*table.primary_key.columns)
                 ).mappings()
             ]
-            for name in ALL_TABLES
+            for table in tables
         }

@@ -17,6 +17,10 @@ def start(fn: Callable[[], T], name: str) -> Future[T]:
     future: Future[T] = Future()
 
     def run() -> None:
+        # Running from now on: a caller that stops waiting (an app quitting while a sync runs
+        # cancels the asyncio side) can no longer cancel it, so its result has a place to go.
+        if not future.set_running_or_notify_cancel():
+            return  # cancelled before it started
         try:
             future.set_result(fn())
         except BaseException as exc:

@@ -55,6 +55,11 @@ def _now() -> str:
     return clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _now_v1() -> str:
+    # API v1 writes its times without the T and the zone (UTC): `2026-11-20 10:00:00`.
+    return clock.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 @dataclass
 class Fault:
     status: int
@@ -104,6 +109,13 @@ class Pipedrive:
         self.token = TOKEN
         self.page_size_cap = 500
         self.lock = threading.Lock()
+        # Whether GET /activities lists deleted activities (marked `is_deleted`): the
+        # documents allow both readings, and the sync must notice a deletion either way.
+        self.lists_deleted_activities = False
+        # Cleared: every request waits until it is set again (a slow network, for the app's
+        # tests: the screen must go on meanwhile).
+        self.gate = threading.Event()
+        self.gate.set()
 
     # ------------------------------------------------------------ test helpers
 
@@ -120,7 +132,11 @@ class Pipedrive:
     def add(self, collection: str, **values: Any) -> dict[str, Any]:
         with self.lock:
             self.next_id += 1
-            item = {"id": self.next_id, "add_time": _now(), "update_time": _now(), **values}
+            stamp = _now_v1() if collection == "notes" else _now()
+            item = {"id": self.next_id, "add_time": stamp, "update_time": stamp, **values}
+            if collection == "notes":
+                item.setdefault("active_flag", True)
+                item.setdefault("user_id", ME)
             if collection in ("deals", "activities", "persons", "organizations"):
                 item.setdefault("owner_id", ME)
                 item.setdefault("is_deleted", False)
@@ -135,7 +151,12 @@ class Pipedrive:
 
     def change(self, collection: str, item_id: int, **values: Any) -> None:
         with self.lock:
-            self.objects[collection][item_id].update(values, update_time=_now())
+            stamp = _now_v1() if collection == "notes" else _now()
+            self.objects[collection][item_id].update(values, update_time=stamp)
+
+    def remove_activity(self, activity_id: int) -> None:
+        """As DELETE /v2/activities/{id} does: "Marks an activity as deleted"."""
+        self.change("activities", activity_id, is_deleted=True)
 
     def remove_deal(self, deal_id: int) -> None:
         with self.lock:
@@ -173,14 +194,8 @@ class Pipedrive:
         if collection == "stages":
             return 200, {"success": True, "data": self.stages}, {}
         store = self.objects[collection]
-        if method == "GET" and version == "v1":  # notes of a deal
-            found = [n for n in store.values() if n.get("deal_id") == int(query["deal_id"])]
-            page = {"start": 0, "limit": 500, "more_items_in_collection": False}
-            return (
-                200,
-                {"success": True, "data": found, "additional_data": {"pagination": page}},
-                {},
-            )
+        if method == "GET" and version == "v1":  # notes
+            return 200, self._notes(query), {}
         if method == "GET":
             return 200, self._list(collection, query), {}
         if method == "POST":
@@ -199,6 +214,8 @@ class Pipedrive:
         if method == "DELETE":
             if collection == "deals":
                 self.remove_deal(item_id)
+            elif collection == "activities":
+                self.remove_activity(item_id)
             else:
                 del store[item_id]
             data: Any = True if version == "v1" else {"id": item_id}
@@ -217,7 +234,7 @@ class Pipedrive:
         if collection == "deals":
             deleted = query.get("status") == "deleted"
             items = [i for i in items if bool(i.get("is_deleted")) == deleted]
-        else:
+        elif not (collection == "activities" and self.lists_deleted_activities):
             items = [i for i in items if not i.get("is_deleted")]
         start = int(base64.b64decode(query["cursor"])) if query.get("cursor") else 0
         limit = min(int(query.get("limit", 100)), self.page_size_cap)
@@ -228,6 +245,26 @@ class Pipedrive:
                 "next_cursor": base64.b64encode(str(start + limit).encode()).decode()
             }
         return answer
+
+    def _notes(self, query: dict[str, str]) -> dict[str, Any]:
+        """GET /v1/notes: by deal or user, sorted as `sort` says, `start`/`limit` pages."""
+        items = list(self.objects["notes"].values())
+        for name in ("deal_id", "user_id"):
+            if name in query:
+                items = [n for n in items if n.get(name) == int(query[name])]
+        field, _, direction = query.get("sort", "id ASC").partition(" ")
+        items.sort(key=lambda n: (n.get(field) or "", n["id"]), reverse=direction == "DESC")
+        start = int(query.get("start", 0))
+        limit = min(int(query.get("limit", 100)), self.page_size_cap)
+        more = start + limit < len(items)
+        page: dict[str, Any] = {"start": start, "limit": limit, "more_items_in_collection": more}
+        if more:
+            page["next_start"] = start + limit
+        return {
+            "success": True,
+            "data": items[start : start + limit],
+            "additional_data": {"pagination": page},
+        }
 
     # ------------------------------------------------------------ the contract
 
@@ -284,12 +321,19 @@ def _why(exc: Exception) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # Keep-alive, as Pipedrive serves it: a client that opened a connection per request
+    # would pass here and crawl there.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, the second waits for
+    # the client's delayed ACK (~40 ms a response on Linux), a wait Pipedrive does not have.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         api = self.server.api
+        api.gate.wait(60)
         status, answer, extra = api.handle(self.command, self.path, body, headers)
         api.check(self.command, self.path, body, headers, status, answer)
         if status == 599:

@@ -8,73 +8,23 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from tests.pipedrive.server import ME, TOKEN, Pipedrive, start
+from tests.engines import every_row
+from tests.pipedrive.helpers import Waits, add_deal, get, point_settings_at, remote_deal, sync
+from tests.pipedrive.server import ME, TOKEN, Pipedrive
 from tests.shell import ok, refused
 
 from repdesk.services import activities, deals, followups, trash
 from repdesk.storage.models import Activity, Deal, FollowUp, SyncOutbox
 from repdesk.storage.store import make_engine, read_session, write_session
-from repdesk.sync.engine import Sync, conflicts, settle
+from repdesk.sync.engine import conflicts, settle
 from repdesk.sync.pipedrive import PipedriveClient
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-
-
-@pytest.fixture
-def crm() -> Iterator[tuple[Pipedrive, str]]:
-    server, api, url = start()
-    yield api, url
-    api.release.set()
-    server.shutdown()
-    server.server_close()
-    assert api.errors == [], "\n".join(api.errors)  # a drift from the published contract
-
-
-@pytest.fixture
-def desk(home: Path) -> Iterator[Engine]:
-    engine = make_engine(home / "desk.sqlite")
-    yield engine
-    engine.dispose()
-
-
-class Waits:
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-
-
-def sync(engine: Engine, url: str, waits: Waits | None = None, **how: Any) -> Any:
-    client = PipedriveClient(url, TOKEN, sleep=waits or Waits())
-    try:
-        return Sync(engine, client, **how).run()
-    finally:
-        client.close()
-
-
-def add_deal(engine: Engine, title: str, **values: Any) -> int:
-    with write_session(engine) as session:
-        deal = deals.create_deal(session=session, title=title, currency="EUR", **values)
-        return deal.id  # type: ignore[return-value]
-
-
-def get(engine: Engine, model: type, row_id: int) -> Any:
-    with read_session(engine) as session:
-        return session.get(model, row_id)
-
-
-def remote_deal(api: Pipedrive, title: str) -> dict[str, Any]:
-    found = [d for d in api.objects["deals"].values() if d.get("title") == title]
-    assert len(found) == 1, f"{len(found)} deals titled {title!r} in Pipedrive"
-    return found[0]
 
 
 def test_first_sync_links_imported_deals_takes_in_new_ones_and_sends_the_rest(
@@ -239,7 +189,7 @@ def test_a_value_changed_on_both_sides_waits_for_the_rep(
     with read_session(desk) as session:
         [conflict] = conflicts(session)
     assert (conflict.field, conflict.desk, conflict.remote) == ("value", 48000.0, 47000.0)
-    assert "value: desk 48000.0 · Pipedrive 47000.0" in ok("sync", "conflicts")
+    assert "deal #1 Fleet 2027: value: desk 48,000 · Pipedrive 47,000" in ok("sync", "conflicts")
 
     settle(desk, conflict.id, "pipedrive")
     assert get(desk, Deal, fleet).value_cents == 4_700_000
@@ -259,7 +209,8 @@ def test_desk_side_of_a_conflict_is_sent_when_the_rep_keeps_it(
     sync(desk, url)
     with read_session(desk) as session:
         [conflict] = conflicts(session)
-    assert "Kept the desk's value" in ok("sync", "settle", str(conflict.id), "desk")
+    out = ok("sync", "settle", str(conflict.id), "desk")
+    assert "Kept the desk's 48,000 for deal #1 Fleet rollout: value (sent at the next sync)" in out
     sync(desk, url)
     assert remote_deal(api, "Fleet rollout")["value"] == 48000
 
@@ -339,11 +290,10 @@ def test_a_500_in_the_middle_of_the_pages_is_retried_and_all_1200_deals_arrive(
 
 
 def test_a_revoked_token_is_one_line_and_loses_nothing(
-    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+    home: Path, desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _api, url = crm
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "settings.toml").write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
+    point_settings_at(home, url)
     ok("deal", "add", "Fleet rollout")
     monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", "revoked-token")
 
@@ -356,7 +306,7 @@ def test_a_revoked_token_is_one_line_and_loses_nothing(
     assert "sent 1 new" in ok("sync", "pipedrive")
     assert "synced just now" in ok("sync", "status")
     settings = (home / "settings.toml").read_text(encoding="utf-8")
-    assert TOKEN not in settings and TOKEN.encode() not in (home / "desk.sqlite").read_bytes()
+    assert TOKEN not in settings and TOKEN not in repr(every_row(desk))
 
 
 def test_a_missing_scope_is_one_line(desk: Engine, crm: tuple[Pipedrive, str]) -> None:
@@ -413,11 +363,10 @@ def test_two_hundred_offline_writes_go_in_one_sync(
 
 
 def test_killed_in_the_middle_of_a_push_then_run_again_sends_nothing_twice(
-    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+    home: Path, desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api, url = crm
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "settings.toml").write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
+    point_settings_at(home, url)
     env = {**os.environ, "REPDESK_PIPEDRIVE_TOKEN": TOKEN}
     for title in ("One", "Two", "Three"):
         ok("deal", "add", title)
@@ -475,3 +424,72 @@ def test_a_desk_never_linked_keeps_no_outbox(desk: Engine) -> None:
         deals.move_deal(session=session, deal_id=fleet, stage="Demo")
     with read_session(desk) as session:
         assert session.execute(select(func.count()).select_from(SyncOutbox)).scalar_one() == 0
+
+
+def test_a_change_the_desk_refuses_is_named_and_the_others_of_its_page_come_in(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = linked_desk(desk, url)
+    pilot = add_deal(desk, "Pilot")
+    sync(desk, url)
+    # Expected to close before the deal's first contact (today): the desk refuses it.
+    api.change("deals", remote_deal(api, "Fleet rollout")["id"], expected_close_date="2020-01-31")
+    api.change("deals", remote_deal(api, "Pilot")["id"], value=900, stage_id=103)
+
+    report = sync(desk, url)
+
+    assert any(f"deal #{fleet}: Pipedrive's change not taken in" in n for n in report.notes)
+    assert get(desk, Deal, fleet).expected_close is None
+    assert (get(desk, Deal, pilot).value_cents, get(desk, Deal, pilot).stage_id) == (90_000, 3)
+    assert report.taken_changed == 1
+    again = sync(desk, url)  # named again; Pipedrive's value is not overwritten by the desk's
+    assert any(f"deal #{fleet}: Pipedrive's change not taken in" in n for n in again.notes)
+    assert remote_deal(api, "Fleet rollout")["expected_close_date"] == "2020-01-31"
+
+
+def test_deals_of_one_company_share_its_organization_in_pipedrive(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    known = api.add("organizations", name="Lyon SA")
+    api.add("deals", title="Earlier deal", org_id=known["id"])
+    for title in ("Fleet rollout", "Fleet pilot", "Fleet support"):
+        add_deal(desk, title, company="Acme GmbH", contact="Ana Ruiz", email="ana@acme.example")
+    add_deal(desk, "Lyon expansion", company="Lyon SA")
+
+    sync(desk, url)
+
+    names = sorted(o["name"] for o in api.objects["organizations"].values())
+    assert names == ["Acme GmbH", "Lyon SA"]  # not one Acme a deal, not a second Lyon
+    assert [p["name"] for p in api.objects["persons"].values()] == ["Ana Ruiz"]
+    assert remote_deal(api, "Lyon expansion")["org_id"] == known["id"]
+
+
+def test_offline_is_one_line_at_once_not_a_minute_of_retries(desk: Engine) -> None:
+    from tests.pipedrive.server import start
+
+    server, _api, url = start()
+    server.shutdown()
+    server.server_close()  # nothing listens there: as with no network
+    waits = Waits()
+    with pytest.raises(Exception, match=r"cannot be reached at 127\.0\.0\.1 \(offline\?\)"):
+        sync(desk, url, waits)
+    assert waits.seconds == []  # said at once
+
+
+def test_the_demo_desk_never_syncs_from_the_shell(
+    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repdesk import demo
+    from repdesk.core import clock
+    from repdesk.storage.paths import Home
+
+    api, url = crm
+    demo_home = Home(home, home).demo
+    demo.ensure_built(demo_home, today=clock.today(), now=clock.now())
+    point_settings_at(demo_home.data_dir, url)
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+    err = refused("--home", demo_home.data_dir, "sync", "pipedrive")
+    assert "the demo desk does not sync" in err
+    assert api.log == []

@@ -191,8 +191,9 @@ def test_g_before_every_card_is_read_still_lands_on_the_last_card(
 _IMPORTED_AT_FIRST_FRAME = """
 import json, sys, threading
 from repdesk import cli
+from repdesk.cli.app import open_app
 from repdesk.storage import paths
-HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "repdesk.storage.store")
+HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "repdesk.storage.store", "httpx")
 seen = {}
 def run(app):
     after = app.after_first_paint
@@ -208,7 +209,7 @@ def run(app):
         threading.Thread(target=when_warm, daemon=True).start()
     app.after_first_paint = first_paint
     app.run(headless=True, size=(120, 36))
-cli.open_app(cli.Desk(paths.resolve_home()), auto_backup=False, run=run)
+open_app(cli.Desk(paths.resolve_home()), auto_backup=False, run=run)
 print(json.dumps(seen))
 """
 
@@ -216,7 +217,7 @@ print(json.dumps(seen))
 def test_the_first_frame_waits_for_no_sqlalchemy(home: Path) -> None:
     """The first frame reads with sqlite3: SQLAlchemy and SQLModel (some 400 ms of imports,
     more than Textual's own) are imported after it, in the background, before any key needs
-    them."""
+    them. httpx (the CRM sync's client) only when a sync runs."""
     build_small_desk(home)
     result = subprocess.run(
         [sys.executable, "-c", _IMPORTED_AT_FIRST_FRAME],

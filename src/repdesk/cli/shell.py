@@ -306,7 +306,13 @@ TABLE_WORDS = {
     "contact_phone": ("contact phone", "contact phones"),
     "deal_contact": ("contact on a deal", "contacts on deals"),
     "captured": ("captured mail or meeting", "captured mails and meetings"),
+    "sync_state": ("sync setting", "sync settings"),
+    "sync_link": ("link to the CRM", "links to the CRM"),
+    "sync_outbox": ("change waiting to sync", "changes waiting to sync"),
+    "sync_conflict": ("sync conflict", "sync conflicts"),
 }
+# Listed only when they hold rows: a desk never synced has none, and says nothing of them.
+_QUIET_WHEN_EMPTY = frozenset({"sync_state", "sync_link", "sync_outbox", "sync_conflict"})
 
 
 def table_counts(counts: dict[str, int]) -> str:
@@ -319,4 +325,4 @@ def table_counts(counts: dict[str, int]) -> str:
     shown = sorted(
         counts.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else 99
     )
-    return ", ".join(words(table, n) for table, n in shown)
+    return ", ".join(words(table, n) for table, n in shown if n or table not in _QUIET_WHEN_EMPTY)

@@ -8,15 +8,21 @@ from typing import Any
 
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import out as _out
+from repdesk.core.text import printable
 
 
 def _ask_stage(stage: Any, remote: list[Any], guess: Any) -> Any:
-    """Asked once per desk stage at the first sync (stored; `repdesk sync stages --reset`)."""
+    """Asked once per desk stage at the first sync (stored; `repdesk sync stages --reset`).
+    Pipedrive's stage names are the company's text: printable, like everything shown."""
+    from repdesk.sync.engine import cut
+
     if not sys.stdin.isatty():
         return guess
-    names = ", ".join(f"{i + 1} {s.name}" for i, s in enumerate(remote))
+    names = ", ".join(f"{i + 1} {cut(s.name, 40)}" for i, s in enumerate(remote))
     while True:
-        answer = input(f"Desk stage {stage.name!r} is Pipedrive's [{guess.name}] ({names}): ")
+        # input() writes its prompt as it is: only printable text goes in it.
+        prompt = f"Desk stage {cut(stage.name, 40)!r} is Pipedrive's [{cut(guess.name, 40)}]"
+        answer = input(f"{prompt} ({names}): ")
         answer = answer.strip()
         if not answer:
             return guess
@@ -36,8 +42,13 @@ def _connector(desk: Any) -> Any:
 
 
 def cmd_sync_pipedrive(desk: Any, args: argparse.Namespace) -> int:
+    from repdesk.storage.paths import demo_owner
+    from repdesk.sync.connector import SyncError
     from repdesk.sync.engine import Sync
 
+    if demo_owner(desk.home) is not None:
+        # Made-up deals: they must never reach the company's CRM.
+        raise SyncError("the demo desk does not sync with Pipedrive: sync your own desk")
     desk.prepare()
     client = _connector(desk)
     try:
@@ -46,13 +57,13 @@ def cmd_sync_pipedrive(desk: Any, args: argparse.Namespace) -> int:
             client,
             all_owners=desk.settings.pipedrive_all_owners,
             pipeline_id=desk.settings.pipedrive_pipeline,
-            ask_stage=_ask_stage,
+            ask_stage=_ask_stage if sys.stdin.isatty() else None,
         )
         report = runner.run(dry_run=args.dry_run)
     finally:
         client.close()
     for line in report.lines():
-        _out(line)
+        _out(printable(line))  # a note quotes Pipedrive's text: one line each
     return 0
 
 
@@ -89,9 +100,10 @@ def cmd_sync_settle(desk: Any, args: argparse.Namespace) -> int:
 
         raise SyncError(f"{args.id!r} is no conflict id; `repdesk sync conflicts` lists them")
     found = settle(desk.engine, int(args.id), args.side)
-    kept = "the desk's" if args.side == "desk" else "Pipedrive's"
-    after = " (sent at the next sync)" if args.side == "desk" else ""
-    _out(f"Kept {kept} value for {found.line().split(': ', 1)[1].split(':')[0]}{after}")
+    if args.side == "desk":
+        _out(f"Kept the desk's {found.desk_shown} for {found.what} (sent at the next sync)")
+    else:
+        _out(f"Kept Pipedrive's {found.remote_shown} for {found.what}")
     return 0
 
 

@@ -1,7 +1,8 @@
 """`repdesk export json` and its import: the whole desk as one JSON document.
 
-Every table (stages, deals, stage history, activities, follow-ups, objections, quotas) with
-every column and id, so importing the file into an empty desk gives an identical desk. The
+Every table (stages, deals, stage history, activities, follow-ups, objections, quotas, the
+trash, and the CRM sync's settings, links, outbox and conflicts) with every column and id, so
+importing the file into an empty desk gives an identical desk, still linked to the same CRM. The
 values are the same whichever engine wrote them, so a desk moves between a SQLite file and a
 PostgreSQL server this way: dates `2026-11-20`, times `10:00:00`, instants UTC as
 `2026-11-20T09:30:00.000000Z`, money in cents. The import also reads what the first,
@@ -139,7 +140,7 @@ def _columns(conn: Connection, table: Table) -> dict[str, _Column]:
             kind=_kind(column),
             nullable=bool(found["nullable"]),
             required=not found["nullable"] and found.get("default") is None,
-            unique=bool(column.unique),
+            unique=bool(column.unique) or (column.primary_key and column.name != "id"),
             int_range=_INT64 if isinstance(found["type"], BigInteger) else _INT32,
             parent=parents[0] if parents else None,
         )
@@ -156,7 +157,7 @@ def export_json(conn: Connection, path: Path, *, exported_at: datetime) -> dict[
     for table in _model_tables():
         names = [column.name for column in table.columns]
         forms = [_JSON_FORM.get(_kind(column)) for column in table.columns]
-        result = conn.execute(sql_select(table).order_by(table.c.id)).all()
+        result = conn.execute(sql_select(table).order_by(*table.primary_key.columns)).all()
         tables[table.name] = [
             {
                 name: value if form is None or value is None else form(value)
@@ -288,10 +289,15 @@ def _check(conn: Connection, path: Path, tables: dict[str, Any]) -> dict[str, li
             problems.append(f"{path}: tables.{table.name}: expected a list of rows")
             continue
         seen: dict[str, dict[Any, int]] = {c.name: {} for c in columns.values() if c.unique}
+        has_id = "id" in columns  # sync_state is keyed by its `key`
         for number, row in enumerate(rows):
             place = f"{path}: tables.{table.name}[{number}]"
-            if not isinstance(row, dict) or not _is_int(row.get("id")):
-                problems.append(f"{place}: expected an object with an integer id")
+            if not isinstance(row, dict) or (has_id and not _is_int(row.get("id"))):
+                problems.append(
+                    f"{place}: expected an object with an integer id"
+                    if has_id
+                    else f"{place}: expected an object"
+                )
                 continue
             values: dict[str, Any] = {}
             for name, value in row.items():
@@ -320,7 +326,7 @@ def _check(conn: Connection, path: Path, tables: dict[str, Any]) -> dict[str, li
                     problems.append(f"{place}.{column.name}: missing; expected {_expected(column)}")
             checked[table.name].append(values)
         # Foreign keys point at ids; a child table is checked after its parents (TABLES' order).
-        for number, row in enumerate(rows):
+        for number, row in enumerate(rows if has_id else []):
             if isinstance(row, dict) and _is_int(row.get("id")):
                 if row["id"] in ids[table.name]:
                     problems.append(
@@ -354,6 +360,8 @@ def _is_period(value: str) -> bool:
     except PeriodInputError:
         return False
 
+
+_SYNC_KINDS = ("deal", "activity", "follow_up")
 
 # What a value must mean, beyond its type: the limits the shell and the forms hold to, so a
 # file cannot make a desk that later commands cannot read (a repeat of 2^31 days, a value whose
@@ -404,6 +412,10 @@ _MEANING: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("commitment", "outcome"): (lambda v: v is None or v in OUTCOMES, "kept, missed or null"),
     ("commitment", "week"): (_is_week, "a week such as 2026-W48"),
     ("weekly_review", "week"): (_is_week, "a week such as 2026-W48"),
+    # The sync's rows name desk rows by kind (src/repdesk/sync/engine.py MODELS).
+    ("sync_link", "kind"): (lambda v: v in _SYNC_KINDS, "one of " + ", ".join(_SYNC_KINDS)),
+    ("sync_outbox", "kind"): (lambda v: v in _SYNC_KINDS, "one of " + ", ".join(_SYNC_KINDS)),
+    ("sync_conflict", "kind"): (lambda v: v in _SYNC_KINDS, "one of " + ", ".join(_SYNC_KINDS)),
 }
 
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, insert, or_
 from sqlmodel import Session, col, select
 
 from repdesk.core import clock
 from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.domain import SEGMENTS, STATUSES, row_id
-from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
+from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound, RepdeskError
 from repdesk.core.money import MAX_CENTS, check_cents
 from repdesk.services import history as kept  # beside history() below: the v5 histories
 from repdesk.services import people
+from repdesk.storage import outbox
 from repdesk.storage.models import Deal, Stage, StageChange, saved_id
 
 EDITABLE = (
@@ -220,6 +222,125 @@ def create_deal(
     typed = [name for name in people.PEOPLE_FIELDS if getattr(deal, name).strip()]
     people.adopt_deal_fields(session, deal, typed, now=moment)
     return deal
+
+
+@dataclass(frozen=True, slots=True)
+class NewDeal:
+    """A deal brought in whole from elsewhere (the CRM sync), open or closed already."""
+
+    title: str
+    currency: str
+    stage_id: int  # the open stage it is in (a closed one: the stage it was closed from)
+    first_contact: date
+    company: str = ""
+    contact: str = ""
+    email: str = ""
+    phone: str = ""
+    value_cents: int = 0
+    expected_close: date | None = None
+    status: str = "open"  # open | won | lost
+    closed_on: date | None = None  # the day a won or lost deal closed
+    lost_reason: str = ""
+    source_id: str | None = None
+    segment: str = "new"
+
+
+def create_deals(
+    *, session: Session, new: Sequence[NewDeal], now: datetime | None = None
+) -> list[int | RepdeskError]:
+    """Many deals in one go, each checked as create_deal, win_deal and lose_deal check one and
+    given the history they record (the stage it entered, then Won or Lost). Written with two
+    bulk statements: one by one through the ORM, a first sync's 10,000 deals took a minute.
+    The answer has, for each, the new deal's id or why that one was not made (the others are).
+    """
+    moment = now or clock.now()
+    today = clock.local_date(moment)
+    by_id = {stage.id: stage for stage in stages(session=session)}
+    closing: dict[str, Stage] = {}
+    answers: list[int | RepdeskError] = []
+    rows: list[dict[str, Any]] = []
+    entered: list[int] = []  # the open stage each row entered
+    for spec in new:
+        try:
+            entry = by_id.get(spec.stage_id)
+            if entry is None or entry.kind != "open":
+                raise InvalidInput("stage", spec.stage_id, "an open stage of the pipeline")
+            stage_id, closed_on, reason = entry.id, None, ""
+            if spec.status not in STATUSES:
+                raise InvalidInput("status", spec.status, "open, won or lost")
+            if spec.status != "open":
+                closed_on = spec.closed_on
+                if closed_on is None or closed_on > today:
+                    raise InvalidInput(
+                        "date",
+                        closed_on.isoformat() if closed_on else "",
+                        f"today ({today.isoformat()}) or earlier: the day it closed",
+                    )
+                if spec.status == "lost":
+                    reason = spec.lost_reason.strip()
+                    if not reason:
+                        raise InvalidInput("reason", spec.lost_reason, "why the deal was lost")
+                if spec.status not in closing:
+                    closing[spec.status] = _stage_of_kind(session, spec.status)
+                stage_id = closing[spec.status].id
+            _check(spec, today)  # type: ignore[arg-type]  # the fields _check reads
+        except RepdeskError as exc:
+            answers.append(exc)
+            continue
+        answers.append(len(rows))  # replaced by the id below
+        entered.append(entry.id)  # type: ignore[arg-type]
+        rows.append(
+            {
+                "title": spec.title,
+                "company": spec.company,
+                "contact": spec.contact,
+                "email": spec.email,
+                "phone": spec.phone,
+                "value_cents": spec.value_cents,
+                "currency": spec.currency,
+                "stage_id": stage_id,
+                "status": spec.status,
+                "source": "",
+                "product": "",
+                "region": "",
+                "segment": spec.segment,
+                "first_contact": spec.first_contact,
+                "expected_close": spec.expected_close,
+                "closed_on": closed_on,
+                "lost_reason": reason,
+                "stage_entered_at": moment,
+                "created_at": moment,
+                "updated_at": moment,
+                "source_id": spec.source_id,
+                "notes": "",
+            }
+        )
+    if not rows:
+        return answers
+    table = Deal.__table__  # type: ignore[attr-defined]
+    ids = (
+        session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
+    history = []
+    for deal_id, row, first in zip(ids, rows, entered, strict=True):
+        history.append(_history_row(deal_id, None, first, moment))
+        if row["stage_id"] != first:
+            history.append(_history_row(deal_id, first, row["stage_id"], moment))
+    session.execute(insert(StageChange.__table__), history)  # type: ignore[attr-defined]
+    # Core statements go around the session's flush: tell the sync outbox directly.
+    outbox.enqueue(session, "deal", ids)
+    return [ids[a] if isinstance(a, int) else a for a in answers]
+
+
+def _history_row(deal_id: int, from_id: int | None, to_id: int, moment: datetime) -> dict[str, Any]:
+    return {
+        "deal_id": deal_id,
+        "from_stage_id": from_id,
+        "to_stage_id": to_id,
+        "changed_at": moment,
+    }
 
 
 def edit_deal(

@@ -32,8 +32,8 @@ from repdesk.io.csv_import import (
     Problems,
 )
 from repdesk.io.formats import normalise
-from repdesk.services import deals, outbox, people
-from repdesk.storage import migrations
+from repdesk.services import deals, people
+from repdesk.storage import migrations, outbox
 from repdesk.storage.models import (
     Activity,
     CloseDateChange,
@@ -913,4 +913,6 @@ def _count_activities(
         names = ("deal_id", "kind", "at", "outcome", "minutes", "text")
         rows.append(dict(zip(names, key, strict=True)))
     if write and rows:
-        session.execute(insert(table), rows)
+        result = session.execute(insert(table).returning(table.c.id), rows)
+        # Core statements go around the session's flush: tell the sync outbox directly.
+        outbox.enqueue(session, "activity", result.scalars().all())

@@ -201,7 +201,7 @@ _V4 = [
     "CREATE UNIQUE INDEX ix_sync_link_local ON sync_link (kind, local_id)",
     "CREATE UNIQUE INDEX ix_sync_link_remote ON sync_link (remote_type, remote_id)",
     # What the desk changed that the CRM has not heard yet: written in the same transaction
-    # as the change (services/outbox.py). `sending_since`: a create was sent at that time and
+    # as the change (storage/outbox.py). `sending_since`: a create was sent at that time and
     # its answer may have been lost, so the next sync looks for it before creating again.
     """CREATE TABLE sync_outbox (
         id {unique_pk},

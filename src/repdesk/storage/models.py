@@ -414,9 +414,14 @@ class Captured(SQLModel, table=True):
     captured_at: datetime = _instant(default_factory=utcnow)
 
 
-# Parents before children: the order a JSON export writes them and an import inserts them.
+# Every table a desk's content is in: a JSON export, its import and migrate-to carry each, in
+# this order (parents before children). The sync's tables are part of the desk: without its
+# links a moved desk would send every deal to the CRM again as new.
 ALL_TABLES = (
     "stage", "company", "deal", "contact", "contact_email", "contact_phone", "deal_contact",
     "stage_change", "activity", "follow_up", "objection", "quota", "trash",
     "close_date_change", "forecast_change", "commitment", "weekly_review", "captured",
+    "sync_state", "sync_link", "sync_outbox", "sync_conflict",
 )  # fmt: skip
+# The sync's own tables: empty on a desk never linked to a CRM.
+SYNC_TABLES = ("sync_state", "sync_link", "sync_outbox", "sync_conflict")

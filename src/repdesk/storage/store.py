@@ -32,6 +32,11 @@ from sqlmodel import Session
 from repdesk import settings
 from repdesk.core.errors import DeskError
 from repdesk.storage import desk_file, migrations
+
+# Every write through a session leaves a sync outbox entry on a linked desk (see outbox.py).
+# Registered where every session is made, not in repdesk.services: the app's first frame reads
+# through repdesk.services.board with sqlite3 and must not import SQLAlchemy for it.
+from repdesk.storage import outbox as _outbox  # noqa: F401
 from repdesk.storage.watch import ChangeWatch, FileWatch  # the file's: standard library only
 
 if TYPE_CHECKING:
@@ -222,6 +227,23 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def held_open(engine: Engine) -> Iterator[None]:
+    """For a run of many short sessions on a desk file (a sync): one more connection, outside
+    any transaction, held open for the run. SQLite checkpoints the WAL and deletes it when the
+    last connection to a file closes, and each session here closes its own (NullPool): some
+    8 ms a session on a busy 2-core machine, most of a long sync's time. While one stays open
+    a close costs nothing, and the WAL is still checkpointed as it grows. A server: nothing."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    conn = desk_file.connect(Path(str(engine.url.database)), create=False)
+    try:
+        yield
+    finally:
+        conn.close()
+
+
+@contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
@@ -302,7 +324,11 @@ def continue_ids(conn: Connection, table_names: Iterable[str]) -> None:
     """
     if conn.dialect.name != "postgresql":
         return
+    from sqlmodel import SQLModel
+
     for name in table_names:
+        if "id" not in SQLModel.metadata.tables[name].c:
+            continue  # keyed by something else (sync_state): no sequence
         conn.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
@@ -353,7 +379,7 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
             with source.connect() as src, src.begin():
                 for table in tables:
                     rows = src.execution_options(yield_per=5_000).execute(
-                        sql_select(table).order_by(table.c.id)
+                        sql_select(table).order_by(*table.primary_key.columns)
                     )
                     for chunk in rows.mappings().partitions():
                         out.execute(insert(table), [dict(row) for row in chunk])

@@ -21,6 +21,31 @@ class AuthRefused(SyncError):
     """The token is revoked or wrong (401), or lacks a scope (403)."""
 
 
+class NoToken(SyncError):
+    """No API token anywhere the sync looks (src/repdesk/sync/secrets.py)."""
+
+
+class Unreachable(SyncError):
+    """The CRM cannot be reached: offline, or its address is wrong."""
+
+
+class RateLimited(SyncError):
+    """The CRM's rate limit is reached and its wait is too long to sit out."""
+
+
+def short_reason(exc: BaseException) -> str:
+    """Why a sync could not run, in the few words the app's top line has room for."""
+    if isinstance(exc, NoToken):
+        return "no API token"
+    if isinstance(exc, Unreachable):
+        return "offline"
+    if isinstance(exc, AuthRefused):
+        return "token refused"
+    if isinstance(exc, RateLimited):
+        return "rate limit reached"
+    return "failed"
+
+
 class NotThere(SyncError):
     """The object is gone on the CRM's side (404/410): a delete already done, a deal deleted."""
 
@@ -48,6 +73,10 @@ class Connector(Protocol):
     ) -> Iterator[Obj]: ...
 
     def by_ids(self, remote_type: str, ids: list[int]) -> list[Obj]: ...
+
+    def notes(self, *, since: str | None, user_id: int | None) -> Iterator[Obj]:
+        """Notes changed at or after `since` (None: all), by `user_id` (None: anyone's)."""
+        ...
 
     def notes_of_deal(self, deal_id: int) -> list[Obj]: ...
 

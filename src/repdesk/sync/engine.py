@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlmodel import Session
 
 from repdesk.core import clock
 from repdesk.core.currencies import is_code
 from repdesk.core.errors import RepdeskError
+from repdesk.core.text import printable
 from repdesk.services import activities as activity_service
 from repdesk.services import deals as deal_service
 from repdesk.services import followups as follow_up_service
 from repdesk.services import trash
-from repdesk.services.outbox import APPLYING, LINKED_KEY
 from repdesk.storage.models import (
     Activity,
     Deal,
@@ -40,7 +41,8 @@ from repdesk.storage.models import (
     SyncLink,
     SyncOutbox,
 )
-from repdesk.storage.store import read_session, write_session
+from repdesk.storage.outbox import APPLYING, LINKED_KEY
+from repdesk.storage.store import held_open, read_session, write_session
 from repdesk.sync import mapping, state
 from repdesk.sync.connector import Connector, NotThere, Obj, RemoteStage, SyncError
 from repdesk.sync.mapping import View
@@ -52,6 +54,7 @@ OVERLAP = timedelta(minutes=5)
 # A create whose answer was lost is looked for among objects changed since a little before it.
 LOOKBACK = timedelta(minutes=2)
 CHUNK = 500
+PUSH_BATCH = 100
 _ADOPT = "_adopt"  # a link made at the first sync from the CSV importer's id: Pipedrive's wins
 
 AskStage = Callable[[Stage, list[RemoteStage], RemoteStage], RemoteStage]
@@ -97,6 +100,38 @@ class Report:
         return [*lines, *self.notes]
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One outbox row to send, as read at the start of its batch."""
+
+    kind: str
+    local_id: int
+    last_id: int  # the newest outbox entry it covers: later ones wait for the next sync
+    sending_since: datetime | None  # a create was under way then (an interrupted run)
+    row: Any  # None: deleted on the desk
+    link: SyncLink | None
+    held: frozenset[str]  # fields waiting in the conflicts list: not sent
+    deal_remote: int | None  # an activity's deal in Pipedrive
+    view: View | None
+    remote_type: str
+
+    @property
+    def creates(self) -> bool:
+        return self.row is not None and (
+            self.link is None or self.link.remote_type != self.remote_type
+        )
+
+
+@dataclass
+class _Sent:
+    """What a batch's requests did, written to the desk in one transaction."""
+
+    links: list[SyncLink] = field(default_factory=list)
+    unlinked: list[int] = field(default_factory=list)
+    bases: dict[int, View] = field(default_factory=dict)
+    done: list[tuple[str, int, int]] = field(default_factory=list)
+
+
 def _j(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -140,10 +175,16 @@ class Sync:
         self._desk_open: list[int] = []
         # The organization/person ids the deal being sent was given (kept in its base).
         self._contact_ids: dict[str, Any] = {}
+        self._seen_activities: set[int] = set()  # pulled this run: known not deleted
+        self._contacts: dict[tuple[Any, ...], int] = {}  # see _known_contact
 
     # ------------------------------------------------------------ the run
 
     def run(self, *, dry_run: bool = False) -> Report:
+        with held_open(self.engine):
+            return self._run(dry_run=dry_run)
+
+    def _run(self, *, dry_run: bool) -> Report:
         self.report.dry_run = dry_run
         try:
             with read_session(self.engine) as session:
@@ -208,6 +249,11 @@ class Sync:
         stage_map = {int(k): int(v) for k, v in (stored or {}).items()} or self._map_stages(
             desk_stages, remote
         )
+        if not stored and self.ask_stage is None:
+            self.report.notes.append(
+                "The desk's stages were matched to Pipedrive's by name, else by place: "
+                "`repdesk sync stages` shows how; `repdesk sync stages --reset` asks again."
+            )
         with write_session(self.engine) as session:
             session.info[APPLYING] = True
             state.put(session, state.USER_ID, str(user_id))
@@ -219,32 +265,38 @@ class Sync:
                     select(SyncLink.local_id).where(SyncLink.kind == "deal")
                 )
             }
+            taken = set(
+                session.execute(
+                    select(SyncLink.remote_id).where(SyncLink.remote_type == "deal")
+                ).scalars()
+            )
             moment = clock.now()
+            adopted = []
             for deal_id, source_id in session.execute(
-                select(Deal.id, Deal.source_id).where(Deal.source_id.like("pipedrive:%"))  # type: ignore[union-attr]
+                select(Deal.id, Deal.source_id)
+                .where(Deal.source_id.like("pipedrive:%"))  # type: ignore[union-attr]
+                .order_by(Deal.id)
             ):
                 remote_id = _pipedrive_id(source_id)
                 if remote_id is None or deal_id in linked_ids:
                     continue
-                if session.execute(
-                    select(SyncLink.id).where(
-                        SyncLink.remote_type == "deal", SyncLink.remote_id == remote_id
-                    )
-                ).first():
+                if remote_id in taken:
                     continue  # two desk deals from one Pipedrive deal: the first keeps it
-                session.add(
-                    SyncLink(
-                        kind="deal",
-                        local_id=deal_id,
-                        remote_type="deal",
-                        remote_id=remote_id,
-                        base=_j({_ADOPT: True}),
-                        synced_at=moment,
-                    )
+                adopted.append(
+                    {
+                        "kind": "deal",
+                        "local_id": deal_id,
+                        "remote_type": "deal",
+                        "remote_id": remote_id,
+                        "base": _j({_ADOPT: True}),
+                        "synced_at": moment,
+                    }
                 )
                 linked_ids.add(deal_id)
-                self.report.linked += 1
-            session.flush()
+                taken.add(remote_id)
+            if adopted:
+                session.execute(insert(SyncLink.__table__), adopted)  # type: ignore[attr-defined]
+            self.report.linked += len(adopted)
             # Everything the desk has that Pipedrive does not: sent by this run. Rows written
             # from now on are recorded by the outbox hook (linked_at is set in this same
             # transaction, and writers take turns), so nothing falls between the two.
@@ -312,8 +364,7 @@ class Sync:
             self._fetch_contacts(chunk)
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
-                for item in chunk:
-                    self._take_deal(session, item)
+                self._take_deals(session, chunk)
         self._take_unseen_adopted()
         if since is not None:
             for chunk in _chunks(
@@ -327,8 +378,15 @@ class Sync:
         for chunk in _chunks(self.crm.changed("activity", since=since, owner_id=self._owner)):
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
-                for item in chunk:
-                    self._take_activity(session, item)
+                self._take_activities(session, chunk)
+        self._sweep_deleted_activities(started)
+        # The first sync brings the rep's own notes (the whole company's would be every note
+        # ever written there); later ones anyone's new notes on the desk's deals.
+        author = self._owner if since is None else None
+        for chunk in _chunks(self.crm.notes(since=since, user_id=author)):
+            with write_session(self.engine) as session:
+                session.info[APPLYING] = True
+                self._take_notes(session, chunk)
         with write_session(self.engine) as session:
             state.put(session, state.LAST_PULL, started.isoformat())
 
@@ -367,30 +425,67 @@ class Sync:
     def _remote_stage(self, desk_stage: int) -> int | None:
         return self.stage_map.get(desk_stage)
 
-    def _take_deal(self, session: Session, item: Obj) -> None:
-        if item.get("is_deleted"):
+    def _take_deals(self, session: Session, items: list[Obj]) -> None:
+        """A page of deals from Pipedrive: the new ones made on the desk together, the linked
+        ones compared field by field. Their links and desk rows are read in two queries."""
+        items = [item for item in items if not item.get("is_deleted")]
+        remote_ids = [int(item["id"]) for item in items]
+        links = {
+            link.remote_id: link
+            for link in session.execute(
+                select(SyncLink).where(
+                    SyncLink.remote_type == "deal",
+                    SyncLink.remote_id.in_(remote_ids),  # type: ignore[attr-defined]
+                )
+            ).scalars()
+        }
+        local_ids = [link.local_id for link in links.values()]
+        desk_deals = {
+            deal.id: deal
+            for deal in session.execute(
+                select(Deal).where(Deal.id.in_(local_ids))  # type: ignore[union-attr]
+            ).scalars()
+        }
+        # Held for the page: the services look stages up by id, and the session's identity
+        # map keeps only what something still refers to (a query a deal otherwise).
+        held_stages = deal_service.stages(session=session)
+        new_items, linked = [], []
+        for item in items:
+            link = links.get(int(item["id"]))
+            if link is None:
+                new_items.append(item)
+            elif (deal := desk_deals.get(link.local_id)) is not None:
+                linked.append((item, link, deal))
+            # else deleted on the desk: the push deletes it in Pipedrive
+        if linked:
+            self._take_linked_deals(session, linked)
+        if new_items:
+            self._new_deals(session, new_items)
+        del held_stages
+
+    def _take_linked_deals(
+        self, session: Session, linked: list[tuple[Obj, SyncLink, Deal]]
+    ) -> None:
+        """One savepoint for the page: a savepoint a deal cost two flushes each, most of a
+        first sync's time when thousands of imported deals take Pipedrive's values. A change
+        the desk refuses (rare: an expected close before the first contact) takes the page
+        back, and it goes again one deal at a time, the refused one named in the report."""
+        before = replace(self.report, notes=list(self.report.notes))
+        try:
+            with session.begin_nested():
+                for item, link, deal in linked:
+                    self._take_linked_deal(session, item, link, deal, guarded=False)
             return
-        remote_id = int(item["id"])
-        link = self._link_of(session, "deal", remote_id)
+        except RepdeskError:
+            self.report = before
+        for item, link, deal in linked:
+            self._take_linked_deal(session, item, link, deal, guarded=True)
+
+    def _take_linked_deal(
+        self, session: Session, item: Obj, link: SyncLink, deal: Deal, *, guarded: bool
+    ) -> None:
         remote = self._remote_view(item)
         extra = {"org_id": item.get("org_id"), "person_id": item.get("person_id")}
-        if link is None:
-            deal = self._new_deal(session, item, remote)
-            if deal is not None:
-                session.add(
-                    SyncLink(
-                        kind="deal",
-                        local_id=deal.id,
-                        remote_type="deal",
-                        remote_id=remote_id,
-                        base=_j({**remote, **extra}),
-                    )
-                )
-                self.report.taken_new += 1
-            return
-        deal = session.get(Deal, link.local_id)
-        if deal is None:
-            return  # deleted on the desk: the push deletes it in Pipedrive
         base = json.loads(link.base)
         desk = mapping.deal_view(deal, self._remote_stage(deal.stage_id))
         if base.get(_ADOPT):
@@ -399,7 +494,19 @@ class Sync:
         else:
             changes, new_base = self._reconcile(session, "deal", deal.id, desk, remote, base)  # type: ignore[arg-type]
         if changes:
-            self._apply_deal(session, deal, changes)
+            if not guarded:
+                self._apply_deal_fields(session, deal, changes)
+            elif not self._apply_deal(session, deal, changes):
+                # Refused: the base keeps what it had for these fields, so the next sync
+                # brings the change again (and names it again), and no push sends the desk's
+                # value over Pipedrive's.
+                if base.get(_ADOPT):
+                    new_base = dict(base)
+                else:
+                    new_base = {n: v for n, v in new_base.items() if n not in changes}
+                    new_base.update({n: base[n] for n in changes if n in base})
+                changes = {}
+        if changes:
             self.report.taken_changed += 1
         link.base = _j({**new_base, **extra})
         link.synced_at = clock.now()
@@ -421,8 +528,7 @@ class Sync:
             self._fetch_contacts(chunk)
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
-                for item in chunk:
-                    self._take_deal(session, item)
+                self._take_deals(session, chunk)
 
     def _reconcile(
         self, session: Session, kind: str, local_id: int, desk: View, remote: View, base: View
@@ -482,51 +588,73 @@ class Sync:
     def _queue(self, session: Session, kind: str, local_id: int) -> None:
         session.add(SyncOutbox(kind=kind, local_id=local_id, queued_at=clock.now()))
 
-    def _new_deal(self, session: Session, item: Obj, remote: View) -> Deal | None:
+    def _new_deals(self, session: Session, items: list[Obj]) -> None:
+        """Deals new to the desk, made in one go (services.deals.create_deals), each linked;
+        one Pipedrive has that the desk cannot hold is named in the report, not taken in."""
         today = clock.today()
-        added = _date(item.get("add_time")) or today
-        currency = remote["currency"].upper() if is_code(remote["currency"].upper()) else "EUR"
-        try:
-            with session.begin_nested():
-                deal = deal_service.create_deal(
-                    session=session,
+        specs, views = [], []
+        for item in items:
+            remote = self._remote_view(item)
+            added = _date(item.get("add_time")) or today
+            first_contact = min(added, today)
+            code = remote["currency"].upper()
+            closed = None
+            if remote["status"] != "open":
+                closed = max(min(_date(remote["close_date"]) or today, today), first_contact)
+            specs.append(
+                deal_service.NewDeal(
                     title=remote["title"] or f"Pipedrive deal {item['id']}",
-                    currency=currency,
+                    currency=code if is_code(code) else "EUR",
+                    stage_id=self._desk_stage(remote["stage"]),
+                    first_contact=first_contact,
                     company=remote["company"],
                     contact=remote["contact"],
                     email=remote["email"],
                     phone=remote["phone"],
                     value_cents=round(remote["value"] * 100),
-                    stage=str(self._desk_stage(remote["stage"])),
-                    first_contact=min(added, today),
                     expected_close=_date(remote["expected_close_date"]),
+                    status=remote["status"] if remote["status"] in ("won", "lost") else "open",
+                    closed_on=closed,
+                    lost_reason=remote["lost_reason"] or "lost in Pipedrive",
+                    source_id=f"pipedrive:{item['id']}",
                 )
-                deal.source_id = f"pipedrive:{item['id']}"
-                closed = min(_date(remote["close_date"]) or today, today)
-                closed = max(closed, deal.first_contact)
-                if remote["status"] == "won":
-                    deal_service.win_deal(session=session, deal_id=deal.id, on=closed)  # type: ignore[arg-type]
-                elif remote["status"] == "lost":
-                    deal_service.lose_deal(
-                        session=session,
-                        deal_id=deal.id,
-                        on=closed,  # type: ignore[arg-type]
-                        reason=remote["lost_reason"] or "lost in Pipedrive",
-                    )
-                session.flush()
-                return deal
-        except RepdeskError as exc:
-            self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {exc}")
-            return None
+            )
+            views.append(
+                {**remote, "org_id": item.get("org_id"), "person_id": item.get("person_id")}
+            )
+        answers = deal_service.create_deals(session=session, new=specs)
+        moment = clock.now()
+        links = []
+        for item, view, answer in zip(items, views, answers, strict=True):
+            if isinstance(answer, RepdeskError):
+                self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {answer}")
+                continue
+            links.append(
+                {
+                    "kind": "deal",
+                    "local_id": answer,
+                    "remote_type": "deal",
+                    "remote_id": int(item["id"]),
+                    "base": _j(view),
+                    "synced_at": moment,
+                }
+            )
+        if links:
+            session.execute(insert(SyncLink.__table__), links)  # type: ignore[attr-defined]
+        self.report.taken_new += len(links)
 
-    def _apply_deal(self, session: Session, deal: Deal, changes: View) -> None:
+    def _apply_deal(self, session: Session, deal: Deal, changes: View) -> bool:
         """Write what Pipedrive changed on the desk deal, through the services (the stage
-        history records a move made in Pipedrive like one made here)."""
+        history records a move made in Pipedrive like one made here); False when the desk
+        refuses it (named in the report)."""
+        deal_id = deal.id
         try:
             with session.begin_nested():
                 self._apply_deal_fields(session, deal, changes)
         except RepdeskError as exc:
-            self.report.notes.append(f"deal #{deal.id}: Pipedrive's change not taken in: {exc}")
+            self.report.notes.append(f"deal #{deal_id}: Pipedrive's change not taken in: {exc}")
+            return False
+        return True
 
     def _apply_deal_fields(self, session: Session, deal: Deal, changes: View) -> None:
         edits: dict[str, Any] = {}
@@ -622,23 +750,85 @@ class Sync:
                     changes, new_base = self._reconcile(
                         session, "deal", deal.id, desk, remote, base
                     )  # type: ignore[arg-type]
-                    if changes:
-                        self._apply_deal(session, deal, changes)
+                    if changes and self._apply_deal(session, deal, changes):
                         self.report.taken_changed += 1
                     link.base = _j(new_base)
                     session.add(link)
 
-    def _take_activity(self, session: Session, item: Obj) -> None:
-        if item.get("is_deleted") or not item.get("deal_id"):
-            return
-        remote_id = int(item["id"])
-        link = self._link_of(session, "activity", remote_id)
-        if link is None:
-            deal_link = self._link_of(session, "deal", int(item["deal_id"]))
-            if deal_link is None or session.get(Deal, deal_link.local_id) is None:
-                return  # an activity on a deal the desk does not keep
-            self._new_activity(session, deal_link.local_id, item)
-            return
+    def _links_by_remote(
+        self, session: Session, remote_type: str, remote_ids: Iterable[int]
+    ) -> dict[int, SyncLink]:
+        wanted = sorted(set(remote_ids))
+        if not wanted:
+            return {}
+        return {
+            link.remote_id: link
+            for link in session.execute(
+                select(SyncLink).where(
+                    SyncLink.remote_type == remote_type,
+                    SyncLink.remote_id.in_(wanted),  # type: ignore[attr-defined]
+                )
+            ).scalars()
+        }
+
+    def _desk_deals_of(self, session: Session, items: list[Obj]) -> dict[int, int]:
+        """Pipedrive deal id -> the desk deal it is, for the deals these objects hang on
+        (a deal deleted on the desk, its deletion not sent yet, is not there)."""
+        deal_links = self._links_by_remote(
+            session, "deal", (int(i["deal_id"]) for i in items if i.get("deal_id"))
+        )
+        present = set(
+            session.execute(
+                select(Deal.id).where(
+                    Deal.id.in_([link.local_id for link in deal_links.values()])  # type: ignore[union-attr]
+                )
+            ).scalars()
+        )
+        return {r: link.local_id for r, link in deal_links.items() if link.local_id in present}
+
+    def _take_activities(self, session: Session, items: list[Obj]) -> None:
+        """A page of activities: links and deals read in three queries, the new ones made
+        together; one Pipedrive marks deleted goes to the desk's trash."""
+        links = self._links_by_remote(session, "activity", (int(i["id"]) for i in items))
+        desk_deals = self._desk_deals_of(session, items)
+        made: list[tuple[Any, str, int, View]] = []
+        for item in items:
+            remote_id = int(item["id"])
+            self._seen_activities.add(remote_id)
+            link = links.get(remote_id)
+            if item.get("is_deleted"):
+                if link is not None:
+                    self._take_deleted(session, link)
+                continue
+            if link is not None:
+                self._take_linked_activity(session, item, link)
+                continue
+            deal_id = desk_deals.get(int(item["deal_id"])) if item.get("deal_id") else None
+            if deal_id is None:
+                continue  # on no deal, or on a deal the desk does not keep
+            try:
+                made.append(self._new_activity(deal_id, item))
+            except (RepdeskError, ValueError) as exc:
+                self.report.notes.append(f"Pipedrive activity {remote_id} not taken in: {exc}")
+        self._add_linked(session, made)
+
+    def _add_linked(self, session: Session, made: list[tuple[Any, str, int, View]]) -> None:
+        """New desk rows and their links: one flush gives the rows their ids."""
+        session.add_all(row for row, *_ in made)
+        session.flush()
+        session.add_all(
+            SyncLink(
+                kind="follow_up" if isinstance(row, FollowUp) else "activity",
+                local_id=row.id,
+                remote_type=remote_type,
+                remote_id=remote_id,
+                base=_j(base),
+            )
+            for row, remote_type, remote_id, base in made
+        )
+        self.report.taken_new += len(made)
+
+    def _take_linked_activity(self, session: Session, item: Obj, link: SyncLink) -> None:
         if link.kind == "follow_up":
             row: Any = session.get(FollowUp, link.local_id)
             remote = mapping.remote_follow_up_view(item)
@@ -649,6 +839,11 @@ class Sync:
             desk = mapping.activity_view(row) if row is not None else None
         if row is None or desk is None:
             return
+        self._take_changes(session, link, row, desk, remote)
+
+    def _take_changes(
+        self, session: Session, link: SyncLink, row: Any, desk: View, remote: View
+    ) -> None:
         base = json.loads(link.base)
         changes, new_base = self._reconcile(session, link.kind, row.id, desk, remote, base)
         if changes:
@@ -656,52 +851,117 @@ class Sync:
                 with session.begin_nested():
                     self._apply_activity(session, link.kind, row, changes)
                 self.report.taken_changed += 1
-            except RepdeskError as exc:
+            except (RepdeskError, ValueError) as exc:
                 self.report.notes.append(f"{link.kind} #{row.id}: not taken in: {exc}")
         link.base = _j(new_base)
         session.add(link)
 
-    def _new_activity(self, session: Session, deal_id: int, item: Obj) -> None:
-        remote_id = int(item["id"])
-        try:
-            with session.begin_nested():
-                if item.get("done"):
-                    view = mapping.remote_activity_view(item)
-                    row: Any = Activity(
-                        deal_id=deal_id,
-                        kind=mapping.FROM_TYPES.get(view["type"], "call"),
-                        at=min(mapping.happened_at(view), clock.now()),
-                        outcome=view["subject"],
-                        minutes=mapping.minutes_of(view.get("duration")),
-                        text=view.get("note") or "",
-                    )
-                    session.add(row)
-                    kind, base = "activity", view
-                else:
-                    view = mapping.remote_follow_up_view(item)
-                    day, at = mapping.due_of(view)
-                    row = FollowUp(
-                        deal_id=deal_id,
-                        due_on=day,
-                        due_time=at,
-                        note=view["subject"],
-                        created_at=clock.now(),
-                    )
-                    session.add(row)
-                    kind, base = "follow_up", view
-                session.flush()
-                session.add(
-                    SyncLink(
-                        kind=kind,
-                        local_id=row.id,
-                        remote_type="activity",
-                        remote_id=remote_id,
-                        base=_j(base),
-                    )
+    def _new_activity(self, deal_id: int, item: Obj) -> tuple[Any, str, int, View]:
+        """The desk row a Pipedrive activity is: a call, email or meeting once done, else a
+        follow-up (ValueError for a date or time that is none)."""
+        if item.get("done"):
+            view = mapping.remote_activity_view(item)
+            row: Any = Activity(
+                deal_id=deal_id,
+                kind=mapping.FROM_TYPES.get(view["type"], "call"),
+                at=min(mapping.happened_at(view), clock.now()),
+                outcome=view["subject"],
+                minutes=mapping.minutes_of(view.get("duration")),
+                text=view.get("note") or "",
+            )
+        else:
+            view = mapping.remote_follow_up_view(item)
+            day, at = mapping.due_of(view)
+            row = FollowUp(
+                deal_id=deal_id,
+                due_on=day,
+                due_time=at,
+                note=view["subject"],
+                created_at=clock.now(),
+            )
+        return row, "activity", int(item["id"]), view
+
+    def _take_deleted(self, session: Session, link: SyncLink) -> None:
+        """An activity or note deleted in Pipedrive: in the desk's trash (30 days to restore),
+        its link and anything waiting to be sent for it gone."""
+        model = FollowUp if link.kind == "follow_up" else Activity
+        if session.get(model, link.local_id) is not None:
+            trash.delete_item(
+                session=session, kind=link.kind, item_id=link.local_id, why="deleted in Pipedrive"
+            )
+            self.report.trashed += 1
+        session.delete(link)
+        session.execute(
+            delete(SyncOutbox).where(
+                SyncOutbox.kind == link.kind, SyncOutbox.local_id == link.local_id
+            )
+        )
+
+    def _sweep_deleted_activities(self, started: datetime) -> None:
+        """Activities deleted in Pipedrive that the pull did not bring. Its documents say a
+        deleted activity is marked `is_deleted` (and gone after 30 days), but give the list no
+        filter for deleted ones and do not say it lists them; a list by `ids` leaves out those
+        that "do not exist or are not visible". So the linked ones are asked for by id, 100 a
+        request: the open follow-ups (the rep's queues) at every sync, every activity at the
+        first sync of a day (their number can be large, and the company's budget is shared)."""
+        with read_session(self.engine) as session:
+            last = state.instant(state.get(session, state.LAST_SWEEP))
+            everything = last is None or started - last >= timedelta(days=1)
+            query = select(SyncLink.remote_id).where(SyncLink.remote_type == "activity")
+            if not everything:
+                query = query.where(
+                    SyncLink.kind == "follow_up",
+                    SyncLink.local_id.in_(  # type: ignore[attr-defined]
+                        select(FollowUp.id).where(FollowUp.done_at.is_(None))  # type: ignore[union-attr]
+                    ),
                 )
-            self.report.taken_new += 1
-        except RepdeskError as exc:
-            self.report.notes.append(f"Pipedrive activity {remote_id} not taken in: {exc}")
+            wanted = sorted(set(session.execute(query).scalars()) - self._seen_activities)
+        for start in range(0, len(wanted), 100):
+            chunk = wanted[start : start + 100]
+            alive = {
+                int(item["id"])
+                for item in self.crm.by_ids("activity", chunk)
+                if not item.get("is_deleted")
+            }
+            gone = [remote_id for remote_id in chunk if remote_id not in alive]
+            if not gone:
+                continue
+            with write_session(self.engine) as session:
+                session.info[APPLYING] = True
+                for link in self._links_by_remote(session, "activity", gone).values():
+                    self._take_deleted(session, link)
+        if everything:
+            with write_session(self.engine) as session:
+                state.put(session, state.LAST_SWEEP, started.isoformat())
+
+    def _take_notes(self, session: Session, items: list[Obj]) -> None:
+        """A page of notes (API v1): a new one on a desk deal becomes a note on it, a changed
+        one is compared like any free text (both kept when both sides changed it), one that
+        Pipedrive marks inactive (`active_flag` false: "active or deleted") goes to the trash."""
+        links = self._links_by_remote(session, "note", (int(i["id"]) for i in items))
+        desk_deals = self._desk_deals_of(session, items)
+        made: list[tuple[Any, str, int, View]] = []
+        for item in items:
+            link = links.get(int(item["id"]))
+            if item.get("active_flag") is False:
+                if link is not None:
+                    self._take_deleted(session, link)
+                continue
+            remote = {"content": mapping.note_text(item.get("content"))}
+            if link is not None:
+                row = session.get(Activity, link.local_id)
+                if row is not None:
+                    self._take_changes(session, link, row, mapping.activity_view(row), remote)
+                continue
+            deal_id = desk_deals.get(int(item["deal_id"])) if item.get("deal_id") else None
+            if deal_id is None:
+                continue
+            written = mapping.instant(item.get("add_time")) or clock.now()
+            row = Activity(
+                deal_id=deal_id, kind="note", at=min(written, clock.now()), text=remote["content"]
+            )
+            made.append((row, "note", int(item["id"]), remote))
+        self._add_linked(session, made)
 
     def _apply_activity(self, session: Session, kind: str, row: Any, changes: View) -> None:
         if kind == "follow_up":
@@ -802,6 +1062,10 @@ class Sync:
     # ------------------------------------------------------------ push
 
     def _push(self) -> None:
+        """Send the outbox, PUSH_BATCH rows at a time: one read for the batch, one write
+        marking its creates as under way, the requests, one write recording what they made.
+        Four commits a batch, not two a row: each commit waits for the disk (synchronous=FULL),
+        and a first sync of a big desk sends thousands."""
         with read_session(self.engine) as session:
             entries = session.execute(
                 select(
@@ -811,16 +1075,170 @@ class Sync:
                     func.min(SyncOutbox.sending_since),
                 ).group_by(SyncOutbox.kind, SyncOutbox.local_id)
             ).all()
-        order = {"deal": 0, "activity": 1, "follow_up": 1}
-        for kind, local_id, last_id, sending_since in sorted(
-            entries, key=lambda e: (order.get(e[0], 2), e[2])
+        ordered = sorted((e for e in entries if e[0] in MODELS), key=lambda e: e[2])
+        # Deals first, all of them: an activity is sent with its deal's Pipedrive id.
+        for group in (
+            [e for e in ordered if e[0] == "deal"],
+            [e for e in ordered if e[0] != "deal"],
         ):
-            if kind not in MODELS:
+            for start in range(0, len(group), PUSH_BATCH):
+                self._push_batch(group[start : start + PUSH_BATCH])
+
+    def _push_batch(self, entries: list[Any]) -> None:
+        with read_session(self.engine) as session:
+            plans = self._plans(session, entries)
+        fresh = [p for p in plans if p.creates and p.sending_since is None]
+        if fresh:
+            # The intent, committed before any request: a run killed after a create reached
+            # Pipedrive finds what it made (see _find_made) instead of making it again.
+            moment = clock.now()
+            with write_session(self.engine) as session:
+                for kind in {p.kind for p in fresh}:
+                    ids = [p.local_id for p in fresh if p.kind == kind]
+                    session.execute(
+                        update(SyncOutbox)
+                        .where(SyncOutbox.kind == kind, SyncOutbox.local_id.in_(ids))  # type: ignore[attr-defined]
+                        .values(sending_since=moment)
+                    )
+        sent = _Sent()
+        try:
+            for plan in plans:
+                self._send(plan, sent)
+        finally:
+            # What reached Pipedrive is recorded even when a later request of the batch failed.
+            if sent.done:
+                self._record(sent)
+
+    def _plans(self, session: Session, entries: list[Any]) -> list[_Plan]:
+        """What each outbox row of a batch is to send, read in a handful of queries (rows,
+        links, conflicts held back, the deals' links), not four a row."""
+        wanted: dict[str, list[int]] = defaultdict(list)
+        for kind, local_id, *_ in entries:
+            wanted[kind].append(local_id)
+        rows: dict[tuple[str, int], Any] = {}
+        links: dict[tuple[str, int], SyncLink] = {}
+        held: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for kind, ids in wanted.items():
+            model = MODELS[kind]
+            for row in session.execute(select(model).where(model.id.in_(ids))).scalars():  # type: ignore[attr-defined]
+                rows[kind, row.id] = row
+            for link in session.execute(
+                select(SyncLink).where(SyncLink.kind == kind, SyncLink.local_id.in_(ids))  # type: ignore[attr-defined]
+            ).scalars():
+                links[kind, link.local_id] = link
+            for local_id, name in session.execute(
+                select(SyncConflict.local_id, SyncConflict.field).where(
+                    SyncConflict.kind == kind,
+                    SyncConflict.local_id.in_(ids),  # type: ignore[attr-defined]
+                )
+            ):
+                held[kind, local_id].add(name)
+        parents = {r.deal_id for (kind, _), r in rows.items() if kind != "deal"}
+        deal_remote = {
+            link.local_id: link.remote_id
+            for link in session.execute(
+                select(SyncLink).where(
+                    SyncLink.kind == "deal",
+                    SyncLink.local_id.in_(sorted(parents)),  # type: ignore[attr-defined]
+                )
+            ).scalars()
+        }
+        plans = []
+        for kind, local_id, last_id, since in entries:
+            row, link = rows.get((kind, local_id)), links.get((kind, local_id))
+            if row is None:
+                plans.append(
+                    _Plan(kind, local_id, last_id, None, None, link, frozenset(), None, None, "")
+                )
                 continue
-            since = sending_since
-            if isinstance(since, str):
-                since = datetime.fromisoformat(since)
-            self._push_one(kind, local_id, last_id, since)
+            parent = None
+            if kind != "deal":
+                parent = deal_remote.get(row.deal_id)
+                if parent is None:
+                    self.report.notes.append(
+                        f"{kind.replace('_', '-')} #{local_id} waits: its deal is not in "
+                        "Pipedrive yet"
+                    )
+                    continue
+            plans.append(
+                _Plan(
+                    kind,
+                    local_id,
+                    last_id,
+                    datetime.fromisoformat(since) if isinstance(since, str) else since,
+                    row,
+                    link,
+                    frozenset(held[kind, local_id]),
+                    parent,
+                    self._desk_view(kind, row),
+                    mapping.remote_type_of(kind, row),
+                )
+            )
+        return plans
+
+    def _send(self, plan: _Plan, sent: _Sent) -> None:
+        kind, local_id, link = plan.kind, plan.local_id, plan.link
+        if plan.row is None:
+            if link is not None:
+                with contextlib.suppress(NotThere):  # deleted there too: done
+                    self.crm.delete(link.remote_type, link.remote_id)
+                self.report.deleted += 1
+                sent.unlinked.append(link.id)  # type: ignore[arg-type]
+            sent.done.append((kind, local_id, plan.last_id))
+            return
+        assert plan.view is not None
+        if link is not None and link.remote_type != plan.remote_type:
+            # A note became a call (or back): Pipedrive keeps them apart, so replace it.
+            with contextlib.suppress(NotThere):
+                self.crm.delete(link.remote_type, link.remote_id)
+            sent.unlinked.append(link.id)  # type: ignore[arg-type]
+            link = None
+        if link is None:
+            made, base = self._create(plan)
+            sent.links.append(
+                SyncLink(
+                    kind=kind,
+                    local_id=local_id,
+                    remote_type=plan.remote_type,
+                    remote_id=int(made["id"]),
+                    base=_j(base),
+                )
+            )
+            sent.done.append((kind, local_id, plan.last_id))
+            return
+        base = json.loads(link.base)
+        if base.get(_ADOPT):
+            return  # not seen in Pipedrive yet: nothing known to send against
+        diff = {n: v for n, v in plan.view.items() if n not in plan.held and base.get(n) != v}
+        if diff:
+            payload = self._payload(
+                kind, plan.remote_type, plan.view, diff, plan.deal_remote, local_id, base
+            )
+            if payload:
+                try:
+                    self.crm.update(plan.remote_type, link.remote_id, payload)
+                except NotThere:
+                    self.report.notes.append(
+                        f"{kind.replace('_', '-')} #{local_id} is gone in Pipedrive: not sent"
+                    )
+                self.report.updated += 1
+        sent.bases[link.id] = {**diff, **self._contact_ids}  # type: ignore[index]
+        sent.done.append((kind, local_id, plan.last_id))
+
+    def _record(self, sent: _Sent) -> None:
+        with write_session(self.engine) as session:
+            if sent.unlinked:
+                session.execute(delete(SyncLink).where(SyncLink.id.in_(sent.unlinked)))  # type: ignore[union-attr]
+            for link_id, changed in sent.bases.items():
+                fresh = session.get(SyncLink, link_id)
+                if fresh is not None:
+                    fresh.base = _j({**json.loads(fresh.base), **changed})
+                    fresh.synced_at = clock.now()
+                    session.add(fresh)
+            session.add_all(sent.links)
+            session.flush()
+            for kind, local_id, last_id in sent.done:
+                self._done(session, kind, local_id, last_id)
 
     def _done(self, session: Session, kind: str, local_id: int, last_id: int) -> None:
         session.execute(
@@ -828,77 +1246,6 @@ class Sync:
                 SyncOutbox.kind == kind, SyncOutbox.local_id == local_id, SyncOutbox.id <= last_id
             )
         )
-
-    def _push_one(
-        self, kind: str, local_id: int, last_id: int, sending_since: datetime | None
-    ) -> None:
-        with read_session(self.engine) as session:
-            row = session.get(MODELS[kind], local_id)
-            link = self._local_link(session, kind, local_id)
-            held = {
-                name
-                for (name,) in session.execute(
-                    select(SyncConflict.field).where(
-                        SyncConflict.kind == kind, SyncConflict.local_id == local_id
-                    )
-                )
-            }
-            deal_remote = None
-            if row is not None and kind != "deal":
-                parent = self._local_link(session, "deal", row.deal_id)
-                deal_remote = parent.remote_id if parent is not None else None
-            view = self._desk_view(kind, row) if row is not None else None
-        if row is None:
-            if link is not None:
-                with contextlib.suppress(NotThere):  # deleted there too: done
-                    self.crm.delete(link.remote_type, link.remote_id)
-                self.report.deleted += 1
-            with write_session(self.engine) as session:
-                if link is not None:
-                    session.execute(delete(SyncLink).where(SyncLink.id == link.id))
-                self._done(session, kind, local_id, last_id)
-            return
-        assert view is not None
-        if kind != "deal" and deal_remote is None:
-            self.report.notes.append(
-                f"{kind.replace('_', '-')} #{local_id} waits: its deal is not in Pipedrive yet"
-            )
-            return
-        remote_type = mapping.remote_type_of(kind, row)
-        if link is not None and link.remote_type != remote_type:
-            # A note became a call (or back): Pipedrive keeps them apart, so replace it.
-            with contextlib.suppress(NotThere):
-                self.crm.delete(link.remote_type, link.remote_id)
-            with write_session(self.engine) as session:
-                session.execute(delete(SyncLink).where(SyncLink.id == link.id))
-            link = None
-        if link is None:
-            self._create(
-                kind, local_id, last_id, row, view, remote_type, deal_remote, sending_since
-            )
-            return
-        base = json.loads(link.base)
-        if base.get(_ADOPT):
-            return  # not seen in Pipedrive yet: nothing known to send against
-        diff = {n: v for n, v in view.items() if n not in held and base.get(n, None) != v}
-        if diff:
-            payload = self._payload(kind, remote_type, view, diff, deal_remote, local_id, base)
-            if payload:
-                try:
-                    self.crm.update(remote_type, link.remote_id, payload)
-                except NotThere:
-                    self.report.notes.append(
-                        f"{kind.replace('_', '-')} #{local_id} is gone in Pipedrive: not sent"
-                    )
-                self.report.updated += 1
-        with write_session(self.engine) as session:
-            fresh = session.get(SyncLink, link.id)
-            if fresh is not None:
-                merged = {**json.loads(fresh.base), **diff, **self._contact_ids}
-                fresh.base = _j(merged)
-                fresh.synced_at = clock.now()
-                session.add(fresh)
-            self._done(session, kind, local_id, last_id)
 
     def _desk_view(self, kind: str, row: Any) -> View:
         if kind == "deal":
@@ -919,7 +1266,7 @@ class Sync:
     ) -> Obj:
         self._contact_ids = {}
         if remote_type == "note":
-            return {"content": view["content"], "deal_id": deal_remote}
+            return {"content": mapping.note_html(view["content"]), "deal_id": deal_remote}
         if remote_type == "activity":
             changed = {n: v for n, v in view.items() if n in diff}
             return mapping.activity_payload(changed, deal_remote)  # type: ignore[arg-type]
@@ -958,9 +1305,39 @@ class Sync:
             self._contact_ids["person_id"] = person_id
         return payload
 
+    def _contact_key(self, remote_type: str, values: Obj) -> tuple[Any, ...]:
+        name = str(values.get("name") or "").casefold()
+        if remote_type == "organization":
+            return (remote_type, name)
+        return (
+            remote_type,
+            name,
+            mapping.primary(values.get("emails")).casefold(),
+            mapping.primary(values.get("phones")),
+            values.get("org_id"),
+        )
+
+    def _known_contact(self, remote_type: str, values: Obj) -> int | None:
+        """One the run made or Pipedrive sent already, by name (a person: with the same
+        email, phone and organization): ten deals of one company are one organization."""
+        if not self._contacts:
+            for kind, cache in (("organization", self._orgs), ("person", self._persons)):
+                for remote_id, item in cache.items():
+                    self._contacts.setdefault(self._contact_key(kind, item), remote_id)
+        return self._contacts.get(self._contact_key(remote_type, values))
+
     def _contact(self, remote_type: str, values: Obj, deal_local_id: int) -> int:
-        """An organization or person for a deal, made once: the intent is kept in the desk
-        before the request, and a rerun looks for what it made before making another."""
+        """An organization or person for a deal, made once: one Pipedrive has is used (see
+        _known_contact); else the intent is kept in the desk before the request, and a rerun
+        looks for what it made before making another."""
+        known = self._known_contact(remote_type, values)
+        if known is not None:
+            return known
+        made_id = self._make_contact(remote_type, values, deal_local_id)
+        self._contacts[self._contact_key(remote_type, values)] = made_id
+        return made_id
+
+    def _make_contact(self, remote_type: str, values: Obj, deal_local_id: int) -> int:
         key = f"creating:{remote_type}:{deal_local_id}"
         with read_session(self.engine) as session:
             intent = state.instant(state.get(session, key))
@@ -983,59 +1360,36 @@ class Sync:
         with write_session(self.engine) as session:
             state.forget(session, key)
 
-    def _create(
-        self,
-        kind: str,
-        local_id: int,
-        last_id: int,
-        row: Any,
-        view: View,
-        remote_type: str,
-        deal_remote: int | None,
-        sending_since: datetime | None,
-    ) -> None:
+    def _create(self, plan: _Plan) -> tuple[Obj, View]:
+        """Make the object in Pipedrive (its intent already marked), or find the one an
+        interrupted run made; the object and the base the link starts from."""
+        assert plan.view is not None
         made: Obj | None = None
-        if sending_since is not None:
-            made = self._find_made(remote_type, view, deal_remote, sending_since)
+        if plan.sending_since is not None:
+            made = self._find_made(
+                plan.remote_type, plan.view, plan.deal_remote, plan.sending_since
+            )
         if made is None:
-            payload = self._create_payload(kind, remote_type, view, deal_remote, local_id, row)
-            with write_session(self.engine) as session:
-                session.execute(
-                    update(SyncOutbox)
-                    .where(SyncOutbox.kind == kind, SyncOutbox.local_id == local_id)
-                    .values(sending_since=clock.now())
-                )
-            made = self.crm.create(remote_type, payload)
+            payload = self._create_payload(
+                plan.kind, plan.remote_type, plan.view, plan.deal_remote, plan.local_id
+            )
+            made = self.crm.create(plan.remote_type, payload)
             self.report.created += 1
         else:
             self.report.notes.append(
-                f"{kind.replace('_', '-')} #{local_id}: found in Pipedrive from an interrupted "
-                "sync; linked, not sent again"
+                f"{plan.kind.replace('_', '-')} #{plan.local_id}: found in Pipedrive from an "
+                "interrupted sync; linked, not sent again"
             )
-        base = {**view, **self._contact_ids} if kind == "deal" else dict(view)
-        with write_session(self.engine) as session:
-            session.add(
-                SyncLink(
-                    kind=kind,
-                    local_id=local_id,
-                    remote_type=remote_type,
-                    remote_id=int(made["id"]),
-                    base=_j(base),
-                )
-            )
-            self._done(session, kind, local_id, last_id)
+            self._contact_ids = {"org_id": made.get("org_id"), "person_id": made.get("person_id")}
+        base = {**plan.view, **self._contact_ids} if plan.kind == "deal" else dict(plan.view)
+        return made, base
 
     def _create_payload(
-        self,
-        kind: str,
-        remote_type: str,
-        view: View,
-        deal_remote: int | None,
-        local_id: int,
-        row: Any,
+        self, kind: str, remote_type: str, view: View, deal_remote: int | None, local_id: int
     ) -> Obj:
+        self._contact_ids = {}
         if remote_type == "note":
-            return {"content": view["content"], "deal_id": deal_remote}
+            return {"content": mapping.note_html(view["content"]), "deal_id": deal_remote}
         if remote_type == "activity":
             payload = mapping.activity_payload(view, deal_remote)  # type: ignore[arg-type]
             if self.user_id:
@@ -1063,7 +1417,7 @@ class Sync:
             candidates: Iterable[Obj] = self.crm.notes_of_deal(deal_remote or 0)
 
             def same(item: Obj) -> bool:
-                return str(item.get("content") or "") == view["content"]
+                return mapping.note_text(item.get("content")) == view["content"]
         else:
             candidates = self.crm.changed(
                 remote_type, since=_rfc3339(since - LOOKBACK), owner_id=self.user_id
@@ -1096,75 +1450,122 @@ class Sync:
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
+    """A field both sides changed, as the rep reads it: every text printable on one line and
+    cut short (a name from Pipedrive may hold escape sequences, line breaks, or 100,000
+    characters), stages by the desk's names."""
+
     id: int
     kind: str
     local_id: int
     field: str
     desk: Any
     remote: Any
+    title: str = ""  # the deal it is on
+    desk_shown: str = ""
+    remote_shown: str = ""
+    deal_id: int | None = None
+
+    @property
+    def what(self) -> str:
+        """`deal #3 Fleet rollout: value`."""
+        word = mapping.WORDS.get(self.field, self.field)
+        kind = {"deal": "deal", "activity": "activity", "follow_up": "follow-up"}[self.kind]
+        on = f" {cut(self.title)}" if self.title else ""
+        if self.kind != "deal":
+            on = f" on{on}" if on else ""
+        return f"{kind} #{self.local_id}{on}: {word}"
 
     def line(self) -> str:
-        word = mapping.WORDS.get(self.field, self.field)
-        what = {"deal": "deal", "activity": "activity", "follow_up": "follow-up"}[self.kind]
-        return (
-            f"{self.id}: {what} #{self.local_id} {word}: desk {_shown(self.desk)} · "
-            f"Pipedrive {_shown(self.remote)}"
-        )
+        desk = self.desk_shown or _shown(self.desk)
+        remote = self.remote_shown or _shown(self.remote)
+        return f"{self.id}: {self.what}: desk {desk} · Pipedrive {remote}"
 
 
-def _shown(value: Any) -> str:
-    return "(none)" if value is None or value == "" else str(value)
+SHOWN_CHARS = 60
+
+
+def cut(text: str, limit: int = SHOWN_CHARS) -> str:
+    """Text from either side as one printable line of at most `limit` characters."""
+    text = printable(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(value: Any, stage_names: dict[int, str] | None = None) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "done" if value else "not done"
+    if isinstance(value, float):
+        return f"{value:,.2f}".removesuffix(".00")
+    if stage_names is not None and isinstance(value, int) and value in stage_names:
+        return cut(stage_names[value])
+    return cut(str(value))
 
 
 def conflicts(session: Session) -> list[Conflict]:
-    rows = session.execute(select(SyncConflict).order_by(SyncConflict.id)).scalars()
-    return [
-        Conflict(
-            r.id,
-            r.kind,
-            r.local_id,
-            r.field,
-            json.loads(r.desk_value or "null"),  # type: ignore[arg-type]
-            json.loads(r.remote_value or "null"),
+    """The conflicts list, oldest first, each with the deal it is on."""
+    rows = list(session.execute(select(SyncConflict).order_by(SyncConflict.id)).scalars())
+    # A stage is compared as Pipedrive's stage id: shown as the desk's stage it maps to.
+    names = {s.id: s.name for s in deal_service.stages(session=session)}
+    stage_names = {}
+    for desk_id, remote_id in state.get_json(session, state.STAGE_MAP, {}).items():
+        stage_names.setdefault(int(remote_id), names.get(int(desk_id), f"stage {remote_id}"))
+    found = []
+    for row in rows:
+        deal_id = row.local_id
+        if row.kind != "deal":
+            item = session.get(FollowUp if row.kind == "follow_up" else Activity, row.local_id)
+            deal_id = item.deal_id if item is not None else None  # type: ignore[assignment]
+        deal = session.get(Deal, deal_id) if deal_id is not None else None
+        desk, remote = json.loads(row.desk_value or "null"), json.loads(row.remote_value or "null")
+        names_for = stage_names if row.field == "stage" else None
+        found.append(
+            Conflict(
+                row.id,  # type: ignore[arg-type]
+                row.kind,
+                row.local_id,
+                row.field,
+                desk,
+                remote,
+                deal.title if deal is not None else "",
+                _shown(desk, names_for),
+                _shown(remote, names_for),
+                deal.id if deal is not None else None,
+            )
         )
-        for r in rows
-    ]
+    return found
 
 
 def settle(engine: Engine, conflict_id: int, side: str) -> Conflict:
     """Keep the desk's value (sent at the next sync) or Pipedrive's (written here now)."""
+    with write_session(engine) as session:
+        return settle_in(session, conflict_id, side)
+
+
+def settle_in(session: Session, conflict_id: int, side: str) -> Conflict:
+    """settle() in the caller's write transaction (the app's gateway opens it)."""
     if side not in ("desk", "pipedrive"):
         raise SyncError(f"settle with desk or pipedrive, not {side!r}")
-    with write_session(engine) as session:
-        row = session.get(SyncConflict, conflict_id)
-        if row is None:
-            raise SyncError(
-                f"no conflict has id {conflict_id}; `repdesk sync conflicts` lists them"
-            )
-        found = Conflict(
-            row.id,
-            row.kind,
-            row.local_id,
-            row.field,  # type: ignore[arg-type]
-            json.loads(row.desk_value or "null"),
-            json.loads(row.remote_value or "null"),
-        )
-        session.delete(row)
-        if side == "desk":
-            session.add(SyncOutbox(kind=row.kind, local_id=row.local_id, queued_at=clock.now()))
-            return found
-        session.info[APPLYING] = True
-        runner = Sync(engine, _NoConnector())  # type: ignore[arg-type]
-        runner._load_marks_in(session)
-        if row.kind == "deal":
-            deal = session.get(Deal, row.local_id)
-            if deal is not None:
-                runner._apply_deal_fields(session, deal, {row.field: found.remote})
-        else:
-            model = FollowUp if row.kind == "follow_up" else Activity
-            item = session.get(model, row.local_id)
-            if item is not None:
-                runner._apply_activity(session, row.kind, item, {row.field: found.remote})
+    row = session.get(SyncConflict, conflict_id)
+    if row is None:
+        raise SyncError(f"no conflict has id {conflict_id}; `repdesk sync conflicts` lists them")
+    found = next(c for c in conflicts(session) if c.id == conflict_id)
+    session.delete(row)
+    if side == "desk":
+        session.add(SyncOutbox(kind=row.kind, local_id=row.local_id, queued_at=clock.now()))
+        return found
+    session.info[APPLYING] = True
+    runner = Sync(session.get_bind(), _NoConnector())  # type: ignore[arg-type]
+    runner._load_marks_in(session)
+    if row.kind == "deal":
+        deal = session.get(Deal, row.local_id)
+        if deal is not None:
+            runner._apply_deal_fields(session, deal, {row.field: found.remote})
+    else:
+        model = FollowUp if row.kind == "follow_up" else Activity
+        item = session.get(model, row.local_id)
+        if item is not None:
+            runner._apply_activity(session, row.kind, item, {row.field: found.remote})
     return found
 
 

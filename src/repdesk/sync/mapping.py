@@ -17,9 +17,12 @@ field both sides changed becomes a conflict for the rep to settle (nothing silen
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from repdesk.core.domain import MAX_TEXT
 from repdesk.storage.models import Activity, Deal, FollowUp
 
 View = dict[str, Any]
@@ -59,7 +62,7 @@ def remote_type_of(kind: str, row: Any) -> str:
 
 
 def _day(text: Any) -> str | None:
-    return str(text)[:10] if text else None
+    return clean(text)[:10] if text else None
 
 
 def _money(cents: int) -> float:
@@ -117,6 +120,40 @@ def follow_up_view(follow_up: FollowUp) -> View:
 
 # ---------------------------------------------------------------- Pipedrive -> view
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean(value: Any, limit: int = MAX_TEXT) -> str:
+    """Text from Pipedrive as the desk can keep it on either engine: NUL dropped (PostgreSQL
+    refuses it in text), a lone surrogate (JSON allows `\\ud800`, UTF-8 does not) as U+FFFD,
+    cut at the desk's longest text (a JSON export refuses longer). Markup, escape sequences
+    and bidi controls are kept as written: they are made harmless where text is shown
+    (core/text.py printable), never by changing what the rep's CRM holds."""
+    text = value if isinstance(value, str) else str(value if value is not None else "")
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))[:limit]
+
+
+# A note's content is HTML (Pipedrive's documents: "in HTML format. Subject to sanitization").
+_PARAGRAPHS = re.compile(r"</p\s*>\s*<p(\s[^>]*)?>", re.IGNORECASE)
+_BREAK = re.compile(r"<br\s*/?>|</div\s*>\s*<div(\s[^>]*)?>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def note_text(content: Any) -> str:
+    """A Pipedrive note's HTML as the desk's plain text: paragraphs and breaks as lines, other
+    tags dropped, entities read. What note_html wrote comes back exactly as it was."""
+    text = clean(content)
+    text = _PARAGRAPHS.sub("\n", text)
+    text = _BREAK.sub("\n", text)
+    text = _TAG.sub("", text).replace("&nbsp;", " ")
+    return clean(html.unescape(text))
+
+
+def note_html(text: str) -> str:
+    """The desk's plain text as a note's HTML: what looks like a tag stays text, lines stay
+    lines (sent raw, `a <b> c` would come back sanitised to `a  c`)."""
+    return html.escape(text, quote=False).replace("\n", "<br>")
+
 
 def remote_deal_view(
     deal: dict[str, Any], org: dict[str, Any] | None, person: dict[str, Any] | None
@@ -124,45 +161,58 @@ def remote_deal_view(
     status = str(deal.get("status") or "open")
     close = deal.get("won_time") if status == "won" else deal.get("lost_time")
     return {
-        "title": str(deal.get("title") or ""),
+        "title": clean(deal.get("title")),
         "value": round(float(deal.get("value") or 0), 2),
-        "currency": str(deal.get("currency") or ""),
+        "currency": clean(deal.get("currency"), 3),
         "stage": int(deal["stage_id"]) if status == "open" and deal.get("stage_id") else None,
         "status": status,
         "expected_close_date": _day(deal.get("expected_close_date")),
         "close_date": _day(close or deal.get("close_time")) if status != "open" else None,
-        "lost_reason": str(deal.get("lost_reason") or "") if status == "lost" else "",
-        "company": str((org or {}).get("name") or ""),
-        "contact": str((person or {}).get("name") or ""),
-        "email": _primary((person or {}).get("emails")),
-        "phone": _primary((person or {}).get("phones")),
+        "lost_reason": clean(deal.get("lost_reason")) if status == "lost" else "",
+        "company": clean((org or {}).get("name")),
+        "contact": clean((person or {}).get("name")),
+        "email": primary((person or {}).get("emails")),
+        "phone": primary((person or {}).get("phones")),
     }
 
 
-def _primary(items: Any) -> str:
+def instant(text: Any) -> datetime | None:
+    """A time as Pipedrive writes it: API v2 `2026-11-20T10:00:00Z`, v1 `2026-11-20 10:00:00`
+    (UTC, no zone written); None for none."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def primary(items: Any) -> str:
+    """The primary value of a person's emails or phones (the first when none is marked)."""
     if not isinstance(items, list) or not items:
         return ""
     chosen = next((i for i in items if isinstance(i, dict) and i.get("primary")), items[0])
-    return str(chosen.get("value") or "") if isinstance(chosen, dict) else ""
+    return clean(chosen.get("value")) if isinstance(chosen, dict) else ""
 
 
 def _hhmm(text: Any) -> str | None:
-    return str(text)[:5] if text else None
+    return clean(text)[:5] if text else None
 
 
 def remote_activity_view(item: dict[str, Any]) -> View:
     if not item.get("done"):
         return {
             "type": FOLLOW_UP_TYPE,
-            "subject": str(item.get("subject") or ""),
+            "subject": clean(item.get("subject")),
             "due_date": _day(item.get("due_date")),
             "due_time": _hhmm(item.get("due_time")),
             "done": False,
         }
     return {
-        "type": str(item.get("type") or "call"),
-        "subject": str(item.get("subject") or ""),
-        "note": str(item.get("note") or ""),
+        "type": clean(item.get("type") or "call"),
+        "subject": clean(item.get("subject")),
+        "note": clean(item.get("note")),
         "due_date": _day(item.get("due_date")),
         "due_time": _hhmm(item.get("due_time")),
         "duration": _hhmm(item.get("duration")) if item.get("duration") else None,
@@ -198,6 +248,7 @@ def close_instant(day: str) -> str:
 
 
 def due_of(view: View) -> tuple[date, time | None]:
+    """The day and time of an activity view; ValueError for a day or time that is none."""
     day = date.fromisoformat(view["due_date"]) if view.get("due_date") else date.today()
     at = time.fromisoformat(view["due_time"]) if view.get("due_time") else None
     return day, at

@@ -19,7 +19,16 @@ from typing import Any
 
 import httpx
 
-from repdesk.sync.connector import AuthRefused, NotThere, Obj, RemoteStage, SyncError
+from repdesk.sync.connector import (
+    AuthRefused,
+    NotThere,
+    Obj,
+    RateLimited,
+    RemoteStage,
+    SyncError,
+    Unreachable,
+)
+from repdesk.sync.mapping import instant
 
 PAGE = 500  # the largest page v2 serves
 DEFAULT_URL = "https://api.pipedrive.com"
@@ -77,9 +86,14 @@ class PipedriveClient:
                 response = self._http.request(method, path, params=params, json=body)
             except httpx.TransportError as exc:
                 attempt += 1
-                if attempt > RETRIES:
+                # Not even a first connection: offline (or a wrong address). Said at once; a
+                # connection lost in the middle of a sync is tried again.
+                first = self.requests == 0 and isinstance(exc, httpx.ConnectError)
+                if first or attempt > RETRIES:
                     where = self._http.base_url.host or str(self._http.base_url)
-                    raise SyncError(f"Pipedrive cannot be reached at {where}: {exc}") from None
+                    raise Unreachable(
+                        f"Pipedrive cannot be reached at {where} (offline?): {exc}"
+                    ) from None
                 self._sleep(min(2.0**attempt, 30.0))
                 continue
             self.requests += 1
@@ -89,7 +103,7 @@ class PipedriveClient:
                 wait = _wait_seconds(response, attempt)
                 if attempt > RETRIES or wait > MAX_WAIT:
                     if status == 429:
-                        raise SyncError(
+                        raise RateLimited(
                             "Pipedrive's rate limit is reached (the company's daily budget is "
                             f"shared); try again in {max(1, round(wait / 60))} min"
                         )
@@ -176,6 +190,27 @@ class PipedriveClient:
             chunk = ",".join(str(i) for i in ids[start : start + 100])
             found.extend(self._pages(f"/api/v2/{_V2[remote_type]}", {"ids": chunk}))
         return found
+
+    def notes(self, *, since: str | None, user_id: int | None) -> Iterator[Obj]:
+        """Notes changed at or after `since` (None: all), newest change first. API v1 has no
+        `updated_since` for notes; it sorts by `update_time`, so the pages are read until a
+        note older than `since` comes."""
+        cutoff = instant(since) if since else None
+        start = 0
+        while True:
+            params: Obj = {"sort": "update_time DESC", "start": start, "limit": PAGE}
+            if user_id is not None:
+                params["user_id"] = user_id
+            answer = self._call("GET", "/api/v1/notes", params=params)
+            for note in answer.get("data") or []:
+                changed = instant(note.get("update_time"))
+                if cutoff is not None and changed is not None and changed < cutoff:
+                    return
+                yield note
+            page = ((answer.get("additional_data") or {}).get("pagination")) or {}
+            if not page.get("more_items_in_collection"):
+                return
+            start = int(page.get("next_start") or start + PAGE)
 
     def notes_of_deal(self, deal_id: int) -> list[Obj]:
         notes: list[Obj] = []

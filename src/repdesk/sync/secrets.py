@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from repdesk.sync.connector import SyncError
+from repdesk.sync.connector import NoToken, SyncError
 
 TOKEN_ENV = "REPDESK_PIPEDRIVE_TOKEN"
 KEYRING_SERVICE = "repdesk"
@@ -24,7 +24,7 @@ def token(environ: dict[str, str] | None = None) -> str:
         return found
     found = _from_keyring() or ""
     if not found.strip():
-        raise SyncError(MISSING)
+        raise NoToken(MISSING)
     return found.strip()
 
 

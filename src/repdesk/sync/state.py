@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from repdesk.services.outbox import LINKED_KEY
 from repdesk.storage.models import SyncConflict, SyncOutbox, SyncState
+from repdesk.storage.outbox import LINKED_KEY
 
 LAST_SYNC = "last_sync_at"
 LAST_PULL = "last_pull_at"
 LAST_ERROR = "last_error"
+LAST_SWEEP = "last_sweep_at"  # when every linked activity was last looked for in Pipedrive
 USER_ID = "user_id"
 PIPELINE_ID = "pipeline_id"
 STAGE_MAP = "stage_map"  # JSON {desk stage id: Pipedrive stage id}

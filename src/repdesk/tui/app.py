@@ -31,6 +31,7 @@ from repdesk.tui.gateway import DeskAway, DeskGateway
 from repdesk.tui.keyorder import KeysInOrder
 from repdesk.tui.lifecycle import can_show, reload_when_composed
 from repdesk.tui.screens.board import BoardScreen
+from repdesk.tui.syncing import AppSync
 from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
@@ -56,6 +57,7 @@ DEFERRED_MODULES = (
     "repdesk.tui.screens.mend",
     "repdesk.tui.screens.people",
     "repdesk.tui.screens.stages",
+    "repdesk.tui.screens.sync",
     "repdesk.tui.screens.welcome",
 )
 
@@ -116,7 +118,12 @@ class RepdeskApp(KeysInOrder, App[int]):
         # Every screen: the stack holds the app's writes from all of them (the board's own
         # `board.undo` is the same action).
         Binding("u", "undo", "Undo the last change", id="app.undo", show=False),
-    ]
+        # The CRM sync (tui/syncing.py): in the background, its state on the top line. Keys
+        # no screen binds, upper or lower case: a missed shift does nothing (see README).
+        Binding("I", "sync", "Sync with Pipedrive now", id="app.sync", show=False),
+        Binding("B", "sync_conflicts", "Sync conflicts: settle each", id="app.sync_conflicts",
+                show=False),
+    ]  # fmt: skip
 
     def __init__(
         self,
@@ -136,6 +143,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         # Else the board's first read starts now, in a thread, while Textual sets up.
         self.board = BoardScreen(first or self.read_first_screen())
         self.set_keymap(desk.settings.keys)
+        self.sync = AppSync(self)
         # Set once SQLAlchemy and the other screens are imported, after the first frame.
         self.warmed = threading.Event()
         self._first_frame_due = False  # the board holds its first cards, not yet drawn
@@ -219,6 +227,7 @@ class RepdeskApp(KeysInOrder, App[int]):
             if screen is not self.board:
                 self.board.reload()
             self.refresh_quota()
+            self.sync.refresh()  # "3 waiting" counts the writes not sent yet
 
     @work(exclusive=True, group="quota")
     async def refresh_quota(self) -> None:
@@ -314,6 +323,15 @@ class RepdeskApp(KeysInOrder, App[int]):
         if not isinstance(self.screen, TrashScreen):
             self.push_screen(TrashScreen(), self._reload_board)
 
+    def action_sync(self) -> None:
+        self.sync.run()
+
+    def action_sync_conflicts(self) -> None:
+        from repdesk.tui.screens.sync import ConflictsScreen
+
+        if not isinstance(self.screen, ConflictsScreen):
+            self.push_screen(ConflictsScreen(), self._reload_board)
+
     def action_board(self) -> None:
         while self.screen is not self.board and len(self.screen_stack) > 2:
             self.pop_screen()
@@ -369,6 +387,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         # the shell between the first frame's read and the watch's start shows up here.
         self.board.reload()
         self.launch_notice()
+        self.sync.start_watch()
 
     @work(exclusive=True, group="launch-notice")
     async def launch_notice(self) -> None:
@@ -445,6 +464,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         old.close()
         self.on_demo = True
         self.desk.changed_elsewhere()
+        self.sync.desk_changed()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         self.board = BoardScreen(self.read_first_screen())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -22,7 +24,27 @@ class QuotaStrip(Static):
     }
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shown: tuple[Kpis, str, bool] | None = None
+        self._sync: Text | None = None
+
+    def on_mount(self) -> None:
+        # The CRM sync's state (tui/syncing.py), when the desk syncs: a new screen's strip
+        # shows it from the start.
+        self._sync = getattr(getattr(self.app, "sync", None), "line", None)
+
+    def show_sync(self, line: Text | None) -> None:
+        """The sync's state at the right of the line ("Pipedrive: synced 4 min ago ·
+        3 waiting"), or nothing for a desk that does not sync."""
+        if line == self._sync:
+            return
+        self._sync = line
+        if self._shown is not None:
+            self.show_figures(*self._shown[:2], demo=self._shown[2])
+
     def show_figures(self, k: Kpis, currency: str, *, demo: bool = False) -> None:
+        self._shown = (k, currency, demo)
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{k.period}  ", style="bold")
         line.append(f"won {format_money(k.won_value, currency)}")
@@ -39,6 +61,9 @@ class QuotaStrip(Static):
             )
         # Kept whole at the right edge; on a narrow terminal the figures on the left give way.
         right = Text("  ", no_wrap=True)
+        if self._sync is not None:
+            right.append_text(self._sync)
+            right.append("  ")
         if demo:
             right.append(" demo desk ", style="bold reverse")
             right.append("  ")

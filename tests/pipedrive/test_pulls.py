@@ -1,0 +1,148 @@
+"""What the sync takes in beyond deals (issue 20): notes written in Pipedrive, activities
+deleted there, and the activities a bulk CSV import brings to a linked desk."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from tests.pinned import NOW
+from tests.pipedrive.helpers import add_deal, get, remote_deal, sync
+from tests.pipedrive.server import ME, Pipedrive
+from tests.shell import ok
+
+from repdesk.services import activities, followups, trash
+from repdesk.storage.models import Activity, Deal, FollowUp, SyncLink
+from repdesk.storage.store import read_session, write_session
+
+SALESFORCE = (
+    Path(__file__).parent.parent / "io" / "fixtures" / "real" / "salesforce_data_cloud_workshop"
+)
+
+
+def notes_on(desk: Engine, deal_id: int) -> list[str]:
+    with read_session(desk) as session:
+        return list(
+            session.execute(
+                select(Activity.text)
+                .where(Activity.deal_id == deal_id, Activity.kind == "note")
+                .order_by(Activity.id)
+            ).scalars()
+        )
+
+
+def trashed(desk: Engine) -> list[str]:
+    with read_session(desk) as session:
+        return [item.label for item in trash.list_trash(session=session)]
+
+
+def test_notes_written_in_pipedrive_come_to_the_deal_as_plain_text(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = add_deal(desk, "Fleet rollout")
+    with write_session(desk) as session:
+        activities.log_activity(
+            session=session, deal_id=fleet, kind="note", text="Budget < 50k & CFO\nsigns"
+        )
+    sync(desk, url)
+    remote = remote_deal(api, "Fleet rollout")
+    [sent] = api.objects["notes"].values()
+    # The desk's text as HTML, which is what a note's content is: nothing in it read as a tag.
+    assert sent["content"] == "Budget &lt; 50k &amp; CFO<br>signs"
+    api.add(
+        "notes",
+        deal_id=remote["id"],
+        content="<p>Demo went well</p><p>Next: pricing &amp; terms</p>",
+        user_id=99,  # a colleague's note on the rep's deal
+    )
+
+    report = sync(desk, url)
+
+    assert notes_on(desk, fleet) == [
+        "Budget < 50k & CFO\nsigns",  # the desk's own, not taken in again
+        "Demo went well\nNext: pricing & terms",
+    ]
+    assert report.taken_new == 1
+    colleague = next(n for n in api.objects["notes"].values() if n["user_id"] == 99)
+    api.change("notes", colleague["id"], content="Demo went well, pricing agreed")
+    sync(desk, url)
+    assert notes_on(desk, fleet)[1] == "Demo went well, pricing agreed"
+    api.change("notes", colleague["id"], active_flag=False)  # "active or deleted"
+    sync(desk, url)
+    assert notes_on(desk, fleet) == ["Budget < 50k & CFO\nsigns"]
+    assert any("deleted in Pipedrive" in label for label in trashed(desk))
+    assert [n["content"] for n in api.objects["notes"].values() if n["user_id"] == ME] == [
+        "Budget &lt; 50k &amp; CFO<br>signs"  # nothing echoed back or sent twice
+    ]
+
+
+def test_the_first_sync_brings_the_reps_own_notes(desk: Engine, crm: tuple[Pipedrive, str]) -> None:
+    api, url = crm
+    deal = api.add("deals", title="Seats renewal")
+    api.add("notes", deal_id=deal["id"], content="Renewal due in March")
+    api.add("notes", deal_id=deal["id"], content="Old note by a colleague", user_id=99)
+    api.add("notes", content="On no deal")
+
+    sync(desk, url)
+
+    with read_session(desk) as session:
+        renewal = session.execute(select(Deal).where(Deal.title == "Seats renewal")).scalar_one()
+    assert notes_on(desk, renewal.id) == ["Renewal due in March"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("listed", [False, True], ids=["left-out", "listed-as-deleted"])
+def test_activities_deleted_in_pipedrive_go_to_the_desks_trash(
+    desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch, listed: bool
+) -> None:
+    api, url = crm
+    api.lists_deleted_activities = listed
+    fleet = add_deal(desk, "Fleet rollout")
+    with write_session(desk) as session:
+        call, _ = activities.log_activity(
+            session=session, deal_id=fleet, kind="call", outcome="connected"
+        )
+        step = followups.add_follow_up(
+            session=session, deal_id=fleet, when=(date(2026, 11, 24), None), note="Send quote"
+        )
+    sync(desk, url)
+    by_type = {a["type"]: a["id"] for a in api.objects["activities"].values()}
+    api.remove_activity(by_type["task"])
+    api.remove_activity(by_type["call"])
+
+    report = sync(desk, url)
+
+    # The open follow-up (the rep's queue) is looked for at every sync.
+    assert get(desk, FollowUp, step.id) is None  # type: ignore[arg-type]
+    assert report.trashed == (2 if listed else 1)
+    # Every other activity at the first sync of a day, when the list leaves deleted ones out.
+    assert (get(desk, Activity, call.id) is None) is listed  # type: ignore[arg-type]
+    monkeypatch.setenv("REPDESK_NOW", (NOW + timedelta(days=1)).isoformat())
+    sync(desk, url)
+    assert get(desk, Activity, call.id) is None  # type: ignore[arg-type]
+    labels = trashed(desk)
+    assert sum("deleted in Pipedrive" in label for label in labels) == 2
+    with read_session(desk) as session:
+        kinds = set(session.execute(select(SyncLink.kind)).scalars())
+    assert kinds == {"deal"}  # the links of what was deleted are gone
+    sync(desk, url)
+    assert api.count("activities") == 0  # nothing sent back to Pipedrive
+
+
+def test_activities_of_a_bulk_csv_import_are_sent_too(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    sync(desk, url)  # linked, with nothing on either side yet
+    files = [SALESFORCE / name for name in ("Opportunity.csv", "Account.csv", "Task.csv")]
+    out = ok("import", *files, "--stage-map", "Discovery=Qualified")
+    assert "Activities: 35 added" in out
+
+    report = sync(desk, url)
+
+    assert api.count("deals") == 50
+    # Calls, emails and meetings as activities, notes as Pipedrive's notes.
+    assert api.count("activities") + len(api.objects["notes"]) == 35
+    assert report.created == 85
