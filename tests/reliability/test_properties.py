@@ -50,6 +50,7 @@ TEXT = st.one_of(
 )
 BIG = ("Notes 👩🏽‍💻 [bold]x[/] مرحبا\n" * 4_000)[:100_000]  # ~100 KB, every kind at once
 FIELDS = ("title", "company", "contact", "email", "phone", "source", "product", "region")
+PEOPLE_FIELDS = ("company", "contact", "email", "phone")
 SHELL_EXAMPLES = 5  # each runs three real `repdesk` processes
 APP_EXAMPLES = 4  # each runs the whole app
 
@@ -96,7 +97,12 @@ def test_every_text_field_round_trips_exactly_through_the_store(
         stored = session.get(Deal, ids[0])
         assert stored is not None
         for field in FIELDS:
-            assert getattr(stored, field) == (non_blank(text) if field == "title" else text)
+            if field in PEOPLE_FIELDS:
+                # Kept as company and contact records (issue 19), whose names and addresses
+                # are stored with their spaces tidied: every character but the spacing stays.
+                assert " ".join(getattr(stored, field).split()) == " ".join(text.split())
+            else:
+                assert getattr(stored, field) == (non_blank(text) if field == "title" else text)
         assert stored.lost_reason == non_blank(note).strip()
         act = session.get(Activity, ids[1])
         assert act is not None and (act.outcome, act.text) == (text, note)
