@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+from tests.shell import run
 from tests.tui.desks import build_small_desk, settings
 
 from repdesk.core.dates import parse_period
@@ -55,3 +57,24 @@ def test_expected_close_shows_no_time_of_day(home: Path) -> None:
         desk.close()
     expected = next(spec for spec in form.fields if spec.name == "expected_close")
     assert ":" not in expected.placeholder + expected.hint
+
+
+@pytest.mark.parametrize("typed", ["60w", "0d", "2.5w", "²d", "2w", "30d"])
+def test_the_repeat_field_and_the_shells_every_agree(home: Path, typed: str) -> None:
+    """One parser for a repeat: what `--every` refuses the form refuses in the same words (the
+    form once took `60w` where the shell said "420 is not valid"), and what one takes the other
+    takes."""
+    desk = DeskGateway(build_small_desk(home), settings())
+    try:
+        form = actions.follow_up_form(desk, deal_id=1, title="x")
+    finally:
+        desk.close()
+    every = next(spec for spec in form.fields if spec.name == "every")
+    assert every.parse is not None
+    code, out, err = run("--home", home, "follow-up", "add", "1", "tomorrow", "--every", typed)
+    try:
+        days = every.parse(typed)
+    except ValueError as exc:
+        assert code == 2 and err == f"repdesk: every: {exc}\n"
+    else:
+        assert code == 0 and f"every {days} days" in out

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk, UsageError
-from repdesk.core import clock
+from repdesk.core import clock, quantities
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
 
@@ -46,8 +46,9 @@ def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
     if args.forecast is None and args.probability is None and args.competitor is None:
         raise UsageError("deal set needs --forecast, --probability or --competitor")
     probability = None
-    if args.probability is not None and args.probability.strip().lower() not in STAGE_WORDS:
-        probability = shell.percent(args.probability)
+    if args.probability is not None:
+        with shell.naming("probability"):
+            probability = quantities.parse_own_probability(args.probability)
 
     shown: list[Any] = []  # what the change left, for the line printed once committed
 
@@ -81,9 +82,6 @@ def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
     return shell.change_deal(desk, args.deal, change, done)
 
 
-STAGE_WORDS = ("stage", "none", "auto")  # `--probability stage`: the stage's again
-
-
 def _category_label(category: str) -> str:
     from repdesk.core import forecast
 
@@ -93,14 +91,8 @@ def _category_label(category: str) -> str:
 def cmd_deal_nps(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import forecast
 
-    raw = args.score.strip().lower()
-    score = None
-    if raw not in ("none", "clear"):
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 2:
-            raise UsageError(
-                f"score: {args.score!r} is not valid: a whole number from 0 to 10, or none"
-            )
-        score = int(raw)
+    with shell.naming("score"):
+        score = quantities.parse_score(args.score)
     on = shell.day(args.on, "--on") if args.on else None
 
     def done(deal: Any, line: str) -> str:

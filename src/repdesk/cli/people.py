@@ -60,9 +60,10 @@ def _role(text: str | None) -> str:
 
 
 def _stay_in_touch(text: str) -> int | None:
-    if text.strip().lower() in ("off", "none", "never", "no"):
-        return None
-    return shell.every(text)
+    from repdesk.core.quantities import parse_optional_repeat
+
+    with shell.naming("stay-in-touch"):
+        return parse_optional_repeat(text)
 
 
 # ---------------------------------------------------------------- contact

@@ -20,11 +20,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from repdesk import settings as settings_mod
-from repdesk.core import clock
+from repdesk.core import clock, quantities
 from repdesk.core.dates import DateInputError, Period, PeriodInputError, parse_date, parse_period
 from repdesk.core.dates import parse_when as _parse_when
 from repdesk.core.domain import row_id
 from repdesk.core.money import AmountInputError, format_money, parse_amount
+from repdesk.core.quantities import QuantityInputError
 from repdesk.core.text import printable, safe_json
 from repdesk.storage import desk_file, paths
 
@@ -113,7 +114,7 @@ def naming(name: str) -> Iterator[None]:
     """A value's message names the option or argument it came from (`--on: ...`)."""
     try:
         yield
-    except (DateInputError, PeriodInputError, AmountInputError) as exc:
+    except (DateInputError, PeriodInputError, AmountInputError, QuantityInputError) as exc:
         raise UsageError(f"{name}: {exc}") from None
 
 
@@ -143,16 +144,10 @@ def period(text: str | None, name: str) -> Period:
         return parse_period(text)
 
 
-def every(text: str) -> int:
+def every(text: str, name: str = "every") -> int:
     """'14d', '2w' or '30' -> days between repeats."""
-    raw = text.strip().lower()
-    unit = 7 if raw.endswith("w") else 1
-    number = raw.rstrip("dw")
-    if not number.isascii() or not number.isdigit() or len(number) > 3 or int(number) == 0:
-        raise UsageError(
-            f"every: {text!r} is not valid: use a number of days or weeks, e.g. 30d or 2w"
-        )
-    return int(number) * unit
+    with naming(name):
+        return quantities.parse_repeat(text)
 
 
 def amount(name: str, text: str, **how: str) -> int:
@@ -164,9 +159,8 @@ def amount(name: str, text: str, **how: str) -> int:
 
 
 def minutes(text: str) -> int:
-    if not text.strip().isascii() or not text.strip().isdigit() or len(text.strip()) > 4:
-        raise UsageError(f"minutes: {text!r} is not valid: use a whole number such as 15")
-    return int(text)
+    with naming("minutes"):
+        return quantities.parse_minutes(text)
 
 
 def item_id(text: str, what: str, shown_by: str = "repdesk today") -> int:
@@ -176,20 +170,14 @@ def item_id(text: str, what: str, shown_by: str = "repdesk today") -> int:
     return number
 
 
-def percent(text: str) -> int:
-    raw = text.strip().removesuffix("%")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 3:
-        raise UsageError(f"probability: {text!r} is not valid: use a percentage such as 40")
-    return int(raw)
+def percent(text: str, name: str = "probability") -> int:
+    with naming(name):
+        return quantities.parse_percent(text)
 
 
 def rot_days(text: str) -> int | None:
-    raw = text.strip().lower().removesuffix("d")
-    if raw in ("none", "off", "never"):
-        return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 4:
-        raise UsageError(f"rot: {text!r} is not valid: use a number of days such as 21, or none")
-    return int(raw)
+    with naming("rot"):
+        return quantities.parse_rot_days(text)
 
 
 def given(text: str) -> str:

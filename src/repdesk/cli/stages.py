@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk, UsageError
-from repdesk.core import formatting
+from repdesk.core import formatting, quantities
 from repdesk.core.text import printable
 
 if TYPE_CHECKING:
@@ -90,11 +90,11 @@ def cmd_stage_rename(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_stage_move(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import stages
 
-    if not args.position.isascii() or not args.position.isdigit() or len(args.position) > 3:
-        raise UsageError(f"position: {args.position!r} is not valid: use a place such as 2")
+    with shell.naming("position"):
+        position = quantities.parse_position(args.position)
     return _stage_done(
         desk,
-        lambda s: stages.move_stage(session=s, stage=args.stage, number=int(args.position)),
+        lambda s: stages.move_stage(session=s, stage=args.stage, number=position),
         lambda stage: f"Moved {printable(stage.name)}:",
     )
 

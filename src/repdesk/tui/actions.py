@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 
 from sqlmodel import Session
 
-from repdesk.core import clock
+from repdesk.core import clock, quantities
 from repdesk.core.dates import (
     Period,
     format_when,
@@ -77,21 +77,6 @@ def _amount(text: str, currency: str | None = None) -> int:
         return parse_amount(text, currency=currency)
     except ValueError as exc:
         raise FieldError(str(exc)) from None
-
-
-def _minutes(text: str) -> int:
-    if not text.isdigit() or int(text) > 24 * 60:
-        raise FieldError(f"{text!r} is not a number of minutes: use a whole number such as 15")
-    return int(text)
-
-
-def _every(text: str) -> int:
-    raw = text.strip().lower()
-    unit = 7 if raw.endswith("w") else 1
-    number = raw.rstrip("dw")
-    if not number.isdigit() or not 1 <= int(number) * unit <= 366:
-        raise FieldError(f"{text!r} is not a repeat: use days or weeks such as 30d or 2w")
-    return int(number) * unit
 
 
 WHEN_HINT = "e.g. tomorrow, fri 10:00, +3d, 2026-12-01"
@@ -230,7 +215,7 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
         ),
         FieldSpec("next", "Next step", parse=_when, placeholder=WHEN_HINT, aliases=("next",)),
         FieldSpec("next_note", "Next step note"),
-        FieldSpec("minutes", "Minutes", parse=_minutes),
+        FieldSpec("minutes", "Minutes", parse=quantities.parse_minutes),
         FieldSpec("at", "When", parse=_happened, placeholder="now; or e.g. yesterday 15:00"),
         FieldSpec("notes", "Notes", kind="area"),
     ]
@@ -260,7 +245,12 @@ def follow_up_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen
     fields = [
         FieldSpec("when", "When", parse=_when, required=True, placeholder=WHEN_HINT),
         FieldSpec("note", "Note"),
-        FieldSpec("every", "Repeat every", parse=_every, placeholder="e.g. 30d or 2w (optional)"),
+        FieldSpec(
+            "every",
+            "Repeat every",
+            parse=quantities.parse_repeat,
+            placeholder="e.g. 30d or 2w (optional)",
+        ),
     ]
 
     async def submit(values: dict[str, Any]) -> Any:
@@ -594,15 +584,6 @@ def _category(text: str) -> str:
     return typed
 
 
-def _own_probability(text: str) -> int | None:
-    raw = text.strip().removesuffix("%").strip()
-    if not raw:
-        return None
-    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 100:
-        raise FieldError("a whole percentage from 0 to 100, or empty for its stage's")
-    return int(raw)
-
-
 def forecast_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
     """The rep's forecast call on an open deal, its own probability, who it is up against."""
     from repdesk.core import forecast
@@ -634,7 +615,7 @@ def forecast_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
             "probability",
             "Its own probability (%)",
             "" if deal.probability is None else str(deal.probability),
-            parse=_own_probability,
+            parse=quantities.parse_own_probability,
             placeholder=f"empty: its stage's ({stage_probability}%)",
         ),
         FieldSpec("competitor", "Up against", deal.competitor, placeholder="a competitor's name"),
@@ -658,15 +639,6 @@ def forecast_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
     return FormScreen(f"Forecast: {deal.title}", fields, submit)
 
 
-def _score(text: str) -> int | None:
-    raw = text.strip()
-    if not raw:
-        return None
-    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 10:
-        raise FieldError("a whole number from 0 to 10, or empty to clear it")
-    return int(raw)
-
-
 def _asked_on(text: str) -> date | None:
     return _date(text) if text.strip() else None
 
@@ -683,7 +655,7 @@ def nps_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
             "score",
             "How likely to recommend you, 0-10",
             "" if deal.nps is None else str(deal.nps),
-            parse=_score,
+            parse=quantities.parse_score,
             hint="9-10 promoter, 7-8 passive, 0-6 detractor; empty clears it",
         ),
         FieldSpec("on", "Asked on", parse=_asked_on, placeholder="today", aliases=("date",)),

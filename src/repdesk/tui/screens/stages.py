@@ -13,10 +13,11 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from repdesk.core import quantities
 from repdesk.core.errors import InvalidInput
 from repdesk.core.text import printable
 from repdesk.services import stages
-from repdesk.tui.forms import FieldError, FieldSpec, FormScreen
+from repdesk.tui.forms import FieldSpec, FormScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
@@ -26,22 +27,6 @@ if TYPE_CHECKING:
 
     from repdesk.tui.app import RepdeskApp
     from repdesk.tui.gateway import DeskGateway
-
-
-def _percent(text: str) -> int:
-    raw = text.strip().removesuffix("%").strip()
-    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 100:
-        raise FieldError(f"{text!r} is not a probability: use a percentage from 0 to 100")
-    return int(raw)
-
-
-def _rot(text: str) -> int | None:
-    raw = text.strip().lower().removesuffix("d")
-    if raw in ("", "none", "never", "off"):
-        return None
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 3650:
-        raise FieldError(f"{text!r} is not a rot limit: use days such as 21, or none")
-    return int(raw)
 
 
 class StagesScreen(Screen[None]):
@@ -139,8 +124,18 @@ class StagesScreen(Screen[None]):
         after = self._current()
         fields = [
             FieldSpec("name", "Name", required=True),
-            FieldSpec("probability", "Win probability (%)", parse=_percent, required=True),
-            FieldSpec("rot", "Rots after (days)", parse=_rot, placeholder="e.g. 21, or none"),
+            FieldSpec(
+                "probability",
+                "Win probability (%)",
+                parse=quantities.parse_percent,
+                required=True,
+            ),
+            FieldSpec(
+                "rot",
+                "Rots after (days)",
+                parse=quantities.parse_rot_days,
+                placeholder="e.g. 21, or none",
+            ),
         ]
         after_name = after.name if after is not None and after.kind == "open" else None
         after_id = str(after.id) if after is not None and after_name else None
@@ -165,9 +160,9 @@ class StagesScreen(Screen[None]):
         if info.kind == "open":
             fields += [
                 FieldSpec("probability", "Win probability (%)", str(info.probability),
-                          parse=_percent, required=True),
-                FieldSpec("rot", "Rots after (days)", str(info.rot_days or ""), parse=_rot,
-                          placeholder="e.g. 21, or none: never"),
+                          parse=quantities.parse_percent, required=True),
+                FieldSpec("rot", "Rots after (days)", str(info.rot_days or ""),
+                          parse=quantities.parse_rot_days, placeholder="e.g. 21, or none: never"),
             ]  # fmt: skip
 
         async def submit(values: dict[str, Any]) -> Any:
