@@ -267,14 +267,8 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
          probability, _status, last_touch) = row  # fmt: skip
         due = queries.as_date(due_on)
         assert due is not None
-        item = QueueRow(
-            deal_id=deal_id,
-            title=title,
-            company=company,
-            value_cents=int(value),
-            currency=currency,
-            stage=stage,
-            probability=int(probability),
+        item = _queue_row(
+            (deal_id, title, company, value, currency, stage, probability),
             last_touch=queries.as_instant(last_touch),
             urgency_days=(today - due).days,
             follow_up_id=fid,
@@ -294,14 +288,8 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
          last_touch, has_pending) = row  # fmt: skip
         touched = queries.as_instant(last_touch)
         since = (now - (touched or queries.as_instant(created_at) or now)).days
-        item = QueueRow(
-            deal_id=deal_id,
-            title=title,
-            company=company,
-            value_cents=int(value),
-            currency=currency,
-            stage=stage,
-            probability=int(probability),
+        item = _queue_row(
+            (deal_id, title, company, value, currency, stage, probability),
             last_touch=touched,
             urgency_days=since,
         )
@@ -331,20 +319,30 @@ def _stay_in_touch(conn: Any, now: datetime) -> list[QueueRow]:
         if since < int(every):
             continue
         found.append(
-            QueueRow(
-                deal_id=deal_id,
-                title=title,
-                company=company,
-                value_cents=int(value),
-                currency=currency,
-                stage=stage,
-                probability=int(probability),
+            _queue_row(
+                (deal_id, title, company, value, currency, stage, probability),
                 last_touch=touched,
                 urgency_days=since,
                 note=f"stay in touch every {int(every)} days",
             )
         )
     return found
+
+
+def _queue_row(deal: tuple[Any, ...], **about: Any) -> QueueRow:
+    """A queue's row from its deal's columns as every queue query selects them (id, title,
+    company, value, currency, stage, probability) and what the queue says about it."""
+    deal_id, title, company, value, currency, stage, probability = deal
+    return QueueRow(
+        deal_id=deal_id,
+        title=title,
+        company=company,
+        value_cents=int(value),
+        currency=currency,
+        stage=stage,
+        probability=int(probability),
+        **about,
+    )
 
 
 def due_counts(conn: Any, *, today: date) -> tuple[int, int]:
