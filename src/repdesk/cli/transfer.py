@@ -231,34 +231,34 @@ def _export_target(desk: Desk, args: argparse.Namespace) -> Path:
     )
 
 
+def _export_rows(desk: Desk, args: argparse.Namespace, write: Any, noun: str) -> int:
+    """Write one kind of row to the export file from a fast read; say how many went."""
+    path = _export_target(desk, args)
+    with desk.fast() as conn:
+        count = write(conn, path)
+    shell.out(f"Wrote {shell.count(count, noun)} to {path}")
+    return 0
+
+
 def cmd_export_ics(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import ics
 
-    path = _export_target(desk, args)
-    with desk.fast() as conn:
-        count = ics.write_ics(conn, path, now=clock.now())
-    shell.out(f"Wrote {shell.count(count, 'pending follow-up')} to {path}")
-    return 0
+    def write(conn: Any, path: Path) -> int:
+        return ics.write_ics(conn, path, now=clock.now())
+
+    return _export_rows(desk, args, write, "pending follow-up")
 
 
 def cmd_export_csv(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import csv_export
 
-    path = _export_target(desk, args)
-    with desk.fast() as conn:
-        count = csv_export.export_csv(conn, path)
-    shell.out(f"Wrote {shell.count(count, 'deal')} to {path}")
-    return 0
+    return _export_rows(desk, args, csv_export.export_csv, "deal")
 
 
 def cmd_export_contacts(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.io import csv_export
 
-    path = _export_target(desk, args)
-    with desk.fast() as conn:
-        count = csv_export.export_contacts(conn, path)
-    shell.out(f"Wrote {shell.count(count, 'contact')} to {path}")
-    return 0
+    return _export_rows(desk, args, csv_export.export_contacts, "contact")
 
 
 def cmd_export_json(desk: Desk, args: argparse.Namespace) -> int:
