@@ -94,10 +94,12 @@ def parse_money(
     """
     raw = text.strip()
     shown = shown_value(text)
-    not_amount = AmountInputError(shown, f"is not an amount: {AMOUNT_FORMS}")
     if not raw:
-        raise not_amount
-    number, named, marker = _split_currency(raw)
+        raise AmountInputError(shown, f"is not an amount: {AMOUNT_FORMS}")
+    if raw[0].isdigit() and raw[-1].isdigit():  # no symbol or code around it: most of a file
+        number, named, marker = raw, None, None
+    else:
+        number, named, marker = _split_currency(raw)
     if named is not None and currency is not None and named != currency.upper():
         raise AmountInputError(
             shown,
@@ -120,7 +122,7 @@ def parse_money(
             "is ambiguous: a comma only groups thousands (12,500) and decimals take a point (12.5)",
         )
     else:
-        raise not_amount
+        raise AmountInputError(shown, f"is not an amount: {AMOUNT_FORMS}")
     if negative:
         raise AmountInputError(shown, f"is negative: {what} is {least}")
     too_large = AmountInputError(shown, f"is too large: the most {what} can be is {MAX_SHOWN}")

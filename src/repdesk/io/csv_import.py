@@ -515,7 +515,9 @@ class _CellReader:
 
     def text(self, name: str) -> tuple[str, str]:
         """(value, the header it came from); ("", our field name) when there is none."""
-        for position in self.columns.get(name, ()):
+        if name not in self.columns:  # most of a format's fields are not in a given file
+            return "", name
+        for position in self.columns[name]:
             if position < len(self.cells):
                 value = self.cells[position]
                 if self.fmt.unescapes_formulas:

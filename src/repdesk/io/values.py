@@ -108,19 +108,25 @@ def _read_numeric(raw: str, reading: DateReading) -> datetime | None:
         return None
 
 
-def _strptime(raw: str, date_format: str) -> datetime | None:
-    """`raw` in `date_format`, or in it followed by a time of day, else None."""
-    try:
-        return datetime.strptime(raw, date_format)
-    except ValueError:
-        pass
-    found = _TIME_AFTER.fullmatch(raw)
-    if found is None:
-        return None
-    try:
-        day = datetime.strptime(found["day"].strip(" ,"), date_format)
-    except ValueError:
-        return None
+def _strptime(raw: str, reading: DateReading) -> datetime | None:
+    """`raw` in the reading's format, or in it followed by a time of day, else None."""
+    date_format = reading.format
+    assert date_format is not None
+    found = _TIME_AFTER.fullmatch(raw) if reading.numeric is not None else None
+    day = _read_numeric(found["day"].strip(" ,"), reading) if found is not None else None
+    if day is None:  # a form strptime alone reads (month names, a time in the format)
+        try:
+            return datetime.strptime(raw, date_format)
+        except ValueError:
+            pass
+        found = _TIME_AFTER.fullmatch(raw)
+        if found is None:
+            return None
+        try:
+            day = datetime.strptime(found["day"].strip(" ,"), date_format)
+        except ValueError:
+            return None
+    assert found is not None  # a day was read before a time of day
     hour, minute, second = int(found["h"]), int(found["m"]), int(found["s"] or 0)
     if found["ampm"]:
         if not 1 <= hour <= 12:
@@ -146,7 +152,7 @@ def parse_instant(
         except ValueError:
             moment = None
     if moment is None and reading.format:
-        moment = _strptime(raw, reading.format)
+        moment = _strptime(raw, reading)
     if moment is None:
         raise CellError(reading.expected())
     try:
@@ -188,7 +194,7 @@ def _parse_day(text: str, reading: DateReading, naive_utc: bool) -> date:
         except ValueError:
             raise CellError(reading.expected()) from None
     elif reading.format:
-        moment = _read_numeric(raw, reading) or _strptime(raw, reading.format)
+        moment = _read_numeric(raw, reading) or _strptime(raw, reading)
     if moment is None:
         raise CellError(reading.expected())
     if moment.tzinfo is None and naive_utc:
@@ -252,7 +258,7 @@ def infer_date_form(cells: list[tuple[str, str]]) -> DateForm:
             month_first = (text, where)
     if named and not shapes:
         for form in _NAMED_MONTH_FORMS:
-            if all(_strptime(text, form) is not None for text in named):
+            if all(_strptime(text, DateReading(form)) is not None for text in named):
                 return DateForm(form, f"as {named[0]!r}, with the month's name")
         return DateForm()
     if not shapes:

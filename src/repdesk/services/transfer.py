@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session, SQLModel, col
 
 from repdesk.core import forecast
@@ -690,11 +690,8 @@ def _write_deals(
             }
             for t in chunk
         ]
-        result = session.execute(
-            insert(deal_table).returning(deal_table.c.id, sort_by_parameter_order=True), rows
-        )
         changes = []
-        for target, deal_id in zip(chunk, result.scalars().all(), strict=True):
+        for target, deal_id in zip(chunk, _insert_deals(session, rows), strict=True):
             target.values["id"] = deal_id
             changes.append(_change(deal_id, None, target.entry_stage_id, now))
             if target.stage_id != target.entry_stage_id:
@@ -753,6 +750,29 @@ def _write_deals(
             target.values["id"] = target.existing["id"]
     # Core statements go around the session's flush: tell the sync outbox directly.
     outbox.enqueue(session, "deal", (t.values["id"] for t in (*creates, *updates)))
+
+
+def _insert_deals(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows; their new ids, in the rows' order.
+
+    On SQLite, SQLAlchemy can only tie RETURNING rows to their parameters one statement per
+    row (10,000 statements for a 10,000-row file: half the import's time). Instead one
+    executemany, then the ids above the largest before it: the import's write transaction
+    holds the desk alone, and SQLite gives each new row one more than the largest id so far
+    (AUTOINCREMENT: than the largest it ever gave), so they come in the rows' order."""
+    table = table_of(Deal)
+    if session.get_bind().dialect.name != "sqlite":
+        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(session.execute(returning, rows).scalars())
+    largest = session.execute(select(func.max(table.c.id))).scalar() or 0
+    session.execute(insert(table), rows)
+    ids = session.execute(
+        select(table.c.id).where(table.c.id > largest).order_by(table.c.id)
+    ).scalars()
+    found = list(ids)
+    if len(found) != len(rows):  # the write transaction let another writer in: never expected
+        raise RuntimeError(f"{len(rows)} deals inserted, {len(found)} new ids read back")
+    return found
 
 
 def _update_own(session: Session, targets: list[_Target]) -> None:
