@@ -133,3 +133,8 @@ def test_the_pipeline_is_the_reps_own_from_the_shell(desk: Path) -> None:
     )
     assert "nothing to change" in refused("stage", "set", "Demo")
     assert "an open stage" in refused("stage", "remove", "Lost")
+
+
+def test_a_deal_deleted_with_one_row_of_its_timeline_says_row(desk: Path) -> None:
+    assert ok("deal", "add", "Solo").startswith("Added #3 Solo")
+    assert "(with 1 row of its timeline)" in ok("deal", "delete", "3")

@@ -301,7 +301,8 @@ def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         item = trash.delete_item(session=session, kind="deal", item_id=saved_id(deal))
-    with_rows = f" (with {item.rows - 1:,} rows of its timeline)" if item.rows > 1 else ""
+    rows = shell.count(item.rows - 1, "row")
+    with_rows = f" (with {rows} of its timeline)" if item.rows > 1 else ""
     shell.out(trashed_line(item).replace(": in the trash", f"{with_rows}: in the trash", 1))
     return 0
 
