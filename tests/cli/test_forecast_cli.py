@@ -61,7 +61,9 @@ def test_bad_forecast_input_is_one_line_and_changes_nothing(desk: Path) -> None:
     assert "forecast: 'upside' is not valid: commit, best case" in refused(
         "deal", "set", "acme", "--forecast", "upside"
     )
-    assert "probability: '150' is not valid" in refused("deal", "set", "acme", "--probability", "150")
+    assert "probability: '150' is not valid" in refused(
+        "deal", "set", "acme", "--probability", "150"
+    )
     assert "needs --forecast, --probability or --competitor" in refused("deal", "set", "acme")
     assert "score: '11' is not valid: a whole number" in refused("deal", "nps", "acme", "11")
     assert "is open: a score is a won customer's answer" in refused("deal", "nps", "acme", "9")

@@ -493,3 +493,24 @@ def test_the_demo_desk_never_syncs_from_the_shell(
     err = refused("--home", demo_home.data_dir, "sync", "pipedrive")
     assert "the demo desk does not sync" in err
     assert api.log == []
+
+
+def test_a_deal_deleted_on_the_desk_lends_its_id_to_no_new_deal(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    """SQLite once gave the next deal the id of a deleted newest one: the sync found the old
+    deal's link on that id and sent the new deal over the deleted one in Pipedrive."""
+    api, url = crm
+    add_deal(desk, "Kept")
+    gone = add_deal(desk, "Deleted on the desk")  # the newest: the largest id
+    sync(desk, url)
+    with write_session(desk) as session:
+        trash.delete_item(session=session, kind="deal", item_id=gone)
+
+    added = add_deal(desk, "Added after")
+    sync(desk, url)
+
+    assert added != gone
+    assert api.count("deals", title="Deleted on the desk") == 0
+    assert api.count("deals", title="Added after") == 1
+    assert api.count("deals", title="Kept") == 1

@@ -164,3 +164,38 @@ def test_an_older_desk_upgrades_to_forecasts_from_its_stages(home: Path) -> None
         ]
     finally:
         engine.dispose()
+
+
+def test_an_upgrade_hands_out_no_id_a_deleted_or_linked_deal_had(home: Path) -> None:
+    """A v6 desk whose newest deals were deleted (one waits in the trash, one only in its CRM
+    link, its deletion not sent yet): once upgraded, the next deal, call and follow-up take
+    ids none of them ever had (the sync would otherwise take the new deal for the old one)."""
+    import sqlite3
+
+    from tests.shell import ok
+
+    home.mkdir(parents=True)
+    desk = home / "desk.sqlite"
+    shutil.copy(FIXTURES / "desk-v6.sqlite", desk)
+    with sqlite3.connect(desk) as conn:
+        (largest,) = conn.execute("SELECT MAX(id) FROM deal").fetchone()
+        conn.execute(
+            "INSERT INTO trash (kind, item_id, deal_id, label, payload, deleted_at) "
+            "VALUES ('deal', ?, ?, 'gone', '{}', '2026-11-20 09:00:00.000000')",
+            (largest + 7, largest + 7),
+        )
+        conn.execute(
+            "INSERT INTO sync_link (kind, local_id, remote_type, remote_id, base, synced_at) "
+            "VALUES ('deal', ?, 'deal', 991, '{}', '2026-11-20 09:00:00.000000'), "
+            "('activity', 50, 'activity', 992, '{}', '2026-11-20 09:00:00.000000')",
+            (largest + 9,),
+        )
+    conn.close()
+
+    added = ok("deal", "add", "After the upgrade")
+    assert added.startswith(f"Added #{largest + 10} After the upgrade"), added
+    ok("log", "call", str(largest + 10), "--note", "first call")
+    assert rows(desk, "SELECT MAX(id) FROM activity") == [(51,)]
+    # and from now on a deleted newest deal lends its id to no one
+    ok("deal", "delete", str(largest + 10))
+    assert ok("deal", "add", "Next").startswith(f"Added #{largest + 11} Next")

@@ -100,9 +100,15 @@ def connect(path: Path, *, readonly: bool = False, create: bool = True) -> sqlit
 
 def apply_pragmas(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    # FULL: a call the rep saw logged survives a power cut, not just a crash.
-    conn.execute("PRAGMA synchronous = FULL")
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        # FULL: a call the rep saw logged survives a power cut, not just a crash.
+        conn.execute("PRAGMA synchronous = FULL")
+    except UnicodeDecodeError:
+        # The first statement reads the schema. Damaged schema text makes SQLite's message
+        # ("malformed database schema (...)") quote bytes that are not UTF-8, and Python fails
+        # decoding the message instead of raising it: damage all the same.
+        raise sqlite3.DatabaseError("malformed database schema (its text is unreadable)") from None
 
 
 def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:

@@ -425,7 +425,112 @@ _V6 = [
     *ADOPT_DEAL_PEOPLE,
 ]
 
-STEPS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
+# The tables the CRM sync links by id (storage/outbox.py KINDS), as schema 6 left them, with
+# AUTOINCREMENT: see _V7.
+_NEVER_REUSED = {
+    "deal": """CREATE TABLE deal_v7 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        title VARCHAR NOT NULL,
+        company VARCHAR NOT NULL DEFAULT '',
+        contact VARCHAR NOT NULL DEFAULT '',
+        email VARCHAR NOT NULL DEFAULT '',
+        phone VARCHAR NOT NULL DEFAULT '',
+        value_cents BIGINT NOT NULL DEFAULT 0,
+        currency VARCHAR NOT NULL DEFAULT 'EUR',
+        stage_id INTEGER NOT NULL REFERENCES stage (id),
+        status VARCHAR NOT NULL DEFAULT 'open',
+        source VARCHAR NOT NULL DEFAULT '',
+        product VARCHAR NOT NULL DEFAULT '',
+        region VARCHAR NOT NULL DEFAULT '',
+        segment VARCHAR NOT NULL DEFAULT 'new',
+        first_contact DATE NOT NULL,
+        expected_close DATE,
+        closed_on DATE,
+        lost_reason VARCHAR NOT NULL DEFAULT '',
+        stage_entered_at DATETIME NOT NULL,
+        created_at DATETIME NOT NULL,
+        updated_at DATETIME NOT NULL,
+        source_id VARCHAR,
+        notes VARCHAR NOT NULL DEFAULT '',
+        forecast VARCHAR,
+        probability INTEGER,
+        competitor VARCHAR NOT NULL DEFAULT '',
+        nps INTEGER,
+        nps_on DATE,
+        company_id INTEGER REFERENCES company (id)
+    )""",
+    "activity": """CREATE TABLE activity_v7 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        kind VARCHAR NOT NULL,
+        at DATETIME NOT NULL,
+        outcome VARCHAR NOT NULL DEFAULT '',
+        minutes INTEGER,
+        text VARCHAR NOT NULL DEFAULT ''
+    )""",
+    "follow_up": """CREATE TABLE follow_up_v7 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        deal_id INTEGER NOT NULL REFERENCES deal (id) ON DELETE CASCADE,
+        due_on DATE NOT NULL,
+        due_time TIME,
+        note VARCHAR NOT NULL DEFAULT '',
+        created_at DATETIME NOT NULL,
+        done_at DATETIME,
+        outcome VARCHAR NOT NULL DEFAULT '',
+        recur_days INTEGER
+    )""",
+}
+_INDEXES = {
+    "deal": [
+        "CREATE INDEX ix_deal_status_stage ON deal (status, stage_id)",
+        "CREATE INDEX ix_deal_closed_on ON deal (closed_on)",
+        "CREATE INDEX ix_deal_source_id ON deal (source_id)",
+        "CREATE INDEX ix_deal_company ON deal (company_id)",
+    ],
+    "activity": [
+        "CREATE INDEX ix_activity_deal_at ON activity (deal_id, at)",
+        "CREATE INDEX ix_activity_at ON activity (at)",
+    ],
+    "follow_up": [
+        "CREATE INDEX ix_follow_up_pending ON follow_up (done_at, due_on)",
+        "CREATE INDEX ix_follow_up_deal ON follow_up (deal_id, done_at, due_on)",
+    ],
+}
+
+
+def _never_reused(table: str) -> list[str]:
+    """Rebuild `table` with AUTOINCREMENT the SQLite way (a new table, the rows copied, the old
+    one dropped, the new one renamed: foreign keys are off for the upgrade), its sequence past
+    every id it ever handed out: its rows', and those of its rows in the trash or still linked
+    to a CRM object (a deletion the sync has not sent yet)."""
+    create = _NEVER_REUSED[table]
+    columns = ", ".join(line.split()[0] for line in create.splitlines()[1:-1])  # one per line
+    return [
+        create,
+        f"INSERT INTO {table}_v7 ({columns}) SELECT {columns} FROM {table}",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {table}_v7 RENAME TO {table}",
+        *_INDEXES[table],
+        f"DELETE FROM sqlite_sequence WHERE name = '{table}'",
+        f"""INSERT INTO sqlite_sequence (name, seq) SELECT '{table}', COALESCE(MAX(id), 0) FROM (
+            SELECT MAX(id) AS id FROM {table}
+            UNION ALL SELECT MAX(item_id) FROM trash WHERE kind = '{table}'
+            UNION ALL SELECT MAX(local_id) FROM sync_link WHERE kind = '{table}'
+        )""",
+    ]
+
+
+# Ids the CRM sync links by are never handed out twice (issue 20). SQLite's plain INTEGER
+# PRIMARY KEY gives a new row the largest id + 1, so a deal deleted while it had the largest
+# id lent its id to the next deal: the sync, finding the id's link and the deal there, sent
+# the new deal's values over the deleted one's in Pipedrive instead of deleting it. A
+# PostgreSQL SERIAL never goes back: nothing to do there.
+_V7: dict[str, list[str]] = {
+    "sqlite": [*_never_reused("deal"), *_never_reused("activity"), *_never_reused("follow_up")],
+    "postgresql": [],
+}
+
+STEPS: list[list[str] | dict[str, list[str]]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 LATEST = len(STEPS)
 
 
@@ -445,8 +550,11 @@ def server_identity_sql() -> list[str]:
 
 def step_sql(version: int, dialect: str) -> list[str]:
     """The statements that take a desk from `version - 1` to `version`."""
+    step = STEPS[version - 1]
+    if isinstance(step, dict):  # a step written for each engine: no tokens to fill in
+        return list(step[dialect])
     tokens = _TOKENS[dialect]
-    return [statement.format(**tokens) for statement in STEPS[version - 1]]
+    return [statement.format(**tokens) for statement in step]
 
 
 def adopt_people_sql(dialect: str) -> list[str]:
