@@ -120,7 +120,7 @@ def cmd_contact_show(desk: Desk, args: argparse.Namespace) -> int:
 
     with desk.read() as session:
         contact = people.find_contact(session=session, ref=args.contact)
-        card = people.contact_card(session=session, contact_id=contact.id)  # type: ignore[arg-type]
+        card = people.contact_card(session=session, contact_id=saved_id(contact))
     found = card.person
     if args.json:
         shell.print_json(
@@ -159,7 +159,7 @@ def cmd_contact_edit(desk: Desk, args: argparse.Namespace) -> int:
         contact = people.find_contact(session=session, ref=args.contact)
         people.edit_contact(
             session=session,
-            contact_id=contact.id,  # type: ignore[arg-type]
+            contact_id=saved_id(contact),
             name=args.name,
             title=args.title,
             company=args.company,
@@ -200,7 +200,7 @@ def cmd_contact_unlink(desk: Desk, args: argparse.Namespace) -> int:
     with desk.write() as session:
         contact = people.find_contact(session=session, ref=args.contact)
         deal = deals.find_deal(session=session, ref=args.deal)
-        people.unlink_contact(session=session, deal_id=deal.id, contact_id=contact.id)  # type: ignore[arg-type]
+        people.unlink_contact(session=session, deal_id=saved_id(deal), contact_id=saved_id(contact))
         line = f"{printable(contact.name)} is off #{deal.id} {printable(deal.title)}"
     shell.out(line)
     return 0
@@ -249,7 +249,7 @@ def cmd_company_show(desk: Desk, args: argparse.Namespace) -> int:
 
     with desk.read() as session:
         company = people.find_company(session=session, ref=args.company)
-        card = people.company_card(session=session, company_id=company.id)  # type: ignore[arg-type]
+        card = people.company_card(session=session, company_id=saved_id(company))
     if args.json:
         shell.print_json(
             {
@@ -310,7 +310,7 @@ def cmd_company_edit(desk: Desk, args: argparse.Namespace) -> int:
         company = people.find_company(session=session, ref=args.company)
         people.edit_company(
             session=session,
-            company_id=company.id,  # type: ignore[arg-type]
+            company_id=saved_id(company),
             name=args.name,
             domain=args.domain,
             touch_every_days=rhythm,

@@ -20,7 +20,7 @@ from repdesk.core.money import MAX_CENTS, check_cents
 from repdesk.services import history as kept  # beside history() below: the v5 histories
 from repdesk.services import people
 from repdesk.storage import outbox
-from repdesk.storage.models import Deal, Stage, StageChange, saved_id
+from repdesk.storage.models import Deal, Stage, StageChange, saved_id, table_of
 
 EDITABLE = (
     "title",
@@ -288,7 +288,7 @@ def create_deals(
             answers.append(exc)
             continue
         answers.append(len(rows))  # replaced by the id below
-        entered.append(entry.id)  # type: ignore[arg-type]
+        entered.append(saved_id(entry))
         rows.append(
             {
                 "title": spec.title,
@@ -317,7 +317,7 @@ def create_deals(
         )
     if not rows:
         return answers
-    table = Deal.__table__  # type: ignore[attr-defined]
+    table = table_of(Deal)
     ids = (
         session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         .scalars()
@@ -328,7 +328,7 @@ def create_deals(
         history.append(_history_row(deal_id, None, first, moment))
         if row["stage_id"] != first:
             history.append(_history_row(deal_id, first, row["stage_id"], moment))
-    session.execute(insert(StageChange.__table__), history)  # type: ignore[attr-defined]
+    session.execute(insert(table_of(StageChange)), history)
     # Core statements go around the session's flush: tell the sync outbox directly.
     outbox.enqueue(session, "deal", ids)
     return [ids[a] if isinstance(a, int) else a for a in answers]

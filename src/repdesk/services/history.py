@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from repdesk.core import forecast
-from repdesk.storage.models import CloseDateChange, Deal, ForecastChange, Stage
+from repdesk.storage.models import CloseDateChange, Deal, ForecastChange, Stage, saved_id
 
 
 def probability_of(session: Session, deal: Deal) -> int:
@@ -38,7 +38,7 @@ def note_category(session: Session, deal: Deal, before: str | None, moment: date
         return
     session.add(
         ForecastChange(
-            deal_id=deal.id,  # type: ignore[arg-type]
+            deal_id=saved_id(deal),
             from_category=before,
             to_category=after,
             changed_at=moment,
@@ -52,7 +52,7 @@ def note_close_date(session: Session, deal: Deal, before: date | None, moment: d
         return
     session.add(
         CloseDateChange(
-            deal_id=deal.id,  # type: ignore[arg-type]
+            deal_id=saved_id(deal),
             from_date=before,
             to_date=deal.expected_close,
             changed_at=moment,

@@ -32,6 +32,7 @@ from repdesk.storage.models import (
     ContactPhone,
     Deal,
     DealContact,
+    saved_id,
 )
 
 ROLES = CONTACT_ROLES
@@ -708,13 +709,13 @@ def persons(session: Session, contacts: Sequence[Contact]) -> list[Person]:
     names = dict(session.exec(select(Company.id, Company.name)).all())
     return [
         Person(
-            id=c.id,  # type: ignore[arg-type]
+            id=saved_id(c),
             name=c.name,
             title=c.title,
             company_id=c.company_id,
             company=names.get(c.company_id, "") if c.company_id else "",
-            emails=tuple(emails.get(c.id, ())),  # type: ignore[arg-type]
-            phones=tuple(phones.get(c.id, ())),  # type: ignore[arg-type]
+            emails=tuple(emails.get(saved_id(c), ())),
+            phones=tuple(phones.get(saved_id(c), ())),
         )
         for c in contacts
     ]

@@ -31,7 +31,15 @@ from repdesk.core.review import KEPT, MISSED, OUTCOMES, Review
 from repdesk.core.weeks import Week, week_of_label
 from repdesk.reports.review import read_review
 from repdesk.services.deals import get_deal
-from repdesk.storage.models import Activity, Commitment, Deal, Stage, StageChange, WeeklyReview
+from repdesk.storage.models import (
+    Activity,
+    Commitment,
+    Deal,
+    Stage,
+    StageChange,
+    WeeklyReview,
+    saved_id,
+)
 
 MAX_COMMITMENT = 300  # a sentence: what will happen, not the deal's notes
 
@@ -172,8 +180,8 @@ def commitments_of(*, session: Session, week: Week, now: datetime) -> list[Commi
         judged = commitment.outcome or (MISSED if window_closed else "open")
         lines.append(
             CommitmentLine(
-                id=commitment.id,  # type: ignore[arg-type]
-                deal_id=deal.id,  # type: ignore[arg-type]
+                id=saved_id(commitment),
+                deal_id=saved_id(deal),
                 title=deal.title,
                 company=deal.company,
                 week=commitment.week,
@@ -231,7 +239,7 @@ def add_commitment(
     if week_over(week, moment):
         raise InvalidInput("week", week.label, "this week or one to come: that week is over")
     deal = get_deal(session=session, deal_id=deal_id)
-    commitment = Commitment(deal_id=deal.id, week=week.label, text=words, made_at=moment)  # type: ignore[arg-type]
+    commitment = Commitment(deal_id=saved_id(deal), week=week.label, text=words, made_at=moment)
     session.add(commitment)
     session.flush()
     return commitment

@@ -227,7 +227,7 @@ def _write_people(
             made[row.source_id] = None
     deal_ids = {t.row.source_id: t.values.get("id") for t in targets if t.row.source_id}
     wanted = [r.deal_source_id for r in plan.roles if r.deal_source_id not in deal_ids]
-    table = Deal.__table__  # type: ignore[attr-defined]
+    table = table_of(Deal)
     for start in range(0, len(wanted), CHUNK):
         query = select(table.c.id, table.c.source_id).where(
             table.c.source_id.in_(wanted[start : start + CHUNK])

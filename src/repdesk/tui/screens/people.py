@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from rich.text import Text
@@ -33,9 +33,16 @@ from repdesk.core.money import format_money
 from repdesk.core.text import printable
 from repdesk.services import people
 from repdesk.services.people import OnDeal, Person, tel_uri
+from repdesk.storage.models import saved_id
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
 
 
 def link(text: Text, shown: str, uri: str) -> None:
@@ -153,6 +160,9 @@ class RecordScreen(Screen[None]):
     """A contact's or a company's page: a heading and a list; enter opens a deal, a contact
     or a company, and copies an email or a phone; Y copies (yanks)."""
 
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     BINDINGS = [
         Binding("escape", "back", "Back", id="record.back"),
         Binding("enter", "open", "Open", id="record.open"),
@@ -170,8 +180,8 @@ class RecordScreen(Screen[None]):
         self.loaded = False
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -225,7 +235,7 @@ class RecordScreen(Screen[None]):
         if entry.kind in ("email", "phone"):
             self.action_copy()
         elif entry.kind == "deal":
-            self.app.open_deal(entry.value)  # type: ignore[attr-defined]
+            self.app.open_deal(entry.value)
         elif entry.kind == "contact":
             self.app.push_screen(ContactScreen(entry.value))
         elif entry.kind == "company":
@@ -380,6 +390,9 @@ class CaptureScreen(Screen[None]):
     """Type paths; enter shows what they hold and where each would go; A adds what matched;
     enter on an item assigns it (several deals, or none) to a deal you pick."""
 
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "Capture mail and meetings"
     BINDINGS = [
         Binding("escape", "back", "Back", id="capture.back"),
@@ -400,8 +413,8 @@ class CaptureScreen(Screen[None]):
         self.previewed = False
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -533,7 +546,9 @@ class CaptureScreen(Screen[None]):
         from repdesk.services import deals
 
         found = await self.desk.read(lambda s: deals.list_deals(session=s, status="all"))
-        choices = [(f"#{d.id} {d.title} ({d.company or '-'}, {d.status})", d.id) for d in found]
+        choices = [
+            (f"#{d.id} {d.title} ({d.company or '-'}, {d.status})", saved_id(d)) for d in found
+        ]
         self._pick(row, choices, pick)
 
     def _pick(self, row: Row, choices: list[tuple[str, int]], pick: Any) -> None:
@@ -555,7 +570,7 @@ class CaptureScreen(Screen[None]):
         )  # fmt: skip
 
     async def _write(self, write: Any, what: str) -> None:
-        from repdesk.tui import actions
+        from repdesk.tui.undo import undo_of
 
         try:
             report, changes = await self.desk.write_recorded(write)
@@ -564,7 +579,7 @@ class CaptureScreen(Screen[None]):
             return
         if report.added and changes:
             first = report.added[0].deal.id
-            self.app.remember_undo(actions.undo_of(what, first, changes))  # type: ignore[attr-defined]
+            self.app.remember_undo(undo_of(what, first, changes))
         count = len(report.added)
         self.notify(f"Added {count} item{'s' if count != 1 else ''} to deals: u undoes.")
         self.preview()

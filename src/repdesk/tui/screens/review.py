@@ -6,7 +6,7 @@ ended the first time it is read, so the screen reads through a write.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -28,6 +28,12 @@ from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
 
 MARKS = {"kept": ("✓ kept", "green"), "missed": ("✗ missed", "red"), "open": ("? open", "yellow")}
 
@@ -106,6 +112,9 @@ def _line(key: str, line: Line) -> Text:
 
 
 class ReviewScreen(Screen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "Weekly review"  # the heading of its keys under `?`
     AUTO_FOCUS = "#review-commitments"
     BINDINGS = [
@@ -137,8 +146,8 @@ class ReviewScreen(Screen[None]):
         self.shown: list[CommitmentLine] = []  # the options' commitments, in their order
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def this_week(self) -> Week:
         return week_containing(clock.today(), self.desk.settings.week_start_index)
@@ -155,7 +164,7 @@ class ReviewScreen(Screen[None]):
     def on_mount(self) -> None:
         self.week = self.this_week()
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     @work(exclusive=True, group="review-load")
     async def reload(self) -> None:
@@ -225,7 +234,7 @@ class ReviewScreen(Screen[None]):
 
         def made(result: Any) -> None:
             if result is not None:
-                self.app.remember_undo(result[1])  # type: ignore[attr-defined]
+                self.app.remember_undo(result[1])
                 self.reload()
 
         self.app.push_screen(actions.commitment_form(self.desk, week=week), made)
@@ -263,4 +272,4 @@ class ReviewScreen(Screen[None]):
         self.reload()
 
     def action_back(self) -> None:
-        self.app.action_board()  # type: ignore[attr-defined]
+        self.app.action_board()

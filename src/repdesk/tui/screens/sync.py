@@ -9,7 +9,7 @@ cut short (src/repdesk/sync/engine.py Conflict), never as markup.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -25,6 +25,12 @@ from repdesk.tui.lifecycle import can_show
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from repdesk.tui.app import RepdeskApp
+    from repdesk.tui.gateway import DeskGateway
+
 
 def conflict_text(conflict: Any) -> Text:
     """One conflict as a line of the list: what it is, then both values side by side."""
@@ -38,6 +44,9 @@ def conflict_text(conflict: Any) -> Text:
 
 
 class ConflictsScreen(Screen[None]):
+    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
+        app = getters.app(RepdeskApp)
+
     TITLE = "Sync conflicts"  # the heading of its keys under `?`
     BINDINGS = [
         Binding("less_than_sign", "settle('desk')", "Keep the desk's", id="conflicts.desk",
@@ -58,8 +67,8 @@ class ConflictsScreen(Screen[None]):
         self.loaded = False
 
     @property
-    def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+    def desk(self) -> DeskGateway:
+        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -69,7 +78,7 @@ class ConflictsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.app.refresh_quota()  # type: ignore[attr-defined]
+        self.app.refresh_quota()
 
     @work(exclusive=True, group="conflicts-load")
     async def reload(self) -> None:
@@ -108,7 +117,7 @@ class ConflictsScreen(Screen[None]):
     def action_open(self) -> None:
         conflict = self._current()
         if conflict is not None and conflict.deal_id is not None:
-            self.app.open_deal(conflict.deal_id)  # type: ignore[attr-defined]
+            self.app.open_deal(conflict.deal_id)
 
     async def action_settle(self, side: str) -> None:
         from repdesk.sync.engine import settle_in
@@ -128,7 +137,7 @@ class ConflictsScreen(Screen[None]):
             said = f"Kept Pipedrive's {kept.remote_shown} for {kept.what}."
         self.notify(said)
         self.reload()
-        self.app.sync.refresh()  # type: ignore[attr-defined]
+        self.app.sync.refresh()
 
     def on_screen_resume(self) -> None:
         if self.loaded:
