@@ -476,6 +476,10 @@ def test_a_bad_value_names_its_option(desk: Path, args: tuple[str, ...], message
         ("log", "call", "1", "--minutes", ""),
         ("follow-up", "add", "1", "tomorrow", "--every", ""),
         ("kpi", "--period", ""),
+        # an empty count once cleared what it set (a score, a rot limit, an own probability)
+        ("deal", "set", "1", "--probability", ""),
+        ("stage", "set", "Prospect", "--rot", " "),
+        ("stage", "add", "Pilot", "--probability", ""),
     ],
 )
 def test_an_empty_value_is_refused_not_taken_as_not_given(
@@ -485,6 +489,13 @@ def test_an_empty_value_is_refused_not_taken_as_not_given(
     err = refused(*args)
     flag = next(a for a in args if a.startswith("--") and a not in ("--reason",))
     assert err.startswith(f"repdesk: argument {flag}: ") and "is empty" in err, err
+    assert table_checksums(desk) == before
+
+
+@pytest.mark.parametrize("args", [("deal", "nps", "1", " "), ("stage", "move", "Prospect", "")])
+def test_an_empty_argument_is_refused_not_taken_as_none(desk: Path, args: tuple[str, ...]) -> None:
+    before = table_checksums(desk)
+    assert "is empty: give a value" in refused(*args)
     assert table_checksums(desk) == before
 
 

@@ -269,14 +269,19 @@ def set_arguments(parser: argparse.ArgumentParser) -> None:
         "--forecast", metavar="CATEGORY", help="commit, best-case, pipeline, omitted or auto"
     )
     parser.add_argument(
-        "--probability", metavar="PERCENT", help="its own win probability, or stage (its stage's)"
+        "--probability",
+        type=shell.given,
+        metavar="PERCENT",
+        help="its own win probability, or stage (its stage's)",
     )
     parser.add_argument("--competitor", metavar="NAME", help="who it is up against ('' for none)")
 
 
 def nps_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("deal", metavar="DEAL")
-    parser.add_argument("score", metavar="SCORE", help="0 to 10, or none to clear it")
+    parser.add_argument(
+        "score", type=shell.given, metavar="SCORE", help="0 to 10, or none to clear it"
+    )
     parser.add_argument("--on", type=shell.given, metavar="DATE", help="the day asked (today)")
 
 

@@ -141,8 +141,10 @@ def _list_arguments(listing: argparse.ArgumentParser) -> None:
 
 def _add_arguments(add: argparse.ArgumentParser) -> None:
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--probability", required=True, metavar="PERCENT")
-    add.add_argument("--rot", metavar="DAYS", help="days in it before a deal rots (or none)")
+    add.add_argument("--probability", type=shell.given, required=True, metavar="PERCENT")
+    add.add_argument(
+        "--rot", type=shell.given, metavar="DAYS", help="days in it before a deal rots (or none)"
+    )
     add.add_argument("--after", metavar="STAGE", help="default: after the last open stage")
 
 
@@ -153,13 +155,13 @@ def _rename_arguments(rename: argparse.ArgumentParser) -> None:
 
 def _move_arguments(move: argparse.ArgumentParser) -> None:
     move.add_argument("stage", metavar="STAGE")
-    move.add_argument("position", metavar="PLACE")
+    move.add_argument("position", type=shell.given, metavar="PLACE")
 
 
 def _set_arguments(set_: argparse.ArgumentParser) -> None:
     set_.add_argument("stage", metavar="STAGE")
-    set_.add_argument("--probability", metavar="PERCENT")
-    set_.add_argument("--rot", metavar="DAYS", help="a number of days, or none")
+    set_.add_argument("--probability", type=shell.given, metavar="PERCENT")
+    set_.add_argument("--rot", type=shell.given, metavar="DAYS", help="a number of days, or none")
 
 
 def _remove_arguments(remove: argparse.ArgumentParser) -> None:
