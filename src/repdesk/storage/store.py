@@ -360,7 +360,7 @@ def continue_ids(
     deleted one (issue 20). `handed_out` is what the desk copied from had given (its
     sqlite_sequence). A PostgreSQL SERIAL column's sequence knows nothing of ids given
     explicitly and is moved on; SQLite's AUTOINCREMENT takes the largest id inserted, and is
-    moved past the trash and the links.
+    moved past the trash and the links. Neither ever goes back.
     """
     from sqlmodel import SQLModel
 
@@ -387,8 +387,13 @@ def continue_ids(
                 {"name": name, "seq": max(largest, int(before or 0))},
             )
         else:
+            # Never back: a desk emptied of its deals had given its ids (nextval is the next
+            # one the sequence would give).
             conn.execute(
-                text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), :next, false)"),
+                text(
+                    "SELECT setval(seq, GREATEST(:next, nextval(seq)), false) FROM "
+                    f"(SELECT pg_get_serial_sequence('{name}', 'id')::regclass AS seq) AS serial"
+                ),
                 {"next": largest + 1},
             )
 
