@@ -47,6 +47,8 @@ def test_a_repeat_past_a_year_or_not_a_count_is_refused_naming_what_was_typed(ty
 def test_staying_in_touch_can_be_switched_off() -> None:
     assert parse_optional_repeat("off") is None and parse_optional_repeat("never") is None
     assert parse_optional_repeat("2w") == 14
+    with pytest.raises(QuantityInputError, match=r"such as 30d or 2w, or off$"):
+        parse_optional_repeat("0")
 
 
 @pytest.mark.parametrize(

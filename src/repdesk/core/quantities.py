@@ -65,7 +65,11 @@ def parse_optional_repeat(text: str) -> int | None:
     """A repeat, or none (empty, `off`, `never`): how often to stay in touch."""
     if text.strip().lower() in NONE_WORDS | {""}:
         return None
-    return parse_repeat(text)
+    try:
+        return parse_repeat(text)
+    except QuantityInputError:
+        # `0` is how some would say "never": the refusal says what does.
+        raise _refuse(text, f"{REPEAT_FORMS}, or off") from None
 
 
 MINUTES_FORMS = f"a whole number of minutes from 0 to {MAX_MINUTES}, such as 15"
