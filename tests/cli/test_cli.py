@@ -121,6 +121,9 @@ def test_deal_list_json_and_text(desk: Path) -> None:
         (("follow-up", "add", "acme", "yesterday"), "when: '2026-11-19' is not valid: today"),
         (("deal", "move", "acme", "Lost"), "use `repdesk deal lost DEAL --reason TEXT`"),
         (("quota", "set", "2026-11", "-5"), "negative: a quota is above 0"),
+        # '²'.isdigit() is true and int('²') raises: "unexpected error" and "invalid _port value"
+        (("sync", "settle", "²", "desk"), "'²' is no conflict id"),
+        (("serve", "--port", "²"), "'²' is not a port: use a number from 1 to 65535"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_changes_nothing(

@@ -67,6 +67,30 @@ def test_export_json_then_import_gives_an_identical_desk(home: Path, tmp_path: P
     assert rows(fresh / "desk.sqlite") == original
 
 
+def test_an_imported_desk_hands_out_no_id_its_trash_or_sync_links_hold(
+    home: Path, tmp_path: Path
+) -> None:
+    """The newest deal, with the newest call and follow-up, deleted before the export: after
+    the import the next deal, call and follow-up take new ids (schema step 7), as on the desk
+    exported. The deal's id once went to the next new deal: the restore said "as #3", and a
+    sync link left for it would have sent the new deal over the deleted one."""
+    ok("deal", "add", "Kept")
+    ok("deal", "add", "Deleted")
+    ok("log", "call", "2", "--outcome", "connected")
+    ok("follow-up", "add", "2", "tomorrow")
+    ok("deal", "delete", "2")
+    exported = tmp_path / "desk.json"
+    ok("export", "json", exported)
+    fresh = tmp_path / "fresh"
+    ok("--home", fresh, "import", exported)
+
+    assert ok("--home", fresh, "deal", "add", "New").startswith("Added #3 New")
+    ok("--home", fresh, "log", "call", "3", "--outcome", "connected")
+    assert ok("--home", fresh, "follow-up", "add", "3", "tomorrow").startswith("Follow-up 2 ")
+    assert [row[0] for row in rows(fresh / "desk.sqlite")["activity"]] == [2]
+    assert ok("--home", fresh, "trash", "restore", "1") == "Restored deal #2 Deleted\n"
+
+
 def test_json_refused_on_a_desk_with_deals_and_when_malformed(home: Path, tmp_path: Path) -> None:
     ok("deal", "add", "Kept", "--value", "10")
     exported = tmp_path / "desk.json"

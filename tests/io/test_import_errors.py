@@ -145,3 +145,25 @@ def test_dry_run_reports_by_stage_and_status_and_writes_nothing(desk: Path) -> N
     assert "Negotiation  open          1" in out and "Won          won           1" in out
     assert "Nothing was written (--dry-run)." in out
     assert digest(desk) == before
+
+
+def test_a_score_or_probability_only_float_or_int_could_read_is_refused_by_its_cell(
+    desk: Path, tmp_path: Path
+) -> None:
+    # A 5,000-digit score was "unexpected error: ValueError" (int() refuses that many digits);
+    # '1e1', '1_0' and other scripts' digits were read as probabilities by float().
+    bad = write(
+        tmp_path,
+        "source_id,title,status,closed_on,nps,own_probability\n"
+        f"t:1,Won one,won,2026-11-01,{'9' * 5000},\n"
+        "t:2,Open one,open,,,1e1\n"
+        "t:3,Open two,open,,,1_0\n"
+        "t:4,Open three,open,,,٣\n"
+        "t:5,Open four,open,,,40.5%\n",
+    )
+    err = refused_unchanged(desk, bad)
+    assert f"{bad}:2: nps '999" in err and "expected a score from 0 to 10" in err
+    for line, typed in ((3, "1e1"), (4, "1_0"), (5, "٣")):
+        assert f"{bad}:{line}: own_probability '{typed}': expected a probability" in err
+    assert f"{bad}:6:" not in err  # a CRM's decimal percentage is still read
+    assert "Traceback" not in err and "unexpected error" not in err

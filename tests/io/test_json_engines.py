@@ -123,3 +123,23 @@ def test_every_problem_is_named_alike_on_either_engine_and_nothing_is_written(
     assert lines[0] == "repdesk: nothing was imported: 25 problems"
     assert len(lines) == 22 and lines[-1] == "… and 5 more"
     ok("import", FIRST_EXPORTER_FILE)  # and the desk takes a good file after all that
+
+
+def test_an_import_into_a_desk_that_had_deals_continues_after_the_ids_it_gave(
+    engine,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """A desk whose deals were all deleted and its trash emptied is empty and takes a whole
+    desk; the ids it gave before stay given: the import must not take its sequences back to
+    the file's largest ids (a server's once went back, and deal #2 was handed out again)."""
+    exported = tmp_path / "one.json"
+    ok("deal", "add", "Exported")
+    ok("export", "json", exported)
+    ok("deal", "add", "Second")
+    ok("deal", "add", "Third")
+    ok("deal", "delete", "1")
+    ok("deal", "delete", "2")
+    ok("deal", "delete", "3")
+    ok("trash", "empty")
+    ok("import", exported)
+    assert ok("deal", "add", "After").startswith("Added #4 After")

@@ -94,6 +94,31 @@ def test_migrate_to_copies_every_row_and_the_desk_reads_the_same(
     assert "Follow-up 4 " in ok("follow-up", "add", "after the move", "tomorrow")
 
 
+def test_migrate_to_hands_out_no_id_the_desk_file_had_given(
+    home: Path, server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest deal, call and follow-up deleted on the file (the deal in the trash, the
+    call and follow-up gone with `trash empty`): on the server the next ones take new ids, as
+    on the file. The sequences once started after the largest row left, and the next deal
+    took the deleted deal's id (issue 20: the sync sends the new deal over the deleted one)."""
+    ok("deal", "add", "Kept")
+    ok("deal", "add", "Deleted")
+    ok("log", "call", "2", "--outcome", "connected")
+    ok("follow-up", "add", "2", "tomorrow")
+    ok("deal", "add", "Emptied")
+    ok("log", "call", "3", "--outcome", "connected")
+    ok("follow-up", "add", "3", "tomorrow")
+    ok("deal", "delete", "3")
+    ok("trash", "empty")
+    trashed = ok("deal", "delete", "2").split("in the trash as ")[1].split()[0]
+    ok("migrate-to", server_url)
+
+    monkeypatch.setenv("REPDESK_DATABASE_URL", server_url)
+    assert ok("deal", "add", "New").startswith("Added #4 New")
+    assert ok("follow-up", "add", "4", "tomorrow").startswith("Follow-up 3 ")
+    assert ok("trash", "restore", trashed) == "Restored deal #2 Deleted\n"
+
+
 def test_migrate_to_refuses_a_database_that_is_not_empty(home: Path, server_url: str) -> None:
     ok("deal", "add", "Fleet rollout")
     with engines.server_connection(server_url) as conn:

@@ -199,3 +199,38 @@ def test_an_upgrade_hands_out_no_id_a_deleted_or_linked_deal_had(home: Path) -> 
     # and from now on a deleted newest deal lends its id to no one
     ok("deal", "delete", str(largest + 10))
     assert ok("deal", "add", "Next").startswith(f"Added #{largest + 11} Next")
+
+
+def test_an_upgrade_hands_out_no_id_a_deleted_deals_calls_and_follow_ups_had(home: Path) -> None:
+    """A v6 desk whose newest call and follow-up went to the trash with their deal (held in the
+    deal's entry, not as entries of their own): once upgraded, the next call and follow-up take
+    ids they never had (a restore gave the deleted ones new ids, and a calendar the follow-up's
+    UID). A payload edited into something else (not JSON, not rows, an id that is no whole
+    number) is passed over, not a failed upgrade."""
+    import sqlite3
+
+    from tests.shell import ok
+
+    home.mkdir(parents=True)
+    desk = home / "desk.sqlite"
+    shutil.copy(FIXTURES / "desk-v6.sqlite", desk)
+    with sqlite3.connect(desk) as conn:
+        (largest,) = conn.execute("SELECT MAX(id) FROM deal").fetchone()
+        gone = largest + 1
+        held = {
+            "_deal": {"id": gone, "created_at": "2026-09-01T08:00:00.000000Z"},
+            "deal": [{"id": gone}],
+            "activity": [{"id": 70}, 5, "x", {"id": "99"}, {"id": 1e300}],
+            "follow_up": [{"id": 80}],
+        }
+        conn.executemany(
+            "INSERT INTO trash (kind, item_id, deal_id, label, payload, deleted_at) "
+            "VALUES ('deal', ?, ?, 'gone', ?, '2026-11-20 09:00:00.000000')",
+            [(gone, gone, json.dumps(held)), (gone + 1, gone + 1, "{not json")],
+        )
+    conn.close()
+
+    assert ok("deal", "add", "After").startswith(f"Added #{gone + 2} After")
+    ok("log", "call", str(gone + 2), "--note", "first call")
+    assert rows(desk, "SELECT MAX(id) FROM activity") == [(71,)]
+    assert ok("follow-up", "add", str(gone + 2), "tomorrow").startswith("Follow-up 81 ")

@@ -652,3 +652,23 @@ async def test_the_new_deal_form_opens_at_its_top_on_a_short_terminal(app: Repde
         assert form.focused is form.query_one("#field-title", Input)
         await pilot.press(*"Ok")
         assert form.raw_values()["title"] == "Ok"
+
+
+async def test_a_superscript_digit_in_the_empty_outcome_is_typed_not_a_crash(
+    app: RepdeskApp, home: Path
+) -> None:
+    # `²`.isdigit() is true but int('²') raises: the digit that picks an outcome killed the app
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        form = await form_open(pilot)
+        await pilot.press("²")
+        await pilot.pause()
+        assert app.screen is form and app.return_code is None
+        assert isinstance(form, FormScreen) and form.raw_values()["outcome"] == "²"
+        await pilot.press("escape")
+        await pilot.press("c")
+        form = await form_open(pilot)
+        await pilot.press("٢")  # an Arabic-Indic two: typed as it is, as the shell reads it
+        await pilot.pause()
+        assert isinstance(form, FormScreen) and form.raw_values()["outcome"] == "٢"

@@ -59,7 +59,7 @@ def test_expected_close_shows_no_time_of_day(home: Path) -> None:
     assert ":" not in expected.placeholder + expected.hint
 
 
-@pytest.mark.parametrize("typed", ["60w", "0d", "2.5w", "²d", "2w", "30d"])
+@pytest.mark.parametrize("typed", ["60w", "0d", "2.5w", "²d", "2w", "30d", "2 0", "1 4d", "030"])
 def test_the_repeat_field_and_the_shells_every_agree(home: Path, typed: str) -> None:
     """One parser for a repeat: what `--every` refuses the form refuses in the same words (the
     form once took `60w` where the shell said "420 is not valid"), and what one takes the other

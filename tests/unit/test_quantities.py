@@ -47,6 +47,8 @@ def test_a_repeat_past_a_year_or_not_a_count_is_refused_naming_what_was_typed(ty
 def test_staying_in_touch_can_be_switched_off() -> None:
     assert parse_optional_repeat("off") is None and parse_optional_repeat("never") is None
     assert parse_optional_repeat("2w") == 14
+    with pytest.raises(QuantityInputError, match=r"such as 30d or 2w, or off$"):
+        parse_optional_repeat("0")
 
 
 @pytest.mark.parametrize(
@@ -83,3 +85,20 @@ def test_rot_limits_scores_and_places() -> None:
     assert parse_position("2") == 2
     with pytest.raises(QuantityInputError, match="a place such as 2"):
         parse_position("0")
+
+
+@pytest.mark.parametrize("typed", ["2 0", "1 4d", "1 4 days", "2 w e e k s", "3 0 d"])
+def test_a_repeat_with_a_space_inside_its_count_is_refused_not_joined(typed: str) -> None:
+    # `2 0` once read as twenty days: a typo became a rhythm nobody asked for
+    with pytest.raises(QuantityInputError, match="a repeat of 1 to 366 days"):
+        parse_repeat(typed)
+
+
+def test_leading_zeros_count_as_the_number_they_write() -> None:
+    # `010` was refused as "not a whole number from 0 to 10", which it is
+    assert parse_score("010") == 10 and parse_score("00") == 0
+    assert parse_minutes("00015") == 15 and parse_percent("0040%") == 40
+    assert parse_repeat("00030d") == 30 and parse_rot_days("0021") == 21
+    assert parse_position("002") == 2
+    with pytest.raises(QuantityInputError, match="from 0 to 10"):
+        parse_score("0" * 5000 + "11")

@@ -108,7 +108,9 @@ def cmd_demo(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    # ASCII digits, five at most: '²'.isdigit() is true but int('²') raises, and so does
+    # int() of a 5,000-digit paste; argparse then said "invalid _port value".
+    if not (text.isascii() and text.isdigit() and len(text) <= 5) or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
     return int(text)
 

@@ -93,13 +93,15 @@ def cmd_sync_conflicts(desk: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_sync_settle(desk: Any, args: argparse.Namespace) -> int:
+    from repdesk.core.domain import row_id
     from repdesk.sync.engine import settle
 
-    if not args.id.isdigit():
+    conflict_id = row_id(args.id)  # ASCII digits: int('²') raised after '²'.isdigit() passed
+    if conflict_id is None:
         from repdesk.sync.connector import SyncError
 
         raise SyncError(f"{args.id!r} is no conflict id; `repdesk sync conflicts` lists them")
-    found = settle(desk.engine, int(args.id), args.side)
+    found = settle(desk.engine, conflict_id, args.side)
     if args.side == "desk":
         _out(f"Kept the desk's {found.desk_shown} for {found.what} (sent at the next sync)")
     else:

@@ -30,10 +30,14 @@ def _refuse(text: str, should: str) -> QuantityInputError:
 
 def _whole(raw: str, *, most: int, least: int = 0) -> int | None:
     """ASCII digits only (str.isdigit() also takes '²', which int() refuses) and a length cap,
-    so that a 10,000-digit paste is refused before int() has to read it."""
-    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(most)):
+    so that a 10,000-digit paste is refused before int() has to read it. The cap counts the
+    digits after any leading zeros: `010` is ten, as the refusal's words promise."""
+    if not raw or not raw.isascii() or not raw.isdigit():
         return None
-    number = int(raw)
+    significant = raw.lstrip("0") or "0"
+    if len(significant) > len(str(most)):
+        return None
+    number = int(significant)
     return number if least <= number <= most else None
 
 
@@ -42,12 +46,15 @@ REPEAT_FORMS = f"a repeat of 1 to {MAX_REPEAT_DAYS} days, in days or weeks such 
 
 def parse_repeat(text: str) -> int:
     """'14d', '2w', '2 weeks' or '30' -> days between repeats (1 to 366)."""
-    raw = text.strip().lower().replace(" ", "")
+    raw = text.strip().lower()
     unit = 1
     for suffix, days in (("weeks", 7), ("week", 7), ("w", 7), ("days", 1), ("day", 1), ("d", 1)):
         if raw.endswith(suffix):
             raw, unit = raw.removesuffix(suffix), days
             break
+    # A space may stand between the count and its unit, never inside the count: `2 0` is a
+    # typo, not twenty (it once read as 20, as `2 w e e k s` read as two weeks).
+    raw = raw.rstrip()
     count = _whole(raw, most=MAX_REPEAT_DAYS, least=1)
     if count is None or count * unit > MAX_REPEAT_DAYS:
         raise _refuse(text, REPEAT_FORMS)
@@ -58,7 +65,11 @@ def parse_optional_repeat(text: str) -> int | None:
     """A repeat, or none (empty, `off`, `never`): how often to stay in touch."""
     if text.strip().lower() in NONE_WORDS | {""}:
         return None
-    return parse_repeat(text)
+    try:
+        return parse_repeat(text)
+    except QuantityInputError:
+        # `0` is how some would say "never": the refusal says what does.
+        raise _refuse(text, f"{REPEAT_FORMS}, or off") from None
 
 
 MINUTES_FORMS = f"a whole number of minutes from 0 to {MAX_MINUTES}, such as 15"

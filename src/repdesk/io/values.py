@@ -342,18 +342,23 @@ def parse_forecast(text: str) -> str:
 def parse_score(text: str) -> int:
     """A customer's score, a whole number from 0 to 10."""
     raw = text.strip()
-    if not raw.isascii() or not raw.isdigit() or int(raw) > 10:
+    # Its length first: int() of a 5,000-digit cell raises ("unexpected error" once).
+    if not raw.isascii() or not raw.isdigit() or len(raw.lstrip("0")) > 2 or int(raw) > 10:
         raise CellError("a score from 0 to 10")
     return int(raw)
+
+
+_PROBABILITY = re.compile(r"[0-9]{1,3}(\.[0-9]{1,12})?|\.[0-9]{1,12}")
 
 
 def parse_probability(text: str) -> int:
     """Percent 0-100; a fraction with a decimal point (HubSpot's 0.2) is read as 20%."""
     raw = text.strip().removesuffix("%").strip()
-    try:
-        number = float(raw)
-    except ValueError:
-        raise CellError("a probability in percent, 0 to 100") from None
+    # Written digits and a decimal point only: float() also reads '1e1', '1_0', 'nan' and
+    # '５０' or '٣' (other scripts' digits), which no CRM writes for a probability.
+    if not _PROBABILITY.fullmatch(raw):
+        raise CellError("a probability in percent, 0 to 100")
+    number = float(raw)
     if "." in raw and 0 < number <= 1:
         number *= 100
     if not 0 <= number <= 100:

@@ -501,8 +501,8 @@ _INDEXES = {
 def _never_reused(table: str) -> list[str]:
     """Rebuild `table` with AUTOINCREMENT the SQLite way (a new table, the rows copied, the old
     one dropped, the new one renamed: foreign keys are off for the upgrade), its sequence past
-    every id it ever handed out: its rows', and those of its rows in the trash or still linked
-    to a CRM object (a deletion the sync has not sent yet)."""
+    every id it ever handed out: its rows', and those of its rows in the trash (alone or with
+    their deal) or still linked to a CRM object (a deletion the sync has not sent yet)."""
     create = _NEVER_REUSED[table]
     columns = ", ".join(line.split()[0] for line in create.splitlines()[1:-1])  # one per line
     return [
@@ -516,8 +516,22 @@ def _never_reused(table: str) -> list[str]:
             SELECT MAX(id) AS id FROM {table}
             UNION ALL SELECT MAX(item_id) FROM trash WHERE kind = '{table}'
             UNION ALL SELECT MAX(local_id) FROM sync_link WHERE kind = '{table}'
+            UNION ALL {_held_in_trashed_deals(table)}
         )""",
     ]
+
+
+def _held_in_trashed_deals(table: str) -> str:
+    """The largest id of `table` among the rows a deal in the trash holds in its payload
+    ({table: [row, ...]}, services/trash.py): a deleted deal's calls and follow-ups. Only
+    whole-number ids of objects in readable JSON count: a desk imported from an edited file
+    may hold anything there, and the upgrade must not fail on it."""
+    return f"""SELECT MAX(json_extract(held.value, '$.id')) FROM trash, json_each(
+                CASE WHEN json_valid(trash.payload) THEN trash.payload ELSE '{{}}' END,
+                '$.{table}'
+            ) AS held
+            WHERE trash.kind = 'deal' AND held.type = 'object'
+                AND json_type(held.value, '$.id') = 'integer'"""
 
 
 # Ids the CRM sync links by are never handed out twice (issue 20). SQLite's plain INTEGER

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import select as io_select
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -315,26 +315,95 @@ class ServerWatch:
 # ---------------------------------------------------------------- rows brought with their ids
 
 
-def continue_ids(conn: Connection, table_names: Iterable[str]) -> None:
-    """After inserting rows that brought their own ids (migrate-to, a JSON import): new rows
-    must continue after the largest id, never be handed one of them again.
+# The tables whose ids are never handed out twice (schema step 7 in storage/migrations.py):
+# the CRM sync links their rows by id, and an id of a row that is gone lives on in the trash
+# and in a link whose deletion the sync has not sent yet.
+NEVER_REUSED = ("deal", "activity", "follow_up")
+_LARGEST_HELD = """SELECT MAX(id) FROM (
+    SELECT MAX(id) AS id FROM {table}
+    UNION ALL SELECT MAX(item_id) FROM trash WHERE kind = :kind
+    UNION ALL SELECT MAX(local_id) FROM sync_link WHERE kind = :kind
+) AS held"""
 
-    SQLite's INTEGER PRIMARY KEY takes the largest id + 1 by itself; a PostgreSQL SERIAL
-    column's sequence knows nothing of ids given explicitly, so it is moved on here.
+
+def _largest_in_trashed_deals(conn: Connection) -> dict[str, int]:
+    """The largest id of each table among the rows a deal in the trash holds (its calls and
+    follow-ups: {table: [row, ...]} in its payload). Read here, not in SQL: a desk imported
+    from an edited JSON file may hold anything there (services/trash.py _held)."""
+    import json
+
+    from repdesk.core.domain import MAX_ROW_ID
+
+    largest: dict[str, int] = {}
+    for (payload,) in conn.execute(text("SELECT payload FROM trash WHERE kind = 'deal'")):
+        try:
+            held = json.loads(payload)
+        except ValueError:
+            continue
+        for table, found in held.items() if isinstance(held, dict) else ():
+            for row in found if isinstance(found, list) else ():
+                number = row.get("id") if isinstance(row, dict) else None
+                if type(number) is int and 0 < number <= MAX_ROW_ID:
+                    largest[table] = max(largest.get(table, 0), number)
+    return largest
+
+
+def continue_ids(
+    conn: Connection, table_names: Iterable[str], *, handed_out: Mapping[str, int] | None = None
+) -> None:
+    """After inserting rows that brought their own ids (migrate-to, a JSON import): new rows
+    must continue after every id the desk ever gave, never be handed one of them again.
+
+    That is past the largest row's id, and for the tables the sync links by id past every id
+    in the trash (a deleted deal's calls and follow-ups with it) or in a link too: a deleted
+    newest deal's id, lent to the next new deal, made the sync send the new deal over the
+    deleted one (issue 20). `handed_out` is what the desk copied from had given (its
+    sqlite_sequence). A PostgreSQL SERIAL column's sequence knows nothing of ids given
+    explicitly and is moved on; SQLite's AUTOINCREMENT takes the largest id inserted, and is
+    moved past the trash and the links. Neither ever goes back.
     """
-    if conn.dialect.name != "postgresql":
-        return
     from sqlmodel import SQLModel
 
+    sqlite = conn.dialect.name == "sqlite"
+    given = dict(handed_out or {})
+    in_the_trash = _largest_in_trashed_deals(conn)
     for name in table_names:
         if "id" not in SQLModel.metadata.tables[name].c:
             continue  # keyed by something else (sync_state): no sequence
-        conn.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                f"COALESCE(MAX(id), 0) + 1, false) FROM {name}"
+        if name in NEVER_REUSED:
+            found = conn.execute(text(_LARGEST_HELD.format(table=name)), {"kind": name})
+        elif sqlite:
+            continue  # INTEGER PRIMARY KEY: the largest id + 1 by itself
+        else:
+            found = conn.execute(text(f"SELECT MAX(id) FROM {name}"))
+        largest = max(int(found.scalar() or 0), given.get(name, 0), in_the_trash.get(name, 0))
+        if sqlite:
+            before = conn.execute(
+                text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": name}
+            ).scalar()
+            conn.execute(text("DELETE FROM sqlite_sequence WHERE name = :name"), {"name": name})
+            conn.execute(
+                text("INSERT INTO sqlite_sequence (name, seq) VALUES (:name, :seq)"),
+                {"name": name, "seq": max(largest, int(before or 0))},
             )
-        )
+        else:
+            # Never back: a desk emptied of its deals had given its ids (nextval is the next
+            # one the sequence would give).
+            conn.execute(
+                text(
+                    "SELECT setval(seq, GREATEST(:next, nextval(seq)), false) FROM "
+                    f"(SELECT pg_get_serial_sequence('{name}', 'id')::regclass AS seq) AS serial"
+                ),
+                {"next": largest + 1},
+            )
+
+
+def handed_out_ids(conn: Connection) -> dict[str, int]:
+    """The largest id each AUTOINCREMENT table of a desk file ever gave (sqlite_sequence)."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    found = conn.execute(text("SELECT name, seq FROM sqlite_sequence")).all()
+    return {str(name): int(seq) for name, seq in found}
 
 
 # ---------------------------------------------------------------- migrate-to
@@ -386,7 +455,8 @@ def copy_desk_to_server(path: Path, url: str) -> dict[str, tuple[int, int]]:
                     expected = src.execute(sql_select(func.count()).select_from(table)).scalar()
                     copied = out.execute(sql_select(func.count()).select_from(table)).scalar()
                     counts[table.name] = (int(expected or 0), int(copied or 0))
-            continue_ids(out, [table.name for table in tables])
+                handed_out = handed_out_ids(src)
+            continue_ids(out, [table.name for table in tables], handed_out=handed_out)
             wrong = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
             if wrong:
                 raise DeskError(

@@ -156,7 +156,8 @@ class FieldInput(Input):
 
     async def _on_key(self, event: events.Key) -> None:
         character = event.character or ""
-        if self.picks and not self.value and character.isdigit():
+        # ASCII digits only: '²'.isdigit() is true and int('²') raises
+        if self.picks and not self.value and character.isascii() and character.isdigit():
             index = int(character) - 1
             if 0 <= index < len(self.picks):
                 event.stop()
