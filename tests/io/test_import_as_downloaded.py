@@ -637,3 +637,24 @@ def test_a_free_text_type_column_is_summed_up_not_listed_whole(home: Path, tmp_p
     out = ok("import", path)
     line = next(line for line in out.splitlines() if "values kept as they are" in line)
     assert line.startswith("segment values kept as they are") and line.endswith("and 20 more")
+
+
+def test_a_deal_restored_after_its_re_import_leaves_the_crm_id_to_the_new_one(
+    home: Path, tmp_path: Path
+) -> None:
+    """Delete an imported deal, import the file again (the deal comes back as a new one), then
+    restore the deleted one: two deals once held one CRM id and every later re-import updated
+    only one of them."""
+    path = tmp_path / "report.csv"
+    path.write_bytes(salesforce_rows(20).encode("cp1252"))  # 20 rows prove month first
+    ok("import", path)
+    ok("deal", "delete", "1")
+    assert "1 created" in ok("import", path)
+
+    restored = ok("trash", "restore", "1")
+
+    assert "re-imported as #21 while in the trash: #21 keeps its CRM id" in restored
+    again = ok("import", path)
+    assert "0 created, 0 updated, 20 unchanged" in again
+    deals = json.loads(ok("deal", "list", "--status", "all", "--json"))
+    assert len(deals) == 21  # the restored deal beside its re-import, nothing more

@@ -309,6 +309,7 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
         ):
             raise RepdeskError(f"its deal #{deal_id} is gone for good: it cannot be put back")
     item_id = entry.item_id
+    notes = []
     for model in _DEAL_TABLES:
         for values in held.get(table_name(model), []):
             row = _decode_row(model, values)
@@ -319,6 +320,14 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
                 continue  # a contact gone since: the deal comes back without them
             if session.get(model, old_id) is not None:
                 del row["id"]  # taken meanwhile: a new id
+            if model is Deal and (twin := _same_source(session, row.get("source_id"))):
+                # Re-imported while it was in the trash: two deals with one CRM id would leave
+                # every later re-import updating one of them. The live one keeps it.
+                row["source_id"] = None
+                notes.append(
+                    f"re-imported as #{twin} while in the trash: #{twin} keeps its CRM id, "
+                    "so a re-import updates that one, not this"
+                )
             restored = model(**row)
             session.add(restored)
             session.flush()
@@ -340,7 +349,9 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
 
         people.adopt_deal_fields(session, get_deal(session=session, deal_id=deal_id),
                                  people.PEOPLE_FIELDS)  # fmt: skip
-    note = _out_of_a_removed_stage(session, deal_id) if entry.kind == "deal" else ""
+    if entry.kind == "deal":
+        notes.insert(0, _out_of_a_removed_stage(session, deal_id))
+    note = "; ".join(n for n in notes if n)
     restored_item = Restored(
         kind=entry.kind,
         item_id=item_id,
@@ -352,6 +363,14 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
     session.delete(entry)
     session.flush()
     return restored_item
+
+
+def _same_source(session: Session, source_id: str | None) -> int | None:
+    """The live deal that came from the same CRM record, if any."""
+    if not source_id:
+        return None
+    found = session.exec(select(Deal.id).where(Deal.source_id == source_id)).first()
+    return found
 
 
 def _out_of_a_removed_stage(session: Session, deal_id: int) -> str:
