@@ -226,7 +226,7 @@ def cmd_deal_show(desk: Desk, args: argparse.Namespace) -> int:
             shell.out(f"  {printable(note_line)}")
     shell.out(f"Follow-ups ({len(pending)})" + ("" if pending else ": none pending"))
     for fu in pending:
-        repeat = f" ↻ every {fu.recur_days} days" if fu.recur_days else ""
+        repeat = f" ↻ {formatting.every(fu.recur_days)}" if fu.recur_days else ""
         note = f"  {printable(fu.note)}" if fu.note else ""
         shell.out(f"  [{fu.id}] {formatting.when(fu.due_on, fu.due_time)}{repeat}{note}")
     shell.out(f"Objections ({len(heard)})" + ("" if heard else ": none"))

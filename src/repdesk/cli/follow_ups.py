@@ -28,7 +28,7 @@ def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
             note=args.note or "",
             recur_days=every,
         )
-        repeat = f", every {every} days" if every else ""
+        repeat = f", {formatting.every(every)}" if every else ""
         line = (
             f"Follow-up {fu.id} on #{deal.id} {printable(deal.title)}: "
             f"{formatting.when(fu.due_on, fu.due_time)}{repeat}"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk, UsageError
-from repdesk.core import clock
+from repdesk.core import clock, formatting
 from repdesk.core.domain import CONTACT_ROLES
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
@@ -233,7 +233,9 @@ def cmd_company_list(desk: Desk, args: argparse.Namespace) -> int:
         return 0
     for row in found:
         rhythm = (
-            f" · stay in touch every {row.touch_every_days} days" if row.touch_every_days else ""
+            f" · stay in touch {formatting.every(row.touch_every_days)}"
+            if row.touch_every_days
+            else ""
         )
         shell.out(
             f"#{row.id} {printable(row.name)} · {shell.count(row.deals, 'deal')} "
@@ -279,7 +281,7 @@ def cmd_company_show(desk: Desk, args: argparse.Namespace) -> int:
     fields = (
         ("won", won_text(card.won)),
         ("last touch", touch_text(card.last_touch)),
-        ("stay in touch", f"every {every} days" if every else "-"),
+        ("stay in touch", formatting.every(every) if every else "-"),
         ("mail domains", ", ".join(card.domains) or "-"),
     )
     for label, value in fields:
@@ -318,7 +320,7 @@ def cmd_company_edit(desk: Desk, args: argparse.Namespace) -> int:
         every = company.touch_every_days
         line = (
             f"Company #{company.id} {printable(company.name)}"
-            + (f" · stay in touch every {every} days" if every else "")
+            + (f" · stay in touch {formatting.every(every)}" if every else "")
             + (f" · mail domain {printable(company.domain)}" if company.domain else "")
         )
     shell.out(line)

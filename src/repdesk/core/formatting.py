@@ -20,6 +20,11 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+def every(days: int) -> str:
+    """A repeat as words: "every day", "every 14 days" (never "every 1 days")."""
+    return "every day" if days == 1 else f"every {days} days"
+
+
 def when(day: date | None, at: time | None = None) -> str:
     if day is None:
         return "-"

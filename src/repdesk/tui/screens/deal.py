@@ -173,8 +173,7 @@ def render_next_steps(page: DealPage) -> Text:
         text.append(f"{formatting.when(fu.due_on, fu.due_time):<18}", style=style)
         text.append(printable(fu.note))
         if fu.recur_days:
-            every = "day" if fu.recur_days == 1 else f"{fu.recur_days} days"
-            text.append(f"  (every {every})", style="dim")
+            text.append(f"  ({formatting.every(fu.recur_days)})", style="dim")
         text.append("\n")
     return text
 
