@@ -46,6 +46,21 @@ def test_weeks_are_labelled_by_their_iso_monday_from_the_reps_first_day() -> Non
             parse_week(bad, today=FRIDAY)
 
 
+def test_a_week_outside_the_days_a_desk_takes_is_refused_in_one_line() -> None:
+    # Year 1's first week made the review crash; an 1899 week was kept as reviewed, and a
+    # desk holding it could no longer be imported from its own JSON export.
+    for bad in ("0001-W01", "0001-W02", "1899-W52", "1000-W10", "9991-W01"):
+        with pytest.raises(WeekInputError, match="out of range: repdesk takes a date from 1900"):
+            parse_week(bad, today=FRIDAY)
+    assert parse_week("1900-W01", today=FRIDAY).start == date(1900, 1, 1)
+    # With a Sunday start, 1900's first week begins on the last day of 1899: a day the desk
+    # does not take (its kept review would not import either).
+    with pytest.raises(WeekInputError, match="out of range"):
+        parse_week("1900-W01", today=FRIDAY, week_start=6)
+    with pytest.raises(WeekInputError, match="out of range"):
+        parse_week("1900-01-01", today=FRIDAY, week_start=6)
+
+
 def test_net_changes_keep_where_each_deal_started_and_ended() -> None:
     events = [(1, "Demo", "Proposal"), (2, "Proposal", "Demo"), (1, "Proposal", "Negotiation"),
               (2, "Demo", "Proposal")]  # fmt: skip
