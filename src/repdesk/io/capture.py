@@ -29,6 +29,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.text import printable
 
 # How much of one message is read: headers and the text part (attachments come after them).
@@ -204,6 +205,11 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
     if sent is None:
         reading.problems.append(f"{where}: no readable Date header, left out")
         return
+    if not in_range(sent.date()) or _written_year_before_1900(message):
+        reading.problems.append(
+            f"{where}: its Date is out of range: repdesk takes {DAY_RANGE}, left out"
+        )
+        return
     raw_subject = _decoded(message.get("Subject", ""))
     subject = _capped(clean(raw_subject))
     if subject != raw_subject:
@@ -299,6 +305,17 @@ def _date(message: Message) -> datetime | None:
         return moment.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+_WRITTEN_YEAR = re.compile(r"\b[0-9]{1,2}\s+[A-Za-z]{3,}\s+([0-9]{3,})\b")
+
+
+def _written_year_before_1900(message: Message) -> bool:
+    """`30 Nov 0001`: the mail parser reads a year under 100 as 19xx or 20xx (RFC 5322's
+    obsolete two-digit years), so year 1 would land in 2001; a year written with three or
+    more digits means what it says."""
+    written = _WRITTEN_YEAR.search(clean(str(message.get("Date", ""))))
+    return written is not None and int(written[1]) < 1900
 
 
 def _body_text(message: Message, where: str, reading: Reading) -> str:
@@ -405,11 +422,21 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
         return
     for calendar in calendars:
         for event in calendar.walk("VEVENT"):
-            if _instant(event.get("DTSTART")) is None:
-                uid = printable(clean(str(event.get("UID", "")))[:80]) or "without a UID"
-                reading.problems.append(
-                    f"{path}: an event ({uid}) has no readable start (DTSTART), left out"
-                )
+            uid = printable(clean(str(event.get("UID", "")))[:80]) or "without a UID"
+            start = _instant(event.get("DTSTART"))
+            if start is None:
+                problem = "has no readable start (DTSTART)"
+            elif not in_range(start[0].date()):
+                problem = f"starts {start[0].date().isoformat()}: out of range: repdesk takes "
+                problem += DAY_RANGE
+            elif _repeats_too_often(event):
+                problem = "repeats more often than hourly (no meeting does)"
+            else:
+                continue
+            reading.problems.append(f"{path}: an event ({uid}) {problem}, left out")
+            # Out of the calendar before it is expanded: an unreadable start would fail the
+            # whole calendar, and a rule repeating every second never ends expanding.
+            _remove(calendar, event)
         try:
             query = recurring_ical_events.of(calendar, skip_bad_series=True)
             events = list(query.between(now - PAST_WINDOW, now + FUTURE_WINDOW))
@@ -426,6 +453,28 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             if item is not None and item.key not in seen:
                 seen.add(item.key)
                 reading.items.append(item)
+
+
+def _remove(calendar: Any, event: Any) -> None:
+    for component in calendar.walk():
+        if event in component.subcomponents:
+            component.subcomponents.remove(event)
+            return
+
+
+def _repeats_too_often(event: Any) -> bool:
+    """A rule repeating every second or minute, or at several minutes or seconds of each hour:
+    expanded over the capture's window it is millions of occurrences."""
+    rules = event.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        try:
+            frequency = str((rule.get("FREQ") or [""])[0]).upper()
+            by_minute, by_second = rule.get("BYMINUTE") or [], rule.get("BYSECOND") or []
+        except (AttributeError, TypeError, ValueError):
+            continue  # a rule it cannot read: recurring-ical-events skips that series
+        if frequency in ("SECONDLY", "MINUTELY") or len(by_minute) > 1 or len(by_second) > 1:
+            return True
+    return False
 
 
 def _far_single_events(calendar: Any, now: datetime) -> list[Any]:
@@ -447,13 +496,18 @@ def _instant(prop: Any) -> tuple[datetime, bool] | None:
     """A DTSTART/DTEND/RECURRENCE-ID as (aware UTC, all day)."""
     if prop is None:
         return None
-    value = getattr(prop, "dt", None)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # a floating time: where the rep is
-            value = value.astimezone()
-        return value.astimezone(UTC), False
-    if isinstance(value, date):
-        return datetime.combine(value, time()).astimezone().astimezone(UTC), True
+    try:
+        value = getattr(prop, "dt", None)
+        if isinstance(value, datetime):
+            if value.tzinfo is None:  # a floating time: where the rep is
+                value = value.astimezone()
+            return value.astimezone(UTC), False
+        if isinstance(value, date):
+            return datetime.combine(value, time()).astimezone().astimezone(UTC), True
+    # A value icalendar could not parse (30 February) raises when read; year 1 in a time
+    # zone west of UTC falls before the calendar's first day.
+    except (ValueError, OverflowError):
+        return None
     return None
 
 
