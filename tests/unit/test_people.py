@@ -181,6 +181,23 @@ def test_names_roles_and_addresses_that_do_not_fit_are_refused(engine) -> None: 
         assert people.find_contact(session=session, ref="ana ruiz").name == "Ana Ruiz"
 
 
+def test_an_address_or_number_holding_control_or_invisible_characters_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    # `contact add --email` took "x@y.example ESC[2J" as a checked address: it then went to
+    # every export, the CRM sync and a mailto: link as it was.
+    with write_session(engine) as session:
+        for address in ("x@y.example\x1b[2J", "ana@acme.example\u202e", "a\u200b@acme.example",
+                        "ana@acme.example\x00"):  # fmt: skip
+            with pytest.raises(InvalidInput, match="email"):
+                people.add_contact(session=session, name="X", emails=[address])
+        for number in ("+34 600\x1b]52;c;aGk=\x07", "+34 600 123 456\u202e", "600\x00123"):
+            with pytest.raises(InvalidInput, match="phone"):
+                people.add_contact(session=session, name="X", phones=[number])
+        kept = people.add_contact(
+            session=session, name="Zoë", emails=["zoë@bücher.example"], phones=["+34 600 123 456"]
+        )
+        assert kept.id is not None
+
+
 def test_a_won_customer_untouched_past_its_rhythm_is_going_cold_until_any_touch(engine) -> None:  # type: ignore[no-untyped-def]
     with write_session(engine) as session:
         deal = _deal(session, "Seats", company="Nordwind", first_contact=TODAY - timedelta(days=90))

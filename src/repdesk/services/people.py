@@ -53,16 +53,22 @@ def check_role(role: str) -> str:
     return word
 
 
+def _has_hidden(text: str) -> bool:
+    """A control, format (RTL override, zero-width) or unassigned character: never part of an
+    address or a number, and an ESC in one reaches a terminal through its mailto: link."""
+    return any(unicodedata.category(ch).startswith("C") for ch in text)
+
+
 def check_address(address: str) -> str:
     text = address.strip()
-    if not _ADDRESS.fullmatch(text):
+    if not _ADDRESS.fullmatch(text) or _has_hidden(text):
         raise InvalidInput("email", address, "an address such as ana@acme.example")
     return text
 
 
 def check_phone(number: str) -> str:
     text = " ".join(number.split())
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not any(c.isdigit() for c in text) or _has_hidden(text):
         raise InvalidInput("phone", number, "a phone number such as +34 600 123 456")
     return text
 
