@@ -198,6 +198,19 @@ def test_an_address_or_number_holding_control_or_invisible_characters_is_refused
         assert kept.id is not None
 
 
+def test_a_company_or_contact_typed_in_ascii_finds_the_one_written_in_other_letters(engine) -> None:  # type: ignore[no-untyped-def]
+    # "acme logistics" made a second company beside "ＡＣＭＥ Logistics" (full-width) and
+    # "STRASSE AG" one beside "Straße AG", while typed the other way round they were the same.
+    with write_session(engine) as session:
+        wide = people.ensure_company(session, "ＡＣＭＥ Logistics")
+        street = people.ensure_company(session, "Straße AG")
+        assert people.ensure_company(session, "acme logistics").id == wide.id
+        assert people.ensure_company(session, "STRASSE AG").id == street.id
+        john = people.add_contact(session=session, name="Ｊｏｈｎ Smith")
+        assert [c.id for c in people.contacts_named(session, "john smith")] == [john.id]
+        assert people.company_named(session, "Acme") is None
+
+
 def test_a_won_customer_untouched_past_its_rhythm_is_going_cold_until_any_touch(engine) -> None:  # type: ignore[no-untyped-def]
     with write_session(engine) as session:
         deal = _deal(session, "Seats", company="Nordwind", first_contact=TODAY - timedelta(days=90))

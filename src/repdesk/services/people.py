@@ -118,9 +118,12 @@ def company_named(session: Session, name: str) -> Company | None:
     for company in rough:
         if _fold(company.name) == wanted:
             return company
+    others = select(Company).order_by(col(Company.id))
     if name.isascii() and " ".join(name.split()) == name.strip():
-        return None  # lower() folded it exactly: there is none
-    for company in session.exec(select(Company).order_by(col(Company.id))):
+        # lower() folded the typed name exactly; a stored one folds to it only when it holds
+        # other letters (full-width ＡＣＭＥ, ß for ss).
+        others = others.where(_not_ascii(col(Company.name)))
+    for company in session.exec(others):
         if _fold(company.name) == wanted:
             return company
     return None
@@ -135,13 +138,18 @@ def contacts_named(session: Session, name: str) -> list[Contact]:
         .order_by(col(Contact.id))
     ).all()
     found = [c for c in rough if _fold(c.name) == wanted]
-    if found or (name.isascii() and " ".join(name.split()) == name.strip()):
+    if found:
         return found
-    return [
-        c
-        for c in session.exec(select(Contact).order_by(col(Contact.id)))
-        if _fold(c.name) == wanted
-    ]
+    others = select(Contact).order_by(col(Contact.id))
+    if name.isascii() and " ".join(name.split()) == name.strip():
+        others = others.where(_not_ascii(col(Contact.name)))
+    return [c for c in session.exec(others) if _fold(c.name) == wanted]
+
+
+def _not_ascii(column: Any) -> Any:
+    """Names holding a character past ASCII (SQLAlchemy runs a regular expression on both
+    engines: Python's re on SQLite, `~` on PostgreSQL)."""
+    return column.regexp_match("[^\\x01-\\x7f]")
 
 
 _Named = TypeVar("_Named", Company, Contact)
