@@ -338,3 +338,15 @@ def test_a_meeting_repeating_every_minute_is_refused_before_it_is_expanded(
     reading = read_paths([tmp_path / "cal.ics"], now=NOW)
     assert [item.subject for item in reading.items] == ["Demo"]
     assert any("repeats more often than hourly" in line for line in reading.problems)
+
+
+def test_a_small_message_in_an_mbox_reads_without_a_note(tmp_path: Path) -> None:
+    # The mbox's table of contents counts the "From " line the message file leaves out: every
+    # message of an mbox got "0 MB; its headers and text were read, the rest (attachments)
+    # left out", 20,000 lines for an inbox of 20,000 mails.
+    box = mailbox.mbox(tmp_path / "inbox.mbox")
+    box.add(_mail(message_id="<a@x>"))
+    box.add(_mail(message_id="<b@x>", body="Short.\n"))
+    box.close()
+    reading = read_paths([tmp_path / "inbox.mbox"], now=NOW)
+    assert (len(reading.items), reading.problems) == (2, [])

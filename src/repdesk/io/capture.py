@@ -191,7 +191,9 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
     if not _looks_like_headers(data):
         reading.problems.append(f"{where}: not a mail message (no From, Date or Subject header)")
         return
-    if size > len(data):
+    # Only a read that stopped at HEAD_BYTES left something out (an mbox's size counts its
+    # "From " line, which the message's text does not hold).
+    if size > len(data) >= HEAD_BYTES:
         reading.problems.append(
             f"{where}: {size / 1_000_000:.0f} MB; its headers and text were read, the rest "
             "(attachments) left out"
