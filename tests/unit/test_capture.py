@@ -350,3 +350,12 @@ def test_a_small_message_in_an_mbox_reads_without_a_note(tmp_path: Path) -> None
     box.close()
     reading = read_paths([tmp_path / "inbox.mbox"], now=NOW)
     assert (len(reading.items), reading.problems) == (2, [])
+
+
+def test_a_long_subject_is_cut_without_a_note_about_control_characters(tmp_path: Path) -> None:
+    # Cut to 500 characters, a plain 10,000-character subject was reported as holding
+    # "control characters (a terminal escape, a NUL)".
+    (tmp_path / "long.eml").write_bytes(_mail(subject="S" * 10_000))
+    reading = read_paths([tmp_path / "long.eml"], now=NOW)
+    assert reading.problems == []
+    assert len(reading.items[0].subject) == 500 and reading.items[0].subject.endswith("…")

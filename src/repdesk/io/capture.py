@@ -213,8 +213,9 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
         )
         return
     raw_subject = _decoded(message.get("Subject", ""))
-    subject = _capped(clean(raw_subject))
-    if subject != raw_subject:
+    cleaned = clean(raw_subject)
+    subject = _capped(cleaned)
+    if cleaned != raw_subject:
         reading.problems.append(
             f"{where}: its Subject held control characters (a terminal escape, a NUL); "
             "they were left out"
