@@ -211,6 +211,21 @@ def test_a_company_or_contact_typed_in_ascii_finds_the_one_written_in_other_lett
         assert people.company_named(session, "Acme") is None
 
 
+def test_a_mail_domain_that_is_none_or_names_no_company_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    # `company edit --domain` took "acme.example ESC[31m", "[bold].example", ".example" and
+    # "gmail.com" (which capture never matches: a free-mail domain names no company).
+    with write_session(engine) as session:
+        acme = people.ensure_company(session, "Acme")
+        for bad in ("acme.example\x1b[31m", "[bold].example", ".example", "example.", "a..b",
+                    "acme.example\u202e", "gmail.com"):  # fmt: skip
+            with pytest.raises(InvalidInput, match="domain"):
+                people.edit_company(session=session, company_id=acme.id, domain=bad)
+        for good, kept in (("@ACME.example", "acme.example"), ("bücher.example", "bücher.example"),
+                           ("mail-1.acme.example", "mail-1.acme.example"), ("", "")):  # fmt: skip
+            edited = people.edit_company(session=session, company_id=acme.id, domain=good)
+            assert edited.domain == kept
+
+
 def test_a_won_customer_untouched_past_its_rhythm_is_going_cold_until_any_touch(engine) -> None:  # type: ignore[no-untyped-def]
     with write_session(engine) as session:
         deal = _deal(session, "Seats", company="Nordwind", first_contact=TODAY - timedelta(days=90))

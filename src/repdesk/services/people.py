@@ -73,6 +73,16 @@ def check_phone(number: str) -> str:
     return text
 
 
+def _is_domain(text: str) -> bool:
+    """Two or more dot-separated labels of letters, digits and inner hyphens (acme.example,
+    bücher.example): no empty label, no space, bracket or control character."""
+    labels = text.split(".")
+    return len(labels) >= 2 and all(
+        label and label[0] != "-" and label[-1] != "-" and label.replace("-", "").isalnum()
+        for label in labels
+    )
+
+
 def domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip().lower().rstrip(">")
 
@@ -282,8 +292,12 @@ def edit_company(
             session.add(deal)
     if domain is not None:
         cleaned = domain.strip().lower().removeprefix("@")
-        if cleaned and (" " in cleaned or "." not in cleaned or "@" in cleaned):
+        if cleaned and not _is_domain(cleaned):
             raise InvalidInput("domain", domain, "a mail domain such as acme.example")
+        if cleaned in FREE_MAIL_DOMAINS:
+            raise InvalidInput(
+                "domain", domain, "the company's own domain: a free-mail one names no company"
+            )
         company.domain = cleaned
     if touch_every_days != "keep":
         days = touch_every_days
