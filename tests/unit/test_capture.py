@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -359,3 +360,25 @@ def test_a_long_subject_is_cut_without_a_note_about_control_characters(tmp_path:
     reading = read_paths([tmp_path / "long.eml"], now=NOW)
     assert reading.problems == []
     assert len(reading.items[0].subject) == 500 and reading.items[0].subject.endswith("…")
+
+
+def test_a_maildir_entry_that_cannot_be_read_is_one_line_and_hides_no_other(
+    tmp_path: Path,
+) -> None:
+    # A dangling link in new/ ended the whole folder with "Mail: cannot be read (No such file
+    # or directory)", the messages after it never read.
+    maildir = mailbox.Maildir(tmp_path / "Mail")
+    maildir.add(_mail(message_id="<first@x>"))
+    maildir.close()
+    (tmp_path / "Mail" / "new" / "0.dangling").symlink_to(tmp_path / "gone")
+    # A pipe (in the folder, or given as the path) blocked the read for ever.
+    os.mkfifo(tmp_path / "Mail" / "new" / "1.pipe")
+    os.mkfifo(tmp_path / "pipe.eml")
+    (tmp_path / "Mail" / "new" / "9.last").write_bytes(_mail(message_id="<last@x>"))
+    reading = read_paths([tmp_path / "Mail", tmp_path / "pipe.eml"], now=NOW)
+    assert sorted(item.key for item in reading.items) == ["mail:first@x", "mail:last@x"]
+    assert [line.rpartition("/")[2] for line in reading.problems] == [
+        "0.dangling: not a file (a pipe, a device or a dangling link), left out",
+        "1.pipe: not a file (a pipe, a device or a dangling link), left out",
+        "pipe.eml: not a file (a pipe, a device or a dangling link), left out",
+    ]

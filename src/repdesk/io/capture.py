@@ -121,6 +121,9 @@ def _read_one(path: Path, now: datetime, reading: Reading) -> None:
                 f"{path}: a folder that is not a Maildir (no cur/ and new/ in it)"
             )
         return
+    if not path.is_file():
+        reading.problems.append(f"{path}: {_NOT_REGULAR}")
+        return
     with path.open("rb") as handle:
         start = handle.read(4096)
     stripped = start.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -138,6 +141,8 @@ def _read_one(path: Path, now: datetime, reading: Reading) -> None:
             data = handle.read(HEAD_BYTES)
         _add_message(data, size, str(path), reading)
 
+
+_NOT_REGULAR = "not a file (a pipe, a device or a dangling link), left out"
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
 
@@ -178,9 +183,18 @@ def _read_maildir(path: Path, reading: Reading) -> None:
     files: dict[str, str] = vars(box)["_toc"]
     for key in sorted(keys, key=files.__getitem__):
         where = path / files[key]
-        size = where.stat().st_size
-        with where.open("rb") as handle:
-            data = handle.read(HEAD_BYTES)
+        # One message that cannot be read (a dangling link, a pipe that would block the read
+        # for ever) is a line of its own: the folder's other messages are still read.
+        try:
+            if not where.is_file():
+                reading.problems.append(f"{where}: {_NOT_REGULAR}")
+                continue
+            size = where.stat().st_size
+            with where.open("rb") as handle:
+                data = handle.read(HEAD_BYTES)
+        except OSError as exc:
+            reading.problems.append(f"{where}: cannot be read ({exc.strerror or exc})")
+            continue
         _add_message(data, size, str(where), reading)
 
 
