@@ -188,3 +188,16 @@ def test_the_csv_export_carries_the_reps_forecast_fields_and_an_import_takes_the
         encoding="utf-8",
     )
     assert "commit, best case, pipeline, omitted" in refused("import", bad)
+
+
+def test_a_refused_value_of_ten_thousand_characters_is_quoted_short() -> None:
+    # The refusal echoed the whole value: one "line" of 10,000 characters.
+    ok("deal", "add", "Fleet")
+    typed = "n" * 10_000
+    for command in (
+        ("deal", "set", "1", "--competitor", typed),
+        ("deal", "nps", "1", typed),
+        ("contact", "add", "Ana", "--email", typed),
+    ):
+        said = refused(*command)
+        assert len(said) < 200 and f"'{'n' * 40}…' is not valid" in said

@@ -91,6 +91,7 @@ def _category_label(category: str) -> str:
 
 
 def cmd_deal_nps(desk: Desk, args: argparse.Namespace) -> int:
+    from repdesk.core.money import shown_value
     from repdesk.services import forecast
 
     raw = args.score.strip().lower()
@@ -98,7 +99,8 @@ def cmd_deal_nps(desk: Desk, args: argparse.Namespace) -> int:
     if raw not in ("none", "clear"):
         if not raw.isascii() or not raw.isdigit() or len(raw) > 2:
             raise UsageError(
-                f"score: {args.score!r} is not valid: a whole number from 0 to 10, or none"
+                f"score: {shown_value(args.score)} is not valid: a whole number from 0 to 10, "
+                "or none"
             )
         score = int(raw)
     on = shell.day(args.on, "--on") if args.on else None
