@@ -201,3 +201,9 @@ def test_a_refused_value_of_ten_thousand_characters_is_quoted_short() -> None:
     ):
         said = refused(*command)
         assert len(said) < 200 and f"'{'n' * 40}…' is not valid" in said
+
+
+def test_the_review_of_a_week_across_new_year_names_both_years() -> None:
+    # It said "(Mon 29 Dec to Sun 04 Jan 2026)": 29 December of which year?
+    out = ok("review", "--week", "2026-W01")
+    assert out.startswith("Week 2026-W01 (Mon 29 Dec 2025 to Sun 04 Jan 2026), as it ended")

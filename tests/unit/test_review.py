@@ -11,7 +11,13 @@ from tests.pinned import EUR, NOW
 
 from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.review import net_changes
-from repdesk.core.weeks import WeekInputError, parse_week, week_containing, week_of_label
+from repdesk.core.weeks import (
+    WeekInputError,
+    parse_week,
+    span_text,
+    week_containing,
+    week_of_label,
+)
 from repdesk.services import activities, deals, followups, review
 from repdesk.services import forecast as deal_forecast
 from repdesk.storage.models import WeeklyReview
@@ -59,6 +65,13 @@ def test_a_week_outside_the_days_a_desk_takes_is_refused_in_one_line() -> None:
         parse_week("1900-W01", today=FRIDAY, week_start=6)
     with pytest.raises(WeekInputError, match="out of range"):
         parse_week("1900-01-01", today=FRIDAY, week_start=6)
+
+
+def test_a_week_across_new_year_names_the_year_of_its_first_day() -> None:
+    # "Week 2026-W01 (Mon 29 Dec to Sun 04 Jan 2026)" read as 29 December 2026.
+    new_year = parse_week("2026-W01", today=FRIDAY)
+    assert span_text(new_year.start, new_year.end) == "Mon 29 Dec 2025 to Sun 04 Jan 2026"
+    assert span_text(LAST_WEEK.start, LAST_WEEK.end, " – ") == "Mon 09 Nov – Sun 15 Nov 2026"
 
 
 def test_net_changes_keep_where_each_deal_started_and_ended() -> None:

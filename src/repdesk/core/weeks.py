@@ -50,6 +50,13 @@ class Week:
         return Week(self.start + timedelta(days=7))
 
 
+def span_text(start: date, end: date, joiner: str = " to ") -> str:
+    """`Mon 16 Nov to Sun 22 Nov 2026`; a week across New Year names both years (`Mon 29 Dec
+    2025 to Sun 04 Jan 2026`), else its first day reads as in the last day's year."""
+    first = f"{start:%a %d %b}" + (f" {start:%Y}" if start.year != end.year else "")
+    return f"{first}{joiner}{end:%a %d %b %Y}"
+
+
 def week_containing(day: date, week_start: int = 0) -> Week:
     """The week (starting on `week_start`, 0 Monday .. 6 Sunday) that `day` falls in."""
     return Week(day - timedelta(days=(day.weekday() - week_start) % 7))
