@@ -245,6 +245,25 @@ def test_commitments_are_marked_in_the_week_after_and_unmarked_ones_count_as_mis
         assert review.drop_commitment(session=s, commitment_id=this, now=NOW) == "Demo booked"
 
 
+def test_a_commitment_of_a_week_to_come_cannot_be_judged_before_its_week(engine) -> None:  # type: ignore[no-untyped-def]
+    # `review kept` took a commitment for next week as kept on the day it was made: a promise
+    # judged before its week began.
+    ids = _last_week(engine)
+    next_week = week_containing(FRIDAY).next()
+    with write_session(engine) as s:
+        promised = review.add_commitment(
+            session=s, deal_id=ids["A"], text="Signed order", week=next_week, now=NOW
+        ).id
+        with pytest.raises(RepdeskError, match="2026-W48, which has not begun"):
+            review.mark_commitment(session=s, commitment_id=promised, outcome="kept", now=NOW)
+    monday = datetime.combine(next_week.start, time(9)).astimezone(UTC)
+    with write_session(engine) as s:
+        marked = review.mark_commitment(
+            session=s, commitment_id=promised, outcome="kept", now=monday
+        )
+        assert marked.outcome == "kept"
+
+
 def test_only_a_week_still_to_keep_needs_a_write(engine) -> None:  # type: ignore[no-untyped-def]
     """The shell and the app read a review in a read session unless a week is to be stored:
     a read-only desk shows its review too, and reading it twice writes once."""
