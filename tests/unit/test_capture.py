@@ -382,3 +382,13 @@ def test_a_maildir_entry_that_cannot_be_read_is_one_line_and_hides_no_other(
         "1.pipe: not a file (a pipe, a device or a dangling link), left out",
         "pipe.eml: not a file (a pipe, a device or a dangling link), left out",
     ]
+
+
+def test_a_meeting_to_come_forced_onto_a_lost_deal_says_to_reopen_it(tmp_path: Path) -> None:
+    # With --deal naming the lost deal, the line said "reopen it, or capture with --deal".
+    ok("deal", "add", "Fleet", "--company", "Acme")
+    ok("deal", "lost", "1", "--reason", "price")
+    upcoming = _event("up@x", ":20261203T150000Z", ":20261203T160000Z", "Call", "x@y.example")
+    (tmp_path / "cal.ics").write_text(_calendar(upcoming))
+    out = ok("capture", tmp_path / "cal.ics", "--deal", "1")
+    assert "deal #1 Fleet is lost: a next step on it would never show; reopen it first\n" in out
