@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -392,3 +393,16 @@ def test_a_meeting_to_come_forced_onto_a_lost_deal_says_to_reopen_it(tmp_path: P
     (tmp_path / "cal.ics").write_text(_calendar(upcoming))
     out = ok("capture", tmp_path / "cal.ics", "--deal", "1")
     assert "deal #1 Fleet is lost: a next step on it would never show; reopen it first\n" in out
+
+
+def test_thousands_of_events_without_a_start_are_read_in_linear_time(tmp_path: Path) -> None:
+    # Taken out of the calendar one by one (a list's `in` compares whole components), 20,000
+    # such events in a 1 MB file took minutes; together, by identity, about a second.
+    events = "".join(f"BEGIN:VEVENT\nUID:n{n}@x\nSUMMARY:x\nEND:VEVENT\n" for n in range(6000))
+    good = _event("good@x", ":20261118T150000Z", ":20261118T160000Z", "Demo", "ana@acme.example")
+    (tmp_path / "cal.ics").write_text(_calendar(events, good))
+    started = time.perf_counter()
+    reading = read_paths([tmp_path / "cal.ics"], now=NOW)
+    assert time.perf_counter() - started < 10  # about 1.5 s; one by one it took 16 s
+    assert [item.subject for item in reading.items] == ["Demo"]
+    assert len(reading.problems) == 6000

@@ -438,6 +438,7 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
         reading.problems.append(f"{path}: not a readable calendar (it holds no events)")
         return
     for calendar in calendars:
+        left_out: set[int] = set()
         for event in calendar.walk("VEVENT"):
             uid = printable(clean(str(event.get("UID", "")))[:80]) or "without a UID"
             start = _instant(event.get("DTSTART"))
@@ -451,9 +452,11 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             else:
                 continue
             reading.problems.append(f"{path}: an event ({uid}) {problem}, left out")
-            # Out of the calendar before it is expanded: an unreadable start would fail the
-            # whole calendar, and a rule repeating every second never ends expanding.
-            _remove(calendar, event)
+            left_out.add(id(event))
+        # Out of the calendar before it is expanded: an unreadable start would fail the whole
+        # calendar, and a rule repeating every second never ends expanding.
+        if left_out:
+            _remove(calendar, left_out)
         try:
             query = recurring_ical_events.of(calendar, skip_bad_series=True)
             events = list(query.between(now - PAST_WINDOW, now + FUTURE_WINDOW))
@@ -472,11 +475,10 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
                 reading.items.append(item)
 
 
-def _remove(calendar: Any, event: Any) -> None:
+def _remove(calendar: Any, events: set[int]) -> None:
+    """Take these events (by identity: comparing components is slow) out of the calendar."""
     for component in calendar.walk():
-        if event in component.subcomponents:
-            component.subcomponents.remove(event)
-            return
+        component.subcomponents[:] = [c for c in component.subcomponents if id(c) not in events]
 
 
 def _repeats_too_often(event: Any) -> bool:
