@@ -190,3 +190,22 @@ def test_the_csv_export_carries_the_reps_forecast_fields_and_an_import_takes_the
         encoding="utf-8",
     )
     assert "commit, best case, pipeline, omitted" in refused("import", bad)
+
+
+def test_a_refused_value_of_ten_thousand_characters_is_quoted_short() -> None:
+    # The refusal echoed the whole value: one "line" of 10,000 characters.
+    ok("deal", "add", "Fleet")
+    typed = "n" * 10_000
+    for command in (
+        ("deal", "set", "1", "--competitor", typed),
+        ("deal", "nps", "1", typed),
+        ("contact", "add", "Ana", "--email", typed),
+    ):
+        said = refused(*command)
+        assert len(said) < 200 and f"'{'n' * 40}…' is not valid" in said
+
+
+def test_the_review_of_a_week_across_new_year_names_both_years() -> None:
+    # It said "(Mon 29 Dec to Sun 04 Jan 2026)": 29 December of which year?
+    out = ok("review", "--week", "2026-W01")
+    assert out.startswith("Week 2026-W01 (Mon 29 Dec 2025 to Sun 04 Jan 2026), as it ended")

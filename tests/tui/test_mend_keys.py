@@ -119,6 +119,22 @@ async def test_every_write_is_undone_in_turn_each_saying_what(app: RepdeskApp, h
     assert db(home, EVERY_ROW) == before
 
 
+async def test_a_deal_deleted_from_the_shell_takes_its_open_page_back_to_the_board(
+    app: RepdeskApp,
+) -> None:
+    # The page's reload met "no deal has id 1" and the app ended: "unexpected error: NotFound".
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Proposal")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        ok("deal", "delete", "1")
+        gone = "Deal #1 is gone (deleted or merged elsewhere): back to the board."
+        await until(pilot, lambda: said(app, gone))  # said first: a toast lasts a few seconds
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        assert app.is_running
+
+
 async def test_d_on_the_deal_page_picks_a_line_of_the_timeline(app: RepdeskApp, home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await board(pilot)

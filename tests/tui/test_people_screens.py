@@ -15,7 +15,7 @@ from tests.tui.drive import db, until
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from repdesk.services import people
+from repdesk.services import deals, people
 from repdesk.storage.store import make_engine, write_session
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.screens.board import BoardScreen
@@ -83,6 +83,30 @@ async def test_the_deal_page_lists_contacts_with_roles_and_links_to_mail_and_dia
         await until(pilot, lambda: isinstance(app.screen, PickScreen))
         await pilot.press("down", "enter")
         await until(pilot, lambda: app.clipboard == "+34 600 123 456")
+
+
+async def test_a_typed_address_holding_a_terminal_escape_never_reaches_the_link(
+    home: Path,
+) -> None:
+    # A deal's email as typed (the deal form, `deal add --email`, a CRM's export) is free
+    # text. Made a mailto: link, its ESC went to the terminal inside the hyperlink's escape:
+    # the terminal's title changed (OSC 2); OSC 52 would write the clipboard.
+    desk = build_small_desk(home)
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        evil = deals.create_deal(
+            session=session, title="Evil", currency="EUR", contact="Eve",
+            email="eve@x.example\x1b]2;owned\x07", phone="+1 555\x1b]52;c;aGk=\x07", now=NOW,
+        )  # fmt: skip
+        evil_id = evil.id
+    engine.dispose()
+    app = create_app(desk, settings())
+    async with app.run_test(size=SIZE) as pilot:
+        page = await _deal_page(pilot, evil_id)
+        links = _links(page.query_one("#deal-contacts").render())
+        assert "mailto:eve@x.example%1B]2;owned%07" in links
+        assert "tel:+155552" in links  # a dialler takes the digits only
+        assert not any(ch < " " or ch == "\x7f" for uri in links for ch in uri)
 
 
 async def test_P_opens_a_contact_page_and_its_company_page_from_there(app: RepdeskApp) -> None:

@@ -262,6 +262,23 @@ def test_lost_deals_by_reason_and_by_competitor(engine) -> None:  # type: ignore
     assert october.lost_by_competitor == (LostGroup("HubSpot", 1, 9_000_000),)
 
 
+def test_one_reason_or_competitor_typed_in_several_cases_is_one_line(engine) -> None:  # type: ignore[no-untyped-def]
+    # "Rival", "rival", "RIVAL" and a full-width "Ｒｉｖａｌ" were four competitors in `kpi`,
+    # each with its one deal: the lesson (one rival took four deals) was lost.
+    for n, (reason, competitor) in enumerate(
+        (("price", "Rival"), ("Price", "rival"), ("PRICE", "RIVAL"), ("price", "Ｒｉｖａｌ"))
+    ):
+        deal_id = _deal(engine, f"L{n}", value_cents=100_000)
+        with write_session(engine) as session:
+            deals.lose_deal(
+                session=session, deal_id=deal_id, reason=reason, on=date(2026, 11, 3),
+                competitor=competitor,
+            )  # fmt: skip
+    k = _kpis(engine)
+    assert k.lost_by_reason == (LostGroup("price", 4, 400_000),)  # as most deals spell it
+    assert [(g.count, g.value_cents) for g in k.lost_by_competitor] == [(4, 400_000)]
+
+
 def test_the_periods_nps_counts_the_won_customers_who_answered(engine) -> None:  # type: ignore[no-untyped-def]
     scores = ((10, date(2026, 11, 2)), (9, date(2026, 11, 3)), (6, date(2026, 11, 4)),
               (None, date(2026, 11, 5)), (0, date(2026, 10, 20)))  # fmt: skip

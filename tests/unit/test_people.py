@@ -181,6 +181,51 @@ def test_names_roles_and_addresses_that_do_not_fit_are_refused(engine) -> None: 
         assert people.find_contact(session=session, ref="ana ruiz").name == "Ana Ruiz"
 
 
+def test_an_address_or_number_holding_control_or_invisible_characters_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    # `contact add --email` took "x@y.example ESC[2J" as a checked address: it then went to
+    # every export, the CRM sync and a mailto: link as it was.
+    with write_session(engine) as session:
+        for address in ("x@y.example\x1b[2J", "ana@acme.example\u202e", "a\u200b@acme.example",
+                        "ana@acme.example\x00"):  # fmt: skip
+            with pytest.raises(InvalidInput, match="email"):
+                people.add_contact(session=session, name="X", emails=[address])
+        for number in ("+34 600\x1b]52;c;aGk=\x07", "+34 600 123 456\u202e", "600\x00123"):
+            with pytest.raises(InvalidInput, match="phone"):
+                people.add_contact(session=session, name="X", phones=[number])
+        kept = people.add_contact(
+            session=session, name="Zoë", emails=["zoë@bücher.example"], phones=["+34 600 123 456"]
+        )
+        assert kept.id is not None
+
+
+def test_a_company_or_contact_typed_in_ascii_finds_the_one_written_in_other_letters(engine) -> None:  # type: ignore[no-untyped-def]
+    # "acme logistics" made a second company beside "ＡＣＭＥ Logistics" (full-width) and
+    # "STRASSE AG" one beside "Straße AG", while typed the other way round they were the same.
+    with write_session(engine) as session:
+        wide = people.ensure_company(session, "ＡＣＭＥ Logistics")
+        street = people.ensure_company(session, "Straße AG")
+        assert people.ensure_company(session, "acme logistics").id == wide.id
+        assert people.ensure_company(session, "STRASSE AG").id == street.id
+        john = people.add_contact(session=session, name="Ｊｏｈｎ Smith")
+        assert [c.id for c in people.contacts_named(session, "john smith")] == [john.id]
+        assert people.company_named(session, "Acme") is None
+
+
+def test_a_mail_domain_that_is_none_or_names_no_company_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    # `company edit --domain` took "acme.example ESC[31m", "[bold].example", ".example" and
+    # "gmail.com" (which capture never matches: a free-mail domain names no company).
+    with write_session(engine) as session:
+        acme = people.ensure_company(session, "Acme")
+        for bad in ("acme.example\x1b[31m", "[bold].example", ".example", "example.", "a..b",
+                    "acme.example\u202e", "gmail.com"):  # fmt: skip
+            with pytest.raises(InvalidInput, match="domain"):
+                people.edit_company(session=session, company_id=acme.id, domain=bad)
+        for good, kept in (("@ACME.example", "acme.example"), ("bücher.example", "bücher.example"),
+                           ("mail-1.acme.example", "mail-1.acme.example"), ("", "")):  # fmt: skip
+            edited = people.edit_company(session=session, company_id=acme.id, domain=good)
+            assert edited.domain == kept
+
+
 def test_a_won_customer_untouched_past_its_rhythm_is_going_cold_until_any_touch(engine) -> None:  # type: ignore[no-untyped-def]
     with write_session(engine) as session:
         deal = _deal(session, "Seats", company="Nordwind", first_contact=TODAY - timedelta(days=90))

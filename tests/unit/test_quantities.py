@@ -41,7 +41,8 @@ def test_a_repeat_past_a_year_or_not_a_count_is_refused_naming_what_was_typed(ty
     with pytest.raises(QuantityInputError) as refused:
         parse_repeat(typed)
     # the value as typed, not the days it would have made (`60w` once read "420 is not valid")
-    assert str(refused.value).startswith(f"{typed.strip()!r} is not valid: a repeat of 1 to 366")
+    shown = typed.strip() if len(typed.strip()) <= 40 else typed.strip()[:40] + "…"
+    assert str(refused.value).startswith(f"{shown!r} is not valid: a repeat of 1 to 366")
 
 
 def test_staying_in_touch_can_be_switched_off() -> None:

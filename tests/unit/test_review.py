@@ -11,7 +11,13 @@ from tests.pinned import EUR, NOW
 
 from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.review import net_changes
-from repdesk.core.weeks import WeekInputError, parse_week, week_containing, week_of_label
+from repdesk.core.weeks import (
+    WeekInputError,
+    parse_week,
+    span_text,
+    week_containing,
+    week_of_label,
+)
 from repdesk.services import activities, deals, followups, review
 from repdesk.services import forecast as deal_forecast
 from repdesk.storage.models import WeeklyReview
@@ -44,6 +50,28 @@ def test_weeks_are_labelled_by_their_iso_monday_from_the_reps_first_day() -> Non
     for bad in ("2025-W53", "2026-W00", "week 46", ""):
         with pytest.raises(WeekInputError, match="2026-W48"):
             parse_week(bad, today=FRIDAY)
+
+
+def test_a_week_outside_the_days_a_desk_takes_is_refused_in_one_line() -> None:
+    # Year 1's first week made the review crash; an 1899 week was kept as reviewed, and a
+    # desk holding it could no longer be imported from its own JSON export.
+    for bad in ("0001-W01", "0001-W02", "1899-W52", "1000-W10", "9991-W01"):
+        with pytest.raises(WeekInputError, match="out of range: repdesk takes a date from 1900"):
+            parse_week(bad, today=FRIDAY)
+    assert parse_week("1900-W01", today=FRIDAY).start == date(1900, 1, 1)
+    # With a Sunday start, 1900's first week begins on the last day of 1899: a day the desk
+    # does not take (its kept review would not import either).
+    with pytest.raises(WeekInputError, match="out of range"):
+        parse_week("1900-W01", today=FRIDAY, week_start=6)
+    with pytest.raises(WeekInputError, match="out of range"):
+        parse_week("1900-01-01", today=FRIDAY, week_start=6)
+
+
+def test_a_week_across_new_year_names_the_year_of_its_first_day() -> None:
+    # "Week 2026-W01 (Mon 29 Dec to Sun 04 Jan 2026)" read as 29 December 2026.
+    new_year = parse_week("2026-W01", today=FRIDAY)
+    assert span_text(new_year.start, new_year.end) == "Mon 29 Dec 2025 to Sun 04 Jan 2026"
+    assert span_text(LAST_WEEK.start, LAST_WEEK.end, " – ") == "Mon 09 Nov – Sun 15 Nov 2026"
 
 
 def test_net_changes_keep_where_each_deal_started_and_ended() -> None:
@@ -215,6 +243,25 @@ def test_commitments_are_marked_in_the_week_after_and_unmarked_ones_count_as_mis
         review.mark_commitment(session=s, commitment_id=unmarked, outcome="kept", now=monday)
     with write_session(engine) as s:
         assert review.drop_commitment(session=s, commitment_id=this, now=NOW) == "Demo booked"
+
+
+def test_a_commitment_of_a_week_to_come_cannot_be_judged_before_its_week(engine) -> None:  # type: ignore[no-untyped-def]
+    # `review kept` took a commitment for next week as kept on the day it was made: a promise
+    # judged before its week began.
+    ids = _last_week(engine)
+    next_week = week_containing(FRIDAY).next()
+    with write_session(engine) as s:
+        promised = review.add_commitment(
+            session=s, deal_id=ids["A"], text="Signed order", week=next_week, now=NOW
+        ).id
+        with pytest.raises(RepdeskError, match="2026-W48, which has not begun"):
+            review.mark_commitment(session=s, commitment_id=promised, outcome="kept", now=NOW)
+    monday = datetime.combine(next_week.start, time(9)).astimezone(UTC)
+    with write_session(engine) as s:
+        marked = review.mark_commitment(
+            session=s, commitment_id=promised, outcome="kept", now=monday
+        )
+        assert marked.outcome == "kept"
 
 
 def test_only_a_week_still_to_keep_needs_a_write(engine) -> None:  # type: ignore[no-untyped-def]

@@ -121,6 +121,7 @@ def _week(desk: Desk, text: str | None) -> Any:
 
 def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.core.review import SECTIONS
+    from repdesk.core.weeks import span_text
     from repdesk.services import review
 
     week, conversion = _week(desk, args.week), desk.settings.conversion
@@ -138,7 +139,7 @@ def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
         shell.print_json(page.to_json())
         return 0
     r, cur = page.review, desk.settings.currency
-    span = f"{r.start:%a %d %b} to {r.end:%a %d %b %Y}"
+    span = span_text(r.start, r.end)
     if r.frozen_at is not None:
         state = f"as it ended (kept {r.frozen_at.astimezone():%Y-%m-%d %H:%M})"
     else:

@@ -14,7 +14,9 @@ class InvalidInput(RepdeskError):
         self.field = field
         self.value = value
         self.expected = expected
-        super().__init__(f"{field}: {value!r} is not valid: {expected}")
+        # A pasted page is quoted by its start, as money.shown_value does: one short line.
+        shown = value[:40] + "…" if isinstance(value, str) and len(value) > 40 else value
+        super().__init__(f"{field}: {shown!r} is not valid: {expected}")
 
 
 class NotFound(RepdeskError):

@@ -25,7 +25,9 @@ class QuantityInputError(ValueError):
 
 
 def _refuse(text: str, should: str) -> QuantityInputError:
-    return QuantityInputError(f"{text.strip()!r} is not valid: {should}")
+    typed = text.strip()
+    shown = typed if len(typed) <= 40 else typed[:40] + "…"  # a 10,000-digit paste: one line
+    return QuantityInputError(f"{shown!r} is not valid: {should}")
 
 
 def _whole(raw: str, *, most: int, least: int = 0) -> int | None:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from repdesk.core.dates import DateInputError, parse_date
+from repdesk.core.dates import DAY_RANGE, FIRST_DAY, LAST_DAY, DateInputError, parse_date
 
 _LABEL = re.compile(r"([0-9]{4})-?[wW]([0-9]{1,2})")
 WEEK_FORMS = "use YYYY-Www (2026-W48), this, last, next, or a day in the week (2026-11-26)"
@@ -50,6 +50,13 @@ class Week:
         return Week(self.start + timedelta(days=7))
 
 
+def span_text(start: date, end: date, joiner: str = " to ") -> str:
+    """`Mon 16 Nov to Sun 22 Nov 2026`; a week across New Year names both years (`Mon 29 Dec
+    2025 to Sun 04 Jan 2026`), else its first day reads as in the last day's year."""
+    first = f"{start:%a %d %b}" + (f" {start:%Y}" if start.year != end.year else "")
+    return f"{first}{joiner}{end:%a %d %b %Y}"
+
+
 def week_containing(day: date, week_start: int = 0) -> Week:
     """The week (starting on `week_start`, 0 Monday .. 6 Sunday) that `day` falls in."""
     return Week(day - timedelta(days=(day.weekday() - week_start) % 7))
@@ -69,11 +76,21 @@ def parse_week(text: str, *, today: date, week_start: int = 0) -> Week:
         return relative[raw]
     if match := _LABEL.fullmatch(raw):
         try:
-            return week_of_label(int(match[1]), int(match[2]), week_start)
+            week = week_of_label(int(match[1]), int(match[2]), week_start)
         except ValueError:  # week 00 or 54, year 0000
             raise WeekInputError(f"{text!r} is not a week of its year: {WEEK_FORMS}") from None
-    try:
-        day = parse_date(text, today=today)
-    except DateInputError:
-        raise WeekInputError(f"{text!r} is not a week: {WEEK_FORMS}") from None
-    return week_containing(day, week_start)
+        except OverflowError:  # year 1's first week, starting on a Sunday: before date.min
+            week = None
+    else:
+        try:
+            day = parse_date(text, today=today)
+        except DateInputError:
+            raise WeekInputError(f"{text!r} is not a week: {WEEK_FORMS}") from None
+        week = week_containing(day, week_start)
+    # Every day of it must be one the desk takes: the review reads the week before too, and
+    # a kept review of 1899 would make the desk's own JSON export refuse to import.
+    if week is None or week.start < FIRST_DAY or week.end > LAST_DAY:
+        raise WeekInputError(
+            f"{text!r} is out of range: repdesk takes {DAY_RANGE}, each day of a week"
+        )
+    return week

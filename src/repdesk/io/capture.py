@@ -29,6 +29,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.text import printable
 
 # How much of one message is read: headers and the text part (attachments come after them).
@@ -120,6 +121,9 @@ def _read_one(path: Path, now: datetime, reading: Reading) -> None:
                 f"{path}: a folder that is not a Maildir (no cur/ and new/ in it)"
             )
         return
+    if not path.is_file():
+        reading.problems.append(f"{path}: {_NOT_REGULAR}")
+        return
     with path.open("rb") as handle:
         start = handle.read(4096)
     stripped = start.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -137,6 +141,8 @@ def _read_one(path: Path, now: datetime, reading: Reading) -> None:
             data = handle.read(HEAD_BYTES)
         _add_message(data, size, str(path), reading)
 
+
+_NOT_REGULAR = "not a file (a pipe, a device or a dangling link), left out"
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
 
@@ -177,9 +183,18 @@ def _read_maildir(path: Path, reading: Reading) -> None:
     files: dict[str, str] = vars(box)["_toc"]
     for key in sorted(keys, key=files.__getitem__):
         where = path / files[key]
-        size = where.stat().st_size
-        with where.open("rb") as handle:
-            data = handle.read(HEAD_BYTES)
+        # One message that cannot be read (a dangling link, a pipe that would block the read
+        # for ever) is a line of its own: the folder's other messages are still read.
+        try:
+            if not where.is_file():
+                reading.problems.append(f"{where}: {_NOT_REGULAR}")
+                continue
+            size = where.stat().st_size
+            with where.open("rb") as handle:
+                data = handle.read(HEAD_BYTES)
+        except OSError as exc:
+            reading.problems.append(f"{where}: cannot be read ({exc.strerror or exc})")
+            continue
         _add_message(data, size, str(where), reading)
 
 
@@ -190,7 +205,9 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
     if not _looks_like_headers(data):
         reading.problems.append(f"{where}: not a mail message (no From, Date or Subject header)")
         return
-    if size > len(data):
+    # Only a read that stopped at HEAD_BYTES left something out (an mbox's size counts its
+    # "From " line, which the message's text does not hold).
+    if size > len(data) >= HEAD_BYTES:
         reading.problems.append(
             f"{where}: {size / 1_000_000:.0f} MB; its headers and text were read, the rest "
             "(attachments) left out"
@@ -204,9 +221,15 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
     if sent is None:
         reading.problems.append(f"{where}: no readable Date header, left out")
         return
+    if not in_range(sent.date()) or _written_year_before_1900(message):
+        reading.problems.append(
+            f"{where}: its Date is out of range: repdesk takes {DAY_RANGE}, left out"
+        )
+        return
     raw_subject = _decoded(message.get("Subject", ""))
-    subject = _capped(clean(raw_subject))
-    if subject != raw_subject:
+    cleaned = clean(raw_subject)
+    subject = _capped(cleaned)
+    if cleaned != raw_subject:
         reading.problems.append(
             f"{where}: its Subject held control characters (a terminal escape, a NUL); "
             "they were left out"
@@ -299,6 +322,17 @@ def _date(message: Message) -> datetime | None:
         return moment.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+_WRITTEN_YEAR = re.compile(r"\b[0-9]{1,2}\s+[A-Za-z]{3,}\s+([0-9]{3,})\b")
+
+
+def _written_year_before_1900(message: Message) -> bool:
+    """`30 Nov 0001`: the mail parser reads a year under 100 as 19xx or 20xx (RFC 5322's
+    obsolete two-digit years), so year 1 would land in 2001; a year written with three or
+    more digits means what it says."""
+    written = _WRITTEN_YEAR.search(clean(str(message.get("Date", ""))))
+    return written is not None and int(written[1]) < 1900
 
 
 def _body_text(message: Message, where: str, reading: Reading) -> str:
@@ -404,12 +438,25 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
         reading.problems.append(f"{path}: not a readable calendar (it holds no events)")
         return
     for calendar in calendars:
+        left_out: set[int] = set()
         for event in calendar.walk("VEVENT"):
-            if _instant(event.get("DTSTART")) is None:
-                uid = printable(clean(str(event.get("UID", "")))[:80]) or "without a UID"
-                reading.problems.append(
-                    f"{path}: an event ({uid}) has no readable start (DTSTART), left out"
-                )
+            uid = printable(clean(str(event.get("UID", "")))[:80]) or "without a UID"
+            start = _instant(event.get("DTSTART"))
+            if start is None:
+                problem = "has no readable start (DTSTART)"
+            elif not in_range(start[0].date()):
+                problem = f"starts {start[0].date().isoformat()}: out of range: repdesk takes "
+                problem += DAY_RANGE
+            elif _repeats_too_often(event):
+                problem = "repeats more often than hourly (no meeting does)"
+            else:
+                continue
+            reading.problems.append(f"{path}: an event ({uid}) {problem}, left out")
+            left_out.add(id(event))
+        # Out of the calendar before it is expanded: an unreadable start would fail the whole
+        # calendar, and a rule repeating every second never ends expanding.
+        if left_out:
+            _remove(calendar, left_out)
         try:
             query = recurring_ical_events.of(calendar, skip_bad_series=True)
             events = list(query.between(now - PAST_WINDOW, now + FUTURE_WINDOW))
@@ -426,6 +473,27 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             if item is not None and item.key not in seen:
                 seen.add(item.key)
                 reading.items.append(item)
+
+
+def _remove(calendar: Any, events: set[int]) -> None:
+    """Take these events (by identity: comparing components is slow) out of the calendar."""
+    for component in calendar.walk():
+        component.subcomponents[:] = [c for c in component.subcomponents if id(c) not in events]
+
+
+def _repeats_too_often(event: Any) -> bool:
+    """A rule repeating every second or minute, or at several minutes or seconds of each hour:
+    expanded over the capture's window it is millions of occurrences."""
+    rules = event.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        try:
+            frequency = str((rule.get("FREQ") or [""])[0]).upper()
+            by_minute, by_second = rule.get("BYMINUTE") or [], rule.get("BYSECOND") or []
+        except (AttributeError, TypeError, ValueError):
+            continue  # a rule it cannot read: recurring-ical-events skips that series
+        if frequency in ("SECONDLY", "MINUTELY") or len(by_minute) > 1 or len(by_second) > 1:
+            return True
+    return False
 
 
 def _far_single_events(calendar: Any, now: datetime) -> list[Any]:
@@ -447,13 +515,18 @@ def _instant(prop: Any) -> tuple[datetime, bool] | None:
     """A DTSTART/DTEND/RECURRENCE-ID as (aware UTC, all day)."""
     if prop is None:
         return None
-    value = getattr(prop, "dt", None)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # a floating time: where the rep is
-            value = value.astimezone()
-        return value.astimezone(UTC), False
-    if isinstance(value, date):
-        return datetime.combine(value, time()).astimezone().astimezone(UTC), True
+    try:
+        value = getattr(prop, "dt", None)
+        if isinstance(value, datetime):
+            if value.tzinfo is None:  # a floating time: where the rep is
+                value = value.astimezone()
+            return value.astimezone(UTC), False
+        if isinstance(value, date):
+            return datetime.combine(value, time()).astimezone().astimezone(UTC), True
+    # A value icalendar could not parse (30 February) raises when read; year 1 in a time
+    # zone west of UTC falls before the calendar's first day.
+    except (ValueError, OverflowError):
+        return None
     return None
 
 

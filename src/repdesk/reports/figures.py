@@ -6,6 +6,7 @@ Each function takes `conn`: a SQLAlchemy session or a plain sqlite3 connection (
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -167,16 +168,34 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
 
 
 def _lost_groups(rows: list[tuple[Any, ...]], money: Converter) -> tuple[kpi.LostGroup, ...]:
-    """lost_by_* rows (name, currency, count, value) summed per name in the desk's currency."""
+    """lost_by_* rows (name, currency, count, value) summed per name in the desk's currency.
+
+    A name is one however it is typed ("Rival", "rival", a full-width "Ｒｉｖａｌ"), as a
+    company's is; the group shows the spelling most of its deals have."""
     counts: dict[str, int] = {}
     values: dict[str, Decimal] = {}
+    spellings: dict[str, dict[str, int]] = {}
     for name, currency, count, value in rows:
         converted = money.cents(value, currency, int(count))
         if converted is None:
             continue
-        counts[name or ""] = counts.get(name or "", 0) + int(count)
-        values[name or ""] = values.get(name or "", Decimal(0)) + converted
-    return tuple(kpi.LostGroup(name, counts[name], whole(values[name])) for name in counts)
+        key = _folded(name or "")
+        counts[key] = counts.get(key, 0) + int(count)
+        values[key] = values.get(key, Decimal(0)) + converted
+        typed = spellings.setdefault(key, {})
+        typed[name or ""] = typed.get(name or "", 0) + int(count)
+    return tuple(
+        kpi.LostGroup(_most_typed(spellings[key]), counts[key], whole(values[key]))
+        for key in counts
+    )
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
+
+
+def _most_typed(spellings: dict[str, int]) -> str:
+    return min(spellings, key=lambda spelled: (-spellings[spelled], spelled))
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, and `repdesk

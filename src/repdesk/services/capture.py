@@ -188,9 +188,11 @@ def capture(
                 continue
             target = candidates[0]
         if kind == FOLLOW_UP and target.status == "lost":
+            # With --deal naming this lost deal, "capture with --deal" would send the rep round.
+            way_out = "reopen it first" if forced else "reopen it, or capture with --deal"
             report.refused.append(
                 f"{item.where}: deal #{target.id} {target.title} is lost: a next step on it "
-                "would never show; reopen it, or capture with --deal"
+                f"would never show; {way_out}"
             )
             continue
         sent = bool(mine) and item.sender.casefold() in mine

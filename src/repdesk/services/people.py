@@ -54,18 +54,34 @@ def check_role(role: str) -> str:
     return word
 
 
+def _has_hidden(text: str) -> bool:
+    """A control, format (RTL override, zero-width) or unassigned character: never part of an
+    address or a number, and an ESC in one reaches a terminal through its mailto: link."""
+    return any(unicodedata.category(ch).startswith("C") for ch in text)
+
+
 def check_address(address: str) -> str:
     text = address.strip()
-    if not _ADDRESS.fullmatch(text):
+    if not _ADDRESS.fullmatch(text) or _has_hidden(text):
         raise InvalidInput("email", address, "an address such as ana@acme.example")
     return text
 
 
 def check_phone(number: str) -> str:
     text = " ".join(number.split())
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not any(c.isdigit() for c in text) or _has_hidden(text):
         raise InvalidInput("phone", number, "a phone number such as +34 600 123 456")
     return text
+
+
+def _is_domain(text: str) -> bool:
+    """Two or more dot-separated labels of letters, digits and inner hyphens (acme.example,
+    bücher.example): no empty label, no space, bracket or control character."""
+    labels = text.split(".")
+    return len(labels) >= 2 and all(
+        label and label[0] != "-" and label[-1] != "-" and label.replace("-", "").isalnum()
+        for label in labels
+    )
 
 
 def domain_of(address: str) -> str:
@@ -113,9 +129,12 @@ def company_named(session: Session, name: str) -> Company | None:
     for company in rough:
         if _fold(company.name) == wanted:
             return company
+    others = select(Company).order_by(col(Company.id))
     if name.isascii() and " ".join(name.split()) == name.strip():
-        return None  # lower() folded it exactly: there is none
-    for company in session.exec(select(Company).order_by(col(Company.id))):
+        # lower() folded the typed name exactly; a stored one folds to it only when it holds
+        # other letters (full-width ＡＣＭＥ, ß for ss).
+        others = others.where(_not_ascii(col(Company.name)))
+    for company in session.exec(others):
         if _fold(company.name) == wanted:
             return company
     return None
@@ -130,13 +149,18 @@ def contacts_named(session: Session, name: str) -> list[Contact]:
         .order_by(col(Contact.id))
     ).all()
     found = [c for c in rough if _fold(c.name) == wanted]
-    if found or (name.isascii() and " ".join(name.split()) == name.strip()):
+    if found:
         return found
-    return [
-        c
-        for c in session.exec(select(Contact).order_by(col(Contact.id)))
-        if _fold(c.name) == wanted
-    ]
+    others = select(Contact).order_by(col(Contact.id))
+    if name.isascii() and " ".join(name.split()) == name.strip():
+        others = others.where(_not_ascii(col(Contact.name)))
+    return [c for c in session.exec(others) if _fold(c.name) == wanted]
+
+
+def _not_ascii(column: Any) -> Any:
+    """Names holding a character past ASCII (SQLAlchemy runs a regular expression on both
+    engines: Python's re on SQLite, `~` on PostgreSQL)."""
+    return column.regexp_match("[^\\x01-\\x7f]")
 
 
 _Named = TypeVar("_Named", Company, Contact)
@@ -269,8 +293,12 @@ def edit_company(
             session.add(deal)
     if domain is not None:
         cleaned = domain.strip().lower().removeprefix("@")
-        if cleaned and (" " in cleaned or "." not in cleaned or "@" in cleaned):
+        if cleaned and not _is_domain(cleaned):
             raise InvalidInput("domain", domain, "a mail domain such as acme.example")
+        if cleaned in FREE_MAIL_DOMAINS:
+            raise InvalidInput(
+                "domain", domain, "the company's own domain: a free-mail one names no company"
+            )
         company.domain = cleaned
     if touch_every_days != "keep":
         days = touch_every_days

@@ -270,7 +270,13 @@ def mark_commitment(
         raise InvalidInput("outcome", outcome, f"{KEPT} or {MISSED}")
     moment = now or clock.now()
     commitment = _commitment(session, commitment_id)
-    last = marking_ends(_week_of(commitment, week_start))
+    week = _week_of(commitment, week_start)
+    if clock.local_date(moment) < week.start:
+        raise RepdeskError(
+            f"commitment {commitment_id} is of {commitment.week}, which has not begun: judge "
+            "it during its week or the week after"
+        )
+    last = marking_ends(week)
     if clock.local_date(moment) > last:
         raise RepdeskError(
             f"commitment {commitment_id} of {commitment.week} was judged when the week after "

@@ -20,6 +20,7 @@ from textual.widgets import Static, TextArea
 
 from repdesk.core import clock, formatting
 from repdesk.core import forecast as categories
+from repdesk.core.errors import NotFound
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
 from repdesk.services import activities, deals, followups, objections, people
@@ -331,7 +332,16 @@ class DealScreen(Screen[None]):
     @work(exclusive=True, group="deal-load")
     async def reload(self) -> None:
         deal_id = self.deal_id
-        page = await self.desk.read(lambda s: load_page(s, deal_id))
+        try:
+            page = await self.desk.read(lambda s: load_page(s, deal_id))
+        except NotFound:  # deleted or merged away by another program (the shell, a sync)
+            if can_show(self):
+                self.notify(
+                    f"Deal #{deal_id} is gone (deleted or merged elsewhere): back to the board.",
+                    markup=False,
+                )
+                self.dismiss(None)
+            return
         if not can_show(self):
             return  # the rep went back while it was reading
         self.page = page

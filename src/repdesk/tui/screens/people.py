@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from rich.style import Style
 from rich.text import Text
@@ -44,10 +45,16 @@ if TYPE_CHECKING:
     from repdesk.tui.app import RepdeskApp
     from repdesk.tui.gateway import DeskGateway
 
+# What a link's URI keeps as it is: printable ASCII. The URI is written into the terminal's
+# hyperlink escape (OSC 8) unescaped, so an ESC or BEL in it (a typed email is free text)
+# would end that escape and start one of its own (a title, a clipboard write).
+_URI_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
+
 
 def link(text: Text, shown: str, uri: str) -> None:
     """Append `shown` to `text` as a terminal hyperlink to `uri`."""
-    text.append(printable(shown), style=Style(link=uri, underline=True))
+    safe_uri = quote(uri, safe=_URI_SAFE, errors="replace")
+    text.append(printable(shown), style=Style(link=safe_uri, underline=True))
 
 
 def mailto(address: str) -> str:

@@ -21,7 +21,7 @@ from repdesk.core import clock
 from repdesk.core.money import format_money
 from repdesk.core.review import SECTIONS, Line
 from repdesk.core.text import printable
-from repdesk.core.weeks import Week, week_containing
+from repdesk.core.weeks import Week, span_text, week_containing
 from repdesk.services import review
 from repdesk.services.review import CommitmentLine, ReviewPage
 from repdesk.tui import actions
@@ -42,7 +42,7 @@ def heading(page: ReviewPage) -> Text:
     r = page.review
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"Week {r.week}", style="bold")
-    text.append(f"  {r.start:%a %d %b} – {r.end:%a %d %b %Y} · ")
+    text.append(f"  {span_text(r.start, r.end, ' – ')} · ")
     if r.frozen_at is not None:
         text.append(f"as it ended, kept {r.frozen_at.astimezone():%d %b %H:%M}", style="dim")
     else:
