@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from repdesk.core import formatting
 from repdesk.core.text import printable
 from repdesk.io.files import write_atomically
 from repdesk.reports import queries
@@ -53,7 +54,7 @@ def build_calendar(conn: Any, *, now: datetime) -> Any:
         if note:
             details.append(note)
         if recur:
-            details.append(f"Repeats every {recur} days in repdesk")
+            details.append(f"Repeats {formatting.every(recur)} in repdesk")
         event.add("description", "\n".join(details))
         calendar.add_component(event)
     return calendar

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from repdesk.core import clock, forecast, kpi
+from repdesk.core import clock, forecast, formatting, kpi
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.domain import OBJECTION_CATEGORIES
 from repdesk.core.money import Conversion
@@ -342,7 +342,7 @@ def _stay_in_touch(conn: Any, now: datetime) -> list[QueueRow]:
                 (deal_id, title, company, value, currency, stage, probability),
                 last_touch=touched,
                 urgency_days=since,
-                note=f"stay in touch every {int(every)} days",
+                note=f"stay in touch {formatting.every(int(every))}",
             )
         )
     return found

@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 
 from sqlmodel import Session
 
-from repdesk.core import clock, quantities
+from repdesk.core import clock, formatting, quantities
 from repdesk.core.dates import (
     Period,
     format_when,
@@ -434,7 +434,8 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
         every = follow_up.recur_days
         day = followups.next_recurrence(follow_up.due_on, every, today)
         suggested = format_when(day, follow_up.due_time)
-        hint = f"repeats every {every} days: due one period after this one; clear it for none"
+        repeats = formatting.every(every)
+        hint = f"repeats {repeats}: due one period after this one; clear it for none"
     fields = [
         FieldSpec("outcome", "Outcome", suggestions=CALL_OUTCOMES, picks=CALL_OUTCOMES,
                   required=True, placeholder="a digit picks; or type: tab or → completes"),

@@ -29,7 +29,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from repdesk.core import clock
+from repdesk.core import clock, formatting
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
 from repdesk.services import people
@@ -148,7 +148,7 @@ def company_entries(card: people.CompanyCard) -> tuple[Text, list[Entry]]:
     won = " + ".join(format_money(v, c) for c, v in sorted(card.won.items())) or "-"
     head.append(f"won {won} · last touch: {_touch(card.last_touch)}")
     if company.touch_every_days:
-        head.append(f" · stay in touch every {company.touch_every_days} days")
+        head.append(f" · stay in touch {formatting.every(company.touch_every_days)}")
     if card.domains:
         head.append("\nmail: " + printable(", ".join(card.domains)), style="dim")
     entries = [_deal_entry(deal) for deal in card.deals]
