@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -24,17 +24,11 @@ from repdesk.core.views import CardRow, StageRow
 from repdesk.services import board
 from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 from repdesk.tui.widgets.stage_column import StageColumnBox
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from repdesk.tui.app import RepdeskApp
-    from repdesk.tui.gateway import DeskGateway
-
 
 MOVE = Binding.Group("Move", compact=True)
 NAV = Binding.Group("Navigate", compact=True)
@@ -48,11 +42,8 @@ def _actions() -> ModuleType:
     return actions
 
 
-class BoardScreen(Screen[None]):
+class BoardScreen(DeskScreen):
     """Each binding has an id (keymaps rebind it) and a description (footer, help, palette)."""
-
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
 
     TITLE = "Board"  # the heading of its keys under `?`
 
@@ -116,10 +107,6 @@ class BoardScreen(Screen[None]):
         self.last_pending = False  # `G` pressed before every card was in
         # After an undo: the (stage, deal) the cursor goes to once the cards are reloaded.
         self.follow: tuple[int, int] | None = None
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     def compose(self) -> ComposeResult:
         # Usually the first read is in by now: the columns are laid out once, with their cards.

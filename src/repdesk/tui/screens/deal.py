@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.padding import Padding
@@ -38,16 +38,11 @@ from repdesk.storage.models import (
 )
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.screens.people import render_contacts
 from repdesk.tui.undo import Undo, undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from repdesk.tui.app import RepdeskApp
-    from repdesk.tui.gateway import DeskGateway
 
 
 @dataclass(frozen=True)
@@ -263,10 +258,7 @@ class NotesArea(TextArea):
         self.screen.set_focus(None)
 
 
-class DealScreen(Screen[None]):
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
-
+class DealScreen(DeskScreen):
     TITLE = "Deal page"  # the heading of its keys under `?`
     BINDINGS = [
         Binding("escape", "back", "Back", id="deal.back"),
@@ -306,10 +298,6 @@ class DealScreen(Screen[None]):
         super().__init__()
         self.deal_id = deal_id
         self.page: DealPage | None = None
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")

@@ -6,7 +6,7 @@ reschedule, log a call, or give a stepless deal its next step.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -20,16 +20,11 @@ from repdesk.reports import figures
 from repdesk.reports.figures import DayQueues, QueueRow
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.queue_list import QueueList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from repdesk.tui.app import RepdeskApp
-    from repdesk.tui.gateway import DeskGateway
 
 
 def load_queues(session: Any, going_cold_days: int) -> DayQueues:
@@ -38,10 +33,7 @@ def load_queues(session: Any, going_cold_days: int) -> DayQueues:
     )
 
 
-class FollowUpsScreen(Screen[None]):
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
-
+class FollowUpsScreen(DeskScreen):
     TITLE = "Follow-up queues"  # the heading of its keys under `?`
     AUTO_FOCUS = "QueueList"
     BINDINGS = [
@@ -69,10 +61,6 @@ class FollowUpsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.loaded = False
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")

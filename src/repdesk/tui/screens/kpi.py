@@ -7,14 +7,13 @@ Every figure comes from `reports.kpi_pane`, the same code as `repdesk kpi --json
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from repdesk.core import clock, formatting
@@ -28,15 +27,10 @@ from repdesk.reports.queries import SLICE_DIMENSIONS
 from repdesk.settings import Settings
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
 from repdesk.tui.widgets.quota_strip import QuotaStrip
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from repdesk.tui.app import RepdeskApp
-    from repdesk.tui.gateway import DeskGateway
 
 
 def load_pane(session: Any, period: Period, settings: Settings) -> KpiPane:
@@ -265,10 +259,7 @@ class Tile(Static):
         )
 
 
-class KpiScreen(Screen[None]):
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
-
+class KpiScreen(DeskScreen):
     TITLE = "KPIs against quota"  # the heading of its keys under `?`
     AUTO_FOCUS = "#kpi-body"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (118, "-wide")]
@@ -316,10 +307,6 @@ class KpiScreen(Screen[None]):
         self.pane: KpiPane | None = None
         self.dimension = SLICE_DIMENSIONS[0]
         self.sort_index = 0
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     @property
     def currency(self) -> str:

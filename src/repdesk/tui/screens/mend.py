@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -19,15 +19,10 @@ from repdesk.core.text import printable
 from repdesk.services import activities, deals, followups, objections, trash
 from repdesk.storage.models import saved_id
 from repdesk.tui.forms import ConfirmScreen
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from repdesk.tui.app import RepdeskApp
-    from repdesk.tui.gateway import DeskGateway
 
 
 class PickScreen(ModalScreen[Any]):
@@ -87,11 +82,8 @@ def deal_parts(session: Any, deal_id: int) -> list[tuple[str, tuple[str, int]]]:
     return parts
 
 
-class TrashScreen(Screen[None]):
+class TrashScreen(DeskScreen):
     """What was deleted in the last 30 days; enter puts the one under the cursor back."""
-
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
 
     TITLE = "Trash"  # the heading of its keys under `?`
     BINDINGS = [
@@ -107,10 +99,6 @@ class TrashScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.items: list[trash.TrashItem] = []
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")

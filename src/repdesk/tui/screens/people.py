@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from rich.style import Style
@@ -36,14 +36,9 @@ from repdesk.services import people
 from repdesk.services.people import OnDeal, Person, tel_uri
 from repdesk.storage.models import saved_id
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from repdesk.tui.app import RepdeskApp
-    from repdesk.tui.gateway import DeskGateway
 
 # What a link's URI keeps as it is: printable ASCII. The URI is written into the terminal's
 # hyperlink escape (OSC 8) unescaped, so an ESC or BEL in it (a typed email is free text)
@@ -163,12 +158,9 @@ def company_entries(card: people.CompanyCard) -> tuple[Text, list[Entry]]:
     return head, entries
 
 
-class RecordScreen(Screen[None]):
+class RecordScreen(DeskScreen):
     """A contact's or a company's page: a heading and a list; enter opens a deal, a contact
     or a company, and copies an email or a phone; Y copies (yanks)."""
-
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="record.back"),
@@ -185,10 +177,6 @@ class RecordScreen(Screen[None]):
         self.record_id = record_id
         self.entries: list[Entry] = []
         self.loaded = False
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -393,12 +381,9 @@ class Row:
     candidates: tuple[Any, ...] = ()
 
 
-class CaptureScreen(Screen[None]):
+class CaptureScreen(DeskScreen):
     """Type paths; enter shows what they hold and where each would go; A adds what matched;
     enter on an item assigns it (several deals, or none) to a deal you pick."""
-
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
 
     TITLE = "Capture mail and meetings"
     BINDINGS = [
@@ -418,10 +403,6 @@ class CaptureScreen(Screen[None]):
         self.items: list[Any] = []
         self.rows: list[Row] = []
         self.previewed = False
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")

@@ -6,14 +6,13 @@ ended the first time it is read, so the screen reads through a write.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -26,14 +25,9 @@ from repdesk.services import review
 from repdesk.services.review import CommitmentLine, ReviewPage
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from repdesk.tui.app import RepdeskApp
-    from repdesk.tui.gateway import DeskGateway
 
 MARKS = {"kept": ("✓ kept", "green"), "missed": ("✗ missed", "red"), "open": ("? open", "yellow")}
 
@@ -111,10 +105,7 @@ def _line(key: str, line: Line) -> Text:
     return text
 
 
-class ReviewScreen(Screen[None]):
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
-
+class ReviewScreen(DeskScreen):
     TITLE = "Weekly review"  # the heading of its keys under `?`
     AUTO_FOCUS = "#review-commitments"
     BINDINGS = [
@@ -144,10 +135,6 @@ class ReviewScreen(Screen[None]):
         self.week: Week | None = None
         self.page: ReviewPage | None = None
         self.shown: list[CommitmentLine] = []  # the options' commitments, in their order
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     def this_week(self) -> Week:
         return week_containing(clock.today(), self.desk.settings.week_start_index)

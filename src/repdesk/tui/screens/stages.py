@@ -3,13 +3,12 @@ probability and rot limit. Every change is one undoable write (u)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -18,21 +17,13 @@ from repdesk.core.errors import InvalidInput
 from repdesk.core.text import printable
 from repdesk.services import stages
 from repdesk.tui.forms import FieldSpec, FormScreen
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
-if TYPE_CHECKING:
-    from textual import getters
 
-    from repdesk.tui.app import RepdeskApp
-    from repdesk.tui.gateway import DeskGateway
-
-
-class StagesScreen(Screen[None]):
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
-
+class StagesScreen(DeskScreen):
     TITLE = "Stages"  # the heading of its keys under `?`
     AUTO_FOCUS = "OptionList"
     BINDINGS = [
@@ -53,10 +44,6 @@ class StagesScreen(Screen[None]):
         super().__init__()
         self.rows: list[stages.StageInfo] = []
         self.loaded = False
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")

@@ -9,27 +9,21 @@ cut short (src/repdesk/sync/engine.py Conflict), never as markup.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from repdesk.core import formatting
 from repdesk.core.text import printable
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from repdesk.tui.app import RepdeskApp
-    from repdesk.tui.gateway import DeskGateway
 
 
 def conflict_text(conflict: Any) -> Text:
@@ -43,10 +37,7 @@ def conflict_text(conflict: Any) -> Text:
     return line
 
 
-class ConflictsScreen(Screen[None]):
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
-
+class ConflictsScreen(DeskScreen):
     TITLE = "Sync conflicts"  # the heading of its keys under `?`
     BINDINGS = [
         Binding("less_than_sign", "settle('desk')", "Keep the desk's", id="conflicts.desk",
@@ -65,10 +56,6 @@ class ConflictsScreen(Screen[None]):
         super().__init__()
         self.conflicts: list[Any] = []
         self.loaded = False
-
-    @property
-    def desk(self) -> DeskGateway:
-        return self.app.desk
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
