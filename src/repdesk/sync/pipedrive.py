@@ -13,8 +13,11 @@ reaches 0, and it retries a 5xx or a dropped connection a few times with a growi
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -43,13 +46,27 @@ RETRIES = 5
 MAX_WAIT = 120.0  # seconds: a longer Retry-After stops the sync with a line instead
 
 
+def _seconds(raw: str) -> float | None:
+    """A Retry-After (or rate-limit reset) value as seconds to wait: a number of seconds or an
+    HTTP date (RFC 9110 allows both); None for anything else (`inf`, `nan`, words)."""
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:  # an HTTP date is GMT
+            moment = moment.replace(tzinfo=UTC)
+        seconds = (moment - datetime.now(UTC)).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
 def _wait_seconds(response: httpx.Response, attempt: int) -> float:
     for header in ("retry-after", "x-ratelimit-reset"):
-        raw = response.headers.get(header, "").strip()
-        try:
-            return max(0.0, float(raw))
-        except ValueError:
-            continue
+        seconds = _seconds(response.headers.get(header, "").strip())
+        if seconds is not None:
+            return seconds
     return min(2.0**attempt, 30.0)
 
 
