@@ -5,13 +5,18 @@ is never in it, and the sync ends."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
-from tests.pipedrive.helpers import Waits
+from sqlalchemy import Engine
+from tests.pipedrive.helpers import Waits, add_deal, point_settings_at, sync
 from tests.pipedrive.server import ME, TOKEN, Pipedrive
+from tests.shell import ok, refused
 
+from repdesk.sync.connector import SyncError
 from repdesk.sync.pipedrive import PipedriveClient
 
 
@@ -44,3 +49,100 @@ def test_a_retry_after_given_as_a_date_is_waited_until_then(crm: tuple[Pipedrive
     client.close()
     assert waits.seconds[0] == 0.0  # the moment has passed: at once, not a guessed backoff
     assert 30 <= waits.seconds[1] <= 41
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        [1, 2, 3],
+        {"success": True, "data": {"id": 1}},
+        {"success": True, "data": [1, 2]},
+        {"success": True, "data": [{"id": "abc", "title": "x"}]},
+        {"success": True, "data": [{"id": None, "title": "x"}]},
+        {"success": True, "data": [{"id": 2**70, "title": "x"}]},
+        {"success": True, "data": [{"id": True, "title": "x"}]},
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_one_line(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str], answer: object
+) -> None:
+    api, url = crm
+    api.send_raw(json.dumps(answer).encode(), when=_deals)
+    with pytest.raises(SyncError, match=r"^Pipedrive sent .* /api/v2/deals") as raised:
+        sync(sqlite_engine, url)
+    assert "\n" not in str(raised.value)
+    sync(sqlite_engine, url)  # the next run, with a sane answer, goes through
+
+
+def test_a_broken_answer_about_the_rep_is_one_line_in_the_shell(
+    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, url = crm
+    point_settings_at(home, url)
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+    ok("deal", "add", "Fleet rollout")
+    api.send_raw(b'{"success": true, "data": null}', when=lambda m, p: p.endswith("/users/me"))
+    err = refused("sync", "pipedrive")
+    assert "unexpected error" not in err and "/api/v1/users/me" in err
+    assert "sent 1 new" in ok("sync", "pipedrive")
+
+
+def test_pages_that_repeat_a_cursor_stop_the_sync_instead_of_going_round(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    api.add("deals", title="Fleet rollout")
+    page = {"success": True, "data": [], "additional_data": {"next_cursor": "c2FtZQ=="}}
+    api.send_raw(json.dumps(page).encode(), times=200, when=_deals)
+    with pytest.raises(SyncError, match="the same page again") as raised:
+        sync(sqlite_engine, url)
+    assert "\n" not in str(raised.value)
+    assert len([p for m, p in api.log if _deals(m, p)]) <= 3
+
+
+def test_note_pages_that_do_not_move_on_stop_the_sync(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    page = {
+        "success": True,
+        "data": [],
+        "additional_data": {
+            "pagination": {"start": 0, "limit": 500, "more_items_in_collection": True},
+        },
+    }
+    stuck = {**page, "additional_data": {"pagination": {**page["additional_data"]["pagination"]}}}
+    stuck["additional_data"]["pagination"]["next_start"] = 0  # type: ignore[index]
+    api.send_raw(json.dumps(stuck).encode(), times=200, when=lambda m, p: p == "/api/v1/notes")
+    with pytest.raises(SyncError, match="the same page again"):
+        sync(sqlite_engine, url)
+    assert len([p for m, p in api.log if p == "/api/v1/notes"]) <= 3
+
+
+def test_a_redirect_is_not_followed_and_is_one_line(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    add_deal(sqlite_engine, "Fleet rollout")
+    api.send_raw(
+        b'{"success": true, "data": {"id": 7}}',
+        status=302,
+        headers={"Location": "http://evil.example/collect"},
+        when=lambda m, p: p.endswith("/users/me"),
+    )
+    with pytest.raises(SyncError, match=r"redirect.*evil\.example.*\[pipedrive\] url") as raised:
+        sync(sqlite_engine, url)
+    assert TOKEN not in str(raised.value) and "\n" not in str(raised.value)
+    assert api.count("deals") == 0  # nothing was taken for an answer
+
+
+def test_empty_pages_that_promise_more_stop_the_sync(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    for number in range(200):
+        page = {"success": True, "data": [], "additional_data": {"next_cursor": f"c{number}"}}
+        api.send_raw(json.dumps(page).encode(), when=_deals)
+    with pytest.raises(SyncError, match="the same page again"):
+        sync(sqlite_engine, url)
+    assert len([p for m, p in api.log if _deals(m, p)]) == 1

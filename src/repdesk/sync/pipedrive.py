@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -144,11 +145,21 @@ class PipedriveClient:
                 raise NotThere(f"{path} is gone in Pipedrive")
             if status >= 400:
                 raise SyncError(f"Pipedrive refused {method} {path}: {status} {_error(response)}")
+            if 300 <= status < 400:
+                # Never followed (httpx's default): the token would go to wherever it points.
+                where = urlsplit(response.headers.get("location", "")).netloc or "elsewhere"
+                raise SyncError(
+                    f"Pipedrive's address answered {path} with a redirect ({status}) to "
+                    f"{where[:80]}: check [pipedrive] url in settings.toml"
+                )
             self._slow_down(response)
             try:
-                return response.json()
+                answer = response.json()
             except ValueError:
                 raise SyncError(f"Pipedrive sent something that is not JSON for {path}") from None
+            if not isinstance(answer, dict):
+                raise SyncError(_shape(path, "an answer that is not a JSON object"))
+            return answer
 
     def _slow_down(self, response: httpx.Response) -> None:
         """The window's budget is spent: wait for its reset before the next request."""
@@ -159,7 +170,8 @@ class PipedriveClient:
     # ------------------------------------------------------------ reads
 
     def whoami(self) -> int:
-        return int(self._call("GET", "/api/v1/users/me")["data"]["id"])
+        path = "/api/v1/users/me"
+        return _id_of(self._call("GET", path).get("data"), path)
 
     def stages(self) -> list[RemoteStage]:
         found = []
@@ -178,16 +190,22 @@ class PipedriveClient:
 
     def _pages(self, path: str, params: Obj) -> Iterator[Obj]:
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             query = {**params, "limit": PAGE}
             if cursor:
                 query["cursor"] = cursor
             answer = self._call("GET", path, params=query)
-            yield from answer.get("data") or []
+            items = _items(answer, path)
+            yield from items
             # The documents: next_cursor is null (or absent) on the last page.
-            cursor = (answer.get("additional_data") or {}).get("next_cursor")
+            cursor = _more(answer).get("next_cursor")
             if not cursor:
                 return
+            # An empty page that promises more, or a cursor given before: read for ever.
+            if not items or not isinstance(cursor, str) or cursor in seen:
+                raise SyncError(_going_round(path))
+            seen.add(cursor)
 
     def changed(
         self, remote_type: str, *, since: str | None, owner_id: int | None, deleted: bool = False
@@ -219,15 +237,16 @@ class PipedriveClient:
             if user_id is not None:
                 params["user_id"] = user_id
             answer = self._call("GET", "/api/v1/notes", params=params)
-            for note in answer.get("data") or []:
+            items = _items(answer, "/api/v1/notes")
+            for note in items:
                 changed = instant(note.get("update_time"))
                 if cutoff is not None and changed is not None and changed < cutoff:
                     return
                 yield note
-            page = ((answer.get("additional_data") or {}).get("pagination")) or {}
+            page = _pagination(answer)
             if not page.get("more_items_in_collection"):
                 return
-            start = int(page.get("next_start") or start + PAGE)
+            start = _next_start(page, start, items)
 
     def notes_of_deal(self, deal_id: int) -> list[Obj]:
         notes: list[Obj] = []
@@ -236,31 +255,98 @@ class PipedriveClient:
             answer = self._call(
                 "GET", "/api/v1/notes", params={"deal_id": deal_id, "start": start, "limit": PAGE}
             )
-            notes.extend(answer.get("data") or [])
-            page = ((answer.get("additional_data") or {}).get("pagination")) or {}
+            items = _items(answer, "/api/v1/notes")
+            notes.extend(items)
+            page = _pagination(answer)
             if not page.get("more_items_in_collection"):
                 return notes
-            start = int(page.get("next_start") or start + PAGE)
+            start = _next_start(page, start, items)
 
     # ------------------------------------------------------------ writes
 
     def create(self, remote_type: str, values: Obj) -> Obj:
-        if remote_type == "note":
-            return dict(self._call("POST", "/api/v1/notes", body=values)["data"])
-        return dict(self._call("POST", f"/api/v2/{_V2[remote_type]}", body=values)["data"])
+        path = "/api/v1/notes" if remote_type == "note" else f"/api/v2/{_V2[remote_type]}"
+        return _object(self._call("POST", path, body=values).get("data"), path)
 
     def update(self, remote_type: str, remote_id: int, values: Obj) -> Obj:
         if remote_type == "note":
-            answer = self._call("PUT", f"/api/v1/notes/{remote_id}", body=values)
+            path = f"/api/v1/notes/{remote_id}"
+            answer = self._call("PUT", path, body=values)
         else:
-            answer = self._call("PATCH", f"/api/v2/{_V2[remote_type]}/{remote_id}", body=values)
-        return dict(answer["data"])
+            path = f"/api/v2/{_V2[remote_type]}/{remote_id}"
+            answer = self._call("PATCH", path, body=values)
+        return _object(answer.get("data"), path)
 
     def delete(self, remote_type: str, remote_id: int) -> None:
         if remote_type == "note":
             self._call("DELETE", f"/api/v1/notes/{remote_id}")
         else:
             self._call("DELETE", f"/api/v2/{_V2[remote_type]}/{remote_id}")
+
+
+# The largest id a desk keeps (SQLite's and PostgreSQL's 64-bit integers).
+_MAX_ID = 2**63 - 1
+
+
+def _shape(path: str, what: str) -> str:
+    return (
+        f"Pipedrive sent {what} for {path}: nothing of it was taken in; try again later, and "
+        "tell the company's Pipedrive admin if it stays"
+    )
+
+
+def _going_round(path: str) -> str:
+    return (
+        f"Pipedrive sent the same page again for {path} (its pages go round in a circle): "
+        "the sync stopped there; try again later"
+    )
+
+
+def _id_of(item: Any, path: str) -> int:
+    """An object's id as the documents have it: a positive integer (JSON true is no id)."""
+    found = item.get("id") if isinstance(item, dict) else None
+    if type(found) is not int or not 0 < found <= _MAX_ID:
+        raise SyncError(_shape(path, f"an object whose id is {str(found)[:40]!r}"))
+    return found
+
+
+def _object(item: Any, path: str) -> Obj:
+    _id_of(item, path)
+    return dict(item)
+
+
+def _items(answer: Obj, path: str) -> list[Obj]:
+    """A page's objects, each with a usable id; a page of another shape stops the sync."""
+    data = answer.get("data")
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise SyncError(_shape(path, "a page whose data is not a list"))
+    for item in data:
+        if not isinstance(item, dict):
+            raise SyncError(_shape(path, "a page with something that is not an object"))
+        _id_of(item, path)
+    return data
+
+
+def _more(answer: Obj) -> Obj:
+    more = answer.get("additional_data")
+    return more if isinstance(more, dict) else {}
+
+
+def _pagination(answer: Obj) -> Obj:
+    page = _more(answer).get("pagination")
+    return page if isinstance(page, dict) else {}
+
+
+def _next_start(page: Obj, start: int, items: list[Obj]) -> int:
+    """API v1's next page: `next_start`, which must move on (a server that sends the same
+    start again, or empty pages that promise more, would be read for ever)."""
+    found = page.get("next_start")
+    following = start + PAGE if found is None else found
+    if not items or type(following) is not int or following <= start:
+        raise SyncError(_going_round("/api/v1/notes"))
+    return following
 
 
 def _error(response: httpx.Response) -> str:
