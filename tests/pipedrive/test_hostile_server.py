@@ -146,3 +146,17 @@ def test_empty_pages_that_promise_more_stop_the_sync(
     with pytest.raises(SyncError, match="the same page again"):
         sync(sqlite_engine, url)
     assert len([p for m, p in api.log if _deals(m, p)]) == 1
+
+
+@pytest.mark.parametrize("bad", ["secret-part\nsecond-line", "sécret-part", "secret part\x01"])
+def test_a_token_no_api_token_can_be_is_refused_without_showing_it(
+    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    api, url = crm
+    point_settings_at(home, url)
+    ok("deal", "add", "Fleet rollout")
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", bad)
+    err = refused("sync", "pipedrive")
+    assert "secret" not in err and "cret-part" not in err
+    assert err.count("\n") == 1 and "API token" in err
+    assert api.log == []  # it never went on the wire
