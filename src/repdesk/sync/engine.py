@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from repdesk.core import clock
 from repdesk.core.currencies import is_code
-from repdesk.core.errors import RepdeskError
+from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.text import printable
 from repdesk.services import activities as activity_service
 from repdesk.services import deals as deal_service
@@ -391,19 +391,25 @@ class Sync:
             state.put(session, state.LAST_PULL, started.isoformat())
 
     def _fetch_contacts(self, deals: list[Obj]) -> None:
-        orgs = sorted({int(d["org_id"]) for d in deals if d.get("org_id")} - set(self._orgs))
-        persons = sorted(
-            {int(d["person_id"]) for d in deals if d.get("person_id")} - set(self._persons)
-        )
+        ref = mapping.remote_id
+        orgs = sorted({o for d in deals if (o := ref(d.get("org_id")))} - set(self._orgs))
+        persons = sorted({p for d in deals if (p := ref(d.get("person_id")))} - set(self._persons))
         if orgs:
             self._orgs.update({int(o["id"]): o for o in self.crm.by_ids("organization", orgs)})
         if persons:
             self._persons.update({int(p["id"]): p for p in self.crm.by_ids("person", persons)})
 
     def _remote_view(self, item: Obj) -> View:
-        org = self._orgs.get(int(item["org_id"])) if item.get("org_id") else None
-        person = self._persons.get(int(item["person_id"])) if item.get("person_id") else None
-        return mapping.remote_deal_view(item, org, person)
+        org = self._orgs.get(mapping.remote_id(item.get("org_id")) or 0)
+        person = self._persons.get(mapping.remote_id(item.get("person_id")) or 0)
+        view = mapping.remote_deal_view(item, org, person)
+        if view["currency"] and not is_code(view["currency"]):
+            # Taken in as the desk's currency, its value would change meaning, and the desk's
+            # code would go back over the company's at the next push.
+            raise InvalidInput(
+                "currency", view["currency"], "an ISO 4217 code (the desk keeps no other)"
+            )
+        return view
 
     def _link_of(self, session: Session, remote_type: str, remote_id: int) -> SyncLink | None:
         return session.execute(
@@ -484,7 +490,16 @@ class Sync:
     def _take_linked_deal(
         self, session: Session, item: Obj, link: SyncLink, deal: Deal, *, guarded: bool
     ) -> None:
-        remote = self._remote_view(item)
+        if not guarded:
+            remote = self._remote_view(item)
+        else:
+            try:
+                remote = self._remote_view(item)
+            except RepdeskError as exc:
+                # Left as it was on both sides: the base keeps what it had, so nothing of the
+                # desk's goes over Pipedrive's for it, and the next sync names it again.
+                self.report.notes.append(f"deal #{deal.id}: Pipedrive's change not taken in: {exc}")
+                return
         extra = {"org_id": item.get("org_id"), "person_id": item.get("person_id")}
         base = json.loads(link.base)
         desk = mapping.deal_view(deal, self._remote_stage(deal.stage_id))
@@ -592,9 +607,14 @@ class Sync:
         """Deals new to the desk, made in one go (services.deals.create_deals), each linked;
         one Pipedrive has that the desk cannot hold is named in the report, not taken in."""
         today = clock.today()
-        specs, views = [], []
+        specs, views, taken = [], [], []
         for item in items:
-            remote = self._remote_view(item)
+            try:
+                remote = self._remote_view(item)
+            except RepdeskError as exc:
+                self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {exc}")
+                continue
+            taken.append(item)
             added = _date(item.get("add_time")) or today
             first_contact = min(added, today)
             code = remote["currency"].upper()
@@ -604,7 +624,7 @@ class Sync:
             specs.append(
                 deal_service.NewDeal(
                     title=remote["title"] or f"Pipedrive deal {item['id']}",
-                    currency=code if is_code(code) else "EUR",
+                    currency=code or "EUR",
                     stage_id=self._desk_stage(remote["stage"]),
                     first_contact=first_contact,
                     company=remote["company"],
@@ -625,7 +645,7 @@ class Sync:
         answers = deal_service.create_deals(session=session, new=specs)
         moment = clock.now()
         links = []
-        for item, view, answer in zip(items, views, answers, strict=True):
+        for item, view, answer in zip(taken, views, answers, strict=True):
             if isinstance(answer, RepdeskError):
                 self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {answer}")
                 continue
@@ -673,8 +693,6 @@ class Sync:
             edits["value_cents"] = round(float(changes["value"]) * 100)
         if "expected_close_date" in changes:
             edits["expected_close"] = _date(changes["expected_close_date"])
-        if "currency" in edits and not is_code(str(edits["currency"]).upper()):
-            edits.pop("currency")
         if edits:
             deal_service.edit_deal(session=session, deal_id=deal.id, **edits)  # type: ignore[arg-type]
         status = changes.get("status", deal.status)

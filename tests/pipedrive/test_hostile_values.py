@@ -1,0 +1,81 @@
+"""Values in Pipedrive's deals that the desk cannot keep as they are (issue 20): a currency that
+is no ISO 4217 code (Pipedrive lets a company add its own), a value that is no number. Such a
+deal is named in the report and left as it is on both sides: never taken in under another
+currency, never sent back over Pipedrive's, never an "unexpected error" for the whole sync."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+from tests.pipedrive.helpers import add_deal, remote_deal, sync
+from tests.pipedrive.server import Pipedrive
+
+from repdesk.services import deals
+from repdesk.storage.models import Deal
+from repdesk.storage.store import read_session, write_session
+
+
+def _titles(engine: Engine) -> set[str]:
+    with read_session(engine) as session:
+        return set(session.execute(select(Deal.title)).scalars())
+
+
+@pytest.mark.parametrize("code", ["BTC", "USDT", "ZZZ"])
+def test_a_deal_in_a_currency_the_desk_does_not_know_is_named_not_taken_as_euros(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str], code: str
+) -> None:
+    api, url = crm
+    odd = api.add("deals", title="Token sale", value=700, currency=code)
+    api.add("deals", title="Fleet rollout", value=900, currency="USD")
+
+    report = sync(sqlite_engine, url)
+
+    assert _titles(sqlite_engine) == {"Fleet rollout"}  # not "Token sale · €700"
+    [note] = [n for n in report.notes if "Token sale" in n or str(odd["id"]) in n]
+    assert f"Pipedrive deal {odd['id']} not taken in" in note and repr(code) in note
+
+
+def test_a_currency_changed_in_pipedrive_to_one_the_desk_does_not_know_is_never_sent_back(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = add_deal(sqlite_engine, "Fleet rollout", value_cents=90_000)
+    sync(sqlite_engine, url)
+    remote_id = remote_deal(api, "Fleet rollout")["id"]
+    api.change("deals", remote_id, currency="BTC")
+
+    report = sync(sqlite_engine, url)
+
+    assert any(f"deal #{fleet}" in n and "'BTC'" in n for n in report.notes)
+    with write_session(sqlite_engine) as session:  # a later move on the desk is sent...
+        deals.move_deal(session=session, deal_id=fleet, stage="Qualified")
+    sync(sqlite_engine, url)
+    assert remote_deal(api, "Fleet rollout")["currency"] == "BTC"  # ...without the desk's EUR
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"value": "12,5"},
+        {"value": float("inf")},
+        {"value": True},
+        {"stage_id": "abc"},
+        {"org_id": "abc"},
+        {"person_id": -4},
+    ],
+    ids=["value-text", "value-inf", "value-bool", "stage-text", "org-text", "person-negative"],
+)
+def test_a_deal_with_a_field_of_the_wrong_kind_is_named_and_the_others_come_in(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str], odd: dict[str, object]
+) -> None:
+    api, url = crm
+    broken = api.add("deals", title="Broken one")
+    api.add("deals", title="Fleet rollout", value=900)
+    api.objects["deals"][broken["id"]].update(odd)  # what no document allows: no contract check
+    api.check = lambda *args: None  # type: ignore[method-assign]
+
+    report = sync(sqlite_engine, url)
+
+    assert "Fleet rollout" in _titles(sqlite_engine)
+    named = [n for n in report.notes if f"Pipedrive deal {broken['id']}" in n]
+    assert named or "Broken one" in _titles(sqlite_engine)  # refused with a name, or harmless
