@@ -120,6 +120,7 @@ class Pipedrive:
         # tests: the screen must go on meanwhile).
         self.gate = threading.Event()
         self.gate.set()
+        self.arrived = threading.Event()  # set by the first request that reaches the server
 
     # ------------------------------------------------------------ test helpers
 
@@ -357,6 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         api = self.server.api
+        api.arrived.set()  # before the gate: a request is on its way
         api.gate.wait(60)
         if (raw := api.raw_answer(self.command, self.path)) is not None:
             api.log.append((self.command, urlsplit(self.path).path))

@@ -42,9 +42,16 @@ from repdesk.storage.models import (
     SyncOutbox,
 )
 from repdesk.storage.outbox import APPLYING, LINKED_KEY
-from repdesk.storage.store import held_open, read_session, write_session
+from repdesk.storage.store import held_open, read_session, sync_turn, write_session
 from repdesk.sync import mapping, state
-from repdesk.sync.connector import Connector, NotThere, Obj, RemoteStage, SyncError
+from repdesk.sync.connector import (
+    Connector,
+    NotThere,
+    Obj,
+    RemoteStage,
+    SyncBusy,
+    SyncError,
+)
 from repdesk.sync.mapping import View
 
 MODELS: dict[str, type] = {"deal": Deal, "activity": Activity, "follow_up": FollowUp}
@@ -181,7 +188,13 @@ class Sync:
     # ------------------------------------------------------------ the run
 
     def run(self, *, dry_run: bool = False) -> Report:
-        with held_open(self.engine):
+        with held_open(self.engine), sync_turn(self.engine) as mine:
+            if not mine:
+                # Both would send the same new deals and organizations, each once.
+                raise SyncBusy(
+                    "another sync with Pipedrive is under way on this desk (the app's or a "
+                    "shell's): nothing done; try again when it ends"
+                )
             return self._run(dry_run=dry_run)
 
     def _run(self, *, dry_run: bool) -> Report:
