@@ -24,7 +24,7 @@ from repdesk.core import forecast
 from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.errors import RepdeskError
 from repdesk.core.money import shown_value
-from repdesk.io import formats, values
+from repdesk.io import files, formats, values
 from repdesk.io.csv_export import unescape_cell
 from repdesk.io.formats import DEAL_FIELDS, Format, normalise
 
@@ -217,14 +217,7 @@ class ImportPlan:
 
 
 def read_table(path: Path, encoding: str | None = None) -> Table:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise RepdeskError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise RepdeskError(f"{path}: is a folder, not a CSV file") from None
-    except OSError as exc:
-        raise RepdeskError(f"{path}: cannot be read ({exc.strerror})") from None
+    raw = files.read_input(path, "a CSV file")
     text, used = decode(path, raw, encoding)
     # Not str.splitlines(): it also breaks at \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029,
     # which a CSV writer leaves unquoted inside a cell; csv wants lines split at \r and \n only.
