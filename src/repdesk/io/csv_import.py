@@ -257,13 +257,15 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
 
 def check_encoding(name: str) -> str:
     """The codec `--encoding NAME` names, or RepdeskError listing common ones."""
+    common = "e.g. utf-8, utf-16, windows-1252, latin-1"
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
-        raise RepdeskError(
-            f"--encoding {name!r}: not an encoding Python knows; e.g. utf-8, utf-16, "
-            "windows-1252, latin-1"
-        ) from None
+        raise RepdeskError(f"--encoding {name!r}: not an encoding Python knows; {common}") from None
+    # rot13, base64, zlib, hex... are codecs too, but of bytes to bytes: no text comes out.
+    if not getattr(info, "_is_text_encoding", True):
+        raise RepdeskError(f"--encoding {name!r}: not a text encoding; {common}")
+    return info.name
 
 
 def decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
@@ -285,6 +287,10 @@ def decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
             raise RepdeskError(
                 f"{path}: not {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
                 f"{exc.start:,}); leave out --encoding to have it recognised"
+            ) from None
+        except (UnicodeError, ValueError):  # punycode's and others' own refusals
+            raise RepdeskError(
+                f"{path}: not {encoding} text; leave out --encoding to have it recognised"
             ) from None
     if raw.startswith(codecs.BOM_UTF8):
         return _decoded(path, raw, "utf-8-sig"), "UTF-8 with a byte-order mark"
