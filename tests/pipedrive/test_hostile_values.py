@@ -5,10 +5,13 @@ currency, never sent back over Pipedrive's, never an "unexpected error" for the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine, select
 from tests.pipedrive.helpers import add_deal, remote_deal, sync
 from tests.pipedrive.server import Pipedrive
+from tests.shell import ok
 
 from repdesk.services import deals
 from repdesk.storage.models import Deal
@@ -79,3 +82,68 @@ def test_a_deal_with_a_field_of_the_wrong_kind_is_named_and_the_others_come_in(
     assert "Fleet rollout" in _titles(sqlite_engine)
     named = [n for n in report.notes if f"Pipedrive deal {broken['id']}" in n]
     assert named or "Broken one" in _titles(sqlite_engine)  # refused with a name, or harmless
+
+
+def test_days_a_desk_does_not_keep_are_named_and_the_desk_still_moves_by_json(
+    home: Path, sqlite_engine: Engine, crm: tuple[Pipedrive, str], tmp_path: Path
+) -> None:
+    """A day before 1900 or after 9990 (a typo in the company's CRM) came in as it was, and
+    the desk's JSON export, the way a desk moves, was then refused by its import."""
+    api, url = crm
+    odd = [
+        api.add("deals", title="Old add", add_time="0001-01-01T00:00:00Z"),
+        api.add("deals", title="Far close", expected_close_date="9999-12-31"),
+        api.add("deals", title="Old win", status="won", won_time="1850-01-01T00:00:00Z"),
+    ]
+    fleet = api.add("deals", title="Fleet rollout", value=900)
+    api.add(
+        "activities",
+        deal_id=fleet["id"],
+        type="call",
+        subject="Old",
+        done=True,
+        due_date="0001-01-01",
+    )
+    api.add(
+        "activities",
+        deal_id=fleet["id"],
+        type="call",
+        subject="Fine",
+        done=True,
+        due_date="2026-11-02",
+    )
+    api.add("notes", deal_id=fleet["id"], content="Old note", add_time="0001-01-01 00:00:00")
+
+    report = sync(sqlite_engine, url)
+
+    assert _titles(sqlite_engine) == {"Fleet rollout"}
+    for deal in odd:
+        assert any(f"Pipedrive deal {deal['id']} not taken in" in n for n in report.notes)
+    assert any("activity" in n and "'0001-01-01'" in n for n in report.notes)
+    shown = ok("deal", "show", "Fleet rollout")
+    assert "Fine" in shown and "Old note" in shown and "0001" not in shown
+    ok("export", "json", tmp_path / "desk.json")
+    assert "Imported the desk" in ok("--home", tmp_path / "moved", "import", tmp_path / "desk.json")
+
+
+def test_an_activity_on_a_deal_id_that_is_no_id_is_left_out(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    fleet = api.add("deals", title="Fleet rollout")
+    api.add(
+        "activities",
+        deal_id=fleet["id"],
+        type="call",
+        subject="Kept",
+        done=True,
+        due_date="2026-11-02",
+    )
+    api.add("activities", deal_id="abc", type="call", subject="Nowhere", done=True)
+    api.add("notes", deal_id="abc", content="Nowhere either")
+    api.check = lambda *args: None  # type: ignore[method-assign]  # what no document allows
+
+    sync(sqlite_engine, url)  # not "unexpected error: ValueError: invalid literal for int()"
+
+    shown = ok("deal", "show", "Fleet rollout")
+    assert "Kept" in shown and "Nowhere" not in shown

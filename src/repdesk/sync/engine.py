@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlmodel import Session
 
-from repdesk.core import clock
+from repdesk.core import clock, dates
 from repdesk.core.currencies import is_code
 from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.text import printable
@@ -624,16 +624,17 @@ class Sync:
         for item in items:
             try:
                 remote = self._remote_view(item)
+                added = _date(item.get("add_time")) or today
+                first_contact = min(added, today)
+                closed = None
+                if remote["status"] != "open":
+                    closed = max(min(_date(remote["close_date"]) or today, today), first_contact)
+                expected_close = _date(remote["expected_close_date"])
             except RepdeskError as exc:
                 self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {exc}")
                 continue
             taken.append(item)
-            added = _date(item.get("add_time")) or today
-            first_contact = min(added, today)
             code = remote["currency"].upper()
-            closed = None
-            if remote["status"] != "open":
-                closed = max(min(_date(remote["close_date"]) or today, today), first_contact)
             specs.append(
                 deal_service.NewDeal(
                     title=remote["title"] or f"Pipedrive deal {item['id']}",
@@ -645,7 +646,7 @@ class Sync:
                     email=remote["email"],
                     phone=remote["phone"],
                     value_cents=round(remote["value"] * 100),
-                    expected_close=_date(remote["expected_close_date"]),
+                    expected_close=expected_close,
                     status=remote["status"] if remote["status"] in ("won", "lost") else "open",
                     closed_on=closed,
                     lost_reason=remote["lost_reason"] or "lost in Pipedrive",
@@ -806,7 +807,7 @@ class Sync:
         """Pipedrive deal id -> the desk deal it is, for the deals these objects hang on
         (a deal deleted on the desk, its deletion not sent yet, is not there)."""
         deal_links = self._links_by_remote(
-            session, "deal", (int(i["deal_id"]) for i in items if i.get("deal_id"))
+            session, "deal", (d for i in items if (d := mapping.remote_id(i.get("deal_id"))))
         )
         present = set(
             session.execute(
@@ -834,7 +835,7 @@ class Sync:
             if link is not None:
                 self._take_linked_activity(session, item, link)
                 continue
-            deal_id = desk_deals.get(int(item["deal_id"])) if item.get("deal_id") else None
+            deal_id = desk_deals.get(mapping.remote_id(item.get("deal_id")) or 0)
             if deal_id is None:
                 continue  # on no deal, or on a deal the desk does not keep
             try:
@@ -984,10 +985,12 @@ class Sync:
                 if row is not None:
                     self._take_changes(session, link, row, mapping.activity_view(row), remote)
                 continue
-            deal_id = desk_deals.get(int(item["deal_id"])) if item.get("deal_id") else None
+            deal_id = desk_deals.get(mapping.remote_id(item.get("deal_id")) or 0)
             if deal_id is None:
                 continue
-            written = mapping.instant(item.get("add_time")) or clock.now()
+            written = mapping.instant(item.get("add_time"))
+            if written is None or not dates.in_range(written.date()):
+                written = clock.now()  # no time, or none a desk keeps: written now
             row = Activity(
                 deal_id=deal_id, kind="note", at=min(written, clock.now()), text=remote["content"]
             )
@@ -1614,9 +1617,15 @@ def _pipedrive_id(source_id: str | None) -> int | None:
 
 
 def _date(text: Any) -> date | None:
+    """A day as Pipedrive writes it; None for none or for one that is no day. A day the desk
+    does not keep (before 1900, after 9990: a typo there, not a sale) is InvalidInput: taken
+    in, it made the desk's JSON export one its import refuses."""
     if not text:
         return None
     try:
-        return date.fromisoformat(str(text)[:10])
+        day = date.fromisoformat(str(text)[:10])
     except ValueError:
         return None
+    if not dates.in_range(day):
+        raise InvalidInput("date", str(text)[:40], dates.DAY_RANGE)
+    return day

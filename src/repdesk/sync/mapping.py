@@ -23,6 +23,7 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.domain import MAX_TEXT
 from repdesk.core.errors import InvalidInput
 from repdesk.storage.models import Activity, Deal, FollowUp
@@ -272,8 +273,11 @@ def close_instant(day: str) -> str:
 
 
 def due_of(view: View) -> tuple[date, time | None]:
-    """The day and time of an activity view; ValueError for a day or time that is none."""
+    """The day and time of an activity view; ValueError for a day or time that is none, or a
+    day the desk does not keep (core/dates.py DAY_RANGE)."""
     day = date.fromisoformat(view["due_date"]) if view.get("due_date") else date.today()
+    if not in_range(day):
+        raise ValueError(f"date {view['due_date']!r} is not {DAY_RANGE}")
     at = time.fromisoformat(view["due_time"]) if view.get("due_time") else None
     return day, at
 
