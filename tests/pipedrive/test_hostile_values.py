@@ -16,6 +16,7 @@ from tests.shell import ok
 from repdesk.services import deals
 from repdesk.storage.models import Deal
 from repdesk.storage.store import read_session, write_session
+from repdesk.sync.connector import SyncError
 
 
 def _titles(engine: Engine) -> set[str]:
@@ -147,3 +148,17 @@ def test_an_activity_on_a_deal_id_that_is_no_id_is_left_out(
 
     shown = ok("deal", "show", "Fleet rollout")
     assert "Kept" in shown and "Nowhere" not in shown
+
+
+def test_a_pipeline_pipedrive_does_not_have_stops_the_first_sync(
+    sqlite_engine: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    # It was ignored: the desk was linked to the first pipeline, and its deals sent there.
+    api, url = crm
+    add_deal(sqlite_engine, "Fleet rollout")
+    refusal = r"pipeline = 999 is none of Pipedrive's pipelines \(ids 1\)"
+    with pytest.raises(SyncError, match=refusal):
+        sync(sqlite_engine, url, pipeline_id=999)
+    assert api.count("deals") == 0
+    sync(sqlite_engine, url, pipeline_id=1)
+    assert remote_deal(api, "Fleet rollout")["pipeline_id"] == 1

@@ -329,7 +329,15 @@ class Sync:
         pipelines = sorted({s.pipeline_id for s in remote})
         if not pipelines:
             raise SyncError("Pipedrive has no pipeline with stages: add one there first")
-        pipeline = self.pipeline_id if self.pipeline_id in pipelines else pipelines[0]
+        if self.pipeline_id is not None and self.pipeline_id not in pipelines:
+            # Else the desk's deals would go into another pipeline than the rep chose.
+            known = ", ".join(str(p) for p in pipelines[:20])
+            raise SyncError(
+                f"settings.toml: [pipedrive] pipeline = {self.pipeline_id} is none of "
+                f"Pipedrive's pipelines (ids {known}): nothing was linked; correct it or "
+                "leave it out for the first one"
+            )
+        pipeline = self.pipeline_id if self.pipeline_id is not None else pipelines[0]
         ordered = sorted((s for s in remote if s.pipeline_id == pipeline), key=lambda s: s.order)
         by_name = {s.name.casefold(): s for s in ordered}
         mapping_: dict[int, int] = {}
