@@ -6,8 +6,11 @@ is never in it, and the sync ends."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -160,3 +163,60 @@ def test_a_token_no_api_token_can_be_is_refused_without_showing_it(
     assert "secret" not in err and "cret-part" not in err
     assert err.count("\n") == 1 and "API token" in err
     assert api.log == []  # it never went on the wire
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """An answer of 100 bytes, one every 0.1 s: each read finds a byte, so no read times out."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", "100")
+        self.end_headers()
+        for _ in range(100):
+            self.wfile.write(b" ")
+            self.wfile.flush()
+            time.sleep(0.1)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_answer_that_trickles_in_is_given_up_on_in_time() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = PipedriveClient(
+        f"http://127.0.0.1:{server.server_address[1]}",
+        TOKEN,
+        sleep=Waits(),
+        timeout=1.0,
+        answer_within=2.0,
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(SyncError, match=r"too slowly .* in 2 s\)"):
+            client.whoami()
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - started < 6  # not the 10 s it takes, nor hours on a real link
+
+
+def test_an_answer_larger_than_any_page_is_refused_before_it_fills_the_memory(
+    crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repdesk.sync import pipedrive
+
+    api, url = crm
+    monkeypatch.setattr(pipedrive, "MAX_ANSWER", 64 * 1024)
+    api.send_raw(b'{"success": true, "data": [' + b" " * 200_000 + b"]}", when=_deals)
+    client = PipedriveClient(url, TOKEN, sleep=Waits())
+    try:
+        with pytest.raises(SyncError, match=r"larger than 0\.0625 MB"):
+            list(client.changed("deal", since=None, owner_id=None))
+    finally:
+        client.close()

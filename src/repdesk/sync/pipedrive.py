@@ -13,6 +13,7 @@ reaches 0, and it retries a 5xx or a dropped connection a few times with a growi
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +46,8 @@ _V2 = {
 }
 RETRIES = 5
 MAX_WAIT = 120.0  # seconds: a longer Retry-After stops the sync with a line instead
+ANSWER_WITHIN = 300.0  # seconds for one whole answer, however it trickles in
+MAX_ANSWER = 256 * 2**20  # bytes of one answer (decompressed)
 
 
 def _seconds(raw: str) -> float | None:
@@ -81,8 +84,10 @@ class PipedriveClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
+        answer_within: float = ANSWER_WITHIN,
     ) -> None:
         self._sleep = sleep
+        self._answer_within = answer_within
         self._http = httpx.Client(
             base_url=url.rstrip("/"),
             headers={"x-api-token": token, "accept": "application/json"},
@@ -101,7 +106,7 @@ class PipedriveClient:
         attempt = 0
         while True:
             try:
-                response = self._http.request(method, path, params=params, json=body)
+                response, raw = self._exchange(method, path, params, body)
             except httpx.TransportError as exc:
                 attempt += 1
                 # Not even a first connection: offline (or a wrong address). Said at once; a
@@ -144,7 +149,9 @@ class PipedriveClient:
             if status in (404, 410):
                 raise NotThere(f"{path} is gone in Pipedrive")
             if status >= 400:
-                raise SyncError(f"Pipedrive refused {method} {path}: {status} {_error(response)}")
+                raise SyncError(
+                    f"Pipedrive refused {method} {path}: {status} {_error(response, raw)}"
+                )
             if 300 <= status < 400:
                 # Never followed (httpx's default): the token would go to wherever it points.
                 where = urlsplit(response.headers.get("location", "")).netloc or "elsewhere"
@@ -154,12 +161,42 @@ class PipedriveClient:
                 )
             self._slow_down(response)
             try:
-                answer = response.json()
+                answer = json.loads(raw)
             except ValueError:
                 raise SyncError(f"Pipedrive sent something that is not JSON for {path}") from None
             if not isinstance(answer, dict):
                 raise SyncError(_shape(path, "an answer that is not a JSON object"))
             return answer
+
+    def _exchange(
+        self, method: str, path: str, params: Obj | None, body: Obj | None
+    ) -> tuple[httpx.Response, bytes]:
+        """One request and its whole answer, read as it comes: an answer that trickles in (a
+        byte now and then never trips the read timeout) is given up after `answer_within`
+        seconds, and one larger than MAX_ANSWER (a page of 500 deals is a few MB) is refused
+        before it fills the memory."""
+        request = self._http.build_request(method, path, params=params, json=body)
+        response = self._http.send(request, stream=True)
+        deadline = time.monotonic() + self._answer_within
+        parts: list[bytes] = []
+        size = 0
+        try:
+            for part in response.iter_bytes():
+                size += len(part)
+                parts.append(part)
+                if size > MAX_ANSWER:
+                    raise SyncError(
+                        f"Pipedrive's answer for {path} is larger than "
+                        f"{MAX_ANSWER / 2**20:g} MB: the sync stopped there; try again later"
+                    )
+                if time.monotonic() > deadline:
+                    raise SyncError(
+                        f"Pipedrive sent its answer for {path} too slowly ({size:,} bytes in "
+                        f"{self._answer_within:.0f} s): the sync stopped there; try again later"
+                    )
+        finally:
+            response.close()
+        return response, b"".join(parts)
 
     def _slow_down(self, response: httpx.Response) -> None:
         """The window's budget is spent: wait for its reset before the next request."""
@@ -349,9 +386,9 @@ def _next_start(page: Obj, start: int, items: list[Obj]) -> int:
     return following
 
 
-def _error(response: httpx.Response) -> str:
+def _error(response: httpx.Response, raw: bytes) -> str:
     try:
-        body = response.json()
+        body = json.loads(raw)
     except ValueError:
         return response.reason_phrase
     text = body.get("error") if isinstance(body, dict) else None
