@@ -170,10 +170,7 @@ def _pipedrive(table: Any, path: Path) -> dict[str, Any]:
     found: dict[str, Any] = {}
     url = table.get("url")
     if url is not None:
-        if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/]+(:\d+)?/?", url.strip()):
-            raise _fail(path, "pipedrive.url", url, "the company's address, e.g. "
-                        '"https://yourcompany.pipedrive.com"')  # fmt: skip
-        found["pipedrive_url"] = url.strip().rstrip("/")
+        found["pipedrive_url"] = _company_url(url, path)
     pipeline = table.get("pipeline")
     if pipeline is not None:
         if not isinstance(pipeline, int) or isinstance(pipeline, bool) or pipeline < 1:
@@ -187,6 +184,27 @@ def _pipedrive(table: Any, path: Path) -> dict[str, Any]:
         raise _fail(path, "pipedrive.token", "***", "no token here: set REPDESK_PIPEDRIVE_TOKEN "
                     "or keep it in the OS keyring with `repdesk sync token`")  # fmt: skip
     return found
+
+
+_COMPANY_URL = re.compile(r"https?://([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?/?")
+_COMPANY_URL_FORM = 'the company\'s address, e.g. "https://yourcompany.pipedrive.com"'
+
+
+def _company_url(url: Any, path: Path) -> str:
+    """`[pipedrive] url`: a scheme, a host and maybe a port, nothing else. A user and
+    password or a query (`?api_token=...`, as old Pipedrive examples show) would put the token
+    where `repdesk sync status` and this very message show it: refused without quoting it."""
+    text = url.strip() if isinstance(url, str) else None
+    if text is not None and re.search(r"[@?#]", text):
+        raise SettingsError(
+            f"{path}: pipedrive.url holds a user, a password or a query (not shown here): "
+            f"expected only {_COMPANY_URL_FORM}; the API token goes in "
+            "REPDESK_PIPEDRIVE_TOKEN or the OS keyring (`repdesk sync token`)"
+        )
+    found = _COMPANY_URL.fullmatch(text) if text is not None else None
+    if found is None or int(found.group(2)[1:] if found.group(2) else 443) > 65535:
+        raise _fail(path, "pipedrive.url", url, _COMPANY_URL_FORM)
+    return text.rstrip("/")  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- where the desk lives

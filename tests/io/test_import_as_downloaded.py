@@ -84,6 +84,10 @@ def test_encoding_forces_one_and_names_a_wrong_one(home: Path, tmp_path: Path) -
     assert "--encoding 'klingon': not an encoding" in refused_unchanged(
         home, wrong, "--encoding", "klingon"
     )
+    # Codecs of bytes to bytes are no text encoding (they crashed as LookupError).
+    for codec in ("rot13", "base64", "zlib", "hex"):
+        err = refused_unchanged(home, wrong, "--encoding", codec)
+        assert f"--encoding {codec!r}: not a text encoding; e.g. utf-8" in err
 
 
 def test_a_real_export_saved_as_windows_1252_or_utf_16_gives_the_same_deals(

@@ -3,6 +3,10 @@ what was expected; exit code 2; the desk unchanged."""
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,6 +116,53 @@ def test_files_that_cannot_be_read(desk: Path, tmp_path: Path) -> None:
     empty = write(tmp_path, "", "empty.csv")
     assert "no header line" in refused_unchanged(desk, empty)
     assert "is a folder" in refused_unchanged(desk, tmp_path)
+
+
+def _import_in_a_bounded_process(home: Path, path: Path) -> subprocess.CompletedProcess[str]:
+    """`repdesk import PATH` with at most 2 GB of memory and a minute: without the rule below,
+    /dev/zero took all the machine's memory and a named pipe hung."""
+
+    def bounded() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+
+    return subprocess.run(
+        [sys.executable, "-m", "repdesk", "import", str(path)],
+        env={**os.environ, "REPDESK_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=bounded,
+    )
+
+
+@pytest.mark.parametrize("name", ["deals.csv", "desk.json"])
+def test_a_device_or_a_pipe_nobody_writes_is_refused_at_once(
+    desk: Path, home: Path, tmp_path: Path, name: str
+) -> None:
+    before = digest(desk)
+    device = tmp_path / f"zero-{name}"
+    device.symlink_to("/dev/zero")  # never ends
+    done = _import_in_a_bounded_process(home, device)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "is a device, not a" in done.stderr
+    pipe = tmp_path / f"pipe-{name}"
+    os.mkfifo(pipe)  # nobody writes: opening it used to wait for ever
+    done = _import_in_a_bounded_process(home, pipe)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert digest(desk) == before
+
+
+def test_a_pipe_with_an_export_in_it_is_read(desk: Path, home: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "repdesk", "import", "/dev/stdin"],
+        input="title,company\nPiped deal,Acme\n",
+        env={**os.environ, "REPDESK_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Piped deal" in ok("deal", "list")
 
 
 def test_unknown_headers_ask_for_a_mapping(desk: Path, tmp_path: Path) -> None:

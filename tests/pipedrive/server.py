@@ -5,7 +5,9 @@ contract error in `server.errors`, which the tests' fixture fails on.
 
 Faults are queued by the tests: `server.fail(status, times=N, when=...)` answers N matching
 requests with that status (429 with Retry-After, 500, 401); `server.hang_on_create = N`
-keeps the Nth create's answer forever (the object is made; the client never hears it).
+keeps the Nth create's answer forever (the object is made; the client never hears it);
+`server.send_raw(body, ...)` answers with bytes no document allows (a hostile or broken
+server: the contract is not checked for them).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class Fault:
     times: int
     when: Callable[[str, str], bool]
     headers: dict[str, str]
+    body: bytes | None = None
 
 
 class Pipedrive:
@@ -102,6 +105,7 @@ class Pipedrive:
         self.errors: list[str] = []
         self.log: list[tuple[str, str]] = []  # (method, path) of every request
         self.faults: list[Fault] = []
+        self.raw: list[Fault] = []
         self.creates = 0
         self.hang_on_create: int | None = None
         self.hanging = threading.Event()
@@ -116,6 +120,7 @@ class Pipedrive:
         # tests: the screen must go on meanwhile).
         self.gate = threading.Event()
         self.gate.set()
+        self.arrived = threading.Event()  # set by the first request that reaches the server
 
     # ------------------------------------------------------------ test helpers
 
@@ -128,6 +133,26 @@ class Pipedrive:
         headers: dict[str, str] | None = None,
     ) -> None:
         self.faults.append(Fault(status, times, when or (lambda m, p: True), headers or {}))
+
+    def send_raw(
+        self,
+        body: bytes,
+        *,
+        status: int = 200,
+        times: int = 1,
+        when: Callable[[str, str], bool] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer matching requests with these bytes as they are (JSON of the wrong shape, a
+        page that never ends, a redirect): what a broken server or a proxy might send."""
+        self.raw.append(Fault(status, times, when or (lambda m, p: True), headers or {}, body))
+
+    def raw_answer(self, method: str, path: str) -> Fault | None:
+        for fault in self.raw:
+            if fault.times > 0 and fault.when(method, urlsplit(path).path):
+                fault.times -= 1
+                return fault
+        return None
 
     def add(self, collection: str, **values: Any) -> dict[str, Any]:
         with self.lock:
@@ -333,7 +358,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         api = self.server.api
+        api.arrived.set()  # before the gate: a request is on its way
         api.gate.wait(60)
+        if (raw := api.raw_answer(self.command, self.path)) is not None:
+            api.log.append((self.command, urlsplit(self.path).path))
+            self.send_response(raw.status)
+            for name, value in raw.headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(raw.body or b"")))
+            self.end_headers()
+            self.wfile.write(raw.body or b"")
+            return
         status, answer, extra = api.handle(self.command, self.path, body, headers)
         api.check(self.command, self.path, body, headers, status, answer)
         if status == 599:

@@ -84,3 +84,39 @@ def test_reading_the_settings_never_imports_the_writer(tmp_path: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://acme.pipedrive.com/?api_token=SECRET-0123",  # as old Pipedrive examples show
+        "https://rep:SECRET-0123@acme.pipedrive.com",
+        "https://acme.pipedrive.com#SECRET-0123",
+    ],
+)
+def test_a_pipedrive_url_holding_a_token_is_refused_without_showing_it(
+    tmp_path: Path, url: str
+) -> None:
+    # Taken, `repdesk sync status` printed it, the token with it; refused, the message did.
+    path = tmp_path / "settings.toml"
+    path.write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
+    with pytest.raises(settings.SettingsError) as refused:
+        settings.load(path)
+    assert "SECRET" not in str(refused.value)
+    assert "REPDESK_PIPEDRIVE_TOKEN" in str(refused.value)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://acme.example:99999", "https://"])
+def test_a_pipedrive_url_no_client_can_use_is_refused_when_read(tmp_path: Path, url: str) -> None:
+    # `http://[::1` passed and the sync then stopped as 'unexpected error: InvalidURL'.
+    path = tmp_path / "settings.toml"
+    path.write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
+    with pytest.raises(settings.SettingsError, match=r"pipedrive\.url"):
+        settings.load(path)
+
+
+def test_a_pipedrive_url_of_a_host_and_port_is_taken(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    for url in ("https://acme.pipedrive.com/", "http://127.0.0.1:8080", "http://[::1]:8080"):
+        path.write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
+        assert settings.load(path).pipedrive_url == url.rstrip("/")

@@ -24,7 +24,7 @@ from repdesk.core import forecast
 from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.errors import RepdeskError
 from repdesk.core.money import shown_value
-from repdesk.io import formats, values
+from repdesk.io import files, formats, values
 from repdesk.io.csv_export import unescape_cell
 from repdesk.io.formats import DEAL_FIELDS, Format, normalise
 
@@ -217,14 +217,7 @@ class ImportPlan:
 
 
 def read_table(path: Path, encoding: str | None = None) -> Table:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise RepdeskError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise RepdeskError(f"{path}: is a folder, not a CSV file") from None
-    except OSError as exc:
-        raise RepdeskError(f"{path}: cannot be read ({exc.strerror})") from None
+    raw = files.read_input(path, "a CSV file")
     text, used = decode(path, raw, encoding)
     # Not str.splitlines(): it also breaks at \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029,
     # which a CSV writer leaves unquoted inside a cell; csv wants lines split at \r and \n only.
@@ -264,13 +257,15 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
 
 def check_encoding(name: str) -> str:
     """The codec `--encoding NAME` names, or RepdeskError listing common ones."""
+    common = "e.g. utf-8, utf-16, windows-1252, latin-1"
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
-        raise RepdeskError(
-            f"--encoding {name!r}: not an encoding Python knows; e.g. utf-8, utf-16, "
-            "windows-1252, latin-1"
-        ) from None
+        raise RepdeskError(f"--encoding {name!r}: not an encoding Python knows; {common}") from None
+    # rot13, base64, zlib, hex... are codecs too, but of bytes to bytes: no text comes out.
+    if not getattr(info, "_is_text_encoding", True):
+        raise RepdeskError(f"--encoding {name!r}: not a text encoding; {common}")
+    return info.name
 
 
 def decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
@@ -292,6 +287,10 @@ def decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
             raise RepdeskError(
                 f"{path}: not {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
                 f"{exc.start:,}); leave out --encoding to have it recognised"
+            ) from None
+        except (UnicodeError, ValueError):  # punycode's and others' own refusals
+            raise RepdeskError(
+                f"{path}: not {encoding} text; leave out --encoding to have it recognised"
             ) from None
     if raw.startswith(codecs.BOM_UTF8):
         return _decoded(path, raw, "utf-8-sig"), "UTF-8 with a byte-order mark"

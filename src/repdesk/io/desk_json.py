@@ -62,6 +62,7 @@ from repdesk.core.errors import RepdeskError
 from repdesk.core.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
 from repdesk.core.review import OUTCOMES
 from repdesk.core.weeks import week_of_label
+from repdesk.io import files
 from repdesk.io.files import write_atomically
 from repdesk.settings import DATABASE_URL_ENV
 from repdesk.storage import migrations, store
@@ -197,11 +198,10 @@ def _schema_version(conn: Connection) -> int:
 
 def read_document(path: Path) -> dict[str, Any]:
     """The tables of a JSON export, checked for shape; RepdeskError names what is wrong."""
+    raw = files.read_input(path, "a JSON file")
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise RepdeskError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        document = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
         raise RepdeskError(f"{path}: cannot be read ({exc})") from None
     except json.JSONDecodeError as exc:
         raise RepdeskError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None

@@ -31,6 +31,41 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+# What a pipe may bring to an import, whose size is not known before reading it (a file's is).
+PIPE_LIMIT = 512 * 1024 * 1024
+
+
+def read_input(path: Path, what: str) -> bytes:
+    """The bytes of a file to import (`what`: "a CSV file"), or RepdeskError in one line.
+    Opened without waiting (a named pipe with no writer would hang the open), and refused
+    unless a regular file or a pipe: `/dev/zero` or `/dev/urandom` never end, and reading
+    them ate all the machine's memory. A pipe gives at most PIPE_LIMIT bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise RepdeskError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise RepdeskError(f"{path}: cannot be read ({exc.strerror})") from None
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        os.close(fd)
+        raise RepdeskError(f"{path}: is {_kind(mode)}, not {what}")
+    with os.fdopen(fd, "rb") as handle:
+        os.set_blocking(fd, True)
+        try:
+            if stat.S_ISREG(mode):
+                return handle.read()
+            data = handle.read(PIPE_LIMIT + 1)
+        except OSError as exc:
+            raise RepdeskError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(data) > PIPE_LIMIT:
+        raise RepdeskError(
+            f"{path}: a pipe that brought more than {PIPE_LIMIT // 2**20} MB: save it to a file "
+            "and import the file"
+        )
+    return data
+
+
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or path.is_relative_to(folder)
 

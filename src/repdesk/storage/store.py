@@ -15,6 +15,7 @@ a report's several queries see one snapshot, as in SQLite's read transaction).
 
 from __future__ import annotations
 
+import os
 import select as io_select
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -49,6 +50,8 @@ CHANGES_CHANNEL = "repdesk_changes"
 # The key of the advisory lock every PostgreSQL write transaction holds: the desk's identity.
 _WRITE_TURN = migrations.APPLICATION_ID
 _LOCK_TIMEOUT = f"{desk_file.BUSY_TIMEOUT_MS}ms"
+# With the desk's key, the advisory lock a sync holds for its whole run (sync_turn).
+_SYNC_TURN = 20
 
 
 def make_engine(path: Path, *, verify: bool = True) -> Engine:
@@ -241,6 +244,45 @@ def held_open(engine: Engine) -> Iterator[None]:
         yield
     finally:
         conn.close()
+
+
+@contextmanager
+def sync_turn(engine: Engine) -> Iterator[bool]:
+    """Whether this process may sync the desk now: False while another sync (the app's, a
+    shell's) runs on it. Two at once would both send the same new deals to the CRM. Held
+    until the block ends, and let go by the system when a process dies (kill -9 included):
+    a lock on the desk's folder (SQLite), a session advisory lock (a server)."""
+    if engine.dialect.name == "sqlite":
+        try:
+            import fcntl
+        except ImportError:  # no flock on this system: as before, nothing held
+            yield True
+            return
+        try:
+            fd = os.open(Path(str(engine.url.database)).parent, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # a folder that cannot be read (mode 300): as before, nothing held
+            yield True
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # lets the lock go
+        return
+    with _server_connection(engine) as conn:
+        key = {"key": _WRITE_TURN, "sub": _SYNC_TURN}
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key, :sub)"), key).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:key, :sub)"), key)
+                conn.commit()
 
 
 @contextmanager

@@ -33,6 +33,10 @@ class RateLimited(SyncError):
     """The CRM's rate limit is reached and its wait is too long to sit out."""
 
 
+class SyncBusy(SyncError):
+    """Another sync runs on the desk (the app's, a shell's): this one did nothing."""
+
+
 def short_reason(exc: BaseException) -> str:
     """Why a sync could not run, in the few words the app's top line has room for."""
     if isinstance(exc, NoToken):
@@ -43,6 +47,8 @@ def short_reason(exc: BaseException) -> str:
         return "token refused"
     if isinstance(exc, RateLimited):
         return "rate limit reached"
+    if isinstance(exc, SyncBusy):
+        return "another sync is under way"
     return "failed"
 
 

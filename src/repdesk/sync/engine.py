@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlmodel import Session
 
-from repdesk.core import clock
+from repdesk.core import clock, dates
 from repdesk.core.currencies import is_code
-from repdesk.core.errors import RepdeskError
+from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.text import printable
 from repdesk.services import activities as activity_service
 from repdesk.services import deals as deal_service
@@ -42,9 +42,16 @@ from repdesk.storage.models import (
     SyncOutbox,
 )
 from repdesk.storage.outbox import APPLYING, LINKED_KEY
-from repdesk.storage.store import held_open, read_session, write_session
+from repdesk.storage.store import held_open, read_session, sync_turn, write_session
 from repdesk.sync import mapping, state
-from repdesk.sync.connector import Connector, NotThere, Obj, RemoteStage, SyncError
+from repdesk.sync.connector import (
+    Connector,
+    NotThere,
+    Obj,
+    RemoteStage,
+    SyncBusy,
+    SyncError,
+)
 from repdesk.sync.mapping import View
 
 MODELS: dict[str, type] = {"deal": Deal, "activity": Activity, "follow_up": FollowUp}
@@ -181,7 +188,13 @@ class Sync:
     # ------------------------------------------------------------ the run
 
     def run(self, *, dry_run: bool = False) -> Report:
-        with held_open(self.engine):
+        with held_open(self.engine), sync_turn(self.engine) as mine:
+            if not mine:
+                # Both would send the same new deals and organizations, each once.
+                raise SyncBusy(
+                    "another sync with Pipedrive is under way on this desk (the app's or a "
+                    "shell's): nothing done; try again when it ends"
+                )
             return self._run(dry_run=dry_run)
 
     def _run(self, *, dry_run: bool) -> Report:
@@ -316,7 +329,15 @@ class Sync:
         pipelines = sorted({s.pipeline_id for s in remote})
         if not pipelines:
             raise SyncError("Pipedrive has no pipeline with stages: add one there first")
-        pipeline = self.pipeline_id if self.pipeline_id in pipelines else pipelines[0]
+        if self.pipeline_id is not None and self.pipeline_id not in pipelines:
+            # Else the desk's deals would go into another pipeline than the rep chose.
+            known = ", ".join(str(p) for p in pipelines[:20])
+            raise SyncError(
+                f"settings.toml: [pipedrive] pipeline = {self.pipeline_id} is none of "
+                f"Pipedrive's pipelines (ids {known}): nothing was linked; correct it or "
+                "leave it out for the first one"
+            )
+        pipeline = self.pipeline_id if self.pipeline_id is not None else pipelines[0]
         ordered = sorted((s for s in remote if s.pipeline_id == pipeline), key=lambda s: s.order)
         by_name = {s.name.casefold(): s for s in ordered}
         mapping_: dict[int, int] = {}
@@ -391,19 +412,25 @@ class Sync:
             state.put(session, state.LAST_PULL, started.isoformat())
 
     def _fetch_contacts(self, deals: list[Obj]) -> None:
-        orgs = sorted({int(d["org_id"]) for d in deals if d.get("org_id")} - set(self._orgs))
-        persons = sorted(
-            {int(d["person_id"]) for d in deals if d.get("person_id")} - set(self._persons)
-        )
+        ref = mapping.remote_id
+        orgs = sorted({o for d in deals if (o := ref(d.get("org_id")))} - set(self._orgs))
+        persons = sorted({p for d in deals if (p := ref(d.get("person_id")))} - set(self._persons))
         if orgs:
             self._orgs.update({int(o["id"]): o for o in self.crm.by_ids("organization", orgs)})
         if persons:
             self._persons.update({int(p["id"]): p for p in self.crm.by_ids("person", persons)})
 
     def _remote_view(self, item: Obj) -> View:
-        org = self._orgs.get(int(item["org_id"])) if item.get("org_id") else None
-        person = self._persons.get(int(item["person_id"])) if item.get("person_id") else None
-        return mapping.remote_deal_view(item, org, person)
+        org = self._orgs.get(mapping.remote_id(item.get("org_id")) or 0)
+        person = self._persons.get(mapping.remote_id(item.get("person_id")) or 0)
+        view = mapping.remote_deal_view(item, org, person)
+        if view["currency"] and not is_code(view["currency"]):
+            # Taken in as the desk's currency, its value would change meaning, and the desk's
+            # code would go back over the company's at the next push.
+            raise InvalidInput(
+                "currency", view["currency"], "an ISO 4217 code (the desk keeps no other)"
+            )
+        return view
 
     def _link_of(self, session: Session, remote_type: str, remote_id: int) -> SyncLink | None:
         return session.execute(
@@ -484,7 +511,16 @@ class Sync:
     def _take_linked_deal(
         self, session: Session, item: Obj, link: SyncLink, deal: Deal, *, guarded: bool
     ) -> None:
-        remote = self._remote_view(item)
+        if not guarded:
+            remote = self._remote_view(item)
+        else:
+            try:
+                remote = self._remote_view(item)
+            except RepdeskError as exc:
+                # Left as it was on both sides: the base keeps what it had, so nothing of the
+                # desk's goes over Pipedrive's for it, and the next sync names it again.
+                self.report.notes.append(f"deal #{deal.id}: Pipedrive's change not taken in: {exc}")
+                return
         extra = {"org_id": item.get("org_id"), "person_id": item.get("person_id")}
         base = json.loads(link.base)
         desk = mapping.deal_view(deal, self._remote_stage(deal.stage_id))
@@ -592,19 +628,25 @@ class Sync:
         """Deals new to the desk, made in one go (services.deals.create_deals), each linked;
         one Pipedrive has that the desk cannot hold is named in the report, not taken in."""
         today = clock.today()
-        specs, views = [], []
+        specs, views, taken = [], [], []
         for item in items:
-            remote = self._remote_view(item)
-            added = _date(item.get("add_time")) or today
-            first_contact = min(added, today)
+            try:
+                remote = self._remote_view(item)
+                added = _date(item.get("add_time")) or today
+                first_contact = min(added, today)
+                closed = None
+                if remote["status"] != "open":
+                    closed = max(min(_date(remote["close_date"]) or today, today), first_contact)
+                expected_close = _date(remote["expected_close_date"])
+            except RepdeskError as exc:
+                self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {exc}")
+                continue
+            taken.append(item)
             code = remote["currency"].upper()
-            closed = None
-            if remote["status"] != "open":
-                closed = max(min(_date(remote["close_date"]) or today, today), first_contact)
             specs.append(
                 deal_service.NewDeal(
                     title=remote["title"] or f"Pipedrive deal {item['id']}",
-                    currency=code if is_code(code) else "EUR",
+                    currency=code or "EUR",
                     stage_id=self._desk_stage(remote["stage"]),
                     first_contact=first_contact,
                     company=remote["company"],
@@ -612,7 +654,7 @@ class Sync:
                     email=remote["email"],
                     phone=remote["phone"],
                     value_cents=round(remote["value"] * 100),
-                    expected_close=_date(remote["expected_close_date"]),
+                    expected_close=expected_close,
                     status=remote["status"] if remote["status"] in ("won", "lost") else "open",
                     closed_on=closed,
                     lost_reason=remote["lost_reason"] or "lost in Pipedrive",
@@ -625,7 +667,7 @@ class Sync:
         answers = deal_service.create_deals(session=session, new=specs)
         moment = clock.now()
         links = []
-        for item, view, answer in zip(items, views, answers, strict=True):
+        for item, view, answer in zip(taken, views, answers, strict=True):
             if isinstance(answer, RepdeskError):
                 self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {answer}")
                 continue
@@ -673,8 +715,6 @@ class Sync:
             edits["value_cents"] = round(float(changes["value"]) * 100)
         if "expected_close_date" in changes:
             edits["expected_close"] = _date(changes["expected_close_date"])
-        if "currency" in edits and not is_code(str(edits["currency"]).upper()):
-            edits.pop("currency")
         if edits:
             deal_service.edit_deal(session=session, deal_id=deal.id, **edits)  # type: ignore[arg-type]
         status = changes.get("status", deal.status)
@@ -775,7 +815,7 @@ class Sync:
         """Pipedrive deal id -> the desk deal it is, for the deals these objects hang on
         (a deal deleted on the desk, its deletion not sent yet, is not there)."""
         deal_links = self._links_by_remote(
-            session, "deal", (int(i["deal_id"]) for i in items if i.get("deal_id"))
+            session, "deal", (d for i in items if (d := mapping.remote_id(i.get("deal_id"))))
         )
         present = set(
             session.execute(
@@ -803,7 +843,7 @@ class Sync:
             if link is not None:
                 self._take_linked_activity(session, item, link)
                 continue
-            deal_id = desk_deals.get(int(item["deal_id"])) if item.get("deal_id") else None
+            deal_id = desk_deals.get(mapping.remote_id(item.get("deal_id")) or 0)
             if deal_id is None:
                 continue  # on no deal, or on a deal the desk does not keep
             try:
@@ -953,10 +993,12 @@ class Sync:
                 if row is not None:
                     self._take_changes(session, link, row, mapping.activity_view(row), remote)
                 continue
-            deal_id = desk_deals.get(int(item["deal_id"])) if item.get("deal_id") else None
+            deal_id = desk_deals.get(mapping.remote_id(item.get("deal_id")) or 0)
             if deal_id is None:
                 continue
-            written = mapping.instant(item.get("add_time")) or clock.now()
+            written = mapping.instant(item.get("add_time"))
+            if written is None or not dates.in_range(written.date()):
+                written = clock.now()  # no time, or none a desk keeps: written now
             row = Activity(
                 deal_id=deal_id, kind="note", at=min(written, clock.now()), text=remote["content"]
             )
@@ -1583,9 +1625,15 @@ def _pipedrive_id(source_id: str | None) -> int | None:
 
 
 def _date(text: Any) -> date | None:
+    """A day as Pipedrive writes it; None for none or for one that is no day. A day the desk
+    does not keep (before 1900, after 9990: a typo there, not a sale) is InvalidInput: taken
+    in, it made the desk's JSON export one its import refuses."""
     if not text:
         return None
     try:
-        return date.fromisoformat(str(text)[:10])
+        day = date.fromisoformat(str(text)[:10])
     except ValueError:
         return None
+    if not dates.in_range(day):
+        raise InvalidInput("date", str(text)[:40], dates.DAY_RANGE)
+    return day

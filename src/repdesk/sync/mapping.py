@@ -18,11 +18,14 @@ field both sides changed becomes a conflict for the rep to settle (nothing silen
 from __future__ import annotations
 
 import html
+import math
 import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.domain import MAX_TEXT
+from repdesk.core.errors import InvalidInput
 from repdesk.storage.models import Activity, Deal, FollowUp
 
 View = dict[str, Any]
@@ -155,6 +158,28 @@ def note_html(text: str) -> str:
     return html.escape(text, quote=False).replace("\n", "<br>")
 
 
+def remote_id(value: Any) -> int | None:
+    """An object's reference (`org_id`, `stage_id`) as the documents have it, a positive
+    integer; None for none or for anything else (it then refers to nothing)."""
+    return value if type(value) is int and 0 < value < 2**63 else None
+
+
+def _amount(value: Any) -> float:
+    """A deal's value: a number as the documents have it (null is 0); InvalidInput for text,
+    a boolean or a number no desk keeps (JSON's `1e999` reads as infinity)."""
+    if value is None:
+        return 0.0
+    if type(value) not in (int, float) or not math.isfinite(value) or abs(value) >= 1e15:
+        raise InvalidInput("value", value, "a number")
+    return round(float(value), 2)
+
+
+def _currency(value: Any) -> str:
+    """A deal's currency as Pipedrive has it, whole: a custom currency ("USDT") cut to three
+    letters would be another one ("USD"). The sync refuses what is no ISO 4217 code."""
+    return clean(value, 40).strip().upper()
+
+
 def remote_deal_view(
     deal: dict[str, Any], org: dict[str, Any] | None, person: dict[str, Any] | None
 ) -> View:
@@ -162,9 +187,9 @@ def remote_deal_view(
     close = deal.get("won_time") if status == "won" else deal.get("lost_time")
     return {
         "title": clean(deal.get("title")),
-        "value": round(float(deal.get("value") or 0), 2),
-        "currency": clean(deal.get("currency"), 3),
-        "stage": int(deal["stage_id"]) if status == "open" and deal.get("stage_id") else None,
+        "value": _amount(deal.get("value")),
+        "currency": _currency(deal.get("currency")),
+        "stage": remote_id(deal.get("stage_id")) if status == "open" else None,
         "status": status,
         "expected_close_date": _day(deal.get("expected_close_date")),
         "close_date": _day(close or deal.get("close_time")) if status != "open" else None,
@@ -248,8 +273,11 @@ def close_instant(day: str) -> str:
 
 
 def due_of(view: View) -> tuple[date, time | None]:
-    """The day and time of an activity view; ValueError for a day or time that is none."""
+    """The day and time of an activity view; ValueError for a day or time that is none, or a
+    day the desk does not keep (core/dates.py DAY_RANGE)."""
     day = date.fromisoformat(view["due_date"]) if view.get("due_date") else date.today()
+    if not in_range(day):
+        raise ValueError(f"date {view['due_date']!r} is not {DAY_RANGE}")
     at = time.fromisoformat(view["due_time"]) if view.get("due_time") else None
     return day, at
 

@@ -13,9 +13,14 @@ reaches 0, and it retries a 5xx or a dropped connection a few times with a growi
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -41,15 +46,31 @@ _V2 = {
 }
 RETRIES = 5
 MAX_WAIT = 120.0  # seconds: a longer Retry-After stops the sync with a line instead
+ANSWER_WITHIN = 300.0  # seconds for one whole answer, however it trickles in
+MAX_ANSWER = 256 * 2**20  # bytes of one answer (decompressed)
+
+
+def _seconds(raw: str) -> float | None:
+    """A Retry-After (or rate-limit reset) value as seconds to wait: a number of seconds or an
+    HTTP date (RFC 9110 allows both); None for anything else (`inf`, `nan`, words)."""
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:  # an HTTP date is GMT
+            moment = moment.replace(tzinfo=UTC)
+        seconds = (moment - datetime.now(UTC)).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _wait_seconds(response: httpx.Response, attempt: int) -> float:
     for header in ("retry-after", "x-ratelimit-reset"):
-        raw = response.headers.get(header, "").strip()
-        try:
-            return max(0.0, float(raw))
-        except ValueError:
-            continue
+        seconds = _seconds(response.headers.get(header, "").strip())
+        if seconds is not None:
+            return seconds
     return min(2.0**attempt, 30.0)
 
 
@@ -63,8 +84,10 @@ class PipedriveClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
+        answer_within: float = ANSWER_WITHIN,
     ) -> None:
         self._sleep = sleep
+        self._answer_within = answer_within
         self._http = httpx.Client(
             base_url=url.rstrip("/"),
             headers={"x-api-token": token, "accept": "application/json"},
@@ -83,7 +106,7 @@ class PipedriveClient:
         attempt = 0
         while True:
             try:
-                response = self._http.request(method, path, params=params, json=body)
+                response, raw = self._exchange(method, path, params, body)
             except httpx.TransportError as exc:
                 attempt += 1
                 # Not even a first connection: offline (or a wrong address). Said at once; a
@@ -126,12 +149,54 @@ class PipedriveClient:
             if status in (404, 410):
                 raise NotThere(f"{path} is gone in Pipedrive")
             if status >= 400:
-                raise SyncError(f"Pipedrive refused {method} {path}: {status} {_error(response)}")
+                raise SyncError(
+                    f"Pipedrive refused {method} {path}: {status} {_error(response, raw)}"
+                )
+            if 300 <= status < 400:
+                # Never followed (httpx's default): the token would go to wherever it points.
+                where = urlsplit(response.headers.get("location", "")).netloc or "elsewhere"
+                raise SyncError(
+                    f"Pipedrive's address answered {path} with a redirect ({status}) to "
+                    f"{where[:80]}: check [pipedrive] url in settings.toml"
+                )
             self._slow_down(response)
             try:
-                return response.json()
+                answer = json.loads(raw)
             except ValueError:
                 raise SyncError(f"Pipedrive sent something that is not JSON for {path}") from None
+            if not isinstance(answer, dict):
+                raise SyncError(_shape(path, "an answer that is not a JSON object"))
+            return answer
+
+    def _exchange(
+        self, method: str, path: str, params: Obj | None, body: Obj | None
+    ) -> tuple[httpx.Response, bytes]:
+        """One request and its whole answer, read as it comes: an answer that trickles in (a
+        byte now and then never trips the read timeout) is given up after `answer_within`
+        seconds, and one larger than MAX_ANSWER (a page of 500 deals is a few MB) is refused
+        before it fills the memory."""
+        request = self._http.build_request(method, path, params=params, json=body)
+        response = self._http.send(request, stream=True)
+        deadline = time.monotonic() + self._answer_within
+        parts: list[bytes] = []
+        size = 0
+        try:
+            for part in response.iter_bytes():
+                size += len(part)
+                parts.append(part)
+                if size > MAX_ANSWER:
+                    raise SyncError(
+                        f"Pipedrive's answer for {path} is larger than "
+                        f"{MAX_ANSWER / 2**20:g} MB: the sync stopped there; try again later"
+                    )
+                if time.monotonic() > deadline:
+                    raise SyncError(
+                        f"Pipedrive sent its answer for {path} too slowly ({size:,} bytes in "
+                        f"{self._answer_within:.0f} s): the sync stopped there; try again later"
+                    )
+        finally:
+            response.close()
+        return response, b"".join(parts)
 
     def _slow_down(self, response: httpx.Response) -> None:
         """The window's budget is spent: wait for its reset before the next request."""
@@ -142,7 +207,8 @@ class PipedriveClient:
     # ------------------------------------------------------------ reads
 
     def whoami(self) -> int:
-        return int(self._call("GET", "/api/v1/users/me")["data"]["id"])
+        path = "/api/v1/users/me"
+        return _id_of(self._call("GET", path).get("data"), path)
 
     def stages(self) -> list[RemoteStage]:
         found = []
@@ -161,16 +227,22 @@ class PipedriveClient:
 
     def _pages(self, path: str, params: Obj) -> Iterator[Obj]:
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             query = {**params, "limit": PAGE}
             if cursor:
                 query["cursor"] = cursor
             answer = self._call("GET", path, params=query)
-            yield from answer.get("data") or []
+            items = _items(answer, path)
+            yield from items
             # The documents: next_cursor is null (or absent) on the last page.
-            cursor = (answer.get("additional_data") or {}).get("next_cursor")
+            cursor = _more(answer).get("next_cursor")
             if not cursor:
                 return
+            # An empty page that promises more, or a cursor given before: read for ever.
+            if not items or not isinstance(cursor, str) or cursor in seen:
+                raise SyncError(_going_round(path))
+            seen.add(cursor)
 
     def changed(
         self, remote_type: str, *, since: str | None, owner_id: int | None, deleted: bool = False
@@ -202,15 +274,16 @@ class PipedriveClient:
             if user_id is not None:
                 params["user_id"] = user_id
             answer = self._call("GET", "/api/v1/notes", params=params)
-            for note in answer.get("data") or []:
+            items = _items(answer, "/api/v1/notes")
+            for note in items:
                 changed = instant(note.get("update_time"))
                 if cutoff is not None and changed is not None and changed < cutoff:
                     return
                 yield note
-            page = ((answer.get("additional_data") or {}).get("pagination")) or {}
+            page = _pagination(answer)
             if not page.get("more_items_in_collection"):
                 return
-            start = int(page.get("next_start") or start + PAGE)
+            start = _next_start(page, start, items)
 
     def notes_of_deal(self, deal_id: int) -> list[Obj]:
         notes: list[Obj] = []
@@ -219,25 +292,27 @@ class PipedriveClient:
             answer = self._call(
                 "GET", "/api/v1/notes", params={"deal_id": deal_id, "start": start, "limit": PAGE}
             )
-            notes.extend(answer.get("data") or [])
-            page = ((answer.get("additional_data") or {}).get("pagination")) or {}
+            items = _items(answer, "/api/v1/notes")
+            notes.extend(items)
+            page = _pagination(answer)
             if not page.get("more_items_in_collection"):
                 return notes
-            start = int(page.get("next_start") or start + PAGE)
+            start = _next_start(page, start, items)
 
     # ------------------------------------------------------------ writes
 
     def create(self, remote_type: str, values: Obj) -> Obj:
-        if remote_type == "note":
-            return dict(self._call("POST", "/api/v1/notes", body=values)["data"])
-        return dict(self._call("POST", f"/api/v2/{_V2[remote_type]}", body=values)["data"])
+        path = "/api/v1/notes" if remote_type == "note" else f"/api/v2/{_V2[remote_type]}"
+        return _object(self._call("POST", path, body=values).get("data"), path)
 
     def update(self, remote_type: str, remote_id: int, values: Obj) -> Obj:
         if remote_type == "note":
-            answer = self._call("PUT", f"/api/v1/notes/{remote_id}", body=values)
+            path = f"/api/v1/notes/{remote_id}"
+            answer = self._call("PUT", path, body=values)
         else:
-            answer = self._call("PATCH", f"/api/v2/{_V2[remote_type]}/{remote_id}", body=values)
-        return dict(answer["data"])
+            path = f"/api/v2/{_V2[remote_type]}/{remote_id}"
+            answer = self._call("PATCH", path, body=values)
+        return _object(answer.get("data"), path)
 
     def delete(self, remote_type: str, remote_id: int) -> None:
         if remote_type == "note":
@@ -246,9 +321,74 @@ class PipedriveClient:
             self._call("DELETE", f"/api/v2/{_V2[remote_type]}/{remote_id}")
 
 
-def _error(response: httpx.Response) -> str:
+# The largest id a desk keeps (SQLite's and PostgreSQL's 64-bit integers).
+_MAX_ID = 2**63 - 1
+
+
+def _shape(path: str, what: str) -> str:
+    return (
+        f"Pipedrive sent {what} for {path}: nothing of it was taken in; try again later, and "
+        "tell the company's Pipedrive admin if it stays"
+    )
+
+
+def _going_round(path: str) -> str:
+    return (
+        f"Pipedrive sent the same page again for {path} (its pages go round in a circle): "
+        "the sync stopped there; try again later"
+    )
+
+
+def _id_of(item: Any, path: str) -> int:
+    """An object's id as the documents have it: a positive integer (JSON true is no id)."""
+    found = item.get("id") if isinstance(item, dict) else None
+    if type(found) is not int or not 0 < found <= _MAX_ID:
+        raise SyncError(_shape(path, f"an object whose id is {str(found)[:40]!r}"))
+    return found
+
+
+def _object(item: Any, path: str) -> Obj:
+    _id_of(item, path)
+    return dict(item)
+
+
+def _items(answer: Obj, path: str) -> list[Obj]:
+    """A page's objects, each with a usable id; a page of another shape stops the sync."""
+    data = answer.get("data")
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise SyncError(_shape(path, "a page whose data is not a list"))
+    for item in data:
+        if not isinstance(item, dict):
+            raise SyncError(_shape(path, "a page with something that is not an object"))
+        _id_of(item, path)
+    return data
+
+
+def _more(answer: Obj) -> Obj:
+    more = answer.get("additional_data")
+    return more if isinstance(more, dict) else {}
+
+
+def _pagination(answer: Obj) -> Obj:
+    page = _more(answer).get("pagination")
+    return page if isinstance(page, dict) else {}
+
+
+def _next_start(page: Obj, start: int, items: list[Obj]) -> int:
+    """API v1's next page: `next_start`, which must move on (a server that sends the same
+    start again, or empty pages that promise more, would be read for ever)."""
+    found = page.get("next_start")
+    following = start + PAGE if found is None else found
+    if not items or type(following) is not int or following <= start:
+        raise SyncError(_going_round("/api/v1/notes"))
+    return following
+
+
+def _error(response: httpx.Response, raw: bytes) -> str:
     try:
-        body = response.json()
+        body = json.loads(raw)
     except ValueError:
         return response.reason_phrase
     text = body.get("error") if isinstance(body, dict) else None
