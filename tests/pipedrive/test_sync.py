@@ -514,3 +514,21 @@ def test_a_deal_deleted_on_the_desk_lends_its_id_to_no_new_deal(
     assert api.count("deals", title="Deleted on the desk") == 0
     assert api.count("deals", title="Added after") == 1
     assert api.count("deals", title="Kept") == 1
+
+
+def test_an_imported_pipedrive_id_that_is_no_number_is_sent_as_a_new_deal(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    """A CSV's id column holding '²' made a source id `pipedrive:²`: '²'.isdigit() is true and
+    int('²') ended the first sync with "unexpected error"."""
+    api, url = crm
+    deal_id = add_deal(desk, "Odd id")
+    with write_session(desk) as session:
+        deal = session.get(Deal, deal_id)
+        assert deal is not None
+        deal.source_id = "pipedrive:²"
+        session.add(deal)
+
+    sync(desk, url)
+
+    assert remote_deal(api, "Odd id")["value"] == 0

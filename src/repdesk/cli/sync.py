@@ -26,7 +26,7 @@ def _ask_stage(stage: Any, remote: list[Any], guess: Any) -> Any:
         answer = answer.strip()
         if not answer:
             return guess
-        if answer.isdigit() and 1 <= int(answer) <= len(remote):
+        if answer.isascii() and answer.isdigit() and 1 <= int(answer) <= len(remote):
             return remote[int(answer) - 1]
         picked = [s for s in remote if s.name.casefold() == answer.casefold()]
         if picked:

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from repdesk.core import clock, dates
 from repdesk.core.currencies import is_code
+from repdesk.core.domain import row_id
 from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.text import printable
 from repdesk.services import activities as activity_service
@@ -1620,8 +1621,8 @@ class _NoConnector:
 def _pipedrive_id(source_id: str | None) -> int | None:
     if not source_id:
         return None
-    tail = source_id.partition(":")[2].strip()
-    return int(tail) if tail.isdigit() else None
+    # row_id: ASCII digits of a sane length ('²'.isdigit() is true and int('²') raises).
+    return row_id(source_id.partition(":")[2])
 
 
 def _date(text: Any) -> date | None:
