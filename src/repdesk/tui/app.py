@@ -208,6 +208,10 @@ class RepdeskApp(KeysInOrder, App[int]):
     def check_for_changes(self) -> None:
         """Another process (e.g. `repdesk log call` in another terminal) wrote: show it. Also
         notices a desk that went away, and reloads everything when it is back."""
+        if not self.screen_stack:
+            # Quitting: the screens are gone before this timer stops (seen on a busy machine,
+            # where `self.screen` then raised and the quit ended in "unexpected error").
+            return
         changed = self.desk.changed_elsewhere()
         if self.desk.away is None and (gone := self.desk.file_gone()) is not None:
             self.desk_is_away(gone)
