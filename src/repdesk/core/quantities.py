@@ -18,6 +18,7 @@ MAX_SCORE = 10
 MAX_POSITION = 999
 # Words that clear an optional setting, in whichever field takes one.
 NONE_WORDS = frozenset({"none", "never", "off", "no", "clear"})
+_CLEARED = NONE_WORDS | {""}  # an empty field clears it too
 
 
 class QuantityInputError(ValueError):
@@ -65,7 +66,7 @@ def parse_repeat(text: str) -> int:
 
 def parse_optional_repeat(text: str) -> int | None:
     """A repeat, or none (empty, `off`, `never`): how often to stay in touch."""
-    if text.strip().lower() in NONE_WORDS | {""}:
+    if text.strip().lower() in _CLEARED:
         return None
     try:
         return parse_repeat(text)
@@ -117,7 +118,7 @@ ROT_FORMS = f"a number of days from 1 to {MAX_ROT_DAYS} such as 21, or none"
 def parse_rot_days(text: str) -> int | None:
     """How many days without a touch before a stage's deal rots; None: it never does."""
     raw = text.strip().lower()
-    if raw in NONE_WORDS | {""}:
+    if raw in _CLEARED:
         return None
     days = _whole(raw.removesuffix("days").removesuffix("d").strip(), most=MAX_ROT_DAYS, least=1)
     if days is None:
@@ -131,7 +132,7 @@ SCORE_FORMS = f"a whole number from 0 to {MAX_SCORE}, or none to clear it"
 def parse_score(text: str) -> int | None:
     """A customer's 0-10 score (NPS); None: clear it."""
     raw = text.strip().lower()
-    if raw in NONE_WORDS | {""}:
+    if raw in _CLEARED:
         return None
     score = _whole(raw, most=MAX_SCORE)
     if score is None:
