@@ -398,6 +398,39 @@ async def test_quota_strip_shows_this_month_and_updates_when_a_deal_is_won(
         assert "35%" in strip()
 
 
+async def test_a_screen_opened_on_a_quiet_desk_shows_the_strip_without_reading_it_again(
+    app: RepdeskApp, home: Path
+) -> None:
+    """Every screen has the strip; on a desk nobody wrote to since, a new screen shows the
+    last figures in its first frame. A write from the shell makes the next screen read."""
+    from repdesk.tui.screens.followups import FollowUpsScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+
+        def strip() -> str:
+            return app.screen.query_one("#quota-strip").render_line(0).text
+
+        await until(pilot, lambda: "won €9,000 of €60,000" in strip())
+        reads = []
+        read = app.desk.quota_figures
+        app.desk.quota_figures = lambda: reads.append(1) or read()  # type: ignore[method-assign]
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen))
+        assert "won €9,000 of €60,000" in strip()  # at once, before any read
+        assert reads == []
+        deal_id = db(home, "SELECT id FROM deal WHERE title = 'Warehouse pilot'")[0][0]
+        subprocess.run(
+            [sys.executable, "-m", "repdesk", "--home", str(home), "deal", "won", str(deal_id)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        await until(pilot, lambda: "won €17,000 of €60,000" in strip())  # the change watch
+        assert reads
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.board)
+        assert "won €17,000 of €60,000" in strip()
+
+
 async def test_a_keymap_in_the_settings_rebinds_an_action_by_its_id(home: Path) -> None:
     from dataclasses import replace
 

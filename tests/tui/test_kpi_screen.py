@@ -169,3 +169,25 @@ def test_snapshot_quarter_ahead_of_pace(snap_compare: Any, home: Path) -> None:
 
 def test_snapshot_80x24(snap_compare: Any, app: RepdeskApp) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=snapshot())
+
+
+async def test_each_chart_is_drawn_once_per_figure_and_size(app: RepdeskApp) -> None:
+    """plotext redraws a whole chart on every render; the pane's opening renders it several
+    times. The drawing is kept until the figure or the size changes, and it stays correct."""
+    from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await kpi_screen(pilot)
+        won, funnel = screen.query_one(WonChart), screen.query_one(FunnelChart)
+        first = won.render()
+        assert "Won vs pace" in str(first)
+        assert won.render() is first  # the same figure, the same size: not drawn again
+        assert "Open deals by stage" in str(funnel.render())
+        await pilot.press("left_square_bracket")  # October: a new figure
+        await until(pilot, lambda: won.render() is not first)
+        october = won.render()
+        await pilot.resize_terminal(SIZE[0] - 20, SIZE[1])
+        await until(pilot, lambda: won.render() is not october)
+        resized = won.render()
+        assert "Won vs pace" in str(resized)
+        assert max(len(line) for line in str(resized).splitlines()) <= won.size.width

@@ -233,8 +233,18 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.refresh_quota()
             self.sync.refresh()  # "3 waiting" counts the writes not sent yet
 
+    def refresh_quota(self) -> None:
+        """Show this month's figures on every strip: at once when nothing was written since
+        the last read (a screen opened on a quiet desk has its strip in its first frame),
+        else after a read."""
+        known = self.desk.known_quota_figures()
+        if known is not None:
+            self.show_quota(known)
+        else:
+            self._read_quota()
+
     @work(exclusive=True, group="quota")
-    async def refresh_quota(self) -> None:
+    async def _read_quota(self) -> None:
         self.show_quota(await asyncio.to_thread(self.desk.quota_figures))
 
     def show_quota(self, figures: Kpis) -> None:

@@ -17,9 +17,11 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from repdesk import background
+from repdesk.core import clock
 from repdesk.core.errors import DeskError, RepdeskError
 from repdesk.core.kpi import Kpis
 from repdesk.reports import figures
@@ -67,6 +69,12 @@ class DeskGateway:
         # LISTEN/NOTIFY on a server (see store.watch_changes). On a file, made now, before
         # the first read and any other connection of the app (see storage.watch.FileWatch).
         self._watch: ChangeWatch | None = None
+        # The strip's figures, kept until a write of the app's own or a change the watch saw
+        # (counted below), or until the day turns: every screen shows the strip, and reading
+        # it again on each opening cost as much SQL as the screen's own figures.
+        self._writes = 0
+        self._changes = 0
+        self._quota: tuple[tuple[int, int, date], Kpis] | None = None
         if settings.database_url is None and home.desk.exists():
             # Not a desk (damaged, another program's): the first read says what is wrong.
             with contextlib.suppress(sqlite3.Error, DeskError):
@@ -180,8 +188,15 @@ class DeskGateway:
 
         with self._while_there():
             self.verify()
-            with store.write_session(self.engine) as session:
-                return fn(session)
+            try:
+                with store.write_session(self.engine) as session:
+                    return fn(session)
+            finally:
+                self.wrote()  # even a failed write may have committed part of its work
+
+    def wrote(self) -> None:
+        """The app wrote (here, or the sync through `engine`): the strip reads again."""
+        self._writes += 1
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.read_now, fn)
@@ -243,7 +258,10 @@ class DeskGateway:
             if self.settings.database_url is None and not self._verified:
                 return False  # a new desk: the first read is still creating the file
             self._watch = self._new_watch()
-        return self._watch.changed()
+        changed = self._watch.changed()
+        if changed:
+            self._changes += 1
+        return changed
 
     def _new_watch(self) -> ChangeWatch:
         # On a file, without the engine: the watch comes before the app's first read.
@@ -255,9 +273,22 @@ class DeskGateway:
 
     def quota_figures(self) -> Kpis:
         """This month against quota, for the strip on every screen."""
-        return self.report_now(
+        known = self._quota_key()  # taken before the read: a write during it makes it stale
+        figures_now = self.report_now(
             lambda conn: figures.month_figures(conn, conversion=self.settings.conversion)
         )
+        self._quota = (known, figures_now)
+        return figures_now
+
+    def known_quota_figures(self) -> Kpis | None:
+        """The strip's figures from the last read, if nothing was written since (by the app,
+        or by anyone as far as the change watch has seen) and it is still the same day."""
+        if self._quota is not None and self._quota[0] == self._quota_key():
+            return self._quota[1]
+        return None
+
+    def _quota_key(self) -> tuple[int, int, date]:
+        return (self._writes, self._changes, clock.today())
 
     def close(self) -> None:
         if self._watch is not None:

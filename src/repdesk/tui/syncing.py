@@ -194,4 +194,5 @@ class AppSync:
             )
             return runner.run()
         finally:
+            desk.wrote()
             client.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from rich.text import Text
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from repdesk.core.dates import Period
@@ -26,7 +28,35 @@ def cumulative_by_day(
     return points
 
 
-class WonChart(PlotextPlot):
+class DrawnOnce(PlotextPlot):
+    """A plot drawn once per figure, size and theme. Textual renders a widget again whenever
+    its screen is laid out or painted (on opening, on the pane's figures arriving, on every
+    refresh around it); plotext redraws the whole figure each time, about a third of the KPI
+    pane's opening. Before its first figure the chart is blank: drawing empty axes only to
+    replace them a moment later cost as much as drawing the real ones."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._figure = 0  # bumped by each new figure (`drawn`)
+        self._drawn: tuple[tuple[int, int, int, str], Text] | None = None
+
+    def drawn(self) -> None:
+        """A new figure is in `plt`: draw it at the next render."""
+        self._figure += 1
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        if not self._figure:
+            return ""
+        key = (self._figure, self.size.width, self.size.height, self.app.theme)
+        if self._drawn is None or self._drawn[0] != key:
+            rendered = super().render()
+            assert isinstance(rendered, Text)  # plotext's drawing, read back from ANSI
+            self._drawn = (key, rendered)
+        return self._drawn[1]
+
+
+class WonChart(DrawnOnce):
     """Cumulative won value through the period, with the straight pace line to the quota."""
 
     def show(
@@ -61,10 +91,10 @@ class WonChart(PlotextPlot):
         plt.xlim(0, period.days)
         plt.ylim(0, max([quota / unit if quota else 0, *(c / unit for _, c in points), 1]))
         plt.title(f"Won vs pace, thousands {currency}")
-        self.refresh()
+        self.drawn()
 
 
-class FunnelChart(PlotextPlot):
+class FunnelChart(DrawnOnce):
     """Open deals per stage as bars; each label carries how often deals went on from it."""
 
     def show(self, funnel: list[FunnelStage]) -> None:
@@ -86,4 +116,4 @@ class FunnelChart(PlotextPlot):
             step = max(1, -(-most // 4))  # about four whole-number ticks
             plt.xticks(list(range(0, most + step, step)))
         plt.title("Open deals by stage (→ went on to the next)")
-        self.refresh()
+        self.drawn()

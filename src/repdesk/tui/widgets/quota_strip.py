@@ -40,11 +40,18 @@ class QuotaStrip(Static):
         if line == self._sync:
             return
         self._sync = line
-        if self._shown is not None:
-            self.show_figures(*self._shown[:2], demo=self._shown[2])
+        self._draw()
 
     def show_figures(self, k: Kpis, currency: str, *, demo: bool = False) -> None:
+        if self._shown == (k, currency, demo):
+            return  # the same line again (every screen's opening asks): no layout, no paint
         self._shown = (k, currency, demo)
+        self._draw()
+
+    def _draw(self) -> None:
+        if self._shown is None:
+            return
+        k, currency, demo = self._shown
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{k.period}  ", style="bold")
         line.append(f"won {format_money(k.won_value, currency)}")
