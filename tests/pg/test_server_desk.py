@@ -195,6 +195,10 @@ def test_a_server_desk_at_schema_1_is_upgraded_in_place(server_url: str) -> None
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_follow_up_deal'"
         ).fetchone()
         assert columns is not None and "(deal_id, done_at, due_on)" in columns[0]
+        weekly = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_activity_at_kind'"
+        ).fetchone()
+        assert weekly is not None and "(at, kind)" in weekly[0]
 
 
 def test_a_write_waits_for_another_writer_instead_of_failing(server_url: str) -> None:

@@ -332,3 +332,26 @@ def test_the_file_watch_never_makes_an_empty_desk_where_one_was_moved_away(home:
         assert watch.changed() is False
     finally:
         watch.close()
+
+
+@pytest.mark.parametrize("fixture", ["desk-v7.sqlite", None])
+def test_the_weekly_activity_counts_read_the_index_alone(home: Path, fixture: str | None) -> None:
+    """The KPI pane's week-so-far counts, on an upgraded desk and on a new one: with the kind
+    in the date index the rows themselves are never read (issue 17)."""
+    from repdesk.reports import queries
+
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "desk.sqlite"
+    if fixture is not None:
+        shutil.copy(FIXTURES / fixture, path)
+    make_engine(path).dispose()
+    with closing(sqlite3.connect(path)) as conn:
+        when = "2026-11-16 00:00:00.000000"
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN " + queries.sql_for("activity_weeks", "sqlite"),
+            {"this_start": when, "this_end": when, "last_start": when, "last_end": when},
+        ).fetchall()
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "COVERING INDEX ix_activity_at_kind" in details
+    assert "ix_activity_at" not in names and "ix_activity_at_kind" in names

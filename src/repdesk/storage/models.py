@@ -141,7 +141,10 @@ class StageChange(SQLModel, table=True):
 
 class Activity(SQLModel, table=True):
     __tablename__ = "activity"
-    __table_args__ = (Index("ix_activity_deal_at", "deal_id", "at"), Index("ix_activity_at", "at"))
+    __table_args__ = (
+        Index("ix_activity_deal_at", "deal_id", "at"),
+        Index("ix_activity_at_kind", "at", "kind"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     deal_id: int = Field(foreign_key="deal.id", ondelete="CASCADE")
