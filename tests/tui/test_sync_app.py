@@ -253,3 +253,28 @@ async def test_the_demo_desk_never_syncs(
         await pilot.press("I")
         await until(pilot, lambda: said(app, "The demo desk does not sync with Pipedrive"))
     assert api.log == []  # not one made-up deal reached the company's CRM
+
+
+async def test_sync_line_refreshes_that_cancel_each_other_leave_nothing_unawaited(
+    home: Path, crm: tuple[Pipedrive, str], token: None
+) -> None:
+    """Each write asks for the sync line again, and the newest ask cancels the one before it.
+    A cancelled ask that had not started must leave no coroutine behind: under load one did,
+    and Python warned "coroutine 'AppSync._refresh' was never awaited" (issue 22)."""
+    import gc
+    import warnings
+
+    _api, url = crm
+    app = app_for(home, url)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with app.run_test(size=SIZE) as pilot:
+            await on_board(pilot)
+            await until(pilot, lambda: app.sync.watching)
+            for _ in range(5):  # in one go: each cancels the one before it started
+                app.sync.refresh()
+            await pilot.pause()
+            await until(pilot, lambda: not app.workers._workers)
+        gc.collect()
+    unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
+    assert unawaited == []

@@ -101,7 +101,9 @@ class AppSync:
     def refresh(self) -> None:
         """Read the sync's state again (after a write, or as time goes by)."""
         if self.watching:
-            self.app.run_worker(self._refresh(), exclusive=True, group="sync-line")
+            # The method, not a coroutine made now: a worker the next refresh cancels before
+            # it starts would leave its coroutine never awaited (a warning, and a leak).
+            self.app.run_worker(self._refresh, exclusive=True, group="sync-line")
 
     async def _refresh(self) -> None:
         desk = self.app.desk
@@ -152,7 +154,7 @@ class AppSync:
             return
         self.running = True
         self._show()
-        self.app.run_worker(self._run(), group="sync")
+        self.app.run_worker(self._run, group="sync")
 
     async def _run(self) -> None:
         from repdesk.sync.connector import SyncError, short_reason

@@ -142,7 +142,13 @@ class TrashScreen(DeskScreen):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.run_worker(self.action_restore(), exclusive=True, group="trash-write")
+        self.restore_in_background()
+
+    @work(exclusive=True, group="trash-write")
+    async def restore_in_background(self) -> None:
+        # A worker made by @work starts the coroutine only when it runs: one cancelled by the
+        # next enter before it started leaves nothing never awaited.
+        await self.action_restore()
 
     async def action_restore(self) -> None:
         item = self._current()
