@@ -279,3 +279,24 @@ def test_the_demo_never_uses_the_server(home: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("REPDESK_DATABASE_URL", "postgresql+psycopg://rep@127.0.0.1:9/desk")
     assert "Demo desk ready" in ok("demo", "--no-open")
     assert (home / "demo" / "desk.sqlite").exists()
+
+
+def test_a_sync_holds_its_own_desk_not_the_whole_database(server_url: str) -> None:
+    """Two desks in one database (two schemas) sync independently; a second sync of the same
+    desk is still refused. One database-wide key made the other desk's sync say "another sync
+    is under way" (and the suite's server sync tests fail beside each other)."""
+    one = store.make_server_engine(server_url)
+    with engines.fresh_database() as other_url:
+        other = store.make_server_engine(other_url)
+        try:
+            with store.sync_turn(one) as first:
+                assert first
+                with store.sync_turn(other) as beside:
+                    assert beside  # another desk: its own turn
+                with store.sync_turn(one) as again:
+                    assert not again  # the same desk: refused while the first holds it
+            with store.sync_turn(one) as after:
+                assert after  # let go at the end of the block
+        finally:
+            other.dispose()
+            one.dispose()

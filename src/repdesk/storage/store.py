@@ -50,8 +50,12 @@ CHANGES_CHANNEL = "repdesk_changes"
 # The key of the advisory lock every PostgreSQL write transaction holds: the desk's identity.
 _WRITE_TURN = migrations.APPLICATION_ID
 _LOCK_TIMEOUT = f"{desk_file.BUSY_TIMEOUT_MS}ms"
-# With the desk's key, the advisory lock a sync holds for its whole run (sync_turn).
-_SYNC_TURN = 20
+# With the desk's key, the advisory lock a sync holds for its whole run (sync_turn): one per
+# desk, i.e. per schema (a desk on a server is the first schema on its search path). One key
+# for the whole database made two desks in one database refuse each other's syncs ("another
+# sync is under way"), and the suite's PostgreSQL sync tests, each in a schema of its own,
+# fail at random beside each other.
+_SYNC_TURN = "hashtext('repdesk-sync:' || COALESCE(current_schema(), ''))"
 
 
 def make_engine(path: Path, *, verify: bool = True) -> Engine:
@@ -274,14 +278,16 @@ def sync_turn(engine: Engine) -> Iterator[bool]:
             os.close(fd)  # lets the lock go
         return
     with _server_connection(engine) as conn:
-        key = {"key": _WRITE_TURN, "sub": _SYNC_TURN}
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key, :sub)"), key).scalar())
+        key = {"key": _WRITE_TURN}
+        got = bool(
+            conn.execute(text(f"SELECT pg_try_advisory_lock(:key, {_SYNC_TURN})"), key).scalar()
+        )
         conn.commit()
         try:
             yield got
         finally:
             if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:key, :sub)"), key)
+                conn.execute(text(f"SELECT pg_advisory_unlock(:key, {_SYNC_TURN})"), key)
                 conn.commit()
 
 
