@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from repdesk.core import clock, dates
 from repdesk.core.currencies import is_code
@@ -41,6 +41,8 @@ from repdesk.storage.models import (
     SyncConflict,
     SyncLink,
     SyncOutbox,
+    saved_id,
+    table_of,
 )
 from repdesk.storage.outbox import APPLYING, LINKED_KEY
 from repdesk.storage.store import held_open, read_session, sync_turn, write_session
@@ -55,7 +57,11 @@ from repdesk.sync.connector import (
 )
 from repdesk.sync.mapping import View
 
-MODELS: dict[str, type] = {"deal": Deal, "activity": Activity, "follow_up": FollowUp}
+MODELS: dict[str, type[Deal] | type[Activity] | type[FollowUp]] = {
+    "deal": Deal,
+    "activity": Activity,
+    "follow_up": FollowUp,
+}
 # Pulls start this long before the last one began: an object changed while it ran is seen
 # again rather than missed (seeing it twice changes nothing).
 OVERLAP = timedelta(minutes=5)
@@ -276,20 +282,20 @@ class Sync:
             linked_ids = {
                 local
                 for (local,) in session.execute(
-                    select(SyncLink.local_id).where(SyncLink.kind == "deal")
+                    select(col(SyncLink.local_id)).where(col(SyncLink.kind) == "deal")
                 )
             }
             taken = set(
                 session.execute(
-                    select(SyncLink.remote_id).where(SyncLink.remote_type == "deal")
+                    select(col(SyncLink.remote_id)).where(col(SyncLink.remote_type) == "deal")
                 ).scalars()
             )
             moment = clock.now()
             adopted = []
             for deal_id, source_id in session.execute(
-                select(Deal.id, Deal.source_id)
-                .where(Deal.source_id.like("pipedrive:%"))  # type: ignore[union-attr]
-                .order_by(Deal.id)
+                select(col(Deal.id), col(Deal.source_id))
+                .where(col(Deal.source_id).like("pipedrive:%"))
+                .order_by(col(Deal.id))
             ):
                 remote_id = _pipedrive_id(source_id)
                 if remote_id is None or deal_id in linked_ids:
@@ -309,19 +315,19 @@ class Sync:
                 linked_ids.add(deal_id)
                 taken.add(remote_id)
             if adopted:
-                session.execute(insert(SyncLink.__table__), adopted)  # type: ignore[attr-defined]
+                session.execute(insert(table_of(SyncLink)), adopted)
             self.report.linked += len(adopted)
             # Everything the desk has that Pipedrive does not: sent by this run. Rows written
             # from now on are recorded by the outbox hook (linked_at is set in this same
             # transaction, and writers take turns), so nothing falls between the two.
             for kind, model in MODELS.items():
-                linked_here = select(SyncLink.local_id).where(SyncLink.kind == kind)
+                linked_here = select(col(SyncLink.local_id)).where(col(SyncLink.kind) == kind)
                 ids = session.execute(
-                    select(model.id).where(model.id.not_in(linked_here))  # type: ignore[attr-defined]
+                    select(col(model.id)).where(col(model.id).not_in(linked_here))
                 ).scalars()
                 rows = [{"kind": kind, "local_id": i, "queued_at": moment} for i in ids]
                 if rows:
-                    session.execute(SyncOutbox.__table__.insert(), rows)  # type: ignore[attr-defined]
+                    session.execute(insert(table_of(SyncOutbox)), rows)
             state.put(session, LINKED_KEY, moment.isoformat())
 
     def _map_stages(self, desk: list[Stage], remote: list[RemoteStage]) -> dict[int, int]:
@@ -347,7 +353,7 @@ class Sync:
             guess = by_name.get(stage.name.casefold()) or ordered[min(index, len(ordered) - 1)]
             if self.ask_stage is not None:
                 guess = self.ask_stage(stage, ordered, guess)
-            mapping_[stage.id] = guess.id  # type: ignore[index]
+            mapping_[saved_id(stage)] = guess.id
         return mapping_
 
     def _load_marks(self) -> None:
@@ -366,7 +372,7 @@ class Sync:
             self.stage_map.items(), key=lambda item: positions.get(item[0], 0)
         ):
             self.back_map.setdefault(remote_id, desk_id)
-        self._desk_open = [s.id for s in desk_stages if s.kind == "open"]
+        self._desk_open = [saved_id(s) for s in desk_stages if s.kind == "open"]
 
     @property
     def _owner(self) -> int | None:
@@ -436,13 +442,13 @@ class Sync:
     def _link_of(self, session: Session, remote_type: str, remote_id: int) -> SyncLink | None:
         return session.execute(
             select(SyncLink).where(
-                SyncLink.remote_type == remote_type, SyncLink.remote_id == remote_id
+                col(SyncLink.remote_type) == remote_type, col(SyncLink.remote_id) == remote_id
             )
         ).scalar_one_or_none()
 
     def _local_link(self, session: Session, kind: str, local_id: int) -> SyncLink | None:
         return session.execute(
-            select(SyncLink).where(SyncLink.kind == kind, SyncLink.local_id == local_id)
+            select(SyncLink).where(col(SyncLink.kind) == kind, col(SyncLink.local_id) == local_id)
         ).scalar_one_or_none()
 
     def _desk_stage(self, remote_stage: int | None) -> int:
@@ -462,17 +468,15 @@ class Sync:
             link.remote_id: link
             for link in session.execute(
                 select(SyncLink).where(
-                    SyncLink.remote_type == "deal",
-                    SyncLink.remote_id.in_(remote_ids),  # type: ignore[attr-defined]
+                    col(SyncLink.remote_type) == "deal",
+                    col(SyncLink.remote_id).in_(remote_ids),
                 )
             ).scalars()
         }
         local_ids = [link.local_id for link in links.values()]
         desk_deals = {
             deal.id: deal
-            for deal in session.execute(
-                select(Deal).where(Deal.id.in_(local_ids))  # type: ignore[union-attr]
-            ).scalars()
+            for deal in session.execute(select(Deal).where(col(Deal.id).in_(local_ids))).scalars()
         }
         # Held for the page: the services look stages up by id, and the session's identity
         # map keeps only what something still refers to (a query a deal otherwise).
@@ -529,7 +533,7 @@ class Sync:
             changes = {f: v for f, v in remote.items() if desk.get(f) != v}
             new_base: View = dict(remote)
         else:
-            changes, new_base = self._reconcile(session, "deal", deal.id, desk, remote, base)  # type: ignore[arg-type]
+            changes, new_base = self._reconcile(session, "deal", saved_id(deal), desk, remote, base)
         if changes:
             if not guarded:
                 self._apply_deal_fields(session, deal, changes)
@@ -556,7 +560,9 @@ class Sync:
             ids = [
                 remote_id
                 for remote_id, base in session.execute(
-                    select(SyncLink.remote_id, SyncLink.base).where(SyncLink.kind == "deal")
+                    select(col(SyncLink.remote_id), col(SyncLink.base)).where(
+                        col(SyncLink.kind) == "deal"
+                    )
                 )
                 if _ADOPT in base
             ]
@@ -601,9 +607,9 @@ class Sync:
     ) -> None:
         row = session.execute(
             select(SyncConflict).where(
-                SyncConflict.kind == kind,
-                SyncConflict.local_id == local_id,
-                SyncConflict.field == name,
+                col(SyncConflict.kind) == kind,
+                col(SyncConflict.local_id) == local_id,
+                col(SyncConflict.field) == name,
             )
         ).scalar_one_or_none()
         if row is None:
@@ -616,9 +622,9 @@ class Sync:
     def _settled(self, session: Session, kind: str, local_id: int, name: str) -> None:
         session.execute(
             delete(SyncConflict).where(
-                SyncConflict.kind == kind,
-                SyncConflict.local_id == local_id,
-                SyncConflict.field == name,
+                col(SyncConflict.kind) == kind,
+                col(SyncConflict.local_id) == local_id,
+                col(SyncConflict.field) == name,
             )
         )
 
@@ -683,7 +689,7 @@ class Sync:
                 }
             )
         if links:
-            session.execute(insert(SyncLink.__table__), links)  # type: ignore[attr-defined]
+            session.execute(insert(table_of(SyncLink)), links)
         self.report.taken_new += len(links)
 
     def _apply_deal(self, session: Session, deal: Deal, changes: View) -> bool:
@@ -700,6 +706,7 @@ class Sync:
         return True
 
     def _apply_deal_fields(self, session: Session, deal: Deal, changes: View) -> None:
+        deal_id = saved_id(deal)
         edits: dict[str, Any] = {}
         simple = {
             "title": "title",
@@ -717,7 +724,7 @@ class Sync:
         if "expected_close_date" in changes:
             edits["expected_close"] = _date(changes["expected_close_date"])
         if edits:
-            deal_service.edit_deal(session=session, deal_id=deal.id, **edits)  # type: ignore[arg-type]
+            deal_service.edit_deal(session=session, deal_id=deal_id, **edits)
         status = changes.get("status", deal.status)
         today = clock.today()
         day = _date(changes.get("close_date")) or deal.closed_on or today
@@ -726,17 +733,17 @@ class Sync:
             if status == "open":
                 target = self._desk_stage(changes.get("stage", self._remote_stage(deal.stage_id)))
                 if deal.status != "open":
-                    deal_service.reopen_deal(session=session, deal_id=deal.id, stage=str(target))  # type: ignore[arg-type]
+                    deal_service.reopen_deal(session=session, deal_id=deal_id, stage=str(target))
                 else:
-                    deal_service.move_deal(session=session, deal_id=deal.id, stage=target)  # type: ignore[arg-type]
+                    deal_service.move_deal(session=session, deal_id=deal_id, stage=target)
             elif status != deal.status:
                 if deal.status != "open":
-                    deal_service.reopen_deal(session=session, deal_id=deal.id)  # type: ignore[arg-type]
+                    deal_service.reopen_deal(session=session, deal_id=deal_id)
                 if status == "won":
-                    deal_service.win_deal(session=session, deal_id=deal.id, on=day)  # type: ignore[arg-type]
+                    deal_service.win_deal(session=session, deal_id=deal_id, on=day)
                 else:
                     reason = changes.get("lost_reason") or deal.lost_reason or "lost in Pipedrive"
-                    deal_service.lose_deal(session=session, deal_id=deal.id, reason=reason, on=day)  # type: ignore[arg-type]
+                    deal_service.lose_deal(session=session, deal_id=deal_id, reason=reason, on=day)
         elif deal.status != "open":
             if "close_date" in changes:
                 deal.closed_on = day
@@ -756,7 +763,7 @@ class Sync:
         session.delete(link)
         session.execute(
             delete(SyncOutbox).where(
-                SyncOutbox.kind == "deal", SyncOutbox.local_id == link.local_id
+                col(SyncOutbox.kind) == "deal", col(SyncOutbox.local_id) == link.local_id
             )
         )
 
@@ -773,7 +780,7 @@ class Sync:
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
                 for link in session.execute(
-                    select(SyncLink).where(SyncLink.kind == "deal")
+                    select(SyncLink).where(col(SyncLink.kind) == "deal")
                 ).scalars():
                     base = json.loads(link.base)
                     if base.get(key) not in changed:
@@ -789,8 +796,8 @@ class Sync:
                     remote = {n: contact_view[n] for n in names}
                     desk = mapping.deal_view(deal, None)
                     changes, new_base = self._reconcile(
-                        session, "deal", deal.id, desk, remote, base
-                    )  # type: ignore[arg-type]
+                        session, "deal", saved_id(deal), desk, remote, base
+                    )
                     if changes and self._apply_deal(session, deal, changes):
                         self.report.taken_changed += 1
                     link.base = _j(new_base)
@@ -806,8 +813,8 @@ class Sync:
             link.remote_id: link
             for link in session.execute(
                 select(SyncLink).where(
-                    SyncLink.remote_type == remote_type,
-                    SyncLink.remote_id.in_(wanted),  # type: ignore[attr-defined]
+                    col(SyncLink.remote_type) == remote_type,
+                    col(SyncLink.remote_id).in_(wanted),
                 )
             ).scalars()
         }
@@ -820,8 +827,8 @@ class Sync:
         )
         present = set(
             session.execute(
-                select(Deal.id).where(
-                    Deal.id.in_([link.local_id for link in deal_links.values()])  # type: ignore[union-attr]
+                select(col(Deal.id)).where(
+                    col(Deal.id).in_([link.local_id for link in deal_links.values()])
                 )
             ).scalars()
         )
@@ -934,7 +941,7 @@ class Sync:
         session.delete(link)
         session.execute(
             delete(SyncOutbox).where(
-                SyncOutbox.kind == link.kind, SyncOutbox.local_id == link.local_id
+                col(SyncOutbox.kind) == link.kind, col(SyncOutbox.local_id) == link.local_id
             )
         )
 
@@ -948,12 +955,12 @@ class Sync:
         with read_session(self.engine) as session:
             last = state.instant(state.get(session, state.LAST_SWEEP))
             everything = last is None or started - last >= timedelta(days=1)
-            query = select(SyncLink.remote_id).where(SyncLink.remote_type == "activity")
+            query = select(col(SyncLink.remote_id)).where(col(SyncLink.remote_type) == "activity")
             if not everything:
                 query = query.where(
-                    SyncLink.kind == "follow_up",
-                    SyncLink.local_id.in_(  # type: ignore[attr-defined]
-                        select(FollowUp.id).where(FollowUp.done_at.is_(None))  # type: ignore[union-attr]
+                    col(SyncLink.kind) == "follow_up",
+                    col(SyncLink.local_id).in_(
+                        select(col(FollowUp.id)).where(col(FollowUp.done_at).is_(None))
                     ),
                 )
             wanted = sorted(set(session.execute(query).scalars()) - self._seen_activities)
@@ -1055,14 +1062,14 @@ class Sync:
         with read_session(self.engine) as session:
             pending = session.execute(
                 select(
-                    SyncOutbox.kind,
-                    SyncOutbox.local_id,
-                    func.max(SyncOutbox.id),
-                    func.min(SyncOutbox.sending_since),
+                    col(SyncOutbox.kind),
+                    col(SyncOutbox.local_id),
+                    func.max(col(SyncOutbox.id)),
+                    func.min(col(SyncOutbox.sending_since)),
                 )
-                .where(SyncOutbox.sending_since.is_not(None))  # type: ignore[union-attr]
-                .group_by(SyncOutbox.kind, SyncOutbox.local_id)
-                .order_by(func.min(SyncOutbox.id))
+                .where(col(SyncOutbox.sending_since).is_not(None))
+                .group_by(col(SyncOutbox.kind), col(SyncOutbox.local_id))
+                .order_by(func.min(col(SyncOutbox.id)))
             ).all()
         for kind, local_id, last_id, since in pending:
             if kind not in MODELS:
@@ -1072,7 +1079,7 @@ class Sync:
                 if row is None or self._local_link(session, kind, local_id) is not None:
                     continue
                 deal_remote = None
-                if kind != "deal":
+                if isinstance(row, (Activity, FollowUp)):
                     parent = self._local_link(session, "deal", row.deal_id)
                     if parent is None:
                         continue
@@ -1112,11 +1119,11 @@ class Sync:
         with read_session(self.engine) as session:
             entries = session.execute(
                 select(
-                    SyncOutbox.kind,
-                    SyncOutbox.local_id,
-                    func.max(SyncOutbox.id),
-                    func.min(SyncOutbox.sending_since),
-                ).group_by(SyncOutbox.kind, SyncOutbox.local_id)
+                    col(SyncOutbox.kind),
+                    col(SyncOutbox.local_id),
+                    func.max(col(SyncOutbox.id)),
+                    func.min(col(SyncOutbox.sending_since)),
+                ).group_by(col(SyncOutbox.kind), col(SyncOutbox.local_id))
             ).all()
         ordered = sorted((e for e in entries if e[0] in MODELS), key=lambda e: e[2])
         # Deals first, all of them: an activity is sent with its deal's Pipedrive id.
@@ -1140,7 +1147,7 @@ class Sync:
                     ids = [p.local_id for p in fresh if p.kind == kind]
                     session.execute(
                         update(SyncOutbox)
-                        .where(SyncOutbox.kind == kind, SyncOutbox.local_id.in_(ids))  # type: ignore[attr-defined]
+                        .where(col(SyncOutbox.kind) == kind, col(SyncOutbox.local_id).in_(ids))
                         .values(sending_since=moment)
                     )
         sent = _Sent()
@@ -1163,16 +1170,16 @@ class Sync:
         held: dict[tuple[str, int], set[str]] = defaultdict(set)
         for kind, ids in wanted.items():
             model = MODELS[kind]
-            for row in session.execute(select(model).where(model.id.in_(ids))).scalars():  # type: ignore[attr-defined]
+            for row in session.execute(select(model).where(col(model.id).in_(ids))).scalars():
                 rows[kind, row.id] = row
             for link in session.execute(
-                select(SyncLink).where(SyncLink.kind == kind, SyncLink.local_id.in_(ids))  # type: ignore[attr-defined]
+                select(SyncLink).where(col(SyncLink.kind) == kind, col(SyncLink.local_id).in_(ids))
             ).scalars():
                 links[kind, link.local_id] = link
             for local_id, name in session.execute(
-                select(SyncConflict.local_id, SyncConflict.field).where(
-                    SyncConflict.kind == kind,
-                    SyncConflict.local_id.in_(ids),  # type: ignore[attr-defined]
+                select(col(SyncConflict.local_id), col(SyncConflict.field)).where(
+                    col(SyncConflict.kind) == kind,
+                    col(SyncConflict.local_id).in_(ids),
                 )
             ):
                 held[kind, local_id].add(name)
@@ -1181,8 +1188,8 @@ class Sync:
             link.local_id: link.remote_id
             for link in session.execute(
                 select(SyncLink).where(
-                    SyncLink.kind == "deal",
-                    SyncLink.local_id.in_(sorted(parents)),  # type: ignore[attr-defined]
+                    col(SyncLink.kind) == "deal",
+                    col(SyncLink.local_id).in_(sorted(parents)),
                 )
             ).scalars()
         }
@@ -1226,7 +1233,7 @@ class Sync:
                 with contextlib.suppress(NotThere):  # deleted there too: done
                     self.crm.delete(link.remote_type, link.remote_id)
                 self.report.deleted += 1
-                sent.unlinked.append(link.id)  # type: ignore[arg-type]
+                sent.unlinked.append(saved_id(link))
             sent.done.append((kind, local_id, plan.last_id))
             return
         assert plan.view is not None
@@ -1234,7 +1241,7 @@ class Sync:
             # A note became a call (or back): Pipedrive keeps them apart, so replace it.
             with contextlib.suppress(NotThere):
                 self.crm.delete(link.remote_type, link.remote_id)
-            sent.unlinked.append(link.id)  # type: ignore[arg-type]
+            sent.unlinked.append(saved_id(link))
             link = None
         if link is None:
             made, base = self._create(plan)
@@ -1265,13 +1272,13 @@ class Sync:
                         f"{kind.replace('_', '-')} #{local_id} is gone in Pipedrive: not sent"
                     )
                 self.report.updated += 1
-        sent.bases[link.id] = {**diff, **self._contact_ids}  # type: ignore[index]
+        sent.bases[saved_id(link)] = {**diff, **self._contact_ids}
         sent.done.append((kind, local_id, plan.last_id))
 
     def _record(self, sent: _Sent) -> None:
         with write_session(self.engine) as session:
             if sent.unlinked:
-                session.execute(delete(SyncLink).where(SyncLink.id.in_(sent.unlinked)))  # type: ignore[union-attr]
+                session.execute(delete(SyncLink).where(col(SyncLink.id).in_(sent.unlinked)))
             for link_id, changed in sent.bases.items():
                 fresh = session.get(SyncLink, link_id)
                 if fresh is not None:
@@ -1286,7 +1293,9 @@ class Sync:
     def _done(self, session: Session, kind: str, local_id: int, last_id: int) -> None:
         session.execute(
             delete(SyncOutbox).where(
-                SyncOutbox.kind == kind, SyncOutbox.local_id == local_id, SyncOutbox.id <= last_id
+                col(SyncOutbox.kind) == kind,
+                col(SyncOutbox.local_id) == local_id,
+                col(SyncOutbox.id) <= last_id,
             )
         )
 
@@ -1456,29 +1465,35 @@ class Sync:
     ) -> Obj | None:
         """What an interrupted create made, if it reached Pipedrive: same fields, made since
         a little before the attempt, owned by the rep and linked to no desk row."""
+        # The desk's side, as mapping's views make it (a View's values are typed Any).
         if remote_type == "note":
             candidates: Iterable[Obj] = self.crm.notes_of_deal(deal_remote or 0)
+            content: str = view["content"]
 
             def same(item: Obj) -> bool:
-                return mapping.note_text(item.get("content")) == view["content"]
+                return mapping.note_text(item.get("content")) == content
         else:
             candidates = self.crm.changed(
                 remote_type, since=_rfc3339(since - LOOKBACK), owner_id=self.user_id
             )
             if remote_type == "deal":
+                title: str = view["title"]
+                value: float = view["value"]
 
                 def same(item: Obj) -> bool:
                     return (
-                        str(item.get("title") or "") == view["title"]
-                        and abs(float(item.get("value") or 0) - view["value"]) < 0.005
+                        str(item.get("title") or "") == title
+                        and abs(float(item.get("value") or 0) - value) < 0.005
                     )
             else:
+                subject: str = view["subject"]
+                due_date: str = view["due_date"]
 
                 def same(item: Obj) -> bool:
                     return (
                         item.get("deal_id") == deal_remote
-                        and str(item.get("subject") or "") == view["subject"]
-                        and str(item.get("due_date") or "")[:10] == view["due_date"]
+                        and str(item.get("subject") or "") == subject
+                        and str(item.get("due_date") or "")[:10] == due_date
                     )
 
         with read_session(self.engine) as session:
@@ -1547,24 +1562,24 @@ def _shown(value: Any, stage_names: dict[int, str] | None = None) -> str:
 
 def conflicts(session: Session) -> list[Conflict]:
     """The conflicts list, oldest first, each with the deal it is on."""
-    rows = list(session.execute(select(SyncConflict).order_by(SyncConflict.id)).scalars())
+    rows = list(session.execute(select(SyncConflict).order_by(col(SyncConflict.id))).scalars())
     # A stage is compared as Pipedrive's stage id: shown as the desk's stage it maps to.
     names = {s.id: s.name for s in deal_service.stages(session=session)}
-    stage_names = {}
+    stage_names: dict[int, str] = {}
     for desk_id, remote_id in state.get_json(session, state.STAGE_MAP, {}).items():
         stage_names.setdefault(int(remote_id), names.get(int(desk_id), f"stage {remote_id}"))
     found = []
     for row in rows:
-        deal_id = row.local_id
+        deal_id: int | None = row.local_id
         if row.kind != "deal":
             item = session.get(FollowUp if row.kind == "follow_up" else Activity, row.local_id)
-            deal_id = item.deal_id if item is not None else None  # type: ignore[assignment]
+            deal_id = item.deal_id if isinstance(item, (FollowUp, Activity)) else None
         deal = session.get(Deal, deal_id) if deal_id is not None else None
         desk, remote = json.loads(row.desk_value or "null"), json.loads(row.remote_value or "null")
         names_for = stage_names if row.field == "stage" else None
         found.append(
             Conflict(
-                row.id,  # type: ignore[arg-type]
+                saved_id(row),
                 row.kind,
                 row.local_id,
                 row.field,
