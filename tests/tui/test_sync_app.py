@@ -278,3 +278,29 @@ async def test_sync_line_refreshes_that_cancel_each_other_leave_nothing_unawaite
         gc.collect()
     unawaited = [str(w.message) for w in caught if "never awaited" in str(w.message)]
     assert unawaited == []
+
+
+async def test_a_strip_that_had_its_figures_before_it_was_mounted_shows_the_sync_line(
+    home: Path, crm: tuple[Pipedrive, str], token: None
+) -> None:
+    """A quota read can finish while a new screen's widgets are being mounted: its strip gets
+    the figures before its own mount has read the sync line. The screen then asks for the
+    same figures again (a quiet desk answers at once): the sync line must be on it by then,
+    not only at the sync line's next change (an hour later for "synced 2 h ago")."""
+    _api, url = crm
+    app = app_for(home, url)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(pilot)
+        await pilot.press("I")
+        await synced(pilot)
+        await until(pilot, lambda: app.desk.known_quota_figures() is not None)
+        figures = app.desk.known_quota_figures()
+        assert figures is not None
+        strip = QuotaStrip(id="late-strip")
+        strip.show_figures(figures, app.desk.settings.currency)  # the read, before the mount
+        await app.screen.mount(strip)
+        app.refresh_quota()  # the screen's own ask once mounted
+        await pilot.pause()
+        drawn = "".join(segment.text for segment in strip.render_line(0))
+        assert "won €9,000 of €60,000" in drawn
+        assert "Pipedrive: synced just now" in drawn

@@ -31,8 +31,10 @@ class QuotaStrip(Static):
 
     def on_mount(self) -> None:
         # The CRM sync's state (tui/syncing.py), when the desk syncs: a new screen's strip
-        # shows it from the start.
-        self._sync = getattr(getattr(self.app, "sync", None), "line", None)
+        # shows it from the start. Drawn again if the figures came first (a quota read that
+        # finished while the screen was being mounted): asked for the same figures later, the
+        # strip draws nothing new (show_figures), so the line would lack the sync's state.
+        self.show_sync(getattr(getattr(self.app, "sync", None), "line", None))
 
     def show_sync(self, line: Text | None) -> None:
         """The sync's state at the right of the line ("Pipedrive: synced 4 min ago ·
