@@ -290,3 +290,30 @@ def test_the_playbook_shows_an_answer_given_twice_once(engine) -> None:  # type:
     with read_session(engine) as session:
         answers = [p.answer for p in objections.playbook(session=session, category="budget")]
     assert answers == ["Start a pilot", "Split the  payment"]
+
+
+def test_day_queues_cut_to_their_first_rows_keep_the_order_and_the_counts(engine) -> None:  # type: ignore[no-untyped-def]
+    """`repdesk today` keeps ten rows of each section and says how many more there are: the
+    kept rows are the first ones of the whole, in the same order (ties in the order read),
+    whichever way the section is sorted."""
+    old = NOW - timedelta(days=40)
+    titles = [f"Deal {n}" for n in range(9)]
+    ids = [_deal(engine, t, value_cents=(n % 3) * 100_000, now=old) for n, t in enumerate(titles)]
+    _deal(engine, "No step A", now=old)
+    _deal(engine, "No step B", now=old)
+    with write_session(engine) as session:
+        for n, deal_id in enumerate(ids):
+            for days in (-3, -1, 0, 2):  # overdue twice, today, upcoming
+                at = time(9 + n % 2, 0) if n % 3 else None  # all-day steps and timed ones
+                followups.add_follow_up(
+                    session=session, deal_id=deal_id, when=(TODAY + timedelta(days), at), now=old
+                )
+    with read_session(engine) as session:
+        whole = figures.day_queues(session, today=TODAY, now=NOW, going_cold_days=14)
+        cut = figures.day_queues(session, today=TODAY, now=NOW, going_cold_days=14, limit=4)
+    for key, _label in figures.DayQueues.SECTIONS:
+        rows = getattr(whole, key)
+        assert [r.to_json() for r in getattr(cut, key)] == [r.to_json() for r in rows[:4]], key
+        assert cut.count(key) == whole.count(key) == len(rows)
+    assert (cut.count("overdue"), cut.count("today"), cut.count("upcoming")) == (18, 9, 9)
+    assert cut.to_json()["overdue"]["count"] == 18 and len(cut.to_json()["overdue"]["items"]) == 4

@@ -33,15 +33,16 @@ def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
             today=clock.today(),
             now=clock.now(),
             going_cold_days=desk.settings.going_cold_days,
+            limit=None if args.json or args.all else args.limit,
         )
     if args.json:
         shell.print_json(queues.to_json())
         return 0
     today = clock.today()
     for key, label in figures.DayQueues.SECTIONS:
-        rows = getattr(queues, key)
-        shell.out(f"{label} ({len(rows):,})")
-        shown = rows if args.all else rows[: args.limit]
+        shown = getattr(queues, key)
+        count = queues.count(key)
+        shell.out(f"{label} ({count:,})")
         for row in shown:
             if row.due_on is not None:
                 when = formatting.when(row.due_on, row.due_time)
@@ -57,8 +58,8 @@ def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
                 f"{shell.title_and_company(row.title, row.company)} · "
                 f"{format_money(row.value_cents, row.currency)} · {printable(row.stage)}{note}"
             )
-        if len(rows) > len(shown):
-            shell.out(f"         … and {len(rows) - len(shown):,} more (--all shows them)")
+        if count > len(shown):
+            shell.out(f"         … and {count - len(shown):,} more (--all shows them)")
     return 0
 
 

@@ -6,10 +6,14 @@ Each function takes `conn`: a SQLAlchemy session or a plain sqlite3 connection (
 
 from __future__ import annotations
 
+import heapq
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from repdesk.core import clock, forecast, formatting, kpi
@@ -251,6 +255,9 @@ class DayQueues:
     upcoming: list[QueueRow] = field(default_factory=list)
     no_next_step: list[QueueRow] = field(default_factory=list)
     going_cold: list[QueueRow] = field(default_factory=list)
+    # How many rows each section has, when only its first ones were kept (`day_queues`'
+    # `limit`); else each section's length.
+    counts: dict[str, int] = field(default_factory=dict)
 
     SECTIONS = (
         ("overdue", "Overdue"),
@@ -260,9 +267,13 @@ class DayQueues:
         ("going_cold", "Going cold"),
     )
 
+    def count(self, key: str) -> int:
+        """How many rows the section `key` has, kept or not."""
+        return self.counts.get(key, len(getattr(self, key)))
+
     def to_json(self) -> dict[str, Any]:
         return {
-            key: {"count": len(rows), "items": [row.to_json() for row in rows]}
+            key: {"count": self.count(key), "items": [row.to_json() for row in rows]}
             for key, rows in ((key, getattr(self, key)) for key, _ in self.SECTIONS)
         }
 
@@ -278,28 +289,38 @@ def month_figures(conn: Any, *, conversion: Conversion) -> kpi.Kpis:
     )
 
 
-def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -> DayQueues:
-    """The day's queues: overdue, today, upcoming (7 days), no next step, going cold."""
-    queues = DayQueues()
+def day_queues(
+    conn: Any, *, today: date, now: datetime, going_cold_days: int, limit: int | None = None
+) -> DayQueues:
+    """The day's queues: overdue, today, upcoming (7 days), no next step, going cold.
+
+    With `limit`, each section keeps only its first `limit` rows (in its own order) and
+    `counts` says how many it has: `repdesk today` shows ten of each, and making a row of the
+    thousands it does not show was as costly as reading them.
+    """
+    # Each section as (sort key, row maker) pairs; the rows are made for what is kept.
+    found: dict[str, list[tuple[tuple[Any, ...], Callable[[], QueueRow]]]] = {
+        key: [] for key, _ in DayQueues.SECTIONS
+    }
+    no_time = time()
     for row in queries.fetch(conn, "pending_follow_ups", horizon=today + timedelta(UPCOMING_DAYS)):
         (fid, deal_id, due_on, due_time, note, recur, title, company, value, currency, stage,
          probability, _status, last_touch) = row  # fmt: skip
         due = queries.as_date(due_on)
         assert due is not None
-        item = _queue_row(
-            (deal_id, title, company, value, currency, stage, probability),
-            last_touch=queries.as_instant(last_touch),
-            urgency_days=(today - due).days,
-            follow_up_id=fid,
-            due_on=due,
-            due_time=queries.as_time(due_time),
-            note=note,
-            recurring=bool(recur),
-        )
-        section = (
-            queues.overdue if due < today else queues.today if due == today else queues.upcoming
-        )
-        section.append(item)
+        at = queries.as_time(due_time)
+        urgency, cents, chance = (today - due).days, int(value), int(probability)
+        deal = (deal_id, title, company, cents, currency, stage, chance)
+        about = {
+            "urgency_days": urgency, "follow_up_id": fid, "due_on": due, "due_time": at,
+            "note": note, "recurring": bool(recur), "last_touch": last_touch,
+        }  # fmt: skip
+        make = partial(_pending_row, deal, about)
+        if due < today:  # what is late: most urgent first (QueueRow.rank_key)
+            found["overdue"].append(((-urgency, -cents, -chance, at or no_time), make))
+        else:  # the day ahead, in time order (QueueRow.time_key)
+            in_time = (due, at is not None, at or no_time, -cents, -chance)
+            found["today" if due == today else "upcoming"].append((in_time, make))
     shortest = min([going_cold_days, *_rot_limits(conn)])
     cutoff = now - timedelta(days=shortest)
     for row in queries.fetch(conn, "open_deal_touches", touch_cutoff=cutoff):
@@ -307,21 +328,46 @@ def day_queues(conn: Any, *, today: date, now: datetime, going_cold_days: int) -
          last_touch, has_pending) = row  # fmt: skip
         touched = queries.as_instant(last_touch)
         since = (now - (touched or queries.as_instant(created_at) or now)).days
-        item = _queue_row(
-            (deal_id, title, company, value, currency, stage, probability),
+        cents, chance = int(value), int(probability)
+        make = partial(
+            _queue_row,
+            (deal_id, title, company, cents, currency, stage, chance),
             last_touch=touched,
             urgency_days=since,
         )
+        urgent = (-since, -cents, -chance, no_time)
         if not has_pending:
-            queues.no_next_step.append(item)
+            found["no_next_step"].append((urgent, make))
         if since >= (rot_days or going_cold_days):
-            queues.going_cold.append(item)
-    queues.going_cold.extend(_stay_in_touch(conn, now))
-    for key, _ in DayQueues.SECTIONS:
-        # The day ahead reads in time order; what is late or cold, most urgent first.
-        in_time = key in ("today", "upcoming")
-        getattr(queues, key).sort(key=lambda item: item.time_key if in_time else item.rank_key)
-    return queues
+            found["going_cold"].append((urgent, make))
+    for item in _stay_in_touch(conn, now):
+        found["going_cold"].append((item.rank_key, partial(_as_made, item)))
+    sections: dict[str, list[QueueRow]] = {}
+    for key, entries in found.items():
+        first = _first(entries, limit)
+        sections[key] = [make() for _, make in first]
+    counts = {key: len(entries) for key, entries in found.items()} if limit is not None else {}
+    return DayQueues(**sections, counts=counts)
+
+
+def _first(
+    entries: list[tuple[tuple[Any, ...], Callable[[], QueueRow]]], limit: int | None
+) -> list[tuple[tuple[Any, ...], Callable[[], QueueRow]]]:
+    """The entries in key order, the first `limit` of them if given (ties keep the order
+    they were read in, as a stable sort does)."""
+    by_key = itemgetter(0)
+    if limit is None:
+        return sorted(entries, key=by_key)
+    return heapq.nsmallest(limit, entries, key=by_key)
+
+
+def _as_made(row: QueueRow) -> QueueRow:
+    return row
+
+
+def _pending_row(deal: tuple[Any, ...], about: dict[str, Any]) -> QueueRow:
+    about["last_touch"] = queries.as_instant(about["last_touch"])
+    return _queue_row(deal, **about)
 
 
 def _stay_in_touch(conn: Any, now: datetime) -> list[QueueRow]:
