@@ -300,3 +300,44 @@ def test_a_sync_holds_its_own_desk_not_the_whole_database(server_url: str) -> No
         finally:
             other.dispose()
             one.dispose()
+
+
+def test_a_write_on_one_desk_never_waits_for_another_desk_in_the_same_database(
+    server_url: str,
+) -> None:
+    """Writers take turns per desk: a long write on another desk (another schema of the same
+    database) holds nothing here. With one turn for the whole database, this write waited the
+    busy timeout and failed with "the desk stayed busy"."""
+    from repdesk.storage.models import Quota
+
+    with engines.fresh_database() as other_url:
+        store.make_server_engine(other_url).dispose()  # the other desk, made
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import time\n"
+                "from sqlalchemy import text\n"
+                "from repdesk.storage import store\n"
+                f"engine = store.make_server_engine({other_url!r})\n"
+                "with store.write_session(engine) as s:\n"
+                '    s.execute(text("INSERT INTO quota (period, amount_cents) '
+                "VALUES ('2026', 1)\"))\n"
+                "    print('locked', flush=True)\n"
+                "    time.sleep(60)\n",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        engine = store.make_server_engine(server_url)
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+            with store.write_session(engine) as session:
+                session.add(Quota(period="2026-11", amount_cents=100))
+            assert holder.poll() is None  # the other desk's writer still holds its turn
+            with store.read_session(engine) as session:
+                assert [q.period for q in session.exec(orm_select(Quota))] == ["2026-11"]
+        finally:
+            holder.kill()
+            holder.wait()
+            engine.dispose()

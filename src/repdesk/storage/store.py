@@ -4,13 +4,14 @@ desk's two homes: the SQLite file (the default) and a PostgreSQL server (a datab
 Writers take turns. On SQLite every write runs in its own short transaction begun with BEGIN
 IMMEDIATE: a deferred transaction that reads and then writes fails at once with "database is
 locked" when another process holds the write lock, whatever the busy timeout. On PostgreSQL
-every write transaction first takes one transaction-scoped advisory lock, the same turn-taking
-in the server's own terms: a service reads, checks and writes as if alone, a second writer
-waits (up to the same 10 seconds) instead of failing, and the lock goes with the commit or
-rollback. Retrying on serialization failures would need every caller to hand over a function
-to replay; the shell's `with desk.write() as session:` blocks print as they go and cannot be
-replayed. Reads never wait for a writer on either engine (WAL; MVCC with REPEATABLE READ, so
-a report's several queries see one snapshot, as in SQLite's read transaction).
+every write transaction first takes one transaction-scoped advisory lock (one per desk: see
+_DESK_TURN), the same turn-taking in the server's own terms: a service reads, checks and
+writes as if alone, a second writer waits (up to the same 10 seconds) instead of failing, and
+the lock goes with the commit or rollback. Retrying on serialization failures would need
+every caller to hand over a function to replay; the shell's `with desk.write() as session:`
+blocks print as they go and cannot be replayed. Reads never wait for a writer on either
+engine (WAL; MVCC with REPEATABLE READ, so a report's several queries see one snapshot, as in
+SQLite's read transaction).
 """
 
 from __future__ import annotations
@@ -47,8 +48,14 @@ _IMMEDIATE = "repdesk_immediate"
 
 # Any connection that commits a write notifies this channel (PostgreSQL); the app listens.
 CHANGES_CHANNEL = "repdesk_changes"
-# The key of the advisory lock every PostgreSQL write transaction holds: the desk's identity.
+# The key of the advisory lock every PostgreSQL write transaction holds: the desk's identity,
+# and (the lock's second half) the desk itself, i.e. its schema (a desk on a server is the
+# first schema on its search path). One key for the whole database made a write on one desk
+# wait for every other desk's writes in that database, and fail after the busy timeout ("the
+# desk stayed busy") behind a long one. Schema 8 changed the key: a repdesk that knows only up
+# to 7 refuses the desk, so no older writer takes turns by the old key beside a newer one.
 _WRITE_TURN = migrations.APPLICATION_ID
+_DESK_TURN = "hashtext('repdesk-write:' || COALESCE(current_schema(), ''))"
 _LOCK_TIMEOUT = f"{desk_file.BUSY_TIMEOUT_MS}ms"
 # With the desk's key, the advisory lock a sync holds for its whole run (sync_turn): one per
 # desk, i.e. per schema (a desk on a server is the first schema on its search path). One key
@@ -167,7 +174,9 @@ def _take_turn(conn: Connection) -> None:
     """Wait (at most the busy timeout) for this transaction's turn to write."""
     conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}'")
     try:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_TURN})
+        conn.execute(
+            text(f"SELECT pg_advisory_xact_lock(:key, {_DESK_TURN})"), {"key": _WRITE_TURN}
+        )
     except OperationalError as exc:
         if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":  # lock_not_available
             raise
