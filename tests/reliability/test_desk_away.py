@@ -200,3 +200,35 @@ async def test_a_server_that_goes_away_is_said_once_and_the_app_carries_on(
                 await until(pilot, lambda: stage_of_cold_lead() == "Qualified")
             finally:
                 engine.dispose()
+
+
+async def test_a_notice_heard_after_the_server_went_is_no_proof_it_is_back(
+    home: Path, server_url: str
+) -> None:
+    """A write's notice can sit on the change watch's socket when the server goes away, and be
+    read after the app said so. It was taken for the server's return: "The desk is back.",
+    then the same "away" line again at the next read (seen under load). Only the watch finding
+    the server again, or a read or write going through, says it is back."""
+    desk_home = build_small_desk(home)
+    store.copy_desk_to_server(desk_home.desk, server_url)
+    app = create_app(desk_home, Settings(database_url=server_url))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: app.desk._watch is not None)
+        away = "the desk's server stopped answering (test); repdesk goes on when it is back"
+        app.desk_is_away(away)  # as a failed read leaves it
+        engine = store.make_server_engine(server_url)
+        try:
+            with store.write_session(engine) as session:  # a notice now waits on the socket
+                session.connection().exec_driver_sql("UPDATE deal SET notes = 'x' WHERE id = 1")
+        finally:
+            engine.dispose()
+        for _ in range(3):  # the watch's ticks hear the notice and go by
+            app.check_for_changes()
+            await pilot.pause()
+        assert "The desk is back." not in _said(app)
+        assert app.desk.away == away
+        app.desk._answered_since = True  # a read went through: that proves it
+        app.check_for_changes()
+        await until(pilot, lambda: "The desk is back." in _said(app))
+        assert app.desk.away is None

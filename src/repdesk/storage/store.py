@@ -330,16 +330,21 @@ class ServerWatch:
         self._engine = engine
         self._conn: psycopg.Connection[Any] | None = None
         self._lost = False  # True after a dropped connection: what happened since is unknown
+        # The last change reported was the server found again, not a write heard: only that
+        # proves a server that went away is back. A notice read from the socket after the
+        # server went may have been sent before it went (seen under load: a false "back").
+        self.reconnected = False
 
     def changed(self) -> bool:
+        self.reconnected = False
         if self._conn is None:
             try:
                 self._listen()
             except Exception:  # the server is away: try again on the next tick
                 self._lost = True
                 return False
-            reconnected, self._lost = self._lost, False
-            return reconnected
+            self.reconnected, self._lost = self._lost, False
+            return self.reconnected
         try:
             ready, _, _ = io_select.select([self._conn.fileno()], [], [], 0)
             if not ready:

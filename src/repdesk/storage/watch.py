@@ -21,6 +21,12 @@ class ChangeWatch(Protocol):
 
     def close(self) -> None: ...
 
+    @property
+    def reconnected(self) -> bool:
+        """True when the last `changed()` said so because the watch found its database again
+        after losing it (a server back), not because of a write it heard."""
+        ...
+
 
 class FileWatch:
     """SQLite's PRAGMA data_version on a connection of its own: it changes whenever another
@@ -38,6 +44,7 @@ class FileWatch:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._shm = Path(f"{path}-shm")
+        self.reconnected = False  # the last change reported was the files opened anew
         self._open()
 
     def _open(self) -> None:
@@ -61,6 +68,7 @@ class FileWatch:
         return found[0], found[1]
 
     def changed(self) -> bool:
+        self.reconnected = False
         files = self._identity()
         if self._conn is None or files != self._files:
             if files[0] is None:
@@ -74,6 +82,7 @@ class FileWatch:
                 self._open()
             except (sqlite3.Error, OSError, DeskError):
                 return False  # not a desk that opens yet: look again next time
+            self.reconnected = True
             return True
         version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
         changed = version != self._version

@@ -217,7 +217,7 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.desk_is_away(gone)
             return
         if self.desk.away is not None:
-            if not (changed or self.desk.is_back()):
+            if not self.desk.is_back(changed):
                 return
             self.desk.here_again()
             self.notify("The desk is back.", title="Desk", timeout=5)

@@ -165,12 +165,16 @@ class DeskGateway:
                 )
         return None
 
-    def is_back(self) -> bool:
+    def is_back(self, changed: bool = False) -> bool:
         """After DeskAway: True once the desk file is there again, or a read or write went
-        through since (a server's return is also seen by its change watch reconnecting)."""
+        through since, or (`changed`: the change watch's last answer) the file changed, or
+        the server's watch found it again. Notices heard on a server's watch do not count:
+        they may have been sent before it went."""
         if self._answered_since:
             return True
-        return self.settings.database_url is None and self.home.desk.exists()
+        if self.settings.database_url is None:
+            return changed or self.home.desk.exists()
+        return changed and self._watch is not None and self._watch.reconnected
 
     def here_again(self) -> None:
         self.away, self.away_shown, self._answered_since = None, False, False
