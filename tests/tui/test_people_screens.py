@@ -191,6 +191,7 @@ async def test_capture_from_the_palette_adds_the_matched_and_assigns_the_rest(
         found = db(home, "SELECT kind, outcome, text FROM activity WHERE deal_id = ? AND text "
                    "LIKE 'Hello%'", deal_id)  # fmt: skip
         assert found == [("email", "received", "Hello — See you.")]
+        await until(pilot, lambda: app.screen is screen)  # the picker gone before the next key
         await pilot.press("u")  # the assignment taken back: ledger and activity both
         await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM captured") == [(1,)])
         assert db(home, "SELECT COUNT(*) FROM activity WHERE text LIKE 'Hello%'") == [(0,)]
