@@ -70,11 +70,10 @@ class DeskGateway:
         # the first read and any other connection of the app (see storage.watch.FileWatch).
         self._watch: ChangeWatch | None = None
         # The strip's figures, kept until a write of the app's own or a change the watch saw
-        # (counted below), or until the day turns: every screen shows the strip, and reading
-        # it again on each opening cost as much SQL as the screen's own figures.
-        self._writes = 0
-        self._changes = 0
-        self._quota: tuple[tuple[int, int, date], Kpis] | None = None
+        # (each bumps `_writes_seen`), or until the day turns: every screen shows the strip,
+        # and reading it again on each opening cost as much SQL as the screen's own figures.
+        self._writes_seen = 0
+        self._quota: tuple[tuple[int, date], Kpis] | None = None
         if settings.database_url is None and home.desk.exists():
             # Not a desk (damaged, another program's): the first read says what is wrong.
             with contextlib.suppress(sqlite3.Error, DeskError):
@@ -199,8 +198,9 @@ class DeskGateway:
                 self.wrote()  # even a failed write may have committed part of its work
 
     def wrote(self) -> None:
-        """The app wrote (here, or the sync through `engine`): the strip reads again."""
-        self._writes += 1
+        """The desk was written (by the app, here or through the sync's `engine`, or by anyone
+        the change watch saw): the strip reads again."""
+        self._writes_seen += 1
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.read_now, fn)
@@ -264,7 +264,7 @@ class DeskGateway:
             self._watch = self._new_watch()
         changed = self._watch.changed()
         if changed:
-            self._changes += 1
+            self.wrote()  # someone did: the strip reads again
         return changed
 
     def _new_watch(self) -> ChangeWatch:
@@ -291,8 +291,8 @@ class DeskGateway:
             return self._quota[1]
         return None
 
-    def _quota_key(self) -> tuple[int, int, date]:
-        return (self._writes, self._changes, clock.today())
+    def _quota_key(self) -> tuple[int, date]:
+        return (self._writes_seen, clock.today())
 
     def close(self) -> None:
         if self._watch is not None:
