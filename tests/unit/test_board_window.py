@@ -105,7 +105,7 @@ def test_the_first_screen_carries_this_months_quota_figures(engine: Any) -> None
     _fill(engine)
     with read_session(engine) as session:
         first = first_screen(session, conversion=EUR)
-        assert first.quota == figures.month_figures(session, conversion=EUR)
+        assert first.quota == figures.month_standing(session, conversion=EUR)
     assert first.quota.won_value == 9_900_000
     assert first.board.stages[0].name == "Prospect"
 

@@ -60,7 +60,7 @@ def test_a_deleted_deal_leaves_figures_and_queues_and_comes_back_whole(engine) -
         deals.win_deal(session=session, deal_id=deal_id, now=NOW)
     before = _snapshot(engine, deal_id)
     with read_session(engine) as session:
-        assert figures.month_figures(session, conversion=EUR).won_value == 4_500_000
+        assert figures.month_standing(session, conversion=EUR).won_value == 4_500_000
 
     with write_session(engine) as session:
         item = trash.delete_item(session=session, kind="deal", item_id=deal_id, now=NOW)
@@ -69,7 +69,7 @@ def test_a_deleted_deal_leaves_figures_and_queues_and_comes_back_whole(engine) -
     assert (item.kind, item.item_id, item.rows) == ("deal", deal_id, 1 + 3 + 1 + 1 + 1 + 1)
     assert item.label == f"#{deal_id} Fleet rollout (Acme)"
     with read_session(engine) as session:
-        assert figures.month_figures(session, conversion=EUR).won_value == 0
+        assert figures.month_standing(session, conversion=EUR).won_value == 0
         assert deals.list_deals(session=session, status="all") == []
         assert [i.id for i in trash.list_trash(session=session, now=NOW)] == [item.id]
         with pytest.raises(NotFound):
@@ -81,7 +81,7 @@ def test_a_deleted_deal_leaves_figures_and_queues_and_comes_back_whole(engine) -
     assert _snapshot(engine, deal_id) == before
     with read_session(engine) as session:
         assert trash.list_trash(session=session, now=NOW) == []
-        assert figures.month_figures(session, conversion=EUR).won_value == 4_500_000
+        assert figures.month_standing(session, conversion=EUR).won_value == 4_500_000
 
 
 def test_activity_follow_up_and_objection_go_and_come_back_alone(engine) -> None:  # type: ignore[no-untyped-def]

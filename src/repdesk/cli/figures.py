@@ -63,13 +63,12 @@ def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
-def _kpis(desk: Desk, period: Period, as_of: date) -> Any:
+def _kpis(desk: Desk, period: Period, as_of: date, *, standing_only: bool = False) -> Any:
     from repdesk.reports import figures
 
+    report = figures.quota_standing if standing_only else figures.kpi_report
     with desk.fast() as conn:
-        return figures.kpi_report(
-            conn, period=period, as_of=as_of, conversion=desk.settings.conversion
-        )
+        return report(conn, period=period, as_of=as_of, conversion=desk.settings.conversion)
 
 
 def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
@@ -89,7 +88,10 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.reports import figures
 
     period = shell.period(words[0] if words else None, "PERIOD")
-    k = _kpis(desk, period, figures.default_as_of(period, clock.today()))
+    # The line needs won and quota alone; --json prints every figure.
+    k = _kpis(
+        desk, period, figures.default_as_of(period, clock.today()), standing_only=not args.json
+    )
     if args.json:
         shell.print_json(k.to_json())
         return 0

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from repdesk.core.kpi import Kpis
+from repdesk.core.kpi import Kpis, QuotaStanding
 from repdesk.core.money import format_money
+
+# What the quota line reads: the full KPIs, or the standing alone (the strip, `repdesk quota`).
+Standing = QuotaStanding | Kpis
 
 
 def pct(value: float | None) -> str:
@@ -32,7 +35,7 @@ def when(day: date | None, at: time | None = None) -> str:
     return f"{text} {at.strftime('%H:%M')}" if at else text
 
 
-def outcome(k: Kpis, currency: str) -> str:
+def outcome(k: Standing, currency: str) -> str:
     """How a period that is over ended: "missed by €10,000", "made, €2,000 over", "made"."""
     delta = k.won_value - (k.quota or 0)
     whole = round(abs(delta), -2)
@@ -42,11 +45,11 @@ def outcome(k: Kpis, currency: str) -> str:
     return "made" if delta == 0 else f"made, {amount} over"
 
 
-def made(k: Kpis) -> bool:
+def made(k: Standing) -> bool:
     return k.quota is not None and k.won_value >= k.quota
 
 
-def pace(k: Kpis, currency: str) -> str:
+def pace(k: Standing, currency: str) -> str:
     """Ahead of or behind pace; for a period that is over, made or missed."""
     delta = k.pace_delta
     if delta is None:
@@ -66,7 +69,7 @@ def left_out(k: Kpis) -> str:
     return f"{deals} in {', '.join(k.left_out_currencies)} (no rate in settings)"
 
 
-def quota_line(k: Kpis, currency: str) -> str:
+def quota_line(k: Standing, currency: str) -> str:
     """The one line a rep reads at a glance: won, quota, attainment, pace, days left."""
     won = format_money(k.won_value, currency)
     left = f"ended {k.end:%d %b %Y}" if k.ended else f"{k.days_left} days left"
@@ -80,7 +83,7 @@ def quota_line(k: Kpis, currency: str) -> str:
     )
 
 
-def quota_short(k: Kpis, currency: str) -> str:
+def quota_short(k: Standing, currency: str) -> str:
     """A status-bar form: "€12k/€60k 20% ▼28k 10d"."""
     won = format_money(k.won_value, currency, compact=True)
     if k.quota is None:

@@ -66,6 +66,53 @@ class KpiInputs:
 
 
 @dataclass(frozen=True, slots=True)
+class QuotaStanding:
+    """Won so far against the quota: all that the quota strip and `repdesk quota` show, read
+    without the open pipeline, the lessons and the scores the full KPIs need. `Kpis` carries
+    the same attributes, computed by the same formulas (see `standing` below)."""
+
+    period: str
+    end: date
+    days_left: int
+    quota: int | None
+    won_value: int
+    expected_by_now: int | None
+    ended: bool = False
+
+    @property
+    def attainment(self) -> float | None:
+        return self.won_value / self.quota if self.quota else None
+
+    @property
+    def pace_delta(self) -> int | None:
+        """Won so far minus what the quota expects by now: positive is ahead of pace."""
+        return None if self.expected_by_now is None else self.won_value - self.expected_by_now
+
+
+def standing(
+    *,
+    period: str,
+    end: date,
+    days_in_period: int,
+    days_elapsed: int,
+    quota_cents: int | None,
+    won_value_cents: int,
+    ended: bool,
+) -> QuotaStanding:
+    return QuotaStanding(
+        period=period,
+        end=end,
+        days_left=days_in_period - days_elapsed,
+        quota=quota_cents,
+        won_value=won_value_cents,
+        expected_by_now=None
+        if quota_cents is None
+        else expected_by(quota_cents, days_elapsed, days_in_period),
+        ended=ended,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Kpis:
     period: str
     start: date
@@ -218,8 +265,15 @@ def expected_by(quota_cents: int, days_elapsed: int, days_in_period: int) -> int
 def compute(inputs: KpiInputs) -> Kpis:
     i = inputs
     quota = i.quota_cents
-    attainment = i.won_value_cents / quota if quota else None
-    expected = expected_by(quota, i.days_elapsed, i.days_in_period) if quota is not None else None
+    against_quota = standing(
+        period=i.period,
+        end=i.end,
+        days_in_period=i.days_in_period,
+        days_elapsed=i.days_elapsed,
+        quota_cents=quota,
+        won_value_cents=i.won_value_cents,
+        ended=i.ended,
+    )
     win_rate_ = win_rate(i.won_count, i.lost_count)
     avg_cycle = avg_cycle_days(i.cycle_days_sum, i.won_count + i.lost_count)
     avg_size = avg_deal_size(i.won_value_cents, i.won_count)
@@ -246,13 +300,13 @@ def compute(inputs: KpiInputs) -> Kpis:
         period=i.period,
         start=i.start,
         end=i.end,
-        days_left=i.days_in_period - i.days_elapsed,
+        days_left=against_quota.days_left,
         quota=quota,
         won_value=i.won_value_cents,
         won_count=i.won_count,
         lost_count=i.lost_count,
-        attainment=attainment,
-        expected_by_now=expected,
+        attainment=against_quota.attainment,
+        expected_by_now=against_quota.expected_by_now,
         win_rate=win_rate_,
         avg_cycle_days=avg_cycle,
         avg_deal_size=avg_size,

@@ -11,11 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from repdesk.core import clock
-from repdesk.core.kpi import Kpis
+from repdesk.core.kpi import QuotaStanding
 from repdesk.core.money import Conversion
 from repdesk.core.views import CardRow, ColumnTotal, StageRow
 from repdesk.reports import queries
-from repdesk.reports.figures import Converter, month_figures, whole
+from repdesk.reports.figures import Converter, month_standing, whole
 
 ORDERS = ("due", "value", "age")
 ORDER_LABELS = {
@@ -142,12 +142,12 @@ class FirstScreen:
     """Everything the app's first frame shows: the board's window and the quota strip."""
 
     board: BoardWindow
-    quota: Kpis
+    quota: QuotaStanding
 
 
 def first_screen(conn: Any, *, conversion: Conversion) -> FirstScreen:
     """One read for the first frame (a session or a sqlite3 connection in a transaction)."""
-    return FirstScreen(board_window(conn), month_figures(conn, conversion=conversion))
+    return FirstScreen(board_window(conn), month_standing(conn, conversion=conversion))
 
 
 def sort_key(order: str) -> Callable[[CardRow], tuple[Any, ...]]:

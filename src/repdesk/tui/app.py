@@ -19,7 +19,7 @@ from textual.worker import WorkerFailed
 
 from repdesk import background
 from repdesk.core import clock
-from repdesk.core.kpi import Kpis
+from repdesk.core.kpi import QuotaStanding
 from repdesk.core.text import printable
 from repdesk.reports import figures
 from repdesk.services.board import FirstScreen, first_screen, load_board
@@ -247,7 +247,7 @@ class RepdeskApp(KeysInOrder, App[int]):
     async def _read_quota(self) -> None:
         self.show_quota(await asyncio.to_thread(self.desk.quota_figures))
 
-    def show_quota(self, figures: Kpis) -> None:
+    def show_quota(self, figures: QuotaStanding) -> None:
         for screen in self.screen_stack:
             if not can_show(screen):
                 continue  # going away: its strip is being removed

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from repdesk import background
 from repdesk.core import clock
 from repdesk.core.errors import DeskError, RepdeskError
-from repdesk.core.kpi import Kpis
+from repdesk.core.kpi import QuotaStanding
 from repdesk.reports import figures
 from repdesk.settings import Settings
 from repdesk.storage import desk_file, problems
@@ -73,7 +73,7 @@ class DeskGateway:
         # (each bumps `_writes_seen`), or until the day turns: every screen shows the strip,
         # and reading it again on each opening cost as much SQL as the screen's own figures.
         self._writes_seen = 0
-        self._quota: tuple[tuple[int, date], Kpis] | None = None
+        self._quota: tuple[tuple[int, date], QuotaStanding] | None = None
         if settings.database_url is None and home.desk.exists():
             # Not a desk (damaged, another program's): the first read says what is wrong.
             with contextlib.suppress(sqlite3.Error, DeskError):
@@ -275,16 +275,16 @@ class DeskGateway:
 
         return store.watch_changes(self.engine)
 
-    def quota_figures(self) -> Kpis:
+    def quota_figures(self) -> QuotaStanding:
         """This month against quota, for the strip on every screen."""
         known = self._quota_key()  # taken before the read: a write during it makes it stale
         figures_now = self.report_now(
-            lambda conn: figures.month_figures(conn, conversion=self.settings.conversion)
+            lambda conn: figures.month_standing(conn, conversion=self.settings.conversion)
         )
         self._quota = (known, figures_now)
         return figures_now
 
-    def known_quota_figures(self) -> Kpis | None:
+    def known_quota_figures(self) -> QuotaStanding | None:
         """The strip's figures from the last read, if nothing was written since (by the app,
         or by anyone as far as the change watch has seen) and it is still the same day."""
         if self._quota is not None and self._quota[0] == self._quota_key():

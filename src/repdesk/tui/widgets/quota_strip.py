@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from repdesk.core import formatting
-from repdesk.core.kpi import Kpis
+from repdesk.core.kpi import QuotaStanding
 from repdesk.core.money import format_money
 
 
@@ -26,7 +26,7 @@ class QuotaStrip(Static):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._shown: tuple[Kpis, str, bool] | None = None
+        self._shown: tuple[QuotaStanding, str, bool] | None = None
         self._sync: Text | None = None
 
     def on_mount(self) -> None:
@@ -44,7 +44,7 @@ class QuotaStrip(Static):
         self._sync = line
         self._draw()
 
-    def show_figures(self, k: Kpis, currency: str, *, demo: bool = False) -> None:
+    def show_figures(self, k: QuotaStanding, currency: str, *, demo: bool = False) -> None:
         if self._shown == (k, currency, demo):
             return  # the same line again (every screen's opening asks): no layout, no paint
         self._shown = (k, currency, demo)
