@@ -50,6 +50,7 @@ def test_the_fast_path_imports_no_other_command_module(home: Path, command: list
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     *_, modules, heavy = result.stdout.splitlines()
-    expected = ["repdesk.cli", "repdesk.cli.figures", "repdesk.cli.registry", "repdesk.cli.shell"]
+    expected = ["repdesk.cli", "repdesk.cli.entry", "repdesk.cli.figures", "repdesk.cli.registry",
+                "repdesk.cli.shell"]  # fmt: skip
     assert modules == repr(expected)
     assert heavy == "[]"

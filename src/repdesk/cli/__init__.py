@@ -1,99 +1,57 @@
 """The shell commands: parse, call a service, print. Exit 2 on bad input, 1 on a desk problem.
 
 Thin over the services. One module per group of commands (deals, activities, follow_ups,
-objections, figures, transfer, stages, trash, app), what they share in shell, and the
-parser built from what they declare in registry. Imports are lazy: `repdesk quota`,
-`repdesk today` and `repdesk kpi` import cli/figures.py alone and read the desk with the
-standard library's sqlite3 (see `repdesk.reports.figures`), so they never import SQLAlchemy
-or Textual; only commands that write pay for SQLModel.
+objections, figures, transfer, stages, trash, app), what they share in shell, the parser built
+from what they declare in registry, and the entry point in entry. Imports are lazy:
+`repdesk quota --short` is first asked of repdesk.storage.status_line, which answers from the
+line the last run left when nothing has changed (importing nothing else of repdesk);
+`repdesk quota`, `repdesk today` and `repdesk kpi` import cli/figures.py alone and read the
+desk with the standard library's sqlite3 (see `repdesk.reports.figures`), so they never import
+SQLAlchemy or Textual; only commands that write pay for SQLModel.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 
-from repdesk import settings as settings_mod
-from repdesk.cli import shell
-from repdesk.cli.registry import build_parser
-from repdesk.cli.shell import Desk, UsageError
-from repdesk.core.currencies import CurrencyInputError
-from repdesk.core.dates import DateInputError, PeriodInputError
-from repdesk.core.errors import DeskError, RepdeskError
-from repdesk.core.money import AmountInputError
-from repdesk.core.text import printable
-from repdesk.storage import paths, problems
+# Not typing's: importing typing is a tenth of a remembered status line's run. mypy reads any
+# TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from repdesk.cli.registry import build_parser
+    from repdesk.cli.shell import Desk
 
 __all__ = ["Desk", "build_parser", "main"]
 
 
-# ---------------------------------------------------------------- entry point
-
-
-def _quiet_libraries() -> None:
-    """Nothing but repdesk's own one line reaches stderr: SQLAlchemy logs a traceback when a
-    dropped server connection cannot be reset, and warns (SAWarning) in several lines.
-    Python's last-resort handler would print either. Warnings stay on under `python -W`."""
-    import logging
-    import warnings
-
-    library = logging.getLogger("sqlalchemy")
-    library.addHandler(logging.NullHandler())
-    library.propagate = False
-    if not sys.warnoptions:
-        warnings.simplefilter("ignore")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    desk_path = "the desk"
-    crash_log = None  # before the home is known: REPDESK_HOME's, else the user's log folder
-    _quiet_libraries()
-    try:
-        words = list(sys.argv[1:] if argv is None else argv)
-        for word in words:
-            _utf8(word)
-        args = build_parser(words[0] if words else None).parse_args(words)
-        home = paths.resolve_home(args.home)
-        desk_path, crash_log = str(home.desk), home.crash_log
-        if (blocked := paths.not_a_folder(home)) is not None:
-            raise DeskError(
-                f"{blocked} is a file, not a folder: give --home (or REPDESK_HOME) a folder"
-            )
-        return int(args.handler(Desk(home), args))
-    except UsageError as exc:
-        return _fail(str(exc), shell.EXIT_BAD_INPUT)
-    except (DateInputError, PeriodInputError, AmountInputError, RepdeskError) as exc:
-        return _fail(str(exc), shell.EXIT_BAD_INPUT)
-    except CurrencyInputError as exc:
-        return _fail(f"--currency: {exc}", shell.EXIT_BAD_INPUT)
-    except (DeskError, settings_mod.SettingsError) as exc:
-        return _fail(str(exc), shell.EXIT_DESK_PROBLEM)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # `repdesk today | head`: the reader left; that is not an error worth a message.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    words = list(sys.argv[1:] if argv is None else argv)
+    from repdesk.storage import status_line
+
+    line = status_line.recall(words)
+    if line is not None:
+        try:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left: no message, as in entry.main
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # the last line of defence: never a traceback at the rep
-        message, code = problems.describe(exc, desk_path, crash_log=crash_log)
-        return _fail(message, code)
+    from repdesk.cli import entry
+
+    return entry.main(words)
 
 
-def _utf8(word: str) -> None:
-    """Bytes that are not UTF-8 reach Python as lone surrogates (PEP 383), which no desk, no
-    terminal and no PostgreSQL can hold: refused here, in one line, not a crash later."""
-    try:
-        word.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        raise UsageError(
-            f"{shown!r} is not UTF-8 text: set your terminal to UTF-8 and type it again"
-        ) from None
+def __getattr__(name: str) -> Any:
+    if name == "Desk":
+        from repdesk.cli.shell import Desk
 
+        return Desk
+    if name == "build_parser":
+        from repdesk.cli.registry import build_parser
 
-def _fail(message: str, code: int) -> int:
-    # Line by line: an import lists one problem per line.
-    lines = (printable(line) for line in message.split("\n"))
-    sys.stderr.write(f"repdesk: {chr(10).join(lines)}\n")
-    return code
+        return build_parser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

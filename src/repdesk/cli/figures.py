@@ -9,6 +9,7 @@ SQLAlchemy, SQLModel or Textual at any point (tests/cli/test_cli.py checks it). 
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from repdesk.core import clock, formatting
 from repdesk.core.dates import Period
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
+from repdesk.storage import status_line
 
 # The widest usual when: "Mon 23 Nov 10:00 (10d late)" (a few more days late still fit).
 TODAY_WHEN_WIDTH = len("Mon 23 Nov 10:00 (100d late)")
@@ -87,6 +89,11 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
     from repdesk.reports import figures
 
+    # What a status bar asks every few seconds is remembered for the next run (taken before
+    # the read: a write during it makes the line stale at once).
+    remembered = args.short and not words and not args.json and not desk.on_server
+    dirs = (str(desk.home.data_dir), str(desk.home.config_dir))
+    state = status_line.desk_state(*dirs) if remembered else b""
     period = shell.period(words[0] if words else None, "PERIOD")
     # The line needs won and quota alone; --json prints every figure.
     k = _kpis(
@@ -96,7 +103,12 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
         shell.print_json(k.to_json())
         return 0
     cur = desk.settings.currency
-    shell.out(formatting.quota_short(k, cur) if args.short else formatting.quota_line(k, cur))
+    line = shell.as_printed(
+        formatting.quota_short(k, cur) if args.short else formatting.quota_line(k, cur)
+    )
+    sys.stdout.write(line)
+    if remembered:
+        status_line.remember(*dirs, state, line)
     return 0
 
 

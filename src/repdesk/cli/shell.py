@@ -197,9 +197,13 @@ def count(number: int, noun: str) -> str:
 
 
 def out(line: str = "") -> None:
+    sys.stdout.write(as_printed(line))
+
+
+def as_printed(line: str) -> str:
     # The last line of defence: a field printed without printable() still drives nothing.
     # Fields go through printable() themselves, so that a newline in one shows as ⏎.
-    sys.stdout.write(printable(line, multiline=True) + "\n")
+    return printable(line, multiline=True) + "\n"
 
 
 def print_json(data: Any) -> None:

@@ -1,0 +1,92 @@
+"""The shell's entry point past the status line's shortcut: parse, run the command's handler,
+and turn every failure into one line and an exit code (2 bad input, 1 a desk problem)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from repdesk import settings as settings_mod
+from repdesk.cli import shell
+from repdesk.cli.registry import build_parser
+from repdesk.cli.shell import Desk, UsageError
+from repdesk.core.currencies import CurrencyInputError
+from repdesk.core.dates import DateInputError, PeriodInputError
+from repdesk.core.errors import DeskError, RepdeskError
+from repdesk.core.money import AmountInputError
+from repdesk.core.text import printable
+from repdesk.storage import paths, problems
+
+__all__ = ["main"]
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def _quiet_libraries() -> None:
+    """Nothing but repdesk's own one line reaches stderr: SQLAlchemy logs a traceback when a
+    dropped server connection cannot be reset, and warns (SAWarning) in several lines.
+    Python's last-resort handler would print either. Warnings stay on under `python -W`."""
+    import logging
+    import warnings
+
+    library = logging.getLogger("sqlalchemy")
+    library.addHandler(logging.NullHandler())
+    library.propagate = False
+    if not sys.warnoptions:
+        warnings.simplefilter("ignore")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    desk_path = "the desk"
+    crash_log = None  # before the home is known: REPDESK_HOME's, else the user's log folder
+    _quiet_libraries()
+    try:
+        words = list(sys.argv[1:] if argv is None else argv)
+        for word in words:
+            _utf8(word)
+        args = build_parser(words[0] if words else None).parse_args(words)
+        home = paths.resolve_home(args.home)
+        desk_path, crash_log = str(home.desk), home.crash_log
+        if (blocked := paths.not_a_folder(home)) is not None:
+            raise DeskError(
+                f"{blocked} is a file, not a folder: give --home (or REPDESK_HOME) a folder"
+            )
+        return int(args.handler(Desk(home), args))
+    except UsageError as exc:
+        return _fail(str(exc), shell.EXIT_BAD_INPUT)
+    except (DateInputError, PeriodInputError, AmountInputError, RepdeskError) as exc:
+        return _fail(str(exc), shell.EXIT_BAD_INPUT)
+    except CurrencyInputError as exc:
+        return _fail(f"--currency: {exc}", shell.EXIT_BAD_INPUT)
+    except (DeskError, settings_mod.SettingsError) as exc:
+        return _fail(str(exc), shell.EXIT_DESK_PROBLEM)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `repdesk today | head`: the reader left; that is not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # the last line of defence: never a traceback at the rep
+        message, code = problems.describe(exc, desk_path, crash_log=crash_log)
+        return _fail(message, code)
+
+
+def _utf8(word: str) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates (PEP 383), which no desk, no
+    terminal and no PostgreSQL can hold: refused here, in one line, not a crash later."""
+    try:
+        word.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UsageError(
+            f"{shown!r} is not UTF-8 text: set your terminal to UTF-8 and type it again"
+        ) from None
+
+
+def _fail(message: str, code: int) -> int:
+    # Line by line: an import lists one problem per line.
+    lines = (printable(line) for line in message.split("\n"))
+    sys.stderr.write(f"repdesk: {chr(10).join(lines)}\n")
+    return code

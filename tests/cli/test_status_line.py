@@ -1,0 +1,161 @@
+"""`repdesk quota --short` answers from the line its last run left, and only while that line is
+still true: every write, by repdesk or any other program, a new day, new settings or another
+home makes the next run read the desk again (repdesk/storage/status_line.py)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from tests.shell import ok
+
+from repdesk.storage import status_line
+
+SHORT = ("quota", "--short")
+
+
+def _remembered(home: Path) -> str | None:
+    assert os.environ["REPDESK_HOME"] == str(home)
+    return status_line.recall(list(SHORT))
+
+
+def _desk(home: Path) -> None:
+    ok("quota", "set", "2026-11", "60000")
+    ok("deal", "add", "Acme renewal", "--value", "12000", "--stage", "Negotiation")
+
+
+def test_the_line_is_remembered_and_recalled_until_the_desk_changes(home: Path) -> None:
+    _desk(home)
+    first = ok(*SHORT)
+    assert first.startswith("€0/€60k 0%")
+    assert (home / status_line.FILE_NAME).exists()
+    assert _remembered(home) == first
+    assert ok(*SHORT) == first  # from the file: the same, to the byte
+    ok("deal", "won", "1")
+    assert _remembered(home) is None  # the win made the line stale
+    won = ok(*SHORT)
+    assert won.startswith("€12k/€60k 20%")
+    assert _remembered(home) == won
+
+
+def test_a_write_by_another_program_holding_the_desk_open_is_seen(home: Path) -> None:
+    """Another program's commit, still in the WAL (its connection open, nothing checkpointed):
+    the desk file is unchanged, the wal-index is not."""
+    _desk(home)
+    desk = home / "desk.sqlite"
+    with closing(sqlite3.connect(desk)) as other:
+        other.execute("PRAGMA wal_autocheckpoint = 0")
+        other.execute("SELECT count(*) FROM deal").fetchone()
+        ok(*SHORT)
+        size_before = desk.stat().st_size
+        assert _remembered(home) is not None
+        with other:
+            other.execute("UPDATE quota SET amount_cents = 3000000")
+        assert desk.stat().st_size == size_before
+        assert _remembered(home) is None
+        assert ok(*SHORT).startswith("€0/€30k 0%")
+        assert _remembered(home) is not None
+    # Closing checkpointed the write into the file: still the new figures, remembered anew.
+    assert ok(*SHORT).startswith("€0/€30k 0%")
+
+
+def test_a_new_day_new_settings_or_another_home_read_again(
+    home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _desk(home)
+    line = ok(*SHORT)
+    assert line.endswith(" 10d\n")  # 20 November: ten days left after today
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-21T09:30:00+00:00")
+    assert _remembered(home) is None
+    assert ok(*SHORT).endswith(" 9d\n")
+    (home / "settings.toml").write_text('currency = "USD"\n', encoding="utf-8")
+    assert _remembered(home) is None
+    assert ok(*SHORT).startswith("$0/$60k")
+    monkeypatch.setenv("REPDESK_HOME", str(tmp_path / "elsewhere"))
+    assert status_line.recall(list(SHORT)) is None
+    assert ok(*SHORT).startswith("2026-11 €0 won, no quota")
+
+
+def test_only_the_bare_command_on_a_desk_file_is_remembered(home: Path) -> None:
+    _desk(home)
+    ok("quota", "--short", "2026-11")
+    ok("quota")
+    ok("quota", "--json")
+    assert not (home / status_line.FILE_NAME).exists()
+    assert status_line.recall(["quota"]) is None
+    assert status_line.recall(["--home", str(home), *SHORT]) is None
+
+
+def test_a_torn_or_foreign_file_is_ignored(home: Path) -> None:
+    _desk(home)
+    line = ok(*SHORT)
+    remembered = home / status_line.FILE_NAME
+    whole = remembered.read_bytes()
+    for damaged in (b"", whole[:40], whole[:-3] + b"\xff\xfe\xfd", b"x" + whole[1:]):
+        remembered.write_bytes(damaged)
+        if damaged.endswith(b"\xfd"):
+            assert _remembered(home) is None  # not UTF-8: read again
+        assert ok(*SHORT) == line
+    # A home where the line cannot be kept (its place taken by a folder): the line all the
+    # same, every time, and nothing left behind.
+    remembered.unlink()
+    remembered.mkdir()
+    assert ok(*SHORT) == line
+    assert ok(*SHORT) == line
+    assert sorted(p.name for p in home.iterdir() if "quota-short" in p.name) == [".quota-short"]
+
+
+def test_the_default_folders_are_platformdirs_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On Linux the shortcut finds the default home without importing platformdirs; it must
+    find the same folders, whatever the XDG variables say."""
+    import platformdirs
+
+    monkeypatch.delenv("REPDESK_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "rep"))
+    cases: list[dict[str, str | None]] = [
+        {"XDG_DATA_HOME": None, "XDG_CONFIG_HOME": None},
+        {"XDG_DATA_HOME": "", "XDG_CONFIG_HOME": "  "},
+        {"XDG_DATA_HOME": str(tmp_path / "d"), "XDG_CONFIG_HOME": str(tmp_path / "c") + " "},
+    ]
+    for case in cases:
+        for name, value in case.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        expected = (
+            platformdirs.user_data_dir("repdesk", appauthor=False),
+            platformdirs.user_config_dir("repdesk", appauthor=False),
+        )
+        assert status_line.dirs_for(None) == expected, case
+
+
+def test_the_remembered_line_imports_nothing_else(home: Path) -> None:
+    """The point of it: a status bar's run starts Python and reads two small files."""
+    _desk(home)
+    ok(*SHORT)
+    probe = (
+        "import sys\n"
+        "from repdesk.cli import main\n"
+        "code = main(['quota', '--short'])\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('repdesk'))\n"
+        "print(loaded, file=sys.stderr)\n"
+        "raise SystemExit(code)\n"
+    )
+    started = time.perf_counter()
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.startswith("€0/€60k 0%"), shown.stderr
+    assert shown.stderr.strip() == str(
+        ["repdesk", "repdesk.cli", "repdesk.storage", "repdesk.storage.status_line"]
+    )
+    assert time.perf_counter() - started < 30  # a sanity bound, not a benchmark
