@@ -159,3 +159,18 @@ def test_the_remembered_line_imports_nothing_else(home: Path) -> None:
         ["repdesk", "repdesk.cli", "repdesk.storage", "repdesk.storage.status_line"]
     )
     assert time.perf_counter() - started < 30  # a sanity bound, not a benchmark
+
+
+def test_the_line_is_never_written_through_a_link(home: Path, tmp_path: Path) -> None:
+    _desk(home)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me\n")
+    remembered = home / status_line.FILE_NAME
+    remembered.symlink_to(outside)
+    left = home / f"{status_line.FILE_NAME}.{os.getpid()}.tmp"  # this process's own temp name
+    left.symlink_to(outside)
+    line = ok(*SHORT)
+    ok(*SHORT)
+    assert outside.read_text() == "keep me\n"
+    assert not remembered.is_symlink() and _remembered(home) == line
+    assert oct(remembered.stat().st_mode & 0o777) == "0o600"

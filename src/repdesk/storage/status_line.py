@@ -138,8 +138,10 @@ def remember(data_dir: str, config_dir: str, state: bytes, output: str) -> None:
         return
     target = os.path.join(data_dir, FILE_NAME)
     temporary = f"{target}.{os.getpid()}.tmp"
+    # A new file of the rep's alone, never through a link left in its place.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        with open(temporary, "wb") as file:
+        with open(os.open(temporary, flags, 0o600), "wb") as file:
             file.write(_MAGIC + b"%d\n" % len(state) + state + output.encode("utf-8"))
         os.replace(temporary, target)
     except OSError:
