@@ -10,13 +10,13 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from tests.pipedrive.helpers import Waits, add_deal, point_settings_at, sync
-from tests.pipedrive.server import ME, TOKEN, Pipedrive
+from tests.pipedrive.server import ME, TOKEN, Pipedrive, QuietServer
 from tests.shell import ok, refused
 
 from repdesk.sync.connector import SyncError
@@ -185,8 +185,7 @@ class _Trickle(BaseHTTPRequestHandler):
 
 
 def test_an_answer_that_trickles_in_is_given_up_on_in_time() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), _Trickle)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     client = PipedriveClient(
         f"http://127.0.0.1:{server.server_address[1]}",
