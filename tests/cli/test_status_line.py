@@ -102,6 +102,12 @@ def test_a_torn_or_foreign_file_is_ignored(home: Path) -> None:
         if damaged.endswith(b"\xfd"):
             assert _remembered(home) is None  # not UTF-8: read again
         assert ok(*SHORT) == line
+    # A FIFO in its place is never opened for reading (that would wait for ever).
+    remembered.unlink()
+    os.mkfifo(remembered)
+    assert _remembered(home) is None
+    assert ok(*SHORT) == line
+    assert _remembered(home) == line  # replaced by the line, as a file
     # A home where the line cannot be kept (its place taken by a folder): the line all the
     # same, every time, and nothing left behind.
     remembered.unlink()

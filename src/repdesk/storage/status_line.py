@@ -22,6 +22,7 @@ library only, and nothing else is imported on the way: the point is to start fas
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import time
 
@@ -69,11 +70,20 @@ def dirs_for(home: str | None) -> tuple[str, str] | None:
 
 
 def _head(path: str, size: int) -> bytes:
+    """The first `size` bytes of a regular file; b"-" for anything else (a FIFO put in its
+    place would block the status bar for ever)."""
     try:
-        with open(path, "rb") as file:
-            return file.read(size)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return b"-"
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b"-"
+        return os.read(fd, size)
+    except OSError:
+        return b"-"
+    finally:
+        os.close(fd)
 
 
 def _stat(path: str) -> bytes:
