@@ -301,6 +301,30 @@ async def test_f_and_o_add_a_follow_up_and_an_objection(app: RepdeskApp, home: P
         ]  # fmt: skip
 
 
+async def test_in_an_answer_enter_starts_a_line_and_the_keys_line_says_so(
+    app: RepdeskApp, home: Path
+) -> None:
+    """The form's keys line said "enter: save" in the answer too, where enter makes a new
+    line; and an enter after the last word was kept as a ⏎ everywhere the answer shows."""
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "o")
+        form = await form_open(pilot)
+        keys = form.query_one("#form-keys")
+        await pilot.press("tab", *"Too expensive vs Routely")
+        assert "enter: save" in str(keys.render())
+        await pilot.press("tab", *"Showed the ROI")
+        await until(pilot, lambda: "enter: new line" in str(keys.render()))
+        await pilot.press("enter")
+        assert app.screen is form  # a new line, not a save
+        await pilot.press("ctrl+s")
+        await ready(pilot)
+        assert db(home, "SELECT o.said, o.answer FROM objection o JOIN deal d "
+                  "ON d.id = o.deal_id WHERE d.title = 'Cold lead'") == [
+            ("Too expensive vs Routely", "Showed the ROI")
+        ]  # fmt: skip
+
+
 async def test_slash_filters_as_you_type_and_esc_clears(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)

@@ -77,6 +77,12 @@ class _TextArea(TextArea):
         return Text(_keeping_tabs(self.document.get_line(line_index)), end="", no_wrap=True)
 
 
+def _keys_line(*, in_text_area: bool) -> str:
+    if in_text_area:
+        return "ctrl+s: save · enter: new line · esc: cancel · tab: next field"
+    return "ctrl+s or enter: save · esc: cancel · tab: next field"
+
+
 def _keeping_tabs(text: str) -> str:
     # The widgets place the cursor counting a tab as the cells to the next tab stop.
     return "\t".join(printable(part) for part in text.split("\t"))
@@ -267,9 +273,7 @@ class FormScreen(ModalScreen[Any]):
                             )
                         yield Static("", id=f"error-{spec.name}", classes="field-error -empty")
                 yield Static("", id="form-error")
-                yield Static(
-                    "ctrl+s or enter: save · esc: cancel · tab: next field", id="form-keys"
-                )
+                yield Static(_keys_line(in_text_area=False), id="form-keys")
             if self.side is not None:
                 yield self.side
 
@@ -282,6 +286,12 @@ class FormScreen(ModalScreen[Any]):
         next_key = getattr(self.app, "next_key", None)
         if next_key is not None:
             self.app.call_later(next_key)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # In a text of several lines enter starts a new line: the keys line says so there.
+        self.query_one("#form-keys", Static).update(
+            _keys_line(in_text_area=isinstance(event.widget, TextArea))
+        )
 
     def _input_for(self, spec: FieldSpec) -> Widget:
         ident = f"field-{spec.name}"
@@ -314,7 +324,8 @@ class FormScreen(ModalScreen[Any]):
             if isinstance(widget, Select):
                 values[spec.name] = "" if widget.value is Select.NULL else str(widget.value)
             elif isinstance(widget, TextArea):
-                values[spec.name] = widget.text
+                # An enter pressed after the last word is no part of the answer.
+                values[spec.name] = widget.text.rstrip()
             else:
                 assert isinstance(widget, Input)
                 values[spec.name] = widget.value

@@ -216,7 +216,7 @@ def lessons_lines(k: Kpis, currency: str) -> Text:
     nps = k.nps
     text.append(f"{'NPS':<16}", style="bold")
     if nps.score is None:
-        text.append("no won customer of this period answered yet (P on a won deal)", "dim")
+        text.append("no won customer of this period answered yet (V on a won deal)", "dim")
     else:
         text.append(f"{nps.score:+.0f}", style="green" if nps.score >= 0 else "red")
         answered = "1 answered" if nps.answered == 1 else f"{nps.answered} answered"
