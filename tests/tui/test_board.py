@@ -325,6 +325,26 @@ async def test_in_an_answer_enter_starts_a_line_and_the_keys_line_says_so(
         ]  # fmt: skip
 
 
+async def test_Q_on_the_board_sets_this_months_quota(app: RepdeskApp, home: Path) -> None:
+    """The welcome screen teaches Q; on the board it did nothing (only the KPI pane had it)."""
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        await pilot.press("Q")
+        form = await form_open(pilot)
+        assert form.raw_values()["period"] == "2026-11"
+        await pilot.press(*"80k", "enter")
+        await until(pilot, lambda: app.screen is board)
+        assert db(home, "SELECT period, amount_cents FROM quota") == [("2026-11", 8_000_000)]
+        strip = board.query_one("QuotaStrip")
+        await until(pilot, lambda: "of €80,000" in strip.render_line(0).text)
+        # And the palette finds it by name.
+        await pilot.press("ctrl+p", *"set this month")
+        await palette_searched(pilot)
+        await pilot.press("enter")
+        form = await form_open(pilot)
+        assert form.raw_values() == {"amount": "80000", "period": "2026-11"}
+
+
 async def test_slash_filters_as_you_type_and_esc_clears(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)

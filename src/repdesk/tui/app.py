@@ -115,6 +115,9 @@ class RepdeskApp(KeysInOrder, App[int]):
         Binding("ctrl+t", "change_theme", "Theme", id="app.theme", show=False),
         Binding("T", "trash", "Trash: restore what was deleted", id="app.trash", show=False),
         Binding("S", "stages", "Stages: your pipeline", id="app.stages", show=False),
+        # The KPI pane's own Q sets the quota of the period it shows; everywhere else, this
+        # month's (the one the strip measures against).
+        Binding("Q", "set_quota", "Set this month's quota", id="app.set_quota", show=False),
         # Every screen: the stack holds the app's writes from all of them (the board's own
         # `board.undo` is the same action).
         Binding("u", "undo", "Undo the last change", id="app.undo", show=False),
@@ -324,6 +327,29 @@ class RepdeskApp(KeysInOrder, App[int]):
 
     async def action_undo(self) -> None:
         await self.undo_last()
+
+    def action_set_quota(self) -> None:
+        from textual.screen import ModalScreen
+
+        from repdesk.core.dates import period_containing
+        from repdesk.tui import actions
+
+        if isinstance(self.screen, ModalScreen):
+            return  # a form or a question is open: its own keys first
+        known = self.desk.known_quota_figures()
+
+        def saved(result: Any) -> None:
+            if result is not None:
+                self.refresh_quota()
+
+        self.push_screen(
+            actions.quota_form(
+                self.desk,
+                period=period_containing(clock.today(), "month"),
+                current=known.quota if known is not None else None,
+            ),
+            saved,
+        )
 
     def action_stages(self) -> None:
         from repdesk.tui.screens.stages import StagesScreen
