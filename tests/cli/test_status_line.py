@@ -174,3 +174,24 @@ def test_the_line_is_never_written_through_a_link(home: Path, tmp_path: Path) ->
     assert outside.read_text() == "keep me\n"
     assert not remembered.is_symlink() and _remembered(home) == line
     assert oct(remembered.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_write_to_a_linked_desk_held_open_is_seen(home: Path, tmp_path: Path) -> None:
+    """desk.sqlite a link to a desk kept elsewhere (a synced folder): SQLite keeps the -wal and
+    the -shm beside the file the link points to, not beside the link. A commit by a program
+    holding the desk open (the app) must make the next line read the desk again."""
+    elsewhere = tmp_path / "synced"
+    elsewhere.mkdir()
+    _desk(home)
+    (home / "desk.sqlite").rename(elsewhere / "desk.sqlite")
+    (home / "desk.sqlite").symlink_to(elsewhere / "desk.sqlite")
+    with closing(sqlite3.connect(home / "desk.sqlite")) as other:
+        other.execute("PRAGMA wal_autocheckpoint = 0")
+        other.execute("SELECT count(*) FROM deal").fetchone()
+        assert ok(*SHORT).startswith("€0/€60k 0%")
+        assert _remembered(home) is not None
+        with other:
+            other.execute("UPDATE quota SET amount_cents = 3000000")
+        assert (elsewhere / "desk.sqlite-wal").exists()  # where the commit went
+        assert ok(*SHORT).startswith("€0/€30k 0%")
+
