@@ -195,3 +195,19 @@ def test_a_write_to_a_linked_desk_held_open_is_seen(home: Path, tmp_path: Path) 
         assert (elsewhere / "desk.sqlite-wal").exists()  # where the commit went
         assert ok(*SHORT).startswith("€0/€30k 0%")
 
+
+def test_a_write_whose_mtime_was_put_back_is_seen(home: Path) -> None:
+    """A write in WAL mode, checkpointed when its program closed, leaves the file's size and
+    header as they were; a tool that keeps mtimes (touch -d, cp -p, rsync -t, an unpacked
+    archive) can put the old mtime back. The change time cannot be put back."""
+    _desk(home)
+    desk = home / "desk.sqlite"
+    assert ok(*SHORT).startswith("€0/€60k 0%")
+    before = desk.stat()
+    with closing(sqlite3.connect(desk)) as other, other:
+        other.execute("UPDATE quota SET amount_cents = 3000000")
+    assert not Path(f"{desk}-wal").exists()  # checkpointed into the file
+    os.utime(desk, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert desk.stat().st_size == before.st_size
+    assert ok(*SHORT).startswith("€0/€30k 0%")
+
