@@ -211,3 +211,18 @@ def test_a_write_whose_mtime_was_put_back_is_seen(home: Path) -> None:
     assert desk.stat().st_size == before.st_size
     assert ok(*SHORT).startswith("€0/€30k 0%")
 
+
+def test_no_secret_of_the_environment_is_written_down(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Pipedrive token lives in REPDESK_PIPEDRIVE_TOKEN or the keyring, never in a file
+    (settings.toml refuses it). The remembered state must not copy it to disk either."""
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", "pd-token-0123456789abcdef")
+    monkeypatch.setenv("REPDESK_SERVE_TOKEN", "serve-token-0123456789abcdef")
+    _desk(home)
+    line = ok(*SHORT)
+    assert _remembered(home) == line  # still remembered
+    kept = (home / status_line.FILE_NAME).read_bytes()
+    assert b"pd-token-0123456789abcdef" not in kept
+    assert b"serve-token-0123456789abcdef" not in kept
+
