@@ -11,6 +11,7 @@ import sys
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.shell import ok
@@ -225,4 +226,36 @@ def test_no_secret_of_the_environment_is_written_down(
     kept = (home / status_line.FILE_NAME).read_bytes()
     assert b"pd-token-0123456789abcdef" not in kept
     assert b"serve-token-0123456789abcdef" not in kept
+
+
+def _run_short(
+    *, stdout: Any = subprocess.PIPE, closed: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`repdesk quota --short` as a status bar runs it: its own process, stdout as given (or
+    closed), stdin empty; a run that hangs is ended after a while."""
+    command = [sys.executable, "-c", "import sys; from repdesk.cli import main; sys.exit(main())",
+               *SHORT]  # fmt: skip
+    if closed:
+        command = ["sh", "-c", 'exec "$@" >&-', "sh", *command]
+    return subprocess.run(
+        command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE, text=True,
+        timeout=20,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["full", "closed"])
+def test_a_remembered_line_that_cannot_be_printed_says_so_in_one_line(home: Path, how: str) -> None:
+    """As the read path does (entry.main's last line of defence): no traceback."""
+    _desk(home)
+    ok(*SHORT)
+    assert _remembered(home) is not None
+    if how == "full":
+        with open("/dev/full", "w") as full:
+            shown = _run_short(stdout=full)
+    else:
+        shown = _run_short(closed=True)
+    assert shown.returncode != 0
+    assert "Traceback" not in shown.stderr, shown.stderr
+    assert shown.stderr.startswith("repdesk: "), shown.stderr
+
 
