@@ -259,3 +259,14 @@ def test_a_remembered_line_that_cannot_be_printed_says_so_in_one_line(home: Path
     assert shown.stderr.startswith("repdesk: "), shown.stderr
 
 
+@pytest.mark.parametrize("name", [status_line.FILE_NAME, "desk.sqlite-shm"])
+def test_a_fifo_beside_the_desk_does_not_hang_the_status_bar(home: Path, name: str) -> None:
+    """A named pipe where the remembered line or the wal-index should be: opening it to read
+    waits for a writer that never comes. The status bar must get an answer."""
+    _desk(home)
+    os.mkfifo(home / name)
+    try:
+        shown = _run_short()
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"repdesk quota --short hung on a FIFO at {name}")
+    assert "Traceback" not in shown.stderr, shown.stderr
