@@ -69,8 +69,14 @@ def dirs_for(home: str | None) -> tuple[str, str] | None:
 
 
 def _head(path: str, size: int) -> bytes:
+    # Not blocking: a FIFO left in a file's place would wait for a writer forever, and the
+    # status bar with it. A FIFO reads as empty, a device that would block as unreadable.
     try:
-        with open(path, "rb") as file:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return b"-"
+    try:
+        with open(handle, "rb") as file:
             return file.read(size)
     except OSError:
         return b"-"
