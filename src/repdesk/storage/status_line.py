@@ -87,12 +87,16 @@ def _stat(path: str) -> bytes:
         found = os.stat(path)
     except OSError:
         return b"-"
-    return f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}".encode()
+    # The change time too: a tool that keeps mtimes (touch -d, cp -p, rsync -t) can put the
+    # old mtime back over a write, and in WAL mode the write changes neither size nor header.
+    return f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}:{found.st_ctime_ns}".encode()
 
 
 def desk_state(data_dir: str, config_dir: str) -> bytes:
     """Everything the line depends on but the desk's contents, and what stands for those."""
     desk = os.path.join(data_dir, "desk.sqlite")
+    # SQLite keeps a linked desk's -wal and -shm beside the file the link points to.
+    real_desk = os.path.realpath(desk)
     settings = os.path.join(config_dir, "settings.toml")
     env = sorted(
         (name, value)
