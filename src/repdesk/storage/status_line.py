@@ -113,8 +113,8 @@ def desk_state(data_dir: str, config_dir: str) -> bytes:
         _head(settings, 1 << 16),
         _stat(desk),
         _head(desk, 100),
-        _stat(desk + "-wal"),
-        _head(desk + "-shm", _SHM_HEADER),
+        _stat(real_desk + "-wal"),
+        _head(real_desk + "-shm", _SHM_HEADER),
     ]
     return b"\x00".join(part.replace(b"\x00", b"\x00\x01") for part in parts)
 
