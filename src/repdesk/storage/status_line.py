@@ -82,14 +82,19 @@ def _head(path: str, size: int) -> bytes:
         return b"-"
 
 
-def _stat(path: str) -> bytes:
+def _stat(path: str, *, changed: bool = False) -> bytes:
     try:
         found = os.stat(path)
     except OSError:
         return b"-"
-    # The change time too: a tool that keeps mtimes (touch -d, cp -p, rsync -t) can put the
-    # old mtime back over a write, and in WAL mode the write changes neither size nor header.
-    return f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}:{found.st_ctime_ns}".encode()
+    stated = f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}"
+    if changed:
+        # The change time too (the desk's alone): a tool that keeps mtimes (touch -d, cp -p,
+        # rsync -t) can put the old mtime back over a write, and in WAL mode the write
+        # changes neither size nor header. Not the -wal's: SQLite run as root chowns it to
+        # the desk's owner on every open, which sets its change time.
+        stated += f":{found.st_ctime_ns}"
+    return stated.encode()
 
 
 def desk_state(data_dir: str, config_dir: str) -> bytes:
@@ -111,7 +116,7 @@ def desk_state(data_dir: str, config_dir: str) -> bytes:
         *(_stat(os.path.join(_PACKAGE, name)) for name in _CODE),
         _stat(settings),
         _head(settings, 1 << 16),
-        _stat(desk),
+        _stat(desk, changed=True),
         _head(desk, 100),
         _stat(real_desk + "-wal"),
         _head(real_desk + "-shm", _SHM_HEADER),
