@@ -2,8 +2,9 @@
 
 A status bar (tmux, i3blocks, a shell prompt) runs `repdesk quota --short` every few seconds,
 and the desk changes a few times an hour. Each run that reads the desk leaves its line in
-`.quota-short` beside the desk, with the state it read: the next run prints that line without
-importing the rest of repdesk when nothing that could change it has changed:
+`.quota-short` beside the desk, with a digest of the state it read (never the state: it holds
+the environment, secrets and all): the next run prints that line without importing the rest
+of repdesk when nothing that could change it has changed:
 
 - the desk: its file (inode, size, mtime and its 100-byte header, where SQLite keeps the schema
   version and a change counter), and while any program has it open, the first 96 bytes of its
@@ -27,7 +28,7 @@ import time
 
 WORDS = ("quota", "--short")
 FILE_NAME = ".quota-short"
-_MAGIC = b"repdesk quota --short 1\n"
+_MAGIC = b"repdesk quota --short 2\n"
 _ENV_PREFIXES = ("REPDESK_", "XDG_", "LC_", "PYTHON")
 _ENV_NAMES = ("HOME", "TZ", "LANG")
 # The wal-index header, twice; not the checkpoint information after it, whose read marks
@@ -124,6 +125,16 @@ def desk_state(data_dir: str, config_dir: str) -> bytes:
     return b"\x00".join(part.replace(b"\x00", b"\x00\x01") for part in parts)
 
 
+def _digest(state: bytes) -> bytes:
+    """What is kept of the state: a digest, never the state itself, which holds the REPDESK_*
+    environment (REPDESK_PIPEDRIVE_TOKEN: a secret kept out of every file) and the settings."""
+    try:
+        from _blake2 import blake2b  # hashlib's own, without hashlib's OpenSSL (10 ms)
+    except ImportError:  # a Python built without it
+        from hashlib import blake2b
+    return blake2b(state, digest_size=32).hexdigest().encode()
+
+
 def recall(words: list[str]) -> str | None:
     """The remembered line for these command-line words, if they are `quota --short` and
     nothing it depends on has changed since; else None (and the command runs)."""
@@ -136,11 +147,11 @@ def recall(words: list[str]) -> str | None:
     stored = _head(os.path.join(dirs[0], FILE_NAME), 1 << 20)
     if not stored.startswith(_MAGIC):
         return None
-    size, _, rest = stored[len(_MAGIC) :].partition(b"\n")
-    if not size.isdigit() or rest[: int(size)] != state:
+    digest, newline, line = stored[len(_MAGIC) :].partition(b"\n")
+    if not newline or digest != _digest(state):
         return None
     try:
-        return rest[int(size) :].decode("utf-8")
+        return line.decode("utf-8")
     except UnicodeDecodeError:
         return None
 
@@ -157,7 +168,7 @@ def remember(data_dir: str, config_dir: str, state: bytes, output: str) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         with open(os.open(temporary, flags, 0o600), "wb") as file:
-            file.write(_MAGIC + b"%d\n" % len(state) + state + output.encode("utf-8"))
+            file.write(_MAGIC + _digest(state) + b"\n" + output.encode("utf-8"))
         os.replace(temporary, target)
     except OSError:
         from contextlib import suppress  # only here: recall() imports nothing it need not
