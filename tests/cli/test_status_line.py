@@ -270,3 +270,29 @@ def test_a_fifo_beside_the_desk_does_not_hang_the_status_bar(home: Path, name: s
     except subprocess.TimeoutExpired:
         pytest.fail(f"repdesk quota --short hung on a FIFO at {name}")
     assert "Traceback" not in shown.stderr, shown.stderr
+
+
+# The code the line is made by beyond the reports and formatting: the command and its period
+# (cli/figures.py, cli/shell.py), the currency symbols (core/currencies.py), the month's days
+# (core/dates.py), the clock, printable() and the rates and currency (settings.py).
+LINE_MAKERS = ("cli/figures.py", "cli/shell.py", "core/currencies.py", "core/dates.py",
+               "core/clock.py", "core/text.py", "settings.py")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", LINE_MAKERS)
+def test_a_change_to_any_code_that_makes_the_line_reads_again(home: Path, name: str) -> None:
+    """On an editable install (`pip install -e`, as in development), checking out a branch
+    rewrites only the files that differ: a new symbol or a fixed month length in one of these
+    must not leave the old line in the status bar."""
+    import repdesk
+
+    source = Path(repdesk.__file__).parent / name
+    _desk(home)
+    ok(*SHORT)
+    assert _remembered(home) is not None
+    was = source.stat()
+    try:
+        os.utime(source, ns=(was.st_atime_ns, was.st_mtime_ns + 1_000_000_000))
+        assert _remembered(home) is None, f"{name} changed, the line did not"
+    finally:
+        os.utime(source, ns=(was.st_atime_ns, was.st_mtime_ns))
