@@ -13,7 +13,8 @@ of repdesk when nothing that could change it has changed:
   in that header yet is one no reader could see either;
 - the settings file, byte for byte; the environment that chooses the desk, the clock or the
   output (REPDESK_*, XDG_*, HOME, TZ, LANG, LC_*, PYTHON*); the local date and UTC offset;
-- the code that makes the line (this module and the reports' and formatting's files).
+- the code that makes the line (this module, the command, the reports, the formatting, the
+  money, dates and clock, and the settings).
 
 The state is taken before the desk is read, so a write during the read leaves a line that is
 never recalled. A desk on PostgreSQL is never remembered (there is no file to watch). Standard
@@ -36,7 +37,9 @@ _ENV_NAMES = ("HOME", "TZ", "LANG")
 _SHM_HEADER = 96
 # Relative to src/repdesk: the code whose change changes the line.
 _CODE = ("storage/status_line.py", "reports/figures.py", "reports/queries.py",
-         "core/formatting.py", "core/kpi.py", "core/money.py")  # fmt: skip
+         "core/formatting.py", "core/kpi.py", "core/money.py", "core/currencies.py",
+         "core/dates.py", "core/clock.py", "core/text.py", "cli/figures.py", "cli/shell.py",
+         "settings.py")  # fmt: skip
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
