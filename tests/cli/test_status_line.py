@@ -11,6 +11,7 @@ import sys
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.shell import ok
@@ -180,3 +181,124 @@ def test_the_line_is_never_written_through_a_link(home: Path, tmp_path: Path) ->
     assert outside.read_text() == "keep me\n"
     assert not remembered.is_symlink() and _remembered(home) == line
     assert oct(remembered.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_write_to_a_linked_desk_held_open_is_seen(home: Path, tmp_path: Path) -> None:
+    """desk.sqlite a link to a desk kept elsewhere (a synced folder): SQLite keeps the -wal and
+    the -shm beside the file the link points to, not beside the link. A commit by a program
+    holding the desk open (the app) must make the next line read the desk again."""
+    elsewhere = tmp_path / "synced"
+    elsewhere.mkdir()
+    _desk(home)
+    (home / "desk.sqlite").rename(elsewhere / "desk.sqlite")
+    (home / "desk.sqlite").symlink_to(elsewhere / "desk.sqlite")
+    with closing(sqlite3.connect(home / "desk.sqlite")) as other:
+        other.execute("PRAGMA wal_autocheckpoint = 0")
+        other.execute("SELECT count(*) FROM deal").fetchone()
+        assert ok(*SHORT).startswith("€0/€60k 0%")
+        assert _remembered(home) is not None
+        with other:
+            other.execute("UPDATE quota SET amount_cents = 3000000")
+        assert (elsewhere / "desk.sqlite-wal").exists()  # where the commit went
+        assert ok(*SHORT).startswith("€0/€30k 0%")
+
+
+def test_a_write_whose_mtime_was_put_back_is_seen(home: Path) -> None:
+    """A write in WAL mode, checkpointed when its program closed, leaves the file's size and
+    header as they were; a tool that keeps mtimes (touch -d, cp -p, rsync -t, an unpacked
+    archive) can put the old mtime back. The change time cannot be put back."""
+    _desk(home)
+    desk = home / "desk.sqlite"
+    assert ok(*SHORT).startswith("€0/€60k 0%")
+    before = desk.stat()
+    with closing(sqlite3.connect(desk)) as other, other:
+        other.execute("UPDATE quota SET amount_cents = 3000000")
+    assert not Path(f"{desk}-wal").exists()  # checkpointed into the file
+    os.utime(desk, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert desk.stat().st_size == before.st_size
+    assert ok(*SHORT).startswith("€0/€30k 0%")
+
+
+def test_no_secret_of_the_environment_is_written_down(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Pipedrive token lives in REPDESK_PIPEDRIVE_TOKEN or the keyring, never in a file
+    (settings.toml refuses it). The remembered state must not copy it to disk either."""
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", "pd-token-0123456789abcdef")
+    monkeypatch.setenv("REPDESK_SERVE_TOKEN", "serve-token-0123456789abcdef")
+    _desk(home)
+    line = ok(*SHORT)
+    assert _remembered(home) == line  # still remembered
+    kept = (home / status_line.FILE_NAME).read_bytes()
+    assert b"pd-token-0123456789abcdef" not in kept
+    assert b"serve-token-0123456789abcdef" not in kept
+
+
+def _run_short(
+    *, stdout: Any = subprocess.PIPE, closed: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`repdesk quota --short` as a status bar runs it: its own process, stdout as given (or
+    closed), stdin empty; a run that hangs is ended after a while."""
+    command = [sys.executable, "-c", "import sys; from repdesk.cli import main; sys.exit(main())",
+               *SHORT]  # fmt: skip
+    if closed:
+        command = ["sh", "-c", 'exec "$@" >&-', "sh", *command]
+    return subprocess.run(
+        command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE, text=True,
+        timeout=20,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["full", "closed"])
+def test_a_remembered_line_that_cannot_be_printed_says_so_in_one_line(home: Path, how: str) -> None:
+    """As the read path does (entry.main's last line of defence): no traceback."""
+    _desk(home)
+    ok(*SHORT)
+    assert _remembered(home) is not None
+    if how == "full":
+        with open("/dev/full", "w") as full:
+            shown = _run_short(stdout=full)
+    else:
+        shown = _run_short(closed=True)
+    assert shown.returncode != 0
+    assert "Traceback" not in shown.stderr, shown.stderr
+    assert shown.stderr.startswith("repdesk: "), shown.stderr
+
+
+@pytest.mark.parametrize("name", [status_line.FILE_NAME, "desk.sqlite-shm"])
+def test_a_fifo_beside_the_desk_does_not_hang_the_status_bar(home: Path, name: str) -> None:
+    """A named pipe where the remembered line or the wal-index should be: opening it to read
+    waits for a writer that never comes. The status bar must get an answer."""
+    _desk(home)
+    os.mkfifo(home / name)
+    try:
+        shown = _run_short()
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"repdesk quota --short hung on a FIFO at {name}")
+    assert "Traceback" not in shown.stderr, shown.stderr
+
+
+# The code the line is made by beyond the reports and formatting: the command and its period
+# (cli/figures.py, cli/shell.py), the currency symbols (core/currencies.py), the month's days
+# (core/dates.py), the clock, printable() and the rates and currency (settings.py).
+LINE_MAKERS = ("cli/figures.py", "cli/shell.py", "core/currencies.py", "core/dates.py",
+               "core/clock.py", "core/text.py", "settings.py")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", LINE_MAKERS)
+def test_a_change_to_any_code_that_makes_the_line_reads_again(home: Path, name: str) -> None:
+    """On an editable install (`pip install -e`, as in development), checking out a branch
+    rewrites only the files that differ: a new symbol or a fixed month length in one of these
+    must not leave the old line in the status bar."""
+    import repdesk
+
+    source = Path(repdesk.__file__).parent / name
+    _desk(home)
+    ok(*SHORT)
+    assert _remembered(home) is not None
+    was = source.stat()
+    try:
+        os.utime(source, ns=(was.st_atime_ns, was.st_mtime_ns + 1_000_000_000))
+        assert _remembered(home) is None, f"{name} changed, the line did not"
+    finally:
+        os.utime(source, ns=(was.st_atime_ns, was.st_mtime_ns))

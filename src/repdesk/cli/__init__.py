@@ -39,7 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
         except BrokenPipeError:  # the reader left: no message, as in entry.main
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+            return 0
+        except (OSError, AttributeError, ValueError):
+            # No room, no stdout at all (None), or closed: the read path meets the same
+            # failure and says it in one line (entry.main), never a traceback.
+            pass
+        else:
+            return 0
     from repdesk.cli import entry
 
     return entry.main(words)

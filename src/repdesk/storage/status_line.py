@@ -2,8 +2,9 @@
 
 A status bar (tmux, i3blocks, a shell prompt) runs `repdesk quota --short` every few seconds,
 and the desk changes a few times an hour. Each run that reads the desk leaves its line in
-`.quota-short` beside the desk, with the state it read: the next run prints that line without
-importing the rest of repdesk when nothing that could change it has changed:
+`.quota-short` beside the desk, with a digest of the state it read (never the state: it holds
+the environment, secrets and all): the next run prints that line without importing the rest
+of repdesk when nothing that could change it has changed:
 
 - the desk: its file (inode, size, mtime and its 100-byte header, where SQLite keeps the schema
   version and a change counter), and while any program has it open, the first 96 bytes of its
@@ -12,7 +13,8 @@ importing the rest of repdesk when nothing that could change it has changed:
   in that header yet is one no reader could see either;
 - the settings file, byte for byte; the environment that chooses the desk, the clock or the
   output (REPDESK_*, XDG_*, HOME, TZ, LANG, LC_*, PYTHON*); the local date and UTC offset;
-- the code that makes the line (this module and the reports' and formatting's files).
+- the code that makes the line (this module, the command, the reports, the formatting, the
+  money, dates and clock, and the settings).
 
 The state is taken before the desk is read, so a write during the read leaves a line that is
 never recalled. A desk on PostgreSQL is never remembered (there is no file to watch). Standard
@@ -28,7 +30,7 @@ import time
 
 WORDS = ("quota", "--short")
 FILE_NAME = ".quota-short"
-_MAGIC = b"repdesk quota --short 1\n"
+_MAGIC = b"repdesk quota --short 2\n"
 _ENV_PREFIXES = ("REPDESK_", "XDG_", "LC_", "PYTHON")
 _ENV_NAMES = ("HOME", "TZ", "LANG")
 # The wal-index header, twice; not the checkpoint information after it, whose read marks
@@ -36,7 +38,9 @@ _ENV_NAMES = ("HOME", "TZ", "LANG")
 _SHM_HEADER = 96
 # Relative to src/repdesk: the code whose change changes the line.
 _CODE = ("storage/status_line.py", "reports/figures.py", "reports/queries.py",
-         "core/formatting.py", "core/kpi.py", "core/money.py")  # fmt: skip
+         "core/formatting.py", "core/kpi.py", "core/money.py", "core/currencies.py",
+         "core/dates.py", "core/clock.py", "core/text.py", "cli/figures.py", "cli/shell.py",
+         "settings.py")  # fmt: skip
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -86,17 +90,26 @@ def _head(path: str, size: int) -> bytes:
         os.close(fd)
 
 
-def _stat(path: str) -> bytes:
+def _stat(path: str, *, changed: bool = False) -> bytes:
     try:
         found = os.stat(path)
     except OSError:
         return b"-"
-    return f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}".encode()
+    stated = f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}"
+    if changed:
+        # The change time too (the desk's alone): a tool that keeps mtimes (touch -d, cp -p,
+        # rsync -t) can put the old mtime back over a write, and in WAL mode the write
+        # changes neither size nor header. Not the -wal's: SQLite run as root chowns it to
+        # the desk's owner on every open, which sets its change time.
+        stated += f":{found.st_ctime_ns}"
+    return stated.encode()
 
 
 def desk_state(data_dir: str, config_dir: str) -> bytes:
     """Everything the line depends on but the desk's contents, and what stands for those."""
     desk = os.path.join(data_dir, "desk.sqlite")
+    # SQLite keeps a linked desk's -wal and -shm beside the file the link points to.
+    real_desk = os.path.realpath(desk)
     settings = os.path.join(config_dir, "settings.toml")
     env = sorted(
         (name, value)
@@ -111,12 +124,22 @@ def desk_state(data_dir: str, config_dir: str) -> bytes:
         *(_stat(os.path.join(_PACKAGE, name)) for name in _CODE),
         _stat(settings),
         _head(settings, 1 << 16),
-        _stat(desk),
+        _stat(desk, changed=True),
         _head(desk, 100),
-        _stat(desk + "-wal"),
-        _head(desk + "-shm", _SHM_HEADER),
+        _stat(real_desk + "-wal"),
+        _head(real_desk + "-shm", _SHM_HEADER),
     ]
     return b"\x00".join(part.replace(b"\x00", b"\x00\x01") for part in parts)
+
+
+def _digest(state: bytes) -> bytes:
+    """What is kept of the state: a digest, never the state itself, which holds the REPDESK_*
+    environment (REPDESK_PIPEDRIVE_TOKEN: a secret kept out of every file) and the settings."""
+    try:
+        from _blake2 import blake2b  # hashlib's own, without hashlib's OpenSSL (10 ms)
+    except ImportError:  # a Python built without it
+        from hashlib import blake2b
+    return blake2b(state, digest_size=32).hexdigest().encode()
 
 
 def recall(words: list[str]) -> str | None:
@@ -131,11 +154,11 @@ def recall(words: list[str]) -> str | None:
     stored = _head(os.path.join(dirs[0], FILE_NAME), 1 << 20)
     if not stored.startswith(_MAGIC):
         return None
-    size, _, rest = stored[len(_MAGIC) :].partition(b"\n")
-    if not size.isdigit() or rest[: int(size)] != state:
+    digest, newline, line = stored[len(_MAGIC) :].partition(b"\n")
+    if not newline or digest != _digest(state):
         return None
     try:
-        return rest[int(size) :].decode("utf-8")
+        return line.decode("utf-8")
     except UnicodeDecodeError:
         return None
 
@@ -152,7 +175,7 @@ def remember(data_dir: str, config_dir: str, state: bytes, output: str) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         with open(os.open(temporary, flags, 0o600), "wb") as file:
-            file.write(_MAGIC + b"%d\n" % len(state) + state + output.encode("utf-8"))
+            file.write(_MAGIC + _digest(state) + b"\n" + output.encode("utf-8"))
         os.replace(temporary, target)
     except OSError:
         from contextlib import suppress  # only here: recall() imports nothing it need not
