@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.pinned import NOW
-from tests.shell import ok
+from tests.shell import ok, run
 
 from repdesk.services import followups
 from repdesk.storage.store import make_engine, write_session
@@ -56,3 +56,17 @@ def test_snooze_from_the_shell_keeps_the_time_of_day(home: Path) -> None:
     ok("follow-up", "add", "fleet", "today 15:00")
     assert "moved to Mon 23 Nov 15:00" in ok("follow-up", "snooze", "1", "mon")
     assert "moved to Tue 24 Nov 09:00" in ok("follow-up", "snooze", "1", "tue 09:00")
+
+
+def test_a_deal_added_in_a_currency_with_no_rate_says_it_counts_in_no_figure(home: Path) -> None:
+    code, out, err = run("deal", "add", "Seats expansion", "--value", "£8,000")
+    assert code == 0 and out.startswith("Added #1 Seats expansion")
+    assert err == (
+        "Warning: this deal in GBP is left out of every KPI until the settings have a rate for "
+        "GBP: add under [rates] in settings.toml: GBP = RATE, with RATE what one unit of it is "
+        "worth in the desk's currency\n"
+    )
+    # With a rate, or in the desk's own currency: nothing to say.
+    (home / "settings.toml").write_text("[rates]\nGBP = 1.15\n", encoding="utf-8")
+    assert run("deal", "add", "More seats", "--value", "£2,000")[2] == ""
+    assert run("deal", "add", "Euro deal", "--value", "2000")[2] == ""

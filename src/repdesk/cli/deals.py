@@ -62,7 +62,21 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
             role = args.role and people.check_role(args.role)
             line += f" with {printable(deal.contact)}" + (f" ({role})" if role else "")
     shell.out(line)  # only once committed: a full disk fails the commit, not before it
+    _warn_unrated(desk, deal.currency)
     return 0
+
+
+def _warn_unrated(desk: Desk, currency: str) -> None:
+    """A deal in a currency the settings have no rate for counts in no figure: said at once,
+    as an import says it, not found out later from a KPI that looks too low."""
+    if desk.settings.conversion.factor(currency) is not None:
+        return
+    from repdesk.core.kpi import rates_to_add
+
+    sys.stderr.write(
+        f"Warning: this deal in {currency} is left out of every KPI until the settings have "
+        f"a rate for {currency}: {rates_to_add([currency])}\n"
+    )
 
 
 def _known_contact(session: Session, ref: str) -> Contact | None:
