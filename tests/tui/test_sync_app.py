@@ -150,6 +150,33 @@ async def test_no_token_is_said_on_the_top_line_and_in_a_toast(
     assert api.log == []  # nothing was asked of Pipedrive
 
 
+async def test_on_a_narrow_terminal_the_sync_says_less_before_the_quota_does(
+    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 80 columns "Pipedrive: not synced: no API token" cut the quota to "of €4…" on every
+    screen until the app was restarted."""
+    _, url = crm
+    monkeypatch.delenv("REPDESK_PIPEDRIVE_TOKEN", raising=False)
+    app = app_for(home, url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_board(pilot)
+        await until(pilot, lambda: "of €60,000" in top_line(app))
+        whole = top_line(app)
+        assert "pace" in whole and "…" not in whole
+        await pilot.press("I")
+        await until(pilot, lambda: "Pipedrive" in top_line(app))
+        line = top_line(app)
+        # The quota's words whole, the pace in short, the sync in short, the days left.
+        assert line.split("  ·  ")[0] == whole.split("  ·  ")[0]
+        assert "Pipedrive: not synced  10d" in line and "…" not in line
+        await pilot.resize_terminal(130, 24)
+        await until(pilot, lambda: "Pipedrive: not synced: no API token" in top_line(app))
+        assert "pace" in top_line(app)
+        await pilot.resize_terminal(40, 24)
+        await until(pilot, lambda: "Pipedrive" not in top_line(app))
+        assert "days left" in top_line(app)
+
+
 async def test_offline_is_said_at_once(
     home: Path, token: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -50,6 +50,54 @@ class QuotaStrip(Static):
         self._shown = (k, currency, demo)
         self._draw()
 
+    def on_resize(self) -> None:
+        self._draw()  # the sync's words take what the width leaves (see _right)
+
+    def _right(
+        self, lines: tuple[Text, Text], days_left: tuple[str, str], demo: bool
+    ) -> tuple[Text, Text]:
+        """The line's two sides. The right is kept whole: the sync's state, the demo mark, the
+        days left. On a narrow terminal the sync says less ("Pipedrive: not synced: no API
+        token", then "Pipedrive: not synced"), then the pace and the days are said in short
+        ("▲ 2.1k", "10d"), then the sync goes; only then do the figures on the left give way."""
+
+        def with_sync(sync: Text | None, days: str = days_left[0]) -> Text:
+            right = Text("  ", no_wrap=True)
+            if sync is not None:
+                right.append_text(sync)
+                right.append("  ")
+            if demo:
+                right.append(" demo desk ", style="bold reverse")
+                right.append("  ")
+            right.append(days, style="dim")
+            return right
+
+        full, short = lines
+        width = self.content_region.width
+        if not width:  # not laid out yet: on_resize draws it again
+            return full, with_sync(self._sync)
+        *syncs, shortest = self._sync_forms()
+        tries = [(full, sync) for sync in syncs]
+        if syncs:
+            tries.append((short, syncs[-1]))
+        for n, (left, sync) in enumerate(tries):
+            # The last try is the short one: the days in short too.
+            right = with_sync(sync, days_left[n == len(syncs)])
+            if left.cell_len + right.cell_len <= width:
+                return left, right
+        return full, with_sync(shortest)
+
+    def _sync_forms(self) -> list[Text | None]:
+        if self._sync is None:
+            return [None]
+        whole = self._sync
+        first = whole.split(" · ")[0] if " · " in whole.plain else whole
+        parts = first.plain.split(": ")
+        forms: list[Text | None] = [whole, first]
+        if len(parts) > 2:
+            forms.append(first[: len(": ".join(parts[:2]))])
+        return [*forms, None]
+
     def _draw(self) -> None:
         if self._shown is None:
             return
@@ -57,27 +105,27 @@ class QuotaStrip(Static):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{k.period}  ", style="bold")
         line.append(f"won {format_money(k.won_value, currency)}")
+        short = line.copy()
         if k.quota is None:
-            line.append(f"  ·  no quota: press 3 or run repdesk quota set {k.period} AMOUNT", "dim")
+            line.append(f"  ·  no quota: press Q or run repdesk quota set {k.period} AMOUNT", "dim")
+            short.append("  ·  no quota: press Q", "dim")
         else:
-            line.append(f" of {format_money(k.quota, currency)}  ")
-            line.append(formatting.pct(k.attainment), style="bold")
-            line.append("  ·  ")
+            for side in (line, short):
+                side.append(f" of {format_money(k.quota, currency)}  ")
+                side.append(formatting.pct(k.attainment), style="bold")
+                side.append("  ·  ")
             ahead = formatting.made(k) if k.ended else (k.pace_delta or 0) >= 0
-            line.append(
-                ("▲ " if ahead else "▼ ") + formatting.pace(k, currency),
-                style="green" if ahead else "red",
+            arrow, style = ("▲ " if ahead else "▼ "), ("green" if ahead else "red")
+            line.append(arrow + formatting.pace(k, currency), style=style)
+            in_short = (
+                ("made" if ahead else "missed")
+                if k.ended
+                else format_money(abs(k.pace_delta or 0), "", compact=True)
             )
-        # Kept whole at the right edge; on a narrow terminal the figures on the left give way.
-        right = Text("  ", no_wrap=True)
-        if self._sync is not None:
-            right.append_text(self._sync)
-            right.append("  ")
-        if demo:
-            right.append(" demo desk ", style="bold reverse")
-            right.append("  ")
-        left = "ended" if k.ended else formatting.count(k.days_left, "day") + " left"
-        right.append(left, style="dim")
+            short.append(arrow + in_short, style=style)
+        days = "ended" if k.ended else formatting.count(k.days_left, "day") + " left"
+        days_short = "ended" if k.ended else f"{k.days_left}d"
+        line, right = self._right((line, short), (days, days_short), demo)
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(no_wrap=True, justify="right")
