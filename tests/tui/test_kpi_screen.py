@@ -116,6 +116,29 @@ async def test_Q_sets_the_quota_of_the_shown_period(app: RepdeskApp, home: Path)
         assert "ahead of pace" in shown(screen, "#kpi-headline")
 
 
+async def test_the_headline_bar_follows_the_terminals_width(app: RepdeskApp) -> None:
+    """The bar kept the width it was first drawn at: after a shrink it wrapped and pushed the
+    "To go" line out of the headline; after a widening it stayed short."""
+
+    def drawn() -> list[str]:
+        widget = screen.query_one("#kpi-headline", Static)
+        return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+    def bar_cells() -> int:
+        return sum(drawn()[1].count(c) for c in "█░│") - 1  # the pace's │ after the bar
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await kpi_screen(pilot)
+        wide = bar_cells()
+        assert drawn()[2].startswith("To go")
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: bar_cells() < wide)
+        assert drawn()[2].startswith("To go") and "pace:" in drawn()[1]
+        assert all(len(line) <= 80 for line in drawn())
+        await pilot.resize_terminal(120, 36)
+        await until(pilot, lambda: bar_cells() == wide)
+
+
 async def test_slices_switch_dimension_and_sort(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await kpi_screen(pilot)

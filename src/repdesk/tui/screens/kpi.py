@@ -352,6 +352,15 @@ class KpiScreen(DeskScreen):
         self.pane = pane
         self.show_pane(pane)
 
+    def _show_headline(self, k: Kpis) -> None:
+        # The bar takes the width the line leaves: drawn again when the terminal is resized.
+        width = max(10, self.size.width - 40)
+        self.query_one("#kpi-headline", Static).update(headline(k, self.currency, width))
+
+    def on_resize(self) -> None:
+        if self.pane is not None:
+            self._show_headline(self.pane.kpis)
+
     def show_pane(self, pane: KpiPane) -> None:
         k, cur, today = pane.kpis, self.currency, pane.as_of
         now = clock.today()  # a past period is read as of its last day, not as of today
@@ -368,8 +377,7 @@ class KpiScreen(DeskScreen):
         line.append(f" · as of {formatting.when(today)}", style="dim")
         line.append("   m p y · [ ] · 0 · Q quota", style="dim")
         self.query_one("#kpi-period", Static).update(line)
-        width = max(10, self.size.width - 40)
-        self.query_one("#kpi-headline", Static).update(headline(k, cur, width))
+        self._show_headline(k)
         left_out = self.query_one("#kpi-left-out", Static)
         left_out.set_class(not k.left_out_deals, "-none")
         if k.left_out_deals:
