@@ -519,6 +519,25 @@ async def test_the_palette_jumps_to_a_deal_by_company(app: RepdeskApp) -> None:
         assert "40 seats renewal" in drawn_text(app.screen.query_one("#deal-fields"))
 
 
+async def test_the_palette_finds_won_and_lost_deals_the_board_does_not_show(
+    app: RepdeskApp,
+) -> None:
+    """A rep goes to a won deal to record the customer's score: the palette knew only the
+    cards on the board, and the Won and Lost columns are hidden by default."""
+    from textual.command import CommandPalette
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"kiosk")
+        await palette_searched(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.pause()
+        assert "Kiosk screens" in drawn_text(app.screen.query_one("#deal-fields"))
+
+
 async def test_the_palette_runs_a_board_action_by_name(app: RepdeskApp) -> None:
     from textual.command import CommandPalette
 

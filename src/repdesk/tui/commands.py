@@ -22,7 +22,18 @@ from repdesk.core.text import printable
 
 
 class JumpToDeal(Provider):
-    """Matches the cards the board already holds: no database query per key stroke."""
+    """Matches the cards the board already holds, and the won and lost deals it may not show
+    (read once when the palette opens): no database query per key stroke."""
+
+    async def startup(self) -> None:
+        self.closed: list[tuple[int, str, str, int, str, str]] = []
+        desk = getattr(self.app, "desk", None)
+        if desk is None:
+            return
+        try:
+            self.closed = await desk.read(_closed_deals)
+        except Exception:  # the desk away: the palette still finds the cards and the actions
+            self.closed = []
 
     def _cards(self) -> list[Any]:
         board = getattr(self.app, "board", None)
@@ -30,20 +41,38 @@ class JumpToDeal(Provider):
             return []
         return [card for cards in board.cards.values() for card in cards]
 
+    def _deals(self) -> list[tuple[int, str, str, int, str, str]]:
+        cards = self._cards()
+        on_board = {card.deal_id for card in cards}
+        found = [(c.deal_id, c.title, c.company, c.value_cents, c.currency, "") for c in cards]
+        return found + [deal for deal in getattr(self, "closed", []) if deal[0] not in on_board]
+
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for card in self._cards():
-            label = f"{printable(card.title)} · {printable(card.company)}"
+        for deal_id, title, company, value_cents, currency, closed in self._deals():
+            label = f"{printable(title)} · {printable(company)}"
             score = matcher.match(label)
             if score > 0:
-                money = format_money(card.value_cents, card.currency)
+                money = format_money(value_cents, currency)
                 yield Hit(
-                    score,
+                    # An open deal first where a closed one matches as well.
+                    score * 0.98 if closed else score,
                     highlight(matcher, label),
-                    partial(self.app.jump_to_deal, card.deal_id),  # type: ignore[attr-defined]
+                    partial(self.app.jump_to_deal, deal_id),  # type: ignore[attr-defined]
                     text=label,
-                    help=escape(f"deal #{card.deal_id}, {money}"),
+                    help=escape(f"deal #{deal_id}, {money}" + (f", {closed}" if closed else "")),
                 )
+
+
+def _closed_deals(session: Any) -> list[tuple[int, str, str, int, str, str]]:
+    from repdesk.services.deals import list_deals
+
+    return [
+        (d.id, d.title, d.company, d.value_cents, d.currency, d.status)
+        for status in ("won", "lost")
+        for d in list_deals(session=session, status=status)
+        if d.id is not None
+    ]
 
 
 class ScreenActions(Provider):
@@ -57,7 +86,8 @@ class ScreenActions(Provider):
             binding = active.binding
             if not binding.description or binding.action in seen or not active.enabled:
                 continue
-            if active.node is self.app and binding.action in ("command_palette",):
+            # Textual's own commands name these already ("Theme" was there twice).
+            if active.node is self.app and binding.action in ("command_palette", "change_theme"):
                 continue
             seen.add(binding.action)
             key = self.app.get_key_display(binding)
