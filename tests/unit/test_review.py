@@ -280,3 +280,22 @@ def test_only_a_week_still_to_keep_needs_a_write(engine) -> None:  # type: ignor
         assert not review.to_keep(session=session, week=this_week, now=NOW)
         assert not review.to_keep(session=session, week=LAST_WEEK, now=NOW)
         assert review.to_keep(session=session, week=LAST_WEEK.prev(), now=NOW)
+
+
+def test_a_weeks_totals_say_what_they_leave_out(engine) -> None:  # type: ignore[no-untyped-def]
+    """A lost £8,000 deal with no GBP rate showed as "Lost (1) €0", saying nothing."""
+    with write_session(engine) as s:
+        gone = deals.create_deal(
+            session=s, title="Seats expansion", value_cents=800_000, currency="GBP",
+            first_contact=date(2026, 11, 2), now=at(2),
+        )  # fmt: skip
+        deals.lose_deal(session=s, deal_id=gone.id, reason="price", now=at(11))  # type: ignore[arg-type]
+    page = _read(engine, LAST_WEEK)
+    r = page.review
+    assert (r.lost_value_cents, r.left_out_note("lost"), r.left_out_note("won")) == (
+        0, "+ 1 in GBP, no rate", "",
+    )  # fmt: skip
+    assert page.to_json()["left_out"] == {"lost": {"deals": 1, "currencies": ["GBP"]}}
+    # The week as it ended is kept with it, and read back the same.
+    again = _read(engine, LAST_WEEK).review
+    assert again.frozen_at is not None and again.left_out_note("lost") == "+ 1 in GBP, no rate"

@@ -152,6 +152,8 @@ def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
             total = ": " + format_money(
                 r.won_value_cents if key == "won" else r.lost_value_cents, cur
             )
+            if note := r.left_out_note(key):
+                total += f" {note}"
         shell.out(f"{title} ({len(lines)}){total}" if lines else f"{title}: none")
         for line in lines:
             shell.out(f"  {_review_line(key, line)}")

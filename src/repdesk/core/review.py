@@ -70,9 +70,17 @@ class Review:
     won_value_cents: int = 0  # in the desk's currency
     lost_value_cents: int = 0
     frozen_at: datetime | None = None  # when it was stored (None: read live)
+    # "won" / "lost": how many of its deals are in a currency with no rate (left out of its
+    # total), and those currencies.
+    left_out: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
 
     def section(self, key: str) -> tuple[Line, ...]:
         return self.sections.get(key, ())
+
+    def left_out_note(self, key: str) -> str:
+        """What a section's total leaves out: "+ 1 in GBP, no rate", or nothing."""
+        count, codes = self.left_out.get(key, (0, ()))
+        return f"+ {count} in {'/'.join(codes)}, no rate" if count else ""
 
     def to_payload(self) -> dict[str, Any]:
         """Everything, exactly (cents, ISO days and instants): what a closed week keeps."""
@@ -89,6 +97,7 @@ class Review:
             "activity": [[a.kind, a.this_week, a.week_before] for a in self.activity],
             "won_value_cents": self.won_value_cents,
             "lost_value_cents": self.lost_value_cents,
+            "left_out": {key: [n, list(codes)] for key, (n, codes) in self.left_out.items()},
         }
 
     @staticmethod
@@ -108,6 +117,11 @@ class Review:
             won_value_cents=int(data["won_value_cents"]),
             lost_value_cents=int(data["lost_value_cents"]),
             frozen_at=frozen_at,
+            # Weeks kept before it was recorded have none.
+            left_out={
+                str(key): (int(n), tuple(str(code) for code in codes))
+                for key, (n, codes) in data.get("left_out", {}).items()
+            },
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -121,6 +135,10 @@ class Review:
             **{key: [line.to_json() for line in self.section(key)] for key, _title in SECTIONS},
             "won_value": money_json(self.won_value_cents),
             "lost_value": money_json(self.lost_value_cents),
+            "left_out": {
+                key: {"deals": n, "currencies": list(codes)}
+                for key, (n, codes) in self.left_out.items()
+            },
             "activity": [
                 {"kind": a.kind, "this_week": a.this_week, "week_before": a.week_before}
                 for a in self.activity

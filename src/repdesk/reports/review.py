@@ -125,6 +125,11 @@ def read_review(conn: Any, *, week: Week, now: datetime, conversion: Conversion)
         activity=_activity(conn, week, None if closed else now),
         won_value_cents=figures.whole(won_sum),
         lost_value_cents=figures.whole(lost_sum),
+        left_out={
+            key: (money.left_out_deals, tuple(sorted(money.left_out_currencies)))
+            for key, money in (("won", won_total), ("lost", lost_total))
+            if money.left_out_deals
+        },
     )
 
 

@@ -66,6 +66,8 @@ def render_review(page: ReviewPage, currency: str) -> Text:
         if key in ("won", "lost") and lines:
             total = r.won_value_cents if key == "won" else r.lost_value_cents
             text.append(f"  {format_money(total, currency)}", style="bold")
+            if note := r.left_out_note(key):
+                text.append(f" {note}", style="dim")
         text.append("\n")
         if not lines:
             text.append("  none\n", style="dim")
