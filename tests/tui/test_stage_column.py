@@ -106,6 +106,23 @@ async def test_marks_and_literal_text() -> None:
         assert "⚑2" in lines[4] and "no next step" in lines[6] and "40d rot" in lines[6]
 
 
+async def test_a_narrow_lost_card_keeps_its_reason() -> None:
+    """At 120 columns a lost card read "lost 01 Dec:…": the reason, what a rep looks for,
+    was the part cut. Narrow, the reason comes first ("15d" still says when)."""
+    lost = dict(status="lost", closed_on=date(2026, 11, 5), next_due=None)
+    cards = [card(1, lost_reason="price", **lost), card(2, lost_reason="", **lost)]
+    for width, first, second in (
+        (40, "lost 05 Nov: price", "lost 05 Nov"),
+        (19, "lost: price", "lost 05 Nov"),
+    ):
+        app = ColumnApp(cards)
+        async with app.run_test(size=(width, 20)) as pilot:
+            await pilot.pause()
+            column = app.query_one(StageColumn)
+            assert first in column.render_line(2).text and "15d" in column.render_line(2).text
+            assert second in column.render_line(6).text
+
+
 async def test_a_click_selects_the_card_under_the_mouse() -> None:
     app = ColumnApp([card(n) for n in range(1, 6)])
     async with app.run_test(size=(30, 20)) as pilot:

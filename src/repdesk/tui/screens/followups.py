@@ -86,10 +86,10 @@ class FollowUpsScreen(DeskScreen):
         listing = self.query_one(QueueList)
         listing.today, listing.now = clock.today(), clock.now()
         listing.show(queues)
+        # Short enough for 80 columns: how each queue is ordered is in `?` and the README.
         title = (
             f"{formatting.when(clock.today())} · {len(queues.overdue)} overdue · "
-            f"{len(queues.today)} due today · today and upcoming in time order; the rest most "
-            "urgent first (days late or quiet, then value)"
+            f"{len(queues.today)} due today · the day in time order, the rest most urgent first"
         )
         self.query_one("#queues-title", Static).update(Text(title))
         self.loaded = True

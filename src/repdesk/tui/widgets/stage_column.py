@@ -343,6 +343,9 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
             reason = f": {printable(card.lost_reason)}" if card.lost_reason else ""
             what = (f"lost {day}{reason}", style("stage-column--muted"))
         days = max(0, (self.today - card.closed_on).days)
+        if card.status != "won" and card.lost_reason and cell_len(f"{what[0]} {days}d") > inner:
+            # Narrow: the reason before the day, which "15d" beside it still tells.
+            what = (f"lost: {printable(card.lost_reason)}", what[1])
         # "15d ago" where it fits beside the rest, else "15d": the date and reason come first.
         ago = f"{days}d ago" if cell_len(f"{what[0]} {days}d ago") <= inner else f"{days}d"
         return _line(what, (ago, style("stage-column--muted")), inner)
