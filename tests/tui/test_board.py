@@ -253,6 +253,9 @@ async def test_c_logs_a_call_with_the_next_step_in_a_few_keys(app: RepdeskApp, h
         )
         # The overdue follow-up was answered by the call; the next step is Monday 10:00.
         assert pending == [("2026-11-23", "10:00:00.000000")]
+        # Said, as adding a deal is: the card only changes its next step.
+        notices = [str(n.message) for n in app._notifications]
+        assert "Call on Fleet tracking rollout: saved · u undoes." in notices
 
 
 async def test_c_refuses_a_bad_next_date_by_the_field(app: RepdeskApp, home: Path) -> None:

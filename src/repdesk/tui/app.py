@@ -274,6 +274,13 @@ class RepdeskApp(KeysInOrder, App[int]):
     def remember_undo(self, undo: Undo) -> None:
         self.board.undo_stack.append(undo)
 
+    def remember_saved(self, undo: Undo) -> None:
+        """A form's write: kept for undo, and said, as a new deal or a delete is (a card that
+        moves or a row that goes is easy to miss)."""
+        self.remember_undo(undo)
+        what = printable(undo.description)
+        self.notify(f"{what[:1].upper()}{what[1:]}: saved · u undoes.", markup=False)
+
     async def delete_to_trash(self, *, kind: str, item_id: int, deal_id: int) -> bool:
         """Move a deal, activity, follow-up or objection to the trash, say so (or why not) and
         keep its undo; True when it went. The board, the deal page and the queues share it."""

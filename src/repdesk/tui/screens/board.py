@@ -402,7 +402,7 @@ class BoardScreen(DeskScreen):
             return  # cancelled: nothing was written
         undo = result[1] if isinstance(result, tuple) else result
         if isinstance(undo, Undo):
-            self.undo_stack.append(undo)
+            self.app.remember_saved(undo)
         self.reload()
 
     def action_log_call(self) -> None:

@@ -358,7 +358,7 @@ class DealScreen(DeskScreen):
         if result is not None:
             undo = result[1] if isinstance(result, tuple) else result
             if isinstance(undo, Undo):
-                self.app.remember_undo(undo)
+                self.app.remember_saved(undo)
             self.reload()
 
     def action_log_call(self) -> None:

@@ -119,7 +119,7 @@ class FollowUpsScreen(DeskScreen):
             return  # cancelled: nothing was written
         undo = result[1] if isinstance(result, tuple) else result
         if isinstance(undo, Undo):
-            self.app.remember_undo(undo)
+            self.app.remember_saved(undo)
         self.reload()
 
     async def action_delete(self) -> None:
