@@ -442,6 +442,26 @@ async def test_quota_strip_shows_this_month_and_updates_when_a_deal_is_won(
         assert "35%" in strip()
 
 
+async def test_a_narrow_strip_says_the_pace_in_short_with_no_sync_state_too(
+    app: RepdeskApp,
+) -> None:
+    """The short pace and days were tried only beside a sync state: with none (the demo desk,
+    a desk never synced) 70 columns cut the pace mid-figure, "▼ €6,…", and 50 the quota,
+    "of €…", while "10 days left" stayed whole."""
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        strip = board.query_one("#quota-strip")
+        await until(pilot, lambda: "behind pace" in strip.render_line(0).text)
+        for width in (70, 60):
+            await pilot.resize_terminal(width, 30)
+            await until(pilot, lambda: "10d" in strip.render_line(0).text)
+            line = strip.render_line(0).text
+            assert "won €9,000 of €60,000  15%" in line and "…" not in line, line
+        await pilot.resize_terminal(*SIZE)
+        await until(pilot, lambda: "10 days left" in strip.render_line(0).text)
+        assert "behind pace" in strip.render_line(0).text
+
+
 async def test_a_screen_opened_on_a_quiet_desk_shows_the_strip_without_reading_it_again(
     app: RepdeskApp, home: Path
 ) -> None:
