@@ -345,6 +345,18 @@ async def test_Q_on_the_board_sets_this_months_quota(app: RepdeskApp, home: Path
         assert form.raw_values() == {"amount": "80000", "period": "2026-11"}
 
 
+async def test_Q_as_the_app_opens_shows_the_quota_the_strip_shows(app: RepdeskApp) -> None:
+    """Until the read after the first frame was in, Q opened the form empty under a strip
+    saying "of €60,000": the rep read it as no quota set."""
+    app.after_first_paint = lambda: None  # type: ignore[method-assign]  # the first frame only
+    async with app.run_test(size=SIZE) as pilot:
+        strip = app.board.query_one("#quota-strip")
+        await until(pilot, lambda: "of €60,000" in strip.render_line(0).text)
+        await pilot.press("Q")
+        form = await form_open(pilot)
+        assert form.raw_values() == {"amount": "60000", "period": "2026-11"}
+
+
 async def test_slash_filters_as_you_type_and_esc_clears(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)
