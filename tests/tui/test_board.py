@@ -348,6 +348,18 @@ async def test_Q_on_the_board_sets_this_months_quota(app: RepdeskApp, home: Path
         assert form.raw_values() == {"amount": "80000", "period": "2026-11"}
 
 
+async def test_Q_as_the_app_opens_shows_the_quota_the_strip_shows(app: RepdeskApp) -> None:
+    """Until the read after the first frame was in, Q opened the form empty under a strip
+    saying "of €60,000": the rep read it as no quota set."""
+    app.after_first_paint = lambda: None  # type: ignore[method-assign]  # the first frame only
+    async with app.run_test(size=SIZE) as pilot:
+        strip = app.board.query_one("#quota-strip")
+        await until(pilot, lambda: "of €60,000" in strip.render_line(0).text)
+        await pilot.press("Q")
+        form = await form_open(pilot)
+        assert form.raw_values() == {"amount": "60000", "period": "2026-11"}
+
+
 async def test_slash_filters_as_you_type_and_esc_clears(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)
@@ -445,6 +457,26 @@ async def test_quota_strip_shows_this_month_and_updates_when_a_deal_is_won(
         assert "35%" in strip()
 
 
+async def test_a_narrow_strip_says_the_pace_in_short_with_no_sync_state_too(
+    app: RepdeskApp,
+) -> None:
+    """The short pace and days were tried only beside a sync state: with none (the demo desk,
+    a desk never synced) 70 columns cut the pace mid-figure, "▼ €6,…", and 50 the quota,
+    "of €…", while "10 days left" stayed whole."""
+    async with app.run_test(size=SIZE) as pilot:
+        board = await ready(pilot)
+        strip = board.query_one("#quota-strip")
+        await until(pilot, lambda: "behind pace" in strip.render_line(0).text)
+        for width in (70, 60):
+            await pilot.resize_terminal(width, 30)
+            await until(pilot, lambda: "10d" in strip.render_line(0).text)
+            line = strip.render_line(0).text
+            assert "won €9,000 of €60,000  15%" in line and "…" not in line, line
+        await pilot.resize_terminal(*SIZE)
+        await until(pilot, lambda: "10 days left" in strip.render_line(0).text)
+        assert "behind pace" in strip.render_line(0).text
+
+
 async def test_a_screen_opened_on_a_quiet_desk_shows_the_strip_without_reading_it_again(
     app: RepdeskApp, home: Path
 ) -> None:
@@ -539,6 +571,49 @@ async def test_the_palette_finds_won_and_lost_deals_the_board_does_not_show(
         await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
         await pilot.pause()
         assert "Kiosk screens" in drawn_text(app.screen.query_one("#deal-fields"))
+
+
+async def test_keys_typed_before_the_closed_deals_are_read_still_find(
+    app: RepdeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a desk of 30,000 won and lost deals their read took seconds: a key typed before it
+    ended cancelled it with the search waiting on it, and the palette found nothing at all,
+    not even its actions, until it was closed."""
+    import threading
+
+    from textual.command import CommandList, CommandPalette
+
+    from repdesk.tui import commands
+
+    gate = threading.Event()
+    read = commands._closed_deals
+
+    def slow_read(session: Any) -> Any:
+        gate.wait(30)
+        return read(session)
+
+    monkeypatch.setattr(commands, "_closed_deals", slow_read)
+
+    def shown() -> str:
+        lists = app.screen.query(CommandList)
+        if not lists:
+            return ""
+        found = lists.first()
+        return "\n".join(
+            str(found.get_option_at_index(i).prompt) for i in range(found.option_count)
+        )
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"set this")
+        await until(pilot, lambda: "Set this month's quota" in shown())
+        await pilot.press(*["backspace"] * 8, *"kiosk")
+        gate.set()
+        await until(pilot, lambda: "Kiosk screens" in shown())
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
 
 
 async def test_the_palette_runs_a_board_action_by_name(app: RepdeskApp) -> None:

@@ -335,7 +335,7 @@ class RepdeskApp(KeysInOrder, App[int]):
     async def action_undo(self) -> None:
         await self.undo_last()
 
-    def action_set_quota(self) -> None:
+    async def action_set_quota(self) -> None:
         from textual.screen import ModalScreen
 
         from repdesk.core.dates import period_containing
@@ -344,6 +344,13 @@ class RepdeskApp(KeysInOrder, App[int]):
         if isinstance(self.screen, ModalScreen):
             return  # a form or a question is open: its own keys first
         known = self.desk.known_quota_figures()
+        if known is None:
+            # Not read since the last write, or only the first frame's read (the strip shows
+            # the quota, and an empty form read as none set): read it now.
+            with contextlib.suppress(Exception):  # the desk away: the form still opens
+                known = await asyncio.to_thread(self.desk.quota_figures)
+            if isinstance(self.screen, ModalScreen):
+                return
 
         def saved(result: Any) -> None:
             if result is not None:

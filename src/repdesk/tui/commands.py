@@ -9,6 +9,8 @@ help is escaped.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -26,14 +28,7 @@ class JumpToDeal(Provider):
     (read once when the palette opens): no database query per key stroke."""
 
     async def startup(self) -> None:
-        self.closed: list[tuple[int, str, str, int, str, str]] = []
-        desk = getattr(self.app, "desk", None)
-        if desk is None:
-            return
-        try:
-            self.closed = await desk.read(_closed_deals)
-        except Exception:  # the desk away: the palette still finds the cards and the actions
-            self.closed = []
+        self.closed = read_once(self.app, lambda session: _closed_deals(session))
 
     def _cards(self) -> list[Any]:
         board = getattr(self.app, "board", None)
@@ -41,15 +36,16 @@ class JumpToDeal(Provider):
             return []
         return [card for cards in board.cards.values() for card in cards]
 
-    def _deals(self) -> list[tuple[int, str, str, int, str, str]]:
+    async def _deals(self) -> list[tuple[int, str, str, int, str, str]]:
         cards = self._cards()
         on_board = {card.deal_id for card in cards}
         found = [(c.deal_id, c.title, c.company, c.value_cents, c.currency, "") for c in cards]
-        return found + [deal for deal in getattr(self, "closed", []) if deal[0] not in on_board]
+        closed = await read_result(getattr(self, "closed", None))
+        return found + [deal for deal in closed if deal[0] not in on_board]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for deal_id, title, company, value_cents, currency, closed in self._deals():
+        for deal_id, title, company, value_cents, currency, closed in await self._deals():
             label = f"{printable(title)} · {printable(company)}"
             score = matcher.match(label)
             if score > 0:
@@ -62,6 +58,31 @@ class JumpToDeal(Provider):
                     text=label,
                     help=escape(f"deal #{deal_id}, {money}" + (f", {closed}" if closed else "")),
                 )
+
+
+def read_once(app: Any, fn: Callable[[Any], list[Any]]) -> asyncio.Task[list[Any]] | None:
+    """A provider's read when the palette opens, in a task of its own (None: no desk).
+
+    Textual cancels a search when the next key comes, and a search still waiting for the
+    provider's `startup` takes that startup down with it: awaited there, a read that outlasted
+    the first key (a desk of 30,000 won and lost deals) left the palette finding nothing at
+    all, not even its actions. `read_result` waits for it shielded instead."""
+    desk = getattr(app, "desk", None)
+    if desk is None:
+        return None
+
+    async def read() -> list[Any]:
+        try:
+            return await desk.read(fn)
+        except Exception:  # the desk away: the palette still finds the rest
+            return []
+
+    return asyncio.ensure_future(read())
+
+
+async def read_result(task: asyncio.Task[list[Any]] | None) -> list[Any]:
+    """What `read_once` read; a search cancelled while it waits leaves the read going."""
+    return [] if task is None else await asyncio.shield(task)
 
 
 def _closed_deals(session: Any) -> list[tuple[int, str, str, int, str, str]]:

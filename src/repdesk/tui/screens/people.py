@@ -310,20 +310,16 @@ class FindPeople(Provider):
     when the palette opens, matched in memory at each key."""
 
     async def startup(self) -> None:
-        desk = getattr(self.app, "desk", None)
-        self.found: list[Any] = []
-        if desk is None:
-            return
-        try:
-            self.found = await desk.read(lambda s: people.search(session=s, text="", limit=5000))
-        except Exception:  # the desk away: the palette still finds deals and actions
-            self.found = []
+        from repdesk.tui.commands import read_once
+
+        # Not awaited here: a key typed before it ends would cancel it (see read_once).
+        self.found = read_once(self.app, lambda s: people.search(session=s, text="", limit=5000))
 
     async def search(self, query: str) -> Hits:
-        from repdesk.tui.commands import highlight
+        from repdesk.tui.commands import highlight, read_result
 
         matcher = self.matcher(query)
-        for record in getattr(self, "found", []):
+        for record in await read_result(getattr(self, "found", None)):
             if isinstance(record, Person):
                 label = printable(record.name) + (
                     f" · {printable(record.company)}" if record.company else ""

@@ -76,16 +76,19 @@ class QuotaStrip(Static):
         width = self.content_region.width
         if not width:  # not laid out yet: on_resize draws it again
             return full, with_sync(self._sync)
-        *syncs, shortest = self._sync_forms()
-        tries = [(full, sync) for sync in syncs]
+        *syncs, _none = self._sync_forms()
+        whole, in_short = days_left
+        tries = [(full, sync, whole) for sync in syncs]
         if syncs:
-            tries.append((short, syncs[-1]))
-        for n, (left, sync) in enumerate(tries):
-            # The last try is the short one: the days in short too.
-            right = with_sync(sync, days_left[n == len(syncs)])
+            tries.append((short, syncs[-1], in_short))
+        # Without the sync (or with none to say): whole, then in short. Tried also with no
+        # sync state at all, where 70 columns cut the pace mid-figure.
+        tries += [(full, None, whole), (short, None, in_short)]
+        for left, sync, days in tries:
+            right = with_sync(sync, days)
             if left.cell_len + right.cell_len <= width:
                 return left, right
-        return full, with_sync(shortest)
+        return short, with_sync(None, in_short)
 
     def _sync_forms(self) -> list[Text | None]:
         if self._sync is None:
