@@ -106,6 +106,11 @@ _SQL = {
         GROUP BY kind
     """,
     "quota_of_period": "SELECT amount_cents FROM quota WHERE period = :period",
+    # The palette's won and lost deals: plain rows, as many as the desk holds, read at once.
+    "closed_deal_names": """
+        SELECT id, title, company, value_cents, currency, status FROM deal
+        WHERE status IN ('won', 'lost') ORDER BY id DESC
+    """,
     # What lost deals teach: the period's lost deals by reason, and those that went to (or
     # met) a competitor by its name ('' when only a competitor objection says one was there).
     "lost_by_reason": """

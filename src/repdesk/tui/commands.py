@@ -73,9 +73,10 @@ def read_once(app: Any, fn: Callable[[Any], list[Any]]) -> asyncio.Task[list[Any
 
     async def read() -> list[Any]:
         try:
-            return await desk.read(fn)
+            found: list[Any] = await desk.read(fn)
         except Exception:  # the desk away: the palette still finds the rest
             return []
+        return found
 
     return asyncio.ensure_future(read())
 
@@ -86,13 +87,14 @@ async def read_result(task: asyncio.Task[list[Any]] | None) -> list[Any]:
 
 
 def _closed_deals(session: Any) -> list[tuple[int, str, str, int, str, str]]:
-    from repdesk.services.deals import list_deals
+    # Plain rows, not ORM objects: a desk of 30,000 closed deals took 4 s as objects.
+    from repdesk.reports import queries
 
     return [
-        (d.id, d.title, d.company, d.value_cents, d.currency, d.status)
-        for status in ("won", "lost")
-        for d in list_deals(session=session, status=status)
-        if d.id is not None
+        (int(deal_id), title, company, int(value), currency, status)
+        for deal_id, title, company, value, currency, status in queries.fetch(
+            session, "closed_deal_names"
+        )
     ]
 
 
