@@ -172,6 +172,27 @@ async def test_a_burst_types_a_new_deal_field_by_field_and_goes_on_on_the_board(
     ]
 
 
+async def test_a_burst_after_slash_or_N_lands_whole_in_the_field_it_opens(app: RepdeskApp) -> None:
+    """`/` and `N` move the focus with Widget.focus(), which the app does a turn later: the
+    first key of a burst after them went to the board ("/nordwind" filtered on "ordwind")."""
+    from textual.widgets import Input, TextArea
+
+    async with app.run_test(size=SIZE) as pilot:
+        board_screen = await board(pilot)
+        await burst(pilot, "slash", *"nordwind")
+        field = board_screen.query_one("#filter", Input)
+        await until(pilot, lambda: len(field.value) >= 7)
+        await pilot.pause()
+        assert field.value == "nordwind"
+        await pilot.press("escape", "enter")  # the filter cleared; the first card's deal page
+        await until(pilot, lambda: getattr(app.screen, "page", None) is not None)
+        await burst(pilot, "N", *"Budget in Q1")
+        notes = app.screen.query_one("#deal-notes", TextArea)
+        await until(pilot, lambda: len(notes.text) >= 11)
+        await pilot.pause()
+        assert notes.text == "Budget in Q1"
+
+
 def current(screen: BoardScreen) -> str | None:
     box = screen.current_box()
     return box.column.stage_name if box is not None else None

@@ -73,7 +73,11 @@ class KeysInOrder(App[Any]):
     async def _handled(self, event: events.Key) -> None:
         if self._key_in_flight is event:
             self._key_in_flight = None
-            await self.next_key()
+            # One more turn of the app's queue first: what the key's action asked of the app
+            # with call_later (Widget.focus() does, for `/` on the board) was queued after
+            # this marker, and the next key must find it done (the filter focused).
+            if not self.call_later(self.next_key):
+                await self.next_key()
 
     async def _unstick(self, event: events.Key) -> None:
         await self._handled(event)
