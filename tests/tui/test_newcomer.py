@@ -252,7 +252,9 @@ async def test_repdesk_demo_says_so_and_saves_the_theme_in_the_reps_own_settings
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await until(pilot, lambda: "demo desk" in quota_line(app))
-        assert quota_line(app).rstrip().endswith("demo desk   10 days left")  # whole at 80
+        # Whole at 80, the pace and the days said in short rather than cut mid-figure.
+        line = quota_line(app).rstrip()
+        assert line.endswith("demo desk   10d") and "▼ 12.8k" in line and "…" not in line
         app.theme = "textual-light"  # what ctrl+t's picker does
         await pilot.pause()
     assert settings_mod.load(own.settings).theme == "textual-light"

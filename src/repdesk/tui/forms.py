@@ -324,8 +324,7 @@ class FormScreen(ModalScreen[Any]):
             if isinstance(widget, Select):
                 values[spec.name] = "" if widget.value is Select.NULL else str(widget.value)
             elif isinstance(widget, TextArea):
-                # An enter pressed after the last word is no part of the answer.
-                values[spec.name] = widget.text.rstrip()
+                values[spec.name] = widget.text
             else:
                 assert isinstance(widget, Input)
                 values[spec.name] = widget.value
@@ -348,7 +347,8 @@ class FormScreen(ModalScreen[Any]):
         ok = True
         for spec in self.fields:
             raw = self.raw_values()[spec.name]
-            text = raw if spec.kind == "area" else raw.strip()
+            # Saved without an enter pressed after the last word (no part of the answer).
+            text = raw.rstrip() if spec.kind == "area" else raw.strip()
             if spec.required and not text.strip():
                 self.set_error(spec.name, f"{spec.label} is needed")
                 ok = False
