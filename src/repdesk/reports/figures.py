@@ -136,7 +136,6 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
     # Their own converter: the lost deals left out for want of a rate are counted once, by
     # closed_in_period above, not again per reason and per competitor.
     lessons = Converter(conversion)
-    quota_rows = queries.fetch(conn, "quota_of_period", period=period.label)
     return kpi.compute(
         kpi.KpiInputs(
             period=period.label,
@@ -144,7 +143,7 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
             end=period.end,
             days_in_period=period.days,
             days_elapsed=period.days_elapsed(as_of),
-            quota_cents=int(quota_rows[0][0]) if quota_rows else None,
+            quota_cents=quota_of(conn, period),
             won_value_cents=closed.won_value_cents,
             won_count=closed.won_count,
             lost_count=closed.lost_count,
@@ -182,16 +181,21 @@ def quota_standing(
         ),
         Converter(conversion),
     )
-    quota_rows = queries.fetch(conn, "quota_of_period", period=period.label)
     return kpi.standing(
         period=period.label,
         end=period.end,
         days_in_period=period.days,
         days_elapsed=period.days_elapsed(as_of),
-        quota_cents=int(quota_rows[0][0]) if quota_rows else None,
+        quota_cents=quota_of(conn, period),
         won_value_cents=closed.won_value_cents,
         ended=period_over(period, as_of),
     )
+
+
+def quota_of(conn: Any, period: Period) -> int | None:
+    """The quota set for `period`, in cents; None when none is."""
+    rows = queries.fetch(conn, "quota_of_period", period=period.label)
+    return int(rows[0][0]) if rows else None
 
 
 def period_over(period: Period, as_of: date) -> bool:

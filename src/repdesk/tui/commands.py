@@ -28,7 +28,7 @@ class JumpToDeal(Provider):
     (read once when the palette opens): no database query per key stroke."""
 
     async def startup(self) -> None:
-        self.closed = read_once(self.app, lambda session: _closed_deals(session))
+        self.closed = read_once(self.app, _closed_deals)
 
     def _cards(self) -> list[Any]:
         board = getattr(self.app, "board", None)

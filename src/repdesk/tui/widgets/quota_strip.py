@@ -76,9 +76,9 @@ class QuotaStrip(Static):
         width = self.content_region.width
         if not width:  # not laid out yet: on_resize draws it again
             return full, with_sync(self._sync)
-        *syncs, _none = self._sync_forms()
+        syncs = self._sync_forms()
         whole, in_short = days_left
-        tries = [(full, sync, whole) for sync in syncs]
+        tries: list[tuple[Text, Text | None, str]] = [(full, sync, whole) for sync in syncs]
         if syncs:
             tries.append((short, syncs[-1], in_short))
         # Without the sync (or with none to say): whole, then in short. Tried also with no
@@ -90,16 +90,18 @@ class QuotaStrip(Static):
                 return left, right
         return short, with_sync(None, in_short)
 
-    def _sync_forms(self) -> list[Text | None]:
+    def _sync_forms(self) -> list[Text]:
+        """The sync's state, longest first: whole, its first part, that part's first two
+        clauses ("Pipedrive: not synced"); none when the desk does not sync."""
         if self._sync is None:
-            return [None]
+            return []
         whole = self._sync
         first = whole.split(" · ")[0] if " · " in whole.plain else whole
         parts = first.plain.split(": ")
-        forms: list[Text | None] = [whole, first]
+        forms = [whole, first]
         if len(parts) > 2:
             forms.append(first[: len(": ".join(parts[:2]))])
-        return [*forms, None]
+        return forms
 
     def _draw(self) -> None:
         if self._shown is None:
