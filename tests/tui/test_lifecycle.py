@@ -5,6 +5,7 @@ the rep did not leave."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,32 @@ async def test_a_change_seen_while_a_screen_is_being_pushed_reads_once_it_is_com
         await pilot.pause()
         assert app._exception is None
         assert "as of" in str(screen.query_one("#kpi-period", Static).render())
+
+
+async def test_a_reload_cancelled_while_it_lays_out_the_columns_is_redone_by_the_next(
+    app: RepdeskApp, home: Path
+) -> None:
+    """Undo on the stages screen reloads the board, and esc reloads it again: the second read
+    cancelled the first while it was mounting the renamed columns, and the board kept the old
+    names until the next change (CI, under load)."""
+    async with app.run_test(size=SIZE) as pilot:
+        board = app.board
+        await until(pilot, lambda: board.loaded)
+        mount = board._mount_columns
+        held = asyncio.Event()
+
+        async def hang_first_then_mount() -> None:
+            board._mount_columns = mount  # type: ignore[method-assign]
+            held.set()
+            await asyncio.Event().wait()  # cancelled by the next reload
+
+        board._mount_columns = hang_first_then_mount  # type: ignore[method-assign]
+        conn = sqlite3.connect(home / "desk.sqlite")
+        with conn:
+            conn.execute("UPDATE stage SET name = 'Live demo' WHERE id = 4")
+        conn.close()
+        board.reload()
+        await until(pilot, lambda: held.is_set())
+        board.reload()
+        await until(pilot, lambda: "Live demo" in [b.column.stage_name for b in board.boxes()])
+        assert app._exception is None

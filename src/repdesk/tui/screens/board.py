@@ -171,7 +171,7 @@ class BoardScreen(DeskScreen):
             self.app.refresh_quota()
 
     def _new_boxes(self) -> list[StageColumnBox]:
-        visible = [s for s in self.stages if s.kind == "open" or self.show_closed]
+        visible = self._visible_stages()
         self.column_index = max(0, min(self.column_index, len(visible) - 1))
         boxes = [StageColumnBox(s.id, s.name, id=f"stage-{s.id}") for s in visible]
         self._fit_columns(boxes)
@@ -211,13 +211,23 @@ class BoardScreen(DeskScreen):
             lambda c: load_board(c, include_closed=include_closed)
         )
         if can_show(self) and include_closed == self.show_closed:
-            if self.stages and stages != self.stages:
-                # Stages added, renamed, reordered or removed (the stages screen, the shell).
-                self.stages = stages
+            self.stages = stages
+            if self._columns_differ():
+                # Stages added, renamed, reordered or removed (the stages screen, the shell), or
+                # an earlier reload cancelled by this one while it was mounting the columns:
+                # compared with the columns on screen, not with the last read, so a cancelled
+                # remount is redone.
                 await self._mount_columns()
                 if not can_show(self):
                     return
             self._show(cards)
+
+    def _visible_stages(self) -> list[StageRow]:
+        return [s for s in self.stages if s.kind == "open" or self.show_closed]
+
+    def _columns_differ(self) -> bool:
+        shown = [(box.column.stage_id, box.column.stage_name) for box in self.boxes()]
+        return shown != [(stage.id, stage.name) for stage in self._visible_stages()]
 
     def boxes(self) -> list[StageColumnBox]:
         return list(self.query(StageColumnBox))
