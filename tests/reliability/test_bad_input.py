@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.reliability.helpers import repdesk, table_checksums
+from tests.thorough import scaled
 from tests.tui.desks import build_small_desk
 
 from repdesk.cli import main
@@ -174,7 +175,9 @@ VALUES = st.one_of(NUMBERISH, st.text(max_size=24), st.sampled_from([HUGE, ENORM
 
 @pytest.mark.slow
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=scaled(full=300, default=100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(entry=st.sampled_from(sorted(ENTRIES)), value=VALUES)
 def test_any_value_is_taken_or_refused_with_exit_2_never_a_crash(

@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 from tests.pinned import NOW
 from tests.reliability.helpers import WRITERS, health, repdesk, rows
+from tests.thorough import scaled
 
 from repdesk.services import deals
 from repdesk.storage import desk_file, migrations
 from repdesk.storage.store import make_engine, read_session, write_session
 
-ROUNDS = 150  # per writer; each round logs a call and moves a deal: 600 writes in all
+# Per writer; each round logs a call and moves a deal: 600 writes in all when thorough.
+ROUNDS = scaled(full=150, default=40)
 SHELL_PROCESSES = 6  # real `repdesk log call` processes started while the two writers run
 SHARED = [1, 2]  # both writers log calls on these (each call completes and reschedules)
 OWN = {"A": [3, 4], "B": [5, 6]}  # each writer moves only its own deals

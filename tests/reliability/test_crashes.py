@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from tests.reliability.helpers import TABLES, WRITERS, health, rows
 from tests.reliability.test_concurrency import build_desk
+from tests.thorough import scaled
 
 from repdesk.storage import migrations
 from repdesk.storage.store import make_engine
 
-KILLS = 100
+KILLS = scaled(full=100, default=30)
 DEALS = 4
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 

@@ -24,6 +24,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 from tests.pinned import NOW
 from tests.reliability.helpers import raw_controls, repdesk, rows
+from tests.thorough import scaled
 from tests.tui.drive import until
 from tests.tui.test_board import ready
 from textual.widgets import Static
@@ -51,8 +52,8 @@ TEXT = st.one_of(
 BIG = ("Notes 👩🏽‍💻 [bold]x[/] مرحبا\n" * 4_000)[:100_000]  # ~100 KB, every kind at once
 FIELDS = ("title", "company", "contact", "email", "phone", "source", "product", "region")
 PEOPLE_FIELDS = ("company", "contact", "email", "phone")
-SHELL_EXAMPLES = 5  # each runs three real `repdesk` processes
-APP_EXAMPLES = 4  # each runs the whole app
+SHELL_EXAMPLES = scaled(full=5, default=2)  # each runs three real `repdesk` processes
+APP_EXAMPLES = scaled(full=4, default=2)  # each runs the whole app
 
 
 def non_blank(text: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.shell import ok
-from tests.tui.drive import db, on_board, until
+from tests.tui.drive import db, on_board, reading, until
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
@@ -300,6 +300,9 @@ async def test_the_stages_screen_shapes_the_pipeline_and_the_board_follows(
         # The write is in before the form is gone: a key pressed while it is being dismissed
         # waits on widgets that are removed before they answer (Pilot timed out under load).
         await until(pilot, lambda: app.screen is stages_screen)
+        # And the reads that write started are in: Pilot's wait after a key timed out once
+        # under load with them in flight (the screen's widgets never all answered).
+        await until(pilot, lambda: not reading(stages_screen) and not reading(app.board))
         await pilot.press("u")
         await until(pilot, lambda: db(home, "SELECT name FROM stage WHERE id = 4")
                     == [("[b]Live demo",)])  # fmt: skip
