@@ -107,6 +107,7 @@ class BoardScreen(DeskScreen):
         self.last_pending = False  # `G` pressed before every card was in
         # After an undo: the (stage, deal) the cursor goes to once the cards are reloaded.
         self.follow: tuple[int, int] | None = None
+        self._columns_lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         # Usually the first read is in by now: the columns are laid out once, with their cards.
@@ -197,9 +198,19 @@ class BoardScreen(DeskScreen):
         self._fit_columns(self.boxes())
 
     async def _mount_columns(self) -> None:
-        container = self.query_one("#columns", Horizontal)
-        await container.remove_children()
-        await container.mount_all(self._new_boxes())
+        """Lay the columns out again, whole: shielded, because a reload is cancelled by the
+        next one, and a cancel that reaches Textual's removal of the old columns stops it
+        halfway (seen under load: widgets left neither mounted nor gone, and the app waiting
+        on them). Two lay-outs take turns; the later one reads the stages then."""
+        await asyncio.shield(self._lay_out_columns())
+
+    async def _lay_out_columns(self) -> None:
+        async with self._columns_lock:
+            if not can_show(self):
+                return
+            container = self.query_one("#columns", Horizontal)
+            await container.remove_children()
+            await container.mount_all(self._new_boxes())
 
     # ------------------------------------------------------------- data
 
