@@ -227,6 +227,17 @@ def test_day_queues_sections_and_urgency(engine) -> None:  # type: ignore[no-unt
     # Prospect's rot limit is 14 days: the two never-touched 40-day-old deals are going cold.
     assert [r.title for r in q.going_cold] == ["Small overdue", "Very overdue"]
     assert q.overdue[0].urgency_days == 5
+    # A follow-up's row says when its deal was last touched: read for the rows kept only (the
+    # first ten in `repdesk today`), the same as for every row.
+    assert {r.title: r.last_touch for r in q.overdue} == {
+        "Very overdue": None, "Big overdue": NOW - timedelta(days=1), "Small overdue": None,
+    }  # fmt: skip
+    with read_session(engine) as session:
+        first = figures.day_queues(session, today=TODAY, now=NOW, going_cold_days=14, limit=2)
+    assert [(r.title, r.last_touch) for r in first.overdue] == [
+        ("Very overdue", None), ("Big overdue", NOW - timedelta(days=1)),
+    ]  # fmt: skip
+    assert first.count("overdue") == 3
 
 
 def test_kpi_report_over_a_real_desk(engine) -> None:  # type: ignore[no-untyped-def]
