@@ -47,6 +47,23 @@ async def palette_searched(pilot: Pilot[int]) -> None:
     await until(pilot, done)
 
 
+async def deal_found_in_palette(pilot: Pilot[int], words: str) -> str:
+    """Search the command palette for `words`, open the first deal found and return the deal
+    page's fields as drawn."""
+    from textual.command import CommandPalette
+
+    app = pilot.app
+    await ready(pilot)
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+    await pilot.press(*words)
+    await palette_searched(pilot)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+    await pilot.pause()
+    return drawn_text(app.screen.query_one("#deal-fields"))
+
+
 def drawn_text(widget: Any) -> str:
     """The lines a widget shows, as text."""
     return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
@@ -540,18 +557,8 @@ async def test_a_keymap_entry_for_no_action_is_pointed_out(home: Path) -> None:
 
 
 async def test_the_palette_jumps_to_a_deal_by_company(app: RepdeskApp) -> None:
-    from textual.command import CommandPalette
-
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"nordwind")
-        await palette_searched(pilot)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
-        await pilot.pause()
-        assert "40 seats renewal" in drawn_text(app.screen.query_one("#deal-fields"))
+        assert "40 seats renewal" in await deal_found_in_palette(pilot, "nordwind")
 
 
 async def test_the_palette_finds_won_and_lost_deals_the_board_does_not_show(
@@ -559,18 +566,8 @@ async def test_the_palette_finds_won_and_lost_deals_the_board_does_not_show(
 ) -> None:
     """A rep goes to a won deal to record the customer's score: the palette knew only the
     cards on the board, and the Won and Lost columns are hidden by default."""
-    from textual.command import CommandPalette
-
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"kiosk")
-        await palette_searched(pilot)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
-        await pilot.pause()
-        assert "Kiosk screens" in drawn_text(app.screen.query_one("#deal-fields"))
+        assert "Kiosk screens" in await deal_found_in_palette(pilot, "kiosk")
 
 
 async def test_keys_typed_before_the_closed_deals_are_read_still_find(
