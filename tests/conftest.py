@@ -34,23 +34,44 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     time.tzset()
 
 
-@pytest.fixture(autouse=True)
-def toasts_outlive_a_slow_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A toast lives 5 or 10 s of wall time; on a busy machine a test's next look at the
-    screen can come later than that, and a test waiting for a notice then never sees it
-    (issue 22: scripts/under-load caught one). In tests every toast lives a minute; snapshot
-    tests clear them first (tests/tui/drive.py `still`). Only for tests that use Textual."""
+def _textual_tuned_for_tests() -> None:
+    """Two changes to Textual in a test process, made once, when a test first has it imported
+    (only the tests that drive the app import it: see the `app` fixture below).
+
+    - A toast lives 5 or 10 s of wall time; on a busy machine a test's next look at the screen
+      can come later than that, and a test waiting for a notice then never sees it (issue 22:
+      scripts/under-load caught one). In tests every toast lives a minute; snapshot tests
+      clear them first (tests/tui/drive.py `still`).
+    - After every key it sends, Textual's Pilot waits for the app to go idle, twice: it sleeps
+      in steps of 20 ms until one step passes with under 1 ms of CPU (textual/_wait.py). Most
+      keys are handled in a few milliseconds, so a typed word cost 40 ms a letter of sleeping
+      (a third of the suite's time in the app's tests). Steps of 5 ms, still idle at under
+      1 ms of CPU, make that 10 ms. The tests wait for states, not for idleness, where a read
+      or a write runs in a thread (tests/tui/drive.py `until`), so no test leans on the
+      longer step.
+    """
     import sys
 
     textual_app = sys.modules.get("textual.app")
-    if textual_app is None:
+    if textual_app is None or getattr(textual_app.App.notify, "_tuned_for_tests", False):
         return
+    import textual._wait
+
+    textual._wait.SLEEP_GRANULARITY = 0.005
+    textual._wait.SLEEP_IDLE = 0.001
     original = textual_app.App.notify
 
     def notify(self, message, *, timeout=None, **options):  # type: ignore[no-untyped-def]
         return original(self, message, timeout=60, **options)
 
-    monkeypatch.setattr(textual_app.App, "notify", notify)
+    notify._tuned_for_tests = True  # type: ignore[attr-defined]
+    textual_app.App.notify = notify
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    # After the fixtures (which import Textual where a test drives the app), before the test.
+    _textual_tuned_for_tests()
 
 
 @pytest.fixture
