@@ -305,7 +305,7 @@ def test_the_playbook_shows_an_answer_given_twice_once(engine) -> None:  # type:
 
 def test_day_queues_cut_to_their_first_rows_keep_the_order_and_the_counts(engine) -> None:  # type: ignore[no-untyped-def]
     """`repdesk today` keeps ten rows of each section and says how many more there are: the
-    kept rows are the first ones of the whole, in the same order (ties in the order read),
+    kept rows are the first ones of the whole, in the same order (ties by id),
     whichever way the section is sorted."""
     old = NOW - timedelta(days=40)
     titles = [f"Deal {n}" for n in range(9)]

@@ -327,15 +327,32 @@ def day_queues(
     """The day's queues: overdue, today, upcoming (7 days), no next step, going cold.
 
     With `limit`, each section keeps only its first `limit` rows (in its own order) and
-    `counts` says how many it has: `repdesk today` shows ten of each, and making a row of the
-    thousands it does not show was as costly as reading them.
+    `counts` says how many it has: `repdesk today` shows ten of each. The pending follow-ups
+    are then counted and cut in SQL (`pending_first_*`), the rest read as without a limit:
+    the same rows either way (tests/unit/test_services.py compares them). Ties go by id.
     """
     # Each section as (sort key, row maker) pairs; the rows are made for what is kept.
     found: dict[str, list[tuple[tuple[Any, ...], Callable[[], QueueRow]]]] = {
         key: [] for key, _ in DayQueues.SECTIONS
     }
     no_time = time()
-    for row in queries.fetch(conn, "pending_follow_ups", horizon=today + timedelta(UPCOMING_DAYS)):
+    horizon = today + timedelta(UPCOMING_DAYS)
+    counts: dict[str, int] = {}
+    if limit is None:
+        pending = queries.rows(conn, "pending_follow_ups", horizon=horizon)
+    else:
+        ((overdue, due_today, upcoming),) = queries.fetch(
+            conn, "pending_counts", today=today, horizon=horizon
+        )
+        counts = {"overdue": int(overdue), "today": int(due_today), "upcoming": int(upcoming)}
+        pending = (
+            row
+            for key in counts
+            for row in queries.fetch(
+                conn, f"pending_first_{key}", today=today, horizon=horizon, limit=limit
+            )
+        )
+    for row in pending:
         (fid, deal_id, due_on, due_time, note, recur, title, company, value, currency, stage,
          probability, _status, last_touch) = row  # fmt: skip
         due = queries.as_date(due_on)
@@ -349,9 +366,9 @@ def day_queues(
         }  # fmt: skip
         make = partial(_pending_row, deal, about)
         if due < today:  # what is late: most urgent first (QueueRow.rank_key)
-            found["overdue"].append(((-urgency, -cents, -chance, at or no_time), make))
+            found["overdue"].append(((-urgency, -cents, -chance, at or no_time, fid), make))
         else:  # the day ahead, in time order (QueueRow.time_key)
-            in_time = (due, at is not None, at or no_time, -cents, -chance)
+            in_time = (due, at is not None, at or no_time, -cents, -chance, fid)
             found["today" if due == today else "upcoming"].append((in_time, make))
     shortest = min([going_cold_days, *_rot_limits(conn)])
     cutoff = now - timedelta(days=shortest)
@@ -367,26 +384,26 @@ def day_queues(
             last_touch=touched,
             urgency_days=since,
         )
-        urgent = (-since, -cents, -chance, no_time)
+        urgent = (-since, -cents, -chance, no_time, deal_id)
         if not has_pending:
             found["no_next_step"].append((urgent, make))
         if since >= (rot_days or going_cold_days):
             found["going_cold"].append((urgent, make))
     for item in _stay_in_touch(conn, now):
-        found["going_cold"].append((item.rank_key, partial(_as_made, item)))
+        found["going_cold"].append(((*item.rank_key, item.deal_id), partial(_as_made, item)))
     sections: dict[str, list[QueueRow]] = {}
     for key, entries in found.items():
         first = _first(entries, limit)
         sections[key] = [make() for _, make in first]
-    counts = {key: len(entries) for key, entries in found.items()} if limit is not None else {}
+    if limit is not None:
+        counts = {key: len(entries) for key, entries in found.items()} | counts
     return DayQueues(**sections, counts=counts)
 
 
 def _first(
     entries: list[tuple[tuple[Any, ...], Callable[[], QueueRow]]], limit: int | None
 ) -> list[tuple[tuple[Any, ...], Callable[[], QueueRow]]]:
-    """The entries in key order, the first `limit` of them if given (ties keep the order
-    they were read in, as a stable sort does)."""
+    """The entries in key order, the first `limit` of them if given."""
     by_key = itemgetter(0)
     if limit is None:
         return sorted(entries, key=by_key)

@@ -175,6 +175,16 @@ _SQL = {
         FROM follow_up f JOIN deal d ON d.id = f.deal_id
         WHERE f.done_at IS NULL AND f.due_on <= :today AND d.status != 'lost'
     """,
+    # How many pending follow-ups each of the day's first three queues has (overdue, due
+    # :today, coming up to :horizon): `repdesk today` shows the first ten rows of each and
+    # these counts, so the other rows are counted here instead of read.
+    "pending_counts": """
+        SELECT COUNT(CASE WHEN f.due_on < :today THEN 1 END),
+               COUNT(CASE WHEN f.due_on = :today THEN 1 END),
+               COUNT(CASE WHEN f.due_on > :today THEN 1 END)
+        FROM follow_up f JOIN deal d ON d.id = f.deal_id
+        WHERE f.done_at IS NULL AND f.due_on <= :horizon AND d.status != 'lost'
+    """,
     # Open deals that may need attention: no pending follow-up, or untouched since
     # :touch_cutoff (the shortest going-cold limit; the caller applies each stage's own).
     "open_deal_touches": """
@@ -394,6 +404,45 @@ _SQL |= {
         ORDER BY d.value_cents DESC, d.id
     """,
 }
+
+# The first :limit rows of one of the day's first three queues, in the queue's own order (the
+# one figures.day_queues sorts by: overdue most late first, then bigger, then likelier; today
+# and upcoming in time order, an all-day step first), ties by id; with the deal's last touch
+# looked up for those rows only, where `pending_follow_ups` looks it up for every row: in
+# `repdesk today` the pending rows were read in full to show ten of each.
+_MIDNIGHT = "'00:00:00.000000'"  # an all-day step sorts as midnight (its Python key does too)
+_PENDING_SECTIONS = {
+    "overdue": (
+        "f.due_on < :today",
+        f"f.due_on, d.value_cents DESC, chance DESC, COALESCE(f.due_time, {_MIDNIGHT}), f.id",
+    ),
+    "today": (
+        "f.due_on = :today",
+        f"f.due_time IS NOT NULL, COALESCE(f.due_time, {_MIDNIGHT}), d.value_cents DESC, "
+        "chance DESC, f.id",
+    ),
+    "upcoming": (
+        "f.due_on > :today AND f.due_on <= :horizon",
+        f"f.due_on, f.due_time IS NOT NULL, COALESCE(f.due_time, {_MIDNIGHT}), "
+        "d.value_cents DESC, chance DESC, f.id",
+    ),
+}
+for _section, (_where, _order) in _PENDING_SECTIONS.items():
+    _SQL[f"pending_first_{_section}"] = f"""
+        WITH kept AS MATERIALIZED (
+            SELECT f.id, f.deal_id, f.due_on, f.due_time, f.note, f.recur_days,
+                   d.title, d.company, d.value_cents, d.currency, s.name,
+                   COALESCE(d.probability, s.probability) AS chance, d.status
+            FROM follow_up f
+            JOIN deal d ON d.id = f.deal_id
+            JOIN stage s ON s.id = d.stage_id
+            WHERE f.done_at IS NULL AND d.status != 'lost' AND {_where}
+            ORDER BY {_order}
+            LIMIT :limit
+        )
+        SELECT kept.*, (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = kept.deal_id)
+        FROM kept
+    """
 
 SLICE_DIMENSIONS = ("source", "product", "region", "segment")
 
