@@ -185,6 +185,10 @@ def test_shell_commands_never_import_textual_or_sqlalchemy_for_reads(home: Path)
         # The version is read from the package metadata only for --version (it costs more
         # than the query).
         "assert 'importlib.metadata' not in sys.modules, 'the version looked up'\n"
+        # Nor what argparse's help measuring and SQLAlchemy's logging would bring (shutil
+        # with three compression modules, logging): milliseconds a status bar pays each run.
+        "assert 'shutil' not in sys.modules, 'shutil imported'\n"
+        "assert 'logging' not in sys.modules, 'logging imported'\n"
         "main(['deal', 'add', 'Y'])\n"
         "main(['log', 'call', 'Y', '--next', 'tomorrow'])\n"
         "assert 'textual' not in sys.modules, 'textual imported by a write'\n"

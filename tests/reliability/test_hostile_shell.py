@@ -559,6 +559,7 @@ from repdesk import cli
 from repdesk.cli import deals
 
 def noisy(desk, args):
+    desk.engine  # as `deal list` does: SQLAlchemy logs only where there is an engine
     warnings.warn(SAWarning("transaction already deassociated from connection\\nsecond line"))
     try:
         raise ConnectionError("server closed the connection unexpectedly")

@@ -25,15 +25,11 @@ __all__ = ["main"]
 
 
 def _quiet_libraries() -> None:
-    """Nothing but repdesk's own one line reaches stderr: SQLAlchemy logs a traceback when a
-    dropped server connection cannot be reset, and warns (SAWarning) in several lines.
-    Python's last-resort handler would print either. Warnings stay on under `python -W`."""
-    import logging
+    """Nothing but repdesk's own one line reaches stderr: SQLAlchemy warns (SAWarning) in
+    several lines. Warnings stay on under `python -W`. (Its logged tracebacks are silenced
+    where the engines are made: storage/store.py.)"""
     import warnings
 
-    library = logging.getLogger("sqlalchemy")
-    library.addHandler(logging.NullHandler())
-    library.propagate = False
     if not sys.warnoptions:
         warnings.simplefilter("ignore")
 

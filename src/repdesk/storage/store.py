@@ -72,6 +72,7 @@ def make_engine(path: Path, *, verify: bool = True) -> Engine:
     checks in the thread of its first read instead, so the first paint does not wait for it.
     """
     desk_file.prepare(path, verify=verify)
+    _quiet_sqlalchemy()
     # NullPool: a connection per session, closed after; nothing holds the file between actions.
     # URL.create, not "sqlite:///" + path: a folder named "desk%20two" or holding a "?" would
     # be decoded and parsed as a URL, and the writes would go to another file.
@@ -141,7 +142,21 @@ def label(engine: Engine) -> str:
     return settings.display_url(engine.url.render_as_string(hide_password=False))
 
 
+def _quiet_sqlalchemy() -> None:
+    """Nothing but repdesk's own one line reaches stderr: SQLAlchemy logs a traceback when a
+    dropped server connection cannot be reset, which Python's last-resort handler would print.
+    Set where the engines are made, so the shell's fast path (which makes none) never imports
+    logging; repeated calls change nothing."""
+    import logging
+
+    library = logging.getLogger("sqlalchemy")
+    if not any(isinstance(h, logging.NullHandler) for h in library.handlers):
+        library.addHandler(logging.NullHandler())
+    library.propagate = False
+
+
 def _server_engine(url: str) -> Engine:
+    _quiet_sqlalchemy()
     # A small pool: a server connection costs a round trip or a TLS handshake to open, unlike
     # a file. pre_ping replaces connections a sleeping laptop or a restarted server dropped.
     return create_engine(
