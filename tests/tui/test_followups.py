@@ -57,6 +57,42 @@ async def test_key_2_shows_every_section_with_its_count(app: RepdeskApp) -> None
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
 
 
+async def test_the_first_rows_show_before_the_whole_queues_are_read(
+    app: RepdeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a big desk the queues are thousands of rows: the screen shows the first ones of each
+    queue, with every queue's full count, while the whole queues are read."""
+    import threading
+
+    from repdesk.tui.screens import followups
+
+    whole_read = threading.Event()
+    original = followups.load_queues
+
+    def load(connection: Any, days: int, limit: int | None = None) -> Any:
+        if limit is None:
+            whole_read.wait(30)  # held until the test has seen the first rows
+        return original(connection, days, limit)
+
+    monkeypatch.setattr(followups, "FIRST_ROWS", 1)
+    monkeypatch.setattr(followups, "load_queues", load)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded)
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen))
+        screen = app.screen
+        listing = screen.query_one(QueueList)
+        await until(pilot, lambda: bool(listing.lines))
+        rows = [line for line in listing.lines if not isinstance(line, Heading)]
+        assert len(rows) == 5 and not screen.loaded  # one of each queue, so far
+        counts = {"overdue": 1, "today": 1, "upcoming": 1, "no_next_step": 2, "going_cold": 2}
+        assert sections(listing) == counts  # each queue's whole count already
+        whole_read.set()
+        await until(pilot, lambda: screen.loaded)
+        assert len([line for line in listing.lines if not isinstance(line, Heading)]) == 7
+        assert sections(listing) == counts
+
+
 async def test_done_completes_and_schedules_the_next_step_in_one_form(
     app: RepdeskApp, home: Path
 ) -> None:

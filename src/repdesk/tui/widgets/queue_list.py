@@ -89,7 +89,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         sections: list[str] = []
         for key, label in DayQueues.SECTIONS:
             rows = getattr(queues, key)
-            lines.append(Heading(key, label, len(rows)))
+            lines.append(Heading(key, label, queues.count(key)))  # kept or not
             lines.extend(rows)
             sections.extend([key] * (len(rows) + 1))
         self.lines, self.sections = lines, sections
