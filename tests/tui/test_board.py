@@ -345,6 +345,27 @@ async def test_in_an_answer_enter_starts_a_line_and_the_keys_line_says_so(
         ]  # fmt: skip
 
 
+async def test_the_quota_form_names_a_quota_in_its_messages(app: RepdeskApp, home: Path) -> None:
+    """It said "a deal value is 0 or more" and "the most a deal value can be" (a new user's
+    trial): the parser's messages were the deal form's."""
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        quotas = db(home, "SELECT period, amount_cents FROM quota")
+        await pilot.press("Q")
+        form = await form_open(pilot)
+        await pilot.press(*"-5000", "enter")
+        await until(
+            pilot, lambda: "a quota is above 0" in str(form.query_one("#error-amount").render())
+        )
+        await pilot.press("ctrl+a", "ctrl+k", *"2000000000", "enter")
+        await until(
+            pilot,
+            lambda: "the most a quota can be" in str(form.query_one("#error-amount").render()),
+        )
+        assert "deal value" not in str(form.query_one("#error-amount").render())
+        assert db(home, "SELECT period, amount_cents FROM quota") == quotas  # nothing saved
+
+
 async def test_Q_on_the_board_sets_this_months_quota(app: RepdeskApp, home: Path) -> None:
     """The welcome screen teaches Q; on the board it did nothing (only the KPI pane had it)."""
     async with app.run_test(size=SIZE) as pilot:

@@ -72,9 +72,11 @@ def _date(text: str) -> date:
         raise FieldError(str(exc)) from None
 
 
-def _amount(text: str, currency: str | None = None) -> int:
+def _amount(
+    text: str, currency: str | None = None, *, what: str = "a deal value", least: str = "0 or more"
+) -> int:
     try:
-        return parse_amount(text, currency=currency)
+        return parse_amount(text, currency=currency, what=what, least=least)
     except ValueError as exc:
         raise FieldError(str(exc)) from None
 
@@ -520,7 +522,8 @@ def quota_form(desk: DeskGateway, *, period: Period, current: int | None) -> For
             "amount",
             "Quota",
             "" if current is None else f"{current / 100:.2f}".removesuffix(".00"),
-            parse=_amount,
+            # Its messages name a quota (the shell's `quota set` says the same), not a deal value.
+            parse=lambda text: _amount(text, what="a quota", least="above 0"),
             required=True,
             placeholder="what you must win, e.g. 60k",
             aliases=("amount_cents",),
