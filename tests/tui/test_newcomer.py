@@ -229,6 +229,22 @@ async def test_welcome_d_opens_the_demo_desk_and_leaves_yours_empty(
         assert sum(len(c) for c in empty_app.board.cards.values()) > 50
         assert rows(home, "SELECT count(*) FROM deal") == [(0,)]
         await until(pilot, lambda: "demo desk" in quota_line(empty_app))
+        from_welcome = (quota_line(empty_app), headers(empty_app))
+    # The same figures as `repdesk demo` shows: `t` kept the rep's settings, without the demo's
+    # pound and dollar rates (a new user's trial: "105 deals (+5 in GBP, USD, no rate)").
+    demo_home = Home(home, home).demo
+    demo_app = create_app(demo_home, settings_mod.load(demo_home.settings))
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: "demo desk" in quota_line(demo_app))
+        assert (quota_line(demo_app), headers(demo_app)) == from_welcome
+    assert "no rate" not in " ".join(from_welcome[1])
+
+
+def headers(app: RepdeskApp) -> list[str]:
+    from repdesk.tui.widgets.stage_column import StageHeader
+
+    return [str(header.render()) for header in app.board.query(StageHeader)]
 
 
 def quota_line(app: RepdeskApp) -> str:

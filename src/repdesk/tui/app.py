@@ -9,6 +9,7 @@ import importlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -513,7 +514,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         await asyncio.to_thread(
             lambda: demo.ensure_built(home, today=clock.today(), now=clock.now())
         )
-        old, self.desk = self.desk, DeskGateway(home, self.desk.settings)
+        old, self.desk = self.desk, DeskGateway(home, self._demo_settings(home))
         self.desk.remember_undo = self.remember_undo
         old.close()
         self.on_demo = True
@@ -530,6 +531,15 @@ class RepdeskApp(KeysInOrder, App[int]):
             title="Demo desk",
             timeout=10,
         )
+
+    def _demo_settings(self, home: Home) -> Settings:
+        """The demo desk's own settings (its currency rates: the rep's own would leave its
+        pounds and dollars out of every figure, and a rep's server would be the wrong desk),
+        in the rep's theme, as `repdesk demo` opens it (create_app)."""
+        try:
+            return load_settings(home.settings).with_theme(self.desk.settings.theme)
+        except Exception:  # a demo settings file damaged since it was built: the rep's will do
+            return replace(self.desk.settings, database_url=None)
 
     async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
         # A key whose action reads the desk (opening a form) while the desk is away: the line
