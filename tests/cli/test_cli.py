@@ -384,3 +384,19 @@ def test_counts_read_as_words_with_thousands_separators(home: Path, tmp_path: Pa
     many.write_text("title\n" + "".join(f"Deal {n}\n" for n in range(1_200)), encoding="utf-8")
     assert "1,200 created" in ok("import", str(many))
     assert ok("deal", "list").endswith("1,201 deals\n")
+
+
+def test_a_note_needs_its_text(home: Path) -> None:
+    """`repdesk log note DEAL` without `--note` (or with a blank one) logged a blank line on
+    the deal's timeline (a new user's trial); clearing a note's text with `activity edit`
+    did the same."""
+    from tests.shell import refused
+
+    ok("deal", "add", "Acme")
+    for extra in ((), ("--note", ""), ("--note", "   ")):
+        assert "a note needs its text" in refused("log", "note", "Acme", *extra)
+    assert "Logged note" in ok("log", "note", "Acme", "--note", "Asked for the price list")
+    assert "a note needs its text" in refused("activity", "edit", "1", "--note", "")
+    shown = ok("deal", "show", "Acme")
+    assert shown.count(" note") == 1 and "Asked for the price list" in shown
+    assert "Logged call" in ok("log", "call", "Acme")  # a call may go without words

@@ -41,6 +41,7 @@ def log_activity(
         raise InvalidInput("minutes", minutes, "a whole number of minutes from 0 to 1440")
     if next_when is not None:
         check_not_past(next_when, clock.local_date(moment), "next")
+    _check_note_has_text(kind, text)
     get_deal(session=session, deal_id=deal_id)
     activity = Activity(
         deal_id=deal_id, kind=kind, at=at or moment, outcome=outcome, minutes=minutes, text=text
@@ -139,6 +140,14 @@ def edit_activity(
         activity.outcome = outcome
     if text is not None:
         activity.text = text
+    _check_note_has_text(activity.kind, activity.text)
     session.add(activity)
     session.flush()
     return activity
+
+
+def _check_note_has_text(kind: str, text: str) -> None:
+    """A note is its text: `repdesk log note DEAL` without one logged a blank line on the
+    deal's timeline (a new user's trial). Calls, emails and meetings may go without."""
+    if kind == "note" and not text.strip():
+        raise InvalidInput("note", text, "a note needs its text (--note TEXT)")
