@@ -77,3 +77,18 @@ def test_what_does_not_fit_gets_one_line(home) -> None:  # type: ignore[no-untyp
     assert "email: 'nope' is not valid" in refused("contact", "add", "Y", "--email", "nope")
     assert "nothing to change" in refused("contact", "edit", "1")
     assert "no company matches 'zz'" in refused("company", "show", "zz")
+
+
+def test_deal_add_checks_an_email_and_a_phone_as_contact_add_does(home) -> None:  # type: ignore[no-untyped-def]
+    """A new user's trial: `deal add --contact Bob --email not-an-email --phone abc` exited 0
+    and `deal show` printed both; `contact add --email nope` refused the same."""
+    assert "an address such as" in refused(
+        "deal", "add", "Shell deal", "--contact", "Bob", "--email", "not-an-email"
+    )
+    assert "a phone number such as" in refused("deal", "add", "Shell deal", "--phone", "abc☎")
+    assert json.loads(ok("deal", "list", "--json")) == []  # nothing written
+    assert "with ana@acme.example" in ok(
+        "deal", "add", "Shell deal", "--email", " ana@acme.example ", "--phone", "+34 600 123 456"
+    )
+    shown = json.loads(ok("deal", "show", "Shell deal", "--json"))
+    assert (shown["email"], shown["phone"]) == ("ana@acme.example", "+34 600 123 456")

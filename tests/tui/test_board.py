@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -237,6 +238,45 @@ async def test_n_adds_a_deal_in_the_current_column_with_inline_validation(
                   "JOIN stage s ON s.id = d.stage_id WHERE d.title = 'Solar roofs'")  # fmt: skip
         assert rows == [(1_250_000, "Qualified", "Sunny SA")]
         assert "Solar roofs" in column_titles(board, "Qualified")
+
+
+async def test_the_deal_form_checks_an_email_and_a_phone_as_a_contact_does(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: the deal form saved `not-an-email` and `abc☎` where `repdesk contact
+    add` refuses both. What a deal already holds (an import keeps the CRM's text) passes as it
+    is, so an edit of something else is not refused for it."""
+    with contextlib.closing(sqlite3.connect(home / "desk.sqlite")) as conn, conn:
+        conn.execute("UPDATE deal SET email = 'n/a' WHERE title = 'Cold lead'")  # as imported
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        form = await form_open(pilot)
+        await pilot.press(*"Solar roofs")
+        form.query_one("#field-email").value = "not-an-email"  # type: ignore[attr-defined]
+        form.query_one("#field-phone").value = "abc☎"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "is not valid" in str(form.query_one("#error-email").render()))
+        assert "an address such as" in str(form.query_one("#error-email").render())
+        assert "a phone number such as" in str(form.query_one("#error-phone").render())
+        assert db(home, "SELECT count(*) FROM deal WHERE title = 'Solar roofs'") == [(0,)]
+        form.query_one("#field-email").value = "sol@sunny.example"  # type: ignore[attr-defined]
+        form.query_one("#field-phone").value = "+34 600 123 456"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, FormScreen))
+        assert db(home, "SELECT email, phone FROM deal WHERE title = 'Solar roofs'") == [
+            ("sol@sunny.example", "+34 600 123 456")
+        ]
+        await ready(pilot)
+        await pilot.press("l")  # Contacted: Cold lead, whose email came in as 'n/a'
+        await pilot.press("e")
+        form = await form_open(pilot)
+        form.query_one("#field-value").value = "2k"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, FormScreen))
+        assert db(home, "SELECT value_cents, email FROM deal WHERE title = 'Cold lead'") == [
+            (200_000, "n/a")
+        ]
 
 
 async def test_esc_cancels_a_form_and_saves_nothing(app: RepdeskApp, home: Path) -> None:

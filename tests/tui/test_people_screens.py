@@ -88,15 +88,20 @@ async def test_the_deal_page_lists_contacts_with_roles_and_links_to_mail_and_dia
 async def test_a_typed_address_holding_a_terminal_escape_never_reaches_the_link(
     home: Path,
 ) -> None:
-    # A deal's email as typed (the deal form, `deal add --email`, a CRM's export) is free
-    # text. Made a mailto: link, its ESC went to the terminal inside the hyperlink's escape:
-    # the terminal's title changed (OSC 2); OSC 52 would write the clipboard.
+    # A deal's email as a CRM's export or the sync brings it is free text (typed in the deal
+    # form or `deal add --email`, it is checked first). Made a mailto: link, its ESC went to
+    # the terminal inside the hyperlink's escape: the terminal's title changed (OSC 2); OSC 52
+    # would write the clipboard.
     desk = build_small_desk(home)
     engine = make_engine(home / "desk.sqlite")
     with write_session(engine) as session:
         evil = deals.create_deal(
-            session=session, title="Evil", currency="EUR", contact="Eve",
-            email="eve@x.example\x1b]2;owned\x07", phone="+1 555\x1b]52;c;aGk=\x07", now=NOW,
+            session=session, title="Evil", currency="EUR", contact="Eve", now=NOW
+        )
+        assert evil.id is not None
+        deals.edit_deal(
+            session=session, deal_id=evil.id, now=NOW,
+            email="eve@x.example\x1b]2;owned\x07", phone="+1 555\x1b]52;c;aGk=\x07",
         )  # fmt: skip
         evil_id = evil.id
     engine.dispose()

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_
 from sqlmodel import Session, col, select
 
-from repdesk.core import clock
+from repdesk.core import clock, reach
 from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.domain import SEGMENTS, STATUSES, row_id
 from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound, RepdeskError
@@ -189,8 +189,11 @@ def create_deal(
     expected_close: date | None = None,
     now: datetime | None = None,
 ) -> Deal:
-    """A new open deal, in `stage` (default: the first stage of the pipeline)."""
+    """A new open deal, in `stage` (default: the first stage of the pipeline). Its email and
+    phone are checked as a contact's are: they become its main contact's."""
     moment = now or clock.now()
+    email = reach.check_address(email) if email.strip() else ""
+    phone = reach.check_phone(phone) if phone.strip() else ""
     target = find_stage(session=session, name=stage) if stage else open_stages(session=session)[0]
     if target.kind != "open":
         raise InvalidInput("stage", stage, "an open stage (use `deal won`/`deal lost` to close)")

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from repdesk.core import clock
 from repdesk.core.domain import CONTACT_ROLES, FREE_MAIL_DOMAINS, row_id
 from repdesk.core.errors import Ambiguous, InvalidInput, NotFound
+from repdesk.core.reach import check_address, check_phone
 from repdesk.storage.models import (
     Activity,
     Company,
@@ -41,8 +42,6 @@ PEOPLE_FIELDS = ("company", "contact", "email", "phone")
 MAX_TOUCH_DAYS = 366
 
 _NUMBER = re.compile(r"[+-]?\d+")
-# An address as a rep types one: something@domain.tld, no spaces.
-_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
 def check_role(role: str) -> str:
@@ -52,26 +51,6 @@ def check_role(role: str) -> str:
     if word not in ROLES:
         raise InvalidInput("role", role, "one of " + ", ".join(ROLES))
     return word
-
-
-def _has_hidden(text: str) -> bool:
-    """A control, format (RTL override, zero-width) or unassigned character: never part of an
-    address or a number, and an ESC in one reaches a terminal through its mailto: link."""
-    return any(unicodedata.category(ch).startswith("C") for ch in text)
-
-
-def check_address(address: str) -> str:
-    text = address.strip()
-    if not _ADDRESS.fullmatch(text) or _has_hidden(text):
-        raise InvalidInput("email", address, "an address such as ana@acme.example")
-    return text
-
-
-def check_phone(number: str) -> str:
-    text = " ".join(number.split())
-    if not text or not any(c.isdigit() for c in text) or _has_hidden(text):
-        raise InvalidInput("phone", number, "a phone number such as +34 600 123 456")
-    return text
 
 
 def _is_domain(text: str) -> bool:

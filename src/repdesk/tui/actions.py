@@ -8,12 +8,13 @@ back); the screen pushes it with a callback that refreshes what it shows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, TypedDict
 
 from sqlmodel import Session
 
-from repdesk.core import clock, formatting, quantities
+from repdesk.core import clock, formatting, quantities, reach
 from repdesk.core.dates import (
     Period,
     format_when,
@@ -63,6 +64,22 @@ def _closed_on(text: str) -> date | None:
     if at is not None:
         raise FieldError(f"{text!r} is not a date: this field takes a day without a time")
     return day
+
+
+def _reach(check: Callable[[str], str], before: str) -> Callable[[str], str]:
+    """An email or phone field, checked as a contact's are (core/reach.py); what the deal
+    already had passes as it is (an import keeps what the CRM held, and an edit of the value
+    must not be refused for it)."""
+
+    def parse(text: str) -> str:
+        if text.strip() == before.strip():
+            return text
+        try:
+            return check(text)
+        except InvalidInput as exc:
+            raise FieldError(f"{exc.value!r} is not valid: {exc.expected}") from None
+
+    return parse
 
 
 def _date(text: str) -> date:
@@ -130,8 +147,18 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             placeholder=DATE_HINT,
             aliases=("expected close",),
         ),
-        FieldSpec("email", "Email", deal.email if deal else ""),
-        FieldSpec("phone", "Phone", deal.phone if deal else ""),
+        FieldSpec(
+            "email",
+            "Email",
+            deal.email if deal else "",
+            parse=_reach(reach.check_address, deal.email if deal else ""),
+        ),
+        FieldSpec(
+            "phone",
+            "Phone",
+            deal.phone if deal else "",
+            parse=_reach(reach.check_phone, deal.phone if deal else ""),
+        ),
         FieldSpec("source", "Source", deal.source if deal else ""),
         FieldSpec("product", "Product", deal.product if deal else ""),
         FieldSpec("region", "Region", deal.region if deal else ""),

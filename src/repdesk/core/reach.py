@@ -1,0 +1,33 @@
+"""How a person is reached: an email address and a phone number as a rep types them, checked
+the same wherever they are typed (a contact, a new deal, the deal form) and never where they
+arrive from elsewhere (an import, the CRM sync), which keeps what the other system holds."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from repdesk.core.errors import InvalidInput
+
+# An address as a rep types one: something@domain.tld, no spaces.
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+
+def has_hidden(text: str) -> bool:
+    """A control, format (RTL override, zero-width) or unassigned character: never part of an
+    address or a number, and an ESC in one reaches a terminal through its mailto: link."""
+    return any(unicodedata.category(ch).startswith("C") for ch in text)
+
+
+def check_address(address: str) -> str:
+    text = address.strip()
+    if not _ADDRESS.fullmatch(text) or has_hidden(text):
+        raise InvalidInput("email", address, "an address such as ana@acme.example")
+    return text
+
+
+def check_phone(number: str) -> str:
+    text = " ".join(number.split())
+    if not text or not any(c.isdigit() for c in text) or has_hidden(text):
+        raise InvalidInput("phone", number, "a phone number such as +34 600 123 456")
+    return text
