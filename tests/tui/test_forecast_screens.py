@@ -133,6 +133,9 @@ async def test_5_opens_the_weekly_review_and_its_commitments_are_marked_there(
         screen = app.screen
         assert isinstance(screen, ReviewScreen)
         assert "Week 2026-W47" in text_of(screen, "#review-heading")
+        # Drawn line by line at the widget's size, which the next layout sets (seen under load:
+        # only its first line, "New deals (0)", before it).
+        await until(pilot, lambda: "Without a next step" in text_of(screen, "#review-changes"))
         changes = text_of(screen, "#review-changes")
         assert "Without a next step (2)" in changes
         assert "[bold]ACME[/] expansion [" in changes  # a title shown as typed, never markup
@@ -181,3 +184,25 @@ async def test_the_kpi_pane_shows_the_forecast_categories_and_what_lost_deals_te
         lessons = text_of(screen, "#kpi-lessons")
         assert "Lost by reason  price 1× €4,000" in lessons
         assert "no won customer of this period answered yet" in lessons
+
+
+async def test_a_commitment_on_no_deal_says_so_under_the_deal_at_80x24(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: at 80x24 a commitment naming no deal was refused without a word on
+    screen (the line sat below the form, off the terminal); at 120x36 it stood under "What
+    will happen", cut off."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_board(pilot)
+        await pilot.press("5")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.page)
+        await pilot.press("C")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        await pilot.press(*"zzznomatch", "tab", *"sign", "enter")
+        await until(pilot, lambda: "no deal matches" in text_of(form, "#error-deal"))
+        assert "zzznomatch" in text_of(form, "#error-deal")
+        assert text_of(form, "#form-error") == ""
+        assert form.query_one("#error-deal").region.bottom <= 24  # on the terminal, in view
+        assert isinstance(app.screen, FormScreen)
+        assert db(home, "SELECT count(*) FROM commitment") == [(0,)]

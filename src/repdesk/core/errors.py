@@ -20,11 +20,20 @@ class InvalidInput(RepdeskError):
 
 
 class NotFound(RepdeskError):
-    """No deal, stage, follow-up or objection matches what was asked for."""
+    """No deal, stage, follow-up or objection matches what was asked for. `field`: the input
+    that asked (a form shows the message under it), when the raiser knows."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Ambiguous(RepdeskError):
     """Text that matches several deals; the message lists them so the rep can pick an id."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class AlreadyClosed(RepdeskError):

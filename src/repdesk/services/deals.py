@@ -103,7 +103,7 @@ def find_deal(*, session: Session, ref: str) -> Deal:
         deal = session.get(Deal, number) if number is not None else None
         if deal is None:
             shown = text if len(text) <= 20 else f"{text[:20]}…"
-            raise NotFound(f"no deal #{shown}; `repdesk deal list` shows the ids")
+            raise NotFound(f"no deal #{shown}; `repdesk deal list` shows the ids", field="deal")
         return deal
     lowered = text.lower()
     exact = list(
@@ -134,10 +134,12 @@ def find_deal(*, session: Session, ref: str) -> Deal:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotFound(f"no deal matches {ref!r}: use a deal id (see `repdesk deal list`)")
+        raise NotFound(
+            f"no deal matches {ref!r}: use a deal id (see `repdesk deal list`)", field="deal"
+        )
     listed = "; ".join(f"{d.id}: {d.title} ({d.company or '-'}, {d.status})" for d in matches[:10])
     more = " and more" if len(matches) > 10 else ""
-    raise Ambiguous(f"{ref!r} matches several deals: {listed}{more}. Use the id.")
+    raise Ambiguous(f"{ref!r} matches several deals: {listed}{more}. Use the id.", field="deal")
 
 
 def _check(deal: Deal, today: date) -> None:
