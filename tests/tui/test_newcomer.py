@@ -325,3 +325,19 @@ async def test_a_theme_chosen_when_the_settings_start_with_rates_keeps_the_file_
     saved = settings_mod.load(desk_home.settings)
     assert (saved.theme, saved.rates) == ("textual-light", {"USD": 0.92})
     assert "# at the bank's rate" in desk_home.settings.read_text(encoding="utf-8")
+
+
+async def test_j_sent_in_a_burst_scrolls_the_help_one_line_each(app: RepdeskApp) -> None:
+    """A new user's trial at 80x24: twenty `j` sent at once scrolled the help about four lines
+    (each scroll waited for the next repaint and started from the same place)."""
+    from tests.tui.drive import burst
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = app.screen.query_one("#help-keys")
+        await until(pilot, lambda: keys.max_scroll_y >= 10)
+        await burst(pilot, *["j"] * 10)
+        await until(pilot, lambda: keys.scroll_y >= 10, timeout=5)
+        assert keys.scroll_y == 10

@@ -169,4 +169,8 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss()
 
     def action_scroll(self, lines: int) -> None:
-        self.query_one("#help-keys", _KeyList).scroll_relative(y=lines, animate=False)
+        # At once, not at the next repaint: keys sent in a burst would each start from the
+        # same place and all but a few be lost.
+        self.query_one("#help-keys", _KeyList).scroll_relative(
+            y=lines, animate=False, immediate=True
+        )
