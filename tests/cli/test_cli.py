@@ -400,3 +400,16 @@ def test_a_note_needs_its_text(home: Path) -> None:
     shown = ok("deal", "show", "Acme")
     assert shown.count(" note") == 1 and "Asked for the price list" in shown
     assert "Logged call" in ok("log", "call", "Acme")  # a call may go without words
+
+
+def test_a_repeat_whose_next_date_the_desk_cannot_keep_is_refused_when_added(home: Path) -> None:
+    """A new user's trial: `follow-up add 1 9990-12-31 --every 52w` was taken, and `done` then
+    refused it for its next date, asking for --next."""
+    from tests.shell import refused
+
+    ok("deal", "add", "Acme")
+    message = refused("follow-up", "add", "Acme", "9990-12-31", "--every", "52w")
+    assert "every: 364 is not valid" in message and "9990-12-31" in message
+    assert "every 28 days" in ok("follow-up", "add", "Acme", "9990-12-01", "--every", "4w")
+    shown = ok("deal", "show", "Acme", "--json")
+    assert [f["due_on"] for f in json.loads(shown)["follow_ups"]] == ["9990-12-01"]

@@ -56,6 +56,9 @@ def add_follow_up(
     refuse_lost(get_deal(session=session, deal_id=deal_id))
     if recur_days is not None and not 1 <= recur_days <= 366:
         raise InvalidInput("every", recur_days, "a repeat of 1 to 366 days")
+    if recur_days is not None and not in_range(when[0] + timedelta(days=recur_days)):
+        # Done, it could never be followed by its next one (`done` would ask for --next).
+        raise InvalidInput("every", recur_days, f"a repeat whose next date is still {DAY_RANGE}")
     follow_up = FollowUp(
         deal_id=deal_id,
         due_on=when[0],
