@@ -446,3 +446,19 @@ def test_a_moment_that_happened_reads_weekdays_backwards() -> None:
     assert parse_past_when("yesterday 15:00", today=friday) == (date(2026, 11, 19), time(15, 0))
     with pytest.raises(ValueError, match="not a date"):
         parse_past_when("wed noon", today=friday)
+
+
+def test_a_past_day_field_names_only_the_day_forms() -> None:
+    """A new user's trial: the Lost on field's message for `31/02` offered "optionally followed
+    by HH:MM", then refused `today 10:00`."""
+    from repdesk.core.dates import DateInputError, parse_past_day
+
+    today = date(2026, 11, 20)  # a Friday
+    assert parse_past_day("tue", today=today) == date(2026, 11, 17)  # the last one, not the next
+    assert parse_past_day("last fri", today=today) == today
+    with pytest.raises(DateInputError) as bad:
+        parse_past_day("31/02", today=today)
+    assert "HH:MM" not in str(bad.value) and "YYYY-MM-DD" in str(bad.value)
+    with pytest.raises(DateInputError) as timed:
+        parse_past_day("today 10:00", today=today)
+    assert "takes a day without a time" in str(timed.value) and "HH:MM" not in str(timed.value)

@@ -114,6 +114,22 @@ def parse_when(text: str, *, today: date) -> tuple[date, time | None]:
 def parse_past_when(text: str, *, today: date) -> tuple[date, time | None]:
     """A moment that has happened (when a call was made): as `parse_when`, except that a
     weekday (`mon 10:00`, `last mon`) is the latest one on or before today, not the next."""
+    return _parse_past(text, today, _WHEN_FORMS)
+
+
+def parse_past_day(text: str, *, today: date) -> date:
+    """A day that has come (the day a deal was won or lost): as `parse_date`, with a weekday
+    the latest one on or before today. Its messages name the day forms only: a time in them
+    would be refused."""
+    day, at = _parse_past(text, today, _DAY_FORMS)
+    if at is not None:
+        raise DateInputError(
+            f"{text!r} is not a date: this field takes a day without a time; {_DAY_FORMS}"
+        )
+    return day
+
+
+def _parse_past(text: str, today: date, forms: str) -> tuple[date, time | None]:
     words = text.strip().lower().split()
     if words and words[0] == "last" and len(words) > 1:
         words = words[1:]
@@ -121,9 +137,9 @@ def parse_past_when(text: str, *, today: date) -> tuple[date, time | None]:
         day = today - timedelta(days=(today.weekday() - _WEEKDAYS[words[0]]) % 7)
         at = _parse_time(words[1]) if len(words) == 2 else None
         if len(words) > 2 or (len(words) == 2 and at is None):
-            raise DateInputError(f"{text!r} is not a date: {_WHEN_FORMS}")
+            raise DateInputError(f"{text!r} is not a date: {forms}")
         return day, at
-    return _parse(text, today, _WHEN_FORMS)
+    return _parse(text, today, forms)
 
 
 def parse_date(text: str, *, today: date) -> date:

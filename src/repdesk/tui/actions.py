@@ -19,6 +19,7 @@ from repdesk.core.dates import (
     Period,
     format_when,
     parse_date,
+    parse_past_day,
     parse_past_when,
     parse_period,
     parse_when,
@@ -58,12 +59,9 @@ def _closed_on(text: str) -> date | None:
     if not text.strip():
         return None
     try:
-        day, at = parse_past_when(text, today=clock.today())
+        return parse_past_day(text, today=clock.today())
     except ValueError as exc:
         raise FieldError(str(exc)) from None
-    if at is not None:
-        raise FieldError(f"{text!r} is not a date: this field takes a day without a time")
-    return day
 
 
 def _reach(check: Callable[[str], str], before: str) -> Callable[[str], str]:
