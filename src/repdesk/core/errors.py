@@ -19,21 +19,21 @@ class InvalidInput(RepdeskError):
         super().__init__(f"{field}: {shown!r} is not valid: {expected}")
 
 
-class NotFound(RepdeskError):
-    """No deal, stage, follow-up or objection matches what was asked for. `field`: the input
-    that asked (a form shows the message under it), when the raiser knows."""
+class LookupFailed(RepdeskError):
+    """A reference that names no single thing. `field`: the input that gave it (a form shows
+    the message under it), when the raiser knows."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 
 
-class Ambiguous(RepdeskError):
+class NotFound(LookupFailed):
+    """No deal, stage, follow-up or objection matches what was asked for."""
+
+
+class Ambiguous(LookupFailed):
     """Text that matches several deals; the message lists them so the rep can pick an id."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class AlreadyClosed(RepdeskError):

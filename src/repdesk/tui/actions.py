@@ -125,6 +125,7 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
 
     deal, stage_options = desk.read_now(load)  # one row and the stage names: a millisecond
     currency = deal.currency if deal else desk.settings.currency
+    email, phone = (deal.email, deal.phone) if deal else ("", "")
     fields = [
         FieldSpec("title", "Title", deal.title if deal else "", required=True),
         FieldSpec("company", "Company", deal.company if deal else ""),
@@ -145,18 +146,8 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             placeholder=DATE_HINT,
             aliases=("expected close",),
         ),
-        FieldSpec(
-            "email",
-            "Email",
-            deal.email if deal else "",
-            parse=_reach(reach.check_address, deal.email if deal else ""),
-        ),
-        FieldSpec(
-            "phone",
-            "Phone",
-            deal.phone if deal else "",
-            parse=_reach(reach.check_phone, deal.phone if deal else ""),
-        ),
+        FieldSpec("email", "Email", email, parse=_reach(reach.check_address, email)),
+        FieldSpec("phone", "Phone", phone, parse=_reach(reach.check_phone, phone)),
         FieldSpec("source", "Source", deal.source if deal else ""),
         FieldSpec("product", "Product", deal.product if deal else ""),
         FieldSpec("region", "Region", deal.region if deal else ""),

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
-from repdesk.core.errors import Ambiguous, InvalidInput, NotFound, RepdeskError
+from repdesk.core.errors import InvalidInput, LookupFailed, RepdeskError
 from repdesk.core.text import printable
 from repdesk.tui.lifecycle import can_show
 
@@ -389,7 +389,7 @@ class FormScreen(ModalScreen[Any]):
             result = await self.submit(values)
         except InvalidInput as exc:
             problem = (self._field_for(exc.field), str(exc))
-        except (NotFound, Ambiguous) as exc:
+        except LookupFailed as exc:
             # "no deal matches ...": under the field that named the deal, where the rep looks
             # (the form's own line sits below every field, off a small terminal's screen).
             problem = (self._field_for(exc.field) if exc.field else None, str(exc))
