@@ -413,3 +413,19 @@ def test_a_repeat_whose_next_date_the_desk_cannot_keep_is_refused_when_added(hom
     assert "every 28 days" in ok("follow-up", "add", "Acme", "9990-12-01", "--every", "4w")
     shown = ok("deal", "show", "Acme", "--json")
     assert [f["due_on"] for f in json.loads(shown)["follow_ups"]] == ["9990-12-01"]
+    # Done, it makes its next one (9990-12-29) as before: a hostile test found done refused
+    # for the date after that, with a message about an option done does not have.
+    ok("follow-up", "done", "1")
+    shown = ok("deal", "show", "Acme", "--json")
+    assert [f["due_on"] for f in json.loads(shown)["follow_ups"]] == ["9990-12-29"]
+
+
+def test_today_takes_a_number_of_rows_it_can_show(home: Path) -> None:
+    """`today --limit 99999999999999999999` ended in "unexpected error: OverflowError" (a
+    hostile test); 0 and -1 showed no rows."""
+    from tests.shell import refused
+
+    ok("deal", "add", "Acme")
+    for bad in ("99999999999999999999", "0", "-1", "ten"):
+        assert "a number of rows, 1 to 10,000" in refused("today", "--limit", bad)
+    assert "No next step (1)" in ok("today", "--limit", "1")

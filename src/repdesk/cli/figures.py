@@ -216,10 +216,21 @@ LESSONS_SHOWN = 4  # the biggest reasons and competitors in the text; --json has
 # ---------------------------------------------------------------- the commands
 
 
+def _rows(text: str) -> int:
+    """How many rows of each queue: 1 to 10,000 (SQLite takes no bigger number than 2**63)."""
+    try:
+        rows = int(text)
+    except ValueError:
+        rows = 0
+    if not 1 <= rows <= 10_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not valid: a number of rows, 1 to 10,000")
+    return rows
+
+
 def _today_arguments(today: argparse.ArgumentParser) -> None:
     today.add_argument("--json", action="store_true")
     today.add_argument("--all", action="store_true", help="every row, not the first 10")
-    today.add_argument("--limit", type=int, default=10, help=argparse.SUPPRESS)
+    today.add_argument("--limit", type=_rows, default=10, help=argparse.SUPPRESS)
 
 
 def _quota_arguments(quota: argparse.ArgumentParser) -> None:

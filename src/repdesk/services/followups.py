@@ -51,12 +51,19 @@ def add_follow_up(
     note: str = "",
     recur_days: int | None = None,
     now: datetime | None = None,
+    next_checked: bool = True,
 ) -> FollowUp:
+    """`next_checked`: refuse a repeat whose next date the desk cannot keep; off for the step
+    that completing a repeating one makes (refused there, the done itself was refused)."""
     check_not_past(when, clock.local_date(now or clock.now()), "when")
     refuse_lost(get_deal(session=session, deal_id=deal_id))
     if recur_days is not None and not 1 <= recur_days <= 366:
         raise InvalidInput("every", recur_days, "a repeat of 1 to 366 days")
-    if recur_days is not None and not in_range(when[0] + timedelta(days=recur_days)):
+    if (
+        next_checked
+        and recur_days is not None
+        and not in_range(when[0] + timedelta(days=recur_days))
+    ):
         # Done, it could never be followed by its next one (`done` would ask for --next).
         raise InvalidInput("every", recur_days, f"a repeat whose next date is still {DAY_RANGE}")
     follow_up = FollowUp(
@@ -128,6 +135,7 @@ def complete_follow_up(
             note=next_note or follow_up.note,
             recur_days=follow_up.recur_days,
             now=moment,
+            next_checked=False,
         )
     elif (
         follow_up.recur_days
@@ -144,6 +152,7 @@ def complete_follow_up(
             note=follow_up.note,
             recur_days=follow_up.recur_days,
             now=moment,
+            next_checked=False,
         )
     return follow_up, following
 
