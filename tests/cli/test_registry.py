@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tests.shell import ok
 
-from repdesk.cli.registry import COMMAND_MODULES, build_parser, declared
+from repdesk.cli.registry import COMMAND_MODULES, build_parser, command_word, declared
 
 
 def test_every_declared_command_is_in_the_registry_and_the_help() -> None:
@@ -54,3 +54,27 @@ def test_the_fast_path_imports_no_other_command_module(home: Path, command: list
                 "repdesk.cli.shell"]  # fmt: skip
     assert modules == repr(expected)
     assert heavy == "[]"
+
+
+@pytest.mark.parametrize(
+    ("words", "command"),
+    [
+        ([], ""),  # the app: no command module at all
+        (["--home", "/tmp/desk"], ""),
+        (["--home=/tmp/desk"], ""),
+        (["--home", "/tmp/desk", "deal", "list"], "deal"),
+        (["today", "--limit", "3"], "today"),
+        (["--help"], None),  # every command, for the help
+        (["--version"], None),
+        (["--hme", "x"], None),  # a typo: the whole parser says what is wrong
+        (["--home"], ""),  # argparse says --home needs its folder
+    ],
+)
+def test_the_command_word_picks_the_parser(words: list[str], command: str | None) -> None:
+    assert command_word(words) == command
+
+
+def test_the_apps_parser_knows_home_and_no_command() -> None:
+    args = build_parser("").parse_args(["--home", "/tmp/desk"])
+    assert args.home == "/tmp/desk"
+    assert args.handler.__name__ == "_open_the_app"

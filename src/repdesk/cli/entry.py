@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from repdesk import settings as settings_mod
 from repdesk.cli import shell
-from repdesk.cli.registry import build_parser
+from repdesk.cli.registry import build_parser, command_word
 from repdesk.cli.shell import Desk, UsageError
 from repdesk.core.currencies import CurrencyInputError
 from repdesk.core.dates import DateInputError, PeriodInputError
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         words = list(sys.argv[1:] if argv is None else argv)
         for word in words:
             _utf8(word)
-        args = build_parser(words[0] if words else None).parse_args(words)
+        args = build_parser(command_word(words)).parse_args(words)
         home = paths.resolve_home(args.home)
         desk_path, crash_log = str(home.desk), home.crash_log
         if (blocked := paths.not_a_folder(home)) is not None:

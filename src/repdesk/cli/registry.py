@@ -75,9 +75,28 @@ def declared(module: str) -> dict[str, Command]:
     return {command.name: command for command in found}
 
 
+def command_word(words: Sequence[str]) -> str | None:
+    """The command `words` run, for `build_parser`: "" for none (the app), None when the
+    words need the whole parser (`--help`, `--version`, an option that is no option)."""
+    at = 0
+    while at < len(words):
+        word = words[at]
+        if word == "--home":
+            at += 2
+        elif word.startswith("--home="):
+            at += 1
+        elif word.startswith("-"):
+            return None
+        else:
+            return word
+    return ""
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with `command`, just that command's part (its module alone is
-    imported). A name that is no command gets the whole parser, for its help and its error."""
+    imported), with "" none (`repdesk` opens the app: the command modules, some of which
+    import SQLModel, would cost its first frame a third of a second). A name that is no
+    command gets the whole parser, for its help and its error."""
     parser = Parser(
         prog="repdesk",
         description="A keyboard-driven terminal desk for one sales rep. Without a command, "
@@ -89,6 +108,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version)
     parser.set_defaults(handler=_open_the_app)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    if command == "":
+        return parser
     names = [command] if command in COMMAND_MODULES else list(COMMAND_MODULES)
     modules: dict[str, dict[str, Command]] = {}
     for name in names:

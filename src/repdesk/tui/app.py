@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import WorkerFailed
@@ -61,6 +61,10 @@ DEFERRED_MODULES = (
     "repdesk.tui.screens.sync",
     "repdesk.tui.screens.welcome",
 )
+
+
+# A button pressed or let go: it may open a screen (a footer key, a card), see warm_up.
+_CLICKS = (events.MouseDown, events.MouseUp)
 
 
 def _jump_to_deal() -> type[Provider]:
@@ -150,6 +154,9 @@ class RepdeskApp(KeysInOrder, App[int]):
         self.sync = AppSync(self)
         # Set once SQLAlchemy and the other screens are imported, after the first frame.
         self.warmed = threading.Event()
+        # While that import runs in its thread, keys and clicks wait (see warm_up).
+        self._warming = False
+        self._held_clicks: list[events.MouseEvent] = []
         self._first_frame_due = False  # the board holds its first cards, not yet drawn
 
     def read_first_screen(self) -> Future[FirstScreen]:
@@ -441,8 +448,25 @@ class RepdeskApp(KeysInOrder, App[int]):
         # Every card, not just the first screenful, and the quota figures again: a write from
         # the shell between the first frame's read and the watch's start shows up here.
         self.board.reload()
+
+    async def warmed_up(self) -> None:
+        """The imports are in: what needs them (and the keys and clicks held meanwhile) goes."""
+        self._warming = False
         self.launch_notice()
         self.sync.start_watch()
+        clicks, self._held_clicks = self._held_clicks, []
+        for click in clicks:
+            await super().on_event(click)
+        await self.next_key()
+
+    def keys_held(self) -> bool:
+        return self._warming
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._warming and isinstance(event, _CLICKS) and not event.is_forwarded:
+            self._held_clicks.append(event)  # a click may open a screen: see warm_up
+            return
+        await super().on_event(event)
 
     @work(exclusive=True, group="launch-notice")
     async def launch_notice(self) -> None:
@@ -468,8 +492,16 @@ class RepdeskApp(KeysInOrder, App[int]):
 
     def warm_up(self) -> None:
         """Import SQLAlchemy, the other screens and the forms in a thread, now that the board
-        is up, and build the engine the first write will use: no key waits for them."""
+        is up, and build the engine the first write will use.
+
+        Until that is done nothing else imports them: keys and clicks wait (a key typed
+        meanwhile lands once it is done, in order), and so do the launch notice and the sync
+        line. Python imports a package from two threads at once badly: SQLAlchemy's modules
+        import each other, and the second thread can be handed one half made ("cannot import
+        name 'AdaptedConnection' from partially initialized module", seen when the launch
+        notice imported the welcome screen during this)."""
         desk = self.desk
+        self._warming = True
 
         def load() -> None:
             try:
@@ -485,6 +517,8 @@ class RepdeskApp(KeysInOrder, App[int]):
                 # none ran in the middle of the imports to stall a key press.
                 background.resume_collector()
                 self.warmed.set()
+                with contextlib.suppress(Exception):  # the app is gone already
+                    self.call_from_thread(self.warmed_up)
             # Every screen is known now: a [keys] entry for no binding is a typo to point out.
             unknown = sorted(set(self.desk.settings.keys) - binding_ids())
             if unknown:

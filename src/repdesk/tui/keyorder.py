@@ -8,7 +8,8 @@ board, which pushes the form after them; `title` tab `company` types the company
 
 So the app takes one key at a time: it routes a key only when the one before has been handled
 all the way up (a marker sent after it through each queue it passes comes back), and when the
-screen on top is ready for keys (a form has focused its first field). Nothing is timed.
+screen on top is ready for keys (a form has focused its first field), and when the app is not
+holding them (`keys_held`). Nothing is timed.
 """
 
 from __future__ import annotations
@@ -45,12 +46,18 @@ class KeysInOrder(App[Any]):
             return
         await super().on_event(event)
 
+    def keys_held(self) -> bool:
+        """Whether the app holds every key for now (RepdeskApp: while its imports run)."""
+        return False
+
     async def next_key(self) -> None:
         """Route the next waiting key, unless one is under way or the screen is not ready."""
         if self._key_in_flight is not None or not self._waiting_keys:
             return
         if not takes_keys(self.screen):
             return  # the form calls next_key once its first field has the focus
+        if self.keys_held():
+            return  # the app calls next_key when it lets them go
         event = self._waiting_keys.popleft()
         self._key_in_flight = event
         # Where Textual sends it (when no priority binding takes it): the marker follows.
