@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -214,41 +214,40 @@ _SQL = {
         FROM deal d JOIN stage s ON s.id = d.stage_id
         WHERE d.status = 'open' OR :include_closed = 1
     """,
-    # The board's first screenful: the first :per_stage cards of each stage in the board's
-    # default order (overdue, then next step, then value; see board.sort_key). Then, in rows
-    # whose id is NULL, each stage's open deals per currency (count and value), so the column
-    # totals convert every deal, not only the first ones. One statement: the first frame reads
-    # it before anything else. Everything below the fold comes with the full read after.
-    # The open deals are read once (`due`, used twice, so materialized) and their next steps
-    # in one grouped pass: a third less CPU than a subquery per deal and a second scan.
-    "board_window": """
-        WITH due AS (
-            SELECT d.id, d.stage_id, d.value_cents, d.currency, p.due_on
-            FROM deal d LEFT JOIN (
-                SELECT f.deal_id, MIN(f.due_on) AS due_on FROM follow_up f
-                WHERE f.done_at IS NULL GROUP BY f.deal_id
-            ) p ON p.deal_id = d.id
-            WHERE d.status = 'open'
-        ), ranked AS (
-            SELECT id, due_on,
-                   ROW_NUMBER() OVER (PARTITION BY stage_id
-                       ORDER BY due_on IS NULL, due_on, value_cents DESC, id) AS place
-            FROM due
-        )
-        SELECT d.id, d.title, d.company, d.contact, d.value_cents, d.currency,
-               d.stage_id AS stage_id, d.stage_entered_at, s.rot_days, r.due_on,
+    # The board's first screenful (services/board.py, board_window): the open deals' pending
+    # follow-ups in due order, read from the pending index (no sort) and only as far as
+    # each stage's first cards need; the deals with no next step of a stage, by value; the
+    # chosen cards; and each stage's open deals per currency (count and value), so the column
+    # totals convert every deal, not only the first ones. A tenth of one statement that ranked
+    # every open deal (about 100 ms on 10,000 deals, which the first frame waited for).
+    "board_due_order": """
+        SELECT f.deal_id, f.due_on, d.stage_id, d.value_cents
+        FROM follow_up f JOIN deal d ON d.id = f.deal_id
+        WHERE f.done_at IS NULL AND d.status = 'open'
+        ORDER BY f.due_on
+    """,
+    "board_unscheduled": """
+        SELECT d.id FROM deal d
+        WHERE d.status = 'open' AND d.stage_id = :stage_id
+          AND NOT EXISTS (SELECT 1 FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL)
+        ORDER BY d.value_cents DESC, d.id
+        LIMIT :limit
+    """,
+    "board_chosen_cards": """
+        SELECT d.id, d.title, d.company, d.contact, d.value_cents, d.currency, d.stage_id,
+               d.stage_entered_at, s.rot_days,
+               (SELECT f.due_on FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
+                ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
                (SELECT f.due_time FROM follow_up f WHERE f.deal_id = d.id AND f.done_at IS NULL
                 ORDER BY f.due_on, f.due_time NULLS FIRST LIMIT 1),
-               (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open'),
-               r.place AS place, NULL
-        FROM ranked r JOIN deal d ON d.id = r.id JOIN stage s ON s.id = d.stage_id
-        WHERE r.place <= :per_stage
-        UNION ALL
-        SELECT NULL, NULL, NULL, NULL, SUM(value_cents), currency, stage_id, NULL, NULL, NULL,
-               NULL, NULL, 0, COUNT(*)
-        FROM due
+               (SELECT COUNT(*) FROM objection o WHERE o.deal_id = d.id AND o.status = 'open')
+        FROM deal d JOIN stage s ON s.id = d.stage_id
+        WHERE d.id IN ({ids})
+    """,
+    "board_sizes": """
+        SELECT stage_id, currency, COUNT(*), SUM(value_cents) FROM deal
+        WHERE status = 'open'
         GROUP BY stage_id, currency
-        ORDER BY stage_id, place
     """,
     # Every company with its deals, open deals, contacts and last touch (`company list`).
     "companies": """
@@ -485,17 +484,21 @@ def fetch(conn: Any, name: str, **params: Any) -> list[tuple[Any, ...]]:
     return list(rows(conn, name, **params))
 
 
-def rows(conn: Any, name: str, **params: Any) -> Iterator[tuple[Any, ...]]:
+def rows(
+    conn: Any, name: str, *, ids: Iterable[int] = (), **params: Any
+) -> Iterator[tuple[Any, ...]]:
     """`fetch`, one row at a time: a caller that turns each row into something else never
-    holds every row and everything made of them at once (the board's 100,000 cards)."""
+    holds every row and everything made of them at once (the board's 100,000 cards).
+    `ids`: the list the statement's `{ids}` stands for (whole numbers, written into it)."""
+    listed = ", ".join(str(int(i)) for i in ids) or "NULL"
     if isinstance(conn, sqlite3.Connection):
         plain = {k: _sqlite_param(v) for k, v in params.items()}
-        yield from conn.execute(sql_for(name, "sqlite"), plain)
+        yield from conn.execute(sql_for(name, "sqlite").replace("{ids}", listed), plain)
         return
     # A Session hands out its Connection (in the session's transaction); a Connection is one.
     connection = conn if hasattr(conn, "exec_driver_sql") else conn.connection()
     dialect = connection.dialect.name
-    statement = sql_for(name, dialect)
+    statement = sql_for(name, dialect).replace("{ids}", listed)
     if dialect == "sqlite":
         # sqlite3 takes :name placeholders with a dict whatever paramstyle SQLAlchemy declares.
         params = {k: _sqlite_param(v) for k, v in params.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -121,20 +122,49 @@ def board_window(conn: Any, *, per_stage: int | None = None) -> BoardWindow:
     """What the board shows first, read without building 10,000 cards nobody sees yet.
 
     The cards of each stage are the first `per_stage` (default WINDOW) of
-    `ordered(all, "due")`, in that order.
+    `ordered(all, "due")`, in that order: the deals with the earliest pending follow-ups (read
+    in due order, only until every stage has its cards), then those with none, by value.
     """
     per_stage = per_stage or WINDOW
     today, now = clock.today(), clock.now()
     stages = [StageRow(*row) for row in queries.fetch(conn, "stages")]
-    cards: dict[int, list[CardRow]] = defaultdict(list)
     sizes: dict[int, StageMoney] = defaultdict(dict)
-    for row in queries.fetch(conn, "board_window", per_stage=per_stage):
-        if row[0] is None:  # a stage's open deals in one currency
-            sizes[row[6]][row[5]] = (int(row[13]), int(row[4]))
-            continue
+    for stage_id, currency, count, cents in queries.fetch(conn, "board_sizes"):
+        sizes[stage_id][currency] = (int(count), int(cents))
+    chosen = _first_deals(conn, set(sizes), per_stage)
+    cards: dict[int, list[CardRow]] = defaultdict(list)
+    for row in queries.rows(conn, "board_chosen_cards", ids=chosen):
         card = _card(row, today=today, now=now)
         cards[card.stage_id].append(card)
-    return BoardWindow(stages, dict(cards), dict(sizes))
+    return BoardWindow(stages, {k: ordered(v, "due") for k, v in cards.items()}, dict(sizes))
+
+
+def _first_deals(conn: Any, stages: set[int], per_stage: int) -> list[int]:
+    """The ids of each stage's first `per_stage` deals in the board's order."""
+    firsts: dict[int, list[tuple[Any, int, int]]] = defaultdict(list)
+    seen: set[int] = set()
+    done: set[int] = set()
+    day: Any = None
+    for deal_id, due_on, stage_id, cents in queries.rows(conn, "board_due_order"):
+        if due_on != day:
+            # Every deal due before this day is in: a stage with enough of them is done.
+            done.update(s for s in stages if len(firsts[s]) >= per_stage)
+            if done >= stages:
+                break
+            day = due_on
+        if deal_id in seen:
+            continue  # a later step of a deal already placed by its earliest
+        seen.add(deal_id)
+        if stage_id not in done:
+            firsts[stage_id].append((due_on, -int(cents), deal_id))
+    chosen = []
+    for stage_id in stages:
+        first = heapq.nsmallest(per_stage, firsts[stage_id])
+        chosen += [deal_id for *_, deal_id in first]
+        if (missing := per_stage - len(first)) > 0:  # then those with no next step
+            found = queries.fetch(conn, "board_unscheduled", stage_id=stage_id, limit=missing)
+            chosen += [deal_id for (deal_id,) in found]
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)

@@ -518,7 +518,7 @@ class RepdeskApp(KeysInOrder, App[int]):
                 background.resume_collector()
                 self.warmed.set()
                 with contextlib.suppress(Exception):  # the app is gone already
-                    self.call_from_thread(self.warmed_up)
+                    self.call_from_thread(self.call_later, self.warmed_up)
             # Every screen is known now: a [keys] entry for no binding is a typo to point out.
             unknown = sorted(set(self.desk.settings.keys) - binding_ids())
             if unknown:
