@@ -4,6 +4,7 @@ imports or the first paint (SQLite's C code lets go of the GIL while it reads)."
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -28,6 +29,19 @@ def start(fn: Callable[[], T], name: str) -> Future[T]:
 
     threading.Thread(target=run, name=name, daemon=True).start()
     return future
+
+
+# How long a thread may hold the GIL while another waits for it (Python's default: 5 ms).
+# The app reads in threads while the UI thread composes and draws (a screen's figures, the
+# first frame's cards); between its SQL steps a read needs the GIL back, and with the
+# default it waited for it so often that the KPI pane's 110 ms read took 330 ms beside the
+# drawing of its screen (260 ms at 1 ms; benchmarks/terminal.py measures the screens).
+SWITCH_INTERVAL = 0.001
+
+
+def share_the_gil_finely() -> None:
+    """For the app: threads that read take turns with the UI thread every millisecond."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 def pause_collector() -> None:

@@ -76,7 +76,8 @@ async def test_the_first_rows_show_before_the_whole_queues_are_read(
 
     monkeypatch.setattr(followups, "FIRST_ROWS", 1)
     monkeypatch.setattr(followups, "load_queues", load)
-    async with app.run_test(size=SIZE) as pilot:
+    # Short: the rows overflow the list, so a scroll would stay (not be undone by the layout).
+    async with app.run_test(size=(140, 10)) as pilot:
         await until(pilot, lambda: app.board.loaded)
         await pilot.press("2")
         await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen))
@@ -87,6 +88,11 @@ async def test_the_first_rows_show_before_the_whole_queues_are_read(
         assert len(rows) == 5 and not screen.loaded  # one of each queue, so far
         counts = {"overdue": 1, "today": 1, "upcoming": 1, "no_next_step": 2, "going_cold": 2}
         assert sections(listing) == counts  # each queue's whole count already
+        # Shown as the screen mounted, before its layout: still at the top, the first
+        # heading in sight above the cursor's row (it was scrolled out until the whole read).
+        await pilot.pause()
+        assert listing.scroll_offset.y == 0
+        assert listing.render_line(0).text.strip().startswith("Overdue (1)")
         whole_read.set()
         await until(pilot, lambda: screen.loaded)
         assert len([line for line in listing.lines if not isinstance(line, Heading)]) == 7

@@ -29,6 +29,7 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
     # Refuse a foreign or damaged file before the screen is taken over.
     desk.prepare()
     background.pause_collector()  # until the first frame is out (see resume_collector)
+    background.share_the_gil_finely()
     first = None
     if not desk.on_server:
         # The damage check (desk_file.prepare) and the first frame's read are C code that lets

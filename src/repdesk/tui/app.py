@@ -511,6 +511,11 @@ class RepdeskApp(KeysInOrder, App[int]):
                     # A desk that went away meanwhile: the write that needs it says so.
                     with contextlib.suppress(Exception):
                         _ = desk.engine
+                        # SQLAlchemy compiles each statement the first time it runs (the
+                        # first deal page opened took 75 ms to read, later ones 12): once here.
+                        from repdesk.tui.screens.deal import warm_page_reads
+
+                        desk.read_now(warm_page_reads)
             finally:
                 # The collector was paused for the start (cli.open_app): the imports' objects
                 # live as long as the process; frozen now, no collection ever walks them, and
@@ -651,6 +656,7 @@ def run_app(
 ) -> int:
     """`run`: how to run it (the benchmark runs it headless and stops at the first paint)."""
     _ = clock.now()  # a malformed REPDESK_NOW fails here, before the screen is taken over
+    background.share_the_gil_finely()  # `repdesk demo` and the tests come this way too
     app = create_app(home, settings, verified=verified, first=first)
     run(app)
     return app.return_code or 0

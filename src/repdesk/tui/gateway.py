@@ -245,6 +245,10 @@ class DeskGateway:
             return str(exc)
         return problems.describe(exc, str(self.home.desk), crash_log=self.home.crash_log)[0]
 
+    def read_soon(self, fn: Callable[[Session], T]) -> Future[T]:
+        """`read_now` started now, in a thread, collected later (`asyncio.wrap_future`)."""
+        return background.start(lambda: self.read_now(fn), "repdesk-read")
+
     def report_soon(self, fn: Callable[[Any], T]) -> Future[T]:
         """Start a report's read now, in a thread, and collect it later
         (`asyncio.wrap_future`). The first one also checks the desk for damage, off the UI

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -124,19 +124,6 @@ class BoardScreen(DeskScreen):
         filter_field.display = False  # shown by `/`; hidden, it can never take the focus
         yield filter_field
         yield RepdeskFooter()
-
-    _resumed_before = False
-
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Textual restyles the whole screen when it comes to the top, for a screen that was
-        # away while the theme or the classes changed. Pushed the first time, every widget
-        # was styled as it mounted a moment ago: the restyle was a sixth of the time from the
-        # app's mount to the first frame (benchmarks/bench.py). Textual's own handler, as
-        # the ScreenResume event's `refresh_styles` foresees.
-        if not self._resumed_before:
-            self._resumed_before = True
-            event.refresh_styles = False
-        super()._on_screen_resume(event)
 
     async def on_mount(self) -> None:
         if self.first is not None and self.stages:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
+from sqlmodel import Session, select
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -76,6 +77,14 @@ def load_page(session: Session, deal_id: int) -> DealPage:
         categories=tuple(deal_forecast.forecast_changes(session=session, deal_id=deal_id)),
         people=people.people_of_deal(session=session, deal_id=deal_id),
     )
+
+
+def warm_page_reads(session: Session) -> None:
+    """Read one deal's page and forget it: its statements are compiled and cached for the
+    first page the rep opens (RepdeskApp.warm_up)."""
+    deal_id = session.exec(select(Deal.id).limit(1)).first()
+    if deal_id is not None:
+        load_page(session, deal_id)
 
 
 def _heading(title: str) -> Text:
@@ -298,6 +307,11 @@ class DealScreen(DeskScreen):
         super().__init__()
         self.deal_id = deal_id
         self.page: DealPage | None = None
+        self.read_early(self._page_reader())
+
+    def _page_reader(self) -> Callable[[Any], DealPage]:
+        deal_id = self.deal_id
+        return lambda s: load_page(s, deal_id)
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -314,14 +328,17 @@ class DealScreen(DeskScreen):
         yield RepdeskFooter()
 
     def on_mount(self) -> None:
-        self.reload()
+        if (page := self.early_result()) is not None:
+            self._show(page)
+        else:
+            self.reload()
         self.app.refresh_quota()
 
     @work(exclusive=True, group="deal-load")
     async def reload(self) -> None:
         deal_id = self.deal_id
         try:
-            page = await self.desk.read(lambda s: load_page(s, deal_id))
+            page = await self.first_read(self._page_reader())
         except NotFound:  # deleted or merged away by another program (the shell, a sync)
             if can_show(self):
                 self.notify(
@@ -330,8 +347,10 @@ class DealScreen(DeskScreen):
                 )
                 self.dismiss(None)
             return
-        if not can_show(self):
-            return  # the rep went back while it was reading
+        if can_show(self):  # else the rep went back while it was reading
+            self._show(page)
+
+    def _show(self, page: DealPage) -> None:
         self.page = page
         self.query_one("#deal-fields", Static).update(render_fields(page))
         self.query_one("#deal-contacts", Static).update(render_contacts(page.people))

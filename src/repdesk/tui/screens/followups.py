@@ -6,6 +6,7 @@ reschedule, log a call, or give a stepless deal its next step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -70,6 +71,11 @@ class FollowUpsScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.loaded = False
+        self.read_early(self._first_rows(), report=True)
+
+    def _first_rows(self) -> Callable[[Any], DayQueues]:
+        days = self.desk.settings.going_cold_days
+        return lambda c: load_queues(c, days, FIRST_ROWS)
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -78,7 +84,13 @@ class FollowUpsScreen(DeskScreen):
         yield RepdeskFooter()
 
     def on_mount(self) -> None:
-        self.reload()
+        if (first := self.early_result()) is not None:
+            self._show(first)
+            # The whole queues once those rows are drawn: read beside the drawing, its
+            # thousands of rows took the GIL from it and the first frame came twice as late.
+            self.call_after_refresh(self.reload)
+        else:
+            self.reload()
         self.app.refresh_quota()
 
     def on_screen_resume(self) -> None:
@@ -89,10 +101,10 @@ class FollowUpsScreen(DeskScreen):
     @work(exclusive=True, group="queues-load")
     async def reload(self) -> None:
         days = self.desk.settings.going_cold_days
-        if not self.loaded:
+        if not self.loaded and not self.query_one(QueueList).lines:
             # The first screenful first: the rep reads the top of the day while the rest comes.
             # Only on the first read: a reload's cut could drop the row the cursor is on.
-            first = await self.desk.report(lambda c: load_queues(c, days, FIRST_ROWS))
+            first = await self.first_read(self._first_rows(), report=True)
             if not can_show(self):
                 return  # the rep left the screen while it was reading
             self._show(first)

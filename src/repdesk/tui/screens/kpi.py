@@ -7,6 +7,7 @@ Every figure comes from `reports.kpi_pane`, the same code as `repdesk kpi --json
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -307,6 +308,11 @@ class KpiScreen(DeskScreen):
         self.pane: KpiPane | None = None
         self.dimension = SLICE_DIMENSIONS[0]
         self.sort_index = 0
+        self.read_early(self._reader(), report=True)
+
+    def _reader(self) -> Callable[[Any], KpiPane]:
+        period, settings = self.period, self.desk.settings
+        return lambda c: load_pane(c, period, settings)
 
     @property
     def currency(self) -> str:
@@ -340,13 +346,17 @@ class KpiScreen(DeskScreen):
         yield RepdeskFooter()
 
     def on_mount(self) -> None:
-        self.reload()
+        if (pane := self.early_result()) is not None:
+            self.pane = pane
+            self.show_pane(pane)
+        else:
+            self.reload()
         self.app.refresh_quota()
 
     @work(exclusive=True, group="kpi-load")
     async def reload(self) -> None:
-        period, settings = self.period, self.desk.settings
-        pane = await self.desk.report(lambda c: load_pane(c, period, settings))
+        period = self.period
+        pane = await self.first_read(self._reader(), report=True)
         if not can_show(self) or period != self.period:
             return  # the rep moved on while this was reading
         self.pane = pane

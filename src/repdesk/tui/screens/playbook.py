@@ -4,7 +4,7 @@ how deals that heard it ended against all your decided deals, and your best answ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -12,7 +12,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from repdesk.core import formatting
@@ -22,13 +21,9 @@ from repdesk.reports.figures import ObjectionStats
 from repdesk.services import objections
 from repdesk.services.objections import PlaybookAnswer
 from repdesk.tui.lifecycle import can_show
+from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
-
-if TYPE_CHECKING:
-    from textual import getters
-
-    from repdesk.tui.app import RepdeskApp
 
 
 @dataclass(frozen=True)
@@ -80,10 +75,7 @@ def render_playbook(data: PlaybookData) -> Table:
     return table
 
 
-class PlaybookScreen(Screen[None]):
-    if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
-        app = getters.app(RepdeskApp)
-
+class PlaybookScreen(DeskScreen):
     TITLE = "Playbook"  # the heading of its keys under `?`
     BINDINGS = [Binding("escape", "back", "Board", id="playbook.back")]
     DEFAULT_CSS = """
@@ -94,6 +86,7 @@ class PlaybookScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.data: PlaybookData | None = None
+        self.read_early(load_playbook)
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -103,14 +96,19 @@ class PlaybookScreen(Screen[None]):
         yield RepdeskFooter()
 
     def on_mount(self) -> None:
-        self.reload()
+        if (data := self.early_result()) is not None:
+            self._show(data)
+        else:
+            self.reload()
         self.app.refresh_quota()
 
     @work(exclusive=True, group="playbook-load")
     async def reload(self) -> None:
-        data = await self.app.desk.read(load_playbook)
-        if not can_show(self):
-            return
+        data = await self.first_read(load_playbook)
+        if can_show(self):
+            self._show(data)
+
+    def _show(self, data: PlaybookData) -> None:
         self.data = data
         summary = (
             f"Your overall win rate: {formatting.pct(data.overall)} of decided deals. "

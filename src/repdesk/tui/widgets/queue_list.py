@@ -146,6 +146,10 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
     def _keep_visible(self) -> None:
         top = round(self.scroll_offset.y)
         height = self.scrollable_content_region.height
+        if height <= 0:
+            # Not laid out yet (rows shown as the screen mounts): the top is where it starts,
+            # with the first row's heading above the cursor on the first row.
+            return
         if self.cursor < top + 1:
             self.scroll_to(y=max(0, self.cursor - 1), animate=False, immediate=True, force=True)
         elif self.cursor >= top + height:
