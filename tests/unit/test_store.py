@@ -355,3 +355,26 @@ def test_the_weekly_activity_counts_read_the_index_alone(home: Path, fixture: st
     details = " ".join(str(row[-1]) for row in plan)
     assert "COVERING INDEX ix_activity_at_kind" in details
     assert "ix_activity_at" not in names and "ix_activity_at_kind" in names
+
+
+@pytest.mark.parametrize("fixture", ["desk-v8.sqlite", None])
+def test_the_boards_column_totals_read_the_index_alone(home: Path, fixture: str | None) -> None:
+    """Each stage's open deals per currency, read before the board's first frame, on an
+    upgraded desk and on a new one: from the index in its order, no rows, no temporary
+    B-tree for the grouping (schema step 9, issue 17)."""
+    from repdesk.reports import queries
+
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "desk.sqlite"
+    if fixture is not None:
+        shutil.copy(FIXTURES / fixture, path)
+    make_engine(path).dispose()
+    with closing(sqlite3.connect(path)) as conn:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN " + queries.sql_for("board_sizes", "sqlite")
+        ).fetchall()
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "COVERING INDEX ix_deal_open_money" in details
+    assert "TEMP B-TREE" not in details
+    assert "ix_deal_status_stage" not in names

@@ -553,7 +553,17 @@ _V8 = [
     "DROP INDEX ix_activity_at",
 ]
 
-STEPS: list[list[str] | dict[str, list[str]]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+# The board's column totals (each stage's open deals per currency: count and value) are read
+# before its first frame: with the currency and the value in the index beside the status
+# and the stage, from the index alone, in order, with no temporary B-tree (about a fifth of
+# the time: 165 ms to 30 on the ten-times desk's 100,000 open deals; issue 17). Its first
+# two columns serve every query the old (status, stage_id) index served.
+_V9 = [
+    "CREATE INDEX ix_deal_open_money ON deal (status, stage_id, currency, value_cents)",
+    "DROP INDEX ix_deal_status_stage",
+]
+
+STEPS: list[list[str] | dict[str, list[str]]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 LATEST = len(STEPS)
 
 

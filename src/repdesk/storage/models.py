@@ -80,8 +80,9 @@ class Stage(SQLModel, table=True):
 class Deal(SQLModel, table=True):
     __tablename__ = "deal"
     __table_args__ = (
-        # The board reads open deals stage by stage; KPIs read closed deals by close date.
-        Index("ix_deal_status_stage", "status", "stage_id"),
+        # The board reads open deals stage by stage (and totals them per currency from the
+        # index alone); KPIs read closed deals by close date.
+        Index("ix_deal_open_money", "status", "stage_id", "currency", "value_cents"),
         Index("ix_deal_closed_on", "closed_on"),
         Index("ix_deal_source_id", "source_id"),
         Index("ix_deal_company", "company_id"),
