@@ -3,6 +3,7 @@ imports or the first paint (SQLite's C code lets go of the GIL while it reads)."
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import threading
@@ -42,6 +43,16 @@ SWITCH_INTERVAL = 0.001
 def share_the_gil_finely() -> None:
     """For the app: threads that read take turns with the UI thread every millisecond."""
     sys.setswitchinterval(SWITCH_INTERVAL)
+
+
+def yield_the_cpu() -> None:
+    """Lower the calling thread's CPU priority (Linux: threads have their own nice value;
+    elsewhere nothing): on a machine with few cores, work that can wait runs when the UI
+    thread does not need the core."""
+    import os
+
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def pause_collector() -> None:

@@ -244,3 +244,51 @@ def test_the_first_frame_waits_for_no_sqlalchemy(home: Path) -> None:
     assert seen["screen"] == "FollowUpsScreen"
     assert seen["exit"] == 0
     assert not (home / "logs" / "crash.log").exists()
+
+
+def test_a_big_desk_is_checked_beside_its_first_frame_and_stops_the_app_when_damaged(
+    home: Path, monkeypatch: pytest.MonkeyPatch, collector: None
+) -> None:
+    """On a desk past CHECK_AFTER_FIRST_FRAME_BYTES the board shows before the damage check
+    is done; no key goes through until it is, and a damaged desk then stops the app with its
+    one line (a key pressed at the first frame never wrote)."""
+    import threading
+
+    from tests.tui.drive import db
+
+    from repdesk.cli import app as cli_app
+    from repdesk.core.errors import DeskError
+    from repdesk.storage import desk_file
+    from repdesk.tui.app import RepdeskStopped
+
+    desk_home = build_small_desk(home)
+    monkeypatch.setattr(cli_app, "CHECK_AFTER_FIRST_FRAME_BYTES", 0)
+    verdict = threading.Event()
+    prepare = desk_file.prepare
+
+    def slow_check(path: Path, *, verify: bool = False, full: bool = False) -> int:
+        if verify:
+            verdict.wait(30)
+            raise DeskError(f"{path} is damaged (a test's): restore a backup")
+        return prepare(path, verify=verify, full=full)
+
+    monkeypatch.setattr(desk_file, "prepare", slow_check)
+    before = db(home, "SELECT id, stage_id FROM deal ORDER BY id")
+    seen: dict[str, Any] = {}
+
+    async def drive(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        seen["cards"] = sum(len(box.column.cards) for box in app.board.boxes())
+        await pilot.press("L")  # moves the deal under the cursor, once the check is done
+        seen["held"] = app.keys_held()
+        verdict.set()
+        for _ in range(3000):
+            if app._exception is not None:
+                break
+            await pilot.pause(0.01)
+
+    with pytest.raises(RepdeskStopped) as stopped:
+        _start(desk_home, drive)
+    assert seen == {"cards": 6, "held": True}
+    assert stopped.value.__rich__().plain.startswith(f"repdesk: {home / 'desk.sqlite'} is damaged")
+    assert db(home, "SELECT id, stage_id FROM deal ORDER BY id") == before  # nothing moved

@@ -31,6 +31,7 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
     background.pause_collector()  # until the first frame is out (see resume_collector)
     background.share_the_gil_finely()
     first = check = None
+    after_first_frame = False
     if not desk.on_server:
         # The damage check (desk_file.prepare) and the first frame's read are C code that lets
         # go of the GIL: they run beside the imports below, and beside each other (the check
@@ -38,20 +39,62 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
         # board has its cards (the first of each stage) and the quota strip its figures
         # before the screen is composed.
         path = desk.home.desk
-        check = background.start(lambda: desk_file.prepare(path, verify=True), "repdesk-check")
+        after_first_frame = _checks_after_first_frame(desk)
+
+        def check_desk() -> int:
+            if after_first_frame:
+                background.yield_the_cpu()  # the first frame's imports and read go first
+            return desk_file.prepare(path, verify=True)
+
+        check = background.start(check_desk, "repdesk-check")
         first = background.start(lambda: _first_screen(desk), "repdesk-first-read")
         if auto_backup:  # a server keeps its own backups (pg_dump)
             _start_auto_backup(desk.home)
     from repdesk.tui.app import RepdeskApp, run_app
 
+    checking = None
     if check is not None and first is not None:
-        # A damaged desk is refused here, the terminal still untouched; the check first: it
-        # says more than a read that met the damage.
-        check.result()
-        first.result()
+        # A damaged desk is refused here, the terminal still untouched. The check's verdict
+        # first: it says more than a read that met the damage. On a big desk the first frame
+        # does not wait for the check (it would be most of the wait): the app does, before
+        # any key goes through, and stops with the same line if the desk is damaged.
+        try:
+            first.result()
+        except Exception:
+            check.result()
+            raise
+        if after_first_frame and not check.done():
+            checking = check
+        else:
+            check.result()
     if run is None:  # after the desk's own refusals: they say more than "no terminal"
-        _need_a_terminal()
-    return run_app(desk.home, desk.settings, verified=True, first=first, run=run or RepdeskApp.run)
+        try:
+            _need_a_terminal()
+        except UsageError:
+            if checking is not None:
+                checking.result()
+            raise
+    return run_app(
+        desk.home,
+        desk.settings,
+        verified=True,
+        first=first,
+        checking=checking,
+        run=run or RepdeskApp.run,
+    )
+
+
+# A desk file bigger than this is checked for damage while its first frame is drawn, not
+# before: the check reads every page (about 5 ms a megabyte here), and past this size it
+# would take longer than Textual's own import, beside which it runs.
+CHECK_AFTER_FIRST_FRAME_BYTES = 48 * 1024 * 1024
+
+
+def _checks_after_first_frame(desk: Desk) -> bool:
+    try:
+        return desk.home.desk.stat().st_size > CHECK_AFTER_FIRST_FRAME_BYTES
+    except OSError:
+        return False
 
 
 def _need_a_terminal() -> None:

@@ -139,11 +139,15 @@ class RepdeskApp(KeysInOrder, App[int]):
         *,
         own_home: Home | None = None,
         first: Future[FirstScreen] | None = None,
+        checking: Future[Any] | None = None,
     ) -> None:
         """`own_home`: the rep's home when `desk` is its demo desk (`repdesk demo`).
-        `first`: the first frame's read, when the caller started it already."""
+        `first`: the first frame's read, when the caller started it already.
+        `checking`: the desk's damage check, still running (a big desk, see open_app in
+        cli/app.py): the warm-up waits for it before any key goes through."""
         super().__init__()
         self.desk = desk
+        self._checking = checking
         desk.remember_undo = self.remember_undo
         self.on_demo = own_home is not None
         # The rep's own settings file, also while the app shows the demo desk.
@@ -504,6 +508,14 @@ class RepdeskApp(KeysInOrder, App[int]):
         self._warming = True
 
         def load() -> None:
+            if self._checking is not None:
+                try:
+                    self._checking.result()
+                except Exception as exc:
+                    # A damaged desk: the app stops with its one line, no key ever went through.
+                    with contextlib.suppress(Exception):
+                        self.call_from_thread(self._handle_exception, exc)
+                    return
             try:
                 for name in DEFERRED_MODULES:
                     importlib.import_module(name)
@@ -633,9 +645,11 @@ def create_app(
     *,
     verified: bool = False,
     first: Future[FirstScreen] | None = None,
+    checking: Future[Any] | None = None,
 ) -> RepdeskApp:
-    """`verified`: the caller already checked the desk file for damage (see DeskGateway).
-    `first`: the first frame's read, started by the caller (see open_app in cli/app.py)."""
+    """`verified`: the caller checked the desk file for damage (see DeskGateway), or is
+    checking it (`checking`, see RepdeskApp). `first`: the first frame's read, started by the
+    caller (see open_app in cli/app.py)."""
     own_home = demo_owner(home)
     if own_home is not None:
         # The demo keeps its own settings (currency rates) but wears the rep's theme.
@@ -643,7 +657,7 @@ def create_app(
         with contextlib.suppress(Exception):
             settings = settings.with_theme(load_settings(own_home.settings).theme)
     desk = DeskGateway(home, settings, verified=verified)
-    return RepdeskApp(desk, own_home=own_home, first=first)
+    return RepdeskApp(desk, own_home=own_home, first=first, checking=checking)
 
 
 def run_app(
@@ -652,11 +666,12 @@ def run_app(
     *,
     verified: bool = False,
     first: Future[FirstScreen] | None = None,
+    checking: Future[Any] | None = None,
     run: Callable[[RepdeskApp], object] = RepdeskApp.run,
 ) -> int:
     """`run`: how to run it (the benchmark runs it headless and stops at the first paint)."""
     _ = clock.now()  # a malformed REPDESK_NOW fails here, before the screen is taken over
     background.share_the_gil_finely()  # `repdesk demo` and the tests come this way too
-    app = create_app(home, settings, verified=verified, first=first)
+    app = create_app(home, settings, verified=verified, first=first, checking=checking)
     run(app)
     return app.return_code or 0
