@@ -148,6 +148,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         super().__init__()
         self.desk = desk
         self._checking = checking
+        self._loading: Future[Exception | None] | None = None  # the warm-up (warm_up)
         desk.remember_undo = self.remember_undo
         self.on_demo = own_home is not None
         # The rep's own settings file, also while the app shows the demo desk.
@@ -507,15 +508,13 @@ class RepdeskApp(KeysInOrder, App[int]):
         desk = self.desk
         self._warming = True
 
-        def load() -> None:
+        def load() -> Exception | None:
+            """In a thread: the imports; a damage check's verdict (see open_app) first."""
             if self._checking is not None:
                 try:
                     self._checking.result()
                 except Exception as exc:
-                    # A damaged desk: the app stops with its one line, no key ever went through.
-                    with contextlib.suppress(Exception):
-                        self.call_from_thread(self._handle_exception, exc)
-                    return
+                    return exc  # a damaged desk: no key ever goes through
             try:
                 for name in DEFERRED_MODULES:
                     importlib.import_module(name)
@@ -534,21 +533,32 @@ class RepdeskApp(KeysInOrder, App[int]):
                 # none ran in the middle of the imports to stall a key press.
                 background.resume_collector()
                 self.warmed.set()
-                with contextlib.suppress(Exception):  # the app is gone already
-                    self.call_from_thread(self.call_later, self.warmed_up)
-            # Every screen is known now: a [keys] entry for no binding is a typo to point out.
-            unknown = sorted(set(self.desk.settings.keys) - binding_ids())
-            if unknown:
-                self.call_from_thread(
-                    self.notify,
-                    f"{self.settings_file}: [keys] names no action: {', '.join(unknown)}. "
-                    "`?` shows each key's id.",
-                    title="Settings",
-                    severity="warning",
-                    timeout=12,
-                )
+            return None
 
-        threading.Thread(target=load, name="repdesk-warm-up", daemon=True).start()
+        self._loading = background.start(load, "repdesk-warm-up")
+        # Collected in a worker of the app's own loop: one that is gone (a quick quit) simply
+        # never runs it.
+        self._when_warm()
+
+    @work(group="warm-up")
+    async def _when_warm(self) -> None:
+        if self._loading is None:
+            return
+        problem = await asyncio.wrap_future(self._loading)
+        if problem is not None:
+            self._handle_exception(problem)  # the app stops with the desk's one line
+            return
+        await self.warmed_up()
+        # Every screen is known now: a [keys] entry for no binding is a typo to point out.
+        unknown = sorted(set(self.desk.settings.keys) - binding_ids())
+        if unknown:
+            self.notify(
+                f"{self.settings_file}: [keys] names no action: {', '.join(unknown)}. "
+                "`?` shows each key's id.",
+                title="Settings",
+                severity="warning",
+                timeout=12,
+            )
 
     def action_help(self) -> None:
         from repdesk.tui.screens.help import HelpScreen
