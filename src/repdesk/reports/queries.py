@@ -160,8 +160,7 @@ _SQL = {
     "pending_follow_ups": """
         SELECT f.id, f.deal_id, f.due_on, f.due_time, f.note, f.recur_days,
                d.title, d.company, d.value_cents, d.currency, s.name,
-               COALESCE(d.probability, s.probability), d.status,
-               (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id)
+               COALESCE(d.probability, s.probability), d.status, d.last_touch_at
         FROM follow_up f
         JOIN deal d ON d.id = f.deal_id
         JOIN stage s ON s.id = d.stage_id
@@ -191,7 +190,7 @@ _SQL = {
         SELECT * FROM (
             SELECT d.id, d.title, d.company, d.value_cents, d.currency, s.name,
                    COALESCE(d.probability, s.probability), s.rot_days, d.created_at,
-                   (SELECT MAX(a.at) FROM activity a WHERE a.deal_id = d.id) AS last_touch,
+                   d.last_touch_at AS last_touch,
                    EXISTS (SELECT 1 FROM follow_up f
                            WHERE f.deal_id = d.id AND f.done_at IS NULL) AS has_pending
             FROM deal d JOIN stage s ON s.id = d.stage_id

@@ -563,7 +563,55 @@ _V9 = [
     "DROP INDEX ix_deal_status_stage",
 ]
 
-STEPS: list[list[str] | dict[str, list[str]]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+# Each deal's last touch (its latest activity), kept on the deal by the database itself: the
+# queues' "going cold" and "no next step" read it for every open deal, and looking it up deal
+# by deal (10,000 index seeks) was the largest part of `repdesk today` (issue 17). Triggers on
+# the activity table keep it true whatever writes an activity (the app, the shell, an
+# import, the sync, an undo, a merge); the ORM never maps the column, so nothing else does.
+_TOUCH = "(SELECT MAX(a.at) FROM activity a WHERE a.deal_id = {deal})"
+_V10: dict[str, list[str]] = {
+    "sqlite": [
+        "ALTER TABLE deal ADD COLUMN last_touch_at DATETIME",
+        f"UPDATE deal SET last_touch_at = {_TOUCH.format(deal='deal.id')}",
+        f"""CREATE TRIGGER activity_added_touches_deal AFTER INSERT ON activity BEGIN
+            UPDATE deal SET last_touch_at = {_TOUCH.format(deal="NEW.deal_id")}
+            WHERE id = NEW.deal_id;
+        END""",
+        f"""CREATE TRIGGER activity_changed_touches_deal
+            AFTER UPDATE OF at, deal_id ON activity BEGIN
+            UPDATE deal SET last_touch_at = {_TOUCH.format(deal="deal.id")}
+            WHERE id IN (OLD.deal_id, NEW.deal_id);
+        END""",
+        f"""CREATE TRIGGER activity_removed_touches_deal AFTER DELETE ON activity BEGIN
+            UPDATE deal SET last_touch_at = {_TOUCH.format(deal="OLD.deal_id")}
+            WHERE id = OLD.deal_id;
+        END""",
+    ],
+    "postgresql": [
+        "ALTER TABLE deal ADD COLUMN last_touch_at TIMESTAMP WITH TIME ZONE",
+        f"UPDATE deal SET last_touch_at = {_TOUCH.format(deal='deal.id')}",
+        f"""CREATE FUNCTION repdesk_activity_touches_deal() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                UPDATE deal SET last_touch_at = {_TOUCH.format(deal="OLD.deal_id")}
+                WHERE id = OLD.deal_id;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                UPDATE deal SET last_touch_at = {_TOUCH.format(deal="NEW.deal_id")}
+                WHERE id = NEW.deal_id;
+            END IF;
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER activity_touches_deal
+            AFTER INSERT OR UPDATE OF at, deal_id OR DELETE ON activity
+            FOR EACH ROW EXECUTE FUNCTION repdesk_activity_touches_deal()""",
+    ],
+}
+
+STEPS: list[list[str] | dict[str, list[str]]] = [
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10,
+]  # fmt: skip
 LATEST = len(STEPS)
 
 

@@ -418,6 +418,11 @@ class Captured(SQLModel, table=True):
     captured_at: datetime = _instant(default_factory=utcnow)
 
 
+# Columns the database keeps itself (triggers, storage/migrations.py), never mapped here: the
+# ORM never writes them, an export leaves them out and an import or migrate-to makes them
+# again. The reports read them with plain SQL (reports/queries.py).
+KEPT_BY_THE_DATABASE = {"deal": frozenset({"last_touch_at"})}
+
 # Every table a desk's content is in: a JSON export, its import and migrate-to carry each, in
 # this order (parents before children). The sync's tables are part of the desk: without its
 # links a moved desk would send every deal to the CRM again as new.
