@@ -250,8 +250,8 @@ def test_a_big_desk_is_checked_beside_its_first_frame_and_stops_the_app_when_dam
     home: Path, monkeypatch: pytest.MonkeyPatch, collector: None
 ) -> None:
     """On a desk past CHECK_AFTER_FIRST_FRAME_BYTES the board shows before the damage check
-    is done; no key goes through until it is, and a damaged desk then stops the app with its
-    one line (a key pressed at the first frame never wrote)."""
+    is done; no key goes through until it is (a check that takes a while says so), and a
+    damaged desk then stops the app with its one line (a key pressed at once never wrote)."""
     import threading
 
     from tests.tui.drive import db
@@ -263,6 +263,9 @@ def test_a_big_desk_is_checked_beside_its_first_frame_and_stops_the_app_when_dam
 
     desk_home = build_small_desk(home)
     monkeypatch.setattr(cli_app, "CHECK_AFTER_FIRST_FRAME_BYTES", 0)
+    from repdesk.tui import app as tui_app
+
+    monkeypatch.setattr(tui_app, "CHECK_NOTICE_SECONDS", 0.05)
     verdict = threading.Event()
     prepare = desk_file.prepare
 
@@ -281,6 +284,10 @@ def test_a_big_desk_is_checked_beside_its_first_frame_and_stops_the_app_when_dam
         seen["cards"] = sum(len(box.column.cards) for box in app.board.boxes())
         await pilot.press("L")  # moves the deal under the cursor, once the check is done
         seen["held"] = app.keys_held()
+        # A check that takes a while is said, not left to look like a stuck keyboard.
+        await until(
+            pilot, lambda: any("Checking the desk" in n.message for n in app._notifications)
+        )
         verdict.set()
         for _ in range(3000):
             if app._exception is not None:

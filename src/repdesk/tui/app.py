@@ -100,6 +100,9 @@ class RepdeskStopped(Exception):
         return Text(line, style="bold red", no_wrap=True, overflow="ignore")
 
 
+# After this long with keys held for a big desk's damage check, the app says why.
+CHECK_NOTICE_SECONDS = 1.0
+
 # How often the app asks the desk "did anyone else write?" (one cheap pragma).
 WATCH_SECONDS = 1.0
 
@@ -507,6 +510,8 @@ class RepdeskApp(KeysInOrder, App[int]):
         notice imported the welcome screen during this)."""
         desk = self.desk
         self._warming = True
+        if self._checking is not None:
+            self.set_timer(CHECK_NOTICE_SECONDS, self._still_checking)
 
         def load() -> Exception | None:
             """In a thread: the imports; a damage check's verdict (see open_app) first."""
@@ -539,6 +544,17 @@ class RepdeskApp(KeysInOrder, App[int]):
         # Collected in a worker of the app's own loop: one that is gone (a quick quit) simply
         # never runs it.
         self._when_warm()
+
+    def _still_checking(self) -> None:
+        """Keys held for a while: say why (the first start of a day checks every page of a big
+        desk, several seconds)."""
+        if self._checking is not None and not self._checking.done():
+            self.notify(
+                "Checking the desk for damage, as on the first start of each day: the keys "
+                "you press wait until it is done.",
+                title="Desk",
+                timeout=6,
+            )
 
     @work(group="warm-up")
     async def _when_warm(self) -> None:
