@@ -68,6 +68,8 @@ def test_the_fast_path_imports_no_other_command_module(home: Path, command: list
         (["--version"], None),
         (["--hme", "x"], None),  # a typo: the whole parser says what is wrong
         (["--home"], ""),  # argparse says --home needs its folder
+        ([""], None),  # an empty word is no command: the whole parser lists them
+        (["--home", "x", ""], None),
     ],
 )
 def test_the_command_word_picks_the_parser(words: list[str], command: str | None) -> None:

@@ -35,7 +35,12 @@ def text_of(screen: Any, selector: str) -> str:
 
 
 async def form(pilot: Pilot[Any]) -> FormScreen:
-    await until(pilot, lambda: isinstance(pilot.app.screen, FormScreen))
+    """The form on top, ready for keys (its fields mounted, the first one focused): a value
+    set before that could be overwritten as the form finished its mount."""
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.keys_ready,
+    )
     await pilot.pause()
     return pilot.app.screen  # type: ignore[return-value]
 

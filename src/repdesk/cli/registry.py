@@ -88,7 +88,7 @@ def command_word(words: Sequence[str]) -> str | None:
         elif word.startswith("-"):
             return None
         else:
-            return word
+            return word or None  # "" is no command: the whole parser says so, listing them
     return ""
 
 

@@ -162,8 +162,10 @@ class RepdeskApp(KeysInOrder, App[int]):
         self.sync = AppSync(self)
         # Set once SQLAlchemy and the other screens are imported, after the first frame.
         self.warmed = threading.Event()
-        # While that import runs in its thread, keys and clicks wait (see warm_up).
-        self._warming = False
+        # Keys and clicks wait from the start until the imports after the first frame are in
+        # (see warm_up): a key read before that frame, its action run after the imports
+        # began, met them half made (found by a hostile test).
+        self._warming = True
         self._held_clicks: list[events.MouseEvent] = []
         self._first_frame_due = False  # the board holds its first cards, not yet drawn
 
