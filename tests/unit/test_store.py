@@ -335,17 +335,23 @@ def test_the_file_watch_never_makes_an_empty_desk_where_one_was_moved_away(home:
         watch.close()
 
 
+def _upgraded_or_new(home: Path, fixture: str | None) -> Path:
+    """A desk opened by repdesk: the fixture desk upgraded, or (None) a new one."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "desk.sqlite"
+    if fixture is not None:
+        shutil.copy(FIXTURES / fixture, path)
+    make_engine(path).dispose()
+    return path
+
+
 @pytest.mark.parametrize("fixture", ["desk-v7.sqlite", None])
 def test_the_weekly_activity_counts_read_the_index_alone(home: Path, fixture: str | None) -> None:
     """The KPI pane's week-so-far counts, on an upgraded desk and on a new one: with the kind
     in the date index the rows themselves are never read (issue 17)."""
     from repdesk.reports import queries
 
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / "desk.sqlite"
-    if fixture is not None:
-        shutil.copy(FIXTURES / fixture, path)
-    make_engine(path).dispose()
+    path = _upgraded_or_new(home, fixture)
     with closing(sqlite3.connect(path)) as conn:
         when = "2026-11-16 00:00:00.000000"
         plan = conn.execute(
@@ -365,11 +371,7 @@ def test_the_boards_column_totals_read_the_index_alone(home: Path, fixture: str 
     B-tree for the grouping (schema step 9, issue 17)."""
     from repdesk.reports import queries
 
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / "desk.sqlite"
-    if fixture is not None:
-        shutil.copy(FIXTURES / fixture, path)
-    make_engine(path).dispose()
+    path = _upgraded_or_new(home, fixture)
     with closing(sqlite3.connect(path)) as conn:
         plan = conn.execute(
             "EXPLAIN QUERY PLAN " + queries.sql_for("board_sizes", "sqlite")
