@@ -46,8 +46,12 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
                 background.yield_the_cpu()  # the first frame's imports and read go first
             return desk_file.prepare(path, verify=True)
 
+        # Imported here, not in the thread: a module imported by two threads at once (this
+        # one and the app's below) can be handed over half made.
+        from repdesk.services.board import first_screen
+
         check = background.start(check_desk, "repdesk-check")
-        first = background.start(lambda: _first_screen(desk), "repdesk-first-read")
+        first = background.start(lambda: _first_screen(desk, first_screen), "repdesk-first-read")
         if auto_backup:  # a server keeps its own backups (pg_dump)
             _start_auto_backup(desk.home)
     from repdesk.tui.app import RepdeskApp, run_app
@@ -113,9 +117,7 @@ def _need_a_terminal() -> None:
         )
 
 
-def _first_screen(desk: Desk) -> Any:
-    from repdesk.services.board import first_screen
-
+def _first_screen(desk: Desk, first_screen: Callable[..., Any]) -> Any:
     with desk.fast() as conn:  # the check runs beside it (open_app)
         return first_screen(conn, conversion=desk.settings.conversion)
 

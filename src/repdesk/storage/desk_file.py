@@ -185,14 +185,17 @@ def _identity_today(path: Path) -> str:
 def _checked_today(path: Path) -> bool:
     """Did a full integrity_check pass on this very file (inode) today?"""
     try:
-        return _check_mark(path).read_text(encoding="ascii").strip() == _identity_today(path)
-    except (OSError, UnicodeDecodeError):
+        # Bytes, not read_text(encoding=...): opening a text file looks its codec up, which
+        # may import it, and this runs in a thread beside the app's own imports at its start
+        # (cli/app.py): one start ended "unexpected error: LookupError" that way.
+        return _check_mark(path).read_bytes().strip() == _identity_today(path).encode()
+    except OSError:
         return False
 
 
 def _mark_checked(path: Path) -> None:
     with suppress(OSError):  # a read-only folder: the full check runs again next time
-        _check_mark(path).write_text(_identity_today(path) + "\n", encoding="ascii")
+        _check_mark(path).write_bytes(_identity_today(path).encode() + b"\n")  # as above
 
 
 def _newer(path: Path, version: int) -> DeskError:
