@@ -99,8 +99,15 @@ async def test_the_deal_page_shows_the_forecast_and_takes_a_won_customers_score(
         screen.query_one("#field-forecast").value = "best case"  # type: ignore[attr-defined]
         screen.query_one("#field-competitor").value = "FleetOne"  # type: ignore[attr-defined]
         await saved(pilot)
-        await until(pilot, lambda: "best case (your call)" in text_of(page, "#deal-fields"))
-        assert "FleetOne" in text_of(page, "#deal-fields")
+        # Both on screen: the competitor's row is one line more, drawn once the page is laid
+        # out again (before that the widget's old height cuts it off).
+        await until(
+            pilot,
+            lambda: (
+                "best case (your call)" in text_of(page, "#deal-fields")
+                and "FleetOne" in text_of(page, "#deal-fields")
+            ),
+        )
 
         await pilot.press("escape")
         await on_board(pilot)

@@ -74,6 +74,14 @@ async def test_won_and_lost_cards_show_the_close_the_reason_and_how_long_ago(
         await pilot.press("v")
         await until(pilot, lambda: app.board.loaded and len(app.board.boxes()) == 8)
         await until(pilot, lambda: bool(_box(app, "Lost").column.cards))
+        # Drawn once the new columns are laid out (before that a column has no width).
+        await until(
+            pilot,
+            lambda: (
+                "won" in _box(app, "Won").column.render_line(2).text
+                and "lost" in _box(app, "Lost").column.render_line(2).text
+            ),
+        )
         won = [_box(app, "Won").column.render_line(y).text for y in range(3)]
         lost = [_box(app, "Lost").column.render_line(y).text for y in range(3)]
         assert "won 05 Nov" in won[2] and "15d ago" in won[2]
