@@ -90,6 +90,7 @@ async def test_the_first_rows_show_before_the_whole_queues_are_read(
         assert sections(listing) == counts  # each queue's whole count already
         # Shown as the screen mounted, before its layout: still at the top, the first
         # heading in sight above the cursor's row (it was scrolled out until the whole read).
+        await until(pilot, lambda: listing.size.height > 0)  # laid out
         await pilot.pause()
         assert listing.scroll_offset.y == 0
         assert listing.render_line(0).text.strip().startswith("Overdue (1)")
