@@ -4,6 +4,7 @@ time zone pinned, so no test can touch the rep's real files or depend on today's
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +31,12 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))  # the crash log
     time.tzset()
+    switch_interval = sys.getswitchinterval()
     yield home
     time.tzset()
+    # The app's start shares the GIL finely for its own process (background.py); a test that
+    # ran that start must not change the timing of the tests after it in the same worker.
+    sys.setswitchinterval(switch_interval)
 
 
 def _textual_tuned_for_tests() -> None:
