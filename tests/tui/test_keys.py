@@ -184,7 +184,9 @@ async def test_a_burst_after_slash_or_N_lands_whole_in_the_field_it_opens(app: R
         await until(pilot, lambda: len(field.value) >= 7)
         await pilot.pause()
         assert field.value == "nordwind"
-        await pilot.press("escape", "enter")  # the filter cleared; the first card's deal page
+        # The filter cleared, then the first card's deal page: enter straight after escape went
+        # to the hidden field, which still had the focus.
+        await burst(pilot, "escape", "enter")
         await until(pilot, lambda: getattr(app.screen, "page", None) is not None)
         await burst(pilot, "N", *"Budget in Q1")
         notes = app.screen.query_one("#deal-notes", TextArea)

@@ -507,6 +507,9 @@ class BoardScreen(DeskScreen):
         field.display = False
         self.needle = ""
         self.redraw()
+        # The field had the focus: give it to the column now, or a key straight after escape
+        # (enter, to open the card) lands in the hidden field before Textual moves the focus.
+        self.set_focus(None)
         self._focus_current()
 
     @on(Input.Changed, "#filter")
