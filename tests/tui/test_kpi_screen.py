@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.conftest import cli_env
 from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import db, reading, still, until
@@ -21,7 +23,7 @@ from repdesk.services import quotas
 from repdesk.storage.store import make_engine, write_session
 from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import FormScreen
-from repdesk.tui.screens.kpi import KpiScreen, Tile
+from repdesk.tui.screens.kpi import KpiScreen, Tile, kept_as
 
 SIZE = (130, 50)
 
@@ -214,3 +216,39 @@ async def test_each_chart_is_drawn_once_per_figure_and_size(app: RepdeskApp) -> 
         resized = won.render()
         assert "Won vs pace" in str(resized)
         assert max(len(line) for line in str(resized).splitlines()) <= won.size.width
+
+
+async def test_3_opens_on_the_pane_read_ahead_and_a_win_from_the_shell_shows_at_once(
+    app: RepdeskApp, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the rep is on the board the app reads this month's pane ahead (on a big desk
+    the read takes a second): 3 opens on it, with no read of its own. A win logged in the
+    shell a moment before 3 is in the figures all the same."""
+    november = parse_period("2026-11")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded and app.warmed.is_set())
+        await until(pilot, lambda: app.desk.kept(kept_as(november)) is not None)
+        reads: list[str] = []
+        report_now = app.desk.report_now
+
+        def counted(fn: Any) -> Any:
+            if threading.current_thread().name == "repdesk-read":
+                reads.append("key 3's read")
+            return report_now(fn)
+
+        monkeypatch.setattr(app.desk, "report_now", counted)
+        screen = await kpi_screen(pilot)
+        assert reads == []
+        assert screen.pane is not None
+        assert screen.pane.kpis.to_json() == kpi_json(home, "2026-11")
+        won_before = screen.pane.kpis.won_value
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.board)
+        subprocess.run(
+            [sys.executable, "-m", "repdesk", "deal", "won", "40 seats renewal"],
+            env=cli_env(home), capture_output=True, check=True,
+        )  # fmt: skip
+        screen = await kpi_screen(pilot)
+        assert screen.pane is not None
+        assert screen.pane.kpis.won_value == won_before + 12_000_00
+        assert screen.pane.kpis.to_json() == kpi_json(home, "2026-11")

@@ -37,9 +37,9 @@ def _count_worker_reads(monkeypatch: pytest.MonkeyPatch, screen: type[Any]) -> l
     reads: list[str] = []
     original = base.DeskScreen.first_read
 
-    async def first_read(self: Any, fn: Any, *, report: bool = False) -> Any:
+    async def first_read(self: Any, fn: Any, **how: Any) -> Any:
         reads.append(type(self).__name__)
-        return await original(self, fn, report=report)
+        return await original(self, fn, **how)
 
     monkeypatch.setattr(base.DeskScreen, "first_read", first_read)
     return reads
@@ -91,6 +91,7 @@ async def test_a_slow_read_comes_after_the_screen(
         return run
 
     reads = _count_worker_reads(monkeypatch, screen)
+    monkeypatch.setattr(app, "read_ahead", lambda: None)  # no KPI pane read before the key
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.board.loaded and app.warmed.is_set())
         monkeypatch.setattr(app.desk, "report_now", slow(original[0]))

@@ -238,6 +238,8 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.desk_is_away(gone)
             return
         if self.desk.away is not None:
+            if not self.desk.away_shown:  # found by a read nobody waited for (read_ahead)
+                self.desk_is_away(self.desk.away)
             if not self.desk.is_back(changed):
                 return
             self.desk.here_again()
@@ -253,6 +255,19 @@ class RepdeskApp(KeysInOrder, App[int]):
                 self.board.reload()
             self.refresh_quota()
             self.sync.refresh()  # "3 waiting" counts the writes not sent yet
+        self.read_ahead()
+
+    def read_ahead(self) -> None:
+        """Once a second (the change timer): when this month's KPI pane went stale (a write,
+        the day turned), read it again in the background, so key 3 opens on its figures. Not
+        while the imports are loading (the pane's module is one), the desk is away, or the
+        pane is up (it reads for itself)."""
+        if self._warming or self.desk.away is not None:
+            return
+        from repdesk.tui.screens.kpi import KpiScreen
+
+        if not isinstance(self.screen, KpiScreen):
+            KpiScreen.read_ahead(self.desk)
 
     def refresh_quota(self) -> None:
         """Show this month's figures on every strip: at once when nothing was written since

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from repdesk.services.changes import Changeset
 
 T = TypeVar("T")
+# When a kept report was read: the writes seen by then, the day, the settings (kept reads).
+_Stamp = tuple[int, date, Settings]
 
 
 class DeskAway(RepdeskError):
@@ -69,11 +71,16 @@ class DeskGateway:
         # LISTEN/NOTIFY on a server (see store.watch_changes). On a file, made now, before
         # the first read and any other connection of the app (see storage.watch.FileWatch).
         self._watch: ChangeWatch | None = None
-        # The strip's figures, kept until a write of the app's own or a change the watch saw
-        # (each bumps `_writes_seen`), or until the day turns: every screen shows the strip,
-        # and reading it again on each opening cost as much SQL as the screen's own figures.
+        # Reports' results kept until a write of the app's own or a change the watch saw (each
+        # bumps `_writes_seen`), until the day turns or until the settings change (`kept`):
+        # the strip's figures, which every screen shows (read again on each opening they cost
+        # as much SQL as the screen's own figures), and the KPI pane, read ahead while the
+        # rep is on the board (`prepare`; on a big desk its read takes a second).
         self._writes_seen = 0
-        self._quota: tuple[tuple[int, date], QuotaStanding] | None = None
+        self._kept: dict[Hashable, tuple[_Stamp, Any]] = {}
+        self._preparing: set[Hashable] = set()
+        # A change `kept` saw before the app's timer did (changed_elsewhere reports it).
+        self._change_unreported = False
         if settings.database_url is None and home.desk.exists():
             # Not a desk (damaged, another program's): the first read says what is wrong.
             with contextlib.suppress(sqlite3.Error, DeskError):
@@ -205,8 +212,10 @@ class DeskGateway:
     async def read(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.read_now, fn)
 
-    async def report(self, fn: Callable[[Any], T]) -> T:
-        """`report_now` in a thread."""
+    async def report(self, fn: Callable[[Any], T], *, keep_as: Hashable | None = None) -> T:
+        """`report_now` in a thread; `keep_as`: and its result kept (`report_keeping`)."""
+        if keep_as is not None:
+            return await asyncio.to_thread(self.report_keeping, keep_as, fn)
         return await asyncio.to_thread(self.report_now, fn)
 
     async def write(self, fn: Callable[[Session], T]) -> T:
@@ -249,11 +258,19 @@ class DeskGateway:
         """`read_now` started now, in a thread, collected later (`asyncio.wrap_future`)."""
         return background.start(lambda: self.read_now(fn), "repdesk-read")
 
-    def report_soon(self, fn: Callable[[Any], T]) -> Future[T]:
+    def report_soon(self, fn: Callable[[Any], T], *, keep_as: Hashable | None = None) -> Future[T]:
         """Start a report's read now, in a thread, and collect it later
         (`asyncio.wrap_future`). The first one also checks the desk for damage, off the UI
-        thread."""
-        return background.start(lambda: self.report_now(fn), "repdesk-read")
+        thread. `keep_as`: what is kept under that key, if it still holds, else a read whose
+        result is kept (`report_keeping`)."""
+        if keep_as is None:
+            return background.start(lambda: self.report_now(fn), "repdesk-read")
+        known = self.kept(keep_as)
+        if known is not None:
+            done: Future[T] = Future()
+            done.set_result(known)
+            return done
+        return background.start(lambda: self.report_keeping(keep_as, fn), "repdesk-read")
 
     def changed_elsewhere(self) -> bool:
         """True when any connection (another process included) committed since the last call.
@@ -266,7 +283,8 @@ class DeskGateway:
             if self.settings.database_url is None and not self._verified:
                 return False  # a new desk: the first read is still creating the file
             self._watch = self._new_watch()
-        changed = self._watch.changed()
+        changed = self._watch.changed() or self._change_unreported
+        self._change_unreported = False
         if changed:
             self.wrote()  # someone did: the strip reads again
         return changed
@@ -281,22 +299,60 @@ class DeskGateway:
 
     def quota_figures(self) -> QuotaStanding:
         """This month against quota, for the strip on every screen."""
-        known = self._quota_key()  # taken before the read: a write during it makes it stale
-        figures_now = self.report_now(
-            lambda conn: figures.month_standing(conn, conversion=self.settings.conversion)
+        return self.report_keeping(
+            "quota", lambda conn: figures.month_standing(conn, conversion=self.settings.conversion)
         )
-        self._quota = (known, figures_now)
-        return figures_now
 
     def known_quota_figures(self) -> QuotaStanding | None:
-        """The strip's figures from the last read, if nothing was written since (by the app,
-        or by anyone as far as the change watch has seen) and it is still the same day."""
-        if self._quota is not None and self._quota[0] == self._quota_key():
-            return self._quota[1]
-        return None
+        """The strip's figures from the last read, if they still hold (see `kept`)."""
+        known: QuotaStanding | None = self.kept("quota")
+        return known
 
-    def _quota_key(self) -> tuple[int, date]:
-        return (self._writes_seen, clock.today())
+    def report_keeping(self, key: Hashable, fn: Callable[[Any], T]) -> T:
+        """`report_now`, its result kept under `key` for as long as it holds (see `kept`)."""
+        stamp = self._stamp()  # taken before the read: a write during it makes it stale
+        value = self.report_now(fn)
+        self._kept[key] = (stamp, value)
+        return value
+
+    def kept(self, key: Hashable) -> Any | None:
+        """What `report_keeping` read under `key`, if nothing was written since (by the app,
+        or by another program as far as the change watch can tell right now), it is still the
+        same day and the settings are the same; else None.
+
+        Asks the change watch first (one pragma on a file): a write from the shell a moment
+        ago must not wait for the app's one-second timer to make figures shown now stale."""
+        entry = self._kept.get(key)
+        if entry is None or self.away is not None:
+            return None
+        if self._watch is not None and entry[0] == self._stamp():
+            try:
+                if self._watch.changed():
+                    self._change_unreported = True  # for the timer's changed_elsewhere
+                    self.wrote()
+            except Exception:
+                return None  # the timer's own look says what is wrong
+        return entry[1] if entry[0] == self._stamp() else None
+
+    def prepare(self, key: Hashable, fn: Callable[[Any], object]) -> None:
+        """Read a report ahead, in a thread at a low priority, and keep it (see `kept`): the
+        screen that shows it opens with its figures. Nothing to do when it is kept already or
+        on its way; a read that fails keeps nothing (the screen's own read says why)."""
+        if key in self._preparing or self.kept(key) is not None:
+            return
+        self._preparing.add(key)
+
+        def run() -> None:
+            background.yield_the_cpu()
+            try:
+                self.report_keeping(key, fn)
+            finally:
+                self._preparing.discard(key)
+
+        background.start(run, "repdesk-prepare")
+
+    def _stamp(self) -> _Stamp:
+        return (self._writes_seen, clock.today(), self.settings)
 
     def close(self) -> None:
         if self._watch is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -45,12 +45,16 @@ class DeskScreen(Screen[None]):
         """The desk the app works on (a gateway: reads and writes off the UI thread)."""
         return self.app.desk
 
-    def read_early(self, fn: Callable[[Any], Any], *, report: bool = False) -> None:
+    def read_early(
+        self, fn: Callable[[Any], Any], *, report: bool = False, keep_as: Hashable | None = None
+    ) -> None:
         """Start the screen's first read now, with the key that opens it (call it from
         `__init__`): it runs in a thread while the screen is composed and drawn, instead of
-        after (about a third of the time from the key to the figures on the KPI pane)."""
+        after (about a third of the time from the key to the figures on the KPI pane).
+        `keep_as` (a report): what the desk keeps under that key, when it still holds (see
+        DeskGateway.kept), else a read whose result is kept."""
         desk = self.desk
-        self._early = desk.report_soon(fn) if report else desk.read_soon(fn)
+        self._early = desk.report_soon(fn, keep_as=keep_as) if report else desk.read_soon(fn)
 
     def early_result(self) -> Any | None:
         """The early read's result, when it is in within EARLY_WAIT_SECONDS (call it from
@@ -69,11 +73,19 @@ class DeskScreen(Screen[None]):
         self._early = None
         return result
 
-    async def first_read(self, fn: Callable[[Any], T], *, report: bool = False) -> T:
+    async def first_read(
+        self, fn: Callable[[Any], T], *, report: bool = False, keep_as: Hashable | None = None
+    ) -> T:
         """The read `read_early` started (the same `fn`), the first time; then a new one.
-        `report`: `fn` takes a report's connection (DeskGateway.report), else a session."""
+        `report`: `fn` takes a report's connection (DeskGateway.report), else a session;
+        `keep_as` (a report): as for `read_early`."""
         early, self._early = self._early, None
         if early is not None:
             result: T = await asyncio.wrap_future(early)
             return result
-        return await (self.desk.report(fn) if report else self.desk.read(fn))
+        if not report:
+            return await self.desk.read(fn)
+        if keep_as is not None and (known := self.desk.kept(keep_as)) is not None:
+            kept: T = known
+            return kept
+        return await self.desk.report(fn, keep_as=keep_as)
