@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, time
+from typing import TYPE_CHECKING
 
-from repdesk.core.kpi import Kpis, QuotaStanding
 from repdesk.core.money import format_money
 
-# What the quota line reads: the full KPIs, or the standing alone (the strip, `repdesk quota`).
-Standing = QuotaStanding | Kpis
+if TYPE_CHECKING:  # the strip's module: the app's first frame does not define the full KPIs
+    from repdesk.core.kpi import Kpis
+    from repdesk.core.standing import QuotaStanding
+
+    # What the quota line reads: the full KPIs, or the standing alone (the strip,
+    # `repdesk quota`).
+    Standing = QuotaStanding | Kpis
 
 
 def pct(value: float | None) -> str:

@@ -17,6 +17,11 @@ from typing import Any
 
 from repdesk.core.forecast import Nps
 
+# Defined apart (the first frame needs them alone), and part of the KPIs: re-exported.
+from repdesk.core.standing import QuotaStanding as QuotaStanding
+from repdesk.core.standing import expected_by as expected_by
+from repdesk.core.standing import standing as standing
+
 
 @dataclass(frozen=True, slots=True)
 class LostGroup:
@@ -63,53 +68,6 @@ class KpiInputs:
     lost_by_reason: tuple[LostGroup, ...] = ()
     lost_by_competitor: tuple[LostGroup, ...] = ()
     nps: Nps = field(default_factory=Nps)
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaStanding:
-    """Won so far against the quota: all that the quota strip and `repdesk quota` show, read
-    without the open pipeline, the lessons and the scores the full KPIs need. `Kpis` carries
-    the same attributes, computed by the same formulas (see `standing` below)."""
-
-    period: str
-    end: date
-    days_left: int
-    quota: int | None
-    won_value: int
-    expected_by_now: int | None
-    ended: bool = False
-
-    @property
-    def attainment(self) -> float | None:
-        return self.won_value / self.quota if self.quota else None
-
-    @property
-    def pace_delta(self) -> int | None:
-        """Won so far minus what the quota expects by now: positive is ahead of pace."""
-        return None if self.expected_by_now is None else self.won_value - self.expected_by_now
-
-
-def standing(
-    *,
-    period: str,
-    end: date,
-    days_in_period: int,
-    days_elapsed: int,
-    quota_cents: int | None,
-    won_value_cents: int,
-    ended: bool,
-) -> QuotaStanding:
-    return QuotaStanding(
-        period=period,
-        end=end,
-        days_left=days_in_period - days_elapsed,
-        quota=quota_cents,
-        won_value=won_value_cents,
-        expected_by_now=None
-        if quota_cents is None
-        else expected_by(quota_cents, days_elapsed, days_in_period),
-        ended=ended,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,11 +213,6 @@ def avg_cycle_days(cycle_days_sum: float, closed_count: int) -> float | None:
 
 def avg_deal_size(won_value_cents: int, won_count: int) -> int | None:
     return _cents(Decimal(won_value_cents) / won_count) if won_count else None
-
-
-def expected_by(quota_cents: int, days_elapsed: int, days_in_period: int) -> int:
-    """The pace line: the share of the quota expected after `days_elapsed` days."""
-    return _cents(Decimal(quota_cents) * days_elapsed / days_in_period)
 
 
 def compute(inputs: KpiInputs) -> Kpis:

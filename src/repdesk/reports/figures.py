@@ -10,37 +10,28 @@ import heapq
 import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import partial
 from operator import itemgetter
 from typing import Any
 
 from repdesk.core import clock, forecast, formatting, kpi
-from repdesk.core.dates import Period, period_containing
+from repdesk.core.dates import Period
 from repdesk.core.domain import OBJECTION_CATEGORIES
 from repdesk.core.money import Conversion
 from repdesk.reports import queries
 
-
-class Converter:
-    """Sums money of many currencies in the desk's, remembering what it had to leave out."""
-
-    def __init__(self, conversion: Conversion) -> None:
-        self.conversion = conversion
-        self.left_out_deals = 0
-        self.left_out_currencies: set[str] = set()
-
-    def cents(self, amount: Any, currency: str, deals: int) -> Decimal | None:
-        converted = self.conversion.cents(int(amount), currency)
-        if converted is None and deals:
-            self.left_out_deals += deals
-            self.left_out_currencies.add(currency)
-        return converted
-
-
-def whole(amount: Decimal) -> int:
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+# Defined apart (the first frame reads the quota strip alone), and part of the reports here.
+from repdesk.reports.standing import Converter as Converter
+from repdesk.reports.standing import as_of_params as as_of_params
+from repdesk.reports.standing import closed_sums as closed_sums
+from repdesk.reports.standing import end_of_day as end_of_day
+from repdesk.reports.standing import month_standing as month_standing
+from repdesk.reports.standing import period_over as period_over
+from repdesk.reports.standing import quota_of as quota_of
+from repdesk.reports.standing import quota_standing as quota_standing
+from repdesk.reports.standing import whole as whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,26 +58,8 @@ class ClosedFigures:
 
 def closed_figures(rows: list[tuple[Any, ...]], money: Converter) -> ClosedFigures:
     """Sum closed_in_period-shaped rows (currency, won value, won, lost, cycle days)."""
-    won_value, won, lost, cycle = Decimal(0), 0, 0, 0.0
-    for currency, value, won_count, lost_count, cycle_sum in rows:
-        converted = money.cents(value, currency, int(won_count) + int(lost_count))
-        if converted is None:
-            continue
-        won_value += converted
-        won, lost, cycle = won + int(won_count), lost + int(lost_count), cycle + float(cycle_sum)
+    won_value, won, lost, cycle = closed_sums(rows, money)
     return ClosedFigures(whole(won_value), won, lost, cycle)
-
-
-def end_of_day(day: date) -> datetime:
-    """The instant `day` ends where the rep is (local midnight after it), aware."""
-    if day >= date.max:
-        return datetime.max.replace(tzinfo=UTC)
-    return datetime.combine(day + timedelta(days=1), time()).astimezone(UTC)
-
-
-def as_of_params(as_of: date) -> dict[str, Any]:
-    """What the queries need to read the desk as it stood at the end of `as_of`."""
-    return {"as_of": as_of, "as_of_end": end_of_day(as_of)}
 
 
 def open_statement(name: str, as_of: date) -> str:
@@ -167,40 +140,6 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
             ),
         )
     )
-
-
-def quota_standing(
-    conn: Any, *, period: Period, as_of: date, conversion: Conversion
-) -> kpi.QuotaStanding:
-    """Won in `period` against its quota as the desk stood at the end of `as_of`: the same
-    figures as `kpi_report`'s, from two of its queries (the open pipeline, by far the dearest
-    on a big desk, is not read)."""
-    closed = closed_figures(
-        queries.fetch(
-            conn, "closed_in_period", start=period.start, end=period.end, **as_of_params(as_of)
-        ),
-        Converter(conversion),
-    )
-    return kpi.standing(
-        period=period.label,
-        end=period.end,
-        days_in_period=period.days,
-        days_elapsed=period.days_elapsed(as_of),
-        quota_cents=quota_of(conn, period),
-        won_value_cents=closed.won_value_cents,
-        ended=period_over(period, as_of),
-    )
-
-
-def quota_of(conn: Any, period: Period) -> int | None:
-    """The quota set for `period`, in cents; None when none is."""
-    rows = queries.fetch(conn, "quota_of_period", period=period.label)
-    return int(rows[0][0]) if rows else None
-
-
-def period_over(period: Period, as_of: date) -> bool:
-    """Over once its last day has ended: read on that day or later, and today is past it."""
-    return as_of >= period.end and period.end < clock.today()
 
 
 def _lost_groups(rows: list[tuple[Any, ...]], money: Converter) -> tuple[kpi.LostGroup, ...]:
@@ -311,14 +250,6 @@ class DayQueues:
 
 
 UPCOMING_DAYS = 7
-
-
-def month_standing(conn: Any, *, conversion: Conversion) -> kpi.QuotaStanding:
-    """This month so far against its quota: the quota strip on every screen."""
-    today = clock.today()
-    return quota_standing(
-        conn, period=period_containing(today, "month"), as_of=today, conversion=conversion
-    )
 
 
 def day_queues(

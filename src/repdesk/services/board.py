@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from repdesk.core import clock
-from repdesk.core.kpi import QuotaStanding
 from repdesk.core.money import Conversion
+from repdesk.core.standing import QuotaStanding
 from repdesk.core.views import CardRow, ColumnTotal, StageRow
 from repdesk.reports import queries
-from repdesk.reports.figures import Converter, month_standing, whole
+from repdesk.reports.standing import Converter, month_standing, whole
 
 ORDERS = ("due", "value", "age")
 ORDER_LABELS = {

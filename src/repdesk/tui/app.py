@@ -20,9 +20,8 @@ from textual.worker import WorkerFailed
 
 from repdesk import background
 from repdesk.core import clock
-from repdesk.core.kpi import QuotaStanding
+from repdesk.core.standing import QuotaStanding
 from repdesk.core.text import printable
-from repdesk.reports import figures
 from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, SettingsError, save_value
 from repdesk.settings import load as load_settings
@@ -505,6 +504,8 @@ class RepdeskApp(KeysInOrder, App[int]):
                 return
         # The two counts, not the queues: on a big desk reading every queue right after the
         # first frame cost a second of CPU and the memory of all its rows.
+        from repdesk.reports import figures  # imported by the warm-up, after the first frame
+
         day = clock.today()
         overdue, today = await self.desk.report(lambda c: figures.due_counts(c, today=day))
         if overdue or today:

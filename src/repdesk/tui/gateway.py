@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from repdesk import background
 from repdesk.core import clock
 from repdesk.core.errors import DeskError, RepdeskError
-from repdesk.core.kpi import QuotaStanding
-from repdesk.reports import figures
+from repdesk.core.standing import QuotaStanding
+from repdesk.reports.standing import month_standing
 from repdesk.settings import Settings
 from repdesk.storage import desk_file, problems
 from repdesk.storage.paths import Home
@@ -300,7 +300,7 @@ class DeskGateway:
     def quota_figures(self) -> QuotaStanding:
         """This month against quota, for the strip on every screen."""
         return self.report_keeping(
-            "quota", lambda conn: figures.month_standing(conn, conversion=self.settings.conversion)
+            "quota", lambda conn: month_standing(conn, conversion=self.settings.conversion)
         )
 
     def known_quota_figures(self) -> QuotaStanding | None:

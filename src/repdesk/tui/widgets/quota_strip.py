@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from repdesk.core import formatting
-from repdesk.core.kpi import QuotaStanding
 from repdesk.core.money import format_money
+from repdesk.core.standing import QuotaStanding
 
 
 class QuotaStrip(Static):

@@ -1,0 +1,66 @@
+"""Won so far against the quota: the standing the quota strip on every screen and
+`repdesk quota` show, apart from the full KPIs (repdesk.core.kpi) so that the app's first
+frame and the fast shell commands do not pay for defining those (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaStanding:
+    """Won so far against the quota: all that the quota strip and `repdesk quota` show, read
+    without the open pipeline, the lessons and the scores the full KPIs need. `Kpis` carries
+    the same attributes, computed by the same formulas (see `standing` below)."""
+
+    period: str
+    end: date
+    days_left: int
+    quota: int | None
+    won_value: int
+    expected_by_now: int | None
+    ended: bool = False
+
+    @property
+    def attainment(self) -> float | None:
+        return self.won_value / self.quota if self.quota else None
+
+    @property
+    def pace_delta(self) -> int | None:
+        """Won so far minus what the quota expects by now: positive is ahead of pace."""
+        return None if self.expected_by_now is None else self.won_value - self.expected_by_now
+
+
+def standing(
+    *,
+    period: str,
+    end: date,
+    days_in_period: int,
+    days_elapsed: int,
+    quota_cents: int | None,
+    won_value_cents: int,
+    ended: bool,
+) -> QuotaStanding:
+    return QuotaStanding(
+        period=period,
+        end=end,
+        days_left=days_in_period - days_elapsed,
+        quota=quota_cents,
+        won_value=won_value_cents,
+        expected_by_now=None
+        if quota_cents is None
+        else expected_by(quota_cents, days_elapsed, days_in_period),
+        ended=ended,
+    )
+
+
+def expected_by(quota_cents: int, days_elapsed: int, days_in_period: int) -> int:
+    """The pace line: the share of the quota expected after `days_elapsed` days."""
+    return _whole_cents(Decimal(quota_cents) * days_elapsed / days_in_period)
+
+
+def _whole_cents(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
