@@ -3,9 +3,10 @@ rep's comments and order, to save)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,47 @@ def load(path: Path) -> Settings:
             pass  # a read-only home still works with the defaults
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = _toml(path, path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
         raise SettingsError(f"{path} is not valid TOML: {exc}") from None
     except OSError as exc:
         raise SettingsError(f"{path} cannot be read: {exc.strerror}") from None
     return parse(data, path)
+
+
+def _toml(path: Path, text: str) -> dict[str, Any]:
+    """`text` read as TOML, or what the last read of the same text found, remembered beside
+    the file (`.settings.toml.read`, JSON): every start of the app and every `repdesk today`
+    reads the settings, and importing tomllib and parsing cost some 5 ms of a start that
+    takes 60. Only the same text is taken from there; anything amiss reads the file again."""
+    memo = path.with_name(f".{path.name}.read")
+    try:
+        remembered = json.loads(memo.read_bytes())
+        if isinstance(remembered, dict) and remembered.get("text") == text:
+            data = remembered.get("data")
+            if isinstance(data, dict):
+                return data
+    except (OSError, ValueError):
+        pass  # none yet, torn or not ours: read the file
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        found = json.dumps({"text": text, "data": data})
+    except (TypeError, ValueError):
+        return data  # values JSON cannot hold (dates): read the file each time
+    # Written whole, then renamed: a start reading it meanwhile never meets half a file.
+    partial = memo.with_name(f"{memo.name}.{os.getpid()}")
+    try:
+        partial.write_text(found, encoding="utf-8")
+        partial.replace(memo)
+    except OSError:  # a read-only folder, a full disk: read the file each time
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+    return data
 
 
 def parse(data: dict[str, Any], path: Path) -> Settings:

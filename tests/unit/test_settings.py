@@ -120,3 +120,54 @@ def test_a_pipedrive_url_of_a_host_and_port_is_taken(tmp_path: Path) -> None:
     for url in ("https://acme.pipedrive.com/", "http://127.0.0.1:8080", "http://[::1]:8080"):
         path.write_text(f'[pipedrive]\nurl = "{url}"\n', encoding="utf-8")
         assert settings.load(path).pipedrive_url == url.rstrip("/")
+
+
+def _load_in_a_new_process(path: Path) -> tuple[str, bool]:
+    """(the currency read, whether tomllib was imported) in a process of its own."""
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from repdesk import settings\n"
+        f"print(settings.load(Path({str(path)!r})).currency, 'tomllib' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    currency, imported = result.stdout.split()
+    return currency, imported == "True"
+
+
+def test_the_same_settings_are_read_again_without_parsing_the_toml(tmp_path: Path) -> None:
+    """Every start of the app and every `repdesk today` reads the settings: the file's text,
+    unchanged since the last read, is not parsed again (tomllib's import and parse cost some
+    5 ms); a changed file is, at once."""
+    path = tmp_path / "settings.toml"
+    path.write_text('currency = "USD"\n[rates]\nEUR = 1.1\n', encoding="utf-8")
+    assert _load_in_a_new_process(path) == ("USD", True)
+    assert _load_in_a_new_process(path) == ("USD", False)
+    path.write_text('currency = "GBP"\n', encoding="utf-8")  # edited, even within a second
+    assert _load_in_a_new_process(path) == ("GBP", True)
+    assert settings.load(path).currency == "GBP"
+    # What was remembered, damaged or from another file, is never taken for the settings.
+    memo = tmp_path / ".settings.toml.read"
+    for junk in (b"\x00{", b"[]", b'{"text": "currency = \\"GBP\\"\\n", "data": 3}'):
+        memo.write_bytes(junk)
+        assert settings.load(path).currency == "GBP"
+    memo.write_text('{"text": "other", "data": {"currency": "JPY"}}', encoding="utf-8")
+    assert settings.load(path).currency == "GBP"
+    path.write_text('currency = "EUR"\nrates = 3\n', encoding="utf-8")
+    with pytest.raises(settings.SettingsError, match="rates"):
+        settings.load(path)  # the checks run on a remembered read too
+    with pytest.raises(settings.SettingsError, match="rates"):
+        settings.load(path)
+
+
+def test_settings_whose_read_cannot_be_remembered_are_read_each_time(tmp_path: Path) -> None:
+    """A folder the app cannot write to (here: the name taken by a folder, as root ignores
+    permissions) costs the shortcut, nothing else, and leaves nothing behind."""
+    path = tmp_path / "settings.toml"
+    path.write_text('currency = "CHF"\n', encoding="utf-8")
+    (tmp_path / ".settings.toml.read").mkdir()
+    assert settings.load(path).currency == "CHF"
+    assert settings.load(path).currency == "CHF"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".settings.toml.read", "settings.toml"]
