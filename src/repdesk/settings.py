@@ -9,10 +9,14 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.money import Conversion
+
+# typing for the type checker only: the shell's fast commands never import it (2 ms).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

@@ -381,3 +381,22 @@ def test_the_boards_column_totals_read_the_index_alone(home: Path, fixture: str 
     assert "COVERING INDEX ix_deal_open_money" in details
     assert "TEMP B-TREE" not in details
     assert "ix_deal_status_stage" not in names
+
+
+@pytest.mark.parametrize("fixture", ["desk-v10.sqlite", None])
+def test_the_queues_rank_the_open_deals_from_the_index_alone(
+    home: Path, fixture: str | None
+) -> None:
+    """"No next step" and "going cold" rank every open deal by last touch, value and chance:
+    on an upgraded desk and on a new one, from the index of schema step 11, no table row
+    read (issue 17: half of `repdesk today`'s read)."""
+    from repdesk.reports import queries
+
+    path = _upgraded_or_new(home, fixture)
+    with closing(sqlite3.connect(path)) as conn:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN " + queries.sql_for("open_deal_touches", "sqlite"),
+            {"touch_cutoff": "2026-11-06 00:00:00.000000"},
+        ).fetchall()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "SEARCH d USING COVERING INDEX ix_deal_open_touch" in details

@@ -18,9 +18,13 @@ import argparse
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
 
 from repdesk.cli.shell import Desk, Parser, UsageError, given
+
+# typing for the type checker only: the shell's fast commands never import it (2 ms).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 Handler = Callable[[Desk, argparse.Namespace], int]
 

@@ -18,7 +18,6 @@ from contextlib import closing, contextmanager
 from dataclasses import replace
 from datetime import date, time
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NoReturn
 
 from repdesk import settings as settings_mod
 from repdesk.core import clock, quantities
@@ -30,7 +29,11 @@ from repdesk.core.quantities import QuantityInputError
 from repdesk.core.text import printable, safe_json
 from repdesk.storage import desk_file, paths
 
+# typing for the type checker only: the shell's fast commands never import it (2 ms).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
     from sqlalchemy import Engine
     from sqlmodel import Session
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import Literal
+
+# typing for the type checker only: the shell's fast commands never import it (2 ms).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
 
 _DAY_FORMS = "use YYYY-MM-DD, today, tomorrow, yesterday, a weekday (fri), +3d, +2w, -1d"
 _WHEN_FORMS = _DAY_FORMS + ", optionally followed by HH:MM"
@@ -170,7 +174,8 @@ def working_days_after(day: date, n: int) -> date:
 
 # ------------------------------------------------------------------ periods
 
-PeriodKind = Literal["month", "quarter", "year"]
+if TYPE_CHECKING:
+    PeriodKind = Literal["month", "quarter", "year"]
 _PER_YEAR: dict[str, int] = {"month": 12, "quarter": 4, "year": 1}
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 

@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
 
 from repdesk.core import clock, formatting
 from repdesk.core.dates import Period
@@ -33,7 +32,11 @@ from repdesk.reports.standing import quota_of as quota_of
 from repdesk.reports.standing import quota_standing as quota_standing
 from repdesk.reports.standing import whole as whole
 
+# typing for the type checker only: the shell's fast commands never import it (2 ms).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from repdesk.core import kpi
 
 # The KPI maths (repdesk.core.kpi, repdesk.core.forecast) is imported where it is used:
@@ -321,18 +324,19 @@ def day_queues(
             found["today" if due == today else "upcoming"].append((in_time, make))
     shortest = min([going_cold_days, *_rot_limits(conn)])
     cutoff = now - timedelta(days=shortest)
-    for row in queries.fetch(conn, "open_deal_touches", touch_cutoff=cutoff):
-        (deal_id, title, company, value, currency, stage, probability, rot_days, created_at,
-         last_touch, has_pending) = row  # fmt: skip
+    stages = {
+        int(stage_id): (name, int(probability), rot_days)
+        for stage_id, name, probability, rot_days in queries.fetch(conn, "stage_facts")
+    }
+    names: dict[int, tuple[str, str]] = {}  # the kept rows' titles and companies, read last
+    for row in queries.rows(conn, "open_deal_touches", touch_cutoff=cutoff):
+        deal_id, value, currency, stage_id, probability, created_at, last_touch, has_pending = row
+        stage, stage_chance, rot_days = stages[int(stage_id)]
         touched = queries.as_instant(last_touch)
         since = (now - (touched or queries.as_instant(created_at) or now)).days
-        cents, chance = int(value), int(probability)
-        make = partial(
-            _queue_row,
-            (deal_id, title, company, cents, currency, stage, chance),
-            last_touch=touched,
-            urgency_days=since,
-        )
+        cents = int(value)
+        chance = stage_chance if probability is None else int(probability)
+        make = partial(_touch_row, names, (deal_id, cents, currency, stage, chance), touched, since)
         urgent = (-since, -cents, -chance, no_time, deal_id)
         if not has_pending:
             found["no_next_step"].append((urgent, make))
@@ -340,13 +344,35 @@ def day_queues(
             found["going_cold"].append((urgent, make))
     for item in _stay_in_touch(conn, now):
         found["going_cold"].append(((*item.rank_key, item.deal_id), partial(_as_made, item)))
-    sections: dict[str, list[QueueRow]] = {}
-    for key, entries in found.items():
-        first = _first(entries, limit)
-        sections[key] = [make() for _, make in first]
+    kept = {key: _first(entries, limit) for key, entries in found.items()}
+    # Each of these two sections' keys ends with its deal's id (the stay-in-touch rows too,
+    # which carry their names already: read again, harmlessly).
+    wanted = {key[-1] for section in ("no_next_step", "going_cold") for key, _ in kept[section]}
+    if wanted:
+        names.update(
+            (int(deal_id), (title, company))
+            for deal_id, title, company in queries.rows(conn, "deal_names", ids=sorted(wanted))
+        )
+    sections = {key: [make() for _, make in first] for key, first in kept.items()}
     if limit is not None:
         counts = {key: len(entries) for key, entries in found.items()} | counts
     return DayQueues(**sections, counts=counts)
+
+
+def _touch_row(
+    names: dict[int, tuple[str, str]],
+    deal: tuple[Any, ...],
+    last_touch: datetime | None,
+    since: int,
+) -> QueueRow:
+    """A "no next step" or "going cold" row, once its deal's title and company are read."""
+    deal_id, cents, currency, stage, chance = deal
+    title, company = names[deal_id]
+    return _queue_row(
+        (deal_id, title, company, cents, currency, stage, chance),
+        last_touch=last_touch,
+        urgency_days=since,
+    )
 
 
 def _first(

@@ -11,7 +11,11 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time
-from typing import Any
+
+# typing for the type checker only: the shell's fast commands never import it (2 ms).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _DIALECT_TOKENS = {
     "sqlite": {"days_between": "(julianday({a}) - julianday({b}))"},
@@ -186,18 +190,21 @@ _SQL = {
     """,
     # Open deals that may need attention: no pending follow-up, or untouched since
     # :touch_cutoff (the shortest going-cold limit; the caller applies each stage's own).
+    # Only what ranks them, all of it in the index of schema step 11 (no table row is read);
+    # `deal_names` reads the titles of those kept, the stage's facts come from `stage_facts`.
     "open_deal_touches": """
         SELECT * FROM (
-            SELECT d.id, d.title, d.company, d.value_cents, d.currency, s.name,
-                   COALESCE(d.probability, s.probability), s.rot_days, d.created_at,
+            SELECT d.id, d.value_cents, d.currency, d.stage_id, d.probability, d.created_at,
                    d.last_touch_at AS last_touch,
                    EXISTS (SELECT 1 FROM follow_up f
                            WHERE f.deal_id = d.id AND f.done_at IS NULL) AS has_pending
-            FROM deal d JOIN stage s ON s.id = d.stage_id
+            FROM deal d
             WHERE d.status = 'open'
         ) AS touches
         WHERE NOT has_pending OR COALESCE(last_touch, created_at) < :touch_cutoff
     """,
+    "deal_names": "SELECT id, title, company FROM deal WHERE id IN ({ids})",
+    "stage_facts": "SELECT id, name, probability, rot_days FROM stage",
     # Board cards: one row per deal with its earliest pending follow-up and open objections.
     # Correlated subqueries ride the (deal_id, done_at) and (deal_id) indexes. NULLS FIRST: an
     # all-day step comes first on both engines (PostgreSQL's default puts NULL last).

@@ -609,8 +609,18 @@ _V10: dict[str, list[str]] = {
     ],
 }
 
+# The queues' "no next step" and "going cold" rank every open deal by its last touch, its
+# value and its chance: with those in one index beside the status, that ranking is read from
+# the index alone, not from 10,000 table rows (half the read; the titles and companies are
+# then read for the rows kept, about 20 for `repdesk today`; issue 17). `last_touch_at` is
+# kept by the database (step 10), so the ORM's models do not list this index.
+_V11 = [
+    "CREATE INDEX ix_deal_open_touch ON deal "
+    "(status, last_touch_at, created_at, stage_id, value_cents, currency, probability)",
+]
+
 STEPS: list[list[str] | dict[str, list[str]]] = [
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
 ]  # fmt: skip
 LATEST = len(STEPS)
 
