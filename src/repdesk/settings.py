@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -111,33 +112,59 @@ def _toml(path: Path, text: str) -> dict[str, Any]:
     reads the settings, and importing tomllib and parsing cost some 5 ms of a start that
     takes 60. Only the same text is taken from there; anything amiss reads the file again."""
     memo = path.with_name(f".{path.name}.read")
-    try:
-        remembered = json.loads(memo.read_bytes())
-        if isinstance(remembered, dict) and remembered.get("text") == text:
-            data = remembered.get("data")
-            if isinstance(data, dict):
-                return data
-    except (OSError, ValueError):
-        pass  # none yet, torn or not ours: read the file
+    remembered = _remembered(memo)
+    if isinstance(remembered, dict) and remembered.get("text") == text:
+        data = remembered.get("data")
+        if isinstance(data, dict):
+            return data
     import tomllib
 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SettingsError(f"{path} is not valid TOML: it nests too deep") from None
     try:
         found = json.dumps({"text": text, "data": data})
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return data  # values JSON cannot hold (dates): read the file each time
-    # Written whole, then renamed: a start reading it meanwhile never meets half a file.
+    # Written whole, then renamed: a start reading it meanwhile never meets half a file. Only
+    # the rep may read it, whatever the settings file's own mode: it copies a database_url's
+    # password.
     partial = memo.with_name(f"{memo.name}.{os.getpid()}")
     try:
-        partial.write_text(found, encoding="utf-8")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(found)
         partial.replace(memo)
     except OSError:  # a read-only folder, a full disk: read the file each time
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
     return data
+
+
+# A settings file is a few hundred bytes: a memo past this is not ours.
+_MEMO_MAX_BYTES = 1024 * 1024
+
+
+def _remembered(memo: Path) -> object:
+    """The memo's JSON, or None: none yet, not a plain file (a pipe or a device would block
+    or never end), too big, torn, too deeply nested or not ours."""
+    try:
+        fd = os.open(memo, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > _MEMO_MAX_BYTES:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as found:
+            return json.loads(found.read(_MEMO_MAX_BYTES + 1))
+    except (OSError, ValueError, RecursionError):
+        return None
+    finally:
+        os.close(fd)
 
 
 def parse(data: dict[str, Any], path: Path) -> Settings:

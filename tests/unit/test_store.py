@@ -387,7 +387,7 @@ def test_the_boards_column_totals_read_the_index_alone(home: Path, fixture: str 
 def test_the_queues_rank_the_open_deals_from_the_index_alone(
     home: Path, fixture: str | None
 ) -> None:
-    """"No next step" and "going cold" rank every open deal by last touch, value and chance:
+    """ "No next step" and "going cold" rank every open deal by last touch, value and chance:
     on an upgraded desk and on a new one, from the index of schema step 11, no table row
     read (issue 17: half of `repdesk today`'s read)."""
     from repdesk.reports import queries

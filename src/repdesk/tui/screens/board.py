@@ -294,7 +294,7 @@ class BoardScreen(DeskScreen):
             status += f" (+{left_out} in {codes}, no rate in settings)"
         status += f" · sorted by {board.ORDER_LABELS[self.order]}"
         if needle:
-            status += f" · filter: {self.needle}"
+            status += f" · filter: {printable(self.needle)}"
         if self.show_closed:
             status += " · showing won and lost"
         # The way to every key stays in view on a narrow terminal: the rest gives way.

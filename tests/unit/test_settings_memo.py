@@ -1,0 +1,98 @@
+"""The settings' remembered read (`.settings.toml.read`, settings._toml) against what a hostile
+or broken folder holds: found by an attack, each was a bug first."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import cli_env
+
+from repdesk.settings import load
+
+SECRET_TEXT = (
+    'currency = "EUR"\ndatabase_url = "postgresql://rep:s3cret-PASSWORD@db.example:5432/repdesk"\n'
+)
+
+
+def test_the_memo_does_not_copy_a_private_settings_file_for_everyone_to_read(
+    tmp_path: Path,
+) -> None:
+    """A rep keeps settings.toml private (chmod 600): its database_url holds the server's
+    password (README: "a password is never shown"). The remembered read copies the whole
+    text, password included: it is the rep's alone (0600), whatever the umask (it was 0644)."""
+    settings = tmp_path / "settings.toml"
+    settings.write_text(SECRET_TEXT, encoding="utf-8")
+    settings.chmod(0o600)
+    old = os.umask(0o022)
+    try:
+        loaded = load(settings)
+    finally:
+        os.umask(old)
+    assert loaded.database_url is not None
+    for path in tmp_path.iterdir():
+        if path == settings or "s3cret-PASSWORD" not in path.read_text(errors="replace"):
+            continue
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, f"{path.name} holds the password and is {oct(mode)}"
+
+
+def _quota(home: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "repdesk", "quota"],
+        env=cli_env(home), capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def test_a_deeply_nested_memo_is_read_past_not_a_crash(home: Path) -> None:
+    """A `.settings.toml.read` that is valid JSON nested too deep for Python's decoder (a torn
+    or foreign file) means reading settings.toml again, as anything amiss there does (it
+    stopped `repdesk quota` with "unexpected error: RecursionError" and a crash log)."""
+    home.mkdir(parents=True, exist_ok=True)
+    text = 'currency = "EUR"\n'
+    (home / "settings.toml").write_text(text, encoding="utf-8")
+    deep = "[" * 100_000 + "]" * 100_000
+    (home / ".settings.toml.read").write_text(
+        '{"text": "currency = \\"EUR\\"\\n", "data": ' + deep + "}", encoding="utf-8"
+    )
+    done = _quota(home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "RecursionError" not in done.stderr
+    assert not list(home.rglob("crash.log"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_memo_that_is_a_fifo_does_not_hang_repdesk(home: Path) -> None:
+    """A `.settings.toml.read` that is a named pipe (or a link to one, or to /dev/zero) is read
+    past: every repdesk command hung at its start, reading it to an end that never came."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.toml").write_text('currency = "EUR"\n', encoding="utf-8")
+    os.mkfifo(home / ".settings.toml.read")
+    try:
+        done = _quota(home, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("repdesk quota hung on a FIFO named .settings.toml.read")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_memo_linked_to_a_device_is_read_past(home: Path) -> None:
+    """A link to /dev/zero, which never ends: read past, as a pipe is."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.toml").write_text('currency = "EUR"\n', encoding="utf-8")
+    (home / ".settings.toml.read").symlink_to("/dev/zero")
+    done = _quota(home, timeout=20)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_settings_nested_too_deep_are_one_line_not_a_crash(home: Path) -> None:
+    """A settings.toml nested past what the parser can follow is refused in one line."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "settings.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    done = _quota(home)
+    assert done.returncode == 1
+    assert "is not valid TOML" in done.stderr and "Traceback" not in done.stderr
+    assert not list(home.rglob("crash.log"))
