@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import importlib
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
@@ -64,6 +65,10 @@ DEFERRED_MODULES = (
 
 # A button pressed or let go: it may open a screen (a footer key, a card), see warm_up.
 _CLICKS = (events.MouseDown, events.MouseUp)
+# What the rep does (check_for_changes collects garbage only after QUIET_SECONDS without it).
+_INPUT = (events.Key, events.MouseDown, events.MouseUp, events.MouseScrollDown,
+          events.MouseScrollUp, events.Paste)  # fmt: skip
+QUIET_SECONDS = 1.0
 
 
 def _jump_to_deal() -> type[Provider]:
@@ -166,6 +171,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         # began, met them half made (found by a hostile test).
         self._warming = True
         self._held_clicks: list[events.MouseEvent] = []
+        self._last_input = time.monotonic()  # the last key or click (check_for_changes)
         self._first_frame_due = False  # the board holds its first cards, not yet drawn
 
     def read_first_screen(self) -> Future[FirstScreen]:
@@ -255,6 +261,9 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.refresh_quota()
             self.sync.refresh()  # "3 waiting" counts the writes not sent yet
         self.read_ahead()
+        if not self._warming and time.monotonic() - self._last_input >= QUIET_SECONDS:
+            # The collector's full pass, while nobody types (background.collect_in_pauses).
+            background.collect_if_due()
 
     def read_ahead(self) -> None:
         """Once a second (the change timer): when this month's KPI pane went stale (a write,
@@ -487,6 +496,8 @@ class RepdeskApp(KeysInOrder, App[int]):
         return self._warming
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _INPUT):
+            self._last_input = time.monotonic()
         if self._warming and isinstance(event, _CLICKS) and not event.is_forwarded:
             self._held_clicks.append(event)  # a click may open a screen: see warm_up
             return
