@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.worker import WorkerFailed
 
 from repdesk import background
@@ -657,6 +658,11 @@ class RepdeskApp(KeysInOrder, App[int]):
             return True
 
     def _handle_exception(self, error: Exception) -> None:
+        if isinstance(error, NoMatches) and not self.is_running:
+            # Quitting while a form was still being put together (under load: a quit right
+            # after `n`): Textual removed the Select's list before the Select's own mount
+            # looked for it. Nothing of the rep's is lost; the quit goes on without a line.
+            return
         if isinstance(error, WorkerFailed) and isinstance(error.error, DeskAway):
             # A read or write in a worker found the desk away: the worker is over, the screen
             # and everything else goes on.
