@@ -88,13 +88,23 @@ def collect_in_pauses() -> None:
     over the middle generation: that is, in the middle of the work that makes objects, an
     opening screen (the KPI pane took 106 ms once in three). Now they come by themselves ten
     times less often, and the app makes them when nobody is typing (`collect_if_due`)."""
-    global _in_pauses
-    young, middle, _full = gc.get_threshold()
+    global _in_pauses, _threshold_before
+    _threshold_before = gc.get_threshold()
+    young, middle, _full = _threshold_before
     gc.set_threshold(young, middle, FULL_PASS_AFTER)
     _in_pauses = True
 
 
+def stop_collecting_in_pauses() -> None:
+    """Python's own schedule again (a test that started the app in its process puts it back)."""
+    global _in_pauses
+    if _in_pauses:
+        gc.set_threshold(*_threshold_before)
+        _in_pauses = False
+
+
 _in_pauses = False  # set by collect_in_pauses: a process that never started the app is left be
+_threshold_before = gc.get_threshold()
 
 
 def collect_if_due() -> bool:

@@ -19,6 +19,7 @@ from tests.tui.desks import build_small_desk
 from tests.tui.drive import until
 from textual.pilot import Pilot
 
+from repdesk import background
 from repdesk.cli.app import open_app
 from repdesk.cli.shell import Desk
 from repdesk.services import board as board_service
@@ -33,10 +34,16 @@ SIZE = (140, 40)
 
 @pytest.fixture
 def collector() -> Iterator[None]:
-    """The start pauses and freezes the collector: this process gets it back as it was."""
+    """The start pauses and freezes the collector, and has it collect in the pauses: this
+    process gets it back as it was (a later test would collect on the app's idle ticks)."""
     yield
+    put_the_collector_back()
+
+
+def put_the_collector_back() -> None:
     gc.enable()
     gc.unfreeze()
+    background.stop_collecting_in_pauses()
 
 
 def _more_prospects(home: Path, count: int) -> None:
@@ -314,3 +321,23 @@ def test_a_big_desk_is_checked_beside_its_first_frame_and_stops_the_app_when_dam
     assert seen == {"cards": 6, "held": True}
     assert stopped.value.__rich__().plain.startswith(f"repdesk: {home / 'desk.sqlite'} is damaged")
     assert db(home, "SELECT id, stage_id FROM deal ORDER BY id") == before  # nothing moved
+
+
+def test_a_start_in_this_process_leaves_its_collector_as_it_was(home: Path) -> None:
+    """After a test that started the app here, the next test's app collects on Python's own
+    schedule, not on its idle ticks (20-45 ms passes in a later test's timing; found by a
+    review)."""
+    threshold = gc.get_threshold()
+
+    async def warm(pilot: Pilot[Any]) -> None:
+        await until(pilot, pilot.app.warmed.is_set)
+
+    try:
+        _start(build_small_desk(home), warm)
+    finally:
+        put_the_collector_back()
+    keep = [[[] for _ in range(800)] for _ in range(3)]
+    gc.collect(1)  # a young object lives through a middle pass, as any app test's do
+    assert gc.get_threshold() == threshold
+    assert background.collect_if_due() is False
+    del keep

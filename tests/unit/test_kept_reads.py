@@ -114,3 +114,14 @@ def desk_today() -> Any:
     from repdesk.core import clock
 
     return clock.today()
+
+
+def test_what_went_stale_is_dropped_not_kept(desk: DeskGateway) -> None:
+    """Paging through months keeps their panes only until the next write: the gateway holds
+    no more than what still holds."""
+    for key in ("a", "b", "c"):
+        desk.report_keeping(key, _won)
+    assert set(desk._kept) == {"a", "b", "c"}
+    desk.write_now(lambda session: None)
+    desk.report_keeping("d", _won)
+    assert set(desk._kept) == {"d"}

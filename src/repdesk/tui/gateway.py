@@ -78,6 +78,7 @@ class DeskGateway:
         # rep is on the board (`prepare`; on a big desk its read takes a second).
         self._writes_seen = 0
         self._kept: dict[Hashable, tuple[_Stamp, Any]] = {}
+        self._kept_lock = threading.Lock()
         self._preparing: set[Hashable] = set()
         # A change `kept` saw before the app's timer did (changed_elsewhere reports it).
         self._change_unreported = False
@@ -312,7 +313,13 @@ class DeskGateway:
         """`report_now`, its result kept under `key` for as long as it holds (see `kept`)."""
         stamp = self._stamp()  # taken before the read: a write during it makes it stale
         value = self.report_now(fn)
-        self._kept[key] = (stamp, value)
+        # What went stale is never shown again: dropped, so that paging through the months
+        # of the KPI pane keeps one pane a month only until the next write.
+        with self._kept_lock:  # reads for the strip and the pane may end at once
+            now = self._stamp()
+            for old in [k for k, (when, _) in self._kept.items() if when != now]:
+                del self._kept[old]
+            self._kept[key] = (stamp, value)
         return value
 
     def kept(self, key: Hashable) -> Any | None:
