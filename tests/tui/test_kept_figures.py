@@ -4,7 +4,6 @@ figures a write has made stale; each case agrees with `repdesk kpi --json`."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from typing import Any
 
 from tests.conftest import cli_env
 from tests.tui.drive import db, until
+from tests.tui.test_kpi_screen import kpi_json
 from textual.pilot import Pilot
 
 from repdesk.core.dates import parse_period
@@ -27,14 +27,6 @@ NOVEMBER = parse_period("2026-11")
 def shell(home: Path, *args: str) -> None:
     subprocess.run([sys.executable, "-m", "repdesk", *args], env=cli_env(home),
                    capture_output=True, check=True)  # fmt: skip
-
-
-def kpi_json(home: Path, period: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "repdesk", "kpi", "--period", period, "--json"],
-        env=cli_env(home), capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return json.loads(out.stdout)
 
 
 async def warmed(pilot: Pilot[Any]) -> RepdeskApp:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import cli_env
 from tests.tui.desks import build_small_desk, settings
 from tests.tui.drive import until
+from tests.tui.test_kpi_screen import kpi_json
 
 from repdesk.services import deals, stages
 from repdesk.storage.store import make_engine, write_session
@@ -27,14 +24,6 @@ HOSTILE = [
     "[/]",
     "[@click=app.quit]q[/]",
 ]
-
-
-def kpi_json(home: Path, period: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "repdesk", "kpi", "--period", period, "--json"],
-        env=cli_env(home), capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return json.loads(out.stdout)
 
 
 def hostile_desk(home: Path) -> Any:
