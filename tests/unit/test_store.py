@@ -400,3 +400,23 @@ def test_the_queues_rank_the_open_deals_from_the_index_alone(
         ).fetchall()
     details = " ".join(str(row[-1]) for row in plan)
     assert "SEARCH d USING COVERING INDEX ix_deal_open_touch" in details
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["closed_in_period", "won_by_day", "lost_by_reason", "lost_by_competitor", "nps_scores",
+     "closed_by_source", "review_closed"],
+)  # fmt: skip
+def test_a_periods_closed_deals_are_found_by_their_close_date(home: Path, name: str) -> None:
+    """The quota strip, the KPI pane and the review read a period's closed deals through the
+    close date's index, not every won or lost deal through the status's (47 ms to 7 for the
+    strip on the ten-times desk; issue 17)."""
+    from repdesk.reports import queries
+
+    path = _upgraded_or_new(home, None)
+    day = "2026-11-01"
+    params = dict.fromkeys(("start", "end", "as_of", "start_day"), day)
+    with closing(sqlite3.connect(path)) as conn:
+        plan = conn.execute("EXPLAIN QUERY PLAN " + queries.sql_for(name, "sqlite"), params)
+        details = " ".join(str(row[-1]) for row in plan.fetchall())
+    assert "ix_deal_closed_on (closed_on>? AND closed_on<?)" in details, details
