@@ -152,19 +152,13 @@ def _remembered(memo: Path) -> object:
     """The memo's JSON, or None: none yet, not a plain file (a pipe or a device would block
     or never end), too big, torn, too deeply nested or not ours."""
     try:
-        fd = os.open(memo, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > _MEMO_MAX_BYTES:
-            return None
-        with os.fdopen(os.dup(fd), "rb") as found:
+        with open(os.open(memo, os.O_RDONLY | os.O_NONBLOCK), "rb") as found:
+            status = os.fstat(found.fileno())
+            if not stat.S_ISREG(status.st_mode) or status.st_size > _MEMO_MAX_BYTES:
+                return None
             return json.loads(found.read(_MEMO_MAX_BYTES + 1))
     except (OSError, ValueError, RecursionError):
         return None
-    finally:
-        os.close(fd)
 
 
 def parse(data: dict[str, Any], path: Path) -> Settings:

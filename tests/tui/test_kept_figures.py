@@ -29,6 +29,14 @@ def shell(home: Path, *args: str) -> None:
                    capture_output=True, check=True)  # fmt: skip
 
 
+async def agrees_with_the_command(pilot: Pilot[Any], home: Path) -> KpiScreen:
+    """Open the pane (3): its figures are `repdesk kpi --period 2026-11 --json`'s."""
+    screen = await open_kpis(pilot)
+    assert screen.pane is not None
+    assert screen.pane.kpis.to_json() == kpi_json(home, "2026-11")
+    return screen
+
+
 async def warmed(pilot: Pilot[Any]) -> RepdeskApp:
     app = pilot.app
     assert isinstance(app, RepdeskApp)
@@ -55,9 +63,7 @@ async def test_a_lost_deal_from_the_shell_right_before_3_is_in_the_pane(
     async with app.run_test(size=SIZE) as pilot:
         await warmed(pilot)
         shell(home, "deal", "lost", "Cold lead", "--reason", "timing", "--competitor", "Rival")
-        screen = await open_kpis(pilot)
-        assert screen.pane is not None
-        assert screen.pane.kpis.to_json() == kpi_json(home, "2026-11")
+        await agrees_with_the_command(pilot, home)
 
 
 async def test_undo_then_3_shows_the_figures_without_the_undone_win(
@@ -76,9 +82,8 @@ async def test_undo_then_3_shows_the_figures_without_the_undone_win(
         await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE status='won'")
                     != [(1,)])  # fmt: skip
         await until(pilot, lambda: app.screen is app.board)
-        screen = await open_kpis(pilot)
+        screen = await agrees_with_the_command(pilot, home)
         assert screen.pane is not None
-        assert screen.pane.kpis.to_json() == kpi_json(home, "2026-11")
         assert screen.pane.kpis.won_count == before["won_count"] + 1
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.board)
@@ -142,9 +147,7 @@ async def test_a_write_during_the_read_ahead_is_not_lost(
         shell(home, "deal", "won", "40 seats renewal")
         done.set()
         await until(pilot, lambda: not app.desk._preparing)
-        screen = await open_kpis(pilot)
-        assert screen.pane is not None
-        assert screen.pane.kpis.to_json() == kpi_json(home, "2026-11")
+        await agrees_with_the_command(pilot, home)
 
 
 async def test_many_quick_shell_writes_and_3_agree_with_the_command(
@@ -155,9 +158,7 @@ async def test_many_quick_shell_writes_and_3_agree_with_the_command(
         await warmed(pilot)
         for title in ("40 seats renewal", "Warehouse pilot", "Route planning"):
             shell(home, "deal", "won", title)
-            screen = await open_kpis(pilot)
-            assert screen.pane is not None
-            assert screen.pane.kpis.to_json() == kpi_json(home, "2026-11")
+            await agrees_with_the_command(pilot, home)
             await pilot.press("escape")
             await until(pilot, lambda: app.screen is app.board)
 

@@ -12,15 +12,19 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from repdesk.core.forecast import Nps
 
 # Defined apart (the first frame needs them alone), and part of the KPIs: re-exported.
 from repdesk.core.standing import QuotaStanding as QuotaStanding
+from repdesk.core.standing import avg_cycle_days as avg_cycle_days
+from repdesk.core.standing import avg_deal_size as avg_deal_size
 from repdesk.core.standing import expected_by as expected_by
 from repdesk.core.standing import standing as standing
+from repdesk.core.standing import whole_cents
+from repdesk.core.standing import win_rate as win_rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +190,6 @@ def rates_to_add(currencies: Iterable[str]) -> str:
     )
 
 
-def _cents(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def money_json(cents: int | None) -> int | float | None:
     if cents is None:
         return None
@@ -198,21 +198,6 @@ def money_json(cents: int | None) -> int | float | None:
 
 def ratio_json(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
-
-
-def win_rate(won_count: int, lost_count: int) -> float | None:
-    """Won / (won + lost): only decided deals count."""
-    closed = won_count + lost_count
-    return won_count / closed if closed else None
-
-
-def avg_cycle_days(cycle_days_sum: float, closed_count: int) -> float | None:
-    """Days from first contact to close, summed over closed deals, over their number."""
-    return cycle_days_sum / closed_count if closed_count else None
-
-
-def avg_deal_size(won_value_cents: int, won_count: int) -> int | None:
-    return _cents(Decimal(won_value_cents) / won_count) if won_count else None
 
 
 def compute(inputs: KpiInputs) -> Kpis:
@@ -230,11 +215,11 @@ def compute(inputs: KpiInputs) -> Kpis:
     win_rate_ = win_rate(i.won_count, i.lost_count)
     avg_cycle = avg_cycle_days(i.cycle_days_sum, i.won_count + i.lost_count)
     avg_size = avg_deal_size(i.won_value_cents, i.won_count)
-    weighted = _cents(Decimal(i.weighted_x100) / 100)
+    weighted = whole_cents(Decimal(i.weighted_x100) / 100)
     remaining = max(quota - i.won_value_cents, 0) if quota is not None else None
     coverage = i.open_in_period_cents / remaining if remaining else None
     velocity = (
-        _cents(Decimal(i.open_count * avg_size) * Decimal(win_rate_) / Decimal(avg_cycle))
+        whole_cents(Decimal(i.open_count * avg_size) * Decimal(win_rate_) / Decimal(avg_cycle))
         if avg_size is not None and win_rate_ is not None and avg_cycle
         else None
     )
@@ -245,7 +230,7 @@ def compute(inputs: KpiInputs) -> Kpis:
     else:
         deals_needed = math.ceil(remaining / avg_size) if avg_size else None
     pipeline_needed = (
-        _cents(Decimal(remaining) / Decimal(win_rate_))
+        whole_cents(Decimal(remaining) / Decimal(win_rate_))
         if remaining is not None and win_rate_
         else None
     )

@@ -1,6 +1,7 @@
 """Won so far against the quota: the standing the quota strip on every screen and
-`repdesk quota` show, apart from the full KPIs (repdesk.core.kpi) so that the app's first
-frame and the fast shell commands do not pay for defining those (see docs/architecture.md).
+`repdesk quota` show, and the closed deals' formulas every report shares, apart from the full
+KPIs (repdesk.core.kpi, which re-exports them) so that the app's first frame and the fast
+shell commands do not pay for defining those (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -59,8 +60,24 @@ def standing(
 
 def expected_by(quota_cents: int, days_elapsed: int, days_in_period: int) -> int:
     """The pace line: the share of the quota expected after `days_elapsed` days."""
-    return _whole_cents(Decimal(quota_cents) * days_elapsed / days_in_period)
+    return whole_cents(Decimal(quota_cents) * days_elapsed / days_in_period)
 
 
-def _whole_cents(value: Decimal) -> int:
+def win_rate(won_count: int, lost_count: int) -> float | None:
+    """Won / (won + lost): only decided deals count."""
+    closed = won_count + lost_count
+    return won_count / closed if closed else None
+
+
+def avg_cycle_days(cycle_days_sum: float, closed_count: int) -> float | None:
+    """Days from first contact to close, summed over closed deals, over their number."""
+    return cycle_days_sum / closed_count if closed_count else None
+
+
+def avg_deal_size(won_value_cents: int, won_count: int) -> int | None:
+    return whole_cents(Decimal(won_value_cents) / won_count) if won_count else None
+
+
+def whole_cents(value: Decimal) -> int:
+    """A sum of cents rounded to a whole cent, halves away from zero."""
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))

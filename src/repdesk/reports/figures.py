@@ -19,6 +19,7 @@ from repdesk.core import clock, formatting
 from repdesk.core.dates import Period
 from repdesk.core.domain import OBJECTION_CATEGORIES
 from repdesk.core.money import Conversion
+from repdesk.core.standing import avg_cycle_days, avg_deal_size, win_rate
 from repdesk.reports import queries
 
 # Defined apart (the first frame reads the quota strip alone), and part of the reports here.
@@ -54,21 +55,15 @@ class ClosedFigures:
 
     @property
     def win_rate(self) -> float | None:
-        from repdesk.core import kpi
-
-        return kpi.win_rate(self.won_count, self.lost_count)
+        return win_rate(self.won_count, self.lost_count)
 
     @property
     def avg_cycle_days(self) -> float | None:
-        from repdesk.core import kpi
-
-        return kpi.avg_cycle_days(self.cycle_days_sum, self.won_count + self.lost_count)
+        return avg_cycle_days(self.cycle_days_sum, self.won_count + self.lost_count)
 
     @property
     def avg_deal_size(self) -> int | None:
-        from repdesk.core import kpi
-
-        return kpi.avg_deal_size(self.won_value_cents, self.won_count)
+        return avg_deal_size(self.won_value_cents, self.won_count)
 
 
 def closed_figures(rows: list[tuple[Any, ...]], money: Converter) -> ClosedFigures:
@@ -322,12 +317,11 @@ def day_queues(
         else:  # the day ahead, in time order (QueueRow.time_key)
             in_time = (due, at is not None, at or no_time, -cents, -chance, fid)
             found["today" if due == today else "upcoming"].append((in_time, make))
-    shortest = min([going_cold_days, *_rot_limits(conn)])
-    cutoff = now - timedelta(days=shortest)
-    stages = {
-        int(stage_id): (name, int(probability), rot_days)
-        for stage_id, name, probability, rot_days in queries.fetch(conn, "stage_facts")
-    }
+    facts = queries.fetch(conn, "stage_facts")
+    stages = {int(stage_id): (name, int(chance), rot) for stage_id, name, chance, rot, _ in facts}
+    # Read as far back as the shortest going-cold limit, the open stages' own among them.
+    rot_limits = [int(rot) for *_, rot, kind in facts if kind == "open" and rot is not None]
+    cutoff = now - timedelta(days=min([going_cold_days, *rot_limits]))
     names: dict[int, tuple[str, str]] = {}  # the kept rows' titles and companies, read last
     for row in queries.rows(conn, "open_deal_touches", touch_cutoff=cutoff):
         deal_id, value, currency, stage_id, probability, created_at, last_touch, has_pending = row
@@ -439,10 +433,6 @@ def due_counts(conn: Any, *, today: date) -> tuple[int, int]:
     counted, without reading their rows."""
     overdue, due_today = queries.fetch(conn, "due_counts", today=today)[0]
     return int(overdue), int(due_today)
-
-
-def _rot_limits(conn: Any) -> list[int]:
-    return [int(days) for (days,) in queries.fetch(conn, "stage_rot_limits")]
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,7 +164,6 @@ _SQL = {
     "stages": "SELECT id, name, position, probability, kind, rot_days FROM stage "
     "WHERE kind != 'removed' ORDER BY position",
     "all_stage_names": "SELECT id, name FROM stage",
-    "stage_rot_limits": "SELECT rot_days FROM stage WHERE kind = 'open' AND rot_days IS NOT NULL",
     # Pending follow-ups due up to a horizon, on deals that are not lost (post-sale ones count).
     "pending_follow_ups": """
         SELECT f.id, f.deal_id, f.due_on, f.due_time, f.note, f.recur_days,
@@ -209,7 +208,7 @@ _SQL = {
         WHERE NOT has_pending OR COALESCE(last_touch, created_at) < :touch_cutoff
     """,
     "deal_names": "SELECT id, title, company FROM deal WHERE id IN ({ids})",
-    "stage_facts": "SELECT id, name, probability, rot_days FROM stage",
+    "stage_facts": "SELECT id, name, probability, rot_days, kind FROM stage",
     # Board cards: one row per deal with its earliest pending follow-up and open objections.
     # Correlated subqueries ride the (deal_id, done_at) and (deal_id) indexes. NULLS FIRST: an
     # all-day step comes first on both engines (PostgreSQL's default puts NULL last).

@@ -7,12 +7,12 @@ so the two never disagree.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from repdesk.core import clock
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.money import Conversion
-from repdesk.core.standing import QuotaStanding, standing
+from repdesk.core.standing import QuotaStanding, standing, whole_cents
 from repdesk.reports import queries
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
@@ -37,8 +37,8 @@ class Converter:
         return converted
 
 
-def whole(amount: Decimal) -> int:
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+# The report's sums in whole cents, rounded as the KPIs round (core/standing.py).
+whole = whole_cents
 
 
 def closed_sums(rows: list[tuple[Any, ...]], money: Converter) -> tuple[Decimal, int, int, float]:

@@ -214,10 +214,14 @@ class DeskGateway:
         return await asyncio.to_thread(self.read_now, fn)
 
     async def report(self, fn: Callable[[Any], T], *, keep_as: Hashable | None = None) -> T:
-        """`report_now` in a thread; `keep_as`: and its result kept (`report_keeping`)."""
-        if keep_as is not None:
-            return await asyncio.to_thread(self.report_keeping, keep_as, fn)
-        return await asyncio.to_thread(self.report_now, fn)
+        """`report_now` in a thread. `keep_as`: what is kept under that key, if it still
+        holds, else a read whose result is kept (`report_keeping`)."""
+        if keep_as is None:
+            return await asyncio.to_thread(self.report_now, fn)
+        known: T | None = self.kept(keep_as)
+        if known is not None:
+            return known
+        return await asyncio.to_thread(self.report_keeping, keep_as, fn)
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.write_now, fn)
@@ -262,8 +266,7 @@ class DeskGateway:
     def report_soon(self, fn: Callable[[Any], T], *, keep_as: Hashable | None = None) -> Future[T]:
         """Start a report's read now, in a thread, and collect it later
         (`asyncio.wrap_future`). The first one also checks the desk for damage, off the UI
-        thread. `keep_as`: what is kept under that key, if it still holds, else a read whose
-        result is kept (`report_keeping`)."""
+        thread. `keep_as`: as for `report`."""
         if keep_as is None:
             return background.start(lambda: self.report_now(fn), "repdesk-read")
         known = self.kept(keep_as)
@@ -330,16 +333,18 @@ class DeskGateway:
         Asks the change watch first (one pragma on a file): a write from the shell a moment
         ago must not wait for the app's one-second timer to make figures shown now stale."""
         entry = self._kept.get(key)
-        if entry is None or self.away is not None:
+        if entry is None or self.away is not None or entry[0] != self._stamp():
             return None
-        if self._watch is not None and entry[0] == self._stamp():
+        if self._watch is not None:
             try:
-                if self._watch.changed():
-                    self._change_unreported = True  # for the timer's changed_elsewhere
-                    self.wrote()
+                changed = self._watch.changed()
             except Exception:
                 return None  # the timer's own look says what is wrong
-        return entry[1] if entry[0] == self._stamp() else None
+            if changed:
+                self._change_unreported = True  # for the timer's changed_elsewhere
+                self.wrote()
+                return None
+        return entry[1]
 
     def prepare(self, key: Hashable, fn: Callable[[Any], object]) -> None:
         """Read a report ahead, in a thread at a low priority, and keep it (see `kept`): the

@@ -83,9 +83,4 @@ class DeskScreen(Screen[None]):
         if early is not None:
             result: T = await asyncio.wrap_future(early)
             return result
-        if not report:
-            return await self.desk.read(fn)
-        if keep_as is not None and (known := self.desk.kept(keep_as)) is not None:
-            kept: T = known
-            return kept
-        return await self.desk.report(fn, keep_as=keep_as)
+        return await (self.desk.report(fn, keep_as=keep_as) if report else self.desk.read(fn))

@@ -48,6 +48,11 @@ def load_pane(session: Any, period: Period, settings: Settings) -> KpiPane:
     )
 
 
+def pane_reader(period: Period, settings: Settings) -> Callable[[Any], KpiPane]:
+    """The read of `period`'s pane, as the screen and the app's read ahead make it."""
+    return lambda conn: load_pane(conn, period, settings)
+
+
 def kept_as(period: Period) -> tuple[str, Period]:
     """The key a period's pane is kept under by the desk (DeskGateway.kept)."""
     return ("kpi-pane", period)
@@ -319,16 +324,15 @@ class KpiScreen(DeskScreen):
         self.read_early(self._reader(), report=True, keep_as=kept_as(self.period))
 
     def _reader(self) -> Callable[[Any], KpiPane]:
-        period, settings = self.period, self.desk.settings
-        return lambda c: load_pane(c, period, settings)
+        return pane_reader(self.period, self.desk.settings)
 
     @staticmethod
     def read_ahead(desk: DeskGateway) -> None:
         """Read this month's pane in the background and keep it, while the rep is elsewhere:
         key 3 then opens on its figures (on a desk of 100,000 deals the read takes a second).
         The app calls it on its change timer; it reads only when what is kept went stale."""
-        period, settings = period_containing(clock.today(), "month"), desk.settings
-        desk.prepare(kept_as(period), lambda c: load_pane(c, period, settings))
+        period = period_containing(clock.today(), "month")
+        desk.prepare(kept_as(period), pane_reader(period, desk.settings))
 
     @property
     def currency(self) -> str:
