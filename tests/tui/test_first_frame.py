@@ -123,6 +123,34 @@ def test_the_first_frame_shows_cards_counts_and_quota_then_the_rest_follows(
     assert after["collecting"] is True
 
 
+def test_the_first_frame_is_rendered_once_when_the_start_is_over(
+    home: Path, monkeypatch: pytest.MonkeyPatch, collector: None
+) -> None:
+    """Textual drops every frame rendered while the app batches updates, and the app's start
+    is one batch around the board's first layout: a frame rendered then was work thrown away
+    (40 ms of the first frame in tmux, benchmarks/terminal.py). The first frame the app hands
+    to the terminal is the board's whole screen, with its cards."""
+    desk_home = build_small_desk(home)
+    frames: list[tuple[int, str, str]] = []
+    display = RepdeskApp._display
+
+    def recording(app: RepdeskApp, screen: Any, renderable: Any) -> None:
+        if renderable is not None:
+            frames.append((app._batch_count, type(screen).__name__, type(renderable).__name__))
+        display(app, screen, renderable)
+
+    monkeypatch.setattr(RepdeskApp, "_display", recording)
+
+    async def drive(pilot: Pilot[Any]) -> None:
+        await until(pilot, lambda: pilot.app.board.loaded)
+
+    first = _start(desk_home, drive)
+    assert first["prospects"]  # the first frame held cards
+    thrown_away = [frame for frame in frames if frame[0]]
+    assert thrown_away == []
+    assert frames[0] == (0, "BoardScreen", "LayoutUpdate")
+
+
 def test_a_write_between_the_first_read_and_the_app_shows_up(home: Path, collector: None) -> None:
     """`repdesk` reads the first frame before the app (and its change watch) exists: a deal won
     from another terminal in between shows up in the board and the quota strip."""

@@ -174,6 +174,9 @@ class RepdeskApp(KeysInOrder, App[int]):
         self._held_clicks: list[events.MouseEvent] = []
         self._last_input = time.monotonic()  # the last key or click (check_for_changes)
         self._first_frame_due = False  # the board holds its first cards, not yet drawn
+        # False until the app's start is over (on_ready): the board holds its first frame
+        # back until then (BoardScreen._compositor_refresh).
+        self.started = False
 
     def read_first_screen(self) -> Future[FirstScreen]:
         conversion = self.desk.settings.conversion
@@ -188,6 +191,14 @@ class RepdeskApp(KeysInOrder, App[int]):
         self.desk.changed_elsewhere()
         self.push_screen(self.board)
         self.set_interval(WATCH_SECONDS, self.check_for_changes)
+
+    def on_ready(self) -> None:
+        # Textual posts Ready at the first screen's first layout, and the app reads it once its
+        # start (one batch update) is over: the first frame the board held back is drawn now.
+        self.started = True
+        if self.board.first_frame_held:
+            self.board.first_frame_held = False
+            self.board.refresh()
 
     def notify(
         self,

@@ -108,6 +108,20 @@ class BoardScreen(DeskScreen):
         # After an undo: the (stage, deal) the cursor goes to once the cards are reloaded.
         self.follow: tuple[int, int] | None = None
         self._columns_lock = asyncio.Lock()
+        self.first_frame_held = False  # see _compositor_refresh
+
+    def _compositor_refresh(self) -> None:
+        # Textual (8.2) renders the whole screen here and then drops the frame while the app
+        # batches updates (App._display), and the app's start is one batch update around the
+        # first screen's compose, layout and first render (App._process_messages): the first
+        # frame was rendered twice, 40 of the 460 ms to the cards in tmux on a 10,000-deal
+        # desk (benchmarks/terminal.py). Held instead, and drawn once when the start is over
+        # (RepdeskApp.on_ready); the compositor keeps the regions to draw meanwhile.
+        app = self.app
+        if app._batch_count and not app.started and self is app.screen:
+            self.first_frame_held = True
+            return
+        super()._compositor_refresh()
 
     def compose(self) -> ComposeResult:
         # Usually the first read is in by now: the columns are laid out once, with their cards.
