@@ -64,6 +64,11 @@ async def still(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+def said(app: Any, words: str) -> bool:
+    """A notice (toast) of the app's holds `words`."""
+    return any(words in str(n.message) for n in app._notifications)
+
+
 def quota_shown(app: Any) -> bool:
     """Every quota strip on the screen on top shows its figures (they come from a read of their
     own, after the screen is up)."""

@@ -252,7 +252,7 @@ def run(app):
             app.warmed.wait(60)
             seen["warm"] = [name for name in HEAVY if name in sys.modules]
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(app.screen_stack) < 3:
+            while time.monotonic() < deadline and len(app.screen_stack) < 2:
                 time.sleep(0.01)
             seen["screen"] = type(app.screen).__name__
             app.call_from_thread(app.exit)

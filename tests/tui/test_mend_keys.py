@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.shell import ok
-from tests.tui.drive import db, on_board, reading, until
+from tests.tui.drive import db, on_board, reading, said, until
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
@@ -30,10 +30,6 @@ EVERY_ROW = (
 
 async def board(pilot: Pilot[Any]) -> BoardScreen:
     return await on_board(pilot)  # type: ignore[no-any-return]
-
-
-def said(app: RepdeskApp, words: str) -> bool:
-    return any(words in str(n.message) for n in app._notifications)
 
 
 def palette_first(app: RepdeskApp) -> str:

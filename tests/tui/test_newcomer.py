@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import reading, until
+from tests.tui.drive import reading, said, until
 from tests.tui.test_board import current, form_open, ready
 from textual.binding import Binding
 from textual.pilot import Pilot
@@ -239,6 +239,25 @@ async def test_welcome_d_opens_the_demo_desk_and_leaves_yours_empty(
         await until(pilot, lambda: "demo desk" in quota_line(demo_app))
         assert (quota_line(demo_app), headers(demo_app)) == from_welcome
     assert "no rate" not in " ".join(from_welcome[1])
+
+
+async def test_the_demo_desk_from_the_welcome_undoes_nothing_of_yours(
+    empty_app: RepdeskApp, home: Path
+) -> None:
+    """The board stays the same screen when the demo desk comes in its place: the undo steps
+    of the rep's own desk (a quota set from the welcome) do not come along."""
+    async with empty_app.run_test(size=SIZE) as pilot:
+        screen = await welcome(pilot)
+        await pilot.press("Q")
+        await form_open(pilot)
+        await pilot.press(*"60k", "enter")
+        await until(pilot, lambda: empty_app.screen is screen)
+        await pilot.press("t")
+        await until(pilot, lambda: empty_app.board.loaded and empty_app.board.cards)
+        assert empty_app.screen_stack == [empty_app.board]
+        await pilot.press("u")
+        await until(pilot, lambda: said(empty_app, "Nothing to undo."))
+    assert rows(home, "SELECT period, amount_cents FROM quota") == [("2026-11", 6_000_000)]
 
 
 def headers(app: RepdeskApp) -> list[str]:

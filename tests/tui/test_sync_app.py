@@ -19,7 +19,7 @@ from tests.pipedrive.helpers import remote_deal, sync
 from tests.pipedrive.server import TOKEN, Pipedrive, start
 from tests.shell import ok
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import db, on_board, until
+from tests.tui.drive import db, on_board, said, until
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
@@ -65,12 +65,6 @@ def top_line(app: RepdeskApp) -> str:
     """The screen's top line as the rep reads it (as drawn: the strip's first line)."""
     drawn = app.screen.query_one(QuotaStrip).render_line(0)
     return "".join(segment.text for segment in drawn)
-
-
-def said(app: RepdeskApp, words: str) -> bool:
-    """Whether a toast says `words` (waited for: a toast may come a turn after the top line
-    it goes with, later still on a busy machine)."""
-    return any(words in str(n.message) for n in app._notifications)
 
 
 async def synced(pilot: Pilot[Any]) -> None:

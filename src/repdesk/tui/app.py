@@ -189,8 +189,15 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.notify(f"Unknown theme {self.desk.settings.theme!r}; using the default.")
         # The baseline: what was written before now is in the full read after the first frame.
         self.desk.changed_elsewhere()
-        self.push_screen(self.board)
         self.set_interval(WATCH_SECONDS, self.check_for_changes)
+
+    def get_default_screen(self) -> BoardScreen:
+        # The board is the bottom of the stack, in place of Textual's own empty screen: that
+        # one was composed, styled and laid out under the board for nothing, and the board,
+        # pushed from on_mount, was laid out and drawn inside the app's start (one batch
+        # update), its first frame then drawn again (benchmarks/terminal.py: 30-40 ms of
+        # the first frame on a 10,000-deal desk).
+        return self.board
 
     def on_ready(self) -> None:
         # Textual posts Ready at the first screen's first layout, and the app reads it once its
@@ -320,8 +327,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         self.board.reload()
 
     def jump_to_deal(self, deal_id: int) -> None:
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
+        self.action_board()
         self.open_deal(deal_id)
 
     def remember_undo(self, undo: Undo) -> None:
@@ -440,7 +446,7 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.push_screen(ConflictsScreen(), self._reload_board)
 
     def action_board(self) -> None:
-        while self.screen is not self.board and len(self.screen_stack) > 2:
+        while self.screen is not self.board and len(self.screen_stack) > 1:
             self.pop_screen()
 
     def action_playbook(self) -> None:
@@ -640,8 +646,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         self.sync.desk_changed()
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        self.board = BoardScreen(self.read_first_screen())
-        await self.push_screen(self.board)
+        self.board.start_over()  # the bottom of the stack (get_default_screen): kept
         self.sub_title = "demo desk"
         self.notify(
             "This is the demo desk, made up and rebuilt daily. Your own desk is untouched: "

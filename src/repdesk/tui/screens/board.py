@@ -228,6 +228,20 @@ class BoardScreen(DeskScreen):
 
     # ------------------------------------------------------------- data
 
+    def start_over(self) -> None:
+        """The app works on another desk now (the demo desk, from the welcome): its stages
+        and cards, and none of this desk's undo steps, filter or place."""
+        self.undo_stack.clear()
+        self.follow = None
+        self.last_pending = False
+        self.column_index = 0
+        self.show_closed = False
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        self.needle = ""
+        self.reload()
+
     @work(exclusive=True, group="board-load")
     async def reload(self) -> None:
         """Load every card off the UI thread, then redraw keeping the cursor where it was."""
