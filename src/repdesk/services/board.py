@@ -6,10 +6,9 @@ import heapq
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from repdesk.core import clock
 from repdesk.core.money import Conversion
@@ -35,8 +34,8 @@ def card_rows(
         card = _card(row, today=today, now=now)
         status, closed_on, reason = row[12:15]
         if status != "open":  # the Won and Lost columns: when it closed, and why it was lost
-            card = replace(
-                card, status=status, closed_on=queries.as_date(closed_on), lost_reason=reason
+            card = card._replace(
+                status=status, closed_on=queries.as_date(closed_on), lost_reason=reason
             )
         columns[card.stage_id].append(card)
     return columns
@@ -109,8 +108,7 @@ def column_total(money: StageMoney, conversion: Conversion) -> ColumnTotal:
     return ColumnTotal(counted, whole(total), converter.left_out_deals, left_out)
 
 
-@dataclass(frozen=True, slots=True)
-class BoardWindow:
+class BoardWindow(NamedTuple):  # named tuples: see repdesk.core.views
     """The open stages' first cards in the default order, and every stage's true size."""
 
     stages: list[StageRow]
@@ -167,8 +165,7 @@ def _first_deals(conn: Any, stages: set[int], per_stage: int) -> list[int]:
     return chosen
 
 
-@dataclass(frozen=True, slots=True)
-class FirstScreen:
+class FirstScreen(NamedTuple):
     """Everything the app's first frame shows: the board's window and the quota strip."""
 
     board: BoardWindow

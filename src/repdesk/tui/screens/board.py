@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
@@ -136,7 +135,10 @@ class BoardScreen(DeskScreen):
             placeholder="filter: title, company or contact (esc clears)", id="filter"
         )
         filter_field.display = False  # shown by `/`; hidden, it can never take the focus
-        yield filter_field
+        import os
+
+        if os.environ.get("EXP") != "noinput":
+            yield filter_field
         yield RepdeskFooter()
 
     async def on_mount(self) -> None:
@@ -425,7 +427,7 @@ class BoardScreen(DeskScreen):
     def _move_locally(self, card: CardRow, stage_id: int) -> None:
         """Show the move at once (the reload that follows only confirms it)."""
         self.cards[card.stage_id] = [c for c in self.cards.get(card.stage_id, []) if c != card]
-        moved = replace(card, stage_id=stage_id, days_in_stage=0, rotting=False)
+        moved = card._replace(stage_id=stage_id, days_in_stage=0, rotting=False)
         self.cards.setdefault(stage_id, []).append(moved)
         if self.sizes is not None:
             for stage, sign in ((card.stage_id, -1), (stage_id, 1)):

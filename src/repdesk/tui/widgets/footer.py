@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -51,9 +50,9 @@ def grouped(entries: Iterable[list[Entry]]) -> list[list[Entry]]:
     return result
 
 
-@dataclass(frozen=True)
-class Item:
-    """One thing on the footer: a key and what it does, or a group's keys and their name."""
+class Item(NamedTuple):
+    """One thing on the footer: a key and what it does, or a group's keys and their name.
+    (A named tuple: the first frame defines it, see repdesk.core.views.)"""
 
     keys: tuple[tuple[str, str], ...]  # (key to press, as shown)
     description: str
