@@ -160,3 +160,26 @@ async def test_a_narrow_header_keeps_whole_figures() -> None:
         await pilot.pause()
         line = header_lines(app)[1]
         assert "…" not in line and line.startswith("26") and "€411k" in line, line
+
+
+async def test_the_box_draws_every_line_as_textual_draws_it() -> None:
+    """The box draws one line and repeats it (StageColumnBox.render_lines): each is the line
+    Textual's own drawing gives, border and all, focused or not."""
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    app = ColumnApp([card(n) for n in range(1, 4)])
+    async with app.run_test(size=(30, 20)) as pilot:
+        box = app.query_one(StageColumnBox)
+        for focused in (True, False):
+            if not focused:
+                app.set_focus(None)
+                await pilot.pause()
+            width, height = box.outer_size
+            repeated = box.render_lines(Region(0, 0, width, height))
+            one_by_one = [
+                Widget.render_lines(box, Region(0, y, width, 1))[0] for y in range(height)
+            ]
+            assert len(repeated) == height == 20
+            assert [list(s) for s in repeated] == [list(s) for s in one_by_one]
+            assert repeated[5].text.endswith("▕")  # the border, in every line

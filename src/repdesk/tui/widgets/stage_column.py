@@ -494,6 +494,17 @@ class StageColumnBox(Vertical):
     def column(self) -> StageColumn:
         return self._column
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Every line of the box is the same: blank under its header and column, and the
+        # border at the right (it has no top or bottom border and no padding). Textual draws
+        # each line of it through its styles, border included, and the header and column
+        # then cover all but the border: a sixth of the first frame's drawing (some 200 of
+        # its 470 lines on a 120-cell screen, benchmarks/terminal.py). One line, repeated.
+        if crop.height <= 1:
+            return super().render_lines(crop)
+        line = super().render_lines(Region(crop.x, crop.y, crop.width, 1))
+        return line * crop.height
+
     def compose(self) -> ComposeResult:
         yield self._header
         yield self._column
