@@ -183,3 +183,38 @@ async def test_the_box_draws_every_line_as_textual_draws_it() -> None:
             assert len(repeated) == height == 20
             assert [list(s) for s in repeated] == [list(s) for s in one_by_one]
             assert repeated[5].text.endswith("▕")  # the border, in every line
+
+
+async def test_the_column_draws_its_lines_as_textual_would() -> None:
+    """The column hands its lines straight to the app's filters (StageColumn.render_lines):
+    each is the line Textual's own drawing through the widget's styles gives, focused or not,
+    scrolled, cut at the left or right, and with no cards at all."""
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    def same(column: StageColumn, crop: Region) -> None:
+        ours = column.render_lines(crop)
+        textual = Widget.render_lines(column, crop)
+        assert [list(s) for s in ours] == [list(s) for s in textual]
+
+    app = ColumnApp([card(n, overdue=n % 3 == 0, open_objections=n % 2) for n in range(1, 30)])
+    async with app.run_test(size=(30, 20)) as pilot:
+        column = app.query_one(StageColumn)
+        await pilot.pause()
+        width, height = column.outer_size
+        assert column._plainly_styled()
+        same(column, Region(0, 0, width, height))
+        column.cursor_last()  # scrolled to the end
+        await pilot.pause()
+        same(column, Region(0, 0, width, height))
+        same(column, Region(3, 2, width - 5, height - 4))  # cut on every side
+        app.set_focus(None)
+        await pilot.pause()
+        same(column, Region(0, 0, width, height))
+        column.set_cards([])
+        await pilot.pause()
+        same(column, Region(0, 0, width, height))
+        assert "no deals" in column.render_lines(Region(0, 0, width, height))[1].text
+        column.styles.padding = (0, 1)  # styled: Textual draws it
+        await pilot.pause()
+        assert not column._plainly_styled()

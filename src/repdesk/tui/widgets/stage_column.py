@@ -260,7 +260,39 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         # Styles read once per pass, not per line: each read walks the ancestors' styles.
         self._styles_now = {}
         self._base_now = self.rich_style
-        return super().render_lines(crop)
+        if not self.is_attached or not self._plainly_styled():
+            # A column being removed is still drawn until the next layout, without its
+            # component styles (Textual clears them): Textual's drawing keeps its lines.
+            return super().render_lines(crop)
+        # Textual passes each line through the widget's styles (border, padding, tint,
+        # opacity: a column has none of them) and makes a new strip of it: a fifth of the
+        # first frame's drawing, for lines that come out as they went in. Here they go
+        # straight to the app's line filters and the crop, as Textual's own do
+        # (_styles_cache.StylesCache.render); a test holds the two to the same lines.
+        filters = self.get_line_filters()
+        background = self.background_colors[1]
+        strips = []
+        for y in crop.line_range:
+            strip = self.render_line(y)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            strips.append(strip)
+        x1, x2 = crop.column_span
+        if (x1, x2) != (0, self.outer_size.width):
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
+
+    def _plainly_styled(self) -> bool:
+        styles = self.styles
+        return (
+            not any(edge for edge, _ in styles.border)
+            and not any(edge for edge, _ in styles.outline)
+            and not any(styles.padding)
+            and not styles.tint.a
+            and self.opacity == 1
+            and styles.text_opacity == 1
+            and not styles.has_rule("hatch")
+        )
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
