@@ -151,6 +151,46 @@ def test_the_first_frame_is_rendered_once_when_the_start_is_over(
     assert frames[0] == (0, "BoardScreen", "LayoutUpdate")
 
 
+def test_a_filter_typed_at_the_first_frame_lands_in_the_field_that_comes_after_it(
+    home: Path, collector: None
+) -> None:
+    """The filter field is not in the first frame (BoardScreen.add_filter_field): `/` and a
+    word typed as the cards appear wait with every key until it is in, then land in it, and
+    none of the word's letters acts on the board (`n` would open the new-deal form)."""
+    from textual import events
+    from textual.widgets import Input
+
+    desk_home = build_small_desk(home)
+    seen: dict[str, Any] = {}
+
+    def run(app: RepdeskApp) -> None:
+        after = app.after_first_paint
+
+        def first_paint() -> None:
+            seen["field at first frame"] = bool(app.board.query("#filter"))
+            for key, character in (("slash", "/"), ("n", "n"), ("e", "e")):
+                event = events.Key(key, character)
+                event._sender = None  # as the terminal's keys come (see HEAVY's test below)
+                app.post_message(event)
+            after()
+
+        app.after_first_paint = first_paint  # type: ignore[method-assign]
+
+        async def main() -> None:
+            async with app.run_test(size=SIZE) as pilot:
+                await until(pilot, lambda: bool(app.board.query("#filter")))
+                field = app.board.query_one("#filter", Input)
+                await until(pilot, lambda: field.value == "ne")
+                await pilot.pause()
+                seen["value"] = field.value
+                seen["screen"] = type(app.screen).__name__
+
+        asyncio.run(main())
+
+    open_app(Desk(desk_home), auto_backup=False, run=run)
+    assert seen == {"field at first frame": False, "value": "ne", "screen": "BoardScreen"}
+
+
 def test_a_write_between_the_first_read_and_the_app_shows_up(home: Path, collector: None) -> None:
     """`repdesk` reads the first frame before the app (and its change watch) exists: a deal won
     from another terminal in between shows up in the board and the quota strip."""

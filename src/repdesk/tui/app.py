@@ -502,6 +502,7 @@ class RepdeskApp(KeysInOrder, App[int]):
 
     async def warmed_up(self) -> None:
         """The imports are in: what needs them (and the keys and clicks held meanwhile) goes."""
+        await self.board.add_filter_field()  # before any key: `/` finds it
         self._warming = False
         self.launch_notice()
         self.sync.start_watch()

@@ -131,15 +131,23 @@ class BoardScreen(DeskScreen):
         with Horizontal(id="columns"):
             yield from self._new_boxes()
         yield Static("", id="board-status")
-        filter_field = Input(
-            placeholder="filter: title, company or contact (esc clears)", id="filter"
-        )
-        filter_field.display = False  # shown by `/`; hidden, it can never take the focus
-        import os
-
-        if os.environ.get("EXP") != "noinput":
-            yield filter_field
+        # The filter field (`/`) comes after the first frame: see add_filter_field.
         yield RepdeskFooter()
+
+    async def add_filter_field(self) -> None:
+        """The filter field, mounted once the first frame is out, while the app still holds
+        the keys (RepdeskApp.warmed_up): the first frame does not show it, and an Input (its
+        styles to read, its widget to mount) cost that frame a few ms. No key reaches the board
+        before it is in, so `/` always finds it."""
+        if self._filter_field() is not None:
+            return
+        field = Input(placeholder="filter: title, company or contact (esc clears)", id="filter")
+        field.display = False  # shown by `/`; hidden, it can never take the focus
+        await self.mount(field, before=self.query_one(RepdeskFooter))
+
+    def _filter_field(self) -> Input | None:
+        found = self.query("#filter")
+        return found.first(Input) if found else None
 
     async def on_mount(self) -> None:
         if self.first is not None and self.stages:
@@ -238,9 +246,9 @@ class BoardScreen(DeskScreen):
         self.last_pending = False
         self.column_index = 0
         self.show_closed = False
-        field = self.query_one("#filter", Input)
-        field.value = ""
-        field.display = False
+        if (field := self._filter_field()) is not None:
+            field.value = ""
+            field.display = False
         self.needle = ""
         self.reload()
 
@@ -527,14 +535,15 @@ class BoardScreen(DeskScreen):
     # ------------------------------------------------------------- filter and views
 
     def action_filter(self) -> None:
-        field = self.query_one("#filter", Input)
+        if (field := self._filter_field()) is None:
+            return  # not in yet: the app holds every key until it is (add_filter_field)
         field.display = True
         field.focus()
 
     def action_clear_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.value = ""
-        field.display = False
+        if (field := self._filter_field()) is not None:
+            field.value = ""
+            field.display = False
         self.needle = ""
         self.redraw()
         # The field had the focus: give it to the column now, or a key straight after escape
