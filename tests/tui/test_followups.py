@@ -276,3 +276,40 @@ async def test_rows_with_wide_characters_line_up_with_the_others(
                 ends[line.title] = cell_len(drawn[: drawn.index(money) + len(money)])
         assert CJK in ends and EMOJI in ends
         assert len(set(ends.values())) == 1, ends
+
+
+async def test_2_opens_on_the_first_rows_read_ahead(
+    app: RepdeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the rep is on the board the app reads the queues' first rows ahead
+    (FollowUpsScreen.read_ahead): 2 shows them as it mounts, with no first read of its own,
+    and only the whole queues are read after."""
+    import threading
+
+    from repdesk.tui.screens import followups
+
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: app.board.loaded and app.warmed.is_set())
+        key = followups.kept_as(followups.this_minute())
+        await until(pilot, lambda: app.desk.kept(key) is not None)
+        reads: list[str] = []
+        report_now = app.desk.report_now
+
+        def counted(fn: Any) -> Any:
+            if threading.current_thread().name == "repdesk-read":  # read_early's thread
+                reads.append("an early read")
+            return report_now(fn)
+
+        monkeypatch.setattr(app.desk, "report_now", counted)
+        shown_at_mount: list[bool] = []
+        on_mount = FollowUpsScreen.on_mount
+
+        def mounted(screen: FollowUpsScreen) -> None:
+            on_mount(screen)
+            shown_at_mount.append(bool(screen.query_one(QueueList).lines))
+
+        monkeypatch.setattr(FollowUpsScreen, "on_mount", mounted)
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
+        assert shown_at_mount == [True]
+        assert reads == []  # no early read of the first rows (the whole queues come after)

@@ -125,3 +125,50 @@ def test_what_went_stale_is_dropped_not_kept(desk: DeskGateway) -> None:
     desk.write_now(lambda session: None)
     desk.report_keeping("d", _won)
     assert set(desk._kept) == {"d"}
+
+
+def test_no_more_than_a_few_reads_are_kept_on_a_quiet_day(desk: DeskGateway) -> None:
+    """The queues are kept a minute at a time: a day with no write keeps the last few minutes
+    (and months of KPI panes paged through), not every one of them."""
+    from repdesk.tui.gateway import KEEP_AT_MOST
+
+    for minute in range(KEEP_AT_MOST + 10):
+        desk.report_keeping(("queues-first", minute), _won)
+    assert len(desk._kept) == KEEP_AT_MOST
+    assert ("queues-first", KEEP_AT_MOST + 9) in desk._kept
+    assert ("queues-first", 0) not in desk._kept
+
+
+def test_the_queues_first_rows_are_read_ahead_for_the_minute(
+    desk: DeskGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Key 2 opens on rows read ahead (FollowUpsScreen.read_ahead): kept for the minute they
+    were read in, read again after a write or when the minute turns (a step with a time falls
+    due on its minute)."""
+    from datetime import datetime
+
+    from repdesk.tui.screens import followups
+    from repdesk.tui.screens.followups import FollowUpsScreen
+
+    def kept_now() -> Any:
+        deadline = time.monotonic() + 10
+        while (rows := desk.kept(followups.kept_as(followups.this_minute()))) is None:
+            assert time.monotonic() < deadline, "the rows were never read ahead"
+            FollowUpsScreen.read_ahead(desk)
+            time.sleep(0.01)
+        return rows
+
+    first = kept_now()
+    assert first.count("overdue") >= 1
+    FollowUpsScreen.read_ahead(desk)  # still holds: nothing to read
+    assert kept_now() is first
+    desk.write_now(lambda session: None)
+    assert desk.kept(followups.kept_as(followups.this_minute())) is None
+    second = kept_now()
+    assert second is not first and second.count("overdue") == first.count("overdue")
+    # A minute later: a new read, for that minute.
+    later = datetime.fromisoformat("2026-11-20T09:31:00+00:00")
+    monkeypatch.setenv("REPDESK_NOW", later.isoformat())
+    assert followups.this_minute() == later
+    assert desk.kept(followups.kept_as(later)) is None
+    assert kept_now() is not second

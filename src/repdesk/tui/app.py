@@ -285,16 +285,20 @@ class RepdeskApp(KeysInOrder, App[int]):
             background.collect_if_due()
 
     def read_ahead(self) -> None:
-        """Once a second (the change timer): when this month's KPI pane went stale (a write,
-        the day turned), read it again in the background, so key 3 opens on its figures. Not
-        while the imports are loading (the pane's module is one), the desk is away, or the
-        pane is up (it reads for itself)."""
+        """Once a second (the change timer): when this month's KPI pane or the queues' first
+        rows went stale (a write, the day or the minute turned), read them again in the
+        background, so keys 3 and 2 open on their figures. Not while the imports are loading
+        (the screens' modules are among them), the desk is away, or the screen is up (it
+        reads for itself)."""
         if self._warming or self.desk.away is not None:
             return
+        from repdesk.tui.screens.followups import FollowUpsScreen
         from repdesk.tui.screens.kpi import KpiScreen
 
         if not isinstance(self.screen, KpiScreen):
             KpiScreen.read_ahead(self.desk)
+        if not isinstance(self.screen, FollowUpsScreen):
+            FollowUpsScreen.read_ahead(self.desk)
 
     def refresh_quota(self) -> None:
         """Show this month's figures on every strip: at once when nothing was written since

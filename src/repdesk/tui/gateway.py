@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 # When a kept report was read: the writes seen by then, the day, the settings (kept reads).
 _Stamp = tuple[int, date, Settings]
+# The most kept reads held at once (the oldest kept goes first): months of KPI panes paged
+# through, this minute's queues, the strip's standing.
+KEEP_AT_MOST = 16
 
 
 class DeskAway(RepdeskError):
@@ -322,7 +325,12 @@ class DeskGateway:
             now = self._stamp()
             for old in [k for k, (when, _) in self._kept.items() if when != now]:
                 del self._kept[old]
+            self._kept.pop(key, None)
             self._kept[key] = (stamp, value)
+            # Bounded on a quiet day too: the queues are kept a minute at a time (their keys
+            # name the minute), and nothing else would drop the older minutes.
+            while len(self._kept) > KEEP_AT_MOST:
+                del self._kept[next(iter(self._kept))]
         return value
 
     def kept(self, key: Hashable) -> Any | None:

@@ -7,7 +7,8 @@ reschedule, log a call, or give a stepless deal its next step.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -27,10 +28,34 @@ from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.queue_list import QueueList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
+if TYPE_CHECKING:
+    from repdesk.tui.gateway import DeskGateway
+
 # The first read of the screen keeps this many rows of each queue: more than the tallest
 # terminal shows of the first queue, and counts the rest. The whole queues follow in a
 # second read (on a desk of 10,000 deals thousands of rows, several times slower to read).
 FIRST_ROWS = 100
+
+
+def this_minute() -> datetime:
+    return clock.now().replace(second=0, microsecond=0)
+
+
+def first_rows_reader(going_cold_days: int, minute: datetime) -> Callable[[Any], DayQueues]:
+    """The first rows of the queues as they stand at `minute`."""
+    return lambda conn: figures.day_queues(
+        conn,
+        today=clock.local_date(minute),
+        now=minute,
+        going_cold_days=going_cold_days,
+        limit=FIRST_ROWS,
+    )
+
+
+def kept_as(minute: datetime) -> tuple[str, datetime]:
+    """The key the desk keeps the first rows under (DeskGateway.kept): a minute's, since a
+    step with a time falls due on its minute."""
+    return ("queues-first", minute)
 
 
 def load_queues(session: Any, going_cold_days: int, limit: int | None = None) -> DayQueues:
@@ -71,11 +96,20 @@ class FollowUpsScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.loaded = False
-        self.read_early(self._first_rows(), report=True)
+        minute = this_minute()
+        self.read_early(self._first_rows(minute), report=True, keep_as=kept_as(minute))
 
-    def _first_rows(self) -> Callable[[Any], DayQueues]:
-        days = self.desk.settings.going_cold_days
-        return lambda c: load_queues(c, days, FIRST_ROWS)
+    def _first_rows(self, minute: datetime) -> Callable[[Any], DayQueues]:
+        return first_rows_reader(self.desk.settings.going_cold_days, minute)
+
+    @staticmethod
+    def read_ahead(desk: DeskGateway) -> None:
+        """Read the queues' first rows in the background and keep them, while the rep is
+        elsewhere: key 2 then opens on them without waiting for a read (some 30 ms on a desk
+        of 10,000 deals, benchmarks/terminal.py). The app calls it on its change timer; it
+        reads when a write or the minute made what is kept stale."""
+        minute = this_minute()
+        desk.prepare(kept_as(minute), first_rows_reader(desk.settings.going_cold_days, minute))
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -104,7 +138,10 @@ class FollowUpsScreen(DeskScreen):
         if not self.loaded and not self.query_one(QueueList).lines:
             # The first screenful first: the rep reads the top of the day while the rest comes.
             # Only on the first read: a reload's cut could drop the row the cursor is on.
-            first = await self.first_read(self._first_rows(), report=True)
+            minute = this_minute()
+            first = await self.first_read(
+                self._first_rows(minute), report=True, keep_as=kept_as(minute)
+            )
             if not can_show(self):
                 return  # the rep left the screen while it was reading
             self._show(first)
