@@ -196,26 +196,53 @@ def test_snapshot_80x24(snap_compare: Any, app: RepdeskApp) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=snapshot())
 
 
-async def test_each_chart_is_drawn_once_per_figure_and_size(app: RepdeskApp) -> None:
+async def test_each_chart_is_drawn_once_per_figure_and_size(
+    app: RepdeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """plotext redraws a whole chart on every render; the pane's opening renders it several
-    times. The drawing is kept until the figure or the size changes, and it stays correct."""
+    times, and every opening makes new charts. The drawing is kept until the figure, the size
+    or the theme changes, also from one opening of the pane to the next, and it stays
+    correct."""
+    from textual_plotext import PlotextPlot
+
+    from repdesk.tui.widgets import kpi_charts
     from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
+
+    monkeypatch.setattr(kpi_charts, "_DRAWINGS", {})  # none kept from an earlier test
+    drawings: list[str] = []
+    render = PlotextPlot.render
+
+    def counted(chart: PlotextPlot) -> Any:
+        drawings.append(type(chart).__name__)
+        return render(chart)
+
+    monkeypatch.setattr(PlotextPlot, "render", counted)
+
+    def text(chart: PlotextPlot) -> str:
+        return str(chart.render())
 
     async with app.run_test(size=SIZE) as pilot:
         screen = await kpi_screen(pilot)
+        await until(pilot, lambda: sorted(drawings) == ["FunnelChart", "WonChart"])
         won, funnel = screen.query_one(WonChart), screen.query_one(FunnelChart)
-        first = won.render()
-        assert "Won vs pace" in str(first)
-        assert won.render() is first  # the same figure, the same size: not drawn again
-        assert "Open deals by stage" in str(funnel.render())
+        first = text(won)
+        assert "Won vs pace" in first and "Open deals by stage" in text(funnel)
+        await pilot.press("1")
+        await until(pilot, lambda: app.screen is app.board)
+        screen = await kpi_screen(pilot)  # new charts, the same figures and size
+        await pilot.pause()
+        assert text(screen.query_one(WonChart)) == first
+        assert sorted(drawings) == ["FunnelChart", "WonChart"]  # not drawn again
         await pilot.press("left_square_bracket")  # October: a new figure
-        await until(pilot, lambda: won.render() is not first)
-        october = won.render()
+        won = screen.query_one(WonChart)
+        await until(pilot, lambda: text(won) != first)
+        october = text(won)
+        assert drawings.count("WonChart") == 2
         await pilot.resize_terminal(SIZE[0] - 20, SIZE[1])
-        await until(pilot, lambda: won.render() is not october)
-        resized = won.render()
-        assert "Won vs pace" in str(resized)
-        assert max(len(line) for line in str(resized).splitlines()) <= won.size.width
+        await until(pilot, lambda: text(won) != october)
+        resized = text(won)
+        assert "Won vs pace" in resized
+        assert max(len(line) for line in resized.splitlines()) <= won.size.width
 
 
 async def test_3_opens_on_the_pane_read_ahead_and_a_win_from_the_shell_shows_at_once(

@@ -3,6 +3,7 @@ open pipeline stage by stage with how often deals go on from each stage."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import date
 
 from rich.text import Text
@@ -28,32 +29,43 @@ def cumulative_by_day(
     return points
 
 
+# Drawings kept across the pane's openings, by chart, figure, size and theme: each opening
+# makes new chart widgets, and plotext drew both charts again every time, some 20 ms of the
+# time from key 3 to the pane on a 10,000-deal desk (benchmarks/terminal.py). A few: the
+# months paged through, two sizes.
+_DRAWINGS: dict[tuple[Hashable, ...], Text] = {}
+KEEP_DRAWINGS = 12
+
+
 class DrawnOnce(PlotextPlot):
-    """A plot drawn once per figure, size and theme. Textual renders a widget again whenever
-    its screen is laid out or painted (on opening, on the pane's figures arriving, on every
-    refresh around it); plotext redraws the whole figure each time, about a third of the KPI
-    pane's opening. Before its first figure the chart is blank: drawing empty axes only to
-    replace them a moment later cost as much as drawing the real ones."""
+    """A plot drawn once per figure, size and theme, also across the pane's openings. Textual
+    renders a widget again whenever its screen is laid out or painted (on opening, on the
+    pane's figures arriving, on every refresh around it); plotext redraws the whole figure
+    each time. Before its first figure the chart is blank: drawing empty axes only to replace
+    them a moment later cost as much as drawing the real ones."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._figure = 0  # bumped by each new figure (`drawn`)
-        self._drawn: tuple[tuple[int, int, int, str], Text] | None = None
+        self._figure: Hashable = None  # what the figure in `plt` shows (`drawn`)
 
-    def drawn(self) -> None:
-        """A new figure is in `plt`: draw it at the next render."""
-        self._figure += 1
+    def drawn(self, figure: Hashable) -> None:
+        """`figure` (all that the drawing shows) is in `plt` now: draw it at the next render,
+        or take the drawing from an earlier opening of the pane."""
+        self._figure = (type(self).__name__, figure)
         self.refresh()
 
     def render(self) -> RenderResult:
-        if not self._figure:
+        if self._figure is None:
             return ""
         key = (self._figure, self.size.width, self.size.height, self.app.theme)
-        if self._drawn is None or self._drawn[0] != key:
+        drawing = _DRAWINGS.get(key)
+        if drawing is None:
             rendered = super().render()
             assert isinstance(rendered, Text)  # plotext's drawing, read back from ANSI
-            self._drawn = (key, rendered)
-        return self._drawn[1]
+            drawing = _DRAWINGS[key] = rendered
+            while len(_DRAWINGS) > KEEP_DRAWINGS:
+                del _DRAWINGS[next(iter(_DRAWINGS))]
+        return drawing
 
 
 class WonChart(DrawnOnce):
@@ -91,7 +103,7 @@ class WonChart(DrawnOnce):
         plt.xlim(0, period.days)
         plt.ylim(0, max([quota / unit if quota else 0, *(c / unit for _, c in points), 1]))
         plt.title(f"Won vs pace, thousands {currency}")
-        self.drawn()
+        self.drawn((period, as_of, tuple(won_by_day), quota, currency))
 
 
 class FunnelChart(DrawnOnce):
@@ -116,4 +128,4 @@ class FunnelChart(DrawnOnce):
             step = max(1, -(-most // 4))  # about four whole-number ticks
             plt.xticks(list(range(0, most + step, step)))
         plt.title("Open deals by stage (→ went on to the next)")
-        self.drawn()
+        self.drawn(tuple((stage.name, stage.conversion, stage.open_count) for stage in funnel))
