@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import events, work
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.worker import WorkerFailed
@@ -31,7 +32,7 @@ from repdesk.storage import problems
 from repdesk.storage.paths import Home, demo_owner
 from repdesk.tui.gateway import DeskAway, DeskGateway
 from repdesk.tui.keyorder import KeysInOrder
-from repdesk.tui.lifecycle import can_show, reload_when_composed
+from repdesk.tui.lifecycle import already_done, can_show, reload_when_composed
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.syncing import AppSync
 from repdesk.tui.undo import Undo
@@ -198,6 +199,16 @@ class RepdeskApp(KeysInOrder, App[int]):
         # update), its first frame then drawn again (benchmarks/terminal.py: 30-40 ms of
         # the first frame on a 10,000-deal desk).
         return self.board
+
+    def pop_screen(self) -> AwaitComplete:
+        # The board is the bottom of the stack and stays: a second dismissal of one of
+        # Textual's own screens (the palette, the theme picker: two clicks on one of their
+        # lines; the app's own screens are dismissed once, lifecycle.DismissedOnce) would pop
+        # it, and Textual stops the app when the last screen goes.
+        if len(self.screen_stack) <= 1:
+            return already_done()
+        popped: AwaitComplete = super().pop_screen()
+        return popped
 
     def on_ready(self) -> None:
         # Textual posts Ready at the first screen's first layout, and the app reads it once its

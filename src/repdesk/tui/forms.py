@@ -23,7 +23,7 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 
 from repdesk.core.errors import InvalidInput, LookupFailed, RepdeskError
 from repdesk.core.text import printable
-from repdesk.tui.lifecycle import can_show
+from repdesk.tui.lifecycle import DismissedOnce, can_show
 
 if TYPE_CHECKING:
     from textual import getters
@@ -191,7 +191,7 @@ class _FieldList(VerticalScroll, can_focus=False):
     """The fields, scrollable when the terminal is short; tab goes field to field."""
 
 
-class FormScreen(ModalScreen[Any]):
+class FormScreen(DismissedOnce, ModalScreen[Any]):
     """A modal form. `submit(values)` performs the write and returns what the caller gets."""
 
     if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
@@ -414,7 +414,7 @@ class FormScreen(ModalScreen[Any]):
             self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[Any]):
+class ConfirmScreen(DismissedOnce, ModalScreen[Any]):
     """A yes/no question: `y` or enter confirms, `n` or esc declines."""
 
     if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)

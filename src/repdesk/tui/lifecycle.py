@@ -12,9 +12,16 @@ its children first, while the screen itself is still attached). Querying a widge
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from textual.await_complete import AwaitComplete
 from textual.dom import DOMNode
 from textual.screen import Screen
+
+if TYPE_CHECKING:  # the mixin below is a screen to the type checker only
+    _ScreenBase = Screen[Any]
+else:
+    _ScreenBase = object
 
 
 def can_show(node: DOMNode) -> bool:
@@ -34,3 +41,26 @@ def reload_when_composed(screen: Screen[object], reload: Callable[[], object]) -
     else:
         # Flushed after the screen's current message (Compose or Mount): its widgets are in.
         screen.call_next(reload)
+
+
+class DismissedOnce(_ScreenBase):
+    """A screen that is dismissed once, whatever the number of clicks.
+
+    Textual's `Screen.dismiss` pops whatever screen is on top, not the one dismissed. Keys
+    come one at a time, but two clicks (a double click on a welcome's line, a pick list's
+    option) both reach a screen before its first dismissal is done: the second popped the
+    screen under it (the deal page under a pick list) and, under a screen over the board
+    alone, stopped the app ("Can't pop screen"). Found by a hostile test. A screen that is no
+    longer on top is not dismissed again, and its result callback not run again."""
+
+    def dismiss(self, result: Any = None) -> AwaitComplete:
+        if self is not self.app.screen:
+            return already_done()
+        done: AwaitComplete = super().dismiss(result)
+        return done
+
+
+def already_done() -> AwaitComplete:
+    """What a pop or a dismissal that does nothing returns (Textual's own is untyped)."""
+    done: AwaitComplete = AwaitComplete.nothing()  # type: ignore[no-untyped-call]
+    return done

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual import events
 from textual.screen import Screen
 
+from repdesk.tui.lifecycle import DismissedOnce
+
 if TYPE_CHECKING:
     from textual import getters
 
@@ -22,7 +24,7 @@ T = TypeVar("T")
 EARLY_WAIT_SECONDS = 0.2
 
 
-class DeskScreen(Screen[None]):
+class DeskScreen(DismissedOnce, Screen[None]):
     if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
         app = getters.app(RepdeskApp)
 

@@ -19,6 +19,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
+from repdesk.tui.lifecycle import DismissedOnce
+
 
 @dataclass
 class KeyEntry:
@@ -124,7 +126,7 @@ class _KeyList(VerticalScroll, can_focus=False):
     """Scrolled by the help screen's own j/k, so it never needs the focus."""
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DismissedOnce, ModalScreen[None]):
     """Opened over a screen; `esc` or `?` closes it and that screen is exactly as it was."""
 
     BINDINGS = [

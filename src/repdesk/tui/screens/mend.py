@@ -19,13 +19,14 @@ from repdesk.core.text import printable
 from repdesk.services import activities, deals, followups, objections, trash
 from repdesk.storage.models import saved_id
 from repdesk.tui.forms import ConfirmScreen
+from repdesk.tui.lifecycle import DismissedOnce
 from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
-class PickScreen(ModalScreen[Any]):
+class PickScreen(DismissedOnce, ModalScreen[Any]):
     """Pick one of a few things: enter takes it, esc takes none (dismissed with None)."""
 
     DEFAULT_CSS = """

@@ -22,6 +22,7 @@ from repdesk.core.dates import Period, period_containing
 from repdesk.core.money import format_money
 from repdesk.tui import actions
 from repdesk.tui.gateway import DeskGateway
+from repdesk.tui.lifecycle import DismissedOnce
 from repdesk.tui.screens.help import key_for
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class Choice(Static):
         await self.screen.run_action(self.action)
 
 
-class WelcomeScreen(ModalScreen[None]):
+class WelcomeScreen(DismissedOnce, ModalScreen[None]):
     if TYPE_CHECKING:  # self.app is a RepdeskApp (Textual's typed getter; no runtime check)
         app = getters.app(RepdeskApp)
 
