@@ -8,6 +8,7 @@ import re
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -360,3 +361,28 @@ async def test_j_sent_in_a_burst_scrolls_the_help_one_line_each(app: RepdeskApp)
         await burst(pilot, *["j"] * 10)
         await until(pilot, lambda: keys.scroll_y >= 10, timeout=5)
         assert keys.scroll_y == 10
+
+
+async def test_t_pressed_twice_on_the_welcome_builds_the_demo_desk_once(
+    empty_app: RepdeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double tap of `t`: in tmux the second `t` cancelled the first opening (whose build
+    went on in its thread) and built the same demo desk again beside it; the app stopped with
+    "the demo is built into an empty desk only" (found by a hostile test). The welcome opens
+    it once."""
+    openings: list[str] = []
+    open_demo_desk = empty_app.open_demo_desk
+
+    def counted() -> Any:
+        openings.append("demo")
+        return open_demo_desk()
+
+    monkeypatch.setattr(empty_app, "open_demo_desk", counted)
+    async with empty_app.run_test(size=SIZE) as pilot:
+        screen = await welcome(pilot)
+        screen.action_demo()
+        screen.action_demo()  # the second tap, while the first builds the demo desk
+        await until(pilot, lambda: empty_app.board.loaded and empty_app.board.cards)
+        await pilot.pause(0.3)
+        assert openings == ["demo"]
+        assert empty_app.return_code is None and empty_app.on_demo

@@ -59,6 +59,7 @@ class WelcomeScreen(DismissedOnce, ModalScreen[None]):
         Binding("q", "app.quit", "Quit", id="welcome.quit", show=False),
     ]
     CHOICES = ("first_deal", "set_quota", "demo", "close")
+    _opening_demo = False  # `t` pressed: the demo desk is being built (action_demo)
     DEFAULT_CSS = """
     WelcomeScreen { align: center middle; background: $background 60%; }
     WelcomeScreen #welcome-box {
@@ -128,6 +129,11 @@ class WelcomeScreen(DismissedOnce, ModalScreen[None]):
         self.app.push_screen(actions.quota_form(self.desk, period=this_month, current=None), saved)
 
     def action_demo(self) -> None:
+        if self._opening_demo:
+            # A second `t` (a double tap) while the first builds it: a second build of the
+            # same files stopped the app (found by a hostile test).
+            return
+        self._opening_demo = True
         self.query_one("#welcome-intro", Static).update(Text("Opening the demo desk…"))
         self.app.open_demo_desk()
 
