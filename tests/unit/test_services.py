@@ -328,3 +328,25 @@ def test_day_queues_cut_to_their_first_rows_keep_the_order_and_the_counts(engine
         assert cut.count(key) == whole.count(key) == len(rows)
     assert (cut.count("overdue"), cut.count("today"), cut.count("upcoming")) == (18, 9, 9)
     assert cut.to_json()["overdue"]["count"] == 18 and len(cut.to_json()["overdue"]["items"]) == 4
+
+
+def test_a_queue_cut_to_its_first_rows_never_holds_the_rest() -> None:
+    """`day_queues(limit=...)` keeps a section's first rows as they are read (a bounded heap):
+    on 100,000 deals the tens of thousands of "no next step" rows held to keep a hundred
+    raised the app's peak memory by 18 MB. The same first rows, in order, and the full count."""
+    import random
+
+    from repdesk.reports.figures import _Section
+
+    keys = [(random.randrange(50), n) for n in range(2_000)]
+    section = _Section(5)
+    most = 0
+    for key in keys:
+        section.add(key, lambda key=key: key)
+        most = max(most, len(section.entries))
+    assert most == 5 and section.count == 2_000
+    assert [key for key, _ in section.first()] == sorted(keys)[:5]
+    every = _Section(None)
+    for key in keys:
+        every.add(key, lambda key=key: key)
+    assert [key for key, _ in every.first()] == sorted(keys)

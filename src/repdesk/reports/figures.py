@@ -279,9 +279,7 @@ def day_queues(
     the same rows either way (tests/unit/test_services.py compares them). Ties go by id.
     """
     # Each section as (sort key, row maker) pairs; the rows are made for what is kept.
-    found: dict[str, list[tuple[tuple[Any, ...], Callable[[], QueueRow]]]] = {
-        key: [] for key, _ in DayQueues.SECTIONS
-    }
+    found = {key: _Section(limit) for key, _ in DayQueues.SECTIONS}
     no_time = time()
     horizon = today + timedelta(UPCOMING_DAYS)
     counts: dict[str, int] = {}
@@ -313,10 +311,10 @@ def day_queues(
         }  # fmt: skip
         make = partial(_pending_row, deal, about)
         if due < today:  # what is late: most urgent first (QueueRow.rank_key)
-            found["overdue"].append(((-urgency, -cents, -chance, at or no_time, fid), make))
+            found["overdue"].add((-urgency, -cents, -chance, at or no_time, fid), make)
         else:  # the day ahead, in time order (QueueRow.time_key)
             in_time = (due, at is not None, at or no_time, -cents, -chance, fid)
-            found["today" if due == today else "upcoming"].append((in_time, make))
+            found["today" if due == today else "upcoming"].add(in_time, make)
     facts = queries.fetch(conn, "stage_facts")
     stages = {int(stage_id): (name, int(chance), rot) for stage_id, name, chance, rot, _ in facts}
     # Read as far back as the shortest going-cold limit, the open stages' own among them.
@@ -333,12 +331,12 @@ def day_queues(
         make = partial(_touch_row, names, (deal_id, cents, currency, stage, chance), touched, since)
         urgent = (-since, -cents, -chance, no_time, deal_id)
         if not has_pending:
-            found["no_next_step"].append((urgent, make))
+            found["no_next_step"].add(urgent, make)
         if since >= (rot_days or going_cold_days):
-            found["going_cold"].append((urgent, make))
+            found["going_cold"].add(urgent, make)
     for item in _stay_in_touch(conn, now):
-        found["going_cold"].append(((*item.rank_key, item.deal_id), partial(_as_made, item)))
-    kept = {key: _first(entries, limit) for key, entries in found.items()}
+        found["going_cold"].add((*item.rank_key, item.deal_id), partial(_as_made, item))
+    kept = {key: section.first() for key, section in found.items()}
     # Each of these two sections' keys ends with its deal's id (the stay-in-touch rows too,
     # which carry their names already: read again, harmlessly).
     wanted = {key[-1] for section in ("no_next_step", "going_cold") for key, _ in kept[section]}
@@ -349,7 +347,7 @@ def day_queues(
         )
     sections = {key: [make() for _, make in first] for key, first in kept.items()}
     if limit is not None:
-        counts = {key: len(entries) for key, entries in found.items()} | counts
+        counts = {key: section.count for key, section in found.items()} | counts
     return DayQueues(**sections, counts=counts)
 
 
@@ -369,14 +367,49 @@ def _touch_row(
     )
 
 
-def _first(
-    entries: list[tuple[tuple[Any, ...], Callable[[], QueueRow]]], limit: int | None
-) -> list[tuple[tuple[Any, ...], Callable[[], QueueRow]]]:
-    """The entries in key order, the first `limit` of them if given."""
-    by_key = itemgetter(0)
-    if limit is None:
-        return sorted(entries, key=by_key)
-    return heapq.nsmallest(limit, entries, key=by_key)
+if TYPE_CHECKING:
+    _Entry = tuple[tuple[Any, ...], Callable[[], QueueRow]]
+
+
+class _Kept:
+    """An entry in a section's bounded heap: the heap's top is the last of those kept."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self, entry: _Entry) -> None:
+        self.entry = entry
+
+    def __lt__(self, other: _Kept) -> bool:
+        return self.entry[0] > other.entry[0]
+
+
+class _Section:
+    """A queue's entries as they are read: every one, or (with `limit`) the first `limit` by
+    key and how many came. With a limit the section never holds the rest: on 100,000 deals
+    "no next step" and "going cold" are tens of thousands of rows, and holding them all to
+    keep a hundred raised the app's peak memory by 18 MB (its read ahead of the queues)."""
+
+    __slots__ = ("count", "entries", "limit")
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.entries: list[Any] = []  # entries, or a heap of _Kept with a limit
+        self.count = 0
+
+    def add(self, key: tuple[Any, ...], make: Callable[[], QueueRow]) -> None:
+        self.count += 1
+        if self.limit is None:
+            self.entries.append((key, make))
+        elif len(self.entries) < self.limit:
+            heapq.heappush(self.entries, _Kept((key, make)))
+        elif self.entries and key < self.entries[0].entry[0]:
+            heapq.heapreplace(self.entries, _Kept((key, make)))
+
+    def first(self) -> list[_Entry]:
+        """The entries kept, in key order (the first `limit` when there is one)."""
+        if self.limit is None:
+            return sorted(self.entries, key=itemgetter(0))
+        return sorted((kept.entry for kept in self.entries), key=itemgetter(0))
 
 
 def _as_made(row: QueueRow) -> QueueRow:
