@@ -1,7 +1,7 @@
 """Writer processes the reliability tests start, race and kill. Run as a script:
 
-    writers.py app HOME TAG ROUNDS SHARED OWN   the app's write path (DeskGateway.write, a thread)
-    writers.py shell HOME TAG ROUNDS SHARED OWN the shell commands' entry point (repdesk.cli.main)
+    writers.py app HOME TAG ROUNDS SHARED OWN [PARTNER]   the app's write path (DeskGateway.write)
+    writers.py shell HOME TAG ROUNDS SHARED OWN [PARTNER] the shell's entry point (repdesk.cli.main)
     writers.py zygote HOME DEALS                forks a call-logging writer per "spawn" line
     writers.py migrate DESK STOP                upgrades DESK and kills itself at step STOP
 
@@ -31,12 +31,38 @@ def ready() -> None:
     sys.stdin.readline()
 
 
+# With a partner, a writer waits at these rounds until the partner's calls have caught up, so
+# the two race in every stretch between them, however the machine schedules two processes (a
+# loaded 2-core machine once ran one writer's every round before the other's first).
+MEET_EVERY = 10
+
+
+def meet(home: Path, partner: str | None, round_number: int) -> None:
+    """At every MEET_EVERY-th round, wait until `partner` logged its calls up to this round."""
+    if partner is None or round_number == 0 or round_number % MEET_EVERY:
+        return
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + 60
+    with contextlib.closing(sqlite3.connect(home / "desk.sqlite", timeout=30)) as conn:
+        while time.monotonic() < deadline:
+            ((done,),) = conn.execute(
+                "SELECT count(*) FROM activity WHERE text LIKE ?", (f"{partner}-%",)
+            ).fetchall()
+            if done >= round_number:
+                return
+            time.sleep(0.002)
+
+
 def _stage(round_number: int, own: list[int]) -> str:
     # Each owned deal goes Prospect -> Contacted -> Prospect ...: every move is a real change.
     return "Contacted" if (round_number // len(own)) % 2 == 0 else "Prospect"
 
 
-def app_writer(home: Path, tag: str, rounds: int, shared: list[int], own: list[int]) -> None:
+def app_writer(
+    home: Path, tag: str, rounds: int, shared: list[int], own: list[int], partner: str | None
+) -> None:
     from repdesk.core import clock
     from repdesk.services import activities, deals
     from repdesk.settings import Settings
@@ -48,6 +74,7 @@ def app_writer(home: Path, tag: str, rounds: int, shared: list[int], own: list[i
 
     async def run() -> None:
         for n in range(rounds):
+            await asyncio.to_thread(meet, home, partner, n)
             deal_id, text = shared[n % len(shared)], f"{tag}-{n}"
             await gateway.write(
                 lambda s, deal_id=deal_id, text=text: activities.log_activity(
@@ -74,7 +101,9 @@ def app_writer(home: Path, tag: str, rounds: int, shared: list[int], own: list[i
         gateway.close()
 
 
-def shell_writer(home: Path, tag: str, rounds: int, shared: list[int], own: list[int]) -> None:
+def shell_writer(
+    home: Path, tag: str, rounds: int, shared: list[int], own: list[int], partner: str | None
+) -> None:
     import repdesk.services.activities  # the imports are paid before the start line
     import repdesk.storage.store  # noqa: F401
     from repdesk.cli import main
@@ -91,6 +120,7 @@ def shell_writer(home: Path, tag: str, rounds: int, shared: list[int], own: list
         return True
 
     for n in range(rounds):
+        meet(home, partner, n)
         text = f"{tag}-{n}"
         deal = str(shared[n % len(shared)])
         if shell("log", "call", deal, "--note", text, "--next", "today", "--next-note", text):
@@ -186,7 +216,7 @@ def migrate(desk: Path, stop: int) -> None:
 if __name__ == "__main__":
     mode, rest = sys.argv[1], sys.argv[2:]
     if mode in ("app", "shell"):
-        home, tag, rounds, shared, own = rest
+        home, tag, rounds, shared, own, *partner = rest
         writer = app_writer if mode == "app" else shell_writer
         writer(
             Path(home),
@@ -194,6 +224,7 @@ if __name__ == "__main__":
             int(rounds),
             [int(x) for x in shared.split(",")],
             [int(x) for x in own.split(",")],
+            partner[0] if partner else None,
         )
     elif mode == "zygote":
         zygote(Path(rest[0]), int(rest[1]))
