@@ -84,3 +84,48 @@ async def test_clicks_on_a_pick_list_delete_once_and_keep_the_deal_page(
         assert app.return_code is None
         assert app.screen is deal_page
         assert db(home, "SELECT count(*) FROM trash")[0][0] == trashed + 1
+
+
+@pytest.mark.parametrize("words", ["Reopen", "Keys"])
+async def test_a_double_click_on_a_palette_hit_keeps_the_screen_under_the_palette(
+    app: RepdeskApp, words: str
+) -> None:
+    """Over the deal page, a palette hit that opens nothing in its place (`Keys` opens the
+    help over it): Textual's palette was dismissed twice and took the deal page with it
+    (found by a review)."""
+    from textual.command import CommandPalette
+
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded)
+        await pilot.press("l", "l", "l", "l", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        deal_page = app.screen
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*words)
+        await palette_searched(pilot)
+        await pilot.pause(0.2)
+        clicks(pilot, "CommandList", (4, 1), 2)
+        await until(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        await pilot.pause(0.5)
+        assert deal_page in app.screen_stack
+        assert app.return_code is None
+
+
+@pytest.mark.parametrize("choice", ["#welcome-first-deal", "#welcome-set-quota"])
+async def test_a_double_click_on_a_welcome_choice_opens_one_form(
+    empty_app: RepdeskApp, choice: str
+) -> None:
+    """The second click of a double click reached the welcome after the first had opened a
+    form over it, and opened a second form (found by a review)."""
+    from repdesk.tui.forms import FormScreen
+
+    app = empty_app
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        await pilot.pause(0.2)
+        clicks(pilot, choice, (2, 0), 2)
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.pause(0.5)
+        forms = [screen for screen in app.screen_stack if isinstance(screen, FormScreen)]
+        assert len(forms) == 1 and app.return_code is None

@@ -290,8 +290,7 @@ async def test_2_opens_on_the_first_rows_read_ahead(
 
     async with app.run_test(size=(140, 40)) as pilot:
         await until(pilot, lambda: app.board.loaded and app.warmed.is_set())
-        key = followups.kept_as(followups.this_minute())
-        await until(pilot, lambda: app.desk.kept(key) is not None)
+        await until(pilot, lambda: app.desk.kept(followups.KEPT_AS) is not None)
         reads: list[str] = []
         report_now = app.desk.report_now
 

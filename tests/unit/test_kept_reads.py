@@ -128,31 +128,31 @@ def test_what_went_stale_is_dropped_not_kept(desk: DeskGateway) -> None:
 
 
 def test_no_more_than_a_few_reads_are_kept_on_a_quiet_day(desk: DeskGateway) -> None:
-    """The queues are kept a minute at a time: a day with no write keeps the last few minutes
-    (and months of KPI panes paged through), not every one of them."""
+    """Every month of the KPI pane paged through is kept until the next write: a day of paging
+    with no write keeps the last few, the oldest going first."""
     from repdesk.tui.gateway import KEEP_AT_MOST
 
-    for minute in range(KEEP_AT_MOST + 10):
-        desk.report_keeping(("queues-first", minute), _won)
+    for month in range(KEEP_AT_MOST + 10):
+        desk.report_keeping(("kpi-pane", month), _won)
     assert len(desk._kept) == KEEP_AT_MOST
-    assert ("queues-first", KEEP_AT_MOST + 9) in desk._kept
-    assert ("queues-first", 0) not in desk._kept
+    assert ("kpi-pane", KEEP_AT_MOST + 9) in desk._kept
+    assert ("kpi-pane", 0) not in desk._kept
 
 
-def test_the_queues_first_rows_are_read_ahead_for_the_minute(
+def test_the_queues_first_rows_are_read_ahead_and_kept_until_a_write(
     desk: DeskGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Key 2 opens on rows read ahead (FollowUpsScreen.read_ahead): kept for the minute they
-    were read in, read again after a write or when the minute turns (a step with a time falls
-    due on its minute)."""
-    from datetime import datetime
-
+    """Key 2 opens on rows read ahead (FollowUpsScreen.read_ahead): kept until a write or a new
+    day, not read again while the desk is quiet (a review found them read every minute, and
+    their keys pushing the strip's figures out of what the desk keeps)."""
     from repdesk.tui.screens import followups
     from repdesk.tui.screens.followups import FollowUpsScreen
 
+    desk.report_keeping("quota", _won)
+
     def kept_now() -> Any:
         deadline = time.monotonic() + 10
-        while (rows := desk.kept(followups.kept_as(followups.this_minute()))) is None:
+        while (rows := desk.kept(followups.KEPT_AS)) is None:
             assert time.monotonic() < deadline, "the rows were never read ahead"
             FollowUpsScreen.read_ahead(desk)
             time.sleep(0.01)
@@ -160,15 +160,15 @@ def test_the_queues_first_rows_are_read_ahead_for_the_minute(
 
     first = kept_now()
     assert first.count("overdue") >= 1
-    FollowUpsScreen.read_ahead(desk)  # still holds: nothing to read
-    assert kept_now() is first
+    for minute in range(31, 59):  # a quiet half hour of the app's timer
+        monkeypatch.setenv("REPDESK_NOW", f"2026-11-20T09:{minute}:00+00:00")
+        FollowUpsScreen.read_ahead(desk)
+        assert desk.kept(followups.KEPT_AS) is first
+    assert desk.kept("quota") is not None  # still kept beside them
     desk.write_now(lambda session: None)
-    assert desk.kept(followups.kept_as(followups.this_minute())) is None
+    assert desk.kept(followups.KEPT_AS) is None
     second = kept_now()
     assert second is not first and second.count("overdue") == first.count("overdue")
-    # A minute later: a new read, for that minute.
-    later = datetime.fromisoformat("2026-11-20T09:31:00+00:00")
-    monkeypatch.setenv("REPDESK_NOW", later.isoformat())
-    assert followups.this_minute() == later
-    assert desk.kept(followups.kept_as(later)) is None
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-21T08:00:00+00:00")  # a new day
+    assert desk.kept(followups.KEPT_AS) is None
     assert kept_now() is not second

@@ -32,7 +32,12 @@ from repdesk.storage import problems
 from repdesk.storage.paths import Home, demo_owner
 from repdesk.tui.gateway import DeskAway, DeskGateway
 from repdesk.tui.keyorder import KeysInOrder
-from repdesk.tui.lifecycle import already_done, can_show, reload_when_composed
+from repdesk.tui.lifecycle import (
+    already_done,
+    asked_from_the_top,
+    can_show,
+    reload_when_composed,
+)
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.syncing import AppSync
 from repdesk.tui.undo import Undo
@@ -201,11 +206,12 @@ class RepdeskApp(KeysInOrder, App[int]):
         return self.board
 
     def pop_screen(self) -> AwaitComplete:
-        # The board is the bottom of the stack and stays: a second dismissal of one of
-        # Textual's own screens (the palette, the theme picker: two clicks on one of their
-        # lines; the app's own screens are dismissed once, lifecycle.DismissedOnce) would pop
-        # it, and Textual stops the app when the last screen goes.
-        if len(self.screen_stack) <= 1:
+        # The board is the bottom of the stack and stays: Textual stops the app when the last
+        # screen goes. And a pop asked from a screen that is no longer on top is a second
+        # dismissal of it: two clicks on a line of Textual's own palette or theme picker both
+        # reach it before it is gone, and its second dismissal popped the screen under it
+        # (the app's own screens are dismissed once: lifecycle.DismissedOnce).
+        if len(self.screen_stack) <= 1 or not asked_from_the_top(self):
             return already_done()
         popped: AwaitComplete = super().pop_screen()
         return popped

@@ -40,7 +40,7 @@ T = TypeVar("T")
 # When a kept report was read: the writes seen by then, the day, the settings (kept reads).
 _Stamp = tuple[int, date, Settings]
 # The most kept reads held at once (the oldest kept goes first): months of KPI panes paged
-# through, this minute's queues, the strip's standing.
+# through on a day with no write, the queues' first rows, the strip's standing.
 KEEP_AT_MOST = 16
 
 
@@ -327,8 +327,7 @@ class DeskGateway:
                 del self._kept[old]
             self._kept.pop(key, None)
             self._kept[key] = (stamp, value)
-            # Bounded on a quiet day too: the queues are kept a minute at a time (their keys
-            # name the minute), and nothing else would drop the older minutes.
+            # Bounded on a quiet day too: every month of the KPI pane paged through is kept.
             while len(self._kept) > KEEP_AT_MOST:
                 del self._kept[next(iter(self._kept))]
         return value

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.dom import DOMNode
 from textual.screen import Screen
@@ -64,3 +65,24 @@ def already_done() -> AwaitComplete:
     """What a pop or a dismissal that does nothing returns (Textual's own is untyped)."""
     done: AwaitComplete = AwaitComplete.nothing()  # type: ignore[no-untyped-call]
     return done
+
+
+def asked_from_the_top(app: App[Any]) -> bool:
+    """False when what runs now (a click's handler, a worker) belongs to a screen that is not
+    on top of the app's stack: a pop it asks for would take another screen."""
+    # Textual's own record of the message pump running now (the one `self.app` reads).
+    from textual._context import active_message_pump
+
+    try:
+        asker = active_message_pump.get()
+    except LookupError:
+        return True
+    if asker is app:
+        return True
+    if isinstance(asker, Screen):
+        return asker is app.screen
+    try:
+        screen = asker.screen  # type: ignore[attr-defined]  # a widget's screen
+    except Exception:  # not a widget, or one no longer on any screen
+        return True
+    return screen is app.screen

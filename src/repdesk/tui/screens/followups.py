@@ -7,7 +7,6 @@ reschedule, log a call, or give a stepless deal its next step.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -37,25 +36,16 @@ if TYPE_CHECKING:
 FIRST_ROWS = 100
 
 
-def this_minute() -> datetime:
-    return clock.now().replace(second=0, microsecond=0)
+def first_rows_reader(going_cold_days: int) -> Callable[[Any], DayQueues]:
+    """The first rows of the queues, as they stand when read."""
+    return lambda conn: load_queues(conn, going_cold_days, FIRST_ROWS)
 
 
-def first_rows_reader(going_cold_days: int, minute: datetime) -> Callable[[Any], DayQueues]:
-    """The first rows of the queues as they stand at `minute`."""
-    return lambda conn: figures.day_queues(
-        conn,
-        today=clock.local_date(minute),
-        now=minute,
-        going_cold_days=going_cold_days,
-        limit=FIRST_ROWS,
-    )
-
-
-def kept_as(minute: datetime) -> tuple[str, datetime]:
-    """The key the desk keeps the first rows under (DeskGateway.kept): a minute's, since a
-    step with a time falls due on its minute."""
-    return ("queues-first", minute)
+# The key the desk keeps the first rows under (DeskGateway.kept): until a write, a new day or
+# new settings. Which queue a step is in goes by its date; only "going cold" can change in the
+# course of a day without a write (a deal's last touch turning N days old), and the whole
+# queues, read as the screen shows the first rows, bring that in a moment later.
+KEPT_AS = "queues-first"
 
 
 def load_queues(session: Any, going_cold_days: int, limit: int | None = None) -> DayQueues:
@@ -96,20 +86,18 @@ class FollowUpsScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.loaded = False
-        minute = this_minute()
-        self.read_early(self._first_rows(minute), report=True, keep_as=kept_as(minute))
+        self.read_early(self._first_rows(), report=True, keep_as=KEPT_AS)
 
-    def _first_rows(self, minute: datetime) -> Callable[[Any], DayQueues]:
-        return first_rows_reader(self.desk.settings.going_cold_days, minute)
+    def _first_rows(self) -> Callable[[Any], DayQueues]:
+        return first_rows_reader(self.desk.settings.going_cold_days)
 
     @staticmethod
     def read_ahead(desk: DeskGateway) -> None:
         """Read the queues' first rows in the background and keep them, while the rep is
         elsewhere: key 2 then opens on them without waiting for a read (some 30 ms on a desk
         of 10,000 deals, benchmarks/terminal.py). The app calls it on its change timer; it
-        reads when a write or the minute made what is kept stale."""
-        minute = this_minute()
-        desk.prepare(kept_as(minute), first_rows_reader(desk.settings.going_cold_days, minute))
+        reads when a write, a new day or new settings made what is kept stale."""
+        desk.prepare(KEPT_AS, first_rows_reader(desk.settings.going_cold_days))
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -138,10 +126,7 @@ class FollowUpsScreen(DeskScreen):
         if not self.loaded and not self.query_one(QueueList).lines:
             # The first screenful first: the rep reads the top of the day while the rest comes.
             # Only on the first read: a reload's cut could drop the row the cursor is on.
-            minute = this_minute()
-            first = await self.first_read(
-                self._first_rows(minute), report=True, keep_as=kept_as(minute)
-            )
+            first = await self.first_read(self._first_rows(), report=True, keep_as=KEPT_AS)
             if not can_show(self):
                 return  # the rep left the screen while it was reading
             self._show(first)

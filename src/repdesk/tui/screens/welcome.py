@@ -43,6 +43,8 @@ class Choice(Static):
 
     async def on_click(self, event: events.Click) -> None:
         event.stop()
+        if self.screen is not self.app.screen:
+            return  # a second click of a double click, after the first opened a form over it
         await self.screen.run_action(self.action)
 
 
