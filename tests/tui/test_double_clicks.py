@@ -35,6 +35,15 @@ def clicks(pilot: Pilot[Any], selector: str, offset: tuple[int, int], times: int
             app._driver.send_message(event)  # as the driver's reader thread hands them over
 
 
+async def open_a_deal_page(pilot: Pilot[Any]) -> DealScreen:
+    """The deal page of the fifth column's first card (one with a timeline)."""
+    app = pilot.app
+    await until(pilot, lambda: app.board.loaded)
+    await pilot.press("l", "l", "l", "l", "enter")
+    await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+    return app.screen  # type: ignore[return-value]
+
+
 async def test_a_double_click_that_closes_the_welcome_leaves_the_board(
     empty_app: RepdeskApp,
 ) -> None:
@@ -70,10 +79,7 @@ async def test_clicks_on_a_pick_list_delete_once_and_keep_the_deal_page(
     """The deal page's D (what to delete), and a double or triple click on a timeline item:
     that item goes to the trash, once, and the deal page stays."""
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.board.loaded)
-        await pilot.press("l", "l", "l", "l", "enter")
-        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
-        deal_page = app.screen
+        deal_page = await open_a_deal_page(pilot)
         await pilot.press("D")
         await until(pilot, lambda: isinstance(app.screen, PickScreen))
         await pilot.pause(0.2)
@@ -96,10 +102,7 @@ async def test_a_double_click_on_a_palette_hit_keeps_the_screen_under_the_palett
     from textual.command import CommandPalette
 
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.board.loaded)
-        await pilot.press("l", "l", "l", "l", "enter")
-        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
-        deal_page = app.screen
+        deal_page = await open_a_deal_page(pilot)
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*words)
