@@ -303,11 +303,10 @@ class RepdeskApp(KeysInOrder, App[int]):
 
     def read_ahead(self) -> None:
         """Once a second (the change timer): when this month's KPI pane or the queues' first
-        rows went stale (a write, the day or the minute turned), read them again in the
-        background, so keys 3 and 2 open on their figures. Not while the imports are loading
-        (the screens' modules are among them), the desk is away, or the screen is up (it
-        reads for itself). Nor before every card is in: beside the board's full read, its rows
-        made the app's peak memory higher (on 100,000 deals 134 MB to 148)."""
+        rows went stale (a write, a new day, new settings), read them again in the background,
+        so keys 3 and 2 open on their figures. Not while the imports are loading (the screens'
+        modules are among them), the desk is away, or the screen is up (it reads for itself);
+        nor before every card is in (the board's full read after the first frame goes first)."""
         if self._warming or self.desk.away is not None or not self.board.loaded:
             return
         from repdesk.tui.screens.followups import FollowUpsScreen
