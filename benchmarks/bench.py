@@ -139,10 +139,10 @@ async def key_presses(env_home: Path, samples: int) -> tuple[float, float]:
         await pilot.pause()
 
         def repaint() -> None:
-            box = board.current_box()
-            assert box is not None
-            for y in range(box.column.size.height):
-                box.column.render_line(y)
+            column = board.current_column()
+            assert column is not None
+            for y in range(column.size.height):
+                column.render_line(y)
 
         for n in range(samples):
             start = time.perf_counter()

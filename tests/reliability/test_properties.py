@@ -242,7 +242,7 @@ async def _show(home: Path, deal_id: int, title: str, text: str, note: str) -> N
     app = create_app(Home(home, home), Settings())
     async with app.run_test(size=(120, 36)) as pilot:
         board = await ready(pilot)
-        assert [c.title for b in board.boxes() for c in b.column.cards] == [title]
+        assert [c.title for b in board.columns() for c in b.cards] == [title]
         await pilot.press("l", "l", "l")  # the Demo column
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)

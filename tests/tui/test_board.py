@@ -18,7 +18,6 @@ from repdesk.tui.app import RepdeskApp, create_app
 from repdesk.tui.forms import ConfirmScreen, FormScreen
 from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.deal import DealScreen
-from repdesk.tui.widgets.stage_column import StageHeader
 
 SIZE = (140, 40)
 
@@ -71,29 +70,27 @@ def drawn_text(widget: Any) -> str:
 
 
 def column_titles(board: BoardScreen, stage: str) -> list[str]:
-    for box in board.boxes():
-        if box.column.stage_name == stage:
-            return [c.title for c in box.column.cards]
+    for column in board.columns():
+        if column.stage_name == stage:
+            return [c.title for c in column.cards]
     raise AssertionError(f"no column {stage}")
 
 
 def current(board: BoardScreen) -> tuple[str, str | None]:
-    box = board.current_box()
-    assert box is not None
-    card = box.column.selected
-    return box.column.stage_name, card.title if card else None
+    column = board.current_column()
+    assert column is not None
+    card = column.selected
+    return column.stage_name, card.title if card else None
 
 
 async def test_board_shows_open_stages_in_order_and_hides_won_and_lost(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)
-        names = [box.column.stage_name for box in board.boxes()]
+        names = [column.stage_name for column in board.columns()]
         assert names == ["Prospect", "Contacted", "Qualified", "Demo", "Proposal", "Negotiation"]
         assert column_titles(board, "Proposal") == ["Fleet tracking rollout"]
         await pilot.press("v")
-        await until(
-            pilot, lambda: [b.column.stage_name for b in board.boxes()][-2:] == ["Won", "Lost"]
-        )
+        await until(pilot, lambda: [b.stage_name for b in board.columns()][-2:] == ["Won", "Lost"])
         await until(pilot, lambda: column_titles(board, "Won") == ["Support contract"])
 
 
@@ -118,9 +115,9 @@ async def test_only_the_current_columns_header_is_lit(app: RepdeskApp) -> None:
         def lit() -> list[str]:
             accent = app.theme_variables["accent"].lower()
             return [
-                box.column.stage_name
-                for box in board.boxes()
-                if box.query_one(StageHeader).styles.background.hex.lower() == accent
+                column.stage_name
+                for column in board.columns()
+                if next(iter(column.render_line(0))).style.bgcolor.triplet.hex == accent
             ]
 
         assert lit() == ["Prospect"]
@@ -445,13 +442,13 @@ async def test_slash_filters_as_you_type_and_esc_clears(app: RepdeskApp) -> None
         board = await ready(pilot)
         await pilot.press("slash", *"nordwind")
         await pilot.pause()
-        shown = {t for box in board.boxes() for t in (c.title for c in box.column.cards)}
+        shown = {t for column in board.columns() for t in (c.title for c in column.cards)}
         assert shown == {"40 seats renewal"}
         status = board.query_one("#board-status")
         assert "".join(s.text for s in status.render_line(0)).startswith("1 deal · sorted")
         await pilot.press("escape")
         await pilot.pause()
-        shown = {t for box in board.boxes() for t in (c.title for c in box.column.cards)}
+        shown = {t for column in board.columns() for t in (c.title for c in column.cards)}
         assert len(shown) == 6
 
 
@@ -488,8 +485,8 @@ async def test_the_deal_page_timeline_stacks_on_a_narrow_terminal(app: RepdeskAp
 async def test_markup_like_titles_are_shown_literally(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)
-        box = board.boxes()[0]
-        lines = "\n".join(box.column.render_line(y).text for y in range(3))
+        column = board.columns()[0]
+        lines = "\n".join(column.render_line(y).text for y in range(2, 5))
         # The narrow card cuts the title, but what shows is the literal text, brackets included.
         assert "[bold]ACME[/] expan" in lines and "Lone [ Bracket" in lines
         await pilot.press("enter")
@@ -806,7 +803,7 @@ async def test_the_objection_form_offers_the_playbook_and_ctrl_y_copies(
         ) == [("resolved", "Split the licence over two budget years")]
 
 
-async def test_ctrl_y_copies_the_answer_while_typing_in_the_answer_box(app: RepdeskApp) -> None:
+async def test_ctrl_y_copies_the_answer_while_typing_in_the_answer_column(app: RepdeskApp) -> None:
     from textual.widgets import TextArea
 
     from repdesk.tui.widgets.playbook import ObjectionFormScreen

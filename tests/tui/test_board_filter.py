@@ -20,9 +20,9 @@ def field(board: BoardScreen) -> Input:
 
 
 def at(board: BoardScreen) -> tuple[str | None, str | None]:
-    box = board.current_box()
+    column = board.current_column()
     card = board.selected()
-    return (box.column.stage_name if box else None, card.title if card else None)
+    return (column.stage_name if column else None, card.title if card else None)
 
 
 async def settled(pilot: Any) -> None:
@@ -42,7 +42,7 @@ async def test_escape_then_l_and_j_move_on_the_board(app: RepdeskApp) -> None:
     """/nordwind, escape, l, j in one burst: the cursor moves, the field stays empty."""
     async with app.run_test(size=SIZE) as pilot:
         board = await on_board(pilot)
-        stages = [box.column.stage_name for box in board.boxes()]
+        stages = [column.stage_name for column in board.columns()]
         two_on = stages[min(stages.index(at(board)[0]) + 2, len(stages) - 1)]
         await burst(pilot, "slash", *"nordwind", "escape", "l", "l")
         await until(pilot, lambda: at(board)[0] == two_on)  # both l's moved the cursor
@@ -77,7 +77,7 @@ async def test_escape_twice_and_on_an_empty_filter_keeps_the_keys_on_the_board(
     """/, escape, escape, l, /, escape, l: two columns on, no letter in the field."""
     async with app.run_test(size=SIZE) as pilot:
         board = await on_board(pilot)
-        stages = [box.column.stage_name for box in board.boxes()]
+        stages = [column.stage_name for column in board.columns()]
         await burst(pilot, "slash", "escape", "escape", "l", "slash", "escape", "l")
         await until(pilot, lambda: at(board)[0] == stages[2])
         await settled(pilot)
@@ -93,7 +93,7 @@ async def test_escape_then_slash_types_afresh(app: RepdeskApp) -> None:
         await settled(pilot)
         assert field(board).value == "nordwind"
         assert board.needle == "nordwind"
-        shown = {c.title for box in board.boxes() for c in box.column.cards}
+        shown = {c.title for column in board.columns() for c in column.cards}
         assert shown == {"40 seats renewal"}
 
 

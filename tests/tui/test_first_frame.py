@@ -27,7 +27,6 @@ from repdesk.services import deals
 from repdesk.storage.paths import Home
 from repdesk.storage.store import make_engine, write_session
 from repdesk.tui.app import RepdeskApp
-from repdesk.tui.widgets.stage_column import StageHeader
 
 SIZE = (140, 40)
 
@@ -72,9 +71,9 @@ def _start(home: Home, drive: Any, *, press_at_first_paint: bool = False) -> dic
         def first_paint() -> None:
             first["collecting"] = gc.isenabled()
             first["loaded"] = app.board.loaded
-            box = app.board.boxes()[0]
-            first["prospects"] = [card.title for card in box.column.cards]
-            first["header"] = str(box.query_one(StageHeader).render())
+            column = app.board.columns()[0]
+            first["prospects"] = [card.title for card in column.cards]
+            first["header"] = column.header_text()
             first["strip"] = app.screen.query_one("#quota-strip").render_line(0).text
             if press_at_first_paint:
                 app.board.action_last()  # `G` before the rest of the cards is read
@@ -104,10 +103,10 @@ def test_the_first_frame_shows_cards_counts_and_quota_then_the_rest_follows(
         app = pilot.app
         await until(pilot, lambda: app.board.loaded)
         await pilot.press("G")
-        box = app.board.boxes()[0]
-        after["prospects"] = [card.title for card in box.column.cards]
-        after["selected"] = box.column.selected.title
-        after["header"] = str(box.query_one(StageHeader).render())
+        column = app.board.columns()[0]
+        after["prospects"] = [card.title for card in column.cards]
+        after["selected"] = column.selected.title
+        after["header"] = column.header_text()
         await until(pilot, app.warmed.is_set)  # the imports after the first frame are done
         after["collecting"] = gc.isenabled()
 
@@ -215,7 +214,7 @@ def test_a_write_between_the_first_read_and_the_app_shows_up(home: Path, collect
                     lambda: app.board.loaded and "won €21,000" in strip.render_line(0).text,
                 )
                 after["strip"] = strip.render_line(0).text
-                after["titles"] = {c.title for b in app.board.boxes() for c in b.column.cards}
+                after["titles"] = {c.title for b in app.board.columns() for c in b.cards}
 
         asyncio.run(main())
 
@@ -237,11 +236,11 @@ async def test_a_first_screenful_that_lands_after_every_card_is_ignored(home: Pa
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.board.loaded)
         board = app.board
-        prospect = board.boxes()[0].column.stage_id
+        prospect = board.columns()[0].stage_id
         every = list(board.cards[prospect])
         board._show({prospect: every[:2]}, sizes={prospect: (len(every), 0)})
         await pilot.pause()
-        assert board.boxes()[0].column.cards == board_service.ordered(every, "due")
+        assert board.columns()[0].cards == board_service.ordered(every, "due")
 
 
 def test_g_before_every_card_is_read_still_lands_on_the_last_card(
@@ -255,7 +254,7 @@ def test_g_before_every_card_is_read_still_lands_on_the_last_card(
     async def drive(pilot: Pilot[Any]) -> None:
         await until(pilot, lambda: pilot.app.board.loaded)
         await pilot.pause()
-        after["selected"] = pilot.app.board.boxes()[0].column.selected.title
+        after["selected"] = pilot.app.board.columns()[0].selected.title
 
     _start(desk_home, drive, press_at_first_paint=True)
     assert after["selected"] == "Prospect 00"  # the sixth, lowest-value prospect
@@ -286,7 +285,7 @@ def run(app):
     after = app.after_first_paint
     def first_paint():
         seen["first frame"] = [name for name in HEAVY if name in sys.modules]
-        seen["cards"] = sum(len(box.column.cards) for box in app.board.boxes())
+        seen["cards"] = sum(len(column.cards) for column in app.board.columns())
         after()
         def when_warm():
             app.warmed.wait(60)
@@ -371,7 +370,7 @@ def test_a_big_desk_is_checked_beside_its_first_frame_and_stops_the_app_when_dam
 
     async def drive(pilot: Pilot[Any]) -> None:
         app = pilot.app
-        seen["cards"] = sum(len(box.column.cards) for box in app.board.boxes())
+        seen["cards"] = sum(len(column.cards) for column in app.board.columns())
         await pilot.press("L")  # moves the deal under the cursor, once the check is done
         seen["held"] = app.keys_held()
         # A check that takes a while is said, not left to look like a stuck keyboard.

@@ -54,9 +54,9 @@ async def test_f_on_the_board_makes_the_reps_forecast_call(app: RepdeskApp, home
     async with app.run_test(size=SIZE) as pilot:
         board = await on_board(pilot)
         await pilot.press("l", "l", "l", "l")  # Proposal: Fleet tracking rollout, best case
-        box = board.current_box()
-        assert box is not None and box.column.selected is not None
-        fleet = box.column.selected.deal_id
+        column = board.current_column()
+        assert column is not None and column.selected is not None
+        fleet = column.selected.deal_id
         await pilot.press("F")
         screen = await form(pilot)
         assert screen.query_one("#field-forecast").value == "auto"  # type: ignore[attr-defined]

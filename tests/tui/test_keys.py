@@ -196,8 +196,8 @@ async def test_a_burst_after_slash_or_N_lands_whole_in_the_field_it_opens(app: R
 
 
 def current(screen: BoardScreen) -> str | None:
-    box = screen.current_box()
-    return box.column.stage_name if box is not None else None
+    column = screen.current_column()
+    return column.stage_name if column is not None else None
 
 
 # ------------------------------------------------------------------ q and one meaning a key

@@ -114,5 +114,5 @@ async def test_a_reload_cancelled_while_it_lays_out_the_columns_is_redone_by_the
         board.reload()
         await until(pilot, lambda: held.is_set())
         board.reload()
-        await until(pilot, lambda: "Live demo" in [b.column.stage_name for b in board.boxes()])
+        await until(pilot, lambda: "Live demo" in [b.stage_name for b in board.columns()])
         assert app._exception is None

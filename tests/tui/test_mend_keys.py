@@ -44,7 +44,7 @@ def titles(screen: BoardScreen) -> set[str]:
 
 
 async def on_card(pilot: Pilot[Any], screen: BoardScreen, stage: str) -> None:
-    names = [box.column.stage_name for box in screen.boxes()]
+    names = [column.stage_name for column in screen.columns()]
     await pilot.press(*["l"] * names.index(stage))
 
 
@@ -262,7 +262,7 @@ async def test_the_stages_screen_shapes_the_pipeline_and_the_board_follows(
     from repdesk.tui.screens.stages import StagesScreen
 
     def columns(screen: BoardScreen) -> list[str]:
-        return [box.column.stage_name for box in screen.boxes()]
+        return [column.stage_name for column in screen.columns()]
 
     async with app.run_test(size=SIZE) as pilot:
         screen = await board(pilot)

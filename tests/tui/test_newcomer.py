@@ -262,9 +262,7 @@ async def test_the_demo_desk_from_the_welcome_undoes_nothing_of_yours(
 
 
 def headers(app: RepdeskApp) -> list[str]:
-    from repdesk.tui.widgets.stage_column import StageHeader
-
-    return [str(header.render()) for header in app.board.query(StageHeader)]
+    return [column.header_text() for column in app.board.columns()]
 
 
 def quota_line(app: RepdeskApp) -> str:

@@ -7,7 +7,7 @@ from datetime import date
 from textual.app import App, ComposeResult
 
 from repdesk.core.views import CardRow
-from repdesk.tui.widgets.stage_column import CARD_HEIGHT, StageColumn, StageColumnBox
+from repdesk.tui.widgets.stage_column import CARD_HEIGHT, HEADER_HEIGHT, StageColumn
 
 TODAY = date(2026, 11, 20)
 
@@ -29,13 +29,13 @@ class ColumnApp(App[None]):
         self.moves: list[int | None] = []
 
     def compose(self) -> ComposeResult:
-        yield StageColumnBox(1, "Proposal", id="box")
+        yield StageColumn(1, "Proposal", id="column")
 
     def on_mount(self) -> None:
-        box = self.query_one(StageColumnBox)
-        box.column.today = TODAY
-        box.set_cards(self.cards)
-        box.column.focus()
+        column = self.query_one(StageColumn)
+        column.today = TODAY
+        column.set_cards(self.cards)
+        column.focus()
 
     def on_stage_column_cursor_moved(self, event: StageColumn.CursorMoved) -> None:
         self.moves.append(event.card.deal_id if event.card else None)
@@ -52,7 +52,7 @@ async def test_cursor_moves_clamp_and_scroll_in_whole_cards() -> None:
         assert column.selected is not None and column.selected.deal_id == 30
         assert round(column.scroll_offset.y) % CARD_HEIGHT == 0
         top = round(column.scroll_offset.y) // CARD_HEIGHT
-        visible = column.scrollable_content_region.height // CARD_HEIGHT
+        visible = (column.size.height - HEADER_HEIGHT) // CARD_HEIGHT
         assert top <= 29 < top + visible + 1
         column.move_cursor(100)
         assert column.cursor_index == 29
@@ -79,16 +79,16 @@ async def test_ten_thousand_cards_cost_what_ten_do() -> None:
     app = ColumnApp([])
     async with app.run_test(size=(40, 40)) as pilot:
         widgets = len(app.query("*"))
-        box = app.query_one(StageColumnBox)
-        box.set_cards([card(n) for n in range(10_000)])
+        column = app.query_one(StageColumn)
+        column.set_cards([card(n) for n in range(10_000)])
         await pilot.pause()
         for _ in range(50):
-            box.column.move_cursor(1)
+            column.move_cursor(1)
         await pilot.pause()
         assert len(app.query("*")) == widgets  # no widget per card
         # Only cards in sight were drawn: those on screen now and on the way down to them.
-        visible = box.column.size.height // CARD_HEIGHT + 1
-        assert 0 < len(box.column._strips) <= 50 + visible
+        visible = column.size.height // CARD_HEIGHT + 1
+        assert 0 < len(column._strips) <= 50 + visible
 
 
 async def test_marks_and_literal_text() -> None:
@@ -100,7 +100,7 @@ async def test_marks_and_literal_text() -> None:
     async with app.run_test(size=(40, 20)) as pilot:
         await pilot.pause()
         column = app.query_one(StageColumn)
-        lines = [column.render_line(y).text for y in range(8)]
+        lines = [column.render_line(y).text for y in range(HEADER_HEIGHT, HEADER_HEIGHT + 8)]
         assert "[bold]ACME[/] [" in lines[0]
         assert "late 18 Nov" in lines[2]
         assert "⚑2" in lines[4] and "no next step" in lines[6] and "40d rot" in lines[6]
@@ -119,23 +119,21 @@ async def test_a_narrow_lost_card_keeps_its_reason() -> None:
         async with app.run_test(size=(width, 20)) as pilot:
             await pilot.pause()
             column = app.query_one(StageColumn)
-            assert first in column.render_line(2).text and "15d" in column.render_line(2).text
-            assert second in column.render_line(6).text
+            facts = column.render_line(HEADER_HEIGHT + 2).text
+            assert first in facts and "15d" in facts
+            assert second in column.render_line(HEADER_HEIGHT + 6).text
 
 
 async def test_a_click_selects_the_card_under_the_mouse() -> None:
     app = ColumnApp([card(n) for n in range(1, 6)])
     async with app.run_test(size=(30, 20)) as pilot:
         column = app.query_one(StageColumn)
-        await pilot.click(StageColumn, offset=(3, CARD_HEIGHT * 2 + 1))
+        await pilot.click(StageColumn, offset=(3, HEADER_HEIGHT + CARD_HEIGHT * 2 + 1))
         assert column.selected is not None and column.selected.deal_id == 3
 
 
 def header_lines(app: App[None]) -> list[str]:
-    from repdesk.tui.widgets.stage_column import StageHeader
-
-    header = app.query_one(StageHeader)
-    return header.render().plain.splitlines()
+    return app.query_one(StageColumn).header_text().splitlines()
 
 
 async def test_the_header_says_how_many_cards_are_out_of_sight() -> None:
@@ -160,29 +158,6 @@ async def test_a_narrow_header_keeps_whole_figures() -> None:
         await pilot.pause()
         line = header_lines(app)[1]
         assert "…" not in line and line.startswith("26") and "€411k" in line, line
-
-
-async def test_the_box_draws_every_line_as_textual_draws_it() -> None:
-    """The box draws one line and repeats it (StageColumnBox.render_lines): each is the line
-    Textual's own drawing gives, border and all, focused or not."""
-    from textual.geometry import Region
-    from textual.widget import Widget
-
-    app = ColumnApp([card(n) for n in range(1, 4)])
-    async with app.run_test(size=(30, 20)) as pilot:
-        box = app.query_one(StageColumnBox)
-        for focused in (True, False):
-            if not focused:
-                app.set_focus(None)
-                await pilot.pause()
-            width, height = box.outer_size
-            repeated = box.render_lines(Region(0, 0, width, height))
-            one_by_one = [
-                Widget.render_lines(box, Region(0, y, width, 1))[0] for y in range(height)
-            ]
-            assert len(repeated) == height == 20
-            assert [list(s) for s in repeated] == [list(s) for s in one_by_one]
-            assert repeated[5].text.endswith("▕")  # the border, in every line
 
 
 async def test_the_column_draws_its_lines_as_textual_would() -> None:
@@ -214,7 +189,30 @@ async def test_the_column_draws_its_lines_as_textual_would() -> None:
         column.set_cards([])
         await pilot.pause()
         same(column, Region(0, 0, width, height))
-        assert "no deals" in column.render_lines(Region(0, 0, width, height))[1].text
+        assert (
+            "no deals" in column.render_lines(Region(0, 0, width, height))[HEADER_HEIGHT + 1].text
+        )
         column.styles.padding = (0, 1)  # styled: Textual draws it
         await pilot.pause()
         assert not column._plainly_styled()
+
+
+async def test_the_header_stays_put_while_the_cards_scroll() -> None:
+    """One widget draws the stage's header, its cards and its right edge: scrolled to the
+    last card, the name and figures are still on the first two lines, the edge on every one,
+    and a click on the header focuses the column without moving its cursor."""
+    app = ColumnApp([card(n) for n in range(1, 31)])
+    async with app.run_test(size=(30, 20)) as pilot:
+        column = app.query_one(StageColumn)
+        column.cursor_last()
+        await pilot.pause()
+        assert column.scroll_offset.y > 0
+        lines = [column.render_line(y).text for y in range(column.size.height)]
+        assert lines[0].strip(" ▕") == "Proposal"
+        assert lines[1].startswith(" 30 deals")
+        assert all(line.endswith("▕") and len(line) == 30 for line in lines)
+        assert "Deal 30" in "".join(lines[HEADER_HEIGHT:])
+        app.set_focus(None)
+        await pilot.click(StageColumn, offset=(3, 0))
+        assert column.has_focus and column.selected is not None
+        assert column.selected.deal_id == 30

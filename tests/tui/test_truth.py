@@ -21,7 +21,7 @@ from repdesk.tui.forms import FormScreen
 from repdesk.tui.screens.followups import FollowUpsScreen
 from repdesk.tui.screens.kpi import KpiScreen
 from repdesk.tui.widgets.queue_list import QueueList
-from repdesk.tui.widgets.stage_column import StageColumnBox, StageHeader
+from repdesk.tui.widgets.stage_column import StageColumn
 
 SIZE = (140, 40)
 
@@ -33,8 +33,8 @@ def _add(home: Path, write: Any) -> None:
     engine.dispose()
 
 
-def _box(app: RepdeskApp, stage: str) -> StageColumnBox:
-    return next(b for b in app.board.boxes() if b.column.stage_name == stage)
+def _column(app: RepdeskApp, stage: str) -> StageColumn:
+    return next(b for b in app.board.columns() if b.stage_name == stage)
 
 
 def _board_status(app: RepdeskApp) -> str:
@@ -54,11 +54,11 @@ async def test_board_totals_use_the_rates_and_say_what_they_leave_out(home: Path
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.board.loaded)
         await pilot.pause()
-        header = _box(app, "Proposal").query_one(StageHeader)
+        header = _column(app, "Proposal")
         # €45,000 + $10,000 x 0.9: the kronor have no rate, are left out, and it says so.
         assert header.figures(60) == "2 deals · €54k + 1 in SEK, no rate"
         assert header.figures(20) == "2 · €54k +1 SEK"  # narrow: the currency stays
-        assert len(_box(app, "Proposal").column.cards) == 3  # still on the board
+        assert len(_column(app, "Proposal").cards) == 3  # still on the board
         status = _board_status(app)
         assert status.startswith("7 deals (+1 in SEK, no rate in settings) · sorted")
         await pilot.press("3")
@@ -72,20 +72,20 @@ async def test_won_and_lost_cards_show_the_close_the_reason_and_how_long_ago(
     async with app.run_test(size=(200, 40)) as pilot:  # eight columns of 25 cells
         await until(pilot, lambda: app.board.loaded)
         await pilot.press("v")
-        await until(pilot, lambda: app.board.loaded and len(app.board.boxes()) == 8)
-        await until(pilot, lambda: bool(_box(app, "Lost").column.cards))
+        await until(pilot, lambda: app.board.loaded and len(app.board.columns()) == 8)
+        await until(pilot, lambda: bool(_column(app, "Lost").cards))
         # Drawn once the new columns are laid out (before that a column has no width).
         await until(
             pilot,
             lambda: (
-                "won" in _box(app, "Won").column.render_line(2).text
-                and "lost" in _box(app, "Lost").column.render_line(2).text
+                "won" in _column(app, "Won").render_line(4).text
+                and "lost" in _column(app, "Lost").render_line(4).text
             ),
         )
-        won = [_box(app, "Won").column.render_line(y).text for y in range(3)]
-        lost = [_box(app, "Lost").column.render_line(y).text for y in range(3)]
+        won = [_column(app, "Won").render_line(y).text for y in range(2, 5)]
+        lost = [_column(app, "Lost").render_line(y).text for y in range(2, 5)]
         assert "won 05 Nov" in won[2] and "15d ago" in won[2]
-        assert "lost 02 Nov: price" in lost[2] and lost[2].rstrip().endswith(" 18d")
+        assert "lost 02 Nov: price" in lost[2] and lost[2].rstrip("▕ ").endswith(" 18d")
         assert "no next step" not in won[2] + lost[2]
 
 

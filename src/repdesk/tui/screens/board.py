@@ -27,7 +27,7 @@ from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.undo import Undo
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
-from repdesk.tui.widgets.stage_column import StageColumnBox
+from repdesk.tui.widgets.stage_column import StageColumn
 
 MOVE = Binding.Group("Move", compact=True)
 NAV = Binding.Group("Navigate", compact=True)
@@ -82,7 +82,7 @@ class BoardScreen(DeskScreen):
 
     DEFAULT_CSS = """
     BoardScreen #columns { height: 1fr; overflow-x: auto; overflow-y: hidden; }
-    BoardScreen StageColumnBox { height: 1fr; }
+    BoardScreen StageColumn { height: 1fr; }
     BoardScreen #filter { dock: bottom; }
     BoardScreen #board-status { height: 1; color: $text-muted; padding: 0 1; }
     """
@@ -129,7 +129,7 @@ class BoardScreen(DeskScreen):
         yield QuotaStrip(id="quota-strip")
         # A plain Horizontal: a scroll container would take the arrow keys for scrolling.
         with Horizontal(id="columns"):
-            yield from self._new_boxes()
+            yield from self._new_columns()
         yield Static("", id="board-status")
         # The filter field (`/`) comes after the first frame: see add_filter_field.
         yield RepdeskFooter()
@@ -179,8 +179,8 @@ class BoardScreen(DeskScreen):
         if self.follow is not None:
             stage_id, deal_id = self.follow
             self.follow = None
-            for index, box in enumerate(self.boxes()):
-                if box.column.stage_id == stage_id:
+            for index, column in enumerate(self.columns()):
+                if column.stage_id == stage_id:
                     self.column_index = index
             keep = {stage_id: deal_id}
         self.redraw(keep=keep)
@@ -195,31 +195,31 @@ class BoardScreen(DeskScreen):
         elif sizes is None:
             self.app.refresh_quota()
 
-    def _new_boxes(self) -> list[StageColumnBox]:
+    def _new_columns(self) -> list[StageColumn]:
         visible = self._visible_stages()
         self.column_index = max(0, min(self.column_index, len(visible) - 1))
-        boxes = [StageColumnBox(s.id, s.name, id=f"stage-{s.id}") for s in visible]
-        self._fit_columns(boxes)
-        return boxes
+        columns = [StageColumn(s.id, s.name, id=f"stage-{s.id}") for s in visible]
+        self._fit_columns(columns)
+        return columns
 
     MIN_COLUMN_WIDTH = 20
 
-    def _fit_columns(self, boxes: list[StageColumnBox]) -> None:
+    def _fit_columns(self, columns: list[StageColumn]) -> None:
         """Share the width between the columns; below a readable width each, the board
         scrolls sideways. Set before the first layout (from the terminal's width), so the
         columns are laid out once."""
-        if not boxes:
+        if not columns:
             return
         # The columns span the screen; before the first layout the screen has no size yet.
         width = self.size.width or self.app.size.width
-        each, spare = divmod(width, len(boxes))
+        each, spare = divmod(width, len(columns))
         if each < self.MIN_COLUMN_WIDTH:
             each, spare = self.MIN_COLUMN_WIDTH, 0
-        for index, box in enumerate(boxes):
-            box.styles.width = each + (1 if index < spare else 0)
+        for index, column in enumerate(columns):
+            column.styles.width = each + (1 if index < spare else 0)
 
     def on_resize(self) -> None:
-        self._fit_columns(self.boxes())
+        self._fit_columns(self.columns())
 
     async def _mount_columns(self) -> None:
         """Lay the columns out again, whole: shielded, because a reload is cancelled by the
@@ -234,7 +234,7 @@ class BoardScreen(DeskScreen):
                 return
             container = self.query_one("#columns", Horizontal)
             await container.remove_children()
-            await container.mount_all(self._new_boxes())
+            await container.mount_all(self._new_columns())
 
     # ------------------------------------------------------------- data
 
@@ -275,19 +275,19 @@ class BoardScreen(DeskScreen):
         return [s for s in self.stages if s.kind == "open" or self.show_closed]
 
     def _columns_differ(self) -> bool:
-        shown = [(box.column.stage_id, box.column.stage_name) for box in self.boxes()]
+        shown = [(column.stage_id, column.stage_name) for column in self.columns()]
         return shown != [(stage.id, stage.name) for stage in self._visible_stages()]
 
-    def boxes(self) -> list[StageColumnBox]:
-        return list(self.query(StageColumnBox))
+    def columns(self) -> list[StageColumn]:
+        return list(self.query(StageColumn))
 
-    def current_box(self) -> StageColumnBox | None:
-        boxes = self.boxes()
-        return boxes[self.column_index] if boxes else None
+    def current_column(self) -> StageColumn | None:
+        columns = self.columns()
+        return columns[self.column_index] if columns else None
 
     def selected(self) -> CardRow | None:
-        box = self.current_box()
-        return box.column.selected if box else None
+        column = self.current_column()
+        return column.selected if column else None
 
     def redraw(self, *, keep: dict[int, int | None] | None = None) -> None:
         needle = self.needle.lower()
@@ -297,8 +297,8 @@ class BoardScreen(DeskScreen):
         kinds = {stage.id: stage.kind for stage in self.stages}
         counted, left_out = 0, 0
         left_out_codes: set[str] = set()
-        for box in self.boxes():
-            stage_id = box.column.stage_id
+        for column in self.columns():
+            stage_id = column.stage_id
             cards = self.cards.get(stage_id, [])
             if needle:
                 cards = [c for c in cards if board.matches(c, needle)]
@@ -313,11 +313,11 @@ class BoardScreen(DeskScreen):
                 counted += size.count
                 left_out += size.left_out
                 left_out_codes.update(size.left_out_currencies)
-            box.column.today = today
+            column.today = today
             keep_deal = (keep or {}).get(stage_id)
-            if keep_deal is None and box.column.selected is not None:
-                keep_deal = box.column.selected.deal_id
-            box.set_cards(
+            if keep_deal is None and column.selected is not None:
+                keep_deal = column.selected.deal_id
+            column.set_cards(
                 cards,
                 keep_deal=keep_deal,
                 currency=settings.currency,
@@ -343,40 +343,40 @@ class BoardScreen(DeskScreen):
         self.query_one("#board-status", Static).update(line)
 
     def _focus_current(self) -> None:
-        box = self.current_box()
-        if box is not None and not isinstance(self.focused, Input):
+        column = self.current_column()
+        if column is not None and not isinstance(self.focused, Input):
             # At once, not queued (as `focus()` is): the first frame shows the current column.
-            self.set_focus(box.column)
-            box.scroll_visible()
+            self.set_focus(column)
+            column.scroll_visible()
 
     def on_descendant_focus(self, event: Any) -> None:
         # A click on a card in another column makes that column the current one.
-        for index, box in enumerate(self.boxes()):
-            if box.column is event.widget:
+        for index, column in enumerate(self.columns()):
+            if column is event.widget:
                 self.column_index = index
 
     # ------------------------------------------------------------- navigation
 
     def action_column(self, delta: int) -> None:
         self.last_pending = False
-        boxes = self.boxes()
-        if boxes:
-            self.column_index = max(0, min(len(boxes) - 1, self.column_index + delta))
+        columns = self.columns()
+        if columns:
+            self.column_index = max(0, min(len(columns) - 1, self.column_index + delta))
             self._focus_current()
 
     def action_card(self, delta: int) -> None:
         self.last_pending = False
-        if box := self.current_box():
-            box.column.move_cursor(delta)
+        if column := self.current_column():
+            column.move_cursor(delta)
 
     def action_first(self) -> None:
         self.last_pending = False
-        if box := self.current_box():
-            box.column.cursor_first()
+        if column := self.current_column():
+            column.cursor_first()
 
     def action_last(self) -> None:
-        if box := self.current_box():
-            box.column.cursor_last()
+        if column := self.current_column():
+            column.cursor_last()
             # Only the first screenful is in yet: the real last card comes with the rest.
             self.last_pending = self.sizes is not None
 
@@ -442,8 +442,8 @@ class BoardScreen(DeskScreen):
                 money = self.sizes.setdefault(stage, {})
                 count, total = money.get(card.currency, (0, 0))
                 money[card.currency] = (count + sign, total + sign * card.value_cents)
-        for index, box in enumerate(self.boxes()):
-            if box.column.stage_id == stage_id:
+        for index, column in enumerate(self.columns()):
+            if column.stage_id == stage_id:
                 self.column_index = index
         self.redraw(keep={stage_id: card.deal_id})
 
@@ -493,8 +493,8 @@ class BoardScreen(DeskScreen):
             self._open(_actions().forecast_form(self.desk, deal_id=card.deal_id))
 
     def action_new(self) -> None:
-        box = self.current_box()
-        stage_id = box.column.stage_id if box else None
+        column = self.current_column()
+        stage_id = column.stage_id if column else None
         if not any(s.id == stage_id and s.kind == "open" for s in self.stages):
             stage_id = None
 

@@ -7,23 +7,19 @@ screen (`render_line`), so its cost does not grow with the number of deals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Static
 
 from repdesk.core import formatting
 from repdesk.core.money import format_money
@@ -33,6 +29,7 @@ from repdesk.tui.widgets.styles import fit as _fit
 from repdesk.tui.widgets.styles import text_style
 
 CARD_HEIGHT = 4  # three lines of card and a blank line between cards
+HEADER_HEIGHT = 2  # the stage's name, and its figures
 _CACHE_LIMIT = 512
 
 
@@ -52,6 +49,11 @@ _PLAIN = Style()
 
 
 class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
+    """A stage: its name and figures on two header lines, its cards below them, and an edge
+    at its right. One widget, not a header, a list and a box around them: at six stages that
+    was eighteen widgets to compose, style and draw before the first frame, a fifth of it
+    (benchmarks/terminal.py). The header stays put while the cards scroll."""
+
     # Arrows belong to the board (column and card moves), not to scrolling: the view follows
     # the cursor. Page keys move the cursor a screenful.
     BINDINGS = [
@@ -60,6 +62,9 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     ]
 
     COMPONENT_CLASSES = {
+        "stage-column--header",
+        "stage-column--header-focused",
+        "stage-column--edge",
         "stage-column--title",
         "stage-column--cursor",
         "stage-column--cursor-blurred",
@@ -75,6 +80,11 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         scrollbar-size-vertical: 0;  /* the header's count says how many; every cell counts */
         overflow-x: hidden;
     }
+    StageColumn > .stage-column--header { background: $panel; color: $text; text-style: bold; }
+    StageColumn > .stage-column--header-focused {
+        background: $accent; color: $text; text-style: bold;
+    }
+    StageColumn > .stage-column--edge { color: $panel; }
     StageColumn > .stage-column--title { text-style: bold; }
     StageColumn > .stage-column--cursor { background: $accent 30%; }
     StageColumn > .stage-column--cursor-blurred { background: $panel-lighten-2; }
@@ -108,34 +118,35 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         self._cards: Sequence[CardRow] = ()
         self._count = 0  # the stage's cards, those not read yet included
         self._cursor = 0
+        # The header's figures: the stage's count and total, and the desk's currency.
+        self._summary: tuple[ColumnTotal, str] | None = None
         # Drawn cards by (card, width, cursor state): a card's strips depend on nothing else,
         # so new data or a resize never needs the cache emptied (only bounded).
         self._strips: dict[tuple[CardRow, int, str, date], list[Strip]] = {}
         # Styles read at the start of each drawing pass (render_lines).
         self._styles_now: dict[str, Style] = {}
         self._base_now: Style | None = None
-        # Told (above, below) whenever the cards out of sight change: the header shows them.
-        self.on_hidden: Callable[[int, int], None] | None = None
+
+    @property
+    def _view_height(self) -> int:
+        """The lines the cards have: the column's, less the header's."""
+        return max(0, self.scrollable_content_region.height - HEADER_HEIGHT)
+
+    @property
+    def _card_width(self) -> int:
+        return max(0, self.scrollable_content_region.width - 1)  # the edge takes a cell
 
     def hidden_cards(self) -> tuple[int, int]:
         """How many cards are out of sight (wholly or in part) above and below the view."""
         if not self._cards:
             return 0, 0
         top = round(self.scroll_offset.y)
-        bottom = top + self.scrollable_content_region.height  # the first line out of sight
+        bottom = top + self._view_height  # the first line out of sight
         above = min(len(self._cards), -(-top // CARD_HEIGHT))
         # A card counts as seen when its three lines are; the blank line may be cut.
         seen_to = max(above, (bottom - (CARD_HEIGHT - 1)) // CARD_HEIGHT + 1)
         below = max(0, self._count - seen_to)
         return above, below
-
-    def _report_hidden(self) -> None:
-        if self.on_hidden is not None:
-            self.on_hidden(*self.hidden_cards())
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        self._report_hidden()
 
     # ------------------------------------------------------------------ data
 
@@ -152,19 +163,28 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         return self._cards[self._cursor] if self._cards else None
 
     def set_cards(
-        self, cards: Sequence[CardRow], *, keep_deal: int | None = None, count: int | None = None
+        self,
+        cards: Sequence[CardRow],
+        *,
+        keep_deal: int | None = None,
+        shown: int | None = None,
+        size: ColumnTotal | None = None,
+        currency: str = "EUR",
     ) -> None:
-        """`count`: how many cards the stage has, when `cards` are only the first of them."""
+        """`shown`: how many cards the stage has, when `cards` are only its first ones.
+        `size`: the header's count and total (converted at the settings' rates; default: the
+        cards at face value)."""
         before = self.selected
         self._cards = cards
-        self._count = len(cards) if count is None else count
+        self._count = len(cards) if shown is None else shown
+        size = size or ColumnTotal(len(cards), sum(card.value_cents for card in cards))
+        self._summary = (size, currency)
         index = None
         if keep_deal is not None:
             index = next((i for i, c in enumerate(cards) if c.deal_id == keep_deal), None)
         self._cursor = index if index is not None else max(0, min(self._cursor, len(cards) - 1))
         self._update_virtual_size()
         self._scroll_cursor_visible()
-        self._report_hidden()
         self.refresh()
         if self.selected != before:
             self.post_message(self.CursorMoved(self, self.selected))
@@ -209,23 +229,24 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         self.move_cursor(direction * max(1, self.size.height // CARD_HEIGHT))
 
     def _refresh_card(self, index: int) -> None:
-        top = index * CARD_HEIGHT - round(self.scroll_offset.y)
-        self.refresh(Region(0, top, self.size.width, CARD_HEIGHT))
+        top = HEADER_HEIGHT + index * CARD_HEIGHT - round(self.scroll_offset.y)
+        self.refresh(Region(0, max(HEADER_HEIGHT, top), self.size.width, CARD_HEIGHT))
 
     def _update_virtual_size(self) -> None:
-        # Padded so that even the furthest scroll starts on a card's first line.
+        # Padded so that even the furthest scroll starts on a card's first line; the header
+        # lines count, so the furthest scroll shows the last card above the bottom edge.
         total = len(self._cards) * CARD_HEIGHT
-        height = self.scrollable_content_region.height
+        height = self._view_height
         if total > height:
             total += (height - total) % CARD_HEIGHT
-        self.virtual_size = Size(self.size.width, max(1, total))
+        self.virtual_size = Size(self.size.width, max(1, total) + HEADER_HEIGHT)
 
     def _scroll_cursor_visible(self) -> None:
         """Scroll just enough to show the cursor card, in whole cards: the top of the column
         is never half a card."""
         if not self._cards:
             return
-        height = self.scrollable_content_region.height
+        height = self._view_height
         top = self._cursor * CARD_HEIGHT
         current = round(self.scroll_offset.y)
         target = current
@@ -240,17 +261,23 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     def on_resize(self, event: events.Resize) -> None:
         self._update_virtual_size()
         self._scroll_cursor_visible()
-        self._report_hidden()
 
     def on_focus(self) -> None:
-        self._refresh_card(self._cursor)
+        self._refresh_focus()
 
     def on_blur(self) -> None:
+        self._refresh_focus()
+
+    def _refresh_focus(self) -> None:
+        # The header takes the accent while the column has the focus; the cursor card dims.
+        self.refresh(Region(0, 0, self.size.width, HEADER_HEIGHT))
         self._refresh_card(self._cursor)
 
     def on_click(self, event: events.Click) -> None:
-        index = (event.y + round(self.scroll_offset.y)) // CARD_HEIGHT
         self.focus()
+        if event.y < HEADER_HEIGHT:
+            return
+        index = (event.y - HEADER_HEIGHT + round(self.scroll_offset.y)) // CARD_HEIGHT
         if 0 <= index < len(self._cards):
             self._set_cursor(index)
 
@@ -296,7 +323,15 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        line = y + round(self.scroll_offset.y)
+        base = self._base_now or self.rich_style
+        edge = Segment("▕", base + self.get_component_rich_style("stage-column--edge"))
+        if y < HEADER_HEIGHT:
+            strip = self._header_strip(y, width - 1)
+        else:
+            strip = self._card_line(y - HEADER_HEIGHT + round(self.scroll_offset.y), width - 1)
+        return Strip([*strip, edge], strip.cell_length + 1)
+
+    def _card_line(self, line: int, width: int) -> Strip:
         index, offset = divmod(line, CARD_HEIGHT)
         base = self._base_now or self.rich_style
         if not self._cards:
@@ -309,6 +344,62 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         if index >= len(self._cards) or offset == CARD_HEIGHT - 1:
             return Strip.blank(width, base)
         return self._card_strips(index, width)[offset]
+
+    def header_lines(self, width: int) -> tuple[str, str]:
+        """The header's two lines, `width` cells at most: the stage's whole name where it
+        fits, and its figures (see `figures`)."""
+        return _fit(printable(self.stage_name), width), self.figures(width)
+
+    def header_text(self) -> str:
+        """The header as drawn now: the stage's name, then its figures."""
+        return "\n".join(self.header_lines(max(0, self._card_width - 2)))
+
+    def _header_strip(self, y: int, width: int) -> Strip:
+        # One cell of padding each side, as the cards have.
+        focused = "stage-column--header-focused" if self.has_focus else "stage-column--header"
+        style = (self._base_now or self.rich_style) + self.get_component_rich_style(focused)
+        text = self.header_lines(max(0, width - 2))[y]
+        # The padding in the header's colours without its weight: the text starts a cell in.
+        padding = Style(color=style.color, bgcolor=style.bgcolor)
+        if y == 1:
+            style += _NOT_BOLD
+        segments = [Segment(" ", padding), Segment(text, style)]
+        return Strip(segments).adjust_cell_length(width, padding)
+
+    def figures(self, width: int) -> str:
+        """The second header line, the longest form that fits: count, total, the deals left
+        out of the total (no rate for their currency), then what is hidden. A column never
+        hides its (most urgent) top cards without saying so."""
+        if self._summary is None:
+            return ""
+        figures, currency = self._summary
+        count = figures.count
+        total = format_money(figures.total_cents, currency, compact=True)
+        whole = _whole_money(figures.total_cents, currency)
+        above, below = self.hidden_cards()
+        hidden = " ".join(
+            part for part in (f"↑{above}" if above else "", f"↓{below}" if below else "") if part
+        )
+        deals = formatting.count(count, "deal")
+        left_out = [""]
+        if figures.left_out:
+            codes, more = "/".join(figures.left_out_currencies), figures.left_out
+            left_out = [f" + {more} in {codes}, no rate", f" +{more} {codes} no rate",
+                        f" +{more} {codes}", f" +{more}?"]  # fmt: skip
+        mains = [
+            (f"{deals} · {total}", "  "),
+            (f"{deals} · {whole}", "  "),
+            (f"{count} · {whole}", " "),
+        ]
+        # What was left out of the total outlives the word "deals" and the cents.
+        forms = [
+            f"{main}{out}{gap + hidden if hidden else ''}"
+            for out in left_out
+            for main, gap in mains
+        ]
+        if hidden:
+            forms += [f"{hidden} of {count}", hidden]
+        return next((form for form in forms if cell_len(form) <= width), _fit(forms[-1], width))
 
     def _card_strips(self, index: int, width: int) -> list[Strip]:
         card = self._cards[index]
@@ -411,6 +502,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
 
 
 _BOLD = Style(bold=True)
+_NOT_BOLD = Style(bold=False)
 
 
 def _whole_money(cents: int, currency: str) -> str:
@@ -421,138 +513,3 @@ def _whole_money(cents: int, currency: str) -> str:
             whole = (units / limit).quantize(Decimal(1), rounding=ROUND_HALF_UP)
             return format_money(int(whole * limit * 100), currency, compact=True)
     return format_money(cents, currency, compact=True)
-
-
-class StageHeader(Static):
-    DEFAULT_CSS = """
-    StageHeader {
-        height: 2;
-        padding: 0 1;
-        background: $panel;
-        color: $text;
-        text-style: bold;
-    }
-    """
-
-    _summary: tuple[str, ColumnTotal, str] | None = None
-    _hidden: tuple[int, int] = (0, 0)  # as last drawn
-    # The column below: what it hides is read when the header is drawn, after the layout
-    # (before it, the column has no height and would seem to hide every card).
-    column: StageColumn | None = None
-
-    def update_summary(self, name: str, total: ColumnTotal, currency: str) -> None:
-        self._summary = (printable(name), total, currency)
-        self.refresh()
-
-    def update_hidden(self, above: int, below: int) -> None:
-        """How many cards are scrolled out of sight above and below: a column never hides
-        its (most urgent) top cards without saying so."""
-        if (above, below) != self._hidden:
-            self.refresh()
-
-    def figures(self, width: int) -> str:
-        """The second line, the longest form that fits: count, total, the deals left out of
-        the total (no rate for their currency), then what is hidden."""
-        if self._summary is None:
-            return ""
-        _, figures, currency = self._summary
-        count = figures.count
-        total = format_money(figures.total_cents, currency, compact=True)
-        whole = _whole_money(figures.total_cents, currency)
-        if self.column is not None:
-            self._hidden = self.column.hidden_cards()
-        above, below = self._hidden
-        hidden = " ".join(
-            part for part in (f"↑{above}" if above else "", f"↓{below}" if below else "") if part
-        )
-        deals = formatting.count(count, "deal")
-        left_out = [""]
-        if figures.left_out:
-            codes, more = "/".join(figures.left_out_currencies), figures.left_out
-            left_out = [f" + {more} in {codes}, no rate", f" +{more} {codes} no rate",
-                        f" +{more} {codes}", f" +{more}?"]  # fmt: skip
-        mains = [
-            (f"{deals} · {total}", "  "),
-            (f"{deals} · {whole}", "  "),
-            (f"{count} · {whole}", " "),
-        ]
-        # What was left out of the total outlives the word "deals" and the cents.
-        forms = [
-            f"{main}{out}{gap + hidden if hidden else ''}"
-            for out in left_out
-            for main, gap in mains
-        ]
-        if hidden:
-            forms += [f"{hidden} of {count}", hidden]
-        return next(
-            (form for form in forms if Text(form).cell_len <= width), _fit(forms[-1], width)
-        )
-
-    def render(self) -> Text:
-        # Two lines, so a narrow column keeps the whole stage name and its figures.
-        width = self.content_region.width
-        name = self._summary[0] if self._summary else str(self.content)
-        text = Text(_fit(name, width), no_wrap=True)
-        text.append("\n" + self.figures(width), style="not bold")
-        return text
-
-
-class StageColumnBox(Vertical):
-    """A stage's header above its column of cards."""
-
-    DEFAULT_CSS = """
-    StageColumnBox {
-        border-right: vkey $panel;
-    }
-    /* Textual restyles, on a focus change, the subtree of the nearest ancestor that has a
-       :focus-within rule of its own: without this one the header kept its old colour. */
-    StageColumnBox:focus-within {
-        border-right: vkey $panel;
-    }
-    StageColumnBox:focus-within > StageHeader {
-        background: $accent;
-        color: $text;
-    }
-    """
-
-    def __init__(self, stage_id: int, stage_name: str, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._header = StageHeader(printable(stage_name))
-        self._column = StageColumn(stage_id, stage_name)
-        self._column.on_hidden = self._header.update_hidden
-        self._header.column = self._column
-
-    @property
-    def column(self) -> StageColumn:
-        return self._column
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Every line of the box is the same: blank under its header and column, and the
-        # border at the right (it has no top or bottom border and no padding). Textual draws
-        # each line of it through its styles, border included, and the header and column
-        # then cover all but the border: a sixth of the first frame's drawing (some 200 of
-        # its 470 lines on a 120-cell screen, benchmarks/terminal.py). One line, repeated.
-        if crop.height <= 1:
-            return super().render_lines(crop)
-        line = super().render_lines(Region(crop.x, crop.y, crop.width, 1))
-        return line * crop.height
-
-    def compose(self) -> ComposeResult:
-        yield self._header
-        yield self._column
-
-    def set_cards(
-        self,
-        cards: Sequence[CardRow],
-        *,
-        keep_deal: int | None = None,
-        currency: str = "EUR",
-        size: ColumnTotal | None = None,
-        shown: int | None = None,
-    ) -> None:
-        """`size`: the column's count and total (converted at the settings' rates; default:
-        the cards at face value). `shown`: how many cards the stage has, when `cards` are only
-        its first ones."""
-        size = size or ColumnTotal(len(cards), sum(card.value_cents for card in cards))
-        self._column.set_cards(cards, keep_deal=keep_deal, count=shown)
-        self._header.update_summary(self._column.stage_name, size, currency)
