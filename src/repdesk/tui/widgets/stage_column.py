@@ -126,6 +126,8 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         # Styles read at the start of each drawing pass (render_lines).
         self._styles_now: dict[str, Style] = {}
         self._base_now: Style | None = None
+        self._edge_now: Segment | None = None
+        self._blank_now: Strip | None = None
 
     @property
     def _view_height(self) -> int:
@@ -287,6 +289,8 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         # Styles read once per pass, not per line: each read walks the ancestors' styles.
         self._styles_now = {}
         self._base_now = self.rich_style
+        self._edge_now = None
+        self._blank_now = None
         if not self.is_attached or not self._plainly_styled():
             # A column being removed is still drawn until the next layout, without its
             # component styles (Textual clears them): Textual's drawing keeps its lines.
@@ -322,28 +326,29 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         )
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self._base_now or self.rich_style
-        edge = Segment("▕", base + self.get_component_rich_style("stage-column--edge"))
+        width = self.scrollable_content_region.width - 1  # the edge takes the last cell
         if y < HEADER_HEIGHT:
-            strip = self._header_strip(y, width - 1)
-        else:
-            strip = self._card_line(y - HEADER_HEIGHT + round(self.scroll_offset.y), width - 1)
-        return Strip([*strip, edge], strip.cell_length + 1)
-
-    def _card_line(self, line: int, width: int) -> Strip:
+            return self._edged(self._header_strip(y, width))
+        line = y - HEADER_HEIGHT + round(self.scroll_offset.y)
         index, offset = divmod(line, CARD_HEIGHT)
+        if index < len(self._cards) and offset < CARD_HEIGHT - 1:
+            return self._card_strips(index, width)[offset]  # kept with their edge
         base = self._base_now or self.rich_style
-        if not self._cards:
-            if line == 1:
-                muted = self.get_component_rich_style("stage-column--muted")
-                return Strip([Segment(_fit(" no deals", width), base + muted)]).adjust_cell_length(
-                    width, base
-                )
-            return Strip.blank(width, base)
-        if index >= len(self._cards) or offset == CARD_HEIGHT - 1:
-            return Strip.blank(width, base)
-        return self._card_strips(index, width)[offset]
+        if not self._cards and line == 1:
+            muted = self.get_component_rich_style("stage-column--muted")
+            text = Segment(_fit(" no deals", width), base + muted)
+            return self._edged(Strip([text]).adjust_cell_length(width, base))
+        if self._blank_now is None or self._blank_now.cell_length != width + 1:
+            self._blank_now = self._edged(Strip.blank(width, base))
+        return self._blank_now
+
+    def _edged(self, strip: Strip) -> Strip:
+        """`strip` with the column's right edge after it."""
+        if self._edge_now is None:
+            base = self._base_now or self.rich_style
+            edge = base + self.get_component_rich_style("stage-column--edge")
+            self._edge_now = Segment("▕", edge)
+        return Strip([*strip, self._edge_now], strip.cell_length + 1)
 
     def header_lines(self, width: int) -> tuple[str, str]:
         """The header's two lines, `width` cells at most: the stage's whole name where it
@@ -418,8 +423,8 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         return self._styles_now[name]
 
     def _draw(self, card: CardRow, width: int, state: str) -> list[Strip]:
-        """A card's four lines, as plain segments (Rich's Text costs several times more, and
-        a first frame draws some seventy cards)."""
+        """A card's three lines, as plain segments, each with the edge (Rich's Text costs
+        several times more, and a first frame draws some seventy cards)."""
         plain = self._base_now or self.rich_style
         base = plain
         if state == "focused":
@@ -450,8 +455,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
             # The card's background (cursor or not) under the text's own colours.
             segments = [Segment(" ", base)]
             segments.extend(Segment(text, base + own) for text, own in parts if text)
-            strips.append(Strip(segments).adjust_cell_length(width, base))
-        strips.append(Strip.blank(width, plain))
+            strips.append(self._edged(Strip(segments).adjust_cell_length(width, base)))
         return strips
 
     def _closed_facts(self, card: CardRow, inner: int) -> list[Part]:
