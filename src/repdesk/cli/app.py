@@ -89,9 +89,12 @@ def open_app(desk: Desk, *, auto_backup: bool, run: Callable[[Any], object] | No
 
 
 # A desk file bigger than this is checked for damage while its first frame is drawn, not
-# before: the check reads every page (about 5 ms a megabyte here), and past this size it
-# would take longer than Textual's own import, beside which it runs.
-CHECK_AFTER_FIRST_FRAME_BYTES = 48 * 1024 * 1024
+# before: the check reads every page (about 3.5 ms of CPU a megabyte here). Beside Textual's
+# import it is not free on two cores with a terminal and its programs busy too: on the
+# benchmark's 20 MB desk it delayed the cards by some 40 ms in tmux (benchmarks/terminal.py,
+# run against the check skipped). Below this size it costs a few ms, and a damaged desk is
+# refused before the terminal is taken over.
+CHECK_AFTER_FIRST_FRAME_BYTES = 4 * 1024 * 1024
 
 
 def _checks_after_first_frame(desk: Desk) -> bool:
