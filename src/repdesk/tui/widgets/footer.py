@@ -15,10 +15,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.strip import Strip
 from textual.widget import Widget
 
 if TYPE_CHECKING:
@@ -62,7 +64,7 @@ class Item(NamedTuple):
     @property
     def width(self) -> int:
         shown = "".join(display for _, display in self.keys)
-        return Text(f"{shown} {self.description}").cell_len
+        return cell_len(f"{shown} {self.description}")
 
 
 class RepdeskFooter(Widget, can_focus=False):
@@ -90,6 +92,8 @@ class RepdeskFooter(Widget, can_focus=False):
         # Where each item was drawn: (first cell, cell after the last, item).
         self._spans: list[tuple[int, int, Item]] = []
         self._hover: Item | None = None
+        # The footer's own style with each component's over it, read once a theme.
+        self._styles_now: dict[str, Style] = {}
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -165,22 +169,28 @@ class RepdeskFooter(Widget, can_focus=False):
         """The items drawn (those that fit), left to right, the palette key last."""
         return [item for _, _, item in self._spans]
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        # Drawn as segments on the line API: a Rich Text went through Rich's console to be
+        # drawn, a sixth of the board's first frame (benchmarks/terminal.py).
         width = self.size.width
-        key_style = self.get_component_rich_style("footer--key", partial=True)
-        description_style = self.get_component_rich_style("footer--description", partial=True)
-        hover_style = self.get_component_rich_style("footer--hover", partial=True)
+        base = self.rich_style
+        key = self._styles_now.get("key")
+        if key is None:
+            self._styles_now = {
+                name: base + self.get_component_rich_style(f"footer--{name}", partial=True)
+                for name in ("key", "description", "hover")
+            }
+        styles = self._styles_now
         dim = Style(dim=True)
+        segments: list[Segment] = []
 
-        def draw(item: Item) -> Text:
-            extra = (hover_style if item == self._hover else Style()) + (
+        def draw(item: Item) -> None:
+            extra = (styles["hover"] if item == self._hover else Style()) + (
                 Style() if item.enabled else dim
             )
-            text = Text()
             for _, shown in item.keys:
-                text.append(shown, key_style + extra)
-            text.append(f" {item.description}", description_style + extra)
-            return text
+                segments.append(Segment(shown, styles["key"] + extra))
+            segments.append(Segment(f" {item.description}", styles["description"] + extra))
 
         # Every key if they fit, with the palette key at the right edge. Else the palette key
         # goes, then keys from the right, but never the last (`?`, the way to all the others).
@@ -192,22 +202,27 @@ class RepdeskFooter(Widget, can_focus=False):
             palette = None
         while len(shown) > 1 and cells(shown) > width:
             del shown[-2]
-        line, spans, x = Text(no_wrap=True, overflow="crop"), [], 1
-        line.append(" ")
+        spans, x = [], 1
+        gap = Segment(" ", base)
+        segments.append(gap)
         for item in shown:
-            line.append_text(draw(item))
+            draw(item)
             spans.append((x, x + item.width, item))
             x += item.width + 1
-            line.append(" ")
+            segments.append(gap)
         if palette is not None:
             right = palette.width + 2
-            line.append(" " * (width - right - x))
-            line.append("▏", Style(dim=True))
+            segments.append(Segment(" " * (width - right - x), base))
+            segments.append(Segment("▏", base + dim))
             spans.append((width - right + 1, width - 1, palette))
-            line.append_text(draw(palette))
-            line.append(" ")
+            draw(palette)
+            segments.append(gap)
         self._spans = spans
-        return line
+        return Strip(segments).crop_extend(0, width, base)
+
+    def notify_style_update(self) -> None:
+        self._styles_now = {}  # a new theme: its colours
+        super().notify_style_update()
 
     def _item_at(self, x: int) -> Item | None:
         return next((item for start, end, item in self._spans if start <= x < end), None)
@@ -235,8 +250,8 @@ class RepdeskFooter(Widget, can_focus=False):
         # A group's name runs the key under the pointer, else the group's first key.
         x = next(start for start, _, drawn in self._spans if drawn is item)
         for key, shown in item.keys:
-            if event.x < x + Text(shown).cell_len:
+            if event.x < x + cell_len(shown):
                 self.app.simulate_key(key)
                 return
-            x += Text(shown).cell_len
+            x += cell_len(shown)
         self.app.simulate_key(item.keys[0][0])
