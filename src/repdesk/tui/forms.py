@@ -23,7 +23,7 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 
 from repdesk.core.errors import InvalidInput, LookupFailed, RepdeskError
 from repdesk.core.text import printable
-from repdesk.tui.lifecycle import DismissedOnce, can_show
+from repdesk.tui.lifecycle import DismissedOnce, ReleasedFromApp, can_show
 
 if TYPE_CHECKING:
     from textual import getters
@@ -69,7 +69,7 @@ class _ShownSafely(Highlighter):
         pass
 
 
-class _TextArea(TextArea):
+class _TextArea(TextArea, ReleasedFromApp):
     """A text area whose lines are drawn as printable() shows them (one character for one,
     so the cursor keeps its place); the text itself is kept as typed."""
 

@@ -38,7 +38,7 @@ from repdesk.storage.models import (
     Objection,
 )
 from repdesk.tui import actions
-from repdesk.tui.lifecycle import can_show
+from repdesk.tui.lifecycle import ReleasedFromApp, can_show
 from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.screens.people import render_contacts
 from repdesk.tui.undo import Undo, undo_of
@@ -257,7 +257,7 @@ def render_timeline(page: DealPage) -> Timeline:
     return Timeline(events, clock.now().astimezone().year)
 
 
-class NotesArea(TextArea):
+class NotesArea(TextArea, ReleasedFromApp):
     """The deal's own notes, edited in place: saved when the rep leaves it (esc, tab or a
     click elsewhere); `esc` leaves it without leaving the page."""
 

@@ -14,6 +14,7 @@ from repdesk.core.dates import Period
 from repdesk.core.formatting import pct
 from repdesk.core.text import printable
 from repdesk.reports.kpi_pane import FunnelStage
+from repdesk.tui.lifecycle import ReleasedFromApp
 
 
 def cumulative_by_day(
@@ -37,7 +38,7 @@ _DRAWINGS: dict[tuple[Hashable, ...], Text] = {}
 KEEP_DRAWINGS = 12
 
 
-class DrawnOnce(PlotextPlot):
+class DrawnOnce(PlotextPlot, ReleasedFromApp):
     """A plot drawn once per figure, size and theme, also across the pane's openings. Textual
     renders a widget again whenever its screen is laid out or painted (on opening, on the
     pane's figures arriving, on every refresh around it); plotext redraws the whole figure
