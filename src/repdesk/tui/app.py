@@ -36,6 +36,7 @@ from repdesk.tui.lifecycle import (
     already_done,
     asked_from_the_top,
     can_show,
+    forget_removed_widgets,
     reload_when_composed,
 )
 from repdesk.tui.screens.board import BoardScreen
@@ -46,6 +47,7 @@ from repdesk.tui.widgets.quota_strip import QuotaStrip
 if TYPE_CHECKING:
     from textual.command import Provider
     from textual.notifications import SeverityLevel
+    from textual.timer import Timer
 
 # Everything but the board loads after the first paint, in a thread (RepdeskApp.warm_up): the
 # board shows sooner, and by the first key press these are already imported. SQLAlchemy and
@@ -76,6 +78,12 @@ _CLICKS = (events.MouseDown, events.MouseUp)
 _INPUT = (events.Key, events.MouseDown, events.MouseUp, events.MouseScrollDown,
           events.MouseScrollUp, events.Paste)  # fmt: skip
 QUIET_SECONDS = 1.0
+# A closed screen leaves its widgets to the collector (some 7,000 objects, 17 ms of a full
+# pass on the benchmark's desk): collected once this long passes with no key or click after
+# the close. Left to the 1-second tick, the closes of a rep going from screen to screen with
+# less than a second between keys piled up into one pass of 170 ms, in the middle of the
+# fifth opening of the KPI pane (benchmarks/terminal.py).
+CLOSED_SCREEN_PAUSE_SECONDS = 0.25
 
 
 def _jump_to_deal() -> type[Provider]:
@@ -179,6 +187,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         self._warming = True
         self._held_clicks: list[events.MouseEvent] = []
         self._last_input = time.monotonic()  # the last key or click (check_for_changes)
+        self._collect_timer: Timer | None = None  # see _collect_after_a_pause
         self._first_frame_due = False  # the board holds its first cards, not yet drawn
         # False until the app's start is over (on_ready): the board holds its first frame
         # back until then (BoardScreen._compositor_refresh).
@@ -214,7 +223,32 @@ class RepdeskApp(KeysInOrder, App[int]):
         if len(self.screen_stack) <= 1 or not asked_from_the_top(self):
             return already_done()
         popped: AwaitComplete = super().pop_screen()
+        self._collect_after_a_pause()
         return popped
+
+    def _collect_after_a_pause(self) -> None:
+        """The collector's full pass at the first pause in the keys and clicks."""
+        if self._collect_timer is None:
+            self._collect_timer = self.set_timer(
+                CLOSED_SCREEN_PAUSE_SECONDS, self._collect_in_the_pause
+            )
+
+    def _collect_in_the_pause(self) -> None:
+        self._collect_timer = None
+        quiet = time.monotonic() - self._last_input
+        if self._warming or quiet < CLOSED_SCREEN_PAUSE_SECONDS:
+            self._collect_timer = self.set_timer(
+                CLOSED_SCREEN_PAUSE_SECONDS - quiet if not self._warming else QUIET_SECONDS,
+                self._collect_in_the_pause,
+            )
+            return
+        self.collect_garbage()
+
+    def collect_garbage(self) -> None:
+        """The collector's full pass, if due (background.collect_if_due), with nothing of the
+        removed widgets left in Textual's caches to keep them."""
+        forget_removed_widgets()
+        background.collect_if_due()
 
     def on_ready(self) -> None:
         # Textual posts Ready at the first screen's first layout, and the app reads it once its
@@ -299,7 +333,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         self.read_ahead()
         if not self._warming and time.monotonic() - self._last_input >= QUIET_SECONDS:
             # The collector's full pass, while nobody types (background.collect_in_pauses).
-            background.collect_if_due()
+            self.collect_garbage()
 
     def read_ahead(self) -> None:
         """Once a second (the change timer): when this month's KPI pane or the queues' first
