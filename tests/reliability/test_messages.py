@@ -33,6 +33,19 @@ async def test_after_several_errors_the_app_says_one_line_and_no_textual_note(
     assert log.read_text().count("builtins.RuntimeError") == 2  # both are kept there
 
 
+async def test_the_last_line_is_whole_however_narrow_the_terminal(app: RepdeskApp) -> None:
+    """Textual drew the stop line at the app's width and printed it cropped: a damaged big
+    desk's line lost its "restore a backup" at 100 columns (found by a hostile test)."""
+    said = io.StringIO()
+    app.error_console = Console(file=said, width=60, color_system=None)
+    why = "a damaged page, and a long way out of it: " + "restore a backup " * 6 + "(end)"
+    with pytest.raises(RepdeskStopped):
+        async with app.run_test(size=(40, 12)):
+            app._handle_exception(RepdeskStopped(why))
+    line = said.getvalue()
+    assert line.startswith("repdesk: ") and why in line and line.count("\n") == 1, line
+
+
 @pytest.mark.parametrize("command", [[], ["demo"]])
 def test_the_app_without_a_terminal_says_it_needs_one(home: Path, command: list[str]) -> None:
     build_small_desk(home)

@@ -751,6 +751,14 @@ class RepdeskApp(KeysInOrder, App[int]):
         # --dev ...": a rep gets the first error's one line (each is in the crash log).
         if "debug" not in self.features:
             del self._exit_renderables[1:]
+            if isinstance(self._exception, RepdeskStopped) and self._exit_renderables:
+                # Textual drew the line at the app's width (App.panic) and prints what it drew
+                # cropped: "…is damaged (Page 35029: btreeInitPage() returns error c", the way
+                # out cut off. Printed whole instead, for the terminal to wrap (found by a
+                # hostile test, on a big desk checked after its first frame).
+                self._exit_renderables.clear()
+                self.error_console.print(self._exception.__rich__(), soft_wrap=True)
+                return
         super()._print_error_renderables()
 
     def on_unmount(self) -> None:
