@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -138,3 +139,48 @@ def test_the_pipeline_is_the_reps_own_from_the_shell(desk: Path) -> None:
 def test_a_deal_deleted_with_one_row_of_its_timeline_says_row(desk: Path) -> None:
     assert ok("deal", "add", "Solo").startswith("Added #3 Solo")
     assert "(with 1 row of its timeline)" in ok("deal", "delete", "3")
+
+
+class _ReaderGone(io.StringIO):
+    """Standard output whose reader left (`repdesk ... | head -1`): every write fails."""
+
+    def __init__(self, spare_fd: int) -> None:
+        super().__init__()
+        self._fd = spare_fd
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        return self._fd  # entry.main points it at /dev/null: a spare descriptor, not ours
+
+
+@pytest.mark.parametrize(
+    ("command", "saved"),
+    [
+        (["stage", "rename", "Won", "Gewonnen"], ["stage", "list"]),
+        (["deal", "notes", "1", "saved through a pipe"], ["deal", "notes", "1"]),
+        (["activity", "edit", "1", "--note", "said through a pipe"], ["deal", "show", "1"]),
+    ],
+)
+@pytest.mark.parametrize("stdout", ["reader gone", "closed"])
+def test_a_change_is_kept_when_nobody_reads_what_it_says(
+    desk: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], saved: list[str], stdout: str
+) -> None:
+    """Printed inside the write, "Renamed to Gewonnen" went out, the pipe broke, and the
+    rename was rolled back with exit 0 (`| head -1`); with stdout closed (`>&-`) the command
+    crashed after the change. Found by a hostile test."""
+    import os
+    import sys
+
+    from repdesk.cli import main
+
+    spare = os.open(os.devnull, os.O_WRONLY)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(sys, "stdout", _ReaderGone(spare) if stdout == "reader gone" else None)
+            assert main(command) == 0
+    finally:
+        os.close(spare)
+    words = {"stage": "Gewonnen", "deal": "saved through a pipe", "activity": "said through a pipe"}
+    assert words[command[0]] in ok(*saved)

@@ -64,7 +64,8 @@ def cmd_activity_edit(desk: Desk, args: argparse.Namespace) -> int:
         )
         when = act.at.astimezone().strftime("%Y-%m-%d %H:%M")
         words = " · ".join(printable(w) for w in (act.outcome, act.text) if w)
-        shell.out(f"Activity {act.id}: {act.kind} {when}" + (f" · {words}" if words else ""))
+        said = f"Activity {act.id}: {act.kind} {when}" + (f" · {words}" if words else "")
+    shell.out(said)  # once saved: a reader gone from the pipe must not undo the write
     return 0
 
 

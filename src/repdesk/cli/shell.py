@@ -235,6 +235,8 @@ def count(number: int, noun: str) -> str:
 
 
 def out(line: str = "") -> None:
+    if sys.stdout is None:  # started with stdout closed (`>&-`): nowhere to say it
+        return
     sys.stdout.write(as_printed(line))
 
 

@@ -57,9 +57,11 @@ def _stage_done(desk: Desk, change: Callable[[Session], Any], line: Callable[[An
 
     with desk.write() as session:
         result = change(session)
-        shell.out(line(result))
-        for info in stages.list_stages(session=session):
-            shell.out(_stage_line(info))
+        said = [line(result), *(_stage_line(info) for info in stages.list_stages(session=session))]
+    # Printed once saved: printing inside the write, a reader gone from the pipe (`| head -1`)
+    # rolled the change back after "Renamed" was said (found by a hostile test).
+    for text in said:
+        shell.out(text)
     return 0
 
 
