@@ -235,12 +235,11 @@ class RepdeskApp(KeysInOrder, App[int]):
 
     def _collect_in_the_pause(self) -> None:
         self._collect_timer = None
-        quiet = time.monotonic() - self._last_input
-        if self._warming or quiet < CLOSED_SCREEN_PAUSE_SECONDS:
-            self._collect_timer = self.set_timer(
-                CLOSED_SCREEN_PAUSE_SECONDS - quiet if not self._warming else QUIET_SECONDS,
-                self._collect_in_the_pause,
-            )
+        wait = CLOSED_SCREEN_PAUSE_SECONDS - (time.monotonic() - self._last_input)
+        if self._warming:
+            wait = QUIET_SECONDS
+        if wait > 0:
+            self._collect_timer = self.set_timer(wait, self._collect_in_the_pause)
             return
         self.collect_garbage()
 

@@ -326,7 +326,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         )
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width - 1  # the edge takes the last cell
+        width = self._card_width
         if y < HEADER_HEIGHT:
             return self._edged(self._header_strip(y, width))
         line = y - HEADER_HEIGHT + round(self.scroll_offset.y)
@@ -363,7 +363,8 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         # One cell of padding each side, as the cards have.
         focused = "stage-column--header-focused" if self.has_focus else "stage-column--header"
         style = (self._base_now or self.rich_style) + self.get_component_rich_style(focused)
-        text = self.header_lines(max(0, width - 2))[y]
+        inner = max(0, width - 2)
+        text = _fit(printable(self.stage_name), inner) if y == 0 else self.figures(inner)
         # The padding in the header's colours without its weight: the text starts a cell in.
         padding = Style(color=style.color, bgcolor=style.bgcolor)
         if y == 1:
