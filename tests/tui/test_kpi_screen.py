@@ -196,53 +196,72 @@ def test_snapshot_80x24(snap_compare: Any, app: RepdeskApp) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=snapshot())
 
 
-async def test_each_chart_is_drawn_once_per_figure_and_size(
+async def test_each_chart_is_drawn_once_ahead_of_key_3_and_kept(
     app: RepdeskApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """plotext redraws a whole chart on every render; the pane's opening renders it several
-    times, and every opening makes new charts. The drawing is kept until the figure, the size
-    or the theme changes, also from one opening of the pane to the next, and it stays
-    correct."""
-    from textual_plotext import PlotextPlot
-
+    """plotext redraws a whole chart every time it is asked, and every opening of the pane
+    makes new charts. While the rep is on the board the app draws this month's charts ahead,
+    at the size the pane gives them: key 3 draws nothing. A drawing is kept until the figure,
+    the size or the theme changes, from one opening to the next, and it stays correct."""
     from repdesk.tui.widgets import kpi_charts
-    from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
+    from repdesk.tui.widgets.kpi_charts import FunnelChart, FunnelFigure, WonChart, WonFigure
 
     monkeypatch.setattr(kpi_charts, "_DRAWINGS", {})  # none kept from an earlier test
-    drawings: list[str] = []
-    render = PlotextPlot.render
+    drawings: list[str] = []  # one entry per drawing plotext made, from any thread
+    for figure in (WonFigure, FunnelFigure):
+        define = figure.define
 
-    def counted(chart: PlotextPlot) -> Any:
-        drawings.append(type(chart).__name__)
-        return render(chart)
+        def counted(self: Any, plt: Any, define: Any = define) -> None:
+            drawings.append(type(self).__name__)
+            define(self, plt)
 
-    monkeypatch.setattr(PlotextPlot, "render", counted)
+        monkeypatch.setattr(figure, "define", counted)
 
-    def text(chart: PlotextPlot) -> str:
+    def text(chart: kpi_charts.DrawnOnce) -> str:
         return str(chart.render())
 
     async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: sorted(drawings) == ["FunnelFigure", "WonFigure"])
+        assert app.screen is app.board  # drawn ahead, on the board
         screen = await kpi_screen(pilot)
-        await until(pilot, lambda: sorted(drawings) == ["FunnelChart", "WonChart"])
         won, funnel = screen.query_one(WonChart), screen.query_one(FunnelChart)
         first = text(won)
         assert "Won vs pace" in first and "Open deals by stage" in text(funnel)
+        assert sorted(drawings) == ["FunnelFigure", "WonFigure"]  # key 3 drew nothing
         await pilot.press("1")
         await until(pilot, lambda: app.screen is app.board)
         screen = await kpi_screen(pilot)  # new charts, the same figures and size
         await pilot.pause()
         assert text(screen.query_one(WonChart)) == first
-        assert sorted(drawings) == ["FunnelChart", "WonChart"]  # not drawn again
+        assert sorted(drawings) == ["FunnelFigure", "WonFigure"]  # not drawn again
         await pilot.press("left_square_bracket")  # October: a new figure
         won = screen.query_one(WonChart)
         await until(pilot, lambda: text(won) != first)
         october = text(won)
-        assert drawings.count("WonChart") == 2
+        assert drawings.count("WonFigure") == 2
         await pilot.resize_terminal(SIZE[0] - 20, SIZE[1])
         await until(pilot, lambda: text(won) != october)
         resized = text(won)
         assert "Won vs pace" in resized
         assert max(len(line) for line in resized.splitlines()) <= won.size.width
+
+
+@pytest.mark.parametrize("size", [(80, 24), (117, 36), (118, 36), (121, 36), (130, 80)])
+async def test_the_charts_are_drawn_ahead_at_the_size_the_pane_gives_them(
+    app: RepdeskApp, size: tuple[int, int]
+) -> None:
+    """`chart_sizes` says where the CSS puts the charts, narrow and wide, an odd width split
+    in two, with and without a page to scroll: a drawing ahead at any other size is wasted."""
+    from repdesk.tui.screens.kpi import chart_sizes
+    from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
+
+    async with app.run_test(size=size) as pilot:
+        screen = await kpi_screen(pilot)
+        laid_out = tuple(
+            (chart.size.width, chart.size.height)
+            for chart in (screen.query_one(WonChart), screen.query_one(FunnelChart))
+        )
+        assert laid_out == chart_sizes(size[0])
 
 
 async def test_3_opens_on_the_pane_read_ahead_and_a_win_from_the_shell_shows_at_once(

@@ -337,16 +337,17 @@ class RepdeskApp(KeysInOrder, App[int]):
     def read_ahead(self) -> None:
         """Once a second (the change timer): when this month's KPI pane or the queues' first
         rows went stale (a write, a new day, new settings), read them again in the background,
-        so keys 3 and 2 open on their figures. Not while the imports are loading (the screens'
-        modules are among them), the desk is away, or the screen is up (it reads for itself);
-        nor before every card is in (the board's full read after the first frame goes first)."""
+        and draw the pane's charts, so keys 3 and 2 open on their figures. Not while the
+        imports are loading (the screens' modules are among them), the desk is away, or the
+        screen is up (it reads for itself); nor before every card is in (the board's full read
+        after the first frame goes first)."""
         if self._warming or self.desk.away is not None or not self.board.loaded:
             return
         from repdesk.tui.screens.followups import FollowUpsScreen
         from repdesk.tui.screens.kpi import KpiScreen
 
         if not isinstance(self.screen, KpiScreen):
-            KpiScreen.read_ahead(self.desk)
+            KpiScreen.read_ahead(self.desk, self)
         if not isinstance(self.screen, FollowUpsScreen):
             FollowUpsScreen.read_ahead(self.desk)
 
@@ -564,6 +565,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         for click in clicks:
             await super().on_event(click)
         await self.next_key()
+        self.read_ahead()  # the board's cards may be in already: see BoardScreen._show
 
     def keys_held(self) -> bool:
         return self._warming

@@ -353,10 +353,17 @@ class DeskGateway:
                 return None
         return entry[1]
 
-    def prepare(self, key: Hashable, fn: Callable[[Any], object]) -> None:
+    def prepare(
+        self,
+        key: Hashable,
+        fn: Callable[[Any], T],
+        *,
+        then: Callable[[T], object] | None = None,
+    ) -> None:
         """Read a report ahead, in a thread at a low priority, and keep it (see `kept`): the
         screen that shows it opens with its figures. Nothing to do when it is kept already or
-        on its way; a read that fails keeps nothing (the screen's own read says why)."""
+        on its way; a read that fails keeps nothing (the screen's own read says why). `then`:
+        what else to make of the report ahead, in that thread, once it is read."""
         if key in self._preparing or self.kept(key) is not None:
             return
         self._preparing.add(key)
@@ -364,7 +371,9 @@ class DeskGateway:
         def run() -> None:
             background.yield_the_cpu()
             try:
-                self.report_keeping(key, fn)
+                report = self.report_keeping(key, fn)
+                if then is not None:
+                    then(report)
             finally:
                 self._preparing.discard(key)
 

@@ -185,6 +185,10 @@ class BoardScreen(DeskScreen):
             keep = {stage_id: deal_id}
         self.redraw(keep=keep)
         if sizes is None:
+            if not self.loaded:
+                # Keys 3 and 2 come soon after the start: their reads need not wait for the
+                # app's one-second timer (RepdeskApp.read_ahead).
+                self.call_later(self.app.read_ahead)
             self.loaded = True
             if self.last_pending:
                 self.last_pending = False

@@ -30,10 +30,21 @@ from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.widgets.footer import RepdeskFooter
-from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
+from repdesk.tui.widgets.kpi_charts import (
+    Figure,
+    FunnelChart,
+    FunnelFigure,
+    WonChart,
+    WonFigure,
+    draw_ahead,
+    draw_now,
+    know_theme,
+)
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from repdesk.tui.gateway import DeskGateway
 
 
@@ -59,6 +70,35 @@ def kept_as(period: Period) -> tuple[str, Period]:
 
 
 NO_QUOTA = "no quota set: Q sets it"
+
+# The charts' place in the layout (KpiScreen.DEFAULT_CSS): side by side from WIDE columns on,
+# else one above the other, CHART_HEIGHT rows each, the pane's scrollbar (its gutter kept
+# always) beside them.
+WIDE = 118
+CHART_HEIGHT = 14
+SCROLLBAR_WIDTH = 2
+
+
+def chart_sizes(width: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(width, height) of the won chart and of the funnel on a terminal `width` columns wide,
+    as the CSS lays them out (tests/tui/test_kpi_screen.py holds the two together): the app
+    draws them ahead at these sizes."""
+    inner = max(0, width - SCROLLBAR_WIDTH)
+    if width >= WIDE:
+        return (inner // 2, CHART_HEIGHT), (inner - inner // 2, CHART_HEIGHT)
+    return (inner, CHART_HEIGHT), (inner, CHART_HEIGHT)
+
+
+def chart_figures(pane: KpiPane, period: Period, currency: str) -> tuple[WonFigure, FunnelFigure]:
+    """What the two charts show of `pane`, the figures of `period`."""
+    won = WonFigure(
+        period=period,
+        as_of=pane.as_of,
+        won_by_day=tuple(pane.won_by_day),
+        quota=pane.kpis.quota,
+        currency=currency,
+    )
+    return won, FunnelFigure.of(pane.funnel)
 
 
 def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
@@ -276,7 +316,7 @@ class Tile(Static):
 class KpiScreen(DeskScreen):
     TITLE = "KPIs against quota"  # the heading of its keys under `?`
     AUTO_FOCUS = "#kpi-body"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (118, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     BINDINGS = [
         Binding("m", "kind('month')", "Month", id="kpi.month"),
         # q quits here as everywhere: the quarter is p's second stop (month, quarter, year).
@@ -291,7 +331,7 @@ class KpiScreen(DeskScreen):
         Binding("escape", "back", "Board", id="kpi.back", show=False),
     ]
     DEFAULT_CSS = """
-    KpiScreen #kpi-body { height: 1fr; }
+    KpiScreen #kpi-body { height: 1fr; scrollbar-gutter: stable; }
     KpiScreen #kpi-period { height: 1; padding: 0 1; background: $boost; }
     KpiScreen #kpi-headline { height: 3; padding: 0 1; margin-top: 1; }
     KpiScreen #kpi-left-out { height: auto; padding: 0 1; color: $warning; }
@@ -327,12 +367,31 @@ class KpiScreen(DeskScreen):
         return pane_reader(self.period, self.desk.settings)
 
     @staticmethod
-    def read_ahead(desk: DeskGateway) -> None:
-        """Read this month's pane in the background and keep it, while the rep is elsewhere:
-        key 3 then opens on its figures (on a desk of 100,000 deals the read takes a second).
-        The app calls it on its change timer; it reads only when what is kept went stale."""
+    def read_ahead(desk: DeskGateway, app: App[Any] | None = None) -> None:
+        """Read this month's pane in the background and keep it, while the rep is elsewhere,
+        and with `app`, draw its charts at the size its terminal gives them, in its theme: key
+        3 then opens on its figures (on a desk of 100,000 deals the read takes a second;
+        plotext's drawing was a third of the pane's first opening on 10,000). The app calls it
+        on its change timer; it reads only when what is kept went stale, and draws only what
+        is not drawn yet (the terminal resized, another theme)."""
         period = period_containing(clock.today(), "month")
-        desk.prepare(kept_as(period), pane_reader(period, desk.settings))
+        reader = pane_reader(period, desk.settings)
+        if app is None:
+            desk.prepare(kept_as(period), reader)
+            return
+        currency, theme = str(desk.settings.currency), app.theme
+        won_size, funnel_size = chart_sizes(app.size.width)
+
+        def charts(pane: KpiPane) -> list[tuple[Figure, int, int]]:
+            won, funnel = chart_figures(pane, period, currency)
+            return [(won, *won_size), (funnel, *funnel_size)]
+
+        pane = desk.kept(kept_as(period))
+        if isinstance(pane, KpiPane):
+            draw_ahead(charts(pane), theme)
+            return
+        know_theme(theme)
+        desk.prepare(kept_as(period), reader, then=lambda pane: draw_now(charts(pane), theme))
 
     @property
     def currency(self) -> str:
@@ -421,14 +480,9 @@ class KpiScreen(DeskScreen):
             self.query_one(f"#tile-{n}", Tile).show(*figures)
         self.query_one("#kpi-forecast", Static).update(forecast_lines(k, cur))
         self.query_one("#kpi-lessons", Static).update(lessons_lines(k, cur))
-        self.query_one(WonChart).show(
-            period=self.period,
-            as_of=today,
-            won_by_day=pane.won_by_day,
-            quota=k.quota,
-            currency=cur,
-        )
-        self.query_one(FunnelChart).show(pane.funnel)
+        won, funnel = chart_figures(pane, self.period, cur)
+        self.query_one(WonChart).show_figure(won)
+        self.query_one(FunnelChart).show_figure(funnel)
         self.show_slices()
         self.query_one("#activity", Static).update(_activity(pane))
 

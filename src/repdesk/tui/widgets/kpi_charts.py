@@ -3,13 +3,17 @@ open pipeline stage by stage with how often deals go on from each stage."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable
+from dataclasses import dataclass
 from datetime import date
 
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
+from repdesk import background
 from repdesk.core.dates import Period
 from repdesk.core.formatting import pct
 from repdesk.core.text import printable
@@ -30,61 +34,21 @@ def cumulative_by_day(
     return points
 
 
-# Drawings kept across the pane's openings, by chart, figure, size and theme: each opening
-# makes new chart widgets, and plotext drew both charts again every time, some 20 ms of the
-# time from key 3 to the pane on a 10,000-deal desk (benchmarks/terminal.py). A few: the
-# months paged through, two sizes.
-_DRAWINGS: dict[tuple[Hashable, ...], Text] = {}
-KEEP_DRAWINGS = 12
+@dataclass(frozen=True)
+class WonFigure:
+    """All that the won chart shows."""
 
+    period: Period
+    as_of: date
+    won_by_day: tuple[tuple[date, int], ...]
+    quota: int | None
+    currency: str
 
-class DrawnOnce(PlotextPlot, ReleasedFromApp):
-    """A plot drawn once per figure, size and theme, also across the pane's openings. Textual
-    renders a widget again whenever its screen is laid out or painted (on opening, on the
-    pane's figures arriving, on every refresh around it); plotext redraws the whole figure
-    each time. Before its first figure the chart is blank: drawing empty axes only to replace
-    them a moment later cost as much as drawing the real ones."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._figure: Hashable = None  # what the figure in `plt` shows (`drawn`)
-
-    def drawn(self, figure: Hashable) -> None:
-        """`figure` (all that the drawing shows) is in `plt` now: draw it at the next render,
-        or take the drawing from an earlier opening of the pane."""
-        self._figure = (type(self).__name__, figure)
-        self.refresh()
-
-    def render(self) -> RenderResult:
-        if self._figure is None:
-            return ""
-        key = (self._figure, self.size.width, self.size.height, self.app.theme)
-        drawing = _DRAWINGS.get(key)
-        if drawing is None:
-            rendered = super().render()
-            assert isinstance(rendered, Text)  # plotext's drawing, read back from ANSI
-            drawing = _DRAWINGS[key] = rendered
-            while len(_DRAWINGS) > KEEP_DRAWINGS:
-                del _DRAWINGS[next(iter(_DRAWINGS))]
-        return drawing
-
-
-class WonChart(DrawnOnce):
-    """Cumulative won value through the period, with the straight pace line to the quota."""
-
-    def show(
-        self,
-        *,
-        period: Period,
-        as_of: date,
-        won_by_day: list[tuple[date, int]],
-        quota: int | None,
-        currency: str,
-    ) -> None:
-        plt = self.plt
+    def define(self, plt: Plot) -> None:
         plt.clear_figure()
         unit = 1000 * 100  # thousands of the desk's currency, from cents
-        points = cumulative_by_day(won_by_day, period, as_of)
+        period, quota = self.period, self.quota
+        points = cumulative_by_day(list(self.won_by_day), period, self.as_of)
         if quota is not None:
             plt.plot([0, period.days], [0, quota / unit], label="pace", color="gray")
         if points:
@@ -103,30 +67,141 @@ class WonChart(DrawnOnce):
         plt.xticks(positions, labels)
         plt.xlim(0, period.days)
         plt.ylim(0, max([quota / unit if quota else 0, *(c / unit for _, c in points), 1]))
-        plt.title(f"Won vs pace, thousands {currency}")
-        self.drawn((period, as_of, tuple(won_by_day), quota, currency))
+        plt.title(f"Won vs pace, thousands {self.currency}")
+
+
+@dataclass(frozen=True)
+class FunnelFigure:
+    """All that the funnel chart shows: (name, conversion, open deals) stage by stage."""
+
+    stages: tuple[tuple[str, float | None, int], ...]
+
+    @classmethod
+    def of(cls, funnel: list[FunnelStage]) -> FunnelFigure:
+        return cls(tuple((stage.name, stage.conversion, stage.open_count) for stage in funnel))
+
+    def define(self, plt: Plot) -> None:
+        plt.clear_figure()
+        if self.stages:
+            # plotext's output is read back as ANSI: a raw escape in a name would style it.
+            shown = list(reversed(self.stages))
+            plt.bar(
+                [f"{printable(name)} →{pct(conversion)}" for name, conversion, _ in shown],
+                [count for _, _, count in shown],
+                orientation="horizontal",
+                width=0.6,
+                color="blue",
+            )
+            most = max(count for _, _, count in shown)
+            step = max(1, -(-most // 4))  # about four whole-number ticks
+            plt.xticks(list(range(0, most + step, step)))
+        plt.title("Open deals by stage (→ went on to the next)")
+
+
+Figure = WonFigure | FunnelFigure
+
+# Drawings kept across the pane's openings, by figure, size and theme: each opening makes new
+# chart widgets, and plotext drew both charts again every time, some 20 ms of the time from
+# key 3 to the pane on a 10,000-deal desk (benchmarks/terminal.py). A few: the months paged
+# through, two sizes. The app draws this month's charts ahead, in a thread (`draw_ahead`).
+_DRAWINGS: dict[tuple[Hashable, ...], Text] = {}
+KEEP_DRAWINGS = 12
+# One drawing at a time: a drawing ahead and the pane's own do not draw the same chart twice,
+# and plotext is not known to be safe to run from two threads at once.
+_DRAWING = threading.Lock()
+
+
+def drawing(figure: Figure, width: int, height: int, theme: str, plt: Plot | None = None) -> Text:
+    """The chart of `figure` at that size in the app's theme `theme` (its plotext theme must
+    be registered, as a mounted chart does): drawn once, then kept. `plt`: a chart's own
+    plotext figure, else a new one."""
+    key = (figure, width, height, theme)
+    with _DRAWING:
+        drawn = _DRAWINGS.get(key)
+        if drawn is None:
+            plt = plt or Plot()
+            figure.define(plt)
+            plt.plotsize(width, height)
+            # As PlotextPlot.render does: resizing does not take without it.
+            plt._set_size(width, height)
+            plt.theme(plotext_theme(theme))
+            drawn = _DRAWINGS[key] = Text.from_ansi(plt.build())
+            while len(_DRAWINGS) > KEEP_DRAWINGS:
+                del _DRAWINGS[next(iter(_DRAWINGS))]
+        return drawn
+
+
+def plotext_theme(theme: str) -> str:
+    """The plotext theme a chart registers for the app's theme `theme` (PlotextPlot's
+    "auto")."""
+    return f"textual-auto-{theme}"
+
+
+class DrawnOnce(PlotextPlot, ReleasedFromApp):
+    """A plot drawn once per figure, size and theme, also across the pane's openings. Textual
+    renders a widget again whenever its screen is laid out or painted (on opening, on the
+    pane's figures arriving, on every refresh around it); plotext redraws the whole figure
+    each time. Before its first figure the chart is blank: drawing empty axes only to replace
+    them a moment later cost as much as drawing the real ones."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.figure: Figure | None = None
+
+    def show_figure(self, figure: Figure) -> None:
+        self.figure = figure
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        if self.figure is None:
+            return ""
+        return drawing(self.figure, self.size.width, self.size.height, self.app.theme, self.plt)
+
+
+class WonChart(DrawnOnce):
+    """Cumulative won value through the period, with the straight pace line to the quota."""
 
 
 class FunnelChart(DrawnOnce):
     """Open deals per stage as bars; each label carries how often deals went on from it."""
 
-    def show(self, funnel: list[FunnelStage]) -> None:
-        plt = self.plt
-        plt.clear_figure()
-        if funnel:
-            # plotext's output is read back as ANSI: a raw escape in a name would style it.
-            labels = [
-                f"{printable(stage.name)} →{pct(stage.conversion)}" for stage in reversed(funnel)
-            ]
-            plt.bar(
-                labels,
-                [stage.open_count for stage in reversed(funnel)],
-                orientation="horizontal",
-                width=0.6,
-                color="blue",
-            )
-            most = max(stage.open_count for stage in funnel)
-            step = max(1, -(-most // 4))  # about four whole-number ticks
-            plt.xticks(list(range(0, most + step, step)))
-        plt.title("Open deals by stage (→ went on to the next)")
-        self.drawn(tuple((stage.name, stage.conversion, stage.open_count) for stage in funnel))
+
+# Drawings on their way (draw_ahead): one thread per chart and size, however often it is asked.
+_AHEAD: set[tuple[Hashable, ...]] = set()
+# The app's themes plotext knows (a chart not mounted yet has not registered its theme).
+_THEMES_KNOWN: set[str] = set()
+
+
+def know_theme(theme: str) -> None:
+    """Make plotext know the app's theme `theme`, as a mounted chart does, for a drawing made
+    before any chart is mounted. From the app's thread (the theme's colours are the app's)."""
+    if theme not in _THEMES_KNOWN:
+        WonChart()._register_theme(theme)  # PlotextPlot's own registration, for "auto"
+        _THEMES_KNOWN.add(theme)
+
+
+def draw_now(charts: list[tuple[Figure, int, int]], theme: str) -> None:
+    """Draw `charts` (figure, width, height) in the app's theme `theme` (see `know_theme`),
+    those not drawn already, to be kept: from a thread reading ahead."""
+    for figure, width, height in charts:
+        drawing(figure, width, height, theme)
+
+
+def draw_ahead(charts: list[tuple[Figure, int, int]], theme: str) -> None:
+    """`draw_now`, in a low-priority thread, for those not drawn and not on their way: each is
+    drawn once, however often this is asked. From the app's thread."""
+    keys = [(figure, width, height, theme) for figure, width, height in charts]
+    todo = [key for key in keys if key not in _DRAWINGS and key not in _AHEAD]
+    if not todo:
+        return
+    know_theme(theme)
+    _AHEAD.update(todo)
+
+    def draw() -> None:
+        background.yield_the_cpu()
+        try:
+            draw_now([(figure, width, height) for figure, width, height, _ in todo], theme)
+        finally:
+            _AHEAD.difference_update(todo)
+
+    background.start(draw, "repdesk-draw-ahead")
