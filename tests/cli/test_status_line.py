@@ -168,6 +168,30 @@ def test_the_remembered_line_imports_nothing_else(home: Path) -> None:
     assert time.perf_counter() - started < 30  # a sanity bound, not a benchmark
 
 
+def test_the_first_run_after_a_change_reads_the_desk_without_the_parser(home: Path) -> None:
+    """A status bar's run after a write reads the desk: it skips argparse and the command
+    registry (a tenth of that run), with the very arguments the parser would give it."""
+    from repdesk.cli import entry
+    from repdesk.cli.registry import build_parser, command_word
+
+    parsed = build_parser(command_word(list(SHORT))).parse_args(list(SHORT))
+    assert vars(entry.quota_short_args()) == vars(parsed)
+    _desk(home)
+    probe = (
+        "import sys\n"
+        "from repdesk.cli import main\n"
+        "code = main(['quota', '--short'])\n"
+        "print(sorted(m for m in sys.modules if m in ('argparse', 'repdesk.cli.registry',"
+        " 'repdesk.reports.figures', 'sqlalchemy')), file=sys.stderr)\n"
+        "raise SystemExit(code)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("€0/€60k 0%")
+    assert shown.stderr.strip() == "[]"
+    assert _remembered(home) == shown.stdout  # and it left its line for the next run
+
+
 def test_the_line_is_never_written_through_a_link(home: Path, tmp_path: Path) -> None:
     _desk(home)
     outside = tmp_path / "outside.txt"

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from repdesk.cli.shell import Desk, Parser, UsageError, given
+from repdesk.cli.shell import Desk, UsageError, given
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
 TYPE_CHECKING = False
@@ -27,6 +29,46 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
 Handler = Callable[[Desk, argparse.Namespace], int]
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's, measuring the terminal as `shutil.get_terminal_size` does without importing
+    shutil (and the compression modules it imports): argparse makes a formatter for every
+    argument it adds, on every command's start, not only for --help."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _terminal_columns() - 2  # as argparse does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0 and sys.__stdout__ is not None:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: the rep sees what was wrong and where to look.
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 @dataclass(frozen=True)

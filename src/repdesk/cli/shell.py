@@ -8,9 +8,7 @@ imports this module and must not pay for SQLAlchemy (see tests/cli/test_cli.py).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -32,7 +30,7 @@ from repdesk.storage import desk_file, paths
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, NoReturn
+    from typing import Any
 
     from sqlalchemy import Engine
     from sqlmodel import Session
@@ -44,46 +42,6 @@ EXIT_DESK_PROBLEM = 1
 
 class UsageError(Exception):
     """Bad input found while parsing: exit 2 with one line."""
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's, measuring the terminal as `shutil.get_terminal_size` does without importing
-    shutil (and the compression modules it imports): argparse makes a formatter for every
-    argument it adds, on every command's start, not only for --help."""
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: int | None = None,
-    ) -> None:
-        if width is None:
-            width = _terminal_columns() - 2  # as argparse does
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
-def _terminal_columns() -> int:
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0 and sys.__stdout__ is not None:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
-class Parser(argparse.ArgumentParser):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str) -> NoReturn:
-        # One line, not argparse's usage block: the rep sees what was wrong and where to look.
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 class Desk:
@@ -222,6 +180,8 @@ def given(text: str) -> str:
     """An option given an empty value is refused: taken as not given, `--on ""` closed a deal
     today and `--home ""` opened the default desk."""
     if not text.strip():
+        import argparse  # only here: `repdesk quota --short` never parses (see entry.main)
+
         raise argparse.ArgumentTypeError(f"{text!r} is empty: give a value or leave it out")
     return text
 

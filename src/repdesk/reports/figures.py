@@ -26,6 +26,7 @@ from repdesk.reports import queries
 from repdesk.reports.standing import Converter as Converter
 from repdesk.reports.standing import as_of_params as as_of_params
 from repdesk.reports.standing import closed_sums as closed_sums
+from repdesk.reports.standing import default_as_of as default_as_of
 from repdesk.reports.standing import end_of_day as end_of_day
 from repdesk.reports.standing import month_standing as month_standing
 from repdesk.reports.standing import period_over as period_over
@@ -76,12 +77,6 @@ def open_statement(name: str, as_of: date) -> str:
     """`open_pipeline` / `open_by_stage` for `as_of`: the stage history is read only for a
     night that has come (before it, no deal can have moved since)."""
     return name if end_of_day(as_of) <= clock.now() else f"{name}_now"
-
-
-def default_as_of(period: Period, today: date) -> date:
-    """The day a period's figures are read on unless told: today, or the last day of a period
-    that is over (the desk as it stood when the period ended)."""
-    return min(today, period.end)
 
 
 def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion) -> kpi.Kpis:

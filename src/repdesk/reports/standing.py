@@ -41,6 +41,12 @@ class Converter:
 whole = whole_cents
 
 
+def default_as_of(period: Period, today: date) -> date:
+    """The day a period's figures are read on unless told: today, or the last day of a period
+    that is over (the desk as it stood when the period ended)."""
+    return min(today, period.end)
+
+
 def closed_sums(rows: list[tuple[Any, ...]], money: Converter) -> tuple[Decimal, int, int, float]:
     """Sum closed_in_period-shaped rows (currency, won value, won, lost, cycle days): the won
     value in the desk's currency, the won and lost counts and the summed cycle days, leaving

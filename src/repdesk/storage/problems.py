@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-import traceback
 from pathlib import Path
 
 
@@ -60,6 +59,8 @@ def crash_report(exc: BaseException) -> str:
         current = (
             cause if cause is not None or current.__suppress_context__ else current.__context__
         )
+    import traceback  # only for a crash: 2 ms of every shell command's start
+
     parts: list[str] = []
     for error in reversed(chain):
         if parts:
