@@ -246,6 +246,34 @@ async def test_each_chart_is_drawn_once_ahead_of_key_3_and_kept(
         assert max(len(line) for line in resized.splitlines()) <= won.size.width
 
 
+@pytest.mark.parametrize("size", [(80, 24), (117, 36)])
+async def test_on_a_narrow_terminal_too_key_3_draws_no_chart(
+    app: RepdeskApp, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """(Found by a hostile test.) Below the wide breakpoint the pane was laid out side by side
+    first, its breakpoint class coming with the first resize: key 3 drew both charts at half
+    width, then at the width drawn ahead."""
+    from repdesk.tui.widgets import kpi_charts
+    from repdesk.tui.widgets.kpi_charts import WonFigure
+
+    monkeypatch.setattr(kpi_charts, "_DRAWINGS", {})
+    sizes: list[tuple[int, int]] = []
+    drawing = kpi_charts.drawing
+
+    def counted(figure: Any, width: int, height: int, *args: Any) -> Any:
+        key = (figure, width, height, args[0])
+        if isinstance(figure, WonFigure) and key not in kpi_charts._DRAWINGS:
+            sizes.append((width, height))
+        return drawing(figure, width, height, *args)
+
+    monkeypatch.setattr(kpi_charts, "drawing", counted)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: len(sizes) == 1)
+        await kpi_screen(pilot)
+        await pilot.pause()
+        assert sizes == [(size[0] - 2, 14)]  # the one drawn ahead, at the full width
+
+
 @pytest.mark.parametrize("size", [(80, 24), (117, 36), (118, 36), (121, 36), (130, 80)])
 async def test_the_charts_are_drawn_ahead_at_the_size_the_pane_gives_them(
     app: RepdeskApp, size: tuple[int, int]

@@ -362,6 +362,10 @@ class KpiScreen(DeskScreen):
         self.dimension = SLICE_DIMENSIONS[0]
         self.sort_index = 0
         self.read_early(self._reader(), report=True, keep_as=kept_as(self.period))
+        # The breakpoint's class from the start: Textual sets it on the first resize, after
+        # the first layout, which put the charts side by side at any width and drew them at
+        # sizes no read ahead knew (chart_sizes).
+        self.add_class("-wide" if self.app.size.width >= WIDE else "-narrow")
 
     def _reader(self) -> Callable[[Any], KpiPane]:
         return pane_reader(self.period, self.desk.settings)
