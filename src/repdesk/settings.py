@@ -98,12 +98,29 @@ def load(path: Path) -> Settings:
             pass  # a read-only home still works with the defaults
         return Settings()
     try:
-        data = _toml(path, path.read_text(encoding="utf-8"))
+        data = _toml(path, read_text(path))
     except UnicodeDecodeError as exc:
         raise SettingsError(f"{path} is not valid TOML: {exc}") from None
     except OSError as exc:
         raise SettingsError(f"{path} cannot be read: {exc.strerror}") from None
     return parse(data, path)
+
+
+# A settings file is a few hundred bytes; past this it is not one (and not read whole).
+MAX_SETTINGS_BYTES = 1024 * 1024
+
+
+def read_text(path: Path) -> str:
+    """The settings file's text. Only a plain file of a sane size is read: a FIFO (or a
+    device) put in its place blocked every command and the app's start for ever."""
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as found:
+        status = os.fstat(found.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise SettingsError(f"{path} is not a plain file: make it one, or remove it")
+        text = found.read(MAX_SETTINGS_BYTES + 1)
+    if len(text) > MAX_SETTINGS_BYTES:
+        raise SettingsError(f"{path} is over 1 MB: that is no repdesk settings file")
+    return text.decode("utf-8")
 
 
 def _toml(path: Path, text: str) -> dict[str, Any]:
@@ -324,7 +341,7 @@ def save_value(path: Path, key: str, value: str) -> None:
     from tomlkit.exceptions import TOMLKitError
 
     try:
-        text = path.read_text(encoding="utf-8") if path.exists() else DEFAULT_TEXT
+        text = read_text(path) if path.exists() else DEFAULT_TEXT
         document = tomlkit.parse(text)
         document[key] = value
         text = tomlkit.dumps(document)

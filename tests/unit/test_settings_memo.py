@@ -96,3 +96,31 @@ def test_settings_nested_too_deep_are_one_line_not_a_crash(home: Path) -> None:
     assert done.returncode == 1
     assert "is not valid TOML" in done.stderr and "Traceback" not in done.stderr
     assert not list(home.rglob("crash.log"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_settings_file_that_is_no_plain_file_is_one_line_not_a_hang(
+    home: Path, kind: str
+) -> None:
+    """(Found by a hostile test.) A settings.toml that is a named pipe blocked `repdesk quota
+    --short`, every other command and the app's start for ever; a link to /dev/zero read
+    without end. Now one line, exit 1, and the file is left as it is."""
+    home.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(home / "settings.toml")
+    else:
+        (home / "settings.toml").symlink_to("/dev/zero")
+    for words in (["quota", "--short"], ["today"]):
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "repdesk", *words], env=cli_env(home),
+                capture_output=True, text=True, timeout=20,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"repdesk {' '.join(words)} hung on a settings.toml that is a {kind}")
+        assert done.returncode == 1
+        assert done.stderr.count("\n") == 1 and "is not a plain file" in done.stderr
+        assert "Traceback" not in done.stderr
+    if kind == "fifo":
+        assert stat.S_ISFIFO(os.lstat(home / "settings.toml").st_mode)
