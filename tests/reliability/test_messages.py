@@ -62,3 +62,30 @@ def test_the_app_without_a_terminal_says_it_needs_one(home: Path, command: list[
         "terminal, or use its commands (`repdesk --help`)\n"
     )
     assert "Traceback" not in done.stdout  # `demo` builds its desk first, then says so
+
+
+@pytest.mark.parametrize("stdout", ["closed", "/dev/full"])
+@pytest.mark.parametrize("command", [["quota", "--short"], ["quota"], ["today"]])
+def test_an_answer_with_nowhere_to_go_says_why_in_one_line(
+    home: Path, stdout: str, command: list[str]
+) -> None:
+    """(Found by a hostile test.) `repdesk quota --short >&-` said "unexpected error:
+    AttributeError" and `> /dev/full` "unexpected error: OSError", each leaving a crash log
+    as for a bug; now they say what is wrong. (A command whose answer is a confirmation of
+    what it saved prints nothing when stdout is closed: tests/cli/test_mend.py.)"""
+    from tests.conftest import cli_env
+
+    if stdout == "/dev/full" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    shell = f"exec {' '.join([sys.executable, '-m', 'repdesk', *command])}"
+    shell += " >&-" if stdout == "closed" else " >/dev/full"
+    done = subprocess.run(
+        ["sh", "-c", shell], env=cli_env(home), capture_output=True, text=True, timeout=60
+    )
+    if stdout == "closed" and command == ["today"]:
+        assert done.returncode == 0 and done.stderr == ""  # shell.out: nowhere, nothing said
+    else:
+        assert done.returncode == 1
+        expected = "standard output is closed" if stdout == "closed" else "no space left"
+        assert done.stderr.count("\n") == 1 and expected in done.stderr, done.stderr
+    assert not list(home.rglob("crash.log"))

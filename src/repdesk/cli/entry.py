@@ -3,6 +3,7 @@ and turn every failure into one line and an exit code (2 bad input, 1 a desk pro
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -83,8 +84,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # the last line of defence: never a traceback at the rep
+        if (output := _output_problem(exc)) is not None:
+            return _fail(output, shell.EXIT_DESK_PROBLEM)
         message, code = problems.describe(exc, desk_path, crash_log=crash_log)
         return _fail(message, code)
+
+
+def _output_problem(exc: Exception) -> str | None:
+    """What went wrong writing the answer, in words: started with stdout closed (`>&-`), or a
+    full disk under it (`> /dev/full`, an export). These said "unexpected error" and left a
+    crash log, as for a bug (found by a hostile test)."""
+    if isinstance(exc, AttributeError) and sys.stdout is None:
+        return "standard output is closed: there is nowhere to print the answer"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f"{exc.filename}" if exc.filename else "the answer"
+        return f"cannot write {where}: no space left on the device"
+    return None
 
 
 def _parse(words: list[str]) -> Any:
