@@ -211,9 +211,9 @@ async def test_each_chart_is_drawn_once_ahead_of_key_3_and_kept(
     for figure in (WonFigure, FunnelFigure):
         define = figure.define
 
-        def counted(self: Any, plt: Any, define: Any = define) -> None:
+        def counted(self: Any, plt: Any, define: Any = define) -> Any:
             drawings.append(type(self).__name__)
-            define(self, plt)
+            return define(self, plt)
 
         monkeypatch.setattr(figure, "define", counted)
 
@@ -326,3 +326,24 @@ async def test_3_opens_on_the_pane_read_ahead_and_a_win_from_the_shell_shows_at_
         assert screen.pane is not None
         assert screen.pane.kpis.won_value == won_before + 12_000_00
         assert screen.pane.kpis.to_json() == kpi_json(home, "2026-11")
+
+
+def test_wide_and_marked_stage_names_keep_the_funnel_in_its_box() -> None:
+    """(Found by a hostile test.) plotext lays labels out by characters, not cells: a stage
+    named in 字 pushed its row's bars two cells a character to the right, past the chart's
+    edge, and the terminal wrapped it over the lines below. Every row is the chart's width,
+    and every bar starts in the same column."""
+    from rich.cells import cell_len
+
+    from repdesk.tui.widgets.kpi_charts import FunnelFigure, drawing
+
+    long_wide = "字" * 20
+    figure = FunnelFigure(
+        stages=(("Prospect", 0.5, 10), (long_wide, 0.25, 4), ("Cafe\u0301", None, 2))
+    )
+    lines = drawing(figure, 60, 14, "textual-dark").plain.splitlines()
+    assert {cell_len(line) for line in lines} == {60}
+    rows = [line for line in lines if "→" in line]
+    assert len(rows) == 3
+    assert "字字字字字字字字字字字…" in rows[1] and "Cafe\u0301 →—" in rows[2]  # cut at 24 cells
+    assert len({cell_len(row[: row.index("┤")]) for row in rows}) == 1

@@ -8,6 +8,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
@@ -19,6 +20,7 @@ from repdesk.core.formatting import pct
 from repdesk.core.text import printable
 from repdesk.reports.kpi_pane import FunnelStage
 from repdesk.tui.lifecycle import ReleasedFromApp
+from repdesk.tui.widgets.styles import fit
 
 
 def cumulative_by_day(
@@ -44,7 +46,8 @@ class WonFigure:
     quota: int | None
     currency: str
 
-    def define(self, plt: Plot) -> None:
+    def define(self, plt: Plot) -> dict[str, str]:
+        """Set the figure up in `plt`; what to put back in the drawing (`narrow_stand_ins`)."""
         plt.clear_figure()
         unit = 1000 * 100  # thousands of the desk's currency, from cents
         period, quota = self.period, self.quota
@@ -68,6 +71,7 @@ class WonFigure:
         plt.xlim(0, period.days)
         plt.ylim(0, max([quota / unit if quota else 0, *(c / unit for _, c in points), 1]))
         plt.title(f"Won vs pace, thousands {self.currency}")
+        return {}
 
 
 @dataclass(frozen=True)
@@ -80,13 +84,21 @@ class FunnelFigure:
     def of(cls, funnel: list[FunnelStage]) -> FunnelFigure:
         return cls(tuple((stage.name, stage.conversion, stage.open_count) for stage in funnel))
 
-    def define(self, plt: Plot) -> None:
+    def define(self, plt: Plot) -> dict[str, str]:
+        """Set the figure up in `plt`; what to put back in the drawing (`narrow_stand_ins`)."""
         plt.clear_figure()
+        back: dict[str, str] = {}
         if self.stages:
-            # plotext's output is read back as ANSI: a raw escape in a name would style it.
             shown = list(reversed(self.stages))
+            # plotext's output is read back as ANSI: a raw escape in a name would style it.
+            labels, back = narrow_stand_ins(
+                [
+                    f"{fit(printable(name), LABEL_CELLS)} →{pct(conversion)}"
+                    for name, conversion, _ in shown
+                ]
+            )
             plt.bar(
-                [f"{printable(name)} →{pct(conversion)}" for name, conversion, _ in shown],
+                labels,
                 [count for _, _, count in shown],
                 orientation="horizontal",
                 width=0.6,
@@ -96,6 +108,60 @@ class FunnelFigure:
             step = max(1, -(-most // 4))  # about four whole-number ticks
             plt.xticks(list(range(0, most + step, step)))
         plt.title("Open deals by stage (→ went on to the next)")
+        return back
+
+
+# A stage's name in the funnel: its first cells, the bars get the rest.
+LABEL_CELLS = 24
+# Private-use characters, one cell wide and in no stage name that printable() lets through
+# unseen: stand-ins for plotext (`narrow_stand_ins`).
+_STAND_INS = range(0xE000, 0xF900)
+
+
+def narrow_stand_ins(labels: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`labels` as plotext can lay them out, and what to put back in its drawing. plotext counts
+    characters, not cells: a stage named in 字 (two cells each) pushed its row's bars past the
+    chart's edge and broke the lines around it in the terminal (found by a hostile test). Each
+    character of two cells (with the marks that join it) stands in as two one-cell characters,
+    a character with joining marks as one; `put_back` restores them in the drawing."""
+    stand_ins = iter(_STAND_INS)
+    back: dict[str, str] = {}
+    laid_out: list[str] = []
+    for label in labels:
+        parts: list[str] = []
+        for cluster in _clusters(label):
+            cells = cell_len(cluster)
+            if cells == len(cluster):
+                parts.append(cluster)
+                continue
+            key = "".join(chr(next(stand_ins, 0x20)) for _ in range(cells))
+            if key.strip():
+                back[key] = cluster
+            parts.append(key)
+        laid_out.append("".join(parts))
+    return laid_out, back
+
+
+def _clusters(text: str) -> list[str]:
+    """A character and the zero-width marks after it, each (one leading mark on its own)."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and get_character_cell_size(char) == 0:
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def put_back(drawn: str, back: dict[str, str]) -> str:
+    """plotext's drawing with the characters `narrow_stand_ins` stood in for; a stand-in left
+    alone (plotext cut the label there) is a blank."""
+    for key, cluster in back.items():
+        drawn = drawn.replace(key, cluster)
+    for key in back:
+        for char in key:
+            drawn = drawn.replace(char, " ")
+    return drawn
 
 
 Figure = WonFigure | FunnelFigure
@@ -120,12 +186,15 @@ def drawing(figure: Figure, width: int, height: int, theme: str, plt: Plot | Non
         drawn = _DRAWINGS.get(key)
         if drawn is None:
             plt = plt or Plot()
-            figure.define(plt)
+            back = figure.define(plt)
             plt.plotsize(width, height)
             # As PlotextPlot.render does: resizing does not take without it.
             plt._set_size(width, height)
             plt.theme(plotext_theme(theme))
-            drawn = _DRAWINGS[key] = Text.from_ansi(plt.build())
+            lines = Text.from_ansi(put_back(plt.build(), back)).split("\n", allow_blank=True)
+            for line in lines:  # a wide character no stand-in caught ends at the edge
+                line.truncate(width)
+            drawn = _DRAWINGS[key] = Text("\n").join(lines)
             while len(_DRAWINGS) > KEEP_DRAWINGS:
                 del _DRAWINGS[next(iter(_DRAWINGS))]
         return drawn
