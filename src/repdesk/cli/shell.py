@@ -8,7 +8,6 @@ imports this module and must not pay for SQLAlchemy (see tests/cli/test_cli.py).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -207,6 +206,8 @@ def as_printed(line: str) -> str:
 
 
 def print_json(data: Any) -> None:
+    import json  # only here: `repdesk quota --short` never prints JSON
+
     sys.stdout.write(safe_json(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 

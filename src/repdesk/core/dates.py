@@ -31,10 +31,12 @@ _WEEKDAYS = {
     for name in names
 }
 # [0-9], not \d: \d also matches other scripts' digits, which int() would happily read.
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_ISO_T = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})t(.+)")
-_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
-_RELATIVE = re.compile(r"([+-]?)([0-9]{1,4})([dw])")
+# Patterns as text, compiled by `re` on their first use and kept in its cache: compiling
+# them all at import was a millisecond of every shell command's start (a status bar's too).
+_ISO_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_ISO_T = r"([0-9]{4}-[0-9]{2}-[0-9]{2})t(.+)"
+_TIME = r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
+_RELATIVE = r"([+-]?)([0-9]{1,4})([dw])"
 
 
 # The days a desk takes. The calendar ends at 9999-12-31, and what the desk does with a day
@@ -54,7 +56,7 @@ class DateInputError(ValueError):
 
 
 def _parse_time(word: str) -> time | None:
-    match = _TIME.fullmatch(word)
+    match = re.fullmatch(_TIME, word)
     if not match:
         return None
     hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
@@ -64,7 +66,7 @@ def _parse_time(word: str) -> time | None:
 
 
 def _parse_day(word: str, today: date) -> date | None:
-    if _ISO_DAY.fullmatch(word):
+    if re.fullmatch(_ISO_DAY, word):
         try:
             return date.fromisoformat(word)
         except ValueError:  # 2026-02-30, 2026-13-01
@@ -80,7 +82,7 @@ def _parse_day(word: str, today: date) -> date | None:
         if word in _WEEKDAYS:
             # The next one strictly after today: on a Friday, "fri" means a week later.
             return today + timedelta(days=(_WEEKDAYS[word] - today.weekday() - 1) % 7 + 1)
-        if relative := _RELATIVE.fullmatch(word):
+        if relative := re.fullmatch(_RELATIVE, word):
             days = int(relative[2]) * (7 if relative[3] == "w" else 1)
             return today + timedelta(days=-days if relative[1] == "-" else days)
     except OverflowError:
@@ -91,7 +93,7 @@ def _parse_day(word: str, today: date) -> date | None:
 def _parse(text: str, today: date, forms: str) -> tuple[date, time | None]:
     problem = DateInputError(f"{text!r} is not a date: {forms}")
     words = text.strip().lower().split()
-    if len(words) == 1 and (iso_t := _ISO_T.fullmatch(words[0])):
+    if len(words) == 1 and (iso_t := re.fullmatch(_ISO_T, words[0])):
         words = [iso_t[1], iso_t[2]]
     if len(words) > 1 and words[0] == "next" and words[1] in _WEEKDAYS:
         words = words[1:]
@@ -257,20 +259,20 @@ class Period:
         return Period(self.kind, ordinal // per_year, ordinal % per_year + 1)
 
 
-_PERIOD_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-_PERIOD_QUARTER = re.compile(r"([0-9]{4})-[qQ]([1-4])")
-_PERIOD_YEAR = re.compile(r"[0-9]{4}")
+_PERIOD_MONTH = r"([0-9]{4})-([0-9]{2})"
+_PERIOD_QUARTER = r"([0-9]{4})-[qQ]([1-4])"
+_PERIOD_YEAR = r"[0-9]{4}"
 
 
 def parse_period(text: str) -> Period:
     """`2026-11` (a month), `2026-Q4` (a quarter) or `2026` (a year)."""
     raw = text.strip()
     try:
-        if match := _PERIOD_MONTH.fullmatch(raw):
+        if match := re.fullmatch(_PERIOD_MONTH, raw):
             return Period("month", int(match[1]), int(match[2]))
-        if match := _PERIOD_QUARTER.fullmatch(raw):
+        if match := re.fullmatch(_PERIOD_QUARTER, raw):
             return Period("quarter", int(match[1]), int(match[2]))
-        if _PERIOD_YEAR.fullmatch(raw):
+        if re.fullmatch(_PERIOD_YEAR, raw):
             return Period("year", int(raw), 1)
     except ValueError:  # month 00 or 13, year 0000
         pass

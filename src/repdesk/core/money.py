@@ -17,13 +17,12 @@ MAX_CENTS = 90_000_000_000
 MAX_SHOWN = "900,000,000"
 AMOUNT_FORMS = "use digits with a point for decimals, e.g. 12500, 12,500.50, 12.5k or 1.2m"
 
-_PLAIN = re.compile(r"[0-9]*(?:\.[0-9]+)?")
+# Patterns as text, compiled on first use (see _ISO_DAY in core/dates.py).
+_PLAIN = r"[0-9]*(?:\.[0-9]+)?"
 # Thousands grouped by one kind of separator, in threes: 12,500 / 1 250 000 / 1'250'000.
-_GROUPED = re.compile(
-    r"[0-9]{1,3}(?P<sep>[,_ \u00a0\u202f'])[0-9]{3}(?:(?P=sep)[0-9]{3})*(?:\.[0-9]+)?"
-)
-_CODE_BEFORE = re.compile(r"(?P<code>[A-Za-z]{3})\s*(?P<rest>[-0-9.].*)")
-_CODE_AFTER = re.compile(r"(?P<rest>.*[0-9kKmM])\s*(?P<code>[A-Za-z]{3})")
+_GROUPED = r"[0-9]{1,3}(?P<sep>[,_ \u00a0\u202f'])[0-9]{3}(?:(?P=sep)[0-9]{3})*(?:\.[0-9]+)?"
+_CODE_BEFORE = r"(?P<code>[A-Za-z]{3})\s*(?P<rest>[-0-9.].*)"
+_CODE_AFTER = r"(?P<rest>.*[0-9kKmM])\s*(?P<code>[A-Za-z]{3})"
 # Longest first, so "US$" is read before "$".
 _SYMBOL_ORDER = sorted((*SYMBOLS, *AMBIGUOUS_SYMBOLS), key=len, reverse=True)
 
@@ -47,7 +46,7 @@ def _split_currency(text: str) -> tuple[str, str | None, str | None]:
             return sign + raw[: -len(symbol)].strip(), _symbol_code(text, symbol), symbol
     raw = text
     for pattern in (_CODE_BEFORE, _CODE_AFTER):
-        if match := pattern.fullmatch(raw):
+        if match := re.fullmatch(pattern, raw):
             code = match["code"]
             try:
                 return match["rest"].strip(), check_code(code), code
@@ -112,9 +111,9 @@ def parse_money(
     if number[-1:] in ("k", "K", "m", "M"):
         multiplier = 1_000 if number[-1] in "kK" else 1_000_000
         number = number[:-1].rstrip()
-    if _PLAIN.fullmatch(number) and number not in ("", "."):
+    if re.fullmatch(_PLAIN, number) and number not in ("", "."):
         plain = number
-    elif match := _GROUPED.fullmatch(number):
+    elif match := re.fullmatch(_GROUPED, number):
         plain = number.replace(match["sep"], "")
     elif "," in number and number.replace(",", "").replace(".", "").isascii():
         raise AmountInputError(

@@ -6,11 +6,11 @@ file is refused before anything (SQLAlchemy included) opens it for writing.
 
 from __future__ import annotations
 
+import _thread  # threading's Lock itself: threading is 1 ms of every command's start
 import errno
 import os
 import sqlite3
 import struct
-import threading
 from collections import OrderedDict
 from contextlib import closing, suppress
 from datetime import UTC, datetime
@@ -28,7 +28,7 @@ BUSY_TIMEOUT_MS = 10_000
 # open: see _describe_header. The oldest go past a bound (a long test run reads hundreds).
 _HANDLES: OrderedDict[tuple[int, int], int] = OrderedDict()
 _HANDLE_LIMIT = 32
-_HANDLES_LOCK = threading.Lock()
+_HANDLES_LOCK = _thread.allocate_lock()
 
 
 def _describe_header(path: Path) -> tuple[int, int, bool] | None:
