@@ -90,6 +90,10 @@ def _fail(path: Path, key: str, value: object, expected: str) -> SettingsError:
 def load(path: Path) -> Settings:
     """Read the settings; a missing file gives the defaults (and is written for the rep to find)."""
     if not path.exists():
+        if os.path.lexists(path):
+            # A link to nothing (or a loop): writing the defaults through it made its target,
+            # wherever that was, and a loop silently gave the defaults (found by a hostile test).
+            raise SettingsError(f"{path} is a link to no file: point it at one, or remove it")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(DEFAULT_TEXT, encoding="utf-8")
@@ -132,7 +136,7 @@ def _toml(path: Path, text: str) -> dict[str, Any]:
     remembered = _remembered(memo)
     if isinstance(remembered, dict) and remembered.get("text") == text:
         data = remembered.get("data")
-        if isinstance(data, dict):
+        if isinstance(data, dict) and _toml_like(data):
             return data
     import tomllib
 
@@ -143,7 +147,10 @@ def _toml(path: Path, text: str) -> dict[str, Any]:
     except RecursionError:
         raise SettingsError(f"{path} is not valid TOML: it nests too deep") from None
     payload = {"text": text, "data": data}
-    found = repr(payload)
+    try:
+        found = repr(payload)
+    except ValueError:  # an integer past Python's 4,300 digits for str()
+        return data
     if _literal(found) != payload:
         return data  # values a literal cannot hold (dates, inf): read the file each time
     # Written whole, then renamed: a start reading it meanwhile never meets half a file. Only
@@ -167,15 +174,33 @@ _MEMO_MAX_BYTES = 1024 * 1024
 
 def _remembered(memo: Path) -> object:
     """The memo's Python literal, or None: none yet, not a plain file (a pipe or a device would
-    block or never end), too big, torn, too deeply nested or not ours."""
+    block or never end), too big, torn, too deeply nested or not ours: another user's, or one
+    others may write (it would speak for settings.toml: a currency, a database_url)."""
     try:
         with open(os.open(memo, os.O_RDONLY | os.O_NONBLOCK), "rb") as found:
             status = os.fstat(found.fileno())
             if not stat.S_ISREG(status.st_mode) or status.st_size > _MEMO_MAX_BYTES:
                 return None
+            if status.st_mode & 0o022 or (hasattr(os, "getuid") and status.st_uid != os.getuid()):
+                return None
             return _literal(found.read(_MEMO_MAX_BYTES + 1).decode("utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def _toml_like(value: object, depth: int = 0) -> bool:
+    """Whether `value` holds only what TOML reads into (tables with text keys, arrays, text,
+    whole numbers, floats, booleans; dates are never remembered): a literal can hold more
+    (complex numbers, number keys) that no check in `parse` expects."""
+    if depth > 64:
+        return False
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and _toml_like(item, depth + 1) for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return all(_toml_like(item, depth + 1) for item in value)
+    return type(value) in (str, int, float, bool)
 
 
 def _literal(text: str) -> object:

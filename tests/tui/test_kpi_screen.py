@@ -347,3 +347,13 @@ def test_wide_and_marked_stage_names_keep_the_funnel_in_its_box() -> None:
     assert len(rows) == 3
     assert "字字字字字字字字字字字…" in rows[1] and "Cafe\u0301 →—" in rows[2]  # cut at 24 cells
     assert len({cell_len(row[: row.index("┤")]) for row in rows}) == 1
+
+
+def test_a_stage_name_holding_private_use_characters_keeps_them() -> None:
+    """(Found by a hostile test.) The stand-ins for wide characters are private-use ones, and
+    a stage's name may hold those too: `\\ue000\\ue001 fake` showed as `字 fake`."""
+    from repdesk.tui.widgets.kpi_charts import narrow_stand_ins, put_back
+
+    labels = ["字字", "\ue000\ue001 fake", "a\ue002", "字\ue000字\ue001字"]
+    laid_out, back = narrow_stand_ins(labels)
+    assert put_back("|".join(laid_out), back) == "|".join(labels)

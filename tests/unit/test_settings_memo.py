@@ -124,3 +124,62 @@ def test_a_settings_file_that_is_no_plain_file_is_one_line_not_a_hang(
         assert "Traceback" not in done.stderr
     if kind == "fifo":
         assert stat.S_ISFIFO(os.lstat(home / "settings.toml").st_mode)
+
+
+TEXT = 'currency = "EUR"\n'
+
+
+def _memo_saying(tmp_path: Path, data: str, mode: int = 0o600) -> Path:
+    """A settings.toml of TEXT and a memo beside it that claims `data` for that very text."""
+    settings = tmp_path / "settings.toml"
+    settings.write_text(TEXT, encoding="utf-8")
+    memo = tmp_path / ".settings.toml.read"
+    memo.write_text(f"{{'text': {TEXT!r}, 'data': {data}}}", encoding="utf-8")
+    memo.chmod(mode)
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("data", "mode"),
+    [
+        ("{'currency': 'USD'}", 0o666),  # anyone may write it: it speaks for no one
+        ("{'currency': 'USD'}", 0o620),
+        ("{'rates': {1: 0.5}}", 0o600),  # a key TOML never gives
+        ("{'going_cold_days': 1j}", 0o600),  # a complex number
+        ("{'currency': 'USD', 'keys': {'a': None}}", 0o600),
+    ],
+)
+def test_a_memo_only_a_literal_could_hold_or_others_could_write_is_read_past(
+    tmp_path: Path, data: str, mode: int
+) -> None:
+    """(Found by a hostile test.) The memo became a Python literal: it must still say only what
+    TOML could (number keys crashed every command with an AttributeError, a complex number
+    blamed settings.toml for a value it does not hold), and one that others may write must not
+    speak for the settings (a currency, a database_url to a server of theirs)."""
+    loaded = load(_memo_saying(tmp_path, data, mode))
+    assert loaded.currency == "EUR" and loaded.rates == {}
+
+
+def test_a_whole_number_too_long_to_print_leaves_no_memo_and_no_crash(tmp_path: Path) -> None:
+    """(Found by a hostile test.) A hexadecimal number of 4,000 digits is TOML, but Python
+    refuses to write it in decimal: every command stopped with "unexpected error"."""
+    settings = tmp_path / "settings.toml"
+    settings.write_text(f'currency = "EUR"\nx = 0x{"f" * 4000}\n', encoding="utf-8")
+    assert load(settings).currency == "EUR"
+    assert load(settings).currency == "EUR"  # and again, with no memo to go by
+
+
+@pytest.mark.parametrize("target", ["nowhere/settings.toml", "loop"])
+def test_a_settings_link_to_no_file_is_one_line_and_makes_nothing(
+    tmp_path: Path, target: str
+) -> None:
+    """(Found by a hostile test.) A settings.toml linking to a file not there had the defaults
+    written through it, making its target wherever it pointed; a link loop silently gave the
+    defaults."""
+    from repdesk.settings import SettingsError
+
+    settings = tmp_path / "settings.toml"
+    settings.symlink_to(tmp_path / target if target != "loop" else settings)
+    with pytest.raises(SettingsError, match="is a link to no file"):
+        load(settings)
+    assert not (tmp_path / "nowhere").exists()

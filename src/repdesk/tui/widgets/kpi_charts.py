@@ -113,8 +113,8 @@ class FunnelFigure:
 
 # A stage's name in the funnel: its first cells, the bars get the rest.
 LABEL_CELLS = 24
-# Private-use characters, one cell wide and in no stage name that printable() lets through
-# unseen: stand-ins for plotext (`narrow_stand_ins`).
+# Private-use characters, one cell wide: stand-ins for plotext (`narrow_stand_ins`), those
+# the labels themselves hold left out.
 _STAND_INS = range(0xE000, 0xF900)
 
 
@@ -124,7 +124,8 @@ def narrow_stand_ins(labels: list[str]) -> tuple[list[str], dict[str, str]]:
     chart's edge and broke the lines around it in the terminal (found by a hostile test). Each
     character of two cells (with the marks that join it) stands in as two one-cell characters,
     a character with joining marks as one; `put_back` restores them in the drawing."""
-    stand_ins = iter(_STAND_INS)
+    taken = set("".join(labels))
+    stand_ins = (code for code in _STAND_INS if chr(code) not in taken)
     back: dict[str, str] = {}
     laid_out: list[str] = []
     for label in labels:
