@@ -462,3 +462,28 @@ def test_a_past_day_field_names_only_the_day_forms() -> None:
     with pytest.raises(DateInputError) as timed:
         parse_past_day("today 10:00", today=today)
     assert "takes a day without a time" in str(timed.value) and "HH:MM" not in str(timed.value)
+
+
+@pytest.mark.parametrize("typed", ["9" * 10_000, "tomorrow " * 2_000], ids=["digits", "words"])
+def test_a_pasted_page_is_quoted_by_its_start(typed: str) -> None:
+    """(Found by a hostile test.) `follow-up add 1 "$(10,000 nines)"` answered with a line of
+    10,138 bytes; dates and periods quote the first 40 characters, as amounts do."""
+    from repdesk.core.dates import DateInputError, PeriodInputError, parse_date, parse_period
+
+    with pytest.raises(DateInputError) as refused_date:
+        parse_date(typed, today=date(2026, 11, 20))
+    with pytest.raises(PeriodInputError) as refused_period:
+        parse_period(typed)
+    for refused in (refused_date, refused_period):
+        assert len(str(refused.value)) < 200 and "…" in str(refused.value)
+
+
+def test_a_day_half_a_year_away_or_more_carries_its_year() -> None:
+    """(Found by a hostile test.) `follow-up add 1 +9999w` said it was due "Wed 22 Jul": a day
+    in 2218 read as this July. Days near today stay short (REPDESK_NOW is 20 Nov 2026)."""
+    from repdesk.core.formatting import when
+
+    assert when(date(2026, 11, 20)) == "Fri 20 Nov"
+    assert when(date(2027, 1, 5), time(9, 0)) == "Tue 05 Jan 09:00"  # a few weeks on
+    assert when(date(2218, 7, 22)) == "Wed 22 Jul 2218"
+    assert when(date(2025, 11, 20)) == "Thu 20 Nov 2025"  # a year back, not this November

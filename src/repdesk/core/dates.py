@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from repdesk.core.text import shown_value
+
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -91,7 +93,7 @@ def _parse_day(word: str, today: date) -> date | None:
 
 
 def _parse(text: str, today: date, forms: str) -> tuple[date, time | None]:
-    problem = DateInputError(f"{text!r} is not a date: {forms}")
+    problem = DateInputError(f"{shown_value(text)} is not a date: {forms}")
     words = text.strip().lower().split()
     if len(words) == 1 and (iso_t := re.fullmatch(_ISO_T, words[0])):
         words = [iso_t[1], iso_t[2]]
@@ -103,7 +105,7 @@ def _parse(text: str, today: date, forms: str) -> tuple[date, time | None]:
     if day is None:
         raise problem
     if not in_range(day):
-        raise DateInputError(f"{text!r} is out of range: repdesk takes {DAY_RANGE}")
+        raise DateInputError(f"{shown_value(text)} is out of range: repdesk takes {DAY_RANGE}")
     if len(words) == 1:
         return day, None
     at = _parse_time(words[1])
@@ -130,7 +132,8 @@ def parse_past_day(text: str, *, today: date) -> date:
     day, at = _parse_past(text, today, _DAY_FORMS)
     if at is not None:
         raise DateInputError(
-            f"{text!r} is not a date: this field takes a day without a time; {_DAY_FORMS}"
+            f"{shown_value(text)} is not a date: this field takes a day without a time; "
+            f"{_DAY_FORMS}"
         )
     return day
 
@@ -143,7 +146,7 @@ def _parse_past(text: str, today: date, forms: str) -> tuple[date, time | None]:
         day = today - timedelta(days=(today.weekday() - _WEEKDAYS[words[0]]) % 7)
         at = _parse_time(words[1]) if len(words) == 2 else None
         if len(words) > 2 or (len(words) == 2 and at is None):
-            raise DateInputError(f"{text!r} is not a date: {forms}")
+            raise DateInputError(f"{shown_value(text)} is not a date: {forms}")
         return day, at
     return _parse(text, today, forms)
 
@@ -153,7 +156,8 @@ def parse_date(text: str, *, today: date) -> date:
     day, at = _parse(text, today, _DAY_FORMS)
     if at is not None:
         raise DateInputError(
-            f"{text!r} is not a date: this field takes a day without a time; {_DAY_FORMS}"
+            f"{shown_value(text)} is not a date: this field takes a day without a time; "
+            f"{_DAY_FORMS}"
         )
     return day
 
@@ -277,7 +281,8 @@ def parse_period(text: str) -> Period:
     except ValueError:  # month 00 or 13, year 0000
         pass
     raise PeriodInputError(
-        f"{text!r} is not a period: use YYYY-MM (2026-11), YYYY-Qn (2026-Q4) or YYYY (2026)"
+        f"{shown_value(text)} is not a period: use YYYY-MM (2026-11), YYYY-Qn (2026-Q4) or "
+        "YYYY (2026)"
     )
 
 
@@ -289,4 +294,6 @@ def period_containing(day: date, kind: str) -> Period:
         return Period("quarter", day.year, (day.month - 1) // 3 + 1)
     if kind == "year":
         return Period("year", day.year, 1)
-    raise PeriodInputError(f"{kind!r} is not a kind of period: use month, quarter or year")
+    raise PeriodInputError(
+        f"{shown_value(kind)} is not a kind of period: use month, quarter or year"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from repdesk.core.text import shown_value
+
 
 class RepdeskError(Exception):
     """Base for refusals with a message meant for the rep."""
@@ -14,9 +16,9 @@ class InvalidInput(RepdeskError):
         self.field = field
         self.value = value
         self.expected = expected
-        # A pasted page is quoted by its start, as money.shown_value does: one short line.
-        shown = value[:40] + "…" if isinstance(value, str) and len(value) > 40 else value
-        super().__init__(f"{field}: {shown!r} is not valid: {expected}")
+        # A pasted page is quoted by its start: one short line.
+        shown = shown_value(value) if isinstance(value, str) else repr(value)
+        super().__init__(f"{field}: {shown} is not valid: {expected}")
 
 
 class LookupFailed(RepdeskError):

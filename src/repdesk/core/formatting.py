@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
+from repdesk.core import clock
 from repdesk.core.money import format_money
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
@@ -34,10 +35,18 @@ def every(days: int) -> str:
     return "every day" if days == 1 else f"every {days} days"
 
 
+# A day this far from today, or further, carries its year: "+9999w" showed as this July.
+YEAR_SHOWN_FROM_DAYS = 183
+
+
 def when(day: date | None, at: time | None = None) -> str:
+    """A day (and time) as the rep reads it: "Fri 20 Nov", "Wed 22 Jul 2218" half a year or
+    more away."""
     if day is None:
         return "-"
     text = day.strftime("%a %d %b")
+    if abs((day - clock.today()).days) >= YEAR_SHOWN_FROM_DAYS:
+        text = f"{text} {day.year}"
     return f"{text} {at.strftime('%H:%M')}" if at else text
 
 

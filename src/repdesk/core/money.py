@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from repdesk.core.currencies import AMBIGUOUS_SYMBOLS, SYMBOLS, CurrencyInputError, check_code
 from repdesk.core.currencies import minor_digits as _minor_digits
+from repdesk.core.text import shown_value as shown_value
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 # The largest amount, in cents: 900 million of a currency. Every sum the desk makes must fit
@@ -55,11 +56,6 @@ def _split_currency(text: str) -> tuple[str, str | None, str | None]:
                     shown_value(text), f"is not an amount: {code!r} is not an ISO 4217 code"
                 ) from None
     return raw, None, None
-
-
-def shown_value(text: str, limit: int = 40) -> str:
-    """A value quoted in a message, cut short: a 5,000-digit paste must not fill the screen."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _symbol_code(text: str, symbol: str) -> str:

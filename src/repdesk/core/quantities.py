@@ -11,6 +11,8 @@ a form shows it beside its field. The services keep their own guard on the store
 
 from __future__ import annotations
 
+from repdesk.core.text import shown_value
+
 MAX_REPEAT_DAYS = 366
 MAX_MINUTES = 24 * 60
 MAX_ROT_DAYS = 3650
@@ -26,9 +28,8 @@ class QuantityInputError(ValueError):
 
 
 def _refuse(text: str, should: str) -> QuantityInputError:
-    typed = text.strip()
-    shown = typed if len(typed) <= 40 else typed[:40] + "…"  # a 10,000-digit paste: one line
-    return QuantityInputError(f"{shown!r} is not valid: {should}")
+    # A 10,000-digit paste: one line.
+    return QuantityInputError(f"{shown_value(text.strip())} is not valid: {should}")
 
 
 def _whole(raw: str, *, most: int, least: int = 0) -> int | None:

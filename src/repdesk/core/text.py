@@ -72,6 +72,11 @@ def printable(text: str, *, multiline: bool = False) -> str:
     return text.replace("\r\n", "\n").translate(_LINES if multiline else _ONE_LINE)
 
 
+def shown_value(text: str, limit: int = 40) -> str:
+    """A value quoted in a message, cut short: a 5,000-digit paste must not fill the screen."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def safe_json(document: str) -> str:
     """A JSON document (`json.dumps(..., ensure_ascii=False)`) with every character a terminal
     could act on written as a `\\uXXXX` escape: the same data for a program reading it, and
