@@ -267,8 +267,12 @@ async def test_on_a_narrow_terminal_too_key_3_draws_no_chart(
         return drawing(figure, width, height, *args)
 
     monkeypatch.setattr(kpi_charts, "drawing", counted)
+
+    def drawn_ahead() -> bool:
+        return any(isinstance(key[0], WonFigure) for key in kpi_charts._DRAWINGS)
+
     async with app.run_test(size=size) as pilot:
-        await until(pilot, lambda: len(sizes) == 1)
+        await until(pilot, drawn_ahead)  # drawn, not only begun (the pane would wait for it)
         await kpi_screen(pilot)
         await pilot.pause()
         assert sizes == [(size[0] - 2, 14)]  # the one drawn ahead, at the full width
