@@ -119,3 +119,17 @@ async def test_a_reload_cancelled_while_it_lays_out_the_columns_is_redone_by_the
         board.reload()
         await until(pilot, lambda: "Live demo" in [b.stage_name for b in board.columns()])
         assert app._exception is None
+
+
+async def test_a_read_ahead_asked_for_as_the_app_quits_does_nothing(app: RepdeskApp) -> None:
+    """(Found under scripts/under-load.) The start's last steps ask for the reads ahead (the
+    warm-up's end, the board's first full read); when the app was quitting by then, its screens
+    were gone and the ask stopped it with "unexpected error: ScreenStackError"."""
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded and not app.keys_held())
+        stacks = app._screen_stacks
+        app._screen_stacks = {mode: [] for mode in stacks}  # as at the end of a quit
+        try:
+            app.read_ahead()  # no screen on the stack: nothing to do, nothing raised
+        finally:
+            app._screen_stacks = stacks
