@@ -359,6 +359,7 @@ class KpiScreen(DeskScreen):
         super().__init__()
         self.period = period_containing(clock.today(), "month")
         self.pane: KpiPane | None = None
+        self._headline_width = -1  # the width the headline's bar was drawn for
         self.dimension = SLICE_DIMENSIONS[0]
         self.sort_index = 0
         self.read_early(self._reader(), report=True, keep_as=kept_as(self.period))
@@ -447,11 +448,14 @@ class KpiScreen(DeskScreen):
 
     def _show_headline(self, k: Kpis) -> None:
         # The bar takes the width the line leaves: drawn again when the terminal is resized.
+        self._headline_width = self.size.width
         width = max(10, self.size.width - 40)
         self.query_one("#kpi-headline", Static).update(headline(k, self.currency, width))
 
     def on_resize(self) -> None:
-        if self.pane is not None:
+        # Textual sends one on opening too, at the width the headline was drawn at: drawing it
+        # again then cost a layout of the whole pane (benchmarks/terminal.py).
+        if self.pane is not None and self.size.width != self._headline_width:
             self._show_headline(self.pane.kpis)
 
     def show_pane(self, pane: KpiPane) -> None:
