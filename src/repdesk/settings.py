@@ -109,21 +109,29 @@ def load(path: Path) -> Settings:
     return parse(data, path)
 
 
-# A settings file is a few hundred bytes; past this it is not one (and not read whole).
+# A settings file (and its memo) is a few hundred bytes; past this it is not one (and not read
+# whole).
 MAX_SETTINGS_BYTES = 1024 * 1024
 
 
-def read_text(path: Path) -> str:
-    """The settings file's text. Only a plain file of a sane size is read: a FIFO (or a
-    device) put in its place blocked every command and the app's start for ever."""
+def _read_plain(path: Path) -> tuple[os.stat_result, bytes | None]:
+    """`path`'s status and, for a plain file only, its first MAX_SETTINGS_BYTES + 1 bytes: a
+    FIFO or a device put in its place is never read (it blocked every command and the app's
+    start for ever, or read without end)."""
     with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as found:
         status = os.fstat(found.fileno())
-        if not stat.S_ISREG(status.st_mode):
-            raise SettingsError(f"{path} is not a plain file: make it one, or remove it")
-        text = found.read(MAX_SETTINGS_BYTES + 1)
-    if len(text) > MAX_SETTINGS_BYTES:
+        data = found.read(MAX_SETTINGS_BYTES + 1) if stat.S_ISREG(status.st_mode) else None
+    return status, data
+
+
+def read_text(path: Path) -> str:
+    """The settings file's text: a plain file of a sane size only."""
+    _, data = _read_plain(path)
+    if data is None:
+        raise SettingsError(f"{path} is not a plain file: make it one, or remove it")
+    if len(data) > MAX_SETTINGS_BYTES:
         raise SettingsError(f"{path} is over 1 MB: that is no repdesk settings file")
-    return text.decode("utf-8")
+    return data.decode("utf-8")
 
 
 def _toml(path: Path, text: str) -> dict[str, Any]:
@@ -168,22 +176,17 @@ def _toml(path: Path, text: str) -> dict[str, Any]:
     return data
 
 
-# A settings file is a few hundred bytes: a memo past this is not ours.
-_MEMO_MAX_BYTES = 1024 * 1024
-
-
 def _remembered(memo: Path) -> object:
     """The memo's Python literal, or None: none yet, not a plain file (a pipe or a device would
     block or never end), too big, torn, too deeply nested or not ours: another user's, or one
     others may write (it would speak for settings.toml: a currency, a database_url)."""
     try:
-        with open(os.open(memo, os.O_RDONLY | os.O_NONBLOCK), "rb") as found:
-            status = os.fstat(found.fileno())
-            if not stat.S_ISREG(status.st_mode) or status.st_size > _MEMO_MAX_BYTES:
-                return None
-            if status.st_mode & 0o022 or (hasattr(os, "getuid") and status.st_uid != os.getuid()):
-                return None
-            return _literal(found.read(_MEMO_MAX_BYTES + 1).decode("utf-8"))
+        status, data = _read_plain(memo)
+        if data is None or len(data) > MAX_SETTINGS_BYTES:
+            return None
+        if status.st_mode & 0o022 or (hasattr(os, "getuid") and status.st_uid != os.getuid()):
+            return None
+        return _literal(data.decode("utf-8"))
     except (OSError, ValueError):
         return None
 

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from repdesk.core.currencies import AMBIGUOUS_SYMBOLS, SYMBOLS, CurrencyInputError, check_code
 from repdesk.core.currencies import minor_digits as _minor_digits
-from repdesk.core.text import shown_value as shown_value
+from repdesk.core.text import shown_value
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 # The largest amount, in cents: 900 million of a currency. Every sum the desk makes must fit

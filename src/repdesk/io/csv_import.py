@@ -23,7 +23,7 @@ from typing import Any
 from repdesk.core import forecast
 from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.errors import RepdeskError
-from repdesk.core.money import shown_value
+from repdesk.core.text import shown_value
 from repdesk.io import files, formats, values
 from repdesk.io.csv_export import unescape_cell
 from repdesk.io.formats import DEAL_FIELDS, Format, normalise

@@ -59,8 +59,9 @@ from repdesk.core.domain import (
     STATUSES,
 )
 from repdesk.core.errors import RepdeskError
-from repdesk.core.money import MAX_CENTS, MAX_SHOWN, check_cents, shown_value
+from repdesk.core.money import MAX_CENTS, MAX_SHOWN, check_cents
 from repdesk.core.review import OUTCOMES
+from repdesk.core.text import shown_value
 from repdesk.core.weeks import week_of_label
 from repdesk.io import files
 from repdesk.io.files import write_atomically

@@ -343,7 +343,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         after the first frame goes first)."""
         if self._warming or self.desk.away is not None or not self.board.loaded:
             return
-        if not self.screen_stack or self._exit:
+        if not self.screen_stack:
             return  # quitting: called from the start's last steps (warmed_up, the board's read)
         from repdesk.tui.screens.followups import FollowUpsScreen
         from repdesk.tui.screens.kpi import KpiScreen

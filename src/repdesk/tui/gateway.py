@@ -359,13 +359,16 @@ class DeskGateway:
         fn: Callable[[Any], T],
         *,
         then: Callable[[T], object] | None = None,
-    ) -> None:
+    ) -> Any | None:
         """Read a report ahead, in a thread at a low priority, and keep it (see `kept`): the
-        screen that shows it opens with its figures. Nothing to do when it is kept already or
-        on its way; a read that fails keeps nothing (the screen's own read says why). `then`:
-        what else to make of the report ahead, in that thread, once it is read."""
-        if key in self._preparing or self.kept(key) is not None:
-            return
+        screen that shows it opens with its figures. Nothing to do when it is kept already
+        (returned) or on its way; a read that fails keeps nothing (the screen's own read says
+        why). `then`: what else to make of the report ahead, in that thread, once it is
+        read."""
+        if key in self._preparing:
+            return None
+        if (kept := self.kept(key)) is not None:
+            return kept
         self._preparing.add(key)
 
         def run() -> None:
@@ -378,6 +381,7 @@ class DeskGateway:
                 self._preparing.discard(key)
 
         background.start(run, "repdesk-prepare")
+        return None
 
     def _stamp(self) -> _Stamp:
         return (self._writes_seen, clock.today(), self.settings)

@@ -391,12 +391,12 @@ class KpiScreen(DeskScreen):
             won, funnel = chart_figures(pane, period, currency)
             return [(won, *won_size), (funnel, *funnel_size)]
 
-        pane = desk.kept(kept_as(period))
-        if isinstance(pane, KpiPane):
-            draw_ahead(charts(pane), theme)
-            return
-        know_theme(theme)
-        desk.prepare(kept_as(period), reader, then=lambda pane: draw_now(charts(pane), theme))
+        know_theme(theme)  # before a thread draws with it
+        kept = desk.prepare(
+            kept_as(period), reader, then=lambda pane: draw_now(charts(pane), theme)
+        )
+        if isinstance(kept, KpiPane):  # read already: drawn too, unless resized or restyled
+            draw_ahead(charts(kept), theme)
 
     @property
     def currency(self) -> str:

@@ -264,7 +264,7 @@ def draw_ahead(charts: list[tuple[Figure, int, int]], theme: str) -> None:
     todo = [key for key in keys if key not in _DRAWINGS and key not in _AHEAD]
     if not todo:
         return
-    know_theme(theme)
+    know_theme(theme)  # the thread draws with it
     _AHEAD.update(todo)
 
     def draw() -> None:
