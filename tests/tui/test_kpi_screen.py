@@ -230,7 +230,7 @@ async def test_each_chart_is_drawn_once_ahead_of_key_3_and_kept(
         assert sorted(drawings) == ["FunnelFigure", "WonFigure"]  # key 3 drew nothing
         await pilot.press("1")
         await until(pilot, lambda: app.screen is app.board)
-        screen = await kpi_screen(pilot)  # new charts, the same figures and size
+        screen = await kpi_screen(pilot)  # the same figures and size
         await pilot.pause()
         assert text(screen.query_one(WonChart)) == first
         assert sorted(drawings) == ["FunnelFigure", "WonFigure"]  # not drawn again
@@ -330,6 +330,106 @@ async def test_3_opens_on_the_pane_read_ahead_and_a_win_from_the_shell_shows_at_
         assert screen.pane is not None
         assert screen.pane.kpis.won_value == won_before + 12_000_00
         assert screen.pane.kpis.to_json() == kpi_json(home, "2026-11")
+
+
+async def test_the_pane_is_made_ahead_in_a_pause_and_kept_between_openings(
+    app: RepdeskApp, home: Path
+) -> None:
+    """Composing, filling and styling the pane's widgets was half of key 3's first opening,
+    and every opening made them anew (74 ms a time in tmux on a 10,000-deal desk). In a
+    pause on the board the app makes the pane off screen, and keeps it: each opening shows
+    the same pane, on this month, at its top, with what was written meanwhile."""
+    from textual.containers import VerticalScroll
+
+    async with app.run_test(size=(120, 36)) as pilot:  # a pane to scroll
+        await until(pilot, lambda: app._kpi_screen is not None and app._kpi_screen.is_mounted)
+        made = app._kpi_screen
+        assert app.screen is app.board  # made, not shown
+        screen = await kpi_screen(pilot)
+        assert screen is made
+        tiles = list(screen.query(Tile))
+        await pilot.press("left_square_bracket")  # October, scrolled down to the slices
+        await until(pilot, lambda: screen.pane is not None and screen.pane.kpis.period == "2026-10")
+        body = screen.query_one("#kpi-body", VerticalScroll)
+        body.scroll_end(animate=False, immediate=True)
+        await until(pilot, lambda: body.scroll_y > 0)
+        await pilot.press("1")
+        await until(pilot, lambda: app.screen is app.board)
+        subprocess.run(
+            [sys.executable, "-m", "repdesk", "deal", "won", "40 seats renewal"],
+            env=cli_env(home), capture_output=True, check=True,
+        )  # fmt: skip
+        assert await kpi_screen(pilot) is made
+        await until(pilot, lambda: screen.pane is not None and screen.pane.kpis.won_count == 2)
+        assert screen.period == parse_period("2026-11") and body.scroll_y == 0
+        assert "November 2026" in shown(screen, "#kpi-period")
+        assert "Won €21,000 of €60,000" in shown(screen, "#kpi-headline")
+        assert list(screen.query(Tile)) == tiles  # the same widgets, not composed again
+
+
+async def test_a_kept_pane_follows_a_theme_and_a_size_changed_while_it_was_away(
+    app: RepdeskApp,
+) -> None:
+    """Textual tells the screens on its stack of a new theme or size, not a pane kept off it:
+    shown again, it takes the new colours and the new width's layout, charts and bar."""
+    from repdesk.tui.screens.kpi import chart_sizes
+    from repdesk.tui.widgets.kpi_charts import FunnelChart, WonChart
+
+    def border_colour(screen: KpiScreen) -> str:
+        return screen.query_one("#tile-0", Tile).styles.border_top[1].hex
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await kpi_screen(pilot)
+        dark = border_colour(screen)
+        await pilot.press("1")
+        await until(pilot, lambda: app.screen is app.board)
+        app.theme = "textual-light"
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert await kpi_screen(pilot) is screen
+        await until(pilot, lambda: border_colour(screen) != dark)
+        assert screen.has_class("-narrow") and not screen.has_class("-wide")
+        await until(
+            pilot,
+            lambda: (
+                tuple(
+                    (chart.size.width, chart.size.height)
+                    for chart in (screen.query_one(WonChart), screen.query_one(FunnelChart))
+                )
+                == chart_sizes(80)
+            ),
+        )
+        headline = screen.query_one("#kpi-headline", Static)
+        lines = [headline.render_line(y).text.rstrip() for y in range(headline.size.height)]
+        assert lines[2].startswith("To go") and all(len(line) <= 80 for line in lines)
+        assert border_colour(screen) == app.get_css_variables()["primary-darken-1"].upper()
+
+
+async def test_3_asked_for_as_the_pane_is_being_made_opens_it_once_on_its_figures(
+    app: RepdeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(The pane made ahead is still mounting when the key comes.) It opens, once, on this
+    month's figures, and stops nothing."""
+    from repdesk.tui import app as tui_app
+
+    monkeypatch.setattr(tui_app, "QUIET_SECONDS", 1000.0)  # made here, not by the timer
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded and app.warmed.is_set())
+        await until(pilot, lambda: KpiScreen.has_figures_ahead(app.desk))
+        app.make_kpi_pane_ahead()
+        app.action_kpis()
+        await until(
+            pilot, lambda: isinstance(app.screen, KpiScreen) and app.screen.pane is not None
+        )
+        await pilot.pause(0.3)
+        assert app.screen is app._kpi_screen and app.screen_stack.count(app.screen) == 1
+        assert "November 2026" in shown(app.screen, "#kpi-period")
+        app.action_kpis()  # again, from the help over the pane
+        await pilot.press("question_mark")
+        await until(pilot, lambda: not isinstance(app.screen, KpiScreen))
+        app.action_kpis()
+        await until(pilot, lambda: app.screen is app._kpi_screen)
+        assert len(app.screen_stack) == 2
 
 
 def test_wide_and_marked_stage_names_keep_the_funnel_in_its_box() -> None:

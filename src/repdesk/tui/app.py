@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
     from textual.timer import Timer
 
+    from repdesk.tui.screens.kpi import KpiScreen
+
 # Everything but the board loads after the first paint, in a thread (RepdeskApp.warm_up): the
 # board shows sooner, and by the first key press these are already imported. SQLAlchemy and
 # SQLModel come first: the first frame reads with sqlite3 (DeskGateway.report) and never waits
@@ -125,6 +127,8 @@ CHECK_NOTICE_SECONDS = 1.0
 # How often the app asks the desk "did anyone else write?" (one cheap pragma).
 WATCH_SECONDS = 1.0
 
+KPI_SCREEN_NAME = "kpi"  # the KPI pane, installed: kept between openings (action_kpis)
+
 
 class RepdeskApp(KeysInOrder, App[int]):
     TITLE = "repdesk"
@@ -189,6 +193,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         self._last_input = time.monotonic()  # the last key or click (check_for_changes)
         self._collect_timer: Timer | None = None  # see _collect_after_a_pause
         self._first_frame_due = False  # the board holds its first cards, not yet drawn
+        self._kpi_screen: KpiScreen | None = None  # kept between openings (action_kpis)
         # False until the app's start is over (on_ready): the board holds its first frame
         # back until then (BoardScreen._compositor_refresh).
         self.started = False
@@ -331,6 +336,7 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.sync.refresh()  # "3 waiting" counts the writes not sent yet
         self.read_ahead()
         if not self._warming and time.monotonic() - self._last_input >= QUIET_SECONDS:
+            self.make_kpi_pane_ahead()
             # The collector's full pass, while nobody types (background.collect_in_pauses).
             self.collect_garbage()
 
@@ -352,6 +358,24 @@ class RepdeskApp(KeysInOrder, App[int]):
             KpiScreen.read_ahead(self.desk, self)
         if not isinstance(self.screen, FollowUpsScreen):
             FollowUpsScreen.read_ahead(self.desk)
+
+    def make_kpi_pane_ahead(self) -> None:
+        """In a pause on the board, once this month's figures are read ahead: the KPI pane
+        made off screen (composed, filled and styled, as Textual starts a screen it is asked
+        to show), so that key 3's first opening only lays it out and draws it, as the later
+        ones do (action_kpis keeps it). About half of the first opening, on the UI thread in
+        a pause instead of after the key."""
+        from repdesk.tui.screens.kpi import KpiScreen
+
+        if self._kpi_screen is not None or self.screen is not self.board:
+            return
+        if self.desk.away is not None or not KpiScreen.has_figures_ahead(self.desk):
+            return
+        screen = self._kpi_screen = KpiScreen()
+        self.install_screen(screen, KPI_SCREEN_NAME)
+        # Textual's own start of a screen, as push_screen does it (its message pump, compose
+        # and mount), without the push: the pane is there, not shown.
+        self._get_screen(screen)
 
     def refresh_quota(self) -> None:
         """Show this month's figures on every strip: at once when nothing was written since
@@ -531,9 +555,20 @@ class RepdeskApp(KeysInOrder, App[int]):
     def action_kpis(self) -> None:
         from repdesk.tui.screens.kpi import KpiScreen
 
-        if not isinstance(self.screen, KpiScreen):
-            self.action_board()
-            self.push_screen(KpiScreen())
+        screen = self._kpi_screen
+        if screen is not None and screen in self.screen_stack:
+            while self.screen is not screen:  # under help or a form: back to it
+                self.pop_screen()
+            return
+        self.action_board()
+        if screen is None or not can_show(screen):
+            screen = self._kpi_screen = KpiScreen()
+            # Installed, the pane stays when the rep goes back to the board: the next opening
+            # shows it again instead of composing, styling and laying out its 26 widgets anew.
+            self.install_screen(screen, KPI_SCREEN_NAME)
+        else:
+            screen.reopen()
+        self.push_screen(screen)
 
     def first_frame_composed(self) -> None:
         """The board holds its first cards: `after_first_paint` runs once they are drawn."""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -362,11 +362,50 @@ class KpiScreen(DeskScreen):
         self._headline_width = -1  # the width the headline's bar was drawn for
         self.dimension = SLICE_DIMENSIONS[0]
         self.sort_index = 0
+        self._reopened = False  # set by reopen until the pane is on top again
         self.read_early(self._reader(), report=True, keep_as=kept_as(self.period))
+        self._set_breakpoint()
+
+    def _set_breakpoint(self) -> None:
         # The breakpoint's class from the start: Textual sets it on the first resize, after
         # the first layout, which put the charts side by side at any width and drew them at
-        # sizes no read ahead knew (chart_sizes).
-        self.add_class("-wide" if self.app.size.width >= WIDE else "-narrow")
+        # sizes no read ahead knew (chart_sizes). And a pane kept while away from the screen
+        # is not told of a resize meanwhile.
+        wide = self.app.size.width >= WIDE
+        self.set_class(wide, "-wide")
+        self.set_class(not wide, "-narrow")
+
+    def reopen(self) -> None:
+        """The app shows this pane again (kept between openings: RepdeskApp.action_kpis): on
+        this month, at the top, as a new pane opens; the slices keep their dimension and sort.
+        Its figures are read as on the first opening, from what the desk keeps when it still
+        holds: with nothing changed, nothing is laid out or drawn again but the frame."""
+        self.workers.cancel_group(self, "kpi-load")  # a read for the period left behind
+        self.period = period_containing(clock.today(), "month")
+        self.read_early(self._reader(), report=True, keep_as=kept_as(self.period))
+        self._set_breakpoint()
+        if self.is_mounted:  # else made ahead (RepdeskApp.make_kpi_pane_ahead), still mounting
+            self.query_one("#kpi-body", VerticalScroll).scroll_home(animate=False, immediate=True)
+        self._reopened = True
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if self._reopened:
+            self._reopened = False
+            # Textual restyles every widget of a screen coming back (10-15 ms here). This
+            # pane was styled as it was made, and a new theme restyles every screen the app
+            # holds, this one too. Restyled all the same when Textual's own count of style
+            # changes moved while it was away (it counts a theme, not the screens it reached).
+            restyle = self._css_update_count != self.app._css_update_count
+            event.refresh_styles = restyle
+            self._css_update_count = self.app._css_update_count
+            pane = self.early_result()
+            if pane is None:
+                self.reload()
+            elif pane is not self.pane or self.app.size.width != self._headline_width:
+                self.pane = pane
+                self.show_pane(pane)
+            self.app.refresh_quota()
+        super()._on_screen_resume(event)
 
     def _reader(self) -> Callable[[Any], KpiPane]:
         return pane_reader(self.period, self.desk.settings)
@@ -397,6 +436,11 @@ class KpiScreen(DeskScreen):
         )
         if isinstance(kept, KpiPane):  # read already: drawn too, unless resized or restyled
             draw_ahead(charts(kept), theme)
+
+    @staticmethod
+    def has_figures_ahead(desk: DeskGateway) -> bool:
+        """This month's pane is read ahead and still holds: a pane made now opens on it."""
+        return desk.kept(kept_as(period_containing(clock.today(), "month"))) is not None
 
     @property
     def currency(self) -> str:
@@ -430,6 +474,9 @@ class KpiScreen(DeskScreen):
         yield RepdeskFooter()
 
     def on_mount(self) -> None:
+        # Styled as it mounts: Textual's count of restyles, as a pane kept away reads it.
+        self._css_update_count = self.app._css_update_count
+        self._reopened = False  # asked for while mounting: this shows the read it started
         if (pane := self.early_result()) is not None:
             self.pane = pane
             self.show_pane(pane)
@@ -448,14 +495,15 @@ class KpiScreen(DeskScreen):
 
     def _show_headline(self, k: Kpis) -> None:
         # The bar takes the width the line leaves: drawn again when the terminal is resized.
-        self._headline_width = self.size.width
-        width = max(10, self.size.width - 40)
+        # The app's width: a pane shown again after a resize is laid out after this.
+        self._headline_width = self.app.size.width
+        width = max(10, self._headline_width - 40)
         self.query_one("#kpi-headline", Static).update(headline(k, self.currency, width))
 
     def on_resize(self) -> None:
         # Textual sends one on opening too, at the width the headline was drawn at: drawing it
         # again then cost a layout of the whole pane (benchmarks/terminal.py).
-        if self.pane is not None and self.size.width != self._headline_width:
+        if self.pane is not None and self.app.size.width != self._headline_width:
             self._show_headline(self.pane.kpis)
 
     def show_pane(self, pane: KpiPane) -> None:

@@ -28,6 +28,7 @@ class QuotaStrip(Static):
         super().__init__(*args, **kwargs)
         self._shown: tuple[QuotaStanding, str, bool] | None = None
         self._sync: Text | None = None
+        self._drawn: tuple[Text, Text] | None = None  # the line's two sides as drawn last
 
     def on_mount(self) -> None:
         # The CRM sync's state (tui/syncing.py), when the desk syncs: a new screen's strip
@@ -131,6 +132,11 @@ class QuotaStrip(Static):
         days = "ended" if k.ended else formatting.count(k.days_left, "day") + " left"
         days_short = "ended" if k.ended else f"{k.days_left}d"
         line, right = self._right((line, short), (days, days_short), demo)
+        if (line, right) == self._drawn:
+            # A resize that leaves the line as it was (every opening of a screen sends one):
+            # updating it anyway cost a layout of the whole screen after its first frame.
+            return
+        self._drawn = (line, right)
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(no_wrap=True, justify="right")
