@@ -192,6 +192,30 @@ def test_the_first_run_after_a_change_reads_the_desk_without_the_parser(home: Pa
     assert _remembered(home) == shown.stdout  # and it left its line for the next run
 
 
+def test_today_reads_the_desk_without_the_parser(home: Path) -> None:
+    """`repdesk today` alone (the rep's look at the day) skips argparse and the registry too,
+    with the very arguments the parser gives it; any option goes through the parser."""
+    from repdesk.cli import entry
+    from repdesk.cli.registry import build_parser, command_word
+
+    parsed = build_parser(command_word(["today"])).parse_args(["today"])
+    assert vars(entry.today_args()) == vars(parsed)
+    _desk(home)
+    for words, parser_used in ((["today"], "[]"), (["today", "--all"], "['argparse']")):
+        probe = (
+            "import sys\n"
+            "from repdesk.cli import main\n"
+            f"code = main({words!r})\n"
+            "print(sorted(m for m in sys.modules if m in ('argparse', 'sqlalchemy')),"
+            " file=sys.stderr)\n"
+            "raise SystemExit(code)\n"
+        )
+        shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith("Overdue (")
+        assert shown.stderr.strip() == parser_used
+
+
 def test_the_line_is_never_written_through_a_link(home: Path, tmp_path: Path) -> None:
     _desk(home)
     outside = tmp_path / "outside.txt"

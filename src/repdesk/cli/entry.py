@@ -25,11 +25,13 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-# `repdesk quota --short`, as the parser reads it (tests/cli/test_status_line.py holds the two
-# together): a status bar's first run after a change takes it from here, without argparse, the
-# registry or the parser's building, some 6 ms of a run that has to stay under 0.5x
+# `repdesk quota --short` and `repdesk today`, as the parser reads them
+# (tests/cli/test_status_line.py holds the two together): a status bar's first run after a
+# change, and the rep's look at the day, take them from here, without argparse, the registry
+# or the parser's building, some 6 ms of runs that have to stay under 0.5x and 0.8x
 # Taskwarrior's `task next` (benchmarks/bench.py).
 QUOTA_SHORT_WORDS = ("quota", "--short")
+TODAY_WORDS = ("today",)
 
 
 def quota_short_args() -> Any:
@@ -38,6 +40,14 @@ def quota_short_args() -> Any:
     from repdesk.cli.figures import cmd_quota
 
     return SimpleNamespace(home=None, handler=cmd_quota, words=[], json=False, short=True)
+
+
+def today_args() -> Any:
+    from types import SimpleNamespace
+
+    from repdesk.cli.figures import TODAY_ROWS, cmd_today
+
+    return SimpleNamespace(home=None, handler=cmd_today, json=False, all=False, limit=TODAY_ROWS)
 
 
 # ---------------------------------------------------------------- entry point
@@ -106,6 +116,8 @@ def _parse(words: list[str]) -> Any:
     """The command line read: the handler to run and its arguments."""
     if tuple(words) == QUOTA_SHORT_WORDS:
         return quota_short_args()
+    if tuple(words) == TODAY_WORDS:
+        return today_args()
     from repdesk.cli.registry import build_parser, command_word
 
     return build_parser(command_word(words)).parse_args(words)

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 TODAY_WHEN_WIDTH = len("Mon 23 Nov 10:00 (100d late)")
 
 
+TODAY_ROWS = 10  # the rows of each queue `repdesk today` shows (--all: every one)
+
+
 def cmd_today(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.reports import figures
 
@@ -241,8 +244,8 @@ def _today_arguments(today: argparse.ArgumentParser) -> None:
     import argparse
 
     today.add_argument("--json", action="store_true")
-    today.add_argument("--all", action="store_true", help="every row, not the first 10")
-    today.add_argument("--limit", type=_rows, default=10, help=argparse.SUPPRESS)
+    today.add_argument("--all", action="store_true", help=f"every row, not the first {TODAY_ROWS}")
+    today.add_argument("--limit", type=_rows, default=TODAY_ROWS, help=argparse.SUPPRESS)
 
 
 def _quota_arguments(quota: argparse.ArgumentParser) -> None:

@@ -316,19 +316,27 @@ def day_queues(
     rot_limits = [int(rot) for *_, rot, kind in facts if kind == "open" and rot is not None]
     cutoff = now - timedelta(days=min([going_cold_days, *rot_limits]))
     names: dict[int, tuple[str, str]] = {}  # the kept rows' titles and companies, read last
+    no_next_step, going_cold = found["no_next_step"], found["going_cold"]
+    as_instant = queries.as_instant
+    # `repdesk today` reads thousands of these rows to keep ten of each queue: a row that is
+    # not kept costs its key and its count, nothing made of it.
     for row in queries.rows(conn, "open_deal_touches", touch_cutoff=cutoff):
         deal_id, value, currency, stage_id, probability, created_at, last_touch, has_pending = row
         stage, stage_chance, rot_days = stages[int(stage_id)]
-        touched = queries.as_instant(last_touch)
-        since = (now - (touched or queries.as_instant(created_at) or now)).days
+        touched = as_instant(last_touch)
+        since = (now - (touched or as_instant(created_at) or now)).days
         cents = int(value)
         chance = stage_chance if probability is None else int(probability)
-        make = partial(_touch_row, names, (deal_id, cents, currency, stage, chance), touched, since)
         urgent = (-since, -cents, -chance, no_time, deal_id)
-        if not has_pending:
-            found["no_next_step"].add(urgent, make)
-        if since >= (rot_days or going_cold_days):
-            found["going_cold"].add(urgent, make)
+        needs_step = not has_pending and no_next_step.counts_in(urgent)
+        cold = since >= (rot_days or going_cold_days) and going_cold.counts_in(urgent)
+        if needs_step or cold:
+            deal = (deal_id, cents, currency, stage, chance)
+            make = partial(_touch_row, names, deal, touched, since)
+            if needs_step:
+                no_next_step.keep(urgent, make)
+            if cold:
+                going_cold.keep(urgent, make)
     for item in _stay_in_touch(conn, now):
         found["going_cold"].add((*item.rank_key, item.deal_id), partial(_as_made, item))
     kept = {key: section.first() for key, section in found.items()}
@@ -392,12 +400,26 @@ class _Section:
         self.count = 0
 
     def add(self, key: tuple[Any, ...], make: Callable[[], QueueRow]) -> None:
+        if self.counts_in(key):
+            self.keep(key, make)
+
+    def counts_in(self, key: tuple[Any, ...]) -> bool:
+        """Count an entry of `key`; True when it is among those kept so far: `keep` it then."""
         self.count += 1
+        entries = self.entries
+        return (
+            self.limit is None
+            or len(entries) < self.limit
+            or (bool(entries) and key < entries[0].entry[0])
+        )
+
+    def keep(self, key: tuple[Any, ...], make: Callable[[], QueueRow]) -> None:
+        """Keep an entry `counts_in` let in (the last of those kept goes, with a limit)."""
         if self.limit is None:
             self.entries.append((key, make))
         elif len(self.entries) < self.limit:
             heapq.heappush(self.entries, _Kept((key, make)))
-        elif self.entries and key < self.entries[0].entry[0]:
+        else:
             heapq.heapreplace(self.entries, _Kept((key, make)))
 
     def first(self) -> list[_Entry]:
