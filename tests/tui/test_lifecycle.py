@@ -133,3 +133,24 @@ async def test_a_read_ahead_asked_for_as_the_app_quits_does_nothing(app: Repdesk
             app.read_ahead()  # no screen on the stack: nothing to do, nothing raised
         finally:
             app._screen_stacks = stacks
+
+
+async def test_the_end_of_the_warm_up_as_the_app_quits_stops_nothing(app: RepdeskApp) -> None:
+    """(Found under scripts/under-load.) The warm-up ends in a worker of the app, which can
+    run while a quit is removing the screens: the board's filter field went looking for the
+    footer to go above, and the quit ended in "unexpected error: NoMatches"."""
+    from textual.widgets import Input
+
+    from repdesk.tui.widgets.footer import RepdeskFooter
+
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.loaded and not app.keys_held())
+        board = app.board
+        await board.query_one("#filter", Input).remove()
+        await board.query_one(RepdeskFooter).remove()  # as a quit's removal leaves the board
+        board._pruning = True
+        try:
+            await app.warmed_up()  # nothing to do, nothing raised
+        finally:
+            board._pruning = False
+        assert not board.query("#filter")

@@ -595,6 +595,10 @@ class RepdeskApp(KeysInOrder, App[int]):
     async def warmed_up(self) -> None:
         """The imports are in: what needs them (and the keys and clicks held meanwhile) goes."""
         await self.board.add_filter_field()  # before any key: `/` finds it
+        if not can_show(self.board):
+            # The app quits during its start (found under scripts/under-load): its screens are
+            # being removed, and the filter field found no footer to go above.
+            return
         self._warming = False
         self.launch_notice()
         self.sync.start_watch()

@@ -139,11 +139,12 @@ class BoardScreen(DeskScreen):
         the keys (RepdeskApp.warmed_up): the first frame does not show it, and an Input (its
         styles to read, its widget to mount) cost that frame a few ms. No key reaches the board
         before it is in, so `/` always finds it."""
-        if self._filter_field() is not None:
-            return
+        footers = self.query(RepdeskFooter)
+        if self._filter_field() is not None or not footers or not can_show(self):
+            return  # in already, or the app quits during its start: the board is going
         field = Input(placeholder="filter: title, company or contact (esc clears)", id="filter")
         field.display = False  # shown by `/`; hidden, it can never take the focus
-        await self.mount(field, before=self.query_one(RepdeskFooter))
+        await self.mount(field, before=footers.first())
 
     def _filter_field(self) -> Input | None:
         found = self.query("#filter")
