@@ -331,8 +331,8 @@ def day_queues(
         needs_step = not has_pending and no_next_step.counts_in(urgent)
         cold = since >= (rot_days or going_cold_days) and going_cold.counts_in(urgent)
         if needs_step or cold:
-            deal = (deal_id, cents, currency, stage, chance)
-            make = partial(_touch_row, names, deal, touched, since)
+            columns = (deal_id, cents, currency, stage, chance)
+            make = partial(_touch_row, names, columns, touched, since)
             if needs_step:
                 no_next_step.keep(urgent, make)
             if cold:
