@@ -7,11 +7,11 @@ import contextlib
 import os
 import re
 import stat
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.money import Conversion
+from repdesk.core.values import Value
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
 TYPE_CHECKING = False
@@ -51,26 +51,65 @@ class SettingsError(ValueError):
     """A settings file a rep must fix; the message names the file, the key and the value."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    currency: str = "EUR"
-    going_cold_days: int = 14
-    week_start: str = "monday"
-    theme: str = "textual-dark"
-    rates: dict[str, float] = field(default_factory=dict)
-    keys: dict[str, str] = field(
-        default_factory=dict
-    )  # binding id -> keys, e.g. "board.next_stage"
-    database_url: str | None = None
+class Settings(Value):
+    _fields = (
+        "currency",
+        "going_cold_days",
+        "week_start",
+        "theme",
+        "rates",
+        "keys",
+        "database_url",
+        "pipedrive_url",
+        "pipedrive_pipeline",
+        "pipedrive_all_owners",
+        "me",
+    )
+    __slots__ = _fields  # fmt: skip
+    currency: str
+    going_cold_days: int
+    week_start: str
+    theme: str
+    rates: dict[str, float]
+    keys: dict[str, str]  # binding id -> keys, e.g. "board.next_stage"
+    database_url: str | None
     # [pipedrive]: the company's Pipedrive (the sync, src/repdesk/sync/). Never the token.
-    pipedrive_url: str = "https://api.pipedrive.com"
-    pipedrive_pipeline: int | None = None  # which pipeline the desk's stages map to
-    pipedrive_all_owners: bool = False  # sync every deal the token sees, not only the rep's
+    pipedrive_url: str
+    pipedrive_pipeline: int | None  # which pipeline the desk's stages map to
+    pipedrive_all_owners: bool  # sync every deal the token sees, not only the rep's
     # The rep's own mail addresses (`me`): captured mail from them was sent, not received.
-    me: tuple[str, ...] = ()
+    me: tuple[str, ...]
+
+    def __init__(
+        self,
+        currency: str = "EUR",
+        going_cold_days: int = 14,
+        week_start: str = "monday",
+        theme: str = "textual-dark",
+        rates: dict[str, float] | None = None,
+        keys: dict[str, str] | None = None,
+        database_url: str | None = None,
+        pipedrive_url: str = "https://api.pipedrive.com",
+        pipedrive_pipeline: int | None = None,
+        pipedrive_all_owners: bool = False,
+        me: tuple[str, ...] = (),
+    ) -> None:
+        self._set(
+            currency=currency,
+            going_cold_days=going_cold_days,
+            week_start=week_start,
+            theme=theme,
+            rates={} if rates is None else rates,  # each its own, as a default_factory gave
+            keys={} if keys is None else keys,
+            database_url=database_url,
+            pipedrive_url=pipedrive_url,
+            pipedrive_pipeline=pipedrive_pipeline,
+            pipedrive_all_owners=pipedrive_all_owners,
+            me=me,
+        )
 
     def with_theme(self, theme: str) -> Settings:
-        return replace(self, theme=theme)
+        return self.replace(theme=theme)
 
     @property
     def conversion(self) -> Conversion:

@@ -17,7 +17,6 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -340,7 +339,7 @@ async def test_an_unknown_theme_is_a_literal_one_line_notice(home: Path, theme: 
 
 
 async def test_keys_settings_with_markup_crash_nothing(home: Path) -> None:
-    settings = replace(Settings(), keys={"app.help": "[/y]", "[/nope]": "z", "[b]x": "w"})
+    settings = Settings().replace(keys={"app.help": "[/y]", "[/nope]": "z", "[b]x": "w"})
     app = create_app(build_small_desk(home), settings)
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await ready(pilot)

@@ -592,10 +592,9 @@ async def test_a_screen_opened_on_a_quiet_desk_shows_the_strip_without_reading_i
 
 
 async def test_a_keymap_in_the_settings_rebinds_an_action_by_its_id(home: Path) -> None:
-    from dataclasses import replace
 
     desk_home = build_small_desk(home)
-    app = create_app(desk_home, replace(settings(), keys={"board.next_stage": "ctrl+n"}))
+    app = create_app(desk_home, settings().replace(keys={"board.next_stage": "ctrl+n"}))
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)
         await pilot.press("l", "l", "l", "ctrl+n")
@@ -607,11 +606,10 @@ async def test_a_keymap_in_the_settings_rebinds_an_action_by_its_id(home: Path) 
 
 
 async def test_a_keymap_entry_for_no_action_is_pointed_out(home: Path) -> None:
-    from dataclasses import replace
 
     desk_home = build_small_desk(home)
     keys = {"board.next_stage": "ctrl+n", "board.bogus": "z", "kpi.month": "M"}
-    app = create_app(desk_home, replace(settings(), keys=keys))
+    app = create_app(desk_home, settings().replace(keys=keys))
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await until(pilot, lambda: any("[keys]" in str(n.message) for n in app._notifications))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +116,7 @@ async def test_a_newly_added_binding_shows_in_help_without_editing_any_list(
 
 async def test_help_shows_the_keys_a_keymap_set(home: Path) -> None:
     keys = {"board.next_stage": "ctrl+n", "app.followups": "f2"}
-    app = create_app(build_small_desk(home), replace(settings(), keys=keys))
+    app = create_app(build_small_desk(home), settings().replace(keys=keys))
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         help_screen = await open_help(pilot)
@@ -133,7 +132,7 @@ def footer_line(app: RepdeskApp) -> str:
 
 async def test_the_footer_keeps_a_group_together_under_a_keymap(home: Path) -> None:
     keys = {"board.next_stage": "ctrl+l"}
-    app = create_app(build_small_desk(home), replace(settings(), keys=keys))
+    app = create_app(build_small_desk(home), settings().replace(keys=keys))
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.pause()

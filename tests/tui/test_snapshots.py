@@ -8,7 +8,6 @@ After a deliberate UI change: `pytest tests/tui --snapshot-update`, then review 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,7 @@ def test_won_question(snap_compare: Any, app: RepdeskApp) -> None:
 
 
 def test_board_80x24_in_a_light_theme(snap_compare: Any, home: Path) -> None:
-    light = create_app(build_small_desk(home), replace(settings(), theme="textual-light"))
+    light = create_app(build_small_desk(home), settings().replace(theme="textual-light"))
     assert snap_compare(light, terminal_size=(80, 24), run_before=settle())
 
 

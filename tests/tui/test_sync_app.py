@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -58,7 +57,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def app_for(home: Path, url: str) -> RepdeskApp:
-    return create_app(build_small_desk(home), replace(settings(), pipedrive_url=url))
+    return create_app(build_small_desk(home), settings().replace(pipedrive_url=url))
 
 
 def top_line(app: RepdeskApp) -> str:
@@ -279,7 +278,7 @@ async def test_the_demo_desk_never_syncs(
     api, url = crm
     demo_home = Home(home, home).demo
     demo.ensure_built(demo_home, today=clock.today(), now=clock.now())  # as `repdesk demo` does
-    app = create_app(demo_home, replace(load(demo_home.settings), pipedrive_url=url))
+    app = create_app(demo_home, load(demo_home.settings).replace(pipedrive_url=url))
     async with app.run_test(size=SIZE) as pilot:
         await on_board(pilot)
         await pilot.press("I")

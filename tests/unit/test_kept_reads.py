@@ -4,7 +4,6 @@ each make it stale (tui/gateway.py, DeskGateway.kept)."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -70,7 +69,7 @@ def test_a_new_day_or_new_settings_make_it_stale(
     assert desk.kept("won") is None
     desk.report_keeping("won", _won)
     assert desk.kept("won") is not None
-    desk.settings = dataclasses.replace(desk.settings, currency="USD")
+    desk.settings = desk.settings.replace(currency="USD")
     assert desk.kept("won") is None
 
 

@@ -12,7 +12,6 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import replace
 from datetime import date, time
 from functools import cached_property
 
@@ -54,7 +53,7 @@ class Desk:
         self.home = home
         loaded = settings_mod.load(home.settings)
         url = settings_mod.resolve_database_url(loaded) if server else None
-        self.settings = replace(loaded, database_url=url)
+        self.settings = loaded.replace(database_url=url)
 
     @property
     def on_server(self) -> bool:

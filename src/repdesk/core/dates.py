@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from repdesk.core.text import shown_value
+from repdesk.core.values import Value
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
 TYPE_CHECKING = False
@@ -196,19 +196,21 @@ class PeriodInputError(ValueError):
     """A typed period that cannot be read; the message names the value and the accepted forms."""
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
+class Period(Value):
     """A calendar month, quarter or year."""
 
+    _fields = ("kind", "year", "index")
+    __slots__ = _fields
     kind: PeriodKind
     year: int
     index: int  # month 1-12, quarter 1-4, 1 for a year
 
-    def __post_init__(self) -> None:
+    def __init__(self, kind: PeriodKind, year: int, index: int) -> None:
         # Refuse impossible periods here so `start`/`end` can never blow up later.
-        per_year = _PER_YEAR.get(self.kind)
-        if per_year is None or not 1 <= self.index <= per_year or not 1 <= self.year <= 9999:
-            raise ValueError(f"no such period: {self.kind} {self.year} #{self.index}")
+        per_year = _PER_YEAR.get(kind)
+        if per_year is None or not 1 <= index <= per_year or not 1 <= year <= 9999:
+            raise ValueError(f"no such period: {kind} {year} #{index}")
+        self._set(kind=kind, year=year, index=index)
 
     @property
     def label(self) -> str:

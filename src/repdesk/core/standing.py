@@ -6,24 +6,46 @@ shell commands do not pay for defining those (see docs/architecture.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from repdesk.core.values import Value
 
-@dataclass(frozen=True, slots=True)
-class QuotaStanding:
+
+class QuotaStanding(Value):
     """Won so far against the quota: all that the quota strip and `repdesk quota` show, read
     without the open pipeline, the lessons and the scores the full KPIs need. `Kpis` carries
     the same attributes, computed by the same formulas (see `standing` below)."""
 
+    _fields = ("period", "end", "days_left", "quota", "won_value", "expected_by_now", "ended")
+    __slots__ = _fields
     period: str
     end: date
     days_left: int
     quota: int | None
     won_value: int
     expected_by_now: int | None
-    ended: bool = False
+    ended: bool
+
+    def __init__(
+        self,
+        period: str,
+        end: date,
+        days_left: int,
+        quota: int | None,
+        won_value: int,
+        expected_by_now: int | None,
+        ended: bool = False,
+    ) -> None:
+        self._set(
+            period=period,
+            end=end,
+            days_left=days_left,
+            quota=quota,
+            won_value=won_value,
+            expected_by_now=expected_by_now,
+            ended=ended,
+        )
 
     @property
     def attainment(self) -> float | None:

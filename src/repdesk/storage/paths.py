@@ -8,8 +8,9 @@ DIR (every test does this).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from repdesk.core.values import Value
 
 DESK_FILE = "desk.sqlite"
 SETTINGS_FILE = "settings.toml"
@@ -17,12 +18,16 @@ CRASH_LOG = "crash.log"
 DEMO_STAMP = "demo-built-on.txt"  # beside a demo desk: the day it was built for
 
 
-@dataclass(frozen=True, slots=True)
-class Home:
+class Home(Value):
+    _fields = ("data_dir", "config_dir", "log_dir")
+    __slots__ = _fields
     data_dir: Path
     config_dir: Path
     # The rep's own log folder (the crash log); None: `logs` under the data folder.
-    log_dir: Path | None = None
+    log_dir: Path | None
+
+    def __init__(self, data_dir: Path, config_dir: Path, log_dir: Path | None = None) -> None:
+        self._set(data_dir=data_dir, config_dir=config_dir, log_dir=log_dir)
 
     @property
     def desk(self) -> Path:

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -760,7 +759,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         try:
             return load_settings(home.settings).with_theme(self.desk.settings.theme)
         except Exception:  # a demo settings file damaged since it was built: the rep's will do
-            return replace(self.desk.settings, database_url=None)
+            return self.desk.settings.replace(database_url=None)
 
     async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
         # A key whose action reads the desk (opening a form) while the desk is away: the line
