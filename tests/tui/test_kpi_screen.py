@@ -432,6 +432,66 @@ async def test_3_asked_for_as_the_pane_is_being_made_opens_it_once_on_its_figure
         assert len(app.screen_stack) == 2
 
 
+async def test_3_after_a_write_never_shows_the_period_left_behind(
+    app: RepdeskApp, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(Found by a hostile test.) Left on the year, the pane shown again after a write (its
+    read not kept any more) showed the year's figures under this month's key for as long as
+    the read took: a second on 100,000 deals. It shows this month, reading, and nothing else."""
+    from repdesk.tui.screens import kpi
+
+    async with app.run_test(size=SIZE) as pilot:
+        await kpi_screen(pilot, "y")  # the year 2026
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.board)
+        subprocess.run(
+            [sys.executable, "-m", "repdesk", "deal", "won", "40 seats renewal"],
+            env=cli_env(home), capture_output=True, check=True,
+        )  # fmt: skip
+        load_pane = kpi.load_pane
+        go_on = threading.Event()
+
+        def slow(*args: Any) -> Any:  # a big desk's read
+            go_on.wait(10)
+            return load_pane(*args)
+
+        monkeypatch.setattr(kpi, "load_pane", slow)
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen))
+        screen = app.screen
+        assert isinstance(screen, KpiScreen)
+        await until(pilot, lambda: "reading" in shown(screen, "#kpi-period"))
+        assert "November 2026" in shown(screen, "#kpi-period")
+        await pilot.pause(0.1)
+        drawn = app.export_screenshot()
+        assert "current year" not in drawn and "won+weighted" not in drawn
+        go_on.set()
+        await until(pilot, lambda: screen.pane is not None and screen.pane.kpis.won_count == 2)
+        await pilot.pause()
+        assert "won+weighted" in app.export_screenshot()
+        assert "Won €21,000 of €60,000" in shown(screen, "#kpi-headline")
+
+
+async def test_a_theme_chosen_before_the_pane_made_ahead_is_first_shown_reaches_it(
+    app: RepdeskApp,
+) -> None:
+    """(Found by a hostile test.) The pane made ahead in a pause kept the theme of that moment:
+    a light theme chosen on the board showed it near black under dark text, every opening."""
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app._kpi_screen is not None and app._kpi_screen.is_mounted)
+        app.theme = "textual-light"
+        await pilot.pause(0.3)
+        for _ in range(2):
+            screen = await kpi_screen(pilot)
+            await pilot.pause(0.2)
+            tile = screen.query_one("#tile-0", Tile)
+            want = app.get_css_variables()["primary-darken-1"].upper()
+            assert tile.styles.border_top[1].hex == want
+            assert screen.styles.background == app.board.styles.background
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is app.board)
+
+
 def test_wide_and_marked_stage_names_keep_the_funnel_in_its_box() -> None:
     """(Found by a hostile test.) plotext lays labels out by characters, not cells: a stage
     named in 字 pushed its row's bars two cells a character to the right, past the chart's

@@ -335,3 +335,38 @@ async def test_a_strip_that_had_its_figures_before_it_was_mounted_shows_the_sync
         drawn = "".join(segment.text for segment in strip.render_line(0))
         assert "won €9,000 of €60,000" in drawn
         assert "Pipedrive: synced just now" in drawn
+
+
+@pytest.mark.parametrize("ends_while_away", [False, True])
+async def test_the_kpi_panes_top_line_says_where_the_sync_stands_when_shown_again(
+    home: Path, crm: tuple[Pipedrive, str], token: None, ends_while_away: bool
+) -> None:
+    """(Found by a hostile test.) The app keeps the KPI pane between openings, and tells the
+    screens on its stack of the sync: shown again, the pane said "syncing…" long after the
+    sync ended, or nothing of a sync begun while it was away."""
+    from repdesk.tui.screens.kpi import KpiScreen
+
+    api, url = crm
+    app = app_for(home, url)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: app.board.loaded and app.warmed.is_set())
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen))
+        if not ends_while_away:
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is app.board)
+        api.gate.clear()  # Pipedrive answers nothing for now
+        await pilot.press("I")
+        await until(pilot, lambda: "Pipedrive: syncing…" in top_line(app))
+        if ends_while_away:
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is app.board)
+            api.gate.set()
+            await synced(pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen))
+        await pilot.pause(0.2)
+        want = "synced just now" if ends_while_away else "Pipedrive: syncing…"
+        line = top_line(app)
+        api.gate.set()
+        assert want in line, line

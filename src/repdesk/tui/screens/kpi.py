@@ -333,6 +333,8 @@ class KpiScreen(DeskScreen):
     DEFAULT_CSS = """
     KpiScreen #kpi-body { height: 1fr; scrollbar-gutter: stable; }
     KpiScreen #kpi-period { height: 1; padding: 0 1; background: $boost; }
+    KpiScreen.-reading #kpi-body > * { visibility: hidden; }
+    KpiScreen.-reading #kpi-body > #kpi-period { visibility: visible; }
     KpiScreen #kpi-headline { height: 3; padding: 0 1; margin-top: 1; }
     KpiScreen #kpi-left-out { height: auto; padding: 0 1; color: $warning; }
     KpiScreen #kpi-left-out.-none { display: none; }
@@ -398,14 +400,32 @@ class KpiScreen(DeskScreen):
             restyle = self._css_update_count != self.app._css_update_count
             event.refresh_styles = restyle
             self._css_update_count = self.app._css_update_count
+            # Decided here, also for a pane made ahead coming up the first time: DeskScreen's
+            # skip of a first restyle would undo a theme chosen since (found by a hostile test).
+            self._resumed_before = True
             pane = self.early_result()
             if pane is None:
+                if self.pane is not None and self.pane.kpis.period != self.period.label:
+                    self._show_reading()  # never the period left behind, while this one reads
                 self.reload()
             elif pane is not self.pane or self.app.size.width != self._headline_width:
                 self.pane = pane
                 self.show_pane(pane)
             self.app.refresh_quota()
+            # The sync's state may have moved while away: the app tells the screens it holds
+            # on its stack, not this one (found by a hostile test).
+            self.query_one(QuotaStrip).show_sync(self.app.sync.line)
         super()._on_screen_resume(event)
+
+    def _show_reading(self) -> None:
+        """The period's line, saying its figures are being read; the rest of the pane hidden
+        until they come (show_pane), not the figures of the period shown before."""
+        self.add_class("-reading")
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(_period_name(self.period), style="bold")
+        line.append(f"  {self.period.start:%d %b} – {self.period.end:%d %b %Y}")
+        line.append(" · reading the figures…", style="dim")
+        self.query_one("#kpi-period", Static).update(line)
 
     def _reader(self) -> Callable[[Any], KpiPane]:
         return pane_reader(self.period, self.desk.settings)
@@ -507,6 +527,7 @@ class KpiScreen(DeskScreen):
             self._show_headline(self.pane.kpis)
 
     def show_pane(self, pane: KpiPane) -> None:
+        self.remove_class("-reading")
         k, cur, today = pane.kpis, self.currency, pane.as_of
         now = clock.today()  # a past period is read as of its last day, not as of today
         state = (
