@@ -9,7 +9,6 @@ from __future__ import annotations
 import heapq
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
@@ -20,6 +19,7 @@ from repdesk.core.dates import Period
 from repdesk.core.domain import OBJECTION_CATEGORIES
 from repdesk.core.money import Conversion
 from repdesk.core.standing import avg_cycle_days, avg_deal_size, win_rate
+from repdesk.core.values import Record, Value
 from repdesk.reports import queries
 
 # Defined apart (the first frame reads the quota strip alone), and part of the reports here.
@@ -45,14 +45,29 @@ if TYPE_CHECKING:
 # `repdesk today` reads its queues here and defines none of the KPIs' classes (some 5 ms).
 
 
-@dataclass(frozen=True, slots=True)
-class ClosedFigures:
+class ClosedFigures(Value):
     """Deals closed in a period (or one slice of them), in the desk's currency."""
 
-    won_value_cents: int = 0
-    won_count: int = 0
-    lost_count: int = 0
-    cycle_days_sum: float = 0.0
+    _fields = ("won_value_cents", "won_count", "lost_count", "cycle_days_sum")
+    __slots__ = _fields
+    won_value_cents: int
+    won_count: int
+    lost_count: int
+    cycle_days_sum: float
+
+    def __init__(
+        self,
+        won_value_cents: int = 0,
+        won_count: int = 0,
+        lost_count: int = 0,
+        cycle_days_sum: float = 0.0,
+    ) -> None:
+        self._set(
+            won_value_cents=won_value_cents,
+            won_count=won_count,
+            lost_count=lost_count,
+            cycle_days_sum=cycle_days_sum,
+        )
 
     @property
     def win_rate(self) -> float | None:
@@ -182,12 +197,16 @@ def _most_typed(spellings: dict[str, int]) -> str:
     return min(spellings, key=lambda spelled: (-spellings[spelled], spelled))
 
 
-# Not frozen: a frozen dataclass sets each field through object.__setattr__, and `repdesk
-# today` builds thousands of these on a command a rep may run every few seconds.
-@dataclass(slots=True)
-class QueueRow:
+# A record, not a frozen value: a frozen one sets each field through object.__setattr__, and
+# `repdesk today --json` and the follow-ups screen build thousands of these.
+class QueueRow(Record):
     """One line of a follow-up queue: a pending follow-up, or a deal that needs one."""
 
+    _fields = (
+        "deal_id", "title", "company", "value_cents", "currency", "stage", "probability",
+        "last_touch", "urgency_days", "follow_up_id", "due_on", "due_time", "note", "recurring",
+    )  # fmt: skip
+    __slots__ = _fields
     deal_id: int
     title: str
     company: str
@@ -197,11 +216,43 @@ class QueueRow:
     probability: int
     last_touch: datetime | None  # the last logged activity, None if never touched
     urgency_days: int  # days overdue (negative: days until due) or days since the last touch
-    follow_up_id: int | None = None
-    due_on: date | None = None
-    due_time: time | None = None
-    note: str = ""
-    recurring: bool = False
+    follow_up_id: int | None
+    due_on: date | None
+    due_time: time | None
+    note: str
+    recurring: bool
+
+    def __init__(
+        self,
+        deal_id: int,
+        title: str,
+        company: str,
+        value_cents: int,
+        currency: str,
+        stage: str,
+        probability: int,
+        last_touch: datetime | None,
+        urgency_days: int,
+        follow_up_id: int | None = None,
+        due_on: date | None = None,
+        due_time: time | None = None,
+        note: str = "",
+        recurring: bool = False,
+    ) -> None:
+        self.deal_id = deal_id
+        self.title = title
+        self.company = company
+        self.value_cents = value_cents
+        self.currency = currency
+        self.stage = stage
+        self.probability = probability
+        self.last_touch = last_touch
+        self.urgency_days = urgency_days
+        self.follow_up_id = follow_up_id
+        self.due_on = due_on
+        self.due_time = due_time
+        self.note = note
+        self.recurring = recurring
 
     @property
     def rank_key(self) -> tuple[int, int, int, time]:
@@ -222,7 +273,7 @@ class QueueRow:
     def to_json(self) -> dict[str, Any]:
         from repdesk.core import kpi
 
-        data = asdict(self)
+        data = self.as_dict()
         for key in ("due_on", "due_time", "last_touch"):
             value = data[key]
             data[key] = value.isoformat() if value is not None else None
@@ -230,16 +281,35 @@ class QueueRow:
         return data
 
 
-@dataclass(frozen=True, slots=True)
-class DayQueues:
-    overdue: list[QueueRow] = field(default_factory=list)
-    today: list[QueueRow] = field(default_factory=list)
-    upcoming: list[QueueRow] = field(default_factory=list)
-    no_next_step: list[QueueRow] = field(default_factory=list)
-    going_cold: list[QueueRow] = field(default_factory=list)
+class DayQueues(Value):
+    _fields = ("overdue", "today", "upcoming", "no_next_step", "going_cold", "counts")
+    __slots__ = _fields
+    overdue: list[QueueRow]
+    today: list[QueueRow]
+    upcoming: list[QueueRow]
+    no_next_step: list[QueueRow]
+    going_cold: list[QueueRow]
     # How many rows each section has, when only its first ones were kept (`day_queues`'
     # `limit`); else each section's length.
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int]
+
+    def __init__(
+        self,
+        overdue: list[QueueRow] | None = None,
+        today: list[QueueRow] | None = None,
+        upcoming: list[QueueRow] | None = None,
+        no_next_step: list[QueueRow] | None = None,
+        going_cold: list[QueueRow] | None = None,
+        counts: dict[str, int] | None = None,
+    ) -> None:
+        self._set(
+            overdue=overdue or [],
+            today=today or [],
+            upcoming=upcoming or [],
+            no_next_step=no_next_step or [],
+            going_cold=going_cold or [],
+            counts=counts or {},
+        )
 
     SECTIONS = (
         ("overdue", "Overdue"),
@@ -485,16 +555,24 @@ def due_counts(conn: Any, *, today: date) -> tuple[int, int]:
     return int(overdue), int(due_today)
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectionStats:
+class ObjectionStats(Value):
     """One category of objection: how often, how many still open, and how deals that had it
     ended, against all decided deals."""
 
+    _fields = ("category", "count", "open", "won_deals", "lost_deals")
+    __slots__ = _fields
     category: str
     count: int
     open: int
     won_deals: int
     lost_deals: int
+
+    def __init__(
+        self, category: str, count: int, open: int, won_deals: int, lost_deals: int
+    ) -> None:
+        self._set(
+            category=category, count=count, open=open, won_deals=won_deals, lost_deals=lost_deals
+        )
 
     @property
     def win_rate(self) -> float | None:
