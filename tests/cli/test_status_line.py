@@ -196,19 +196,24 @@ def test_the_first_run_after_a_change_reads_the_desk_without_the_parser(home: Pa
 
 def test_today_reads_the_desk_without_the_parser(home: Path) -> None:
     """`repdesk today` alone (the rep's look at the day) skips argparse and the registry too,
-    with the very arguments the parser gives it; any option goes through the parser."""
+    with the very arguments the parser gives it; any option goes through the parser. Neither
+    imports `dataclasses` (core/values.py)."""
     from repdesk.cli import entry
     from repdesk.cli.registry import build_parser, command_word
 
     parsed = build_parser(command_word(["today"])).parse_args(["today"])
     assert vars(entry.today_args()) == vars(parsed)
     _desk(home)
-    for words, parser_used in ((["today"], "[]"), (["today", "--all"], "['argparse']")):
+    for words, parser_used in (
+        (["today"], "[]"),
+        (["today", "--all"], "['argparse', 'dataclasses']"),
+    ):
         probe = (
             "import sys\n"
             "from repdesk.cli import main\n"
             f"code = main({words!r})\n"
-            "print(sorted(m for m in sys.modules if m in ('argparse', 'sqlalchemy')),"
+            "print(sorted(m for m in sys.modules if m in ('argparse', 'sqlalchemy',"
+            " 'dataclasses')),"
             " file=sys.stderr)\n"
             "raise SystemExit(code)\n"
         )
