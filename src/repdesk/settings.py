@@ -4,7 +4,6 @@ rep's comments and order, to save)."""
 from __future__ import annotations
 
 import contextlib
-import marshal
 import os
 import re
 import stat
@@ -176,9 +175,9 @@ def read_text(path: Path) -> str:
 
 def _toml(path: Path, text: str) -> dict[str, Any]:
     """`text` read as TOML, or what the last read of the same text found, remembered beside
-    the file (`.settings.toml.read`, in Python's `marshal` form): every start of the app and
-    every `repdesk today` reads the settings, and importing tomllib and parsing cost some 5 ms
-    of a start that takes 60. Only the same text is taken from there; anything amiss reads the file
+    the file (`.settings.toml.read`, a Python literal): every start of the app and every
+    `repdesk today` reads the settings, and importing tomllib and parsing cost some 5 ms of a
+    start that takes 60. Only the same text is taken from there; anything amiss reads the file
     again."""
     memo = path.with_name(f".{path.name}.read")
     remembered = _remembered(memo)
@@ -196,18 +195,18 @@ def _toml(path: Path, text: str) -> dict[str, Any]:
         raise SettingsError(f"{path} is not valid TOML: it nests too deep") from None
     payload = {"text": text, "data": data}
     try:
-        found = marshal.dumps(payload)
-    except ValueError:  # values marshal cannot hold (dates): read the file each time
+        found = repr(payload)
+    except ValueError:  # an integer past Python's 4,300 digits for str()
         return data
-    if _unmarshalled(found) != payload:
-        return data  # a NaN, never equal to itself: read the file each time
+    if _literal(found) != payload:
+        return data  # values a literal cannot hold (dates, inf): read the file each time
     # Written whole, then renamed: a start reading it meanwhile never meets half a file. Only
     # the rep may read it, whatever the settings file's own mode: it copies a database_url's
     # password.
     partial = memo.with_name(f"{memo.name}.{os.getpid()}")
     try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(found)
         partial.replace(memo)
     except OSError:  # a read-only folder, a full disk: read the file each time
@@ -217,25 +216,24 @@ def _toml(path: Path, text: str) -> dict[str, Any]:
 
 
 def _remembered(memo: Path) -> object:
-    """What the memo holds, or None: none yet, not a plain file (a pipe or a device would
+    """The memo's Python literal, or None: none yet, not a plain file (a pipe or a device would
     block or never end), too big, torn, too deeply nested or not ours: another user's, or one
-    others may write (it would speak for settings.toml: a currency, a database_url; and
-    `marshal` is for what Python wrote itself, as its own .pyc files are)."""
+    others may write (it would speak for settings.toml: a currency, a database_url)."""
     try:
         status, data = _read_plain(memo)
         if data is None or len(data) > MAX_SETTINGS_BYTES:
             return None
         if status.st_mode & 0o022 or (hasattr(os, "getuid") and status.st_uid != os.getuid()):
             return None
-        return _unmarshalled(data)
-    except OSError:
+        return _literal(data.decode("utf-8"))
+    except (OSError, ValueError):
         return None
 
 
 def _toml_like(value: object, depth: int = 0) -> bool:
     """Whether `value` holds only what TOML reads into (tables with text keys, arrays, text,
-    whole numbers, floats, booleans; dates are never remembered): marshal can hold more
-    (complex numbers, number keys, None) that no check in `parse` expects."""
+    whole numbers, floats, booleans; dates are never remembered): a literal can hold more
+    (complex numbers, number keys) that no check in `parse` expects."""
     if depth > 64:
         return False
     if isinstance(value, dict):
@@ -247,13 +245,14 @@ def _toml_like(value: object, depth: int = 0) -> bool:
     return type(value) in (str, int, float, bool)
 
 
-def _unmarshalled(data: bytes) -> object:
-    """`data` read back by `marshal`, or None (torn, nested too deep, another Python's form).
-    Not JSON, not a Python literal: `marshal` is loaded with Python itself, where `json` was 2
-    ms of a status bar's run after a change and `ast` 2.6 (core/values.py)."""
+def _literal(text: str) -> object:
+    """`text` read as a Python literal, or None. A literal, not JSON: `ast` is loaded already
+    (dataclasses loads it) where `json` was 2 ms of a status bar's run after a change."""
+    import ast
+
     try:
-        return marshal.loads(data)
-    except (ValueError, TypeError, EOFError, RecursionError, MemoryError):
+        return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         return None
 
 

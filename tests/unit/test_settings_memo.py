@@ -3,8 +3,6 @@ or broken folder holds: found by an attack, each was a bug first."""
 
 from __future__ import annotations
 
-import ast
-import marshal
 import os
 import stat
 import subprocess
@@ -51,17 +49,16 @@ def _quota(home: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_deeply_nested_memo_is_read_past_not_a_crash(home: Path) -> None:
-    """A `.settings.toml.read` nested too deep for Python's reader (a torn or foreign file)
-    means reading settings.toml again, as anything amiss there does (it stopped `repdesk
-    quota` with "unexpected error: RecursionError" and a crash log)."""
+    """A `.settings.toml.read` that is valid JSON nested too deep for Python's decoder (a torn
+    or foreign file) means reading settings.toml again, as anything amiss there does (it
+    stopped `repdesk quota` with "unexpected error: RecursionError" and a crash log)."""
     home.mkdir(parents=True, exist_ok=True)
     text = 'currency = "EUR"\n'
     (home / "settings.toml").write_text(text, encoding="utf-8")
-    text_part = marshal.dumps({"text": text})[:-1]  # the dictionary left open
-    deep = b"[\x01\x00\x00\x00" * 100_000 + b"N"  # a list in a list..., 100,000 deep
-    memo = home / ".settings.toml.read"
-    memo.write_bytes(text_part + marshal.dumps("data") + deep + b"0")
-    memo.chmod(0o600)
+    deep = "[" * 100_000 + "]" * 100_000
+    (home / ".settings.toml.read").write_text(
+        '{"text": "currency = \\"EUR\\"\\n", "data": ' + deep + "}", encoding="utf-8"
+    )
     done = _quota(home)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "RecursionError" not in done.stderr
@@ -137,7 +134,7 @@ def _memo_saying(tmp_path: Path, data: str, mode: int = 0o600) -> Path:
     settings = tmp_path / "settings.toml"
     settings.write_text(TEXT, encoding="utf-8")
     memo = tmp_path / ".settings.toml.read"
-    memo.write_bytes(marshal.dumps({"text": TEXT, "data": ast.literal_eval(data)}))
+    memo.write_text(f"{{'text': {TEXT!r}, 'data': {data}}}", encoding="utf-8")
     memo.chmod(mode)
     return settings
 
@@ -152,10 +149,10 @@ def _memo_saying(tmp_path: Path, data: str, mode: int = 0o600) -> Path:
         ("{'currency': 'USD', 'keys': {'a': None}}", 0o600),
     ],
 )
-def test_a_memo_only_marshal_could_hold_or_others_could_write_is_read_past(
+def test_a_memo_only_a_literal_could_hold_or_others_could_write_is_read_past(
     tmp_path: Path, data: str, mode: int
 ) -> None:
-    """(Found by a hostile test.) The memo is Python's own form: it must still say only what
+    """(Found by a hostile test.) The memo became a Python literal: it must still say only what
     TOML could (number keys crashed every command with an AttributeError, a complex number
     blamed settings.toml for a value it does not hold), and one that others may write must not
     speak for the settings (a currency, a database_url to a server of theirs)."""

@@ -62,9 +62,8 @@ def _character_class(codes: list[int]) -> str:
     )
 
 
-# What a JSON document written to a terminal must not hold raw (see `safe_json`): compiled
-# by the first JSON document (a millisecond of every other command's start).
-_unsafe_in_json: re.Pattern[str] | None = None
+# What a JSON document written to a terminal must not hold raw (see `safe_json`).
+_UNSAFE_IN_JSON = re.compile(_character_class([0x7F, *_HIDDEN, 0x2028, 0x2029]))
 
 
 def printable(text: str, *, multiline: bool = False) -> str:
@@ -82,7 +81,4 @@ def safe_json(document: str) -> str:
     """A JSON document (`json.dumps(..., ensure_ascii=False)`) with every character a terminal
     could act on written as a `\\uXXXX` escape: the same data for a program reading it, and
     nothing for the terminal to run when it is printed. (`json.dumps` already escapes C0.)"""
-    global _unsafe_in_json
-    if _unsafe_in_json is None:
-        _unsafe_in_json = re.compile(_character_class([0x7F, *_HIDDEN, 0x2028, 0x2029]))
-    return _unsafe_in_json.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
