@@ -48,6 +48,12 @@ def shown(screen: KpiScreen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
 
+def won_in_the_shell(home: Path, deal: str) -> None:
+    """`repdesk deal won DEAL`, from another program while the app runs."""
+    subprocess.run([sys.executable, "-m", "repdesk", "deal", "won", deal],
+                   env=cli_env(home), capture_output=True, check=True)  # fmt: skip
+
+
 def kpi_json(home: Path, period: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "repdesk", "kpi", "--period", period, "--json"],
@@ -322,10 +328,7 @@ async def test_3_opens_on_the_pane_read_ahead_and_a_win_from_the_shell_shows_at_
         won_before = screen.pane.kpis.won_value
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.board)
-        subprocess.run(
-            [sys.executable, "-m", "repdesk", "deal", "won", "40 seats renewal"],
-            env=cli_env(home), capture_output=True, check=True,
-        )  # fmt: skip
+        won_in_the_shell(home, "40 seats renewal")
         screen = await kpi_screen(pilot)
         assert screen.pane is not None
         assert screen.pane.kpis.won_value == won_before + 12_000_00
@@ -355,10 +358,7 @@ async def test_the_pane_is_made_ahead_in_a_pause_and_kept_between_openings(
         await until(pilot, lambda: body.scroll_y > 0)
         await pilot.press("1")
         await until(pilot, lambda: app.screen is app.board)
-        subprocess.run(
-            [sys.executable, "-m", "repdesk", "deal", "won", "40 seats renewal"],
-            env=cli_env(home), capture_output=True, check=True,
-        )  # fmt: skip
+        won_in_the_shell(home, "40 seats renewal")
         assert await kpi_screen(pilot) is made
         await until(pilot, lambda: screen.pane is not None and screen.pane.kpis.won_count == 2)
         assert screen.period == parse_period("2026-11") and body.scroll_y == 0
@@ -444,10 +444,7 @@ async def test_3_after_a_write_never_shows_the_period_left_behind(
         await kpi_screen(pilot, "y")  # the year 2026
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.board)
-        subprocess.run(
-            [sys.executable, "-m", "repdesk", "deal", "won", "40 seats renewal"],
-            env=cli_env(home), capture_output=True, check=True,
-        )  # fmt: skip
+        won_in_the_shell(home, "40 seats renewal")
         load_pane = kpi.load_pane
         go_on = threading.Event()
 

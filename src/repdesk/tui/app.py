@@ -370,11 +370,19 @@ class RepdeskApp(KeysInOrder, App[int]):
             return
         if self.desk.away is not None or not KpiScreen.has_figures_ahead(self.desk):
             return
-        screen = self._kpi_screen = KpiScreen()
-        self.install_screen(screen, KPI_SCREEN_NAME)
+        screen = self._new_kpi_screen()
         # Textual's own start of a screen, as push_screen does it (its message pump, compose
         # and mount), without the push: the pane is there, not shown.
         self._get_screen(screen)
+
+    def _new_kpi_screen(self) -> KpiScreen:
+        from repdesk.tui.screens.kpi import KpiScreen
+
+        screen = self._kpi_screen = KpiScreen()
+        # Installed, the pane stays when the rep goes back to the board: the next opening
+        # shows it again instead of composing, styling and laying out its 26 widgets anew.
+        self.install_screen(screen, KPI_SCREEN_NAME)
+        return screen
 
     def refresh_quota(self) -> None:
         """Show this month's figures on every strip: at once when nothing was written since
@@ -552,8 +560,6 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.push_screen(ReviewScreen(), self._reload_board)
 
     def action_kpis(self) -> None:
-        from repdesk.tui.screens.kpi import KpiScreen
-
         screen = self._kpi_screen
         if screen is not None and screen in self.screen_stack:
             while self.screen is not screen:  # under help or a form: back to it
@@ -561,10 +567,7 @@ class RepdeskApp(KeysInOrder, App[int]):
             return
         self.action_board()
         if screen is None or not can_show(screen):
-            screen = self._kpi_screen = KpiScreen()
-            # Installed, the pane stays when the rep goes back to the board: the next opening
-            # shows it again instead of composing, styling and laying out its 26 widgets anew.
-            self.install_screen(screen, KPI_SCREEN_NAME)
+            screen = self._new_kpi_screen()
         else:
             screen.reopen()
         self.push_screen(screen)

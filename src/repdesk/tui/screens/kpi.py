@@ -421,9 +421,7 @@ class KpiScreen(DeskScreen):
         """The period's line, saying its figures are being read; the rest of the pane hidden
         until they come (show_pane), not the figures of the period shown before."""
         self.add_class("-reading")
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(_period_name(self.period), style="bold")
-        line.append(f"  {self.period.start:%d %b} – {self.period.end:%d %b %Y}")
+        line = _period_heading(self.period)
         line.append(" · reading the figures…", style="dim")
         self.query_one("#kpi-period", Static).update(line)
 
@@ -537,9 +535,8 @@ class KpiScreen(DeskScreen):
             if self.period.end < now
             else "future"
         )
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{_period_name(self.period)}", style="bold")
-        line.append(f"  {k.start:%d %b} – {k.end:%d %b %Y} · {state} {self.period.kind}")
+        line = _period_heading(self.period)
+        line.append(f" · {state} {self.period.kind}")
         line.append(f" · as of {formatting.when(today)}", style="dim")
         line.append("   m p y · [ ] · 0 · Q quota", style="dim")
         self.query_one("#kpi-period", Static).update(line)
@@ -634,6 +631,14 @@ class KpiScreen(DeskScreen):
 
     def action_back(self) -> None:
         self.app.action_board()
+
+
+def _period_heading(period: Period) -> Text:
+    """The period's name and days: the first words of the pane's top line."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(_period_name(period), style="bold")
+    line.append(f"  {period.start:%d %b} – {period.end:%d %b %Y}")
+    return line
 
 
 def _period_name(period: Period) -> str:
