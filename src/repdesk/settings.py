@@ -123,7 +123,17 @@ class Settings(Value):
 
 
 def _fail(path: Path, key: str, value: object, expected: str) -> SettingsError:
-    return SettingsError(f"{path}: {key} = {value!r} is not valid: expected {expected}")
+    return SettingsError(f"{path}: {key} = {_quoted(value)} is not valid: expected {expected}")
+
+
+def _quoted(value: object, limit: int = 60) -> str:
+    """The value as the message quotes it, cut short: a 4,000-digit hex number cannot even be
+    written in decimal (Python's limit on converting long numbers, found by a hostile test)."""
+    try:
+        shown = repr(value)
+    except ValueError:
+        return "(a number too long to show)"
+    return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
 def load(path: Path) -> Settings:

@@ -115,6 +115,28 @@ def test_a_pipedrive_url_no_client_can_use_is_refused_when_read(tmp_path: Path, 
         settings.load(path)
 
 
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("going_cold_days = 0x" + "f" * 4000, "(a number too long to show)"),
+        ('currency = "' + "x" * 5000 + '"', "'" + "x" * 59 + "…"),
+    ],
+    ids=["a 4,000-digit number", "a 5,000-character text"],
+)
+def test_a_value_too_long_to_quote_is_refused_in_one_short_line(
+    tmp_path: Path, line: str, shown: str
+) -> None:
+    # A 4,000-digit hex number stopped every command with "unexpected error": Python will not
+    # write so long a number in decimal, and the message tried to.
+    path = tmp_path / "settings.toml"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(settings.SettingsError) as refused:
+        settings.load(path)
+    message = str(refused.value)
+    assert shown in message
+    assert len(message) < len(str(path)) + 200
+
+
 def test_a_pipedrive_url_of_a_host_and_port_is_taken(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     for url in ("https://acme.pipedrive.com/", "http://127.0.0.1:8080", "http://[::1]:8080"):
