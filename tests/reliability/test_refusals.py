@@ -87,7 +87,16 @@ def damaged_header(desk: Path) -> str:
     return "damaged"
 
 
-PROBLEMS = [newer, text_file, other_program, damaged_header] + [
+def emptied(desk: Path) -> str:
+    # A full disk or a copy gone wrong left the file empty; the daily backups are beside it.
+    auto = desk.parent / "backups" / "auto"
+    auto.mkdir(parents=True)
+    shutil.copyfile(desk, auto / "desk-2026-11-30.sqlite")
+    desk.write_bytes(b"")
+    return "empty (0 bytes)"
+
+
+PROBLEMS = [newer, text_file, other_program, damaged_header, emptied] + [
     damaged_page(table) for table in ("deal", "activity", "follow_up", "stage", "quota")
 ]
 
@@ -121,8 +130,22 @@ def test_every_entry_point_refuses_an_unusable_desk_and_leaves_it_as_it_was(
         assert siblings(desk) == ["desk.sqlite"], entry
 
 
+def test_an_emptied_desk_comes_back_with_the_restore_its_refusal_names(desk: Path) -> None:
+    deals_before = rows(desk, "SELECT id, title FROM deal ORDER BY id")
+    emptied(desk)
+    code, err = run("deal", "list")
+    assert code == 1 and "repdesk restore FILE" in err
+    backup = desk.parent / "backups" / "auto" / "desk-2026-11-30.sqlite"
+    assert run("restore", str(backup)) == (0, "")
+    assert rows(desk, "SELECT id, title FROM deal ORDER BY id") == deals_before
+    # A desk file emptied with no backups beside it is a creation cut short: made again.
+    shutil.rmtree(desk.parent / "backups")
+    desk.write_bytes(b"")
+    assert run("deal", "list") == (0, "")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("problem", PROBLEMS[:4], ids=lambda p: p.__name__.replace("_", " "))
+@pytest.mark.parametrize("problem", PROBLEMS[:5], ids=lambda p: p.__name__.replace("_", " "))
 def test_the_app_refuses_an_unusable_desk_before_taking_over_the_terminal(
     desk: Path, problem: Callable[[Path], str]
 ) -> None:

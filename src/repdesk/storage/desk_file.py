@@ -126,6 +126,7 @@ def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:
     """
     header = _describe_header(path)
     if header is None:
+        _refuse_an_emptied_desk(path)
         return _create(path)
     application_id, header_version, wal = header
     if application_id != migrations.APPLICATION_ID:
@@ -171,6 +172,25 @@ def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:
         raise DeskError(
             f"{path} is damaged ({exc}): restore a backup with `repdesk restore`"
         ) from None
+
+
+def _refuse_an_emptied_desk(path: Path) -> None:
+    """An empty desk file beside backups of a desk was a desk: a full disk or a copy gone wrong
+    emptied it. Made a new desk, it looked like a desk with no deals, and a week of daily
+    backups of that empty desk pushed the last good ones out (found by a hostile test). An
+    empty file with no backups beside it is a desk whose creation was cut short: made again."""
+    backups = path.parent / "backups"
+    try:
+        emptied = path.stat().st_size == 0 and any(
+            copy.suffix == ".sqlite" for copy in backups.rglob("*.sqlite")
+        )
+    except OSError:
+        return
+    if emptied:
+        raise DeskError(
+            f"{path} is empty (0 bytes), and {backups} holds backups of a desk: restore one "
+            "with `repdesk restore FILE`, or move the empty file away to start a new desk"
+        )
 
 
 def _check_mark(path: Path) -> Path:
