@@ -70,3 +70,10 @@ def test_a_deal_added_in_a_currency_with_no_rate_says_it_counts_in_no_figure(hom
     (home / "settings.toml").write_text("[rates]\nGBP = 1.15\n", encoding="utf-8")
     assert run("deal", "add", "More seats", "--value", "£2,000")[2] == ""
     assert run("deal", "add", "Euro deal", "--value", "2000")[2] == ""
+
+
+def test_a_status_bar_amount_below_a_thousand_is_whole_units(home: Path) -> None:
+    # It read "▼666.67": cents in a line made to be short, where the long form said "€667".
+    ok("quota", "set", "2026-11", "1000")
+    assert ok("quota", "--short").strip() == "€0/€1k 0% ▼667 10d"
+    assert "€667 behind pace" in ok("quota")

@@ -60,7 +60,9 @@ def _more_prospects(home: Path, count: int) -> None:
     engine.dispose()
 
 
-def _start(home: Home, drive: Any, *, press_at_first_paint: bool = False) -> dict[str, Any]:
+def _start(
+    home: Home, drive: Any, *, press_at_first_paint: bool = False, size: tuple[int, int] = SIZE
+) -> dict[str, Any]:
     """Run `repdesk`'s own start with `drive(pilot)` in place of a terminal; return what the
     first frame showed."""
     first: dict[str, Any] = {}
@@ -82,7 +84,7 @@ def _start(home: Home, drive: Any, *, press_at_first_paint: bool = False) -> dic
         app.after_first_paint = first_paint  # type: ignore[method-assign]
 
         async def main() -> None:
-            async with app.run_test(size=SIZE) as pilot:
+            async with app.run_test(size=size) as pilot:
                 await drive(pilot)
 
         asyncio.run(main())
@@ -120,6 +122,23 @@ def test_the_first_frame_shows_cards_counts_and_quota_then_the_rest_follows(
     assert len(after["prospects"]) == 6 and after["selected"] == "Prospect 00"
     assert "6 deals" in after["header"]
     assert after["collecting"] is True
+
+
+def test_the_first_frame_of_a_narrow_terminal_has_the_quota_line_it_keeps(
+    home: Path, collector: None
+) -> None:
+    # Its first frame read "▼ €31,000 behind…" and, a few frames on, the short form (a new
+    # user's trial): the line was fitted to no width before the strip was laid out.
+    after: dict[str, str] = {}
+
+    async def drive(pilot: Pilot[Any]) -> None:
+        await until(pilot, lambda: pilot.app.board.loaded)
+        await pilot.pause()
+        after["strip"] = pilot.app.screen.query_one("#quota-strip").render_line(0).text
+
+    first = _start(build_small_desk(home), drive, size=(72, 24))
+    assert "▼ 31k" in after["strip"] and "…" not in after["strip"]
+    assert first["strip"] == after["strip"]
 
 
 def test_the_first_frame_is_rendered_once_when_the_start_is_over(

@@ -58,6 +58,10 @@ async def test_board_totals_use_the_rates_and_say_what_they_leave_out(home: Path
         # €45,000 + $10,000 x 0.9: the kronor have no rate, are left out, and it says so.
         assert header.figures(60) == "2 deals · €54k + 1 in SEK, no rate"
         assert header.figures(20) == "2 · €54k +1 SEK"  # narrow: the currency stays
+        # With cards out of sight too, a narrow column kept only "↓18 of 2" (a new user's
+        # trial: one column of six read "↓18 of 25" where the others had their totals).
+        header.hidden_cards = lambda: (0, 18)  # type: ignore[method-assign]
+        assert header.figures(15) == "2·€54k +1? ↓18"
         assert len(_column(app, "Proposal").cards) == 3  # still on the board
         status = _board_status(app)
         assert status.startswith("7 deals (+1 in SEK, no rate in settings) · sorted")

@@ -152,7 +152,8 @@ def check_cents(cents: int) -> bool:
 
 
 def format_money(cents: int | float | None, currency: str = "", *, compact: bool = False) -> str:
-    """Format for people: "€12,500" (whole) or "€12,500.50"; compact gives "€12.5k"."""
+    """Format for people: "€12,500" (whole) or "€12,500.50"; compact gives "€12.5k", and
+    whole units below a thousand ("€783", where a status bar showed "782.61")."""
     if cents is None:
         return "—"
     symbol = _SYMBOLS.get(currency, "")
@@ -160,6 +161,9 @@ def format_money(cents: int | float | None, currency: str = "", *, compact: bool
     units = Decimal(cents) / 100
     sign = "-" if units < 0 else ""
     units = abs(units)
+    if compact and units < 1000:
+        units = units.quantize(Decimal(1), rounding=ROUND_HALF_UP)  # 999.50 is 1k, below
+        sign = sign if units else ""  # -0.40 is 0, not -0
     if compact and units >= 1000:
         for limit, letter in ((Decimal(10**9), "bn"), (Decimal(10**6), "m"), (Decimal(10**3), "k")):
             if units >= limit:

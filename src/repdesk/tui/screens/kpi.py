@@ -569,8 +569,7 @@ class KpiScreen(DeskScreen):
             Text.assemble(
                 f"By {title.lower()}",
                 (
-                    f"  sorted by {sort_name} · b: slice by "
-                    "source/product/region/segment · s: sort",
+                    f"  sorted by {sort_name} · b: the next slice · s: sort",
                     "dim",
                 ),
             )
@@ -582,7 +581,9 @@ class KpiScreen(DeskScreen):
         for row in rows:
             table.add_row(*_slice_cells(row.value, row.figures, self.currency))
         if not rows:
-            table.add_row(Text("no deals closed in this period", style="dim"), *[""] * 6)
+            # Short: the first column is as wide as its widest cell, and a sentence here
+            # pushed "Won value" out of the table on an empty desk (a new user's trial).
+            table.add_row(Text("none closed", style="dim"), *[""] * 6)
 
     def action_kind(self, kind: str) -> None:
         self._show_period(period_containing(clock.today(), kind))

@@ -74,8 +74,11 @@ class QuotaStrip(Static):
             return right
 
         full, short = lines
-        width = self.content_region.width
-        if not width:  # not laid out yet: on_resize draws it again
+        # Not laid out yet (the figures came first): the strip spans the screen. Drawn for
+        # some other width, the first frame at 80 columns read "behind…" and changed to the
+        # short form a few frames later (a new user's trial).
+        width = self.content_region.width or self.app.size.width - self.styles.padding.width
+        if width <= 0:  # no size at all yet: on_resize draws it again
             return full, with_sync(self._sync)
         syncs = self._sync_forms()
         whole, in_short = days_left

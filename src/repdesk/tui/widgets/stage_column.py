@@ -397,12 +397,14 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
             (f"{deals} · {whole}", "  "),
             (f"{count} · {whole}", " "),
         ]
-        # What was left out of the total outlives the word "deals" and the cents.
+        # What was left out of the total outlives the word "deals" and the cents; the spaces
+        # go last, before the count and the total give way to what is hidden.
         forms = [
             f"{main}{out}{gap + hidden if hidden else ''}"
             for out in left_out
             for main, gap in mains
         ]
+        forms += [f"{count}·{whole}{out}{' ' + hidden if hidden else ''}" for out in left_out]
         if hidden:
             forms += [f"{hidden} of {count}", hidden]
         return next((form for form in forms if cell_len(form) <= width), _fit(forms[-1], width))
