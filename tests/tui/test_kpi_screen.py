@@ -213,15 +213,15 @@ async def test_each_chart_is_drawn_once_ahead_of_key_3_and_kept(
     from repdesk.tui.widgets.kpi_charts import FunnelChart, FunnelFigure, WonChart, WonFigure
 
     monkeypatch.setattr(kpi_charts, "_DRAWINGS", {})  # none kept from an earlier test
-    drawings: list[str] = []  # one entry per drawing plotext made, from any thread
+    drawings: list[str] = []  # one entry per drawing made, from any thread
     for figure in (WonFigure, FunnelFigure):
-        define = figure.define
+        draw = figure.draw
 
-        def counted(self: Any, plt: Any, define: Any = define) -> Any:
+        def counted(self: Any, *args: Any, draw: Any = draw) -> Any:
             drawings.append(type(self).__name__)
-            return define(self, plt)
+            return draw(self, *args)
 
-        monkeypatch.setattr(figure, "define", counted)
+        monkeypatch.setattr(figure, "draw", counted)
 
     def text(chart: kpi_charts.DrawnOnce) -> str:
         return str(chart.render())
@@ -490,10 +490,10 @@ async def test_a_theme_chosen_before_the_pane_made_ahead_is_first_shown_reaches_
 
 
 def test_wide_and_marked_stage_names_keep_the_funnel_in_its_box() -> None:
-    """(Found by a hostile test.) plotext lays labels out by characters, not cells: a stage
-    named in 字 pushed its row's bars two cells a character to the right, past the chart's
-    edge, and the terminal wrapped it over the lines below. Every row is the chart's width,
-    and every bar starts in the same column."""
+    """(Found by a hostile test, when plotext drew it.) plotext laid labels out by characters,
+    not cells: a stage named in 字 pushed its row's bars two cells a character to the right,
+    past the chart's edge, and the terminal wrapped it over the lines below. Every row is the
+    chart's width, and every bar starts in the same column."""
     from rich.cells import cell_len
 
     from repdesk.tui.widgets.kpi_charts import FunnelFigure, drawing
@@ -504,17 +504,41 @@ def test_wide_and_marked_stage_names_keep_the_funnel_in_its_box() -> None:
     )
     lines = drawing(figure, 60, 14, "textual-dark").plain.splitlines()
     assert {cell_len(line) for line in lines} == {60}
-    rows = [line for line in lines if "→" in line]
+    rows = [line for line in lines if "┤" in line]
     assert len(rows) == 3
     assert "字字字字字字字字字字字…" in rows[1] and "Cafe\u0301 →—" in rows[2]  # cut at 24 cells
     assert len({cell_len(row[: row.index("┤")]) for row in rows}) == 1
 
 
 def test_a_stage_name_holding_private_use_characters_keeps_them() -> None:
-    """(Found by a hostile test.) The stand-ins for wide characters are private-use ones, and
-    a stage's name may hold those too: `\\ue000\\ue001 fake` showed as `字 fake`."""
-    from repdesk.tui.widgets.kpi_charts import narrow_stand_ins, put_back
+    """(Found by a hostile test, when plotext drew the funnel and wide characters stood in as
+    private-use ones.) A stage's name may hold those too: `\\ue000\\ue001 fake` showed as
+    `字 fake`."""
+    from repdesk.tui.widgets.kpi_charts import FunnelFigure, drawing
 
-    labels = ["字字", "\ue000\ue001 fake", "a\ue002", "字\ue000字\ue001字"]
-    laid_out, back = narrow_stand_ins(labels)
-    assert put_back("|".join(laid_out), back) == "|".join(labels)
+    figure = FunnelFigure(stages=(("字字", 0.5, 3), ("\ue000\ue001 fake", 0.5, 2)))
+    drawn = drawing(figure, 60, 14, "textual-dark").plain
+    assert "字字 →50%┤" in drawn and "\ue000\ue001 fake →50%┤" in drawn
+
+
+def test_each_stage_of_the_funnel_is_one_row_with_its_own_bar_to_scale() -> None:
+    """plotext's horizontal bars, six stages in ten rows, put a bar's second row beside the
+    next stage's label and drew Contacted's bar as long as Prospect's (a new user's trial:
+    "Proposal →79%" seemed to own two bars). Each stage is one row now, its bar to scale."""
+    from repdesk.tui.widgets.kpi_charts import FunnelFigure, drawing
+
+    counts = [25, 22, 19, 17, 14, 12]
+    names = ["Prospect", "Contacted", "Qualified", "Demo", "Proposal", "Negotiation"]
+    figure = FunnelFigure(stages=tuple((n, 0.8, c) for n, c in zip(names, counts, strict=True)))
+    for width, height in ((67, 14), (78, 14), (67, 24), (40, 9)):
+        lines = drawing(figure, width, height, "textual-dark").plain.splitlines()
+        assert len(lines) == height and {len(line) for line in lines} == {width}
+        bars = [line for line in lines if "┤" in line]
+        shown = len(bars)  # nine rows hold four stages, the fifth row says how many are left
+        assert [bar.split(" →")[0].strip() for bar in bars] == names[:shown]
+        # Every row with a bar is a stage's row: no bar without its label beside it.
+        assert all("┤" in line for line in lines if "█" in line)
+        plot = len(bars[0].split("┤")[1]) - 1
+        lengths = [bar.count("█") for bar in bars]
+        assert lengths == [round(count / 25 * plot) for count in counts[:shown]], (width, height)
+    assert "+3 more stages" in drawing(figure, 40, 8, "textual-dark").plain

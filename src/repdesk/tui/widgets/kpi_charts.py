@@ -8,9 +8,11 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 
-from rich.cells import cell_len, get_character_cell_size
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
+from textual.color import Color as TextualColor
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
@@ -46,8 +48,8 @@ class WonFigure:
     quota: int | None
     currency: str
 
-    def define(self, plt: Plot) -> dict[str, str]:
-        """Set the figure up in `plt`; what to put back in the drawing (`narrow_stand_ins`)."""
+    def define(self, plt: Plot) -> None:
+        """Set the figure up in `plt`."""
         plt.clear_figure()
         unit = 1000 * 100  # thousands of the desk's currency, from cents
         period, quota = self.period, self.quota
@@ -71,7 +73,20 @@ class WonFigure:
         plt.xlim(0, period.days)
         plt.ylim(0, max([quota / unit if quota else 0, *(c / unit for _, c in points), 1]))
         plt.title(f"Won vs pace, thousands {self.currency}")
-        return {}
+
+    def draw(self, width: int, height: int, theme: str, plt: Plot | None = None) -> Text:
+        """The chart, by plotext, at that size in the app's theme `theme` (its plotext theme
+        registered, as a mounted chart does). `plt`: a chart's own plotext figure."""
+        plt = plt or Plot()
+        self.define(plt)
+        plt.plotsize(width, height)
+        # As PlotextPlot.render does: resizing does not take without it.
+        plt._set_size(width, height)
+        plt.theme(plotext_theme(theme))
+        lines = Text.from_ansi(plt.build()).split("\n", allow_blank=True)
+        for line in lines:
+            line.truncate(width)
+        return Text("\n").join(lines)
 
 
 @dataclass(frozen=True)
@@ -84,85 +99,97 @@ class FunnelFigure:
     def of(cls, funnel: list[FunnelStage]) -> FunnelFigure:
         return cls(tuple((stage.name, stage.conversion, stage.open_count) for stage in funnel))
 
-    def define(self, plt: Plot) -> dict[str, str]:
-        """Set the figure up in `plt`; what to put back in the drawing (`narrow_stand_ins`)."""
-        plt.clear_figure()
-        back: dict[str, str] = {}
-        if self.stages:
-            shown = list(reversed(self.stages))
-            # plotext's output is read back as ANSI: a raw escape in a name would style it.
-            labels, back = narrow_stand_ins(
-                [
-                    f"{fit(printable(name), LABEL_CELLS)} →{pct(conversion)}"
-                    for name, conversion, _ in shown
-                ]
-            )
-            plt.bar(
-                labels,
-                [count for _, _, count in shown],
-                orientation="horizontal",
-                width=0.6,
-                color="blue",
-            )
-            most = max(count for _, _, count in shown)
-            step = max(1, -(-most // 4))  # about four whole-number ticks
-            plt.xticks(list(range(0, most + step, step)))
-        plt.title("Open deals by stage (→ went on to the next)")
-        return back
+    TITLE = "Open deals by stage (→ went on to the next)"
+
+    def draw(self, width: int, height: int, theme: str, plt: Plot | None = None) -> Text:
+        """The chart, drawn here rather than by plotext: its horizontal bars put a bar's rows
+        under its neighbour's label and drew a shorter bar as long as the one above it (six
+        stages in ten rows; a new user's trial). Here each stage is one row: its name and
+        conversion, then its bar, the open deals to scale; the rows are spread evenly."""
+        ink, bar_style = _funnel_styles(theme)
+        title = Text(self.TITLE, style=ink)
+        title.align("center", width)
+        lines = [title]
+        rows = height - 4  # the title, the top and bottom edges, the ticks' figures
+        if rows < 1 or not self.stages:
+            lines += [Text(" " * width, style=ink) for _ in range(height - 1)]
+            return _joined(lines[:height], width)
+        stages = list(self.stages)
+        if len(stages) > rows:  # more stages than rows: the last row says how many are left
+            left_out = len(stages) - rows + 1
+            stages = stages[: rows - 1]
+        else:
+            left_out = 0
+        labels = [f"{fit(printable(name), LABEL_CELLS)} →{pct(conv)}" for name, conv, _ in stages]
+        if left_out:
+            labels.append(f"+{left_out} more stages")
+        label_cells = min(max(cell_len(label) for label in labels), max(0, width - 5))
+        plot = max(0, width - label_cells - 2)
+        most = max(count for _, _, count in stages) if stages else 0
+        # Evenly spaced, a blank row between stages where there is room, centred.
+        gap = 1 if rows >= 2 * len(labels) - 1 else 0
+        used = len(labels) + gap * (len(labels) - 1)
+        edge = " " * label_cells
+        blank = Text(f"{edge}│{' ' * plot}│", style=ink)
+        lines.append(Text(f"{edge}┌{'─' * plot}┐", style=ink))
+        lines += [blank.copy() for _ in range((rows - used) // 2)]
+        for n, label in enumerate(labels):
+            if n:
+                lines += [blank.copy() for _ in range(gap)]
+            shown = fit(label, label_cells)
+            row = Text(" " * (label_cells - cell_len(shown)) + shown, style=ink)
+            count = stages[n][2] if n < len(stages) else 0
+            cells = 0 if not most else max(1 if count else 0, round(count / most * plot))
+            row.append("┤" if n < len(stages) else "│")
+            row.append("█" * cells, style=bar_style)
+            row.append(" " * (plot - cells) + "│")
+            lines.append(row)
+        lines += [blank.copy() for _ in range(rows - used - (rows - used) // 2)]
+        ticks = _ticks(most, plot)
+        axis = "".join("┬" if column in ticks else "─" for column in range(plot))
+        lines.append(Text(f"{edge}└{axis}┘", style=ink))
+        lines.append(Text(_tick_figures(ticks, label_cells + 1, width), style=ink))
+        return _joined(lines[:height], width)
 
 
 # A stage's name in the funnel: its first cells, the bars get the rest.
 LABEL_CELLS = 24
-# Private-use characters, one cell wide: stand-ins for plotext (`narrow_stand_ins`), those
-# the labels themselves hold left out.
-_STAND_INS = range(0xE000, 0xF900)
 
 
-def narrow_stand_ins(labels: list[str]) -> tuple[list[str], dict[str, str]]:
-    """`labels` as plotext can lay them out, and what to put back in its drawing. plotext counts
-    characters, not cells: a stage named in 字 (two cells each) pushed its row's bars past the
-    chart's edge and broke the lines around it in the terminal (found by a hostile test). Each
-    character of two cells (with the marks that join it) stands in as two one-cell characters,
-    a character with joining marks as one; `put_back` restores them in the drawing."""
-    taken = set("".join(labels))
-    stand_ins = (code for code in _STAND_INS if chr(code) not in taken)
-    back: dict[str, str] = {}
-    laid_out: list[str] = []
-    for label in labels:
-        parts: list[str] = []
-        for cluster in _clusters(label):
-            cells = cell_len(cluster)
-            if cells == len(cluster):
-                parts.append(cluster)
-                continue
-            key = "".join(chr(next(stand_ins, 0x20)) for _ in range(cells))
-            if key.strip():
-                back[key] = cluster
-            parts.append(key)
-        laid_out.append("".join(parts))
-    return laid_out, back
+def _funnel_styles(theme: str) -> tuple[Style, Style]:
+    """(the text and frame, the bars) in the colours plotext gives the won chart beside it,
+    for the app's theme `theme` as `know_theme` found them; else the terminal's own."""
+    return _FUNNEL_STYLES.get(theme, (Style(), Style(color="blue")))
 
 
-def _clusters(text: str) -> list[str]:
-    """A character and the zero-width marks after it, each (one leading mark on its own)."""
-    clusters: list[str] = []
-    for char in text:
-        if clusters and get_character_cell_size(char) == 0:
-            clusters[-1] += char
-        else:
-            clusters.append(char)
-    return clusters
+def _ticks(most: int, plot: int) -> dict[int, int]:
+    """Column of the plot -> the whole number of deals marked there: about four steps."""
+    if plot < 1:
+        return {}
+    if most < 1:
+        return {0: 0}
+    step = max(1, -(-most // 4))
+    return {round(value / most * (plot - 1)): value for value in range(0, most + 1, step)}
 
 
-def put_back(drawn: str, back: dict[str, str]) -> str:
-    """plotext's drawing with the characters `narrow_stand_ins` stood in for; a stand-in left
-    alone (plotext cut the label there) is a blank."""
-    for key, cluster in back.items():
-        drawn = drawn.replace(key, cluster)
-    for key in back:
-        for char in key:
-            drawn = drawn.replace(char, " ")
-    return drawn
+def _tick_figures(ticks: dict[int, int], offset: int, width: int) -> str:
+    """The ticks' figures under them, each centred on its tick, none over another."""
+    line = [" "] * width
+    free_from = 0
+    for column, value in sorted(ticks.items()):
+        figure = str(value)
+        start = min(max(offset + column - len(figure) // 2, free_from), width - len(figure))
+        if start < free_from or start < 0:
+            continue
+        line[start : start + len(figure)] = figure
+        free_from = start + len(figure) + 1
+    return "".join(line)
+
+
+def _joined(lines: list[Text], width: int) -> Text:
+    for line in lines:
+        line.truncate(width, pad=True)
+    return Text("\n").join(lines)
 
 
 Figure = WonFigure | FunnelFigure
@@ -186,16 +213,7 @@ def drawing(figure: Figure, width: int, height: int, theme: str, plt: Plot | Non
     with _DRAWING:
         drawn = _DRAWINGS.get(key)
         if drawn is None:
-            plt = plt or Plot()
-            back = figure.define(plt)
-            plt.plotsize(width, height)
-            # As PlotextPlot.render does: resizing does not take without it.
-            plt._set_size(width, height)
-            plt.theme(plotext_theme(theme))
-            lines = Text.from_ansi(put_back(plt.build(), back)).split("\n", allow_blank=True)
-            for line in lines:  # a wide character no stand-in caught ends at the edge
-                line.truncate(width)
-            drawn = _DRAWINGS[key] = Text("\n").join(lines)
+            drawn = _DRAWINGS[key] = figure.draw(width, height, theme, plt)
             while len(_DRAWINGS) > KEEP_DRAWINGS:
                 del _DRAWINGS[next(iter(_DRAWINGS))]
         return drawn
@@ -225,6 +243,7 @@ class DrawnOnce(PlotextPlot, ReleasedFromApp):
     def render(self) -> RenderResult:
         if self.figure is None:
             return ""
+        know_theme(self.app.theme)
         return drawing(self.figure, self.size.width, self.size.height, self.app.theme, self.plt)
 
 
@@ -240,13 +259,25 @@ class FunnelChart(DrawnOnce):
 _AHEAD: set[tuple[Hashable, ...]] = set()
 # The app's themes plotext knows (a chart not mounted yet has not registered its theme).
 _THEMES_KNOWN: set[str] = set()
+# The funnel's (text, bars) styles in each of those themes (`know_theme`).
+_FUNNEL_STYLES: dict[str, tuple[Style, Style]] = {}
 
 
 def know_theme(theme: str) -> None:
-    """Make plotext know the app's theme `theme`, as a mounted chart does, for a drawing made
-    before any chart is mounted. From the app's thread (the theme's colours are the app's)."""
+    """Make plotext know the app's theme `theme`, as a mounted chart does, and the funnel its
+    colours, for a drawing made before any chart is mounted. From the app's thread (the
+    theme's colours are the app's)."""
     if theme not in _THEMES_KNOWN:
-        WonChart()._register_theme(theme)  # PlotextPlot's own registration, for "auto"
+        chart = WonChart()
+        chart._register_theme(theme)  # PlotextPlot's own registration, for "auto"
+        # The colours PlotextPlot gives plotext: the surface behind, the foreground for text.
+        variables = chart.app.theme_variables
+        surface = TextualColor.parse(variables["surface"]).rich_color
+        ink = TextualColor.parse(variables["foreground"]).rich_color
+        _FUNNEL_STYLES[theme] = (
+            Style(color=ink, bgcolor=surface),
+            Style(color="blue", bgcolor=surface),
+        )
         _THEMES_KNOWN.add(theme)
 
 
