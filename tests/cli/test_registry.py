@@ -9,6 +9,7 @@ import io
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.shell import ok
@@ -35,6 +36,25 @@ def test_one_commands_parser_is_the_whole_parsers_part() -> None:
 
     for name in COMMAND_MODULES:
         assert help_of(build_parser(name), name) == help_of(build_parser(), name)
+
+
+def test_every_option_of_every_command_says_what_it_does_in_its_help() -> None:
+    # `repdesk today --help` listed a bare `--json` (a new user's trial), as did twelve more.
+    def parsers(parser: argparse.ArgumentParser, path: str) -> list[tuple[str, Any]]:
+        found = [(path, parser)]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found += parsers(sub, f"{path} {name}")
+        return found
+
+    silent = [
+        f"{path} {action.option_strings[-1]}"
+        for path, parser in parsers(build_parser(), "repdesk")
+        for action in parser._actions
+        if action.option_strings and not action.help
+    ]
+    assert silent == []
 
 
 @pytest.mark.parametrize("command", [["quota", "--short"], ["today"], ["kpi", "--json"]])

@@ -365,10 +365,20 @@ def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- the commands
 
 
+DEAL_TEXT_FIELDS = (
+    ("company", "the buying company"),
+    ("email", "the contact's email"),
+    ("phone", "the contact's phone"),
+    ("source", "where it came from, e.g. inbound, referral (a KPI slice)"),
+    ("product", "what is sold (a KPI slice)"),
+    ("region", "where (a KPI slice)"),
+)
+
+
 def _add_arguments(add: argparse.ArgumentParser) -> None:
     add.add_argument("title")
-    for flag in ("company", "email", "phone", "source", "product", "region"):
-        add.add_argument(f"--{flag}", default="")
+    for flag, about in DEAL_TEXT_FIELDS:
+        add.add_argument(f"--{flag}", default="", help=about)
     add.add_argument(
         "--contact", default="", metavar="NAME|ID", help="a contact (a new name adds one)"
     )
@@ -376,20 +386,32 @@ def _add_arguments(add: argparse.ArgumentParser) -> None:
     add.add_argument("--value", type=shell.given, help="e.g. 12500, 12,500.50 or 12.5k")
     add.add_argument("--currency", type=shell.given, help="three-letter code (default: the desk's)")
     add.add_argument("--stage", type=shell.given, help="a stage name (default: the first)")
-    add.add_argument("--segment", choices=("new", "existing"), default="new")
-    add.add_argument("--first-contact", type=shell.given, metavar="DATE")
-    add.add_argument("--expected-close", type=shell.given, metavar="DATE")
+    add.add_argument(
+        "--segment",
+        choices=("new", "existing"),
+        default="new",
+        help="a new customer or an existing one (default: new)",
+    )
+    add.add_argument(
+        "--first-contact",
+        type=shell.given,
+        metavar="DATE",
+        help="default: today (the cycle's start)",
+    )
+    add.add_argument(
+        "--expected-close", type=shell.given, metavar="DATE", help="when you expect it to close"
+    )
 
 
 def _list_arguments(listing: argparse.ArgumentParser) -> None:
-    listing.add_argument("--stage", type=shell.given)
+    listing.add_argument("--stage", type=shell.given, help="only the deals in this stage")
     listing.add_argument("--status", default="open", help="open, won, lost or all")
-    listing.add_argument("--json", action="store_true")
+    shell.add_json_flag(listing)
 
 
 def _show_arguments(show: argparse.ArgumentParser) -> None:
     show.add_argument("deal", metavar="DEAL")
-    show.add_argument("--json", action="store_true")
+    shell.add_json_flag(show)
 
 
 def _move_arguments(move: argparse.ArgumentParser) -> None:
@@ -399,19 +421,23 @@ def _move_arguments(move: argparse.ArgumentParser) -> None:
 
 def _won_arguments(won: argparse.ArgumentParser) -> None:
     won.add_argument("deal", metavar="DEAL")
-    won.add_argument("--on", type=shell.given, metavar="DATE")
+    won.add_argument(
+        "--on", type=shell.given, metavar="DATE", help="the day it was won (default: today)"
+    )
 
 
 def _lost_arguments(lost: argparse.ArgumentParser) -> None:
     lost.add_argument("deal", metavar="DEAL")
-    lost.add_argument("--reason", required=True)
-    lost.add_argument("--on", type=shell.given, metavar="DATE")
+    lost.add_argument("--reason", required=True, help="why it was lost, e.g. price, timing")
+    lost.add_argument(
+        "--on", type=shell.given, metavar="DATE", help="the day it was lost (default: today)"
+    )
     lost.add_argument("--competitor", metavar="NAME", help="who it went to")
 
 
 def _reopen_arguments(reopen: argparse.ArgumentParser) -> None:
     reopen.add_argument("deal", metavar="DEAL")
-    reopen.add_argument("--stage", type=shell.given)
+    reopen.add_argument("--stage", type=shell.given, help="the open stage it goes back to")
 
 
 def _deal_argument(parser: argparse.ArgumentParser) -> None:

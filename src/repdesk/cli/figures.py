@@ -243,14 +243,14 @@ def _rows(text: str) -> int:
 def _today_arguments(today: argparse.ArgumentParser) -> None:
     import argparse
 
-    today.add_argument("--json", action="store_true")
+    shell.add_json_flag(today)
     today.add_argument("--all", action="store_true", help=f"every row, not the first {TODAY_ROWS}")
     today.add_argument("--limit", type=_rows, default=TODAY_ROWS, help=argparse.SUPPRESS)
 
 
 def _quota_arguments(quota: argparse.ArgumentParser) -> None:
     quota.add_argument("words", nargs="*", metavar="PERIOD | set PERIOD AMOUNT")
-    quota.add_argument("--json", action="store_true")
+    shell.add_json_flag(quota)
     quota.add_argument("--short", action="store_true", help="compact, for a status bar")
 
 
@@ -258,8 +258,10 @@ def _kpi_arguments(kpi: argparse.ArgumentParser) -> None:
     kpi.add_argument(
         "--period", type=shell.given, help="2026-11, 2026-Q4 or 2026 (default: this month)"
     )
-    kpi.add_argument("--as-of", type=shell.given, metavar="DATE")
-    kpi.add_argument("--json", action="store_true")
+    kpi.add_argument(
+        "--as-of", type=shell.given, metavar="DATE", help="the figures as they stood that day"
+    )
+    shell.add_json_flag(kpi)
 
 
 def commands() -> list[Command]:

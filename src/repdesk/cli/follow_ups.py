@@ -83,7 +83,7 @@ def cmd_follow_up_delete(desk: Desk, args: argparse.Namespace) -> int:
 def _add_arguments(add: argparse.ArgumentParser) -> None:
     add.add_argument("deal", metavar="DEAL")
     add.add_argument("when", metavar="WHEN")
-    add.add_argument("--note", default="")
+    add.add_argument("--note", default="", help="what it is for")
     add.add_argument(
         "--every", type=shell.given, metavar="N", help="repeat every N days (30d) or weeks (2w)"
     )
@@ -92,11 +92,13 @@ def _add_arguments(add: argparse.ArgumentParser) -> None:
 def _done_arguments(done: argparse.ArgumentParser) -> None:
     done.add_argument("id", metavar="ID")
     done.add_argument("--outcome", default="", help="logged as a call (or --kind) on the deal")
-    done.add_argument("--kind", choices=ACTIVITY_KINDS, default="call")
+    done.add_argument(
+        "--kind", choices=ACTIVITY_KINDS, default="call", help="what was done (default: call)"
+    )
     done.add_argument(
         "--next", type=shell.given, metavar="WHEN", help="schedule the next step in the same go"
     )
-    done.add_argument("--next-note", metavar="TEXT")
+    done.add_argument("--next-note", metavar="TEXT", help="what the next step is for")
 
 
 def _snooze_arguments(snooze: argparse.ArgumentParser) -> None:

@@ -303,7 +303,7 @@ def deal_actions() -> list[Command]:
 
 def _review_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--week", type=shell.given, help="2026-W48, last, this (default) or a day")
-    parser.add_argument("--json", action="store_true")
+    shell.add_json_flag(parser)
 
 
 def _commit_arguments(parser: argparse.ArgumentParser) -> None:

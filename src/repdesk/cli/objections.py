@@ -10,6 +10,7 @@ from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk
 from repdesk.cli.trash import delete_into_trash
+from repdesk.core.domain import OBJECTION_CATEGORIES
 from repdesk.core.text import printable
 
 
@@ -100,9 +101,9 @@ def cmd_playbook(desk: Desk, args: argparse.Namespace) -> int:
 
 def _add_arguments(add: argparse.ArgumentParser) -> None:
     add.add_argument("deal", metavar="DEAL")
-    add.add_argument("--category", required=True)
-    add.add_argument("--said", required=True)
-    add.add_argument("--answer")
+    add.add_argument("--category", required=True, help=", ".join(OBJECTION_CATEGORIES))
+    add.add_argument("--said", required=True, help="what the buyer said")
+    add.add_argument("--answer", help="what you answered")
 
 
 def _answer_arguments(answer: argparse.ArgumentParser) -> None:
@@ -116,8 +117,8 @@ def _id_argument(parser: argparse.ArgumentParser) -> None:
 
 def _playbook_arguments(play: argparse.ArgumentParser) -> None:
     play.add_argument("category")
-    play.add_argument("--limit", type=int, default=10)
-    play.add_argument("--json", action="store_true")
+    play.add_argument("--limit", type=int, default=10, help="how many answers (default: 10)")
+    shell.add_json_flag(play)
 
 
 def commands() -> list[Command]:

@@ -334,26 +334,26 @@ def _add_arguments(add: argparse.ArgumentParser) -> None:
     add.add_argument("name", metavar="NAME")
     add.add_argument("--email", action="append", default=[], metavar="E", help="(repeatable)")
     add.add_argument("--phone", action="append", default=[], metavar="P", help="(repeatable)")
-    add.add_argument("--company", type=shell.given, metavar="C")
+    add.add_argument("--company", type=shell.given, metavar="C", help="the company they work for")
     add.add_argument("--title", metavar="T", help="their job title, e.g. CFO")
     add.add_argument("--deal", type=shell.given, metavar="DEAL", help="put them on this deal")
     add.add_argument("--role", type=shell.given, metavar="R", help=", ".join(CONTACT_ROLES))
 
 
 def _list_arguments(listing: argparse.ArgumentParser) -> None:
-    listing.add_argument("--company", type=shell.given, metavar="C")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--company", type=shell.given, metavar="C", help="only this company's")
+    shell.add_json_flag(listing)
 
 
 def _show_arguments(show: argparse.ArgumentParser) -> None:
     show.add_argument("contact", metavar="CONTACT", help="an id, a name or an address")
-    show.add_argument("--json", action="store_true")
+    shell.add_json_flag(show)
 
 
 def _edit_arguments(edit: argparse.ArgumentParser) -> None:
     edit.add_argument("contact", metavar="CONTACT")
-    edit.add_argument("--name", type=shell.given)
-    edit.add_argument("--title")
+    edit.add_argument("--name", type=shell.given, help="a new name")
+    edit.add_argument("--title", help="a new job title")
     edit.add_argument("--company", help='their company ("" for none)')
     edit.add_argument("--email", action="append", default=[], metavar="E", help="add an address")
     edit.add_argument("--no-email", action="append", default=[], metavar="E", help="remove one")
@@ -374,17 +374,17 @@ def _unlink_arguments(unlink: argparse.ArgumentParser) -> None:
 
 
 def _company_list_arguments(listing: argparse.ArgumentParser) -> None:
-    listing.add_argument("--json", action="store_true")
+    shell.add_json_flag(listing)
 
 
 def _company_show_arguments(show: argparse.ArgumentParser) -> None:
     show.add_argument("company", metavar="COMPANY", help="an id or a name")
-    show.add_argument("--json", action="store_true")
+    shell.add_json_flag(show)
 
 
 def _company_edit_arguments(edit: argparse.ArgumentParser) -> None:
     edit.add_argument("company", metavar="COMPANY")
-    edit.add_argument("--name", type=shell.given)
+    edit.add_argument("--name", type=shell.given, help="a new name")
     edit.add_argument("--domain", help="the mail domain its people write from, e.g. acme.example")
     edit.add_argument(
         "--stay-in-touch",

@@ -28,6 +28,7 @@ from repdesk.storage import desk_file, paths
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
 
     from sqlalchemy import Engine
@@ -202,6 +203,13 @@ def as_printed(line: str) -> str:
     # The last line of defence: a field printed without printable() still drives nothing.
     # Fields go through printable() themselves, so that a newline in one shows as ⏎.
     return printable(line, multiline=True) + "\n"
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """`--json`, with the same help on every command that has it."""
+    parser.add_argument(
+        "--json", action="store_true", help="the answer as JSON, for scripts and other tools"
+    )
 
 
 def print_json(data: Any) -> None:

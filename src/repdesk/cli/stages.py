@@ -138,12 +138,18 @@ def cmd_stage_remove(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def _list_arguments(listing: argparse.ArgumentParser) -> None:
-    listing.add_argument("--json", action="store_true")
+    shell.add_json_flag(listing)
 
 
 def _add_arguments(add: argparse.ArgumentParser) -> None:
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--probability", type=shell.given, required=True, metavar="PERCENT")
+    add.add_argument(
+        "--probability",
+        type=shell.given,
+        required=True,
+        metavar="PERCENT",
+        help="the chance a deal in it is won, 0 to 100",
+    )
     add.add_argument(
         "--rot", type=shell.given, metavar="DAYS", help="days in it before a deal rots (or none)"
     )
@@ -162,7 +168,12 @@ def _move_arguments(move: argparse.ArgumentParser) -> None:
 
 def _set_arguments(set_: argparse.ArgumentParser) -> None:
     set_.add_argument("stage", metavar="STAGE")
-    set_.add_argument("--probability", type=shell.given, metavar="PERCENT")
+    set_.add_argument(
+        "--probability",
+        type=shell.given,
+        metavar="PERCENT",
+        help="the chance a deal in it is won, 0 to 100",
+    )
     set_.add_argument("--rot", type=shell.given, metavar="DAYS", help="a number of days, or none")
 
 

@@ -79,7 +79,7 @@ def cmd_trash_empty(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def _trash_arguments(trash: argparse.ArgumentParser) -> None:
-    trash.add_argument("--json", action="store_true")
+    shell.add_json_flag(trash)
 
 
 def _restore_arguments(restore: argparse.ArgumentParser) -> None:
