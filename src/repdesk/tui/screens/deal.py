@@ -106,7 +106,9 @@ def render_fields(page: DealPage) -> Group:
     text = _heading(printable(d.title) + "\n")
     text.append(f"{printable(d.company) or '-'} · {printable(page.stage)} · ", style="")
     text.append(format_money(d.value_cents, d.currency), style="bold")
-    text.append(f" · {d.status}\n")
+    # "open" said nothing its stage does not, and wrapped onto a line of its own at 120
+    # columns (a new user's trial); won and lost are said, whatever their stage is called.
+    text.append(f" · {d.status}\n" if d.status != "open" else "\n")
     rows = [
         ("Contact", d.contact),
         ("Email", d.email),

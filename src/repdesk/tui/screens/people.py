@@ -81,9 +81,15 @@ def render_contacts(on_deal: list[OnDeal]) -> Text:
         if on.person.title:
             text.append(f", {printable(on.person.title)}", style="dim")
         text.append("\n")
-        if on.person.emails or on.person.phones:
+        # One address or number a line: in the deal page's narrow column, "a · b · c" on one
+        # line broke "+49 30 1687731" in the middle (a new user's trial).
+        for address in on.person.emails:
             text.append("  ")
-            reach(text, on.person)
+            link(text, address, mailto(address))
+            text.append("\n")
+        for number in on.person.phones:
+            text.append("  ")
+            link(text, number, tel_uri(number))
             text.append("\n")
     text.rstrip()
     return text
