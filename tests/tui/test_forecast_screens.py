@@ -218,3 +218,18 @@ async def test_a_commitment_on_no_deal_says_so_under_the_deal_at_80x24(
         assert form.query_one("#error-deal").region.bottom <= 24  # on the terminal, in view
         assert isinstance(app.screen, FormScreen)
         assert db(home, "SELECT count(*) FROM commitment") == [(0,)]
+
+
+def test_the_commitments_of_the_two_weeks_line_up() -> None:
+    # "this week ? open    #229" above "week before ✗ missed  #212" (a new user's trial).
+    from repdesk.tui.screens.review import commitment_prompt
+
+    def row(judged: str, this_week: bool) -> str:
+        line = review.CommitmentLine(
+            id=1, deal_id=7, title="Fleet", company="Acme", week="2026-W47", text="demo",
+            outcome=None, judged=judged, since="",
+        )  # fmt: skip
+        return commitment_prompt(line, this_week).plain
+
+    rows = [row("open", True), row("missed", False), row("kept", False)]
+    assert len({line.index("#7") for line in rows}) == 1, rows

@@ -48,7 +48,8 @@ def heading(page: ReviewPage) -> Text:
 def commitment_prompt(commitment: CommitmentLine, this_week: bool) -> Text:
     mark, style = MARKS.get(commitment.judged, (commitment.judged, ""))
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append("this week " if this_week else "week before ", style="dim")
+    # Both words the same width: the rows of the two weeks line up (a new user's trial).
+    text.append(f"{'this week' if this_week else 'week before':<12}", style="dim")
     text.append(f"{mark:<9}", style=style)
     text.append(f" #{commitment.deal_id} {printable(commitment.title)}: ", style="bold")
     text.append(printable(commitment.text))
