@@ -542,3 +542,24 @@ def test_each_stage_of_the_funnel_is_one_row_with_its_own_bar_to_scale() -> None
         lengths = [bar.count("█") for bar in bars]
         assert lengths == [round(count / 25 * plot) for count in counts[:shown]], (width, height)
     assert "+3 more stages" in drawing(figure, 40, 8, "textual-dark").plain
+
+
+def test_a_funnel_bar_of_a_marked_value_ends_under_its_figure() -> None:
+    # Marked on a scale one column short of the bars', a bar of 10 deals ended a column
+    # before the axis's "10" (found by a review).
+    from repdesk.tui.widgets.kpi_charts import FunnelFigure, drawing
+
+    counts = [40, 30, 20, 10, 5, 1]
+    figure = FunnelFigure(
+        stages=tuple((name, 0.5, c) for name, c in zip("ABCDEF", counts, strict=True))
+    )
+    lines = drawing(figure, 59, 14, "textual-dark").plain.splitlines()
+    bars = {
+        int(c): line.rindex("█")
+        for line, c in zip([x for x in lines if "┤" in x], counts, strict=True)
+    }
+    figures = lines[-1]
+    for value in (10, 20, 30, 40):
+        start = figures.index(f" {value} ") + 1
+        assert start + len(str(value)) // 2 == bars[value], (value, figures)
+    assert figures.lstrip().startswith("0") and lines[-2].index("└") == figures.index("0")

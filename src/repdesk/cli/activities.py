@@ -81,13 +81,13 @@ def cmd_activity_delete(desk: Desk, args: argparse.Namespace) -> int:
 def _log_arguments(log: argparse.ArgumentParser) -> None:
     log.add_argument("kind", choices=ACTIVITY_KINDS)
     log.add_argument("deal", metavar="DEAL")
-    log.add_argument("--outcome", help="e.g. connected, left voicemail, meeting booked")
+    log.add_argument("--outcome", help=shell.OUTCOME_HELP)
     log.add_argument("--minutes", type=shell.given, metavar="N", help="how long it took")
     log.add_argument("--note", help="what was said")
     log.add_argument(
         "--next", type=shell.given, metavar="WHEN", help="schedule the next step, e.g. fri 10:00"
     )
-    log.add_argument("--next-note", metavar="TEXT", help="what the next step is for")
+    log.add_argument("--next-note", metavar="TEXT", help=shell.NEXT_NOTE_HELP)
     log.add_argument(
         "--at", type=shell.given, metavar="WHEN", help="when it happened, e.g. 'yesterday 15:00'"
     )
@@ -98,7 +98,7 @@ def _edit_arguments(edit: argparse.ArgumentParser) -> None:
     edit.add_argument(
         "--kind", choices=ACTIVITY_KINDS, help="a call, an email, a meeting or a note"
     )
-    edit.add_argument("--outcome", help="e.g. connected, left voicemail, meeting booked")
+    edit.add_argument("--outcome", help=shell.OUTCOME_HELP)
     edit.add_argument("--minutes", type=shell.given, metavar="N", help="how long it took")
     edit.add_argument("--note", help="what was said")
     edit.add_argument(

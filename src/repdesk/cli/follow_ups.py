@@ -98,7 +98,7 @@ def _done_arguments(done: argparse.ArgumentParser) -> None:
     done.add_argument(
         "--next", type=shell.given, metavar="WHEN", help="schedule the next step in the same go"
     )
-    done.add_argument("--next-note", metavar="TEXT", help="what the next step is for")
+    done.add_argument("--next-note", metavar="TEXT", help=shell.NEXT_NOTE_HELP)
 
 
 def _snooze_arguments(snooze: argparse.ArgumentParser) -> None:

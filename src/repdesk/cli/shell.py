@@ -205,6 +205,12 @@ def as_printed(line: str) -> str:
     return printable(line, multiline=True) + "\n"
 
 
+# Help shared by the commands that take the same option.
+OUTCOME_HELP = "e.g. connected, left voicemail, meeting booked"
+NEXT_NOTE_HELP = "what the next step is for"
+PROBABILITY_HELP = "the chance a deal in it is won, 0 to 100"
+
+
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     """`--json`, with the same help on every command that has it."""
     parser.add_argument(

@@ -148,7 +148,7 @@ def _add_arguments(add: argparse.ArgumentParser) -> None:
         type=shell.given,
         required=True,
         metavar="PERCENT",
-        help="the chance a deal in it is won, 0 to 100",
+        help=shell.PROBABILITY_HELP,
     )
     add.add_argument(
         "--rot", type=shell.given, metavar="DAYS", help="days in it before a deal rots (or none)"
@@ -172,7 +172,7 @@ def _set_arguments(set_: argparse.ArgumentParser) -> None:
         "--probability",
         type=shell.given,
         metavar="PERCENT",
-        help="the chance a deal in it is won, 0 to 100",
+        help=shell.PROBABILITY_HELP,
     )
     set_.add_argument("--rot", type=shell.given, metavar="DAYS", help="a number of days, or none")
 

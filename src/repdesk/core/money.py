@@ -165,9 +165,13 @@ def format_money(cents: int | float | None, currency: str = "", *, compact: bool
         units = units.quantize(Decimal(1), rounding=ROUND_HALF_UP)  # 999.50 is 1k, below
         sign = sign if units else ""  # -0.40 is 0, not -0
     if compact and units >= 1000:
-        for limit, letter in ((Decimal(10**9), "bn"), (Decimal(10**6), "m"), (Decimal(10**3), "k")):
+        tiers = ((Decimal(10**9), "bn"), (Decimal(10**6), "m"), (Decimal(10**3), "k"))
+        for n, (limit, letter) in enumerate(tiers):
             if units >= limit:
                 short = (units / limit).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+                if short >= 1000 and n:  # 999,950 is "1m", not "1000k"
+                    limit, letter = tiers[n - 1]
+                    short = (units / limit).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
                 text = f"{short:f}".removesuffix(".0")
                 return f"{sign}{symbol}{text}{letter}{suffix}"
     if units == units.to_integral_value():

@@ -56,17 +56,13 @@ def mailto(address: str) -> str:
     return "mailto:" + address.strip()
 
 
-def reach(text: Text, found: Person) -> None:
-    """Each email and phone of a person, as links, after `text`."""
-    first = True
-    for address in found.emails:
-        text.append("" if first else " · ")
-        link(text, address, mailto(address))
-        first = False
-    for number in found.phones:
-        text.append("" if first else " · ")
-        link(text, number, tel_uri(number))
-        first = False
+def reach(text: Text, found: Person, *, between: str = " · ") -> None:
+    """Each email and phone of a person, as links, after `text`, with `between` between."""
+    links = [(address, mailto(address)) for address in found.emails]
+    links += [(number, tel_uri(number)) for number in found.phones]
+    for n, (shown, uri) in enumerate(links):
+        text.append(between if n else "")
+        link(text, shown, uri)
 
 
 def render_contacts(on_deal: list[OnDeal]) -> Text:
@@ -83,13 +79,9 @@ def render_contacts(on_deal: list[OnDeal]) -> Text:
         text.append("\n")
         # One address or number a line: in the deal page's narrow column, "a · b · c" on one
         # line broke "+49 30 1687731" in the middle (a new user's trial).
-        for address in on.person.emails:
+        if on.person.emails or on.person.phones:
             text.append("  ")
-            link(text, address, mailto(address))
-            text.append("\n")
-        for number in on.person.phones:
-            text.append("  ")
-            link(text, number, tel_uri(number))
+            reach(text, on.person, between="\n  ")
             text.append("\n")
     text.rstrip()
     return text

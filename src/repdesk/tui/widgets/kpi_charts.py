@@ -1,5 +1,5 @@
-"""The KPI screen's two charts, drawn by plotext: won so far against the pace line, and the
-open pipeline stage by stage with how often deals go on from each stage."""
+"""The KPI screen's two charts: won so far against the pace line (drawn by plotext), and the
+open pipeline stage by stage with how often deals go on from each stage (drawn here)."""
 
 from __future__ import annotations
 
@@ -105,7 +105,8 @@ class FunnelFigure:
         """The chart, drawn here rather than by plotext: its horizontal bars put a bar's rows
         under its neighbour's label and drew a shorter bar as long as the one above it (six
         stages in ten rows; a new user's trial). Here each stage is one row: its name and
-        conversion, then its bar, the open deals to scale; the rows are spread evenly."""
+        conversion, then its bar, the open deals to scale; a blank row between stages where
+        there is room, the whole centred."""
         ink, bar_style = _funnel_styles(theme)
         title = Text(self.TITLE, style=ink)
         title.align("center", width)
@@ -147,7 +148,7 @@ class FunnelFigure:
         lines += [blank.copy() for _ in range(rows - used - (rows - used) // 2)]
         ticks = _ticks(most, plot)
         axis = "".join("┬" if column in ticks else "─" for column in range(plot))
-        lines.append(Text(f"{edge}└{axis}┘", style=ink))
+        lines.append(Text(f"{edge}└{axis}┘", style=ink))  # 0 is at the corner
         lines.append(Text(_tick_figures(ticks, label_cells + 1, width), style=ink))
         return _joined(lines[:height], width)
 
@@ -163,23 +164,28 @@ def _funnel_styles(theme: str) -> tuple[Style, Style]:
 
 
 def _ticks(most: int, plot: int) -> dict[int, int]:
-    """Column of the plot -> the whole number of deals marked there: about four steps."""
-    if plot < 1:
-        return {}
-    if most < 1:
-        return {0: 0}
+    """Column of the plot -> the whole number of deals marked there, about four steps. A value
+    is marked at the last cell of a bar of that many deals (`FunnelFigure.draw`), 0 at the
+    axis's corner (column -1); where two values share a column the first is kept."""
+    if plot < 1 or most < 1:
+        return {-1: 0}
     step = max(1, -(-most // 4))
-    return {round(value / most * (plot - 1)): value for value in range(0, most + 1, step)}
+    ticks: dict[int, int] = {}
+    for value in range(0, most + 1, step):
+        ticks.setdefault(round(value / most * plot) - 1 if value else -1, value)
+    return ticks
 
 
 def _tick_figures(ticks: dict[int, int], offset: int, width: int) -> str:
-    """The ticks' figures under them, each centred on its tick, none over another."""
+    """The ticks' figures under them, each centred on its tick (`offset` is the plot's first
+    column); one that would run into the one before, or off the edge, is left out."""
     line = [" "] * width
     free_from = 0
     for column, value in sorted(ticks.items()):
         figure = str(value)
-        start = min(max(offset + column - len(figure) // 2, free_from), width - len(figure))
-        if start < free_from or start < 0:
+        start = offset + column - len(figure) // 2
+        start = max(start, 0) if column < 0 else start
+        if start < free_from or start + len(figure) > width:
             continue
         line[start : start + len(figure)] = figure
         free_from = start + len(figure) + 1
@@ -213,7 +219,11 @@ def drawing(figure: Figure, width: int, height: int, theme: str, plt: Plot | Non
     with _DRAWING:
         drawn = _DRAWINGS.get(key)
         if drawn is None:
-            drawn = _DRAWINGS[key] = figure.draw(width, height, theme, plt)
+            drawn = figure.draw(width, height, theme, plt)
+            # A funnel drawn before `know_theme` has the terminal's colours: not kept, so the
+            # pane's own (themed) drawing is never this one.
+            if not isinstance(figure, FunnelFigure) or theme in _FUNNEL_STYLES:
+                _DRAWINGS[key] = drawn
             while len(_DRAWINGS) > KEEP_DRAWINGS:
                 del _DRAWINGS[next(iter(_DRAWINGS))]
         return drawn
