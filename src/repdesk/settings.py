@@ -11,6 +11,7 @@ from pathlib import Path
 
 from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.money import Conversion
+from repdesk.core.text import printable
 from repdesk.core.values import Value
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
@@ -123,7 +124,11 @@ class Settings(Value):
 
 
 def _fail(path: Path, key: str, value: object, expected: str) -> SettingsError:
-    return SettingsError(f"{path}: {key} = {_quoted(value)} is not valid: expected {expected}")
+    # The key too is the file's (a rate's currency): one line, cut short.
+    shown_key = printable(key if len(key) <= 60 else key[:60] + "…")
+    return SettingsError(
+        f"{path}: {shown_key} = {_quoted(value)} is not valid: expected {expected}"
+    )
 
 
 def _quoted(value: object, limit: int = 60) -> str:
@@ -275,9 +280,10 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
     days = data.get("going_cold_days", settings.going_cold_days)
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
         raise _fail(path, "going_cold_days", days, "a whole number of days from 1 to 365")
-    week_start = str(data.get("week_start", settings.week_start)).lower()
-    if week_start not in WEEKDAYS:
+    week_start = data.get("week_start", settings.week_start)
+    if not isinstance(week_start, str) or week_start.lower() not in WEEKDAYS:
         raise _fail(path, "week_start", week_start, "a weekday name such as monday")
+    week_start = week_start.lower()
     # `working_hours` (in files written before) did nothing: it is read past, not refused.
     theme = data.get("theme", settings.theme)
     if not isinstance(theme, str):
@@ -303,7 +309,14 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
     keys_table = data.get("keys", {})
     if not isinstance(keys_table, dict):
         raise _fail(path, "keys", keys_table, 'a table: [keys] with lines such as "x.y" = "l"')
-    keys = {str(k): str(v) for k, v in keys_table.items()}
+    keys: dict[str, str] = {}
+    for action, key in keys_table.items():
+        # A digit may come unquoted (`"deal.call" = 5`); str() of any other number could
+        # raise (a 4,000-digit one, found by a hostile test).
+        digit = isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= 9
+        if not isinstance(key, str) and not digit:
+            raise _fail(path, f"keys.{action}", key, 'a key in quotes, such as "l"')
+        keys[action] = str(key)
     raw_url = data.get("database_url") or None  # "" leaves the desk in its file
     url = normalise_database_url(raw_url) if isinstance(raw_url, str) else None
     if raw_url is not None and url is None:

@@ -77,3 +77,14 @@ def test_a_status_bar_amount_below_a_thousand_is_whole_units(home: Path) -> None
     ok("quota", "set", "2026-11", "1000")
     assert ok("quota", "--short").strip() == "€0/€1k 0% ▼667 10d"
     assert "€667 behind pace" in ok("quota")
+
+
+def test_a_period_missed_by_cents_says_missed_without_a_minus_nought(home: Path) -> None:
+    # "€60k/€60k 99% missed -0", and "made +0" over by 40 cents (a hostile test).
+    ok("quota", "set", "2026-10", "60000")
+    ok("deal", "add", "Nearly", "--value", "59999.60", "--first-contact", "2026-09-01")
+    ok("deal", "won", "nearly", "--on", "2026-10-15")
+    assert ok("quota", "2026-10", "--short").strip() == "€60k/€60k 99% missed"
+    ok("deal", "add", "Cents", "--value", "0.80", "--first-contact", "2026-09-01")
+    ok("deal", "won", "cents", "--on", "2026-10-15")
+    assert ok("quota", "2026-10", "--short").strip() == "€60k/€60k 100% made"

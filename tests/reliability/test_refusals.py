@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import io
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -142,6 +145,74 @@ def test_an_emptied_desk_comes_back_with_the_restore_its_refusal_names(desk: Pat
     shutil.rmtree(desk.parent / "backups")
     desk.write_bytes(b"")
     assert run("deal", "list") == (0, "")
+
+
+def test_backups_in_a_linked_auto_folder_or_kept_by_an_upgrade_count(
+    desk: Path, tmp_path: Path
+) -> None:
+    # Python's rglob did not go into a linked backups/auto: the emptied desk was made again
+    # and a week of its empty backups pushed the good ones out there (a hostile test).
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copyfile(desk, elsewhere / "desk-2026-11-19.sqlite")
+    (desk.parent / "backups").mkdir()
+    (desk.parent / "backups" / "auto").symlink_to(elsewhere)
+    desk.write_bytes(b"")
+    code, err = run("deal", "list")
+    assert code == 1 and "empty (0 bytes)" in err and str(desk.parent / "backups" / "auto") in err
+    shutil.rmtree(desk.parent / "backups")
+    (desk.parent / "desk.sqlite.pre-v11-20261119-100000.bak").write_bytes(b"SQLite format 3")
+    assert run("deal", "list")[0] == 1
+
+
+def test_what_only_looks_like_a_backup_does_not_refuse_an_empty_desk(desk: Path) -> None:
+    # A folder, an empty file and a link to nothing named *.sqlite refused the desk, naming a
+    # restore that could not work (a hostile test).
+    backups = desk.parent / "backups"
+    (backups / "folder.sqlite").mkdir(parents=True)
+    (backups / "empty.sqlite").write_bytes(b"")
+    (backups / "gone.sqlite").symlink_to(backups / "nowhere")
+    desk.write_bytes(b"")
+    assert run("deal", "list") == (0, "")
+
+
+def test_a_restore_through_a_link_to_an_emptied_desk_fills_the_linked_file(
+    desk: Path, tmp_path: Path
+) -> None:
+    # The link was replaced by a plain file and its target stayed empty (a hostile test).
+    deals = rows(desk, "SELECT id, title FROM deal ORDER BY id")
+    backup = desk.parent / "backups" / "desk-20261119-100000.sqlite"
+    backup.parent.mkdir()
+    shutil.copyfile(desk, backup)
+    target = tmp_path / "real" / "desk.sqlite"
+    target.parent.mkdir()
+    target.write_bytes(b"")
+    desk.unlink()
+    desk.symlink_to(target)
+    assert run("restore", str(backup))[0] == 0
+    assert desk.is_symlink() and rows(target, "SELECT id, title FROM deal ORDER BY id") == deals
+
+
+def test_a_desk_whose_making_was_killed_is_made_again(tmp_path: Path) -> None:
+    # The file was switched to WAL before its schema went in: a kill inside the schema's
+    # transaction left a page with no identity, refused for ever after as "a SQLite database
+    # of another program" (a hostile test: 1 kill in 40).
+    home = tmp_path / "new-home"
+    script = (
+        "import os, signal, sys\n"
+        "from repdesk.storage import migrations\n"
+        "whole = migrations.apply\n"
+        "def killed(*args, **kwargs):\n"
+        "    whole(*args, **kwargs)  # the whole schema written, not yet committed\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "migrations.apply = killed\n"
+        "from repdesk.cli import main\n"
+        f"sys.exit(main(['--home', {str(home)!r}, 'deal', 'list']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    assert run("--home", str(home), "deal", "list") == (0, "")
+    assert run("--home", str(home), "deal", "add", "After the kill")[0] == 0
 
 
 @pytest.mark.slow

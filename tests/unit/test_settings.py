@@ -120,8 +120,19 @@ def test_a_pipedrive_url_no_client_can_use_is_refused_when_read(tmp_path: Path, 
     [
         ("going_cold_days = 0x" + "f" * 4000, "(a number too long to show)"),
         ('currency = "' + "x" * 5000 + '"', "'" + "x" * 59 + "…"),
+        ("week_start = 0x" + "f" * 4000, "(a number too long to show)"),
+        ('[keys]\n"deal.call" = 0x' + "f" * 4000, "(a number too long to show)"),
+        ('[rates]\n"' + "Q" * 5000 + '" = 1', "rates." + "Q" * 54 + "…"),
+        ('[rates]\n"A\\nB" = 1', "rates.A⏎B = 1"),
     ],
-    ids=["a 4,000-digit number", "a 5,000-character text"],
+    ids=[
+        "a 4,000-digit number",
+        "a 5,000-character text",
+        "a weekday as a 4,000-digit number",
+        "a key as a 4,000-digit number",
+        "a rate's 5,000-character name",
+        "a rate's name across two lines",
+    ],
 )
 def test_a_value_too_long_to_quote_is_refused_in_one_short_line(
     tmp_path: Path, line: str, shown: str
@@ -133,7 +144,7 @@ def test_a_value_too_long_to_quote_is_refused_in_one_short_line(
     with pytest.raises(settings.SettingsError) as refused:
         settings.load(path)
     message = str(refused.value)
-    assert shown in message
+    assert shown in message and "\n" not in message
     assert len(message) < len(str(path)) + 200
 
 

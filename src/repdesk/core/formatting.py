@@ -106,11 +106,11 @@ def quota_short(k: Standing, currency: str) -> str:
     if k.ended:
         over = k.won_value - k.quota
         result = "made" if over >= 0 else "missed"
-        return (
-            f"{won}/{format_money(k.quota, currency, compact=True)} {pct(k.attainment)} "
-            f"{result} {'+' if over > 0 else '-' if over < 0 else ''}"
-            f"{format_money(abs(over), '', compact=True)}"
-        )
+        by = format_money(abs(over), "", compact=True)
+        # Missed by 40 cents read "missed -0": a difference that rounds to nothing is not said.
+        by = "" if by == "0" else f" {'+' if over > 0 else '-'}{by}"
+        quota = format_money(k.quota, currency, compact=True)
+        return f"{won}/{quota} {pct(k.attainment)} {result}{by}"
     delta = k.pace_delta or 0
     arrow = "▲" if delta >= 0 else "▼"
     return (

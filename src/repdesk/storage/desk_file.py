@@ -178,19 +178,42 @@ def _refuse_an_emptied_desk(path: Path) -> None:
     """An empty desk file beside backups of a desk was a desk: a full disk or a copy gone wrong
     emptied it. Made a new desk, it looked like a desk with no deals, and a week of daily
     backups of that empty desk pushed the last good ones out (found by a hostile test). An
-    empty file with no backups beside it is a desk whose creation was cut short: made again."""
-    backups = path.parent / "backups"
+    empty file with no backups beside it is a desk whose creation was cut short: made again.
+    The backups are looked for where repdesk writes them (`backups/`, `backups/auto/`, either
+    a link; the copies an upgrade keeps beside the desk), as files that hold something; a
+    folder that cannot be read may hold them."""
     try:
-        emptied = path.stat().st_size == 0 and any(
-            copy.suffix == ".sqlite" for copy in backups.rglob("*.sqlite")
-        )
+        if path.stat().st_size != 0:
+            return
     except OSError:
         return
-    if emptied:
+    backups = path.parent / "backups"
+    places = [
+        (path.parent, f"{path.name}.pre-v*.bak"),
+        (backups, "*.sqlite"),
+        (backups / "auto", "*.sqlite"),
+    ]
+    found = None
+    for folder, pattern in places:
+        try:
+            if any(_holds_something(copy) for copy in folder.glob(pattern)):
+                found = folder
+                break
+        except OSError:  # unreadable: it may hold them
+            found = folder
+            break
+    if found is not None:
         raise DeskError(
-            f"{path} is empty (0 bytes), and {backups} holds backups of a desk: restore one "
+            f"{path} is empty (0 bytes), and {found} holds backups of a desk: restore one "
             "with `repdesk restore FILE`, or move the empty file away to start a new desk"
         )
+
+
+def _holds_something(copy: Path) -> bool:
+    try:
+        return copy.is_file() and copy.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _check_mark(path: Path) -> Path:
@@ -232,17 +255,23 @@ def _create(path: Path) -> int:
     except (OSError, sqlite3.Error) as exc:
         raise DeskError(f"cannot create the desk at {path}: {exc}") from None
     with closing(conn):
-        conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("BEGIN IMMEDIATE")
         try:
-            # The identity goes in with the schema, so a half-created file is never "ours".
-            migrations.apply(conn.execute, from_version=0, dialect="sqlite")
-            conn.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {migrations.LATEST}")
+            # Another process may have made the desk while this one waited for the lock.
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                # The identity goes in with the schema, so a half-created file is never "ours".
+                migrations.apply(conn.execute, from_version=0, dialect="sqlite")
+                conn.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {migrations.LATEST}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        # WAL only once the schema is in: switched first, a kill inside the schema's
+        # transaction left a page of a database with no identity, refused from then on as
+        # "another program's" (found by a hostile test). Killed before this line, the desk
+        # is whole in the rollback journal's mode, which prepare() turns to WAL.
+        conn.execute("PRAGMA journal_mode = WAL")
     return migrations.LATEST
 
 
@@ -464,6 +493,9 @@ def restore_desk(desk: Path, source: Path, keep_folder: Path) -> tuple[int, Path
     kept before anything changes; the desk's content is swapped in one SQLite transaction,
     so the open app sees the old desk or the new one, never a mix."""
     version = check_restorable(source)
+    # Through a link to the desk, its target is restored (a damaged or emptied desk's file is
+    # replaced: the link itself was, and its target stayed as it was; a hostile test).
+    desk = Path(os.path.realpath(desk))
     if desk.exists() and source.resolve() == desk.resolve():
         raise RestoreRefused(f"{source} is the desk itself: restore from a backup file")
     stamp = datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
