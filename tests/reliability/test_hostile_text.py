@@ -338,6 +338,16 @@ async def test_an_unknown_theme_is_a_literal_one_line_notice(home: Path, theme: 
         assert_safe(app)
 
 
+async def test_an_unknown_theme_of_a_900_kb_name_is_quoted_cut_short(home: Path) -> None:
+    # The whole name filled the screen as the notice (a hostile test).
+    app = create_app(build_small_desk(home), Settings().with_theme("x" * 900_000))
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: "Unknown theme" in screen_text(app))
+        (notice,) = [n for n in app._notifications if "Unknown theme" in str(n.message)]
+        assert str(notice.message) == f"Unknown theme '{'x' * 40}…'; using the default."
+
+
 async def test_keys_settings_with_markup_crash_nothing(home: Path) -> None:
     settings = Settings().replace(keys={"app.help": "[/y]", "[/nope]": "z", "[b]x": "w"})
     app = create_app(build_small_desk(home), settings)

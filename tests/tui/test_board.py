@@ -553,6 +553,12 @@ async def test_a_narrow_strip_says_the_pace_in_short_with_no_sync_state_too(
             await until(pilot, lambda: "10d" in strip.render_line(0).text)
             line = strip.render_line(0).text
             assert "won €9,000 of €60,000  15%" in line and "…" not in line, line
+        # Narrower, the figures are said as `quota --short` says them, not cut mid-figure
+        # ("won €9,0…" read as another amount: a hostile test).
+        for width in (40, 30):
+            await pilot.resize_terminal(width, 30)
+            await until(pilot, lambda: "€9k/€60k" in strip.render_line(0).text)
+            assert strip.render_line(0).text.split() == ["€9k/€60k", "15%", "▼31k", "10d"]
         await pilot.resize_terminal(*SIZE)
         await until(pilot, lambda: "10 days left" in strip.render_line(0).text)
         assert "behind pace" in strip.render_line(0).text

@@ -542,6 +542,8 @@ def test_each_stage_of_the_funnel_is_one_row_with_its_own_bar_to_scale() -> None
         lengths = [bar.count("█") for bar in bars]
         assert lengths == [round(count / 25 * plot) for count in counts[:shown]], (width, height)
     assert "+3 more stages" in drawing(figure, 40, 8, "textual-dark").plain
+    # Two cells wide: no room for a bar, and none drawn over the frame (a hostile test).
+    assert "█" not in drawing(figure, 2, 14, "textual-dark").plain
 
 
 def test_a_funnel_bar_of_a_marked_value_ends_under_its_figure() -> None:

@@ -23,7 +23,7 @@ from textual.worker import WorkerFailed
 from repdesk import background
 from repdesk.core import clock
 from repdesk.core.standing import QuotaStanding
-from repdesk.core.text import printable
+from repdesk.core.text import printable, shown_value
 from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, SettingsError, save_value
 from repdesk.settings import load as load_settings
@@ -205,7 +205,9 @@ class RepdeskApp(KeysInOrder, App[int]):
         try:
             self.theme = self.desk.settings.theme
         except Exception:  # an unknown theme name in the settings: keep the default
-            self.notify(f"Unknown theme {self.desk.settings.theme!r}; using the default.")
+            # Quoted cut short: a 900 KB name filled the screen (a hostile test).
+            theme = shown_value(self.desk.settings.theme)
+            self.notify(f"Unknown theme {theme}; using the default.")
         # The baseline: what was written before now is in the full read after the first frame.
         self.desk.changed_elsewhere()
         self.set_interval(WATCH_SECONDS, self.check_for_changes)

@@ -141,6 +141,7 @@ class FunnelFigure:
             row = Text(" " * (label_cells - cell_len(shown)) + shown, style=ink)
             count = stages[n][2] if n < len(stages) else 0
             cells = 0 if not most else max(1 if count else 0, round(count / most * plot))
+            cells = min(cells, plot)  # a plot of no cells (a chart two wide) has no bars
             row.append("┤" if n < len(stages) else "│")
             row.append("█" * cells, style=bar_style)
             row.append(" " * (plot - cells) + "│")

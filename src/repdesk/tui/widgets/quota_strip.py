@@ -55,12 +55,14 @@ class QuotaStrip(Static):
         self._draw()  # the sync's words take what the width leaves (see _right)
 
     def _right(
-        self, lines: tuple[Text, Text], days_left: tuple[str, str], demo: bool
+        self, lines: tuple[Text, Text, Text], days_left: tuple[str, str], demo: bool
     ) -> tuple[Text, Text]:
         """The line's two sides. The right is kept whole: the sync's state, the demo mark, the
         days left. On a narrow terminal the sync says less ("Pipedrive: not synced: no API
         token", then "Pipedrive: not synced"), then the pace and the days are said in short
-        ("▲ 2.1k", "10d"), then the sync goes; only then do the figures on the left give way."""
+        ("▲ 2.1k", "10d"), then the sync goes, then the figures are said in short as the
+        status bar's `quota --short` says them ("€27.3k/€60k 45% ▼12.8k"); only then are they
+        cut."""
 
         def with_sync(sync: Text | None, days: str = days_left[0]) -> Text:
             right = Text("  ", no_wrap=True)
@@ -73,7 +75,7 @@ class QuotaStrip(Static):
             right.append(days, style="dim")
             return right
 
-        full, short = lines
+        full, short, tiny = lines
         # Not laid out yet (the figures came first): the strip spans the screen. Drawn for
         # some other width, the first frame at 80 columns read "behind…" and changed to the
         # short form a few frames later (a new user's trial).
@@ -87,12 +89,13 @@ class QuotaStrip(Static):
             tries.append((short, syncs[-1], in_short))
         # Without the sync (or with none to say): whole, then in short. Tried also with no
         # sync state at all, where 70 columns cut the pace mid-figure.
-        tries += [(full, None, whole), (short, None, in_short)]
+        tries += [(full, None, whole), (short, None, in_short), (tiny, None, in_short)]
         for left, sync, days in tries:
             right = with_sync(sync, days)
             if left.cell_len + right.cell_len <= width:
                 return left, right
-        return short, with_sync(None, in_short)
+        # Cut at the end: "won €27,25…" read as another amount (a hostile test).
+        return tiny, with_sync(None, in_short)
 
     def _sync_forms(self) -> list[Text]:
         """The sync's state, longest first: whole, its first part, that part's first two
@@ -134,7 +137,9 @@ class QuotaStrip(Static):
             short.append(arrow + in_short, style=style)
         days = "ended" if k.ended else formatting.count(k.days_left, "day") + " left"
         days_short = "ended" if k.ended else f"{k.days_left}d"
-        line, right = self._right((line, short), (days, days_short), demo)
+        tiny = Text(no_wrap=True, overflow="ellipsis")
+        tiny.append(formatting.quota_short(k, currency).removesuffix(f" {k.days_left}d"))
+        line, right = self._right((line, short, tiny), (days, days_short), demo)
         if (line, right) == self._drawn:
             # A resize that leaves the line as it was (every opening of a screen sends one):
             # updating it anyway cost a layout of the whole screen after its first frame.
