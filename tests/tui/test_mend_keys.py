@@ -174,8 +174,14 @@ async def test_the_trash_from_the_palette_restores_what_was_deleted(
         await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE id = 5") == [(1,)])
         # Said once the write is in: on a busy machine a moment after the row is there.
         await until(pilot, lambda: said(app, "Restored deal #5 Route planning (Łódź Foods)."))
+        trash_screen = app.screen
+        assert isinstance(trash_screen, TrashScreen)
+        await until(pilot, lambda: trash_screen.items == [])  # it left the list
         await pilot.press("u")  # a restore is a write like any other
         await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE id = 5") == [(0,)])
+        # Back in the list before enter: pressed first, enter found nothing to restore
+        # (scripts/under-load, two busy processes beside the suite).
+        await until(pilot, lambda: trash_screen.items != [])
         await pilot.press("enter")
         await until(pilot, lambda: db(home, "SELECT count(*) FROM deal WHERE id = 5") == [(1,)])
         await pilot.press("escape")
