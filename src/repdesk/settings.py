@@ -125,20 +125,22 @@ class Settings(Value):
 
 def _fail(path: Path, key: str, value: object, expected: str) -> SettingsError:
     # The key too is the file's (a rate's currency): one line, cut short.
-    shown_key = printable(key if len(key) <= 60 else key[:60] + "…")
     return SettingsError(
-        f"{path}: {shown_key} = {_quoted(value)} is not valid: expected {expected}"
+        f"{path}: {printable(_cut(key))} = {_quoted(value)} is not valid: expected {expected}"
     )
 
 
-def _quoted(value: object, limit: int = 60) -> str:
+def _quoted(value: object) -> str:
     """The value as the message quotes it, cut short: a 4,000-digit hex number cannot even be
     written in decimal (Python's limit on converting long numbers, found by a hostile test)."""
     try:
-        shown = repr(value)
+        return _cut(repr(value))
     except ValueError:
         return "(a number too long to show)"
-    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def load(path: Path) -> Settings:

@@ -98,8 +98,9 @@ def quota_line(k: Standing, currency: str) -> str:
     )
 
 
-def quota_short(k: Standing, currency: str) -> str:
-    """A status-bar form: "€12k/€60k 20% ▼28k 10d"."""
+def quota_short(k: Standing, currency: str, *, days: bool = True) -> str:
+    """A status-bar form: "€12k/€60k 20% ▼28k 10d"; without the days left where they are
+    said beside it (the app's top line)."""
     won = format_money(k.won_value, currency, compact=True)
     if k.quota is None:
         return f"{k.period} {won} won, no quota"
@@ -115,5 +116,5 @@ def quota_short(k: Standing, currency: str) -> str:
     arrow = "▲" if delta >= 0 else "▼"
     return (
         f"{won}/{format_money(k.quota, currency, compact=True)} {pct(k.attainment)} "
-        f"{arrow}{format_money(abs(delta), '', compact=True)} {k.days_left}d"
-    )
+        f"{arrow}{format_money(abs(delta), '', compact=True)}"
+    ) + (f" {k.days_left}d" if days else "")

@@ -496,7 +496,7 @@ def restore_desk(desk: Path, source: Path, keep_folder: Path) -> tuple[int, Path
     # Through a link to the desk, its target is restored (a damaged or emptied desk's file is
     # replaced: the link itself was, and its target stayed as it was; a hostile test).
     desk = Path(os.path.realpath(desk))
-    if desk.exists() and source.resolve() == desk.resolve():
+    if desk.exists() and source.resolve() == desk:
         raise RestoreRefused(f"{source} is the desk itself: restore from a backup file")
     stamp = datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
     staging = desk.with_name(f".restore-{stamp}.sqlite")

@@ -137,8 +137,9 @@ class QuotaStrip(Static):
             short.append(arrow + in_short, style=style)
         days = "ended" if k.ended else formatting.count(k.days_left, "day") + " left"
         days_short = "ended" if k.ended else f"{k.days_left}d"
-        tiny = Text(no_wrap=True, overflow="ellipsis")
-        tiny.append(formatting.quota_short(k, currency).removesuffix(f" {k.days_left}d"))
+        tiny = Text(
+            formatting.quota_short(k, currency, days=False), no_wrap=True, overflow="ellipsis"
+        )
         line, right = self._right((line, short, tiny), (days, days_short), demo)
         if (line, right) == self._drawn:
             # A resize that leaves the line as it was (every opening of a screen sends one):
