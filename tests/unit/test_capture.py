@@ -249,6 +249,26 @@ def test_a_repeating_meeting_is_each_past_occurrence_once_and_its_next_one_a_ste
     ]  # fmt: skip
 
 
+def test_a_repeating_meeting_captured_again_adds_no_second_next_step(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Found by a hostile test: each capture of the same calendar added the occurrence after
+    the step captured before, one more follow-up a run."""
+    ids = _desk(engine)
+    weekly = _event(
+        "weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly sync", "ana@acme.example",
+        extra="RRULE:FREQ=WEEKLY;COUNT=10\n",
+    )  # fmt: skip
+    (tmp_path / "cal.ics").write_text(_calendar(weekly))
+    for _run in range(3):
+        items = read_paths([tmp_path / "cal.ics"], now=NOW).items
+        with write_session(engine) as session:
+            capture.capture(session=session, items=items, now=NOW)
+    with read_session(engine) as session:
+        steps = session.exec(select(FollowUp).where(FollowUp.deal_id == ids["fleet"])).all()
+    assert [step.due_on.isoformat() for step in steps] == ["2026-11-26"]
+
+
 def test_first_lines_leave_quotes_and_signatures_out() -> None:
     body = "Yes, Tuesday works.\n\nOn Mon, 16 Nov 2026, Me <me@x> wrote:\n> Does Tuesday work?\n"
     assert first_lines(body) == "Yes, Tuesday works."

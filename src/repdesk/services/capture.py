@@ -163,13 +163,15 @@ def capture(
     next_of_series: set[str] = set()
     for item in sorted(items, key=lambda i: (i.start, i.where)):
         kind = _kind_for(item, moment)
-        if (item.key, kind) in taken:
-            report.already += 1
-            continue
         if kind == FOLLOW_UP and item.series:
             if item.series in next_of_series:
                 continue  # a repeating meeting: its next occurrence only is a next step
+            # Marked before the ledger is asked: a next occurrence captured before is still
+            # the series' next step, and the one after it must not become another.
             next_of_series.add(item.series)
+        if (item.key, kind) in taken:
+            report.already += 1
+            continue
         if item.kind == EMAIL and item.start > moment:
             report.refused.append(f"{item.where}: dated {item.start:%Y-%m-%d %H:%M} UTC, after "
                                   "now: a message from the future is left out")  # fmt: skip
