@@ -5,6 +5,8 @@ and messages that name the file's own columns."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -105,6 +107,32 @@ def test_a_real_export_saved_as_windows_1252_or_utf_16_gives_the_same_deals(
         out = ok("import", copy, *args)
         assert "0 created, 0 updated, 50 unchanged" in out
     assert deals() == before
+
+
+def test_excels_unicode_text_and_semicolon_csv_are_read_with_their_separator(
+    home: Path, tmp_path: Path
+) -> None:
+    """Excel's "Unicode text" is UTF-16 with tabs; its CSV where a comma is the decimal mark
+    uses semicolons. Read as commas, the header was one column and the file refused (found by
+    an audit); a comma file whose header holds a semicolon stays commas."""
+    original = (SALESFORCE / "Opportunity.csv").read_bytes().decode("utf-8-sig")
+    args = ("--stage-map", "Discovery=Qualified")
+    ok("import", SALESFORCE / "Opportunity.csv", *args)
+    before = deals()
+    rows = list(csv.reader(io.StringIO(original, newline="")))
+    for delimiter, codec, named in (("\t", "utf-16", "UTF-16, tab-separated"),
+                                    (";", "utf-8-sig", "semicolon-separated")):  # fmt: skip
+        text = io.StringIO(newline="")
+        csv.writer(text, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+        copy = tmp_path / f"Opportunity-{codec}.txt"
+        copy.write_bytes(text.getvalue().encode(codec))
+        out = ok("import", copy, *args)
+        assert f"50 rows (" in out and f"{named})" in out
+        assert "0 created, 0 updated, 50 unchanged" in out
+    assert deals() == before
+    odd = write(tmp_path, "title,company,value,notes;misc\nPlain,Acme;East,5,x\n", "odd.csv")
+    assert "(UTF-8)" in ok("import", odd)
+    assert deals()["Plain"]["company"] == "Acme;East"
 
 
 # ---------------------------------------------------------------- optional descriptive fields

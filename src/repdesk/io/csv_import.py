@@ -222,7 +222,10 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
     # Not str.splitlines(): it also breaks at \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029,
     # which a CSV writer leaves unquoted inside a cell; csv wants lines split at \r and \n only.
     # strict: a quote that is never closed is an error, not the rest of the file in one cell.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
+    if delimiter != ",":
+        used = f"{used}, {_SEPARATORS[delimiter]}"
     start = 1
     try:
         headers = next(reader, [])
@@ -253,6 +256,25 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
                 "rename or remove one"
             )
     return Table(path=path, headers=[h.strip() for h in headers], rows=rows, encoding=used)
+
+
+_SEPARATORS = {",": "comma-separated", "\t": "tab-separated", ";": "semicolon-separated"}
+
+
+def _delimiter(text: str) -> str:
+    """The separator the header line uses: a comma, else a tab (Excel's "Unicode text") or a
+    semicolon (Excel's CSV where a comma is the decimal mark), whichever splits it into the
+    most columns. A comma-separated header with one name holding a semicolon stays commas."""
+    first_line = text.split("\n", 1)[0]
+    best, most = ",", 1
+    for candidate in _SEPARATORS:
+        try:
+            columns = len(next(csv.reader([first_line], delimiter=candidate), []))
+        except csv.Error:
+            continue
+        if columns > most:
+            best, most = candidate, columns
+    return best
 
 
 def check_encoding(name: str) -> str:
