@@ -127,9 +127,15 @@ def test_excels_unicode_text_and_semicolon_csv_are_read_with_their_separator(
         copy = tmp_path / f"Opportunity-{codec}.txt"
         copy.write_bytes(text.getvalue().encode(codec))
         out = ok("import", copy, *args)
-        assert f"50 rows (" in out and f"{named})" in out
+        assert "50 rows (" in out and f"{named})" in out
         assert "0 created, 0 updated, 50 unchanged" in out
     assert deals() == before
+    # Where a comma is the decimal mark, so it is in the numbers; a number written with a
+    # point alone still reads as written.
+    german = write(tmp_path, "title;value;probability\nKomma;1.234,56;12,0\nPunkt;99.5;\n", "d.csv")
+    ok("import", german)
+    assert deals()["Komma"]["value"] == 1234.56
+    assert deals()["Punkt"]["value"] == 99.5
     odd = write(tmp_path, "title,company,value,notes;misc\nPlain,Acme;East,5,x\n", "odd.csv")
     assert "(UTF-8)" in ok("import", odd)
     assert deals()["Plain"]["company"] == "Acme;East"

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from repdesk.core import forecast
 from repdesk.core.domain import CONTACT_ROLES, row_id
@@ -88,6 +88,7 @@ class Table:
     headers: list[str]
     rows: list[tuple[int, list[str]]]  # (line where the record starts, cells)
     encoding: str = "UTF-8"  # as the summary names it
+    decimal_comma: bool = False  # semicolon-separated: written where a comma is the decimal mark
 
 
 @dataclass
@@ -255,7 +256,13 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
                 f"{seen[key]} and {position}): which one holds the value is a guess; "
                 "rename or remove one"
             )
-    return Table(path=path, headers=[h.strip() for h in headers], rows=rows, encoding=used)
+    return Table(
+        path=path,
+        headers=[h.strip() for h in headers],
+        rows=rows,
+        encoding=used,
+        decimal_comma=delimiter == ";",
+    )
 
 
 _SEPARATORS = {",": "comma-separated", "\t": "tab-separated", ";": "semicolon-separated"}
@@ -522,6 +529,28 @@ def _check_duplicate_ids(rows: list[DealRow], problems: Problems) -> None:
             first[row.source_id] = row.where
 
 
+_T = TypeVar("_T")
+
+
+def _decimal_comma_first(table: Table, parse: Callable[[str], _T]) -> Callable[[str], _T]:
+    """In a semicolon-separated file (Excel where a comma is the decimal mark) a number is read
+    with the comma as its decimal mark and the point grouping thousands ("1.234,56"), else as
+    written ("1234.56"); a number neither way reads is refused as written."""
+    if not table.decimal_comma:
+        return parse
+
+    def parse_either(text: str) -> _T:
+        try:
+            return parse(text.translate(_SWAP_MARKS))
+        except values.CellError:
+            return parse(text)
+
+    return parse_either
+
+
+_SWAP_MARKS = str.maketrans({",": ".", ".": ","})
+
+
 class _CellReader:
     """One record's cells by our field names: the first non-empty candidate column wins."""
 
@@ -595,10 +624,13 @@ def _deal_row(
     currency = parsed("currency", values.parse_currency)
     money = parsed(
         "value",
-        lambda text: values.parse_money(
-            text,
-            currency=str(currency) if currency else None,
-            default_currency=options.default_currency,
+        _decimal_comma_first(
+            cell.table,
+            lambda text: values.parse_money(
+                text,
+                currency=str(currency) if currency else None,
+                default_currency=options.default_currency,
+            ),
         ),
     )
     code = None
@@ -612,9 +644,10 @@ def _deal_row(
     row.segment = word or segment
     if word is None:
         notes.kept_segments.setdefault(segment, (segment_column, []))[1].append(where)
-    probability = parsed("probability", values.parse_probability)
+    percent = _decimal_comma_first(cell.table, values.parse_probability)
+    probability = parsed("probability", percent)
     row.probability = probability if isinstance(probability, int) else None
-    stage_probability = parsed("stage_probability", values.parse_probability)
+    stage_probability = parsed("stage_probability", percent)
     row.stage_probability = stage_probability if isinstance(stage_probability, int) else None
     # Only an ordering hint: one that does not read is left out, never a reason to refuse.
     row.stage_order = values.whole_number(cell.text("stage_order")[0])
