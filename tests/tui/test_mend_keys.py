@@ -263,6 +263,33 @@ async def test_the_deal_page_keeps_its_own_notes_edited_in_place(
         await until(pilot, lambda: app.screen is screen)
 
 
+async def test_notes_with_escape_sequences_are_shown_safely_and_kept_as_they_are(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A TextArea draws its text as it is: notes written from the shell retitled the terminal
+    and cleared the screen when the page opened (found by a hostile test)."""
+    from textual import events
+
+    from repdesk.tui.screens.deal import NotesArea
+
+    hostile = "x\x1b]2;NOTES\x07y\x1b[2J\u009b31m\u202eRTL\tend"
+    ok("deal", "notes", "1", hostile)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Proposal")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        notes = app.screen.query_one(NotesArea)
+        assert notes.text == "x␛]2;NOTES␇y␛[2J\ufffd31m\ufffdRTL end"
+        await pilot.press("N", "escape")  # in and out, nothing typed: nothing is saved
+        await pilot.pause()
+        assert db(home, "SELECT notes FROM deal WHERE id = 1") == [(hostile,)]
+        await pilot.press("N", "end")
+        notes.post_message(events.Paste("\x1b[2J pasted"))
+        await until(pilot, lambda: notes.text.endswith("␛[2J pasted"))
+        assert "\x1b" not in notes.text
+
+
 async def test_the_stages_screen_shapes_the_pipeline_and_the_board_follows(
     app: RepdeskApp, home: Path
 ) -> None:

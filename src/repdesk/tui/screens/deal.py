@@ -12,7 +12,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session, select
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -265,8 +265,20 @@ class NotesArea(TextArea, ReleasedFromApp):
 
     BINDINGS = [Binding("escape", "leave", "Leave the notes", id="deal.notes_leave", show=False)]
 
+    @staticmethod
+    def shown(notes: str) -> str:
+        """The notes as the area holds them: a TextArea draws its text as it is, so an escape
+        sequence in notes from the shell, an import or the sync would act on the terminal."""
+        return printable(notes, multiline=True)
+
     def action_leave(self) -> None:
         self.screen.set_focus(None)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # TextArea's own handler would insert the text as it is
+        if not self.read_only:
+            if result := self._replace_via_keyboard(self.shown(event.text), *self.selection):
+                self.move_cursor(result.end_location)
 
 
 class DealScreen(DeskScreen):
@@ -361,7 +373,7 @@ class DealScreen(DeskScreen):
         self.query_one("#deal-timeline", Static).update(render_timeline(page))
         notes = self.query_one(NotesArea)
         if not notes.has_focus:  # never under the rep's fingers
-            notes.load_text(page.deal.notes)
+            notes.load_text(NotesArea.shown(page.deal.notes))
 
     def _title(self) -> str:
         return self.page.deal.title if self.page else f"deal #{self.deal_id}"
@@ -423,8 +435,9 @@ class DealScreen(DeskScreen):
 
     def on_descendant_blur(self, event: Any) -> None:
         widget = event.widget
-        changed = self.page is not None and getattr(widget, "text", None) != self.page.deal.notes
-        if isinstance(widget, NotesArea) and changed:
+        if not isinstance(widget, NotesArea) or self.page is None:
+            return
+        if widget.text != NotesArea.shown(self.page.deal.notes):  # the rep changed them
             # The app's worker, not the page's: esc leaves (and removes) the page while the
             # notes are being saved, and a page's workers are cancelled with it.
             self.app.run_worker(self.save_notes(widget.text), group="deal-notes")
