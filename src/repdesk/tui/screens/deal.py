@@ -276,9 +276,10 @@ class NotesArea(TextArea, ReleasedFromApp):
 
     async def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # TextArea's own handler would insert the text as it is
-        if not self.read_only:
-            if result := self._replace_via_keyboard(self.shown(event.text), *self.selection):
-                self.move_cursor(result.end_location)
+        if self.read_only:
+            return
+        if result := self._replace_via_keyboard(self.shown(event.text), *self.selection):
+            self.move_cursor(result.end_location)
 
 
 class DealScreen(DeskScreen):
