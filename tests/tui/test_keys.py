@@ -246,6 +246,7 @@ SYNONYMS = {
     "reopen": "bring back", "cancel": "back", "close": "back", "clear_filter": "back",
     "cycle_order": "sort", "app.quit": "quit", "card(1)": "down", "move(1)": "down",
     "scroll(1)": "down", "card(-1)": "up", "move(-1)": "up", "scroll(-1)": "up",
+    "cursor_down": "down", "cursor_up": "up",
     "section(1)": "next", "shift(1)": "next", "section(-1)": "previous", "shift(-1)": "previous",
 }  # fmt: skip
 

@@ -143,7 +143,10 @@ async def test_d_on_the_deal_page_picks_a_line_of_the_timeline(app: RepdeskApp, 
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert labels[0].startswith("the whole deal #1 Fleet tracking rollout")
         assert labels[-1] == "call 15 Nov 09:30 · connected · Asked for 10% off"
-        await pilot.press("end", "enter")
+        # j and k move as on the board: `j j enter` once deleted the whole deal (an audit).
+        await pilot.press("j", "j", "k", *"j" * (options.option_count - 2))
+        assert options.highlighted == options.option_count - 1
+        await pilot.press("enter")
         await until(pilot, lambda: db(home, "SELECT count(*) FROM activity") == [(0,)])
         assert isinstance(app.screen, DealScreen)
         assert db(home, "SELECT kind, item_id, deal_id FROM trash") == [("activity", 1, 1)]

@@ -23,6 +23,7 @@ from repdesk.tui.lifecycle import DismissedOnce
 from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
+from repdesk.tui.widgets.pick_list import PickList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
@@ -53,7 +54,7 @@ class PickScreen(DismissedOnce, ModalScreen[Any]):
         with Vertical():
             yield Static(Text(printable(self.heading)), id="pick-title")
             # Text, not str: a title or a note with [brackets] is never markup here.
-            yield OptionList(*(Option(Text(printable(label))) for label, _ in self.choices))
+            yield PickList(*(Option(Text(printable(label))) for label, _ in self.choices))
             yield Static(Text(self.keys), id="pick-keys")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -104,7 +105,7 @@ class TrashScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
         yield Static(id="trash-title")
-        yield OptionList(id="trash-list")
+        yield PickList(id="trash-list")
         yield RepdeskFooter()
 
     def on_mount(self) -> None:

@@ -38,6 +38,7 @@ from repdesk.storage.models import saved_id
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.widgets.footer import RepdeskFooter
+from repdesk.tui.widgets.pick_list import PickList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 # What a link's URI keeps as it is: printable ASCII. The URI is written into the terminal's
@@ -180,7 +181,7 @@ class RecordScreen(DeskScreen):
         yield QuotaStrip(id="quota-strip")
         with Vertical():
             yield Static(id="record-head")
-            yield OptionList(id="record-list")
+            yield PickList(id="record-list")
         yield RepdeskFooter()
 
     def on_mount(self) -> None:
@@ -409,7 +410,7 @@ class CaptureScreen(DeskScreen):
             id="capture-help",
         )
         yield Input(value=self.paths, placeholder="~/Mail/today.mbox ~/calendar.ics", id="paths")
-        yield OptionList(id="capture-list")
+        yield PickList(id="capture-list")
         yield RepdeskFooter()
 
     def on_mount(self) -> None:

@@ -27,6 +27,7 @@ from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.widgets.footer import RepdeskFooter
+from repdesk.tui.widgets.pick_list import PickList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 MARKS = {"kept": ("✓ kept", "green"), "missed": ("✗ missed", "red"), "open": ("? open", "yellow")}
@@ -146,7 +147,7 @@ class ReviewScreen(DeskScreen):
         yield QuotaStrip(id="quota-strip")
         yield Static(id="review-heading")
         yield Static(id="review-commitments-title")
-        yield OptionList(id="review-commitments")
+        yield PickList(id="review-commitments")
         with VerticalScroll(id="review-body"):
             yield Static(id="review-changes")
         yield RepdeskFooter()

@@ -20,6 +20,7 @@ from repdesk.tui.forms import FieldSpec, FormScreen
 from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
+from repdesk.tui.widgets.pick_list import PickList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
@@ -54,7 +55,7 @@ class StagesScreen(DeskScreen):
             ),
             id="stages-title",
         )
-        yield OptionList(id="stages-list")
+        yield PickList(id="stages-list")
         yield RepdeskFooter()
 
     def on_mount(self) -> None:

@@ -23,6 +23,7 @@ from repdesk.core.text import printable
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.screens.base import DeskScreen
 from repdesk.tui.widgets.footer import RepdeskFooter
+from repdesk.tui.widgets.pick_list import PickList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
@@ -60,7 +61,7 @@ class ConflictsScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
         yield Static(id="conflicts-title")
-        yield OptionList(id="conflicts-list")
+        yield PickList(id="conflicts-list")
         yield RepdeskFooter()
 
     def on_mount(self) -> None:
