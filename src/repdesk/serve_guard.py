@@ -3,8 +3,10 @@ open in the rep's browser, which can then read the board and press keys.
 
 As Jupyter does it: a secret token in the address `repdesk serve` prints, checked on every
 request (the first page load trades it for a cookie, so the page's own scripts and its
-WebSocket need not carry it); the WebSocket must also come from the served origin; an address
-other than loopback is served over TLS only.
+WebSocket need not carry it; the cookie holds a secret of its own, not the token, as a
+browser sends a host's cookies to every port of it); no log line holds either; the WebSocket
+must also come from the served origin; an address other than loopback is served over TLS
+only.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import secrets
 import socket
 import ssl
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler, Middleware
 from textual_serve.server import Server
 
@@ -49,6 +52,8 @@ class Guard:
     port: int
     token: str
     ssl_context: ssl.SSLContext | None = None
+    # What the cookie holds: this serve's own secret, traded for the token on the first load.
+    session: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     @property
     def origin(self) -> str:
@@ -70,7 +75,14 @@ class Guard:
         return f"repdesk-serve-{self.port}"
 
     def token_matches(self, given: str | None) -> bool:
-        return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
+        return _same(given, self.token)
+
+    def session_matches(self, given: str | None) -> bool:
+        return _same(given, self.session)
+
+
+def _same(given: str | None, secret: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), secret.encode())
 
 
 def make_guard(
@@ -131,14 +143,14 @@ def guard_middleware(guard: Guard) -> Middleware:
                 redirect = web.HTTPFound(target)
                 redirect.set_cookie(
                     guard.cookie,
-                    guard.token,
+                    guard.session,
                     httponly=True,
                     samesite="Strict",
                     secure=guard.ssl_context is not None,
                     path="/",
                 )
                 raise redirect
-        elif not guard.token_matches(request.cookies.get(guard.cookie)):
+        elif not guard.session_matches(request.cookies.get(guard.cookie)):
             raise _refuse(web.HTTPForbidden, "no token: open the address `repdesk serve` printed")
         response = await handler(request)
         if not response.prepared:  # a WebSocket's headers went out when it opened
@@ -149,6 +161,16 @@ def guard_middleware(guard: Guard) -> Middleware:
         return response
 
     return check
+
+
+class TokenlessAccessLog(AbstractAccessLogger):
+    """aiohttp's access log line holds the request line, the token in its query included, and
+    the serve's output may be kept (a redirected log, the journal): the path alone here."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s', request.remote, request.method, request.path, response.status
+        )
 
 
 class GuardedServer(Server):
@@ -189,6 +211,7 @@ class GuardedServer(Server):
             port=self.port,
             ssl_context=self.guard.ssl_context,
             handle_signals=False,
+            access_log_class=TokenlessAccessLog,
             loop=loop,
             print=lambda *args: None,
         )
