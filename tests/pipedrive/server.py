@@ -6,6 +6,8 @@ contract error in `server.errors`, which the tests' fixture fails on.
 Faults are queued by the tests: `server.fail(status, times=N, when=...)` answers N matching
 requests with that status (429 with Retry-After, 500, 401); `server.hang_on_create = N`
 keeps the Nth create's answer forever (the object is made; the client never hears it);
+`server.bad_gateway_after_create = N` makes the next N creates' objects, then answers 502 (a
+proxy that lost the answer);
 `server.send_raw(body, ...)` answers with bytes no document allows (a hostile or broken
 server: the contract is not checked for them).
 """
@@ -109,6 +111,7 @@ class Pipedrive:
         self.raw: list[Fault] = []
         self.creates = 0
         self.hang_on_create: int | None = None
+        self.bad_gateway_after_create = 0
         self.hanging = threading.Event()
         self.release = threading.Event()
         self.token = TOKEN
@@ -231,6 +234,9 @@ class Pipedrive:
                 self.hanging.set()
                 self.release.wait(60)
                 return 599, {}, {}
+            if self.bad_gateway_after_create > 0:
+                self.bad_gateway_after_create -= 1
+                return 502, {"success": False, "error": "Bad Gateway"}, {}
             return 200, {"success": True, "data": made}, {}
         if item_id is None or item_id not in store or store[item_id].get("is_deleted"):
             return 404, {"success": False, "error": "Entity was not found"}, {}

@@ -21,6 +21,7 @@ from tests.shell import ok, refused
 from repdesk.services import activities, deals, followups, trash
 from repdesk.storage.models import Activity, Deal, FollowUp, SyncOutbox
 from repdesk.storage.store import make_engine, read_session, write_session
+from repdesk.sync.connector import SyncError
 from repdesk.sync.engine import conflicts, settle
 from repdesk.sync.pipedrive import PipedriveClient
 
@@ -287,6 +288,42 @@ def test_a_500_in_the_middle_of_the_pages_is_retried_and_all_1200_deals_arrive(
     pages = [p for m, p in api.log if m == "GET" and p.endswith("/api/v2/deals")]
     assert len(pages) >= 4  # three pages of 500 at most, one of them asked twice
     assert waits.seconds  # the 500 was waited out, then retried
+
+
+def test_a_create_whose_answer_is_lost_is_found_not_made_twice(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    """A 502 or a timeout after Pipedrive made the object: sent again as it was, it was made
+    twice, and the copy came back to the desk as a second deal (found by an audit)."""
+    api, url = crm
+    deal_id = add_deal(desk, "Timeout deal", value_cents=12_300, company="Acme")
+    api.bad_gateway_after_create = 2  # the organization and the deal are made; both 502
+    report = sync(desk, url)
+    assert api.count("deals", title="Timeout deal") == 1
+    assert api.count("organizations", name="Acme") == 1
+    assert any("did not answer its create but had made it" in n for n in report.notes)
+    with write_session(desk) as session:
+        activities.log_activity(session=session, deal_id=deal_id, kind="call", text="gateway")
+    api.bad_gateway_after_create = 1
+    sync(desk, url)
+    assert len([a for a in api.objects["activities"].values() if "gateway" in str(a)]) == 1
+    sync(desk, url)
+    with read_session(desk) as session:
+        assert session.execute(select(func.count()).select_from(Deal)).scalar_one() == 1
+    assert len([a for a in api.objects["activities"].values() if "gateway" in str(a)]) == 1
+
+
+def test_a_create_pipedrive_never_made_stops_the_sync_and_is_sent_once_by_the_next(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    api, url = crm
+    add_deal(desk, "Never made")
+    api.fail(503, times=1, when=lambda method, path: method == "POST")
+    with pytest.raises(SyncError, match="did not answer the create"):
+        sync(desk, url)
+    assert api.count("deals", title="Never made") == 0
+    sync(desk, url)
+    assert api.count("deals", title="Never made") == 1
 
 
 def test_a_revoked_token_is_one_line_and_loses_nothing(

@@ -52,6 +52,11 @@ def short_reason(exc: BaseException) -> str:
     return "failed"
 
 
+class Unanswered(SyncError):
+    """A create went out but its answer never came (a timeout, a dropped connection, a 5xx):
+    the CRM may have made the object. Never sent again blindly: the sync looks for it first."""
+
+
 class NotThere(SyncError):
     """The object is gone on the CRM's side (404/410): a delete already done, a deal deleted."""
 

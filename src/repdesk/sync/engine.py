@@ -54,6 +54,7 @@ from repdesk.sync.connector import (
     RemoteStage,
     SyncBusy,
     SyncError,
+    Unanswered,
 )
 from repdesk.sync.mapping import View
 
@@ -191,6 +192,7 @@ class Sync:
         self._contact_ids: dict[str, Any] = {}
         self._seen_activities: set[int] = set()  # pulled this run: known not deleted
         self._contacts: dict[tuple[Any, ...], int] = {}  # see _known_contact
+        self._marked_at = clock.now()  # when the batch's creates were marked as under way
 
     # ------------------------------------------------------------ the run
 
@@ -1141,7 +1143,7 @@ class Sync:
         if fresh:
             # The intent, committed before any request: a run killed after a create reached
             # Pipedrive finds what it made (see _find_made) instead of making it again.
-            moment = clock.now()
+            moment = self._marked_at = clock.now()
             with write_session(self.engine) as session:
                 for kind in {p.kind for p in fresh}:
                     ids = [p.local_id for p in fresh if p.kind == kind]
@@ -1394,19 +1396,32 @@ class Sync:
         with read_session(self.engine) as session:
             intent = state.instant(state.get(session, key))
         if intent is not None:
-            for item in self.crm.changed(
-                remote_type, since=_rfc3339(intent - LOOKBACK), owner_id=self.user_id
-            ):
-                if str(item.get("name") or "") == values["name"]:
-                    self._forget(key)
-                    return int(item["id"])
+            found = self._made_contact(remote_type, values, intent)
+            if found is not None:
+                self._forget(key)
+                return found
+        intent = clock.now()
         with write_session(self.engine) as session:
-            state.put(session, key, clock.now().isoformat())
-        made = self.crm.create(
-            remote_type, {**values, "owner_id": self.user_id} if self.user_id else values
-        )
+            state.put(session, key, intent.isoformat())
+        try:
+            made = self.crm.create(
+                remote_type, {**values, "owner_id": self.user_id} if self.user_id else values
+            )
+        except Unanswered:  # made or not: looked for now, and by the next sync if not found
+            found = self._made_contact(remote_type, values, intent)
+            if found is None:
+                raise
+            made = {"id": found}
         self._forget(key)
         return int(made["id"])
+
+    def _made_contact(self, remote_type: str, values: Obj, intent: datetime) -> int | None:
+        for item in self.crm.changed(
+            remote_type, since=_rfc3339(intent - LOOKBACK), owner_id=self.user_id
+        ):
+            if str(item.get("name") or "") == values["name"]:
+                return int(item["id"])
+        return None
 
     def _forget(self, key: str) -> None:
         with write_session(self.engine) as session:
@@ -1425,8 +1440,21 @@ class Sync:
             payload = self._create_payload(
                 plan.kind, plan.remote_type, plan.view, plan.deal_remote, plan.local_id
             )
-            made = self.crm.create(plan.remote_type, payload)
-            self.report.created += 1
+            try:
+                made = self.crm.create(plan.remote_type, payload)
+            except Unanswered:
+                # Made or not: what Pipedrive now holds says. Not found, the sync stops with
+                # the intent kept, and the next one looks again before sending it (_recover).
+                since = plan.sending_since or self._marked_at
+                made = self._find_made(plan.remote_type, plan.view, plan.deal_remote, since)
+                if made is None:
+                    raise
+                self.report.notes.append(
+                    f"{plan.kind.replace('_', '-')} #{plan.local_id}: Pipedrive did not answer "
+                    "its create but had made it; linked, not sent again"
+                )
+            else:
+                self.report.created += 1
         else:
             self.report.notes.append(
                 f"{plan.kind.replace('_', '-')} #{plan.local_id}: found in Pipedrive from an "

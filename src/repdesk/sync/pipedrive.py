@@ -31,6 +31,7 @@ from repdesk.sync.connector import (
     RateLimited,
     RemoteStage,
     SyncError,
+    Unanswered,
     Unreachable,
 )
 from repdesk.sync.mapping import instant
@@ -64,6 +65,19 @@ def _seconds(raw: str) -> float | None:
             moment = moment.replace(tzinfo=UTC)
         seconds = (moment - datetime.now(UTC)).total_seconds()
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+# A request that never left: sent again safely, a create included.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _unanswered(path: str, why: str) -> Unanswered:
+    """A create may have been made even though its answer failed: sent again, it could be
+    made twice (found by an audit). The sync looks for it instead (engine.py, _create)."""
+    return Unanswered(
+        f"Pipedrive did not answer the create {path} ({why}); the next sync looks for what it "
+        "may have made before sending it again"
+    )
 
 
 def _wait_seconds(response: httpx.Response, attempt: int) -> float:
@@ -108,6 +122,8 @@ class PipedriveClient:
             try:
                 response, raw = self._exchange(method, path, params, body)
             except httpx.TransportError as exc:
+                if method == "POST" and not isinstance(exc, _NOT_SENT):
+                    raise _unanswered(path, str(exc) or type(exc).__name__) from None
                 attempt += 1
                 # Not even a first connection: offline (or a wrong address). Said at once; a
                 # connection lost in the middle of a sync is tried again.
@@ -121,7 +137,9 @@ class PipedriveClient:
                 continue
             self.requests += 1
             status = response.status_code
-            if status == 429 or status >= 500:
+            if status >= 500 and method == "POST":
+                raise _unanswered(path, f"{status} {response.reason_phrase}")
+            if status == 429 or status >= 500:  # a 429 was not carried out: sent again
                 attempt += 1
                 wait = _wait_seconds(response, attempt)
                 if attempt > RETRIES or wait > MAX_WAIT:
