@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.shell import ok, refused
+from tests.shell import ok, refused, run
 
 
 def test_a_contact_added_put_on_deals_with_roles_and_edited(home) -> None:  # type: ignore[no-untyped-def]
@@ -92,3 +92,30 @@ def test_deal_add_checks_an_email_and_a_phone_as_contact_add_does(home) -> None:
     )
     shown = json.loads(ok("deal", "show", "Shell deal", "--json"))
     assert (shown["email"], shown["phone"]) == ("ana@acme.example", "+34 600 123 456")
+
+
+def test_deal_add_contact_never_takes_a_part_of_a_name_or_one_of_several(home) -> None:  # type: ignore[no-untyped-def]
+    """Found by a hostile test: "--contact Ana" put Ana Ruiz of another company on the deal,
+    and an address two contacts have made a contact named after the address."""
+    ok("contact", "add", "Ana Ruiz", "--company", "Acme Logistics", "--email", "ana@acme.example")
+    assert "with Ana\n" in ok("deal", "add", "D1", "--company", "Other Co", "--contact", "Ana")
+    # The whole name: that contact, at their company; at another company, someone new.
+    assert "(Acme Logistics)" in ok("deal", "add", "D2", "--contact", "ana ruiz")
+    ok("deal", "add", "D3", "--company", "Other Co", "--contact", "Ana Ruiz")
+    names = {(c["name"], c["company"]) for c in json.loads(ok("contact", "list", "--json"))}
+    assert names == {("Ana", "Other Co"), ("Ana Ruiz", "Acme Logistics"), ("Ana Ruiz", "Other Co")}
+    assert "no contact #-1" in refused("deal", "add", "D4", "--contact", "-1")
+    code, _, err = run("contact", "add", "Shared inbox", "--email", "ANA@acme.example")
+    assert code == 0 and "Note: ANA@acme.example is also the address of #1 Ana Ruiz" in err
+    err = refused("deal", "add", "D5", "--contact", "ana@acme.example")
+    assert "'ana@acme.example' is several contacts: 1: Ana Ruiz; 4: Shared inbox. Use" in err
+    assert "D5" not in ok("deal", "list")
+
+
+def test_a_contact_put_on_a_deal_works_where_the_deal_is(home) -> None:  # type: ignore[no-untyped-def]
+    ok("deal", "add", "Fleet rollout", "--company", "Acme Logistics")
+    out = ok("contact", "add", "Luis Ortega", "--deal", "Fleet rollout", "--role", "champion")
+    assert out.startswith("Added contact #1 Luis Ortega · Acme Logistics")
+    assert "#1 Luis Ortega" in ok("company", "show", "Acme")
+    ok("contact", "add", "Consultant", "--deal", "Fleet rollout", "--company", "Own Firm")
+    assert "Consultant · Own Firm · 1 deal" in ok("contact", "list")

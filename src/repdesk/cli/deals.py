@@ -12,7 +12,7 @@ from repdesk.cli.shell import Desk, UsageError
 from repdesk.cli.trash import trashed_line
 from repdesk.core import clock, formatting
 from repdesk.core.currencies import check_code
-from repdesk.core.domain import CONTACT_ROLES, row_id
+from repdesk.core.domain import CONTACT_ROLES
 from repdesk.core.money import format_money, parse_money
 from repdesk.core.text import printable
 
@@ -38,7 +38,7 @@ def cmd_deal_add(desk: Desk, args: argparse.Namespace) -> int:
     with desk.write() as session:
         # --contact names a contact on the desk (by id, name or address); a name the desk
         # does not know yet becomes a new contact, with --email and --phone as theirs.
-        known = _known_contact(session, args.contact)
+        known = people.contact_for_deal(session=session, ref=args.contact, company=args.company)
         deal = deals.create_deal(
             session=session,
             title=args.title,
@@ -77,22 +77,6 @@ def _warn_unrated(desk: Desk, currency: str) -> None:
         f"Warning: this deal in {currency} is left out of every KPI until the settings have "
         f"a rate for {currency}: {rates_to_add([currency])}\n"
     )
-
-
-def _known_contact(session: Session, ref: str) -> Contact | None:
-    """The contact `deal add --contact` names, or None for a name the desk does not know (an
-    id that is no contact's, or text matching several, is refused)."""
-    from repdesk.core.errors import NotFound
-    from repdesk.services import people
-
-    if not ref.strip():
-        return None
-    try:
-        return people.find_contact(session=session, ref=ref)
-    except NotFound:
-        if row_id(ref) is not None:
-            raise
-        return None
 
 
 def _with_contact(
@@ -380,7 +364,10 @@ def _add_arguments(add: argparse.ArgumentParser) -> None:
     for flag, about in DEAL_TEXT_FIELDS:
         add.add_argument(f"--{flag}", default="", help=about)
     add.add_argument(
-        "--contact", default="", metavar="NAME|ID", help="a contact (a new name adds one)"
+        "--contact",
+        default="",
+        metavar="NAME|ID",
+        help="a contact: an id, an address or a whole name (one the desk does not know adds them)",
     )
     add.add_argument("--role", type=shell.given, metavar="R", help=", ".join(CONTACT_ROLES))
     add.add_argument("--value", type=shell.given, help="e.g. 12500, 12,500.50 or 12.5k")

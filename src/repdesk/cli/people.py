@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ from repdesk.core.text import printable
 from repdesk.storage.models import saved_id
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from repdesk.services.people import Person
 
 
@@ -76,17 +79,19 @@ def cmd_contact_add(desk: Desk, args: argparse.Namespace) -> int:
     if args.role is not None and args.deal is None:
         raise UsageError("--role needs --deal DEAL (the deal the contact plays it on)")
     with desk.write() as session:
+        deal = deals.find_deal(session=session, ref=args.deal) if args.deal is not None else None
+        shared = _shared_addresses(session, args.email, besides=None)
         contact = people.add_contact(
             session=session,
             name=args.name,
             emails=args.email,
             phones=args.phone,
-            company=args.company or "",
+            # Put on a deal, they work where the deal is unless told otherwise.
+            company=args.company if args.company is not None else (deal.company if deal else ""),
             title=args.title or "",
         )
         line = f"Added contact {person_line(people.person(session, contact))}"
-        if args.deal is not None:
-            deal = deals.find_deal(session=session, ref=args.deal)
+        if deal is not None:
             people.link_contact(
                 session=session,
                 deal_id=saved_id(deal),
@@ -95,7 +100,30 @@ def cmd_contact_add(desk: Desk, args: argparse.Namespace) -> int:
             )
             line += f", {role} on #{deal.id} {printable(deal.title)}"
     shell.out(line)
+    _say_shared(shared)
     return 0
+
+
+def _shared_addresses(session: Session, addresses: list[str], *, besides: int | None) -> list[str]:
+    """Notes for addresses another contact has already: allowed (a shared mailbox is real),
+    but mail from one then matches both, so capture lists it instead of placing it."""
+    from repdesk.services import people
+
+    notes = []
+    for address in dict.fromkeys(a.strip() for a in addresses if a.strip()):
+        others = [c for c in people.contacts_with_address(session, address) if c.id != besides]
+        if others:
+            names = ", ".join(f"#{c.id} {printable(c.name)}" for c in others[:3])
+            notes.append(
+                f"Note: {printable(address)} is also the address of {names}: mail from it "
+                "matches each of them, so capture lists it instead of placing it"
+            )
+    return notes
+
+
+def _say_shared(notes: list[str]) -> None:
+    for note in notes:
+        sys.stderr.write(note + "\n")
 
 
 def cmd_contact_list(desk: Desk, args: argparse.Namespace) -> int:
@@ -157,6 +185,7 @@ def cmd_contact_edit(desk: Desk, args: argparse.Namespace) -> int:
         )
     with desk.write() as session:
         contact = people.find_contact(session=session, ref=args.contact)
+        shared = _shared_addresses(session, args.email, besides=contact.id)
         people.edit_contact(
             session=session,
             contact_id=saved_id(contact),
@@ -170,6 +199,7 @@ def cmd_contact_edit(desk: Desk, args: argparse.Namespace) -> int:
         )
         line = f"Contact {person_line(people.person(session, contact))}"
     shell.out(line)
+    _say_shared(shared)
     return 0
 
 

@@ -183,6 +183,33 @@ def find_contact(*, session: Session, ref: str) -> Contact:
     return _by_ref(session, Contact, ref, "contact", "repdesk contact list")
 
 
+def contact_for_deal(*, session: Session, ref: str, company: str = "") -> Contact | None:
+    """The contact `deal add --contact REF` puts on a new deal: by id, by an address one
+    contact has, or by their whole name (at `company` when one is given); None for someone the
+    desk does not know, who becomes a new contact. Never a part of a name: "Ana" once put Ana
+    Ruiz of another company on the deal (found by a hostile test)."""
+    text = ref.strip()
+    if not text:
+        return None
+    if _NUMBER.fullmatch(text):
+        number = row_id(text)
+        found = session.get(Contact, number) if number is not None else None
+        if found is None:
+            raise NotFound(f"no contact #{text[:20]}; `repdesk contact list` shows the ids")
+        return found
+    if "@" in text:
+        matches = contacts_with_address(session, text)
+    else:
+        matches = contacts_named(session, text)
+        at = company_named(session, company) if company.strip() else None
+        if company.strip():
+            matches = [c for c in matches if at is not None and c.company_id == at.id]
+    if len(matches) > 1:
+        shown = "; ".join(f"{c.id}: {c.name}" for c in matches[:10])
+        raise Ambiguous(f"{ref!r} is several contacts: {shown}. Use the id.")
+    return matches[0] if matches else None
+
+
 def contacts_with_address(session: Session, address: str) -> list[Contact]:
     wanted = address.strip().casefold()
     rough = session.exec(
