@@ -367,7 +367,7 @@ def _add_arguments(add: argparse.ArgumentParser) -> None:
         "--contact",
         default="",
         metavar="NAME|ID",
-        help="a contact: an id, an address or a whole name (one the desk does not know adds them)",
+        help="a contact: an id, an address or a whole name (a name the desk lacks adds one)",
     )
     add.add_argument("--role", type=shell.given, metavar="R", help=", ".join(CONTACT_ROLES))
     add.add_argument("--value", type=shell.given, help="e.g. 12500, 12,500.50 or 12.5k")
