@@ -326,6 +326,28 @@ def test_a_create_pipedrive_never_made_stops_the_sync_and_is_sent_once_by_the_ne
     assert api.count("deals", title="Never made") == 1
 
 
+def test_a_forgotten_stage_mapping_is_made_again_and_a_new_stage_gets_one(
+    home: Path, desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `sync stages --reset` on a linked desk the mapping was never made again: moves
+    went nowhere and Pipedrive's came in as conflicts (found by an audit)."""
+    api, url = crm
+    point_settings_at(home, url)
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+    fleet = linked_desk(desk, url)
+    assert "Qualified -> 103" in ok("sync", "stages")
+    assert "asks for it again" in ok("sync", "stages", "--reset")
+    assert "1 desk stage" not in ok("sync", "pipedrive")  # all six, matched again
+    assert "Qualified -> 103" in ok("sync", "stages")
+    ok("deal", "move", str(fleet), "Qualified")
+    ok("sync", "pipedrive")
+    assert remote_deal(api, "Fleet rollout")["stage_id"] == 103
+    ok("stage", "add", "Proposal Made", "--after", "Qualified", "--probability", "45")
+    assert "1 desk stage matched" in ok("sync", "pipedrive")
+    assert "Proposal Made -> 105" in ok("sync", "stages")
+    assert ok("sync", "conflicts").startswith("No conflicts")
+
+
 def test_a_revoked_token_is_one_line_and_loses_nothing(
     home: Path, desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

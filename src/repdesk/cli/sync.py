@@ -116,13 +116,13 @@ def cmd_sync_stages(desk: Any, args: argparse.Namespace) -> int:
     if args.reset:
         with desk.write() as session:
             state.forget(session, state.STAGE_MAP)
-        _out("Stage mapping forgotten: the next first sync asks again.")
+        _out("Stage mapping forgotten: the next `repdesk sync pipedrive` asks for it again.")
         return 0
     with desk.read() as session:
         stored = state.get_json(session, state.STAGE_MAP, {})
         names = {s.id: s.name for s in deals.stages(session=session)}
     if not stored:
-        _out("No stage mapping yet: the first `repdesk sync pipedrive` asks for it.")
+        _out("No stage mapping yet: the next `repdesk sync pipedrive` asks for it.")
         return 0
     _out("Desk stage -> Pipedrive stage id:")
     for desk_id, remote_id in stored.items():

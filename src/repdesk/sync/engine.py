@@ -216,6 +216,8 @@ class Sync:
                 return self.report
             if not linked:
                 self._link()
+            else:
+                self._complete_stage_map()
             self._load_marks()
             self._recover()
             self._pull()
@@ -332,9 +334,35 @@ class Sync:
                     session.execute(insert(table_of(SyncOutbox)), rows)
             state.put(session, LINKED_KEY, moment.isoformat())
 
-    def _map_stages(self, desk: list[Stage], remote: list[RemoteStage]) -> dict[int, int]:
-        """Each open desk stage to a stage of the pipeline: same name first, else the stage at
-        the same place; the rep confirms or changes each (asked once, then stored)."""
+    def _complete_stage_map(self) -> None:
+        """A linked desk's stages that have no Pipedrive stage (all of them after `repdesk sync
+        stages --reset`, or one added on the desk since) are mapped as at the first sync.
+        Without it, stage moves went nowhere and Pipedrive's came in as conflicts (found by an
+        audit)."""
+        with read_session(self.engine) as session:
+            stored = {
+                int(k): int(v) for k, v in state.get_json(session, state.STAGE_MAP, {}).items()
+            }
+            desk_stages = deal_service.stages(session=session)
+        missing = {saved_id(s) for s in desk_stages if s.kind == "open"} - set(stored)
+        if not missing:
+            return
+        stored.update(self._map_stages(desk_stages, self.crm.stages(), only=missing))
+        if self.ask_stage is None:
+            self.report.notes.append(
+                f"{len(missing)} desk stage{'s' if len(missing) != 1 else ''} matched to "
+                "Pipedrive's by name, else by place: `repdesk sync stages` shows how."
+            )
+        with write_session(self.engine) as session:
+            session.info[APPLYING] = True
+            state.put(session, state.STAGE_MAP, _j(stored))
+
+    def _map_stages(
+        self, desk: list[Stage], remote: list[RemoteStage], *, only: set[int] | None = None
+    ) -> dict[int, int]:
+        """Each open desk stage (of `only`, when given) to a stage of the pipeline: same name
+        first, else the stage at the same place; the rep confirms or changes each (asked once,
+        then stored)."""
         pipelines = sorted({s.pipeline_id for s in remote})
         if not pipelines:
             raise SyncError("Pipedrive has no pipeline with stages: add one there first")
@@ -352,6 +380,8 @@ class Sync:
         mapping_: dict[int, int] = {}
         open_stages = [s for s in desk if s.kind == "open"]
         for index, stage in enumerate(open_stages):
+            if only is not None and saved_id(stage) not in only:
+                continue
             guess = by_name.get(stage.name.casefold()) or ordered[min(index, len(ordered) - 1)]
             if self.ask_stage is not None:
                 guess = self.ask_stage(stage, ordered, guess)
