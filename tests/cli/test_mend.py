@@ -100,6 +100,40 @@ def test_a_logged_activity_is_corrected_and_logged_earlier(desk: Path) -> None:
     assert code == 2 and "activity: 'x' is not valid" in err
 
 
+def test_a_call_logged_for_an_earlier_day_answers_only_what_was_due_by_then(desk: Path) -> None:
+    """Found by an audit: a call logged for 19 Nov completed the step due on 23 Nov."""
+    ok("log", "call", "1", "--at", "-1d")  # `-1d` is a value, not an unknown option
+    assert json.loads(ok("deal", "show", "1", "--json"))["follow_ups"][0]["due_on"] == "2026-11-23"
+
+
+def test_a_touch_before_the_first_contact_moves_it_back(desk: Path) -> None:
+    ok("log", "call", "1", "--at", "2026-09-20 10:00")
+    assert "first contact:  2026-09-20" in ok("deal", "show", "1")
+    assert ok("deal", "won", "1", "--on", "2026-09-25").startswith("Won #1")
+    ok("log", "email", "2", "--note", "x")
+    ok("activity", "edit", "4", "--at", "2026-09-01 08:00")
+    assert "first contact:  2026-09-01" in ok("deal", "show", "2")
+
+
+def test_an_activity_before_1900_in_utc_is_refused_where_it_is_typed(
+    desk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1900-01-01 00:00 in a zone ahead of UTC is 1899 in UTC: taken, the desk's own JSON
+    export could not be imported (found by a hostile test)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Etc/GMT-14")
+    time.tzset()
+    try:
+        err = refused("log", "call", "1", "--at", "1900-01-01 00:00")
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+    assert "a date from 1900-01-01 to 9990-12-31" in err
+    ok("export", "json", tmp_path / "desk.json")
+    ok("--home", tmp_path / "other", "import", tmp_path / "desk.json")
+
+
 def test_a_deal_keeps_its_own_notes(desk: Path, tmp_path: Path) -> None:
     assert ok("deal", "notes", "1", "Decides in December\\nPrefers mornings") == (
         "Notes of #1 Fleet rollout: 2 lines\n"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -61,10 +62,17 @@ def _terminal_columns() -> int:
     return columns or 80
 
 
+_NEGATIVE_OR_OFFSET = re.compile(r"^-\d+[a-z]*$|^-\d*\.\d+$")
+
+
 class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+        # A value like `-1d` (a day ago, as the dates take it) is a value, as `-1` is, not an
+        # unknown option: `--at -1d` said "expected one argument" (found by an audit). No
+        # option of repdesk's starts with a dash and a digit.
+        self._negative_number_matcher = _NEGATIVE_OR_OFFSET
 
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: the rep sees what was wrong and where to look.

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from repdesk.core import clock
+from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.errors import InvalidInput, NotFound
 from repdesk.services.deals import get_deal
 from repdesk.services.followups import When, add_follow_up, check_not_past, complete_follow_up
-from repdesk.storage.models import Activity, FollowUp, saved_id
+from repdesk.storage.models import Activity, Deal, FollowUp, saved_id
 
 CALL_OUTCOMES = ("connected", "left voicemail", "no answer", "meeting booked", "not interested")
 
@@ -42,19 +43,23 @@ def log_activity(
     if next_when is not None:
         check_not_past(next_when, clock.local_date(moment), "next")
     _check_note_has_text(kind, text)
-    get_deal(session=session, deal_id=deal_id)
+    deal = get_deal(session=session, deal_id=deal_id)
+    when = _checked_moment(at) if at is not None else moment
     activity = Activity(
-        deal_id=deal_id, kind=kind, at=at or moment, outcome=outcome, minutes=minutes, text=text
+        deal_id=deal_id, kind=kind, at=when, outcome=outcome, minutes=minutes, text=text
     )
     session.add(activity)
+    _first_contact_by(session, deal, when)
     following = None
     if kind != "note":  # a note to self answers nobody
+        # Due by the day it happened: a call logged for last week did not answer a step due
+        # since (found by an audit: it completed one due days after it).
         due = session.exec(
             select(FollowUp)
             .where(
                 FollowUp.deal_id == deal_id,
                 col(FollowUp.done_at).is_(None),
-                FollowUp.due_on <= clock.local_date(moment),
+                FollowUp.due_on <= clock.local_date(when),
             )
             .order_by(col(FollowUp.due_on), col(FollowUp.id))
         ).first()
@@ -75,6 +80,23 @@ def log_activity(
         )
     session.flush()
     return activity, following
+
+
+def _checked_moment(at: datetime) -> datetime:
+    """An activity's instant, inside the days a desk keeps in UTC too: 1900-01-01 00:00 typed
+    in a zone ahead of UTC is 1899 there, and the desk's own JSON export refused it."""
+    if not in_range(at.astimezone(UTC).date()):
+        raise InvalidInput("at", at.isoformat(timespec="minutes"), DAY_RANGE)
+    return at
+
+
+def _first_contact_by(session: Session, deal: Deal, at: datetime) -> None:
+    """A touch logged before the deal's first contact moves the first contact back to its
+    day: the rep was in touch then, and a close on that day is then allowed."""
+    day = clock.local_date(at)
+    if day < deal.first_contact:
+        deal.first_contact = day
+        session.add(deal)
 
 
 def timeline_activities(*, session: Session, deal_id: int, limit: int = 200) -> list[Activity]:
@@ -135,7 +157,8 @@ def edit_activity(
     if at is not None:
         if at > (now or clock.now()):
             raise InvalidInput("at", at.isoformat(), "now or earlier")
-        activity.at = at
+        activity.at = _checked_moment(at)
+        _first_contact_by(session, get_deal(session=session, deal_id=activity.deal_id), at)
     if outcome is not None:
         activity.outcome = outcome
     if text is not None:
