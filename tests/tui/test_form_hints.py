@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 from tests.shell import run
 from tests.tui.desks import build_small_desk, settings
 
+from repdesk.core import clock
 from repdesk.core.dates import parse_period
 from repdesk.tui import actions
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.gateway import DeskGateway
+
+
+TO_COME = {"next", "when", "expected_close"}  # fields of days to come
 
 
 def _examples(text: str) -> list[str]:
@@ -23,8 +28,15 @@ def _examples(text: str) -> list[str]:
     return [part.strip() for part in re.split(r",| or ", match[1]) if part.strip()]
 
 
-def test_every_example_a_form_shows_is_accepted_by_its_field(home: Path) -> None:
+@pytest.mark.parametrize("later", [False, True], ids=["pinned day", "a year on"])
+def test_every_example_a_form_shows_is_accepted_by_its_field(
+    home: Path, later: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """And still a year on: a date written in the code went by and was then refused when
+    typed (found by an audit)."""
     desk = DeskGateway(build_small_desk(home), settings())
+    if later:
+        monkeypatch.setenv("REPDESK_NOW", "2027-11-20T09:30:00+00:00")
     try:
         forms: list[FormScreen] = [
             actions.deal_form(desk, deal_id=None, stage_id=None),
@@ -44,6 +56,9 @@ def test_every_example_a_form_shows_is_accepted_by_its_field(home: Path) -> None
                 for example in _examples(spec.placeholder) + _examples(spec.hint):
                     spec.parse(example)  # raises (and names the example) when refused
                     checked += 1
+                    if spec.name in TO_COME and re.fullmatch(r"\d{4}-\d\d-\d\d", example):
+                        # Saved, a day gone by is refused: "today or later".
+                        assert date.fromisoformat(example) >= clock.today(), example
         assert checked >= 15
     finally:
         desk.close()

@@ -9,7 +9,7 @@ back); the screen pushes it with a callback that refreshes what it shows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypedDict
 
 from sqlmodel import Session
@@ -96,9 +96,24 @@ def _amount(
         raise FieldError(str(exc)) from None
 
 
-WHEN_HINT = "e.g. tomorrow, fri 10:00, +3d, 2026-12-01"
-# A day without a time (a close date): only forms that such a field takes.
-DATE_HINT = "e.g. fri, +2w, 2026-12-15"
+def when_hint() -> str:
+    """A next step's forms, its date one the field takes today (a date written in the code
+    went by and was then refused when typed: found by an audit)."""
+    return f"e.g. tomorrow, fri 10:00, +3d, {_days_on(10)}"
+
+
+def date_hint() -> str:
+    """A day without a time (a close date): only forms that such a field takes."""
+    return f"e.g. fri, +2w, {_days_on(30)}"
+
+
+def past_hint() -> str:
+    """A day that has been (won or lost on)."""
+    return f"e.g. yesterday, tue, {_days_on(-3)}"
+
+
+def _days_on(days: int) -> str:
+    return (clock.today() + timedelta(days=days)).isoformat()
 
 
 class _DealText(TypedDict):
@@ -143,7 +158,7 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             "Expected close",
             deal.expected_close.isoformat() if deal and deal.expected_close else "",
             parse=_date,
-            placeholder=DATE_HINT,
+            placeholder=date_hint(),
             aliases=("expected close",),
         ),
         FieldSpec("email", "Email", email, parse=_reach(reach.check_address, email)),
@@ -231,7 +246,7 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             placeholder="a digit picks; or type: tab or → completes",
             required=True,
         ),
-        FieldSpec("next", "Next step", parse=_when, placeholder=WHEN_HINT, aliases=("next",)),
+        FieldSpec("next", "Next step", parse=_when, placeholder=when_hint(), aliases=("next",)),
         FieldSpec("next_note", "Next step note"),
         FieldSpec("minutes", "Minutes", parse=quantities.parse_minutes),
         FieldSpec("at", "When", parse=_happened, placeholder="now; or e.g. yesterday 15:00"),
@@ -261,7 +276,7 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
 
 def follow_up_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
     fields = [
-        FieldSpec("when", "When", parse=_when, required=True, placeholder=WHEN_HINT),
+        FieldSpec("when", "When", parse=_when, required=True, placeholder=when_hint()),
         FieldSpec("note", "Note"),
         FieldSpec(
             "every",
@@ -385,7 +400,7 @@ def win_on(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
     previous = deal.stage_id
     fields = [
         FieldSpec("on", "Won on", "today", parse=_closed_on, required=True,
-                  placeholder="e.g. yesterday, tue, 2026-11-17", aliases=("date",)),
+                  placeholder=past_hint(), aliases=("date",)),
     ]  # fmt: skip
 
     async def submit(values: dict[str, Any]) -> Undo:
@@ -457,7 +472,7 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
     fields = [
         FieldSpec("outcome", "Outcome", suggestions=CALL_OUTCOMES, picks=CALL_OUTCOMES,
                   required=True, placeholder="a digit picks; or type: tab or → completes"),
-        FieldSpec("next", "Next step", suggested, parse=_when, placeholder=WHEN_HINT, hint=hint),
+        FieldSpec("next", "Next step", suggested, parse=_when, placeholder=when_hint(), hint=hint),
         FieldSpec("next_note", "Next step note", note),
         FieldSpec("kind", "Logged on the deal as", "call", kind="select", required=True,
                   options=[(kind, kind) for kind in ACTIVITY_KINDS]),
@@ -505,7 +520,7 @@ def reschedule_form(
     desk: DeskGateway, *, follow_up_id: int, title: str, current: str, note: str
 ) -> FormScreen:
     fields = [
-        FieldSpec("when", "New date", current, parse=_when, required=True, placeholder=WHEN_HINT),
+        FieldSpec("when", "New date", current, parse=_when, required=True, placeholder=when_hint()),
         FieldSpec("note", "Note", note),
     ]
 
