@@ -16,7 +16,6 @@ from repdesk.tui import actions
 from repdesk.tui.forms import FormScreen
 from repdesk.tui.gateway import DeskGateway
 
-
 TO_COME = {"next", "when", "expected_close"}  # fields of days to come
 
 
