@@ -122,6 +122,19 @@ def test_lost_deals_and_customer_scores_in_kpi(desk: Path) -> None:
     assert "Cleared the score" in ok("deal", "nps", "nordwind", "none")
 
 
+def test_a_long_lost_reason_is_refused_when_typed_and_cut_where_shown(desk: Path) -> None:
+    """A 5,000-character reason flooded the KPI pane and `kpi` (found by an audit): typed, a
+    reason is at most 200 characters; one from a CRM stays whole in --json and is cut on a
+    line."""
+    assert "a reason of at most 200 characters" in refused(
+        "deal", "lost", "acme", "--reason", "x" * 201
+    )
+    ok("deal", "lost", "acme", "--reason", "y" * 200, "--on", "2026-11-12")
+    text = ok("kpi")
+    assert "Lost by reason:    " + "y" * 39 + "… 1 deal €45,000" in text
+    assert json.loads(ok("kpi", "--json"))["lost_by_reason"][0]["reason"] == "y" * 200
+
+
 def test_the_weekly_review_from_the_shell(desk: Path) -> None:
     ok("deal", "move", "acme", "Negotiation")
     ok("deal", "won", "nordwind")

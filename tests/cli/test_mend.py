@@ -218,3 +218,27 @@ def test_a_change_is_kept_when_nobody_reads_what_it_says(
         os.close(spare)
     words = {"stage": "Gewonnen", "deal": "saved through a pipe", "activity": "said through a pipe"}
     assert words[command[0]] in ok(*saved)
+
+
+def test_a_closed_deal_is_reopened_by_reopen_only_and_an_open_one_is_not(desk: Path) -> None:
+    """`deal move` reopened a won deal without a word, its revenue leaving the figures (found
+    by a hostile test); `deal reopen` said "Reopened" of an open deal."""
+    ok("deal", "won", "1")
+    err = refused("deal", "move", "1", "Prospect")
+    assert "deal #1 is won (on 2026-11-20): `repdesk deal reopen 1 --stage STAGE`" in err
+    assert json.loads(ok("deal", "show", "1", "--json"))["status"] == "won"
+    assert "is open already: nothing to reopen" in refused("deal", "reopen", "2")
+    assert ok("deal", "reopen", "1", "--stage", "Demo").startswith("Reopened #1")
+
+
+def test_notes_from_stdin_that_are_not_text_get_one_line(
+    desk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes that are not UTF-8 crashed `deal notes -`, and a NUL was stored (then a
+    PostgreSQL move and the desk's own JSON export refused it): found by a hostile test."""
+    for data, said in ((b"\xff\xfe x", "not UTF-8 text"), (b"a\x00b", "a NUL character")):
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+        assert said in refused("deal", "notes", "1", "-")
+    assert json.loads(ok("deal", "show", "1", "--json"))["notes"] == ""
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"Zeile 1\nZeile 2\n")))
+    assert "2 lines" in ok("deal", "notes", "1", "-")

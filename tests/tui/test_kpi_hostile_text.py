@@ -48,6 +48,10 @@ def hostile_desk(home: Path) -> Any:
                 deals.win_deal(session=session, deal_id=deal.id)
             else:
                 deals.lose_deal(session=session, deal_id=deal.id, reason=text, competitor=text)
+        # A reason pages long, as a CRM may hold one: cut on the pane, not a flood of lines.
+        long = deals.create_deal(session=session, title="Long", currency="EUR", value_cents=10**9)
+        assert long.id is not None
+        deals.lose_deal(session=session, deal_id=long.id, reason="R" * 5000, from_crm=True)
     engine.dispose()
     return desk
 
@@ -77,6 +81,7 @@ async def test_hostile_names_never_crash_or_style_the_kpi_pane(home: Path) -> No
         lessons = str(screen.query_one("#kpi-lessons").render())
         assert "[red]x[/]" in lessons
         assert "\x1b" not in lessons and "\x00" not in lessons
+        assert "R" * 39 + "…" in lessons and "R" * 40 not in lessons
         strip = screen.query_one("#quota-strip")
         assert strip.render_line(0).text.strip()
         assert app.is_running

@@ -16,7 +16,7 @@ from repdesk.cli.shell import Desk, UsageError
 from repdesk.core import clock, formatting
 from repdesk.core.dates import Period
 from repdesk.core.money import format_money
-from repdesk.core.text import printable
+from repdesk.core.text import cut, printable
 from repdesk.storage import status_line
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
@@ -205,7 +205,7 @@ def lessons_rows(k: Any, currency: str) -> list[tuple[str, str]]:
 
     def groups(found: Any, nobody: str) -> str:
         shown = [
-            f"{printable(g.name) or nobody} {shell.count(g.count, 'deal')} "
+            f"{cut(g.name, LESSON_CHARS) or nobody} {shell.count(g.count, 'deal')} "
             f"{format_money(g.value_cents, currency)}"
             for g in found[:LESSONS_SHOWN]
         ]
@@ -222,6 +222,7 @@ def lessons_rows(k: Any, currency: str) -> list[tuple[str, str]]:
 
 
 LESSONS_SHOWN = 4  # the biggest reasons and competitors in the text; --json has them all
+LESSON_CHARS = 40  # of each reason's or competitor's name there (a typed reason is up to 200)
 
 
 # ---------------------------------------------------------------- the commands

@@ -72,6 +72,13 @@ def printable(text: str, *, multiline: bool = False) -> str:
     return text.replace("\r\n", "\n").translate(_LINES if multiline else _ONE_LINE)
 
 
+def cut(text: str, limit: int = 60) -> str:
+    """`text` as one printable line of at most `limit` characters: a name or a reason from an
+    import or a sync may be 100,000 characters long."""
+    text = printable(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def shown_value(text: str, limit: int = 40) -> str:
     """A value quoted in a message, cut short: a 5,000-digit paste must not fill the screen."""
     return repr(text if len(text) <= limit else text[:limit] + "…")

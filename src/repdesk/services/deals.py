@@ -520,11 +520,16 @@ def lose_deal(
     on: date | None = None,
     now: datetime | None = None,
     competitor: str | None = None,
+    from_crm: bool = False,
 ) -> Deal:
     """Lose a deal for `reason`; `competitor`: who it went to (kept on the deal, for what
-    lost deals teach, see reports/figures.py)."""
+    lost deals teach, see reports/figures.py). A reason the rep types is at most MAX_REASON
+    long; one `from_crm` is taken as the CRM has it (the screens cut what they show)."""
     if not reason.strip():
         raise InvalidInput("reason", reason, "why the deal was lost, e.g. 'price' or 'not a fit'")
+    if not from_crm and len(reason.strip()) > MAX_REASON:
+        # It names a slice of what lost deals teach: a pasted page would be one of its own.
+        raise InvalidInput("reason", reason, f"a reason of at most {MAX_REASON} characters")
     deal = _close(session, deal_id, "lost", on, now or clock.now(), reason.strip())
     if competitor is not None:
         set_competitor(session=session, deal_id=deal_id, competitor=competitor, now=now)
@@ -532,6 +537,7 @@ def lose_deal(
 
 
 MAX_COMPETITOR = 80
+MAX_REASON = 200
 
 
 def set_competitor(

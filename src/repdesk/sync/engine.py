@@ -25,10 +25,10 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlmodel import Session, col
 
 from repdesk.core import clock, dates
+from repdesk.core import text as core_text
 from repdesk.core.currencies import is_code
 from repdesk.core.domain import row_id
 from repdesk.core.errors import InvalidInput, RepdeskError
-from repdesk.core.text import printable
 from repdesk.services import activities as activity_service
 from repdesk.services import deals as deal_service
 from repdesk.services import followups as follow_up_service
@@ -775,7 +775,9 @@ class Sync:
                     deal_service.win_deal(session=session, deal_id=deal_id, on=day)
                 else:
                     reason = changes.get("lost_reason") or deal.lost_reason or "lost in Pipedrive"
-                    deal_service.lose_deal(session=session, deal_id=deal_id, reason=reason, on=day)
+                    deal_service.lose_deal(
+                        session=session, deal_id=deal_id, reason=reason, on=day, from_crm=True
+                    )
         elif deal.status != "open":
             if "close_date" in changes:
                 deal.closed_on = day
@@ -1602,8 +1604,7 @@ SHOWN_CHARS = 60
 
 def cut(text: str, limit: int = SHOWN_CHARS) -> str:
     """Text from either side as one printable line of at most `limit` characters."""
-    text = printable(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return core_text.cut(text, limit)
 
 
 def _shown(value: Any, stage_names: dict[int, str] | None = None) -> str:

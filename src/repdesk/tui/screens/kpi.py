@@ -21,7 +21,7 @@ from repdesk.core import clock, formatting
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.kpi import Kpis
 from repdesk.core.money import format_money
-from repdesk.core.text import printable
+from repdesk.core.text import cut, printable
 from repdesk.reports.figures import ClosedFigures, default_as_of
 from repdesk.reports.kpi_pane import KpiPane, kpi_pane
 from repdesk.reports.queries import SLICE_DIMENSIONS
@@ -260,7 +260,7 @@ def lessons_lines(k: Kpis, currency: str) -> Text:
             continue
         for n, group in enumerate(groups[:LESSONS_SHOWN]):
             text.append(" · " if n else "")
-            text.append(printable(group.name) or nobody)
+            text.append(cut(group.name, LESSON_CHARS) or nobody)
             text.append(
                 f" {group.count}× {format_money(_whole(group.value_cents), currency)}", "dim"
             )
@@ -283,6 +283,7 @@ def lessons_lines(k: Kpis, currency: str) -> Text:
 
 
 LESSONS_SHOWN = 4  # the biggest; `repdesk kpi --json` has them all
+LESSON_CHARS = 40  # of each name: a reason from an import or a sync may be pages long
 
 
 SLICE_TITLES = {"source": "Source", "product": "Product", "region": "Region", "segment": "Segment"}
