@@ -67,6 +67,24 @@ async def test_d_on_a_card_deletes_the_deal_and_u_brings_it_back_whole(
     assert db(home, "SELECT count(*) FROM trash") == [(0,)]
 
 
+async def test_the_delete_notice_shows_a_title_with_a_line_break_on_one_line(
+    app: RepdeskApp, home: Path
+) -> None:
+    """Found by an audit: the notice printed the title's line break, unlike undo's."""
+    from repdesk.services import deals
+    from repdesk.storage.store import make_engine, write_session
+
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        deals.edit_deal(session=session, deal_id=1, title="Fleet\nrollout\x1b[2J")
+    engine.dispose()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Proposal")
+        await pilot.press("D")
+        await until(pilot, lambda: said(app, "Deleted deal #1 Fleet⏎rollout␛[2J (Acme"))
+
+
 async def test_u_refuses_when_the_shell_changed_the_deal_since_and_keeps_its_write(
     app: RepdeskApp, home: Path
 ) -> None:

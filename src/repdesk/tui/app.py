@@ -443,7 +443,8 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return False
         self.remember_undo(undo)
-        self.notify(f"Deleted {item.what}: u undoes; the trash (T) keeps it 30 days.")
+        # The label holds the deal's title as typed: a line break in it broke the toast's line.
+        self.notify(f"Deleted {printable(item.what)}: u undoes; the trash (T) keeps it 30 days.")
         return True
 
     async def undo_last(self) -> None:

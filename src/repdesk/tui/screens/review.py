@@ -243,7 +243,7 @@ class ReviewScreen(DeskScreen):
         if problem is not None:
             self.notify(problem, severity="warning", timeout=8)
             return
-        self.notify(f"Marked {outcome}: {commitment.text}")
+        self.notify(f"Marked {outcome}: {printable(commitment.text)}")
         self.reload()
 
     async def action_delete(self) -> None:
@@ -259,7 +259,7 @@ class ReviewScreen(DeskScreen):
         if problem is not None:
             self.notify(problem, severity="warning", timeout=8)
             return
-        self.notify(f"Dropped: {commitment.text}")
+        self.notify(f"Dropped: {printable(commitment.text)}")
         self.reload()
 
     def action_back(self) -> None:
