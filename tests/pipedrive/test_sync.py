@@ -216,6 +216,28 @@ def test_desk_side_of_a_conflict_is_sent_when_the_rep_keeps_it(
     assert remote_deal(api, "Fleet rollout")["value"] == 48000
 
 
+def test_a_loss_on_the_desk_sends_no_reason_to_a_deal_pipedrive_has_won(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    """The status waits as a conflict; its lost reason once went alone, onto the won deal in
+    Pipedrive, and stayed there whichever side the rep kept (found by an audit)."""
+    api, url = crm
+    fleet = linked_desk(desk, url)
+    api.change("deals", remote_deal(api, "Fleet rollout")["id"], status="won")
+    with write_session(desk) as session:
+        deals.lose_deal(session=session, deal_id=fleet, reason="budget")
+    report = sync(desk, url)
+    assert report.conflicts == 1
+    remote = remote_deal(api, "Fleet rollout")
+    assert remote["status"] == "won" and not remote.get("lost_reason")
+    with read_session(desk) as session:
+        [conflict] = conflicts(session)
+    settle(desk, conflict.id, "desk")
+    sync(desk, url)
+    remote = remote_deal(api, "Fleet rollout")
+    assert (remote["status"], remote["lost_reason"]) == ("lost", "budget")
+
+
 def test_free_text_changed_on_both_sides_keeps_both(
     desk: Engine, crm: tuple[Pipedrive, str]
 ) -> None:

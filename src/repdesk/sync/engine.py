@@ -1363,7 +1363,13 @@ class Sync:
         if "stage" in diff and view["stage"] is not None:
             payload["stage_id"] = view["stage"]
         status = view["status"]
-        if "status" in diff or "close_date" in diff:
+        # The status goes when it changed; a close date or a lost reason alone only onto a
+        # deal Pipedrive has in the same status. With the status held in a conflict (Pipedrive
+        # has it won), a changed close date once sent the desk's status anyway, and the lost
+        # reason went alone (an audit).
+        status_goes = "status" in diff
+        as_there = base.get("status") == status
+        if status_goes or ("close_date" in diff and as_there):
             payload["status"] = status
             if status == "won" and view["close_date"]:
                 payload["won_time"] = mapping.close_instant(view["close_date"])
@@ -1371,7 +1377,7 @@ class Sync:
                 payload["lost_time"] = mapping.close_instant(view["close_date"])
             if status == "open" and view["stage"] is not None:
                 payload["stage_id"] = view["stage"]
-        if status == "lost" and ("lost_reason" in diff or "status" in diff):
+        if status == "lost" and (status_goes or ("lost_reason" in diff and as_there)):
             payload["lost_reason"] = view["lost_reason"]
         if "company" in diff and view["company"]:
             org_id = self._contact("organization", {"name": view["company"]}, local_id)
