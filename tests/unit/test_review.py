@@ -167,6 +167,15 @@ def test_a_week_reads_what_changed_in_it_from_the_histories(engine) -> None:  # 
     assert data["won"][0]["value"] == 10_000 and data["frozen_at"] is not None
 
 
+def test_a_new_deal_shows_the_stage_it_was_in_when_the_week_ended(engine) -> None:  # type: ignore[no-untyped-def]
+    """Found by an audit: a deal new in W46 and won in W47 read "Won" in W46's new deals."""
+    ids = _last_week(engine)
+    with write_session(engine) as session:
+        deals.win_deal(session=session, deal_id=ids["B"], on=date(2026, 11, 17), now=at(17))
+    page = _read(engine, LAST_WEEK)
+    assert [(x.title, x.note) for x in page.review.section("new")] == [("Brand new", "Prospect")]
+
+
 def test_a_closed_week_is_kept_as_it_ended(engine) -> None:  # type: ignore[no-untyped-def]
     ids = _last_week(engine)
     this_week = week_containing(FRIDAY)

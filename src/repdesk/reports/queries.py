@@ -359,9 +359,10 @@ for _suffix, _open in (("", _OPEN_THEN), ("_now", _OPEN_NOW)):
 _REVIEW_DEAL = "d.id, d.title, d.company, d.value_cents, d.currency"
 _OPEN_AT = """d.created_at < :as_of_end AND (d.status = 'open' OR d.closed_on > :as_of)"""
 _SQL |= {
+    # In the stage they were in at :as_of_end: a deal won the week after was no win yet.
     "review_new_deals": f"""
         SELECT {_REVIEW_DEAL}, s.name
-        FROM deal d JOIN stage s ON s.id = d.stage_id
+        FROM deal d JOIN stage s ON s.id = {_STAGE_THEN}
         WHERE d.created_at >= :start_at AND d.created_at < :end_at
         ORDER BY d.created_at, d.id
     """,

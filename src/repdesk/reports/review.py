@@ -49,7 +49,8 @@ def read_review(conn: Any, *, week: Week, now: datetime, conversion: Conversion)
 
     sections: dict[str, tuple[Line, ...]] = {}
     sections["new"] = tuple(
-        _line(row, note=row[5]) for row in queries.fetch(conn, "review_new_deals", **span)
+        _line(row, note=row[5])
+        for row in queries.fetch(conn, "review_new_deals", **span, as_of_end=then["as_of_end"])
     )
 
     moves, deals_of = [], {}
