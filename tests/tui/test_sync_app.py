@@ -99,6 +99,11 @@ async def test_p_syncs_in_the_background_and_the_top_line_follows(
         for title in ("One", "Two", "Three"):
             ok("deal", "add", title)
         await until(pilot, lambda: "Pipedrive: synced 4 min ago · 3 waiting" in top_line(app))
+        # With less room the figures go short before what waits goes (an audit: it went).
+        await pilot.resize_terminal(100, 36)
+        await until(pilot, lambda: "Pipedrive: synced 4 min ago · 3 waiting" in top_line(app))
+        assert "won €9,000 of €60,000" in top_line(app) and "…" not in top_line(app)
+        await pilot.resize_terminal(*SIZE)
         await pilot.press("I")
         await synced(pilot)
         assert api.count("deals") == deals_here + 3

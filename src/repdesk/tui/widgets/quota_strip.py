@@ -58,11 +58,11 @@ class QuotaStrip(Static):
         self, lines: tuple[Text, Text, Text], days_left: tuple[str, str], demo: bool
     ) -> tuple[Text, Text]:
         """The line's two sides. The right is kept whole: the sync's state, the demo mark, the
-        days left. On a narrow terminal the sync says less ("Pipedrive: not synced: no API
-        token", then "Pipedrive: not synced"), then the pace and the days are said in short
-        ("▲ 2.1k", "10d"), then the sync goes, then the figures are said in short as the
-        status bar's `quota --short` says them ("€27.3k/€60k 45% ▼12.8k"); only then are they
-        cut."""
+        days left. On a narrow terminal the figures are said in short first ("▲ 2.1k", "10d"),
+        then the sync says less ("Pipedrive: not synced: no API token", then "Pipedrive: not
+        synced"), each with the figures whole and then short, then the sync goes, then the
+        figures are said as the status bar's `quota --short` says them ("€27.3k/€60k 45%
+        ▼12.8k"); only then are they cut."""
 
         def with_sync(sync: Text | None, days: str = days_left[0]) -> Text:
             right = Text("  ", no_wrap=True)
@@ -84,9 +84,11 @@ class QuotaStrip(Static):
             return full, with_sync(self._sync)
         syncs = self._sync_forms()
         whole, in_short = days_left
-        tries: list[tuple[Text, Text | None, str]] = [(full, sync, whole) for sync in syncs]
-        if syncs:
-            tries.append((short, syncs[-1], in_short))
+        # The sync's whole state (what waits, the conflicts to settle) before the figures in
+        # full: at 120 columns "· 3 waiting" went while the short figures had room (an audit).
+        tries: list[tuple[Text, Text | None, str]] = [
+            option for sync in syncs for option in ((full, sync, whole), (short, sync, in_short))
+        ]
         # Without the sync (or with none to say): whole, then in short. Tried also with no
         # sync state at all, where 70 columns cut the pace mid-figure.
         tries += [(full, None, whole), (short, None, in_short), (tiny, None, in_short)]
