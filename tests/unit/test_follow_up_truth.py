@@ -3,7 +3,7 @@ a snooze keeps the time of day, the day's queue reads in time order."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -129,3 +129,21 @@ def test_the_launch_counts_are_the_queues_overdue_and_today(engine: Any) -> None
     with read_session(engine) as session:
         counts = figures.due_counts(session, today=TODAY)
     assert counts == (len(queues.overdue), len(queues.today)) == (2, 2)
+
+
+def test_days_since_a_touch_are_calendar_days_where_the_rep_is(engine: Any) -> None:
+    """A call yesterday evening was "today" in 24-hour days (found by an audit); going cold
+    after 14 days is touched on the day 14 days ago, whatever its hour."""
+    morning = datetime.combine(TODAY, time(8, 0), UTC)
+    with write_session(engine) as session:
+        made = NOW - timedelta(days=40)
+        recent = deals.create_deal(session=session, title="Recent", currency="EUR", now=made)
+        quiet = deals.create_deal(session=session, title="Quiet", currency="EUR", now=made)
+        for deal, at in ((recent, morning - timedelta(hours=12)),
+                         (quiet, datetime.combine(TODAY - timedelta(days=14), time(23, 0), UTC))):  # fmt: skip
+            activities.log_activity(session=session, deal_id=deal.id, kind="call", at=at, now=at)  # type: ignore[arg-type]
+    with read_session(engine) as session:
+        queues = figures.day_queues(session, today=TODAY, now=morning, going_cold_days=14)
+    since = {row.title: row.urgency_days for row in queues.no_next_step}
+    assert since == {"Recent": 1, "Quiet": 14}
+    assert [row.title for row in queues.going_cold] == ["Quiet"]

@@ -28,3 +28,9 @@ def today() -> date:
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone().date()
+
+
+def days_since(moment: datetime, today: date) -> int:
+    """Calendar days from `moment`'s day to `today`, where the rep is: 0 for today, 1 for a
+    call yesterday evening (in 24-hour days it was "today": an audit)."""
+    return (today - local_date(moment)).days

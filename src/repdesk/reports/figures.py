@@ -384,7 +384,10 @@ def day_queues(
     stages = {int(stage_id): (name, int(chance), rot) for stage_id, name, chance, rot, _ in facts}
     # Read as far back as the shortest going-cold limit, the open stages' own among them.
     rot_limits = [int(rot) for *_, rot, kind in facts if kind == "open" and rot is not None]
-    cutoff = now - timedelta(days=min([going_cold_days, *rot_limits]))
+    # Days since a touch are calendar days where the rep is (a call yesterday evening was
+    # "today" in 24-hour days: an audit); cold at N days is touched on or before the day N
+    # days ago, so before the end of that day.
+    cutoff = end_of_day(today - timedelta(days=min([going_cold_days, *rot_limits])))
     names: dict[int, tuple[str, str]] = {}  # the kept rows' titles and companies, read last
     no_next_step, going_cold = found["no_next_step"], found["going_cold"]
     as_instant = queries.as_instant
@@ -394,7 +397,7 @@ def day_queues(
         deal_id, value, currency, stage_id, probability, created_at, last_touch, has_pending = row
         stage, stage_chance, rot_days = stages[int(stage_id)]
         touched = as_instant(last_touch)
-        since = (now - (touched or as_instant(created_at) or now)).days
+        since = clock.days_since(touched or as_instant(created_at) or now, today)
         cents = int(value)
         chance = stage_chance if probability is None else int(probability)
         urgent = (-since, -cents, -chance, no_time, deal_id)
@@ -407,7 +410,7 @@ def day_queues(
                 no_next_step.keep(urgent, make)
             if cold:
                 going_cold.keep(urgent, make)
-    for item in _stay_in_touch(conn, now):
+    for item in _stay_in_touch(conn, today):
         found["going_cold"].add((*item.rank_key, item.deal_id), partial(_as_made, item))
     kept = {key: section.first() for key, section in found.items()}
     # Each of these two sections' keys ends with its deal's id (the stay-in-touch rows too,
@@ -508,7 +511,7 @@ def _pending_row(deal: tuple[Any, ...], about: dict[str, Any]) -> QueueRow:
     return _queue_row(deal, **about)
 
 
-def _stay_in_touch(conn: Any, now: datetime) -> list[QueueRow]:
+def _stay_in_touch(conn: Any, today: date) -> list[QueueRow]:
     """Won customers with a "stay in touch" rhythm whose last touch (on any of their deals) is
     that many days ago or more; before any touch, counted from the day the deal was won."""
     found = []
@@ -517,8 +520,10 @@ def _stay_in_touch(conn: Any, now: datetime) -> list[QueueRow]:
          probability, closed_on) = row  # fmt: skip
         touched = queries.as_instant(last_touch)
         won_on = queries.as_date(closed_on)
-        since_won = end_of_day(won_on) if won_on is not None else now
-        since = (now - (touched or since_won)).days
+        if touched is not None:
+            since = clock.days_since(touched, today)
+        else:
+            since = (today - won_on).days if won_on is not None else 0
         if since < int(every):
             continue
         found.append(

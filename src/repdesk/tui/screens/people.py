@@ -107,7 +107,7 @@ def _deal_entry(deal: people.DealOf, extra: str = "") -> Entry:
 def _touch(moment: Any) -> str:
     if moment is None:
         return "never"
-    days = (clock.now() - moment).days
+    days = clock.days_since(moment, clock.today())
     return f"{clock.local_date(moment).isoformat()}, " + ("today" if days <= 0 else f"{days} d ago")
 
 

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from repdesk.core import formatting
+from repdesk.core import clock, formatting
 from repdesk.core.money import format_money
 from repdesk.core.text import printable
 from repdesk.reports.figures import DayQueues, QueueRow
@@ -39,7 +39,7 @@ Line = Heading | QueueRow
 def touched(row: QueueRow, now: datetime, *, short: bool = False) -> str:
     if row.last_touch is None:
         return "never" if short else "never touched"
-    days = (now - row.last_touch).days
+    days = clock.days_since(row.last_touch, clock.local_date(now))  # calendar days, as the queues
     if short:
         return "today" if days == 0 else f"{days}d ago"
     return "touched today" if days == 0 else f"touched {days}d ago"
