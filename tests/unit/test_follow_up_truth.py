@@ -139,8 +139,8 @@ def test_days_since_a_touch_are_calendar_days_where_the_rep_is(engine: Any) -> N
         made = NOW - timedelta(days=40)
         recent = deals.create_deal(session=session, title="Recent", currency="EUR", now=made)
         quiet = deals.create_deal(session=session, title="Quiet", currency="EUR", now=made)
-        for deal, at in ((recent, morning - timedelta(hours=12)),
-                         (quiet, datetime.combine(TODAY - timedelta(days=14), time(23, 0), UTC))):  # fmt: skip
+        late = datetime.combine(TODAY - timedelta(days=14), time(23, 0), UTC)
+        for deal, at in ((recent, morning - timedelta(hours=12)), (quiet, late)):
             activities.log_activity(session=session, deal_id=deal.id, kind="call", at=at, now=at)  # type: ignore[arg-type]
     with read_session(engine) as session:
         queues = figures.day_queues(session, today=TODAY, now=morning, going_cold_days=14)
