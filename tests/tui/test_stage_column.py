@@ -106,14 +106,16 @@ async def test_marks_and_literal_text() -> None:
         assert "⚑2" in lines[4] and "no next step" in lines[6] and "40d rot" in lines[6]
 
 
-async def test_a_narrow_lost_card_keeps_its_reason() -> None:
+async def test_a_narrow_lost_card_keeps_its_day_and_its_reason() -> None:
     """At 120 columns a lost card read "lost 01 Dec:…": the reason, what a rep looks for,
-    was the part cut. Narrow, the reason comes first ("15d" still says when)."""
+    was the part cut; then the day went for it (an audit). Narrow, the column's name says
+    lost, and the day and the reason stay ("15d" still says how long ago)."""
     lost = dict(status="lost", closed_on=date(2026, 11, 5), next_due=None)
     cards = [card(1, lost_reason="price", **lost), card(2, lost_reason="", **lost)]
     for width, first, second in (
         (40, "lost 05 Nov: price", "lost 05 Nov"),
-        (19, "lost: price", "lost 05 Nov"),
+        (20, "05 Nov: price", "lost 05 Nov"),
+        (17, "05 Nov: p…", "05 Nov"),
     ):
         app = ColumnApp(cards)
         async with app.run_test(size=(width, 20)) as pilot:

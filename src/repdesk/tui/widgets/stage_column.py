@@ -467,15 +467,15 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         if card.closed_on is None:  # not expected: a closed deal always has its close date
             return _line((card.status, style("stage-column--muted")), ("", _PLAIN), inner)
         day = card.closed_on.strftime("%d %b")
-        if card.status == "won":
-            what = (f"won {day}", style("stage-column--good"))
-        else:
-            reason = f": {printable(card.lost_reason)}" if card.lost_reason else ""
-            what = (f"lost {day}{reason}", style("stage-column--muted"))
+        won = card.status == "won"
+        reason = f": {printable(card.lost_reason)}" if not won and card.lost_reason else ""
+        look = style("stage-column--good" if won else "stage-column--muted")
+        what = (f"{card.status} {day}{reason}", look)
         days = max(0, (self.today - card.closed_on).days)
-        if card.status != "won" and card.lost_reason and cell_len(f"{what[0]} {days}d") > inner:
-            # Narrow: the reason before the day, which "15d" beside it still tells.
-            what = (f"lost: {printable(card.lost_reason)}", what[1])
+        if cell_len(f"{what[0]} {days}d") > inner:
+            # Narrow: the column's name says won or lost; the day stays and the reason is cut
+            # (the day once went for the reason, at 120 columns always: an audit).
+            what = (f"{day}{reason}", look)
         # "15d ago" where it fits beside the rest, else "15d": the date and reason come first.
         ago = f"{days}d ago" if cell_len(f"{what[0]} {days}d ago") <= inner else f"{days}d"
         return _line(what, (ago, style("stage-column--muted")), inner)
