@@ -154,6 +154,22 @@ async def test_the_header_says_how_many_cards_are_out_of_sight() -> None:
         assert f"↑{above} ↓{below}" in header_lines(app)[1]
 
 
+async def test_a_narrow_scrolled_header_keeps_its_total_and_the_cards_above() -> None:
+    """At 80 columns, scrolled, the header read "↑3 ↓19 of 25": the total and what it left
+    out went (found by an audit). The cards above are said; those below go first."""
+    cards = [card(n, value_cents=1_579_000) for n in range(1, 27)]
+    app = ColumnApp(cards)
+    async with app.run_test(size=(16, 20)) as pilot:  # 14 cells inside the padding
+        column = app.query_one(StageColumn)
+        column.cursor_last()
+        await pilot.pause()
+        column.move_cursor(-8)
+        await pilot.pause()
+        above, below = column.hidden_cards()
+        assert above and below
+        assert header_lines(app)[1] == f"26·€411k ↑{above}"
+
+
 async def test_a_narrow_header_keeps_whole_figures() -> None:
     app = ColumnApp([card(n, value_cents=1_579_000) for n in range(1, 27)])
     async with app.run_test(size=(19, 20)) as pilot:  # 17 cells inside the padding

@@ -375,7 +375,8 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
     def figures(self, width: int) -> str:
         """The second header line, the longest form that fits: count, total, the deals left
         out of the total (no rate for their currency), then what is hidden. A column never
-        hides its (most urgent) top cards without saying so."""
+        hides its (most urgent) top cards without saying so; the count of those below goes
+        first when room is short."""
         if self._summary is None:
             return ""
         figures, currency = self._summary
@@ -405,6 +406,11 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
             for main, gap in mains
         ]
         forms += [f"{count}·{whole}{out}{' ' + hidden if hidden else ''}" for out in left_out]
+        if above:
+            # Scrolled: the cards above are said (they are the most urgent), those below go
+            # before the total does: "↑3 ↓19 of 25" lost the total and what it left out (an
+            # audit).
+            forms += [f"{count}·{whole}{out} ↑{above}" for out in left_out]
         if hidden:
             forms += [f"{hidden} of {count}", hidden]
         return next((form for form in forms if cell_len(form) <= width), _fit(forms[-1], width))
