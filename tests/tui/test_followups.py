@@ -144,6 +144,14 @@ async def test_reschedule_refuses_a_bad_date_by_the_field(app: RepdeskApp, home:
         assert db(home, "SELECT due_on, due_time FROM follow_up WHERE id = 1") == [
             ("2026-11-21", "16:00:00.000000")
         ]
+        # A day typed alone keeps the time of day, as a snooze does (it went: an audit).
+        listing = app.screen.query_one(QueueList)
+        assert listing.selected is not None and listing.selected.follow_up_id == 1
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"mon", "enter")
+        await until(pilot, lambda: db(home, "SELECT due_on, due_time FROM follow_up WHERE id = 1")
+                    == [("2026-11-23", "16:00:00.000000")])  # fmt: skip
 
 
 async def test_f_gives_a_stepless_deal_its_next_step(app: RepdeskApp, home: Path) -> None:

@@ -183,11 +183,16 @@ def reschedule_follow_up(
     when: When,
     note: str | None = None,
     now: datetime | None = None,
+    keep_time: bool = False,
 ) -> FollowUp:
-    """Move a pending follow-up to another date (snooze is the same with a relative date)."""
+    """Move a pending follow-up to another date (snooze is the same with a relative date);
+    `keep_time`: a day given without a time keeps the step's time of day (a 10:00 call moved
+    to Monday is a 10:00 call on Monday)."""
     follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
     if follow_up.done_at is not None:
         raise InvalidInput("follow-up", follow_up_id, "a pending follow-up (this one is done)")
+    if keep_time and when[1] is None:
+        when = (when[0], follow_up.due_time)
     if when[0] != follow_up.due_on:  # keeping an overdue date while changing the note is fine
         check_not_past(when, clock.local_date(now or clock.now()), "when")
     follow_up.due_on, follow_up.due_time = when
@@ -202,11 +207,6 @@ def snooze_follow_up(
 ) -> FollowUp:
     """Put a follow-up off to another day, at the same time of day unless a time is given
     (a 10:00 call snoozed to tomorrow is a 10:00 call tomorrow)."""
-    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
-    day, at = when
     return reschedule_follow_up(
-        session=session,
-        follow_up_id=follow_up_id,
-        when=(day, at if at is not None else follow_up.due_time),
-        now=now,
+        session=session, follow_up_id=follow_up_id, when=when, now=now, keep_time=True
     )

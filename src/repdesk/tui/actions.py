@@ -531,6 +531,8 @@ def reschedule_form(
                 follow_up_id=follow_up_id,
                 when=values["when"],
                 note=values["note"] or "",
+                # A day typed alone keeps the time, as a snooze does (it went: an audit).
+                keep_time=True,
             )
         )
         return moved, undo_of(f"new date of the follow-up on {title}", moved.deal_id, changes)
