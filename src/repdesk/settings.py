@@ -273,8 +273,26 @@ def _literal(text: str) -> object:
         return None
 
 
+# The file's keys; `working_hours` (in files written before) did nothing and is read past.
+KNOWN_KEYS = (
+    "currency", "going_cold_days", "week_start", "theme", "me", "database_url", "rates", "keys",
+    "pipedrive", "working_hours",
+)  # fmt: skip
+
+
 def parse(data: dict[str, Any], path: Path) -> Settings:
     settings = Settings()
+    for key in data:
+        if key not in KNOWN_KEYS:
+            # A typo (`going_cold_day = 7`) did nothing and nothing said so (an audit).
+            import difflib
+
+            near = difflib.get_close_matches(key, KNOWN_KEYS[:-1], n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise SettingsError(
+                f"{path}: {printable(_cut(key))} is no setting repdesk knows{hint}: the "
+                f"settings are {', '.join(KNOWN_KEYS[:-1])}"
+            )
     currency = data.get("currency", settings.currency)
     if not isinstance(currency, str) or not is_code(currency.strip().upper()):
         raise _fail(path, "currency", currency, CODE_FORM)
@@ -301,6 +319,9 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
         if code == currency:
             # Silently ignored before: the rep's rate would never apply, and nothing said so.
             raise _fail(path, f"rates.{name}", rate, f"no rate: {currency} is the desk's currency")
+        if code in rates:
+            # `SEK` and `sek` both: the later one won without a word (an audit).
+            raise _fail(path, f"rates.{name}", rate, f"one rate for {code} (it has one above)")
         if (
             not isinstance(rate, int | float)
             or isinstance(rate, bool)

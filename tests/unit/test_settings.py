@@ -39,14 +39,15 @@ def test_a_theme_saved_again_changes_its_line_and_nothing_else(tmp_path: Path) -
 
 def test_only_the_top_level_key_is_changed(tmp_path: Path) -> None:
     # Lines that look like `theme = ...` in a table or inside a multi-line string stay.
-    text = 'note = """\ntheme = "mine"\n"""\n[keys]\n"board.theme" = "t"\n[rates]\nUSD = 0.9\n'
+    text = '[keys]\n"board.theme" = """\ntheme = "mine"\n"""\n[rates]\nUSD = 0.9\n'
     path = tmp_path / "settings.toml"
     path.write_text(text, encoding="utf-8")
     settings.save_value(path, "theme", "nord")
     written = path.read_text(encoding="utf-8")
     assert written.count("theme") == 3 and 'theme = "mine"' in written
     loaded = settings.load(path)
-    assert (loaded.theme, loaded.keys, loaded.rates) == ("nord", {"board.theme": "t"}, {"USD": 0.9})
+    assert (loaded.theme, loaded.rates) == ("nord", {"USD": 0.9})
+    assert loaded.keys == {"board.theme": 'theme = "mine"\n'}
 
 
 def test_a_value_with_quotes_and_backslashes_comes_back_as_written(tmp_path: Path) -> None:
@@ -204,3 +205,32 @@ def test_settings_whose_read_cannot_be_remembered_are_read_each_time(tmp_path: P
     assert settings.load(path).currency == "CHF"
     assert settings.load(path).currency == "CHF"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".settings.toml.read", "settings.toml"]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "going_cold_day = 7\n",
+            "going_cold_day is no setting repdesk knows (did you mean "
+            "going_cold_days?): the settings are currency, ",
+        ),
+        (
+            "[rates]\nSEK = 0.09\nsek = 5\n",
+            "rates.sek = 5 is not valid: expected one rate for SEK (it has one above)",
+        ),
+    ],
+    ids=["a-mistyped-key", "one-currency-twice"],
+)
+def test_a_key_that_would_do_nothing_or_undo_another_is_refused(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    """Found by an audit: a mistyped key did nothing, and a rate written twice in two cases
+    took the later one, without a word."""
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(settings.SettingsError) as refused:
+        settings.load(path)
+    assert said in str(refused.value)
+    (tmp_path / "old.toml").write_text('working_hours = "9-17"\n', encoding="utf-8")
+    assert settings.load(tmp_path / "old.toml").currency == "EUR"  # read past, as before
