@@ -83,6 +83,22 @@ def test_merge_moves_the_timeline_to_the_deal_kept(desk: Path) -> None:
     assert "another deal" in refused("deal", "merge", "1", "1")
 
 
+def test_a_merged_away_deal_restored_takes_its_timeline_back(desk: Path) -> None:
+    """Found by an audit: restored, the merged-away deal came back empty, its activities and
+    objections left on the deal kept; the shell had no other way to undo a merge."""
+    before = {n: ok("deal", "show", n) for n in ("1", "2")}
+    ok("deal", "merge", "1", "2")
+    ok("log", "call", "1", "--note", "after the merge")
+    out = ok("trash", "restore", "1")
+    assert "Restored deal #2 Fleet rollout again (Acme) (merged into #1)" in out
+    assert "3 rows of its timeline taken back from #1" in out  # its history too
+    shown = ok("deal", "show", "2")
+    assert "sent the deck" in shown and "Too dear" in shown
+    assert ok("deal", "show", "1").count("after the merge") == 1
+    assert "Too dear" not in ok("deal", "show", "1")
+    assert before["2"].split("Follow-ups")[1] == shown.split("Follow-ups")[1]
+
+
 def test_a_logged_activity_is_corrected_and_logged_earlier(desk: Path) -> None:
     out = ok("log", "call", "1", "--outcome", "no answer", "--at", "yesterday 15:00")
     assert out.startswith("Logged call on #1")

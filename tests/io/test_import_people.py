@@ -102,7 +102,7 @@ def test_a_json_export_carries_people_and_an_older_one_gets_them_on_import(
 def test_a_contacts_csv_export_goes_back_in_with_roles_and_nobody_twice(tmp_path: Path) -> None:
     ok("contact", "add", "Ana Ruiz", "--email", "ana@acme.example", "--email", "=cmd@x.example",
        "--phone", "+34 600", "--company", "Acme", "--title", "CFO")  # fmt: skip
-    ok("deal", "add", "Fleet", "--contact", "Ana", "--role", "finance")
+    ok("deal", "add", "Fleet", "--contact", "Ana Ruiz", "--role", "finance")
     ok("export", "csv", tmp_path / "deals.csv")
     assert "Wrote 1 contact" in ok("export", "contacts", tmp_path / "contacts.csv")
     text = (tmp_path / "contacts.csv").read_text(encoding="utf-8")

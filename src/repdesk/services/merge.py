@@ -47,6 +47,7 @@ def merge_deals(
     keep = get_deal(session=session, deal_id=keep_id)
     gone = get_deal(session=session, deal_id=gone_id)
     moved: dict[str, int] = {}
+    moved_ids: dict[str, list[int]] = {}  # kept with GONE in the trash: its restore unmerges
     for model in _MOVED:
         # Row by row through the session, so the app's undo sees each one move.
         rows = session.exec(select(model).where(col(model.deal_id) == gone_id)).all()
@@ -54,6 +55,7 @@ def merge_deals(
             row.deal_id = keep_id
             session.add(row)
         moved[table_name(model)] = len(rows)
+        moved_ids[table_name(model)] = [saved_id(row) for row in rows]  # type: ignore[arg-type]
     session.flush()
     # GONE's contacts join KEEP's, after them (KEEP's main contact stays its main one); one
     # already on KEEP stays there as it is.
@@ -72,6 +74,7 @@ def merge_deals(
         item_id=saved_id(gone),
         now=moment,
         why=f"merged into #{keep_id}",
+        merged=trash.merged_into(keep, moved_ids),
     )
     return Merged(
         keep=keep, gone_id=gone_id, moved=moved, trash_id=entry.id, contacts=contacts_moved

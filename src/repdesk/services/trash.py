@@ -203,11 +203,13 @@ def _label(kind: str, row: Any, deal: Deal) -> str:
 
 def _put_in_trash(
     session: Session, kind: str, item_id: int, deal: Deal, label: str, rows: list[SQLModel],
-    moment: datetime,
+    moment: datetime, merged: dict[str, Any] | None = None,
 ) -> Trash:  # fmt: skip
     # Which deal it was on: on SQLite a new deal can take a deleted deal's id, and a restore
     # must never attach an activity to that other deal.
     held: dict[str, Any] = {_OWNER: _owner(deal)}
+    if merged is not None:
+        held[_MERGED] = merged
     for row in rows:
         held.setdefault(table_name(row), []).append(_encode_row(row))
     purge_expired(session=session, now=moment)
@@ -230,6 +232,15 @@ def _put_in_trash(
 
 
 _OWNER = "_deal"
+# A deal merged into another: that deal ({"into": id, "created_at": ...}) and the ids of the
+# rows the merge moved there, by table ({"rows": {"activity": [3, 4]}}), which its restore
+# takes back.
+_MERGED = "_merged"
+
+
+def merged_into(keep: Deal, rows: dict[str, list[int]]) -> dict[str, Any]:
+    """What `delete_item(merged=...)` keeps of a merge into `keep` that moved these rows."""
+    return {"into": keep.id, "created_at": _owner(keep)["created_at"], "rows": rows}
 
 
 def _owner(deal: Deal) -> dict[str, Any]:
@@ -244,10 +255,17 @@ def _get(session: Session, kind: str, item_id: int) -> Any:
 
 
 def delete_item(
-    *, session: Session, kind: str, item_id: int, now: datetime | None = None, why: str = ""
+    *,
+    session: Session,
+    kind: str,
+    item_id: int,
+    now: datetime | None = None,
+    why: str = "",
+    merged: dict[str, Any] | None = None,
 ) -> TrashItem:
     """Move a deal (with everything on it), an activity, a follow-up or an objection to the
-    trash. Returns what the trash now holds for it (its id restores it)."""
+    trash. Returns what the trash now holds for it (its id restores it). `merged`: the deal
+    was merged into another (see _MERGED)."""
     if kind not in MODELS:
         raise InvalidInput("kind", kind, "deal, activity, follow-up or objection")
     moment = now or clock.now()
@@ -263,7 +281,7 @@ def delete_item(
         deal = get_deal(session=session, deal_id=row.deal_id)
         rows = [row]
     label = _label(kind, row, deal) + (f" ({why})" if why else "")
-    entry = _put_in_trash(session, kind, item_id, deal, label, rows, moment)
+    entry = _put_in_trash(session, kind, item_id, deal, label, rows, moment, merged)
     return _item(entry)
 
 
@@ -290,7 +308,7 @@ def get_entry(*, session: Session, trash_id: int, now: datetime | None = None) -
 def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> Restored:
     """Put a trashed thing back where it was, with its own ids where they are still free."""
     entry = get_entry(session=session, trash_id=trash_id, now=now)
-    held, owner = _held(entry)
+    held, owner, merged = _held(entry)
     deal_id = entry.deal_id
     if entry.kind != "deal":
         # Its deal deleted after it is in the trash too. Looked for first: on SQLite a new
@@ -351,6 +369,8 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
                                  people.PEOPLE_FIELDS)  # fmt: skip
     if entry.kind == "deal":
         notes.insert(0, _out_of_a_removed_stage(session, deal_id))
+    if merged is not None:
+        notes.append(_unmerge(session, merged, deal_id))
     note = "; ".join(n for n in notes if n)
     restored_item = Restored(
         kind=entry.kind,
@@ -392,11 +412,40 @@ def _out_of_a_removed_stage(session: Session, deal_id: int) -> str:
     return f"its stage was removed meanwhile: it is in {first.name} now"
 
 
-def _held(entry: Trash) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any] | None]:
-    """The rows a trash entry keeps, by table, and the deal they were on (`_owner`; None when
-    the entry holds none); or RepdeskError (the entry stays): a desk imported from an edited
-    JSON file may hold anything there, and a restore must never say it put back what it
-    could not."""
+def _unmerge(session: Session, merged: dict[str, Any], deal_id: int) -> str:
+    """A merged-away deal restored takes back the rows the merge moved to the deal kept,
+    those still there (one deleted or moved since stays where it is): restored empty, it was
+    no undo of the merge (an audit)."""
+    into = merged.get("into")
+    keep = session.get(Deal, into) if isinstance(into, int) else None
+    if keep is None or _owner(keep)["created_at"] != merged.get("created_at"):
+        return f"#{into} it was merged into is gone: it comes back with its own fields only"
+    back = 0
+    rows = merged.get("rows")
+    for table, ids in rows.items() if isinstance(rows, dict) else []:
+        model = _BY_TABLE.get(table)
+        if model is None or not isinstance(ids, list):
+            continue
+        for row in session.exec(
+            select(model).where(
+                col(model.id).in_([i for i in ids if isinstance(i, int)]),  # type: ignore[attr-defined]
+                col(model.deal_id) == into,  # type: ignore[attr-defined]
+            )
+        ):
+            row.deal_id = deal_id
+            session.add(row)
+            back += 1
+    session.flush()
+    return f"{back} row{'s' if back != 1 else ''} of its timeline taken back from #{into}"
+
+
+def _held(
+    entry: Trash,
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any] | None, dict[str, Any] | None]:
+    """The rows a trash entry keeps, by table, the deal they were on (`_owner`; None when the
+    entry holds none) and what a merge moved (`_MERGED`, or None); or RepdeskError (the entry
+    stays): a desk imported from an edited JSON file may hold anything there, and a restore
+    must never say it put back what it could not."""
     unreadable = RepdeskError(
         f"trash entry {entry.id} cannot be read (its {entry.kind} was changed outside "
         "repdesk): it cannot be put back; `repdesk trash empty` removes it"
@@ -410,6 +459,9 @@ def _held(entry: Trash) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]
     if not isinstance(held, dict):
         raise unreadable
     owner = held.pop(_OWNER, None)
+    merged = held.pop(_MERGED, None)
+    if not (merged is None or isinstance(merged, dict)):
+        raise unreadable
     if not (owner is None or (isinstance(owner, dict) and "created_at" in owner)) or not all(
         isinstance(rows, list) and all(isinstance(row, dict) for row in rows)
         for rows in held.values()
@@ -418,7 +470,7 @@ def _held(entry: Trash) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]
     kept = held.get(_table_of(entry.kind), [])
     if not any(row.get("id") == entry.item_id for row in kept):
         raise unreadable  # the thing itself is not in it
-    return held, owner
+    return held, owner, merged
 
 
 def _follows(child: Trash, deal_entry: Trash, owner: dict[str, Any] | None) -> bool:
