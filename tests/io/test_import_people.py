@@ -73,6 +73,32 @@ def test_pipedrive_person_columns_become_contacts_at_their_organisations() -> No
     assert ok("contact", "list") == before
 
 
+def test_hubspots_associated_contacts_are_each_a_contact_with_their_address(
+    tmp_path: Path,
+) -> None:
+    """HubSpot writes a deal's associated contacts as "Name (address)", several with ";":
+    read as one name, the cell made one contact of both, and the same person twice (found by
+    an audit)."""
+    cells = (
+        "Record ID,Deal Name,Deal Stage,Amount,Close Date,Associated Company,Associated Contact\n"
+        "101,Renewal,closedwon,5000,2026-10-01,Brightside Media,"
+        "Maria Johnson (maria@brightside.example);Brian Halligan (bh@brightside.example)\n"
+        "102,Upsell,appointmentscheduled,3000,2026-12-20,Brightside Media,"
+        "Maria Johnson (maria@brightside.example)\n"
+    )
+    [path] = _write(tmp_path / "hubspot", {"deals.csv": cells})
+    out = ok("import", path)
+    assert "Also put on their deals: 1 more person named in the deals' person cells" in out
+    renewal = json.loads(ok("deal", "show", "1", "--json"))
+    assert [(c["name"], c["emails"], c["main"]) for c in renewal["contacts"]] == [
+        ("Maria Johnson", ["maria@brightside.example"], True),
+        ("Brian Halligan", ["bh@brightside.example"], False),
+    ]
+    assert renewal["email"] == "maria@brightside.example"
+    ok("import", path)  # again: nobody twice
+    assert ok("contact", "list").strip().endswith("2 contacts")
+
+
 def test_a_json_export_carries_people_and_an_older_one_gets_them_on_import(
     engine, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -161,6 +161,13 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
                 f"or account of these deals (first: {first})"
             )
         shell.out(line)
+    if outcome.more_people:
+        who = "person" if outcome.more_people == 1 else "people"
+        shell.out(
+            f"{'Would also put' if args.dry_run else 'Also put'} on their deals: "
+            f"{outcome.more_people:,} more {who} named in the deals' person cells after the "
+            "main contact"
+        )
     if plan.people or plan.roles:
         verb = "would add" if args.dry_run else "added"
         line = (

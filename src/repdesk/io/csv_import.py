@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -124,6 +125,9 @@ class DealRow:
     own: dict[str, Any] = field(default_factory=dict)
     nps_on: date | None = None
     account: str = ""  # the CRM's account id: company names and task links go through it
+    # The other people a person cell names after the first ("Ana (ana@x); Bo (bo@x)", as
+    # HubSpot writes a deal's associated contacts): (name, address) each.
+    more_people: list[tuple[str, str]] = field(default_factory=list)
     created_is_first_contact: bool = False
     known_stages: Mapping[str, str] = field(default_factory=dict)  # the format's stage words
     # Our date field -> the file's column for it ("" when it has none): messages name these.
@@ -532,6 +536,26 @@ def _check_duplicate_ids(rows: list[DealRow], problems: Problems) -> None:
 _T = TypeVar("_T")
 
 
+# One person of a person cell: a name, an address in brackets after it, or both.
+_PERSON = re.compile(r"\s*(?P<name>[^;()]*?)\s*(?:\((?P<address>[^()\s;]+@[^()\s;]+)\))?\s*")
+
+
+def people_in_cell(text: str) -> list[tuple[str, str]]:
+    """The people a deal's person cell names, as (name, address): "Maria Johnson
+    (maria@x.example);Brian Halligan (bh@x.example)" (HubSpot's associated contacts) is two
+    with their addresses; anything else ("Ana (CFO)", a plain name) is one name as written.
+    Read as one whole name, the cell made one contact of both (found by an audit)."""
+    parts = [part for part in text.split(";") if part.strip()]
+    found = []
+    for part in parts or [text]:
+        match = _PERSON.fullmatch(part)
+        if match is None:
+            return [(text.strip(), "")]
+        name, address = match["name"], match["address"] or ""
+        found.append((name or address, address))
+    return found or [(text.strip(), "")]
+
+
 def _decimal_comma_first(table: Table, parse: Callable[[str], _T]) -> Callable[[str], _T]:
     """In a semicolon-separated file (Excel where a comma is the decimal mark) a number is read
     with the comma as its decimal mark and the point grouping thousands ("1.234,56"), else as
@@ -615,6 +639,9 @@ def _deal_row(
     row = DealRow(where=where, source_id=None, title=title)
     for name in ("company", "contact", "email", "phone", "source", "product", "region"):
         setattr(row, name, cell.text(name)[0])
+    named = people_in_cell(row.contact)
+    (row.contact, address), row.more_people = named[0], named[1:]
+    row.email = row.email or address
     row.lost_reason = cell.text("lost_reason")[0]
     row.account = cell.text("account")[0]
     row.created_is_first_contact = fmt.created_is_first_contact

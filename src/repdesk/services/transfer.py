@@ -65,6 +65,7 @@ class Outcome:
     people_added: int = 0  # contacts from a people export, new to the desk
     people_present: int = 0  # ... already on it (same address, or same name at the company)
     roles_added: int = 0  # contacts put on deals from a contact-role export
+    more_people: int = 0  # people a deal's person cell names after its main contact
     roles_unlinked: list[str] = field(default_factory=list)  # FILE:LINE: no such deal or person
     stage_order: list[str] = field(default_factory=list)
 
@@ -200,6 +201,7 @@ def _write_people(
 ) -> None:
     """Contacts from a people export (found again by address, or by name at their company, so
     a re-import adds nobody twice), and the contacts on each deal from a contact-role export."""
+    _more_people(session, targets, outcome, now, write=write)
     if not plan.people and not plan.roles:
         return
     made: dict[str, int | None] = {}
@@ -250,6 +252,38 @@ def _write_people(
                 session=session, deal_id=deal_id, contact_id=contact_id, role=role.role,
                 main=role.primary, now=now,
             )  # fmt: skip
+
+
+def _more_people(
+    session: Session, targets: list[_Target], outcome: Outcome, now: datetime, *, write: bool
+) -> None:
+    """The other people a deal's person cell names (HubSpot's associated contacts after the
+    first): each found on the desk (by address, else by name at the deal's company) or added
+    there, and put on the deal; one on it already keeps the role the rep gave."""
+    for target in targets:
+        deal_id = target.values.get("id")
+        for name, address in target.row.more_people:
+            company = str(target.values.get("company") or "")
+            person = PersonRow(
+                where=target.row.where,
+                source_id="",
+                name=name,
+                emails=(address,) if address else (),
+            )
+            found = _person_on_desk(session, person, company)
+            outcome.more_people += 1
+            if not write or deal_id is None:
+                continue
+            if found is None:
+                found = people.add_contact(
+                    session=session, name=name, emails=[address] if address else [],
+                    company=company, now=now,
+                )  # fmt: skip
+            on_deal = {link.contact_id for link in people.links_of(session, deal_id)}
+            if found.id not in on_deal:
+                people.link_contact(
+                    session=session, deal_id=deal_id, contact_id=saved_id(found), now=now
+                )
 
 
 def _person_on_desk(session: Session, row: PersonRow, company: str) -> Any:
