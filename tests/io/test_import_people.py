@@ -99,6 +99,21 @@ def test_hubspots_associated_contacts_are_each_a_contact_with_their_address(
     assert ok("contact", "list").strip().endswith("2 contacts")
 
 
+def test_a_persons_address_is_kept_as_their_first_deal_wrote_it(tmp_path: Path) -> None:
+    """Found by an audit: the same person on two deals, the second writing the address in
+    capitals, kept only the later spelling (the smaller text won)."""
+    cells = (
+        "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Stage,Deal - Status,"
+        "Deal - Organization,Deal - Contact person,Person - Email\n"
+        "102,Seats,100,EUR,Lead In,Open,Nordwind,Ole Berg,ole@nordwind.example\n"
+        "103,Cards,100,EUR,Lead In,Open,Nordwind,ole berg,OLE@nordwind.example\n"
+    )
+    [path] = _write(tmp_path / "pipedrive", {"deals.csv": cells})
+    ok("import", path, "--create-stages")
+    [ole] = json.loads(ok("contact", "list", "--json"))
+    assert (ole["name"], ole["emails"]) == ("Ole Berg", ["ole@nordwind.example"])
+
+
 def test_a_json_export_carries_people_and_an_older_one_gets_them_on_import(
     engine, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -299,7 +299,8 @@ _HAS_PERSON = "(TRIM({d}.contact) != '' OR TRIM({d}.email) != '' OR TRIM({d}.pho
 # number kept once per contact. Only deals not linked yet: a JSON export of an older desk runs
 # it again after its import (src/repdesk/io/desk_json.py).
 ADOPT_DEAL_PEOPLE = [
-    # Named as the first deal spelled it (its earliest deal's text).
+    # Named as the first deal spelled it (its earliest deal's text); an address too (MIN()
+    # took a later "OLE@x" over an earlier "ole@x": an audit).
     # Ids given in the deals' order: a PostgreSQL SERIAL would be drawn before the ORDER BY.
     """INSERT INTO company (id, name, domain, created_at, updated_at)
     SELECT (SELECT COALESCE(MAX(id), 0) FROM company) + ROW_NUMBER() OVER (ORDER BY d.id),
@@ -343,14 +344,20 @@ ADOPT_DEAL_PEOPLE = [
     "{advance_deal_contact}",
     """INSERT INTO contact_email (id, contact_id, address, position)
     SELECT (SELECT COALESCE(MAX(id), 0) FROM contact_email)
-           + ROW_NUMBER() OVER (ORDER BY MIN(d.id)),
-           l.contact_id, MIN(TRIM(d.email)), 0
-    FROM deal d JOIN deal_contact l ON l.deal_id = d.id
-    WHERE TRIM(d.email) != ''
-      AND NOT EXISTS (SELECT 1 FROM contact_email e
-                      WHERE e.contact_id = l.contact_id AND LOWER(e.address) = LOWER(TRIM(d.email)))
-    GROUP BY l.contact_id, LOWER(TRIM(d.email))
-    ORDER BY MIN(d.id)""",
+           + ROW_NUMBER() OVER (ORDER BY firsts.deal_id),
+           firsts.contact_id, firsts.address, 0
+    FROM (
+        SELECT l.contact_id, TRIM(d.email) AS address, d.id AS deal_id,
+               ROW_NUMBER() OVER (PARTITION BY l.contact_id, LOWER(TRIM(d.email))
+                                  ORDER BY d.id) AS nth
+        FROM deal d JOIN deal_contact l ON l.deal_id = d.id
+        WHERE TRIM(d.email) != ''
+          AND NOT EXISTS (SELECT 1 FROM contact_email e
+                          WHERE e.contact_id = l.contact_id
+                                AND LOWER(e.address) = LOWER(TRIM(d.email)))
+    ) AS firsts
+    WHERE firsts.nth = 1
+    ORDER BY firsts.deal_id""",
     "{advance_contact_email}",
     """INSERT INTO contact_phone (id, contact_id, number, position)
     SELECT (SELECT COALESCE(MAX(id), 0) FROM contact_phone)
