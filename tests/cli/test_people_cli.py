@@ -119,3 +119,14 @@ def test_a_contact_put_on_a_deal_works_where_the_deal_is(home) -> None:  # type:
     assert "#1 Luis Ortega" in ok("company", "show", "Acme")
     ok("contact", "add", "Consultant", "--deal", "Fleet rollout", "--company", "Own Firm")
     assert "Consultant · Own Firm · 1 deal" in ok("contact", "list")
+
+
+def test_the_reps_own_mail_domain_names_no_company(home) -> None:  # type: ignore[no-untyped-def]
+    """Found by an audit: refused for a free-mail domain, the rep's own was taken."""
+    ok("deal", "add", "Seats", "--company", "Nordwind")
+    (home / "settings.toml").write_text('me = ["rep@mycorp.example"]\n', encoding="utf-8")
+    err = refused("company", "edit", "Nordwind", "--domain", "MyCorp.example")
+    assert "the company's own domain: this one is yours (settings `me`)" in err
+    assert "mail domain nordwind.example" in ok(
+        "company", "edit", "Nordwind", "--domain", "nordwind.example"
+    )

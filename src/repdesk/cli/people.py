@@ -346,6 +346,7 @@ def cmd_company_edit(desk: Desk, args: argparse.Namespace) -> int:
             name=args.name,
             domain=args.domain,
             touch_every_days=rhythm,
+            own_domains=[address.rpartition("@")[2] for address in desk.settings.me],
         )
         every = company.touch_every_days
         line = (

@@ -281,9 +281,11 @@ def edit_company(
     domain: str | None = None,
     touch_every_days: int | str | None = "keep",
     now: datetime | None = None,
+    own_domains: Iterable[str] = (),
 ) -> Company:
     """Rename a company (its deals show the new name), set its mail domain, or its "stay in
-    touch" rhythm (days; None stops it)."""
+    touch" rhythm (days; None stops it). `own_domains`: the rep's own (settings `me`), which
+    name no customer."""
     company = get_company(session=session, company_id=company_id)
     moment = now or clock.now()
     if name is not None:
@@ -301,6 +303,11 @@ def edit_company(
         cleaned = domain.strip().lower().removeprefix("@")
         if cleaned and not _is_domain(cleaned):
             raise InvalidInput("domain", domain, "a mail domain such as acme.example")
+        if cleaned and cleaned in {d.strip().lower() for d in own_domains}:
+            # Capture never matches mail by it (it is on every message the rep sends).
+            raise InvalidInput(
+                "domain", domain, "the company's own domain: this one is yours (settings `me`)"
+            )
         if cleaned in FREE_MAIL_DOMAINS:
             raise InvalidInput(
                 "domain", domain, "the company's own domain: a free-mail one names no company"
