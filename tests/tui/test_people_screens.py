@@ -85,6 +85,27 @@ async def test_the_deal_page_lists_contacts_with_roles_and_links_to_mail_and_dia
         await until(pilot, lambda: app.clipboard == "+34 600 123 456")
 
 
+async def test_a_name_pages_long_takes_one_line_on_the_page_and_in_the_picker(
+    app: RepdeskApp, home: Path
+) -> None:
+    """Found by an audit: a contact named "Long" * 200 took 20 lines of the deal page's
+    Contacts and of the P picker, the other contacts pushed out of sight."""
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        long = people.add_contact(session=session, name="Long" * 200, now=NOW)
+        people.link_contact(session=session, deal_id=1, contact_id=long.id, role="user")
+    engine.dispose()
+    async with app.run_test(size=SIZE) as pilot:
+        page = await _deal_page(pilot)
+        plain = str(page.query_one("#deal-contacts").render())
+        assert "Long" * 14 + "Lon…  user" in plain and "Long" * 16 not in plain
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        options = app.screen.query_one(OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert max(len(label) for label in labels) < 80
+
+
 async def test_a_typed_address_holding_a_terminal_escape_never_reaches_the_link(
     home: Path,
 ) -> None:

@@ -31,7 +31,7 @@ from textual.widgets.option_list import Option
 
 from repdesk.core import clock, formatting
 from repdesk.core.money import format_money
-from repdesk.core.text import printable
+from repdesk.core.text import cut, printable
 from repdesk.services import people
 from repdesk.services.people import OnDeal, Person, tel_uri
 from repdesk.storage.models import saved_id
@@ -66,6 +66,9 @@ def reach(text: Text, found: Person, *, between: str = " · ") -> None:
         link(text, shown, uri)
 
 
+NAME_CHARS = 60  # of a person's or a company's name in a list line
+
+
 def render_contacts(on_deal: list[OnDeal]) -> Text:
     """The deal page's Contacts: each with their role, title, emails and phones."""
     text = Text()
@@ -73,10 +76,11 @@ def render_contacts(on_deal: list[OnDeal]) -> Text:
     if not on_deal:
         text.append("none: e edits the deal's contact\n", style="dim")
     for on in on_deal:
-        text.append(printable(on.person.name), style="bold" if on.main else "")
+        # Cut: a name pages long (an import's, a paste) pushed the others off the page.
+        text.append(cut(on.person.name, NAME_CHARS), style="bold" if on.main else "")
         text.append(f"  {on.role}", style="italic")
         if on.person.title:
-            text.append(f", {printable(on.person.title)}", style="dim")
+            text.append(f", {cut(on.person.title, NAME_CHARS)}", style="dim")
         text.append("\n")
         # One address or number a line: in the deal page's narrow column, "a · b · c" on one
         # line broke "+49 30 1687731" in the middle (a new user's trial).
@@ -147,9 +151,9 @@ def company_entries(card: people.CompanyCard) -> tuple[Text, list[Entry]]:
         head.append("\nmail: " + printable(", ".join(card.domains)), style="dim")
     entries = [_deal_entry(deal) for deal in card.deals]
     for found in card.contacts:
-        label = Text(printable(found.name), style="bold")
+        label = Text(cut(found.name, NAME_CHARS), style="bold")
         if found.title:
-            label.append(f", {printable(found.title)}", style="")
+            label.append(f", {cut(found.title, NAME_CHARS)}", style="")
         if found.emails or found.phones:
             label.append("  ")
             reach(label, found)
@@ -271,10 +275,14 @@ def deal_people_choices(session: Any, deal_id: int) -> list[tuple[str, tuple[str
 
     choices: list[tuple[str, tuple[str, Any]]] = []
     for on in people.people_of_deal(session=session, deal_id=deal_id):
-        choices.append((f"{on.person.name} · {on.role}", ("contact", on.person.id)))
+        choices.append(
+            (f"{cut(on.person.name, NAME_CHARS)} · {on.role}", ("contact", on.person.id))
+        )
     deal = session.get(Deal, deal_id)
     if deal is not None and deal.company_id is not None:
-        choices.append((f"the company: {deal.company}", ("company", deal.company_id)))
+        choices.append(
+            (f"the company: {cut(deal.company, NAME_CHARS)}", ("company", deal.company_id))
+        )
     return choices
 
 
@@ -283,9 +291,9 @@ def deal_reach_choices(session: Any, deal_id: int) -> list[tuple[str, tuple[str,
     choices: list[tuple[str, tuple[str, Any]]] = []
     for on in people.people_of_deal(session=session, deal_id=deal_id):
         for address in on.person.emails:
-            choices.append((f"{on.person.name}: {address}", ("email", address)))
+            choices.append((f"{cut(on.person.name, NAME_CHARS)}: {address}", ("email", address)))
         for number in on.person.phones:
-            choices.append((f"{on.person.name}: {number}", ("phone", number)))
+            choices.append((f"{cut(on.person.name, NAME_CHARS)}: {number}", ("phone", number)))
     return choices
 
 
@@ -320,15 +328,15 @@ class FindPeople(Provider):
         matcher = self.matcher(query)
         for record in await read_result(getattr(self, "found", None)):
             if isinstance(record, Person):
-                label = printable(record.name) + (
-                    f" · {printable(record.company)}" if record.company else ""
+                label = cut(record.name, NAME_CHARS) + (
+                    f" · {cut(record.company, NAME_CHARS)}" if record.company else ""
                 )
                 extra = " ".join(record.emails)
                 score = max(matcher.match(label), matcher.match(extra) if extra else 0)
                 screen: Screen[None] = ContactScreen(record.id)
                 help_text = "contact" + (f", {record.title}" if record.title else "")
             else:
-                label = printable(record.name)
+                label = cut(record.name, NAME_CHARS)
                 score = matcher.match(label)
                 screen = CompanyScreen(record.id)
                 help_text = "company"
