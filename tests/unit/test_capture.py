@@ -426,3 +426,18 @@ def test_thousands_of_events_without_a_start_are_read_in_linear_time(tmp_path: P
     assert time.perf_counter() - started < 10  # about 1.5 s; one by one it took 16 s
     assert [item.subject for item in reading.items] == ["Demo"]
     assert len(reading.problems) == 6000
+
+
+def test_an_event_in_a_time_zone_the_calendar_does_not_define_is_read_with_a_line(
+    tmp_path: Path,
+) -> None:
+    """Found by an audit: a TZID with no VTIMEZONE and no such zone passed without a word."""
+    event = _event("tz@x", ";TZID=Mars/Olympus:20261119T100000",
+                   ";TZID=Mars/Olympus:20261119T110000", "Red planet sync")  # fmt: skip
+    (tmp_path / "cal.ics").write_text(_calendar(event))
+    reading = read_paths([tmp_path / "cal.ics"], now=NOW)
+    assert [item.subject for item in reading.items] == ["Red planet sync"]
+    assert reading.problems == [
+        f"{tmp_path / 'cal.ics'}: an event (tz@x) names a time zone the calendar does not "
+        "define (Mars/Olympus): its times are read as yours"
+    ]

@@ -450,6 +450,14 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             elif _repeats_too_often(event):
                 problem = "repeats more often than hourly (no meeting does)"
             else:
+                zone = _unknown_zone(event.get("DTSTART"))
+                if zone:
+                    # Read as the rep's own time, as a floating time is; said, not silent (an
+                    # audit: an hour or a day off without a word).
+                    reading.problems.append(
+                        f"{path}: an event ({uid}) names a time zone the calendar does not "
+                        f"define ({printable(clean(zone))[:60]}): its times are read as yours"
+                    )
                 continue
             reading.problems.append(f"{path}: an event ({uid}) {problem}, left out")
             left_out.add(id(event))
@@ -473,6 +481,17 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             if item is not None and item.key not in seen:
                 seen.add(item.key)
                 reading.items.append(item)
+
+
+def _unknown_zone(prop: Any) -> str:
+    """The TZID a start names when icalendar could not resolve it (no VTIMEZONE, no such IANA
+    zone), else ""."""
+    params = getattr(prop, "params", None) or {}
+    zone = str(params.get("TZID", "") or "")
+    value = getattr(prop, "dt", None)
+    if zone and isinstance(value, datetime) and value.tzinfo is None:
+        return zone
+    return ""
 
 
 def _remove(calendar: Any, events: set[int]) -> None:
