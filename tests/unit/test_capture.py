@@ -441,3 +441,18 @@ def test_an_event_in_a_time_zone_the_calendar_does_not_define_is_read_with_a_lin
         f"{tmp_path / 'cal.ics'}: an event (tz@x) names a time zone the calendar does not "
         "define (Mars/Olympus): its times are read as yours"
     ]
+
+
+def test_a_picked_item_is_captured_without_the_lines_about_the_others(tmp_path: Path) -> None:
+    """Found by an audit: `capture work.mbox#2` still printed the note about item #3."""
+    folder = _folder(tmp_path)
+    box = mailbox.mbox(folder / "work.mbox")
+    box.add(_mail(message_id="<a@x>"))
+    box.add(_mail(message_id="<b@x>", subject="Picked"))
+    box.add(b"From: x@y.example\nSubject: no date\n\nbody\n")
+    box.close()
+    everything = read_paths([folder / "work.mbox"], now=NOW)
+    assert any("#3" in line for line in everything.problems)
+    picked = read_paths([Path(f"{folder / 'work.mbox'}#2")], now=NOW)
+    assert [item.subject for item in picked.items] == ["Picked"]
+    assert picked.problems == []

@@ -85,7 +85,7 @@ def read_paths(paths: list[Path], *, now: datetime) -> Reading:
     reading = Reading()
     for given in paths:
         path, pick = _split_pick(given)
-        before = len(reading.items)
+        before, noted = len(reading.items), len(reading.problems)
         try:
             _read_one(path, now, reading)
         except OSError as exc:
@@ -98,6 +98,13 @@ def read_paths(paths: list[Path], *, now: datetime) -> Reading:
             if not chosen:
                 reading.problems.append(f"{given}: {path} has no item #{pick}")
             reading.items.extend(chosen)
+            # A line about another item of the file is not about the one picked (an audit).
+            others = re.compile(re.escape(f"{path}#") + r"(\d+):")
+            reading.problems[noted:] = [
+                line
+                for line in reading.problems[noted:]
+                if (found := others.match(line)) is None or found[1] == str(pick)
+            ]
     return reading
 
 
