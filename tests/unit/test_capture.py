@@ -456,3 +456,17 @@ def test_a_picked_item_is_captured_without_the_lines_about_the_others(tmp_path: 
     picked = read_paths([Path(f"{folder / 'work.mbox'}#2")], now=NOW)
     assert [item.subject for item in picked.items] == ["Picked"]
     assert picked.problems == []
+
+
+def test_a_meeting_the_rep_organised_is_listed_with_whom_not_by_the_rep(tmp_path: Path) -> None:
+    """Found by an audit: the app listed a meeting the rep set up as "rep@mycorp.example"."""
+    from repdesk.cli.capture import item_line
+    from repdesk.services.capture import other_party
+
+    event = _event("m@x", ":20261119T100000Z", ":20261119T110000Z", "Kick-off",
+                   "me@mycorp.example", "ana@acme.example",
+                   extra="ORGANIZER:mailto:me@mycorp.example\n")  # fmt: skip
+    (tmp_path / "cal.ics").write_text(_calendar(event))
+    [item] = read_paths([tmp_path / "cal.ics"], now=NOW).items
+    assert other_party(item, ("me@mycorp.example",)) == "ana@acme.example"
+    assert item_line(item, ("me@mycorp.example",)).endswith('"Kick-off" with ana@acme.example')

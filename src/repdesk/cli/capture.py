@@ -21,13 +21,15 @@ if TYPE_CHECKING:
 LISTED = 30
 
 
-def item_line(item: Item) -> str:
-    """`inbox.mbox#4 2026-11-18 email "Re: pricing" from bob@acme.example`."""
+def item_line(item: Item, me: tuple[str, ...] = ()) -> str:
+    """`inbox.mbox#4 2026-11-18 email "Re: pricing" with bob@acme.example`."""
+    from repdesk.services.capture import other_party
+
     on = clock.local_date(item.start).isoformat()
-    who = item.sender or ", ".join(item.recipients[:2])
+    who = other_party(item, me)
     subject = printable(item.subject or "(no subject)")
     return f'{printable(item.where)} {on} {item.kind} "{subject}"' + (
-        f" from {printable(who)}" if who else ""
+        f" with {printable(who)}" if who else ""
     )
 
 
@@ -51,8 +53,8 @@ def placed_line(placed: Placed, *, dry_run: bool) -> str:
     return f"{verb} {what} on {on_deal}: {subject} · by {printable(placed.how)}"
 
 
-def unsettled_line(unsettled: Unsettled) -> str:
-    line = "  " + item_line(unsettled.item)
+def unsettled_line(unsettled: Unsettled, me: tuple[str, ...] = ()) -> str:
+    line = "  " + item_line(unsettled.item, me)
     if unsettled.candidates:
         named = ", ".join(
             f"#{d.id} {shell.title_and_company(d.title, d.company)}"
@@ -62,20 +64,20 @@ def unsettled_line(unsettled: Unsettled) -> str:
     return line
 
 
-def print_report(report: CaptureReport, *, dry_run: bool) -> None:
+def print_report(report: CaptureReport, *, dry_run: bool, me: tuple[str, ...] = ()) -> None:
     for placed in report.added:
         shell.out(placed_line(placed, dry_run=dry_run))
     if report.ambiguous:
         shell.out(f"Ambiguous ({len(report.ambiguous)}): several deals; capture it with --deal")
         for unsettled in report.ambiguous:
-            shell.out(unsettled_line(unsettled))
+            shell.out(unsettled_line(unsettled, me))
     if report.unmatched:
         shell.out(
             f"Unmatched ({len(report.unmatched)}): no contact or company knows these "
             "addresses; capture one with --deal, or add the contact"
         )
         for unsettled in report.unmatched[:LISTED]:
-            shell.out(unsettled_line(unsettled))
+            shell.out(unsettled_line(unsettled, me))
         if len(report.unmatched) > LISTED:
             shell.out(f"  … and {len(report.unmatched) - LISTED:,} more")
     for line in report.refused:
@@ -109,7 +111,7 @@ def cmd_capture(desk: Desk, args: argparse.Namespace) -> int:
             deal_id=deal_id,
             dry_run=args.dry_run,
         )
-    print_report(report, dry_run=args.dry_run)  # once committed
+    print_report(report, dry_run=args.dry_run, me=desk.settings.me)  # once committed
     return 0
 
 

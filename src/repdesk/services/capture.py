@@ -258,6 +258,16 @@ def _match(
     return None
 
 
+def other_party(item: Item, me: Iterable[str] = ()) -> str:
+    """Who an item is with, as a list shows it: the sender, or for what the rep sent or
+    organised, the first person invited (a meeting the rep set up read "rep@mycorp": an
+    audit)."""
+    mine = {address.strip().casefold() for address in me}
+    people = [item.sender, *item.recipients]
+    others = [a for a in people if a and a.casefold() not in mine]
+    return others[0] if others else ""
+
+
 def note_of(item: Item) -> str:
     """What the activity or follow-up says: the subject, then the body's first lines."""
     parts = [p for p in (item.subject, item.first_lines) if p]

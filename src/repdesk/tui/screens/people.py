@@ -458,15 +458,16 @@ class CaptureScreen(DeskScreen):
         self.show(report, reading.problems)
 
     def show(self, report: Any, problems: list[str]) -> None:
-        from repdesk.services.capture import note_of
+        from repdesk.services.capture import note_of, other_party
 
+        me = self.desk.settings.me
         rows: list[Row] = []
 
         def line(item: Any) -> Text:
             on = clock.local_date(item.start).isoformat()
             text = Text(f"{on} {item.kind} ")
             text.append(printable(item.subject or "(no subject)"), style="bold")
-            who = item.sender or ", ".join(item.recipients[:2])
+            who = other_party(item, me)
             if who:
                 text.append(f" · {printable(who)}", style="dim")
             return text
