@@ -221,3 +221,5 @@ async def test_capture_from_the_palette_adds_the_matched_and_assigns_the_rest(
         await pilot.press("u")  # the assignment taken back: ledger and activity both
         await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM captured") == [(1,)])
         assert db(home, "SELECT COUNT(*) FROM activity WHERE text LIKE 'Hello%'") == [(0,)]
+        # Listed again to settle, as the shell would (it stayed off the list: an audit).
+        await until(pilot, lambda: [r.kind for r in screen.rows] == ["unmatched", "note"])

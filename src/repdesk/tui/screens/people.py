@@ -429,6 +429,12 @@ class CaptureScreen(DeskScreen):
         self.paths = event.value
         self.preview()
 
+    def reload(self) -> None:
+        """After an undo (the app calls it): read the files again, so an assignment undone is
+        listed again to settle (it stayed off the list: an audit)."""
+        if self.previewed:
+            self.preview()
+
     def _paths(self) -> list[Path]:
         try:
             words = shlex.split(self.paths)
