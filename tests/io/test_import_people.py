@@ -59,6 +59,20 @@ def test_salesforce_contacts_and_their_roles_on_opportunities(tmp_path: Path) ->
     assert ok("contact", "list").strip().endswith("3 contacts")
 
 
+def test_roles_imported_without_their_contacts_say_how_to_bring_them_in(tmp_path: Path) -> None:
+    """Found by an audit: imported after their contacts, every role went unlinked, and the
+    line blamed "a deal or contact not in these files or on the desk"."""
+    files = _write(tmp_path / "sf", SALESFORCE_FILES)
+    roles = files.pop()
+    ok("import", *files)
+    out = ok("import", roles)
+    assert "4 of the contact roles name a contact not in these files: import the role export" in out
+    assert "`repdesk import Contact.csv OpportunityContactRole.csv`" in out
+    again = ok("import", files[2], roles)  # the contacts' file with it: found again, linked
+    assert "Contacts: 0 added, 3 already on the desk; 3 on deals" in again
+    assert len(json.loads(ok("deal", "show", "1", "--json"))["contacts"]) == 2
+
+
 def test_pipedrive_person_columns_become_contacts_at_their_organisations() -> None:
     ok("import", FIXTURES / "pipedrive_deals.csv", "--create-stages")
     first = json.loads(ok("deal", "show", "1", "--json"))

@@ -181,6 +181,15 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
                 f"these files or on the desk (first: {first})"
             )
         shell.out(line)
+        if outcome.roles_without_person:
+            # A contact is known by its CRM id within one import only (an audit: the roles
+            # imported after their contacts all went unlinked, and the line blamed the deals).
+            shell.out(
+                f"{outcome.roles_without_person:,} of the contact roles name a contact not in "
+                "these files: import the role export in one command with the contacts' "
+                "(e.g. `repdesk import Contact.csv OpportunityContactRole.csv`); contacts "
+                "imported before are found again by address, not by their CRM id"
+            )
     for line in import_summary.summary_lines(
         plan, desk_currency=desk.settings.currency, rated=desk.settings.rates, dry_run=args.dry_run
     ):

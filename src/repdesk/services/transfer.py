@@ -67,6 +67,7 @@ class Outcome:
     roles_added: int = 0  # contacts put on deals from a contact-role export
     more_people: int = 0  # people a deal's person cell names after its main contact
     roles_unlinked: list[str] = field(default_factory=list)  # FILE:LINE: no such deal or person
+    roles_without_person: int = 0  # of those, naming a contact not in the import's files
     stage_order: list[str] = field(default_factory=list)
 
 
@@ -244,6 +245,8 @@ def _write_people(
     for role in plan.roles:
         if role.deal_source_id not in deal_ids or role.person_source_id not in made:
             outcome.roles_unlinked.append(role.where)
+            if role.person_source_id not in made:
+                outcome.roles_without_person += 1
             continue
         outcome.roles_added += 1
         deal_id, contact_id = deal_ids[role.deal_source_id], made[role.person_source_id]
