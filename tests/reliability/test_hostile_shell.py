@@ -492,7 +492,20 @@ def test_an_empty_value_is_refused_not_taken_as_not_given(
     assert table_checksums(desk) == before
 
 
-@pytest.mark.parametrize("args", [("deal", "nps", "1", " "), ("stage", "move", "Prospect", "")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("deal", "nps", "1", " "),
+        ("stage", "move", "Prospect", ""),
+        # An empty FILE made the default backup; restore said ". is a directory" (an audit).
+        ("backup", ""),
+        ("restore", ""),
+        ("export", "json", ""),
+        ("import", ""),
+        ("migrate-to", ""),
+        ("serve", "--host", ""),
+    ],
+)
 def test_an_empty_argument_is_refused_not_taken_as_none(desk: Path, args: tuple[str, ...]) -> None:
     before = table_checksums(desk)
     assert "is empty: give a value" in refused(*args)

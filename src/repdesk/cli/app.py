@@ -198,7 +198,9 @@ def _demo_arguments(demo: argparse.ArgumentParser) -> None:
 
 
 def _serve_arguments(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", type=shell.given, help="address to listen on (127.0.0.1)"
+    )
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
     serve.add_argument("--certfile", metavar="FILE",
                        help="TLS certificate (PEM); any --host but loopback needs it")  # fmt: skip

@@ -377,16 +377,18 @@ def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def _export_arguments(export: argparse.ArgumentParser) -> None:
-    export.add_argument("file", metavar="FILE")
+    export.add_argument("file", metavar="FILE", type=shell.given)
     export.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
 
 def _migrate_arguments(migrate: argparse.ArgumentParser) -> None:
-    migrate.add_argument("url", metavar="URL", help="postgresql+psycopg://USER@HOST:PORT/DB")
+    migrate.add_argument(
+        "url", metavar="URL", type=shell.given, help="postgresql+psycopg://USER@HOST:PORT/DB"
+    )
 
 
 def _import_arguments(imp: argparse.ArgumentParser) -> None:
-    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("files", nargs="+", metavar="FILE", type=shell.given)
     imp.add_argument(
         "--from",
         dest="source",
@@ -410,12 +412,13 @@ def _import_arguments(imp: argparse.ArgumentParser) -> None:
 
 
 def _backup_arguments(backup: argparse.ArgumentParser) -> None:
-    backup.add_argument("file", metavar="FILE", nargs="?",
+    # An empty FILE is a mistake, not "the default" (it made the default backup: an audit).
+    backup.add_argument("file", metavar="FILE", nargs="?", type=shell.given,
                         help="default: backups/desk-TIME.sqlite in the data directory")  # fmt: skip
 
 
 def _restore_arguments(restore: argparse.ArgumentParser) -> None:
-    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("file", metavar="FILE", type=shell.given)
 
 
 def commands() -> list[Command]:
