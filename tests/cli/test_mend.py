@@ -258,3 +258,10 @@ def test_notes_from_stdin_that_are_not_text_get_one_line(
     assert json.loads(ok("deal", "show", "1", "--json"))["notes"] == ""
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"Zeile 1\nZeile 2\n")))
     assert "2 lines" in ok("deal", "notes", "1", "-")
+
+
+def test_a_follow_up_of_a_lost_deal_is_not_snoozed_as_it_is_not_added(desk: Path) -> None:
+    ok("deal", "lost", "1", "--reason", "price")
+    assert "deal #1 is lost: a follow-up on it would never show" in refused(
+        "follow-up", "snooze", "1", "+2d"
+    )

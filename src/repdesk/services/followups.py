@@ -191,6 +191,9 @@ def reschedule_follow_up(
     follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
     if follow_up.done_at is not None:
         raise InvalidInput("follow-up", follow_up_id, "a pending follow-up (this one is done)")
+    # Moved on a lost deal, it would still never show (found by a hostile test: a snooze
+    # was taken where an add and a done were refused).
+    refuse_lost(get_deal(session=session, deal_id=follow_up.deal_id))
     if keep_time and when[1] is None:
         when = (when[0], follow_up.due_time)
     if when[0] != follow_up.due_on:  # keeping an overdue date while changing the note is fine
