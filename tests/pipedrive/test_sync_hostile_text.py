@@ -51,7 +51,7 @@ def test_hostile_text_from_pipedrive_is_kept_and_shown_harmless(
     api.change("deals", remote_deal(api, "Fleet rollout")["id"], title=HOSTILE + "\n" + LONG)
     with write_session(desk) as session:
         deals.edit_deal(session=session, deal_id=fleet, title="Fleet 2027")
-    assert "1 fields changed on both sides" in "\n".join(sync(desk, url).lines())
+    assert "1 field changed on both sides" in "\n".join(sync(desk, url).lines())
     listed = ok("sync", "conflicts")
     assert not RAW.search(listed)
     [line] = [line for line in listed.splitlines() if "title" in line]

@@ -99,17 +99,20 @@ class Report:
             ]
         lines = []
         if self.linked:
-            lines.append(f"Linked {self.linked} deals imported from Pipedrive before.")
+            deals = "1 deal" if self.linked == 1 else f"{self.linked} deals"
+            lines.append(f"Linked {deals} imported from Pipedrive before.")
         lines.append(
             f"Took in {self.taken_new} new and {self.taken_changed} changed from Pipedrive"
             + (f", {self.trashed} deleted there (in the trash for 30 days)" if self.trashed else "")
             + f"; sent {self.created} new, {self.updated} changes, {self.deleted} deletions."
         )
         if self.kept_both:
-            lines.append(f"{self.kept_both} texts changed on both sides: both versions kept.")
+            texts = "1 text" if self.kept_both == 1 else f"{self.kept_both} texts"
+            lines.append(f"{texts} changed on both sides: both versions kept.")
         if self.conflicts:
+            fields = "1 field" if self.conflicts == 1 else f"{self.conflicts} fields"
             lines.append(
-                f"{self.conflicts} fields changed on both sides: "
+                f"{fields} changed on both sides: "
                 "`repdesk sync conflicts` lists them, `repdesk sync settle ID desk|pipedrive`."
             )
         return [*lines, *self.notes]

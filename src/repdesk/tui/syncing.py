@@ -69,7 +69,8 @@ def summary(report: Report) -> str:
     if report.trashed:
         words.append(f"{report.trashed:,} deleted there (in the trash, T)")
     if report.kept_both:
-        words.append(f"{report.kept_both:,} texts changed on both sides: both kept")
+        texts = "1 text" if report.kept_both == 1 else f"{report.kept_both:,} texts"
+        words.append(f"{texts} changed on both sides: both kept")
     line = "; ".join(words) + "."
     if report.conflicts:
         line += (

@@ -275,8 +275,9 @@ def lessons_lines(k: Kpis, currency: str) -> Text:
         text.append(f"{nps.score:+.0f}", style="green" if nps.score >= 0 else "red")
         answered = "1 answered" if nps.answered == 1 else f"{nps.answered} answered"
         text.append(
-            f"  {answered}: {nps.promoters} promoters, {nps.passives} passives, "
-            f"{nps.detractors} detractors",
+            f"  {answered}: {formatting.count(nps.promoters, 'promoter')}, "
+            f"{formatting.count(nps.passives, 'passive')}, "
+            f"{formatting.count(nps.detractors, 'detractor')}",
             style="dim",
         )
     return text
