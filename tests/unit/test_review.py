@@ -234,7 +234,8 @@ def test_commitments_are_marked_in_the_week_after_and_unmarked_ones_count_as_mis
         review.mark_commitment(session=s, commitment_id=kept, outcome="kept", now=NOW)
         with pytest.raises(InvalidInput, match="kept or missed"):
             review.mark_commitment(session=s, commitment_id=kept, outcome="done", now=NOW)
-        with pytest.raises(RepdeskError, match="which is over"):
+        with pytest.raises(RepdeskError, match="which is over: it stays .mark it kept or "
+                           "missed until 2026-11-22."):  # fmt: skip
             review.drop_commitment(session=s, commitment_id=unmarked, now=NOW)
     page = _read(engine, week_containing(FRIDAY))
     assert [(c.text, c.judged) for c in page.commitments] == [("Demo booked", "open")]
@@ -250,6 +251,10 @@ def test_commitments_are_marked_in_the_week_after_and_unmarked_ones_count_as_mis
     assert [c.judged for c in old.commitments] == ["kept", "missed"]
     with write_session(engine) as s, pytest.raises(RepdeskError, match="stays missed"):
         review.mark_commitment(session=s, commitment_id=unmarked, outcome="kept", now=monday)
+    # Judged for good: the line no longer says to mark it (an audit).
+    with write_session(engine) as s, pytest.raises(RepdeskError) as refused:
+        review.drop_commitment(session=s, commitment_id=unmarked, now=monday)
+    assert str(refused.value).endswith("which is over: it stays as it was judged: missed")
     with write_session(engine) as s:
         assert review.drop_commitment(session=s, commitment_id=this, now=NOW) == "Demo booked"
 

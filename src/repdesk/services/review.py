@@ -293,10 +293,17 @@ def drop_commitment(
     """Take back a commitment made by mistake, while its week runs. Returns its text."""
     moment = now or clock.now()
     commitment = _commitment(session, commitment_id)
-    if week_over(_week_of(commitment, week_start), moment):
+    week = _week_of(commitment, week_start)
+    if week_over(week, moment):
+        # Only while it can still be judged does the line say to judge it (it said so of one
+        # judged for good: an audit).
+        judge = (
+            f" (mark it kept or missed until {marking_ends(week).isoformat()})"
+            if clock.local_date(moment) <= marking_ends(week)
+            else f" as it was judged: {commitment.outcome or MISSED}"
+        )
         raise RepdeskError(
-            f"commitment {commitment_id} is of {commitment.week}, which is over: it stays "
-            "(mark it kept or missed)"
+            f"commitment {commitment_id} is of {commitment.week}, which is over: it stays{judge}"
         )
     text = commitment.text
     session.delete(commitment)
