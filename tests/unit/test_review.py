@@ -234,8 +234,8 @@ def test_commitments_are_marked_in_the_week_after_and_unmarked_ones_count_as_mis
         review.mark_commitment(session=s, commitment_id=kept, outcome="kept", now=NOW)
         with pytest.raises(InvalidInput, match="kept or missed"):
             review.mark_commitment(session=s, commitment_id=kept, outcome="done", now=NOW)
-        with pytest.raises(RepdeskError, match="which is over: it stays .mark it kept or "
-                           "missed until 2026-11-22."):  # fmt: skip
+        with pytest.raises(RepdeskError, match=r"which is over: it stays \(mark it kept or "
+                           r"missed until 2026-11-22\)"):  # fmt: skip
             review.drop_commitment(session=s, commitment_id=unmarked, now=NOW)
     page = _read(engine, week_containing(FRIDAY))
     assert [(c.text, c.judged) for c in page.commitments] == [("Demo booked", "open")]
