@@ -313,3 +313,18 @@ def test_a_weeks_totals_say_what_they_leave_out(engine) -> None:  # type: ignore
     # The week as it ended is kept with it, and read back the same.
     again = _read(engine, LAST_WEEK).review
     assert again.frozen_at is not None and again.left_out_note("lost") == "+ 1 in GBP, no rate"
+
+
+def test_a_win_stays_in_a_commitments_since_when_the_deal_is_reopened_after(engine) -> None:  # type: ignore[no-untyped-def]
+    """Found by an audit: read from the deal as it is now, the win went from the line once
+    the deal was reopened."""
+    ids = _last_week(engine)
+    with write_session(engine) as s:
+        made = review.add_commitment(
+            session=s, deal_id=ids["F"], text="Signed", week=LAST_WEEK, now=at(9)
+        ).id
+        deals.win_deal(session=s, deal_id=ids["F"], on=date(2026, 11, 12), now=at(12))
+        deals.reopen_deal(session=s, deal_id=ids["F"], now=at(16))
+    page = _read(engine, LAST_WEEK)
+    [line] = [c for c in page.commitments if c.id == made]
+    assert line.since == "moved to Prospect, won 2026-11-12"

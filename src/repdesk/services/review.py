@@ -211,9 +211,24 @@ def _since(session: Session, deal: Deal, made_at: datetime, week: Week, now: dat
     ).first()
     if moves is not None:
         words.append(f"moved to {moves}")
-    made_day, last_day = clock.local_date(made_at), clock.local_date(until)
-    if deal.closed_on is not None and made_day <= deal.closed_on <= last_day:
-        words.append(f"{deal.status} {deal.closed_on.isoformat()}")
+    # A win or a loss from the history, not the deal as it is now: reopened after, the win
+    # still happened (it went from the line: an audit).
+    closed = session.exec(
+        select(Stage.kind, StageChange.changed_at)
+        .join(StageChange, col(StageChange.to_stage_id) == Stage.id)
+        .where(
+            StageChange.deal_id == deal.id,
+            col(StageChange.changed_at) >= made_at,
+            col(StageChange.changed_at) < until,
+            col(Stage.kind).in_(("won", "lost")),
+        )
+        .order_by(col(StageChange.changed_at).desc(), col(StageChange.id).desc())
+    ).first()
+    if closed is not None:
+        kind, changed_at = closed
+        same = deal.status == kind and deal.closed_on is not None
+        day = deal.closed_on if same else clock.local_date(changed_at)
+        words.append(f"{kind} {day.isoformat() if day else ''}".strip())
     logged = session.exec(
         select(func.count()).where(
             Activity.deal_id == deal.id, col(Activity.at) >= made_at, col(Activity.at) < until
