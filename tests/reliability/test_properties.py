@@ -103,7 +103,7 @@ def test_every_text_field_round_trips_exactly_through_the_store(
             session=session, deal_id=deal.id, category="price", said=non_blank(text), answer=note,  # type: ignore[arg-type]
         )  # fmt: skip
         # Lost last: a lost deal takes no next step (it would show in no queue).
-        deals.lose_deal(session=session, deal_id=deal.id, reason=non_blank(note))  # type: ignore[arg-type]
+        deals.lose_deal(session=session, deal_id=deal.id, reason=non_blank(note), from_crm=True)  # type: ignore[arg-type]
         ids = deal.id, activity.id, follow_up.id, objection.id  # type: ignore[union-attr]
     with read_session(desk_engine) as session:
         stored = session.get(Deal, ids[0])
