@@ -113,6 +113,35 @@ def test_hubspots_associated_contacts_are_each_a_contact_with_their_address(
     assert ok("contact", "list").strip().endswith("2 contacts")
 
 
+def test_a_re_import_gives_no_contact_another_ones_address(tmp_path: Path) -> None:
+    """Found by a hostile test: imported again, a file whose deal has two people gave the
+    second the deal's (the first one's) address: every later import gave a deal's email and
+    phone to each of its contacts, not its main one alone."""
+    cells = (
+        "title,company,contact,email\n"
+        "D1,Acme,Maria Johnson (maria@x.example);Brian Halligan (bh@x.example),\n"
+        "D2,Acme,Brian Halligan (bh@x.example),\n"
+        'D3,Acme,"Zed (zed@x.example);Yan (y@@x)",other@x.example\n'
+    )
+    [path] = _write(tmp_path / "native", {"deals.csv": cells})
+    ok("import", path, "--dry-run")  # what the import would do is checked the same way
+    ok("import", path)
+    first = {c["name"]: c["emails"] for c in json.loads(ok("contact", "list", "--json"))}
+    assert "Also put on their deals" not in ok("import", path)  # nobody new a second time
+    again = {c["name"]: c["emails"] for c in json.loads(ok("contact", "list", "--json"))}
+    assert (
+        first
+        == again
+        == {
+            "Maria Johnson": ["maria@x.example"],
+            "Brian Halligan": ["bh@x.example"],
+            # The email column is the deal's; the cell's own address stays the person's.
+            "Zed": ["other@x.example", "zed@x.example"],
+            "Yan": [],  # "y@@x" is no address: the person comes in without it, nothing refused
+        }
+    )
+
+
 def test_a_persons_address_is_kept_as_their_first_deal_wrote_it(tmp_path: Path) -> None:
     """Found by an audit: the same person on two deals, the second writing the address in
     capitals, kept only the later spelling (the smaller text won)."""

@@ -641,6 +641,10 @@ def _deal_row(
         setattr(row, name, cell.text(name)[0])
     named = people_in_cell(row.contact)
     (row.contact, address), row.more_people = named[0], named[1:]
+    if address and row.email and address.casefold() != row.email.casefold():
+        # The email column is the deal's; the main contact keeps the cell's address too (it
+        # was dropped: an audit).
+        row.more_people.insert(0, (row.contact, address))
     row.email = row.email or address
     row.lost_reason = cell.text("lost_reason")[0]
     row.account = cell.text("account")[0]

@@ -21,7 +21,8 @@ from sqlmodel import Session, SQLModel, col
 
 from repdesk.core import forecast
 from repdesk.core.domain import row_id
-from repdesk.core.errors import RepdeskError
+from repdesk.core.errors import InvalidInput, RepdeskError
+from repdesk.core.reach import check_address
 from repdesk.io.csv_import import (
     OWN_ID_PREFIX,
     ActivityRow,
@@ -262,31 +263,47 @@ def _more_people(
 ) -> None:
     """The other people a deal's person cell names (HubSpot's associated contacts after the
     first): each found on the desk (by address, else by name at the deal's company) or added
-    there, and put on the deal; one on it already keeps the role the rep gave."""
+    there, and put on the deal; one on it already keeps the role the rep gave. An address is
+    kept where it is one (the import's other people are not refused for a typo: a person's
+    cell is descriptive)."""
     for target in targets:
         deal_id = target.values.get("id")
-        for name, address in target.row.more_people:
-            company = str(target.values.get("company") or "")
-            person = PersonRow(
-                where=target.row.where,
-                source_id="",
-                name=name,
-                emails=(address,) if address else (),
-            )
+        company = str(target.values.get("company") or "")
+        on_deal = set() if deal_id is None else {
+            link.contact_id for link in people.links_of(session, deal_id)
+        }  # fmt: skip
+        for name, written in target.row.more_people:
+            address = _address_or_none(written)
+            emails = (address,) if address else ()
+            person = PersonRow(where=target.row.where, source_id="", name=name, emails=emails)
             found = _person_on_desk(session, person, company)
+            if found is not None and found.id in on_deal:
+                if write and address:
+                    people.edit_contact(
+                        session=session, contact_id=saved_id(found), add_emails=[address],
+                        now=now,
+                    )  # fmt: skip
+                continue  # on the deal already: counted once, when it came
             outcome.more_people += 1
             if not write or deal_id is None:
                 continue
             if found is None:
                 found = people.add_contact(
-                    session=session, name=name, emails=[address] if address else [],
-                    company=company, now=now,
-                )  # fmt: skip
-            on_deal = {link.contact_id for link in people.links_of(session, deal_id)}
-            if found.id not in on_deal:
-                people.link_contact(
-                    session=session, deal_id=deal_id, contact_id=saved_id(found), now=now
+                    session=session, name=name, emails=list(emails), company=company, now=now
                 )
+            people.link_contact(
+                session=session, deal_id=deal_id, contact_id=saved_id(found), now=now
+            )
+            on_deal.add(saved_id(found))
+
+
+def _address_or_none(written: str) -> str | None:
+    if not written:
+        return None
+    try:
+        return check_address(written)
+    except InvalidInput:
+        return None
 
 
 def _person_on_desk(session: Session, row: PersonRow, company: str) -> Any:

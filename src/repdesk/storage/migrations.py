@@ -298,6 +298,9 @@ _HAS_PERSON = "(TRIM({d}.contact) != '' OR TRIM({d}.email) != '' OR TRIM({d}.pho
 # no name gets a contact named by it), each deal linked to its contact, each address and
 # number kept once per contact. Only deals not linked yet: a JSON export of an older desk runs
 # it again after its import (src/repdesk/io/desk_json.py).
+# The deal's main contact (the first of its contacts), whose email and phone the deal's own
+# are: another contact on the deal got them too at every later import (an audit).
+_MAIN = "{l}.position = (SELECT MIN(m.position) FROM deal_contact m WHERE m.deal_id = {l}.deal_id)"
 ADOPT_DEAL_PEOPLE = [
     # Named as the first deal spelled it (its earliest deal's text); an address too (MIN()
     # took a later "OLE@x" over an earlier "ole@x": an audit).
@@ -342,7 +345,7 @@ ADOPT_DEAL_PEOPLE = [
       AND NOT EXISTS (SELECT 1 FROM deal_contact l WHERE l.deal_id = d.id)
     ORDER BY d.id""",
     "{advance_deal_contact}",
-    """INSERT INTO contact_email (id, contact_id, address, position)
+    f"""INSERT INTO contact_email (id, contact_id, address, position)
     SELECT (SELECT COALESCE(MAX(id), 0) FROM contact_email)
            + ROW_NUMBER() OVER (ORDER BY firsts.deal_id),
            firsts.contact_id, firsts.address, 0
@@ -351,7 +354,7 @@ ADOPT_DEAL_PEOPLE = [
                ROW_NUMBER() OVER (PARTITION BY l.contact_id, LOWER(TRIM(d.email))
                                   ORDER BY d.id) AS nth
         FROM deal d JOIN deal_contact l ON l.deal_id = d.id
-        WHERE TRIM(d.email) != ''
+        WHERE TRIM(d.email) != '' AND {_MAIN.format(l="l")}
           AND NOT EXISTS (SELECT 1 FROM contact_email e
                           WHERE e.contact_id = l.contact_id
                                 AND LOWER(e.address) = LOWER(TRIM(d.email)))
@@ -359,12 +362,12 @@ ADOPT_DEAL_PEOPLE = [
     WHERE firsts.nth = 1
     ORDER BY firsts.deal_id""",
     "{advance_contact_email}",
-    """INSERT INTO contact_phone (id, contact_id, number, position)
+    f"""INSERT INTO contact_phone (id, contact_id, number, position)
     SELECT (SELECT COALESCE(MAX(id), 0) FROM contact_phone)
            + ROW_NUMBER() OVER (ORDER BY MIN(d.id)),
            l.contact_id, MIN(TRIM(d.phone)), 0
     FROM deal d JOIN deal_contact l ON l.deal_id = d.id
-    WHERE TRIM(d.phone) != ''
+    WHERE TRIM(d.phone) != '' AND {_MAIN.format(l="l")}
       AND NOT EXISTS (SELECT 1 FROM contact_phone p
                       WHERE p.contact_id = l.contact_id AND p.number = TRIM(d.phone))
     GROUP BY l.contact_id, TRIM(d.phone)
