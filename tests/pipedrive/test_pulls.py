@@ -79,27 +79,6 @@ def test_notes_written_in_pipedrive_come_to_the_deal_as_plain_text(
     ]
 
 
-def test_a_note_deleted_in_pipedrive_leaves_the_desk_at_the_first_sync_of_a_day(
-    desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Deleted there (DELETE /v1/notes/{id}), a note never comes back in the list of changed
-    notes: the desk's copy stayed for good (found by an audit)."""
-    api, url = crm
-    fleet = add_deal(desk, "Fleet rollout")
-    with write_session(desk) as session:
-        activities.log_activity(session=session, deal_id=fleet, kind="note", text="a desk note")
-        activities.log_activity(session=session, deal_id=fleet, kind="note", text="stays")
-    sync(desk, url)
-    gone = next(n for n in api.objects["notes"].values() if "a desk note" in n["content"])
-    del api.objects["notes"][gone["id"]]
-    monkeypatch.setenv("REPDESK_NOW", (NOW + timedelta(days=1)).isoformat())
-    sync(desk, url)
-    assert notes_on(desk, fleet) == ["stays"]
-    assert any("deleted in Pipedrive" in label for label in trashed(desk))
-    sync(desk, url)
-    assert len(api.objects["notes"]) == 1  # nothing sent back
-
-
 def test_the_first_sync_brings_the_reps_own_notes(desk: Engine, crm: tuple[Pipedrive, str]) -> None:
     api, url = crm
     deal = api.add("deals", title="Seats renewal")

@@ -1016,47 +1016,8 @@ class Sync:
                 for link in self._links_by_remote(session, "activity", gone).values():
                     self._take_deleted(session, link)
         if everything:
-            self._sweep_deleted_notes()
             with write_session(self.engine) as session:
                 state.put(session, state.LAST_SWEEP, started.isoformat())
-
-    def _sweep_deleted_notes(self) -> None:
-        """Notes deleted in Pipedrive. API v1's list of notes brings those changed since, and
-        a deleted note is not among them (one the desk had synced stayed there: an audit); so
-        at the first sync of a day each deal with synced notes has its notes listed, one
-        request a deal, and a synced note no longer there goes to the trash."""
-        with read_session(self.engine) as session:
-            notes = session.execute(
-                select(col(SyncLink.remote_id), col(Activity.deal_id))
-                .join(Activity, col(Activity.id) == col(SyncLink.local_id))
-                .where(col(SyncLink.remote_type) == "note")
-            ).all()
-            deal_remote = {
-                link.local_id: link.remote_id
-                for link in session.execute(
-                    select(SyncLink).where(
-                        col(SyncLink.kind) == "deal",
-                        col(SyncLink.local_id).in_(sorted({d for _, d in notes})),
-                    )
-                ).scalars()
-            }
-        by_deal: dict[int, set[int]] = defaultdict(set)
-        for note_id, deal_id in notes:
-            if deal_id in deal_remote:
-                by_deal[deal_remote[deal_id]].add(note_id)
-        for remote_deal_id, synced in sorted(by_deal.items()):
-            try:
-                listed = self.crm.notes_of_deal(remote_deal_id)
-            except NotThere:
-                continue  # the deal itself is gone: the deals' pull says so
-            alive = {int(n["id"]) for n in listed if n.get("active_flag") is not False}
-            gone = sorted(synced - alive)
-            if not gone:
-                continue
-            with write_session(self.engine) as session:
-                session.info[APPLYING] = True
-                for link in self._links_by_remote(session, "note", gone).values():
-                    self._take_deleted(session, link)
 
     def _take_notes(self, session: Session, items: list[Obj]) -> None:
         """A page of notes (API v1): a new one on a desk deal becomes a note on it, a changed
