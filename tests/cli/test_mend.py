@@ -119,6 +119,7 @@ def test_a_logged_activity_is_corrected_and_logged_earlier(desk: Path) -> None:
 def test_a_call_logged_for_an_earlier_day_answers_only_what_was_due_by_then(desk: Path) -> None:
     """Found by an audit: a call logged for 19 Nov completed the step due on 23 Nov."""
     ok("log", "call", "1", "--at", "-1d")  # `-1d` is a value, not an unknown option
+    assert "'-1.5d' is not a date" in refused("log", "call", "1", "--at", "-1.5d")  # nor this
     assert json.loads(ok("deal", "show", "1", "--json"))["follow_ups"][0]["due_on"] == "2026-11-23"
 
 

@@ -30,7 +30,7 @@ def won_text(won: dict[str, int]) -> str:
 def touch_text(moment: datetime | None) -> str:
     if moment is None:
         return "never"
-    days = (clock.now() - moment).days
+    days = clock.days_since(moment, clock.today())  # calendar days, as the app's pages
     on = clock.local_date(moment).isoformat()
     return f"{on} ({'today' if days <= 0 else shell.count(days, 'day') + ' ago'})"
 

@@ -62,16 +62,16 @@ def _terminal_columns() -> int:
     return columns or 80
 
 
-_NEGATIVE_OR_OFFSET = re.compile(r"^-\d+[a-z]*$|^-\d*\.\d+$")
+_NEGATIVE_OR_OFFSET = re.compile(r"^-\d")
 
 
 class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
-        # A value like `-1d` (a day ago, as the dates take it) is a value, as `-1` is, not an
-        # unknown option: `--at -1d` said "expected one argument" (found by an audit). No
-        # option of repdesk's starts with a dash and a digit.
+        # Anything starting with a dash and a digit (`-1d`, `-1D`, `-20%`, `-1,5k`) is a value,
+        # as `-1` is, never an unknown option: `--at -1d` said "expected one argument" (found
+        # by an audit). No option of repdesk's starts with a dash and a digit.
         self._negative_number_matcher = _NEGATIVE_OR_OFFSET
 
     def error(self, message: str) -> NoReturn:

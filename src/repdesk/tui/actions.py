@@ -28,6 +28,7 @@ from repdesk.core.dates import (
 from repdesk.core.domain import ACTIVITY_KINDS, OBJECTION_CATEGORIES, SEGMENTS
 from repdesk.core.errors import InvalidInput, NotFound
 from repdesk.core.money import format_money, parse_amount
+from repdesk.core.text import cut
 from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
 from repdesk.services.activities import CALL_OUTCOMES
 from repdesk.storage.models import Deal, saved_id
@@ -420,7 +421,11 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
     if deal.status == "lost":
         return "This deal is already lost."
     previous = deal.stage_id
-    hint = ("Used before: " + ", ".join(reasons[:8])) if reasons else "e.g. price, not a fit"
+    # Only reasons the field takes are offered, each cut in the hint: a CRM's reason pages long
+    # flooded the form and was then refused when taken (a review).
+    reasons = [r for r in reasons if len(r) <= deals.MAX_REASON]
+    used = ", ".join(cut(r, 40) for r in reasons[:8])
+    hint = f"Used before: {used}" if reasons else "e.g. price, not a fit"
     fields = [
         FieldSpec(
             "reason",

@@ -65,7 +65,8 @@ def summary(report: Report) -> str:
     sent = report.created + report.updated + report.deleted
     words = [f"Synced with {CRM}: {took:,} changes taken in, {sent:,} sent"]
     if report.linked:
-        words.append(f"{report.linked:,} imported deals linked")
+        linked = "1 imported deal" if report.linked == 1 else f"{report.linked:,} imported deals"
+        words.append(f"{linked} linked")
     if report.trashed:
         words.append(f"{report.trashed:,} deleted there (in the trash, T)")
     if report.kept_both:

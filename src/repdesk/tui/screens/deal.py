@@ -23,7 +23,7 @@ from repdesk.core import clock, formatting
 from repdesk.core import forecast as categories
 from repdesk.core.errors import NotFound
 from repdesk.core.money import format_money
-from repdesk.core.text import printable
+from repdesk.core.text import cut, printable
 from repdesk.services import activities, deals, followups, objections, people
 from repdesk.services import forecast as deal_forecast
 from repdesk.services.deals import HistoryEntry
@@ -116,7 +116,7 @@ def render_fields(page: DealPage) -> Group:
         ("First contact", d.first_contact.isoformat()),
         ("Expected close", d.expected_close.isoformat() if d.expected_close else ""),
         ("Closed", d.closed_on.isoformat() if d.closed_on else ""),
-        ("Lost reason", d.lost_reason),
+        ("Lost reason", cut(d.lost_reason, 200)),  # a CRM's may be pages long
         ("Source", d.source),
         ("Product", d.product),
         ("Region", d.region),
