@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import secrets
 import socket
 import ssl
 import sys
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -163,6 +164,32 @@ def guard_middleware(guard: Guard) -> Middleware:
     return check
 
 
+class _Scrubbed(logging.Filter):
+    """Every line the serve logs with its secrets (the token, the cookie's) taken out: a
+    request line aiohttp cannot parse is logged whole with its traceback (whose locals Rich
+    prints), and a path may hold the token too (found by a hostile test)."""
+
+    def __init__(self, *secrets: str) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        if any(self._held(text, secret) for secret in self.secrets):
+            for secret in self.secrets:
+                for form in (secret, quote(secret, safe=""), quote(secret)):
+                    text = text.replace(form, "[secret]")
+            record.msg, record.args = text, None
+            record.exc_info, record.exc_text = None, None
+        return True
+
+    @staticmethod
+    def _held(text: str, secret: str) -> bool:
+        return secret in text or quote(secret, safe="") in text
+
+
 class TokenlessAccessLog(AbstractAccessLogger):
     """aiohttp's access log line holds the request line, the token in its query included, and
     the serve's output may be kept (a redirected log, the journal): the path alone here."""
@@ -201,6 +228,9 @@ class GuardedServer(Server):
 
         self.debug = debug
         self.initialize_logging()
+        scrubbed = _Scrubbed(self.guard.token, self.guard.session)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(scrubbed)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         loop.add_signal_handler(signal.SIGINT, self.request_exit)
