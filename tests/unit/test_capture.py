@@ -264,6 +264,10 @@ def test_a_repeating_meeting_captured_again_adds_no_second_next_step(
         items = read_paths([tmp_path / "cal.ics"], now=NOW).items
         with write_session(engine) as session:
             capture.capture(session=session, items=items, now=NOW)
+    # Picked alone (`FILE#N`), a later occurrence is no second next step either.
+    later = [i for i in read_paths([tmp_path / "cal.ics"], now=NOW).items if i.start > NOW][2]
+    with write_session(engine) as session:
+        capture.capture(session=session, items=[later], now=NOW)
     with read_session(engine) as session:
         steps = session.exec(select(FollowUp).where(FollowUp.deal_id == ids["fleet"])).all()
     assert [step.due_on.isoformat() for step in steps] == ["2026-11-26"]

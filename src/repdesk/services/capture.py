@@ -160,15 +160,24 @@ def capture(
         forced = directory.deals[deal_id]
     report = CaptureReport()
     taken = _ledger(session)
-    next_of_series: set[str] = set()
+    # A series with a next step captured before and still pending has its next step: one
+    # occurrence picked alone (`FILE#N`) made another (found by a hostile test).
+    pending = _series_with_a_pending_step(session, taken)
+    next_of_series: set[str] = set(pending)
     for item in sorted(items, key=lambda i: (i.start, i.where)):
         kind = _kind_for(item, moment)
+        if kind == ACTIVITY and item.series and pending.get(item.series[:400]) == item.key:
+            # The pending step's meeting has happened: captured now, it closes the step, and
+            # the occurrence after it becomes the next one.
+            next_of_series.discard(item.series[:400])
         if kind == FOLLOW_UP and item.series:
-            if item.series in next_of_series:
+            if item.series[:400] in next_of_series:
+                if (item.key, kind) in taken:
+                    report.already += 1
                 continue  # a repeating meeting: its next occurrence only is a next step
             # Marked before the ledger is asked: a next occurrence captured before is still
             # the series' next step, and the one after it must not become another.
-            next_of_series.add(item.series)
+            next_of_series.add(item.series[:400])
         if (item.key, kind) in taken:
             report.already += 1
             continue
@@ -223,6 +232,30 @@ def _kind_for(item: Item, moment: datetime) -> str:
     if item.kind == EMAIL or item.start <= moment:
         return ACTIVITY
     return FOLLOW_UP
+
+
+def _series_with_a_pending_step(
+    session: Session, taken: dict[tuple[str, str], int]
+) -> dict[str, str]:
+    """The calendar series (their UIDs, as ledger keys hold them) whose captured next step is
+    still pending, each with that step's key."""
+    by_step = {
+        item_id: key
+        for (key, kind), item_id in taken.items()
+        if kind == FOLLOW_UP and key.startswith("ics:") and item_id
+    }
+    if not by_step:
+        return {}
+    pending = session.exec(
+        select(FollowUp.id).where(
+            col(FollowUp.id).in_(sorted(by_step)), col(FollowUp.done_at).is_(None)
+        )
+    )
+    return {
+        by_step[step][len("ics:") :].rpartition("/")[0]: by_step[step]
+        for step in pending
+        if step is not None
+    }
 
 
 def _ledger(session: Session) -> dict[tuple[str, str], int]:
