@@ -136,6 +136,11 @@ def test_excels_unicode_text_and_semicolon_csv_are_read_with_their_separator(
     ok("import", german)
     assert deals()["Komma"]["value"] == 1234.56
     assert deals()["Punkt"]["value"] == 99.5
+    quoted = write(tmp_path, 'title,company,"Notes; a; b; c"\nQuoted,Acme,x\n', "q.csv")
+    assert "(UTF-8)" in ok("import", quoted)  # its quoted name's semicolons are no separator
+    own = write(tmp_path, "title;own_probability\nOwn;12,0\n", "own.csv")
+    ok("import", own)
+    assert deals()["Own"]["own_probability"] == 12
     odd = write(tmp_path, "title,company,value,notes;misc\nPlain,Acme;East,5,x\n", "odd.csv")
     assert "(UTF-8)" in ok("import", odd)
     assert deals()["Plain"]["company"] == "Acme;East"

@@ -111,6 +111,11 @@ def test_hubspots_associated_contacts_are_each_a_contact_with_their_address(
     assert renewal["email"] == "maria@brightside.example"
     ok("import", path)  # again: nobody twice
     assert ok("contact", "list").strip().endswith("2 contacts")
+    from repdesk.io.csv_import import people_in_cell
+
+    # Without an address for each, a semicolon is part of one name as written.
+    assert people_in_cell("Smith; John") == [("Smith; John", "")]
+    assert people_in_cell("Ana (CFO)") == [("Ana (CFO)", "")]
 
 
 def test_a_re_import_gives_no_contact_another_ones_address(tmp_path: Path) -> None:

@@ -280,11 +280,13 @@ def _delimiter(text: str) -> str:
     best, most = ",", 1
     for candidate in _SEPARATORS:
         try:
-            columns = len(next(csv.reader([first_line], delimiter=candidate), []))
+            names = next(csv.reader([first_line], delimiter=candidate), [])
         except csv.Error:
             continue
-        if columns > most:
-            best, most = candidate, columns
+        # Split by another separator, a quoted name ("Notes; a; b") leaves its quotes in the
+        # pieces: that separator is not the file's (it won for such a header: a hostile test).
+        if len(names) > most and not any('"' in name for name in names):
+            best, most = candidate, len(names)
     return best
 
 
@@ -543,13 +545,15 @@ _PERSON = re.compile(r"\s*(?P<name>[^;()]*?)\s*(?:\((?P<address>[^()\s;]+@[^()\s
 def people_in_cell(text: str) -> list[tuple[str, str]]:
     """The people a deal's person cell names, as (name, address): "Maria Johnson
     (maria@x.example);Brian Halligan (bh@x.example)" (HubSpot's associated contacts) is two
-    with their addresses; anything else ("Ana (CFO)", a plain name) is one name as written.
+    with their addresses; anything else ("Ana (CFO)", "Smith; John") is one name as written.
     Read as one whole name, the cell made one contact of both (found by an audit)."""
     parts = [part for part in text.split(";") if part.strip()]
     found = []
     for part in parts or [text]:
         match = _PERSON.fullmatch(part)
-        if match is None:
+        # Several only when each has its address: "Smith; John" is one name as written (a
+        # review: any semicolon split it).
+        if match is None or (len(parts) > 1 and not match["address"]):
             return [(text.strip(), "")]
         name, address = match["name"], match["address"] or ""
         found.append((name or address, address))
@@ -715,7 +719,7 @@ def _own_forecast(row: DealRow, cell: _CellReader, parsed: Callable[..., Any]) -
         call = parsed("forecast", values.parse_forecast)
         row.own["forecast"] = None if call in (None, forecast.AUTO) else call
     if cell.has("own_probability"):
-        own = parsed("own_probability", values.parse_probability)
+        own = parsed("own_probability", _decimal_comma_first(cell.table, values.parse_probability))
         row.own["probability"] = own if isinstance(own, int) else None
     if cell.has("competitor"):
         row.own["competitor"] = cell.text("competitor")[0]
