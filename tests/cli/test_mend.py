@@ -99,6 +99,18 @@ def test_a_merged_away_deal_restored_takes_its_timeline_back(desk: Path) -> None
     assert before["2"].split("Follow-ups")[1] == shown.split("Follow-ups")[1]
 
 
+def test_a_merged_away_deal_restored_takes_its_people_back_too(home: Path) -> None:
+    """Found by a hostile test: the contact the merge gave KEEP stayed its main one."""
+    ok("deal", "add", "KEEP", "--company", "A")
+    ok("deal", "add", "GONE", "--company", "B", "--contact", "Gus", "--email", "gus@b.example")
+    ok("deal", "merge", "KEEP", "GONE")
+    assert json.loads(ok("deal", "show", "KEEP", "--json"))["contact"] == "Gus"
+    ok("trash", "restore", "1")
+    keep = json.loads(ok("deal", "show", "1", "--json"))
+    assert (keep["contact"], keep["contacts"]) == ("", [])
+    assert json.loads(ok("deal", "show", "2", "--json"))["contact"] == "Gus"
+
+
 def test_a_logged_activity_is_corrected_and_logged_earlier(desk: Path) -> None:
     out = ok("log", "call", "1", "--outcome", "no answer", "--at", "yesterday 15:00")
     assert out.startswith("Logged call on #1")

@@ -63,10 +63,12 @@ def merge_deals(
     contacts_moved = 0
     for link in people.links_of(session, gone_id):
         if link.contact_id not in on_keep:
-            people.link_contact(
+            added = people.link_contact(
                 session=session, deal_id=keep_id, contact_id=link.contact_id, role=link.role,
                 now=moment,
             )  # fmt: skip
+            # Taken off KEEP again when GONE is restored (trash.py, _unmerge).
+            moved_ids.setdefault(trash.ADDED_LINKS, []).append(saved_id(added))
             contacts_moved += 1
     entry = trash.delete_item(
         session=session,

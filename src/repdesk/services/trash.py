@@ -236,6 +236,7 @@ _OWNER = "_deal"
 # rows the merge moved there, by table ({"rows": {"activity": [3, 4]}}), which its restore
 # takes back.
 _MERGED = "_merged"
+ADDED_LINKS = "deal_contact+"  # in its rows: the links the merge gave the deal kept
 
 
 def merged_into(keep: Deal, rows: dict[str, list[int]]) -> dict[str, Any]:
@@ -422,6 +423,18 @@ def _unmerge(session: Session, merged: dict[str, Any], deal_id: int) -> str:
         return f"#{into} it was merged into is gone: it comes back with its own fields only"
     back = 0
     rows = merged.get("rows")
+    added = rows.pop(ADDED_LINKS, []) if isinstance(rows, dict) else []
+    from repdesk.services import people
+
+    for link in session.exec(
+        select(DealContact).where(
+            col(DealContact.id).in_([i for i in added if isinstance(i, int)]),
+            col(DealContact.deal_id) == into,
+        )
+    ).all():
+        # The merge put GONE's people on KEEP; back with GONE, they leave KEEP (a hostile
+        # test: KEEP kept GONE's contact as its main one). GONE's own links came back whole.
+        people.unlink_contact(session=session, deal_id=saved_id(keep), contact_id=link.contact_id)
     for table, ids in rows.items() if isinstance(rows, dict) else []:
         model = _BY_TABLE.get(table)
         if model is None or not isinstance(ids, list):
