@@ -154,3 +154,15 @@ async def test_the_end_of_the_warm_up_as_the_app_quits_stops_nothing(app: Repdes
         finally:
             board._pruning = False
         assert not board.query("#filter")
+
+
+def test_terminal_input_that_is_not_utf8_reads_as_a_replacement_character() -> None:
+    """Found by a hostile test: one byte that is not UTF-8 (an 8-bit Alt key, a Latin-1 paste)
+    ended the app with a raw traceback from Textual's driver, losing the notes being edited."""
+    from textual.drivers import linux_driver
+
+    from repdesk.tui.app import lenient_terminal_input
+
+    lenient_terminal_input()
+    decode = linux_driver.getincrementaldecoder("utf-8")().decode
+    assert decode(b"A\x9bB\xc3") + decode(b"\xa9", final=True) == "A\ufffdB\u00e9"

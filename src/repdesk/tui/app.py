@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -129,6 +130,24 @@ WATCH_SECONDS = 1.0
 KPI_SCREEN_NAME = "kpi"  # the KPI pane, installed: kept between openings (action_kpis)
 
 
+def lenient_terminal_input() -> None:
+    """Bytes from the terminal that are not UTF-8 (an 8-bit Alt key, a Latin-1 paste, a lone
+    C1 byte) read as U+FFFD instead of ending the app: Textual's Linux driver decodes its input
+    strictly, and one such byte stopped the app with a raw traceback and lost the notes being
+    edited (found by a hostile test). Its decoder factory is the one name to replace."""
+    if sys.platform == "win32":
+        return
+    import codecs
+
+    from textual.drivers import linux_driver
+
+    def replacing(encoding: str) -> Callable[..., codecs.IncrementalDecoder]:
+        factory = codecs.getincrementaldecoder(encoding)
+        return lambda *_args, **_kwargs: factory(errors="replace")
+
+    linux_driver.getincrementaldecoder = replacing  # type: ignore[attr-defined,assignment]
+
+
 class RepdeskApp(KeysInOrder, App[int]):
     TITLE = "repdesk"
     CSS_PATH = "app.tcss"
@@ -171,6 +190,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         `checking`: the desk's damage check, still running (a big desk, see open_app in
         cli/app.py): the warm-up waits for it before any key goes through."""
         super().__init__()
+        lenient_terminal_input()
         self.desk = desk
         self._checking = checking
         self._loading: Future[Exception | None] | None = None  # the warm-up (warm_up)
