@@ -280,19 +280,31 @@ KNOWN_KEYS = (
 )  # fmt: skip
 
 
+def _known_only(
+    table: dict[str, Any],
+    known: tuple[str, ...],
+    path: Path,
+    prefix: str,
+    read_past: tuple[str, ...] = (),
+) -> None:
+    """A typo (`going_cold_day = 7`, `[pipedrive] pipline = 7`) did nothing and nothing said
+    so (an audit): refused, naming the nearest key."""
+    for key in table:
+        if key in known or key in read_past:
+            continue
+        import difflib
+
+        near = difflib.get_close_matches(key, known, n=1)
+        hint = f" (did you mean {prefix}{near[0]}?)" if near else ""
+        raise SettingsError(
+            f"{path}: {printable(_cut(prefix + key))} is no setting repdesk knows{hint}: the "
+            f"settings are {', '.join(prefix + k for k in known)}"
+        )
+
+
 def parse(data: dict[str, Any], path: Path) -> Settings:
     settings = Settings()
-    for key in data:
-        if key not in KNOWN_KEYS:
-            # A typo (`going_cold_day = 7`) did nothing and nothing said so (an audit).
-            import difflib
-
-            near = difflib.get_close_matches(key, KNOWN_KEYS[:-1], n=1)
-            hint = f" (did you mean {near[0]}?)" if near else ""
-            raise SettingsError(
-                f"{path}: {printable(_cut(key))} is no setting repdesk knows{hint}: the "
-                f"settings are {', '.join(KNOWN_KEYS[:-1])}"
-            )
+    _known_only(data, KNOWN_KEYS[:-1], path, "", read_past=KNOWN_KEYS[-1:])
     currency = data.get("currency", settings.currency)
     if not isinstance(currency, str) or not is_code(currency.strip().upper()):
         raise _fail(path, "currency", currency, CODE_FORM)
@@ -369,6 +381,8 @@ def parse(data: dict[str, Any], path: Path) -> Settings:
 def _pipedrive(table: Any, path: Path) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise _fail(path, "pipedrive", table, 'a table: [pipedrive] with url = "https://..."')
+    if "token" not in table:  # refused below, without quoting it
+        _known_only(table, ("url", "pipeline", "owners"), path, "pipedrive.")
     found: dict[str, Any] = {}
     url = table.get("url")
     if url is not None:

@@ -219,8 +219,12 @@ def test_settings_whose_read_cannot_be_remembered_are_read_each_time(tmp_path: P
             "[rates]\nSEK = 0.09\nsek = 5\n",
             "rates.sek = 5 is not valid: expected one rate for SEK (it has one above)",
         ),
+        (
+            "[pipedrive]\npipline = 7\n",
+            "pipedrive.pipline is no setting repdesk knows (did you mean pipedrive.pipeline?)",
+        ),
     ],
-    ids=["a-mistyped-key", "one-currency-twice"],
+    ids=["a-mistyped-key", "one-currency-twice", "a-mistyped-pipedrive-key"],
 )
 def test_a_key_that_would_do_nothing_or_undo_another_is_refused(
     tmp_path: Path, text: str, said: str

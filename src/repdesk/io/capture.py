@@ -444,6 +444,7 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
     if not any(True for calendar in calendars for _ in calendar.walk("VEVENT")):
         reading.problems.append(f"{path}: not a readable calendar (it holds no events)")
         return
+    zones_said: set[str] = set()
     for calendar in calendars:
         left_out: set[int] = set()
         for event in calendar.walk("VEVENT"):
@@ -458,12 +459,14 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
                 problem = "repeats more often than hourly (no meeting does)"
             else:
                 zone = _unknown_zone(event.get("DTSTART"))
-                if zone:
+                if zone and zone not in zones_said:  # once a zone: an export repeats it
+                    zones_said.add(zone)
                     # Read as the rep's own time, as a floating time is; said, not silent (an
                     # audit: an hour or a day off without a word).
                     reading.problems.append(
                         f"{path}: an event ({uid}) names a time zone the calendar does not "
                         f"define ({printable(clean(zone))[:60]}): its times are read as yours"
+                        " (so are those of its other events in that zone)"
                     )
                 continue
             reading.problems.append(f"{path}: an event ({uid}) {problem}, left out")
