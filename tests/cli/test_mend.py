@@ -257,6 +257,7 @@ def test_a_closed_deal_is_reopened_by_reopen_only_and_an_open_one_is_not(desk: P
     assert "deal #1 is won (on 2026-11-20): `repdesk deal reopen 1 --stage STAGE`" in err
     assert json.loads(ok("deal", "show", "1", "--json"))["status"] == "won"
     assert "is open already: nothing to reopen" in refused("deal", "reopen", "2")
+    assert "reopened into an open stage" in refused("deal", "reopen", "1", "--stage", "Lost")
     assert ok("deal", "reopen", "1", "--stage", "Demo").startswith("Reopened #1")
 
 
@@ -269,8 +270,11 @@ def test_notes_from_stdin_that_are_not_text_get_one_line(
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
         assert said in refused("deal", "notes", "1", "-")
     assert json.loads(ok("deal", "show", "1", "--json"))["notes"] == ""
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"Zeile 1\nZeile 2\n")))
+    monkeypatch.setattr(
+        "sys.stdin", io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbfZeile 1\nZeile 2\n"))
+    )
     assert "2 lines" in ok("deal", "notes", "1", "-")
+    assert ok("deal", "notes", "1") == "Zeile 1\nZeile 2\n"  # a Windows editor's mark left out
 
 
 def test_a_follow_up_of_a_lost_deal_is_not_snoozed_as_it_is_not_added(desk: Path) -> None:

@@ -301,7 +301,7 @@ async def test_notes_with_escape_sequences_are_shown_safely_and_kept_as_they_are
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
         notes = app.screen.query_one(NotesArea)
-        assert notes.text == "x␛]2;NOTES␇y␛[2J\ufffd31m\ufffdRTL end"
+        assert notes.text == "x␛]2;NOTES␇y␛[2J\ufffd31m\ufffdRTL\tend"  # a tab stays a tab
         await pilot.press("N", "escape")  # in and out, nothing typed: nothing is saved
         await pilot.pause()
         assert db(home, "SELECT notes FROM deal WHERE id = 1") == [(hostile,)]

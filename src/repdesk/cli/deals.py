@@ -296,6 +296,8 @@ def cmd_deal_reopen(desk: Desk, args: argparse.Namespace) -> int:
         deal = deals.get_deal(session=session, deal_id=deal_id)
         if deal.status == "open":
             raise AlreadyClosed(f"deal #{deal.id} is open already: nothing to reopen")
+        if args.stage and deals.find_stage(session=session, name=args.stage).kind != "open":
+            raise UsageError(f"--stage {args.stage}: a deal is reopened into an open stage")
         return deals.reopen_deal(session=session, deal_id=deal_id, stage=args.stage)
 
     return shell.change_deal(desk, args.deal, reopen, lambda deal, line: f"Reopened {line}")
@@ -361,7 +363,7 @@ def _stdin_text() -> str:
     """What `deal notes DEAL -` reads: UTF-8, or one line saying it is not."""
     raw = sys.stdin.buffer.read()
     try:
-        return raw.decode("utf-8").replace("\r\n", "\n")
+        return raw.decode("utf-8-sig").replace("\r\n", "\n")  # a Windows editor's BOM too
     except UnicodeDecodeError as exc:
         raise UsageError(
             f"deal notes: the standard input is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "

@@ -226,9 +226,13 @@ def _since(session: Session, deal: Deal, made_at: datetime, week: Week, now: dat
     ).first()
     if closed is not None:
         kind, changed_at = closed
-        same = deal.status == kind and deal.closed_on is not None
-        day = deal.closed_on if same else clock.local_date(changed_at)
-        words.append(f"{kind} {day.isoformat() if day else ''}".strip())
+        day = clock.local_date(changed_at)
+        # The close day the rep gave (`--on`), while the deal is still closed so and that day
+        # lies in the window: a later close of a reopened deal is not this one (a review).
+        given = deal.closed_on if deal.status == kind else None
+        if given is not None and clock.local_date(made_at) <= given <= clock.local_date(until):
+            day = given
+        words.append(f"{kind} {day.isoformat()}")
     logged = session.exec(
         select(func.count()).where(
             Activity.deal_id == deal.id, col(Activity.at) >= made_at, col(Activity.at) < until

@@ -269,7 +269,9 @@ class NotesArea(TextArea, ReleasedFromApp):
     def shown(notes: str) -> str:
         """The notes as the area holds them: a TextArea draws its text as it is, so an escape
         sequence in notes from the shell, an import or the sync would act on the terminal."""
-        return printable(notes, multiline=True)
+        # Tabs stay tabs (the area draws them): only what acts on the terminal is shown as a
+        # picture, so leaving tab-indented notes changes nothing (a review).
+        return "\t".join(printable(part, multiline=True) for part in notes.split("\t"))
 
     def action_leave(self) -> None:
         self.screen.set_focus(None)
