@@ -223,3 +223,14 @@ async def test_capture_from_the_palette_adds_the_matched_and_assigns_the_rest(
         assert db(home, "SELECT COUNT(*) FROM activity WHERE text LIKE 'Hello%'") == [(0,)]
         # Listed again to settle, as the shell would (it stayed off the list: an audit).
         await until(pilot, lambda: [r.kind for r in screen.rows] == ["unmatched", "note"])
+        # Another program's write reads the files again, but the paths being typed keep the
+        # focus (it jumped to the list: a review).
+        paths = screen.query_one(Input)
+        paths.focus()
+        await pilot.pause()
+        screen.previewed = True
+        screen.reload()
+        await until(pilot, lambda: not screen.workers or all(
+            w.is_finished for w in screen.workers))  # fmt: skip
+        await pilot.pause()
+        assert app.focused is paths

@@ -406,6 +406,7 @@ class CaptureScreen(DeskScreen):
         self.items: list[Any] = []
         self.rows: list[Row] = []
         self.previewed = False
+        self._to_list = False
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -427,6 +428,7 @@ class CaptureScreen(DeskScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.paths = event.value
+        self._to_list = True  # the rep asked for it: the list takes the keys
         self.preview()
 
     def reload(self) -> None:
@@ -501,10 +503,16 @@ class CaptureScreen(DeskScreen):
         self.rows = rows
         _ = note_of  # the notes the rows become are the service's (see services/capture.py)
         listing = self.query_one(OptionList)
+        # Read again after a write (this screen's, an undo, another program's): the cursor
+        # stays where it was and the focus too (it jumped to the list's top, out of the paths
+        # being typed: a review).
+        was = listing.highlighted if self.previewed else None
         listing.clear_options()
         listing.add_options([Option(row.label) for row in rows])
-        listing.highlighted = 0
-        listing.focus()
+        listing.highlighted = min(was or 0, len(rows) - 1)
+        if self._to_list or not self.previewed:
+            listing.focus()
+        self._to_list = False
         self.previewed = True
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
