@@ -191,18 +191,14 @@ def contact_for_deal(*, session: Session, ref: str, company: str = "") -> Contac
     text = ref.strip()
     if not text:
         return None
-    if _NUMBER.fullmatch(text):
-        number = row_id(text)
-        found = session.get(Contact, number) if number is not None else None
-        if found is None:
-            raise NotFound(f"no contact #{text[:20]}; `repdesk contact list` shows the ids")
-        return found
+    if _NUMBER.fullmatch(text):  # an id: that contact, or NotFound
+        return _by_ref(session, Contact, text, "contact", "repdesk contact list")
     if "@" in text:
         matches = contacts_with_address(session, text)
     else:
         matches = contacts_named(session, text)
-        at = company_named(session, company) if company.strip() else None
         if company.strip():
+            at = company_named(session, company)
             matches = [c for c in matches if at is not None and c.company_id == at.id]
     if len(matches) > 1:
         shown = "; ".join(f"{c.id}: {c.name}" for c in matches[:10])

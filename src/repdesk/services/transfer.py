@@ -267,6 +267,8 @@ def _more_people(
     kept where it is one (the import's other people are not refused for a typo: a person's
     cell is descriptive)."""
     for target in targets:
+        if not target.row.more_people:
+            continue  # most rows: no read of the deal's links for them
         deal_id = target.values.get("id")
         company = str(target.values.get("company") or "")
         on_deal = set() if deal_id is None else {
