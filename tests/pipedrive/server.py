@@ -84,6 +84,7 @@ class Pipedrive:
             "notes": {},
         }
         self.deleted_deals: set[int] = set()
+        self.merges: list[tuple[int, int]] = []  # (gone, kept) of every merge asked for
         self.stages = [
             {
                 "id": 101 + i,
@@ -193,6 +194,11 @@ class Pipedrive:
                 is_deleted=True, status="deleted", update_time=_now()
             )
 
+    def merge(self, gone_id: int, into_id: int) -> None:
+        """A merge made in Pipedrive's own screens (as PUT /v1/deals/{id}/merge does it)."""
+        status, answer, _ = self._merge(gone_id, into_id)
+        assert status == 200, answer
+
     def count(self, collection: str, **match: Any) -> int:
         return sum(
             1
@@ -223,6 +229,8 @@ class Pipedrive:
         if collection == "stages":
             return 200, {"success": True, "data": self.stages}, {}
         store = self.objects[collection]
+        if method == "PUT" and collection == "deals" and segments[-1] == "merge":
+            return self._merge(item_id, payload.get("merge_with_id"))
         if method == "GET" and version == "v1":  # notes
             return 200, self._notes(query), {}
         if method == "GET":
@@ -253,6 +261,34 @@ class Pipedrive:
             data: Any = True if version == "v1" else {"id": item_id}
             return 200, {"success": True, "data": data}, {}
         return 405, {"success": False, "error": "method"}, {}
+
+    def _merge(
+        self, gone_id: int | None, into_id: Any
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """PUT /v1/deals/{id}/merge as Pipedrive's tutorial "Merging two deals" tells it: the
+        deal of `merge_with_id` keeps its fields (an empty one takes the other's), the
+        activities and notes of the deal in the path move to it, and that deal is removed."""
+        deals = self.objects["deals"]
+        live = {i for i, d in deals.items() if not d.get("is_deleted")}
+        if gone_id not in live or into_id not in live or gone_id == into_id:
+            return 404, {"success": False, "error": "Deal not found"}, {}
+        assert gone_id is not None
+        self.merges.append((gone_id, into_id))
+        gone, keep = deals[gone_id], deals[into_id]
+        filled = {
+            k: v for k, v in gone.items() if keep.get(k) in (None, "") and v not in (None, "")
+        }
+        self.change("deals", into_id, **filled)
+        for collection in ("activities", "notes"):
+            for item in list(self.objects[collection].values()):
+                if item.get("deal_id") == gone_id:
+                    self.change(collection, item["id"], deal_id=into_id)
+        self.remove_deal(gone_id)
+        data = {
+            k: keep[k]
+            for k in ("id", "title", "value", "currency", "status", "stage_id", "pipeline_id")
+        }
+        return 200, {"success": True, "data": {**data, "user_id": keep["owner_id"]}}, {}
 
     def _list(self, collection: str, query: dict[str, str]) -> dict[str, Any]:
         items = sorted(self.objects[collection].values(), key=lambda i: (i["update_time"], i["id"]))

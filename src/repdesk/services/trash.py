@@ -244,6 +244,49 @@ def merged_into(keep: Deal, rows: dict[str, list[int]]) -> dict[str, Any]:
     return {"into": keep.id, "created_at": _owner(keep)["created_at"], "rows": rows}
 
 
+@dataclass(frozen=True, slots=True)
+class MergedAway:
+    """A deleted deal that was merged into another: that deal, and the rows the merge moved
+    there by table (`activity`, `follow_up`, ...)."""
+
+    into: int
+    rows: dict[str, list[int]]
+
+
+def merges_of(*, session: Session, deal_ids: list[int]) -> dict[int, MergedAway]:
+    """Of these deleted deals, the ones whose latest deletion was a merge into a deal the desk
+    still has (the same deal: a SQLite desk can give a deleted deal's id to a new one). The
+    sync sends such a deletion as a merge (src/repdesk/sync/engine.py)."""
+    if not deal_ids:
+        return {}
+    found: dict[int, MergedAway] = {}
+    entries = session.exec(
+        select(Trash)
+        .where(col(Trash.kind) == "deal", col(Trash.item_id).in_(deal_ids))
+        .order_by(col(Trash.deleted_at), col(Trash.id))
+    ).all()
+    for entry in entries:
+        found.pop(entry.item_id, None)  # the latest entry of a deal decides
+        try:
+            _rows, _deal, merged = _held(entry)
+        except RepdeskError:
+            continue
+        into = merged.get("into") if merged else None
+        keep = session.get(Deal, into) if type(into) is int else None
+        if merged is None or keep is None or _owner(keep)["created_at"] != merged.get("created_at"):
+            continue
+        rows = merged.get("rows")
+        found[entry.item_id] = MergedAway(
+            into=saved_id(keep),
+            rows={
+                table: [i for i in ids if type(i) is int]
+                for table, ids in (rows.items() if isinstance(rows, dict) else ())
+                if isinstance(ids, list)
+            },
+        )
+    return found
+
+
 def _owner(deal: Deal) -> dict[str, Any]:
     return {"id": deal.id, "created_at": _encode(deal.created_at)}
 

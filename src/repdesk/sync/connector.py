@@ -98,4 +98,9 @@ class Connector(Protocol):
 
     def delete(self, remote_type: str, remote_id: int) -> None: ...
 
+    def merge_deals(self, gone_id: int, into_id: int) -> None:
+        """Merge deal `gone_id` into deal `into_id`: its activities, notes and people move
+        there, and it is deleted (the desk's `deal merge`); NotThere when either is gone."""
+        ...
+
     def close(self) -> None: ...

@@ -71,6 +71,11 @@ LOOKBACK = timedelta(minutes=2)
 CHUNK = 500
 PUSH_BATCH = 100
 _ADOPT = "_adopt"  # a link made at the first sync from the CSV importer's id: Pipedrive's wins
+# In an activity's, follow-up's or note's base: the Pipedrive deal it was on when last sent or
+# taken in. A desk merge (or a restore undoing one) moves rows between deals without changing
+# what they say; this is how the push sees that it must send the move, and the pull that
+# Pipedrive moved one (a merge made there).
+DEAL = "deal"
 
 AskStage = Callable[[Stage, list[RemoteStage], RemoteStage], RemoteStage]
 
@@ -85,6 +90,7 @@ class Report:
     created: int = 0
     updated: int = 0
     deleted: int = 0
+    merged: int = 0  # deals merged into another on the desk, merged in Pipedrive too
     kept_both: int = 0
     conflicts: int = 0
     waiting: int = 0  # what a dry run would send
@@ -104,7 +110,8 @@ class Report:
         lines.append(
             f"Took in {self.taken_new} new and {self.taken_changed} changed from Pipedrive"
             + (f", {self.trashed} deleted there (in the trash for 30 days)" if self.trashed else "")
-            + f"; sent {self.created} new, {self.updated} changes, {self.deleted} deletions."
+            + f"; sent {self.created} new, {self.updated} changes, {self.deleted} deletions"
+            + (f", {self.merged} merges." if self.merged else ".")
         )
         if self.kept_both:
             texts = "1 text" if self.kept_both == 1 else f"{self.kept_both} texts"
@@ -132,6 +139,24 @@ class _Plan:
     deal_remote: int | None  # an activity's deal in Pipedrive
     view: View | None
     remote_type: str
+    merge_into: int | None = None  # a deal merged into another on the desk: that one's id there
+    merge_moved: dict[str, list[int]] | None = None  # the rows that merge moved, by table
+
+    @classmethod
+    def deleted(
+        cls,
+        kind: str,
+        local_id: int,
+        last_id: int,
+        link: SyncLink | None,
+        merge_into: int | None,
+        merge_moved: dict[str, list[int]] | None,
+    ) -> _Plan:
+        """A row deleted on the desk (a deal merged away: into `merge_into` in Pipedrive)."""
+        return cls(
+            kind, local_id, last_id, None, None, link, frozenset(), None, None, "",
+            merge_into, merge_moved,
+        )  # fmt: skip
 
     @property
     def creates(self) -> bool:
@@ -148,6 +173,8 @@ class _Sent:
     unlinked: list[int] = field(default_factory=list)
     bases: dict[int, View] = field(default_factory=dict)
     done: list[tuple[str, int, int]] = field(default_factory=list)
+    # Rows a merge in Pipedrive moved to another deal, by kind: that deal's id there.
+    moved: list[tuple[str, list[int], int]] = field(default_factory=list)
 
 
 def _j(value: Any) -> str:
@@ -193,6 +220,7 @@ class Sync:
         self._desk_open: list[int] = []
         # The organization/person ids the deal being sent was given (kept in its base).
         self._contact_ids: dict[str, Any] = {}
+        self._gone_there: set[int] = set()  # desk deals deleted in Pipedrive, trashed last
         self._seen_activities: set[int] = set()  # pulled this run: known not deleted
         self._contacts: dict[tuple[Any, ...], int] = {}  # see _known_contact
         self._marked_at = clock.now()  # when the batch's creates were marked as under way
@@ -429,14 +457,23 @@ class Sync:
                 session.info[APPLYING] = True
                 self._take_deals(session, chunk)
         self._take_unseen_adopted()
+        # Deals deleted in Pipedrive go to the desk's trash after its activities and notes are
+        # read: a merge made there moves them to the deal kept first (_take_move), and the
+        # rest goes with the deal (_take_deleted).
+        gone_there: list[Obj] = []
         if since is not None:
-            for chunk in _chunks(
+            gone_there = list(
                 self.crm.changed("deal", since=since, owner_id=self._owner, deleted=True)
-            ):
-                with write_session(self.engine) as session:
-                    session.info[APPLYING] = True
-                    for item in chunk:
-                        self._take_deleted_deal(session, item)
+            )
+            with read_session(self.engine) as session:
+                self._gone_there = set(
+                    session.execute(
+                        select(col(SyncLink.local_id)).where(
+                            col(SyncLink.kind) == "deal",
+                            col(SyncLink.remote_id).in_([int(i["id"]) for i in gone_there]),
+                        )
+                    ).scalars()
+                )
             self._take_contact_changes(since)
         for chunk in _chunks(self.crm.changed("activity", since=since, owner_id=self._owner)):
             with write_session(self.engine) as session:
@@ -450,6 +487,11 @@ class Sync:
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
                 self._take_notes(session, chunk)
+        for chunk in _chunks(gone_there):
+            with write_session(self.engine) as session:
+                session.info[APPLYING] = True
+                for item in chunk:
+                    self._take_deleted_deal(session, item)
         with write_session(self.engine) as session:
             state.put(session, state.LAST_PULL, started.isoformat())
 
@@ -924,7 +966,59 @@ class Sync:
             desk = mapping.activity_view(row) if row is not None else None
         if row is None or desk is None:
             return
-        self._take_changes(session, link, row, desk, remote)
+        if self._take_move(session, link, row, mapping.remote_id(item.get("deal_id"))):
+            self._take_changes(session, link, row, desk, remote)
+
+    def _take_move(self, session: Session, link: SyncLink, row: Any, theirs: int | None) -> bool:
+        """An activity, follow-up or note Pipedrive moved to another deal (a merge made there,
+        or a colleague's move) follows on the desk, to the desk deal that one is; moved to a
+        deal the desk does not keep, or to none, it goes to the trash (30 days). Moved on both
+        sides, the desk's move is sent. False: it is no longer on the desk."""
+        base = json.loads(link.base)
+        was = base.get(DEAL)
+        if was is not None and theirs == was:
+            return True
+        on_desk = self._local_link(session, "deal", row.deal_id)
+        ours = on_desk.remote_id if on_desk is not None else None
+        if was is None:
+            # Linked before the desk kept this: as sent, unless a move of the desk's waits.
+            waiting = session.execute(
+                select(col(SyncOutbox.id)).where(
+                    col(SyncOutbox.kind) == link.kind, col(SyncOutbox.local_id) == row.id
+                )
+            ).first()
+            if waiting is not None:
+                return True
+            was = ours
+        if theirs == ours or ours != was:
+            if theirs == ours:
+                link.base = _j({**base, DEAL: theirs})
+                session.add(link)
+            else:
+                what = link.kind.replace("_", "-")
+                self.report.notes.append(
+                    f"{what} #{row.id} was moved to another deal in Pipedrive and here: the "
+                    "desk's move is sent"
+                )
+            return True
+        there = self._link_of(session, "deal", theirs) if theirs is not None else None
+        deal = session.get(Deal, there.local_id) if there is not None else None
+        if deal is None or deal.id in self._gone_there:
+            trash.delete_item(
+                session=session,
+                kind=link.kind,
+                item_id=row.id,
+                why="moved in Pipedrive to a deal the desk does not keep",
+            )
+            self.report.trashed += 1
+            session.delete(link)
+            return False
+        row.deal_id = deal.id
+        session.add(row)
+        link.base = _j({**base, DEAL: theirs})
+        session.add(link)
+        self.report.taken_changed += 1
+        return True
 
     def _take_changes(
         self, session: Session, link: SyncLink, row: Any, desk: View, remote: View
@@ -964,13 +1058,18 @@ class Sync:
                 note=view["subject"],
                 created_at=clock.now(),
             )
-        return row, "activity", int(item["id"]), view
+        return (
+            row,
+            "activity",
+            int(item["id"]),
+            {**view, DEAL: mapping.remote_id(item.get("deal_id"))},
+        )
 
     def _take_deleted(self, session: Session, link: SyncLink) -> None:
         """An activity or note deleted in Pipedrive: in the desk's trash (30 days to restore),
         its link and anything waiting to be sent for it gone."""
-        model = FollowUp if link.kind == "follow_up" else Activity
-        if session.get(model, link.local_id) is not None:
+        row: Any = session.get(FollowUp if link.kind == "follow_up" else Activity, link.local_id)
+        if row is not None and row.deal_id not in self._gone_there:  # else it goes with its deal
             trash.delete_item(
                 session=session, kind=link.kind, item_id=link.local_id, why="deleted in Pipedrive"
             )
@@ -1035,7 +1134,8 @@ class Sync:
             remote = {"content": mapping.note_text(item.get("content"))}
             if link is not None:
                 row = session.get(Activity, link.local_id)
-                if row is not None:
+                theirs = mapping.remote_id(item.get("deal_id"))
+                if row is not None and self._take_move(session, link, row, theirs):
                     self._take_changes(session, link, row, mapping.activity_view(row), remote)
                 continue
             deal_id = desk_deals.get(mapping.remote_id(item.get("deal_id")) or 0)
@@ -1047,7 +1147,7 @@ class Sync:
             row = Activity(
                 deal_id=deal_id, kind="note", at=min(written, clock.now()), text=remote["content"]
             )
-            made.append((row, "note", int(item["id"]), remote))
+            made.append((row, "note", int(item["id"]), {**remote, DEAL: item.get("deal_id")}))
         self._add_linked(session, made)
 
     def _apply_activity(self, session: Session, kind: str, row: Any, changes: View) -> None:
@@ -1162,10 +1262,17 @@ class Sync:
                     func.min(col(SyncOutbox.sending_since)),
                 ).group_by(col(SyncOutbox.kind), col(SyncOutbox.local_id))
             ).all()
+            deal_ids = [e[1] for e in entries if e[0] == "deal"]
+            present = set(
+                session.execute(select(col(Deal.id)).where(col(Deal.id).in_(deal_ids))).scalars()
+            )
         ordered = sorted((e for e in entries if e[0] in MODELS), key=lambda e: e[2])
-        # Deals first, all of them: an activity is sent with its deal's Pipedrive id.
+        # Deals first, all of them: an activity is sent with its deal's Pipedrive id. Those
+        # deleted on the desk after the others: a deal merged away is merged into the deal it
+        # went to, which must be in Pipedrive by then.
         for group in (
-            [e for e in ordered if e[0] == "deal"],
+            [e for e in ordered if e[0] == "deal" and e[1] in present],
+            [e for e in ordered if e[0] == "deal" and e[1] not in present],
             [e for e in ordered if e[0] != "deal"],
         ):
             for start in range(0, len(group), PUSH_BATCH):
@@ -1230,13 +1337,21 @@ class Sync:
                 )
             ).scalars()
         }
+        merges = self._merges(
+            session, [i for k, i, *_ in entries if k == "deal" and ("deal", i) not in rows]
+        )
         plans = []
         for kind, local_id, last_id, since in entries:
             row, link = rows.get((kind, local_id)), links.get((kind, local_id))
             if row is None:
-                plans.append(
-                    _Plan(kind, local_id, last_id, None, None, link, frozenset(), None, None, "")
-                )
+                into, moved = merges.get(local_id, (None, None)) if kind == "deal" else (None, None)
+                if link is not None and into is False:
+                    self.report.notes.append(
+                        f"deal #{local_id} waits: the deal it was merged into is not in "
+                        "Pipedrive yet"
+                    )
+                    continue
+                plans.append(_Plan.deleted(kind, local_id, last_id, link, into or None, moved))
                 continue
             parent = None
             if kind != "deal":
@@ -1263,10 +1378,31 @@ class Sync:
             )
         return plans
 
+    def _merges(
+        self, session: Session, deal_ids: list[int]
+    ) -> dict[int, tuple[int | bool, dict[str, list[int]]]]:
+        """Deleted deals that were merged into another: that deal's id in Pipedrive (False
+        when it is not there yet) and the rows the merge moved."""
+        found = trash.merges_of(session=session, deal_ids=deal_ids)
+        if not found:
+            return {}
+        kept = {
+            link.local_id: link.remote_id
+            for link in session.execute(
+                select(SyncLink).where(
+                    col(SyncLink.kind) == "deal",
+                    col(SyncLink.local_id).in_([m.into for m in found.values()]),
+                )
+            ).scalars()
+        }
+        return {gone: (kept.get(m.into, False), m.rows) for gone, m in found.items()}
+
     def _send(self, plan: _Plan, sent: _Sent) -> None:
         kind, local_id, link = plan.kind, plan.local_id, plan.link
         if plan.row is None:
-            if link is not None:
+            if link is not None and plan.merge_into is not None:
+                self._send_merge(plan, link, sent)
+            elif link is not None:
                 with contextlib.suppress(NotThere):  # deleted there too: done
                     self.crm.delete(link.remote_type, link.remote_id)
                 self.report.deleted += 1
@@ -1297,7 +1433,12 @@ class Sync:
         if base.get(_ADOPT):
             return  # not seen in Pipedrive yet: nothing known to send against
         diff = {n: v for n, v in plan.view.items() if n not in plan.held and base.get(n) != v}
-        if diff:
+        # On another deal than it was (a merge, or a restore undoing one): sent with its deal.
+        moved = kind != "deal" and base.get(DEAL) != plan.deal_remote
+        # Else the organization and person a previous row's payload made would go into this
+        # row's base.
+        self._contact_ids = {}
+        if diff or moved:
             payload = self._payload(
                 kind, plan.remote_type, plan.view, diff, plan.deal_remote, local_id, base
             )
@@ -1310,7 +1451,31 @@ class Sync:
                     )
                 self.report.updated += 1
         sent.bases[saved_id(link)] = {**diff, **self._contact_ids}
+        if kind != "deal":
+            sent.bases[saved_id(link)][DEAL] = plan.deal_remote
         sent.done.append((kind, local_id, plan.last_id))
+
+    def _send_merge(self, plan: _Plan, link: SyncLink, sent: _Sent) -> None:
+        """A deal merged into another on the desk is merged in Pipedrive too: its activities,
+        notes and people move there as on the desk, and nothing is sent twice. The rows the
+        merge moved then stand on the kept deal in Pipedrive as well (their bases say so)."""
+        assert plan.merge_into is not None
+        try:
+            self.crm.merge_deals(link.remote_id, plan.merge_into)
+        except NotThere:
+            # Deleted there already (or merged by an attempt whose answer was lost): the rows
+            # the desk moved are sent to the kept deal one by one, as any moved row is.
+            self.report.notes.append(
+                f"deal #{plan.local_id}: Pipedrive has no deal {link.remote_id} to merge "
+                "(deleted there?); what the merge moved is sent to the kept deal"
+            )
+            self.report.deleted += 1
+        else:
+            self.report.merged += 1
+            for table, ids in (plan.merge_moved or {}).items():
+                if table in MODELS and table != "deal" and ids:
+                    sent.moved.append((table, ids, plan.merge_into))
+        sent.unlinked.append(saved_id(link))
 
     def _record(self, sent: _Sent) -> None:
         with write_session(self.engine) as session:
@@ -1323,6 +1488,14 @@ class Sync:
                     fresh.synced_at = clock.now()
                     session.add(fresh)
             session.add_all(sent.links)
+            for kind, ids, deal_remote in sent.moved:
+                for moved in session.execute(
+                    select(SyncLink).where(
+                        col(SyncLink.kind) == kind, col(SyncLink.local_id).in_(ids)
+                    )
+                ).scalars():
+                    moved.base = _j({**json.loads(moved.base), DEAL: deal_remote})
+                    session.add(moved)
             session.flush()
             for kind, local_id, last_id in sent.done:
                 self._done(session, kind, local_id, last_id)
@@ -1502,8 +1675,9 @@ class Sync:
                 "interrupted sync; linked, not sent again"
             )
             self._contact_ids = {"org_id": made.get("org_id"), "person_id": made.get("person_id")}
-        base = {**plan.view, **self._contact_ids} if plan.kind == "deal" else dict(plan.view)
-        return made, base
+        if plan.kind == "deal":
+            return made, {**plan.view, **self._contact_ids}
+        return made, {**plan.view, DEAL: plan.deal_remote}
 
     def _create_payload(
         self, kind: str, remote_type: str, view: View, deal_remote: int | None, local_id: int

@@ -338,6 +338,12 @@ class PipedriveClient:
         else:
             self._call("DELETE", f"/api/v2/{_V2[remote_type]}/{remote_id}")
 
+    def merge_deals(self, gone_id: int, into_id: int) -> None:
+        # API v1 only (v2 has no merge). The deal of `merge_with_id` keeps its fields; the
+        # one in the path is removed, its activities, notes and participants moved over.
+        path = f"/api/v1/deals/{gone_id}/merge"
+        _object(self._call("PUT", path, body={"merge_with_id": into_id}).get("data"), path)
+
 
 # The largest id a desk keeps (SQLite's and PostgreSQL's 64-bit integers).
 _MAX_ID = 2**63 - 1
