@@ -7,7 +7,8 @@ Faults are queued by the tests: `server.fail(status, times=N, when=...)` answers
 requests with that status (429 with Retry-After, 500, 401); `server.hang_on_create = N`
 keeps the Nth create's answer forever (the object is made; the client never hears it);
 `server.bad_gateway_after_create = N` makes the next N creates' objects, then answers 502 (a
-proxy that lost the answer);
+proxy that lost the answer); `server.bad_gateway_after_merge = N` the same for merges;
+`server.merge(gone, into)` is a merge made in Pipedrive's own screens;
 `server.send_raw(body, ...)` answers with bytes no document allows (a hostile or broken
 server: the contract is not checked for them).
 """
@@ -113,6 +114,7 @@ class Pipedrive:
         self.creates = 0
         self.hang_on_create: int | None = None
         self.bad_gateway_after_create = 0
+        self.bad_gateway_after_merge = 0  # merges carried out, then answered 502
         self.hanging = threading.Event()
         self.release = threading.Event()
         self.token = TOKEN
@@ -274,6 +276,19 @@ class Pipedrive:
             return 404, {"success": False, "error": "Deal not found"}, {}
         assert gone_id is not None
         self.merges.append((gone_id, into_id))
+        if self.bad_gateway_after_merge > 0:
+            self.bad_gateway_after_merge -= 1
+            self._merge_now(gone_id, into_id)
+            return 502, {"success": False, "error": "Bad Gateway"}, {}
+        keep = self._merge_now(gone_id, into_id)
+        data = {
+            k: keep[k]
+            for k in ("id", "title", "value", "currency", "status", "stage_id", "pipeline_id")
+        }
+        return 200, {"success": True, "data": {**data, "user_id": keep["owner_id"]}}, {}
+
+    def _merge_now(self, gone_id: int, into_id: int) -> dict[str, Any]:
+        deals = self.objects["deals"]
         gone, keep = deals[gone_id], deals[into_id]
         filled = {
             k: v for k, v in gone.items() if keep.get(k) in (None, "") and v not in (None, "")
@@ -284,11 +299,7 @@ class Pipedrive:
                 if item.get("deal_id") == gone_id:
                     self.change(collection, item["id"], deal_id=into_id)
         self.remove_deal(gone_id)
-        data = {
-            k: keep[k]
-            for k in ("id", "title", "value", "currency", "status", "stage_id", "pipeline_id")
-        }
-        return 200, {"success": True, "data": {**data, "user_id": keep["owner_id"]}}, {}
+        return keep
 
     def _list(self, collection: str, query: dict[str, str]) -> dict[str, Any]:
         items = sorted(self.objects[collection].values(), key=lambda i: (i["update_time"], i["id"]))

@@ -108,6 +108,32 @@ def test_restoring_a_merged_away_deal_splits_it_in_pipedrive_again(
     assert _on_desk(desk, back) == _on_deal(api, again["id"])
 
 
+def test_a_merge_whose_answer_is_lost_is_not_made_twice_and_loses_nothing(
+    desk: Engine, crm: tuple[Pipedrive, str]
+) -> None:
+    """Pipedrive merged, then its answer was lost (a 502): the retry finds no deal to merge,
+    and the rows the merge moved are sent to the kept deal one by one (a run killed after the
+    merge reached Pipedrive takes the same way at its next sync)."""
+    api, url = crm
+    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
+    sync(desk, url)
+    keep_there = remote_deal(api, "Fleet")["id"]
+    with write_session(desk) as session:
+        merge.merge_deals(session=session, keep_id=keep, gone_id=gone)
+    api.bad_gateway_after_merge = 1
+
+    report = sync(desk, url)
+
+    assert len(api.merges) == 1
+    assert any("to merge" in note for note in report.notes)
+    assert len(_on_deal(api, keep_there)) == 6
+    assert len(api.objects["activities"]) == 4 and len(api.objects["notes"]) == 2
+    assert _on_desk(desk, keep) == _on_deal(api, keep_there)
+    before = len(api.log)
+    sync(desk, url)
+    assert _writes(api, before) == []
+
+
 def test_a_merge_that_waits_for_its_deal_is_sent_after_that_deal_is_made(
     desk: Engine, crm: tuple[Pipedrive, str]
 ) -> None:
