@@ -13,7 +13,7 @@ from tests.pipedrive.helpers import add_deal, get, remote_deal, sync
 from tests.pipedrive.server import ME, Pipedrive
 from tests.shell import ok
 
-from repdesk.services import activities, followups, trash
+from repdesk.services import activities, followups, merge, trash
 from repdesk.storage.models import Activity, Deal, FollowUp, SyncLink
 from repdesk.storage.store import read_session, write_session
 
@@ -77,6 +77,68 @@ def test_notes_written_in_pipedrive_come_to_the_deal_as_plain_text(
     assert [n["content"] for n in api.objects["notes"].values() if n["user_id"] == ME] == [
         "Budget &lt; 50k &amp; CFO<br>signs"  # nothing echoed back or sent twice
     ]
+
+
+def test_a_note_deleted_in_pipedrive_leaves_the_desk_at_the_first_sync_of_a_day(
+    desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleted there (DELETE /v1/notes/{id}), a note never comes back in the list of changed
+    notes: the desk's copy stayed for good (found by an audit). The rep's own and a
+    colleague's alike; the rep's own notes are listed at once, the deals asked one by one only
+    for notes not among them."""
+    api, url = crm
+    fleet = add_deal(desk, "Fleet rollout")
+    others = [add_deal(desk, f"Deal {n}") for n in range(30)]
+    with write_session(desk) as session:
+        activities.log_activity(session=session, deal_id=fleet, kind="note", text="a desk note")
+        activities.log_activity(session=session, deal_id=fleet, kind="note", text="stays")
+        for deal_id in others:
+            activities.log_activity(session=session, deal_id=deal_id, kind="note", text="mine")
+    sync(desk, url)
+    api.add("notes", deal_id=remote_deal(api, "Fleet rollout")["id"], content="hers", user_id=99)
+    sync(desk, url)
+    assert notes_on(desk, fleet) == ["a desk note", "stays", "hers"]
+    for content in ("a desk note", "hers"):
+        gone = next(n for n in api.objects["notes"].values() if content in n["content"])
+        del api.objects["notes"][gone["id"]]
+    monkeypatch.setenv("REPDESK_NOW", (NOW + timedelta(days=1)).isoformat())
+    before = len(api.log)
+
+    sync(desk, url)
+
+    assert notes_on(desk, fleet) == ["stays"]
+    assert sum("deleted in Pipedrive" in label for label in trashed(desk)) == 2
+    # The changed ones, the rep's own, Fleet's: not one request for each of the 31 deals.
+    assert [p for m, p in api.log[before:] if p == "/api/v1/notes"] == ["/api/v1/notes"] * 3
+    before = len(api.log)
+    sync(desk, url)
+    assert len(api.objects["notes"]) == 31
+    assert not [m for m, _ in api.log[before:] if m != "GET"]  # nothing sent back
+
+
+def test_a_note_a_desk_merge_moved_is_no_deleted_note_before_the_merge_is_sent(
+    desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep for deleted notes runs before the push: the note is on the deal kept on the
+    desk and still on the merged-away deal in Pipedrive (found by a review of an earlier
+    sweep, which trashed it)."""
+    api, url = crm
+    keep, gone = add_deal(desk, "Fleet"), add_deal(desk, "Fleet copy")
+    sync(desk, url)
+    # A colleague's: the rep's own notes are found by one list whatever their deal.
+    api.add("notes", deal_id=remote_deal(api, "Fleet copy")["id"], content="moved", user_id=99)
+    sync(desk, url)
+    with write_session(desk) as session:
+        merge.merge_deals(session=session, keep_id=keep, gone_id=gone)
+    monkeypatch.setenv("REPDESK_NOW", (NOW + timedelta(days=1)).isoformat())
+
+    sync(desk, url)
+
+    assert notes_on(desk, keep) == ["moved"]
+    assert [n["deal_id"] for n in api.objects["notes"].values()] == [
+        remote_deal(api, "Fleet")["id"]
+    ]
+    assert not [label for label in trashed(desk) if "deleted in Pipedrive" in label]
 
 
 def test_the_first_sync_brings_the_reps_own_notes(desk: Engine, crm: tuple[Pipedrive, str]) -> None:

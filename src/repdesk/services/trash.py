@@ -203,13 +203,15 @@ def _label(kind: str, row: Any, deal: Deal) -> str:
 
 def _put_in_trash(
     session: Session, kind: str, item_id: int, deal: Deal, label: str, rows: list[SQLModel],
-    moment: datetime, merged: dict[str, Any] | None = None,
+    moment: datetime, merged: dict[str, Any] | None = None, by_crm: bool = False,
 ) -> Trash:  # fmt: skip
     # Which deal it was on: on SQLite a new deal can take a deleted deal's id, and a restore
     # must never attach an activity to that other deal.
     held: dict[str, Any] = {_OWNER: _owner(deal)}
     if merged is not None:
         held[_MERGED] = merged
+    if by_crm:
+        held[_BY_CRM] = True
     for row in rows:
         held.setdefault(table_name(row), []).append(_encode_row(row))
     purge_expired(session=session, now=moment)
@@ -236,6 +238,9 @@ _OWNER = "_deal"
 # rows the merge moved there, by table ({"rows": {"activity": [3, 4]}}), which its restore
 # takes back.
 _MERGED = "_merged"
+# Deleted by the CRM sync (deleted there), not by the rep: a deal merged into it is not
+# deleted in the CRM for it (src/repdesk/sync/engine.py).
+_BY_CRM = "_by_crm"
 ADDED_LINKS = "deal_contact+"  # in its rows: the links the merge gave the deal kept
 
 
@@ -246,45 +251,78 @@ def merged_into(keep: Deal, rows: dict[str, list[int]]) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class MergedAway:
-    """A deleted deal that was merged into another: that deal, and the rows the merge moved
-    there by table (`activity`, `follow_up`, ...)."""
+    """A deleted deal whose latest deletion was a merge: the rows that merge moved, by table
+    (`activity`, `follow_up`, ...), and where the merges end, followed through a deal merged
+    on in turn: `into`, a deal the desk has; else `ended` says why there is none."""
 
-    into: int
+    into: int | None
     rows: dict[str, list[int]]
+    # "deal": the desk has it (`into`); "deleted": the rep deleted the last deal of the chain;
+    # "crm": the CRM sync deleted it (deleted there); "unknown": its trace is gone.
+    ended: str = "deal"
 
 
-def merges_of(*, session: Session, deal_ids: list[int]) -> dict[int, MergedAway]:
-    """Of these deleted deals, the ones whose latest deletion was a merge into a deal the desk
-    still has (the same deal: a SQLite desk can give a deleted deal's id to a new one). The
-    sync sends such a deletion as a merge (src/repdesk/sync/engine.py)."""
-    if not deal_ids:
-        return {}
-    found: dict[int, MergedAway] = {}
-    entries = session.exec(
+def _latest_deal_entries(session: Session, deal_ids: list[int]) -> dict[int, Trash]:
+    latest: dict[int, Trash] = {}
+    for entry in session.exec(
         select(Trash)
         .where(col(Trash.kind) == "deal", col(Trash.item_id).in_(deal_ids))
         .order_by(col(Trash.deleted_at), col(Trash.id))
-    ).all()
-    for entry in entries:
-        found.pop(entry.item_id, None)  # the latest entry of a deal decides
+    ).all():
+        latest[entry.item_id] = entry
+    return latest
+
+
+def merges_of(*, session: Session, deal_ids: list[int]) -> dict[int, MergedAway]:
+    """Of these deleted deals, those whose latest deletion was a merge, and where their
+    merges end (a SQLite desk can give a deleted deal's id to a new one: each step checks it
+    is the same deal). The sync sends such a deletion as a merge (src/repdesk/sync/engine.py)."""
+    found: dict[int, MergedAway] = {}
+    for gone, entry in _latest_deal_entries(session, deal_ids).items():
         try:
-            _rows, _deal, merged = _held(entry)
-        except RepdeskError:
+            merged = json.loads(entry.payload).get(_MERGED)
+            _held(entry)
+        except (ValueError, AttributeError, RepdeskError):
             continue
-        into = merged.get("into") if merged else None
-        keep = session.get(Deal, into) if type(into) is int else None
-        if merged is None or keep is None or _owner(keep)["created_at"] != merged.get("created_at"):
+        if not isinstance(merged, dict):
             continue
         rows = merged.get("rows")
-        found[entry.item_id] = MergedAway(
-            into=saved_id(keep),
-            rows={
-                table: [i for i in ids if type(i) is int]
-                for table, ids in (rows.items() if isinstance(rows, dict) else ())
-                if isinstance(ids, list)
-            },
-        )
+        moved = {
+            table: [i for i in ids if type(i) is int]
+            for table, ids in (rows.items() if isinstance(rows, dict) else ())
+            if isinstance(ids, list)
+        }
+        found[gone] = _merge_end(session, merged, moved)
     return found
+
+
+def _merge_end(session: Session, merged: dict[str, Any], moved: dict[str, list[int]]) -> MergedAway:
+    """Where a merge ends: the deal it went into, or the one that deal was merged into in
+    turn, and so on (a few steps: `deal merge B A` then `deal merge C B`)."""
+    for _ in range(100):
+        into, created = merged.get("into"), merged.get("created_at")
+        if type(into) is not int:
+            break
+        keep = session.get(Deal, into)
+        if keep is not None:
+            if _owner(keep)["created_at"] != created:
+                break
+            return MergedAway(into=saved_id(keep), rows=moved)
+        entry = _latest_deal_entries(session, [into]).get(into)
+        if entry is None:
+            break
+        try:
+            held = json.loads(entry.payload)
+            if held.get(_OWNER, {}).get("created_at") != created:
+                break
+        except (ValueError, AttributeError):
+            break
+        following = held.get(_MERGED)
+        if not isinstance(following, dict):
+            ended = "crm" if held.get(_BY_CRM) else "deleted"
+            return MergedAway(into=None, rows=moved, ended=ended)
+        merged = following
+    return MergedAway(into=None, rows=moved, ended="unknown")
 
 
 def _owner(deal: Deal) -> dict[str, Any]:
@@ -306,6 +344,7 @@ def delete_item(
     now: datetime | None = None,
     why: str = "",
     merged: dict[str, Any] | None = None,
+    by_crm: bool = False,
 ) -> TrashItem:
     """Move a deal (with everything on it), an activity, a follow-up or an objection to the
     trash. Returns what the trash now holds for it (its id restores it). `merged`: the deal
@@ -325,7 +364,7 @@ def delete_item(
         deal = get_deal(session=session, deal_id=row.deal_id)
         rows = [row]
     label = _label(kind, row, deal) + (f" ({why})" if why else "")
-    entry = _put_in_trash(session, kind, item_id, deal, label, rows, moment, merged)
+    entry = _put_in_trash(session, kind, item_id, deal, label, rows, moment, merged, by_crm)
     return _item(entry)
 
 
@@ -516,6 +555,7 @@ def _held(
         raise unreadable
     owner = held.pop(_OWNER, None)
     merged = held.pop(_MERGED, None)
+    held.pop(_BY_CRM, None)
     if not (merged is None or isinstance(merged, dict)):
         raise unreadable
     if not (owner is None or (isinstance(owner, dict) and "created_at" in owner)) or not all(

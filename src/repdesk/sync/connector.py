@@ -21,6 +21,14 @@ class AuthRefused(SyncError):
     """The token is revoked or wrong (401), or lacks a scope (403)."""
 
 
+class Forbidden(AuthRefused):
+    """The token's user lacks the permission for this request (403): others may still go."""
+
+
+class Refused(SyncError):
+    """The CRM refused this one request as it was sent (a 4xx other than 401, 403, 404)."""
+
+
 class NoToken(SyncError):
     """No API token anywhere the sync looks (src/repdesk/sync/secrets.py)."""
 

@@ -32,6 +32,7 @@ from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.services import activities as activity_service
 from repdesk.services import deals as deal_service
 from repdesk.services import followups as follow_up_service
+from repdesk.services import merge as merge_service
 from repdesk.services import trash
 from repdesk.storage.models import (
     Activity,
@@ -49,8 +50,10 @@ from repdesk.storage.store import held_open, read_session, sync_turn, write_sess
 from repdesk.sync import mapping, state
 from repdesk.sync.connector import (
     Connector,
+    Forbidden,
     NotThere,
     Obj,
+    Refused,
     RemoteStage,
     SyncBusy,
     SyncError,
@@ -139,7 +142,11 @@ class _Plan:
     deal_remote: int | None  # an activity's deal in Pipedrive
     view: View | None
     remote_type: str
-    merge_into: int | None = None  # a deal merged into another on the desk: that one's id there
+    # A deal deleted on the desk: "delete" it in Pipedrive; "merge" it into `merge_into` (the
+    # deal it was merged into on the desk, by its id there); "leave" it (merged into a deal
+    # Pipedrive deleted meanwhile: nothing is deleted for a deletion made there).
+    merge: str = "delete"
+    merge_into: int | None = None
     merge_moved: dict[str, list[int]] | None = None  # the rows that merge moved, by table
 
     @classmethod
@@ -149,13 +156,14 @@ class _Plan:
         local_id: int,
         last_id: int,
         link: SyncLink | None,
-        merge_into: int | None,
-        merge_moved: dict[str, list[int]] | None,
+        merge: str = "delete",
+        merge_into: int | None = None,
+        merge_moved: dict[str, list[int]] | None = None,
     ) -> _Plan:
-        """A row deleted on the desk (a deal merged away: into `merge_into` in Pipedrive)."""
+        """A row deleted on the desk (a deal merged away: see `merge`)."""
         return cls(
             kind, local_id, last_id, None, None, link, frozenset(), None, None, "",
-            merge_into, merge_moved,
+            merge, merge_into, merge_moved,
         )  # fmt: skip
 
     @property
@@ -173,8 +181,12 @@ class _Sent:
     unlinked: list[int] = field(default_factory=list)
     bases: dict[int, View] = field(default_factory=dict)
     done: list[tuple[str, int, int]] = field(default_factory=list)
-    # Rows a merge in Pipedrive moved to another deal, by kind: that deal's id there.
-    moved: list[tuple[str, list[int], int]] = field(default_factory=list)
+    # Rows a merge in Pipedrive moved: (kind, desk ids, from, to), deals by their ids there.
+    moved: list[tuple[str, list[int], int, int]] = field(default_factory=list)
+    # A deal merged away whose Pipedrive deal becomes the kept one's: (its link, kept's id there).
+    relinks: list[tuple[int, int]] = field(default_factory=list)
+    # Activities, follow-ups and notes a change was sent for and Pipedrive no longer has.
+    deleted_there: list[SyncLink] = field(default_factory=list)
 
 
 def _j(value: Any) -> str:
@@ -221,6 +233,9 @@ class Sync:
         # The organization/person ids the deal being sent was given (kept in its base).
         self._contact_ids: dict[str, Any] = {}
         self._gone_there: set[int] = set()  # desk deals deleted in Pipedrive, trashed last
+        self._gone_remote: set[int] = set()  # their ids there
+        # A desk deal deleted in Pipedrive whose rows moved to another desk deal: merged there.
+        self._merged_there: dict[int, int] = {}
         self._seen_activities: set[int] = set()  # pulled this run: known not deleted
         self._contacts: dict[tuple[Any, ...], int] = {}  # see _known_contact
         self._marked_at = clock.now()  # when the batch's creates were marked as under way
@@ -465,12 +480,13 @@ class Sync:
             gone_there = list(
                 self.crm.changed("deal", since=since, owner_id=self._owner, deleted=True)
             )
+            self._gone_remote = {int(i["id"]) for i in gone_there}
             with read_session(self.engine) as session:
                 self._gone_there = set(
                     session.execute(
                         select(col(SyncLink.local_id)).where(
                             col(SyncLink.kind) == "deal",
-                            col(SyncLink.remote_id).in_([int(i["id"]) for i in gone_there]),
+                            col(SyncLink.remote_id).in_(sorted(self._gone_remote)),
                         )
                     ).scalars()
                 )
@@ -490,8 +506,9 @@ class Sync:
         for chunk in _chunks(gone_there):
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
+                merged_here = self._merges_not_sent(session)
                 for item in chunk:
-                    self._take_deleted_deal(session, item)
+                    self._take_deleted_deal(session, item, merged_here)
         with write_session(self.engine) as session:
             state.put(session, state.LAST_PULL, started.isoformat())
 
@@ -830,21 +847,101 @@ class Sync:
                 deal.lost_reason = changes["lost_reason"]
             session.add(deal)
 
-    def _take_deleted_deal(self, session: Session, item: Obj) -> None:
+    def _take_deleted_deal(
+        self, session: Session, item: Obj, merged_here: dict[int, list[SyncLink]]
+    ) -> None:
+        """A deal deleted in Pipedrive: to the desk's trash, with what is on it. Unless it was
+        merged there: into a deal the desk merged away into it (both merged, each its own
+        way), the desk's deal becomes Pipedrive's; into another desk deal (its rows moved
+        there in this pull), the desk merges it too, so a call logged since follows."""
         link = self._link_of(session, "deal", int(item["id"]))
         if link is None:
             return
-        if session.get(Deal, link.local_id) is not None:
-            trash.delete_item(
-                session=session, kind="deal", item_id=link.local_id, why="deleted in Pipedrive"
-            )
-            self.report.trashed += 1
-        session.delete(link)
+        deal_id = link.local_id
         session.execute(
             delete(SyncOutbox).where(
-                col(SyncOutbox.kind) == "deal", col(SyncOutbox.local_id) == link.local_id
+                col(SyncOutbox.kind) == "deal", col(SyncOutbox.local_id) == deal_id
             )
         )
+        if session.get(Deal, deal_id) is None:
+            session.delete(link)
+            return
+        alive = [g for g in merged_here.get(deal_id, []) if g.remote_id not in self._gone_remote]
+        if alive:
+            self._take_over(session, link, alive[0])
+            self.report.notes.append(
+                f"deal #{deal_id}: merged in Pipedrive into the deal merged into it here; it is "
+                "that deal now"
+            )
+            return
+        into = self._merged_there.get(deal_id)
+        if into is not None and session.get(Deal, into) is not None:
+            merge_service.merge_deals(session=session, keep_id=into, gone_id=deal_id)
+            self.report.notes.append(
+                f"deal #{deal_id} was merged into #{into} in Pipedrive: merged here too (in the "
+                "trash for 30 days)"
+            )
+            self.report.taken_changed += 1
+            session.delete(link)
+            return
+        # What was on it leaves with it: nothing of it waits to be sent, and a restore sends
+        # it as new (Pipedrive may have deleted them with the deal).
+        for model, kind in ((Activity, "activity"), (FollowUp, "follow_up")):
+            ids = select(col(model.id)).where(col(model.deal_id) == deal_id)
+            session.execute(
+                delete(SyncLink).where(col(SyncLink.kind) == kind, col(SyncLink.local_id).in_(ids))
+            )
+            session.execute(
+                delete(SyncOutbox).where(
+                    col(SyncOutbox.kind) == kind, col(SyncOutbox.local_id).in_(ids)
+                )
+            )
+        trash.delete_item(
+            session=session,
+            kind="deal",
+            item_id=deal_id,
+            why="deleted in Pipedrive",
+            by_crm=True,
+        )
+        self.report.trashed += 1
+        session.delete(link)
+
+    def _take_over(self, session: Session, kept: SyncLink, merged: SyncLink) -> None:
+        """The desk deal of `kept` (gone in Pipedrive) is Pipedrive's deal of `merged` (a deal
+        merged into it on the desk) from now on: its fields, as the desk merge kept them, and
+        what is on it go there at the next push (what Pipedrive has there already stays)."""
+        deal_id = kept.local_id
+        session.delete(kept)
+        session.flush()  # its key is free before the other link takes it
+        merged.local_id = deal_id
+        session.add(merged)
+        self._queue(session, "deal", deal_id)
+        for model, kind in ((Activity, "activity"), (FollowUp, "follow_up")):
+            for on_it in session.execute(
+                select(col(model.id)).where(col(model.deal_id) == deal_id)
+            ).scalars():
+                self._queue(session, kind, on_it)
+
+    def _merges_not_sent(self, session: Session) -> dict[int, list[SyncLink]]:
+        """Deals merged away on the desk whose merge is not sent yet (their link is still
+        there), by the desk deal they went into."""
+        orphans = (
+            session.execute(
+                select(SyncLink).where(
+                    col(SyncLink.kind) == "deal",
+                    col(SyncLink.local_id).not_in(select(col(Deal.id))),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        found = trash.merges_of(session=session, deal_ids=[o.local_id for o in orphans])
+        into: dict[int, list[SyncLink]] = defaultdict(list)
+        for orphan in orphans:
+            merged = found.get(orphan.local_id)
+            if merged is not None and merged.into is not None:
+                into[merged.into].append(orphan)
+        return into
 
     def _take_contact_changes(self, since: str) -> None:
         """An organization or person renamed in Pipedrive: the deals naming it follow."""
@@ -971,9 +1068,10 @@ class Sync:
 
     def _take_move(self, session: Session, link: SyncLink, row: Any, theirs: int | None) -> bool:
         """An activity, follow-up or note Pipedrive moved to another deal (a merge made there,
-        or a colleague's move) follows on the desk, to the desk deal that one is; moved to a
-        deal the desk does not keep, or to none, it goes to the trash (30 days). Moved on both
-        sides, the desk's move is sent. False: it is no longer on the desk."""
+        or a colleague's move) follows on the desk, to the desk deal that one is (or, merged
+        away on the desk, the deal it went into); moved to a deal the desk does not keep, or
+        to none, it goes to the trash (30 days). Moved on both sides, the desk's move is sent.
+        Whatever happens, its base learns where Pipedrive has it. False: no longer on the desk."""
         base = json.loads(link.base)
         was = base.get(DEAL)
         if was is not None and theirs == was:
@@ -981,29 +1079,26 @@ class Sync:
         on_desk = self._local_link(session, "deal", row.deal_id)
         ours = on_desk.remote_id if on_desk is not None else None
         if was is None:
-            # Linked before the desk kept this: as sent, unless a move of the desk's waits.
+            # Linked before the desk kept this: as sent, unless a change of the desk's waits
+            # (a move, perhaps: the desk's is sent).
             waiting = session.execute(
                 select(col(SyncOutbox.id)).where(
                     col(SyncOutbox.kind) == link.kind, col(SyncOutbox.local_id) == row.id
                 )
             ).first()
-            if waiting is not None:
-                return True
-            was = ours
+            was = ours if waiting is None else theirs
         if theirs == ours or ours != was:
-            if theirs == ours:
-                link.base = _j({**base, DEAL: theirs})
-                session.add(link)
-            else:
+            if theirs != ours and was is not None and theirs != was:
                 what = link.kind.replace("_", "-")
                 self.report.notes.append(
                     f"{what} #{row.id} was moved to another deal in Pipedrive and here: the "
                     "desk's move is sent"
                 )
+            link.base = _j({**base, DEAL: theirs})  # the push sends the desk's move, if any
+            session.add(link)
             return True
-        there = self._link_of(session, "deal", theirs) if theirs is not None else None
-        deal = session.get(Deal, there.local_id) if there is not None else None
-        if deal is None or deal.id in self._gone_there:
+        target = self._desk_deal_of(session, theirs)
+        if target is None or (target != row.deal_id and target in self._gone_there):
             trash.delete_item(
                 session=session,
                 kind=link.kind,
@@ -1013,12 +1108,28 @@ class Sync:
             self.report.trashed += 1
             session.delete(link)
             return False
-        row.deal_id = deal.id
-        session.add(row)
+        if target != row.deal_id:
+            if row.deal_id in self._gone_there:
+                # Its deal is deleted there, its rows moved: a merge made in Pipedrive. What
+                # the desk added to it since follows them (_take_deleted_deal).
+                self._merged_there[row.deal_id] = target
+            row.deal_id = target
+            session.add(row)
+            self.report.taken_changed += 1
         link.base = _j({**base, DEAL: theirs})
         session.add(link)
-        self.report.taken_changed += 1
         return True
+
+    def _desk_deal_of(self, session: Session, remote_deal: int | None) -> int | None:
+        """The desk deal a Pipedrive deal is; for one merged away on the desk (its merge not
+        sent yet), the deal it went into. None: the desk does not keep it."""
+        there = self._link_of(session, "deal", remote_deal) if remote_deal is not None else None
+        if there is None:
+            return None
+        if session.get(Deal, there.local_id) is not None:
+            return there.local_id
+        merged = trash.merges_of(session=session, deal_ids=[there.local_id]).get(there.local_id)
+        return merged.into if merged is not None else None
 
     def _take_changes(
         self, session: Session, link: SyncLink, row: Any, desk: View, remote: View
@@ -1115,8 +1226,65 @@ class Sync:
                 for link in self._links_by_remote(session, "activity", gone).values():
                     self._take_deleted(session, link)
         if everything:
+            self._sweep_deleted_notes()
             with write_session(self.engine) as session:
                 state.put(session, state.LAST_SWEEP, started.isoformat())
+
+    def _sweep_deleted_notes(self) -> None:
+        """Notes deleted in Pipedrive, which the list of changed notes never brings (an
+        audit). At the first sync of a day the rep's own notes are listed (500 a page), and
+        only the deals holding a synced note not among them are asked for theirs (one request
+        a deal: notes a colleague wrote, or deleted ones); a synced note on none of these lists
+        goes to the trash. A note is looked for on the deal it was last sent on or taken in on
+        (its base): one a desk merge moved and the push has not sent yet is no deleted one.
+        One with a change of the desk's waiting is left to the push."""
+        with read_session(self.engine) as session:
+            rows = session.execute(
+                select(col(SyncLink.remote_id), col(SyncLink.base), col(Activity.deal_id))
+                .join(Activity, col(Activity.id) == col(SyncLink.local_id))
+                .where(col(SyncLink.remote_type) == "note", col(SyncLink.kind) == "activity")
+                .where(
+                    col(Activity.id).not_in(
+                        select(col(SyncOutbox.local_id)).where(col(SyncOutbox.kind) == "activity")
+                    )
+                )
+            ).all()
+            deal_remote = {
+                link.local_id: link.remote_id
+                for link in session.execute(
+                    select(SyncLink).where(
+                        col(SyncLink.kind) == "deal",
+                        col(SyncLink.local_id).in_(sorted({d for *_, d in rows})),
+                    )
+                ).scalars()
+            }
+        expected: dict[int, int] = {}  # a synced note's id in Pipedrive -> the deal it is on
+        for remote_id, base, deal_id in rows:
+            there = json.loads(base).get(DEAL) or deal_remote.get(deal_id)
+            if type(there) is int:
+                expected[remote_id] = there
+        if not expected:
+            return
+        if self.user_id is not None:
+            for note in self.crm.notes(since=None, user_id=self.user_id):
+                if note.get("active_flag") is not False:
+                    expected.pop(int(note["id"]), None)
+        by_deal: dict[int, set[int]] = defaultdict(set)
+        for note_id, deal_remote_id in expected.items():
+            by_deal[deal_remote_id].add(note_id)
+        for deal_remote_id, synced in sorted(by_deal.items()):
+            try:
+                listed = self.crm.notes_of_deal(deal_remote_id)
+            except NotThere:
+                continue  # the deal itself is gone: the deals' pull says so
+            alive = {int(n["id"]) for n in listed if n.get("active_flag") is not False}
+            gone = sorted(synced - alive)
+            if not gone:
+                continue
+            with write_session(self.engine) as session:
+                session.info[APPLYING] = True
+                for link in self._links_by_remote(session, "note", gone).values():
+                    self._take_deleted(session, link)
 
     def _take_notes(self, session: Session, items: list[Obj]) -> None:
         """A page of notes (API v1): a new one on a desk deal becomes a note on it, a changed
@@ -1344,14 +1512,14 @@ class Sync:
         for kind, local_id, last_id, since in entries:
             row, link = rows.get((kind, local_id)), links.get((kind, local_id))
             if row is None:
-                into, moved = merges.get(local_id, (None, None)) if kind == "deal" else (None, None)
-                if link is not None and into is False:
+                how, into, moved = merges.get(local_id, ("delete", None, None))
+                if link is not None and how == "wait":
                     self.report.notes.append(
                         f"deal #{local_id} waits: the deal it was merged into is not in "
                         "Pipedrive yet"
                     )
                     continue
-                plans.append(_Plan.deleted(kind, local_id, last_id, link, into or None, moved))
+                plans.append(_Plan.deleted(kind, local_id, last_id, link, how, into, moved))
                 continue
             parent = None
             if kind != "deal":
@@ -1380,9 +1548,11 @@ class Sync:
 
     def _merges(
         self, session: Session, deal_ids: list[int]
-    ) -> dict[int, tuple[int | bool, dict[str, list[int]]]]:
-        """Deleted deals that were merged into another: that deal's id in Pipedrive (False
-        when it is not there yet) and the rows the merge moved."""
+    ) -> dict[int, tuple[str, int | None, dict[str, list[int]] | None]]:
+        """Deleted deals that were merged into another: how their deletion goes (see
+        _Plan.merge; "wait" while the deal kept is not in Pipedrive yet), the deal kept's id
+        there and the rows the merge moved. A chain (B into A, then A into C) ends at C; one
+        that ends at a deal the rep deleted is a deletion."""
         found = trash.merges_of(session=session, deal_ids=deal_ids)
         if not found:
             return {}
@@ -1391,17 +1561,31 @@ class Sync:
             for link in session.execute(
                 select(SyncLink).where(
                     col(SyncLink.kind) == "deal",
-                    col(SyncLink.local_id).in_([m.into for m in found.values()]),
+                    col(SyncLink.local_id).in_([m.into for m in found.values() if m.into]),
                 )
             ).scalars()
         }
-        return {gone: (kept.get(m.into, False), m.rows) for gone, m in found.items()}
+        how: dict[int, tuple[str, int | None, dict[str, list[int]] | None]] = {}
+        for gone, merged in found.items():
+            if merged.into is not None:
+                there = kept.get(merged.into)
+                how[gone] = ("merge" if there else "wait", there, merged.rows)
+            elif merged.ended != "deleted":
+                how[gone] = ("leave", None, None)
+        return how
 
     def _send(self, plan: _Plan, sent: _Sent) -> None:
         kind, local_id, link = plan.kind, plan.local_id, plan.link
         if plan.row is None:
-            if link is not None and plan.merge_into is not None:
-                self._send_merge(plan, link, sent)
+            if link is not None and plan.merge == "merge":
+                if not self._send_merge(plan, link, sent):
+                    return  # asked again at the next sync
+            elif link is not None and plan.merge == "leave":
+                self.report.notes.append(
+                    f"deal #{local_id} was merged here into a deal Pipedrive no longer has: it "
+                    "is left in Pipedrive as it is"
+                )
+                sent.unlinked.append(saved_id(link))
             elif link is not None:
                 with contextlib.suppress(NotThere):  # deleted there too: done
                     self.crm.delete(link.remote_type, link.remote_id)
@@ -1446,39 +1630,61 @@ class Sync:
                 try:
                     self.crm.update(plan.remote_type, link.remote_id, payload)
                 except NotThere:
-                    self.report.notes.append(
-                        f"{kind.replace('_', '-')} #{local_id} is gone in Pipedrive: not sent"
-                    )
-                self.report.updated += 1
+                    if kind != "deal":  # deleted there: to the trash, as the pull takes it
+                        sent.deleted_there.append(link)
+                        sent.done.append((kind, local_id, plan.last_id))
+                        return
+                    self.report.notes.append(f"deal #{local_id} is gone in Pipedrive: not sent")
+                else:
+                    self.report.updated += 1
         sent.bases[saved_id(link)] = {**diff, **self._contact_ids}
         if kind != "deal":
             sent.bases[saved_id(link)][DEAL] = plan.deal_remote
         sent.done.append((kind, local_id, plan.last_id))
 
-    def _send_merge(self, plan: _Plan, link: SyncLink, sent: _Sent) -> None:
+    def _send_merge(self, plan: _Plan, link: SyncLink, sent: _Sent) -> bool:
         """A deal merged into another on the desk is merged in Pipedrive too: its activities,
         notes and people move there as on the desk, and nothing is sent twice. The rows the
-        merge moved then stand on the kept deal in Pipedrive as well (their bases say so)."""
+        merge moved that Pipedrive had on it then stand on the kept deal there as well (their
+        bases say so); one Pipedrive had elsewhere is sent with its deal, as any moved row.
+        False: not done, asked again at the next sync."""
         assert plan.merge_into is not None
+        gone, into = link.remote_id, plan.merge_into
         try:
-            self.crm.merge_deals(link.remote_id, plan.merge_into)
+            self.crm.merge_deals(gone, into)
         except NotThere:
-            # Deleted there already (or merged by an attempt whose answer was lost): the rows
-            # the desk moved are sent to the kept deal one by one, as any moved row is.
+            alive = {int(d["id"]) for d in self.crm.by_ids("deal", [gone, into])}
+            if gone in alive:
+                # The deal kept is the one Pipedrive no longer has (deleted there meanwhile):
+                # the merged one stays there and is the desk's deal now, one deal each side.
+                self.report.notes.append(
+                    f"deal #{plan.local_id}: the deal it was merged into is gone in Pipedrive; "
+                    f"its own there is that deal now (its fields go at the next sync)"
+                )
+                sent.relinks.append((saved_id(link), into))
+                return True
+            else:  # deleted there already, or merged by an attempt whose answer was lost
+                self.report.notes.append(
+                    f"deal #{plan.local_id}: Pipedrive has no deal {gone} to merge (deleted "
+                    "there?); what the merge moved is sent to the kept deal"
+                )
+        except (Forbidden, Refused) as exc:
             self.report.notes.append(
-                f"deal #{plan.local_id}: Pipedrive has no deal {link.remote_id} to merge "
-                "(deleted there?); what the merge moved is sent to the kept deal"
+                f"deal #{plan.local_id} is not merged in Pipedrive yet ({exc}); what the merge "
+                "moved is sent to the kept deal, and the merge is asked again at the next sync"
             )
-            self.report.deleted += 1
+            return False
         else:
             self.report.merged += 1
             for table, ids in (plan.merge_moved or {}).items():
                 if table in MODELS and table != "deal" and ids:
-                    sent.moved.append((table, ids, plan.merge_into))
+                    sent.moved.append((table, ids, gone, into))
         sent.unlinked.append(saved_id(link))
+        return True
 
     def _record(self, sent: _Sent) -> None:
         with write_session(self.engine) as session:
+            session.info[APPLYING] = True  # what it writes, Pipedrive has
             if sent.unlinked:
                 session.execute(delete(SyncLink).where(col(SyncLink.id).in_(sent.unlinked)))
             for link_id, changed in sent.bases.items():
@@ -1488,14 +1694,24 @@ class Sync:
                     fresh.synced_at = clock.now()
                     session.add(fresh)
             session.add_all(sent.links)
-            for kind, ids, deal_remote in sent.moved:
+            for kind, ids, gone, into in sent.moved:
                 for moved in session.execute(
                     select(SyncLink).where(
                         col(SyncLink.kind) == kind, col(SyncLink.local_id).in_(ids)
                     )
                 ).scalars():
-                    moved.base = _j({**json.loads(moved.base), DEAL: deal_remote})
-                    session.add(moved)
+                    base = json.loads(moved.base)
+                    if base.get(DEAL) in (gone, None):  # Pipedrive's merge moved it too
+                        moved.base = _j({**base, DEAL: into})
+                        session.add(moved)
+            for gone_link, into in sent.relinks:
+                kept = self._link_of(session, "deal", into)
+                there = session.get(SyncLink, gone_link)
+                if kept is not None and there is not None:
+                    self._take_over(session, kept, there)
+            for link in sent.deleted_there:
+                if (there := session.get(SyncLink, link.id)) is not None:
+                    self._take_deleted(session, there)
             session.flush()
             for kind, local_id, last_id in sent.done:
                 self._done(session, kind, local_id, last_id)

@@ -26,9 +26,11 @@ import httpx
 
 from repdesk.sync.connector import (
     AuthRefused,
+    Forbidden,
     NotThere,
     Obj,
     RateLimited,
+    Refused,
     RemoteStage,
     SyncError,
     Unanswered,
@@ -160,14 +162,14 @@ class PipedriveClient:
                     "REPDESK_PIPEDRIVE_TOKEN or `repdesk sync token`"
                 )
             if status == 403:
-                raise AuthRefused(
+                raise Forbidden(
                     f"Pipedrive refused {method} {path.split('?')[0]}: the token's user lacks "
                     "the permission (scope) for it; ask the company's Pipedrive admin"
                 )
             if status in (404, 410):
                 raise NotThere(f"{path} is gone in Pipedrive")
             if status >= 400:
-                raise SyncError(
+                raise Refused(
                     f"Pipedrive refused {method} {path}: {status} {_error(response, raw)}"
                 )
             if 300 <= status < 400:
