@@ -64,6 +64,15 @@ def made(k: Standing) -> bool:
     return k.quota is not None and k.won_value >= k.quota
 
 
+def behind_pace(k: Standing) -> bool:
+    """Behind pace by half a unit of money or more: less is on pace (it read "▼0" and
+    "€0 behind pace")."""
+    return k.pace_delta is not None and k.pace_delta <= -_HALF_UNIT
+
+
+_HALF_UNIT = 50  # cents
+
+
 def pace(k: Standing, currency: str) -> str:
     """Ahead of or behind pace; for a period that is over, made or missed."""
     delta = k.pace_delta
@@ -71,10 +80,10 @@ def pace(k: Standing, currency: str) -> str:
         return "no quota"
     if k.ended:
         return outcome(k, currency)
-    if delta == 0:
+    if abs(delta) < _HALF_UNIT:
         return "on pace"
     # Whole units ("€3,100 behind pace") read at a glance; the cents live in `kpi --json`.
-    whole = round(abs(delta), -2)
+    whole = round(abs(delta), -2) or 100
     return f"{format_money(whole, currency)} " + ("ahead of pace" if delta > 0 else "behind pace")
 
 
@@ -113,8 +122,11 @@ def quota_short(k: Standing, currency: str, *, days: bool = True) -> str:
         quota = format_money(k.quota, currency, compact=True)
         return f"{won}/{quota} {pct(k.attainment)} {result}{by}"
     delta = k.pace_delta or 0
-    arrow = "▲" if delta >= 0 else "▼"
+    shown = (
+        "on pace"
+        if abs(delta) < _HALF_UNIT
+        else ("▼" if behind_pace(k) else "▲") + format_money(abs(delta), "", compact=True)
+    )
     return (
-        f"{won}/{format_money(k.quota, currency, compact=True)} {pct(k.attainment)} "
-        f"{arrow}{format_money(abs(delta), '', compact=True)}"
+        f"{won}/{format_money(k.quota, currency, compact=True)} {pct(k.attainment)} {shown}"
     ) + (f" {k.days_left}d" if days else "")
