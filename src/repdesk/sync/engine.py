@@ -185,6 +185,8 @@ class _Sent:
     moved: list[tuple[str, list[int], int, int]] = field(default_factory=list)
     # A deal merged away whose Pipedrive deal becomes the kept one's: (its link, kept's id there).
     relinks: list[tuple[int, int]] = field(default_factory=list)
+    # Rows deleted on the desk, their deletion done: their conflicts go.
+    gone: list[tuple[str, int]] = field(default_factory=list)
     # Activities, follow-ups and notes a change was sent for and Pipedrive no longer has.
     deleted_there: list[SyncLink] = field(default_factory=list)
 
@@ -236,8 +238,12 @@ class Sync:
         self._gone_remote: set[int] = set()  # their ids there
         # A desk deal deleted in Pipedrive whose rows moved to another desk deal: merged there.
         self._merged_there: dict[int, int] = {}
+        # Rows Pipedrive deleted on a deal it deleted: they go with the deal, or, the deal
+        # merged there, to the trash on their own.
+        self._deleted_with_deal: dict[int, list[tuple[str, int]]] = defaultdict(list)
         self._seen_activities: set[int] = set()  # pulled this run: known not deleted
         self._contacts: dict[tuple[Any, ...], int] = {}  # see _known_contact
+        self._contacts_read = False  # the caches and the deals' bases read into it
         self._marked_at = clock.now()  # when the batch's creates were marked as under way
 
     # ------------------------------------------------------------ the run
@@ -305,6 +311,8 @@ class Sync:
         for _ in self.crm.changed("deal", since=since, owner_id=owner):
             self.report.taken_changed += 1
         if since is not None:
+            for _ in self.crm.changed("deal", since=since, owner_id=owner, deleted=True):
+                self.report.taken_changed += 1  # deleted there: to the desk's trash
             for _ in self.crm.changed("activity", since=since, owner_id=owner):
                 self.report.taken_changed += 1
 
@@ -495,7 +503,7 @@ class Sync:
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
                 self._take_activities(session, chunk)
-        self._sweep_deleted_activities(started)
+        everything = self._sweep_deleted_activities(started)
         # The first sync brings the rep's own notes (the whole company's would be every note
         # ever written there); later ones anyone's new notes on the desk's deals.
         author = self._owner if since is None else None
@@ -503,6 +511,11 @@ class Sync:
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
                 self._take_notes(session, chunk)
+        if everything:
+            # After the notes are read: a note moved to another deal is looked for there.
+            self._sweep_deleted_notes()
+            with write_session(self.engine) as session:
+                state.put(session, state.LAST_SWEEP, started.isoformat())
         for chunk in _chunks(gone_there):
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
@@ -876,6 +889,13 @@ class Sync:
             return
         into = self._merged_there.get(deal_id)
         if into is not None and session.get(Deal, into) is not None:
+            for kind, row_id in self._deleted_with_deal.pop(deal_id, []):
+                if session.get(MODELS[kind], row_id) is not None:
+                    trash.delete_item(
+                        session=session, kind=kind, item_id=row_id, why="deleted in Pipedrive"
+                    )
+                    self.report.trashed += 1
+            self._forget_conflicts(session, "deal", [deal_id])
             merge_service.merge_deals(session=session, keep_id=into, gone_id=deal_id)
             self.report.notes.append(
                 f"deal #{deal_id} was merged into #{into} in Pipedrive: merged here too (in the "
@@ -887,7 +907,11 @@ class Sync:
         # What was on it leaves with it: nothing of it waits to be sent, and a restore sends
         # it as new (Pipedrive may have deleted them with the deal).
         for model, kind in ((Activity, "activity"), (FollowUp, "follow_up")):
-            ids = select(col(model.id)).where(col(model.deal_id) == deal_id)
+            ids = list(
+                session.execute(
+                    select(col(model.id)).where(col(model.deal_id) == deal_id)
+                ).scalars()
+            )
             session.execute(
                 delete(SyncLink).where(col(SyncLink.kind) == kind, col(SyncLink.local_id).in_(ids))
             )
@@ -896,6 +920,8 @@ class Sync:
                     col(SyncOutbox.kind) == kind, col(SyncOutbox.local_id).in_(ids)
                 )
             )
+            self._forget_conflicts(session, kind, ids)
+        self._forget_conflicts(session, "deal", [deal_id])
         trash.delete_item(
             session=session,
             kind="deal",
@@ -906,11 +932,24 @@ class Sync:
         self.report.trashed += 1
         session.delete(link)
 
+    def _forget_conflicts(self, session: Session, kind: str, local_ids: list[int]) -> None:
+        """A row that leaves the desk through the sync (or whose Pipedrive side changed)
+        leaves its conflicts: they stayed listed, untitled, and counted on the top line."""
+        if local_ids:
+            session.execute(
+                delete(SyncConflict).where(
+                    col(SyncConflict.kind) == kind, col(SyncConflict.local_id).in_(local_ids)
+                )
+            )
+
     def _take_over(self, session: Session, kept: SyncLink, merged: SyncLink) -> None:
         """The desk deal of `kept` (gone in Pipedrive) is Pipedrive's deal of `merged` (a deal
         merged into it on the desk) from now on: its fields, as the desk merge kept them, and
         what is on it go there at the next push (what Pipedrive has there already stays)."""
         deal_id = kept.local_id
+        # Its conflicts were with the deal gone there: the desk's values go to the other.
+        self._forget_conflicts(session, "deal", [deal_id])
+        self._remember_contacts(json.loads(kept.base))  # its organization and person stay
         session.delete(kept)
         session.flush()  # its key is free before the other link takes it
         merged.local_id = deal_id
@@ -1106,6 +1145,7 @@ class Sync:
                 why="moved in Pipedrive to a deal the desk does not keep",
             )
             self.report.trashed += 1
+            self._forget_conflicts(session, link.kind, [row.id])
             session.delete(link)
             return False
         if target != row.deal_id:
@@ -1180,7 +1220,9 @@ class Sync:
         """An activity or note deleted in Pipedrive: in the desk's trash (30 days to restore),
         its link and anything waiting to be sent for it gone."""
         row: Any = session.get(FollowUp if link.kind == "follow_up" else Activity, link.local_id)
-        if row is not None and row.deal_id not in self._gone_there:  # else it goes with its deal
+        if row is not None and row.deal_id in self._gone_there:
+            self._deleted_with_deal[row.deal_id].append((link.kind, link.local_id))
+        elif row is not None:
             trash.delete_item(
                 session=session, kind=link.kind, item_id=link.local_id, why="deleted in Pipedrive"
             )
@@ -1191,14 +1233,16 @@ class Sync:
                 col(SyncOutbox.kind) == link.kind, col(SyncOutbox.local_id) == link.local_id
             )
         )
+        self._forget_conflicts(session, link.kind, [link.local_id])
 
-    def _sweep_deleted_activities(self, started: datetime) -> None:
+    def _sweep_deleted_activities(self, started: datetime) -> bool:
         """Activities deleted in Pipedrive that the pull did not bring. Its documents say a
         deleted activity is marked `is_deleted` (and gone after 30 days), but give the list no
         filter for deleted ones and do not say it lists them; a list by `ids` leaves out those
         that "do not exist or are not visible". So the linked ones are asked for by id, 100 a
         request: the open follow-ups (the rep's queues) at every sync, every activity at the
-        first sync of a day (their number can be large, and the company's budget is shared)."""
+        first sync of a day (their number can be large, and the company's budget is shared).
+        True: it is that sync (the notes' sweep follows the notes' pull)."""
         with read_session(self.engine) as session:
             last = state.instant(state.get(session, state.LAST_SWEEP))
             everything = last is None or started - last >= timedelta(days=1)
@@ -1225,10 +1269,7 @@ class Sync:
                 session.info[APPLYING] = True
                 for link in self._links_by_remote(session, "activity", gone).values():
                     self._take_deleted(session, link)
-        if everything:
-            self._sweep_deleted_notes()
-            with write_session(self.engine) as session:
-                state.put(session, state.LAST_SWEEP, started.isoformat())
+        return everything
 
     def _sweep_deleted_notes(self) -> None:
         """Notes deleted in Pipedrive, which the list of changed notes never brings (an
@@ -1591,6 +1632,7 @@ class Sync:
                     self.crm.delete(link.remote_type, link.remote_id)
                 self.report.deleted += 1
                 sent.unlinked.append(saved_id(link))
+            sent.gone.append((kind, local_id))
             sent.done.append((kind, local_id, plan.last_id))
             return
         assert plan.view is not None
@@ -1654,6 +1696,12 @@ class Sync:
             self.crm.merge_deals(gone, into)
         except NotThere:
             alive = {int(d["id"]) for d in self.crm.by_ids("deal", [gone, into])}
+            if alive == {gone, into}:  # both there: a refusal in other words; asked again
+                self.report.notes.append(
+                    f"deal #{plan.local_id} is not merged in Pipedrive yet (it answered that a "
+                    "deal is missing); asked again at the next sync"
+                )
+                return False
             if gone in alive:
                 # The deal kept is the one Pipedrive no longer has (deleted there meanwhile):
                 # the merged one stays there and is the desk's deal now, one deal each side.
@@ -1709,6 +1757,8 @@ class Sync:
                 there = session.get(SyncLink, gone_link)
                 if kept is not None and there is not None:
                     self._take_over(session, kept, there)
+            for kind, local_id in sent.gone:
+                self._forget_conflicts(session, kind, [local_id])
             for link in sent.deleted_there:
                 if (there := session.get(SyncLink, link.id)) is not None:
                     self._take_deleted(session, there)
@@ -1803,12 +1853,35 @@ class Sync:
 
     def _known_contact(self, remote_type: str, values: Obj) -> int | None:
         """One the run made or Pipedrive sent already, by name (a person: with the same
-        email, phone and organization): ten deals of one company are one organization."""
-        if not self._contacts:
+        email, phone and organization): ten deals of one company are one organization. Then
+        one a linked deal was last synced with (its base): a company named again after a quiet
+        sync made a second organization of that name (a hostile test)."""
+        if not self._contacts_read:
+            self._contacts_read = True
             for kind, cache in (("organization", self._orgs), ("person", self._persons)):
                 for remote_id, item in cache.items():
                     self._contacts.setdefault(self._contact_key(kind, item), remote_id)
+            with read_session(self.engine) as session:
+                for raw in session.execute(
+                    select(col(SyncLink.base)).where(col(SyncLink.kind) == "deal")
+                ).scalars():
+                    self._remember_contacts(json.loads(raw))
         return self._contacts.get(self._contact_key(remote_type, values))
+
+    def _remember_contacts(self, base: View) -> None:
+        """The organization and person a deal's base names, as known contacts."""
+        org, person = base.get("org_id"), base.get("person_id")
+        if type(org) is int and base.get("company"):
+            key = self._contact_key("organization", {"name": base["company"]})
+            self._contacts.setdefault(key, org)
+        if type(person) is int and base.get("contact"):
+            values = {
+                "name": base["contact"],
+                "emails": [{"value": base.get("email") or "", "primary": True}],
+                "phones": [{"value": base.get("phone") or "", "primary": True}],
+                "org_id": org,
+            }
+            self._contacts.setdefault(self._contact_key("person", values), person)
 
     def _contact(self, remote_type: str, values: Obj, deal_local_id: int) -> int:
         """An organization or person for a deal, made once: one Pipedrive has is used (see
