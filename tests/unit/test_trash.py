@@ -191,6 +191,22 @@ def test_merge_moves_the_timeline_and_trashes_the_other(engine) -> None:  # type
         merge.merge_deals(session=session, keep_id=keep, gone_id=keep, now=NOW)
 
 
+def test_a_chain_of_merges_restored_first_to_last_gives_each_deal_its_own_rows(engine) -> None:  # type: ignore[no-untyped-def]
+    """`merge B A`, `merge C B`, then A restored first: its rows were on C, and it came back
+    empty; B restored next took A's rows (found by a hostile test)."""
+    a, b, c = (_deal_with_a_timeline(engine, t) for t in ("A", "B", "C"))
+    own = {d: {r["id"] for r in _snapshot(engine, d)["activity"]} for d in (a, b, c)}
+    with write_session(engine) as session:
+        into_b = merge.merge_deals(session=session, keep_id=b, gone_id=a, now=NOW).trash_id
+        into_c = merge.merge_deals(session=session, keep_id=c, gone_id=b, now=NOW).trash_id
+    with write_session(engine) as session:
+        restored_a = trash.restore(session=session, trash_id=into_b, now=NOW)
+        restored_b = trash.restore(session=session, trash_id=into_c, now=NOW)
+    assert "taken back from" in restored_a.note
+    for deal_id, restored in ((a, restored_a.item_id), (b, restored_b.item_id), (c, c)):
+        assert {r["id"] for r in _snapshot(engine, restored)["activity"]} == own[deal_id]
+
+
 def test_an_activity_is_corrected_and_logged_at_an_earlier_moment(engine) -> None:  # type: ignore[no-untyped-def]
     deal_id = _deal_with_a_timeline(engine)
     yesterday_3pm = activities.happened_at((TODAY - timedelta(days=1), time(15, 0)), now=NOW)

@@ -501,6 +501,14 @@ def _unmerge(session: Session, merged: dict[str, Any], deal_id: int) -> str:
     no undo of the merge (an audit)."""
     into = merged.get("into")
     keep = session.get(Deal, into) if isinstance(into, int) else None
+    if keep is None:
+        # That deal was merged on in turn (`merge B A`, then `merge C B`, restored A first):
+        # the rows are where the merges end.
+        end = _merge_end(session, merged, {}).into
+        keep = session.get(Deal, end) if end is not None else None
+        if keep is not None:
+            into = saved_id(keep)
+            merged = {**merged, "created_at": _owner(keep)["created_at"]}
     if keep is None or _owner(keep)["created_at"] != merged.get("created_at"):
         return f"#{into} it was merged into is gone: it comes back with its own fields only"
     back = 0
