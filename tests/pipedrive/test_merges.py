@@ -67,7 +67,7 @@ def test_a_desk_merge_is_a_merge_in_pipedrive_and_nothing_is_sent_twice(
     report = sync(desk, url)
 
     assert api.merges == [(gone_there, keep_there)]
-    assert report.merged == 1 and "1 merges" in report.lines()[0]
+    assert report.merged == 1 and "1 merge." in report.lines()[0]
     assert _on_deal(api, keep_there) == [
         "Fleet call", "Fleet copy call", "Fleet copy next", "Fleet copy note", "Fleet next",
         "Fleet note",

@@ -39,3 +39,8 @@ def test_ahead_and_behind_keep_their_arrows() -> None:
     assert "▲1.2k" in quota_short(_standing(4_120_000, 4_000_000), "EUR")
     assert "▼28k" in quota_short(_standing(1_200_000, 4_000_000), "EUR")
     assert pace(_standing(1_200_000, 4_000_000), "EUR") == "€28,000 behind pace"
+
+
+def test_the_pane_and_the_top_line_round_alike() -> None:
+    k = _standing(4_000_250, 4_000_000)  # 2.50 ahead
+    assert pace(k, "EUR") == "€3 ahead of pace" and "▲3" in quota_short(k, "EUR")

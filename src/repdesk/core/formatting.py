@@ -83,7 +83,7 @@ def pace(k: Standing, currency: str) -> str:
     if abs(delta) < _HALF_UNIT:
         return "on pace"
     # Whole units ("€3,100 behind pace") read at a glance; the cents live in `kpi --json`.
-    whole = round(abs(delta), -2) or 100
+    whole = (abs(delta) + _HALF_UNIT) // 100 * 100  # half up, as the compact form rounds
     return f"{format_money(whole, currency)} " + ("ahead of pace" if delta > 0 else "behind pace")
 
 

@@ -97,13 +97,15 @@ class Report:
     kept_both: int = 0
     conflicts: int = 0
     waiting: int = 0  # what a dry run would send
+    deleted_there: int = 0  # what a dry run found deleted in Pipedrive (in taken_changed too)
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         if self.dry_run:
             return [
-                f"Dry run: {self.taken_new + self.taken_changed} changes in Pipedrive to take in, "
-                f"{self.waiting} desk rows to send; nothing written on either side.",
+                f"Dry run: {self.taken_new + self.taken_changed} changes in Pipedrive to take in"
+                + (f" ({self.deleted_there} of them deletions)" if self.deleted_there else "")
+                + f", {self.waiting} desk rows to send; nothing written on either side.",
                 *self.notes,
             ]
         lines = []
@@ -114,7 +116,7 @@ class Report:
             f"Took in {self.taken_new} new and {self.taken_changed} changed from Pipedrive"
             + (f", {self.trashed} deleted there (in the trash for 30 days)" if self.trashed else "")
             + f"; sent {self.created} new, {self.updated} changes, {self.deleted} deletions"
-            + (f", {self.merged} merges." if self.merged else ".")
+            + (f", {self.merged} merge{'s' if self.merged != 1 else ''}." if self.merged else ".")
         )
         if self.kept_both:
             texts = "1 text" if self.kept_both == 1 else f"{self.kept_both} texts"
@@ -238,12 +240,16 @@ class Sync:
         self._gone_remote: set[int] = set()  # their ids there
         # A desk deal deleted in Pipedrive whose rows moved to another desk deal: merged there.
         self._merged_there: dict[int, int] = {}
+        # Pipedrive deals gone there whose desk deal took over one merged into it (by the push).
+        self._taken_over: dict[int, int] = {}
         # Rows Pipedrive deleted on a deal it deleted: they go with the deal, or, the deal
         # merged there, to the trash on their own.
         self._deleted_with_deal: dict[int, list[tuple[str, int]]] = defaultdict(list)
         self._seen_activities: set[int] = set()  # pulled this run: known not deleted
         self._contacts: dict[tuple[Any, ...], int] = {}  # see _known_contact
-        self._contacts_read = False  # the caches and the deals' bases read into it
+        self._contacts_read = False  # the caches read into it
+        self._bases_read = False  # the deals' bases read into _remembered
+        self._remembered: dict[tuple[Any, ...], int] = {}  # see _remember_contacts
         self._marked_at = clock.now()  # when the batch's creates were marked as under way
 
     # ------------------------------------------------------------ the run
@@ -313,6 +319,7 @@ class Sync:
         if since is not None:
             for _ in self.crm.changed("deal", since=since, owner_id=owner, deleted=True):
                 self.report.taken_changed += 1  # deleted there: to the desk's trash
+                self.report.deleted_there += 1
             for _ in self.crm.changed("activity", since=since, owner_id=owner):
                 self.report.taken_changed += 1
 
@@ -516,12 +523,16 @@ class Sync:
             self._sweep_deleted_notes()
             with write_session(self.engine) as session:
                 state.put(session, state.LAST_SWEEP, started.isoformat())
+        self._recheck_rows_of_gone_deals()
         for chunk in _chunks(gone_there):
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
                 merged_here = self._merges_not_sent(session)
                 for item in chunk:
                     self._take_deleted_deal(session, item, merged_here)
+        # The push's 404s are its own: a row of such a deal is no longer deferred to it.
+        self._gone_there, self._gone_remote = set(), set()
+        self._deleted_with_deal.clear()
         with write_session(self.engine) as session:
             state.put(session, state.LAST_PULL, started.isoformat())
 
@@ -860,6 +871,35 @@ class Sync:
                 deal.lost_reason = changes["lost_reason"]
             session.add(deal)
 
+    def _recheck_rows_of_gone_deals(self) -> None:
+        """The calls and follow-ups on deals deleted in Pipedrive that the pull did not bring,
+        asked for by id (100 a request): a merge made there moves them, and Pipedrive's merge
+        need not change them, so without this the deal read as a deletion and went to the
+        trash with what the rep logged since (a review). Notes have no such request."""
+        if not self._gone_there:
+            return
+        with read_session(self.engine) as session:
+            found: set[int] = set()
+            for model, kind in ((Activity, "activity"), (FollowUp, "follow_up")):
+                found.update(
+                    session.execute(
+                        select(col(SyncLink.remote_id))
+                        .join(model, col(model.id) == col(SyncLink.local_id))
+                        .where(
+                            col(SyncLink.kind) == kind,
+                            col(SyncLink.remote_type) == "activity",
+                            col(model.deal_id).in_(sorted(self._gone_there)),
+                        )
+                    ).scalars()
+                )
+        wanted = sorted(found - self._seen_activities)
+        for start in range(0, len(wanted), 100):
+            items = self.crm.by_ids("activity", wanted[start : start + 100])
+            if items:
+                with write_session(self.engine) as session:
+                    session.info[APPLYING] = True
+                    self._take_activities(session, items)
+
     def _take_deleted_deal(
         self, session: Session, item: Obj, merged_here: dict[int, list[SyncLink]]
     ) -> None:
@@ -881,6 +921,7 @@ class Sync:
             return
         alive = [g for g in merged_here.get(deal_id, []) if g.remote_id not in self._gone_remote]
         if alive:
+            self._trash_deleted_with(session, deal_id)
             self._take_over(session, link, alive[0])
             self.report.notes.append(
                 f"deal #{deal_id}: merged in Pipedrive into the deal merged into it here; it is "
@@ -889,12 +930,7 @@ class Sync:
             return
         into = self._merged_there.get(deal_id)
         if into is not None and session.get(Deal, into) is not None:
-            for kind, row_id in self._deleted_with_deal.pop(deal_id, []):
-                if session.get(MODELS[kind], row_id) is not None:
-                    trash.delete_item(
-                        session=session, kind=kind, item_id=row_id, why="deleted in Pipedrive"
-                    )
-                    self.report.trashed += 1
+            self._trash_deleted_with(session, deal_id)
             self._forget_conflicts(session, "deal", [deal_id])
             merge_service.merge_deals(session=session, keep_id=into, gone_id=deal_id)
             self.report.notes.append(
@@ -931,6 +967,17 @@ class Sync:
         )
         self.report.trashed += 1
         session.delete(link)
+
+    def _trash_deleted_with(self, session: Session, deal_id: int) -> None:
+        """Rows Pipedrive deleted with a deal that stays on the desk (merged, or taken over):
+        to the trash on their own, not on to the deal kept."""
+        for kind, deleted in self._deleted_with_deal.pop(deal_id, []):
+            if session.get(MODELS[kind], deleted) is not None:
+                trash.delete_item(
+                    session=session, kind=kind, item_id=deleted, why="deleted in Pipedrive"
+                )
+                self.report.trashed += 1
+                self._forget_conflicts(session, kind, [deleted])
 
     def _forget_conflicts(self, session: Session, kind: str, local_ids: list[int]) -> None:
         """A row that leaves the desk through the sync (or whose Pipedrive side changed)
@@ -1118,14 +1165,10 @@ class Sync:
         on_desk = self._local_link(session, "deal", row.deal_id)
         ours = on_desk.remote_id if on_desk is not None else None
         if was is None:
-            # Linked before the desk kept this: as sent, unless a change of the desk's waits
-            # (a move, perhaps: the desk's is sent).
-            waiting = session.execute(
-                select(col(SyncOutbox.id)).where(
-                    col(SyncOutbox.kind) == link.kind, col(SyncOutbox.local_id) == row.id
-                )
-            ).first()
-            was = ours if waiting is None else theirs
+            # Linked before the desk kept this: as sent to the deal it is on here (a deal merged
+            # away here is followed below), unless that deal is not in Pipedrive yet (a restore
+            # undoing a merge): then the desk's move is sent.
+            was = ours if ours is not None else theirs
         if theirs == ours or ours != was:
             if theirs != ours and was is not None and theirs != was:
                 what = link.kind.replace("_", "-")
@@ -1148,6 +1191,10 @@ class Sync:
             self._forget_conflicts(session, link.kind, [row.id])
             session.delete(link)
             return False
+        if target != self._linked_deal(session, theirs):
+            # On a deal merged away here: Pipedrive's merge carries it over, or, refused, the
+            # push sends it to the deal kept (a review).
+            self._queue(session, link.kind, row.id)
         if target != row.deal_id:
             if row.deal_id in self._gone_there:
                 # Its deal is deleted there, its rows moved: a merge made in Pipedrive. What
@@ -1159,6 +1206,10 @@ class Sync:
         link.base = _j({**base, DEAL: theirs})
         session.add(link)
         return True
+
+    def _linked_deal(self, session: Session, remote_deal: int | None) -> int | None:
+        there = self._link_of(session, "deal", remote_deal) if remote_deal is not None else None
+        return there.local_id if there is not None else None
 
     def _desk_deal_of(self, session: Session, remote_deal: int | None) -> int | None:
         """The desk deal a Pipedrive deal is; for one merged away on the desk (its merge not
@@ -1356,7 +1407,14 @@ class Sync:
             row = Activity(
                 deal_id=deal_id, kind="note", at=min(written, clock.now()), text=remote["content"]
             )
-            made.append((row, "note", int(item["id"]), {**remote, DEAL: item.get("deal_id")}))
+            made.append(
+                (
+                    row,
+                    "note",
+                    int(item["id"]),
+                    {**remote, DEAL: mapping.remote_id(item.get("deal_id"))},
+                )
+            )
         self._add_linked(session, made)
 
     def _apply_activity(self, session: Session, kind: str, row: Any, changes: View) -> None:
@@ -1443,6 +1501,8 @@ class Sync:
             base = dict(view)
             if kind == "deal":
                 base.update(org_id=made.get("org_id"), person_id=made.get("person_id"))
+            else:
+                base[DEAL] = deal_remote
             with write_session(self.engine) as session:
                 session.add(
                     SyncLink(
@@ -1553,7 +1613,9 @@ class Sync:
         for kind, local_id, last_id, since in entries:
             row, link = rows.get((kind, local_id)), links.get((kind, local_id))
             if row is None:
-                how, into, moved = merges.get(local_id, ("delete", None, None))
+                how, into, moved = ("delete", None, None)
+                if kind == "deal":
+                    how, into, moved = merges.get(local_id, (how, into, moved))
                 if link is not None and how == "wait":
                     self.report.notes.append(
                         f"deal #{local_id} waits: the deal it was merged into is not in "
@@ -1622,9 +1684,11 @@ class Sync:
                 if not self._send_merge(plan, link, sent):
                     return  # asked again at the next sync
             elif link is not None and plan.merge == "leave":
+                # Merged into a deal deleted there, or one whose trace is gone (its trash entry
+                # emptied): deleting it there could take rows the desk keeps with it.
                 self.report.notes.append(
-                    f"deal #{local_id} was merged here into a deal Pipedrive no longer has: it "
-                    "is left in Pipedrive as it is"
+                    f"deal #{local_id} was merged here into a deal that is gone: it is left in "
+                    "Pipedrive as it is"
                 )
                 sent.unlinked.append(saved_id(link))
             elif link is not None:
@@ -1691,7 +1755,8 @@ class Sync:
         bases say so); one Pipedrive had elsewhere is sent with its deal, as any moved row.
         False: not done, asked again at the next sync."""
         assert plan.merge_into is not None
-        gone, into = link.remote_id, plan.merge_into
+        # The deal kept gone there and an earlier merge of this run became it: into that one.
+        gone, into = link.remote_id, self._taken_over.get(plan.merge_into, plan.merge_into)
         try:
             self.crm.merge_deals(gone, into)
         except NotThere:
@@ -1710,6 +1775,7 @@ class Sync:
                     f"its own there is that deal now (its fields go at the next sync)"
                 )
                 sent.relinks.append((saved_id(link), into))
+                self._taken_over[into] = gone
                 return True
             else:  # deleted there already, or merged by an attempt whose answer was lost
                 self.report.notes.append(
@@ -1861,19 +1927,32 @@ class Sync:
             for kind, cache in (("organization", self._orgs), ("person", self._persons)):
                 for remote_id, item in cache.items():
                     self._contacts.setdefault(self._contact_key(kind, item), remote_id)
+        key = self._contact_key(remote_type, values)
+        if key in self._contacts:
+            return self._contacts[key]
+        if not self._bases_read:
+            self._bases_read = True
             with read_session(self.engine) as session:
                 for raw in session.execute(
                     select(col(SyncLink.base)).where(col(SyncLink.kind) == "deal")
                 ).scalars():
                     self._remember_contacts(json.loads(raw))
-        return self._contacts.get(self._contact_key(remote_type, values))
+        remembered = self._remembered.pop(key, None)
+        if remembered is None:
+            return None
+        # Asked for once: one deleted or renamed there since is not used (a review).
+        for item in self.crm.by_ids(remote_type, [remembered]):
+            if self._contact_key(remote_type, item) == key:
+                self._contacts[key] = remembered
+                return remembered
+        return None
 
     def _remember_contacts(self, base: View) -> None:
-        """The organization and person a deal's base names, as known contacts."""
+        """The organization and person a deal's base names, as contacts Pipedrive may have."""
         org, person = base.get("org_id"), base.get("person_id")
         if type(org) is int and base.get("company"):
             key = self._contact_key("organization", {"name": base["company"]})
-            self._contacts.setdefault(key, org)
+            self._remembered.setdefault(key, org)
         if type(person) is int and base.get("contact"):
             values = {
                 "name": base["contact"],
@@ -1881,7 +1960,7 @@ class Sync:
                 "phones": [{"value": base.get("phone") or "", "primary": True}],
                 "org_id": org,
             }
-            self._contacts.setdefault(self._contact_key("person", values), person)
+            self._remembered.setdefault(self._contact_key("person", values), person)
 
     def _contact(self, remote_type: str, values: Obj, deal_local_id: int) -> int:
         """An organization or person for a deal, made once: one Pipedrive has is used (see
