@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from tests.pinned import NOW
 from tests.pipedrive.helpers import TOKEN, Waits, get, remote_deal, sync
 from tests.pipedrive.server import Pipedrive
-from tests.pipedrive.test_merges import _busy_deal, _on_deal, _on_desk, _writes
+from tests.pipedrive.test_merges import _busy_deal, _on_deal, _on_desk, _synced_pair, _writes
 
 from repdesk.services import activities, merge, trash
 from repdesk.storage.models import Deal
@@ -75,9 +75,7 @@ def test_merged_each_way_on_each_side_one_deal_keeps_everything_on_both(
 ) -> None:
     """Desk: Fleet copy into Fleet. A colleague in Pipedrive, meanwhile: Fleet into Fleet copy."""
     api, url = crm
-    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
-    sync(desk, url)
-    keep_there, gone_there = remote_deal(api, "Fleet")["id"], remote_deal(api, "Fleet copy")["id"]
+    keep, gone, keep_there, gone_there = _synced_pair(desk, api, url)
     _merge(desk, keep=keep, gone=gone)
     api.merge(keep_there, gone_there)
     before = len(api.log)
@@ -199,9 +197,7 @@ def test_a_deal_deleted_there_while_merged_here_its_calls_go_to_the_trash(
     desk: Engine, crm: tuple[Pipedrive, str]
 ) -> None:
     api, url = crm
-    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
-    sync(desk, url)
-    keep_there, gone_there = remote_deal(api, "Fleet")["id"], remote_deal(api, "Fleet copy")["id"]
+    keep, gone, keep_there, gone_there = _synced_pair(desk, api, url)
     _merge(desk, keep=keep, gone=gone)
     api.remove_deal(gone_there)  # a colleague deletes the duplicate, its calls and note with it
     for item in list(api.objects["activities"].values()):
@@ -220,9 +216,7 @@ def test_a_call_logged_since_follows_a_merge_made_there(
     desk: Engine, crm: tuple[Pipedrive, str]
 ) -> None:
     api, url = crm
-    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
-    sync(desk, url)
-    keep_there, gone_there = remote_deal(api, "Fleet")["id"], remote_deal(api, "Fleet copy")["id"]
+    keep, gone, keep_there, gone_there = _synced_pair(desk, api, url)
     with write_session(desk) as session:  # not sent yet
         activities.log_activity(
             session=session, deal_id=gone, kind="call", outcome="fresh call", minutes=4

@@ -25,7 +25,7 @@ from tests.pipedrive.helpers import (
 )
 from tests.pipedrive.server import Pipedrive
 from tests.pipedrive.test_merge_races import _at, _live, _merge, _trash_labels
-from tests.pipedrive.test_merges import _busy_deal, _on_deal, _on_desk, _writes
+from tests.pipedrive.test_merges import _busy_deal, _on_deal, _on_desk, _synced_pair, _writes
 from tests.pipedrive.test_pulls import notes_on
 from tests.shell import ok
 
@@ -158,9 +158,7 @@ def test_a_conflict_on_a_deal_taken_over_goes_and_the_desks_value_reaches_pipedr
     desk: Engine, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api, url = crm
-    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
-    sync(desk, url)
-    keep_there, gone_there = remote_deal(api, "Fleet")["id"], remote_deal(api, "Fleet copy")["id"]
+    keep, gone, keep_there, gone_there = _synced_pair(desk, api, url)
     with write_session(desk) as session:
         deals.edit_deal(session=session, deal_id=keep, value_cents=100_00)
     api.change("deals", keep_there, value=200)
@@ -299,9 +297,7 @@ def test_a_call_deleted_there_stays_deleted_when_the_desk_deal_takes_over(
     Fleet into Fleet copy. The deleted call came back there, or stayed here unlinked."""
     api, url = crm
     api.lists_deleted_activities = listed
-    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
-    sync(desk, url)
-    keep_there, gone_there = remote_deal(api, "Fleet")["id"], remote_deal(api, "Fleet copy")["id"]
+    keep, gone, keep_there, gone_there = _synced_pair(desk, api, url)
     _merge(desk, keep=keep, gone=gone)
     api.remove_activity(_call_id(api, "Fleet call"))
     api.merge(keep_there, gone_there)
@@ -404,9 +400,7 @@ def test_a_merge_made_there_that_changed_no_call_is_still_a_merge_here(
     of a deal deleted there are asked for by id, so the merge is seen and what the rep logged
     since follows it."""
     api, url = crm
-    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
-    sync(desk, url)
-    keep_there, gone_there = remote_deal(api, "Fleet")["id"], remote_deal(api, "Fleet copy")["id"]
+    keep, gone, keep_there, gone_there = _synced_pair(desk, api, url)
     with write_session(desk) as session:
         activities.log_activity(
             session=session, deal_id=gone, kind="call", outcome="fresh call", minutes=4

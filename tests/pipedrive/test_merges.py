@@ -31,6 +31,14 @@ def _busy_deal(engine: Engine, title: str) -> int:
     return deal_id
 
 
+def _synced_pair(desk: Engine, api: Pipedrive, url: str) -> tuple[int, int, int, int]:
+    """Fleet and its duplicate Fleet copy, each with a call, a note and a follow-up, synced:
+    their desk ids, then their ids in Pipedrive."""
+    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
+    sync(desk, url)
+    return keep, gone, remote_deal(api, "Fleet")["id"], remote_deal(api, "Fleet copy")["id"]
+
+
 def _on_deal(api: Pipedrive, deal_remote: int) -> list[str]:
     """What Pipedrive holds on a deal: its activities' subjects and its notes, sorted."""
     subjects = [
@@ -57,9 +65,7 @@ def test_a_desk_merge_is_a_merge_in_pipedrive_and_nothing_is_sent_twice(
     desk: Engine, crm: tuple[Pipedrive, str]
 ) -> None:
     api, url = crm
-    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
-    sync(desk, url)
-    keep_there, gone_there = remote_deal(api, "Fleet")["id"], remote_deal(api, "Fleet copy")["id"]
+    keep, gone, keep_there, gone_there = _synced_pair(desk, api, url)
     with write_session(desk) as session:
         merge.merge_deals(session=session, keep_id=keep, gone_id=gone)
     before = len(api.log)
@@ -156,9 +162,7 @@ def test_a_merge_made_in_pipedrive_moves_the_calls_on_the_desk(
     desk: Engine, crm: tuple[Pipedrive, str]
 ) -> None:
     api, url = crm
-    keep, gone = _busy_deal(desk, "Fleet"), _busy_deal(desk, "Fleet copy")
-    sync(desk, url)
-    keep_there, gone_there = remote_deal(api, "Fleet")["id"], remote_deal(api, "Fleet copy")["id"]
+    keep, gone, keep_there, gone_there = _synced_pair(desk, api, url)
     api.merge(gone_there, keep_there)
     before = len(api.log)
 

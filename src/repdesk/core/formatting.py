@@ -64,13 +64,24 @@ def made(k: Standing) -> bool:
     return k.quota is not None and k.won_value >= k.quota
 
 
+_HALF_UNIT = 50  # cents
+
+
 def behind_pace(k: Standing) -> bool:
     """Behind pace by half a unit of money or more: less is on pace (it read "▼0" and
     "€0 behind pace")."""
     return k.pace_delta is not None and k.pace_delta <= -_HALF_UNIT
 
 
-_HALF_UNIT = 50  # cents
+def on_pace(k: Standing) -> bool:
+    return not k.ended and k.pace_delta is not None and abs(k.pace_delta) < _HALF_UNIT
+
+
+def pace_arrow(k: Standing) -> str:
+    """The mark before the pace: ▲ ahead (or made), ▼ behind (or missed), none on pace."""
+    if on_pace(k):
+        return ""
+    return "▲" if (made(k) if k.ended else not behind_pace(k)) else "▼"
 
 
 def pace(k: Standing, currency: str) -> str:
@@ -80,7 +91,7 @@ def pace(k: Standing, currency: str) -> str:
         return "no quota"
     if k.ended:
         return outcome(k, currency)
-    if abs(delta) < _HALF_UNIT:
+    if on_pace(k):
         return "on pace"
     # Whole units ("€3,100 behind pace") read at a glance; the cents live in `kpi --json`.
     whole = (abs(delta) + _HALF_UNIT) // 100 * 100  # half up, as the compact form rounds
@@ -122,11 +133,7 @@ def quota_short(k: Standing, currency: str, *, days: bool = True) -> str:
         quota = format_money(k.quota, currency, compact=True)
         return f"{won}/{quota} {pct(k.attainment)} {result}{by}"
     delta = k.pace_delta or 0
-    shown = (
-        "on pace"
-        if abs(delta) < _HALF_UNIT
-        else ("▼" if behind_pace(k) else "▲") + format_money(abs(delta), "", compact=True)
-    )
+    shown = "on pace" if on_pace(k) else pace_arrow(k) + format_money(abs(delta), "", compact=True)
     return (
         f"{won}/{format_money(k.quota, currency, compact=True)} {pct(k.attainment)} {shown}"
     ) + (f" {k.days_left}d" if days else "")

@@ -280,11 +280,10 @@ def merges_of(*, session: Session, deal_ids: list[int]) -> dict[int, MergedAway]
     found: dict[int, MergedAway] = {}
     for gone, entry in _latest_deal_entries(session, deal_ids).items():
         try:
-            merged = json.loads(entry.payload).get(_MERGED)
-            _held(entry)
-        except (ValueError, AttributeError, RepdeskError):
+            _rows, _deal, merged = _held(entry)
+        except RepdeskError:
             continue
-        if not isinstance(merged, dict):
+        if merged is None:
             continue
         rows = merged.get("rows")
         moved = {

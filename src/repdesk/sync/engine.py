@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlmodel import Session, col
@@ -79,6 +79,8 @@ _ADOPT = "_adopt"  # a link made at the first sync from the CSV importer's id: P
 # what they say; this is how the push sees that it must send the move, and the pull that
 # Pipedrive moved one (a merge made there).
 DEAL = "deal"
+
+_T = TypeVar("_T")
 
 AskStage = Callable[[Stage, list[RemoteStage], RemoteStage], RemoteStage]
 
@@ -201,8 +203,8 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _chunks(items: Iterable[Obj], size: int = CHUNK) -> Iterator[list[Obj]]:
-    chunk: list[Obj] = []
+def _chunks(items: Iterable[_T], size: int = CHUNK) -> Iterator[list[_T]]:
+    chunk: list[_T] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:
@@ -497,14 +499,10 @@ class Sync:
             )
             self._gone_remote = {int(i["id"]) for i in gone_there}
             with read_session(self.engine) as session:
-                self._gone_there = set(
-                    session.execute(
-                        select(col(SyncLink.local_id)).where(
-                            col(SyncLink.kind) == "deal",
-                            col(SyncLink.remote_id).in_(sorted(self._gone_remote)),
-                        )
-                    ).scalars()
-                )
+                self._gone_there = {
+                    link.local_id
+                    for link in self._links_by_remote(session, "deal", self._gone_remote).values()
+                }
             self._take_contact_changes(since)
         for chunk in _chunks(self.crm.changed("activity", since=since, owner_id=self._owner)):
             with write_session(self.engine) as session:
@@ -892,9 +890,8 @@ class Sync:
                         )
                     ).scalars()
                 )
-        wanted = sorted(found - self._seen_activities)
-        for start in range(0, len(wanted), 100):
-            items = self.crm.by_ids("activity", wanted[start : start + 100])
+        for chunk in _chunks(sorted(found - self._seen_activities), 100):
+            items = self.crm.by_ids("activity", chunk)
             if items:
                 with write_session(self.engine) as session:
                     session.info[APPLYING] = True
@@ -942,12 +939,7 @@ class Sync:
             return
         # What was on it leaves with it: nothing of it waits to be sent, and a restore sends
         # it as new (Pipedrive may have deleted them with the deal).
-        for model, kind in ((Activity, "activity"), (FollowUp, "follow_up")):
-            ids = list(
-                session.execute(
-                    select(col(model.id)).where(col(model.deal_id) == deal_id)
-                ).scalars()
-            )
+        for kind, ids in self._on_deal(session, deal_id).items():
             session.execute(
                 delete(SyncLink).where(col(SyncLink.kind) == kind, col(SyncLink.local_id).in_(ids))
             )
@@ -1002,11 +994,18 @@ class Sync:
         merged.local_id = deal_id
         session.add(merged)
         self._queue(session, "deal", deal_id)
-        for model, kind in ((Activity, "activity"), (FollowUp, "follow_up")):
-            for on_it in session.execute(
-                select(col(model.id)).where(col(model.deal_id) == deal_id)
-            ).scalars():
+        for kind, ids in self._on_deal(session, deal_id).items():
+            for on_it in ids:
                 self._queue(session, kind, on_it)
+
+    @staticmethod
+    def _on_deal(session: Session, deal_id: int) -> dict[str, list[int]]:
+        """The ids of a desk deal's activities and follow-ups, by kind."""
+        on_it: dict[str, list[int]] = {}
+        for kind, model in (("activity", Activity), ("follow_up", FollowUp)):
+            query = select(col(model.id)).where(col(model.deal_id) == deal_id)
+            on_it[kind] = list(session.execute(query).scalars())
+        return on_it
 
     def _merges_not_sent(self, session: Session) -> dict[int, list[SyncLink]]:
         """Deals merged away on the desk whose merge is not sent yet (their link is still
@@ -1179,7 +1178,8 @@ class Sync:
             link.base = _j({**base, DEAL: theirs})  # the push sends the desk's move, if any
             session.add(link)
             return True
-        target = self._desk_deal_of(session, theirs)
+        linked = self._linked_deal(session, theirs)
+        target = self._desk_deal_of(session, linked)
         if target is None or (target != row.deal_id and target in self._gone_there):
             trash.delete_item(
                 session=session,
@@ -1191,7 +1191,7 @@ class Sync:
             self._forget_conflicts(session, link.kind, [row.id])
             session.delete(link)
             return False
-        if target != self._linked_deal(session, theirs):
+        if target != linked:
             # On a deal merged away here: Pipedrive's merge carries it over, or, refused, the
             # push sends it to the deal kept (a review).
             self._queue(session, link.kind, row.id)
@@ -1211,15 +1211,13 @@ class Sync:
         there = self._link_of(session, "deal", remote_deal) if remote_deal is not None else None
         return there.local_id if there is not None else None
 
-    def _desk_deal_of(self, session: Session, remote_deal: int | None) -> int | None:
-        """The desk deal a Pipedrive deal is; for one merged away on the desk (its merge not
-        sent yet), the deal it went into. None: the desk does not keep it."""
-        there = self._link_of(session, "deal", remote_deal) if remote_deal is not None else None
-        if there is None:
-            return None
-        if session.get(Deal, there.local_id) is not None:
-            return there.local_id
-        merged = trash.merges_of(session=session, deal_ids=[there.local_id]).get(there.local_id)
+    @staticmethod
+    def _desk_deal_of(session: Session, linked: int | None) -> int | None:
+        """The desk deal a Pipedrive deal linked to desk deal `linked` is: that one, or, merged
+        away on the desk (its merge not sent yet), the deal it went into. None: not kept."""
+        if linked is None or session.get(Deal, linked) is not None:
+            return linked
+        merged = trash.merges_of(session=session, deal_ids=[linked]).get(linked)
         return merged.into if merged is not None else None
 
     def _take_changes(

@@ -170,11 +170,12 @@ def headline(k: Kpis, currency: str, width: int) -> Text:
         return text
     text.append(f" of {format_money(_whole(k.quota), currency)} · ")
     text.append(formatting.pct(k.attainment), style="bold")
-    ahead = formatting.made(k) if k.ended else not formatting.behind_pace(k)
     text.append(" · ")
-    said = formatting.pace(k, currency)
-    arrow = "" if said == "on pace" else "▲ " if ahead else "▼ "
-    text.append(arrow + said, style="green" if ahead else "red")
+    arrow = formatting.pace_arrow(k)
+    text.append(
+        (arrow + " " if arrow else "") + formatting.pace(k, currency),
+        style="red" if arrow == "▼" else "green",
+    )
     text.append(f" · ended {k.end:%d %b}\n" if k.ended else f" · {k.days_left} days left\n")
     expected = k.expected_by_now or 0
     text.append(_bar(k.won_value / k.quota, expected / k.quota, width))

@@ -128,16 +128,14 @@ class QuotaStrip(Static):
                 side.append(f" of {format_money(k.quota, currency)}  ")
                 side.append(formatting.pct(k.attainment), style="bold")
                 side.append("  ·  ")
-            ahead = formatting.made(k) if k.ended else not formatting.behind_pace(k)
-            arrow, style = ("▲ " if ahead else "▼ "), ("green" if ahead else "red")
-            level = not k.ended and formatting.pace(k, currency) == "on pace"
-            arrow = "" if level else arrow
+            mark = formatting.pace_arrow(k)
+            arrow, style = (mark + " " if mark else ""), ("red" if mark == "▼" else "green")
             line.append(arrow + formatting.pace(k, currency), style=style)
             in_short = (
-                ("made" if ahead else "missed")
+                ("made" if mark == "▲" else "missed")
                 if k.ended
                 else "on pace"
-                if level
+                if not mark
                 else format_money(abs(k.pace_delta or 0), "", compact=True)
             )
             short.append(arrow + in_short, style=style)
