@@ -78,6 +78,32 @@ def test_restore_puts_the_backup_back_and_keeps_the_replaced_desk(
     ok("deal", "add", "After the restore")  # the restored desk is a working desk
 
 
+def test_restore_alone_lists_the_backups_newest_first_with_their_deals(desk: Path) -> None:
+    import os
+
+    assert ok("restore") == f"No backups of {desk} yet: `repdesk backup` takes one.\n"
+    ok("backup")
+    ok("deal", "add", "Second deal")
+    auto = desk.parent / "backups" / "auto"
+    desk_file.auto_backup(desk, auto, today="2026-12-01")
+    # A file that only looks like a backup is listed, saying it cannot be read as a desk.
+    (desk.parent / "backups" / "notes.sqlite").write_text("not a desk", encoding="utf-8")
+    os.utime(desk.parent / "backups" / "notes.sqlite", (1_000_000_000, 1_000_000_000))
+    lines = ok("restore").splitlines()
+    assert lines[0] == f"Backups of {desk}, newest first:"
+    assert [line.split()[2:] for line in lines[1:-1]] == [
+        ["2", "deals", str(auto / "desk-2026-12-01.sqlite")],
+        ["1", "deal", next(str(p) for p in (desk.parent / "backups").glob("desk-*.sqlite"))],
+        ["not", "a", "desk", "this", "repdesk", "can", "read",
+         str(desk.parent / "backups" / "notes.sqlite")],
+    ]  # fmt: skip
+    assert lines[-1] == (
+        "Put one in place with `repdesk restore FILE` (the desk there now is kept first)."
+    )
+    # Listing reads each copy without leaving anything beside it.
+    assert sorted(p.name for p in auto.iterdir()) == ["desk-2026-12-01.sqlite"]
+
+
 def test_restore_refusals_change_nothing(desk: Path, tmp_path: Path) -> None:
     before = digest(desk)
     text = tmp_path / "notes.sqlite"

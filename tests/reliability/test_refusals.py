@@ -147,6 +147,39 @@ def test_an_emptied_desk_comes_back_with_the_restore_its_refusal_names(desk: Pat
     assert run("deal", "list") == (0, "")
 
 
+def test_a_removed_desk_beside_its_backups_is_refused_not_made_again(
+    desk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A removed desk came back as a new, empty one, and its daily backups pushed the last good
+    # ones out of backups/auto within a week (found by an audit of what was left alone).
+    deals_before = rows(desk, "SELECT id, title FROM deal ORDER BY id")
+    auto = desk.parent / "backups" / "auto"
+    auto.mkdir(parents=True)
+    shutil.copyfile(desk, auto / "desk-2026-11-30.sqlite")
+    desk.unlink()
+    for entry, args in ENTRY_POINTS.items():
+        code, err = run(*args)
+        assert code == 1, (entry, err)
+        assert err.startswith(f"repdesk: there is no desk at {desk}, but {auto} holds"), err
+        assert "`repdesk restore` lists them" in err and err.count("\n") == 1
+        assert not desk.exists(), entry
+    capsys.readouterr()
+    # `repdesk restore` alone names the copies, with what each holds, for the rep to pick one.
+    assert main(["restore"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[0] == f"Backups of {desk}, newest first:"
+    assert f" {len(deals_before)} deals " in listing[1]
+    assert listing[1].endswith(str(auto / "desk-2026-11-30.sqlite"))
+    assert listing[-1] == "Put one in place with `repdesk restore FILE`."
+    assert run("restore", str(auto / "desk-2026-11-30.sqlite")) == (0, "")
+    assert rows(desk, "SELECT id, title FROM deal ORDER BY id") == deals_before
+    # With the backups moved away, a new desk is what the rep asked for.
+    desk.unlink()
+    shutil.move(desk.parent / "backups", desk.parent.parent / "kept-backups")
+    assert run("deal", "list") == (0, "")
+    assert rows(desk, "SELECT count(*) FROM deal") == [(0,)]
+
+
 def test_backups_in_a_linked_auto_folder_or_kept_by_an_upgrade_count(
     desk: Path, tmp_path: Path
 ) -> None:

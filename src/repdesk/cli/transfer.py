@@ -5,7 +5,7 @@ of files and servers.
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -361,6 +361,8 @@ def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
         "restore a pg_dump backup with pg_restore, e.g. "
         "pg_restore --clean --if-exists --dbname='{url}' desk.dump",
     )
+    if args.file is None:
+        return _list_backups(desk)
     source = Path(args.file)
     try:
         version, kept = desk_file.restore_desk(desk.home.desk, source, desk.home.backups)
@@ -370,6 +372,26 @@ def cmd_restore(desk: Desk, args: argparse.Namespace) -> int:
     if kept is not None:
         line += f"; the desk it replaced is kept at {kept}"
     shell.out(line)
+    return 0
+
+
+def _list_backups(desk: Desk) -> int:
+    """`repdesk restore` alone: the copies a restore can bring back, newest first, each with
+    its deals, so the rep picks one without opening them."""
+    backups = desk_file.backups_of(desk.home.desk)
+    if not backups:
+        shell.out(f"No backups of {desk.home.desk} yet: `repdesk backup` takes one.")
+        return 0
+    shell.out(f"Backups of {desk.home.desk}, newest first:")
+    for backup in backups:
+        written = datetime.fromtimestamp(backup.written).astimezone().strftime("%Y-%m-%d %H:%M")
+        if backup.deals is None:
+            holds = "not a desk this repdesk can read"
+        else:
+            holds = f"{backup.deals:,} deal" + ("" if backup.deals == 1 else "s")
+        shell.out(f"  {written}  {holds:<12}  {printable(str(backup.file))}")
+    kept = " (the desk there now is kept first)" if desk.home.desk.exists() else ""
+    shell.out(f"Put one in place with `repdesk restore FILE`{kept}.")
     return 0
 
 
@@ -418,7 +440,8 @@ def _backup_arguments(backup: argparse.ArgumentParser) -> None:
 
 
 def _restore_arguments(restore: argparse.ArgumentParser) -> None:
-    restore.add_argument("file", metavar="FILE", type=shell.given)
+    restore.add_argument("file", metavar="FILE", nargs="?", type=shell.given,
+                         help="a backup; without it, the backups are listed")  # fmt: skip
 
 
 def commands() -> list[Command]:

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from contextlib import closing, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from repdesk.core import clock
 from repdesk.core.errors import DeskError
@@ -126,7 +127,7 @@ def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:
     """
     header = _describe_header(path)
     if header is None:
-        _refuse_an_emptied_desk(path)
+        _refuse_a_lost_desk(path)
         return _create(path)
     application_id, header_version, wal = header
     if application_id != migrations.APPLICATION_ID:
@@ -174,27 +175,26 @@ def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:
         ) from None
 
 
-def _refuse_an_emptied_desk(path: Path) -> None:
-    """An empty desk file beside backups of a desk was a desk: a full disk or a copy gone wrong
-    emptied it. Made a new desk, it looked like a desk with no deals, and a week of daily
-    backups of that empty desk pushed the last good ones out (found by a hostile test). An
-    empty file with no backups beside it is a desk whose creation was cut short: made again.
-    The backups are looked for where repdesk writes them (`backups/`, `backups/auto/`, either
-    a link; the copies an upgrade keeps beside the desk), as files that hold something; a
-    folder that cannot be read may hold them."""
+def _refuse_a_lost_desk(path: Path) -> None:
+    """A missing or empty desk file beside backups of a desk was a desk: a full disk, a copy
+    gone wrong or a slip in a file manager took it. Made a new desk, it looked like a desk with
+    no deals, and a week of daily backups of that empty desk pushed the last good ones out
+    (found by a hostile test). A missing file with no backups beside it is a first start; an
+    empty one, a creation cut short: both made (again). The backups are looked for where
+    repdesk writes them (`backups/`, `backups/auto/`, either a link; the copies an upgrade
+    keeps beside the desk), as files that hold something; a folder that cannot be read may
+    hold them."""
     try:
         if path.stat().st_size != 0:
             return
+        missing = False
+    except FileNotFoundError:
+        missing = True
     except OSError:
         return
     backups = path.parent / "backups"
-    places = [
-        (path.parent, f"{path.name}.pre-v*.bak"),
-        (backups, "*.sqlite"),
-        (backups / "auto", "*.sqlite"),
-    ]
     found = None
-    for folder, pattern in places:
+    for folder, pattern in _backup_places(path):
         try:
             if any(_holds_something(copy) for copy in folder.glob(pattern)):
                 found = folder
@@ -202,11 +202,74 @@ def _refuse_an_emptied_desk(path: Path) -> None:
         except OSError:  # unreadable: it may hold them
             found = folder
             break
-    if found is not None:
+    if found is None:
+        return
+    if missing:
+        away = f"the {path.name}.pre-v*.bak files" if found == path.parent else str(backups)
         raise DeskError(
-            f"{path} is empty (0 bytes), and {found} holds backups of a desk: restore one "
-            "with `repdesk restore FILE`, or move the empty file away to start a new desk"
+            f"there is no desk at {path}, but {found} holds backups of one: `repdesk restore` "
+            f"lists them and `repdesk restore FILE` brings one back; or move {away} away to "
+            "start a new desk"
         )
+    raise DeskError(
+        f"{path} is empty (0 bytes), and {found} holds backups of a desk: `repdesk restore` "
+        "lists them and `repdesk restore FILE` brings one back; or move the empty file away to "
+        "start a new desk"
+    )
+
+
+def _backup_places(path: Path) -> list[tuple[Path, str]]:
+    """Where repdesk writes copies of the desk at `path`, as (folder, pattern)."""
+    backups = path.parent / "backups"
+    return [
+        (path.parent, f"{path.name}.pre-v*.bak"),
+        (backups, "*.sqlite"),
+        (backups / "auto", "*.sqlite"),
+    ]
+
+
+class Backup(NamedTuple):
+    """One copy of the desk: its file, when it was written, and how many deals it holds
+    (None when it cannot be read as a desk)."""
+
+    file: Path
+    written: float  # a timestamp
+    deals: int | None
+
+
+def backups_of(path: Path) -> list[Backup]:
+    """Every copy of the desk at `path` that repdesk made where it makes them (what a restore
+    can bring back), newest first. Each is only read: opened immutable, so nothing appears
+    beside it; one that is not a desk, or is damaged, is listed with no count."""
+    seen: dict[Path, Backup] = {}
+    for folder, pattern in _backup_places(path):
+        try:
+            files = [copy for copy in folder.glob(pattern) if _holds_something(copy)]
+        except OSError:
+            continue
+        for copy in files:
+            try:
+                written = copy.stat().st_mtime
+            except OSError:
+                continue
+            seen.setdefault(copy.absolute(), Backup(copy, written, _deals_in(copy)))
+    return sorted(seen.values(), key=lambda backup: (-backup.written, str(backup.file)))
+
+
+def _deals_in(copy: Path) -> int | None:
+    try:
+        header = _describe_header(copy)
+    except DeskError:
+        return None
+    if header is None or header[0] != migrations.APPLICATION_ID:
+        return None
+    # immutable: nothing is written or left beside the copy (no -wal, no -shm).
+    uri = f"{copy.resolve().as_uri()}?immutable=1"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            return int(conn.execute("SELECT count(*) FROM deal").fetchone()[0])
+    except sqlite3.Error:
+        return None
 
 
 def _holds_something(copy: Path) -> bool:
