@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -701,3 +702,31 @@ def test_a_deal_restored_after_its_re_import_leaves_the_crm_id_to_the_new_one(
     assert "0 created, 0 updated, 20 unchanged" in again
     deals = json.loads(ok("deal", "list", "--status", "all", "--json"))
     assert len(deals) == 21  # the restored deal beside its re-import, nothing more
+
+
+def test_a_call_longer_than_a_day_is_kept_as_a_day_and_the_summary_says_so(
+    home: Path, tmp_path: Path
+) -> None:
+    # Capped at 1,440 minutes without a word, a 25-hour "call" (a timer left running in the
+    # CRM) came in as a day's call and the rep never knew the file said otherwise.
+    opportunity = write(
+        tmp_path,
+        "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,Fleet,Prospecting,100,2026-12-10,0,0,2026-11-02\n",
+        "Opportunity.csv",
+    )
+    tasks = write(
+        tmp_path,
+        "Id,WhatId,Subject,ActivityDate,TaskSubtype,CallDurationInSeconds\n"
+        "00T1,0061,Timer left on,2026-11-03,Call,90000\n"
+        "00T2,0061,Short call,2026-11-04,Call,601\n",
+        "Task.csv",
+    )
+    out = ok("import", opportunity, tasks)
+    assert (
+        f"1 call in the file is longer than a day: each is kept as 1,440 minutes, the most a "
+        f"call holds: {tasks}:2"
+    ) in out
+    with closing(sqlite3.connect(home / "desk.sqlite")) as conn:
+        minutes = conn.execute("SELECT text, minutes FROM activity ORDER BY at").fetchall()
+    assert minutes == [("Timer left on", 1440), ("Short call", 11)]

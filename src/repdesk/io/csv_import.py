@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from repdesk.core import forecast
 from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.errors import RepdeskError
+from repdesk.core.quantities import MAX_MINUTES
 from repdesk.core.text import shown_value
 from repdesk.io import files, formats, values
 from repdesk.io.csv_export import unescape_cell
@@ -193,6 +194,7 @@ class ImportNotes:
     closed_before_created: list[tuple[str, date]] = field(default_factory=list)
     expected_before_created: list[tuple[str, date]] = field(default_factory=list)
     no_first_contact: list[str] = field(default_factory=list)  # FILE:LINE; taken as today
+    long_calls: list[str] = field(default_factory=list)  # FILE:LINE; kept as a day's minutes
     date_forms: list[str] = field(default_factory=list)  # "FILE: dates read as ... (why)"
     # Into an empty desk: (stage, the desk's probability, the file's), and whether the
     # desk's stages took the file's order.
@@ -437,7 +439,7 @@ def read_files(
                 if row is not None:
                     plan.deals.append(row)
             elif fmt.records == formats.ACTIVITIES:
-                activity = _activity_row(cell, fmt, reading, problems)
+                activity = _activity_row(cell, fmt, reading, problems, plan.notes)
                 if activity is not None:
                     plan.activities.append(activity)
             elif fmt.records == formats.CONTACTS:
@@ -760,7 +762,11 @@ def _status(
 
 
 def _activity_row(
-    cell: _CellReader, fmt: Format, reading: values.DateReading, problems: Problems
+    cell: _CellReader,
+    fmt: Format,
+    reading: values.DateReading,
+    problems: Problems,
+    notes: ImportNotes,
 ) -> ActivityRow | None:
     before = problems.total
     their_id, id_column = cell.text("id")
@@ -774,6 +780,9 @@ def _activity_row(
         minutes = values.parse_seconds_as_minutes(seconds)
     except values.CellError as exc:
         problems.add(cell.where, seconds_column, seconds, exc.expected)
+    if minutes is not None and minutes > MAX_MINUTES:
+        notes.long_calls.append(cell.where)
+        minutes = MAX_MINUTES
     if subtype == "call" or cell.text("call_type")[0] or seconds:
         kind = "call"
     elif subtype in ("email", "listemail"):

@@ -10,6 +10,7 @@ from collections.abc import Collection
 from datetime import date
 
 from repdesk.core.kpi import rates_to_add
+from repdesk.core.quantities import MAX_MINUTES
 from repdesk.core.text import printable
 from repdesk.io.csv_import import ImportPlan
 
@@ -73,6 +74,13 @@ def summary_lines(
             f"{_deals(len(notes.no_first_contact))} with no first-contact date: each is taken "
             f"as today ({notes.today}), or as its close or expected close date when that is "
             f"earlier: {_first(notes.no_first_contact)}"
+        )
+    if notes.long_calls:
+        many = len(notes.long_calls) > 1
+        calls = f"{len(notes.long_calls):,} call{'s' if many else ''} in the file"
+        lines.append(
+            f"{calls} {'are' if many else 'is'} longer than a day: each is kept as "
+            f"{MAX_MINUTES:,} minutes, the most a call holds: {_first(notes.long_calls)}"
         )
     unrated = Counter(
         row.currency

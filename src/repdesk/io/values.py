@@ -416,6 +416,7 @@ def parse_currency(text: str) -> str:
 
 
 def parse_seconds_as_minutes(text: str) -> int | None:
+    """Whole minutes, rounded up; not capped (the caller says when it caps a call at a day)."""
     raw = text.strip()
     if not raw:
         return None
@@ -423,4 +424,4 @@ def parse_seconds_as_minutes(text: str) -> int | None:
     # int() refuses them too (its 4,300-digit limit): 31 years of call is not a call.
     if not _SECONDS.fullmatch(raw) or len(raw.lstrip("0")) > 9:
         raise CellError("a whole number of seconds (at most 999999999)")
-    return min(24 * 60, (int(raw) + 59) // 60)
+    return (int(raw) + 59) // 60
