@@ -288,6 +288,26 @@ def test_reimport_keeps_the_close_date_and_forecast_it_changed(home: Path, tmp_p
     assert "slipped:        once, by 30 days" in ok("deal", "show", "Fleet tracking rollout")
 
 
+def test_create_stages_refuses_a_name_no_stage_can_have(home: Path, tmp_path: Path) -> None:
+    # A 56-character stage came in with --create-stages, one `stage add` and the stages screen
+    # refuse: a stage the rep could not name back. Now the import names the line instead.
+    long = "Stage " + "x" * 50
+    path = tmp_path / "deals.csv"
+    path.write_text(f"title,stage,value\nA,{long},100\nB,7,5\nC,Fine,3\n", encoding="utf-8")
+    err = refused("import", path, "--create-stages")
+    assert f"{path}:2: the stage 'Stage {'x' * 34}…' cannot be added: expected a stage name " in err
+    assert f"{path}:3: the stage '7' cannot be added: expected a name with a letter" in err
+    assert 'map it to one of the desk\'s with --stage-map "THEIRS=OURS"' in err
+    err = refused("import", path, "--create-stages", "--stage-map", f"7={'y' * 41}")
+    assert "--stage-map names the stage" in err and "cannot add: expected a stage name" in err
+    out = ok(
+        "import", path, "--create-stages", "--stage-map", f"{long}=Fine", "--stage-map", "7=Seven"
+    )
+    assert "Added stages: Fine, Seven" in out
+    conn = sqlite3.connect(home / "desk.sqlite")
+    assert max(len(n) for (n,) in conn.execute("SELECT name FROM stage")) <= 40
+
+
 def test_create_stages_adds_them_before_won_and_lost(home: Path) -> None:
     pipeline = need(MAVEN / "sales_pipeline.csv")
     args = MAVEN_ARGS[:-4]  # without the two --stage-map pairs

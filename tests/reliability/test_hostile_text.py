@@ -64,6 +64,13 @@ def marked(name: str) -> str:
     return f"{name}:{HOSTILE[name]}"
 
 
+def stage_named(name: str) -> str:
+    """The hostile string as a stage's name: a stage holds at most 40 characters, so the
+    click, whose folder makes it longer, asks for another action of the app in fewer."""
+    text = marked(name)
+    return text if len(text) <= 40 else f"{name}:[@click=app.quit]Acme[/]"
+
+
 @pytest.fixture(scope="module")
 def hostile_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Built once for the module (a few seconds): the desk's folder, the ids of its deals by
@@ -90,7 +97,7 @@ def _build(home: Path) -> dict[str, Any]:
     for name in HOSTILE:
         for kind in ("open", "won"):
             # Each deal its own stage: the stage names are as hostile as the rest.
-            writer.writerow([f"{kind} {marked(name)}", marked(name), "1000",
+            writer.writerow([f"{kind} {marked(name)}", stage_named(name), "1000",
                              *[marked(name)] * len(TEXT_FIELDS)])  # fmt: skip
     csv_path = home / "hostile.csv"
     csv_path.write_text(table.getvalue(), encoding="utf-8")
@@ -169,11 +176,16 @@ def test_deal_show_shows_every_field_recognisably(hostile_desk: dict[str, Any], 
     shown = printable(marked(name))
     # title, company, contact, stage, source, product, region; the follow-up note, the
     # objection and its answer, the call's outcome and note.
-    assert out.count(shown) >= 11, out
+    assert out.count(shown) >= (11 if stage_named(name) == marked(name) else 10), out
+    assert printable(stage_named(name)) in out
     code, out, err = run("--home", hostile_desk["home"], "deal", "show", deal_id, "--json")
     assert code == 0 and raw_controls(out) == []
     data = json.loads(out)  # the data itself is exact: escaped in the JSON, not changed
-    assert [data[f] for f in ("company", "stage", "source")] == [marked(name)] * 3
+    assert [data[f] for f in ("company", "stage", "source")] == [
+        marked(name),
+        stage_named(name),
+        marked(name),
+    ]
     assert data["objections"][0]["said"] == marked(name)
 
 
@@ -240,7 +252,7 @@ async def test_every_screen_shows_hostile_text_literally(
         board = await ready(pilot)
         seen = assert_safe(app, "[bold]x[/]")
         for name in HOSTILE:  # each stage's name, as far as its header shows it
-            assert printable(marked(name))[: len(name) + 3] in seen, name
+            assert printable(stage_named(name))[: len(name) + 3] in seen, name
         assert "newline:one⏎two" in seen and "wide-cjk:漢字テ" in seen
         await pilot.press("v")  # the won and lost columns too
         await until(pilot, lambda: "won osc-title:␛" in screen_text(app))
@@ -252,7 +264,7 @@ async def test_every_screen_shows_hostile_text_literally(
             text = assert_safe(app)
             shown = printable(marked(name))
             assert text.count(shown[:20]) >= 3, name  # title, company line, fields, timeline
-            assert page.page is not None and page.page.stage == marked(name)
+            assert page.page is not None and page.page.stage == stage_named(name)
 
         # The forms: the title in the form's title, the fields as printable() draws them.
         await open_deal(pilot, app, ids["open", "osc-title"])

@@ -75,12 +75,20 @@ def _find_open(session: Session, ref: str, field: str = "stage") -> Stage:
     return stage
 
 
-def _name(session: Session, name: str, *, other_than: int | None = None) -> str:
+def name_problem(name: str) -> str | None:
+    """What a stage name must be instead, or None when it can name a stage (taken or not)."""
     text = " ".join(name.split())
     if not text or len(text) > MAX_NAME:
-        raise InvalidInput("name", name, f"a stage name of 1 to {MAX_NAME} characters")
+        return f"a stage name of 1 to {MAX_NAME} characters"
     if text.isdigit():
-        raise InvalidInput("name", name, "a name with a letter (a number is read as a stage id)")
+        return "a name with a letter (a number is read as a stage id)"
+    return None
+
+
+def _name(session: Session, name: str, *, other_than: int | None = None) -> str:
+    text = " ".join(name.split())
+    if (problem := name_problem(text)) is not None:
+        raise InvalidInput("name", name, problem)
     taken = session.exec(
         select(Stage).where(func.lower(Stage.name) == text.lower(), Stage.id != (other_than or 0))
     ).first()

@@ -23,6 +23,7 @@ from repdesk.core import forecast
 from repdesk.core.domain import row_id
 from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.reach import check_address
+from repdesk.core.text import shown_value
 from repdesk.io.csv_import import (
     OWN_ID_PREFIX,
     ActivityRow,
@@ -34,6 +35,7 @@ from repdesk.io.csv_import import (
 )
 from repdesk.io.formats import normalise
 from repdesk.services import deals, people
+from repdesk.services import stages as stage_service
 from repdesk.storage import migrations, outbox
 from repdesk.storage.models import (
     Activity,
@@ -347,6 +349,11 @@ def _resolve_stages(
                     f"the desk has no stage {ours!r} (named in --stage-map; its stages: "
                     f"{', '.join(s.name for s in stages.rows)}; --create-stages adds it)"
                 )
+            if (problem := stage_service.name_problem(ours)) is not None:
+                raise RepdeskError(
+                    f"--stage-map names the stage {shown_value(ours)}, which --create-stages "
+                    f"cannot add: expected {problem}"
+                )
             stages.plan_new(ours, _last_open_probability(stages))
     resolved: dict[str, Stage | None] = {"": None}
     unknown: dict[str, list[DealRow]] = {}
@@ -371,6 +378,17 @@ def _resolve_stages(
     for key, seen in list(unknown.items()):
         # Created with --create-stages, or into an empty desk when the file defines the stage.
         if create or (empty and all(r.stage_probability is not None for r in seen)):
+            # A name the stages screen and `stage add` refuse is refused here too, or the
+            # pipeline held a stage no one could rename back (a 56-character name came in).
+            if (problem := stage_service.name_problem(seen[0].stage)) is not None:
+                problems.add_line(
+                    f"{seen[0].where}: the stage {shown_value(seen[0].stage)} cannot be "
+                    f"added: expected {problem}; map it to one of the desk's with "
+                    '--stage-map "THEIRS=OURS"'
+                )
+                resolved[key] = None  # refused above: nothing is written
+                del unknown[key]
+                continue
             probability = _most_common([r.stage_probability for r in seen])
             if probability is None:
                 probability = _most_common([r.probability for r in seen])
