@@ -147,6 +147,28 @@ def test_excels_unicode_text_and_semicolon_csv_are_read_with_their_separator(
     assert deals()["Plain"]["company"] == "Acme;East"
 
 
+def test_a_semicolon_files_refusals_speak_of_its_own_decimal_comma(
+    home: Path, tmp_path: Path
+) -> None:
+    # "-1.234,50" was refused as "ambiguous: a comma only groups thousands", in a file where
+    # the comma is the decimal mark: the reason is that it is negative, said in its own marks.
+    path = write(tmp_path, "title;value\nA;-1.234,50\nB;1,2,3\nC;abc\nD;12,5\n", "semicolons.csv")
+    err = refused("import", path)
+    lines = err.splitlines()[1:]
+    assert lines[0] == (
+        f"{path}:2: value '-1.234,50': expected an amount of 0 or more such as 12500 or "
+        "12.500,50; this one is negative: a deal value is 0 or more"
+    )
+    assert lines[1].endswith(
+        "this one is ambiguous: a point only groups thousands (12.500) and decimals take a "
+        "comma (12,5)"
+    )
+    assert lines[2].endswith(
+        "use digits with a comma for decimals, e.g. 12500, 12.500,50, 12,5k or 1,2m"
+    )
+    assert len(lines) == 3  # 12,5 is twelve and a half here
+
+
 # ---------------------------------------------------------------- optional descriptive fields
 
 SALESFORCE_TYPES = (

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from repdesk.core import forecast
 from repdesk.core.domain import CONTACT_ROLES, row_id
 from repdesk.core.errors import RepdeskError
+from repdesk.core.money import AMOUNT_FORMS
 from repdesk.core.quantities import MAX_MINUTES
 from repdesk.core.text import shown_value
 from repdesk.io import files, formats, values
@@ -572,13 +573,43 @@ def _decimal_comma_first(table: Table, parse: Callable[[str], _T]) -> Callable[[
     def parse_either(text: str) -> _T:
         try:
             return parse(text.translate(_SWAP_MARKS))
-        except values.CellError:
-            return parse(text)
+        except values.CellError as swapped:
+            try:
+                return parse(text)
+            except values.CellError as written:
+                # "-1.234,50" read with the comma as decimal mark is a number refused for its
+                # value (negative): say that, not that a comma only groups thousands.
+                chosen = swapped if _understood(swapped) and not _understood(written) else written
+                raise values.CellError(_in_decimal_comma_words(chosen.expected)) from None
 
     return parse_either
 
 
 _SWAP_MARKS = str.maketrans({",": ".", ".": ","})
+
+
+# What the amount parser says of a number's marks, said as this file writes numbers.
+_DECIMAL_COMMA_WORDS = (
+    (
+        "a comma only groups thousands (12,500) and decimals take a point (12.5)",
+        "a point only groups thousands (12.500) and decimals take a comma (12,5)",
+    ),
+    (AMOUNT_FORMS, "use digits with a comma for decimals, e.g. 12500, 12.500,50, 12,5k or 1,2m"),
+    ("12,500.50", "12.500,50"),
+)
+
+
+def _in_decimal_comma_words(expected: str) -> str:
+    for said, instead in _DECIMAL_COMMA_WORDS:
+        expected = expected.replace(said, instead)
+    return expected
+
+
+def _understood(problem: values.CellError) -> bool:
+    """Whether the cell was read as a number and refused for its value, not for its form."""
+    return not any(
+        words in problem.expected for words in ("is not an amount", "is ambiguous", "a whole")
+    )
 
 
 class _CellReader:
