@@ -97,6 +97,34 @@ async def test_help_on_the_deal_page_lists_the_deal_pages_keys(app: RepdeskApp) 
         await until(pilot, lambda: isinstance(app.screen, DealScreen))
 
 
+async def test_the_kpi_panes_help_names_its_scroll_keys_and_end_reaches_the_bottom(
+    app: RepdeskApp,
+) -> None:
+    """At 80x24 the pane is taller than the terminal; its help named no way down (an audit)."""
+    from textual.containers import VerticalScroll
+
+    from repdesk.tui.screens.kpi import KpiScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen) and app.screen.pane)
+        kpi = app.screen
+        help_screen = await open_help(pilot)
+        screen_keys = by_id(help_screen.screen_keys)
+        assert screen_keys["pane.scroll_down"].keys == ["↓"]
+        assert screen_keys["pane.page_down"].keys == ["pgdn"]
+        assert screen_keys["pane.bottom"].keys == ["end"]
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is kpi)
+        body = kpi.query_one("#kpi-body", VerticalScroll)
+        assert body.max_scroll_y > 0 and body.scroll_y == 0
+        await pilot.press("end")
+        await until(pilot, lambda: body.scroll_y == body.max_scroll_y)
+        await pilot.press("home")
+        await until(pilot, lambda: body.scroll_y == 0)
+
+
 async def test_a_newly_added_binding_shows_in_help_without_editing_any_list(
     app: RepdeskApp,
 ) -> None:

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from repdesk.core import clock, formatting
@@ -41,6 +41,7 @@ from repdesk.tui.widgets.kpi_charts import (
     know_theme,
 )
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+from repdesk.tui.widgets.scrolled import ScrolledPane
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -390,7 +391,7 @@ class KpiScreen(DeskScreen):
         self.read_early(self._reader(), report=True, keep_as=kept_as(self.period))
         self._set_breakpoint()
         if self.is_mounted:  # else made ahead (RepdeskApp.make_kpi_pane_ahead), still mounting
-            self.query_one("#kpi-body", VerticalScroll).scroll_home(animate=False, immediate=True)
+            self.query_one("#kpi-body", ScrolledPane).scroll_home(animate=False, immediate=True)
         self._reopened = True
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
@@ -469,7 +470,7 @@ class KpiScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
-        with VerticalScroll(id="kpi-body"):
+        with ScrolledPane(id="kpi-body"):
             yield Static(id="kpi-period")
             yield Static(id="kpi-headline")
             yield Static(id="kpi-left-out", classes="-none")
