@@ -112,7 +112,7 @@ async def test_the_kpi_panes_help_names_its_scroll_keys_and_end_reaches_the_bott
         kpi = app.screen
         help_screen = await open_help(pilot)
         screen_keys = by_id(help_screen.screen_keys)
-        assert screen_keys["pane.scroll_down"].keys == ["↓"]
+        assert sorted(screen_keys["pane.scroll_down"].keys) == ["j", "↓"]
         assert screen_keys["pane.page_down"].keys == ["pgdn"]
         assert screen_keys["pane.bottom"].keys == ["end"]
         await pilot.press("escape")
@@ -243,6 +243,31 @@ async def test_welcome_shift_q_sets_this_months_quota(empty_app: RepdeskApp, hom
         await until(pilot, lambda: empty_app.screen is screen)
         assert rows(home, "SELECT period, amount_cents FROM quota") == [("2026-11", 6_000_000)]
         assert "Quota for 2026-11: €60,000" in str(screen.query_one("#welcome-quota").render())
+
+
+@pytest.mark.parametrize("quota_first", [False, True], ids=["at-once", "after-the-quota"])
+async def test_deals_imported_from_the_shell_end_the_welcome(
+    empty_app: RepdeskApp, home: Path, quota_first: bool
+) -> None:
+    """With a quota set from it first, the welcome stayed over a board of 35 imported deals
+    (a new-user trial): it never looked at the desk again."""
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    async with empty_app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await welcome(pilot)
+        if quota_first:
+            await pilot.press("Q")
+            await form_open(pilot)
+            await pilot.press(*"50k", "enter")
+            await until(pilot, lambda: empty_app.screen is screen)
+        subprocess.run([sys.executable, "-m", "repdesk", "deal", "add", "Imported", "--value", "5"],
+                       env=cli_env(home), capture_output=True, check=True)  # fmt: skip
+        await until(pilot, lambda: empty_app.screen is empty_app.board)
+        await until(pilot, lambda: said(empty_app, "Deals arrived on the desk."))
+        await until(pilot, lambda: current(empty_app.board) == ("Prospect", "Imported"))
 
 
 async def test_welcome_d_opens_the_demo_desk_and_leaves_yours_empty(

@@ -164,6 +164,8 @@ _SQL = {
     "stages": "SELECT id, name, position, probability, kind, rot_days FROM stage "
     "WHERE kind != 'removed' ORDER BY position",
     "all_stage_names": "SELECT id, name FROM stage",
+    # Any deal at all, open or closed (the welcome leaves once one arrives).
+    "has_deals": "SELECT 1 FROM deal LIMIT 1",
     # Pending follow-ups due up to a horizon, on deals that are not lost (post-sale ones count).
     "pending_follow_ups": """
         SELECT f.id, f.deal_id, f.due_on, f.due_time, f.note, f.recur_days,

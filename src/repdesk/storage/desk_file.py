@@ -15,7 +15,6 @@ from collections import OrderedDict
 from contextlib import closing, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from repdesk.core import clock
 from repdesk.core.errors import DeskError
@@ -228,13 +227,15 @@ def _backup_places(path: Path) -> list[tuple[Path, str]]:
     ]
 
 
-class Backup(NamedTuple):
+class Backup:
     """One copy of the desk: its file, when it was written, and how many deals it holds
-    (None when it cannot be read as a desk)."""
+    (None when it cannot be read as a desk). A plain class: `quota` and `today` import this
+    module and nothing of `typing` (tests/cli/test_cli.py)."""
 
-    file: Path
-    written: float  # a timestamp
-    deals: int | None
+    __slots__ = ("deals", "file", "written")
+
+    def __init__(self, file: Path, written: float, deals: int | None) -> None:
+        self.file, self.written, self.deals = file, written, deals
 
 
 def backups_of(path: Path) -> list[Backup]:

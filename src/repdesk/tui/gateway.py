@@ -287,9 +287,15 @@ class DeskGateway:
         read); on a server (or a desk still being created), the first call.
         """
         if self._watch is None:
-            if self.settings.database_url is None and not self._verified:
+            on_file = self.settings.database_url is None
+            if on_file and not self._verified:
                 return False  # a new desk: the first read is still creating the file
             self._watch = self._new_watch()
+            if on_file:
+                # The file was new when the gateway was made, so the watch's baseline comes
+                # after the first read: a deal imported from the shell in between went unseen,
+                # and the welcome stayed over it (a new-user trial). Read again once, to be sure.
+                self._change_unreported = True
         changed = self._watch.changed() or self._change_unreported
         self._change_unreported = False
         if changed:

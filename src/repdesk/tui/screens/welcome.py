@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,6 +20,7 @@ from textual.widgets import Static
 from repdesk.core import clock
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.money import format_money
+from repdesk.reports import queries
 from repdesk.tui import actions
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.lifecycle import DismissedOnce
@@ -141,3 +142,19 @@ class WelcomeScreen(DismissedOnce, ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss()
+
+    def reload(self) -> None:
+        """The desk changed (app.check_for_changes): deals imported or added from the shell
+        while the welcome was up end it, as they would have kept it from opening."""
+        self._leave_once_deals_arrive()
+
+    def on_screen_resume(self) -> None:
+        # A form opened from here (the quota) may have covered a change made meanwhile.
+        self._leave_once_deals_arrive()
+
+    @work(exclusive=True, group="welcome-deals")
+    async def _leave_once_deals_arrive(self) -> None:
+        found = await self.desk.report(lambda conn: queries.fetch(conn, "has_deals"))
+        if found and self.is_current and not self._opening_demo:
+            self.app.notify("Deals arrived on the desk.", title="Welcome", timeout=5)
+            self.dismiss()

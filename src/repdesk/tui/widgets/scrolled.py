@@ -14,8 +14,8 @@ from textual.containers import VerticalScroll
 
 class ScrolledPane(VerticalScroll):
     BINDINGS = [
-        Binding("up", "scroll_up", "Scroll up", id="pane.scroll_up", show=False),
-        Binding("down", "scroll_down", "Scroll down", id="pane.scroll_down", show=False),
+        Binding("k,up", "scroll_up", "Scroll up", id="pane.scroll_up", show=False),
+        Binding("j,down", "scroll_down", "Scroll down", id="pane.scroll_down", show=False),
         Binding("pageup", "page_up", "Page up", id="pane.page_up", show=False),
         Binding("pagedown", "page_down", "Page down", id="pane.page_down", show=False),
         Binding("home", "scroll_home", "Top", id="pane.top", show=False),
