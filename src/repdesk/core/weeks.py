@@ -84,12 +84,17 @@ def parse_week(text: str, *, today: date, week_start: int = 0) -> Week:
     else:
         try:
             day = parse_date(text, today=today)
-        except DateInputError:
-            raise WeekInputError(f"{text!r} is not a week: {WEEK_FORMS}") from None
-        week = week_containing(day, week_start)
+        except DateInputError as exc:
+            if "out of range" in str(exc):  # a date, but not one the desk takes
+                week = None
+            else:
+                raise WeekInputError(f"{text!r} is not a week: {WEEK_FORMS}") from None
+        else:
+            week = week_containing(day, week_start)
     # Every day of it must be one the desk takes: the review reads the week before too, and
-    # a kept review of 1899 would make the desk's own JSON export refuse to import.
-    if week is None or week.start < FIRST_DAY or week.end > LAST_DAY:
+    # a kept review of 1899 would make the desk's own JSON export refuse to import. The last
+    # week of 9999 ends in the year 10000, past date.max: compared by its start.
+    if week is None or week.start < FIRST_DAY or week.start > LAST_DAY - timedelta(days=6):
         raise WeekInputError(
             f"{text!r} is out of range: repdesk takes {DAY_RANGE}, each day of a week"
         )
