@@ -387,6 +387,22 @@ def test_a_long_subject_is_cut_without_a_note_about_control_characters(tmp_path:
     assert len(reading.items[0].subject) == 500 and reading.items[0].subject.endswith("…")
 
 
+def test_raw_utf8_headers_read_as_written_and_windows_1252_as_a_fallback(tmp_path: Path) -> None:
+    # RFC 6532: many mailers send UTF-8 in headers unencoded. Read through compat32 the subject
+    # became one U+FFFD per byte ("Angebot f\ufffd\ufffdr Sie"), kept so in the rep's note.
+    utf8 = _mail(subject="Angebot für Sie – Größe 漢字 👩🏽‍💻", sender="José <ana@acme.example>")
+    (tmp_path / "utf8.eml").write_bytes(utf8)
+    (tmp_path / "cp1252.eml").write_bytes(
+        _mail(message_id="<c@x>").replace(
+            b"Subject: Re: proposal", "Subject: Café".encode("cp1252")
+        )
+    )
+    reading = read_paths([tmp_path / "utf8.eml", tmp_path / "cp1252.eml"], now=NOW)
+    assert reading.problems == []
+    assert [i.subject for i in reading.items] == ["Angebot für Sie – Größe 漢字 👩🏽‍💻", "Café"]
+    assert reading.items[0].sender == "ana@acme.example"
+
+
 def test_a_maildir_entry_that_cannot_be_read_is_one_line_and_hides_no_other(
     tmp_path: Path,
 ) -> None:

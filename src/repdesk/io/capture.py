@@ -243,7 +243,7 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
         )
     sender = _addresses(message, "From")
     recipients = _addresses(message, "To", "Cc")
-    message_id = clean(str(message.get("Message-ID", ""))).strip().strip("<>").strip()
+    message_id = clean(_header_text(message.get("Message-ID", ""))).strip().strip("<>").strip()
     if not message_id:
         # No id: the same message read again still has the same date, sender and subject.
         digest = hashlib.sha256(
@@ -280,10 +280,33 @@ def clean(text: str) -> str:
     )
 
 
+def _header_text(raw: Any) -> str:
+    """A header as text. Raw UTF-8 in a header (RFC 6532, as many mailers send it now) comes
+    out of compat32 as a Header of "unknown-8bit" whose str() has a U+FFFD for every byte: a
+    subject "Angebot für Sie" was kept as "Angebot f��r Sie" (a hostile test). Its bytes are
+    read as UTF-8, or as Windows-1252 when they are not UTF-8."""
+    if not isinstance(raw, email.header.Header):
+        return str(raw)
+    out = []
+    try:
+        parts = email.header.decode_header(raw)
+    except Exception:
+        return str(raw)
+    for value, charset in parts:
+        if not isinstance(value, bytes):
+            out.append(value)
+            continue
+        try:
+            out.append(value.decode(charset if charset not in (None, "unknown-8bit") else "utf-8"))
+        except (LookupError, UnicodeDecodeError):
+            out.append(value.decode("cp1252", errors="replace"))
+    return "".join(out)
+
+
 def _decoded(raw: Any) -> str:
     """A header's text with its encoded words (=?utf-8?q?...?=) decoded; the raw text when
     they cannot be (an unknown charset, a broken word)."""
-    text = str(raw)
+    text = _header_text(raw)
     try:
         parts = email.header.decode_header(text)
         out = []
@@ -302,7 +325,7 @@ def _decoded(raw: Any) -> str:
 
 
 def _addresses(message: Message, *names: str) -> list[str]:
-    raw = [str(v) for name in names for v in (message.get_all(name) or [])]
+    raw = [_header_text(v) for name in names for v in (message.get_all(name) or [])]
     try:
         pairs = email.utils.getaddresses(raw)
     except Exception:
