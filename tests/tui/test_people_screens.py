@@ -234,3 +234,39 @@ async def test_capture_from_the_palette_adds_the_matched_and_assigns_the_rest(
             w.is_finished for w in screen.workers))  # fmt: skip
         await pilot.pause()
         assert app.focused is paths
+
+
+async def test_the_capture_screen_moves_a_meetings_step_with_the_calendar_and_u_undoes_it(
+    app: RepdeskApp, home: Path, tmp_path: Path
+) -> None:
+    def calendar(start: str) -> str:
+        return (
+            "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:review@x\n"
+            f"DTSTART:{start}\nDURATION:PT1H\nSUMMARY:Contract review\n"
+            "ATTENDEE:mailto:ana@acme.example\nEND:VEVENT\nEND:VCALENDAR\n"
+        )
+
+    cal = tmp_path / "cal.ics"
+    cal.write_text(calendar("20261201T100000Z"))
+    steps = "SELECT due_on, due_time FROM follow_up WHERE note = 'Meeting: Contract review'"
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen) and app.board.loaded)
+        app.push_screen(CaptureScreen())
+        await until(pilot, lambda: isinstance(app.screen, CaptureScreen))
+        screen = app.screen
+        assert isinstance(screen, CaptureScreen)
+        await until(pilot, lambda: screen.query(Input))
+        screen.query_one(Input).value = str(cal)
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.previewed and screen.rows[0].kind == "added")
+        await pilot.press("A")
+        await until(pilot, lambda: db(home, steps) == [("2026-12-01", "10:00:00.000000")])
+        cal.write_text(calendar("20261203T140000Z"))  # moved in the calendar
+        screen.query_one(Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: [r.kind for r in screen.rows][:1] == ["changed"])
+        assert "moves its next step" in screen.rows[0].label.plain
+        await pilot.press("A")
+        await until(pilot, lambda: db(home, steps) == [("2026-12-03", "14:00:00.000000")])
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, steps) == [("2026-12-01", "10:00:00.000000")])

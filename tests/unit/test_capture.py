@@ -7,17 +7,18 @@ import json
 import mailbox
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select, update
 from tests.pinned import NOW
 from tests.shell import ok, refused, run
 
 from repdesk.io.capture import HEAD_BYTES, first_lines, read_paths
 from repdesk.services import capture, deals, people
-from repdesk.storage.models import Activity, FollowUp
+from repdesk.storage.models import Activity, Captured, FollowUp
 from repdesk.storage.store import read_session, write_session
 
 
@@ -493,3 +494,113 @@ def test_a_meeting_the_rep_organised_is_listed_with_whom_not_by_the_rep(tmp_path
     [item] = read_paths([tmp_path / "cal.ics"], now=NOW).items
     assert other_party(item, ("me@mycorp.example",)) == "ana@acme.example"
     assert item_line(item, ("me@mycorp.example",)).endswith('"Kick-off" with ana@acme.example')
+
+
+# ---------------------------------------------------------------- the calendar changes
+
+
+def _steps(engine) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with read_session(engine) as session:
+        steps = session.exec(select(FollowUp).where(col(FollowUp.done_at).is_(None))).all()
+    return [(s.due_on.isoformat(), str(s.due_time)) for s in steps]
+
+
+def _capture_file(engine, path: Path, now: datetime = NOW) -> capture.CaptureReport:  # type: ignore[no-untyped-def]
+    reading = read_paths([path], now=now)
+    with write_session(engine) as session:
+        return capture.capture(session=session, items=reading.items, now=now)
+
+
+def test_a_meeting_moved_in_the_calendar_moves_its_next_step(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The step stayed at the old time and went overdue, and the moved meeting was neither
+    added nor counted (a hostile test): the calendar is the truth for a meeting's time."""
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    review = ("review@x", "Contract review", "ana@acme.example")
+    cal.write_text(
+        _calendar(_event(review[0], ":20261201T100000Z", ":20261201T110000Z", *review[1:]))
+    )
+    _capture_file(engine, cal)
+    assert _steps(engine) == [("2026-12-01", "10:00:00")]
+    moved = _event(review[0], ":20261203T140000Z", ":20261203T150000Z", *review[1:],
+                   extra="SEQUENCE:1\n")  # fmt: skip
+    cal.write_text(_calendar(moved))
+    report = _capture_file(engine, cal)
+    assert (report.added, report.already) == ([], 0)
+    [change] = report.changed
+    assert (change.was, change.cancelled) == ((date(2026, 12, 1), clock_time(10)), False)
+    assert _steps(engine) == [("2026-12-03", "14:00:00")]
+    assert _capture_file(engine, cal).already == 1  # read again: nothing to move
+    # Once it has happened it is a meeting, and the step is done; read again long after,
+    # outside the window where its occurrences are expanded, it is no second meeting.
+    for later in (NOW + timedelta(days=14), NOW + timedelta(days=200)):
+        _capture_file(engine, cal, now=later)
+    with read_session(engine) as session:
+        meetings = session.exec(select(Activity).where(Activity.kind == "meeting")).all()
+    assert [m.at.strftime("%m-%d %H:%M") for m in meetings] == ["12-03 14:00"]
+    assert _steps(engine) == []
+
+
+def test_a_cancelled_meeting_takes_its_next_step_off_to_the_trash(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    event = ("review@x", ":20261201T100000Z", ":20261201T110000Z", "Review", "ana@acme.example")
+    cal.write_text(_calendar(_event(*event)))
+    _capture_file(engine, cal)
+    cal.write_text(_calendar(_event(*event, extra="STATUS:CANCELLED\n")))
+    report = _capture_file(engine, cal)
+    assert [c.cancelled for c in report.changed] == [True] and _steps(engine) == []
+    out = ok("trash")
+    assert "Meeting: Review (the meeting was cancelled)" in out
+    assert _capture_file(engine, cal).changed == []  # once
+
+
+def test_a_moved_or_cancelled_occurrence_of_a_series_moves_or_passes_its_step(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    weekly = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly sync",
+                    "ana@acme.example", extra="RRULE:FREQ=WEEKLY;COUNT=10\n")  # fmt: skip
+    cal.write_text(_calendar(weekly))
+    _capture_file(engine, cal)
+    assert _steps(engine) == [("2026-11-26", "09:00:00")]
+    moved = _event("weekly@x", ":20261127T150000Z", ":20261127T153000Z", "Weekly sync",
+                   "ana@acme.example", extra="RECURRENCE-ID:20261126T090000Z\n")  # fmt: skip
+    cal.write_text(_calendar(weekly, moved))
+    assert len(_capture_file(engine, cal).changed) == 1
+    assert _steps(engine) == [("2026-11-27", "15:00:00")]
+    called_off = _event("weekly@x", ":20261126T090000Z", ":20261126T093000Z", "Weekly sync",
+                        "ana@acme.example",
+                        extra="RECURRENCE-ID:20261126T090000Z\nSTATUS:CANCELLED\n")  # fmt: skip
+    cal.write_text(_calendar(weekly, called_off))
+    report = _capture_file(engine, cal)
+    # The next occurrence is the series' next step now.
+    assert [c.cancelled for c in report.changed] == [True]
+    assert _steps(engine) == [("2026-12-03", "09:00:00")]
+
+
+def test_two_events_with_one_uid_say_so_and_a_desk_keyed_by_time_is_still_known(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    cal = _folder(tmp_path) / "cal.ics"
+    cal.write_text(_calendar(
+        _event("same@x", ":20261118T100000Z", ":20261118T110000Z", "dup A", "ana@acme.example"),
+        _event("same@x", ":20261119T100000Z", ":20261119T110000Z", "dup B", "ana@acme.example"),
+    ))  # fmt: skip
+    reading = read_paths([cal], now=NOW)
+    assert [i.subject for i in reading.items] == ["dup A"]
+    assert reading.problems == [
+        f"{cal}: 2 events share the UID same@x; one of them is read: a calendar gives each "
+        "event a UID of its own"
+    ]
+    # A desk that captured a single meeting under its time (before this) knows it still.
+    ids = _desk(engine)
+    with write_session(engine) as session:
+        capture.capture(session=session, items=reading.items, now=NOW)
+        session.exec(update(Captured).values(source_key="ics:same@x/20261118T100000Z"))
+    assert _capture_file(engine, cal).already == 1
+    with read_session(engine) as session:
+        assert (
+            len(session.exec(select(Activity).where(Activity.deal_id == ids["fleet"])).all()) == 1
+        )

@@ -14,7 +14,7 @@ from repdesk.core.text import printable
 
 if TYPE_CHECKING:
     from repdesk.io.capture import Item
-    from repdesk.services.capture import CaptureReport, Placed, Unsettled
+    from repdesk.services.capture import CaptureReport, Placed, StepChanged, Unsettled
 
 # Unmatched items listed one by one up to this many; the rest counted (a whole inbox of
 # newsletters is not worth a screen of lines).
@@ -53,6 +53,27 @@ def placed_line(placed: Placed, *, dry_run: bool) -> str:
     return f"{verb} {what} on {on_deal}: {subject} · by {printable(placed.how)}"
 
 
+def changed_line(change: StepChanged, *, dry_run: bool) -> str:
+    """`Moved the next step on #1 Fleet (Acme) from Tue 15 Dec 10:00 to Thu 17 Dec 14:00:
+    Contract review (the meeting moved)`, or taken off when it was cancelled."""
+    from repdesk.core import formatting
+
+    item, deal = change.item, change.deal
+    on_deal = f"#{deal.id} {shell.title_and_company(deal.title, deal.company)}"
+    was = formatting.when(*change.was)
+    subject = printable(item.subject) if item.subject else "(no subject)"
+    if change.cancelled:
+        verb = "Would take" if dry_run else "Took"
+        kept = "" if dry_run else "; the trash keeps it"
+        return (
+            f"{verb} the next step {was} off {on_deal}: {subject} (the meeting was cancelled{kept})"
+        )
+    local = item.start.astimezone()
+    now = formatting.when(local.date(), None if item.all_day else local.time())
+    verb = "Would move" if dry_run else "Moved"
+    return f"{verb} the next step on {on_deal} from {was} to {now}: {subject} (the meeting moved)"
+
+
 def unsettled_line(unsettled: Unsettled, me: tuple[str, ...] = ()) -> str:
     line = "  " + item_line(unsettled.item, me)
     if unsettled.candidates:
@@ -67,6 +88,8 @@ def unsettled_line(unsettled: Unsettled, me: tuple[str, ...] = ()) -> str:
 def print_report(report: CaptureReport, *, dry_run: bool, me: tuple[str, ...] = ()) -> None:
     for placed in report.added:
         shell.out(placed_line(placed, dry_run=dry_run))
+    for change in report.changed:
+        shell.out(changed_line(change, dry_run=dry_run))
     if report.ambiguous:
         shell.out(f"Ambiguous ({len(report.ambiguous)}): several deals; capture it with --deal")
         for unsettled in report.ambiguous:
@@ -84,6 +107,11 @@ def print_report(report: CaptureReport, *, dry_run: bool, me: tuple[str, ...] = 
         shell.out(f"Left out: {printable(line)}")
     verb = "would be added" if dry_run else "added"
     summary = f"{shell.count(len(report.added), 'item')} {verb}"
+    moved = sum(1 for change in report.changed if not change.cancelled)
+    if moved:
+        summary += f", {moved:,} moved"
+    if cancelled := len(report.changed) - moved:
+        summary += f", {cancelled:,} cancelled"
     if report.already:
         summary += f", {report.already:,} captured before"
     summary += f", {len(report.ambiguous) + len(report.unmatched):,} to settle"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 
 from sqlmodel import Session, col, select
 
@@ -74,9 +74,22 @@ class Unsettled:
     candidates: list[DealRef]
 
 
+@dataclass(frozen=True)
+class StepChanged:
+    """A meeting's next step the calendar changed: moved to the meeting's new time, or (the
+    meeting cancelled) taken off, to the trash."""
+
+    item: Item
+    deal: DealRef
+    step_id: int
+    was: tuple[date, time | None]  # the step's day and time before
+    cancelled: bool = False
+
+
 @dataclass
 class CaptureReport:
     added: list[Placed] = field(default_factory=list)
+    changed: list[StepChanged] = field(default_factory=list)
     already: int = 0  # taken before (the ledger knows them)
     ambiguous: list[Unsettled] = field(default_factory=list)
     unmatched: list[Unsettled] = field(default_factory=list)
@@ -164,22 +177,36 @@ def capture(
     # occurrence picked alone (`FILE#N`) made another (found by a hostile test).
     pending = _series_with_a_pending_step(session, taken)
     next_of_series: set[str] = set(pending)
+    by_uid = _by_uid(taken)
     for item in sorted(items, key=lambda i: (i.start, i.where)):
         kind = _kind_for(item, moment)
+        before = _taken_as(taken, by_uid, item)
+        if item.cancelled:
+            # Called off: its next step, still pending, goes (to the trash); a repeating
+            # meeting's next occurrence then becomes its next step.
+            change = _take_off(session, item, before, directory, moment, dry_run=dry_run)
+            if change is not None:
+                report.changed.append(change)
+                if item.series:
+                    next_of_series.discard(item.series[:400])
+            continue
         if kind == ACTIVITY and item.series and pending.get(item.series[:400]) == item.key:
             # The pending step's meeting has happened: captured now, it closes the step, and
             # the occurrence after it becomes the next one.
             next_of_series.discard(item.series[:400])
         if kind == FOLLOW_UP and item.series:
             if item.series[:400] in next_of_series:
-                if (item.key, kind) in taken:
+                if kind in before:
                     report.already += 1
+                    _follow_the_calendar(session, item, before, directory, report, dry_run)
                 continue  # a repeating meeting: its next occurrence only is a next step
             # Marked before the ledger is asked: a next occurrence captured before is still
             # the series' next step, and the one after it must not become another.
             next_of_series.add(item.series[:400])
-        if (item.key, kind) in taken:
+        if kind in before:
             report.already += 1
+            if kind == FOLLOW_UP:
+                _follow_the_calendar(session, item, before, directory, report, dry_run)
             continue
         if item.kind == EMAIL and item.start > moment:
             report.refused.append(f"{item.where}: dated {item.start:%Y-%m-%d %H:%M} UTC, after "
@@ -210,8 +237,10 @@ def capture(
         outcome = ("sent" if sent else "received") if item.kind == EMAIL else ""
         placed = Placed(item, target, kind, how, outcome)
         if not dry_run:
-            placed = _write(session, placed, taken, moment)
+            placed = _write(session, placed, before.get(FOLLOW_UP), moment)
         taken[(item.key, kind)] = placed.item_id or 0
+        if item.key.startswith("ics:"):
+            by_uid.setdefault(_series_key(item.key), {}).setdefault(kind, placed.item_id or 0)
         report.added.append(placed)
     return report
 
@@ -262,6 +291,105 @@ def _ledger(session: Session) -> dict[tuple[str, str], int]:
     return {(row.source_key, row.kind): row.item_id for row in session.exec(select(Captured))}
 
 
+def _series_key(key: str) -> str:
+    """ "ics:UID/" of a meeting's ledger key "ics:UID/RECURRENCE-ID"."""
+    return key.rpartition("/")[0] + "/"
+
+
+def _by_uid(taken: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
+    """The meetings of the ledger by "ics:UID/": kind -> the row's id."""
+    found: dict[str, dict[str, int]] = {}
+    for (key, kind), item_id in taken.items():
+        if key.startswith("ics:"):
+            found.setdefault(_series_key(key), {}).setdefault(kind, item_id)
+    return found
+
+
+def _taken_as(
+    taken: dict[tuple[str, str], int], by_uid: dict[str, dict[str, int]], item: Item
+) -> dict[str, int]:
+    """What the ledger holds of `item`, by kind (activity, follow-up) -> the row's id. A
+    meeting that happens once is one whatever its time: found by its UID alone, so a meeting
+    moved in the calendar is the same meeting (older desks keyed it by its time too)."""
+    if item.kind == EMAIL or item.series:
+        return {k: taken[(item.key, k)] for k in (ACTIVITY, FOLLOW_UP) if (item.key, k) in taken}
+    return dict(by_uid.get(_series_key(item.key), {}))
+
+
+def _pending_step(session: Session, before: dict[str, int]) -> FollowUp | None:
+    """The meeting's next step, when one was captured and is still pending."""
+    if ACTIVITY in before or not before.get(FOLLOW_UP):
+        return None  # it happened and was captured so: its step is done
+    step = session.get(FollowUp, before[FOLLOW_UP])
+    return step if step is not None and step.done_at is None else None
+
+
+def _step_when(item: Item) -> tuple[date, time | None]:
+    local = item.start.astimezone()
+    return local.date(), None if item.all_day else local.time().replace(second=0, microsecond=0)
+
+
+def _follow_the_calendar(
+    session: Session,
+    item: Item,
+    before: dict[str, int],
+    directory: _Directory,
+    report: CaptureReport,
+    dry_run: bool,
+) -> None:
+    """A meeting to come that was taken as a next step before, read again at another time:
+    the calendar moved it, and the step follows (it stayed at the old time and went overdue,
+    a hostile test). The calendar is the truth for a meeting's time."""
+    step = _pending_step(session, before)
+    if step is None:
+        return
+    when = _step_when(item)
+    if (step.due_on, step.due_time) == when or step.deal_id not in directory.deals:
+        return
+    deal = directory.deals[step.deal_id]
+    if deal.status == "lost":
+        return  # a step on a lost deal never shows; reopening it shows where it was
+    change = StepChanged(item, deal, saved_id(step), (step.due_on, step.due_time))
+    if not dry_run:
+        step.due_on, step.due_time = when
+        session.add(step)
+        session.flush()
+    report.already -= 1
+    report.changed.append(change)
+
+
+def _take_off(
+    session: Session,
+    item: Item,
+    before: dict[str, int],
+    directory: _Directory,
+    moment: datetime,
+    *,
+    dry_run: bool,
+) -> StepChanged | None:
+    step = _pending_step(session, before)
+    if step is None or step.deal_id not in directory.deals:
+        return None
+    change = StepChanged(
+        item,
+        directory.deals[step.deal_id],
+        saved_id(step),
+        (step.due_on, step.due_time),
+        cancelled=True,
+    )
+    if not dry_run:
+        from repdesk.services import trash
+
+        trash.delete_item(
+            session=session,
+            kind="follow_up",
+            item_id=saved_id(step),
+            now=moment,
+            why="the meeting was cancelled",
+        )
+    return change
+
+
 def _match(
     directory: _Directory, addresses: list[str], my_domains: set[str]
 ) -> tuple[list[DealRef], str] | None:
@@ -307,21 +435,16 @@ def note_of(item: Item) -> str:
     return " — ".join(parts)
 
 
-def _write(
-    session: Session, placed: Placed, taken: dict[tuple[str, str], int], moment: datetime
-) -> Placed:
+def _write(session: Session, placed: Placed, step_id: int | None, moment: datetime) -> Placed:
+    """Write the item as placed; `step_id`: the next step the meeting was taken as before."""
     item, deal = placed.item, placed.deal
     if placed.kind == FOLLOW_UP:
         from repdesk.services.followups import add_follow_up
 
-        local = item.start.astimezone()
         follow_up = add_follow_up(
             session=session,
             deal_id=deal.id,
-            when=(
-                local.date(),
-                None if item.all_day else local.time().replace(second=0, microsecond=0),
-            ),
+            when=_step_when(item),
             note=f"Meeting: {note_of(item)}" if note_of(item) else "Meeting",
             now=moment,
         )
@@ -339,7 +462,6 @@ def _write(
         session.flush()
         item_id = activity.id
         # The meeting taken as a next step before it happened: it has happened now.
-        step_id = taken.get((item.key, FOLLOW_UP))
         if step_id:
             step = session.get(FollowUp, step_id)
             if step is not None and step.done_at is None:

@@ -379,7 +379,9 @@ class CaptureCommand(Provider):
 @dataclass(frozen=True)
 class Row:
     label: Text
-    kind: str  # added | ambiguous | unmatched | note
+    # added | changed (a next step the calendar moved or cancelled) | ambiguous | unmatched
+    # | note
+    kind: str
     item: Any = None
     candidates: tuple[Any, ...] = ()
 
@@ -486,6 +488,12 @@ class CaptureScreen(DeskScreen):
             if placed.kind == "follow_up":
                 label.append(" (a next step)", style="italic")
             rows.append(Row(label, "added", placed.item))
+        for change in report.changed:
+            label = Text("cancelled: " if change.cancelled else "moved: ", style="yellow")
+            label.append_text(line(change.item))
+            verb = "takes its next step off" if change.cancelled else "moves its next step"
+            label.append(f" {verb} on #{change.deal.id} {printable(change.deal.title)}")
+            rows.append(Row(label, "changed", change.item))
         for unsettled in report.ambiguous:
             label = Text("several deals: ", style="yellow")
             label.append_text(line(unsettled.item))
@@ -525,7 +533,7 @@ class CaptureScreen(DeskScreen):
     async def action_add_matched(self) -> None:
         from repdesk.services import capture
 
-        items = [row.item for row in self.rows if row.kind == "added"]
+        items = [row.item for row in self.rows if row.kind in ("added", "changed")]
         if not items:
             self.notify("Nothing matched a deal here: enter on an item assigns it to one.")
             return
@@ -583,9 +591,14 @@ class CaptureScreen(DeskScreen):
         except Exception as exc:
             self.notify(self.desk.explain(exc), severity="error", timeout=10)
             return
-        if report.added and changes:
-            first = report.added[0].deal.id
-            self.app.remember_undo(undo_of(what, first, changes))
+        touched = [placed.deal.id for placed in report.added]
+        touched += [change.deal.id for change in report.changed]
+        if touched and changes:
+            self.app.remember_undo(undo_of(what, touched[0], changes))
         count = len(report.added)
-        self.notify(f"Added {count} item{'s' if count != 1 else ''} to deals: u undoes.")
+        said = f"Added {count} item{'s' if count != 1 else ''} to deals"
+        if report.changed:
+            said += f"; {len(report.changed)} next step{'s' if len(report.changed) != 1 else ''}"
+            said += " changed with the calendar"
+        self.notify(f"{said}: u undoes.")
         self.preview()
