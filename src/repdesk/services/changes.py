@@ -93,7 +93,10 @@ class Changeset:
             current = session.get(change.model, change.id, populate_existing=True)
             now = None if current is None else _values(current)
             if now != change.after:
-                if change.after is None:
+                if change.after is None and now == change.before:
+                    # The rep took it out of the trash: the delete is undone already.
+                    why = "it is back already (restored from the trash)"
+                elif change.after is None:
                     why = "its id is in use again"
                 elif now is None:
                     why = "it was deleted since"
