@@ -139,7 +139,12 @@ def test_the_weekly_review_from_the_shell(desk: Path) -> None:
     ok("deal", "move", "acme", "Negotiation")
     ok("deal", "won", "nordwind")
     out = ok("review")
-    assert out.startswith("Week 2026-W47 (Mon 16 Nov to Sun 22 Nov 2026), so far\n")
+    # The commitments first, as on the screen and in the README (they came last: a new-user
+    # trial), then what changed.
+    assert out.startswith(
+        "Week 2026-W47 (Mon 16 Nov to Sun 22 Nov 2026), so far\n"
+        "Commitments for 2026-W47: none (`repdesk review commit DEAL TEXT`)\nNew deals (3)\n"
+    )
     assert "New deals (3)" in out
     assert "  #1 Fleet rollout (Acme) · €45,000: Proposal → Negotiation" in out
     assert "Won (1): €12,000" in out

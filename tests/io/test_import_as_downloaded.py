@@ -752,3 +752,17 @@ def test_a_call_longer_than_a_day_is_kept_as_a_day_and_the_summary_says_so(
     with closing(sqlite3.connect(home / "desk.sqlite")) as conn:
         minutes = conn.execute("SELECT text, minutes FROM activity ORDER BY at").fetchall()
     assert minutes == [("Timer left on", 1440), ("Short call", 11)]
+
+
+def test_amounts_with_no_currency_are_said_to_be_in_the_desks(home: Path, tmp_path: Path) -> None:
+    # A Salesforce export without CurrencyIsoCode came in as euros without a word (a new-user
+    # trial): the summary says once which currency its amounts were taken in.
+    plain = write(tmp_path, "title,value\nA,100\nB,\nC,USD 5\n", "plain.csv")
+    out = ok("import", plain)
+    assert (
+        "Amounts with no currency in the file (1 deal) are taken as EUR, the desk's currency; "
+        "a currency column (Salesforce's CurrencyIsoCode, or --map currency=COLUMN) says "
+        "otherwise"
+    ) in out
+    coded = write(tmp_path, "title,value,currency\nD,100,GBP\n", "coded.csv")
+    assert "Amounts with no currency" not in ok("import", coded)

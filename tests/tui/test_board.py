@@ -638,6 +638,14 @@ async def test_the_palette_finds_won_and_lost_deals_the_board_does_not_show(
         assert "Kiosk screens" in await deal_found_in_palette(pilot, "kiosk")
 
 
+async def test_a_won_deals_page_says_won_once(app: RepdeskApp) -> None:
+    # "Nordwind Bank · Won · €9,000 · won": the status said again after the stage of its name
+    # (a new-user trial).
+    async with app.run_test(size=SIZE) as pilot:
+        fields = await deal_found_in_palette(pilot, "support contract")
+        assert "Nordwind Bank · Won · €9,000\n" in fields
+
+
 async def test_keys_typed_before_the_closed_deals_are_read_still_find(
     app: RepdeskApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:

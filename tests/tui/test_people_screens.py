@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tests.pinned import NOW
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import db, until
+from tests.tui.drive import db, quota_shown, until
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -22,6 +22,7 @@ from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.deal import DealScreen
 from repdesk.tui.screens.mend import PickScreen
 from repdesk.tui.screens.people import CaptureScreen, CompanyScreen, ContactScreen
+from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 SIZE = (140, 40)
 
@@ -176,6 +177,9 @@ async def test_the_palette_finds_people_and_companies(app: RepdeskApp) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ContactScreen) and app.screen.loaded)
         assert "Luis [bold]Ortega[/]" in _text(app.screen.query_one("#record-head"))
+        # The top line is this month against quota here too (it was empty: a new-user trial).
+        await until(pilot, lambda: quota_shown(app))
+        assert "won" in str(app.screen.query_one(QuotaStrip)._drawn)
 
 
 async def test_capture_from_the_palette_adds_the_matched_and_assigns_the_rest(

@@ -161,3 +161,20 @@ def test_column_totals_convert_at_the_settings_rates_exactly_as_the_kpi_pane(eng
     # The board's open count is the KPI pane's: the deals it could not sum are left out of both.
     counted = sum(column_total(m, RATES).count for m in window.sizes.values())
     assert counted == pane.kpis.open_count == 4
+
+
+def test_the_won_and_lost_columns_show_the_latest_closed_first() -> None:
+    """With no next step to sort by, the Won column read 04 Aug, 07 Mar, 29 Jun, by value (a
+    new-user trial)."""
+    from datetime import date
+
+    from repdesk.core.views import CardRow
+
+    def won(deal_id: int, closed: date, cents: int) -> CardRow:
+        return CardRow(deal_id, f"#{deal_id}", "", "", cents, "EUR", 7, 0, None, None,
+                       False, 0, False, status="won", closed_on=closed)  # fmt: skip
+
+    cards = [won(1, date(2026, 8, 4), 900), won(2, date(2026, 3, 7), 5_000),
+             won(3, date(2026, 6, 29), 100), won(4, date(2026, 7, 26), 100)]  # fmt: skip
+    assert [c.deal_id for c in ordered(cards, "due")] == [1, 4, 3, 2]
+    assert [c.deal_id for c in ordered(cards, "value")] == [2, 1, 3, 4]  # `s` still sorts

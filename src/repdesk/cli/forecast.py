@@ -145,6 +145,20 @@ def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
     else:
         state = "as it ended" if r.closed else "so far"
     shell.out(f"Week {r.week} ({span}), {state}")
+    # The commitments first, as the screen (key 5) has them: what the rep said would happen.
+    shell.out(f"Commitments for {r.week} ({len(page.commitments)})" if page.commitments else (
+        f"Commitments for {r.week}: none (`repdesk review commit DEAL TEXT`)"
+    ))  # fmt: skip
+    for commitment in page.commitments:
+        shell.out(f"  {_commitment_line(commitment)}")
+    if page.last_week:
+        shell.out(
+            f"Commitments for {page.last_week_label}, the week before ({len(page.last_week)}):"
+        )
+        for commitment in page.last_week:
+            shell.out(f"  {_commitment_line(commitment)}")
+        if any(c.judged == "open" for c in page.last_week):
+            shell.out("  Mark each: `repdesk review kept ID` or `repdesk review missed ID`")
     for key, title in SECTIONS:
         lines = r.section(key)
         total = ""
@@ -159,19 +173,6 @@ def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
             shell.out(f"  {_review_line(key, line)}")
     activity = " · ".join(f"{a.kind}s {a.this_week} ({a.week_before})" for a in r.activity)
     shell.out(f"Activity, against the week before: {activity}")
-    shell.out(f"Commitments for {r.week} ({len(page.commitments)})" if page.commitments else (
-        f"Commitments for {r.week}: none (`repdesk review commit DEAL TEXT`)"
-    ))  # fmt: skip
-    for commitment in page.commitments:
-        shell.out(f"  {_commitment_line(commitment)}")
-    if page.last_week:
-        shell.out(
-            f"Commitments for {page.last_week_label}, the week before ({len(page.last_week)}):"
-        )
-        for commitment in page.last_week:
-            shell.out(f"  {_commitment_line(commitment)}")
-        if any(c.judged == "open" for c in page.last_week):
-            shell.out("  Mark each: `repdesk review kept ID` or `repdesk review missed ID`")
     return 0
 
 

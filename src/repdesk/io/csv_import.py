@@ -196,6 +196,8 @@ class ImportNotes:
     expected_before_created: list[tuple[str, date]] = field(default_factory=list)
     no_first_contact: list[str] = field(default_factory=list)  # FILE:LINE; taken as today
     long_calls: list[str] = field(default_factory=list)  # FILE:LINE; kept as a day's minutes
+    # FILE:LINE of amounts the file gives no currency for: in the desk's, said once.
+    assumed_currency: list[str] = field(default_factory=list)
     date_forms: list[str] = field(default_factory=list)  # "FILE: dates read as ... (why)"
     # Into an empty desk: (stage, the desk's probability, the file's), and whether the
     # desk's stages took the file's order.
@@ -705,6 +707,8 @@ def _deal_row(
     if isinstance(money, tuple):
         row.value_cents, code = money
     row.currency = str(currency or code or options.default_currency)
+    if not (currency or code) and row.value_cents:
+        notes.assumed_currency.append(cell.where)
     # Descriptive: a word the CRMs use for a new or an existing customer is read as one; any
     # other value is kept as it is, a slice of its own, and named in the summary.
     segment, segment_column = cell.text("segment")

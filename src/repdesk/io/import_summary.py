@@ -33,6 +33,15 @@ def summary_lines(
     """The summary's notes, one line each, in the order a rep reads them."""
     notes = plan.notes
     lines: list[str] = [printable(line) for line in notes.date_forms]
+    if notes.assumed_currency:
+        # Said once: a Salesforce export without CurrencyIsoCode came in as euros without a
+        # word, where the rep sells in dollars (a new-user trial).
+        taken = "would be taken" if dry_run else "are taken"
+        lines.append(
+            f"Amounts with no currency in the file ({_deals(len(notes.assumed_currency))}) "
+            f"{taken} as {desk_currency}, the desk's currency; a currency column (Salesforce's "
+            "CurrencyIsoCode, or --map currency=COLUMN) says otherwise"
+        )
     if notes.stage_probabilities:
         changed = ", ".join(
             f"{printable(name)} {old}% -> {new}%" for name, old, new in notes.stage_probabilities

@@ -178,7 +178,9 @@ def first_screen(conn: Any, *, conversion: Conversion) -> FirstScreen:
 
 
 def sort_key(order: str) -> Callable[[CardRow], tuple[Any, ...]]:
-    """Overdue first, then by next follow-up, then by value (or by value / age alone)."""
+    """Overdue first, then by next follow-up, then by value (or by value / age alone). A won
+    or lost deal has no next step: the latest closed come first (the Won column read 04 Aug,
+    07 Mar, 29 Jun: a new-user trial)."""
     if order == "value":
         return lambda c: (-c.value_cents, c.deal_id)
     if order == "age":
@@ -187,6 +189,7 @@ def sort_key(order: str) -> Callable[[CardRow], tuple[Any, ...]]:
         not c.overdue,
         c.next_due is None,
         c.next_due or date.max,
+        -c.closed_on.toordinal() if c.closed_on is not None else 0,
         -c.value_cents,
         c.deal_id,
     )

@@ -494,7 +494,7 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
                 kind=values["kind"],
             )
         )
-        return done, undo_of(f"done of the follow-up on {title}", done.deal_id, changes)
+        return done, undo_of(f"completion of the follow-up on {title}", done.deal_id, changes)
 
     return FormScreen(f"Done: {title}", fields, submit)
 

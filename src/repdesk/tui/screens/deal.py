@@ -107,8 +107,10 @@ def render_fields(page: DealPage) -> Group:
     text.append(f"{printable(d.company) or '-'} · {printable(page.stage)} · ", style="")
     text.append(format_money(d.value_cents, d.currency), style="bold")
     # "open" said nothing its stage does not, and wrapped onto a line of its own at 120
-    # columns (a new user's trial); won and lost are said, whatever their stage is called.
-    text.append(f" · {d.status}\n" if d.status != "open" else "\n")
+    # columns (a new user's trial); won and lost are said, whatever their stage is called,
+    # unless the stage's name says it already ("Won · €2,400 · won": another trial).
+    said = d.status == "open" or d.status.casefold() == page.stage.strip().casefold()
+    text.append("\n" if said else f" · {d.status}\n")
     rows = [
         ("Contact", d.contact),
         ("Email", d.email),
