@@ -404,6 +404,9 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
             return  # the app closed the form (a desk switch) while it was saving
         if problem is not None:
             self.set_error(*problem)
+            # The cursor to the field the service refused ("matches several deals"): it
+            # stayed in the last field typed in (a new-user trial).
+            self._focus_first_error()
         else:
             self.dismiss(result)
 
