@@ -819,6 +819,24 @@ async def test_the_objection_form_offers_the_playbook_and_ctrl_y_copies(
         ) == [("resolved", "Split the licence over two budget years")]
 
 
+async def test_at_80_columns_the_playbook_beside_the_objection_form_stays_readable(
+    app: RepdeskApp,
+) -> None:
+    """Ten cells wide at 80 columns ("▶ [won] Ro"): a new-user trial."""
+    from repdesk.tui.widgets.playbook import ObjectionFormScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.press("a")
+        form = await form_open(pilot)
+        assert isinstance(form, ObjectionFormScreen)
+        await pilot.pause()
+        assert form.playbook.size.width >= 30
+        assert form.query_one("#form-main").size.width >= 36
+
+
 async def test_ctrl_y_copies_the_answer_while_typing_in_the_answer_column(app: RepdeskApp) -> None:
     from textual.widgets import TextArea
 

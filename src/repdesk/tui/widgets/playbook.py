@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Select, Static, TextArea
@@ -82,7 +82,12 @@ class ObjectionFormScreen(FormScreen):
     DEFAULT_CSS = """
     ObjectionFormScreen > #form-box { width: 132; }
     ObjectionFormScreen #form-main { width: 64; height: auto; max-height: 100%; }
+    /* Narrower than the form and a playbook side by side: the form gives up width, so the
+       playbook keeps a readable column (it was 10 cells wide at 80 columns: a new-user trial). */
+    ObjectionFormScreen.-narrow #form-main { width: 1fr; min-width: 36; }
+    ObjectionFormScreen.-narrow PlaybookPanel { width: 34; min-width: 0; }
     """
+    NARROW = 110  # columns below which the form shares the width with the playbook
 
     BINDINGS = [
         Binding("ctrl+n", "next_answer", "Next earlier answer", id="objection.next_answer"),
@@ -98,6 +103,10 @@ class ObjectionFormScreen(FormScreen):
 
     def on_mount(self) -> None:
         self.playbook.show_category(self.raw_values()["category"])
+        self.set_class(self.app.size.width < self.NARROW, "-narrow")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.NARROW, "-narrow")
 
     @on(Select.Changed, "#field-category")
     def _category_changed(self, event: Select.Changed) -> None:
