@@ -232,9 +232,10 @@ class RowLayout:
 
 
 def row_layout(width: int) -> RowLayout:
-    """The fields a row keeps at `width`: the due day, title, value, stage, last touch and
-    the note come first; the company, the weekday and the longer wording only where there
-    is room. The note always has at least 14 cells down to 80 columns."""
+    """The fields a row keeps at `width`: the due day, title, value, company (or, with room
+    for both, company and stage), last touch and the note come first; the weekday and the
+    longer wording only where there is room. The note always has at least 14 cells down to 80
+    columns."""
     narrow = width < 100
     when = 13 if narrow else 17  # "16 Nov 09:00" or "Mon 16 Nov 09:00"
     rest = width - 3 - when - VALUE_CELLS
@@ -244,12 +245,17 @@ def row_layout(width: int) -> RowLayout:
     title, extra = title + grow, extra - grow
     if extra >= 21:
         company, extra = 21, extra - 21
+    elif stage:
+        # Short of room for both, the company takes the stage's place: rows of one title
+        # ("Insight renewal 2026" at four customers) could not be told apart at 80 columns
+        # (a new-user trial), and the deal page says the stage.
+        company, stage = stage, 0
     if extra >= 25:  # the long wording once the note has room anyway (30 cells)
         touch, stage, extra = 17, 13, extra - 9
     if extra < 0:  # under 80 columns: the touch, then the stage give way to the note
         touch, extra = 0, extra + touch
     if extra < 0:
-        stage = 0
+        company = 0
     return RowLayout(when, title, company, stage, touch)
 
 
