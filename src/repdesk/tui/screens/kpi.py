@@ -334,6 +334,9 @@ class KpiScreen(DeskScreen):
         Binding("s", "sort", "Sort slices", id="kpi.sort"),
         Binding("escape", "back", "Board", id="kpi.back", show=False),
     ]
+    # At 80 columns `Q` (set the quota) did not fit (a new-user trial): `p` reaches the month
+    # and the year too, and `?` lists m and y.
+    NARROW_FOOTER_HIDES = frozenset({"kpi.month", "kpi.year"})
     DEFAULT_CSS = """
     KpiScreen #kpi-body { height: 1fr; scrollbar-gutter: stable; }
     KpiScreen #kpi-period { height: 1; padding: 0 1; background: $boost; }

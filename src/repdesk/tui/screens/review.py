@@ -113,16 +113,18 @@ class ReviewScreen(DeskScreen):
     TITLE = "Weekly review"  # the heading of its keys under `?`
     AUTO_FOCUS = "#review-commitments"
     BINDINGS = [
-        Binding("left_square_bracket", "shift(-1)", "Previous week", id="review.previous",
+        Binding("left_square_bracket", "shift(-1)", "Previous", id="review.previous",
                 key_display="["),
-        Binding("right_square_bracket", "shift(1)", "Next week", id="review.next",
+        Binding("right_square_bracket", "shift(1)", "Next", id="review.next",
                 key_display="]"),
         Binding("0", "current", "This week", id="review.current"),
         # One meaning per key across the app (c logs a call, y and n answer questions).
         Binding("C", "commit", "Commit", id="review.commit", key_display="C"),
         Binding("plus", "mark('kept')", "Kept", id="review.kept", key_display="+"),
         Binding("minus", "mark('missed')", "Missed", id="review.missed", key_display="-"),
-        Binding("D", "delete", "Drop commitment", id="review.drop", show=False),
+        # In the footer too: the heading's list of keys is cut at 80 columns, and D went with
+        # it (a new-user trial).
+        Binding("D", "delete", "Drop", id="review.drop"),
         Binding("escape", "back", "Board", id="review.back", show=False),
     ]  # fmt: skip
     DEFAULT_CSS = """
