@@ -110,6 +110,11 @@ def test_deal_add_contact_never_takes_a_part_of_a_name_or_one_of_several(home) -
     err = refused("deal", "add", "D5", "--contact", "ana@acme.example")
     assert "'ana@acme.example' is several contacts: 1: Ana Ruiz; 4: Shared inbox. Use" in err
     assert "D5" not in ok("deal", "list")
+    # Added and taken off in one edit, the address is not theirs: no note (it said so anyway:
+    # a hostile test).
+    code, _, err = run("contact", "edit", "3", "--email", "ana@acme.example",
+                       "--no-email", "ANA@acme.example")  # fmt: skip
+    assert (code, err) == (0, "")
 
 
 def test_a_contact_put_on_a_deal_works_where_the_deal_is(home) -> None:  # type: ignore[no-untyped-def]

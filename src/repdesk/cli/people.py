@@ -185,7 +185,10 @@ def cmd_contact_edit(desk: Desk, args: argparse.Namespace) -> int:
         )
     with desk.write() as session:
         contact = people.find_contact(session=session, ref=args.contact)
-        shared = _shared_addresses(session, args.email, besides=contact.id)
+        # An address added and removed in one edit is not the contact's: no note about it.
+        removed = {a.strip().casefold() for a in args.no_email}
+        kept = [a for a in args.email if a.strip().casefold() not in removed]
+        shared = _shared_addresses(session, kept, besides=contact.id)
         people.edit_contact(
             session=session,
             contact_id=saved_id(contact),
