@@ -604,3 +604,35 @@ def test_two_events_with_one_uid_say_so_and_a_desk_keyed_by_time_is_still_known(
         assert (
             len(session.exec(select(Activity).where(Activity.deal_id == ids["fleet"])).all()) == 1
         )
+
+
+def test_a_single_files_number_one_is_its_message_and_a_maildir_asks_for_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "reply.eml#1 has no item #1", and "Maildir#1" the same (a hostile test).
+    (tmp_path / "reply.eml").write_bytes(_mail())
+    reading = read_paths([Path(f"{tmp_path / 'reply.eml'}#1")], now=NOW)
+    assert ([i.subject for i in reading.items], reading.problems) == (["Re: proposal"], [])
+    box = mailbox.Maildir(tmp_path / "Maildir")
+    box.add(_mail(message_id="<a@x>"))
+    box.add(_mail(message_id="<b@x>", subject="Second"))
+    reading = read_paths([Path(f"{tmp_path / 'Maildir'}#1")], now=NOW)
+    assert reading.items == []
+    assert reading.problems == [
+        f"{tmp_path / 'Maildir'}#1: {tmp_path / 'Maildir'} is a Maildir folder: give the "
+        "message's own file, as listed, instead of a number"
+    ]
+    # A message filed away by the mail client between the folder's listing and its read.
+    listed = mailbox.Maildir.keys
+
+    def keys_then_one_goes(self: mailbox.Maildir) -> list[str]:
+        found = listed(self)
+        Path(self._path, vars(self)["_toc"][sorted(found)[0]]).unlink()
+        return found
+
+    monkeypatch.setattr(mailbox.Maildir, "keys", keys_then_one_goes)
+    reading = read_paths([tmp_path / "Maildir"], now=NOW)
+    assert len(reading.items) == 1
+    assert [line.rsplit(": ", 1)[1] for line in reading.problems] == [
+        "gone while the folder was read, left out"
+    ]

@@ -94,9 +94,17 @@ def read_paths(paths: list[Path], *, now: datetime) -> Reading:
             continue
         if pick is not None:
             mine = reading.items[before:]
-            chosen = [item for item in mine if item.where == f"{path}#{pick}"]
+            # A file of one message is listed without a number: its #1 is that message (it
+            # "had no item #1": a hostile test).
+            names = {f"{path}#{pick}"} | ({str(path)} if pick == 1 else set())
+            chosen = [item for item in mine if item.where in names]
             del reading.items[before:]
-            if not chosen:
+            if not chosen and path.is_dir():
+                reading.problems.append(
+                    f"{given}: {path} is a Maildir folder: give the message's own file, as "
+                    "listed, instead of a number"
+                )
+            elif not chosen:
                 reading.problems.append(f"{given}: {path} has no item #{pick}")
             reading.items.extend(chosen)
             # A line about another item of the file is not about the one picked (an audit).
@@ -194,6 +202,11 @@ def _read_maildir(path: Path, reading: Reading) -> None:
         # One message that cannot be read (a dangling link, a pipe that would block the read
         # for ever) is a line of its own: the folder's other messages are still read.
         try:
+            if not where.exists() and not where.is_symlink():
+                # Moved or deleted between the folder's listing and its read (a mail client
+                # filing it): not "a pipe, a device or a dangling link" (a hostile test).
+                reading.problems.append(f"{where}: gone while the folder was read, left out")
+                continue
             if not where.is_file():
                 reading.problems.append(f"{where}: {_NOT_REGULAR}")
                 continue
