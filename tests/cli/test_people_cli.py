@@ -115,6 +115,13 @@ def test_deal_add_contact_never_takes_a_part_of_a_name_or_one_of_several(home) -
     code, _, err = run("contact", "edit", "3", "--email", "ana@acme.example",
                        "--no-email", "ANA@acme.example")  # fmt: skip
     assert (code, err) == (0, "")
+    # A second person of one name at one company is allowed, and said (a hostile test).
+    code, _, err = run("contact", "add", "ana  RUIZ", "--company", "acme logistics")
+    assert code == 0 and err == (
+        "Note: #1 Ana Ruiz at Acme Logistics has this name already: two contacts now, so "
+        "`--contact` needs the id (#5 is the new one)\n"
+    )
+    assert run("contact", "add", "Ana Ruiz", "--company", "Elsewhere")[2] == ""
 
 
 def test_a_contact_put_on_a_deal_works_where_the_deal_is(home) -> None:  # type: ignore[no-untyped-def]

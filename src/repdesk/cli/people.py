@@ -81,6 +81,7 @@ def cmd_contact_add(desk: Desk, args: argparse.Namespace) -> int:
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal) if args.deal is not None else None
         shared = _shared_addresses(session, args.email, besides=None)
+        namesakes = people.contacts_named(session, args.name)
         contact = people.add_contact(
             session=session,
             name=args.name,
@@ -99,6 +100,17 @@ def cmd_contact_add(desk: Desk, args: argparse.Namespace) -> int:
                 role=role,
             )
             line += f", {role} on #{deal.id} {printable(deal.title)}"
+        # Allowed (two people may share a name), but said: a second "Ana Ruiz" at Acme made
+        # `--contact "Ana Ruiz"` ambiguous without a word when it was added (a hostile test).
+        same = [c for c in namesakes if c.company_id == contact.company_id]
+        if same:
+            where = people.person(session, same[0]).company
+            shared.append(
+                f"Note: #{same[0].id} {printable(same[0].name)}"
+                + (f" at {printable(where)}" if where else "")
+                + " has this name already: two contacts now, so `--contact` needs the id "
+                f"(#{contact.id} is the new one)"
+            )
     shell.out(line)
     _say_shared(shared)
     return 0
