@@ -636,3 +636,10 @@ def test_a_single_files_number_one_is_its_message_and_a_maildir_asks_for_the_fil
     assert [line.rsplit(": ", 1)[1] for line in reading.problems] == [
         "gone while the folder was read, left out"
     ]
+
+
+def test_one_message_in_two_files_is_listed_once(tmp_path: Path) -> None:
+    (tmp_path / "a.eml").write_bytes(_mail(sender="stranger@elsewhere.example"))
+    (tmp_path / "copy.eml").write_bytes(_mail(sender="stranger@elsewhere.example"))
+    reading = read_paths([tmp_path / "a.eml", tmp_path / "copy.eml"], now=NOW)
+    assert [item.where for item in reading.items] == [str(tmp_path / "a.eml")]

@@ -114,6 +114,16 @@ def read_paths(paths: list[Path], *, now: datetime) -> Reading:
                 for line in reading.problems[noted:]
                 if (found := others.match(line)) is None or found[1] == str(pick)
             ]
+    # One message in two places (an .eml saved from the mbox beside it, a Maildir copy) is one
+    # message: listed twice, settling one settled both and the screen said "2 captured before"
+    # (a hostile test). The first place it was read from stands for it.
+    seen: set[str] = set()
+    unique = []
+    for item in reading.items:
+        if item.key not in seen:
+            seen.add(item.key)
+            unique.append(item)
+    reading.items = unique
     return reading
 
 
