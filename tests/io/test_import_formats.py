@@ -134,6 +134,8 @@ def test_salesforce_contact_export_brings_people_at_their_companies(home: Path) 
     need(SALESFORCE)
     out = ok("import", SALESFORCE / "Account.csv", SALESFORCE / "Contact.csv")
     assert "Salesforce Contact export (people)" in out
+    # "0 on deals" said what would put them there (a new-user trial did not know).
+    assert "0 on deals (Salesforce says who is on which opportunity in " in out
     added = int(out.split("Contacts: ")[1].split(" added")[0].replace(",", ""))
     assert added > 0
     listed = ok("contact", "list")

@@ -180,6 +180,12 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
                 f"; {len(outcome.roles_unlinked):,} left out, naming a deal or contact not in "
                 f"these files or on the desk (first: {first})"
             )
+        elif plan.people and not plan.roles and not outcome.roles_added and _salesforce(plan):
+            # "0 on deals" and nothing more: a new user did not know what would put them there.
+            line += (
+                " (Salesforce says who is on which opportunity in OpportunityContactRole.csv: "
+                "import it with Contact.csv)"
+            )
         shell.out(line)
         if outcome.roles_without_person:
             # A contact is known by its CRM id within one import only (an audit: the roles
@@ -314,6 +320,11 @@ def cmd_migrate_to(desk: Desk, args: argparse.Namespace) -> int:
         shell.out("(with your password where *** stands)")
     shell.out(f"{source} is left as it was; repdesk does not read it while the URL is set.")
     return 0
+
+
+def _salesforce(plan: Any) -> bool:
+    """Whether any file of the import is a Salesforce export."""
+    return any(source.format.id_prefix == "salesforce" for source in plan.sources)
 
 
 def _refuse_on_server(desk: Desk, command: str, instead: str) -> None:
