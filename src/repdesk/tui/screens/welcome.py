@@ -92,7 +92,11 @@ class WelcomeScreen(DismissedOnce, ModalScreen[None]):
             for action in self.CHOICES:
                 yield Choice(action)
             yield Static("", id="welcome-quota", classes="-empty")
-            intro = Text("Deals in a spreadsheet? Import them from the shell (UTF-8 CSV):\n")
+            # Not "UTF-8 CSV": that undersold what comes in (a new-user trial).
+            intro = Text(
+                "Deals in a spreadsheet, or exported from Salesforce, HubSpot or Pipedrive? "
+                "Import them from the shell:\n"
+            )
             intro.append("  repdesk import deals.csv --dry-run", style="bold")
             intro.append("   checks every row, writes nothing\n", style="dim")
             intro.append("  repdesk import deals.csv", style="bold")
