@@ -506,7 +506,9 @@ def snooze_form(desk: DeskGateway, *, follow_up_id: int, title: str) -> FormScre
             "Snooze until",
             parse=_snooze_when,
             required=True,
-            hint="1: tomorrow · 3: in three days · m: next Monday · or a date (fri 10:00)",
+            # "then enter": a digit picks at once in the call form's outcome, not here, where
+            # it may begin a date (a new-user trial expected it to).
+            hint="1 tomorrow · 3 in three days · m next Monday · or a date (fri 10:00); then enter",
         )
     ]
 
