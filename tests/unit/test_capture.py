@@ -643,3 +643,37 @@ def test_one_message_in_two_files_is_listed_once(tmp_path: Path) -> None:
     (tmp_path / "copy.eml").write_bytes(_mail(sender="stranger@elsewhere.example"))
     reading = read_paths([tmp_path / "a.eml", tmp_path / "copy.eml"], now=NOW)
     assert [item.where for item in reading.items] == [str(tmp_path / "a.eml")]
+
+
+def test_a_meeting_dragged_to_another_week_after_it_happened_is_a_second_meeting(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Many reps reuse last week's event for the next meeting: keyed by its UID alone, the
+    second meeting's step would never be done and stay overdue."""
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    meeting = ("sync@x", "Sync", "ana@acme.example")
+    cal.write_text(_calendar(_event(meeting[0], ":20261118T100000Z", ":20261118T110000Z",
+                                    *meeting[1:])))  # fmt: skip
+    _capture_file(engine, cal)  # it happened: a meeting
+    cal.write_text(_calendar(_event(meeting[0], ":20261125T100000Z", ":20261125T110000Z",
+                                    *meeting[1:])))  # fmt: skip
+    assert [p.kind for p in _capture_file(engine, cal).added] == ["follow_up"]
+    assert _steps(engine) == [("2026-11-25", "10:00:00")]
+    report = _capture_file(engine, cal, now=NOW + timedelta(days=7))
+    assert [p.kind for p in report.added] == ["activity"]
+    assert _steps(engine) == []  # the step is done
+    with read_session(engine) as session:
+        meetings = session.exec(select(Activity).where(Activity.kind == "meeting")).all()
+    assert sorted(m.at.strftime("%m-%d") for m in meetings) == ["11-18", "11-25"]
+
+
+def test_a_meeting_a_desk_keyed_by_its_uid_alone_is_not_taken_again(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    cal.write_text(_calendar(_event("old@x", ":20260101T100000Z", ":20260101T110000Z", "Kickoff",
+                                    "ana@acme.example")))  # fmt: skip
+    _capture_file(engine, cal)
+    with write_session(engine) as session:  # as a desk before this kept one past the window
+        session.exec(update(Captured).values(source_key="ics:old@x/"))
+    assert _capture_file(engine, cal).already == 1

@@ -50,7 +50,9 @@ EMAIL, MEETING = "email", "meeting"
 class Item:
     """One message or one calendar occurrence, as read."""
 
-    key: str  # "mail:<Message-ID>" or "ics:<UID>/<RECURRENCE-ID>": the same item read again
+    # "mail:<Message-ID>", "ics:<UID>/<RECURRENCE-ID>" (a repeating meeting's occurrence) or
+    # "ics:<UID>/<start>" (a meeting that happens once): the same item read again
+    key: str
     kind: str  # email | meeting
     where: str  # "FILE", "FILE#3" (the 3rd message or event in it)
     start: datetime  # aware UTC: the message's Date, the event's start
@@ -531,6 +533,7 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             reading.problems.append(f"{path}: its events cannot be read ({reason[:120]})")
             continue
         repeating = _repeating_uids(calendar)
+        singles_seen: set[str] = set()
         # Two events with one UID break the standard, and recurring-ical-events reads one of
         # them only: the other was dropped without a word (a hostile test).
         for uid, count in _shared_uids(calendar, repeating).items():
@@ -545,9 +548,12 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             item = _event_item(event, where, reading, repeating)
             if item is None:
                 continue
-            if item.key in seen:
-                continue
+            uid_key = item.key.rpartition("/")[0]
+            if item.key in seen or (not item.series and uid_key in singles_seen):
+                continue  # several events of one UID: said above, one of them read
             seen.add(item.key)
+            if not item.series:
+                singles_seen.add(uid_key)
             reading.items.append(item)
 
 
@@ -651,11 +657,12 @@ def _event_item(event: Any, where: str, reading: Reading, repeating: set[str]) -
         if isinstance(duration, timedelta):
             end = (start[0] + duration, start[1])
     uid = clean(str(event.get("UID", ""))).strip()
-    # recurring-ical-events gives every occurrence it returns a RECURRENCE-ID, a single
-    # event's too: keyed by it, a meeting moved in the calendar was a new one, and one read
-    # again once past the window (no RECURRENCE-ID then) was captured twice.
+    # An occurrence of a repeating meeting is keyed by its RECURRENCE-ID (where the series
+    # put it, the same when it is moved); a meeting that happens once by its start.
+    # recurring-ical-events gives a single event a RECURRENCE-ID inside its window and none
+    # outside it: keyed by that, one read again once past the window was captured twice.
     recurring = uid in repeating
-    recurrence = _instant(event.get("RECURRENCE-ID")) if recurring else None
+    recurrence = _instant(event.get("RECURRENCE-ID")) if recurring else start
     if not uid:
         digest = hashlib.sha256(
             f"{start[0].isoformat()}|{event.get('SUMMARY', '')}".encode()

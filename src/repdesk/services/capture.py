@@ -177,14 +177,22 @@ def capture(
     # occurrence picked alone (`FILE#N`) made another (found by a hostile test).
     pending = _series_with_a_pending_step(session, taken)
     next_of_series: set[str] = set(pending)
-    by_uid = _by_uid(taken)
+    latest = _latest_steps(taken)
     for item in sorted(items, key=lambda i: (i.start, i.where)):
         kind = _kind_for(item, moment)
-        before = _taken_as(taken, by_uid, item)
+        before = _taken_as(taken, item)
+        single = item.kind != EMAIL and not item.series
+        uid = _series_key(item.key)
+        # The next step a meeting was taken as: a repeating one's occurrence by its key; a
+        # meeting that happens once by its UID, whatever its time (moved in the calendar, it
+        # is the same meeting), the latest step taken for that UID.
+        steps = before
+        if single:
+            steps = {FOLLOW_UP: latest[uid]} if uid in latest else {}
         if item.cancelled:
             # Called off: its next step, still pending, goes (to the trash); a repeating
             # meeting's next occurrence then becomes its next step.
-            change = _take_off(session, item, before, directory, moment, dry_run=dry_run)
+            change = _take_off(session, item, steps, directory, moment, dry_run=dry_run)
             if change is not None:
                 report.changed.append(change)
                 if item.series:
@@ -198,15 +206,19 @@ def capture(
             if item.series[:400] in next_of_series:
                 if kind in before:
                     report.already += 1
-                    _follow_the_calendar(session, item, before, directory, report, dry_run)
+                    _follow_the_calendar(session, item, steps, directory, report, dry_run)
                 continue  # a repeating meeting: its next occurrence only is a next step
             # Marked before the ledger is asked: a next occurrence captured before is still
             # the series' next step, and the one after it must not become another.
             next_of_series.add(item.series[:400])
+        if kind == FOLLOW_UP and single and _pending_step(session, steps) is not None:
+            report.already += 1
+            _follow_the_calendar(session, item, steps, directory, report, dry_run)
+            continue
         if kind in before:
             report.already += 1
-            if kind == FOLLOW_UP:
-                _follow_the_calendar(session, item, before, directory, report, dry_run)
+            if kind == FOLLOW_UP and not single:
+                _follow_the_calendar(session, item, steps, directory, report, dry_run)
             continue
         if item.kind == EMAIL and item.start > moment:
             report.refused.append(f"{item.where}: dated {item.start:%Y-%m-%d %H:%M} UTC, after "
@@ -237,10 +249,10 @@ def capture(
         outcome = ("sent" if sent else "received") if item.kind == EMAIL else ""
         placed = Placed(item, target, kind, how, outcome)
         if not dry_run:
-            placed = _write(session, placed, before.get(FOLLOW_UP), moment)
+            placed = _write(session, placed, steps.get(FOLLOW_UP), moment)
         taken[(item.key, kind)] = placed.item_id or 0
-        if item.key.startswith("ics:"):
-            by_uid.setdefault(_series_key(item.key), {}).setdefault(kind, placed.item_id or 0)
+        if single and kind == FOLLOW_UP:
+            latest[uid] = placed.item_id or 0
         report.added.append(placed)
     return report
 
@@ -296,24 +308,25 @@ def _series_key(key: str) -> str:
     return key.rpartition("/")[0] + "/"
 
 
-def _by_uid(taken: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
-    """The meetings of the ledger by "ics:UID/": kind -> the row's id."""
-    found: dict[str, dict[str, int]] = {}
+def _latest_steps(taken: dict[tuple[str, str], int]) -> dict[str, int]:
+    """The latest next step taken for each meeting UID ("ics:UID/" -> the follow-up's id)."""
+    found: dict[str, int] = {}
     for (key, kind), item_id in taken.items():
-        if key.startswith("ics:"):
-            found.setdefault(_series_key(key), {}).setdefault(kind, item_id)
+        if kind == FOLLOW_UP and key.startswith("ics:"):
+            uid = _series_key(key)
+            found[uid] = max(found.get(uid, 0), item_id)
     return found
 
 
-def _taken_as(
-    taken: dict[tuple[str, str], int], by_uid: dict[str, dict[str, int]], item: Item
-) -> dict[str, int]:
-    """What the ledger holds of `item`, by kind (activity, follow-up) -> the row's id. A
-    meeting that happens once is one whatever its time: found by its UID alone, so a meeting
-    moved in the calendar is the same meeting (older desks keyed it by its time too)."""
-    if item.kind == EMAIL or item.series:
-        return {k: taken[(item.key, k)] for k in (ACTIVITY, FOLLOW_UP) if (item.key, k) in taken}
-    return dict(by_uid.get(_series_key(item.key), {}))
+def _taken_as(taken: dict[tuple[str, str], int], item: Item) -> dict[str, int]:
+    """What the ledger holds of `item`, by kind (activity, follow-up) -> the row's id."""
+    found = {k: taken[(item.key, k)] for k in (ACTIVITY, FOLLOW_UP) if (item.key, k) in taken}
+    if item.kind != EMAIL and not item.series and ACTIVITY not in found:
+        # A meeting read past the window was once keyed by its UID alone ("ics:UID/").
+        legacy = taken.get((_series_key(item.key), ACTIVITY))
+        if legacy is not None:
+            found[ACTIVITY] = legacy
+    return found
 
 
 def _pending_step(session: Session, before: dict[str, int]) -> FollowUp | None:
