@@ -677,3 +677,17 @@ def test_a_meeting_a_desk_keyed_by_its_uid_alone_is_not_taken_again(engine, tmp_
     with write_session(engine) as session:  # as a desk before this kept one past the window
         session.exec(update(Captured).values(source_key="ics:old@x/"))
     assert _capture_file(engine, cal).already == 1
+
+
+def test_encoded_words_beside_raw_utf8_in_one_header_read_as_written(tmp_path: Path) -> None:
+    # "Grüße f\ufffdr \u65e5\u672c Angebot": the raw part read as ASCII (a hostile test).
+    subject = "=?utf-8?q?Gr=C3=BC=C3=9Fe?= für 日本 Angebot"
+    (tmp_path / "mixed.eml").write_bytes(_mail(subject=subject))
+    (tmp_path / "ascii.eml").write_bytes(
+        _mail(subject="=?utf-8?q?Gr=C3=BC=C3=9Fe?= \\u00e9 plain", message_id="<a2@x>")
+    )
+    reading = read_paths([tmp_path / "mixed.eml", tmp_path / "ascii.eml"], now=NOW)
+    assert sorted(i.subject for i in reading.items) == [
+        "Grüße \\u00e9 plain",
+        "Grüße für 日本 Angebot",
+    ]

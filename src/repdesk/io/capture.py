@@ -333,13 +333,17 @@ def _decoded(raw: Any) -> str:
     """A header's text with its encoded words (=?utf-8?q?...?=) decoded; the raw text when
     they cannot be (an unknown charset, a broken word)."""
     text = _header_text(raw)
+    # Beside encoded words, decode_header hands back the plain parts as bytes in
+    # raw-unicode-escape: raw UTF-8 there ("=?utf-8?q?Gr=C3=BC=C3=9Fe?= für 日本") came out
+    # "f\ufffdr \\u65e5" read as ASCII (a hostile test). An ASCII header's are ASCII.
+    plain = "ascii" if text.isascii() else "raw-unicode-escape"
     try:
         parts = email.header.decode_header(text)
         out = []
         for value, charset in parts:
             if isinstance(value, bytes):
                 try:
-                    out.append(value.decode(charset or "ascii", errors="replace"))
+                    out.append(value.decode(charset or plain, errors="replace"))
                 except LookupError:  # a charset no codec knows
                     out.append(value.decode("utf-8", errors="replace"))
             else:
