@@ -691,3 +691,39 @@ def test_encoded_words_beside_raw_utf8_in_one_header_read_as_written(tmp_path: P
         "Grüße \\u00e9 plain",
         "Grüße für 日本 Angebot",
     ]
+
+
+def test_a_step_the_rep_snoozed_stays_while_the_calendar_keeps_the_meeting(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Read again unchanged, the calendar put a snoozed step back and said "the meeting
+    moved" (a hostile test): only a move in the calendar moves the step."""
+    from repdesk.services import followups
+
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    event = ("review@x", "Review", "ana@acme.example")
+    cal.write_text(_calendar(_event(event[0], ":20261201T100000Z", ":20261201T110000Z",
+                                    *event[1:])))  # fmt: skip
+    step_id = _capture_file(engine, cal).added[0].item_id
+    with write_session(engine) as session:
+        followups.snooze_follow_up(session=session, follow_up_id=step_id,
+                                   when=(date(2026, 12, 4), None), now=NOW)  # fmt: skip
+    report = _capture_file(engine, cal)
+    assert (report.changed, report.already) == ([], 1)
+    assert _steps(engine) == [("2026-12-04", "10:00:00")]
+    # Moved in the calendar: the step follows, once.
+    cal.write_text(_calendar(_event(event[0], ":20261202T150000Z", ":20261202T160000Z",
+                                    *event[1:])))  # fmt: skip
+    assert len(_capture_file(engine, cal).changed) == 1
+    assert _steps(engine) == [("2026-12-02", "15:00:00")]
+    assert _capture_file(engine, cal).changed == []
+    # A repeating meeting's regular occurrence, snoozed, stays too.
+    weekly = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly",
+                    "ana@acme.example", extra="RRULE:FREQ=WEEKLY;COUNT=10\n")  # fmt: skip
+    (cal.parent / "weekly.ics").write_text(_calendar(weekly))
+    weekly_step = _capture_file(engine, cal.parent / "weekly.ics").added[-1].item_id
+    with write_session(engine) as session:
+        followups.snooze_follow_up(session=session, follow_up_id=weekly_step,
+                                   when=(date(2026, 11, 27), None), now=NOW)  # fmt: skip
+    assert _capture_file(engine, cal.parent / "weekly.ics").changed == []

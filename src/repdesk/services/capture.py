@@ -186,9 +186,10 @@ def capture(
         # The next step a meeting was taken as: a repeating one's occurrence by its key; a
         # meeting that happens once by its UID, whatever its time (moved in the calendar, it
         # is the same meeting), the latest step taken for that UID.
-        steps = before
+        steps, ledger_key = before, item.key
         if single:
-            steps = {FOLLOW_UP: latest[uid]} if uid in latest else {}
+            steps = {FOLLOW_UP: latest[uid][0]} if uid in latest else {}
+            ledger_key = latest[uid][1] if uid in latest else item.key
         if item.cancelled:
             # Called off: its next step, still pending, goes (to the trash); a repeating
             # meeting's next occurrence then becomes its next step.
@@ -213,7 +214,7 @@ def capture(
             next_of_series.add(item.series[:400])
         if kind == FOLLOW_UP and single and _pending_step(session, steps) is not None:
             report.already += 1
-            _follow_the_calendar(session, item, steps, directory, report, dry_run)
+            _follow_the_calendar(session, item, steps, directory, report, dry_run, ledger_key)
             continue
         if kind in before:
             report.already += 1
@@ -252,7 +253,7 @@ def capture(
             placed = _write(session, placed, steps.get(FOLLOW_UP), moment)
         taken[(item.key, kind)] = placed.item_id or 0
         if single and kind == FOLLOW_UP:
-            latest[uid] = placed.item_id or 0
+            latest[uid] = (placed.item_id or 0, item.key)
         report.added.append(placed)
     return report
 
@@ -308,14 +309,26 @@ def _series_key(key: str) -> str:
     return key.rpartition("/")[0] + "/"
 
 
-def _latest_steps(taken: dict[tuple[str, str], int]) -> dict[str, int]:
-    """The latest next step taken for each meeting UID ("ics:UID/" -> the follow-up's id)."""
-    found: dict[str, int] = {}
+def _latest_steps(taken: dict[tuple[str, str], int]) -> dict[str, tuple[int, str]]:
+    """The latest next step taken for each meeting UID: "ics:UID/" -> (the follow-up's id, its
+    ledger key, which holds the meeting's start as the calendar last had it)."""
+    found: dict[str, tuple[int, str]] = {}
     for (key, kind), item_id in taken.items():
         if kind == FOLLOW_UP and key.startswith("ics:"):
             uid = _series_key(key)
-            found[uid] = max(found.get(uid, 0), item_id)
+            found[uid] = max(found.get(uid, (0, "")), (item_id, key))
     return found
+
+
+def _moved_in_the_calendar(item: Item, ledger_key: str) -> bool:
+    """Whether the calendar has the meeting at another time than when its step was taken (or
+    last moved). Not whether the step is at the meeting's time: a step the rep snoozed stays
+    snoozed while the calendar keeps the meeting where it was (found by a hostile test). A
+    meeting that happens once: its ledger key holds its start then. A repeating meeting's
+    occurrence: moved when the calendar puts it elsewhere than the series would."""
+    if item.series:
+        return item.start.strftime("%Y%m%dT%H%M%SZ") != item.key.rpartition("/")[2]
+    return item.key != ledger_key
 
 
 def _taken_as(taken: dict[tuple[str, str], int], item: Item) -> dict[str, int]:
@@ -349,12 +362,13 @@ def _follow_the_calendar(
     directory: _Directory,
     report: CaptureReport,
     dry_run: bool,
+    ledger_key: str = "",
 ) -> None:
     """A meeting to come that was taken as a next step before, read again at another time:
     the calendar moved it, and the step follows (it stayed at the old time and went overdue,
     a hostile test). The calendar is the truth for a meeting's time."""
     step = _pending_step(session, before)
-    if step is None:
+    if step is None or not _moved_in_the_calendar(item, ledger_key):
         return
     when = _step_when(item)
     if (step.due_on, step.due_time) == when or step.deal_id not in directory.deals:
@@ -366,6 +380,22 @@ def _follow_the_calendar(
     if not dry_run:
         step.due_on, step.due_time = when
         session.add(step)
+        if not item.series and ledger_key != item.key:
+            # The ledger keeps the meeting's start as the calendar has it now: read again
+            # unchanged, the step stays where the rep may snooze it.
+            taken_row = session.exec(
+                select(Captured).where(
+                    Captured.source_key == ledger_key, Captured.kind == FOLLOW_UP
+                )
+            ).first()
+            clash = session.exec(
+                select(Captured.id).where(
+                    Captured.source_key == item.key, Captured.kind == FOLLOW_UP
+                )
+            ).first()
+            if taken_row is not None and clash is None:
+                taken_row.source_key = item.key
+                session.add(taken_row)
         session.flush()
     report.already -= 1
     report.changed.append(change)
