@@ -727,3 +727,27 @@ def test_a_step_the_rep_snoozed_stays_while_the_calendar_keeps_the_meeting(
         followups.snooze_follow_up(session=session, follow_up_id=weekly_step,
                                    when=(date(2026, 11, 27), None), now=NOW)  # fmt: skip
     assert _capture_file(engine, cal.parent / "weekly.ics").changed == []
+
+
+def test_an_occurrence_deleted_from_its_series_takes_its_step_off(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Google writes a deleted occurrence as EXDATE: its step stayed, overdue for ever, and
+    the series never had another (a hostile test). So for a series moved whole."""
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    rule = "RRULE:FREQ=WEEKLY;COUNT=10\n"
+    weekly = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly sync",
+                    "ana@acme.example", extra=rule)  # fmt: skip
+    cal.write_text(_calendar(weekly))
+    _capture_file(engine, cal)
+    assert _steps(engine) == [("2026-11-26", "09:00:00")]
+    without = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly sync",
+                     "ana@acme.example", extra=rule + "EXDATE:20261126T090000Z\n")  # fmt: skip
+    cal.write_text(_calendar(without))
+    report = _capture_file(engine, cal)
+    assert [c.cancelled for c in report.changed] == [True]
+    assert _steps(engine) == [("2026-12-03", "09:00:00")]
+    # Read alone, one occurrence proves nothing about the others.
+    later = [i for i in read_paths([cal], now=NOW).items if i.start > NOW][1]
+    with write_session(engine) as session:
+        assert capture.capture(session=session, items=[later], now=NOW).changed == []
+    assert _steps(engine) == [("2026-12-03", "09:00:00")]

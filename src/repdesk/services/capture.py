@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from sqlmodel import Session, col, select
 
 from repdesk.core import clock
 from repdesk.core.domain import FREE_MAIL_DOMAINS
 from repdesk.core.errors import NotFound
-from repdesk.io.capture import EMAIL, Item
+from repdesk.io.capture import EMAIL, MEETING, Item
 from repdesk.services.people import domain_of
 from repdesk.storage.models import (
     Activity,
@@ -178,6 +178,15 @@ def capture(
     pending = _series_with_a_pending_step(session, taken)
     next_of_series: set[str] = set(pending)
     latest = _latest_steps(taken)
+    for gone in _vanished_occurrences(session, items, pending):
+        # Deleted from the series (EXDATE: how Google writes a deleted occurrence) or the
+        # series moved whole: its step stayed on a day with no meeting, overdue for ever, and
+        # the series never had another (a hostile test). Taken off as a cancelled one is.
+        change = _take_off(session, gone, _taken_as_step(taken, gone), directory, moment,
+                           dry_run=dry_run)  # fmt: skip
+        if change is not None:
+            report.changed.append(change)
+            next_of_series.discard(gone.series)
     for item in sorted(items, key=lambda i: (i.start, i.where)):
         kind = _kind_for(item, moment)
         before = _taken_as(taken, item)
@@ -307,6 +316,55 @@ def _ledger(session: Session) -> dict[tuple[str, str], int]:
 def _series_key(key: str) -> str:
     """ "ics:UID/" of a meeting's ledger key "ics:UID/RECURRENCE-ID"."""
     return key.rpartition("/")[0] + "/"
+
+
+def _taken_as_step(taken: dict[tuple[str, str], int], item: Item) -> dict[str, int]:
+    """The ledger's next step for this very occurrence, if any."""
+    step = taken.get((item.key, FOLLOW_UP))
+    return {FOLLOW_UP: step} if step else {}
+
+
+def _vanished_occurrences(
+    session: Session, items: list[Item], pending: dict[str, str]
+) -> list[Item]:
+    """The occurrences whose pending step a repeating meeting no longer has, as cancelled
+    items: the series is read (occurrences before and after the step's time), but not that
+    occurrence. A series read in part (`FILE#N`) or ending there proves nothing."""
+    by_series: dict[str, list[Item]] = {}
+    for item in items:
+        if item.series and item.kind != EMAIL:
+            by_series.setdefault(item.series[:400], []).append(item)
+    gone = []
+    for series, step_key in pending.items():
+        read = by_series.get(series, [])
+        rid = step_key.rpartition("/")[2]
+        rids = {i.key.rpartition("/")[2] for i in read}
+        if not read or rid in rids or not (min(rids) < rid < max(rids)):
+            continue
+        try:
+            start = datetime.strptime(rid, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        step_id = session.exec(
+            select(Captured.item_id).where(
+                Captured.source_key == step_key, Captured.kind == FOLLOW_UP
+            )
+        ).first()
+        step = session.get(FollowUp, step_id) if step_id else None
+        subject = step.note.removeprefix("Meeting: ") if step is not None else ""
+        file = read[0].where.rpartition("#")[0] or read[0].where
+        gone.append(
+            Item(
+                key=step_key,
+                kind=MEETING,
+                where=file,
+                start=start,
+                subject=subject,
+                series=series,
+                cancelled=True,
+            )
+        )
+    return gone
 
 
 def _latest_steps(taken: dict[tuple[str, str], int]) -> dict[str, tuple[int, str]]:
