@@ -751,3 +751,31 @@ def test_an_occurrence_deleted_from_its_series_takes_its_step_off(engine, tmp_pa
     with write_session(engine) as session:
         assert capture.capture(session=session, items=[later], now=NOW).changed == []
     assert _steps(engine) == [("2026-12-03", "09:00:00")]
+
+
+def test_a_meeting_on_again_after_a_cancel_brings_its_step_back(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    event = ("review@x", "Review", "ana@acme.example")
+    cal.write_text(_calendar(_event(event[0], ":20261201T100000Z", ":20261201T110000Z",
+                                    *event[1:], extra="STATUS:CONFIRMED\n")))  # fmt: skip
+    _capture_file(engine, cal)
+    cal.write_text(_calendar(_event(event[0], ":20261201T100000Z", ":20261201T110000Z",
+                                    *event[1:], extra="STATUS:CANCELLED\n")))  # fmt: skip
+    _capture_file(engine, cal)
+    assert _steps(engine) == []
+    cal.write_text(_calendar(_event(event[0], ":20261202T100000Z", ":20261202T110000Z",
+                                    *event[1:], extra="STATUS:CONFIRMED\n")))  # fmt: skip
+    report = _capture_file(engine, cal)
+    assert [c.back for c in report.changed] == [True]
+    assert _steps(engine) == [("2026-12-02", "10:00:00")]
+    assert "The trash is empty." in ok("trash")
+    assert _capture_file(engine, cal).changed == []  # once
+    # Snoozed after it came back, it stays snoozed while the calendar stays as it is.
+    from repdesk.services import followups
+
+    with write_session(engine) as session:
+        followups.snooze_follow_up(session=session, follow_up_id=report.changed[0].step_id,
+                                   when=(date(2026, 12, 5), None), now=NOW)  # fmt: skip
+    assert _capture_file(engine, cal).changed == []
+    assert _steps(engine) == [("2026-12-05", "10:00:00")]

@@ -62,6 +62,12 @@ def changed_line(change: StepChanged, *, dry_run: bool) -> str:
     on_deal = f"#{deal.id} {shell.title_and_company(deal.title, deal.company)}"
     was = formatting.when(*change.was)
     subject = printable(item.subject) if item.subject else "(no subject)"
+    if change.back:
+        verb = "Would bring" if dry_run else "Brought"
+        return (
+            f"{verb} the next step on {on_deal} back from the trash, {was}: {subject} "
+            "(the meeting is on again)"
+        )
     if change.cancelled:
         verb = "Would take" if dry_run else "Took"
         kept = "" if dry_run else "; the trash keeps it"
@@ -107,11 +113,13 @@ def print_report(report: CaptureReport, *, dry_run: bool, me: tuple[str, ...] = 
         shell.out(f"Left out: {printable(line)}")
     verb = "would be added" if dry_run else "added"
     summary = f"{shell.count(len(report.added), 'item')} {verb}"
-    moved = sum(1 for change in report.changed if not change.cancelled)
+    moved = sum(1 for change in report.changed if not (change.cancelled or change.back))
     if moved:
         summary += f", {moved:,} moved"
-    if cancelled := len(report.changed) - moved:
+    if cancelled := sum(1 for change in report.changed if change.cancelled):
         summary += f", {cancelled:,} cancelled"
+    if back := sum(1 for change in report.changed if change.back):
+        summary += f", {back:,} on again"
     if report.already:
         summary += f", {report.already:,} captured before"
     summary += f", {len(report.ambiguous) + len(report.unmatched):,} to settle"

@@ -39,6 +39,7 @@ from repdesk.storage.models import (
     Deal,
     DealContact,
     FollowUp,
+    Trash,
     saved_id,
 )
 
@@ -84,6 +85,7 @@ class StepChanged:
     step_id: int
     was: tuple[date, time | None]  # the step's day and time before
     cancelled: bool = False
+    back: bool = False  # on again after a cancel: the step came back from the trash
 
 
 @dataclass
@@ -221,6 +223,13 @@ def capture(
             # Marked before the ledger is asked: a next occurrence captured before is still
             # the series' next step, and the one after it must not become another.
             next_of_series.add(item.series[:400])
+        if (
+            kind == FOLLOW_UP
+            and single
+            and (back := _back_on(session, steps, item, directory, moment, dry_run, ledger_key))
+        ):
+            report.changed.append(back)
+            continue
         if kind == FOLLOW_UP and single and _pending_step(session, steps) is not None:
             report.already += 1
             _follow_the_calendar(session, item, steps, directory, report, dry_run, ledger_key)
@@ -438,22 +447,8 @@ def _follow_the_calendar(
     if not dry_run:
         step.due_on, step.due_time = when
         session.add(step)
-        if not item.series and ledger_key != item.key:
-            # The ledger keeps the meeting's start as the calendar has it now: read again
-            # unchanged, the step stays where the rep may snooze it.
-            taken_row = session.exec(
-                select(Captured).where(
-                    Captured.source_key == ledger_key, Captured.kind == FOLLOW_UP
-                )
-            ).first()
-            clash = session.exec(
-                select(Captured.id).where(
-                    Captured.source_key == item.key, Captured.kind == FOLLOW_UP
-                )
-            ).first()
-            if taken_row is not None and clash is None:
-                taken_row.source_key = item.key
-                session.add(taken_row)
+        if not item.series:
+            _rekey(session, ledger_key, item.key)
         session.flush()
     report.already -= 1
     report.changed.append(change)
@@ -486,8 +481,67 @@ def _take_off(
             kind="follow_up",
             item_id=saved_id(step),
             now=moment,
-            why="the meeting was cancelled",
+            why=CANCELLED,
         )
+    return change
+
+
+CANCELLED = "the meeting was cancelled"  # why the trash holds a step capture took off
+
+
+def _rekey(session: Session, ledger_key: str, key: str) -> None:
+    """The ledger keeps a meeting's start as the calendar has it now: read again unchanged,
+    its step stays where the rep may snooze it."""
+    if ledger_key == key:
+        return
+    row = session.exec(
+        select(Captured).where(Captured.source_key == ledger_key, Captured.kind == FOLLOW_UP)
+    ).first()
+    clash = session.exec(
+        select(Captured.id).where(Captured.source_key == key, Captured.kind == FOLLOW_UP)
+    ).first()
+    if row is not None and clash is None:
+        row.source_key = key
+        session.add(row)
+
+
+def _back_on(
+    session: Session,
+    steps: dict[str, int],
+    item: Item,
+    directory: _Directory,
+    moment: datetime,
+    dry_run: bool,
+    ledger_key: str,
+) -> StepChanged | None:
+    """A meeting cancelled and then on again: the step the cancel took off comes back from
+    the trash, at the meeting's time (it stayed there, the deal without a next step and
+    nothing said: a hostile test). A step the rep deleted stays deleted."""
+    step_id = steps.get(FOLLOW_UP)
+    if not step_id or session.get(FollowUp, step_id) is not None:
+        return None
+    entry = session.exec(
+        select(Trash)
+        .where(Trash.kind == "follow_up", Trash.item_id == step_id)
+        .order_by(col(Trash.id).desc())
+    ).first()
+    if entry is None or not entry.label.endswith(f"({CANCELLED})"):
+        return None
+    deal = directory.deals.get(entry.deal_id)
+    if deal is None or deal.status == "lost":
+        return None
+    when = _step_when(item)
+    change = StepChanged(item, deal, step_id, when, back=True)
+    if not dry_run:
+        from repdesk.services import trash
+
+        restored = trash.restore(session=session, trash_id=saved_id(entry), now=moment)
+        step = session.get(FollowUp, restored.item_id)
+        if step is not None:
+            step.due_on, step.due_time = when
+            session.add(step)
+        _rekey(session, ledger_key, item.key)
+        session.flush()
     return change
 
 

@@ -489,9 +489,16 @@ class CaptureScreen(DeskScreen):
                 label.append(" (a next step)", style="italic")
             rows.append(Row(label, "added", placed.item))
         for change in report.changed:
-            label = Text("cancelled: " if change.cancelled else "moved: ", style="yellow")
+            word = "on again: " if change.back else "cancelled: " if change.cancelled else "moved: "
+            label = Text(word, style="yellow")
             label.append_text(line(change.item))
-            verb = "takes its next step off" if change.cancelled else "moves its next step"
+            verb = (
+                "brings its next step back"
+                if change.back
+                else "takes its next step off"
+                if change.cancelled
+                else "moves its next step"
+            )
             label.append(f" {verb} on #{change.deal.id} {printable(change.deal.title)}")
             rows.append(Row(label, "changed", change.item))
         for unsettled in report.ambiguous:
