@@ -194,8 +194,13 @@ def test_backups_in_a_linked_auto_folder_or_kept_by_an_upgrade_count(
     code, err = run("deal", "list")
     assert code == 1 and "empty (0 bytes)" in err and str(desk.parent / "backups" / "auto") in err
     shutil.rmtree(desk.parent / "backups")
-    (desk.parent / "desk.sqlite.pre-v11-20261119-100000.bak").write_bytes(b"SQLite format 3")
+    kept = desk.parent / "desk.sqlite.pre-v11-20261119-100000.bak"
+    shutil.copyfile(elsewhere / "desk-2026-11-19.sqlite", kept)
     assert run("deal", "list")[0] == 1
+    # Named like a backup but not a desk (another program's, or a few bytes): no refusal,
+    # which nothing could then lift (a hostile test).
+    kept.write_bytes(b"SQLite format 3")
+    assert run("deal", "list") == (0, "")
 
 
 def test_what_only_looks_like_a_backup_does_not_refuse_an_empty_desk(desk: Path) -> None:

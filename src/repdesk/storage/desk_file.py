@@ -195,7 +195,9 @@ def _refuse_a_lost_desk(path: Path) -> None:
     found = None
     for folder, pattern in _backup_places(path):
         try:
-            if any(_holds_something(copy) for copy in folder.glob(pattern)):
+            # Copies of a desk, not anything named like one: another program's database or a
+            # damaged file alone in backups/ refused the desk for good (a hostile test).
+            if any(_a_desk_copy(copy) for copy in folder.glob(pattern)):
                 found = folder
                 break
         except OSError:  # unreadable: it may hold them
@@ -271,6 +273,17 @@ def _deals_in(copy: Path) -> int | None:
             return int(conn.execute("SELECT count(*) FROM deal").fetchone()[0])
     except sqlite3.Error:
         return None
+
+
+def _a_desk_copy(copy: Path) -> bool:
+    """A file that holds a repdesk desk (by its header: SQLite's, with repdesk's identity)."""
+    if not _holds_something(copy):
+        return False
+    try:
+        header = _describe_header(copy)
+    except (DeskError, OSError):
+        return False
+    return header is not None and header[0] == migrations.APPLICATION_ID
 
 
 def _holds_something(copy: Path) -> bool:
