@@ -779,3 +779,29 @@ def test_a_meeting_on_again_after_a_cancel_brings_its_step_back(engine, tmp_path
                                    when=(date(2026, 12, 5), None), now=NOW)  # fmt: skip
     assert _capture_file(engine, cal).changed == []
     assert _steps(engine) == [("2026-12-05", "10:00:00")]
+
+
+def test_a_meeting_that_happened_does_every_step_an_older_desk_took_for_it(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Before a moved meeting was known as one, a move made a second step; once the meeting
+    has happened both are done, not one left overdue for ever (a hostile test)."""
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    cal.write_text(_calendar(_event("m@x", ":20261201T100000Z", ":20261201T110000Z", "Review",
+                                    "ana@acme.example")))  # fmt: skip
+    _capture_file(engine, cal)
+    with write_session(engine) as session:  # the second step the older desk made on a move
+        first = session.exec(select(FollowUp)).first()
+        assert first is not None
+        twin = FollowUp(deal_id=first.deal_id, due_on=date(2026, 12, 2), due_time=first.due_time,
+                        note=first.note, created_at=NOW)  # fmt: skip
+        session.add(twin)
+        session.flush()
+        session.add(Captured(source_key="ics:m@x/20261202T140000Z", kind="follow_up",
+                             item_id=twin.id, deal_id=first.deal_id, captured_at=NOW))  # fmt: skip
+    assert len(_steps(engine)) == 2
+    cal.write_text(_calendar(_event("m@x", ":20261202T140000Z", ":20261202T150000Z", "Review",
+                                    "ana@acme.example")))  # fmt: skip
+    _capture_file(engine, cal, now=NOW + timedelta(days=14))
+    assert _steps(engine) == []

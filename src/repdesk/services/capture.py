@@ -180,6 +180,10 @@ def capture(
     pending = _series_with_a_pending_step(session, taken)
     next_of_series: set[str] = set(pending)
     latest = _latest_steps(taken)
+    every_step: dict[str, set[int]] = {}
+    for (key, kind), item_id in taken.items():
+        if kind == FOLLOW_UP and key.startswith("ics:") and item_id:
+            every_step.setdefault(_series_key(key), set()).add(item_id)
     for gone in _vanished_occurrences(session, items, pending):
         # Deleted from the series (EXDATE: how Google writes a deleted occurrence) or the
         # series moved whole: its step stayed on a day with no meeting, overdue for ever, and
@@ -268,7 +272,12 @@ def capture(
         outcome = ("sent" if sent else "received") if item.kind == EMAIL else ""
         placed = Placed(item, target, kind, how, outcome)
         if not dry_run:
-            placed = _write(session, placed, steps.get(FOLLOW_UP), moment)
+            # A meeting that happens once: every step taken for it (a desk from before it was
+            # known by its UID may hold two); an occurrence: its own.
+            done = sorted(every_step.get(uid, ())) if single else []
+            if not single and FOLLOW_UP in steps:
+                done = [steps[FOLLOW_UP]]
+            placed = _write(session, placed, done, moment)
         taken[(item.key, kind)] = placed.item_id or 0
         if single and kind == FOLLOW_UP:
             latest[uid] = (placed.item_id or 0, item.key)
@@ -590,8 +599,9 @@ def note_of(item: Item) -> str:
     return " — ".join(parts)
 
 
-def _write(session: Session, placed: Placed, step_id: int | None, moment: datetime) -> Placed:
-    """Write the item as placed; `step_id`: the next step the meeting was taken as before."""
+def _write(session: Session, placed: Placed, step_ids: list[int], moment: datetime) -> Placed:
+    """Write the item as placed; `step_ids`: the next steps the meeting was taken as before
+    (a desk from before a moved meeting was known as one may hold two for it)."""
     item, deal = placed.item, placed.deal
     if placed.kind == FOLLOW_UP:
         from repdesk.services.followups import add_follow_up
@@ -617,7 +627,7 @@ def _write(session: Session, placed: Placed, step_id: int | None, moment: dateti
         session.flush()
         item_id = activity.id
         # The meeting taken as a next step before it happened: it has happened now.
-        if step_id:
+        for step_id in step_ids:
             step = session.get(FollowUp, step_id)
             if step is not None and step.done_at is None:
                 step.done_at, step.outcome = moment, "meeting"
