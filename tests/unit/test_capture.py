@@ -805,3 +805,32 @@ def test_a_meeting_that_happened_does_every_step_an_older_desk_took_for_it(
                                     "ana@acme.example")))  # fmt: skip
     _capture_file(engine, cal, now=NOW + timedelta(days=14))
     assert _steps(engine) == []
+
+
+def test_an_occurrence_moved_back_moves_its_step_back_and_a_snooze_on_it_stays(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The step stayed at the moved time once the occurrence was back at its usual one, and a
+    snooze on a moved occurrence was undone by every capture (a hostile test): the ledger
+    keeps the start the calendar gave the occurrence."""
+    from repdesk.services import followups
+
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    weekly = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly sync",
+                    "ana@acme.example", extra="RRULE:FREQ=WEEKLY;COUNT=10\n")  # fmt: skip
+    moved = _event("weekly@x", ":20261127T150000Z", ":20261127T153000Z", "Weekly sync",
+                   "ana@acme.example", extra="RECURRENCE-ID:20261126T090000Z\n")  # fmt: skip
+    cal.write_text(_calendar(weekly))
+    _capture_file(engine, cal)
+    cal.write_text(_calendar(weekly, moved))
+    step_id = _capture_file(engine, cal).changed[0].step_id
+    with write_session(engine) as session:
+        followups.snooze_follow_up(session=session, follow_up_id=step_id,
+                                   when=(date(2026, 11, 30), None), now=NOW)  # fmt: skip
+    assert _capture_file(engine, cal).changed == []
+    assert _steps(engine) == [("2026-11-30", "15:00:00")]
+    cal.write_text(_calendar(weekly))  # back at its usual time
+    assert len(_capture_file(engine, cal).changed) == 1
+    assert _steps(engine) == [("2026-11-26", "09:00:00")]
+    assert _capture_file(engine, cal).changed == []

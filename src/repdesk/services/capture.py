@@ -174,7 +174,7 @@ def capture(
             raise NotFound(f"no deal has id {deal_id}")
         forced = directory.deals[deal_id]
     report = CaptureReport()
-    taken = _ledger(session)
+    taken, raw_keys = _ledger(session)
     # A series with a next step captured before and still pending has its next step: one
     # occurrence picked alone (`FILE#N`) made another (found by a hostile test).
     pending = _series_with_a_pending_step(session, taken)
@@ -184,7 +184,7 @@ def capture(
     for (key, kind), item_id in taken.items():
         if kind == FOLLOW_UP and key.startswith("ics:") and item_id:
             every_step.setdefault(_series_key(key), set()).add(item_id)
-    for gone in _vanished_occurrences(session, items, pending):
+    for gone in _vanished_occurrences(session, items, pending, raw_keys):
         # Deleted from the series (EXDATE: how Google writes a deleted occurrence) or the
         # series moved whole: its step stayed on a day with no meeting, overdue for ever, and
         # the series never had another (a hostile test). Taken off as a cancelled one is.
@@ -201,7 +201,7 @@ def capture(
         # The next step a meeting was taken as: a repeating one's occurrence by its key; a
         # meeting that happens once by its UID, whatever its time (moved in the calendar, it
         # is the same meeting), the latest step taken for that UID.
-        steps, ledger_key = before, item.key
+        steps, ledger_key = before, raw_keys.get((item.key, FOLLOW_UP), item.key)
         if single:
             steps = {FOLLOW_UP: latest[uid][0]} if uid in latest else {}
             ledger_key = latest[uid][1] if uid in latest else item.key
@@ -222,7 +222,9 @@ def capture(
             if item.series[:400] in next_of_series:
                 if kind in before:
                     report.already += 1
-                    _follow_the_calendar(session, item, steps, directory, report, dry_run)
+                    _follow_the_calendar(
+                        session, item, steps, directory, report, dry_run, ledger_key
+                    )
                 continue  # a repeating meeting: its next occurrence only is a next step
             # Marked before the ledger is asked: a next occurrence captured before is still
             # the series' next step, and the one after it must not become another.
@@ -241,7 +243,7 @@ def capture(
         if kind in before:
             report.already += 1
             if kind == FOLLOW_UP and not single:
-                _follow_the_calendar(session, item, steps, directory, report, dry_run)
+                _follow_the_calendar(session, item, steps, directory, report, dry_run, ledger_key)
             continue
         if item.kind == EMAIL and item.start > moment:
             report.refused.append(f"{item.where}: dated {item.start:%Y-%m-%d %H:%M} UTC, after "
@@ -327,8 +329,32 @@ def _series_with_a_pending_step(
     }
 
 
-def _ledger(session: Session) -> dict[tuple[str, str], int]:
-    return {(row.source_key, row.kind): row.item_id for row in session.exec(select(Captured))}
+def _ledger(
+    session: Session,
+) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], str]]:
+    """What was captured: (key, kind) -> the row's id; and the keys the ledger holds with
+    more than the item's key: a repeating meeting's step moved in the calendar keeps the start
+    the calendar gave it, as "ics:UID/RECURRENCE-ID|START"."""
+    taken: dict[tuple[str, str], int] = {}
+    raw_keys: dict[tuple[str, str], str] = {}
+    for row in session.exec(select(Captured)):
+        key = _item_key(row.source_key)
+        taken[(key, row.kind)] = row.item_id
+        if key != row.source_key:
+            raw_keys[(key, row.kind)] = row.source_key
+    return taken, raw_keys
+
+
+def _item_key(source_key: str) -> str:
+    """The item's key of a ledger key: without the start a moved occurrence's step keeps."""
+    if not source_key.startswith("ics:"):
+        return source_key
+    head, _, tail = source_key.rpartition("/")
+    return f"{head}/{tail.partition('|')[0]}"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
 def _series_key(key: str) -> str:
@@ -343,7 +369,10 @@ def _taken_as_step(taken: dict[tuple[str, str], int], item: Item) -> dict[str, i
 
 
 def _vanished_occurrences(
-    session: Session, items: list[Item], pending: dict[str, str]
+    session: Session,
+    items: list[Item],
+    pending: dict[str, str],
+    raw_keys: dict[tuple[str, str], str],
 ) -> list[Item]:
     """The occurrences whose pending step a repeating meeting no longer has, as cancelled
     items: the series is read (occurrences before and after the step's time), but not that
@@ -365,7 +394,8 @@ def _vanished_occurrences(
             continue
         step_id = session.exec(
             select(Captured.item_id).where(
-                Captured.source_key == step_key, Captured.kind == FOLLOW_UP
+                Captured.source_key == raw_keys.get((step_key, FOLLOW_UP), step_key),
+                Captured.kind == FOLLOW_UP,
             )
         ).first()
         step = session.get(FollowUp, step_id) if step_id else None
@@ -401,9 +431,11 @@ def _moved_in_the_calendar(item: Item, ledger_key: str) -> bool:
     last moved). Not whether the step is at the meeting's time: a step the rep snoozed stays
     snoozed while the calendar keeps the meeting where it was (found by a hostile test). A
     meeting that happens once: its ledger key holds its start then. A repeating meeting's
-    occurrence: moved when the calendar puts it elsewhere than the series would."""
+    occurrence: its ledger key holds its start when the calendar had moved it ("|START"),
+    else it is at the series' time (its RECURRENCE-ID)."""
     if item.series:
-        return item.start.strftime("%Y%m%dT%H%M%SZ") != item.key.rpartition("/")[2]
+        rid, _, known = ledger_key.rpartition("/")[2].partition("|")
+        return _stamp(item.start) != (known or rid)
     return item.key != ledger_key
 
 
@@ -438,7 +470,7 @@ def _follow_the_calendar(
     directory: _Directory,
     report: CaptureReport,
     dry_run: bool,
-    ledger_key: str = "",
+    ledger_key: str,
 ) -> None:
     """A meeting to come that was taken as a next step before, read again at another time:
     the calendar moved it, and the step follows (it stayed at the old time and went overdue,
@@ -456,8 +488,11 @@ def _follow_the_calendar(
     if not dry_run:
         step.due_on, step.due_time = when
         session.add(step)
-        if not item.series:
-            _rekey(session, ledger_key, item.key)
+        rid = item.key.rpartition("/")[2]
+        at = _stamp(item.start)
+        _rekey(
+            session, ledger_key, item.key if not item.series or at == rid else f"{item.key}|{at}"
+        )
         session.flush()
     report.already -= 1
     report.changed.append(change)
