@@ -834,3 +834,23 @@ def test_an_occurrence_moved_back_moves_its_step_back_and_a_snooze_on_it_stays(
     assert len(_capture_file(engine, cal).changed) == 1
     assert _steps(engine) == [("2026-11-26", "09:00:00")]
     assert _capture_file(engine, cal).changed == []
+
+
+def test_a_step_the_rep_deleted_stays_deleted_when_its_meeting_moves(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from repdesk.services import trash
+
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    event = ("review@x", "Review", "ana@acme.example")
+    cal.write_text(_calendar(_event(event[0], ":20261201T100000Z", ":20261201T110000Z",
+                                    *event[1:])))  # fmt: skip
+    step_id = _capture_file(engine, cal).added[0].item_id
+    with write_session(engine) as session:
+        trash.delete_item(session=session, kind="follow_up", item_id=step_id, now=NOW)
+    cal.write_text(_calendar(_event(event[0], ":20261202T100000Z", ":20261202T110000Z",
+                                    *event[1:])))  # fmt: skip
+    report = _capture_file(engine, cal)
+    assert (report.added, report.changed, report.already) == ([], [], 1)
+    assert _steps(engine) == []

@@ -240,6 +240,12 @@ def capture(
             report.already += 1
             _follow_the_calendar(session, item, steps, directory, report, dry_run, ledger_key)
             continue
+        if kind == FOLLOW_UP and single and uid in latest and (ledger_key, ACTIVITY) not in taken:
+            # Its step done or deleted by the rep, and the meeting never seen to happen: the
+            # rep's word stands, moved or not (a moved meeting brought it back: a hostile
+            # test). Seen to happen, a new time is a second meeting (an event reused).
+            report.already += 1
+            continue
         if kind in before:
             report.already += 1
             if kind == FOLLOW_UP and not single:
