@@ -854,3 +854,17 @@ def test_a_step_the_rep_deleted_stays_deleted_when_its_meeting_moves(
     report = _capture_file(engine, cal)
     assert (report.added, report.changed, report.already) == ([], [], 1)
     assert _steps(engine) == []
+
+
+def test_one_meeting_at_two_times_in_two_files_is_read_from_the_first(tmp_path: Path) -> None:
+    # Each capture of both moved or cancelled its step and put it back (a hostile test).
+    for name, start in (("old.ics", ":20261201T100000Z"), ("new.ics", ":20261202T100000Z")):
+        (tmp_path / name).write_text(
+            _calendar(_event("m@x", start, start, "Review", "ana@acme.example"))
+        )
+    reading = read_paths([tmp_path / "new.ics", tmp_path / "old.ics"], now=NOW)
+    assert [i.start.day for i in reading.items] == [2]
+    assert reading.problems == [
+        f"{tmp_path / 'old.ics'}#1: the same meeting (UID m@x) as {tmp_path / 'new.ics'}#1, at "
+        f"another time; the one in {tmp_path / 'new.ics'}#1 is read"
+    ]

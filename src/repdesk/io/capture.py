@@ -120,11 +120,24 @@ def read_paths(paths: list[Path], *, now: datetime) -> Reading:
     # message: listed twice, settling one settled both and the screen said "2 captured before"
     # (a hostile test). The first place it was read from stands for it.
     seen: set[str] = set()
+    meetings: dict[str, Item] = {}  # a meeting that happens once, by its UID
     unique = []
     for item in reading.items:
+        uid = item.key.rpartition("/")[0] if item.kind == MEETING and not item.series else ""
+        if uid and uid in meetings and meetings[uid].key != item.key:
+            # One meeting at two times in two files (an old export beside a new one): each
+            # capture moved or cancelled its step and put it back (a hostile test).
+            first = meetings[uid]
+            reading.problems.append(
+                f"{item.where}: the same meeting (UID {printable(uid[len('ics:') :])[:80]}) as "
+                f"{first.where}, at another time; the one in {first.where} is read"
+            )
+            continue
         if item.key not in seen:
             seen.add(item.key)
             unique.append(item)
+            if uid:
+                meetings[uid] = item
     reading.items = unique
     return reading
 
