@@ -634,6 +634,10 @@ def ensure_built(
         return None
     for suffix in ("", "-wal", "-shm"):
         Path(f"{home.desk}{suffix}").unlink(missing_ok=True)
+    # The copies an upgrade kept of an older demo: beside a missing desk they would refuse
+    # its rebuild as a desk lost beside its backups (found by a review).
+    for kept in home.desk.parent.glob(f"{home.desk.name}.pre-v*.bak"):
+        kept.unlink(missing_ok=True)
     engine = store.make_engine(home.desk)
     try:
         summary = build_demo(engine, today=today, now=now)

@@ -868,3 +868,66 @@ def test_one_meeting_at_two_times_in_two_files_is_read_from_the_first(tmp_path: 
         f"{tmp_path / 'old.ics'}#1: the same meeting (UID m@x) as {tmp_path / 'new.ics'}#1, at "
         f"another time; the one in {tmp_path / 'new.ics'}#1 is read"
     ]
+
+
+# ---------------------------------------------------------------- what a review found
+
+
+def test_on_again_after_the_trash_let_the_step_go_adds_a_new_step(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The trash keeps 30 days: restoring an older entry failed the whole capture.
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    later = NOW + timedelta(days=40)
+    for status, start in (("CONFIRMED", ":20261201T100000Z"), ("CANCELLED", ":20261201T100000Z")):
+        cal.write_text(_calendar(_event("m@x", start, start, "Review", "ana@acme.example",
+                                        extra=f"STATUS:{status}\n")))  # fmt: skip
+        _capture_file(engine, cal)
+    cal.write_text(_calendar(_event("m@x", ":20270105T100000Z", ":20270105T110000Z", "Review",
+                                    "ana@acme.example")))  # fmt: skip
+    report = _capture_file(engine, cal, now=later)
+    assert report.changed == []  # the step the cancel took off is gone with the trash
+
+
+def test_a_new_series_moved_whole_or_its_first_occurrence_deleted_passes_its_step(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    rule = "RRULE:FREQ=WEEKLY;COUNT=10\n"
+    cal.write_text(_calendar(_event("new@x", ":20261124T100000Z", ":20261124T110000Z", "Sync",
+                                    "ana@acme.example", extra=rule)))  # fmt: skip
+    _capture_file(engine, cal)
+    assert _steps(engine) == [("2026-11-24", "10:00:00")]
+    cal.write_text(_calendar(_event("new@x", ":20261125T100000Z", ":20261125T110000Z", "Sync",
+                                    "ana@acme.example", extra=rule)))  # fmt: skip
+    report = _capture_file(engine, cal)
+    assert [c.cancelled for c in report.changed] == [True]
+    assert _steps(engine) == [("2026-11-25", "10:00:00")]
+
+
+def test_a_snooze_stays_on_an_occurrence_moved_before_its_first_capture_and_an_old_key(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from repdesk.services import followups
+
+    _desk(engine)
+    cal = _folder(tmp_path) / "cal.ics"
+    weekly = _event("w@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly",
+                    "ana@acme.example", extra="RRULE:FREQ=WEEKLY;COUNT=10\n")  # fmt: skip
+    moved = _event("w@x", ":20261127T150000Z", ":20261127T153000Z", "Weekly",
+                   "ana@acme.example", extra="RECURRENCE-ID:20261126T090000Z\n")  # fmt: skip
+    cal.write_text(_calendar(weekly, moved))
+    step_id = _capture_file(engine, cal).added[-1].item_id
+    far = cal.parent / "far.ics"
+    far.write_text(_calendar(_event("far@x", ":20270301T100000Z", ":20270301T110000Z", "Far",
+                                    "ana@acme.example")))  # fmt: skip
+    far_step = _capture_file(engine, far).added[0].item_id
+    with write_session(engine) as session:  # as an older desk kept a meeting past the window
+        session.exec(update(Captured).where(col(Captured.item_id) == far_step)
+                     .values(source_key="ics:far@x/"))  # fmt: skip
+        for step, day in ((step_id, date(2026, 11, 30)), (far_step, date(2027, 3, 5))):
+            followups.snooze_follow_up(session=session, follow_up_id=step, when=(day, None),
+                                       now=NOW)  # fmt: skip
+    assert _capture_file(engine, cal).changed == []
+    assert _capture_file(engine, far).changed == []
+    assert sorted(_steps(engine)) == [("2026-11-30", "15:00:00"), ("2027-03-05", "10:00:00")]

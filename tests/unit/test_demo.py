@@ -463,3 +463,18 @@ def test_repdesk_demo_never_touches_the_reps_desk(home: Path) -> None:
     assert main(["demo", "--no-open"]) == 0
     assert (home / "demo" / "desk.sqlite").exists()
     assert (home / "desk.sqlite").read_bytes() == before
+
+
+def test_the_demo_is_built_again_beside_the_copy_an_upgrade_kept(tmp_path: Path) -> None:
+    """An upgrade of an older demo leaves desk.sqlite.pre-vN-*.bak beside it: its rebuild
+    deletes the desk first, and a missing desk beside a backup was refused (a review)."""
+    import shutil
+
+    from repdesk.demo import ensure_built
+    from repdesk.storage.paths import Home
+
+    home = Home(tmp_path, tmp_path)
+    assert ensure_built(home, today=TODAY, now=NOW) is not None
+    shutil.copyfile(home.desk, tmp_path / f"{home.desk.name}.pre-v11-20261119-100000.bak")
+    assert ensure_built(home, today=TODAY, now=NOW, force=True) is not None
+    assert not list(tmp_path.glob("*.bak"))

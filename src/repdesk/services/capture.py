@@ -184,7 +184,7 @@ def capture(
     for (key, kind), item_id in taken.items():
         if kind == FOLLOW_UP and key.startswith("ics:") and item_id:
             every_step.setdefault(_series_key(key), set()).add(item_id)
-    for gone in _vanished_occurrences(session, items, pending, raw_keys):
+    for gone in _vanished_occurrences(session, items, pending, raw_keys, moment):
         # Deleted from the series (EXDATE: how Google writes a deleted occurrence) or the
         # series moved whole: its step stayed on a day with no meeting, overdue for ever, and
         # the series never had another (a hostile test). Taken off as a cancelled one is.
@@ -363,6 +363,16 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
+def _with_start(item: Item) -> str:
+    """The ledger key of a meeting's step: a repeating meeting's occurrence that the calendar
+    has away from its series' time keeps that time ("ics:UID/RID|START"), so a later capture
+    knows whether the calendar moved it since (a review: moved before its first capture, a
+    snooze was undone once)."""
+    rid = item.key.rpartition("/")[2]
+    at = _stamp(item.start)
+    return item.key if not item.series or at == rid else f"{item.key}|{at}"
+
+
 def _series_key(key: str) -> str:
     """ "ics:UID/" of a meeting's ledger key "ics:UID/RECURRENCE-ID"."""
     return key.rpartition("/")[0] + "/"
@@ -379,10 +389,12 @@ def _vanished_occurrences(
     items: list[Item],
     pending: dict[str, str],
     raw_keys: dict[tuple[str, str], str],
+    moment: datetime,
 ) -> list[Item]:
     """The occurrences whose pending step a repeating meeting no longer has, as cancelled
-    items: the series is read (occurrences before and after the step's time), but not that
-    occurrence. A series read in part (`FILE#N`) or ending there proves nothing."""
+    items: the series is read around the step's time (an occurrence after it, and one before
+    it or the step still to come), but not that occurrence. A
+    series read in part (`FILE#N`: one occurrence) or ending there proves nothing."""
     by_series: dict[str, list[Item]] = {}
     for item in items:
         if item.series and item.kind != EMAIL:
@@ -392,11 +404,16 @@ def _vanished_occurrences(
         read = by_series.get(series, [])
         rid = step_key.rpartition("/")[2]
         rids = {i.key.rpartition("/")[2] for i in read}
-        if not read or rid in rids or not (min(rids) < rid < max(rids)):
+        if len(read) < 2 or rid in rids or not rid < max(rids):
             continue
         try:
             start = datetime.strptime(rid, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         except ValueError:
+            continue
+        # Before the first occurrence read, a step still to come is gone (a series moved whole
+        # to a later start, its first occurrence deleted: a review); a past one may only be
+        # before the range the calendar was exported for.
+        if rid < min(rids) and start <= moment:
             continue
         step_id = session.exec(
             select(Captured.item_id).where(
@@ -442,6 +459,8 @@ def _moved_in_the_calendar(item: Item, ledger_key: str) -> bool:
     if item.series:
         rid, _, known = ledger_key.rpartition("/")[2].partition("|")
         return _stamp(item.start) != (known or rid)
+    if ledger_key.endswith("/"):
+        return False  # an older desk's key, without the start: not known to have moved
     return item.key != ledger_key
 
 
@@ -482,7 +501,11 @@ def _follow_the_calendar(
     the calendar moved it, and the step follows (it stayed at the old time and went overdue,
     a hostile test). The calendar is the truth for a meeting's time."""
     step = _pending_step(session, before)
-    if step is None or not _moved_in_the_calendar(item, ledger_key):
+    if step is None:
+        return
+    if not _moved_in_the_calendar(item, ledger_key):
+        if ledger_key.endswith("/") and not dry_run:
+            _rekey(session, ledger_key, item.key)  # the start known from now on
         return
     when = _step_when(item)
     if (step.due_on, step.due_time) == when or step.deal_id not in directory.deals:
@@ -494,11 +517,7 @@ def _follow_the_calendar(
     if not dry_run:
         step.due_on, step.due_time = when
         session.add(step)
-        rid = item.key.rpartition("/")[2]
-        at = _stamp(item.start)
-        _rekey(
-            session, ledger_key, item.key if not item.series or at == rid else f"{item.key}|{at}"
-        )
+        _rekey(session, ledger_key, _with_start(item))
         session.flush()
     report.already -= 1
     report.changed.append(change)
@@ -577,14 +596,18 @@ def _back_on(
     ).first()
     if entry is None or not entry.label.endswith(f"({CANCELLED})"):
         return None
+    from repdesk.services import trash
+
+    try:  # kept 30 days: an older entry is going, and restoring it would fail the capture
+        trash.get_entry(session=session, trash_id=saved_id(entry), now=moment)
+    except NotFound:
+        return None
     deal = directory.deals.get(entry.deal_id)
     if deal is None or deal.status == "lost":
         return None
     when = _step_when(item)
     change = StepChanged(item, deal, step_id, when, back=True)
     if not dry_run:
-        from repdesk.services import trash
-
         restored = trash.restore(session=session, trash_id=saved_id(entry), now=moment)
         step = session.get(FollowUp, restored.item_id)
         if step is not None:
@@ -676,7 +699,7 @@ def _write(session: Session, placed: Placed, step_ids: list[int], moment: dateti
     assert item_id is not None
     session.add(
         Captured(
-            source_key=item.key,
+            source_key=_with_start(item) if placed.kind == FOLLOW_UP else item.key,
             kind=placed.kind,
             item_id=item_id,
             deal_id=deal.id,
