@@ -76,7 +76,33 @@ def fresh_database() -> Iterator[str]:
             separator = "&" if "?" in base else "?"
             yield f"{base}{separator}options=-csearch_path%3D{schema}"
         finally:
+            _drop(admin, schema)
+
+
+def _drop(admin: Any, schema: str) -> None:
+    """Drop the test's schema. A connection the test left behind (an app's thread still
+    reading when the test ended) may hold a lock in it: the drop then waited on it, or was the
+    victim of a deadlock with it, and a green run ended red in teardown (a `.ci/run` of
+    3 December). Such connections are ended first, and a deadlock is tried again."""
+    import time
+
+    import psycopg
+
+    for attempt in range(5):
+        admin.execute(
+            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l"
+            " JOIN pg_class c ON c.oid = l.relation"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND l.pid <> pg_backend_pid()",
+            (schema,),
+        )
+        try:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+            return
+        except psycopg.errors.DeadlockDetected:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 def server_connection(url: str):  # type: ignore[no-untyped-def]
