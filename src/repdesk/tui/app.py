@@ -213,6 +213,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         self._collect_timer: Timer | None = None  # see _collect_after_a_pause
         self._first_frame_due = False  # the board holds its first cards, not yet drawn
         self._kpi_screen: KpiScreen | None = None  # kept between openings (action_kpis)
+        self._last_quota: QuotaStanding | None = None  # the figures every strip shows
         # False until the app's start is over (on_ready): the board holds its first frame
         # back until then (BoardScreen._compositor_refresh).
         self.started = False
@@ -421,11 +422,17 @@ class RepdeskApp(KeysInOrder, App[int]):
         self.show_quota(await asyncio.to_thread(self.desk.quota_figures))
 
     def show_quota(self, figures: QuotaStanding) -> None:
+        self._last_quota = figures
         for screen in self.screen_stack:
             if not can_show(screen):
                 continue  # going away: its strip is being removed
             for strip in screen.query(QuotaStrip):
                 strip.show_figures(figures, self.desk.settings.currency, demo=self.on_demo)
+
+    def draw_last_quota(self, strip: QuotaStrip) -> None:
+        """A strip mounted after the last figures went out shows them too."""
+        if self._last_quota is not None:
+            strip.show_figures(self._last_quota, self.desk.settings.currency, demo=self.on_demo)
 
     def open_deal(self, deal_id: int) -> None:
         from repdesk.tui.screens.deal import DealScreen

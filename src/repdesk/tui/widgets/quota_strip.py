@@ -36,12 +36,12 @@ class QuotaStrip(Static):
         # finished while the screen was being mounted): asked for the same figures later, the
         # strip draws nothing new (show_figures), so the line would lack the sync's state.
         self.show_sync(getattr(getattr(self.app, "sync", None), "line", None))
-        # The figures, on every screen: one whose opening did not ask for them (a contact or
-        # company page, the capture screen) showed an empty line (a new-user trial). Known
-        # already, they are drawn at once; else after a read.
-        refresh = getattr(self.app, "refresh_quota", None)
-        if callable(refresh):
-            refresh()
+        # The figures the app showed last, on a screen whose opening does not ask for them (a
+        # contact or company page, the capture screen: their line was empty, a new-user
+        # trial). No read here: the board's strip mounts before the first read.
+        draw = getattr(self.app, "draw_last_quota", None)
+        if callable(draw):
+            draw(self)
 
     def show_sync(self, line: Text | None) -> None:
         """The sync's state at the right of the line ("Pipedrive: synced 4 min ago ·
