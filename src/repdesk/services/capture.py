@@ -179,16 +179,12 @@ def capture(
     # occurrence picked alone (`FILE#N`) made another (found by a hostile test).
     pending = _series_with_a_pending_step(session, taken)
     next_of_series: set[str] = set(pending)
-    latest = _latest_steps(taken)
-    every_step: dict[str, set[int]] = {}
-    for (key, kind), item_id in taken.items():
-        if kind == FOLLOW_UP and key.startswith("ics:") and item_id:
-            every_step.setdefault(_series_key(key), set()).add(item_id)
-    for gone in _vanished_occurrences(session, items, pending, raw_keys, moment):
+    steps_of = _steps_by_uid(taken)
+    for gone in _vanished_occurrences(session, items, pending, taken, moment):
         # Deleted from the series (EXDATE: how Google writes a deleted occurrence) or the
         # series moved whole: its step stayed on a day with no meeting, overdue for ever, and
         # the series never had another (a hostile test). Taken off as a cancelled one is.
-        change = _take_off(session, gone, _taken_as_step(taken, gone), directory, moment,
+        change = _take_off(session, gone, _taken_as(taken, gone), directory, moment,
                            dry_run=dry_run)  # fmt: skip
         if change is not None:
             report.changed.append(change)
@@ -203,8 +199,9 @@ def capture(
         # is the same meeting), the latest step taken for that UID.
         steps, ledger_key = before, raw_keys.get((item.key, FOLLOW_UP), item.key)
         if single:
-            steps = {FOLLOW_UP: latest[uid][0]} if uid in latest else {}
-            ledger_key = latest[uid][1] if uid in latest else item.key
+            latest = max(steps_of[uid]) if uid in steps_of else None
+            steps = {FOLLOW_UP: latest[0]} if latest else {}
+            ledger_key = latest[1] if latest else item.key
         if item.cancelled:
             # Called off: its next step, still pending, goes (to the trash); a repeating
             # meeting's next occurrence then becomes its next step.
@@ -221,9 +218,9 @@ def capture(
         if kind == FOLLOW_UP and item.series:
             if item.series[:400] in next_of_series:
                 if kind in before:
-                    report.already += 1
-                    _follow_the_calendar(
-                        session, item, steps, directory, report, dry_run, ledger_key
+                    _seen_again(
+                        report,
+                        _follow_the_calendar(session, item, steps, directory, dry_run, ledger_key),
                     )
                 continue  # a repeating meeting: its next occurrence only is a next step
             # Marked before the ledger is asked: a next occurrence captured before is still
@@ -237,19 +234,21 @@ def capture(
             report.changed.append(back)
             continue
         if kind == FOLLOW_UP and single and _pending_step(session, steps) is not None:
-            report.already += 1
-            _follow_the_calendar(session, item, steps, directory, report, dry_run, ledger_key)
+            _seen_again(
+                report, _follow_the_calendar(session, item, steps, directory, dry_run, ledger_key)
+            )
             continue
-        if kind == FOLLOW_UP and single and uid in latest and (ledger_key, ACTIVITY) not in taken:
+        if kind == FOLLOW_UP and single and uid in steps_of and (ledger_key, ACTIVITY) not in taken:
             # Its step done or deleted by the rep, and the meeting never seen to happen: the
             # rep's word stands, moved or not (a moved meeting brought it back: a hostile
             # test). Seen to happen, a new time is a second meeting (an event reused).
             report.already += 1
             continue
         if kind in before:
-            report.already += 1
+            change = None
             if kind == FOLLOW_UP and not single:
-                _follow_the_calendar(session, item, steps, directory, report, dry_run, ledger_key)
+                change = _follow_the_calendar(session, item, steps, directory, dry_run, ledger_key)
+            _seen_again(report, change)
             continue
         if item.kind == EMAIL and item.start > moment:
             report.refused.append(f"{item.where}: dated {item.start:%Y-%m-%d %H:%M} UTC, after "
@@ -282,13 +281,13 @@ def capture(
         if not dry_run:
             # A meeting that happens once: every step taken for it (a desk from before it was
             # known by its UID may hold two); an occurrence: its own.
-            done = sorted(every_step.get(uid, ())) if single else []
+            done = sorted(step for step, _ in steps_of.get(uid, ())) if single else []
             if not single and FOLLOW_UP in steps:
                 done = [steps[FOLLOW_UP]]
             placed = _write(session, placed, done, moment)
         taken[(item.key, kind)] = placed.item_id or 0
         if single and kind == FOLLOW_UP:
-            latest[uid] = (placed.item_id or 0, item.key)
+            steps_of.setdefault(uid, []).append((placed.item_id or 0, item.key))
         report.added.append(placed)
     return report
 
@@ -378,17 +377,11 @@ def _series_key(key: str) -> str:
     return key.rpartition("/")[0] + "/"
 
 
-def _taken_as_step(taken: dict[tuple[str, str], int], item: Item) -> dict[str, int]:
-    """The ledger's next step for this very occurrence, if any."""
-    step = taken.get((item.key, FOLLOW_UP))
-    return {FOLLOW_UP: step} if step else {}
-
-
 def _vanished_occurrences(
     session: Session,
     items: list[Item],
     pending: dict[str, str],
-    raw_keys: dict[tuple[str, str], str],
+    taken: dict[tuple[str, str], int],
     moment: datetime,
 ) -> list[Item]:
     """The occurrences whose pending step a repeating meeting no longer has, as cancelled
@@ -415,12 +408,7 @@ def _vanished_occurrences(
         # before the range the calendar was exported for.
         if rid < min(rids) and start <= moment:
             continue
-        step_id = session.exec(
-            select(Captured.item_id).where(
-                Captured.source_key == raw_keys.get((step_key, FOLLOW_UP), step_key),
-                Captured.kind == FOLLOW_UP,
-            )
-        ).first()
+        step_id = taken.get((step_key, FOLLOW_UP))
         step = session.get(FollowUp, step_id) if step_id else None
         subject = step.note.removeprefix("Meeting: ") if step is not None else ""
         file = read[0].where.rpartition("#")[0] or read[0].where
@@ -438,15 +426,23 @@ def _vanished_occurrences(
     return gone
 
 
-def _latest_steps(taken: dict[tuple[str, str], int]) -> dict[str, tuple[int, str]]:
-    """The latest next step taken for each meeting UID: "ics:UID/" -> (the follow-up's id, its
-    ledger key, which holds the meeting's start as the calendar last had it)."""
-    found: dict[str, tuple[int, str]] = {}
+def _steps_by_uid(taken: dict[tuple[str, str], int]) -> dict[str, list[tuple[int, str]]]:
+    """The next steps taken for each meeting UID: "ics:UID/" -> (the follow-up's id, its
+    ledger key, which holds a one-off meeting's start as the calendar last had it); the
+    latest is the one with the highest id."""
+    found: dict[str, list[tuple[int, str]]] = {}
     for (key, kind), item_id in taken.items():
-        if kind == FOLLOW_UP and key.startswith("ics:"):
-            uid = _series_key(key)
-            found[uid] = max(found.get(uid, (0, "")), (item_id, key))
+        if kind == FOLLOW_UP and key.startswith("ics:") and item_id:
+            found.setdefault(_series_key(key), []).append((item_id, key))
     return found
+
+
+def _seen_again(report: CaptureReport, change: StepChanged | None) -> None:
+    """An item captured before: its step moved with the calendar, or counted as before."""
+    if change is not None:
+        report.changed.append(change)
+    else:
+        report.already += 1
 
 
 def _moved_in_the_calendar(item: Item, ledger_key: str) -> bool:
@@ -493,34 +489,32 @@ def _follow_the_calendar(
     item: Item,
     before: dict[str, int],
     directory: _Directory,
-    report: CaptureReport,
     dry_run: bool,
     ledger_key: str,
-) -> None:
+) -> StepChanged | None:
     """A meeting to come that was taken as a next step before, read again at another time:
     the calendar moved it, and the step follows (it stayed at the old time and went overdue,
     a hostile test). The calendar is the truth for a meeting's time."""
     step = _pending_step(session, before)
     if step is None:
-        return
+        return None
     if not _moved_in_the_calendar(item, ledger_key):
         if ledger_key.endswith("/") and not dry_run:
             _rekey(session, ledger_key, item.key)  # the start known from now on
-        return
+        return None
     when = _step_when(item)
     if (step.due_on, step.due_time) == when or step.deal_id not in directory.deals:
-        return
+        return None
     deal = directory.deals[step.deal_id]
     if deal.status == "lost":
-        return  # a step on a lost deal never shows; reopening it shows where it was
+        return None  # a step on a lost deal never shows; reopening it shows where it was
     change = StepChanged(item, deal, saved_id(step), (step.due_on, step.due_time))
     if not dry_run:
         step.due_on, step.due_time = when
         session.add(step)
         _rekey(session, ledger_key, _with_start(item))
         session.flush()
-    report.already -= 1
-    report.changed.append(change)
+    return change
 
 
 def _take_off(
@@ -589,18 +583,19 @@ def _back_on(
     step_id = steps.get(FOLLOW_UP)
     if not step_id or session.get(FollowUp, step_id) is not None:
         return None
+    from repdesk.services import trash
+
+    # Kept 30 days: an older entry is going, and restoring it would fail the capture.
     entry = session.exec(
         select(Trash)
-        .where(Trash.kind == "follow_up", Trash.item_id == step_id)
+        .where(
+            Trash.kind == "follow_up",
+            Trash.item_id == step_id,
+            Trash.deleted_at > moment - trash.RETENTION,
+        )
         .order_by(col(Trash.id).desc())
     ).first()
     if entry is None or not entry.label.endswith(f"({CANCELLED})"):
-        return None
-    from repdesk.services import trash
-
-    try:  # kept 30 days: an older entry is going, and restoring it would fail the capture
-        trash.get_entry(session=session, trash_id=saved_id(entry), now=moment)
-    except NotFound:
         return None
     deal = directory.deals.get(entry.deal_id)
     if deal is None or deal.status == "lost":
