@@ -549,11 +549,11 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             reason = printable(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
             reading.problems.append(f"{path}: its events cannot be read ({reason[:120]})")
             continue
-        repeating = _repeating_uids(calendar)
+        repeating, shared = _uids(calendar)
         singles_seen: set[str] = set()
         # Two events with one UID break the standard, and recurring-ical-events reads one of
         # them only: the other was dropped without a word (a hostile test).
-        for uid, count in _shared_uids(calendar, repeating).items():
+        for uid, count in shared.items():
             reading.problems.append(
                 f"{path}: {count} events share the UID {printable(uid)[:80]}; one of them is "
                 "read: a calendar gives each event a UID of its own"
@@ -574,26 +574,22 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             reading.items.append(item)
 
 
-def _shared_uids(calendar: Any, repeating: set[str]) -> dict[str, int]:
-    """UIDs that several events that happen once share, with how many share each."""
+def _uids(calendar: Any) -> tuple[set[str], dict[str, int]]:
+    """The UIDs of the calendar's repeating events (a rule, extra dates, or a moved
+    occurrence): each of their occurrences is an item of its own. Any other event is one item
+    whatever its time, so a meeting moved in the calendar is the same meeting. And the UIDs
+    several such events share, with how many share each."""
+    repeating: set[str] = set()
     counts: dict[str, int] = {}
     for event in calendar.walk("VEVENT"):
         uid = clean(str(event.get("UID", ""))).strip()
-        if uid and uid not in repeating:
-            counts[uid] = counts.get(uid, 0) + 1
-    return {uid: count for uid, count in counts.items() if count > 1}
-
-
-def _repeating_uids(calendar: Any) -> set[str]:
-    """The UIDs of the calendar's repeating events (a rule, extra dates, or a moved
-    occurrence): each of their occurrences is an item of its own. Any other event is one item
-    whatever its time, so a meeting moved in the calendar is the same meeting."""
-    found = set()
-    for event in calendar.walk("VEVENT"):
+        if not uid:
+            continue  # events without a UID are keyed by their start and summary
         if any(event.get(name) is not None for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
-            found.add(clean(str(event.get("UID", ""))).strip())
-    found.discard("")  # events without a UID are keyed by their start and summary
-    return found
+            repeating.add(uid)
+        counts[uid] = counts.get(uid, 0) + 1
+    shared = {uid: n for uid, n in counts.items() if n > 1 and uid not in repeating}
+    return repeating, shared
 
 
 def _unknown_zone(prop: Any) -> str:

@@ -181,8 +181,8 @@ def _refuse_a_lost_desk(path: Path) -> None:
     (found by a hostile test). A missing file with no backups beside it is a first start; an
     empty one, a creation cut short: both made (again). The backups are looked for where
     repdesk writes them (`backups/`, `backups/auto/`, either a link; the copies an upgrade
-    keeps beside the desk), as files that hold something; a folder that cannot be read may
-    hold them."""
+    keeps beside the desk), as copies of a desk; a folder that cannot be read may hold
+    them."""
     try:
         if path.stat().st_size != 0:
             return
@@ -260,11 +260,7 @@ def backups_of(path: Path) -> list[Backup]:
 
 
 def _deals_in(copy: Path) -> int | None:
-    try:
-        header = _describe_header(copy)
-    except DeskError:
-        return None
-    if header is None or header[0] != migrations.APPLICATION_ID:
+    if not _a_desk_copy(copy):
         return None
     # immutable: nothing is written or left beside the copy (no -wal, no -shm).
     uri = f"{copy.resolve().as_uri()}?immutable=1"
