@@ -49,6 +49,12 @@ def _event(uid: str, start: str, end: str, summary: str, *attendees: str, extra:
     )
 
 
+def _weekly(uid: str = "weekly@x", summary: str = "Weekly sync", extra: str = "") -> str:
+    """A meeting with Ana every Thursday at 09:00 UTC from 5 November, ten times."""
+    return _event(uid, ":20261105T090000Z", ":20261105T093000Z", summary, "ana@acme.example",
+                  extra="RRULE:FREQ=WEEKLY;COUNT=10\n" + extra)  # fmt: skip
+
+
 def _folder(tmp_path: Path) -> Path:
     """A folder of its own for the files (the test's desk home is in tmp_path too)."""
     folder = tmp_path / "files"
@@ -560,8 +566,7 @@ def test_a_moved_or_cancelled_occurrence_of_a_series_moves_or_passes_its_step(
 ) -> None:  # type: ignore[no-untyped-def]
     _desk(engine)
     cal = _folder(tmp_path) / "cal.ics"
-    weekly = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly sync",
-                    "ana@acme.example", extra="RRULE:FREQ=WEEKLY;COUNT=10\n")  # fmt: skip
+    weekly = _weekly()
     cal.write_text(_calendar(weekly))
     _capture_file(engine, cal)
     assert _steps(engine) == [("2026-11-26", "09:00:00")]
@@ -719,8 +724,7 @@ def test_a_step_the_rep_snoozed_stays_while_the_calendar_keeps_the_meeting(
     assert _steps(engine) == [("2026-12-02", "15:00:00")]
     assert _capture_file(engine, cal).changed == []
     # A repeating meeting's regular occurrence, snoozed, stays too.
-    weekly = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly",
-                    "ana@acme.example", extra="RRULE:FREQ=WEEKLY;COUNT=10\n")  # fmt: skip
+    weekly = _weekly("weekly@x", "Weekly")
     (cal.parent / "weekly.ics").write_text(_calendar(weekly))
     weekly_step = _capture_file(engine, cal.parent / "weekly.ics").added[-1].item_id
     with write_session(engine) as session:
@@ -734,14 +738,11 @@ def test_an_occurrence_deleted_from_its_series_takes_its_step_off(engine, tmp_pa
     the series never had another (a hostile test). So for a series moved whole."""
     _desk(engine)
     cal = _folder(tmp_path) / "cal.ics"
-    rule = "RRULE:FREQ=WEEKLY;COUNT=10\n"
-    weekly = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly sync",
-                    "ana@acme.example", extra=rule)  # fmt: skip
+    weekly = _weekly()
     cal.write_text(_calendar(weekly))
     _capture_file(engine, cal)
     assert _steps(engine) == [("2026-11-26", "09:00:00")]
-    without = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly sync",
-                     "ana@acme.example", extra=rule + "EXDATE:20261126T090000Z\n")  # fmt: skip
+    without = _weekly(extra="EXDATE:20261126T090000Z\n")
     cal.write_text(_calendar(without))
     report = _capture_file(engine, cal)
     assert [c.cancelled for c in report.changed] == [True]
@@ -817,8 +818,7 @@ def test_an_occurrence_moved_back_moves_its_step_back_and_a_snooze_on_it_stays(
 
     _desk(engine)
     cal = _folder(tmp_path) / "cal.ics"
-    weekly = _event("weekly@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly sync",
-                    "ana@acme.example", extra="RRULE:FREQ=WEEKLY;COUNT=10\n")  # fmt: skip
+    weekly = _weekly()
     moved = _event("weekly@x", ":20261127T150000Z", ":20261127T153000Z", "Weekly sync",
                    "ana@acme.example", extra="RECURRENCE-ID:20261126T090000Z\n")  # fmt: skip
     cal.write_text(_calendar(weekly))
@@ -912,8 +912,7 @@ def test_a_snooze_stays_on_an_occurrence_moved_before_its_first_capture_and_an_o
 
     _desk(engine)
     cal = _folder(tmp_path) / "cal.ics"
-    weekly = _event("w@x", ":20261105T090000Z", ":20261105T093000Z", "Weekly",
-                    "ana@acme.example", extra="RRULE:FREQ=WEEKLY;COUNT=10\n")  # fmt: skip
+    weekly = _weekly("w@x", "Weekly")
     moved = _event("w@x", ":20261127T150000Z", ":20261127T153000Z", "Weekly",
                    "ana@acme.example", extra="RECURRENCE-ID:20261126T090000Z\n")  # fmt: skip
     cal.write_text(_calendar(weekly, moved))
