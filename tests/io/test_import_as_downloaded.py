@@ -388,6 +388,84 @@ def test_deals_closed_after_today_come_in_as_the_crm_has_them_and_are_listed(
     assert "0 created, 0 updated, 3 unchanged" in ok("import", path)
 
 
+# ---------------------------------------------------------------- the CRM's forecast categories
+
+# Salesforce gives a deal its stage's forecast category unless the rep forecasts it otherwise:
+# here its Negotiation deals are "Best Case" (the desk's default there is commit), one of them
+# forecast "Pipeline" by the rep, another "Commit"; "Upside" is an org's own category.
+SALESFORCE_FORECASTS = (
+    "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate,ForecastCategoryName\n"
+    "0061,Nego 1,Negotiation/Review,100,2026-12-20,0,0,2026-10-02,Best Case\n"
+    "0062,Nego 2,Negotiation/Review,100,2026-12-20,0,0,2026-10-02,Best Case\n"
+    "0063,Nego held,Negotiation/Review,100,2026-12-20,0,0,2026-10-02,Pipeline\n"
+    "0064,Nego sure,Negotiation/Review,100,2026-12-20,0,0,2026-10-02,Commit\n"
+    "0065,Early,Prospecting,100,2026-12-20,0,0,2026-10-02,Pipeline\n"
+    "0066,Early bet,Prospecting,100,2026-12-20,0,0,2026-10-02,Best Case\n"
+    "0067,Odd,Prospecting,100,2026-12-20,0,0,2026-10-02,Upside\n"
+    "0068,Signed,Closed Won,100,2026-11-20,1,1,2026-10-02,Closed\n"
+)
+
+
+def test_a_crm_forecast_category_is_the_reps_call_only_where_the_rep_made_one(
+    home: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path, SALESFORCE_FORECASTS, "Opportunity.csv")
+    out = ok("import", path)
+    assert "Imported 8 deals" in out
+    call = {title: d["forecast_call"] for title, d in deals().items()}
+    # The rep's own calls, against their stage's category in the CRM: kept.
+    assert (call["Nego held"], call["Early bet"]) == ("pipeline", "best_case")
+    # The stage's category, the desk's default, a word repdesk does not know, a closed deal:
+    # no call, each deal follows its stage.
+    for title in ("Nego 1", "Nego 2", "Nego sure", "Early", "Odd", "Signed"):
+        assert call[title] is None, title
+    assert (
+        f"2 deals keep the CRM's forecast category as the rep's call, where it differs from "
+        f"their stage's default (best case 1, pipeline 1): {path}:4, {path}:7"
+    ) in out
+    assert (
+        "The CRM forecasts the open deals of a stage otherwise than the desk, and they follow "
+        "the desk: Negotiation best case (the desk: commit at 70%)"
+    ) in out
+    assert (
+        "ForecastCategoryName values that are no forecast category repdesk knows (commit, best "
+        "case, pipeline, omitted): those deals take their stage's default: 'Upside' (1 deal)"
+    ) in out
+    # The KPI pane's forecast: the rep's calls count where the rep put them.
+    figures = json.loads(ok("kpi", "--period", "2026-12", "--json"))
+    assert (figures["commit"], figures["best_case"], figures["pipeline"]) == (300, 100, 300)
+
+
+def test_a_re_import_keeps_a_call_made_on_the_desk_where_the_crm_follows_the_stage(
+    home: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path, SALESFORCE_FORECASTS, "Opportunity.csv")
+    ok("import", path)
+    early = deals()["Early"]
+    ok("deal", "set", early["id"], "--forecast", "commit")
+    assert "0 created, 0 updated, 8 unchanged" in ok("import", path)
+    assert deals()["Early"]["forecast_call"] == "commit"
+
+
+def test_hubspots_forecast_category_column_is_read(home: Path, tmp_path: Path) -> None:
+    # HubSpot writes its labels, or its internal values in an API export.
+    path = write(
+        tmp_path,
+        "Record ID,Deal Name,Deal Stage,Amount,Forecast category\n"
+        "1,Shown,appointmentscheduled,10,Pipeline\n"
+        "2,Shown 2,appointmentscheduled,10,Pipeline\n"
+        "6,Shown 3,appointmentscheduled,10,Pipeline\n"
+        "3,Bet,appointmentscheduled,10,Best case\n"
+        "4,Bet internal,appointmentscheduled,10,BEST_CASE\n"
+        "5,Left out,appointmentscheduled,10,Not forecasted\n",
+        "hubspot.csv",
+    )
+    ok("import", path)
+    call = {title: d["forecast_call"] for title, d in deals().items()}
+    assert call == {"Shown": None, "Shown 2": None, "Shown 3": None, "Bet": "best_case",
+                    "Bet internal": "best_case", "Left out": "omitted"}  # fmt: skip
+
+
 # ---------------------------------------------------------------- the file's own columns
 
 

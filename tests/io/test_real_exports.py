@@ -63,6 +63,11 @@ def test_salesforce_workshop(home: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert "Imported 50 deals" in out and "50 created" in out
     assert "Activities: 35 added" in out
     assert "15 deals closed before the CRM record was created (all created on 2024-01-22" in out
+    # Its org forecasts Negotiation as best case, which the desk's default makes commit.
+    assert (
+        "The CRM forecasts the open deals of a stage otherwise than the desk, and they follow "
+        "the desk: Negotiation best case (the desk: commit at 70%)"
+    ) in out
 
 
 def test_salesforce_migration_app_pack(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,6 +44,20 @@ def test_a_typed_category_is_read_in_the_forms_a_rep_types() -> None:
     assert forecast.parse_category("upside") is None
 
 
+def test_the_crms_forecast_words_are_read_as_their_categories() -> None:
+    # Salesforce's labels and API values ("Forecast" is its Commit), HubSpot's labels and
+    # internal values; a closed deal's category is no call; an org's own word is unknown.
+    for word, category in (
+        ("Commit", "commit"), ("Forecast", "commit"), ("COMMIT", "commit"),
+        ("Best Case", "best_case"), ("BestCase", "best_case"), ("BEST_CASE", "best_case"),
+        ("Pipeline", "pipeline"), ("Omitted", "omitted"), ("Not forecasted", "omitted"),
+        ("OMIT", "omitted"), ("Closed", forecast.CLOSED), ("Closed won", forecast.CLOSED),
+    ):  # fmt: skip
+        assert forecast.crm_category(word) == category, word
+    assert forecast.crm_category("Upside") is None
+    assert forecast.crm_category("auto") is None  # the rep's word, not a CRM's
+
+
 def test_nps_is_promoters_minus_detractors_of_those_who_answered() -> None:
     nps = Nps.of({10: 2, 9: 1, 8: 1, 6: 1, 0: 1})
     assert (nps.promoters, nps.passives, nps.detractors, nps.answered) == (3, 1, 2, 6)

@@ -61,6 +61,30 @@ def parse_category(text: str) -> str | None:
     return _TYPED.get(key)
 
 
+# The forecast categories of the CRMs' exports (Salesforce's ForecastCategoryName and its API
+# values, where "Forecast" is Commit; HubSpot's labels and internal values), keyed as
+# parse_category keys what the rep types. A closed deal's category is no call: CLOSED.
+CLOSED = "closed"
+_CRM_WORDS = {
+    "commit": COMMIT,
+    "forecast": COMMIT,
+    "bestcase": BEST_CASE,
+    "pipeline": PIPELINE,
+    "omitted": OMITTED,
+    "omit": OMITTED,
+    "notforecasted": OMITTED,
+    "closed": CLOSED,
+    "closedwon": CLOSED,
+    "closedlost": CLOSED,
+}
+
+
+def crm_category(text: str) -> str | None:
+    """A CRM's forecast category as stored, CLOSED for a closed deal's, None for a word
+    repdesk does not know (an org's own category)."""
+    return _CRM_WORDS.get("".join(ch for ch in text.strip().lower() if ch not in " -_"))
+
+
 def label(category_: str | None) -> str:
     """`best case`; "-" for no category (a closed deal)."""
     return LABELS.get(category_ or "", "-")

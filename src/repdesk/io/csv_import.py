@@ -125,6 +125,10 @@ class DealRow:
     # The rep's own forecast fields, from a file with their columns (repdesk's export): which
     # of formats.OWN_FORECAST_FIELDS it has, and their values (the model's column names).
     own: dict[str, Any] = field(default_factory=dict)
+    # The CRM's forecast category (Salesforce's ForecastCategoryName, HubSpot's Forecast
+    # category) as stored; the import keeps it as the rep's call where the stage's default
+    # differs.
+    crm_forecast: str | None = None
     nps_on: date | None = None
     account: str = ""  # the CRM's account id: company names and task links go through it
     # The other people a person cell names after the first ("Ana (ana@x); Bo (bo@x)", as
@@ -196,6 +200,13 @@ class ImportNotes:
     expected_before_created: list[tuple[str, date]] = field(default_factory=list)
     no_first_contact: list[str] = field(default_factory=list)  # FILE:LINE; taken as today
     long_calls: list[str] = field(default_factory=list)  # FILE:LINE; kept as a day's minutes
+    # The CRM's forecast calls kept where the stage's default differs: (FILE:LINE, category);
+    # and the categories repdesk does not know -> (their column, FILE:LINE of each).
+    crm_forecasts: list[tuple[str, str]] = field(default_factory=list)
+    unknown_forecasts: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # (stage, the category the CRM gives its open deals, the desk's default, the stage's
+    # probability) where the two categories differ.
+    stage_forecasts: list[tuple[str, str, str, int]] = field(default_factory=list)
     # FILE:LINE of amounts the file gives no currency for: in the desk's, said once.
     assumed_currency: list[str] = field(default_factory=list)
     date_forms: list[str] = field(default_factory=list)  # "FILE: dates read as ... (why)"
@@ -724,6 +735,7 @@ def _deal_row(
     # Only an ordering hint: one that does not read is left out, never a reason to refuse.
     row.stage_order = values.whole_number(cell.text("stage_order")[0])
     _own_forecast(row, cell, parsed)
+    _crm_forecast(row, cell, notes)
     for name in formats.DATE_FIELDS:
         text, column = cell.text(name)
         row.columns[name] = column if cell.has(name) else ""
@@ -765,6 +777,20 @@ def _own_forecast(row: DealRow, cell: _CellReader, parsed: Callable[..., Any]) -
         row.own["nps"] = score if isinstance(score, int) else None
     if cell.has("nps_on"):
         row.own["nps_on"] = None  # the date loop fills it in (row.nps_on)
+
+
+def _crm_forecast(row: DealRow, cell: _CellReader, notes: ImportNotes) -> None:
+    """The CRM's forecast category: never a reason to refuse a row (descriptive, like the
+    segment); a word repdesk does not know leaves the deal to its stage's default, and is
+    named in the summary."""
+    text, column = cell.text("crm_forecast")
+    if not text:
+        return
+    call = forecast.crm_category(text)
+    if call is None:
+        notes.unknown_forecasts.setdefault(text, (column, []))[1].append(cell.where)
+    elif call != forecast.CLOSED:
+        row.crm_forecast = call
 
 
 def _status(

@@ -188,6 +188,7 @@ HUBSPOT = Format(
         close_date=["Close Date"],
         lost_reason=["Closed Lost Reason"],
         probability=["Deal probability"],
+        crm_forecast=["Forecast category"],
     ),
     id_prefix="hubspot",
     # HubSpot's default sales pipeline, by label and by internal id.
@@ -249,6 +250,7 @@ SALESFORCE_OPPORTUNITY = Format(
         close_date=["CloseDate"],
         lost_reason=["Loss_Reason__c"],
         probability=["Probability"],
+        crm_forecast=["ForecastCategoryName", "ForecastCategory"],
         stage_order=["StageSortOrder"],
         account=["AccountId"],
     ),
@@ -281,6 +283,7 @@ SALESFORCE_REPORT = Format(
         close_date=["Close Date"],
         lost_reason=["Loss Reason"],
         probability=["Probability (%)", "Probability"],
+        crm_forecast=["Forecast Category"],
     ),
     id_prefix="salesforce",
     stages=_SALESFORCE_STAGES,

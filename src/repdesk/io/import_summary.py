@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Collection
 from datetime import date
 
+from repdesk.core import forecast
 from repdesk.core.kpi import rates_to_add
 from repdesk.core.quantities import MAX_MINUTES
 from repdesk.core.text import printable
@@ -64,6 +65,46 @@ def summary_lines(
         lines.append(
             f"{' and '.join(columns)} values kept as they are, each a segment of its own "
             f"(not new or existing): {listed}"
+        )
+    if notes.crm_forecasts:
+        per_call = Counter(call for _, call in notes.crm_forecasts)
+        counted = ", ".join(
+            f"{forecast.label(call)} {per_call[call]:,}"
+            for call in forecast.CATEGORIES
+            if per_call[call]
+        )
+        wheres = [where for where, _ in notes.crm_forecasts]
+        verb = "would keep" if dry_run else "keep"
+        lines.append(
+            f"{_deals(len(wheres))} {verb} the CRM's forecast category as the rep's call, where "
+            f"it differs from their stage's default ({counted}): {_first(wheres)}"
+        )
+    if notes.stage_forecasts:
+        differ = ", ".join(
+            f"{printable(stage)} {forecast.label(theirs)} (the desk: {forecast.label(ours)} at "
+            f"{chance}%)"
+            for stage, theirs, ours, chance in notes.stage_forecasts
+        )
+        many = len(notes.stage_forecasts)
+        lines.append(
+            f"The CRM forecasts the open deals of {f'{many} stages' if many > 1 else 'a stage'} "
+            f"otherwise than the desk, and they follow the desk: {differ}; `repdesk stage set "
+            "STAGE --probability N` moves a stage's default, `repdesk deal set DEAL --forecast "
+            "CATEGORY` one deal's"
+        )
+    if notes.unknown_forecasts:
+        columns = sorted({column for column, _ in notes.unknown_forecasts.values()})
+        unknown = sorted(
+            notes.unknown_forecasts.items(), key=lambda item: (-len(item[1][1]), item[0])
+        )
+        listed = ", ".join(
+            f"{printable(value)!r} ({_deals(len(wheres))})" for value, (_, wheres) in unknown[:KEPT]
+        )
+        if len(unknown) > KEPT:
+            listed += f" and {len(unknown) - KEPT:,} more"
+        lines.append(
+            f"{' and '.join(columns)} values that are no forecast category repdesk knows (commit, "
+            f"best case, pipeline, omitted): those deals take their stage's default: {listed}"
         )
     if notes.future_closes:
         wheres = [where for where, _ in notes.future_closes]

@@ -533,6 +533,7 @@ def _targets(
     first_open = stages.first("open")
     targets = []
     notes.today = today
+    stage_calls = _stage_forecasts(rows, resolved, stages, notes)
     for row in rows:
         if normalise(row.stage) not in resolved:
             continue  # an unknown stage: reported once for all its rows
@@ -615,6 +616,8 @@ def _targets(
         final = entry if status == "open" else stages.first(status)
         target = _Target(row, values, saved_id(entry), saved_id(final))
         target.own = dict(row.own)
+        if status == "open" and row.crm_forecast and "forecast" not in target.own:
+            _take_crm_forecast(target, stage_calls, notes)
         if status != "won" or target.own.get("nps") is None:
             # A score is a won customer's: on another deal (a file edited by hand) it is no one's.
             target.own.pop("nps", None)
@@ -623,6 +626,55 @@ def _targets(
             target.own["nps_on"] = row.nps_on
         targets.append(target)
     return targets
+
+
+def _stage_forecasts(
+    rows: list[DealRow], resolved: dict[str, Stage | None], stages: _Stages, notes: ImportNotes
+) -> dict[int, tuple[str | None, str]]:
+    """The forecast category the CRM gives each desk stage's open deals (the most common in
+    the file: Salesforce gives a deal its stage's category unless the rep forecasts it
+    otherwise), beside the desk's default for the stage, by the stage's id. Where the two
+    differ the stage is named in the summary: the desk's stages keep their own probabilities,
+    and no deal becomes a call for its stage's sake (it would stay in the category when the
+    deal moves on)."""
+    found: dict[int, Counter[str]] = {}
+    by_id: dict[int, Stage] = {}
+    for row in rows:
+        stage = resolved.get(normalise(row.stage))
+        is_open = stage is not None and stage.kind == "open" and row.status in (None, "open")
+        if row.crm_forecast and stage is not None and is_open:
+            by_id[saved_id(stage)] = stage
+            found.setdefault(saved_id(stage), Counter())[row.crm_forecast] += 1
+    calls: dict[int, tuple[str | None, str]] = {}
+    place = {saved_id(stage): i for i, stage in enumerate(stages.open_order)}
+    for stage_id, counted in sorted(found.items(), key=lambda item: place.get(item[0], 0)):
+        chance = stages.probabilities.get(stage_id, by_id[stage_id].probability)
+        ours = forecast.default_category(chance)
+        (theirs, most), *runner_up = counted.most_common(2)
+        if runner_up and runner_up[0][1] == most:
+            # No category the stage's deals mostly have: each is its own (unless the desk's).
+            calls[stage_id] = (None, ours)
+            continue
+        calls[stage_id] = (theirs, ours)
+        if theirs != ours:
+            notes.stage_forecasts.append((by_id[stage_id].name, theirs, ours, chance))
+    return calls
+
+
+def _take_crm_forecast(
+    target: _Target, stage_calls: dict[int, tuple[str | None, str]], notes: ImportNotes
+) -> None:
+    """The CRM's forecast category, as the rep's call where it is not the one the CRM gives
+    the deal's stage and not the desk's default for the deal either. Otherwise it says
+    nothing: a new deal follows its stage, and a call the rep made on the desk stays."""
+    theirs, ours = stage_calls.get(target.entry_stage_id, (None, None))
+    own = target.own.get("probability")
+    if isinstance(own, int):
+        ours = forecast.default_category(own)
+    call = target.row.crm_forecast
+    if call is not None and call != theirs and call != ours:
+        target.own["forecast"] = call
+        notes.crm_forecasts.append((target.row.where, call))
 
 
 def _column(row: DealRow, *names: str) -> str:
