@@ -62,14 +62,34 @@ async def test_c_a_digit_the_date_and_enter_log_a_call_with_its_next_step(
         shown = str(screen.query_one(".field-picks").render())
         assert "1 connected  2 left voicemail  3 no answer" in shown
         await pilot.press("2")
-        # The digit picked the outcome and the cursor is in the next step.
+        # The digit picked the outcome and stays, as a typed value does: tab goes on (going on
+        # by itself, "2, tab" put every later value one field late: a new-user trial).
         assert screen.raw_values()["outcome"] == "left voicemail"
+        assert screen.focused is screen.query_one("#field-outcome")
+        await pilot.press("tab")
         assert screen.focused is screen.query_one("#field-next")
         await pilot.press(*"mon 10:00", "enter")
         await until(pilot, lambda: app.screen is app.board)
     assert db(home, CALLS) == [(calls + 1,)]
     assert db(home, LAST_CALL) == [("left voicemail",)]
     assert ("2026-11-23", "10:00:00.000000", "") in next_step(home)
+
+
+async def test_a_digit_then_tab_puts_each_later_value_in_its_own_field(
+    app: RepdeskApp, home: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await board(pilot)
+        await pilot.press("c")
+        screen = await form(pilot)
+        await pilot.press("1", "tab", *"mon 10:00", "tab", *"Send the draft", "tab", *"25")
+        values = screen.raw_values()
+        assert (values["outcome"], values["next"], values["next_note"], values["minutes"]) == (
+            "connected", "mon 10:00", "Send the draft", "25")  # fmt: skip
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is app.board)
+    assert db(home, LAST_CALL) == [("connected",)]
+    assert ("2026-11-23", "10:00:00.000000", "Send the draft") in next_step(home)
 
 
 async def test_digits_type_once_the_outcome_holds_text(app: RepdeskApp, home: Path) -> None:
@@ -127,7 +147,7 @@ async def test_the_done_form_on_the_queues_takes_a_digit_and_the_suggestion(
         await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
         await pilot.press("space")  # Overdue: Fleet tracking rollout
         screen = await form(pilot)
-        await pilot.press("4")
+        await pilot.press("4", "tab")
         assert screen.raw_values()["outcome"] == "meeting booked"
         assert screen.focused is screen.query_one("#field-next")
         # The next step's default is selected: typing replaces it.

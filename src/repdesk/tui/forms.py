@@ -96,7 +96,8 @@ class FieldInput(Input):
     shift+tab, →, enter and leaving the field take it: `co` then tab is "connected", never "co".
     `delete` at the end drops it, to keep exactly what was typed (a new lost reason that is the
     start of an earlier one). With `picks`, a digit typed in the empty field picks that value and
-    goes on to the next field; once the field holds text, digits type (`called 2x`).
+    stays, as a typed value does: tab goes on (it went on by itself, and "1, tab" then put each
+    later value one field late: a new-user trial); once the field holds text, digits type.
     """
 
     BINDINGS = [
@@ -169,7 +170,7 @@ class FieldInput(Input):
                 event.stop()
                 event.prevent_default()
                 self.value = self.picks[index]
-                self.screen.focus_next()
+                self.cursor_position = len(self.value)
 
     def _on_blur(self, event: events.Blur) -> None:
         self.take_suggestion()  # left with the mouse: what was shown is what stays
