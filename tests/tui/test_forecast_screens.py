@@ -227,6 +227,35 @@ async def test_a_commitment_on_no_deal_says_so_under_the_deal_at_80x24(
         assert db(home, "SELECT count(*) FROM commitment") == [(0,)]
 
 
+async def test_a_deal_typed_as_the_start_of_several_is_never_taken_as_the_first(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: "Bryan-Brown" then tab took the first of four deals it starts, and
+    the commitment stood on a deal the rep did not mean; the shell refuses the same text."""
+    from tests.shell import ok
+
+    ok("--home", home, "deal", "add", "Fleet tracking phase 2", "--value", "100")
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(pilot)
+        await pilot.press("5")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.page)
+        await pilot.press("C")
+        screen = await form(pilot)
+        await pilot.press(*"Fleet", "tab")
+        assert screen.raw_values()["deal"] == "Fleet"  # nothing completed
+        await pilot.press(*"sign", "enter")
+        await until(pilot, lambda: "matches several deals" in text_of(screen, "#error-deal"))
+        assert "Fleet tracking rollout" in text_of(screen, "#error-deal")
+        assert db(home, "SELECT count(*) FROM commitment") == [(0,)]
+        # The refused field has the cursor: typed further, it is one deal's, and completes.
+        assert screen.focused is screen.query_one("#field-deal")
+        await pilot.press("end", *" tracking r", "tab")
+        assert screen.raw_values()["deal"] == "Fleet tracking rollout"
+        await saved(pilot)
+    fleet = deal_id(home, "Fleet tracking rollout")
+    assert db(home, "SELECT deal_id, text FROM commitment") == [(fleet, "sign")]
+
+
 def test_the_commitments_of_the_two_weeks_line_up() -> None:
     # "this week ? open    #229" above "week before ✗ missed  #212" (a new user's trial).
     from repdesk.tui.screens.review import commitment_prompt

@@ -722,7 +722,7 @@ def commitment_form(desk: DeskGateway, *, week: Any) -> FormScreen:
 
     titles = desk.read_now(lambda s: [d.title for d in deals.list_deals(session=s, status="open")])
     fields = [
-        FieldSpec("deal", "Deal", required=True, suggestions=titles,
+        FieldSpec("deal", "Deal", required=True, suggestions=titles, only_one=True,
                   placeholder="its id, title or company", aliases=("DEAL",)),
         FieldSpec("text", "What will happen", required=True,
                   placeholder="e.g. signed order form back", aliases=("commitment",)),

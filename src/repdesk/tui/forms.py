@@ -46,6 +46,9 @@ class FieldSpec:
     kind: str = "text"  # text | select | area
     options: Sequence[tuple[str, str]] = ()  # (label, value) for a select
     suggestions: Sequence[str] = ()  # completions for a text field (tab, → or enter take it)
+    # Suggest only where what is typed starts one suggestion alone: a deal field, where taking
+    # the first of several deals that start so put a commitment on the wrong deal.
+    only_one: bool = False
     picks: Sequence[str] = ()  # a digit typed in the empty field picks one (1 is the first)
     placeholder: str = ""
     required: bool = False
@@ -111,10 +114,12 @@ class FieldInput(Input):
         *,
         suggestions: Sequence[str] = (),
         picks: Sequence[str] = (),
+        only_one: bool = False,
         **kwargs: Any,
     ) -> None:
         self.suggestions = list(suggestions)
         self.picks = tuple(picks)
+        self.only_one = only_one
         self.dropped = False  # `delete` dropped the suggestion for what is typed now
         super().__init__(value, **kwargs)
 
@@ -125,7 +130,11 @@ class FieldInput(Input):
         folded = value.casefold()
         if any(s.casefold() == folded for s in self.suggestions):
             return ""
-        return next((s for s in self.suggestions if s.casefold().startswith(folded)), "")
+        starting = (s for s in self.suggestions if s.casefold().startswith(folded))
+        first = next(starting, "")
+        if self.only_one and next(starting, None) is not None:
+            return ""  # several start so: saving says which, with their ids
+        return first
 
     def _watch_value(self, value: str) -> None:
         super()._watch_value(value)
@@ -311,6 +320,7 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
             spec.value,
             suggestions=[printable(s) for s in spec.suggestions],
             picks=spec.picks,
+            only_one=spec.only_one,
             placeholder=spec.placeholder,
             highlighter=_ShownSafely(),
             id=ident,
