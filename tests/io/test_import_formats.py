@@ -103,8 +103,14 @@ def test_salesforce_objects_with_accounts_and_tasks(home: Path) -> None:
     assert "as a Salesforce Opportunity export (API field names): 50 rows" in out
     assert "as a Salesforce Task export (activities): 75 rows" in out
     assert "50 created" in out
-    # 35 tasks name an account with opportunities; 40 hang on contacts only.
-    assert "Activities: 35 added, 0 already on the desk; 40 left out" in out
+    # 35 tasks name an account with opportunities; 40 hang on contacts only. Every one is
+    # "Not Started": a to-do, so a next step (as done activities they were touches that never
+    # happened: a new-user trial).
+    assert (
+        "Activities: open tasks as next steps, not as things done: 35 added (35 overdue), 0 "
+        "already on the desk; 40 left out"
+    ) in out
+    assert "Overdue (35)" in ok("today")
     found = deals()
     assert len(found) == 50
     # A quoted comma in the name; the company comes from Account.csv.
@@ -117,7 +123,44 @@ def test_salesforce_objects_with_accounts_and_tasks(home: Path) -> None:
     statuses = [d["status"] for d in found.values()]
     assert (statuses.count("won"), statuses.count("lost")) == (12, 3)
     again = ok("import", *files, "--stage-map", "Discovery=Qualified")
-    assert "50 unchanged" in again and "0 added, 35 already on the desk" in again
+    assert "50 unchanged" in again and "0 added (0 overdue), 35 already on the desk" in again
+
+
+def test_a_salesforce_tasks_status_says_whether_it_happened_or_is_still_to_do(
+    home: Path, tmp_path: Path
+) -> None:
+    deals_file = tmp_path / "Opportunity.csv"
+    deals_file.write_text(
+        "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,Open one,Prospecting,100,2026-12-20,0,0,2026-10-02\n"
+        "0062,Lost one,Closed Lost,100,2026-11-02,1,0,2026-10-02\n",
+        encoding="utf-8",
+    )
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text(
+        "Id,WhatId,Subject,ActivityDate,Status,IsClosed,TaskSubtype\n"
+        "00T1,0061,Intro call,2026-11-02,Completed,,Call\n"
+        "00T2,0061,Send pricing,2026-11-18,In Progress,,Task\n"
+        "00T3,0061,Book the demo,2026-12-04,Not Started,,Task\n"
+        "00T4,0061,Checked in,2026-11-10,Waiting on someone else,1,Task\n"
+        "00T5,0062,Win back,2026-12-10,Not Started,,Task\n",
+        encoding="utf-8",
+    )
+    out = ok("import", deals_file, tasks)
+    assert (
+        "Activities: 2 added, 0 already on the desk; open tasks as next steps, not as things "
+        f"done: 2 added (1 overdue), 0 already on the desk; 1 open tasks on lost deals left "
+        f"out, where a next step never shows (first: {tasks}:6)"
+    ) in out
+    shown = json.loads(ok("deal", "show", "Open one", "--json"))
+    assert sorted((a["kind"], a["text"]) for a in shown["recent_activities"]) == [
+        ("call", "Intro call"), ("note", "Checked in")]  # fmt: skip
+    steps = [(f["due_on"], f["note"]) for f in shown["follow_ups"]]
+    assert steps == [("2026-11-18", "Send pricing"), ("2026-12-04", "Book the demo")]
+    # Again: nothing twice, and a step the rep completed is not brought back.
+    ok("follow-up", "done", str(shown["follow_ups"][0]["id"]), "--outcome", "sent")
+    again = ok("import", deals_file, tasks)
+    assert "0 added (0 overdue), 2 already on the desk" in again
 
 
 def test_tasks_link_to_deals_imported_before(home: Path) -> None:

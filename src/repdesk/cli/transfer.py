@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repdesk import settings as settings_mod
 from repdesk.cli import shell
@@ -17,6 +17,9 @@ from repdesk.core import clock
 from repdesk.core.errors import DeskError, RepdeskError
 from repdesk.core.text import printable
 from repdesk.storage import desk_file
+
+if TYPE_CHECKING:
+    from repdesk.services.transfer import Outcome
 
 
 def _pairs(values: list[str], flag: str, *, split_last: bool) -> list[tuple[str, str]]:
@@ -149,18 +152,7 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
         verb = "Would add" if args.dry_run else "Added"
         shell.out(f"{verb} stages: {', '.join(printable(s) for s in outcome.new_stages)}")
     if plan.activities:
-        verb = "would add" if args.dry_run else "added"
-        line = (
-            f"Activities: {outcome.activities_added:,} {verb}, "
-            f"{outcome.activities_present:,} already on the desk"
-        )
-        if outcome.activities_unlinked:
-            first = ", ".join(outcome.activities_unlinked[:3])
-            line += (
-                f"; {len(outcome.activities_unlinked):,} left out, linked to no opportunity "
-                f"or account of these deals (first: {first})"
-            )
-        shell.out(line)
+        shell.out(_activities_line(outcome, dry_run=args.dry_run))
     if outcome.more_people:
         who = "person" if outcome.more_people == 1 else "people"
         shell.out(
@@ -506,3 +498,34 @@ def commands() -> list[Command]:
             _restore_arguments,
         ),
     ]
+
+
+def _activities_line(outcome: Outcome, *, dry_run: bool) -> str:
+    """What became of a task file's rows: done ones as activities, open ones (to-dos) as next
+    steps, and those left out, with where."""
+    verb = "would add" if dry_run else "added"
+    steps = outcome.steps_added + outcome.steps_present + len(outcome.steps_on_lost)
+    parts = []
+    if outcome.activities_added or outcome.activities_present or not steps:
+        parts.append(
+            f"{outcome.activities_added:,} {verb}, {outcome.activities_present:,} already on "
+            "the desk"
+        )
+    if steps:
+        parts.append(
+            f"open tasks as next steps, not as things done: {outcome.steps_added:,} {verb} "
+            f"({outcome.steps_overdue:,} overdue), {outcome.steps_present:,} already on the desk"
+        )
+    if outcome.steps_on_lost:
+        first = ", ".join(outcome.steps_on_lost[:3])
+        parts.append(
+            f"{len(outcome.steps_on_lost):,} open tasks on lost deals left out, where a next "
+            f"step never shows (first: {first})"
+        )
+    if outcome.activities_unlinked:
+        first = ", ".join(outcome.activities_unlinked[:3])
+        parts.append(
+            f"{len(outcome.activities_unlinked):,} left out, linked to no opportunity or account "
+            f"of these deals (first: {first})"
+        )
+    return "Activities: " + "; ".join(parts)

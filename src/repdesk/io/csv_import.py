@@ -150,6 +150,14 @@ class ActivityRow:
     outcome: str = ""
     minutes: int | None = None
     text: str = ""
+    # A to-do the CRM has still open (Salesforce's Status "Not Started", IsClosed false): a
+    # next step due on `at`'s day, not something that happened.
+    still_open: bool = False
+
+
+# Salesforce's closed task statuses (its default picklist's; an org may add its own, which
+# the IsClosed column then tells).
+_DONE_STATUSES = frozenset({"completed", "complete", "done", "closed"})
 
 
 @dataclass
@@ -875,6 +883,7 @@ def _activity_row(
         problems.add(cell.where, column, text, exc.expected)
     subject, description = cell.text("subject")[0], cell.text("description")[0]
     links = tuple(link for link in (cell.text("what")[0], cell.text("account")[0]) if link)
+    still_open = _still_open(cell, problems)
     if problems.total != before or at is None:
         return None
     return ActivityRow(
@@ -886,7 +895,22 @@ def _activity_row(
         outcome=cell.text("disposition")[0],
         minutes=minutes,
         text=" — ".join(part for part in (subject, description) if part),
+        still_open=still_open,
     )
+
+
+def _still_open(cell: _CellReader, problems: Problems) -> bool:
+    """A task still to do: IsClosed false where the file has it, else a status other than a
+    closed one; a file with neither (a call log) holds what happened."""
+    closed, column = cell.text("is_closed")
+    if closed:
+        try:
+            return not values.parse_flag(closed)
+        except values.CellError as exc:
+            problems.add(cell.where, column, closed, exc.expected)
+            return False
+    status = cell.text("status")[0]
+    return bool(status) and status.strip().casefold() not in _DONE_STATUSES
 
 
 def _split(text: str) -> tuple[str, ...]:

@@ -308,6 +308,8 @@ SALESFORCE_TASK = Format(
         call_type=["CallType"],
         seconds=["CallDurationInSeconds"],
         disposition=["CallDisposition"],
+        is_closed=["IsClosed"],
+        status=["Status"],
     ),
     id_prefix="salesforce",
     naive_utc=frozenset({"created"}),  # ActivityDate is a day

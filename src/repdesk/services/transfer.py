@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session, SQLModel, col
 
-from repdesk.core import forecast
+from repdesk.core import clock, forecast
 from repdesk.core.domain import row_id
 from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.reach import check_address
@@ -41,6 +41,7 @@ from repdesk.storage.models import (
     Activity,
     CloseDateChange,
     Deal,
+    FollowUp,
     ForecastChange,
     Stage,
     StageChange,
@@ -65,6 +66,12 @@ class Outcome:
     activities_added: int = 0
     activities_present: int = 0
     activities_unlinked: list[str] = field(default_factory=list)  # FILE:LINE of each
+    # A CRM's open tasks (to-dos) come in as next steps: added, already there, and FILE:LINE of
+    # those on a lost deal (a next step there never shows: left out).
+    steps_added: int = 0
+    steps_overdue: int = 0
+    steps_present: int = 0
+    steps_on_lost: list[str] = field(default_factory=list)
     people_added: int = 0  # contacts from a people export, new to the desk
     people_present: int = 0  # ... already on it (same address, or same name at the company)
     roles_added: int = 0  # contacts put on deals from a contact-role export
@@ -979,12 +986,16 @@ def _activity_links(
     found_ids = list(wanted)
     for start in range(0, len(found_ids), CHUNK):
         chunk = found_ids[start : start + CHUNK]
-        query = select(table.c.id, table.c.source_id, table.c.closed_on, table.c.expected_close)
-        for deal_id, source_id, closed_on, expected in session.execute(
+        query = select(
+            table.c.id, table.c.source_id, table.c.closed_on, table.c.expected_close,
+            table.c.status,
+        )  # fmt: skip
+        for deal_id, source_id, closed_on, expected, status in session.execute(
             query.where(table.c.source_id.in_(chunk))
         ):
             row = DealRow(where="", source_id=source_id, title="")
-            values = {"id": deal_id, "closed_on": closed_on, "expected_close": expected}
+            values = {"id": deal_id, "closed_on": closed_on, "expected_close": expected,
+                      "status": status}  # fmt: skip
             links[source_id.partition(":")[2]] = [_Target(row, values, 0, 0)]
     return links
 
@@ -1014,6 +1025,7 @@ def _count_activities(
     if not activities:
         return
     placed: list[tuple[ActivityRow, _Target]] = []
+    steps: list[tuple[ActivityRow, _Target]] = []
     for activity in activities:
         target = None
         for link in activity.links:
@@ -1024,8 +1036,11 @@ def _count_activities(
                 break
         if target is None:
             outcome.activities_unlinked.append(activity.where)
+        elif activity.still_open:
+            steps.append((activity, target))
         else:
             placed.append((activity, target))
+    _count_steps(session, steps, outcome, write=write, now=now)
     deal_ids = {t.values["id"] for _, t in placed if "id" in t.values}
     present: set[tuple[Any, ...]] = set()
     table = table_of(Activity)
@@ -1062,3 +1077,45 @@ def _count_activities(
         result = session.execute(insert(table).returning(table.c.id), rows)
         # Core statements go around the session's flush: tell the sync outbox directly.
         outbox.enqueue(session, "activity", result.scalars().all())
+
+
+def _count_steps(
+    session: Session,
+    steps: list[tuple[ActivityRow, _Target]],
+    outcome: Outcome,
+    *,
+    write: bool,
+    now: datetime,
+) -> None:
+    """A CRM's open tasks as next steps, due on their day (overdue where it has passed): as
+    done activities they were touches that never happened, and the queues had no to-do of
+    them (a new-user trial). One already on its deal (same day and note) is not added again,
+    done or not: a re-import does not bring back a step the rep completed."""
+    if not steps:
+        return
+    table = table_of(FollowUp)
+    ids = list({t.values["id"] for _, t in steps if "id" in t.values})
+    present: set[tuple[Any, ...]] = set()
+    for start in range(0, len(ids), CHUNK):
+        query = select(table.c.deal_id, table.c.due_on, table.c.note)
+        present.update(
+            tuple(r)
+            for r in session.execute(query.where(table.c.deal_id.in_(ids[start : start + CHUNK])))
+        )
+    today = clock.local_date(now)
+    rows = []
+    for task, target in steps:
+        if target.values.get("status") == "lost":
+            outcome.steps_on_lost.append(task.where)
+            continue
+        key = (target.values.get("id"), clock.local_date(task.at), task.text)
+        if key in present:
+            outcome.steps_present += 1
+            continue
+        present.add(key)
+        outcome.steps_added += 1
+        outcome.steps_overdue += key[1] < today
+        rows.append({"deal_id": key[0], "due_on": key[1], "note": task.text, "created_at": now})
+    if write and rows:
+        result = session.execute(insert(table).returning(table.c.id), rows)
+        outbox.enqueue(session, "follow_up", result.scalars().all())
