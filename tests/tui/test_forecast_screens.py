@@ -256,6 +256,38 @@ async def test_a_deal_typed_as_the_start_of_several_is_never_taken_as_the_first(
     assert db(home, "SELECT deal_id, text FROM commitment") == [(fleet, "sign")]
 
 
+async def test_a_mark_and_a_drop_are_undone_by_u_and_so_is_the_commitment_before_them(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A hostile test: `+` then `u` said the commitment "was changed since (by another
+    program?)", and a dropped commitment could not be brought back."""
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(pilot)
+        await pilot.press("5")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.page)
+        await pilot.press("C")
+        await form(pilot)
+        await pilot.press(*"Fleet tracking rollout", "tab", *"pilot signed", "enter")
+        mine = "SELECT text, outcome FROM commitment WHERE text = 'pilot signed'"
+        await until(pilot, lambda: db(home, mine) == [("pilot signed", None)])
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        options = screen.query_one("#review-commitments", OptionList)
+        await until(pilot, lambda: options.option_count == 1)
+        options.highlighted = 0
+        await pilot.press("plus")
+        await until(pilot, lambda: db(home, mine) == [("pilot signed", "kept")])
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, mine) == [("pilot signed", None)])
+        await pilot.press("D")
+        await until(pilot, lambda: db(home, mine) == [])
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, mine) == [("pilot signed", None)])
+        await pilot.press("u")  # the commitment itself, made before the mark and the drop
+        await until(pilot, lambda: db(home, mine) == [])
+        assert not any("another program" in str(n.message) for n in app._notifications)
+
+
 def test_the_commitments_of_the_two_weeks_line_up() -> None:
     # "this week ? open    #229" above "week before ✗ missed  #212" (a new user's trial).
     from repdesk.tui.screens.review import commitment_prompt

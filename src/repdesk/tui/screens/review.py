@@ -26,6 +26,7 @@ from repdesk.services.review import CommitmentLine, ReviewPage
 from repdesk.tui import actions
 from repdesk.tui.lifecycle import can_show
 from repdesk.tui.screens.base import DeskScreen
+from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.pick_list import PickList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
@@ -237,32 +238,44 @@ class ReviewScreen(DeskScreen):
         if commitment is None:
             return
         week_start = self.desk.settings.week_start_index
-        problem = await self.desk.write_or_explain(
+        done = await self._write_undoably(
             lambda s: review.mark_commitment(
                 session=s, commitment_id=commitment.id, outcome=outcome, week_start=week_start
-            )
+            ),
+            f"mark of the commitment '{printable(commitment.text)}' as {outcome}",
+            commitment,
         )
-        if problem is not None:
-            self.notify(problem, severity="warning", timeout=8)
-            return
-        self.notify(f"Marked {outcome}: {printable(commitment.text)}")
-        self.reload()
+        if done:
+            self.notify(f"Marked {outcome}: {printable(commitment.text)} · u undoes")
 
     async def action_delete(self) -> None:
         commitment = self.highlighted()
         if commitment is None:
             return
         week_start = self.desk.settings.week_start_index
-        problem = await self.desk.write_or_explain(
+        done = await self._write_undoably(
             lambda s: review.drop_commitment(
                 session=s, commitment_id=commitment.id, week_start=week_start
-            )
+            ),
+            f"drop of the commitment '{printable(commitment.text)}'",
+            commitment,
         )
-        if problem is not None:
-            self.notify(problem, severity="warning", timeout=8)
-            return
-        self.notify(f"Dropped: {printable(commitment.text)}")
+        if done:
+            self.notify(f"Dropped: {printable(commitment.text)} · u undoes")
+
+    async def _write_undoably(self, fn: Any, description: str, commitment: CommitmentLine) -> bool:
+        """Write, and let `u` take it back: a mark or a drop was the app's one write `u` could
+        not undo, and undoing the commitment made just before then blamed "another program"
+        (a hostile test)."""
+        try:
+            _, changes = await self.desk.write_recorded(fn)
+        except Exception as exc:
+            if can_show(self):
+                self.notify(self.desk.explain(exc), severity="warning", timeout=8)
+            return False
+        self.app.remember_undo(undo_of(description, commitment.deal_id, changes))
         self.reload()
+        return True
 
     def action_back(self) -> None:
         self.app.action_board()
