@@ -365,6 +365,40 @@ async def test_the_stages_screen_shapes_the_pipeline_and_the_board_follows(
         ]  # fmt: skip
 
 
+async def test_the_stages_screen_follows_its_stage_and_says_when_the_shell_removed_it(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: after `u` the cursor stayed on the row, so the next J moved the
+    stage that took its place. A hostile test: K on a stage the shell removed said it was
+    "already first", and saving its edit form named an id the rep never typed."""
+    from repdesk.tui.screens.stages import StagesScreen
+
+    def order() -> list[str]:
+        return [name for (name,) in db(home, "SELECT name FROM stage WHERE kind = 'open' "
+                                            "ORDER BY position")]  # fmt: skip
+
+    async with app.run_test(size=SIZE) as pilot:
+        await board(pilot)
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(app.screen, StagesScreen) and app.screen.loaded)
+        screen = app.screen
+        await pilot.press("down", "down", "down")  # Demo
+        await pilot.press("J")
+        await until(pilot, lambda: order()[4] == "Demo")
+        await pilot.press("u")
+        await until(pilot, lambda: order()[3] == "Demo")
+        await until(pilot, lambda: not reading(screen))
+        await pilot.press("J")  # Demo again, not the stage that took its row
+        await until(pilot, lambda: order()[4] == "Demo")
+        await until(pilot, lambda: not reading(screen))
+        before = order()
+        ok("--home", home, "stage", "remove", "Demo", "--into", "Prospect")
+        await pilot.press("K")
+        await until(pilot, lambda: said(app, "was removed since"))
+        assert not said(app, "already first")
+        assert order() == [name for name in before if name != "Demo"]
+
+
 async def test_reopen_and_a_new_quota_are_undone_too(app: RepdeskApp, home: Path) -> None:
     from repdesk.tui.screens.kpi import KpiScreen
 

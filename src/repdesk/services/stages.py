@@ -75,6 +75,13 @@ def _find_open(session: Session, ref: str, field: str = "stage") -> Stage:
     return stage
 
 
+def still_there(*, session: Session, stage_id: int, kind: str) -> bool:
+    """Whether the stage with this id is still in the pipeline, of this kind (open, won,
+    lost): a removed stage stays in the table for the history, of the kind "removed"."""
+    stage = session.get(Stage, stage_id)
+    return stage is not None and stage.kind == kind
+
+
 def name_problem(name: str) -> str | None:
     """What a stage name must be instead, or None when it can name a stage (taken or not)."""
     text = " ".join(name.split())

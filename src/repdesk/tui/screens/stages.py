@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from repdesk.core import quantities
-from repdesk.core.errors import InvalidInput
+from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.text import printable
 from repdesk.services import stages
 from repdesk.tui.forms import FieldSpec, FormScreen
@@ -69,6 +69,10 @@ class StagesScreen(DeskScreen):
             return
         listing = self.query_one(OptionList)
         keep = listing.highlighted if select is None else None
+        if select is None and keep is not None and keep < len(self.rows):
+            # The cursor stays on its stage, not its row: after an undo put a stage back in
+            # its place, the next J moved the stage that took the row (a new-user trial).
+            select = self.rows[keep].id
         self.rows = rows
         listing.clear_options()
         for info in rows:
@@ -98,8 +102,34 @@ class StagesScreen(DeskScreen):
             return None
         return info
 
-    async def _write(self, fn: Any, description: str, select: int | None = None) -> Any:
-        result, changes = await self.desk.write_recorded(fn)
+    async def _write(
+        self,
+        fn: Any,
+        description: str,
+        select: int | None = None,
+        *,
+        on: stages.StageInfo | None = None,
+    ) -> Any:
+        """Write and remember its undo. `on`: the stage the rep acted on, as the list showed
+        it; removed since (by the shell), the write is refused in words, not as a move past
+        the first place or an id the rep never typed (a hostile test), and the list is read
+        again."""
+
+        def guarded(session: Any) -> Any:
+            if on is not None and not stages.still_there(
+                session=session, stage_id=on.id, kind=on.kind
+            ):
+                raise _Gone(
+                    f"The stage {printable(on.name)} was removed since (by another program?): "
+                    "nothing was changed, and the list is read again."
+                )
+            return fn(session)
+
+        try:
+            result, changes = await self.desk.write_recorded(guarded)
+        except _Gone:
+            self.reload()
+            raise
         self.app.remember_undo(undo_of(description, 0, changes))
         self.reload(select)
         return result
@@ -167,7 +197,7 @@ class StagesScreen(DeskScreen):
                     )
                 return stage
 
-            return await self._write(edit, f"change of the stage {info.name}", info.id)
+            return await self._write(edit, f"change of the stage {info.name}", info.id, on=info)
 
         self.app.push_screen(FormScreen(f"Stage: {info.name}", fields, submit))
 
@@ -181,7 +211,10 @@ class StagesScreen(DeskScreen):
                 lambda s: stages.move_stage(session=s, stage=str(info.id), number=number),
                 f"move of the stage {info.name}",
                 info.id,
+                on=info,
             )
+        except _Gone as gone:
+            self.notify(str(gone), severity="warning", markup=False, timeout=8)
         except InvalidInput:
             where = "first" if delta < 0 else "the last open stage"
             self.notify(printable(info.name) + f" is already {where}.", markup=False)
@@ -204,9 +237,14 @@ class StagesScreen(DeskScreen):
             return await self._write(
                 lambda s: stages.remove_stage(session=s, stage=str(info.id), into=values["into"]),
                 f"removal of the stage {info.name}",
+                on=info,
             )
 
         self.app.push_screen(FormScreen(f"Remove the stage {info.name}", fields, submit))
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+class _Gone(RepdeskError):
+    """The stage acted on is no longer in the pipeline."""
