@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,69 @@ def test_the_review_of_a_week_across_new_year_names_both_years() -> None:
     # It said "(Mon 29 Dec to Sun 04 Jan 2026)": 29 December of which year?
     out = ok("review", "--week", "2026-W01")
     assert out.startswith("Week 2026-W01 (Mon 29 Dec 2025 to Sun 04 Jan 2026), as it ended")
+
+
+def test_deals_an_import_brings_in_are_counted_not_listed_as_new(
+    home: Path, tmp_path: Path
+) -> None:
+    """A new user's trial: 50 imported deals, won in 2023 among them, were this week's "New
+    deals" and hid the week's real news."""
+    export = tmp_path / "Opportunity.csv"
+    export.write_text(
+        "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,Old win,Closed Won,100,2023-03-01,1,1,2023-01-02\n"
+        "0062,Old open,Prospecting,100,2026-12-20,0,0,2024-01-02\n"
+        "0063,Fresh,Prospecting,100,2026-12-20,0,0,2026-11-17\n",
+        encoding="utf-8",
+    )
+    ok("import", export)
+    ok("deal", "add", "Typed in", "--value", "5", "--first-contact", "2026-10-01")
+    out = ok("review")
+    assert "New deals (2)\n" in out
+    assert "Fresh" in out and "Typed in" in out  # first contact in the week; added by hand
+    assert "and 2 deals brought in by an import or a sync, worked before this week" in out
+    assert "Old win" not in out
+    assert json.loads(ok("review", "--json"))["brought_in"] == 2
+
+
+def test_a_close_recorded_late_for_a_week_kept_already_is_in_this_weeks_review(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile test: won "last Friday" after last week's review was kept, the win was in
+    November's figures and in no weekly review."""
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-12T09:00:00+00:00")  # Thursday of W46
+    ok("deal", "add", "Late", "--value", "777", "--first-contact", "2026-11-01")
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-17T09:00:00+00:00")  # Tuesday of W47
+    ok("review")  # keeps W46 as it ended
+    ok("deal", "won", "Late", "--on", "2026-11-13")
+    last = ok("review", "--week", "2026-W46")
+    assert "as it ended" in last and "Won: none" in last  # kept: it reads as it read then
+    out = ok("review")
+    assert "Won or lost on an earlier day, recorded this week (1)" in out
+    assert "Late · €777 · won on 2026-11-13" in out
+    assert "Won: none" in out  # the week's own wins are by their day
+    quiet = ok("review", "--week", "2026-W45")
+    assert "recorded this week" not in quiet  # shown only when it holds a deal
+
+
+def test_a_week_kept_in_a_zone_where_it_was_over_is_read_live_where_it_runs(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile test: read in Kiritimati (Monday already), W47 was kept; back in UTC (still
+    Sunday) a deal won that Sunday was missing from the week for good."""
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-22T12:00:00+00:00")  # Sunday noon UTC
+    ok("deal", "add", "Sunday", "--value", "100", "--first-contact", "2026-11-01")
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    time.tzset()
+    try:
+        ok("review")  # Monday 02:00 there: W48, and W47 kept as it ended
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+    ok("deal", "won", "Sunday")
+    out = ok("review")
+    assert out.startswith("Week 2026-W47") and "so far" in out.splitlines()[0]
+    assert "Won (1): €100" in out
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-23T09:00:00+00:00")  # over here too now
+    kept = ok("review", "--week", "2026-W47")
+    assert "as it ended" in kept and "Won (1): €100" in kept

@@ -120,7 +120,7 @@ def _week(desk: Desk, text: str | None) -> Any:
 
 
 def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.core.review import SECTIONS
+    from repdesk.core.review import QUIET_WHEN_EMPTY, SECTIONS, brought_in_note
     from repdesk.core.weeks import span_text
     from repdesk.services import review
 
@@ -161,6 +161,8 @@ def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
             shell.out("  Mark each: `repdesk review kept ID` or `repdesk review missed ID`")
     for key, title in SECTIONS:
         lines = r.section(key)
+        if key in QUIET_WHEN_EMPTY and not lines:
+            continue
         total = ""
         if key in ("won", "lost") and lines:
             total = ": " + format_money(
@@ -171,6 +173,8 @@ def cmd_review(desk: Desk, args: argparse.Namespace) -> int:
         shell.out(f"{title} ({len(lines)}){total}" if lines else f"{title}: none")
         for line in lines:
             shell.out(f"  {_review_line(key, line)}")
+        if key == "new" and r.brought_in:
+            shell.out(f"  {brought_in_note(r.brought_in)}")
     activity = " · ".join(f"{a.kind}s {a.this_week} ({a.week_before})" for a in r.activity)
     shell.out(f"Activity, against the week before: {activity}")
     return 0
@@ -191,6 +195,8 @@ def _review_line(key: str, line: Any) -> str:
         return f"{head} · {line.now}"
     if key == "lost":
         return f"{head} · {line.now}: {printable(line.note)}"
+    if key == "closed_late":
+        return f"{head} · {printable(line.note)} on {line.now}"
     return f"{head} · {printable(line.note)}" if line.note else head
 
 

@@ -24,10 +24,20 @@ SECTIONS = (
     ("regressed", "Stage regressions"),
     ("won", "Won"),
     ("lost", "Lost"),
+    ("closed_late", "Won or lost on an earlier day, recorded this week"),
     ("slipped", "Close dates that slipped"),
     ("forecast", "Forecast category changes"),
     ("no_next_step", "Without a next step"),
 )
+
+# Sections shown only when they hold a deal: most weeks have none.
+QUIET_WHEN_EMPTY = frozenset({"closed_late"})
+
+
+def brought_in_note(count: int) -> str:
+    """The line under the new deals for those an import or a sync brought in."""
+    deals = "1 deal" if count == 1 else f"{count:,} deals"
+    return f"and {deals} brought in by an import or a sync, worked before this week (not new)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,9 @@ class Review:
     closed: bool  # the week is over: this is how it ended
     sections: dict[str, tuple[Line, ...]] = field(default_factory=dict)
     activity: tuple[ActivityCount, ...] = ()
+    # Deals an import or a sync brought in during the week that were worked before it: not
+    # new deals, counted apart.
+    brought_in: int = 0
     won_value_cents: int = 0  # in the desk's currency
     lost_value_cents: int = 0
     frozen_at: datetime | None = None  # when it was stored (None: read live)
@@ -95,6 +108,7 @@ class Review:
                 for key, lines in self.sections.items()
             },
             "activity": [[a.kind, a.this_week, a.week_before] for a in self.activity],
+            "brought_in": self.brought_in,
             "won_value_cents": self.won_value_cents,
             "lost_value_cents": self.lost_value_cents,
             "left_out": {key: [n, list(codes)] for key, (n, codes) in self.left_out.items()},
@@ -114,6 +128,7 @@ class Review:
                 for key, lines in data["sections"].items()
             },
             activity=tuple(ActivityCount(str(k), int(t), int(b)) for k, t, b in data["activity"]),
+            brought_in=int(data.get("brought_in", 0)),  # weeks kept before it was counted
             won_value_cents=int(data["won_value_cents"]),
             lost_value_cents=int(data["lost_value_cents"]),
             frozen_at=frozen_at,
@@ -133,6 +148,7 @@ class Review:
             "closed": self.closed,
             "frozen_at": None if self.frozen_at is None else self.frozen_at.isoformat(),
             **{key: [line.to_json() for line in self.section(key)] for key, _title in SECTIONS},
+            "brought_in": self.brought_in,
             "won_value": money_json(self.won_value_cents),
             "lost_value": money_json(self.lost_value_cents),
             "left_out": {

@@ -359,14 +359,35 @@ for _suffix, _open in (("", _OPEN_THEN), ("_now", _OPEN_NOW)):
 # :end_at (local midnights), and how the desk stood at :as_of_end (the week's end, or now;
 # :as_of is that instant's day). Each row starts with the deal it is about.
 _REVIEW_DEAL = "d.id, d.title, d.company, d.value_cents, d.currency"
+_BROUGHT_IN = "d.source_id IS NOT NULL AND d.first_contact < :start_day"
 _OPEN_AT = """d.created_at < :as_of_end AND (d.status = 'open' OR d.closed_on > :as_of)"""
 _SQL |= {
     # In the stage they were in at :as_of_end: a deal won the week after was no win yet.
     "review_new_deals": f"""
         SELECT {_REVIEW_DEAL}, s.name
         FROM deal d JOIN stage s ON s.id = {_STAGE_THEN}
-        WHERE d.created_at >= :start_at AND d.created_at < :end_at
+        WHERE d.created_at >= :start_at AND d.created_at < :end_at AND NOT ({_BROUGHT_IN})
         ORDER BY d.created_at, d.id
+    """,
+    # Deals an import or a sync brought onto the desk in the week, worked before it (their
+    # first contact earlier): counted, not listed as new (50 imported deals, won in 2023
+    # among them, hid the week's real news: a new-user trial).
+    "review_brought_in": f"""
+        SELECT COUNT(*) FROM deal d
+        WHERE d.created_at >= :start_at AND d.created_at < :end_at AND {_BROUGHT_IN}
+    """,
+    # Won or lost on a day before the week, recorded in it, on a deal the desk had before the
+    # week began: the week of its close may be kept already, and it would be in no review.
+    "review_closed_late": f"""
+        SELECT {_REVIEW_DEAL}, d.status, d.closed_on, d.lost_reason, d.competitor
+        FROM deal d
+        WHERE {{unindexed:d.status}} IN ('won', 'lost') AND d.closed_on < :start_day
+              AND d.created_at < :start_at
+              AND EXISTS (
+                  SELECT 1 FROM stage_change c JOIN stage s ON s.id = c.to_stage_id
+                  WHERE c.deal_id = d.id AND s.kind = d.status
+                        AND c.changed_at >= :start_at AND c.changed_at < :end_at)
+        ORDER BY d.closed_on, d.id
     """,
     "review_stage_moves": f"""
         SELECT {_REVIEW_DEAL}, c.from_stage_id, c.to_stage_id

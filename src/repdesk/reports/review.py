@@ -50,7 +50,9 @@ def read_review(conn: Any, *, week: Week, now: datetime, conversion: Conversion)
     sections: dict[str, tuple[Line, ...]] = {}
     sections["new"] = tuple(
         _line(row, note=row[5])
-        for row in queries.fetch(conn, "review_new_deals", **span, as_of_end=then["as_of_end"])
+        for row in queries.fetch(
+            conn, "review_new_deals", **span, as_of_end=then["as_of_end"], start_day=week.start
+        )
     )
 
     moves, deals_of = [], {}
@@ -82,6 +84,15 @@ def read_review(conn: Any, *, week: Week, now: datetime, conversion: Conversion)
             lost.append(_line(row, now=day.isoformat() if day else None, note=note))
             lost_sum += lost_total.cents(row[3], row[4], 1) or 0
     sections["won"], sections["lost"] = tuple(won), tuple(lost)
+    ((brought_in,),) = queries.fetch(conn, "review_brought_in", **span, start_day=week.start)
+    sections["closed_late"] = tuple(
+        _line(
+            row,
+            now=day.isoformat() if (day := queries.as_date(row[6])) else None,
+            note=row[5] if row[5] == "won" else f"lost: {row[7]}",
+        )
+        for row in queries.fetch(conn, "review_closed_late", **span, start_day=week.start)
+    )
 
     changes, rows_of = [], {}
     for row in queries.fetch(conn, "review_close_date_changes", **span):
@@ -124,6 +135,7 @@ def read_review(conn: Any, *, week: Week, now: datetime, conversion: Conversion)
         closed=closed,
         sections=sections,
         activity=_activity(conn, week, None if closed else now),
+        brought_in=int(brought_in),
         won_value_cents=figures.whole(won_sum),
         lost_value_cents=figures.whole(lost_sum),
         left_out={

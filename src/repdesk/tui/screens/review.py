@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from repdesk.core import clock
 from repdesk.core.money import format_money
-from repdesk.core.review import SECTIONS, Line
+from repdesk.core.review import QUIET_WHEN_EMPTY, SECTIONS, Line, brought_in_note
 from repdesk.core.text import printable
 from repdesk.core.weeks import Week, span_text, week_containing
 from repdesk.services import review
@@ -65,6 +65,8 @@ def render_review(page: ReviewPage, currency: str) -> Text:
     text = Text()
     for key, title in SECTIONS:
         lines = r.section(key)
+        if key in QUIET_WHEN_EMPTY and not lines:
+            continue
         text.append(f"{title} ({len(lines)})", style="bold")
         if key in ("won", "lost") and lines:
             total = r.won_value_cents if key == "won" else r.lost_value_cents
@@ -78,6 +80,8 @@ def render_review(page: ReviewPage, currency: str) -> Text:
             text.append("  ")
             text.append_text(_line(key, line))
             text.append("\n")
+        if key == "new" and r.brought_in:
+            text.append(f"  {brought_in_note(r.brought_in)}\n", style="dim")
     text.append("Activity against the week before\n", style="bold")
     for count in r.activity:
         delta = count.this_week - count.week_before
@@ -105,6 +109,9 @@ def _line(key: str, line: Line) -> Text:
         text.append(f" · {line.now}", style="green")
     elif key == "lost":
         text.append(f" · {line.now}: {printable(line.note)}", style="red")
+    elif key == "closed_late":
+        style = "green" if line.note == "won" else "red"
+        text.append(f" · {printable(line.note)} on {line.now}", style=style)
     elif line.note:
         text.append(f" · {printable(line.note)}", style="dim")
     return text
