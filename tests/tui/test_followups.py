@@ -127,6 +127,25 @@ async def test_snooze_with_a_quick_choice(app: RepdeskApp, home: Path) -> None:
         assert db(home, "SELECT due_on FROM follow_up WHERE id = 1") == [("2026-11-23",)]
 
 
+async def test_snooze_and_done_say_the_day_they_came_to(app: RepdeskApp, home: Path) -> None:
+    """A new user's trial: "Snooze of the follow-up on …: saved" left the rep to look the new
+    day up."""
+    from tests.tui.drive import said
+
+    async with app.run_test(size=SIZE) as pilot:
+        await queues(pilot)
+        await pilot.press("z")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("m", "enter")  # next Monday: 23 Nov
+        await reloaded(pilot)
+        await until(pilot, lambda: said(app, "saved, due Mon 23 Nov · u undoes"))
+        await pilot.press("space")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"co", "right", "enter")  # the next step three working days out
+        await reloaded(pilot)
+        await until(pilot, lambda: said(app, "saved, next step due Wed 25 Nov · u undoes"))
+
+
 async def test_reschedule_refuses_a_bad_date_by_the_field(app: RepdeskApp, home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await queues(pilot)
@@ -323,3 +342,26 @@ async def test_2_opens_on_the_first_rows_read_ahead(
         await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen) and app.screen.loaded)
         assert shown_at_mount == [True]
         assert reads == []  # no early read of the first rows (the whole queues come after)
+
+
+def test_a_last_touch_years_ago_leaves_a_gap_before_the_note() -> None:
+    """A new user's trial on an imported desk: "1075d agoCall CFO re terms": the touch filled
+    its column and ran into the note."""
+    from datetime import UTC, datetime, timedelta
+
+    from repdesk.reports.figures import QueueRow
+    from repdesk.tui.widgets.queue_list import row_layout, touched
+
+    now = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
+    for days, short, long in (
+        (3, "3d ago", "touched 3d ago"),
+        (999, "999d ago", "touched 999d ago"),
+        (1075, "2y ago", "touched 2y ago"),
+    ):
+        row = QueueRow(1, "T", "", 0, "EUR", "Demo", 40, now - timedelta(days=days), days,
+                       1, None, None, "Call CFO", False)  # fmt: skip
+        assert (touched(row, now, short=True), touched(row, now)) == (short, long)
+        for width in (80, 99, 120, 160):
+            cells = row_layout(width).touch
+            shown = touched(row, now, short=cells < 17)
+            assert not cells or len(shown) < cells, (width, shown)

@@ -126,6 +126,22 @@ async def test_a_narrow_lost_card_keeps_its_day_and_its_reason() -> None:
             assert second in column.render_line(HEADER_HEIGHT + 6).text
 
 
+async def test_a_day_of_another_year_says_its_year() -> None:
+    """A new user's trial on an imported desk: "won 27 Nov 1102d" of 2023 read as last week,
+    and a next step late since 2023 as "late 08 Nov"."""
+    won = card(1, status="won", closed_on=date(2023, 11, 27), stage_id=7)
+    late = card(2, next_due=date(2023, 11, 8), overdue=True)
+    recent = card(3, status="won", closed_on=date(2026, 11, 13), stage_id=7)
+    app = ColumnApp([won, late, recent])
+    async with app.run_test(size=(44, 20)) as pilot:
+        await pilot.pause()
+        column = app.query_one(StageColumn)
+        text = "\n".join(column.render_line(y).text for y in range(column.size.height))
+        assert "won 27 Nov 2023" in text and "2y ago" in text
+        assert "late 08 Nov 2023" in text
+        assert "won 13 Nov " in text and "13 Nov 2026" not in text and "7d ago" in text
+
+
 async def test_a_click_selects_the_card_under_the_mouse() -> None:
     app = ColumnApp([card(n) for n in range(1, 6)])
     async with app.run_test(size=(30, 20)) as pilot:

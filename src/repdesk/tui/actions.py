@@ -449,6 +449,11 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
     return FormScreen(f"Lost: {deal.title}", fields, submit)
 
 
+def _due(follow_up: Any) -> str:
+    """`due Fri 04 Dec 09:00`: the day a saved follow-up now has."""
+    return f"due {formatting.when(follow_up.due_on, follow_up.due_time)}"
+
+
 def _snooze_when(text: str) -> Any:
     """Quick choices first (1 = +1 day, 3 = +3 days, m = next Monday), else any date."""
     quick = {"1": "+1d", "3": "+3d", "m": "mon"}
@@ -484,7 +489,7 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
     ]  # fmt: skip
 
     async def submit(values: dict[str, Any]) -> Any:
-        (done, _), changes = await desk.write_recorded(
+        (done, following), changes = await desk.write_recorded(
             lambda s: followups.complete_follow_up(
                 session=s,
                 follow_up_id=follow_up_id,
@@ -494,7 +499,10 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
                 kind=values["kind"],
             )
         )
-        return done, undo_of(f"completion of the follow-up on {title}", done.deal_id, changes)
+        result = "no next step" if following is None else f"next step {_due(following)}"
+        return done, undo_of(
+            f"completion of the follow-up on {title}", done.deal_id, changes, result=result
+        )
 
     return FormScreen(f"Done: {title}", fields, submit)
 
@@ -518,7 +526,9 @@ def snooze_form(desk: DeskGateway, *, follow_up_id: int, title: str) -> FormScre
                 session=s, follow_up_id=follow_up_id, when=values["when"]
             )
         )
-        return moved, undo_of(f"snooze of the follow-up on {title}", moved.deal_id, changes)
+        return moved, undo_of(
+            f"snooze of the follow-up on {title}", moved.deal_id, changes, result=_due(moved)
+        )
 
     return FormScreen(f"Snooze: {title}", fields, submit)
 
@@ -542,7 +552,9 @@ def reschedule_form(
                 keep_time=True,
             )
         )
-        return moved, undo_of(f"new date of the follow-up on {title}", moved.deal_id, changes)
+        return moved, undo_of(
+            f"new date of the follow-up on {title}", moved.deal_id, changes, result=_due(moved)
+        )
 
     return FormScreen(f"Reschedule: {title}", fields, submit)
 

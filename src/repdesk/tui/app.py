@@ -455,7 +455,8 @@ class RepdeskApp(KeysInOrder, App[int]):
         moves or a row that goes is easy to miss)."""
         self.remember_undo(undo)
         what = printable(undo.description)
-        self.notify(f"{what[:1].upper()}{what[1:]}: saved · u undoes.", markup=False)
+        came_to = f", {printable(undo.result)}" if undo.result else ""
+        self.notify(f"{what[:1].upper()}{what[1:]}: saved{came_to} · u undoes.", markup=False)
 
     async def delete_to_trash(self, *, kind: str, item_id: int, deal_id: int) -> bool:
         """Move a deal, activity, follow-up or objection to the trash, say so (or why not) and

@@ -21,12 +21,20 @@ class Undo:
     revert: Callable[[Session], Any]
     # The open stage the deal is back in after the undo, when the board should follow it.
     stage_id: int | None = None
+    # What the write came to, said when it is saved ("due Fri 04 Dec 09:00"): a snooze that
+    # only said "saved" left the rep to look the new day up (a new-user trial).
+    result: str = ""
 
 
 def undo_of(
-    description: str, deal_id: int, changes: Changeset, *, stage_id: int | None = None
+    description: str,
+    deal_id: int,
+    changes: Changeset,
+    *,
+    stage_id: int | None = None,
+    result: str = "",
 ) -> Undo:
     """The undo of a recorded write: it puts back exactly the rows the write changed, and
     refuses (UndoRefused, naming the row) when any of them changed since, e.g. a deal the
     shell marked won after the app moved it."""
-    return Undo(description, deal_id, changes.revert, stage_id=stage_id)
+    return Undo(description, deal_id, changes.revert, stage_id=stage_id, result=result)

@@ -40,9 +40,12 @@ def touched(row: QueueRow, now: datetime, *, short: bool = False) -> str:
     if row.last_touch is None:
         return "never" if short else "never touched"
     days = clock.days_since(row.last_touch, clock.local_date(now))  # calendar days, as the queues
+    # A thousand days and more in years: "1075d ago" filled its column and ran into the note
+    # (an imported desk, a new-user trial).
+    ago = f"{days}d ago" if days < 1000 else f"{days // 365}y ago"
     if short:
-        return "today" if days == 0 else f"{days}d ago"
-    return "touched today" if days == 0 else f"touched {days}d ago"
+        return "today" if days == 0 else ago
+    return "touched today" if days == 0 else f"touched {ago}"
 
 
 class QueueList(ScrollView, can_focus=True, inherit_bindings=False):

@@ -472,19 +472,25 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         style = self._style
         if card.closed_on is None:  # not expected: a closed deal always has its close date
             return _line((card.status, style("stage-column--muted")), ("", _PLAIN), inner)
-        day = card.closed_on.strftime("%d %b")
+        day = self._day(card.closed_on)
         won = card.status == "won"
         reason = f": {printable(card.lost_reason)}" if not won and card.lost_reason else ""
         look = style("stage-column--good" if won else "stage-column--muted")
         what = (f"{card.status} {day}{reason}", look)
         days = max(0, (self.today - card.closed_on).days)
-        if cell_len(f"{what[0]} {days}d") > inner:
+        span = f"{days}d" if days < 1000 else f"{days // 365}y"
+        if cell_len(f"{what[0]} {span}") > inner:
             # Narrow: the column's name says won or lost; the day stays and the reason is cut
             # (the day once went for the reason, at 120 columns always: an audit).
             what = (f"{day}{reason}", look)
         # "15d ago" where it fits beside the rest, else "15d": the date and reason come first.
-        ago = f"{days}d ago" if cell_len(f"{what[0]} {days}d ago") <= inner else f"{days}d"
+        ago = f"{span} ago" if cell_len(f"{what[0]} {span} ago") <= inner else span
         return _line(what, (ago, style("stage-column--muted")), inner)
+
+    def _day(self, day: date) -> str:
+        """`27 Nov`, with the year when it is not this one: "won 27 Nov" of 2023 read as last
+        week (a new-user trial on an imported desk)."""
+        return day.strftime("%d %b" if day.year == self.today.year else "%d %b %Y")
 
     def _open_facts(self, card: CardRow, inner: int) -> list[Part]:
         """An open card: its next step, and its days in the stage (red once rotting)."""
@@ -492,7 +498,7 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         if card.next_due is None:
             step = ("no next step", style("stage-column--warning"))
         else:
-            day = card.next_due.strftime("%d %b")
+            day = self._day(card.next_due)
             at = f" {card.next_due_time.strftime('%H:%M')}" if card.next_due_time else ""
             if card.overdue:
                 step = (f"late {day}", style("stage-column--overdue"))
