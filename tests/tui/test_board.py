@@ -360,6 +360,15 @@ async def test_f_and_o_add_a_follow_up_and_an_objection(app: RepdeskApp, home: P
                   "ON d.id = o.deal_id WHERE d.title = 'Cold lead'") == [
             ("price", "We already use a spreadsheet", "open")
         ]  # fmt: skip
+        # With an answer, and the status left as shown: addressed, as the shell makes it (the
+        # form kept it open: a new-user trial).
+        await pilot.press("o")
+        await form_open(pilot)
+        await pilot.press("tab", *"Too pricey", "tab", *"Pays back in a quarter", "ctrl+s")
+        await ready(pilot)
+        assert db(home, "SELECT status, answer FROM objection WHERE said = 'Too pricey'") == [
+            ("addressed", "Pays back in a quarter")
+        ]
 
 
 async def test_in_an_answer_enter_starts_a_line_and_the_keys_line_says_so(

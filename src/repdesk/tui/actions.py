@@ -314,6 +314,7 @@ def objection_form(
         existing = desk.read_now(
             lambda s: objections.get_objection(session=s, objection_id=objection_id)
         )
+    shown_status = existing.status if existing else "open"
     fields = [
         FieldSpec(
             "category",
@@ -328,14 +329,19 @@ def objection_form(
         FieldSpec(
             "status",
             "Status",
-            existing.status if existing else "open",
+            shown_status,
             kind="select",
             options=[("open", "open"), ("addressed", "addressed"), ("resolved", "resolved")],
             required=True,
+            hint="an answer marks an open objection addressed",
         ),
     ]
 
     async def submit(values: dict[str, Any]) -> Any:
+        # A status the rep left as it was shown is the service's to set, as in the shell: an
+        # answer marks an open objection addressed (the form kept it open: a new-user trial).
+        status = None if values["status"] == shown_status else values["status"]
+
         def write(session: Session) -> Any:
             if existing is None:
                 created = objections.add_objection(
@@ -345,11 +351,11 @@ def objection_form(
                     said=values["said"],
                     answer=values["answer"] or "",
                 )
-                if values["status"] != created.status:
+                if status is not None and status != created.status:
                     objections.update_objection(
                         session=session,
                         objection_id=saved_id(created),
-                        status=values["status"],
+                        status=status,
                     )
                 return created
             return objections.update_objection(
@@ -358,7 +364,7 @@ def objection_form(
                 category=values["category"],
                 said=values["said"],
                 answer=values["answer"] or "",
-                status=values["status"],
+                status=status,
             )
 
         saved, changes = await desk.write_recorded(write)
