@@ -38,6 +38,7 @@ from repdesk.storage.models import (
     FollowUp,
     ForecastChange,
     Objection,
+    ProbabilityChange,
     Quota,
     Stage,
     StageChange,
@@ -1376,15 +1377,24 @@ def _forecast_story(
     month = period_containing(today, "month")
     closing = [r for r in open_rows if r["expected_close"] and month.contains(r["expected_close"])]
 
+    probability_changes: list[dict[str, Any]] = []
+
     def call(row: dict[str, Any], *, override: str | None = None, own: int | None = None) -> None:
         before = category(row["stage_id"], row)
         row["forecast"], row["probability"] = override, own
         after = category(row["stage_id"], row)
+        # No draw from the stream for the probability's own moment: the rows after stay.
+        moment = max(row["stage_entered_at"], now - timedelta(days=3))
         if before != after:
             moment = _between(max(row["stage_entered_at"], now - timedelta(days=10)), now, rng)
             category_changes.append(
                 {"deal_id": row["id"], "from_category": before, "to_category": after,
                  "changed_at": moment}
+            )  # fmt: skip
+        if own is not None:
+            probability_changes.append(
+                {"deal_id": row["id"], "stage_id": None, "from_probability": None,
+                 "to_probability": own, "changed_at": moment}
             )  # fmt: skip
 
     by_stage: dict[float, list[dict[str, Any]]] = {}
@@ -1460,5 +1470,6 @@ def _forecast_story(
     return [
         (CloseDateChange, close_changes),
         (ForecastChange, category_changes),
+        (ProbabilityChange, probability_changes),
         (Commitment, commitments),
     ]

@@ -294,3 +294,31 @@ def test_a_week_kept_in_a_zone_where_it_was_over_is_read_live_where_it_runs(
     monkeypatch.setenv("REPDESK_NOW", "2026-11-23T09:00:00+00:00")  # over here too now
     kept = ok("review", "--week", "2026-W47")
     assert "as it ended" in kept and "Won (1): €100" in kept
+
+
+def test_a_past_days_forecast_weighs_deals_by_that_days_probabilities(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile test: as of 2 December a deal at Prospect's 10% weighed 80%, the own
+    probability set on the 3rd, and a stage's new probability moved yesterday's forecast: a
+    closed month's forecast changed after it ended."""
+    monkeypatch.setenv("REPDESK_NOW", "2026-12-02T10:00:00+00:00")
+    ok("deal", "add", "A", "--value", "10000", "--stage", "Prospect",
+       "--expected-close", "2026-12-20", "--first-contact", "2026-11-01")  # fmt: skip
+    ok("deal", "add", "B", "--value", "20000", "--stage", "Demo",
+       "--expected-close", "2026-12-21", "--first-contact", "2026-11-01")  # fmt: skip
+    before = json.loads(ok("kpi", "--json"))
+    assert before["weighted_pipeline"] == 1_000 + 8_000  # 10% and Demo's 40%
+    monkeypatch.setenv("REPDESK_NOW", "2026-12-03T10:00:00+00:00")
+    ok("deal", "set", "A", "--probability", "80")
+    ok("stage", "set", "Demo", "--probability", "60")
+    then = json.loads(ok("kpi", "--as-of", "2026-12-02", "--json"))
+    assert (then["weighted_pipeline"], then["forecast"]) == (9_000, 9_000)
+    assert (then["pipeline"], then["best_case"]) == (10_000, 20_000)
+    today = json.loads(ok("kpi", "--json"))
+    assert today["weighted_pipeline"] == 8_000 + 12_000
+    # Its own probability taken back: as of the 3rd it was 80%, today it is the stage's.
+    monkeypatch.setenv("REPDESK_NOW", "2026-12-04T10:00:00+00:00")
+    ok("deal", "set", "A", "--probability", "none")
+    assert json.loads(ok("kpi", "--as-of", "2026-12-03", "--json"))["weighted_pipeline"] == 20_000
+    assert json.loads(ok("kpi", "--json"))["weighted_pipeline"] == 1_000 + 12_000

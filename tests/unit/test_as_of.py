@@ -116,3 +116,27 @@ def test_the_quota_standing_reads_what_the_full_kpis_read(engine: Any) -> None:
     with read_session(engine) as session:
         month = figures.quota_standing(session, period=NOV, as_of=TODAY, conversion=EUR)
     assert (month.won_value, month.quota, month.ended) == (2_000_000, 2_400_000, False)
+
+
+def test_a_past_day_weighs_each_deal_by_the_probabilities_of_that_day(engine: Any) -> None:
+    """A deal's own probability and a stage's, changed after the day, are read as they were
+    (the weighted pipeline of a day moved when a probability was set later: a hostile test)."""
+    from repdesk.services import forecast, stages
+
+    oct1, start = date(2026, 10, 1), datetime(2026, 10, 1, 12, tzinfo=UTC)
+    with write_session(engine) as session:
+        own = deals.create_deal(session=session, title="Own", value_cents=1_000_000,
+                                currency="EUR", first_contact=oct1, stage="Prospect",
+                                expected_close=date(2026, 11, 25), now=start)  # fmt: skip
+        staged = deals.create_deal(session=session, title="Staged", value_cents=2_000_000,
+                                   currency="EUR", first_contact=oct1, stage="Demo",
+                                   expected_close=date(2026, 11, 26), now=start)  # fmt: skip
+        forecast.set_probability(session=session, deal_id=own.id, probability=80, now=_at(12))  # type: ignore[arg-type]
+        stages.set_stage(session=session, stage="Demo", probability=60, now=_at(12))
+        assert staged.id
+    with read_session(engine) as session:
+        then = figures.kpi_report(session, period=NOV, as_of=D, conversion=EUR)
+        now = figures.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
+    assert then.weighted_pipeline == 10 * 10_000 + 40 * 20_000  # 10% and Demo's 40% then
+    assert (then.categories.pipeline, then.categories.best_case) == (1_000_000, 2_000_000)
+    assert now.weighted_pipeline == 80 * 10_000 + 60 * 20_000

@@ -304,6 +304,7 @@ TABLE_WORDS = {
     "trash": ("thing in the trash", "things in the trash"),
     "close_date_change": ("close date change", "close date changes"),
     "forecast_change": ("forecast change", "forecast changes"),
+    "probability_change": ("probability change", "probability changes"),
     "commitment": ("commitment", "commitments"),
     "weekly_review": ("kept weekly review", "kept weekly reviews"),
     "company": ("company", "companies"),

@@ -410,6 +410,14 @@ _MEANING: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
         lambda v: v in forecast.CATEGORIES,
         "one of " + ", ".join(forecast.CATEGORIES),
     ),
+    ("probability_change", "from_probability"): (
+        lambda v: v is None or 0 <= v <= 100,
+        "0 to 100 or null",
+    ),
+    ("probability_change", "to_probability"): (
+        lambda v: v is None or 0 <= v <= 100,
+        "0 to 100 or null",
+    ),
     ("commitment", "outcome"): (lambda v: v is None or v in OUTCOMES, "kept, missed or null"),
     ("commitment", "week"): (_is_week, "a week such as 2026-W48"),
     ("weekly_review", "week"): (_is_week, "a week such as 2026-W48"),

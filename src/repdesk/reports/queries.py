@@ -39,7 +39,7 @@ _DIALECT_TOKENS = {
 # first frame waits for).
 _OPEN_AS_OF = """
     SELECT d.id, d.currency, d.value_cents, {expected} AS expected_close, {stage} AS stage_id,
-           d.forecast, d.probability, {category} AS category_then
+           d.forecast, {probability} AS probability, {category} AS category_then
     FROM deal d {joins}
     WHERE (d.status = 'open' OR d.closed_on > :as_of) AND d.first_contact <= :as_of
 """
@@ -59,15 +59,32 @@ _CLOSE_THEN = _FIRST_AFTER.format(column="from_date", table="close_date_change",
 _EXPECTED_THEN = (
     "CASE WHEN close_then.deal_id IS NULL THEN d.expected_close ELSE close_then.from_date END"
 )
+# The probabilities then (schema v12): a deal's own, and a stage's, each from its first change
+# after that night (what it changed from), else today's.
+_FIRST_PROBABILITY_AFTER = """
+    LEFT JOIN (SELECT {owner}, from_probability,
+                      ROW_NUMBER() OVER (PARTITION BY {owner} ORDER BY changed_at, id) AS nth
+               FROM probability_change
+               WHERE {owner} IS NOT NULL AND changed_at >= :as_of_end) AS {alias}
+           ON {alias}.{owner} = {joined} AND {alias}.nth = 1"""
 _OPEN_THEN = _OPEN_AS_OF.format(
     stage=_STAGE_THEN,
     expected=_EXPECTED_THEN,
+    probability=(
+        "CASE WHEN probability_then.deal_id IS NULL THEN d.probability "
+        "ELSE probability_then.from_probability END"
+    ),
     category="category_then.from_category",
     joins=_CLOSE_THEN
-    + _FIRST_AFTER.format(column="from_category", table="forecast_change", alias="category_then"),
+    + _FIRST_AFTER.format(column="from_category", table="forecast_change", alias="category_then")
+    + _FIRST_PROBABILITY_AFTER.format(owner="deal_id", alias="probability_then", joined="d.id"),
 )
 _OPEN_NOW = _OPEN_AS_OF.format(
-    stage="d.stage_id", expected="d.expected_close", category="CAST(NULL AS VARCHAR)", joins=""
+    stage="d.stage_id",
+    expected="d.expected_close",
+    probability="d.probability",
+    category="CAST(NULL AS VARCHAR)",
+    joins="",
 )
 
 _SQL = {
@@ -327,16 +344,19 @@ _SQL = {
 # (weighted by the deal's own probability, else its stage's), by currency and by what decides
 # the forecast category (the rep's call, the probability, the category then).
 _OPEN_PIPELINE = """
-        SELECT d.currency, d.forecast, COALESCE(d.probability, s.probability), d.category_then,
+        SELECT d.currency, d.forecast, COALESCE(d.probability, {stage_probability}),
+            d.category_then,
             COUNT(*),
             COALESCE(SUM(d.value_cents), 0),
             COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
-                              THEN d.value_cents * COALESCE(d.probability, s.probability) END), 0),
+                              THEN d.value_cents * COALESCE(d.probability, {stage_probability})
+                              END), 0),
             COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
                               THEN d.value_cents END), 0)
-        FROM ({open}) AS d JOIN stage s ON s.id = d.stage_id
+        FROM ({open}) AS d JOIN stage s ON s.id = d.stage_id {stage_joins}
         WHERE s.kind = 'open'
-        GROUP BY d.currency, d.forecast, COALESCE(d.probability, s.probability), d.category_then
+        GROUP BY d.currency, d.forecast, COALESCE(d.probability, {stage_probability}),
+            d.category_then
     """
 # The open pipeline as of :as_of stage by stage (empty stages too), for the funnel. The open
 # deals are summed first and the stages joined to the sums: joined the other way round, SQLite
@@ -351,8 +371,16 @@ _OPEN_BY_STAGE = """
         WHERE s.kind = 'open'
         ORDER BY s.position, d.currency
     """
-for _suffix, _open in (("", _OPEN_THEN), ("_now", _OPEN_NOW)):
-    _SQL[f"open_pipeline{_suffix}"] = _OPEN_PIPELINE.format(open=_open)
+_STAGE_THEN_JOIN = _FIRST_PROBABILITY_AFTER.format(
+    owner="stage_id", alias="stage_then", joined="s.id"
+)
+for _suffix, _open, _stage_probability, _stage_joins in (
+    ("", _OPEN_THEN, "COALESCE(stage_then.from_probability, s.probability)", _STAGE_THEN_JOIN),
+    ("_now", _OPEN_NOW, "s.probability", ""),
+):
+    _SQL[f"open_pipeline{_suffix}"] = _OPEN_PIPELINE.format(
+        open=_open, stage_probability=_stage_probability, stage_joins=_stage_joins
+    )
     _SQL[f"open_by_stage{_suffix}"] = _OPEN_BY_STAGE.format(open=_open)
 
 # The weekly review (reports/review.py): what changed between the instants :start_at and

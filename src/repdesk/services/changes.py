@@ -36,6 +36,7 @@ _WORDS = {
     "trash": "trash entry",
     "close_date_change": "close date change",
     "forecast_change": "forecast change",
+    "probability_change": "probability change",
     "commitment": "commitment",
     "weekly_review": "weekly review",
     "company": "company",

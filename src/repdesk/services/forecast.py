@@ -104,6 +104,9 @@ def set_probability(
     deal = _open_deal(session, deal_id, "a probability")
     moment = now or clock.now()
     before = history.category_of(session, deal)
+    history.note_probability(
+        session, before=deal.probability, after=probability, moment=moment, deal_id=deal_id
+    )
     deal.probability = probability
     deal.updated_at = moment
     session.add(deal)

@@ -1,5 +1,6 @@
 """The histories a deal keeps beside its stage history (schema v5): every change of its
-expected close, and every change of its forecast category.
+expected close, and every change of its forecast category; and (schema v12) every change of a
+deal's own win probability and of a stage's.
 
 The services that change what these follow call in here (deals.edit_deal, deals.move_deal,
 forecast.set_forecast and set_probability, stages.set_stage), each through the session, so the
@@ -13,7 +14,14 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from repdesk.core import forecast
-from repdesk.storage.models import CloseDateChange, Deal, ForecastChange, Stage, saved_id
+from repdesk.storage.models import (
+    CloseDateChange,
+    Deal,
+    ForecastChange,
+    ProbabilityChange,
+    Stage,
+    saved_id,
+)
 
 
 def probability_of(session: Session, deal: Deal) -> int:
@@ -55,6 +63,30 @@ def note_close_date(session: Session, deal: Deal, before: date | None, moment: d
             deal_id=saved_id(deal),
             from_date=before,
             to_date=deal.expected_close,
+            changed_at=moment,
+        )
+    )
+
+
+def note_probability(
+    session: Session,
+    *,
+    before: int | None,
+    after: int | None,
+    moment: datetime,
+    deal_id: int | None = None,
+    stage_id: int | None = None,
+) -> None:
+    """Record a deal's own probability (None: its stage's) or a stage's moving from `before`
+    to `after`, when it moved."""
+    if before == after:
+        return
+    session.add(
+        ProbabilityChange(
+            deal_id=deal_id,
+            stage_id=stage_id,
+            from_probability=before,
+            to_probability=after,
             changed_at=moment,
         )
     )

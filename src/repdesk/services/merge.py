@@ -19,12 +19,16 @@ from repdesk.storage.models import (
     FollowUp,
     ForecastChange,
     Objection,
+    ProbabilityChange,
     StageChange,
     saved_id,
     table_name,
 )
 
-_MOVED = (StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange, Commitment)
+_MOVED = (
+    StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange,
+    ProbabilityChange, Commitment,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,10 +201,17 @@ def set_stage(
             )
         ).all()
         before = {deal.id: history.category_of(session, deal) for deal in following}
+        moment = now or clock.now()
+        history.note_probability(
+            session,
+            before=found.probability,
+            after=_probability(probability),
+            moment=moment,
+            stage_id=saved_id(found),
+        )
         found.probability = _probability(probability)
         session.add(found)
         session.flush()
-        moment = now or clock.now()
         for deal in following:
             history.note_category(session, deal, before[deal.id], moment)
     if rot_days is not _KEEP:

@@ -43,6 +43,7 @@ from repdesk.storage.models import (
     Deal,
     FollowUp,
     ForecastChange,
+    ProbabilityChange,
     Stage,
     StageChange,
     saved_id,
@@ -930,10 +931,15 @@ def _update_own(session: Session, targets: list[_Target]) -> None:
 def _kept_changes(
     existing: dict[str, Any], target: _Target, probability: dict[int, int], now: datetime
 ) -> list[tuple[type[SQLModel], dict[str, Any]]]:
-    """What a re-import changed that the deal's histories keep (schema v5): its expected close,
-    and the forecast category of a deal open before and after (a new stage's default)."""
+    """What a re-import changed that the deal's histories keep (schema v5, v12): its own
+    probability, its expected close, and the forecast category of a deal open before and after
+    (a new stage's default)."""
     kept: list[tuple[type[SQLModel], dict[str, Any]]] = []
     deal_id = existing["id"]
+    if "probability" in target.own and existing["probability"] != target.own["probability"]:
+        row = {"deal_id": deal_id, "stage_id": None, "from_probability": existing["probability"],
+               "to_probability": target.own["probability"], "changed_at": now}  # fmt: skip
+        kept.append((ProbabilityChange, row))
     was, now_date = existing["expected_close"], target.values.get("expected_close")
     if "expected_close" in target.values and was != now_date:
         row = {"deal_id": deal_id, "from_date": was, "to_date": now_date, "changed_at": now}

@@ -33,6 +33,7 @@ from repdesk.storage.models import (
     FollowUp,
     ForecastChange,
     Objection,
+    ProbabilityChange,
     Stage,
     StageChange,
     Trash,
@@ -57,7 +58,7 @@ WORDS = {"deal": "deal", "activity": "activity", "follow_up": "follow-up", "obje
 # (they may be on other deals); its links to them go and come back with it.
 _ON_A_DEAL = (
     DealContact, StageChange, Activity, FollowUp, Objection, CloseDateChange, ForecastChange,
-    Commitment,
+    ProbabilityChange, Commitment,
 )  # fmt: skip
 _DEAL_TABLES = (Deal, *_ON_A_DEAL)
 _BY_TABLE: dict[str, type[SQLModel]] = {table_name(m): m for m in _DEAL_TABLES}

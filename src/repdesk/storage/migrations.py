@@ -629,8 +629,24 @@ _V11 = [
     "(status, last_touch_at, created_at, stage_id, value_cents, currency, probability)",
 ]
 
+# Every change of a deal's own win probability and of a stage's: a past day's weighted
+# pipeline and forecast read the probabilities of that day (today's moved a closed month's
+# forecast after it ended: a hostile test).
+_V12 = [
+    """CREATE TABLE probability_change (
+        id {pk},
+        deal_id INTEGER REFERENCES deal (id) ON DELETE CASCADE,
+        stage_id INTEGER REFERENCES stage (id) ON DELETE CASCADE,
+        from_probability INTEGER,
+        to_probability INTEGER,
+        changed_at {ts} NOT NULL
+    )""",
+    "CREATE INDEX ix_probability_change_deal ON probability_change (deal_id, changed_at)",
+    "CREATE INDEX ix_probability_change_stage ON probability_change (stage_id, changed_at)",
+]
+
 STEPS: list[list[str] | dict[str, list[str]]] = [
-    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
+    _V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12,
 ]  # fmt: skip
 LATEST = len(STEPS)
 

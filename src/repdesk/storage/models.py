@@ -290,6 +290,25 @@ class CloseDateChange(SQLModel, table=True):
     changed_at: datetime = _instant(default_factory=utcnow)
 
 
+class ProbabilityChange(SQLModel, table=True):
+    """A change of a deal's own win probability (`deal_id`; None: its stage's) or of a stage's
+    (`stage_id`) (schema v12): a past day's weighted pipeline reads the probabilities of that
+    day, as it reads the stages and forecast categories of that day."""
+
+    __tablename__ = "probability_change"
+    __table_args__ = (
+        Index("ix_probability_change_deal", "deal_id", "changed_at"),
+        Index("ix_probability_change_stage", "stage_id", "changed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int | None = Field(default=None, foreign_key="deal.id", ondelete="CASCADE")
+    stage_id: int | None = Field(default=None, foreign_key="stage.id", ondelete="CASCADE")
+    from_probability: int | None = None
+    to_probability: int | None = None
+    changed_at: datetime = _instant(default_factory=utcnow)
+
+
 class ForecastChange(SQLModel, table=True):
     """A change of an open deal's forecast category, whatever changed it (schema v5)."""
 
@@ -429,7 +448,8 @@ KEPT_BY_THE_DATABASE = {"deal": frozenset({"last_touch_at"})}
 ALL_TABLES = (
     "stage", "company", "deal", "contact", "contact_email", "contact_phone", "deal_contact",
     "stage_change", "activity", "follow_up", "objection", "quota", "trash",
-    "close_date_change", "forecast_change", "commitment", "weekly_review", "captured",
+    "close_date_change", "forecast_change", "probability_change", "commitment", "weekly_review",
+    "captured",
     "sync_state", "sync_link", "sync_outbox", "sync_conflict",
 )  # fmt: skip
 # The sync's own tables: empty on a desk never linked to a CRM.
