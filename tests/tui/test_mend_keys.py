@@ -440,3 +440,33 @@ async def test_a_change_seen_while_quitting_ends_nothing(app: RepdeskApp, home: 
         finally:
             stack.extend(kept)
     assert app.return_code in (None, 0)
+
+
+async def test_at_80x24_the_timeline_scrolls_from_the_keys_and_the_help_says_how(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: at 80x24 pgdn scrolled the fields only, and the timeline's oldest
+    lines were out of reach of every key."""
+    from repdesk.tui.screens.help import HelpScreen
+    from repdesk.tui.widgets.scrolled import ScrolledPane
+
+    fleet = db(home, "SELECT id FROM deal WHERE title = 'Fleet tracking rollout'")[0][0]
+    for n in range(30):
+        ok("--home", home, "log", "note", str(fleet), "--note", f"note {n}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Proposal")  # Fleet tracking rollout
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        timeline = app.screen.query_one("#deal-main", ScrolledPane)
+        await until(pilot, lambda: timeline.max_scroll_y > 0)
+        await pilot.press("l", "end")
+        assert app.focused is timeline
+        await until(pilot, lambda: timeline.scroll_y == timeline.max_scroll_y)
+        await pilot.press("h")
+        assert app.focused is app.screen.query_one("#deal-side", ScrolledPane)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        listed = {entry.binding_id: entry for entry in app.screen.screen_keys}
+        assert listed["deal.timeline"].keys == ["l"]
+        assert "pane.page_down" in listed and "pane.bottom" in listed

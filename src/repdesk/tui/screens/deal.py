@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
@@ -44,6 +44,7 @@ from repdesk.tui.screens.people import render_contacts
 from repdesk.tui.undo import Undo, undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+from repdesk.tui.widgets.scrolled import ScrolledPane
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,11 @@ class DealScreen(DeskScreen):
         Binding("F", "forecast", "Forecast call", id="deal.forecast", show=False),
         # V, not P (the people's key): the customer's verdict on the deal won.
         Binding("V", "nps", "Customer score (NPS)", id="deal.nps", show=False),
+        # Two panes that scroll on their own: the scroll keys move the one with the cursor,
+        # and these move the cursor between them (at 80x24 the timeline's oldest lines were
+        # out of reach of every key: a new-user trial).
+        Binding("l", "column(1)", "To the timeline", id="deal.timeline", show=False),
+        Binding("h", "column(-1)", "To the fields", id="deal.fields", show=False),
     ]
 
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
@@ -317,6 +323,7 @@ class DealScreen(DeskScreen):
     /* Wide enough for a whole email address under its label. */
     DealScreen #deal-side { width: 1fr; min-width: 42; padding: 0 1; }
     DealScreen #deal-main { width: 2fr; padding: 0 1; border-left: solid $panel; }
+    DealScreen #deal-main:focus { border-left: thick $accent; }
     DealScreen Static { margin-bottom: 1; }
     DealScreen #deal-notes-title { margin-bottom: 0; }
     DealScreen #deal-notes { height: auto; min-height: 4; max-height: 12; }
@@ -335,14 +342,14 @@ class DealScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
         with Horizontal(id="deal-body"):
-            with VerticalScroll(id="deal-side"):
+            with ScrolledPane(id="deal-side"):
                 yield Static(id="deal-fields")
                 yield Static(id="deal-contacts")
                 yield Static(id="deal-next")
                 yield Static(id="deal-objections")
                 yield Static(_heading("Notes (N edits, esc leaves)"), id="deal-notes-title")
                 yield NotesArea(id="deal-notes", soft_wrap=True, show_line_numbers=False)
-            with VerticalScroll(id="deal-main"):
+            with ScrolledPane(id="deal-main"):
                 yield Static(id="deal-timeline")
         yield RepdeskFooter()
 
@@ -524,6 +531,11 @@ class DealScreen(DeskScreen):
             ),
             picked,
         )
+
+    def action_column(self, step: int) -> None:
+        """h and l, as on the board: the pane to the left (the fields) or the right (the
+        timeline) takes the scroll keys."""
+        self.query_one("#deal-main" if step > 0 else "#deal-side", ScrolledPane).focus()
 
     async def action_reopen(self) -> None:
         deal_id, title = self.deal_id, self._title()
