@@ -214,6 +214,29 @@ async def test_an_empty_desk_opens_on_the_welcome_naming_the_import(empty_app: R
         await until(pilot, lambda: empty_app.screen is empty_app.board)
 
 
+async def test_the_welcome_names_the_home_the_app_was_opened_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new user's trial: opened with `--home DIR`, the welcome said `repdesk import
+    deals.csv`, which imports into another desk; and the demo's toast said `repdesk` opens
+    the rep's own desk."""
+    from tests.tui.desks import settings
+
+    from repdesk.storage.paths import Home, resolve_home, shell_command
+    from repdesk.tui.app import create_app
+
+    elsewhere = tmp_path / "my desk"
+    assert shell_command(resolve_home()) == "repdesk"
+    assert shell_command(Home(elsewhere, elsewhere)) == f"repdesk --home '{elsewhere}'"
+    app = create_app(Home(elsewhere, elsewhere), settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await welcome(pilot)
+        text = str(screen.query_one("#welcome-import").render())
+        assert f"repdesk --home '{elsewhere}' import deals.csv --dry-run" in text
+        await pilot.press("t")  # the demo desk
+        await until(pilot, lambda: said(app, f"`repdesk --home '{elsewhere}'` opens it"))
+
+
 async def test_a_desk_with_deals_opens_on_the_board(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)

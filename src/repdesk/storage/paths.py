@@ -66,6 +66,17 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Home:
     )
 
 
+def shell_command(home: Home) -> str:
+    """The command that opens this desk from a shell like the one it was opened from:
+    `repdesk`, or `repdesk --home DIR` when it is not the one `repdesk` alone opens (a command
+    shown without it acted on another desk: a new-user trial)."""
+    if home == resolve_home():
+        return "repdesk"
+    import shlex
+
+    return f"repdesk --home {shlex.quote(str(home.data_dir))}"
+
+
 def not_a_folder(home: Home) -> Path | None:
     """The first path on the way to the desk or the settings that exists but is no folder (a
     file, /dev/null): SQLite and mkdir would fail there with NotADirectoryError."""

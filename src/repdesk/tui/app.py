@@ -29,7 +29,7 @@ from repdesk.services.board import FirstScreen, first_screen, load_board
 from repdesk.settings import Settings, SettingsError, save_value
 from repdesk.settings import load as load_settings
 from repdesk.storage import problems
-from repdesk.storage.paths import Home, demo_owner
+from repdesk.storage.paths import Home, demo_owner, shell_command
 from repdesk.tui.gateway import DeskAway, DeskGateway
 from repdesk.tui.keyorder import KeysInOrder
 from repdesk.tui.lifecycle import (
@@ -769,6 +769,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         await asyncio.to_thread(
             lambda: demo.ensure_built(home, today=clock.today(), now=clock.now())
         )
+        own = shell_command(self.desk.home)
         old, self.desk = self.desk, DeskGateway(home, self._demo_settings(home))
         self.desk.remember_undo = self.remember_undo
         old.close()
@@ -781,7 +782,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         self.sub_title = "demo desk"
         self.notify(
             "This is the demo desk, made up and rebuilt daily. Your own desk is untouched: "
-            "`repdesk` opens it.",
+            f"`{printable(own)}` opens it.",
             title="Demo desk",
             timeout=10,
         )

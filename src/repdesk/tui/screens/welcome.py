@@ -20,7 +20,9 @@ from textual.widgets import Static
 from repdesk.core import clock
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.money import format_money
+from repdesk.core.text import printable
 from repdesk.reports import queries
+from repdesk.storage.paths import shell_command
 from repdesk.tui import actions
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.lifecycle import DismissedOnce
@@ -97,10 +99,12 @@ class WelcomeScreen(DismissedOnce, ModalScreen[None]):
                 "Deals in a spreadsheet, or exported from Salesforce, HubSpot or Pipedrive? "
                 "Import them from the shell:\n"
             )
-            intro.append("  repdesk import deals.csv --dry-run", style="bold")
+            command = printable(shell_command(self.desk.home))
+            dry_run, real = f"{command} import deals.csv --dry-run", f"{command} import deals.csv"
+            intro.append(f"  {dry_run}", style="bold")
             intro.append("   checks every row, writes nothing\n", style="dim")
-            intro.append("  repdesk import deals.csv", style="bold")
-            intro.append("             all rows or none\n", style="dim")
+            intro.append(f"  {real}", style="bold")
+            intro.append(f"{' ' * (len(dry_run) - len(real))}   all rows or none\n", style="dim")
             intro.append(f"Columns: {IMPORT_COLUMNS} (README)", style="dim")
             yield Static(intro, id="welcome-import")
             yield Static(
