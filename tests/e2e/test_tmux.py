@@ -108,8 +108,8 @@ def test_keys_sent_in_bursts_land_in_their_fields_in_a_real_terminal(
         home, "SELECT due_on, note FROM follow_up WHERE note = 'quote' AND done_at IS NULL"
     ) == [("2026-11-23", "quote")]
 
-    # A digit picks the outcome and goes on to the next step: four keys and the date.
-    terminal.send("c", "3", "fri", "Enter")
+    # A digit picks the outcome and stays, as typed text does: tab goes on to the next step.
+    terminal.send("c", "3", "Tab", "fri", "Enter")
     wait_for(lambda: rows(home, calls) == [("no answer",)], "the second call saved")
 
     # A new deal typed field by field, its `q`s typed, not quitting.

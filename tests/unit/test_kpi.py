@@ -123,7 +123,7 @@ def test_json_has_exactly_the_contract_keys_and_money_in_major_units() -> None:
         "deals_needed", "pipeline_needed", "left_out_deals", "left_out_currencies",
         "left_out_fix", "commit", "best_case", "pipeline", "omitted", "won_and_commit",
         "won_commit_best_case", "commit_attainment", "best_case_attainment", "lost_by_reason",
-        "lost_by_competitor", "nps",
+        "lost_by_competitor", "nps", "close_passed_count", "close_passed_value",
     ]  # fmt: skip
     assert data["quota"] == 60_000
     assert data["velocity_per_day"] == 2142.86

@@ -177,7 +177,7 @@ def test_merge_moves_the_timeline_and_trashes_the_other(engine) -> None:  # type
         merged = merge.merge_deals(session=session, keep_id=keep, gone_id=gone, now=NOW)
     assert merged.moved == {
         "stage_change": 2, "activity": 1, "follow_up": 1, "objection": 1,
-        "close_date_change": 0, "forecast_change": 1, "commitment": 0,
+        "close_date_change": 0, "forecast_change": 1, "probability_change": 0, "commitment": 0,
     }  # fmt: skip
     after = _snapshot(engine, keep)
     assert after["deal"]["title"] == "Keep"

@@ -197,6 +197,7 @@ def forecast_rows(k: Any, currency: str) -> list[tuple[str, str]]:
         ("Pipeline", format_money(sums.pipeline, currency)),
         ("Won + commit", against(k.won_and_commit, k.commit_attainment)),
         ("+ best case", against(k.won_commit_best_case, k.best_case_attainment)),
+        *([("Not forecast", formatting.close_passed(k, currency))] if k.close_passed_count else []),
     ]
 
 

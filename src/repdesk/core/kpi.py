@@ -63,6 +63,9 @@ class KpiInputs:
     # sum of value x probability (percent) over open deals expected to close in the period
     weighted_x100: int
     open_in_period_cents: int  # value of open deals expected to close in the period
+    # Open deals expected to close before the period: in no period's forecast (count, value).
+    close_passed_count: int = 0
+    close_passed_cents: int = 0
     # Deals in a currency with no rate: left out of every figure above, but counted.
     left_out_deals: int = 0
     left_out_currencies: tuple[str, ...] = ()
@@ -104,6 +107,9 @@ class Kpis:
     lost_by_reason: tuple[LostGroup, ...] = ()
     lost_by_competitor: tuple[LostGroup, ...] = ()
     nps: Nps = field(default_factory=Nps)
+    # Open deals whose expected close is before the period: in no period's forecast.
+    close_passed_count: int = 0
+    close_passed_value: int = 0
 
     @property
     def won_and_commit(self) -> int:
@@ -178,6 +184,9 @@ class Kpis:
                 for g in self.lost_by_competitor
             ],
             "nps": self.nps.to_json(),
+            # Open deals expected to close before the period: in no period's forecast.
+            "close_passed_count": self.close_passed_count,
+            "close_passed_value": money_json(self.close_passed_value),
         }
 
 
@@ -263,6 +272,8 @@ def compute(inputs: KpiInputs) -> Kpis:
         lost_by_reason=biggest_first(i.lost_by_reason),
         lost_by_competitor=biggest_first(i.lost_by_competitor),
         nps=i.nps,
+        close_passed_count=i.close_passed_count,
+        close_passed_value=i.close_passed_cents,
     )
 
 

@@ -111,9 +111,10 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
         money,
     )
     open_count, open_value, weighted, in_period = 0, Decimal(0), Decimal(0), Decimal(0)
+    passed_count, passed_value = 0, Decimal(0)
     by_category = dict.fromkeys(forecast.CATEGORIES, Decimal(0))
     for (currency, override, probability, category_then, count, value, weighted_x100,
-         value_in_period) in queries.fetch(
+         value_in_period, count_passed, value_passed) in queries.fetch(
         conn, open_statement("open_pipeline", as_of), start=period.start, end=period.end, **when
     ):  # fmt: skip
         factor = money.cents(1, currency, int(count))
@@ -123,6 +124,8 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
         open_value += factor * int(value)
         weighted += factor * int(weighted_x100)
         in_period += factor * int(value_in_period)
+        passed_count += int(count_passed)
+        passed_value += factor * int(value_passed)
         category = category_then or forecast.category(override, int(probability))
         by_category[category] = by_category.get(category, Decimal(0)) + factor * int(
             value_in_period
@@ -147,6 +150,8 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
             open_value_cents=whole(open_value),
             weighted_x100=whole(weighted),
             open_in_period_cents=whole(in_period),
+            close_passed_count=passed_count,
+            close_passed_cents=whole(passed_value),
             left_out_deals=money.left_out_deals,
             left_out_currencies=tuple(sorted(money.left_out_currencies)),
             ended=period_over(period, as_of),

@@ -342,7 +342,8 @@ _SQL = {
 
 # Open pipeline as of :as_of: all open deals, and the part expected to close in the period
 # (weighted by the deal's own probability, else its stage's), by currency and by what decides
-# the forecast category (the rep's call, the probability, the category then).
+# the forecast category (the rep's call, the probability, the category then); and those still
+# open whose expected close is before the period (in no period's forecast: said, not hidden).
 _OPEN_PIPELINE = """
         SELECT d.currency, d.forecast, COALESCE(d.probability, {stage_probability}),
             d.category_then,
@@ -352,7 +353,9 @@ _OPEN_PIPELINE = """
                               THEN d.value_cents * COALESCE(d.probability, {stage_probability})
                               END), 0),
             COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
-                              THEN d.value_cents END), 0)
+                              THEN d.value_cents END), 0),
+            COUNT(CASE WHEN d.expected_close < :start THEN 1 END),
+            COALESCE(SUM(CASE WHEN d.expected_close < :start THEN d.value_cents END), 0)
         FROM ({open}) AS d JOIN stage s ON s.id = d.stage_id {stage_joins}
         WHERE s.kind = 'open'
         GROUP BY d.currency, d.forecast, COALESCE(d.probability, {stage_probability}),

@@ -245,6 +245,9 @@ def forecast_lines(k: Kpis, currency: str) -> Text:
             text.append(f"  {formatting.pct(share)} of quota", style="green" if made else "yellow")
         text.append("   ")
     text.rstrip()
+    if k.close_passed_count:
+        text.append("\n")
+        text.append(formatting.close_passed(k, currency), style="yellow")
     return text
 
 
