@@ -578,7 +578,7 @@ class Sync:
     def _take_deals(self, session: Session, items: list[Obj]) -> None:
         """A page of deals from Pipedrive: the new ones made on the desk together, the linked
         ones compared field by field. Their links and desk rows are read in two queries."""
-        items = [item for item in items if not item.get("is_deleted")]
+        items = [item for item in _latest(items) if not item.get("is_deleted")]
         remote_ids = [int(item["id"]) for item in items]
         links = {
             link.remote_id: link
@@ -1098,6 +1098,7 @@ class Sync:
     def _take_activities(self, session: Session, items: list[Obj]) -> None:
         """A page of activities: links and deals read in three queries, the new ones made
         together; one Pipedrive marks deleted goes to the desk's trash."""
+        items = _latest(items)
         links = self._links_by_remote(session, "activity", (int(i["id"]) for i in items))
         desk_deals = self._desk_deals_of(session, items)
         made: list[tuple[Any, str, int, View]] = []
@@ -1380,6 +1381,7 @@ class Sync:
         """A page of notes (API v1): a new one on a desk deal becomes a note on it, a changed
         one is compared like any free text (both kept when both sides changed it), one that
         Pipedrive marks inactive (`active_flag` false: "active or deleted") goes to the trash."""
+        items = _latest(items)
         links = self._links_by_remote(session, "note", (int(i["id"]) for i in items))
         desk_deals = self._desk_deals_of(session, items)
         made: list[tuple[Any, str, int, View]] = []
@@ -2239,6 +2241,28 @@ class _NoConnector:
     """Settling a conflict writes on the desk only: no request is made."""
 
     name = "none"
+
+
+def _latest(items: list[Obj]) -> list[Obj]:
+    """Each object of a page once, as it was last changed. Pipedrive's pages can list one twice:
+    pages ordered by update_time bring a deal again when a colleague edits it while a big first
+    sync pages through, and a broken server may repeat one in a page. Both were made on the
+    desk, two rows for one link, and the sync stopped saying the desk was damaged (a hostile
+    test). The later update_time wins; on a tie, or a time that is none, the one seen last."""
+    chosen: dict[int, Obj] = {}
+    for item in items:
+        key = int(item["id"])
+        kept = chosen.get(key)
+        if kept is not None and _older(item, kept):
+            continue
+        chosen.pop(key, None)  # the one kept stands where it was seen last
+        chosen[key] = item
+    return list(chosen.values())
+
+
+def _older(item: Obj, than: Obj) -> bool:
+    mine, theirs = (mapping.instant(i.get("update_time")) for i in (item, than))
+    return mine is not None and theirs is not None and mine < theirs
 
 
 def _pipedrive_id(source_id: str | None) -> int | None:
