@@ -6,17 +6,20 @@ goes on; it once stopped saying the desk was damaged and should be restored from
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from tests.pipedrive.helpers import add_deal, point_settings_at, remote_deal, sync
 from tests.pipedrive.server import ME, TOKEN, Pipedrive
 from tests.shell import ok
 
+from repdesk.storage import problems
 from repdesk.storage.models import Activity, Deal, SyncLink
-from repdesk.storage.store import read_session
+from repdesk.storage.store import read_session, write_session
 
 EARLY, LATE = "2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z"
 
@@ -113,3 +116,30 @@ def test_the_shell_says_nothing_of_a_damaged_desk_for_a_deal_listed_twice(
 
     assert "Took in 1 new" in ok("sync", "pipedrive")
     assert "After" in ok("deal", "list")
+
+
+def test_a_write_the_desk_refuses_as_a_duplicate_is_no_damaged_desk(home: Path) -> None:
+    """The line a rep reads for a UNIQUE (or FOREIGN KEY) failure: the write was rolled back
+    and the desk is as it was. "Damaged: restore a backup" would throw away their work since."""
+    ok("deal", "add", "Fleet rollout")
+    from repdesk.storage.store import make_engine
+
+    engine = make_engine(home / "desk.sqlite")
+    link = {"kind": "deal", "remote_type": "deal", "remote_id": 5, "base": "{}"}
+    try:
+        with pytest.raises(IntegrityError) as raised:
+            with write_session(engine) as session:
+                session.add(SyncLink(local_id=1, **link))
+                session.flush()
+                session.add(SyncLink(local_id=2, **link))
+                session.flush()
+    finally:
+        engine.dispose()
+    assert isinstance(raised.value.orig, sqlite3.IntegrityError)
+
+    message, code = problems.describe(raised.value, str(home / "desk.sqlite"))
+
+    assert "damaged" not in message and "restore" not in message
+    assert "nothing of it was written" in message and code == 1
+    assert "details in" in message  # a bug: its traceback is kept
+    assert "Fleet rollout" in ok("deal", "list")
