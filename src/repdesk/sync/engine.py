@@ -223,11 +223,13 @@ class Sync:
         all_owners: bool = False,
         pipeline_id: int | None = None,
         ask_stage: AskStage | None = None,
+        currency: str = "EUR",
     ) -> None:
         self.engine = engine
         self.crm = connector
         self.all_owners = all_owners
         self.pipeline_id = pipeline_id
+        self.currency = currency  # the desk's (settings): a deal with none in Pipedrive is in it
         self.ask_stage = ask_stage
         self.report = Report()
         self.user_id: int | None = None
@@ -547,7 +549,12 @@ class Sync:
         org = self._orgs.get(mapping.remote_id(item.get("org_id")) or 0)
         person = self._persons.get(mapping.remote_id(item.get("person_id")) or 0)
         view = mapping.remote_deal_view(item, org, person)
-        if view["currency"] and not is_code(view["currency"]):
+        if not view["currency"]:
+            # None there (null or ""): the desk's, as a CSV import takes such a deal. It came
+            # in as EUR on a USD desk, left out of every figure, and the push then sent "EUR"
+            # back at the deal's next change (a hostile test).
+            view["currency"] = self.currency
+        if not is_code(view["currency"]):
             # Taken in as the desk's currency, its value would change meaning, and the desk's
             # code would go back over the company's at the next push.
             raise InvalidInput(
@@ -765,11 +772,10 @@ class Sync:
                 self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {exc}")
                 continue
             taken.append(item)
-            code = remote["currency"].upper()
             specs.append(
                 deal_service.NewDeal(
                     title=remote["title"] or f"Pipedrive deal {item['id']}",
-                    currency=code or "EUR",
+                    currency=remote["currency"],
                     stage_id=self._desk_stage(remote["stage"]),
                     first_contact=first_contact,
                     company=remote["company"],
