@@ -219,3 +219,30 @@ def test_an_answer_larger_than_any_page_is_refused_before_it_fills_the_memory(
             list(client.changed("deal", since=None, owner_id=None))
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (200, "sent something that is not JSON for /api/v2/deals"),
+        (400, "refused GET /api/v2/deals"),
+    ],
+)
+def test_json_nested_too_deep_to_read_is_a_broken_answer_recorded_as_the_last_failure(
+    home: Path,
+    crm: tuple[Pipedrive, str],
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    said: str,
+) -> None:
+    """10 KB of brackets made json.loads raise RecursionError: "unexpected error", a crash
+    log, and `sync status` said nothing had failed (a hostile test)."""
+    api, url = crm
+    point_settings_at(home, url)
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+    api.send_raw(b"[" * 5000 + b"]" * 5000, status=status, when=_deals)
+    err = refused("sync", "pipedrive")
+    assert "unexpected error" not in err and err.count("\n") == 1
+    assert said in err
+    assert not (home / "logs" / "crash.log").exists()
+    assert f"last sync failed: Pipedrive {said.split(' /')[0]}" in ok("sync", "status")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
-from tests.pipedrive.helpers import add_deal, remote_deal, sync
-from tests.pipedrive.server import Pipedrive
+from tests.pipedrive.helpers import add_deal, point_settings_at, remote_deal, sync
+from tests.pipedrive.server import TOKEN, Pipedrive
 from tests.shell import ok
 
 from repdesk.services import deals
 from repdesk.storage.models import Deal
-from repdesk.storage.store import read_session, write_session
+from repdesk.storage.store import make_engine, read_session, write_session
 from repdesk.sync.connector import SyncError
 
 
@@ -162,3 +162,34 @@ def test_a_pipeline_pipedrive_does_not_have_stops_the_first_sync(
     assert api.count("deals") == 0
     sync(sqlite_engine, url, pipeline_id=1)
     assert remote_deal(api, "Fleet rollout")["pipeline_id"] == 1
+
+
+def test_a_deal_with_no_currency_comes_in_in_the_desks_currency(
+    home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It came in as EUR on a USD desk, and was then left out of every figure (a hostile
+    test): a deal with no currency is in the desk's, as a CSV import takes it."""
+    api, url = crm
+    point_settings_at(home, url)
+    (home / "settings.toml").write_text(
+        f'currency = "USD"\n[pipedrive]\nurl = "{url}"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+    api.add("deals", title="No currency", value=5000, currency=None)
+    api.add("deals", title="Empty currency", value=5000, currency="")
+    api.add("deals", title="In dollars", value=5000, currency="USD")
+    api.check = lambda *args: None  # type: ignore[method-assign]  # null: what no document allows
+
+    ok("sync", "pipedrive")
+
+    engine = make_engine(home / "desk.sqlite")
+    with read_session(engine) as session:
+        found = dict(session.execute(select(Deal.title, Deal.currency)).all())
+    engine.dispose()
+    assert found == {"No currency": "USD", "Empty currency": "USD", "In dollars": "USD"}
+    assert "Left out" not in ok("kpi")
+    before = len(api.log)
+    ok("deal", "set", "No currency", "--probability", "50")  # a change on the desk...
+    ok("sync", "pipedrive")
+    sent = [m for m, _ in api.log[before:] if m in ("POST", "PATCH", "PUT")]
+    assert sent == []  # ...sends no currency over Pipedrive's none

@@ -58,6 +58,7 @@ def cmd_sync_pipedrive(desk: Any, args: argparse.Namespace) -> int:
             all_owners=desk.settings.pipedrive_all_owners,
             pipeline_id=desk.settings.pipedrive_pipeline,
             ask_stage=_ask_stage if sys.stdin.isatty() else None,
+            currency=desk.settings.currency,
         )
         report = runner.run(dry_run=args.dry_run)
     finally:

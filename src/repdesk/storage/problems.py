@@ -148,16 +148,27 @@ def describe(
         return one_line(cause), 1
     if isinstance(cause, sqlite3.OperationalError):
         return f"{desk_path}: {explain_sqlite(cause)}", 1
+    if isinstance(cause, sqlite3.IntegrityError):
+        # A UNIQUE or FOREIGN KEY rule refused a write, which went back whole: a bug, no
+        # damage. "Restore a backup" would have thrown away the rep's work since (a sync that
+        # met a deal twice in Pipedrive's pages said so: a hostile test).
+        log = write_crash_log(exc, crash_log or _home_crash_log())
+        return one_line(
+            f"the desk refused a change ({cause}): nothing of it was written and {desk_path} "
+            f"is as it was; this is a bug ({log})"
+        ), 1
     if isinstance(cause, sqlite3.DatabaseError):
         return one_line(f"{desk_path} is damaged ({cause}): restore a backup"), 1
     if type(cause).__module__.startswith("psycopg"):
         # The server's own words, first line only (the rest is DETAIL/HINT/CONTEXT).
         first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         return f"the desk's PostgreSQL server refused: {first}", 1
-    if crash_log is None:
-        from repdesk.storage.paths import resolve_home
-
-        crash_log = resolve_home().crash_log
-    log = write_crash_log(exc, crash_log)
+    log = write_crash_log(exc, crash_log or _home_crash_log())
     first_line = next(iter(str(cause).splitlines()), "")  # a server's error adds DETAIL lines
     return f"unexpected error: {cause.__class__.__name__}: {first_line} ({log})", 1
+
+
+def _home_crash_log() -> Path:
+    from repdesk.storage.paths import resolve_home
+
+    return resolve_home().crash_log

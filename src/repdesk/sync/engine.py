@@ -79,6 +79,14 @@ _ADOPT = "_adopt"  # a link made at the first sync from the CSV importer's id: P
 # what they say; this is how the push sees that it must send the move, and the pull that
 # Pipedrive moved one (a merge made there).
 DEAL = "deal"
+# In a deal's base: the Pipedrive pipeline it was in when last taken in.
+PIPELINE = "pipeline_id"
+# In a deal's base: [desk stage id, Pipedrive stage id] when Pipedrive has the deal in a stage
+# the desk has no mapping for (another pipeline's, one it does not list, none) and the desk kept
+# it where it was. While both still hold, that desk stage stands for Pipedrive's: nothing to
+# send, nothing to take in (see _stage_there).
+KEPT_STAGE = "kept_stage"
+STAGES_HINT = "`repdesk sync stages` shows the mapping (`--reset` to choose again)"
 
 _T = TypeVar("_T")
 
@@ -223,16 +231,20 @@ class Sync:
         all_owners: bool = False,
         pipeline_id: int | None = None,
         ask_stage: AskStage | None = None,
+        currency: str = "EUR",
     ) -> None:
         self.engine = engine
         self.crm = connector
         self.all_owners = all_owners
         self.pipeline_id = pipeline_id
+        self.currency = currency  # the desk's (settings): a deal with none in Pipedrive is in it
         self.ask_stage = ask_stage
         self.report = Report()
         self.user_id: int | None = None
         self.stage_map: dict[int, int] = {}  # desk stage id -> remote stage id
         self.back_map: dict[int, int] = {}  # remote stage id -> desk stage id
+        self.pipeline: int | None = None  # the Pipedrive pipeline of the mapped stages
+        self._stage_names: dict[int, str] = {}  # desk stage id -> name, for the summary
         self._orgs: dict[int, Obj] = {}
         self._persons: dict[int, Obj] = {}
         self._desk_open: list[int] = []
@@ -336,6 +348,7 @@ class Sync:
         stage_map = {int(k): int(v) for k, v in (stored or {}).items()} or self._map_stages(
             desk_stages, remote
         )
+        pipeline = _pipeline_of(stage_map, remote)
         if not stored and self.ask_stage is None:
             self.report.notes.append(
                 "The desk's stages were matched to Pipedrive's by name, else by place: "
@@ -345,6 +358,7 @@ class Sync:
             session.info[APPLYING] = True
             state.put(session, state.USER_ID, str(user_id))
             state.put(session, state.STAGE_MAP, _j(stage_map))
+            _put_pipeline(session, pipeline)
             state.put(session, state.CONNECTOR, self.crm.name)
             linked_ids = {
                 local
@@ -407,18 +421,23 @@ class Sync:
                 int(k): int(v) for k, v in state.get_json(session, state.STAGE_MAP, {}).items()
             }
             desk_stages = deal_service.stages(session=session)
+            known = state.get(session, state.PIPELINE_ID) is not None
         missing = {saved_id(s) for s in desk_stages if s.kind == "open"} - set(stored)
-        if not missing:
+        if not missing and known:
             return
-        stored.update(self._map_stages(desk_stages, self.crm.stages(), only=missing))
-        if self.ask_stage is None:
-            self.report.notes.append(
-                f"{len(missing)} desk stage{'s' if len(missing) != 1 else ''} matched to "
-                "Pipedrive's by name, else by place: `repdesk sync stages` shows how."
-            )
+        # A desk linked before the mapped pipeline was kept asks for the stages once.
+        remote = self.crm.stages()
+        if missing:
+            stored.update(self._map_stages(desk_stages, remote, only=missing))
+            if self.ask_stage is None:
+                self.report.notes.append(
+                    f"{len(missing)} desk stage{'s' if len(missing) != 1 else ''} matched to "
+                    "Pipedrive's by name, else by place: `repdesk sync stages` shows how."
+                )
         with write_session(self.engine) as session:
             session.info[APPLYING] = True
             state.put(session, state.STAGE_MAP, _j(stored))
+            _put_pipeline(session, _pipeline_of(stored, remote))
 
     def _map_stages(
         self, desk: list[Stage], remote: list[RemoteStage], *, only: set[int] | None = None
@@ -461,7 +480,10 @@ class Sync:
         self.stage_map = {
             int(k): int(v) for k, v in state.get_json(session, state.STAGE_MAP, {}).items()
         }
+        raw_pipeline = state.get(session, state.PIPELINE_ID)
+        self.pipeline = int(raw_pipeline) if raw_pipeline else None
         desk_stages = deal_service.stages(session=session)
+        self._stage_names = {saved_id(s): s.name for s in desk_stages}
         positions = {s.id: s.position for s in desk_stages}
         for desk_id, remote_id in sorted(
             self.stage_map.items(), key=lambda item: positions.get(item[0], 0)
@@ -547,7 +569,12 @@ class Sync:
         org = self._orgs.get(mapping.remote_id(item.get("org_id")) or 0)
         person = self._persons.get(mapping.remote_id(item.get("person_id")) or 0)
         view = mapping.remote_deal_view(item, org, person)
-        if view["currency"] and not is_code(view["currency"]):
+        if not view["currency"]:
+            # None there (null or ""): the desk's, as a CSV import takes such a deal. It came
+            # in as EUR on a USD desk, left out of every figure, and the push then sent "EUR"
+            # back at the deal's next change (a hostile test).
+            view["currency"] = self.currency
+        if not is_code(view["currency"]):
             # Taken in as the desk's currency, its value would change meaning, and the desk's
             # code would go back over the company's at the next push.
             raise InvalidInput(
@@ -567,18 +594,50 @@ class Sync:
             select(SyncLink).where(col(SyncLink.kind) == kind, col(SyncLink.local_id) == local_id)
         ).scalar_one_or_none()
 
-    def _desk_stage(self, remote_stage: int | None) -> int:
-        if remote_stage is not None and remote_stage in self.back_map:
-            return self.back_map[remote_stage]
-        return self._desk_open[0]
-
     def _remote_stage(self, desk_stage: int) -> int | None:
         return self.stage_map.get(desk_stage)
+
+    def _stage_there(self, deal: Deal, base: View) -> int | None:
+        """The Pipedrive stage the desk deal's stage stands for: the one it is mapped to, or,
+        for a deal kept in its desk stage while Pipedrive has it in one with no mapping
+        (KEPT_STAGE), that one. Without it the desk's stage went back over Pipedrive's at the
+        deal's next change, into another pipeline's deal too (a hostile test)."""
+        if base.get(KEPT_STAGE) == [deal.stage_id, base.get("stage")]:
+            return base.get("stage")
+        return self._remote_stage(deal.stage_id)
+
+    def _unmapped(self, remote: View, item: Obj) -> bool:
+        """An open deal in a Pipedrive stage the desk has no mapping for, or in another
+        pipeline than the mapped one whatever its stage says."""
+        if remote["status"] != "open":
+            return False
+        pipeline = mapping.remote_id(item.get("pipeline_id"))
+        return remote["stage"] not in self.back_map or self._in_another_pipeline(
+            {PIPELINE: pipeline}
+        )
+
+    def _in_another_pipeline(self, base: View) -> bool:
+        """A deal Pipedrive has in another pipeline than the mapped one: a stage of the mapped
+        one sent to it would move it between pipelines there."""
+        there = base.get(PIPELINE)
+        return type(there) is int and self.pipeline is not None and there != self.pipeline
+
+    def _unmapped_note(self, deal: str, item: Obj, desk_stage: int, how: str) -> str:
+        stage = mapping.remote_id(item.get("stage_id"))
+        pipeline = mapping.remote_id(item.get("pipeline_id"))
+        where = f"stage {stage}" if stage is not None else "no stage"
+        if pipeline is not None:
+            where += f", pipeline {pipeline}"
+        name = self._stage_names.get(desk_stage, f"stage {desk_stage}")
+        return (
+            f"{deal} is in a Pipedrive stage the desk has no mapping for ({where}): {how} "
+            f"{cut(name, 40)}; {STAGES_HINT}"
+        )
 
     def _take_deals(self, session: Session, items: list[Obj]) -> None:
         """A page of deals from Pipedrive: the new ones made on the desk together, the linked
         ones compared field by field. Their links and desk rows are read in two queries."""
-        items = [item for item in items if not item.get("is_deleted")]
+        items = [item for item in _latest(items) if not item.get("is_deleted")]
         remote_ids = [int(item["id"]) for item in items]
         links = {
             link.remote_id: link
@@ -642,14 +701,23 @@ class Sync:
                 # desk's goes over Pipedrive's for it, and the next sync names it again.
                 self.report.notes.append(f"deal #{deal.id}: Pipedrive's change not taken in: {exc}")
                 return
-        extra = {"org_id": item.get("org_id"), "person_id": item.get("person_id")}
+        extra = {
+            "org_id": item.get("org_id"),
+            "person_id": item.get("person_id"),
+            PIPELINE: mapping.remote_id(item.get("pipeline_id")),
+        }
         base = json.loads(link.base)
-        desk = mapping.deal_view(deal, self._remote_stage(deal.stage_id))
+        desk = mapping.deal_view(deal, self._stage_there(deal, base))
         if base.get(_ADOPT):
             changes = {f: v for f, v in remote.items() if desk.get(f) != v}
             new_base: View = dict(remote)
         else:
             changes, new_base = self._reconcile(session, "deal", saved_id(deal), desk, remote, base)
+        # Moved there to a stage with no mapping: the desk keeps its own (the first open one
+        # was a regression, and a forecast change, that never happened: a hostile test).
+        kept = "stage" in changes and self._unmapped(remote, item)
+        if kept:
+            del changes["stage"]
         if changes:
             if not guarded:
                 self._apply_deal_fields(session, deal, changes)
@@ -665,6 +733,11 @@ class Sync:
                 changes = {}
         if changes:
             self.report.taken_changed += 1
+        if kept and deal.status == "open":
+            new_base[KEPT_STAGE] = [deal.stage_id, remote["stage"]]
+            self.report.notes.append(
+                self._unmapped_note(f"deal #{deal.id}", item, deal.stage_id, "kept in")
+            )
         link.base = _j({**new_base, **extra})
         link.synced_at = clock.now()
         session.add(link)
@@ -752,6 +825,7 @@ class Sync:
         one Pipedrive has that the desk cannot hold is named in the report, not taken in."""
         today = clock.today()
         specs, views, taken = [], [], []
+        first = self._desk_open[0]
         for item in items:
             try:
                 remote = self._remote_view(item)
@@ -765,12 +839,13 @@ class Sync:
                 self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {exc}")
                 continue
             taken.append(item)
-            code = remote["currency"].upper()
+            unmapped = self._unmapped(remote, item)
+            stage_id = first if unmapped else self.back_map.get(remote["stage"], first)
             specs.append(
                 deal_service.NewDeal(
                     title=remote["title"] or f"Pipedrive deal {item['id']}",
-                    currency=code or "EUR",
-                    stage_id=self._desk_stage(remote["stage"]),
+                    currency=remote["currency"],
+                    stage_id=stage_id,
                     first_contact=first_contact,
                     company=remote["company"],
                     contact=remote["contact"],
@@ -784,9 +859,15 @@ class Sync:
                     source_id=f"pipedrive:{item['id']}",
                 )
             )
-            views.append(
-                {**remote, "org_id": item.get("org_id"), "person_id": item.get("person_id")}
-            )
+            view = {
+                **remote,
+                "org_id": item.get("org_id"),
+                "person_id": item.get("person_id"),
+                PIPELINE: mapping.remote_id(item.get("pipeline_id")),
+            }
+            if unmapped:
+                view[KEPT_STAGE] = [stage_id, remote["stage"]]
+            views.append(view)
         answers = deal_service.create_deals(session=session, new=specs)
         moment = clock.now()
         links = []
@@ -794,6 +875,9 @@ class Sync:
             if isinstance(answer, RepdeskError):
                 self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {answer}")
                 continue
+            if KEPT_STAGE in view:
+                named = f"Pipedrive deal {item['id']} ({cut(view['title'], 40)})"
+                self.report.notes.append(self._unmapped_note(named, item, first, "taken in at"))
             links.append(
                 {
                     "kind": "deal",
@@ -847,10 +931,14 @@ class Sync:
         day = max(min(day, today), deal.first_contact)
         if "status" in changes or "stage" in changes:
             if status == "open":
-                target = self._desk_stage(changes.get("stage", self._remote_stage(deal.stage_id)))
+                # None: a stage with no mapping, which leaves the deal where it is (reopened:
+                # in the stage it was closed from), never in the first stage.
+                there = changes.get("stage", self._remote_stage(deal.stage_id))
+                target = self.back_map.get(there) if there is not None else None
                 if deal.status != "open":
-                    deal_service.reopen_deal(session=session, deal_id=deal_id, stage=str(target))
-                else:
+                    stage = None if target is None else str(target)
+                    deal_service.reopen_deal(session=session, deal_id=deal_id, stage=stage)
+                elif target is not None:
                     deal_service.move_deal(session=session, deal_id=deal_id, stage=target)
             elif status != deal.status:
                 if deal.status != "open":
@@ -1098,6 +1186,7 @@ class Sync:
     def _take_activities(self, session: Session, items: list[Obj]) -> None:
         """A page of activities: links and deals read in three queries, the new ones made
         together; one Pipedrive marks deleted goes to the desk's trash."""
+        items = _latest(items)
         links = self._links_by_remote(session, "activity", (int(i["id"]) for i in items))
         desk_deals = self._desk_deals_of(session, items)
         made: list[tuple[Any, str, int, View]] = []
@@ -1380,6 +1469,7 @@ class Sync:
         """A page of notes (API v1): a new one on a desk deal becomes a note on it, a changed
         one is compared like any free text (both kept when both sides changed it), one that
         Pipedrive marks inactive (`active_flag` false: "active or deleted") goes to the trash."""
+        items = _latest(items)
         links = self._links_by_remote(session, "note", (int(i["id"]) for i in items))
         desk_deals = self._desk_deals_of(session, items)
         made: list[tuple[Any, str, int, View]] = []
@@ -1641,7 +1731,7 @@ class Sync:
                     link,
                     frozenset(held[kind, local_id]),
                     parent,
-                    self._desk_view(kind, row),
+                    self._desk_view(kind, row, link),
                     mapping.remote_type_of(kind, row),
                 )
             )
@@ -1721,6 +1811,13 @@ class Sync:
         if base.get(_ADOPT):
             return  # not seen in Pipedrive yet: nothing known to send against
         diff = {n: v for n, v in plan.view.items() if n not in plan.held and base.get(n) != v}
+        if kind == "deal" and "stage" in diff and self._in_another_pipeline(base):
+            del diff["stage"]  # not sent, so its base keeps Pipedrive's
+            self.report.notes.append(
+                f"deal #{local_id}: its stage is not sent: Pipedrive has it in pipeline "
+                f"{base[PIPELINE]}, not the desk's pipeline {self.pipeline} (a stage of that one "
+                "would move it there)"
+            )
         # On another deal than it was (a merge, or a restore undoing one): sent with its deal.
         moved = kind != "deal" and base.get(DEAL) != plan.deal_remote
         # Else the organization and person a previous row's payload made would go into this
@@ -1839,9 +1936,10 @@ class Sync:
             )
         )
 
-    def _desk_view(self, kind: str, row: Any) -> View:
+    def _desk_view(self, kind: str, row: Any, link: SyncLink | None = None) -> View:
         if kind == "deal":
-            return mapping.deal_view(row, self._remote_stage(row.stage_id))
+            base = json.loads(link.base) if link is not None else {}
+            return mapping.deal_view(row, self._stage_there(row, base))
         if kind == "follow_up":
             return mapping.follow_up_view(row)
         return mapping.activity_view(row)
@@ -1866,7 +1964,9 @@ class Sync:
         for name in ("title", "value", "currency", "expected_close_date"):
             if name in diff and diff[name] is not None:
                 payload[name] = diff[name]
-        if "stage" in diff and view["stage"] is not None:
+        # Never a stage of the mapped pipeline to a deal of another (_send leaves it out).
+        stage_goes = not self._in_another_pipeline(base)
+        if "stage" in diff and view["stage"] is not None and stage_goes:
             payload["stage_id"] = view["stage"]
         status = view["status"]
         # The status goes when it changed; a close date or a lost reason alone only onto a
@@ -1881,7 +1981,7 @@ class Sync:
                 payload["won_time"] = mapping.close_instant(view["close_date"])
             if status == "lost" and view["close_date"]:
                 payload["lost_time"] = mapping.close_instant(view["close_date"])
-            if status == "open" and view["stage"] is not None:
+            if status == "open" and view["stage"] is not None and stage_goes:
                 payload["stage_id"] = view["stage"]
         if status == "lost" and (status_goes or ("lost_reason" in diff and as_there)):
             payload["lost_reason"] = view["lost_reason"]
@@ -2239,6 +2339,42 @@ class _NoConnector:
     """Settling a conflict writes on the desk only: no request is made."""
 
     name = "none"
+
+
+def _pipeline_of(stage_map: dict[int, int], remote: list[RemoteStage]) -> int | None:
+    """The pipeline of the Pipedrive stages the desk's are mapped to (all in one: the rep picks
+    them from one pipeline's list)."""
+    pipelines = {s.pipeline_id for s in remote if s.id in set(stage_map.values())}
+    return pipelines.pop() if len(pipelines) == 1 else None
+
+
+def _put_pipeline(session: Session, pipeline: int | None) -> None:
+    if pipeline is None:
+        state.forget(session, state.PIPELINE_ID)
+    else:
+        state.put(session, state.PIPELINE_ID, str(pipeline))
+
+
+def _latest(items: list[Obj]) -> list[Obj]:
+    """Each object of a page once, as it was last changed. Pipedrive's pages can list one twice:
+    pages ordered by update_time bring a deal again when a colleague edits it while a big first
+    sync pages through, and a broken server may repeat one in a page. Both were made on the
+    desk, two rows for one link, and the sync stopped saying the desk was damaged (a hostile
+    test). The later update_time wins; on a tie, or a time that is none, the one seen last."""
+    chosen: dict[int, Obj] = {}
+    for item in items:
+        key = int(item["id"])
+        kept = chosen.get(key)
+        if kept is not None and _older(item, kept):
+            continue
+        chosen.pop(key, None)  # the one kept stands where it was seen last
+        chosen[key] = item
+    return list(chosen.values())
+
+
+def _older(item: Obj, than: Obj) -> bool:
+    mine, theirs = (mapping.instant(i.get("update_time")) for i in (item, than))
+    return mine is not None and theirs is not None and mine < theirs
 
 
 def _pipedrive_id(source_id: str | None) -> int | None:

@@ -180,10 +180,9 @@ class PipedriveClient:
                     f"{where[:80]}: check [pipedrive] url in settings.toml"
                 )
             self._slow_down(response)
-            try:
-                answer = json.loads(raw)
-            except ValueError:
-                raise SyncError(f"Pipedrive sent something that is not JSON for {path}") from None
+            answer = _json(raw)
+            if answer is _NOT_JSON:
+                raise SyncError(f"Pipedrive sent something that is not JSON for {path}")
             if not isinstance(answer, dict):
                 raise SyncError(_shape(path, "an answer that is not a JSON object"))
             return answer
@@ -412,10 +411,22 @@ def _next_start(page: Obj, start: int, items: list[Obj]) -> int:
     return following
 
 
-def _error(response: httpx.Response, raw: bytes) -> str:
+_NOT_JSON = object()
+
+
+def _json(raw: bytes) -> Any:
+    """An answer's JSON, or _NOT_JSON. Nested deeper than Python's recursion limit (10 KB of
+    `[` is enough), valid JSON cannot be read either: json.loads raised RecursionError, and
+    the sync stopped with "unexpected error" and a crash log (a hostile test)."""
     try:
-        body = json.loads(raw)
-    except ValueError:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def _error(response: httpx.Response, raw: bytes) -> str:
+    body = _json(raw)
+    if body is _NOT_JSON:
         return response.reason_phrase
     text = body.get("error") if isinstance(body, dict) else None
     return str(text or response.reason_phrase)[:200].replace("\n", " ")

@@ -195,6 +195,7 @@ class AppSync:
                 client,
                 all_owners=settings.pipedrive_all_owners,
                 pipeline_id=settings.pipedrive_pipeline,
+                currency=settings.currency,
             )
             return runner.run()
         finally:
