@@ -164,6 +164,50 @@ async def test_P_opens_a_contact_page_and_its_company_page_from_there(app: Repde
         await until(pilot, lambda: isinstance(app.screen, DealScreen))
 
 
+async def test_P_puts_someone_new_or_known_on_the_deal_with_a_role_and_u_undoes_it(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: the app had no way to add a contact or give one a role; the shell's
+    `contact add --deal --role` was the only one."""
+    from repdesk.tui.forms import FormScreen
+
+    on_deal = (
+        "SELECT c.name, l.role, c.title FROM deal_contact l JOIN contact c ON c.id = l.contact_id"
+        " WHERE l.deal_id = ? ORDER BY l.position, l.id"
+    )
+    before = db(home, on_deal, 1)
+    async with app.run_test(size=SIZE) as pilot:
+        await _deal_page(pilot)
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("end", "enter")  # the last line: put someone on this deal
+        await until(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.keys_ready)
+        form = app.screen
+        await pilot.press(*"Maria Lopez", "tab")
+        form.query_one("#field-role").value = "finance"  # type: ignore[attr-defined]
+        form.query_one("#field-title").value = "Head of Procurement"  # type: ignore[attr-defined]
+        form.query_one("#field-email").value = "maria@acme.example"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(db(home, on_deal, 1)) == len(before) + 1)
+        assert db(home, on_deal, 1)[-1] == ("Maria Lopez", "finance", "Head of Procurement")
+        deal = app.screen
+        assert isinstance(deal, DealScreen)
+        await until(pilot, lambda: "Maria Lopez" in _text(deal.query_one("#deal-contacts")))
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, on_deal, 1) == before)
+        assert db(home, "SELECT count(*) FROM contact WHERE name = 'Maria Lopez'") == [(0,)]
+        # Someone the desk knows, by their whole name: put on this deal, not made twice.
+        await until(pilot, lambda: deal.page is not None)
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("end", "enter")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.keys_ready)
+        app.screen.query_one("#field-name").value = "Ana Ruiz"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, FormScreen))
+        assert db(home, "SELECT count(*) FROM contact WHERE name = 'Ana Ruiz'") == [(1,)]
+
+
 async def test_the_palette_finds_people_and_companies(app: RepdeskApp) -> None:
     from textual.command import CommandPalette
 

@@ -867,6 +867,12 @@ def list_contacts(*, session: Session, company_id: int | None = None) -> list[Co
     return [ContactRow(found, int(counts.get(found.id, 0))) for found in persons(session, contacts)]
 
 
+def contact_names(*, session: Session) -> list[str]:
+    """Every contact's name, as a form suggests them (each once, by name)."""
+    names = session.exec(select(Contact.name).distinct().order_by(col(Contact.name))).all()
+    return list(names)
+
+
 def search(*, session: Session, text: str, limit: int = 50) -> list[Person | Company]:
     """Contacts and companies whose name (or a contact's address) holds `text`, for the
     palette; empty text: all of them, up to `limit`."""

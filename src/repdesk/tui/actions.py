@@ -760,3 +760,55 @@ def commitment_form(desk: DeskGateway, *, week: Any) -> FormScreen:
         return made, undo_of(f"commitment for {week.label}", made.deal_id, changes)
 
     return FormScreen(f"Commit for {week.label}", fields, submit)
+
+
+def contact_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
+    """Someone on this deal, with their role: a person the desk knows by that whole name (at
+    the deal's company) is put on it; anyone else becomes a contact first (at the deal's
+    company), as `repdesk contact add NAME --deal DEAL --role R` does. The app had no way to
+    add a contact (a new-user trial)."""
+    from repdesk.core.domain import CONTACT_ROLES
+    from repdesk.services import people
+
+    known = desk.read_now(lambda s: people.contact_names(session=s))
+    fields = [
+        FieldSpec("name", "Name", required=True, suggestions=known, only_one=True,
+                  placeholder="someone the desk knows completes; anyone else is added"),
+        FieldSpec("role", "Role on the deal", "decision maker", kind="select", required=True,
+                  options=[(role, role) for role in CONTACT_ROLES]),
+        FieldSpec("title", "Title", placeholder="e.g. Head of Procurement (a new contact's)"),
+        FieldSpec("email", "Email", parse=_reach(reach.check_address, "")),
+        FieldSpec("phone", "Phone", parse=_reach(reach.check_phone, "")),
+    ]  # fmt: skip
+
+    async def submit(values: dict[str, Any]) -> Any:
+        def write(session: Session) -> tuple[str, Any]:
+            deal = deals.get_deal(session=session, deal_id=deal_id)
+            found = people.contact_for_deal(
+                session=session, ref=values["name"], company=deal.company
+            )
+            if found is None:
+                found = people.add_contact(
+                    session=session,
+                    name=values["name"],
+                    emails=[values["email"]] if values["email"] else [],
+                    phones=[values["phone"]] if values["phone"] else [],
+                    company=deal.company,
+                    title=values["title"] or "",
+                )
+            else:
+                people.edit_contact(
+                    session=session,
+                    contact_id=saved_id(found),
+                    add_emails=[values["email"]] if values["email"] else [],
+                    add_phones=[values["phone"]] if values["phone"] else [],
+                )
+            people.link_contact(
+                session=session, deal_id=deal_id, contact_id=saved_id(found), role=values["role"]
+            )
+            return found.name, found
+
+        (name, _), changes = await desk.write_recorded(write)
+        return name, undo_of(f"{name} on {title}", deal_id, changes, result=values["role"])
+
+    return FormScreen(f"Contact on {title}", fields, submit)

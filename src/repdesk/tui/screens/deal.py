@@ -487,12 +487,19 @@ class DealScreen(DeskScreen):
             self.notify(self.desk.explain(exc), severity="error")
             return
         if not choices:
-            self.notify("No contacts on this deal yet: e sets its contact.")
+            self.notify("No emails or phones on this deal yet: P puts someone on it.")
             return
-        self.app.push_screen(
-            PickScreen(f"{heading} {self._title()}", choices, keys),
-            lambda choice: people_screens.open_record(self.app, choice),
-        )
+
+        def picked(choice: tuple[str, Any] | None) -> None:
+            if choice is not None and choice[0] == "add":
+                self._add_contact()
+            else:
+                people_screens.open_record(self.app, choice)
+
+        self.app.push_screen(PickScreen(f"{heading} {self._title()}", choices, keys), picked)
+
+    def _add_contact(self) -> None:
+        self._open(actions.contact_form(self.desk, deal_id=self.deal_id, title=self._title()))
 
     def action_won_on(self) -> None:
         self._open(actions.win_on(self.desk, deal_id=self.deal_id))

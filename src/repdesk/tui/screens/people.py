@@ -283,6 +283,7 @@ def deal_people_choices(session: Any, deal_id: int) -> list[tuple[str, tuple[str
         choices.append(
             (f"the company: {cut(deal.company, NAME_CHARS)}", ("company", deal.company_id))
         )
+    choices.append(("+ put someone on this deal (a contact, with their role)", ("add", deal_id)))
     return choices
 
 
