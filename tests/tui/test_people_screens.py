@@ -250,6 +250,9 @@ async def test_capture_from_the_palette_adds_the_matched_and_assigns_the_rest(
         assert isinstance(screen, CaptureScreen)
         screen.query_one(Input).value = f"{mail / 'a.eml'} {mail / 'b.eml'}"
         await pilot.press("enter")
+        # The list takes the keys at once, while the files are read (a new-user trial: ↓ and
+        # enter went to the paths, each enter starting the read again).
+        assert app.focused is screen.query_one(OptionList)
         await until(pilot, lambda: screen.previewed)
         assert [row.kind for row in screen.rows] == ["added", "unmatched"]
         assert db(home, "SELECT COUNT(*) FROM captured") == [(0,)]  # nothing before A

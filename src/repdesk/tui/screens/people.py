@@ -410,6 +410,7 @@ class CaptureScreen(DeskScreen):
         self.rows: list[Row] = []
         self.previewed = False
         self._to_list = False
+        self._reading = False
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -430,8 +431,18 @@ class CaptureScreen(DeskScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.value == self.paths and self._reading:
+            return  # these paths are being read: enter again started the read over
         self.paths = event.value
-        self._to_list = True  # the rep asked for it: the list takes the keys
+        # The list takes the keys at once, "reading" on it: the first read takes a second or
+        # more (the calendar libraries load), and ↓ and enter went to the paths meanwhile,
+        # each enter starting the read again (a new-user trial).
+        self.rows = [Row(Text("reading …", style="dim"), "note")]
+        listing = self.query_one(OptionList)
+        listing.clear_options()
+        listing.add_option(Option(self.rows[0].label))
+        listing.focus()
+        self._to_list = True
         self.preview()
 
     def reload(self) -> None:
@@ -457,12 +468,17 @@ class CaptureScreen(DeskScreen):
         paths = self._paths()
         if not paths:
             self.notify("Type a path first.")
+            self.query_one(Input).focus()
             return
-        reading = await asyncio.to_thread(read_paths, paths, now=clock.now())
-        me = self.desk.settings.me
-        report = await self.desk.read(
-            lambda s: capture.capture(session=s, items=reading.items, me=me, dry_run=True)
-        )
+        self._reading = True
+        try:
+            reading = await asyncio.to_thread(read_paths, paths, now=clock.now())
+            me = self.desk.settings.me
+            report = await self.desk.read(
+                lambda s: capture.capture(session=s, items=reading.items, me=me, dry_run=True)
+            )
+        finally:
+            self._reading = False
         if not can_show(self):
             return
         self.items = reading.items
