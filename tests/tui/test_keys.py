@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from repdesk.tui.app import RepdeskApp
 from repdesk.tui.forms import FieldInput, FormScreen
 from repdesk.tui.screens.board import BoardScreen
+from repdesk.tui.screens.deal import DealScreen
 from repdesk.tui.screens.followups import FollowUpsScreen
 
 SIZE = (140, 40)
@@ -90,6 +91,32 @@ async def test_a_digit_then_tab_puts_each_later_value_in_its_own_field(
         await until(pilot, lambda: app.screen is app.board)
     assert db(home, LAST_CALL) == [("connected",)]
     assert ("2026-11-23", "10:00:00.000000", "Send the draft") in next_step(home)
+
+
+async def test_a_call_on_a_deal_with_a_step_to_come_asks_what_becomes_of_it(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: the call's next step stood beside the one still to come, two on one
+    day, and nothing asked (a step due already is answered by the call, as before)."""
+    (deal_id, note), *_ = db(home, "SELECT deal_id, note FROM follow_up WHERE done_at IS NULL "
+                                   "AND due_on > '2026-11-20' ORDER BY id")  # fmt: skip
+    pending = "SELECT note FROM follow_up WHERE deal_id = ? AND done_at IS NULL ORDER BY id"
+    async with app.run_test(size=SIZE) as pilot:
+        await board(pilot)
+        app.open_deal(deal_id)
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.press("c")
+        screen = await form(pilot)
+        field = screen.query_one("#field-pending")
+        assert field.value == "keep"  # type: ignore[attr-defined]
+        field.value = "done"  # type: ignore[attr-defined]
+        await pilot.press("1", "tab", *"mon 10:00", "tab", *"Send the draft", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen))
+    assert db(home, pending, deal_id) == [("Send the draft",)]
+    done = "SELECT note, outcome FROM follow_up WHERE deal_id = ? AND done_at IS NOT NULL"
+    assert (note, "connected") in db(home, done, deal_id)
+    calls = "SELECT count(*) FROM activity WHERE deal_id = ? AND kind = 'call' AND outcome = ?"
+    assert db(home, calls, deal_id, "connected") == [(1,)]  # the call, logged once
 
 
 async def test_digits_type_once_the_outcome_holds_text(app: RepdeskApp, home: Path) -> None:

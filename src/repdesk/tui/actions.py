@@ -237,7 +237,17 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
 
 
 def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
-    """The most frequent action: outcome + next step in a handful of keys."""
+    """The most frequent action: outcome + next step in a handful of keys. A deal with a next
+    step pending asks what becomes of it: kept, or done by this call (a next step typed here
+    stood beside it, two on one day, and nothing asked: a new-user trial). A step due today or
+    before needs no asking: the call answers it (services/activities.py)."""
+    today = clock.today()
+    try:
+        waiting = desk.read_now(lambda s: followups.pending(session=s, deal_id=deal_id))
+    except NotFound:
+        waiting = []  # gone since: saving says so
+    if any(step.due_on <= today for step in waiting):
+        waiting = []
     fields = [
         FieldSpec(
             "outcome",
@@ -253,13 +263,22 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
         FieldSpec("at", "When", parse=_happened, placeholder="now; or e.g. yesterday 15:00"),
         FieldSpec("notes", "Notes", kind="area"),
     ]
+    step = waiting[0] if waiting else None
+    if step is not None:
+        pending_note = cut(step.note, 40) if step.note else "no note"
+        fields.insert(5, FieldSpec(
+            "pending", "The step pending", "keep", kind="select", required=True,
+            options=[("keep it", "keep"), ("done by this call", "done")],
+            hint=f"{formatting.when(step.due_on, step.due_time)}: {pending_note}",
+        ))  # fmt: skip
 
     async def submit(values: dict[str, Any]) -> Any:
         if values["next_note"] and not values["next"]:
             raise InvalidInput("next", "", "a date for the next step (the note needs one)")
-        (activity, _), changes = await desk.write_recorded(
-            lambda s: activities.log_activity(
-                session=s,
+
+        def write(session: Session) -> Any:
+            logged = activities.log_activity(
+                session=session,
                 deal_id=deal_id,
                 kind="call",
                 outcome=values["outcome"],
@@ -269,7 +288,17 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
                 next_note=values["next_note"] or "",
                 at=values["at"],
             )
-        )
+            if step is not None and values.get("pending") == "done":
+                # The call is logged above: the step is done by it, not logged twice.
+                followups.complete_follow_up(
+                    session=session,
+                    follow_up_id=saved_id(step),
+                    outcome=values["outcome"],
+                    kind=None,
+                )
+            return logged
+
+        (activity, _), changes = await desk.write_recorded(write)
         return activity, undo_of(f"call on {title}", deal_id, changes)
 
     return FormScreen(f"Log a call: {title}", fields, submit)
