@@ -470,3 +470,37 @@ async def test_at_80x24_the_timeline_scrolls_from_the_keys_and_the_help_says_how
         listed = {entry.binding_id: entry for entry in app.screen.screen_keys}
         assert listed["deal.timeline"].keys == ["l"]
         assert "pane.page_down" in listed and "pane.bottom" in listed
+
+
+async def test_a_long_pick_list_narrows_as_the_rep_types() -> None:
+    """A new user's trial: the deal for a captured mail was one of every deal on the desk,
+    found by scrolling; typing did nothing."""
+    from textual.app import App
+
+    from repdesk.tui.screens.mend import PickScreen
+
+    choices = [(f"#{n} Deal number {n} [b]x[/b]", n) for n in range(1, 31)]
+    picked: list[Any] = []
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(PickScreen("Which deal?", choices, "enter: pick"), picked.append)
+
+    host = Host()
+    async with host.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(host.screen, PickScreen))
+        screen = host.screen
+        assert isinstance(screen, PickScreen)
+        await pilot.press(*"number 2")  # every word, anywhere in the line: 2, 12, 20-29
+        assert [choices[i][1] for i in screen.shown] == [2, 12, *range(20, 30)]
+        await pilot.press(*"3")  # 23
+        assert [choices[i][1] for i in screen.shown] == [23]
+        await pilot.press("backspace", "down", "down", "enter")  # the third again: 20
+        await until(pilot, lambda: picked == [20])
+    few = Host()
+    choices[:] = choices[:3]
+    async with few.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(few.screen, PickScreen))
+        assert not few.screen.query("#pick-filter")  # three: no field, the list has the keys
+        await pilot.press("j", "enter")
+        await until(pilot, lambda: picked == [20, 2])

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from repdesk.core import formatting
@@ -28,7 +28,12 @@ from repdesk.tui.widgets.quota_strip import QuotaStrip
 
 
 class PickScreen(DismissedOnce, ModalScreen[Any]):
-    """Pick one of a few things: enter takes it, esc takes none (dismissed with None)."""
+    """Pick one of a few things: enter takes it, esc takes none (dismissed with None). More
+    than NARROWED_FROM of them: what is typed narrows the list (↑ ↓ move in it): the deal for
+    a captured mail was one of every deal on the desk, found by scrolling (a new-user trial).
+    """
+
+    NARROWED_FROM = 10
 
     DEFAULT_CSS = """
     PickScreen { align: center middle; background: $background 60%; }
@@ -39,26 +44,58 @@ class PickScreen(DismissedOnce, ModalScreen[Any]):
     PickScreen #pick-title { text-style: bold; }
     PickScreen #pick-keys { color: $text-muted; }
     PickScreen OptionList { height: auto; max-height: 20; }
+    PickScreen #pick-filter { margin-bottom: 1; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="pick.cancel"),
         # A modal screen hides the app's keys: q quits here as on every screen.
         Binding("q", "app.quit", "Quit", id="pick.quit", show=False),
+        # From the narrowing field (it has no use for them), the list's cursor.
+        Binding("down", "cursor_down", "Next", id="pick.down", show=False),
+        Binding("up", "cursor_up", "Previous", id="pick.up", show=False),
     ]
 
     def __init__(self, title: str, choices: Sequence[tuple[str, Any]], keys: str) -> None:
         super().__init__()
         self.heading, self.choices, self.keys = title, list(choices), keys
+        self.shown = list(range(len(self.choices)))  # the choices listed, by their index
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(printable(self.heading)), id="pick-title")
+            if len(self.choices) > self.NARROWED_FROM:
+                yield Input(placeholder="type to narrow the list", id="pick-filter")
             # Text, not str: a title or a note with [brackets] is never markup here.
             yield PickList(*(Option(Text(printable(label))) for label, _ in self.choices))
             yield Static(Text(self.keys), id="pick-keys")
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        words = event.value.casefold().split()
+        self.shown = [
+            index
+            for index, (label, _) in enumerate(self.choices)
+            if all(word in printable(label).casefold() for word in words)
+        ]
+        listing = self.query_one(PickList)
+        listing.clear_options()
+        listing.add_options(Option(Text(printable(self.choices[i][0]))) for i in self.shown)
+        listing.highlighted = 0 if self.shown else None
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        index = self.query_one(PickList).highlighted
+        if index is not None and index < len(self.shown):
+            self.dismiss(self.choices[self.shown[index]][1])
+
+    def action_cursor_down(self) -> None:
+        self.query_one(PickList).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(PickList).action_cursor_up()
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.choices[event.option_index][1])
+        self.dismiss(self.choices[self.shown[event.option_index]][1])
 
     def action_cancel(self) -> None:
         self.dismiss(None)
