@@ -80,7 +80,10 @@ class FollowUpsScreen(DeskScreen):
     # Below 100 cells these leave the footer (`?` lists them), so no key is cut mid-word.
     NARROW_FOOTER_HIDES = frozenset({"queues.reschedule", "queues.follow_up", "app.quit"})
     DEFAULT_CSS = """
-    FollowUpsScreen #queues-title { height: 1; padding: 0 1; color: $text-muted; }
+    /* Cut with an ellipsis where it does not fit (80 columns cut it mid-word, unsaid). */
+    FollowUpsScreen #queues-title {
+        height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     def __init__(self) -> None:

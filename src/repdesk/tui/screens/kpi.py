@@ -342,7 +342,9 @@ class KpiScreen(DeskScreen):
     NARROW_FOOTER_HIDES = frozenset({"kpi.month", "kpi.year"})
     DEFAULT_CSS = """
     KpiScreen #kpi-body { height: 1fr; scrollbar-gutter: stable; }
-    KpiScreen #kpi-period { height: 1; padding: 0 1; background: $boost; }
+    KpiScreen #kpi-period {
+        height: 1; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     KpiScreen.-reading #kpi-body > * { visibility: hidden; }
     KpiScreen.-reading #kpi-body > #kpi-period { visibility: visible; }
     KpiScreen #kpi-headline { height: 3; padding: 0 1; margin-top: 1; }

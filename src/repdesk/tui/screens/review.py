@@ -136,7 +136,9 @@ class ReviewScreen(DeskScreen):
         Binding("escape", "back", "Board", id="review.back", show=False),
     ]  # fmt: skip
     DEFAULT_CSS = """
-    ReviewScreen #review-heading { height: 1; padding: 0 1; background: $boost; }
+    ReviewScreen #review-heading {
+        height: 1; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ReviewScreen #review-commitments-title { height: 1; padding: 0 1; margin-top: 1;
                                              text-style: bold; }
     ReviewScreen #review-commitments { height: auto; max-height: 10; margin: 0 1; }
