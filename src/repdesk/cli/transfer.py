@@ -500,6 +500,10 @@ def commands() -> list[Command]:
     ]
 
 
+def _tasks(count: int) -> str:
+    return "1 task" if count == 1 else f"{count:,} tasks"
+
+
 def _activities_line(outcome: Outcome, *, dry_run: bool) -> str:
     """What became of a task file's rows: done ones as activities, open ones (to-dos) as next
     steps, and those left out, with where."""
@@ -512,14 +516,23 @@ def _activities_line(outcome: Outcome, *, dry_run: bool) -> str:
             "the desk"
         )
     if steps:
+        undated = ""
+        if outcome.steps_undated:
+            undated = f", {outcome.steps_undated:,} with no due day: due today"
         parts.append(
             f"open tasks as next steps, not as things done: {outcome.steps_added:,} {verb} "
-            f"({outcome.steps_overdue:,} overdue), {outcome.steps_present:,} already on the desk"
+            f"({outcome.steps_overdue:,} overdue{undated}), {outcome.steps_present:,} already "
+            "brought in"
+        )
+    if outcome.steps_done_there:
+        parts.append(
+            f"{_tasks(outcome.steps_done_there)} done in the CRM since: "
+            f"{'its step' if outcome.steps_done_there == 1 else 'their steps'} marked done"
         )
     if outcome.steps_on_lost:
         first = ", ".join(outcome.steps_on_lost[:3])
         parts.append(
-            f"{len(outcome.steps_on_lost):,} open tasks on lost deals left out, where a next "
+            f"{_tasks(len(outcome.steps_on_lost))} open on lost deals left out, where a next "
             f"step never shows (first: {first})"
         )
     if outcome.activities_unlinked:

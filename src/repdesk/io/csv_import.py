@@ -153,6 +153,7 @@ class ActivityRow:
     # A to-do the CRM has still open (Salesforce's Status "Not Started", IsClosed false): a
     # next step due on `at`'s day, not something that happened.
     still_open: bool = False
+    due: bool = True  # the file gives its day (ActivityDate); else `at` is its creation
 
 
 # Salesforce's closed task statuses (its default picklist's; an org may add its own, which
@@ -896,6 +897,7 @@ def _activity_row(
         minutes=minutes,
         text=" — ".join(part for part in (subject, description) if part),
         still_open=still_open,
+        due=bool(day_text),
     )
 
 

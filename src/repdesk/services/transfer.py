@@ -39,6 +39,7 @@ from repdesk.services import stages as stage_service
 from repdesk.storage import migrations, outbox
 from repdesk.storage.models import (
     Activity,
+    Captured,
     CloseDateChange,
     Deal,
     FollowUp,
@@ -73,6 +74,8 @@ class Outcome:
     steps_overdue: int = 0
     steps_present: int = 0
     steps_on_lost: list[str] = field(default_factory=list)
+    steps_undated: int = 0  # open tasks with no due day: due today
+    steps_done_there: int = 0  # steps brought in before, whose task the CRM has done since
     people_added: int = 0  # contacts from a people export, new to the desk
     people_present: int = 0  # ... already on it (same address, or same name at the company)
     roles_added: int = 0  # contacts put on deals from a contact-role export
@@ -1006,6 +1009,15 @@ def _activity_links(
     return links
 
 
+def _open_first(candidates: list[_Target]) -> list[_Target]:
+    """The open deals among `candidates`, else the won ones, else all of them."""
+    for wanted in ("open", "won"):
+        found = [t for t in candidates if t.values.get("status") == wanted]
+        if found:
+            return found
+    return candidates
+
+
 def _pick_deal(candidates: list[_Target], day: date) -> _Target:
     """An account's deal for an activity on `day`: the first to close on or after that day
     (the one being worked then), else the last to close."""
@@ -1036,6 +1048,10 @@ def _count_activities(
         target = None
         for link in activity.links:
             candidates = links.get(link)
+            if candidates and activity.still_open:
+                # A to-do of an account goes on its deal still to be won, where it has one:
+                # the one closing first after its day was a lost deal (a hostile test).
+                candidates = _open_first(candidates)
             if candidates:
                 day = activity.at.date()
                 target = candidates[0] if len(candidates) == 1 else _pick_deal(candidates, day)
@@ -1046,7 +1062,8 @@ def _count_activities(
             steps.append((activity, target))
         else:
             placed.append((activity, target))
-    _count_steps(session, steps, outcome, write=write, now=now)
+    done = [activity for activity, _ in placed]
+    _count_steps(session, steps, done, outcome, write=write, now=now)
     deal_ids = {t.values["id"] for _, t in placed if "id" in t.values}
     present: set[tuple[Any, ...]] = set()
     table = table_of(Activity)
@@ -1064,9 +1081,12 @@ def _count_activities(
     rows = []
     for activity, target in placed:
         key = (
-            target.values.get("id"),
+            # A deal not written yet (a dry run) by its place in the plan: two new deals are
+            # two deals (their tasks were counted as one: a hostile test).
+            target.values.get("id", f"new:{id(target)}"),
             activity.kind,
-            activity.at,
+            # Done, so done by now: a task completed ahead of its day was dated after now.
+            min(activity.at, now),
             activity.outcome,
             activity.minutes,
             activity.text,
@@ -1088,6 +1108,7 @@ def _count_activities(
 def _count_steps(
     session: Session,
     steps: list[tuple[ActivityRow, _Target]],
+    done: list[ActivityRow],
     outcome: Outcome,
     *,
     write: bool,
@@ -1095,33 +1116,50 @@ def _count_steps(
 ) -> None:
     """A CRM's open tasks as next steps, due on their day (overdue where it has passed): as
     done activities they were touches that never happened, and the queues had no to-do of
-    them (a new-user trial). One already on its deal (same day and note) is not added again,
-    done or not: a re-import does not bring back a step the rep completed."""
-    if not steps:
-        return
-    table = table_of(FollowUp)
-    ids = list({t.values["id"] for _, t in steps if "id" in t.values})
-    present: set[tuple[Any, ...]] = set()
-    for start in range(0, len(ids), CHUNK):
-        query = select(table.c.deal_id, table.c.due_on, table.c.note)
-        present.update(
-            tuple(r)
-            for r in session.execute(query.where(table.c.deal_id.in_(ids[start : start + CHUNK])))
+    them (a new-user trial). Each is known by the CRM's task id in the capture ledger
+    (`captured`, "task:salesforce:00T…"), so a re-import never adds it again, whatever the
+    rep did with it since (snoozed, edited, done or deleted: matched by its day and note, a
+    snoozed step came back twice: a hostile test). A task `done` in the CRM since completes
+    its step, if still pending."""
+    keys = [f"task:{task.source_id}" for task, _ in steps] + [f"task:{t.source_id}" for t in done]
+    ledger: dict[str, int] = {}
+    captured = table_of(Captured)
+    for start in range(0, len(keys), CHUNK):
+        query = select(captured.c.source_key, captured.c.item_id).where(
+            captured.c.kind == "follow_up", captured.c.source_key.in_(keys[start : start + CHUNK])
         )
+        ledger.update((key, int(item)) for key, item in session.execute(query))
     today = clock.local_date(now)
-    rows = []
+    new: dict[str, dict[str, Any]] = {}
     for task, target in steps:
+        key = f"task:{task.source_id}"
+        if key in ledger or key in new:
+            outcome.steps_present += 1
+            continue
         if target.values.get("status") == "lost":
             outcome.steps_on_lost.append(task.where)
             continue
-        key = (target.values.get("id"), clock.local_date(task.at), task.text)
-        if key in present:
-            outcome.steps_present += 1
-            continue
-        present.add(key)
+        due = clock.local_date(task.at) if task.due else today
         outcome.steps_added += 1
-        outcome.steps_overdue += key[1] < today
-        rows.append({"deal_id": key[0], "due_on": key[1], "note": task.text, "created_at": now})
-    if write and rows:
-        result = session.execute(insert(table).returning(table.c.id), rows)
-        outbox.enqueue(session, "follow_up", result.scalars().all())
+        outcome.steps_overdue += due < today
+        outcome.steps_undated += not task.due
+        new[key] = {"deal_id": target.values.get("id"), "due_on": due, "note": task.text,
+                    "created_at": now}  # fmt: skip
+    finished = [ledger[f"task:{t.source_id}"] for t in done if f"task:{t.source_id}" in ledger]
+    if not write:
+        return
+    table = table_of(FollowUp)
+    made = []
+    for key, row in new.items():
+        (step_id,) = session.execute(insert(table).returning(table.c.id), row).one()
+        made.append(step_id)
+        session.execute(insert(captured), {"source_key": key, "kind": "follow_up",
+                                           "item_id": step_id, "deal_id": row["deal_id"],
+                                           "captured_at": now})  # fmt: skip
+    outbox.enqueue(session, "follow_up", made)
+    for step_id in finished:
+        step = session.get(FollowUp, step_id)
+        if step is not None and step.done_at is None:
+            step.done_at, step.outcome = now, "done in the CRM"
+            session.add(step)
+            outcome.steps_done_there += 1
