@@ -125,9 +125,16 @@ def test_a_past_day_weighs_each_deal_by_the_probabilities_of_that_day(engine: An
 
     oct1, start = date(2026, 10, 1), datetime(2026, 10, 1, 12, tzinfo=UTC)
     with write_session(engine) as session:
-        own = deals.create_deal(session=session, title="Own", value_cents=1_000_000,
-                                currency="EUR", first_contact=oct1, stage="Prospect",
-                                expected_close=date(2026, 11, 25), now=start)  # fmt: skip
+        own = deals.create_deal(
+            session=session,
+            title="Own",
+            value_cents=1_000_000,
+            currency="EUR",
+            first_contact=oct1,
+            stage="Prospect",
+            expected_close=date(2026, 11, 25),
+            now=start,
+        )
         staged = deals.create_deal(session=session, title="Staged", value_cents=2_000_000,
                                    currency="EUR", first_contact=oct1, stage="Demo",
                                    expected_close=date(2026, 11, 26), now=start)  # fmt: skip
@@ -140,3 +147,39 @@ def test_a_past_day_weighs_each_deal_by_the_probabilities_of_that_day(engine: An
     assert then.weighted_pipeline == 10 * 10_000 + 40 * 20_000  # 10% and Demo's 40% then
     assert (then.categories.pipeline, then.categories.best_case) == (1_000_000, 2_000_000)
     assert now.weighted_pipeline == 80 * 10_000 + 60 * 20_000
+
+
+def test_a_merge_leaves_the_kept_deals_past_figures_as_they_were(engine: Any) -> None:
+    """A hostile test: GONE's own probability and category history, given to KEEP by a merge,
+    weighed KEEP at GONE's 90% on a past day."""
+    from repdesk.services import forecast, merge
+
+    oct1, start = date(2026, 10, 1), datetime(2026, 10, 1, 12, tzinfo=UTC)
+    with write_session(engine) as session:
+        made = [
+            deals.create_deal(
+                session=session,
+                title=title,
+                value_cents=100_000,
+                currency="EUR",
+                first_contact=oct1,
+                stage="Proposal",
+                expected_close=date(2026, 11, 25),
+                now=start,
+            )
+            for title in ("Keep", "Gone")
+        ]
+        keep, gone = (d.id for d in made)
+        assert keep is not None and gone is not None
+        forecast.set_probability(session=session, deal_id=gone, probability=90, now=_at(5))
+        forecast.set_probability(session=session, deal_id=gone, probability=None, now=_at(15))
+    with read_session(engine) as session:
+        before = figures.kpi_report(session, period=NOV, as_of=D, conversion=EUR)
+    with write_session(engine) as session:
+        merge.merge_deals(session=session, keep_id=keep, gone_id=gone, now=_at(20))
+    with read_session(engine) as session:
+        after = figures.kpi_report(session, period=NOV, as_of=D, conversion=EUR)
+    assert before.weighted_pipeline == 55 * 1_000 + 90 * 1_000
+    # GONE is in the trash: KEEP as it stood on the 10th, at its stage's 55%, best case.
+    assert after.weighted_pipeline == 55 * 1_000
+    assert (after.categories.best_case, after.categories.commit) == (100_000, 0)
