@@ -436,15 +436,23 @@ def test_a_crm_forecast_category_is_the_reps_call_only_where_the_rep_made_one(
     assert (figures["commit"], figures["best_case"], figures["pipeline"]) == (300, 100, 300)
 
 
-def test_a_re_import_keeps_a_call_made_on_the_desk_where_the_crm_follows_the_stage(
-    home: Path, tmp_path: Path
-) -> None:
+def test_a_re_import_takes_the_crms_forecast_category_again(home: Path, tmp_path: Path) -> None:
+    """A hostile test: a call an import made stayed when the CRM took it back, and commit read
+    more than the CRM's. The file's category is the CRM's word, as its stage and value are."""
     path = write(tmp_path, SALESFORCE_FORECASTS, "Opportunity.csv")
     ok("import", path)
-    early = deals()["Early"]
-    ok("deal", "set", early["id"], "--forecast", "commit")
-    assert "0 created, 0 updated, 8 unchanged" in ok("import", path)
-    assert deals()["Early"]["forecast_call"] == "commit"
+    assert deals()["Nego held"]["forecast_call"] == "pipeline"
+    taken_back = SALESFORCE_FORECASTS.replace(
+        "Nego held,Negotiation/Review,100,2026-12-20,0,0,2026-10-02,Pipeline",
+        "Nego held,Negotiation/Review,100,2026-12-20,0,0,2026-10-02,Best Case",
+    )
+    out = ok("import", write(tmp_path, taken_back, "Opportunity.csv"))
+    assert "1 updated" in out
+    assert deals()["Nego held"]["forecast_call"] is None  # its stage's, as the CRM has it
+    # A call made on the desk, the CRM saying otherwise: the CRM's word, as for any field.
+    ok("deal", "set", deals()["Early"]["id"], "--forecast", "commit")
+    ok("import", write(tmp_path, taken_back, "Opportunity.csv"))
+    assert deals()["Early"]["forecast_call"] is None
 
 
 def test_hubspots_forecast_category_column_is_read(home: Path, tmp_path: Path) -> None:

@@ -676,8 +676,10 @@ def _take_crm_forecast(
     target: _Target, stage_calls: dict[int, tuple[str | None, str]], notes: ImportNotes
 ) -> None:
     """The CRM's forecast category, as the rep's call where it is not the one the CRM gives
-    the deal's stage and not the desk's default for the deal either. Otherwise it says
-    nothing: a new deal follows its stage, and a call the rep made on the desk stays."""
+    the deal's stage and not the desk's default for the deal either; otherwise no call, the
+    deal follows its stage. A re-import takes the CRM's word again, as it takes its stage and
+    value: a call an earlier import made stayed when the CRM took it back, and commit read
+    more than the CRM's (a hostile test)."""
     theirs, ours = stage_calls.get(target.entry_stage_id, (None, None))
     own = target.own.get("probability")
     if isinstance(own, int):
@@ -686,6 +688,8 @@ def _take_crm_forecast(
     if call is not None and call != theirs and call != ours:
         target.own["forecast"] = call
         notes.crm_forecasts.append((target.row.where, call))
+    elif call is not None:
+        target.own["forecast"] = None
 
 
 def _column(row: DealRow, *names: str) -> str:
