@@ -262,6 +262,7 @@ def test_a_close_recorded_late_for_a_week_kept_already_is_in_this_weeks_review(
     ok("deal", "add", "Late", "--value", "777", "--first-contact", "2026-11-01")
     monkeypatch.setenv("REPDESK_NOW", "2026-11-17T09:00:00+00:00")  # Tuesday of W47
     ok("review")  # keeps W46 as it ended
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-17T09:05:00+00:00")
     ok("deal", "won", "Late", "--on", "2026-11-13")
     last = ok("review", "--week", "2026-W46")
     assert "as it ended" in last and "Won: none" in last  # kept: it reads as it read then
@@ -343,3 +344,16 @@ def test_open_deals_expected_before_the_period_are_named_not_silently_left_out(
     ) in text
     # A period before the stale date: nothing is before it, nothing said.
     assert "Not forecast" not in ok("kpi", "--period", "2026-10")
+
+
+def test_a_close_recorded_before_its_week_was_kept_is_in_that_week_alone(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile test: won "last Friday" before last week's review was kept, the win was in
+    last week's review and again in this week's "recorded this week"."""
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-12T09:00:00+00:00")
+    ok("deal", "add", "Early", "--value", "300", "--first-contact", "2026-11-01")
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-17T09:00:00+00:00")  # W47; W46 not kept yet
+    ok("deal", "won", "Early", "--on", "2026-11-13")
+    assert "Won (1): €300" in ok("review", "--week", "2026-W46")  # kept now, with the win
+    assert "recorded this week" not in ok("review")
