@@ -421,7 +421,7 @@ def test_a_crm_forecast_category_is_the_reps_call_only_where_the_rep_made_one(
         assert call[title] is None, title
     assert (
         f"2 deals keep the CRM's forecast category as the rep's call, where it differs from "
-        f"their stage's default (best case 1, pipeline 1): {path}:4, {path}:7"
+        f"their stage's (best case 1, pipeline 1): {path}:4, {path}:7"
     ) in out
     assert (
         "The CRM forecasts the open deals of a stage otherwise than the desk, and they follow "
@@ -431,6 +431,10 @@ def test_a_crm_forecast_category_is_the_reps_call_only_where_the_rep_made_one(
         "ForecastCategoryName values that are no forecast category repdesk knows (commit, best "
         "case, pipeline, omitted): those deals take their stage's default: 'Upside' (1 deal)"
     ) in out
+    # A value pages long is quoted by its start, as every refused value is.
+    long = SALESFORCE_FORECASTS.replace("Upside", "U" * 10_000)
+    quoted = ok("import", write(tmp_path, long, "Opportunity.csv"))
+    assert f"'{'U' * 40}…' (1 deal)" in quoted and "U" * 41 not in quoted
     # The KPI pane's forecast: the rep's calls count where the rep put them.
     figures = json.loads(ok("kpi", "--period", "2026-12", "--json"))
     assert (figures["commit"], figures["best_case"], figures["pipeline"]) == (300, 100, 300)

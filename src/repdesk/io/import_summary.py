@@ -12,7 +12,7 @@ from datetime import date
 from repdesk.core import forecast
 from repdesk.core.kpi import rates_to_add
 from repdesk.core.quantities import MAX_MINUTES
-from repdesk.core.text import printable
+from repdesk.core.text import printable, shown_value
 from repdesk.io.csv_import import ImportPlan
 
 SHOWN = 3  # FILE:LINE examples per note
@@ -58,7 +58,8 @@ def summary_lines(
         columns = sorted({column for column, _ in notes.kept_segments.values()})
         kept = sorted(notes.kept_segments.items(), key=lambda item: (-len(item[1][1]), item[0]))
         listed = ", ".join(
-            f"{printable(value)!r} ({_deals(len(wheres))})" for value, (_, wheres) in kept[:KEPT]
+            f"{shown_value(printable(value))} ({_deals(len(wheres))})"
+            for value, (_, wheres) in kept[:KEPT]
         )
         if len(kept) > KEPT:
             listed += f" and {len(kept) - KEPT:,} more"
@@ -74,10 +75,11 @@ def summary_lines(
             if per_call[call]
         )
         wheres = [where for where, _ in notes.crm_forecasts]
-        verb = "would keep" if dry_run else "keep"
+        many = len(wheres) > 1
+        verb = "would keep" if dry_run else "keep" if many else "keeps"
         lines.append(
             f"{_deals(len(wheres))} {verb} the CRM's forecast category as the rep's call, where "
-            f"it differs from their stage's default ({counted}): {_first(wheres)}"
+            f"it differs from {'their' if many else 'its'} stage's ({counted}): {_first(wheres)}"
         )
     if notes.stage_forecasts:
         differ = ", ".join(
@@ -98,7 +100,8 @@ def summary_lines(
             notes.unknown_forecasts.items(), key=lambda item: (-len(item[1][1]), item[0])
         )
         listed = ", ".join(
-            f"{printable(value)!r} ({_deals(len(wheres))})" for value, (_, wheres) in unknown[:KEPT]
+            f"{shown_value(printable(value))} ({_deals(len(wheres))})"
+            for value, (_, wheres) in unknown[:KEPT]
         )
         if len(unknown) > KEPT:
             listed += f" and {len(unknown) - KEPT:,} more"
