@@ -87,9 +87,10 @@ def summary_lines(
             f"{chance}%)"
             for stage, theirs, ours, chance in notes.stage_forecasts
         )
-        many = len(notes.stage_forecasts)
+        count = len(notes.stage_forecasts)
+        stages = f"{count} stages" if count > 1 else "a stage"
         lines.append(
-            f"The CRM forecasts the open deals of {f'{many} stages' if many > 1 else 'a stage'} "
+            f"The CRM forecasts the open deals of {stages} "
             f"otherwise than the desk, and they follow the desk: {differ}; `repdesk stage set "
             "STAGE --probability N` moves a stage's default, `repdesk deal set DEAL --forecast "
             "CATEGORY` one deal's"
