@@ -365,3 +365,25 @@ def test_a_last_touch_years_ago_leaves_a_gap_before_the_note() -> None:
             cells = row_layout(width).touch
             shown = touched(row, now, short=cells < 17)
             assert not cells or len(shown) < cells, (width, shown)
+
+
+@pytest.mark.parametrize(("now", "late"), [("2026-11-20T09:30:00+00:00", False),
+                                           ("2026-11-20T11:00:00+00:00", True)])  # fmt: skip
+async def test_a_step_of_today_whose_hour_has_passed_is_drawn_late(
+    app: RepdeskApp, monkeypatch: pytest.MonkeyPatch, now: str, late: bool
+) -> None:
+    """A new user's trial: a 09:00 call still not done at 14:07 stayed green in Today."""
+    monkeypatch.setenv("REPDESK_NOW", now)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await queues(pilot)
+
+        def time_style(section: str) -> Any:
+            index = next(
+                i
+                for i, line in enumerate(listing.lines)
+                if not isinstance(line, Heading) and listing.sections[i] == section
+            )
+            segments = list(listing.render_line(index - round(listing.scroll_offset.y)))
+            return next(s.style.color for s in segments if s.text.strip())
+
+        assert (time_style("today") == time_style("overdue")) is late  # 10:00 today

@@ -176,7 +176,14 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             when = formatting.when(row.due_on, row.due_time)
             if layout.when < 17:
                 when = when[4:]  # without the weekday
-            late = row.due_on < self.today
+            # Today's step whose hour has passed is late too (a 09:00 call still in green at
+            # 14:07: a new-user trial); it stays in Today, as the queues are by day.
+            local = self.now.astimezone()
+            late = row.due_on < self.today or (
+                row.due_on == self.today
+                and row.due_time is not None
+                and row.due_time < local.time().replace(tzinfo=None)
+            )
             text.append(f"   {when:<{layout.when}}", style("queue-list--late") if late else "")
         elif section == "going_cold":  # it may well have a next step: what counts is the silence
             quiet = f"{row.urgency_days}d no touch" if row.last_touch else "never touched"
