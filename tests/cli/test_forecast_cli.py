@@ -357,3 +357,13 @@ def test_a_close_recorded_before_its_week_was_kept_is_in_that_week_alone(
     ok("deal", "won", "Early", "--on", "2026-11-13")
     assert "Won (1): €300" in ok("review", "--week", "2026-W46")  # kept now, with the win
     assert "recorded this week" not in ok("review")
+
+
+def test_a_company_pages_long_takes_one_line_in_today_and_the_review(home: Path) -> None:
+    """A hostile test: a 10,000-character company took 90 lines of `today` and `review`."""
+    ok("deal", "add", "Long one", "--company", "C" * 10_000, "--value", "5",
+       "--first-contact", "2026-11-17")  # fmt: skip
+    for out in (ok("review"), ok("today")):
+        line = next(line for line in out.splitlines() if "Long one" in line)
+        assert "C" * 59 + "…" in line and len(line) < 200
+    assert json.loads(ok("deal", "show", "Long one", "--json"))["company"] == "C" * 10_000

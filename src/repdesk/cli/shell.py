@@ -22,7 +22,7 @@ from repdesk.core.dates import parse_when as _parse_when
 from repdesk.core.domain import row_id
 from repdesk.core.money import AmountInputError, format_money, parse_amount
 from repdesk.core.quantities import QuantityInputError
-from repdesk.core.text import printable, safe_json
+from repdesk.core.text import cut, printable, safe_json
 from repdesk.storage import desk_file, paths
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
@@ -256,8 +256,13 @@ def deal_json(deal: Any, stage_names: dict[int, str]) -> dict[str, Any]:
 
 
 def title_and_company(title: str, company: str) -> str:
-    """`Fleet rollout (Acme)`, or the title alone for a deal without a company."""
-    return printable(title) + (f" ({printable(company)})" if company else "")
+    """`Fleet rollout (Acme)`, or the title alone for a deal without a company; each cut to a
+    line's worth (a 10,000-character company took 90 lines of `today` and `review`: a hostile
+    test). `deal show` and `--json` give them whole."""
+    return cut(title, TITLE_CHARS) + (f" ({cut(company, COMPANY_CHARS)})" if company else "")
+
+
+TITLE_CHARS, COMPANY_CHARS = 100, 60
 
 
 def deal_line(deal: Any, stage_names: dict[int, str]) -> str:

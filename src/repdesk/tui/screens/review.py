@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from repdesk.core import clock
 from repdesk.core.money import format_money
 from repdesk.core.review import QUIET_WHEN_EMPTY, SECTIONS, Line, brought_in_note
-from repdesk.core.text import printable
+from repdesk.core.text import cut, printable
 from repdesk.core.weeks import Week, span_text, week_containing
 from repdesk.services import review
 from repdesk.services.review import CommitmentLine, ReviewPage
@@ -95,9 +95,10 @@ def render_review(page: ReviewPage, currency: str) -> Text:
 
 def _line(key: str, line: Line) -> Text:
     text = Text()
-    text.append(f"#{line.deal_id} {printable(line.title)}")
+    # Cut to a line's worth each: a company pages long filled the screen (a hostile test).
+    text.append(f"#{line.deal_id} {cut(line.title, 100)}")
     if line.company:
-        text.append(f" ({printable(line.company)})", style="dim")
+        text.append(f" ({cut(line.company, 60)})", style="dim")
     text.append(f" · {format_money(line.value_cents, line.currency)}")
     if key in ("advanced", "regressed", "forecast"):
         text.append(f": {printable(line.was or '-')} → {printable(line.now or '-')}")
