@@ -367,3 +367,13 @@ def test_a_company_pages_long_takes_one_line_in_today_and_the_review(home: Path)
         line = next(line for line in out.splitlines() if "Long one" in line)
         assert "C" * 59 + "…" in line and len(line) < 200
     assert json.loads(ok("deal", "show", "Long one", "--json"))["company"] == "C" * 10_000
+
+
+def test_a_stage_renamed_or_moved_to_where_it_is_says_nothing_changed(home: Path) -> None:
+    """A hostile test: `stage rename Prospect Prospect` answered "Renamed", and `stage move
+    Prospect 1` "Moved", changing nothing."""
+    assert ok("stage", "rename", "Prospect", "Prospect").startswith(
+        "Prospect is its name already: nothing changed.")  # fmt: skip
+    assert ok("stage", "move", "Prospect", "1").startswith(
+        "Prospect is at place 1 already: nothing changed.")  # fmt: skip
+    assert ok("stage", "move", "Prospect", "2").startswith("Moved Prospect:")

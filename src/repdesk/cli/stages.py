@@ -80,25 +80,42 @@ def cmd_stage_add(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def cmd_stage_rename(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.services import stages
+    from repdesk.services import deals, stages
 
-    return _stage_done(
-        desk,
-        lambda s: stages.rename_stage(session=s, stage=args.stage, name=args.name),
-        lambda stage: f"Renamed to {printable(stage.name)}; its history reads the new name:",
-    )
+    was: list[str] = []
+
+    def change(session: Session) -> Any:
+        was.append(deals.find_stage(session=session, name=args.stage).name)
+        return stages.rename_stage(session=session, stage=args.stage, name=args.name)
+
+    def said(stage: Any) -> str:
+        # "Renamed" for a name it had already misled (a hostile test).
+        if was and was[0] == stage.name:
+            return f"{printable(stage.name)} is its name already: nothing changed."
+        return f"Renamed to {printable(stage.name)}; its history reads the new name:"
+
+    return _stage_done(desk, change, said)
 
 
 def cmd_stage_move(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.services import stages
+    from repdesk.services import deals, stages
 
     with shell.naming("position"):
         position = quantities.parse_position(args.position)
-    return _stage_done(
-        desk,
-        lambda s: stages.move_stage(session=s, stage=args.stage, number=position),
-        lambda stage: f"Moved {printable(stage.name)}:",
-    )
+    was: list[int] = []
+
+    def change(session: Session) -> Any:
+        found = deals.find_stage(session=session, name=args.stage)
+        listed = stages.list_stages(session=session)
+        was.extend(info.number for info in listed if info.id == found.id)
+        return stages.move_stage(session=session, stage=args.stage, number=position)
+
+    def said(stage: Any) -> str:
+        if was and was[0] == position:
+            return f"{printable(stage.name)} is at place {position} already: nothing changed."
+        return f"Moved {printable(stage.name)}:"
+
+    return _stage_done(desk, change, said)
 
 
 def cmd_stage_set(desk: Desk, args: argparse.Namespace) -> int:
