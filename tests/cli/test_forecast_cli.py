@@ -377,3 +377,22 @@ def test_a_stage_renamed_or_moved_to_where_it_is_says_nothing_changed(home: Path
     assert ok("stage", "move", "Prospect", "1").startswith(
         "Prospect is at place 1 already: nothing changed.")  # fmt: skip
     assert ok("stage", "move", "Prospect", "2").startswith("Moved Prospect:")
+
+
+def test_a_deal_imported_this_week_and_won_last_friday_is_in_this_weeks_review(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new user's trial: read the review (last week kept), import, win "last friday": the
+    win was in no review (the deal was new this week)."""
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-17T09:00:00+00:00")
+    ok("review")  # W46 kept
+    export = tmp_path / "Opportunity.csv"
+    export.write_text(
+        "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,Imported,Prospecting,700,2026-12-20,0,0,2026-10-02\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("REPDESK_NOW", "2026-11-17T09:10:00+00:00")
+    ok("import", export)
+    ok("deal", "won", "Imported", "--on", "2026-11-13")
+    assert "Imported · €700 · won on 2026-11-13" in ok("review")

@@ -407,14 +407,13 @@ _SQL |= {
         SELECT COUNT(*) FROM deal d
         WHERE d.created_at >= :start_at AND d.created_at < :end_at AND {_BROUGHT_IN}
     """,
-    # Won or lost on a day before the week, recorded in it, on a deal the desk had before the
-    # week began, where the week of its close was kept before then: it is in no other review
-    # (a week kept later has it; listed here too, it was in two: a hostile test).
+    # Won or lost on a day before the week, recorded in it, where the week of its close was
+    # kept before then: it is in no other review (a week kept later has it; listed here too,
+    # it was in two: a hostile test). A deal imported this week too (a new user's first week).
     "review_closed_late": f"""
         SELECT {_REVIEW_DEAL}, d.status, d.closed_on, d.lost_reason, d.competitor
         FROM deal d
         WHERE {{unindexed:d.status}} IN ('won', 'lost') AND d.closed_on < :start_day
-              AND d.created_at < :start_at
               AND EXISTS (
                   SELECT 1 FROM stage_change c JOIN stage s ON s.id = c.to_stage_id
                   JOIN weekly_review w ON w.starts_on <= d.closed_on AND w.ends_on >= d.closed_on
