@@ -396,3 +396,17 @@ def test_a_deal_imported_this_week_and_won_last_friday_is_in_this_weeks_review(
     ok("import", export)
     ok("deal", "won", "Imported", "--on", "2026-11-13")
     assert "Imported · €700 · won on 2026-11-13" in ok("review")
+
+
+def test_a_deal_is_won_last_friday_from_the_shell_as_in_the_app(home: Path) -> None:
+    """A new user's trial: `deal won DEAL --on "last fri"` (as the README gives it) was
+    refused, and `--on fri` was the coming Friday, refused as a day to come."""
+    ok("deal", "add", "Friday win", "--value", "5", "--first-contact", "2026-11-01")
+    ok("deal", "add", "Friday loss", "--value", "5", "--first-contact", "2026-11-01")
+    ok("deal", "won", "Friday win", "--on", "last fri")
+    ok("deal", "lost", "Friday loss", "--reason", "price", "--on", "thu")
+    closed = {
+        d["title"]: d["closed_on"]
+        for d in json.loads(ok("deal", "list", "--status", "all", "--json"))
+    }
+    assert (closed["Friday win"], closed["Friday loss"]) == ("2026-11-20", "2026-11-19")

@@ -263,7 +263,7 @@ def cmd_deal_move(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    on = shell.day(args.on, "--on") if args.on else None
+    on = shell.past_day(args.on, "--on") if args.on else None
     return shell.change_deal(
         desk,
         args.deal,
@@ -275,7 +275,7 @@ def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
 def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
-    on = shell.day(args.on, "--on") if args.on else None
+    on = shell.past_day(args.on, "--on") if args.on else None
     return shell.change_deal(
         desk,
         args.deal,

@@ -93,7 +93,7 @@ def cmd_deal_nps(desk: Desk, args: argparse.Namespace) -> int:
 
     with shell.naming("score"):
         score = quantities.parse_score(args.score)
-    on = shell.day(args.on, "--on") if args.on else None
+    on = shell.past_day(args.on, "--on") if args.on else None
 
     def done(deal: Any, line: str) -> str:
         if deal.nps is None:

@@ -123,6 +123,16 @@ def day(text: str, name: str) -> date:
         return parse_date(text, today=clock.today())
 
 
+def past_day(text: str, name: str) -> date:
+    """A day that has come (won or lost on it): `last fri` and `fri` are the latest Friday, as
+    the app's form takes them (the shell refused `last fri`, and `fri` was the next one:
+    a new-user trial)."""
+    from repdesk.core.dates import parse_past_day
+
+    with naming(name):
+        return parse_past_day(text, today=clock.today())
+
+
 def past_when(text: str, name: str) -> tuple[date, time | None]:
     from repdesk.core.dates import parse_past_when
 
