@@ -313,7 +313,11 @@ async def test_c_logs_a_call_with_the_next_step_in_a_few_keys(app: RepdeskApp, h
         assert pending == [("2026-11-23", "10:00:00.000000")]
         # Said, as adding a deal is: the card only changes its next step.
         notices = [str(n.message) for n in app._notifications]
-        assert "Call on Fleet tracking rollout: saved · u undoes." in notices
+        assert any(
+            n.startswith("Call on Fleet tracking rollout: saved, its step ")
+            and n.endswith(" done · u undoes.")
+            for n in notices
+        )
 
 
 async def test_c_refuses_a_bad_next_date_by_the_field(app: RepdeskApp, home: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.tui.drive import burst, db, on_board, until
+from tests.tui.drive import burst, db, on_board, said, until
 from textual.binding import Binding
 from textual.pilot import Pilot
 
@@ -109,14 +109,36 @@ async def test_a_call_on_a_deal_with_a_step_to_come_asks_what_becomes_of_it(
         screen = await form(pilot)
         field = screen.query_one("#field-pending")
         assert field.value == "keep"  # type: ignore[attr-defined]
+        # Asked after the next step and its note, the step named where the cursor is.
+        names = [spec.name for spec in screen.fields]
+        assert names[:4] == ["outcome", "next", "next_note", "pending"]
+        labels = [str(label.render()) for label in screen.query(".field-label")]
+        assert any(label.startswith("Its next step, ") and note in label for label in labels)
         field.value = "done"  # type: ignore[attr-defined]
         await pilot.press("1", "tab", *"mon 10:00", "tab", *"Send the draft", "ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, DealScreen))
+        assert said(app, f": {note} done · u undoes")
     assert db(home, pending, deal_id) == [("Send the draft",)]
     done = "SELECT note, outcome FROM follow_up WHERE deal_id = ? AND done_at IS NOT NULL"
     assert (note, "connected") in db(home, done, deal_id)
     calls = "SELECT count(*) FROM activity WHERE deal_id = ? AND kind = 'call' AND outcome = ?"
     assert db(home, calls, deal_id, "connected") == [(1,)]  # the call, logged once
+
+
+async def test_a_call_says_which_due_step_it_answered(app: RepdeskApp, home: Path) -> None:
+    """A new user's trial: a call marked the deal's overdue step done without a word."""
+    (deal_id, note), *_ = db(home, "SELECT deal_id, note FROM follow_up WHERE done_at IS NULL "
+                                   "AND due_on < '2026-11-20' ORDER BY due_on, id")  # fmt: skip
+    async with app.run_test(size=SIZE) as pilot:
+        await board(pilot)
+        app.open_deal(deal_id)
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        await pilot.press("c")
+        screen = await form(pilot)
+        assert not screen.query("#field-pending")  # nothing to ask: the call answers it
+        await pilot.press("1", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen))
+        assert said(app, f": {note} done · u undoes")
 
 
 async def test_digits_type_once_the_outcome_holds_text(app: RepdeskApp, home: Path) -> None:

@@ -246,7 +246,9 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
         waiting = desk.read_now(lambda s: followups.pending(session=s, deal_id=deal_id))
     except NotFound:
         waiting = []  # gone since: saving says so
-    if any(step.due_on <= today for step in waiting):
+    # A step due already is the call's to answer (services/activities.py), said when saved.
+    answered = next((step for step in waiting if step.due_on <= today), None)
+    if answered is not None:
         waiting = []
     fields = [
         FieldSpec(
@@ -265,11 +267,12 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
     ]
     step = waiting[0] if waiting else None
     if step is not None:
-        pending_note = cut(step.note, 40) if step.note else "no note"
-        fields.insert(5, FieldSpec(
-            "pending", "The step pending", "keep", kind="select", required=True,
-            options=[("keep it", "keep"), ("done by this call", "done")],
-            hint=f"{formatting.when(step.due_on, step.due_time)}: {pending_note}",
+        # Right after the next step and its note, named in its label (its hint was under the
+        # fold at 80x24: a new-user trial); not before them, where it would take the tab that
+        # goes from the outcome to the next step.
+        fields.insert(3, FieldSpec(
+            "pending", f"Its next step, {_step_words(step)}", "keep", kind="select",
+            required=True, options=[("keep it", "keep"), ("done by this call", "done")],
         ))  # fmt: skip
 
     async def submit(values: dict[str, Any]) -> Any:
@@ -299,7 +302,11 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             return logged
 
         (activity, _), changes = await desk.write_recorded(write)
-        return activity, undo_of(f"call on {title}", deal_id, changes)
+        done = (
+            answered if answered is not None else step if values.get("pending") == "done" else None
+        )
+        result = f"its step {_step_words(done)} done" if done is not None else ""
+        return activity, undo_of(f"call on {title}", deal_id, changes, result=result)
 
     return FormScreen(f"Log a call: {title}", fields, submit)
 
@@ -482,6 +489,12 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
         return undo_of(f"lost {deal.title}", deal_id, changes, stage_id=previous)
 
     return FormScreen(f"Lost: {deal.title}", fields, submit)
+
+
+def _step_words(step: Any) -> str:
+    """`Fri 04 Dec: Find the decision maker`, the note cut short."""
+    note = cut(step.note, 40) if step.note else "no note"
+    return f"{formatting.when(step.due_on, step.due_time)}: {note}"
 
 
 def _due(follow_up: Any) -> str:
