@@ -183,6 +183,13 @@ async def test_P_puts_someone_new_or_known_on_the_deal_with_a_role_and_u_undoes_
         await pilot.press("end", "enter")  # the last line: put someone on this deal
         await until(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.keys_ready)
         form = app.screen
+        # Suggested: the people of the deal's company only (a name completed from another
+        # company's people made a second contact of that name: a new-user trial).
+        suggested = set(form.query_one("#field-name").suggestions)  # type: ignore[attr-defined]
+        elsewhere = {name for (name,) in db(home, "SELECT c.name FROM contact c JOIN company o "
+                                                  "ON o.id = c.company_id WHERE o.name != "
+                                                  "'Acme Logistics'")}  # fmt: skip
+        assert "Luis [bold]Ortega[/]" in suggested and not suggested & elsewhere
         await pilot.press(*"Maria Lopez", "tab")
         form.query_one("#field-role").value = "finance"  # type: ignore[attr-defined]
         form.query_one("#field-title").value = "Head of Procurement"  # type: ignore[attr-defined]
@@ -206,6 +213,11 @@ async def test_P_puts_someone_new_or_known_on_the_deal_with_a_role_and_u_undoes_
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, FormScreen))
         assert db(home, "SELECT count(*) FROM contact WHERE name = 'Ana Ruiz'") == [(1,)]
+        # Said which it was: a new contact, at the deal's company; a known one by their role.
+        notices = [str(n.message) for n in app._notifications]
+        assert any("Maria Lopez on " in n and "finance, a new contact at Acme" in n
+                   for n in notices)  # fmt: skip
+        assert any("Ana Ruiz on " in n and "saved, decision maker ·" in n for n in notices)
 
 
 async def test_the_palette_finds_people_and_companies(app: RepdeskApp) -> None:

@@ -867,10 +867,15 @@ def list_contacts(*, session: Session, company_id: int | None = None) -> list[Co
     return [ContactRow(found, int(counts.get(found.id, 0))) for found in persons(session, contacts)]
 
 
-def contact_names(*, session: Session) -> list[str]:
-    """Every contact's name, as a form suggests them (each once, by name)."""
-    names = session.exec(select(Contact.name).distinct().order_by(col(Contact.name))).all()
-    return list(names)
+def contact_names(*, session: Session, company_id: int | None) -> list[str]:
+    """The names of a company's contacts (None: of those with no company), each once, as a
+    form suggests them."""
+    query = select(Contact.name).distinct().order_by(col(Contact.name))
+    if company_id is None:
+        query = query.where(col(Contact.company_id).is_(None))
+    else:
+        query = query.where(Contact.company_id == company_id)
+    return list(session.exec(query).all())
 
 
 def search(*, session: Session, text: str, limit: int = 50) -> list[Person | Company]:

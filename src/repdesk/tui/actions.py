@@ -812,7 +812,11 @@ def contact_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
     from repdesk.core.domain import CONTACT_ROLES
     from repdesk.services import people
 
-    known = desk.read_now(lambda s: people.contact_names(session=s))
+    # The people of the deal's company only: whom it puts on the deal (a name completed from
+    # another company's people became a second contact of that name: a new-user trial).
+    deal_row = desk.read_now(lambda s: deals.get_deal(session=s, deal_id=deal_id))
+    deal_company = deal_row.company
+    known = desk.read_now(lambda s: people.contact_names(session=s, company_id=deal_row.company_id))
     fields = [
         FieldSpec("name", "Name", required=True, suggestions=known, only_one=True,
                   placeholder="someone the desk knows completes; anyone else is added"),
@@ -829,6 +833,7 @@ def contact_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             found = people.contact_for_deal(
                 session=session, ref=values["name"], company=deal.company
             )
+            new = found is None
             if found is None:
                 found = people.add_contact(
                     session=session,
@@ -848,9 +853,11 @@ def contact_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             people.link_contact(
                 session=session, deal_id=deal_id, contact_id=saved_id(found), role=values["role"]
             )
-            return found.name, found
+            return found.name, new
 
-        (name, _), changes = await desk.write_recorded(write)
-        return name, undo_of(f"{name} on {title}", deal_id, changes, result=values["role"])
+        (name, new), changes = await desk.write_recorded(write)
+        at = f" at {deal_company}" if deal_company else ""
+        result = f"{values['role']}, a new contact{at}" if new else values["role"]
+        return name, undo_of(f"{name} on {title}", deal_id, changes, result=result)
 
     return FormScreen(f"Contact on {title}", fields, submit)

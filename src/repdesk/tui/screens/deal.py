@@ -499,7 +499,12 @@ class DealScreen(DeskScreen):
         self.app.push_screen(PickScreen(f"{heading} {self._title()}", choices, keys), picked)
 
     def _add_contact(self) -> None:
-        self._open(actions.contact_form(self.desk, deal_id=self.deal_id, title=self._title()))
+        try:
+            form = actions.contact_form(self.desk, deal_id=self.deal_id, title=self._title())
+        except Exception as exc:  # the deal deleted meanwhile (from the shell)
+            self.notify(self.desk.explain(exc), severity="error")
+            return
+        self._open(form)
 
     def action_won_on(self) -> None:
         self._open(actions.win_on(self.desk, deal_id=self.deal_id))
