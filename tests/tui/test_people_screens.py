@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tests.pinned import NOW
 from tests.tui.desks import build_small_desk, settings
-from tests.tui.drive import db, quota_shown, until
+from tests.tui.drive import db, quota_shown, said, until
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -277,6 +277,8 @@ async def test_capture_from_the_palette_adds_the_matched_and_assigns_the_rest(
         await pilot.press("enter")
         await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM captured") == [(2,)])
         deal_id = db(home, "SELECT deal_id FROM captured WHERE source_key = 'mail:b.eml@x'")[0][0]
+        # The deal named: a slip in the picker went by unseen (a new-user trial).
+        await until(pilot, lambda: said(app, f"Added 1 item to #{deal_id} "))
         found = db(home, "SELECT kind, outcome, text FROM activity WHERE deal_id = ? AND text "
                    "LIKE 'Hello%'", deal_id)  # fmt: skip
         assert found == [("email", "received", "Hello — See you.")]

@@ -43,7 +43,8 @@ class PickScreen(DismissedOnce, ModalScreen[Any]):
     }
     PickScreen #pick-title { text-style: bold; }
     PickScreen #pick-keys { color: $text-muted; }
-    PickScreen OptionList { height: auto; max-height: 20; }
+    /* At most half the terminal: at 80x24 the list took its keys line and border. */
+    PickScreen OptionList { height: auto; max-height: 50vh; }
     PickScreen #pick-filter { margin-bottom: 1; }
     """
     BINDINGS = [

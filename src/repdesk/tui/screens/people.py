@@ -621,8 +621,13 @@ class CaptureScreen(DeskScreen):
             self.app.remember_undo(undo_of(what, touched[0], changes))
         count = len(report.added)
         said = f"Added {count} item{'s' if count != 1 else ''} to deals"
+        if count == 1:
+            # The deal named: a mail put on the wrong one by a slip in the picker went by
+            # unseen (a new-user trial).
+            deal = report.added[0].deal
+            said = f"Added 1 item to #{deal.id} {cut(deal.title, 60)}"
         if report.changed:
             said += f"; {len(report.changed)} next step{'s' if len(report.changed) != 1 else ''}"
             said += " changed with the calendar"
-        self.notify(f"{said}: u undoes.")
+        self.notify(f"{said}: u undoes.", markup=False)
         self.preview()
