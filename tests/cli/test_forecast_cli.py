@@ -65,7 +65,7 @@ def test_bad_forecast_input_is_one_line_and_changes_nothing(desk: Path) -> None:
     assert "probability: '150' is not valid" in refused(
         "deal", "set", "acme", "--probability", "150"
     )
-    assert "needs --forecast, --probability or --competitor" in refused("deal", "set", "acme")
+    assert "needs --forecast, --probability, --competitor or --expected-close" in refused("deal", "set", "acme")
     assert "score: '11' is not valid: a whole number" in refused("deal", "nps", "acme", "11")
     assert "is open: a score is a won customer's answer" in refused("deal", "nps", "acme", "9")
     assert "--week: 'W48' is not a week" in refused("review", "--week", "W48")
@@ -340,10 +340,17 @@ def test_open_deals_expected_before_the_period_are_named_not_silently_left_out(
     text = ok("kpi")
     assert (
         "Not forecast:      1 open deal (€5,000) expected to close before this period: in no "
-        "forecast until their close date moves (e on a deal)"
+        "forecast until their close date moves (repdesk deal set DEAL --expected-close DATE)"
     ) in text
     # A period before the stale date: nothing is before it, nothing said.
     assert "Not forecast" not in ok("kpi", "--period", "2026-10")
+    # Moved as the line says: in this period's forecast now, the slip in its history.
+    assert "expected close 2026-11-28" in ok(
+        "deal", "set", "Stale", "--expected-close", "2026-11-28"
+    )
+    data = json.loads(ok("kpi", "--json"))
+    assert (data["close_passed_count"], data["pipeline"]) == (0, 6_000)
+    assert "slipped" in ok("deal", "show", "Stale")
 
 
 def test_a_close_recorded_before_its_week_was_kept_is_in_that_week_alone(

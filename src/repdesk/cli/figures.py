@@ -182,6 +182,10 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
     return 0
 
 
+# How a close date moves from the shell (the app's is `e` on a deal).
+_NEW_CLOSE = "repdesk deal set DEAL --expected-close DATE"
+
+
 def forecast_rows(k: Any, currency: str) -> list[tuple[str, str]]:
     """`kpi`'s forecast categories: what is expected to close in the period, and won plus
     commit (plus best case) against the quota."""
@@ -197,7 +201,11 @@ def forecast_rows(k: Any, currency: str) -> list[tuple[str, str]]:
         ("Pipeline", format_money(sums.pipeline, currency)),
         ("Won + commit", against(k.won_and_commit, k.commit_attainment)),
         ("+ best case", against(k.won_commit_best_case, k.best_case_attainment)),
-        *([("Not forecast", formatting.close_passed(k, currency))] if k.close_passed_count else []),
+        *(
+            [("Not forecast", formatting.close_passed(k, currency, _NEW_CLOSE))]
+            if k.close_passed_count
+            else []
+        ),
     ]
 
 

@@ -43,12 +43,20 @@ def forecast_fields(deal: Any, outlook: Any, stage: str) -> list[tuple[str, str]
 def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, forecast
 
-    if args.forecast is None and args.probability is None and args.competitor is None:
-        raise UsageError("deal set needs --forecast, --probability or --competitor")
+    changes = (args.forecast, args.probability, args.competitor, args.expected_close)
+    if all(given is None for given in changes):
+        raise UsageError(
+            "deal set needs --forecast, --probability, --competitor or --expected-close"
+        )
     probability = None
     if args.probability is not None:
         with shell.naming("probability"):
             probability = quantities.parse_own_probability(args.probability)
+    # The shell's way to move a close date (the app's is `e`): "Not forecast" named deals
+    # whose dates had to move, and no command moved one.
+    expected = None
+    if args.expected_close is not None and args.expected_close.strip().lower() != "none":
+        expected = shell.day(args.expected_close, "--expected-close")
 
     shown: list[Any] = []  # what the change left, for the line printed once committed
 
@@ -64,6 +72,8 @@ def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
             deal = deals.set_competitor(
                 session=session, deal_id=deal_id, competitor=args.competitor
             )
+        if args.expected_close is not None:
+            deal = deals.edit_deal(session=session, deal_id=deal_id, expected_close=expected)
         shown.append(forecast.deal_forecast(session=session, deal_id=deal_id))
         return deal
 
@@ -77,6 +87,8 @@ def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
             words.append(f"probability {outlook.probability}% ({whose})")
         if args.competitor is not None:
             words.append(f"competitor {printable(deal.competitor) or 'none'}")
+        if args.expected_close is not None:
+            words.append(f"expected close {deal.expected_close or 'none'}")
         return f"Set {line}: " + ", ".join(words)
 
     return shell.change_deal(desk, args.deal, change, done)
@@ -285,6 +297,12 @@ def set_arguments(parser: argparse.ArgumentParser) -> None:
         help="its own win probability, or stage (its stage's)",
     )
     parser.add_argument("--competitor", metavar="NAME", help="who it is up against ('' for none)")
+    parser.add_argument(
+        "--expected-close",
+        type=shell.given,
+        metavar="DATE",
+        help="when you expect it to close now, or none (kept in its close-date history)",
+    )
 
 
 def nps_arguments(parser: argparse.ArgumentParser) -> None:

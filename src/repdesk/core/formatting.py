@@ -139,11 +139,11 @@ def quota_short(k: Standing, currency: str, *, days: bool = True) -> str:
     ) + (f" {k.days_left}d" if days else "")
 
 
-def close_passed(k: Kpis, currency: str) -> str:
+def close_passed(k: Kpis, currency: str, how: str = "e on a deal") -> str:
     """The open deals whose expected close is before the period: in no period's forecast, which
     read €0 beside €27m of open deals without a word (a new-user trial on an imported desk)."""
     deals = "1 open deal" if k.close_passed_count == 1 else f"{k.close_passed_count:,} open deals"
     return (
         f"{deals} ({format_money(k.close_passed_value, currency)}) expected to close before "
-        "this period: in no forecast until their close date moves (e on a deal)"
+        f"this period: in no forecast until their close date moves ({how})"
     )
