@@ -137,8 +137,8 @@ async def test_a_day_of_another_year_says_its_year() -> None:
         await pilot.pause()
         column = app.query_one(StageColumn)
         text = "\n".join(column.render_line(y).text for y in range(column.size.height))
-        assert "won 27 Nov 2023" in text and "2y ago" in text
-        assert "late 08 Nov 2023" in text
+        assert "won Nov 2023" in text and "2y ago" in text
+        assert "late Nov 2023" in text
         assert "won 13 Nov " in text and "13 Nov 2026" not in text and "7d ago" in text
 
 

@@ -488,9 +488,9 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         return _line(what, (ago, style("stage-column--muted")), inner)
 
     def _day(self, day: date) -> str:
-        """`27 Nov`, with the year when it is not this one: "won 27 Nov" of 2023 read as last
-        week (a new-user trial on an imported desk)."""
-        return day.strftime("%d %b" if day.year == self.today.year else "%d %b %Y")
+        """`27 Nov`, or `Nov 2023` in another year: "won 27 Nov" of 2023 read as last week,
+        and "27 Nov 2023" was cut on a card (new-user trials on an imported desk)."""
+        return day.strftime("%d %b" if day.year == self.today.year else "%b %Y")
 
     def _open_facts(self, card: CardRow, inner: int) -> list[Part]:
         """An open card: its next step, and its days in the stage (red once rotting)."""
