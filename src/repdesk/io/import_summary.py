@@ -110,6 +110,13 @@ def summary_lines(
             f"{' and '.join(columns)} values that are no forecast category repdesk knows (commit, "
             f"best case, pipeline, omitted): those deals take their stage's default: {listed}"
         )
+    if notes.expected_passed:
+        passed = notes.expected_passed
+        lines.append(
+            f"{_deals(len(passed))} open with an expected close already past: in no period's "
+            "forecast until the date moves (`repdesk deal set DEAL --expected-close DATE`, or "
+            f"`e` on its card): {_first(passed)}"
+        )
     if notes.future_closes:
         wheres = [where for where, _ in notes.future_closes]
         latest = max(day for _, day in notes.future_closes)

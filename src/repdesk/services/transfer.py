@@ -574,6 +574,8 @@ def _targets(
             # ahead): kept as it is; it counts in the period of that day, and is listed.
             notes.future_closes.append((row.where, closed_on))
         expected = row.expected_close or (row.close_date if status == "open" else None)
+        if status == "open" and expected is not None and expected < today:
+            notes.expected_passed.append(row.where)
         expected_column = _column(
             row, "expected_close" if row.expected_close else "close_date", "expected_close"
         )
