@@ -95,16 +95,16 @@ class WelcomeScreen(DismissedOnce, ModalScreen[None]):
                 yield Choice(action)
             yield Static("", id="welcome-quota", classes="-empty")
             # Not "UTF-8 CSV": that undersold what comes in (a new-user trial).
+            # Each command on a line of its own, what it does said before them: beside them,
+            # "all rows or none" wrapped mid-phrase, and a long --home split a command.
             intro = Text(
                 "Deals in a spreadsheet, or exported from Salesforce, HubSpot or Pipedrive? "
-                "Import them from the shell:\n"
+                "Import them from the shell: first check every row (nothing is written), then "
+                "import (all rows or none):\n"
             )
             command = printable(shell_command(self.desk.home))
-            dry_run, real = f"{command} import deals.csv --dry-run", f"{command} import deals.csv"
-            intro.append(f"  {dry_run}", style="bold")
-            intro.append("   checks every row, writes nothing\n", style="dim")
-            intro.append(f"  {real}", style="bold")
-            intro.append(f"{' ' * (len(dry_run) - len(real))}   all rows or none\n", style="dim")
+            intro.append(f"  {command} import deals.csv --dry-run\n", style="bold")
+            intro.append(f"  {command} import deals.csv\n", style="bold")
             intro.append(f"Columns: {IMPORT_COLUMNS} (README)", style="dim")
             yield Static(intro, id="welcome-import")
             yield Static(
