@@ -80,9 +80,15 @@ def cmd_follow_up_delete(desk: Desk, args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- the commands
 
 
+# The positionals' help: `follow-up snooze --help` said nothing of ID and WHEN (a new-user
+# trial).
+_ID_HELP = "the follow-up's id (`repdesk today` and `repdesk deal show` list them)"
+_WHEN_HELP = "a day, with a time if you like: 2026-12-04, fri 10:00, tomorrow, +3d"
+
+
 def _add_arguments(add: argparse.ArgumentParser) -> None:
-    add.add_argument("deal", metavar="DEAL")
-    add.add_argument("when", metavar="WHEN")
+    add.add_argument("deal", metavar="DEAL", help="the deal's id, or words of its title")
+    add.add_argument("when", metavar="WHEN", help=_WHEN_HELP)
     add.add_argument("--note", default="", help="what it is for")
     add.add_argument(
         "--every", type=shell.given, metavar="N", help="repeat every N days (30d) or weeks (2w)"
@@ -90,7 +96,7 @@ def _add_arguments(add: argparse.ArgumentParser) -> None:
 
 
 def _done_arguments(done: argparse.ArgumentParser) -> None:
-    done.add_argument("id", metavar="ID")
+    done.add_argument("id", metavar="ID", help=_ID_HELP)
     done.add_argument("--outcome", default="", help="logged as a call (or --kind) on the deal")
     done.add_argument(
         "--kind", choices=ACTIVITY_KINDS, default="call", help="what was done (default: call)"
@@ -102,12 +108,12 @@ def _done_arguments(done: argparse.ArgumentParser) -> None:
 
 
 def _snooze_arguments(snooze: argparse.ArgumentParser) -> None:
-    snooze.add_argument("id", metavar="ID")
-    snooze.add_argument("when", metavar="WHEN")
+    snooze.add_argument("id", metavar="ID", help=_ID_HELP)
+    snooze.add_argument("when", metavar="WHEN", help=_WHEN_HELP)
 
 
 def _id_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("id", metavar="ID")
+    parser.add_argument("id", metavar="ID", help=_ID_HELP)
 
 
 def commands() -> list[Command]:
