@@ -45,7 +45,8 @@ def test_hostile_text_from_pipedrive_is_kept_and_shown_harmless(
     listing = ok("deal", "list")
     assert not RAW.search(listing)
     assert "[b]Big[/b] ␛]2;pwned␇ nul �evil� [@click=app.quit]x[/]" in listing
-    assert "(" + "[b]Big[/b]" in listing and "⏎second line)" in listing  # one line a deal
+    # One line a deal (three, and the count), a long company cut to a line's worth.
+    assert "(" + "[b]Big[/b]" in listing and "…)" in listing and len(listing.splitlines()) == 4
 
     # A title changed on both sides: the conflicts list names both, one line, cut short.
     api.change("deals", remote_deal(api, "Fleet rollout")["id"], title=HOSTILE + "\n" + LONG)
