@@ -93,6 +93,15 @@ async def test_a_digit_then_tab_puts_each_later_value_in_its_own_field(
     assert ("2026-11-23", "10:00:00.000000", "Send the draft") in next_step(home)
 
 
+async def call_form_on_the_page_of(pilot: Pilot[Any], deal_id: int) -> FormScreen:
+    """`c` on the deal's page, the form ready for keys."""
+    await board(pilot)
+    pilot.app.open_deal(deal_id)  # type: ignore[attr-defined]
+    await until(pilot, lambda: isinstance(pilot.app.screen, DealScreen) and pilot.app.screen.page)
+    await pilot.press("c")
+    return await form(pilot)
+
+
 async def test_a_call_on_a_deal_with_a_step_to_come_asks_what_becomes_of_it(
     app: RepdeskApp, home: Path
 ) -> None:
@@ -102,11 +111,7 @@ async def test_a_call_on_a_deal_with_a_step_to_come_asks_what_becomes_of_it(
                                    "AND due_on > '2026-11-20' ORDER BY id")  # fmt: skip
     pending = "SELECT note FROM follow_up WHERE deal_id = ? AND done_at IS NULL ORDER BY id"
     async with app.run_test(size=SIZE) as pilot:
-        await board(pilot)
-        app.open_deal(deal_id)
-        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
-        await pilot.press("c")
-        screen = await form(pilot)
+        screen = await call_form_on_the_page_of(pilot, deal_id)
         field = screen.query_one("#field-pending")
         assert field.value == "keep"  # type: ignore[attr-defined]
         # Asked after the next step and its note, the step named where the cursor is.
@@ -130,11 +135,7 @@ async def test_a_call_says_which_due_step_it_answered(app: RepdeskApp, home: Pat
     (deal_id, note), *_ = db(home, "SELECT deal_id, note FROM follow_up WHERE done_at IS NULL "
                                    "AND due_on < '2026-11-20' ORDER BY due_on, id")  # fmt: skip
     async with app.run_test(size=SIZE) as pilot:
-        await board(pilot)
-        app.open_deal(deal_id)
-        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
-        await pilot.press("c")
-        screen = await form(pilot)
+        screen = await call_form_on_the_page_of(pilot, deal_id)
         assert not screen.query("#field-pending")  # nothing to ask: the call answers it
         await pilot.press("1", "ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, DealScreen))

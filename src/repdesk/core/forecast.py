@@ -57,8 +57,12 @@ def category(override: str | None, probability: int) -> str:
 
 def parse_category(text: str) -> str | None:
     """A typed category as stored, AUTO for "auto", None for anything else."""
-    key = "".join(ch for ch in text.strip().lower() if ch not in " -_")
-    return _TYPED.get(key)
+    return _TYPED.get(_key(text))
+
+
+def _key(text: str) -> str:
+    """A category word as the tables key it: any case, spaces, hyphens or underscores."""
+    return "".join(ch for ch in text.strip().lower() if ch not in " -_")
 
 
 # The forecast categories of the CRMs' exports (Salesforce's ForecastCategoryName and its API
@@ -82,7 +86,7 @@ _CRM_WORDS = {
 def crm_category(text: str) -> str | None:
     """A CRM's forecast category as stored, CLOSED for a closed deal's, None for a word
     repdesk does not know (an org's own category)."""
-    return _CRM_WORDS.get("".join(ch for ch in text.strip().lower() if ch not in " -_"))
+    return _CRM_WORDS.get(_key(text))
 
 
 def label(category_: str | None) -> str:

@@ -55,16 +55,9 @@ def summary_lines(
         verb = "would take" if dry_run else "take"
         lines.append(f"The desk has no deals yet: its stages {verb} the file's order (above)")
     if notes.kept_segments:
-        columns = sorted({column for column, _ in notes.kept_segments.values()})
-        kept = sorted(notes.kept_segments.items(), key=lambda item: (-len(item[1][1]), item[0]))
-        listed = ", ".join(
-            f"{shown_value(printable(value))} ({_deals(len(wheres))})"
-            for value, (_, wheres) in kept[:KEPT]
-        )
-        if len(kept) > KEPT:
-            listed += f" and {len(kept) - KEPT:,} more"
+        columns, listed = _values_listed(notes.kept_segments)
         lines.append(
-            f"{' and '.join(columns)} values kept as they are, each a segment of its own "
+            f"{columns} values kept as they are, each a segment of its own "
             f"(not new or existing): {listed}"
         )
     if notes.crm_forecasts:
@@ -96,18 +89,9 @@ def summary_lines(
             "CATEGORY` one deal's"
         )
     if notes.unknown_forecasts:
-        columns = sorted({column for column, _ in notes.unknown_forecasts.values()})
-        unknown = sorted(
-            notes.unknown_forecasts.items(), key=lambda item: (-len(item[1][1]), item[0])
-        )
-        listed = ", ".join(
-            f"{shown_value(printable(value))} ({_deals(len(wheres))})"
-            for value, (_, wheres) in unknown[:KEPT]
-        )
-        if len(unknown) > KEPT:
-            listed += f" and {len(unknown) - KEPT:,} more"
+        columns, listed = _values_listed(notes.unknown_forecasts)
         lines.append(
-            f"{' and '.join(columns)} values that are no forecast category repdesk knows (commit, "
+            f"{columns} values that are no forecast category repdesk knows (commit, "
             f"best case, pipeline, omitted): those deals take their stage's default: {listed}"
         )
     if notes.expected_passed:
@@ -158,6 +142,21 @@ def summary_lines(
             f"{' and '.join(codes)}: {rates_to_add(codes)}"
         )
     return lines
+
+
+def _values_listed(found: dict[str, tuple[str, list[str]]]) -> tuple[str, str]:
+    """A file's own values of a descriptive column (value -> its column, FILE:LINE of each):
+    the columns they came from, and the values, most deals first, each quoted short, the first
+    KEPT of them."""
+    columns = " and ".join(sorted({column for column, _ in found.values()}))
+    ranked = sorted(found.items(), key=lambda item: (-len(item[1][1]), item[0]))
+    listed = ", ".join(
+        f"{shown_value(printable(value))} ({_deals(len(wheres))})"
+        for value, (_, wheres) in ranked[:KEPT]
+    )
+    if len(ranked) > KEPT:
+        listed += f" and {len(ranked) - KEPT:,} more"
+    return columns, listed
 
 
 def _before_created(found: list[tuple[str, date]], verb: str, what: str) -> str:

@@ -48,25 +48,27 @@ _STAGE_THEN = """COALESCE(
          WHERE c.deal_id = d.id AND c.changed_at >= :as_of_end
          ORDER BY c.changed_at, c.id LIMIT 1),
         d.stage_id)"""
-# Each deal's first close-date and category change after that night, read in one pass over
-# each history (joined) rather than looked up deal by deal: most deals have none.
-_FIRST_AFTER = """
-    LEFT JOIN (SELECT deal_id, {column},
-                      ROW_NUMBER() OVER (PARTITION BY deal_id ORDER BY changed_at, id) AS nth
-               FROM {table} WHERE changed_at >= :as_of_end) AS {alias}
-           ON {alias}.deal_id = d.id AND {alias}.nth = 1"""
-_CLOSE_THEN = _FIRST_AFTER.format(column="from_date", table="close_date_change", alias="close_then")
+
+
+def _first_after(
+    column: str, table: str, alias: str, owner: str = "deal_id", on: str = "d.id"
+) -> str:
+    """Each deal's (or, with `owner` and `on`, each stage's) first change in a history after
+    that night, read in one pass over the history (joined) rather than looked up one by one:
+    most have none."""
+    return f"""
+    LEFT JOIN (SELECT {owner}, {column},
+                      ROW_NUMBER() OVER (PARTITION BY {owner} ORDER BY changed_at, id) AS nth
+               FROM {table} WHERE {owner} IS NOT NULL AND changed_at >= :as_of_end) AS {alias}
+           ON {alias}.{owner} = {on} AND {alias}.nth = 1"""
+
+
+_CLOSE_THEN = _first_after("from_date", "close_date_change", "close_then")
 _EXPECTED_THEN = (
     "CASE WHEN close_then.deal_id IS NULL THEN d.expected_close ELSE close_then.from_date END"
 )
 # The probabilities then (schema v12): a deal's own, and a stage's, each from its first change
 # after that night (what it changed from), else today's.
-_FIRST_PROBABILITY_AFTER = """
-    LEFT JOIN (SELECT {owner}, from_probability,
-                      ROW_NUMBER() OVER (PARTITION BY {owner} ORDER BY changed_at, id) AS nth
-               FROM probability_change
-               WHERE {owner} IS NOT NULL AND changed_at >= :as_of_end) AS {alias}
-           ON {alias}.{owner} = {joined} AND {alias}.nth = 1"""
 _OPEN_THEN = _OPEN_AS_OF.format(
     stage=_STAGE_THEN,
     expected=_EXPECTED_THEN,
@@ -76,8 +78,8 @@ _OPEN_THEN = _OPEN_AS_OF.format(
     ),
     category="category_then.from_category",
     joins=_CLOSE_THEN
-    + _FIRST_AFTER.format(column="from_category", table="forecast_change", alias="category_then")
-    + _FIRST_PROBABILITY_AFTER.format(owner="deal_id", alias="probability_then", joined="d.id"),
+    + _first_after("from_category", "forecast_change", "category_then")
+    + _first_after("from_probability", "probability_change", "probability_then"),
 )
 _OPEN_NOW = _OPEN_AS_OF.format(
     stage="d.stage_id",
@@ -374,8 +376,8 @@ _OPEN_BY_STAGE = """
         WHERE s.kind = 'open'
         ORDER BY s.position, d.currency
     """
-_STAGE_THEN_JOIN = _FIRST_PROBABILITY_AFTER.format(
-    owner="stage_id", alias="stage_then", joined="s.id"
+_STAGE_THEN_JOIN = _first_after(
+    "from_probability", "probability_change", "stage_then", owner="stage_id", on="s.id"
 )
 for _suffix, _open, _stage_probability, _stage_joins in (
     ("", _OPEN_THEN, "COALESCE(stage_then.from_probability, s.probability)", _STAGE_THEN_JOIN),

@@ -202,14 +202,11 @@ def set_stage(
         ).all()
         before = {deal.id: history.category_of(session, deal) for deal in following}
         moment = now or clock.now()
+        chance = _probability(probability)
         history.note_probability(
-            session,
-            before=found.probability,
-            after=_probability(probability),
-            moment=moment,
-            stage_id=saved_id(found),
+            session, before=found.probability, after=chance, moment=moment, stage_id=saved_id(found)
         )
-        found.probability = _probability(probability)
+        found.probability = chance
         session.add(found)
         session.flush()
         for deal in following:

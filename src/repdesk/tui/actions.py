@@ -814,9 +814,11 @@ def contact_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
 
     # The people of the deal's company only: whom it puts on the deal (a name completed from
     # another company's people became a second contact of that name: a new-user trial).
-    deal_row = desk.read_now(lambda s: deals.get_deal(session=s, deal_id=deal_id))
-    deal_company = deal_row.company
-    known = desk.read_now(lambda s: people.contact_names(session=s, company_id=deal_row.company_id))
+    def read(session: Session) -> tuple[str, list[str]]:
+        deal = deals.get_deal(session=session, deal_id=deal_id)
+        return deal.company, people.contact_names(session=session, company_id=deal.company_id)
+
+    deal_company, known = desk.read_now(read)
     fields = [
         FieldSpec("name", "Name", required=True, suggestions=known, only_one=True,
                   placeholder="someone the desk knows completes; anyone else is added"),

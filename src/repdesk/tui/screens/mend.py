@@ -60,6 +60,7 @@ class PickScreen(DismissedOnce, ModalScreen[Any]):
         super().__init__()
         self.heading, self.choices, self.keys = title, list(choices), keys
         self.shown = list(range(len(self.choices)))  # the choices listed, by their index
+        self.labels = [printable(label) for label, _ in self.choices]
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -67,7 +68,7 @@ class PickScreen(DismissedOnce, ModalScreen[Any]):
             if len(self.choices) > self.NARROWED_FROM:
                 yield Input(placeholder="type to narrow the list", id="pick-filter")
             # Text, not str: a title or a note with [brackets] is never markup here.
-            yield PickList(*(Option(Text(printable(label))) for label, _ in self.choices))
+            yield PickList(*(Option(Text(label)) for label in self.labels))
             yield Static(Text(self.keys), id="pick-keys")
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -75,12 +76,12 @@ class PickScreen(DismissedOnce, ModalScreen[Any]):
         words = event.value.casefold().split()
         self.shown = [
             index
-            for index, (label, _) in enumerate(self.choices)
-            if all(word in printable(label).casefold() for word in words)
+            for index, label in enumerate(self.labels)
+            if all(word in label.casefold() for word in words)
         ]
         listing = self.query_one(PickList)
         listing.clear_options()
-        listing.add_options(Option(Text(printable(self.choices[i][0]))) for i in self.shown)
+        listing.add_options(Option(Text(self.labels[i])) for i in self.shown)
         listing.highlighted = 0 if self.shown else None
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
