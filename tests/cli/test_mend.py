@@ -282,3 +282,36 @@ def test_a_follow_up_of_a_lost_deal_is_not_snoozed_as_it_is_not_added(desk: Path
     assert "deal #1 is lost: a follow-up on it would never show" in refused(
         "follow-up", "snooze", "1", "+2d"
     )
+
+
+def test_a_thing_in_the_trash_named_by_its_id_says_where_it_went(desk: Path) -> None:
+    """Not "no deal #1" for a deal deleted a minute ago: the line names the trash and the
+    command that brings it back, for the deal and for what went with it."""
+    ok("review", "commit", "1", "signed order")
+    ok("activity", "delete", "2")
+    assert refused("activity", "edit", "2", "--minutes", "3") == (
+        "repdesk: activity 2 is in the trash since 2026-11-20 "
+        "(`repdesk trash restore 1` puts it back)\n"
+    )
+    ok("deal", "delete", "1")
+    assert "deal #1 is in the trash since 2026-11-20 (`repdesk trash restore 2` puts it back)" in (
+        refused("log", "call", "1")
+    )
+    assert "deal #1 is in the trash" in refused("deal", "won", "1")
+    assert "follow-up 1 went to the trash with deal #1 on 2026-11-20 " in refused(
+        "follow-up", "done", "1"
+    )
+    assert "commitment 1 went to the trash with deal #1" in refused("review", "kept", "1")
+    assert "no deal #7;" in refused("deal", "show", "7")  # never was
+    ok("trash", "restore", "2")
+    assert "Commitment [1]" in ok("review", "kept", "1")
+
+
+def test_a_deal_merged_away_named_by_its_id_says_into_which(desk: Path) -> None:
+    ok("deal", "merge", "1", "2")
+    assert refused("deal", "show", "2") == (
+        "repdesk: deal #2 was merged into #1 on 2026-11-20 "
+        "(`repdesk trash restore 1` takes the merge back)\n"
+    )
+    # Its objection moved with the merge: it is there, on the deal kept.
+    assert "Too dear" in ok("deal", "show", "1")

@@ -31,6 +31,7 @@ def delete_into_trash(desk: Desk, kind: str, item_id: int) -> int:
 
 def cmd_trash(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import trash
+    from repdesk.services.gone import KEEP_DAYS
 
     with desk.read() as session:
         items = trash.list_trash(session=session)
@@ -40,7 +41,7 @@ def cmd_trash(desk: Desk, args: argparse.Namespace) -> int:
     if not items:
         shell.out("The trash is empty.")
         return 0
-    shell.out(f"In the trash ({len(items):,}; each kept {trash.KEEP_DAYS} days):")
+    shell.out(f"In the trash ({len(items):,}; each kept {KEEP_DAYS} days):")
     for item in items:
         deleted = item.deleted_at.astimezone().strftime("%Y-%m-%d %H:%M")
         shell.out(

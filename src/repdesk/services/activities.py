@@ -9,9 +9,10 @@ from sqlmodel import Session, col, select
 from repdesk.core import clock
 from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.domain import ACTIVITY_KINDS
-from repdesk.core.errors import InvalidInput, NotFound
+from repdesk.core.errors import InvalidInput
 from repdesk.services.deals import get_deal
 from repdesk.services.followups import When, add_follow_up, check_not_past, complete_follow_up
+from repdesk.services.gone import not_found
 from repdesk.storage.models import Activity, Deal, FollowUp, saved_id
 
 CALL_OUTCOMES = ("connected", "left voicemail", "no answer", "meeting booked", "not interested")
@@ -129,7 +130,12 @@ def happened_at(when: When, *, now: datetime | None = None) -> datetime:
 def get_activity(*, session: Session, activity_id: int) -> Activity:
     activity = session.get(Activity, activity_id)
     if activity is None:
-        raise NotFound(f"no activity has id {activity_id}")
+        raise not_found(
+            session=session,
+            table="activity",
+            item_id=activity_id,
+            plain=f"no activity has id {activity_id}",
+        )
     return activity
 
 

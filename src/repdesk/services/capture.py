@@ -27,8 +27,8 @@ from sqlmodel import Session, col, select
 
 from repdesk.core import clock
 from repdesk.core.domain import FREE_MAIL_DOMAINS
-from repdesk.core.errors import NotFound
 from repdesk.io.capture import EMAIL, MEETING, Item
+from repdesk.services.gone import RETENTION, not_found
 from repdesk.services.people import domain_of
 from repdesk.storage.models import (
     Activity,
@@ -171,7 +171,9 @@ def capture(
     forced = None
     if deal_id is not None:
         if deal_id not in directory.deals:
-            raise NotFound(f"no deal has id {deal_id}")
+            raise not_found(
+                session=session, table="deal", item_id=deal_id, plain=f"no deal has id {deal_id}"
+            )
         forced = directory.deals[deal_id]
     report = CaptureReport()
     taken, raw_keys = _ledger(session)
@@ -591,7 +593,7 @@ def _back_on(
         .where(
             Trash.kind == "follow_up",
             Trash.item_id == step_id,
-            Trash.deleted_at > moment - trash.RETENTION,
+            Trash.deleted_at > moment - RETENTION,
         )
         .order_by(col(Trash.id).desc())
     ).first()

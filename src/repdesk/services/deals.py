@@ -19,6 +19,7 @@ from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound
 from repdesk.core.money import MAX_CENTS, check_cents
 from repdesk.services import history as kept  # beside history() below: the v5 histories
 from repdesk.services import people
+from repdesk.services.gone import not_found
 from repdesk.storage import outbox
 from repdesk.storage.models import Deal, Stage, StageChange, saved_id, table_of
 
@@ -78,7 +79,9 @@ def _stage_of_kind(session: Session, kind: str) -> Stage:
 def get_deal(*, session: Session, deal_id: int) -> Deal:
     deal = session.get(Deal, deal_id)
     if deal is None:
-        raise NotFound(f"no deal has id {deal_id}")
+        raise not_found(
+            session=session, table="deal", item_id=deal_id, plain=f"no deal has id {deal_id}"
+        )
     return deal
 
 
@@ -103,7 +106,12 @@ def find_deal(*, session: Session, ref: str) -> Deal:
         deal = session.get(Deal, number) if number is not None else None
         if deal is None:
             shown = text if len(text) <= 20 else f"{text[:20]}…"
-            raise NotFound(f"no deal #{shown}; `repdesk deal list` shows the ids", field="deal")
+            plain = f"no deal #{shown}; `repdesk deal list` shows the ids"
+            if number is None:
+                raise NotFound(plain, field="deal")
+            raise not_found(
+                session=session, table="deal", item_id=number, plain=plain, field="deal"
+            )
         return deal
     lowered = text.lower()
     exact = list(

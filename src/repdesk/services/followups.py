@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select
 from repdesk.core import clock
 from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.domain import ACTIVITY_KINDS
-from repdesk.core.errors import AlreadyClosed, InvalidInput, NotFound
+from repdesk.core.errors import AlreadyClosed, InvalidInput
 from repdesk.services.deals import get_deal
+from repdesk.services.gone import not_found
 from repdesk.storage.models import Activity, Deal, FollowUp
 
 When = tuple[date, time | None]
@@ -19,7 +20,12 @@ When = tuple[date, time | None]
 def get_follow_up(*, session: Session, follow_up_id: int) -> FollowUp:
     follow_up = session.get(FollowUp, follow_up_id)
     if follow_up is None:
-        raise NotFound(f"no follow-up has id {follow_up_id}")
+        raise not_found(
+            session=session,
+            table="follow_up",
+            item_id=follow_up_id,
+            plain=f"no follow-up has id {follow_up_id}",
+        )
     return follow_up
 
 

@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 
 from repdesk.core import clock
 from repdesk.core.domain import OBJECTION_CATEGORIES, OBJECTION_STATUSES
-from repdesk.core.errors import InvalidInput, NotFound
+from repdesk.core.errors import InvalidInput
 from repdesk.services.deals import get_deal
+from repdesk.services.gone import not_found
 from repdesk.storage.models import Deal, Objection, saved_id
 
 
@@ -25,7 +26,12 @@ def _category(value: str) -> str:
 def get_objection(*, session: Session, objection_id: int) -> Objection:
     objection = session.get(Objection, objection_id)
     if objection is None:
-        raise NotFound(f"no objection has id {objection_id}")
+        raise not_found(
+            session=session,
+            table="objection",
+            item_id=objection_id,
+            plain=f"no objection has id {objection_id}",
+        )
     return objection
 
 

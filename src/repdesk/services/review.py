@@ -25,12 +25,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from repdesk.core import clock
-from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
+from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.money import Conversion
 from repdesk.core.review import KEPT, MISSED, OUTCOMES, Review
 from repdesk.core.weeks import Week, week_of_label
 from repdesk.reports.review import read_review
 from repdesk.services.deals import get_deal
+from repdesk.services.gone import not_found
 from repdesk.storage.models import (
     Activity,
     Commitment,
@@ -275,7 +276,12 @@ def add_commitment(
 def _commitment(session: Session, commitment_id: int) -> Commitment:
     found = session.get(Commitment, commitment_id)
     if found is None:
-        raise NotFound(f"no commitment has id {commitment_id} (see `repdesk review`)")
+        raise not_found(
+            session=session,
+            table="commitment",
+            item_id=commitment_id,
+            plain=f"no commitment has id {commitment_id} (see `repdesk review`)",
+        )
     return found
 
 

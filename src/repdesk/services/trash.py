@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Date, Time, delete
@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, col, select
 from repdesk.core import clock
 from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
 from repdesk.services.deals import get_deal
+from repdesk.services.gone import MERGED, RETENTION, not_found
 from repdesk.storage.models import (
     Activity,
     CloseDateChange,
@@ -42,9 +43,6 @@ from repdesk.storage.models import (
     table_name,
     table_of,
 )
-
-KEEP_DAYS = 30
-RETENTION = timedelta(days=KEEP_DAYS)
 
 # What can be deleted, by the name the rep types and the trash's kind.
 MODELS: dict[str, type[SQLModel]] = {
@@ -238,7 +236,7 @@ _OWNER = "_deal"
 # A deal merged into another: that deal ({"into": id, "created_at": ...}) and the ids of the
 # rows the merge moved there, by table ({"rows": {"activity": [3, 4]}}), which its restore
 # takes back.
-_MERGED = "_merged"
+_MERGED = MERGED
 # Deleted by the CRM sync (deleted there), not by the rep: a deal merged into it is not
 # deleted in the CRM for it (src/repdesk/sync/engine.py).
 _BY_CRM = "_by_crm"
@@ -332,7 +330,9 @@ def _owner(deal: Deal) -> dict[str, Any]:
 def _get(session: Session, kind: str, item_id: int) -> Any:
     row = session.get(MODELS[kind], item_id)
     if row is None:
-        raise NotFound(f"no {WORDS[kind]} has id {item_id}")
+        raise not_found(
+            session=session, table=kind, item_id=item_id, plain=f"no {WORDS[kind]} has id {item_id}"
+        )
     return row
 
 

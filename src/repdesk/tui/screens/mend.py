@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from repdesk.core import formatting
 from repdesk.core.text import printable
 from repdesk.services import activities, deals, followups, objections, trash
+from repdesk.services.gone import KEEP_DAYS
 from repdesk.storage.models import saved_id
 from repdesk.tui.forms import ConfirmScreen
 from repdesk.tui.lifecycle import DismissedOnce
@@ -171,7 +172,7 @@ class TrashScreen(DeskScreen):
             listing.highlighted = min(keep or 0, len(items) - 1)
         title = (
             f"{formatting.count(len(items), 'thing')} in the trash, each kept "
-            f"{trash.KEEP_DAYS} days · enter restores · E empties it for good"
+            f"{KEEP_DAYS} days · enter restores · E empties it for good"
             if items
             else "The trash is empty: what you delete (D) waits here 30 days."
         )
