@@ -448,3 +448,26 @@ def test_today_takes_a_number_of_rows_it_can_show(home: Path) -> None:
     for bad in ("99999999999999999999", "0", "-1", "ten"):
         assert "a number of rows, 1 to 10,000" in refused("today", "--limit", bad)
     assert "No next step (1)" in ok("today", "--limit", "1")
+
+
+def test_a_logged_call_names_the_step_it_did_and_the_one_still_to_come(home: Path) -> None:
+    """The shell's `log call` answered a due step without a word, and a step still to come
+    stayed beside a new one with nothing said (the app's call form asks): the line names
+    both, and `--step-done` marks the one still to come done by this call."""
+    from tests.shell import refused
+
+    ok("deal", "add", "Acme")  # the clock: Fri 20 Nov 2026
+    ok("follow-up", "add", "Acme", "today", "--note", "Call back")
+    ok("follow-up", "add", "Acme", "2026-11-27", "--note", "Send the offer")
+    out = ok("log", "call", "Acme", "--outcome", "connected", "--next", "mon")
+    assert "; its step Fri 20 Nov: Call back done; next step Mon 23 Nov;" in out
+    assert "Fri 27 Nov: Send the offer still to come (--step-done if this did it)" in out
+    out = ok("log", "email", "Acme", "--step-done")
+    assert "its step Mon 23 Nov: Call back done;" in out  # the earliest step left
+    assert "Fri 27 Nov: Send the offer still to come" in out
+    assert "its step Fri 27 Nov: Send the offer done" in ok("log", "call", "1", "--step-done")
+    assert "[" not in ok("deal", "show", "Acme").split("Follow-ups")[1].split("Objections")[0]
+    message = refused("log", "call", "Acme", "--step-done", "--note", "lost words")
+    assert "#1 has no next step to mark done; nothing was logged" in message
+    assert "lost words" not in ok("deal", "show", "Acme")
+    assert "a note to self does no next step" in refused("log", "note", "1", "--step-done")

@@ -14,19 +14,23 @@ from repdesk.core.text import printable
 
 
 def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
-    from repdesk.services import activities, deals
+    from repdesk.services import activities, deals, followups
     from repdesk.storage.models import saved_id
 
     minutes = shell.minutes(args.minutes) if args.minutes is not None else None
     next_when = shell.when(args.next, "--next") if args.next else None
     if args.next_note and not next_when:
         raise UsageError("--next-note needs --next WHEN (the date of the next step)")
+    if args.step_done and args.kind == "note":
+        raise UsageError("--step-done: a note to self does no next step; log the call or email")
     at = activities.happened_at(shell.past_when(args.at, "--at")) if args.at is not None else None
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
+        deal_id = saved_id(deal)
+        waiting = followups.pending(session=session, deal_id=deal_id)
         activity, following = activities.log_activity(
             session=session,
-            deal_id=saved_id(deal),
+            deal_id=deal_id,
             kind=args.kind,
             outcome=args.outcome or "",
             minutes=minutes,
@@ -35,9 +39,32 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
             next_note=args.next_note or "",
             at=at,
         )
+        # The step the activity answered (one due by its day: services/activities.py), else
+        # the one still to come, done by it only when the rep says so (the app's call form
+        # asks the same).
+        answered = [s for s in waiting if s.done_at is not None]
+        to_come = [s for s in waiting if s.done_at is None]
+        if args.step_done and not answered:
+            if not to_come:
+                raise UsageError(
+                    f"--step-done: #{deal_id} has no next step to mark done; nothing was logged"
+                )
+            followups.complete_follow_up(
+                session=session,
+                follow_up_id=saved_id(to_come[0]),
+                outcome=args.outcome or args.kind,
+                kind=None,  # this activity is the touch that did it
+            )
+            answered, to_come = to_come[:1], to_come[1:]
         line = f"Logged {activity.kind} on #{deal.id} {printable(deal.title)}"
+        if answered:
+            line += f"; its step {formatting.step_words(answered[0])} done"
         if following is not None:
             line += f"; next step {formatting.when(following.due_on, following.due_time)}"
+        if to_come and args.kind != "note":
+            line += (
+                f"; {formatting.step_words(to_come[0])} still to come (--step-done if this did it)"
+            )
     shell.out(line)  # once committed
     return 0
 
@@ -90,6 +117,12 @@ def _log_arguments(log: argparse.ArgumentParser) -> None:
     log.add_argument("--next-note", metavar="TEXT", help=shell.NEXT_NOTE_HELP)
     log.add_argument(
         "--at", type=shell.given, metavar="WHEN", help="when it happened, e.g. 'yesterday 15:00'"
+    )
+    log.add_argument(
+        "--step-done",
+        action="store_true",
+        help="the deal's next step, still to come, was done by this too (one due already is "
+        "done by it anyway)",
     )
 
 

@@ -6,10 +6,13 @@ from datetime import date, time
 
 from repdesk.core import clock
 from repdesk.core.money import format_money
+from repdesk.core.text import cut
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the strip's module: the app's first frame does not define the full KPIs
+    from typing import Any
+
     from repdesk.core.kpi import Kpis
     from repdesk.core.standing import QuotaStanding
 
@@ -48,6 +51,13 @@ def when(day: date | None, at: time | None = None) -> str:
     if abs((day - clock.today()).days) >= YEAR_SHOWN_FROM_DAYS:
         text = f"{text} {day.year}"
     return f"{text} {at.strftime('%H:%M')}" if at else text
+
+
+def step_words(step: Any) -> str:
+    """`Fri 04 Dec: Find the decision maker`: a next step (a follow-up row) as a rep names
+    it, the note cut short."""
+    note = cut(step.note, 40) if step.note else "no note"
+    return f"{when(step.due_on, step.due_time)}: {note}"
 
 
 def outcome(k: Standing, currency: str) -> str:

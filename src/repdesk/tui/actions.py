@@ -271,7 +271,7 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
         # fold at 80x24: a new-user trial); not before them, where it would take the tab that
         # goes from the outcome to the next step.
         fields.insert(3, FieldSpec(
-            "pending", f"Its next step, {_step_words(step)}", "keep", kind="select",
+            "pending", f"Its next step, {formatting.step_words(step)}", "keep", kind="select",
             required=True, options=[("keep it", "keep"), ("done by this call", "done")],
         ))  # fmt: skip
 
@@ -305,7 +305,7 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
         done = (
             answered if answered is not None else step if values.get("pending") == "done" else None
         )
-        result = f"its step {_step_words(done)} done" if done is not None else ""
+        result = f"its step {formatting.step_words(done)} done" if done is not None else ""
         return activity, undo_of(f"call on {title}", deal_id, changes, result=result)
 
     return FormScreen(f"Log a call: {title}", fields, submit)
@@ -489,12 +489,6 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
         return undo_of(f"lost {deal.title}", deal_id, changes, stage_id=previous)
 
     return FormScreen(f"Lost: {deal.title}", fields, submit)
-
-
-def _step_words(step: Any) -> str:
-    """`Fri 04 Dec: Find the decision maker`, the note cut short."""
-    note = cut(step.note, 40) if step.note else "no note"
-    return f"{formatting.when(step.due_on, step.due_time)}: {note}"
 
 
 def _due(follow_up: Any) -> str:
