@@ -132,14 +132,20 @@ async def test_a_day_of_another_year_says_its_year() -> None:
     won = card(1, status="won", closed_on=date(2023, 11, 27), stage_id=7)
     late = card(2, next_due=date(2023, 11, 8), overdue=True)
     recent = card(3, status="won", closed_on=date(2026, 11, 13), stage_id=7)
-    app = ColumnApp([won, late, recent])
-    async with app.run_test(size=(44, 20)) as pilot:
+    # In the new year, but weeks away: its day, not "Jan 2027" (a new-user trial).
+    soon = card(4, next_due=date(2027, 1, 8))
+    # This year, but more than half a year ago: the year, as the shell's dates have it.
+    spring = card(5, status="won", closed_on=date(2026, 3, 2), stage_id=7)
+    app = ColumnApp([won, late, recent, soon, spring])
+    async with app.run_test(size=(44, 40)) as pilot:
         await pilot.pause()
         column = app.query_one(StageColumn)
         text = "\n".join(column.render_line(y).text for y in range(column.size.height))
         assert "won Nov 2023" in text and "2y ago" in text
         assert "late Nov 2023" in text
         assert "won 13 Nov " in text and "13 Nov 2026" not in text and "7d ago" in text
+        assert "next Fri 08 Jan" in text and "Jan 2027" not in text
+        assert "won Mar 2026" in text
 
 
 async def test_a_click_selects_the_card_under_the_mouse() -> None:

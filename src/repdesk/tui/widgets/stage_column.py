@@ -488,9 +488,12 @@ class StageColumn(ScrollView, can_focus=True, inherit_bindings=False):
         return _line(what, (ago, style("stage-column--muted")), inner)
 
     def _day(self, day: date) -> str:
-        """`27 Nov`, or `Nov 2023` in another year: "won 27 Nov" of 2023 read as last week,
-        and "27 Nov 2023" was cut on a card (new-user trials on an imported desk)."""
-        return day.strftime("%d %b" if day.year == self.today.year else "%b %Y")
+        """`27 Nov`, or `Nov 2023` half a year away or more: "won 27 Nov" of 2023 read as last
+        week, and "27 Nov 2023" was cut on a card (new-user trials on an imported desk). By
+        distance, as `formatting.when` dates, not by calendar year: a next step on 8 January
+        read "next Fri Jan 2027" in December, its day gone (a new-user trial)."""
+        near = abs((day - self.today).days) < formatting.YEAR_SHOWN_FROM_DAYS
+        return day.strftime("%d %b" if near else "%b %Y")
 
     def _open_facts(self, card: CardRow, inner: int) -> list[Part]:
         """An open card: its next step, and its days in the stage (red once rotting)."""
