@@ -177,4 +177,9 @@ def test_the_won_and_lost_columns_show_the_latest_closed_first() -> None:
     cards = [won(1, date(2026, 8, 4), 900), won(2, date(2026, 3, 7), 5_000),
              won(3, date(2026, 6, 29), 100), won(4, date(2026, 7, 26), 100)]  # fmt: skip
     assert [c.deal_id for c in ordered(cards, "due")] == [1, 4, 3, 2]
-    assert [c.deal_id for c in ordered(cards, "value")] == [2, 1, 3, 4]  # `s` still sorts
+    # A won customer's check-in, overdue or not, does not lift its card above a deal won later
+    # (the Won column read 04 Aug, 07 Mar, 03 Dec, 29 Jun: another new-user trial).
+    checked = won(5, date(2026, 11, 20), 100)._replace(next_due=date(2026, 11, 25))
+    cards = [cards[0]._replace(overdue=True, next_due=date(2026, 11, 1)), *cards[1:], checked]
+    assert [c.deal_id for c in ordered(cards, "due")] == [5, 1, 4, 3, 2]
+    assert [c.deal_id for c in ordered(cards, "value")] == [2, 1, 3, 4, 5]  # `s` still sorts

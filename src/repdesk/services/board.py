@@ -179,17 +179,18 @@ def first_screen(conn: Any, *, conversion: Conversion) -> FirstScreen:
 
 def sort_key(order: str) -> Callable[[CardRow], tuple[Any, ...]]:
     """Overdue first, then by next follow-up, then by value (or by value / age alone). A won
-    or lost deal has no next step: the latest closed come first (the Won column read 04 Aug,
-    07 Mar, 29 Jun: a new-user trial)."""
+    or lost deal's card shows when it closed, not its next step: the latest closed come first,
+    whatever steps (a won customer's check-in) it has (the Won column read 04 Aug, 07 Mar,
+    03 Dec, 29 Jun, the deals with a check-in due first: new-user trials)."""
     if order == "value":
         return lambda c: (-c.value_cents, c.deal_id)
     if order == "age":
         return lambda c: (-c.days_in_stage, -c.value_cents, c.deal_id)
     return lambda c: (
+        -c.closed_on.toordinal() if c.closed_on is not None else 0,
         not c.overdue,
         c.next_due is None,
         c.next_due or date.max,
-        -c.closed_on.toordinal() if c.closed_on is not None else 0,
         -c.value_cents,
         c.deal_id,
     )
