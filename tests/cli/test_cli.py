@@ -471,3 +471,29 @@ def test_a_logged_call_names_the_step_it_did_and_the_one_still_to_come(home: Pat
     assert "#1 has no next step to mark done; nothing was logged" in message
     assert "lost words" not in ok("deal", "show", "Acme")
     assert "a note to self does no next step" in refused("log", "note", "1", "--step-done")
+
+
+def test_a_won_deal_s_sales_steps_are_done_with_the_win_and_come_back_on_reopen(
+    home: Path,
+) -> None:
+    """A new user's trial: `repdesk today --all` still listed "Call procurement" on a deal
+    won the day before. Its one-off steps are done with the win and the line says so; a
+    repeating check-in stays; `--keep-steps` keeps them all; a reopen takes them back."""
+    ok("deal", "add", "Acme")
+    ok("follow-up", "add", "Acme", "mon", "--note", "Call procurement")
+    ok("follow-up", "add", "Acme", "2026-11-26", "--note", "Check-in", "--every", "30d")
+    out = ok("deal", "won", "Acme")
+    assert out.endswith(
+        "; its step Mon 23 Nov: Call procurement done with the win "
+        "(--keep-steps keeps a deal's steps)\n"
+    )
+    today = ok("today", "--all")
+    assert "Call procurement" not in today and "Check-in" in today
+    ok("deal", "reopen", "Acme")
+    assert "Call procurement" in ok("today", "--all")
+    assert "done with the win" not in ok("deal", "won", "Acme", "--keep-steps")
+    assert "Call procurement" in ok("today", "--all")
+    ok("deal", "reopen", "Acme")
+    assert "its step Mon 23 Nov: Call procurement done with the win" in ok(
+        "deal", "move", "Acme", "Won"
+    )

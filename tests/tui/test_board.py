@@ -214,6 +214,47 @@ async def test_w_asks_then_marks_won_and_x_takes_a_reason(app: RepdeskApp, home:
         ]
 
 
+async def test_a_win_closes_the_deals_sales_steps_and_u_brings_them_back(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: a deal won with `w` kept its "Call procurement" step in the
+    queues. The question says the step is done with the win, the undo brings it back, and
+    `W` (won on a day) can keep it."""
+    step = "SELECT note, done_at IS NOT NULL, outcome FROM follow_up WHERE note = 'Call the CFO'"
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("l", "l", "l", "l", "l")  # Negotiation: 40 seats renewal
+        await pilot.press("w")
+        confirm = await form_open(pilot)
+        assert isinstance(confirm, ConfirmScreen)
+        assert "(Its step Fri 20 Nov 10:00: Call the CFO done with the win; W keeps it.)" in (
+            confirm.question
+        )
+        await pilot.press("y")
+        await until(pilot, lambda: db(home, step) == [("Call the CFO", 1, "closed with the win")])
+        await until(pilot, lambda: any(
+            "its step Fri 20 Nov 10:00: Call the CFO done with the win" in str(n.message)
+            for n in app._notifications
+        ))  # fmt: skip
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, step) == [("Call the CFO", 0, "")])
+        assert any(
+            "Undid the win of 40 seats renewal" in str(n.message) for n in app._notifications
+        )
+        await ready(pilot)
+        await pilot.press("W")
+        form = await form_open(pilot)
+        labels = " ".join(str(label.render()) for label in form.query(".field-label"))
+        assert "Its step Fri 20 Nov 10:00: Call the CFO" in labels
+        form.query_one("#field-steps").value = "keep"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(
+            pilot, lambda: db(home, "SELECT status FROM deal WHERE title = '40 seats renewal'")
+            == [("won",)]
+        )  # fmt: skip
+        assert db(home, step) == [("Call the CFO", 0, "")]
+
+
 async def test_n_adds_a_deal_in_the_current_column_with_inline_validation(
     app: RepdeskApp, home: Path
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
@@ -255,21 +255,39 @@ def cmd_deal_move(desk: Desk, args: argparse.Namespace) -> int:
                 f"deal #{deal.id} is {deal.status} (on {deal.closed_on}): `repdesk deal reopen "
                 f"{deal.id} --stage STAGE` reopens it into a stage"
             )
-        return deals.move_deal(session=session, deal_id=deal_id, stage=args.stage)
+        moved = deals.move_deal(
+            session=session, deal_id=deal_id, stage=args.stage, close_steps=True
+        )
+        closed.append(_with_the_win(deals.steps_closed_by_win(session=session, deal=moved)))
+        return moved
 
-    return shell.change_deal(desk, args.deal, move, lambda deal, line: f"Moved {line}")
+    closed: list[str] = []
+    return shell.change_deal(desk, args.deal, move, lambda deal, line: f"Moved {line}{closed[0]}")
 
 
 def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals
 
     on = shell.past_day(args.on, "--on") if args.on else None
+    closed: list[str] = []
+
+    def won(session: Session, deal_id: int) -> Deal:
+        deal = deals.win_deal(
+            session=session, deal_id=deal_id, on=on, close_steps=not args.keep_steps
+        )
+        closed.append(_with_the_win(deals.steps_closed_by_win(session=session, deal=deal)))
+        return deal
+
     return shell.change_deal(
-        desk,
-        args.deal,
-        lambda s, deal_id: deals.win_deal(session=s, deal_id=deal_id, on=on),
-        lambda deal, line: f"Won {line} on {deal.closed_on}",
+        desk, args.deal, won, lambda deal, line: f"Won {line} on {deal.closed_on}{closed[0]}"
     )
+
+
+def _with_the_win(steps: list[Any]) -> str:
+    """`; its step ... done with the win (...)`: what winning did to the deal's steps."""
+    if not steps:
+        return ""
+    return f"; {formatting.steps_with_the_win(steps)} (--keep-steps keeps a deal's steps)"
 
 
 def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:
@@ -435,6 +453,12 @@ def _won_arguments(won: argparse.ArgumentParser) -> None:
     won.add_argument("deal", metavar="DEAL")
     won.add_argument(
         "--on", type=shell.given, metavar="DATE", help="the day it was won (default: today)"
+    )
+    won.add_argument(
+        "--keep-steps",
+        action="store_true",
+        help="keep its pending steps (by default its one-off steps are done with the win; "
+        "repeating ones, a customer's check-in, stay)",
     )
 
 

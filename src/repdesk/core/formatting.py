@@ -11,6 +11,7 @@ from repdesk.core.text import cut
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the strip's module: the app's first frame does not define the full KPIs
+    from collections.abc import Sequence
     from typing import Any
 
     from repdesk.core.kpi import Kpis
@@ -58,6 +59,16 @@ def step_words(step: Any) -> str:
     it, the note cut short."""
     note = cut(step.note, 40) if step.note else "no note"
     return f"{when(step.due_on, step.due_time)}: {note}"
+
+
+def steps_with_the_win(steps: Sequence[Any]) -> str:
+    """`its step Sun 06 Dec: Call procurement done with the win`, or of several the first;
+    "" for none."""
+    if not steps:
+        return ""
+    if len(steps) == 1:
+        return f"its step {step_words(steps[0])} done with the win"
+    return f"its {len(steps)} steps done with the win (first {step_words(steps[0])})"
 
 
 def outcome(k: Standing, currency: str) -> str:

@@ -21,7 +21,7 @@ from repdesk.services import history as kept  # beside history() below: the v5 h
 from repdesk.services import people
 from repdesk.services.gone import not_found
 from repdesk.storage import outbox
-from repdesk.storage.models import Deal, Stage, StageChange, saved_id, table_of
+from repdesk.storage.models import Deal, FollowUp, Stage, StageChange, saved_id, table_of
 
 EDITABLE = (
     "title",
@@ -400,14 +400,20 @@ def _record_move(session: Session, deal: Deal, to: Stage, moment: datetime) -> N
 
 
 def move_deal(
-    *, session: Session, deal_id: int, stage: str | int, now: datetime | None = None
+    *,
+    session: Session,
+    deal_id: int,
+    stage: str | int,
+    now: datetime | None = None,
+    close_steps: bool = False,
 ) -> Deal:
-    """Move a deal to an open stage; a closed deal moved back to one is reopened."""
+    """Move a deal to an open stage; a closed deal moved back to one is reopened (as
+    `reopen_deal` does). Into the Won stage it is won (`close_steps`: see `win_deal`)."""
     moment = now or clock.now()
     deal = get_deal(session=session, deal_id=deal_id)
     target = find_stage(session=session, name=str(stage))
     if target.kind == "won":
-        return win_deal(session=session, deal_id=deal_id, now=moment)
+        return win_deal(session=session, deal_id=deal_id, now=moment, close_steps=close_steps)
     if target.kind == "lost":
         raise InvalidInput(
             "stage",
@@ -416,6 +422,9 @@ def move_deal(
             "use `repdesk deal lost DEAL --reason TEXT`",
         )
     category_before = kept.category_of(session, deal)
+    for step in steps_closed_by_win(session=session, deal=deal):
+        step.done_at, step.outcome = None, ""
+        session.add(step)
     _record_move(session, deal, target, moment)
     if deal.status != "open":
         deal.status, deal.closed_on, deal.lost_reason = "open", None, ""
@@ -514,10 +523,63 @@ def _close(
     return deal
 
 
+# What a step closed by a win says it was done with: its reopen finds it by it.
+CLOSED_WITH_THE_WIN = "closed with the win"
+
+
 def win_deal(
-    *, session: Session, deal_id: int, on: date | None = None, now: datetime | None = None
+    *,
+    session: Session,
+    deal_id: int,
+    on: date | None = None,
+    now: datetime | None = None,
+    close_steps: bool = False,
 ) -> Deal:
-    return _close(session, deal_id, "won", on, now or clock.now())
+    """Win a deal. `close_steps` (the rep's own win, not a CRM's): its one-off steps still
+    pending were there to sell it, and are done with the win (one stood in the queues after
+    the win: a new-user trial); a repeating step, a customer's check-in, stays. The steps
+    closed: `steps_closed_by_win`."""
+    moment = now or clock.now()
+    deal = _close(session, deal_id, "won", on, moment)
+    if close_steps:
+        for step in _pending_steps(session, deal_id):
+            if not step.recur_days:
+                step.done_at, step.outcome = moment, CLOSED_WITH_THE_WIN
+                session.add(step)
+        session.flush()
+    return deal
+
+
+def _pending_steps(session: Session, deal_id: int) -> list[FollowUp]:
+    return list(
+        session.exec(
+            select(FollowUp)
+            .where(FollowUp.deal_id == deal_id, col(FollowUp.done_at).is_(None))
+            .order_by(col(FollowUp.due_on), col(FollowUp.due_time).nullsfirst(), col(FollowUp.id))
+        )
+    )
+
+
+def steps_closed_by_win(*, session: Session, deal: Deal) -> list[FollowUp]:
+    """The steps the deal's last win closed (what `win_deal(close_steps=True)` did)."""
+    if deal.status != "won":
+        return []
+    return list(
+        session.exec(
+            select(FollowUp)
+            .where(
+                FollowUp.deal_id == deal.id,
+                FollowUp.outcome == CLOSED_WITH_THE_WIN,
+                col(FollowUp.done_at) >= deal.stage_entered_at,
+            )
+            .order_by(col(FollowUp.due_on), col(FollowUp.due_time).nullsfirst(), col(FollowUp.id))
+        )
+    )
+
+
+def steps_a_win_would_close(*, session: Session, deal_id: int) -> list[FollowUp]:
+    """The one-off steps pending on an open deal: what winning it closes (the app asks)."""
+    return [step for step in _pending_steps(session, deal_id) if not step.recur_days]
 
 
 def lose_deal(
@@ -566,7 +628,8 @@ def set_competitor(
 def reopen_deal(
     *, session: Session, deal_id: int, stage: str | None = None, now: datetime | None = None
 ) -> Deal:
-    """Reopen a won or lost deal in `stage`, by default the stage it was closed from."""
+    """Reopen a won or lost deal in `stage`, by default the stage it was closed from. The
+    steps its win closed are pending again: a win taken back takes back all it did."""
     deal = get_deal(session=session, deal_id=deal_id)
     if deal.status == "open":
         return deal

@@ -420,37 +420,73 @@ def objection_form(
     return ObjectionFormScreen(heading, fields, submit, playbook=PlaybookPanel(earlier_answers))
 
 
+def _to_win(desk: DeskGateway, deal_id: int) -> tuple[Deal, list[Any]]:
+    """The deal, and the one-off steps winning it closes (services/deals.py)."""
+
+    def read(session: Session) -> tuple[Deal, list[Any]]:
+        deal = deals.get_deal(session=session, deal_id=deal_id)
+        return deal, deals.steps_a_win_would_close(session=session, deal_id=deal_id)
+
+    return desk.read_now(read)
+
+
+def _won(desk: DeskGateway, deal: Deal, on: date | None, close_steps: bool) -> Any:
+    """Win it; the undo's line names the steps done with the win."""
+
+    def write(session: Session) -> list[Any]:
+        won = deals.win_deal(
+            session=session, deal_id=saved_id(deal), on=on, close_steps=close_steps
+        )
+        return deals.steps_closed_by_win(session=session, deal=won)
+
+    async def run() -> Undo:
+        closed, changes = await desk.write_recorded(write)
+        return undo_of(
+            f"win of {deal.title}", saved_id(deal), changes, stage_id=deal.stage_id,
+            result=formatting.steps_with_the_win(closed),
+        )  # fmt: skip
+
+    return run
+
+
 def win(desk: DeskGateway, *, deal_id: int) -> ConfirmScreen | str:
-    """The question before a deal is won, or why it cannot be (a message to show)."""
-    deal = desk.read_now(lambda s: deals.get_deal(session=s, deal_id=deal_id))
+    """The question before a deal is won, or why it cannot be (a message to show). It says
+    what becomes of the deal's steps: `W` (won on a day) keeps them if asked."""
+    deal, steps = _to_win(desk, deal_id)
     if deal.status == "won":
         return "This deal is already won."
-    previous = deal.stage_id
     question = f"Mark '{deal.title}' ({format_money(deal.value_cents, deal.currency)}) won today?"
-
-    async def confirm() -> Undo:
-        _, changes = await desk.write_recorded(lambda s: deals.win_deal(session=s, deal_id=deal_id))
-        return undo_of(f"won {deal.title}", deal_id, changes, stage_id=previous)
-
-    return ConfirmScreen(question, on_yes=confirm)
+    if steps:
+        said = formatting.steps_with_the_win(steps)
+        question += (
+            f" ({said[0].upper()}{said[1:]}; W keeps {'it' if len(steps) == 1 else 'them'}.)"
+        )
+    return ConfirmScreen(question, on_yes=_won(desk, deal, None, close_steps=True))
 
 
 def win_on(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
-    """Won on an earlier day (the contract signed on Tuesday, logged on Friday)."""
-    deal = desk.read_now(lambda s: deals.get_deal(session=s, deal_id=deal_id))
+    """Won on an earlier day (the contract signed on Tuesday, logged on Friday); a deal with
+    one-off steps pending asks what becomes of them."""
+    deal, steps = _to_win(desk, deal_id)
     if deal.status == "won":
         return "This deal is already won."
-    previous = deal.stage_id
     fields = [
         FieldSpec("on", "Won on", "today", parse=_closed_on, required=True,
                   placeholder=past_hint(), aliases=("date",)),
     ]  # fmt: skip
+    if steps:
+        label = f"Its step {formatting.step_words(steps[0])}"
+        if len(steps) > 1:
+            label = f"Its {len(steps)} steps (first {formatting.step_words(steps[0])})"
+        fields.append(FieldSpec(
+            "steps", label, "done", kind="select", required=True,
+            options=[("done with the win", "done"), ("keep", "keep")],
+        ))  # fmt: skip
 
     async def submit(values: dict[str, Any]) -> Undo:
-        _, changes = await desk.write_recorded(
-            lambda s: deals.win_deal(session=s, deal_id=deal_id, on=values["on"])
-        )
-        return undo_of(f"won {deal.title}", deal_id, changes, stage_id=previous)
+        run = _won(desk, deal, values["on"], close_steps=values.get("steps", "done") == "done")
+        result: Undo = await run()
+        return result
 
     return FormScreen(f"Won: {deal.title}", fields, submit)
 
