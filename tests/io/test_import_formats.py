@@ -222,11 +222,53 @@ def test_an_open_task_of_an_account_goes_on_its_open_deal_and_a_dry_run_counts_t
 
 
 def test_tasks_link_to_deals_imported_before(home: Path) -> None:
+    """A hostile test: Task.csv imported after the opportunities left every task of an
+    account out, "linked to no opportunity or account", with no word of what would link
+    them. With the account file the desk's deals of that company take them."""
     need(SALESFORCE)
-    ok("import", SALESFORCE / "Opportunity.csv", "--stage-map", "Discovery=Qualified")
+    ok("import", SALESFORCE / "Opportunity.csv", SALESFORCE / "Account.csv",
+       "--stage-map", "Discovery=Qualified")  # fmt: skip
     out = ok("import", SALESFORCE / "Task.csv")
     # On their own the tasks know only account ids, which the desk does not keep.
     assert "0 added" in out and "75 left out" in out
+    assert "so a task of an account finds its deals with the account export in the same " in out
+    out = ok("import", SALESFORCE / "Account.csv", SALESFORCE / "Task.csv")
+    assert "35 added (35 overdue), 0 already brought in; 40 left out" in out
+    assert "the desk keeps no CRM account ids" not in out
+    again = ok("import", SALESFORCE / "Opportunity.csv", SALESFORCE / "Account.csv",
+               SALESFORCE / "Task.csv", "--stage-map", "Discovery=Qualified")  # fmt: skip
+    assert "0 added (0 overdue), 35 already brought in" in again
+
+
+def test_a_done_task_comes_in_once_whatever_the_rep_did_with_it(
+    home: Path, tmp_path: Path
+) -> None:
+    """A hostile test: a re-import brought back a done task's call the rep had deleted, and
+    added again one the rep had edited; its dry run counted every one as new."""
+    deals_file = tmp_path / "Opportunity.csv"
+    deals_file.write_text(
+        "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,Open one,Prospecting,100,2026-12-20,0,0,2026-10-02\n",
+        encoding="utf-8",
+    )
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text(
+        "Id,WhatId,Subject,ActivityDate,Status,IsClosed,TaskSubtype\n"
+        "00T1,0061,Intro call,2026-11-02,Completed,,Call\n"
+        "00T2,0061,Second call,2026-11-09,Completed,,Call\n"
+        "00T3,0061,Third call,2026-11-16,Completed,,Call\n",
+        encoding="utf-8",
+    )
+    assert "Activities: 3 added, 0 already on the desk" in ok("import", deals_file, tasks)
+    dry = ok("import", deals_file, tasks, "--dry-run")
+    assert "Activities: 0 would add, 3 already on the desk" in dry
+    shown = json.loads(ok("deal", "show", "Open one", "--json"))
+    ids = {a["text"]: a["id"] for a in shown["recent_activities"]}
+    ok("activity", "delete", str(ids["Intro call"]))
+    ok("activity", "edit", str(ids["Second call"]), "--outcome", "left voicemail")
+    assert "Activities: 0 added, 3 already on the desk" in ok("import", deals_file, tasks)
+    shown = json.loads(ok("deal", "show", "Open one", "--json"))
+    assert sorted(a["text"] for a in shown["recent_activities"]) == ["Second call", "Third call"]
 
 
 def test_salesforce_contact_export_brings_people_at_their_companies(home: Path) -> None:

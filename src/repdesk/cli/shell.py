@@ -327,7 +327,10 @@ TABLE_WORDS = {
     "contact_email": ("contact email", "contact emails"),
     "contact_phone": ("contact phone", "contact phones"),
     "deal_contact": ("contact on a deal", "contacts on deals"),
-    "captured": ("captured mail or meeting", "captured mails and meetings"),
+    "captured": (
+        "mail, meeting or CRM task taken in once",
+        "mails, meetings and CRM tasks taken in once",
+    ),
     "sync_state": ("sync setting", "sync settings"),
     "sync_link": ("link to the CRM", "links to the CRM"),
     "sync_outbox": ("change waiting to sync", "changes waiting to sync"),

@@ -152,7 +152,8 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
         verb = "Would add" if args.dry_run else "Added"
         shell.out(f"{verb} stages: {', '.join(printable(s) for s in outcome.new_stages)}")
     if plan.activities:
-        shell.out(_activities_line(outcome, dry_run=args.dry_run))
+        alone = not plan.deals and not plan.accounts  # nothing in this import names an account
+        shell.out(_activities_line(outcome, dry_run=args.dry_run, alone=alone))
     if outcome.more_people:
         who = "person" if outcome.more_people == 1 else "people"
         shell.out(
@@ -504,7 +505,7 @@ def _tasks(count: int) -> str:
     return "1 task" if count == 1 else f"{count:,} tasks"
 
 
-def _activities_line(outcome: Outcome, *, dry_run: bool) -> str:
+def _activities_line(outcome: Outcome, *, dry_run: bool, alone: bool = False) -> str:
     """What became of a task file's rows: done ones as activities, open ones (to-dos) as next
     steps, and those left out, with where."""
     verb = "would add" if dry_run else "added"
@@ -537,8 +538,17 @@ def _activities_line(outcome: Outcome, *, dry_run: bool) -> str:
         )
     if outcome.activities_unlinked:
         first = ", ".join(outcome.activities_unlinked[:3])
-        parts.append(
+        line = (
             f"{len(outcome.activities_unlinked):,} left out, linked to no opportunity or account "
             f"of these deals (first: {first})"
         )
+        if alone:
+            # The desk keeps opportunity ids, not account ids: an account's tasks need the
+            # account file's names (a hostile test read the line as "these tasks are bad").
+            line += (
+                ": the desk keeps no CRM account ids, so a task of an account finds its deals "
+                "with the account export in the same command (`repdesk import Account.csv "
+                "Task.csv`, or with Opportunity.csv too)"
+            )
+        parts.append(line)
     return "Activities: " + "; ".join(parts)

@@ -44,7 +44,7 @@ _WORDS = {
     "contact_email": "contact's email",
     "contact_phone": "contact's phone",
     "deal_contact": "contact on a deal",
-    "captured": "captured mail or meeting",
+    "captured": "mail, meeting or CRM task taken in once",
 }
 
 

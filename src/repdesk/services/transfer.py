@@ -1012,7 +1012,37 @@ def _activity_links(
             values = {"id": deal_id, "closed_on": closed_on, "expected_close": expected,
                       "status": status}  # fmt: skip
             links[source_id.partition(":")[2]] = [_Target(row, values, 0, 0)]
+    _accounts_on_the_desk(session, plan, links)
     return links
+
+
+def _accounts_on_the_desk(
+    session: Session, plan: ImportPlan, links: dict[str, list[_Target]]
+) -> None:
+    """An account's tasks whose opportunities came in before: the desk keeps no account ids,
+    but an account file in this import names the account, and the desk's deals of that
+    company are its deals (Task.csv with Account.csv after Opportunity.csv left every task of
+    an account out: a hostile test)."""
+    wanted: dict[str, list[str]] = {}
+    for activity in plan.activities:
+        for link in activity.links:
+            # As the import writes a company: its words, one space apart.
+            name = " ".join(plan.accounts.get(link, "").split())
+            if link not in links and name:
+                wanted.setdefault(name, []).append(link)
+    names = list(wanted)
+    table = table_of(Deal)
+    for start in range(0, len(names), CHUNK):
+        query = select(
+            table.c.id, table.c.company, table.c.closed_on, table.c.expected_close,
+            table.c.status,
+        ).where(table.c.company.in_(names[start : start + CHUNK]))  # fmt: skip
+        for deal_id, company, closed_on, expected, status in session.execute(query):
+            row = DealRow(where="", source_id=f"repdesk:{deal_id}", title="")
+            values = {"id": deal_id, "closed_on": closed_on, "expected_close": expected,
+                      "status": status}  # fmt: skip
+            for link in set(wanted.get(company, [])):
+                links.setdefault(link, []).append(_Target(row, values, 0, 0))
 
 
 def _open_first(candidates: list[_Target]) -> list[_Target]:
@@ -1070,8 +1100,28 @@ def _count_activities(
             placed.append((activity, target))
     done = [activity for activity, _ in placed]
     _count_steps(session, steps, done, outcome, write=write, now=now)
-    deal_ids = {t.values["id"] for _, t in placed if "id" in t.values}
-    present: set[tuple[Any, ...]] = set()
+    _count_done(session, placed, outcome, write=write, now=now)
+
+
+def _count_done(
+    session: Session,
+    placed: list[tuple[ActivityRow, _Target]],
+    outcome: Outcome,
+    *,
+    write: bool,
+    now: datetime,
+) -> None:
+    """A CRM's done tasks as activities, each once. Known by its task id in the capture
+    ledger ("task:salesforce:00T…", kind activity), so a re-import never brings back one the
+    rep deleted nor adds again one the rep edited (a hostile test: both came back). One
+    brought in before the ledger knew done tasks is found as an identical activity on its
+    deal, and the ledger learns it."""
+    if not placed:
+        return
+    keys = [f"task:{activity.source_id}" for activity, _ in placed]
+    ledger = _ledger(session, keys, "activity")
+    deal_ids = {found for _, t in placed if (found := _deal_id(t)) is not None}
+    present: dict[tuple[Any, ...], int] = {}
     table = table_of(Activity)
     ids = list(deal_ids)
     for start in range(0, len(ids), CHUNK):
@@ -1082,14 +1132,16 @@ def _count_activities(
             table.c.outcome,
             table.c.minutes,
             table.c.text,
+            table.c.id,
         ).where(table.c.deal_id.in_(ids[start : start + CHUNK]))
-        present.update(tuple(r) for r in session.execute(query))
-    rows = []
-    for activity, target in placed:
-        key = (
+        present.update((tuple(r[:6]), int(r[6])) for r in session.execute(query))
+    rows: list[tuple[str, dict[str, Any]]] = []
+    learnt: list[tuple[str, int, Any]] = []  # ledger key, activity id, deal id
+    for (activity, target), key in zip(placed, keys, strict=True):
+        values = (
             # A deal not written yet (a dry run) by its place in the plan: two new deals are
             # two deals (their tasks were counted as one: a hostile test).
-            target.values.get("id", f"new:{id(target)}"),
+            _deal_id(target) or f"new:{id(target)}",
             activity.kind,
             # Done, so done by now: a task completed ahead of its day was dated after now.
             min(activity.at, now),
@@ -1097,18 +1149,54 @@ def _count_activities(
             activity.minutes,
             activity.text,
         )
-        # No source id column on activities: an identical activity on the deal is the same task.
-        if key in present:
+        if key in ledger:
             outcome.activities_present += 1
             continue
-        present.add(key)
+        ledger[key] = 0  # twice in the files: once
+        if values in present:
+            outcome.activities_present += 1
+            if present[values]:  # on the desk before (else: one made just now, twice in a file)
+                learnt.append((key, present[values], values[0]))
+            continue
+        present[values] = 0
         outcome.activities_added += 1
         names = ("deal_id", "kind", "at", "outcome", "minutes", "text")
-        rows.append(dict(zip(names, key, strict=True)))
-    if write and rows:
-        result = session.execute(insert(table).returning(table.c.id), rows)
-        # Core statements go around the session's flush: tell the sync outbox directly.
-        outbox.enqueue(session, "activity", result.scalars().all())
+        rows.append((key, dict(zip(names, values, strict=True))))
+    if not write:
+        return
+    made = []
+    for key, row in rows:
+        (activity_id,) = session.execute(insert(table).returning(table.c.id), row).one()
+        made.append(activity_id)
+        learnt.append((key, activity_id, row["deal_id"]))
+    captured = table_of(Captured)
+    for key, activity_id, deal_id in learnt:
+        session.execute(insert(captured), {"source_key": key, "kind": "activity",
+                                           "item_id": activity_id, "deal_id": deal_id,
+                                           "captured_at": now})  # fmt: skip
+    # Core statements go around the session's flush: tell the sync outbox directly.
+    outbox.enqueue(session, "activity", made)
+
+
+def _ledger(session: Session, keys: list[str], kind: str) -> dict[str, int]:
+    """The capture ledger's entries of `kind` among `keys`: key -> the row it became."""
+    found: dict[str, int] = {}
+    captured = table_of(Captured)
+    for start in range(0, len(keys), CHUNK):
+        query = select(captured.c.source_key, captured.c.item_id).where(
+            captured.c.kind == kind, captured.c.source_key.in_(keys[start : start + CHUNK])
+        )
+        found.update((key, int(item)) for key, item in session.execute(query))
+    return found
+
+
+def _deal_id(target: _Target) -> int | None:
+    """The desk's id of a target's deal: written, or (in a dry run, where nothing is) the
+    deal it would update. A dry run counted every task of a re-import as new (a hostile
+    test: "3 would add", then "0 added, 3 already on the desk")."""
+    if "id" in target.values:
+        return int(target.values["id"])
+    return int(target.existing["id"]) if target.existing is not None else None
 
 
 def _count_steps(
@@ -1128,13 +1216,8 @@ def _count_steps(
     snoozed step came back twice: a hostile test). A task `done` in the CRM since completes
     its step, if still pending."""
     keys = [f"task:{task.source_id}" for task, _ in steps] + [f"task:{t.source_id}" for t in done]
-    ledger: dict[str, int] = {}
+    ledger = _ledger(session, keys, "follow_up")
     captured = table_of(Captured)
-    for start in range(0, len(keys), CHUNK):
-        query = select(captured.c.source_key, captured.c.item_id).where(
-            captured.c.kind == "follow_up", captured.c.source_key.in_(keys[start : start + CHUNK])
-        )
-        ledger.update((key, int(item)) for key, item in session.execute(query))
     today = clock.local_date(now)
     new: dict[str, dict[str, Any]] = {}
     for task, target in steps:
