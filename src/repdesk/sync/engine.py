@@ -294,22 +294,15 @@ class Sync:
             self._recover()
             self._pull()
             self._push()
-        except SyncError as exc:
-            self._mark_failed(str(exc))
+        except Exception as exc:
+            # Every failure, not only the SyncErrors: one the sync did not foresee left the
+            # status saying nothing had failed (tests/pipedrive/test_failures_recorded.py).
+            if not dry_run:
+                record_failure(self.engine, failure_line(exc))
             raise
         with write_session(self.engine) as session:
-            state.put(session, state.LAST_SYNC, clock.now().isoformat())
-            state.forget(session, state.LAST_ERROR)
+            state.note_success(session, clock.now())
         return self.report
-
-    def _mark_failed(self, why: str) -> None:
-        if self.report.dry_run:
-            return
-        try:
-            with write_session(self.engine) as session:
-                state.put(session, state.LAST_ERROR, why)
-        except Exception:  # the desk itself is the problem: the caller shows the sync's line
-            pass
 
     def _dry_run(self, linked: bool) -> None:
         since = None
@@ -2339,6 +2332,25 @@ class _NoConnector:
     """Settling a conflict writes on the desk only: no request is made."""
 
     name = "none"
+
+
+def failure_line(exc: BaseException) -> str:
+    """Why a sync stopped, as `repdesk sync status` keeps it: a SyncError's own line; anything
+    else by its kind and first line (the shell's crash log has the rest; no traceback here)."""
+    if isinstance(exc, SyncError):
+        return str(exc)
+    first = next(iter(str(exc).splitlines()), "")
+    return f"unexpected error: {type(exc).__name__}" + (f": {first}" if first else "")
+
+
+def record_failure(engine: Engine, why: str) -> None:
+    """The last sync failed (now, for `why`): kept until one goes through. Also for a sync that
+    stopped before its run began (no token: src/repdesk/cli/sync.py, src/repdesk/tui/syncing.py)."""
+    try:
+        with write_session(engine) as session:
+            state.note_failure(session, why, clock.now())
+    except Exception:  # the desk itself is the problem: the caller shows the sync's line
+        pass
 
 
 def _pipeline_of(stage_map: dict[int, int], remote: list[RemoteStage]) -> int | None:
