@@ -425,6 +425,10 @@ class Sync:
             known = state.get(session, state.PIPELINE_ID) is not None
         missing = {saved_id(s) for s in desk_stages if s.kind == "open"} - set(stored)
         if not missing and known:
+            # The stored mapping is all a sync needs: stage ids, not names, go both ways, so a
+            # stage renamed in Pipedrive changes nothing, and a deal there in a stage the map
+            # does not know is kept in its desk stage and named (_unmapped). Asking Pipedrive
+            # at every sync would spend the company's shared request budget for nothing.
             return
         # A desk linked before the mapped pipeline was kept asks for the stages once.
         remote = self.crm.stages()
@@ -2398,10 +2402,11 @@ def _pipeline_of(stage_map: dict[int, int], remote: list[RemoteStage]) -> int | 
 
 
 def _put_pipeline(session: Session, pipeline: int | None) -> None:
-    if pipeline is None:
-        state.forget(session, state.PIPELINE_ID)
-    else:
-        state.put(session, state.PIPELINE_ID, str(pipeline))
+    # None (the mapped stages are none Pipedrive lists, or in several pipelines) is kept as ""
+    # too: asked, no answer. Forgotten, every later sync asked for the stages again, for the
+    # same answer (tests/pipedrive/test_stages_asked_once.py); a stage added on the desk or
+    # `repdesk sync stages --reset` still asks (_complete_stage_map).
+    state.put(session, state.PIPELINE_ID, "" if pipeline is None else str(pipeline))
 
 
 def _latest(items: list[Obj]) -> list[Obj]:
