@@ -245,4 +245,4 @@ def test_json_nested_too_deep_to_read_is_a_broken_answer_recorded_as_the_last_fa
     assert "unexpected error" not in err and err.count("\n") == 1
     assert said in err
     assert not (home / "logs" / "crash.log").exists()
-    assert f"last sync failed: Pipedrive {said.split(' /')[0]}" in ok("sync", "status")
+    assert f"last sync failed just now: Pipedrive {said.split(' /')[0]}" in ok("sync", "status")

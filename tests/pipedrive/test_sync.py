@@ -382,7 +382,7 @@ def test_a_revoked_token_is_one_line_and_loses_nothing(
 
     assert err.count("\n") == 1 and "refused the API token" in err
     assert "revoked-token" not in err
-    assert "last sync failed: Pipedrive refused the API token" in ok("sync", "status")
+    assert "last sync failed just now: Pipedrive refused the API token" in ok("sync", "status")
     monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
     assert "sent 1 new" in ok("sync", "pipedrive")
     assert "synced just now" in ok("sync", "status")

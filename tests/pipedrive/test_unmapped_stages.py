@@ -7,14 +7,16 @@ deal once, and no stage goes to a deal of another pipeline."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from tests.pipedrive.helpers import get, remote_deal, sync
-from tests.pipedrive.server import Pipedrive
+from tests.pipedrive.helpers import get, point_settings_at, remote_deal, sync
+from tests.pipedrive.server import TOKEN, Pipedrive
+from tests.shell import ok
 
-from repdesk.services import deals
+from repdesk.services import activities, deals
 from repdesk.storage.models import Deal, ForecastChange, StageChange
 from repdesk.storage.store import read_session, write_session
 from repdesk.sync import state
@@ -164,3 +166,59 @@ def test_a_desk_move_of_a_deal_in_a_stage_unknown_to_the_mapped_pipeline_is_sent
     sync(desk, url)
 
     assert remote_deal(api, "Odd stage")["stage_id"] == 104
+
+
+def _not_sent(lines: list[str]) -> list[str]:
+    return [line for line in lines if "not sent" in line and "pipeline" in line]
+
+
+def test_a_stage_that_cannot_be_sent_is_said_once_per_move_not_at_every_change(
+    desk: Engine, two_pipelines: tuple[Pipedrive, str]
+) -> None:
+    """A deal of another pipeline moved on the desk: the line came again at every sync that sent
+    the deal for anything else (a value, a call logged), though its stage had not moved since."""
+    api, url = two_pipelines
+    there = api.add("deals", title="Elsewhere", stage_id=201, pipeline_id=2, value=700)
+    sync(desk, url)
+    elsewhere = _desk_deal(desk, "Elsewhere").id
+    with write_session(desk) as session:
+        deals.move_deal(session=session, deal_id=elsewhere, stage=DEMO)
+    [said] = _not_sent(sync(desk, url).lines())
+    assert said.startswith(f"deal #{elsewhere}: its stage is not sent") and "pipeline 2" in said
+
+    with write_session(desk) as session:
+        deals.edit_deal(session=session, deal_id=elsewhere, value_cents=90_000)
+        activities.log_activity(session=session, deal_id=elsewhere, kind="call", text="Budget ok")
+    api.change("deals", there["id"], title="Elsewhere (renewal)")
+    changed = sync(desk, url)
+    assert changed.updated >= 1 and changed.taken_changed == 1  # both ways, and not a word:
+    assert _not_sent(changed.lines()) == []
+    assert _not_sent(sync(desk, url).lines()) == []  # nothing new: nothing said
+    with write_session(desk) as session:
+        deals.move_deal(session=session, deal_id=elsewhere, stage=PROPOSAL)
+    assert len(_not_sent(sync(desk, url).lines())) == 1  # a new move: said again
+    assert remote_deal(api, "Elsewhere (renewal)")["stage_id"] == 201
+
+
+def test_many_stages_that_cannot_be_sent_are_one_line(
+    desk: Engine, home: Path, two_pipelines: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, url = two_pipelines
+    point_settings_at(home, url)
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+    for number in range(7):
+        api.add("deals", title=f"Renewal {number}", stage_id=201, pipeline_id=2, value=700)
+    ok("sync", "pipedrive")
+    with write_session(desk) as session:
+        moved = [d.id for d in session.execute(select(Deal).order_by(Deal.id)).scalars()]
+        for deal_id in moved:
+            deals.move_deal(session=session, deal_id=deal_id, stage=DEMO)
+
+    printed = ok("sync", "pipedrive").splitlines()
+
+    named = ", ".join(f"#{deal_id}" for deal_id in moved[:5])
+    assert _not_sent(printed) == [
+        "7 deals' stages are not sent: Pipedrive has them in another pipeline than the desk's "
+        f"pipeline 1 (a stage of that one would move them there): deals {named} and 2 more"
+    ]
+    assert _not_sent(ok("sync", "pipedrive").splitlines()) == []

@@ -39,6 +39,8 @@ def status(**values: object) -> Status:
         (status(waiting=2), False, "offline", "Pipedrive: not synced: offline · 2 waiting"),
         (status(last_error="Pipedrive refused the API token"), False, None,
          "Pipedrive: last sync failed"),
+        (status(last_error="Pipedrive answered 500", failed_at=NOW - timedelta(minutes=4),
+                waiting=2), False, None, "Pipedrive: last sync failed 4 min ago · 2 waiting"),
         (status(last_sync=None), False, None, "Pipedrive: never synced"),
     ],
 )  # fmt: skip

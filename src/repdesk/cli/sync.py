@@ -44,13 +44,17 @@ def _connector(desk: Any) -> Any:
 def cmd_sync_pipedrive(desk: Any, args: argparse.Namespace) -> int:
     from repdesk.storage.paths import demo_owner
     from repdesk.sync.connector import SyncError
-    from repdesk.sync.engine import Sync
+    from repdesk.sync.engine import Sync, record_failure
 
     if demo_owner(desk.home) is not None:
         # Made-up deals: they must never reach the company's CRM.
         raise SyncError("the demo desk does not sync with Pipedrive: sync your own desk")
     desk.prepare()
-    client = _connector(desk)
+    try:
+        client = _connector(desk)
+    except SyncError as exc:  # no token: a failed sync for `repdesk sync status` too
+        record_failure(desk.engine, str(exc))
+        raise
     try:
         runner = Sync(
             desk.engine,

@@ -86,6 +86,11 @@ PIPELINE = "pipeline_id"
 # it where it was. While both still hold, that desk stage stands for Pipedrive's: nothing to
 # send, nothing to take in (see _stage_there).
 KEPT_STAGE = "kept_stage"
+# In a deal's base: the Pipedrive stage the rep was told could not be sent to it (it is in
+# another pipeline there). Said once per desk move, not again at each later change of the deal
+# (a value, a call logged: each sent the deal, each repeated the line).
+STAGE_NOT_SENT = "stage_not_sent"
+SHOWN_DEALS = 5  # deals named in a line about many; the rest counted
 STAGES_HINT = "`repdesk sync stages` shows the mapping (`--reset` to choose again)"
 
 _T = TypeVar("_T")
@@ -260,6 +265,9 @@ class Sync:
         # merged there, to the trash on their own.
         self._deleted_with_deal: dict[int, list[tuple[str, int]]] = defaultdict(list)
         self._seen_activities: set[int] = set()  # pulled this run: known not deleted
+        # Deals whose desk stage this push could not send (another pipeline there): their
+        # link, the stage, their desk id and that pipeline; one line for all (_tell_stages).
+        self._stage_not_sent: list[tuple[int, Any, int, Any]] = []
         self._contacts: dict[tuple[Any, ...], int] = {}  # see _known_contact
         self._contacts_read = False  # the caches read into it
         self._bases_read = False  # the deals' bases read into _remembered
@@ -294,22 +302,15 @@ class Sync:
             self._recover()
             self._pull()
             self._push()
-        except SyncError as exc:
-            self._mark_failed(str(exc))
+        except Exception as exc:
+            # Every failure, not only the SyncErrors: one the sync did not foresee left the
+            # status saying nothing had failed (tests/pipedrive/test_failures_recorded.py).
+            if not dry_run:
+                record_failure(self.engine, failure_line(exc))
             raise
         with write_session(self.engine) as session:
-            state.put(session, state.LAST_SYNC, clock.now().isoformat())
-            state.forget(session, state.LAST_ERROR)
+            state.note_success(session, clock.now())
         return self.report
-
-    def _mark_failed(self, why: str) -> None:
-        if self.report.dry_run:
-            return
-        try:
-            with write_session(self.engine) as session:
-                state.put(session, state.LAST_ERROR, why)
-        except Exception:  # the desk itself is the problem: the caller shows the sync's line
-            pass
 
     def _dry_run(self, linked: bool) -> None:
         since = None
@@ -424,6 +425,10 @@ class Sync:
             known = state.get(session, state.PIPELINE_ID) is not None
         missing = {saved_id(s) for s in desk_stages if s.kind == "open"} - set(stored)
         if not missing and known:
+            # The stored mapping is all a sync needs: stage ids, not names, go both ways, so a
+            # stage renamed in Pipedrive changes nothing, and a deal there in a stage the map
+            # does not know is kept in its desk stage and named (_unmapped). Asking Pipedrive
+            # at every sync would spend the company's shared request budget for nothing.
             return
         # A desk linked before the mapped pipeline was kept asks for the stages once.
         remote = self.crm.stages()
@@ -1634,6 +1639,36 @@ class Sync:
         ):
             for start in range(0, len(group), PUSH_BATCH):
                 self._push_batch(group[start : start + PUSH_BATCH])
+        self._tell_stages()
+
+    def _tell_stages(self) -> None:
+        """One line for the deals whose stage was not sent, each remembered as told (in its
+        base, written once the push is through: a sync that fails later tells it again)."""
+        if not self._stage_not_sent:
+            return
+        with write_session(self.engine) as session:
+            session.info[APPLYING] = True  # a mark of the sync's own: nothing to send
+            for link_id, stage, *_ in self._stage_not_sent:
+                if (link := session.get(SyncLink, link_id)) is not None:
+                    link.base = _j({**json.loads(link.base), STAGE_NOT_SENT: stage})
+                    session.add(link)
+        found = sorted((deal, pipeline) for _, _, deal, pipeline in self._stage_not_sent)
+        self._stage_not_sent = []
+        mine = f"the desk's pipeline {self.pipeline}"
+        if len(found) == 1:
+            [(deal, pipeline)] = found
+            self.report.notes.append(
+                f"deal #{deal}: its stage is not sent: Pipedrive has it in pipeline {pipeline}, "
+                f"not {mine} (a stage of that one would move it there)"
+            )
+            return
+        named = ", ".join(f"#{deal}" for deal, _ in found[:SHOWN_DEALS])
+        if len(found) > SHOWN_DEALS:
+            named += f" and {len(found) - SHOWN_DEALS} more"
+        self.report.notes.append(
+            f"{len(found)} deals' stages are not sent: Pipedrive has them in another pipeline "
+            f"than {mine} (a stage of that one would move them there): deals {named}"
+        )
 
     def _push_batch(self, entries: list[Any]) -> None:
         with read_session(self.engine) as session:
@@ -1812,12 +1847,11 @@ class Sync:
             return  # not seen in Pipedrive yet: nothing known to send against
         diff = {n: v for n, v in plan.view.items() if n not in plan.held and base.get(n) != v}
         if kind == "deal" and "stage" in diff and self._in_another_pipeline(base):
+            if base.get(STAGE_NOT_SENT) != diff["stage"]:  # told already: not at every change
+                self._stage_not_sent.append(
+                    (saved_id(link), diff["stage"], local_id, base[PIPELINE])
+                )
             del diff["stage"]  # not sent, so its base keeps Pipedrive's
-            self.report.notes.append(
-                f"deal #{local_id}: its stage is not sent: Pipedrive has it in pipeline "
-                f"{base[PIPELINE]}, not the desk's pipeline {self.pipeline} (a stage of that one "
-                "would move it there)"
-            )
         # On another deal than it was (a merge, or a restore undoing one): sent with its deal.
         moved = kind != "deal" and base.get(DEAL) != plan.deal_remote
         # Else the organization and person a previous row's payload made would go into this
@@ -2341,6 +2375,25 @@ class _NoConnector:
     name = "none"
 
 
+def failure_line(exc: BaseException) -> str:
+    """Why a sync stopped, as `repdesk sync status` keeps it: a SyncError's own line; anything
+    else by its kind and first line (the shell's crash log has the rest; no traceback here)."""
+    if isinstance(exc, SyncError):
+        return str(exc)
+    first = next(iter(str(exc).splitlines()), "")
+    return f"unexpected error: {type(exc).__name__}" + (f": {first}" if first else "")
+
+
+def record_failure(engine: Engine, why: str) -> None:
+    """The last sync failed (now, for `why`): kept until one goes through. Also for a sync that
+    stopped before its run began (no token: src/repdesk/cli/sync.py, src/repdesk/tui/syncing.py)."""
+    try:
+        with write_session(engine) as session:
+            state.note_failure(session, why, clock.now())
+    except Exception:  # the desk itself is the problem: the caller shows the sync's line
+        pass
+
+
 def _pipeline_of(stage_map: dict[int, int], remote: list[RemoteStage]) -> int | None:
     """The pipeline of the Pipedrive stages the desk's are mapped to (all in one: the rep picks
     them from one pipeline's list)."""
@@ -2349,10 +2402,11 @@ def _pipeline_of(stage_map: dict[int, int], remote: list[RemoteStage]) -> int | 
 
 
 def _put_pipeline(session: Session, pipeline: int | None) -> None:
-    if pipeline is None:
-        state.forget(session, state.PIPELINE_ID)
-    else:
-        state.put(session, state.PIPELINE_ID, str(pipeline))
+    # None (the mapped stages are none Pipedrive lists, or in several pipelines) is kept as ""
+    # too: asked, no answer. Forgotten, every later sync asked for the stages again, for the
+    # same answer (tests/pipedrive/test_stages_asked_once.py); a stage added on the desk or
+    # `repdesk sync stages --reset` still asks (_complete_stage_map).
+    state.put(session, state.PIPELINE_ID, "" if pipeline is None else str(pipeline))
 
 
 def _latest(items: list[Obj]) -> list[Obj]:

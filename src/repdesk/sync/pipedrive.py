@@ -137,6 +137,10 @@ class PipedriveClient:
                     ) from None
                 self._sleep(min(2.0**attempt, 30.0))
                 continue
+            except httpx.HTTPError as exc:
+                # An answer httpx cannot read (a body that is no gzip though it says so): it was
+                # "unexpected error" and a crash log, as for a bug.
+                raise SyncError(_shape(path, f"an answer that cannot be read ({exc})")) from None
             self.requests += 1
             status = response.status_code
             if status >= 500 and method == "POST":
@@ -238,8 +242,8 @@ class PipedriveClient:
                 RemoteStage(
                     id=int(item["id"]),
                     name=str(item.get("name", "")),
-                    order=int(item.get("order_nr") or 0),
-                    pipeline_id=int(item.get("pipeline_id") or 0),
+                    order=_whole(item.get("order_nr"), "order_nr", "/api/v2/stages"),
+                    pipeline_id=_whole(item.get("pipeline_id"), "pipeline_id", "/api/v2/stages"),
                 )
             )
         return found
@@ -370,6 +374,18 @@ def _id_of(item: Any, path: str) -> int:
     if type(found) is not int or not 0 < found <= _MAX_ID:
         raise SyncError(_shape(path, f"an object whose id is {str(found)[:40]!r}"))
     return found
+
+
+def _whole(value: Any, name: str, path: str) -> int:
+    """A stage's order or pipeline: an integer (missing: 0). int() of what a broken server sent
+    there ("x", a list) raised ValueError or TypeError: "unexpected error" and a crash log."""
+    if value is None:
+        return 0
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    if type(value) is not int or abs(value) > _MAX_ID:
+        raise SyncError(_shape(path, f"a stage whose {name} is {str(value)[:40]!r}"))
+    return value
 
 
 def _object(item: Any, path: str) -> Obj:

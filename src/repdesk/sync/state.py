@@ -15,7 +15,8 @@ from repdesk.storage.outbox import LINKED_KEY
 
 LAST_SYNC = "last_sync_at"
 LAST_PULL = "last_pull_at"
-LAST_ERROR = "last_error"
+LAST_ERROR = "last_error"  # the one line the last failed sync stopped with
+LAST_ERROR_AT = "last_error_at"  # when it stopped
 LAST_SWEEP = "last_sweep_at"  # when every linked activity was last looked for in Pipedrive
 USER_ID = "user_id"
 PIPELINE_ID = "pipeline_id"
@@ -69,11 +70,18 @@ class Status:
     waiting: int  # desk rows changed since the CRM last heard
     conflicts: int
     last_error: str | None
+    failed_at: datetime | None = None  # when the last sync failed (None: not kept, or before)
+
+    def failed(self, now: datetime) -> str:
+        """'last sync failed 4 min ago' (a failure kept before its time was: without it)."""
+        if self.failed_at is None:
+            return "last sync failed"
+        return f"last sync failed {ago(self.failed_at, now)}"
 
     def line(self, now: datetime) -> str:
         """The top line: "synced 4 min ago · 3 waiting" (or why it could not)."""
         if not self.linked:
-            failed = f" · last sync failed: {self.last_error}" if self.last_error else ""
+            failed = f" · {self.failed(now)}: {self.last_error}" if self.last_error else ""
             return "not synced yet" + failed
         parts = [f"synced {ago(self.last_sync, now)}" if self.last_sync else "never synced"]
         if self.waiting:
@@ -81,7 +89,7 @@ class Status:
         if self.conflicts:
             parts.append(f"{self.conflicts} conflict{'s' if self.conflicts != 1 else ''}")
         if self.last_error:
-            parts.append(f"last sync failed: {self.last_error}")
+            parts.append(f"{self.failed(now)}: {self.last_error}")
         return " · ".join(parts)
 
 
@@ -109,4 +117,18 @@ def status(session: Session) -> Status:
         waiting=int(waiting),
         conflicts=int(conflicts),
         last_error=get(session, LAST_ERROR),
+        failed_at=instant(get(session, LAST_ERROR_AT)),
     )
+
+
+def note_failure(session: Session, why: str, when: datetime) -> None:
+    """The sync stopped: `repdesk sync status` and the app's top line say so, when, and why,
+    until a sync goes through. One line whatever the message: the status prints it as a line."""
+    put(session, LAST_ERROR, " ".join(why.split())[:500] or "failed")
+    put(session, LAST_ERROR_AT, when.isoformat())
+
+
+def note_success(session: Session, when: datetime) -> None:
+    put(session, LAST_SYNC, when.isoformat())
+    forget(session, LAST_ERROR)
+    forget(session, LAST_ERROR_AT)

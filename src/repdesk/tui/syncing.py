@@ -45,7 +45,7 @@ def sync_line(
     if problem is not None:
         parts = [f"{CRM}: not synced: {problem}"]
     elif status.last_error and status.linked:
-        parts = [f"{CRM}: last sync failed"]
+        parts = [f"{CRM}: {status.failed(now)}"]
     elif status.last_error:
         parts = [f"{CRM}: not synced: failed"]
     elif status.last_sync is not None:
@@ -182,13 +182,19 @@ class AppSync:
     def _sync(self) -> Report:
         """In the sync's own thread: the token, the client, one run."""
         from repdesk.sync import secrets
-        from repdesk.sync.engine import Sync
+        from repdesk.sync.connector import SyncError
+        from repdesk.sync.engine import Sync, record_failure
         from repdesk.sync.pipedrive import PipedriveClient
 
         desk = self.app.desk
         settings = desk.settings
         desk.verify()
-        client = PipedriveClient(settings.pipedrive_url, secrets.token())
+        try:
+            token = secrets.token()
+        except SyncError as exc:  # as the shell keeps it (src/repdesk/cli/sync.py)
+            record_failure(desk.engine, str(exc))
+            raise
+        client = PipedriveClient(settings.pipedrive_url, token)
         try:
             runner = Sync(
                 desk.engine,
