@@ -460,7 +460,8 @@ def test_a_logged_call_names_the_step_it_did_and_the_one_still_to_come(home: Pat
     ok("follow-up", "add", "Acme", "today", "--note", "Call back")
     ok("follow-up", "add", "Acme", "2026-11-27", "--note", "Send the offer")
     out = ok("log", "call", "Acme", "--outcome", "connected", "--next", "mon")
-    assert "; its step Fri 20 Nov: Call back done; next step Mon 23 Nov;" in out
+    # The next step carries the answered one's note on (shown, so it is no surprise).
+    assert "; its step Fri 20 Nov: Call back done; next step Mon 23 Nov: Call back;" in out
     assert "Fri 27 Nov: Send the offer still to come (--step-done if this did it)" in out
     out = ok("log", "email", "Acme", "--step-done")
     assert "its step Mon 23 Nov: Call back done;" in out  # the earliest step left

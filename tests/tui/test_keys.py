@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.shell import ok
 from tests.tui.drive import burst, db, on_board, said, until
 from textual.binding import Binding
 from textual.pilot import Pilot
@@ -140,6 +141,24 @@ async def test_a_call_says_which_due_step_it_answered(app: RepdeskApp, home: Pat
         await pilot.press("1", "ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, DealScreen))
         assert said(app, f": {note} done · u undoes")
+
+
+async def test_a_step_the_shell_did_while_the_form_was_open_is_not_claimed(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A hostile test: the shell logged a call (answering the overdue step) while the app's
+    call form was open; saving the form said it had done that step too."""
+    (deal_id, note), *_ = db(home, "SELECT deal_id, note FROM follow_up WHERE done_at IS NULL "
+                                   "AND due_on < '2026-11-20' ORDER BY due_on, id")  # fmt: skip
+    async with app.run_test(size=SIZE) as pilot:
+        await call_form_on_the_page_of(pilot, deal_id)
+        ok("log", "call", str(deal_id), "--outcome", "from the shell")
+        await pilot.press("2", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, DealScreen))
+        await until(pilot, lambda: said(app, "saved"))
+        assert not said(app, f": {note} done")
+    done = "SELECT outcome FROM follow_up WHERE deal_id = ? AND note = ? AND done_at IS NOT NULL"
+    assert db(home, done, deal_id, note) == [("from the shell",)]
 
 
 async def test_digits_type_once_the_outcome_holds_text(app: RepdeskApp, home: Path) -> None:

@@ -60,7 +60,7 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
         if answered:
             line += f"; its step {formatting.step_words(answered[0])} done"
         if following is not None:
-            line += f"; next step {formatting.when(following.due_on, following.due_time)}"
+            line += f"; next step {formatting.step_words(following)}"
         if to_come and args.kind != "note":
             line += (
                 f"; {formatting.step_words(to_come[0])} still to come (--step-done if this did it)"

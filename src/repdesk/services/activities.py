@@ -53,17 +53,7 @@ def log_activity(
     _first_contact_by(session, deal, when)
     following = None
     if kind != "note":  # a note to self answers nobody
-        # Due by the day it happened: a call logged for last week did not answer a step due
-        # since (found by an audit: it completed one due days after it).
-        due = session.exec(
-            select(FollowUp)
-            .where(
-                FollowUp.deal_id == deal_id,
-                col(FollowUp.done_at).is_(None),
-                FollowUp.due_on <= clock.local_date(when),
-            )
-            .order_by(col(FollowUp.due_on), col(FollowUp.id))
-        ).first()
+        due = step_answered(session=session, deal_id=deal_id, at=when)
         if due is not None:
             _, following = complete_follow_up(
                 session=session,
@@ -81,6 +71,21 @@ def log_activity(
         )
     session.flush()
     return activity, following
+
+
+def step_answered(*, session: Session, deal_id: int, at: datetime) -> FollowUp | None:
+    """The step an activity at `at` answers (log_activity completes it): the deal's earliest
+    pending one due by that day. Due by the day it happened: a call logged for last week did
+    not answer a step due since (found by an audit: it completed one due days after it)."""
+    return session.exec(
+        select(FollowUp)
+        .where(
+            FollowUp.deal_id == deal_id,
+            col(FollowUp.done_at).is_(None),
+            FollowUp.due_on <= clock.local_date(at),
+        )
+        .order_by(col(FollowUp.due_on), col(FollowUp.id))
+    ).first()
 
 
 def _checked_moment(at: datetime) -> datetime:

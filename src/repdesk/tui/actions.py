@@ -31,7 +31,7 @@ from repdesk.core.money import format_money, parse_amount
 from repdesk.core.text import cut
 from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
 from repdesk.services.activities import CALL_OUTCOMES
-from repdesk.storage.models import Deal, saved_id
+from repdesk.storage.models import Deal, FollowUp, saved_id
 from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.undo import Undo, undo_of
@@ -275,11 +275,18 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             required=True, options=[("keep it", "keep"), ("done by this call", "done")],
         ))  # fmt: skip
 
+    done_now: list[str] = []  # the step this call did, as saved
+
     async def submit(values: dict[str, Any]) -> Any:
         if values["next_note"] and not values["next"]:
             raise InvalidInput("next", "", "a date for the next step (the note needs one)")
 
         def write(session: Session) -> Any:
+            # Which step the call answers is read as it is saved: one the shell did meanwhile
+            # was named done by this call too (a hostile test).
+            at = values["at"] or clock.now()
+            answers = activities.step_answered(session=session, deal_id=deal_id, at=at)
+            done_now[:] = [formatting.step_words(answers)] if answers is not None else []
             logged = activities.log_activity(
                 session=session,
                 deal_id=deal_id,
@@ -292,20 +299,20 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
                 at=values["at"],
             )
             if step is not None and values.get("pending") == "done":
-                # The call is logged above: the step is done by it, not logged twice.
-                followups.complete_follow_up(
-                    session=session,
-                    follow_up_id=saved_id(step),
-                    outcome=values["outcome"],
-                    kind=None,
-                )
+                now_there = session.get(FollowUp, saved_id(step))
+                if now_there is not None and now_there.done_at is None:  # else done meanwhile
+                    # The call is logged above: the step is done by it, not logged twice.
+                    followups.complete_follow_up(
+                        session=session,
+                        follow_up_id=saved_id(step),
+                        outcome=values["outcome"],
+                        kind=None,
+                    )
+                    done_now[:] = done_now or [formatting.step_words(now_there)]
             return logged
 
         (activity, _), changes = await desk.write_recorded(write)
-        done = (
-            answered if answered is not None else step if values.get("pending") == "done" else None
-        )
-        result = f"its step {formatting.step_words(done)} done" if done is not None else ""
+        result = f"its step {done_now[0]} done" if done_now else ""
         return activity, undo_of(f"call on {title}", deal_id, changes, result=result)
 
     return FormScreen(f"Log a call: {title}", fields, submit)
