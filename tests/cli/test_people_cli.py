@@ -142,3 +142,25 @@ def test_the_reps_own_mail_domain_names_no_company(home) -> None:  # type: ignor
     assert "mail domain nordwind.example" in ok(
         "company", "edit", "Nordwind", "--domain", "nordwind.example"
     )
+
+
+def test_long_names_are_cut_to_a_line_in_lists_and_whole_in_show(home) -> None:  # type: ignore[no-untyped-def]
+    """A hostile test: a 10,000-character name made a 20,000-character line of `contact
+    list` (and of `company list`, and of the echo of `contact add`)."""
+    name, company = "Z" * 10_000, "C" * 5_000
+    added = ok("contact", "add", name, "--company", company)
+    assert len(added) < 200 and "Z" * 59 + "…" in added
+    for listing in (ok("contact", "list"), ok("company", "list")):
+        assert max(len(line) for line in listing.splitlines()) < 200
+    assert name in ok("contact", "show", "1")  # the record, whole
+    assert json.loads(ok("contact", "list", "--json"))[0]["name"] == name
+
+
+def test_a_stage_name_a_rep_could_not_type_back_is_refused(home) -> None:  # type: ignore[no-untyped-def]
+    """A hostile test: a stage named with an ESC in it showed as `x␛[31my`, and `deal move 1
+    "x␛[31my"` was refused, naming it among the stages; one named U+202E alone showed as �."""
+    for bad in ("x\x1b[31my", "\u202e", "a\u200bb"):
+        message = refused("stage", "add", bad, "--probability", "20")
+        assert "a name without control or invisible characters" in message
+    assert "Added the stage Ça marche ✓ 見積" in ok("stage", "add", "Ça marche ✓ 見積",
+                                                    "--probability", "20")  # fmt: skip

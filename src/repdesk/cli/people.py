@@ -13,7 +13,7 @@ from repdesk.cli.shell import Desk, UsageError
 from repdesk.core import clock, formatting
 from repdesk.core.domain import CONTACT_ROLES
 from repdesk.core.money import format_money
-from repdesk.core.text import printable
+from repdesk.core.text import cut, printable
 from repdesk.storage.models import saved_id
 
 if TYPE_CHECKING:
@@ -47,13 +47,19 @@ def person_json(found: Person) -> dict[str, Any]:
 
 
 def person_line(found: Person) -> str:
-    parts = [f"#{found.id} {printable(found.name)}"]
+    """`#3 Jonas Müller · CFO · Müller GmbH · jonas@...`: each part cut to a line's worth,
+    as the deal lists cut theirs (a 10,000-character name made a 20,000-character line of
+    `contact list`: a hostile test); `contact show` and `--json` give them whole."""
+    parts = [f"#{found.id} {cut(found.name, NAME_CHARS)}"]
     if found.title:
-        parts.append(printable(found.title))
+        parts.append(cut(found.title, NAME_CHARS))
     if found.company:
-        parts.append(printable(found.company))
-    reach = ", ".join(printable(x) for x in (*found.emails[:1], *found.phones[:1]))
+        parts.append(cut(found.company, shell.COMPANY_CHARS))
+    reach = ", ".join(cut(x, NAME_CHARS) for x in (*found.emails[:1], *found.phones[:1]))
     return " · ".join(parts) + (f" · {reach}" if reach else "")
+
+
+NAME_CHARS = 60
 
 
 def _role(text: str | None) -> str:
@@ -99,15 +105,15 @@ def cmd_contact_add(desk: Desk, args: argparse.Namespace) -> int:
                 contact_id=saved_id(contact),
                 role=role,
             )
-            line += f", {role} on #{deal.id} {printable(deal.title)}"
+            line += f", {role} on #{deal.id} {cut(deal.title, shell.TITLE_CHARS)}"
         # Allowed (two people may share a name), but said: a second "Ana Ruiz" at Acme made
         # `--contact "Ana Ruiz"` ambiguous without a word when it was added (a hostile test).
         same = [c for c in namesakes if c.company_id == contact.company_id]
         if same:
             where = people.person(session, same[0]).company
             shared.append(
-                f"Note: #{same[0].id} {printable(same[0].name)}"
-                + (f" at {printable(where)}" if where else "")
+                f"Note: #{same[0].id} {cut(same[0].name, NAME_CHARS)}"
+                + (f" at {cut(where, shell.COMPANY_CHARS)}" if where else "")
                 + " has this name already: two contacts now, so `--contact` needs the id "
                 f"(#{contact.id} is the new one)"
             )
@@ -125,7 +131,7 @@ def _shared_addresses(session: Session, addresses: list[str], *, besides: int | 
     for address in dict.fromkeys(a.strip() for a in addresses if a.strip()):
         others = [c for c in people.contacts_with_address(session, address) if c.id != besides]
         if others:
-            names = ", ".join(f"#{c.id} {printable(c.name)}" for c in others[:3])
+            names = ", ".join(f"#{c.id} {cut(c.name, NAME_CHARS)}" for c in others[:3])
             notes.append(
                 f"Note: {printable(address)} is also the address of {names}: mail from it "
                 "matches each of them, so capture lists it instead of placing it"
@@ -232,7 +238,8 @@ def cmd_contact_link(desk: Desk, args: argparse.Namespace) -> int:
             role=role,
             main=args.main,
         )
-        line = f"{printable(contact.name)}: {role} on #{deal.id} {printable(deal.title)}"
+        on = f"#{deal.id} {cut(deal.title, shell.TITLE_CHARS)}"
+        line = f"{cut(contact.name, NAME_CHARS)}: {role} on {on}"
         if args.main:
             line += " (its main contact)"
     shell.out(line)
@@ -246,7 +253,8 @@ def cmd_contact_unlink(desk: Desk, args: argparse.Namespace) -> int:
         contact = people.find_contact(session=session, ref=args.contact)
         deal = deals.find_deal(session=session, ref=args.deal)
         people.unlink_contact(session=session, deal_id=saved_id(deal), contact_id=saved_id(contact))
-        line = f"{printable(contact.name)} is off #{deal.id} {printable(deal.title)}"
+        off = f"#{deal.id} {cut(deal.title, shell.TITLE_CHARS)}"
+        line = f"{cut(contact.name, NAME_CHARS)} is off {off}"
     shell.out(line)
     return 0
 
@@ -283,7 +291,7 @@ def cmd_company_list(desk: Desk, args: argparse.Namespace) -> int:
             else ""
         )
         shell.out(
-            f"#{row.id} {printable(row.name)} · {shell.count(row.deals, 'deal')} "
+            f"#{row.id} {cut(row.name, shell.COMPANY_CHARS)} · {shell.count(row.deals, 'deal')} "
             f"({row.open_deals} open) · {shell.count(row.contacts, 'contact')} · won "
             f"{won_text(row.won)} · last touch {touch_text(row.last_touch)}{rhythm}"
         )
@@ -365,9 +373,9 @@ def cmd_company_edit(desk: Desk, args: argparse.Namespace) -> int:
         )
         every = company.touch_every_days
         line = (
-            f"Company #{company.id} {printable(company.name)}"
+            f"Company #{company.id} {cut(company.name, shell.COMPANY_CHARS)}"
             + (f" · stay in touch {formatting.every(every)}" if every else "")
-            + (f" · mail domain {printable(company.domain)}" if company.domain else "")
+            + (f" · mail domain {cut(company.domain, NAME_CHARS)}" if company.domain else "")
         )
     shell.out(line)
     return 0

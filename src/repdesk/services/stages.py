@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from repdesk.core import clock
 from repdesk.core.errors import InvalidInput
+from repdesk.core.text import printable
 from repdesk.services import deals, history
 from repdesk.storage.models import Deal, Stage, StageChange, Trash, saved_id
 
@@ -89,6 +90,11 @@ def name_problem(name: str) -> str | None:
         return f"a stage name of 1 to {MAX_NAME} characters"
     if text.isdigit():
         return "a name with a letter (a number is read as a stage id)"
+    if printable(text) != text:
+        # Shown as ␛ or �, a control or invisible character could not be typed back to name
+        # the stage (`deal move 1 "x␛[31my"` was refused, listing that very name: a hostile
+        # test).
+        return "a name without control or invisible characters (ESC, NUL, bidi overrides)"
     return None
 
 
