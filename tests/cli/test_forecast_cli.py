@@ -417,4 +417,5 @@ def test_a_deal_is_won_last_friday_from_the_shell_as_in_the_app(home: Path) -> N
         d["title"]: d["closed_on"]
         for d in json.loads(ok("deal", "list", "--status", "all", "--json"))
     }
-    assert (closed["Friday win"], closed["Friday loss"]) == ("2026-11-20", "2026-11-19")
+    # Today is a Friday: "last fri" is a week ago, as a rep says it.
+    assert (closed["Friday win"], closed["Friday loss"]) == ("2026-11-13", "2026-11-19")

@@ -423,7 +423,8 @@ def test_a_period_contains_its_days_and_round_trips(day: date, kind: str) -> Non
     period = period_containing(day, kind)
     assert period.contains(day)
     assert period.start <= day <= period.end
-    assert parse_period(period.label) == period
+    if 1900 <= day.year <= 9990:  # the periods a rep can name (see the range test below)
+        assert parse_period(period.label) == period
     assert period.days_elapsed(day) + period.days_left(day) == period.days
 
 
@@ -455,7 +456,10 @@ def test_a_past_day_field_names_only_the_day_forms() -> None:
 
     today = date(2026, 11, 20)  # a Friday
     assert parse_past_day("tue", today=today) == date(2026, 11, 17)  # the last one, not the next
-    assert parse_past_day("last fri", today=today) == today
+    assert parse_past_day("fri", today=today) == today
+    # Said on a Friday, "last Friday" is a week ago (it was today: a hostile test).
+    assert parse_past_day("last fri", today=today) == date(2026, 11, 13)
+    assert parse_past_day("last thu", today=today) == date(2026, 11, 19)
     with pytest.raises(DateInputError) as bad:
         parse_past_day("31/02", today=today)
     assert "HH:MM" not in str(bad.value) and "YYYY-MM-DD" in str(bad.value)
@@ -487,3 +491,14 @@ def test_a_day_half_a_year_away_or_more_carries_its_year() -> None:
     assert when(date(2027, 1, 5), time(9, 0)) == "Tue 05 Jan 09:00"  # a few weeks on
     assert when(date(2218, 7, 22)) == "Wed 22 Jul 2218"
     assert when(date(2025, 11, 20)) == "Thu 20 Nov 2025"  # a year back, not this November
+
+
+@pytest.mark.parametrize("typed", ["1899", "9999", "9991-Q1", "1899-12"])
+def test_a_period_out_of_the_dates_range_is_refused(typed: str) -> None:
+    """A hostile test: `quota set 1899 100` and `kpi --period 9991` were taken, for periods
+    no date of the desk can fall in."""
+    from repdesk.core.dates import PeriodInputError, parse_period
+
+    with pytest.raises(PeriodInputError, match="out of range: repdesk takes a period from 1900"):
+        parse_period(typed)
+    assert parse_period("1900").year == 1900 and parse_period("9990-Q4").year == 9990

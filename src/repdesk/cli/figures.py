@@ -138,7 +138,9 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
     period = shell.period(args.period, "--period")
     # A period that is over reads as it stood at its end, as the KPI pane shows it.
     as_of = (
-        shell.day(args.as_of, "--as-of")
+        # A day that has come: `fri` and `last fri` are the latest Friday, as `--on` takes
+        # them (`last fri` was refused here: a hostile test).
+        shell.past_day(args.as_of, "--as-of")
         if args.as_of
         else figures.default_as_of(period, clock.today())
     )

@@ -124,9 +124,9 @@ def day(text: str, name: str) -> date:
 
 
 def past_day(text: str, name: str) -> date:
-    """A day that has come (won or lost on it): `last fri` and `fri` are the latest Friday, as
-    the app's form takes them (the shell refused `last fri`, and `fri` was the next one:
-    a new-user trial)."""
+    """A day that has come (won or lost on it): `fri` is the latest Friday (today on a
+    Friday) and `last fri` the one before today, as the app's form takes them (the shell
+    refused `last fri`, and `fri` was the next one: a new-user trial)."""
     from repdesk.core.dates import parse_past_day
 
     with naming(name):

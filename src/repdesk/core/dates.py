@@ -140,10 +140,14 @@ def parse_past_day(text: str, *, today: date) -> date:
 
 def _parse_past(text: str, today: date, forms: str) -> tuple[date, time | None]:
     words = text.strip().lower().split()
-    if words and words[0] == "last" and len(words) > 1:
+    last = bool(words) and words[0] == "last" and len(words) > 1
+    if last:
         words = words[1:]
     if words and words[0] in _WEEKDAYS:
-        day = today - timedelta(days=(today.weekday() - _WEEKDAYS[words[0]]) % 7)
+        back = (today.weekday() - _WEEKDAYS[words[0]]) % 7
+        # `thu` on a Thursday is today; `last thu` is a week ago, as a rep says it (it was
+        # today too: a hostile test).
+        day = today - timedelta(days=back or (7 if last else 0))
         at = _parse_time(words[1]) if len(words) == 2 else None
         if len(words) > 2 or (len(words) == 2 and at is None):
             raise DateInputError(f"{shown_value(text)} is not a date: {forms}")
@@ -273,15 +277,25 @@ _PERIOD_YEAR = r"[0-9]{4}"
 def parse_period(text: str) -> Period:
     """`2026-11` (a month), `2026-Q4` (a quarter) or `2026` (a year)."""
     raw = text.strip()
+    found = None
     try:
         if match := re.fullmatch(_PERIOD_MONTH, raw):
-            return Period("month", int(match[1]), int(match[2]))
-        if match := re.fullmatch(_PERIOD_QUARTER, raw):
-            return Period("quarter", int(match[1]), int(match[2]))
-        if re.fullmatch(_PERIOD_YEAR, raw):
-            return Period("year", int(raw), 1)
+            found = Period("month", int(match[1]), int(match[2]))
+        elif match := re.fullmatch(_PERIOD_QUARTER, raw):
+            found = Period("quarter", int(match[1]), int(match[2]))
+        elif re.fullmatch(_PERIOD_YEAR, raw):
+            found = Period("year", int(raw), 1)
     except ValueError:  # month 00 or 13, year 0000
         pass
+    if found is not None:
+        # The days every other date takes: a quota for 1899 or 9999 was taken, for a period
+        # no deal can close in (a hostile test).
+        if FIRST_DAY.year <= found.year <= LAST_DAY.year:
+            return found
+        raise PeriodInputError(
+            f"{shown_value(text)} is out of range: repdesk takes a period from "
+            f"{FIRST_DAY.year} to {LAST_DAY.year}"
+        )
     raise PeriodInputError(
         f"{shown_value(text)} is not a period: use YYYY-MM (2026-11), YYYY-Qn (2026-Q4) or "
         "YYYY (2026)"
