@@ -86,6 +86,8 @@ def test_deal_add_checks_an_email_and_a_phone_as_contact_add_does(home) -> None:
         "deal", "add", "Shell deal", "--contact", "Bob", "--email", "not-an-email"
     )
     assert "a phone number such as" in refused("deal", "add", "Shell deal", "--phone", "abc☎")
+    for no_number in ("-1", "0", "12"):  # taken as phone numbers (a hostile test)
+        assert "a phone number such as" in refused("contact", "add", "Bob", "--phone", no_number)
     assert json.loads(ok("deal", "list", "--json")) == []  # nothing written
     assert "with ana@acme.example" in ok(
         "deal", "add", "Shell deal", "--email", " ana@acme.example ", "--phone", "+34 600 123 456"

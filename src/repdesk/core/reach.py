@@ -27,7 +27,10 @@ def check_address(address: str) -> str:
 
 
 def check_phone(number: str) -> str:
+    """A number a rep could dial: three digits at least, not begun with a minus (`-1` and
+    `0` were taken as phone numbers: a hostile test)."""
     text = " ".join(number.split())
-    if not text or not any(c.isdigit() for c in text) or has_hidden(text):
+    digits = sum(c.isdigit() for c in text)
+    if digits < 3 or text.startswith("-") or has_hidden(text):
         raise InvalidInput("phone", number, "a phone number such as +34 600 123 456")
     return text
