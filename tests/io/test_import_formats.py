@@ -471,3 +471,17 @@ def test_the_readme_gives_the_maven_command_word_for_word() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     command = "repdesk import sales_pipeline.csv " + " ".join(MAVEN_ARGS)
     assert command in " ".join(readme.replace("\\\n", " ").split())
+
+
+def test_a_file_given_twice_is_read_once(home: Path, tmp_path: Path) -> None:
+    """A hostile test: a file named twice was read twice, and every deal in it refused as
+    appearing again."""
+    deals_file = tmp_path / "Opportunity.csv"
+    deals_file.write_text(
+        "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,Open one,Prospecting,100,2026-12-20,0,0,2026-10-02\n",
+        encoding="utf-8",
+    )
+    again = tmp_path / "." / "Opportunity.csv"
+    out = ok("import", deals_file, again)
+    assert f"{again} is given twice: read once" in out and "1 created" in out

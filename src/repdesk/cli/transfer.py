@@ -5,6 +5,7 @@ of files and servers.
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,8 +93,21 @@ def _count_table(outcome: Any) -> list[str]:
     return lines
 
 
+def _once_each(files: list[Path]) -> list[Path]:
+    """The files named, each once: one given twice (a shell's glob and its name) was read
+    twice, and every deal in it refused as appearing again (a hostile test)."""
+    seen: dict[str, Path] = {}
+    for path in files:
+        key = os.path.realpath(path)
+        if key in seen:
+            shell.out(f"{path} is given twice: read once")
+        else:
+            seen[key] = path
+    return list(seen.values())
+
+
 def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
-    files = [Path(f) for f in args.files]
+    files = _once_each([Path(f) for f in args.files])
     as_json = args.source == "json" or (
         args.source == "auto" and all(f.suffix.lower() == ".json" for f in files)
     )
