@@ -419,3 +419,24 @@ def test_a_deal_is_won_last_friday_from_the_shell_as_in_the_app(home: Path) -> N
     }
     # Today is a Friday: "last fri" is a week ago, as a rep says it.
     assert (closed["Friday win"], closed["Friday loss"]) == ("2026-11-13", "2026-11-19")
+
+
+def test_a_deal_added_today_and_won_on_tuesday_says_how_and_can(home: Path) -> None:
+    """A new user's trial: a deal added today could not be won on Tuesday ("on or after the
+    first contact"), the message named no way, and no command moved the first contact."""
+    from tests.shell import refused
+
+    ok("deal", "add", "Warehouse")  # first contact: today, Fri 20 Nov
+    message = refused("deal", "won", "Warehouse", "--on", "tue")
+    assert "on or after the first contact (2026-11-20); first contacted earlier? say so " in (
+        message
+    )
+    assert "`repdesk deal set 1 --first-contact DATE`" in message
+    assert "first contact 2026-11-16" in ok("deal", "set", "Warehouse", "--first-contact", "mon")
+    assert "on 2026-11-17" in ok("deal", "won", "Warehouse", "--on", "tue")
+    assert "on or before the day the deal closed" in refused(
+        "deal", "set", "1", "--first-contact", "wed"
+    )
+    assert "today (2026-11-20) or earlier" in refused(
+        "deal", "set", "1", "--first-contact", "2026-12-01"
+    )

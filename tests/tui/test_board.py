@@ -282,6 +282,39 @@ async def test_n_adds_a_deal_in_the_current_column_with_inline_validation(
         assert "Solar roofs" in column_titles(board, "Qualified")
 
 
+async def test_the_deal_form_takes_a_first_contact_so_an_earlier_win_can_be_said(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: a deal added today could not be won on Tuesday, and no form had a
+    first contact to move. New (empty: today) and edited, the form takes one."""
+    first = "SELECT first_contact FROM deal WHERE title = ?"
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        form = await form_open(pilot)
+        await pilot.press(*"Solar roofs")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: db(home, first, "Solar roofs") == [("2026-11-20",)])
+        await ready(pilot)
+        await pilot.press("n")
+        form = await form_open(pilot)
+        await pilot.press(*"Wind farms")
+        form.query_one("#field-first_contact").value = "tue"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: db(home, first, "Wind farms") == [("2026-11-17",)])
+        await ready(pilot)
+        await pilot.press("e")  # the card under the cursor
+        form = await form_open(pilot)
+        field = form.query_one("#field-first_contact")
+        assert field.value  # type: ignore[attr-defined]
+        field.value = "2026-12-01"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "today (2026-11-20) or earlier" in str(
+            form.query_one("#error-first_contact").render()
+        )
+
+
 async def test_the_deal_form_checks_an_email_and_a_phone_as_a_contact_does(
     app: RepdeskApp, home: Path
 ) -> None:

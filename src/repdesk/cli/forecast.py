@@ -43,10 +43,13 @@ def forecast_fields(deal: Any, outlook: Any, stage: str) -> list[tuple[str, str]
 def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
     from repdesk.services import deals, forecast
 
-    changes = (args.forecast, args.probability, args.competitor, args.expected_close)
+    changes = (
+        args.forecast, args.probability, args.competitor, args.expected_close, args.first_contact
+    )  # fmt: skip
     if all(given is None for given in changes):
         raise UsageError(
-            "deal set needs --forecast, --probability, --competitor or --expected-close"
+            "deal set needs --forecast, --probability, --competitor, --expected-close or "
+            "--first-contact"
         )
     probability = None
     if args.probability is not None:
@@ -57,6 +60,9 @@ def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
     expected = None
     if args.expected_close is not None and args.expected_close.strip().lower() != "none":
         expected = shell.day(args.expected_close, "--expected-close")
+    # A deal added today and won on Tuesday, first contacted before: the win is refused
+    # before its first contact, and nothing in the shell moved it (a new-user trial).
+    first = shell.past_day(args.first_contact, "--first-contact") if args.first_contact else None
 
     shown: list[Any] = []  # what the change left, for the line printed once committed
 
@@ -74,6 +80,8 @@ def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
             )
         if args.expected_close is not None:
             deal = deals.edit_deal(session=session, deal_id=deal_id, expected_close=expected)
+        if first is not None:
+            deal = deals.edit_deal(session=session, deal_id=deal_id, first_contact=first)
         shown.append(forecast.deal_forecast(session=session, deal_id=deal_id))
         return deal
 
@@ -89,6 +97,8 @@ def cmd_deal_set(desk: Desk, args: argparse.Namespace) -> int:
             words.append(f"competitor {printable(deal.competitor) or 'none'}")
         if args.expected_close is not None:
             words.append(f"expected close {deal.expected_close or 'none'}")
+        if first is not None:
+            words.append(f"first contact {deal.first_contact}")
         return f"Set {line}: " + ", ".join(words)
 
     return shell.change_deal(desk, args.deal, change, done)
@@ -302,6 +312,12 @@ def set_arguments(parser: argparse.ArgumentParser) -> None:
         type=shell.given,
         metavar="DATE",
         help="when you expect it to close now, or none (kept in its close-date history)",
+    )
+    parser.add_argument(
+        "--first-contact",
+        type=shell.given,
+        metavar="DATE",
+        help="the day it was first contacted (today or earlier; `tue` is the last one)",
     )
 
 

@@ -513,8 +513,13 @@ def _close(
         # could satisfy both checks, so the close takes it back to the day of the close.
         deal.first_contact = closed_on
     if closed_on < deal.first_contact:
+        # The fix named: a deal added today and won on Tuesday had none (a new-user trial).
         raise InvalidInput(
-            "date", closed_on.isoformat(), f"on or after the first contact ({deal.first_contact})"
+            "date",
+            closed_on.isoformat(),
+            f"on or after the first contact ({deal.first_contact}); first contacted earlier? "
+            f"say so first (`repdesk deal set {deal.id} --first-contact DATE`, or First "
+            "contact in the deal's form, e)",
         )
     _record_move(session, deal, _stage_of_kind(session, status), moment)
     deal.status, deal.closed_on, deal.lost_reason = status, closed_on, reason

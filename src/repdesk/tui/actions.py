@@ -162,6 +162,16 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             placeholder=date_hint(),
             aliases=("expected close",),
         ),
+        # Editable, so a deal added today and won on Tuesday (first contacted before) can be
+        # said so (a win before the first contact is refused: a new-user trial had no way).
+        FieldSpec(
+            "first_contact",
+            "First contact",
+            deal.first_contact.isoformat() if deal else "",
+            parse=_closed_on,
+            placeholder="today; or e.g. 2026-11-02 or tue (the last one)",
+            aliases=("first contact",),
+        ),
         FieldSpec("email", "Email", email, parse=_reach(reach.check_address, email)),
         FieldSpec("phone", "Phone", phone, parse=_reach(reach.check_phone, phone)),
         FieldSpec("source", "Source", deal.source if deal else ""),
@@ -213,6 +223,7 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
                     stage=values["stage"],
                     segment=values["segment"],
                     expected_close=values["expected_close"],
+                    first_contact=values["first_contact"],
                     **text,
                 )
 
@@ -220,12 +231,14 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             return new, undo_of(f"new deal {new.title}", saved_id(new), changes)
 
         def edit(session: Session) -> Deal:
+            first = values["first_contact"]
             return deals.edit_deal(
                 session=session,
                 deal_id=saved_id(deal),
                 value_cents=values["value"] or 0,
                 segment=values["segment"],
                 expected_close=values["expected_close"],
+                **({"first_contact": first} if first is not None else {}),
                 **text,
             )
 
