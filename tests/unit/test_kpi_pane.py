@@ -126,6 +126,27 @@ def test_activity_counts_this_week_so_far_against_the_same_days_last_week(engine
     assert weeks["meeting"] == (1, 0) and weeks["call"] == (2, 2)
 
 
+def test_read_today_last_week_counts_up_to_this_moment_of_it_as_the_review_does(engine) -> None:  # type: ignore[no-untyped-def]
+    """A new user's trial: the pane said 60 calls last week and the weekly review 59, one
+    counting whole days, the other up to this moment of last week. Today both count so; a
+    day gone by, its whole days."""
+    from repdesk.core.weeks import week_containing
+    from repdesk.reports.review import read_review
+
+    with write_session(engine) as session:
+        deal_id = deals.create_deal(session=session, title="D", currency="EUR", now=NOW).id
+        # Last Friday, before and after this moment of the day (NOW: Friday 20 Nov, 09:30).
+        for at in (NOW - timedelta(days=7, hours=1), NOW - timedelta(days=7) + timedelta(hours=3)):
+            activities.log_activity(session=session, deal_id=deal_id, kind="call", at=at, now=NOW)
+    with read_session(engine) as session:
+        today = kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR)
+        thursday = kpi_pane(session, period=NOV, as_of=TODAY - timedelta(days=1), conversion=EUR)
+        review = read_review(session, week=week_containing(TODAY, 0), now=NOW, conversion=EUR)
+    calls = {w.kind: w.last_week for w in today.activity}["call"]
+    assert calls == 1 == {a.kind: a.week_before for a in review.activity}["call"]
+    assert {w.kind: w.last_week for w in thursday.activity}["call"] == 0  # Mon to Thu only
+
+
 def test_deals_closed_on_the_first_and_last_day_count_and_pace_runs_to_the_whole_quota(
     engine,
 ) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from repdesk.core import clock
 from repdesk.core.dates import Period
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.kpi import Kpis
@@ -149,13 +150,21 @@ def _slices(
 
 
 def _activity_weeks(conn: Any, as_of: date, week_start: int) -> list[ActivityWeeks]:
-    """This week up to `as_of` against the same days of last week."""
+    """This week up to `as_of` against the same span of last week: its same days, and read
+    today, up to this moment of it, as the weekly review counts them (the pane said 60 calls
+    last week where the review said 59, by the calls of last Thursday afternoon: a new-user
+    trial)."""
     this_week = as_of - timedelta(days=(as_of.weekday() - week_start) % 7)
     days_so_far = timedelta(days=(as_of - this_week).days + 1)
     last_week = this_week - timedelta(days=7)
 
     def instant(day: date) -> datetime:  # local midnight, as an instant
         return datetime.combine(day, time()).astimezone(UTC)
+
+    last_end = instant(last_week + days_so_far)
+    if as_of == clock.today():
+        # Up to this instant of the week before, that instant included (reports/review.py).
+        last_end = min(last_end, clock.now() - timedelta(days=7, microseconds=-1))
 
     counts = {
         kind: (int(this), int(last))
@@ -165,7 +174,7 @@ def _activity_weeks(conn: Any, as_of: date, week_start: int) -> list[ActivityWee
             this_start=instant(this_week),
             this_end=instant(this_week + days_so_far),
             last_start=instant(last_week),
-            last_end=instant(last_week + days_so_far),
+            last_end=last_end,
         )
     }
     return [ActivityWeeks(kind, *counts.get(kind, (0, 0))) for kind in ACTIVITY_KINDS]
