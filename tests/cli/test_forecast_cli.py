@@ -65,7 +65,7 @@ def test_bad_forecast_input_is_one_line_and_changes_nothing(desk: Path) -> None:
     assert "probability: '150' is not valid" in refused(
         "deal", "set", "acme", "--probability", "150"
     )
-    needs = "needs --forecast, --probability, --competitor or --expected-close"
+    needs = "needs --forecast, --probability, --competitor, --expected-close or --first-contact"
     assert needs in refused("deal", "set", "acme")
     assert "score: '11' is not valid: a whole number" in refused("deal", "nps", "acme", "11")
     assert "is open: a score is a won customer's answer" in refused("deal", "nps", "acme", "9")

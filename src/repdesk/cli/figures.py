@@ -15,7 +15,7 @@ from repdesk.cli import shell
 from repdesk.cli.shell import Desk, UsageError
 from repdesk.core import clock, formatting
 from repdesk.core.dates import Period
-from repdesk.core.money import format_money
+from repdesk.core.money import format_money, whole_units
 from repdesk.core.text import cut, printable
 from repdesk.storage import status_line
 
@@ -155,7 +155,9 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
     cur = desk.settings.currency
 
     def money(v: int | None) -> str:
-        return format_money(v, cur)
+        # Whole units, as the KPI pane shows them (it read €5,806.45 here and €5,806 there:
+        # a new-user trial); the exact cents are in --json.
+        return format_money(whole_units(v), cur)
 
     rows = [
         ("Period", f"{k.period} ({k.start} to {k.end}), as of {as_of}"),
@@ -193,14 +195,14 @@ def forecast_rows(k: Any, currency: str) -> list[tuple[str, str]]:
     commit (plus best case) against the quota."""
 
     def against(value: int, share: float | None) -> str:
-        shown = format_money(value, currency)
+        shown = format_money(whole_units(value), currency)
         return shown if share is None else f"{shown} ({formatting.pct(share)} of quota)"
 
     sums = k.categories
     return [
-        ("Commit", format_money(sums.commit, currency)),
-        ("Best case", format_money(sums.best_case, currency)),
-        ("Pipeline", format_money(sums.pipeline, currency)),
+        ("Commit", format_money(whole_units(sums.commit), currency)),
+        ("Best case", format_money(whole_units(sums.best_case), currency)),
+        ("Pipeline", format_money(whole_units(sums.pipeline), currency)),
         ("Won + commit", against(k.won_and_commit, k.commit_attainment)),
         ("+ best case", against(k.won_commit_best_case, k.best_case_attainment)),
         *(
@@ -217,7 +219,7 @@ def lessons_rows(k: Any, currency: str) -> list[tuple[str, str]]:
     def groups(found: Any, nobody: str) -> str:
         shown = [
             f"{cut(g.name, LESSON_CHARS) or nobody} {shell.count(g.count, 'deal')} "
-            f"{format_money(g.value_cents, currency)}"
+            f"{format_money(whole_units(g.value_cents), currency)}"
             for g in found[:LESSONS_SHOWN]
         ]
         more = len(found) - LESSONS_SHOWN

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 
 from repdesk.core import clock
-from repdesk.core.money import format_money
+from repdesk.core.money import format_money, whole_units
 from repdesk.core.text import cut
 
 # typing for the type checker only: the shell's fast commands never import it (2 ms).
@@ -165,6 +165,7 @@ def close_passed(k: Kpis, currency: str, how: str = "e on a deal") -> str:
     read €0 beside €27m of open deals without a word (a new-user trial on an imported desk)."""
     deals = "1 open deal" if k.close_passed_count == 1 else f"{k.close_passed_count:,} open deals"
     return (
-        f"{deals} ({format_money(k.close_passed_value, currency)}) expected to close before "
+        f"{deals} ({format_money(whole_units(k.close_passed_value), currency)}) expected to "
+        "close before "
         f"this period: in no forecast until their close date moves ({how})"
     )

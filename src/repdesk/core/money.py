@@ -151,6 +151,12 @@ def check_cents(cents: int) -> bool:
     return 0 <= cents <= MAX_CENTS
 
 
+def whole_units(cents: int | None) -> int | None:
+    """Cents rounded to whole units, as a figure is read at a glance (the KPI pane, `repdesk
+    kpi`); the exact cents are in `repdesk kpi --json`."""
+    return None if cents is None else round(cents, -2)
+
+
 def format_money(cents: int | float | None, currency: str = "", *, compact: bool = False) -> str:
     """Format for people: "€12,500" (whole) or "€12,500.50"; compact gives "€12.5k", and
     whole units below a thousand ("€783", where a status bar showed "782.61")."""

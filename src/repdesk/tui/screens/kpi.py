@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 from repdesk.core import clock, formatting
 from repdesk.core.dates import Period, period_containing
 from repdesk.core.kpi import Kpis
-from repdesk.core.money import format_money
+from repdesk.core.money import format_money, whole_units
 from repdesk.core.text import cut, printable
 from repdesk.reports.figures import ClosedFigures, default_as_of
 from repdesk.reports.kpi_pane import KpiPane, kpi_pane
@@ -108,7 +108,7 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
     say why."""
 
     def money(cents: int | None) -> str:
-        return format_money(_whole(cents), currency)
+        return format_money(whole_units(cents), currency)
 
     closed = k.won_count + k.lost_count
     no_closed = ("none closed", "No deal was won or lost in this period yet.")
@@ -154,22 +154,17 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
     ]  # fmt: skip
 
 
-def _whole(cents: int | None) -> int | None:
-    """Whole units read at a glance; the cents are in `repdesk kpi --json`."""
-    return None if cents is None else round(cents, -2)
-
-
 def headline(k: Kpis, currency: str, width: int) -> Text:
     """Won against quota with a bar and a pace marker, then what it takes."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"Won {format_money(_whole(k.won_value), currency)}", style="bold")
+    text.append(f"Won {format_money(whole_units(k.won_value), currency)}", style="bold")
     if k.quota is None:
         text.append(f" · {NO_QUOTA}", style="dim")
         text.append(f" · ended {k.end:%d %b}\n" if k.ended else f" · {k.days_left} days left\n")
         text.append(_bar(None, None, width))
         text.append("\nSet a quota to see pace, what is left and the pipeline it takes.", "dim")
         return text
-    text.append(f" of {format_money(_whole(k.quota), currency)} · ")
+    text.append(f" of {format_money(whole_units(k.quota), currency)} · ")
     text.append(formatting.pct(k.attainment), style="bold")
     text.append(" · ")
     arrow = formatting.pace_arrow(k)
@@ -187,17 +182,18 @@ def headline(k: Kpis, currency: str, width: int) -> Text:
         else:
             text.append(f"The period is over: {formatting.outcome(k, currency)}.", style="red")
         return text
-    text.append(f"  │ pace: {format_money(_whole(expected), currency)} by today\n", style="dim")
+    pace = format_money(whole_units(expected), currency)
+    text.append(f"  │ pace: {pace} by today\n", style="dim")
     if k.remaining == 0:
         text.append("Quota made. Everything from here is over target.", style="green")
         return text
-    text.append(f"To go: {format_money(_whole(k.remaining), currency)}")
+    text.append(f"To go: {format_money(whole_units(k.remaining), currency)}")
     if k.deals_needed is not None:
         deals = "1 deal" if k.deals_needed == 1 else f"{k.deals_needed} deals"
-        text.append(f" = {deals} of {format_money(_whole(k.avg_deal_size), currency)}")
+        text.append(f" = {deals} of {format_money(whole_units(k.avg_deal_size), currency)}")
     if k.pipeline_needed is not None:
         text.append(
-            f" · needs {format_money(_whole(k.pipeline_needed), currency)} of pipeline at "
+            f" · needs {format_money(whole_units(k.pipeline_needed), currency)} of pipeline at "
             f"{formatting.pct(k.win_rate)} win rate"
         )
     elif k.win_rate is None:
@@ -224,7 +220,7 @@ def forecast_lines(k: Kpis, currency: str) -> Text:
     (+ best case) against the quota: what the period brings for sure, and if the likely close."""
 
     def money(cents: int) -> str:
-        return format_money(_whole(cents), currency)
+        return format_money(whole_units(cents), currency)
 
     sums = k.categories
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -267,7 +263,7 @@ def lessons_lines(k: Kpis, currency: str) -> Text:
             text.append(" · " if n else "")
             text.append(cut(group.name, LESSON_CHARS) or nobody)
             text.append(
-                f" {group.count}× {format_money(_whole(group.value_cents), currency)}", "dim"
+                f" {group.count}× {format_money(whole_units(group.value_cents), currency)}", "dim"
             )
         more = len(groups) - LESSONS_SHOWN
         text.append(f" · {more} more" if more > 0 else "", style="dim")
@@ -668,8 +664,8 @@ def _slice_cells(value: str, f: ClosedFigures, currency: str) -> list[Text]:
         str(f.lost_count),
         formatting.pct(f.win_rate),
         "—" if f.avg_cycle_days is None else f"{f.avg_cycle_days:.0f} d",
-        format_money(_whole(f.avg_deal_size), currency),
-        format_money(_whole(f.won_value_cents), currency),
+        format_money(whole_units(f.avg_deal_size), currency),
+        format_money(whole_units(f.won_value_cents), currency),
     ]
     name = Text(printable(value) or "(none)", style="" if value else "dim")
     return [name, *(Text(number, justify="right") for number in numbers)]
