@@ -177,7 +177,12 @@ class FollowUpsScreen(DeskScreen):
         undo = result[1] if isinstance(result, tuple) else result
         if isinstance(undo, Undo):
             self.app.remember_saved(undo)
+        self.query_one(QueueList).hold_place()  # on to the next row, working down the queue
         self.reload()
+
+    def follow_undone(self, undo: Undo) -> None:
+        """After `u` (RepdeskApp.undo_last): the cursor back on the row the undo put back."""
+        self.query_one(QueueList).follow_deal(undo.deal_id)
 
     async def action_delete(self) -> None:
         if (row := self._follow_up()) is None or row.follow_up_id is None:
@@ -186,6 +191,7 @@ class FollowUpsScreen(DeskScreen):
             kind="follow_up", item_id=row.follow_up_id, deal_id=row.deal_id
         )
         if deleted and can_show(self):
+            self.query_one(QueueList).hold_place()
             self.reload()
 
     def _follow_up(self) -> QueueRow | None:
