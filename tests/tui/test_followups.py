@@ -418,8 +418,9 @@ def at(listing: QueueList) -> tuple[str, str]:
     """The section and the title of the row under the cursor, as drawn: the highlighted line."""
     row = listing.selected
     assert row is not None
-    drawn = listing.render_line(listing.cursor - round(listing.scroll_offset.y)).text
-    assert row.title in drawn
+    y = listing.cursor - round(listing.scroll_offset.y)
+    assert 0 <= y < listing.size.height  # in sight
+    assert row.title in listing.render_line(y).text
     return listing.sections[listing.cursor], row.title
 
 
@@ -482,3 +483,25 @@ async def test_done_on_a_sections_last_row_goes_to_the_one_before_and_on_its_onl
         await pilot.press("u")  # the last done undone: its step back, and the cursor with it
         await until(pilot, lambda: sections(listing)["overdue"] == 1)
         await until(pilot, lambda: at(listing) == ("overdue", "Cold lead"))
+
+
+async def test_home_and_end_and_g_and_G_go_to_the_first_and_last_row(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: looking for a way back to the top, the rep pressed `[` three times
+    (the board's `g` and `G` did nothing here)."""
+    from repdesk.tui.screens.help import HelpScreen
+
+    three_overdue(home)
+    async with app.run_test(size=(100, 12)) as pilot:  # rows below the screen
+        listing = await queues(pilot)
+        for last, first in (("end", "home"), ("G", "g")):
+            await pilot.press(last)
+            assert at(listing) == ("going_cold", listing.lines[-1].title)  # type: ignore[union-attr]
+            await pilot.press(first)
+            assert at(listing) == ("overdue", "Cold lead")
+            assert listing.render_line(0).text.strip().startswith("Overdue (3)")  # its heading
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = {entry.binding_id: entry.keys_text for entry in app.screen.screen_keys}  # type: ignore[attr-defined]
+        assert keys["queues.first"] == "g home" and keys["queues.last"] == "G end"

@@ -64,6 +64,10 @@ class FollowUpsScreen(DeskScreen):
     BINDINGS = [
         Binding("j,down", "move(1)", "Next", id="queues.down", show=False),
         Binding("k,up", "move(-1)", "Previous", id="queues.up", show=False),
+        # As on the board (g, G), and home and end as in every list: the rep looking for the
+        # way back to the top pressed `[` three times (a new user's trial).
+        Binding("g,home", "first", "First row", id="queues.first", show=False),
+        Binding("G,end", "last", "Last row", id="queues.last", show=False),
         Binding("right_square_bracket", "section(1)", "Next section", id="queues.next_section",
                 key_display="]"),
         Binding("left_square_bracket", "section(-1)", "Previous section",
@@ -157,6 +161,12 @@ class FollowUpsScreen(DeskScreen):
 
     def action_move(self, delta: int) -> None:
         self.query_one(QueueList).move(delta)
+
+    def action_first(self) -> None:
+        self.query_one(QueueList).to_edge(last=False)
+
+    def action_last(self) -> None:
+        self.query_one(QueueList).to_edge(last=True)
 
     def action_section(self, direction: int) -> None:
         self.query_one(QueueList).next_section(direction)

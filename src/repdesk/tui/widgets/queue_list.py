@@ -186,6 +186,16 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
     def _first_row(self) -> int:
         return next((i for i, line in enumerate(self.lines) if isinstance(line, QueueRow)), 0)
 
+    def _last_row(self) -> int:
+        rows = (
+            i for i in range(len(self.lines) - 1, -1, -1) if isinstance(self.lines[i], QueueRow)
+        )
+        return next(rows, 0)
+
+    def to_edge(self, last: bool) -> None:
+        """To the first row (its heading in sight above it) or the last."""
+        self._set(self._last_row() if last else self._first_row())
+
     def move(self, delta: int) -> None:
         """Move `delta` rows down (or up), stepping over the headings."""
         step = 1 if delta > 0 else -1
