@@ -372,6 +372,9 @@ async def test_the_whole_review_is_read_at_80x24_with_the_keys_it_shows(
         await pilot.press("plus")  # the marks still act on the commitment under the cursor
         mark = "SELECT outcome FROM commitment WHERE text = 'Warehouse pilot moves on'"
         await until(pilot, lambda: db(home, mark) == [("kept",)])
+        await pilot.press("end", "left_square_bracket")  # the week before reads from its top
+        await until(pilot, lambda: "Week 2026-W46" in text_of(screen, "#review-heading"))
+        await until(pilot, lambda: "Commitments (1 this week" in seen(app))
 
 
 async def test_the_footer_and_help_of_the_review_say_how_to_scroll_it(

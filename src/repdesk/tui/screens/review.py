@@ -279,6 +279,9 @@ class ReviewScreen(DeskScreen):
         self.show_page(page)
 
     def show_page(self, page: ReviewPage) -> None:
+        if self.page is not None and self.page.review.week != page.review.week:
+            # Another week reads from its top, not from where the last one was left.
+            self.query_one(ReviewBody).scroll_home(animate=False, immediate=True)
         self.page = page
         self.query_one("#review-heading", Static).update(heading(page))
         options = self.query_one("#review-commitments", OptionList)
