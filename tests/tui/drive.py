@@ -139,3 +139,9 @@ async def on_board(pilot: Pilot[Any]) -> Any:
     await until(pilot, lambda: app.board.loaded and app.screen is app.board)  # type: ignore[attr-defined]
     await pilot.pause()
     return app.board  # type: ignore[attr-defined]
+
+
+def screen_lines(app: Any) -> list[str]:
+    """The rows of the terminal as the screen on top draws them now, as text."""
+    strips = app.screen._compositor.render_strips()  # what a terminal would be sent
+    return ["".join(segment.text for segment in strip) for strip in strips]

@@ -164,7 +164,11 @@ async def test_reschedule_refuses_a_bad_date_by_the_field(app: RepdeskApp, home:
             ("2026-11-21", "16:00:00.000000")
         ]
         # A day typed alone keeps the time of day, as a snooze does (it went: an audit).
+        # The cursor stayed in the day's work (Overdue empty: Today's first row); the step is
+        # first in Upcoming now.
         listing = app.screen.query_one(QueueList)
+        assert listing.selected is not None and listing.selected.title == "40 seats renewal"
+        await pilot.press("right_square_bracket")
         assert listing.selected is not None and listing.selected.follow_up_id == 1
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, FormScreen))
@@ -387,3 +391,117 @@ async def test_a_step_of_today_whose_hour_has_passed_is_drawn_late(
             return next(s.style.color for s in segments if s.text.strip())
 
         assert (time_style("today") == time_style("overdue")) is late  # 10:00 today
+
+
+def three_overdue(home: Path) -> None:
+    """Two more overdue steps beside Fleet tracking rollout's (due 18 Nov): Cold lead's, four
+    days late, comes first; Route planning's, one day late, last."""
+    from datetime import date, timedelta
+
+    from tests.pinned import NOW
+
+    from repdesk.services import followups
+    from repdesk.storage.store import make_engine, write_session
+
+    ids = dict(db(home, "SELECT title, id FROM deal"))
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        for title, day in (("Cold lead", 16), ("Route planning", 19)):
+            followups.add_follow_up(
+                session=session, deal_id=ids[title], when=(date(2026, 11, day), None),
+                note=f"{title} step", now=NOW - timedelta(days=10),
+            )  # fmt: skip
+    engine.dispose()
+
+
+def at(listing: QueueList) -> tuple[str, str]:
+    """The section and the title of the row under the cursor, as drawn: the highlighted line."""
+    row = listing.selected
+    assert row is not None
+    y = listing.cursor - round(listing.scroll_offset.y)
+    assert 0 <= y < listing.size.height  # in sight
+    assert row.title in listing.render_line(y).text
+    return listing.sections[listing.cursor], row.title
+
+
+async def form_done(pilot: Pilot[Any], *keys: str) -> QueueList:
+    """Keys in the form the last key opened, then the queues back with their new read."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.keys_ready)
+    await pilot.press(*keys)
+    await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen))
+    return await reloaded(pilot)
+
+
+async def test_a_snoozed_row_leaves_the_cursor_on_the_row_that_took_its_place(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: after `z 3 enter` on an overdue row the cursor went with it to
+    Upcoming, and the next `r` rescheduled the same row again."""
+    three_overdue(home)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await queues(pilot)
+        assert at(listing) == ("overdue", "Cold lead")
+        await pilot.press("j")
+        assert at(listing) == ("overdue", "Fleet tracking rollout")
+        await pilot.press("z")
+        listing = await form_done(pilot, "3", "enter")  # to Mon 23 Nov: Upcoming
+        await until(pilot, lambda: sections(listing)["overdue"] == 2)
+        assert at(listing) == ("overdue", "Route planning")
+        await pilot.press("r")  # the next row's step, not the one just snoozed
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.raw_values()["when"] == "2026-11-19"  # type: ignore[attr-defined]
+        listing = await form_done(pilot, "escape")
+        assert at(listing) == ("overdue", "Route planning")
+        # u puts the snoozed step back in Overdue, and the cursor on it.
+        await pilot.press("u")
+        await until(pilot, lambda: sections(listing)["overdue"] == 3)
+        await until(pilot, lambda: at(listing) == ("overdue", "Fleet tracking rollout"))
+
+
+async def test_done_on_a_sections_last_row_goes_to_the_one_before_and_on_its_only_row_on(
+    app: RepdeskApp, home: Path
+) -> None:
+    three_overdue(home)
+    done = (*"co", "right", "enter")  # connected, the next step three working days out
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await queues(pilot)
+        await pilot.press("j", "j")
+        assert at(listing) == ("overdue", "Route planning")
+        await pilot.press("space")
+        listing = await form_done(pilot, *done)
+        await until(pilot, lambda: sections(listing)["overdue"] == 2)
+        assert at(listing) == ("overdue", "Fleet tracking rollout")  # the one before it
+        await pilot.press("space")
+        listing = await form_done(pilot, *done)
+        await until(pilot, lambda: sections(listing)["overdue"] == 1)
+        assert at(listing) == ("overdue", "Cold lead")
+        await pilot.press("space")
+        listing = await form_done(pilot, *done)
+        await until(pilot, lambda: sections(listing)["overdue"] == 0)
+        assert at(listing) == ("today", "40 seats renewal")  # the next section's first
+        await pilot.press("u")  # the last done undone: its step back, and the cursor with it
+        await until(pilot, lambda: sections(listing)["overdue"] == 1)
+        await until(pilot, lambda: at(listing) == ("overdue", "Cold lead"))
+
+
+async def test_home_and_end_and_g_and_G_go_to_the_first_and_last_row(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: looking for a way back to the top, the rep pressed `[` three times
+    (the board's `g` and `G` did nothing here)."""
+    from repdesk.tui.screens.help import HelpScreen
+
+    three_overdue(home)
+    async with app.run_test(size=(100, 12)) as pilot:  # rows below the screen
+        listing = await queues(pilot)
+        for last, first in (("end", "home"), ("G", "g")):
+            await pilot.press(last)
+            assert at(listing) == ("going_cold", listing.lines[-1].title)  # type: ignore[union-attr]
+            await pilot.press(first)
+            assert at(listing) == ("overdue", "Cold lead")
+            assert listing.render_line(0).text.strip().startswith("Overdue (3)")  # its heading
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = {entry.binding_id: entry.keys_text for entry in app.screen.screen_keys}  # type: ignore[attr-defined]
+        assert keys["queues.first"] == "g home" and keys["queues.last"] == "G end"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.tui.drive import db, on_board, until
+from tests.tui.drive import db, on_board, screen_lines, until
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
@@ -301,3 +301,95 @@ def test_the_commitments_of_the_two_weeks_line_up() -> None:
 
     rows = [row("open", True), row("missed", False), row("kept", False)]
     assert len({line.index("#7") for line in rows}) == 1, rows
+
+
+async def review_at_80x24(pilot: Pilot[Any], home: Path) -> ReviewScreen:
+    """The review of the week at 80x24, with four commitments to read above what changed."""
+    engine = make_engine(home / "desk.sqlite")
+    with write_session(engine) as session:
+        for title in ("Fleet tracking rollout", "40 seats renewal", "Warehouse pilot"):
+            review.add_commitment(
+                session=session, deal_id=deal_id(home, title), text=f"{title} moves on",
+                week=week_of_label(2026, 47), now=datetime(2026, 11, 16, 9, tzinfo=UTC),
+            )  # fmt: skip
+        review.add_commitment(
+            session=session, deal_id=deal_id(home, "Route planning"), text="Scope agreed",
+            week=week_of_label(2026, 46), now=datetime(2026, 11, 9, 9, tzinfo=UTC),
+        )  # fmt: skip
+    engine.dispose()
+    app = pilot.app
+    await on_board(pilot)
+    await pilot.press("5")
+    await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.page)
+    screen = app.screen
+    assert isinstance(screen, ReviewScreen)
+    await until(pilot, lambda: screen.query_one("#review-commitments", OptionList).option_count)
+    await until(pilot, lambda: "Without a next step" in text_of(screen, "#review-changes"))
+    return screen
+
+
+def seen(app: Any) -> str:
+    return "\n".join(screen_lines(app))
+
+
+async def test_the_whole_review_is_read_at_80x24_with_the_keys_it_shows(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: at 80x24 ↑↓, pgdn and End moved inside the commitments box, and
+    what changed in the week (won, lost, slipped dates...) stayed below the screen; only tab,
+    said nowhere, then pgdn reached it."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await review_at_80x24(pilot, home)
+        options = screen.query_one("#review-commitments", OptionList)
+        assert "Activity against the week before" not in seen(app)
+        await pilot.press("end")  # the focus still in the commitments
+        await until(pilot, lambda: "Activity against the week before" in seen(app))
+        assert "Commitments (3 this week" not in seen(app)
+        await pilot.press("home")
+        await until(pilot, lambda: "Commitments (3 this week" in seen(app))
+        await pilot.press("pagedown")
+        await until(pilot, lambda: "Close dates that slipped" in seen(app))
+        await pilot.press("pageup")
+        await until(pilot, lambda: "Commitments (3 this week" in seen(app))
+        assert options.highlighted == 0 and app.focused is options
+
+        # ↓ goes through the commitments, then on into the review below them...
+        await pilot.press("down", "down", "down")
+        assert options.highlighted == 3
+        assert "Scope agreed" in seen(app)  # the highlighted one kept in sight
+        for _ in range(30):
+            await pilot.press("j")
+        await until(pilot, lambda: "Activity against the week before" in seen(app))
+        assert options.highlighted == 3
+        # ...and ↑ comes back the same way: up the review, then up the commitments.
+        body = screen.query_one("#review-body")
+        for _ in range(round(body.scroll_y)):
+            await pilot.press("k")
+        assert options.highlighted == 3 and body.scroll_y == 0
+        assert "Commitments (3 this week" in seen(app)
+        await pilot.press("up")
+        assert options.highlighted == 2
+        await pilot.press("plus")  # the marks still act on the commitment under the cursor
+        mark = "SELECT outcome FROM commitment WHERE text = 'Warehouse pilot moves on'"
+        await until(pilot, lambda: db(home, mark) == [("kept",)])
+        await pilot.press("end", "left_square_bracket")  # the week before reads from its top
+        await until(pilot, lambda: "Week 2026-W46" in text_of(screen, "#review-heading"))
+        await until(pilot, lambda: "Commitments (1 this week" in seen(app))
+
+
+async def test_the_footer_and_help_of_the_review_say_how_to_scroll_it(
+    app: RepdeskApp, home: Path
+) -> None:
+    from repdesk.tui.screens.help import HelpScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await review_at_80x24(pilot, home)
+        assert "pgdn" in screen_lines(app)[-1]
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = {entry.binding_id: entry.keys_text for entry in help_screen.screen_keys}
+        assert keys["review.down"] == "j ↓" and keys["review.up"] == "k ↑"
+        assert keys["pane.page_down"] == "pgdn" and keys["pane.page_up"] == "pgup"
+        assert keys["pane.top"] == "home" and keys["pane.bottom"] == "end"

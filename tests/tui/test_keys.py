@@ -336,7 +336,7 @@ SYNONYMS = {
     "cycle_order": "sort", "app.quit": "quit", "card(1)": "down", "move(1)": "down",
     "scroll(1)": "down", "card(-1)": "up", "move(-1)": "up", "scroll(-1)": "up",
     "cursor_down": "down", "cursor_up": "up", "scroll_down": "down", "scroll_up": "up",
-    "page_down": "page(1)", "page_up": "page(-1)",
+    "page_down": "page(1)", "page_up": "page(-1)", "scroll_home": "first", "scroll_end": "last",
     "section(1)": "next", "shift(1)": "next", "section(-1)": "previous", "shift(-1)": "previous",
 }  # fmt: skip
 

@@ -18,6 +18,7 @@ from repdesk.tui.screens.board import BoardScreen
 from repdesk.tui.screens.deal import DealScreen
 from repdesk.tui.screens.followups import FollowUpsScreen
 from repdesk.tui.screens.mend import PickScreen, TrashScreen
+from repdesk.tui.widgets.queue_list import QueueList
 
 SIZE = (140, 40)
 EVERY_ROW = (
@@ -119,12 +120,16 @@ async def test_every_write_is_undone_in_turn_each_saying_what(app: RepdeskApp, h
         await until(pilot, lambda: db(home, "SELECT due_on FROM follow_up WHERE id = 1")
                     == [("2026-11-23",)])  # fmt: skip
         await until(pilot, lambda: isinstance(app.screen, FollowUpsScreen))
+        # The cursor went on to the row that took the snoozed one's place: Overdue is empty,
+        # so Today's first, 40 seats renewal's call.
+        listing = app.screen.query_one(QueueList)
+        await until(pilot, lambda: getattr(listing.selected, "follow_up_id", None) == 2)
         await pilot.press("D")  # the follow-up under the cursor, to the trash
         await until(
-            pilot, lambda: db(home, "SELECT count(*) FROM follow_up WHERE id = 1") == [(0,)]
+            pilot, lambda: db(home, "SELECT count(*) FROM follow_up WHERE id = 2") == [(0,)]
         )
         for words in (
-            "Undid the delete of follow-up due 2026-11-23 on #1",
+            "Undid the delete of follow-up due 2026-11-20 on #2",
             "Undid the snooze of the follow-up on Fleet tracking rollout",
             "Undid the new deal Typo deal",
         ):

@@ -505,6 +505,10 @@ class RepdeskApp(KeysInOrder, App[int]):
         if undo.stage_id is not None:
             # The cursor follows the deal back to the column it returned to.
             self.board.follow = (undo.stage_id, undo.deal_id)
+        # A screen of rows puts its cursor back on what the undo brought back (the queues).
+        follow = getattr(self.screen, "follow_undone", None)
+        if callable(follow):
+            follow(undo)
         reload = getattr(self.screen, "reload", None)
         if self.screen is not self.board and callable(reload):
             reload()

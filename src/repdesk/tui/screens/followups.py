@@ -64,6 +64,10 @@ class FollowUpsScreen(DeskScreen):
     BINDINGS = [
         Binding("j,down", "move(1)", "Next", id="queues.down", show=False),
         Binding("k,up", "move(-1)", "Previous", id="queues.up", show=False),
+        # As on the board (g, G), and home and end as in every list: the rep looking for the
+        # way back to the top pressed `[` three times (a new user's trial).
+        Binding("g,home", "first", "First row", id="queues.first", show=False),
+        Binding("G,end", "last", "Last row", id="queues.last", show=False),
         Binding("right_square_bracket", "section(1)", "Next section", id="queues.next_section",
                 key_display="]"),
         Binding("left_square_bracket", "section(-1)", "Previous section",
@@ -158,6 +162,12 @@ class FollowUpsScreen(DeskScreen):
     def action_move(self, delta: int) -> None:
         self.query_one(QueueList).move(delta)
 
+    def action_first(self) -> None:
+        self.query_one(QueueList).to_edge(last=False)
+
+    def action_last(self) -> None:
+        self.query_one(QueueList).to_edge(last=True)
+
     def action_section(self, direction: int) -> None:
         self.query_one(QueueList).next_section(direction)
 
@@ -177,7 +187,12 @@ class FollowUpsScreen(DeskScreen):
         undo = result[1] if isinstance(result, tuple) else result
         if isinstance(undo, Undo):
             self.app.remember_saved(undo)
+        self.query_one(QueueList).hold_place()  # on to the next row, working down the queue
         self.reload()
+
+    def follow_undone(self, undo: Undo) -> None:
+        """After `u` (RepdeskApp.undo_last): the cursor back on the row the undo put back."""
+        self.query_one(QueueList).follow_deal(undo.deal_id)
 
     async def action_delete(self) -> None:
         if (row := self._follow_up()) is None or row.follow_up_id is None:
@@ -186,6 +201,7 @@ class FollowUpsScreen(DeskScreen):
             kind="follow_up", item_id=row.follow_up_id, deal_id=row.deal_id
         )
         if deleted and can_show(self):
+            self.query_one(QueueList).hold_place()
             self.reload()
 
     def _follow_up(self) -> QueueRow | None:

@@ -2,17 +2,23 @@
 
 The same review as `repdesk review` (services/review.py): a week that is over is kept as it
 ended the first time it is read, so the screen reads through a write.
+
+It reads as one page: the commitments and what changed scroll together (ReviewBody), the
+page keys scroll it wherever the cursor is, and ↑↓ go through the commitments, then on down
+the page (CommitmentList). Before, the commitments were a box of their own that took every
+key, and at 80x24 what changed stayed below the screen (a new user's trial).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -30,6 +36,7 @@ from repdesk.tui.undo import undo_of
 from repdesk.tui.widgets.footer import RepdeskFooter
 from repdesk.tui.widgets.pick_list import PickList
 from repdesk.tui.widgets.quota_strip import QuotaStrip
+from repdesk.tui.widgets.scrolled import ScrolledPane
 
 MARKS = {"kept": ("✓ kept", "green"), "missed": ("✗ missed", "red"), "open": ("? open", "yellow")}
 
@@ -118,6 +125,84 @@ def _line(key: str, line: Line) -> Text:
     return text
 
 
+class ReviewBody(ScrolledPane, can_focus=False):
+    """The whole review below its heading, scrolled by the page keys (ScrolledPane's, with
+    their ids) while the commitments keep the cursor: it never takes the focus, so `+`, `-`
+    and `D` always act on a commitment. Its page-down key is in the footer: the rep saw no sign
+    that the review went on below the screen."""
+
+    BINDINGS = [
+        dataclasses.replace(binding, show=True) if binding.id == "pane.page_down" else binding
+        for binding in ScrolledPane.BINDINGS
+        if isinstance(binding, Binding)
+    ]
+
+
+class CommitmentList(PickList, inherit_bindings=False):
+    """The commitments, drawn whole inside ReviewBody: ↓ goes down them and, past the last one,
+    on down the review; ↑ comes back up the same way. The page keys are not bound here, so
+    they reach ReviewBody and scroll the whole review (OptionList's own moved the cursor in
+    the box and nothing else)."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Next commitment, then down the review",
+                id="review.down", show=False),
+        Binding("k,up", "cursor_up", "Previous commitment, or up the review",
+                id="review.up", show=False),
+    ]  # fmt: skip
+
+    def _pane(self) -> ReviewBody:
+        return self.screen.query_one(ReviewBody)
+
+    def _rows(self, index: int) -> tuple[int, int]:
+        """The screen rows the option at `index` takes, first and after the last.
+        (OptionList keeps its options' lines to itself; Textual is pinned, constraints.txt.)"""
+        top = self.content_region.y - round(self.scroll_y) + self._index_to_line[index]
+        return top, top + self._heights[index]
+
+    def _in_sight(self, index: int | None) -> bool:
+        if index is None:
+            return False
+        view = self._pane().scrollable_content_region
+        top, bottom = self._rows(index)
+        return top < view.bottom and bottom > view.y
+
+    def _past_the_list(self) -> bool:
+        """The review scrolled on below the commitments: ↑ and ↓ scroll it until it is back."""
+        pane = self._pane()
+        return pane.scroll_y > 0 and self.region.bottom < pane.scrollable_content_region.bottom
+
+    def _scroll(self, lines: int) -> None:
+        # At once, not at the next repaint: keys sent in a burst would each start from the
+        # same place and all but a few be lost (as screens/help.py scrolls).
+        self._pane().scroll_relative(y=lines, animate=False, immediate=True)
+
+    def _keep_in_sight(self) -> None:
+        if self.highlighted is None:
+            return
+        pane = self._pane()
+        top, bottom = self._rows(self.highlighted)
+        y = round(pane.scroll_y) + top - pane.scrollable_content_region.y
+        pane.scroll_to_region(Region(0, y, 1, bottom - top), animate=False, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        index = self.highlighted
+        last = index is not None and index >= self.option_count - 1
+        if last or not self._in_sight(index) or self._past_the_list():
+            self._scroll(1)
+        else:
+            super().action_cursor_down()
+            self._keep_in_sight()
+
+    def action_cursor_up(self) -> None:
+        index = self.highlighted
+        if not index or not self._in_sight(index) or self._past_the_list():
+            self._scroll(-1)
+        else:
+            super().action_cursor_up()
+            self._keep_in_sight()
+
+
 class ReviewScreen(DeskScreen):
     TITLE = "Weekly review"  # the heading of its keys under `?`
     AUTO_FOCUS = "#review-commitments"
@@ -136,15 +221,19 @@ class ReviewScreen(DeskScreen):
         Binding("D", "delete", "Drop", id="review.drop"),
         Binding("escape", "back", "Board", id="review.back", show=False),
     ]  # fmt: skip
+    # Below 100 cells these leave the footer (`?` lists them) for pgdn, the way to the rest of
+    # the review: "q Quit" and "0 This week" are said in the help and the heading.
+    NARROW_FOOTER_HIDES = frozenset({"review.current", "app.quit"})
     DEFAULT_CSS = """
     ReviewScreen #review-heading {
         height: 1; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis;
     }
     ReviewScreen #review-commitments-title { height: 1; padding: 0 1; margin-top: 1;
                                              text-style: bold; }
-    ReviewScreen #review-commitments { height: auto; max-height: 10; margin: 0 1; }
-    ReviewScreen #review-body { height: 1fr; margin-top: 1; }
-    ReviewScreen #review-changes { padding: 0 1; }
+    /* Every commitment drawn: the review scrolls them with the rest (ReviewBody). */
+    ReviewScreen #review-commitments { height: auto; max-height: 1000; margin: 0 1; }
+    ReviewScreen #review-body { height: 1fr; }
+    ReviewScreen #review-changes { padding: 0 1; margin-top: 1; }
     """
 
     def __init__(self) -> None:
@@ -159,9 +248,9 @@ class ReviewScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
         yield Static(id="review-heading")
-        yield Static(id="review-commitments-title")
-        yield PickList(id="review-commitments")
-        with VerticalScroll(id="review-body"):
+        with ReviewBody(id="review-body"):
+            yield Static(id="review-commitments-title")
+            yield CommitmentList(id="review-commitments")
             yield Static(id="review-changes")
         yield RepdeskFooter()
 
@@ -190,6 +279,9 @@ class ReviewScreen(DeskScreen):
         self.show_page(page)
 
     def show_page(self, page: ReviewPage) -> None:
+        if self.page is not None and self.page.review.week != page.review.week:
+            # Another week reads from its top, not from where the last one was left.
+            self.query_one(ReviewBody).scroll_home(animate=False, immediate=True)
         self.page = page
         self.query_one("#review-heading", Static).update(heading(page))
         options = self.query_one("#review-commitments", OptionList)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain
 
 from rich.style import Style
 from rich.text import Text
@@ -79,15 +80,31 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = 0
         self.today = date.today()
         self.now = datetime.now().astimezone()
+        # What the next `show` does with the cursor instead of keeping it on its row.
+        self._hold_place = False
+        self._follow_deal: int | None = None
 
     @property
     def selected(self) -> QueueRow | None:
         line = self.lines[self.cursor] if self.lines else None
         return line if isinstance(line, QueueRow) else None
 
+    def hold_place(self) -> None:
+        """The rep acted on the row under the cursor (done, snooze, reschedule...): after the
+        next read the cursor stays at its place in its section, on the row that took the
+        place of the one acted on. Followed out of its section, a snoozed row took the cursor
+        to Upcoming, and the next `r` rescheduled it again (a new user's trial)."""
+        self._hold_place = True
+
+    def follow_deal(self, deal_id: int) -> None:
+        """After the next read, the cursor on the deal's row (in the cursor's section if it has
+        one there): an undo puts back a row, and the cursor goes back to it."""
+        self._follow_deal = deal_id
+
     def show(self, queues: DayQueues) -> None:
-        """Replace the rows, keeping the cursor on the same follow-up or deal if it is there."""
-        before = self.selected
+        """Replace the rows. The cursor stays on the same follow-up or deal while it is in the
+        same section; a row gone from it leaves the cursor at its place (`_at_place`)."""
+        before, place = self.selected, self._place()
         lines: list[Line] = []
         sections: list[str] = []
         for key, label in DayQueues.SECTIONS:
@@ -96,20 +113,88 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
             lines.extend(rows)
             sections.extend([key] * (len(rows) + 1))
         self.lines, self.sections = lines, sections
-        self.cursor = self._index_of(before) if before else self._first_row()
+        hold, follow = self._hold_place, self._follow_deal
+        self._hold_place, self._follow_deal = False, None
+        found: int | None = None
+        if follow is not None:
+            found = self._row_of(lambda row: row.deal_id == follow, place)
+        elif before is not None and not hold:
+            same = (before.follow_up_id, before.deal_id)
+            found = self._row_of(lambda row: (row.follow_up_id, row.deal_id) == same, place, True)
+        if found is None:
+            found = self._at_place(place)
+        self.cursor = found
         self.virtual_size = Size(self.size.width, len(lines))
         self._keep_visible()
         self.refresh()
 
-    def _index_of(self, wanted: QueueRow) -> int:
-        key = (wanted.follow_up_id, wanted.deal_id)
-        for index, line in enumerate(self.lines):
-            if isinstance(line, QueueRow) and (line.follow_up_id, line.deal_id) == key:
+    def _place(self) -> tuple[str, int] | None:
+        """The cursor's section and how many rows of it are above the cursor."""
+        if self.selected is None:
+            return None
+        section = self.sections[self.cursor]
+        above = sum(
+            1
+            for index in range(self.cursor)
+            if self.sections[index] == section and isinstance(self.lines[index], QueueRow)
+        )
+        return section, above
+
+    def _row_of(
+        self,
+        wanted: Callable[[QueueRow], bool],
+        place: tuple[str, int] | None,
+        same_section_only: bool = False,
+    ) -> int | None:
+        """The first row that is `wanted`, in the section of `place` first."""
+        matches = [
+            index
+            for index, line in enumerate(self.lines)
+            if isinstance(line, QueueRow) and wanted(line)
+        ]
+        if place is not None:
+            mine = [index for index in matches if self.sections[index] == place[0]]
+            if mine or same_section_only:
+                return mine[0] if mine else None
+        return matches[0] if matches else None
+
+    def _at_place(self, place: tuple[str, int] | None) -> int:
+        """The row at `place` now: the one that took the place of the row that was there, the
+        section's last if it got shorter, the next section's first if it is empty (else the
+        last row above it)."""
+        if place is None:
+            return self._first_row()
+        section, above = place
+        rows = [
+            index
+            for index, line in enumerate(self.lines)
+            if isinstance(line, QueueRow) and self.sections[index] == section
+        ]
+        if rows:
+            return rows[min(above, len(rows) - 1)]
+        heading = next(
+            i
+            for i, line in enumerate(self.lines)
+            if isinstance(line, Heading) and line.section == section
+        )
+        below, above_it = range(heading + 1, len(self.lines)), range(heading - 1, -1, -1)
+        for index in chain(below, above_it):
+            if isinstance(self.lines[index], QueueRow):
                 return index
-        return self._first_row()
+        return 0
 
     def _first_row(self) -> int:
         return next((i for i, line in enumerate(self.lines) if isinstance(line, QueueRow)), 0)
+
+    def _last_row(self) -> int:
+        rows = (
+            i for i in range(len(self.lines) - 1, -1, -1) if isinstance(self.lines[i], QueueRow)
+        )
+        return next(rows, 0)
+
+    def to_edge(self, last: bool) -> None:
+        """To the first row (its heading in sight above it) or the last."""
+        self._set(self._last_row() if last else self._first_row())
 
     def move(self, delta: int) -> None:
         """Move `delta` rows down (or up), stepping over the headings."""
