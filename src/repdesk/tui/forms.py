@@ -231,10 +231,18 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
     FormScreen .field-error { color: $error; height: auto; }
     FormScreen .field-error.-empty { display: none; }
     FormScreen .field-hint { color: $text-muted; height: auto; }
-    /* Docked, so a long form scrolls its fields but never hides these two lines. */
-    FormScreen #form-keys { dock: bottom; color: $text-muted; height: 1; }
-    FormScreen #form-error { dock: bottom; color: $error; height: auto; }
+    /* Docked, so a long form scrolls its fields but never hides the title, the form's own
+       error or the keys line; the fields take what is left between them (in the flow, the
+       title took one line from a list as tall as the form, whose last line then sat under the
+       keys line: the deal form's Segment at 80x24, a new-user trial). Error and keys are one
+       docked box: two boxes docked at the bottom are drawn over each other. */
+    FormScreen #form-title { dock: top; }
+    FormScreen #form-foot { dock: bottom; height: auto; padding-top: 1; }
+    FormScreen #form-keys { color: $text-muted; height: 1; }
+    FormScreen #form-error { color: $error; height: auto; }
+    FormScreen #form-error.-empty { display: none; }
     FormScreen #form-fields { height: auto; max-height: 100%; scrollbar-size-vertical: 1; }
+    FormScreen .form-field { height: auto; }
     FormScreen #form-main { height: auto; max-height: 100%; }
     """
 
@@ -270,20 +278,26 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
                 yield Static(Text(printable(self.form_title)), id="form-title")
                 with _FieldList(id="form-fields"):
                     for spec in self.fields:
-                        yield Label(
-                            Text(printable(spec.label) + (" *" if spec.required else "")),
-                            classes="field-label",
-                        )
-                        yield self._input_for(spec)
-                        if spec.picks:
-                            yield Static(_picks_line(spec.picks), classes="field-hint field-picks")
-                        if spec.hint:
-                            yield Static(
-                                Text(printable(spec.hint, multiline=True)), classes="field-hint"
+                        # One box per field, so the list scrolls a field into view whole.
+                        with Vertical(id=f"box-{spec.name}", classes="form-field"):
+                            yield Label(
+                                Text(printable(spec.label) + (" *" if spec.required else "")),
+                                classes="field-label",
                             )
-                        yield Static("", id=f"error-{spec.name}", classes="field-error -empty")
-                yield Static("", id="form-error")
-                yield Static(_keys_line(in_text_area=False), id="form-keys")
+                            yield self._input_for(spec)
+                            if spec.picks:
+                                yield Static(
+                                    _picks_line(spec.picks), classes="field-hint field-picks"
+                                )
+                            if spec.hint:
+                                yield Static(
+                                    Text(printable(spec.hint, multiline=True)),
+                                    classes="field-hint",
+                                )
+                            yield Static("", id=f"error-{spec.name}", classes="field-error -empty")
+                with Vertical(id="form-foot"):
+                    yield Static("", id="form-error", classes="-empty")
+                    yield Static(_keys_line(in_text_area=False), id="form-keys")
             if self.side is not None:
                 yield self.side
 
@@ -302,6 +316,22 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
         self.query_one("#form-keys", Static).update(
             _keys_line(in_text_area=isinstance(event.widget, TextArea))
         )
+        self.call_after_refresh(self._show_field, event.widget)
+
+    def _show_field(self, widget: Widget) -> None:
+        """Scroll the fields so the focused one is in view whole: its label, its value, its
+        hint and its error. Textual scrolls the value alone into view, so shift+tab left the
+        label above the top and tab the error below the bottom."""
+        if not can_show(self) or self.focused is not widget:
+            return
+        box = next(
+            (a for a in widget.ancestors if isinstance(a, Widget) and a.has_class("form-field")),
+            None,
+        )
+        if box is not None:
+            self.query_one("#form-fields", _FieldList).scroll_to_widget(
+                box, animate=False, immediate=True
+            )
 
     def _input_for(self, spec: FieldSpec) -> Widget:
         ident = f"field-{spec.name}"
@@ -376,7 +406,11 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
     def _focus_first_error(self) -> None:
         for spec in self.fields:
             if not self.query_one(f"#error-{spec.name}").has_class("-empty"):
-                self.query_one(f"#field-{spec.name}").focus()
+                field = self.query_one(f"#field-{spec.name}")
+                field.focus()
+                # Focused already (saved from it), it is not scrolled to: its error, one line
+                # more, may be below the bottom.
+                self.call_after_refresh(self._show_field, field)
                 return
 
     def _field_for(self, service_field: str) -> str | None:

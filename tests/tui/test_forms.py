@@ -1,0 +1,116 @@
+"""What a new user's trial of the forms found: the last fields under the keys line, ctrl+y's
+answer with the cursor before it, esc throwing a typed form away, and the forecast form's
+category taking enter differently from the other pick fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.tui.drive import on_board, until
+from tests.tui.test_board import form_open
+from textual.errors import NoWidget
+from textual.pilot import Pilot
+from textual.widget import Widget
+
+from repdesk.tui.app import RepdeskApp
+from repdesk.tui.forms import FormScreen
+
+# ------------------------------------------------------------------ every field in view
+
+
+def drawn_whole(form: FormScreen, widget: Widget) -> bool:
+    """Every line of `widget` is drawn on the terminal as `widget`: none scrolled out of the
+    form, none under its keys line."""
+    region = widget.region
+    if not region:
+        return False  # scrolled out of the form altogether
+    for y in range(region.y, region.bottom):
+        try:
+            hit, _ = form.get_widget_at(region.x, y)
+        except NoWidget:
+            return False
+        if hit is not widget and widget not in hit.ancestors:
+            return False
+    return True
+
+
+def focused_field_drawn_whole(form: FormScreen) -> str | None:
+    """None when the focused field's label, value and error (when it shows one) are all on
+    screen; else the first part that is not, for the assertion's message."""
+    focused = form.focused
+    assert focused is not None and focused.id is not None
+    name = focused.id.removeprefix("field-")
+    label = list(form.query(".field-label"))[[spec.name for spec in form.fields].index(name)]
+    error = form.query_one(f"#error-{name}")
+    for part in (label, focused, error):
+        if part.display and not drawn_whole(form, part):
+            return f"{focused.id}: {part!r} at {part.region} is not on screen"
+    return None
+
+
+async def tab_through(pilot: Pilot[Any], form: FormScreen) -> None:
+    """Tab to every field and back (shift+tab), each one whole on screen when it has the
+    cursor."""
+    for key in ["tab"] * (len(form.fields) - 1) + ["shift+tab"] * (len(form.fields) - 1):
+        await pilot.press(key)
+        await pilot.pause()
+        assert focused_field_drawn_whole(form) is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+@pytest.mark.parametrize("key", ["n", "e"], ids=["new deal", "edit deal"])
+async def test_the_deal_forms_last_field_is_on_screen_when_tabbed_to(
+    app: RepdeskApp, size: tuple[int, int], key: str
+) -> None:
+    """A new user's trial: tab to Segment showed its label alone, the value under the keys
+    line (the fields ran one line under it), and pgdn did not help."""
+    async with app.run_test(size=size) as pilot:
+        await on_board(pilot)
+        await pilot.press(key)
+        form = await form_open(pilot)
+        await pilot.press(*["tab"] * (len(form.fields) - 1))
+        await pilot.pause()
+        segment = form.query_one("#field-segment")
+        assert form.focused is segment
+        assert drawn_whole(form, segment), segment.region
+        assert focused_field_drawn_whole(form) is None
+        await tab_through(pilot, form)
+
+
+# The board's keys that open a form on the card under the cursor (the first one).
+BOARD_FORMS = ["n", "e", "c", "f", "o", "F", "W", "x", "M"]
+
+
+@pytest.mark.parametrize("key", BOARD_FORMS)
+async def test_every_form_shows_the_focused_field_whole_at_80x24(app: RepdeskApp, key: str) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_board(pilot)
+        await pilot.press(key)
+        form = await form_open(pilot)
+        assert isinstance(form, FormScreen)
+        await pilot.pause()
+        assert focused_field_drawn_whole(form) is None
+        await tab_through(pilot, form)
+
+
+async def test_a_fields_error_is_scrolled_into_view_when_it_shows(app: RepdeskApp) -> None:
+    """Phone on the form's last line at 80x24 (the wheel scrolled it there), a bad number saved
+    from it: its message, a line below it, is scrolled into view. The field kept the cursor, so
+    focusing it scrolled nothing."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_board(pilot)
+        await pilot.press("n")
+        form = await form_open(pilot)
+        await pilot.press(*"Trial deal", *["tab"] * 7, *"x")
+        phone = form.query_one("#field-phone")
+        assert form.focused is phone
+        fields = form.query_one("#form-fields", Widget)
+        fields.scroll_relative(y=phone.region.bottom - fields.region.bottom, animate=False)
+        await until(pilot, lambda: phone.region.bottom == fields.region.bottom)
+        await pilot.press("ctrl+s")
+        error = form.query_one("#error-phone")
+        await until(pilot, lambda: error.display and drawn_whole(form, error))
+        assert "not valid" in str(error.render())
+        assert focused_field_drawn_whole(form) is None
+        assert isinstance(app.screen, FormScreen)
