@@ -114,3 +114,25 @@ async def test_a_fields_error_is_scrolled_into_view_when_it_shows(app: RepdeskAp
         assert "not valid" in str(error.render())
         assert focused_field_drawn_whole(form) is None
         assert isinstance(app.screen, FormScreen)
+
+
+async def test_the_forms_own_error_of_two_lines_is_above_the_keys_line(app: RepdeskApp) -> None:
+    """A refusal that names no field shows at the form's foot: both its lines on screen (the
+    second sat under the keys line)."""
+    from repdesk.core.errors import RepdeskError
+
+    async def refused(values: dict[str, Any]) -> Any:
+        raise RepdeskError(
+            "The deal was closed in the shell meanwhile: a follow-up needs an open deal."
+        )
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_board(pilot)
+        await pilot.press("f")
+        form = await form_open(pilot)
+        form.submit = refused
+        await pilot.press(*"tomorrow", "ctrl+s")
+        error = form.query_one("#form-error", Widget)
+        await until(pilot, lambda: error.display and error.region.height == 2)
+        assert drawn_whole(form, error)
+        assert drawn_whole(form, form.query_one("#form-keys", Widget))
