@@ -136,3 +136,32 @@ async def test_the_forms_own_error_of_two_lines_is_above_the_keys_line(app: Repd
         await until(pilot, lambda: error.display and error.region.height == 2)
         assert drawn_whole(form, error)
         assert drawn_whole(form, form.query_one("#form-keys", Widget))
+
+
+# ------------------------------------------------------------------ ctrl+y in the objection form
+
+
+async def test_ctrl_y_leaves_the_cursor_after_the_answer_it_put_in(app: RepdeskApp) -> None:
+    """A new user's trial: ctrl+y, then typing, typed before the playbook's answer
+    (`XYZShowed the payback…`). Below what was typed, the cursor at its end; ctrl+z takes the
+    answer back out, leaving what was typed."""
+    from textual.widgets import TextArea
+
+    from repdesk.tui.widgets.playbook import ObjectionFormScreen
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_board(pilot)
+        await pilot.press("o")
+        form = await form_open(pilot)
+        assert isinstance(form, ObjectionFormScreen)
+        chosen = form.playbook.chosen
+        assert chosen is not None
+        await pilot.press(*"too pricey", "tab", "ctrl+y", *"XYZ")
+        answer = form.query_one("#field-answer", TextArea)
+        assert answer.text == f"{chosen.answer}XYZ"
+        answer.clear()
+        await pilot.press(*"Mine.", "ctrl+y")
+        assert answer.text == f"Mine.\n{chosen.answer}"
+        assert answer.cursor_location == answer.document.end
+        await pilot.press("ctrl+z")
+        await until(pilot, lambda: answer.text == "Mine.")
