@@ -4,10 +4,11 @@ category taking enter differently from the other pick fields."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.tui.drive import on_board, until
+from tests.tui.drive import db, on_board, until
 from tests.tui.test_board import form_open
 from textual.errors import NoWidget
 from textual.pilot import Pilot
@@ -165,3 +166,72 @@ async def test_ctrl_y_leaves_the_cursor_after_the_answer_it_put_in(app: RepdeskA
         assert answer.cursor_location == answer.document.end
         await pilot.press("ctrl+z")
         await until(pilot, lambda: answer.text == "Mine.")
+
+
+# ------------------------------------------------------------------ esc on a typed form
+
+
+def question_on_top(app: RepdeskApp) -> str:
+    """The words of the yes/no question on top, "" when none is."""
+    from textual.widgets import Static
+
+    from repdesk.tui.forms import ConfirmScreen
+
+    if not isinstance(app.screen, ConfirmScreen):
+        return ""
+    return " ".join(str(static.render()) for static in app.screen.query(Static))
+
+
+async def test_esc_on_a_typed_form_asks_before_throwing_it_away(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: a long note typed in the call form went with one esc. Now esc asks
+    once; no (or esc) goes back to the form with everything typed; yes closes it, nothing
+    saved, and `u` still takes back the write before it."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        board = await on_board(pilot)
+        stage = "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id WHERE d.id = ?"
+        first = board.selected().deal_id
+        await pilot.press("L")  # a write with an undo, before the form
+        await until(pilot, lambda: db(home, stage, first) == [("Contacted",)])
+        calls = db(home, "SELECT count(*) FROM activity")
+        await pilot.press("c")
+        form = await form_open(pilot)
+        await pilot.press(*"connected", *["tab"] * 5, *"They want the numbers by Friday")
+        typed = form.raw_values()
+        assert typed["notes"] == "They want the numbers by Friday"
+
+        await pilot.press("escape")
+        await until(pilot, lambda: "Throw away what you typed" in question_on_top(app))
+        await pilot.press("escape")  # no: back to the form, all of it kept
+        await until(pilot, lambda: app.screen is form)
+        assert form.raw_values() == typed
+
+        await pilot.press("escape")
+        await until(pilot, lambda: question_on_top(app) != "")
+        await pilot.press("y")
+        await on_board(pilot)
+        assert db(home, "SELECT count(*) FROM activity") == calls
+
+        await pilot.press("u")  # the move before the form, not the form thrown away
+        await until(pilot, lambda: db(home, stage, first) == [("Prospect",)])
+
+
+@pytest.mark.parametrize("key", ["c", "e", "o"], ids=["call", "edit deal", "objection"])
+async def test_esc_on_a_form_with_nothing_changed_closes_it_at_once(
+    app: RepdeskApp, key: str
+) -> None:
+    """Nothing typed (an edit form shows the deal as it is): no question, the board at once.
+    A change typed and taken back out is no change either."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        await on_board(pilot)
+        await pilot.press(key)
+        await form_open(pilot)
+        await pilot.press("escape")
+        await on_board(pilot)
+        await pilot.press(key)
+        form = await form_open(pilot)
+        await pilot.press("end", "x", "backspace", "escape")
+        await on_board(pilot)
+        assert not question_on_top(app)
+        assert form not in app.screen_stack

@@ -270,6 +270,7 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
         self.submit = submit
         self.side = side
         self.saving = False
+        self.shown: dict[str, str] = {}  # every field as the form opened, to tell a change
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="form-box") if self.side else Vertical(id="form-box"):
@@ -306,6 +307,7 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
         # would centre the field and, on a short terminal, hide its label ("Title *").
         first = self.query(FIELD_WIDGETS).first()
         self.set_focus(first, scroll_visible=False)
+        self.shown = self.raw_values()  # before any key: keys wait for keys_ready
         self.keys_ready = True
         next_key = getattr(self.app, "next_key", None)
         if next_key is not None:
@@ -458,7 +460,24 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
     def action_cancel(self) -> None:
         # Esc during a save: the write is under way and will land, so the form closes with it
         # (and its undo); a second dismiss here would pop the screen below the form.
-        if not self.saving:
+        if self.saving:
+            return
+        if self.raw_values() == self.shown:
+            self.dismiss(None)  # nothing typed: nothing to lose, closed at once
+            return
+        # Something typed: asked once, as the desk asks before a write (a long note was lost
+        # to one esc: a new-user trial). No, or esc again, goes back to the form as it was.
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Throw away what you typed in {self.form_title}?\n"
+                "No goes back to the form, with everything in it."
+            ),
+            self._after_asked,
+        )
+
+    def _after_asked(self, discard: Any) -> None:
+        # Dismissed with None, as an esc on an untouched form is: nothing written, no undo.
+        if discard is True and can_show(self):
             self.dismiss(None)
 
 
