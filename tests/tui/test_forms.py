@@ -235,3 +235,50 @@ async def test_esc_on_a_form_with_nothing_changed_closes_it_at_once(
         await on_board(pilot)
         assert not question_on_top(app)
         assert form not in app.screen_stack
+
+
+# ------------------------------------------------------------------ the forecast form's category
+
+
+def hint_of(form: FormScreen, name: str) -> str:
+    """The hint under a field as drawn."""
+    box = form.query_one(f"#field-{name}").parent
+    assert box is not None
+    hints = [str(w.render()) for w in box.query(".field-hint")]
+    return " ".join(hints)
+
+
+async def test_the_forecast_category_is_picked_as_the_other_pick_fields_are(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: in the objection form enter on Category opens its list; in the
+    forecast form (F) Category was a text box, enter saved the form unchanged, and its hint
+    said `now pipeline.` whatever was typed. Now enter opens the list there too, and the hint
+    says what saving will store."""
+    from textual.widgets import Select
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        board = await on_board(pilot)  # the first card: ACME expansion, Prospect (10%)
+        deal = board.selected().deal_id
+        await pilot.press("F")
+        form = await form_open(pilot)
+        category = form.query_one("#field-forecast", Select)
+        assert form.focused is category
+        assert "saves auto: pipeline from its stage's 10%" in hint_of(form, "forecast")
+
+        await pilot.press("enter")  # the list opens, as the objection form's category's does
+        await until(pilot, lambda: category.expanded)
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press("down", "enter")  # the one below auto: commit
+        await until(pilot, lambda: not category.expanded)
+        assert category.value == "commit"
+        assert "saves commit, your call (now pipeline)" in hint_of(form, "forecast")
+
+        category.value = "auto"
+        await pilot.press("tab", *"75")  # its own probability: auto follows it
+        await until(
+            pilot, lambda: "saves auto: commit from its own 75%" in hint_of(form, "forecast")
+        )
+        await pilot.press("enter")  # from a text field enter saves, as in every form
+        await on_board(pilot)
+        assert db(home, "SELECT forecast, probability FROM deal WHERE id = ?", deal) == [(None, 75)]

@@ -7,7 +7,7 @@ full disk shows as a message in the form, never as a lost note.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,9 @@ class FieldSpec:
     required: bool = False
     parse: Parser | None = None
     hint: str = ""
+    # A hint worked out from every field's text, shown again at each change (what saving will
+    # store, where that depends on what is picked): in place of `hint`.
+    live_hint: Callable[[Mapping[str, str]], str] | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)  # service field names shown here
 
 
@@ -290,9 +293,10 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
                                 yield Static(
                                     _picks_line(spec.picks), classes="field-hint field-picks"
                                 )
-                            if spec.hint:
+                            if spec.hint or spec.live_hint:
                                 yield Static(
                                     Text(printable(spec.hint, multiline=True)),
+                                    id=f"hint-{spec.name}",
                                     classes="field-hint",
                                 )
                             yield Static("", id=f"error-{spec.name}", classes="field-error -empty")
@@ -308,6 +312,7 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
         first = self.query(FIELD_WIDGETS).first()
         self.set_focus(first, scroll_visible=False)
         self.shown = self.raw_values()  # before any key: keys wait for keys_ready
+        self._show_live_hints()
         self.keys_ready = True
         next_key = getattr(self.app, "next_key", None)
         if next_key is not None:
@@ -334,6 +339,25 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
             self.query_one("#form-fields", _FieldList).scroll_to_widget(
                 box, animate=False, immediate=True
             )
+
+    def on_input_changed(self) -> None:
+        self._show_live_hints()
+
+    def on_select_changed(self) -> None:
+        self._show_live_hints()
+
+    def on_text_area_changed(self) -> None:
+        self._show_live_hints()
+
+    def _show_live_hints(self) -> None:
+        live = [spec for spec in self.fields if spec.live_hint is not None]
+        if not live or not self.is_mounted or not can_show(self):
+            return  # a value set while the form is composed: on_mount shows them
+        values = self.raw_values()
+        for spec in live:
+            assert spec.live_hint is not None
+            hint = Text(printable(spec.live_hint(values), multiline=True))
+            self.query_one(f"#hint-{spec.name}", Static).update(hint)
 
     def _input_for(self, spec: FieldSpec) -> Widget:
         ident = f"field-{spec.name}"
