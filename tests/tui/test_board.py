@@ -361,8 +361,9 @@ async def test_esc_cancels_a_form_and_saves_nothing(app: RepdeskApp, home: Path)
         await pilot.press("c")
         await form_open(pilot)
         await pilot.press(*"connected", "escape")
-        await pilot.pause()
-        assert isinstance(app.screen, BoardScreen)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # typed: it asks
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
         assert db(home, "SELECT count(*) FROM activity") == before
 
 
@@ -1018,7 +1019,8 @@ async def test_a_superscript_digit_in_the_empty_outcome_is_typed_not_a_crash(
         await pilot.pause()
         assert app.screen is form and app.return_code is None
         assert isinstance(form, FormScreen) and form.raw_values()["outcome"] == "²"
-        await pilot.press("escape")
+        await pilot.press("escape", "y")  # something typed: esc asks, y throws it away
+        await until(pilot, lambda: app.screen is app.board)
         await pilot.press("c")
         form = await form_open(pilot)
         await pilot.press("٢")  # an Arabic-Indic two: typed as it is, as the shell reads it

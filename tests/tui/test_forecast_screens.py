@@ -60,9 +60,9 @@ async def test_f_on_the_board_makes_the_reps_forecast_call(app: RepdeskApp, home
         await pilot.press("F")
         screen = await form(pilot)
         assert screen.query_one("#field-forecast").value == "auto"  # type: ignore[attr-defined]
-        screen.query_one("#field-forecast").value = "nope"  # type: ignore[attr-defined]
+        screen.query_one("#field-probability").value = "nope"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: "commit, best case" in text_of(screen, "#error-forecast"))
+        await until(pilot, lambda: "whole percentage" in text_of(screen, "#error-probability"))
         screen.query_one("#field-forecast").value = "commit"  # type: ignore[attr-defined]
         screen.query_one("#field-probability").value = "85"  # type: ignore[attr-defined]
         await saved(pilot)
@@ -96,7 +96,7 @@ async def test_the_deal_page_shows_the_forecast_and_takes_a_won_customers_score(
         assert not isinstance(app.screen, FormScreen)
         await pilot.press("F")
         screen = await form(pilot)
-        screen.query_one("#field-forecast").value = "best case"  # type: ignore[attr-defined]
+        screen.query_one("#field-forecast").value = "best_case"  # type: ignore[attr-defined]
         screen.query_one("#field-competitor").value = "FleetOne"  # type: ignore[attr-defined]
         await saved(pilot)
         # Both on screen: the competitor's row is one line more, drawn once the page is laid

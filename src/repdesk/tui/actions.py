@@ -8,7 +8,7 @@ back); the screen pushes it with a callback that refreshes what it shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any, TypedDict
 
@@ -753,17 +753,44 @@ def forecast_form(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
     deal, outlook, stage_probability = desk.read_now(load)
     if outlook.category is None:
         return f"This deal is {deal.status}: only an open deal has a forecast category."
-    choices = [forecast.label(c) for c in forecast.CATEGORIES] + [forecast.AUTO]
     now_shown = forecast.label(outlook.category)
+    rules = ", ".join(f"{forecast.label(c)} from {least}%" for c, least in forecast.THRESHOLDS)
+
+    def saved_words(values: Mapping[str, str]) -> str:
+        """What saving stores, from the category picked and the probability typed (the
+        hint said `now commit.` whatever was picked: a new-user trial)."""
+        picked = values.get("forecast") or forecast.AUTO
+        if picked != forecast.AUTO:
+            return f"saves {forecast.label(picked)}, your call (now {now_shown})"
+        try:
+            own = quantities.parse_own_probability(values.get("probability", ""))
+        except ValueError:
+            return f"saves auto: the category its probability gives (now {now_shown})"
+        whose, probability = (
+            ("its own", own) if own is not None else ("its stage's", stage_probability)
+        )
+        by_rule = forecast.label(forecast.default_category(probability))
+        return (
+            f"saves auto: {by_rule} from {whose} {probability}% (now {now_shown}) · "
+            f"{rules}, else omitted"
+        )
+
     fields = [
+        # Picked from a list, as every field of a fixed set of choices is (the objection's
+        # category, the deal's stage): enter opens it. A text box with completion took enter
+        # as save, unchanged (a new-user trial).
         FieldSpec(
             "forecast",
             "Forecast category",
-            forecast.label(deal.forecast) if deal.forecast else forecast.AUTO,
-            suggestions=choices,
+            deal.forecast if deal.forecast in forecast.CATEGORIES else forecast.AUTO,
+            kind="select",
+            options=[
+                ("auto (from the probability)", forecast.AUTO),
+                *((forecast.label(c), c) for c in forecast.CATEGORIES),
+            ],
+            required=True,
             parse=_category,
-            hint=f"now {now_shown}. auto: from the probability (commit from 70%, best case "
-            "from 40%, pipeline from 10%, else omitted)",
+            live_hint=saved_words,
         ),
         FieldSpec(
             "probability",

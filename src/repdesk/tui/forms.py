@@ -7,7 +7,7 @@ full disk shows as a message in the form, never as a lost note.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,9 @@ class FieldSpec:
     required: bool = False
     parse: Parser | None = None
     hint: str = ""
+    # A hint worked out from every field's text, shown again at each change (what saving will
+    # store, where that depends on what is picked): in place of `hint`.
+    live_hint: Callable[[Mapping[str, str]], str] | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)  # service field names shown here
 
 
@@ -231,10 +234,18 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
     FormScreen .field-error { color: $error; height: auto; }
     FormScreen .field-error.-empty { display: none; }
     FormScreen .field-hint { color: $text-muted; height: auto; }
-    /* Docked, so a long form scrolls its fields but never hides these two lines. */
-    FormScreen #form-keys { dock: bottom; color: $text-muted; height: 1; }
-    FormScreen #form-error { dock: bottom; color: $error; height: auto; }
+    /* Docked, so a long form scrolls its fields but never hides the title, the form's own
+       error or the keys line; the fields take what is left between them (in the flow, the
+       title took one line from a list as tall as the form, whose last line then sat under the
+       keys line: the deal form's Segment at 80x24, a new-user trial). Error and keys are one
+       docked box: two boxes docked at the bottom are drawn over each other. */
+    FormScreen #form-title { dock: top; }
+    FormScreen #form-foot { dock: bottom; height: auto; padding-top: 1; }
+    FormScreen #form-keys { color: $text-muted; height: 1; }
+    FormScreen #form-error { color: $error; height: auto; }
+    FormScreen #form-error.-empty { display: none; }
     FormScreen #form-fields { height: auto; max-height: 100%; scrollbar-size-vertical: 1; }
+    FormScreen .form-field { height: auto; }
     FormScreen #form-main { height: auto; max-height: 100%; }
     """
 
@@ -262,6 +273,7 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
         self.submit = submit
         self.side = side
         self.saving = False
+        self.shown: dict[str, str] = {}  # every field as the form opened, to tell a change
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="form-box") if self.side else Vertical(id="form-box"):
@@ -270,20 +282,27 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
                 yield Static(Text(printable(self.form_title)), id="form-title")
                 with _FieldList(id="form-fields"):
                     for spec in self.fields:
-                        yield Label(
-                            Text(printable(spec.label) + (" *" if spec.required else "")),
-                            classes="field-label",
-                        )
-                        yield self._input_for(spec)
-                        if spec.picks:
-                            yield Static(_picks_line(spec.picks), classes="field-hint field-picks")
-                        if spec.hint:
-                            yield Static(
-                                Text(printable(spec.hint, multiline=True)), classes="field-hint"
+                        # One box per field, so the list scrolls a field into view whole.
+                        with Vertical(id=f"box-{spec.name}", classes="form-field"):
+                            yield Label(
+                                Text(printable(spec.label) + (" *" if spec.required else "")),
+                                classes="field-label",
                             )
-                        yield Static("", id=f"error-{spec.name}", classes="field-error -empty")
-                yield Static("", id="form-error")
-                yield Static(_keys_line(in_text_area=False), id="form-keys")
+                            yield self._input_for(spec)
+                            if spec.picks:
+                                yield Static(
+                                    _picks_line(spec.picks), classes="field-hint field-picks"
+                                )
+                            if spec.hint or spec.live_hint:
+                                yield Static(
+                                    Text(printable(spec.hint, multiline=True)),
+                                    id=f"hint-{spec.name}",
+                                    classes="field-hint",
+                                )
+                            yield Static("", id=f"error-{spec.name}", classes="field-error -empty")
+                with Vertical(id="form-foot"):
+                    yield Static("", id="form-error", classes="-empty")
+                    yield Static(_keys_line(in_text_area=False), id="form-keys")
             if self.side is not None:
                 yield self.side
 
@@ -292,6 +311,8 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
         # would centre the field and, on a short terminal, hide its label ("Title *").
         first = self.query(FIELD_WIDGETS).first()
         self.set_focus(first, scroll_visible=False)
+        self.shown = self.raw_values()  # before any key: keys wait for keys_ready
+        self._show_live_hints()
         self.keys_ready = True
         next_key = getattr(self.app, "next_key", None)
         if next_key is not None:
@@ -302,6 +323,41 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
         self.query_one("#form-keys", Static).update(
             _keys_line(in_text_area=isinstance(event.widget, TextArea))
         )
+        self.call_after_refresh(self._show_field, event.widget)
+
+    def _show_field(self, widget: Widget) -> None:
+        """Scroll the fields so the focused one is in view whole: its label, its value, its
+        hint and its error. Textual scrolls the value alone into view, so shift+tab left the
+        label above the top and tab the error below the bottom."""
+        if not can_show(self) or self.focused is not widget:
+            return
+        box = next(
+            (a for a in widget.ancestors if isinstance(a, Widget) and a.has_class("form-field")),
+            None,
+        )
+        if box is not None:
+            self.query_one("#form-fields", _FieldList).scroll_to_widget(
+                box, animate=False, immediate=True
+            )
+
+    def on_input_changed(self) -> None:
+        self._show_live_hints()
+
+    def on_select_changed(self) -> None:
+        self._show_live_hints()
+
+    def on_text_area_changed(self) -> None:
+        self._show_live_hints()
+
+    def _show_live_hints(self) -> None:
+        live = [spec for spec in self.fields if spec.live_hint is not None]
+        if not live or not self.is_mounted or not can_show(self):
+            return  # a value set while the form is composed: on_mount shows them
+        values = self.raw_values()
+        for spec in live:
+            assert spec.live_hint is not None
+            hint = Text(printable(spec.live_hint(values), multiline=True))
+            self.query_one(f"#hint-{spec.name}", Static).update(hint)
 
     def _input_for(self, spec: FieldSpec) -> Widget:
         ident = f"field-{spec.name}"
@@ -376,7 +432,11 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
     def _focus_first_error(self) -> None:
         for spec in self.fields:
             if not self.query_one(f"#error-{spec.name}").has_class("-empty"):
-                self.query_one(f"#field-{spec.name}").focus()
+                field = self.query_one(f"#field-{spec.name}")
+                field.focus()
+                # Focused already (saved from it), it is not scrolled to: its error, one line
+                # more, may be below the bottom.
+                self.call_after_refresh(self._show_field, field)
                 return
 
     def _field_for(self, service_field: str) -> str | None:
@@ -424,7 +484,24 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
     def action_cancel(self) -> None:
         # Esc during a save: the write is under way and will land, so the form closes with it
         # (and its undo); a second dismiss here would pop the screen below the form.
-        if not self.saving:
+        if self.saving:
+            return
+        if self.raw_values() == self.shown:
+            self.dismiss(None)  # nothing typed: nothing to lose, closed at once
+            return
+        # Something typed: asked once, as the desk asks before a write (a long note was lost
+        # to one esc: a new-user trial). No, or esc again, goes back to the form as it was.
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Throw away what you typed in {self.form_title}?\n"
+                "No goes back to the form, with everything in it."
+            ),
+            self._after_asked,
+        )
+
+    def _after_asked(self, discard: Any) -> None:
+        # Dismissed with None, as an esc on an untouched form is: nothing written, no undo.
+        if discard is True and can_show(self):
             self.dismiss(None)
 
 

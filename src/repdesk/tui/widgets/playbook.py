@@ -121,6 +121,14 @@ class ObjectionFormScreen(FormScreen):
             self.notify("No earlier answer to use for this category.")
             return
         area = self.query_one("#field-answer", TextArea)
-        # Added below what is there: the rep adapts it, nothing typed is lost.
-        area.text = f"{area.text.rstrip()}\n{chosen.answer}".lstrip()
+        # Added below what is there: the rep adapts it, nothing typed is lost. An edit, not a
+        # new text: the cursor ends after the answer, where the rep goes on typing (setting
+        # `text` put it at the start: a new-user trial), and ctrl+z takes the answer out.
+        kept = area.text.rstrip().split("\n")  # the trailing blanks go, as when saved
+        area.replace(
+            f"\n{chosen.answer}" if kept != [""] else chosen.answer,
+            (len(kept) - 1, len(kept[-1])),
+            area.document.end,
+            maintain_selection_offset=False,
+        )
         area.focus()
