@@ -240,9 +240,7 @@ def test_tasks_link_to_deals_imported_before(home: Path) -> None:
     assert "0 added (0 overdue), 35 already brought in" in again
 
 
-def test_a_done_task_comes_in_once_whatever_the_rep_did_with_it(
-    home: Path, tmp_path: Path
-) -> None:
+def test_a_done_task_comes_in_once_whatever_the_rep_did_with_it(home: Path, tmp_path: Path) -> None:
     """A hostile test: a re-import brought back a done task's call the rep had deleted, and
     added again one the rep had edited; its dry run counted every one as new."""
     deals_file = tmp_path / "Opportunity.csv"

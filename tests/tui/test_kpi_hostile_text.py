@@ -30,7 +30,10 @@ def hostile_desk(home: Path) -> Any:
     desk = build_small_desk(home)
     engine = make_engine(home / "desk.sqlite")
     with write_session(engine) as session:
-        stages.add_stage(session=session, name="[b]St[/]\x1b[2J全", probability=30)
+        stage = stages.add_stage(session=session, name="Hostile", probability=30)
+        # Named so before stage names were checked (an older desk may hold one): still shown.
+        stage.name = "[b]St[/]\x1b[2J全"
+        session.add(stage)
     with write_session(engine) as session:
         for n, text in enumerate(HOSTILE):
             deal = deals.create_deal(

@@ -432,7 +432,12 @@ class CaptureScreen(DeskScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.value == self.paths and self._reading:
-            return  # these paths are being read: enter again started the read over
+            # These paths are being read (enter again started the read over): the list takes
+            # the keys, as after any enter (a read the app began itself, after a write, kept
+            # them in the paths, and `A` was typed there: a flaky run on a busy machine).
+            self._to_list = True
+            self.query_one(OptionList).focus()
+            return
         self.paths = event.value
         # The list takes the keys at once, "reading" on it: the first read takes a second or
         # more (the calendar libraries load), and ↓ and enter went to the paths meanwhile,
