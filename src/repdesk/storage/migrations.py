@@ -554,7 +554,7 @@ _V7: dict[str, list[str]] = {
     "postgresql": [],
 }
 
-# The KPI pane's "week so far vs same days last week" counts activities by kind over two date
+# The KPI pane's "week so far vs same span last week" counts activities by kind over two date
 # ranges: with the kind in the index beside the date, that is read from the index alone
 # (about a quarter of the time on the benchmark's 100,000 activities; issue 17). Every query
 # the date alone served, the pair serves.

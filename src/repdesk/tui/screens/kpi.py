@@ -494,7 +494,7 @@ class KpiScreen(DeskScreen):
                     table.can_focus = False  # keys sort it; arrows scroll the pane
                     yield table
                 with Vertical(id="activity-box"):
-                    yield Static("Week so far vs same days last week", id="activity-title")
+                    yield Static("Week so far vs same span last week", id="activity-title")
                     yield Static(id="activity")
             yield Static(id="kpi-lessons")
         yield RepdeskFooter()
