@@ -515,6 +515,24 @@ async def test_Q_on_the_board_sets_this_months_quota(app: RepdeskApp, home: Path
         assert form.raw_values() == {"amount": "80000", "period": "2026-11"}
 
 
+@pytest.mark.parametrize(
+    ("words", "screen"),
+    [("overdue", "FollowUpsScreen"), ("going cold", "FollowUpsScreen"),
+     ("commitments", "ReviewScreen"), ("quota pace", "KpiScreen")],
+)  # fmt: skip
+async def test_the_palette_finds_a_screen_by_what_a_rep_looks_for(
+    app: RepdeskApp, words: str, screen: str
+) -> None:
+    """A new user's trial: "overdue", "going cold" and "commit" found no screen (only a contact
+    whose name held their letters), and "quota" only the quota form."""
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p", *words)
+        await palette_searched(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == screen)
+
+
 async def test_Q_as_the_app_opens_shows_the_quota_the_strip_shows(app: RepdeskApp) -> None:
     """Until the read after the first frame was in, Q opened the form empty under a strip
     saying "of €60,000": the rep read it as no quota set."""
