@@ -94,14 +94,24 @@ def _build(home: Path) -> dict[str, Any]:
     table = io.StringIO()
     writer = csv.writer(table)
     writer.writerow(["title", "stage", "value", *TEXT_FIELDS])
+    # A stage name with a control or invisible character is refused now (it could not be
+    # typed back); an older desk may hold one, so those come in named plainly and are renamed
+    # in the file below, as such a desk has them.
+    held_back = {f"stage {n}": stage_named(name) for n, name in enumerate(HOSTILE)
+                 if printable(stage_named(name)) != stage_named(name)}  # fmt: skip
+    plain = {hostile: stand_in for stand_in, hostile in held_back.items()}
     for name in HOSTILE:
         for kind in ("open", "won"):
             # Each deal its own stage: the stage names are as hostile as the rest.
-            writer.writerow([f"{kind} {marked(name)}", stage_named(name), "1000",
+            stage = plain.get(stage_named(name), stage_named(name))
+            writer.writerow([f"{kind} {marked(name)}", stage, "1000",
                              *[marked(name)] * len(TEXT_FIELDS)])  # fmt: skip
     csv_path = home / "hostile.csv"
     csv_path.write_text(table.getvalue(), encoding="utf-8")
     shell("import", str(csv_path), "--create-stages")
+    with closing(sqlite3.connect(home / "desk.sqlite")) as conn, conn:
+        for stand_in, hostile in held_back.items():
+            conn.execute("UPDATE stage SET name = ? WHERE name = ?", (hostile, stand_in))
     listed = json.loads(shell("deal", "list", "--json"))
     ids = {
         (deal["title"].split(" ", 1)[0], deal["title"].split(" ", 1)[1].split(":", 1)[0]): deal[
@@ -119,7 +129,7 @@ def _build(home: Path) -> dict[str, Any]:
               f"--answer={text}")  # fmt: skip
         shell("objection", "add", won_id, "--category", "price", f"--said={text}",
               f"--answer={text}")  # fmt: skip
-        shell("deal", "won", won_id)
+        shell("deal", "won", won_id, "--keep-steps")  # its follow-up's note shown after
     return {"home": home, "ids": ids, "outputs": outputs}
 
 
@@ -130,8 +140,8 @@ def test_building_the_desk_printed_nothing_a_terminal_acts_on(hostile_desk: dict
     for command, out, err in hostile_desk["outputs"]:
         assert raw_controls(out + err) == [], command
     imported = hostile_desk["outputs"][0][1]
-    # The new stages are named as printable() shows them, one line for all of them.
-    assert printable(marked("osc-title")) in imported and "␛]2;pwned␇" in imported
+    # The new stages are named as they are, never read as markup, one line for all of them.
+    assert stage_named("click") in imported and stage_named("markup") in imported
 
 
 @pytest.mark.parametrize(

@@ -103,7 +103,7 @@ async def test_a_fields_error_is_scrolled_into_view_when_it_shows(app: RepdeskAp
         await on_board(pilot)
         await pilot.press("n")
         form = await form_open(pilot)
-        await pilot.press(*"Trial deal", *["tab"] * 7, *"x")
+        await pilot.press(*"Trial deal", *["tab"] * 8, *"x")  # Phone: after First contact, Email
         phone = form.query_one("#field-phone")
         assert form.focused is phone
         fields = form.query_one("#form-fields", Widget)
