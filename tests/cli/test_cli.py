@@ -498,3 +498,19 @@ def test_a_won_deal_s_sales_steps_are_done_with_the_win_and_come_back_on_reopen(
     assert "its step Mon 23 Nov: Call procurement done with the win" in ok(
         "deal", "move", "Acme", "Won"
     )
+
+
+def test_a_step_done_by_a_call_hands_its_note_and_repeat_to_the_next_step(home: Path) -> None:
+    """A hostile test: `--step-done --next tue` on a weekly step left two steps, the typed one
+    with no note and the repeat's next one, where a step answered hands both on."""
+    ok("deal", "add", "D", "--first-contact", "2026-11-01")
+    ok("follow-up", "add", "1", "fri", "--note", "Send offer", "--every", "2w")
+    out = ok("log", "call", "1", "--step-done", "--next", "tue")
+    assert "; its step Fri 27 Nov: Send offer done; next step Tue 24 Nov: Send offer" in out
+    steps = json.loads(ok("deal", "show", "1", "--json"))["follow_ups"]
+    assert [(f["due_on"], f["note"], f["every_days"]) for f in steps] == [
+        ("2026-11-24", "Send offer", 14)]  # fmt: skip
+    # With a step due already, --step-done asks nothing more of the one still to come.
+    ok("follow-up", "add", "1", "today")
+    out = ok("log", "call", "1", "--step-done")
+    assert "Tue 24 Nov: Send offer still to come" in out and "(--step-done" not in out

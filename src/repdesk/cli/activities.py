@@ -8,7 +8,7 @@ from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk, UsageError
 from repdesk.cli.trash import delete_into_trash
-from repdesk.core import formatting
+from repdesk.core import clock, formatting
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.text import printable
 
@@ -28,6 +28,17 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
         deal = deals.find_deal(session=session, ref=args.deal)
         deal_id = saved_id(deal)
         waiting = followups.pending(session=session, deal_id=deal_id)
+        # The step the activity answers (one due by its day: services/activities.py), else,
+        # with --step-done, the one still to come (the app's call form asks the same).
+        done_too = None
+        if args.step_done:
+            when = at if at is not None else clock.now()
+            if activities.step_answered(session=session, deal_id=deal_id, at=when) is None:
+                if not waiting:
+                    raise UsageError(
+                        f"--step-done: #{deal_id} has no next step to mark done; nothing was logged"
+                    )
+                done_too = waiting[0]
         activity, following = activities.log_activity(
             session=session,
             deal_id=deal_id,
@@ -35,36 +46,32 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
             outcome=args.outcome or "",
             minutes=minutes,
             text=args.note or "",
-            next_when=next_when,
+            # A step done by it takes the next step, as one answered does: its note and its
+            # repeat carry on (typed beside it, the next step had neither and the repeat
+            # made a second step: a hostile test).
+            next_when=None if done_too is not None else next_when,
             next_note=args.next_note or "",
             at=at,
         )
-        # The step the activity answered (one due by its day: services/activities.py), else
-        # the one still to come, done by it only when the rep says so (the app's call form
-        # asks the same).
-        answered = [s for s in waiting if s.done_at is not None]
-        to_come = [s for s in waiting if s.done_at is None]
-        if args.step_done and not answered:
-            if not to_come:
-                raise UsageError(
-                    f"--step-done: #{deal_id} has no next step to mark done; nothing was logged"
-                )
-            followups.complete_follow_up(
+        if done_too is not None:
+            _, following = followups.complete_follow_up(
                 session=session,
-                follow_up_id=saved_id(to_come[0]),
+                follow_up_id=saved_id(done_too),
                 outcome=args.outcome or args.kind,
+                next_when=next_when,
+                next_note=args.next_note or "",
                 kind=None,  # this activity is the touch that did it
             )
-            answered, to_come = to_come[:1], to_come[1:]
-        line = f"Logged {activity.kind} on #{deal.id} {printable(deal.title)}"
+        answered = [s for s in waiting if s.done_at is not None]
+        to_come = [s for s in waiting if s.done_at is None]
+        line = f"Logged {activity.kind} on #{deal.id} {shell.cut_title(deal.title)}"
         if answered:
             line += f"; its step {formatting.step_words(answered[0])} done"
         if following is not None:
             line += f"; next step {formatting.step_words(following)}"
         if to_come and args.kind != "note":
-            line += (
-                f"; {formatting.step_words(to_come[0])} still to come (--step-done if this did it)"
-            )
+            hint = "" if args.step_done else " (--step-done if this did it)"
+            line += f"; {formatting.step_words(to_come[0])} still to come{hint}"
     shell.out(line)  # once committed
     return 0
 

@@ -370,7 +370,7 @@ def cmd_deal_notes(desk: Desk, args: argparse.Namespace) -> int:
         deal = deals.find_deal(session=session, ref=args.deal)
         deals.edit_deal(session=session, deal_id=saved_id(deal), notes=text)
         lines = len(text.splitlines())
-        said = f"Notes of #{deal.id} {printable(deal.title)}: " + (
+        said = f"Notes of #{deal.id} {shell.cut_title(deal.title)}: " + (
             formatting.count(lines, "line") if lines else "cleared"
         )
     shell.out(said)  # once saved: a reader gone from the pipe must not undo the write

@@ -30,7 +30,7 @@ def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
         )
         repeat = f", {formatting.every(every)}" if every else ""
         line = (
-            f"Follow-up {fu.id} on #{deal.id} {printable(deal.title)}: "
+            f"Follow-up {fu.id} on #{deal.id} {shell.cut_title(deal.title)}: "
             f"{formatting.when(fu.due_on, fu.due_time)}{repeat}"
         )
     shell.out(line)  # once committed

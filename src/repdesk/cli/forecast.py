@@ -228,7 +228,7 @@ _MARKS = {"kept": "✓ kept", "missed": "✗ missed", "open": "? open"}
 def _commitment_line(commitment: Any) -> str:
     return (
         f"[{commitment.id}] {_MARKS.get(commitment.judged, commitment.judged)} · "
-        f"#{commitment.deal_id} {printable(commitment.title)}: {printable(commitment.text)} "
+        f"#{commitment.deal_id} {shell.cut_title(commitment.title)}: {printable(commitment.text)} "
         f"(since: {printable(commitment.since)})"
     )
 
@@ -247,7 +247,7 @@ def cmd_review_commit(desk: Desk, args: argparse.Namespace) -> int:
             week=week,
         )
         line = (
-            f"Commitment [{made.id}] for {made.week}: #{deal.id} {printable(deal.title)}: "
+            f"Commitment [{made.id}] for {made.week}: #{deal.id} {shell.cut_title(deal.title)}: "
             f"{printable(made.text)}"
         )
     shell.out(line)

@@ -29,7 +29,7 @@ def cmd_objection_add(desk: Desk, args: argparse.Namespace) -> int:
         )
         line = (
             f"Objection {obj.id} ({obj.category}, {obj.status}) on "
-            f"#{deal.id} {printable(deal.title)}"
+            f"#{deal.id} {shell.cut_title(deal.title)}"
         )
     shell.out(line)  # once committed
     return 0
@@ -90,7 +90,7 @@ def cmd_playbook(desk: Desk, args: argparse.Namespace) -> int:
         shell.out(f"No answered {args.category} objections yet.")
     for a in answers:
         mark = "won" if a.deal_status == "won" else a.deal_status
-        shell.out(f"[{mark}] {printable(a.deal_title)}")
+        shell.out(f"[{mark}] {shell.cut_title(a.deal_title)}")
         shell.out(f"  said:   {printable(a.said)}")
         shell.out(f"  answer: {printable(a.answer)}")
     return 0

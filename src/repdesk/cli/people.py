@@ -188,7 +188,7 @@ def cmd_contact_show(desk: Desk, args: argparse.Namespace) -> int:
     shell.out(f"  {'last touch:':<12} {touch_text(card.last_touch)}")
     shell.out(f"Deals ({len(card.deals)})" + ("" if card.deals else ": none"))
     for deal in card.deals:
-        shell.out(f"  #{deal.id} {printable(deal.title)} · {deal.status} · {deal.role}")
+        shell.out(f"  #{deal.id} {shell.cut_title(deal.title)} · {deal.status} · {deal.role}")
     return 0
 
 
@@ -342,7 +342,7 @@ def cmd_company_show(desk: Desk, args: argparse.Namespace) -> int:
     shell.out(f"Deals ({len(card.deals)})" + ("" if card.deals else ": none"))
     for deal in card.deals:
         shell.out(
-            f"  #{deal.id} {printable(deal.title)} · {deal.status} · "
+            f"  #{deal.id} {shell.cut_title(deal.title)} · {deal.status} · "
             f"{format_money(deal.value_cents, deal.currency)}"
         )
     shell.out(f"Contacts ({len(card.contacts)})" + ("" if card.contacts else ": none"))

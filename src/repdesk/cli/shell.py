@@ -275,6 +275,12 @@ def title_and_company(title: str, company: str) -> str:
 TITLE_CHARS, COMPANY_CHARS = 100, 60
 
 
+def cut_title(title: str) -> str:
+    """A deal's title in a line the shell prints: a line's worth (`log call` on a deal titled
+    with 10,000 characters printed them all: a hostile test)."""
+    return cut(title, TITLE_CHARS)
+
+
 def deal_line(deal: Any, stage_names: dict[int, str]) -> str:
     return (
         f"#{deal.id} {title_and_company(deal.title, deal.company)} · "

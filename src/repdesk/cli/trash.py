@@ -10,12 +10,16 @@ from typing import Any
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk
-from repdesk.core.text import printable
+from repdesk.core.text import cut
+
+# What a trash line shows of a thing: its kind, deal and text, to a line's worth (a deal titled
+# with 10,000 characters printed them all: a hostile test); `trash --json` has it whole.
+LABEL_CHARS = 160
 
 
 def trashed_line(item: Any) -> str:
     return (
-        f"Deleted {printable(item.what)}: in the trash as {item.id} for "
+        f"Deleted {cut(item.what, LABEL_CHARS)}: in the trash as {item.id} for "
         f"30 days (`repdesk trash restore {item.id}` puts it back)"
     )
 
@@ -45,7 +49,7 @@ def cmd_trash(desk: Desk, args: argparse.Namespace) -> int:
     for item in items:
         deleted = item.deleted_at.astimezone().strftime("%Y-%m-%d %H:%M")
         shell.out(
-            f"  [{item.id}] {item.word}: {printable(item.label)} · deleted {deleted}, "
+            f"  [{item.id}] {item.word}: {cut(item.label, LABEL_CHARS)} · deleted {deleted}, "
             f"kept until {item.expires_on().isoformat()}"
         )
     shell.out("Put one back with `repdesk trash restore ID`.")
@@ -58,7 +62,7 @@ def cmd_trash_restore(desk: Desk, args: argparse.Namespace) -> int:
     trash_id = shell.item_id(args.id, "trash id", "repdesk trash")
     with desk.write() as session:
         back = trash.restore(session=session, trash_id=trash_id)
-    line = f"Restored {printable(back.what)}"
+    line = f"Restored {cut(back.what, LABEL_CHARS)}"
     if back.item_id != back.old_id:
         line += f" as {'#' if back.kind == 'deal' else ''}{back.item_id} (its old id is taken)"
     if back.note:

@@ -300,29 +300,37 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             at = values["at"] or clock.now()
             answers = activities.step_answered(session=session, deal_id=deal_id, at=at)
             done_now[:] = [formatting.step_words(answers)] if answers is not None else []
-            logged = activities.log_activity(
+            done_too = None
+            if step is not None and values.get("pending") == "done" and answers is None:
+                now_there = session.get(FollowUp, saved_id(step))
+                if now_there is not None and now_there.done_at is None:  # else done meanwhile
+                    done_too = now_there
+            activity, following = activities.log_activity(
                 session=session,
                 deal_id=deal_id,
                 kind="call",
                 outcome=values["outcome"],
                 minutes=values["minutes"],
                 text=values["notes"] or "",
-                next_when=values["next"],
+                # The step done by this call takes the next step, as one answered does: its
+                # note and repeat carry on (typed beside it, the repeat made a second step and
+                # the new one had no note: a hostile test).
+                next_when=None if done_too is not None else values["next"],
                 next_note=values["next_note"] or "",
                 at=values["at"],
             )
-            if step is not None and values.get("pending") == "done":
-                now_there = session.get(FollowUp, saved_id(step))
-                if now_there is not None and now_there.done_at is None:  # else done meanwhile
-                    # The call is logged above: the step is done by it, not logged twice.
-                    followups.complete_follow_up(
-                        session=session,
-                        follow_up_id=saved_id(step),
-                        outcome=values["outcome"],
-                        kind=None,
-                    )
-                    done_now[:] = done_now or [formatting.step_words(now_there)]
-            return logged
+            if done_too is not None:
+                # The call is logged above: the step is done by it, not logged twice.
+                _, following = followups.complete_follow_up(
+                    session=session,
+                    follow_up_id=saved_id(done_too),
+                    outcome=values["outcome"],
+                    next_when=values["next"],
+                    next_note=values["next_note"] or "",
+                    kind=None,
+                )
+                done_now[:] = [formatting.step_words(done_too)]
+            return activity, following
 
         (activity, _), changes = await desk.write_recorded(write)
         result = f"its step {done_now[0]} done" if done_now else ""
