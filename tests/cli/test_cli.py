@@ -495,9 +495,10 @@ def test_a_won_deal_s_sales_steps_are_done_with_the_win_and_come_back_on_reopen(
     assert "done with the win" not in ok("deal", "won", "Acme", "--keep-steps")
     assert "Call procurement" in ok("today", "--all")
     ok("deal", "reopen", "Acme")
-    assert "its step Mon 23 Nov: Call procurement done with the win" in ok(
-        "deal", "move", "Acme", "Won"
-    )
+    moved = ok("deal", "move", "Acme", "Won")
+    assert "its step Mon 23 Nov: Call procurement done with the win" in moved
+    # `deal move` has no --keep-steps: the line names the command that has.
+    assert "(`repdesk deal won DEAL --keep-steps` keeps a deal's steps)" in moved
 
 
 def test_a_step_done_by_a_call_hands_its_note_and_repeat_to_the_next_step(home: Path) -> None:

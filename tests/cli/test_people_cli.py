@@ -161,8 +161,16 @@ def test_long_names_are_cut_to_a_line_in_lists_and_whole_in_show(home) -> None: 
 def test_a_stage_name_a_rep_could_not_type_back_is_refused(home) -> None:  # type: ignore[no-untyped-def]
     """A hostile test: a stage named with an ESC in it showed as `x␛[31my`, and `deal move 1
     "x␛[31my"` was refused, naming it among the stages; one named U+202E alone showed as �."""
-    for bad in ("x\x1b[31my", "\u202e", "a\u200bb"):
+    for bad in ("x\x1b[31my", "\u202e", "a\u200bb", "Soft\u00adhy", "A\U000e0041", "\u3164"):
         message = refused("stage", "add", bad, "--probability", "20")
         assert "a name without control or invisible characters" in message
     assert "Added the stage Ça marche ✓ 見積" in ok("stage", "add", "Ça marche ✓ 見積",
                                                     "--probability", "20")  # fmt: skip
+    # Composed as kept: "Cafe" with a combining accent is Café, one stage, found either way.
+    ok("stage", "add", "Café", "--probability", "30")
+    assert "a name no other stage has" in refused(
+        "stage", "add", "Cafe\u0301", "--probability", "30"
+    )
+    ok("deal", "add", "X")
+    assert "Café" in ok("deal", "move", "X", "Cafe\u0301")
+    assert "Added the stage 👩🏽‍💻 team" in ok("stage", "add", "👩🏽‍💻 team", "--probability", "5")

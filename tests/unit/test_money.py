@@ -23,3 +23,11 @@ from repdesk.core.money import format_money
 )
 def test_a_short_amount_is_rounded_into_the_unit_it_reaches(cents: int, shown: str) -> None:
     assert format_money(cents, "EUR", compact=True) == shown
+
+
+def test_whole_units_round_half_up_as_every_amount_does() -> None:
+    """A hostile test: `kpi` read a quota of €10.50 as €10 (half to even) where `quota
+    --short` said €11."""
+    from repdesk.core.money import whole_units
+
+    assert [whole_units(c) for c in (1050, 250, 149, -250, None)] == [1100, 300, 100, -300, None]

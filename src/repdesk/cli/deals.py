@@ -258,7 +258,8 @@ def cmd_deal_move(desk: Desk, args: argparse.Namespace) -> int:
         moved = deals.move_deal(
             session=session, deal_id=deal_id, stage=args.stage, close_steps=True
         )
-        closed.append(_with_the_win(deals.steps_closed_by_win(session=session, deal=moved)))
+        done = deals.steps_closed_by_win(session=session, deal=moved)
+        closed.append(_with_the_win(done, "`repdesk deal won DEAL --keep-steps`"))
         return moved
 
     closed: list[str] = []
@@ -283,11 +284,12 @@ def cmd_deal_won(desk: Desk, args: argparse.Namespace) -> int:
     )
 
 
-def _with_the_win(steps: list[Any]) -> str:
-    """`; its step ... done with the win (...)`: what winning did to the deal's steps."""
+def _with_the_win(steps: list[Any], keep: str = "--keep-steps") -> str:
+    """`; its step ... done with the win (...)`: what winning did to the deal's steps, and
+    how a win keeps them (`deal move` has no --keep-steps: it named one: a hostile test)."""
     if not steps:
         return ""
-    return f"; {formatting.steps_with_the_win(steps)} (--keep-steps keeps a deal's steps)"
+    return f"; {formatting.steps_with_the_win(steps)} ({keep} keeps a deal's steps)"
 
 
 def cmd_deal_lost(desk: Desk, args: argparse.Namespace) -> int:

@@ -154,7 +154,13 @@ def check_cents(cents: int) -> bool:
 def whole_units(cents: int | None) -> int | None:
     """Cents rounded to whole units, as a figure is read at a glance (the KPI pane, `repdesk
     kpi`); the exact cents are in `repdesk kpi --json`."""
-    return None if cents is None else round(cents, -2)
+    if cents is None:
+        return None
+    # Half up, as every other amount is rounded (format_money's compact form): round() rounds
+    # half to even, and a quota of €10.50 read €10 here and €11 in `quota --short` (a hostile
+    # test).
+    units = (Decimal(cents) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(units) * 100
 
 
 def format_money(cents: int | float | None, currency: str = "", *, compact: bool = False) -> str:

@@ -9,6 +9,7 @@ Headers are compared normalised (case-folded, spaces collapsed), so `Deal - Titl
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -60,7 +61,9 @@ OWN_FORECAST_FIELDS = ("forecast", "own_probability", "competitor", "nps", "nps_
 
 
 def normalise(header: str) -> str:
-    return " ".join(header.replace("\ufeff", "").split()).casefold()
+    """A header or a stage word as it is matched: composed (NFC, as stage names are kept), its
+    words one space apart, any case."""
+    return " ".join(unicodedata.normalize("NFC", header.replace("\ufeff", "")).split()).casefold()
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,8 @@ def open_stages(*, session: Session) -> list[Stage]:
 
 
 def find_stage(*, session: Session, name: str) -> Stage:
-    """A stage by name (any case) or id."""
-    text = name.strip()
+    """A stage by name (any case; composed as stage names are kept: stages.stage_name) or id."""
+    text = " ".join(unicodedata.normalize("NFC", name).split())
     stage = None
     if (number := row_id(text)) is not None:
         stage = session.get(Stage, number)

@@ -126,6 +126,7 @@ class _Stages:
 
     def plan_new(self, name: str, probability: int) -> Stage:
         # A negative id marks a stage that exists only in this plan until it is written.
+        name = stage_service.stage_name(name)  # as the stages screen keeps a name
         stage = Stage(id=-(len(self.planned) + 1), name=name, position=0, probability=probability)
         self.planned.append(stage)
         self.by_name[normalise(name)] = stage
