@@ -195,6 +195,24 @@ async def test_f_gives_a_stepless_deal_its_next_step(app: RepdeskApp, home: Path
                   f"WHERE d.title = '{title}' AND f.done_at IS NULL") == [(1,)]  # fmt: skip
 
 
+async def test_z_on_a_going_cold_row_says_what_the_row_is(app: RepdeskApp) -> None:
+    """A hostile test: `z` or `D` on a going-cold row said the deal had no follow-up, of a deal
+    with a step to come."""
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        listing = await queues(pilot)
+        await pilot.press("G")  # the last row: going cold
+        assert listing.section == "going_cold" and listing.selected is not None
+        await pilot.press("z")
+        await until(pilot, lambda: any("A going-cold row is the deal, not a step" in str(n.message)
+                                       for n in app._notifications))  # fmt: skip
+        assert not any("no follow-up yet" in str(n.message) for n in app._notifications)
+        await pilot.press("left_square_bracket")  # no next step: that is true there
+        assert listing.section == "no_next_step"
+        await pilot.press("z")
+        await until(pilot, lambda: any("no follow-up yet" in str(n.message)
+                                       for n in app._notifications))  # fmt: skip
+
+
 async def test_enter_opens_the_deal_and_c_logs_a_call(app: RepdeskApp, home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await queues(pilot)

@@ -207,7 +207,15 @@ class FollowUpsScreen(DeskScreen):
     def _follow_up(self) -> QueueRow | None:
         row = self.row
         if row is not None and row.follow_up_id is None:
-            self.notify("This deal has no follow-up yet: f gives it a next step.")
+            if self.query_one(QueueList).section == "going_cold":
+                # A going-cold deal may have a step to come: "no follow-up yet" was untrue of
+                # one (a hostile test).
+                self.notify(
+                    "A going-cold row is the deal, not a step: c logs a touch, enter opens it "
+                    "(its next steps are there)."
+                )
+            else:
+                self.notify("This deal has no follow-up yet: f gives it a next step.")
             return None
         return row
 

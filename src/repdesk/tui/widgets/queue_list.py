@@ -89,6 +89,15 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
         line = self.lines[self.cursor] if self.lines else None
         return line if isinstance(line, QueueRow) else None
 
+    @property
+    def section(self) -> str | None:
+        """The section of the row under the cursor ("overdue", ..., "going_cold")."""
+        heading = next(
+            (line for line in reversed(self.lines[: self.cursor + 1]) if isinstance(line, Heading)),
+            None,
+        )
+        return heading.section if heading is not None else None
+
     def hold_place(self) -> None:
         """The rep acted on the row under the cursor (done, snooze, reschedule...): after the
         next read the cursor stays at its place in its section, on the row that took the
