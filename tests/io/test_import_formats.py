@@ -175,6 +175,8 @@ def test_a_salesforce_tasks_status_says_whether_it_happened_or_is_still_to_do(
         ),
         encoding="utf-8",
     )
+    dry = ok("import", deals_file, tasks, "--dry-run")  # said too (a hostile test)
+    assert "1 task done in the CRM since: its step would be marked done" in dry
     done = ok("import", deals_file, tasks)
     assert "1 task done in the CRM since: its step marked done" in done
     shown = json.loads(ok("deal", "show", "Open one", "--json"))
@@ -232,6 +234,7 @@ def test_tasks_link_to_deals_imported_before(home: Path) -> None:
     # On their own the tasks know only account ids, which the desk does not keep.
     assert "0 added" in out and "75 left out" in out
     assert "so a task of an account finds its deals with the account export in the same " in out
+    assert "(`repdesk import Opportunity.csv Account.csv Task.csv`;" in out
     out = ok("import", SALESFORCE / "Account.csv", SALESFORCE / "Task.csv")
     assert "35 added (35 overdue), 0 already brought in; 40 left out" in out
     assert "the desk keeps no CRM account ids" not in out

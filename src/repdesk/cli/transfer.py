@@ -542,7 +542,8 @@ def _activities_line(outcome: Outcome, *, dry_run: bool, alone: bool = False) ->
     if outcome.steps_done_there:
         parts.append(
             f"{_tasks(outcome.steps_done_there)} done in the CRM since: "
-            f"{'its step' if outcome.steps_done_there == 1 else 'their steps'} marked done"
+            f"{'its step' if outcome.steps_done_there == 1 else 'their steps'} "
+            f"{'would be ' if dry_run else ''}marked done"
         )
     if outcome.steps_on_lost:
         first = ", ".join(outcome.steps_on_lost[:3])
@@ -561,8 +562,9 @@ def _activities_line(outcome: Outcome, *, dry_run: bool, alone: bool = False) ->
             # account file's names (a hostile test read the line as "these tasks are bad").
             line += (
                 ": the desk keeps no CRM account ids, so a task of an account finds its deals "
-                "with the account export in the same command (`repdesk import Account.csv "
-                "Task.csv`, or with Opportunity.csv too)"
+                "with the account export in the same command (`repdesk import Opportunity.csv "
+                "Account.csv Task.csv`; `Account.csv Task.csv` links them to deals imported "
+                "with their company names)"
             )
         parts.append(line)
     return "Activities: " + "; ".join(parts)

@@ -1245,6 +1245,10 @@ def _count_steps(
                     "created_at": now}  # fmt: skip
     finished = [ledger[f"task:{t.source_id}"] for t in done if f"task:{t.source_id}" in ledger]
     if not write:
+        # Counted as the import would: a dry run said nothing of them (a hostile test).
+        for step_id in finished:
+            step = session.get(FollowUp, step_id)
+            outcome.steps_done_there += step is not None and step.done_at is None
         return
     table = table_of(FollowUp)
     made = []
