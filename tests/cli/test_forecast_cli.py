@@ -440,3 +440,13 @@ def test_a_deal_added_today_and_won_on_tuesday_says_how_and_can(home: Path) -> N
     assert "today (2026-11-20) or earlier" in refused(
         "deal", "set", "1", "--first-contact", "2026-12-01"
     )
+    # Never after its first activity (a call would stand before the deal began: a hostile
+    # test).
+    ok("deal", "add", "Logged", "--first-contact", "2026-11-01")
+    ok("log", "call", "Logged", "--at", "2026-11-05 10:00")
+    assert "on or before its first activity (2026-11-05)" in refused(
+        "deal", "set", "Logged", "--first-contact", "2026-11-10"
+    )
+    assert "first contact 2026-11-05" in ok(
+        "deal", "set", "Logged", "--first-contact", "2026-11-05"
+    )

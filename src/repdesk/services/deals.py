@@ -371,6 +371,9 @@ def edit_deal(
         if name in changes and (changes[name] or "") != getattr(deal, name)
     ]
     expected_before = deal.expected_close
+    first = changes.get("first_contact")
+    if first is not None and first != deal.first_contact:
+        _check_first_contact(session, deal_id, first)
     for name, value in changes.items():
         setattr(deal, name, value)
     moment = now or clock.now()
@@ -382,6 +385,23 @@ def edit_deal(
         people.adopt_deal_fields(session, deal, retyped, now=moment)
     kept.note_close_date(session, deal, expected_before, moment)
     return deal
+
+
+def _check_first_contact(session: Session, deal_id: int, first: date) -> None:
+    """A first contact moved after the deal's first activity would leave that call before the
+    deal began, and its cycle too short (a hostile test); an activity logged earlier moves it
+    back instead (services/activities.py)."""
+    from repdesk.storage.models import Activity
+
+    earliest: datetime | None = session.exec(  # None: no activity yet
+        select(func.min(Activity.at)).where(Activity.deal_id == deal_id)
+    ).one()
+    if earliest is not None and first > clock.local_date(earliest):
+        raise InvalidInput(
+            "first contact",
+            first.isoformat(),
+            f"on or before its first activity ({clock.local_date(earliest).isoformat()})",
+        )
 
 
 def _record_move(session: Session, deal: Deal, to: Stage, moment: datetime) -> None:
