@@ -315,3 +315,15 @@ def test_a_deal_merged_away_named_by_its_id_says_into_which(desk: Path) -> None:
     )
     # Its objection moved with the merge: it is there, on the deal kept.
     assert "Too dear" in ok("deal", "show", "1")
+
+
+def test_a_thing_deleted_before_its_deal_says_to_restore_the_deal_first(desk: Path) -> None:
+    """A hostile test: a follow-up deleted on its own, then its deal, named its own restore,
+    which was then refused; its trash line read "done" with its due day."""
+    ok("follow-up", "done", "1")
+    assert "follow-up due 2026-11-23, done 2026-11-20 on #1" in ok("follow-up", "delete", "1")
+    ok("deal", "delete", "1")
+    assert refused("follow-up", "snooze", "1", "fri") == (
+        "repdesk: follow-up 1 is in the trash since 2026-11-20 (its deal #1 is in the trash "
+        "too: restore the deal first)\n"
+    )

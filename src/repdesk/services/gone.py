@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from repdesk.core import clock
 from repdesk.core.errors import NotFound
-from repdesk.storage.models import Trash
+from repdesk.storage.models import Deal, Trash
 
 KEEP_DAYS = 30
 RETENTION = timedelta(days=KEEP_DAYS)
@@ -61,10 +61,12 @@ def where_gone(
                 f"(`repdesk trash restore {entry.id}` takes the merge back)"
             )
         if entry.kind == table:
-            return (
-                f"{named} is in the trash since {day} "
-                f"(`repdesk trash restore {entry.id}` puts it back)"
-            )
+            restore = f"`repdesk trash restore {entry.id}` puts it back"
+            if table != "deal" and session.get(Deal, entry.deal_id) is None:
+                # Its deal deleted after it: the restore waits for the deal (a hostile test:
+                # the line named a restore that was then refused).
+                restore = f"its deal #{entry.deal_id} is in the trash too: restore the deal first"
+            return f"{named} is in the trash since {day} ({restore})"
         return (
             f"{named} went to the trash with deal #{entry.deal_id} on {day} "
             f"(`repdesk trash restore {entry.id}` puts the deal back with it)"

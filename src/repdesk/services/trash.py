@@ -193,10 +193,12 @@ def _label(kind: str, row: Any, deal: Deal) -> str:
         when = clock.local_date(row.at).isoformat()
         return f"{row.kind} {when} on {on}" + (f": {words}" if words else "")
     if kind == "follow_up":
-        state = "done" if row.done_at else "due"
-        return f"follow-up {state} {row.due_on.isoformat()} on {on}" + (
-            f": {row.note}" if row.note else ""
-        )
+        # Its due day, and for a done one the day it was done ("done 2026-12-04" was read as
+        # that day, of a step done on the 3rd: a hostile test).
+        when = f"due {row.due_on.isoformat()}"
+        if row.done_at:
+            when += f", done {clock.local_date(row.done_at).isoformat()}"
+        return f"follow-up {when} on {on}" + (f": {row.note}" if row.note else "")
     return f"{row.category} objection on {on}: {row.said}"
 
 
