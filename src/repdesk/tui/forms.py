@@ -273,6 +273,7 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
         self.submit = submit
         self.side = side
         self.saving = False
+        self._checked: dict[str, str] = {}  # the values the last save checked (see _changed)
         self.shown: dict[str, str] = {}  # every field as the form opened, to tell a change
 
     def compose(self) -> ComposeResult:
@@ -340,13 +341,27 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
                 box, animate=False, immediate=True
             )
 
-    def on_input_changed(self) -> None:
-        self._show_live_hints()
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._changed(event.input)
 
-    def on_select_changed(self) -> None:
-        self._show_live_hints()
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._changed(event.select)
 
-    def on_text_area_changed(self) -> None:
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._changed(event.text_area)
+
+    def _changed(self, field: Widget) -> None:
+        """A field typed in: its error is about the value it had, and goes (it stayed under
+        a date put right until the next save: a hostile test)."""
+        name = (field.id or "").removeprefix("field-")
+        checked = self._checked
+        if name in checked and self.is_mounted:
+            error = self.query(f"#error-{name}")
+            # Only once the value differs from the one the error is about: a change typed
+            # just before ctrl+s can come after the save's check, and took its error away.
+            shown = bool(error) and not error.first().has_class("-empty")
+            if shown and self.raw_values()[name] != checked[name]:
+                self.set_error(name, "")
         self._show_live_hints()
 
     def _show_live_hints(self) -> None:
@@ -410,6 +425,7 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
     def validate(self) -> dict[str, Any] | None:
         """Parse every field; show each problem by its field. None when anything is wrong."""
         self._clear_errors()
+        self._checked = self.raw_values()  # what the errors shown are about (see _changed)
         parsed: dict[str, Any] = {}
         ok = True
         for spec in self.fields:
