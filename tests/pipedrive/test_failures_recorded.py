@@ -149,3 +149,25 @@ def test_a_failure_the_sync_did_not_foresee_is_kept_as_one_line(
 
     assert "last sync failed just now: unexpected error: KeyError: 'order_nr'" in said
     assert said.count("\n") == 1 and "Traceback" not in said
+
+
+class _Stopped(PipedriveClient):
+    """The rep's ctrl+c, as the sync meets it: in the middle of a request."""
+
+    def stages(self) -> list[RemoteStage]:
+        raise KeyboardInterrupt
+
+
+def test_a_sync_stopped_by_ctrl_c_says_so_in_the_status(
+    desk: Engine, home: Path, crm: tuple[Pipedrive, str]
+) -> None:
+    """A hostile test: a sync stopped by ctrl+c left the status as if nothing had failed."""
+    _api, url = crm
+    point_settings_at(home, url)
+    ok("deal", "add", "Fleet rollout")
+    client = _Stopped(url, TOKEN, sleep=Waits())
+    with pytest.raises(KeyboardInterrupt):
+        Sync(desk, client).run()
+    client.close()
+
+    assert "last sync failed just now: stopped (ctrl+c) before it finished" in ok("sync", "status")

@@ -308,6 +308,12 @@ class Sync:
             if not dry_run:
                 record_failure(self.engine, failure_line(exc))
             raise
+        except KeyboardInterrupt:
+            # Stopped by the rep (ctrl+c): what was written stays written, and the status
+            # says the sync did not finish (it said nothing: a hostile test).
+            if not dry_run:
+                record_failure(self.engine, "stopped (ctrl+c) before it finished")
+            raise
         with write_session(self.engine) as session:
             state.note_success(session, clock.now())
         return self.report
