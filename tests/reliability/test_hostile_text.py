@@ -33,8 +33,8 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from repdesk.core.text import one_name as stage_name
 from repdesk.core.text import printable
-from repdesk.services.stages import stage_name
 from repdesk.settings import Settings
 from repdesk.storage.paths import Home
 from repdesk.tui.app import RepdeskApp, create_app

@@ -8,7 +8,7 @@ from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk, UsageError
 from repdesk.cli.trash import delete_into_trash
-from repdesk.core import clock, formatting
+from repdesk.core import formatting
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.text import printable
 
@@ -27,51 +27,39 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
     with desk.write() as session:
         deal = deals.find_deal(session=session, ref=args.deal)
         deal_id = saved_id(deal)
-        waiting = followups.pending(session=session, deal_id=deal_id)
-        # The step the activity answers (one due by its day: services/activities.py), else,
-        # with --step-done, the one still to come (the app's call form asks the same).
-        done_too = None
-        if args.step_done:
-            when = at if at is not None else clock.now()
-            if activities.step_answered(session=session, deal_id=deal_id, at=when) is None:
-                if not waiting:
-                    raise UsageError(
-                        f"--step-done: #{deal_id} has no next step to mark done; nothing was logged"
-                    )
-                done_too = waiting[0]
-        activity, following = activities.log_activity(
+        if args.step_done and not followups.pending(session=session, deal_id=deal_id):
+            raise UsageError(
+                f"--step-done: #{deal_id} has no next step to mark done; nothing was logged"
+            )
+        logged = activities.log_touch(
             session=session,
             deal_id=deal_id,
             kind=args.kind,
             outcome=args.outcome or "",
             minutes=minutes,
             text=args.note or "",
-            # A step done by it takes the next step, as one answered does: its note and its
-            # repeat carry on (typed beside it, the next step had neither and the repeat
-            # made a second step: a hostile test).
-            next_when=None if done_too is not None else next_when,
+            next_when=next_when,
             next_note=args.next_note or "",
             at=at,
+            step_done=args.step_done,
         )
-        if done_too is not None:
-            _, following = followups.complete_follow_up(
-                session=session,
-                follow_up_id=saved_id(done_too),
-                outcome=args.outcome or args.kind,
-                next_when=next_when,
-                next_note=args.next_note or "",
-                kind=None,  # this activity is the touch that did it
-            )
-        answered = [s for s in waiting if s.done_at is not None]
-        to_come = [s for s in waiting if s.done_at is None]
-        line = f"Logged {activity.kind} on #{deal.id} {shell.cut_title(deal.title)}"
-        if answered:
-            line += f"; its step {formatting.step_words(answered[0])} done"
-        if following is not None:
-            line += f"; next step {formatting.step_words(following)}"
+        line = f"Logged {logged.activity.kind} on #{deal.id} {shell.cut_title(deal.title)}"
+        if logged.done is not None:
+            line += f"; its step {formatting.step_words(logged.done)} done"
+        if logged.following is not None:
+            line += f"; next step {formatting.step_words(logged.following)}"
+        to_come = [
+            step
+            for step in followups.pending(session=session, deal_id=deal_id)
+            if step is not logged.following
+        ]
         if to_come and args.kind != "note":
-            hint = "" if args.step_done else " (--step-done if this did it)"
-            line += f"; {formatting.step_words(to_come[0])} still to come{hint}"
+            # Said after the touch is saved: the way to mark it done now, not --step-done,
+            # which would log the touch twice (a review).
+            line += (
+                f"; {formatting.step_words(to_come[0])} still to come (`repdesk follow-up done "
+                f"{to_come[0].id}` if this did it)"
+            )
     shell.out(line)  # once committed
     return 0
 
@@ -128,8 +116,8 @@ def _log_arguments(log: argparse.ArgumentParser) -> None:
     log.add_argument(
         "--step-done",
         action="store_true",
-        help="the deal's next step, still to come, was done by this too (one due already is "
-        "done by it anyway)",
+        help="with no step due (one due is done by it anyway), the deal's next step still to "
+        "come was done by this too",
     )
 
 

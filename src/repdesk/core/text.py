@@ -23,6 +23,7 @@ move nothing outside the text itself. What is stored is never changed: only what
 from __future__ import annotations
 
 import re
+import unicodedata
 
 NEWLINE_MARK = "\u23ce"  # ⏎
 REPLACEMENT = "\ufffd"  # �
@@ -64,6 +65,18 @@ def _character_class(codes: list[int]) -> str:
 
 # What a JSON document written to a terminal must not hold raw (see `safe_json`).
 _UNSAFE_IN_JSON = re.compile(_character_class([0x7F, *_HIDDEN, 0x2028, 0x2029]))
+
+
+def one_name(text: str) -> str:
+    """A name as it is kept and matched (a stage's, a company's in an import): composed (NFC:
+    "Cafe" with a combining accent and "Café" are one name), its words one space apart."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two names are one, in any case: casefold, not SQLite's lower(), which leaves
+    É as it is (`deal move 1 café` did not find the stage CAFÉ: a review)."""
+    return one_name(a).casefold() == one_name(b).casefold()
 
 
 def printable(text: str, *, multiline: bool = False) -> str:

@@ -9,9 +9,10 @@ Headers are compared normalised (case-folded, spaces collapsed), so `Deal - Titl
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from repdesk.core.text import one_name
 
 DEALS = "deals"
 ACTIVITIES = "activities"
@@ -63,7 +64,7 @@ OWN_FORECAST_FIELDS = ("forecast", "own_probability", "competitor", "nps", "nps_
 def normalise(header: str) -> str:
     """A header or a stage word as it is matched: composed (NFC, as stage names are kept), its
     words one space apart, any case."""
-    return " ".join(unicodedata.normalize("NFC", header.replace("\ufeff", "")).split()).casefold()
+    return one_name(header.replace("\ufeff", "")).casefold()
 
 
 @dataclass(frozen=True)

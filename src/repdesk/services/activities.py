@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
@@ -10,7 +11,7 @@ from repdesk.core import clock
 from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.errors import InvalidInput
-from repdesk.services.deals import get_deal
+from repdesk.services.deals import get_deal, pending_steps
 from repdesk.services.followups import When, add_follow_up, check_not_past, complete_follow_up
 from repdesk.services.gone import not_found
 from repdesk.storage.models import Activity, Deal, FollowUp, saved_id
@@ -71,6 +72,63 @@ def log_activity(
         )
     session.flush()
     return activity, following
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """What logging a touch did: the activity, the step it did (the one due, or the one still
+    to come the rep said it did) and the next step scheduled."""
+
+    activity: Activity
+    done: FollowUp | None
+    following: FollowUp | None
+
+
+def log_touch(
+    *,
+    session: Session,
+    deal_id: int,
+    kind: str,
+    outcome: str = "",
+    minutes: int | None = None,
+    text: str = "",
+    at: datetime | None = None,
+    next_when: When | None = None,
+    next_note: str = "",
+    step_done: bool = False,
+    step_id: int | None = None,
+    now: datetime | None = None,
+) -> Logged:
+    """Log a call, email or meeting as the rep tells it (`repdesk log`, the app's call form).
+    It answers the step due by its day (log_activity); with none due, `step_done` says it did
+    the deal's next step still to come (`step_id`, or the earliest), which then hands its note
+    and repeat to the next step typed, as a step answered does (typed beside it, the repeat
+    made a second step and the new one had no note: a hostile test). One rule for both ways
+    in, read at one moment."""
+    moment = now or clock.now()
+    when = at if at is not None else moment
+    due = step_answered(session=session, deal_id=deal_id, at=when) if kind != "note" else None
+    chosen = None
+    if step_done and due is None:
+        waiting = pending_steps(session=session, deal_id=deal_id)
+        chosen = next((s for s in waiting if step_id is None or s.id == step_id), None)
+        if chosen is None:
+            raise InvalidInput(
+                "step", step_id or "", "a next step still to come on the deal (it has none)"
+            )
+    activity, following = log_activity(
+        session=session, deal_id=deal_id, kind=kind, outcome=outcome, minutes=minutes,
+        text=text, at=at, next_when=None if chosen is not None else next_when,
+        next_note=next_note, now=moment,
+    )  # fmt: skip
+    if chosen is not None:
+        _, following = complete_follow_up(
+            session=session, follow_up_id=saved_id(chosen), outcome=outcome or kind,
+            next_when=next_when, next_note=next_note,
+            kind=None,  # this activity is the touch that did it
+            now=moment,
+        )  # fmt: skip
+    return Logged(activity, due or chosen, following)
 
 
 def step_answered(*, session: Session, deal_id: int, at: datetime) -> FollowUp | None:

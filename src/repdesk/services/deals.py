@@ -17,6 +17,7 @@ from repdesk.core.currencies import CODE_FORM, is_code
 from repdesk.core.domain import SEGMENTS, STATUSES, row_id
 from repdesk.core.errors import AlreadyClosed, Ambiguous, InvalidInput, NotFound, RepdeskError
 from repdesk.core.money import MAX_CENTS, check_cents
+from repdesk.core.text import one_name, same_name
 from repdesk.services import history as kept  # beside history() below: the v5 histories
 from repdesk.services import people
 from repdesk.services.gone import not_found
@@ -54,13 +55,14 @@ def open_stages(*, session: Session) -> list[Stage]:
 
 
 def find_stage(*, session: Session, name: str) -> Stage:
-    """A stage by name (any case; composed as stage names are kept: stages.stage_name) or id."""
-    text = " ".join(unicodedata.normalize("NFC", name).split())
+    """A stage by name (any case, composed: core.text.same_name) or id. A pipeline holds a few
+    stages: compared here, not by SQL's lower()."""
+    text = one_name(name)
     stage = None
     if (number := row_id(text)) is not None:
         stage = session.get(Stage, number)
     if stage is None:
-        stage = session.exec(select(Stage).where(func.lower(Stage.name) == text.lower())).first()
+        stage = next((s for s in stages(session=session) if same_name(s.name, text)), None)
     if stage is None or stage.kind == "removed":  # kept only for the history naming it
         names = ", ".join(s.name for s in stages(session=session) if s.kind != "removed")
         raise InvalidInput("stage", name, f"one of {names}")
@@ -567,7 +569,7 @@ def win_deal(
     moment = now or clock.now()
     deal = _close(session, deal_id, "won", on, moment)
     if close_steps:
-        for step in _pending_steps(session, deal_id):
+        for step in pending_steps(session=session, deal_id=deal_id):
             if not step.recur_days:
                 step.done_at, step.outcome = moment, CLOSED_WITH_THE_WIN
                 session.add(step)
@@ -575,7 +577,9 @@ def win_deal(
     return deal
 
 
-def _pending_steps(session: Session, deal_id: int) -> list[FollowUp]:
+def pending_steps(*, session: Session, deal_id: int) -> list[FollowUp]:
+    """The deal's steps still to do, the earliest first (an all-day step before one at an
+    hour, on both engines: PostgreSQL sorts NULL last by default)."""
     return list(
         session.exec(
             select(FollowUp)
@@ -604,7 +608,7 @@ def steps_closed_by_win(*, session: Session, deal: Deal) -> list[FollowUp]:
 
 def steps_a_win_would_close(*, session: Session, deal_id: int) -> list[FollowUp]:
     """The one-off steps pending on an open deal: what winning it closes (the app asks)."""
-    return [step for step in _pending_steps(session, deal_id) if not step.recur_days]
+    return [step for step in pending_steps(session=session, deal_id=deal_id) if not step.recur_days]
 
 
 def lose_deal(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from repdesk.core import clock
 from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.errors import AlreadyClosed, InvalidInput
-from repdesk.services.deals import get_deal
+from repdesk.services.deals import get_deal, pending_steps
 from repdesk.services.gone import not_found
 from repdesk.storage.models import Activity, Deal, FollowUp
 
@@ -86,14 +86,8 @@ def add_follow_up(
 
 
 def pending(*, session: Session, deal_id: int) -> list[FollowUp]:
-    return list(
-        session.exec(
-            select(FollowUp)
-            .where(FollowUp.deal_id == deal_id, col(FollowUp.done_at).is_(None))
-            # An all-day step first, on both engines (PostgreSQL sorts NULL last by default).
-            .order_by(col(FollowUp.due_on), col(FollowUp.due_time).nullsfirst(), col(FollowUp.id))
-        )
-    )
+    """The deal's pending steps, earliest first (one rule: deals.pending_steps)."""
+    return pending_steps(session=session, deal_id=deal_id)
 
 
 def complete_follow_up(

@@ -9,7 +9,6 @@ reached" counts it), and its history keeps reading as it was; one nothing mentio
 from __future__ import annotations
 
 import enum
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -20,6 +19,7 @@ from sqlmodel import Session, col, select
 from repdesk.core import clock
 from repdesk.core.errors import InvalidInput
 from repdesk.core.reach import has_hidden
+from repdesk.core.text import one_name, same_name
 from repdesk.services import deals, history
 from repdesk.storage.models import Deal, Stage, StageChange, Trash, saved_id
 
@@ -87,24 +87,19 @@ def still_there(*, session: Session, stage_id: int, kind: str) -> bool:
 # Letters that draw nothing (Hangul fillers, the blank Braille pattern): a name of them, or
 # with one inside, cannot be told from another or typed back.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-# The joiners an emoji sequence or a Persian word needs: kept, as printable() keeps them.
-_JOINERS = frozenset("\u200c\u200d")
-
-
-def stage_name(name: str) -> str:
-    """A stage's name as it is kept and looked up: its words one space apart, composed (NFC:
-    "Cafe" with a combining accent and "Café" are one name, not two stages that look alike)."""
-    return " ".join(unicodedata.normalize("NFC", name).split())
+# What printable() keeps as ordinary text: the joiners an emoji sequence or a Persian word
+# needs, and the left-to-right and right-to-left marks of Arabic and Hebrew names.
+_KEPT = frozenset("\u200c\u200d\u200e\u200f")
 
 
 def name_problem(name: str) -> str | None:
     """What a stage name must be instead, or None when it can name a stage (taken or not)."""
-    text = stage_name(name)
+    text = one_name(name)
     if not text or len(text) > MAX_NAME:
         return f"a stage name of 1 to {MAX_NAME} characters"
     if text.isdigit():
         return "a name with a letter (a number is read as a stage id)"
-    hidden = [c for c in text if c not in _JOINERS and (has_hidden(c) or c in _BLANK_LETTERS)]
+    hidden = [c for c in text if c not in _KEPT and (has_hidden(c) or c in _BLANK_LETTERS)]
     if hidden:
         # Shown as ␛ or �, or not at all (a soft hyphen, a tag character), a control or
         # invisible character could not be typed back to name the stage (`deal move 1
@@ -114,12 +109,13 @@ def name_problem(name: str) -> str | None:
 
 
 def _name(session: Session, name: str, *, other_than: int | None = None) -> str:
-    text = stage_name(name)
+    text = one_name(name)
     if (problem := name_problem(text)) is not None:
         raise InvalidInput("name", name, problem)
-    taken = session.exec(
-        select(Stage).where(func.lower(Stage.name) == text.lower(), Stage.id != (other_than or 0))
-    ).first()
+    taken = next(
+        (s for s in session.exec(select(Stage)) if s.id != other_than and same_name(s.name, text)),
+        None,
+    )
     if taken is not None:
         raise InvalidInput("name", name, f"a name no other stage has ({taken.name} exists)")
     return text

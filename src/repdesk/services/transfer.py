@@ -23,7 +23,7 @@ from repdesk.core import clock, forecast
 from repdesk.core.domain import row_id
 from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.reach import check_address
-from repdesk.core.text import shown_value
+from repdesk.core.text import one_name, shown_value
 from repdesk.io.csv_import import (
     OWN_ID_PREFIX,
     ActivityRow,
@@ -126,7 +126,7 @@ class _Stages:
 
     def plan_new(self, name: str, probability: int) -> Stage:
         # A negative id marks a stage that exists only in this plan until it is written.
-        name = stage_service.stage_name(name)  # as the stages screen keeps a name
+        name = one_name(name)  # as the stages screen keeps a name
         stage = Stage(id=-(len(self.planned) + 1), name=name, position=0, probability=probability)
         self.planned.append(stage)
         self.by_name[normalise(name)] = stage

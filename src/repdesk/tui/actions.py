@@ -288,53 +288,36 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             required=True, options=[("keep it", "keep"), ("done by this call", "done")],
         ))  # fmt: skip
 
-    done_now: list[str] = []  # the step this call did, as saved
-
     async def submit(values: dict[str, Any]) -> Any:
         if values["next_note"] and not values["next"]:
             raise InvalidInput("next", "", "a date for the next step (the note needs one)")
 
         def write(session: Session) -> Any:
-            # Which step the call answers is read as it is saved: one the shell did meanwhile
-            # was named done by this call too (a hostile test).
-            at = values["at"] or clock.now()
-            answers = activities.step_answered(session=session, deal_id=deal_id, at=at)
-            done_now[:] = [formatting.step_words(answers)] if answers is not None else []
-            done_too = None
-            if step is not None and values.get("pending") == "done" and answers is None:
+            # Which step the call does is read as it is saved (services/activities.py): one
+            # the shell did while the form was open was claimed by this call too (a hostile
+            # test).
+            done_too = step is not None and values.get("pending") == "done"
+            if done_too and step is not None:
                 now_there = session.get(FollowUp, saved_id(step))
-                if now_there is not None and now_there.done_at is None:  # else done meanwhile
-                    done_too = now_there
-            activity, following = activities.log_activity(
+                done_too = now_there is not None and now_there.done_at is None
+            return activities.log_touch(
                 session=session,
                 deal_id=deal_id,
                 kind="call",
                 outcome=values["outcome"],
                 minutes=values["minutes"],
                 text=values["notes"] or "",
-                # The step done by this call takes the next step, as one answered does: its
-                # note and repeat carry on (typed beside it, the repeat made a second step and
-                # the new one had no note: a hostile test).
-                next_when=None if done_too is not None else values["next"],
+                next_when=values["next"],
                 next_note=values["next_note"] or "",
                 at=values["at"],
+                step_done=done_too,
+                step_id=saved_id(step) if step is not None else None,
             )
-            if done_too is not None:
-                # The call is logged above: the step is done by it, not logged twice.
-                _, following = followups.complete_follow_up(
-                    session=session,
-                    follow_up_id=saved_id(done_too),
-                    outcome=values["outcome"],
-                    next_when=values["next"],
-                    next_note=values["next_note"] or "",
-                    kind=None,
-                )
-                done_now[:] = [formatting.step_words(done_too)]
-            return activity, following
 
-        (activity, _), changes = await desk.write_recorded(write)
-        result = f"its step {done_now[0]} done" if done_now else ""
-        return activity, undo_of(f"call on {title}", deal_id, changes, result=result)
+        logged, changes = await desk.write_recorded(write)
+        done = logged.done
+        result = f"its step {formatting.step_words(done)} done" if done is not None else ""
+        return logged.activity, undo_of(f"call on {title}", deal_id, changes, result=result)
 
     return FormScreen(f"Log a call: {title}", fields, submit)
 
