@@ -216,9 +216,17 @@ async def test_esc_on_a_typed_form_asks_before_throwing_it_away(
 
         await pilot.press("escape")
         await until(pilot, lambda: question_on_top(app) != "")
+        await pilot.press("enter")  # a habitual enter keeps the form: only y throws away
+        await until(pilot, lambda: app.screen is form)
+        assert form.raw_values() == typed
+
+        await pilot.press("escape")
+        await until(pilot, lambda: question_on_top(app) != "")
+        undos = len(app.board.undo_stack)
         await pilot.press("u")  # no answer: the question stays, the move is not undone
         await pilot.pause()
-        assert question_on_top(app) and db(home, stage, first) == [("Contacted",)]
+        assert question_on_top(app) and len(app.board.undo_stack) == undos
+        assert db(home, stage, first) == [("Contacted",)]
         await pilot.press("y")
         await on_board(pilot)
         assert db(home, "SELECT count(*) FROM activity") == calls

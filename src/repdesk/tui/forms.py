@@ -508,7 +508,7 @@ class FormScreen(DismissedOnce, ModalScreen[Any]):
         # Something typed: asked once, as the desk asks before a write (a long note was lost
         # to one esc: a new-user trial). No, or esc again, goes back to the form as it was.
         self.app.push_screen(
-            ConfirmScreen(
+            DiscardScreen(
                 f"Throw away what you typed in {self.form_title}?\n"
                 "No goes back to the form, with everything in it."
             ),
@@ -550,10 +550,12 @@ class ConfirmScreen(DismissedOnce, ModalScreen[Any]):
         self.on_yes = on_yes
         self.saving = False
 
+    KEYS_LINE = "y / enter: yes · n / esc: no"
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(printable(self.question, multiline=True)))
-            yield Static("y / enter: yes · n / esc: no", id="confirm-keys")
+            yield Static(self.KEYS_LINE, id="confirm-keys")
 
     async def action_answer(self, answer: bool) -> None:
         """Yes runs `on_yes` (the write) and dismisses with its result; no dismisses None."""
@@ -579,3 +581,17 @@ class ConfirmScreen(DismissedOnce, ModalScreen[Any]):
             self.saving = False
         if can_show(self):
             self.dismiss(result)
+
+
+class DiscardScreen(ConfirmScreen):
+    """Whether to throw away what was typed in a form: only `y` does; enter, like `n` and esc,
+    goes back to the form (esc then a habitual enter lost the note the question was there to
+    keep: a review)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Throw it away", id="discard.yes"),
+        Binding("n,escape,enter", "answer(False)", "Back to the form", id="discard.no"),
+        Binding("q", "app.quit", "Quit", id="discard.quit", show=False),
+    ]
+    KEYS_LINE = "y: throw it away · n / esc / enter: back to the form"
+
