@@ -74,7 +74,7 @@ def steps_with_the_win(steps: Sequence[Any]) -> str:
 def outcome(k: Standing, currency: str) -> str:
     """How a period that is over ended: "missed by €10,000", "made, €2,000 over", "made"."""
     delta = k.won_value - (k.quota or 0)
-    whole = round(abs(delta), -2)
+    whole = whole_units(abs(delta))  # half up, as every figure (round() is half to even)
     amount = format_money(whole or abs(delta), currency)
     if delta < 0:
         return f"missed by {amount}"

@@ -125,7 +125,7 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
         coverage = ("—", "quota made", "Nothing is left to win, so nothing to cover.")
     if k.velocity_per_day is not None:
         velocity = (
-            f"{money(round(k.velocity_per_day, -2))}/day",
+            f"{money(round(k.velocity_per_day))}/day",
             "money flow",
             "Open deals x average deal size x win rate / average cycle, per day.",
         )
