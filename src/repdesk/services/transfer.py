@@ -1032,25 +1032,32 @@ def _accounts_on_the_desk(
     but an account file in this import names the account, and the desk's deals of that
     company are its deals (Task.csv with Account.csv after Opportunity.csv left every task of
     an account out: a hostile test)."""
-    wanted: dict[str, list[str]] = {}
+    wanted: dict[str, list[str]] = {}  # a company's folded name -> the account ids naming it
     for activity in plan.activities:
         for link in activity.links:
-            # As the import writes a company: its words, one space apart.
-            name = " ".join(plan.accounts.get(link, "").split())
+            name = one_name(plan.accounts.get(link, "")).casefold()
             if link not in links and name:
                 wanted.setdefault(name, []).append(link)
-    names = list(wanted)
+    if not wanted:
+        return
     table = table_of(Deal)
-    for start in range(0, len(names), CHUNK):
+    # The desk's companies as written, matched in any case (SQLite's lower() leaves É as it
+    # is: "ACME GmbH" on the desk never took the account "Acme GmbH"'s tasks: a review).
+    written = [
+        company
+        for (company,) in session.execute(select(table.c.company).distinct())
+        if company and one_name(company).casefold() in wanted
+    ]
+    for start in range(0, len(written), CHUNK):
         query = select(
             table.c.id, table.c.company, table.c.closed_on, table.c.expected_close,
             table.c.status,
-        ).where(table.c.company.in_(names[start : start + CHUNK]))  # fmt: skip
+        ).where(table.c.company.in_(written[start : start + CHUNK]))  # fmt: skip
         for deal_id, company, closed_on, expected, status in session.execute(query):
             row = DealRow(where="", source_id=f"repdesk:{deal_id}", title="")
             values = {"id": deal_id, "closed_on": closed_on, "expected_close": expected,
                       "status": status}  # fmt: skip
-            for link in set(wanted.get(company, [])):
+            for link in set(wanted.get(one_name(company).casefold(), [])):
                 links.setdefault(link, []).append(_Target(row, values, 0, 0))
 
 
@@ -1173,16 +1180,26 @@ def _count_done(
         rows.append((key, dict(zip(names, values, strict=True))))
     if not write:
         return
-    made = []
-    for key, row in rows:
-        (activity_id,) = session.execute(insert(table).returning(table.c.id), row).one()
-        made.append(activity_id)
-        learnt.append((key, activity_id, row["deal_id"]))
-    captured = table_of(Captured)
-    for key, activity_id, deal_id in learnt:
-        session.execute(insert(captured), {"source_key": key, "kind": "activity",
-                                           "item_id": activity_id, "deal_id": deal_id,
-                                           "captured_at": now})  # fmt: skip
+    made: list[int] = []
+    if rows:
+        # In one statement each, as before the ledger (one by one, a large Task.csv slowed).
+        made = list(
+            session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                [row for _, row in rows],
+            ).scalars()
+        )
+        learnt += [
+            (key, activity_id, row["deal_id"])
+            for (key, row), activity_id in zip(rows, made, strict=True)
+        ]
+    if learnt:
+        session.execute(
+            insert(table_of(Captured)),
+            [{"source_key": key, "kind": "activity", "item_id": activity_id,
+              "deal_id": deal_id, "captured_at": now}
+             for key, activity_id, deal_id in learnt],
+        )  # fmt: skip
     # Core statements go around the session's flush: tell the sync outbox directly.
     outbox.enqueue(session, "activity", made)
 

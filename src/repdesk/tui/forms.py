@@ -594,4 +594,3 @@ class DiscardScreen(ConfirmScreen):
         Binding("q", "app.quit", "Quit", id="discard.quit", show=False),
     ]
     KEYS_LINE = "y: throw it away · n / esc / enter: back to the form"
-
