@@ -409,6 +409,40 @@ async def test_the_stages_screen_follows_its_stage_and_says_when_the_shell_remov
         assert order() == [name for name in before if name != "Demo"]
 
 
+STAGE_OF_2 = "SELECT s.name FROM deal d JOIN stage s ON s.id = d.stage_id WHERE d.id = 2"
+
+
+async def test_an_undo_another_programs_change_depends_on_is_refused_in_words(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: a stage added in the app, a deal moved into it and out again from
+    the shell (its history names the stage), and `u` said "the desk refused a change ... this
+    is a bug", at every `u` after, the older undos out of reach."""
+    from repdesk.tui.screens.stages import StagesScreen
+
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await board(pilot)
+        await on_card(pilot, screen, "Negotiation")
+        await pilot.press("H")  # an older write to undo: back to Proposal
+        await until(pilot, lambda: db(home, STAGE_OF_2) == [("Proposal",)])
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(app.screen, StagesScreen) and app.screen.loaded)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press(*"Pilot", "tab", *"30", "ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT count(*) FROM stage WHERE name = 'Pilot'")
+                    == [(1,)])  # fmt: skip
+        ok("--home", home, "deal", "move", "1", "Pilot")
+        ok("--home", home, "deal", "move", "1", "Proposal")
+        await pilot.press("u")
+        await until(pilot, lambda: said(app, "Cannot undo the new stage Pilot"))
+        assert said(app, "another program's change refers to it since. Nothing was changed.")
+        assert not said(app, "this is a bug")
+        assert db(home, "SELECT count(*) FROM stage WHERE name = 'Pilot'") == [(1,)]
+        await pilot.press("u")  # the older undo is still there
+        await until(pilot, lambda: db(home, STAGE_OF_2) == [("Negotiation",)])
+
+
 async def test_reopen_and_a_new_quota_are_undone_too(app: RepdeskApp, home: Path) -> None:
     from repdesk.tui.screens.kpi import KpiScreen
 

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.base import NO_VALUE
 from sqlmodel import Session, SQLModel
 
@@ -124,7 +125,15 @@ class Changeset:
         for change in reversed(ordered):  # children first
             if change.before is None:
                 session.delete(session.get(change.model, change.id))
-                session.flush()
+                try:
+                    session.flush()
+                except IntegrityError:
+                    # Another program made a row that refers to it since (a deal moved into
+                    # a stage the app added, a stage change now names it): kept, and the undo
+                    # refused in words, not "a bug" at every `u` after (a new user's trial).
+                    raise UndoRefused(
+                        f"{change.describe()}: another program's change refers to it since"
+                    ) from None
 
 
 def _key(row: SQLModel) -> tuple[type[SQLModel], int]:
