@@ -249,6 +249,10 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
     return FormScreen(title, fields, submit)
 
 
+# An outcome field's placeholder: tab both completes and goes on (see lose()'s hint).
+OUTCOME_HINT = "a digit picks; or type: → or tab completes (tab goes on)"
+
+
 def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
     """The most frequent action: outcome + next step in a handful of keys. A deal with a next
     step pending asks what becomes of it: kept, or done by this call (a next step typed here
@@ -269,7 +273,7 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             "Outcome",
             suggestions=CALL_OUTCOMES,
             picks=CALL_OUTCOMES,
-            placeholder="a digit picks; or type: tab or → completes",
+            placeholder=OUTCOME_HINT,
             required=True,
         ),
         FieldSpec("next", "Next step", parse=_when, placeholder=when_hint(), aliases=("next",)),
@@ -521,7 +525,9 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
             "Why was it lost?",
             suggestions=reasons,
             required=True,
-            hint=hint + " (tab or → completes; delete keeps just what you typed)",
+            # "tab completes" read as "tab, then tab again to move on", and the second tab
+            # came round to this field, whose next letters replaced it (a new user's trial).
+            hint=hint + " (→ completes; tab completes and goes on; delete keeps what you typed)",
         ),
         FieldSpec("on", "Lost on", "", parse=_closed_on, placeholder="today; or e.g. tue",
                   aliases=("date",)),
@@ -533,7 +539,7 @@ def lose(desk: DeskGateway, *, deal_id: int) -> FormScreen | str:
                 session=s, deal_id=deal_id, reason=values["reason"], on=values["on"]
             )
         )
-        return undo_of(f"lost {deal.title}", deal_id, changes, stage_id=previous)
+        return undo_of(f"loss of {deal.title}", deal_id, changes, stage_id=previous)
 
     return FormScreen(f"Lost: {deal.title}", fields, submit)
 
@@ -570,7 +576,7 @@ def done_form(desk: DeskGateway, *, follow_up_id: int, title: str, note: str = "
         hint = f"repeats {repeats}: due one period after this one; clear it for none"
     fields = [
         FieldSpec("outcome", "Outcome", suggestions=CALL_OUTCOMES, picks=CALL_OUTCOMES,
-                  required=True, placeholder="a digit picks; or type: tab or → completes"),
+                  required=True, placeholder=OUTCOME_HINT),
         FieldSpec("next", "Next step", suggested, parse=_when, placeholder=when_hint(), hint=hint),
         FieldSpec("next_note", "Next step note", note),
         FieldSpec("kind", "Logged on the deal as", "call", kind="select", required=True,
