@@ -491,7 +491,7 @@ def test_a_won_deal_s_sales_steps_are_done_with_the_win_and_come_back_on_reopen(
     )
     today = ok("today", "--all")
     assert "Call procurement" not in today and "Check-in" in today
-    ok("deal", "reopen", "Acme")
+    assert "its step done with the win pending again" in ok("deal", "reopen", "Acme")
     assert "Call procurement" in ok("today", "--all")
     assert "done with the win" not in ok("deal", "won", "Acme", "--keep-steps")
     assert "Call procurement" in ok("today", "--all")

@@ -318,9 +318,17 @@ def cmd_deal_reopen(desk: Desk, args: argparse.Namespace) -> int:
             raise AlreadyClosed(f"deal #{deal.id} is open already: nothing to reopen")
         if args.stage and deals.find_stage(session=session, name=args.stage).kind != "open":
             raise UsageError(f"--stage {args.stage}: a deal is reopened into an open stage")
+        back.extend(deals.steps_closed_by_win(session=session, deal=deal))
         return deals.reopen_deal(session=session, deal_id=deal_id, stage=args.stage)
 
-    return shell.change_deal(desk, args.deal, reopen, lambda deal, line: f"Reopened {line}")
+    def said(deal: Deal, line: str) -> str:
+        # The steps its win did are pending again: said, as the win said it did them.
+        steps = "its step" if len(back) == 1 else f"its {len(back)} steps"
+        again = f"; {steps} done with the win pending again" if back else ""
+        return f"Reopened {line}{again}"
+
+    back: list[Any] = []
+    return shell.change_deal(desk, args.deal, reopen, said)
 
 
 def cmd_deal_delete(desk: Desk, args: argparse.Namespace) -> int:
