@@ -154,7 +154,9 @@ async def test_5_opens_the_weekly_review_and_its_commitments_are_marked_there(
         options = screen.query_one("#review-commitments", OptionList)
         assert options.option_count == 1
         assert "Signed [b]order[/b] back" in str(options.get_option_at_index(0).prompt)
-        assert "1 to mark" in text_of(screen, "#review-commitments-title")
+        assert "1 the week before; 1 of those to mark" in text_of(
+            screen, "#review-commitments-title"
+        )
         await pilot.press("plus")
         await until(pilot, lambda: db(home, "SELECT outcome FROM commitment") == [("kept",)])
         await until(pilot, lambda: "✓ kept" in str(options.get_option_at_index(0).prompt))
@@ -171,6 +173,19 @@ async def test_5_opens_the_weekly_review_and_its_commitments_are_marked_there(
         assert app.focused is commit.query_one("#field-deal")
         commit.query_one("#field-deal").value = "Route planning"  # type: ignore[attr-defined]
         await saved(pilot)
+        await until(pilot, lambda: options.option_count == 2)
+        # A second one: the cursor goes to it (it stayed on the row it was on, the first, and
+        # `+` marked another: a new user's trial).
+        assert options.highlighted == 0
+        await pilot.press("C")
+        commit = await form(pilot)
+        commit.query_one("#field-deal").value = "Warehouse pilot"  # type: ignore[attr-defined]
+        commit.query_one("#field-text").value = "Pilot signed"  # type: ignore[attr-defined]
+        await saved(pilot)
+        await until(pilot, lambda: options.option_count == 3)
+        await until(pilot, lambda: options.highlighted == 1)
+        assert "Pilot signed" in str(options.get_option_at_index(1).prompt)
+        await pilot.press("D")  # taken back: the rest of the test has the two
         await until(pilot, lambda: options.option_count == 2)
         assert db(home, "SELECT week, text FROM commitment ORDER BY id") == [
             ("2026-W46", "Signed [b]order[/b] back"),

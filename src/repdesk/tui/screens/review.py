@@ -241,6 +241,7 @@ class ReviewScreen(DeskScreen):
         self.week: Week | None = None
         self.page: ReviewPage | None = None
         self.shown: list[CommitmentLine] = []  # the options' commitments, in their order
+        self._made: int | None = None  # the commitment C just made: the cursor goes to it
 
     def this_week(self) -> Week:
         return week_containing(clock.today(), self.desk.settings.week_start_index)
@@ -294,10 +295,17 @@ class ReviewScreen(DeskScreen):
             options.add_option(Option(commitment_prompt(commitment, False)))
         if self.shown:
             options.highlighted = min(highlighted or 0, len(self.shown) - 1)
+            made = [i for i, c in enumerate(self.shown) if c.id == self._made]
+            if made:
+                # The one just made (C): the cursor stayed on the first row, and the next
+                # `+` marked another commitment (a new user's trial).
+                options.highlighted = made[0]
+        self._made = None
         to_mark = sum(1 for c in page.last_week if c.judged == "open")
         title = Text(f"Commitments ({len(page.commitments)} this week, ")
         title.append(f"{len(page.last_week)} the week before")
-        title.append(f"; {to_mark} to mark" if to_mark else "", style="yellow")
+        # Whose: "1 to mark" beside three open read as this week's (a new user's trial).
+        title.append(f"; {to_mark} of those to mark" if to_mark else "", style="yellow")
         title.append(")" + ("" if self.shown else ": C makes one"))
         self.query_one("#review-commitments-title", Static).update(title)
         currency = str(self.desk.settings.currency)
@@ -331,6 +339,7 @@ class ReviewScreen(DeskScreen):
         def made(result: Any) -> None:
             if result is not None:
                 self.app.remember_undo(result[1])
+                self._made = getattr(result[0], "id", None)
                 self.reload()
 
         self.app.push_screen(actions.commitment_form(self.desk, week=week), made)
