@@ -325,5 +325,7 @@ def test_a_thing_deleted_before_its_deal_says_to_restore_the_deal_first(desk: Pa
     ok("deal", "delete", "1")
     assert refused("follow-up", "snooze", "1", "fri") == (
         "repdesk: follow-up 1 is in the trash since 2026-11-20 (its deal #1 is in the trash "
-        "too: restore the deal first)\n"
+        "too: restore the deal first (`repdesk trash restore 2`))\n"
     )
+    ok("trash", "empty")  # the deal gone for good: the follow-up cannot come back either
+    assert "no follow-up has id 1" in refused("follow-up", "snooze", "1", "fri")

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
     from repdesk.services.people import Person
 
+# A name, title or address in a line the shell prints: a line's worth (see person_line).
+NAME_CHARS = 60
+
 
 def won_text(won: dict[str, int]) -> str:
     """`€12,000.00 + $5,000.00`, or `-` for nothing won."""
@@ -57,9 +60,6 @@ def person_line(found: Person) -> str:
         parts.append(cut(found.company, shell.COMPANY_CHARS))
     reach = ", ".join(cut(x, NAME_CHARS) for x in (*found.emails[:1], *found.phones[:1]))
     return " · ".join(parts) + (f" · {reach}" if reach else "")
-
-
-NAME_CHARS = 60
 
 
 def _role(text: str | None) -> str:
@@ -105,7 +105,7 @@ def cmd_contact_add(desk: Desk, args: argparse.Namespace) -> int:
                 contact_id=saved_id(contact),
                 role=role,
             )
-            line += f", {role} on #{deal.id} {cut(deal.title, shell.TITLE_CHARS)}"
+            line += f", {role} on #{deal.id} {shell.cut_title(deal.title)}"
         # Allowed (two people may share a name), but said: a second "Ana Ruiz" at Acme made
         # `--contact "Ana Ruiz"` ambiguous without a word when it was added (a hostile test).
         same = [c for c in namesakes if c.company_id == contact.company_id]
@@ -238,7 +238,7 @@ def cmd_contact_link(desk: Desk, args: argparse.Namespace) -> int:
             role=role,
             main=args.main,
         )
-        on = f"#{deal.id} {cut(deal.title, shell.TITLE_CHARS)}"
+        on = f"#{deal.id} {shell.cut_title(deal.title)}"
         line = f"{cut(contact.name, NAME_CHARS)}: {role} on {on}"
         if args.main:
             line += " (its main contact)"
@@ -253,7 +253,7 @@ def cmd_contact_unlink(desk: Desk, args: argparse.Namespace) -> int:
         contact = people.find_contact(session=session, ref=args.contact)
         deal = deals.find_deal(session=session, ref=args.deal)
         people.unlink_contact(session=session, deal_id=saved_id(deal), contact_id=saved_id(contact))
-        off = f"#{deal.id} {cut(deal.title, shell.TITLE_CHARS)}"
+        off = f"#{deal.id} {shell.cut_title(deal.title)}"
         line = f"{cut(contact.name, NAME_CHARS)} is off {off}"
     shell.out(line)
     return 0

@@ -121,7 +121,8 @@ def parse_when(text: str, *, today: date) -> tuple[date, time | None]:
 
 def parse_past_when(text: str, *, today: date) -> tuple[date, time | None]:
     """A moment that has happened (when a call was made): as `parse_when`, except that a
-    weekday (`mon 10:00`, `last mon`) is the latest one on or before today, not the next."""
+    weekday (`mon 10:00`) is the latest one on or before today, not the next, and `last mon`
+    the latest before today (a week ago on a Monday)."""
     return _parse_past(text, today, _WHEN_FORMS)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from repdesk.core.dates import DAY_RANGE, FIRST_DAY, LAST_DAY, DateInputError, parse_date
 
@@ -55,6 +55,13 @@ def span_text(start: date, end: date, joiner: str = " to ") -> str:
     2025 to Sun 04 Jan 2026`), else its first day reads as in the last day's year."""
     first = f"{start:%a %d %b}" + (f" {start:%Y}" if start.year != end.year else "")
     return f"{first}{joiner}{end:%a %d %b %Y}"
+
+
+def same_moment_last_week(now: datetime) -> datetime:
+    """Where "last week so far" ends, that instant included: a running week's activity is
+    measured against the week before up to this moment of it, by the KPI pane and the weekly
+    review alike (reports/kpi_pane.py, reports/review.py: they once disagreed)."""
+    return now - timedelta(days=7, microseconds=-1)
 
 
 def week_containing(day: date, week_start: int = 0) -> Week:

@@ -16,6 +16,7 @@ from repdesk.core.dates import Period
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.kpi import Kpis
 from repdesk.core.money import Conversion
+from repdesk.core.weeks import same_moment_last_week
 from repdesk.reports import figures, queries
 from repdesk.reports.figures import ClosedFigures
 
@@ -164,7 +165,7 @@ def _activity_weeks(conn: Any, as_of: date, week_start: int) -> list[ActivityWee
     last_end = instant(last_week + days_so_far)
     if as_of == clock.today():
         # Up to this instant of the week before, that instant included (reports/review.py).
-        last_end = min(last_end, clock.now() - timedelta(days=7, microseconds=-1))
+        last_end = min(last_end, same_moment_last_week(clock.now()))
 
     counts = {
         kind: (int(this), int(last))

@@ -16,7 +16,7 @@ from repdesk.core import forecast
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.money import Conversion
 from repdesk.core.review import ActivityCount, Line, Review, net_changes
-from repdesk.core.weeks import Week
+from repdesk.core.weeks import Week, same_moment_last_week
 from repdesk.reports import figures, queries
 
 
@@ -164,7 +164,7 @@ def _activity(conn: Any, week: Week, now: datetime | None) -> tuple[ActivityCoun
             this_end=_midnight(week.end + timedelta(days=1)),
             last_start=_midnight(before.start),
             # Up to this instant of the week before, that instant included.
-            last_end=(now - timedelta(days=7, microseconds=-1)) if now else _midnight(week.start),
+            last_end=same_moment_last_week(now) if now else _midnight(week.start),
         )
     }
     return tuple(ActivityCount(kind, *counts.get(kind, (0, 0))) for kind in ACTIVITY_KINDS)

@@ -20,7 +20,9 @@ RETENTION = timedelta(days=KEEP_DAYS)
 
 # A held deal's payload names the deal it was merged into under this key (trash.py writes it).
 MERGED = "_merged"
-_WORDS = {
+# What each kind is called in a sentence (the trash's kinds, and a commitment held with its
+# deal).
+WORDS = {
     "deal": "deal",
     "activity": "activity",
     "follow_up": "follow-up",
@@ -45,7 +47,7 @@ def where_gone(
         .order_by(col(Trash.deleted_at).desc(), col(Trash.id).desc())
         .limit(_LOOKED_AT)
     )
-    word = _WORDS.get(table, table)
+    word = WORDS.get(table, table)
     named = f"deal #{item_id}" if table == "deal" else f"{word} {item_id}"
     for entry in entries:
         held = json.loads(entry.payload)
@@ -64,8 +66,19 @@ def where_gone(
             restore = f"`repdesk trash restore {entry.id}` puts it back"
             if table != "deal" and session.get(Deal, entry.deal_id) is None:
                 # Its deal deleted after it: the restore waits for the deal (a hostile test:
-                # the line named a restore that was then refused).
-                restore = f"its deal #{entry.deal_id} is in the trash too: restore the deal first"
+                # the line named a restore that was then refused). A deal gone for good (the
+                # trash emptied, 30 days gone) cannot come back, nor can it.
+                held = session.exec(
+                    select(Trash.id)
+                    .where(Trash.kind == "deal", Trash.item_id == entry.deal_id)
+                    .order_by(col(Trash.id).desc())
+                ).first()
+                restore = (
+                    f"its deal #{entry.deal_id} is in the trash too: restore the deal first "
+                    f"(`repdesk trash restore {held}`)"
+                    if held is not None
+                    else f"its deal #{entry.deal_id} is gone for good, and it cannot come back"
+                )
             return f"{named} is in the trash since {day} ({restore})"
         return (
             f"{named} went to the trash with deal #{entry.deal_id} on {day} "

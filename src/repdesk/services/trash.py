@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel, col, select
 from repdesk.core import clock
 from repdesk.core.errors import InvalidInput, NotFound, RepdeskError
 from repdesk.services.deals import get_deal
-from repdesk.services.gone import MERGED, RETENTION, not_found
+from repdesk.services.gone import MERGED, RETENTION, WORDS, not_found
 from repdesk.storage.models import (
     Activity,
     CloseDateChange,
@@ -51,7 +51,6 @@ MODELS: dict[str, type[SQLModel]] = {
     "follow_up": FollowUp,
     "objection": Objection,
 }
-WORDS = {"deal": "deal", "activity": "activity", "follow_up": "follow-up", "objection": "objection"}
 # A deal's rows, parents first: the order they are put back in. Its contacts stay contacts
 # (they may be on other deals); its links to them go and come back with it.
 _ON_A_DEAL = (
@@ -210,7 +209,7 @@ def _put_in_trash(
     # must never attach an activity to that other deal.
     held: dict[str, Any] = {_OWNER: _owner(deal)}
     if merged is not None:
-        held[_MERGED] = merged
+        held[MERGED] = merged
     if by_crm:
         held[_BY_CRM] = True
     for row in rows:
@@ -238,7 +237,6 @@ _OWNER = "_deal"
 # A deal merged into another: that deal ({"into": id, "created_at": ...}) and the ids of the
 # rows the merge moved there, by table ({"rows": {"activity": [3, 4]}}), which its restore
 # takes back.
-_MERGED = MERGED
 # Deleted by the CRM sync (deleted there), not by the rep: a deal merged into it is not
 # deleted in the CRM for it (src/repdesk/sync/engine.py).
 _BY_CRM = "_by_crm"
@@ -317,7 +315,7 @@ def _merge_end(session: Session, merged: dict[str, Any], moved: dict[str, list[i
                 break
         except (ValueError, AttributeError):
             break
-        following = held.get(_MERGED)
+        following = held.get(MERGED)
         if not isinstance(following, dict):
             ended = "crm" if held.get(_BY_CRM) else "deleted"
             return MergedAway(into=None, rows=moved, ended=ended)
@@ -350,7 +348,7 @@ def delete_item(
 ) -> TrashItem:
     """Move a deal (with everything on it), an activity, a follow-up or an objection to the
     trash. Returns what the trash now holds for it (its id restores it). `merged`: the deal
-    was merged into another (see _MERGED)."""
+    was merged into another (see MERGED)."""
     if kind not in MODELS:
         raise InvalidInput("kind", kind, "deal, activity, follow-up or objection")
     moment = now or clock.now()
@@ -548,7 +546,7 @@ def _held(
     entry: Trash,
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any] | None, dict[str, Any] | None]:
     """The rows a trash entry keeps, by table, the deal they were on (`_owner`; None when the
-    entry holds none) and what a merge moved (`_MERGED`, or None); or RepdeskError (the entry
+    entry holds none) and what a merge moved (`MERGED`, or None); or RepdeskError (the entry
     stays): a desk imported from an edited JSON file may hold anything there, and a restore
     must never say it put back what it could not."""
     unreadable = RepdeskError(
@@ -564,7 +562,7 @@ def _held(
     if not isinstance(held, dict):
         raise unreadable
     owner = held.pop(_OWNER, None)
-    merged = held.pop(_MERGED, None)
+    merged = held.pop(MERGED, None)
     held.pop(_BY_CRM, None)
     if not (merged is None or isinstance(merged, dict)):
         raise unreadable

@@ -56,7 +56,8 @@ def _happened(text: str) -> Any:
 
 
 def _closed_on(text: str) -> date | None:
-    """The day a deal closed: empty is today; a weekday is the last one (`tue`)."""
+    """A day that has come (a close, a first contact): a weekday is the last one (`tue`);
+    empty is None, which the caller reads (a close: today; an edit's first contact: kept)."""
     if not text.strip():
         return None
     try:
@@ -169,7 +170,11 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
             "First contact",
             deal.first_contact.isoformat() if deal else "",
             parse=_closed_on,
-            placeholder="today; or e.g. 2026-11-02 or tue (the last one)",
+            placeholder=(
+                "e.g. 2026-11-02 or tue (the last one)"
+                if deal
+                else "today; or e.g. 2026-11-02 or tue (the last one)"
+            ),
             aliases=("first contact",),
         ),
         FieldSpec("email", "Email", email, parse=_reach(reach.check_address, email)),

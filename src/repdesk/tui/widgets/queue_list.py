@@ -92,11 +92,7 @@ class QueueList(ScrollView, can_focus=True, inherit_bindings=False):
     @property
     def section(self) -> str | None:
         """The section of the row under the cursor ("overdue", ..., "going_cold")."""
-        heading = next(
-            (line for line in reversed(self.lines[: self.cursor + 1]) if isinstance(line, Heading)),
-            None,
-        )
-        return heading.section if heading is not None else None
+        return self.sections[self.cursor] if self.sections else None
 
     def hold_place(self) -> None:
         """The rep acted on the row under the cursor (done, snooze, reschedule...): after the
