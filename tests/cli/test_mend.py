@@ -329,3 +329,25 @@ def test_a_thing_deleted_before_its_deal_says_to_restore_the_deal_first(desk: Pa
     )
     ok("trash", "empty")  # the deal gone for good: the follow-up cannot come back either
     assert "no follow-up has id 1" in refused("follow-up", "snooze", "1", "fri")
+
+
+def test_follow_ups_due_before_a_day_go_to_the_trash_in_one_command(desk: Path) -> None:
+    """A new user's trial: a CRM's to-dos of 2023 came in as 35 overdue steps, and went to the
+    trash one `D` at a time."""
+    ok("follow-up", "add", "2", "today", "--note", "old to-do")
+    ok("follow-up", "add", "2", "2026-12-01", "--note", "still wanted")
+    dry = ok("follow-up", "delete", "--due-before", "2026-11-24", "--dry-run")
+    assert dry == (
+        "Would delete 2 follow-ups due before 2026-11-24 (the first due 2026-11-20); nothing "
+        "was changed\n"
+    )
+    out = ok("follow-up", "delete", "--due-before", "2026-11-24")
+    assert out.startswith("Deleted 2 follow-ups due before 2026-11-24 (the first due 2026-11-20)")
+    today = ok("today", "--all")
+    assert "old to-do" not in today and "offer" not in today
+    assert "still wanted" in ok("deal", "show", "2")
+    assert len(json.loads(ok("trash", "--json"))) == 2  # each restorable on its own
+    assert "give an ID, or --due-before DATE" in refused("follow-up", "delete")
+    assert "give an ID, or --due-before DATE" in refused(
+        "follow-up", "delete", "3", "--due-before", "2026-11-24"
+    )

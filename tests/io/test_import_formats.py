@@ -107,8 +107,9 @@ def test_salesforce_objects_with_accounts_and_tasks(home: Path) -> None:
     # "Not Started": a to-do, so a next step (as done activities they were touches that never
     # happened: a new-user trial).
     assert (
-        "Activities: open tasks as next steps, not as things done: 35 added (35 overdue), 0 "
-        "already brought in; 40 left out"
+        "Activities: open tasks as next steps, not as things done: 35 added (35 overdue; the "
+        "oldest due 2023-11-08: `repdesk follow-up delete --due-before DATE` sends old ones "
+        "to the trash), 0 already brought in; 40 left out"
     ) in out
     assert "Overdue (35)" in ok("today")
     found = deals()
@@ -236,7 +237,8 @@ def test_tasks_link_to_deals_imported_before(home: Path) -> None:
     assert "so a task of an account finds its deals with the account export in the same " in out
     assert "(`repdesk import Opportunity.csv Account.csv Task.csv`;" in out
     out = ok("import", SALESFORCE / "Account.csv", SALESFORCE / "Task.csv")
-    assert "35 added (35 overdue), 0 already brought in; 40 left out" in out
+    assert "35 added (35 overdue; the oldest due 2023-11-08: " in out
+    assert ", 0 already brought in; 40 left out" in out
     assert "the desk keeps no CRM account ids" not in out
     again = ok("import", SALESFORCE / "Opportunity.csv", SALESFORCE / "Account.csv",
                SALESFORCE / "Task.csv", "--stage-map", "Discovery=Qualified")  # fmt: skip

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
-from repdesk.cli.shell import Desk
+from repdesk.cli.shell import Desk, UsageError
 from repdesk.cli.trash import delete_into_trash
 from repdesk.core import formatting
 from repdesk.core.domain import ACTIVITY_KINDS
@@ -74,7 +75,36 @@ def cmd_follow_up_snooze(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def cmd_follow_up_delete(desk: Desk, args: argparse.Namespace) -> int:
-    return delete_into_trash(desk, "follow_up", shell.item_id(args.id, "follow-up"))
+    if (args.id is None) == (args.due_before is None):
+        raise UsageError("follow-up delete: give an ID, or --due-before DATE for many")
+    if args.id is not None:
+        if args.dry_run:
+            raise UsageError("--dry-run goes with --due-before")
+        return delete_into_trash(desk, "follow_up", shell.item_id(args.id, "follow-up"))
+    return _delete_due_before(desk, shell.day(args.due_before, "--due-before"), args.dry_run)
+
+
+def _delete_due_before(desk: Desk, day: date, dry_run: bool) -> int:
+    """Every pending step due before `day` to the trash, each restorable: a CRM's to-dos of
+    years ago came in as overdue steps, and went one `D` at a time (a new user's trial)."""
+    from repdesk.services import followups, trash
+    from repdesk.storage.models import saved_id
+
+    with desk.write() as session:
+        steps = followups.pending_due_before(session=session, day=day)
+        if not dry_run:
+            for step in steps:
+                trash.delete_item(session=session, kind="follow_up", item_id=saved_id(step))
+        count = shell.count(len(steps), "follow-up")
+        first = f" (the first due {steps[0].due_on})" if steps else ""
+    if dry_run:
+        shell.out(f"Would delete {count} due before {day}{first}; nothing was changed")
+    else:
+        shell.out(
+            f"Deleted {count} due before {day}{first} to the trash, each kept 30 days "
+            "(`repdesk trash` lists them, `repdesk trash restore ID` puts one back)"
+        )
+    return 0
 
 
 # ---------------------------------------------------------------- the commands
@@ -116,6 +146,18 @@ def _id_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID", help=_ID_HELP)
 
 
+def _delete_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ID", nargs="?", help=_ID_HELP)
+    parser.add_argument(
+        "--due-before",
+        type=shell.given,
+        metavar="DATE",
+        help="instead of one ID: every pending follow-up due before DATE (e.g. an import's "
+        "to-dos of years ago), each to the trash",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="count them, change nothing")
+
+
 def commands() -> list[Command]:
     actions = [
         Command("add", "schedule a follow-up on a deal", cmd_follow_up_add, _add_arguments),
@@ -123,6 +165,11 @@ def commands() -> list[Command]:
         Command(
             "snooze", "move a follow-up to another date", cmd_follow_up_snooze, _snooze_arguments
         ),
-        Command("delete", "move a follow-up to the trash", cmd_follow_up_delete, _id_argument),
+        Command(
+            "delete",
+            "move a follow-up (or many) to the trash",
+            cmd_follow_up_delete,
+            _delete_arguments,
+        ),
     ]
     return [Command("follow-up", "add, complete or snooze follow-ups", actions=actions)]

@@ -519,6 +519,10 @@ def _tasks(count: int) -> str:
     return "1 task" if count == 1 else f"{count:,} tasks"
 
 
+# Overdue steps an import brings older than this are named with the command that clears them.
+OLD_STEP_DAYS = 30
+
+
 def _activities_line(outcome: Outcome, *, dry_run: bool, alone: bool = False) -> str:
     """What became of a task file's rows: done ones as activities, open ones (to-dos) as next
     steps, and those left out, with where."""
@@ -534,6 +538,14 @@ def _activities_line(outcome: Outcome, *, dry_run: bool, alone: bool = False) ->
         undated = ""
         if outcome.steps_undated:
             undated = f", {outcome.steps_undated:,} with no due day: due today"
+        oldest = outcome.steps_oldest
+        if oldest is not None and (clock.today() - oldest).days > OLD_STEP_DAYS:
+            # To-dos of years ago in the queues, cleared one `D` at a time (a new user's
+            # trial): the command that clears them.
+            undated += (
+                f"; the oldest due {oldest}: `repdesk follow-up delete --due-before DATE` "
+                "sends old ones to the trash"
+            )
         parts.append(
             f"open tasks as next steps, not as things done: {outcome.steps_added:,} {verb} "
             f"({outcome.steps_overdue:,} overdue{undated}), {outcome.steps_present:,} already "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from repdesk.core import clock
 from repdesk.core.dates import DAY_RANGE, in_range
@@ -83,6 +83,17 @@ def add_follow_up(
     session.add(follow_up)
     session.flush()
     return follow_up
+
+
+def pending_due_before(*, session: Session, day: date) -> list[FollowUp]:
+    """Every pending step due before `day`, the earliest first (on any deal)."""
+    return list(
+        session.exec(
+            select(FollowUp)
+            .where(col(FollowUp.done_at).is_(None), FollowUp.due_on < day)
+            .order_by(col(FollowUp.due_on), col(FollowUp.id))
+        )
+    )
 
 
 def pending(*, session: Session, deal_id: int) -> list[FollowUp]:

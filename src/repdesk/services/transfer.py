@@ -75,6 +75,7 @@ class Outcome:
     steps_present: int = 0
     steps_on_lost: list[str] = field(default_factory=list)
     steps_undated: int = 0  # open tasks with no due day: due today
+    steps_oldest: date | None = None  # the earliest due day of the steps added
     steps_done_there: int = 0  # steps brought in before, whose task the CRM has done since
     people_added: int = 0  # contacts from a people export, new to the desk
     people_present: int = 0  # ... already on it (same address, or same name at the company)
@@ -1257,6 +1258,8 @@ def _count_steps(
         due = clock.local_date(task.at) if task.due else today
         outcome.steps_added += 1
         outcome.steps_overdue += due < today
+        if outcome.steps_oldest is None or due < outcome.steps_oldest:
+            outcome.steps_oldest = due
         outcome.steps_undated += not task.due
         new[key] = {"deal_id": target.values.get("id"), "due_on": due, "note": task.text,
                     "created_at": now}  # fmt: skip
