@@ -488,3 +488,24 @@ def test_a_file_given_twice_is_read_once(home: Path, tmp_path: Path) -> None:
     again = tmp_path / "." / "Opportunity.csv"
     out = ok("import", deals_file, again)
     assert f"{again} is given twice: read once" in out and "1 created" in out
+
+
+def test_a_re_import_names_the_fields_it_put_back(home: Path, tmp_path: Path) -> None:
+    """A new user's trial: a re-import put back the CRM's stage and expected close over the
+    rep's, and said only "1 updated"."""
+    deals_file = tmp_path / "Opportunity.csv"
+    deals_file.write_text(
+        "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,Open one,Prospecting,100,2026-12-20,0,0,2026-10-02\n"
+        "0062,Other,Prospecting,100,2026-12-20,0,0,2026-10-02\n",
+        encoding="utf-8",
+    )
+    ok("import", deals_file)
+    ok("deal", "move", "Open one", "Qualified")
+    ok("deal", "set", "Open one", "--expected-close", "2027-01-05")
+    ok("deal", "set", "Other", "--expected-close", "2027-01-05")
+    dry = ok("import", deals_file, "--dry-run")
+    assert "Fields to update, as the file has them: expected close (2 deals), stage (1)" in dry
+    out = ok("import", deals_file)
+    assert "Updated fields, as the file has them: expected close (2 deals), stage (1)" in out
+    assert "Updated fields" not in ok("import", deals_file)  # nothing changed: nothing said

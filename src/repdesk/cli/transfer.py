@@ -162,6 +162,8 @@ def cmd_import(desk: Desk, args: argparse.Namespace) -> int:
     if created + updated + unchanged:
         for line in _count_table(outcome):
             shell.out(line)
+    if outcome.fields_updated:
+        shell.out(_fields_line(outcome, dry_run=args.dry_run))
     if outcome.new_stages:
         verb = "Would add" if args.dry_run else "Added"
         shell.out(f"{verb} stages: {', '.join(printable(s) for s in outcome.new_stages)}")
@@ -517,6 +519,18 @@ def commands() -> list[Command]:
 
 def _tasks(count: int) -> str:
     return "1 task" if count == 1 else f"{count:,} tasks"
+
+
+def _fields_line(outcome: Outcome, *, dry_run: bool) -> str:
+    """`Updated fields: stage (1 deal), expected close (1)`: what a re-import put back over
+    the desk's values (it said only "1 updated", and a rep's own stage and close date were
+    the CRM's again: a new user's trial)."""
+    parts = []
+    for n, (name, deals) in enumerate(outcome.fields_updated.most_common()):
+        word = {"value_cents": "value"}.get(name, name.replace("_", " "))
+        parts.append(f"{word} ({shell.count(deals, 'deal') if n == 0 else f'{deals:,}'})")
+    verb = "Fields to update" if dry_run else "Updated fields"
+    return f"{verb}, as the file has them: {', '.join(parts)}"
 
 
 # Overdue steps an import brings older than this are named with the command that clears them.

@@ -65,6 +65,7 @@ class Outcome:
     updated: Counter[tuple[str, str]] = field(default_factory=Counter)
     unchanged: Counter[tuple[str, str]] = field(default_factory=Counter)
     new_stages: list[str] = field(default_factory=list)
+    fields_updated: Counter[str] = field(default_factory=Counter)  # field -> deals it changed
     activities_added: int = 0
     activities_present: int = 0
     activities_unlinked: list[str] = field(default_factory=list)  # FILE:LINE of each
@@ -164,8 +165,11 @@ def import_plan(
         key = (_stage_name(stages, target.stage_id), target.values["status"])
         if target.existing is None:
             outcome.created[key] += 1
-        elif _changed(target):
+        elif changed := _changed_fields(target):
             outcome.updated[key] += 1
+            # Which fields: a re-import put back the CRM's stage and close date over the
+            # rep's own, and said only "1 updated" (a new user's trial).
+            outcome.fields_updated.update(changed)
         else:
             outcome.unchanged[key] += 1
     planned = {id(s) for s in stages.planned}
@@ -802,12 +806,16 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
 
 
 def _changed(target: _Target) -> bool:
+    return bool(_changed_fields(target))
+
+
+def _changed_fields(target: _Target) -> list[str]:
+    """The deal's fields the import changes (its stage as "stage")."""
     existing = target.existing
     assert existing is not None
-    if existing["stage_id"] != target.stage_id:
-        return True
+    changed = ["stage"] if existing["stage_id"] != target.stage_id else []
     given = (*target.values.items(), *target.own.items())
-    return any(existing[name] != value for name, value in given)
+    return changed + [name for name, value in given if existing[name] != value]
 
 
 def _real_id(stages: _Stages, stage_id: int) -> int:
