@@ -563,6 +563,25 @@ async def test_slash_filters_as_you_type_and_esc_clears(app: RepdeskApp) -> None
         assert len(shown) == 6
 
 
+async def test_a_lost_deals_page_says_its_steps_show_in_no_queue(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A new user's trial: a lost deal's page listed its steps as if they were work to do,
+    where no queue shows them."""
+    from tests.shell import ok
+
+    ok("--home", home, "follow-up", "add", "Cold lead", "fri", "--note", "Send the quote")
+    ok("--home", home, "deal", "lost", "Cold lead", "--reason", "timing")
+    (deal_id,) = db(home, "SELECT id FROM deal WHERE title = 'Cold lead'")[0]
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.open_deal(deal_id)
+        await until(pilot, lambda: isinstance(app.screen, DealScreen) and app.screen.page)
+        steps = str(app.screen.query_one("#deal-next").render())
+        assert "the deal is lost: these show in no queue (R reopens it)" in steps
+        assert "Send the quote" in steps
+
+
 async def test_enter_opens_the_deal_page_and_esc_returns_to_the_same_card(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         board = await ready(pilot)

@@ -177,6 +177,10 @@ def render_next_steps(page: DealPage) -> Text:
     text = _heading("Next steps\n")
     if not page.follow_ups:
         text.append("no next step: press f to schedule one\n", style="yellow")
+    elif page.deal.status == "lost":
+        # They stay, for a reopen (R) to bring back; listed as if pending they read as work to
+        # do (a new user's trial), yet no queue shows them.
+        text.append("the deal is lost: these show in no queue (R reopens it)\n", style="dim")
     today = clock.today()
     for fu in page.follow_ups:
         style = "red" if fu.due_on < today else ""
