@@ -516,3 +516,20 @@ def test_a_step_done_by_a_call_hands_its_note_and_repeat_to_the_next_step(home: 
     ok("follow-up", "add", "1", "today")
     out = ok("log", "call", "1", "--step-done")
     assert "Tue 24 Nov: Send offer still to come" in out
+
+
+def test_a_step_left_overdue_by_a_call_is_not_called_to_come(home: Path) -> None:
+    """A hostile test: a step 1,119 days late, left after a call answered the earliest, read
+    "still to come"."""
+    ok("deal", "add", "Acme", "--first-contact", "2026-10-01")
+    ok("follow-up", "add", "Acme", "today")
+    ok("log", "call", "Acme", "--at", "2026-11-02 10:00")  # a step due by then: none
+    with sqlite3.connect(home / "desk.sqlite") as conn:
+        conn.execute("UPDATE follow_up SET due_on = '2026-11-01'")
+        conn.execute(
+            "INSERT INTO follow_up (deal_id, due_on, note, created_at) "
+            "SELECT deal_id, '2026-11-05', 'second', created_at FROM follow_up"
+        )
+    out = ok("log", "call", "Acme")
+    assert "its step Sun 01 Nov: no note done" in out
+    assert "Thu 05 Nov: second overdue too" in out

@@ -174,3 +174,15 @@ def test_a_stage_name_a_rep_could_not_type_back_is_refused(home) -> None:  # typ
     ok("deal", "add", "X")
     assert "Café" in ok("deal", "move", "X", "Cafe\u0301")
     assert "Added the stage 👩🏽‍💻 team" in ok("stage", "add", "👩🏽‍💻 team", "--probability", "5")
+
+
+def test_names_that_look_alike_are_one_stage(home) -> None:  # type: ignore[no-untyped-def]
+    """A hostile test: a full-width Ｗｏｎ was a stage beside Won, and a Hebrew name with and
+    without U+200F were two stages that looked alike."""
+    assert "a name no other stage has (Won exists)" in refused(
+        "stage", "add", "Ｗｏｎ", "--probability", "30"
+    )
+    ok("stage", "add", "שלב", "--probability", "30")
+    assert "a name no other stage has" in refused(
+        "stage", "add", "שלב\u200f", "--probability", "30"
+    )

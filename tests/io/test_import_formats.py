@@ -509,3 +509,17 @@ def test_a_re_import_names_the_fields_it_put_back(home: Path, tmp_path: Path) ->
     out = ok("import", deals_file)
     assert "Updated fields, as the file has them: expected close (2 deals), stage (1)" in out
     assert "Updated fields" not in ok("import", deals_file)  # nothing changed: nothing said
+
+
+def test_opportunities_re_imported_alone_keep_their_companies(home: Path) -> None:
+    """A hostile test: Opportunity.csv re-imported without Account.csv emptied the company of
+    all 50 deals (the file names accounts by id only)."""
+    need(SALESFORCE)
+    files = (SALESFORCE / "Opportunity.csv", SALESFORCE / "Account.csv")
+    ok("import", *files, "--stage-map", "Discovery=Qualified")
+    before = {title: d["company"] for title, d in deals().items()}
+    out = ok("import", SALESFORCE / "Opportunity.csv", "--stage-map", "Discovery=Qualified")
+    assert "company" not in out.split("Updated fields")[-1].split("\n")[0] or (
+        "Updated fields" not in out
+    )
+    assert {title: d["company"] for title, d in deals().items()} == before

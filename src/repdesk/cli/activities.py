@@ -8,7 +8,7 @@ from repdesk.cli import shell
 from repdesk.cli.registry import Command
 from repdesk.cli.shell import Desk, UsageError
 from repdesk.cli.trash import delete_into_trash
-from repdesk.core import formatting
+from repdesk.core import clock, formatting
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.text import printable
 
@@ -56,8 +56,11 @@ def cmd_log(desk: Desk, args: argparse.Namespace) -> int:
         if to_come and args.kind != "note":
             # Said after the touch is saved: the way to mark it done now, not --step-done,
             # which would log the touch twice (a review).
+            # An overdue one left (a call answers the earliest due) is not "to come" (a
+            # hostile test read a step 1,119 days late so).
+            left = "overdue too" if to_come[0].due_on < clock.today() else "still to come"
             line += (
-                f"; {formatting.step_words(to_come[0])} still to come (`repdesk follow-up done "
+                f"; {formatting.step_words(to_come[0])} {left} (`repdesk follow-up done "
                 f"{to_come[0].id}` if this did it)"
             )
     shell.out(line)  # once committed

@@ -527,7 +527,10 @@ def _fields_line(outcome: Outcome, *, dry_run: bool) -> str:
     the CRM's again: a new user's trial)."""
     parts = []
     for n, (name, deals) in enumerate(outcome.fields_updated.most_common()):
-        word = {"value_cents": "value"}.get(name, name.replace("_", " "))
+        # Named as the rep knows them: a forecast the desk had as the rep's call is taken back
+        # to the CRM's (its stage's), not set "from the file" (a hostile test).
+        word = {"value_cents": "value", "forecast": "forecast call",
+                "probability": "own probability"}.get(name, name.replace("_", " "))  # fmt: skip
         parts.append(f"{word} ({shell.count(deals, 'deal') if n == 0 else f'{deals:,}'})")
     verb = "Fields to update" if dry_run else "Updated fields"
     return f"{verb}, as the file has them: {', '.join(parts)}"

@@ -75,8 +75,17 @@ def one_name(text: str) -> str:
 
 def same_name(a: str, b: str) -> bool:
     """Whether two names are one, in any case: casefold, not SQLite's lower(), which leaves
-    É as it is (`deal move 1 café` did not find the stage CAFÉ: a review)."""
-    return one_name(a).casefold() == one_name(b).casefold()
+    É as it is (`deal move 1 café` did not find the stage CAFÉ: a review); in compatibility
+    form (a full-width Ｗｏｎ is Won) and without the invisible direction marks (a Hebrew name
+    with and without U+200F were two stages that looked alike: a hostile test)."""
+    return _compared(a) == _compared(b)
+
+
+def _compared(name: str) -> str:
+    return unicodedata.normalize("NFKC", one_name(name)).casefold().translate(_NO_MARKS)
+
+
+_NO_MARKS = dict.fromkeys((0x200E, 0x200F))
 
 
 def printable(text: str, *, multiline: bool = False) -> str:

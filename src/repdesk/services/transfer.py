@@ -160,6 +160,7 @@ def import_plan(
     targets = _targets(plan.deals, resolved, stages, today, plan.problems, plan.notes)
     plan.problems.check()
     _match_existing(session, targets)
+    _keep_companies_not_named(targets)
     _keep_spacing(targets)
     for target in targets:
         key = (_stage_name(stages, target.stage_id), target.values["status"])
@@ -803,6 +804,16 @@ def _match_existing(session: Session, targets: list[_Target]) -> None:
         matched = without_id.get(_identity(record["title"], record["company"] or ""))
         if matched is not None:
             take(matched, record)
+
+
+def _keep_companies_not_named(targets: list[_Target]) -> None:
+    """A deal whose row names its account only by id, with no account file to name it, keeps
+    the company it has: Opportunity.csv re-imported alone emptied the company of every deal
+    (a hostile test)."""
+    for target in targets:
+        existing = target.existing
+        if existing is not None and target.row.account and not target.values["company"]:
+            target.values["company"] = existing["company"]
 
 
 def _changed(target: _Target) -> bool:
