@@ -112,10 +112,10 @@ def log_touch(
     if step_done and due is None:
         waiting = pending_steps(session=session, deal_id=deal_id)
         chosen = next((s for s in waiting if step_id is None or s.id == step_id), None)
-        if chosen is None:
-            raise InvalidInput(
-                "step", step_id or "", "a next step still to come on the deal (it has none)"
-            )
+        # The step named (`step_id`, the call form's) may have been done meanwhile, by the
+        # shell: then there is nothing more to do. With none named, the deal has no step.
+        if chosen is None and step_id is None:
+            raise InvalidInput("step", "", "a next step still to come on the deal (it has none)")
     activity, following = log_activity(
         session=session, deal_id=deal_id, kind=kind, outcome=outcome, minutes=minutes,
         text=text, at=at, next_when=None if chosen is not None else next_when,

@@ -31,7 +31,7 @@ from repdesk.core.money import format_money, parse_amount
 from repdesk.core.text import cut
 from repdesk.services import activities, deals, followups, merge, objections, quotas, trash
 from repdesk.services.activities import CALL_OUTCOMES
-from repdesk.storage.models import Deal, FollowUp, saved_id
+from repdesk.storage.models import Deal, saved_id
 from repdesk.tui.forms import ConfirmScreen, FieldError, FieldSpec, FormScreen
 from repdesk.tui.gateway import DeskGateway
 from repdesk.tui.undo import Undo, undo_of
@@ -305,10 +305,6 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             # Which step the call does is read as it is saved (services/activities.py): one
             # the shell did while the form was open was claimed by this call too (a hostile
             # test).
-            done_too = step is not None and values.get("pending") == "done"
-            if done_too and step is not None:
-                now_there = session.get(FollowUp, saved_id(step))
-                done_too = now_there is not None and now_there.done_at is None
             return activities.log_touch(
                 session=session,
                 deal_id=deal_id,
@@ -319,7 +315,7 @@ def log_call_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
                 next_when=values["next"],
                 next_note=values["next_note"] or "",
                 at=values["at"],
-                step_done=done_too,
+                step_done=step is not None and values.get("pending") == "done",
                 step_id=saved_id(step) if step is not None else None,
             )
 
