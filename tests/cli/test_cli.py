@@ -81,6 +81,17 @@ def test_deal_list_json_and_text(desk: Path) -> None:
     assert "2 deals" in ok("deal", "list")
 
 
+def test_a_closed_deal_s_line_says_when_and_won_or_lost_only_where_the_stage_does_not(
+    desk: Path,
+) -> None:
+    ok("deal", "won", "nordwind", "--on", "2026-11-10")
+    assert "#2 Seats renewal (Nordwind Bank) · Won · €12,000 · on 2026-11-10" in ok(
+        "deal", "list", "--status", "won"
+    )
+    ok("stage", "rename", "Won", "Signed")
+    assert "· Signed · €12,000 · won on 2026-11-10" in ok("deal", "list", "--status", "all")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -15,7 +15,7 @@ from repdesk.core.currencies import check_code
 from repdesk.core.domain import CONTACT_ROLES
 from repdesk.core.errors import AlreadyClosed
 from repdesk.core.money import format_money, parse_money
-from repdesk.core.text import printable
+from repdesk.core.text import printable, same_name
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -115,12 +115,18 @@ def cmd_deal_list(desk: Desk, args: argparse.Namespace) -> int:
             shell.print_json([shell.deal_json(d, names) for d in found])
             return 0
         for deal in found:
-            shell.out(
-                shell.deal_line(deal, names)
-                + ("" if deal.status == "open" else f" · {deal.status}")
-            )
+            shell.out(shell.deal_line(deal, names) + _closed_words(deal, names))
         shell.out(shell.count(len(found), "deal"))
     return 0
+
+
+def _closed_words(deal: Deal, names: dict[int, str]) -> str:
+    """` · won on 2026-12-03` after a closed deal's line; only the day when its stage already
+    says won or lost (the stages are the rep's own: a renamed one may not)."""
+    if deal.status == "open":
+        return ""
+    said = same_name(names.get(deal.stage_id, ""), deal.status)
+    return f" · {'' if said else deal.status + ' '}on {deal.closed_on}"
 
 
 RECENT_ACTIVITIES = 5  # `deal show`: the last few; the app's deal page has the whole timeline
