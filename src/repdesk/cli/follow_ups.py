@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import TYPE_CHECKING
 
 from repdesk.cli import shell
 from repdesk.cli.registry import Command
@@ -12,6 +13,11 @@ from repdesk.cli.trash import delete_into_trash
 from repdesk.core import formatting
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.text import printable
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from repdesk.storage.models import FollowUp
 
 
 def cmd_follow_up_add(desk: Desk, args: argparse.Namespace) -> int:
@@ -96,7 +102,7 @@ def _delete_due_before(desk: Desk, day: date, dry_run: bool) -> int:
             for step in steps:
                 trash.delete_item(session=session, kind="follow_up", item_id=saved_id(step))
         count = shell.count(len(steps), "follow-up")
-        first = f" (the first due {steps[0].due_on})" if steps else ""
+        first = f" ({_first_due(session, steps)})" if steps else ""
     if dry_run:
         shell.out(f"Would delete {count} due before {day}{first}; nothing was changed")
     else:
@@ -105,6 +111,25 @@ def _delete_due_before(desk: Desk, day: date, dry_run: bool) -> int:
             "(`repdesk trash` lists them, `repdesk trash restore ID` puts one back)"
         )
     return 0
+
+
+def _first_due(session: Session, steps: list[FollowUp]) -> str:
+    """`the first due 2026-11-02; 2 of them on won or lost deals: not in the queues`: the
+    overdue queue shows open deals' steps only, and the count must not disagree with it
+    unsaid."""
+    from repdesk.services import followups
+
+    on_closed, deals_closed = followups.on_closed_deals(session=session, steps=steps)
+    if len(steps) == 1:
+        return f"due {steps[0].due_on}" + (
+            ", on a won or lost deal: not in the queues" if on_closed else ""
+        )
+    said = f"the first due {steps[0].due_on}"
+    if not on_closed:
+        return said
+    them = "all of them" if on_closed == len(steps) else f"{on_closed} of them"
+    where = "a won or lost deal" if deals_closed == 1 else "won or lost deals"
+    return f"{said}; {them} on {where}: not in the queues"
 
 
 # ---------------------------------------------------------------- the commands

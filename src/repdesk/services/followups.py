@@ -96,6 +96,16 @@ def pending_due_before(*, session: Session, day: date) -> list[FollowUp]:
     )
 
 
+def on_closed_deals(*, session: Session, steps: list[FollowUp]) -> tuple[int, int]:
+    """How many of `steps` are on won or lost deals, and on how many such deals: the queues
+    show open deals' steps only, so a count of them all needs saying apart."""
+    deal_ids = {step.deal_id for step in steps}
+    closed = set(
+        session.exec(select(Deal.id).where(col(Deal.id).in_(deal_ids), Deal.status != "open"))
+    )
+    return sum(step.deal_id in closed for step in steps), len(closed)
+
+
 def pending(*, session: Session, deal_id: int) -> list[FollowUp]:
     """The deal's pending steps, earliest first (one rule: deals.pending_steps)."""
     return pending_steps(session=session, deal_id=deal_id)
