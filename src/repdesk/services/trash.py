@@ -381,6 +381,19 @@ class Restored(_Named):
     note: str = ""  # what the restore had to change, said after it (a stage removed since)
 
 
+def _on_a_closed_deal(session: Session, follow_up_id: int) -> str:
+    """A pending step put back on a deal won or lost since it went: no queue shows it, so the
+    restore says where it is and how to be done with it."""
+    step = session.get(FollowUp, follow_up_id)
+    deal = None if step is None else session.get(Deal, step.deal_id)
+    if step is None or deal is None or step.done_at is not None or deal.status == "open":
+        return ""
+    return (
+        f"#{deal.id} is {deal.status} since {deal.closed_on}, so no queue shows it "
+        f"(`repdesk follow-up done {follow_up_id}` marks it done)"
+    )
+
+
 def get_entry(*, session: Session, trash_id: int, now: datetime | None = None) -> Trash:
     entry = session.get(Trash, trash_id)
     if entry is None or entry.deleted_at <= (now or clock.now()) - RETENTION:
@@ -454,6 +467,8 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
         notes.insert(0, _out_of_a_removed_stage(session, deal_id))
     if merged is not None:
         notes.append(_unmerge(session, merged, deal_id))
+    if entry.kind == "follow_up":
+        notes.append(_on_a_closed_deal(session, item_id))
     note = "; ".join(n for n in notes if n)
     restored_item = Restored(
         kind=entry.kind,
