@@ -523,3 +523,43 @@ def test_opportunities_re_imported_alone_keep_their_companies(home: Path) -> Non
         "Updated fields" not in out
     )
     assert {title: d["company"] for title, d in deals().items()} == before
+
+
+@pytest.mark.parametrize("word", ["\uff24\uff45\uff4d\uff4f", "Demo\u200f"])  # Ｄｅｍｏ, Demo+RLM
+def test_a_file_s_stage_that_stage_add_calls_demo_goes_into_demo(
+    home: Path, tmp_path: Path, word: str
+) -> None:
+    """A review: `stage add` compared names in compatibility form without direction marks, the
+    import did not, and --create-stages added a second Demo no `deal move` could name."""
+    ok("deal", "add", "Seed deal")
+    assert "Demo exists" in refused("stage", "add", word, "--probability", "40")
+    csv = tmp_path / "deals.csv"
+    csv.write_text(
+        "Deal - ID,Deal - Title,Deal - Value,Deal - Currency of Value,Deal - Stage,Deal - Status,"
+        f"Deal - Deal created\n201,Look-alike,100,EUR,{word},Open,2026-10-01 09:00:00\n",
+        encoding="utf-8",
+    )
+    ok("import", csv, "--create-stages")
+    assert deals()["Look-alike"]["stage"] == "Demo"
+    assert "Ｄｅｍｏ" not in ok("stage", "list") and "\u200f" not in ok("stage", "list")
+
+
+def test_two_done_tasks_alike_are_two_activities(home: Path, tmp_path: Path) -> None:
+    """A review: two calls on one day with one subject are two Salesforce tasks; the second
+    became 'already on the desk', and its id was learnt against the first's activity."""
+    (tmp_path / "Opportunity.csv").write_text(
+        "Id,Name,StageName,Amount,CloseDate,IsClosed,IsWon,CreatedDate\n"
+        "0061,Open one,Prospecting,100,2026-12-20,0,0,2026-10-02\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "Task.csv").write_text(
+        "Id,WhatId,Subject,ActivityDate,Status,IsClosed,TaskSubtype\n"
+        "00T1,0061,Call,2026-11-02,Completed,,Call\n"
+        "00T2,0061,Call,2026-11-02,Completed,,Call\n",
+        encoding="utf-8",
+    )
+    files = (tmp_path / "Opportunity.csv", tmp_path / "Task.csv")
+    assert "2 added" in ok("import", *files)
+    assert len(json.loads(ok("deal", "show", "Open one", "--json"))["recent_activities"]) == 2
+    again = ok("import", *files)
+    assert "Activities: 0 added, 2 already on the desk" in again

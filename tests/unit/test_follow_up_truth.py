@@ -147,3 +147,23 @@ def test_days_since_a_touch_are_calendar_days_where_the_rep_is(engine: Any) -> N
     since = {row.title: row.urgency_days for row in queues.no_next_step}
     assert since == {"Recent": 1, "Quiet": 14}
     assert [row.title for row in queues.going_cold] == ["Quiet"]
+
+
+def test_a_call_answers_the_deal_s_earliest_step_of_the_day(engine: Any) -> None:
+    """A review: the step a call answers sorted by day and id, the deal page by day and hour;
+    a call at 09:30 did the 17:00 step saved first and left the 08:00 one overdue."""
+    with write_session(engine) as session:
+        deal = deals.create_deal(session=session, title="X", currency="EUR", now=NOW)
+        for hour, note in ((17, "5pm"), (8, "8am")):  # the later one saved first
+            followups.add_follow_up(
+                session=session, deal_id=deal.id, when=(TODAY, time(hour, 0)), note=note, now=NOW
+            )  # fmt: skip
+        deal_id = deal.id
+    with read_session(engine) as session:
+        assert [s.note for s in followups.pending(session=session, deal_id=deal_id)] == [
+            "8am",
+            "5pm",
+        ]
+    with write_session(engine) as session:  # NOW is 09:30
+        logged = activities.log_touch(session=session, deal_id=deal_id, kind="call", now=NOW)
+        assert logged.done is not None and logged.done.note == "8am"

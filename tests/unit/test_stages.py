@@ -93,3 +93,19 @@ def test_remove_moves_the_deals_first_and_history_keeps_its_meaning(engine) -> N
             stages.remove_stage(session=session, stage=name, into="Negotiation")
         with pytest.raises(InvalidInput, match="needs an open stage"):
             stages.remove_stage(session=session, stage="Negotiation")
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "Pro\u200dposal",  # a zero-width joiner between Latin letters
+        "Pro\u200cposal",  # a zero-width non-joiner
+        "Pro\u034fposal",  # the combining grapheme joiner
+        "Proposal\ufe0f",  # a variation selector
+    ],
+)
+def test_a_stage_that_looks_like_proposal_is_refused_as_taken(engine, lookalike: str) -> None:  # type: ignore[no-untyped-def]
+    """A review: the joiners pass name_problem (emoji and Persian names need them), and a
+    stage that looked exactly like Proposal was added; `deal move X Proposal` never found it."""
+    with write_session(engine) as session, pytest.raises(InvalidInput, match="Proposal exists"):
+        stages.add_stage(session=session, name=lookalike, probability=10)

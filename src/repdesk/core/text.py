@@ -78,14 +78,21 @@ def same_name(a: str, b: str) -> bool:
     É as it is (`deal move 1 café` did not find the stage CAFÉ: a review); in compatibility
     form (a full-width Ｗｏｎ is Won) and without the invisible direction marks (a Hebrew name
     with and without U+200F were two stages that looked alike: a hostile test)."""
-    return _compared(a) == _compared(b)
+    return name_key(a) == name_key(b)
 
 
-def _compared(name: str) -> str:
+def name_key(name: str) -> str:
+    """A name as `same_name` compares it: a key for a dictionary of names (an import's stage
+    words, its headers), so a lookup and `stage add` hold one rule."""
     return unicodedata.normalize("NFKC", one_name(name)).casefold().translate(_NO_MARKS)
 
 
-_NO_MARKS = dict.fromkeys((0x200E, 0x200F))
+# What draws nothing between letters, and so cannot tell two names apart: the direction marks,
+# the joiners (kept in a name: an emoji sequence and a Persian word need them), the combining
+# grapheme joiner and the variation selectors (`Pro\u200dposal` beside Proposal: a review).
+_NO_MARKS = dict.fromkeys(
+    (0x200C, 0x200D, 0x200E, 0x200F, 0x034F, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0))
+)
 
 
 def printable(text: str, *, multiline: bool = False) -> str:

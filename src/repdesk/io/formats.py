@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from repdesk.core.text import one_name
+from repdesk.core.text import name_key
 
 DEALS = "deals"
 ACTIVITIES = "activities"
@@ -62,9 +62,10 @@ OWN_FORECAST_FIELDS = ("forecast", "own_probability", "competitor", "nps", "nps_
 
 
 def normalise(header: str) -> str:
-    """A header or a stage word as it is matched: composed (NFC, as stage names are kept), its
-    words one space apart, any case."""
-    return one_name(header.replace("\ufeff", "")).casefold()
+    """A header or a stage word as it is matched: as `stage add` compares a stage's name
+    (core.text.name_key: any case, compatibility form, words one space apart, no marks that
+    draw nothing), so an import never adds a stage `stage add` would call taken."""
+    return name_key(header.replace("\ufeff", ""))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from repdesk.core import clock
 from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.errors import InvalidInput
-from repdesk.services.deals import get_deal, pending_steps
+from repdesk.services.deals import STEP_ORDER, get_deal, pending_steps
 from repdesk.services.followups import When, add_follow_up, check_not_past, complete_follow_up
 from repdesk.services.gone import not_found
 from repdesk.storage.models import Activity, Deal, FollowUp, saved_id
@@ -142,7 +142,7 @@ def step_answered(*, session: Session, deal_id: int, at: datetime) -> FollowUp |
             col(FollowUp.done_at).is_(None),
             FollowUp.due_on <= clock.local_date(at),
         )
-        .order_by(col(FollowUp.due_on), col(FollowUp.id))
+        .order_by(*STEP_ORDER)
     ).first()
 
 

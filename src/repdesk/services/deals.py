@@ -577,14 +577,20 @@ def win_deal(
     return deal
 
 
+# The order of a deal's steps, earliest first: an all-day step before one at an hour, on both
+# engines (PostgreSQL sorts NULL last by default). One rule for the deal page, the step a call
+# answers and the steps a win closes (a call at 09:30 did the 17:00 step and left the 08:00 one
+# overdue when one of them sorted by day and id only: a review).
+STEP_ORDER = (col(FollowUp.due_on), col(FollowUp.due_time).nullsfirst(), col(FollowUp.id))
+
+
 def pending_steps(*, session: Session, deal_id: int) -> list[FollowUp]:
-    """The deal's steps still to do, the earliest first (an all-day step before one at an
-    hour, on both engines: PostgreSQL sorts NULL last by default)."""
+    """The deal's steps still to do, the earliest first (STEP_ORDER)."""
     return list(
         session.exec(
             select(FollowUp)
             .where(FollowUp.deal_id == deal_id, col(FollowUp.done_at).is_(None))
-            .order_by(col(FollowUp.due_on), col(FollowUp.due_time).nullsfirst(), col(FollowUp.id))
+            .order_by(*STEP_ORDER)
         )
     )
 
@@ -601,7 +607,7 @@ def steps_closed_by_win(*, session: Session, deal: Deal) -> list[FollowUp]:
                 FollowUp.outcome == CLOSED_WITH_THE_WIN,
                 col(FollowUp.done_at) >= deal.stage_entered_at,
             )
-            .order_by(col(FollowUp.due_on), col(FollowUp.due_time).nullsfirst(), col(FollowUp.id))
+            .order_by(*STEP_ORDER)
         )
     )
 

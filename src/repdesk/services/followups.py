@@ -10,7 +10,7 @@ from repdesk.core import clock
 from repdesk.core.dates import DAY_RANGE, in_range
 from repdesk.core.domain import ACTIVITY_KINDS
 from repdesk.core.errors import AlreadyClosed, InvalidInput
-from repdesk.services.deals import get_deal, pending_steps
+from repdesk.services.deals import STEP_ORDER, get_deal, pending_steps
 from repdesk.services.gone import not_found
 from repdesk.storage.models import Activity, Deal, FollowUp
 
@@ -91,7 +91,7 @@ def pending_due_before(*, session: Session, day: date) -> list[FollowUp]:
         session.exec(
             select(FollowUp)
             .where(col(FollowUp.done_at).is_(None), FollowUp.due_on < day)
-            .order_by(col(FollowUp.due_on), col(FollowUp.id))
+            .order_by(*STEP_ORDER)
         )
     )
 

@@ -1157,7 +1157,7 @@ def _count_done(
     keys = [f"task:{activity.source_id}" for activity, _ in placed]
     ledger = _ledger(session, keys, "activity")
     deal_ids = {found for _, t in placed if (found := _deal_id(t)) is not None}
-    present: dict[tuple[Any, ...], int] = {}
+    present: dict[tuple[Any, ...], list[int]] = {}  # what is on the desk: its activities' ids
     table = table_of(Activity)
     ids = list(deal_ids)
     for start in range(0, len(ids), CHUNK):
@@ -1170,7 +1170,8 @@ def _count_done(
             table.c.text,
             table.c.id,
         ).where(table.c.deal_id.in_(ids[start : start + CHUNK]))
-        present.update((tuple(r[:6]), int(r[6])) for r in session.execute(query))
+        for r in session.execute(query):
+            present.setdefault(tuple(r[:6]), []).append(int(r[6]))
     rows: list[tuple[str, dict[str, Any]]] = []
     learnt: list[tuple[str, int, Any]] = []  # ledger key, activity id, deal id
     for (activity, target), key in zip(placed, keys, strict=True):
@@ -1189,12 +1190,12 @@ def _count_done(
             outcome.activities_present += 1
             continue
         ledger[key] = 0  # twice in the files: once
-        if values in present:
+        if present.get(values):
+            # On the desk before the ledger knew tasks: one activity each. Two tasks alike (two
+            # calls on one day) are two activities, never one (a review).
             outcome.activities_present += 1
-            if present[values]:  # on the desk before (else: one made just now, twice in a file)
-                learnt.append((key, present[values], values[0]))
+            learnt.append((key, present[values].pop(), values[0]))
             continue
-        present[values] = 0
         outcome.activities_added += 1
         names = ("deal_id", "kind", "at", "outcome", "minutes", "text")
         rows.append((key, dict(zip(names, values, strict=True))))
