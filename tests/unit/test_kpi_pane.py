@@ -84,6 +84,24 @@ def test_funnel_counts_open_deals_per_stage_and_conversion_from_the_history(engi
     assert funnel["Negotiation"].reached == 1 and funnel["Negotiation"].conversion == 1.0
 
 
+def test_the_funnel_leaves_out_a_deal_whose_currency_has_no_rate_as_the_bars_do(engine) -> None:  # type: ignore[no-untyped-def]
+    """A forecast trial: a pound deal with no rate moved the Prospect -> Qualified figure by
+    counting one the bars and the header of the same pane left out."""
+    with write_session(engine) as session:
+        for title, currency in (("Euro", "EUR"), ("Pound", "GBP")):
+            deal = deals.create_deal(session=session, title=title, value_cents=100_000,
+                                     currency=currency, now=NOW)  # fmt: skip
+            deals.move_deal(session=session, deal_id=deal.id, stage="Qualified", now=NOW)
+        deals.create_deal(session=session, title="Stays", value_cents=1, currency="EUR", now=NOW)
+    with read_session(engine) as session:
+        prospect = kpi_pane(session, period=NOV, as_of=TODAY, conversion=EUR).funnel[0]
+        rated = kpi_pane(
+            session, period=NOV, as_of=TODAY, conversion=Conversion("EUR", {"GBP": 1.15})
+        ).funnel[0]
+    assert (prospect.reached, prospect.went_on) == (2, 1)  # the pound deal left out
+    assert (rated.reached, rated.went_on) == (3, 2)
+
+
 def test_slices_split_win_rate_cycle_and_deal_size_by_each_dimension(engine) -> None:  # type: ignore[no-untyped-def]
     with write_session(engine) as session:
         _won(session, "R1", 1_000_000, date(2026, 11, 3), source="referral", cycle=10)

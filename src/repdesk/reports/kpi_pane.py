@@ -99,10 +99,12 @@ def kpi_pane(
 def _funnel(conn: Any, money: figures.Converter, as_of: date) -> list[FunnelStage]:
     when = figures.as_of_params(as_of)
     stages = queries.fetch(conn, "stages")
-    furthest = {
-        int(position): int(count)
-        for position, count in queries.fetch(conn, "furthest_reached", **when)
-    }
+    furthest: dict[int, int] = {}
+    for position, currency, count in queries.fetch(conn, "furthest_reached", **when):
+        # A deal whose currency has no rate is left out of every figure, counts included (a
+        # forecast trial: the funnel's percentages counted one the bars above left out).
+        if money.conversion.cents(0, currency) is not None:
+            furthest[int(position)] = furthest.get(int(position), 0) + int(count)
 
     def reached(position: int) -> int:
         return sum(count for at, count in furthest.items() if at >= position)

@@ -113,15 +113,16 @@ _SQL = {
         ORDER BY closed_on
     """,
     # How far each deal had got by :as_of_end (the furthest stage position it entered, Lost
-    # aside), counted per position: stage-to-stage conversion follows from these counts.
+    # aside), counted per position and currency: stage-to-stage conversion follows from these
+    # counts, leaving out a currency with no rate as every other figure does.
     "furthest_reached": """
-        SELECT furthest, COUNT(*) FROM (
+        SELECT reached.furthest, d.currency, COUNT(*) FROM (
             SELECT c.deal_id, MAX(s.position) AS furthest
             FROM stage_change c JOIN stage s ON s.id = c.to_stage_id
             WHERE s.kind != 'lost' AND c.changed_at < :as_of_end
             GROUP BY c.deal_id
-        ) AS reached
-        GROUP BY furthest
+        ) AS reached JOIN deal d ON d.id = reached.deal_id
+        GROUP BY reached.furthest, d.currency
     """,
     # Calls, emails, meetings and notes logged this week so far and in the same days of the
     # week before (a Monday morning is not measured against a whole week).
