@@ -207,6 +207,22 @@ def test_a_closed_week_is_kept_as_it_ended(engine) -> None:  # type: ignore[no-u
     assert live.section("won") == () and live.section("advanced")[0].now == "Offer"
 
 
+def test_a_week_kept_from_another_first_day_is_read_live_for_the_new_one(engine) -> None:  # type: ignore[no-untyped-def]
+    """A forecast trial: after `week_start` went from monday to sunday, "last week" was the
+    Monday week kept before (Mon 9 to Sun 15), sharing a day with this week, and a day asked
+    for was in a week that did not hold it."""
+    _last_week(engine)
+    _read(engine, week_containing(FRIDAY))  # keeps 2026-W46 from Monday 9 November
+    sunday_week = week_containing(date(2026, 11, 14), week_start=6)  # Sun 8 to Sat 14
+    assert sunday_week.label == "2026-W46"
+    page = _read(engine, sunday_week)
+    assert (page.review.start, page.review.end) == (date(2026, 11, 8), date(2026, 11, 14))
+    with read_session(engine) as session:  # the Monday one stays kept, for a Monday start
+        kept = session.exec(select(WeeklyReview)).one()
+    assert (kept.week, kept.starts_on) == ("2026-W46", date(2026, 11, 9))
+    assert _read(engine, LAST_WEEK).review.frozen_at is not None
+
+
 def test_this_week_so_far_is_read_live_and_a_week_to_come_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
     with write_session(engine) as session:
         _deal(session, "Today's deal", 1_000, "Prospect", NOW - timedelta(hours=1))

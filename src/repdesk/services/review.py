@@ -143,6 +143,11 @@ def _kept_or_read(
     session: Session, week: Week, conversion: Conversion, now: datetime, keep: bool
 ) -> Review:
     stored = session.exec(select(WeeklyReview).where(WeeklyReview.week == week.label)).first()
+    if stored is not None and stored.starts_on != week.start:
+        # Kept when the rep's week began on another day (`week_start` changed since): its days
+        # are not this week's, and shown for it a day would be in two weeks or in none (a
+        # forecast trial). Read live; what is kept stays, for the old first day.
+        return read_review(session, week=week, now=now, conversion=conversion)
     if stored is not None and not week_over(week, now):
         # Kept where the week was over already (read in a zone ahead, then here, where it
         # runs): its last hours would be missing for good (a hostile test). Read live, and
