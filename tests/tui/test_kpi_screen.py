@@ -96,6 +96,20 @@ async def test_period_keys_move_through_months_quarters_and_years(app: RepdeskAp
         assert screen.period == parse_period("2026-11")
 
 
+async def test_another_period_opens_at_its_name_not_where_the_last_was_scrolled(
+    app: RepdeskApp,
+) -> None:
+    """A forecast trial: `end` then `p` showed the quarter's figures with the heading naming
+    it scrolled away."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await kpi_screen(pilot)
+        body = screen.query_one("#kpi-body")
+        await pilot.press("end")
+        await until(pilot, lambda: body.scroll_y > 0)
+        await kpi_screen(pilot, "p")
+        assert body.scroll_y == 0 and "Q4 2026" in shown(screen, "#kpi-period")
+
+
 async def test_a_figure_without_inputs_shows_a_dash_and_says_why(app: RepdeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await kpi_screen(pilot, "right_square_bracket")  # December: nothing closed

@@ -611,6 +611,9 @@ class KpiScreen(DeskScreen):
 
     def _show_period(self, period: Period) -> None:
         self.period = period
+        # At the top, where the period's name is: scrolled down, another period's figures
+        # read as the one shown before (a forecast trial).
+        self.query_one("#kpi-body", ScrolledPane).scroll_home(animate=False, immediate=True)
         self.reload()
 
     def action_set_quota(self) -> None:
