@@ -138,6 +138,41 @@ async def test_Q_sets_the_quota_of_the_shown_period(app: RepdeskApp, home: Path)
         assert "ahead of pace" in shown(screen, "#kpi-headline")
 
 
+async def test_an_emptied_quota_form_clears_the_period_s_quota_and_u_brings_it_back(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A forecast trial: a quota set on the wrong period could not be taken away (0 and an
+    empty field were refused) but by an undo in that session."""
+    from tests.tui.drive import said
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await kpi_screen(pilot)
+        await pilot.press("Q")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        assert "emptied, the period's quota is cleared" in str(
+            app.screen.query_one("#hint-amount", Static).render()
+        )
+        app.screen.query_one("#field-amount").value = ""  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM quota") == [(0,)])
+        await until(pilot, lambda: app.screen is screen and screen.pane is not None
+                    and screen.pane.kpis.quota is None)  # fmt: skip
+        assert said(app, "Cleared the quota of 2026-11 (u brings it back).")
+        assert "no quota set" in shown(screen, "#kpi-headline")
+        await pilot.press("u")
+        await until(pilot, lambda: db(home, "SELECT amount_cents FROM quota") == [(6_000_000,)])
+        await pilot.press("Q")  # a period with none: emptied, nothing to clear, said so
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#field-period").value = "2026-Q2"  # type: ignore[attr-defined]
+        app.screen.query_one("#field-amount").value = ""  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        assert "2026-Q2 has no quota to clear: type an amount to set one" == str(
+            app.screen.query_one("#error-amount", Static).render()
+        )
+
+
 async def test_the_headline_bar_follows_the_terminals_width(app: RepdeskApp) -> None:
     """The bar kept the width it was first drawn at: after a shrink it wrapped and pushed the
     "To go" line out of the headline; after a widening it stayed short."""

@@ -98,6 +98,10 @@ def cmd_quota(desk: Desk, args: argparse.Namespace) -> int:
             "AMOUNT", words[2], currency=currency, what="a quota", least="above 0"
         )
         return _quota_set(desk, shell.period(words[1], "PERIOD"), amount)
+    if words and words[0] == "clear":
+        if len(words) != 2:
+            raise UsageError("quota clear takes a period, e.g. `quota clear 2026-Q2`")
+        return _quota_clear(desk, shell.period(words[1], "PERIOD"))
     if len(words) > 1:
         raise UsageError(f"quota takes at most one period, got {' '.join(words)!r}")
     from repdesk.reports.standing import default_as_of
@@ -129,6 +133,21 @@ def _quota_set(desk: Desk, period: Period, amount: int) -> int:
     with desk.write() as session:
         quotas.set_quota(session=session, period=period, amount_cents=amount)
     shell.out(f"Quota for {period.label}: {format_money(amount, desk.settings.currency)}")
+    return 0
+
+
+def _quota_clear(desk: Desk, period: Period) -> int:
+    from repdesk.services import quotas
+
+    with desk.write() as session:
+        was = quotas.clear_quota(session=session, period=period)
+    if was is None:
+        shell.out(f"{period.label} has no quota: nothing to clear")
+    else:
+        shell.out(
+            f"Cleared the quota for {period.label} (it was "
+            f"{format_money(was, desk.settings.currency)}): its figures read 'no quota set'"
+        )
     return 0
 
 
@@ -263,7 +282,9 @@ def _today_arguments(today: argparse.ArgumentParser) -> None:
 
 
 def _quota_arguments(quota: argparse.ArgumentParser) -> None:
-    quota.add_argument("words", nargs="*", metavar="PERIOD | set PERIOD AMOUNT")
+    quota.add_argument(
+        "words", nargs="*", metavar="PERIOD | set PERIOD AMOUNT | clear PERIOD"
+    )
     shell.add_json_flag(quota)
     quota.add_argument("--short", action="store_true", help="compact, for a status bar")
 
@@ -286,7 +307,7 @@ def commands() -> list[Command]:
         Command("today", "the day's follow-up queues", cmd_today, _today_arguments),
         Command(
             "quota",
-            "this period against quota, in one line; or `quota set`",
+            "this period against quota, in one line; or `quota set`, `quota clear`",
             cmd_quota,
             _quota_arguments,
         ),

@@ -23,3 +23,14 @@ def set_quota(*, session: Session, period: Period, amount_cents: int) -> Quota:
 def get_quota(*, session: Session, period: Period) -> int | None:
     quota = session.exec(select(Quota).where(Quota.period == period.label)).first()
     return None if quota is None else quota.amount_cents
+
+
+def clear_quota(*, session: Session, period: Period) -> int | None:
+    """Take away a period's quota (set on the wrong period, or no longer given): its figures
+    read "no quota" again. Returns the amount it was, or None when there was none."""
+    quota = session.exec(select(Quota).where(Quota.period == period.label)).first()
+    if quota is None:
+        return None
+    session.delete(quota)
+    session.flush()
+    return quota.amount_cents

@@ -664,7 +664,9 @@ def _period(text: str) -> Period:
 
 def quota_form(desk: DeskGateway, *, period: Period, current: int | None) -> FormScreen:
     """The quota of a period (the one given unless changed): what the strip and the KPI pane
-    measure against. The form returns (period, amount) once saved."""
+    measure against. The form returns (period, amount) once saved; the amount None when the
+    rep emptied it to clear the quota (set on the wrong period: it could not be taken back but
+    by an undo, in that session: a forecast trial)."""
     fields = [
         FieldSpec(
             "amount",
@@ -672,24 +674,45 @@ def quota_form(desk: DeskGateway, *, period: Period, current: int | None) -> For
             "" if current is None else f"{current / 100:.2f}".removesuffix(".00"),
             # Its messages name a quota (the shell's `quota set` says the same), not a deal value.
             parse=lambda text: _amount(text, what="a quota", least="above 0"),
-            required=True,
+            required=current is None,
             placeholder="what you must win, e.g. 60k",
+            hint="" if current is None else "emptied, the period's quota is cleared",
             aliases=("amount_cents",),
         ),
         FieldSpec("period", "Period", period.label, parse=_period, required=True,
                   hint="a month 2026-11, a quarter 2026-Q4 or a year 2026"),
     ]  # fmt: skip
 
-    async def submit(values: dict[str, Any]) -> tuple[Period, int]:
+    async def submit(values: dict[str, Any]) -> tuple[Period, int | None]:
         chosen, amount = values["period"], values["amount"]
-        _, changes = await desk.write_recorded(
-            lambda s: quotas.set_quota(session=s, period=chosen, amount_cents=amount)
-        )
+        if amount is None:
+            was, changes = await desk.write_recorded(
+                lambda s: quotas.clear_quota(session=s, period=chosen)
+            )
+            if was is None:
+                raise NotFound(
+                    f"{chosen.label} has no quota to clear: type an amount to set one",
+                    field="amount",
+                )
+            what = f"clearing of the quota of {chosen.label}"
+        else:
+            _, changes = await desk.write_recorded(
+                lambda s: quotas.set_quota(session=s, period=chosen, amount_cents=amount)
+            )
+            what = f"quota of {chosen.label}"
         if desk.remember_undo is not None:
-            desk.remember_undo(undo_of(f"quota of {chosen.label}", 0, changes))
+            desk.remember_undo(undo_of(what, 0, changes))
         return chosen, amount
 
     return FormScreen("Your quota", fields, submit)
+
+
+def say_quota_cleared(app: Any, saved: tuple[Period, int | None]) -> None:
+    """A quota form emptied: what went, and how it comes back (its figures just read "no
+    quota set", which alone could be a desk that lost it)."""
+    period, amount = saved
+    if amount is None:
+        app.notify(f"Cleared the quota of {period.label} (u brings it back).")
 
 
 # ---------------------------------------------------------------- mending: delete, merge

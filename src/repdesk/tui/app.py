@@ -542,6 +542,7 @@ class RepdeskApp(KeysInOrder, App[int]):
         def saved(result: Any) -> None:
             if result is not None:
                 self.refresh_quota()
+                actions.say_quota_cleared(self, result)
 
         self.push_screen(
             actions.quota_form(

@@ -627,6 +627,7 @@ class KpiScreen(DeskScreen):
             if result is not None:
                 self.reload()
                 self.app.refresh_quota()
+                actions.say_quota_cleared(self.app, result)
 
         self.app.push_screen(
             actions.quota_form(self.desk, period=self.period, current=current), saved

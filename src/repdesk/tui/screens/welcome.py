@@ -126,8 +126,8 @@ class WelcomeScreen(DismissedOnce, ModalScreen[None]):
         self.app.board.action_new()
 
     def action_set_quota(self) -> None:
-        def saved(result: tuple[Period, int] | None) -> None:
-            if result is None:
+        def saved(result: tuple[Period, int | None] | None) -> None:
+            if result is None or result[1] is None:
                 return
             period, amount = result
             line = self.query_one("#welcome-quota", Static)
