@@ -348,3 +348,24 @@ def test_a_win_stays_in_a_commitments_since_when_the_deal_is_reopened_after(engi
     page = _read(engine, LAST_WEEK)
     [line] = [c for c in page.commitments if c.id == made]
     assert line.since == "moved to Prospect, won 2026-11-12"
+
+
+def test_a_commitment_on_a_lost_deal_is_refused_and_one_on_a_won_deal_taken(engine) -> None:  # type: ignore[no-untyped-def]
+    """A forecast trial: "win back" on a lost deal was taken, and judged missed a week later;
+    nothing happens on a lost deal but its reopening. A won one has upsells and papers."""
+    this_week = week_containing(FRIDAY)
+    with write_session(engine) as s:
+        lost = _deal(s, "Lost one", 1_000, "Demo", NOW - timedelta(days=3))
+        won = _deal(s, "Won one", 1_000, "Demo", NOW - timedelta(days=3))
+        deals.lose_deal(session=s, deal_id=lost, reason="price", now=NOW)
+        deals.win_deal(session=s, deal_id=won, now=NOW)
+    with write_session(engine) as s, pytest.raises(RepdeskError) as refused:
+        review.add_commitment(session=s, deal_id=lost, text="win back", week=this_week, now=NOW)
+    assert str(refused.value) == (
+        f"#{lost} was lost on 2026-11-20: reopen it first to commit to it "
+        f"(`repdesk deal reopen {lost}`, R on the deal page)"
+    )
+    with write_session(engine) as s:
+        review.add_commitment(
+            session=s, deal_id=won, text="order form back", week=this_week, now=NOW
+        )

@@ -25,7 +25,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from repdesk.core import clock
-from repdesk.core.errors import InvalidInput, RepdeskError
+from repdesk.core.errors import AlreadyClosed, InvalidInput, RepdeskError
 from repdesk.core.money import Conversion
 from repdesk.core.review import KEPT, MISSED, OUTCOMES, Review
 from repdesk.core.weeks import Week, week_of_label
@@ -272,6 +272,14 @@ def add_commitment(
     if week_over(week, moment):
         raise InvalidInput("week", week.label, "this week or one to come: that week is over")
     deal = get_deal(session=session, deal_id=deal_id)
+    if deal.status == "lost":
+        # Nothing can happen on a lost deal but its reopening, and a commitment on it was
+        # judged missed a week later (a forecast trial). A won one takes them: an upsell, a
+        # signed order form still to come back.
+        raise AlreadyClosed(
+            f"#{deal.id} was lost on {deal.closed_on}: reopen it first to commit to it "
+            f"(`repdesk deal reopen {deal.id}`, R on the deal page)"
+        )
     commitment = Commitment(deal_id=saved_id(deal), week=week.label, text=words, made_at=moment)
     session.add(commitment)
     session.flush()
