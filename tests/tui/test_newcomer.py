@@ -214,6 +214,29 @@ async def test_an_empty_desk_opens_on_the_welcome_naming_the_import(empty_app: R
         await until(pilot, lambda: empty_app.screen is empty_app.board)
 
 
+async def test_the_screen_keys_leave_the_welcome_for_their_screen_as_bound(home: Path) -> None:
+    """A forecast trial: on an empty desk `3` and `5` did nothing and said nothing (a modal
+    screen hides the app's keys), though `1` is the board from anywhere."""
+    from repdesk.tui.screens.kpi import KpiScreen
+    from repdesk.tui.screens.review import ReviewScreen
+
+    app = create_app(Home(home, home), settings().replace(keys={"app.review": "f5"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await welcome(pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, KpiScreen))
+        await pilot.press("1")
+        await until(pilot, lambda: app.screen is app.board)
+    app = create_app(Home(home, home), settings().replace(keys={"app.review": "f5"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await welcome(pilot)
+        await pilot.press("5")  # bound to f5 instead: nothing
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+
+
 async def test_the_welcome_names_the_home_the_app_was_opened_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -151,6 +151,21 @@ class WelcomeScreen(DismissedOnce, ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss()
 
+    # The app's screen keys (1 board .. 5 review): a modal screen hides the app's bindings,
+    # and `3` on the welcome did nothing and said nothing (a forecast trial).
+    SCREEN_ACTIONS = frozenset({"board", "followups", "kpis", "playbook", "review"})
+
+    def on_key(self, event: events.Key) -> None:
+        bindings = self.app._bindings.copy()
+        bindings.apply_keymap(self.app._keymap)  # as the rep's [keys] bind them
+        for binding in bindings.key_to_bindings.get(event.key, []):
+            if binding.action in self.SCREEN_ACTIONS:
+                event.stop()
+                self.dismiss()
+                if binding.action != "board":  # the board is under the welcome
+                    self.app.call_later(self.app.run_action, binding.action)
+                return
+
     def reload(self) -> None:
         """The desk changed (app.check_for_changes): deals imported or added from the shell
         while the welcome was up end it, as they would have kept it from opening."""
