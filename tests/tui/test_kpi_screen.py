@@ -168,8 +168,9 @@ async def test_an_emptied_quota_form_clears_the_period_s_quota_and_u_brings_it_b
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, FormScreen)
-        assert "2026-Q2 has no quota to clear: type an amount to set one" == str(
-            app.screen.query_one("#error-amount", Static).render()
+        assert (
+            str(app.screen.query_one("#error-amount", Static).render())
+            == "2026-Q2 has no quota to clear: type an amount to set one"
         )
 
 
