@@ -84,6 +84,11 @@ async def test_period_keys_move_through_months_quarters_and_years(app: RepdeskAp
             screen, "#kpi-period")  # fmt: skip
         await kpi_screen(pilot, "left_square_bracket")
         assert screen.period == parse_period("2026-Q3")
+        # Over: no rest to cover, and the forecast as it stood on its last day (a trial).
+        tiles = {tile.border_title: str(tile.render()) for tile in screen.query(Tile)}
+        assert tiles["Coverage"].split() == ["—", "period", "over"]
+        assert "on its last day" in tiles["Forecast"]
+        assert "that were to close this period, on its last day" in shown(screen, "#kpi-forecast")
         await kpi_screen(pilot, "y")
         assert screen.period == parse_period("2026")
         await kpi_screen(pilot, "right_square_bracket")

@@ -54,6 +54,14 @@ def test_every_figure_by_hand() -> None:
     assert k.days_left == 10
 
 
+def test_an_ended_period_has_no_rest_to_cover_or_need_but_keeps_its_last_forecast() -> None:
+    """A forecast trial: a quarter over read "Deals needed: 4" and "Pipeline needed: €64,400"."""
+    k = compute(inputs(days_elapsed=30, ended=True))
+    assert (k.coverage, k.deals_needed, k.pipeline_needed) == (None, None, None)
+    assert k.remaining == 3_000_000  # missed by €30,000: the headline says so
+    assert (k.forecast, k.velocity_per_day) == (7_000_000, 214_286)  # as on its last day
+
+
 def test_deals_needed_rounds_up() -> None:
     k = compute(inputs(won_value_cents=2_500_000, won_count=2))  # avg 12,500; remaining 35,000
     assert k.deals_needed == math.ceil(35_000 / 12_500) == 3

@@ -190,13 +190,16 @@ def cmd_kpi(desk: Desk, args: argparse.Namespace) -> int:
         ("Avg deal size", money(k.avg_deal_size)),
         ("Open pipeline", f"{money(k.open_value)} in {shell.count(k.open_count, 'deal')}"),
         ("Weighted pipeline", money(k.weighted_pipeline)),
-        ("Forecast", money(k.forecast)),
+        ("Forecast", money(k.forecast) + (" (as it stood on the last day)" if k.ended else "")),
         *forecast_rows(k, cur),
         ("Coverage", "—" if k.coverage is None else f"{k.coverage:.2f}x"),
         ("Velocity", "—" if k.velocity_per_day is None else f"{money(k.velocity_per_day)} per day"),
         ("Deals needed", "—" if k.deals_needed is None else str(k.deals_needed)),
         ("Pipeline needed", money(k.pipeline_needed)),
     ]
+    if k.ended:  # what the rest of a period takes: an ended one has no rest
+        over = {"Coverage", "Deals needed", "Pipeline needed"}
+        rows = [(label, "— (the period is over)" if label in over else v) for label, v in rows]
     rows += lessons_rows(k, cur)
     if k.left_out_deals:
         rows.append(("Left out", formatting.left_out(k)))
@@ -282,9 +285,7 @@ def _today_arguments(today: argparse.ArgumentParser) -> None:
 
 
 def _quota_arguments(quota: argparse.ArgumentParser) -> None:
-    quota.add_argument(
-        "words", nargs="*", metavar="PERIOD | set PERIOD AMOUNT | clear PERIOD"
-    )
+    quota.add_argument("words", nargs="*", metavar="PERIOD | set PERIOD AMOUNT | clear PERIOD")
     shell.add_json_flag(quota)
     quota.add_argument("--short", action="store_true", help="compact, for a status bar")
 

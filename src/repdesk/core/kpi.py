@@ -226,21 +226,24 @@ def compute(inputs: KpiInputs) -> Kpis:
     avg_size = avg_deal_size(i.won_value_cents, i.won_count)
     weighted = whole_cents(Decimal(i.weighted_x100) / 100)
     remaining = max(quota - i.won_value_cents, 0) if quota is not None else None
-    coverage = i.open_in_period_cents / remaining if remaining else None
+    # What the rest of the period takes (coverage, deals and pipeline needed): an ended
+    # period has no rest (a forecast trial read "Deals needed: 4" for a quarter over).
+    to_do = None if i.ended else remaining
+    coverage = i.open_in_period_cents / to_do if to_do else None
     velocity = (
         whole_cents(Decimal(i.open_count * avg_size) * Decimal(win_rate_) / Decimal(avg_cycle))
         if avg_size is not None and win_rate_ is not None and avg_cycle
         else None
     )
-    if remaining is None or avg_size is None:
+    if to_do is None or avg_size is None:
         deals_needed = None
-    elif remaining == 0:
+    elif to_do == 0:
         deals_needed = 0
     else:
-        deals_needed = math.ceil(remaining / avg_size) if avg_size else None
+        deals_needed = math.ceil(to_do / avg_size) if avg_size else None
     pipeline_needed = (
-        whole_cents(Decimal(remaining) / Decimal(win_rate_))
-        if remaining is not None and win_rate_
+        whole_cents(Decimal(to_do) / Decimal(win_rate_))
+        if to_do is not None and win_rate_
         else None
     )
     return Kpis(

@@ -119,6 +119,8 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
             "of the rest",
             "Open value expected to close this period / quota still to win.",
         )
+    elif k.ended:
+        coverage = ("—", "period over", "The period is over: nothing is left to cover.")
     elif k.quota is None:
         coverage = ("—", "no quota (Q)", "Set a quota with Q to see coverage.")
     else:
@@ -136,8 +138,9 @@ def tiles(k: Kpis, currency: str) -> list[tuple[str, str, str, str]]:
     else:
         velocity = ("—", "none open", "No open deals to move.")
     return [
-        ("Forecast", money(k.forecast), "won+weighted",
-         "Won so far plus open value x stage probability, for deals closing this period."),
+        ("Forecast", money(k.forecast), "on its last day" if k.ended else "won+weighted",
+         "Won plus open value x probability, for deals closing this period"
+         + (", as the desk stood on its last day." if k.ended else ".")),
         ("Coverage", *coverage),
         ("Win rate", formatting.pct(k.win_rate),
          *((f"{k.won_count}/{closed} won", "Won / (won + lost), decided deals only.")
@@ -229,7 +232,12 @@ def forecast_lines(k: Kpis, currency: str) -> Text:
         f"  commit {money(sums.commit)} · best case {money(sums.best_case)} · "
         f"pipeline {money(sums.pipeline)}"
     )
-    text.append("  closing this period (F on a deal sets your call)\n", style="dim")
+    text.append(
+        "  that were to close this period, on its last day\n"
+        if k.ended
+        else "  closing this period (F on a deal sets your call)\n",
+        style="dim",
+    )
     for label, value, share in (
         ("Won + commit", k.won_and_commit, k.commit_attainment),
         ("+ best case", k.won_commit_best_case, k.best_case_attainment),
