@@ -209,3 +209,35 @@ def test_a_contacts_csv_export_goes_back_in_with_roles_and_nobody_twice(tmp_path
         ("Ana Ruiz", "finance", "CFO", ["+34 600"])
     ]
     assert shown["contacts"][0]["emails"] == ["ana@acme.example", "=cmd@x.example"]
+
+
+def test_people_sharing_an_address_come_back_as_themselves(tmp_path: Path) -> None:
+    """A hostile test: three people with one address in three cases, exported and imported
+    into a new desk, became one contact (0 added, 3 already on the desk), with the second's
+    phone and the second's role on the deal."""
+    ok("contact", "add", "Ana Ruiz", "--email", "ana@acme.example", "--company", "Acme",
+       "--title", "CFO")  # fmt: skip
+    ok("deal", "add", "Fleet", "--company", "Acme", "--contact", "Ana Ruiz",
+       "--role", "decision maker")  # fmt: skip
+    ok("contact", "add", "Bob Shared", "--email", "Ana@Acme.example", "--phone", "+34 600 000 111",
+       "--company", "Acme", "--deal", "Fleet", "--role", "champion")  # fmt: skip
+    ok("contact", "add", "Carl NoDeal", "--email", "ANA@ACME.EXAMPLE", "--company", "Acme")
+    ok("export", "csv", tmp_path / "deals.csv")
+    ok("export", "contacts", tmp_path / "contacts.csv")
+    other = tmp_path / "other"
+    ok("--home", other, "import", tmp_path / "deals.csv")
+    out = ok("--home", other, "import", tmp_path / "contacts.csv")
+    assert "Contacts: 2 added, 1 already on the desk" in out
+    listed = json.loads(ok("--home", other, "contact", "list", "--json"))
+    assert sorted((c["name"], tuple(c["phones"])) for c in listed) == [
+        ("Ana Ruiz", ()),
+        ("Bob Shared", ("+34 600 000 111",)),
+        ("Carl NoDeal", ()),
+    ]
+    shown = json.loads(ok("--home", other, "deal", "show", "1", "--json"))
+    assert sorted((c["name"], c["role"]) for c in shown["contacts"]) == [
+        ("Ana Ruiz", "decision maker"),
+        ("Bob Shared", "champion"),
+    ]
+    again = ok("--home", other, "import", tmp_path / "contacts.csv")  # nobody twice
+    assert "Contacts: 0 added, 3 already on the desk" in again

@@ -23,7 +23,7 @@ from repdesk.core import clock, forecast
 from repdesk.core.domain import row_id
 from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.reach import check_address
-from repdesk.core.text import one_name, shown_value
+from repdesk.core.text import one_name, same_name, shown_value
 from repdesk.io.csv_import import (
     OWN_ID_PREFIX,
     ActivityRow,
@@ -227,9 +227,14 @@ def _write_people(
     if not plan.people and not plan.roles:
         return
     made: dict[str, int | None] = {}
+    seen: dict[str, int] = {}
+    for row in plan.people:
+        for address in {a.casefold() for a in row.emails}:
+            seen[address] = seen.get(address, 0) + 1
+    shared = frozenset(address for address, rows in seen.items() if rows > 1)
     for row in plan.people:
         company = plan.accounts.get(row.account, "")
-        found = _person_on_desk(session, row, company)
+        found = _person_on_desk(session, row, company, shared=shared)
         if found is not None:
             outcome.people_present += 1
             if write:
@@ -328,10 +333,19 @@ def _address_or_none(written: str) -> str | None:
         return None
 
 
-def _person_on_desk(session: Session, row: PersonRow, company: str) -> Any:
+def _person_on_desk(
+    session: Session, row: PersonRow, company: str, *, shared: frozenset[str] = frozenset()
+) -> Any:
+    """The contact a file's person is, on the desk: the one with their address (a name spelt
+    otherwise is still them), else the one of their name at their company. An address several
+    people of the file share (a team's mailbox) names nobody alone: there the name must agree
+    too (re-imported, three people sharing one address became one, with the last one's phone
+    and role: a hostile test)."""
     for address in row.emails:
         found = people.contacts_with_address(session, address)
-        if len(found) == 1:
+        if len(found) == 1 and (
+            address.casefold() not in shared or same_name(found[0].name, row.name)
+        ):
             return found[0]
     at = people.company_named(session, company) if company else None
     for contact in people.contacts_named(session, row.name):
