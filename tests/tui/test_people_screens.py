@@ -220,6 +220,33 @@ async def test_P_puts_someone_new_or_known_on_the_deal_with_a_role_and_u_undoes_
         assert any("Ana Ruiz on " in n and "saved, decision maker ·" in n for n in notices)
 
 
+async def test_an_address_another_contact_has_is_said_by_the_forms_as_by_the_shell(
+    app: RepdeskApp, home: Path
+) -> None:
+    """A hostile test: the deal form and the P form gave a second person Luis's address in
+    silence (`contact add` notes it: mail from it then matches both); the deal form, with
+    Ana chosen as the contact, put a new address over the one she had on all her deals."""
+    from tests.shell import ok
+
+    from repdesk.tui.forms import FormScreen
+
+    added = ok("deal", "add", "Seats", "--company", "Acme Logistics")  # Ana's company, not Ana
+    seats = int(added.split("#")[1].split()[0])
+    async with app.run_test(size=SIZE) as pilot:
+        await _deal_page(pilot, seats)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.keys_ready)
+        app.screen.query_one("#field-contact").value = "Ana Ruiz"  # type: ignore[attr-defined]
+        app.screen.query_one("#field-email").value = "LUIS@acme.example"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, FormScreen))
+        emails = db(home, "SELECT e.address FROM contact_email e JOIN contact c ON c.id = "
+                          "e.contact_id WHERE c.name = 'Ana Ruiz' ORDER BY e.position")  # fmt: skip
+        assert emails == [("LUIS@acme.example",), ("ana@acme.example",)]
+        assert said(app, "LUIS@acme.example is also the address of #")
+        assert said(app, "Luis [bold]Ortega[/]: mail from it matches each of them")
+
+
 async def test_the_palette_finds_people_and_companies(app: RepdeskApp) -> None:
     from textual.command import CommandPalette
 

@@ -138,6 +138,24 @@ def test_typing_a_deals_contact_fields_finds_or_makes_the_records(engine) -> Non
         assert len(session.exec(select(Contact)).all()) == 2  # Luis is still a contact
 
 
+def test_an_address_typed_with_another_contact_is_added_to_theirs_not_put_over_it(engine) -> None:  # type: ignore[no-untyped-def]
+    """A hostile test: the deal form, Contact set to Ana and Email typed, replaced the address
+    Ana had on all her deals. With the contact unchanged, an edited address still corrects
+    theirs (the form shows the main contact's first one)."""
+    with write_session(engine) as session:
+        _deal(session, "Fleet", company="Acme", contact="Ana Ruiz", email="other@a.example")
+        seats = _deal(session, "Seats", company="Acme").id
+        deals.edit_deal(session=session, deal_id=seats, contact="Ana Ruiz", email="third@a.example")
+    with read_session(engine) as session:
+        [ana] = [p.person for p in people.people_of_deal(session=session, deal_id=seats)]
+        assert ana.emails == ("third@a.example", "other@a.example")
+    with write_session(engine) as session:
+        deals.edit_deal(session=session, deal_id=seats, email="third@b.example")  # a typo fixed
+    with read_session(engine) as session:
+        [ana] = [p.person for p in people.people_of_deal(session=session, deal_id=seats)]
+        assert ana.emails == ("third@b.example", "other@a.example")
+
+
 def test_a_deleted_deal_comes_back_with_its_contacts_and_a_merge_brings_them_over(engine) -> None:  # type: ignore[no-untyped-def]
     with write_session(engine) as session:
         keep = _deal(session, "Keep", company="Acme", contact="Ana Ruiz")

@@ -123,20 +123,11 @@ def cmd_contact_add(desk: Desk, args: argparse.Namespace) -> int:
 
 
 def _shared_addresses(session: Session, addresses: list[str], *, besides: int | None) -> list[str]:
-    """Notes for addresses another contact has already: allowed (a shared mailbox is real),
-    but mail from one then matches both, so capture lists it instead of placing it."""
     from repdesk.services import people
 
-    notes = []
-    for address in dict.fromkeys(a.strip() for a in addresses if a.strip()):
-        others = [c for c in people.contacts_with_address(session, address) if c.id != besides]
-        if others:
-            names = ", ".join(f"#{c.id} {cut(c.name, NAME_CHARS)}" for c in others[:3])
-            notes.append(
-                f"Note: {printable(address)} is also the address of {names}: mail from it "
-                "matches each of them, so capture lists it instead of placing it"
-            )
-    return notes
+    return [
+        f"Note: {note}" for note in people.shared_address_notes(session, addresses, besides=besides)
+    ]
 
 
 def _say_shared(notes: list[str]) -> None:

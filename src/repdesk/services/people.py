@@ -25,6 +25,7 @@ from repdesk.core import clock
 from repdesk.core.domain import CONTACT_ROLES, FREE_MAIL_DOMAINS, row_id
 from repdesk.core.errors import Ambiguous, InvalidInput, NotFound
 from repdesk.core.reach import check_address, check_phone
+from repdesk.core.text import cut, printable
 from repdesk.storage.models import (
     Activity,
     Company,
@@ -222,6 +223,25 @@ def contacts_with_address(session: Session, address: str) -> list[Contact]:
                 if contact is not None:
                     found[contact.id] = contact
     return list(found.values())
+
+
+def shared_address_notes(
+    session: Session, addresses: Iterable[str], *, besides: int | None
+) -> list[str]:
+    """What to say of addresses another contact than `besides` has already: allowed (a
+    shared mailbox is real), but mail from one then matches both, so capture lists it instead
+    of placing it. The shell and the app's forms say the same (the forms said nothing: a
+    hostile test)."""
+    notes = []
+    for address in dict.fromkeys(a.strip() for a in addresses if a.strip()):
+        others = [c for c in contacts_with_address(session, address) if c.id != besides]
+        if others:
+            names = ", ".join(f"#{c.id} {cut(c.name, 60)}" for c in others[:3])
+            notes.append(
+                f"{printable(address)} is also the address of {names}: mail from it matches "
+                "each of them, so capture lists it instead of placing it"
+            )
+    return notes
 
 
 def emails_of(session: Session, contact_id: int) -> list[ContactEmail]:
@@ -579,7 +599,10 @@ def adopt_deal_fields(
             session.add(DealContact(deal_id=deal.id, contact_id=contact.id, position=0))
             session.flush()
             links = links_of(session, deal.id)
-        _set_first(session, links[0].contact_id, name, typed)
+        # Typed with another main contact in the same edit, the address is that person's
+        # new one, not a correction of theirs: it goes first and theirs stay (the deal form
+        # replaced the address an existing contact had on all their deals: a hostile test).
+        _set_first(session, links[0].contact_id, name, typed, replace="contact" not in changed)
     refresh_deal(session, deal.id, now=moment)
 
 
@@ -622,7 +645,9 @@ def _choose_main(session: Session, deal: Deal, typed: str, moment: datetime) -> 
     session.flush()
 
 
-def _set_first(session: Session, contact_id: int, kind: str, typed: str) -> None:
+def _set_first(
+    session: Session, contact_id: int, kind: str, typed: str, *, replace: bool = True
+) -> None:
     rows: list[Any] = (
         emails_of(session, contact_id) if kind == "email" else phones_of(session, contact_id)
     )
@@ -643,12 +668,18 @@ def _set_first(session: Session, contact_id: int, kind: str, typed: str) -> None
         if rows[0] is not existing:
             _put_first(session, rows, existing)
         return
-    if rows:
+    if rows and replace:
         if kind == "email":
             rows[0].address = typed
         else:
             rows[0].number = typed
         session.add(rows[0])
+    elif rows:
+        position = rows[0].position - 1
+        if kind == "email":
+            session.add(ContactEmail(contact_id=contact_id, address=typed, position=position))
+        else:
+            session.add(ContactPhone(contact_id=contact_id, number=typed, position=position))
     elif kind == "email":
         session.add(ContactEmail(contact_id=contact_id, address=typed, position=0))
     else:

@@ -220,8 +220,8 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
         )  # fmt: skip
         if deal is None:
 
-            def create(session: Session) -> Deal:
-                return deals.create_deal(
+            def create(session: Session) -> tuple[Deal, str]:
+                new = deals.create_deal(
                     session=session,
                     currency=currency,
                     value_cents=values["value"] or 0,
@@ -231,13 +231,14 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
                     first_contact=values["first_contact"],
                     **text,
                 )
+                return new, _shared_with(session, saved_id(new), [text["email"]])
 
-            new, changes = await desk.write_recorded(create)
-            return new, undo_of(f"new deal {new.title}", saved_id(new), changes)
+            (new, shared), changes = await desk.write_recorded(create)
+            return new, undo_of(f"new deal {new.title}", saved_id(new), changes, result=shared)
 
-        def edit(session: Session) -> Deal:
+        def edit(session: Session) -> tuple[Deal, str]:
             first = values["first_contact"]
-            return deals.edit_deal(
+            changed = deals.edit_deal(
                 session=session,
                 deal_id=saved_id(deal),
                 value_cents=values["value"] or 0,
@@ -246,12 +247,26 @@ def deal_form(desk: DeskGateway, *, deal_id: int | None, stage_id: int | None) -
                 **({"first_contact": first} if first is not None else {}),
                 **text,
             )
+            typed = [text["email"]] if text["email"] != deal.email else []  # retyped only
+            return changed, _shared_with(session, saved_id(changed), typed)
 
-        changed, changes = await desk.write_recorded(edit)
-        return changed, undo_of(f"edit of {changed.title}", saved_id(changed), changes)
+        (changed, shared), changes = await desk.write_recorded(edit)
+        return changed, undo_of(
+            f"edit of {changed.title}", saved_id(changed), changes, result=shared
+        )
 
     title = "New deal" if deal is None else f"Edit deal #{deal.id}"
     return FormScreen(title, fields, submit)
+
+
+def _shared_with(session: Session, deal_id: int, addresses: list[str]) -> str:
+    """What the deal form says of an address another contact than the deal's main one has
+    (`contact add` says it in the shell)."""
+    from repdesk.services import people
+
+    links = people.links_of(session, deal_id)
+    main = links[0].contact_id if links else None
+    return "; ".join(people.shared_address_notes(session, addresses, besides=main))
 
 
 # An outcome field's placeholder: tab both completes and goes on (see lose()'s hint).
@@ -928,7 +943,7 @@ def contact_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
     ]  # fmt: skip
 
     async def submit(values: dict[str, Any]) -> Any:
-        def write(session: Session) -> tuple[str, Any]:
+        def write(session: Session) -> tuple[str, bool, str]:
             deal = deals.get_deal(session=session, deal_id=deal_id)
             found = people.contact_for_deal(
                 session=session, ref=values["name"], company=deal.company
@@ -953,11 +968,15 @@ def contact_form(desk: DeskGateway, *, deal_id: int, title: str) -> FormScreen:
             people.link_contact(
                 session=session, deal_id=deal_id, contact_id=saved_id(found), role=values["role"]
             )
-            return found.name, new
+            shared = people.shared_address_notes(
+                session, [values["email"] or ""], besides=saved_id(found)
+            )
+            return found.name, new, "; ".join(shared)
 
-        (name, new), changes = await desk.write_recorded(write)
+        (name, new, shared), changes = await desk.write_recorded(write)
         at = f" at {deal_company}" if deal_company else ""
         result = f"{values['role']}, a new contact{at}" if new else values["role"]
+        result += f"; {shared}" if shared else ""
         return name, undo_of(f"{name} on {title}", deal_id, changes, result=result)
 
     return FormScreen(f"Contact on {title}", fields, submit)

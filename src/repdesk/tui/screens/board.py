@@ -507,7 +507,8 @@ class BoardScreen(DeskScreen):
             if result is not None:
                 self.undo_stack.append(result[1])
                 self.reload()
-                self.notify(printable(f"Added {result[0].title}"), markup=False)
+                note = f"; {result[1].result}" if result[1].result else ""
+                self.notify(printable(f"Added {result[0].title}{note}"), markup=False)
 
         self._open(_actions().deal_form(self.desk, deal_id=None, stage_id=stage_id), then=added)
 
