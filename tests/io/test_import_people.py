@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.io.helpers import FIXTURES
 from tests.io.test_json_engines import FIRST_EXPORTER_FILE
-from tests.shell import ok
+from tests.shell import ok, refused
 
 SALESFORCE_FILES = {
     "Opportunity.csv": (
@@ -241,3 +241,72 @@ def test_people_sharing_an_address_come_back_as_themselves(tmp_path: Path) -> No
     ]
     again = ok("--home", other, "import", tmp_path / "contacts.csv")  # nobody twice
     assert "Contacts: 0 added, 3 already on the desk" in again
+
+
+def test_an_email_or_phone_cell_that_is_none_is_left_out_named_and_the_export_goes_back_in(
+    tmp_path: Path,
+) -> None:
+    """A hostile test: `not-an-email` and `call me` came in as a contact's address and number
+    (the shell refuses both), and the desk's own contacts export then failed to import, with
+    no line named."""
+    deals_csv = tmp_path / "deals.csv"
+    deals_csv.write_text(
+        "title,company,contact,email,phone\n"
+        "Fleet,Acme,Ana,not-an-email,call me\n"
+        "Seats,Acme,Bob,bob@acme.example,+34 600\n",
+        encoding="utf-8",
+    )
+    out = ok("import", deals_csv)
+    assert (
+        "2 email or phone cells left out, being no address (ana@acme.example) nor number (3 "
+        f"digits or more): 'not-an-email' ({deals_csv}:2), 'call me' ({deals_csv}:2)"
+    ) in out
+    people = {
+        c["name"]: (c["emails"], c["phones"]) for c in json.loads(ok("contact", "list", "--json"))
+    }
+    assert people == {"Ana": ([], []), "Bob": (["bob@acme.example"], ["+34 600"])}
+    ok("export", "contacts", tmp_path / "contacts.csv")
+    assert "Contacts: 0 added, 2 already on the desk" in ok("import", tmp_path / "contacts.csv")
+
+
+def test_a_contacts_csv_s_roles_are_read_as_role_takes_them_and_a_wrong_one_refused(
+    tmp_path: Path,
+) -> None:
+    """A hostile test: `repdesk:1=Decision Maker` and `repdesk:1=overlord` both came in as
+    other, in silence; `--role "Decision Maker"` takes the first and refuses the second."""
+    ok("deal", "add", "Fleet", "--company", "Acme")
+    people = tmp_path / "contacts.csv"
+    people.write_text(
+        "contact_id,name,title,company,emails,phones,deals\n"
+        "1,Ana Ruiz,,Acme,,,repdesk:1=Decision Maker\n"
+        "2,Bob,,Acme,,,repdesk:1=overlord\n",
+        encoding="utf-8",
+    )
+    err = refused("import", people)
+    assert "contacts.csv:3" in err and "'repdesk:1=overlord'" in err and "decision maker" in err
+    people.write_text(people.read_text(encoding="utf-8").replace("overlord", "dm"), "utf-8")
+    ok("import", people)
+    shown = json.loads(ok("deal", "show", "1", "--json"))
+    assert sorted((c["name"], c["role"]) for c in shown["contacts"]) == [
+        ("Ana Ruiz", "decision maker"),
+        ("Bob", "decision maker"),
+    ]
+
+
+def test_a_json_file_s_companies_hold_to_what_company_edit_takes(tmp_path: Path) -> None:
+    """A hostile test: a file gave two companies `[/]Acme` and `[/]ACME` (every `company show`
+    of them ambiguous, `deal add --company` taking the first) and a domain gmail.com."""
+    ok("deal", "add", "Fleet", "--company", "[/]Acme")
+    exported = tmp_path / "desk.json"
+    ok("export", "json", exported)
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    companies = document["tables"]["company"]
+    companies.append({**companies[0], "id": 2, "name": "[/]ACME"})
+    companies[0]["domain"] = "gmail.com"
+    exported.write_text(json.dumps(document), encoding="utf-8")
+    err = refused("--home", tmp_path / "other", "import", exported)
+    assert f"{exported}: tables.company[0].domain 'gmail.com': expected a mail domain" in err
+    assert (
+        f"{exported}: tables.company[1].name '[/]ACME': the same as tables.company[0] in "
+        "another case or form; each company needs its own"
+    ) in err

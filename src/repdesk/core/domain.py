@@ -41,6 +41,15 @@ SEGMENTS = ("new", "existing")
 # Roles a contact plays on a deal.
 CONTACT_ROLES = ("decision maker", "champion", "finance", "user", "other")
 
+
+def role_word(text: str) -> str | None:
+    """A role as typed or written in a file, as stored: one of CONTACT_ROLES in any case,
+    `decision-maker`, `Decision_Maker` and `dm` too; None when it is none of them."""
+    word = " ".join(text.strip().lower().replace("-", " ").replace("_", " ").split())
+    word = {"dm": "decision maker", "decider": "decision maker"}.get(word, word)
+    return word if word in CONTACT_ROLES else None
+
+
 # Mail providers anyone can write from: an address there names a person, never a company, so
 # `repdesk capture` never matches a company by these domains.
 FREE_MAIL_DOMAINS = frozenset(

@@ -1,6 +1,8 @@
 """How a person is reached: an email address and a phone number as a rep types them, checked
-the same wherever they are typed (a contact, a new deal, the deal form) and never where they
-arrive from elsewhere (an import, the CRM sync), which keeps what the other system holds."""
+the same wherever they are typed (a contact, a new deal, the deal form) and where a CSV import
+brings them (one that is none is left out and named: services/transfer.py), never where the
+CRM sync brings them, which keeps what the other system holds (and a JSON export of a desk
+holding such a value imports back)."""
 
 from __future__ import annotations
 
@@ -34,3 +36,13 @@ def check_phone(number: str) -> str:
     if digits < 3 or text.startswith("-") or has_hidden(text):
         raise InvalidInput("phone", number, "a phone number such as +34 600 123 456")
     return text
+
+
+def is_domain(text: str) -> bool:
+    """Two or more dot-separated labels of letters, digits and inner hyphens (acme.example,
+    bücher.example): no empty label, no space, bracket or control character."""
+    labels = text.split(".")
+    return len(labels) >= 2 and all(
+        label and label[0] != "-" and label[-1] != "-" and label.replace("-", "").isalnum()
+        for label in labels
+    )

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from repdesk.core import forecast
-from repdesk.core.domain import CONTACT_ROLES, row_id
-from repdesk.core.errors import RepdeskError
+from repdesk.core.domain import CONTACT_ROLES, role_word, row_id
+from repdesk.core.errors import InvalidInput, RepdeskError
 from repdesk.core.money import AMOUNT_FORMS
 from repdesk.core.quantities import MAX_MINUTES
+from repdesk.core.reach import check_address, check_phone
 from repdesk.core.text import shown_value
 from repdesk.io import files, formats, values
 from repdesk.io.csv_export import unescape_cell
@@ -221,6 +222,9 @@ class ImportNotes:
     stage_forecasts: list[tuple[str, str, str, int]] = field(default_factory=list)
     # FILE:LINE of amounts the file gives no currency for: in the desk's, said once.
     assumed_currency: list[str] = field(default_factory=list)
+    # (FILE:LINE, the value) of email and phone cells that are none: left out, named (kept,
+    # a contacts export of the desk could not be imported back: a hostile test).
+    not_reachable: list[tuple[str, str]] = field(default_factory=list)
     date_forms: list[str] = field(default_factory=list)  # "FILE: dates read as ... (why)"
     # Into an empty desk: (stage, the desk's probability, the file's), and whether the
     # desk's stages took the file's order.
@@ -707,7 +711,8 @@ def _deal_row(
         # The email column is the deal's; the main contact keeps the cell's address too (it
         # was dropped: an audit).
         row.more_people.insert(0, (row.contact, address))
-    row.email = row.email or address
+    row.email = _reachable(check_address, row.email or address, where, notes)
+    row.phone = _reachable(check_phone, row.phone, where, notes)
     row.lost_reason = cell.text("lost_reason")[0]
     row.account = cell.text("account")[0]
     row.created_is_first_contact = fmt.created_is_first_contact
@@ -922,6 +927,25 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(";") if part.strip())
 
 
+def _reachable(check: Callable[[str], str], text: str, where: str, notes: ImportNotes) -> str:
+    """An email or phone cell as the shell takes one, or "" and a note when it is none (`call
+    me`, `not-an-email`): a CRM's text, so nothing is refused for it, but it reaches no
+    contact record, where the desk takes only an address or a number (the shell's rule)."""
+    if not text.strip():
+        return ""
+    try:
+        return check(text)
+    except InvalidInput:
+        notes.not_reachable.append((where, text))
+        return ""
+
+
+def _reachables(
+    check: Callable[[str], str], texts: Sequence[str], where: str, notes: ImportNotes
+) -> tuple[str, ...]:
+    return tuple(kept for text in texts if (kept := _reachable(check, text, where, notes)))
+
+
 def _person_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
     if cell.has("emails"):  # our own contacts CSV: several of each in one cell
         _native_person_row(cell, fmt, plan)
@@ -940,8 +964,13 @@ def _person_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None:
             name=name,
             account=cell.text("account")[0],
             title=cell.text("title")[0],
-            emails=tuple(e for e in (cell.text("email")[0],) if e),
-            phones=tuple(p for p in (cell.text("phone")[0], cell.text("mobile")[0]) if p),
+            emails=_reachables(check_address, (cell.text("email")[0],), cell.where, plan.notes),
+            phones=_reachables(
+                check_phone,
+                (cell.text("phone")[0], cell.text("mobile")[0]),
+                cell.where,
+                plan.notes,
+            ),
         )
     )
 
@@ -983,22 +1012,35 @@ def _native_person_row(cell: _CellReader, fmt: Format, plan: ImportPlan) -> None
             name=name,
             account=cell.text("company")[0],
             title=cell.text("title")[0],
-            emails=_split(cell.text("emails")[0]),
-            phones=_split(cell.text("phones")[0]),
+            emails=_reachables(
+                check_address, _split(cell.text("emails")[0]), cell.where, plan.notes
+            ),
+            phones=_reachables(check_phone, _split(cell.text("phones")[0]), cell.where, plan.notes),
         )
     )
     # The company's name itself stands in for an account id (plan.accounts names it).
     if cell.text("company")[0]:
         plan.accounts.setdefault(cell.text("company")[0], cell.text("company")[0])
     for part in _split(cell.text("deals")[0]):
-        deal_key, _, role = part.rpartition("=")
+        deal_key, _, written = part.rpartition("=")
         if not deal_key:
-            deal_key, role = role, "other"
+            deal_key, written = written, "other"
+        # A role as `--role` takes it (`Decision Maker` was read as other, and so was any
+        # word at all: a hostile test); one that is none is refused with its line.
+        role = role_word(written)
+        if role is None:
+            plan.problems.add(
+                cell.where,
+                "deals",
+                part.strip(),
+                "DEAL=ROLE, a role one of " + ", ".join(CONTACT_ROLES),
+            )
+            continue
         plan.roles.append(
             RoleRow(
                 where=cell.where,
                 deal_source_id=deal_key.strip(),
                 person_source_id=source_id,
-                role=role.strip() if role.strip() in CONTACT_ROLES else "other",
+                role=role,
             )
         )

@@ -52,6 +52,7 @@ from repdesk.core.dates import DAY_RANGE, PeriodInputError, in_range, parse_peri
 from repdesk.core.domain import (
     ACTIVITY_KINDS,
     CONTACT_ROLES,
+    FREE_MAIL_DOMAINS,
     MAX_TEXT,
     OBJECTION_CATEGORIES,
     OBJECTION_STATUSES,
@@ -60,8 +61,9 @@ from repdesk.core.domain import (
 )
 from repdesk.core.errors import RepdeskError
 from repdesk.core.money import MAX_CENTS, MAX_SHOWN, check_cents
+from repdesk.core.reach import is_domain
 from repdesk.core.review import OUTCOMES
-from repdesk.core.text import shown_value
+from repdesk.core.text import name_key, shown_value
 from repdesk.core.weeks import week_of_label
 from repdesk.io import files
 from repdesk.io.files import write_atomically
@@ -392,6 +394,12 @@ _MEANING: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("quota", "amount_cents"): (lambda v: 0 < v <= MAX_CENTS, f"cents from 1 to {MAX_CENTS}"),
     ("company", "name"): (lambda v: bool(v.strip()), "a company name"),
     ("company", "touch_every_days"): (lambda v: v is None or 1 <= v <= 366, "1 to 366 or null"),
+    # As `company edit --domain` takes one: a free-mail domain would tie every gmail.com mail
+    # to the company (a hostile test got one in through a file).
+    ("company", "domain"): (
+        lambda v: v == "" or (is_domain(v) and v == v.lower() and v not in FREE_MAIL_DOMAINS),
+        "a mail domain such as acme.example in lower case (not a free-mail one), or empty",
+    ),
     ("contact", "name"): (lambda v: bool(v.strip()), "a contact's name"),
     ("deal_contact", "role"): (lambda v: v in CONTACT_ROLES, "one of " + ", ".join(CONTACT_ROLES)),
     ("captured", "kind"): (lambda v: v in ("activity", "follow_up"), "activity or follow_up"),
@@ -452,6 +460,18 @@ def _check_together(path: Path, checked: dict[str, list[dict[str, Any]]]) -> lis
                 f"{path}: tables.stage: no {kind} stage; a desk needs at least one open stage, "
                 "a won and a lost stage"
             )
+    named: dict[str, int] = {}
+    for number, row in enumerate(checked.get("company", [])):
+        # One company of a name, in any case (as `company edit` keeps them): two made every
+        # `company show` of it ambiguous while `deal add --company` took the first.
+        key = name_key(str(row.get("name", "")))
+        if key in named:
+            problems.append(
+                f"{path}: tables.company[{number}].name {_shown(row.get('name'))}: the same as "
+                f"tables.company[{named[key]}] in another case or form; each company needs "
+                "its own"
+            )
+        named.setdefault(key, number)
     for number, row in enumerate(checked.get("deal", [])):
         stage_kind = kinds.get(row.get("stage_id"))
         status = row.get("status", "open")

@@ -43,6 +43,17 @@ def summary_lines(
             f"{taken} as {desk_currency}, the desk's currency; a currency column (Salesforce's "
             "CurrencyIsoCode, or --map currency=COLUMN) says otherwise"
         )
+    if notes.not_reachable:
+        shown = ", ".join(
+            f"{shown_value(value, 30)} ({where})" for where, value in notes.not_reachable[:SHOWN]
+        )
+        more = ", …" if len(notes.not_reachable) > SHOWN else ""
+        left = "would be left out" if dry_run else "left out"
+        count = len(notes.not_reachable)
+        lines.append(
+            f"{count:,} email or phone {'cell' if count == 1 else 'cells'} {left}, being no "
+            f"address (ana@acme.example) nor number (3 digits or more): {printable(shown)}{more}"
+        )
     if notes.stage_probabilities:
         changed = ", ".join(
             f"{printable(name)} {old}% -> {new}%" for name, old, new in notes.stage_probabilities

@@ -22,9 +22,9 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from repdesk.core import clock
-from repdesk.core.domain import CONTACT_ROLES, FREE_MAIL_DOMAINS, row_id
+from repdesk.core.domain import CONTACT_ROLES, FREE_MAIL_DOMAINS, role_word, row_id
 from repdesk.core.errors import Ambiguous, InvalidInput, NotFound
-from repdesk.core.reach import check_address, check_phone
+from repdesk.core.reach import check_address, check_phone, is_domain
 from repdesk.core.text import cut, printable
 from repdesk.storage.models import (
     Activity,
@@ -46,22 +46,11 @@ _NUMBER = re.compile(r"[+-]?\d+")
 
 
 def check_role(role: str) -> str:
-    """A role as stored: one of ROLES, any case, `decision-maker` and `dm` too."""
-    word = " ".join(role.strip().lower().replace("-", " ").replace("_", " ").split())
-    word = {"dm": "decision maker", "decider": "decision maker"}.get(word, word)
-    if word not in ROLES:
+    """A role as stored (core.domain.role_word), or refused naming the roles."""
+    word = role_word(role)
+    if word is None:
         raise InvalidInput("role", role, "one of " + ", ".join(ROLES))
     return word
-
-
-def _is_domain(text: str) -> bool:
-    """Two or more dot-separated labels of letters, digits and inner hyphens (acme.example,
-    bücher.example): no empty label, no space, bracket or control character."""
-    labels = text.split(".")
-    return len(labels) >= 2 and all(
-        label and label[0] != "-" and label[-1] != "-" and label.replace("-", "").isalnum()
-        for label in labels
-    )
 
 
 def domain_of(address: str) -> str:
@@ -164,9 +153,10 @@ def _by_ref(session: Session, model: type[_Named], ref: str, what: str, listed: 
         return matches[0]
     if not matches:
         raise NotFound(f"no {what} matches {ref!r} (see `{listed}`)")
-    shown = "; ".join(f"{row.id}: {row.name}" for row in matches[:10])
+    shown = "; ".join(f"{row.id}: {cut(row.name, 60)}" for row in matches[:10])
     more = " and more" if len(matches) > 10 else ""
-    raise Ambiguous(f"{ref!r} matches several {what}s: {shown}{more}. Use the id.")
+    several = "companies" if what == "company" else f"{what}s"  # "companys" (a hostile test)
+    raise Ambiguous(f"{ref!r} matches several {several}: {shown}{more}. Use the id.")
 
 
 def find_company(*, session: Session, ref: str) -> Company:
@@ -317,7 +307,7 @@ def edit_company(
             session.add(deal)
     if domain is not None:
         cleaned = domain.strip().lower().removeprefix("@")
-        if cleaned and not _is_domain(cleaned):
+        if cleaned and not is_domain(cleaned):
             raise InvalidInput("domain", domain, "a mail domain such as acme.example")
         if cleaned and cleaned in {d.strip().lower() for d in own_domains}:
             # Capture never matches mail by it (it is on every message the rep sends).
