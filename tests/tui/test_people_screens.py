@@ -105,6 +105,19 @@ async def test_a_name_pages_long_takes_one_line_on_the_page_and_in_the_picker(
         options = app.screen.query_one(OptionList)
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert max(len(label) for label in labels) < 80
+        # Its own page and the deal page's Contact field cut it too (a hostile test: a name of
+        # 5,000 characters filled the contact page at 80x24, the email out of reach, and the
+        # deal page's Contact field ran to 130 lines).
+        app.screen.dismiss(None)
+        app.push_screen(ContactScreen(long.id))  # type: ignore[arg-type]
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen) and app.screen.loaded)
+        assert len(_text(app.screen.query_one("#record-head")).split("\n")[0]) <= 200
+    with write_session(make_engine(home / "desk.sqlite")) as session:
+        deals.edit_deal(session=session, deal_id=1, contact="Long" * 200, now=NOW)
+    again = create_app(app.desk.home, settings())
+    async with again.run_test(size=SIZE) as pilot:
+        page = await _deal_page(pilot)
+        assert "Long" * 50 not in str(page.query_one("#deal-fields").render())
 
 
 async def test_a_typed_address_holding_a_terminal_escape_never_reaches_the_link(

@@ -102,6 +102,9 @@ def _when(moment: datetime, this_year: int) -> str:
     return local.strftime("%d %b %H:%M" if local.year == this_year else "%d %b %Y")
 
 
+FIELD_CHARS = 200  # of a field's value on the deal page
+
+
 def render_fields(page: DealPage) -> Group:
     d = page.deal
     text = _heading(printable(d.title) + "\n")
@@ -119,14 +122,15 @@ def render_fields(page: DealPage) -> Group:
         ("First contact", d.first_contact.isoformat()),
         ("Expected close", d.expected_close.isoformat() if d.expected_close else ""),
         ("Closed", d.closed_on.isoformat() if d.closed_on else ""),
-        ("Lost reason", cut(d.lost_reason, 200)),  # a CRM's may be pages long
+        ("Lost reason", d.lost_reason),  # a CRM's may be pages long: cut below
         ("Source", d.source),
         ("Product", d.product),
         ("Region", d.region),
         ("Segment", d.segment),
         *forecast_rows(page),
     ]
-    fields = [_Field(label, printable(value)) for label, value in rows if value]
+    # Each cut: a contact's name pages long (a paste, an import) filled the page, 130 lines.
+    fields = [_Field(label, cut(value, FIELD_CHARS)) for label, value in rows if value]
     text.rstrip()
     return Group(text, *fields)
 

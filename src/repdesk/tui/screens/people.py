@@ -67,6 +67,7 @@ def reach(text: Text, found: Person, *, between: str = " · ") -> None:
 
 
 NAME_CHARS = 60  # of a person's or a company's name in a list line
+HEAD_CHARS = 200  # of a name or a title at the top of its own page
 
 
 def render_contacts(on_deal: list[OnDeal]) -> Text:
@@ -118,9 +119,10 @@ def _touch(moment: Any) -> str:
 def contact_entries(card: people.ContactCard) -> tuple[Text, list[Entry]]:
     found = card.person
     head = Text()
-    head.append(printable(found.name) + "\n", style="bold")
+    # Cut: a name pages long (a paste) filled the page, its emails and deals out of reach.
+    head.append(cut(found.name, HEAD_CHARS) + "\n", style="bold")
     if found.title:
-        head.append(printable(found.title) + "\n")
+        head.append(cut(found.title, HEAD_CHARS) + "\n")
     head.append(f"last touch: {_touch(card.last_touch)}", style="dim")
     entries: list[Entry] = []
     for address in found.emails:
@@ -132,7 +134,7 @@ def contact_entries(card: people.ContactCard) -> tuple[Text, list[Entry]]:
         link(label, number, tel_uri(number))
         entries.append(Entry(label, "phone", number))
     if found.company_id is not None:
-        entries.append(Entry(Text("company  " + printable(found.company)), "company",
+        entries.append(Entry(Text("company  " + cut(found.company, NAME_CHARS)), "company",
                              found.company_id))  # fmt: skip
     for deal in card.deals:
         entries.append(_deal_entry(deal, f" · {deal.role}"))
@@ -142,7 +144,7 @@ def contact_entries(card: people.ContactCard) -> tuple[Text, list[Entry]]:
 def company_entries(card: people.CompanyCard) -> tuple[Text, list[Entry]]:
     company = card.company
     head = Text()
-    head.append(printable(company.name) + "\n", style="bold")
+    head.append(cut(company.name, HEAD_CHARS) + "\n", style="bold")
     won = " + ".join(format_money(v, c) for c, v in sorted(card.won.items())) or "-"
     head.append(f"won {won} · last touch: {_touch(card.last_touch)}")
     if company.touch_every_days:
