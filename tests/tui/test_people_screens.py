@@ -260,6 +260,34 @@ async def test_an_address_another_contact_has_is_said_by_the_forms_as_by_the_she
         assert said(app, "Luis [bold]Ortega[/]: mail from it matches each of them")
 
 
+async def test_the_deal_page_shows_what_the_shell_wrote_while_its_contact_page_was_open(
+    app: RepdeskApp,
+) -> None:
+    """A hostile test: a call logged and a contact put on the deal from the shell while its
+    contact page was open; back on the deal page, neither showed, 10 s later still not."""
+    from tests.shell import ok
+    from tests.tui.test_board import drawn_text
+
+    async with app.run_test(size=SIZE) as pilot:
+        deal = await _deal_page(pilot)
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ContactScreen) and app.screen.loaded)
+        ok("log", "call", "1", "--note", "logged from the shell")
+        ok("contact", "add", "Marta Shell", "--deal", "1", "--role", "user")
+        await until(pilot, lambda: deal._changed_while_away)  # seen while under the page
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is deal)
+        await until(
+            pilot,
+            lambda: (
+                "logged from the shell" in drawn_text(deal.query_one("#deal-timeline"))
+                and "Marta Shell" in _text(deal.query_one("#deal-contacts"))
+            ),
+        )
+
+
 async def test_the_palette_finds_people_and_companies(app: RepdeskApp) -> None:
     from textual.command import CommandPalette
 

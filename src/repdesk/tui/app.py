@@ -359,6 +359,10 @@ class RepdeskApp(KeysInOrder, App[int]):
                 reload_when_composed(screen, reload)
             if screen is not self.board:
                 self.board.reload()
+            for below in self.screen_stack[:-1]:  # under the top; the board reloads above
+                mark = getattr(below, "changed_while_away", None)
+                if below is not self.board and callable(mark):
+                    mark()
             self.refresh_quota()
             self.sync.refresh()  # "3 waiting" counts the writes not sent yet
         self.read_ahead()

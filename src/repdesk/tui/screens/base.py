@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual import events
 from textual.screen import Screen
 
-from repdesk.tui.lifecycle import DismissedOnce
+from repdesk.tui.lifecycle import DismissedOnce, reload_when_composed
 
 if TYPE_CHECKING:
     from textual import getters
@@ -30,6 +30,13 @@ class DeskScreen(DismissedOnce, Screen[None]):
 
     _resumed_before = False
     _early: Future[Any] | None = None
+    _changed_while_away = False
+
+    def changed_while_away(self) -> None:
+        """Another program wrote while this screen was under another (a contact page, a form):
+        it reads again when it is back on top (the deal page showed neither a call logged nor
+        a contact put on it from the shell while its contact page was open: a hostile test)."""
+        self._changed_while_away = True
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         # Textual restyles the whole screen when it comes to the top, for a screen that was
@@ -41,6 +48,10 @@ class DeskScreen(DismissedOnce, Screen[None]):
             self._resumed_before = True
             event.refresh_styles = False
         super()._on_screen_resume(event)
+        reload = getattr(self, "reload", None)
+        if self._changed_while_away and callable(reload):
+            self._changed_while_away = False
+            reload_when_composed(self, reload)
 
     @property
     def desk(self) -> DeskGateway:
