@@ -403,3 +403,71 @@ async def test_the_capture_screen_moves_a_meetings_step_with_the_calendar_and_u_
         await until(pilot, lambda: db(home, steps) == [("2026-12-03", "14:00:00.000000")])
         await pilot.press("u")
         await until(pilot, lambda: db(home, steps) == [("2026-12-01", "10:00:00.000000")])
+
+
+async def test_a_capture_read_stops_when_its_screen_goes_and_never_holds_up_the_quit(
+    app: RepdeskApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read that never ended (a calendar repeating every 0 weeks) went on after esc, and `q`
+    blanked the screen and never quit: the read ran in asyncio's pool, whose threads the app's
+    exit waits for. Now it runs in a daemon thread and is told to stop when the screen goes."""
+    import threading
+
+    import repdesk.io.capture
+
+    seen: dict[str, Any] = {}
+
+    def endless(paths: list[Path], *, now: Any, stop: threading.Event | None = None) -> Any:
+        seen["daemon"] = threading.current_thread().daemon
+        seen["stop"] = stop
+        if stop is not None:
+            stop.wait(30)
+        return repdesk.io.capture.Reading()
+
+    monkeypatch.setattr(repdesk.io.capture, "read_paths", endless)
+    (tmp_path / "x.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen) and app.board.loaded)
+        app.push_screen(CaptureScreen())
+        await until(pilot, lambda: isinstance(app.screen, CaptureScreen))
+        screen = app.screen
+        assert isinstance(screen, CaptureScreen)
+        await until(pilot, lambda: screen.query(Input))
+        screen.query_one(Input).value = str(tmp_path / "x.ics")
+        await pilot.press("enter")
+        await until(pilot, lambda: "stop" in seen)
+        assert "reading" in str(screen.query_one(OptionList).get_option_at_index(0).prompt)
+        assert seen["daemon"] is True  # the app's exit never waits for it
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        assert seen["stop"] is not None and seen["stop"].is_set()
+
+
+async def test_the_capture_list_says_left_out_once(app: RepdeskApp, tmp_path: Path) -> None:
+    """The list read "left out: …fifo.eml: not a file (…), left out": every line about the
+    files was prefixed "left out", most of which say it themselves (and some leave nothing
+    out). Now a line about the files is a note, as the shell says it."""
+    import os
+
+    os.mkfifo(tmp_path / "fifo.eml")
+    (tmp_path / "future.eml").write_text(
+        "From: ana@acme.example\nTo: me@mycorp.example\nSubject: Soon\n"
+        "Date: Thu, 19 Nov 2099 10:00:00 +0000\nMessage-ID: <f@x>\n\nLater.\n"
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen) and app.board.loaded)
+        app.push_screen(CaptureScreen(f"{tmp_path / 'fifo.eml'} {tmp_path / 'future.eml'}"))
+        await until(pilot, lambda: isinstance(app.screen, CaptureScreen))
+        screen = app.screen
+        assert isinstance(screen, CaptureScreen)
+        await until(pilot, lambda: screen.query(Input))
+        screen.query_one(Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.previewed)
+        labels = [row.label.plain for row in screen.rows]
+        assert labels == [
+            f"note: {tmp_path / 'fifo.eml'}: not a file (a pipe, a device or a dangling link), "
+            "left out",
+            f"left out: {tmp_path / 'future.eml'}: dated 2099-11-19 10:00 UTC, after now: a "
+            "message from the future",
+        ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -930,3 +932,190 @@ def test_a_snooze_stays_on_an_occurrence_moved_before_its_first_capture_and_an_o
     assert _capture_file(engine, cal).changed == []
     assert _capture_file(engine, far).changed == []
     assert sorted(_steps(engine)) == [("2026-11-30", "15:00:00"), ("2027-03-05", "10:00:00")]
+
+
+# ---------------------------------------------------------------- found by a hostile test of
+# people and capture
+
+
+def _fleet() -> None:
+    ok("deal", "add", "Fleet", "--company", "Acme", "--contact", "Ana Ruiz",
+       "--email", "ana@acme.example")  # fmt: skip
+
+
+_DEMO = _event("good@x", ":20261118T150000Z", ":20261118T160000Z", "Demo", "ana@acme.example")
+
+
+@pytest.mark.parametrize("rule", ["FREQ=WEEKLY;INTERVAL=0", "FREQ=HOURLY;INTERVAL=0"])
+def test_a_rule_repeating_every_zero_weeks_is_one_line_and_the_capture_ends(
+    tmp_path: Path, rule: str
+) -> None:
+    """`INTERVAL=0` repeated one instant endlessly: `capture --dry-run` ran for ever at full
+    CPU, its memory growing 18 MB a second. Now the event is one line and the rest is read
+    (in a process of its own: without the fix it would never end)."""
+    tmp_path = _folder(tmp_path)
+    ok("deal", "add", "Fleet", "--company", "Acme", "--contact", "Ana Ruiz",
+       "--email", "ana@acme.example")  # fmt: skip
+    monday = _event("zero@x", ":20261102T100000Z", ":20261102T103000Z", "Pipeline review",
+                    "ana@acme.example", extra=f"RRULE:{rule}\n")  # fmt: skip
+    (tmp_path / "x.ics").write_text(_calendar(monday, _DEMO))
+    done = subprocess.run(
+        [sys.executable, "-m", "repdesk", "capture", str(tmp_path / "x.ics"), "--dry-run"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        f'Note: {tmp_path / "x.ics"}: an event "Pipeline review" (zero@x) repeats by a rule '
+        "that cannot be read (INTERVAL=0: the interval is a whole number from 1 up), left out"
+    )
+    assert "Would add meeting 2026-11-18 60 min on #1 Fleet (Acme): Demo" in done.stdout
+
+
+def test_a_rule_is_expanded_only_as_far_as_its_occurrences_are_bounded(tmp_path: Path) -> None:
+    """The bound was on the occurrences kept (those in the window), not on those looked at
+    to reach them: an hourly rule from 2020 is 60,000 of them before the window opens."""
+    hourly = _event("hourly@x", ":20200101T100000Z", ":20200101T103000Z", "Always on",
+                    "ana@acme.example", extra="RRULE:FREQ=HOURLY\n")  # fmt: skip
+    (tmp_path / "cal.ics").write_text(_calendar(hourly, _DEMO))
+    reading = read_paths([tmp_path / "cal.ics"], now=NOW)
+    assert [item.subject for item in reading.items] == ["Demo"]
+    assert reading.problems == [
+        f'{tmp_path / "cal.ics"}: an event "Always on" (hourly@x) repeats more than 20,000 '
+        "times between its start (2020-01-01) and 2026-12-20 (no meeting does), left out"
+    ]
+
+
+def test_a_files_repeating_events_share_one_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many rules each under the bound added up without one: the file has a bound of its
+    own, and what is past it is said."""
+    monkeypatch.setattr("repdesk.io.capture.MAX_FILE_OCCURRENCES", 10)
+    (tmp_path / "cal.ics").write_text(_calendar(_weekly("a@x", "First"), _weekly("b@x", "Next")))
+    reading = read_paths([tmp_path / "cal.ics"], now=NOW)
+    assert {item.subject for item in reading.items} == {"First"}
+    assert reading.problems == [
+        f'{tmp_path / "cal.ics"}: an event "Next" (b@x) was not expanded: the file\'s '
+        "repeating events ran past 10 occurrences, left out"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ("FREQ=WEEKLY;UNTIL=notadate", "UNTIL=notadate: not a date or a time"),
+        ("FREQ=WEEKLY;BYDAY=XX", "BYDAY=XX: not weekdays (MO to SU, 1MO, -1FR, ...)"),
+        ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=400",
+         "BYSETPOS=400: each a whole number from 1 to 366 or -366 to -1 from the end"),
+        ("FREQ=SOMETIMES", "FREQ=SOMETIMES: not a frequency (DAILY, WEEKLY, MONTHLY, ...)"),
+    ],
+)  # fmt: skip
+def test_a_bad_repeat_rule_is_one_line_naming_the_event_and_the_good_ones_are_read(
+    tmp_path: Path, rule: str, said: str
+) -> None:
+    """`UNTIL=notadate` lost the whole calendar with "its events cannot be read (invalid
+    'FREQ': WEEKLY\\)": the wrong part blamed, a stray backslash, the good event gone. The
+    others were skipped without a word ("0 items would be added")."""
+    tmp_path = _folder(tmp_path)
+    _fleet()
+    bad = _event("bad@x", ":20261102T100000Z", ":20261102T103000Z",
+                 "Weekly pipeline review with the whole sales team", "ana@acme.example",
+                 extra=f"RRULE:{rule}\n")  # fmt: skip
+    (tmp_path / "rr2.ics").write_text(_calendar(bad, _DEMO))
+    out = ok("capture", tmp_path / "rr2.ics", "--dry-run").splitlines()
+    assert out == [
+        f'Note: {tmp_path / "rr2.ics"}: an event "Weekly pipeline review with the whole s…" '
+        f"(bad@x) repeats by a rule that cannot be read ({said}), left out",
+        "Would add meeting 2026-11-18 60 min on #1 Fleet (Acme): Demo · by ana@acme.example",
+        "1 item would be added, 0 to settle (dry run: nothing written)",
+    ]
+
+
+def test_an_event_the_expansion_fails_on_is_one_line_and_the_rest_is_read(tmp_path: Path) -> None:
+    """A series recurring-ical-events cannot expand (an EXDATE that is no date) failed the
+    whole calendar, or, skipped, went without a word."""
+    broken = _weekly("broken@x", "Sync", extra="EXDATE:garbage\n")
+    (tmp_path / "cal.ics").write_text(_calendar(broken, _DEMO))
+    reading = read_paths([tmp_path / "cal.ics"], now=NOW)
+    assert [item.subject for item in reading.items] == ["Demo"]
+    assert len(reading.problems) == 1
+    assert reading.problems[0].startswith(
+        f'{tmp_path / "cal.ics"}: an event "Sync" (broken@x) cannot be read ('
+    )
+    assert reading.problems[0].endswith("), left out")
+
+
+def test_a_captured_mail_older_than_the_first_contact_moves_it_back_as_logging_does(
+    engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`repdesk log email --at` moves a deal's first contact back to the touch's day; a mail
+    captured from before it left the first contact where it was."""
+    tmp_path = _folder(tmp_path)
+    with write_session(engine) as session:
+        deal = deals.create_deal(session=session, title="Fleet", company="Acme", currency="EUR",
+                                 email="ana@acme.example", contact="Ana Ruiz",
+                                 first_contact=date(2026, 11, 18), now=NOW)  # fmt: skip
+    (tmp_path / "old.eml").write_bytes(_mail(date="Mon, 9 Nov 2026 10:00:00 +0000"))
+    items = read_paths([tmp_path / "old.eml"], now=NOW).items
+    with write_session(engine) as session:
+        assert len(capture.capture(session=session, items=items, now=NOW).added) == 1
+    with read_session(engine) as session:
+        assert deals.get_deal(session=session, deal_id=deal.id).first_contact == date(2026, 11, 9)
+
+
+def test_a_mail_or_a_meeting_on_a_clock_never_set_is_left_out_with_a_line(tmp_path: Path) -> None:
+    """A mail dated 1970-01-01 (a computer clock's zero) was captured as is, and would now
+    move its deal's first contact back 56 years; a meeting that happens once in 2099 became a
+    next step in 2099."""
+    tmp_path = _folder(tmp_path)
+    _fleet()
+    (tmp_path / "zero.eml").write_bytes(_mail(date="Thu, 01 Jan 1970 00:00:00 +0000"))
+    far = _event("far@x", ":20991118T150000Z", ":20991118T160000Z", "Renewal", "ana@acme.example")
+    (tmp_path / "cal.ics").write_text(_calendar(far, _DEMO))
+    out = ok("capture", tmp_path / "zero.eml", tmp_path / "cal.ics")
+    assert out.splitlines()[:2] == [
+        f"Note: {tmp_path / 'zero.eml'}: dated 1970-01-01, before 1990: a clock that was not "
+        "set (1970-01-01 is a computer clock's zero), not the day it was written, left out",
+        f'Note: {tmp_path / "cal.ics"}: an event "Renewal" (far@x) starts 2099-11-18, more '
+        "than five years ahead: not a meeting to plan for, left out",
+    ]
+    assert "1 item added" in out  # the demo, which moved the first contact back to its day
+    assert json.loads(ok("deal", "show", "1", "--json"))["first_contact"] == "2026-11-18"
+
+
+def test_a_missing_item_of_an_unreadable_file_and_a_path_given_twice_are_said_once(
+    tmp_path: Path,
+) -> None:
+    """`capture test.mbox#2` said both "not a mail message" and "has no item #2"; a path given
+    twice had its line twice."""
+    tmp_path = _folder(tmp_path)
+    (tmp_path / "test.mbox").write_text("hello\nthis is no mail\n")
+    code, out, _ = run("capture", f"{tmp_path / 'test.mbox'}#2")
+    assert (code, out) == (2, f"Note: {tmp_path / 'test.mbox'}: not a mail message (no From, "
+                              "Date or Subject header)\n")  # fmt: skip
+    code, out, _ = run("capture", tmp_path / "gone.eml", tmp_path / "gone.eml")
+    assert (code, out) == (2, f"Note: {tmp_path / 'gone.eml'}: no such file or folder\n")
+
+
+def test_an_event_ending_before_it_starts_or_over_days_says_no_false_length(
+    tmp_path: Path,
+) -> None:
+    """An event whose end is before its start was listed as 60 minutes, a 30-day one as 1440
+    minutes: neither is a meeting's length."""
+    tmp_path = _folder(tmp_path)
+    _fleet()
+    calendar = _calendar(
+        _event("back@x", ":20261118T150000Z", ":20261118T140000Z", "Backwards", "ana@acme.example"),
+        _event("off@x", ":20261001T090000Z", ":20261031T090000Z", "Offsite", "ana@acme.example"),
+    )
+    (tmp_path / "cal.ics").write_text(calendar)
+    out = ok("capture", tmp_path / "cal.ics").splitlines()
+    assert out == [
+        f'Note: {tmp_path / "cal.ics"}: an event "Backwards" (back@x) ends before it starts: '
+        "read without an end (no length)",
+        "Added meeting 2026-10-01 over 30 days on #1 Fleet (Acme): Offsite · by ana@acme.example",
+        "Added meeting 2026-11-18 on #1 Fleet (Acme): Backwards · by ana@acme.example",
+        "2 items added, 0 to settle",
+    ]
+    shown = json.loads(ok("deal", "show", "1", "--json"))["recent_activities"]
+    assert [a.get("minutes") for a in shown] == [None, None]

@@ -49,6 +49,8 @@ def placed_line(placed: Placed, *, dry_run: bool) -> str:
             what += f" ({placed.outcome})"
         if item.minutes:
             what += f" {item.minutes} min"
+        elif item.days:
+            what += f" over {item.days} days"
     subject = printable(item.subject) if item.subject else "(no subject)"
     return f"{verb} {what} on {on_deal}: {subject} · by {printable(placed.how)}"
 
@@ -133,7 +135,8 @@ def cmd_capture(desk: Desk, args: argparse.Namespace) -> int:
     reading = read_paths([Path(p) for p in args.paths], now=clock.now())
     for line in reading.problems:
         shell.out(f"Note: {printable(line)}")
-    if not reading.items and len(reading.problems) >= len(args.paths) and reading.problems:
+    given = len(dict.fromkeys(args.paths))  # a path given twice is read (and said) once
+    if not reading.items and len(reading.problems) >= given and reading.problems:
         raise UsageError("nothing to capture: no path held a message or an event it could read")
     context = desk.read() if args.dry_run else desk.write()
     with context as session:

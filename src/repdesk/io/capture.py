@@ -21,12 +21,15 @@ import email.utils
 import hashlib
 import html
 import mailbox
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import Message
 from pathlib import Path
+from threading import Event
+from time import monotonic
 from typing import Any
 
 from repdesk.core.dates import DAY_RANGE, in_range
@@ -39,6 +42,12 @@ CALENDAR_BYTES = 20_000_000
 # A repeating event's occurrences are taken this far back and ahead of now.
 PAST_WINDOW = timedelta(days=90)
 FUTURE_WINDOW = timedelta(days=30)
+# Days no mail or meeting of a rep's is on, though a desk takes them: before 1990 (a clock
+# never set: 1970-01-01 is a computer clock's zero, 1980-01-01 an old PC's), or a meeting
+# that happens once more than five years ahead. Captured, such a mail moved its deal's first
+# contact back decades.
+EARLIEST = date(1990, 1, 1)
+FURTHEST_AHEAD = timedelta(days=5 * 365)
 # What of a message's body becomes the activity's note.
 NOTE_LINES = 3
 NOTE_CHARS = 400
@@ -71,9 +80,18 @@ class Item:
 
     @property
     def minutes(self) -> int | None:
-        if self.end is None or self.all_day:
+        """A meeting's length; none for an all-day event, one without an end, or one longer
+        than a day (an offsite over a month is no meeting of 1440 minutes: a hostile test)."""
+        if self.end is None or self.all_day or self.end - self.start > timedelta(days=1):
             return None
-        return max(0, min(24 * 60, round((self.end - self.start).total_seconds() / 60)))
+        return max(0, round((self.end - self.start).total_seconds() / 60))
+
+    @property
+    def days(self) -> int | None:
+        """How many days an event over more than one day spans (its minutes are none)."""
+        if self.end is None or self.end - self.start <= timedelta(days=1):
+            return None
+        return math.ceil((self.end - self.start) / timedelta(days=1))
 
 
 @dataclass
@@ -82,15 +100,20 @@ class Reading:
     problems: list[str] = field(default_factory=list)  # one line each
 
 
-def read_paths(paths: list[Path], *, now: datetime) -> Reading:
+def read_paths(paths: list[Path], *, now: datetime, stop: Event | None = None) -> Reading:
     """Read every path: an .eml file, an mbox file, a Maildir folder, an .ics file, or one of
-    them followed by `#N` (the Nth message or event in it, as a listing numbered it)."""
+    them followed by `#N` (the Nth message or event in it, as a listing numbered it).
+
+    `stop`, once set (the app's capture screen closed, the app quitting), ends the read at
+    the next message or event: a thread cannot be cancelled, and its read went on after."""
     reading = Reading()
     for given in paths:
+        if stop is not None and stop.is_set():
+            break
         path, pick = _split_pick(given)
         before, noted = len(reading.items), len(reading.problems)
         try:
-            _read_one(path, now, reading)
+            _read_one(path, now, reading, stop)
         except OSError as exc:
             reading.problems.append(f"{path}: cannot be read ({exc.strerror or exc})")
             continue
@@ -101,12 +124,15 @@ def read_paths(paths: list[Path], *, now: datetime) -> Reading:
             names = {f"{path}#{pick}"} | ({str(path)} if pick == 1 else set())
             chosen = [item for item in mine if item.where in names]
             del reading.items[before:]
+            said = any(line.startswith(f"{path}:") for line in reading.problems[noted:])
             if not chosen and path.is_dir():
                 reading.problems.append(
                     f"{given}: {path} is a Maildir folder: give the message's own file, as "
                     "listed, instead of a number"
                 )
-            elif not chosen:
+            elif not chosen and not said:
+                # A line about the file itself ("not a mail message") says why already: one
+                # line is enough (it said both: a hostile test).
                 reading.problems.append(f"{given}: {path} has no item #{pick}")
             reading.items.extend(chosen)
             # A line about another item of the file is not about the one picked (an audit).
@@ -116,6 +142,8 @@ def read_paths(paths: list[Path], *, now: datetime) -> Reading:
                 for line in reading.problems[noted:]
                 if (found := others.match(line)) is None or found[1] == str(pick)
             ]
+    # A path given twice is read twice: its lines are said once (a hostile test).
+    reading.problems = list(dict.fromkeys(reading.problems))
     # One message in two places (an .eml saved from the mbox beside it, a Maildir copy) is one
     # message: listed twice, settling one settled both and the screen said "2 captured before"
     # (a hostile test). The first place it was read from stands for it.
@@ -150,13 +178,13 @@ def _split_pick(path: Path) -> tuple[Path, int | None]:
     return path, None
 
 
-def _read_one(path: Path, now: datetime, reading: Reading) -> None:
+def _read_one(path: Path, now: datetime, reading: Reading, stop: Event | None) -> None:
     if not path.exists():
         reading.problems.append(f"{path}: no such file or folder")
         return
     if path.is_dir():
         if all((path / sub).is_dir() for sub in ("cur", "new")):
-            _read_maildir(path, reading)
+            _read_maildir(path, reading, stop)
         else:
             reading.problems.append(
                 f"{path}: a folder that is not a Maildir (no cur/ and new/ in it)"
@@ -171,9 +199,9 @@ def _read_one(path: Path, now: datetime, reading: Reading) -> None:
     if path.suffix.lower() in (".ics", ".ical", ".ifb") or stripped[:15].upper() == (
         b"BEGIN:VCALENDAR"
     ):
-        _read_calendar(path, now, reading)
+        _read_calendar(path, now, reading, stop)
     elif start.startswith(b"From "):
-        _read_mbox(path, reading)
+        _read_mbox(path, reading, stop)
     elif b"\x00" in start and not _looks_like_headers(start):
         reading.problems.append(f"{path}: not a mail message or a calendar (binary data)")
     else:
@@ -197,7 +225,7 @@ def _looks_like_headers(data: bytes) -> bool:
 # ---------------------------------------------------------------- mail
 
 
-def _read_mbox(path: Path, reading: Reading) -> None:
+def _read_mbox(path: Path, reading: Reading, stop: Event | None) -> None:
     box = mailbox.mbox(path, create=False)
     try:
         keys = box.keys()  # reads the table of contents: each message's place in the file
@@ -205,24 +233,28 @@ def _read_mbox(path: Path, reading: Reading) -> None:
         # public API would read a message whole to measure it (a 50 MB attachment).
         places: dict[str, tuple[int, int]] = vars(box)["_toc"]
         for number, key in enumerate(keys, start=1):
-            start, stop = places[key]
+            if stop is not None and stop.is_set():
+                return
+            start, end = places[key]
             handle = box.get_file(key)
             try:
                 data = handle.read(HEAD_BYTES)
             finally:
                 handle.close()
-            _add_message(data, stop - start, f"{path}#{number}", reading)
+            _add_message(data, end - start, f"{path}#{number}", reading)
     finally:
         box.close()
 
 
-def _read_maildir(path: Path, reading: Reading) -> None:
+def _read_maildir(path: Path, reading: Reading, stop: Event | None) -> None:
     box = mailbox.Maildir(path, create=False)
     keys = box.keys()  # reads the table of contents: the file of each message
     # Each message's own file ("cur/<name>", private to mailbox, not declared in its types): a
     # path for --deal, and by name the order they were delivered in.
     files: dict[str, str] = vars(box)["_toc"]
     for key in sorted(keys, key=files.__getitem__):
+        if stop is not None and stop.is_set():
+            return
         where = path / files[key]
         # One message that cannot be read (a dangling link, a pipe that would block the read
         # for ever) is a line of its own: the folder's other messages are still read.
@@ -271,6 +303,9 @@ def _add_message(data: bytes, size: int, where: str, reading: Reading) -> None:
         reading.problems.append(
             f"{where}: its Date is out of range: repdesk takes {DAY_RANGE}, left out"
         )
+        return
+    if sent.date() < EARLIEST:
+        reading.problems.append(f"{where}: {_bogus(sent)}, left out")
         return
     raw_subject = _decoded(message.get("Subject", ""))
     cleaned = clean(raw_subject)
@@ -488,9 +523,8 @@ def first_lines(body: str) -> str:
 # ---------------------------------------------------------------- calendars
 
 
-def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
+def _read_calendar(path: Path, now: datetime, reading: Reading, stop: Event | None) -> None:
     import icalendar
-    import recurring_ical_events
 
     size = path.stat().st_size
     if size > CALENDAR_BYTES:
@@ -511,9 +545,13 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
         reading.problems.append(f"{path}: not a readable calendar (it holds no events)")
         return
     zones_said: set[str] = set()
+    budget = [MAX_FILE_OCCURRENCES]  # the occurrences the file's repeating events may still take
+    deadline = monotonic() + CALENDAR_SECONDS
     for calendar in calendars:
         left_out: set[int] = set()
         for event in calendar.walk("VEVENT"):
+            if stop is not None and stop.is_set():
+                return
             uid = printable(clean(str(event.get("UID", "")))[:80]) or "without a UID"
             start = _instant(event.get("DTSTART"))
             if start is None:
@@ -521,8 +559,24 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             elif not in_range(start[0].date()):
                 problem = f"starts {start[0].date().isoformat()}: out of range: repdesk takes "
                 problem += DAY_RANGE
-            elif _repeats_too_often(event):
-                problem = "repeats more often than hourly (no meeting does)"
+            elif problem := _rule_problem(event, now + FUTURE_WINDOW, budget, deadline):
+                pass
+            elif _ends_before_it_starts(event, start[0]):
+                # Read as an event without an end (no length), said: it was listed as 60
+                # minutes, the length recurring-ical-events gives one (a hostile test).
+                del event["DTEND"]
+                reading.problems.append(
+                    f"{path}: an event {_named(event, uid)} ends before it starts: read "
+                    "without an end (no length)"
+                )
+                continue
+            elif not _repeats(event) and start[0].date() < EARLIEST:
+                problem = _bogus(start[0])
+            elif not _repeats(event) and start[0] > now + FURTHEST_AHEAD:
+                problem = (
+                    f"starts {start[0].date().isoformat()}, more than five years ahead: "
+                    "not a meeting to plan for"
+                )
             else:
                 zone = _unknown_zone(event.get("DTSTART"))
                 if zone and zone not in zones_said:  # once a zone: an export repeats it
@@ -535,20 +589,14 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
                         " (so are those of its other events in that zone)"
                     )
                 continue
-            reading.problems.append(f"{path}: an event ({uid}) {problem}, left out")
+            reading.problems.append(f"{path}: an event {_named(event, uid)} {problem}, left out")
             left_out.add(id(event))
         # Out of the calendar before it is expanded: an unreadable start would fail the whole
         # calendar, and a rule repeating every second never ends expanding.
         if left_out:
             _remove(calendar, left_out)
-        try:
-            query = recurring_ical_events.of(calendar, skip_bad_series=True)
-            events = list(query.between(now - PAST_WINDOW, now + FUTURE_WINDOW))
-            singles = _far_single_events(calendar, now)
-        except Exception as exc:
-            reason = printable(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
-            reading.problems.append(f"{path}: its events cannot be read ({reason[:120]})")
-            continue
+        events = _expand(calendar, now, path, reading)
+        singles = _far_single_events(calendar, now)
         repeating, shared = _uids(calendar)
         singles_seen: set[str] = set()
         # Two events with one UID break the standard, and recurring-ical-events reads one of
@@ -574,6 +622,45 @@ def _read_calendar(path: Path, now: datetime, reading: Reading) -> None:
             reading.items.append(item)
 
 
+def _expand(calendar: Any, now: datetime, path: Path, reading: Reading) -> list[Any]:
+    """The calendar's occurrences in the window. When the expansion fails, each event (with
+    its moved occurrences: one UID) is expanded alone and the one that fails is one line: a
+    bad series made the whole calendar "cannot be read", the good events beside it lost, and
+    skipping bad series skipped them without a word (a hostile test)."""
+    import recurring_ical_events
+
+    low, high = now - PAST_WINDOW, now + FUTURE_WINDOW
+    try:
+        return list(recurring_ical_events.of(calendar).between(low, high))
+    except Exception:
+        pass
+    import icalendar
+
+    others = [c for c in calendar.subcomponents if c.name != "VEVENT"]
+    groups: dict[str, list[Any]] = {}
+    for event in calendar.walk("VEVENT"):
+        uid = clean(str(event.get("UID", ""))).strip()
+        groups.setdefault(uid or f"#{id(event)}", []).append(event)
+    found = []
+    for events in groups.values():
+        alone = icalendar.Calendar()
+        for name, value in calendar.items():
+            alone[name] = value
+        alone.subcomponents = [*others, *events]
+        try:
+            found += recurring_ical_events.of(alone).between(low, high)
+        except Exception as exc:
+            event = events[0]
+            uid = printable(clean(str(event.get("UID", "")))[:80]) or "without a UID"
+            text = str(exc).strip()
+            reason = printable(text.splitlines()[0] if text else type(exc).__name__)
+            reading.problems.append(
+                f"{path}: an event {_named(event, uid)} cannot be read ({reason[:120]}), left out"
+            )
+            _remove(calendar, {id(e) for e in events})
+    return found
+
+
 def _uids(calendar: Any) -> tuple[set[str], dict[str, int]]:
     """The UIDs of the calendar's repeating events (a rule, extra dates, or a moved
     occurrence): each of their occurrences is an item of its own. Any other event is one item
@@ -585,7 +672,7 @@ def _uids(calendar: Any) -> tuple[set[str], dict[str, int]]:
         uid = clean(str(event.get("UID", ""))).strip()
         if not uid:
             continue  # events without a UID are keyed by their start and summary
-        if any(event.get(name) is not None for name in ("RRULE", "RDATE", "RECURRENCE-ID")):
+        if _repeats(event):
             repeating.add(uid)
         counts[uid] = counts.get(uid, 0) + 1
     shared = {uid: n for uid, n in counts.items() if n > 1 and uid not in repeating}
@@ -609,19 +696,179 @@ def _remove(calendar: Any, events: set[int]) -> None:
         component.subcomponents[:] = [c for c in component.subcomponents if id(c) not in events]
 
 
-def _repeats_too_often(event: Any) -> bool:
-    """A rule repeating every second or minute, or at several minutes or seconds of each hour:
-    expanded over the capture's window it is millions of occurrences."""
+# ---------------------------------------------------------------- repeat rules
+
+# A repeating event's occurrences looked at, from its start to the end of the window, at most:
+# a rule that needs more is no meeting (hourly for two years and more), and expanding it is
+# where a capture ran for ever (`INTERVAL=0` repeats one instant endlessly: a hostile test).
+MAX_OCCURRENCES = 20_000
+# And in one calendar file, all its repeating events together.
+MAX_FILE_OCCURRENCES = 200_000
+# A rule that never happens (BYMONTH=2;BYMONTHDAY=30) looks at no occurrence: the rule library
+# searches day by day up to year 9999 (some seconds) to know it. A file's repeating events are
+# looked at this long at most; those after it are left out, said in one line.
+CALENDAR_SECONDS = 20.0
+
+_FREQUENCIES = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+_WEEKDAY = re.compile(r"([+-]?)([0-9]{0,2})(MO|TU|WE|TH|FR|SA|SU)")
+_UNTIL = re.compile(r"[0-9]{8}(T[0-9]{6}Z?)?")
+# Each numbered part's values (RFC 5545 3.3.10); a minus counts from the end.
+_NUMBERS = {
+    "BYSECOND": (0, 60, False),
+    "BYMINUTE": (0, 59, False),
+    "BYHOUR": (0, 23, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYMONTH": (1, 12, False),
+    "BYSETPOS": (1, 366, True),
+}
+
+
+class _BadRule(Exception):
+    """What is wrong with a repeat rule, in a rep's words."""
+
+
+def _ends_before_it_starts(event: Any, start: datetime) -> bool:
+    end = _instant(event.get("DTEND"))
+    return end is not None and end[0] < start
+
+
+def _bogus(moment: datetime) -> str:
+    return (
+        f"dated {moment.date().isoformat()}, before {EARLIEST.year}: a clock that was not set "
+        "(1970-01-01 is a computer clock's zero), not the day it was written"
+    )
+
+
+def _repeats(event: Any) -> bool:
+    """An event of a series (a rule, extra dates, a moved occurrence): its start may be long
+    ago (a birthday since 1970) while its occurrences read are near now."""
+    return any(event.get(name) is not None for name in ("RRULE", "RDATE", "RECURRENCE-ID"))
+
+
+def _named(event: Any, uid: str) -> str:
+    """An event as a line names it: its summary cut short, and its UID."""
+    summary = " ".join(clean(str(event.get("SUMMARY", ""))).split())
+    if not summary:
+        return f"({uid})"
+    shown = summary if len(summary) <= 40 else summary[:39].rstrip() + "…"
+    return f'"{printable(shown)}" ({uid})'
+
+
+def _rule_text(rule: Any) -> str:
+    """An RRULE as written: icalendar keeps one it could not parse as its text (vBroken),
+    whose `to_ical` escapes it (the stray backslash of "invalid 'FREQ': WEEKLY\\")."""
+    return str(rule) if isinstance(rule, str) else bytes(rule.to_ical()).decode()
+
+
+def _rule_parts(text: str) -> dict[str, str]:
+    """The rule's parts, each checked; raises _BadRule naming the part that is wrong."""
+    parts: dict[str, str] = {}
+    written: dict[str, str] = {}  # as the file has them, for the line
+    for piece in text.strip().split(";"):
+        name, sep, value = piece.partition("=")
+        name, shown = name.strip().upper(), printable(piece.strip())[:60]
+        if not sep or not value.strip():
+            raise _BadRule(f"{shown}: not NAME=VALUE")
+        if name in parts:
+            raise _BadRule(f"{name} given twice")
+        parts[name], written[name] = value.strip().upper(), value.strip()
+    if "FREQ" not in parts:
+        raise _BadRule("no FREQ")
+    for name, value in parts.items():
+        shown = f"{name}={printable(written[name])[:40]}"
+        if name == "FREQ" and value not in _FREQUENCIES:
+            raise _BadRule(f"{shown}: not a frequency (DAILY, WEEKLY, MONTHLY, ...)")
+        elif name == "INTERVAL" and not (value.isdigit() and int(value) >= 1):
+            raise _BadRule(f"{shown}: the interval is a whole number from 1 up")
+        elif name == "COUNT" and not value.lstrip("-").isdigit():
+            raise _BadRule(f"{shown}: not a whole number")
+        elif name == "UNTIL" and _UNTIL.fullmatch(value) is None:
+            raise _BadRule(f"{shown}: not a date or a time")
+        elif name == "WKST" and value not in ("MO", "TU", "WE", "TH", "FR", "SA", "SU"):
+            raise _BadRule(f"{shown}: not a weekday (MO to SU)")
+        elif name == "BYDAY":
+            for day in value.split(","):
+                found = _WEEKDAY.fullmatch(day)
+                if found is None or (found[2] and not 1 <= int(found[2]) <= 53):
+                    raise _BadRule(f"{shown}: not weekdays (MO to SU, 1MO, -1FR, ...)")
+        elif name in _NUMBERS:
+            low, high, signed = _NUMBERS[name]
+            for number in value.split(","):
+                bare = number[1:] if signed and number[:1] in "+-" else number
+                if not (bare.isdigit() and low <= int(bare) <= high):
+                    back = f" or -{high} to -{low} from the end" if signed else ""
+                    raise _BadRule(f"{shown}: each a whole number from {low} to {high}{back}")
+        elif name not in ("FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYDAY", *_NUMBERS):
+            raise _BadRule(f"{printable(name)[:40]}: not a part of a repeat rule")
+    return parts
+
+
+def _rule_problem(event: Any, end: datetime, budget: list[int], deadline: float) -> str:
+    """What keeps a repeating event from being expanded ("" when nothing does): a rule that
+    cannot be read (the part named), one repeating more often than hourly, or one that needs
+    more than MAX_OCCURRENCES occurrences from its start to `end` (or more than the file's
+    `budget` left). The occurrences are counted here, each looked at, so the expansion after
+    is bounded by the same count."""
+    from dateutil.rrule import rrulestr
+
     rules = event.get("RRULE")
-    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+    rules = rules if isinstance(rules, list) else [] if rules is None else [rules]
+    if not rules:
+        return ""
+    if monotonic() > deadline:
+        return (
+            f"was not expanded: the file's repeating events took more than "
+            f"{CALENDAR_SECONDS:.0f} s to read"
+        )
+    start = getattr(event.get("DTSTART"), "dt", None)
+    if not isinstance(start, datetime):
+        start = datetime.combine(start, time()) if isinstance(start, date) else None
+    if start is None:
+        return "has no readable start (DTSTART)"
+    stop = end if start.tzinfo is not None else end.astimezone().replace(tzinfo=None)
+    for rule in rules:
+        text = _rule_text(rule)
         try:
-            frequency = str((rule.get("FREQ") or [""])[0]).upper()
-            by_minute, by_second = rule.get("BYMINUTE") or [], rule.get("BYSECOND") or []
-        except (AttributeError, TypeError, ValueError):
-            continue  # a rule it cannot read: recurring-ical-events skips that series
-        if frequency in ("SECONDLY", "MINUTELY") or len(by_minute) > 1 or len(by_second) > 1:
-            return True
-    return False
+            parts = _rule_parts(text)
+        except _BadRule as bad:
+            return f"repeats by a rule that cannot be read ({bad})"
+        by_minute = parts.get("BYMINUTE", "").split(",")
+        by_second = parts.get("BYSECOND", "").split(",")
+        if parts["FREQ"] in ("SECONDLY", "MINUTELY") or len(by_minute) > 1 or len(by_second) > 1:
+            return "repeats more often than hourly (no meeting does)"
+        # Its occurrences from its start to the window's end, counted one by one (COUNT and
+        # UNTIL only end it sooner; left out here, they cannot make it fail).
+        unbounded = ";".join(f"{k}={v}" for k, v in parts.items() if k not in ("COUNT", "UNTIL"))
+        try:
+            occurrences = iter(rrulestr(f"RRULE:{unbounded}", dtstart=start, cache=False))
+            looked, ends = 0, True
+            limit = min(MAX_OCCURRENCES, budget[0])
+            for at in occurrences:
+                if at > stop:
+                    ends = False
+                    break
+                looked += 1
+                if looked > limit:
+                    budget[0] -= looked
+                    if limit < MAX_OCCURRENCES:
+                        return (
+                            "was not expanded: the file's repeating events ran past "
+                            f"{MAX_FILE_OCCURRENCES:,} occurrences"
+                        )
+                    return (
+                        f"repeats more than {MAX_OCCURRENCES:,} times between its start "
+                        f"({start.date().isoformat()}) and {stop.date().isoformat()} "
+                        "(no meeting does)"
+                    )
+            budget[0] -= looked
+            if ends and not looked:
+                return f"repeats by a rule that matches no day ({printable(text)[:60]})"
+        except (ValueError, TypeError, OverflowError, IndexError) as exc:
+            reason = printable(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+            return f"repeats by a rule that cannot be read ({printable(text)[:60]}: {reason[:80]})"
+    return ""
 
 
 def _far_single_events(calendar: Any, now: datetime) -> list[Any]:

@@ -51,7 +51,7 @@ def log_activity(
         deal_id=deal_id, kind=kind, at=when, outcome=outcome, minutes=minutes, text=text
     )
     session.add(activity)
-    _first_contact_by(session, deal, when)
+    first_contact_by(session, deal, when)
     following = None
     if kind != "note":  # a note to self answers nobody
         due = step_answered(session=session, deal_id=deal_id, at=when)
@@ -154,9 +154,10 @@ def _checked_moment(at: datetime) -> datetime:
     return at
 
 
-def _first_contact_by(session: Session, deal: Deal, at: datetime) -> None:
+def first_contact_by(session: Session, deal: Deal, at: datetime) -> None:
     """A touch logged before the deal's first contact moves the first contact back to its
-    day: the rep was in touch then, and a close on that day is then allowed."""
+    day: the rep was in touch then, and a close on that day is then allowed. The one rule for
+    every way a touch comes in: logged, edited, captured (services/capture.py)."""
     day = clock.local_date(at)
     if day < deal.first_contact:
         deal.first_contact = day
@@ -227,7 +228,7 @@ def edit_activity(
         if at > (now or clock.now()):
             raise InvalidInput("at", at.isoformat(), "now or earlier")
         activity.at = _checked_moment(at)
-        _first_contact_by(session, get_deal(session=session, deal_id=activity.deal_id), at)
+        first_contact_by(session, get_deal(session=session, deal_id=activity.deal_id), at)
     if outcome is not None:
         activity.outcome = outcome
     if text is not None:

@@ -28,6 +28,8 @@ from sqlmodel import Session, col, select
 from repdesk.core import clock
 from repdesk.core.domain import FREE_MAIL_DOMAINS
 from repdesk.io.capture import EMAIL, MEETING, Item
+from repdesk.services.activities import first_contact_by
+from repdesk.services.deals import get_deal
 from repdesk.services.gone import RETENTION, not_found
 from repdesk.services.people import domain_of
 from repdesk.storage.models import (
@@ -253,8 +255,9 @@ def capture(
             _seen_again(report, change)
             continue
         if item.kind == EMAIL and item.start > moment:
+            # The shell and the app put "Left out:" before it (it said "left out" twice).
             report.refused.append(f"{item.where}: dated {item.start:%Y-%m-%d %H:%M} UTC, after "
-                                  "now: a message from the future is left out")  # fmt: skip
+                                  "now: a message from the future")  # fmt: skip
             continue
         others = [a for a in item.addresses if a.casefold() not in mine]
         if forced is not None:
@@ -681,10 +684,13 @@ def _write(session: Session, placed: Placed, step_ids: list[int], moment: dateti
             kind=item.kind,
             at=min(item.start, moment),
             outcome=placed.outcome,
-            minutes=item.minutes,
+            minutes=item.minutes or None,  # an event without an end has no length
             text=note_of(item),
         )
         session.add(activity)
+        # As a touch logged for that day does (`repdesk log --at`): a captured mail older
+        # than the deal's first contact moved nothing (a hostile test).
+        first_contact_by(session, get_deal(session=session, deal_id=deal.id), activity.at)
         session.flush()
         item_id = activity.id
         # The meeting taken as a next step before it happened: it has happened now.

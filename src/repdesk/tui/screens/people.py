@@ -10,6 +10,7 @@ reaches the screen through `printable` as plain Text, never as markup.
 from __future__ import annotations
 
 import shlex
+import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,6 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from repdesk import background
 from repdesk.core import clock, formatting
 from repdesk.core.money import format_money
 from repdesk.core.text import cut, printable
@@ -413,6 +415,9 @@ class CaptureScreen(DeskScreen):
         self.previewed = False
         self._to_list = False
         self._reading = False
+        # Set when the screen goes (esc, the app quitting): the file read in its thread stops
+        # at its next message or event (it went on at full CPU after esc: a hostile test).
+        self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield QuotaStrip(id="quota-strip")
@@ -479,7 +484,14 @@ class CaptureScreen(DeskScreen):
             return
         self._reading = True
         try:
-            reading = await asyncio.to_thread(read_paths, paths, now=clock.now())
+            # A daemon thread, not asyncio's pool: the app's exit waits for that pool's threads
+            # (a read that never ended kept the app from quitting, its screen blank: a hostile
+            # test); the read itself is bounded (io/capture.py) and stops when told.
+            now, stop = clock.now(), self._stop
+            read = background.start(lambda: read_paths(paths, now=now, stop=stop), "capture-read")
+            reading = await asyncio.wrap_future(read)
+            if self._stop.is_set():
+                return  # the screen went meanwhile: what was read is for nobody
             me = self.desk.settings.me
             report = await self.desk.read(
                 lambda s: capture.capture(session=s, items=reading.items, me=me, dry_run=True)
@@ -533,8 +545,13 @@ class CaptureScreen(DeskScreen):
             label = Text("no deal: ", style="yellow")
             label.append_text(line(unsettled.item))
             rows.append(Row(label, "unmatched", unsettled.item))
-        for problem in [*problems, *report.refused]:
-            rows.append(Row(Text("left out: " + printable(problem), style="dim"), "note"))
+        # As the shell says them: a line about the files is a note (most end "left out"
+        # themselves, and some leave nothing out: "left out: …fifo.eml: not a file …, left
+        # out", a hostile test); an item the desk refused is left out.
+        for problem in problems:
+            rows.append(Row(Text("note: " + printable(problem), style="dim"), "note"))
+        for refused in report.refused:
+            rows.append(Row(Text("left out: " + printable(refused), style="dim"), "note"))
         if report.already:
             rows.append(Row(Text(f"{report.already} captured before", style="dim"), "note"))
         if not rows:
@@ -560,6 +577,9 @@ class CaptureScreen(DeskScreen):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        self._stop.set()
 
     async def action_add_matched(self) -> None:
         from repdesk.services import capture
