@@ -247,3 +247,51 @@ async def test_a_notice_heard_after_the_server_went_is_no_proof_it_is_back(
         app.check_for_changes()
         await until(pilot, lambda: "The desk is back." in _said(app))
         assert app.desk.away is None
+
+
+async def test_a_desk_file_replaced_under_the_app_is_shown_and_never_damaged(
+    home: Path, tmp_path: Path
+) -> None:
+    """A hostile test: another desk file renamed into place while the app held the old one
+    (its write-ahead log not yet folded in): the first new connection replayed the old log into
+    the new file, which was damaged for good within seconds, nothing pressed; the board went
+    on showing the old desk."""
+    import os
+    import sqlite3
+
+    from tests.shell import ok
+
+    desk_home = build_small_desk(home)
+    other = tmp_path / "other"
+    other.mkdir()
+    with (
+        sqlite3.connect(home / "desk.sqlite") as source,
+        sqlite3.connect(other / "desk.sqlite") as copy,
+    ):
+        source.backup(copy)
+    ok("--home", other, "deal", "add", "Swapped in", "--value", "7k")
+    app = create_app(desk_home, settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await _on_cold_lead(pilot, app)
+        board = app.board
+        for _ in range(2):  # writes of the app's own: the old file's log is not empty
+            await pilot.press("L")
+            await pilot.pause()
+        await until(pilot, lambda: _stage_of(home / "desk.sqlite", "Cold lead") != "Contacted")
+        os.replace(other / "desk.sqlite", home / "desk.sqlite")
+        await until(
+            pilot, lambda: any("was replaced by another desk file" in s for s in _said(app))
+        )
+        await until(
+            pilot,
+            lambda: any(
+                card.title == "Swapped in" for cards in board.cards.values() for card in cards
+            ),
+        )
+        assert db(home, "PRAGMA integrity_check") == [("ok",)]
+        assert _stage_of(home / "desk.sqlite", "Cold lead") == "Contacted"  # the new file's
+        moves = db(home, "SELECT COUNT(*) FROM stage_change")[0][0]
+        await pilot.press("L")  # the app writes to the new file
+        await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM stage_change")[0][0] > moves)
+    assert db(home, "PRAGMA integrity_check") == [("ok",)]
+    assert "Swapped in" in ok("deal", "list")

@@ -351,6 +351,9 @@ class RepdeskApp(KeysInOrder, App[int]):
             self.desk.here_again()
             self.notify("The desk is back.", title="Desk", timeout=5)
             changed = True
+        if self.desk.replaced is not None:
+            self.notify(self.desk.replaced, title="Desk", timeout=10, severity="warning")
+            self.desk.replaced = None
         if changed:
             screen = self.screen
             # Every screen that shows desk data has a reload(); forms and help do not.

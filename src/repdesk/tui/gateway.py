@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterator
@@ -85,7 +86,13 @@ class DeskGateway:
         self._preparing: set[Hashable] = set()
         # A change `kept` saw before the app's timer did (changed_elsewhere reports it).
         self._change_unreported = False
+        # The desk file this app's connections opened (device, inode), and what to say once
+        # another was put in its place (see _follow_a_replaced_file).
+        self._opened: tuple[int, int] | None = None
+        self._replace_lock = threading.Lock()
+        self.replaced: str | None = None
         if settings.database_url is None and home.desk.exists():
+            self._opened = self._identity()
             # Not a desk (damaged, another program's): the first read says what is wrong.
             with contextlib.suppress(sqlite3.Error, DeskError):
                 self._watch = self._new_watch()
@@ -124,12 +131,55 @@ class DeskGateway:
                 conn.execute("BEGIN")  # one snapshot for all the report's queries; closing ends it
                 return fn(conn)
 
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.home.desk)
+        except OSError:
+            return None
+        return found.st_dev, found.st_ino
+
+    def _follow_a_replaced_file(self) -> None:
+        """Another desk file put in this one's place (`mv`, a sync tool's rename, a copy
+        restored by hand) while the app holds connections to the old one: its write-ahead log
+        (`desk.sqlite-wal`, named by the path) belongs to the old file, and the first new
+        connection replayed it into the new one, which was then damaged for good (a hostile
+        test: a healthy 20,000-deal desk lost within seconds, nothing pressed). Before any
+        connection opens the new file, the old one's log is folded into the old file and
+        emptied and every connection to it closed; the app then reads the new desk."""
+        if self.settings.database_url is not None:
+            return
+        now = self._identity()
+        if now is None or now == self._opened:
+            if self._opened is None:
+                self._opened = now
+            return
+        with self._replace_lock:
+            if self._identity() == self._opened:
+                return
+            if self._opened is not None:
+                if isinstance(self._watch, FileWatch):
+                    self._watch.empty_the_log()  # on its connection to the old file
+                if self._engine is not None:
+                    self._engine.dispose()
+                    self._engine = None
+                if self._watch is not None:
+                    self._watch.close()  # the last connection to the old file
+                    self._watch = None
+                self._verified = False  # the new file is checked as any desk is first
+                self._change_unreported = True
+                self.replaced = (
+                    f"{self.home.desk} was replaced by another desk file (a copy, a sync "
+                    "tool): repdesk shows that one now"
+                )
+            self._opened = self._identity()
+
     @contextlib.contextmanager
     def _while_there(self) -> Iterator[None]:
         """An error because the desk is away becomes DeskAway, which says where it went."""
         # Only a read or write that started after the desk went away proves it is back: one
         # already under way may finish on a connection that was still open (seen under load:
         # a false "back", then the same "away" line said a second time).
+        self._follow_a_replaced_file()
         started_away = self.away is not None
         try:
             yield
@@ -286,10 +336,14 @@ class DeskGateway:
         one-second timer. The baseline: on a file, when the gateway was made (before its first
         read); on a server (or a desk still being created), the first call.
         """
+        self._follow_a_replaced_file()  # before the watch opens a file of its own
         if self._watch is None:
             on_file = self.settings.database_url is None
             if on_file and not self._verified:
-                return False  # a new desk: the first read is still creating the file
+                # A new desk: the first read is still creating the file. Or another file was
+                # put in place: said once, so the app reads it (its first read checks it).
+                unreported, self._change_unreported = self._change_unreported, False
+                return unreported
             self._watch = self._new_watch()
             if on_file:
                 # The file was new when the gateway was made, so the watch's baseline comes
