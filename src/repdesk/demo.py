@@ -633,6 +633,9 @@ def ensure_built(
     day); returns what was built, or None when today's desk was kept."""
     if not force and demo_is_current(home.desk, today):
         return None
+    # The day's mark goes first: a build killed half way left an empty desk beside today's
+    # mark, and every `repdesk demo` that day opened it as built (a hostile test).
+    (home.desk.parent / STAMP_FILE).unlink(missing_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{home.desk}{suffix}").unlink(missing_ok=True)
     # The copies an upgrade kept of an older demo: beside a missing desk they would refuse

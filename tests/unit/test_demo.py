@@ -478,3 +478,25 @@ def test_the_demo_is_built_again_beside_the_copy_an_upgrade_kept(tmp_path: Path)
     shutil.copyfile(home.desk, tmp_path / f"{home.desk.name}.pre-v11-20261119-100000.bak")
     assert ensure_built(home, today=TODAY, now=NOW, force=True) is not None
     assert not list(tmp_path.glob("*.bak"))
+
+
+def test_a_rebuild_that_fails_half_way_is_built_again_the_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile test: `demo --reset` killed a second in left an empty desk beside today's
+    mark, and every `repdesk demo` that day opened it as built (0 deals)."""
+    from repdesk import demo
+    from repdesk.storage.paths import Home
+
+    home = Home(tmp_path, tmp_path)
+    demo.ensure_built(home, today=TODAY, now=NOW)
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # as a kill half way through the build
+
+    monkeypatch.setattr(demo, "build_demo", killed)
+    with pytest.raises(KeyboardInterrupt):
+        demo.ensure_built(home, today=TODAY, now=NOW, force=True)
+    monkeypatch.undo()
+    assert not demo_is_current(home.desk, TODAY)
+    assert demo.ensure_built(home, today=TODAY, now=NOW) is not None  # built again, whole

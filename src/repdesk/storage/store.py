@@ -197,7 +197,8 @@ def _take_turn(conn: Connection) -> None:
             raise
         raise DeskError(
             f"{label(conn.engine)}: the desk stayed busy for 10 seconds (another repdesk is "
-            "writing): try again"
+            "writing: an import or a restore holds it to its end): nothing was changed; try "
+            "again"
         ) from None
 
 
