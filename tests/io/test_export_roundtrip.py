@@ -202,3 +202,26 @@ def test_export_csv_then_import_into_the_same_desk_keeps_every_deal(
     ok("--home", other, "deal", "add", "Unrelated", "--company", "Acme")
     assert f"{total} created" in ok("--home", other, "import", exported)
     assert f"0 created, 0 updated, {total} unchanged" in ok("--home", other, "import", exported)
+
+
+def test_what_a_killed_export_left_beside_its_file_goes_with_the_next_one(
+    home: Path, tmp_path: Path
+) -> None:
+    """A hostile test: an export killed mid-write left `.desk.json.x1y2.partial` (4 MB) beside
+    its file for good; only the desk's own folder was swept."""
+    import os
+    import time
+
+    ok("deal", "add", "Fleet")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    killed = folder / ".desk.json.abc123.partial"
+    young = folder / ".desk.json.def456.partial"  # another repdesk may be writing it now
+    other = folder / ".notes.txt.abc123.partial"  # not this file's
+    for leftover in (killed, young, other):
+        leftover.write_bytes(b"x" * 1024)
+    hour_ago = time.time() - 3600
+    for leftover in (killed, other):
+        os.utime(leftover, (hour_ago, hour_ago))
+    ok("export", "json", folder / "desk.json")
+    assert not killed.exists() and young.exists() and other.exists()

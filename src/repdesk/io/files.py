@@ -7,10 +7,13 @@ over an existing regular file when asked (`--force`), never over the desk's own 
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import glob
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -125,6 +128,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         existing = path.stat().st_mode if path.exists() else None
     except OSError:
         existing = None
+    _forget_old_partials(folder, path.name)
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".partial")
     except OSError as exc:
@@ -141,6 +145,21 @@ def write_atomically(path: Path, data: bytes) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise _write_error(path, exc) from None
     _sync_folder(folder)
+
+
+# A temporary file this old is no write under way: one a kill left (another repdesk may still
+# be writing a younger one).
+STALE_PARTIAL_SECONDS = 15 * 60
+
+
+def _forget_old_partials(folder: Path, name: str) -> None:
+    """Delete what a killed write of this very file left beside it (`.desk.json.x1y2.partial`,
+    4 MB each, kept for good: a hostile test). Never another file's, never a young one."""
+    now = time.time()
+    for leftover in folder.glob(f".{glob.escape(name)}.*.partial"):
+        with contextlib.suppress(OSError):
+            if leftover.is_file() and now - leftover.stat().st_mtime > STALE_PARTIAL_SECONDS:
+                leftover.unlink()
 
 
 def _write_error(path: Path, exc: OSError) -> Exception:
