@@ -544,3 +544,25 @@ def test_a_step_left_overdue_by_a_call_is_not_called_to_come(home: Path) -> None
     out = ok("log", "call", "Acme")
     assert "its step Sun 01 Nov: no note done" in out
     assert "Thu 05 Nov: second overdue too" in out
+
+
+def test_ctrl_c_is_said_and_leaves_nothing_half_written(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hostile test: ctrl+c in an import left a finished-looking bar and no word (exit 130,
+    nothing imported, nothing said)."""
+    from repdesk.cli import main
+    from repdesk.services import transfer
+
+    path = tmp_path / "deals.csv"
+    path.write_text("title\nFleet\n", encoding="utf-8")
+
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(transfer, "import_plan", interrupted)
+    assert main(["import", str(path)]) == 130
+    assert capsys.readouterr().err.endswith(
+        "repdesk: interrupted: what was not finished was not written\n"
+    )
+    assert "0 deals" in ok("deal", "list")

@@ -420,3 +420,24 @@ def test_a_periods_closed_deals_are_found_by_their_close_date(home: Path, name: 
         plan = conn.execute("EXPLAIN QUERY PLAN " + queries.sql_for(name, "sqlite"), params)
         details = " ".join(str(row[-1]) for row in plan.fetchall())
     assert "ix_deal_closed_on (closed_on>? AND closed_on<?)" in details, details
+
+
+def test_a_read_only_desk_file_is_named_not_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile test: `chmod 444 desk.sqlite` in a writable folder said "check the
+    permissions of its folder"."""
+    import os
+    import sqlite3
+
+    from repdesk.storage import problems
+
+    desk = tmp_path / "desk.sqlite"
+    desk.write_bytes(b"")
+    refused = sqlite3.OperationalError("attempt to write a readonly database")
+    # As a rep, not root (whom every permission lets write).
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != desk)
+    assert problems.explain_sqlite(refused, desk).endswith(
+        "the file is read-only; check its permissions"
+    )
+    assert problems.explain_sqlite(refused).endswith("check the permissions of its folder")

@@ -88,6 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DeskError, settings_mod.SettingsError) as exc:
         return _fail(str(exc), shell.EXIT_DESK_PROBLEM)
     except KeyboardInterrupt:
+        # Said: an import stopped with ctrl+c left a finished-looking bar and no word (a
+        # hostile test). Every write is one transaction: what was not finished is not there.
+        try:
+            sys.stdout.flush()
+            sys.stderr.write("\nrepdesk: interrupted: what was not finished was not written\n")
+        except Exception:  # a closed or broken stream: the exit code says it
+            pass
         return 130
     except BrokenPipeError:
         # `repdesk today | head`: the reader left; that is not an error worth a message.

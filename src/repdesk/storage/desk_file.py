@@ -161,7 +161,7 @@ def prepare(path: Path, *, verify: bool = False, full: bool = False) -> int:
             return migrations.LATEST
     except sqlite3.OperationalError as exc:
         # Not damage: a read-only folder, a full disk, a lock held too long.
-        raise DeskError(f"{path}: {problems.explain_sqlite(exc)}") from None
+        raise DeskError(f"{path}: {problems.explain_sqlite(exc, path)}") from None
     except sqlite3.DatabaseError as exc:
         # SQLite cannot checkpoint a damaged file on close, so the -wal and -shm it made for us
         # stay. Ours and empty: take them away, so the file is left exactly as it was found.

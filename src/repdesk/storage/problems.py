@@ -18,7 +18,8 @@ def unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
-def explain_sqlite(exc: sqlite3.Error) -> str:
+def explain_sqlite(exc: sqlite3.Error, desk: str | Path | None = None) -> str:
+    """`desk`: the desk file, when the caller knows it (a read-only file is named as such)."""
     text = str(exc)
     # The code tells what the text does not: in WAL mode a full disk often shows as a failed
     # resize of the -shm file ("disk I/O error"), a read-only folder as "unable to open".
@@ -28,6 +29,12 @@ def explain_sqlite(exc: sqlite3.Error) -> str:
         or "read-only" in text
         or code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN"))
     ):
+        if desk is not None and os.path.isfile(desk) and not os.access(desk, os.W_OK):
+            # The file, not its folder: `chmod 444 desk.sqlite` blamed the folder (a hostile
+            # test).
+            return (
+                f"the desk cannot be written ({text}): the file is read-only; check its permissions"
+            )
         return f"the desk cannot be written ({text}): check the permissions of its folder"
     if "full" in text or code in ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE"):
         return "the disk is full: nothing was written; free some space and try again"
@@ -152,7 +159,7 @@ def describe(
     if isinstance(cause, DeskError):  # already one line that names the desk and the fix
         return one_line(cause), 1
     if isinstance(cause, sqlite3.OperationalError):
-        return f"{desk_path}: {explain_sqlite(cause)}", 1
+        return f"{desk_path}: {explain_sqlite(cause, desk_path)}", 1
     if isinstance(cause, sqlite3.IntegrityError):
         # A UNIQUE or FOREIGN KEY rule refused a write, which went back whole: a bug, no
         # damage. "Restore a backup" would have thrown away the rep's work since (a sync that
