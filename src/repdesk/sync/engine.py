@@ -273,6 +273,7 @@ class Sync:
         self._bases_read = False  # the deals' bases read into _remembered
         self._remembered: dict[tuple[Any, ...], int] = {}  # see _remember_contacts
         self._marked_at = clock.now()  # when the batch's creates were marked as under way
+        self._adopted_now: set[int] = set()  # desk deals this run linked by an imported id
 
     # ------------------------------------------------------------ the run
 
@@ -404,6 +405,7 @@ class Sync:
                 taken.add(remote_id)
             if adopted:
                 session.execute(insert(table_of(SyncLink)), adopted)
+            self._adopted_now = {row["local_id"] for row in adopted}
             self.report.linked += len(adopted)
             # Everything the desk has that Pipedrive does not: sent by this run. Rows written
             # from now on are recorded by the outbox hook (linked_at is set in this same
@@ -767,11 +769,43 @@ class Sync:
                 if _ADOPT in base
             ]
         for start in range(0, len(ids), 100):
-            chunk = self.crm.by_ids("deal", ids[start : start + 100])
+            asked = ids[start : start + 100]
+            chunk = self.crm.by_ids("deal", asked)
             self._fetch_contacts(chunk)
+            there = {int(item["id"]) for item in chunk if not item.get("is_deleted")}
             with write_session(self.engine) as session:
                 session.info[APPLYING] = True
                 self._take_deals(session, chunk)
+                self._unlink_missing(session, [i for i in asked if i not in there])
+
+    def _unlink_missing(self, session: Session, remote_ids: list[int]) -> None:
+        """Deals linked by an imported Pipedrive id that Pipedrive does not have (a typo in
+        the export, a deal deleted there since): the link goes and the deal is sent as new,
+        its calls and steps with it. Kept, the sync said "Linked" for a deal it never sent,
+        left it waiting for good, and sent its calls onto that id (a trial)."""
+        if not remote_ids:
+            return
+        for link in self._links_by_remote(session, "deal", remote_ids).values():
+            if _ADOPT not in json.loads(link.base):
+                continue
+            deal = session.get(Deal, link.local_id)
+            session.delete(link)
+            if link.local_id in self._adopted_now:
+                self.report.linked -= 1
+            if deal is None:
+                continue
+            moment = clock.now()
+            self._queue(session, "deal", link.local_id)
+            for model, kind in ((Activity, "activity"), (FollowUp, "follow_up")):
+                for row_id_ in session.execute(
+                    select(col(model.id)).where(col(model.deal_id) == link.local_id)
+                ).scalars():
+                    # Linked ones were sent onto the missing id: they move to the new deal.
+                    session.add(SyncOutbox(kind=kind, local_id=row_id_, queued_at=moment))
+            self.report.notes.append(
+                f"deal #{deal.id} ({cut(deal.title, 40)}): Pipedrive has no deal "
+                f"{link.remote_id} (the id its import kept): not linked; sent as new"
+            )
 
     def _reconcile(
         self, session: Session, kind: str, local_id: int, desk: View, remote: View, base: View
