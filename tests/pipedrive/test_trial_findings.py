@@ -13,7 +13,7 @@ from tests.pipedrive.helpers import add_deal, point_settings_at, remote_deal
 from tests.pipedrive.server import TOKEN, Pipedrive
 from tests.shell import ok
 
-from repdesk.services import activities
+from repdesk.services import activities, deals
 from repdesk.storage.models import Deal, SyncLink
 from repdesk.storage.store import read_session, write_session
 
@@ -25,6 +25,11 @@ def shell(home: Path, crm: tuple[Pipedrive, str], monkeypatch: pytest.MonkeyPatc
     point_settings_at(home, url)
     monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
     return api
+
+
+def edit(desk: Engine, deal_id: int, **changes: object) -> None:
+    with write_session(desk) as session:
+        deals.edit_deal(session=session, deal_id=deal_id, **changes)
 
 
 def test_a_deal_imported_with_an_id_pipedrive_lacks_is_sent_as_new_not_claimed_linked(
@@ -58,3 +63,42 @@ def test_a_deal_imported_with_an_id_pipedrive_lacks_is_sent_as_new_not_claimed_l
     assert "waiting" not in ok("sync", "status")
     again = ok("sync", "pipedrive")
     assert "9999" not in again and api.count("deals", title="Pilot in Lyon") == 1
+
+
+def test_one_refused_request_is_set_aside_named_and_the_rest_is_sent(
+    desk: Engine, shell: Pipedrive
+) -> None:
+    """A 400 on PATCH /api/v2/deals/1015 (or a 404 on an activity's create) stopped the whole
+    sync, and every later one at the same row: `3 waiting` for good, unrelated changes never
+    sent. Now that row is set aside with Pipedrive's reason, the rest goes, the next sync
+    tries it again, and `repdesk sync drop` stops it."""
+    api = shell
+    fleet = add_deal(desk, "Fleet rollout")
+    pilot = add_deal(desk, "Pilot in Lyon")
+    ok("sync", "pipedrive")
+    there = remote_deal(api, "Fleet rollout")
+    edit(desk, fleet, value_cents=500_000)
+    edit(desk, pilot, value_cents=70_000)
+    ok("log", "call", str(pilot), "--note", "Spoke to Li")
+    refusing = f"/api/v2/deals/{there['id']}"
+    api.fail(400, times=2, when=lambda method, path: method == "PATCH" and path == refusing)
+
+    said = ok("sync", "pipedrive")
+
+    assert f"deal #{fleet} set aside: Pipedrive refused PATCH {refusing}: 400 injected" in said
+    assert f"`repdesk sync drop deal {fleet}` stops it" in said
+    assert remote_deal(api, "Pilot in Lyon")["value"] == 700
+    [call] = api.objects["activities"].values()
+    assert call["deal_id"] == remote_deal(api, "Pilot in Lyon")["id"]
+    status = ok("sync", "status")
+    assert "1 waiting · 1 refused by Pipedrive" in status
+    assert f"deal #{fleet} set aside: Pipedrive refused" in status
+    assert "failed" not in status
+
+    again = ok("sync", "pipedrive")  # refused once more: still set aside, nothing else held
+    assert "set aside" in again and remote_deal(api, "Fleet rollout")["value"] == 0
+    ok("sync", "drop", "deal", str(fleet))
+    assert "waiting" not in ok("sync", "status") and "refused" not in ok("sync", "status")
+    edit(desk, fleet, value_cents=600_000)  # a later change goes
+    assert "set aside" not in ok("sync", "pipedrive")
+    assert remote_deal(api, "Fleet rollout")["value"] == 6000

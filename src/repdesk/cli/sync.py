@@ -78,7 +78,52 @@ def cmd_sync_status(desk: Any, args: argparse.Namespace) -> int:
 
     with desk.read() as session:
         found = state.status(session)
+        refused = state.refused(session)
     _out(f"Pipedrive ({desk.settings.pipedrive_url}): {found.line(clock.now())}")
+    for key, why in sorted(refused.items()):
+        kind, _, local_id = key.partition(":")
+        named = f"{kind.replace('_', '-')} {local_id}"
+        _out(
+            printable(
+                f"  {named.replace(' ', ' #')} set aside: {why} (sent again at each sync; "
+                f"`repdesk sync drop {named}` stops it)"
+            )
+        )
+    return 0
+
+
+def cmd_sync_drop(desk: Any, args: argparse.Namespace) -> int:
+    """A row Pipedrive refuses, no longer sent: the rep's way out of a refusal that a retry
+    will not fix (a value Pipedrive rejects). A later change on the desk sends it again."""
+    from sqlalchemy import delete
+    from sqlmodel import col
+
+    from repdesk.core.domain import row_id
+    from repdesk.storage.models import SyncOutbox
+    from repdesk.storage.outbox import APPLYING
+    from repdesk.sync import state
+    from repdesk.sync.connector import SyncError
+
+    kind = args.kind.replace("-", "_")
+    local_id = row_id(args.id)
+    key = f"{kind}:{local_id}"
+    with desk.write() as session:
+        session.info[APPLYING] = True
+        if local_id is None or key not in state.refused(session):
+            raise SyncError(
+                f"{args.kind} {args.id} is not set aside: nothing dropped; "
+                "`repdesk sync status` lists what Pipedrive refused"
+            )
+        session.execute(
+            delete(SyncOutbox).where(
+                col(SyncOutbox.kind) == kind, col(SyncOutbox.local_id) == local_id
+            )
+        )
+        state.note_refused(session, {key: None})
+    _out(
+        f"Dropped {args.kind} #{local_id}: no longer sent to Pipedrive (a later change on the "
+        "desk sends it again)"
+    )
     return 0
 
 
@@ -160,6 +205,11 @@ def _settle_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("side", choices=("desk", "pipedrive"))
 
 
+def _drop_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=("deal", "activity", "follow-up"))
+    parser.add_argument("id", metavar="ID")
+
+
 def _stages_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reset", action="store_true", help="forget it; ask at the next sync")
 
@@ -175,6 +225,7 @@ def commands() -> list[Command]:
         Command("status", "when the desk last synced and what waits", cmd_sync_status),
         Command("conflicts", "fields changed on both sides", cmd_sync_conflicts),
         Command("settle", "keep one side of a conflict", cmd_sync_settle, _settle_arguments),
+        Command("drop", "stop sending a row Pipedrive refused", cmd_sync_drop, _drop_arguments),
         Command("stages", "the desk's stages in Pipedrive", cmd_sync_stages, _stages_arguments),
         Command("token", "keep the API token in the OS keyring", cmd_sync_token),
     ]

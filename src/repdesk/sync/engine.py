@@ -113,6 +113,7 @@ class Report:
     conflicts: int = 0
     waiting: int = 0  # what a dry run would send
     deleted_there: int = 0  # what a dry run found deleted in Pipedrive (in taken_changed too)
+    refused: int = 0  # rows Pipedrive refused: set aside, sent again at the next sync
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -206,6 +207,9 @@ class _Sent:
     gone: list[tuple[str, int]] = field(default_factory=list)
     # Activities, follow-ups and notes a change was sent for and Pipedrive no longer has.
     deleted_there: list[SyncLink] = field(default_factory=list)
+    # Rows Pipedrive refused ("kind:id" -> why), and those whose refused create made nothing.
+    refused: dict[str, str] = field(default_factory=dict)
+    not_made: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _j(value: Any) -> str:
@@ -1729,11 +1733,29 @@ class Sync:
         sent = _Sent()
         try:
             for plan in plans:
-                self._send(plan, sent)
+                try:
+                    self._send(plan, sent)
+                except (Refused, NotThere) as exc:
+                    self._set_aside(plan, exc, sent)
         finally:
             # What reached Pipedrive is recorded even when a later request of the batch failed.
-            if sent.done:
+            if sent.done or sent.refused:
                 self._record(sent)
+
+    def _set_aside(self, plan: _Plan, exc: SyncError, sent: _Sent) -> None:
+        """One row Pipedrive refuses (a value it rejects, a create on a deal gone there) holds
+        nothing else back, as a refused merge does: named with Pipedrive's reason, left in the
+        outbox, sent again at the next sync. It stopped the whole sync, and every later one
+        at the same row (a trial)."""
+        what = f"{plan.kind.replace('_', '-')} #{plan.local_id}"
+        why = cut(" ".join(str(exc).split()), 160)
+        sent.refused[f"{plan.kind}:{plan.local_id}"] = why
+        sent.not_made.append((plan.kind, plan.local_id))
+        self.report.refused += 1
+        self.report.notes.append(
+            f"{what} set aside: {why}; sent again at the next sync "
+            f"(`repdesk sync drop {plan.kind.replace('_', '-')} {plan.local_id}` stops it)"
+        )
 
     def _plans(self, session: Session, entries: list[Any]) -> list[_Plan]:
         """What each outbox row of a batch is to send, read in a handful of queries (rows,
@@ -2000,6 +2022,17 @@ class Sync:
             session.flush()
             for kind, local_id, last_id in sent.done:
                 self._done(session, kind, local_id, last_id)
+            for kind, local_id in sent.not_made:
+                # Refused, so not made: the next sync sends it without looking for it first.
+                session.execute(
+                    update(SyncOutbox)
+                    .where(col(SyncOutbox.kind) == kind, col(SyncOutbox.local_id) == local_id)
+                    .values(sending_since=None)
+                )
+            marks: dict[str, str | None] = {f"{k}:{i}": None for k, i, _ in sent.done}
+            marks.update(sent.refused)
+            if any(marks.values()) or state.get(session, state.REFUSED) is not None:
+                state.note_refused(session, marks)
 
     def _done(self, session: Session, kind: str, local_id: int, last_id: int) -> None:
         session.execute(

@@ -22,6 +22,10 @@ USER_ID = "user_id"
 PIPELINE_ID = "pipeline_id"
 STAGE_MAP = "stage_map"  # JSON {desk stage id: Pipedrive stage id}
 CONNECTOR = "connector"
+# JSON {"deal:3": why}: desk rows whose last request Pipedrive refused (a 400, a 404 on a
+# create). Set aside, the rest of the sync goes on; sent again at each sync until it goes
+# through or the rep drops it (`repdesk sync drop deal 3`).
+REFUSED = "refused"
 
 
 def get(session: Session, key: str) -> str | None:
@@ -71,6 +75,7 @@ class Status:
     conflicts: int
     last_error: str | None
     failed_at: datetime | None = None  # when the last sync failed (None: not kept, or before)
+    refused: int = 0  # rows Pipedrive refused, set aside (REFUSED)
 
     def failed(self, now: datetime) -> str:
         """'last sync failed 4 min ago' (a failure kept before its time was: without it)."""
@@ -88,6 +93,8 @@ class Status:
             parts.append(f"{self.waiting} waiting")
         if self.conflicts:
             parts.append(f"{self.conflicts} conflict{'s' if self.conflicts != 1 else ''}")
+        if self.refused:
+            parts.append(f"{self.refused} refused by Pipedrive")
         if self.last_error:
             parts.append(f"{self.failed(now)}: {self.last_error}")
         return " · ".join(parts)
@@ -118,7 +125,28 @@ def status(session: Session) -> Status:
         conflicts=int(conflicts),
         last_error=get(session, LAST_ERROR),
         failed_at=instant(get(session, LAST_ERROR_AT)),
+        refused=len(refused(session)),
     )
+
+
+def refused(session: Session) -> dict[str, str]:
+    """The rows set aside, "kind:id" -> Pipedrive's reason (see REFUSED)."""
+    found = get_json(session, REFUSED, {})
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def note_refused(session: Session, marks: dict[str, str | None]) -> None:
+    """Set rows aside (a reason) or take them back (None)."""
+    found = refused(session)
+    for key, why in marks.items():
+        if why is None:
+            found.pop(key, None)
+        else:
+            found[key] = why
+    if found:
+        put(session, REFUSED, json.dumps(found, ensure_ascii=False, sort_keys=True))
+    else:
+        forget(session, REFUSED)
 
 
 def note_failure(session: Session, why: str, when: datetime) -> None:
