@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from tests.pinned import NOW
 from tests.pipedrive.helpers import add_deal, point_settings_at, remote_deal
 from tests.pipedrive.server import TOKEN, Pipedrive
 from tests.shell import ok
@@ -102,3 +103,18 @@ def test_one_refused_request_is_set_aside_named_and_the_rest_is_sent(
     edit(desk, fleet, value_cents=600_000)  # a later change goes
     assert "set aside" not in ok("sync", "pipedrive")
     assert remote_deal(api, "Fleet rollout")["value"] == 6000
+
+
+def test_the_apps_toast_counts_one_change_as_one_and_names_what_was_set_aside() -> None:
+    """The app's toast said `1 changes taken in`; a refused row went unmentioned there."""
+    from repdesk.sync.engine import Report
+    from repdesk.sync.state import Status
+    from repdesk.tui.syncing import summary, sync_line
+
+    said = summary(Report(taken_changed=1, refused=1))
+
+    assert said.startswith("Synced with Pipedrive: 1 change taken in, 0 sent;")
+    assert "1 refused by Pipedrive, set aside" in said
+    assert "2 changes taken in" in summary(Report(taken_new=1, taken_changed=1))
+    line = sync_line(Status(True, NOW, 1, 0, None, refused=1), NOW)
+    assert line == "Pipedrive: synced just now · 1 waiting · 1 refused"

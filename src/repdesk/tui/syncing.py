@@ -56,6 +56,8 @@ def sync_line(
         parts.append(f"{status.waiting:,} waiting")
     if status.conflicts:
         parts.append(f"{formatting.count(status.conflicts, 'conflict')} (B)")
+    if status.refused:
+        parts.append(f"{status.refused:,} refused")
     return " · ".join(parts)
 
 
@@ -63,12 +65,16 @@ def summary(report: Report) -> str:
     """The toast after a sync from the app: what moved, and what waits for the rep."""
     took = report.taken_new + report.taken_changed
     sent = report.created + report.updated + report.deleted
-    words = [f"Synced with {CRM}: {took:,} changes taken in, {sent:,} sent"]
+    # "1 change", not "1 changes" (a trial).
+    changes = f"{took:,} change" + ("" if took == 1 else "s")
+    words = [f"Synced with {CRM}: {changes} taken in, {sent:,} sent"]
     if report.linked:
         linked = "1 imported deal" if report.linked == 1 else f"{report.linked:,} imported deals"
         words.append(f"{linked} linked")
     if report.trashed:
         words.append(f"{report.trashed:,} deleted there (in the trash, T)")
+    if report.refused:
+        words.append(f"{report.refused:,} refused by {CRM}, set aside (sync status lists them)")
     if report.kept_both:
         texts = "1 text" if report.kept_both == 1 else f"{report.kept_both:,} texts"
         words.append(f"{texts} changed on both sides: both kept")
