@@ -118,3 +118,32 @@ def test_the_apps_toast_counts_one_change_as_one_and_names_what_was_set_aside() 
     assert "2 changes taken in" in summary(Report(taken_new=1, taken_changed=1))
     line = sync_line(Status(True, NOW, 1, 0, None, refused=1), NOW)
     assert line == "Pipedrive: synced just now · 1 waiting · 1 refused"
+
+
+def test_a_deal_taken_in_brings_its_company_and_contact_as_records(
+    desk: Engine, shell: Pipedrive
+) -> None:
+    """Org "Globex" and person "Hank Scorpio" came in as the deal's text only: `deal list`
+    showed (Globex) but `company show Globex` found no company, the deal page said
+    `Contacts (0)` and mail from Hank matched nothing."""
+    api = shell
+    globex = api.add("organizations", name="Globex")
+    hank = api.add(
+        "persons",
+        name="Hank Scorpio",
+        emails=[{"value": "hank@globex.example", "primary": True, "label": "work"}],
+        org_id=globex["id"],
+    )
+    api.add("deals", title="Hammock District", value=9000, org_id=globex["id"],
+            person_id=hank["id"])  # fmt: skip
+    api.add("deals", title="Doomsday device", value=100, org_id=globex["id"])
+
+    ok("sync", "pipedrive")
+
+    company = ok("company", "show", "Globex")
+    assert "Hammock District" in company and "Doomsday device" in company
+    assert "Hank Scorpio" in company
+    contact = ok("contact", "show", "hank@globex.example")  # the deal's main contact
+    assert "Globex" in contact and "Hammock District" in contact
+    assert "Doomsday device" not in contact
+    assert ok("company", "list").count("Globex") == 1  # one company for both deals
