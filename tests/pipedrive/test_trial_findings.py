@@ -5,6 +5,7 @@ at the prompt and in the summary."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.shell import ok
 from repdesk.services import activities, deals
 from repdesk.storage.models import Deal, SyncLink
 from repdesk.storage.store import read_session, write_session
+from repdesk.sync import state
 
 
 @pytest.fixture
@@ -147,3 +149,66 @@ def test_a_deal_taken_in_brings_its_company_and_contact_as_records(
     assert "Globex" in contact and "Hammock District" in contact
     assert "Doomsday device" not in contact
     assert ok("company", "list").count("Globex") == 1  # one company for both deals
+
+
+def _stage_map(desk: Engine) -> dict[int, int]:
+    with read_session(desk) as session:
+        return {int(k): v for k, v in state.get_json(session, state.STAGE_MAP, {}).items()}
+
+
+def test_a_desk_stage_added_later_never_shares_a_pipedrive_stage(
+    desk: Engine, shell: Pipedrive
+) -> None:
+    """`stage add Trial --after Demo` was matched "by place" onto a Pipedrive stage mapped
+    already (Negotiation -> 106 and Trial -> 106), so Pipedrive's deals in 106 came into
+    Trial. A free stage is taken instead, and with none free the rep is told."""
+    api = shell
+    ok("deal", "add", "Fleet rollout")
+    ok("sync", "pipedrive")
+    before = _stage_map(desk)
+    assert sorted(before.values()) == [101, 102, 103, 104, 105, 106]
+    ok("stage", "add", "Trial", "--after", "Demo", "--probability", "45")
+    api.stages.append({**api.stages[-1], "id": 107, "order_nr": 7, "name": "Pilot"})
+
+    said = ok("sync", "pipedrive")
+
+    assert "1 desk stage matched" in said
+    after = _stage_map(desk)
+    assert {k: v for k, v in after.items() if k in before} == before
+    trial = next(k for k in after if k not in before)
+    assert after[trial] == 107  # the free one, never 105 or 106 again
+    listed = ok("sync", "stages")
+    assert (
+        "Trial -> Pilot (107)" in listed and "Negotiation -> Negotiations Started (106)" in listed
+    )
+    api.add("deals", title="In negotiation there", stage_id=106)
+    ok("sync", "pipedrive")
+    assert "Negotiation" in ok("deal", "list", "--stage", "Negotiation")
+    assert "In negotiation there" in ok("deal", "list", "--stage", "Negotiation")
+
+    ok("stage", "add", "Legal", "--after", "Trial", "--probability", "50")
+    said = ok("sync", "pipedrive")
+    assert "desk stage Legal has no Pipedrive stage left to map to" in said
+    assert sorted(_stage_map(desk).values()) == [101, 102, 103, 104, 105, 106, 107]
+    asked = len(api.log)
+    assert "Legal" not in ok("sync", "pipedrive")  # said once a day, not asked again
+    assert not [p for _, p in api.log[asked:] if p.endswith("/stages")]
+
+
+def test_sync_stages_names_pipedrives_stages_and_says_when_one_is_gone(
+    desk: Engine, shell: Pipedrive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sync stages` showed ids only, and a stage removed in Pipedrive went unnoticed: the
+    first sync of a day now asks for the stages (one request) and says so."""
+    api = shell
+    ok("deal", "add", "Fleet rollout")
+    ok("sync", "pipedrive")
+    api.stages[3]["is_deleted"] = True  # 104, Demo's
+
+    listed = ok("sync", "stages")
+    assert "Prospect -> Lead In (101)" in listed
+    assert "Demo -> 104: gone in Pipedrive; `--reset` maps it again" in listed
+    assert "no longer has" not in ok("sync", "pipedrive")  # asked for once a day
+    monkeypatch.setenv("REPDESK_NOW", (NOW + timedelta(days=1)).isoformat())
+    said = ok("sync", "pipedrive")
+    assert "desk stage Demo is mapped to Pipedrive stage 104, which Pipedrive no longer" in said

@@ -11,9 +11,22 @@ from repdesk.cli.shell import out as _out
 from repdesk.core.text import printable
 
 
-def _ask_stage(stage: Any, remote: list[Any], guess: Any) -> Any:
+def _stage_asker() -> Any:
+    """One sync's question: after ctrl+d at a prompt the stages left are not asked either."""
+    ended: list[bool] = []
+
+    def ask(stage: Any, remote: list[Any], guess: Any) -> Any:
+        if ended:
+            return guess
+        return _ask_stage(stage, remote, guess, ended)
+
+    return ask
+
+
+def _ask_stage(stage: Any, remote: list[Any], guess: Any, ended: list[bool]) -> Any:
     """Asked once per desk stage at the first sync (stored; `repdesk sync stages --reset`).
-    Pipedrive's stage names are the company's text: printable, like everything shown."""
+    `remote` holds the Pipedrive stages no other desk stage stands for. Pipedrive's stage
+    names are the company's text: printable, like everything shown."""
     from repdesk.sync.engine import cut
 
     if not sys.stdin.isatty():
@@ -22,7 +35,18 @@ def _ask_stage(stage: Any, remote: list[Any], guess: Any) -> Any:
     while True:
         # input() writes its prompt as it is: only printable text goes in it.
         prompt = f"Desk stage {cut(stage.name, 40)!r} is Pipedrive's [{cut(guess.name, 40)}]"
-        answer = input(f"{prompt} ({names}): ")
+        try:
+            answer = input(f"{prompt} ({names}): ")
+        except EOFError:
+            # ctrl+d: no answer, as an empty line is; it was "unexpected error: EOFError"
+            # and a crash log (a trial).
+            ended.append(True)
+            _out("")
+            _out(
+                "  no answer (end of input): each stage left takes the one in [brackets]; "
+                "`repdesk sync stages` shows them, `--reset` asks again"
+            )
+            return guess
         answer = answer.strip()
         if not answer:
             return guess
@@ -61,7 +85,7 @@ def cmd_sync_pipedrive(desk: Any, args: argparse.Namespace) -> int:
             client,
             all_owners=desk.settings.pipedrive_all_owners,
             pipeline_id=desk.settings.pipedrive_pipeline,
-            ask_stage=_ask_stage if sys.stdin.isatty() else None,
+            ask_stage=_stage_asker() if sys.stdin.isatty() else None,
             currency=desk.settings.currency,
         )
         report = runner.run(dry_run=args.dry_run)
@@ -174,9 +198,42 @@ def cmd_sync_stages(desk: Any, args: argparse.Namespace) -> int:
     if not stored:
         _out("No stage mapping yet: the next `repdesk sync pipedrive` asks for it.")
         return 0
-    _out("Desk stage -> Pipedrive stage id:")
-    for desk_id, remote_id in stored.items():
-        _out(f"  {names.get(int(desk_id), desk_id)} -> {remote_id}")
+    from repdesk.sync.connector import SyncError
+    from repdesk.sync.engine import cut
+
+    # Pipedrive's names, asked for (one request: the rep asked): ids alone hid a stage
+    # removed there (a trial). Without a token or a network, the ids and why.
+    there: dict[int, str] | None = None
+    why = ""
+    try:
+        client = _connector(desk)
+        try:
+            there = {s.id: s.name for s in client.stages()}
+        finally:
+            client.close()
+    except SyncError as exc:
+        why = str(exc)
+    shown = {int(k): int(v) for k, v in stored.items() if int(k) in names}
+    _out(
+        "Desk stage -> Pipedrive stage:"
+        if there is not None
+        else "Desk stage -> Pipedrive stage id:"
+    )
+    seen: dict[int, str] = {}
+    for desk_id, remote_id in shown.items():
+        desk_name = cut(names[desk_id], 40)
+        if there is None:
+            line = f"  {desk_name} -> {remote_id}"
+        elif remote_id in there:
+            line = f"  {desk_name} -> {cut(there[remote_id], 40)} ({remote_id})"
+        else:
+            line = f"  {desk_name} -> {remote_id}: gone in Pipedrive; `--reset` maps it again"
+        if remote_id in seen:
+            line += f" (as {seen[remote_id]}: one Pipedrive stage for two; `--reset`)"
+        seen.setdefault(remote_id, desk_name)
+        _out(printable(line))
+    if there is None:
+        _out(printable(f"(Pipedrive's names not shown: {why})"))
     return 0
 
 

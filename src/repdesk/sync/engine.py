@@ -373,6 +373,7 @@ class Sync:
             state.put(session, state.USER_ID, str(user_id))
             state.put(session, state.STAGE_MAP, _j(stage_map))
             _put_pipeline(session, pipeline)
+            state.put(session, state.STAGES_CHECKED, clock.today().isoformat())
             state.put(session, state.CONNECTOR, self.crm.name)
             linked_ids = {
                 local
@@ -437,29 +438,60 @@ class Sync:
             }
             desk_stages = deal_service.stages(session=session)
             known = state.get(session, state.PIPELINE_ID) is not None
+            checked_on = state.get(session, state.STAGES_CHECKED)
+            # Told today that no Pipedrive stage is left for them: not asked again until
+            # tomorrow's look at the stages.
+            left_out = set(state.get_json(session, state.STAGES_LEFT_OUT, []))
         missing = {saved_id(s) for s in desk_stages if s.kind == "open"} - set(stored)
-        if not missing and known:
+        on_desk = {saved_id(s) for s in desk_stages}
+        today = clock.today().isoformat()
+        if missing <= left_out and known and checked_on == today:
             # The stored mapping is all a sync needs: stage ids, not names, go both ways, so a
             # stage renamed in Pipedrive changes nothing, and a deal there in a stage the map
             # does not know is kept in its desk stage and named (_unmapped). Asking Pipedrive
-            # at every sync would spend the company's shared request budget for nothing.
+            # at every sync would spend the company's shared request budget for nothing: once
+            # a day, to see that the mapped stages are still there.
             return
         # A desk linked before the mapped pipeline was kept asks for the stages once.
         remote = self.crm.stages()
+        self._tell_gone_stages(stored, remote, {saved_id(s): s.name for s in desk_stages})
         if missing:
-            stored.update(self._map_stages(desk_stages, remote, only=missing))
-            if self.ask_stage is None:
+            taken = [v for k, v in stored.items() if k in on_desk]  # a removed stage's is free
+            newly = self._map_stages(desk_stages, remote, only=missing, taken_already=taken)
+            stored.update(newly)
+            if self.ask_stage is None and newly:
                 self.report.notes.append(
-                    f"{len(missing)} desk stage{'s' if len(missing) != 1 else ''} matched to "
+                    f"{len(newly)} desk stage{'s' if len(newly) != 1 else ''} matched to "
                     "Pipedrive's by name, else by place: `repdesk sync stages` shows how."
                 )
         with write_session(self.engine) as session:
             session.info[APPLYING] = True
             state.put(session, state.STAGE_MAP, _j(stored))
             _put_pipeline(session, _pipeline_of(stored, remote))
+            state.put(session, state.STAGES_CHECKED, today)
+            state.put(session, state.STAGES_LEFT_OUT, _j(sorted(missing - set(stored))))
+
+    def _tell_gone_stages(
+        self, stored: dict[int, int], remote: list[RemoteStage], names: dict[int, str]
+    ) -> None:
+        """A mapped stage Pipedrive no longer has: said, with the way to map it again. It went
+        unnoticed, the desk's moves into it refused there (a trial)."""
+        there = {s.id for s in remote}
+        for desk_id, remote_id in stored.items():
+            if desk_id in names and remote_id not in there:
+                self.report.notes.append(
+                    f"desk stage {cut(names[desk_id], 40)} is mapped to Pipedrive stage "
+                    f"{remote_id}, which Pipedrive no longer has: `repdesk sync stages --reset` "
+                    "maps it again"
+                )
 
     def _map_stages(
-        self, desk: list[Stage], remote: list[RemoteStage], *, only: set[int] | None = None
+        self,
+        desk: list[Stage],
+        remote: list[RemoteStage],
+        *,
+        only: set[int] | None = None,
+        taken_already: Iterable[int] = (),
     ) -> dict[int, int]:
         """Each open desk stage (of `only`, when given) to a stage of the pipeline: same name
         first, else the stage at the same place; the rep confirms or changes each (asked once,
@@ -477,16 +509,31 @@ class Sync:
             )
         pipeline = self.pipeline_id if self.pipeline_id is not None else pipelines[0]
         ordered = sorted((s for s in remote if s.pipeline_id == pipeline), key=lambda s: s.order)
-        by_name = {s.name.casefold(): s for s in ordered}
         mapping_: dict[int, int] = {}
+        # A Pipedrive stage stands for one desk stage: two mapped to one (a stage added on the
+        # desk, matched "by place" onto one mapped already) put Pipedrive's deals of that
+        # stage into the newer desk stage (a trial). The taken ones are neither guessed nor
+        # offered.
+        taken = set(taken_already)
         open_stages = [s for s in desk if s.kind == "open"]
         for index, stage in enumerate(open_stages):
             if only is not None and saved_id(stage) not in only:
                 continue
-            guess = by_name.get(stage.name.casefold()) or ordered[min(index, len(ordered) - 1)]
+            free = [s for s in ordered if s.id not in taken]
+            if not free:
+                self.report.notes.append(
+                    f"desk stage {cut(stage.name, 40)} has no Pipedrive stage left to map to "
+                    f"(each of pipeline {pipeline}'s stands for another desk stage): its deals' "
+                    "stage is not sent; add a stage in Pipedrive, then `repdesk sync stages "
+                    "--reset`"
+                )
+                continue
+            named = next((s for s in free if s.name.casefold() == stage.name.casefold()), None)
+            guess = named or _nearest_free(ordered, index, taken)
             if self.ask_stage is not None:
-                guess = self.ask_stage(stage, ordered, guess)
+                guess = self.ask_stage(stage, free, guess)
             mapping_[saved_id(stage)] = guess.id
+            taken.add(guess.id)
         return mapping_
 
     def _load_marks(self) -> None:
@@ -2482,6 +2529,14 @@ def record_failure(engine: Engine, why: str) -> None:
             state.note_failure(session, why, clock.now())
     except Exception:  # the desk itself is the problem: the caller shows the sync's line
         pass
+
+
+def _nearest_free(ordered: list[RemoteStage], index: int, taken: set[int]) -> RemoteStage:
+    """The free stage at the desk stage's place, else the nearest after it, else before."""
+    place = min(index, len(ordered) - 1)
+    after = [s for s in ordered[place:] if s.id not in taken]
+    before = [s for s in ordered[:place] if s.id not in taken]
+    return (after or before[::-1])[0]
 
 
 def _pipeline_of(stage_map: dict[int, int], remote: list[RemoteStage]) -> int | None:

@@ -21,6 +21,8 @@ LAST_SWEEP = "last_sweep_at"  # when every linked activity was last looked for i
 USER_ID = "user_id"
 PIPELINE_ID = "pipeline_id"
 STAGE_MAP = "stage_map"  # JSON {desk stage id: Pipedrive stage id}
+STAGES_CHECKED = "stages_checked_on"  # the day Pipedrive's stages were last asked for
+STAGES_LEFT_OUT = "stages_left_out"  # JSON [desk stage id]: no Pipedrive stage was free
 CONNECTOR = "connector"
 # JSON {"deal:3": why}: desk rows whose last request Pipedrive refused (a 400, a 404 on a
 # create). Set aside, the rest of the sync goes on; sent again at each sync until it goes
