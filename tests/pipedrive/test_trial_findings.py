@@ -5,6 +5,8 @@ at the prompt and in the summary."""
 
 from __future__ import annotations
 
+import io
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -212,3 +214,26 @@ def test_sync_stages_names_pipedrives_stages_and_says_when_one_is_gone(
     monkeypatch.setenv("REPDESK_NOW", (NOW + timedelta(days=1)).isoformat())
     said = ok("sync", "pipedrive")
     assert "desk stage Demo is mapped to Pipedrive stage 104, which Pipedrive no longer" in said
+
+
+class _EndedTerminal(io.StringIO):
+    """A terminal whose rep pressed ctrl+d: input() meets the end at once."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_ctrl_d_at_the_stage_question_is_no_answer_not_a_crash(
+    home: Path, desk: Engine, shell: Pipedrive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+D at the stage prompt gave `unexpected error: EOFError` and a crash log."""
+    monkeypatch.setattr(sys, "stdin", _EndedTerminal(""))
+    ok("deal", "add", "Fleet rollout")
+
+    said = ok("sync", "pipedrive")
+
+    assert "no answer (end of input): each stage left takes the one in [brackets]" in said
+    assert said.count("Desk stage 'Prospect'") == 1 and "Desk stage 'Contacted'" not in said
+    assert sorted(_stage_map(desk).values()) == [101, 102, 103, 104, 105, 106]
+    assert not (home / "logs" / "crash.log").exists()
+    assert remote_deal(shell, "Fleet rollout")["stage_id"] == 101
