@@ -237,3 +237,31 @@ def test_ctrl_d_at_the_stage_question_is_no_answer_not_a_crash(
     assert sorted(_stage_map(desk).values()) == [101, 102, 103, 104, 105, 106]
     assert not (home / "logs" / "crash.log").exists()
     assert remote_deal(shell, "Fleet rollout")["stage_id"] == 101
+
+
+def test_a_win_in_pipedrive_before_the_first_contact_keeps_its_day(
+    desk: Engine, shell: Pipedrive
+) -> None:
+    """A deal imported without a first contact (so: the import's day) and won in Pipedrive
+    on an earlier day was booked today, the close clamped to the first contact: the win in
+    the wrong month, and a close-date conflict at the next sync. The first contact moves
+    back to the close day instead, as for a call logged before it."""
+    api = shell
+    fleet = add_deal(desk, "Fleet rollout")
+    ok("sync", "pipedrive")
+    there = remote_deal(api, "Fleet rollout")
+    api.change("deals", there["id"], status="won", won_time="2026-10-15T12:00:00Z")
+    api.add("deals", title="Won long ago", status="won", won_time="2026-09-01T12:00:00Z")
+
+    ok("sync", "pipedrive")
+
+    page = ok("deal", "show", str(fleet))
+    assert "closed on:      2026-10-15" in page and "first contact:  2026-10-15" in page
+    assert "Fleet rollout" in ok("deal", "list", "--status", "won")
+    again = ok("sync", "pipedrive")
+    assert "changed on both sides" not in again and "conflict" not in ok("sync", "status")
+    assert api.objects["deals"][there["id"]]["won_time"] == "2026-10-15T12:00:00Z"
+    with read_session(desk) as session:
+        old = session.execute(select(Deal).where(Deal.title == "Won long ago")).scalar_one()
+    assert (old.closed_on.isoformat(), old.status) == ("2026-09-01", "won")  # type: ignore[union-attr]
+    assert old.first_contact.isoformat() == "2026-09-01"

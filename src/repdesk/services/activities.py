@@ -157,7 +157,8 @@ def _checked_moment(at: datetime) -> datetime:
 def first_contact_by(session: Session, deal: Deal, at: datetime) -> None:
     """A touch logged before the deal's first contact moves the first contact back to its
     day: the rep was in touch then, and a close on that day is then allowed. The one rule for
-    every way a touch comes in: logged, edited, captured (services/capture.py)."""
+    every way a touch comes in: logged, edited, captured (services/capture.py), and a close
+    the CRM sync takes in (sync/engine.py)."""
     day = clock.local_date(at)
     if day < deal.first_contact:
         deal.first_contact = day

@@ -931,7 +931,10 @@ class Sync:
                 first_contact = min(added, today)
                 closed = None
                 if remote["status"] != "open":
-                    closed = max(min(_date(remote["close_date"]) or today, today), first_contact)
+                    # Closed before it was added there: the first contact goes back to the
+                    # close (see _apply_deal_fields), the close stays on its day.
+                    closed = min(_date(remote["close_date"]) or today, today)
+                    first_contact = min(first_contact, closed)
                 expected_close = _date(remote["expected_close_date"])
             except RepdeskError as exc:
                 self.report.notes.append(f"Pipedrive deal {item['id']} not taken in: {exc}")
@@ -1041,7 +1044,14 @@ class Sync:
         status = changes.get("status", deal.status)
         today = clock.today()
         day = _date(changes.get("close_date")) or deal.closed_on or today
-        day = max(min(day, today), deal.first_contact)
+        day = min(day, today)
+        if status != "open" and day < deal.first_contact:
+            # Closed there before the desk's first contact (a deal imported without one is
+            # first contacted on its import day): the rep was in touch by then, so the first
+            # contact moves back, as for a call logged earlier. It was the close date that
+            # moved, to the first contact: a win booked in the wrong month, and a close-date
+            # conflict at the next sync (a trial).
+            activity_service.first_contact_by(session, deal, _noon(day))
         if "status" in changes or "stage" in changes:
             if status == "open":
                 # None: a stage with no mapping, which leaves the deal where it is (reopened:
@@ -2581,6 +2591,11 @@ def _pipedrive_id(source_id: str | None) -> int | None:
         return None
     # row_id: ASCII digits of a sane length ('²'.isdigit() is true and int('²') raises).
     return row_id(source_id.partition(":")[2])
+
+
+def _noon(day: date) -> datetime:
+    """Noon of a local day, the rep's: an instant whose local day is that day in any zone."""
+    return datetime(day.year, day.month, day.day, 12).astimezone()
 
 
 def _date(text: Any) -> date | None:
