@@ -15,12 +15,13 @@ from sqlalchemy import Engine, select
 from tests.pinned import NOW
 from tests.pipedrive.helpers import add_deal, point_settings_at, remote_deal
 from tests.pipedrive.server import TOKEN, Pipedrive
-from tests.shell import ok
+from tests.shell import ok, refused
 
 from repdesk.services import activities, deals
 from repdesk.storage.models import Deal, SyncLink
 from repdesk.storage.store import read_session, write_session
 from repdesk.sync import state
+from repdesk.sync.pipedrive import PipedriveClient
 
 
 @pytest.fixture
@@ -265,3 +266,23 @@ def test_a_win_in_pipedrive_before_the_first_contact_keeps_its_day(
         old = session.execute(select(Deal).where(Deal.title == "Won long ago")).scalar_one()
     assert (old.closed_on.isoformat(), old.status) == ("2026-09-01", "won")  # type: ignore[union-attr]
     assert old.first_contact.isoformat() == "2026-09-01"
+
+
+@pytest.mark.parametrize("url", ["http://192.0.2.2:18800", "http://acme.pipedrive.com"])
+def test_the_token_never_goes_over_plain_http_off_this_machine(
+    home: Path, desk: Engine, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """`[pipedrive] url = "http://192.0.2.2:18800"` sent the API token in clear text. Refused
+    in one line naming the fix, before any request; loopback (the stand-in's 127.0.0.1) is
+    still allowed, as `repdesk serve` allows it."""
+    point_settings_at(home, url)
+    monkeypatch.setenv("REPDESK_PIPEDRIVE_TOKEN", TOKEN)
+    ok("deal", "add", "Fleet rollout")
+
+    err = refused("sync", "pipedrive")
+
+    assert "is plain http: the API token would cross the network readable; use https://" in err
+    assert err.count("\n") == 1
+    assert "plain http" in ok("sync", "status")
+    PipedriveClient("http://[::1]:8000", TOKEN).close()  # loopback: allowed
+    PipedriveClient("http://localhost:8000", TOKEN).close()

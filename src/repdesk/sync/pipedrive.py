@@ -13,6 +13,7 @@ reaches 0, and it retries a 5xx or a dropped connection a few times with a growi
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import time
@@ -102,6 +103,7 @@ class PipedriveClient:
         timeout: float = 30.0,
         answer_within: float = ANSWER_WITHIN,
     ) -> None:
+        _refuse_plain_http(url)
         self._sleep = sleep
         self._answer_within = answer_within
         self._http = httpx.Client(
@@ -352,6 +354,26 @@ class PipedriveClient:
 
 # The largest id a desk keeps (SQLite's and PostgreSQL's 64-bit integers).
 _MAX_ID = 2**63 - 1
+
+
+def _refuse_plain_http(url: str) -> None:
+    """The token goes in a header of every request: over plain http anyone on the way reads
+    it (`http://192.0.2.2:18800` sent it so: a trial). Only this machine may be spoken to
+    without TLS (a proxy or a test server on loopback), as `repdesk serve` allows."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() != "http":
+        return
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise SyncError(
+            f"settings.toml: [pipedrive] url {url[:80]!r} is plain http: the API token would "
+            "cross the network readable; use https:// (plain http only to 127.0.0.1, ::1 or "
+            "localhost); nothing was sent"
+        )
 
 
 def _shape(path: str, what: str) -> str:

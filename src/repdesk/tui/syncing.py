@@ -197,10 +197,10 @@ class AppSync:
         desk.verify()
         try:
             token = secrets.token()
+            client = PipedriveClient(settings.pipedrive_url, token)
         except SyncError as exc:  # as the shell keeps it (src/repdesk/cli/sync.py)
             record_failure(desk.engine, str(exc))
             raise
-        client = PipedriveClient(settings.pipedrive_url, token)
         try:
             runner = Sync(
                 desk.engine,
