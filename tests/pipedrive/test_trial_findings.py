@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 from tests.pinned import NOW
-from tests.pipedrive.helpers import add_deal, point_settings_at, remote_deal
+from tests.pipedrive.helpers import Waits, add_deal, point_settings_at, remote_deal
 from tests.pipedrive.server import TOKEN, Pipedrive
 from tests.shell import ok, refused
 
@@ -21,6 +21,7 @@ from repdesk.services import activities, deals
 from repdesk.storage.models import Deal, SyncLink
 from repdesk.storage.store import read_session, write_session
 from repdesk.sync import state
+from repdesk.sync.connector import RateLimited
 from repdesk.sync.pipedrive import PipedriveClient
 
 
@@ -286,3 +287,21 @@ def test_the_token_never_goes_over_plain_http_off_this_machine(
     assert "plain http" in ok("sync", "status")
     PipedriveClient("http://[::1]:8000", TOKEN).close()  # loopback: allowed
     PipedriveClient("http://localhost:8000", TOKEN).close()
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "said"),
+    [("1e308", "try again in more than a day"), ("7200", "try again in 2 h"),
+     ("600", "try again in 10 min")],
+)  # fmt: skip
+def test_a_long_rate_limit_wait_is_said_in_words_of_a_sane_size(
+    crm: tuple[Pipedrive, str], retry_after: str, said: str
+) -> None:
+    """`Retry-After: 1e308` printed a number of minutes 300 digits long."""
+    api, url = crm
+    client = PipedriveClient(url, TOKEN, sleep=Waits())
+    api.fail(429, times=1, headers={"Retry-After": retry_after})
+    with pytest.raises(RateLimited) as raised:
+        client.whoami()
+    client.close()
+    assert str(raised.value).endswith(said) and len(str(raised.value)) < 160

@@ -74,6 +74,17 @@ def _seconds(raw: str) -> float | None:
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def _in(seconds: float) -> str:
+    """How long until a retry, in words of a sane size: `Retry-After: 1e308` printed a number
+    of minutes 300 digits long (a trial)."""
+    minutes = max(1, round(min(seconds, 1e9) / 60))
+    if minutes < 120:
+        return f"in {minutes} min"
+    if minutes <= 24 * 60:
+        return f"in {round(minutes / 60)} h"
+    return "in more than a day"
+
+
 def _unanswered(path: str, why: str) -> Unanswered:
     """A create may have been made even though its answer failed: sent again, it could be
     made twice (found by an audit). The sync looks for it instead (engine.py, _create)."""
@@ -154,7 +165,7 @@ class PipedriveClient:
                     if status == 429:
                         raise RateLimited(
                             "Pipedrive's rate limit is reached (the company's daily budget is "
-                            f"shared); try again in {max(1, round(wait / 60))} min"
+                            f"shared); try again {_in(wait)}"
                         )
                     raise SyncError(
                         f"Pipedrive answered {status} {response.reason_phrase} "
