@@ -5,6 +5,7 @@ of tests/pipedrive/server.py."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections.abc import Iterator
@@ -378,3 +379,45 @@ async def test_the_kpi_panes_top_line_says_where_the_sync_stands_when_shown_agai
         line = top_line(app)
         api.gate.set()
         assert want in line, line
+
+
+async def test_at_80_columns_the_top_line_keeps_what_waits_and_the_conflicts(
+    home: Path, crm: tuple[Pipedrive, str], token: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 80x24 the top line kept "synced 4 min ago" and dropped "3 waiting" and the
+    conflicts: the counts the rep acts on go last now, when it synced first."""
+    _, url = crm
+    app = app_for(home, url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_board(pilot)
+        await pilot.press("I")
+        await until(pilot, lambda: not app.sync.running and "Pipedrive" in top_line(app))
+        monkeypatch.setenv("REPDESK_NOW", (NOW + timedelta(minutes=4)).isoformat())
+        for title in ("One", "Two", "Three"):
+            ok("deal", "add", title)
+        await until(pilot, lambda: "Pipedrive: 3 waiting" in top_line(app))
+        assert "…" not in top_line(app)
+
+
+async def test_the_top_line_forgets_another_sync_once_it_ended(
+    home: Path, crm: tuple[Pipedrive, str], token: None
+) -> None:
+    """I while a shell synced said "another sync is under way" on the top line, and it stayed
+    so after that sync ended, until the app's own next sync."""
+    api, url = crm
+    app = app_for(home, url)
+    engine = make_engine(home / "desk.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(pilot)
+        api.gate.clear()
+        api.arrived.clear()
+        other = threading.Thread(target=sync, args=(engine, url))
+        other.start()
+        try:
+            assert await asyncio.to_thread(api.arrived.wait, 60)
+            await pilot.press("I")
+            await until(pilot, lambda: "another sync is under way" in top_line(app))
+        finally:
+            api.gate.set()
+            await asyncio.to_thread(other.join, 60)
+        await until(pilot, lambda: "Pipedrive: synced just now" in top_line(app))

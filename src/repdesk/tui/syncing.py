@@ -87,6 +87,13 @@ def summary(report: Report) -> str:
     return line + "".join(f"\n{note}" for note in report.notes[:3])
 
 
+def _mark(status: Status | None) -> tuple[Any, ...]:
+    """What a sync that ends changes on the desk: when it went through, or when it failed."""
+    if status is None:
+        return (None, None)
+    return (status.last_sync, status.failed_at)
+
+
 class AppSync:
     """Held by the app (`app.sync`): runs the sync and keeps the top line's words."""
 
@@ -94,6 +101,8 @@ class AppSync:
         self.app = app
         self.running = False
         self.problem: str | None = None  # why this session's last sync could not run
+        # Another sync was under way: the desk's sync marks then; once they change, it ended.
+        self._busy_mark: tuple[Any, ...] | None = None
         self.status: Status | None = None
         self.line: Text | None = None
         # Set after the first frame (start_watch): the sync's modules import SQLAlchemy, which
@@ -128,6 +137,10 @@ class AppSync:
             self.status = await asyncio.to_thread(read)
         except Exception:
             return  # the desk is away or damaged: its own line says so
+        if self._busy_mark is not None and self._busy_mark != _mark(self.status):
+            # The other sync (a shell's) ended: its outcome is on the desk, and the line
+            # said "another sync is under way" until the app's next sync (a trial).
+            self.problem, self._busy_mark = None, None
         self._show()
 
     def _show(self) -> None:
@@ -145,7 +158,7 @@ class AppSync:
 
     def desk_changed(self) -> None:
         """Another desk in the app (the demo's): its own state, nothing of the last one's."""
-        self.problem, self.status = None, None
+        self.problem, self.status, self._busy_mark = None, None, None
         self.refresh()
 
     def run(self) -> None:
@@ -165,13 +178,14 @@ class AppSync:
         self.app.run_worker(self._run, group="sync")
 
     async def _run(self) -> None:
-        from repdesk.sync.connector import SyncError, short_reason
+        from repdesk.sync.connector import SyncBusy, SyncError, short_reason
 
         desk = self.app.desk
         try:
             report = await asyncio.wrap_future(background.start(self._sync, "repdesk-sync"))
         except SyncError as exc:
             self.problem = short_reason(exc)
+            self._busy_mark = _mark(self.status) if isinstance(exc, SyncBusy) else None
             self.app.notify(str(exc), title=CRM, severity="error", timeout=12)
         except Exception as exc:
             self.problem = "failed"

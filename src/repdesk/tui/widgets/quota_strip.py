@@ -113,7 +113,14 @@ class QuotaStrip(Static):
         whole = self._sync
         first = whole.split(" · ")[0] if " · " in whole.plain else whole
         parts = first.plain.split(": ")
-        forms = [whole, first]
+        forms = [whole]
+        crm, _, when = first.plain.partition(": ")
+        if " · " in whole.plain and when.startswith("synced"):
+            # What waits and the conflicts to settle before when it synced: at 80 columns the
+            # line kept "synced 4 min ago" and dropped the counts (a trial).
+            counts = whole.plain.split(" · ", 1)[1]
+            forms.append(Text(f"{crm}: {counts}", style=whole.style, no_wrap=True))
+        forms.append(first)
         if len(parts) > 2:
             forms.append(first[: len(": ".join(parts[:2]))])
         return forms
