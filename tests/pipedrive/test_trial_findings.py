@@ -305,3 +305,27 @@ def test_a_long_rate_limit_wait_is_said_in_words_of_a_sane_size(
         client.whoami()
     client.close()
     assert str(raised.value).endswith(said) and len(str(raised.value)) < 160
+
+
+def test_a_dry_run_counts_only_what_pipedrive_changed_not_the_desks_own_writes(
+    desk: Engine, shell: Pipedrive
+) -> None:
+    """A dry run on a quiet desk said `Dry run: 11 changes in Pipedrive to take in`: the
+    desk's own writes, listed again in the pull's overlap window, were counted."""
+    api = shell
+    for title in ("Fleet rollout", "Pilot in Lyon", "Seats renewal"):
+        ok("deal", "add", title)
+    ok("log", "call", "1", "--note", "Spoke to Li")
+    ok("follow-up", "add", "2", "fri", "--note", "Send the offer")
+    ok("sync", "pipedrive")
+    edit(desk, 3, value_cents=90_000)
+    ok("sync", "pipedrive")  # sent: Pipedrive lists it as changed since the last pull
+
+    quiet = ok("sync", "pipedrive", "--dry-run")
+    assert quiet.startswith("Dry run: 0 changes in Pipedrive to take in, 0 desk rows")
+
+    api.change("deals", remote_deal(api, "Pilot in Lyon")["id"], value=800)
+    api.add("deals", title="New there")
+    said = ok("sync", "pipedrive", "--dry-run")
+    assert said.startswith("Dry run: 2 changes in Pipedrive to take in")
+    assert ok("sync", "pipedrive").startswith("Took in 1 new and 1 changed from Pipedrive")
