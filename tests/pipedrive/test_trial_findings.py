@@ -93,6 +93,7 @@ def test_one_refused_request_is_set_aside_named_and_the_rest_is_sent(
     said = ok("sync", "pipedrive")
 
     assert f"deal #{fleet} set aside: Pipedrive refused PATCH {refusing}: 400 injected" in said
+    assert "call" not in said  # the call went, its deal unaffected
     assert f"`repdesk sync drop deal {fleet}` stops it" in said
     assert remote_deal(api, "Pilot in Lyon")["value"] == 700
     [call] = api.objects["activities"].values()
@@ -329,3 +330,24 @@ def test_a_dry_run_counts_only_what_pipedrive_changed_not_the_desks_own_writes(
     said = ok("sync", "pipedrive", "--dry-run")
     assert said.startswith("Dry run: 2 changes in Pipedrive to take in")
     assert ok("sync", "pipedrive").startswith("Took in 1 new and 1 changed from Pipedrive")
+
+
+def test_a_call_whose_create_pipedrive_answers_404_is_set_aside_with_pipedrives_words(
+    desk: Engine, shell: Pipedrive
+) -> None:
+    """A 404 on creating an activity (its deal gone there) stopped the sync for good."""
+    api = shell
+    ok("deal", "add", "Fleet rollout")
+    ok("sync", "pipedrive")
+    ok("log", "call", "1", "--note", "Spoke to Li")
+    ok("deal", "add", "Pilot in Lyon")
+    creates_activity = lambda method, path: method == "POST" and path == "/api/v2/activities"  # noqa: E731
+    api.fail(404, times=1, when=creates_activity)
+
+    said = ok("sync", "pipedrive")
+
+    assert "activity #1 set aside: Pipedrive refused POST /api/v2/activities: 404" in said
+    assert remote_deal(api, "Pilot in Lyon")
+    assert "1 refused by Pipedrive" in ok("sync", "status")
+    assert "set aside" not in ok("sync", "pipedrive")  # tried again, and it went
+    assert "refused" not in ok("sync", "status") and api.count("activities") == 1

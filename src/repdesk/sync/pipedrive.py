@@ -184,6 +184,10 @@ class PipedriveClient:
                     "the permission (scope) for it; ask the company's Pipedrive admin"
                 )
             if status in (404, 410):
+                if method == "POST":  # a create: what it hangs on is gone (its deal)
+                    raise NotThere(
+                        f"Pipedrive refused {method} {path}: {status} {_error(response, raw)}"
+                    )
                 raise NotThere(f"{path} is gone in Pipedrive")
             if status >= 400:
                 raise Refused(
