@@ -6,6 +6,7 @@ at the prompt and in the summary."""
 from __future__ import annotations
 
 import io
+import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -351,3 +352,23 @@ def test_a_call_whose_create_pipedrive_answers_404_is_set_aside_with_pipedrives_
     assert "1 refused by Pipedrive" in ok("sync", "status")
     assert "set aside" not in ok("sync", "pipedrive")  # tried again, and it went
     assert "refused" not in ok("sync", "status") and api.count("activities") == 1
+
+
+def test_a_desk_mapped_twice_onto_one_stage_before_is_told(
+    desk: Engine, shell: Pipedrive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A desk whose two stages were mapped to one Pipedrive stage before that was refused
+    (Negotiation -> 106 and Trial -> 106) is told how to map them again."""
+    ok("deal", "add", "Fleet rollout")
+    ok("sync", "pipedrive")
+    ok("stage", "add", "Trial", "--after", "Demo", "--probability", "45")
+    trial = next(line for line in ok("stage", "list").splitlines() if "Trial" in line)
+    trial_id = int(trial.split("(id ")[1].split(")")[0])
+    with write_session(desk) as session:
+        stored = state.get_json(session, state.STAGE_MAP, {})
+        state.put(session, state.STAGE_MAP, json.dumps({**stored, str(trial_id): 106}))
+
+    assert "Trial -> Negotiations Started (106) (as Negotiation" in ok("sync", "stages")
+    monkeypatch.setenv("REPDESK_NOW", (NOW + timedelta(days=1)).isoformat())
+    said = ok("sync", "pipedrive")
+    assert "desk stages Negotiation and Trial are both mapped to Pipedrive stage 106" in said

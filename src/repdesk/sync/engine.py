@@ -518,12 +518,24 @@ class Sync:
         """A mapped stage Pipedrive no longer has: said, with the way to map it again. It went
         unnoticed, the desk's moves into it refused there (a trial)."""
         there = {s.id for s in remote}
+        sharing: dict[int, list[str]] = defaultdict(list)
         for desk_id, remote_id in stored.items():
-            if desk_id in names and remote_id not in there:
+            if desk_id not in names:
+                continue
+            sharing[remote_id].append(cut(names[desk_id], 40))
+            if remote_id not in there:
                 self.report.notes.append(
                     f"desk stage {cut(names[desk_id], 40)} is mapped to Pipedrive stage "
                     f"{remote_id}, which Pipedrive no longer has: `repdesk sync stages --reset` "
                     "maps it again"
+                )
+        for remote_id, both in sharing.items():
+            if len(both) > 1:
+                # Mapped so before two could no longer be: Pipedrive's deals there come into
+                # the first of them only.
+                self.report.notes.append(
+                    f"desk stages {' and '.join(both)} are both mapped to Pipedrive stage "
+                    f"{remote_id}: `repdesk sync stages --reset` maps them again"
                 )
 
     def _map_stages(
