@@ -1024,7 +1024,7 @@ class Sync:
             views.append(view)
         answers = deal_service.create_deals(session=session, new=specs)
         moment = clock.now()
-        self._adopt_people(session, [a for a in answers if isinstance(a, int)], moment)
+        self._adopt_people(session, [a for a in answers if isinstance(a, int)])
         links = []
         for item, view, answer in zip(taken, views, answers, strict=True):
             if isinstance(answer, RepdeskError):
@@ -1048,7 +1048,7 @@ class Sync:
         self.report.taken_new += len(links)
 
     @staticmethod
-    def _adopt_people(session: Session, deal_ids: list[int], moment: datetime) -> None:
+    def _adopt_people(session: Session, deal_ids: list[int]) -> None:
         """The company, contact, email and phone of deals taken in become records, as every
         other way in makes them: they came in as text only, so the company had no page, the
         deal no contacts, and mail from the contact matched nothing (a trial). New deals in

@@ -132,9 +132,18 @@ def status(session: Session) -> Status:
 
 
 def refused(session: Session) -> dict[str, str]:
-    """The rows set aside, "kind:id" -> Pipedrive's reason (see REFUSED)."""
+    """The rows set aside and still waiting, "kind:id" -> Pipedrive's reason (see REFUSED):
+    one that left the outbox another way (a merge, a recovered create) is no longer said."""
     found = get_json(session, REFUSED, {})
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+    if not isinstance(found, dict) or not found:
+        return {}
+    waiting = {
+        f"{kind}:{local_id}"
+        for kind, local_id in session.execute(
+            select(col(SyncOutbox.kind), col(SyncOutbox.local_id)).distinct()
+        )
+    }
+    return {str(k): str(v) for k, v in found.items() if str(k) in waiting}
 
 
 def note_refused(session: Session, marks: dict[str, str | None]) -> None:
