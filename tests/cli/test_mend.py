@@ -351,8 +351,8 @@ def test_follow_ups_due_before_a_day_go_to_the_trash_in_one_command(desk: Path) 
     ok("follow-up", "add", "2", "today", "--note", "on a deal about to be lost")
     ok("deal", "lost", "2", "--reason", "went quiet")
     assert ok("follow-up", "delete", "--due-before", "2026-11-24", "--dry-run") == (
-        "Would delete 1 follow-up due before 2026-11-24 (due 2026-11-20, on a won or lost "
-        "deal: not in the queues); nothing was changed\n"
+        "Would delete 1 follow-up due before 2026-11-24 (due 2026-11-20, on a lost deal: not "
+        "in the queues); nothing was changed\n"
     )
     assert "give an ID, or --due-before DATE" in refused(
         "follow-up", "delete", "3", "--due-before", "2026-11-24"

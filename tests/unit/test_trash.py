@@ -109,20 +109,28 @@ def test_activity_follow_up_and_objection_go_and_come_back_alone(engine) -> None
     assert _snapshot(engine, deal_id) == before
 
 
-def test_a_step_put_back_on_a_deal_won_since_says_no_queue_shows_it(engine) -> None:  # type: ignore[no-untyped-def]
-    """A hostile test: a step deleted, its deal won, the step restored: it came back pending
-    on the won deal, in no queue, and the restore said nothing of it."""
+def test_a_step_put_back_on_a_deal_lost_since_says_no_queue_shows_it(engine) -> None:  # type: ignore[no-untyped-def]
+    """A hostile test: a step deleted, its deal lost, the step restored: it came back pending
+    on the lost deal, in no queue, and the restore said nothing of it. On a won deal it is in
+    the queues (a won customer's check-ins), and nothing is said."""
     deal_id = _deal_with_a_timeline(engine)
     with write_session(engine) as session:
         step_id = followups.pending(session=session, deal_id=deal_id)[0].id
         gone = trash.delete_item(session=session, kind="follow_up", item_id=step_id, now=NOW)
-        deals.win_deal(session=session, deal_id=deal_id, now=NOW)
+        deals.lose_deal(session=session, deal_id=deal_id, reason="price", now=NOW)
     with write_session(engine) as session:
         back = trash.restore(session=session, trash_id=gone.id, now=NOW)
     assert back.note == (
-        f"#{deal_id} is won since {TODAY}, so no queue shows it "
+        f"#{deal_id} is lost since {TODAY}, so no queue shows it "
         f"(`repdesk follow-up done {step_id}` marks it done)"
     )
+    won = _deal_with_a_timeline(engine, "Won one")
+    with write_session(engine) as session:
+        step_id = followups.pending(session=session, deal_id=won)[0].id
+        gone = trash.delete_item(session=session, kind="follow_up", item_id=step_id, now=NOW)
+        deals.win_deal(session=session, deal_id=won, close_steps=False, now=NOW)
+    with write_session(engine) as session:
+        assert trash.restore(session=session, trash_id=gone.id, now=NOW).note == ""
 
 
 def test_a_child_waits_for_its_deal_and_never_lands_on_another(engine) -> None:  # type: ignore[no-untyped-def]

@@ -114,21 +114,21 @@ def _delete_due_before(desk: Desk, day: date, dry_run: bool) -> int:
 
 
 def _first_due(session: Session, steps: list[FollowUp]) -> str:
-    """`the first due 2026-11-02; 2 of them on won or lost deals: not in the queues`: the
-    overdue queue shows open deals' steps only, and the count must not disagree with it
+    """`the first due 2026-11-02; 2 of them on lost deals: not in the queues`: the
+    overdue queue shows no lost deal's steps, and the count must not disagree with it
     unsaid."""
     from repdesk.services import followups
 
     on_closed, deals_closed = followups.on_closed_deals(session=session, steps=steps)
     if len(steps) == 1:
         return f"due {steps[0].due_on}" + (
-            ", on a won or lost deal: not in the queues" if on_closed else ""
+            ", on a lost deal: not in the queues" if on_closed else ""
         )
     said = f"the first due {steps[0].due_on}"
     if not on_closed:
         return said
     them = "all of them" if on_closed == len(steps) else f"{on_closed} of them"
-    where = "a won or lost deal" if deals_closed == 1 else "won or lost deals"
+    where = "a lost deal" if deals_closed == 1 else "lost deals"
     return f"{said}; {them} on {where}: not in the queues"
 
 

@@ -97,11 +97,12 @@ def pending_due_before(*, session: Session, day: date) -> list[FollowUp]:
 
 
 def on_closed_deals(*, session: Session, steps: list[FollowUp]) -> tuple[int, int]:
-    """How many of `steps` are on won or lost deals, and on how many such deals: the queues
-    show open deals' steps only, so a count of them all needs saying apart."""
+    """How many of `steps` are on lost deals, and on how many such deals: the queues show
+    every step but a lost deal's (a won customer's check-ins are post-sale work), so a count of
+    them all needs saying apart."""
     deal_ids = {step.deal_id for step in steps}
     closed = set(
-        session.exec(select(Deal.id).where(col(Deal.id).in_(deal_ids), Deal.status != "open"))
+        session.exec(select(Deal.id).where(col(Deal.id).in_(deal_ids), Deal.status == "lost"))
     )
     return sum(step.deal_id in closed for step in steps), len(closed)
 

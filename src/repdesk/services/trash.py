@@ -382,11 +382,12 @@ class Restored(_Named):
 
 
 def _on_a_closed_deal(session: Session, follow_up_id: int) -> str:
-    """A pending step put back on a deal won or lost since it went: no queue shows it, so the
+    """A pending step put back on a deal lost since it went: no queue shows it, so the
     restore says where it is and how to be done with it."""
     step = session.get(FollowUp, follow_up_id)
     deal = None if step is None else session.get(Deal, step.deal_id)
-    if step is None or deal is None or step.done_at is not None or deal.status == "open":
+    # The queues show a won customer's steps (post-sale check-ins), never a lost deal's.
+    if step is None or deal is None or step.done_at is not None or deal.status != "lost":
         return ""
     return (
         f"#{deal.id} is {deal.status} since {deal.closed_on}, so no queue shows it "
