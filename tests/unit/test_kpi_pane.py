@@ -199,3 +199,21 @@ def test_amounts_beyond_32_bits_of_cents_are_kept_on_both_engines(engine) -> Non
     with read_session(engine) as session:
         k = figures.kpi_report(session, period=NOV, as_of=TODAY, conversion=EUR)
     assert (k.won_value, k.quota, k.attainment) == (big, big, 1.0)
+
+
+def test_a_future_period_calls_in_no_forecast_only_what_no_period_forecasts(engine) -> None:  # type: ignore[no-untyped-def]
+    """A hostile test: next month's KPIs said this month's deals were "in no forecast", which
+    this month forecasts; only those expected before this month are in none."""
+    with write_session(engine) as session:
+        for title, close in (("This month", TODAY + timedelta(days=5)),
+                             ("Slipped", date(2026, 10, 20))):  # fmt: skip
+            deals.create_deal(session=session, title=title, value_cents=100_000,
+                              currency="EUR", expected_close=close, now=NOW,
+                              first_contact=date(2026, 10, 1))  # fmt: skip
+    with read_session(engine) as session:
+        # The slipped one, in no month's forecast; this quarter (Q4) still forecasts it.
+        for label, passed in (("2026-11", 1), ("2026-12", 1), ("2027-Q1", 0)):
+            period = parse_period(label)
+            as_of = figures.default_as_of(period, TODAY)
+            k = figures.kpi_report(session, period=period, as_of=as_of, conversion=EUR)
+            assert k.close_passed_count == passed, label

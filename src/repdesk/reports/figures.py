@@ -15,7 +15,7 @@ from functools import partial
 from operator import itemgetter
 
 from repdesk.core import clock, formatting
-from repdesk.core.dates import Period
+from repdesk.core.dates import Period, period_containing
 from repdesk.core.domain import OBJECTION_CATEGORIES
 from repdesk.core.money import Conversion
 from repdesk.core.standing import avg_cycle_days, avg_deal_size, win_rate
@@ -115,7 +115,11 @@ def kpi_report(conn: Any, *, period: Period, as_of: date, conversion: Conversion
     by_category = dict.fromkeys(forecast.CATEGORIES, Decimal(0))
     for (currency, override, probability, category_then, count, value, weighted_x100,
          value_in_period, count_passed, value_passed) in queries.fetch(
-        conn, open_statement("open_pipeline", as_of), start=period.start, end=period.end, **when
+        conn, open_statement("open_pipeline", as_of), start=period.start, end=period.end,
+        # In no forecast: expected to close before the period and already passed on `as_of`
+        # (a future period's count took in this month's deals, which this month forecasts: a
+        # hostile test).
+        passed_before=min(period.start, period_containing(as_of, period.kind).start), **when,
     ):  # fmt: skip
         factor = money.cents(1, currency, int(count))
         if factor is None:

@@ -357,8 +357,8 @@ _OPEN_PIPELINE = """
                               END), 0),
             COALESCE(SUM(CASE WHEN d.expected_close >= :start AND d.expected_close <= :end
                               THEN d.value_cents END), 0),
-            COUNT(CASE WHEN d.expected_close < :start THEN 1 END),
-            COALESCE(SUM(CASE WHEN d.expected_close < :start THEN d.value_cents END), 0)
+            COUNT(CASE WHEN d.expected_close < :passed_before THEN 1 END),
+            COALESCE(SUM(CASE WHEN d.expected_close < :passed_before THEN d.value_cents END), 0)
         FROM ({open}) AS d JOIN stage s ON s.id = d.stage_id {stage_joins}
         WHERE s.kind = 'open'
         GROUP BY d.currency, d.forecast, COALESCE(d.probability, {stage_probability}),
