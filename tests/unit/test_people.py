@@ -156,6 +156,17 @@ def test_an_address_typed_with_another_contact_is_added_to_theirs_not_put_over_i
         assert ana.emails == ("third@b.example", "other@a.example")
 
 
+def test_a_link_s_scheme_before_an_address_or_a_number_is_taken_off() -> None:
+    """A hostile test: `mailto:ana@acme.example` and `tel:+34...` were kept whole, and capture
+    never matched mail from the address."""
+    from repdesk.core.reach import check_address, check_phone
+
+    assert check_address(" MAILTO:ana@acme.example") == "ana@acme.example"
+    assert check_phone("tel:+34 600 123 456") == "+34 600 123 456"
+    with pytest.raises(InvalidInput):
+        check_address("mailto:")
+
+
 def test_a_deleted_deal_comes_back_with_its_contacts_and_a_merge_brings_them_over(engine) -> None:  # type: ignore[no-untyped-def]
     with write_session(engine) as session:
         keep = _deal(session, "Keep", company="Acme", contact="Ana Ruiz")

@@ -21,8 +21,15 @@ def has_hidden(text: str) -> bool:
     return any(unicodedata.category(ch).startswith("C") for ch in text)
 
 
+def _without_scheme(text: str, scheme: str) -> str:
+    """`mailto:ana@acme.example` as `ana@acme.example`: a link's address pasted whole was kept
+    with its scheme, and capture never matched mail from it (a hostile test)."""
+    text = text.strip()
+    return text[len(scheme) :].strip() if text[: len(scheme)].lower() == scheme else text
+
+
 def check_address(address: str) -> str:
-    text = address.strip()
+    text = _without_scheme(address, "mailto:")
     if not _ADDRESS.fullmatch(text) or has_hidden(text):
         raise InvalidInput("email", address, "an address such as ana@acme.example")
     return text
@@ -31,7 +38,7 @@ def check_address(address: str) -> str:
 def check_phone(number: str) -> str:
     """A number a rep could dial: three digits at least, not begun with a minus (`-1` and
     `0` were taken as phone numbers: a hostile test)."""
-    text = " ".join(number.split())
+    text = " ".join(_without_scheme(number, "tel:").split())
     digits = sum(c.isdigit() for c in text)
     if digits < 3 or text.startswith("-") or has_hidden(text):
         raise InvalidInput("phone", number, "a phone number such as +34 600 123 456")
