@@ -106,9 +106,12 @@ def to_keep(*, session: Session, week: Week, now: datetime | None = None) -> boo
     runs): then read it in a write session; else a read session will do (a read-only desk)."""
     moment = now or clock.now()
     # A week that is over keeps itself; a running week keeps the week before (over by then).
-    label = week.label if week_over(week, moment) else week.prev().label
-    kept = session.exec(select(WeeklyReview.id).where(WeeklyReview.week == label)).first()
-    return kept is None
+    kept_week = week if week_over(week, moment) else week.prev()
+    kept = session.exec(
+        select(WeeklyReview.starts_on).where(WeeklyReview.week == kept_week.label)
+    ).first()
+    # Kept under another first day (`week_start` changed since): kept anew for this one.
+    return kept is None or kept != kept_week.start
 
 
 def weekly_review(
@@ -146,8 +149,14 @@ def _kept_or_read(
     if stored is not None and stored.starts_on != week.start:
         # Kept when the rep's week began on another day (`week_start` changed since): its days
         # are not this week's, and shown for it a day would be in two weeks or in none (a
-        # forecast trial). Read live; what is kept stays, for the old first day.
-        return read_review(session, week=week, now=now, conversion=conversion)
+        # forecast trial). Read live, and kept anew for this first day once over (kept only
+        # under the old one, after a change and back the week was never kept again and its
+        # figures drifted: a hostile test).
+        if not keep or not week_over(week, now):
+            return read_review(session, week=week, now=now, conversion=conversion)
+        session.delete(stored)
+        session.flush()
+        stored = None
     if stored is not None and not week_over(week, now):
         # Kept where the week was over already (read in a zone ahead, then here, where it
         # runs): its last hours would be missing for good (a hostile test). Read live, and
