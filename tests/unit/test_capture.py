@@ -985,6 +985,24 @@ def test_a_rule_is_expanded_only_as_far_as_its_occurrences_are_bounded(tmp_path:
     ]
 
 
+def test_dates_listed_one_by_one_count_against_the_same_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile test: 25,000 RDATEs a minute apart came in as 25,000 meetings without a word,
+    where the same as a rule is one line."""
+    monkeypatch.setattr("repdesk.io.capture.MAX_OCCURRENCES", 5)
+    listed = ",".join(f"202611{day:02d}T100000Z" for day in range(2, 12))
+    flood = _event("flood@x", ":20261101T100000Z", ":20261101T103000Z", "Flood",
+                   "ana@acme.example", extra=f"RDATE:{listed}\n")  # fmt: skip
+    (tmp_path / "cal.ics").write_text(_calendar(flood, _DEMO))
+    reading = read_paths([tmp_path / "cal.ics"], now=NOW)
+    assert [item.subject for item in reading.items] == ["Demo"]
+    assert reading.problems == [
+        f'{tmp_path / "cal.ics"}: an event "Flood" (flood@x) repeats on more than 5 listed '
+        "dates (RDATE; no meeting does), left out"
+    ]
+
+
 def test_a_files_repeating_events_share_one_bound(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
