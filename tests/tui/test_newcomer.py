@@ -235,6 +235,13 @@ async def test_the_screen_keys_leave_the_welcome_for_their_screen_as_bound(home:
         assert isinstance(app.screen, WelcomeScreen)
         await pilot.press("f5")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+    # A screen's key the rep mapped onto one of the welcome's: the welcome's wins, as its
+    # label says (a hostile test: `n` opened the KPIs under "n  Add your first deal").
+    app = create_app(Home(home, home), settings().replace(keys={"app.kpis": "n"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await welcome(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen))
 
 
 async def test_the_welcome_names_the_home_the_app_was_opened_with(

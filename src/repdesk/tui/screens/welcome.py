@@ -156,6 +156,8 @@ class WelcomeScreen(DismissedOnce, ModalScreen[None]):
     SCREEN_ACTIONS = frozenset({"board", "followups", "kpis", "playbook", "review"})
 
     def on_key(self, event: events.Key) -> None:
+        if event.key in self._bindings.key_to_bindings:
+            return  # the welcome's own keys win, as every screen's do over the app's
         bindings = self.app._bindings.copy()
         bindings.apply_keymap(self.app._keymap)  # as the rep's [keys] bind them
         for binding in bindings.key_to_bindings.get(event.key, []):
