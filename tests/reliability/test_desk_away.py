@@ -295,3 +295,37 @@ async def test_a_desk_file_replaced_under_the_app_is_shown_and_never_damaged(
         await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM stage_change")[0][0] > moves)
     assert db(home, "PRAGMA integrity_check") == [("ok",)]
     assert "Swapped in" in ok("deal", "list")
+
+
+async def test_a_file_that_is_no_desk_put_in_its_place_keeps_the_app_and_its_form(
+    home: Path, tmp_path: Path
+) -> None:
+    """A hostile test: a text file moved over the desk while a new deal's form was open: the
+    app quit ("is not a repdesk desk") and the typed title was lost."""
+    import os
+    import sqlite3
+
+    from repdesk.tui.forms import FormScreen
+
+    desk_home = build_small_desk(home)
+    kept = tmp_path / "kept.sqlite"
+    with sqlite3.connect(home / "desk.sqlite") as source, sqlite3.connect(kept) as copy:
+        source.backup(copy)
+    junk = tmp_path / "junk.txt"
+    junk.write_text("not a desk\n", encoding="utf-8")
+    app = create_app(desk_home, settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.keys_ready)
+        await pilot.press(*"Typed title")
+        os.replace(junk, home / "desk.sqlite")
+        await until(pilot, lambda: any("is not a repdesk desk" in s for s in _said(app)))
+        assert isinstance(app.screen, FormScreen)
+        assert app.screen.query_one("#field-title").value == "Typed title"  # type: ignore[attr-defined]
+        os.replace(kept, home / "desk.sqlite")  # the desk put back
+        await until(pilot, lambda: any("The desk is back." in s for s in _said(app)))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: db(home, "SELECT COUNT(*) FROM deal WHERE title = 'Typed title'")
+                    == [(1,)])  # fmt: skip
+    assert db(home, "PRAGMA integrity_check") == [("ok",)]

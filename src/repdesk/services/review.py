@@ -108,7 +108,7 @@ def to_keep(*, session: Session, week: Week, now: datetime | None = None) -> boo
     # A week that is over keeps itself; a running week keeps the week before (over by then).
     kept_week = week if week_over(week, moment) else week.prev()
     kept = session.exec(
-        select(WeeklyReview.starts_on).where(WeeklyReview.week == kept_week.label)
+        select(col(WeeklyReview.starts_on)).where(WeeklyReview.week == kept_week.label)
     ).first()
     # Kept under another first day (`week_start` changed since): kept anew for this one.
     return kept is None or kept != kept_week.start

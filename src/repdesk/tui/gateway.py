@@ -91,6 +91,8 @@ class DeskGateway:
         self._opened: tuple[int, int] | None = None
         self._replace_lock = threading.Lock()
         self.replaced: str | None = None
+        self._followed_a_replacement = False
+        self._not_a_desk: tuple[int, int] | None = None  # the file put in place, no desk
         if settings.database_url is None and home.desk.exists():
             self._opened = self._identity()
             # Not a desk (damaged, another program's): the first read says what is wrong.
@@ -166,6 +168,7 @@ class DeskGateway:
                     self._watch.close()  # the last connection to the old file
                     self._watch = None
                 self._verified = False  # the new file is checked as any desk is first
+                self._followed_a_replacement = True
                 self._change_unreported = True
                 self.replaced = (
                     f"{self.home.desk} was replaced by another desk file (a copy, a sync "
@@ -230,6 +233,12 @@ class DeskGateway:
         through since, or (`changed`: the change watch's last answer) the file changed, or
         the server's watch found it again. Notices heard on a server's watch do not count:
         they may have been sent before it went."""
+        if self._not_a_desk is not None:
+            if self._identity() in (self._not_a_desk, None):
+                return False  # that file still (or none): not back
+            self._not_a_desk = None
+            self._follow_a_replaced_file()
+            return True
         if self._answered_since:
             return True
         if self.settings.database_url is None:
@@ -244,7 +253,18 @@ class DeskGateway:
         if not self._verified:
             with self._verify_lock:  # the first report and the first write may race here
                 if not self._verified:
-                    desk_file.prepare(self.home.desk, verify=True)
+                    try:
+                        desk_file.prepare(self.home.desk, verify=True)
+                    except DeskError as exc:
+                        if not self._followed_a_replacement:
+                            raise
+                        # Another file put in the desk's place is no desk (a text file, an
+                        # empty one, a newer repdesk's): away, as a desk moved away is, the
+                        # screen and any form kept, until another file is put there (the app
+                        # quit, dropping a typed form: a hostile test).
+                        self._not_a_desk = self._identity()
+                        self.away = f"{exc}; put the desk back and repdesk goes on"
+                        raise DeskAway(self.away) from None
                     self._verified = True
 
     def write_now(self, fn: Callable[[Session], T]) -> T:
