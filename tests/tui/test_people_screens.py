@@ -56,6 +56,19 @@ async def _deal_page(pilot: Pilot[Any], deal_id: int = 1) -> DealScreen:
     return app.screen
 
 
+async def _capturing(pilot: Pilot[Any], path: Path) -> CaptureScreen:
+    """The capture screen opened over the board, reading `path` (enter pressed)."""
+    app: Any = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, BoardScreen) and app.board.loaded)
+    app.push_screen(CaptureScreen())
+    await until(pilot, lambda: isinstance(app.screen, CaptureScreen))
+    screen = app.screen
+    await until(pilot, lambda: screen.query(Input))
+    screen.query_one(Input).value = str(path)
+    await pilot.press("enter")
+    return screen  # type: ignore[no-any-return]
+
+
 def _text(widget: Any) -> str:
     return str(widget.render())
 
@@ -383,14 +396,7 @@ async def test_the_capture_screen_moves_a_meetings_step_with_the_calendar_and_u_
     cal.write_text(calendar("20261201T100000Z"))
     steps = "SELECT due_on, due_time FROM follow_up WHERE note = 'Meeting: Contract review'"
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen) and app.board.loaded)
-        app.push_screen(CaptureScreen())
-        await until(pilot, lambda: isinstance(app.screen, CaptureScreen))
-        screen = app.screen
-        assert isinstance(screen, CaptureScreen)
-        await until(pilot, lambda: screen.query(Input))
-        screen.query_one(Input).value = str(cal)
-        await pilot.press("enter")
+        screen = await _capturing(pilot, cal)
         await until(pilot, lambda: screen.previewed and screen.rows[0].kind == "added")
         await pilot.press("A")
         await until(pilot, lambda: db(home, steps) == [("2026-12-01", "10:00:00.000000")])
@@ -427,14 +433,7 @@ async def test_a_capture_read_stops_when_its_screen_goes_and_never_holds_up_the_
     monkeypatch.setattr(repdesk.io.capture, "read_paths", endless)
     (tmp_path / "x.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, BoardScreen) and app.board.loaded)
-        app.push_screen(CaptureScreen())
-        await until(pilot, lambda: isinstance(app.screen, CaptureScreen))
-        screen = app.screen
-        assert isinstance(screen, CaptureScreen)
-        await until(pilot, lambda: screen.query(Input))
-        screen.query_one(Input).value = str(tmp_path / "x.ics")
-        await pilot.press("enter")
+        screen = await _capturing(pilot, tmp_path / "x.ics")
         await until(pilot, lambda: "stop" in seen)
         assert "reading" in str(screen.query_one(OptionList).get_option_at_index(0).prompt)
         assert seen["daemon"] is True  # the app's exit never waits for it

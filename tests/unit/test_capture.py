@@ -971,15 +971,20 @@ def test_a_rule_repeating_every_zero_weeks_is_one_line_and_the_capture_ends(
     assert "Would add meeting 2026-11-18 60 min on #1 Fleet (Acme): Demo" in done.stdout
 
 
+def _beside_the_demo(tmp_path: Path, event: str) -> list[str]:
+    """The problems read in a calendar of `event` and the demo meeting, which alone comes in."""
+    (tmp_path / "cal.ics").write_text(_calendar(event, _DEMO))
+    reading = read_paths([tmp_path / "cal.ics"], now=NOW)
+    assert [item.subject for item in reading.items] == ["Demo"]
+    return reading.problems
+
+
 def test_a_rule_is_expanded_only_as_far_as_its_occurrences_are_bounded(tmp_path: Path) -> None:
     """The bound was on the occurrences kept (those in the window), not on those looked at
     to reach them: an hourly rule from 2020 is 60,000 of them before the window opens."""
     hourly = _event("hourly@x", ":20200101T100000Z", ":20200101T103000Z", "Always on",
                     "ana@acme.example", extra="RRULE:FREQ=HOURLY\n")  # fmt: skip
-    (tmp_path / "cal.ics").write_text(_calendar(hourly, _DEMO))
-    reading = read_paths([tmp_path / "cal.ics"], now=NOW)
-    assert [item.subject for item in reading.items] == ["Demo"]
-    assert reading.problems == [
+    assert _beside_the_demo(tmp_path, hourly) == [
         f'{tmp_path / "cal.ics"}: an event "Always on" (hourly@x) repeats more than 20,000 '
         "times between its start (2020-01-01) and 2026-12-20 (no meeting does), left out"
     ]
@@ -994,10 +999,7 @@ def test_dates_listed_one_by_one_count_against_the_same_bound(
     listed = ",".join(f"202611{day:02d}T100000Z" for day in range(2, 12))
     flood = _event("flood@x", ":20261101T100000Z", ":20261101T103000Z", "Flood",
                    "ana@acme.example", extra=f"RDATE:{listed}\n")  # fmt: skip
-    (tmp_path / "cal.ics").write_text(_calendar(flood, _DEMO))
-    reading = read_paths([tmp_path / "cal.ics"], now=NOW)
-    assert [item.subject for item in reading.items] == ["Demo"]
-    assert reading.problems == [
+    assert _beside_the_demo(tmp_path, flood) == [
         f'{tmp_path / "cal.ics"}: an event "Flood" (flood@x) repeats on more than 5 listed '
         "dates (RDATE; no meeting does), left out"
     ]

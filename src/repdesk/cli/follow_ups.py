@@ -119,16 +119,14 @@ def _first_due(session: Session, steps: list[FollowUp]) -> str:
     unsaid."""
     from repdesk.services import followups
 
-    on_closed, deals_closed = followups.on_closed_deals(session=session, steps=steps)
+    on_lost, lost_deals = followups.on_lost_deals(session=session, steps=steps)
     if len(steps) == 1:
-        return f"due {steps[0].due_on}" + (
-            ", on a lost deal: not in the queues" if on_closed else ""
-        )
+        return f"due {steps[0].due_on}" + (", on a lost deal: not in the queues" if on_lost else "")
     said = f"the first due {steps[0].due_on}"
-    if not on_closed:
+    if not on_lost:
         return said
-    them = "all of them" if on_closed == len(steps) else f"{on_closed} of them"
-    where = "a lost deal" if deals_closed == 1 else "lost deals"
+    them = "all of them" if on_lost == len(steps) else f"{on_lost} of them"
+    where = "a lost deal" if lost_deals == 1 else "lost deals"
     return f"{said}; {them} on {where}: not in the queues"
 
 

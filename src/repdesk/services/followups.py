@@ -96,15 +96,15 @@ def pending_due_before(*, session: Session, day: date) -> list[FollowUp]:
     )
 
 
-def on_closed_deals(*, session: Session, steps: list[FollowUp]) -> tuple[int, int]:
+def on_lost_deals(*, session: Session, steps: list[FollowUp]) -> tuple[int, int]:
     """How many of `steps` are on lost deals, and on how many such deals: the queues show
     every step but a lost deal's (a won customer's check-ins are post-sale work), so a count of
     them all needs saying apart."""
     deal_ids = {step.deal_id for step in steps}
-    closed = set(
+    lost = set(
         session.exec(select(Deal.id).where(col(Deal.id).in_(deal_ids), Deal.status == "lost"))
     )
-    return sum(step.deal_id in closed for step in steps), len(closed)
+    return sum(step.deal_id in lost for step in steps), len(lost)
 
 
 def pending(*, session: Session, deal_id: int) -> list[FollowUp]:

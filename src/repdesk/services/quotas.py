@@ -9,10 +9,14 @@ from repdesk.core.errors import InvalidInput
 from repdesk.storage.models import Quota
 
 
+def _quota_of(session: Session, period: Period) -> Quota | None:
+    return session.exec(select(Quota).where(Quota.period == period.label)).first()
+
+
 def set_quota(*, session: Session, period: Period, amount_cents: int) -> Quota:
     if amount_cents <= 0:
         raise InvalidInput("amount", amount_cents, "a quota above 0")
-    quota = session.exec(select(Quota).where(Quota.period == period.label)).first()
+    quota = _quota_of(session, period)
     if quota is None:
         quota = Quota(period=period.label, amount_cents=amount_cents)
     quota.amount_cents = amount_cents
@@ -21,14 +25,14 @@ def set_quota(*, session: Session, period: Period, amount_cents: int) -> Quota:
 
 
 def get_quota(*, session: Session, period: Period) -> int | None:
-    quota = session.exec(select(Quota).where(Quota.period == period.label)).first()
+    quota = _quota_of(session, period)
     return None if quota is None else quota.amount_cents
 
 
 def clear_quota(*, session: Session, period: Period) -> int | None:
     """Take away a period's quota (set on the wrong period, or no longer given): its figures
     read "no quota" again. Returns the amount it was, or None when there was none."""
-    quota = session.exec(select(Quota).where(Quota.period == period.label)).first()
+    quota = _quota_of(session, period)
     if quota is None:
         return None
     session.delete(quota)

@@ -381,7 +381,7 @@ class Restored(_Named):
     note: str = ""  # what the restore had to change, said after it (a stage removed since)
 
 
-def _on_a_closed_deal(session: Session, follow_up_id: int) -> str:
+def _on_a_lost_deal(session: Session, follow_up_id: int) -> str:
     """A pending step put back on a deal lost since it went: no queue shows it, so the
     restore says where it is and how to be done with it."""
     step = session.get(FollowUp, follow_up_id)
@@ -469,7 +469,7 @@ def restore(*, session: Session, trash_id: int, now: datetime | None = None) -> 
     if merged is not None:
         notes.append(_unmerge(session, merged, deal_id))
     if entry.kind == "follow_up":
-        notes.append(_on_a_closed_deal(session, item_id))
+        notes.append(_on_a_lost_deal(session, item_id))
     note = "; ".join(n for n in notes if n)
     restored_item = Restored(
         kind=entry.kind,
